@@ -1,0 +1,15 @@
+/**
+ * `npm run bench -- <name> [--json]`: runs one benchmark. Each prints a human table and,
+ * with --json, one JSON object as its last line.
+ */
+import { main as kernel } from './kernel.js';
+
+const benches: Record<string, (argv: readonly string[]) => void> = { kernel };
+
+const [name, ...rest] = process.argv.slice(2);
+const bench = name === undefined ? undefined : benches[name];
+if (bench === undefined) {
+  console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--json]`);
+  process.exit(2);
+}
+bench(rest);

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import chalk from 'chalk';
+import { runPingPong } from '../scenarios/pingPong.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Exit codes: 0 ok, 1 a violation was found or an expectation was not met, 2 bad input or usage. */
+export const EXIT_OK = 0;
+export const EXIT_VIOLATION = 1;
+export const EXIT_USAGE = 2;
+
+function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('kafkasim')
+    .description('A deterministic simulator of an Apache Kafka cluster')
+    .version(pkg.version, '-V, --version')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(chalk.red(text)) });
+
+  program
+    .command('demo')
+    .description('run the demo')
+    .option('--seed <n>', 'seed', '1')
+    .action((opts: { seed: string }) => {
+      const r = runPingPong(opts.seed);
+      console.log(chalk.bold('kafkasim demo: ping-pong with a crash and a restart'));
+      for (const line of r.timeline) console.log(`  ${line}`);
+      console.log(`\n${chalk.bold('trace')}: ${r.events} events over ${r.simulatedMs} simulated ms`);
+      for (const [kind, count] of r.traceCounts) console.log(`  ${kind.padEnd(12)} ${count}`);
+      console.log(`${chalk.bold('fingerprint')}: ${r.fingerprint}  (run it again: same seed, same fingerprint)`);
+    });
+  return program;
+}
+
+export function main(argv: readonly string[]): number {
+  try {
+    buildProgram().parse(argv as string[], { from: 'user' });
+    return process.exitCode === undefined ? EXIT_OK : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));

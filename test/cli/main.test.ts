@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { cli, repoRoot as root } from '../helpers/cli.js';
+
+describe('kafkasim CLI', () => {
+  it('prints its version and help', () => {
+    const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { version: string };
+    expect(cli('--version')).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+    const help = cli('--help');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: kafkasim');
+  });
+
+  it('exits 2 on a usage error', () => {
+    const r = cli('no-such-command');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown command 'no-such-command'");
+  });
+
+  it('runs the demo, the same way twice', () => {
+    const a = cli('demo');
+    expect(a.code).toBe(0);
+    expect(a.stdout).toMatch(/fingerprint: [0-9a-f]{16}/);
+    expect(a.stdout).toContain('crash');
+    expect(cli('demo').stdout).toBe(a.stdout);
+  });
+});
