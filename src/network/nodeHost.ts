@@ -1,0 +1,269 @@
+import type { Rng } from '../sim/rng.js';
+import type { Scheduler, TimerHandle } from '../sim/scheduler.js';
+import type { Duration, Time } from '../sim/time.js';
+import type { Trace } from '../sim/trace.js';
+import { LocalClock } from './localClock.js';
+
+export type NodeId = string;
+
+/** What a node does to the network: nothing more than its kind and size is read there. */
+export interface Message {
+  /** The message's name, as Kafka's ApiKeys name it ("Produce", "FetchResponse" …). */
+  readonly type: string;
+  /** Its size on the wire, in bytes, which sets its transmission time on a link. */
+  readonly bytes: number;
+}
+
+/** Why a request ended without a response. A timeout does not mean it was not processed. */
+export type RpcError = 'timeout' | 'disconnected';
+
+export type RpcResult<R> = { readonly ok: true; readonly response: R } | { readonly ok: false; readonly error: RpcError };
+
+export interface RequestOptions {
+  /** Local time to wait for the response before giving up with 'timeout'. */
+  readonly timeout: Duration;
+}
+
+/**
+ * Kill -9 leaves the operating system, and so its page cache, running: unflushed writes
+ * survive. A power loss takes the page cache with it.
+ */
+export type CrashMode = 'process' | 'power';
+
+/** Durable state that must hear about crashes (a disk drops its page cache on power loss). */
+export interface CrashAware {
+  onProcessCrash?(): void;
+  onPowerLoss?(): void;
+}
+
+/**
+ * What an incarnation sees of the world. Everything a node does goes through it: it never
+ * touches another node's memory, the scheduler or the network directly.
+ */
+export interface NodeContext<M extends Message = Message> {
+  readonly id: NodeId;
+  /** 1 for the first start, +1 per restart. */
+  readonly incarnation: number;
+  /** This node's random stream, forked per incarnation. */
+  readonly rng: Rng;
+  readonly trace: Trace;
+  /** The local clock's reading (skew, drift and jumps included). */
+  now(): Time;
+  /** Runs `fn` after `delay` on the local clock, unless this incarnation dies first. */
+  after(delay: Duration, fn: () => void): TimerHandle;
+  cancel(handle: TimerHandle): void;
+  /** Sends a request; `done` runs exactly once, unless this incarnation dies first. */
+  request(to: NodeId, message: M, options: RequestOptions, done: (result: RpcResult<M>) => void): void;
+  /** Sends a one-way message. */
+  send(to: NodeId, message: M): void;
+}
+
+/** One incarnation of a node: its fields are the node's volatile state. */
+export interface Process<M extends Message = Message> {
+  onStart?(): void;
+  /** Handles a request; `reply` may be called now or later, at most once. */
+  onRequest?(from: NodeId, request: M, reply: (response: M) => void): void;
+  onMessage?(from: NodeId, message: M): void;
+}
+
+export type ProcessFactory<M extends Message, D> = (ctx: NodeContext<M>, durable: D) => Process<M>;
+
+export type HostState = 'up' | 'down';
+
+/** Services a host needs from the world it lives in; the network provides them. */
+export interface HostEnvironment<M extends Message> {
+  readonly scheduler: Scheduler;
+  readonly trace: Trace;
+  newTag(): number;
+  contextFor(host: NodeHost<M>, tag: number): NodeContext<M>;
+  /** Called as the host goes down, to break its connections. */
+  hostDown(host: NodeHost<M>, mode: CrashMode): void;
+}
+
+export interface NodeHostOptions<M extends Message, D> {
+  readonly id: NodeId;
+  /** Roles used by symbolic fault targets: "broker", "controller", "client" … */
+  readonly roles?: readonly string[];
+  readonly durable: D;
+  readonly factory: ProcessFactory<M, D>;
+  /** Devices in the durable state that must hear about crashes. */
+  readonly devices?: readonly CrashAware[];
+  readonly clock?: LocalClock;
+}
+
+/**
+ * A node as the machine it runs on: an id, the durable state that survives crashes (its
+ * disks), its clock, and at most one live incarnation built from the durable state on each
+ * start. A crash discards the incarnation, cancels its timers (they carry its scheduler tag)
+ * and breaks its connections; a restart builds a new one from the durable state alone.
+ *
+ * A pause (GC, SIGSTOP) keeps the incarnation but stops it: deliveries and timers queue in
+ * order and run when it resumes, as though nothing happened. That is how zombies are made.
+ */
+export class NodeHost<M extends Message = Message, D = unknown> {
+  readonly id: NodeId;
+  readonly roles: readonly string[];
+  readonly durable: D;
+  readonly clock: LocalClock;
+  /** Builds an incarnation; D stays out of it so a NodeHost<M, D> is a NodeHost<M>. */
+  private readonly build: (ctx: NodeContext<M>) => Process<M>;
+  private readonly devices: readonly CrashAware[];
+  private env?: HostEnvironment<M>;
+
+  private liveProcess?: Process<M>;
+  private liveTag = 0;
+  private incarnations = 0;
+  private pausedUntilMicros = -1;
+  private backlog: (() => void)[] = [];
+  private resumeHandle?: TimerHandle;
+  private downMode: CrashMode = 'process';
+
+  constructor(options: NodeHostOptions<M, D>) {
+    this.id = options.id;
+    this.roles = options.roles ?? [];
+    this.durable = options.durable;
+    const { factory, durable } = options;
+    this.build = (ctx) => factory(ctx, durable);
+    this.devices = options.devices ?? [];
+    this.clock = options.clock ?? new LocalClock();
+  }
+
+  /** Called once by the network when the host joins it. */
+  attach(env: HostEnvironment<M>): void {
+    if (this.env !== undefined) throw new Error(`${this.id} is already attached to a network`);
+    this.env = env;
+  }
+
+  get state(): HostState {
+    return this.liveProcess === undefined ? 'down' : 'up';
+  }
+
+  get paused(): boolean {
+    return this.liveProcess !== undefined && this.pausedUntilMicros >= 0;
+  }
+
+  /** The instant a pause ends, when paused. */
+  get pausedUntil(): Time | undefined {
+    return this.paused ? (this.pausedUntilMicros as Time) : undefined;
+  }
+
+  get incarnation(): number {
+    return this.incarnations;
+  }
+
+  /** The scheduler tag of the live incarnation, or 0 when down. */
+  get tag(): number {
+    return this.liveTag;
+  }
+
+  /** How the host last went down. */
+  get lastCrashMode(): CrashMode {
+    return this.downMode;
+  }
+
+  /** The live incarnation, for the runtime and for tests that inspect volatile state. */
+  get process(): Process<M> | undefined {
+    return this.liveProcess;
+  }
+
+  hasRole(role: string): boolean {
+    return this.roles.includes(role);
+  }
+
+  /** Starts a new incarnation from the durable state. */
+  start(): void {
+    const env = this.requireEnv();
+    if (this.liveProcess !== undefined) throw new Error(`${this.id} is already up`);
+    this.incarnations++;
+    this.liveTag = env.newTag();
+    const ctx = env.contextFor(this, this.liveTag);
+    env.trace.emit('node.start', { node: this.id, incarnation: this.incarnations });
+    const process = this.build(ctx);
+    this.liveProcess = process;
+    if (process.onStart !== undefined) this.dispatch(this.liveTag, () => process.onStart?.());
+  }
+
+  /** Kills the live incarnation. Returns false if it was already down. */
+  crash(mode: CrashMode): boolean {
+    const env = this.requireEnv();
+    if (this.liveProcess === undefined) return false;
+    env.trace.emit('node.crash', { node: this.id, incarnation: this.incarnations, mode });
+    env.scheduler.cancelTagged(this.liveTag);
+    if (this.resumeHandle !== undefined) env.scheduler.cancel(this.resumeHandle);
+    this.resumeHandle = undefined;
+    this.liveProcess = undefined;
+    this.liveTag = 0;
+    this.pausedUntilMicros = -1;
+    this.backlog = [];
+    this.downMode = mode;
+    for (const device of this.devices) {
+      if (mode === 'power') device.onPowerLoss?.();
+      else device.onProcessCrash?.();
+    }
+    env.hostDown(this, mode);
+    return true;
+  }
+
+  /** Starts the node again if it is down. Returns false if it was up. */
+  restart(): boolean {
+    if (this.liveProcess !== undefined) return false;
+    this.start();
+    return true;
+  }
+
+  /**
+   * Stops the live incarnation for `duration` of real time. Returns false if it is down. A
+   * pause while paused extends to whichever ends later.
+   */
+  pause(duration: Duration): boolean {
+    const env = this.requireEnv();
+    if (this.liveProcess === undefined) return false;
+    const until = env.scheduler.now + duration;
+    if (until <= this.pausedUntilMicros) return true;
+    if (this.resumeHandle !== undefined) env.scheduler.cancel(this.resumeHandle);
+    this.pausedUntilMicros = until;
+    env.trace.emit('node.pause', { node: this.id, until });
+    // The resume event is not tagged with the incarnation: it belongs to the host.
+    this.resumeHandle = env.scheduler.at(until as Time, () => this.resume());
+    return true;
+  }
+
+  /**
+   * Runs `fn` for incarnation `tag` now, or queues it while paused. Work for a dead
+   * incarnation is dropped. Every delivery and timer reaches a node through here.
+   */
+  dispatch(tag: number, fn: () => void): void {
+    if (tag !== this.liveTag || tag === 0) return;
+    if (this.pausedUntilMicros >= 0) {
+      this.backlog.push(fn);
+      return;
+    }
+    fn();
+  }
+
+  private resume(): void {
+    const env = this.requireEnv();
+    this.resumeHandle = undefined;
+    this.pausedUntilMicros = -1;
+    env.trace.emit('node.resume', { node: this.id, queued: this.backlog.length });
+    const queued = this.backlog;
+    this.backlog = [];
+    const tag = this.liveTag;
+    // Each queued item runs as its own event at the resume instant, in arrival order.
+    for (const fn of queued) env.scheduler.after(0 as Duration, () => this.dispatch(tag, fn), tag);
+  }
+
+  private requireEnv(): HostEnvironment<M> {
+    if (this.env === undefined) throw new Error(`${this.id} is not attached to a network`);
+    return this.env;
+  }
+}
+
+declare module '../sim/trace.js' {
+  interface TraceRecordMap {
+    'node.start': { readonly node: NodeId; readonly incarnation: number };
+    'node.crash': { readonly node: NodeId; readonly incarnation: number; readonly mode: CrashMode };
+    'node.pause': { readonly node: NodeId; readonly until: number };
+    'node.resume': { readonly node: NodeId; readonly queued: number };
+  }
+}
