@@ -3,8 +3,9 @@
  * with --json, one JSON object as its last line.
  */
 import { main as kernel } from './kernel.js';
+import { main as network } from './network.js';
 
-const benches: Record<string, (argv: readonly string[]) => void> = { kernel };
+const benches: Record<string, (argv: readonly string[]) => void> = { kernel, network };
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name === undefined ? undefined : benches[name];

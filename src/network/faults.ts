@@ -1,7 +1,7 @@
 import type { Rng } from '../sim/rng.js';
 import type { Scheduler, TimerHandle } from '../sim/scheduler.js';
 import type { Duration, Time } from '../sim/time.js';
-import type { Trace } from '../sim/trace.js';
+import { declareTraceKind, type Trace } from '../sim/trace.js';
 import { parseTarget, type TargetResolver } from './faultTarget.js';
 import type { LatencyDist } from './latency.js';
 import type { Network } from './network.js';
@@ -219,3 +219,7 @@ declare module '../sim/trace.js' {
     'clock.change': { readonly node: NodeId; readonly jump: number; readonly driftPpm: number };
   }
 }
+
+declareTraceKind('fault.apply', ['index', 'action', 'targets']);
+declareTraceKind('fault.skip', ['index', 'action', 'reason']);
+declareTraceKind('clock.change', ['node', 'jump', 'driftPpm']);

@@ -42,6 +42,25 @@ export function sampleLatency(dist: LatencyDist, rng: Rng): Duration {
   return Math.max(floor, Math.round(v)) as Duration;
 }
 
+/** A latency distribution compiled to one function, for links that draw on every message. */
+export type LatencySampler = (rng: Rng) => Duration;
+
+export function latencySampler(dist: LatencyDist): LatencySampler {
+  switch (dist.dist) {
+    case 'fixed': {
+      const value = dist.value;
+      return () => value;
+    }
+    case 'uniform': {
+      const min = dist.min;
+      const span = dist.max - dist.min;
+      return (rng) => Math.round(min + rng.next() * span) as Duration;
+    }
+    default:
+      return (rng) => sampleLatency(dist, rng);
+  }
+}
+
 /** The distribution's mean, for reports and for sizing timeouts. */
 export function meanLatency(dist: LatencyDist): number {
   switch (dist.dist) {

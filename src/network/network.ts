@@ -1,8 +1,8 @@
 import type { Rng } from '../sim/rng.js';
 import type { Scheduler, TimerHandle } from '../sim/scheduler.js';
 import type { Duration, Time } from '../sim/time.js';
-import type { Trace } from '../sim/trace.js';
-import { DEFAULT_LATENCY, sampleLatency, type LatencyDist } from './latency.js';
+import { declareTraceKind, type Trace } from '../sim/trace.js';
+import { DEFAULT_LATENCY, latencySampler, sampleLatency, type LatencyDist, type LatencySampler } from './latency.js';
 import type {
   NodeHost} from './nodeHost.js';
 import {
@@ -12,7 +12,6 @@ import {
   type NodeContext,
   type NodeId,
   type RequestOptions,
-  type RpcError,
   type RpcResult,
 } from './nodeHost.js';
 import type { HostDirectory } from './faultTarget.js';
@@ -74,6 +73,7 @@ interface Link {
   readonly from: NodeId;
   readonly to: NodeId;
   config: LinkConfig;
+  sampleLatency: LatencySampler;
   readonly degradations: Map<string, Degradation>;
   rng: Rng | undefined;
   busyUntil: number;
@@ -83,10 +83,14 @@ interface Link {
 interface PendingRequest<M extends Message> {
   readonly id: number;
   readonly client: NodeHost<M>;
+  readonly clientEnd: Endpoint<M>;
   readonly clientTag: number;
   readonly to: NodeId;
+  readonly type: string;
+  readonly conn: Connection<M>;
   readonly done: (result: RpcResult<M>) => void;
-  timer: TimerHandle | undefined;
+  /** Real instant at which the request times out. */
+  readonly deadline: number;
   settled: boolean;
 }
 
@@ -97,14 +101,32 @@ interface PendingRequest<M extends Message> {
  */
 interface Connection<M extends Message> {
   readonly id: number;
-  readonly client: NodeHost<M>;
-  readonly server: NodeHost<M>;
-  readonly key: number;
+  readonly client: Endpoint<M>;
+  readonly server: Endpoint<M>;
+  readonly toServer: Link;
+  readonly toClient: Link;
   open: boolean;
   /** Latest arrival scheduled in each direction, to keep each direction FIFO. */
   lastToServer: number;
   lastToClient: number;
   readonly pending: Map<number, PendingRequest<M>>;
+}
+
+/** The network's side of a host: its number, and its outgoing connections and links by peer number. */
+interface Endpoint<M extends Message> {
+  readonly host: NodeHost<M>;
+  readonly index: number;
+  readonly outgoing: (Connection<M> | undefined)[];
+  readonly links: (Link | undefined)[];
+  /**
+   * This host's requests in deadline order, from `deadlineHead` on; settled ones are skipped.
+   * One timer per host, for the earliest deadline, replaces a timer per request, as Kafka's
+   * NetworkClient checks expiry in its poll loop rather than arming a timer per request.
+   */
+  deadlines: PendingRequest<M>[];
+  deadlineHead: number;
+  deadlineTimer: TimerHandle | undefined;
+  deadlineTimerAt: number;
 }
 
 const enum Envelope {
@@ -123,9 +145,9 @@ const MAX_RETRANSMITS = 6;
  * process one. It reads nothing of a message but its type name and its size.
  */
 export class Network<M extends Message = Message> implements HostEnvironment<M>, HostDirectory {
-  private readonly hosts = new Map<NodeId, NodeHost<M>>();
-  private readonly hostIndex = new Map<NodeId, number>();
-  private readonly links = new Map<number, Link>();
+  private readonly endpoints = new Map<NodeId, Endpoint<M>>();
+  private readonly endpointList: Endpoint<M>[] = [];
+  /** Open connections by id, in the order they were opened. */
   private readonly connections = new Map<number, Connection<M>>();
   private readonly degradations = new Map<string, readonly Cut[]>();
   readonly partitions = new PartitionTable();
@@ -158,40 +180,48 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   // ---------------------------------------------------------------- hosts
 
   addHost(host: NodeHost<M>): NodeHost<M> {
-    if (this.hosts.has(host.id)) throw new Error(`duplicate node id ${host.id}`);
-    if (this.hostIndex.size >= MAX_NODES) throw new Error(`more than ${MAX_NODES} nodes`);
-    this.hostIndex.set(host.id, this.hostIndex.size);
-    this.hosts.set(host.id, host);
+    if (this.endpoints.has(host.id)) throw new Error(`duplicate node id ${host.id}`);
+    if (this.endpointList.length >= MAX_NODES) throw new Error(`more than ${MAX_NODES} nodes`);
+    const endpoint: Endpoint<M> = {
+      host,
+      index: this.endpointList.length,
+      outgoing: [],
+      links: [],
+      deadlines: [],
+      deadlineHead: 0,
+      deadlineTimer: undefined,
+      deadlineTimerAt: 0,
+    };
+    this.endpoints.set(host.id, endpoint);
+    this.endpointList.push(endpoint);
     this.partitions.addNode(host.id);
     host.attach(this);
     return host;
   }
 
   host(id: NodeId): NodeHost<M> {
-    const host = this.hosts.get(id);
-    if (host === undefined) throw new Error(`unknown node ${id}`);
-    return host;
+    return this.endpoint(id).host;
   }
 
   hasHost(id: NodeId): boolean {
-    return this.hosts.has(id);
+    return this.endpoints.has(id);
   }
 
   /** Every host, in the order they were added. */
   allHosts(): readonly NodeHost<M>[] {
-    return [...this.hosts.values()];
+    return this.endpointList.map((e) => e.host);
   }
 
   nodeIds(): readonly NodeId[] {
-    return [...this.hosts.keys()];
+    return this.endpointList.map((e) => e.host.id);
   }
 
   hasRole(id: NodeId, role: string): boolean {
-    return this.hosts.get(id)?.hasRole(role) ?? false;
+    return this.endpoints.get(id)?.host.hasRole(role) ?? false;
   }
 
   isUp(id: NodeId): boolean {
-    return this.hosts.get(id)?.state === 'up';
+    return this.endpoints.get(id)?.host.state === 'up';
   }
 
   newTag(): number {
@@ -200,6 +230,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
 
   contextFor(host: NodeHost<M>, tag: number): NodeContext<M> {
     const scheduler = this.scheduler;
+    const endpoint = this.endpoint(host.id);
     return {
       id: host.id,
       incarnation: host.incarnation,
@@ -210,15 +241,22 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       cancel: (handle) => {
         scheduler.cancel(handle);
       },
-      request: (to, message, options, done) => this.request(host, tag, to, message, options, done),
-      send: (to, message) => this.sendOneWay(host, tag, to, message),
+      request: (to, message, options, done) => this.request(endpoint, tag, to, message, options, done),
+      send: (to, message) => this.sendOneWay(endpoint, tag, to, message),
     };
   }
 
   hostDown(host: NodeHost<M>, mode: CrashMode): void {
+    // The incarnation's timers, the deadline timer among them, were cancelled by its tag.
+    const endpoint = this.endpoint(host.id);
+    endpoint.deadlines = [];
+    endpoint.deadlineHead = 0;
+    endpoint.deadlineTimer = undefined;
     const detection = mode === 'process' ? this.resetDetection : this.silentDetection;
     for (const conn of [...this.connections.values()]) {
-      if (conn.client === host || conn.server === host) this.breakConnection(conn, mode === 'process' ? 'peer-crashed' : 'peer-lost-power', detection);
+      if (conn.client.host === host || conn.server.host === host) {
+        this.breakConnection(conn, mode === 'process' ? 'peer-crashed' : 'peer-lost-power', detection);
+      }
     }
   }
 
@@ -229,7 +267,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     const cuts = this.partitions.apply(name, cutsOf(spec, this.nodeIds()));
     this.trace.emit('net.partition', { name, spec: spec.kind, cuts: cuts.length });
     for (const conn of [...this.connections.values()]) {
-      if (this.partitions.isBlocked(conn.client.id, conn.server.id) || this.partitions.isBlocked(conn.server.id, conn.client.id)) {
+      if (this.partitions.isBlocked(conn.client.host.id, conn.server.host.id) || this.partitions.isBlocked(conn.server.host.id, conn.client.host.id)) {
         this.breakConnection(conn, 'partition', this.silentDetection);
       }
     }
@@ -264,87 +302,130 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   // ---------------------------------------------------------------- messaging
 
   private request(
-    client: NodeHost<M>,
+    client: Endpoint<M>,
     tag: number,
     to: NodeId,
     message: M,
     options: RequestOptions,
     done: (result: RpcResult<M>) => void,
   ): void {
-    if (client.tag !== tag) return;
-    const server = this.host(to);
-    const conn = this.connection(client, server);
+    if (client.host.tag !== tag) return;
+    const conn = this.connection(client, this.endpoint(to));
     const pending: PendingRequest<M> = {
       id: this.nextRequestId++,
-      client,
+      client: client.host,
+      clientEnd: client,
       clientTag: tag,
       to,
+      type: message.type,
       done,
-      timer: undefined,
+      deadline: this.scheduler.now + client.host.clock.realDelay(options.timeout),
       settled: false,
+      conn,
     };
     conn.pending.set(pending.id, pending);
-    pending.timer = this.scheduler.after(
-      client.clock.realDelay(options.timeout),
-      () => {
-        pending.timer = undefined;
-        this.trace.emit('rpc.timeout', { from: client.id, to, id: pending.id, type: message.type });
-        this.settle(conn, pending, 'timeout');
-      },
-      tag,
-    );
-    this.transmit(conn, client, server, Envelope.Request, pending.id, message);
+    this.addDeadline(client, pending);
+    this.transmit(conn, true, Envelope.Request, pending.id, message);
   }
 
-  private sendOneWay(from: NodeHost<M>, tag: number, to: NodeId, message: M): void {
-    if (from.tag !== tag) return;
-    const server = this.host(to);
-    this.transmit(this.connection(from, server), from, server, Envelope.OneWay, this.nextRequestId++, message);
+  private addDeadline(client: Endpoint<M>, pending: PendingRequest<M>): void {
+    const queue = client.deadlines;
+    let i = queue.length;
+    // Requests almost always share one timeout, so this is nearly always an append.
+    while (i > client.deadlineHead && queue[i - 1].deadline > pending.deadline) i--;
+    if (i === queue.length) queue.push(pending);
+    else queue.splice(i, 0, pending);
+    if (client.deadlineTimer === undefined || pending.deadline < client.deadlineTimerAt) this.armDeadlineTimer(client);
   }
 
-  private settle(conn: Connection<M>, pending: PendingRequest<M>, result: RpcError | M): void {
+  private armDeadlineTimer(client: Endpoint<M>): void {
+    if (client.deadlineTimer !== undefined) this.scheduler.cancel(client.deadlineTimer);
+    client.deadlineTimer = undefined;
+    this.skipSettledDeadlines(client);
+    if (client.deadlineHead === client.deadlines.length) return;
+    const at = client.deadlines[client.deadlineHead].deadline;
+    client.deadlineTimerAt = at;
+    client.deadlineTimer = this.scheduler.at(at as Time, () => this.expireDeadlines(client), client.host.tag);
+  }
+
+  private expireDeadlines(client: Endpoint<M>): void {
+    client.deadlineTimer = undefined;
+    const now = this.scheduler.now;
+    const queue = client.deadlines;
+    while (client.deadlineHead < queue.length && queue[client.deadlineHead].deadline <= now) {
+      const pending = queue[client.deadlineHead++];
+      if (!pending.settled) this.timeout(pending);
+    }
+    this.armDeadlineTimer(client);
+  }
+
+  /** Drops settled requests from the head of the deadline queue, compacting it now and then. */
+  private skipSettledDeadlines(client: Endpoint<M>): void {
+    const queue = client.deadlines;
+    while (client.deadlineHead < queue.length && queue[client.deadlineHead].settled) client.deadlineHead++;
+    if (client.deadlineHead > 1024 && client.deadlineHead * 2 > queue.length) {
+      client.deadlines = queue.slice(client.deadlineHead);
+      client.deadlineHead = 0;
+    }
+  }
+
+  private timeout(pending: PendingRequest<M>): void {
+    this.trace.emit('rpc.timeout', { from: pending.client.id, to: pending.to, id: pending.id, type: pending.type });
+    this.settle(pending, TIMEOUT);
+  }
+
+  private sendOneWay(from: Endpoint<M>, tag: number, to: NodeId, message: M): void {
+    if (from.host.tag !== tag) return;
+    this.transmit(this.connection(from, this.endpoint(to)), true, Envelope.OneWay, this.nextRequestId++, message);
+  }
+
+  private settle(pending: PendingRequest<M>, outcome: RpcResult<M>): void {
     if (pending.settled) return;
     pending.settled = true;
-    conn.pending.delete(pending.id);
-    if (pending.timer !== undefined) this.scheduler.cancel(pending.timer);
-    const outcome: RpcResult<M> = typeof result === 'string' ? { ok: false, error: result } : { ok: true, response: result };
-    pending.client.dispatch(pending.clientTag, () => pending.done(outcome));
+    pending.conn.pending.delete(pending.id);
+    const client = pending.clientEnd;
+    if (client.deadlines[client.deadlineHead] === pending) this.skipSettledDeadlines(client);
+    pending.client.dispatchWith(pending.clientTag, pending.done, outcome);
   }
 
   /** The open connection from client to server, opening a new one if there is none. */
-  private connection(client: NodeHost<M>, server: NodeHost<M>): Connection<M> {
-    const key = this.index(client.id) * MAX_NODES + this.index(server.id);
-    const existing = this.connections.get(key);
+  private connection(client: Endpoint<M>, server: Endpoint<M>): Connection<M> {
+    const existing = client.outgoing[server.index];
     if (existing !== undefined) return existing;
     const conn: Connection<M> = {
       id: this.nextConnectionId++,
       client,
       server,
-      key,
+      toServer: this.linkBetween(client, server),
+      toClient: this.linkBetween(server, client),
       open: true,
       lastToServer: 0,
       lastToClient: 0,
       pending: new Map(),
     };
-    this.connections.set(key, conn);
-    this.trace.emit('net.connect', { client: client.id, server: server.id, conn: conn.id });
+    client.outgoing[server.index] = conn;
+    this.connections.set(conn.id, conn);
+    this.trace.emit('net.connect', { client: client.host.id, server: server.host.id, conn: conn.id });
     return conn;
   }
 
   private breakConnection(conn: Connection<M>, reason: string, detection: Duration | undefined): void {
     if (!conn.open) return;
     conn.open = false;
-    this.connections.delete(conn.key);
-    this.trace.emit('net.disconnect', { client: conn.client.id, server: conn.server.id, conn: conn.id, reason });
-    if (this.mode === 'datagram') return;
-    if (detection === undefined) return;
+    conn.client.outgoing[conn.server.index] = undefined;
+    this.connections.delete(conn.id);
+    this.trace.emit('net.disconnect', { client: conn.client.host.id, server: conn.server.host.id, conn: conn.id, reason });
+    if (this.mode === 'datagram' || detection === undefined) return;
     for (const pending of [...conn.pending.values()]) {
-      this.scheduler.after(detection, () => this.settle(conn, pending, 'disconnected'), pending.clientTag);
+      this.scheduler.after(detection, () => this.settle(pending, DISCONNECTED), pending.clientTag);
     }
   }
 
-  private transmit(conn: Connection<M>, from: NodeHost<M>, to: NodeHost<M>, kind: Envelope, id: number, message: M): void {
-    const link = this.link(from.id, to.id);
+  /** Puts a message on the wire, in the client-to-server direction or back. */
+  private transmit(conn: Connection<M>, toServer: boolean, kind: Envelope, id: number, message: M): void {
+    const from = toServer ? conn.client.host : conn.server.host;
+    const to = toServer ? conn.server.host : conn.client.host;
+    const link = toServer ? conn.toServer : conn.toClient;
     const bytes = message.bytes;
     link.stats.sent++;
     link.stats.bytesSent += bytes;
@@ -358,19 +439,21 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     }
     const now = this.scheduler.now;
     let arrive: number = now;
-    if (link.config.bandwidth !== undefined) {
+    const config = link.config;
+    if (config.bandwidth !== undefined) {
       const start = Math.max(now, link.busyUntil);
-      link.busyUntil = start + Math.ceil((bytes * 1_000_000) / link.config.bandwidth);
+      link.busyUntil = start + Math.ceil((bytes * 1_000_000) / config.bandwidth);
       arrive = link.busyUntil;
     }
     const rng = link.rng ?? (link.rng = this.rng.fork(`link/${from.id}>${to.id}`));
-    arrive += sampleLatency(link.config.latency, rng);
+    arrive += link.sampleLatency(rng);
     let loss = 0;
-    for (const d of link.degradations.values()) {
-      if (d.extraLatency !== undefined) arrive += sampleLatency(d.extraLatency, rng);
-      if (d.loss !== undefined) loss = 1 - (1 - loss) * (1 - d.loss);
+    if (link.degradations.size > 0) {
+      for (const d of link.degradations.values()) {
+        if (d.extraLatency !== undefined) arrive += sampleLatency(d.extraLatency, rng);
+        if (d.loss !== undefined) loss = 1 - (1 - loss) * (1 - d.loss);
+      }
     }
-    const toServer = conn.client === from;
     if (this.mode === 'stream') {
       // A lost segment is retransmitted after the RTO, doubling each time; what follows it on
       // the connection waits behind it (head-of-line blocking), which the FIFO rule gives.
@@ -389,14 +472,17 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     } else {
       if (loss > 0 && rng.chance(loss)) return this.drop(link, id, message, 'loss');
       if (this.duplicateRate > 0 && rng.chance(this.duplicateRate)) {
-        const again = arrive + sampleLatency(link.config.latency, rng);
-        this.scheduler.at(again as Time, () => this.arrive(conn, link, from, to, kind, id, message));
+        const again = arrive + link.sampleLatency(rng);
+        this.scheduler.at(again as Time, () => this.arrive(conn, toServer, kind, id, message));
       }
     }
-    this.scheduler.at(arrive as Time, () => this.arrive(conn, link, from, to, kind, id, message));
+    this.scheduler.at(arrive as Time, () => this.arrive(conn, toServer, kind, id, message));
   }
 
-  private arrive(conn: Connection<M>, link: Link, from: NodeHost<M>, to: NodeHost<M>, kind: Envelope, id: number, message: M): void {
+  private arrive(conn: Connection<M>, toServer: boolean, kind: Envelope, id: number, message: M): void {
+    const from = toServer ? conn.client.host : conn.server.host;
+    const to = toServer ? conn.server.host : conn.client.host;
+    const link = toServer ? conn.toServer : conn.toClient;
     if (this.mode === 'stream' && !conn.open) return this.drop(link, id, message, 'connection-closed');
     if (this.partitions.isBlocked(from.id, to.id)) return this.drop(link, id, message, 'partition');
     const process = to.process;
@@ -404,26 +490,26 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     link.stats.delivered++;
     link.stats.bytesDelivered += message.bytes;
     this.trace.emit('net.deliver', { from: from.id, to: to.id, type: message.type, id });
-    const tag = to.tag;
     switch (kind) {
-      case Envelope.Request:
-        to.dispatch(tag, () => {
-          let replied = false;
-          process.onRequest?.(from.id, message, (response) => {
-            if (replied) throw new Error(`${to.id} replied twice to request ${id} from ${from.id}`);
-            replied = true;
-            if (to.tag !== tag) return; // the replier died meanwhile
-            this.transmit(conn, to, from, Envelope.Response, id, response);
-          });
-        });
+      case Envelope.Request: {
+        const tag = to.tag;
+        let replied = false;
+        const reply = (response: M): void => {
+          if (replied) throw new Error(`${to.id} replied twice to request ${id} from ${from.id}`);
+          replied = true;
+          if (to.tag !== tag) return; // the replier died meanwhile
+          this.transmit(conn, false, Envelope.Response, id, response);
+        };
+        if (process.onRequest !== undefined) to.dispatch(tag, () => process.onRequest?.(from.id, message, reply));
         return;
+      }
       case Envelope.Response: {
         const pending = conn.pending.get(id);
-        if (pending !== undefined) this.settle(conn, pending, message);
+        if (pending !== undefined) this.settle(pending, { ok: true, response: message });
         return;
       }
       case Envelope.OneWay:
-        to.dispatch(tag, () => process.onMessage?.(from.id, message));
+        if (process.onMessage !== undefined) to.dispatch(to.tag, () => process.onMessage?.(from.id, message));
         return;
     }
   }
@@ -436,54 +522,66 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
 
   // ---------------------------------------------------------------- links
 
-  private index(id: NodeId): number {
-    const i = this.hostIndex.get(id);
-    if (i === undefined) throw new Error(`unknown node ${id}`);
-    return i;
+  private endpoint(id: NodeId): Endpoint<M> {
+    const e = this.endpoints.get(id);
+    if (e === undefined) throw new Error(`unknown node ${id}`);
+    return e;
   }
 
   private link(from: NodeId, to: NodeId): Link {
-    const key = this.index(from) * MAX_NODES + this.index(to);
-    let link = this.links.get(key);
+    return this.linkBetween(this.endpoint(from), this.endpoint(to));
+  }
+
+  private linkBetween(from: Endpoint<M>, to: Endpoint<M>): Link {
+    let link = from.links[to.index];
     if (link === undefined) {
-      const override = this.linkOverrides.find((l) => l.from === from && l.to === to);
+      const override = this.linkOverrides.find((l) => l.from === from.host.id && l.to === to.host.id);
+      const config = override?.config ?? this.defaultLink;
       link = {
-        from,
-        to,
-        config: override?.config ?? this.defaultLink,
+        from: from.host.id,
+        to: to.host.id,
+        config,
+        sampleLatency: latencySampler(config.latency),
         degradations: new Map(),
         rng: undefined,
         busyUntil: 0,
-        stats: { from, to, sent: 0, delivered: 0, dropped: 0, bytesSent: 0, bytesDelivered: 0, bytesDropped: 0 },
+        stats: { from: from.host.id, to: to.host.id, sent: 0, delivered: 0, dropped: 0, bytesSent: 0, bytesDelivered: 0, bytesDropped: 0 },
       };
-      this.links.set(key, link);
+      from.links[to.index] = link;
     }
     return link;
   }
 
   /** Replaces the configuration of one directed link. */
   configureLink(from: NodeId, to: NodeId, config: LinkConfig): void {
-    this.link(from, to).config = config;
+    const link = this.link(from, to);
+    link.config = config;
+    link.sampleLatency = latencySampler(config.latency);
   }
 
   /** Per-link counters, for links that carried anything, ordered by (from, to) as nodes were added. */
   linkStats(): readonly LinkStats[] {
-    return [...this.links.entries()].sort((a, b) => a[0] - b[0]).map(([, l]) => ({ ...l.stats }));
+    const out: LinkStats[] = [];
+    for (const e of this.endpointList) for (const l of e.links) if (l !== undefined) out.push({ ...l.stats });
+    return out;
   }
 
   totals(): Omit<LinkStats, 'from' | 'to'> {
     const t = { sent: 0, delivered: 0, dropped: 0, bytesSent: 0, bytesDelivered: 0, bytesDropped: 0 };
-    for (const l of this.links.values()) {
-      t.sent += l.stats.sent;
-      t.delivered += l.stats.delivered;
-      t.dropped += l.stats.dropped;
-      t.bytesSent += l.stats.bytesSent;
-      t.bytesDelivered += l.stats.bytesDelivered;
-      t.bytesDropped += l.stats.bytesDropped;
+    for (const l of this.linkStats()) {
+      t.sent += l.sent;
+      t.delivered += l.delivered;
+      t.dropped += l.dropped;
+      t.bytesSent += l.bytesSent;
+      t.bytesDelivered += l.bytesDelivered;
+      t.bytesDropped += l.bytesDropped;
     }
     return t;
   }
 }
+
+const TIMEOUT = { ok: false, error: 'timeout' } as const;
+const DISCONNECTED = { ok: false, error: 'disconnected' } as const;
 
 declare module '../sim/trace.js' {
   interface TraceRecordMap {
@@ -498,3 +596,13 @@ declare module '../sim/trace.js' {
     'rpc.timeout': { readonly from: NodeId; readonly to: NodeId; readonly id: number; readonly type: string };
   }
 }
+
+declareTraceKind('net.send', ['from', 'to', 'conn', 'type', 'id', 'bytes']);
+declareTraceKind('net.deliver', ['id', 'to'], ['from', 'type']);
+declareTraceKind('net.drop', ['id', 'to', 'reason'], ['from', 'type']);
+declareTraceKind('net.connect', ['client', 'server', 'conn']);
+declareTraceKind('net.disconnect', ['client', 'server', 'conn', 'reason']);
+declareTraceKind('net.partition', ['name', 'spec', 'cuts']);
+declareTraceKind('net.heal', ['names']);
+declareTraceKind('net.degrade', ['name', 'links', 'loss']);
+declareTraceKind('rpc.timeout', ['from', 'to', 'id', 'type']);

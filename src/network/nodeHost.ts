@@ -1,7 +1,7 @@
 import type { Rng } from '../sim/rng.js';
 import type { Scheduler, TimerHandle } from '../sim/scheduler.js';
 import type { Duration, Time } from '../sim/time.js';
-import type { Trace } from '../sim/trace.js';
+import { declareTraceKind, type Trace } from '../sim/trace.js';
 import { LocalClock } from './localClock.js';
 
 export type NodeId = string;
@@ -241,6 +241,16 @@ export class NodeHost<M extends Message = Message, D = unknown> {
     fn();
   }
 
+  /** As {@link dispatch}, passing `arg`, without allocating a closure unless it must queue. */
+  dispatchWith<A>(tag: number, fn: (arg: A) => void, arg: A): void {
+    if (tag !== this.liveTag || tag === 0) return;
+    if (this.pausedUntilMicros >= 0) {
+      this.backlog.push(() => fn(arg));
+      return;
+    }
+    fn(arg);
+  }
+
   private resume(): void {
     const env = this.requireEnv();
     this.resumeHandle = undefined;
@@ -267,3 +277,8 @@ declare module '../sim/trace.js' {
     'node.resume': { readonly node: NodeId; readonly queued: number };
   }
 }
+
+declareTraceKind('node.start', ['node', 'incarnation']);
+declareTraceKind('node.crash', ['node', 'incarnation', 'mode']);
+declareTraceKind('node.pause', ['node', 'until']);
+declareTraceKind('node.resume', ['node', 'queued']);

@@ -21,8 +21,11 @@ const enum Tag {
   Object = 8,
   Bytes = 9,
   BigInt = 10,
+  HashedString = 11,
+  SmallInt = 12,
 }
 
+const SMALL_INT_LIMIT = 1 << 27;
 const floatView = new Float64Array(1);
 const floatWords = new Uint32Array(floatView.buffer);
 
@@ -42,31 +45,60 @@ function fmix(h: number): number {
 /** Cache of sorted key lists, keyed by the object's own key list as written. */
 const sortedKeysCache = new Map<string, readonly string[]>();
 
+/** Strings up to this long (node ids, message types) are cheaper to mix directly than to look up. */
+const MAX_INLINE_STRING = 12;
+const MAX_CACHED_STRING = 64;
+const MAX_CACHED_STRINGS = 65_536;
+/** 52-bit content hashes of short strings (process-wide: a pure function of the string). */
+const stringHashes = new Map<string, number>();
+
+/** A 52-bit content hash of a string, cached for short strings. */
+export function stringHash(s: string): number {
+  if (s.length > MAX_CACHED_STRING) return contentHash(s);
+  let h = stringHashes.get(s);
+  if (h === undefined) {
+    h = contentHash(s);
+    if (stringHashes.size < MAX_CACHED_STRINGS) stringHashes.set(s, h);
+  }
+  return h;
+}
+
+/** Two 32-bit FNV-1a variants over the UTF-16 code units, folded into 52 bits. */
+function contentHash(s: string): number {
+  let a = 0x811c9dc5 ^ s.length;
+  let b = 0x01000193 ^ Math.imul(s.length, 0x9e3779b1);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return (fmix(a) >>> 0) + (fmix(b) & 0xfffff) * 0x100000000;
+}
+
 export class Fingerprint {
   private h1 = 0x9747b28c;
   private h2 = 0x2f1b3c4d;
   private words = 0;
 
-  /** Mixes one 32-bit word into both lanes. */
+  /**
+   * Mixes one 32-bit word: lane 1 is MurmurHash3's body step; lane 2 a cheaper
+   * multiply-rotate over the same word, so the lanes fail independently.
+   */
   word(value: number): void {
     let k1 = Math.imul(value, 0xcc9e2d51);
-    k1 = rotl(k1, 15);
-    k1 = Math.imul(k1, 0x1b873593);
-    this.h1 ^= k1;
-    this.h1 = rotl(this.h1, 13);
-    this.h1 = (Math.imul(this.h1, 5) + 0xe6546b64) | 0;
-
-    let k2 = Math.imul(value ^ 0x5bd1e995, 0x38b34ae5);
-    k2 = rotl(k2, 17);
-    k2 = Math.imul(k2, 0xa1b2c3d5);
-    this.h2 ^= k2;
-    this.h2 = rotl(this.h2, 11);
-    this.h2 = (Math.imul(this.h2, 9) + 0x3c6ef372) | 0;
+    k1 = (k1 << 15) | (k1 >>> 17);
+    this.h1 ^= Math.imul(k1, 0x1b873593);
+    this.h1 = (Math.imul((this.h1 << 13) | (this.h1 >>> 19), 5) + 0xe6546b64) | 0;
+    const h2 = Math.imul(this.h2 ^ value, 0x2c1b3c6d) + 0x297a2d39;
+    this.h2 = (h2 << 11) | (h2 >>> 21);
     this.words++;
   }
 
   number(n: number): void {
-    if ((n | 0) === n && !Object.is(n, -0)) {
+    if ((n | 0) === n && n < SMALL_INT_LIMIT && (n > 0 || (n === 0 && 1 / n > 0))) {
+      // Non-negative integers below 2^27 (ids, counts, sizes) share one word with their tag.
+      this.word((n << 5) | Tag.SmallInt);
+    } else if ((n | 0) === n && !Object.is(n, -0)) {
       this.word(Tag.Int);
       this.word(n);
     } else {
@@ -77,10 +109,22 @@ export class Fingerprint {
     }
   }
 
+  /**
+   * Mixes a string. Short strings (node ids, message types, reasons) recur on every event,
+   * so their 52-bit content hash is computed once and cached; the stream then mixes two
+   * words for them instead of every character.
+   */
   string(s: string): void {
     const len = s.length;
-    this.word(Tag.String);
-    this.word(len);
+    if (len > MAX_INLINE_STRING && len <= MAX_CACHED_STRING) {
+      // Longer recurring strings: mix their cached 52-bit content hash instead of every character.
+      const h = stringHash(s);
+      this.word(Tag.HashedString);
+      this.word(h % 0x100000000);
+      this.word(Math.floor(h / 0x100000000));
+      return;
+    }
+    this.word(Tag.String | (len << 4));
     let i = 0;
     for (; i + 1 < len; i += 2) this.word(s.charCodeAt(i) | (s.charCodeAt(i + 1) << 16));
     if (i < len) this.word(s.charCodeAt(i));

@@ -16,8 +16,9 @@ export class Rng {
     /** The stream's name: the seed followed by each fork's name. */
     readonly path: string,
   ) {
-    const prng = seedrandom.alea(path);
-    this.source = () => prng.double();
+    // One Alea step gives 32 random bits, plenty for a uniform draw that feeds a latency or
+    // a coin flip; int() takes a second step when its range needs more bits.
+    this.source = seedrandom.alea(path);
   }
 
   /** The root stream of a run. */
@@ -30,7 +31,7 @@ export class Rng {
     return new Rng(`${this.path}/${name}`);
   }
 
-  /** A uniform draw in [0, 1). */
+  /** A uniform draw in [0, 1), with 32 bits of resolution. */
   next(): number {
     return this.source();
   }
@@ -40,7 +41,11 @@ export class Rng {
     if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || hi < lo) {
       throw new RangeError(`int(${lo}, ${hi}): bounds must be integers with lo <= hi`);
     }
-    return lo + Math.floor(this.source() * (hi - lo + 1));
+    const span = hi - lo + 1;
+    if (span <= 0x100000) return lo + Math.floor(this.source() * span);
+    // Wide ranges: 53 bits from two steps, so every value stays reachable.
+    const u = this.source() + Math.floor(this.source() * 0x200000) * 1.1102230246251565e-16;
+    return lo + Math.floor(u * span);
   }
 
   /** A uniform float in [lo, hi). */

@@ -1,4 +1,5 @@
-import { Fingerprint } from './fingerprint.js';
+import { Fingerprint, stringHash } from './fingerprint.js';
+import { compareStrings } from './order.js';
 import type { Time } from './time.js';
 
 /**
@@ -42,16 +43,114 @@ export class MemorySink implements TraceSink {
   }
 }
 
+interface Declaration {
+  readonly hashed: readonly string[];
+  readonly derived: readonly string[];
+}
+
+/** Field lists declared by the modules that emit each kind; see {@link declareTraceKind}. */
+const declarations = new Map<string, Declaration>();
+
+/**
+ * Declares the fields of a kind of record, once, next to the code that emits it. The hot
+ * path then hashes exactly these fields, in sorted order, without enumerating the record's
+ * keys. Whenever records are kept (tests keep them in memory), every record is checked
+ * against its declaration, so a field that was added to a record type but not declared
+ * fails the tests instead of silently escaping the fingerprint.
+ */
+export function declareTraceKind<K extends TraceKind>(
+  kind: K,
+  fields: readonly (keyof TraceRecordMap[K] & string)[],
+  /**
+   * Fields that are a function of the hashed fields and the records before, kept for
+   * readers but not hashed: a delivery's sender and type follow from its message id, which
+   * its send record already hashed. Leaving them out loses no divergence the fingerprint
+   * would otherwise catch.
+   */
+  derived: readonly (keyof TraceRecordMap[K] & string)[] = [],
+): void {
+  declarations.set(kind, { hashed: [...fields].sort(compareStrings), derived });
+}
+
+/**
+ * What the trace knows of one kind: its field names, sorted, and how often it was emitted.
+ * A record is encoded as its kind, its instant, then the value of each field in this order
+ * (absent ones as null), so the encoding is canonical whatever order a record's keys were
+ * written in. Undeclared kinds learn their fields from the records they see.
+ */
+class KindState {
+  count = 0;
+  names: ReadonlySet<string>;
+  readonly kindLow: number;
+  readonly kindHigh: number;
+  /** Mixes this kind's hashed fields, in order; compiled so each field is a monomorphic load. */
+  hashFields: FieldHasher;
+
+  constructor(
+    readonly kind: string,
+    public keys: readonly string[],
+    readonly declared: boolean,
+    derived: readonly string[] = [],
+  ) {
+    this.names = new Set([...keys, ...derived]);
+    this.hashFields = compileFieldHasher(keys);
+    const h = stringHash(kind);
+    this.kindLow = h % 0x100000000;
+    this.kindHigh = Math.floor(h / 0x100000000);
+  }
+
+  /** True when every key of `fields` is known. */
+  covers(fields: Readonly<Record<string, unknown>>): boolean {
+    for (const key in fields) if (!this.names.has(key)) return false;
+    return true;
+  }
+
+  widen(fields: Readonly<Record<string, unknown>>): void {
+    if (this.declared) {
+      const extra = Object.keys(fields).filter((k) => !this.names.has(k));
+      throw new Error(`trace record ${this.kind} has undeclared field(s) ${extra.join(', ')}: add them to its declareTraceKind`);
+    }
+    const keys = new Set(this.keys);
+    for (const key of Object.keys(fields)) keys.add(key);
+    this.keys = [...keys].sort(compareStrings);
+    this.names = new Set(this.keys);
+    this.hashFields = compileFieldHasher(this.keys);
+  }
+}
+
+type FieldHasher = (fp: Fingerprint, values: Readonly<Record<string, unknown>>) => void;
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/**
+ * Builds the function that mixes a record's fields. Reading `values[key]` with a variable
+ * key from records of many shapes is a megamorphic keyed load on every field of every
+ * event; a function generated per kind reads `values.from`, `values.to` … with property
+ * names fixed in its code, which the JIT turns into plain loads. Only identifier-safe names
+ * are compiled; any other name falls back to the generic loop.
+ */
+function compileFieldHasher(keys: readonly string[]): FieldHasher {
+  if (!keys.every((k) => IDENTIFIER.test(k))) {
+    return (fp, values) => {
+      for (const key of keys) fp.value(values[key]);
+    };
+  }
+  const body = keys
+    .map((k) => `x = v.${k}; if (typeof x === 'string') fp.string(x); else if (typeof x === 'number') fp.number(x); else fp.value(x);`)
+    .join('\n');
+  return new Function('fp', 'v', `let x;\n${body}`) as FieldHasher;
+}
+
 /**
  * The run's trace. Every meaningful event is emitted here as one typed record. Each record
- * is folded into a streaming fingerprint over a canonical encoding (kind, time, then the
- * fields by sorted key), and handed to the sinks, if any. With no sinks nothing is kept and
- * no record object is built: that is the fast mode used by sweeps.
+ * is folded into a streaming fingerprint over a canonical encoding (see KindState) and
+ * handed to the sinks, if any. With no sinks nothing is kept and no record object is built:
+ * that is the fast mode used by sweeps.
  */
 export class Trace {
   private readonly fp = new Fingerprint();
   private readonly sinks: TraceSink[];
-  private readonly counts = new Map<string, number>();
+  private readonly kinds = new Map<string, KindState>();
   private total = 0;
 
   constructor(
@@ -73,15 +172,28 @@ export class Trace {
   emit<K extends TraceKind>(kind: K, fields: TraceRecordMap[K]): void {
     const at = this.clock();
     const fp = this.fp;
-    fp.string(kind);
+    const values = fields as Readonly<Record<string, unknown>>;
+    let state = this.kinds.get(kind);
+    if (state === undefined) state = this.learnKind(kind);
+    const keeping = this.sinks.length > 0;
+    if ((keeping || !state.declared) && !state.covers(values)) state.widen(values);
+    fp.word(state.kindLow);
+    fp.word(state.kindHigh);
     fp.number(at);
-    fp.object(fields as Readonly<Record<string, unknown>>);
+    state.hashFields(fp, values);
+    state.count++;
     this.total++;
-    this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
-    if (this.sinks.length > 0) {
+    if (keeping) {
       const record = { kind, at, ...fields } as unknown as TraceRecord;
       for (const sink of this.sinks) sink.write(record);
     }
+  }
+
+  private learnKind(kind: string): KindState {
+    const declared = declarations.get(kind);
+    const state = new KindState(kind, declared?.hashed ?? [], declared !== undefined, declared?.derived);
+    this.kinds.set(kind, state);
+    return state;
   }
 
   /** The fingerprint of every record emitted so far: 16 hex digits. */
@@ -96,10 +208,13 @@ export class Trace {
 
   /** Records emitted so far, by kind, in the order kinds first appeared. */
   countsByKind(): ReadonlyMap<string, number> {
-    return this.counts;
+    return new Map([...this.kinds.values()].map((k) => [k.kind, k.count]));
   }
 
   close(): void {
     for (const sink of this.sinks) sink.close?.();
   }
 }
+
+declareTraceKind('note', ['node', 'text']);
+declareTraceKind('client.op', ['process', 'type', 'f', 'index', 'value', 'error']);
