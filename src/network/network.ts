@@ -83,14 +83,13 @@ interface Link {
 interface PendingRequest<M extends Message> {
   readonly id: number;
   readonly client: NodeHost<M>;
-  readonly clientEnd: Endpoint<M>;
   readonly clientTag: number;
   readonly to: NodeId;
   readonly type: string;
   readonly conn: Connection<M>;
   readonly done: (result: RpcResult<M>) => void;
-  /** Real instant at which the request times out. */
-  readonly deadline: number;
+  /** The timeout timer, until it fires or the request settles. */
+  timer: TimerHandle | undefined;
   settled: boolean;
 }
 
@@ -118,15 +117,6 @@ interface Endpoint<M extends Message> {
   readonly index: number;
   readonly outgoing: (Connection<M> | undefined)[];
   readonly links: (Link | undefined)[];
-  /**
-   * This host's requests in deadline order, from `deadlineHead` on; settled ones are skipped.
-   * One timer per host, for the earliest deadline, replaces a timer per request, as Kafka's
-   * NetworkClient checks expiry in its poll loop rather than arming a timer per request.
-   */
-  deadlines: PendingRequest<M>[];
-  deadlineHead: number;
-  deadlineTimer: TimerHandle | undefined;
-  deadlineTimerAt: number;
 }
 
 const enum Envelope {
@@ -158,6 +148,9 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   private readonly retransmitTimeout: Duration;
   private readonly duplicateRate: number;
   private readonly linkOverrides: NonNullable<NetworkConfig['links']>;
+  private readonly traceSend;
+  private readonly traceDeliver;
+  private readonly traceDrop;
   private nextTag = 1;
   private nextConnectionId = 1;
   private nextRequestId = 1;
@@ -175,6 +168,9 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     this.retransmitTimeout = config.retransmitTimeout ?? (200_000 as Duration);
     this.duplicateRate = config.duplicateRate ?? 0;
     this.linkOverrides = config.links ?? [];
+    this.traceSend = trace.emitter('net.send');
+    this.traceDeliver = trace.emitter('net.deliver');
+    this.traceDrop = trace.emitter('net.drop');
   }
 
   // ---------------------------------------------------------------- hosts
@@ -187,10 +183,6 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       index: this.endpointList.length,
       outgoing: [],
       links: [],
-      deadlines: [],
-      deadlineHead: 0,
-      deadlineTimer: undefined,
-      deadlineTimerAt: 0,
     };
     this.endpoints.set(host.id, endpoint);
     this.endpointList.push(endpoint);
@@ -247,11 +239,6 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   }
 
   hostDown(host: NodeHost<M>, mode: CrashMode): void {
-    // The incarnation's timers, the deadline timer among them, were cancelled by its tag.
-    const endpoint = this.endpoint(host.id);
-    endpoint.deadlines = [];
-    endpoint.deadlineHead = 0;
-    endpoint.deadlineTimer = undefined;
     const detection = mode === 'process' ? this.resetDetection : this.silentDetection;
     for (const conn of [...this.connections.values()]) {
       if (conn.client.host === host || conn.server.host === host) {
@@ -314,62 +301,21 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     const pending: PendingRequest<M> = {
       id: this.nextRequestId++,
       client: client.host,
-      clientEnd: client,
       clientTag: tag,
       to,
       type: message.type,
       done,
-      deadline: this.scheduler.now + client.host.clock.realDelay(options.timeout),
+      timer: undefined,
       settled: false,
       conn,
     };
     conn.pending.set(pending.id, pending);
-    this.addDeadline(client, pending);
+    pending.timer = this.scheduler.after(client.host.clock.realDelay(options.timeout), () => this.timeout(pending), tag);
     this.transmit(conn, true, Envelope.Request, pending.id, message);
   }
 
-  private addDeadline(client: Endpoint<M>, pending: PendingRequest<M>): void {
-    const queue = client.deadlines;
-    let i = queue.length;
-    // Requests almost always share one timeout, so this is nearly always an append.
-    while (i > client.deadlineHead && queue[i - 1].deadline > pending.deadline) i--;
-    if (i === queue.length) queue.push(pending);
-    else queue.splice(i, 0, pending);
-    if (client.deadlineTimer === undefined || pending.deadline < client.deadlineTimerAt) this.armDeadlineTimer(client);
-  }
-
-  private armDeadlineTimer(client: Endpoint<M>): void {
-    if (client.deadlineTimer !== undefined) this.scheduler.cancel(client.deadlineTimer);
-    client.deadlineTimer = undefined;
-    this.skipSettledDeadlines(client);
-    if (client.deadlineHead === client.deadlines.length) return;
-    const at = client.deadlines[client.deadlineHead].deadline;
-    client.deadlineTimerAt = at;
-    client.deadlineTimer = this.scheduler.at(at as Time, () => this.expireDeadlines(client), client.host.tag);
-  }
-
-  private expireDeadlines(client: Endpoint<M>): void {
-    client.deadlineTimer = undefined;
-    const now = this.scheduler.now;
-    const queue = client.deadlines;
-    while (client.deadlineHead < queue.length && queue[client.deadlineHead].deadline <= now) {
-      const pending = queue[client.deadlineHead++];
-      if (!pending.settled) this.timeout(pending);
-    }
-    this.armDeadlineTimer(client);
-  }
-
-  /** Drops settled requests from the head of the deadline queue, compacting it now and then. */
-  private skipSettledDeadlines(client: Endpoint<M>): void {
-    const queue = client.deadlines;
-    while (client.deadlineHead < queue.length && queue[client.deadlineHead].settled) client.deadlineHead++;
-    if (client.deadlineHead > 1024 && client.deadlineHead * 2 > queue.length) {
-      client.deadlines = queue.slice(client.deadlineHead);
-      client.deadlineHead = 0;
-    }
-  }
-
   private timeout(pending: PendingRequest<M>): void {
+    pending.timer = undefined;
     this.trace.emit('rpc.timeout', { from: pending.client.id, to: pending.to, id: pending.id, type: pending.type });
     this.settle(pending, TIMEOUT);
   }
@@ -383,8 +329,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     if (pending.settled) return;
     pending.settled = true;
     pending.conn.pending.delete(pending.id);
-    const client = pending.clientEnd;
-    if (client.deadlines[client.deadlineHead] === pending) this.skipSettledDeadlines(client);
+    if (pending.timer !== undefined) this.scheduler.cancel(pending.timer);
     pending.client.dispatchWith(pending.clientTag, pending.done, outcome);
   }
 
@@ -429,7 +374,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     const bytes = message.bytes;
     link.stats.sent++;
     link.stats.bytesSent += bytes;
-    this.trace.emit('net.send', { from: from.id, to: to.id, conn: conn.id, type: message.type, id, bytes });
+    this.traceSend({ from: from.id, to: to.id, conn: conn.id, type: message.type, id, bytes });
     if (this.partitions.isBlocked(from.id, to.id)) return this.drop(link, id, message, 'partition');
     if (to.state === 'down') {
       this.drop(link, id, message, 'node-down');
@@ -489,7 +434,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     if (process === undefined) return this.drop(link, id, message, 'node-down');
     link.stats.delivered++;
     link.stats.bytesDelivered += message.bytes;
-    this.trace.emit('net.deliver', { from: from.id, to: to.id, type: message.type, id });
+    this.traceDeliver({ from: from.id, to: to.id, type: message.type, id });
     switch (kind) {
       case Envelope.Request: {
         const tag = to.tag;
@@ -517,7 +462,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   private drop(link: Link, id: number, message: M, reason: DropReason): void {
     link.stats.dropped++;
     link.stats.bytesDropped += message.bytes;
-    this.trace.emit('net.drop', { from: link.from, to: link.to, type: message.type, id, reason });
+    this.traceDrop({ from: link.from, to: link.to, type: message.type, id, reason });
   }
 
   // ---------------------------------------------------------------- links

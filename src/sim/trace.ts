@@ -170,11 +170,22 @@ export class Trace {
   }
 
   emit<K extends TraceKind>(kind: K, fields: TraceRecordMap[K]): void {
+    this.emitAs(this.kinds.get(kind) ?? this.learnKind(kind), fields);
+  }
+
+  /**
+   * A handle that emits records of one kind without looking the kind up each time, for
+   * code that emits on every message.
+   */
+  emitter<K extends TraceKind>(kind: K): (fields: TraceRecordMap[K]) => void {
+    const state = this.kinds.get(kind) ?? this.learnKind(kind);
+    return (fields) => this.emitAs(state, fields);
+  }
+
+  private emitAs(state: KindState, fields: object): void {
     const at = this.clock();
     const fp = this.fp;
     const values = fields as Readonly<Record<string, unknown>>;
-    let state = this.kinds.get(kind);
-    if (state === undefined) state = this.learnKind(kind);
     const keeping = this.sinks.length > 0;
     if ((keeping || !state.declared) && !state.covers(values)) state.widen(values);
     fp.word(state.kindLow);
@@ -184,7 +195,7 @@ export class Trace {
     state.count++;
     this.total++;
     if (keeping) {
-      const record = { kind, at, ...fields } as unknown as TraceRecord;
+      const record = { kind: state.kind, at, ...fields } as unknown as TraceRecord;
       for (const sink of this.sinks) sink.write(record);
     }
   }
