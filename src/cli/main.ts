@@ -29,7 +29,7 @@ function buildProgram(): Command {
       console.log(chalk.bold('kafkasim demo: ping-pong with a crash and a restart'));
       for (const line of r.timeline) console.log(`  ${line}`);
       console.log(`\n${chalk.bold('trace')}: ${r.events} events over ${r.simulatedMs} simulated ms`);
-      for (const [kind, count] of r.traceCounts) console.log(`  ${kind.padEnd(12)} ${count}`);
+      for (const [kind, count] of r.traceCounts) console.log(`  ${kind.padEnd(16)} ${count}`);
       console.log(`${chalk.bold('fingerprint')}: ${r.fingerprint}  (run it again: same seed, same fingerprint)`);
     });
   return program;

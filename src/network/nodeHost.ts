@@ -180,7 +180,10 @@ export class NodeHost<M extends Message = Message, D = unknown> {
     env.trace.emit('node.start', { node: this.id, incarnation: this.incarnations });
     const process = this.build(ctx);
     this.liveProcess = process;
-    if (process.onStart !== undefined) this.dispatch(this.liveTag, () => process.onStart?.());
+    // onStart runs as its own event at this instant, so hosts started together all exist
+    // before any of them acts.
+    const tag = this.liveTag;
+    if (process.onStart !== undefined) env.scheduler.after(0 as Duration, () => this.dispatch(tag, () => process.onStart?.()), tag);
   }
 
   /** Kills the live incarnation. Returns false if it was already down. */

@@ -1,5 +1,7 @@
 import { Simulation } from '../sim/simulation.js';
-import { formatTime, millis, seconds, type Duration } from '../sim/time.js';
+import { formatTime, millis, seconds, time } from '../sim/time.js';
+import { Network } from '../network/network.js';
+import { NodeHost, type Message, type NodeContext } from '../network/nodeHost.js';
 
 export interface PingPongResult {
   readonly fingerprint: string;
@@ -9,54 +11,60 @@ export interface PingPongResult {
   readonly timeline: readonly string[];
 }
 
+interface Ball extends Message {
+  readonly rally: number;
+}
+
 /**
- * The placeholder demo: two nodes bounce a ball; node B crashes at 1s and restarts at 2s,
- * losing the ball in flight, and A serves again after its timeout. Everything is seeded.
+ * The placeholder demo, until the Kafka demo replaces it: two nodes on the simulated
+ * network bounce a ball by request and response. Node B crashes at 1s and restarts at 2s;
+ * A's requests in flight end as 'disconnected' (a crashed process resets its connections),
+ * the ones it sends while B is down are refused, and A keeps serving until B answers again.
  */
 export function runPingPong(seed: number | string): PingPongResult {
   const sim = new Simulation({ seed, trace: 'memory' });
-  const latency = sim.rng.fork('latency');
+  const net = new Network<Ball>(sim.scheduler, sim.trace, sim.rng.fork('network'));
   const timeline: string[] = [];
-  const log = (text: string): void => {
+  const say = (text: string): void => {
     timeline.push(`t=${formatTime(sim.now)}  ${text}`);
     sim.trace.emit('note', { text });
   };
-  let bAlive = true;
-  let rally = 0;
-  let lastReturn = sim.now;
 
-  const serve = (): void => {
-    rally++;
-    const n = rally;
-    sim.scheduler.after(millis(latency.float(1, 5)), () => {
-      if (!bAlive) return log(`ball ${n} lost: B is down`);
-      sim.scheduler.after(millis(latency.float(1, 5)), () => {
-        lastReturn = sim.now;
-        if (n % 50 === 0) log(`rally ${n} returned`);
-        if (sim.now < seconds(3)) serve();
+  const server = (): { onRequest: (from: string, ball: Ball, reply: (b: Ball) => void) => void } => ({
+    onRequest: (_from, ball, reply) => reply({ type: 'Pong', bytes: 32, rally: ball.rally }),
+  });
+  const client = (ctx: NodeContext<Ball>) => {
+    let rally = 0;
+    let failures = 0;
+    const serve = (): void => {
+      if (sim.now >= seconds(3)) return;
+      rally++;
+      ctx.request('B', { type: 'Ping', bytes: 32, rally }, { timeout: millis(100) }, (result) => {
+        if (result.ok) {
+          if (failures > 0) say(`B answered again after ${failures} failed serves`);
+          failures = 0;
+          if (rally % 100 === 0) say(`rally ${rally} returned`);
+          serve();
+        } else {
+          if (failures === 0) say(`ball ${rally} not returned: ${result.error}`);
+          failures++;
+          ctx.after(millis(50), serve); // retry.backoff
+        }
       });
-    });
+    };
+    return { onStart: serve };
   };
-  const watchdog = (): void => {
-    if (sim.now - lastReturn > millis(200) && sim.now < seconds(3)) {
-      log('A timed out waiting for the ball and serves again');
-      lastReturn = sim.now;
-      serve();
-    }
-    if (sim.now < seconds(3)) sim.scheduler.after(millis(100), watchdog);
-  };
-  sim.scheduler.after(0 as Duration, () => {
-    log('A serves');
-    serve();
-    watchdog();
+
+  net.addHost(new NodeHost<Ball, null>({ id: 'A', durable: null, factory: client }));
+  net.addHost(new NodeHost<Ball, null>({ id: 'B', durable: null, factory: server }));
+  for (const host of net.allHosts()) host.start();
+  sim.scheduler.at(time(seconds(1)), () => {
+    say('B crashed (kill -9)');
+    net.host('B').crash('process');
   });
-  sim.scheduler.after(seconds(1), () => {
-    bAlive = false;
-    log('B crashed');
-  });
-  sim.scheduler.after(seconds(2), () => {
-    bAlive = true;
-    log('B restarted');
+  sim.scheduler.at(time(seconds(2)), () => {
+    say('B restarted');
+    net.host('B').restart();
   });
   const result = sim.run();
   return {
