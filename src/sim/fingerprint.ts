@@ -29,10 +29,6 @@ const SMALL_INT_LIMIT = 1 << 27;
 const floatView = new Float64Array(1);
 const floatWords = new Uint32Array(floatView.buffer);
 
-function rotl(x: number, r: number): number {
-  return (x << r) | (x >>> (32 - r));
-}
-
 function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -1,0 +1,457 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { crc32c } from './crc32c.js';
+import { readVarint, varintSize, writeVarint } from './varint.js';
+
+/**
+ * Kafka's v2 record batch (magic 2), byte for byte as `DefaultRecordBatch` lays it out
+ * (KIP-98):
+ *
+ *   baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 |
+ *   crc uint32 | attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 |
+ *   maxTimestamp int64 | producerId int64 | producerEpoch int16 | baseSequence int32 |
+ *   recordCount int32 | records…
+ *
+ * batchLength counts the bytes after itself; the CRC32C covers everything from attributes
+ * to the end, so a leader can stamp baseOffset and partitionLeaderEpoch into a producer's
+ * batch without recomputing it.
+ */
+
+export const MAGIC_V2 = 2;
+/** baseOffset + batchLength: the bytes in front of what batchLength counts. */
+export const LOG_OVERHEAD = 12;
+export const BATCH_HEADER_SIZE = 61;
+
+const BASE_OFFSET = 0;
+const LENGTH = 8;
+const LEADER_EPOCH = 12;
+const MAGIC = 16;
+const CRC = 17;
+const ATTRIBUTES = 21;
+const LAST_OFFSET_DELTA = 23;
+const BASE_TIMESTAMP = 27;
+const MAX_TIMESTAMP = 35;
+const PRODUCER_ID = 43;
+const PRODUCER_EPOCH = 51;
+const BASE_SEQUENCE = 53;
+const RECORD_COUNT = 57;
+
+export const NO_PRODUCER_ID = -1;
+export const NO_PRODUCER_EPOCH = -1;
+export const NO_SEQUENCE = -1;
+export const NO_PARTITION_LEADER_EPOCH = -1;
+
+/** Compression codecs, by their attribute value. kafkasim writes none and gzip. */
+export enum Compression {
+  None = 0,
+  Gzip = 1,
+  Snappy = 2,
+  Lz4 = 3,
+  Zstd = 4,
+}
+
+export type TimestampType = 'CreateTime' | 'LogAppendTime';
+
+const COMPRESSION_MASK = 0x07;
+const TIMESTAMP_TYPE_MASK = 0x08;
+const TRANSACTIONAL_MASK = 0x10;
+const CONTROL_MASK = 0x20;
+const DELETE_HORIZON_MASK = 0x40;
+
+export interface RecordHeader {
+  readonly key: string;
+  readonly value: Uint8Array | null;
+}
+
+/** A record as a producer hands it over. */
+export interface RecordInput {
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers?: readonly RecordHeader[];
+  /** Milliseconds since the epoch, from the producer's (local) clock. */
+  readonly timestamp: number;
+}
+
+export interface BatchOptions {
+  readonly baseOffset?: number;
+  readonly partitionLeaderEpoch?: number;
+  readonly compression?: Compression;
+  readonly timestampType?: TimestampType;
+  readonly isTransactional?: boolean;
+  readonly isControl?: boolean;
+  readonly producerId?: number;
+  readonly producerEpoch?: number;
+  readonly baseSequence?: number;
+  /**
+   * KIP-534: when set, the batch's tombstones and transaction markers may be removed by the
+   * cleaner after this instant; it is stored in baseTimestamp and flagged in the attributes.
+   */
+  readonly deleteHorizonMs?: number;
+}
+
+/** The fixed-size header of a batch, as read from its bytes. */
+export interface BatchHeader {
+  readonly baseOffset: number;
+  readonly batchLength: number;
+  readonly partitionLeaderEpoch: number;
+  readonly magic: number;
+  readonly crc: number;
+  readonly attributes: number;
+  readonly lastOffsetDelta: number;
+  readonly baseTimestamp: number;
+  readonly maxTimestamp: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+  readonly recordCount: number;
+}
+
+/** A decoded record, with its absolute offset and timestamp. Key and value are views into the batch. */
+export interface DecodedRecord {
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly RecordHeader[];
+}
+
+// ------------------------------------------------------------------ header accessors
+
+export function lastOffsetOf(h: BatchHeader): number {
+  return h.baseOffset + h.lastOffsetDelta;
+}
+
+export function sizeOf(h: BatchHeader): number {
+  return h.batchLength + LOG_OVERHEAD;
+}
+
+export function compressionOf(h: BatchHeader): Compression {
+  return h.attributes & COMPRESSION_MASK;
+}
+
+export function timestampTypeOf(h: BatchHeader): TimestampType {
+  return h.attributes & TIMESTAMP_TYPE_MASK ? 'LogAppendTime' : 'CreateTime';
+}
+
+export function isTransactional(h: BatchHeader): boolean {
+  return (h.attributes & TRANSACTIONAL_MASK) !== 0;
+}
+
+export function isControl(h: BatchHeader): boolean {
+  return (h.attributes & CONTROL_MASK) !== 0;
+}
+
+export function hasDeleteHorizon(h: BatchHeader): boolean {
+  return (h.attributes & DELETE_HORIZON_MASK) !== 0;
+}
+
+/** The sequence of the batch's last record, wrapping at Int32.MAX as Kafka's does. */
+export function lastSequenceOf(h: BatchHeader): number {
+  if (h.baseSequence === NO_SEQUENCE) return NO_SEQUENCE;
+  const last = h.baseSequence + h.lastOffsetDelta;
+  return last > 0x7fffffff ? last - 0x80000000 : last;
+}
+
+// ------------------------------------------------------------------ int64 as numbers
+
+function readInt64(buf: Buffer, pos: number): number {
+  return buf.readInt32BE(pos) * 4294967296 + buf.readUInt32BE(pos + 4);
+}
+
+function writeInt64(buf: Buffer, pos: number, n: number): void {
+  const high = Math.floor(n / 4294967296);
+  buf.writeInt32BE(high, pos);
+  buf.writeUInt32BE(n - high * 4294967296, pos + 4);
+}
+
+// ------------------------------------------------------------------ encoding
+
+const utf8 = new TextEncoder();
+
+function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: number, headerKeys: (Uint8Array | undefined)[]): number {
+  const keyLen = r.key === null ? -1 : r.key.length;
+  const valueLen = r.value === null ? -1 : r.value.length;
+  let size = 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + varintSize(keyLen) + Math.max(0, keyLen) + varintSize(valueLen) + Math.max(0, valueLen);
+  const headers = r.headers ?? [];
+  size += varintSize(headers.length);
+  for (const h of headers) {
+    const k = utf8.encode(h.key);
+    headerKeys.push(k);
+    const hv = h.value === null ? -1 : h.value.length;
+    size += varintSize(k.length) + k.length + varintSize(hv) + Math.max(0, hv);
+  }
+  return size;
+}
+
+/** Writes the records section (uncompressed) into `out` at `pos`; returns the end. */
+function writeRecords(out: Buffer, pos: number, records: readonly RecordInput[], baseTimestamp: number, sizes: number[], headerKeys: (Uint8Array | undefined)[]): number {
+  let headerIndex = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    pos = writeVarint(out, pos, sizes[i]);
+    out[pos++] = 0; // record attributes: unused
+    pos = writeVarint(out, pos, r.timestamp - baseTimestamp);
+    pos = writeVarint(out, pos, i);
+    if (r.key === null) pos = writeVarint(out, pos, -1);
+    else {
+      pos = writeVarint(out, pos, r.key.length);
+      out.set(r.key, pos);
+      pos += r.key.length;
+    }
+    if (r.value === null) pos = writeVarint(out, pos, -1);
+    else {
+      pos = writeVarint(out, pos, r.value.length);
+      out.set(r.value, pos);
+      pos += r.value.length;
+    }
+    const headers = r.headers ?? [];
+    pos = writeVarint(out, pos, headers.length);
+    for (const h of headers) {
+      const k = headerKeys[headerIndex++] as Uint8Array;
+      pos = writeVarint(out, pos, k.length);
+      out.set(k, pos);
+      pos += k.length;
+      if (h.value === null) pos = writeVarint(out, pos, -1);
+      else {
+        pos = writeVarint(out, pos, h.value.length);
+        out.set(h.value, pos);
+        pos += h.value.length;
+      }
+    }
+  }
+  return pos;
+}
+
+/** Encodes `records` as one v2 batch. Offsets are relative: record i gets baseOffset + i. */
+export function encodeBatch(records: readonly RecordInput[], options: BatchOptions = {}): Buffer {
+  if (records.length === 0) throw new RangeError('a record batch holds at least one record');
+  let baseTimestamp = records[0].timestamp;
+  let maxTimestamp = records[0].timestamp;
+  for (const r of records) {
+    if (r.timestamp < baseTimestamp) baseTimestamp = r.timestamp;
+    if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
+  }
+  // KIP-534: a delete horizon takes baseTimestamp's place, and deltas are taken from it.
+  if (options.deleteHorizonMs !== undefined) baseTimestamp = options.deleteHorizonMs;
+  const sizes: number[] = new Array<number>(records.length);
+  const headerKeys: (Uint8Array | undefined)[] = [];
+  let recordsSize = 0;
+  for (let i = 0; i < records.length; i++) {
+    const body = recordBodySize(records[i], i, records[i].timestamp - baseTimestamp, headerKeys);
+    sizes[i] = body;
+    recordsSize += varintSize(body) + body;
+  }
+  const compression = options.compression ?? Compression.None;
+  let out: Buffer;
+  let end: number;
+  if (compression === Compression.None) {
+    out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + recordsSize);
+    end = writeRecords(out, BATCH_HEADER_SIZE, records, baseTimestamp, sizes, headerKeys);
+  } else if (compression === Compression.Gzip) {
+    const plain = Buffer.allocUnsafe(recordsSize);
+    writeRecords(plain, 0, records, baseTimestamp, sizes, headerKeys);
+    const packed = gzipSync(plain);
+    out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + packed.length);
+    packed.copy(out, BATCH_HEADER_SIZE);
+    end = out.length;
+  } else {
+    throw new RangeError(`compression ${Compression[compression]} is not supported; kafkasim writes none and gzip`);
+  }
+  let attributes = compression;
+  if (options.timestampType === 'LogAppendTime') attributes |= TIMESTAMP_TYPE_MASK;
+  if (options.isTransactional) attributes |= TRANSACTIONAL_MASK;
+  if (options.isControl) attributes |= CONTROL_MASK;
+  if (options.deleteHorizonMs !== undefined) attributes |= DELETE_HORIZON_MASK;
+  writeInt64(out, BASE_OFFSET, options.baseOffset ?? 0);
+  out.writeInt32BE(end - LOG_OVERHEAD, LENGTH);
+  out.writeInt32BE(options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, LEADER_EPOCH);
+  out.writeInt8(MAGIC_V2, MAGIC);
+  out.writeInt16BE(attributes, ATTRIBUTES);
+  out.writeInt32BE(records.length - 1, LAST_OFFSET_DELTA);
+  writeInt64(out, BASE_TIMESTAMP, baseTimestamp);
+  writeInt64(out, MAX_TIMESTAMP, maxTimestamp);
+  writeInt64(out, PRODUCER_ID, options.producerId ?? NO_PRODUCER_ID);
+  out.writeInt16BE(options.producerEpoch ?? NO_PRODUCER_EPOCH, PRODUCER_EPOCH);
+  out.writeInt32BE(options.baseSequence ?? NO_SEQUENCE, BASE_SEQUENCE);
+  out.writeInt32BE(records.length, RECORD_COUNT);
+  out.writeUInt32BE(crc32c(out.subarray(ATTRIBUTES, end)), CRC);
+  return end === out.length ? out : out.subarray(0, end);
+}
+
+// ------------------------------------------------------------------ in-place stamping
+
+/** Stamps the base offset. Not covered by the CRC, so the batch stays valid. */
+export function setBaseOffset(batch: Buffer, pos: number, baseOffset: number): void {
+  writeInt64(batch, pos + BASE_OFFSET, baseOffset);
+}
+
+/** Stamps the partition leader epoch. Not covered by the CRC, so the batch stays valid. */
+export function setPartitionLeaderEpoch(batch: Buffer, pos: number, epoch: number): void {
+  batch.writeInt32BE(epoch, pos + LEADER_EPOCH);
+}
+
+/**
+ * Switches a batch to LogAppendTime with the broker's clock, as a leader does for topics
+ * with message.timestamp.type=LogAppendTime; the CRC is recomputed since both fields are
+ * covered by it.
+ */
+export function setLogAppendTime(batch: Buffer, pos: number, timestampMs: number): void {
+  const attributes = batch.readInt16BE(pos + ATTRIBUTES) | TIMESTAMP_TYPE_MASK;
+  batch.writeInt16BE(attributes, pos + ATTRIBUTES);
+  writeInt64(batch, pos + MAX_TIMESTAMP, timestampMs);
+  const end = pos + LOG_OVERHEAD + batch.readInt32BE(pos + LENGTH);
+  batch.writeUInt32BE(crc32c(batch.subarray(pos + ATTRIBUTES, end)), pos + CRC);
+}
+
+// ------------------------------------------------------------------ decoding
+
+/** Reads the header at `pos`. The caller must know 61 bytes are there; see {@link checkBatch}. */
+export function readBatchHeader(buf: Buffer, pos: number): BatchHeader {
+  return {
+    baseOffset: readInt64(buf, pos + BASE_OFFSET),
+    batchLength: buf.readInt32BE(pos + LENGTH),
+    partitionLeaderEpoch: buf.readInt32BE(pos + LEADER_EPOCH),
+    magic: buf.readInt8(pos + MAGIC),
+    crc: buf.readUInt32BE(pos + CRC),
+    attributes: buf.readInt16BE(pos + ATTRIBUTES),
+    lastOffsetDelta: buf.readInt32BE(pos + LAST_OFFSET_DELTA),
+    baseTimestamp: readInt64(buf, pos + BASE_TIMESTAMP),
+    maxTimestamp: readInt64(buf, pos + MAX_TIMESTAMP),
+    producerId: readInt64(buf, pos + PRODUCER_ID),
+    producerEpoch: buf.readInt16BE(pos + PRODUCER_EPOCH),
+    baseSequence: buf.readInt32BE(pos + BASE_SEQUENCE),
+    recordCount: buf.readInt32BE(pos + RECORD_COUNT),
+  };
+}
+
+/** The base offset alone, without decoding the rest of the header. */
+export function peekBaseOffset(buf: Buffer, pos: number): number {
+  return readInt64(buf, pos + BASE_OFFSET);
+}
+
+export type BatchCheck =
+  | { readonly ok: true; readonly header: BatchHeader; readonly size: number }
+  | { readonly ok: false; readonly reason: string; readonly truncated: boolean };
+
+/**
+ * Validates the batch at `pos`, with `end` the end of the readable bytes: enough bytes for
+ * a header and for the declared length, magic 2, a sane header, and a CRC that matches.
+ * `truncated` says whether the only problem is that the batch runs past `end`.
+ */
+export function checkBatch(buf: Buffer, pos: number, end: number): BatchCheck {
+  if (end - pos < BATCH_HEADER_SIZE) return { ok: false, reason: `only ${end - pos} bytes left, a batch header takes ${BATCH_HEADER_SIZE}`, truncated: true };
+  const batchLength = buf.readInt32BE(pos + LENGTH);
+  if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD) return { ok: false, reason: `batch length ${batchLength} is smaller than a header`, truncated: false };
+  const size = batchLength + LOG_OVERHEAD;
+  const magic = buf.readInt8(pos + MAGIC);
+  if (magic !== MAGIC_V2) return { ok: false, reason: `magic ${magic}, expected ${MAGIC_V2}`, truncated: false };
+  if (end - pos < size) return { ok: false, reason: `batch of ${size} bytes runs past the end (${end - pos} left)`, truncated: true };
+  const header = readBatchHeader(buf, pos);
+  if (header.lastOffsetDelta < 0 || header.recordCount < 0) return { ok: false, reason: 'negative record count or offset delta', truncated: false };
+  const crc = crc32c(buf.subarray(pos + ATTRIBUTES, pos + size));
+  if (crc !== header.crc) return { ok: false, reason: `CRC mismatch: stored ${hex(header.crc)}, computed ${hex(crc)}`, truncated: false };
+  return { ok: true, header, size };
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}
+
+/** Thrown when a batch that passed its CRC still holds records that do not parse. */
+export class RecordFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RecordFormatError';
+  }
+}
+
+/** Decodes the records of the (already checked) batch at `pos`. */
+export function decodeRecords(buf: Buffer, pos: number, header: BatchHeader = readBatchHeader(buf, pos)): DecodedRecord[] {
+  const batchEnd = pos + sizeOf(header);
+  let data = buf;
+  let start = pos + BATCH_HEADER_SIZE;
+  let end = batchEnd;
+  const compression = compressionOf(header);
+  if (compression === Compression.Gzip) {
+    data = gunzipSync(buf.subarray(start, end));
+    start = 0;
+    end = data.length;
+  } else if (compression !== Compression.None) {
+    throw new RecordFormatError(`batch at offset ${header.baseOffset} uses ${Compression[compression] ?? compression} compression, which kafkasim does not read`);
+  }
+  // With a delete horizon (KIP-534) baseTimestamp holds it, and the deltas are relative to it.
+  const baseTimestamp = header.baseTimestamp;
+  const cursor = { pos: start };
+  const records: DecodedRecord[] = [];
+  for (let i = 0; i < header.recordCount; i++) {
+    const length = readVarint(data, cursor, end);
+    const recordEnd = cursor.pos + length;
+    if (length < 0 || recordEnd > end) throw new RecordFormatError(`record ${i} of batch ${header.baseOffset} runs past the batch`);
+    cursor.pos++; // attributes
+    const timestampDelta = readVarint(data, cursor, recordEnd);
+    const offsetDelta = readVarint(data, cursor, recordEnd);
+    const key = readBytes(data, cursor, recordEnd);
+    const value = readBytes(data, cursor, recordEnd);
+    const headerCount = readVarint(data, cursor, recordEnd);
+    if (headerCount < 0) throw new RecordFormatError(`record ${i} of batch ${header.baseOffset} has ${headerCount} headers`);
+    const headers: RecordHeader[] = [];
+    for (let h = 0; h < headerCount; h++) {
+      const k = readBytes(data, cursor, recordEnd);
+      if (k === null) throw new RecordFormatError(`record ${i} of batch ${header.baseOffset} has a null header key`);
+      headers.push({ key: k.toString('utf8'), value: readBytes(data, cursor, recordEnd) });
+    }
+    if (cursor.pos !== recordEnd) throw new RecordFormatError(`record ${i} of batch ${header.baseOffset} has ${recordEnd - cursor.pos} stray bytes`);
+    records.push({ offset: header.baseOffset + offsetDelta, timestamp: baseTimestamp + timestampDelta, key, value, headers });
+  }
+  return records;
+}
+
+function readBytes(data: Buffer, cursor: { pos: number }, end: number): Buffer | null {
+  const len = readVarint(data, cursor, end);
+  if (len < 0) return null;
+  if (cursor.pos + len > end) throw new RecordFormatError(`a field of ${len} bytes runs past its record`);
+  const out = data.subarray(cursor.pos, cursor.pos + len);
+  cursor.pos += len;
+  return out;
+}
+
+// ------------------------------------------------------------------ control records
+
+/** Transaction markers (ControlRecordType): ABORT is 0, COMMIT is 1. */
+export type ControlType = 'ABORT' | 'COMMIT';
+
+export interface ControlMarker {
+  readonly type: ControlType;
+  readonly coordinatorEpoch: number;
+}
+
+/**
+ * A control batch with one transaction marker (Kafka's `EndTransactionMarker`): key is
+ * version int16 and type int16, value is version int16 and coordinatorEpoch int32.
+ */
+export function encodeControlBatch(
+  marker: ControlMarker,
+  options: { baseOffset?: number; partitionLeaderEpoch?: number; producerId: number; producerEpoch: number; timestamp: number },
+): Buffer {
+  const key = Buffer.alloc(4);
+  key.writeInt16BE(0, 0);
+  key.writeInt16BE(marker.type === 'COMMIT' ? 1 : 0, 2);
+  const value = Buffer.alloc(6);
+  value.writeInt16BE(0, 0);
+  value.writeInt32BE(marker.coordinatorEpoch, 2);
+  return encodeBatch([{ key, value, timestamp: options.timestamp }], {
+    baseOffset: options.baseOffset,
+    partitionLeaderEpoch: options.partitionLeaderEpoch,
+    isTransactional: true,
+    isControl: true,
+    producerId: options.producerId,
+    producerEpoch: options.producerEpoch,
+  });
+}
+
+/** Reads a control record's marker, or undefined if it is not a transaction marker. */
+export function parseControlRecord(record: DecodedRecord): ControlMarker | undefined {
+  if (record.key === null || record.key.length < 4 || record.value === null || record.value.length < 6) return undefined;
+  const type = record.key.readInt16BE(2);
+  if (type !== 0 && type !== 1) return undefined;
+  return { type: type === 1 ? 'COMMIT' : 'ABORT', coordinatorEpoch: record.value.readInt32BE(2) };
+}
