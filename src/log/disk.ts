@@ -1,0 +1,58 @@
+/**
+ * The storage a log engine writes to. Every call is synchronous, as everything in a
+ * simulation must be. Paths are '/'-separated and relative to the disk's root.
+ */
+export interface Disk {
+  /** Names of the files directly inside `dir`, sorted. */
+  list(dir: string): string[];
+  /** Names of the directories directly inside `dir`, sorted. */
+  listDirs(dir: string): string[];
+  mkdir(dir: string): void;
+  exists(path: string): boolean;
+  size(path: string): number;
+  /** Up to `length` bytes from `position`; shorter at the end of the file. */
+  read(path: string, position: number, length: number): Buffer;
+  readAll(path: string): Buffer;
+  /** Appends, creating the file if needed. Not durable until {@link fsync}. */
+  append(path: string, data: Uint8Array): void;
+  /** Writes at `position`, extending the file if needed. */
+  write(path: string, position: number, data: Uint8Array): void;
+  truncate(path: string, size: number): void;
+  /** Makes every byte written to `path` so far durable. */
+  fsync(path: string): void;
+  /** Atomically replaces `to` with `from`. */
+  rename(from: string, to: string): void;
+  delete(path: string): void;
+}
+
+export class DiskError extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(`${path}: ${message}`);
+    this.name = 'DiskError';
+  }
+}
+
+export function joinPath(...parts: string[]): string {
+  return parts.filter((p) => p !== '').join('/');
+}
+
+export function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i);
+}
+
+export function baseName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}
+
+/** Writes a small file atomically and durably: temp file, fsync, rename (Kafka's checkpoint files). */
+export function writeFileAtomically(disk: Disk, path: string, data: Uint8Array): void {
+  const tmp = `${path}.tmp`;
+  if (disk.exists(tmp)) disk.delete(tmp);
+  disk.append(tmp, data);
+  disk.fsync(tmp);
+  disk.rename(tmp, path);
+}

@@ -1,0 +1,438 @@
+import { joinPath, type Disk } from './disk.js';
+import { LeaderEpochCache } from './leaderEpochCache.js';
+import { checkBatch, lastOffsetOf, setBaseOffset, setPartitionLeaderEpoch, type BatchHeader } from './recordBatch.js';
+import { LogSegment, segmentFileName } from './segment.js';
+
+/** Topic-level log settings, with Kafka's names in comments and Kafka's defaults. */
+export interface LogConfig {
+  /** segment.bytes */
+  readonly segmentBytes: number;
+  /** segment.ms */
+  readonly segmentMs: number;
+  /** index.interval.bytes */
+  readonly indexIntervalBytes: number;
+  /** segment.index.bytes: an index this full rolls the segment. */
+  readonly segmentIndexBytes: number;
+  /** flush.messages: fsync after this many messages; Kafka's default is never. */
+  readonly flushMessages: number;
+  /** flush.ms: fsync when the last flush is this old; Kafka's default is never. */
+  readonly flushMs: number;
+  /** cleanup.policy includes compact: offsets may have gaps. */
+  readonly compacted?: boolean;
+}
+
+export const DEFAULT_LOG_CONFIG: LogConfig = {
+  segmentBytes: 1_073_741_824,
+  segmentMs: 604_800_000,
+  indexIntervalBytes: 4_096,
+  segmentIndexBytes: 10_485_760,
+  flushMessages: Number.MAX_SAFE_INTEGER,
+  flushMs: Number.MAX_SAFE_INTEGER,
+};
+
+/** A refused append or read, named by the Kafka error code a broker would return. */
+export class LogError extends Error {
+  constructor(
+    readonly code: 'CORRUPT_MESSAGE' | 'OFFSET_OUT_OF_RANGE' | 'INVALID_RECORD',
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = 'LogError';
+  }
+}
+
+export interface AppendInfo {
+  readonly firstOffset: number;
+  readonly lastOffset: number;
+  readonly maxTimestamp: number;
+  readonly batches: number;
+  readonly records: number;
+  readonly bytes: number;
+}
+
+export interface ReadResult {
+  /** Whole batches. Empty when there is nothing below the upper bound. */
+  readonly records: Buffer;
+  readonly firstBatchOffset: number | undefined;
+}
+
+export interface OpenOptions {
+  /** Offsets below this were flushed before the last shutdown; default: recover everything. */
+  readonly recoveryPoint?: number;
+  readonly logStartOffset?: number;
+  readonly highWatermark?: number;
+  /** The broker's local clock in milliseconds, for segment.ms and flush.ms. */
+  readonly nowMs?: () => number;
+}
+
+export interface RecoveryReport {
+  readonly segmentsRecovered: number;
+  readonly truncatedBytes: number;
+  readonly segmentsDeleted: number;
+  readonly reasons: readonly string[];
+}
+
+/**
+ * One replica of one partition: segments on a disk, the leader epoch cache, and the
+ * offsets replication reads and moves (Kafka's UnifiedLog with LocalLog). It knows nothing
+ * of the network or of other replicas; the broker drives it.
+ */
+export class Log {
+  private segments: LogSegment[] = [];
+  private startOffset = 0;
+  private hw = 0;
+  private recoveryPointOffset = 0;
+  private unflushedMessages = 0;
+  private lastFlushMs: number;
+  readonly epochs: LeaderEpochCache;
+  private readonly nowMs: () => number;
+
+  private constructor(
+    readonly disk: Disk,
+    readonly dir: string,
+    readonly config: LogConfig,
+    options: OpenOptions,
+  ) {
+    this.nowMs = options.nowMs ?? (() => 0);
+    this.lastFlushMs = this.nowMs();
+    this.epochs = new LeaderEpochCache(disk, joinPath(dir, 'leader-epoch-checkpoint'));
+  }
+
+  /**
+   * Opens the log in `dir`, creating it if empty. Segments at or beyond the recovery point
+   * are scanned and validated batch by batch; the first invalid byte and everything after
+   * it is cut, and later segments are deleted, so what remains is the valid prefix.
+   */
+  static open(disk: Disk, dir: string, config: LogConfig = DEFAULT_LOG_CONFIG, options: OpenOptions = {}): { log: Log; recovery: RecoveryReport } {
+    const log = new Log(disk, dir, config, options);
+    disk.mkdir(dir);
+    log.epochs.load();
+    const recovery = log.loadSegments(options.recoveryPoint ?? 0);
+    if (log.segments.length === 0) log.segments.push(log.newSegment(options.logStartOffset ?? 0));
+    log.startOffset = Math.max(options.logStartOffset ?? log.segments[0].baseOffset, log.segments[0].baseOffset);
+    const leo = log.logEndOffset;
+    log.recoveryPointOffset = Math.min(options.recoveryPoint ?? 0, leo);
+    log.hw = Math.min(Math.max(options.highWatermark ?? 0, log.startOffset), leo);
+    log.epochs.truncateFromEnd(leo);
+    return { log, recovery };
+  }
+
+  private loadSegments(recoveryPoint: number): RecoveryReport {
+    const bases = this.disk
+      .list(this.dir)
+      .filter((n) => /^\d{20}\.log$/.test(n))
+      .map((n) => Number(n.slice(0, 20)));
+    // Index files without a log file are leftovers of a deletion that was cut short.
+    for (const name of this.disk.list(this.dir)) {
+      const m = /^(\d{20})\.(index|timeindex)$/.exec(name);
+      if (m !== null && !bases.includes(Number(m[1]))) this.disk.delete(joinPath(this.dir, name));
+    }
+    let segmentsRecovered = 0;
+    let truncatedBytes = 0;
+    let segmentsDeleted = 0;
+    const reasons: string[] = [];
+    for (let i = 0; i < bases.length; i++) {
+      const segment = new LogSegment(this.disk, this.dir, bases[i], this.config.indexIntervalBytes);
+      const nextBase = bases[i + 1];
+      if (nextBase !== undefined && nextBase <= recoveryPoint) {
+        segment.loadTrusted(nextBase);
+        this.segments.push(segment);
+        continue;
+      }
+      const previous = this.segments[this.segments.length - 1];
+      if (previous !== undefined && !this.config.compacted && segment.baseOffset !== previous.nextOffset) {
+        // A segment that does not start where the previous one ends follows a lost tail.
+        reasons.push(`${segment.logPath}: starts at ${segment.baseOffset}, but the log before it ends at ${previous.nextOffset}`);
+        for (const later of bases.slice(i)) {
+          new LogSegment(this.disk, this.dir, later, this.config.indexIntervalBytes).delete();
+          segmentsDeleted++;
+        }
+        break;
+      }
+      const result = segment.recover({
+        contiguous: !this.config.compacted,
+        minEpoch: previous === undefined ? -1 : previous.lastEpoch(),
+      });
+      segmentsRecovered++;
+      truncatedBytes += result.truncatedBytes;
+      if (result.reason !== undefined) reasons.push(`${segment.logPath}: ${result.reason}`);
+      if (!segment.isEmpty || i === 0 || this.segments.length === 0) this.segments.push(segment);
+      else {
+        segment.delete();
+        segmentsDeleted++;
+        continue;
+      }
+      if (result.truncatedBytes > 0) {
+        // Nothing after a corrupt batch can be trusted to follow it.
+        for (const later of bases.slice(i + 1)) {
+          new LogSegment(this.disk, this.dir, later, this.config.indexIntervalBytes).delete();
+          segmentsDeleted++;
+        }
+        break;
+      }
+    }
+    return { segmentsRecovered, truncatedBytes, segmentsDeleted, reasons };
+  }
+
+  // ------------------------------------------------------------------ offsets
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.active.nextOffset;
+  }
+
+  get highWatermark(): number {
+    return this.hw;
+  }
+
+  /** The last stable offset; equal to the high watermark until transactions arrive. */
+  get lastStableOffset(): number {
+    return this.hw;
+  }
+
+  get recoveryPoint(): number {
+    return this.recoveryPointOffset;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  allSegments(): readonly LogSegment[] {
+    return this.segments;
+  }
+
+  /** Sets the high watermark, clamped to [logStartOffset, logEndOffset]. Returns the value set. */
+  updateHighWatermark(offset: number): number {
+    this.hw = Math.min(Math.max(offset, this.startOffset), this.logEndOffset);
+    return this.hw;
+  }
+
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  // ------------------------------------------------------------------ append
+
+  /**
+   * Appends a producer's batches as leader: validates each (size, magic, CRC), assigns
+   * offsets from the log end and stamps `leaderEpoch` into each batch.
+   */
+  appendAsLeader(producerRecords: Buffer, leaderEpoch: number): AppendInfo {
+    // The producer's bytes are its own: stamp a copy, never the buffer it handed over.
+    const records = Buffer.from(producerRecords);
+    const headers = this.validate(records);
+    let next = this.logEndOffset;
+    let pos = 0;
+    const stamped: BatchHeader[] = [];
+    for (const h of headers) {
+      setBaseOffset(records, pos, next);
+      setPartitionLeaderEpoch(records, pos, leaderEpoch);
+      stamped.push({ ...h, baseOffset: next, partitionLeaderEpoch: leaderEpoch });
+      next += h.lastOffsetDelta + 1;
+      pos += h.batchLength + 12;
+    }
+    if (stamped.length > 0 && leaderEpoch > this.epochs.latestEpoch) this.epochs.assign(leaderEpoch, stamped[0].baseOffset);
+    return this.appendBatches(records, stamped);
+  }
+
+  /**
+   * Appends batches fetched from the leader, keeping the leader's offsets and epochs. They
+   * must continue the log exactly: a follower truncates before it appends anything else.
+   */
+  appendAsFollower(records: Buffer): AppendInfo {
+    const headers = this.validate(records);
+    if (headers.length > 0 && headers[0].baseOffset !== this.logEndOffset) {
+      throw new LogError('OFFSET_OUT_OF_RANGE', `follower append at ${headers[0].baseOffset}, but the log ends at ${this.logEndOffset}`);
+    }
+    for (let i = 1; i < headers.length; i++) {
+      if (headers[i].baseOffset !== lastOffsetOf(headers[i - 1]) + 1) {
+        throw new LogError('INVALID_RECORD', `batch at ${headers[i].baseOffset} does not follow ${lastOffsetOf(headers[i - 1])}`);
+      }
+    }
+    for (const h of headers) if (h.partitionLeaderEpoch > this.epochs.latestEpoch) this.epochs.assign(h.partitionLeaderEpoch, h.baseOffset);
+    return this.appendBatches(records, headers);
+  }
+
+  private validate(records: Buffer): BatchHeader[] {
+    const headers: BatchHeader[] = [];
+    let pos = 0;
+    while (pos < records.length) {
+      const check = checkBatch(records, pos, records.length);
+      if (!check.ok) throw new LogError('CORRUPT_MESSAGE', `batch ${headers.length} at byte ${pos}: ${check.reason}`);
+      headers.push(check.header);
+      pos += check.size;
+    }
+    return headers;
+  }
+
+  private appendBatches(records: Buffer, headers: readonly BatchHeader[]): AppendInfo {
+    if (headers.length === 0) throw new LogError('INVALID_RECORD', 'an append holds at least one batch');
+    let pos = 0;
+    let count = 0;
+    let maxTimestamp = -1;
+    for (const h of headers) {
+      const size = h.batchLength + 12;
+      this.maybeRoll(size, h);
+      this.active.append(records.subarray(pos, pos + size), h);
+      pos += size;
+      count += h.recordCount;
+      if (h.maxTimestamp > maxTimestamp) maxTimestamp = h.maxTimestamp;
+    }
+    this.unflushedMessages += count;
+    if (this.unflushedMessages >= this.config.flushMessages) this.flush();
+    return {
+      firstOffset: headers[0].baseOffset,
+      lastOffset: lastOffsetOf(headers[headers.length - 1]),
+      maxTimestamp,
+      batches: headers.length,
+      records: count,
+      bytes: records.length,
+    };
+  }
+
+  /** Kafka's LogSegment.shouldRoll: size, age, a full index, or relative offsets overflowing. */
+  private maybeRoll(batchSize: number, header: BatchHeader): void {
+    const s = this.active;
+    if (s.isEmpty) return;
+    const tooBig = s.size + batchSize > this.config.segmentBytes;
+    const rolling = s.rollingTimestamp;
+    const tooOld = rolling !== undefined && Math.max(this.nowMs(), header.maxTimestamp) - rolling > this.config.segmentMs;
+    const indexFull = s.offsetIndex.entries >= Math.floor(this.config.segmentIndexBytes / 8);
+    const overflow = lastOffsetOf(header) - s.baseOffset > 0x7fffffff;
+    if (tooBig || tooOld || indexFull || overflow) this.roll();
+  }
+
+  /**
+   * Starts a new active segment at the log end offset. Kafka flushes everything before the
+   * new segment right after a roll (on its scheduler); here the flush is part of the roll.
+   */
+  roll(): void {
+    if (this.active.isEmpty) return;
+    this.flush();
+    this.segments.push(this.newSegment(this.logEndOffset));
+  }
+
+  private newSegment(baseOffset: number): LogSegment {
+    const s = new LogSegment(this.disk, this.dir, baseOffset, this.config.indexIntervalBytes);
+    s.create();
+    return s;
+  }
+
+  // ------------------------------------------------------------------ read
+
+  /**
+   * Reads whole batches from `startOffset`, up to `maxBytes` (but at least one batch when
+   * `minOneBatch`, as KIP-74 fetches do), never including a batch that reaches
+   * `upperBound`: the high watermark for consumers, the log end for followers, the last
+   * stable offset for read_committed.
+   */
+  read(startOffset: number, maxBytes: number, upperBound: number = this.logEndOffset, minOneBatch = true): ReadResult {
+    if (startOffset < this.startOffset || startOffset > this.logEndOffset) {
+      throw new LogError('OFFSET_OUT_OF_RANGE', `offset ${startOffset} is outside [${this.startOffset}, ${this.logEndOffset}]`);
+    }
+    const bound = Math.min(upperBound, this.logEndOffset);
+    for (let i = this.segmentIndexFor(startOffset); i < this.segments.length; i++) {
+      const s = this.segments[i];
+      if (s.baseOffset >= bound) break;
+      const r = s.read(Math.max(startOffset, s.baseOffset), maxBytes, bound, minOneBatch);
+      if (r !== undefined) return { records: r.bytes, firstBatchOffset: r.firstBatchOffset };
+    }
+    return { records: Buffer.alloc(0), firstBatchOffset: undefined };
+  }
+
+  /** Index of the segment whose range holds `offset` (the last with baseOffset <= offset). */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.segments[mid].baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /** The first offset whose batch's timestamp is >= `timestampMs` (ListOffsets), or undefined. */
+  offsetForTimestamp(timestampMs: number): number | undefined {
+    for (const s of this.segments) {
+      if (s.largestTimestamp < timestampMs) continue;
+      const { offset } = s.timeIndex.lookup(timestampMs);
+      let from = Math.max(offset, s.baseOffset, this.startOffset);
+      while (from < s.nextOffset) {
+        const r = s.read(from, 1, s.nextOffset, true);
+        if (r === undefined) break;
+        const check = checkBatch(r.bytes, 0, r.bytes.length);
+        if (!check.ok) break;
+        if (check.header.maxTimestamp >= timestampMs) return Math.max(check.header.baseOffset, this.startOffset);
+        from = lastOffsetOf(check.header) + 1;
+      }
+    }
+    return undefined;
+  }
+
+  // ------------------------------------------------------------------ truncate
+
+  /**
+   * Removes everything at or after `offset` (whole batches: a batch straddling it goes
+   * too). Used when a follower's log diverged from its leader's.
+   */
+  truncateTo(offset: number): void {
+    if (offset >= this.logEndOffset) return;
+    if (offset < this.startOffset) throw new LogError('OFFSET_OUT_OF_RANGE', `cannot truncate to ${offset}, below the log start ${this.startOffset}`);
+    while (this.segments.length > 1 && this.active.baseOffset >= offset) {
+      (this.segments.pop() as LogSegment).delete();
+    }
+    this.active.truncateTo(offset);
+    this.epochs.truncateFromEnd(this.logEndOffset);
+    if (this.hw > this.logEndOffset) this.hw = this.logEndOffset;
+    if (this.recoveryPointOffset > this.logEndOffset) this.recoveryPointOffset = this.logEndOffset;
+  }
+
+  /** Deletes every segment and restarts the log empty at `offset` (a follower too far behind). */
+  truncateFullyAndStartAt(offset: number): void {
+    for (const s of this.segments) s.delete();
+    this.segments = [this.newSegment(offset)];
+    this.startOffset = offset;
+    this.hw = offset;
+    this.recoveryPointOffset = offset;
+    this.epochs.clear();
+  }
+
+  // ------------------------------------------------------------------ flush
+
+  /** fsyncs every segment with unflushed data and moves the recovery point to the log end. */
+  flush(): void {
+    const from = this.segmentIndexFor(this.recoveryPointOffset);
+    for (let i = from; i < this.segments.length; i++) this.segments[i].flush();
+    this.recoveryPointOffset = this.logEndOffset;
+    this.unflushedMessages = 0;
+    this.lastFlushMs = this.nowMs();
+  }
+
+  /** flush.ms: flushes if the last flush is older than the setting. Returns whether it did. */
+  flushIfDue(): boolean {
+    if (this.unflushedMessages === 0 || this.nowMs() - this.lastFlushMs < this.config.flushMs) return false;
+    this.flush();
+    return true;
+  }
+
+  /** OffsetsForLeaderEpoch, answered from the leader epoch cache. */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
+    return this.epochs.endOffsetFor(epoch, this.logEndOffset);
+  }
+}
+
+export { segmentFileName };

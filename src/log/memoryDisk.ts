@@ -1,0 +1,284 @@
+import type { Rng } from '../sim/rng.js';
+import { compareStrings } from '../sim/order.js';
+import type { Duration, Time } from '../sim/time.js';
+import { DiskError, dirOf, type Disk } from './disk.js';
+
+export interface MemoryDiskOptions {
+  /** For background writeback and torn writes; both need a clock and randomness. */
+  readonly clock?: () => Time;
+  readonly rng?: Rng;
+  /**
+   * Dirty data older than this becomes durable without an fsync, as Linux's flusher
+   * threads write back pages older than vm.dirty_expire_centisecs (30s by default).
+   * Undefined: nothing is durable until fsync.
+   */
+  readonly writebackExpiry?: Duration;
+  /** On power loss, persist a random prefix of the oldest unsynced write (a torn write). */
+  readonly tornWrites?: boolean;
+}
+
+interface PendingWrite {
+  readonly at: number;
+  readonly position: number;
+  readonly length: number;
+}
+
+/**
+ * One file: what processes see (the page cache) and what would survive a power loss.
+ * While a file is only appended to since its last fsync, the durable content is a prefix of
+ * the cached content and costs no copy; the first write or truncate below that prefix
+ * snapshots the durable bytes.
+ */
+class MemoryFile {
+  data: Buffer = Buffer.alloc(0);
+  size = 0;
+  durableLength = 0;
+  durableCopy: Buffer | null = null;
+  /** Unsynced writes, oldest first, from `pendingHead` on. */
+  pending: PendingWrite[] = [];
+  pendingHead = 0;
+
+  durableContent(): Buffer {
+    return this.durableCopy ?? this.data.subarray(0, this.durableLength);
+  }
+
+  ensureCapacity(n: number): void {
+    if (n <= this.data.length) return;
+    const bigger = Buffer.alloc(Math.max(n, this.data.length * 2, 64));
+    this.data.copy(bigger, 0, 0, this.size);
+    this.data = bigger;
+  }
+
+  /** Before bytes below the durable prefix change, keep a copy of what is durable. */
+  protectDurable(from: number): void {
+    if (this.durableCopy === null && from < this.durableLength) {
+      this.durableCopy = Buffer.from(this.data.subarray(0, this.durableLength));
+    }
+  }
+
+  sync(): void {
+    this.durableCopy = null;
+    this.durableLength = this.size;
+    this.pending = [];
+    this.pendingHead = 0;
+  }
+
+  /** Makes the written range durable, as the kernel's writeback would. */
+  writeBack(w: PendingWrite): void {
+    const end = Math.min(w.position + w.length, this.size);
+    if (this.durableCopy === null && w.position === this.durableLength) {
+      this.durableLength = Math.max(this.durableLength, end);
+      return;
+    }
+    const durable = Buffer.from(this.durableContent());
+    const grown = Buffer.alloc(Math.max(durable.length, end));
+    durable.copy(grown);
+    this.data.copy(grown, w.position, w.position, end);
+    this.durableCopy = grown;
+  }
+}
+
+/**
+ * The simulation's disk: an in-memory file system with a page cache. Written bytes are
+ * volatile until fsync; a process crash loses nothing (the page cache belongs to the
+ * operating system) while a power loss drops everything unsynced, optionally tearing the
+ * oldest unsynced write. Optional background writeback makes old dirty data durable, and
+ * bit flips can be injected. It is deterministic: randomness comes from the given stream.
+ *
+ * Simplification (see README, Fidelity): directory operations (create, rename, delete) are
+ * durable at once, as on a journaling file system that has committed its journal.
+ */
+export class MemoryDisk implements Disk {
+  private readonly files = new Map<string, MemoryFile>();
+  private readonly dirs = new Set<string>(['']);
+  private readonly clock?: () => Time;
+  private readonly rng?: Rng;
+  private readonly writebackExpiry?: Duration;
+  private readonly tornWrites: boolean;
+
+  constructor(options: MemoryDiskOptions = {}) {
+    this.clock = options.clock;
+    this.rng = options.rng;
+    this.writebackExpiry = options.writebackExpiry;
+    this.tornWrites = options.tornWrites ?? false;
+    if (this.writebackExpiry !== undefined && this.clock === undefined) throw new Error('writeback needs a clock');
+    if (this.tornWrites && this.rng === undefined) throw new Error('torn writes need a random stream');
+  }
+
+  // ------------------------------------------------------------------ Disk
+
+  list(dir: string): string[] {
+    const prefix = dir === '' ? '' : `${dir}/`;
+    const out: string[] = [];
+    for (const path of this.files.keys()) {
+      if (path.startsWith(prefix) && !path.slice(prefix.length).includes('/')) out.push(path.slice(prefix.length));
+    }
+    return out.sort(compareStrings);
+  }
+
+  listDirs(dir: string): string[] {
+    const prefix = dir === '' ? '' : `${dir}/`;
+    const out: string[] = [];
+    for (const d of this.dirs) {
+      if (d !== dir && d.startsWith(prefix) && !d.slice(prefix.length).includes('/')) out.push(d.slice(prefix.length));
+    }
+    return out.sort(compareStrings);
+  }
+
+  mkdir(dir: string): void {
+    let d = dir;
+    while (d !== '' && !this.dirs.has(d)) {
+      this.dirs.add(d);
+      d = dirOf(d);
+    }
+  }
+
+  exists(path: string): boolean {
+    return this.files.has(path);
+  }
+
+  size(path: string): number {
+    return this.file(path).size;
+  }
+
+  read(path: string, position: number, length: number): Buffer {
+    const f = this.file(path);
+    const end = Math.min(f.size, position + length);
+    // A copy: a reader (a fetch response crossing the network) must not see later writes.
+    return position >= end ? Buffer.alloc(0) : Buffer.from(f.data.subarray(position, end));
+  }
+
+  readAll(path: string): Buffer {
+    const f = this.file(path);
+    return Buffer.from(f.data.subarray(0, f.size));
+  }
+
+  append(path: string, data: Uint8Array): void {
+    const f = this.files.get(path) ?? this.create(path);
+    this.writeAt(f, f.size, data);
+  }
+
+  write(path: string, position: number, data: Uint8Array): void {
+    const f = this.file(path);
+    if (position > f.size) throw new DiskError(`write at ${position} beyond the end (${f.size})`, path);
+    this.writeAt(f, position, data);
+  }
+
+  truncate(path: string, size: number): void {
+    const f = this.file(path);
+    if (size >= f.size) return;
+    f.protectDurable(size);
+    f.data.fill(0, size, f.size);
+    f.size = size;
+  }
+
+  fsync(path: string): void {
+    this.file(path).sync();
+  }
+
+  rename(from: string, to: string): void {
+    const f = this.file(from);
+    this.mkdir(dirOf(to));
+    this.files.delete(from);
+    this.files.set(to, f);
+  }
+
+  delete(path: string): void {
+    if (!this.files.delete(path)) throw new DiskError('no such file', path);
+  }
+
+  // ------------------------------------------------------------------ faults
+
+  /** A process crash: the page cache survives, so nothing is lost. */
+  onProcessCrash(): void {}
+
+  /**
+   * A power loss: every file reverts to its durable content, plus whatever writeback had
+   * made durable, plus, with torn writes, a random prefix of its oldest unsynced write.
+   */
+  onPowerLoss(): void {
+    for (const f of this.files.values()) {
+      this.writeBackExpired(f);
+      let content = Buffer.from(f.durableContent());
+      const oldest = f.pending[f.pendingHead];
+      if (this.tornWrites && this.rng !== undefined && oldest !== undefined && oldest.position <= content.length) {
+        const keep = this.rng.int(0, oldest.length);
+        const end = Math.min(oldest.position + keep, f.size);
+        const torn = Buffer.alloc(Math.max(content.length, end));
+        content.copy(torn);
+        f.data.copy(torn, oldest.position, oldest.position, end);
+        content = torn;
+      }
+      f.data = content;
+      f.size = content.length;
+      f.sync();
+    }
+  }
+
+  /** Flips `count` random bits of a file, in the cache and on the platter alike (media corruption). */
+  flipBits(path: string, count = 1, positions?: readonly number[]): number[] {
+    const f = this.file(path);
+    if (f.size === 0) return [];
+    const flipped: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const bit = positions?.[i] ?? (this.rng ?? failNoRng()).int(0, f.size * 8 - 1);
+      const byte = bit >> 3;
+      f.data[byte] ^= 1 << (bit & 7);
+      if (f.durableCopy !== null && byte < f.durableCopy.length) f.durableCopy[byte] ^= 1 << (bit & 7);
+      flipped.push(bit);
+    }
+    return flipped;
+  }
+
+  /** Bytes written but not yet durable, over all files (for tests and reports). */
+  unsyncedBytes(): number {
+    let n = 0;
+    for (const f of this.files.values()) for (let i = f.pendingHead; i < f.pending.length; i++) n += f.pending[i].length;
+    return n;
+  }
+
+  /** Every file path, sorted. */
+  allFiles(): string[] {
+    return [...this.files.keys()].sort(compareStrings);
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private file(path: string): MemoryFile {
+    const f = this.files.get(path);
+    if (f === undefined) throw new DiskError('no such file', path);
+    return f;
+  }
+
+  private create(path: string): MemoryFile {
+    const f = new MemoryFile();
+    this.mkdir(dirOf(path));
+    this.files.set(path, f);
+    return f;
+  }
+
+  private writeAt(f: MemoryFile, position: number, data: Uint8Array): void {
+    if (data.length === 0) return;
+    f.protectDurable(position);
+    const end = position + data.length;
+    f.ensureCapacity(end);
+    f.data.set(data, position);
+    if (end > f.size) f.size = end;
+    f.pending.push({ at: this.clock?.() ?? 0, position, length: data.length });
+    if (this.writebackExpiry !== undefined) this.writeBackExpired(f);
+  }
+
+  private writeBackExpired(f: MemoryFile): void {
+    if (this.writebackExpiry === undefined || this.clock === undefined) return;
+    const horizon = this.clock() - this.writebackExpiry;
+    while (f.pendingHead < f.pending.length && f.pending[f.pendingHead].at <= horizon) f.writeBack(f.pending[f.pendingHead++]);
+    if (f.pendingHead > 1024 && f.pendingHead * 2 > f.pending.length) {
+      f.pending = f.pending.slice(f.pendingHead);
+      f.pendingHead = 0;
+    }
+  }
+}
+
+function failNoRng(): never {
+  throw new Error('random bit flips need a random stream');
+}

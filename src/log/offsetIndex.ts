@@ -1,0 +1,173 @@
+import type { Disk } from './disk.js';
+
+/**
+ * A segment's sparse indexes, laid out as Kafka lays them out (OffsetIndex, TimeIndex):
+ * - `.index`: 8-byte entries, relative offset (int32, offset − segment base) and file
+ *   position (int32) of the batch holding it;
+ * - `.timeindex`: 12-byte entries, timestamp (int64) and relative offset (int32), written
+ *   when a batch raises the segment's largest timestamp.
+ * Both are appended as entries are added (Kafka preallocates and memory-maps them, then
+ * trims on close; the bytes of each entry are the same). Lookups use the in-memory copy.
+ */
+export class OffsetIndex {
+  private relOffsets: number[] = [];
+  private positions: number[] = [];
+
+  constructor(
+    private readonly disk: Disk,
+    readonly path: string,
+    readonly baseOffset: number,
+  ) {}
+
+  get entries(): number {
+    return this.relOffsets.length;
+  }
+
+  get lastOffset(): number {
+    const n = this.relOffsets.length;
+    return n === 0 ? this.baseOffset : this.baseOffset + this.relOffsets[n - 1];
+  }
+
+  append(offset: number, position: number): void {
+    const entry = Buffer.allocUnsafe(8);
+    entry.writeInt32BE(offset - this.baseOffset, 0);
+    entry.writeInt32BE(position, 4);
+    this.disk.append(this.path, entry);
+    this.relOffsets.push(offset - this.baseOffset);
+    this.positions.push(position);
+  }
+
+  /** The entry with the largest offset <= `offset`, or the segment start. */
+  lookup(offset: number): { offset: number; position: number } {
+    const rel = offset - this.baseOffset;
+    let lo = 0;
+    let hi = this.relOffsets.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.relOffsets[mid] <= rel) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found < 0 ? { offset: this.baseOffset, position: 0 } : { offset: this.baseOffset + this.relOffsets[found], position: this.positions[found] };
+  }
+
+  /** Drops entries at or beyond `offset`. */
+  truncateTo(offset: number): void {
+    let n = this.relOffsets.length;
+    while (n > 0 && this.baseOffset + this.relOffsets[n - 1] >= offset) n--;
+    this.relOffsets.length = n;
+    this.positions.length = n;
+    this.rewrite();
+  }
+
+  reset(): void {
+    this.relOffsets = [];
+    this.positions = [];
+    this.rewrite();
+  }
+
+  /** Reads the entries on disk, keeping the valid, increasing prefix. */
+  load(): void {
+    this.relOffsets = [];
+    this.positions = [];
+    if (!this.disk.exists(this.path)) return;
+    const buf = this.disk.readAll(this.path);
+    for (let p = 0; p + 8 <= buf.length; p += 8) {
+      const rel = buf.readInt32BE(p);
+      const pos = buf.readInt32BE(p + 4);
+      const n = this.relOffsets.length;
+      if (rel < 0 || pos < 0 || (n > 0 && (rel <= this.relOffsets[n - 1] || pos <= this.positions[n - 1]))) break;
+      this.relOffsets.push(rel);
+      this.positions.push(pos);
+    }
+  }
+
+  flush(): void {
+    if (this.disk.exists(this.path)) this.disk.fsync(this.path);
+  }
+
+  private rewrite(): void {
+    if (this.disk.exists(this.path)) this.disk.truncate(this.path, this.relOffsets.length * 8);
+  }
+}
+
+export class TimeIndex {
+  private timestamps: number[] = [];
+  private relOffsets: number[] = [];
+
+  constructor(
+    private readonly disk: Disk,
+    readonly path: string,
+    readonly baseOffset: number,
+  ) {}
+
+  get entries(): number {
+    return this.timestamps.length;
+  }
+
+  get lastTimestamp(): number {
+    const n = this.timestamps.length;
+    return n === 0 ? -1 : this.timestamps[n - 1];
+  }
+
+  append(timestamp: number, offset: number): void {
+    if (timestamp <= this.lastTimestamp) return;
+    const entry = Buffer.allocUnsafe(12);
+    const high = Math.floor(timestamp / 4294967296);
+    entry.writeInt32BE(high, 0);
+    entry.writeUInt32BE(timestamp - high * 4294967296, 4);
+    entry.writeInt32BE(offset - this.baseOffset, 8);
+    this.disk.append(this.path, entry);
+    this.timestamps.push(timestamp);
+    this.relOffsets.push(offset - this.baseOffset);
+  }
+
+  /** The entry with the largest timestamp <= `timestamp`, or the segment start. */
+  lookup(timestamp: number): { timestamp: number; offset: number } {
+    let lo = 0;
+    let hi = this.timestamps.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.timestamps[mid] <= timestamp) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found < 0 ? { timestamp: -1, offset: this.baseOffset } : { timestamp: this.timestamps[found], offset: this.baseOffset + this.relOffsets[found] };
+  }
+
+  /** Reads the entries on disk, keeping the valid, increasing prefix. */
+  load(): void {
+    this.timestamps = [];
+    this.relOffsets = [];
+    if (!this.disk.exists(this.path)) return;
+    const buf = this.disk.readAll(this.path);
+    for (let p = 0; p + 12 <= buf.length; p += 12) {
+      const ts = buf.readInt32BE(p) * 4294967296 + buf.readUInt32BE(p + 4);
+      const rel = buf.readInt32BE(p + 8);
+      const n = this.timestamps.length;
+      if (rel < 0 || (n > 0 && ts <= this.timestamps[n - 1])) break;
+      this.timestamps.push(ts);
+      this.relOffsets.push(rel);
+    }
+  }
+
+  truncateTo(offset: number): void {
+    let n = this.relOffsets.length;
+    while (n > 0 && this.baseOffset + this.relOffsets[n - 1] >= offset) n--;
+    this.timestamps.length = n;
+    this.relOffsets.length = n;
+    if (this.disk.exists(this.path)) this.disk.truncate(this.path, n * 12);
+  }
+
+  reset(): void {
+    this.truncateTo(Number.NEGATIVE_INFINITY);
+  }
+
+  flush(): void {
+    if (this.disk.exists(this.path)) this.disk.fsync(this.path);
+  }
+}

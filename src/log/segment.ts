@@ -1,0 +1,248 @@
+import { joinPath, type Disk } from './disk.js';
+import { OffsetIndex, TimeIndex } from './offsetIndex.js';
+import { checkBatch, lastOffsetOf, readBatchHeader, sizeOf, type BatchHeader } from './recordBatch.js';
+
+/** Kafka's file name for a segment: its base offset, zero-padded to 20 digits. */
+export function segmentFileName(baseOffset: number, suffix: '.log' | '.index' | '.timeindex' | '.snapshot' | '.txnindex'): string {
+  return `${String(baseOffset).padStart(20, '0')}${suffix}`;
+}
+
+export interface SegmentRead {
+  /** Whole batches, as stored. */
+  readonly bytes: Buffer;
+  /** Base offset of the first batch returned. */
+  readonly firstBatchOffset: number;
+}
+
+export interface RecoveryResult {
+  /** Bytes cut from the end of the segment because they were not valid batches. */
+  readonly truncatedBytes: number;
+  readonly reason?: string;
+}
+
+/**
+ * One segment of a partition's log: a `.log` file of record batches with its sparse
+ * `.index` and `.timeindex` (Kafka's LogSegment). Batches are appended whole, and the
+ * indexes gain an entry every `indexIntervalBytes` of log.
+ */
+export class LogSegment {
+  readonly logPath: string;
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+  private bytes = 0;
+  private bytesSinceIndexEntry = 0;
+  private next: number;
+  private maxTimestamp = -1;
+  /** Timestamp of the first batch, which segment.ms counts from (Kafka's rollingBasedTimestamp). */
+  private firstTimestamp: number | undefined;
+
+  constructor(
+    private readonly disk: Disk,
+    readonly dir: string,
+    readonly baseOffset: number,
+    private readonly indexIntervalBytes: number,
+  ) {
+    this.logPath = joinPath(dir, segmentFileName(baseOffset, '.log'));
+    this.offsetIndex = new OffsetIndex(disk, joinPath(dir, segmentFileName(baseOffset, '.index')), baseOffset);
+    this.timeIndex = new TimeIndex(disk, joinPath(dir, segmentFileName(baseOffset, '.timeindex')), baseOffset);
+    this.next = baseOffset;
+  }
+
+  /** Creates the segment's files. */
+  create(): void {
+    this.disk.append(this.logPath, new Uint8Array(0));
+  }
+
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** One past the last offset in the segment. */
+  get nextOffset(): number {
+    return this.next;
+  }
+
+  /** The leader epoch of the last batch, read from the file. */
+  lastEpoch(): number {
+    const { position } = this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER);
+    let p = position;
+    let epoch = -1;
+    while (p < this.bytes) {
+      const h = readBatchHeader(this.disk.read(this.logPath, p, 61), 0);
+      epoch = h.partitionLeaderEpoch;
+      p += sizeOf(h);
+    }
+    return epoch;
+  }
+
+  get largestTimestamp(): number {
+    return this.maxTimestamp;
+  }
+
+  get rollingTimestamp(): number | undefined {
+    return this.firstTimestamp;
+  }
+
+  get isEmpty(): boolean {
+    return this.bytes === 0;
+  }
+
+  /** Appends one checked batch. */
+  append(batch: Uint8Array, header: BatchHeader): void {
+    const position = this.bytes;
+    this.disk.append(this.logPath, batch);
+    this.bytes += batch.length;
+    this.noteBatch(header, position, batch.length);
+  }
+
+  private noteBatch(header: BatchHeader, position: number, size: number): void {
+    const last = lastOffsetOf(header);
+    if (this.bytesSinceIndexEntry >= this.indexIntervalBytes || position === 0) {
+      if (position > 0) this.offsetIndex.append(header.baseOffset, position);
+      this.timeIndex.append(Math.max(header.maxTimestamp, this.maxTimestamp), last);
+      this.bytesSinceIndexEntry = 0;
+    }
+    this.bytesSinceIndexEntry += size;
+    if (header.maxTimestamp > this.maxTimestamp) this.maxTimestamp = header.maxTimestamp;
+    if (this.firstTimestamp === undefined) this.firstTimestamp = header.maxTimestamp;
+    this.next = last + 1;
+  }
+
+  /** Position of the first batch whose last offset is >= `offset`, or undefined. */
+  positionOf(offset: number): { position: number; header: BatchHeader } | undefined {
+    let { position } = this.offsetIndex.lookup(offset);
+    while (position < this.bytes) {
+      const head = this.disk.read(this.logPath, position, 61);
+      const header = readBatchHeader(head, 0);
+      if (lastOffsetOf(header) >= offset) return { position, header };
+      position += sizeOf(header);
+    }
+    return undefined;
+  }
+
+  /**
+   * Reads whole batches starting with the one holding `offset`, up to `maxBytes` (at least
+   * one batch when `minOneBatch`), and stopping before any batch that reaches `maxOffset`.
+   */
+  read(offset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): SegmentRead | undefined {
+    const start = this.positionOf(offset);
+    if (start === undefined || start.header.baseOffset >= maxOffset) return undefined;
+    let end = start.position;
+    let header = start.header;
+    for (;;) {
+      const size = sizeOf(header);
+      const taken = end - start.position;
+      if (lastOffsetOf(header) >= maxOffset) break;
+      if (taken + size > maxBytes && !(minOneBatch && taken === 0)) break;
+      end += size;
+      if (end >= this.bytes) break;
+      header = readBatchHeader(this.disk.read(this.logPath, end, 61), 0);
+    }
+    if (end === start.position) return undefined;
+    return { bytes: this.disk.read(this.logPath, start.position, end - start.position), firstBatchOffset: start.header.baseOffset };
+  }
+
+  /**
+   * Removes every batch whose last offset is >= `offset`, as Kafka truncates at batch
+   * boundaries. Returns the bytes removed.
+   */
+  truncateTo(offset: number): number {
+    const at = this.positionOf(offset);
+    if (at === undefined) return 0;
+    const removed = this.bytes - at.position;
+    this.disk.truncate(this.logPath, at.position);
+    this.bytes = at.position;
+    this.offsetIndex.truncateTo(at.header.baseOffset);
+    this.timeIndex.truncateTo(at.header.baseOffset);
+    this.rescanTail();
+    return removed;
+  }
+
+  /**
+   * Validates the segment from the start, batch by batch (size, magic, CRC, offsets
+   * increasing), rebuilds both indexes, and cuts the file at the first invalid byte. It
+   * never throws on corrupt data and keeps every valid batch before the corruption.
+   */
+  recover(expect: { contiguous: boolean; minEpoch: number } = { contiguous: true, minEpoch: -1 }): RecoveryResult {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.bytes = 0;
+    this.bytesSinceIndexEntry = 0;
+    this.maxTimestamp = -1;
+    this.firstTimestamp = undefined;
+    this.next = this.baseOffset;
+    const data = this.disk.exists(this.logPath) ? this.disk.readAll(this.logPath) : Buffer.alloc(0);
+    let position = 0;
+    let reason: string | undefined;
+    let minEpoch = expect.minEpoch;
+    while (position < data.length) {
+      const check = checkBatch(data, position, data.length);
+      if (!check.ok) {
+        reason = `invalid batch at byte ${position}: ${check.reason}`;
+        break;
+      }
+      const h = check.header;
+      // baseOffset and partitionLeaderEpoch are outside the CRC, so they are checked by what
+      // must hold: offsets follow on (gaps only in compacted logs, and never past what a
+      // relative offset can hold), and epochs never go down.
+      if (h.baseOffset < this.next || (expect.contiguous && h.baseOffset !== this.next) || lastOffsetOf(h) - this.baseOffset > 0x7fffffff) {
+        reason = `batch at byte ${position} has base offset ${h.baseOffset}, expected ${this.next}`;
+        break;
+      }
+      if (h.partitionLeaderEpoch < minEpoch) {
+        reason = `batch at byte ${position} has leader epoch ${h.partitionLeaderEpoch}, below ${minEpoch}`;
+        break;
+      }
+      minEpoch = h.partitionLeaderEpoch;
+      this.noteBatch(h, position, check.size);
+      position += check.size;
+      this.bytes = position;
+    }
+    const truncatedBytes = data.length - position;
+    if (truncatedBytes > 0) this.disk.truncate(this.logPath, position);
+    return { truncatedBytes, reason };
+  }
+
+  /**
+   * Opens a segment below the recovery point without scanning it: it was flushed before
+   * the recovery point moved past it, so its bytes and indexes are trusted, as Kafka trusts
+   * them. `nextOffset` is the next segment's base offset (or the recovery point).
+   */
+  loadTrusted(nextOffset: number): void {
+    this.bytes = this.disk.exists(this.logPath) ? this.disk.size(this.logPath) : 0;
+    this.offsetIndex.load();
+    this.timeIndex.load();
+    this.next = nextOffset;
+    this.maxTimestamp = this.timeIndex.lastTimestamp;
+    this.firstTimestamp = this.bytes === 0 ? undefined : readBatchHeader(this.disk.read(this.logPath, 0, 61), 0).maxTimestamp;
+    this.bytesSinceIndexEntry = this.bytes - this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER).position;
+  }
+
+  /** Recomputes the next offset and largest timestamp after a truncation, from the last index entry on. */
+  private rescanTail(): void {
+    const start = this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER).position;
+    let p = start;
+    let next = this.baseOffset;
+    let max = this.timeIndex.lastTimestamp;
+    while (p < this.bytes) {
+      const header = readBatchHeader(this.disk.read(this.logPath, p, 61), 0);
+      next = lastOffsetOf(header) + 1;
+      if (header.maxTimestamp > max) max = header.maxTimestamp;
+      p += sizeOf(header);
+    }
+    this.next = next;
+    this.maxTimestamp = max;
+    this.bytesSinceIndexEntry = this.bytes - start;
+    if (this.bytes === 0) this.firstTimestamp = undefined;
+  }
+
+  flush(): void {
+    this.disk.fsync(this.logPath);
+    this.offsetIndex.flush();
+    this.timeIndex.flush();
+  }
+
+  delete(): void {
+    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) if (this.disk.exists(path)) this.disk.delete(path);
+  }
+}

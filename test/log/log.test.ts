@@ -1,0 +1,186 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Log, DEFAULT_LOG_CONFIG, LogError, type LogConfig } from '../../src/log/log.js';
+import { MemoryDisk } from '../../src/log/memoryDisk.js';
+import { decodeRecords, encodeBatch, readBatchHeader, sizeOf } from '../../src/log/recordBatch.js';
+import { Rng } from '../../src/sim/rng.js';
+
+const CONFIG: LogConfig = { ...DEFAULT_LOG_CONFIG, segmentBytes: 2_000, indexIntervalBytes: 300 };
+
+function batch(values: string[], ts = 1_000): Buffer {
+  return encodeBatch(values.map((v, i) => ({ key: null, value: Buffer.from(v), timestamp: ts + i })));
+}
+
+function values(log: Log, from = log.logStartOffset): string[] {
+  const out: string[] = [];
+  let next = from;
+  while (next < log.logEndOffset) {
+    const { records } = log.read(next, 10_000);
+    if (records.length === 0) break;
+    const before = next;
+    let pos = 0;
+    while (pos < records.length) {
+      const h = readBatchHeader(records, pos);
+      for (const r of decodeRecords(records, pos, h)) {
+        if (r.offset >= next) {
+          out.push(String(r.value));
+          next = r.offset + 1;
+        }
+      }
+      pos += sizeOf(h);
+    }
+    if (next === before) throw new Error(`read at ${before} made no progress`);
+  }
+  return out;
+}
+
+function filled(n: number, disk = new MemoryDisk()): Log {
+  const { log } = Log.open(disk, 't-0', CONFIG);
+  for (let i = 0; i < n; i++) log.appendAsLeader(batch([`a${i}`, `b${i}`]), 1 + Math.floor(i / 10));
+  return log;
+}
+
+describe('Log', () => {
+  it('rolls segments by size and names files as Kafka does', () => {
+    const disk = new MemoryDisk();
+    const log = filled(100, disk);
+    expect(log.segmentCount).toBeGreaterThan(3);
+    const files = disk.list('t-0');
+    expect(files).toContain('00000000000000000000.log');
+    expect(files).toContain('00000000000000000000.index');
+    expect(files).toContain('00000000000000000000.timeindex');
+    expect(files).toContain('leader-epoch-checkpoint');
+    expect(files.filter((f) => f.endsWith('.log')).every((f) => /^\d{20}\.log$/.test(f))).toBe(true);
+    expect(values(log)).toHaveLength(200);
+  });
+
+  it('reads only up to the upper bound and at least one batch', () => {
+    const log = filled(10);
+    expect(log.read(0, 1, 4).records.length).toBeGreaterThan(0);
+    const bounded = log.read(0, 100_000, 4).records;
+    expect(decodeRecords(bounded, 0).map((r) => r.offset)).toEqual([0, 1]);
+    expect(log.read(4, 100_000, 4).records.length).toBe(0);
+    expect(() => log.read(21, 10)).toThrow(LogError);
+  });
+
+  it('writes the leader epoch checkpoint in Kafka\'s format and answers OffsetsForLeaderEpoch', () => {
+    const disk = new MemoryDisk();
+    const log = filled(25, disk); // epochs 1 (offsets 0-19), 2 (20-39), 3 (40-49)
+    expect(disk.readAll('t-0/leader-epoch-checkpoint').toString()).toBe('0\n3\n1 0\n2 20\n3 40\n');
+    expect(log.endOffsetForEpoch(1)).toEqual({ epoch: 1, endOffset: 20 });
+    expect(log.endOffsetForEpoch(2)).toEqual({ epoch: 2, endOffset: 40 });
+    expect(log.endOffsetForEpoch(3)).toEqual({ epoch: 3, endOffset: 50 });
+    expect(log.endOffsetForEpoch(7)).toEqual({ epoch: 3, endOffset: 50 });
+    expect(log.endOffsetForEpoch(0)).toEqual({ epoch: -1, endOffset: -1 });
+    log.truncateTo(30);
+    expect(log.endOffsetForEpoch(3)).toEqual({ epoch: 2, endOffset: 30 });
+  });
+
+  it('keeps the leader\'s offsets on a follower and refuses gaps', () => {
+    const leader = filled(5);
+    const { log: follower } = Log.open(new MemoryDisk(), 't-0', CONFIG);
+    const { records } = leader.read(0, 100_000);
+    follower.appendAsFollower(records);
+    expect(values(follower)).toEqual(values(leader));
+    expect(follower.endOffsetForEpoch(1)).toEqual(leader.endOffsetForEpoch(1));
+    expect(() => follower.appendAsFollower(leader.read(2, 100_000).records)).toThrow(/OFFSET_OUT_OF_RANGE/);
+  });
+
+  it('never changes the buffer a producer handed over', () => {
+    const { log } = Log.open(new MemoryDisk(), 't-0', CONFIG);
+    log.appendAsLeader(batch(['x']), 1);
+    const mine = batch(['y']);
+    const copy = Buffer.from(mine);
+    log.appendAsLeader(mine, 1);
+    expect(mine.equals(copy)).toBe(true);
+  });
+
+  it('finds offsets by timestamp', () => {
+    const { log } = Log.open(new MemoryDisk(), 't-0', CONFIG);
+    for (let i = 0; i < 50; i++) log.appendAsLeader(batch([`v${i}`], 1_000 + i * 10), 1);
+    expect(log.offsetForTimestamp(0)).toBe(0);
+    expect(log.offsetForTimestamp(1_255)).toBe(26);
+    expect(log.offsetForTimestamp(1_490)).toBe(49);
+    expect(log.offsetForTimestamp(9_999)).toBeUndefined();
+  });
+
+  it('restarts empty at an offset with truncateFullyAndStartAt', () => {
+    const log = filled(10);
+    log.truncateFullyAndStartAt(500);
+    expect([log.logStartOffset, log.logEndOffset, log.highWatermark]).toEqual([500, 500, 500]);
+    log.appendAsLeader(batch(['z']), 9);
+    expect(values(log)).toEqual(['z']);
+    expect(log.read(500, 100).firstBatchOffset).toBe(500);
+  });
+
+  it('honours flush.messages: with 1, a power loss loses nothing acknowledged', () => {
+    const disk = new MemoryDisk();
+    const { log } = Log.open(disk, 't-0', { ...CONFIG, flushMessages: 1 });
+    for (let i = 0; i < 20; i++) log.appendAsLeader(batch([`v${i}`]), 1);
+    disk.onPowerLoss();
+    const { log: after } = Log.open(disk, 't-0', CONFIG, { recoveryPoint: log.recoveryPoint });
+    expect(values(after)).toHaveLength(20);
+  });
+
+  it('loses the unflushed tail on power loss by default, and nothing on a process crash', () => {
+    const disk = new MemoryDisk();
+    const log = filled(10, disk);
+    log.flush();
+    for (let i = 0; i < 5; i++) log.appendAsLeader(batch([`late${i}`]), 2);
+    disk.onProcessCrash();
+    expect(values(Log.open(disk, 't-0', CONFIG, { recoveryPoint: log.recoveryPoint }).log)).toHaveLength(25);
+    disk.onPowerLoss();
+    const after = Log.open(disk, 't-0', CONFIG, { recoveryPoint: log.recoveryPoint }).log;
+    expect(values(after)).toHaveLength(20);
+    expect(after.endOffsetForEpoch(2).endOffset).toBe(20); // epoch cache truncated with the log
+  });
+});
+
+describe('Log recovery under corruption', () => {
+  it('keeps the valid prefix and never throws, whatever is done to the files', () => {
+    fc.assert(
+      fc.property(
+        fc.integer(),
+        fc.integer({ min: 1, max: 40 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bits: fc.integer({ min: 1, max: 4 }) }),
+            fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
+            fc.record({ kind: fc.constant('garbage' as const), bytes: fc.uint8Array({ minLength: 1, maxLength: 100 }) }),
+          ),
+          { minLength: 1, maxLength: 3 },
+        ),
+        (seed, n, damage) => {
+          const disk = new MemoryDisk({ rng: Rng.fromSeed(seed) });
+          const log = filled(n, disk);
+          const before = values(log);
+          const segments = disk.list('t-0').filter((f) => f.endsWith('.log'));
+          for (const d of damage) {
+            const file = `t-0/${segments[(d.kind === 'garbage' ? 0 : d.at) % segments.length]}`;
+            const size = disk.size(file);
+            if (d.kind === 'flip' && size > 0) disk.flipBits(file, d.bits);
+            if (d.kind === 'cut') disk.truncate(file, d.at % (size + 1));
+            if (d.kind === 'garbage') disk.append(`t-0/${segments[segments.length - 1]}`, d.bytes);
+          }
+          const { log: recovered, recovery } = Log.open(disk, 't-0', CONFIG);
+          const after = values(recovered);
+          // A prefix of what was there, and every batch in it valid.
+          expect(after).toEqual(before.slice(0, after.length));
+          expect(recovered.logEndOffset).toBe(after.length);
+          expect(recovery.segmentsRecovered).toBeGreaterThan(0);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('trusts segments below the recovery point and scans the rest', () => {
+    const disk = new MemoryDisk();
+    const log = filled(60, disk);
+    log.flush();
+    const { recovery } = Log.open(disk, 't-0', CONFIG, { recoveryPoint: log.recoveryPoint });
+    expect(recovery.segmentsRecovered).toBe(1);
+    const { recovery: full } = Log.open(disk, 't-0', CONFIG);
+    expect(full.segmentsRecovered).toBe(log.segmentCount);
+  });
+});
