@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import chalk from 'chalk';
 import { runPingPong } from '../scenarios/pingPong.js';
+import { logDump } from './commands/logDump.js';
+import { partitionKeys } from './commands/partition.js';
+import { UsageError } from './usageError.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -32,6 +35,21 @@ function buildProgram(): Command {
       for (const [kind, count] of r.traceCounts) console.log(`  ${kind.padEnd(16)} ${count}`);
       console.log(`${chalk.bold('fingerprint')}: ${r.fingerprint}  (run it again: same seed, same fingerprint)`);
     });
+  const log = program.command('log').description('inspect log segments');
+  log
+    .command('dump')
+    .description('print the batches and records of a segment file, or of every segment in a partition directory')
+    .argument('<path>', 'a .log file or a partition directory')
+    .option('--json', 'one JSON object per batch per line')
+    .action((path: string, opts: { json?: boolean }) => logDump(path, opts, (line) => console.log(line)));
+
+  program
+    .command('partition')
+    .description("print the partition of each key under Kafka's default partitioner (murmur2)")
+    .argument('<key...>', 'keys, as UTF-8 text')
+    .requiredOption('--partitions <n>', 'number of partitions')
+    .option('--json', 'one JSON object per key')
+    .action((keys: string[], opts: { partitions: string; json?: boolean }) => partitionKeys(keys, opts, (line) => console.log(line)));
   return program;
 }
 
@@ -42,6 +60,10 @@ export function main(argv: readonly string[]): number {
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    if (err instanceof UsageError) {
+      console.error(chalk.red(`error: ${err.message}`));
+      return EXIT_USAGE;
     }
     throw err;
   }
