@@ -4,8 +4,9 @@
  */
 import { main as kernel } from './kernel.js';
 import { main as network } from './network.js';
+import { main as log } from './log.js';
 
-const benches: Record<string, (argv: readonly string[]) => void> = { kernel, network };
+const benches: Record<string, (argv: readonly string[]) => void | Promise<void>> = { kernel, network, log };
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name === undefined ? undefined : benches[name];
@@ -13,4 +14,4 @@ if (bench === undefined) {
   console.error(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--json]`);
   process.exit(2);
 }
-bench(rest);
+await bench(rest);

@@ -1,7 +1,11 @@
+import { floorIndex } from '../sim/order.js';
 import { joinPath, type Disk } from './disk.js';
 import { LeaderEpochCache } from './leaderEpochCache.js';
 import { checkBatch, lastOffsetOf, setBaseOffset, setPartitionLeaderEpoch, type BatchHeader } from './recordBatch.js';
 import { LogSegment, segmentFileName } from './segment.js';
+
+/** baseOffset, batchLength and partitionLeaderEpoch: the header bytes a leader rewrites. */
+const STAMP_BYTES = 16;
 
 /** Topic-level log settings, with Kafka's names in comments and Kafka's defaults. */
 export interface LogConfig {
@@ -227,22 +231,25 @@ export class Log {
    * Appends a producer's batches as leader: validates each (size, magic, CRC), assigns
    * offsets from the log end and stamps `leaderEpoch` into each batch.
    */
-  appendAsLeader(producerRecords: Buffer, leaderEpoch: number): AppendInfo {
-    // The producer's bytes are its own: stamp a copy, never the buffer it handed over.
-    const records = Buffer.from(producerRecords);
+  appendAsLeader(records: Buffer, leaderEpoch: number): AppendInfo {
     const headers = this.validate(records);
     let next = this.logEndOffset;
-    let pos = 0;
     const stamped: BatchHeader[] = [];
+    const fronts: Buffer[] = [];
+    let pos = 0;
     for (const h of headers) {
-      setBaseOffset(records, pos, next);
-      setPartitionLeaderEpoch(records, pos, leaderEpoch);
+      // The producer's bytes are its own: the new base offset and epoch go into a copy of
+      // the batch's first 16 bytes (outside the CRC), written in front of the rest.
+      const front = Buffer.from(records.subarray(pos, pos + STAMP_BYTES));
+      setBaseOffset(front, 0, next);
+      setPartitionLeaderEpoch(front, 0, leaderEpoch);
+      fronts.push(front);
       stamped.push({ ...h, baseOffset: next, partitionLeaderEpoch: leaderEpoch });
       next += h.lastOffsetDelta + 1;
       pos += h.batchLength + 12;
     }
     if (stamped.length > 0 && leaderEpoch > this.epochs.latestEpoch) this.epochs.assign(leaderEpoch, stamped[0].baseOffset);
-    return this.appendBatches(records, stamped);
+    return this.appendBatches(records, stamped, fronts);
   }
 
   /**
@@ -275,15 +282,16 @@ export class Log {
     return headers;
   }
 
-  private appendBatches(records: Buffer, headers: readonly BatchHeader[]): AppendInfo {
+  private appendBatches(records: Buffer, headers: readonly BatchHeader[], fronts?: readonly Buffer[]): AppendInfo {
     if (headers.length === 0) throw new LogError('INVALID_RECORD', 'an append holds at least one batch');
     let pos = 0;
     let count = 0;
     let maxTimestamp = -1;
-    for (const h of headers) {
+    for (let i = 0; i < headers.length; i++) {
+      const h = headers[i];
       const size = h.batchLength + 12;
       this.maybeRoll(size, h);
-      this.active.append(records.subarray(pos, pos + size), h);
+      this.active.append(records.subarray(pos, pos + size), h, fronts?.[i]);
       pos += size;
       count += h.recordCount;
       if (h.maxTimestamp > maxTimestamp) maxTimestamp = h.maxTimestamp;
@@ -352,17 +360,7 @@ export class Log {
 
   /** Index of the segment whose range holds `offset` (the last with baseOffset <= offset). */
   private segmentIndexFor(offset: number): number {
-    let lo = 0;
-    let hi = this.segments.length - 1;
-    let found = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.segments[mid].baseOffset <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+    return Math.max(0, floorIndex(this.segments, offset, (s) => s.baseOffset));
   }
 
   /** The first offset whose batch's timestamp is >= `timestampMs` (ListOffsets), or undefined. */

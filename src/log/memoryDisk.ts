@@ -23,6 +23,90 @@ interface PendingWrite {
   readonly length: number;
 }
 
+const CHUNK = 1 << 20;
+
+/**
+ * A file's bytes in 1 MiB chunks: appends never move what is already written, and a large
+ * log costs no doubling copies or twice its size in slack.
+ */
+class ChunkedBytes {
+  private chunks: Buffer[] = [];
+  length = 0;
+
+  static from(content: Uint8Array): ChunkedBytes {
+    const c = new ChunkedBytes();
+    c.write(0, content);
+    return c;
+  }
+
+  write(position: number, data: Uint8Array): void {
+    const end = position + data.length;
+    this.reserve(end);
+    let done = 0;
+    while (done < data.length) {
+      const at = position + done;
+      const chunk = this.chunks[Math.floor(at / CHUNK)];
+      const offset = at % CHUNK;
+      const n = Math.min(CHUNK - offset, data.length - done);
+      chunk.set(data.subarray(done, done + n), offset);
+      done += n;
+    }
+    if (end > this.length) this.length = end;
+  }
+
+  /**
+   * Makes room for `end` bytes. The first chunk starts small and doubles up to a full
+   * chunk, so the many small files (indexes, checkpoints) stay small.
+   */
+  private reserve(end: number): void {
+    if (end <= CHUNK) {
+      const first = this.chunks[0];
+      if (first === undefined || first.length < end) {
+        const grown = Buffer.alloc(Math.min(CHUNK, Math.max(64, end, (first?.length ?? 0) * 2)));
+        if (first !== undefined) first.copy(grown);
+        this.chunks[0] = grown;
+      }
+      return;
+    }
+    if (this.chunks.length > 0 && this.chunks[0].length < CHUNK) this.reserve(CHUNK);
+    // Full chunks need no zeroing: nothing past `length` is ever read.
+    while (this.chunks.length * CHUNK < end) this.chunks.push(Buffer.allocUnsafeSlow(CHUNK));
+  }
+
+  /** Copies [from, to) into `target` at `targetPos`. */
+  copyTo(target: Uint8Array, targetPos: number, from: number, to: number): void {
+    let at = from;
+    while (at < to) {
+      const chunk = this.chunks[Math.floor(at / CHUNK)];
+      const offset = at % CHUNK;
+      const n = Math.min(CHUNK - offset, to - at);
+      target.set(chunk.subarray(offset, offset + n), targetPos + (at - from));
+      at += n;
+    }
+  }
+
+  /** A fresh copy of [from, to). */
+  read(from: number, to: number): Buffer {
+    const out = Buffer.allocUnsafe(to - from);
+    this.copyTo(out, 0, from, to);
+    return out;
+  }
+
+  truncate(size: number): void {
+    if (size >= this.length) return;
+    // Zero the cut bytes so a later extension reads zeros, as a sparse file would.
+    const keep = Math.ceil(size / CHUNK);
+    this.chunks.length = keep;
+    if (keep > 0 && size % CHUNK !== 0) this.chunks[keep - 1].fill(0, size % CHUNK);
+    this.length = size;
+  }
+
+  flipBit(bit: number): void {
+    const byte = bit >> 3;
+    this.chunks[Math.floor(byte / CHUNK)][byte % CHUNK] ^= 1 << (bit & 7);
+  }
+}
+
 /**
  * One file: what processes see (the page cache) and what would survive a power loss.
  * While a file is only appended to since its last fsync, the durable content is a prefix of
@@ -30,30 +114,24 @@ interface PendingWrite {
  * snapshots the durable bytes.
  */
 class MemoryFile {
-  data: Buffer = Buffer.alloc(0);
-  size = 0;
+  data = new ChunkedBytes();
   durableLength = 0;
   durableCopy: Buffer | null = null;
   /** Unsynced writes, oldest first, from `pendingHead` on. */
   pending: PendingWrite[] = [];
   pendingHead = 0;
 
-  durableContent(): Buffer {
-    return this.durableCopy ?? this.data.subarray(0, this.durableLength);
+  get size(): number {
+    return this.data.length;
   }
 
-  ensureCapacity(n: number): void {
-    if (n <= this.data.length) return;
-    const bigger = Buffer.alloc(Math.max(n, this.data.length * 2, 64));
-    this.data.copy(bigger, 0, 0, this.size);
-    this.data = bigger;
+  durableContent(): Buffer {
+    return this.durableCopy ?? this.data.read(0, this.durableLength);
   }
 
   /** Before bytes below the durable prefix change, keep a copy of what is durable. */
   protectDurable(from: number): void {
-    if (this.durableCopy === null && from < this.durableLength) {
-      this.durableCopy = Buffer.from(this.data.subarray(0, this.durableLength));
-    }
+    if (this.durableCopy === null && from < this.durableLength) this.durableCopy = this.data.read(0, this.durableLength);
   }
 
   sync(): void {
@@ -70,10 +148,10 @@ class MemoryFile {
       this.durableLength = Math.max(this.durableLength, end);
       return;
     }
-    const durable = Buffer.from(this.durableContent());
+    const durable = this.durableContent();
     const grown = Buffer.alloc(Math.max(durable.length, end));
     durable.copy(grown);
-    this.data.copy(grown, w.position, w.position, end);
+    if (end > w.position) this.data.copyTo(grown, w.position, w.position, end);
     this.durableCopy = grown;
   }
 }
@@ -145,12 +223,12 @@ export class MemoryDisk implements Disk {
     const f = this.file(path);
     const end = Math.min(f.size, position + length);
     // A copy: a reader (a fetch response crossing the network) must not see later writes.
-    return position >= end ? Buffer.alloc(0) : Buffer.from(f.data.subarray(position, end));
+    return position >= end ? Buffer.alloc(0) : f.data.read(position, end);
   }
 
   readAll(path: string): Buffer {
     const f = this.file(path);
-    return Buffer.from(f.data.subarray(0, f.size));
+    return f.data.read(0, f.size);
   }
 
   append(path: string, data: Uint8Array): void {
@@ -168,8 +246,7 @@ export class MemoryDisk implements Disk {
     const f = this.file(path);
     if (size >= f.size) return;
     f.protectDurable(size);
-    f.data.fill(0, size, f.size);
-    f.size = size;
+    f.data.truncate(size);
   }
 
   fsync(path: string): void {
@@ -206,11 +283,10 @@ export class MemoryDisk implements Disk {
         const end = Math.min(oldest.position + keep, f.size);
         const torn = Buffer.alloc(Math.max(content.length, end));
         content.copy(torn);
-        f.data.copy(torn, oldest.position, oldest.position, end);
+        if (end > oldest.position) f.data.copyTo(torn, oldest.position, oldest.position, end);
         content = torn;
       }
-      f.data = content;
-      f.size = content.length;
+      f.data = ChunkedBytes.from(content);
       f.sync();
     }
   }
@@ -223,7 +299,7 @@ export class MemoryDisk implements Disk {
     for (let i = 0; i < count; i++) {
       const bit = positions?.[i] ?? (this.rng ?? failNoRng()).int(0, f.size * 8 - 1);
       const byte = bit >> 3;
-      f.data[byte] ^= 1 << (bit & 7);
+      f.data.flipBit(bit);
       if (f.durableCopy !== null && byte < f.durableCopy.length) f.durableCopy[byte] ^= 1 << (bit & 7);
       flipped.push(bit);
     }
@@ -260,10 +336,7 @@ export class MemoryDisk implements Disk {
   private writeAt(f: MemoryFile, position: number, data: Uint8Array): void {
     if (data.length === 0) return;
     f.protectDurable(position);
-    const end = position + data.length;
-    f.ensureCapacity(end);
-    f.data.set(data, position);
-    if (end > f.size) f.size = end;
+    f.data.write(position, data);
     f.pending.push({ at: this.clock?.() ?? 0, position, length: data.length });
     if (this.writebackExpiry !== undefined) this.writeBackExpired(f);
   }

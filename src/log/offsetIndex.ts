@@ -1,4 +1,7 @@
+import { floorIndex } from '../sim/order.js';
 import type { Disk } from './disk.js';
+
+const identity = (n: number): number => n;
 
 /**
  * A segment's sparse indexes, laid out as Kafka lays them out (OffsetIndex, TimeIndex):
@@ -39,17 +42,7 @@ export class OffsetIndex {
 
   /** The entry with the largest offset <= `offset`, or the segment start. */
   lookup(offset: number): { offset: number; position: number } {
-    const rel = offset - this.baseOffset;
-    let lo = 0;
-    let hi = this.relOffsets.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.relOffsets[mid] <= rel) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = floorIndex(this.relOffsets, offset - this.baseOffset, identity);
     return found < 0 ? { offset: this.baseOffset, position: 0 } : { offset: this.baseOffset + this.relOffsets[found], position: this.positions[found] };
   }
 
@@ -126,16 +119,7 @@ export class TimeIndex {
 
   /** The entry with the largest timestamp <= `timestamp`, or the segment start. */
   lookup(timestamp: number): { timestamp: number; offset: number } {
-    let lo = 0;
-    let hi = this.timestamps.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.timestamps[mid] <= timestamp) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
+    const found = floorIndex(this.timestamps, timestamp, identity);
     return found < 0 ? { timestamp: -1, offset: this.baseOffset } : { timestamp: this.timestamps[found], offset: this.baseOffset + this.relOffsets[found] };
   }
 

@@ -167,6 +167,26 @@ function writeInt64(buf: Buffer, pos: number, n: number): void {
 
 const utf8 = new TextEncoder();
 
+const SLAB_BYTES = 1 << 20;
+let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+let slabUsed = 0;
+
+/**
+ * Space for an encoded batch, carved from a 1 MiB slab: a fresh ArrayBuffer per 16 KiB
+ * batch costs more than encoding it. Every byte handed out is then written by the encoder,
+ * so no stale bytes from the slab can leak into a batch.
+ */
+function allocBatch(size: number): Buffer {
+  if (size > SLAB_BYTES / 4) return Buffer.allocUnsafeSlow(size);
+  if (slabUsed + size > SLAB_BYTES) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + size);
+  slabUsed += (size + 7) & ~7;
+  return out;
+}
+
 function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: number, headerKeys: (Uint8Array | undefined)[]): number {
   const keyLen = r.key === null ? -1 : r.key.length;
   const valueLen = r.value === null ? -1 : r.value.length;
@@ -244,7 +264,7 @@ export function encodeBatch(records: readonly RecordInput[], options: BatchOptio
   let out: Buffer;
   let end: number;
   if (compression === Compression.None) {
-    out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + recordsSize);
+    out = allocBatch(BATCH_HEADER_SIZE + recordsSize);
     end = writeRecords(out, BATCH_HEADER_SIZE, records, baseTimestamp, sizes, headerKeys);
   } else if (compression === Compression.Gzip) {
     const plain = Buffer.allocUnsafe(recordsSize);

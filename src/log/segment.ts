@@ -87,10 +87,17 @@ export class LogSegment {
     return this.bytes === 0;
   }
 
-  /** Appends one checked batch. */
-  append(batch: Uint8Array, header: BatchHeader): void {
+  /**
+   * Appends one checked batch. `front`, when given, replaces the batch's first bytes: a
+   * leader writes its own base offset and epoch there without copying the whole batch.
+   */
+  append(batch: Uint8Array, header: BatchHeader, front?: Uint8Array): void {
     const position = this.bytes;
-    this.disk.append(this.logPath, batch);
+    if (front === undefined) this.disk.append(this.logPath, batch);
+    else {
+      this.disk.append(this.logPath, front);
+      this.disk.append(this.logPath, batch.subarray(front.length));
+    }
     this.bytes += batch.length;
     this.noteBatch(header, position, batch.length);
   }
