@@ -1,7 +1,8 @@
 import { floorIndex } from '../sim/order.js';
 import { joinPath, type Disk } from './disk.js';
 import { LeaderEpochCache } from './leaderEpochCache.js';
-import { checkBatch, lastOffsetOf, setBaseOffset, setPartitionLeaderEpoch, type BatchHeader } from './recordBatch.js';
+import { ProducerStateManager, type AbortedTxn } from './producerState.js';
+import { checkBatch, decodeRecords, isControl, lastOffsetOf, parseControlRecord, readBatchHeader, setBaseOffset, setPartitionLeaderEpoch, sizeOf, type BatchHeader } from './recordBatch.js';
 import { LogSegment, segmentFileName } from './segment.js';
 
 /** baseOffset, batchLength and partitionLeaderEpoch: the header bytes a leader rewrites. */
@@ -37,7 +38,13 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
 /** A refused append or read, named by the Kafka error code a broker would return. */
 export class LogError extends Error {
   constructor(
-    readonly code: 'CORRUPT_MESSAGE' | 'OFFSET_OUT_OF_RANGE' | 'INVALID_RECORD',
+    readonly code:
+      | 'CORRUPT_MESSAGE'
+      | 'OFFSET_OUT_OF_RANGE'
+      | 'INVALID_RECORD'
+      | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
+      | 'INVALID_PRODUCER_EPOCH'
+      | 'DUPLICATE_SEQUENCE_NUMBER',
     message: string,
   ) {
     super(`${code}: ${message}`);
@@ -46,6 +53,8 @@ export class LogError extends Error {
 }
 
 export interface AppendInfo {
+  /** True when an idempotent producer's retry was recognised: nothing was appended, and the offsets are the original ones. */
+  readonly duplicate: boolean;
   readonly firstOffset: number;
   readonly lastOffset: number;
   readonly maxTimestamp: number;
@@ -70,6 +79,8 @@ export interface OpenOptions {
 }
 
 export interface RecoveryReport {
+  /** Base offset of the first segment that was scanned (its indexes were rebuilt). */
+  readonly firstRecoveredOffset: number;
   readonly segmentsRecovered: number;
   readonly truncatedBytes: number;
   readonly segmentsDeleted: number;
@@ -89,6 +100,7 @@ export class Log {
   private unflushedMessages = 0;
   private lastFlushMs: number;
   readonly epochs: LeaderEpochCache;
+  readonly producers: ProducerStateManager;
   private readonly nowMs: () => number;
 
   private constructor(
@@ -100,6 +112,7 @@ export class Log {
     this.nowMs = options.nowMs ?? (() => 0);
     this.lastFlushMs = this.nowMs();
     this.epochs = new LeaderEpochCache(disk, joinPath(dir, 'leader-epoch-checkpoint'));
+    this.producers = new ProducerStateManager(disk, dir);
   }
 
   /**
@@ -118,7 +131,34 @@ export class Log {
     log.recoveryPointOffset = Math.min(options.recoveryPoint ?? 0, leo);
     log.hw = Math.min(Math.max(options.highWatermark ?? 0, log.startOffset), leo);
     log.epochs.truncateFromEnd(leo);
+    log.rebuildProducerState(recovery.firstRecoveredOffset);
     return { log, recovery };
+  }
+
+  /**
+   * Rebuilds producer state from the newest snapshot at or below the log end, replaying
+   * the batches after it. ABORT markers at or beyond `reindexFrom` (in segments whose
+   * indexes recovery rebuilt) go back into their segment's transaction index.
+   */
+  private rebuildProducerState(reindexFrom: number): void {
+    const leo = this.logEndOffset;
+    const from = this.producers.loadSnapshot(leo) ?? this.startOffset;
+    if (from === this.startOffset) this.producers.reset(this.startOffset);
+    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
+      const segment = this.segments[i];
+      if (segment.nextOffset <= from) continue;
+      const data = this.disk.readAll(segment.logPath);
+      let pos = 0;
+      while (pos < segment.size) {
+        const h = readBatchHeader(data, pos);
+        if (lastOffsetOf(h) >= from) {
+          const aborted = this.producers.update(h, isControl(h) ? parseControlRecord(decodeRecords(data, pos, h)[0]) : undefined, this.hw);
+          if (aborted !== undefined && h.baseOffset >= reindexFrom) segment.txnIndex.append(aborted);
+        }
+        pos += sizeOf(h);
+      }
+    }
+    this.producers.mapEndOffset = leo;
   }
 
   private loadSegments(recoveryPoint: number): RecoveryReport {
@@ -128,10 +168,11 @@ export class Log {
       .map((n) => Number(n.slice(0, 20)));
     // Index files without a log file are leftovers of a deletion that was cut short.
     for (const name of this.disk.list(this.dir)) {
-      const m = /^(\d{20})\.(index|timeindex)$/.exec(name);
+      const m = /^(\d{20})\.(index|timeindex|txnindex)$/.exec(name);
       if (m !== null && !bases.includes(Number(m[1]))) this.disk.delete(joinPath(this.dir, name));
     }
     let segmentsRecovered = 0;
+    let firstRecoveredOffset = Number.MAX_SAFE_INTEGER;
     let truncatedBytes = 0;
     let segmentsDeleted = 0;
     const reasons: string[] = [];
@@ -158,6 +199,7 @@ export class Log {
         minEpoch: previous === undefined ? -1 : previous.lastEpoch(),
       });
       segmentsRecovered++;
+      firstRecoveredOffset = Math.min(firstRecoveredOffset, segment.baseOffset);
       truncatedBytes += result.truncatedBytes;
       if (result.reason !== undefined) reasons.push(`${segment.logPath}: ${result.reason}`);
       if (!segment.isEmpty || i === 0 || this.segments.length === 0) this.segments.push(segment);
@@ -175,7 +217,7 @@ export class Log {
         break;
       }
     }
-    return { segmentsRecovered, truncatedBytes, segmentsDeleted, reasons };
+    return { firstRecoveredOffset, segmentsRecovered, truncatedBytes, segmentsDeleted, reasons };
   }
 
   // ------------------------------------------------------------------ offsets
@@ -192,9 +234,19 @@ export class Log {
     return this.hw;
   }
 
-  /** The last stable offset; equal to the high watermark until transactions arrive. */
+  /** The last stable offset: the first offset of the earliest unfinished transaction, or the high watermark. */
   get lastStableOffset(): number {
-    return this.hw;
+    return this.producers.lastStableOffset(this.hw);
+  }
+
+  /** Aborted transactions with records in [from, to), for read_committed fetches. */
+  abortedTransactions(from: number, to: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    for (const s of this.segments) {
+      if (s.nextOffset <= from && s.txnIndex.all().every((t) => t.lastOffset < from)) continue;
+      out.push(...s.txnIndex.overlapping(from, to));
+    }
+    return out;
   }
 
   get recoveryPoint(): number {
@@ -233,6 +285,17 @@ export class Log {
    */
   appendAsLeader(records: Buffer, leaderEpoch: number): AppendInfo {
     const headers = this.validate(records);
+    // Idempotence (KIP-98): a retried batch is answered with its original offsets; a gap in
+    // sequence numbers or an old epoch is refused.
+    for (let i = 0; i < headers.length; i++) {
+      const verdict = this.producers.verify(headers[i]);
+      if (verdict.kind === 'error') throw new LogError(verdict.code, verdict.message);
+      if (verdict.kind === 'duplicate') {
+        if (headers.length > 1) throw new LogError('DUPLICATE_SEQUENCE_NUMBER', `batch ${i} of a multi-batch append is a duplicate`);
+        const o = verdict.original;
+        return { duplicate: true, firstOffset: o.firstOffset, lastOffset: o.lastOffset, maxTimestamp: o.timestamp, batches: 1, records: o.lastOffset - o.firstOffset + 1, bytes: 0 };
+      }
+    }
     let next = this.logEndOffset;
     const stamped: BatchHeader[] = [];
     const fronts: Buffer[] = [];
@@ -291,7 +354,11 @@ export class Log {
       const h = headers[i];
       const size = h.batchLength + 12;
       this.maybeRoll(size, h);
-      this.active.append(records.subarray(pos, pos + size), h, fronts?.[i]);
+      const batch = records.subarray(pos, pos + size);
+      this.active.append(batch, h, fronts?.[i]);
+      const marker = isControl(h) ? parseControlRecord(decodeRecords(batch, 0, readBatchHeader(batch, 0))[0]) : undefined;
+      const aborted = this.producers.update(h, marker, this.hw);
+      if (aborted !== undefined) this.active.txnIndex.append(aborted);
       pos += size;
       count += h.recordCount;
       if (h.maxTimestamp > maxTimestamp) maxTimestamp = h.maxTimestamp;
@@ -299,6 +366,7 @@ export class Log {
     this.unflushedMessages += count;
     if (this.unflushedMessages >= this.config.flushMessages) this.flush();
     return {
+      duplicate: false,
       firstOffset: headers[0].baseOffset,
       lastOffset: lastOffsetOf(headers[headers.length - 1]),
       maxTimestamp,
@@ -327,6 +395,7 @@ export class Log {
   roll(): void {
     if (this.active.isEmpty) return;
     this.flush();
+    this.producers.takeSnapshot();
     this.segments.push(this.newSegment(this.logEndOffset));
   }
 
@@ -395,6 +464,7 @@ export class Log {
     }
     this.active.truncateTo(offset);
     this.epochs.truncateFromEnd(this.logEndOffset);
+    this.rebuildProducerState(Number.MAX_SAFE_INTEGER);
     if (this.hw > this.logEndOffset) this.hw = this.logEndOffset;
     if (this.recoveryPointOffset > this.logEndOffset) this.recoveryPointOffset = this.logEndOffset;
   }
@@ -407,6 +477,8 @@ export class Log {
     this.hw = offset;
     this.recoveryPointOffset = offset;
     this.epochs.clear();
+    this.producers.deleteSnapshotsBefore(Number.MAX_SAFE_INTEGER);
+    this.producers.reset(offset);
   }
 
   // ------------------------------------------------------------------ flush

@@ -1,5 +1,6 @@
 import { floorIndex } from '../sim/order.js';
 import type { Disk } from './disk.js';
+import { readInt64, writeInt64 } from './int64.js';
 
 const identity = (n: number): number => n;
 
@@ -108,9 +109,7 @@ export class TimeIndex {
   append(timestamp: number, offset: number): void {
     if (timestamp <= this.lastTimestamp) return;
     const entry = Buffer.allocUnsafe(12);
-    const high = Math.floor(timestamp / 4294967296);
-    entry.writeInt32BE(high, 0);
-    entry.writeUInt32BE(timestamp - high * 4294967296, 4);
+    writeInt64(entry, 0, timestamp);
     entry.writeInt32BE(offset - this.baseOffset, 8);
     this.disk.append(this.path, entry);
     this.timestamps.push(timestamp);
@@ -130,7 +129,7 @@ export class TimeIndex {
     if (!this.disk.exists(this.path)) return;
     const buf = this.disk.readAll(this.path);
     for (let p = 0; p + 12 <= buf.length; p += 12) {
-      const ts = buf.readInt32BE(p) * 4294967296 + buf.readUInt32BE(p + 4);
+      const ts = readInt64(buf, p);
       const rel = buf.readInt32BE(p + 8);
       const n = this.timestamps.length;
       if (rel < 0 || (n > 0 && ts <= this.timestamps[n - 1])) break;

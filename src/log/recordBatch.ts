@@ -1,4 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { readInt64, writeInt64 } from './int64.js';
 import { crc32c } from './crc32c.js';
 import { readVarint, varintSize, writeVarint } from './varint.js';
 
@@ -151,17 +152,7 @@ export function lastSequenceOf(h: BatchHeader): number {
   return last > 0x7fffffff ? last - 0x80000000 : last;
 }
 
-// ------------------------------------------------------------------ int64 as numbers
 
-function readInt64(buf: Buffer, pos: number): number {
-  return buf.readInt32BE(pos) * 4294967296 + buf.readUInt32BE(pos + 4);
-}
-
-function writeInt64(buf: Buffer, pos: number, n: number): void {
-  const high = Math.floor(n / 4294967296);
-  buf.writeInt32BE(high, pos);
-  buf.writeUInt32BE(n - high * 4294967296, pos + 4);
-}
 
 // ------------------------------------------------------------------ encoding
 

@@ -1,5 +1,6 @@
 import { joinPath, type Disk } from './disk.js';
 import { OffsetIndex, TimeIndex } from './offsetIndex.js';
+import { TransactionIndex } from './transactionIndex.js';
 import { checkBatch, lastOffsetOf, readBatchHeader, sizeOf, type BatchHeader } from './recordBatch.js';
 
 /** Kafka's file name for a segment: its base offset, zero-padded to 20 digits. */
@@ -29,6 +30,7 @@ export class LogSegment {
   readonly logPath: string;
   readonly offsetIndex: OffsetIndex;
   readonly timeIndex: TimeIndex;
+  readonly txnIndex: TransactionIndex;
   private bytes = 0;
   private bytesSinceIndexEntry = 0;
   private next: number;
@@ -45,6 +47,7 @@ export class LogSegment {
     this.logPath = joinPath(dir, segmentFileName(baseOffset, '.log'));
     this.offsetIndex = new OffsetIndex(disk, joinPath(dir, segmentFileName(baseOffset, '.index')), baseOffset);
     this.timeIndex = new TimeIndex(disk, joinPath(dir, segmentFileName(baseOffset, '.timeindex')), baseOffset);
+    this.txnIndex = new TransactionIndex(disk, joinPath(dir, segmentFileName(baseOffset, '.txnindex')));
     this.next = baseOffset;
   }
 
@@ -161,6 +164,7 @@ export class LogSegment {
     this.bytes = at.position;
     this.offsetIndex.truncateTo(at.header.baseOffset);
     this.timeIndex.truncateTo(at.header.baseOffset);
+    this.txnIndex.truncateTo(at.header.baseOffset);
     this.rescanTail();
     return removed;
   }
@@ -173,6 +177,8 @@ export class LogSegment {
   recover(expect: { contiguous: boolean; minEpoch: number } = { contiguous: true, minEpoch: -1 }): RecoveryResult {
     this.offsetIndex.reset();
     this.timeIndex.reset();
+    // Rebuilt by the log as it replays producer state over this segment.
+    this.txnIndex.reset();
     this.bytes = 0;
     this.bytesSinceIndexEntry = 0;
     this.maxTimestamp = -1;
@@ -219,6 +225,7 @@ export class LogSegment {
     this.bytes = this.disk.exists(this.logPath) ? this.disk.size(this.logPath) : 0;
     this.offsetIndex.load();
     this.timeIndex.load();
+    this.txnIndex.load();
     this.next = nextOffset;
     this.maxTimestamp = this.timeIndex.lastTimestamp;
     this.firstTimestamp = this.bytes === 0 ? undefined : readBatchHeader(this.disk.read(this.logPath, 0, 61), 0).maxTimestamp;
@@ -247,9 +254,10 @@ export class LogSegment {
     this.disk.fsync(this.logPath);
     this.offsetIndex.flush();
     this.timeIndex.flush();
+    this.txnIndex.flush();
   }
 
   delete(): void {
-    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path]) if (this.disk.exists(path)) this.disk.delete(path);
+    for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path, this.txnIndex.path]) if (this.disk.exists(path)) this.disk.delete(path);
   }
 }

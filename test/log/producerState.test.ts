@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Log, DEFAULT_LOG_CONFIG, LogError, type LogConfig } from '../../src/log/log.js';
+import { MemoryDisk } from '../../src/log/memoryDisk.js';
+import { encodeBatch, encodeControlBatch } from '../../src/log/recordBatch.js';
+
+const CONFIG: LogConfig = { ...DEFAULT_LOG_CONFIG, segmentBytes: 1_500, indexIntervalBytes: 200 };
+
+function idem(pid: number, epoch: number, seq: number, n = 1, transactional = false): Buffer {
+  return encodeBatch(
+    Array.from({ length: n }, (_, i) => ({ key: null, value: Buffer.from(`p${pid}e${epoch}s${seq + i}`), timestamp: 1_000 + seq + i })),
+    { producerId: pid, producerEpoch: epoch, baseSequence: seq, isTransactional: transactional },
+  );
+}
+
+function marker(pid: number, epoch: number, type: 'COMMIT' | 'ABORT'): Buffer {
+  return encodeControlBatch({ type, coordinatorEpoch: 0 }, { producerId: pid, producerEpoch: epoch, timestamp: 5_000 });
+}
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+    return undefined;
+  } catch (err) {
+    return err instanceof LogError ? err.code : String(err);
+  }
+}
+
+describe('producer state: idempotence', () => {
+  it('answers a retried batch with its original offsets instead of appending it', () => {
+    const { log } = Log.open(new MemoryDisk(), 't-0', CONFIG);
+    const first = log.appendAsLeader(idem(7, 0, 0, 3), 1);
+    log.appendAsLeader(idem(8, 0, 0), 1);
+    const retry = log.appendAsLeader(idem(7, 0, 0, 3), 1);
+    expect(retry).toMatchObject({ duplicate: true, firstOffset: first.firstOffset, lastOffset: first.lastOffset });
+    expect(log.logEndOffset).toBe(4);
+  });
+
+  it('remembers the last five batches, and no more', () => {
+    const { log } = Log.open(new MemoryDisk(), 't-0', CONFIG);
+    for (let s = 0; s < 7; s++) log.appendAsLeader(idem(1, 0, s), 1);
+    expect(log.appendAsLeader(idem(1, 0, 2), 1).duplicate).toBe(true);
+    expect(code(() => log.appendAsLeader(idem(1, 0, 1), 1))).toBe('OUT_OF_ORDER_SEQUENCE_NUMBER');
+  });
+
+  it('refuses gaps and old epochs, and restarts sequences at a new epoch', () => {
+    const { log } = Log.open(new MemoryDisk(), 't-0', CONFIG);
+    expect(code(() => log.appendAsLeader(idem(1, 0, 5), 1))).toBe('OUT_OF_ORDER_SEQUENCE_NUMBER'); // unknown producer, not at 0
+    log.appendAsLeader(idem(1, 0, 0, 2), 1);
+    expect(code(() => log.appendAsLeader(idem(1, 0, 3), 1))).toBe('OUT_OF_ORDER_SEQUENCE_NUMBER');
+    log.appendAsLeader(idem(1, 0, 2), 1);
+    expect(code(() => log.appendAsLeader(idem(1, 1, 3), 1))).toBe('OUT_OF_ORDER_SEQUENCE_NUMBER');
+    log.appendAsLeader(idem(1, 1, 0), 1);
+    expect(code(() => log.appendAsLeader(idem(1, 0, 3), 1))).toBe('INVALID_PRODUCER_EPOCH');
+  });
+
+  it('keeps producer state across a power loss and restart, through its snapshots', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 5, max: 60 }), (batches) => {
+        const disk = new MemoryDisk();
+        const { log } = Log.open(disk, 't-0', CONFIG);
+        for (let s = 0; s < batches; s++) log.appendAsLeader(idem(3, 0, s), 1);
+        log.flush();
+        disk.onPowerLoss();
+        const { log: after } = Log.open(disk, 't-0', CONFIG, { recoveryPoint: log.recoveryPoint });
+        // The last batch is still recognised as a duplicate, and the next one is expected.
+        expect(after.appendAsLeader(idem(3, 0, batches - 1), 1).duplicate).toBe(true);
+        expect(after.appendAsLeader(idem(3, 0, batches), 1).duplicate).toBe(false);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('snapshots producer state at each roll, named by offset', () => {
+    const disk = new MemoryDisk();
+    const { log } = Log.open(disk, 't-0', CONFIG);
+    for (let s = 0; s < 3; s++) log.appendAsLeader(idem(3, 0, s), 1);
+    log.roll();
+    expect(disk.list('t-0').filter((f) => f.endsWith('.snapshot'))).toEqual(['00000000000000000003.snapshot']);
+  });
+
+  it('forgets what a truncation removed', () => {
+    const { log } = Log.open(new MemoryDisk(), 't-0', CONFIG);
+    for (let s = 0; s < 30; s++) log.appendAsLeader(idem(4, 0, s), 1);
+    log.truncateTo(10);
+    // Sequence 10 is now the next one expected, not a duplicate.
+    expect(log.appendAsLeader(idem(4, 0, 10), 1)).toMatchObject({ duplicate: false, firstOffset: 10 });
+  });
+});
+
+describe('producer state: transactions', () => {
+  it('holds the last stable offset at the first open transaction until its marker is replicated', () => {
+    const { log } = Log.open(new MemoryDisk(), 't-0', CONFIG);
+    log.appendAsLeader(idem(1, 0, 0), 1); // 0: plain idempotent
+    log.appendAsLeader(idem(2, 0, 0, 2, true), 1); // 1-2: txn of producer 2
+    log.appendAsLeader(idem(1, 0, 1), 1); // 3
+    log.updateHighWatermark(log.logEndOffset);
+    expect(log.lastStableOffset).toBe(1);
+    log.appendAsLeader(marker(2, 0, 'COMMIT'), 1); // 4
+    expect(log.lastStableOffset).toBe(1); // marker not yet below the HW
+    log.updateHighWatermark(log.logEndOffset);
+    expect(log.lastStableOffset).toBe(5);
+  });
+
+  it('indexes aborted transactions for read_committed, and rebuilds the index on recovery', () => {
+    const disk = new MemoryDisk();
+    const { log } = Log.open(disk, 't-0', CONFIG);
+    log.appendAsLeader(idem(9, 0, 0, 2, true), 1); // 0-1
+    log.appendAsLeader(idem(5, 0, 0), 1); // 2
+    log.appendAsLeader(marker(9, 0, 'ABORT'), 1); // 3
+    log.appendAsLeader(idem(9, 0, 2, 1, true), 1); // 4
+    log.appendAsLeader(marker(9, 0, 'COMMIT'), 1); // 5
+    const aborted = log.abortedTransactions(0, 6);
+    expect(aborted.map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset, lastOffset: t.lastOffset }))).toEqual([{ producerId: 9, firstOffset: 0, lastOffset: 3 }]);
+    expect(log.abortedTransactions(4, 6)).toEqual([]);
+    expect(disk.list('t-0')).toContain('00000000000000000000.txnindex');
+    expect(disk.size('t-0/00000000000000000000.txnindex')).toBe(34);
+    disk.flipBits('t-0/00000000000000000000.txnindex', 3, [5, 90, 200]); // recovery rebuilds it from the log
+    const { log: again } = Log.open(disk, 't-0', CONFIG);
+    expect(again.abortedTransactions(0, 6).map((t) => [t.producerId, t.firstOffset, t.lastOffset])).toEqual([[9, 0, 3]]);
+  });
+});
