@@ -22,8 +22,26 @@ export interface LogConfig {
   readonly flushMessages: number;
   /** flush.ms: fsync when the last flush is this old; Kafka's default is never. */
   readonly flushMs: number;
-  /** cleanup.policy includes compact: offsets may have gaps. */
-  readonly compacted?: boolean;
+  /** cleanup.policy: delete (retention), compact (keep the latest record per key), or both. */
+  readonly cleanupPolicy: 'delete' | 'compact' | 'compact,delete';
+  /** retention.ms: closed segments whose newest record is older are deleted. */
+  readonly retentionMs: number;
+  /** retention.bytes: the oldest segments go while the log is larger; -1 for no limit. */
+  readonly retentionBytes: number;
+  /** min.cleanable.dirty.ratio */
+  readonly minCleanableDirtyRatio: number;
+  /** min.compaction.lag.ms: records younger than this are not compacted. */
+  readonly minCompactionLagMs: number;
+  /** delete.retention.ms: how long a tombstone outlives the cleaning that first saw it. */
+  readonly deleteRetentionMs: number;
+}
+
+export function isCompacted(config: LogConfig): boolean {
+  return config.cleanupPolicy !== 'delete';
+}
+
+export function isDeleting(config: LogConfig): boolean {
+  return config.cleanupPolicy !== 'compact';
 }
 
 export const DEFAULT_LOG_CONFIG: LogConfig = {
@@ -33,6 +51,12 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   segmentIndexBytes: 10_485_760,
   flushMessages: Number.MAX_SAFE_INTEGER,
   flushMs: Number.MAX_SAFE_INTEGER,
+  cleanupPolicy: 'delete',
+  retentionMs: 604_800_000,
+  retentionBytes: -1,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  deleteRetentionMs: 86_400_000,
 };
 
 /** A refused append or read, named by the Kafka error code a broker would return. */
@@ -99,6 +123,7 @@ export class Log {
   private recoveryPointOffset = 0;
   private unflushedMessages = 0;
   private lastFlushMs: number;
+  private firstDirty = 0;
   readonly epochs: LeaderEpochCache;
   readonly producers: ProducerStateManager;
   private readonly nowMs: () => number;
@@ -162,6 +187,17 @@ export class Log {
   }
 
   private loadSegments(recoveryPoint: number): RecoveryReport {
+    // Finish or undo a cleaner's swap cut short: a .cleaned file was never swapped in; a
+    // .swap file was, and replaces whatever is left of the segment it was made from.
+    for (const name of this.disk.list(this.dir)) {
+      const path = joinPath(this.dir, name);
+      if (name.endsWith('.log.cleaned')) this.disk.delete(path);
+      if (name.endsWith('.log.swap')) {
+        const target = path.slice(0, -'.swap'.length);
+        if (this.disk.exists(target)) this.disk.delete(target);
+        this.disk.rename(path, target);
+      }
+    }
     const bases = this.disk
       .list(this.dir)
       .filter((n) => /^\d{20}\.log$/.test(n))
@@ -185,7 +221,7 @@ export class Log {
         continue;
       }
       const previous = this.segments[this.segments.length - 1];
-      if (previous !== undefined && !this.config.compacted && segment.baseOffset !== previous.nextOffset) {
+      if (previous !== undefined && !isCompacted(this.config) && segment.baseOffset !== previous.nextOffset) {
         // A segment that does not start where the previous one ends follows a lost tail.
         reasons.push(`${segment.logPath}: starts at ${segment.baseOffset}, but the log before it ends at ${previous.nextOffset}`);
         for (const later of bases.slice(i)) {
@@ -195,7 +231,7 @@ export class Log {
         break;
       }
       const result = segment.recover({
-        contiguous: !this.config.compacted,
+        contiguous: !isCompacted(this.config),
         minEpoch: previous === undefined ? -1 : previous.lastEpoch(),
       });
       segmentsRecovered++;
@@ -479,6 +515,60 @@ export class Log {
     this.epochs.clear();
     this.producers.deleteSnapshotsBefore(Number.MAX_SAFE_INTEGER);
     this.producers.reset(offset);
+  }
+
+  // ------------------------------------------------------------------ retention and cleaning
+
+  /**
+   * Deletes the `count` oldest segments (never the active one) and moves the log start
+   * offset to the first offset left (Kafka's deleteSegments after a retention breach).
+   */
+  deleteOldestSegments(count: number): number {
+    const n = Math.min(count, this.segments.length - 1);
+    if (n <= 0) return 0;
+    for (const s of this.segments.slice(0, n)) s.delete();
+    this.segments = this.segments.slice(n);
+    this.startOffset = Math.max(this.startOffset, this.segments[0].baseOffset);
+    if (this.hw < this.startOffset) this.hw = this.startOffset;
+    if (this.recoveryPointOffset < this.startOffset) this.recoveryPointOffset = this.startOffset;
+    this.epochs.truncateFromStart(this.startOffset);
+    this.producers.deleteSnapshotsBefore(this.startOffset);
+    this.firstDirty = Math.max(this.firstDirty, this.startOffset);
+    return n;
+  }
+
+  /** Where the cleaner stopped last time: offsets below it are already compacted. */
+  get firstDirtyOffset(): number {
+    return Math.max(this.firstDirty, this.startOffset);
+  }
+
+  set firstDirtyOffset(offset: number) {
+    this.firstDirty = offset;
+  }
+
+  /**
+   * Replaces segment `index` with one holding `batches`, which keep their offsets, through
+   * Kafka's swap protocol: the new file is written as `.cleaned`, renamed `.swap`, the old
+   * segment deleted, and the swap renamed into place. A crash at any step leaves either
+   * the old segment or the new one, and recovery finishes or undoes the swap.
+   */
+  replaceSegment(index: number, batches: readonly Buffer[]): void {
+    const old = this.segments[index];
+    if (old === this.active) throw new Error('the active segment is never cleaned');
+    const cleaned = `${old.logPath}.cleaned`;
+    if (this.disk.exists(cleaned)) this.disk.delete(cleaned);
+    this.disk.append(cleaned, new Uint8Array(0));
+    for (const b of batches) this.disk.append(cleaned, b);
+    this.disk.fsync(cleaned);
+    this.disk.rename(cleaned, `${old.logPath}.swap`);
+    old.delete();
+    this.disk.rename(`${old.logPath}.swap`, old.logPath);
+    const fresh = new LogSegment(this.disk, this.dir, old.baseOffset, this.config.indexIntervalBytes);
+    fresh.recover({ contiguous: false, minEpoch: -1 });
+    // The segment still covers the same offsets, even where its last records were removed.
+    fresh.extendTo(old.nextOffset);
+    for (const t of old.txnIndex.all()) fresh.txnIndex.append(t);
+    this.segments[index] = fresh;
   }
 
   // ------------------------------------------------------------------ flush

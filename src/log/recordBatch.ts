@@ -70,6 +70,11 @@ export interface RecordInput {
   readonly headers?: readonly RecordHeader[];
   /** Milliseconds since the epoch, from the producer's (local) clock. */
   readonly timestamp: number;
+  /**
+   * Offset relative to the batch base; default: the record's index. The log cleaner sets it
+   * to keep a retained record's offset when it drops the records around it.
+   */
+  readonly offsetDelta?: number;
 }
 
 export interface BatchOptions {
@@ -87,6 +92,8 @@ export interface BatchOptions {
    * cleaner after this instant; it is stored in baseTimestamp and flagged in the attributes.
    */
   readonly deleteHorizonMs?: number;
+  /** Default: the last record's offset delta. The cleaner keeps a batch's original last offset. */
+  readonly lastOffsetDelta?: number;
 }
 
 /** The fixed-size header of a batch, as read from its bytes. */
@@ -201,7 +208,7 @@ function writeRecords(out: Buffer, pos: number, records: readonly RecordInput[],
     pos = writeVarint(out, pos, sizes[i]);
     out[pos++] = 0; // record attributes: unused
     pos = writeVarint(out, pos, r.timestamp - baseTimestamp);
-    pos = writeVarint(out, pos, i);
+    pos = writeVarint(out, pos, r.offsetDelta ?? i);
     if (r.key === null) pos = writeVarint(out, pos, -1);
     else {
       pos = writeVarint(out, pos, r.key.length);
@@ -247,7 +254,7 @@ export function encodeBatch(records: readonly RecordInput[], options: BatchOptio
   const headerKeys: (Uint8Array | undefined)[] = [];
   let recordsSize = 0;
   for (let i = 0; i < records.length; i++) {
-    const body = recordBodySize(records[i], i, records[i].timestamp - baseTimestamp, headerKeys);
+    const body = recordBodySize(records[i], records[i].offsetDelta ?? i, records[i].timestamp - baseTimestamp, headerKeys);
     sizes[i] = body;
     recordsSize += varintSize(body) + body;
   }
@@ -277,7 +284,7 @@ export function encodeBatch(records: readonly RecordInput[], options: BatchOptio
   out.writeInt32BE(options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, LEADER_EPOCH);
   out.writeInt8(MAGIC_V2, MAGIC);
   out.writeInt16BE(attributes, ATTRIBUTES);
-  out.writeInt32BE(records.length - 1, LAST_OFFSET_DELTA);
+  out.writeInt32BE(options.lastOffsetDelta ?? records[records.length - 1].offsetDelta ?? records.length - 1, LAST_OFFSET_DELTA);
   writeInt64(out, BASE_TIMESTAMP, baseTimestamp);
   writeInt64(out, MAX_TIMESTAMP, maxTimestamp);
   writeInt64(out, PRODUCER_ID, options.producerId ?? NO_PRODUCER_ID);

@@ -65,6 +65,14 @@ export class LogSegment {
     return this.next;
   }
 
+  /**
+   * Declares that the segment covers offsets up to `nextOffset` even though its last
+   * batches are gone: after compaction, the next segment still starts where it did.
+   */
+  extendTo(nextOffset: number): void {
+    if (nextOffset > this.next) this.next = nextOffset;
+  }
+
   /** The leader epoch of the last batch, read from the file. */
   lastEpoch(): number {
     const { position } = this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Log, DEFAULT_LOG_CONFIG, type LogConfig } from '../../src/log/log.js';
+import { applyRetention } from '../../src/log/retention.js';
 import { MemoryDisk } from '../../src/log/memoryDisk.js';
 import { checkBatch, decodeRecords, encodeBatch, sizeOf, readBatchHeader } from '../../src/log/recordBatch.js';
 
@@ -211,6 +212,27 @@ class PowerLoss implements fc.Command<Model, Real> {
   }
 }
 
+class Retain implements fc.Command<Model, Real> {
+  constructor(readonly hwAt: number) {}
+  check(m: Model): boolean {
+    return m.records.length > 0;
+  }
+  run(m: Model, r: Real): void {
+    const hw = m.records[0].offset + (this.hwAt % (m.records.length + 1));
+    r.log.updateHighWatermark(hw);
+    applyRetention(r.log, Number.MAX_SAFE_INTEGER); // every segment is past retention.ms
+    const start = r.log.logStartOffset;
+    // Only whole segments below the high watermark went.
+    expect(start).toBeLessThanOrEqual(Math.max(hw, m.records[0].offset));
+    expect(r.log.allSegments()[0].baseOffset).toBe(start);
+    m.records = m.records.filter((x) => x.offset >= start);
+    m.flushed = m.flushed.filter((x) => x.offset >= start);
+  }
+  toString(): string {
+    return `Retain(hw at ${this.hwAt})`;
+  }
+}
+
 class Invariants implements fc.Command<Model, Real> {
   check(): boolean {
     return true;
@@ -233,6 +255,7 @@ const commands = [
   fc.constant(new CrashProcess()),
   fc.constant(new PowerLoss()),
   fc.constant(new Invariants()),
+  fc.nat().map((n) => new Retain(n)),
 ];
 
 describe('Log (model-based)', () => {
