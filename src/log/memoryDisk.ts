@@ -8,11 +8,12 @@ export interface MemoryDiskOptions {
   readonly clock?: () => Time;
   readonly rng?: Rng;
   /**
-   * Dirty data older than this becomes durable without an fsync, as Linux's flusher
-   * threads write back pages older than vm.dirty_expire_centisecs (30s by default).
-   * Undefined: nothing is durable until fsync.
+   * Background writeback: dirty data older than the expiry becomes durable without an
+   * fsync, as Linux's flusher threads write back pages older than
+   * vm.dirty_expire_centisecs. `true` uses Linux's default of 30 s. Off by default: nothing
+   * is durable until fsync.
    */
-  readonly writebackExpiry?: Duration;
+  readonly writeback?: boolean | Duration;
   /** On power loss, persist a random prefix of the oldest unsynced write (a torn write). */
   readonly tornWrites?: boolean;
 }
@@ -24,6 +25,9 @@ interface PendingWrite {
 }
 
 const CHUNK = 1 << 20;
+
+/** Linux's vm.dirty_expire_centisecs default: 3000 centiseconds. */
+export const DIRTY_EXPIRE_DEFAULT = 30_000_000 as Duration;
 
 /**
  * A file's bytes in 1 MiB chunks: appends never move what is already written, and a large
@@ -177,7 +181,7 @@ export class MemoryDisk implements Disk {
   constructor(options: MemoryDiskOptions = {}) {
     this.clock = options.clock;
     this.rng = options.rng;
-    this.writebackExpiry = options.writebackExpiry;
+    this.writebackExpiry = options.writeback === true ? DIRTY_EXPIRE_DEFAULT : options.writeback === false ? undefined : options.writeback;
     this.tornWrites = options.tornWrites ?? false;
     if (this.writebackExpiry !== undefined && this.clock === undefined) throw new Error('writeback needs a clock');
     if (this.tornWrites && this.rng === undefined) throw new Error('torn writes need a random stream');
