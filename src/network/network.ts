@@ -445,7 +445,11 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
           if (to.tag !== tag) return; // the replier died meanwhile
           this.transmit(conn, false, Envelope.Response, id, response);
         };
-        if (process.onRequest !== undefined) to.dispatch(tag, () => process.onRequest?.(from.id, message, reply));
+        const onRequest = process.onRequest;
+        if (onRequest === undefined) return;
+        // The common case, a live and running server, needs no queued closure.
+        if (to.runsNow(tag)) onRequest.call(process, from.id, message, reply);
+        else to.dispatch(tag, () => onRequest.call(process, from.id, message, reply));
         return;
       }
       case Envelope.Response: {
@@ -454,7 +458,10 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
         return;
       }
       case Envelope.OneWay:
-        if (process.onMessage !== undefined) to.dispatch(to.tag, () => process.onMessage?.(from.id, message));
+        const onMessage = process.onMessage;
+        if (onMessage === undefined) return;
+        if (to.runsNow(to.tag)) onMessage.call(process, from.id, message);
+        else to.dispatch(to.tag, () => onMessage.call(process, from.id, message));
         return;
     }
   }
@@ -542,8 +549,11 @@ declare module '../sim/trace.js' {
   }
 }
 
-declareTraceKind('net.send', ['from', 'to', 'conn', 'type', 'id', 'bytes']);
-declareTraceKind('net.deliver', ['id', 'to'], ['from', 'type']);
+// A send's endpoints follow from its connection (hashed in net.connect) and whether its id was sent on it before.
+declareTraceKind('net.send', ['conn', 'type', 'id', 'bytes'], ['from', 'to']);
+// A delivery is named by its message id: the send records already hashed where it goes, and a
+// request's delivery always precedes its response's, which shares the id.
+declareTraceKind('net.deliver', ['id'], ['from', 'to', 'type']);
 declareTraceKind('net.drop', ['id', 'to', 'reason'], ['from', 'type']);
 declareTraceKind('net.connect', ['client', 'server', 'conn']);
 declareTraceKind('net.disconnect', ['client', 'server', 'conn', 'reason']);

@@ -244,6 +244,11 @@ export class NodeHost<M extends Message = Message, D = unknown> {
     fn();
   }
 
+  /** True when work for incarnation `tag` would run at once (it is live and not paused). */
+  runsNow(tag: number): boolean {
+    return tag === this.liveTag && tag !== 0 && this.pausedUntilMicros < 0;
+  }
+
   /** As {@link dispatch}, passing `arg`, without allocating a closure unless it must queue. */
   dispatchWith<A>(tag: number, fn: (arg: A) => void, arg: A): void {
     if (tag !== this.liveTag || tag === 0) return;

@@ -81,12 +81,10 @@ export class Fingerprint {
    * multiply-rotate over the same word, so the lanes fail independently.
    */
   word(value: number): void {
-    let k1 = Math.imul(value, 0xcc9e2d51);
-    k1 = (k1 << 15) | (k1 >>> 17);
-    this.h1 ^= Math.imul(k1, 0x1b873593);
-    this.h1 = (Math.imul((this.h1 << 13) | (this.h1 >>> 19), 5) + 0xe6546b64) | 0;
-    const h2 = Math.imul(this.h2 ^ value, 0x2c1b3c6d) + 0x297a2d39;
-    this.h2 = (h2 << 11) | (h2 >>> 21);
+    const a = Math.imul(this.h1 ^ value, 0x9e3779b1);
+    this.h1 = (a << 15) | (a >>> 17);
+    const b = Math.imul((this.h2 + value) | 0, 0x85ebca6b);
+    this.h2 = (b << 13) | (b >>> 19);
     this.words++;
   }
 
