@@ -7,7 +7,7 @@
  */
 import { Simulation } from '../src/sim/simulation.js';
 import { Network } from '../src/network/network.js';
-import { NodeHost, type Message } from '../src/network/nodeHost.js';
+import { NodeHost, type Message, type RpcResult } from '../src/network/nodeHost.js';
 import type { Duration, Time } from '../src/sim/time.js';
 import { fmtRate, parseBenchArgs, printTable, round, timeIt } from './harness.js';
 import { measureKernel } from './kernel.js';
@@ -33,16 +33,18 @@ export function runNetwork(simulatedSeconds: number): { roundTrips: number; wall
         durable: null,
         factory: (ctx) => {
           const peers = ids.filter((p) => p !== id);
+          // Messages are immutable, so one of each serves every round trip.
           const pong: Ping = { type: 'Pong', bytes: 64, seq: 0 };
-          const loop = (seq: number): void => {
-            ctx.request(ctx.rng.pick(peers), { type: 'Ping', bytes: 64, seq }, { timeout: 30_000_000 as Duration }, (r) => {
-              if (r.ok) roundTrips++;
-              loop(seq + 1);
-            });
+          const ping: Ping = { type: 'Ping', bytes: 64, seq: 0 };
+          const options = { timeout: 30_000_000 as Duration };
+          const next = (r: RpcResult<Ping>): void => {
+            if (r.ok) roundTrips++;
+            ctx.request(ctx.rng.pick(peers), ping, options, next);
           };
+          const loop = (): void => ctx.request(ctx.rng.pick(peers), ping, options, next);
           return {
             onStart: () => {
-              for (let i = 0; i < IN_FLIGHT; i++) loop(i);
+              for (let i = 0; i < IN_FLIGHT; i++) loop();
             },
             onRequest: (_from, _req, reply) => reply(pong),
           };

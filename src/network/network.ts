@@ -149,6 +149,9 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   private readonly duplicateRate: number;
   private readonly linkOverrides: NonNullable<NetworkConfig['links']>;
   private readonly traceSend;
+  /** Reused records for the fingerprint-only trace; their derived fields are never read. */
+  private readonly sendScratch = { from: '', to: '', conn: 0, type: '', id: 0, bytes: 0 };
+  private readonly deliverScratch = { from: '', to: '', type: '', id: 0 };
   private readonly traceDeliver;
   private readonly traceDrop;
   private nextTag = 1;
@@ -374,7 +377,16 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     const bytes = message.bytes;
     link.stats.sent++;
     link.stats.bytesSent += bytes;
-    this.traceSend({ from: from.id, to: to.id, conn: conn.id, type: message.type, id, bytes });
+    if (this.trace.keepsRecords) this.traceSend({ from: from.id, to: to.id, conn: conn.id, type: message.type, id, bytes });
+    else {
+      // Nothing keeps the record: reuse one object for the hash instead of allocating per message.
+      const scratch = this.sendScratch;
+      scratch.conn = conn.id;
+      scratch.type = message.type;
+      scratch.id = id;
+      scratch.bytes = bytes;
+      this.traceSend(scratch);
+    }
     if (this.partitions.isBlocked(from.id, to.id)) return this.drop(link, id, message, 'partition');
     if (to.state === 'down') {
       this.drop(link, id, message, 'node-down');
@@ -434,7 +446,11 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     if (process === undefined) return this.drop(link, id, message, 'node-down');
     link.stats.delivered++;
     link.stats.bytesDelivered += message.bytes;
-    this.traceDeliver({ from: from.id, to: to.id, type: message.type, id });
+    if (this.trace.keepsRecords) this.traceDeliver({ from: from.id, to: to.id, type: message.type, id });
+    else {
+      this.deliverScratch.id = id;
+      this.traceDeliver(this.deliverScratch);
+    }
     switch (kind) {
       case Envelope.Request: {
         const tag = to.tag;

@@ -81,8 +81,8 @@ export function declareTraceKind<K extends TraceKind>(
 class KindState {
   count = 0;
   names: ReadonlySet<string>;
-  readonly kindLow: number;
-  readonly kindHigh: number;
+  /** The kind's name, hashed once to one word. */
+  readonly kindWord: number;
   /** Mixes this kind's hashed fields, in order; compiled so each field is a monomorphic load. */
   hashFields: FieldHasher;
 
@@ -95,8 +95,7 @@ class KindState {
     this.names = new Set([...keys, ...derived]);
     this.hashFields = compileFieldHasher(keys);
     const h = stringHash(kind);
-    this.kindLow = h % 0x100000000;
-    this.kindHigh = Math.floor(h / 0x100000000);
+    this.kindWord = (h % 0x100000000) ^ Math.floor(h / 0x100000000);
   }
 
   /** True when every key of `fields` is known. */
@@ -188,8 +187,7 @@ export class Trace {
     const values = fields as Readonly<Record<string, unknown>>;
     const keeping = this.sinks.length > 0;
     if ((keeping || !state.declared) && !state.covers(values)) state.widen(values);
-    fp.word(state.kindLow);
-    fp.word(state.kindHigh);
+    fp.word(state.kindWord);
     fp.number(at);
     state.hashFields(fp, values);
     state.count++;
