@@ -6,6 +6,7 @@ import { runPingPong } from '../scenarios/pingPong.js';
 import { logDump } from './commands/logDump.js';
 import { partitionKeys } from './commands/partition.js';
 import { UsageError } from './usageError.js';
+import { scenarioJsonSchema } from '../scenarios/schema.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -50,6 +51,10 @@ function buildProgram(): Command {
     .requiredOption('--partitions <n>', 'number of partitions')
     .option('--json', 'one JSON object per key')
     .action((keys: string[], opts: { partitions: string; json?: boolean }) => partitionKeys(keys, opts, (line) => console.log(line)));
+  program
+    .command('schema')
+    .description('print the JSON Schema of scenario files')
+    .action(() => console.log(JSON.stringify(scenarioJsonSchema(), null, 2)));
   return program;
 }
 

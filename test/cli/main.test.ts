@@ -25,3 +25,13 @@ describe('kafkasim CLI', () => {
     expect(cli('demo').stdout).toBe(a.stdout);
   });
 });
+
+describe('kafkasim schema', () => {
+  it('prints the JSON Schema of scenario files', () => {
+    const r = cli('schema');
+    expect(r.code).toBe(0);
+    const schema = JSON.parse(r.stdout) as { properties: Record<string, unknown> };
+    expect(schema.properties).toHaveProperty('cluster');
+    expect(schema.properties).toHaveProperty('faults');
+  });
+});

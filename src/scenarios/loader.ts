@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { scenarioSchema, type Scenario } from './schema.js';
+
+/** One problem in a scenario file: where, and what. */
+export interface ScenarioIssue {
+  /** The field, as `clients[0].config["linger.ms"]`; empty for the file as a whole. */
+  readonly path: string;
+  readonly message: string;
+  /** 1-based line and column, when the problem is a syntax error or the field can be located. */
+  readonly line?: number;
+  readonly column?: number;
+}
+
+/** A scenario that cannot be run, with every problem found, each naming its field. */
+export class ScenarioError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: readonly ScenarioIssue[],
+  ) {
+    super(`${source}: invalid scenario\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+function formatIssue(i: ScenarioIssue): string {
+  const where = i.line !== undefined ? `line ${i.line}${i.column !== undefined ? `:${i.column}` : ''}: ` : '';
+  return `${where}${i.path === '' ? '' : `${i.path}: `}${i.message}`;
+}
+
+/** `clients[0].config["linger.ms"]`: brackets for indexes and for keys that are not plain names. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else if (typeof part === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) out += out === '' ? part : `.${part}`;
+    else out += `[${JSON.stringify(String(part))}]`;
+  }
+  return out;
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+  return issue.message;
+}
+
+/** Validates a parsed scenario object, filling in defaults. */
+export function scenarioFromObject(value: unknown, source = 'scenario', locate?: (path: readonly PropertyKey[]) => { line: number; column: number } | undefined): Scenario {
+  const result = scenarioSchema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issueMessage(issue), ...locate?.(issue.path) }));
+  throw new ScenarioError(source, issues);
+}
+
+/** Parses and validates scenario text (YAML, which includes JSON). */
+export function parseScenario(text: string, source = 'scenario'): Scenario {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(
+      source,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return { path: '', message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), line: pos?.line, column: pos?.col };
+      }),
+    );
+  }
+  const locate = (path: readonly PropertyKey[]): { line: number; column: number } | undefined => {
+    // The deepest node of the path that exists in the document.
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+      if (node?.range !== undefined) {
+        const pos = lines.linePos(node.range[0]);
+        return { line: pos.line, column: pos.col };
+      }
+    }
+    return undefined;
+  };
+  return scenarioFromObject(doc.toJS(), source, locate);
+}
+
+/** Reads a scenario file. Bad input throws ScenarioError naming the file, the field and the line. */
+export function loadScenario(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ScenarioError(path, [{ path: '', message: code === 'ENOENT' ? 'no such file' : String((err as Error).message) }]);
+  }
+  return parseScenario(text, path);
+}

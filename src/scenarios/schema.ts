@@ -1,0 +1,302 @@
+import { z } from 'zod';
+import { DurationSyntaxError, formatDuration, parseDuration, type Duration } from '../sim/time.js';
+import { TargetSyntaxError, parseTarget } from '../network/faultTarget.js';
+
+/**
+ * The scenario file: a cluster, its topics, its clients and their workloads, the faults
+ * to inject, the checks to run and what to expect. Keys are Kafka's own config names
+ * wherever Kafka has one; every object is strict, so a misspelt key is an error that names
+ * it rather than a setting silently ignored.
+ */
+
+// ------------------------------------------------------------------ primitives
+
+/** A simulated duration: "250us", "5ms", "1.5s", "2m". */
+export const durationSchema = z.string().transform((text, ctx): Duration => {
+  try {
+    return parseDuration(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof DurationSyntaxError ? err.message : String(err) });
+    return z.NEVER;
+  }
+});
+
+/** A duration that may be negative, for clock jumps: "-5s". */
+export const signedDurationSchema = z.string().transform((text, ctx): Duration => {
+  const negative = text.trim().startsWith('-');
+  try {
+    const d = parseDuration(negative ? text.trim().slice(1) : text);
+    return (negative ? -d : d) as Duration;
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof DurationSyntaxError ? err.message : String(err) });
+    return z.NEVER;
+  }
+});
+
+/** A fault target: "broker-2", "leader(orders-0)", "controller" … checked when the file loads. */
+export const targetSchema = z.string().superRefine((text, ctx) => {
+  try {
+    parseTarget(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof TargetSyntaxError ? err.message : String(err) });
+  }
+});
+
+/** Messages per second: 1000, or "1000/s". */
+export const rateSchema = z.union(
+  [
+    z.number().positive(),
+    z
+      .string()
+      .regex(/^\d+(\.\d+)?\/s$/)
+      .transform((s) => Number(s.slice(0, -2))),
+  ],
+  { error: 'expected a rate in messages per second, such as 1000 or "1000/s"' },
+);
+
+/** A range of durations: "3s..8s". */
+export const durationRangeSchema = z
+  .string()
+  .regex(/^\s*\S+\s*\.\.\s*\S+\s*$/, 'expected a range such as "3s..8s"')
+  .transform((text, ctx): [Duration, Duration] => {
+    const [lo, hi] = text.split('..').map((p) => p.trim());
+    try {
+      const range: [Duration, Duration] = [parseDuration(lo), parseDuration(hi)];
+      if (range[1] < range[0]) ctx.addIssue({ code: 'custom', message: `range ${text} ends before it starts` });
+      return range;
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
+// ------------------------------------------------------------------ network
+
+const latencySchema = z.discriminatedUnion('dist', [
+  z.strictObject({ dist: z.literal('fixed'), value: durationSchema }),
+  z.strictObject({ dist: z.literal('uniform'), min: durationSchema, max: durationSchema }),
+  z.strictObject({ dist: z.literal('normal'), mean: durationSchema, stddev: durationSchema, floor: durationSchema.optional() }),
+  z.strictObject({ dist: z.literal('lognormal'), median: durationSchema, sigma: z.number().nonnegative(), floor: durationSchema.optional() }),
+  z.strictObject({ dist: z.literal('exponential'), mean: durationSchema, floor: durationSchema.optional() }),
+]);
+
+const networkSchema = z.strictObject({
+  mode: z.enum(['stream', 'datagram']).default('stream'),
+  latency: latencySchema.prefault({ dist: 'uniform', min: '1ms', max: '5ms' }),
+  /** Bytes per second per link. */
+  bandwidth: z.number().positive().optional(),
+  resetDetection: durationSchema.prefault('1ms'),
+  silentDetection: durationSchema.optional(),
+  duplicateRate: z.number().min(0).max(1).default(0),
+});
+
+// ------------------------------------------------------------------ cluster
+
+/** Broker-level settings, with Kafka's names and defaults, and the simulator's own (sim.*). */
+const brokerConfigSchema = z.strictObject({
+  'min.insync.replicas': z.number().int().positive().default(1),
+  'unclean.leader.election.enable': z.boolean().default(false),
+  'replica.lag.time.max.ms': z.number().int().positive().default(30_000),
+  'replica.fetch.wait.max.ms': z.number().int().nonnegative().default(500),
+  'replica.fetch.max.bytes': z.number().int().positive().default(1_048_576),
+  'broker.session.timeout.ms': z.number().int().positive().default(9_000),
+  'broker.heartbeat.interval.ms': z.number().int().positive().default(2_000),
+  'default.replication.factor': z.number().int().positive().default(1),
+  'flush.messages': z.number().int().positive().default(Number.MAX_SAFE_INTEGER),
+  'flush.ms': z.number().int().positive().default(Number.MAX_SAFE_INTEGER),
+  'log.segment.bytes': z.number().int().positive().default(1_073_741_824),
+  /**
+   * How a replica truncates when it becomes a follower. `leader-epoch` is Kafka since
+   * KIP-101/KIP-279; `high-watermark` brings back the old rule, to reproduce its bugs.
+   */
+  'sim.truncation': z.enum(['leader-epoch', 'high-watermark']).default('leader-epoch'),
+});
+
+const topicConfigSchema = z.strictObject({
+  'retention.ms': z.number().int().default(604_800_000),
+  'retention.bytes': z.number().int().default(-1),
+  'cleanup.policy': z.enum(['delete', 'compact', 'compact,delete']).default('delete'),
+  'segment.bytes': z.number().int().positive().optional(),
+  'segment.ms': z.number().int().positive().default(604_800_000),
+  'min.insync.replicas': z.number().int().positive().optional(),
+  'unclean.leader.election.enable': z.boolean().optional(),
+  'min.cleanable.dirty.ratio': z.number().min(0).max(1).default(0.5),
+  'min.compaction.lag.ms': z.number().int().nonnegative().default(0),
+  'delete.retention.ms': z.number().int().nonnegative().default(86_400_000),
+  'message.timestamp.type': z.enum(['CreateTime', 'LogAppendTime']).default('CreateTime'),
+});
+
+const clusterSchema = z.strictObject({
+  brokers: z.number().int().min(1).max(100),
+  /** broker.rack per broker, in broker order; racks repeat when the list is shorter. */
+  racks: z.array(z.string().min(1)).optional(),
+  config: brokerConfigSchema.prefault({}),
+  network: networkSchema.prefault({}),
+  /** Per-broker clock skew and drift. */
+  clocks: z
+    .array(z.strictObject({ broker: z.number().int().positive(), skew: z.string().optional(), driftPpm: z.number().default(0) }))
+    .default([]),
+  /** Background writeback of dirty pages (Linux's 30 s expiry), and torn writes on power loss. */
+  disks: z.strictObject({ writeback: z.boolean().default(false), tornWrites: z.boolean().default(false) }).prefault({}),
+});
+
+const topicSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'topic names use letters, digits, ".", "_" and "-"'),
+  partitions: z.number().int().min(1).max(1000),
+  'replication.factor': z.number().int().min(1),
+  config: topicConfigSchema.prefault({}),
+});
+
+// ------------------------------------------------------------------ clients
+
+const acksSchema = z.union([z.enum(['0', '1', 'all', '-1']), z.literal(0), z.literal(1), z.literal(-1)]).transform((a) => (String(a) === '-1' ? 'all' : (String(a) as '0' | '1' | 'all')));
+
+const producerConfigSchema = z.strictObject({
+  acks: acksSchema.prefault('all'),
+  'enable.idempotence': z.boolean().default(true),
+  retries: z.number().int().nonnegative().default(2_147_483_647),
+  'delivery.timeout.ms': z.number().int().positive().default(120_000),
+  'request.timeout.ms': z.number().int().positive().default(30_000),
+  'retry.backoff.ms': z.number().int().nonnegative().default(100),
+  'linger.ms': z.number().int().nonnegative().default(5),
+  'batch.size': z.number().int().positive().default(16_384),
+  'max.in.flight.requests.per.connection': z.number().int().positive().default(5),
+  'metadata.max.age.ms': z.number().int().positive().default(300_000),
+  partitioner: z.enum(['default', 'sticky', 'round-robin']).default('default'),
+});
+
+const workloadSchema = z.strictObject({
+  rate: rateSchema,
+  keys: z.number().int().nonnegative().default(100),
+  keyDistribution: z.enum(['uniform', 'zipf']).default('uniform'),
+  valueBytes: z.number().int().nonnegative().default(100),
+  start: durationSchema.prefault('0s'),
+  stop: durationSchema.optional(),
+});
+
+const producerSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'client ids use letters, digits, ".", "_" and "-"'),
+  type: z.literal('producer'),
+  topic: z.string(),
+  config: producerConfigSchema.prefault({}),
+  workload: workloadSchema,
+});
+
+const clientSchema = z.discriminatedUnion('type', [producerSchema]);
+
+// ------------------------------------------------------------------ faults
+
+const faultSchema = z.discriminatedUnion('action', [
+  z.strictObject({ at: durationSchema, action: z.literal('crash'), target: targetSchema, mode: z.enum(['process', 'power']).default('process') }),
+  z.strictObject({ at: durationSchema, action: z.literal('restart'), target: targetSchema }),
+  z.strictObject({ at: durationSchema, action: z.literal('pause'), target: targetSchema, for: durationSchema }),
+  z
+    .strictObject({
+      at: durationSchema,
+      action: z.literal('partition'),
+      name: z.string().optional(),
+      groups: z.array(z.array(targetSchema).min(1)).min(2).optional(),
+      isolate: targetSchema.optional(),
+      oneWay: z.strictObject({ from: targetSchema, to: targetSchema }).optional(),
+    })
+    .refine((f) => [f.groups, f.isolate, f.oneWay].filter((x) => x !== undefined).length === 1, 'a partition takes exactly one of groups, isolate or oneWay'),
+  z.strictObject({ at: durationSchema, action: z.literal('heal'), name: z.string().optional() }),
+  z
+    .strictObject({
+      at: durationSchema,
+      action: z.literal('degrade'),
+      name: z.string().optional(),
+      target: targetSchema.optional(),
+      between: z.tuple([targetSchema, targetSchema]).optional(),
+      latency: latencySchema.optional(),
+      loss: z.number().min(0).max(1).optional(),
+    })
+    .refine((f) => (f.target === undefined) !== (f.between === undefined), 'a degrade takes exactly one of target or between')
+    .refine((f) => f.latency !== undefined || f.loss !== undefined, 'a degrade adds latency, loss or both'),
+  z
+    .strictObject({ at: durationSchema, action: z.literal('clock'), target: targetSchema, jump: z.string().regex(/^-?/).optional(), driftPpm: z.number().optional() })
+    .refine((f) => f.jump !== undefined || f.driftPpm !== undefined, 'a clock fault jumps the clock, changes its drift, or both'),
+  z.strictObject({ at: durationSchema, action: z.literal('disk'), target: targetSchema, fault: z.enum(['bitflip', 'truncate']), file: z.string().optional(), count: z.number().int().positive().optional() }),
+]);
+
+const nemesisSchema = z.strictObject({
+  kinds: z.array(z.enum(['crash', 'partition', 'pause', 'clock', 'disk'])).min(1),
+  interval: durationRangeSchema,
+  healAfter: durationRangeSchema.optional(),
+  maxDown: z.number().int().nonnegative().default(1),
+  targets: z.array(z.enum(['brokers', 'controller', 'clients'])).default(['brokers']),
+  crashModes: z.array(z.enum(['process', 'power'])).default(['process']),
+  start: durationSchema.optional(),
+  stop: durationSchema.optional(),
+});
+
+// ------------------------------------------------------------------ checks
+
+/** Violation kinds a scenario can ask for or expect, by the names the checkers use. */
+export const CHECK_KINDS = ['lost-write', 'duplicate', 'reorder', 'divergence', 'split-brain', 'hw-regression'] as const;
+export type CheckKind = (typeof CHECK_KINDS)[number];
+
+const checkSchema = z.enum(CHECK_KINDS);
+
+// ------------------------------------------------------------------ scenario
+
+export const scenarioSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    description: z.string().default(''),
+    seed: z.number().int().default(1),
+    duration: durationSchema,
+    /** After the duration: how long faults are healed and clients finish before checking. */
+    drain: durationSchema.prefault('30s'),
+    cluster: clusterSchema,
+    topics: z.array(topicSchema).default([]),
+    clients: z.array(clientSchema).default([]),
+    faults: z.array(faultSchema).default([]),
+    nemesis: nemesisSchema.optional(),
+    checks: z.array(checkSchema).optional(),
+    expect: z.strictObject({ violations: z.union([z.literal('none'), z.array(z.string()).min(1)]) }).optional(),
+  })
+  .superRefine((s, ctx) => {
+    const topics = new Set<string>();
+    s.topics.forEach((t, i) => {
+      if (topics.has(t.name)) ctx.addIssue({ code: 'custom', path: ['topics', i, 'name'], message: `topic ${t.name} is defined twice` });
+      topics.add(t.name);
+      if (t['replication.factor'] > s.cluster.brokers) {
+        ctx.addIssue({ code: 'custom', path: ['topics', i, 'replication.factor'], message: `replication.factor ${t['replication.factor']} is larger than the ${s.cluster.brokers} brokers` });
+      }
+    });
+    const ids = new Set<string>();
+    s.clients.forEach((c, i) => {
+      if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'id'], message: `client id ${c.id} is used twice` });
+      ids.add(c.id);
+      if (!topics.has(c.topic)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'topic'], message: `topic ${c.topic} is not defined under topics` });
+      if (c.config['enable.idempotence'] && c.config.acks !== 'all') {
+        // Kafka refuses this combination (ConfigException) rather than quietly weakening it.
+        ctx.addIssue({ code: 'custom', path: ['clients', i, 'config', 'acks'], message: 'enable.idempotence=true requires acks=all; set enable.idempotence: false to use acks 0 or 1' });
+      }
+      if (c.config['enable.idempotence'] && c.config['max.in.flight.requests.per.connection'] > 5) {
+        ctx.addIssue({ code: 'custom', path: ['clients', i, 'config', 'max.in.flight.requests.per.connection'], message: 'enable.idempotence=true allows at most 5 in-flight requests per connection' });
+      }
+    });
+    s.faults.forEach((f, i) => {
+      if (f.at > s.duration) ctx.addIssue({ code: 'custom', path: ['faults', i, 'at'], message: `fault at ${formatDuration(f.at)} is after the scenario's duration (${formatDuration(s.duration)})` });
+    });
+    if (s.expect !== undefined && s.expect.violations !== 'none') {
+      s.expect.violations.forEach((v, i) => {
+        if (!(CHECK_KINDS as readonly string[]).includes(v)) ctx.addIssue({ code: 'custom', path: ['expect', 'violations', i], message: `unknown violation kind "${v}"; known: ${CHECK_KINDS.join(', ')}` });
+      });
+    }
+  });
+
+/** A scenario as written. */
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+/** A validated scenario, with every default filled in and every duration in microseconds. */
+export type Scenario = z.output<typeof scenarioSchema>;
+export type ProducerClient = z.output<typeof producerSchema>;
+export type ScenarioFault = z.output<typeof faultSchema>;
+export type ScenarioTopic = z.output<typeof topicSchema>;
+
+/** The scenario format as JSON Schema, for editors and `kafkasim schema`. */
+export function scenarioJsonSchema(): unknown {
+  return z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' });
+}

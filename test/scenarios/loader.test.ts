@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { fileURLToPath } from 'node:url';
+import { ScenarioError, formatPath, loadScenario, parseScenario } from '../../src/scenarios/loader.js';
+import { scenarioJsonSchema } from '../../src/scenarios/schema.js';
+
+const library = fileURLToPath(new URL('../../src/scenarios/library/', import.meta.url));
+
+const minimal = `
+name: t
+duration: 10s
+cluster: { brokers: 3 }
+topics: [{ name: orders, partitions: 1, replication.factor: 3 }]
+clients:
+  - { id: p1, type: producer, topic: orders, workload: { rate: 100/s } }
+`;
+
+function issues(text: string): string[] {
+  try {
+    parseScenario(text, 'bad.yaml');
+  } catch (err) {
+    if (err instanceof ScenarioError) return err.issues.map((i) => `${i.line ?? '?'}: ${i.path}: ${i.message}`);
+    throw err;
+  }
+  return [];
+}
+
+describe('scenario files', () => {
+  it('loads the example from the issue, with durations in microseconds and defaults filled', () => {
+    const s = loadScenario(`${library}acks1-leader-failover.yaml`);
+    expect(s.duration).toBe(30_000_000);
+    expect(s.cluster.config['min.insync.replicas']).toBe(1);
+    expect(s.cluster.config['replica.lag.time.max.ms']).toBe(30_000); // Kafka's default
+    expect(s.cluster.network.latency).toEqual({ dist: 'uniform', min: 1_000, max: 5_000 });
+    const p = s.clients[0];
+    expect(p.config).toMatchObject({ acks: '1', 'enable.idempotence': false, 'linger.ms': 5, retries: 2_147_483_647, 'request.timeout.ms': 30_000 });
+    expect(p.workload).toMatchObject({ rate: 1000, keys: 100, valueBytes: 100, start: 0, stop: 25_000_000 });
+    expect(s.faults[2]).toEqual({ at: 16_000_000, action: 'partition', groups: [['broker-2'], ['broker-1', 'broker-3']] });
+    expect(s.nemesis?.interval).toEqual([3_000_000, 8_000_000]);
+    expect(s.expect).toEqual({ violations: ['lost-write'] });
+  });
+
+  it("uses Kafka's producer defaults: acks=all with idempotence on", () => {
+    const s = parseScenario(minimal);
+    expect(s.clients[0].config).toMatchObject({ acks: 'all', 'enable.idempotence': true, 'max.in.flight.requests.per.connection': 5, 'delivery.timeout.ms': 120_000 });
+    expect(s.seed).toBe(1);
+  });
+
+  it('names the field and the line of every problem', () => {
+    const bad = `
+name: t
+duration: 10 seconds
+cluster: { brokers: 3, config: { min.insync.replica: 2 } }
+topics: [{ name: orders, partitions: 1, replication.factor: 3 }]
+clients:
+  - { id: p1, type: producer, topic: orders, workload: { rate: fast } }
+faults:
+  - { at: 1s, action: crash, target: "leader(orders)" }
+`;
+    expect(issues(bad)).toEqual([
+      '3: duration: invalid duration "10 seconds": expected a number and a unit (us, ms, s, m, h), e.g. "250us", "5ms", "1.5s", "2m"',
+      '4: cluster.config: unknown key "min.insync.replica"',
+      '7: clients[0].workload.rate: expected a rate in messages per second, such as 1000 or "1000/s"',
+      expect.stringMatching(/^9: faults\[0\]\.target: invalid target "leader\(orders\)"/),
+    ]);
+  });
+
+  it('checks fields against each other once each is valid', () => {
+    const bad = `
+name: t
+duration: 10s
+cluster: { brokers: 3 }
+topics: [{ name: orders, partitions: 1, replication.factor: 4 }]
+clients:
+  - { id: p1, type: producer, topic: nope, config: { acks: "1" }, workload: { rate: 10 } }
+faults:
+  - { at: 11s, action: heal }
+expect: { violations: [lost-writes] }
+`;
+    expect(issues(bad)).toEqual([
+      '5: topics[0]["replication.factor"]: replication.factor 4 is larger than the 3 brokers',
+      '7: clients[0].topic: topic nope is not defined under topics',
+      '7: clients[0].config.acks: enable.idempotence=true requires acks=all; set enable.idempotence: false to use acks 0 or 1',
+      '9: faults[0].at: fault at 11s is after the scenario\'s duration (10s)',
+      '10: expect.violations[0]: unknown violation kind "lost-writes"; known: lost-write, duplicate, reorder, divergence, split-brain, hw-regression',
+    ]);
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    const found = issues('name: [unclosed\nduration: 1s\n');
+    expect(found.length).toBeGreaterThan(0);
+    expect(found[0]).toMatch(/^\d+: : /);
+  });
+
+  it('reports a missing file by name', () => {
+    expect(() => loadScenario('/no/such/scenario.yaml')).toThrow(/\/no\/such\/scenario.yaml: invalid scenario\n {2}no such file/);
+  });
+
+  it('refuses partitions that name no cut, or more than one kind', () => {
+    expect(issues(`${minimal}faults: [{ at: 1s, action: partition }]`).join()).toContain('exactly one of groups, isolate or oneWay');
+    expect(issues(`${minimal}faults: [{ at: 1s, action: partition, isolate: broker-1, groups: [[broker-1], [broker-2]] }]`).join()).toContain('exactly one');
+  });
+
+  it('formats paths unambiguously', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.nat(), fc.string()), { maxLength: 5 }), (path) => {
+        const text = formatPath(path);
+        if (path.length > 0) expect(text.length).toBeGreaterThan(0);
+      }),
+    );
+    expect(formatPath(['clients', 0, 'config', 'linger.ms'])).toBe('clients[0].config["linger.ms"]');
+  });
+
+  it('publishes a JSON Schema for the format', () => {
+    const schema = scenarioJsonSchema() as { type: string; properties: Record<string, unknown>; required: string[] };
+    expect(schema.type).toBe('object');
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['name', 'duration', 'cluster', 'topics', 'clients', 'faults', 'nemesis', 'checks', 'expect']));
+    expect(schema.required).toEqual(expect.arrayContaining(['name', 'duration', 'cluster']));
+  });
+});
