@@ -1,0 +1,165 @@
+import type { Checker, Violation } from '../sim/checker.js';
+import type { Op } from '../sim/history.js';
+import type { ClusterFinalState, LoggedRecord, MessageId, PartitionState } from './finalState.js';
+import { sendsOf } from './sends.js';
+
+function offsetsById(records: readonly LoggedRecord[]): Map<MessageId, number[]> {
+  const out = new Map<MessageId, number[]>();
+  for (const r of records) {
+    if (r.id === undefined) continue;
+    const list = out.get(r.id);
+    if (list === undefined) out.set(r.id, [r.offset]);
+    else list.push(r.offset);
+  }
+  return out;
+}
+
+function partitionsByName(state: ClusterFinalState): Map<string, PartitionState> {
+  return new Map(state.partitions.map((p) => [p.partition, p]));
+}
+
+/**
+ * lost-write: a message the producer saw acknowledged (ok; for acks=0 the producer calls a
+ * send ok once it is on the wire) that is absent from the committed log of its partition.
+ * An indeterminate send (info) may be present or absent and is never a lost write.
+ */
+export const lostWriteChecker: Checker<ClusterFinalState> = {
+  kind: 'lost-write',
+  check(history: readonly Op[], state: ClusterFinalState): Violation[] {
+    const partitions = partitionsByName(state);
+    const present = new Map<string, Map<MessageId, number[]>>();
+    const lost: { id: MessageId; partition: string; offset?: number; at: number }[] = [];
+    for (const send of sendsOf(history)) {
+      if (send.outcome !== 'ok' || send.partition === undefined) continue;
+      const p = partitions.get(send.partition);
+      if (p === undefined) continue;
+      let ids = present.get(send.partition);
+      if (ids === undefined) present.set(send.partition, (ids = offsetsById(p.committed)));
+      if (!ids.has(send.invoke.value.id)) {
+        lost.push({ id: send.invoke.value.id, partition: send.partition, offset: send.completion?.value.offset, at: send.completion?.time ?? send.invoke.time });
+      }
+    }
+    return groupByPartition(lost).map(([partition, items]) => ({
+      kind: 'lost-write',
+      message: `${items.length} acknowledged message${items.length === 1 ? ' is' : 's are'} not in the committed log of ${partition} (${summarize(items.map((i) => i.id))})`,
+      at: items[0].at as Violation['at'],
+      details: { partition, ids: items.map((i) => i.id), ackedOffsets: items.map((i) => i.offset ?? null) },
+    }));
+  },
+};
+
+/** duplicate: one message id at two or more offsets of a partition's committed log. */
+export const duplicateChecker: Checker<ClusterFinalState> = {
+  kind: 'duplicate',
+  check(_history: readonly Op[], state: ClusterFinalState): Violation[] {
+    const out: Violation[] = [];
+    for (const p of state.partitions) {
+      const dups = [...offsetsById(p.committed)].filter(([, offsets]) => offsets.length > 1);
+      if (dups.length === 0) continue;
+      out.push({
+        kind: 'duplicate',
+        message: `${dups.length} message${dups.length === 1 ? ' appears' : 's appear'} more than once in ${p.partition} (${summarize(dups.map(([id, o]) => `${id}@${o.join('/')}`))})`,
+        details: { partition: p.partition, duplicates: dups.map(([id, offsets]) => ({ id, offsets })) },
+      });
+    }
+    return out;
+  },
+};
+
+/**
+ * reorder: two messages of one producer to one partition, both acknowledged, sent in
+ * sequence order a before b, whose committed offsets are in the other order.
+ */
+export const reorderChecker: Checker<ClusterFinalState> = {
+  kind: 'reorder',
+  check(history: readonly Op[], state: ClusterFinalState): Violation[] {
+    const partitions = partitionsByName(state);
+    const firstOffset = new Map<string, Map<MessageId, number>>();
+    // Per (producer, partition), acknowledged messages in sequence order with their offsets.
+    const streams = new Map<string, { seq: number; id: MessageId; offset: number }[]>();
+    for (const send of sendsOf(history)) {
+      if (send.outcome !== 'ok' || send.partition === undefined) continue;
+      const p = partitions.get(send.partition);
+      if (p === undefined) continue;
+      let offsets = firstOffset.get(send.partition);
+      if (offsets === undefined) {
+        offsets = new Map();
+        for (const [id, o] of offsetsById(p.committed)) offsets.set(id, o[0]);
+        firstOffset.set(send.partition, offsets);
+      }
+      const offset = offsets.get(send.invoke.value.id);
+      if (offset === undefined) continue;
+      const key = `${send.invoke.value.producer}\u0000${send.partition}`;
+      const list = streams.get(key) ?? [];
+      list.push({ seq: send.invoke.value.seq, id: send.invoke.value.id, offset });
+      streams.set(key, list);
+    }
+    const out: Violation[] = [];
+    for (const [key, list] of streams) {
+      const [producer, partition] = key.split('\u0000');
+      list.sort((a, b) => a.seq - b.seq);
+      const inversions: { earlier: MessageId; later: MessageId; offsets: [number, number] }[] = [];
+      let maxSoFar = list[0];
+      for (const m of list.slice(1)) {
+        if (m.offset < maxSoFar.offset) inversions.push({ earlier: maxSoFar.id, later: m.id, offsets: [maxSoFar.offset, m.offset] });
+        else maxSoFar = m;
+      }
+      if (inversions.length > 0) {
+        out.push({
+          kind: 'reorder',
+          message: `${producer}'s messages to ${partition} are out of order in the log ${inversions.length} time${inversions.length === 1 ? '' : 's'} (${summarize(inversions.map((i) => `${i.later}@${i.offsets[1]} before ${i.earlier}@${i.offsets[0]}`))})`,
+          details: { producer, partition, inversions },
+        });
+      }
+    }
+    return out;
+  },
+};
+
+/**
+ * divergence: two replicas of a partition that disagree on a record below the lower of
+ * their high watermarks (after the drain, the committed prefix every replica must share).
+ */
+export const divergenceChecker: Checker<ClusterFinalState> = {
+  kind: 'divergence',
+  check(_history: readonly Op[], state: ClusterFinalState): Violation[] {
+    const out: Violation[] = [];
+    for (const p of state.partitions) {
+      for (let i = 0; i < p.replicas.length; i++) {
+        for (let j = i + 1; j < p.replicas.length; j++) {
+          const a = p.replicas[i];
+          const b = p.replicas[j];
+          const bound = Math.min(a.highWatermark, b.highWatermark);
+          const aAt = new Map(a.records.filter((r) => r.offset < bound).map((r) => [r.offset, r]));
+          const bAt = new Map(b.records.filter((r) => r.offset < bound).map((r) => [r.offset, r]));
+          const offsets = [...new Set([...aAt.keys(), ...bAt.keys()])].sort((x, y) => x - y);
+          const at = offsets.find((o) => aAt.get(o)?.id !== bAt.get(o)?.id || aAt.get(o)?.epoch !== bAt.get(o)?.epoch);
+          if (at === undefined) continue;
+          const show = (r: LoggedRecord | undefined): string => (r === undefined ? 'nothing' : `${r.id ?? 'no id'} epoch ${r.epoch}`);
+          out.push({
+            kind: 'divergence',
+            message: `${a.broker} and ${b.broker} disagree on ${p.partition} at offset ${at}, below both high watermarks (${a.broker}: ${show(aAt.get(at))}; ${b.broker}: ${show(bAt.get(at))})`,
+            details: { partition: p.partition, brokers: [a.broker, b.broker], offset: at },
+          });
+        }
+      }
+    }
+    return out;
+  },
+};
+
+export const deliveryCheckers: readonly Checker<ClusterFinalState>[] = [lostWriteChecker, duplicateChecker, reorderChecker, divergenceChecker];
+
+function groupByPartition<T extends { partition: string }>(items: readonly T[]): [string, T[]][] {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const list = out.get(item.partition) ?? [];
+    list.push(item);
+    out.set(item.partition, list);
+  }
+  return [...out];
+}
+
+function summarize(items: readonly string[], max = 5): string {
+  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}

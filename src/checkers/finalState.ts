@@ -1,0 +1,46 @@
+/**
+ * What the post-run checkers read besides the history: the partitions' logs as they stood
+ * after the drain. The cluster layer builds it from the brokers' logs; the checkers never
+ * see a broker.
+ */
+
+/** A message id, "producer#sequence": the workload stamps one into every record it sends. */
+export type MessageId = string;
+
+export interface LoggedRecord {
+  readonly offset: number;
+  /** The message id the record carries, if it carries one (markers and foreign records do not). */
+  readonly id: MessageId | undefined;
+  /** The leader epoch of the batch that holds it. */
+  readonly epoch: number;
+}
+
+export interface ReplicaLog {
+  readonly broker: string;
+  readonly highWatermark: number;
+  readonly logEndOffset: number;
+  readonly records: readonly LoggedRecord[];
+}
+
+export interface PartitionState {
+  /** "orders-0". */
+  readonly partition: string;
+  /** The committed log: the final leader's records below its high watermark. */
+  readonly committed: readonly LoggedRecord[];
+  readonly replicas: readonly ReplicaLog[];
+}
+
+export interface ClusterFinalState {
+  readonly partitions: readonly PartitionState[];
+}
+
+/** The value of a send operation in the history. */
+export interface SendValue {
+  readonly id: MessageId;
+  readonly producer: string;
+  /** The producer's own sequence for this message, 0, 1, 2 … in send order. */
+  readonly seq: number;
+  /** Known once the send completed (ok), or when the producer chose it before sending. */
+  readonly partition?: string;
+  readonly offset?: number;
+}

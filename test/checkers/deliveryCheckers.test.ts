@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { History } from '../../src/sim/history.js';
+import { runCheckers } from '../../src/sim/checker.js';
+import type { Time } from '../../src/sim/time.js';
+import { deliveryCheckers, divergenceChecker, duplicateChecker, lostWriteChecker, reorderChecker } from '../../src/checkers/deliveryCheckers.js';
+import type { ClusterFinalState, LoggedRecord, SendValue } from '../../src/checkers/finalState.js';
+
+type Outcome = 'ok' | 'fail' | 'info';
+
+/** A producer p1 sending n messages to orders-0; each send ends as `outcomes[i]`. */
+function run(outcomes: readonly Outcome[]) {
+  let now = 0;
+  const h = new History(() => now as Time);
+  outcomes.forEach((outcome, seq) => {
+    now += 10;
+    const value: SendValue = { id: `p1#${seq}`, producer: 'p1', seq, partition: 'orders-0' };
+    const inv = h.invoke('p1', 'send', value);
+    now += 5;
+    h.complete(inv, outcome, { ...value, offset: outcome === 'ok' ? seq : undefined }, outcome === 'ok' ? undefined : 'REQUEST_TIMED_OUT');
+  });
+  return h.ops;
+}
+
+function state(records: readonly LoggedRecord[], replicas?: ClusterFinalState['partitions'][number]['replicas']): ClusterFinalState {
+  return { partitions: [{ partition: 'orders-0', committed: records, replicas: replicas ?? [] }] };
+}
+
+const rec = (offset: number, seq: number, epoch = 1): LoggedRecord => ({ offset, id: `p1#${seq}`, epoch });
+
+describe('lost-write', () => {
+  it('finds exactly the acknowledged messages missing from the committed log, never indeterminate ones', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom<Outcome>('ok', 'fail', 'info'), { minLength: 1, maxLength: 40 }), fc.array(fc.boolean(), { minLength: 40, maxLength: 40 }), (outcomes, keep) => {
+        const history = run(outcomes);
+        // The log keeps some of the messages; failed ones were never written.
+        const log = outcomes.flatMap((o, seq) => (o !== 'fail' && keep[seq] ? [seq] : []));
+        const violations = lostWriteChecker.check(history, state(log.map((seq, i) => rec(i, seq))));
+        const expectedLost = outcomes.flatMap((o, seq) => (o === 'ok' && !keep[seq] ? [`p1#${seq}`] : []));
+        expect(violations.flatMap((v) => v.details.ids as string[])).toEqual(expectedLost);
+      }),
+    );
+  });
+});
+
+describe('duplicate', () => {
+  it('finds an id at two offsets', () => {
+    expect(duplicateChecker.check([], state([rec(0, 0), rec(1, 1), rec(2, 0)]))[0]).toMatchObject({
+      kind: 'duplicate',
+      details: { duplicates: [{ id: 'p1#0', offsets: [0, 2] }] },
+    });
+    expect(duplicateChecker.check([], state([rec(0, 0), rec(1, 1)]))).toEqual([]);
+  });
+});
+
+describe('reorder', () => {
+  it('finds acknowledged messages whose log order contradicts their sequence order', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 20 }).chain((n) => fc.tuple(fc.constant(n), fc.shuffledSubarray([...Array(n).keys()], { minLength: n, maxLength: n }))), ([n, order]) => {
+        const history = run(Array(n).fill('ok'));
+        const log = order.map((seq, offset) => rec(offset, seq));
+        const violations = reorderChecker.check(history, state(log));
+        const sorted = order.every((seq, i) => i === 0 || seq > order[i - 1]);
+        expect(violations.length === 0).toBe(sorted);
+      }),
+    );
+  });
+});
+
+describe('divergence', () => {
+  it('finds replicas that disagree below both high watermarks, and ignores the tail above', () => {
+    const leader = { broker: 'broker-1', highWatermark: 3, logEndOffset: 4, records: [rec(0, 0), rec(1, 1), rec(2, 2), rec(3, 3)] };
+    const same = { broker: 'broker-2', highWatermark: 3, logEndOffset: 3, records: [rec(0, 0), rec(1, 1), rec(2, 2)] };
+    const diverged = { broker: 'broker-3', highWatermark: 3, logEndOffset: 3, records: [rec(0, 0), rec(1, 9, 2), rec(2, 2)] };
+    expect(divergenceChecker.check([], state([], [leader, same]))).toEqual([]);
+    const v = divergenceChecker.check([], state([], [leader, same, diverged]));
+    expect(v.map((x) => x.details)).toEqual([
+      { partition: 'orders-0', brokers: ['broker-1', 'broker-3'], offset: 1 },
+      { partition: 'orders-0', brokers: ['broker-2', 'broker-3'], offset: 1 },
+    ]);
+  });
+});
+
+describe('the delivery checkers together', () => {
+  it('find nothing in a clean run', () => {
+    const history = run(['ok', 'ok', 'info', 'fail', 'ok']);
+    const log = [rec(0, 0), rec(1, 1), rec(2, 2), rec(3, 4)];
+    const replica = { broker: 'broker-1', highWatermark: 4, logEndOffset: 4, records: log };
+    expect(runCheckers(deliveryCheckers, history, state(log, [replica, { ...replica, broker: 'broker-2' }])).violations).toEqual([]);
+  });
+});
