@@ -1,0 +1,39 @@
+import type { MetadataImage } from './metadataImage.js';
+import type { PartitionChangeRecord } from './metadataRecords.js';
+
+/** An ISR change a partition leader asks the controller for (AlterPartition, KIP-497). */
+export interface AlterPartitionRequest {
+  readonly brokerId: number;
+  readonly topic: string;
+  readonly partition: number;
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+  readonly newIsr: readonly number[];
+}
+
+export type AlterPartitionError =
+  | 'UNKNOWN_TOPIC_OR_PARTITION'
+  | 'NOT_LEADER_OR_FOLLOWER'
+  | 'FENCED_LEADER_EPOCH'
+  | 'INVALID_UPDATE_VERSION'
+  | 'INELIGIBLE_REPLICA'
+  | 'INVALID_REQUEST';
+
+/**
+ * Validates an AlterPartition request against the image, as the controller does
+ * (ReplicationControlManager.alterPartition): only the current leader, in the current
+ * leader epoch, with the current partition epoch, may change the ISR, and only to a set of
+ * the partition's replicas that includes itself and holds no fenced broker (KIP-841).
+ */
+export function alterPartition(image: MetadataImage, req: AlterPartitionRequest): { error: AlterPartitionError } | { change: PartitionChangeRecord } {
+  const p = image.partition(req.topic, req.partition);
+  if (p === undefined) return { error: 'UNKNOWN_TOPIC_OR_PARTITION' };
+  if (req.leaderEpoch < p.leaderEpoch) return { error: 'FENCED_LEADER_EPOCH' };
+  if (p.leader !== req.brokerId || req.leaderEpoch > p.leaderEpoch) return { error: 'NOT_LEADER_OR_FOLLOWER' };
+  if (req.partitionEpoch !== p.partitionEpoch) return { error: 'INVALID_UPDATE_VERSION' };
+  if (!req.newIsr.includes(req.brokerId) || req.newIsr.some((r) => !p.replicas.includes(r)) || new Set(req.newIsr).size !== req.newIsr.length) {
+    return { error: 'INVALID_REQUEST' };
+  }
+  if (req.newIsr.some((r) => !image.isActive(r))) return { error: 'INELIGIBLE_REPLICA' };
+  return { change: { type: 'PartitionChange', topic: req.topic, partition: req.partition, isr: [...req.newIsr] } };
+}

@@ -1,0 +1,124 @@
+import type { Rng } from '../../sim/rng.js';
+import type { MetadataImage, PartitionState } from './metadataImage.js';
+import { NO_LEADER, type PartitionChangeRecord, type PartitionRecord } from './metadataRecords.js';
+
+/**
+ * Leader election and replica placement, as pure functions of the metadata image, in the
+ * spirit of KRaft's PartitionChangeBuilder and StripedReplicaPlacer.
+ */
+
+export interface ElectionPolicy {
+  /** unclean.leader.election.enable for the partition's topic. */
+  readonly unclean: boolean;
+}
+
+/**
+ * The leader a partition should have now: its current leader if still active; else the
+ * first active ISR member in replica order (Kafka prefers the replica list order, which
+ * makes the preferred replica lead when it can); else, with unclean election enabled, the
+ * first active replica outside the ISR; else none.
+ */
+export function electLeader(image: MetadataImage, p: PartitionState, policy: ElectionPolicy): { leader: number; unclean: boolean } {
+  if (p.leader !== NO_LEADER && image.isActive(p.leader) && p.isr.includes(p.leader)) return { leader: p.leader, unclean: false };
+  const clean = p.replicas.find((r) => p.isr.includes(r) && image.isActive(r));
+  if (clean !== undefined) return { leader: clean, unclean: false };
+  if (policy.unclean) {
+    const any = p.replicas.find((r) => image.isActive(r));
+    if (any !== undefined) return { leader: any, unclean: true };
+  }
+  return { leader: NO_LEADER, unclean: false };
+}
+
+/**
+ * The change that removes a fenced or dead broker from a partition (KRaft's handling of a
+ * fenced broker): it leaves the ISR unless it is the last member (so the partition keeps a
+ * record of who had everything), and if it led, a new leader is elected. After an unclean
+ * election the ISR becomes just the new leader. Undefined when nothing changes.
+ */
+export function removeBroker(image: MetadataImage, p: PartitionState, brokerId: number, policy: ElectionPolicy): PartitionChangeRecord | undefined {
+  if (!p.replicas.includes(brokerId)) return undefined;
+  const isr = p.isr.length > 1 ? p.isr.filter((r) => r !== brokerId) : p.isr;
+  const shrunk: PartitionState = { ...p, isr };
+  const { leader, unclean } = electLeader(image, shrunk, policy);
+  const newIsr = unclean ? [leader] : isr;
+  if (leader === p.leader && sameMembers(newIsr, p.isr)) return undefined;
+  return {
+    type: 'PartitionChange',
+    topic: p.topic,
+    partition: p.partition,
+    ...(sameMembers(newIsr, p.isr) ? {} : { isr: newIsr }),
+    ...(leader === p.leader ? {} : { leader }),
+    ...(unclean ? { unclean: true } : {}),
+  };
+}
+
+/** The change that gives an offline partition a leader once a replica is back. */
+export function electIfOffline(image: MetadataImage, p: PartitionState, policy: ElectionPolicy): PartitionChangeRecord | undefined {
+  if (p.leader !== NO_LEADER) return undefined;
+  const { leader, unclean } = electLeader(image, p, policy);
+  if (leader === NO_LEADER) return undefined;
+  return { type: 'PartitionChange', topic: p.topic, partition: p.partition, leader, ...(unclean ? { isr: [leader], unclean: true } : {}) };
+}
+
+function sameMembers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/**
+ * Replica placement for a new topic: rack-aware, as Kafka's placement is when brokers
+ * have broker.rack. Brokers are ordered by alternating racks (r1, r2, r3, r1, …); partition
+ * i starts at a random offset plus i, and its replicas are consecutive in that order, so
+ * a partition's replicas land on as many racks as possible and leadership spreads evenly.
+ */
+export function placeReplicas(
+  image: MetadataImage,
+  topic: string,
+  partitions: number,
+  replicationFactor: number,
+  rng: Rng,
+): PartitionRecord[] {
+  const brokers = image.brokers();
+  if (replicationFactor > brokers.length) {
+    throw new Error(`replication factor ${replicationFactor} is larger than the ${brokers.length} registered brokers`);
+  }
+  const racks = new Map<string, number[]>();
+  for (const b of brokers) {
+    const rack = b.rack ?? '';
+    racks.set(rack, [...(racks.get(rack) ?? []), b.brokerId]);
+  }
+  const rackLists = [...racks.values()];
+  const ordered: number[] = [];
+  for (let i = 0; ordered.length < brokers.length; i++) {
+    for (const list of rackLists) if (i < list.length) ordered.push(list[i]);
+  }
+  const start = rng.int(0, ordered.length - 1);
+  const rackOf = (id: number): string => image.broker(id)?.rack ?? '';
+  const out: PartitionRecord[] = [];
+  for (let p = 0; p < partitions; p++) {
+    // As Kafka's rack-aware assignment does: walk the rack-alternating list from the
+    // leader, taking a broker on a rack not used yet while there is one, else any broker.
+    const replicas: number[] = [];
+    const first = (start + p) % ordered.length;
+    for (let pass = 0; pass < 2 && replicas.length < replicationFactor; pass++) {
+      for (let k = 0; k < ordered.length && replicas.length < replicationFactor; k++) {
+        const candidate = ordered[(first + k) % ordered.length];
+        if (replicas.includes(candidate)) continue;
+        const allRacksUsed = new Set(replicas.map(rackOf)).size === rackLists.length;
+        if (pass === 0 && !allRacksUsed && replicas.some((r) => rackOf(r) === rackOf(candidate))) continue;
+        replicas.push(candidate);
+      }
+    }
+    const live = replicas.filter((r) => image.isActive(r));
+    out.push({
+      type: 'Partition',
+      topic,
+      partition: p,
+      replicas,
+      isr: live.length > 0 ? live : replicas,
+      leader: live[0] ?? NO_LEADER,
+      leaderEpoch: 0,
+      partitionEpoch: 0,
+    });
+  }
+  return out;
+}

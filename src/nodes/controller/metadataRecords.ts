@@ -1,0 +1,64 @@
+/**
+ * The records of the cluster metadata log, as KRaft names them (metadata/src/main/resources/
+ * common/metadata/*.json in Apache Kafka). The controller appends them to its log before
+ * they take effect; brokers apply the same records, in the same order, to their own image.
+ * Only the fields kafkasim uses are kept.
+ */
+
+/** -1: no leader (the partition is offline). */
+export const NO_LEADER = -1;
+
+export interface RegisterBrokerRecord {
+  readonly type: 'RegisterBroker';
+  readonly brokerId: number;
+  /** Changes on every registration (KIP-631's incarnation id), so a restart is told apart. */
+  readonly incarnation: number;
+  readonly rack: string | undefined;
+  /** Brokers register fenced and are unfenced once they have caught up with the metadata. */
+  readonly fenced: true;
+}
+
+export interface FenceBrokerRecord {
+  readonly type: 'FenceBroker';
+  readonly brokerId: number;
+}
+
+export interface UnfenceBrokerRecord {
+  readonly type: 'UnfenceBroker';
+  readonly brokerId: number;
+}
+
+export interface TopicRecord {
+  readonly type: 'Topic';
+  readonly name: string;
+  /** Topic-level configuration overrides, by Kafka name. */
+  readonly config: Readonly<Record<string, number | string | boolean>>;
+}
+
+export interface PartitionRecord {
+  readonly type: 'Partition';
+  readonly topic: string;
+  readonly partition: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+}
+
+/**
+ * A change to one partition. Absent fields are unchanged. A new leader bumps the leader
+ * epoch; any change bumps the partition epoch (KIP-841), which AlterPartition requests
+ * must carry so that a stale one is refused.
+ */
+export interface PartitionChangeRecord {
+  readonly type: 'PartitionChange';
+  readonly topic: string;
+  readonly partition: number;
+  readonly isr?: readonly number[];
+  readonly leader?: number;
+  /** The election that chose `leader` was unclean: it came from outside the ISR. */
+  readonly unclean?: boolean;
+}
+
+export type MetadataRecord = RegisterBrokerRecord | FenceBrokerRecord | UnfenceBrokerRecord | TopicRecord | PartitionRecord | PartitionChangeRecord;

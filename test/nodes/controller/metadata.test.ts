@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { MetadataImage } from '../../../src/nodes/controller/metadataImage.js';
+import { NO_LEADER, type MetadataRecord } from '../../../src/nodes/controller/metadataRecords.js';
+import { electIfOffline, placeReplicas, removeBroker } from '../../../src/nodes/controller/election.js';
+import { alterPartition } from '../../../src/nodes/controller/alterPartition.js';
+import { Rng } from '../../../src/sim/rng.js';
+
+function cluster(brokers: number, racks?: string[]): MetadataImage {
+  const image = new MetadataImage();
+  for (let id = 1; id <= brokers; id++) {
+    image.apply({ type: 'RegisterBroker', brokerId: id, incarnation: 1, rack: racks?.[(id - 1) % racks.length], fenced: true });
+    image.apply({ type: 'UnfenceBroker', brokerId: id });
+  }
+  return image;
+}
+
+function withTopic(image: MetadataImage, partitions: number, rf: number, seed = 1): MetadataImage {
+  image.apply({ type: 'Topic', name: 'orders', config: {} });
+  for (const r of placeReplicas(image, 'orders', partitions, rf, Rng.fromSeed(seed))) image.apply(r);
+  return image;
+}
+
+describe('metadata image', () => {
+  it('bumps the leader epoch on a leader change and the partition epoch on every change', () => {
+    const image = withTopic(cluster(3), 1, 3);
+    const p = image.partition('orders', 0);
+    expect(p).toMatchObject({ leaderEpoch: 0, partitionEpoch: 0 });
+    image.apply({ type: 'PartitionChange', topic: 'orders', partition: 0, isr: p?.replicas.slice(0, 2) });
+    expect(image.partition('orders', 0)).toMatchObject({ leaderEpoch: 0, partitionEpoch: 1 });
+    image.apply({ type: 'PartitionChange', topic: 'orders', partition: 0, leader: p?.replicas[1] });
+    expect(image.partition('orders', 0)).toMatchObject({ leaderEpoch: 1, partitionEpoch: 2 });
+    expect(image.offset).toBe(6 + 2 + 2);
+  });
+
+  it('places replicas on distinct brokers, across racks, with leaders spread', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 30 }), fc.integer(), (brokers, rackCount, partitions, seed) => {
+        const rf = Math.min(brokers, 3);
+        const racks = Array.from({ length: rackCount }, (_, i) => `r${i}`);
+        const image = withTopic(cluster(brokers, racks), partitions, rf, seed);
+        const rackOf = (id: number) => image.broker(id)?.rack;
+        for (const p of image.partitions()) {
+          expect(new Set(p.replicas).size).toBe(rf);
+          expect(new Set(p.replicas.map(rackOf)).size).toBe(Math.min(rf, rackCount, brokers));
+          expect(p.leader).toBe(p.replicas[0]);
+          expect(p.isr).toEqual(p.replicas);
+        }
+        // Leadership is balanced to within one partition per broker.
+        const counts = new Map<number, number>();
+        for (const p of image.partitions()) counts.set(p.leader, (counts.get(p.leader) ?? 0) + 1);
+        if (partitions >= brokers) expect(Math.max(...counts.values()) - Math.min(...counts.values())).toBeLessThanOrEqual(1);
+      }),
+    );
+  });
+});
+
+describe('elections', () => {
+  /** Random fencing and unfencing of brokers, with the controller's reactions applied. */
+  const scriptArb = fc.array(fc.record({ broker: fc.integer({ min: 1, max: 4 }), fence: fc.boolean() }), { maxLength: 30 });
+
+  it('keep a leader in the ISR, never elect outside it when unclean election is off, and keep the ISR non-empty', () => {
+    fc.assert(
+      fc.property(scriptArb, fc.boolean(), (script, unclean) => {
+        const image = withTopic(cluster(4), 4, 3);
+        for (const step of script) {
+          const before = new Map(image.partitions().map((p) => [`${p.topic}-${p.partition}`, p]));
+          const records: MetadataRecord[] = [];
+          if (step.fence && image.isActive(step.broker)) {
+            image.apply({ type: 'FenceBroker', brokerId: step.broker });
+            for (const p of image.partitions()) {
+              const change = removeBroker(image, p, step.broker, { unclean });
+              if (change !== undefined) records.push(change);
+            }
+          } else if (!step.fence && !image.isActive(step.broker)) {
+            image.apply({ type: 'UnfenceBroker', brokerId: step.broker });
+            for (const p of image.partitions()) {
+              const change = electIfOffline(image, p, { unclean });
+              if (change !== undefined) records.push(change);
+            }
+          }
+          for (const r of records) image.apply(r);
+          for (const p of image.partitions()) {
+            const old = before.get(`${p.topic}-${p.partition}`);
+            expect(p.isr.length).toBeGreaterThan(0);
+            if (p.leader !== NO_LEADER) {
+              expect(image.isActive(p.leader)).toBe(true);
+              expect(p.isr).toContain(p.leader);
+              if (!unclean && old !== undefined && p.leader !== old.leader) expect(old.isr).toContain(p.leader);
+            }
+            if (old !== undefined) expect(p.leaderEpoch).toBe(old.leaderEpoch + (p.leader !== old.leader ? 1 : 0));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('leaves a partition offline rather than elect outside the ISR, unless unclean election is on', () => {
+    for (const unclean of [false, true]) {
+      const image = withTopic(cluster(3), 1, 3);
+      const p0 = image.partition('orders', 0);
+      if (p0 === undefined) throw new Error('no partition');
+      const [a, b, c] = p0.replicas;
+      // The ISR shrinks to the leader alone, then the leader dies.
+      image.apply({ type: 'PartitionChange', topic: 'orders', partition: 0, isr: [a] });
+      image.apply({ type: 'FenceBroker', brokerId: a });
+      const change = removeBroker(image, image.partition('orders', 0) ?? p0, a, { unclean });
+      if (change !== undefined) image.apply(change);
+      const p = image.partition('orders', 0);
+      if (unclean) {
+        expect([b, c]).toContain(p?.leader);
+        expect(change?.unclean).toBe(true);
+        expect(p?.isr).toEqual([p?.leader]);
+      } else {
+        expect(p?.leader).toBe(NO_LEADER);
+        expect(p?.isr).toEqual([a]); // the last ISR member stays, to be the leader when it returns
+        expect(image.offlinePartitions()).toHaveLength(1);
+        image.apply({ type: 'UnfenceBroker', brokerId: a });
+        const back = electIfOffline(image, image.partition('orders', 0) ?? p0, { unclean });
+        expect(back).toMatchObject({ leader: a });
+      }
+    }
+  });
+});
+
+describe('AlterPartition', () => {
+  it('accepts the current leader with current epochs, and refuses stale or wrong requests with Kafka error codes', () => {
+    const image = withTopic(cluster(3), 1, 3);
+    const p = image.partition('orders', 0);
+    if (p === undefined) throw new Error('no partition');
+    const [leader, f1, f2] = p.replicas;
+    const req = { brokerId: leader, topic: 'orders', partition: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [leader, f1] };
+    const ok = alterPartition(image, req);
+    expect(ok).toEqual({ change: { type: 'PartitionChange', topic: 'orders', partition: 0, isr: [leader, f1] } });
+    if ('change' in ok) image.apply(ok.change);
+    expect(alterPartition(image, req)).toEqual({ error: 'INVALID_UPDATE_VERSION' }); // partition epoch moved on
+    expect(alterPartition(image, { ...req, partitionEpoch: 1, brokerId: f1 })).toEqual({ error: 'NOT_LEADER_OR_FOLLOWER' });
+    expect(alterPartition(image, { ...req, partitionEpoch: 1, newIsr: [f1, f2] })).toEqual({ error: 'INVALID_REQUEST' });
+    expect(alterPartition(image, { ...req, topic: 'nope' })).toEqual({ error: 'UNKNOWN_TOPIC_OR_PARTITION' });
+    image.apply({ type: 'FenceBroker', brokerId: f2 });
+    expect(alterPartition(image, { ...req, partitionEpoch: 1, newIsr: [leader, f1, f2] })).toEqual({ error: 'INELIGIBLE_REPLICA' });
+    image.apply({ type: 'PartitionChange', topic: 'orders', partition: 0, leader: f1 });
+    expect(alterPartition(image, { ...req, partitionEpoch: 2 })).toEqual({ error: 'FENCED_LEADER_EPOCH' });
+  });
+});
