@@ -66,9 +66,10 @@ function sameMembers(a: readonly number[], b: readonly number[]): boolean {
 
 /**
  * Replica placement for a new topic: rack-aware, as Kafka's placement is when brokers
- * have broker.rack. Brokers are ordered by alternating racks (r1, r2, r3, r1, …); partition
- * i starts at a random offset plus i, and its replicas are consecutive in that order, so
- * a partition's replicas land on as many racks as possible and leadership spreads evenly.
+ * have broker.rack. Brokers are ordered by alternating racks (r1, r2, r3, r1, …);
+ * partition i's leader is at a random offset plus i in that order, and its followers are
+ * the next brokers on racks it does not use yet, so replicas land on as many racks as
+ * possible and leadership spreads evenly.
  */
 export function placeReplicas(
   image: MetadataImage,
