@@ -40,14 +40,16 @@ export class LeaderEpochCache {
   }
 
   /**
-   * Records that `epoch` starts at `startOffset`. Epochs only grow: an entry for an older
-   * epoch is ignored, and a later epoch starting at or before existing entries replaces them
-   * (Kafka's assign()).
+   * Records that `epoch` starts at `startOffset` (Kafka's assign and truncateAndAppend):
+   * nothing changes if it is the latest epoch already, at the same or an earlier offset;
+   * otherwise every entry for this epoch or a later one, or starting at or after this
+   * offset, is dropped first. A follower that led an epoch it never wrote in, and then
+   * receives older records at that offset, so ends up with the epochs its records carry.
    */
   assign(epoch: number, startOffset: number): void {
     const last = this.entries[this.entries.length - 1];
-    if (last !== undefined && (epoch < last.epoch || (epoch === last.epoch))) return;
-    this.entries = this.entries.filter((e) => e.startOffset < startOffset);
+    if (last !== undefined && epoch === last.epoch && startOffset >= last.startOffset) return;
+    this.entries = this.entries.filter((e) => e.epoch < epoch && e.startOffset < startOffset);
     this.entries.push({ epoch, startOffset });
     this.flush();
   }

@@ -365,7 +365,7 @@ export class Log {
         throw new LogError('INVALID_RECORD', `batch at ${headers[i].baseOffset} does not follow ${lastOffsetOf(headers[i - 1])}`);
       }
     }
-    for (const h of headers) if (h.partitionLeaderEpoch > this.epochs.latestEpoch) this.epochs.assign(h.partitionLeaderEpoch, h.baseOffset);
+    for (const h of headers) if (h.partitionLeaderEpoch !== this.epochs.latestEpoch) this.epochs.assign(h.partitionLeaderEpoch, h.baseOffset);
     return this.appendBatches(records, headers);
   }
 
@@ -493,7 +493,12 @@ export class Log {
    * too). Used when a follower's log diverged from its leader's.
    */
   truncateTo(offset: number): void {
-    if (offset >= this.logEndOffset) return;
+    if (offset >= this.logEndOffset) {
+      // No records to remove, but an epoch begun at the log end and never written to (a
+      // leader that took no writes) goes: a follower must not claim it in its next fetch.
+      this.epochs.truncateFromEnd(offset);
+      return;
+    }
     if (offset < this.startOffset) throw new LogError('OFFSET_OUT_OF_RANGE', `cannot truncate to ${offset}, below the log start ${this.startOffset}`);
     while (this.segments.length > 1 && this.active.baseOffset >= offset) {
       (this.segments.pop() as LogSegment).delete();

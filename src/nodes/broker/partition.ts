@@ -1,0 +1,321 @@
+import type { Log } from '../../log/log.js';
+import { LogError } from '../../log/log.js';
+import { UNDEFINED_EPOCH } from '../../log/leaderEpochCache.js';
+
+/** Replication settings of one partition, with Kafka's names. */
+export interface PartitionConfig {
+  /** min.insync.replicas */
+  readonly minInsyncReplicas: number;
+  /** replica.lag.time.max.ms */
+  readonly replicaLagTimeMaxMs: number;
+  /** replica.fetch.max.bytes / fetch max bytes per partition */
+  readonly maxFetchBytes: number;
+  /**
+   * How a replica truncates when it becomes a follower: by the leader's epochs (KIP-101,
+   * KIP-279, KIP-320), or to its own high watermark as Kafka did before KIP-101.
+   */
+  readonly truncation: 'leader-epoch' | 'high-watermark';
+}
+
+/** A replica as the leader tracks it (Kafka's Replica / ReplicaState). */
+interface FollowerState {
+  /** The follower's log end offset, as its last fetch revealed; -1 before any fetch. */
+  logEndOffset: number;
+  /** When the follower last fetched up to the leader's log end (for replica.lag.time.max.ms). */
+  lastCaughtUpMs: number;
+  /** The leader's log end offset at the follower's previous fetch, Kafka's lastFetchLeaderLogEndOffset. */
+  lastFetchLeaderLeo: number;
+  lastFetchMs: number;
+}
+
+/** The leadership a replica learned from the metadata. */
+export interface LeadershipInfo {
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly partitionEpoch: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+}
+
+export type FetchError = 'NOT_LEADER_OR_FOLLOWER' | 'FENCED_LEADER_EPOCH' | 'UNKNOWN_LEADER_EPOCH' | 'OFFSET_OUT_OF_RANGE';
+
+export type FollowerFetchResult =
+  | { readonly error: FetchError; readonly leaderEpoch: number }
+  | {
+      readonly error?: undefined;
+      readonly records: Buffer;
+      readonly highWatermark: number;
+      readonly logStartOffset: number;
+      /** KIP-320: the follower's log diverged; truncate to endOffset before fetching again. */
+      readonly divergingEpoch?: { readonly epoch: number; readonly endOffset: number };
+    };
+
+export type ProduceError = 'NOT_LEADER_OR_FOLLOWER' | 'NOT_ENOUGH_REPLICAS' | 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' | 'CORRUPT_MESSAGE' | 'INVALID_RECORD' | 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH' | 'DUPLICATE_SEQUENCE_NUMBER' | 'OFFSET_OUT_OF_RANGE';
+
+/** A produce waiting for acks=all: done once the high watermark passes `requiredOffset`. */
+interface DelayedProduce {
+  readonly requiredOffset: number;
+  readonly done: (error: ProduceError | undefined) => void;
+}
+
+/**
+ * One partition replica on a broker (Kafka's Partition): its log, its role, and for a
+ * leader the followers' progress, the ISR, the high watermark and the produces waiting
+ * for acks=all. It decides; the broker carries the decisions over the network (fetches,
+ * AlterPartition, responses).
+ */
+export class Partition {
+  role: 'leader' | 'follower' | 'none' = 'none';
+  leader = -1;
+  leaderEpoch = -1;
+  partitionEpoch = -1;
+  replicas: readonly number[] = [];
+  isr: readonly number[] = [];
+  /** An ISR change sent to the controller and not yet seen back in the metadata. */
+  pendingIsr: readonly number[] | undefined;
+  private followers = new Map<number, FollowerState>();
+  private delayed: DelayedProduce[] = [];
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly brokerId: number,
+    readonly log: Log,
+    readonly config: PartitionConfig,
+  ) {}
+
+  get name(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+
+  get highWatermark(): number {
+    return this.log.highWatermark;
+  }
+
+  // ------------------------------------------------------------------ role changes
+
+  /**
+   * Becomes leader at `info.leaderEpoch` (Kafka's makeLeader): followers start with unknown
+   * progress but count as caught up now, so none is dropped from the ISR before it has had
+   * replica.lag.time.max.ms to fetch.
+   */
+  becomeLeader(info: LeadershipInfo, nowMs: number): void {
+    this.applyLeadership(info);
+    this.role = 'leader';
+    this.followers = new Map();
+    for (const r of info.replicas) {
+      if (r !== this.brokerId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpMs: nowMs, lastFetchLeaderLeo: -1, lastFetchMs: nowMs });
+    }
+    // Record the new epoch in the cache from where this leader's appends will start.
+    if (info.leaderEpoch > this.log.epochs.latestEpoch) this.log.epochs.assign(info.leaderEpoch, this.log.logEndOffset);
+  }
+
+  /**
+   * Becomes a follower of `info.leader` (Kafka's makeFollower). Before KIP-101, a follower
+   * truncated its log to its own high watermark right away, which lost committed data when
+   * its high watermark lagged the leader's, and let replicas diverge; with leader epochs the
+   * truncation waits for the leader to say where the logs diverge.
+   */
+  becomeFollower(info: LeadershipInfo): void {
+    this.applyLeadership(info);
+    this.role = 'follower';
+    this.followers = new Map();
+    this.failDelayed('NOT_LEADER_OR_FOLLOWER');
+    if (this.config.truncation === 'high-watermark') this.log.truncateTo(this.log.highWatermark);
+  }
+
+  /** Updates ISR and epochs from the metadata without a role change. */
+  updateLeadership(info: LeadershipInfo): void {
+    this.applyLeadership(info);
+    if (this.role === 'leader') this.maybeAdvanceHighWatermark();
+  }
+
+  private applyLeadership(info: LeadershipInfo): void {
+    this.leader = info.leader;
+    this.leaderEpoch = info.leaderEpoch;
+    this.partitionEpoch = info.partitionEpoch;
+    this.replicas = info.replicas;
+    this.isr = info.isr;
+    this.pendingIsr = undefined;
+  }
+
+  // ------------------------------------------------------------------ leader: produce
+
+  /**
+   * Appends a producer's records as leader. acks=all is refused up front when the ISR is
+   * smaller than min.insync.replicas (NOT_ENOUGH_REPLICAS); the returned offset is what the
+   * high watermark must pass before acks=all completes.
+   */
+  appendAsLeader(records: Buffer, acks: '0' | '1' | 'all'): { error: ProduceError } | { baseOffset: number; lastOffset: number; duplicate: boolean } {
+    if (this.role !== 'leader') return { error: 'NOT_LEADER_OR_FOLLOWER' };
+    if (acks === 'all' && this.isr.length < this.config.minInsyncReplicas) return { error: 'NOT_ENOUGH_REPLICAS' };
+    try {
+      const info = this.log.appendAsLeader(records, this.leaderEpoch);
+      if (!info.duplicate) this.maybeAdvanceHighWatermark();
+      return { baseOffset: info.firstOffset, lastOffset: info.lastOffset, duplicate: info.duplicate };
+    } catch (err) {
+      if (err instanceof LogError) return { error: err.code };
+      throw err;
+    }
+  }
+
+  /**
+   * Waits for the high watermark to pass `lastOffset` (Kafka's DelayedProduce). It fails
+   * with NOT_ENOUGH_REPLICAS_AFTER_APPEND if, when it would complete, the ISR has fallen
+   * below min.insync.replicas.
+   */
+  awaitCommit(lastOffset: number, done: (error: ProduceError | undefined) => void): void {
+    const entry = { requiredOffset: lastOffset + 1, done };
+    if (!this.tryComplete(entry)) this.delayed.push(entry);
+  }
+
+  /** Gives up on a waiting produce (its request timed out). */
+  cancelDelayed(done: (error: ProduceError | undefined) => void): void {
+    this.delayed = this.delayed.filter((d) => d.done !== done);
+  }
+
+  private tryComplete(d: DelayedProduce): boolean {
+    if (this.role !== 'leader') {
+      d.done('NOT_LEADER_OR_FOLLOWER');
+      return true;
+    }
+    if (this.log.highWatermark < d.requiredOffset) return false;
+    d.done(this.isr.length < this.config.minInsyncReplicas ? 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' : undefined);
+    return true;
+  }
+
+  private failDelayed(error: ProduceError): void {
+    const waiting = this.delayed;
+    this.delayed = [];
+    for (const d of waiting) d.done(error);
+  }
+
+  // ------------------------------------------------------------------ leader: followers
+
+  /**
+   * Serves a follower's fetch (Kafka's Partition.fetchRecords for a follower): checks the
+   * epoch it believes in, detects a diverging log from its last fetched epoch (KIP-320),
+   * notes its progress, reads from its fetch offset, and moves the high watermark.
+   */
+  fetchForFollower(replicaId: number, fetchOffset: number, lastFetchedEpoch: number, currentLeaderEpoch: number, nowMs: number): FollowerFetchResult {
+    if (this.role !== 'leader') return { error: 'NOT_LEADER_OR_FOLLOWER', leaderEpoch: this.leaderEpoch };
+    if (currentLeaderEpoch < this.leaderEpoch) return { error: 'FENCED_LEADER_EPOCH', leaderEpoch: this.leaderEpoch };
+    if (currentLeaderEpoch > this.leaderEpoch) return { error: 'UNKNOWN_LEADER_EPOCH', leaderEpoch: this.leaderEpoch };
+    const follower = this.followers.get(replicaId);
+    if (follower === undefined) return { error: 'NOT_LEADER_OR_FOLLOWER', leaderEpoch: this.leaderEpoch };
+    const leo = this.log.logEndOffset;
+    if (lastFetchedEpoch !== UNDEFINED_EPOCH && fetchOffset > 0) {
+      const end = this.log.endOffsetForEpoch(lastFetchedEpoch);
+      if (end.epoch !== lastFetchedEpoch || end.endOffset < fetchOffset) {
+        return { records: Buffer.alloc(0), highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset, divergingEpoch: end };
+      }
+    }
+    if (fetchOffset > leo || fetchOffset < this.log.logStartOffset) return { error: 'OFFSET_OUT_OF_RANGE', leaderEpoch: this.leaderEpoch };
+    // Kafka's updateFetchState: caught up if it fetched from the leader's current end, or
+    // from where the leader's end was at its previous fetch.
+    if (fetchOffset >= leo) follower.lastCaughtUpMs = nowMs;
+    else if (fetchOffset >= follower.lastFetchLeaderLeo && follower.lastFetchLeaderLeo >= 0) follower.lastCaughtUpMs = Math.max(follower.lastCaughtUpMs, follower.lastFetchMs);
+    follower.logEndOffset = fetchOffset;
+    follower.lastFetchLeaderLeo = leo;
+    follower.lastFetchMs = nowMs;
+    this.maybeAdvanceHighWatermark();
+    const { records } = this.log.read(fetchOffset, this.config.maxFetchBytes, leo, true);
+    return { records, highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset };
+  }
+
+  /**
+   * HW = the smallest log end offset in the ISR, never moving back (Kafka's
+   * maybeIncrementLeaderHW). Completes produces that waited for it.
+   */
+  maybeAdvanceHighWatermark(): boolean {
+    if (this.role !== 'leader') return false;
+    let min = this.log.logEndOffset;
+    for (const r of this.isr) {
+      if (r === this.brokerId) continue;
+      const f = this.followers.get(r);
+      min = Math.min(min, f === undefined ? -1 : f.logEndOffset);
+    }
+    if (min <= this.log.highWatermark) {
+      this.completeDelayed();
+      return false;
+    }
+    this.log.updateHighWatermark(min);
+    this.completeDelayed();
+    return true;
+  }
+
+  private completeDelayed(): void {
+    if (this.delayed.length === 0) return;
+    this.delayed = this.delayed.filter((d) => !this.tryComplete(d));
+  }
+
+  /**
+   * The ISR this leader wants now: without followers that have not caught up within
+   * replica.lag.time.max.ms (ISR shrink), and with followers that have reached the high
+   * watermark in this leader's epoch (ISR expand). Undefined when it is the ISR it has or
+   * has already asked for.
+   */
+  proposedIsr(nowMs: number): readonly number[] | undefined {
+    if (this.role !== 'leader') return undefined;
+    const epochStart = this.log.epochs.all().find((e) => e.epoch === this.leaderEpoch)?.startOffset ?? 0;
+    const wanted = this.replicas.filter((r) => {
+      if (r === this.brokerId) return true;
+      const f = this.followers.get(r);
+      if (f === undefined) return false;
+      if (this.isr.includes(r)) return nowMs - f.lastCaughtUpMs <= this.config.replicaLagTimeMaxMs;
+      return f.logEndOffset >= this.log.highWatermark && f.logEndOffset >= epochStart;
+    });
+    const current = this.pendingIsr ?? this.isr;
+    if (wanted.length === current.length && wanted.every((r) => current.includes(r))) return undefined;
+    return wanted;
+  }
+
+  /** The follower's log end offset as the leader knows it (for tests and metrics). */
+  followerLogEndOffset(replicaId: number): number | undefined {
+    return this.followers.get(replicaId)?.logEndOffset;
+  }
+
+  // ------------------------------------------------------------------ follower
+
+  /**
+   * Where to truncate when the leader reports a diverging epoch (Kafka's
+   * AbstractFetcherThread.getOffsetTruncationState): look up this log's own end of the
+   * largest epoch <= the leader's. If it is the same epoch, both logs agree up to the lower
+   * end offset. If it is an older one, truncate to its end and let the next fetch check
+   * again. If this log has no epoch that old, none of its records can match the leader's,
+   * so it truncates to where its own epochs begin (Kafka truncates to the leader's end
+   * offset here, a case it expects only after upgrades).
+   */
+  private truncationOffset(diverging: { readonly epoch: number; readonly endOffset: number }): number {
+    const leo = this.log.logEndOffset;
+    const mine = this.log.endOffsetForEpoch(diverging.epoch);
+    if (mine.epoch === UNDEFINED_EPOCH) {
+      const firstEpochStart = this.log.epochs.all()[0]?.startOffset ?? leo;
+      return Math.max(this.log.logStartOffset, Math.min(diverging.endOffset < 0 ? firstEpochStart : diverging.endOffset, firstEpochStart, leo));
+    }
+    if (mine.epoch !== diverging.epoch) return Math.min(mine.endOffset, leo);
+    return Math.min(mine.endOffset, diverging.endOffset, leo);
+  }
+
+  /** What this follower asks its leader for next. */
+  nextFetch(): { fetchOffset: number; lastFetchedEpoch: number; currentLeaderEpoch: number } {
+    // Before KIP-320 a fetch carried no epoch of the follower's log to check against.
+    const lastFetchedEpoch = this.config.truncation === 'leader-epoch' ? this.log.epochs.latestEpoch : UNDEFINED_EPOCH;
+    return { fetchOffset: this.log.logEndOffset, lastFetchedEpoch, currentLeaderEpoch: this.leaderEpoch };
+  }
+
+  /**
+   * Applies the leader's answer: truncates to the diverging epoch's end (KIP-320), or
+   * appends the records and takes the leader's high watermark, capped at its own end.
+   */
+  applyFetch(result: Exclude<FollowerFetchResult, { error: FetchError }>): { truncatedTo?: number; appended: number } {
+    if (result.divergingEpoch !== undefined) {
+      this.log.truncateTo(this.truncationOffset(result.divergingEpoch));
+      return { truncatedTo: this.log.logEndOffset, appended: 0 };
+    }
+    let appended = 0;
+    if (result.records.length > 0) appended = this.log.appendAsFollower(result.records).records;
+    this.log.updateHighWatermark(Math.min(result.highWatermark, this.log.logEndOffset));
+    return { appended };
+  }
+}

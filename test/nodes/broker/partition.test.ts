@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Partition, type LeadershipInfo, type PartitionConfig } from '../../../src/nodes/broker/partition.js';
+import { Log, DEFAULT_LOG_CONFIG } from '../../../src/log/log.js';
+import { MemoryDisk } from '../../../src/log/memoryDisk.js';
+import { decodeRecords, encodeBatch, readBatchHeader, sizeOf } from '../../../src/log/recordBatch.js';
+
+const CONFIG: PartitionConfig = { minInsyncReplicas: 2, replicaLagTimeMaxMs: 10_000, maxFetchBytes: 1 << 20, truncation: 'leader-epoch' };
+
+function replica(id: number, config = CONFIG): Partition {
+  const { log } = Log.open(new MemoryDisk(), 'orders-0', DEFAULT_LOG_CONFIG);
+  return new Partition('orders', 0, id, log, config);
+}
+
+function info(leader: number, leaderEpoch: number, isr = [1, 2, 3], partitionEpoch = 0): LeadershipInfo {
+  return { leader, leaderEpoch, partitionEpoch, replicas: [1, 2, 3], isr };
+}
+
+const batch = (...values: string[]) => encodeBatch(values.map((v, i) => ({ key: null, value: Buffer.from(v), timestamp: i })));
+
+/** One fetch round trip from `follower` to `leader`, without a network. */
+function fetchOnce(leader: Partition, follower: Partition, nowMs: number) {
+  const req = follower.nextFetch();
+  const res = leader.fetchForFollower(follower.brokerId, req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, nowMs);
+  if (res.error !== undefined) return res;
+  return { ...follower.applyFetch(res), res };
+}
+
+function values(p: Partition): string[] {
+  const { records } = p.log.read(p.log.logStartOffset, 1 << 20);
+  const out: string[] = [];
+  for (let pos = 0; pos < records.length; pos += sizeOf(readBatchHeader(records, pos))) out.push(...decodeRecords(records, pos).map((r) => String(r.value)));
+  return out;
+}
+
+describe('Partition: replication', () => {
+  it('advances the high watermark to the lowest log end in the ISR, and completes acks=all then', () => {
+    const [l, f2, f3] = [replica(1), replica(2), replica(3)];
+    l.becomeLeader(info(1, 1), 0);
+    f2.becomeFollower(info(1, 1));
+    f3.becomeFollower(info(1, 1));
+    const r = l.appendAsLeader(batch('a', 'b'), 'all');
+    if ('error' in r) throw new Error(r.error);
+    const acked: (string | undefined)[] = [];
+    l.awaitCommit(r.lastOffset, (e) => acked.push(e));
+    expect(l.highWatermark).toBe(0);
+    fetchOnce(l, f2, 1); // f2 gets the records (its LEO was 0 when it asked)
+    fetchOnce(l, f2, 2); // and now reports LEO 2
+    expect(l.highWatermark).toBe(0); // f3 is in the ISR and has nothing
+    expect(acked).toEqual([]);
+    fetchOnce(l, f3, 3);
+    fetchOnce(l, f3, 4);
+    expect(l.highWatermark).toBe(2);
+    expect(acked).toEqual([undefined]);
+    fetchOnce(l, f2, 5);
+    expect(f2.highWatermark).toBe(2); // the leader's HW reaches followers on their next fetch
+    expect(values(f2)).toEqual(['a', 'b']);
+  });
+
+  it('refuses acks=all when the ISR is below min.insync.replicas, and fails waiting produces if it drops there', () => {
+    const l = replica(1);
+    l.becomeLeader(info(1, 1, [1]), 0);
+    expect(l.appendAsLeader(batch('x'), 'all')).toEqual({ error: 'NOT_ENOUGH_REPLICAS' });
+    expect(l.appendAsLeader(batch('x'), '1')).toMatchObject({ baseOffset: 0 });
+    l.updateLeadership(info(1, 1, [1, 2], 1));
+    const r = l.appendAsLeader(batch('y'), 'all');
+    if ('error' in r) throw new Error(r.error);
+    const acked: (string | undefined)[] = [];
+    l.awaitCommit(r.lastOffset, (e) => acked.push(e));
+    l.updateLeadership(info(1, 1, [1], 2)); // ISR shrank: the HW now moves on the leader alone
+    expect(acked).toEqual(['NOT_ENOUGH_REPLICAS_AFTER_APPEND']);
+  });
+
+  it('proposes to shrink the ISR after replica.lag.time.max.ms, and to expand it once caught up', () => {
+    const [l, f2, f3] = [replica(1), replica(2), replica(3)];
+    l.becomeLeader(info(1, 1), 0);
+    f2.becomeFollower(info(1, 1));
+    f3.becomeFollower(info(1, 1));
+    l.appendAsLeader(batch('a'), '1');
+    fetchOnce(l, f2, 1_000);
+    fetchOnce(l, f2, 2_000);
+    expect(l.proposedIsr(9_000)).toBeUndefined();
+    expect(l.proposedIsr(10_500)).toEqual([1, 2]); // f3 never fetched
+    l.updateLeadership(info(1, 1, [1, 2], 1));
+    fetchOnce(l, f3, 11_000);
+    fetchOnce(l, f3, 11_001);
+    expect(l.proposedIsr(11_002)).toEqual([1, 2, 3]);
+  });
+
+  it('fences fetches from an older leader epoch and tells newer ones it does not know theirs', () => {
+    const l = replica(1);
+    l.becomeLeader(info(1, 5), 0);
+    expect(l.fetchForFollower(2, 0, -1, 4, 0)).toMatchObject({ error: 'FENCED_LEADER_EPOCH' });
+    expect(l.fetchForFollower(2, 0, -1, 6, 0)).toMatchObject({ error: 'UNKNOWN_LEADER_EPOCH' });
+    const f = replica(2);
+    f.becomeFollower(info(1, 5));
+    expect(f.appendAsLeader(batch('x'), '1')).toEqual({ error: 'NOT_LEADER_OR_FOLLOWER' });
+  });
+});
+
+describe('Partition: truncation (KIP-101, KIP-279, KIP-320)', () => {
+  /**
+   * The KIP-101 scenario: a leader takes writes its follower has not fetched, the follower
+   * becomes leader and takes other writes at the same offsets, the old leader returns as
+   * follower. With leader epochs it truncates its divergent tail and the replicas agree;
+   * with high-watermark truncation the logs can be left divergent.
+   */
+  function kip101(truncation: 'leader-epoch' | 'high-watermark') {
+    const config = { ...CONFIG, minInsyncReplicas: 1, truncation };
+    const [a, b] = [replica(1, config), replica(2, config)];
+    a.becomeLeader(info(1, 1, [1, 2]), 0);
+    b.becomeFollower(info(1, 1, [1, 2]));
+    a.appendAsLeader(batch('m0'), '1');
+    fetchOnce(a, b, 1); // b has m0
+    fetchOnce(a, b, 2); // a's HW -> 1; b learns HW 1 only on a later fetch (it has HW 0)
+    a.appendAsLeader(batch('m1'), '1'); // acked with acks=1; b never fetches it
+    // a dies; b becomes leader in epoch 2 and takes m1' at offset 1.
+    b.becomeLeader(info(2, 2, [2]), 10);
+    b.appendAsLeader(batch('m1-prime'), '1');
+    // a comes back as follower.
+    a.becomeFollower(info(2, 2, [2, 1]));
+    for (let t = 20; t < 25; t++) fetchOnce(b, a, t);
+    return { a: values(a), b: values(b) };
+  }
+
+  it('truncates a divergent tail to the leader epoch boundary: the replicas agree', () => {
+    const { a, b } = kip101('leader-epoch');
+    expect(b).toEqual(['m0', 'm1-prime']);
+    expect(a).toEqual(b);
+  });
+
+  it('with high-watermark truncation, drops even committed data on becoming follower', () => {
+    // Before KIP-101 a replica that became a follower (after a restart, say) truncated to
+    // its own high watermark, which lags the leader's by a fetch: committed data goes.
+    const config = { ...CONFIG, minInsyncReplicas: 1, truncation: 'high-watermark' as const };
+    const [a, b] = [replica(1, config), replica(2, config)];
+    a.becomeLeader(info(1, 1, [1, 2]), 0);
+    b.becomeFollower(info(1, 1, [1, 2]));
+    a.appendAsLeader(batch('m0'), '1');
+    fetchOnce(a, b, 1); // b has m0
+    a.fetchForFollower(2, 1, -1, 1, 2); // b's next fetch commits m0 (leader HW 1), but b dies before the response
+    expect([a.highWatermark, b.highWatermark]).toEqual([1, 0]);
+    b.becomeFollower(info(1, 1, [1, 2])); // b restarts
+    expect(values(b)).toEqual([]); // the committed m0 is gone from b
+    const withEpochs = replica(2);
+    withEpochs.becomeFollower(info(1, 1, [1, 2]));
+    expect(withEpochs.log.logEndOffset).toBe(0); // (nothing to lose here; the leader-epoch rule waits for the leader)
+  });
+
+  it('keeps replicas identical, and every committed record, after any interleaving of appends, fetches and clean leader changes', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.record({ op: fc.constant('append' as const), n: fc.integer({ min: 1, max: 3 }) }), fc.record({ op: fc.constant('fetch' as const), who: fc.integer({ min: 0, max: 2 }) }), fc.record({ op: fc.constant('failover' as const), to: fc.integer({ min: 0, max: 2 }) })), { maxLength: 60 }),
+        (steps) => {
+          const config = { ...CONFIG, minInsyncReplicas: 1 };
+          const reps = [replica(1, config), replica(2, config), replica(3, config)];
+          let leader = 0;
+          let epoch = 1;
+          let now = 0;
+          let counter = 0;
+          const committed = new Set<string>();
+          reps[0].becomeLeader(info(1, epoch), now);
+          reps[1].becomeFollower(info(1, epoch));
+          reps[2].becomeFollower(info(1, epoch));
+          for (const s of steps) {
+            now += 10;
+            if (s.op === 'append') reps[leader].appendAsLeader(batch(...Array.from({ length: s.n }, () => `v${counter++}`)), '1');
+            if (s.op === 'fetch' && s.who !== leader) fetchOnce(reps[leader], reps[s.who], now);
+            // Whatever is below the leader's high watermark is committed and must survive.
+            for (const v of values(reps[leader]).slice(0, reps[leader].highWatermark)) committed.add(v);
+            // Only a replica with everything committed may lead: a clean election from the ISR.
+            if (s.op === 'failover' && s.to !== leader && reps[s.to].log.logEndOffset >= reps[leader].highWatermark) {
+              epoch++;
+              leader = s.to;
+              reps.forEach((r, i) => (i === leader ? r.becomeLeader(info(leader + 1, epoch), now) : r.becomeFollower(info(leader + 1, epoch))));
+            }
+          }
+          // Let every follower catch up, then all logs must be identical to the leader's.
+          for (let round = 0; round < 6; round++) for (let i = 0; i < 3; i++) if (i !== leader) fetchOnce(reps[leader], reps[i], (now += 10));
+          const expected = values(reps[leader]);
+          for (const r of reps) expect(values(r)).toEqual(expected);
+          for (const v of committed) expect(expected).toContain(v);
+        },
+      ),
+      { numRuns: Number(process.env.KAFKASIM_DEEP) ? 5_000 : 300 },
+    );
+  });
+});
