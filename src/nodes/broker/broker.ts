@@ -1,0 +1,290 @@
+import type { NodeContext, Process } from '../../network/nodeHost.js';
+import type { Disk } from '../../log/disk.js';
+import { LogDir } from '../../log/logDir.js';
+import { DEFAULT_LOG_CONFIG, type LogConfig } from '../../log/log.js';
+import type { Duration } from '../../sim/time.js';
+import { declareTraceKind } from '../../sim/trace.js';
+import { MetadataImage, type PartitionState } from '../controller/metadataImage.js';
+import { metadataResponse } from '../controller/controller.js';
+import { CONTROLLER_NODE, brokerNode, message, type FetchResponse, type KafkaMessage } from '../protocol.js';
+import { Partition, type PartitionConfig } from './partition.js';
+
+export interface BrokerConfig {
+  readonly brokerId: number;
+  /** broker.rack */
+  readonly rack: string | undefined;
+  /** broker.heartbeat.interval.ms */
+  readonly heartbeatIntervalMs: number;
+  /** replica.lag.time.max.ms */
+  readonly replicaLagTimeMaxMs: number;
+  /** replica.fetch.wait.max.ms: how long a follower waits before fetching again when nothing came. */
+  readonly replicaFetchWaitMaxMs: number;
+  readonly replicaFetchMaxBytes: number;
+  /** min.insync.replicas, the broker default. */
+  readonly minInsyncReplicas: number;
+  readonly truncation: 'leader-epoch' | 'high-watermark';
+  /** The log settings of each topic. */
+  readonly logConfig: (topic: string) => LogConfig;
+}
+
+/** What survives a broker crash: its disk (the log dir) and its configuration. */
+export interface BrokerDurable {
+  readonly disk: Disk;
+  readonly config: BrokerConfig;
+}
+
+const REQUEST_TIMEOUT_MS = 30_000;
+const HW_CHECKPOINT_INTERVAL_MS = 5_000;
+const ISR_CHECK_INTERVAL_MS = 500;
+
+/**
+ * A broker (Kafka's KafkaServer with its ReplicaManager): it registers with the controller
+ * and heartbeats, applying the metadata records each heartbeat returns; it leads or follows
+ * each of its partitions as the metadata says; it serves Produce, Fetch and Metadata; its
+ * replica fetchers pull from their leaders; and it asks the controller for ISR changes.
+ */
+export class Broker implements Process<KafkaMessage> {
+  private readonly logDir: LogDir;
+  private readonly image = new MetadataImage();
+  private readonly partitions = new Map<string, Partition>();
+  /** Partitions with a replica fetcher running, by name, with the leader epoch it fetches in. */
+  private readonly fetching = new Map<string, number>();
+  private registered = false;
+  private nextProducerId = 0;
+
+  constructor(
+    private readonly ctx: NodeContext<KafkaMessage>,
+    private readonly durable: BrokerDurable,
+  ) {
+    this.logDir = LogDir.open(durable.disk, 'data', (topic) => this.config.logConfig(topic), () => this.nowMs()).dir;
+  }
+
+  private get config(): BrokerConfig {
+    return this.durable.config;
+  }
+
+  get id(): number {
+    return this.config.brokerId;
+  }
+
+  onStart(): void {
+    this.register();
+    this.ctx.after(ms(HW_CHECKPOINT_INTERVAL_MS), () => this.checkpointLoop());
+    this.ctx.after(ms(ISR_CHECK_INTERVAL_MS), () => this.isrLoop());
+  }
+
+  // ------------------------------------------------------------------ controller
+
+  private register(): void {
+    const req = message('BrokerRegistration', { brokerId: this.id, incarnation: this.ctx.incarnation, rack: this.config.rack });
+    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => {
+      if (r.ok && r.response.type === 'BrokerRegistrationResponse' && r.response.error === undefined) {
+        this.registered = true;
+        this.heartbeat();
+      } else this.ctx.after(ms(this.config.heartbeatIntervalMs), () => this.register());
+    });
+  }
+
+  private heartbeat(): void {
+    const req = message('BrokerHeartbeat', { brokerId: this.id, incarnation: this.ctx.incarnation, metadataOffset: this.image.offset });
+    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(this.config.heartbeatIntervalMs * 2) }, (r) => {
+      if (r.ok && r.response.type === 'BrokerHeartbeatResponse') {
+        if (r.response.error !== undefined) {
+          this.registered = false;
+          this.register();
+          return;
+        }
+        for (const record of r.response.records) this.image.apply(record);
+        if (r.response.records.length > 0) this.reconcile();
+      }
+      this.ctx.after(ms(this.config.heartbeatIntervalMs), () => this.heartbeat());
+    });
+  }
+
+  /** Makes every local replica lead or follow as the metadata image says (Kafka's applyDelta). */
+  private reconcile(): void {
+    for (const p of this.image.partitions()) {
+      if (!p.replicas.includes(this.id)) continue;
+      const partition = this.partitionFor(p);
+      const info = { leader: p.leader, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, replicas: p.replicas, isr: p.isr };
+      if (p.leader === this.id) {
+        if (partition.role !== 'leader' || partition.leaderEpoch !== p.leaderEpoch) {
+          partition.becomeLeader(info, this.nowMs());
+          this.ctx.trace.emit('replica.role', { broker: this.id, partition: partition.name, role: 'leader', leaderEpoch: p.leaderEpoch });
+        } else partition.updateLeadership(info);
+      } else if (partition.role !== 'follower' || partition.leaderEpoch !== p.leaderEpoch) {
+        partition.becomeFollower(info);
+        this.ctx.trace.emit('replica.role', { broker: this.id, partition: partition.name, role: 'follower', leaderEpoch: p.leaderEpoch });
+        if (p.leader >= 0) this.startFetcher(partition);
+      } else partition.updateLeadership(info);
+    }
+  }
+
+  private partitionFor(p: PartitionState): Partition {
+    const name = `${p.topic}-${p.partition}`;
+    let partition = this.partitions.get(name);
+    if (partition === undefined) {
+      const logConfig = this.config.logConfig(p.topic);
+      const log = this.logDir.getOrCreate({ topic: p.topic, partition: p.partition }, logConfig, () => this.nowMs());
+      const topicMinIsr = this.image.topic(p.topic)?.config['min.insync.replicas'];
+      const config: PartitionConfig = {
+        minInsyncReplicas: typeof topicMinIsr === 'number' ? topicMinIsr : this.config.minInsyncReplicas,
+        replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs,
+        maxFetchBytes: this.config.replicaFetchMaxBytes,
+        truncation: this.config.truncation,
+      };
+      partition = new Partition(p.topic, p.partition, this.id, log, config);
+      this.partitions.set(name, partition);
+    }
+    return partition;
+  }
+
+  // ------------------------------------------------------------------ follower
+
+  /** Runs the replica fetcher for `partition` while this broker follows in this epoch. */
+  private startFetcher(partition: Partition): void {
+    const epoch = partition.leaderEpoch;
+    this.fetching.set(partition.name, epoch);
+    const loop = (): void => {
+      if (partition.role !== 'follower' || partition.leaderEpoch !== epoch || partition.leader < 0 || this.fetching.get(partition.name) !== epoch) return;
+      const next = partition.nextFetch();
+      const req = message('Fetch', { replicaId: this.id, topic: partition.topic, partition: partition.partition, ...next });
+      this.ctx.request(brokerNode(partition.leader), req, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => {
+        if (partition.role !== 'follower' || partition.leaderEpoch !== epoch) return;
+        let progressed = false;
+        if (r.ok && r.response.type === 'FetchResponse' && r.response.error === undefined) {
+          const res: FetchResponse = r.response;
+          const applied = partition.applyFetch({ records: res.records, highWatermark: res.highWatermark, logStartOffset: res.logStartOffset, divergingEpoch: res.divergingEpoch });
+          if (applied.truncatedTo !== undefined) this.ctx.trace.emit('replica.truncate', { broker: this.id, partition: partition.name, to: applied.truncatedTo, reason: 'diverging-epoch' });
+          progressed = applied.appended > 0 || applied.truncatedTo !== undefined;
+        }
+        // Kafka's fetcher long-polls (replica.fetch.wait.max.ms); here an empty or failed
+        // fetch backs off by that long instead.
+        if (progressed) loop();
+        else this.ctx.after(ms(this.config.replicaFetchWaitMaxMs), loop);
+      });
+    };
+    loop();
+  }
+
+  // ------------------------------------------------------------------ leader
+
+  onRequest(from: string, req: KafkaMessage, reply: (r: KafkaMessage) => void): void {
+    switch (req.type) {
+      case 'Produce': {
+        const partition = this.partitions.get(`${req.topic}-${req.partition}`);
+        if (partition === undefined) {
+          reply(message('ProduceResponse', { error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 }));
+          return;
+        }
+        const result = partition.appendAsLeader(req.records, req.acks);
+        if ('error' in result) {
+          reply(message('ProduceResponse', { error: result.error, baseOffset: -1 }));
+          return;
+        }
+        if (req.acks !== 'all' || result.duplicate) {
+          if (req.acks !== '0') reply(message('ProduceResponse', { baseOffset: result.baseOffset }));
+          return;
+        }
+        let settled = false;
+        const done = (error: string | undefined): void => {
+          if (settled) return;
+          settled = true;
+          reply(message('ProduceResponse', { error, baseOffset: error === undefined ? result.baseOffset : -1 }));
+        };
+        partition.awaitCommit(result.lastOffset, done);
+        // Kafka's DelayedProduce expires after the request's timeout.
+        this.ctx.after(ms(req.timeoutMs), () => {
+          partition.cancelDelayed(done);
+          done('REQUEST_TIMED_OUT');
+        });
+        return;
+      }
+      case 'Fetch': {
+        const partition = this.partitions.get(`${req.topic}-${req.partition}`);
+        if (partition === undefined) {
+          reply(message('FetchResponse', { error: 'NOT_LEADER_OR_FOLLOWER', highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
+          return;
+        }
+        const r = partition.fetchForFollower(req.replicaId, req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.nowMs());
+        if (r.error !== undefined) reply(message('FetchResponse', { error: r.error, highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
+        else reply(message('FetchResponse', { highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch }));
+        this.proposeIsr(partition);
+        return;
+      }
+      case 'Metadata':
+        reply(metadataResponse(this.image, req.topics));
+        return;
+      case 'InitProducerId':
+        // Each broker hands out producer ids from its own range (Kafka gets blocks from the controller).
+        reply(message('InitProducerIdResponse', { producerId: this.id * 1_000_000 + this.ctx.incarnation * 10_000 + this.nextProducerId++, producerEpoch: 0 }));
+        return;
+      default:
+        void from;
+        return;
+    }
+  }
+
+  private isrLoop(): void {
+    for (const p of this.partitions.values()) this.proposeIsr(p);
+    this.ctx.after(ms(ISR_CHECK_INTERVAL_MS), () => this.isrLoop());
+  }
+
+  /** Sends the ISR change a leader wants to the controller (AlterPartition), one at a time. */
+  private proposeIsr(partition: Partition): void {
+    const isr = partition.proposedIsr(this.nowMs());
+    if (isr === undefined || partition.pendingIsr !== undefined) return;
+    partition.pendingIsr = isr;
+    const req = message('AlterPartition', {
+      brokerId: this.id,
+      topic: partition.topic,
+      partition: partition.partition,
+      leaderEpoch: partition.leaderEpoch,
+      partitionEpoch: partition.partitionEpoch,
+      newIsr: isr,
+    });
+    this.ctx.trace.emit('isr.propose', { broker: this.id, partition: partition.name, isr: [...isr] });
+    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => {
+      // Success shows up in the metadata; failure lets the next check try again.
+      if (!r.ok || (r.response.type === 'AlterPartitionResponse' && r.response.error !== undefined)) partition.pendingIsr = undefined;
+    });
+  }
+
+  private checkpointLoop(): void {
+    // replica.high.watermark.checkpoint.interval.ms (5 s), and flush.ms on the same tick.
+    for (const { log } of this.logDir.all()) log.flushIfDue();
+    this.logDir.checkpoint();
+    this.ctx.after(ms(HW_CHECKPOINT_INTERVAL_MS), () => this.checkpointLoop());
+  }
+
+  private nowMs(): number {
+    return Math.floor(this.ctx.now() / 1000);
+  }
+
+  /** For the runner and tests: this broker's partitions. */
+  allPartitions(): readonly Partition[] {
+    return [...this.partitions.values()];
+  }
+
+  get isRegistered(): boolean {
+    return this.registered;
+  }
+}
+
+function ms(n: number): Duration {
+  return (n * 1000) as Duration;
+}
+
+export const DEFAULT_BROKER_LOG_CONFIG: LogConfig = DEFAULT_LOG_CONFIG;
+
+declare module '../../sim/trace.js' {
+  interface TraceRecordMap {
+    'replica.role': { readonly broker: number; readonly partition: string; readonly role: 'leader' | 'follower'; readonly leaderEpoch: number };
+    'replica.truncate': { readonly broker: number; readonly partition: string; readonly to: number; readonly reason: string };
+    'isr.propose': { readonly broker: number; readonly partition: string; readonly isr: readonly number[] };
+  }
+}
+
+declareTraceKind('replica.role', ['broker', 'partition', 'role', 'leaderEpoch']);
+declareTraceKind('replica.truncate', ['broker', 'partition', 'to', 'reason']);
+declareTraceKind('isr.propose', ['broker', 'partition', 'isr']);

@@ -1,0 +1,69 @@
+import { Simulation } from '../../src/sim/simulation.js';
+import { Network } from '../../src/network/network.js';
+import { NodeHost, type NodeContext, type Process } from '../../src/network/nodeHost.js';
+import { MemoryDisk } from '../../src/log/memoryDisk.js';
+import { DEFAULT_LOG_CONFIG } from '../../src/log/log.js';
+import { Controller, type ControllerDurable } from '../../src/nodes/controller/controller.js';
+import { Broker, type BrokerConfig, type BrokerDurable } from '../../src/nodes/broker/broker.js';
+import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../../src/nodes/protocol.js';
+import type { Duration } from '../../src/sim/time.js';
+
+/** A controller, n brokers and a client node on one simulated network. */
+export function miniCluster(options: { seed?: number; brokers?: number; rf?: number; partitions?: number; minIsr?: number; unclean?: boolean; truncation?: BrokerConfig['truncation'] } = {}) {
+  const sim = new Simulation({ seed: options.seed ?? 1, trace: 'memory' });
+  const net = new Network<KafkaMessage>(sim.scheduler, sim.trace, sim.rng.fork('network'), {
+    defaultLink: { latency: { dist: 'uniform', min: 1_000 as Duration, max: 3_000 as Duration } },
+  });
+  const n = options.brokers ?? 3;
+  const controllerDisk = new MemoryDisk();
+  const controllerDurable: ControllerDurable = {
+    disk: controllerDisk,
+    config: {
+      brokerSessionTimeoutMs: 9_000,
+      uncleanLeaderElection: options.unclean ?? false,
+      topics: [{ name: 'orders', partitions: options.partitions ?? 1, replicationFactor: options.rf ?? 3, config: {} }],
+    },
+  };
+  net.addHost(new NodeHost<KafkaMessage, ControllerDurable>({ id: CONTROLLER_NODE, roles: ['controller'], durable: controllerDurable, devices: [controllerDisk], factory: (ctx, d) => new Controller(ctx, d) }));
+  const brokers: NodeHost<KafkaMessage, BrokerDurable>[] = [];
+  for (let id = 1; id <= n; id++) {
+    const disk = new MemoryDisk();
+    const durable: BrokerDurable = {
+      disk,
+      config: {
+        brokerId: id,
+        rack: undefined,
+        heartbeatIntervalMs: 2_000,
+        replicaLagTimeMaxMs: 30_000,
+        replicaFetchWaitMaxMs: 500,
+        replicaFetchMaxBytes: 1 << 20,
+        minInsyncReplicas: options.minIsr ?? 2,
+        truncation: options.truncation ?? 'leader-epoch',
+        logConfig: () => DEFAULT_LOG_CONFIG,
+      },
+    };
+    const host = new NodeHost<KafkaMessage, BrokerDurable>({ id: brokerNode(id), roles: ['broker'], durable, devices: [disk], factory: (ctx, d) => new Broker(ctx, d) });
+    net.addHost(host);
+    brokers.push(host);
+  }
+  let clientCtx: NodeContext<KafkaMessage> | undefined;
+  net.addHost(
+    new NodeHost<KafkaMessage, null>({
+      id: 'client',
+      roles: ['client'],
+      durable: null,
+      factory: (ctx): Process<KafkaMessage> => {
+        clientCtx = ctx;
+        return {};
+      },
+    }),
+  );
+  for (const h of net.allHosts()) h.start();
+  const broker = (id: number): Broker => brokers[id - 1].process as Broker;
+  const controller = (): Controller => net.host(CONTROLLER_NODE).process as Controller;
+  const client = (): NodeContext<KafkaMessage> => {
+    if (clientCtx === undefined) throw new Error('client not started');
+    return clientCtx;
+  };
+  return { sim, net, brokers, broker, controller, client };
+}
