@@ -108,7 +108,8 @@ export const reorderChecker: Checker<ClusterFinalState> = {
         out.push({
           kind: 'reorder',
           message: `${producer}'s messages to ${partition} are out of order in the log ${inversions.length} time${inversions.length === 1 ? '' : 's'} (${summarize(inversions.map((i) => `${i.later}@${i.offsets[1]} before ${i.earlier}@${i.offsets[0]}`))})`,
-          details: { producer, partition, inversions },
+          // The first inversions are evidence enough; the count says how many there were.
+          details: { producer, partition, count: inversions.length, inversions: inversions.slice(0, 20) },
         });
       }
     }

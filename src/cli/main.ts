@@ -7,6 +7,8 @@ import { logDump } from './commands/logDump.js';
 import { partitionKeys } from './commands/partition.js';
 import { UsageError } from './usageError.js';
 import { scenarioJsonSchema } from '../scenarios/schema.js';
+import { ScenarioError } from '../scenarios/loader.js';
+import { runCommand } from './commands/run.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -52,6 +54,18 @@ function buildProgram(): Command {
     .option('--json', 'one JSON object per key')
     .action((keys: string[], opts: { partitions: string; json?: boolean }) => partitionKeys(keys, opts, (line) => console.log(line)));
   program
+    .command('run')
+    .description('run a scenario (a file, or a library scenario by name) and judge it')
+    .argument('<scenario>', 'a scenario file or a library name')
+    .option('--seed <n>', "override the scenario's seed")
+    .option('--json', 'print one JSON object')
+    .option('--trace <file>', 'write every trace record to a JSONL file')
+    .option('--checks <list>', 'comma-separated checks to run')
+    .action((scenario: string, opts: { seed?: string; json?: boolean; trace?: string; checks?: string }) => {
+      process.exitCode = runCommand(scenario, opts, (line) => console.log(line));
+    });
+
+  program
     .command('schema')
     .description('print the JSON Schema of scenario files')
     .action(() => console.log(JSON.stringify(scenarioJsonSchema(), null, 2)));
@@ -66,7 +80,7 @@ export function main(argv: readonly string[]): number {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof ScenarioError) {
       console.error(chalk.red(`error: ${err.message}`));
       return EXIT_USAGE;
     }

@@ -65,8 +65,10 @@ describe('a cluster on the simulated network', () => {
       c.sim.run({ until: s(10) });
       const leader = c.controller().image.partition('orders', 0)?.leader ?? -1;
       const acked: string[] = [];
-      // Followers are idle and back off 500 ms between empty fetches: writes right before
-      // the crash are acknowledged by the leader alone under acks=1.
+      // Both followers stall (a GC pause) just before the writes: under acks=1 the leader
+      // acknowledges them alone, and then it crashes.
+      const followers = (c.controller().image.partition('orders', 0)?.replicas ?? []).filter((r) => r !== leader);
+      c.sim.scheduler.at(s(10.1), () => followers.forEach((f) => c.net.host(brokerNode(f)).pause(1_000_000 as Duration)));
       for (let i = 0; i < 5; i++) c.sim.scheduler.at(s(10.2 + i * 0.001), () => produce(c, `m${i}`, acks, (r) => r.ok && r.response.type === 'ProduceResponse' && r.response.error === undefined && acked.push(`m${i}`)));
       c.sim.scheduler.at(s(10.21), () => c.net.host(brokerNode(leader)).crash('process'));
       c.sim.scheduler.at(s(25), () => c.net.host(brokerNode(leader)).restart());
@@ -76,9 +78,11 @@ describe('a cluster on the simulated network', () => {
       return { acked, missing: acked.filter((m) => !committed.includes(m)), oldLeaderNow: valuesOf(c, leader) };
     };
     const one = lost('1');
-    expect(one.acked.length).toBeGreaterThan(0);
-    expect(one.missing).toEqual(one.acked); // acknowledged, then gone
-    expect(one.oldLeaderNow).toEqual([]); // the old leader truncated them when it rejoined
+    // A fetch answered just before the pause still lands when the follower wakes, so the
+    // first write may survive; the rest were acknowledged and then lost.
+    expect(one.missing.length).toBeGreaterThanOrEqual(one.acked.length - 1);
+    expect(one.missing.length).toBeGreaterThan(0);
+    for (const m of one.missing) expect(one.oldLeaderNow).not.toContain(m); // truncated when it rejoined
     const all = lost('all');
     expect(all.missing).toEqual([]); // acks=all never acknowledged what was not replicated
   });

@@ -158,9 +158,10 @@ export class Broker implements Process<KafkaMessage> {
           if (applied.truncatedTo !== undefined) this.ctx.trace.emit('replica.truncate', { broker: this.id, partition: partition.name, to: applied.truncatedTo, reason: 'diverging-epoch' });
           progressed = applied.appended > 0 || applied.truncatedTo !== undefined;
         }
-        // Kafka's fetcher long-polls (replica.fetch.wait.max.ms); here an empty or failed
-        // fetch backs off by that long instead.
-        if (progressed) loop();
+        // An answered fetch goes straight out again (the leader held it while it had
+        // nothing); a failed one backs off.
+        const failed = !r.ok || (r.response.type === 'FetchResponse' && r.response.error !== undefined);
+        if (progressed || !failed) loop();
         else this.ctx.after(ms(this.config.replicaFetchWaitMaxMs), loop);
       });
     };
@@ -168,6 +169,13 @@ export class Broker implements Process<KafkaMessage> {
   }
 
   // ------------------------------------------------------------------ leader
+
+  /** acks=0 produces arrive as one-way messages: nothing is sent back, even on error. */
+  onMessage(_from: string, msg: KafkaMessage): void {
+    if (msg.type !== 'Produce') return;
+    const partition = this.partitions.get(`${msg.topic}-${msg.partition}`);
+    if (partition !== undefined && !('error' in partition.appendAsLeader(msg.records, '0'))) this.wakeFetches(partition.name);
+  }
 
   onRequest(from: string, req: KafkaMessage, reply: (r: KafkaMessage) => void): void {
     switch (req.type) {
@@ -178,6 +186,7 @@ export class Broker implements Process<KafkaMessage> {
           return;
         }
         const result = partition.appendAsLeader(req.records, req.acks);
+        if (!('error' in result)) this.wakeFetches(partition.name);
         if ('error' in result) {
           reply(message('ProduceResponse', { error: result.error, baseOffset: -1 }));
           return;
@@ -206,10 +215,23 @@ export class Broker implements Process<KafkaMessage> {
           reply(message('FetchResponse', { error: 'NOT_LEADER_OR_FOLLOWER', highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
           return;
         }
-        const r = partition.fetchForFollower(req.replicaId, req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.nowMs());
-        if (r.error !== undefined) reply(message('FetchResponse', { error: r.error, highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
-        else reply(message('FetchResponse', { highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch }));
-        this.proposeIsr(partition);
+        const answer = (): boolean => {
+          const r = partition.fetchForFollower(req.replicaId, req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.nowMs());
+          this.proposeIsr(partition);
+          if (r.error !== undefined) reply(message('FetchResponse', { error: r.error, highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
+          else reply(message('FetchResponse', { highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch }));
+          return true;
+        };
+        // Kafka's DelayedFetch: a follower already at the log end waits at the leader until
+        // records arrive or replica.fetch.wait.max.ms passes, so replication is as quick as
+        // a round trip without the follower spinning.
+        if (partition.role === 'leader' && req.currentLeaderEpoch === partition.leaderEpoch && req.fetchOffset === partition.log.logEndOffset) {
+          partition.fetchForFollower(req.replicaId, req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.nowMs());
+          this.proposeIsr(partition);
+          this.park(partition.name, answer, this.config.replicaFetchWaitMaxMs);
+          return;
+        }
+        answer();
         return;
       }
       case 'Metadata':
@@ -223,6 +245,32 @@ export class Broker implements Process<KafkaMessage> {
         void from;
         return;
     }
+  }
+
+  /** Parked follower fetches, by partition: each answers once, when woken or when it times out. */
+  private readonly parked = new Map<string, (() => boolean)[]>();
+
+  private park(name: string, answer: () => boolean, waitMs: number): void {
+    let done = false;
+    const once = (): boolean => {
+      if (done) return false;
+      done = true;
+      return answer();
+    };
+    const list = this.parked.get(name) ?? [];
+    list.push(once);
+    this.parked.set(name, list);
+    this.ctx.after(ms(waitMs), () => {
+      if (once()) this.parked.set(name, (this.parked.get(name) ?? []).filter((f) => f !== once));
+    });
+  }
+
+  /** New records: answer every follower parked on the partition. */
+  private wakeFetches(name: string): void {
+    const list = this.parked.get(name);
+    if (list === undefined || list.length === 0) return;
+    this.parked.set(name, []);
+    for (const answer of list) answer();
   }
 
   private isrLoop(): void {

@@ -1,0 +1,60 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import chalk from 'chalk';
+import { performance } from 'node:perf_hooks';
+import { loadScenario } from '../../scenarios/loader.js';
+import { runScenario } from '../../scenarios/runner.js';
+import { JsonlFileSink } from '../../sim/jsonlSink.js';
+import { CHECK_KINDS } from '../../scenarios/schema.js';
+import { UsageError } from '../usageError.js';
+
+/** The built-in scenarios ship as source files beside the compiled package. */
+export const LIBRARY_DIR = fileURLToPath(new URL('../../../src/scenarios/library/', import.meta.url));
+
+/** A path, or the name of a library scenario. */
+export function resolveScenario(nameOrPath: string): string {
+  if (existsSync(nameOrPath)) return nameOrPath;
+  const lib = `${LIBRARY_DIR}${nameOrPath}.yaml`;
+  if (existsSync(lib)) return lib;
+  throw new UsageError(`${nameOrPath}: no such scenario file, and no library scenario by that name`);
+}
+
+export interface RunCliOptions {
+  readonly seed?: string;
+  readonly json?: boolean;
+  readonly trace?: string;
+  readonly checks?: string;
+}
+
+/** `kafkasim run <scenario>`: returns the exit code (0 expectation met, 1 not met). */
+export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: string) => void): number {
+  const scenario = loadScenario(resolveScenario(nameOrPath));
+  let seed: number | undefined;
+  if (opts.seed !== undefined) {
+    seed = Number(opts.seed);
+    if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${opts.seed}"`);
+  }
+  const checks = opts.checks?.split(',').map((c) => c.trim());
+  const unknown = checks?.filter((c) => !(CHECK_KINDS as readonly string[]).includes(c)) ?? [];
+  if (unknown.length > 0) throw new UsageError(`--checks: unknown check ${unknown.join(', ')}; known: ${CHECK_KINDS.join(', ')}`);
+  const sink = opts.trace === undefined ? undefined : new JsonlFileSink(opts.trace);
+  const started = performance.now();
+  const result = runScenario(scenario, { seed, checks, sinks: sink === undefined ? [] : [sink] });
+  sink?.close();
+  const wallMs = Math.round(performance.now() - started);
+  const stats = { ...result.stats, wallMs };
+  if (opts.json) {
+    out(JSON.stringify({ scenario: result.scenario, seed: result.seed, fingerprint: result.fingerprint, violations: result.violations, expectMet: result.expectMet, stats }));
+  } else {
+    out(chalk.bold(`${result.scenario} (seed ${result.seed})`));
+    if (scenario.description !== '') out(`  ${scenario.description}`);
+    out(`  ${stats.produced} sends: ${stats.acked} acknowledged, ${stats.failed} failed, ${stats.indeterminate} indeterminate; ${stats.events} events over ${(stats.simulatedMs / 1000).toFixed(1)} simulated s in ${wallMs} ms`);
+    if (result.violations.length === 0) out(chalk.green('  no violations'));
+    for (const v of result.violations) out(`  ${chalk.red(v.kind)}: ${v.message}`);
+    const expected = scenario.expect?.violations;
+    const expectation = expected === undefined ? 'no violations' : expected === 'none' ? 'none' : expected.join(', ');
+    out(result.expectMet ? chalk.green(`  expectation met (${expectation})`) : chalk.red(`  expectation NOT met (expected ${expectation})`));
+    out(`  fingerprint ${result.fingerprint}`);
+  }
+  return result.expectMet ? 0 : 1;
+}

@@ -1,0 +1,310 @@
+import type { NodeContext, Process, RpcResult } from '../../network/nodeHost.js';
+import type { History, Op } from '../../sim/history.js';
+import type { Duration } from '../../sim/time.js';
+import { encodeBatch, type RecordInput } from '../../log/recordBatch.js';
+import { partitionForKey, StickyPartitioner, RoundRobinPartitioner } from '../../log/partitioner.js';
+import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
+
+/** Producer settings, by Kafka's names. */
+export interface ProducerConfig {
+  readonly acks: '0' | '1' | 'all';
+  readonly 'enable.idempotence': boolean;
+  readonly retries: number;
+  readonly 'delivery.timeout.ms': number;
+  readonly 'request.timeout.ms': number;
+  readonly 'retry.backoff.ms': number;
+  readonly 'linger.ms': number;
+  readonly 'batch.size': number;
+  readonly 'max.in.flight.requests.per.connection': number;
+  readonly 'metadata.max.age.ms': number;
+  readonly partitioner: 'default' | 'sticky' | 'round-robin';
+}
+
+export interface Workload {
+  /** Messages per second. */
+  readonly rate: number;
+  /** Distinct keys; 0 sends keyless records. */
+  readonly keys: number;
+  readonly valueBytes: number;
+  /** Local-clock instants, in microseconds since the run began. */
+  readonly start: number;
+  readonly stop: number;
+}
+
+export interface ProducerDurable {
+  readonly clientId: string;
+  readonly topic: string;
+  readonly brokers: readonly number[];
+  readonly config: ProducerConfig;
+  readonly workload: Workload;
+  /** Client operations are recorded here, as a Jepsen history. */
+  readonly history: History;
+  /** The application's own counter of messages, kept across restarts so ids stay unique. */
+  readonly sequence: { next: number };
+}
+
+interface PendingSend {
+  readonly op: Op;
+  readonly id: string;
+  readonly seq: number;
+  readonly record: RecordInput;
+}
+
+interface ProducerBatch {
+  readonly partition: number;
+  readonly sends: PendingSend[];
+  bytes: number;
+  createdMs: number;
+  /** Set on first send; idempotent retries keep it. */
+  baseSequence: number | undefined;
+  attempts: number;
+  /** Some attempt ended without knowing whether it was written. */
+  uncertain: boolean;
+  lingerTimer: boolean;
+}
+
+/** Errors a Kafka producer retries (RetriableException), and those that leave the outcome unknown. */
+const RETRIABLE = new Set(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'timeout', 'disconnected', 'OUT_OF_ORDER_SEQUENCE_NUMBER']);
+const UNKNOWN_OUTCOME = new Set(['REQUEST_TIMED_OUT', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'timeout', 'disconnected']);
+
+/**
+ * A producer client (Kafka's KafkaProducer with its RecordAccumulator and Sender), driven
+ * by a workload. Records are batched per partition until `batch.size` or `linger.ms`;
+ * batches go to the partition's leader with `acks`, at most
+ * `max.in.flight.requests.per.connection` per broker; retriable errors refresh metadata and
+ * retry after `retry.backoff.ms` until `retries` or `delivery.timeout.ms` run out. With
+ * idempotence each batch carries a producer id, epoch and sequence, so a retry the broker
+ * already has is not written twice. Every send is a history operation: invoked when the
+ * application calls send(), then ok (with its offset), fail (definitely not written) or
+ * info (unknown: some attempt timed out or lost its connection).
+ */
+export class Producer implements Process<KafkaMessage> {
+  private partitions: readonly PartitionMetadata[] = [];
+  private producerId = -1;
+  private producerEpoch = -1;
+  private readonly nextSequence = new Map<number, number>();
+  private readonly open = new Map<number, ProducerBatch>();
+  private readonly ready: ProducerBatch[] = [];
+  private blocked: PendingSend[] = [];
+  /** Batches of each partition waiting out their retry backoff. */
+  private readonly retrying = new Map<number, number>();
+  private readonly inFlight = new Map<number, number>();
+  private metadataInFlight = false;
+  private readonly sticky: StickyPartitioner;
+  private readonly roundRobin = new RoundRobinPartitioner();
+
+  constructor(
+    private readonly ctx: NodeContext<KafkaMessage>,
+    private readonly durable: ProducerDurable,
+  ) {
+    this.sticky = new StickyPartitioner(ctx.rng.fork('partitioner'));
+  }
+
+  private get config(): ProducerConfig {
+    return this.durable.config;
+  }
+
+  onStart(): void {
+    this.refreshMetadata();
+    if (this.config['enable.idempotence']) this.initProducerId();
+    const { start } = this.durable.workload;
+    const now = this.ctx.now();
+    this.ctx.after(Math.max(0, start - now) as Duration, () => this.generate());
+  }
+
+  // ------------------------------------------------------------------ workload
+
+  private generate(): void {
+    const w = this.durable.workload;
+    if (this.ctx.now() >= w.stop) return;
+    this.send();
+    this.ctx.after(Math.max(1, Math.round(1_000_000 / w.rate)) as Duration, () => this.generate());
+  }
+
+  /** The application's send(): one record, with a unique message id in a header. */
+  private send(): void {
+    const w = this.durable.workload;
+    const seq = this.durable.sequence.next++;
+    const id = `${this.durable.clientId}#${seq}`;
+    const key = w.keys > 0 ? Buffer.from(`k${this.ctx.rng.int(0, w.keys - 1)}`) : null;
+    const value = Buffer.alloc(w.valueBytes, seq & 0xff);
+    const partition = this.choosePartition(key);
+    const record: RecordInput = { key, value, headers: [{ key: 'id', value: Buffer.from(id) }], timestamp: Math.floor(this.ctx.now() / 1000) };
+    if (partition === undefined) {
+      // No metadata yet: Kafka's send() blocks (up to max.block.ms) until the topic is known.
+      const op = this.durable.history.invoke(this.durable.clientId, 'send', { id, producer: this.durable.clientId, seq });
+      this.blocked.push({ op, id, seq, record });
+      return;
+    }
+    const op = this.durable.history.invoke(this.durable.clientId, 'send', { id, producer: this.durable.clientId, seq, partition: `${this.durable.topic}-${partition}` });
+    this.append(partition, { op, id, seq, record });
+  }
+
+  /** Sends that waited for metadata go out once it arrives, or fail after max.block.ms. */
+  private releaseBlocked(): void {
+    if (this.blocked.length === 0 || this.partitions.length === 0) return;
+    const waiting = this.blocked;
+    this.blocked = [];
+    for (const s of waiting) {
+      const partition = this.choosePartition(s.record.key === null ? null : Buffer.from(s.record.key));
+      if (partition === undefined) this.blocked.push(s);
+      else this.append(partition, { ...s, op: this.withPartition(s.op, partition) });
+    }
+  }
+
+  private withPartition(op: Op, partition: number): Op {
+    // The partition is known only now; the completion will carry it.
+    return { ...op, value: { ...(op.value as object), partition: `${this.durable.topic}-${partition}` } };
+  }
+
+  private choosePartition(key: Buffer | null): number | undefined {
+    const n = this.partitions.length;
+    if (n === 0) return undefined;
+    if (this.config.partitioner === 'round-robin') return this.roundRobin.partition(this.durable.topic, n);
+    if (key !== null && this.config.partitioner === 'default') return partitionForKey(key, n);
+    return this.sticky.partition(this.durable.topic, n);
+  }
+
+  // ------------------------------------------------------------------ accumulator
+
+  private append(partition: number, send: PendingSend): void {
+    let batch = this.open.get(partition);
+    const size = (send.record.value?.length ?? 0) + (send.record.key?.length ?? 0) + 40;
+    if (batch !== undefined && batch.bytes + size > this.config['batch.size']) {
+      this.close(batch);
+      batch = undefined;
+    }
+    if (batch === undefined) {
+      batch = { partition, sends: [], bytes: 61, createdMs: this.nowMs(), baseSequence: undefined, attempts: 0, uncertain: false, lingerTimer: false };
+      this.open.set(partition, batch);
+    }
+    batch.sends.push(send);
+    batch.bytes += size;
+    if (this.config['linger.ms'] === 0) this.close(batch);
+    else if (!batch.lingerTimer) {
+      batch.lingerTimer = true;
+      const b = batch;
+      this.ctx.after((this.config['linger.ms'] * 1000) as Duration, () => {
+        if (this.open.get(b.partition) === b) this.close(b);
+      });
+    }
+  }
+
+  private close(batch: ProducerBatch): void {
+    if (this.open.get(batch.partition) === batch) this.open.delete(batch.partition);
+    if (this.config.partitioner !== 'round-robin') this.sticky.onNewBatch(this.durable.topic, batch.partition, Math.max(1, this.partitions.length));
+    this.ready.push(batch);
+    this.drain();
+  }
+
+  // ------------------------------------------------------------------ sender
+
+  private drain(): void {
+    const idempotent = this.config['enable.idempotence'];
+    if (idempotent) {
+      // Sequenced batches go first, lowest sequence first, so a partition's batches reach
+      // the broker in order after a retry (Kafka's RecordAccumulator inserts a retried
+      // batch in sequence order for the same reason).
+      this.ready.sort((a, b) => (a.baseSequence ?? Number.MAX_SAFE_INTEGER) - (b.baseSequence ?? Number.MAX_SAFE_INTEGER));
+    }
+    for (let i = 0; i < this.ready.length; ) {
+      const batch = this.ready[i];
+      const leader = this.partitions[batch.partition]?.leader ?? -1;
+      const waiting = idempotent && ((this.retrying.get(batch.partition) ?? 0) > 0 || this.producerId < 0);
+      const inFlight = this.inFlight.get(leader) ?? 0;
+      if (leader < 0 || waiting || inFlight >= this.config['max.in.flight.requests.per.connection']) {
+        i++;
+        continue;
+      }
+      this.ready.splice(i, 1);
+      this.dispatch(batch, leader);
+    }
+  }
+
+  private dispatch(batch: ProducerBatch, leader: number): void {
+    batch.attempts++;
+    const idempotent = this.config['enable.idempotence'];
+    if (idempotent && batch.baseSequence === undefined) {
+      const next = this.nextSequence.get(batch.partition) ?? 0;
+      batch.baseSequence = next;
+      this.nextSequence.set(batch.partition, next + batch.sends.length);
+    }
+    const records = encodeBatch(
+      batch.sends.map((s) => s.record),
+      idempotent ? { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: batch.baseSequence } : {},
+    );
+    const req = message('Produce', { acks: this.config.acks, timeoutMs: this.config['request.timeout.ms'], topic: this.durable.topic, partition: batch.partition, records });
+    if (this.config.acks === '0') {
+      // acks=0: the send is complete once it is on the wire; nothing will come back.
+      this.ctx.send(brokerNode(leader), req);
+      for (const s of batch.sends) this.durable.history.complete(s.op, 'ok', { ...(s.op.value as object), offset: -1 });
+      this.drain();
+      return;
+    }
+    this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
+    this.ctx.request(brokerNode(leader), req, { timeout: (this.config['request.timeout.ms'] * 1000) as Duration }, (r) => {
+      this.inFlight.set(leader, (this.inFlight.get(leader) ?? 1) - 1);
+      this.onResponse(batch, r);
+      this.drain();
+    });
+  }
+
+  private onResponse(batch: ProducerBatch, r: RpcResult<KafkaMessage>): void {
+    const error = !r.ok ? r.error : r.response.type === 'ProduceResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
+    if (error === undefined && r.ok && r.response.type === 'ProduceResponse') {
+      const base = r.response.baseOffset;
+      batch.sends.forEach((s, i) => this.durable.history.complete(s.op, 'ok', { ...(s.op.value as object), offset: base + i }));
+      return;
+    }
+    const code = error ?? 'UNKNOWN_SERVER_ERROR';
+    if (UNKNOWN_OUTCOME.has(code)) batch.uncertain = true;
+    const expired = this.nowMs() - batch.createdMs >= this.config['delivery.timeout.ms'];
+    if (RETRIABLE.has(code) && batch.attempts <= this.config.retries && !expired) {
+      this.refreshMetadata();
+      this.retrying.set(batch.partition, (this.retrying.get(batch.partition) ?? 0) + 1);
+      this.ctx.after((this.config['retry.backoff.ms'] * 1000) as Duration, () => {
+        this.retrying.set(batch.partition, (this.retrying.get(batch.partition) ?? 1) - 1);
+        // Kafka puts a retried batch back at the front of its partition's queue.
+        this.ready.unshift(batch);
+        this.drain();
+      });
+      return;
+    }
+    const type = batch.uncertain ? 'info' : 'fail';
+    for (const s of batch.sends) this.durable.history.complete(s.op, type, s.op.value, code);
+  }
+
+  // ------------------------------------------------------------------ metadata
+
+  private refreshMetadata(): void {
+    if (this.metadataInFlight) return;
+    this.metadataInFlight = true;
+    const broker = this.ctx.rng.pick(this.durable.brokers);
+    this.ctx.request(brokerNode(broker), message('Metadata', { topics: [this.durable.topic] }), { timeout: (this.config['request.timeout.ms'] * 1000) as Duration }, (r) => {
+      this.metadataInFlight = false;
+      if (r.ok && r.response.type === 'MetadataResponse') {
+        const parts = r.response.partitions.filter((p) => p.topic === this.durable.topic);
+        if (parts.length > 0) this.partitions = [...parts].sort((a, b) => a.partition - b.partition);
+        this.releaseBlocked();
+      }
+      const known = this.partitions.length > 0 && this.partitions.every((p) => p.leader >= 0);
+      if (!known) this.ctx.after((this.config['retry.backoff.ms'] * 1000) as Duration, () => this.refreshMetadata());
+      this.drain();
+    });
+  }
+
+  private initProducerId(): void {
+    const broker = this.ctx.rng.pick(this.durable.brokers);
+    this.ctx.request(brokerNode(broker), message('InitProducerId', {}), { timeout: (this.config['request.timeout.ms'] * 1000) as Duration }, (r) => {
+      if (r.ok && r.response.type === 'InitProducerIdResponse') {
+        this.producerId = r.response.producerId;
+        this.producerEpoch = r.response.producerEpoch;
+        this.drain();
+      } else this.ctx.after((this.config['retry.backoff.ms'] * 1000) as Duration, () => this.initProducerId());
+    });
+  }
+
+  private nowMs(): number {
+    return Math.floor(this.ctx.now() / 1000);
+  }
+}

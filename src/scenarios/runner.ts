@@ -1,0 +1,284 @@
+import { Simulation } from '../sim/simulation.js';
+import { runCheckers, type Violation } from '../sim/checker.js';
+import type { TraceSink } from '../sim/trace.js';
+import { time } from '../sim/time.js';
+import { Network } from '../network/network.js';
+import { NodeHost } from '../network/nodeHost.js';
+import { LocalClock } from '../network/localClock.js';
+import { FaultInjector, type FaultAction, type TimedFault } from '../network/faults.js';
+import { BasicTargetResolver, type FaultTarget, type TargetResolver } from '../network/faultTarget.js';
+import { generateNemesis } from '../network/nemesis.js';
+import { MemoryDisk } from '../log/memoryDisk.js';
+import { applyDiskFault } from '../log/diskFaults.js';
+import { DEFAULT_LOG_CONFIG, type LogConfig } from '../log/log.js';
+import { decodeRecords, readBatchHeader, sizeOf } from '../log/recordBatch.js';
+import { parseDuration } from '../sim/time.js';
+import { Controller, type ControllerDurable } from '../nodes/controller/controller.js';
+import { Broker, type BrokerDurable } from '../nodes/broker/broker.js';
+import { Producer, type ProducerDurable } from '../nodes/producer/producer.js';
+import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../nodes/protocol.js';
+import type { Partition } from '../nodes/broker/partition.js';
+import { deliveryCheckers } from '../checkers/deliveryCheckers.js';
+import type { ClusterFinalState, LoggedRecord, PartitionState } from '../checkers/finalState.js';
+import { sendsOf } from '../checkers/sends.js';
+import type { Scenario, ScenarioFault } from './schema.js';
+
+export interface RunOptions {
+  readonly seed?: number;
+  readonly checks?: readonly string[];
+  /** Keep the trace in memory (for explain and tests). */
+  readonly keepTrace?: boolean;
+  readonly sinks?: readonly TraceSink[];
+}
+
+export interface RunStats {
+  readonly simulatedMs: number;
+  readonly events: number;
+  readonly produced: number;
+  readonly acked: number;
+  readonly failed: number;
+  readonly indeterminate: number;
+}
+
+export interface RunResult {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly fingerprint: string;
+  readonly violations: readonly Violation[];
+  readonly expectMet: boolean;
+  readonly stats: RunStats;
+  readonly simulation: Simulation;
+}
+
+function clientNode(id: string): string {
+  return `producer-${id}`;
+}
+
+/** Turns a scenario's fault into the network layer's action. */
+function toAction(f: ScenarioFault): FaultAction {
+  const { at: _at, ...rest } = f;
+  return rest as FaultAction;
+}
+
+/**
+ * Runs one scenario with one seed: builds the cluster on a simulated network, drives the
+ * workloads, injects the faults and the nemesis, then drains (faults stop, everything heals
+ * and restarts, clients finish) and judges the final logs and the history with the checkers.
+ */
+export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
+  const seed = options.seed ?? scenario.seed;
+  const sim = new Simulation({ seed, trace: options.keepTrace ? 'memory' : 'none', sinks: options.sinks });
+  const cfg = scenario.cluster.config;
+  const latency = scenario.cluster.network.latency;
+  const net = new Network<KafkaMessage>(sim.scheduler, sim.trace, sim.rng.fork('network'), {
+    mode: scenario.cluster.network.mode,
+    defaultLink: { latency, bandwidth: scenario.cluster.network.bandwidth },
+    resetDetection: scenario.cluster.network.resetDetection,
+    silentDetection: scenario.cluster.network.silentDetection,
+    duplicateRate: scenario.cluster.network.duplicateRate,
+  });
+
+  const topicConfigs = new Map(scenario.topics.map((t) => [t.name, t]));
+  const logConfig = (topic: string): LogConfig => {
+    const t = topicConfigs.get(topic)?.config;
+    return {
+      ...DEFAULT_LOG_CONFIG,
+      segmentBytes: t?.['segment.bytes'] ?? cfg['log.segment.bytes'],
+      segmentMs: t?.['segment.ms'] ?? DEFAULT_LOG_CONFIG.segmentMs,
+      flushMessages: cfg['flush.messages'],
+      flushMs: cfg['flush.ms'],
+      cleanupPolicy: t?.['cleanup.policy'] ?? 'delete',
+      retentionMs: t?.['retention.ms'] ?? DEFAULT_LOG_CONFIG.retentionMs,
+      retentionBytes: t?.['retention.bytes'] ?? -1,
+    };
+  };
+
+  // The controller.
+  const controllerDisk = new MemoryDisk();
+  const controllerDurable: ControllerDurable = {
+    disk: controllerDisk,
+    config: {
+      brokerSessionTimeoutMs: cfg['broker.session.timeout.ms'],
+      uncleanLeaderElection: cfg['unclean.leader.election.enable'],
+      topics: scenario.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions,
+        replicationFactor: t['replication.factor'],
+        config: Object.fromEntries(Object.entries(t.config).filter(([, v]) => v !== undefined)) as Record<string, number | string | boolean>,
+      })),
+    },
+  };
+  net.addHost(new NodeHost<KafkaMessage, ControllerDurable>({ id: CONTROLLER_NODE, roles: ['controller'], durable: controllerDurable, devices: [controllerDisk], factory: (ctx, d) => new Controller(ctx, d) }));
+
+  // The brokers.
+  const brokerIds = Array.from({ length: scenario.cluster.brokers }, (_, i) => i + 1);
+  const disks = new Map<string, MemoryDisk>();
+  const brokerHosts = brokerIds.map((id) => {
+    const disk = new MemoryDisk({
+      clock: () => sim.now,
+      rng: sim.rng.fork(`disk/broker-${id}`),
+      writeback: scenario.cluster.disks.writeback,
+      tornWrites: scenario.cluster.disks.tornWrites,
+    });
+    disks.set(brokerNode(id), disk);
+    const clock = scenario.cluster.clocks.find((c) => c.broker === id);
+    const durable: BrokerDurable = {
+      disk,
+      config: {
+        brokerId: id,
+        rack: scenario.cluster.racks?.[(id - 1) % scenario.cluster.racks.length],
+        heartbeatIntervalMs: cfg['broker.heartbeat.interval.ms'],
+        replicaLagTimeMaxMs: cfg['replica.lag.time.max.ms'],
+        replicaFetchWaitMaxMs: cfg['replica.fetch.wait.max.ms'],
+        replicaFetchMaxBytes: cfg['replica.fetch.max.bytes'],
+        minInsyncReplicas: cfg['min.insync.replicas'],
+        truncation: cfg['sim.truncation'],
+        logConfig,
+      },
+    };
+    const host = new NodeHost<KafkaMessage, BrokerDurable>({
+      id: brokerNode(id),
+      roles: ['broker'],
+      durable,
+      devices: [disk],
+      clock: new LocalClock(clock?.skew === undefined ? undefined : parseDuration(clock.skew), clock?.driftPpm ?? 0),
+      factory: (ctx, d) => new Broker(ctx, d),
+    });
+    net.addHost(host);
+    return host;
+  });
+
+  // The clients.
+  for (const c of scenario.clients) {
+    const durable: ProducerDurable = {
+      clientId: c.id,
+      topic: c.topic,
+      brokers: brokerIds,
+      config: c.config,
+      workload: { rate: c.workload.rate, keys: c.workload.keys, valueBytes: c.workload.valueBytes, start: c.workload.start, stop: Math.min(c.workload.stop ?? scenario.duration, scenario.duration) },
+      history: sim.history,
+      sequence: { next: 0 },
+    };
+    net.addHost(new NodeHost<KafkaMessage, ProducerDurable>({ id: clientNode(c.id), roles: ['client'], durable, factory: (ctx, d) => new Producer(ctx, d) }));
+  }
+  for (const h of net.allHosts()) h.start();
+
+  // Faults: the scenario's own, then the nemesis's, resolved against the live cluster.
+  const controller = (): Controller | undefined => net.host(CONTROLLER_NODE).process as Controller | undefined;
+  const roles: TargetResolver = {
+    resolve(target: FaultTarget) {
+      const image = controller()?.image;
+      switch (target.kind) {
+        case 'controller':
+          return [CONTROLLER_NODE];
+        case 'client':
+          return net.hasHost(clientNode(target.id)) ? [clientNode(target.id)] : [];
+        case 'leader':
+        case 'follower': {
+          const m = /^(.+)-(\d+)$/.exec(target.partition);
+          const p = m === null ? undefined : image?.partition(m[1], Number(m[2]));
+          if (p === undefined || p.leader < 0) return [];
+          if (target.kind === 'leader') return [brokerNode(p.leader)];
+          const follower = p.isr.find((r) => r !== p.leader) ?? p.replicas.find((r) => r !== p.leader);
+          return follower === undefined ? [] : [brokerNode(follower)];
+        }
+        default:
+          return [];
+      }
+    },
+  };
+  const injector = new FaultInjector(net, sim.scheduler, sim.trace, sim.rng.fork('faults'), new BasicTargetResolver(net, roles), {
+    disk: (node, fault) => {
+      const disk = disks.get(node);
+      return disk !== undefined && applyDiskFault(disk, fault, sim.rng.fork(`disk-fault/${node}`));
+    },
+  });
+  const timed: TimedFault[] = scenario.faults.map((f) => ({ at: time(f.at), fault: toAction(f) }));
+  if (scenario.nemesis !== undefined) {
+    const n = scenario.nemesis;
+    const targets = [
+      ...(n.targets.includes('brokers') ? brokerIds.map(brokerNode) : []),
+      ...(n.targets.includes('controller') ? [CONTROLLER_NODE] : []),
+      ...(n.targets.includes('clients') ? scenario.clients.map((c) => clientNode(c.id)) : []),
+    ];
+    timed.push(
+      ...generateNemesis(sim.rng.fork('nemesis'), {
+        kinds: n.kinds,
+        interval: n.interval,
+        healAfter: n.healAfter,
+        maxDown: n.maxDown,
+        targets,
+        crashModes: n.crashModes,
+        start: time(n.start ?? 0),
+        stop: time(n.stop ?? scenario.duration),
+      }),
+    );
+  }
+  injector.schedule(timed);
+
+  sim.run({ until: time(scenario.duration) });
+
+  // Drain: no more faults, everything heals and comes back, and the cluster settles.
+  injector.cancelPending();
+  net.heal();
+  for (const h of net.allHosts()) if (h.state === 'down') h.restart();
+  sim.run({ until: time(scenario.duration + scenario.drain) });
+
+  const state = finalState(scenario, brokerHosts, controller());
+  const report = runCheckers(deliveryCheckers, sim.history.ops, state, options.checks ?? scenario.checks);
+  const sends = sendsOf(sim.history.ops);
+  const expected = scenario.expect?.violations;
+  const kinds = new Set(report.violations.map((v) => v.kind));
+  const expectMet = expected === undefined || expected === 'none' ? report.violations.length === 0 : expected.every((k) => kinds.has(k));
+  return {
+    scenario: scenario.name,
+    seed,
+    fingerprint: sim.fingerprint,
+    violations: report.violations,
+    expectMet,
+    stats: {
+      simulatedMs: sim.now / 1000,
+      events: sim.scheduler.eventsFired,
+      produced: sends.length,
+      acked: sends.filter((s) => s.outcome === 'ok').length,
+      failed: sends.filter((s) => s.outcome === 'fail').length,
+      indeterminate: sends.filter((s) => s.outcome === 'info' || s.outcome === 'pending').length,
+    },
+    simulation: sim,
+  };
+}
+
+/** Reads every replica's log, as the ghost observer may: the checkers' view after the drain. */
+function finalState(scenario: Scenario, brokers: readonly NodeHost<KafkaMessage, BrokerDurable>[], controller: Controller | undefined): ClusterFinalState {
+  const partitions: PartitionState[] = [];
+  for (const t of scenario.topics) {
+    for (let p = 0; p < t.partitions; p++) {
+      const name = `${t.name}-${p}`;
+      const replicas = brokers
+        .map((h) => ({ host: h, partition: (h.process as Broker | undefined)?.allPartitions().find((x) => x.name === name) }))
+        .filter((r): r is { host: NodeHost<KafkaMessage, BrokerDurable>; partition: Partition } => r.partition !== undefined)
+        .map(({ host, partition }) => ({ broker: host.id, highWatermark: partition.highWatermark, logEndOffset: partition.log.logEndOffset, records: recordsOf(partition) }));
+      const leader = controller?.image.partition(t.name, p)?.leader ?? -1;
+      const leaderReplica = replicas.find((r) => r.broker === brokerNode(leader));
+      const committed = leaderReplica === undefined ? [] : leaderReplica.records.filter((r) => r.offset < leaderReplica.highWatermark);
+      partitions.push({ partition: name, committed, replicas });
+    }
+  }
+  return { partitions };
+}
+
+function recordsOf(partition: Partition): LoggedRecord[] {
+  const log = partition.log;
+  const { records } = log.read(log.logStartOffset, Number.MAX_SAFE_INTEGER);
+  const out: LoggedRecord[] = [];
+  for (let pos = 0; pos < records.length; ) {
+    const h = readBatchHeader(records, pos);
+    for (const r of decodeRecords(records, pos, h)) {
+      const idHeader = r.headers.find((x) => x.key === 'id');
+      out.push({ offset: r.offset, id: idHeader?.value == null ? undefined : Buffer.from(idHeader.value).toString(), epoch: h.partitionLeaderEpoch });
+    }
+    pos += sizeOf(h);
+  }
+  return out;
+}
+
