@@ -34,6 +34,13 @@ describe('running scenarios', () => {
     expect(r.stats.acked).toBeGreaterThan(r.stats.produced / 2);
   });
 
+  it('finds duplicates when a timed-out produce is retried without idempotence, and none with it', () => {
+    const off = runScenario(loadScenario(`${library}retries-duplicate.yaml`));
+    expect(off.violations.map((v) => v.kind)).toContain('duplicate');
+    const on = runScenario(loadScenario(`${library}retries-idempotent.yaml`));
+    expect(on.violations).toEqual([]);
+  });
+
   it('gives the same fingerprint and outcome for the same seed, and another for another', () => {
     const scenario = parseScenario(small);
     const a = runScenario(scenario);

@@ -191,10 +191,12 @@ export class Broker implements Process<KafkaMessage> {
           reply(message('ProduceResponse', { error: result.error, baseOffset: -1 }));
           return;
         }
-        if (req.acks !== 'all' || result.duplicate) {
+        if (req.acks !== 'all') {
           if (req.acks !== '0') reply(message('ProduceResponse', { baseOffset: result.baseOffset }));
           return;
         }
+        // A recognised duplicate is answered with its original offsets, but under acks=all
+        // only once those are committed too, as Kafka's DelayedProduce waits for them.
         let settled = false;
         const done = (error: string | undefined): void => {
           if (settled) return;
