@@ -37,6 +37,8 @@ function buildProgram(): Command {
       console.log(`\n${chalk.bold('trace')}: ${r.events} events over ${r.simulatedMs} simulated ms`);
       for (const [kind, count] of r.traceCounts) console.log(`  ${kind.padEnd(16)} ${count}`);
       console.log(`${chalk.bold('fingerprint')}: ${r.fingerprint}  (run it again: same seed, same fingerprint)`);
+      console.log(`\nA Kafka cluster next: ${chalk.cyan('npx kafkasim run acks1-leader-failover')} loses acknowledged writes;`);
+      console.log(`${chalk.cyan('npx kafkasim run acks-all-leader-failover')} is its fixed twin.`);
     });
   const log = program.command('log').description('inspect log segments');
   log
