@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { loadScenario } from '../../src/scenarios/loader.js';
+import { runScenario } from '../../src/scenarios/runner.js';
+
+/**
+ * The simulator must find the known bugs and show that the fixes hold. The default suite
+ * runs a slice of the seeds; `npm run test:deep` (KAFKASIM_DEEP=1) runs them all.
+ */
+const deep = process.env.KAFKASIM_DEEP !== undefined && process.env.KAFKASIM_DEEP !== '0';
+const library = fileURLToPath(new URL('../../src/scenarios/library/', import.meta.url));
+const seeds = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+
+describe('acceptance: acks=all, min.insync.replicas=2, RF=3, no unclean election, under a nemesis', () => {
+  it(`has no violation in ${deep ? 200 : 20} seeds`, { timeout: 1_800_000 }, () => {
+    const scenario = loadScenario(`${library}acks-all-nemesis.yaml`);
+    const failures: string[] = [];
+    for (const seed of seeds(deep ? 200 : 20)) {
+      const r = runScenario(scenario, { seed });
+      for (const v of r.violations) failures.push(`seed ${seed}: ${v.kind}: ${v.message}`);
+      expect(r.stats.acked).toBeGreaterThan(0);
+    }
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('acceptance: KIP-101', () => {
+  const n = deep ? 100 : 3;
+  it(`truncating to the high watermark loses or diverges committed data (within ${n} seeds)`, { timeout: 1_800_000 }, () => {
+    const scenario = loadScenario(`${library}kip101-hw-truncation.yaml`);
+    const found = seeds(n).filter((seed) => runScenario(scenario, { seed }).violations.some((v) => v.kind === 'lost-write' || v.kind === 'divergence'));
+    expect(found.length).toBeGreaterThan(0);
+  });
+
+  it(`truncating by leader epochs loses nothing in the same ${n} seeds`, { timeout: 1_800_000 }, () => {
+    const scenario = loadScenario(`${library}kip101-leader-epoch.yaml`);
+    const failures = seeds(n).flatMap((seed) => runScenario(scenario, { seed }).violations.map((v) => `seed ${seed}: ${v.kind}: ${v.message}`));
+    expect(failures).toEqual([]);
+  });
+});
