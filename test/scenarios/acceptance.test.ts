@@ -38,3 +38,19 @@ describe('acceptance: KIP-101', () => {
     expect(failures).toEqual([]);
   });
 });
+
+describe('acceptance: durability without fsync', () => {
+  const run = (name: string, seed = 1) => runScenario(loadScenario(`${library}${name}.yaml`), { seed });
+
+  it('acks=0 loses writes when the leader fails', () => {
+    expect(run('acks0-leader-failover').violations.map((v) => v.kind)).toContain('lost-write');
+  });
+
+  it('a site-wide power loss loses acks=all writes; flush.messages=1 keeps them; a minority power loss loses nothing', () => {
+    expect(run('power-loss-all').violations.map((v) => v.kind)).toContain('lost-write');
+    for (const seed of seeds(deep ? 20 : 2)) {
+      expect(run('power-loss-all-fsync', seed).violations).toEqual([]);
+      expect(run('power-loss-minority', seed).violations).toEqual([]);
+    }
+  });
+});
