@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { miniCluster } from '../helpers/miniCluster.js';
-import { encodeBatch, decodeRecords, readBatchHeader, sizeOf } from '../../src/log/recordBatch.js';
+import { encodeBatch } from '../../src/log/recordBatch.js';
+import { logValues } from '../helpers/logValues.js';
 import { message, brokerNode, type KafkaMessage } from '../../src/nodes/protocol.js';
 import type { Duration, Time } from '../../src/sim/time.js';
 import type { RpcResult } from '../../src/network/nodeHost.js';
@@ -15,11 +16,7 @@ function produce(c: ReturnType<typeof miniCluster>, value: string, acks: '0' | '
 }
 
 function valuesOf(c: ReturnType<typeof miniCluster>, brokerId: number): string[] {
-  const part = c.broker(brokerId).allPartitions()[0];
-  const { records } = part.log.read(part.log.logStartOffset, 1 << 20);
-  const out: string[] = [];
-  for (let pos = 0; pos < records.length; pos += sizeOf(readBatchHeader(records, pos))) out.push(...decodeRecords(records, pos).map((r) => String(r.value)));
-  return out;
+  return logValues(c.broker(brokerId).allPartitions()[0].log);
 }
 
 describe('a cluster on the simulated network', () => {

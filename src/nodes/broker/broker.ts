@@ -1,7 +1,7 @@
 import type { NodeContext, Process } from '../../network/nodeHost.js';
 import type { Disk } from '../../log/disk.js';
 import { LogDir } from '../../log/logDir.js';
-import { DEFAULT_LOG_CONFIG, type LogConfig } from '../../log/log.js';
+import type { LogConfig } from '../../log/log.js';
 import type { Duration } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import { MetadataImage, type PartitionState } from '../controller/metadataImage.js';
@@ -177,7 +177,7 @@ export class Broker implements Process<KafkaMessage> {
     if (partition !== undefined && !('error' in partition.appendAsLeader(msg.records, '0'))) this.wakeFetches(partition.name);
   }
 
-  onRequest(from: string, req: KafkaMessage, reply: (r: KafkaMessage) => void): void {
+  onRequest(_from: string, req: KafkaMessage, reply: (r: KafkaMessage) => void): void {
     switch (req.type) {
       case 'Produce': {
         const partition = this.partitions.get(`${req.topic}-${req.partition}`);
@@ -244,7 +244,6 @@ export class Broker implements Process<KafkaMessage> {
         reply(message('InitProducerIdResponse', { producerId: this.id * 1_000_000 + this.ctx.incarnation * 10_000 + this.nextProducerId++, producerEpoch: 0 }));
         return;
       default:
-        void from;
         return;
     }
   }
@@ -324,8 +323,6 @@ export class Broker implements Process<KafkaMessage> {
 function ms(n: number): Duration {
   return (n * 1000) as Duration;
 }
-
-export const DEFAULT_BROKER_LOG_CONFIG: LogConfig = DEFAULT_LOG_CONFIG;
 
 declare module '../../sim/trace.js' {
   interface TraceRecordMap {

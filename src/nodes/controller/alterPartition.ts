@@ -1,15 +1,9 @@
 import type { MetadataImage } from './metadataImage.js';
 import type { PartitionChangeRecord } from './metadataRecords.js';
+import type { AlterPartitionRequest as AlterPartitionMessage } from '../protocol.js';
 
-/** An ISR change a partition leader asks the controller for (AlterPartition, KIP-497). */
-export interface AlterPartitionRequest {
-  readonly brokerId: number;
-  readonly topic: string;
-  readonly partition: number;
-  readonly leaderEpoch: number;
-  readonly partitionEpoch: number;
-  readonly newIsr: readonly number[];
-}
+/** An ISR change a partition leader asks the controller for (AlterPartition, KIP-497): the request's fields. */
+export type AlterPartitionRequest = Omit<AlterPartitionMessage, 'type' | 'bytes'>;
 
 export type AlterPartitionError =
   | 'UNKNOWN_TOPIC_OR_PARTITION'

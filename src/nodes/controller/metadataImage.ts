@@ -1,5 +1,5 @@
 import { compareNumbers, compareStrings } from '../../sim/order.js';
-import { NO_LEADER, type MetadataRecord, type PartitionChangeRecord } from './metadataRecords.js';
+import { NO_LEADER, type MetadataRecord, type PartitionChangeRecord, type PartitionRecord } from './metadataRecords.js';
 
 export interface BrokerState {
   readonly brokerId: number;
@@ -8,15 +8,8 @@ export interface BrokerState {
   readonly fenced: boolean;
 }
 
-export interface PartitionState {
-  readonly topic: string;
-  readonly partition: number;
-  readonly replicas: readonly number[];
-  readonly isr: readonly number[];
-  readonly leader: number;
-  readonly leaderEpoch: number;
-  readonly partitionEpoch: number;
-}
+/** A partition as the image holds it: its PartitionRecord with every change applied. */
+export type PartitionState = Omit<PartitionRecord, 'type'>;
 
 export interface TopicState {
   readonly name: string;

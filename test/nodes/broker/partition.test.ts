@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { Partition, type LeadershipInfo, type PartitionConfig } from '../../../src/nodes/broker/partition.js';
 import { Log, DEFAULT_LOG_CONFIG } from '../../../src/log/log.js';
 import { MemoryDisk } from '../../../src/log/memoryDisk.js';
-import { decodeRecords, encodeBatch, readBatchHeader, sizeOf } from '../../../src/log/recordBatch.js';
+import { encodeBatch } from '../../../src/log/recordBatch.js';
+import { logValues } from '../../helpers/logValues.js';
 
 const CONFIG: PartitionConfig = { minInsyncReplicas: 2, replicaLagTimeMaxMs: 10_000, maxFetchBytes: 1 << 20, truncation: 'leader-epoch' };
 
@@ -27,10 +28,7 @@ function fetchOnce(leader: Partition, follower: Partition, nowMs: number) {
 }
 
 function values(p: Partition): string[] {
-  const { records } = p.log.read(p.log.logStartOffset, 1 << 20);
-  const out: string[] = [];
-  for (let pos = 0; pos < records.length; pos += sizeOf(readBatchHeader(records, pos))) out.push(...decodeRecords(records, pos).map((r) => String(r.value)));
-  return out;
+  return logValues(p.log);
 }
 
 describe('Partition: replication', () => {
