@@ -54,3 +54,12 @@ describe('acceptance: durability without fsync', () => {
     }
   });
 });
+
+describe('acceptance: ordering with requests in flight', () => {
+  it('five requests in flight without idempotence reorder; with idempotence they do not', () => {
+    const off = runScenario(loadScenario(`${library}inflight-reorder.yaml`));
+    expect(off.violations.map((v) => v.kind)).toContain('reorder');
+    const on = runScenario(loadScenario(`${library}inflight-ordered.yaml`));
+    expect(on.violations).toEqual([]);
+  });
+});
