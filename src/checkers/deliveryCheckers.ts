@@ -149,7 +149,22 @@ export const divergenceChecker: Checker<ClusterFinalState> = {
   },
 };
 
-export const deliveryCheckers: readonly Checker<ClusterFinalState>[] = [lostWriteChecker, duplicateChecker, reorderChecker, divergenceChecker];
+/** split-brain: two brokers that both accepted writes as leader of one partition in one leader epoch. */
+export const splitBrainChecker: Checker<ClusterFinalState> = {
+  kind: 'split-brain',
+  check(_history: readonly Op[], state: ClusterFinalState): Violation[] {
+    return (state.leaderClaims ?? [])
+      .filter((c) => c.brokers.length > 1)
+      .map((c) => ({
+        kind: 'split-brain',
+        message: `brokers ${c.brokers.join(' and ')} both accepted writes as leader of ${c.partition} in leader epoch ${c.leaderEpoch}`,
+        at: c.at as Violation['at'],
+        details: { partition: c.partition, leaderEpoch: c.leaderEpoch, brokers: c.brokers },
+      }));
+  },
+};
+
+export const deliveryCheckers: readonly Checker<ClusterFinalState>[] = [lostWriteChecker, duplicateChecker, reorderChecker, divergenceChecker, splitBrainChecker];
 
 function groupByPartition<T extends { partition: string }>(items: readonly T[]): [string, T[]][] {
   const out = new Map<string, T[]>();

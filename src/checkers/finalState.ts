@@ -30,8 +30,18 @@ export interface PartitionState {
   readonly replicas: readonly ReplicaLog[];
 }
 
+/** Who accepted writes as leader of a partition in one leader epoch, as the ghost observer saw it. */
+export interface LeaderClaim {
+  readonly partition: string;
+  readonly leaderEpoch: number;
+  readonly brokers: readonly number[];
+  /** When the second broker first appended in this epoch, if one did. */
+  readonly at?: number;
+}
+
 export interface ClusterFinalState {
   readonly partitions: readonly PartitionState[];
+  readonly leaderClaims?: readonly LeaderClaim[];
 }
 
 /** The value of a send operation in the history. */

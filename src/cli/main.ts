@@ -8,6 +8,7 @@ import { partitionKeys } from './commands/partition.js';
 import { UsageError } from './usageError.js';
 import { scenarioJsonSchema } from '../scenarios/schema.js';
 import { ScenarioError } from '../scenarios/loader.js';
+import { UnknownCheckError } from '../sim/checker.js';
 import { runCommand } from './commands/run.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -82,7 +83,7 @@ export function main(argv: readonly string[]): number {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (err instanceof UsageError || err instanceof ScenarioError) {
+    if (err instanceof UsageError || err instanceof ScenarioError || err instanceof UnknownCheckError) {
       console.error(chalk.red(`error: ${err.message}`));
       return EXIT_USAGE;
     }

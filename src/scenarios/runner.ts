@@ -161,6 +161,17 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     };
     net.addHost(new NodeHost<KafkaMessage, ProducerDurable>({ id: clientNode(c.id), roles: ['client'], durable, factory: (ctx, d) => new Producer(ctx, d) }));
   }
+  // The ghost observer: who appends as leader, in which epoch.
+  const claims = new Map<string, { partition: string; leaderEpoch: number; brokers: number[]; at?: number }>();
+  sim.trace.observe('replica.append', (r) => {
+    const key = `${r.partition}\u0000${r.leaderEpoch}`;
+    const claim = claims.get(key) ?? { partition: r.partition, leaderEpoch: r.leaderEpoch, brokers: [] };
+    if (!claim.brokers.includes(r.broker)) {
+      claim.brokers.push(r.broker);
+      if (claim.brokers.length === 2) claim.at = r.at;
+    }
+    claims.set(key, claim);
+  });
   for (const h of net.allHosts()) h.start();
 
   // Faults: the scenario's own, then the nemesis's, resolved against the live cluster.
@@ -224,7 +235,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   for (const h of net.allHosts()) if (h.state === 'down') h.restart();
   sim.run({ until: time(scenario.duration + scenario.drain) });
 
-  const state = finalState(scenario, brokerHosts, controller());
+  const state = { ...finalState(scenario, brokerHosts, controller()), leaderClaims: [...claims.values()] };
   const report = runCheckers(deliveryCheckers, sim.history.ops, state, options.checks ?? scenario.checks);
   const sends = sendsOf(sim.history.ops);
   const expected = scenario.expect?.violations;

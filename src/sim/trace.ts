@@ -85,6 +85,8 @@ class KindState {
   readonly kindWord: number;
   /** Mixes this kind's hashed fields, in order; compiled so each field is a monomorphic load. */
   hashFields: FieldHasher;
+  /** Callbacks that see every record of this kind, as it is emitted. */
+  observers: ((record: TraceRecord) => void)[] | undefined;
 
   constructor(
     readonly kind: string,
@@ -190,12 +192,26 @@ export class Trace {
     fp.word(state.kindWord);
     fp.number(at);
     state.hashFields(fp, values);
+    if (state.observers !== undefined) {
+      const record = { kind: state.kind, at, ...fields } as unknown as TraceRecord;
+      for (const observe of state.observers) observe(record);
+    }
     state.count++;
     this.total++;
     if (keeping) {
       const record = { kind: state.kind, at, ...fields } as unknown as TraceRecord;
       for (const sink of this.sinks) sink.write(record);
     }
+  }
+
+  /**
+   * Calls `observe` with every record of `kind` from now on, whether or not records are
+   * kept. This is how the run's ghost observer watches replication without slowing the
+   * other kinds of records down.
+   */
+  observe<K extends TraceKind>(kind: K, observe: (record: TraceRecord<K>) => void): void {
+    const state = this.kinds.get(kind) ?? this.learnKind(kind);
+    (state.observers ??= []).push(observe as (record: TraceRecord) => void);
   }
 
   private learnKind(kind: string): KindState {

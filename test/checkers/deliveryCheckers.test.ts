@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { History } from '../../src/sim/history.js';
 import { runCheckers } from '../../src/sim/checker.js';
 import type { Time } from '../../src/sim/time.js';
-import { deliveryCheckers, divergenceChecker, duplicateChecker, lostWriteChecker, reorderChecker } from '../../src/checkers/deliveryCheckers.js';
+import { deliveryCheckers, divergenceChecker, duplicateChecker, lostWriteChecker, reorderChecker, splitBrainChecker } from '../../src/checkers/deliveryCheckers.js';
 import type { ClusterFinalState, LoggedRecord, SendValue } from '../../src/checkers/finalState.js';
 
 type Outcome = 'ok' | 'fail' | 'info';
@@ -77,6 +77,17 @@ describe('divergence', () => {
     expect(v.map((x) => x.details)).toEqual([
       { partition: 'orders-0', brokers: ['broker-1', 'broker-3'], offset: 1 },
       { partition: 'orders-0', brokers: ['broker-2', 'broker-3'], offset: 1 },
+    ]);
+  });
+});
+
+describe('split-brain', () => {
+  it('finds two brokers appending as leader in one epoch, and nothing for one broker per epoch', () => {
+    const ok = { partitions: [], leaderClaims: [{ partition: 'orders-0', leaderEpoch: 1, brokers: [1] }, { partition: 'orders-0', leaderEpoch: 2, brokers: [2] }] };
+    expect(splitBrainChecker.check([], ok)).toEqual([]);
+    const bad = { partitions: [], leaderClaims: [{ partition: 'orders-0', leaderEpoch: 3, brokers: [1, 2], at: 5 }] };
+    expect(splitBrainChecker.check([], bad)).toEqual([
+      { kind: 'split-brain', message: 'brokers 1 and 2 both accepted writes as leader of orders-0 in leader epoch 3', at: 5, details: { partition: 'orders-0', leaderEpoch: 3, brokers: [1, 2] } },
     ]);
   });
 });

@@ -61,6 +61,12 @@ describe('kafkasim run', () => {
     expect(Object.keys(out.stats)).toEqual(expect.arrayContaining(['simulatedMs', 'wallMs', 'events', 'produced', 'acked', 'failed', 'indeterminate']));
   });
 
+  it('exits 2 for a check that does not exist yet', () => {
+    const r = cli('run', 'acks-all-leader-failover', '--checks', 'hw-regression');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown check hw-regression');
+  });
+
   it('exits 2 naming the bad field of a scenario', () => {
     const r = cli('run', `${fileURLToPath(new URL('../fixtures/', import.meta.url))}bad-scenario.yaml`);
     expect(r.code).toBe(2);

@@ -174,7 +174,11 @@ export class Broker implements Process<KafkaMessage> {
   onMessage(_from: string, msg: KafkaMessage): void {
     if (msg.type !== 'Produce') return;
     const partition = this.partitions.get(`${msg.topic}-${msg.partition}`);
-    if (partition !== undefined && !('error' in partition.appendAsLeader(msg.records, '0'))) this.wakeFetches(partition.name);
+    if (partition === undefined) return;
+    const result = partition.appendAsLeader(msg.records, '0');
+    if ('error' in result) return;
+    this.wakeFetches(partition.name);
+    if (!result.duplicate) this.traceAppend(partition, result.baseOffset, result.lastOffset);
   }
 
   onRequest(_from: string, req: KafkaMessage, reply: (r: KafkaMessage) => void): void {
@@ -186,7 +190,10 @@ export class Broker implements Process<KafkaMessage> {
           return;
         }
         const result = partition.appendAsLeader(req.records, req.acks);
-        if (!('error' in result)) this.wakeFetches(partition.name);
+        if (!('error' in result)) {
+          this.wakeFetches(partition.name);
+          if (!result.duplicate) this.traceAppend(partition, result.baseOffset, result.lastOffset);
+        }
         if ('error' in result) {
           reply(message('ProduceResponse', { error: result.error, baseOffset: -1 }));
           return;
@@ -246,6 +253,10 @@ export class Broker implements Process<KafkaMessage> {
       default:
         return;
     }
+  }
+
+  private traceAppend(partition: Partition, baseOffset: number, lastOffset: number): void {
+    this.ctx.trace.emit('replica.append', { broker: this.id, partition: partition.name, leaderEpoch: partition.leaderEpoch, baseOffset, lastOffset });
   }
 
   /** Parked follower fetches, by partition: each answers once, when woken or when it times out. */
@@ -329,9 +340,12 @@ declare module '../../sim/trace.js' {
     'replica.role': { readonly broker: number; readonly partition: string; readonly role: 'leader' | 'follower'; readonly leaderEpoch: number };
     'replica.truncate': { readonly broker: number; readonly partition: string; readonly to: number; readonly reason: string };
     'isr.propose': { readonly broker: number; readonly partition: string; readonly isr: readonly number[] };
+    /** A leader appended a producer's records. */
+    'replica.append': { readonly broker: number; readonly partition: string; readonly leaderEpoch: number; readonly baseOffset: number; readonly lastOffset: number };
   }
 }
 
 declareTraceKind('replica.role', ['broker', 'partition', 'role', 'leaderEpoch']);
 declareTraceKind('replica.truncate', ['broker', 'partition', 'to', 'reason']);
 declareTraceKind('isr.propose', ['broker', 'partition', 'isr']);
+declareTraceKind('replica.append', ['broker', 'partition', 'leaderEpoch', 'baseOffset', 'lastOffset']);
