@@ -3,6 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { loadScenario, parseScenario } from '../../src/scenarios/loader.js';
 import { runScenario } from '../../src/scenarios/runner.js';
 import { cli } from '../helpers/cli.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const library = fileURLToPath(new URL('../../src/scenarios/library/', import.meta.url));
 
@@ -59,6 +62,19 @@ describe('kafkasim run', () => {
     expect(out).toMatchObject({ scenario: 'acks-all-leader-failover', seed: 1, violations: [], expectMet: true });
     expect(out.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(Object.keys(out.stats)).toEqual(expect.arrayContaining(['simulatedMs', 'wallMs', 'events', 'produced', 'acked', 'failed', 'indeterminate']));
+  });
+
+  it('writes every trace record to a JSONL file with --trace, and the fingerprint does not change', () => {
+    const file = `${mkdtempSync(join(tmpdir(), 'kafkasim-trace-'))}/trace.jsonl`;
+    const tiny = `${fileURLToPath(new URL('../fixtures/', import.meta.url))}tiny-scenario.yaml`;
+    const withTrace = cli('run', tiny, '--json', '--trace', file);
+    const without = cli('run', tiny, '--json');
+    expect(withTrace.code).toBe(0);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; at: number });
+    expect(lines.length).toBeGreaterThan(100);
+    expect(lines.some((l) => l.kind === 'net.send')).toBe(true);
+    expect(lines.some((l) => l.kind === 'node.crash')).toBe(true);
+    expect(JSON.parse(withTrace.stdout).fingerprint).toBe(JSON.parse(without.stdout).fingerprint);
   });
 
   it('exits 2 for a check that does not exist yet', () => {
