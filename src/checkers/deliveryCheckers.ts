@@ -164,7 +164,36 @@ export const splitBrainChecker: Checker<ClusterFinalState> = {
   },
 };
 
-export const deliveryCheckers: readonly Checker<ClusterFinalState>[] = [lostWriteChecker, duplicateChecker, reorderChecker, divergenceChecker, splitBrainChecker];
+/**
+ * hw-regression: a record a leader had made visible to consumers (below its high watermark)
+ * that is not at its offset in the final committed log: the offset now holds another record,
+ * or nothing.
+ */
+export const hwRegressionChecker: Checker<ClusterFinalState> = {
+  kind: 'hw-regression',
+  check(_history: readonly Op[], state: ClusterFinalState): Violation[] {
+    const out: Violation[] = [];
+    for (const p of state.partitions) {
+      const exposed = state.exposed?.get(p.partition) ?? [];
+      const committed = new Map(p.committed.map((r) => [r.offset, r]));
+      const gone = exposed.filter((e) => {
+        if (e.offset < (p.logStartOffset ?? 0)) return false;
+        const now = committed.get(e.offset);
+        return now === undefined || now.id !== e.id || now.epoch !== e.epoch;
+      });
+      if (gone.length === 0) continue;
+      out.push({
+        kind: 'hw-regression',
+        message: `${gone.length} record${gone.length === 1 ? '' : 's'} of ${p.partition} that consumers could read (below a leader's high watermark) later vanished or were replaced (offsets ${summarize(gone.map((g) => String(g.offset)))})`,
+        at: gone[0].at as Violation['at'],
+        details: { partition: p.partition, offsets: gone.slice(0, 100).map((g) => g.offset), count: gone.length },
+      });
+    }
+    return out;
+  },
+};
+
+export const deliveryCheckers: readonly Checker<ClusterFinalState>[] = [lostWriteChecker, duplicateChecker, reorderChecker, divergenceChecker, splitBrainChecker, hwRegressionChecker];
 
 function groupByPartition<T extends { partition: string }>(items: readonly T[]): [string, T[]][] {
   const out = new Map<string, T[]>();

@@ -25,6 +25,8 @@ export interface ReplicaLog {
 export interface PartitionState {
   /** "orders-0". */
   readonly partition: string;
+  /** The final leader's log start offset: records below it may have gone by retention. */
+  readonly logStartOffset?: number;
   /** The committed log: the final leader's records below its high watermark. */
   readonly committed: readonly LoggedRecord[];
   readonly replicas: readonly ReplicaLog[];
@@ -39,9 +41,17 @@ export interface LeaderClaim {
   readonly at?: number;
 }
 
+/** A record that a leader's high watermark made visible to consumers, as it was then. */
+export interface ExposedRecord extends LoggedRecord {
+  /** When it became visible. */
+  readonly at: number;
+}
+
 export interface ClusterFinalState {
   readonly partitions: readonly PartitionState[];
   readonly leaderClaims?: readonly LeaderClaim[];
+  /** By partition: every record that was ever below a leader's high watermark. */
+  readonly exposed?: ReadonlyMap<string, readonly ExposedRecord[]>;
 }
 
 /** The value of a send operation in the history. */

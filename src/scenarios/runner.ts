@@ -19,7 +19,7 @@ import { Producer, type ProducerDurable } from '../nodes/producer/producer.js';
 import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../nodes/protocol.js';
 import type { Partition } from '../nodes/broker/partition.js';
 import { deliveryCheckers } from '../checkers/deliveryCheckers.js';
-import type { ClusterFinalState, LoggedRecord, PartitionState } from '../checkers/finalState.js';
+import type { ClusterFinalState, ExposedRecord, LoggedRecord, PartitionState } from '../checkers/finalState.js';
 import { sendsOf } from '../checkers/sends.js';
 import type { Scenario, ScenarioFault } from './schema.js';
 
@@ -172,6 +172,22 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     }
     claims.set(key, claim);
   });
+  // ... and which records each leader's high watermark exposes to consumers.
+  const exposed = new Map<string, ExposedRecord[]>();
+  const exposedUpTo = new Map<string, number>();
+  sim.trace.observe('replica.hw', (r) => {
+    const from = exposedUpTo.get(r.partition) ?? 0;
+    if (r.highWatermark <= from) return;
+    const host = brokerHosts[r.broker - 1];
+    const partition = (host.process as Broker | undefined)?.allPartitions().find((x) => x.name === r.partition);
+    if (partition === undefined) return;
+    const list = exposed.get(r.partition) ?? [];
+    for (const rec of recordsOf(partition, Math.max(from, partition.log.logStartOffset))) {
+      if (rec.offset >= from && rec.offset < r.highWatermark) list.push({ ...rec, at: r.at });
+    }
+    exposed.set(r.partition, list);
+    exposedUpTo.set(r.partition, r.highWatermark);
+  });
   for (const h of net.allHosts()) h.start();
 
   // Faults: the scenario's own, then the nemesis's, resolved against the live cluster.
@@ -235,7 +251,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   for (const h of net.allHosts()) if (h.state === 'down') h.restart();
   sim.run({ until: time(scenario.duration + scenario.drain) });
 
-  const state = { ...finalState(scenario, brokerHosts, controller()), leaderClaims: [...claims.values()] };
+  const state = { ...finalState(scenario, brokerHosts, controller()), leaderClaims: [...claims.values()], exposed };
   const report = runCheckers(deliveryCheckers, sim.history.ops, state, options.checks ?? scenario.checks);
   const sends = sendsOf(sim.history.ops);
   const expected = scenario.expect?.violations;
@@ -265,22 +281,28 @@ function finalState(scenario: Scenario, brokers: readonly NodeHost<KafkaMessage,
   for (const t of scenario.topics) {
     for (let p = 0; p < t.partitions; p++) {
       const name = `${t.name}-${p}`;
-      const replicas = brokers
-        .map((h) => ({ host: h, partition: (h.process as Broker | undefined)?.allPartitions().find((x) => x.name === name) }))
-        .filter((r): r is { host: NodeHost<KafkaMessage, BrokerDurable>; partition: Partition } => r.partition !== undefined)
-        .map(({ host, partition }) => ({ broker: host.id, highWatermark: partition.highWatermark, logEndOffset: partition.log.logEndOffset, records: recordsOf(partition) }));
-      const leader = controller?.image.partition(t.name, p)?.leader ?? -1;
-      const leaderReplica = replicas.find((r) => r.broker === brokerNode(leader));
-      const committed = leaderReplica === undefined ? [] : leaderReplica.records.filter((r) => r.offset < leaderReplica.highWatermark);
-      partitions.push({ partition: name, committed, replicas });
+      const held = brokers.flatMap((host) => {
+        const partition = (host.process as Broker | undefined)?.allPartitions().find((x) => x.name === name);
+        return partition === undefined ? [] : [{ host, partition }];
+      });
+      const replicas = held.map(({ host, partition }) => ({ broker: host.id, highWatermark: partition.highWatermark, logEndOffset: partition.log.logEndOffset, records: recordsOf(partition) }));
+      const leaderId = brokerNode(controller?.image.partition(t.name, p)?.leader ?? -1);
+      const leader = replicas.find((r) => r.broker === leaderId);
+      const leaderLog = held.find((h) => h.host.id === leaderId)?.partition.log;
+      partitions.push({
+        partition: name,
+        committed: leader === undefined ? [] : leader.records.filter((r) => r.offset < leader.highWatermark),
+        replicas,
+        logStartOffset: leaderLog?.logStartOffset,
+      });
     }
   }
   return { partitions };
 }
 
-function recordsOf(partition: Partition): LoggedRecord[] {
+function recordsOf(partition: Partition, from = partition.log.logStartOffset): LoggedRecord[] {
   const log = partition.log;
-  const { records } = log.read(log.logStartOffset, Number.MAX_SAFE_INTEGER);
+  const { records } = log.read(Math.max(from, log.logStartOffset), Number.MAX_SAFE_INTEGER);
   const out: LoggedRecord[] = [];
   for (let pos = 0; pos < records.length; ) {
     const h = readBatchHeader(records, pos);

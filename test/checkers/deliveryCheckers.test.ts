@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { History } from '../../src/sim/history.js';
 import { runCheckers } from '../../src/sim/checker.js';
 import type { Time } from '../../src/sim/time.js';
-import { deliveryCheckers, divergenceChecker, duplicateChecker, lostWriteChecker, reorderChecker, splitBrainChecker } from '../../src/checkers/deliveryCheckers.js';
+import { deliveryCheckers, divergenceChecker, duplicateChecker, hwRegressionChecker, lostWriteChecker, reorderChecker, splitBrainChecker } from '../../src/checkers/deliveryCheckers.js';
 import type { ClusterFinalState, LoggedRecord, SendValue } from '../../src/checkers/finalState.js';
 
 type Outcome = 'ok' | 'fail' | 'info';
@@ -89,6 +89,18 @@ describe('split-brain', () => {
     expect(splitBrainChecker.check([], bad)).toEqual([
       { kind: 'split-brain', message: 'brokers 1 and 2 both accepted writes as leader of orders-0 in leader epoch 3', at: 5, details: { partition: 'orders-0', leaderEpoch: 3, brokers: [1, 2] } },
     ]);
+  });
+});
+
+describe('hw-regression', () => {
+  it('finds a record exposed below a high watermark that later vanished or was replaced, and ignores retention', () => {
+    const exposed = new Map([['orders-0', [0, 1, 2].map((o) => ({ ...rec(o, o), at: 10 + o }))]]);
+    const intact = { partitions: [{ partition: 'orders-0', committed: [rec(0, 0), rec(1, 1), rec(2, 2), rec(3, 3)], replicas: [] }], exposed };
+    expect(hwRegressionChecker.check([], intact)).toEqual([]);
+    const replaced = { partitions: [{ partition: 'orders-0', committed: [rec(0, 0), rec(1, 7, 2)], replicas: [] }], exposed };
+    expect(hwRegressionChecker.check([], replaced).map((v) => v.details)).toEqual([{ partition: 'orders-0', offsets: [1, 2], count: 2 }]);
+    const retained = { partitions: [{ partition: 'orders-0', committed: [rec(2, 2)], replicas: [], logStartOffset: 2 }], exposed };
+    expect(hwRegressionChecker.check([], retained)).toEqual([]);
   });
 });
 

@@ -189,7 +189,9 @@ export class Broker implements Process<KafkaMessage> {
           reply(message('ProduceResponse', { error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 }));
           return;
         }
+        const hwBefore = partition.highWatermark;
         const result = partition.appendAsLeader(req.records, req.acks);
+        this.traceHw(partition, hwBefore);
         if (!('error' in result)) {
           this.wakeFetches(partition.name);
           if (!result.duplicate) this.traceAppend(partition, result.baseOffset, result.lastOffset);
@@ -225,7 +227,9 @@ export class Broker implements Process<KafkaMessage> {
           return;
         }
         const answer = (): boolean => {
+          const hwBefore = partition.highWatermark;
           const r = partition.fetchForFollower(req.replicaId, req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.nowMs());
+          this.traceHw(partition, hwBefore);
           this.proposeIsr(partition);
           if (r.error !== undefined) reply(message('FetchResponse', { error: r.error, highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
           else reply(message('FetchResponse', { highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch }));
@@ -235,7 +239,9 @@ export class Broker implements Process<KafkaMessage> {
         // records arrive or replica.fetch.wait.max.ms passes, so replication is as quick as
         // a round trip without the follower spinning.
         if (partition.role === 'leader' && req.currentLeaderEpoch === partition.leaderEpoch && req.fetchOffset === partition.log.logEndOffset) {
+          const hwBefore = partition.highWatermark;
           partition.fetchForFollower(req.replicaId, req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.nowMs());
+          this.traceHw(partition, hwBefore);
           this.proposeIsr(partition);
           this.park(partition.name, answer, this.config.replicaFetchWaitMaxMs);
           return;
@@ -252,6 +258,13 @@ export class Broker implements Process<KafkaMessage> {
         return;
       default:
         return;
+    }
+  }
+
+  /** A leader's high watermark moved: records below it are now visible to consumers. */
+  private traceHw(partition: Partition, before: number): void {
+    if (partition.role === 'leader' && partition.highWatermark > before) {
+      this.ctx.trace.emit('replica.hw', { broker: this.id, partition: partition.name, leaderEpoch: partition.leaderEpoch, highWatermark: partition.highWatermark });
     }
   }
 
@@ -340,6 +353,8 @@ declare module '../../sim/trace.js' {
     'replica.role': { readonly broker: number; readonly partition: string; readonly role: 'leader' | 'follower'; readonly leaderEpoch: number };
     'replica.truncate': { readonly broker: number; readonly partition: string; readonly to: number; readonly reason: string };
     'isr.propose': { readonly broker: number; readonly partition: string; readonly isr: readonly number[] };
+    /** A leader's high watermark advanced. */
+    'replica.hw': { readonly broker: number; readonly partition: string; readonly leaderEpoch: number; readonly highWatermark: number };
     /** A leader appended a producer's records. */
     'replica.append': { readonly broker: number; readonly partition: string; readonly leaderEpoch: number; readonly baseOffset: number; readonly lastOffset: number };
   }
@@ -349,3 +364,4 @@ declareTraceKind('replica.role', ['broker', 'partition', 'role', 'leaderEpoch'])
 declareTraceKind('replica.truncate', ['broker', 'partition', 'to', 'reason']);
 declareTraceKind('isr.propose', ['broker', 'partition', 'isr']);
 declareTraceKind('replica.append', ['broker', 'partition', 'leaderEpoch', 'baseOffset', 'lastOffset']);
+declareTraceKind('replica.hw', ['broker', 'partition', 'leaderEpoch', 'highWatermark']);
