@@ -63,3 +63,12 @@ describe('acceptance: ordering with requests in flight', () => {
     expect(on.violations).toEqual([]);
   });
 });
+
+describe('acceptance: unclean leader election', () => {
+  it('min.insync.replicas=1 with unclean election loses acknowledged writes when the lone ISR member is lost; without it, none', () => {
+    const on = runScenario(loadScenario(`${library}unclean-election.yaml`));
+    expect(on.violations.map((v) => v.kind)).toEqual(expect.arrayContaining(['lost-write', 'hw-regression']));
+    const off = runScenario(loadScenario(`${library}unclean-election-off.yaml`));
+    expect(off.violations).toEqual([]);
+  });
+});
