@@ -64,6 +64,7 @@ function buildProgram(): Command {
     .option('--json', 'print one JSON object')
     .option('--trace <file>', 'write every trace record to a JSONL file')
     .option('--checks <list>', 'comma-separated checks to run')
+    .option('--no-online-checks', 'skip the TLA+ replication invariants checked at every replication event (faster)')
     .action((scenario: string, opts: { seed?: string; json?: boolean; trace?: string; checks?: string }) => {
       process.exitCode = runCommand(scenario, opts, (line) => console.log(line));
     });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SPEC_KINDS } from '../checkers/onlineSpec.js';
 import { DurationSyntaxError, formatDuration, parseDuration, type Duration } from '../sim/time.js';
 import { TargetSyntaxError, parseTarget } from '../network/faultTarget.js';
 
@@ -238,6 +239,9 @@ export type CheckKind = (typeof CHECK_KINDS)[number];
 
 const checkSchema = z.enum(CHECK_KINDS);
 
+/** Everything `expect` may name: the checkers' kinds and the online spec invariants. */
+export const EXPECTABLE_KINDS: readonly string[] = [...CHECK_KINDS, ...SPEC_KINDS];
+
 // ------------------------------------------------------------------ scenario
 
 export const scenarioSchema = z
@@ -283,7 +287,7 @@ export const scenarioSchema = z
     });
     if (s.expect !== undefined && s.expect.violations !== 'none') {
       s.expect.violations.forEach((v, i) => {
-        if (!(CHECK_KINDS as readonly string[]).includes(v)) ctx.addIssue({ code: 'custom', path: ['expect', 'violations', i], message: `unknown violation kind "${v}"; known: ${CHECK_KINDS.join(', ')}` });
+        if (!EXPECTABLE_KINDS.includes(v)) ctx.addIssue({ code: 'custom', path: ['expect', 'violations', i], message: `unknown violation kind "${v}"; known: ${EXPECTABLE_KINDS.join(', ')}` });
       });
     }
   });

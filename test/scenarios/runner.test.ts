@@ -30,6 +30,15 @@ describe('running scenarios', () => {
     expect(r.stats.acked).toBeGreaterThan(0);
   });
 
+  it('reports a spec invariant at the replication event that broke it', () => {
+    const r = runScenario(loadScenario(`${library}unclean-election.yaml`), { keepTrace: true });
+    const v = r.violations.find((x) => x.kind === 'spec:LeaderCompleteness');
+    expect(v).toBeDefined();
+    const records = r.simulation.memory?.records ?? [];
+    const election = records.find((t) => t.kind === 'replica.role' && t.role === 'leader' && t.at === v?.at && t.broker === v?.details.broker);
+    expect(election).toBeDefined();
+  });
+
   it('finds none in the acks=all twin', () => {
     const r = runScenario(loadScenario(`${library}acks-all-leader-failover.yaml`));
     expect(r.violations).toEqual([]);
@@ -75,6 +84,20 @@ describe('kafkasim run', () => {
     expect(lines.some((l) => l.kind === 'net.send')).toBe(true);
     expect(lines.some((l) => l.kind === 'node.crash')).toBe(true);
     expect(JSON.parse(withTrace.stdout).fingerprint).toBe(JSON.parse(without.stdout).fingerprint);
+  });
+
+  it('checks the TLA+ invariants online unless --no-online-checks, which leaves the run itself unchanged', () => {
+    const on = JSON.parse(cli('run', 'unclean-election', '--json').stdout.trim().split('\n').pop() as string);
+    const off = cli('run', 'unclean-election', '--json', '--no-online-checks');
+    // The scenario expects a lost write and spec:LeaderCompleteness; with the online checks
+    // off, the spec kinds cannot be judged and only the lost write is.
+    expect(off.code).toBe(0);
+    const offOut = JSON.parse(off.stdout.trim().split('\n').pop() as string);
+    const kinds = (o: { violations: { kind: string }[] }) => o.violations.map((v) => v.kind);
+    expect(kinds(on)).toContain('spec:LeaderCompleteness');
+    expect(kinds(offOut)).toContain('lost-write');
+    expect(kinds(offOut).filter((k) => k.startsWith('spec:'))).toEqual([]);
+    expect(offOut.fingerprint).toBe(on.fingerprint);
   });
 
   it('exits 2 for a check that does not exist', () => {

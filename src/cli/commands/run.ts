@@ -24,6 +24,8 @@ export interface RunCliOptions {
   readonly json?: boolean;
   readonly trace?: string;
   readonly checks?: string;
+  /** commander's negation of --no-online-checks: false turns the TLA+ invariants off. */
+  readonly onlineChecks?: boolean;
 }
 
 /** `kafkasim run <scenario>`: returns the exit code (0 expectation met, 1 not met). */
@@ -39,7 +41,7 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
   if (unknown.length > 0) throw new UsageError(`--checks: unknown check ${unknown.join(', ')}; known: ${CHECK_KINDS.join(', ')}`);
   const sink = opts.trace === undefined ? undefined : new JsonlFileSink(opts.trace);
   const started = performance.now();
-  const result = runScenario(scenario, { seed, checks, sinks: sink === undefined ? [] : [sink] });
+  const result = runScenario(scenario, { seed, checks, onlineChecks: opts.onlineChecks !== false, sinks: sink === undefined ? [] : [sink] });
   sink?.close();
   const wallMs = Math.round(performance.now() - started);
   const stats = { ...result.stats, wallMs };

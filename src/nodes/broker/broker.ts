@@ -113,7 +113,9 @@ export class Broker implements Process<KafkaMessage> {
           this.ctx.trace.emit('replica.role', { broker: this.id, partition: partition.name, role: 'leader', leaderEpoch: p.leaderEpoch });
         } else partition.updateLeadership(info);
       } else if (partition.role !== 'follower' || partition.leaderEpoch !== p.leaderEpoch) {
+        const leoBefore = partition.log.logEndOffset;
         partition.becomeFollower(info);
+        if (partition.log.logEndOffset < leoBefore) this.ctx.trace.emit('replica.truncate', { broker: this.id, partition: partition.name, to: partition.log.logEndOffset, reason: 'high-watermark' });
         this.ctx.trace.emit('replica.role', { broker: this.id, partition: partition.name, role: 'follower', leaderEpoch: p.leaderEpoch });
         if (p.leader >= 0) this.startFetcher(partition);
       } else partition.updateLeadership(info);
@@ -154,8 +156,10 @@ export class Broker implements Process<KafkaMessage> {
         let progressed = false;
         if (r.ok && r.response.type === 'FetchResponse' && r.response.error === undefined) {
           const res: FetchResponse = r.response;
+          const leoBefore = partition.log.logEndOffset;
           const applied = partition.applyFetch({ records: res.records, highWatermark: res.highWatermark, logStartOffset: res.logStartOffset, divergingEpoch: res.divergingEpoch });
           if (applied.truncatedTo !== undefined) this.ctx.trace.emit('replica.truncate', { broker: this.id, partition: partition.name, to: applied.truncatedTo, reason: 'diverging-epoch' });
+          if (applied.appended > 0) this.traceAppend(partition, leoBefore, partition.log.logEndOffset - 1);
           progressed = applied.appended > 0 || applied.truncatedTo !== undefined;
         }
         // An answered fetch goes straight out again (the leader held it while it had
@@ -261,15 +265,18 @@ export class Broker implements Process<KafkaMessage> {
     }
   }
 
-  /** A leader's high watermark moved: records below it are now visible to consumers. */
+  /**
+   * A leader's high watermark moved: records below it are now visible to consumers. A move
+   * down is traced too, so the online checks can see it (it must never happen).
+   */
   private traceHw(partition: Partition, before: number): void {
-    if (partition.role === 'leader' && partition.highWatermark > before) {
+    if (partition.role === 'leader' && partition.highWatermark !== before) {
       this.ctx.trace.emit('replica.hw', { broker: this.id, partition: partition.name, leaderEpoch: partition.leaderEpoch, highWatermark: partition.highWatermark });
     }
   }
 
   private traceAppend(partition: Partition, baseOffset: number, lastOffset: number): void {
-    this.ctx.trace.emit('replica.append', { broker: this.id, partition: partition.name, leaderEpoch: partition.leaderEpoch, baseOffset, lastOffset });
+    this.ctx.trace.emit('replica.append', { broker: this.id, partition: partition.name, role: partition.role === 'leader' ? 'leader' : 'follower', leaderEpoch: partition.leaderEpoch, baseOffset, lastOffset });
   }
 
   /** Parked follower fetches, by partition: each answers once, when woken or when it times out. */
@@ -334,6 +341,11 @@ export class Broker implements Process<KafkaMessage> {
     return Math.floor(this.ctx.now() / 1000);
   }
 
+  /** For the runner's ghost observers: one of this broker's partitions, by name ("orders-0"). */
+  partitionNamed(name: string): Partition | undefined {
+    return this.partitions.get(name);
+  }
+
   /** For the runner and tests: this broker's partitions. */
   allPartitions(): readonly Partition[] {
     return [...this.partitions.values()];
@@ -353,15 +365,15 @@ declare module '../../sim/trace.js' {
     'replica.role': { readonly broker: number; readonly partition: string; readonly role: 'leader' | 'follower'; readonly leaderEpoch: number };
     'replica.truncate': { readonly broker: number; readonly partition: string; readonly to: number; readonly reason: string };
     'isr.propose': { readonly broker: number; readonly partition: string; readonly isr: readonly number[] };
-    /** A leader's high watermark advanced. */
+    /** A leader's high watermark moved. */
     'replica.hw': { readonly broker: number; readonly partition: string; readonly leaderEpoch: number; readonly highWatermark: number };
-    /** A leader appended a producer's records. */
-    'replica.append': { readonly broker: number; readonly partition: string; readonly leaderEpoch: number; readonly baseOffset: number; readonly lastOffset: number };
+    /** A leader appended a producer's records, or a follower appended what it fetched. */
+    'replica.append': { readonly broker: number; readonly partition: string; readonly role: 'leader' | 'follower'; readonly leaderEpoch: number; readonly baseOffset: number; readonly lastOffset: number };
   }
 }
 
 declareTraceKind('replica.role', ['broker', 'partition', 'role', 'leaderEpoch']);
 declareTraceKind('replica.truncate', ['broker', 'partition', 'to', 'reason']);
 declareTraceKind('isr.propose', ['broker', 'partition', 'isr']);
-declareTraceKind('replica.append', ['broker', 'partition', 'leaderEpoch', 'baseOffset', 'lastOffset']);
+declareTraceKind('replica.append', ['broker', 'partition', 'role', 'leaderEpoch', 'baseOffset', 'lastOffset']);
 declareTraceKind('replica.hw', ['broker', 'partition', 'leaderEpoch', 'highWatermark']);

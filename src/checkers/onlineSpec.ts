@@ -1,0 +1,281 @@
+import type { Violation } from '../sim/checker.js';
+import type { Trace, TraceRecord } from '../sim/trace.js';
+import type { Time } from '../sim/time.js';
+import type { Log } from '../log/log.js';
+import { readBatchHeader, sizeOf } from '../log/recordBatch.js';
+
+/**
+ * The replication invariants of the TLA+ specifications of Kafka's protocol (Jack
+ * Vanlightly's kafka-tlaplus, and the KIP-966 specification), checked online, at the
+ * replication event that breaks them:
+ *
+ * - `spec:LeaderCompleteness`: a replica that becomes leader holds every committed record.
+ * - `spec:LogMatching`: two replicas whose logs hold a batch with the same leader epoch and
+ *   last offset hold the same log up to and including it.
+ * - `spec:NoCommittedRecordLostGlobally`: some replica still holds every committed record.
+ * - `spec:HighWatermarkMonotonic`: a leader's high watermark never moves down within its
+ *   leadership.
+ *
+ * Like the post-run checkers, this is a ghost: it reads the replicas' logs (which no node
+ * may do) when the trace says a replica appended, truncated, changed role or moved its high
+ * watermark. "Committed" is what a leader's high watermark has exposed, the largest so far.
+ */
+export const SPEC_KINDS = ['spec:LeaderCompleteness', 'spec:LogMatching', 'spec:NoCommittedRecordLostGlobally', 'spec:HighWatermarkMonotonic'] as const;
+export type SpecKind = (typeof SPEC_KINDS)[number];
+
+/** How the checker finds a replica's log: the log object of `broker`'s current incarnation. */
+export type ReplicaLogs = (broker: number, partition: string) => Log | undefined;
+
+/**
+ * One replica's log as a chain of batches, each with a hash of the whole log up to its end.
+ * Two replicas hold the same prefix up to a batch exactly when the batch's (last offset,
+ * hash) agree, so LogMatching and "holds the committed prefix" are lookups, not log scans.
+ */
+class ReplicaChain {
+  readonly lastOffsets: number[] = [];
+  readonly epochs: number[] = [];
+  readonly hashes: number[] = [];
+  /** False when the log began above offset 0 (retention): its hashes cover an unknown prefix. */
+  anchored: boolean;
+
+  constructor(
+    readonly log: Log,
+    startOffset: number,
+  ) {
+    this.anchored = startOffset === 0;
+  }
+
+  get length(): number {
+    return this.lastOffsets.length;
+  }
+
+  /** Drops the batches at or above `offset`. */
+  truncate(offset: number): void {
+    let n = this.lastOffsets.length;
+    while (n > 0 && this.lastOffsets[n - 1] >= offset) n--;
+    this.lastOffsets.length = n;
+    this.epochs.length = n;
+    this.hashes.length = n;
+  }
+
+  push(lastOffset: number, epoch: number, crc: number): void {
+    const prev = this.hashes.length === 0 ? 0 : this.hashes[this.hashes.length - 1];
+    this.lastOffsets.push(lastOffset);
+    this.epochs.push(epoch);
+    this.hashes.push(chainHash(prev, lastOffset, epoch, crc));
+  }
+
+  /** Index of the last batch ending at or below `offset`, or -1. */
+  lastAtOrBelow(offset: number): number {
+    let lo = 0;
+    let hi = this.lastOffsets.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.lastOffsets[mid] <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  holds(point: CommitPoint): boolean {
+    // Without an anchor the hashes cannot be compared; judge by length, which never
+    // reports a loss that did not happen.
+    if (!this.anchored) return this.log.logEndOffset > point.lastOffset;
+    const i = this.lastAtOrBelow(point.lastOffset);
+    return i >= 0 && this.lastOffsets[i] === point.lastOffset && this.hashes[i] === point.hash;
+  }
+}
+
+/** A committed prefix: the log up to and including the batch ending at `lastOffset`. */
+interface CommitPoint {
+  readonly highWatermark: number;
+  readonly lastOffset: number;
+  readonly hash: number;
+}
+
+/** A 52-bit hash of (previous hash, batch), from two 32-bit multiply-xor mixes. */
+function chainHash(prev: number, lastOffset: number, epoch: number, crc: number): number {
+  const lo = prev % 0x100000000;
+  const hi = Math.floor(prev / 0x100000000);
+  let a = Math.imul(lo ^ crc, 0x9e3779b1) ^ Math.imul(lastOffset | 0, 0x85ebca77) ^ Math.imul(epoch, 0xc2b2ae3d);
+  a = Math.imul(a ^ (a >>> 15), 0x27d4eb2f) >>> 0;
+  let b = Math.imul(hi ^ a, 0x165667b1) ^ Math.imul(Math.floor(lastOffset / 0x100000000) ^ crc, 0x9e3779b1);
+  b = (Math.imul(b ^ (b >>> 13), 0x85ebca77) >>> 0) & 0xfffff;
+  return b * 0x100000000 + a;
+}
+
+export class OnlineSpecChecker {
+  private readonly chains = new Map<string, ReplicaChain>();
+  /** Per partition: which replicas have a chain (every broker that ever held the partition). */
+  private readonly holders = new Map<string, string[]>();
+  /** Per partition, the batches replicas have held: last offset -> (epoch, hash) pairs. */
+  private readonly batches = new Map<string, Map<number, number[]>>();
+  private readonly committed = new Map<string, CommitPoint>();
+  private readonly leaderHw = new Map<string, { epoch: number; hw: number }>();
+  private readonly reported = new Map<string, Violation & { details: { count: number } }>();
+  private readonly found: Violation[] = [];
+
+  constructor(private readonly logs: ReplicaLogs) {}
+
+  /** Subscribes to the replication events of `trace`. */
+  attach(trace: Trace): void {
+    trace.observe('replica.append', (r) => this.onAppend(r));
+    trace.observe('replica.truncate', (r) => this.onTruncate(r));
+    trace.observe('replica.role', (r) => this.onRole(r));
+    trace.observe('replica.hw', (r) => this.onHighWatermark(r));
+  }
+
+  /** Violations so far, first occurrence per kind and partition (with a count of repeats). */
+  get violations(): readonly Violation[] {
+    return this.found;
+  }
+
+  private onAppend(r: TraceRecord<'replica.append'>): void {
+    const sync = this.sync(r.broker, r.partition, r.at);
+    if (sync === undefined || sync.rebuilt) return;
+    const { chain } = sync;
+    chain.truncate(r.baseOffset);
+    const from = chain.length;
+    this.readBatches(chain, r.baseOffset, r.lastOffset + 1);
+    this.matchFrom(chain, from, r.broker, r.partition, r.at);
+  }
+
+  private onTruncate(r: TraceRecord<'replica.truncate'>): void {
+    const sync = this.sync(r.broker, r.partition, r.at);
+    if (sync === undefined) return;
+    if (!sync.rebuilt) sync.chain.truncate(r.to);
+    this.checkCommittedSurvives(r.partition, r.at, `broker ${r.broker} truncated to ${r.to} (${r.reason})`);
+  }
+
+  private onRole(r: TraceRecord<'replica.role'>): void {
+    const sync = this.sync(r.broker, r.partition, r.at);
+    if (sync === undefined || r.role !== 'leader') return;
+    const point = this.committed.get(r.partition);
+    if (point !== undefined && !sync.chain.holds(point)) {
+      const end = sync.chain.log.logEndOffset;
+      this.report('spec:LeaderCompleteness', r.partition, r.at, `broker ${r.broker} became leader of ${r.partition} in epoch ${r.leaderEpoch} without every committed record (committed up to offset ${point.highWatermark}; its log ends at ${end})`, {
+        broker: r.broker,
+        leaderEpoch: r.leaderEpoch,
+        committedHighWatermark: point.highWatermark,
+        logEndOffset: end,
+      });
+    }
+  }
+
+  private onHighWatermark(r: TraceRecord<'replica.hw'>): void {
+    const key = `${r.broker}\u0000${r.partition}`;
+    const last = this.leaderHw.get(key);
+    if (last !== undefined && last.epoch === r.leaderEpoch && r.highWatermark < last.hw) {
+      this.report('spec:HighWatermarkMonotonic', r.partition, r.at, `broker ${r.broker}'s high watermark of ${r.partition} moved down from ${last.hw} to ${r.highWatermark} in leader epoch ${r.leaderEpoch}`, {
+        broker: r.broker,
+        leaderEpoch: r.leaderEpoch,
+        from: last.hw,
+        to: r.highWatermark,
+      });
+    }
+    this.leaderHw.set(key, { epoch: r.leaderEpoch, hw: r.highWatermark });
+    const point = this.committed.get(r.partition);
+    if (point !== undefined && r.highWatermark <= point.highWatermark) return;
+    const sync = this.sync(r.broker, r.partition, r.at);
+    if (sync === undefined || !sync.chain.anchored) return;
+    const { chain } = sync;
+    const i = chain.lastAtOrBelow(r.highWatermark - 1);
+    if (i < 0) return;
+    this.committed.set(r.partition, { highWatermark: r.highWatermark, lastOffset: chain.lastOffsets[i], hash: chain.hashes[i] });
+  }
+
+  /**
+   * The chain of `broker`'s replica of `partition`, rebuilt from the log when the replica's
+   * log is a new object (a restart: recovery may have cut the tail) or was never seen.
+   */
+  private sync(broker: number, partition: string, at: Time): { chain: ReplicaChain; rebuilt: boolean } | undefined {
+    const log = this.logs(broker, partition);
+    if (log === undefined) return undefined;
+    const key = `${broker}\u0000${partition}`;
+    const known = this.chains.get(key);
+    if (known !== undefined && known.log === log) return { chain: known, rebuilt: false };
+    const chain = new ReplicaChain(log, log.logStartOffset);
+    this.readBatches(chain, log.logStartOffset, log.logEndOffset);
+    this.chains.set(key, chain);
+    if (known === undefined) {
+      const list = this.holders.get(partition) ?? [];
+      list.push(key);
+      this.holders.set(partition, list);
+    }
+    this.matchFrom(chain, 0, broker, partition, at);
+    this.checkCommittedSurvives(partition, at, `broker ${broker} restarted with its log ending at ${log.logEndOffset}`);
+    return { chain, rebuilt: true };
+  }
+
+  /** Appends the batches of `chain.log` in [from, to) to the chain. */
+  private readBatches(chain: ReplicaChain, from: number, to: number): void {
+    const log = chain.log;
+    let offset = Math.max(from, log.logStartOffset);
+    while (offset < to) {
+      const { records } = log.read(offset, Number.MAX_SAFE_INTEGER, to);
+      if (records.length === 0) return;
+      for (let pos = 0; pos < records.length; ) {
+        const h = readBatchHeader(records, pos);
+        const last = h.baseOffset + h.lastOffsetDelta;
+        chain.push(last, h.partitionLeaderEpoch, h.crc);
+        offset = last + 1;
+        pos += sizeOf(h);
+      }
+    }
+  }
+
+  /** LogMatching for the chain's batches from index `from` on. */
+  private matchFrom(chain: ReplicaChain, from: number, broker: number, partition: string, at: Time): void {
+    if (!chain.anchored) return;
+    let seen = this.batches.get(partition);
+    if (seen === undefined) this.batches.set(partition, (seen = new Map()));
+    for (let i = from; i < chain.length; i++) {
+      const last = chain.lastOffsets[i];
+      const epoch = chain.epochs[i];
+      const hash = chain.hashes[i];
+      const pairs = seen.get(last);
+      if (pairs === undefined) {
+        seen.set(last, [epoch, hash]);
+        continue;
+      }
+      let j = 0;
+      while (j < pairs.length && pairs[j] !== epoch) j += 2;
+      if (j === pairs.length) pairs.push(epoch, hash);
+      else if (pairs[j + 1] !== hash) {
+        this.report('spec:LogMatching', partition, at, `broker ${broker}'s log of ${partition} has a batch of epoch ${epoch} ending at offset ${last} whose log up to there differs from another replica's batch with the same epoch and offset`, {
+          broker,
+          leaderEpoch: epoch,
+          lastOffset: last,
+        });
+      }
+    }
+  }
+
+  /** NoCommittedRecordLostGlobally: some replica's chain still holds the committed prefix. */
+  private checkCommittedSurvives(partition: string, at: Time, cause: string): void {
+    const point = this.committed.get(partition);
+    if (point === undefined) return;
+    for (const key of this.holders.get(partition) ?? []) {
+      if (this.chains.get(key)?.holds(point)) return;
+    }
+    this.report('spec:NoCommittedRecordLostGlobally', partition, at, `no replica of ${partition} holds every committed record any more (committed up to offset ${point.highWatermark}): ${cause}`, {
+      committedHighWatermark: point.highWatermark,
+      cause,
+    });
+  }
+
+  private report(kind: SpecKind, partition: string, at: Time, message: string, details: Record<string, unknown>): void {
+    const key = `${kind}\u0000${partition}`;
+    const known = this.reported.get(key);
+    if (known !== undefined) {
+      known.details.count++;
+      return;
+    }
+    const v = { kind, message, at, details: { partition, ...details, count: 1 } };
+    this.reported.set(key, v);
+    this.found.push(v);
+  }
+}
