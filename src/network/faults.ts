@@ -57,6 +57,8 @@ export interface TimedFault {
 export interface FaultHooks {
   /** Disk faults, handled by the log layer's disks. Returns false when unsupported. */
   disk?(node: NodeId, fault: Extract<FaultAction, { action: 'disk' }>): boolean;
+  /** Runs just before a fault is applied (or skipped), while the world is still as it was. */
+  beforeFault?(index: number, fault: FaultAction): void;
 }
 
 /**
@@ -98,6 +100,7 @@ export class FaultInjector<M extends Message = Message> {
 
   /** Applies one fault now. Exposed for tests and for the drain phase. */
   apply(index: number, fault: FaultAction): void {
+    this.hooks.beforeFault?.(index, fault);
     const skip = (reason: string): void => {
       this.skipped++;
       this.trace.emit('fault.skip', { index, action: fault.action, reason });

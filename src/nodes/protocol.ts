@@ -58,6 +58,10 @@ export interface AlterPartitionResponse {
   readonly type: 'AlterPartitionResponse';
   readonly bytes: number;
   readonly error?: string;
+  /** On success, the partition as committed: the leader adopts it at once (Kafka's handleAlterPartitionUpdate). */
+  readonly isr?: readonly number[];
+  readonly leaderEpoch?: number;
+  readonly partitionEpoch?: number;
 }
 
 // ------------------------------------------------------------------ client and replica APIs

@@ -22,6 +22,9 @@ import { deliveryCheckers } from '../checkers/deliveryCheckers.js';
 import type { ClusterFinalState, ExposedRecord, LoggedRecord, PartitionState } from '../checkers/finalState.js';
 import { sendsOf } from '../checkers/sends.js';
 import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
+import { MetricsRegistry } from '../sim/metrics.js';
+import { MetricsRecorder, type MetricsReport } from './metricsRecorder.js';
+import type { Duration, Time } from '../sim/time.js';
 import type { Scenario, ScenarioFault } from './schema.js';
 
 export interface RunOptions {
@@ -41,6 +44,8 @@ export interface RunStats {
   readonly acked: number;
   readonly failed: number;
   readonly indeterminate: number;
+  /** Kafka's JMX metrics at the end, and how they moved around each fault. */
+  readonly metrics: MetricsReport;
 }
 
 export interface RunResult {
@@ -96,10 +101,13 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     };
   };
 
+  const metrics = new MetricsRegistry();
+
   // The controller.
   const controllerDisk = new MemoryDisk();
   const controllerDurable: ControllerDurable = {
     disk: controllerDisk,
+    metrics: metrics.forNode(CONTROLLER_NODE),
     config: {
       brokerSessionTimeoutMs: cfg['broker.session.timeout.ms'],
       uncleanLeaderElection: cfg['unclean.leader.election.enable'],
@@ -127,6 +135,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     const clock = scenario.cluster.clocks.find((c) => c.broker === id);
     const durable: BrokerDurable = {
       disk,
+      metrics: metrics.forNode(brokerNode(id)),
       config: {
         brokerId: id,
         rack: scenario.cluster.racks?.[(id - 1) % scenario.cluster.racks.length],
@@ -161,6 +170,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       workload: { rate: c.workload.rate, keys: c.workload.keys, valueBytes: c.workload.valueBytes, start: c.workload.start, stop: Math.min(c.workload.stop ?? scenario.duration, scenario.duration) },
       history: sim.history,
       sequence: { next: 0 },
+      metrics: metrics.forNode(clientNode(c.id)),
     };
     net.addHost(new NodeHost<KafkaMessage, ProducerDurable>({ id: clientNode(c.id), roles: ['client'], durable, factory: (ctx, d) => new Producer(ctx, d) }));
   }
@@ -194,6 +204,13 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   const brokerProcess = (broker: number): Broker | undefined => brokerHosts[broker - 1]?.process as Broker | undefined;
   const online = options.onlineChecks === false ? undefined : new OnlineSpecChecker((broker, name) => brokerProcess(broker)?.partitionNamed(name)?.log);
   online?.attach(sim.trace);
+  const recorder = new MetricsRecorder(metrics, (node) => net.host(node).state === 'up', sim.now);
+  sim.trace.observe('fault.apply', (r) => recorder.onFault(r.at, `${r.action} ${r.targets.join(', ')}`.trim()));
+  const sampleMetrics = (): void => {
+    recorder.sample();
+    sim.scheduler.after(METRICS_SAMPLE_INTERVAL, sampleMetrics);
+  };
+  sim.scheduler.after(METRICS_SAMPLE_INTERVAL, sampleMetrics);
   for (const h of net.allHosts()) h.start();
 
   // Faults: the scenario's own, then the nemesis's, resolved against the live cluster.
@@ -225,6 +242,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       const disk = disks.get(node);
       return disk !== undefined && applyDiskFault(disk, fault, sim.rng.fork(`disk-fault/${node}`));
     },
+    beforeFault: () => recorder.beforeFault(sim.now),
   });
   const timed: TimedFault[] = scenario.faults.map((f) => ({ at: time(f.at), fault: toAction(f) }));
   if (scenario.nemesis !== undefined) {
@@ -257,6 +275,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   for (const h of net.allHosts()) if (h.state === 'down') h.restart();
   sim.run({ until: time(scenario.duration + scenario.drain) });
 
+  const metricsReport = withClientRates(recorder.finish(sim.now), sim.now);
   const state = { ...finalState(scenario, brokerHosts, controller()), leaderClaims: [...claims.values()], exposed };
   const report = runCheckers(deliveryCheckers, sim.history.ops, state, options.checks ?? scenario.checks);
   const violations = [...report.violations, ...(online?.violations ?? [])];
@@ -278,9 +297,32 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       acked: sends.filter((s) => s.outcome === 'ok').length,
       failed: sends.filter((s) => s.outcome === 'fail').length,
       indeterminate: sends.filter((s) => s.outcome === 'info' || s.outcome === 'pending').length,
+      metrics: metricsReport,
     },
     simulation: sim,
   };
+}
+
+/** How often gauges are sampled for their peaks between faults. */
+const METRICS_SAMPLE_INTERVAL = 500_000 as Duration;
+
+/**
+ * The Java client's *-rate attributes from its *-total ones, over the whole run (Kafka's
+ * are windowed over metrics.sample.window.ms; a run-long average is what a report needs).
+ */
+function withClientRates(report: MetricsReport, now: Time): MetricsReport {
+  const seconds = Math.max(1e-9, now / 1_000_000);
+  const final: Record<string, Record<string, Record<string, number>>> = {};
+  for (const [mbean, byNode] of Object.entries(report.final)) {
+    final[mbean] = {};
+    for (const [node, values] of Object.entries(byNode)) {
+      const rates = mbean.startsWith('kafka.producer:')
+        ? Object.fromEntries(Object.entries(values).filter(([k]) => k.endsWith('-total')).map(([k, v]) => [k.replace(/-total$/, '-rate'), v / seconds]))
+        : {};
+      final[mbean][node] = { ...values, ...rates };
+    }
+  }
+  return { ...report, final };
 }
 
 /** Reads every replica's log, as the ghost observer may: the checkers' view after the drain. */

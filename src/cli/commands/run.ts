@@ -7,6 +7,7 @@ import { runScenario } from '../../scenarios/runner.js';
 import { JsonlFileSink } from '../../sim/jsonlSink.js';
 import { CHECK_KINDS } from '../../scenarios/schema.js';
 import { UsageError } from '../usageError.js';
+import type { MetricsReport } from '../../scenarios/metricsRecorder.js';
 
 /** The built-in scenarios ship as source files beside the compiled package. */
 export const LIBRARY_DIR = fileURLToPath(new URL('../../../src/scenarios/library/', import.meta.url));
@@ -56,7 +57,31 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
     const expected = scenario.expect?.violations;
     const expectation = expected === undefined ? 'no violations' : expected === 'none' ? 'none' : expected.join(', ');
     out(result.expectMet ? chalk.green(`  expectation met (${expectation})`) : chalk.red(`  expectation NOT met (expected ${expectation})`));
+    for (const line of metricsLines(result.stats.metrics)) out(line);
     out(`  fingerprint ${result.fingerprint}`);
   }
   return result.expectMet ? 0 : 1;
+}
+
+/** "kafka.server:type=ReplicaManager,name=IsrShrinksPerSec Count" -> "IsrShrinksPerSec". */
+function shortName(key: string): string {
+  const [mbean, attribute] = [key.slice(0, key.lastIndexOf(' ')), key.slice(key.lastIndexOf(' ') + 1)];
+  const name = /name=([^,]+)/.exec(mbean)?.[1];
+  if (name !== undefined) return name;
+  const client = /client-id=([^,]+)/.exec(mbean)?.[1];
+  return `${client ?? mbean} ${attribute}`;
+}
+
+/** The human summary's metrics: what moved after each fault, in Kafka's JMX names. */
+function metricsLines(report: MetricsReport): string[] {
+  const lines: string[] = [];
+  for (const w of report.aroundFaults) {
+    const parts = [
+      ...Object.entries(w.deltas).map(([k, v]) => `${shortName(k)} ${v > 0 ? '+' : ''}${v}`),
+      ...Object.entries(w.gauges).map(([k, g]) => `${shortName(k)} ${g.before}→${g.peak === g.before || g.peak === g.after ? '' : `${g.peak}→`}${g.after}`),
+    ];
+    if (parts.length === 0) continue;
+    lines.push(`  ${chalk.dim(`t=${(w.at / 1000).toFixed(3)}s`)} ${w.fault}: ${parts.join(', ')}`);
+  }
+  return lines.length === 0 ? [] : [chalk.bold('  metrics after each fault (until the next):'), ...lines];
 }

@@ -4,6 +4,8 @@ import { LogDir } from '../../log/logDir.js';
 import type { LogConfig } from '../../log/log.js';
 import type { Duration } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
+import type { NodeMetrics } from '../../sim/metrics.js';
+import { JMX } from '../jmx.js';
 import { MetadataImage, type PartitionState } from '../controller/metadataImage.js';
 import { metadataResponse } from '../controller/controller.js';
 import { CONTROLLER_NODE, brokerNode, message, type FetchResponse, type KafkaMessage } from '../protocol.js';
@@ -31,6 +33,8 @@ export interface BrokerConfig {
 export interface BrokerDurable {
   readonly disk: Disk;
   readonly config: BrokerConfig;
+  /** Where this broker publishes its JMX metrics (outside the process, as an exporter is). */
+  readonly metrics?: NodeMetrics;
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -57,6 +61,11 @@ export class Broker implements Process<KafkaMessage> {
     private readonly durable: BrokerDurable,
   ) {
     this.logDir = LogDir.open(durable.disk, 'data', (topic) => this.config.logConfig(topic), () => this.nowMs()).dir;
+    durable.metrics?.gauge(JMX.underReplicatedPartitions, () => {
+      let n = 0;
+      for (const p of this.partitions.values()) if (p.role === 'leader' && p.isr.length < p.replicas.length) n++;
+      return n;
+    });
   }
 
   private get config(): BrokerConfig {
@@ -180,7 +189,10 @@ export class Broker implements Process<KafkaMessage> {
     const partition = this.partitions.get(`${msg.topic}-${msg.partition}`);
     if (partition === undefined) return;
     const result = partition.appendAsLeader(msg.records, '0');
-    if ('error' in result) return;
+    if ('error' in result) {
+      this.markFailedProduce(result.error);
+      return;
+    }
     this.wakeFetches(partition.name);
     if (!result.duplicate) this.traceAppend(partition, result.baseOffset, result.lastOffset);
   }
@@ -201,6 +213,7 @@ export class Broker implements Process<KafkaMessage> {
           if (!result.duplicate) this.traceAppend(partition, result.baseOffset, result.lastOffset);
         }
         if ('error' in result) {
+          this.markFailedProduce(result.error);
           reply(message('ProduceResponse', { error: result.error, baseOffset: -1 }));
           return;
         }
@@ -310,6 +323,14 @@ export class Broker implements Process<KafkaMessage> {
     this.ctx.after(ms(ISR_CHECK_INTERVAL_MS), () => this.isrLoop());
   }
 
+  /**
+   * FailedProduceRequestsPerSec counts appends that failed on this leader; like Kafka's
+   * ReplicaManager.appendToLocalLog, not those refused for leadership.
+   */
+  private markFailedProduce(error: string): void {
+    if (error !== 'NOT_LEADER_OR_FOLLOWER' && error !== 'UNKNOWN_TOPIC_OR_PARTITION') this.durable.metrics?.mark(JMX.failedProduceRequests);
+  }
+
   /** Sends the ISR change a leader wants to the controller (AlterPartition), one at a time. */
   private proposeIsr(partition: Partition): void {
     const isr = partition.proposedIsr(this.nowMs());
@@ -324,9 +345,17 @@ export class Broker implements Process<KafkaMessage> {
       newIsr: isr,
     });
     this.ctx.trace.emit('isr.propose', { broker: this.id, partition: partition.name, isr: [...isr] });
+    const before = partition.isr.length;
     this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => {
-      // Success shows up in the metadata; failure lets the next check try again.
-      if (!r.ok || (r.response.type === 'AlterPartitionResponse' && r.response.error !== undefined)) partition.pendingIsr = undefined;
+      // Failure lets the next check try again.
+      if (!r.ok || r.response.type !== 'AlterPartitionResponse' || r.response.error !== undefined || r.response.isr === undefined) {
+        if (partition.pendingIsr === isr) partition.pendingIsr = undefined;
+        return;
+      }
+      partition.applyAlterPartition({ isr: r.response.isr, leaderEpoch: r.response.leaderEpoch ?? -1, partitionEpoch: r.response.partitionEpoch ?? -1 });
+      // Kafka's Partition marks the shrink or expand once the controller has accepted it.
+      if (isr.length < before) this.durable.metrics?.mark(JMX.isrShrinks);
+      else if (isr.length > before) this.durable.metrics?.mark(JMX.isrExpands);
     });
   }
 

@@ -71,7 +71,7 @@ export class Partition {
   partitionEpoch = -1;
   replicas: readonly number[] = [];
   isr: readonly number[] = [];
-  /** An ISR change sent to the controller and not yet seen back in the metadata. */
+  /** An ISR change sent to the controller and not yet answered. */
   pendingIsr: readonly number[] | undefined;
   private followers = new Map<number, FollowerState>();
   private delayed: DelayedProduce[] = [];
@@ -124,8 +124,13 @@ export class Partition {
     if (this.config.truncation === 'high-watermark') this.log.truncateTo(this.log.highWatermark);
   }
 
-  /** Updates ISR and epochs from the metadata without a role change. */
+  /**
+   * Updates ISR and epochs from the metadata without a role change. Metadata older than
+   * what this replica already has (the AlterPartition response may have brought a newer
+   * partition epoch) is ignored, as Kafka's Partition ignores stale partition epochs.
+   */
   updateLeadership(info: LeadershipInfo): void {
+    if (info.leaderEpoch === this.leaderEpoch && info.partitionEpoch <= this.partitionEpoch) return;
     this.applyLeadership(info);
     if (this.role === 'leader') this.maybeAdvanceHighWatermark();
   }
@@ -137,6 +142,30 @@ export class Partition {
     this.replicas = info.replicas;
     this.isr = info.isr;
     this.pendingIsr = undefined;
+  }
+
+  /**
+   * The controller committed this leader's ISR change: adopt it now, not when the
+   * metadata catches up (Kafka's Partition.handleAlterPartitionUpdate), since the
+   * controller already counts the new members as electable.
+   */
+  applyAlterPartition(result: { isr: readonly number[]; leaderEpoch: number; partitionEpoch: number }): void {
+    this.pendingIsr = undefined;
+    if (this.role !== 'leader' || result.leaderEpoch !== this.leaderEpoch || result.partitionEpoch <= this.partitionEpoch) return;
+    this.partitionEpoch = result.partitionEpoch;
+    this.isr = result.isr;
+    this.maybeAdvanceHighWatermark();
+  }
+
+  /**
+   * The ISR the high watermark waits for: with a change in flight, the union of the
+   * current and the proposed ISR (Kafka's maximalIsr, KIP-497). Otherwise the controller
+   * could commit an expansion, and then elect the new member, while this leader still
+   * advanced its high watermark without it.
+   */
+  get maximalIsr(): readonly number[] {
+    if (this.pendingIsr === undefined) return this.isr;
+    return [...this.isr, ...this.pendingIsr.filter((r) => !this.isr.includes(r))];
   }
 
   // ------------------------------------------------------------------ leader: produce
@@ -230,7 +259,7 @@ export class Partition {
   maybeAdvanceHighWatermark(): boolean {
     if (this.role !== 'leader') return false;
     let min = this.log.logEndOffset;
-    for (const r of this.isr) {
+    for (const r of this.maximalIsr) {
       if (r === this.brokerId) continue;
       const f = this.followers.get(r);
       min = Math.min(min, f === undefined ? -1 : f.logEndOffset);

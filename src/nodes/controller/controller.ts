@@ -6,9 +6,11 @@ import { message, type KafkaMessage } from '../protocol.js';
 import { alterPartition } from './alterPartition.js';
 import { electIfOffline, placeReplicas, removeBroker, type ElectionPolicy } from './election.js';
 import { MetadataImage } from './metadataImage.js';
-import type { MetadataRecord } from './metadataRecords.js';
+import { NO_LEADER, type MetadataRecord, type PartitionChangeRecord } from './metadataRecords.js';
 import type { Duration } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
+import type { NodeMetrics } from '../../sim/metrics.js';
+import { JMX } from '../jmx.js';
 
 export interface TopicSpec {
   readonly name: string;
@@ -30,6 +32,7 @@ export interface ControllerConfig {
 export interface ControllerDurable {
   readonly disk: Disk;
   readonly config: ControllerConfig;
+  readonly metrics?: NodeMetrics;
 }
 
 const TICK_MS = 100;
@@ -50,6 +53,8 @@ export class Controller implements Process<KafkaMessage> {
   private readonly incarnations = new Map<number, number>();
   /** The metadata offset just past each broker's latest registration. */
   private readonly registeredAt = new Map<number, number>();
+  /** Since when each partition has had no leader, for LeaderElectionRateAndTimeMs. */
+  private readonly offlineSinceMs = new Map<string, number>();
 
   constructor(
     private readonly ctx: NodeContext<KafkaMessage>,
@@ -57,6 +62,8 @@ export class Controller implements Process<KafkaMessage> {
   ) {
     this.log = Log.open(durable.disk, '__cluster_metadata-0', DEFAULT_LOG_CONFIG, { recoveryPoint: 0 }).log;
     this.replay();
+    durable.metrics?.gauge(JMX.activeControllerCount, () => 1);
+    durable.metrics?.gauge(JMX.offlinePartitions, () => this.image.offlinePartitions().length);
   }
 
   private get config(): ControllerConfig {
@@ -101,8 +108,13 @@ export class Controller implements Process<KafkaMessage> {
       }
       case 'AlterPartition': {
         const result = alterPartition(this.image, req);
-        if ('change' in result) this.commit([result.change]);
-        reply(message('AlterPartitionResponse', 'error' in result ? { error: result.error } : {}));
+        if ('error' in result) {
+          reply(message('AlterPartitionResponse', { error: result.error }));
+          return;
+        }
+        this.commit([result.change]);
+        const p = this.image.partition(req.topic, req.partition);
+        reply(message('AlterPartitionResponse', { isr: p?.isr, leaderEpoch: p?.leaderEpoch, partitionEpoch: p?.partitionEpoch }));
         return;
       }
       case 'Metadata':
@@ -164,10 +176,31 @@ export class Controller implements Process<KafkaMessage> {
     this.log.appendAsLeader(batch, 0);
     this.log.flush();
     for (const r of records) {
+      if (r.type === 'PartitionChange') this.measureElection(r);
       this.image.apply(r);
       this.records.push(r);
       this.ctx.trace.emit('metadata.record', { record: r.type, detail: JSON.stringify(r) });
     }
+  }
+
+  /**
+   * LeaderElectionRateAndTimeMs and UncleanLeaderElectionsPerSec. The time is how long the
+   * partition went without a usable leader: since its old leader's last heartbeat when that
+   * leader was fenced, or since it went offline.
+   */
+  private measureElection(change: PartitionChangeRecord): void {
+    if (change.leader === undefined) return;
+    const key = `${change.topic}-${change.partition}`;
+    const now = this.nowMs();
+    if (change.leader === NO_LEADER) {
+      this.offlineSinceMs.set(key, now);
+      return;
+    }
+    const old = this.image.partition(change.topic, change.partition)?.leader ?? NO_LEADER;
+    const since = old === NO_LEADER ? this.offlineSinceMs.get(key) : this.image.broker(old)?.fenced === true ? this.lastHeartbeatMs.get(old) : undefined;
+    this.offlineSinceMs.delete(key);
+    this.durable.metrics?.time(JMX.leaderElections, since === undefined ? 0 : Math.max(0, now - since));
+    if (change.unclean === true) this.durable.metrics?.mark(JMX.uncleanLeaderElections);
   }
 
   private replay(): void {

@@ -3,6 +3,8 @@ import type { History, Op } from '../../sim/history.js';
 import type { Duration } from '../../sim/time.js';
 import { encodeBatch, type RecordInput } from '../../log/recordBatch.js';
 import { partitionForKey, StickyPartitioner, RoundRobinPartitioner } from '../../log/partitioner.js';
+import type { NodeMetrics } from '../../sim/metrics.js';
+import { JMX } from '../jmx.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
 
 /** Producer settings, by Kafka's names. */
@@ -41,6 +43,7 @@ export interface ProducerDurable {
   readonly history: History;
   /** The application's own counter of messages, kept across restarts so ids stay unique. */
   readonly sequence: { next: number };
+  readonly metrics?: NodeMetrics;
 }
 
 interface PendingSend {
@@ -260,6 +263,7 @@ export class Producer implements Process<KafkaMessage> {
     if (UNKNOWN_OUTCOME.has(code)) batch.uncertain = true;
     const expired = this.nowMs() - batch.createdMs >= this.config['delivery.timeout.ms'];
     if (RETRIABLE.has(code) && batch.attempts <= this.config.retries && !expired) {
+      this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-retry-total', batch.sends.length);
       this.refreshMetadata();
       this.retrying.set(batch.partition, (this.retrying.get(batch.partition) ?? 0) + 1);
       this.ctx.after((this.config['retry.backoff.ms'] * 1000) as Duration, () => {
@@ -271,6 +275,7 @@ export class Producer implements Process<KafkaMessage> {
       return;
     }
     const type = batch.uncertain ? 'info' : 'fail';
+    this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-error-total', batch.sends.length);
     for (const s of batch.sends) this.durable.history.complete(s.op, type, s.op.value, code);
   }
 

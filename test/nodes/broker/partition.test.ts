@@ -85,6 +85,37 @@ describe('Partition: replication', () => {
     expect(l.proposedIsr(11_002)).toEqual([1, 2, 3]);
   });
 
+  it('counts a proposed ISR member for the high watermark while the change is in flight, and adopts the committed ISR from the response', () => {
+    // Found by the online LeaderCompleteness check (acks-all-nemesis, seed 92): the
+    // controller committed an expansion to [1,2,3] and later elected 3, while the leader,
+    // still on [1,2] until its metadata caught up, advanced the high watermark past 3's end.
+    const [l, f2, f3] = [replica(1), replica(2), replica(3)];
+    l.becomeLeader(info(1, 1, [1, 2]), 0);
+    f2.becomeFollower(info(1, 1, [1, 2]));
+    f3.becomeFollower(info(1, 1, [1, 2]));
+    l.appendAsLeader(batch('a'), '1');
+    fetchOnce(l, f2, 1);
+    fetchOnce(l, f3, 1);
+    fetchOnce(l, f2, 2);
+    fetchOnce(l, f3, 2);
+    expect(l.highWatermark).toBe(1);
+    const proposed = l.proposedIsr(3);
+    expect(proposed).toEqual([1, 2, 3]);
+    l.pendingIsr = proposed;
+    l.appendAsLeader(batch('b'), '1');
+    fetchOnce(l, f2, 4);
+    fetchOnce(l, f2, 5);
+    expect(l.highWatermark).toBe(1); // 3 has not fetched 'b' yet; with the ISR alone this would be 2
+    l.applyAlterPartition({ isr: [1, 2, 3], leaderEpoch: 1, partitionEpoch: 1 });
+    expect([l.isr, l.partitionEpoch, l.pendingIsr]).toEqual([[1, 2, 3], 1, undefined]);
+    // Metadata older than the response does not take the ISR back.
+    l.updateLeadership(info(1, 1, [1, 2], 0));
+    expect(l.isr).toEqual([1, 2, 3]);
+    fetchOnce(l, f3, 6);
+    fetchOnce(l, f3, 7);
+    expect(l.highWatermark).toBe(2);
+  });
+
   it('fences fetches from an older leader epoch and tells newer ones it does not know theirs', () => {
     const l = replica(1);
     l.becomeLeader(info(1, 5), 0);
