@@ -55,6 +55,12 @@ export interface ClusterFinalState {
 }
 
 /** The value of a send operation in the history. */
+/** What a send's completion carries: where the message went, and for ok its offset (-1 under acks=0). */
+export interface SendCompletion {
+  readonly partition?: string;
+  readonly offset?: number;
+}
+
 export interface SendValue {
   readonly id: MessageId;
   readonly producer: string;

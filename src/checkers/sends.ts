@@ -1,12 +1,12 @@
 import type { Op } from '../sim/history.js';
-import type { SendValue } from './finalState.js';
+import type { SendCompletion, SendValue } from './finalState.js';
 
 /** How a send ended, as the producer saw it. */
 export type SendOutcome = 'ok' | 'fail' | 'info' | 'pending';
 
 export interface SendRecord {
   readonly invoke: Op<SendValue>;
-  readonly completion: Op<SendValue> | undefined;
+  readonly completion: Op<SendCompletion> | undefined;
   readonly outcome: SendOutcome;
   /** The partition, from the completion or the invocation. */
   readonly partition: string | undefined;
@@ -14,8 +14,8 @@ export interface SendRecord {
 
 /** Pairs each send invocation with its completion, in invocation order. */
 export function sendsOf(history: readonly Op[]): SendRecord[] {
-  const completions = new Map<number, Op<SendValue>>();
-  for (const op of history) if (op.f === 'send' && op.type !== 'invoke' && op.invokeIndex !== undefined) completions.set(op.invokeIndex, op as Op<SendValue>);
+  const completions = new Map<number, Op<SendCompletion>>();
+  for (const op of history) if (op.f === 'send' && op.type !== 'invoke' && op.invokeIndex !== undefined) completions.set(op.invokeIndex, op as Op<SendCompletion>);
   const out: SendRecord[] = [];
   for (const op of history) {
     if (op.f !== 'send' || op.type !== 'invoke') continue;

@@ -87,7 +87,14 @@ export class Producer implements Process<KafkaMessage> {
   private producerEpoch = -1;
   private readonly nextSequence = new Map<number, number>();
   private readonly open = new Map<number, ProducerBatch>();
-  private readonly ready: ProducerBatch[] = [];
+  /** Closed batches waiting to be sent, a queue per partition (Kafka's RecordAccumulator deques). */
+  private readonly queues: ProducerBatch[][] = [];
+  private queued = 0;
+  /** Where the next drain starts, so no partition always goes last (Kafka's drainIndex). */
+  private drainIndex = 0;
+  /** Keys and values are immutable once encoded, so the workload reuses them. */
+  private readonly keyBuffers: Buffer[] = [];
+  private readonly valueBuffers: Buffer[] = [];
   private blocked: PendingSend[] = [];
   /** Batches of each partition waiting out their retry backoff. */
   private readonly retrying = new Map<number, number>();
@@ -129,8 +136,8 @@ export class Producer implements Process<KafkaMessage> {
     const w = this.durable.workload;
     const seq = this.durable.sequence.next++;
     const id = `${this.durable.clientId}#${seq}`;
-    const key = w.keys > 0 ? Buffer.from(`k${this.ctx.rng.int(0, w.keys - 1)}`) : null;
-    const value = Buffer.alloc(w.valueBytes, seq & 0xff);
+    const key = w.keys > 0 ? this.keyBuffer(this.ctx.rng.int(0, w.keys - 1)) : null;
+    const value = (this.valueBuffers[seq & 0xff] ??= Buffer.alloc(w.valueBytes, seq & 0xff));
     const partition = this.choosePartition(key);
     const record: RecordInput = { key, value, headers: [{ key: 'id', value: Buffer.from(id) }], timestamp: Math.floor(this.ctx.now() / 1000) };
     if (partition === undefined) {
@@ -141,6 +148,10 @@ export class Producer implements Process<KafkaMessage> {
     }
     const op = this.durable.history.invoke(this.durable.clientId, 'send', { id, producer: this.durable.clientId, seq, partition: `${this.durable.topic}-${partition}` });
     this.append(partition, { op, id, seq, record });
+  }
+
+  private keyBuffer(k: number): Buffer {
+    return (this.keyBuffers[k] ??= Buffer.from(`k${k}`));
   }
 
   /** Sends that waited for metadata go out once it arrives, or fail after max.block.ms. */
@@ -196,32 +207,57 @@ export class Producer implements Process<KafkaMessage> {
   private close(batch: ProducerBatch): void {
     if (this.open.get(batch.partition) === batch) this.open.delete(batch.partition);
     if (this.config.partitioner !== 'round-robin') this.sticky.onNewBatch(this.durable.topic, batch.partition, Math.max(1, this.partitions.length));
-    this.ready.push(batch);
+    this.enqueue(batch, false);
     this.drain();
+  }
+
+  /**
+   * Queues a batch for its partition: a new one at the back; a retried one at the front, or
+   * with idempotence in sequence order (Kafka's RecordAccumulator.reenqueue and
+   * insertInSequenceOrder), so a partition's batches reach the broker in order.
+   */
+  private enqueue(batch: ProducerBatch, retry: boolean): void {
+    const queue = (this.queues[batch.partition] ??= []);
+    this.queued++;
+    if (!retry) {
+      queue.push(batch);
+      return;
+    }
+    if (!this.config['enable.idempotence'] || batch.baseSequence === undefined) {
+      queue.unshift(batch);
+      return;
+    }
+    let i = 0;
+    while (i < queue.length && queue[i].baseSequence !== undefined && (queue[i].baseSequence as number) < batch.baseSequence) i++;
+    queue.splice(i, 0, batch);
   }
 
   // ------------------------------------------------------------------ sender
 
+  /**
+   * Sends what may go: the head batches of each partition's queue whose leader is known,
+   * within max.in.flight.requests.per.connection per broker; with idempotence, nothing of a
+   * partition while one of its batches waits out a retry backoff.
+   */
   private drain(): void {
+    if (this.queued === 0) return;
     const idempotent = this.config['enable.idempotence'];
-    if (idempotent) {
-      // Sequenced batches go first, lowest sequence first, so a partition's batches reach
-      // the broker in order after a retry (Kafka's RecordAccumulator inserts a retried
-      // batch in sequence order for the same reason).
-      this.ready.sort((a, b) => (a.baseSequence ?? Number.MAX_SAFE_INTEGER) - (b.baseSequence ?? Number.MAX_SAFE_INTEGER));
-    }
-    for (let i = 0; i < this.ready.length; ) {
-      const batch = this.ready[i];
-      const leader = this.partitions[batch.partition]?.leader ?? -1;
-      const waiting = idempotent && ((this.retrying.get(batch.partition) ?? 0) > 0 || this.producerId < 0);
-      const inFlight = this.inFlight.get(leader) ?? 0;
-      if (leader < 0 || waiting || inFlight >= this.config['max.in.flight.requests.per.connection']) {
-        i++;
-        continue;
+    const maxInFlight = this.config['max.in.flight.requests.per.connection'];
+    const n = this.queues.length;
+    for (let k = 0; k < n; k++) {
+      const partition = (this.drainIndex + k) % n;
+      const queue = this.queues[partition];
+      if (queue === undefined) continue;
+      while (queue.length > 0) {
+        const leader = this.partitions[partition]?.leader ?? -1;
+        if (leader < 0 || (idempotent && ((this.retrying.get(partition) ?? 0) > 0 || this.producerId < 0))) break;
+        if ((this.inFlight.get(leader) ?? 0) >= maxInFlight) break;
+        const batch = queue.shift() as ProducerBatch;
+        this.queued--;
+        this.dispatch(batch, leader);
       }
-      this.ready.splice(i, 1);
-      this.dispatch(batch, leader);
     }
+    this.drainIndex = n === 0 ? 0 : (this.drainIndex + 1) % n;
   }
 
   private dispatch(batch: ProducerBatch, leader: number): void {
@@ -240,8 +276,7 @@ export class Producer implements Process<KafkaMessage> {
     if (this.config.acks === '0') {
       // acks=0: the send is complete once it is on the wire; nothing will come back.
       this.ctx.send(brokerNode(leader), req);
-      for (const s of batch.sends) this.durable.history.complete(s.op, 'ok', { ...(s.op.value as object), offset: -1 });
-      this.drain();
+      for (const s of batch.sends) this.durable.history.complete(s.op, 'ok', { partition: this.partitionName(batch.partition), offset: -1 });
       return;
     }
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
@@ -256,7 +291,8 @@ export class Producer implements Process<KafkaMessage> {
     const error = !r.ok ? r.error : r.response.type === 'ProduceResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
     if (error === undefined && r.ok && r.response.type === 'ProduceResponse') {
       const base = r.response.baseOffset;
-      batch.sends.forEach((s, i) => this.durable.history.complete(s.op, 'ok', { ...(s.op.value as object), offset: base + i }));
+      const partition = this.partitionName(batch.partition);
+      batch.sends.forEach((s, i) => this.durable.history.complete(s.op, 'ok', { partition, offset: base + i }));
       return;
     }
     const code = error ?? 'UNKNOWN_SERVER_ERROR';
@@ -268,15 +304,15 @@ export class Producer implements Process<KafkaMessage> {
       this.retrying.set(batch.partition, (this.retrying.get(batch.partition) ?? 0) + 1);
       this.ctx.after((this.config['retry.backoff.ms'] * 1000) as Duration, () => {
         this.retrying.set(batch.partition, (this.retrying.get(batch.partition) ?? 1) - 1);
-        // Kafka puts a retried batch back at the front of its partition's queue.
-        this.ready.unshift(batch);
+        this.enqueue(batch, true);
         this.drain();
       });
       return;
     }
     const type = batch.uncertain ? 'info' : 'fail';
     this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-error-total', batch.sends.length);
-    for (const s of batch.sends) this.durable.history.complete(s.op, type, s.op.value, code);
+    const partition = this.partitionName(batch.partition);
+    for (const s of batch.sends) this.durable.history.complete(s.op, type, { partition }, code);
   }
 
   // ------------------------------------------------------------------ metadata
@@ -307,6 +343,10 @@ export class Producer implements Process<KafkaMessage> {
         this.drain();
       } else this.ctx.after((this.config['retry.backoff.ms'] * 1000) as Duration, () => this.initProducerId());
     });
+  }
+
+  private partitionName(partition: number): string {
+    return `${this.durable.topic}-${partition}`;
   }
 
   private nowMs(): number {
