@@ -1,10 +1,16 @@
 import type { Checker, Violation } from '../sim/checker.js';
 import type { Op } from '../sim/history.js';
-import type { ClusterFinalState, LoggedRecord, MessageId, PartitionState } from './finalState.js';
+import type { BatchSummary, ClusterFinalState, LoggedRecord, MessageId, PartitionState } from './finalState.js';
 import { sendsOf } from './sends.js';
 
+const offsetsByIdMemo = new WeakMap<readonly LoggedRecord[], Map<MessageId, number[]>>();
+
+/** Where each message id sits in `records`; computed once per log, whichever checkers ask. */
 function offsetsById(records: readonly LoggedRecord[]): Map<MessageId, number[]> {
+  const known = offsetsByIdMemo.get(records);
+  if (known !== undefined) return known;
   const out = new Map<MessageId, number[]>();
+  offsetsByIdMemo.set(records, out);
   for (const r of records) {
     if (r.id === undefined) continue;
     const list = out.get(r.id);
@@ -131,6 +137,8 @@ export const divergenceChecker: Checker<ClusterFinalState> = {
           const a = p.replicas[i];
           const b = p.replicas[j];
           const bound = Math.min(a.highWatermark, b.highWatermark);
+          // Identical batches below the bound mean identical records: skip decoding them.
+          if (a.batches !== undefined && b.batches !== undefined && sameBatchesBelow(a.batches, b.batches, bound)) continue;
           const aAt = new Map(a.records.filter((r) => r.offset < bound).map((r) => [r.offset, r]));
           const bAt = new Map(b.records.filter((r) => r.offset < bound).map((r) => [r.offset, r]));
           const offsets = [...new Set([...aAt.keys(), ...bAt.keys()])].sort((x, y) => x - y);
@@ -149,6 +157,19 @@ export const divergenceChecker: Checker<ClusterFinalState> = {
   },
 };
 
+/** True when both lists hold the same batches wherever either has records below `bound`. */
+function sameBatchesBelow(a: readonly BatchSummary[], b: readonly BatchSummary[], bound: number): boolean {
+  let i = 0;
+  for (; i < a.length && i < b.length; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.baseOffset >= bound && y.baseOffset >= bound) return true;
+    if (x.baseOffset !== y.baseOffset || x.lastOffset !== y.lastOffset || x.epoch !== y.epoch || x.crc !== y.crc) return false;
+  }
+  const rest = i < a.length ? a[i] : i < b.length ? b[i] : undefined;
+  return rest === undefined || rest.baseOffset >= bound;
+}
+
 /** split-brain: two brokers that both accepted writes as leader of one partition in one leader epoch. */
 export const splitBrainChecker: Checker<ClusterFinalState> = {
   kind: 'split-brain',
@@ -166,8 +187,9 @@ export const splitBrainChecker: Checker<ClusterFinalState> = {
 
 /**
  * hw-regression: a record a leader had made visible to consumers (below its high watermark)
- * that is not at its offset in the final committed log: the offset now holds another record,
- * or nothing.
+ * that is not in the final committed log as it was: its batch at that offset is now another
+ * batch (other records, or another epoch), or gone. The ghost keeps exposed batches, not
+ * records, so this compares batches: offsets of a batch that changed are all reported.
  */
 export const hwRegressionChecker: Checker<ClusterFinalState> = {
   kind: 'hw-regression',
@@ -175,18 +197,26 @@ export const hwRegressionChecker: Checker<ClusterFinalState> = {
     const out: Violation[] = [];
     for (const p of state.partitions) {
       const exposed = state.exposed?.get(p.partition) ?? [];
-      const committed = new Map(p.committed.map((r) => [r.offset, r]));
-      const gone = exposed.filter((e) => {
-        if (e.offset < (p.logStartOffset ?? 0)) return false;
-        const now = committed.get(e.offset);
-        return now === undefined || now.id !== e.id || now.epoch !== e.epoch;
-      });
-      if (gone.length === 0) continue;
+      if (exposed.length === 0) continue;
+      const start = p.logStartOffset ?? 0;
+      const hw = p.highWatermark ?? 0;
+      const committed = new Map((p.committedBatches ?? []).map((b) => [b.baseOffset, b]));
+      const gone = new Set<number>();
+      let firstAt: number | undefined;
+      for (const e of exposed) {
+        if (e.exposedUpTo <= start) continue;
+        const now = committed.get(e.baseOffset);
+        if (now !== undefined && now.lastOffset === e.lastOffset && now.epoch === e.epoch && now.crc === e.crc && e.exposedUpTo <= hw) continue;
+        for (let o = Math.max(start, e.baseOffset); o < e.exposedUpTo; o++) gone.add(o);
+        firstAt = firstAt === undefined ? e.at : Math.min(firstAt, e.at);
+      }
+      if (gone.size === 0) continue;
+      const offsets = [...gone].sort((x, y) => x - y);
       out.push({
         kind: 'hw-regression',
-        message: `${gone.length} record${gone.length === 1 ? '' : 's'} of ${p.partition} that consumers could read (below a leader's high watermark) later vanished or were replaced (offsets ${summarize(gone.map((g) => String(g.offset)))})`,
-        at: gone[0].at as Violation['at'],
-        details: { partition: p.partition, offsets: gone.slice(0, 100).map((g) => g.offset), count: gone.length },
+        message: `${offsets.length} record${offsets.length === 1 ? '' : 's'} of ${p.partition} that consumers could read (below a leader's high watermark) later vanished or were replaced (offsets ${summarize(offsets.map(String))})`,
+        at: firstAt as Violation['at'],
+        details: { partition: p.partition, offsets: offsets.slice(0, 100), count: offsets.length },
       });
     }
     return out;

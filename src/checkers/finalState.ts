@@ -15,11 +15,23 @@ export interface LoggedRecord {
   readonly epoch: number;
 }
 
+/** One record batch as its header describes it: enough to tell two copies apart. */
+export interface BatchSummary {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  /** The partition leader epoch stamped in the batch. */
+  readonly epoch: number;
+  readonly crc: number;
+}
+
 export interface ReplicaLog {
   readonly broker: string;
   readonly highWatermark: number;
   readonly logEndOffset: number;
+  /** Every record; the runner decodes these only if a checker reads them. */
   readonly records: readonly LoggedRecord[];
+  /** The batches, when known: replicas whose batches agree need no record comparison. */
+  readonly batches?: readonly BatchSummary[];
 }
 
 export interface PartitionState {
@@ -29,6 +41,10 @@ export interface PartitionState {
   readonly logStartOffset?: number;
   /** The committed log: the final leader's records below its high watermark. */
   readonly committed: readonly LoggedRecord[];
+  /** The final leader's batches that start below its high watermark. */
+  readonly committedBatches?: readonly BatchSummary[];
+  /** The final leader's high watermark. */
+  readonly highWatermark?: number;
   readonly replicas: readonly ReplicaLog[];
 }
 
@@ -41,26 +57,28 @@ export interface LeaderClaim {
   readonly at?: number;
 }
 
-/** A record that a leader's high watermark made visible to consumers, as it was then. */
-export interface ExposedRecord extends LoggedRecord {
-  /** When it became visible. */
+/** A batch that a leader's high watermark made visible to consumers (up to `exposedUpTo`), as it was then. */
+export interface ExposedBatch extends BatchSummary {
+  /** The high watermark that exposed it: offsets below this were visible. */
+  readonly exposedUpTo: number;
+  /** When they became visible. */
   readonly at: number;
 }
 
 export interface ClusterFinalState {
   readonly partitions: readonly PartitionState[];
   readonly leaderClaims?: readonly LeaderClaim[];
-  /** By partition: every record that was ever below a leader's high watermark. */
-  readonly exposed?: ReadonlyMap<string, readonly ExposedRecord[]>;
+  /** By partition: every batch that was ever (partly) below a leader's high watermark. */
+  readonly exposed?: ReadonlyMap<string, readonly ExposedBatch[]>;
 }
 
-/** The value of a send operation in the history. */
 /** What a send's completion carries: where the message went, and for ok its offset (-1 under acks=0). */
 export interface SendCompletion {
   readonly partition?: string;
   readonly offset?: number;
 }
 
+/** The value of a send operation in the history. */
 export interface SendValue {
   readonly id: MessageId;
   readonly producer: string;

@@ -2,7 +2,6 @@ import type { Violation } from '../sim/checker.js';
 import type { Trace, TraceRecord } from '../sim/trace.js';
 import type { Time } from '../sim/time.js';
 import type { Log } from '../log/log.js';
-import { readBatchHeader, sizeOf } from '../log/recordBatch.js';
 
 /**
  * The replication invariants of the TLA+ specifications of Kafka's protocol (Jack
@@ -212,19 +211,7 @@ export class OnlineSpecChecker {
 
   /** Appends the batches of `chain.log` in [from, to) to the chain. */
   private readBatches(chain: ReplicaChain, from: number, to: number): void {
-    const log = chain.log;
-    let offset = Math.max(from, log.logStartOffset);
-    while (offset < to) {
-      const { records } = log.read(offset, Number.MAX_SAFE_INTEGER, to);
-      if (records.length === 0) return;
-      for (let pos = 0; pos < records.length; ) {
-        const h = readBatchHeader(records, pos);
-        const last = h.baseOffset + h.lastOffsetDelta;
-        chain.push(last, h.partitionLeaderEpoch, h.crc);
-        offset = last + 1;
-        pos += sizeOf(h);
-      }
-    }
+    chain.log.forEachBatch(from, to, (_bytes, _pos, h) => chain.push(h.baseOffset + h.lastOffsetDelta, h.partitionLeaderEpoch, h.crc));
   }
 
   /** LogMatching for the chain's batches from index `from` on. */

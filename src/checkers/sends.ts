@@ -12,8 +12,18 @@ export interface SendRecord {
   readonly partition: string | undefined;
 }
 
-/** Pairs each send invocation with its completion, in invocation order. */
-export function sendsOf(history: readonly Op[]): SendRecord[] {
+const memo = new WeakMap<readonly Op[], { length: number; sends: SendRecord[] }>();
+
+/** Pairs each send invocation with its completion, in invocation order (computed once per history as it stands). */
+export function sendsOf(history: readonly Op[]): readonly SendRecord[] {
+  const known = memo.get(history);
+  if (known !== undefined && known.length === history.length) return known.sends;
+  const sends = pairSends(history);
+  memo.set(history, { length: history.length, sends });
+  return sends;
+}
+
+function pairSends(history: readonly Op[]): SendRecord[] {
   const completions = new Map<number, Op<SendCompletion>>();
   for (const op of history) if (op.f === 'send' && op.type !== 'invoke' && op.invokeIndex !== undefined) completions.set(op.invokeIndex, op as Op<SendCompletion>);
   const out: SendRecord[] = [];

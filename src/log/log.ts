@@ -463,6 +463,25 @@ export class Log {
     return { records: Buffer.alloc(0), firstBatchOffset: undefined };
   }
 
+  /**
+   * Calls `visit` with every batch that holds offsets in [from, to), in order: the bytes
+   * that hold it, where it starts in them, and its header. For readers outside the broker's
+   * read path: checkers, dumps.
+   */
+  forEachBatch(from: number, to: number, visit: (bytes: Buffer, pos: number, header: BatchHeader) => void): void {
+    let offset = Math.max(from, this.logStartOffset);
+    while (offset < to && offset < this.logEndOffset) {
+      const { records } = this.read(offset, Number.MAX_SAFE_INTEGER, to);
+      if (records.length === 0) return;
+      for (let pos = 0; pos < records.length; ) {
+        const h = readBatchHeader(records, pos);
+        visit(records, pos, h);
+        offset = h.baseOffset + h.lastOffsetDelta + 1;
+        pos += sizeOf(h);
+      }
+    }
+  }
+
   /** Index of the segment whose range holds `offset` (the last with baseOffset <= offset). */
   private segmentIndexFor(offset: number): number {
     return Math.max(0, floorIndex(this.segments, offset, (s) => s.baseOffset));

@@ -64,10 +64,16 @@ export interface RecordHeader {
 }
 
 /** A record as a producer hands it over. */
+/** A header to encode: its value may also be given as a string, written as UTF-8. */
+export interface RecordHeaderInput {
+  readonly key: string;
+  readonly value: Uint8Array | string | null;
+}
+
 export interface RecordInput {
   readonly key: Uint8Array | null;
   readonly value: Uint8Array | null;
-  readonly headers?: readonly RecordHeader[];
+  readonly headers?: readonly RecordHeaderInput[];
   /** Milliseconds since the epoch, from the producer's (local) clock. */
   readonly timestamp: number;
   /**
@@ -192,12 +198,28 @@ function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: num
   const headers = r.headers ?? [];
   size += varintSize(headers.length);
   for (const h of headers) {
-    const k = utf8.encode(h.key);
+    const k = encodedHeaderKey(h.key);
     headerKeys.push(k);
-    const hv = h.value === null ? -1 : h.value.length;
+    const hv = headerValueLength(h.value);
     size += varintSize(k.length) + k.length + varintSize(hv) + Math.max(0, hv);
   }
   return size;
+}
+
+function headerValueLength(v: Uint8Array | string | null): number {
+  return v === null ? -1 : typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length;
+}
+
+/** Header keys repeat on every record ("id", "traceparent"): encode each once. */
+const headerKeyCache = new Map<string, Uint8Array>();
+
+function encodedHeaderKey(key: string): Uint8Array {
+  let k = headerKeyCache.get(key);
+  if (k === undefined) {
+    k = utf8.encode(key);
+    if (headerKeyCache.size < 1024) headerKeyCache.set(key, k);
+  }
+  return k;
 }
 
 /** Writes the records section (uncompressed) into `out` at `pos`; returns the end. */
@@ -229,7 +251,11 @@ function writeRecords(out: Buffer, pos: number, records: readonly RecordInput[],
       out.set(k, pos);
       pos += k.length;
       if (h.value === null) pos = writeVarint(out, pos, -1);
-      else {
+      else if (typeof h.value === 'string') {
+        const length = Buffer.byteLength(h.value, 'utf8');
+        pos = writeVarint(out, pos, length);
+        pos += out.write(h.value, pos, length, 'utf8');
+      } else {
         pos = writeVarint(out, pos, h.value.length);
         out.set(h.value, pos);
         pos += h.value.length;
@@ -421,6 +447,57 @@ export function decodeRecords(buf: Buffer, pos: number, header: BatchHeader = re
     records.push({ offset: header.baseOffset + offsetDelta, timestamp: baseTimestamp + timestampDelta, key, value, headers });
   }
   return records;
+}
+
+/**
+ * Each record's offset and the UTF-8 value of its header `key` (undefined when it has none),
+ * for the (already checked) batch at `pos`, without building the records: what a checker
+ * needs to follow message ids through a log of millions of records.
+ */
+export function recordHeaderValues(buf: Buffer, pos: number, header: BatchHeader, key: string, out: { offset: number; value: string | undefined }[] = []): { offset: number; value: string | undefined }[] {
+  if (compressionOf(header) !== Compression.None) {
+    for (const r of decodeRecords(buf, pos, header)) {
+      const h = r.headers.find((x) => x.key === key);
+      out.push({ offset: r.offset, value: h?.value == null ? undefined : Buffer.from(h.value.buffer, h.value.byteOffset, h.value.length).toString('utf8') });
+    }
+    return out;
+  }
+  const end = pos + sizeOf(header);
+  const cursor = { pos: pos + BATCH_HEADER_SIZE };
+  const keyLength = Buffer.byteLength(key);
+  for (let i = 0; i < header.recordCount; i++) {
+    const length = readVarint(buf, cursor, end);
+    const recordEnd = cursor.pos + length;
+    if (length < 0 || recordEnd > end) throw new RecordFormatError(`record ${i} of batch ${header.baseOffset} runs past the batch`);
+    cursor.pos++; // attributes
+    readVarint(buf, cursor, recordEnd); // timestamp delta
+    const offsetDelta = readVarint(buf, cursor, recordEnd);
+    skipBytes(buf, cursor, recordEnd); // key
+    skipBytes(buf, cursor, recordEnd); // value
+    const headerCount = readVarint(buf, cursor, recordEnd);
+    let value: string | undefined;
+    let matched = false;
+    for (let h = 0; h < headerCount; h++) {
+      const kLen = readVarint(buf, cursor, recordEnd);
+      const kStart = cursor.pos;
+      cursor.pos += Math.max(0, kLen);
+      const vLen = readVarint(buf, cursor, recordEnd);
+      if (!matched && kLen === keyLength && buf.toString('utf8', kStart, kStart + kLen) === key) {
+        matched = true;
+        if (vLen >= 0) value = buf.toString('utf8', cursor.pos, cursor.pos + vLen);
+      }
+      cursor.pos += Math.max(0, vLen);
+    }
+    if (cursor.pos !== recordEnd) throw new RecordFormatError(`record ${i} of batch ${header.baseOffset} has ${recordEnd - cursor.pos} stray bytes`);
+    out.push({ offset: header.baseOffset + offsetDelta, value });
+  }
+  return out;
+}
+
+function skipBytes(data: Buffer, cursor: { pos: number }, end: number): void {
+  const len = readVarint(data, cursor, end);
+  if (len > 0) cursor.pos += len;
+  if (cursor.pos > end) throw new RecordFormatError(`a field of ${len} bytes runs past its record`);
 }
 
 function readBytes(data: Buffer, cursor: { pos: number }, end: number): Buffer | null {

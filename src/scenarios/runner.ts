@@ -10,8 +10,8 @@ import { BasicTargetResolver, type FaultTarget, type TargetResolver } from '../n
 import { generateNemesis } from '../network/nemesis.js';
 import { MemoryDisk } from '../log/memoryDisk.js';
 import { applyDiskFault } from '../log/diskFaults.js';
-import { DEFAULT_LOG_CONFIG, type LogConfig } from '../log/log.js';
-import { decodeRecords, readBatchHeader, sizeOf } from '../log/recordBatch.js';
+import { DEFAULT_LOG_CONFIG, type Log, type LogConfig } from '../log/log.js';
+import { recordHeaderValues } from '../log/recordBatch.js';
 import { parseDuration } from '../sim/time.js';
 import { Controller, type ControllerDurable } from '../nodes/controller/controller.js';
 import { Broker, type BrokerDurable } from '../nodes/broker/broker.js';
@@ -19,7 +19,7 @@ import { Producer, type ProducerDurable } from '../nodes/producer/producer.js';
 import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../nodes/protocol.js';
 import type { Partition } from '../nodes/broker/partition.js';
 import { deliveryCheckers } from '../checkers/deliveryCheckers.js';
-import type { ClusterFinalState, ExposedRecord, LoggedRecord, PartitionState } from '../checkers/finalState.js';
+import type { BatchSummary, ClusterFinalState, ExposedBatch, LoggedRecord, PartitionState, ReplicaLog } from '../checkers/finalState.js';
 import { sendsOf } from '../checkers/sends.js';
 import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
 import { MetricsRegistry } from '../sim/metrics.js';
@@ -174,6 +174,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     };
     net.addHost(new NodeHost<KafkaMessage, ProducerDurable>({ id: clientNode(c.id), roles: ['client'], durable, factory: (ctx, d) => new Producer(ctx, d) }));
   }
+  const brokerProcess = (broker: number): Broker | undefined => brokerHosts[broker - 1]?.process as Broker | undefined;
   // The ghost observer: who appends as leader, in which epoch.
   const claims = new Map<string, { partition: string; leaderEpoch: number; brokers: number[]; at?: number }>();
   sim.trace.observe('replica.append', (r) => {
@@ -186,22 +187,21 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     }
     claims.set(key, claim);
   });
-  // ... and which records each leader's high watermark exposes to consumers.
-  const exposed = new Map<string, ExposedRecord[]>();
+  // ... and which batches each leader's high watermark exposes to consumers.
+  const exposed = new Map<string, ExposedBatch[]>();
   const exposedUpTo = new Map<string, number>();
   sim.trace.observe('replica.hw', (r) => {
     const from = exposedUpTo.get(r.partition) ?? 0;
     if (r.highWatermark <= from) return;
     const partition = brokerProcess(r.broker)?.partitionNamed(r.partition);
     if (partition === undefined) return;
-    const list = exposed.get(r.partition) ?? [];
-    for (const rec of recordsOf(partition, Math.max(from, partition.log.logStartOffset))) {
-      if (rec.offset >= from && rec.offset < r.highWatermark) list.push({ ...rec, at: r.at });
+    let list = exposed.get(r.partition);
+    if (list === undefined) exposed.set(r.partition, (list = []));
+    for (const b of batchesOf(partition.log, from, r.highWatermark)) {
+      list.push({ ...b, exposedUpTo: Math.min(r.highWatermark, b.lastOffset + 1), at: r.at });
     }
-    exposed.set(r.partition, list);
     exposedUpTo.set(r.partition, r.highWatermark);
   });
-  const brokerProcess = (broker: number): Broker | undefined => brokerHosts[broker - 1]?.process as Broker | undefined;
   const online = options.onlineChecks === false ? undefined : new OnlineSpecChecker((broker, name) => brokerProcess(broker)?.partitionNamed(name)?.log);
   online?.attach(sim.trace);
   const recorder = new MetricsRecorder(metrics, (node) => net.host(node).state === 'up', sim.now);
@@ -332,16 +332,18 @@ function finalState(scenario: Scenario, brokers: readonly NodeHost<KafkaMessage,
     for (let p = 0; p < t.partitions; p++) {
       const name = `${t.name}-${p}`;
       const held = brokers.flatMap((host) => {
-        const partition = (host.process as Broker | undefined)?.allPartitions().find((x) => x.name === name);
+        const partition = (host.process as Broker | undefined)?.partitionNamed(name);
         return partition === undefined ? [] : [{ host, partition }];
       });
-      const replicas = held.map(({ host, partition }) => ({ broker: host.id, highWatermark: partition.highWatermark, logEndOffset: partition.log.logEndOffset, records: recordsOf(partition) }));
+      const replicas = held.map(({ host, partition }) => replicaLog(host.id, partition));
       const leaderId = brokerNode(controller?.image.partition(t.name, p)?.leader ?? -1);
       const leader = replicas.find((r) => r.broker === leaderId);
       const leaderLog = held.find((h) => h.host.id === leaderId)?.partition.log;
       partitions.push({
         partition: name,
         committed: leader === undefined ? [] : leader.records.filter((r) => r.offset < leader.highWatermark),
+        committedBatches: leader === undefined ? [] : (leader.batches ?? []).filter((b) => b.baseOffset < leader.highWatermark),
+        highWatermark: leader?.highWatermark,
         replicas,
         logStartOffset: leaderLog?.logStartOffset,
       });
@@ -350,18 +352,33 @@ function finalState(scenario: Scenario, brokers: readonly NodeHost<KafkaMessage,
   return { partitions };
 }
 
-function recordsOf(partition: Partition, from = partition.log.logStartOffset): LoggedRecord[] {
-  const log = partition.log;
-  const { records } = log.read(Math.max(from, log.logStartOffset), Number.MAX_SAFE_INTEGER);
-  const out: LoggedRecord[] = [];
-  for (let pos = 0; pos < records.length; ) {
-    const h = readBatchHeader(records, pos);
-    for (const r of decodeRecords(records, pos, h)) {
-      const idHeader = r.headers.find((x) => x.key === 'id');
-      out.push({ offset: r.offset, id: idHeader?.value == null ? undefined : Buffer.from(idHeader.value).toString(), epoch: h.partitionLeaderEpoch });
-    }
-    pos += sizeOf(h);
-  }
+/** A replica's log for the checkers: batch headers now, records decoded only when asked for. */
+function replicaLog(broker: string, partition: Partition): ReplicaLog {
+  let records: LoggedRecord[] | undefined;
+  return {
+    broker,
+    highWatermark: partition.highWatermark,
+    logEndOffset: partition.log.logEndOffset,
+    batches: batchesOf(partition.log, partition.log.logStartOffset, partition.log.logEndOffset),
+    get records(): LoggedRecord[] {
+      return (records ??= recordsOf(partition));
+    },
+  };
+}
+
+function batchesOf(log: Log, from: number, to: number): BatchSummary[] {
+  const out: BatchSummary[] = [];
+  log.forEachBatch(from, to, (_records, _pos, h) => out.push({ baseOffset: h.baseOffset, lastOffset: h.baseOffset + h.lastOffsetDelta, epoch: h.partitionLeaderEpoch, crc: h.crc }));
   return out;
 }
 
+function recordsOf(partition: Partition): LoggedRecord[] {
+  const log = partition.log;
+  const out: LoggedRecord[] = [];
+  const ids: { offset: number; value: string | undefined }[] = [];
+  log.forEachBatch(log.logStartOffset, log.logEndOffset, (records, pos, h) => {
+    ids.length = 0;
+    for (const r of recordHeaderValues(records, pos, h, 'id', ids)) out.push({ offset: r.offset, id: r.value, epoch: h.partitionLeaderEpoch });
+  });
+  return out;
+}

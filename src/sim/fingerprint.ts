@@ -170,6 +170,30 @@ export class Fingerprint {
   }
 
   object(o: Readonly<Record<string, unknown>>): void {
+    // Most objects are built with their keys in sorted order: then hash them as they come,
+    // without building a key list.
+    let previous: string | undefined;
+    let inOrder = true;
+    let count = 0;
+    for (const key in o) {
+      if (!Object.hasOwn(o, key) || (previous !== undefined && key < previous)) {
+        inOrder = false;
+        break;
+      }
+      previous = key;
+      if (o[key] !== undefined) count++;
+    }
+    if (inOrder) {
+      this.word(Tag.Object);
+      this.word(count);
+      for (const key in o) {
+        const value = o[key];
+        if (value === undefined) continue;
+        this.string(key);
+        this.value(value);
+      }
+      return;
+    }
     const keys = sortedKeys(o);
     let present = 0;
     for (const key of keys) if (o[key] !== undefined) present++;

@@ -93,14 +93,22 @@ describe('split-brain', () => {
 });
 
 describe('hw-regression', () => {
-  it('finds a record exposed below a high watermark that later vanished or was replaced, and ignores retention', () => {
-    const exposed = new Map([['orders-0', [0, 1, 2].map((o) => ({ ...rec(o, o), at: 10 + o }))]]);
-    const intact = { partitions: [{ partition: 'orders-0', committed: [rec(0, 0), rec(1, 1), rec(2, 2), rec(3, 3)], replicas: [] }], exposed };
-    expect(hwRegressionChecker.check([], intact)).toEqual([]);
-    const replaced = { partitions: [{ partition: 'orders-0', committed: [rec(0, 0), rec(1, 7, 2)], replicas: [] }], exposed };
-    expect(hwRegressionChecker.check([], replaced).map((v) => v.details)).toEqual([{ partition: 'orders-0', offsets: [1, 2], count: 2 }]);
-    const retained = { partitions: [{ partition: 'orders-0', committed: [rec(2, 2)], replicas: [], logStartOffset: 2 }], exposed };
-    expect(hwRegressionChecker.check([], retained)).toEqual([]);
+  const batch = (baseOffset: number, lastOffset: number, epoch = 1, crc = baseOffset) => ({ baseOffset, lastOffset, epoch, crc });
+  it('finds records exposed below a high watermark whose batch later vanished or was replaced, and ignores retention', () => {
+    // Batches [0-1] and [2-3]; the high watermark exposed 0-1 at t=10 and 2-3 at t=12.
+    const exposed = new Map([['orders-0', [{ ...batch(0, 1), exposedUpTo: 2, at: 10 }, { ...batch(2, 3), exposedUpTo: 4, at: 12 }]]]);
+    const partition = (committedBatches: ReturnType<typeof batch>[], highWatermark: number, logStartOffset?: number) => ({
+      partitions: [{ partition: 'orders-0', committed: [], committedBatches, highWatermark, replicas: [], logStartOffset }],
+      exposed,
+    });
+    expect(hwRegressionChecker.check([], partition([batch(0, 1), batch(2, 3), batch(4, 4)], 5))).toEqual([]);
+    // The second batch was replaced by one of another epoch: 2 and 3 changed.
+    const replaced = hwRegressionChecker.check([], partition([batch(0, 1), batch(2, 3, 2, 99)], 4));
+    expect(replaced.map((v) => [v.details, v.at])).toEqual([[{ partition: 'orders-0', offsets: [2, 3], count: 2 }, 12]]);
+    // Truncated below what was exposed: the high watermark is back at 2.
+    expect(hwRegressionChecker.check([], partition([batch(0, 1)], 2)).map((v) => v.details.offsets)).toEqual([[2, 3]]);
+    // Retention removed the first batch: not a regression.
+    expect(hwRegressionChecker.check([], partition([batch(2, 3)], 4, 2))).toEqual([]);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   lastOffsetOf,
   parseControlRecord,
   readBatchHeader,
+  recordHeaderValues,
   setBaseOffset,
   setLogAppendTime,
   setPartitionLeaderEpoch,
@@ -20,13 +21,15 @@ import {
 import { kjsCompression, kjsDecodeBatch, kjsLong, kjsRecord, kjsRecordBatch } from '../helpers/kafkajs.js';
 
 const bytes = fc.option(fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)), { nil: null });
-const header = fc.record({ key: fc.string({ maxLength: 10 }), value: bytes });
+// Header values go in as bytes or as strings (written as UTF-8); they come out as bytes.
+const header = fc.record({ key: fc.string({ maxLength: 10 }), value: fc.oneof(bytes, fc.string({ maxLength: 20 })) });
 const recordArb = (baseTs: number): fc.Arbitrary<RecordInput> =>
   fc.record({ key: bytes, value: bytes, headers: fc.array(header, { maxLength: 3 }), timestamp: fc.integer({ min: baseTs, max: baseTs + 100_000 }) });
 const recordsArb = fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 }).chain((ts) => fc.array(recordArb(ts), { minLength: 1, maxLength: 20 }));
 
-function plain(r: { key: Buffer | Uint8Array | null; value: Buffer | Uint8Array | null }) {
-  return { key: r.key === null ? null : Buffer.from(r.key).toString('hex'), value: r.value === null ? null : Buffer.from(r.value).toString('hex') };
+function plain(r: { key: Buffer | Uint8Array | null; value: Buffer | Uint8Array | string | null }) {
+  const hex = (v: Uint8Array | string) => (typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v)).toString('hex');
+  return { key: r.key === null ? null : hex(r.key), value: r.value === null ? null : hex(r.value) };
 }
 
 describe('record batch v2', () => {
@@ -72,6 +75,20 @@ describe('record batch v2', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it('reads one header of every record as full decoding does, with and without gzip', () => {
+    fc.assert(
+      fc.property(recordsArb, fc.string({ maxLength: 10 }), fc.constantFrom(Compression.None, Compression.Gzip), fc.nat(1000), (records, key, compression, baseOffset) => {
+        const buf = encodeBatch(records, { compression, baseOffset });
+        const h = readBatchHeader(buf, 0);
+        const expected = decodeRecords(buf, 0, h).map((r) => {
+          const found = r.headers.find((x) => x.key === key);
+          return { offset: r.offset, value: found === undefined || found.value === null ? undefined : Buffer.from(found.value).toString('utf8') };
+        });
+        expect(recordHeaderValues(buf, 0, h, key)).toEqual(expected);
+      }),
     );
   });
 

@@ -39,10 +39,15 @@ export class MetadataImage {
   private readonly brokerMap = new Map<number, BrokerState>();
   private readonly topicMap = new Map<string, TopicState>();
   private readonly partitionMap = new Map<string, PartitionState>();
+  /** Sorted views, rebuilt after the next record changes them. */
+  private brokerList: readonly BrokerState[] | undefined;
+  private partitionList: readonly PartitionState[] | undefined;
   /** How many records have been applied: the metadata offset this image reflects. */
   offset = 0;
 
   apply(record: MetadataRecord): void {
+    this.brokerList = undefined;
+    this.partitionList = undefined;
     switch (record.type) {
       case 'RegisterBroker':
         this.brokerMap.set(record.brokerId, { brokerId: record.brokerId, incarnation: record.incarnation, rack: record.rack, fenced: true });
@@ -92,8 +97,8 @@ export class MetadataImage {
   }
 
   /** Registered brokers, by id. */
-  brokers(): BrokerState[] {
-    return [...this.brokerMap.values()].sort((a, b) => compareNumbers(a.brokerId, b.brokerId));
+  brokers(): readonly BrokerState[] {
+    return (this.brokerList ??= [...this.brokerMap.values()].sort((a, b) => compareNumbers(a.brokerId, b.brokerId)));
   }
 
   /** Brokers that may lead and be in ISRs: registered and not fenced. */
@@ -115,8 +120,8 @@ export class MetadataImage {
   }
 
   /** Every partition, by topic then number. */
-  partitions(): PartitionState[] {
-    return [...this.partitionMap.values()].sort((a, b) => compareStrings(a.topic, b.topic) || compareNumbers(a.partition, b.partition));
+  partitions(): readonly PartitionState[] {
+    return (this.partitionList ??= [...this.partitionMap.values()].sort((a, b) => compareStrings(a.topic, b.topic) || compareNumbers(a.partition, b.partition)));
   }
 
   /** Partitions with no leader: Kafka's OfflinePartitionsCount. */

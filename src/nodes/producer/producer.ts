@@ -139,14 +139,15 @@ export class Producer implements Process<KafkaMessage> {
     const key = w.keys > 0 ? this.keyBuffer(this.ctx.rng.int(0, w.keys - 1)) : null;
     const value = (this.valueBuffers[seq & 0xff] ??= Buffer.alloc(w.valueBytes, seq & 0xff));
     const partition = this.choosePartition(key);
-    const record: RecordInput = { key, value, headers: [{ key: 'id', value: Buffer.from(id) }], timestamp: Math.floor(this.ctx.now() / 1000) };
+    const record: RecordInput = { key, value, headers: [{ key: 'id', value: id }], timestamp: Math.floor(this.ctx.now() / 1000) };
     if (partition === undefined) {
       // No metadata yet: Kafka's send() blocks (up to max.block.ms) until the topic is known.
       const op = this.durable.history.invoke(this.durable.clientId, 'send', { id, producer: this.durable.clientId, seq });
       this.blocked.push({ op, id, seq, record });
       return;
     }
-    const op = this.durable.history.invoke(this.durable.clientId, 'send', { id, producer: this.durable.clientId, seq, partition: `${this.durable.topic}-${partition}` });
+    // Keys in sorted order: the trace hashes such objects without sorting them.
+    const op = this.durable.history.invoke(this.durable.clientId, 'send', { id, partition: this.partitionName(partition), producer: this.durable.clientId, seq });
     this.append(partition, { op, id, seq, record });
   }
 
@@ -276,7 +277,7 @@ export class Producer implements Process<KafkaMessage> {
     if (this.config.acks === '0') {
       // acks=0: the send is complete once it is on the wire; nothing will come back.
       this.ctx.send(brokerNode(leader), req);
-      for (const s of batch.sends) this.durable.history.complete(s.op, 'ok', { partition: this.partitionName(batch.partition), offset: -1 });
+      for (const s of batch.sends) this.durable.history.complete(s.op, 'ok', { offset: -1, partition: this.partitionName(batch.partition) });
       return;
     }
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
@@ -292,7 +293,7 @@ export class Producer implements Process<KafkaMessage> {
     if (error === undefined && r.ok && r.response.type === 'ProduceResponse') {
       const base = r.response.baseOffset;
       const partition = this.partitionName(batch.partition);
-      batch.sends.forEach((s, i) => this.durable.history.complete(s.op, 'ok', { partition, offset: base + i }));
+      batch.sends.forEach((s, i) => this.durable.history.complete(s.op, 'ok', { offset: base + i, partition }));
       return;
     }
     const code = error ?? 'UNKNOWN_SERVER_ERROR';
@@ -345,8 +346,10 @@ export class Producer implements Process<KafkaMessage> {
     });
   }
 
+  private readonly partitionNames: string[] = [];
+
   private partitionName(partition: number): string {
-    return `${this.durable.topic}-${partition}`;
+    return (this.partitionNames[partition] ??= `${this.durable.topic}-${partition}`);
   }
 
   private nowMs(): number {
