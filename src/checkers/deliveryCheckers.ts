@@ -20,6 +20,19 @@ function offsetsById(records: readonly LoggedRecord[]): Map<MessageId, number[]>
   return out;
 }
 
+/**
+ * Where message `id`, acknowledged at `ackedOffset`, sits in the committed log: a direct
+ * look at that offset first (almost always right), the id map only when it is not there.
+ */
+function committedOffsetOf(p: PartitionState, id: MessageId, ackedOffset: number | undefined): number | undefined {
+  const records = p.committed;
+  if (ackedOffset !== undefined && records.length > 0) {
+    const r = records[ackedOffset - records[0].offset];
+    if (r !== undefined && r.offset === ackedOffset && r.id === id) return ackedOffset;
+  }
+  return offsetsById(records).get(id)?.[0];
+}
+
 function partitionsByName(state: ClusterFinalState): Map<string, PartitionState> {
   return new Map(state.partitions.map((p) => [p.partition, p]));
 }
@@ -33,15 +46,12 @@ export const lostWriteChecker: Checker<ClusterFinalState> = {
   kind: 'lost-write',
   check(history: readonly Op[], state: ClusterFinalState): Violation[] {
     const partitions = partitionsByName(state);
-    const present = new Map<string, Map<MessageId, number[]>>();
     const lost: { id: MessageId; partition: string; offset?: number; at: number }[] = [];
     for (const send of sendsOf(history)) {
       if (send.outcome !== 'ok' || send.partition === undefined) continue;
       const p = partitions.get(send.partition);
       if (p === undefined) continue;
-      let ids = present.get(send.partition);
-      if (ids === undefined) present.set(send.partition, (ids = offsetsById(p.committed)));
-      if (!ids.has(send.invoke.value.id)) {
+      if (committedOffsetOf(p, send.invoke.value.id, send.completion?.value.offset) === undefined) {
         lost.push({ id: send.invoke.value.id, partition: send.partition, offset: send.completion?.value.offset, at: send.completion?.time ?? send.invoke.time });
       }
     }
@@ -80,25 +90,18 @@ export const reorderChecker: Checker<ClusterFinalState> = {
   kind: 'reorder',
   check(history: readonly Op[], state: ClusterFinalState): Violation[] {
     const partitions = partitionsByName(state);
-    const firstOffset = new Map<string, Map<MessageId, number>>();
     // Per (producer, partition), acknowledged messages in sequence order with their offsets.
     const streams = new Map<string, { seq: number; id: MessageId; offset: number }[]>();
     for (const send of sendsOf(history)) {
       if (send.outcome !== 'ok' || send.partition === undefined) continue;
       const p = partitions.get(send.partition);
       if (p === undefined) continue;
-      let offsets = firstOffset.get(send.partition);
-      if (offsets === undefined) {
-        offsets = new Map();
-        for (const [id, o] of offsetsById(p.committed)) offsets.set(id, o[0]);
-        firstOffset.set(send.partition, offsets);
-      }
-      const offset = offsets.get(send.invoke.value.id);
+      const offset = committedOffsetOf(p, send.invoke.value.id, send.completion?.value.offset);
       if (offset === undefined) continue;
       const key = `${send.invoke.value.producer}\u0000${send.partition}`;
-      const list = streams.get(key) ?? [];
+      let list = streams.get(key);
+      if (list === undefined) streams.set(key, (list = []));
       list.push({ seq: send.invoke.value.seq, id: send.invoke.value.id, offset });
-      streams.set(key, list);
     }
     const out: Violation[] = [];
     for (const [key, list] of streams) {

@@ -24,13 +24,14 @@ export function sendsOf(history: readonly Op[]): readonly SendRecord[] {
 }
 
 function pairSends(history: readonly Op[]): SendRecord[] {
-  const completions = new Map<number, Op<SendCompletion>>();
-  for (const op of history) if (op.f === 'send' && op.type !== 'invoke' && op.invokeIndex !== undefined) completions.set(op.invokeIndex, op as Op<SendCompletion>);
+  // Completions by the index of their invocation: an array, since indexes are dense.
+  const completions: (Op<SendCompletion> | undefined)[] = new Array<Op<SendCompletion> | undefined>(history.length);
+  for (const op of history) if (op.f === 'send' && op.type !== 'invoke' && op.invokeIndex !== undefined) completions[op.invokeIndex] = op as Op<SendCompletion>;
   const out: SendRecord[] = [];
   for (const op of history) {
     if (op.f !== 'send' || op.type !== 'invoke') continue;
     const invoke = op as Op<SendValue>;
-    const completion = completions.get(op.index);
+    const completion = completions[op.index];
     out.push({
       invoke,
       completion,
