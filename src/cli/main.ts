@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import chalk from 'chalk';
-import { runPingPong } from '../scenarios/pingPong.js';
 import { logDump } from './commands/logDump.js';
 import { partitionKeys } from './commands/partition.js';
 import { UsageError } from './usageError.js';
@@ -10,6 +9,8 @@ import { scenarioJsonSchema } from '../scenarios/schema.js';
 import { ScenarioError } from '../scenarios/loader.js';
 import { UnknownCheckError } from '../sim/checker.js';
 import { runCommand } from './commands/run.js';
+import { listCommand } from './commands/list.js';
+import { demoCommand } from './commands/demo.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -29,18 +30,9 @@ function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('run the demo')
-    .option('--seed <n>', 'seed', '1')
-    .action((opts: { seed: string }) => {
-      const r = runPingPong(opts.seed);
-      console.log(chalk.bold('kafkasim demo: ping-pong with a crash and a restart'));
-      for (const line of r.timeline) console.log(`  ${line}`);
-      console.log(`\n${chalk.bold('trace')}: ${r.events} events over ${r.simulatedMs} simulated ms`);
-      for (const [kind, count] of r.traceCounts) console.log(`  ${kind.padEnd(16)} ${count}`);
-      console.log(`${chalk.bold('fingerprint')}: ${r.fingerprint}  (run it again: same seed, same fingerprint)`);
-      console.log(`\nA Kafka cluster next: ${chalk.cyan('npx kafkasim run acks1-leader-failover')} loses acknowledged writes;`);
-      console.log(`${chalk.cyan('npx kafkasim run acks-all-leader-failover')} is its fixed twin.`);
-    });
+    .description('run the demo: a lesson and its fixed twin, side by side')
+    .option('--seed <n>', "override the scenarios' seeds")
+    .action((opts: { seed?: string }) => demoCommand(opts, (line) => console.log(line)));
   const log = program.command('log').description('inspect log segments');
   log
     .command('dump')
@@ -68,6 +60,12 @@ function buildProgram(): Command {
     .action((scenario: string, opts: { seed?: string; json?: boolean; trace?: string; checks?: string }) => {
       process.exitCode = runCommand(scenario, opts, (line) => console.log(line));
     });
+
+  program
+    .command('list')
+    .description("list the library's scenarios, one lesson each")
+    .option('--json', 'one JSON object per scenario')
+    .action((opts: { json?: boolean }) => listCommand(opts, (line) => console.log(line)));
 
   program
     .command('schema')

@@ -17,12 +17,21 @@ describe('kafkasim CLI', () => {
     expect(r.stderr).toContain("unknown command 'no-such-command'");
   });
 
-  it('runs the demo, the same way twice', () => {
+  it('runs the demo, a lesson that loses writes beside its fixed twin, the same way twice', () => {
     const a = cli('demo');
     expect(a.code).toBe(0);
-    expect(a.stdout).toMatch(/fingerprint: [0-9a-f]{16}/);
-    expect(a.stdout).toContain('crash');
+    expect(a.stdout).toMatch(/acks1-leader-failover[\s\S]*✗ lost-write[\s\S]*acks-all-leader-failover[\s\S]*✓ no violations/);
+    expect(a.stdout).toMatch(/fingerprints [0-9a-f]{16} and [0-9a-f]{16}/);
     expect(cli('demo').stdout).toBe(a.stdout);
+  });
+
+  it('lists the library with one lesson per scenario', () => {
+    const r = cli('list', '--json');
+    expect(r.code).toBe(0);
+    const entries = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { name: string; lesson: string; expects: string[] | 'none' });
+    expect(entries.length).toBeGreaterThanOrEqual(15);
+    expect(entries.find((e) => e.name === 'acks1-leader-failover')).toMatchObject({ expects: ['lost-write'] });
+    for (const e of entries) expect(e.lesson).toMatch(/\.$/);
   });
 });
 

@@ -1,22 +1,19 @@
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import chalk from 'chalk';
 import { performance } from 'node:perf_hooks';
 import { loadScenario } from '../../scenarios/loader.js';
 import { runScenario } from '../../scenarios/runner.js';
+import { LIBRARY_DIR } from '../../scenarios/library.js';
 import { JsonlFileSink } from '../../sim/jsonlSink.js';
 import { CHECK_KINDS } from '../../scenarios/schema.js';
 import { UsageError } from '../usageError.js';
 import type { MetricsReport } from '../../scenarios/metricsRecorder.js';
 
-/** The built-in scenarios ship as source files beside the compiled package. */
-export const LIBRARY_DIR = fileURLToPath(new URL('../../../src/scenarios/library/', import.meta.url));
-
 /** A path, or the name of a library scenario. */
 export function resolveScenario(nameOrPath: string): string {
   if (existsSync(nameOrPath)) return nameOrPath;
   const lib = `${LIBRARY_DIR}${nameOrPath}.yaml`;
-  if (existsSync(lib)) return lib;
+  if (/^[\w.-]+$/.test(nameOrPath) && existsSync(lib)) return lib;
   throw new UsageError(`${nameOrPath}: no such scenario file, and no library scenario by that name`);
 }
 

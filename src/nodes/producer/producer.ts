@@ -58,12 +58,15 @@ interface ProducerBatch {
   readonly sends: PendingSend[];
   bytes: number;
   createdMs: number;
+  /** Local time it was started, for linger.ms. */
+  createdAt: number;
   /** Set on first send; idempotent retries keep it. */
   baseSequence: number | undefined;
   attempts: number;
   /** Some attempt ended without knowing whether it was written. */
   uncertain: boolean;
-  lingerTimer: boolean;
+  /** Drained once: it takes no more records (Kafka closes a batch when the sender drains it). */
+  sealed: boolean;
 }
 
 /** Errors a Kafka producer retries (RetriableException), and those that leave the outcome unknown. */
@@ -86,8 +89,7 @@ export class Producer implements Process<KafkaMessage> {
   private producerId = -1;
   private producerEpoch = -1;
   private readonly nextSequence = new Map<number, number>();
-  private readonly open = new Map<number, ProducerBatch>();
-  /** Closed batches waiting to be sent, a queue per partition (Kafka's RecordAccumulator deques). */
+  /** Unsent batches, a queue per partition (Kafka's RecordAccumulator deques); the last one takes new records. */
   private readonly queues: ProducerBatch[][] = [];
   private queued = 0;
   /** Where the next drain starts, so no partition always goes last (Kafka's drainIndex). */
@@ -182,48 +184,43 @@ export class Producer implements Process<KafkaMessage> {
 
   // ------------------------------------------------------------------ accumulator
 
+  /**
+   * Kafka's RecordAccumulator.append: a record joins the last unsent batch of its
+   * partition while that batch has room, however long it has waited, so a backlog (a
+   * leader away, requests in flight) builds full batches rather than many small ones.
+   * linger.ms decides only when a batch may be sent.
+   */
   private append(partition: number, send: PendingSend): void {
-    let batch = this.open.get(partition);
+    const queue = (this.queues[partition] ??= []);
     const size = (send.record.value?.length ?? 0) + (send.record.key?.length ?? 0) + 40;
-    if (batch !== undefined && batch.bytes + size > this.config['batch.size']) {
-      this.close(batch);
-      batch = undefined;
-    }
-    if (batch === undefined) {
-      batch = { partition, sends: [], bytes: 61, createdMs: this.nowMs(), baseSequence: undefined, attempts: 0, uncertain: false, lingerTimer: false };
-      this.open.set(partition, batch);
+    let batch = queue.at(-1);
+    if (batch === undefined || batch.sealed || batch.bytes + size > this.config['batch.size']) {
+      batch = { partition, sends: [], bytes: 61, createdMs: this.nowMs(), createdAt: this.ctx.now(), baseSequence: undefined, attempts: 0, uncertain: false, sealed: false };
+      queue.push(batch);
+      this.queued++;
+      // KIP-480: the sticky partitioner moves on when a partition starts a new batch.
+      if (this.config.partitioner !== 'round-robin') this.sticky.onNewBatch(this.durable.topic, partition, Math.max(1, this.partitions.length));
+      const linger = this.config['linger.ms'] * 1000;
+      if (linger > 0) this.ctx.after(linger as Duration, () => this.drain());
     }
     batch.sends.push(send);
     batch.bytes += size;
-    if (this.config['linger.ms'] === 0) this.close(batch);
-    else if (!batch.lingerTimer) {
-      batch.lingerTimer = true;
-      const b = batch;
-      this.ctx.after((this.config['linger.ms'] * 1000) as Duration, () => {
-        if (this.open.get(b.partition) === b) this.close(b);
-      });
-    }
+    if (this.config['linger.ms'] === 0 || queue.length > 1 || batch.bytes >= this.config['batch.size']) this.drain();
   }
 
-  private close(batch: ProducerBatch): void {
-    if (this.open.get(batch.partition) === batch) this.open.delete(batch.partition);
-    if (this.config.partitioner !== 'round-robin') this.sticky.onNewBatch(this.durable.topic, batch.partition, Math.max(1, this.partitions.length));
-    this.enqueue(batch, false);
-    this.drain();
+  /** Kafka's ready check: a batch may go once it is full, followed by another, retried, or has lingered. */
+  private isReady(batch: ProducerBatch, queue: readonly ProducerBatch[]): boolean {
+    return batch.sealed || batch !== queue.at(-1) || batch.bytes >= this.config['batch.size'] || this.ctx.now() - batch.createdAt >= this.config['linger.ms'] * 1000;
   }
 
   /**
-   * Queues a batch for its partition: a new one at the back; a retried one at the front, or
-   * with idempotence in sequence order (Kafka's RecordAccumulator.reenqueue and
-   * insertInSequenceOrder), so a partition's batches reach the broker in order.
+   * Puts a retried batch back: at the front of its partition's queue, or with idempotence
+   * in sequence order (Kafka's RecordAccumulator.reenqueue and insertInSequenceOrder), so a
+   * partition's batches reach the broker in order.
    */
-  private enqueue(batch: ProducerBatch, retry: boolean): void {
+  private reenqueue(batch: ProducerBatch): void {
     const queue = (this.queues[batch.partition] ??= []);
     this.queued++;
-    if (!retry) {
-      queue.push(batch);
-      return;
-    }
     if (!this.config['enable.idempotence'] || batch.baseSequence === undefined) {
       queue.unshift(batch);
       return;
@@ -236,9 +233,10 @@ export class Producer implements Process<KafkaMessage> {
   // ------------------------------------------------------------------ sender
 
   /**
-   * Sends what may go: the head batches of each partition's queue whose leader is known,
-   * within max.in.flight.requests.per.connection per broker; with idempotence, nothing of a
-   * partition while one of its batches waits out a retry backoff.
+   * Sends what may go: the ready head batches of each partition's queue whose leader is
+   * known, within max.in.flight.requests.per.connection per broker; with idempotence,
+   * nothing of a partition while one of its batches waits out a retry backoff. Each drain
+   * starts one partition further on (Kafka's drainIndex), so none always goes last.
    */
   private drain(): void {
     if (this.queued === 0) return;
@@ -249,12 +247,13 @@ export class Producer implements Process<KafkaMessage> {
       const partition = (this.drainIndex + k) % n;
       const queue = this.queues[partition];
       if (queue === undefined) continue;
-      while (queue.length > 0) {
+      while (queue.length > 0 && this.isReady(queue[0], queue)) {
         const leader = this.partitions[partition]?.leader ?? -1;
         if (leader < 0 || (idempotent && ((this.retrying.get(partition) ?? 0) > 0 || this.producerId < 0))) break;
         if ((this.inFlight.get(leader) ?? 0) >= maxInFlight) break;
         const batch = queue.shift() as ProducerBatch;
         this.queued--;
+        batch.sealed = true;
         this.dispatch(batch, leader);
       }
     }
@@ -305,7 +304,7 @@ export class Producer implements Process<KafkaMessage> {
       this.retrying.set(batch.partition, (this.retrying.get(batch.partition) ?? 0) + 1);
       this.ctx.after((this.config['retry.backoff.ms'] * 1000) as Duration, () => {
         this.retrying.set(batch.partition, (this.retrying.get(batch.partition) ?? 1) - 1);
-        this.enqueue(batch, true);
+        this.reenqueue(batch);
         this.drain();
       });
       return;

@@ -1,0 +1,41 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { compareStrings } from '../sim/order.js';
+import { loadScenario } from './loader.js';
+import type { Scenario } from './schema.js';
+
+/** The built-in scenarios ship as source files beside the compiled package. */
+export const LIBRARY_DIR = fileURLToPath(new URL('../../src/scenarios/library/', import.meta.url));
+
+export interface LibraryEntry {
+  /** The name `kafkasim run <name>` takes: the file name without `.yaml`. */
+  readonly name: string;
+  readonly path: string;
+  readonly scenario: Scenario;
+  /** The first sentence of the description: the lesson in one line. */
+  readonly lesson: string;
+  /** What the scenario expects: its violation kinds, or none. */
+  readonly expects: readonly string[] | 'none';
+}
+
+/** Every library scenario, by name. */
+export function libraryEntries(): LibraryEntry[] {
+  return readdirSync(LIBRARY_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort(compareStrings)
+    .map((file) => {
+      const path = `${LIBRARY_DIR}${file}`;
+      const scenario = loadScenario(path);
+      return { name: file.slice(0, -'.yaml'.length), path, scenario, lesson: firstSentence(scenario.description), expects: scenario.expect?.violations ?? 'none' };
+    });
+}
+
+/** The path of library scenario `name`, or undefined. */
+export function libraryPath(name: string): string | undefined {
+  return libraryEntries().find((e) => e.name === name)?.path;
+}
+
+function firstSentence(text: string): string {
+  const m = /^(.*?[.!?])(\s|$)/s.exec(text.trim());
+  return (m?.[1] ?? text).replace(/\s+/g, ' ').trim();
+}
