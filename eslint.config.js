@@ -48,6 +48,15 @@ const syntaxBans = [
   { selector: "MemberExpression[property.name=/^(randomUUID|getRandomValues|randomBytes|randomInt|hrtime)$/]", message: 'Ambient entropy or clock; use the seeded Rng or simulated time.' },
 ];
 
+/**
+ * Time and Duration are integer microseconds; a bare number cast to them is how a 100 ms
+ * tick once became 100 µs (six hundred thousand controller ticks a minute). Build them with
+ * the helpers of src/sim/time.ts (micros, millis, seconds, time).
+ */
+const unitCastBans = [
+  { selector: "TSAsExpression > TSTypeReference.typeAnnotation[typeName.name=/^(Duration|Time)$/]", message: 'Do not cast numbers to Duration or Time; use micros(), millis(), seconds() or time() from src/sim/time.ts.' },
+];
+
 /** Simulated code is callbacks driven by the scheduler: promises run outside it. */
 const asyncBans = [
   { selector: ':function[async=true]', message: 'No async in simulated code: microtasks escape the scheduler.' },
@@ -71,7 +80,19 @@ export default tseslint.config(
     rules: { ...ambientBans, 'no-restricted-syntax': ['error', ...syntaxBans] },
   },
   {
-    files: ['src/sim/**/*.ts', 'src/network/**/*.ts', 'src/log/**/*.ts', 'src/nodes/**/*.ts', 'src/checkers/**/*.ts'],
+    files: ['src/nodes/**/*.ts', 'src/scenarios/**/*.ts', 'src/checkers/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...syntaxBans, ...unitCastBans] },
+  },
+  {
+    files: ['src/sim/**/*.ts', 'src/network/**/*.ts', 'src/log/**/*.ts', 'src/checkers/**/*.ts'],
     rules: { 'no-restricted-syntax': ['error', ...syntaxBans, ...asyncBans] },
+  },
+  {
+    files: ['src/nodes/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...syntaxBans, ...asyncBans, ...unitCastBans] },
+  },
+  {
+    files: ['src/checkers/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...syntaxBans, ...asyncBans, ...unitCastBans] },
   },
 );

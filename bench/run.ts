@@ -6,8 +6,9 @@ import { main as kernel } from './kernel.js';
 import { main as network } from './network.js';
 import { main as log } from './log.js';
 import { main as cluster } from './cluster.js';
+import { main as sweep } from './sweep.js';
 
-const benches: Record<string, (argv: readonly string[]) => void | Promise<void>> = { kernel, network, log, cluster };
+const benches: Record<string, (argv: readonly string[]) => void | Promise<void>> = { kernel, network, log, cluster, sweep };
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name === undefined ? undefined : benches[name];

@@ -11,6 +11,8 @@ import { UnknownCheckError } from '../sim/checker.js';
 import { runCommand } from './commands/run.js';
 import { listCommand } from './commands/list.js';
 import { demoCommand } from './commands/demo.js';
+import { mergeCommand, sweepCommand, type SweepCliOptions } from './commands/sweep.js';
+import { SweepInputError } from '../scenarios/sweep.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -62,6 +64,29 @@ function buildProgram(): Command {
     });
 
   program
+    .command('sweep')
+    .description('run many seeds of a scenario in parallel and count violations by kind')
+    .argument('<scenario>', 'a scenario file or a library name')
+    .option('--seeds <range>', 'seeds to run, such as 1..1000 or 1..10,20', '1..100')
+    .option('--workers <n>', 'worker threads (default: the number of cores)')
+    .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the seeds')
+    .option('--json', 'print one JSON object')
+    .option('--stop-on-first', 'start no seed after the first that finds a violation')
+    .option('--no-online-checks', 'skip the online TLA+ invariants (faster)')
+    .action(async (scenario: string, opts: SweepCliOptions) => {
+      process.exitCode = await sweepCommand(scenario, opts, (line) => console.log(line));
+    });
+
+  program
+    .command('merge')
+    .description('join the --json results of sweep shards into one')
+    .argument('<files...>', 'files holding the output of kafkasim sweep --json')
+    .option('--json', 'print one JSON object')
+    .action((files: string[], opts: { json?: boolean }) => {
+      process.exitCode = mergeCommand(files, opts, (line) => console.log(line));
+    });
+
+  program
     .command('list')
     .description("list the library's scenarios, one lesson each")
     .option('--json', 'one JSON object per scenario')
@@ -74,15 +99,15 @@ function buildProgram(): Command {
   return program;
 }
 
-export function main(argv: readonly string[]): number {
+export async function main(argv: readonly string[]): Promise<number> {
   try {
-    buildProgram().parse(argv as string[], { from: 'user' });
+    await buildProgram().parseAsync(argv as string[], { from: 'user' });
     return process.exitCode === undefined ? EXIT_OK : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (err instanceof UsageError || err instanceof ScenarioError || err instanceof UnknownCheckError) {
+    if (err instanceof UsageError || err instanceof ScenarioError || err instanceof UnknownCheckError || err instanceof SweepInputError) {
       console.error(chalk.red(`error: ${err.message}`));
       return EXIT_USAGE;
     }
@@ -90,4 +115,4 @@ export function main(argv: readonly string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -24,7 +24,7 @@ import { sendsOf } from '../checkers/sends.js';
 import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
 import { MetricsRegistry } from '../sim/metrics.js';
 import { MetricsRecorder, type MetricsReport } from './metricsRecorder.js';
-import type { Duration, Time } from '../sim/time.js';
+import { millis, type Time } from '../sim/time.js';
 import type { Scenario, ScenarioFault } from './schema.js';
 
 export interface RunOptions {
@@ -304,7 +304,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
 }
 
 /** How often gauges are sampled for their peaks between faults. */
-const METRICS_SAMPLE_INTERVAL = 500_000 as Duration;
+const METRICS_SAMPLE_INTERVAL = millis(500);
 
 /**
  * The Java client's *-rate attributes from its *-total ones, over the whole run (Kafka's

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SPEC_KINDS } from '../checkers/onlineSpec.js';
-import { DurationSyntaxError, formatDuration, parseDuration, type Duration } from '../sim/time.js';
+import { DurationSyntaxError, formatDuration, micros, parseDuration, type Duration } from '../sim/time.js';
 import { TargetSyntaxError, parseTarget } from '../network/faultTarget.js';
 
 /**
@@ -27,7 +27,7 @@ export const signedDurationSchema = z.string().transform((text, ctx): Duration =
   const negative = text.trim().startsWith('-');
   try {
     const d = parseDuration(negative ? text.trim().slice(1) : text);
-    return (negative ? -d : d) as Duration;
+    return micros(negative ? -d : d);
   } catch (err) {
     ctx.addIssue({ code: 'custom', message: err instanceof DurationSyntaxError ? err.message : String(err) });
     return z.NEVER;

@@ -33,6 +33,13 @@ describe('the determinism lint', () => {
     expect(messages.filter((m) => m.startsWith('no-restricted-syntax')).length).toBeGreaterThanOrEqual(2);
   });
 
+  it('rejects numbers cast to Duration or Time in nodes, scenarios and checkers', async () => {
+    const code = "import type { Duration } from '../sim/time.js';\nexport const tick = 100 as Duration;\n";
+    expect((await lint(code, 'src/nodes/bad.ts')).some((m) => m.includes('millis()'))).toBe(true);
+    expect((await lint(code, 'src/scenarios/bad.ts')).some((m) => m.includes('millis()'))).toBe(true);
+    expect(await lint("import { millis } from '../sim/time.js';\nexport const tick = millis(100);\n", 'src/nodes/ok.ts')).toEqual([]);
+  });
+
   it('allows the wall clock in the CLI and deterministic code elsewhere', async () => {
     expect(await lint('export const t = Date.now();\n', 'src/cli/progress.ts')).toEqual([]);
     expect(await lint('export const d = new Date(0);\n', 'src/sim/ok.ts')).toEqual([]);

@@ -1,8 +1,8 @@
 import type { NodeContext, Process } from '../../network/nodeHost.js';
 import type { Disk } from '../../log/disk.js';
 import { LogDir } from '../../log/logDir.js';
-import type { LogConfig } from '../../log/log.js';
-import type { Duration } from '../../sim/time.js';
+import { LogError, type LogConfig } from '../../log/log.js';
+import { millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
@@ -166,7 +166,19 @@ export class Broker implements Process<KafkaMessage> {
         if (r.ok && r.response.type === 'FetchResponse' && r.response.error === undefined) {
           const res: FetchResponse = r.response;
           const leoBefore = partition.log.logEndOffset;
-          const applied = partition.applyFetch({ records: res.records, highWatermark: res.highWatermark, logStartOffset: res.logStartOffset, divergingEpoch: res.divergingEpoch });
+          let applied: ReturnType<Partition['applyFetch']>;
+          try {
+            applied = partition.applyFetch({ records: res.records, highWatermark: res.highWatermark, logStartOffset: res.logStartOffset, divergingEpoch: res.divergingEpoch });
+          } catch (err) {
+            if (!(err instanceof LogError)) throw err;
+            // Kafka's fetcher marks the partition failed on an unexpected error and stops
+            // fetching it until its leadership changes (AbstractFetcherThread); the replica
+            // falls out of the ISR. Before KIP-101 this is how a follower that truncated to
+            // a high watermark inside the leader's batch ended up.
+            this.ctx.trace.emit('replica.fetch.failed', { broker: this.id, partition: partition.name, leaderEpoch: epoch, reason: err.message });
+            this.fetching.delete(partition.name);
+            return;
+          }
           if (applied.truncatedTo !== undefined) this.ctx.trace.emit('replica.truncate', { broker: this.id, partition: partition.name, to: applied.truncatedTo, reason: 'diverging-epoch' });
           if (applied.appended > 0) this.traceAppend(partition, leoBefore, partition.log.logEndOffset - 1);
           progressed = applied.appended > 0 || applied.truncatedTo !== undefined;
@@ -385,14 +397,14 @@ export class Broker implements Process<KafkaMessage> {
   }
 }
 
-function ms(n: number): Duration {
-  return (n * 1000) as Duration;
-}
+const ms = millis;
 
 declare module '../../sim/trace.js' {
   interface TraceRecordMap {
     'replica.role': { readonly broker: number; readonly partition: string; readonly role: 'leader' | 'follower'; readonly leaderEpoch: number };
     'replica.truncate': { readonly broker: number; readonly partition: string; readonly to: number; readonly reason: string };
+    /** The replica fetcher gave up on a partition until its leadership changes. */
+    'replica.fetch.failed': { readonly broker: number; readonly partition: string; readonly leaderEpoch: number; readonly reason: string };
     'isr.propose': { readonly broker: number; readonly partition: string; readonly isr: readonly number[] };
     /** A leader's high watermark moved. */
     'replica.hw': { readonly broker: number; readonly partition: string; readonly leaderEpoch: number; readonly highWatermark: number };
@@ -403,6 +415,7 @@ declare module '../../sim/trace.js' {
 
 declareTraceKind('replica.role', ['broker', 'partition', 'role', 'leaderEpoch']);
 declareTraceKind('replica.truncate', ['broker', 'partition', 'to', 'reason']);
+declareTraceKind('replica.fetch.failed', ['broker', 'partition', 'leaderEpoch', 'reason']);
 declareTraceKind('isr.propose', ['broker', 'partition', 'isr']);
 declareTraceKind('replica.append', ['broker', 'partition', 'role', 'leaderEpoch', 'baseOffset', 'lastOffset']);
 declareTraceKind('replica.hw', ['broker', 'partition', 'leaderEpoch', 'highWatermark']);

@@ -7,7 +7,7 @@ import { alterPartition } from './alterPartition.js';
 import { electIfOffline, placeReplicas, removeBroker, type ElectionPolicy } from './election.js';
 import { MetadataImage } from './metadataImage.js';
 import { NO_LEADER, type MetadataRecord, type PartitionChangeRecord } from './metadataRecords.js';
-import type { Duration } from '../../sim/time.js';
+import { millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
@@ -133,7 +133,7 @@ export class Controller implements Process<KafkaMessage> {
       if (now - (this.lastHeartbeatMs.get(b.brokerId) ?? now) > this.config.brokerSessionTimeoutMs) this.fence(b.brokerId);
     }
     this.createTopics();
-    this.ctx.after(TICK_MS as Duration, () => this.tick());
+    this.ctx.after(millis(TICK_MS), () => this.tick());
   }
 
   private fence(brokerId: number): void {

@@ -1,6 +1,6 @@
 import type { NodeContext, Process, RpcResult } from '../../network/nodeHost.js';
 import type { History, Op } from '../../sim/history.js';
-import type { Duration } from '../../sim/time.js';
+import { micros, millis } from '../../sim/time.js';
 import { encodeBatch, type RecordInput } from '../../log/recordBatch.js';
 import { partitionForKey, StickyPartitioner, RoundRobinPartitioner } from '../../log/partitioner.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
@@ -121,7 +121,7 @@ export class Producer implements Process<KafkaMessage> {
     if (this.config['enable.idempotence']) this.initProducerId();
     const { start } = this.durable.workload;
     const now = this.ctx.now();
-    this.ctx.after(Math.max(0, start - now) as Duration, () => this.generate());
+    this.ctx.after(micros(Math.max(0, start - now)), () => this.generate());
   }
 
   // ------------------------------------------------------------------ workload
@@ -130,7 +130,7 @@ export class Producer implements Process<KafkaMessage> {
     const w = this.durable.workload;
     if (this.ctx.now() >= w.stop) return;
     this.send();
-    this.ctx.after(Math.max(1, Math.round(1_000_000 / w.rate)) as Duration, () => this.generate());
+    this.ctx.after(micros(Math.max(1, Math.round(1_000_000 / w.rate))), () => this.generate());
   }
 
   /** The application's send(): one record, with a unique message id in a header. */
@@ -200,8 +200,7 @@ export class Producer implements Process<KafkaMessage> {
       this.queued++;
       // KIP-480: the sticky partitioner moves on when a partition starts a new batch.
       if (this.config.partitioner !== 'round-robin') this.sticky.onNewBatch(this.durable.topic, partition, Math.max(1, this.partitions.length));
-      const linger = this.config['linger.ms'] * 1000;
-      if (linger > 0) this.ctx.after(linger as Duration, () => this.drain());
+      if (this.config['linger.ms'] > 0) this.ctx.after(millis(this.config['linger.ms']), () => this.drain());
     }
     batch.sends.push(send);
     batch.bytes += size;
@@ -280,7 +279,7 @@ export class Producer implements Process<KafkaMessage> {
       return;
     }
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
-    this.ctx.request(brokerNode(leader), req, { timeout: (this.config['request.timeout.ms'] * 1000) as Duration }, (r) => {
+    this.ctx.request(brokerNode(leader), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       this.inFlight.set(leader, (this.inFlight.get(leader) ?? 1) - 1);
       this.onResponse(batch, r);
       this.drain();
@@ -302,7 +301,7 @@ export class Producer implements Process<KafkaMessage> {
       this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-retry-total', batch.sends.length);
       this.refreshMetadata();
       this.retrying.set(batch.partition, (this.retrying.get(batch.partition) ?? 0) + 1);
-      this.ctx.after((this.config['retry.backoff.ms'] * 1000) as Duration, () => {
+      this.ctx.after(millis(this.config['retry.backoff.ms']), () => {
         this.retrying.set(batch.partition, (this.retrying.get(batch.partition) ?? 1) - 1);
         this.reenqueue(batch);
         this.drain();
@@ -321,7 +320,7 @@ export class Producer implements Process<KafkaMessage> {
     if (this.metadataInFlight) return;
     this.metadataInFlight = true;
     const broker = this.ctx.rng.pick(this.durable.brokers);
-    this.ctx.request(brokerNode(broker), message('Metadata', { topics: [this.durable.topic] }), { timeout: (this.config['request.timeout.ms'] * 1000) as Duration }, (r) => {
+    this.ctx.request(brokerNode(broker), message('Metadata', { topics: [this.durable.topic] }), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       this.metadataInFlight = false;
       if (r.ok && r.response.type === 'MetadataResponse') {
         const parts = r.response.partitions.filter((p) => p.topic === this.durable.topic);
@@ -329,19 +328,19 @@ export class Producer implements Process<KafkaMessage> {
         this.releaseBlocked();
       }
       const known = this.partitions.length > 0 && this.partitions.every((p) => p.leader >= 0);
-      if (!known) this.ctx.after((this.config['retry.backoff.ms'] * 1000) as Duration, () => this.refreshMetadata());
+      if (!known) this.ctx.after(millis(this.config['retry.backoff.ms']), () => this.refreshMetadata());
       this.drain();
     });
   }
 
   private initProducerId(): void {
     const broker = this.ctx.rng.pick(this.durable.brokers);
-    this.ctx.request(brokerNode(broker), message('InitProducerId', {}), { timeout: (this.config['request.timeout.ms'] * 1000) as Duration }, (r) => {
+    this.ctx.request(brokerNode(broker), message('InitProducerId', {}), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       if (r.ok && r.response.type === 'InitProducerIdResponse') {
         this.producerId = r.response.producerId;
         this.producerEpoch = r.response.producerEpoch;
         this.drain();
-      } else this.ctx.after((this.config['retry.backoff.ms'] * 1000) as Duration, () => this.initProducerId());
+      } else this.ctx.after(millis(this.config['retry.backoff.ms']), () => this.initProducerId());
     });
   }
 

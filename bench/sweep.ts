@@ -1,0 +1,29 @@
+/**
+ * Sweep benchmark: seeds per second of `kafkasim sweep` on the acks=all nemesis scenario
+ * with one worker thread and with two, and the speed-up. The target is a speed-up of at
+ * least 1.7 on two cores.
+ */
+import { fileURLToPath } from 'node:url';
+import { loadScenario } from '../src/scenarios/loader.js';
+import { runSweep } from '../src/cli/commands/sweep.js';
+import { parseBenchArgs, printTable, round } from './harness.js';
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const args = parseBenchArgs(argv);
+  const count = Number(args.options.get('seeds') ?? 24);
+  const path = fileURLToPath(new URL('../../src/scenarios/library/acks-all-nemesis.yaml', import.meta.url));
+  const scenario = loadScenario(path);
+  const seeds = Array.from({ length: count }, (_, i) => i + 1);
+  await runSweep(path, scenario, seeds.slice(0, 4), { workers: 2 }); // warm-up
+  const one = await runSweep(path, scenario, seeds, { workers: 1 });
+  const two = await runSweep(path, scenario, seeds, { workers: 2 });
+  const speedup = two.summary.seedsPerSec / one.summary.seedsPerSec;
+  console.log(`sweep: acks-all-nemesis, ${count} seeds (same violations with 1 and 2 workers: ${JSON.stringify(one.summary.violations) === JSON.stringify(two.summary.violations)})`);
+  printTable([
+    ['workers', 'seeds/s'],
+    [1, one.summary.seedsPerSec],
+    [2, two.summary.seedsPerSec],
+    ['speed-up', round(speedup, 2)],
+  ]);
+  if (args.json) console.log(JSON.stringify({ bench: 'sweep', seedsPerSec1: one.summary.seedsPerSec, seedsPerSec2: two.summary.seedsPerSec, speedup: round(speedup, 3) }));
+}

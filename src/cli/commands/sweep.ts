@@ -1,0 +1,172 @@
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import chalk from 'chalk';
+import { loadScenario } from '../../scenarios/loader.js';
+import { mergeSummaries, parseSeeds, parseShard, parseSummary, shardSeeds, summarize, type SeedResult, type SweepSummary } from '../../scenarios/sweep.js';
+import type { Scenario } from '../../scenarios/schema.js';
+import { UsageError } from '../usageError.js';
+import { resolveScenario } from './run.js';
+import type { SweepWorkerData } from '../sweepWorker.js';
+
+export interface SweepCliOptions {
+  readonly seeds?: string;
+  readonly workers?: string;
+  readonly shard?: string;
+  readonly json?: boolean;
+  readonly stopOnFirst?: boolean;
+  readonly onlineChecks?: boolean;
+}
+
+export interface SweepOutcome {
+  readonly summary: SweepSummary;
+  readonly results: readonly SeedResult[];
+}
+
+/**
+ * Runs `seeds` of the scenario at `path` on `workers` worker threads. Seeds go out in
+ * order, one at a time to whichever worker is free; results are gathered by seed, so the
+ * outcome does not depend on the number of workers. With `stopOnFirst`, no seed after the
+ * first one (in seed order) that finds a violation is started, and the outcome is cut at
+ * that seed: still the same for any number of workers.
+ */
+export function runSweep(
+  path: string,
+  scenario: Scenario,
+  seeds: readonly number[],
+  options: { workers: number; stopOnFirst?: boolean; onlineChecks?: boolean; onProgress?: (done: number, violating: number) => void },
+): Promise<SweepOutcome> {
+  const started = performance.now();
+  const workers = Math.max(1, Math.min(options.workers, seeds.length));
+  const results = new Map<number, SeedResult>();
+  const position = new Map(seeds.map((s, i) => [s, i]));
+  let next = 0;
+  let cutAt = Number.POSITIVE_INFINITY; // position of the first violating seed, with stopOnFirst
+  let violating = 0;
+  return new Promise((resolve, reject) => {
+    if (seeds.length === 0) {
+      resolve({ summary: summarize(scenario.name, [], workers, 0), results: [] });
+      return;
+    }
+    const pool: Worker[] = [];
+    let busy = 0;
+    let failed = false;
+    const finish = (): void => {
+      for (const w of pool) void w.terminate();
+      const kept = [...results.values()].filter((r) => (position.get(r.seed) ?? 0) <= cutAt).sort((a, b) => (position.get(a.seed) ?? 0) - (position.get(b.seed) ?? 0));
+      const seconds = (performance.now() - started) / 1000;
+      resolve({ summary: summarize(scenario.name, kept, workers, Math.round((results.size / Math.max(seconds, 1e-9)) * 10) / 10), results: kept });
+    };
+    const feed = (w: Worker): void => {
+      if (next < seeds.length && next <= cutAt) {
+        busy++;
+        w.postMessage(seeds[next++]);
+      } else if (busy === 0) finish();
+    };
+    const data: SweepWorkerData = { path, onlineChecks: options.onlineChecks ?? true };
+    for (let i = 0; i < workers; i++) {
+      // A larger young generation: runs allocate briskly, and fewer scavenges leave more of
+      // the machine to the other workers.
+      const w = new Worker(new URL('../sweepWorker.js', import.meta.url), { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 64 } });
+      pool.push(w);
+      w.on('message', (r: SeedResult) => {
+        busy--;
+        results.set(r.seed, r);
+        if (r.kinds.length > 0) {
+          violating++;
+          if (options.stopOnFirst) cutAt = Math.min(cutAt, position.get(r.seed) ?? cutAt);
+        }
+        options.onProgress?.(results.size, violating);
+        feed(w);
+      });
+      w.on('error', (err) => {
+        if (failed) return;
+        failed = true;
+        for (const x of pool) void x.terminate();
+        reject(err);
+      });
+      feed(w);
+    }
+  });
+}
+
+/** `kafkasim sweep`: returns the exit code. */
+export async function sweepCommand(nameOrPath: string, opts: SweepCliOptions, out: (line: string) => void): Promise<number> {
+  const path = resolveScenario(nameOrPath);
+  const scenario = loadScenario(path);
+  let seeds = parseSeeds(opts.seeds ?? '1..100');
+  if (opts.shard !== undefined) seeds = shardSeeds(seeds, parseShard(opts.shard));
+  const workers = opts.workers === undefined ? availableParallelism() : Number(opts.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a whole number of at least 1, got "${opts.workers}"`);
+  const progress = process.stderr.isTTY ? progressBar(seeds.length) : undefined;
+  const { summary, results } = await runSweep(path, scenario, seeds, { workers, stopOnFirst: opts.stopOnFirst, onlineChecks: opts.onlineChecks !== false, onProgress: progress?.update });
+  progress?.done();
+  if (opts.json) out(JSON.stringify(summary));
+  else printSummary(summary, out, nameOrPath);
+  return sweepExitCode(scenario, results);
+}
+
+/**
+ * 0 when the sweep agrees with the scenario's `expect`: with violations expected, some seed
+ * found all of them; otherwise no seed found any. 1 when it does not.
+ */
+export function sweepExitCode(scenario: Scenario, results: readonly SeedResult[]): number {
+  const expected = scenario.expect?.violations;
+  if (expected === undefined || expected === 'none') return results.every((r) => r.kinds.length === 0) ? 0 : 1;
+  return results.some((r) => r.expectMet) ? 0 : 1;
+}
+
+/** `kafkasim merge a.json b.json …`: the shards' results as one sweep's. */
+export function mergeCommand(files: readonly string[], opts: { json?: boolean }, out: (line: string) => void): number {
+  const parts = files.map((f) => {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      throw new UsageError(`${f}: cannot read this file`);
+    }
+    return parseSummary(text, f);
+  });
+  const merged = mergeSummaries(parts);
+  if (opts.json) out(JSON.stringify(merged));
+  else printSummary(merged, out, merged.scenario);
+  return Object.keys(merged.violations).length === 0 ? 0 : 1;
+}
+
+function printSummary(s: SweepSummary, out: (line: string) => void, replayTarget: string): void {
+  out(chalk.bold(`${s.scenario}: ${s.seeds} seeds with ${s.workers} worker${s.workers === 1 ? '' : 's'}, ${s.seedsPerSec} seeds/s`));
+  const kinds = Object.entries(s.violations);
+  if (kinds.length === 0) {
+    out(chalk.green('  no violations'));
+    return;
+  }
+  const width = Math.max(4, ...kinds.map(([k]) => k.length));
+  out(`  ${'kind'.padEnd(width)}  ${'seeds'.padStart(6)}  ${'first'.padStart(6)}  some seeds`);
+  for (const [kind, k] of kinds) {
+    const some = k.seeds.slice(0, 8).join(' ') + (k.seeds.length > 8 ? ' …' : '');
+    out(`  ${chalk.red(kind.padEnd(width))}  ${String(k.count).padStart(6)}  ${String(k.firstSeed).padStart(6)}  ${some}`);
+  }
+  out(chalk.dim(`  replay one: kafkasim run ${replayTarget} --seed ${kinds[0][1].firstSeed}`));
+}
+
+/** A one-line progress bar on stderr; only used when stderr is a terminal. */
+function progressBar(total: number): { update: (done: number, violating: number) => void; done: () => void } {
+  const started = performance.now();
+  let last = 0;
+  return {
+    update(done, violating) {
+      const now = performance.now();
+      if (done < total && now - last < 100) return;
+      last = now;
+      const rate = done / Math.max((now - started) / 1000, 1e-9);
+      const eta = rate > 0 ? Math.round((total - done) / rate) : 0;
+      const width = 30;
+      const filled = Math.round((done / total) * width);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} seeds, ${violating} violating, ${rate.toFixed(1)} seeds/s, ETA ${eta}s  `);
+    },
+    done() {
+      process.stderr.write('\n');
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cli } from '../helpers/cli.js';
+
+const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const lossy = `${fixtures}tiny-lossy.yaml`;
+const json = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop() as string) as { scenario: string; seeds: number; workers: number; violations: Record<string, { count: number; firstSeed: number; seeds: number[] }>; ran: string };
+
+describe('kafkasim sweep', () => {
+  const one = cli('sweep', lossy, '--seeds', '1..12', '--workers', '1', '--json');
+  const two = cli('sweep', lossy, '--seeds', '1..12', '--workers', '2', '--json');
+
+  it('finds the same violations in the same seeds whatever the number of workers', () => {
+    expect(one.code).toBe(0); // the scenario expects lost-write, and some seed found it
+    const [a, b] = [json(one.stdout), json(two.stdout)];
+    expect(a.violations['lost-write'].count).toBeGreaterThan(0);
+    expect(a.violations['lost-write'].count).toBeLessThan(12);
+    expect(b.violations).toEqual(a.violations);
+    expect([a.seeds, a.ran, a.workers, b.workers]).toEqual([12, '1..12', 1, 2]);
+  });
+
+  it('splits into shards that merge back into the whole sweep, for 2 and 3 shards', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kafkasim-shards-'));
+    const whole = json(two.stdout);
+    for (const n of [2, 3]) {
+      const files = Array.from({ length: n }, (_, i) => {
+        const r = cli('sweep', lossy, '--seeds', '1..12', '--shard', `${i + 1}/${n}`, '--workers', '1', '--json');
+        const file = join(dir, `shard-${n}-${i + 1}.json`);
+        writeFileSync(file, r.stdout);
+        return file;
+      });
+      const merged = cli('merge', ...files, '--json');
+      expect(json(merged.stdout)).toMatchObject({ scenario: 'tiny-lossy', seeds: 12, ran: '1..12', violations: whole.violations, workers: n });
+    }
+    const overlap = cli('merge', join(dir, 'shard-2-1.json'), join(dir, 'shard-2-1.json'));
+    expect(overlap.code).toBe(2);
+    expect(overlap.stderr).toMatch(/appears in two results/);
+  });
+
+  it('with --stop-on-first, stops at the first violating seed, the same with any number of workers', () => {
+    const first = json(one.stdout).violations['lost-write'].firstSeed;
+    for (const workers of ['1', '2']) {
+      const r = json(cli('sweep', lossy, '--seeds', '1..12', '--stop-on-first', '--workers', workers, '--json').stdout);
+      expect(r.ran).toBe(first === 1 ? '1' : `1..${first}`);
+      expect(r.violations['lost-write']).toEqual({ count: 1, firstSeed: first, seeds: [first] });
+    }
+  });
+
+  it('prints a table of kinds, first seeds and a replay command, and no progress bar when not on a terminal', () => {
+    const r = cli('sweep', lossy, '--seeds', '1..6', '--workers', '2');
+    expect(r.stdout).toMatch(/tiny-lossy: 6 seeds with 2 workers/);
+    expect(r.stderr).toBe('');
+    if (r.stdout.includes('lost-write')) expect(r.stdout).toContain(`replay one: kafkasim run ${lossy} --seed`);
+  });
+
+  it('exits 1 when a scenario that expects no violation finds one, and 2 on bad input', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kafkasim-sweep-'));
+    const strict = join(dir, 'strict.yaml');
+    writeFileSync(strict, readFileSync(lossy, 'utf8').replace('expect: { violations: [lost-write] }', 'expect: { violations: none }'));
+    expect(cli('sweep', strict, '--seeds', '1..12', '--json').code).toBe(1);
+    const bad = cli('sweep', lossy, '--seeds', '9..1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--seeds: range 9..1 runs backwards');
+    expect(cli('sweep', lossy, '--shard', '3/2').code).toBe(2);
+    expect(cli('sweep', lossy, '--workers', '0').code).toBe(2);
+  });
+});
