@@ -12,6 +12,11 @@ export interface Disk {
   size(path: string): number;
   /** Up to `length` bytes from `position`; shorter at the end of the file. */
   read(path: string, position: number, length: number): Buffer;
+  /**
+   * Like read, but the bytes may be a view of the file that changes with it: for a reader
+   * that looks and lets go at once (scanning batch headers), never for one that keeps them.
+   */
+  peek(path: string, position: number, length: number): Buffer;
   readAll(path: string): Buffer;
   /** Appends, creating the file if needed. Not durable until {@link fsync}. */
   append(path: string, data: Uint8Array): void;

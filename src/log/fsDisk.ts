@@ -47,6 +47,10 @@ export class FsDisk implements Disk {
     return this.guard(path, () => statSync(this.abs(path)).size);
   }
 
+  peek(path: string, position: number, length: number): Buffer {
+    return this.read(path, position, length);
+  }
+
   read(path: string, position: number, length: number): Buffer {
     return this.guard(path, () => {
       const fd = openSync(this.abs(path), 'r');

@@ -89,6 +89,13 @@ class ChunkedBytes {
     }
   }
 
+  /** [from, to) without a copy when it lies in one chunk. */
+  view(from: number, to: number): Buffer {
+    const offset = from % CHUNK;
+    if (offset + (to - from) <= CHUNK) return this.chunks[Math.floor(from / CHUNK)].subarray(offset, offset + (to - from));
+    return this.read(from, to);
+  }
+
   /** A fresh copy of [from, to). */
   read(from: number, to: number): Buffer {
     const out = Buffer.allocUnsafe(to - from);
@@ -228,6 +235,12 @@ export class MemoryDisk implements Disk {
     const end = Math.min(f.size, position + length);
     // A copy: a reader (a fetch response crossing the network) must not see later writes.
     return position >= end ? Buffer.alloc(0) : f.data.read(position, end);
+  }
+
+  peek(path: string, position: number, length: number): Buffer {
+    const f = this.file(path);
+    const end = Math.min(f.size, position + length);
+    return position >= end ? Buffer.alloc(0) : f.data.view(position, end);
   }
 
   readAll(path: string): Buffer {

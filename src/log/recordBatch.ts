@@ -130,6 +130,20 @@ export interface DecodedRecord {
 
 // ------------------------------------------------------------------ header accessors
 
+/** The last offset of the batch at `pos`, from its first 27 bytes, without parsing the rest. */
+export function lastOffsetAt(buf: Uint8Array, pos: number): number {
+  const view = buf as Buffer;
+  return readInt64(view, pos + BASE_OFFSET) + view.readInt32BE(pos + LAST_OFFSET_DELTA);
+}
+
+/** The whole size of the batch at `pos` (its length field plus the 12 bytes before it). */
+export function batchSizeAt(buf: Uint8Array, pos: number): number {
+  return (buf as Buffer).readInt32BE(pos + LENGTH) + LOG_OVERHEAD;
+}
+
+/** How many leading bytes of a batch lastOffsetAt and batchSizeAt read. */
+export const BATCH_SPAN_BYTES = LAST_OFFSET_DELTA + 4;
+
 export function lastOffsetOf(h: BatchHeader): number {
   return h.baseOffset + h.lastOffsetDelta;
 }

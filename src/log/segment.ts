@@ -1,7 +1,10 @@
 import { joinPath, type Disk } from './disk.js';
 import { OffsetIndex, TimeIndex } from './offsetIndex.js';
 import { TransactionIndex } from './transactionIndex.js';
-import { checkBatch, lastOffsetOf, readBatchHeader, sizeOf, type BatchHeader } from './recordBatch.js';
+import { BATCH_HEADER_SIZE, batchSizeAt, checkBatch, lastOffsetAt, lastOffsetOf, readBatchHeader, sizeOf, type BatchHeader } from './recordBatch.js';
+
+/** How much of a segment positionOf reads at a time while scanning for an offset. */
+const SCAN_WINDOW_BYTES = 16 * 1024;
 
 /** Kafka's file name for a segment: its base offset, zero-padded to 20 digits. */
 export function segmentFileName(baseOffset: number, suffix: '.log' | '.index' | '.timeindex' | '.snapshot' | '.txnindex'): string {
@@ -126,14 +129,24 @@ export class LogSegment {
     this.next = last + 1;
   }
 
-  /** Position of the first batch whose last offset is >= `offset`, or undefined. */
+  /**
+   * Position of the first batch whose last offset is >= `offset`, or undefined: from the
+   * offset index's entry at or below it, scanning batch headers forward as Kafka's
+   * LogSegment.translateOffset does. The scan reads the file a window at a time and looks
+   * at each batch's first 27 bytes only.
+   */
   positionOf(offset: number): { position: number; header: BatchHeader } | undefined {
     let { position } = this.offsetIndex.lookup(offset);
     while (position < this.bytes) {
-      const head = this.disk.read(this.logPath, position, 61);
-      const header = readBatchHeader(head, 0);
-      if (lastOffsetOf(header) >= offset) return { position, header };
-      position += sizeOf(header);
+      const window = this.disk.peek(this.logPath, position, Math.min(SCAN_WINDOW_BYTES, this.bytes - position));
+      let p = 0;
+      while (p + BATCH_HEADER_SIZE <= window.length) {
+        if (lastOffsetAt(window, p) >= offset) return { position: position + p, header: readBatchHeader(window, p) };
+        p += batchSizeAt(window, p);
+      }
+      // No whole header left in the file: the segment ends in a partial batch.
+      if (p === 0) return undefined;
+      position += p;
     }
     return undefined;
   }
