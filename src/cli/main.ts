@@ -11,6 +11,7 @@ import { UnknownCheckError } from '../sim/checker.js';
 import { runCommand } from './commands/run.js';
 import { listCommand } from './commands/list.js';
 import { demoCommand } from './commands/demo.js';
+import { explainCommand, type ExplainCliOptions } from './commands/explain.js';
 import { mergeCommand, sweepCommand, type SweepCliOptions } from './commands/sweep.js';
 import { SweepInputError } from '../scenarios/sweep.js';
 
@@ -61,6 +62,17 @@ function buildProgram(): Command {
     .option('--no-online-checks', 'skip the TLA+ replication invariants checked at every replication event (faster)')
     .action((scenario: string, opts: { seed?: string; json?: boolean; trace?: string; checks?: string }) => {
       process.exitCode = runCommand(scenario, opts, (line) => console.log(line));
+    });
+
+  program
+    .command('explain')
+    .description("narrate a violation's causal chain: the records, the replicas that had them, the faults that mattered")
+    .argument('<scenario>', 'a scenario file or a library name')
+    .option('--seed <n>', "override the scenario's seed")
+    .option('--violation <n>', 'which violation of the run to explain (1 = the first)')
+    .option('--json', 'print one JSON object')
+    .action((scenario: string, opts: ExplainCliOptions) => {
+      process.exitCode = explainCommand(scenario, opts, (line) => console.log(line));
     });
 
   program

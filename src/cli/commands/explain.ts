@@ -1,0 +1,44 @@
+import chalk from 'chalk';
+import { loadScenario } from '../../scenarios/loader.js';
+import { runScenario } from '../../scenarios/runner.js';
+import { explainViolation, formatTimeline } from '../../scenarios/explain.js';
+import { UsageError } from '../usageError.js';
+import { resolveScenario } from './run.js';
+
+export interface ExplainCliOptions {
+  readonly seed?: string;
+  readonly violation?: string;
+  readonly json?: boolean;
+}
+
+/** `kafkasim explain <scenario> --seed N`: a violation's causal chain, narrated. */
+export function explainCommand(nameOrPath: string, opts: ExplainCliOptions, out: (line: string) => void): number {
+  const scenario = loadScenario(resolveScenario(nameOrPath));
+  let seed: number | undefined;
+  if (opts.seed !== undefined) {
+    seed = Number(opts.seed);
+    if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${opts.seed}"`);
+  }
+  const r = runScenario(scenario, { seed, keepTrace: true });
+  const index = opts.violation === undefined ? 0 : Number(opts.violation) - 1;
+  if (r.violations.length > 0 && (!Number.isInteger(index) || index < 0 || index >= r.violations.length)) {
+    throw new UsageError(`--violation must be between 1 and ${r.violations.length}, got "${opts.violation}"`);
+  }
+  const violation = r.violations[index];
+  const timeline = violation === undefined ? [] : explainViolation(r.simulation.memory?.records ?? [], violation);
+  if (opts.json) {
+    out(JSON.stringify({ scenario: r.scenario, seed: r.seed, violation: violation ?? null, timeline }));
+    return 0;
+  }
+  out(chalk.bold(`${r.scenario} (seed ${r.seed})`));
+  if (violation === undefined) {
+    out(chalk.green('  no violations: nothing to explain'));
+    return 0;
+  }
+  for (const line of formatTimeline(timeline)) out(line.startsWith('→') ? chalk.red(line) : `  ${line}`);
+  if (r.violations.length > 1) {
+    out(chalk.dim(`\n${r.violations.length} violations in this run; explain another with --violation N:`));
+    r.violations.forEach((v, i) => out(chalk.dim(`  ${i + 1}. ${v.kind}: ${v.message.length > 100 ? `${v.message.slice(0, 100)}…` : v.message}`)));
+  }
+  return 0;
+}

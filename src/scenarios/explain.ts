@@ -1,0 +1,267 @@
+import type { Violation } from '../sim/checker.js';
+import type { TraceRecord } from '../sim/trace.js';
+import { formatTime, type Time } from '../sim/time.js';
+import { compareNumbers } from '../sim/order.js';
+import type { MetadataRecord } from '../nodes/controller/metadataRecords.js';
+
+/** One line of a narrated timeline. */
+export interface TimelineLine {
+  /** Simulated microseconds. */
+  readonly at: number;
+  readonly text: string;
+}
+
+/**
+ * A violation's causal chain, in plain sentences: `kafkasim explain`. It reads the run's
+ * trace and keeps what bears on the violation: the records involved (appended by whom, in
+ * which epoch, acknowledged when, held by which replicas), the faults that hit the
+ * partition's replicas, the elections and ISR changes of the partition, and the
+ * truncations that cut the records away. It does not dump every event.
+ */
+export function explainViolation(records: readonly TraceRecord[], violation: Violation): TimelineLine[] {
+  const partition = typeof violation.details.partition === 'string' ? violation.details.partition : undefined;
+  if (partition === undefined) return [{ at: violation.at ?? 0, text: `→ ${violation.kind}: ${violation.message}` }];
+  const focus = focusOf(violation);
+  const narrator = new Narrator(partition, focus);
+  for (const r of records) {
+    if (violation.at !== undefined && r.at > violation.at && !narrator.violationShown && violation.kind.startsWith('spec:')) {
+      narrator.say(violation.at, `✗ ${violation.kind} breaks here: ${violation.message}`);
+      narrator.violationShown = true;
+    }
+    narrator.see(r);
+  }
+  const lines = narrator.lines;
+  lines.push({ at: lines.at(-1)?.at ?? 0, text: `→ ${violation.kind}: ${violation.message}` });
+  return lines;
+}
+
+/** The offsets and message ids a violation is about. */
+interface Focus {
+  readonly offsets: ReadonlySet<number>;
+  /** Which message sits at each offset in question, when the violation says. */
+  readonly labels: ReadonlyMap<number, string>;
+  readonly ids: ReadonlySet<string>;
+  /** Separate records (a duplicate's two copies), rather than one range of them. */
+  readonly points: boolean;
+}
+
+function focusOf(v: Violation): Focus {
+  const offsets = new Set<number>();
+  const ids = new Set<string>();
+  const labels = new Map<number, string>();
+  const d = v.details;
+  const numbers = (x: unknown): number[] => (Array.isArray(x) ? x.filter((n): n is number => typeof n === 'number') : []);
+  const strings = (x: unknown): string[] => (Array.isArray(x) ? x.filter((s): s is string => typeof s === 'string') : []);
+  for (const o of [...numbers(d.ackedOffsets), ...numbers(d.offsets)]) offsets.add(o);
+  if (typeof d.offset === 'number') offsets.add(d.offset);
+  if (typeof d.committedHighWatermark === 'number') offsets.add(d.committedHighWatermark - 1);
+  for (const id of strings(d.ids)) ids.add(id);
+  // Of many duplicates or inversions, the first tells the story.
+  if (Array.isArray(d.duplicates) && d.duplicates.length > 0) {
+    const dup = d.duplicates[0] as { id?: unknown; offsets?: unknown };
+    if (typeof dup.id === 'string') ids.add(dup.id);
+    for (const o of numbers(dup.offsets)) {
+      offsets.add(o);
+      if (typeof dup.id === 'string') labels.set(o, dup.id);
+    }
+    return { offsets, ids, labels, points: true };
+  }
+  if (Array.isArray(d.inversions) && d.inversions.length > 0) {
+    const inv = d.inversions[0] as { earlier?: unknown; later?: unknown; offsets?: unknown };
+    const [first, second] = numbers(inv.offsets);
+    // The reorder checker names the message sent first (`earlier`) and the one sent after it
+    // that landed before it (`later`), with their offsets in that order.
+    for (const [o, id] of [[first, inv.earlier], [second, inv.later]] as const) {
+      if (o === undefined || typeof id !== 'string') continue;
+      offsets.add(o);
+      ids.add(id);
+      labels.set(o, id);
+    }
+    return { offsets, ids, labels, points: true };
+  }
+  return { offsets, ids, labels, points: v.kind === 'divergence' };
+}
+
+/** Walks the trace, keeping the partition's state, and says what matters. */
+class Narrator {
+  readonly lines: TimelineLine[] = [];
+  violationShown = false;
+  private readonly topic: string;
+  private readonly number: number;
+  private leader = -1;
+  private epoch = -1;
+  private isr: readonly number[] = [];
+  private replicas: readonly number[] = [];
+  /** Each replica's log end offset, as its appends and truncations say. */
+  private readonly leo = new Map<number, number>();
+  private highWatermark = 0;
+  private readonly lo: number;
+  private readonly hi: number;
+  private appendedSaid = false;
+  private ackFirst: { at: number } | undefined;
+  private readonly pointsSaid = new Set<number>();
+  private timeoutsSaid = 0;
+
+  constructor(
+    readonly partition: string,
+    readonly focus: Focus,
+  ) {
+    const m = /^(.*)-(\d+)$/.exec(partition);
+    this.topic = m?.[1] ?? partition;
+    this.number = Number(m?.[2] ?? -1);
+    const sorted = [...focus.offsets].sort(compareNumbers);
+    this.lo = sorted[0] ?? Number.POSITIVE_INFINITY;
+    this.hi = sorted.at(-1) ?? Number.NEGATIVE_INFINITY;
+  }
+
+  say(at: number, text: string): void {
+    const last = this.lines.at(-1);
+    // The same thing twice at one instant (two requests timing out together) is said once.
+    if (last !== undefined && last.at === at && last.text === text) return;
+    this.lines.push({ at, text });
+  }
+
+  private get started(): boolean {
+    return this.appendedSaid || this.ackFirst !== undefined;
+  }
+
+  private holders(): string {
+    const parts = this.replicas.filter((r) => r !== this.leader).map((r) => `broker-${r} up to ${this.leo.get(r) ?? 0}`);
+    return parts.length === 0 ? '' : parts.join(', ');
+  }
+
+  see(r: TraceRecord): void {
+    switch (r.kind) {
+      case 'metadata.record':
+        this.onMetadata(r.at, JSON.parse(r.detail) as MetadataRecord);
+        return;
+      case 'replica.append': {
+        if (r.partition !== this.partition) return;
+        this.leo.set(r.broker, r.lastOffset + 1);
+        if (r.role !== 'leader') return;
+        if (this.focus.points) {
+          for (const o of this.focus.offsets) {
+            if (o < r.baseOffset || o > r.lastOffset || this.pointsSaid.has(o)) continue;
+            this.pointsSaid.add(o);
+            const again = this.pointsSaid.size > 1 && this.focus.ids.size === 1;
+            const label = this.focus.labels.get(o) ?? 'a record in question';
+            this.say(r.at, `broker-${r.broker}, leader of ${this.partition} in epoch ${r.leaderEpoch}, appended ${label} ${again ? 'again, ' : ''}at offset ${o}${again ? ': the same message twice, since nothing tied the retry to the first write (no idempotence)' : ''}`);
+            this.appendedSaid = true;
+          }
+          return;
+        }
+        if (!this.appendedSaid && r.lastOffset >= this.lo && r.baseOffset <= this.hi) {
+          this.appendedSaid = true;
+          const last = Math.min(this.hi, r.lastOffset);
+          this.say(r.at, `broker-${r.broker}, leader of ${this.partition} in epoch ${r.leaderEpoch}, appended offset${this.lo === last ? ` ${this.lo}` : `s ${Math.max(this.lo, r.baseOffset)}–${this.hi}`}${r.lastOffset < this.hi ? ' (and on, batch by batch)' : ''}; its high watermark was ${this.highWatermark}`);
+        }
+        return;
+      }
+      case 'rpc.timeout':
+        if (this.started && r.type === 'Produce' && this.timeoutsSaid < 2 && this.replicas.some((b) => r.to === `broker-${b}`)) {
+          this.timeoutsSaid++;
+          this.say(r.at, `${r.from.replace(/^producer-/, '')}'s produce request to ${r.to} timed out (request.timeout.ms): it cannot tell whether the broker wrote it, and retries`);
+        }
+        return;
+      case 'replica.hw':
+        if (r.partition === this.partition && r.broker === this.leader) this.highWatermark = r.highWatermark;
+        return;
+      case 'replica.truncate': {
+        if (r.partition !== this.partition) return;
+        const before = this.leo.get(r.broker) ?? 0;
+        this.leo.set(r.broker, r.to);
+        const cut = [...this.focus.offsets].filter((o) => o >= r.to && o < before).length;
+        if (cut === 0 && !this.started) return;
+        const why = r.reason === 'diverging-epoch' ? 'its leader said where their logs diverge (leader epochs, KIP-101/KIP-320)' : r.reason === 'high-watermark' ? 'it truncated to its own high watermark, as before KIP-101' : r.reason;
+        this.say(r.at, `broker-${r.broker} truncated ${this.partition} from ${before} to offset ${r.to}: ${why}${cut > 0 ? `, dropping ${cut} of the records in question` : ''}`);
+        return;
+      }
+      case 'replica.fetch.failed':
+        if (r.partition === this.partition) this.say(r.at, `broker-${r.broker} stopped replicating ${this.partition}: ${r.reason}`);
+        return;
+      case 'client.op':
+        this.onClientOp(r);
+        return;
+      case 'node.crash':
+      case 'node.pause':
+      case 'node.start':
+        this.onNode(r);
+        return;
+      case 'net.partition':
+        if (this.started) this.say(r.at, `a network partition (${r.name}) cut ${r.cuts} links`);
+        return;
+      case 'net.heal':
+        if (this.started && r.names.length > 0) this.say(r.at, `the network healed`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onClientOp(r: TraceRecord<'client.op'>): void {
+    if (r.f !== 'send' || r.type !== 'ok') return;
+    const value = r.value as { offset?: number; partition?: string } | undefined;
+    if (value?.partition !== this.partition || value.offset === undefined || !this.focus.offsets.has(value.offset)) return;
+    if (this.ackFirst === undefined) {
+      this.ackFirst = { at: r.at };
+      this.say(r.at, `${r.process} was told its write at offset ${value.offset} succeeded (the first of the records in question to be acknowledged); the followers had ${this.holders() || 'nothing'}`);
+    }
+  }
+
+  private onNode(r: TraceRecord<'node.crash'> | TraceRecord<'node.pause'> | TraceRecord<'node.start'>): void {
+    const m = /^broker-(\d+)$/.exec(r.node);
+    const id = m === null ? undefined : Number(m[1]);
+    const isReplica = id !== undefined && this.replicas.includes(id);
+    if (r.node.startsWith('controller') && this.started) {
+      if (r.kind === 'node.crash') this.say(r.at, `the controller crashed: no leader changes until it is back`);
+      return;
+    }
+    if (!isReplica || (!this.started && id !== this.leader)) return;
+    const role = id === this.leader ? `while leader of ${this.partition} (epoch ${this.epoch})` : `as a follower of ${this.partition}`;
+    if (r.kind === 'node.crash') {
+      const has = this.leo.get(id) ?? 0;
+      const what = r.mode === 'power' ? 'lost power (its unflushed page cache is gone)' : 'crashed (kill -9: its page cache survives)';
+      this.say(r.at, `broker-${id} ${what} ${role}; its log ended at ${has}${id === this.leader ? `, the followers had ${this.holders() || 'nothing'}` : ''}`);
+    } else if (r.kind === 'node.pause') {
+      this.say(r.at, `broker-${id} paused ${role} until ${formatTime(r.until)} (a GC pause or SIGSTOP: it does nothing, but stays in the ISR until replica.lag.time.max.ms)`);
+    } else if (this.started) {
+      this.say(r.at, `broker-${id} restarted`);
+    }
+  }
+
+  private onMetadata(at: number, record: MetadataRecord): void {
+    if (record.type === 'Partition' && record.topic === this.topic && record.partition === this.number) {
+      this.leader = record.leader;
+      this.epoch = record.leaderEpoch;
+      this.isr = record.isr;
+      this.replicas = record.replicas;
+      return;
+    }
+    if (record.type !== 'PartitionChange' || record.topic !== this.topic || record.partition !== this.number) return;
+    const oldIsr = this.isr;
+    if (record.isr !== undefined) this.isr = record.isr;
+    if (record.leader !== undefined && record.leader !== this.leader) {
+      this.leader = record.leader;
+      this.epoch++;
+      if (!this.started) return;
+      if (record.leader < 0) this.say(at, `${this.partition} has no leader: no in-sync replica is available (offline)`);
+      else if (record.unclean === true) this.say(at, `the controller elected broker-${record.leader} leader of ${this.partition} (epoch ${this.epoch}) from outside the ISR ${fmt(oldIsr)}: an unclean election; its log ended at ${this.leo.get(record.leader) ?? 0}`);
+      else this.say(at, `the controller elected broker-${record.leader} leader of ${this.partition} (epoch ${this.epoch}) from the ISR ${fmt(this.isr)}; its log ended at ${this.leo.get(record.leader) ?? 0}`);
+      this.highWatermark = 0;
+      return;
+    }
+    if (record.isr !== undefined && this.started) {
+      const grew = record.isr.length > oldIsr.length;
+      this.say(at, `the ISR of ${this.partition} ${grew ? 'grew' : 'shrank'} to ${fmt(record.isr)}`);
+    }
+  }
+}
+
+function fmt(isr: readonly number[]): string {
+  return `[${isr.join(',')}]`;
+}
+
+/** Renders a timeline as the CLI prints it. */
+export function formatTimeline(lines: readonly TimelineLine[]): string[] {
+  return lines.map((l) => (l.text.startsWith('→') ? l.text : `t=${formatTime(l.at as Time).padStart(8)}  ${l.text}`));
+}
