@@ -1,6 +1,6 @@
 import type { Violation } from '../sim/checker.js';
 import type { TraceRecord } from '../sim/trace.js';
-import { formatTime, type Time } from '../sim/time.js';
+import { formatTime } from '../sim/time.js';
 import { compareNumbers } from '../sim/order.js';
 import type { MetadataRecord } from '../nodes/controller/metadataRecords.js';
 
@@ -263,5 +263,5 @@ function fmt(isr: readonly number[]): string {
 
 /** Renders a timeline as the CLI prints it. */
 export function formatTimeline(lines: readonly TimelineLine[]): string[] {
-  return lines.map((l) => (l.text.startsWith('→') ? l.text : `t=${formatTime(l.at as Time).padStart(8)}  ${l.text}`));
+  return lines.map((l) => (l.text.startsWith('→') ? l.text : `t=${formatTime(l.at).padStart(8)}  ${l.text}`));
 }

@@ -3,7 +3,7 @@ import { loadScenario } from '../../scenarios/loader.js';
 import { runScenario } from '../../scenarios/runner.js';
 import { explainViolation, formatTimeline } from '../../scenarios/explain.js';
 import { UsageError } from '../usageError.js';
-import { resolveScenario } from './run.js';
+import { parseSeedOption, resolveScenario } from './run.js';
 
 export interface ExplainCliOptions {
   readonly seed?: string;
@@ -14,12 +14,7 @@ export interface ExplainCliOptions {
 /** `kafkasim explain <scenario> --seed N`: a violation's causal chain, narrated. */
 export function explainCommand(nameOrPath: string, opts: ExplainCliOptions, out: (line: string) => void): number {
   const scenario = loadScenario(resolveScenario(nameOrPath));
-  let seed: number | undefined;
-  if (opts.seed !== undefined) {
-    seed = Number(opts.seed);
-    if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${opts.seed}"`);
-  }
-  const r = runScenario(scenario, { seed, keepTrace: true });
+  const r = runScenario(scenario, { seed: parseSeedOption(opts.seed), keepTrace: true });
   const index = opts.violation === undefined ? 0 : Number(opts.violation) - 1;
   if (r.violations.length > 0 && (!Number.isInteger(index) || index < 0 || index >= r.violations.length)) {
     throw new UsageError(`--violation must be between 1 and ${r.violations.length}, got "${opts.violation}"`);

@@ -26,14 +26,18 @@ export interface RunCliOptions {
   readonly onlineChecks?: boolean;
 }
 
+/** The --seed option: an integer, or undefined for the scenario's own seed. */
+export function parseSeedOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const seed = Number(text);
+  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${text}"`);
+  return seed;
+}
+
 /** `kafkasim run <scenario>`: returns the exit code (0 expectation met, 1 not met). */
 export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: string) => void): number {
   const scenario = loadScenario(resolveScenario(nameOrPath));
-  let seed: number | undefined;
-  if (opts.seed !== undefined) {
-    seed = Number(opts.seed);
-    if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${opts.seed}"`);
-  }
+  const seed = parseSeedOption(opts.seed);
   const checks = opts.checks?.split(',').map((c) => c.trim());
   const unknown = checks?.filter((c) => !(CHECK_KINDS as readonly string[]).includes(c)) ?? [];
   if (unknown.length > 0) throw new UsageError(`--checks: unknown check ${unknown.join(', ')}; known: ${CHECK_KINDS.join(', ')}`);
