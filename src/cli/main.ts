@@ -11,6 +11,8 @@ import { UnknownCheckError } from '../sim/checker.js';
 import { runCommand } from './commands/run.js';
 import { listCommand } from './commands/list.js';
 import { demoCommand } from './commands/demo.js';
+import { shrinkCommand, type ShrinkCliOptions } from './commands/shrink.js';
+import { ShrinkError } from '../scenarios/shrink.js';
 import { explainCommand, type ExplainCliOptions } from './commands/explain.js';
 import { mergeCommand, sweepCommand, type SweepCliOptions } from './commands/sweep.js';
 import { SweepInputError } from '../scenarios/sweep.js';
@@ -76,6 +78,18 @@ function buildProgram(): Command {
     });
 
   program
+    .command('shrink')
+    .description('shrink a failing run to a smaller scenario that still fails the same way')
+    .argument('<scenario>', 'a scenario file or a library name')
+    .option('--seed <n>', "the failing seed (default: the scenario's own)")
+    .option('--kind <kind>', 'the violation kind to keep (default: the first found)')
+    .option('--out <file>', 'write the minimal scenario here (default: print it)')
+    .option('--json', 'print one JSON object')
+    .action((scenario: string, opts: ShrinkCliOptions) => {
+      process.exitCode = shrinkCommand(scenario, opts, (line) => console.log(line));
+    });
+
+  program
     .command('sweep')
     .description('run many seeds of a scenario in parallel and count violations by kind')
     .argument('<scenario>', 'a scenario file or a library name')
@@ -119,7 +133,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    if (err instanceof UsageError || err instanceof ScenarioError || err instanceof UnknownCheckError || err instanceof SweepInputError) {
+    if (err instanceof UsageError || err instanceof ScenarioError || err instanceof UnknownCheckError || err instanceof SweepInputError || err instanceof ShrinkError) {
       console.error(chalk.red(`error: ${err.message}`));
       return EXIT_USAGE;
     }

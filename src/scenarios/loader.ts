@@ -55,6 +55,11 @@ export function scenarioFromObject(value: unknown, source = 'scenario', locate?:
 
 /** Parses and validates scenario text (YAML, which includes JSON). */
 export function parseScenario(text: string, source = 'scenario'): Scenario {
+  return parseScenarioDocument(text, source).scenario;
+}
+
+/** The scenario, and the plain object it was read from (for tools that rewrite scenario files). */
+export function parseScenarioDocument(text: string, source = 'scenario'): { raw: unknown; scenario: Scenario } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
   if (doc.errors.length > 0) {
@@ -77,7 +82,8 @@ export function parseScenario(text: string, source = 'scenario'): Scenario {
     }
     return undefined;
   };
-  return scenarioFromObject(doc.toJS(), source, locate);
+  const raw: unknown = doc.toJS();
+  return { raw, scenario: scenarioFromObject(raw, source, locate) };
 }
 
 /** Reads a scenario file. Bad input throws ScenarioError naming the file, the field and the line. */

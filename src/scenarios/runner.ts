@@ -56,6 +56,8 @@ export interface RunResult {
   readonly expectMet: boolean;
   readonly stats: RunStats;
   readonly simulation: Simulation;
+  /** Every fault the run scheduled: the scenario's own, then the nemesis's, before target resolution. */
+  readonly schedule: readonly TimedFault[];
 }
 
 function clientNode(id: string): string {
@@ -300,6 +302,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       metrics: metricsReport,
     },
     simulation: sim,
+    schedule: timed,
   };
 }
 
