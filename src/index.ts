@@ -1,7 +1,8 @@
 /**
- * kafkasim's library API. Later issues add simulate(), loadScenario() and the arbitraries;
- * the kernel, the network and the log engine are exported so property tests can build on
- * them today.
+ * kafkasim's library API: simulate() a scenario (loadScenario/parseScenario, or a plain
+ * object), read its violations, history, trace and metrics; the checkers; and the kernel,
+ * network and log engine underneath. fast-check arbitraries for scenarios live in
+ * 'kafkasim/arbitraries' (fast-check is a peer dependency).
  */
 export { Scheduler, type EventFn, type RunOptions, type RunResult, type StopReason, type TimerHandle } from './sim/scheduler.js';
 export { Rng } from './sim/rng.js';
@@ -34,3 +35,21 @@ export { FaultInjector, type FaultAction, type TimedFault } from './network/faul
 export { parseTarget, formatTarget, BasicTargetResolver, type FaultTarget, type TargetResolver } from './network/faultTarget.js';
 export { generateNemesis, type NemesisConfig, type NemesisKind } from './network/nemesis.js';
 export { type LatencyDist } from './network/latency.js';
+
+// Scenarios: load, validate, simulate.
+export { simulate, type SimulateOptions } from './scenarios/simulate.js';
+export { loadScenario, parseScenario, scenarioFromObject, ScenarioError, type ScenarioIssue } from './scenarios/loader.js';
+export { scenarioJsonSchema, CHECK_KINDS, EXPECTABLE_KINDS, type Scenario, type ScenarioInput, type ScenarioFault, type ScenarioTopic, type ProducerClient, type CheckKind } from './scenarios/schema.js';
+export { runScenario, type RunOptions as ScenarioRunOptions, type RunResult as ScenarioRunResult, type RunStats } from './scenarios/runner.js';
+export { libraryEntries, type LibraryEntry } from './scenarios/library.js';
+export { explainViolation, formatTimeline, type TimelineLine } from './scenarios/explain.js';
+export { shrinkScenario, ddmin, ShrinkError, type ShrinkOptions, type ShrinkResult, type RawScenario } from './scenarios/shrink.js';
+export { parseSeeds, shardSeeds, summarize as summarizeSweep, mergeSummaries, type SweepSummary, type SeedResult } from './scenarios/sweep.js';
+
+// Checkers.
+export { deliveryCheckers, lostWriteChecker, duplicateChecker, reorderChecker, divergenceChecker, splitBrainChecker, hwRegressionChecker } from './checkers/deliveryCheckers.js';
+export { OnlineSpecChecker, SPEC_KINDS, type SpecKind } from './checkers/onlineSpec.js';
+export { sendsOf, type SendRecord, type SendOutcome } from './checkers/sends.js';
+export type { ClusterFinalState, PartitionState, ReplicaLog, LoggedRecord, BatchSummary, SendValue, SendCompletion, MessageId } from './checkers/finalState.js';
+export { MetricsRegistry, total as totalMetric, type MetricsSnapshot, type NodeMetrics } from './sim/metrics.js';
+export { JMX } from './nodes/jmx.js';
