@@ -3,26 +3,38 @@ import type { Op } from '../sim/history.js';
 import type { BatchSummary, ClusterFinalState, LoggedRecord, MessageId, PartitionState } from './finalState.js';
 import { sendsOf } from './sends.js';
 
-const offsetsByIdMemo = new WeakMap<readonly LoggedRecord[], Map<MessageId, number[]>>();
+/** Where each message id sits in a log: its first offset, and every offset of ids that repeat. */
+interface IdIndex {
+  readonly first: Map<MessageId, number>;
+  readonly repeated: Map<MessageId, number[]>;
+}
 
-/** Where each message id sits in `records`; computed once per log, whichever checkers ask. */
-function offsetsById(records: readonly LoggedRecord[]): Map<MessageId, number[]> {
-  const known = offsetsByIdMemo.get(records);
+const idIndexMemo = new WeakMap<readonly LoggedRecord[], IdIndex>();
+
+/** The id index of `records`, computed once per log whichever checkers ask. */
+function idIndex(records: readonly LoggedRecord[]): IdIndex {
+  const known = idIndexMemo.get(records);
   if (known !== undefined) return known;
-  const out = new Map<MessageId, number[]>();
-  offsetsByIdMemo.set(records, out);
+  const first = new Map<MessageId, number>();
+  const repeated = new Map<MessageId, number[]>();
   for (const r of records) {
     if (r.id === undefined) continue;
-    const list = out.get(r.id);
-    if (list === undefined) out.set(r.id, [r.offset]);
-    else list.push(r.offset);
+    const at = first.get(r.id);
+    if (at === undefined) first.set(r.id, r.offset);
+    else {
+      const list = repeated.get(r.id);
+      if (list === undefined) repeated.set(r.id, [at, r.offset]);
+      else list.push(r.offset);
+    }
   }
-  return out;
+  const index = { first, repeated };
+  idIndexMemo.set(records, index);
+  return index;
 }
 
 /**
  * Where message `id`, acknowledged at `ackedOffset`, sits in the committed log: a direct
- * look at that offset first (almost always right), the id map only when it is not there.
+ * look at that offset first (almost always right), the id index only when it is not there.
  */
 function committedOffsetOf(p: PartitionState, id: MessageId, ackedOffset: number | undefined): number | undefined {
   const records = p.committed;
@@ -30,7 +42,7 @@ function committedOffsetOf(p: PartitionState, id: MessageId, ackedOffset: number
     const r = records[ackedOffset - records[0].offset];
     if (r !== undefined && r.offset === ackedOffset && r.id === id) return ackedOffset;
   }
-  return offsetsById(records).get(id)?.[0];
+  return idIndex(records).first.get(id);
 }
 
 function partitionsByName(state: ClusterFinalState): Map<string, PartitionState> {
@@ -70,7 +82,7 @@ export const duplicateChecker: Checker<ClusterFinalState> = {
   check(_history: readonly Op[], state: ClusterFinalState): Violation[] {
     const out: Violation[] = [];
     for (const p of state.partitions) {
-      const dups = [...offsetsById(p.committed)].filter(([, offsets]) => offsets.length > 1);
+      const dups = [...idIndex(p.committed).repeated];
       if (dups.length === 0) continue;
       out.push({
         kind: 'duplicate',

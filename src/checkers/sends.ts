@@ -23,6 +23,27 @@ export function sendsOf(history: readonly Op[]): readonly SendRecord[] {
   return sends;
 }
 
+/** Lets go of the pairing of `history` (the runner does, once its checkers are done). */
+export function forgetSends(history: readonly Op[]): void {
+  memo.delete(history);
+}
+
+/** How many sends ended which way, without pairing them. */
+export function countSends(history: readonly Op[]): { produced: number; ok: number; fail: number; info: number } {
+  let produced = 0;
+  let ok = 0;
+  let fail = 0;
+  let info = 0;
+  for (const op of history) {
+    if (op.f !== 'send') continue;
+    if (op.type === 'invoke') produced++;
+    else if (op.type === 'ok') ok++;
+    else if (op.type === 'fail') fail++;
+    else info++;
+  }
+  return { produced, ok, fail, info };
+}
+
 function pairSends(history: readonly Op[]): SendRecord[] {
   // Completions by the index of their invocation: an array, since indexes are dense.
   const completions: (Op<SendCompletion> | undefined)[] = new Array<Op<SendCompletion> | undefined>(history.length);

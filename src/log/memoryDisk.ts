@@ -21,7 +21,7 @@ export interface MemoryDiskOptions {
 interface PendingWrite {
   readonly at: number;
   readonly position: number;
-  readonly length: number;
+  length: number;
 }
 
 const CHUNK = 1 << 20;
@@ -46,6 +46,13 @@ class ChunkedBytes {
   write(position: number, data: Uint8Array): void {
     const end = position + data.length;
     this.reserve(end);
+    const offset0 = position % CHUNK;
+    if (offset0 + data.length <= CHUNK) {
+      // The common case, an append inside one chunk: no views to make.
+      this.chunks[(position - offset0) / CHUNK].set(data, offset0);
+      if (end > this.length) this.length = end;
+      return;
+    }
     let done = 0;
     while (done < data.length) {
       const at = position + done;
@@ -354,7 +361,13 @@ export class MemoryDisk implements Disk {
     if (data.length === 0) return;
     f.protectDurable(position);
     f.data.write(position, data);
-    f.pending.push({ at: this.clock?.() ?? 0, position, length: data.length });
+    const at = this.clock?.() ?? 0;
+    const last = f.pending.length > f.pendingHead ? f.pending[f.pending.length - 1] : undefined;
+    // When neither writeback nor torn writes look at unsynced writes one by one, a write
+    // that carries on where the last one ended joins it (a log that is never fsynced
+    // would otherwise keep one entry per append).
+    if (last !== undefined && last.position + last.length === position && this.writebackExpiry === undefined && !this.tornWrites) last.length += data.length;
+    else f.pending.push({ at, position, length: data.length });
     if (this.writebackExpiry !== undefined) this.writeBackExpired(f);
   }
 

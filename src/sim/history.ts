@@ -48,16 +48,9 @@ export class History {
   /** Completes `invocation` as ok, fail or info. */
   complete<V>(invocation: Op, type: Exclude<OpType, 'invoke'>, value: V, error?: string): Op<V> {
     if (invocation.type !== 'invoke') throw new Error(`op ${invocation.index} is a completion, not an invocation`);
-    return this.append({
-      index: this.lines.length,
-      process: invocation.process,
-      type,
-      f: invocation.f,
-      value,
-      time: this.clock(),
-      invokeIndex: invocation.index,
-      error,
-    });
+    const base = { index: this.lines.length, process: invocation.process, type, f: invocation.f, value, time: this.clock(), invokeIndex: invocation.index };
+    // Without an error the line has no error key: one field less on every ok completion.
+    return this.append(error === undefined ? base : { ...base, error });
   }
 
   private append<V>(op: Op<V>): Op<V> {

@@ -126,11 +126,14 @@ export class Producer implements Process<KafkaMessage> {
 
   // ------------------------------------------------------------------ workload
 
+  /** One closure for every tick of the workload, not one per message. */
+  private readonly generateNext = (): void => this.generate();
+
   private generate(): void {
     const w = this.durable.workload;
     if (this.ctx.now() >= w.stop) return;
     this.send();
-    this.ctx.after(micros(Math.max(1, Math.round(1_000_000 / w.rate))), () => this.generate());
+    this.ctx.after(micros(Math.max(1, Math.round(1_000_000 / w.rate))), this.generateNext);
   }
 
   /** The application's send(): one record, with a unique message id in a header. */
