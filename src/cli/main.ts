@@ -11,6 +11,7 @@ import { UnknownCheckError } from '../sim/checker.js';
 import { runCommand } from './commands/run.js';
 import { listCommand } from './commands/list.js';
 import { demoCommand } from './commands/demo.js';
+import { semanticsCommand, type SemanticsCliOptions } from './commands/semantics.js';
 import { shrinkCommand, type ShrinkCliOptions } from './commands/shrink.js';
 import { ShrinkError } from '../scenarios/shrink.js';
 import { explainCommand, type ExplainCliOptions } from './commands/explain.js';
@@ -87,6 +88,16 @@ function buildProgram(): Command {
     .option('--json', 'print one JSON object')
     .action((scenario: string, opts: ShrinkCliOptions) => {
       process.exitCode = shrinkCommand(scenario, opts, (line) => console.log(line));
+    });
+
+  program
+    .command('semantics')
+    .description('the delivery-semantics matrix: configurations x fault families, computed over seeds')
+    .option('--seeds <n>', 'seeds per cell', '5')
+    .option('--out <file>', 'where to write the Markdown report', 'reports/semantics.md')
+    .option('--json', 'print one JSON object')
+    .action((opts: SemanticsCliOptions) => {
+      process.exitCode = semanticsCommand(opts, (line) => console.log(line));
     });
 
   program

@@ -238,6 +238,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       },
       request: (to, message, options, done) => this.request(endpoint, tag, to, message, options, done),
       send: (to, message) => this.sendOneWay(endpoint, tag, to, message),
+      closeConnection: (peer) => this.closeConnection(endpoint, tag, peer),
     };
   }
 
@@ -367,6 +368,27 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     for (const pending of [...conn.pending.values()]) {
       this.scheduler.after(detection, () => this.settle(pending, DISCONNECTED), pending.clientTag);
     }
+    // The client notices the broken connection (a reset, a refusal, an EOF) once it is
+    // detected, as Kafka's NetworkClient does, and may react (a producer refreshes metadata).
+    const client = conn.client.host;
+    const clientTag = client.tag;
+    const server = conn.server.host.id;
+    this.scheduler.after(
+      detection,
+      () => {
+        const process = client.process;
+        if (process?.onDisconnect !== undefined && client.tag === clientTag) client.dispatch(clientTag, () => process.onDisconnect?.(server));
+      },
+      clientTag,
+    );
+  }
+
+  /** `by` closes its connection with `peer` (Kafka's broker does after an error on an acks=0 produce). */
+  private closeConnection(by: Endpoint<M>, tag: number, peer: NodeId): void {
+    if (by.host.tag !== tag || !this.hasHost(peer)) return;
+    const other = this.endpoint(peer);
+    const conn = other.outgoing[by.index] ?? by.outgoing[other.index];
+    if (conn !== undefined) this.breakConnection(conn, 'closed', this.resetDetection);
   }
 
   /** Puts a message on the wire, in the client-to-server direction or back. */

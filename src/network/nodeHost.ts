@@ -56,6 +56,8 @@ export interface NodeContext<M extends Message = Message> {
   request(to: NodeId, message: M, options: RequestOptions, done: (result: RpcResult<M>) => void): void;
   /** Sends a one-way message. */
   send(to: NodeId, message: M): void;
+  /** Closes this node's connection with `peer`; the peer notices it (onDisconnect). */
+  closeConnection(peer: NodeId): void;
 }
 
 /** One incarnation of a node: its fields are the node's volatile state. */
@@ -64,6 +66,8 @@ export interface Process<M extends Message = Message> {
   /** Handles a request; `reply` may be called now or later, at most once. */
   onRequest?(from: NodeId, request: M, reply: (response: M) => void): void;
   onMessage?(from: NodeId, message: M): void;
+  /** A connection this node opened to `peer` broke (reset, refused, closed by the peer). */
+  onDisconnect?(peer: NodeId): void;
 }
 
 export type ProcessFactory<M extends Message, D> = (ctx: NodeContext<M>, durable: D) => Process<M>;

@@ -196,13 +196,19 @@ export class Broker implements Process<KafkaMessage> {
   // ------------------------------------------------------------------ leader
 
   /** acks=0 produces arrive as one-way messages: nothing is sent back, even on error. */
-  onMessage(_from: string, msg: KafkaMessage): void {
+  onMessage(from: string, msg: KafkaMessage): void {
     if (msg.type !== 'Produce') return;
     const partition = this.partitions.get(`${msg.topic}-${msg.partition}`);
-    if (partition === undefined) return;
+    // With acks=0 there is no response to carry an error, so Kafka's KafkaApis closes the
+    // connection instead: the producer notices and refreshes its metadata.
+    if (partition === undefined) {
+      this.ctx.closeConnection(from);
+      return;
+    }
     const result = partition.appendAsLeader(msg.records, '0');
     if ('error' in result) {
       this.markFailedProduce(result.error);
+      this.ctx.closeConnection(from);
       return;
     }
     this.wakeFetches(partition.name);

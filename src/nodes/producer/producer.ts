@@ -319,6 +319,15 @@ export class Producer implements Process<KafkaMessage> {
 
   // ------------------------------------------------------------------ metadata
 
+  /**
+   * A broker connection broke (a crash, a refusal, or the broker closing it after an
+   * acks=0 produce failed): Kafka's NetworkClient asks for a metadata update
+   * (DefaultMetadataUpdater.handleServerDisconnect).
+   */
+  onDisconnect(peer: string): void {
+    if (peer.startsWith('broker-')) this.refreshMetadata();
+  }
+
   private refreshMetadata(): void {
     if (this.metadataInFlight) return;
     this.metadataInFlight = true;

@@ -1,0 +1,145 @@
+import { scenarioFromObject } from './loader.js';
+import { runScenario } from './runner.js';
+
+/**
+ * The teaching matrix, computed rather than asserted: delivery configurations (rows) under
+ * fault families (columns), each cell the messages lost, duplicated and reordered over a
+ * number of seeds, set against what the textbook says may happen. The consumer-side rows
+ * (commit-before-process, commit-after-process, auto-commit, transactions) and the consumer
+ * fault columns arrive with the consumer-group and transactions work.
+ */
+
+export type Effect = 'lost' | 'duplicated' | 'reordered';
+
+export interface Row {
+  readonly name: string;
+  readonly producer: Record<string, unknown>;
+  readonly minInsyncReplicas: number;
+  /** What the textbook allows this configuration to do under faults. */
+  readonly mayUnderFaults: readonly Effect[];
+}
+
+export interface Column {
+  readonly name: string;
+  readonly faults: readonly Record<string, unknown>[];
+}
+
+export const ROWS: readonly Row[] = [
+  { name: 'acks=0', producer: { acks: '0', 'enable.idempotence': false }, minInsyncReplicas: 1, mayUnderFaults: ['lost'] },
+  { name: 'acks=1', producer: { acks: '1', 'enable.idempotence': false }, minInsyncReplicas: 1, mayUnderFaults: ['lost', 'duplicated', 'reordered'] },
+  { name: 'acks=all, min.insync.replicas=1', producer: { acks: 'all', 'enable.idempotence': false }, minInsyncReplicas: 1, mayUnderFaults: ['lost', 'duplicated', 'reordered'] },
+  { name: 'acks=all, min.insync.replicas=2', producer: { acks: 'all', 'enable.idempotence': false }, minInsyncReplicas: 2, mayUnderFaults: ['duplicated', 'reordered'] },
+  { name: 'idempotence (acks=all, min.insync.replicas=2)', producer: { acks: 'all', 'enable.idempotence': true }, minInsyncReplicas: 2, mayUnderFaults: [] },
+];
+
+export const COLUMNS: readonly Column[] = [
+  { name: 'none', faults: [] },
+  {
+    name: 'leader crash',
+    faults: [
+      { at: '4s', action: 'crash', target: 'leader(orders-0)' },
+      { at: '8s', action: 'restart', target: 'broker-1' },
+      { at: '8s', action: 'restart', target: 'broker-2' },
+      { at: '8s', action: 'restart', target: 'broker-3' },
+    ],
+  },
+  // The leader is cut off from everyone, the producer included.
+  {
+    name: 'leader isolated',
+    faults: [
+      { at: '4s', action: 'partition', name: 'cut-leader', isolate: 'leader(orders-0)' },
+      { at: '10s', action: 'heal', name: 'cut-leader' },
+    ],
+  },
+  // Longer than broker.session.timeout.ms: the controller elects another leader, and the
+  // paused one wakes up believing it still leads (a zombie).
+  { name: 'zombie pause', faults: [{ at: '4s', action: 'pause', target: 'leader(orders-0)', for: '12s' }] },
+];
+
+export interface Cell {
+  readonly row: string;
+  readonly column: string;
+  readonly seeds: number;
+  readonly lost: number;
+  readonly duplicated: number;
+  readonly reordered: number;
+  /** Effects seen that the textbook says must not happen here. */
+  readonly unexpected: readonly Effect[];
+  /** Effects the textbook allows here that no seed showed. */
+  readonly notSeen: readonly Effect[];
+}
+
+/** The scenario of one cell, as a scenario file would hold it. */
+export function cellScenario(row: Row, column: Column): Record<string, unknown> {
+  return {
+    name: `semantics: ${row.name} / ${column.name}`,
+    duration: '20s',
+    drain: '30s',
+    cluster: { brokers: 3, config: { 'min.insync.replicas': row.minInsyncReplicas, 'unclean.leader.election.enable': false }, network: { latency: { dist: 'uniform', min: '1ms', max: '10ms' } } },
+    topics: [{ name: 'orders', partitions: 1, 'replication.factor': 3 }],
+    clients: [
+      {
+        id: 'p1',
+        type: 'producer',
+        topic: 'orders',
+        config: { ...row.producer, 'linger.ms': 5, 'request.timeout.ms': 3000, 'max.in.flight.requests.per.connection': 5 },
+        workload: { rate: '500/s', keys: 20, valueBytes: 50, start: '1s', stop: '18s' },
+      },
+    ],
+    faults: column.faults,
+    checks: ['lost-write', 'duplicate', 'reorder'],
+  };
+}
+
+/** Runs every cell for seeds 1..seeds. `onCell` hears of each as it completes. */
+export function semanticsMatrix(seeds: number, onCell?: (cell: Cell) => void): Cell[] {
+  const cells: Cell[] = [];
+  for (const row of ROWS) {
+    for (const column of COLUMNS) {
+      const scenario = scenarioFromObject(cellScenario(row, column), `semantics/${row.name}/${column.name}`);
+      let lost = 0;
+      let duplicated = 0;
+      let reordered = 0;
+      for (let seed = 1; seed <= seeds; seed++) {
+        const r = runScenario(scenario, { seed, onlineChecks: false });
+        for (const v of r.violations) {
+          if (v.kind === 'lost-write') lost += (v.details.ids as unknown[]).length;
+          else if (v.kind === 'duplicate') duplicated += (v.details.duplicates as unknown[]).length;
+          else if (v.kind === 'reorder') reordered += Number(v.details.count);
+        }
+      }
+      const allowed = column.faults.length === 0 ? [] : row.mayUnderFaults;
+      const seen: Record<Effect, number> = { lost, duplicated, reordered };
+      const effects: Effect[] = ['lost', 'duplicated', 'reordered'];
+      const cell: Cell = {
+        row: row.name,
+        column: column.name,
+        seeds,
+        lost,
+        duplicated,
+        reordered,
+        unexpected: effects.filter((e) => seen[e] > 0 && !allowed.includes(e)),
+        notSeen: effects.filter((e) => seen[e] === 0 && allowed.includes(e)),
+      };
+      cells.push(cell);
+      onCell?.(cell);
+    }
+  }
+  return cells;
+}
+
+/** Why a configuration may lose, duplicate or reorder: the textbook line for each effect. */
+export const WHY: Readonly<Record<string, Partial<Record<Effect, string>>>> = {
+  'acks=0': { lost: 'the producer does not wait for any broker: whatever the leader had not replicated, or never received, is gone' },
+  'acks=1': {
+    lost: 'the leader acknowledges before followers fetch; a new leader without those records wins',
+    duplicated: 'a produce that times out is retried although the leader wrote it',
+    reordered: 'with five requests in flight and no idempotence, a retried batch lands behind later ones',
+  },
+  'acks=all, min.insync.replicas=1': {
+    lost: 'the ISR may shrink to the leader alone, and acks=all then means the leader alone',
+    duplicated: 'retries without idempotence',
+    reordered: 'retries with five requests in flight and no idempotence',
+  },
+  'acks=all, min.insync.replicas=2': { duplicated: 'retries without idempotence', reordered: 'retries with five requests in flight and no idempotence' },
+};

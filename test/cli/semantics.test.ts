@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli } from '../helpers/cli.js';
+
+describe('kafkasim semantics', () => {
+  it('computes the delivery matrix: nothing without faults, nothing with idempotence, acks=0 losing writes to a crashed leader', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'kafkasim-semantics-')), 'semantics.md');
+    const r = cli('semantics', '--seeds', '1', '--json', '--out', out);
+    expect(r.code).toBe(0); // nothing the textbook rules out happened
+    const m = JSON.parse(r.stdout) as { columns: string[]; rows: string[]; cells: { row: string; column: string; lost: number; duplicated: number; reordered: number; unexpected: string[] }[] };
+    expect(m.columns).toEqual(['none', 'leader crash', 'leader isolated', 'zombie pause']);
+    expect(m.cells).toHaveLength(m.rows.length * m.columns.length);
+    const cell = (row: string, column: string) => m.cells.find((c) => c.row === row && c.column === column);
+    for (const row of m.rows) expect(cell(row, 'none')).toMatchObject({ lost: 0, duplicated: 0, reordered: 0 });
+    for (const column of m.columns) expect(cell('idempotence (acks=all, min.insync.replicas=2)', column)).toMatchObject({ lost: 0, duplicated: 0, reordered: 0 });
+    expect(cell('acks=0', 'leader crash')?.lost).toBeGreaterThan(0);
+    for (const c of m.cells) expect(c.unexpected).toEqual([]);
+    const md = readFileSync(out, 'utf8');
+    expect(md).toContain('| configuration | none | leader crash | leader isolated | zombie pause |');
+    expect(md).toContain('| acks=0 |');
+  });
+
+  it('exits 2 on a bad seed count', () => {
+    expect(cli('semantics', '--seeds', '0').code).toBe(2);
+  });
+});
