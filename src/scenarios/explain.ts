@@ -114,7 +114,21 @@ class Narrator {
     this.hi = sorted.at(-1) ?? Number.NEGATIVE_INFINITY;
   }
 
+  /**
+   * What happened before the records in question appeared, kept from the leader's latest
+   * fault on: told only if those records then appear (a zombie's story starts with its pause).
+   */
+  private prelude: TimelineLine[] = [];
+
   say(at: number, text: string): void {
+    if (!this.started) {
+      this.prelude.push({ at, text });
+      return;
+    }
+    if (this.prelude.length > 0) {
+      this.lines.push(...this.prelude);
+      this.prelude = [];
+    }
     const last = this.lines.at(-1);
     // The same thing twice at one instant (two requests timing out together) is said once.
     if (last !== undefined && last.at === at && last.text === text) return;
@@ -217,6 +231,8 @@ class Narrator {
       return;
     }
     if (!isReplica || (!this.started && id !== this.leader)) return;
+    // Before the records in question, only the leader's latest fault (and what follows it) matters.
+    if (!this.started && r.kind !== 'node.start') this.prelude = [];
     const role = id === this.leader ? `while leader of ${this.partition} (epoch ${this.epoch})` : `as a follower of ${this.partition}`;
     if (r.kind === 'node.crash') {
       const has = this.leo.get(id) ?? 0;
@@ -243,14 +259,14 @@ class Narrator {
     if (record.leader !== undefined && record.leader !== this.leader) {
       this.leader = record.leader;
       this.epoch++;
-      if (!this.started) return;
+      if (!this.started && this.prelude.length === 0) return;
       if (record.leader < 0) this.say(at, `${this.partition} has no leader: no in-sync replica is available (offline)`);
       else if (record.unclean === true) this.say(at, `the controller elected broker-${record.leader} leader of ${this.partition} (epoch ${this.epoch}) from outside the ISR ${fmt(oldIsr)}: an unclean election; its log ended at ${this.leo.get(record.leader) ?? 0}`);
       else this.say(at, `the controller elected broker-${record.leader} leader of ${this.partition} (epoch ${this.epoch}) from the ISR ${fmt(this.isr)}; its log ended at ${this.leo.get(record.leader) ?? 0}`);
       this.highWatermark = 0;
       return;
     }
-    if (record.isr !== undefined && this.started) {
+    if (record.isr !== undefined && (this.started || this.prelude.length > 0)) {
       const grew = record.isr.length > oldIsr.length;
       this.say(at, `the ISR of ${this.partition} ${grew ? 'grew' : 'shrank'} to ${fmt(record.isr)}`);
     }

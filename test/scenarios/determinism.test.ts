@@ -18,5 +18,7 @@ describe('determinism of the library', () => {
     expect(b.fingerprint).toBe(a.fingerprint);
     expect(b.stats).toEqual(a.stats);
     expect(b.violations).toEqual(a.violations);
+    // Each library scenario is a lesson: its own seed shows what its expect says.
+    expect(a.expectMet).toBe(true);
   });
 });
