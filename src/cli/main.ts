@@ -11,6 +11,7 @@ import { UnknownCheckError } from '../sim/checker.js';
 import { runCommand } from './commands/run.js';
 import { listCommand } from './commands/list.js';
 import { demoCommand } from './commands/demo.js';
+import { reportCommand, type ReportCliOptions } from './commands/report.js';
 import { semanticsCommand, type SemanticsCliOptions } from './commands/semantics.js';
 import { shrinkCommand, type ShrinkCliOptions } from './commands/shrink.js';
 import { ShrinkError } from '../scenarios/shrink.js';
@@ -98,6 +99,16 @@ function buildProgram(): Command {
     .option('--json', 'print one JSON object')
     .action((opts: SemanticsCliOptions) => {
       process.exitCode = semanticsCommand(opts, (line) => console.log(line));
+    });
+
+  program
+    .command('report')
+    .description('write a self-contained HTML report of a run: space-time diagram, timelines, replicas')
+    .argument('<scenario>', 'a scenario file or a library name')
+    .option('--seed <n>', "override the scenario's seed")
+    .option('--out <file>', 'where to write the HTML (default: reports/<scenario>-seed<N>.html)')
+    .action((scenario: string, opts: ReportCliOptions) => {
+      process.exitCode = reportCommand(scenario, opts, (line) => console.log(line));
     });
 
   program

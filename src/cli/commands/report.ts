@@ -1,0 +1,38 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import chalk from 'chalk';
+import { loadScenario } from '../../scenarios/loader.js';
+import { runScenario } from '../../scenarios/runner.js';
+import { renderReport } from '../../scenarios/report.js';
+import { UsageError } from '../usageError.js';
+import { parseSeedOption, resolveScenario } from './run.js';
+
+export interface ReportCliOptions {
+  readonly seed?: string;
+  readonly out?: string;
+}
+
+/** `kafkasim report <scenario> --seed N --out reports/NAME.html`. */
+export function reportCommand(nameOrPath: string, opts: ReportCliOptions, out: (line: string) => void): number {
+  const scenario = loadScenario(resolveScenario(nameOrPath));
+  const r = runScenario(scenario, { seed: parseSeedOption(opts.seed), keepTrace: true });
+  const html = renderReport({
+    scenario: r.scenario,
+    description: scenario.description,
+    seed: r.seed,
+    source: nameOrPath,
+    fingerprint: r.fingerprint,
+    violations: r.violations,
+    records: r.simulation.memory?.records ?? [],
+    simulatedMs: r.stats.simulatedMs,
+  });
+  const path = opts.out ?? `reports/${r.scenario}-seed${r.seed}.html`;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, html);
+  } catch (err) {
+    throw new UsageError(`--out ${path}: ${(err as Error).message}`);
+  }
+  out(`${chalk.bold(r.scenario)} (seed ${r.seed}): ${r.violations.length} violation${r.violations.length === 1 ? '' : 's'}; report written to ${path}`);
+  return 0;
+}
