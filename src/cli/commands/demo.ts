@@ -32,9 +32,17 @@ export function demoCommand(opts: { seed?: string }, out: (line: string) => void
   out(`Both runs are deterministic (fingerprints ${fingerprints.join(' and ')}): run the demo again and every byte is the same.`);
   out('');
   out(chalk.bold('Dig deeper:'));
-  out(`  ${chalk.cyan(`kafkasim run ${PAIR[0]}`)}            the run, its metrics around each fault, exit 1 if its expectation fails`);
-  out(`  ${chalk.cyan(`kafkasim run ${PAIR[0]} --trace t.jsonl`)}  every event, as JSON lines`);
-  out(`  ${chalk.cyan('kafkasim list')}                                  every lesson in the library`);
+  const lines: [string, string][] = [
+    [`kafkasim explain ${PAIR[0]}`, 'the lost writes\' causal chain, in plain sentences'],
+    [`kafkasim report ${PAIR[0]}`, 'an HTML page: space-time diagram, timeline, replicas'],
+    [`kafkasim run ${PAIR[0]}`, 'the run, with Kafka\'s metrics around each fault'],
+    [`kafkasim sweep ${PAIR[0]} --seeds 1..50`, 'how often it happens, over seeds'],
+    [`kafkasim shrink ${PAIR[0]}`, 'the smallest scenario that still loses writes'],
+    ['kafkasim semantics', 'every producer configuration against every fault family'],
+    ['kafkasim list', 'every lesson in the library'],
+  ];
+  const width = Math.max(...lines.map(([c]) => c.length));
+  for (const [command, what] of lines) out(`  ${chalk.cyan(command.padEnd(width))}  ${what}`);
 }
 
 function wrap(text: string, width: number): string[] {
