@@ -1,0 +1,430 @@
+import { compareStrings } from '../../sim/order.js';
+
+/**
+ * One consumer group on its coordinator, under the classic group protocol, as Kafka's
+ * GroupCoordinator and GroupMetadata run it (core/src/main/scala/kafka/coordinator/group):
+ * the states Empty -> PreparingRebalance -> CompletingRebalance -> Stable (and Dead), member
+ * ids handed out on a first JoinGroup (KIP-394), generations, the leader that computes the
+ * assignment, static members that keep their place across restarts (KIP-345), session
+ * timeouts, and offset commits checked against member and generation.
+ *
+ * It is a state machine without a network or a clock: the broker hands it requests with the
+ * local time and calls `tick` for timeouts; JoinGroup and SyncGroup answer through callbacks
+ * because Kafka holds them until the rebalance completes. Writing the group's state and its
+ * offsets to `__consumer_offsets` is the caller's (see offsetsTopic.ts).
+ */
+export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+
+export type GroupError =
+  | 'MEMBER_ID_REQUIRED'
+  | 'UNKNOWN_MEMBER_ID'
+  | 'ILLEGAL_GENERATION'
+  | 'REBALANCE_IN_PROGRESS'
+  | 'FENCED_INSTANCE_ID'
+  | 'INCONSISTENT_GROUP_PROTOCOL'
+  | 'COORDINATOR_NOT_AVAILABLE';
+
+export interface Protocol {
+  readonly name: string;
+  readonly metadata: Uint8Array;
+}
+
+export interface JoinRequest {
+  /** Empty on a first join. */
+  readonly memberId: string;
+  readonly groupInstanceId?: string;
+  readonly clientId: string;
+  readonly protocolType: string;
+  readonly protocols: readonly Protocol[];
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
+}
+
+export interface JoinResult {
+  readonly error?: GroupError;
+  readonly memberId: string;
+  readonly generationId: number;
+  readonly protocol?: string;
+  readonly leaderId?: string;
+  /** For the leader only: every member and its metadata for the chosen protocol. */
+  readonly members: readonly { readonly memberId: string; readonly groupInstanceId?: string; readonly metadata: Uint8Array }[];
+}
+
+export interface SyncResult {
+  readonly error?: GroupError;
+  readonly assignment: Uint8Array;
+}
+
+export interface MemberRef {
+  readonly memberId: string;
+  readonly groupInstanceId?: string;
+  readonly generationId: number;
+}
+
+export interface CommittedOffset {
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  readonly metadata: string;
+  readonly commitTimestamp: number;
+}
+
+export interface GroupConfig {
+  /** group.initial.rebalance.delay.ms: how long a new group waits for more members. */
+  readonly initialRebalanceDelayMs: number;
+}
+
+export const DEFAULT_GROUP_CONFIG: GroupConfig = { initialRebalanceDelayMs: 3_000 };
+
+interface Member {
+  readonly memberId: string;
+  readonly groupInstanceId?: string;
+  readonly clientId: string;
+  protocols: readonly Protocol[];
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  assignment: Uint8Array;
+  lastHeartbeatMs: number;
+  awaitingJoin?: (r: JoinResult) => void;
+  awaitingSync?: (r: SyncResult) => void;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class ConsumerGroup {
+  state: GroupState = 'Empty';
+  generationId = 0;
+  protocolType: string | undefined;
+  protocol: string | undefined;
+  leaderId: string | undefined;
+  private readonly members = new Map<string, Member>();
+  /** Member ids handed out by MEMBER_ID_REQUIRED and not yet used to join (KIP-394). */
+  private readonly pending = new Map<string, number>();
+  private readonly staticMembers = new Map<string, string>();
+  readonly offsets = new Map<string, CommittedOffset>();
+  /** When the rebalance in progress must complete, whoever has rejoined. */
+  private rebalanceDeadlineMs = 0;
+  /** A new group waits group.initial.rebalance.delay.ms for more members before completing. */
+  private notBeforeMs = 0;
+  private nextMemberSeq = 0;
+
+  constructor(
+    readonly groupId: string,
+    private readonly config: GroupConfig = DEFAULT_GROUP_CONFIG,
+  ) {}
+
+  get memberIds(): string[] {
+    return [...this.members.keys()];
+  }
+
+  has(memberId: string): boolean {
+    return this.members.has(memberId);
+  }
+
+  /** A static member whose instance id now belongs to another member id was fenced (KIP-345). */
+  private isFenced(memberId: string, groupInstanceId: string | undefined): boolean {
+    if (groupInstanceId === undefined) return false;
+    const current = this.staticMembers.get(groupInstanceId);
+    return current !== undefined && current !== memberId;
+  }
+
+  private newMemberId(clientId: string): string {
+    // Kafka uses clientId + "-" + a random UUID; a counter keeps runs deterministic.
+    return `${clientId}-${this.groupId}-${++this.nextMemberSeq}`;
+  }
+
+  // ------------------------------------------------------------------ JoinGroup
+
+  join(req: JoinRequest, nowMs: number, respond: (r: JoinResult) => void): void {
+    const error = (e: GroupError, memberId = req.memberId): void => respond({ error: e, memberId, generationId: -1, members: [] });
+    if (this.state === 'Dead') return error('COORDINATOR_NOT_AVAILABLE');
+    if (!this.supports(req)) return error('INCONSISTENT_GROUP_PROTOCOL');
+    if (req.memberId === '') {
+      const newId = this.newMemberId(req.clientId);
+      if (req.groupInstanceId !== undefined) {
+        const old = this.staticMembers.get(req.groupInstanceId);
+        if (old !== undefined) return this.replaceStaticMember(old, newId, req, nowMs, respond);
+        return this.addMemberAndRebalance(newId, req, nowMs, respond);
+      }
+      // KIP-394: a dynamic member first gets its id, and joins again with it.
+      this.pending.set(newId, nowMs + req.sessionTimeoutMs);
+      return error('MEMBER_ID_REQUIRED', newId);
+    }
+    if (this.pending.has(req.memberId)) {
+      this.pending.delete(req.memberId);
+      return this.addMemberAndRebalance(req.memberId, req, nowMs, respond);
+    }
+    if (this.isFenced(req.memberId, req.groupInstanceId)) return error('FENCED_INSTANCE_ID');
+    const member = this.members.get(req.memberId);
+    if (member === undefined) return error('UNKNOWN_MEMBER_ID');
+    member.lastHeartbeatMs = nowMs;
+    switch (this.state) {
+      case 'PreparingRebalance':
+        return this.updateMemberAndRebalance(member, req, nowMs, respond);
+      case 'CompletingRebalance':
+        if (sameProtocols(member.protocols, req.protocols)) return respond(this.joinResult(member.memberId));
+        return this.updateMemberAndRebalance(member, req, nowMs, respond);
+      case 'Stable':
+        // The leader rejoining, or changed metadata, starts a rebalance; a follower with
+        // nothing new just learns the current generation.
+        if (member.memberId === this.leaderId || !sameProtocols(member.protocols, req.protocols)) return this.updateMemberAndRebalance(member, req, nowMs, respond);
+        return respond(this.joinResult(member.memberId));
+      default:
+        return error('UNKNOWN_MEMBER_ID');
+    }
+  }
+
+  private supports(req: JoinRequest): boolean {
+    if (req.protocols.length === 0) return false;
+    if (this.members.size === 0) return true;
+    if (this.protocolType !== undefined && req.protocolType !== this.protocolType) return false;
+    return this.candidateProtocols([...this.members.values()].map((m) => m.protocols).concat([req.protocols])).length > 0;
+  }
+
+  private addMemberAndRebalance(memberId: string, req: JoinRequest, nowMs: number, respond: (r: JoinResult) => void): void {
+    const member: Member = {
+      memberId,
+      groupInstanceId: req.groupInstanceId,
+      clientId: req.clientId,
+      protocols: req.protocols,
+      sessionTimeoutMs: req.sessionTimeoutMs,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      assignment: EMPTY,
+      lastHeartbeatMs: nowMs,
+      awaitingJoin: respond,
+    };
+    this.members.set(memberId, member);
+    if (req.groupInstanceId !== undefined) this.staticMembers.set(req.groupInstanceId, memberId);
+    this.protocolType ??= req.protocolType;
+    if (this.leaderId === undefined) this.leaderId = memberId;
+    this.prepareRebalance(nowMs);
+  }
+
+  private updateMemberAndRebalance(member: Member, req: JoinRequest, nowMs: number, respond: (r: JoinResult) => void): void {
+    member.protocols = req.protocols;
+    member.sessionTimeoutMs = req.sessionTimeoutMs;
+    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    member.awaitingJoin = respond;
+    this.prepareRebalance(nowMs);
+  }
+
+  /**
+   * A static member restarted and rejoined with a new member id: it takes the old one's
+   * place. In Stable or CompletingRebalance nothing is rebalanced (the point of KIP-345);
+   * the old member id is fenced from now on.
+   */
+  private replaceStaticMember(oldId: string, newId: string, req: JoinRequest, nowMs: number, respond: (r: JoinResult) => void): void {
+    const old = this.members.get(oldId);
+    if (old === undefined) return this.addMemberAndRebalance(newId, req, nowMs, respond);
+    this.members.delete(oldId);
+    old.awaitingJoin?.({ error: 'FENCED_INSTANCE_ID', memberId: oldId, generationId: -1, members: [] });
+    old.awaitingSync?.({ error: 'FENCED_INSTANCE_ID', assignment: EMPTY });
+    const member: Member = { ...old, memberId: newId, clientId: req.clientId, lastHeartbeatMs: nowMs, awaitingJoin: undefined, awaitingSync: undefined };
+    this.members.set(newId, member);
+    this.staticMembers.set(req.groupInstanceId as string, newId);
+    const wasLeader = this.leaderId === oldId;
+    if (wasLeader) this.leaderId = newId;
+    if (this.state === 'Stable' || this.state === 'CompletingRebalance') {
+      // Kafka answers with the old leader id, so a returning leader does not think it must
+      // compute an assignment that a stable group would not hand out.
+      return respond({ memberId: newId, generationId: this.generationId, protocol: this.protocol, leaderId: wasLeader ? oldId : this.leaderId, members: [] });
+    }
+    member.awaitingJoin = respond;
+    this.prepareRebalance(nowMs);
+  }
+
+  private prepareRebalance(nowMs: number): void {
+    if (this.state === 'CompletingRebalance') {
+      // Members waiting for their assignment must rejoin instead.
+      for (const m of this.members.values()) {
+        m.awaitingSync?.({ error: 'REBALANCE_IN_PROGRESS', assignment: EMPTY });
+        m.awaitingSync = undefined;
+      }
+    }
+    if (this.state !== 'PreparingRebalance') {
+      const wasEmpty = this.state === 'Empty';
+      this.state = 'PreparingRebalance';
+      this.rebalanceDeadlineMs = nowMs + Math.max(...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
+      this.notBeforeMs = wasEmpty ? nowMs + this.config.initialRebalanceDelayMs : nowMs;
+    }
+    this.tryCompleteJoin(nowMs);
+  }
+
+  /** Completes the join phase once every member has rejoined (and a new group's delay is over), or at the deadline. */
+  private tryCompleteJoin(nowMs: number): void {
+    if (this.state !== 'PreparingRebalance') return;
+    const all = [...this.members.values()];
+    const everyone = all.every((m) => m.awaitingJoin !== undefined);
+    if (nowMs < this.rebalanceDeadlineMs && (!everyone || nowMs < this.notBeforeMs)) return;
+    // Members that did not rejoin in time are out.
+    for (const m of all) if (m.awaitingJoin === undefined) this.removeMember(m);
+    this.generationId++;
+    if (this.members.size === 0) {
+      this.state = 'Empty';
+      this.protocol = undefined;
+      this.leaderId = undefined;
+      return;
+    }
+    this.protocol = this.selectProtocol();
+    if (this.leaderId === undefined || !this.members.has(this.leaderId)) this.leaderId = [...this.members.keys()][0];
+    this.state = 'CompletingRebalance';
+    for (const m of this.members.values()) {
+      const respond = m.awaitingJoin;
+      m.awaitingJoin = undefined;
+      m.lastHeartbeatMs = nowMs;
+      respond?.(this.joinResult(m.memberId));
+    }
+  }
+
+  private joinResult(memberId: string): JoinResult {
+    const isLeader = memberId === this.leaderId;
+    const members = isLeader
+      ? [...this.members.values()].map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.protocols.find((p) => p.name === this.protocol)?.metadata ?? EMPTY }))
+      : [];
+    return { memberId, generationId: this.generationId, protocol: this.protocol, leaderId: this.leaderId, members };
+  }
+
+  private candidateProtocols(lists: readonly (readonly Protocol[])[]): string[] {
+    if (lists.length === 0) return [];
+    return lists[0].map((p) => p.name).filter((name) => lists.every((l) => l.some((p) => p.name === name)));
+  }
+
+  /** Each member votes for its most preferred protocol that all support; the most votes win (ties: by name). */
+  private selectProtocol(): string {
+    const all = [...this.members.values()];
+    const candidates = this.candidateProtocols(all.map((m) => m.protocols));
+    const votes = new Map<string, number>();
+    for (const m of all) {
+      const vote = m.protocols.find((p) => candidates.includes(p.name))?.name;
+      if (vote !== undefined) votes.set(vote, (votes.get(vote) ?? 0) + 1);
+    }
+    return [...votes].sort((a, b) => b[1] - a[1] || compareStrings(a[0], b[0]))[0][0];
+  }
+
+  // ------------------------------------------------------------------ SyncGroup
+
+  sync(req: MemberRef & { readonly assignments?: ReadonlyMap<string, Uint8Array> }, nowMs: number, respond: (r: SyncResult) => void): void {
+    const error = (e: GroupError): void => respond({ error: e, assignment: EMPTY });
+    if (this.state === 'Dead') return error('COORDINATOR_NOT_AVAILABLE');
+    if (this.isFenced(req.memberId, req.groupInstanceId)) return error('FENCED_INSTANCE_ID');
+    const member = this.members.get(req.memberId);
+    if (member === undefined) return error('UNKNOWN_MEMBER_ID');
+    if (req.generationId !== this.generationId) return error('ILLEGAL_GENERATION');
+    member.lastHeartbeatMs = nowMs;
+    switch (this.state) {
+      case 'Empty':
+        return error('UNKNOWN_MEMBER_ID');
+      case 'PreparingRebalance':
+        return error('REBALANCE_IN_PROGRESS');
+      case 'Stable':
+        return respond({ assignment: member.assignment });
+      case 'CompletingRebalance':
+        member.awaitingSync = respond;
+        if (req.memberId === this.leaderId && req.assignments !== undefined) {
+          // Members the leader left out get an empty assignment.
+          for (const m of this.members.values()) m.assignment = req.assignments.get(m.memberId) ?? EMPTY;
+          this.state = 'Stable';
+          for (const m of this.members.values()) {
+            const answer = m.awaitingSync;
+            m.awaitingSync = undefined;
+            answer?.({ assignment: m.assignment });
+          }
+        }
+        return;
+    }
+  }
+
+  // ------------------------------------------------------------------ Heartbeat, LeaveGroup, timeouts
+
+  heartbeat(req: MemberRef, nowMs: number): GroupError | undefined {
+    if (this.state === 'Dead') return 'COORDINATOR_NOT_AVAILABLE';
+    if (this.isFenced(req.memberId, req.groupInstanceId)) return 'FENCED_INSTANCE_ID';
+    const member = this.members.get(req.memberId);
+    if (member === undefined) return 'UNKNOWN_MEMBER_ID';
+    if (req.generationId !== this.generationId) return 'ILLEGAL_GENERATION';
+    if (this.state === 'Empty') return 'UNKNOWN_MEMBER_ID';
+    member.lastHeartbeatMs = nowMs;
+    return this.state === 'PreparingRebalance' ? 'REBALANCE_IN_PROGRESS' : undefined;
+  }
+
+  leave(memberId: string, groupInstanceId: string | undefined, nowMs: number): GroupError | undefined {
+    if (this.state === 'Dead') return 'COORDINATOR_NOT_AVAILABLE';
+    if (memberId !== '' && this.isFenced(memberId, groupInstanceId)) return 'FENCED_INSTANCE_ID';
+    if (this.pending.delete(memberId)) return undefined;
+    const id = groupInstanceId !== undefined ? (this.staticMembers.get(groupInstanceId) ?? memberId) : memberId;
+    const member = this.members.get(id);
+    if (member === undefined) return 'UNKNOWN_MEMBER_ID';
+    this.removeMember(member);
+    this.afterMemberLeft(nowMs);
+    return undefined;
+  }
+
+  /**
+   * Time passes: members silent for session.timeout.ms are removed (Kafka's heartbeat
+   * purgatory), pending member ids expire, and a rebalance whose members have all rejoined
+   * or whose deadline passed completes.
+   */
+  tick(nowMs: number): void {
+    for (const [id, expiry] of [...this.pending]) if (nowMs >= expiry) this.pending.delete(id);
+    let removed = false;
+    for (const m of [...this.members.values()]) {
+      // A member waiting in a JoinGroup is covered by the rebalance deadline instead.
+      if (m.awaitingJoin === undefined && nowMs - m.lastHeartbeatMs > m.sessionTimeoutMs) {
+        m.awaitingSync?.({ error: 'UNKNOWN_MEMBER_ID', assignment: EMPTY });
+        this.removeMember(m);
+        removed = true;
+      }
+    }
+    if (removed) this.afterMemberLeft(nowMs);
+    this.tryCompleteJoin(nowMs);
+  }
+
+  private removeMember(m: Member): void {
+    this.members.delete(m.memberId);
+    if (m.groupInstanceId !== undefined && this.staticMembers.get(m.groupInstanceId) === m.memberId) this.staticMembers.delete(m.groupInstanceId);
+    if (this.leaderId === m.memberId) this.leaderId = this.members.keys().next().value;
+  }
+
+  private afterMemberLeft(nowMs: number): void {
+    if (this.members.size === 0 && this.state !== 'PreparingRebalance') {
+      this.state = 'Empty';
+      this.generationId++;
+      this.protocol = undefined;
+      this.leaderId = undefined;
+      return;
+    }
+    if (this.state === 'Stable' || this.state === 'CompletingRebalance') this.prepareRebalance(nowMs);
+    else this.tryCompleteJoin(nowMs);
+  }
+
+  // ------------------------------------------------------------------ offsets
+
+  /**
+   * OffsetCommit (Kafka's doCommitOffsets for the classic protocol): an Empty group takes
+   * commits from outside it (generation -1, as admin tools and standalone consumers send);
+   * otherwise only a current member, in the current generation, and not while the group
+   * waits for its assignment.
+   */
+  commit(req: MemberRef, offsets: ReadonlyMap<string, CommittedOffset>, nowMs: number): GroupError | undefined {
+    if (this.state === 'Dead') return 'COORDINATOR_NOT_AVAILABLE';
+    if (this.isFenced(req.memberId, req.groupInstanceId)) return 'FENCED_INSTANCE_ID';
+    if (req.generationId < 0 && this.state === 'Empty') {
+      for (const [tp, o] of offsets) this.offsets.set(tp, o);
+      return undefined;
+    }
+    if (this.state === 'CompletingRebalance') return 'REBALANCE_IN_PROGRESS';
+    const member = this.members.get(req.memberId);
+    if (member === undefined) return 'UNKNOWN_MEMBER_ID';
+    if (req.generationId !== this.generationId) return 'ILLEGAL_GENERATION';
+    member.lastHeartbeatMs = nowMs;
+    for (const [tp, o] of offsets) this.offsets.set(tp, o);
+    return undefined;
+  }
+
+  fetchOffset(topicPartition: string): CommittedOffset | undefined {
+    return this.offsets.get(topicPartition);
+  }
+}
+
+function sameProtocols(a: readonly Protocol[], b: readonly Protocol[]): boolean {
+  return a.length === b.length && a.every((p, i) => p.name === b[i].name && Buffer.from(p.metadata).equals(Buffer.from(b[i].metadata)));
+}
