@@ -88,8 +88,10 @@ interface PendingRequest<M extends Message> {
   readonly type: string;
   readonly conn: Connection<M>;
   readonly done: (result: RpcResult<M>) => void;
-  /** The timeout timer, until it fires or the request settles. */
+  /** Its own timeout timer, for a request whose deadline comes before its connection's earlier ones. */
   timer: TimerHandle | undefined;
+  /** When it times out, in simulated microseconds. */
+  readonly deadline: number;
   settled: boolean;
 }
 
@@ -109,6 +111,20 @@ interface Connection<M extends Message> {
   lastToServer: number;
   lastToClient: number;
   readonly pending: Map<number, PendingRequest<M>>;
+  /**
+   * Requests in deadline order (a client's requests on one connection share a timeout, so
+   * this is send order), from `timeoutHead` on, watched by one timer at the first deadline.
+   * Kafka's NetworkClient likewise checks in-flight requests for expiry in one pass.
+   * Settled requests are skipped when the watchdog comes by: no timer per request to
+   * schedule and cancel.
+   */
+  readonly timeouts: PendingRequest<M>[];
+  timeoutHead: number;
+  watchdog: TimerHandle | undefined;
+  /** When the armed watchdog fires. */
+  watchdogAt: number;
+  /** The watchdog is running: requests it causes leave the re-arming to it. */
+  watching: boolean;
 }
 
 /** The network's side of a host: its number, and its outgoing connections and links by peer number. */
@@ -302,6 +318,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   ): void {
     if (client.host.tag !== tag) return;
     const conn = this.connection(client, this.endpoint(to));
+    const delay = client.host.clock.realDelay(options.timeout);
     const pending: PendingRequest<M> = {
       id: this.nextRequestId++,
       client: client.host,
@@ -310,12 +327,48 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       type: message.type,
       done,
       timer: undefined,
+      deadline: this.scheduler.now + delay,
       settled: false,
       conn,
     };
     conn.pending.set(pending.id, pending);
-    pending.timer = this.scheduler.after(client.host.clock.realDelay(options.timeout), () => this.timeout(pending), tag);
+    const queue = conn.timeouts;
+    const last = queue.length > conn.timeoutHead ? queue[queue.length - 1] : undefined;
+    // The queue takes it if its deadline comes no sooner than those queued and than the
+    // armed watchdog (an earlier watchdog just looks and waits again).
+    if ((last === undefined || pending.deadline >= last.deadline) && (conn.watchdog === undefined || pending.deadline >= conn.watchdogAt)) {
+      queue.push(pending);
+      if (conn.watchdog === undefined && !conn.watching) this.armWatchdog(conn, pending.deadline, tag);
+    } else {
+      // A shorter timeout than those before it: it gets a timer of its own.
+      pending.timer = this.scheduler.after(delay, () => this.timeout(pending), tag);
+    }
     this.transmit(conn, true, Envelope.Request, pending.id, message);
+  }
+
+  /** The connection's watchdog: times out what is due, skips what settled, and waits for the next deadline. */
+  private watch(conn: Connection<M>, tag: number): void {
+    conn.watchdog = undefined;
+    conn.watching = true;
+    const queue = conn.timeouts;
+    const now = this.scheduler.now;
+    while (conn.timeoutHead < queue.length) {
+      const head = queue[conn.timeoutHead];
+      if (!head.settled && head.deadline > now) break;
+      conn.timeoutHead++;
+      if (!head.settled) this.timeout(head);
+    }
+    conn.watching = false;
+    if (conn.timeoutHead > 1024 && conn.timeoutHead * 2 > queue.length) {
+      queue.splice(0, conn.timeoutHead);
+      conn.timeoutHead = 0;
+    }
+    if (conn.timeoutHead < queue.length && conn.watchdog === undefined) this.armWatchdog(conn, queue[conn.timeoutHead].deadline, tag);
+  }
+
+  private armWatchdog(conn: Connection<M>, at: number, tag: number): void {
+    conn.watchdogAt = at;
+    conn.watchdog = this.scheduler.at(at as Time, () => this.watch(conn, tag), tag);
   }
 
   private timeout(pending: PendingRequest<M>): void {
@@ -332,8 +385,19 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   private settle(pending: PendingRequest<M>, outcome: RpcResult<M>): void {
     if (pending.settled) return;
     pending.settled = true;
-    pending.conn.pending.delete(pending.id);
+    const conn = pending.conn;
+    conn.pending.delete(pending.id);
     if (pending.timer !== undefined) this.scheduler.cancel(pending.timer);
+    // Answers come mostly in order: let settled requests at the front go now, not at the next deadline.
+    const queue = conn.timeouts;
+    while (conn.timeoutHead < queue.length && queue[conn.timeoutHead].settled) conn.timeoutHead++;
+    if (conn.timeoutHead === queue.length) {
+      queue.length = 0;
+      conn.timeoutHead = 0;
+    } else if (conn.timeoutHead > 64 && conn.timeoutHead * 2 > queue.length) {
+      queue.splice(0, conn.timeoutHead);
+      conn.timeoutHead = 0;
+    }
     pending.client.dispatchWith(pending.clientTag, pending.done, outcome);
   }
 
@@ -351,6 +415,11 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       lastToServer: 0,
       lastToClient: 0,
       pending: new Map(),
+      timeouts: [],
+      timeoutHead: 0,
+      watchdog: undefined,
+      watchdogAt: 0,
+      watching: false,
     };
     client.outgoing[server.index] = conn;
     this.connections.set(conn.id, conn);
