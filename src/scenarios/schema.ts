@@ -110,7 +110,7 @@ const brokerConfigSchema = z.strictObject({
    * How a replica truncates when it becomes a follower. `leader-epoch` is Kafka since
    * KIP-101/KIP-279; `high-watermark` brings back the old rule, to reproduce its bugs.
    */
-  'sim.truncation': z.enum(['leader-epoch', 'high-watermark']).default('leader-epoch'),
+  'sim.truncation': z.enum(['leader-epoch', 'leader-epoch-kip101', 'high-watermark']).default('leader-epoch'),
 });
 
 const topicConfigSchema = z.strictObject({

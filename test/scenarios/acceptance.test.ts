@@ -44,6 +44,17 @@ describe('acceptance: KIP-101', () => {
   });
 });
 
+describe('acceptance: KIP-279', () => {
+  it('leader epochs as KIP-101 first shipped them let replicas diverge after fast unclean failovers; with KIP-279 they do not', { timeout: 600_000 }, () => {
+    const before = loadScenario(`${library}kip279-fast-failovers.yaml`);
+    const after = loadScenario(`${library}kip279-fast-failovers-fixed.yaml`);
+    for (const seed of seeds(deep ? 20 : 2)) {
+      expect(runScenario(before, { seed }).violations.map((v) => v.kind)).toEqual(expect.arrayContaining(['divergence', 'spec:LogMatching']));
+      expect(runScenario(after, { seed }).violations.map((v) => v.kind).filter((k) => k === 'divergence' || k === 'spec:LogMatching')).toEqual([]);
+    }
+  });
+});
+
 describe('acceptance: durability without fsync', () => {
   const run = (name: string, seed = 1) => runScenario(loadScenario(`${library}${name}.yaml`), { seed });
 

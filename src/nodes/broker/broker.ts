@@ -9,7 +9,7 @@ import { JMX } from '../jmx.js';
 import { MetadataImage, type PartitionState } from '../controller/metadataImage.js';
 import { metadataResponse } from '../controller/controller.js';
 import { CONTROLLER_NODE, brokerNode, message, type FetchResponse, type KafkaMessage } from '../protocol.js';
-import { Partition, type PartitionConfig } from './partition.js';
+import { Partition, type PartitionConfig, type TruncationMode } from './partition.js';
 
 export interface BrokerConfig {
   readonly brokerId: number;
@@ -24,7 +24,7 @@ export interface BrokerConfig {
   readonly replicaFetchMaxBytes: number;
   /** min.insync.replicas, the broker default. */
   readonly minInsyncReplicas: number;
-  readonly truncation: 'leader-epoch' | 'high-watermark';
+  readonly truncation: TruncationMode;
   /** The log settings of each topic. */
   readonly logConfig: (topic: string) => LogConfig;
 }

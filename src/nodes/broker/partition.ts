@@ -11,11 +11,15 @@ export interface PartitionConfig {
   /** replica.fetch.max.bytes / fetch max bytes per partition */
   readonly maxFetchBytes: number;
   /**
-   * How a replica truncates when it becomes a follower: by the leader's epochs (KIP-101,
-   * KIP-279, KIP-320), or to its own high watermark as Kafka did before KIP-101.
+   * How a replica truncates when it becomes a follower: by the leader's epochs, checked on
+   * every fetch (KIP-101, KIP-279, KIP-320: today's Kafka); by the leader's epochs once per
+   * leadership, trusting the end offset alone, as KIP-101 first did before KIP-279
+   * ('leader-epoch-kip101'); or to its own high watermark as Kafka did before KIP-101.
    */
-  readonly truncation: 'leader-epoch' | 'high-watermark';
+  readonly truncation: TruncationMode;
 }
+
+export type TruncationMode = 'leader-epoch' | 'leader-epoch-kip101' | 'high-watermark';
 
 /** A replica as the leader tracks it (Kafka's Replica / ReplicaState). */
 interface FollowerState {
@@ -121,8 +125,12 @@ export class Partition {
     this.role = 'follower';
     this.followers = new Map();
     this.failDelayed('NOT_LEADER_OR_FOLLOWER');
+    this.epochChecked = false;
     if (this.config.truncation === 'high-watermark') this.log.truncateTo(this.log.highWatermark);
   }
+
+  /** With 'leader-epoch-kip101': the one OffsetsForLeaderEpoch of this leadership has been answered. */
+  private epochChecked = false;
 
   /**
    * Updates ISR and epochs from the metadata without a role change. Metadata older than
@@ -317,6 +325,10 @@ export class Partition {
    */
   private truncationOffset(diverging: { readonly epoch: number; readonly endOffset: number }): number {
     const leo = this.log.logEndOffset;
+    // KIP-101 as first shipped: the answer held an end offset and no epoch, so the follower
+    // could only truncate to it, even when the leader never had the epoch it asked about:
+    // the gap KIP-279 closed.
+    if (this.config.truncation === 'leader-epoch-kip101') return Math.max(this.log.logStartOffset, Math.min(diverging.endOffset, leo));
     const mine = this.log.endOffsetForEpoch(diverging.epoch);
     if (mine.epoch === UNDEFINED_EPOCH) {
       const firstEpochStart = this.log.epochs.all()[0]?.startOffset ?? leo;
@@ -328,8 +340,10 @@ export class Partition {
 
   /** What this follower asks its leader for next. */
   nextFetch(): { fetchOffset: number; lastFetchedEpoch: number; currentLeaderEpoch: number } {
-    // Before KIP-320 a fetch carried no epoch of the follower's log to check against.
-    const lastFetchedEpoch = this.config.truncation === 'leader-epoch' ? this.log.epochs.latestEpoch : UNDEFINED_EPOCH;
+    // Before KIP-320 a fetch carried no epoch of the follower's log to check against; with
+    // KIP-101 alone the follower asked once, on becoming follower (OffsetsForLeaderEpoch).
+    const asks = this.config.truncation === 'leader-epoch' || (this.config.truncation === 'leader-epoch-kip101' && !this.epochChecked);
+    const lastFetchedEpoch = asks ? this.log.epochs.latestEpoch : UNDEFINED_EPOCH;
     return { fetchOffset: this.log.logEndOffset, lastFetchedEpoch, currentLeaderEpoch: this.leaderEpoch };
   }
 
@@ -338,6 +352,7 @@ export class Partition {
    * appends the records and takes the leader's high watermark, capped at its own end.
    */
   applyFetch(result: Exclude<FollowerFetchResult, { error: FetchError }>): { truncatedTo?: number; appended: number } {
+    this.epochChecked = true;
     if (result.divergingEpoch !== undefined) {
       this.log.truncateTo(this.truncationOffset(result.divergingEpoch));
       return { truncatedTo: this.log.logEndOffset, appended: 0 };
