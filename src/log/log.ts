@@ -68,6 +68,7 @@ export class LogError extends Error {
       | 'INVALID_RECORD'
       | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
       | 'INVALID_PRODUCER_EPOCH'
+      | 'UNKNOWN_PRODUCER_ID'
       | 'DUPLICATE_SEQUENCE_NUMBER',
     message: string,
   ) {

@@ -49,7 +49,7 @@ export interface AbortedTxn {
 export type SequenceVerdict =
   | { readonly kind: 'append' }
   | { readonly kind: 'duplicate'; readonly original: BatchMetadata }
-  | { readonly kind: 'error'; readonly code: 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH'; readonly message: string };
+  | { readonly kind: 'error'; readonly code: 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH' | 'UNKNOWN_PRODUCER_ID'; readonly message: string };
 
 function nextSequence(seq: number): number {
   return seq === 0x7fffffff ? 0 : seq + 1;
@@ -96,8 +96,11 @@ export class ProducerStateManager {
     const entry = this.entries.get(h.producerId);
     const lastSeq = lastSequenceOf(h);
     if (entry === undefined) {
+      // ProducerAppendInfo.checkSequence: no state for this producer (it expired, or the
+      // log that held it is gone) and a sequence that does not start at 0. Since KIP-360 the
+      // producer answers UNKNOWN_PRODUCER_ID by bumping its epoch and starting over at 0.
       if (h.baseSequence !== 0) {
-        return { kind: 'error', code: 'OUT_OF_ORDER_SEQUENCE_NUMBER', message: `producer ${h.producerId} is unknown here and its first batch has sequence ${h.baseSequence}, not 0` };
+        return { kind: 'error', code: 'UNKNOWN_PRODUCER_ID', message: `producer ${h.producerId} is unknown here and its first batch has sequence ${h.baseSequence}, not 0` };
       }
       return { kind: 'append' };
     }

@@ -131,6 +131,9 @@ export interface FetchResponse {
 export interface InitProducerIdRequest {
   readonly type: 'InitProducerId';
   readonly bytes: number;
+  /** KIP-360: an idempotent producer that knows its id and epoch asks for the epoch to be bumped. */
+  readonly producerId?: number;
+  readonly producerEpoch?: number;
 }
 
 export interface InitProducerIdResponse {

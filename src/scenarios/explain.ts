@@ -159,7 +159,7 @@ class Narrator {
             this.pointsSaid.add(o);
             const again = this.pointsSaid.size > 1 && this.focus.ids.size === 1;
             const label = this.focus.labels.get(o) ?? 'a record in question';
-            this.say(r.at, `broker-${r.broker}, leader of ${this.partition} in epoch ${r.leaderEpoch}, appended ${label} ${again ? 'again, ' : ''}at offset ${o}${again ? ': the same message twice, since nothing tied the retry to the first write (no idempotence)' : ''}`);
+            this.say(r.at, `broker-${r.broker}, leader of ${this.partition} in epoch ${r.leaderEpoch}, appended ${label} ${again ? 'again, ' : ''}at offset ${o}${again ? ': the same message twice, the broker not recognising the retry (without idempotence nothing ties a retry to its first write)' : ''}`);
             this.appendedSaid = true;
           }
           return;

@@ -45,7 +45,7 @@ describe('producer state: idempotence', () => {
 
   it('refuses gaps and old epochs, and restarts sequences at a new epoch', () => {
     const { log } = Log.open(new MemoryDisk(), 't-0', CONFIG);
-    expect(code(() => log.appendAsLeader(idem(1, 0, 5), 1))).toBe('OUT_OF_ORDER_SEQUENCE_NUMBER'); // unknown producer, not at 0
+    expect(code(() => log.appendAsLeader(idem(1, 0, 5), 1))).toBe('UNKNOWN_PRODUCER_ID'); // unknown producer, not at 0 (KIP-360)
     log.appendAsLeader(idem(1, 0, 0, 2), 1);
     expect(code(() => log.appendAsLeader(idem(1, 0, 3), 1))).toBe('OUT_OF_ORDER_SEQUENCE_NUMBER');
     log.appendAsLeader(idem(1, 0, 2), 1);

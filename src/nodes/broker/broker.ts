@@ -288,6 +288,11 @@ export class Broker implements Process<KafkaMessage> {
         reply(metadataResponse(this.image, req.topics));
         return;
       case 'InitProducerId':
+        if (req.producerId !== undefined && req.producerId >= 0 && req.producerEpoch !== undefined) {
+          // KIP-360: the same producer id in the next epoch, so its sequences start over at 0.
+          reply(message('InitProducerIdResponse', { producerId: req.producerId, producerEpoch: req.producerEpoch + 1 }));
+          return;
+        }
         // Each broker hands out producer ids from its own range (Kafka gets blocks from the controller).
         reply(message('InitProducerIdResponse', { producerId: this.id * 1_000_000 + this.ctx.incarnation * 10_000 + this.nextProducerId++, producerEpoch: 0 }));
         return;

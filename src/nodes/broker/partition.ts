@@ -54,7 +54,7 @@ export type FollowerFetchResult =
       readonly divergingEpoch?: { readonly epoch: number; readonly endOffset: number };
     };
 
-export type ProduceError = 'NOT_LEADER_OR_FOLLOWER' | 'NOT_ENOUGH_REPLICAS' | 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' | 'CORRUPT_MESSAGE' | 'INVALID_RECORD' | 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH' | 'DUPLICATE_SEQUENCE_NUMBER' | 'OFFSET_OUT_OF_RANGE';
+export type ProduceError = 'NOT_LEADER_OR_FOLLOWER' | 'NOT_ENOUGH_REPLICAS' | 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' | 'CORRUPT_MESSAGE' | 'INVALID_RECORD' | 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH' | 'UNKNOWN_PRODUCER_ID' | 'DUPLICATE_SEQUENCE_NUMBER' | 'OFFSET_OUT_OF_RANGE';
 
 /** A produce waiting for acks=all: done once the high watermark passes `requiredOffset`. */
 interface DelayedProduce {

@@ -60,8 +60,10 @@ interface ProducerBatch {
   createdMs: number;
   /** Local time it was started, for linger.ms. */
   createdAt: number;
-  /** Set on first send; idempotent retries keep it. */
+  /** Set on first send; idempotent retries keep it, unless the epoch was bumped meanwhile. */
   baseSequence: number | undefined;
+  /** The producer epoch its sequence belongs to. */
+  sequenceEpoch: number;
   attempts: number;
   /** Some attempt ended without knowing whether it was written. */
   uncertain: boolean;
@@ -70,7 +72,7 @@ interface ProducerBatch {
 }
 
 /** Errors a Kafka producer retries (RetriableException), and those that leave the outcome unknown. */
-const RETRIABLE = new Set(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'timeout', 'disconnected', 'OUT_OF_ORDER_SEQUENCE_NUMBER']);
+const RETRIABLE = new Set(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'timeout', 'disconnected', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID']);
 const UNKNOWN_OUTCOME = new Set(['REQUEST_TIMED_OUT', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'timeout', 'disconnected']);
 
 /**
@@ -198,7 +200,7 @@ export class Producer implements Process<KafkaMessage> {
     const size = (send.record.value?.length ?? 0) + (send.record.key?.length ?? 0) + 40;
     let batch = queue.at(-1);
     if (batch === undefined || batch.sealed || batch.bytes + size > this.config['batch.size']) {
-      batch = { partition, sends: [], bytes: 61, createdMs: this.nowMs(), createdAt: this.ctx.now(), baseSequence: undefined, attempts: 0, uncertain: false, sealed: false };
+      batch = { partition, sends: [], bytes: 61, createdMs: this.nowMs(), createdAt: this.ctx.now(), baseSequence: undefined, sequenceEpoch: -1, attempts: 0, uncertain: false, sealed: false };
       queue.push(batch);
       this.queued++;
       // KIP-480: the sticky partitioner moves on when a partition starts a new batch.
@@ -251,7 +253,7 @@ export class Producer implements Process<KafkaMessage> {
       if (queue === undefined) continue;
       while (queue.length > 0 && this.isReady(queue[0], queue)) {
         const leader = this.partitions[partition]?.leader ?? -1;
-        if (leader < 0 || (idempotent && ((this.retrying.get(partition) ?? 0) > 0 || this.producerId < 0))) break;
+        if (leader < 0 || (idempotent && ((this.retrying.get(partition) ?? 0) > 0 || this.producerId < 0 || this.bumpingEpoch || this.unknownTo.has(partition)))) break;
         if ((this.inFlight.get(leader) ?? 0) >= maxInFlight) break;
         const batch = queue.shift() as ProducerBatch;
         this.queued--;
@@ -265,9 +267,11 @@ export class Producer implements Process<KafkaMessage> {
   private dispatch(batch: ProducerBatch, leader: number): void {
     batch.attempts++;
     const idempotent = this.config['enable.idempotence'];
-    if (idempotent && batch.baseSequence === undefined) {
+    if (idempotent && (batch.baseSequence === undefined || batch.sequenceEpoch !== this.producerEpoch)) {
+      // A first send, or a retry after an epoch bump (KIP-360): sequences of the new epoch start at 0.
       const next = this.nextSequence.get(batch.partition) ?? 0;
       batch.baseSequence = next;
+      batch.sequenceEpoch = this.producerEpoch;
       this.nextSequence.set(batch.partition, next + batch.sends.length);
     }
     const records = encodeBatch(
@@ -286,6 +290,7 @@ export class Producer implements Process<KafkaMessage> {
       this.inFlight.set(leader, (this.inFlight.get(leader) ?? 1) - 1);
       this.onResponse(batch, r);
       this.drain();
+      this.maybeBumpEpoch();
     });
   }
 
@@ -299,6 +304,7 @@ export class Producer implements Process<KafkaMessage> {
     }
     const code = error ?? 'UNKNOWN_SERVER_ERROR';
     if (UNKNOWN_OUTCOME.has(code)) batch.uncertain = true;
+    if (code === 'UNKNOWN_PRODUCER_ID' && this.config['enable.idempotence']) this.unknownTo.add(batch.partition);
     const expired = this.nowMs() - batch.createdMs >= this.config['delivery.timeout.ms'];
     if (RETRIABLE.has(code) && batch.attempts <= this.config.retries && !expired) {
       this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-retry-total', batch.sends.length);
@@ -308,6 +314,7 @@ export class Producer implements Process<KafkaMessage> {
         this.retrying.set(batch.partition, (this.retrying.get(batch.partition) ?? 1) - 1);
         this.reenqueue(batch);
         this.drain();
+        this.maybeBumpEpoch();
       });
       return;
     }
@@ -342,6 +349,47 @@ export class Producer implements Process<KafkaMessage> {
       const known = this.partitions.length > 0 && this.partitions.every((p) => p.leader >= 0);
       if (!known) this.ctx.after(millis(this.config['retry.backoff.ms']), () => this.refreshMetadata());
       this.drain();
+    });
+  }
+
+  /** An epoch bump (KIP-360) is in flight: nothing is sent until it is done. */
+  private bumpingEpoch = false;
+  /** Partitions whose leader answered UNKNOWN_PRODUCER_ID: they wait for the epoch bump. */
+  private readonly unknownTo = new Set<number>();
+
+  /**
+   * The broker no longer knows this producer (its state went with the log that held it:
+   * retention, or a power loss before anything was flushed). As KIP-360's clients do, ask
+   * for the next epoch of the same producer id; every partition's sequence starts again at
+   * 0, and batches not yet written are re-sequenced when they are sent again. Like Kafka's
+   * TransactionManager, it bumps only once no request is in flight and no batch of whose
+   * fate it is unsure waits elsewhere: those are resolved under the old epoch first (the
+   * broker recognises a retried batch it has), else a retry under the new epoch could write
+   * them twice.
+   */
+  private maybeBumpEpoch(): void {
+    if (this.unknownTo.size === 0 || this.bumpingEpoch || this.producerId < 0) return;
+    for (const n of this.inFlight.values()) if (n > 0) return;
+    for (const [partition, n] of this.retrying) if (n > 0 && !this.unknownTo.has(partition)) return;
+    for (let p = 0; p < this.queues.length; p++) {
+      if (this.unknownTo.has(p)) continue;
+      if ((this.queues[p] ?? []).some((b) => b.uncertain && b.sequenceEpoch === this.producerEpoch)) return;
+    }
+    this.bumpingEpoch = true;
+    const broker = this.ctx.rng.pick(this.durable.brokers);
+    const req = message('InitProducerId', { producerId: this.producerId, producerEpoch: this.producerEpoch });
+    this.ctx.request(brokerNode(broker), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
+      if (r.ok && r.response.type === 'InitProducerIdResponse') {
+        this.producerId = r.response.producerId;
+        this.producerEpoch = r.response.producerEpoch;
+        this.nextSequence.clear();
+        this.unknownTo.clear();
+        this.bumpingEpoch = false;
+        this.drain();
+        return;
+      }
+      this.bumpingEpoch = false;
+      this.ctx.after(millis(this.config['retry.backoff.ms']), () => this.maybeBumpEpoch());
     });
   }
 
