@@ -190,6 +190,15 @@ class Narrator {
         this.say(r.at, `broker-${r.broker} truncated ${this.partition} from ${before} to offset ${r.to}: ${why}${cut > 0 ? `, dropping ${cut} of the records in question` : ''}`);
         return;
       }
+      case 'replica.open': {
+        if (r.partition !== this.partition) return;
+        const before = this.leo.get(r.broker);
+        this.leo.set(r.broker, r.logEndOffset);
+        if (before === undefined || r.logEndOffset >= before) return;
+        const lost = [...this.focus.offsets].filter((o) => o >= r.logEndOffset && o < before).length;
+        this.say(r.at, `broker-${r.broker} reopened its log of ${this.partition}: it ends at ${r.logEndOffset}, not ${before}; the rest was never flushed to disk${lost > 0 ? `, ${lost} of the records in question with it` : ''}`);
+        return;
+      }
       case 'replica.fetch.failed':
         if (r.partition === this.partition) this.say(r.at, `broker-${r.broker} stopped replicating ${this.partition}: ${r.reason}`);
         return;

@@ -32,6 +32,12 @@ describe('kafkasim explain', () => {
     expect(text).toMatch(/appended (p1#\d+) at offset \d+[\s\S]*produce request to broker-\d timed out[\s\S]*appended \1 again, at offset \d+/);
   });
 
+  it('tells what a power loss took: each replica reopens a shorter log', () => {
+    const text = cli('explain', 'power-loss-all').stdout;
+    expect(text).toMatch(/broker-\d lost power \(its unflushed page cache is gone\) while leader of orders-0/);
+    expect(text).toMatch(/broker-\d reopened its log of orders-0: it ends at \d+, not \d+; the rest was never flushed to disk, \d+ of the records in question with it/);
+  });
+
   it('has nothing to explain in a clean run, and exits 2 for a violation that does not exist', () => {
     const clean = cli('explain', 'acks-all-nemesis');
     expect(clean.code).toBe(0);

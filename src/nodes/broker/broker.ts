@@ -146,6 +146,8 @@ export class Broker implements Process<KafkaMessage> {
       };
       partition = new Partition(p.topic, p.partition, this.id, log, config);
       this.partitions.set(name, partition);
+      // What this incarnation found on disk: after a power loss, less than it had written.
+      this.ctx.trace.emit('replica.open', { broker: this.id, partition: name, logEndOffset: log.logEndOffset });
     }
     return partition;
   }
@@ -414,6 +416,8 @@ declare module '../../sim/trace.js' {
   interface TraceRecordMap {
     'replica.role': { readonly broker: number; readonly partition: string; readonly role: 'leader' | 'follower'; readonly leaderEpoch: number };
     'replica.truncate': { readonly broker: number; readonly partition: string; readonly to: number; readonly reason: string };
+    /** A broker's incarnation opened its replica's log (after recovery from disk). */
+    'replica.open': { readonly broker: number; readonly partition: string; readonly logEndOffset: number };
     /** The replica fetcher gave up on a partition until its leadership changes. */
     'replica.fetch.failed': { readonly broker: number; readonly partition: string; readonly leaderEpoch: number; readonly reason: string };
     'isr.propose': { readonly broker: number; readonly partition: string; readonly isr: readonly number[] };
@@ -426,6 +430,7 @@ declare module '../../sim/trace.js' {
 
 declareTraceKind('replica.role', ['broker', 'partition', 'role', 'leaderEpoch']);
 declareTraceKind('replica.truncate', ['broker', 'partition', 'to', 'reason']);
+declareTraceKind('replica.open', ['broker', 'partition', 'logEndOffset']);
 declareTraceKind('replica.fetch.failed', ['broker', 'partition', 'leaderEpoch', 'reason']);
 declareTraceKind('isr.propose', ['broker', 'partition', 'isr']);
 declareTraceKind('replica.append', ['broker', 'partition', 'role', 'leaderEpoch', 'baseOffset', 'lastOffset']);
