@@ -26,7 +26,7 @@ export function libraryEntries(): LibraryEntry[] {
     .map((file) => {
       const path = `${LIBRARY_DIR}${file}`;
       const scenario = loadScenario(path);
-      return { name: file.slice(0, -'.yaml'.length), path, scenario, lesson: firstSentence(scenario.description), expects: scenario.expect?.violations ?? 'none' };
+      return { name: file.slice(0, -'.yaml'.length), path, scenario, lesson: lessonOf(scenario.description), expects: scenario.expect?.violations ?? 'none' };
     });
 }
 
@@ -35,7 +35,13 @@ export function libraryPath(name: string): string | undefined {
   return libraryEntries().find((e) => e.name === name)?.path;
 }
 
-function firstSentence(text: string): string {
-  const m = /^(.*?[.!?])(\s|$)/s.exec(text.trim());
-  return (m?.[1] ?? text).replace(/\s+/g, ' ').trim();
+/**
+ * The first sentence, and the next one too when the first is a twin's "The fixed twin of …"
+ * or too short to carry the lesson on its own.
+ */
+function lessonOf(text: string): string {
+  // A sentence ends at . ! or ? before a space and a capital, so "min.insync.replicas" stays whole.
+  const sentences = text.trim().replace(/\s+/g, ' ').split(/(?<=[.!?])\s+(?=[A-Z])/);
+  const count = sentences[0].startsWith('The fixed twin of') || sentences[0].length < 60 ? 2 : 1;
+  return sentences.slice(0, count).join(' ').trim();
 }
