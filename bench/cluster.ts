@@ -40,7 +40,7 @@ function ceiling(records: number, perBatch: number): number {
 /** The teaching-size run: the acks=1 lesson (3 brokers, faults, nemesis, online checks) at 1,000 msg/s. */
 function teaching(): { compression: number; simulatedS: number; wallS: number } {
   const lesson = loadScenario(fileURLToPath(new URL('../../src/scenarios/library/acks1-leader-failover.yaml', import.meta.url)));
-  const scenario = { ...lesson, clients: lesson.clients.map((c) => ({ ...c, workload: { ...c.workload, rate: 1_000 } })) };
+  const scenario = { ...lesson, clients: lesson.clients.map((c) => (c.type === 'producer' ? { ...c, workload: { ...c.workload, rate: 1_000 } } : c)) };
   let simulatedS = 0;
   const wallS = bestOf(3, () => {
     simulatedS = runScenario(scenario).stats.simulatedMs / 1000;

@@ -116,6 +116,8 @@ export interface FetchRequest {
   readonly fetchOffset: number;
   readonly lastFetchedEpoch: number;
   readonly currentLeaderEpoch: number;
+  /** A consumer's fetch.max.wait.ms: how long the leader may hold the fetch while nothing is readable. */
+  readonly maxWaitMs?: number;
 }
 
 export interface FetchResponse {
@@ -143,6 +145,142 @@ export interface InitProducerIdResponse {
   readonly producerEpoch: number;
 }
 
+// ------------------------------------------------------------------ consumer APIs
+
+/** ListOffsets for one partition: the earliest (-2) or latest (-1) offset (Kafka's ListOffsetsRequest). */
+export interface ListOffsetsRequest {
+  readonly type: 'ListOffsets';
+  readonly bytes: number;
+  readonly topic: string;
+  readonly partition: number;
+  readonly timestamp: -1 | -2;
+  readonly currentLeaderEpoch: number;
+}
+
+export interface ListOffsetsResponse {
+  readonly type: 'ListOffsetsResponse';
+  readonly bytes: number;
+  readonly error?: string;
+  readonly offset: number;
+  readonly leaderEpoch: number;
+}
+
+export interface FindCoordinatorRequest {
+  readonly type: 'FindCoordinator';
+  readonly bytes: number;
+  readonly keyType: 'group';
+  readonly key: string;
+}
+
+export interface FindCoordinatorResponse {
+  readonly type: 'FindCoordinatorResponse';
+  readonly bytes: number;
+  readonly error?: 'COORDINATOR_NOT_AVAILABLE';
+  readonly nodeId: number;
+}
+
+/** The member's identity in a group request; groupInstanceId for static members (KIP-345). */
+interface GroupMemberFields {
+  readonly groupId: string;
+  readonly memberId: string;
+  readonly groupInstanceId?: string;
+}
+
+export interface JoinGroupRequest extends GroupMemberFields {
+  readonly type: 'JoinGroup';
+  readonly bytes: number;
+  readonly clientId: string;
+  readonly protocolType: string;
+  readonly protocols: readonly { readonly name: string; readonly metadata: Uint8Array }[];
+  readonly sessionTimeoutMs: number;
+  readonly rebalanceTimeoutMs: number;
+}
+
+export interface JoinGroupResponse {
+  readonly type: 'JoinGroupResponse';
+  readonly bytes: number;
+  readonly error?: string;
+  readonly memberId: string;
+  readonly generationId: number;
+  readonly protocol?: string;
+  readonly leaderId?: string;
+  readonly members: readonly { readonly memberId: string; readonly groupInstanceId?: string; readonly metadata: Uint8Array }[];
+}
+
+export interface SyncGroupRequest extends GroupMemberFields {
+  readonly type: 'SyncGroup';
+  readonly bytes: number;
+  readonly generationId: number;
+  /** From the leader only: each member's assignment. */
+  readonly assignments?: readonly { readonly memberId: string; readonly assignment: Uint8Array }[];
+}
+
+export interface SyncGroupResponse {
+  readonly type: 'SyncGroupResponse';
+  readonly bytes: number;
+  readonly error?: string;
+  readonly assignment: Uint8Array;
+}
+
+export interface HeartbeatRequest extends GroupMemberFields {
+  readonly type: 'Heartbeat';
+  readonly bytes: number;
+  readonly generationId: number;
+}
+
+export interface HeartbeatResponse {
+  readonly type: 'HeartbeatResponse';
+  readonly bytes: number;
+  readonly error?: string;
+}
+
+export interface LeaveGroupRequest extends GroupMemberFields {
+  readonly type: 'LeaveGroup';
+  readonly bytes: number;
+}
+
+export interface LeaveGroupResponse {
+  readonly type: 'LeaveGroupResponse';
+  readonly bytes: number;
+  readonly error?: string;
+}
+
+export interface PartitionOffset {
+  readonly topic: string;
+  readonly partition: number;
+  /** -1 in an OffsetFetch answer: nothing committed. */
+  readonly offset: number;
+  readonly leaderEpoch: number;
+}
+
+export interface OffsetCommitRequest extends GroupMemberFields {
+  readonly type: 'OffsetCommit';
+  readonly bytes: number;
+  /** -1 for a commit from outside the group (a standalone consumer or an admin tool). */
+  readonly generationId: number;
+  readonly offsets: readonly PartitionOffset[];
+}
+
+export interface OffsetCommitResponse {
+  readonly type: 'OffsetCommitResponse';
+  readonly bytes: number;
+  readonly error?: string;
+}
+
+export interface OffsetFetchRequest {
+  readonly type: 'OffsetFetch';
+  readonly bytes: number;
+  readonly groupId: string;
+  readonly partitions: readonly { readonly topic: string; readonly partition: number }[];
+}
+
+export interface OffsetFetchResponse {
+  readonly type: 'OffsetFetchResponse';
+  readonly bytes: number;
+  readonly error?: string;
+  readonly offsets: readonly PartitionOffset[];
+}
+
 export type KafkaMessage =
   | BrokerRegistrationRequest
   | BrokerRegistrationResponse
@@ -157,7 +295,23 @@ export type KafkaMessage =
   | FetchRequest
   | FetchResponse
   | InitProducerIdRequest
-  | InitProducerIdResponse;
+  | InitProducerIdResponse
+  | ListOffsetsRequest
+  | ListOffsetsResponse
+  | FindCoordinatorRequest
+  | FindCoordinatorResponse
+  | JoinGroupRequest
+  | JoinGroupResponse
+  | SyncGroupRequest
+  | SyncGroupResponse
+  | HeartbeatRequest
+  | HeartbeatResponse
+  | LeaveGroupRequest
+  | LeaveGroupResponse
+  | OffsetCommitRequest
+  | OffsetCommitResponse
+  | OffsetFetchRequest
+  | OffsetFetchResponse;
 
 type Body<T> = Omit<T, 'type' | 'bytes'>;
 

@@ -25,7 +25,9 @@ import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
 import { MetricsRegistry } from '../sim/metrics.js';
 import { MetricsRecorder, type MetricsReport } from './metricsRecorder.js';
 import { millis, type Time } from '../sim/time.js';
-import type { Scenario, ScenarioFault } from './schema.js';
+import type { ConsumerClient, ProducerClient, Scenario, ScenarioFault } from './schema.js';
+import { Consumer, type ConsumerDurable } from '../nodes/consumer/consumer.js';
+import { OFFSETS_TOPIC, partitionForGroup } from '../nodes/coordinator/offsetsTopic.js';
 
 export interface RunOptions {
   readonly seed?: number;
@@ -64,6 +66,11 @@ function clientNode(id: string): string {
   return `producer-${id}`;
 }
 
+/** The node of member `index` (from 1) of consumer client `id`. */
+function memberNode(id: string, index: number): string {
+  return `consumer-${id}-${index}`;
+}
+
 /** Turns a scenario's fault into the network layer's action. */
 function toAction(f: ScenarioFault): FaultAction {
   const { at: _at, ...rest } = f;
@@ -88,8 +95,14 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     duplicateRate: scenario.cluster.network.duplicateRate,
   });
 
+  const producers = scenario.clients.filter((c): c is ProducerClient => c.type === 'producer');
+  const consumers = scenario.clients.filter((c): c is ConsumerClient => c.type === 'consumer');
   const topicConfigs = new Map(scenario.topics.map((t) => [t.name, t]));
   const logConfig = (topic: string): LogConfig => {
+    if (topic === OFFSETS_TOPIC) {
+      // offsets.topic.segment.bytes (100 MiB) and a compacted topic, as Kafka creates it.
+      return { ...DEFAULT_LOG_CONFIG, segmentBytes: 104_857_600, cleanupPolicy: 'compact', flushMessages: cfg['flush.messages'], flushMs: cfg['flush.ms'] };
+    }
     const t = topicConfigs.get(topic)?.config;
     return {
       ...DEFAULT_LOG_CONFIG,
@@ -113,12 +126,19 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     config: {
       brokerSessionTimeoutMs: cfg['broker.session.timeout.ms'],
       uncleanLeaderElection: cfg['unclean.leader.election.enable'],
-      topics: scenario.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions,
-        replicationFactor: t['replication.factor'],
-        config: Object.fromEntries(Object.entries(t.config).filter(([, v]) => v !== undefined)) as Record<string, number | string | boolean>,
-      })),
+      topics: [
+        ...scenario.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions,
+          replicationFactor: t['replication.factor'],
+          config: Object.fromEntries(Object.entries(t.config).filter(([, v]) => v !== undefined)) as Record<string, number | string | boolean>,
+        })),
+        // Kafka creates __consumer_offsets on the first FindCoordinator; here, up front when
+        // the scenario has consumer groups.
+        ...(consumers.length === 0
+          ? []
+          : [{ name: OFFSETS_TOPIC, partitions: cfg['offsets.topic.num.partitions'], replicationFactor: cfg['offsets.topic.replication.factor'], config: { 'cleanup.policy': 'compact' } }]),
+      ],
     },
   };
   net.addHost(new NodeHost<KafkaMessage, ControllerDurable>({ id: CONTROLLER_NODE, roles: ['controller'], durable: controllerDurable, devices: [controllerDisk], factory: (ctx, d) => new Controller(ctx, d) }));
@@ -148,6 +168,16 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         minInsyncReplicas: cfg['min.insync.replicas'],
         truncation: cfg['sim.truncation'],
         logConfig,
+        retentionCheckIntervalMs: cfg['log.retention.check.interval.ms'],
+        cleanerBackoffMs: cfg['log.cleaner.backoff.ms'],
+        offsetsCommitTimeoutMs: cfg['offsets.commit.timeout.ms'],
+        group: {
+          offsetsPartitions: cfg['offsets.topic.num.partitions'],
+          initialRebalanceDelayMs: cfg['group.initial.rebalance.delay.ms'],
+          minSessionTimeoutMs: cfg['group.min.session.timeout.ms'],
+          maxSessionTimeoutMs: cfg['group.max.session.timeout.ms'],
+          fencing: cfg['sim.group.fencing'],
+        },
       },
     };
     const host = new NodeHost<KafkaMessage, BrokerDurable>({
@@ -163,7 +193,23 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   });
 
   // The clients.
-  for (const c of scenario.clients) {
+  for (const c of consumers) {
+    for (let i = 1; i <= c.instances; i++) {
+      const durable: ConsumerDurable = {
+        clientId: c.id,
+        index: i,
+        group: c.group,
+        topics: c.topics,
+        brokers: brokerIds,
+        config: { ...c.config, 'enable.auto.commit': c.config['enable.auto.commit'] ?? c.processing.mode === 'auto-commit' },
+        processing: c.processing,
+        start: c.start,
+        history: sim.history,
+      };
+      net.addHost(new NodeHost<KafkaMessage, ConsumerDurable>({ id: memberNode(c.id, i), roles: ['client', 'consumer'], durable, factory: (ctx, d) => new Consumer(ctx, d) }));
+    }
+  }
+  for (const c of producers) {
     const durable: ProducerDurable = {
       clientId: c.id,
       topic: c.topic,
@@ -223,8 +269,18 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       switch (target.kind) {
         case 'controller':
           return [CONTROLLER_NODE];
-        case 'client':
+        case 'client': {
+          const consumer = consumers.find((c) => c.id === target.id);
+          if (consumer !== undefined) return Array.from({ length: consumer.instances }, (_, i) => memberNode(consumer.id, i + 1));
           return net.hasHost(clientNode(target.id)) ? [clientNode(target.id)] : [];
+        }
+        case 'member':
+          return net.hasHost(memberNode(target.client, target.index)) ? [memberNode(target.client, target.index)] : [];
+        case 'coordinator': {
+          if (target.of !== 'group') return [];
+          const p = image?.partition(OFFSETS_TOPIC, partitionForGroup(target.id, cfg['offsets.topic.num.partitions']));
+          return p === undefined || p.leader < 0 ? [] : [brokerNode(p.leader)];
+        }
         case 'leader':
         case 'follower': {
           const m = /^(.+)-(\d+)$/.exec(target.partition);
@@ -252,7 +308,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     const targets = [
       ...(n.targets.includes('brokers') ? brokerIds.map(brokerNode) : []),
       ...(n.targets.includes('controller') ? [CONTROLLER_NODE] : []),
-      ...(n.targets.includes('clients') ? scenario.clients.map((c) => clientNode(c.id)) : []),
+      ...(n.targets.includes('clients') ? [...producers.map((c) => clientNode(c.id)), ...consumers.flatMap((c) => Array.from({ length: c.instances }, (_, i) => memberNode(c.id, i + 1)))] : []),
     ];
     timed.push(
       ...generateNemesis(sim.rng.fork('nemesis'), {

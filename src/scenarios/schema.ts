@@ -106,6 +106,20 @@ const brokerConfigSchema = z.strictObject({
   'flush.messages': z.number().int().positive().default(Number.MAX_SAFE_INTEGER),
   'flush.ms': z.number().int().positive().default(Number.MAX_SAFE_INTEGER),
   'log.segment.bytes': z.number().int().positive().default(1_073_741_824),
+  'log.retention.check.interval.ms': z.number().int().positive().default(300_000),
+  'log.cleaner.backoff.ms': z.number().int().positive().default(15_000),
+  /** The group coordinator's internal topic and settings. */
+  'offsets.topic.num.partitions': z.number().int().positive().max(1000).default(50),
+  'offsets.topic.replication.factor': z.number().int().positive().default(3),
+  'offsets.commit.timeout.ms': z.number().int().positive().default(5_000),
+  'group.initial.rebalance.delay.ms': z.number().int().nonnegative().default(3_000),
+  'group.min.session.timeout.ms': z.number().int().positive().default(6_000),
+  'group.max.session.timeout.ms': z.number().int().positive().default(1_800_000),
+  /**
+   * Whether the group coordinator checks a commit's member and generation. Off, a stale
+   * member's commit lands: the bug generations exist to prevent.
+   */
+  'sim.group.fencing': z.boolean().default(true),
   /**
    * How a replica truncates when it becomes a follower. `leader-epoch` is Kafka since
    * KIP-101/KIP-279; `high-watermark` brings back the old rule, to reproduce its bugs.
@@ -183,7 +197,63 @@ const producerSchema = z.strictObject({
   workload: workloadSchema,
 });
 
-const clientSchema = z.discriminatedUnion('type', [producerSchema]);
+const assignorSchema = z.enum(['range', 'roundrobin', 'sticky', 'cooperative-sticky']);
+
+/** Consumer settings with Kafka's names and defaults (ConsumerConfig). */
+const consumerConfigSchema = z.strictObject({
+  'group.instance.id': z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  'auto.offset.reset': z.enum(['earliest', 'latest', 'none']).default('latest'),
+  /** Default: on for processing.mode auto-commit, off otherwise (Kafka's default is on). */
+  'enable.auto.commit': z.boolean().optional(),
+  'auto.commit.interval.ms': z.number().int().positive().default(5_000),
+  'fetch.min.bytes': z.number().int().positive().default(1),
+  'fetch.max.wait.ms': z.number().int().nonnegative().default(500),
+  'max.partition.fetch.bytes': z.number().int().positive().default(1_048_576),
+  'max.poll.records': z.number().int().positive().default(500),
+  'max.poll.interval.ms': z.number().int().positive().default(300_000),
+  'session.timeout.ms': z.number().int().positive().default(45_000),
+  'heartbeat.interval.ms': z.number().int().positive().default(3_000),
+  'partition.assignment.strategy': z.union([assignorSchema.transform((a) => [a]), z.array(assignorSchema).min(1)]).default(['range', 'cooperative-sticky']),
+  'request.timeout.ms': z.number().int().positive().default(30_000),
+  'retry.backoff.ms': z.number().int().nonnegative().default(100),
+  'metadata.max.age.ms': z.number().int().positive().default(300_000),
+  'isolation.level': z.literal('read_uncommitted').default('read_uncommitted'),
+});
+
+/** A processing time per record: "2ms", or a range "1ms..5ms" drawn uniformly. */
+const processingTimeSchema = z.string().transform((text, ctx): [Duration, Duration] => {
+  try {
+    if (!text.includes('..')) {
+      const d = parseDuration(text);
+      return [d, d];
+    }
+    const [lo, hi] = text.split('..').map((p) => parseDuration(p.trim()));
+    if (hi < lo) ctx.addIssue({ code: 'custom', message: `range ${text} ends before it starts` });
+    return [lo, hi];
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof DurationSyntaxError ? err.message : String(err) });
+    return z.NEVER;
+  }
+});
+
+const consumerSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'client ids use letters, digits, ".", "_" and "-"'),
+  type: z.literal('consumer'),
+  group: z.string().regex(/^[A-Za-z0-9._-]+$/, 'group ids use letters, digits, ".", "_" and "-"'),
+  topics: z.array(z.string()).min(1),
+  /** How many members of the group this client runs. */
+  instances: z.number().int().min(1).max(1000).default(1),
+  config: consumerConfigSchema.prefault({}),
+  processing: z
+    .strictObject({
+      mode: z.enum(['commit-before-process', 'commit-after-process', 'auto-commit']).default('auto-commit'),
+      time: processingTimeSchema.prefault('0ms'),
+    })
+    .prefault({}),
+  start: durationSchema.prefault('0s'),
+});
+
+const clientSchema = z.discriminatedUnion('type', [producerSchema, consumerSchema]);
 
 // ------------------------------------------------------------------ faults
 
@@ -234,7 +304,26 @@ const nemesisSchema = z.strictObject({
 // ------------------------------------------------------------------ checks
 
 /** Violation kinds a scenario can ask for or expect, by the names the checkers use. */
-export const CHECK_KINDS = ['lost-write', 'duplicate', 'reorder', 'divergence', 'split-brain', 'hw-regression'] as const;
+export const CHECK_KINDS = [
+  'lost-write',
+  'duplicate',
+  'reorder',
+  'divergence',
+  'split-brain',
+  'hw-regression',
+  // Consumer groups.
+  'skipped',
+  'reprocessed',
+  'stale-commit',
+  'offset-regression',
+  'retention-loss',
+  'ownership',
+  // Jepsen's names for consumer-side anomalies.
+  'inconsistent-offsets',
+  'poll-skip',
+  'nonmonotonic-poll',
+  'unseen',
+] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
 const checkSchema = z.enum(CHECK_KINDS);
@@ -273,6 +362,18 @@ export const scenarioSchema = z
     s.clients.forEach((c, i) => {
       if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'id'], message: `client id ${c.id} is used twice` });
       ids.add(c.id);
+      if (c.type === 'consumer') {
+        c.topics.forEach((t, j) => {
+          if (!topics.has(t)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'topics', j], message: `topic ${t} is not defined under topics` });
+        });
+        if (s.cluster.config['offsets.topic.replication.factor'] > s.cluster.brokers) {
+          ctx.addIssue({ code: 'custom', path: ['cluster', 'config', 'offsets.topic.replication.factor'], message: `offsets.topic.replication.factor ${s.cluster.config['offsets.topic.replication.factor']} is larger than the ${s.cluster.brokers} brokers, so __consumer_offsets cannot be created` });
+        }
+        if (c.config['session.timeout.ms'] < s.cluster.config['group.min.session.timeout.ms'] || c.config['session.timeout.ms'] > s.cluster.config['group.max.session.timeout.ms']) {
+          ctx.addIssue({ code: 'custom', path: ['clients', i, 'config', 'session.timeout.ms'], message: `session.timeout.ms ${c.config['session.timeout.ms']} is outside the brokers' group.min.session.timeout.ms..group.max.session.timeout.ms (${s.cluster.config['group.min.session.timeout.ms']}..${s.cluster.config['group.max.session.timeout.ms']}): the coordinator would refuse it with INVALID_SESSION_TIMEOUT` });
+        }
+        return;
+      }
       if (!topics.has(c.topic)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'topic'], message: `topic ${c.topic} is not defined under topics` });
       if (c.config['enable.idempotence'] && c.config.acks !== 'all') {
         // Kafka refuses this combination (ConfigException) rather than quietly weakening it.
@@ -297,6 +398,7 @@ export type ScenarioInput = z.input<typeof scenarioSchema>;
 /** A validated scenario, with every default filled in and every duration in microseconds. */
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ProducerClient = z.output<typeof producerSchema>;
+export type ConsumerClient = z.output<typeof consumerSchema>;
 export type ScenarioFault = z.output<typeof faultSchema>;
 export type ScenarioTopic = z.output<typeof topicSchema>;
 

@@ -4,7 +4,7 @@ import { NodeHost, type NodeContext, type Process } from '../../src/network/node
 import { MemoryDisk } from '../../src/log/memoryDisk.js';
 import { DEFAULT_LOG_CONFIG } from '../../src/log/log.js';
 import { Controller, type ControllerDurable } from '../../src/nodes/controller/controller.js';
-import { Broker, type BrokerConfig, type BrokerDurable } from '../../src/nodes/broker/broker.js';
+import { BROKER_DEFAULTS, Broker, type BrokerConfig, type BrokerDurable } from '../../src/nodes/broker/broker.js';
 import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../../src/nodes/protocol.js';
 import type { Duration } from '../../src/sim/time.js';
 
@@ -40,6 +40,7 @@ export function miniCluster(options: { seed?: number; brokers?: number; rf?: num
         minInsyncReplicas: options.minIsr ?? 2,
         truncation: options.truncation ?? 'leader-epoch',
         logConfig: () => DEFAULT_LOG_CONFIG,
+        ...BROKER_DEFAULTS,
       },
     };
     const host = new NodeHost<KafkaMessage, BrokerDurable>({ id: brokerNode(id), roles: ['broker'], durable, devices: [disk], factory: (ctx, d) => new Broker(ctx, d) });

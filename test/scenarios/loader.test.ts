@@ -33,6 +33,7 @@ describe('scenario files', () => {
     expect(s.cluster.config['replica.lag.time.max.ms']).toBe(30_000); // Kafka's default
     expect(s.cluster.network.latency).toEqual({ dist: 'uniform', min: 1_000, max: 20_000 });
     const p = s.clients[0];
+    if (p.type !== 'producer') throw new Error('expected a producer');
     expect(p.config).toMatchObject({ acks: '1', 'enable.idempotence': false, 'linger.ms': 5, retries: 2_147_483_647, 'request.timeout.ms': 30_000 });
     expect(p.workload).toMatchObject({ rate: 5000, keys: 100, valueBytes: 100, start: 0, stop: 25_000_000 });
     expect(s.faults[2]).toEqual({ at: 16_000_000, action: 'partition', groups: [['broker-2'], ['broker-1', 'broker-3']] });

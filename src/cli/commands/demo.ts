@@ -20,7 +20,7 @@ export function demoCommand(opts: { seed?: string }, out: (line: string) => void
     const scenario = loadScenario(libraryPath(name) as string);
     const seed = opts.seed === undefined ? scenario.seed : Number(opts.seed);
     const r = runScenario(scenario, { seed });
-    const config = scenario.clients[0]?.config;
+    const config = scenario.clients.find((c) => c.type === 'producer')?.config;
     out(`${chalk.cyan(name)}  ${chalk.dim(`acks=${config?.acks}, min.insync.replicas=${scenario.cluster.config['min.insync.replicas']}, enable.idempotence=${config?.['enable.idempotence']}, seed ${seed}`)}`);
     out(`  ${wrap(scenario.description, 88).join('\n  ')}`);
     out(`  ${r.stats.produced} sends, ${r.stats.acked} acknowledged, ${r.stats.failed} failed, ${r.stats.indeterminate} indeterminate, over ${(r.stats.simulatedMs / 1000).toFixed(0)} simulated s`);

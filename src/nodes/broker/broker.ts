@@ -10,6 +10,11 @@ import { MetadataImage, type PartitionState } from '../controller/metadataImage.
 import { metadataResponse } from '../controller/controller.js';
 import { CONTROLLER_NODE, brokerNode, message, type FetchResponse, type KafkaMessage } from '../protocol.js';
 import { Partition, type PartitionConfig, type TruncationMode } from './partition.js';
+import { GroupCoordinator, type GroupCoordinatorConfig } from '../coordinator/groupCoordinator.js';
+import { OFFSETS_TOPIC } from '../coordinator/offsetsTopic.js';
+import { applyRetention } from '../../log/retention.js';
+import { cleanLog } from '../../log/cleaner.js';
+import { isCompacted } from '../../log/log.js';
 
 export interface BrokerConfig {
   readonly brokerId: number;
@@ -27,7 +32,23 @@ export interface BrokerConfig {
   readonly truncation: TruncationMode;
   /** The log settings of each topic. */
   readonly logConfig: (topic: string) => LogConfig;
+  /** log.retention.check.interval.ms: how often retention deletes old segments. */
+  readonly retentionCheckIntervalMs: number;
+  /** log.cleaner.backoff.ms: how often the cleaner looks for logs to compact. */
+  readonly cleanerBackoffMs: number;
+  /** offsets.commit.timeout.ms: how long a write to `__consumer_offsets` may wait for the ISR. */
+  readonly offsetsCommitTimeoutMs: number;
+  /** The group coordinator's settings (offsets.topic.num.partitions, group.*). */
+  readonly group: GroupCoordinatorConfig;
 }
+
+/** Kafka's defaults for the broker settings that tests and most scenarios leave alone. */
+export const BROKER_DEFAULTS = {
+  retentionCheckIntervalMs: 300_000,
+  cleanerBackoffMs: 15_000,
+  offsetsCommitTimeoutMs: 5_000,
+  group: { offsetsPartitions: 50, initialRebalanceDelayMs: 3_000, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true },
+} as const satisfies Partial<BrokerConfig>;
 
 /** What survives a broker crash: its disk (the log dir) and its configuration. */
 export interface BrokerDurable {
@@ -38,6 +59,8 @@ export interface BrokerDurable {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** How often the group coordinator looks for expired sessions and rebalance deadlines. */
+const GROUP_TICK_MS = 100;
 const HW_CHECKPOINT_INTERVAL_MS = 5_000;
 const ISR_CHECK_INTERVAL_MS = 500;
 
@@ -55,12 +78,14 @@ export class Broker implements Process<KafkaMessage> {
   private readonly fetching = new Map<string, number>();
   private registered = false;
   private nextProducerId = 0;
+  private readonly coordinator: GroupCoordinator;
 
   constructor(
     private readonly ctx: NodeContext<KafkaMessage>,
     private readonly durable: BrokerDurable,
   ) {
     this.logDir = LogDir.open(durable.disk, 'data', (topic) => this.config.logConfig(topic), () => this.nowMs()).dir;
+    this.coordinator = new GroupCoordinator({ trace: ctx.trace, brokerId: durable.config.brokerId, append: (p, records, done) => this.appendInternal(OFFSETS_TOPIC, p, records, done) }, durable.config.group);
     durable.metrics?.gauge(JMX.underReplicatedPartitions, () => {
       let n = 0;
       for (const p of this.partitions.values()) if (p.role === 'leader' && p.isr.length < p.replicas.length) n++;
@@ -80,6 +105,9 @@ export class Broker implements Process<KafkaMessage> {
     this.register();
     this.ctx.after(ms(HW_CHECKPOINT_INTERVAL_MS), () => this.checkpointLoop());
     this.ctx.after(ms(ISR_CHECK_INTERVAL_MS), () => this.isrLoop());
+    this.ctx.after(ms(this.config.retentionCheckIntervalMs), () => this.retentionLoop());
+    this.ctx.after(ms(this.config.cleanerBackoffMs), () => this.cleanerLoop());
+    this.ctx.after(ms(GROUP_TICK_MS), () => this.groupLoop());
   }
 
   // ------------------------------------------------------------------ controller
@@ -120,10 +148,16 @@ export class Broker implements Process<KafkaMessage> {
         if (partition.role !== 'leader' || partition.leaderEpoch !== p.leaderEpoch) {
           partition.becomeLeader(info, this.nowMs());
           this.ctx.trace.emit('replica.role', { broker: this.id, partition: partition.name, role: 'leader', leaderEpoch: p.leaderEpoch });
+          if (p.topic === OFFSETS_TOPIC) {
+            // A new leadership reloads from the log, as Kafka's onElection does.
+            this.coordinator.unload(p.partition);
+            this.coordinator.load(p.partition, partition.log, this.nowMs());
+          }
         } else partition.updateLeadership(info);
       } else if (partition.role !== 'follower' || partition.leaderEpoch !== p.leaderEpoch) {
         const leoBefore = partition.log.logEndOffset;
         partition.becomeFollower(info);
+        if (p.topic === OFFSETS_TOPIC) this.coordinator.unload(p.partition);
         if (partition.log.logEndOffset < leoBefore) this.ctx.trace.emit('replica.truncate', { broker: this.id, partition: partition.name, to: partition.log.logEndOffset, reason: 'high-watermark' });
         this.ctx.trace.emit('replica.role', { broker: this.id, partition: partition.name, role: 'follower', leaderEpoch: p.leaderEpoch });
         if (p.leader >= 0) this.startFetcher(partition);
@@ -258,6 +292,10 @@ export class Broker implements Process<KafkaMessage> {
         return;
       }
       case 'Fetch': {
+        if (req.replicaId < 0) {
+          this.consumerFetch(req, reply);
+          return;
+        }
         const partition = this.partitions.get(`${req.topic}-${req.partition}`);
         if (partition === undefined) {
           reply(message('FetchResponse', { error: 'NOT_LEADER_OR_FOLLOWER', highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
@@ -280,7 +318,7 @@ export class Broker implements Process<KafkaMessage> {
           partition.fetchForFollower(req.replicaId, req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.nowMs());
           this.traceHw(partition, hwBefore);
           this.proposeIsr(partition);
-          this.park(partition.name, answer, this.config.replicaFetchWaitMaxMs);
+          this.park(this.parked, partition.name, answer, this.config.replicaFetchWaitMaxMs);
           return;
         }
         answer();
@@ -288,6 +326,28 @@ export class Broker implements Process<KafkaMessage> {
       }
       case 'Metadata':
         reply(metadataResponse(this.image, req.topics));
+        return;
+      case 'ListOffsets': {
+        const partition = this.partitions.get(`${req.topic}-${req.partition}`);
+        const r = partition === undefined ? { error: 'NOT_LEADER_OR_FOLLOWER' as const, leaderEpoch: -1 } : partition.listOffset(req.timestamp, req.currentLeaderEpoch);
+        reply(message('ListOffsetsResponse', 'error' in r ? { error: r.error, offset: -1, leaderEpoch: r.leaderEpoch } : { offset: r.offset, leaderEpoch: r.leaderEpoch }));
+        return;
+      }
+      case 'FindCoordinator': {
+        // The coordinator is the leader of the group's partition of __consumer_offsets
+        // (Kafka's KafkaApis.handleFindCoordinatorRequest, from this broker's metadata).
+        const p = this.image.partition(OFFSETS_TOPIC, this.coordinator.partitionFor(req.key));
+        if (p === undefined || p.leader < 0) reply(message('FindCoordinatorResponse', { error: 'COORDINATOR_NOT_AVAILABLE', nodeId: -1 }));
+        else reply(message('FindCoordinatorResponse', { nodeId: p.leader }));
+        return;
+      }
+      case 'JoinGroup':
+      case 'SyncGroup':
+      case 'Heartbeat':
+      case 'LeaveGroup':
+      case 'OffsetCommit':
+      case 'OffsetFetch':
+        this.coordinator.handle(req, this.nowMs(), reply);
         return;
       case 'InitProducerId':
         if (req.producerId !== undefined && req.producerId >= 0 && req.producerEpoch !== undefined) {
@@ -310,7 +370,59 @@ export class Broker implements Process<KafkaMessage> {
   private traceHw(partition: Partition, before: number): void {
     if (partition.role === 'leader' && partition.highWatermark !== before) {
       this.ctx.trace.emit('replica.hw', { broker: this.id, partition: partition.name, leaderEpoch: partition.leaderEpoch, highWatermark: partition.highWatermark });
+      // Consumers waiting at the old high watermark have something to read now.
+      this.wake(this.parkedConsumers, partition.name);
     }
+  }
+
+  /**
+   * A consumer's fetch (KafkaApis.handleFetchRequest for a consumer): read below the high
+   * watermark; with nothing there yet, wait up to the request's fetch.max.wait.ms for the
+   * high watermark to move (Kafka's DelayedFetch, with fetch.min.bytes of 1).
+   */
+  private consumerFetch(req: Extract<KafkaMessage, { type: 'Fetch' }>, reply: (r: KafkaMessage) => void): void {
+    const partition = this.partitions.get(`${req.topic}-${req.partition}`);
+    const answer = (): boolean => {
+      const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : partition.fetchForConsumer(req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.config.replicaFetchMaxBytes);
+      if (r.error !== undefined) reply(message('FetchResponse', { error: r.error, highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
+      else reply(message('FetchResponse', { highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch }));
+      return true;
+    };
+    const waitMs = req.maxWaitMs ?? 0;
+    if (partition !== undefined && partition.role === 'leader' && waitMs > 0 && req.fetchOffset >= partition.highWatermark && req.fetchOffset <= partition.log.logEndOffset) {
+      this.park(this.parkedConsumers, partition.name, answer, waitMs);
+      return;
+    }
+    answer();
+  }
+
+  /** Appends to an internal topic this broker leads (the coordinator's writes), acks=all. */
+  private appendInternal(topic: string, p: number, records: Buffer, done: (error: string | undefined) => void): void {
+    const partition = this.partitions.get(`${topic}-${p}`);
+    if (partition === undefined) {
+      done('NOT_LEADER_OR_FOLLOWER');
+      return;
+    }
+    const hwBefore = partition.highWatermark;
+    const result = partition.appendAsLeader(records, 'all');
+    this.traceHw(partition, hwBefore);
+    if ('error' in result) {
+      done(result.error);
+      return;
+    }
+    this.wakeFetches(partition.name);
+    this.traceAppend(partition, result.baseOffset, result.lastOffset);
+    let settled = false;
+    const once = (error: string | undefined): void => {
+      if (settled) return;
+      settled = true;
+      done(error);
+    };
+    partition.awaitCommit(result.lastOffset, once);
+    this.ctx.after(ms(this.config.offsetsCommitTimeoutMs), () => {
+      partition.cancelDelayed(once);
+      once('REQUEST_TIMED_OUT');
+    });
   }
 
   private traceAppend(partition: Partition, baseOffset: number, lastOffset: number): void {
@@ -319,27 +431,33 @@ export class Broker implements Process<KafkaMessage> {
 
   /** Parked follower fetches, by partition: each answers once, when woken or when it times out. */
   private readonly parked = new Map<string, (() => boolean)[]>();
+  /** Parked consumer fetches, by partition, woken when the high watermark moves. */
+  private readonly parkedConsumers = new Map<string, (() => boolean)[]>();
 
-  private park(name: string, answer: () => boolean, waitMs: number): void {
+  private park(parked: Map<string, (() => boolean)[]>, name: string, answer: () => boolean, waitMs: number): void {
     let done = false;
     const once = (): boolean => {
       if (done) return false;
       done = true;
       return answer();
     };
-    const list = this.parked.get(name) ?? [];
+    const list = parked.get(name) ?? [];
     list.push(once);
-    this.parked.set(name, list);
+    parked.set(name, list);
     this.ctx.after(ms(waitMs), () => {
-      if (once()) this.parked.set(name, (this.parked.get(name) ?? []).filter((f) => f !== once));
+      if (once()) parked.set(name, (parked.get(name) ?? []).filter((f) => f !== once));
     });
   }
 
   /** New records: answer every follower parked on the partition. */
   private wakeFetches(name: string): void {
-    const list = this.parked.get(name);
+    this.wake(this.parked, name);
+  }
+
+  private wake(parked: Map<string, (() => boolean)[]>, name: string): void {
+    const list = parked.get(name);
     if (list === undefined || list.length === 0) return;
-    this.parked.set(name, []);
+    parked.set(name, []);
     for (const answer of list) answer();
   }
 
@@ -384,6 +502,27 @@ export class Broker implements Process<KafkaMessage> {
     });
   }
 
+  /** Kafka's log retention task: every log.retention.check.interval.ms, old segments go. */
+  private retentionLoop(): void {
+    for (const partition of this.partitions.values()) {
+      const before = partition.log.logStartOffset;
+      const r = applyRetention(partition.log, this.nowMs());
+      if (r.segmentsDeleted > 0) this.ctx.trace.emit('log.retention', { broker: this.id, partition: partition.name, from: before, logStartOffset: r.logStartOffset });
+    }
+    this.ctx.after(ms(this.config.retentionCheckIntervalMs), () => this.retentionLoop());
+  }
+
+  /** Kafka's LogCleaner threads, one pass over the compacted logs every log.cleaner.backoff.ms. */
+  private cleanerLoop(): void {
+    for (const partition of this.partitions.values()) if (isCompacted(partition.log.config)) cleanLog(partition.log, this.nowMs());
+    this.ctx.after(ms(this.config.cleanerBackoffMs), () => this.cleanerLoop());
+  }
+
+  private groupLoop(): void {
+    this.coordinator.tick(this.nowMs());
+    this.ctx.after(ms(GROUP_TICK_MS), () => this.groupLoop());
+  }
+
   private checkpointLoop(): void {
     // replica.high.watermark.checkpoint.interval.ms (5 s), and flush.ms on the same tick.
     for (const { log } of this.logDir.all()) log.flushIfDue();
@@ -414,6 +553,8 @@ const ms = millis;
 
 declare module '../../sim/trace.js' {
   interface TraceRecordMap {
+    /** Retention deleted a replica's oldest segments: its log now starts later. */
+    'log.retention': { readonly broker: number; readonly partition: string; readonly from: number; readonly logStartOffset: number };
     'replica.role': { readonly broker: number; readonly partition: string; readonly role: 'leader' | 'follower'; readonly leaderEpoch: number };
     'replica.truncate': { readonly broker: number; readonly partition: string; readonly to: number; readonly reason: string };
     /** A broker's incarnation opened its replica's log (after recovery from disk). */
@@ -428,6 +569,7 @@ declare module '../../sim/trace.js' {
   }
 }
 
+declareTraceKind('log.retention', ['broker', 'partition', 'from', 'logStartOffset']);
 declareTraceKind('replica.role', ['broker', 'partition', 'role', 'leaderEpoch']);
 declareTraceKind('replica.truncate', ['broker', 'partition', 'to', 'reason']);
 declareTraceKind('replica.open', ['broker', 'partition', 'logEndOffset']);

@@ -235,18 +235,13 @@ export class Partition {
    * notes its progress, reads from its fetch offset, and moves the high watermark.
    */
   fetchForFollower(replicaId: number, fetchOffset: number, lastFetchedEpoch: number, currentLeaderEpoch: number, nowMs: number): FollowerFetchResult {
-    if (this.role !== 'leader') return { error: 'NOT_LEADER_OR_FOLLOWER', leaderEpoch: this.leaderEpoch };
-    if (currentLeaderEpoch < this.leaderEpoch) return { error: 'FENCED_LEADER_EPOCH', leaderEpoch: this.leaderEpoch };
-    if (currentLeaderEpoch > this.leaderEpoch) return { error: 'UNKNOWN_LEADER_EPOCH', leaderEpoch: this.leaderEpoch };
+    const refused = this.checkFetch(currentLeaderEpoch);
+    if (refused !== undefined) return refused;
     const follower = this.followers.get(replicaId);
     if (follower === undefined) return { error: 'NOT_LEADER_OR_FOLLOWER', leaderEpoch: this.leaderEpoch };
     const leo = this.log.logEndOffset;
-    if (lastFetchedEpoch !== UNDEFINED_EPOCH && fetchOffset > 0) {
-      const end = this.log.endOffsetForEpoch(lastFetchedEpoch);
-      if (end.epoch !== lastFetchedEpoch || end.endOffset < fetchOffset) {
-        return { records: Buffer.alloc(0), highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset, divergingEpoch: end };
-      }
-    }
+    const diverged = this.divergence(fetchOffset, lastFetchedEpoch);
+    if (diverged !== undefined) return diverged;
     if (fetchOffset > leo || fetchOffset < this.log.logStartOffset) return { error: 'OFFSET_OUT_OF_RANGE', leaderEpoch: this.leaderEpoch };
     // Kafka's updateFetchState: caught up if it fetched from the leader's current end, or
     // from where the leader's end was at its previous fetch.
@@ -258,6 +253,52 @@ export class Partition {
     this.maybeAdvanceHighWatermark();
     const { records } = this.log.read(fetchOffset, this.config.maxFetchBytes, leo, true);
     return { records, highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset };
+  }
+
+  /** Only the leader serves fetches, and only in the epoch the fetcher believes in (KIP-320's currentLeaderEpoch). */
+  private checkFetch(currentLeaderEpoch: number): { error: FetchError; leaderEpoch: number } | undefined {
+    if (this.role !== 'leader') return { error: 'NOT_LEADER_OR_FOLLOWER', leaderEpoch: this.leaderEpoch };
+    // A consumer that knows no epoch sends -1 and skips the check (Kafka's Optional.empty()).
+    if (currentLeaderEpoch < 0) return undefined;
+    if (currentLeaderEpoch < this.leaderEpoch) return { error: 'FENCED_LEADER_EPOCH', leaderEpoch: this.leaderEpoch };
+    if (currentLeaderEpoch > this.leaderEpoch) return { error: 'UNKNOWN_LEADER_EPOCH', leaderEpoch: this.leaderEpoch };
+    return undefined;
+  }
+
+  /**
+   * KIP-320: the fetcher's last fetched epoch ends, in this log, before its fetch offset
+   * (or this log never had that epoch): its log diverged from the leader's.
+   */
+  private divergence(fetchOffset: number, lastFetchedEpoch: number): FollowerFetchResult | undefined {
+    if (lastFetchedEpoch === UNDEFINED_EPOCH || fetchOffset <= 0) return undefined;
+    const end = this.log.endOffsetForEpoch(lastFetchedEpoch);
+    if (end.epoch === lastFetchedEpoch && end.endOffset >= fetchOffset) return undefined;
+    return { records: Buffer.alloc(0), highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset, divergingEpoch: end };
+  }
+
+  /**
+   * Serves a consumer's fetch (Kafka's Partition.fetchRecords with FetchIsolation.HIGH_WATERMARK):
+   * the same epoch and divergence checks as for a follower (a consumer validates its
+   * position after a leader change, KIP-320), but it reads only below the high watermark
+   * and leaves the ISR alone. An offset between the high watermark and the log end is in
+   * range and simply returns nothing yet.
+   */
+  fetchForConsumer(fetchOffset: number, lastFetchedEpoch: number, currentLeaderEpoch: number, maxBytes: number): FollowerFetchResult {
+    const refused = this.checkFetch(currentLeaderEpoch);
+    if (refused !== undefined) return refused;
+    const diverged = this.divergence(fetchOffset, lastFetchedEpoch);
+    if (diverged !== undefined) return diverged;
+    const hw = this.log.highWatermark;
+    if (fetchOffset > this.log.logEndOffset || fetchOffset < this.log.logStartOffset) return { error: 'OFFSET_OUT_OF_RANGE', leaderEpoch: this.leaderEpoch };
+    const records = fetchOffset < hw ? this.log.read(fetchOffset, maxBytes, hw, true).records : Buffer.alloc(0);
+    return { records, highWatermark: hw, logStartOffset: this.log.logStartOffset };
+  }
+
+  /** ListOffsets (Kafka's Partition.fetchOffsetForTimestamp): the earliest offset, or the latest a consumer may read. */
+  listOffset(timestamp: -1 | -2, currentLeaderEpoch: number): { error: FetchError; leaderEpoch: number } | { offset: number; leaderEpoch: number } {
+    const refused = this.checkFetch(currentLeaderEpoch);
+    if (refused !== undefined) return refused;
+    return { offset: timestamp === -2 ? this.log.logStartOffset : this.log.highWatermark, leaderEpoch: this.leaderEpoch };
   }
 
   /**

@@ -1,4 +1,5 @@
 import { compareStrings } from '../../sim/order.js';
+import type { GroupMetadataValue } from './offsetsTopic.js';
 
 /**
  * One consumer group on its coordinator, under the classic group protocol, as Kafka's
@@ -22,7 +23,8 @@ export type GroupError =
   | 'REBALANCE_IN_PROGRESS'
   | 'FENCED_INSTANCE_ID'
   | 'INCONSISTENT_GROUP_PROTOCOL'
-  | 'COORDINATOR_NOT_AVAILABLE';
+  | 'COORDINATOR_NOT_AVAILABLE'
+  | 'NOT_COORDINATOR';
 
 export interface Protocol {
   readonly name: string;
@@ -405,19 +407,101 @@ export class ConsumerGroup {
    * waits for its assignment.
    */
   commit(req: MemberRef, offsets: ReadonlyMap<string, CommittedOffset>, nowMs: number): GroupError | undefined {
+    const error = this.checkCommit(req, nowMs);
+    if (error === undefined) this.applyOffsets(offsets);
+    return error;
+  }
+
+  /**
+   * The validation half of a commit: the coordinator checks first, writes the offsets to
+   * `__consumer_offsets`, and applies them only once the write is committed (Kafka's
+   * GroupMetadataManager.storeOffsets keeps them pending until then).
+   */
+  checkCommit(req: MemberRef, nowMs: number): GroupError | undefined {
     if (this.state === 'Dead') return 'COORDINATOR_NOT_AVAILABLE';
     if (this.isFenced(req.memberId, req.groupInstanceId)) return 'FENCED_INSTANCE_ID';
-    if (req.generationId < 0 && this.state === 'Empty') {
-      for (const [tp, o] of offsets) this.offsets.set(tp, o);
-      return undefined;
-    }
+    if (req.generationId < 0 && this.state === 'Empty') return undefined;
     if (this.state === 'CompletingRebalance') return 'REBALANCE_IN_PROGRESS';
     const member = this.members.get(req.memberId);
     if (member === undefined) return 'UNKNOWN_MEMBER_ID';
     if (req.generationId !== this.generationId) return 'ILLEGAL_GENERATION';
     member.lastHeartbeatMs = nowMs;
-    for (const [tp, o] of offsets) this.offsets.set(tp, o);
     return undefined;
+  }
+
+  applyOffsets(offsets: ReadonlyMap<string, CommittedOffset>): void {
+    for (const [tp, o] of offsets) this.offsets.set(tp, o);
+  }
+
+  // ------------------------------------------------------------------ persistence
+
+  /** What `__consumer_offsets` keeps of the group (GroupMetadataManager.groupMetadataValue). */
+  snapshot(nowMs: number): GroupMetadataValue {
+    return {
+      protocolType: this.protocolType ?? 'consumer',
+      generation: this.generationId,
+      protocol: this.protocol ?? null,
+      leader: this.leaderId ?? null,
+      currentStateTimestamp: nowMs,
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId ?? null,
+        clientId: m.clientId,
+        clientHost: '/sim',
+        rebalanceTimeout: m.rebalanceTimeoutMs,
+        sessionTimeout: m.sessionTimeoutMs,
+        subscription: m.protocols.find((p) => p.name === this.protocol)?.metadata ?? EMPTY,
+        assignment: m.assignment,
+      })),
+    };
+  }
+
+  /**
+   * A coordinator that takes over loads the group as last written (Kafka's
+   * GroupMetadataManager.loadGroup): a group with members comes back Stable, and each
+   * member's session starts afresh, since heartbeats went to the old coordinator.
+   */
+  restore(value: GroupMetadataValue, nowMs: number): void {
+    this.generationId = value.generation;
+    this.protocolType = value.protocolType;
+    this.protocol = value.protocol ?? undefined;
+    this.leaderId = value.leader ?? undefined;
+    this.members.clear();
+    this.staticMembers.clear();
+    for (const m of value.members) {
+      const member: Member = {
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId ?? undefined,
+        clientId: m.clientId,
+        protocols: this.protocol === undefined ? [] : [{ name: this.protocol, metadata: m.subscription }],
+        sessionTimeoutMs: m.sessionTimeout,
+        rebalanceTimeoutMs: m.rebalanceTimeout,
+        assignment: m.assignment,
+        lastHeartbeatMs: nowMs,
+      };
+      this.members.set(m.memberId, member);
+      if (member.groupInstanceId !== undefined) this.staticMembers.set(member.groupInstanceId, m.memberId);
+      const seq = Number(/-(\d+)$/.exec(m.memberId)?.[1] ?? 0);
+      if (seq > this.nextMemberSeq) this.nextMemberSeq = seq;
+    }
+    this.state = this.members.size === 0 ? 'Empty' : 'Stable';
+  }
+
+  /** The coordinator moved away: answer everyone waiting, and take no more requests. */
+  unload(): void {
+    for (const m of this.members.values()) {
+      m.awaitingJoin?.({ error: 'NOT_COORDINATOR', memberId: m.memberId, generationId: -1, members: [] });
+      m.awaitingSync?.({ error: 'NOT_COORDINATOR', assignment: EMPTY });
+      m.awaitingJoin = undefined;
+      m.awaitingSync = undefined;
+    }
+    this.state = 'Dead';
+  }
+
+  /** Whether `memberId` would pass the checks of a commit in `generationId` (for the stale-commit ghost). */
+  isCurrent(memberId: string, groupInstanceId: string | undefined, generationId: number): boolean {
+    if (generationId < 0) return this.state === 'Empty';
+    return !this.isFenced(memberId, groupInstanceId) && this.members.has(memberId) && generationId === this.generationId;
   }
 
   fetchOffset(topicPartition: string): CommittedOffset | undefined {

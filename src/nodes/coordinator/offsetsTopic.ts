@@ -71,60 +71,11 @@ export interface GroupMetadataValue {
   readonly members: readonly GroupMemberRecord[];
 }
 
-export class OffsetsTopicFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'OffsetsTopicFormatError';
-  }
-}
+/** A record of `__consumer_offsets` that does not decode; the message names the byte. */
+import { WireFormatError } from '../wire.js';
+export { WireFormatError as OffsetsTopicFormatError };
 
-// ------------------------------------------------------------------ writing
-
-class Writer {
-  private readonly parts: Buffer[] = [];
-
-  int16(n: number): this {
-    const b = Buffer.alloc(2);
-    b.writeInt16BE(n);
-    this.parts.push(b);
-    return this;
-  }
-
-  int32(n: number): this {
-    const b = Buffer.alloc(4);
-    b.writeInt32BE(n);
-    this.parts.push(b);
-    return this;
-  }
-
-  int64(n: number): this {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64BE(BigInt(n));
-    this.parts.push(b);
-    return this;
-  }
-
-  /** Kafka's STRING: int16 length then UTF-8; NULLABLE_STRING uses length -1 for null. */
-  string(s: string | null): this {
-    if (s === null) return this.int16(-1);
-    const bytes = Buffer.from(s, 'utf8');
-    if (bytes.length > 0x7fff) throw new OffsetsTopicFormatError(`string of ${bytes.length} bytes is too long for an int16 length`);
-    this.int16(bytes.length);
-    this.parts.push(bytes);
-    return this;
-  }
-
-  /** BYTES: int32 length then the bytes. */
-  bytes(b: Uint8Array): this {
-    this.int32(b.length);
-    this.parts.push(Buffer.from(b));
-    return this;
-  }
-
-  done(): Buffer {
-    return Buffer.concat(this.parts);
-  }
-}
+import { WireReader as Reader, WireWriter as Writer } from '../wire.js';
 
 export function encodeKey(key: OffsetsTopicKey): Buffer {
   if (key.type === 'group') return new Writer().int16(2).string(key.group).done();
@@ -143,69 +94,12 @@ export function encodeGroupMetadataValue(v: GroupMetadataValue): Buffer {
   return w.done();
 }
 
-// ------------------------------------------------------------------ reading
-
-class Reader {
-  private pos = 0;
-
-  constructor(private readonly buf: Buffer) {}
-
-  private need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new OffsetsTopicFormatError(`record ends at byte ${this.buf.length}, needed ${n} more at ${this.pos}`);
-  }
-
-  int16(): number {
-    this.need(2);
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
-  }
-
-  int32(): number {
-    this.need(4);
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-
-  int64(): number {
-    this.need(8);
-    const v = Number(this.buf.readBigInt64BE(this.pos));
-    this.pos += 8;
-    return v;
-  }
-
-  nullableString(): string | null {
-    const len = this.int16();
-    if (len < 0) return null;
-    this.need(len);
-    const s = this.buf.toString('utf8', this.pos, this.pos + len);
-    this.pos += len;
-    return s;
-  }
-
-  string(): string {
-    const s = this.nullableString();
-    if (s === null) throw new OffsetsTopicFormatError(`null where a string is required, at byte ${this.pos - 2}`);
-    return s;
-  }
-
-  bytes(): Uint8Array {
-    const len = this.int32();
-    if (len < 0) return new Uint8Array(0);
-    this.need(len);
-    const b = new Uint8Array(this.buf.subarray(this.pos, this.pos + len));
-    this.pos += len;
-    return b;
-  }
-}
-
 export function decodeKey(buf: Buffer): OffsetsTopicKey {
   const r = new Reader(buf);
   const version = r.int16();
   if (version === 0 || version === 1) return { type: 'offset', group: r.string(), topic: r.string(), partition: r.int32() };
   if (version === 2) return { type: 'group', group: r.string() };
-  throw new OffsetsTopicFormatError(`unknown key version ${version}`);
+  throw new WireFormatError(`unknown key version ${version}`);
 }
 
 export function decodeOffsetCommitValue(buf: Buffer): OffsetCommitValue {
@@ -219,13 +113,13 @@ export function decodeOffsetCommitValue(buf: Buffer): OffsetCommitValue {
     const commitTimestamp = r.int64();
     return { offset, leaderEpoch: -1, metadata, commitTimestamp };
   }
-  throw new OffsetsTopicFormatError(`unknown offset commit value version ${version}`);
+  throw new WireFormatError(`unknown offset commit value version ${version}`);
 }
 
 export function decodeGroupMetadataValue(buf: Buffer): GroupMetadataValue {
   const r = new Reader(buf);
   const version = r.int16();
-  if (version !== 3) throw new OffsetsTopicFormatError(`group metadata value version ${version} is not supported (3 is)`);
+  if (version !== 3) throw new WireFormatError(`group metadata value version ${version} is not supported (3 is)`);
   const protocolType = r.string();
   const generation = r.int32();
   const protocol = r.nullableString();

@@ -1,0 +1,723 @@
+import type { NodeContext, Process, RpcResult } from '../../network/nodeHost.js';
+import type { History, Op } from '../../sim/history.js';
+import { declareTraceKind } from '../../sim/trace.js';
+import { micros, millis, type Duration } from '../../sim/time.js';
+import type { TimerHandle } from '../../sim/scheduler.js';
+import { checkBatch, isControl, recordHeaderValues } from '../../log/recordBatch.js';
+import { brokerNode, message, type KafkaMessage, type PartitionMetadata, type PartitionOffset } from '../protocol.js';
+import { assign, type AssignorName, type MemberSubscription, type TopicPartitionRef } from './assignors.js';
+import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumerProtocol.js';
+
+/** Consumer settings, by Kafka's names (ConsumerConfig), with its defaults chosen by the scenario schema. */
+export interface ConsumerConfig {
+  readonly 'group.instance.id'?: string;
+  readonly 'auto.offset.reset': 'earliest' | 'latest' | 'none';
+  readonly 'enable.auto.commit': boolean;
+  readonly 'auto.commit.interval.ms': number;
+  readonly 'fetch.min.bytes': number;
+  readonly 'fetch.max.wait.ms': number;
+  readonly 'max.partition.fetch.bytes': number;
+  readonly 'max.poll.records': number;
+  readonly 'max.poll.interval.ms': number;
+  readonly 'session.timeout.ms': number;
+  readonly 'heartbeat.interval.ms': number;
+  readonly 'partition.assignment.strategy': readonly AssignorName[];
+  readonly 'request.timeout.ms': number;
+  readonly 'retry.backoff.ms': number;
+  readonly 'metadata.max.age.ms': number;
+  readonly 'isolation.level': 'read_uncommitted';
+}
+
+/** When the application commits, relative to processing (the scenario's processing.mode). */
+export type ProcessingMode = 'commit-before-process' | 'commit-after-process' | 'auto-commit';
+
+export interface ConsumerDurable {
+  /** The scenario client's id (`c1`); this member's name is `c1-<index>`. */
+  readonly clientId: string;
+  readonly index: number;
+  readonly group: string;
+  readonly topics: readonly string[];
+  readonly brokers: readonly number[];
+  readonly config: ConsumerConfig;
+  readonly processing: { readonly mode: ProcessingMode; readonly time: readonly [Duration, Duration] };
+  /** Local-clock instant the application starts, in microseconds since the run began. */
+  readonly start: number;
+  readonly history: History;
+}
+
+/** A record the fetcher returned, waiting for poll(). */
+interface Fetched {
+  readonly offset: number;
+  readonly id: string | undefined;
+  readonly epoch: number;
+}
+
+/** Where the consumer reads a partition next, and the epoch of what it last consumed there (KIP-320). */
+interface Position {
+  offset: number;
+  epoch: number;
+}
+
+/** A retriable coordinator error: find the coordinator again. */
+const COORDINATOR_ERRORS = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'timeout', 'disconnected']);
+
+/** The poll(Duration) an application calls in its loop. */
+const POLL_TIMEOUT_MS = 100;
+
+type JoinState = 'unjoined' | 'joining' | 'stable';
+
+/**
+ * One member of a consumer group (Kafka's KafkaConsumer with its ConsumerCoordinator,
+ * Fetcher and heartbeat thread), with the application loop around it: poll, process each
+ * record for the scenario's processing time, and commit before or after processing, or let
+ * auto-commit do it. Its fields are the client's state; nothing survives a crash, so a
+ * restarted member rejoins and resumes from the group's committed offsets, as a real one does.
+ *
+ * History operations, per member (the process is `client-index`): `assign` and `revoke`
+ * when a rebalance gives or takes partitions, `poll` with the records it returned, `process`
+ * (invoked when the application starts a record, ok when it finishes), `commit`, and `seek`
+ * when the position jumps (auto.offset.reset after an out-of-range fetch, or a detected
+ * truncation).
+ */
+export class Consumer implements Process<KafkaMessage> {
+  private readonly name: string;
+  private metadata = new Map<string, PartitionMetadata>();
+  private partitionCounts: Record<string, number> = {};
+  private metadataInFlight = false;
+
+  // The group membership.
+  private coordinator = -1;
+  private findingCoordinator = false;
+  private memberId = '';
+  private generationId = -1;
+  private joinState: JoinState = 'unjoined';
+  private rejoinNeeded = true;
+  private protocol: string | undefined;
+  private assignment: TopicPartitionRef[] = [];
+  private heartbeatTimer: TimerHandle | undefined;
+  /** Bumped whenever the assignment changes, so answers for a superseded one are dropped. */
+  private assignmentVersion = 0;
+  private fenced = false;
+
+  // The fetcher.
+  private readonly positions = new Map<string, Position>();
+  private readonly buffered = new Map<string, Fetched[]>();
+  /** Partitions with buffered records, in the order their fetches completed. */
+  private readonly ready: string[] = [];
+  private readonly fetchesInFlight = new Set<string>();
+  private readonly resolving = new Set<string>();
+
+  // The application.
+  private busy = false;
+  private lastPollAt = 0;
+  private lastAutoCommitAt = 0;
+  private pollTimer: TimerHandle | undefined;
+
+  constructor(
+    private readonly ctx: NodeContext<KafkaMessage>,
+    private readonly durable: ConsumerDurable,
+  ) {
+    this.name = `${durable.clientId}-${durable.index}`;
+  }
+
+  private get config(): ConsumerConfig {
+    return this.durable.config;
+  }
+
+  private get groupInstanceId(): string | undefined {
+    const prefix = this.config['group.instance.id'];
+    return prefix === undefined ? undefined : `${prefix}-${this.durable.index}`;
+  }
+
+  onStart(): void {
+    const delay = Math.max(0, this.durable.start - this.ctx.now());
+    this.ctx.after(micros(delay), () => {
+      this.lastPollAt = this.ctx.now();
+      this.lastAutoCommitAt = this.ctx.now();
+      this.refreshMetadata();
+      this.poll();
+    });
+  }
+
+  // ------------------------------------------------------------------ the application loop
+
+  /**
+   * KafkaConsumer.poll(): rejoin if a rebalance is due, auto-commit what the previous poll
+   * returned (the position, not what was processed), then hand out up to max.poll.records.
+   */
+  private poll(): void {
+    if (this.fenced || this.busy) return;
+    this.pollTimer = undefined;
+    this.lastPollAt = this.ctx.now();
+    if (this.rejoinNeeded || this.joinState !== 'stable') {
+      this.ensureGroup();
+      this.pollLater();
+      return;
+    }
+    if (this.config['enable.auto.commit'] && this.ctx.now() - this.lastAutoCommitAt >= this.config['auto.commit.interval.ms'] * 1000) {
+      this.lastAutoCommitAt = this.ctx.now();
+      this.commit(() => undefined, false);
+    }
+    const records = this.take();
+    this.sendFetches();
+    if (records.length === 0) {
+      this.pollLater();
+      return;
+    }
+    this.durable.history.complete(this.invoke('poll', {}), 'ok', { generation: this.generationId, member: this.name, records: records.map((r) => [r.partition, r.offset, r.id ?? null]) });
+    const generation = this.generationId;
+    const processAll = (done: () => void): void => this.processRecords(records, generation, 0, done);
+    this.busy = true;
+    const finish = (): void => {
+      this.busy = false;
+      this.poll();
+    };
+    switch (this.durable.processing.mode) {
+      case 'commit-before-process':
+        // At most once: the offsets are committed before the records are processed.
+        this.commit((ok) => (ok ? processAll(finish) : finish()), true);
+        return;
+      case 'commit-after-process':
+        // At least once: processed first, committed after.
+        processAll(() => this.commit(finish, true));
+        return;
+      case 'auto-commit':
+        processAll(finish);
+        return;
+    }
+  }
+
+  private pollLater(): void {
+    if (this.pollTimer !== undefined || this.fenced) return;
+    this.pollTimer = this.ctx.after(millis(POLL_TIMEOUT_MS), () => this.poll());
+  }
+
+  private processRecords(records: readonly (Fetched & { partition: string })[], generation: number, i: number, done: () => void): void {
+    if (i >= records.length) {
+      done();
+      return;
+    }
+    const r = records[i];
+    const op = this.invoke('process', { generation, id: r.id ?? null, member: this.name, offset: r.offset, partition: r.partition });
+    const [lo, hi] = this.durable.processing.time;
+    const delay = hi > lo ? this.ctx.rng.int(lo, hi) : lo;
+    this.ctx.after(micros(delay), () => {
+      this.durable.history.complete(op, 'ok', { generation, id: r.id ?? null, member: this.name, offset: r.offset, partition: r.partition });
+      this.processRecords(records, generation, i + 1, done);
+    });
+  }
+
+  /** Up to max.poll.records from the fetched buffers, advancing the positions past them. */
+  private take(): (Fetched & { partition: string })[] {
+    const out: (Fetched & { partition: string })[] = [];
+    const max = this.config['max.poll.records'];
+    while (out.length < max && this.ready.length > 0) {
+      const partition = this.ready[0];
+      const list = this.buffered.get(partition) ?? [];
+      const position = this.positions.get(partition);
+      while (out.length < max && list.length > 0) {
+        const r = list.shift() as Fetched;
+        if (position === undefined || r.offset < position.offset) continue;
+        out.push({ ...r, partition });
+        position.offset = r.offset + 1;
+        position.epoch = r.epoch;
+      }
+      if (list.length === 0) {
+        this.buffered.delete(partition);
+        this.ready.shift();
+      }
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ commits
+
+  /**
+   * commitSync (`sync`: retried on coordinator errors until it succeeds or fails for good)
+   * or commitAsync of the current positions. `done(true)` when the coordinator took them.
+   */
+  private commit(done: (ok: boolean) => void, sync: boolean): void {
+    const offsets: PartitionOffset[] = [];
+    for (const tp of this.assignment) {
+      const p = this.positions.get(`${tp.topic}-${tp.partition}`);
+      if (p !== undefined) offsets.push({ topic: tp.topic, partition: tp.partition, offset: p.offset, leaderEpoch: p.epoch });
+    }
+    if (offsets.length === 0) {
+      done(true);
+      return;
+    }
+    const value = { generation: this.generationId, member: this.name, offsets: Object.fromEntries(offsets.map((o) => [`${o.topic}-${o.partition}`, o.offset])) };
+    const op = this.invoke('commit', value);
+    const deadline = this.ctx.now() + 60_000_000; // default.api.timeout.ms
+    const attempt = (): void => {
+      if (this.coordinator < 0) {
+        this.findCoordinator();
+        if (sync && this.ctx.now() < deadline) this.ctx.after(millis(this.config['retry.backoff.ms']), attempt);
+        else {
+          this.durable.history.complete(op, 'fail', value, 'COORDINATOR_NOT_AVAILABLE');
+          done(false);
+        }
+        return;
+      }
+      const req = message('OffsetCommit', { groupId: this.durable.group, memberId: this.memberId, groupInstanceId: this.groupInstanceId, generationId: this.generationId, offsets });
+      this.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
+        const error = !r.ok ? r.error : r.response.type === 'OffsetCommitResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
+        if (error === undefined) {
+          this.durable.history.complete(op, 'ok', value);
+          done(true);
+          return;
+        }
+        if (COORDINATOR_ERRORS.has(error)) {
+          this.coordinatorLost();
+          if (sync && this.ctx.now() < deadline) {
+            this.ctx.after(millis(this.config['retry.backoff.ms']), attempt);
+            return;
+          }
+        }
+        // A timed-out commit may still have been written.
+        this.durable.history.complete(op, error === 'timeout' || error === 'disconnected' ? 'info' : 'fail', value, error);
+        this.onGroupError(error);
+        done(false);
+      });
+    };
+    attempt();
+  }
+
+  // ------------------------------------------------------------------ the group
+
+  private findCoordinator(): void {
+    if (this.findingCoordinator) return;
+    this.findingCoordinator = true;
+    const broker = this.ctx.rng.pick(this.durable.brokers);
+    this.ctx.request(brokerNode(broker), message('FindCoordinator', { keyType: 'group', key: this.durable.group }), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
+      this.findingCoordinator = false;
+      if (r.ok && r.response.type === 'FindCoordinatorResponse' && r.response.error === undefined) this.coordinator = r.response.nodeId;
+    });
+  }
+
+  private coordinatorLost(): void {
+    this.coordinator = -1;
+  }
+
+  /**
+   * Errors that say this member is no longer what it thinks (Kafka's ConsumerCoordinator
+   * resets its generation on them): rejoin, with a new member id if the old one is gone.
+   */
+  private onGroupError(error: string): void {
+    switch (error) {
+      case 'UNKNOWN_MEMBER_ID':
+      case 'ILLEGAL_GENERATION':
+        this.memberId = error === 'UNKNOWN_MEMBER_ID' ? '' : this.memberId;
+        this.generationId = -1;
+        this.rejoinNeeded = true;
+        return;
+      case 'REBALANCE_IN_PROGRESS':
+        this.rejoinNeeded = true;
+        return;
+      case 'FENCED_INSTANCE_ID':
+        // Fatal in Kafka: another instance with this group.instance.id took over.
+        this.fenced = true;
+        this.durable.history.complete(this.invoke('fenced', { member: this.name }), 'ok', { member: this.name });
+        this.stopHeartbeats();
+        return;
+    }
+  }
+
+  /** Starts a rejoin if none is under way (ConsumerCoordinator.ensureActiveGroup). */
+  private ensureGroup(): void {
+    if (this.joinState === 'joining') return;
+    if (this.coordinator < 0) {
+      this.findCoordinator();
+      return;
+    }
+    if (this.partitionCountsKnown() === false) {
+      this.refreshMetadata();
+      return;
+    }
+    this.joinState = 'joining';
+    this.onJoinPrepare(() => this.join());
+  }
+
+  /**
+   * Before JoinGroup (ConsumerCoordinator.onJoinPrepare): with auto-commit, commit the
+   * positions synchronously; under the eager protocol revoke everything, under the
+   * cooperative one (KIP-429) nothing yet.
+   */
+  private onJoinPrepare(then: () => void): void {
+    const revokeAll = (): void => {
+      if (!this.cooperative || this.generationId < 0) this.setAssignment([], 'revoke');
+      then();
+    };
+    if (this.config['enable.auto.commit'] && this.generationId >= 0 && this.assignment.length > 0) this.commit(revokeAll, true);
+    else revokeAll();
+  }
+
+  private get cooperative(): boolean {
+    // Kafka's consumer rebalances cooperatively only if every configured assignor supports it.
+    return this.config['partition.assignment.strategy'].every((a) => a === 'cooperative-sticky');
+  }
+
+  private join(): void {
+    if (this.coordinator < 0) {
+      this.joinState = 'unjoined';
+      return;
+    }
+    const owned = this.assignment;
+    const metadata = encodeSubscription({ topics: this.durable.topics, ownedPartitions: owned, generationId: this.generationId });
+    const req = message('JoinGroup', {
+      groupId: this.durable.group,
+      memberId: this.memberId,
+      groupInstanceId: this.groupInstanceId,
+      clientId: this.durable.clientId,
+      protocolType: CONSUMER_PROTOCOL_TYPE,
+      protocols: this.config['partition.assignment.strategy'].map((name) => ({ name, metadata })),
+      sessionTimeoutMs: this.config['session.timeout.ms'],
+      rebalanceTimeoutMs: this.config['max.poll.interval.ms'],
+    });
+    // The JoinGroup waits at the coordinator for the whole rebalance (Kafka's join timeout).
+    const timeout = millis(Math.max(this.config['request.timeout.ms'], this.config['max.poll.interval.ms'] + 5_000));
+    this.ctx.request(brokerNode(this.coordinator), req, { timeout }, (r) => {
+      if (!r.ok || r.response.type !== 'JoinGroupResponse') return this.joinFailed(r.ok ? 'UNKNOWN_SERVER_ERROR' : r.error);
+      const res = r.response;
+      if (res.error === 'MEMBER_ID_REQUIRED') {
+        this.memberId = res.memberId;
+        return this.join();
+      }
+      if (res.error !== undefined) return this.joinFailed(res.error);
+      this.memberId = res.memberId;
+      this.generationId = res.generationId;
+      this.protocol = res.protocol;
+      const assignments = res.leaderId === res.memberId && res.members.length > 0 ? this.computeAssignment(res.protocol as AssignorName, res.members) : undefined;
+      this.sync(assignments);
+    });
+  }
+
+  private joinFailed(error: string): void {
+    this.joinState = 'unjoined';
+    if (COORDINATOR_ERRORS.has(error)) this.coordinatorLost();
+    this.onGroupError(error);
+    this.rejoinNeeded = true;
+  }
+
+  /** The group leader runs the assignor over every member's subscription (ConsumerCoordinator.onLeaderElected). */
+  private computeAssignment(protocol: AssignorName, members: readonly { memberId: string; groupInstanceId?: string; metadata: Uint8Array }[]): { memberId: string; assignment: Uint8Array }[] {
+    const subs: MemberSubscription[] = members.map((m) => {
+      const s = decodeSubscription(m.metadata);
+      return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, topics: s.topics, ownedPartitions: s.ownedPartitions, generation: s.generationId };
+    });
+    const result = assign(protocol, this.partitionCounts, subs);
+    return members.map((m) => ({ memberId: m.memberId, assignment: encodeAssignment(result[m.memberId] ?? []) }));
+  }
+
+  private sync(assignments: { memberId: string; assignment: Uint8Array }[] | undefined): void {
+    const generation = this.generationId;
+    const req = message('SyncGroup', { groupId: this.durable.group, memberId: this.memberId, groupInstanceId: this.groupInstanceId, generationId: generation, assignments });
+    this.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(Math.max(this.config['request.timeout.ms'], this.config['max.poll.interval.ms'] + 5_000)) }, (r) => {
+      if (!r.ok || r.response.type !== 'SyncGroupResponse') return this.joinFailed(r.ok ? 'UNKNOWN_SERVER_ERROR' : r.error);
+      if (r.response.error !== undefined) return this.joinFailed(r.response.error);
+      const assigned = decodeAssignment(r.response.assignment);
+      this.joinState = 'stable';
+      this.rejoinNeeded = false;
+      if (this.cooperative) {
+        // KIP-429: give up only what moved; if anything did, rejoin so its new owner gets it.
+        const revoked = this.assignment.filter((tp) => !assigned.some((k) => k.topic === tp.topic && k.partition === tp.partition));
+        if (revoked.length > 0) this.rejoinNeeded = true;
+      }
+      this.setAssignment(assigned, 'assign');
+      this.startHeartbeats();
+    });
+  }
+
+  /**
+   * Moves to a new assignment, recording what was revoked and what was assigned. Partitions
+   * kept (cooperative rebalancing) keep their positions and buffers.
+   */
+  private setAssignment(next: TopicPartitionRef[], why: 'assign' | 'revoke'): void {
+    const key = (tp: TopicPartitionRef): string => `${tp.topic}-${tp.partition}`;
+    const nextKeys = new Set(next.map(key));
+    const revoked = this.assignment.filter((tp) => !nextKeys.has(key(tp))).map(key);
+    if (revoked.length > 0) {
+      this.durable.history.complete(this.invoke('revoke', {}), 'ok', { generation: this.generationId, member: this.name, partitions: revoked });
+      for (const p of revoked) {
+        this.positions.delete(p);
+        this.buffered.delete(p);
+        this.resolving.delete(p);
+      }
+      for (let i = this.ready.length - 1; i >= 0; i--) if (!nextKeys.has(this.ready[i])) this.ready.splice(i, 1);
+    }
+    const oldKeys = new Set(this.assignment.map(key));
+    const added = next.filter((tp) => !oldKeys.has(key(tp)));
+    this.assignment = next;
+    this.assignmentVersion++;
+    if (why === 'assign') {
+      this.durable.history.complete(this.invoke('assign', {}), 'ok', { added: added.map(key), generation: this.generationId, member: this.name, partitions: next.map(key) });
+      if (added.length > 0) this.fetchCommitted(added);
+    }
+  }
+
+  // ------------------------------------------------------------------ heartbeats
+
+  private startHeartbeats(): void {
+    this.stopHeartbeats();
+    this.heartbeatTimer = this.ctx.after(millis(this.config['heartbeat.interval.ms']), () => this.heartbeat());
+  }
+
+  private stopHeartbeats(): void {
+    if (this.heartbeatTimer !== undefined) this.ctx.cancel(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  /**
+   * The heartbeat thread: a heartbeat every heartbeat.interval.ms while the member is in a
+   * stable group, and the max.poll.interval.ms check: an application that has not polled
+   * for that long leaves the group (AbstractCoordinator's HeartbeatThread).
+   */
+  private heartbeat(): void {
+    this.heartbeatTimer = undefined;
+    if (this.joinState !== 'stable' || this.fenced) return;
+    if (this.ctx.now() - this.lastPollAt > this.config['max.poll.interval.ms'] * 1000) {
+      this.leaveGroup('consumer poll timeout has expired');
+      return;
+    }
+    if (this.coordinator < 0) {
+      this.findCoordinator();
+      this.startHeartbeats();
+      return;
+    }
+    const generation = this.generationId;
+    const req = message('Heartbeat', { groupId: this.durable.group, memberId: this.memberId, groupInstanceId: this.groupInstanceId, generationId: generation });
+    this.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
+      const error = !r.ok ? r.error : r.response.type === 'HeartbeatResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
+      if (error !== undefined && generation === this.generationId) {
+        if (COORDINATOR_ERRORS.has(error)) this.coordinatorLost();
+        else this.onGroupError(error);
+      }
+    });
+    this.startHeartbeats();
+  }
+
+  /** LeaveGroup (maybeLeaveGroup): the member gives up its id; the next poll joins afresh. */
+  private leaveGroup(reason: string): void {
+    if (this.coordinator >= 0 && this.memberId !== '') {
+      const req = message('LeaveGroup', { groupId: this.durable.group, memberId: this.memberId, groupInstanceId: this.groupInstanceId });
+      this.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(this.config['request.timeout.ms']) }, () => undefined);
+    }
+    this.ctx.trace.emit('consumer.leave', { member: this.name, generation: this.generationId, reason });
+    // A static member keeps its id: only the session timeout removes it (KIP-345).
+    if (this.groupInstanceId === undefined) this.memberId = '';
+    this.generationId = -1;
+    this.joinState = 'unjoined';
+    this.rejoinNeeded = true;
+  }
+
+  // ------------------------------------------------------------------ positions and fetching
+
+  /** OffsetFetch for newly assigned partitions; those with nothing committed reset by auto.offset.reset. */
+  private fetchCommitted(partitions: readonly TopicPartitionRef[]): void {
+    const version = this.assignmentVersion;
+    for (const tp of partitions) this.resolving.add(`${tp.topic}-${tp.partition}`);
+    const retry = (): void => {
+      if (version === this.assignmentVersion) this.fetchCommitted(partitions);
+    };
+    if (this.coordinator < 0) {
+      this.findCoordinator();
+      this.ctx.after(millis(this.config['retry.backoff.ms']), retry);
+      return;
+    }
+    const req = message('OffsetFetch', { groupId: this.durable.group, partitions: partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition })) });
+    this.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
+      if (version !== this.assignmentVersion) return;
+      if (!r.ok || r.response.type !== 'OffsetFetchResponse' || r.response.error !== undefined) {
+        const error = !r.ok ? r.error : r.response.type === 'OffsetFetchResponse' ? (r.response.error ?? '') : '';
+        if (COORDINATOR_ERRORS.has(error)) this.coordinatorLost();
+        this.ctx.after(millis(this.config['retry.backoff.ms']), retry);
+        return;
+      }
+      for (const o of r.response.offsets) {
+        const name = `${o.topic}-${o.partition}`;
+        if (o.offset >= 0) {
+          this.positions.set(name, { offset: o.offset, epoch: o.leaderEpoch });
+          this.resolving.delete(name);
+        } else this.resetPosition(name, undefined, 'no-committed-offset');
+      }
+      this.sendFetches();
+    });
+  }
+
+  /**
+   * auto.offset.reset: ListOffsets for the earliest or latest offset. With `none` Kafka
+   * throws NoOffsetForPartitionException; the member then stops reading the partition.
+   */
+  private resetPosition(name: string, from: number | undefined, reason: string): void {
+    const policy = this.config['auto.offset.reset'];
+    this.resolving.add(name);
+    this.positions.delete(name);
+    if (policy === 'none') {
+      this.ctx.trace.emit('consumer.error', { member: this.name, partition: name, error: 'NoOffsetForPartitionException' });
+      return;
+    }
+    const meta = this.metadata.get(name);
+    const version = this.assignmentVersion;
+    const retry = (): void => {
+      if (version === this.assignmentVersion) this.resetPosition(name, from, reason);
+    };
+    if (meta === undefined || meta.leader < 0) {
+      this.refreshMetadata();
+      this.ctx.after(millis(this.config['retry.backoff.ms']), retry);
+      return;
+    }
+    const req = message('ListOffsets', { topic: meta.topic, partition: meta.partition, timestamp: policy === 'earliest' ? -2 : -1, currentLeaderEpoch: meta.leaderEpoch });
+    this.ctx.request(brokerNode(meta.leader), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
+      if (version !== this.assignmentVersion) return;
+      if (!r.ok || r.response.type !== 'ListOffsetsResponse' || r.response.error !== undefined) {
+        this.refreshMetadata();
+        this.ctx.after(millis(this.config['retry.backoff.ms']), retry);
+        return;
+      }
+      this.positions.set(name, { offset: r.response.offset, epoch: -1 });
+      this.resolving.delete(name);
+      if (from !== undefined) this.durable.history.complete(this.invoke('seek', {}), 'ok', { from, member: this.name, partition: name, reason, to: r.response.offset });
+      this.sendFetches();
+    });
+  }
+
+  /**
+   * Kafka's Fetcher: one fetch per assigned partition that has a position, nothing
+   * buffered and nothing in flight, sent to its leader; the leader holds it up to
+   * fetch.max.wait.ms while there is nothing to read.
+   */
+  private sendFetches(): void {
+    for (const tp of this.assignment) {
+      const name = `${tp.topic}-${tp.partition}`;
+      const position = this.positions.get(name);
+      if (position === undefined || this.fetchesInFlight.has(name) || this.buffered.has(name)) continue;
+      const meta = this.metadata.get(name);
+      if (meta === undefined || meta.leader < 0) {
+        this.refreshMetadata();
+        continue;
+      }
+      this.fetch(name, meta, position);
+    }
+  }
+
+  private fetch(name: string, meta: PartitionMetadata, position: Position): void {
+    this.fetchesInFlight.add(name);
+    const version = this.assignmentVersion;
+    const req = message('Fetch', {
+      replicaId: -1,
+      topic: meta.topic,
+      partition: meta.partition,
+      fetchOffset: position.offset,
+      lastFetchedEpoch: position.epoch,
+      currentLeaderEpoch: meta.leaderEpoch,
+      maxWaitMs: this.config['fetch.max.wait.ms'],
+    });
+    const timeout = millis(this.config['request.timeout.ms'] + this.config['fetch.max.wait.ms']);
+    this.ctx.request(brokerNode(meta.leader), req, { timeout }, (r) => {
+      this.fetchesInFlight.delete(name);
+      const current = this.positions.get(name);
+      if (version !== this.assignmentVersion && current === undefined) return;
+      if (current === undefined || current.offset !== position.offset) {
+        this.sendFetches();
+        return;
+      }
+      this.onFetch(name, current, r);
+    });
+  }
+
+  private onFetch(name: string, position: Position, r: RpcResult<KafkaMessage>): void {
+    const error = !r.ok ? r.error : r.response.type === 'FetchResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
+    if (error !== undefined || !r.ok || r.response.type !== 'FetchResponse') {
+      if (error === 'OFFSET_OUT_OF_RANGE') {
+        this.resetPosition(name, position.offset, 'offset-out-of-range');
+        return;
+      }
+      this.refreshMetadata();
+      this.ctx.after(millis(this.config['retry.backoff.ms']), () => this.sendFetches());
+      return;
+    }
+    const res = r.response;
+    if (res.divergingEpoch !== undefined) {
+      // KIP-320: the log was truncated under this consumer. With a reset policy Kafka seeks
+      // to where the logs agree (SubscriptionState.maybeCompleteValidation).
+      const to = Math.min(position.offset, Math.max(0, res.divergingEpoch.endOffset));
+      this.durable.history.complete(this.invoke('seek', {}), 'ok', { from: position.offset, member: this.name, partition: name, reason: 'log-truncation', to });
+      this.positions.set(name, { offset: to, epoch: res.divergingEpoch.epoch });
+      this.sendFetches();
+      return;
+    }
+    const records: Fetched[] = [];
+    const buf = res.records;
+    let pos = 0;
+    while (pos < buf.length) {
+      const check = checkBatch(buf, pos, buf.length);
+      if (!check.ok) break;
+      const h = check.header;
+      if (!isControl(h)) {
+        for (const rec of recordHeaderValues(buf, pos, h, 'id')) if (rec.offset >= position.offset) records.push({ offset: rec.offset, id: rec.value, epoch: h.partitionLeaderEpoch });
+      }
+      pos += check.size;
+    }
+    if (records.length > 0) {
+      this.buffered.set(name, records);
+      this.ready.push(name);
+      // An idle application loop wakes up for new records (poll returns as soon as it has some).
+      if (!this.busy && this.pollTimer !== undefined) {
+        this.ctx.cancel(this.pollTimer);
+        this.pollTimer = undefined;
+        this.poll();
+      }
+    } else this.sendFetches();
+  }
+
+  // ------------------------------------------------------------------ metadata
+
+  private partitionCountsKnown(): boolean {
+    return this.durable.topics.every((t) => (this.partitionCounts[t] ?? 0) > 0);
+  }
+
+  private refreshMetadata(): void {
+    if (this.metadataInFlight) return;
+    this.metadataInFlight = true;
+    const broker = this.ctx.rng.pick(this.durable.brokers);
+    this.ctx.request(brokerNode(broker), message('Metadata', { topics: this.durable.topics }), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
+      this.metadataInFlight = false;
+      if (r.ok && r.response.type === 'MetadataResponse') {
+        const next = new Map<string, PartitionMetadata>();
+        const counts: Record<string, number> = {};
+        for (const p of r.response.partitions) {
+          if (!this.durable.topics.includes(p.topic)) continue;
+          next.set(`${p.topic}-${p.partition}`, p);
+          counts[p.topic] = Math.max(counts[p.topic] ?? 0, p.partition + 1);
+        }
+        if (next.size > 0) {
+          this.metadata = next;
+          this.partitionCounts = counts;
+        }
+      }
+      const complete = this.partitionCountsKnown() && [...this.metadata.values()].every((p) => p.leader >= 0);
+      if (!complete) this.ctx.after(millis(this.config['retry.backoff.ms']), () => this.refreshMetadata());
+      this.sendFetches();
+    });
+  }
+
+  onDisconnect(peer: string): void {
+    if (peer === brokerNode(this.coordinator)) this.coordinatorLost();
+    this.refreshMetadata();
+  }
+
+  private invoke(f: string, value: object): Op {
+    return this.durable.history.invoke(this.name, f, value);
+  }
+}
+
+declare module '../../sim/trace.js' {
+  interface TraceRecordMap {
+    /** A member left its group on its own (max.poll.interval.ms passed without a poll). */
+    'consumer.leave': { readonly member: string; readonly generation: number; readonly reason: string };
+    'consumer.error': { readonly member: string; readonly partition: string; readonly error: string };
+  }
+}
+
+declareTraceKind('consumer.leave', ['member', 'generation', 'reason']);
+declareTraceKind('consumer.error', ['member', 'partition', 'error']);

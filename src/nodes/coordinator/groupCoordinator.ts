@@ -1,0 +1,347 @@
+import type { Log } from '../../log/log.js';
+import { decodeRecords, encodeBatch, isControl, type RecordInput } from '../../log/recordBatch.js';
+import { declareTraceKind, type Trace } from '../../sim/trace.js';
+import { message, type KafkaMessage, type PartitionOffset } from '../protocol.js';
+import { ConsumerGroup, type CommittedOffset, type GroupConfig, type MemberRef } from './consumerGroup.js';
+import {
+  decodeGroupMetadataValue,
+  decodeKey,
+  decodeOffsetCommitValue,
+  encodeGroupMetadataValue,
+  encodeKey,
+  encodeOffsetCommitValue,
+  OffsetsTopicFormatError,
+  partitionForGroup,
+  type GroupMetadataValue,
+} from './offsetsTopic.js';
+
+/** What the coordinator needs from the broker it lives on. */
+export interface CoordinatorHost {
+  readonly trace: Trace;
+  readonly brokerId: number;
+  /**
+   * Appends records to a `__consumer_offsets` partition this broker leads, with acks=all,
+   * and calls `done` once they are committed, or with the produce error that stopped them.
+   */
+  append(partition: number, records: Buffer, done: (error: string | undefined) => void): void;
+}
+
+export interface GroupCoordinatorConfig extends GroupConfig {
+  /** offsets.topic.num.partitions */
+  readonly offsetsPartitions: number;
+  /** group.min.session.timeout.ms and group.max.session.timeout.ms */
+  readonly minSessionTimeoutMs: number;
+  readonly maxSessionTimeoutMs: number;
+  /**
+   * sim.group.fencing: check a commit's member and generation. Off, the coordinator takes
+   * commits from anyone, so stale members' commits land (the bug generations prevent).
+   */
+  readonly fencing: boolean;
+}
+
+type GroupRequest = Extract<KafkaMessage, { type: 'JoinGroup' | 'SyncGroup' | 'Heartbeat' | 'LeaveGroup' | 'OffsetCommit' | 'OffsetFetch' }>;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The group coordinator of one broker (Kafka's GroupCoordinator with its
+ * GroupMetadataManager): it hosts the groups whose `__consumer_offsets` partition this
+ * broker leads. It loads them from that partition when it becomes leader, unloads them when
+ * it stops, and writes every committed offset and every completed rebalance to the
+ * partition before acting on it, so the next coordinator finds them there.
+ */
+export class GroupCoordinator {
+  private readonly groups = new Map<string, ConsumerGroup>();
+  /** `__consumer_offsets` partitions this broker leads and has loaded. */
+  private readonly owned = new Set<number>();
+  /** Rebalances being written, by group and generation: who waits for the write. */
+  private readonly storing = new Map<string, { done: boolean; waiters: ((error: string | undefined) => void)[] }>();
+
+  constructor(
+    private readonly host: CoordinatorHost,
+    private readonly config: GroupCoordinatorConfig,
+  ) {}
+
+  partitionFor(groupId: string): number {
+    return partitionForGroup(groupId, this.config.offsetsPartitions);
+  }
+
+  /** Whether this broker coordinates `groupId` now (FindCoordinator points at the leader either way). */
+  coordinates(groupId: string): boolean {
+    return this.owned.has(this.partitionFor(groupId));
+  }
+
+  // ------------------------------------------------------------------ loading
+
+  /**
+   * Became leader of `__consumer_offsets-<partition>`: replay it (Kafka's
+   * GroupMetadataManager.doLoadGroupsAndOffsets reads up to the log end), last record per key
+   * winning and tombstones deleting. Loading here is instant; Kafka answers
+   * COORDINATOR_LOAD_IN_PROGRESS while it reads.
+   */
+  load(partition: number, log: Log, nowMs: number): void {
+    const offsets = new Map<string, Map<string, CommittedOffset>>();
+    const metadata = new Map<string, GroupMetadataValue | null>();
+    log.forEachBatch(log.logStartOffset, log.logEndOffset, (bytes, pos, header) => {
+      if (isControl(header)) return;
+      for (const r of decodeRecords(bytes, pos, header)) {
+        if (r.key === null) continue;
+        try {
+          const key = decodeKey(r.key);
+          if (key.type === 'group') metadata.set(key.group, r.value === null ? null : decodeGroupMetadataValue(r.value));
+          else {
+            let group = offsets.get(key.group);
+            if (group === undefined) offsets.set(key.group, (group = new Map()));
+            const name = `${key.topic}-${key.partition}`;
+            if (r.value === null) group.delete(name);
+            else group.set(name, decodeOffsetCommitValue(r.value));
+          }
+        } catch (err) {
+          // Kafka skips records it cannot read (unknown versions) rather than failing the load.
+          if (!(err instanceof OffsetsTopicFormatError)) throw err;
+        }
+      }
+    });
+    const names = new Set([...offsets.keys(), ...metadata.keys()]);
+    for (const groupId of [...names].sort()) {
+      if (this.partitionFor(groupId) !== partition) continue;
+      const group = new ConsumerGroup(groupId, this.config);
+      const value = metadata.get(groupId);
+      if (value !== undefined && value !== null) group.restore(value, nowMs);
+      const committed = offsets.get(groupId) ?? new Map<string, CommittedOffset>();
+      group.applyOffsets(committed);
+      this.groups.set(groupId, group);
+      for (const [tp, o] of committed) this.host.trace.emit('group.offset', { broker: this.host.brokerId, group: groupId, partition: tp, offset: o.offset, source: 'load' });
+      this.host.trace.emit('group.generation', { broker: this.host.brokerId, group: groupId, generation: group.generationId, state: group.state, members: group.memberIds });
+    }
+    this.owned.add(partition);
+    this.host.trace.emit('group.load', { broker: this.host.brokerId, partition, groups: [...names].filter((g) => this.partitionFor(g) === partition).length });
+  }
+
+  /** No longer leader of the partition: its groups go (Kafka's onResignation / removeGroupsForPartition). */
+  unload(partition: number): void {
+    if (!this.owned.delete(partition)) return;
+    for (const [groupId, group] of [...this.groups]) {
+      if (this.partitionFor(groupId) !== partition) continue;
+      group.unload();
+      this.groups.delete(groupId);
+    }
+    for (const [key, entry] of [...this.storing]) {
+      if (this.partitionFor(key.slice(0, key.lastIndexOf('@'))) !== partition) continue;
+      this.storing.delete(key);
+      for (const w of entry.waiters) w('NOT_COORDINATOR');
+    }
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  handle(req: GroupRequest, nowMs: number, reply: (r: KafkaMessage) => void): void {
+    if (!this.coordinates(req.groupId)) {
+      reply(notCoordinator(req));
+      return;
+    }
+    switch (req.type) {
+      case 'JoinGroup': {
+        if (req.sessionTimeoutMs < this.config.minSessionTimeoutMs || req.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
+          reply(message('JoinGroupResponse', { error: 'INVALID_SESSION_TIMEOUT', memberId: req.memberId, generationId: -1, members: [] }));
+          return;
+        }
+        const group = this.groupFor(req.groupId, true) as ConsumerGroup;
+        this.observing(group, nowMs, () =>
+          group.join({ ...req, protocols: req.protocols }, nowMs, (r) => reply(message('JoinGroupResponse', { error: r.error, memberId: r.memberId, generationId: r.generationId, protocol: r.protocol, leaderId: r.leaderId, members: r.members }))),
+        );
+        return;
+      }
+      case 'SyncGroup': {
+        const group = this.groupFor(req.groupId, false);
+        if (group === undefined) {
+          reply(message('SyncGroupResponse', { error: 'UNKNOWN_MEMBER_ID', assignment: EMPTY }));
+          return;
+        }
+        const assignments = req.assignments === undefined ? undefined : new Map(req.assignments.map((a) => [a.memberId, a.assignment]));
+        const generation = group.generationId;
+        this.observing(group, nowMs, () =>
+          group.sync({ ...req, assignments }, nowMs, (r) => {
+            if (r.error !== undefined) {
+              reply(message('SyncGroupResponse', { error: r.error, assignment: EMPTY }));
+              return;
+            }
+            // Kafka answers SyncGroup only once the group's new assignment is written.
+            this.whenStored(group, generation, nowMs, (error) => reply(message('SyncGroupResponse', { error, assignment: error === undefined ? r.assignment : EMPTY })));
+          }),
+        );
+        return;
+      }
+      case 'Heartbeat': {
+        const group = this.groupFor(req.groupId, false);
+        const error = group === undefined ? 'UNKNOWN_MEMBER_ID' : this.observing(group, nowMs, () => group.heartbeat(req, nowMs));
+        reply(message('HeartbeatResponse', { error }));
+        return;
+      }
+      case 'LeaveGroup': {
+        const group = this.groupFor(req.groupId, false);
+        const error = group === undefined ? 'UNKNOWN_MEMBER_ID' : this.observing(group, nowMs, () => group.leave(req.memberId, req.groupInstanceId, nowMs));
+        reply(message('LeaveGroupResponse', { error }));
+        return;
+      }
+      case 'OffsetCommit':
+        this.commit(req, nowMs, reply);
+        return;
+      case 'OffsetFetch': {
+        const group = this.groupFor(req.groupId, false);
+        const offsets: PartitionOffset[] = req.partitions.map((tp) => {
+          const o = group?.fetchOffset(`${tp.topic}-${tp.partition}`);
+          return { topic: tp.topic, partition: tp.partition, offset: o?.offset ?? -1, leaderEpoch: o?.leaderEpoch ?? -1 };
+        });
+        reply(message('OffsetFetchResponse', { offsets }));
+        return;
+      }
+    }
+  }
+
+  /**
+   * OffsetCommit: check the member and generation, write the offsets to
+   * `__consumer_offsets`, and only when that write is committed apply them and answer.
+   */
+  private commit(req: Extract<GroupRequest, { type: 'OffsetCommit' }>, nowMs: number, reply: (r: KafkaMessage) => void): void {
+    const group = this.groupFor(req.groupId, req.generationId < 0 || !this.config.fencing) ?? new ConsumerGroup(req.groupId, this.config);
+    const ref: MemberRef = { memberId: req.memberId, groupInstanceId: req.groupInstanceId, generationId: req.generationId };
+    const stale = !group.isCurrent(req.memberId, req.groupInstanceId, req.generationId);
+    const error = this.config.fencing ? this.observing(group, nowMs, () => group.checkCommit(ref, nowMs)) : group.state === 'Dead' ? 'COORDINATOR_NOT_AVAILABLE' : undefined;
+    if (error !== undefined) {
+      reply(message('OffsetCommitResponse', { error }));
+      return;
+    }
+    const values = new Map<string, CommittedOffset>();
+    const records: RecordInput[] = [];
+    for (const o of req.offsets) {
+      const value: CommittedOffset = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: '', commitTimestamp: nowMs };
+      values.set(`${o.topic}-${o.partition}`, value);
+      records.push({ key: encodeKey({ type: 'offset', group: req.groupId, topic: o.topic, partition: o.partition }), value: encodeOffsetCommitValue(value), timestamp: nowMs });
+    }
+    this.host.append(this.partitionFor(req.groupId), encodeBatch(records), (appendError) => {
+      const mapped = appendError === undefined ? undefined : coordinatorError(appendError);
+      if (mapped === undefined && this.groups.get(req.groupId) === group) {
+        group.applyOffsets(values);
+        for (const o of req.offsets) {
+          const partition = `${o.topic}-${o.partition}`;
+          this.host.trace.emit('group.commit', { broker: this.host.brokerId, group: req.groupId, member: req.memberId, generation: req.generationId, currentGeneration: group.generationId, stale, partition, offset: o.offset });
+          this.host.trace.emit('group.offset', { broker: this.host.brokerId, group: req.groupId, partition, offset: o.offset, source: 'commit' });
+        }
+      }
+      reply(message('OffsetCommitResponse', { error: this.groups.get(req.groupId) === group ? mapped : 'NOT_COORDINATOR' }));
+    });
+  }
+
+  /** Calls `done` once the group's rebalance of `generation` is written to `__consumer_offsets` (Kafka's storeGroup). */
+  private whenStored(group: ConsumerGroup, generation: number, nowMs: number, done: (error: string | undefined) => void): void {
+    const key = `${group.groupId}@${generation}`;
+    const entry = this.storing.get(key);
+    if (entry?.done === true) {
+      done(undefined);
+      return;
+    }
+    if (entry !== undefined) {
+      entry.waiters.push(done);
+      return;
+    }
+    const fresh = { done: false, waiters: [done] };
+    this.storing.set(key, fresh);
+    this.store(group, nowMs, (error) => {
+      if (this.storing.get(key) !== fresh) return;
+      // A failed write is forgotten, so the members' retries write it again.
+      if (error === undefined) fresh.done = true;
+      else this.storing.delete(key);
+      for (const w of fresh.waiters) w(error === undefined ? undefined : coordinatorError(error));
+      fresh.waiters = [];
+    });
+  }
+
+  private store(group: ConsumerGroup, nowMs: number, done: (error: string | undefined) => void): void {
+    const record: RecordInput = { key: encodeKey({ type: 'group', group: group.groupId }), value: encodeGroupMetadataValue(group.snapshot(nowMs)), timestamp: nowMs };
+    this.host.append(this.partitionFor(group.groupId), encodeBatch([record]), done);
+  }
+
+  private groupFor(groupId: string, create: boolean): ConsumerGroup | undefined {
+    let group = this.groups.get(groupId);
+    if (group === undefined && create) {
+      group = new ConsumerGroup(groupId, this.config);
+      this.groups.set(groupId, group);
+    }
+    return group;
+  }
+
+  /**
+   * Runs `fn` on `group` and traces the generation it moved to, if it moved: the
+   * rebalances a run went through. A group that became Empty is written down too.
+   */
+  private observing<T>(group: ConsumerGroup, nowMs: number, fn: () => T): T {
+    const before = group.generationId;
+    const result = fn();
+    if (group.generationId !== before) {
+      this.host.trace.emit('group.generation', { broker: this.host.brokerId, group: group.groupId, generation: group.generationId, state: group.state, members: group.memberIds });
+      if (group.state === 'Empty') this.store(group, nowMs, () => undefined);
+    }
+    return result;
+  }
+
+  /** Session timeouts and rebalance deadlines (Kafka's heartbeat and join purgatories). */
+  tick(nowMs: number): void {
+    for (const group of this.groups.values()) this.observing(group, nowMs, () => group.tick(nowMs));
+  }
+
+  /** For tests and the runner's final state: the offsets a group has committed here. */
+  committedOffsets(groupId: string): ReadonlyMap<string, CommittedOffset> | undefined {
+    return this.groups.get(groupId)?.offsets;
+  }
+}
+
+/**
+ * What a failed write to `__consumer_offsets` becomes for the client (Kafka's
+ * GroupMetadataManager maps produce errors so that clients rediscover the coordinator).
+ */
+function coordinatorError(produceError: string): string {
+  switch (produceError) {
+    case 'NOT_LEADER_OR_FOLLOWER':
+    case 'KAFKA_STORAGE_ERROR':
+      return 'NOT_COORDINATOR';
+    default:
+      return 'COORDINATOR_NOT_AVAILABLE';
+  }
+}
+
+function notCoordinator(req: GroupRequest): KafkaMessage {
+  const error = 'NOT_COORDINATOR';
+  switch (req.type) {
+    case 'JoinGroup':
+      return message('JoinGroupResponse', { error, memberId: req.memberId, generationId: -1, members: [] });
+    case 'SyncGroup':
+      return message('SyncGroupResponse', { error, assignment: EMPTY });
+    case 'Heartbeat':
+      return message('HeartbeatResponse', { error });
+    case 'LeaveGroup':
+      return message('LeaveGroupResponse', { error });
+    case 'OffsetCommit':
+      return message('OffsetCommitResponse', { error });
+    case 'OffsetFetch':
+      return message('OffsetFetchResponse', { error, offsets: [] });
+  }
+}
+
+declare module '../../sim/trace.js' {
+  interface TraceRecordMap {
+    /** A group moved to a new generation (a rebalance completed, or the group emptied), or was loaded. */
+    'group.generation': { readonly broker: number; readonly group: string; readonly generation: number; readonly state: string; readonly members: readonly string[] };
+    /** A coordinator applied a committed offset: `stale` when the member or generation would fail the checks. */
+    'group.commit': { readonly broker: number; readonly group: string; readonly member: string; readonly generation: number; readonly currentGeneration: number; readonly stale: boolean; readonly partition: string; readonly offset: number };
+    /** A group's committed offset for a partition, as its coordinator now holds it. */
+    'group.offset': { readonly broker: number; readonly group: string; readonly partition: string; readonly offset: number; readonly source: 'commit' | 'load' };
+    /** A broker became coordinator of the groups in a `__consumer_offsets` partition. */
+    'group.load': { readonly broker: number; readonly partition: number; readonly groups: number };
+  }
+}
+
+declareTraceKind('group.generation', ['broker', 'group', 'generation', 'state', 'members']);
+declareTraceKind('group.commit', ['broker', 'group', 'member', 'generation', 'currentGeneration', 'stale', 'partition', 'offset']);
+declareTraceKind('group.offset', ['broker', 'group', 'partition', 'offset', 'source']);
+declareTraceKind('group.load', ['broker', 'partition', 'groups']);
