@@ -2,6 +2,7 @@ import type { Checker, Violation } from '../sim/checker.js';
 import type { Op } from '../sim/history.js';
 import type { BatchSummary, ClusterFinalState, LoggedRecord, MessageId, PartitionState } from './finalState.js';
 import { sendsOf } from './sends.js';
+import { summarize } from './summarize.js';
 
 /** Where each message id sits in a log: its first offset, and every offset of ids that repeat. */
 interface IdIndex {
@@ -250,6 +251,3 @@ function groupByPartition<T extends { partition: string }>(items: readonly T[]):
   return [...out];
 }
 
-function summarize(items: readonly string[], max = 5): string {
-  return items.length <= max ? items.join(', ') : `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
-}

@@ -65,8 +65,46 @@ export interface ExposedBatch extends BatchSummary {
   readonly at: number;
 }
 
+/** A consumer group after the drain, as its coordinator holds it. */
+export interface GroupFinalState {
+  readonly group: string;
+  /** The history processes of its members ("c1-1", "c1-2" …). */
+  readonly members: readonly string[];
+  /** The partitions of the topics it subscribes to. */
+  readonly partitions: readonly string[];
+  /** Its committed offsets, by partition, as the final coordinator holds them. */
+  readonly committed: ReadonlyMap<string, number>;
+}
+
+/** A commit a coordinator applied, as the ghost observer saw it. */
+export interface AppliedCommit {
+  readonly at: number;
+  readonly broker: number;
+  readonly group: string;
+  readonly member: string;
+  readonly generation: number;
+  readonly currentGeneration: number;
+  /** The member or its generation would have failed the coordinator's checks. */
+  readonly stale: boolean;
+  readonly partition: string;
+  readonly offset: number;
+}
+
+/** A group's committed offset for a partition as a coordinator came to hold it, by a commit or a load. */
+export interface CommittedOffsetChange {
+  readonly at: number;
+  readonly broker: number;
+  readonly group: string;
+  readonly partition: string;
+  readonly offset: number;
+  readonly source: 'commit' | 'load';
+}
+
 export interface ClusterFinalState {
   readonly partitions: readonly PartitionState[];
+  readonly groups?: readonly GroupFinalState[];
+  readonly commits?: readonly AppliedCommit[];
+  readonly offsetChanges?: readonly CommittedOffsetChange[];
   readonly leaderClaims?: readonly LeaderClaim[];
   /** By partition: every batch that was ever (partly) below a leader's high watermark. */
   readonly exposed?: ReadonlyMap<string, readonly ExposedBatch[]>;

@@ -19,7 +19,8 @@ import { Producer, type ProducerDurable } from '../nodes/producer/producer.js';
 import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../nodes/protocol.js';
 import type { Partition } from '../nodes/broker/partition.js';
 import { deliveryCheckers } from '../checkers/deliveryCheckers.js';
-import type { BatchSummary, ClusterFinalState, ExposedBatch, LoggedRecord, PartitionState, ReplicaLog } from '../checkers/finalState.js';
+import { groupCheckers, groupLag } from '../checkers/groupCheckers.js';
+import type { AppliedCommit, BatchSummary, ClusterFinalState, CommittedOffsetChange, ExposedBatch, GroupFinalState, LoggedRecord, PartitionState, ReplicaLog } from '../checkers/finalState.js';
 import { countSends, forgetSends } from '../checkers/sends.js';
 import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
 import { MetricsRegistry } from '../sim/metrics.js';
@@ -48,6 +49,8 @@ export interface RunStats {
   readonly indeterminate: number;
   /** Kafka's JMX metrics at the end, and how they moved around each fault. */
   readonly metrics: MetricsReport;
+  /** With consumer groups: per partition, the committed offset's distance from the high watermark at the end (the largest over groups). */
+  readonly lag?: Readonly<Record<string, number>>;
 }
 
 export interface RunResult {
@@ -250,6 +253,11 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     }
     exposedUpTo.set(r.partition, r.highWatermark);
   });
+  // ... and what the group coordinators did with commits.
+  const commits: AppliedCommit[] = [];
+  const offsetChanges: CommittedOffsetChange[] = [];
+  sim.trace.observe('group.commit', (r) => commits.push({ at: r.at, broker: r.broker, group: r.group, member: r.member, generation: r.generation, currentGeneration: r.currentGeneration, stale: r.stale, partition: r.partition, offset: r.offset }));
+  sim.trace.observe('group.offset', (r) => offsetChanges.push({ at: r.at, broker: r.broker, group: r.group, partition: r.partition, offset: r.offset, source: r.source }));
   const online = options.onlineChecks === false ? undefined : new OnlineSpecChecker((broker, name) => brokerProcess(broker)?.partitionNamed(name)?.log);
   online?.attach(sim.trace);
   const recorder = new MetricsRecorder(metrics, (node) => net.host(node).state === 'up', sim.now);
@@ -334,8 +342,10 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   sim.run({ until: time(scenario.duration + scenario.drain) });
 
   const metricsReport = withClientRates(recorder.finish(sim.now), sim.now);
-  const state = { ...finalState(scenario, brokerHosts, controller()), leaderClaims: [...claims.values()], exposed };
-  const report = runCheckers(deliveryCheckers, sim.history.ops, state, options.checks ?? scenario.checks);
+  const groups = groupsFinalState(scenario, consumers, brokerProcess, controller());
+  const state: ClusterFinalState = { ...finalState(scenario, brokerHosts, controller()), leaderClaims: [...claims.values()], exposed, groups, commits, offsetChanges };
+  const report = runCheckers(ALL_CHECKERS, sim.history.ops, state, options.checks ?? scenario.checks);
+  const lag = groups.length === 0 ? undefined : groupLag(state);
   const violations = [...report.violations, ...(online?.violations ?? [])];
   forgetSends(sim.history.ops);
   const sends = countSends(sim.history.ops);
@@ -357,10 +367,31 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       failed: sends.fail,
       indeterminate: sends.produced - sends.ok - sends.fail,
       metrics: metricsReport,
+      ...(lag === undefined ? {} : { lag }),
     },
     simulation: sim,
     schedule: timed,
   };
+}
+
+const ALL_CHECKERS = [...deliveryCheckers, ...groupCheckers];
+
+/** Each consumer group's final committed offsets, from the broker that leads its `__consumer_offsets` partition. */
+function groupsFinalState(scenario: Scenario, consumers: readonly ConsumerClient[], broker: (id: number) => Broker | undefined, controller: Controller | undefined): GroupFinalState[] {
+  const byGroup = new Map<string, { members: string[]; topics: Set<string> }>();
+  for (const c of consumers) {
+    const g = byGroup.get(c.group) ?? { members: [], topics: new Set<string>() };
+    for (let i = 1; i <= c.instances; i++) g.members.push(`${c.id}-${i}`);
+    for (const t of c.topics) g.topics.add(t);
+    byGroup.set(c.group, g);
+  }
+  const n = scenario.cluster.config['offsets.topic.num.partitions'];
+  return [...byGroup].map(([group, g]) => {
+    const leader = controller?.image.partition(OFFSETS_TOPIC, partitionForGroup(group, n))?.leader ?? -1;
+    const offsets = leader < 0 ? undefined : broker(leader)?.groupOffsets(group);
+    const partitions = scenario.topics.filter((t) => g.topics.has(t.name)).flatMap((t) => Array.from({ length: t.partitions }, (_, p) => `${t.name}-${p}`));
+    return { group, members: g.members, partitions, committed: new Map([...(offsets ?? new Map())].map(([tp, o]) => [tp, o.offset])) };
+  });
 }
 
 /** How often gauges are sampled for their peaks between faults. */

@@ -539,6 +539,11 @@ export class Broker implements Process<KafkaMessage> {
     return this.partitions.get(name);
   }
 
+  /** For the runner's final state: the offsets a group has committed, if this broker coordinates it. */
+  groupOffsets(groupId: string): ReadonlyMap<string, { readonly offset: number }> | undefined {
+    return this.coordinator.committedOffsets(groupId);
+  }
+
   /** For the runner and tests: this broker's partitions. */
   allPartitions(): readonly Partition[] {
     return [...this.partitions.values()];

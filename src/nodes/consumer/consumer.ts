@@ -248,6 +248,13 @@ export class Consumer implements Process<KafkaMessage> {
     }
     const value = { generation: this.generationId, member: this.name, offsets: Object.fromEntries(offsets.map((o) => [`${o.topic}-${o.partition}`, o.offset])) };
     const op = this.invoke('commit', value);
+    if (this.generationId < 0) {
+      // Kafka's client does not even send it: a member that knows it is out of the group
+      // fails the commit (ConsumerCoordinator.sendOffsetCommitRequest, CommitFailedException).
+      this.durable.history.complete(op, 'fail', value, 'CommitFailedException');
+      done(false);
+      return;
+    }
     const deadline = this.ctx.now() + 60_000_000; // default.api.timeout.ms
     const attempt = (): void => {
       if (this.coordinator < 0) {

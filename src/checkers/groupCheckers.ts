@@ -1,0 +1,409 @@
+import type { Checker, Violation } from '../sim/checker.js';
+import type { Op } from '../sim/history.js';
+import type { Time } from '../sim/time.js';
+import type { ClusterFinalState, GroupFinalState, MessageId, PartitionState } from './finalState.js';
+import { sendsOf } from './sends.js';
+import { summarize } from './summarize.js';
+
+/**
+ * Checkers of what consumer groups did: the delivery semantics on the consumer side
+ * (skipped, reprocessed), the coordinator's fencing (stale-commit, ownership), the
+ * committed offsets (offset-regression), retention outrunning a group (retention-loss),
+ * and Jepsen's consumer anomalies under Jepsen's names (inconsistent-offsets, poll-skip,
+ * nonmonotonic-poll, unseen). They read the members' history operations (see
+ * nodes/consumer/consumer.ts), the final logs, the groups' final committed offsets, and the
+ * commits the ghost observer saw coordinators apply.
+ */
+
+/** A polled record, as a poll operation lists it: [partition, offset, message id]. */
+type PolledRecord = readonly [string, number, MessageId | null];
+
+interface PollValue {
+  readonly generation: number;
+  readonly member: string;
+  readonly records: readonly PolledRecord[];
+}
+
+interface ProcessValue {
+  readonly generation: number;
+  readonly id: MessageId | null;
+  readonly member: string;
+  readonly offset: number;
+  readonly partition: string;
+}
+
+interface SeekValue {
+  readonly from: number;
+  readonly member: string;
+  readonly partition: string;
+  readonly reason: string;
+  readonly to: number;
+}
+
+/** What one group's members did, gathered once per history. */
+interface GroupActivity {
+  /** How often each record was processed to the end, by "partition@offset". */
+  readonly processed: Map<string, number>;
+  readonly processedIds: Set<MessageId>;
+  /** The lowest offset each partition was ever polled at. */
+  readonly firstPolled: Map<string, number>;
+  readonly seeks: { readonly at: Time; readonly value: SeekValue }[];
+}
+
+const CONSUMER_OPS = new Set(['poll', 'process', 'seek', 'assign', 'revoke']);
+
+const activityMemo = new WeakMap<readonly Op[], Map<string, GroupActivity>>();
+
+/** Each group's activity, from the ok operations of its members. */
+function activityOf(history: readonly Op[], groups: readonly GroupFinalState[]): Map<string, GroupActivity> {
+  const known = activityMemo.get(history);
+  if (known !== undefined) return known;
+  const groupOf = new Map<string, string>();
+  const out = new Map<string, GroupActivity>();
+  for (const g of groups) {
+    for (const m of g.members) groupOf.set(m, g.group);
+    out.set(g.group, { processed: new Map(), processedIds: new Set(), firstPolled: new Map(), seeks: [] });
+  }
+  for (const op of history) {
+    if (op.type !== 'ok' || !CONSUMER_OPS.has(op.f)) continue;
+    const group = groupOf.get(op.process);
+    const a = group === undefined ? undefined : out.get(group);
+    if (a === undefined) continue;
+    if (op.f === 'process') {
+      const v = op.value as ProcessValue;
+      const key = `${v.partition}@${v.offset}`;
+      a.processed.set(key, (a.processed.get(key) ?? 0) + 1);
+      if (v.id !== null) a.processedIds.add(v.id);
+    } else if (op.f === 'poll') {
+      for (const [partition, offset] of (op.value as PollValue).records) {
+        const first = a.firstPolled.get(partition);
+        if (first === undefined || offset < first) a.firstPolled.set(partition, offset);
+      }
+    } else if (op.f === 'seek') a.seeks.push({ at: op.time, value: op.value as SeekValue });
+  }
+  activityMemo.set(history, out);
+  return out;
+}
+
+function partitionsByName(state: ClusterFinalState): Map<string, PartitionState> {
+  return new Map(state.partitions.map((p) => [p.partition, p]));
+}
+
+/**
+ * skipped (at most once): the group's final committed offset of a partition is past a
+ * committed record that no member of the group processed to the end. Only records from
+ * where the group first read the partition count; records retention deleted are
+ * retention-loss's.
+ */
+export const skippedChecker: Checker<ClusterFinalState> = {
+  kind: 'skipped',
+  check(history, state) {
+    const groups = state.groups ?? [];
+    const activity = activityOf(history, groups);
+    const partitions = partitionsByName(state);
+    const out: Violation[] = [];
+    for (const g of groups) {
+      const a = activity.get(g.group) as GroupActivity;
+      for (const name of g.partitions) {
+        const committed = g.committed.get(name);
+        const first = a.firstPolled.get(name);
+        const p = partitions.get(name);
+        if (committed === undefined || first === undefined || p === undefined) continue;
+        const skipped = p.committed.filter((r) => r.offset >= first && r.offset < committed && !a.processed.has(`${name}@${r.offset}`) && (r.id === undefined || !a.processedIds.has(r.id)));
+        if (skipped.length === 0) continue;
+        out.push({
+          kind: 'skipped',
+          message: `group ${g.group} committed ${name} up to offset ${committed}, past ${skipped.length} record${skipped.length === 1 ? '' : 's'} no member processed (${summarize(skipped.map((r) => `${r.id ?? '?'}@${r.offset}`))})`,
+          details: { group: g.group, partition: name, committedOffset: committed, offsets: skipped.map((r) => r.offset), ids: skipped.map((r) => r.id ?? null) },
+        });
+      }
+    }
+    return out;
+  },
+};
+
+/** reprocessed (at least once): a record the group's members processed to the end more than once. */
+export const reprocessedChecker: Checker<ClusterFinalState> = {
+  kind: 'reprocessed',
+  check(history, state) {
+    const groups = state.groups ?? [];
+    const activity = activityOf(history, groups);
+    const out: Violation[] = [];
+    for (const g of groups) {
+      const a = activity.get(g.group) as GroupActivity;
+      const byPartition = new Map<string, string[]>();
+      for (const [key, n] of a.processed) {
+        if (n < 2) continue;
+        const partition = key.slice(0, key.lastIndexOf('@'));
+        byPartition.set(partition, [...(byPartition.get(partition) ?? []), `${key}×${n}`]);
+      }
+      for (const [partition, items] of byPartition) {
+        out.push({
+          kind: 'reprocessed',
+          message: `group ${g.group} processed ${items.length} record${items.length === 1 ? '' : 's'} of ${partition} more than once (${summarize(items)})`,
+          details: { group: g.group, partition, records: items },
+        });
+      }
+    }
+    return out;
+  },
+};
+
+/** stale-commit: a coordinator applied a commit from a member that was not in the group's current generation. */
+export const staleCommitChecker: Checker<ClusterFinalState> = {
+  kind: 'stale-commit',
+  check(_history, state) {
+    const byMember = new Map<string, { first: number; generation: number; current: number; partitions: Set<string> }>();
+    for (const c of state.commits ?? []) {
+      if (!c.stale) continue;
+      const key = `${c.group}\u0000${c.member}\u0000${c.generation}`;
+      const e = byMember.get(key) ?? { first: c.at, generation: c.generation, current: c.currentGeneration, partitions: new Set<string>() };
+      e.partitions.add(`${c.partition}@${c.offset}`);
+      byMember.set(key, e);
+    }
+    return [...byMember].map(([key, e]) => {
+      const [group, member] = key.split('\u0000');
+      return {
+        kind: 'stale-commit',
+        message: `the coordinator of ${group} accepted a commit from ${member || 'an unknown member'} in generation ${e.generation} while the group was in generation ${e.current} (${summarize([...e.partitions])})`,
+        at: e.first as Time,
+        details: { group, member, generation: e.generation, currentGeneration: e.current, offsets: [...e.partitions] },
+      };
+    });
+  },
+};
+
+/**
+ * ownership: two members both committed for one partition in the same generation, so both
+ * believed they owned it.
+ */
+export const ownershipChecker: Checker<ClusterFinalState> = {
+  kind: 'ownership',
+  check(_history, state) {
+    const owners = new Map<string, { members: Set<string>; at: number }>();
+    for (const c of state.commits ?? []) {
+      if (c.generation < 0 || c.member === '') continue;
+      const key = `${c.group}\u0000${c.generation}\u0000${c.partition}`;
+      const e = owners.get(key) ?? { members: new Set<string>(), at: c.at };
+      if (!e.members.has(c.member) && e.members.size === 1) e.at = c.at;
+      e.members.add(c.member);
+      owners.set(key, e);
+    }
+    const out: Violation[] = [];
+    for (const [key, e] of owners) {
+      if (e.members.size < 2) continue;
+      const [group, generation, partition] = key.split('\u0000');
+      out.push({
+        kind: 'ownership',
+        message: `${[...e.members].join(' and ')} both committed for ${partition} in generation ${generation} of ${group}`,
+        at: e.at as Time,
+        details: { group, generation: Number(generation), partition, members: [...e.members] },
+      });
+    }
+    return out;
+  },
+};
+
+/**
+ * offset-regression: a group's committed offset for a partition, as coordinators held it,
+ * moved backwards (a commit lower than the one before, or a coordinator loading less than
+ * was committed), with no seek by a member in between.
+ */
+export const offsetRegressionChecker: Checker<ClusterFinalState> = {
+  kind: 'offset-regression',
+  check(history, state) {
+    const groups = state.groups ?? [];
+    const activity = activityOf(history, groups);
+    const last = new Map<string, { offset: number; at: number }>();
+    const out: Violation[] = [];
+    for (const c of state.offsetChanges ?? []) {
+      const key = `${c.group}\u0000${c.partition}`;
+      const before = last.get(key);
+      last.set(key, { offset: c.offset, at: c.at });
+      if (before === undefined || c.offset >= before.offset) continue;
+      const seeks = activity.get(c.group)?.seeks ?? [];
+      if (seeks.some((s) => s.value.partition === c.partition && s.at >= before.at && s.at <= c.at)) continue;
+      out.push({
+        kind: 'offset-regression',
+        message: `the committed offset of ${c.group} for ${c.partition} went back from ${before.offset} to ${c.offset} (${c.source === 'load' ? `broker-${c.broker} loaded it so` : 'a commit'}), with no seek`,
+        at: c.at as Time,
+        details: { group: c.group, partition: c.partition, from: before.offset, to: c.offset, source: c.source, broker: c.broker },
+      });
+    }
+    return out;
+  },
+};
+
+/**
+ * retention-loss: a member's position fell out of range because retention deleted the
+ * records under it, and it jumped forward past records the group never processed.
+ */
+export const retentionLossChecker: Checker<ClusterFinalState> = {
+  kind: 'retention-loss',
+  check(history, state) {
+    const groups = state.groups ?? [];
+    const activity = activityOf(history, groups);
+    const out: Violation[] = [];
+    for (const g of groups) {
+      const a = activity.get(g.group) as GroupActivity;
+      for (const s of a.seeks) {
+        if (s.value.reason !== 'offset-out-of-range' || s.value.to <= s.value.from) continue;
+        let lost = 0;
+        for (let o = s.value.from; o < s.value.to; o++) if (!a.processed.has(`${s.value.partition}@${o}`)) lost++;
+        if (lost === 0) continue;
+        out.push({
+          kind: 'retention-loss',
+          message: `${s.value.member} of ${g.group} found ${s.value.partition} deleted up to offset ${s.value.to} when it was at ${s.value.from}: ${lost} record${lost === 1 ? '' : 's'} went by retention before the group processed them`,
+          at: s.at,
+          details: { group: g.group, member: s.value.member, partition: s.value.partition, from: s.value.from, to: s.value.to, lost },
+        });
+      }
+    }
+    return out;
+  },
+};
+
+/** inconsistent-offsets (Jepsen): one offset of a partition read with two different messages. */
+export const inconsistentOffsetsChecker: Checker<ClusterFinalState> = {
+  kind: 'inconsistent-offsets',
+  check(history) {
+    const seen = new Map<string, MessageId | null>();
+    const clashes = new Map<string, Set<string>>();
+    for (const op of history) {
+      if (op.f !== 'poll' || op.type !== 'ok') continue;
+      for (const [partition, offset, id] of (op.value as PollValue).records) {
+        const key = `${partition}@${offset}`;
+        const before = seen.get(key);
+        if (before === undefined) seen.set(key, id);
+        else if (before !== id) clashes.set(key, new Set([...(clashes.get(key) ?? [String(before)]), String(id)]));
+      }
+    }
+    return [...clashes].map(([key, ids]) => ({
+      kind: 'inconsistent-offsets',
+      message: `offset ${key} was read as ${[...ids].join(' and as ')}`,
+      details: { record: key, ids: [...ids] },
+    }));
+  },
+};
+
+/**
+ * poll-skip and nonmonotonic-poll (Jepsen): within one member, with no rebalance or seek in
+ * between, consecutive reads of a partition that skip offsets the committed log holds, or
+ * that go backwards.
+ */
+function pollOrder(kind: 'poll-skip' | 'nonmonotonic-poll'): Checker<ClusterFinalState> {
+  return {
+    kind,
+    check(history, state) {
+      const partitions = partitionsByName(state);
+      const last = new Map<string, Map<string, number>>();
+      const found = new Map<string, { at: Time; items: string[] }>();
+      for (const op of history) {
+        if (op.type !== 'ok') continue;
+        if (op.f === 'assign' || op.f === 'revoke') last.delete(op.process);
+        else if (op.f === 'seek') last.get(op.process)?.delete((op.value as SeekValue).partition);
+        if (op.f !== 'poll') continue;
+        let mine = last.get(op.process);
+        if (mine === undefined) last.set(op.process, (mine = new Map()));
+        for (const [partition, offset] of (op.value as PollValue).records) {
+          const before = mine.get(partition);
+          mine.set(partition, offset);
+          if (before === undefined) continue;
+          let anomaly: string | undefined;
+          if (kind === 'nonmonotonic-poll' && offset <= before) anomaly = `${partition} ${before} then ${offset}`;
+          if (kind === 'poll-skip' && offset > before + 1) {
+            const log = partitions.get(partition)?.committed ?? [];
+            const missed = log.filter((r) => r.offset > before && r.offset < offset).length;
+            if (missed > 0) anomaly = `${partition} ${before} then ${offset}, skipping ${missed}`;
+          }
+          if (anomaly === undefined) continue;
+          const key = `${op.process}\u0000${partition}`;
+          const e = found.get(key) ?? { at: op.time, items: [] };
+          e.items.push(anomaly);
+          found.set(key, e);
+        }
+      }
+      return [...found].map(([key, e]) => {
+        const [member, partition] = key.split('\u0000');
+        return {
+          kind,
+          message: `${member} read ${partition} ${kind === 'poll-skip' ? 'skipping offsets' : 'going backwards'} with no rebalance or seek between (${summarize(e.items)})`,
+          at: e.at,
+          details: { member, partition, anomalies: e.items.slice(0, 20), count: e.items.length },
+        };
+      });
+    },
+  };
+}
+
+export const pollSkipChecker = pollOrder('poll-skip');
+export const nonmonotonicPollChecker = pollOrder('nonmonotonic-poll');
+
+/**
+ * unseen (Jepsen): an acknowledged write that no consumer ever read, in a partition that the
+ * consumers caught up with at the end (some group committed up to its high watermark).
+ */
+export const unseenChecker: Checker<ClusterFinalState> = {
+  kind: 'unseen',
+  check(history, state) {
+    const groups = state.groups ?? [];
+    if (groups.length === 0) return [];
+    const partitions = partitionsByName(state);
+    const caughtUp = new Set<string>();
+    for (const g of groups) {
+      for (const [name, offset] of g.committed) {
+        const hw = partitions.get(name)?.highWatermark;
+        if (hw !== undefined && offset >= hw) caughtUp.add(name);
+      }
+    }
+    const read = new Set<MessageId>();
+    for (const op of history) {
+      if (op.f !== 'poll' || op.type !== 'ok') continue;
+      for (const [, , id] of (op.value as PollValue).records) if (id !== null) read.add(id);
+    }
+    const unseen = new Map<string, MessageId[]>();
+    for (const send of sendsOf(history)) {
+      if (send.outcome !== 'ok' || send.partition === undefined || !caughtUp.has(send.partition)) continue;
+      const id = send.invoke.value.id;
+      if (read.has(id)) continue;
+      // Below the log start, retention took it before anyone read it (retention-loss's case).
+      const start = partitions.get(send.partition)?.logStartOffset ?? 0;
+      const offset = send.completion?.value.offset ?? -1;
+      if (offset >= 0 && offset < start) continue;
+      unseen.set(send.partition, [...(unseen.get(send.partition) ?? []), id]);
+    }
+    return [...unseen].map(([partition, ids]) => ({
+      kind: 'unseen',
+      message: `${ids.length} acknowledged message${ids.length === 1 ? ' was' : 's were'} never read from ${partition}, though consumers caught up with it (${summarize(ids)})`,
+      details: { partition, ids },
+    }));
+  },
+};
+
+export const groupCheckers: readonly Checker<ClusterFinalState>[] = [
+  skippedChecker,
+  reprocessedChecker,
+  staleCommitChecker,
+  offsetRegressionChecker,
+  retentionLossChecker,
+  ownershipChecker,
+  inconsistentOffsetsChecker,
+  pollSkipChecker,
+  nonmonotonicPollChecker,
+  unseenChecker,
+];
+
+/** Per partition, how far the group's committed offset is behind the high watermark at the end. */
+export function groupLag(state: ClusterFinalState): Record<string, number> {
+  const partitions = partitionsByName(state);
+  const lag: Record<string, number> = {};
+  for (const g of state.groups ?? []) {
+    for (const name of g.partitions) {
+      const hw = partitions.get(name)?.highWatermark;
+      if (hw === undefined) continue;
+      const committed = g.committed.get(name) ?? partitions.get(name)?.logStartOffset ?? 0;
+      lag[name] = Math.max(lag[name] ?? 0, hw - committed);
+    }
+  }
+  return lag;
+}
