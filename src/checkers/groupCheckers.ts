@@ -1,6 +1,6 @@
 import type { Checker, Violation } from '../sim/checker.js';
 import type { Op } from '../sim/history.js';
-import type { Time } from '../sim/time.js';
+import { time, type Time } from '../sim/time.js';
 import type { ClusterFinalState, GroupFinalState, MessageId, PartitionState } from './finalState.js';
 import { sendsOf } from './sends.js';
 import { summarize } from './summarize.js';
@@ -166,7 +166,7 @@ export const staleCommitChecker: Checker<ClusterFinalState> = {
       return {
         kind: 'stale-commit',
         message: `the coordinator of ${group} accepted a commit from ${member || 'an unknown member'} in generation ${e.generation} while the group was in generation ${e.current} (${summarize([...e.partitions])})`,
-        at: e.first as Time,
+        at: time(e.first),
         details: { group, member, generation: e.generation, currentGeneration: e.current, offsets: [...e.partitions] },
       };
     });
@@ -174,30 +174,37 @@ export const staleCommitChecker: Checker<ClusterFinalState> = {
 };
 
 /**
- * ownership: two members both committed for one partition in the same generation, so both
- * believed they owned it.
+ * ownership: two members both committed for one partition in the same generation, each
+ * again after the other had: both believed they owned it at once. (A static member that
+ * restarted takes over from its old incarnation, whose commits end before its own begin.)
  */
 export const ownershipChecker: Checker<ClusterFinalState> = {
   kind: 'ownership',
   check(_history, state) {
-    const owners = new Map<string, { members: Set<string>; at: number }>();
+    const sequences = new Map<string, { last: string; done: Set<string>; clash?: { members: [string, string]; at: number } }>();
     for (const c of state.commits ?? []) {
       if (c.generation < 0 || c.member === '') continue;
       const key = `${c.group}\u0000${c.generation}\u0000${c.partition}`;
-      const e = owners.get(key) ?? { members: new Set<string>(), at: c.at };
-      if (!e.members.has(c.member) && e.members.size === 1) e.at = c.at;
-      e.members.add(c.member);
-      owners.set(key, e);
+      const e = sequences.get(key);
+      if (e === undefined) {
+        sequences.set(key, { last: c.member, done: new Set() });
+        continue;
+      }
+      if (e.last === c.member) continue;
+      // A member commits again after another one did: their ownerships overlapped.
+      if (e.done.has(c.member) && e.clash === undefined) e.clash = { members: [e.last, c.member], at: c.at };
+      e.done.add(e.last);
+      e.last = c.member;
     }
     const out: Violation[] = [];
-    for (const [key, e] of owners) {
-      if (e.members.size < 2) continue;
+    for (const [key, e] of sequences) {
+      if (e.clash === undefined) continue;
       const [group, generation, partition] = key.split('\u0000');
       out.push({
         kind: 'ownership',
-        message: `${[...e.members].join(' and ')} both committed for ${partition} in generation ${generation} of ${group}`,
-        at: e.at as Time,
-        details: { group, generation: Number(generation), partition, members: [...e.members] },
+        message: `${e.clash.members.join(' and ')} both committed for ${partition} in generation ${generation} of ${group}, each after the other`,
+        at: time(e.clash.at),
+        details: { group, generation: Number(generation), partition, members: e.clash.members },
       });
     }
     return out;
@@ -226,7 +233,7 @@ export const offsetRegressionChecker: Checker<ClusterFinalState> = {
       out.push({
         kind: 'offset-regression',
         message: `the committed offset of ${c.group} for ${c.partition} went back from ${before.offset} to ${c.offset} (${c.source === 'load' ? `broker-${c.broker} loaded it so` : 'a commit'}), with no seek`,
-        at: c.at as Time,
+        at: time(c.at),
         details: { group: c.group, partition: c.partition, from: before.offset, to: c.offset, source: c.source, broker: c.broker },
       });
     }

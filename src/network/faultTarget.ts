@@ -20,7 +20,7 @@ export class TargetSyntaxError extends Error {
   constructor(readonly text: string) {
     super(
       `invalid target "${text}": expected a node id (broker-2), leader(topic-N), follower(topic-N), controller, ` +
-        'coordinator(group G) or coordinator(transaction T), client(ID), member(ID, N), random-broker or all-brokers',
+        'coordinator(G), coordinator(group G) or coordinator(transaction T), client(ID), member(ID, N), random-broker or all-brokers',
     );
     this.name = 'TargetSyntaxError';
   }
@@ -44,6 +44,8 @@ export function parseTarget(text: string): FaultTarget {
       case 'coordinator': {
         const m = /^(group|transaction)\s+(\S+)$/.exec(arg);
         if (m !== null) return { kind: 'coordinator', of: m[1] as 'group' | 'transaction', id: m[2] };
+        // coordinator(g1): a group's coordinator, the common case.
+        if (NODE_ID.test(arg)) return { kind: 'coordinator', of: 'group', id: arg };
         break;
       }
       case 'client':

@@ -15,10 +15,12 @@ describe('fault targets', () => {
     const forms = ['broker-2', 'leader(orders-0)', 'follower(orders-12)', 'controller', 'coordinator(group g1)', 'coordinator(transaction tx-1)', 'client(p1)', 'member(c1, 2)', 'random-broker', 'all-brokers'];
     for (const f of forms) expect(formatTarget(parseTarget(f))).toBe(f);
     expect(parseTarget('member(c1,2)')).toEqual({ kind: 'member', client: 'c1', index: 2 });
+    // A bare id names a group's coordinator, the common case.
+    expect(parseTarget('coordinator(g1)')).toEqual({ kind: 'coordinator', of: 'group', id: 'g1' });
   });
 
   it('rejects malformed targets with a message naming them', () => {
-    for (const bad of ['leader(orders)', 'coordinator(g1)', 'member(c1)', 'broker 2', '', 'nope(x)']) {
+    for (const bad of ['leader(orders)', 'coordinator(g 1)', 'coordinator()', 'member(c1)', 'broker 2', '', 'nope(x)']) {
       expect(() => parseTarget(bad)).toThrow(TargetSyntaxError);
     }
     expect(() => parseTarget('leader(orders)')).toThrow(/"leader\(orders\)"/);

@@ -1,6 +1,7 @@
 import type { Log } from '../../log/log.js';
 import { decodeRecords, encodeBatch, isControl, type RecordInput } from '../../log/recordBatch.js';
 import { declareTraceKind, type Trace } from '../../sim/trace.js';
+import { compareStrings } from '../../sim/order.js';
 import { message, type KafkaMessage, type PartitionOffset } from '../protocol.js';
 import { ConsumerGroup, type CommittedOffset, type GroupConfig, type MemberRef } from './consumerGroup.js';
 import {
@@ -103,7 +104,7 @@ export class GroupCoordinator {
       }
     });
     const names = new Set([...offsets.keys(), ...metadata.keys()]);
-    for (const groupId of [...names].sort()) {
+    for (const groupId of [...names].sort(compareStrings)) {
       if (this.partitionFor(groupId) !== partition) continue;
       const group = new ConsumerGroup(groupId, this.config);
       const value = metadata.get(groupId);
