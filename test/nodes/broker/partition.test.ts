@@ -215,3 +215,58 @@ describe('Partition: truncation (KIP-101, KIP-279, KIP-320)', () => {
     );
   });
 });
+
+describe('Partition: consumers', () => {
+  /** A leader with "a","b","c" appended, of which the followers have fetched only "a". */
+  function leaderWithTail(): { l: Partition; f2: Partition; f3: Partition } {
+    const [l, f2, f3] = [replica(1), replica(2), replica(3)];
+    l.becomeLeader(info(1, 1), 0);
+    f2.becomeFollower(info(1, 1));
+    f3.becomeFollower(info(1, 1));
+    l.appendAsLeader(batch('a'), 'all');
+    fetchOnce(l, f2, 1);
+    fetchOnce(l, f3, 1);
+    fetchOnce(l, f2, 2);
+    fetchOnce(l, f3, 2);
+    l.appendAsLeader(batch('b', 'c'), 'all');
+    return { l, f2, f3 };
+  }
+
+  it('reads only below the high watermark; an offset up to the log end is in range but empty', () => {
+    const { l } = leaderWithTail();
+    expect(l.highWatermark).toBe(1);
+    expect(l.log.logEndOffset).toBe(3);
+    const r = l.fetchForConsumer(0, -1, 1, 1 << 20);
+    if (r.error !== undefined) throw new Error(r.error);
+    expect(r.highWatermark).toBe(1);
+    const { log: copy } = Log.open(new MemoryDisk(), 'copy-0', DEFAULT_LOG_CONFIG);
+    copy.appendAsFollower(r.records);
+    expect(logValues(copy)).toEqual(['a']);
+    const atHw = l.fetchForConsumer(1, -1, 1, 1 << 20);
+    expect(atHw.error).toBeUndefined();
+    expect(atHw.error === undefined && atHw.records.length).toBe(0);
+    expect(l.fetchForConsumer(3, -1, 1, 1 << 20).error).toBeUndefined();
+    expect(l.fetchForConsumer(4, -1, 1, 1 << 20)).toMatchObject({ error: 'OFFSET_OUT_OF_RANGE' });
+  });
+
+  it('checks the epoch a consumer believes in, and tells it where its log diverged (KIP-320)', () => {
+    const { l } = leaderWithTail();
+    expect(l.fetchForConsumer(0, -1, 0, 1 << 20)).toMatchObject({ error: 'FENCED_LEADER_EPOCH' });
+    expect(l.fetchForConsumer(0, -1, 2, 1 << 20)).toMatchObject({ error: 'UNKNOWN_LEADER_EPOCH' });
+    // A consumer that knows no epoch is not checked.
+    expect(l.fetchForConsumer(0, -1, -1, 1 << 20).error).toBeUndefined();
+    // It read up to offset 5 in epoch 0, which this leader's log never had past offset 0.
+    const r = l.fetchForConsumer(1, 0, 1, 1 << 20);
+    expect(r.error === undefined && r.divergingEpoch).toEqual({ epoch: -1, endOffset: -1 });
+    const follower = replica(2);
+    follower.becomeFollower(info(1, 1));
+    expect(follower.fetchForConsumer(0, -1, 1, 1 << 20)).toMatchObject({ error: 'NOT_LEADER_OR_FOLLOWER' });
+  });
+
+  it('lists the earliest and the latest readable offsets', () => {
+    const { l } = leaderWithTail();
+    expect(l.listOffset(-2, 1)).toEqual({ offset: 0, leaderEpoch: 1 });
+    expect(l.listOffset(-1, 1)).toEqual({ offset: 1, leaderEpoch: 1 });
+    expect(l.listOffset(-1, 0)).toMatchObject({ error: 'FENCED_LEADER_EPOCH' });
+  });
+});
