@@ -27,16 +27,22 @@ function fetchOnce(leader: Partition, follower: Partition, nowMs: number) {
   return { ...follower.applyFetch(res), res };
 }
 
+/** Broker 1 leads epoch 1 of a three-replica partition; 2 and 3 follow. */
+function epochOne(): [Partition, Partition, Partition] {
+  const [l, f2, f3] = [replica(1), replica(2), replica(3)];
+  l.becomeLeader(info(1, 1), 0);
+  f2.becomeFollower(info(1, 1));
+  f3.becomeFollower(info(1, 1));
+  return [l, f2, f3];
+}
+
 function values(p: Partition): string[] {
   return logValues(p.log);
 }
 
 describe('Partition: replication', () => {
   it('advances the high watermark to the lowest log end in the ISR, and completes acks=all then', () => {
-    const [l, f2, f3] = [replica(1), replica(2), replica(3)];
-    l.becomeLeader(info(1, 1), 0);
-    f2.becomeFollower(info(1, 1));
-    f3.becomeFollower(info(1, 1));
+    const [l, f2, f3] = epochOne();
     const r = l.appendAsLeader(batch('a', 'b'), 'all');
     if ('error' in r) throw new Error(r.error);
     const acked: (string | undefined)[] = [];
@@ -70,10 +76,7 @@ describe('Partition: replication', () => {
   });
 
   it('proposes to shrink the ISR after replica.lag.time.max.ms, and to expand it once caught up', () => {
-    const [l, f2, f3] = [replica(1), replica(2), replica(3)];
-    l.becomeLeader(info(1, 1), 0);
-    f2.becomeFollower(info(1, 1));
-    f3.becomeFollower(info(1, 1));
+    const [l, f2, f3] = epochOne();
     l.appendAsLeader(batch('a'), '1');
     fetchOnce(l, f2, 1_000);
     fetchOnce(l, f2, 2_000);
@@ -219,10 +222,7 @@ describe('Partition: truncation (KIP-101, KIP-279, KIP-320)', () => {
 describe('Partition: consumers', () => {
   /** A leader with "a","b","c" appended, of which the followers have fetched only "a". */
   function leaderWithTail(): { l: Partition; f2: Partition; f3: Partition } {
-    const [l, f2, f3] = [replica(1), replica(2), replica(3)];
-    l.becomeLeader(info(1, 1), 0);
-    f2.becomeFollower(info(1, 1));
-    f3.becomeFollower(info(1, 1));
+    const [l, f2, f3] = epochOne();
     l.appendAsLeader(batch('a'), 'all');
     fetchOnce(l, f2, 1);
     fetchOnce(l, f3, 1);

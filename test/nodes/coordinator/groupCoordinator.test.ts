@@ -5,7 +5,7 @@ import { Log, DEFAULT_LOG_CONFIG } from '../../../src/log/log.js';
 import { MemoryDisk } from '../../../src/log/memoryDisk.js';
 import { MemorySink, Trace, type TraceRecord } from '../../../src/sim/trace.js';
 import { time } from '../../../src/sim/time.js';
-import { message, type KafkaMessage } from '../../../src/nodes/protocol.js';
+import { message, type HeartbeatRequest, type KafkaMessage } from '../../../src/nodes/protocol.js';
 
 const CONFIG: GroupCoordinatorConfig = { offsetsPartitions: 4, initialRebalanceDelayMs: 0, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true };
 const GROUP = 'g1';
@@ -34,13 +34,18 @@ function world(config: GroupCoordinatorConfig = CONFIG) {
   coordinator.load(PARTITION, log, 0);
   const ask = (req: KafkaMessage, now = 0): KafkaMessage[] => {
     const answers: KafkaMessage[] = [];
-    coordinator.handle(req as Parameters<GroupCoordinator['handle']>[0], now, (r) => answers.push(r));
+    handle(coordinator, req, now, (r) => answers.push(r));
     return answers;
   };
   const completeWrites = (error?: string): void => {
     for (const done of pending.splice(0)) done(error);
   };
   return { coordinator, log, ask, completeWrites, records: sink.records };
+}
+
+/** Hands any message to the coordinator, as the broker does with the group APIs. */
+function handle(c: GroupCoordinator, req: KafkaMessage, now: number, reply: (r: KafkaMessage) => void): void {
+  c.handle(req as Parameters<GroupCoordinator['handle']>[0], now, reply);
 }
 
 const join = (memberId: string, instance?: string) =>
@@ -87,9 +92,9 @@ describe('GroupCoordinator', () => {
     const w = world();
     const id = stableMember(w);
     const a: KafkaMessage[] = [];
-    w.coordinator.handle(commit(id, 1, 7), 0, (r) => a.push(r));
+    handle(w.coordinator, commit(id, 1, 7), 0, (r) => a.push(r));
     w.completeWrites('NOT_ENOUGH_REPLICAS');
-    w.coordinator.handle(commit(id, 1, 8), 0, (r) => a.push(r));
+    handle(w.coordinator, commit(id, 1, 8), 0, (r) => a.push(r));
     w.completeWrites('NOT_LEADER_OR_FOLLOWER');
     expect(a.map((r) => (r as { error?: string }).error)).toEqual(['COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR']);
     expect(w.ask(fetchOffsets)[0]).toMatchObject({ offsets: [{ offset: -1 }] });
@@ -121,14 +126,14 @@ describe('GroupCoordinator', () => {
     const next = new GroupCoordinator({ trace: new Trace(() => time(0)), brokerId: 2, append: () => undefined }, CONFIG);
     next.load(PARTITION, w.log, 50_000);
     const answers: KafkaMessage[] = [];
-    next.handle(fetchOffsets, 50_000, (r) => answers.push(r));
-    next.handle(message('Heartbeat', { groupId: GROUP, memberId: id, generationId: 1 }), 50_000, (r) => answers.push(r));
+    handle(next, fetchOffsets, 50_000, (r) => answers.push(r));
+    handle(next, message<HeartbeatRequest>('Heartbeat', { groupId: GROUP, memberId: id, generationId: 1 }), 50_000, (r) => answers.push(r));
     expect(answers[0]).toMatchObject({ offsets: [{ offset: 43 }] });
     // The member is still in generation 1, and its session starts afresh at the load.
     expect(answers[1]).toMatchObject({ type: 'HeartbeatResponse', error: undefined });
     next.tick(50_000 + 9_000);
     answers.length = 0;
-    next.handle(message('Heartbeat', { groupId: GROUP, memberId: id, generationId: 1 }), 59_000, (r) => answers.push(r));
+    handle(next, message<HeartbeatRequest>('Heartbeat', { groupId: GROUP, memberId: id, generationId: 1 }), 59_000, (r) => answers.push(r));
     expect(answers[0]).toMatchObject({ error: undefined });
   });
 
@@ -137,7 +142,7 @@ describe('GroupCoordinator', () => {
     const id = stableMember(w);
     const second = w.ask(join(''))[0] as { memberId: string };
     const held: KafkaMessage[] = [];
-    w.coordinator.handle(join(second.memberId), 0, (r) => held.push(r));
+    handle(w.coordinator, join(second.memberId), 0, (r) => held.push(r));
     // Held: the group waits for its first member to rejoin.
     expect(held).toEqual([]);
     expect(id).not.toBe(second.memberId);
