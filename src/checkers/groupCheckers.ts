@@ -221,15 +221,26 @@ export const offsetRegressionChecker: Checker<ClusterFinalState> = {
   check(history, state) {
     const groups = state.groups ?? [];
     const activity = activityOf(history, groups);
-    const last = new Map<string, { offset: number; at: number }>();
+    const past = new Map<string, { offset: number; at: number }[]>();
     const out: Violation[] = [];
     for (const c of state.offsetChanges ?? []) {
       const key = `${c.group}\u0000${c.partition}`;
-      const before = last.get(key);
-      last.set(key, { offset: c.offset, at: c.at });
+      let list = past.get(key);
+      if (list === undefined) past.set(key, (list = []));
+      const before = list.at(-1);
+      list.push({ offset: c.offset, at: c.at });
       if (before === undefined || c.offset >= before.offset) continue;
+      // A seek explains it if it came after the offset was last this low: commits of the
+      // old position may still have landed after the seek.
+      let since = 0;
+      for (let i = list.length - 2; i >= 0; i--) {
+        if (list[i].offset <= c.offset) {
+          since = list[i].at;
+          break;
+        }
+      }
       const seeks = activity.get(c.group)?.seeks ?? [];
-      if (seeks.some((s) => s.value.partition === c.partition && s.at >= before.at && s.at <= c.at)) continue;
+      if (seeks.some((s) => s.value.partition === c.partition && s.at >= since && s.at <= c.at)) continue;
       out.push({
         kind: 'offset-regression',
         message: `the committed offset of ${c.group} for ${c.partition} went back from ${before.offset} to ${c.offset} (${c.source === 'load' ? `broker-${c.broker} loaded it so` : 'a commit'}), with no seek`,
@@ -285,10 +296,15 @@ export const inconsistentOffsetsChecker: Checker<ClusterFinalState> = {
         else if (before !== id) clashes.set(key, new Set([...(clashes.get(key) ?? [String(before)]), String(id)]));
       }
     }
-    return [...clashes].map(([key, ids]) => ({
+    const byPartition = new Map<string, string[]>();
+    for (const [key, ids] of clashes) {
+      const partition = key.slice(0, key.lastIndexOf('@'));
+      byPartition.set(partition, [...(byPartition.get(partition) ?? []), `${key.slice(partition.length + 1)}: ${[...ids].join(' / ')}`]);
+    }
+    return [...byPartition].map(([partition, items]) => ({
       kind: 'inconsistent-offsets',
-      message: `offset ${key} was read as ${[...ids].join(' and as ')}`,
-      details: { record: key, ids: [...ids] },
+      message: `${items.length} offset${items.length === 1 ? '' : 's'} of ${partition} ${items.length === 1 ? 'was' : 'were'} read with two different messages (${summarize(items, 3)})`,
+      details: { partition, count: items.length, offsets: items.slice(0, 20) },
     }));
   },
 };

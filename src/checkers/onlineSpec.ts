@@ -181,6 +181,10 @@ export class OnlineSpecChecker {
     const sync = this.sync(r.broker, r.partition, r.at);
     if (sync === undefined || !sync.chain.anchored) return;
     const { chain } = sync;
+    // Committed records stay committed: a leader whose log lost them (an unclean election)
+    // does not make its own history the committed one by moving past it. The old prefix
+    // stays the reference, so losing its last copy is still seen.
+    if (point !== undefined && !chain.holds(point)) return;
     const i = chain.lastAtOrBelow(r.highWatermark - 1);
     if (i < 0) return;
     this.committed.set(r.partition, { highWatermark: r.highWatermark, lastOffset: chain.lastOffsets[i], hash: chain.hashes[i] });

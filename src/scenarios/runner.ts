@@ -207,6 +207,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         config: { ...c.config, 'enable.auto.commit': c.config['enable.auto.commit'] ?? c.processing.mode === 'auto-commit' },
         processing: c.processing,
         start: c.start,
+        actions: c.actions,
         history: sim.history,
       };
       net.addHost(new NodeHost<KafkaMessage, ConsumerDurable>({ id: memberNode(c.id, i), roles: ['client', 'consumer'], durable, factory: (ctx, d) => new Consumer(ctx, d) }));

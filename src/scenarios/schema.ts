@@ -251,6 +251,20 @@ const consumerSchema = z.strictObject({
     })
     .prefault({}),
   start: durationSchema.prefault('0s'),
+  /** Calls the application makes on its consumer (KafkaConsumer's seek, pause, commitSync …). */
+  actions: z
+    .array(
+      z
+        .strictObject({
+          at: durationSchema,
+          do: z.enum(['seek', 'seekToBeginning', 'seekToEnd', 'pause', 'resume', 'commitSync', 'commitAsync']),
+          partition: z.string().regex(/^.+-\d+$/, 'a partition such as orders-0').optional(),
+          offset: z.number().int().nonnegative().optional(),
+          member: z.number().int().positive().optional(),
+        })
+        .refine((a) => (a.do === 'seek') === (a.offset !== undefined), 'seek takes an offset, and only seek does'),
+    )
+    .default([]),
 });
 
 const clientSchema = z.discriminatedUnion('type', [producerSchema, consumerSchema]);
@@ -365,6 +379,15 @@ export const scenarioSchema = z
       if (c.type === 'consumer') {
         c.topics.forEach((t, j) => {
           if (!topics.has(t)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'topics', j], message: `topic ${t} is not defined under topics` });
+        });
+        c.actions.forEach((a, j) => {
+          if (a.member !== undefined && a.member > c.instances) ctx.addIssue({ code: 'custom', path: ['clients', i, 'actions', j, 'member'], message: `member ${a.member} does not exist: ${c.id} runs ${c.instances} instance${c.instances === 1 ? '' : 's'}` });
+          if (a.partition === undefined) return;
+          const m = /^(.+)-(\d+)$/.exec(a.partition) as RegExpExecArray;
+          const topic = s.topics.find((t) => t.name === m[1]);
+          if (!c.topics.includes(m[1]) || topic === undefined || Number(m[2]) >= topic.partitions) {
+            ctx.addIssue({ code: 'custom', path: ['clients', i, 'actions', j, 'partition'], message: `${a.partition} is not a partition of the topics ${c.id} subscribes to` });
+          }
         });
         if (s.cluster.config['offsets.topic.replication.factor'] > s.cluster.brokers) {
           ctx.addIssue({ code: 'custom', path: ['cluster', 'config', 'offsets.topic.replication.factor'], message: `offsets.topic.replication.factor ${s.cluster.config['offsets.topic.replication.factor']} is larger than the ${s.cluster.brokers} brokers, so __consumer_offsets cannot be created` });

@@ -117,3 +117,20 @@ describe('acceptance: retention', () => {
     expect(r.stats.lag?.['orders-0']).toBeDefined();
   });
 });
+
+describe('acceptance: what consumers see of broker-side loss', () => {
+  it('after an unclean election a consumer detects the truncation (KIP-320), seeks back, and reads offsets again with other messages', () => {
+    const r = run('consumer-unclean-election');
+    expect(kinds(r)).toEqual(expect.arrayContaining(['lost-write', 'inconsistent-offsets']));
+    const seeks = okOps(r, 'seek').map((o) => o.value as { reason: string; from: number; to: number });
+    expect(seeks.some((s) => s.reason === 'log-truncation' && s.to < s.from)).toBe(true);
+    // The seek is why reading the same offsets again is not also a nonmonotonic poll.
+    expect(kinds(r)).not.toContain('nonmonotonic-poll');
+  });
+
+  it('a batch that outlasts max.poll.interval.ms gets its member thrown out, and is processed again', () => {
+    const r = run('consumer-slow-processing', undefined, true);
+    expect(kinds(r)).toContain('reprocessed');
+    expect(records(r).some((x) => x.kind === 'consumer.leave' && x.reason === 'consumer poll timeout has expired')).toBe(true);
+  });
+});

@@ -28,6 +28,18 @@ export interface ConsumerConfig {
   readonly 'isolation.level': 'read_uncommitted';
 }
 
+/** One call the application makes on its consumer at a given local time (microseconds since the run began). */
+export interface ConsumerAction {
+  readonly at: number;
+  readonly do: 'seek' | 'seekToBeginning' | 'seekToEnd' | 'pause' | 'resume' | 'commitSync' | 'commitAsync';
+  /** "orders-0"; default every assigned partition. */
+  readonly partition?: string;
+  /** For seek. */
+  readonly offset?: number;
+  /** Which instance makes the call (from 1); default all. */
+  readonly member?: number;
+}
+
 /** When the application commits, relative to processing (the scenario's processing.mode). */
 export type ProcessingMode = 'commit-before-process' | 'commit-after-process' | 'auto-commit';
 
@@ -42,6 +54,8 @@ export interface ConsumerDurable {
   readonly processing: { readonly mode: ProcessingMode; readonly time: readonly [Duration, Duration] };
   /** Local-clock instant the application starts, in microseconds since the run began. */
   readonly start: number;
+  /** Calls the application makes at given times: seek, pause, commitSync … */
+  readonly actions?: readonly ConsumerAction[];
   readonly history: History;
 }
 
@@ -107,6 +121,9 @@ export class Consumer implements Process<KafkaMessage> {
   private readonly fetchesInFlight = new Set<string>();
   private readonly resolving = new Set<string>();
 
+  /** Partitions the application paused: assigned, but neither fetched nor returned by poll. */
+  private readonly paused = new Set<string>();
+
   // The application.
   private busy = false;
   private lastPollAt = 0;
@@ -137,6 +154,67 @@ export class Consumer implements Process<KafkaMessage> {
       this.refreshMetadata();
       this.poll();
     });
+    // The application's own calls, at the times the scenario gives (those still ahead).
+    for (const action of this.durable.actions ?? []) {
+      if (action.member !== undefined && action.member !== this.durable.index) continue;
+      if (action.at < this.ctx.now()) continue;
+      this.ctx.after(micros(action.at - this.ctx.now()), () => this.apply(action));
+    }
+  }
+
+  // ------------------------------------------------------------------ the consumer API
+
+  private apply(action: ConsumerAction): void {
+    const named = (): string[] => (action.partition === undefined ? this.assignment.map((tp) => `${tp.topic}-${tp.partition}`) : [action.partition]);
+    switch (action.do) {
+      case 'seek':
+        for (const p of named()) this.seek(p, action.offset ?? 0);
+        return;
+      case 'seekToBeginning':
+      case 'seekToEnd':
+        for (const p of named()) this.seekTo(p, action.do === 'seekToBeginning' ? 'earliest' : 'latest');
+        return;
+      case 'pause':
+        for (const p of named()) this.paused.add(p);
+        return;
+      case 'resume':
+        for (const p of named()) this.paused.delete(p);
+        this.sendFetches();
+        return;
+      case 'commitSync':
+      case 'commitAsync':
+        this.commit(() => undefined, action.do === 'commitSync');
+        return;
+    }
+  }
+
+  /** KafkaConsumer.seek: the next poll of `partition` starts at `offset`. Only for an assigned partition, as in Kafka. */
+  seek(partition: string, offset: number): void {
+    if (!this.isAssigned(partition)) return;
+    const from = this.positions.get(partition)?.offset ?? -1;
+    this.dropFetched(partition);
+    this.positions.set(partition, { offset, epoch: -1 });
+    this.resolving.delete(partition);
+    this.durable.history.complete(this.invoke('seek', {}), 'ok', { from, member: this.name, partition, reason: 'seek', to: offset });
+    this.sendFetches();
+  }
+
+  /** KafkaConsumer.seekToBeginning / seekToEnd: the position resets by ListOffsets at the next fetch. */
+  seekTo(partition: string, where: 'earliest' | 'latest'): void {
+    if (!this.isAssigned(partition)) return;
+    const from = this.positions.get(partition)?.offset ?? -1;
+    this.dropFetched(partition);
+    this.resetPosition(partition, from, where === 'earliest' ? 'seekToBeginning' : 'seekToEnd', where);
+  }
+
+  private isAssigned(partition: string): boolean {
+    return this.assignment.some((tp) => `${tp.topic}-${tp.partition}` === partition);
+  }
+
+  private dropFetched(partition: string): void {
+    this.buffered.delete(partition);
+    const i = this.ready.indexOf(partition);
+    if (i >= 0) this.ready.splice(i, 1);
   }
 
   // ------------------------------------------------------------------ the application loop
@@ -211,6 +289,9 @@ export class Consumer implements Process<KafkaMessage> {
   private take(): (Fetched & { partition: string })[] {
     const out: (Fetched & { partition: string })[] = [];
     const max = this.config['max.poll.records'];
+    // Paused partitions keep what was fetched for them, and give none of it out.
+    const held = this.ready.filter((p) => this.paused.has(p));
+    if (held.length > 0) for (let i = this.ready.length - 1; i >= 0; i--) if (this.paused.has(this.ready[i])) this.ready.splice(i, 1);
     while (out.length < max && this.ready.length > 0) {
       const partition = this.ready[0];
       const list = this.buffered.get(partition) ?? [];
@@ -227,6 +308,7 @@ export class Consumer implements Process<KafkaMessage> {
         this.ready.shift();
       }
     }
+    this.ready.push(...held);
     return out;
   }
 
@@ -555,8 +637,7 @@ export class Consumer implements Process<KafkaMessage> {
    * auto.offset.reset: ListOffsets for the earliest or latest offset. With `none` Kafka
    * throws NoOffsetForPartitionException; the member then stops reading the partition.
    */
-  private resetPosition(name: string, from: number | undefined, reason: string): void {
-    const policy = this.config['auto.offset.reset'];
+  private resetPosition(name: string, from: number | undefined, reason: string, policy: 'earliest' | 'latest' | 'none' = this.config['auto.offset.reset']): void {
     this.resolving.add(name);
     this.positions.delete(name);
     if (policy === 'none') {
@@ -566,7 +647,7 @@ export class Consumer implements Process<KafkaMessage> {
     const meta = this.metadata.get(name);
     const version = this.assignmentVersion;
     const retry = (): void => {
-      if (version === this.assignmentVersion) this.resetPosition(name, from, reason);
+      if (version === this.assignmentVersion) this.resetPosition(name, from, reason, policy);
     };
     if (meta === undefined || meta.leader < 0) {
       this.refreshMetadata();
@@ -597,7 +678,7 @@ export class Consumer implements Process<KafkaMessage> {
     for (const tp of this.assignment) {
       const name = `${tp.topic}-${tp.partition}`;
       const position = this.positions.get(name);
-      if (position === undefined || this.fetchesInFlight.has(name) || this.buffered.has(name)) continue;
+      if (position === undefined || this.fetchesInFlight.has(name) || this.buffered.has(name) || this.paused.has(name)) continue;
       const meta = this.metadata.get(name);
       if (meta === undefined || meta.leader < 0) {
         this.refreshMetadata();

@@ -69,6 +69,8 @@ interface ProducerBatch {
   uncertain: boolean;
   /** Drained once: it takes no more records (Kafka closes a batch when the sender drains it). */
   sealed: boolean;
+  /** An attempt timed out, so a copy of it may still reach the broker later. */
+  mayStillArrive?: boolean;
 }
 
 /** Errors a Kafka producer retries (RetriableException), and those that leave the outcome unknown. */
@@ -103,6 +105,12 @@ export class Producer implements Process<KafkaMessage> {
   /** Batches of each partition waiting out their retry backoff. */
   private readonly retrying = new Map<number, number>();
   private readonly inFlight = new Map<number, number>();
+  /** Batches sent at least once and not yet done (in flight, backing off, or queued for a retry). */
+  private readonly outstanding = new Set<ProducerBatch>();
+  /** Partitions where a batch was given up with its fate unknown, in the current epoch. */
+  private readonly unresolved = new Set<number>();
+  /** The last sequence acknowledged per partition in the current epoch (Kafka's lastAckedSequence). */
+  private readonly lastAckedSequence = new Map<number, number>();
   private metadataInFlight = false;
   private readonly sticky: StickyPartitioner;
   private readonly roundRobin = new RoundRobinPartitioner();
@@ -266,6 +274,7 @@ export class Producer implements Process<KafkaMessage> {
 
   private dispatch(batch: ProducerBatch, leader: number): void {
     batch.attempts++;
+    this.outstanding.add(batch);
     const idempotent = this.config['enable.idempotence'];
     if (idempotent && (batch.baseSequence === undefined || batch.sequenceEpoch !== this.producerEpoch)) {
       // A first send, or a retry after an epoch bump (KIP-360): sequences of the new epoch start at 0.
@@ -299,12 +308,23 @@ export class Producer implements Process<KafkaMessage> {
     if (error === undefined && r.ok && r.response.type === 'ProduceResponse') {
       const base = r.response.baseOffset;
       const partition = this.partitionName(batch.partition);
+      this.outstanding.delete(batch);
+      if (batch.baseSequence !== undefined && batch.sequenceEpoch === this.producerEpoch) {
+        const last = batch.baseSequence + batch.sends.length - 1;
+        if (last > (this.lastAckedSequence.get(batch.partition) ?? -1)) this.lastAckedSequence.set(batch.partition, last);
+      }
       batch.sends.forEach((s, i) => this.durable.history.complete(s.op, 'ok', { offset: base + i, partition }));
       return;
     }
     const code = error ?? 'UNKNOWN_SERVER_ERROR';
     if (UNKNOWN_OUTCOME.has(code)) batch.uncertain = true;
+    if (code === 'timeout') batch.mayStillArrive = true;
     if (code === 'UNKNOWN_PRODUCER_ID' && this.config['enable.idempotence']) this.unknownTo.add(batch.partition);
+    // KIP-360 (TransactionManager.canRetry): an idempotent producer told OUT_OF_ORDER_SEQUENCE_NUMBER
+    // for the batch right after its last acknowledged one, with no earlier batch of unknown fate,
+    // knows the broker lost sequences (an unclean election, a truncated log): it bumps its epoch
+    // to start the partition's sequences over, rather than retrying into the gap forever.
+    if (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && this.config['enable.idempotence'] && this.isNextSequence(batch)) this.unknownTo.add(batch.partition);
     const expired = this.nowMs() - batch.createdMs >= this.config['delivery.timeout.ms'];
     if (RETRIABLE.has(code) && batch.attempts <= this.config.retries && !expired) {
       this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-retry-total', batch.sends.length);
@@ -318,7 +338,9 @@ export class Producer implements Process<KafkaMessage> {
       });
       return;
     }
+    this.outstanding.delete(batch);
     const type = batch.uncertain ? 'info' : 'fail';
+    if (batch.uncertain && batch.sequenceEpoch === this.producerEpoch) this.unresolved.add(batch.partition);
     this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-error-total', batch.sends.length);
     const partition = this.partitionName(batch.partition);
     for (const s of batch.sends) this.durable.history.complete(s.op, type, { partition }, code);
@@ -384,6 +406,8 @@ export class Producer implements Process<KafkaMessage> {
         this.producerEpoch = r.response.producerEpoch;
         this.nextSequence.clear();
         this.unknownTo.clear();
+        this.unresolved.clear();
+        this.lastAckedSequence.clear();
         this.bumpingEpoch = false;
         this.drain();
         return;
@@ -391,6 +415,21 @@ export class Producer implements Process<KafkaMessage> {
       this.bumpingEpoch = false;
       this.ctx.after(millis(this.config['retry.backoff.ms']), () => this.maybeBumpEpoch());
     });
+  }
+
+  /**
+   * The batch is the partition's next sequence: no outstanding batch of the same epoch has a
+   * lower one, and no batch of the partition was given up with its fate unknown in this epoch
+   * (Kafka's hasUnresolvedSequence). Later batches still being retried cannot be in the log
+   * without this one, so a gap here is real.
+   */
+  private isNextSequence(batch: ProducerBatch): boolean {
+    if (this.unresolved.has(batch.partition) || batch.sequenceEpoch !== this.producerEpoch) return false;
+    if (batch.baseSequence !== (this.lastAckedSequence.get(batch.partition) ?? -1) + 1) return false;
+    // An attempt that timed out may still be on its way to the broker and land after the
+    // bump, out of order; a broken connection took its requests with it.
+    for (const other of this.outstanding) if (other.partition === batch.partition && other.mayStillArrive) return false;
+    return true;
   }
 
   private initProducerId(): void {
