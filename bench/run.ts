@@ -7,8 +7,9 @@ import { main as network } from './network.js';
 import { main as log } from './log.js';
 import { main as cluster } from './cluster.js';
 import { main as sweep } from './sweep.js';
+import { main as groups } from './groups.js';
 
-const benches: Record<string, (argv: readonly string[]) => void | Promise<void>> = { kernel, network, log, cluster, sweep };
+const benches: Record<string, (argv: readonly string[]) => void | Promise<void>> = { kernel, network, log, cluster, sweep, groups };
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name === undefined ? undefined : benches[name];
