@@ -74,6 +74,8 @@ export interface GroupFinalState {
   readonly partitions: readonly string[];
   /** Its committed offsets, by partition, as the final coordinator holds them. */
   readonly committed: ReadonlyMap<string, number>;
+  /** Members up when the run ended, with when their incarnation started: what they had begun and not finished was still in progress, not lost. */
+  readonly alive?: ReadonlyMap<string, number>;
 }
 
 /** A commit a coordinator applied, as the ghost observer saw it. */

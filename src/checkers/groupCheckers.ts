@@ -47,22 +47,38 @@ interface GroupActivity {
   readonly processedIds: Set<MessageId>;
   /** The lowest offset each partition was ever polled at. */
   readonly firstPolled: Map<string, number>;
+  /** Records a live member was still processing when the run ended, by "partition@offset". */
+  readonly inProgress: Set<string>;
   readonly seeks: { readonly at: Time; readonly value: SeekValue }[];
 }
 
 const CONSUMER_OPS = new Set(['poll', 'process', 'seek', 'assign', 'revoke']);
 
-const activityMemo = new WeakMap<readonly Op[], Map<string, GroupActivity>>();
+const activityMemo = new WeakMap<readonly Op[], { groups: readonly GroupFinalState[]; activity: Map<string, GroupActivity> }>();
 
-/** Each group's activity, from the ok operations of its members. */
+/** Each group's activity, from the ok operations of its members (computed once per history and final state). */
 function activityOf(history: readonly Op[], groups: readonly GroupFinalState[]): Map<string, GroupActivity> {
   const known = activityMemo.get(history);
-  if (known !== undefined) return known;
+  if (known !== undefined && known.groups === groups) return known.activity;
   const groupOf = new Map<string, string>();
   const out = new Map<string, GroupActivity>();
   for (const g of groups) {
     for (const m of g.members) groupOf.set(m, g.group);
-    out.set(g.group, { processed: new Map(), processedIds: new Set(), firstPolled: new Map(), seeks: [] });
+    out.set(g.group, { processed: new Map(), processedIds: new Set(), firstPolled: new Map(), seeks: [], inProgress: new Set() });
+  }
+  const alive = new Map<string, number>();
+  for (const g of groups) for (const [m, since] of g.alive ?? []) alive.set(m, since);
+  // What each live member was working on when the run ended: the records of its last poll
+  // (in this incarnation) that it had not finished.
+  const lastPoll = new Map<string, Op>();
+  for (const op of history) {
+    if (op.f !== 'poll' || op.type !== 'ok') continue;
+    const since = alive.get(op.process);
+    if (since !== undefined && op.time >= since) lastPoll.set(op.process, op);
+  }
+  for (const [member, op] of lastPoll) {
+    const a = out.get(groupOf.get(member) as string);
+    for (const [partition, offset] of (op.value as PollValue).records) a?.inProgress.add(`${partition}@${offset}`);
   }
   for (const op of history) {
     if (op.type !== 'ok' || !CONSUMER_OPS.has(op.f)) continue;
@@ -81,7 +97,7 @@ function activityOf(history: readonly Op[], groups: readonly GroupFinalState[]):
       }
     } else if (op.f === 'seek') a.seeks.push({ at: op.time, value: op.value as SeekValue });
   }
-  activityMemo.set(history, out);
+  activityMemo.set(history, { groups, activity: out });
   return out;
 }
 
@@ -93,7 +109,8 @@ function partitionsByName(state: ClusterFinalState): Map<string, PartitionState>
  * skipped (at most once): the group's final committed offset of a partition is past a
  * committed record that no member of the group processed to the end. Only records from
  * where the group first read the partition count; records retention deleted are
- * retention-loss's.
+ * retention-loss's; a record a live member was still processing when the run ended is
+ * unfinished, not lost.
  */
 export const skippedChecker: Checker<ClusterFinalState> = {
   kind: 'skipped',
@@ -109,7 +126,7 @@ export const skippedChecker: Checker<ClusterFinalState> = {
         const first = a.firstPolled.get(name);
         const p = partitions.get(name);
         if (committed === undefined || first === undefined || p === undefined) continue;
-        const skipped = p.committed.filter((r) => r.offset >= first && r.offset < committed && !a.processed.has(`${name}@${r.offset}`) && (r.id === undefined || !a.processedIds.has(r.id)));
+        const skipped = p.committed.filter((r) => r.offset >= first && r.offset < committed && !a.processed.has(`${name}@${r.offset}`) && !a.inProgress.has(`${name}@${r.offset}`) && (r.id === undefined || !a.processedIds.has(r.id)));
         if (skipped.length === 0) continue;
         out.push({
           kind: 'skipped',

@@ -1,4 +1,5 @@
 import { Simulation } from '../sim/simulation.js';
+import type { Op } from '../sim/history.js';
 import { runCheckers, type Violation } from '../sim/checker.js';
 import type { TraceSink } from '../sim/trace.js';
 import { time } from '../sim/time.js';
@@ -51,6 +52,33 @@ export interface RunStats {
   readonly metrics: MetricsReport;
   /** With consumer groups: per partition, the committed offset's distance from the high watermark at the end (the largest over groups). */
   readonly lag?: Readonly<Record<string, number>>;
+  /** With consumer groups: what their members did. */
+  readonly consumers?: ConsumerStats;
+}
+
+export interface ConsumerStats {
+  /** Records processed to the end (every member, every time). */
+  readonly processed: number;
+  readonly commits: number;
+  /** Commits the coordinator refused or that failed. */
+  readonly failedCommits: number;
+  /** The highest generation any member was assigned in. */
+  readonly generations: number;
+}
+
+function consumerStats(history: readonly Op[]): ConsumerStats {
+  let processed = 0;
+  let commits = 0;
+  let failedCommits = 0;
+  let generations = 0;
+  for (const op of history) {
+    if (op.f === 'process' && op.type === 'ok') processed++;
+    else if (op.f === 'commit' && op.type !== 'invoke') {
+      commits++;
+      if (op.type !== 'ok') failedCommits++;
+    } else if (op.f === 'assign' && op.type === 'ok') generations = Math.max(generations, (op.value as { generation: number }).generation);
+  }
+  return { processed, commits, failedCommits, generations };
 }
 
 export interface RunResult {
@@ -254,6 +282,9 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     }
     exposedUpTo.set(r.partition, r.highWatermark);
   });
+  // ... when each node's current incarnation started ...
+  const nodeStarts = new Map<string, number>();
+  sim.trace.observe('node.start', (r) => nodeStarts.set(r.node, r.at));
   // ... and what the group coordinators did with commits.
   const commits: AppliedCommit[] = [];
   const offsetChanges: CommittedOffsetChange[] = [];
@@ -343,7 +374,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   sim.run({ until: time(scenario.duration + scenario.drain) });
 
   const metricsReport = withClientRates(recorder.finish(sim.now), sim.now);
-  const groups = groupsFinalState(scenario, consumers, brokerProcess, controller());
+  const groups = groupsFinalState(scenario, consumers, brokerProcess, controller(), nodeStarts, (node) => net.host(node).state === 'up');
   const state: ClusterFinalState = { ...finalState(scenario, brokerHosts, controller()), leaderClaims: [...claims.values()], exposed, groups, commits, offsetChanges };
   const report = runCheckers(ALL_CHECKERS, sim.history.ops, state, options.checks ?? scenario.checks);
   const lag = groups.length === 0 ? undefined : groupLag(state);
@@ -368,7 +399,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       failed: sends.fail,
       indeterminate: sends.produced - sends.ok - sends.fail,
       metrics: metricsReport,
-      ...(lag === undefined ? {} : { lag }),
+      ...(lag === undefined ? {} : { lag, consumers: consumerStats(sim.history.ops) }),
     },
     simulation: sim,
     schedule: timed,
@@ -378,7 +409,14 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
 const ALL_CHECKERS = [...deliveryCheckers, ...groupCheckers];
 
 /** Each consumer group's final committed offsets, from the broker that leads its `__consumer_offsets` partition. */
-function groupsFinalState(scenario: Scenario, consumers: readonly ConsumerClient[], broker: (id: number) => Broker | undefined, controller: Controller | undefined): GroupFinalState[] {
+function groupsFinalState(
+  scenario: Scenario,
+  consumers: readonly ConsumerClient[],
+  broker: (id: number) => Broker | undefined,
+  controller: Controller | undefined,
+  started: ReadonlyMap<string, number>,
+  up: (node: string) => boolean,
+): GroupFinalState[] {
   const byGroup = new Map<string, { members: string[]; topics: Set<string> }>();
   for (const c of consumers) {
     const g = byGroup.get(c.group) ?? { members: [], topics: new Set<string>() };
@@ -391,7 +429,12 @@ function groupsFinalState(scenario: Scenario, consumers: readonly ConsumerClient
     const leader = controller?.image.partition(OFFSETS_TOPIC, partitionForGroup(group, n))?.leader ?? -1;
     const offsets = leader < 0 ? undefined : broker(leader)?.groupOffsets(group);
     const partitions = scenario.topics.filter((t) => g.topics.has(t.name)).flatMap((t) => Array.from({ length: t.partitions }, (_, p) => `${t.name}-${p}`));
-    return { group, members: g.members, partitions, committed: new Map([...(offsets ?? new Map())].map(([tp, o]) => [tp, o.offset])) };
+    const alive = new Map<string, number>();
+    for (const m of g.members) {
+      const since = started.get(`consumer-${m}`);
+      if (since !== undefined && up(`consumer-${m}`)) alive.set(m, since);
+    }
+    return { group, members: g.members, partitions, committed: new Map([...(offsets ?? new Map())].map(([tp, o]) => [tp, o.offset])), alive };
   });
 }
 

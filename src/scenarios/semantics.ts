@@ -1,12 +1,14 @@
 import { scenarioFromObject } from './loader.js';
 import { runScenario } from './runner.js';
+import type { ProcessingMode } from '../nodes/consumer/consumer.js';
 
 /**
  * The teaching matrix, computed rather than asserted: delivery configurations (rows) under
  * fault families (columns), each cell the messages lost, duplicated and reordered over a
- * number of seeds, set against what the textbook says may happen. The consumer-side rows
- * (commit-before-process, commit-after-process, auto-commit, transactions) and the consumer
- * fault columns arrive with the consumer-group and transactions work.
+ * number of seeds, set against what the textbook says may happen. Producer rows count what
+ * reached the committed log; consumer rows run an idempotent producer and a consumer group,
+ * and count what the group processed: records skipped count as lost, records processed
+ * again as duplicated. Transactions add their row with the transactions work.
  */
 
 export type Effect = 'lost' | 'duplicated' | 'reordered';
@@ -15,6 +17,8 @@ export interface Row {
   readonly name: string;
   readonly producer: Record<string, unknown>;
   readonly minInsyncReplicas: number;
+  /** Consumer rows: a two-member group processing in this mode. */
+  readonly consumer?: ProcessingMode;
   /** What the textbook allows this configuration to do under faults. */
   readonly mayUnderFaults: readonly Effect[];
 }
@@ -22,6 +26,8 @@ export interface Row {
 export interface Column {
   readonly name: string;
   readonly faults: readonly Record<string, unknown>[];
+  /** Faults that only mean something where there are consumers. */
+  readonly consumersOnly?: boolean;
 }
 
 export const ROWS: readonly Row[] = [
@@ -30,6 +36,10 @@ export const ROWS: readonly Row[] = [
   { name: 'acks=all, min.insync.replicas=1', producer: { acks: 'all', 'enable.idempotence': false }, minInsyncReplicas: 1, mayUnderFaults: ['lost', 'duplicated', 'reordered'] },
   { name: 'acks=all, min.insync.replicas=2', producer: { acks: 'all', 'enable.idempotence': false }, minInsyncReplicas: 2, mayUnderFaults: ['duplicated', 'reordered'] },
   { name: 'idempotence (acks=all, min.insync.replicas=2)', producer: { acks: 'all', 'enable.idempotence': true }, minInsyncReplicas: 2, mayUnderFaults: [] },
+  // The same safe producer, and a consumer group deciding when to commit.
+  { name: 'commit-before-process', producer: { acks: 'all', 'enable.idempotence': true }, minInsyncReplicas: 2, consumer: 'commit-before-process', mayUnderFaults: ['lost'] },
+  { name: 'commit-after-process', producer: { acks: 'all', 'enable.idempotence': true }, minInsyncReplicas: 2, consumer: 'commit-after-process', mayUnderFaults: ['duplicated'] },
+  { name: 'auto-commit', producer: { acks: 'all', 'enable.idempotence': true }, minInsyncReplicas: 2, consumer: 'auto-commit', mayUnderFaults: ['lost', 'duplicated'] },
 ];
 
 export const COLUMNS: readonly Column[] = [
@@ -54,6 +64,18 @@ export const COLUMNS: readonly Column[] = [
   // Longer than broker.session.timeout.ms: the controller elects another leader, and the
   // paused one wakes up believing it still leads (a zombie).
   { name: 'zombie pause', faults: [{ at: '4s', action: 'pause', target: 'leader(orders-0)', for: '12s' }] },
+  // Each member of the group crashes in turn, mid-batch, and comes back: whichever owns
+  // the partition is hit.
+  {
+    name: 'consumer crash',
+    consumersOnly: true,
+    faults: [
+      { at: '9s', action: 'crash', target: 'member(c1, 1)' },
+      { at: '11s', action: 'restart', target: 'member(c1, 1)' },
+      { at: '14s', action: 'crash', target: 'member(c1, 2)' },
+      { at: '16s', action: 'restart', target: 'member(c1, 2)' },
+    ],
+  },
 ];
 
 export interface Cell {
@@ -63,6 +85,8 @@ export interface Cell {
   readonly lost: number;
   readonly duplicated: number;
   readonly reordered: number;
+  /** False for a consumer fault in a row without consumers: not run. */
+  readonly applicable: boolean;
   /** Effects seen that the textbook says must not happen here. */
   readonly unexpected: readonly Effect[];
   /** Effects the textbook allows here that no seed showed. */
@@ -75,7 +99,7 @@ export function cellScenario(row: Row, column: Column): Record<string, unknown> 
     name: `semantics: ${row.name} / ${column.name}`,
     duration: '20s',
     drain: '30s',
-    cluster: { brokers: 3, config: { 'min.insync.replicas': row.minInsyncReplicas, 'unclean.leader.election.enable': false }, network: { latency: { dist: 'uniform', min: '1ms', max: '10ms' } } },
+    cluster: { brokers: 3, config: { 'min.insync.replicas': row.minInsyncReplicas, 'unclean.leader.election.enable': false, 'offsets.topic.num.partitions': 5 }, network: { latency: { dist: 'uniform', min: '1ms', max: '10ms' } } },
     topics: [{ name: 'orders', partitions: 1, 'replication.factor': 3 }],
     clients: [
       {
@@ -85,9 +109,22 @@ export function cellScenario(row: Row, column: Column): Record<string, unknown> 
         config: { ...row.producer, 'linger.ms': 5, 'request.timeout.ms': 3000, 'max.in.flight.requests.per.connection': 5 },
         workload: { rate: '500/s', keys: 20, valueBytes: 50, start: '1s', stop: '18s' },
       },
+      ...(row.consumer === undefined
+        ? []
+        : [
+            {
+              id: 'c1',
+              type: 'consumer',
+              group: 'g1',
+              topics: ['orders'],
+              instances: 2,
+              config: { 'auto.offset.reset': 'earliest', 'session.timeout.ms': 6000, 'max.poll.records': 50 },
+              processing: { mode: row.consumer, time: '1ms..3ms' },
+            },
+          ]),
     ],
     faults: column.faults,
-    checks: ['lost-write', 'duplicate', 'reorder'],
+    checks: ['lost-write', 'duplicate', 'reorder', ...(row.consumer === undefined ? [] : ['skipped', 'reprocessed'])],
   };
 }
 
@@ -96,15 +133,18 @@ export function semanticsMatrix(seeds: number, onCell?: (cell: Cell) => void): C
   const cells: Cell[] = [];
   for (const row of ROWS) {
     for (const column of COLUMNS) {
+      const applicable = row.consumer !== undefined || column.consumersOnly !== true;
       const scenario = scenarioFromObject(cellScenario(row, column), `semantics/${row.name}/${column.name}`);
       let lost = 0;
       let duplicated = 0;
       let reordered = 0;
-      for (let seed = 1; seed <= seeds; seed++) {
+      for (let seed = 1; applicable && seed <= seeds; seed++) {
         const r = runScenario(scenario, { seed, onlineChecks: false });
         for (const v of r.violations) {
           if (v.kind === 'lost-write') lost += (v.details.ids as unknown[]).length;
+          else if (v.kind === 'skipped') lost += (v.details.offsets as unknown[]).length;
           else if (v.kind === 'duplicate') duplicated += (v.details.duplicates as unknown[]).length;
+          else if (v.kind === 'reprocessed') duplicated += (v.details.records as unknown[]).length;
           else if (v.kind === 'reorder') reordered += Number(v.details.count);
         }
       }
@@ -118,8 +158,9 @@ export function semanticsMatrix(seeds: number, onCell?: (cell: Cell) => void): C
         lost,
         duplicated,
         reordered,
+        applicable,
         unexpected: effects.filter((e) => seen[e] > 0 && !allowed.includes(e)),
-        notSeen: effects.filter((e) => seen[e] === 0 && allowed.includes(e)),
+        notSeen: applicable ? effects.filter((e) => seen[e] === 0 && allowed.includes(e)) : [],
       };
       cells.push(cell);
       onCell?.(cell);
@@ -142,4 +183,10 @@ export const WHY: Readonly<Record<string, Partial<Record<Effect, string>>>> = {
     reordered: 'retries with five requests in flight and no idempotence',
   },
   'acks=all, min.insync.replicas=2': { duplicated: 'retries without idempotence', reordered: 'retries with five requests in flight and no idempotence' },
+  'commit-before-process': { lost: 'a member that dies after committing and before processing leaves records behind the committed offset that nobody processed' },
+  'commit-after-process': { duplicated: 'a member that dies after processing and before committing hands its partition over from the last commit, and those records are processed again' },
+  'auto-commit': {
+    lost: "an application that hands records to another thread before the next poll() commits them unprocessed (here processing happens inside the poll loop, so this cannot show)",
+    duplicated: 'auto-commit runs every auto.commit.interval.ms, so a crash loses up to that much commit progress and the records are processed again',
+  },
 };

@@ -10,15 +10,23 @@ describe('kafkasim semantics', () => {
     const r = cli('semantics', '--seeds', '1', '--json', '--out', out);
     expect(r.code).toBe(0); // nothing the textbook rules out happened
     const m = JSON.parse(r.stdout) as { columns: string[]; rows: string[]; cells: { row: string; column: string; lost: number; duplicated: number; reordered: number; unexpected: string[] }[] };
-    expect(m.columns).toEqual(['none', 'leader crash', 'leader isolated', 'zombie pause']);
+    expect(m.columns).toEqual(['none', 'leader crash', 'leader isolated', 'zombie pause', 'consumer crash']);
+    expect(m.rows).toEqual(expect.arrayContaining(['commit-before-process', 'commit-after-process', 'auto-commit']));
     expect(m.cells).toHaveLength(m.rows.length * m.columns.length);
     const cell = (row: string, column: string) => m.cells.find((c) => c.row === row && c.column === column);
     for (const row of m.rows) expect(cell(row, 'none')).toMatchObject({ lost: 0, duplicated: 0, reordered: 0 });
     for (const column of m.columns) expect(cell('idempotence (acks=all, min.insync.replicas=2)', column)).toMatchObject({ lost: 0, duplicated: 0, reordered: 0 });
     expect(cell('acks=0', 'leader crash')?.lost).toBeGreaterThan(0);
+    // The consumer side: a member crash makes commit-before-process skip and commit-after-process reprocess.
+    expect(cell('commit-before-process', 'consumer crash')).toMatchObject({ duplicated: 0 });
+    expect(cell('commit-before-process', 'consumer crash')?.lost).toBeGreaterThan(0);
+    expect(cell('commit-after-process', 'consumer crash')).toMatchObject({ lost: 0 });
+    expect(cell('commit-after-process', 'consumer crash')?.duplicated).toBeGreaterThan(0);
+    expect(cell('acks=0', 'consumer crash')).toMatchObject({ applicable: false });
     for (const c of m.cells) expect(c.unexpected).toEqual([]);
     const md = readFileSync(out, 'utf8');
-    expect(md).toContain('| configuration | none | leader crash | leader isolated | zombie pause |');
+    expect(md).toContain('| configuration | none | leader crash | leader isolated | zombie pause | consumer crash |');
+    expect(md).toContain('| commit-before-process |');
     expect(md).toContain('| acks=0 |');
   });
 

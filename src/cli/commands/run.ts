@@ -53,6 +53,11 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
     out(chalk.bold(`${result.scenario} (seed ${result.seed})`));
     if (scenario.description !== '') out(`  ${scenario.description}`);
     out(`  ${stats.produced} sends: ${stats.acked} acknowledged, ${stats.failed} failed, ${stats.indeterminate} indeterminate; ${stats.events} events over ${(stats.simulatedMs / 1000).toFixed(1)} simulated s in ${wallMs} ms`);
+    const c = result.stats.consumers;
+    if (c !== undefined) {
+      const lag = Object.entries(result.stats.lag ?? {}).map(([p, n]) => `${p} ${n}`);
+      out(`  consumers: ${c.processed} records processed, ${c.commits} commits (${c.failedCommits} failed), ${c.generations} generation${c.generations === 1 ? '' : 's'}; lag at the end: ${lag.join(', ')}`);
+    }
     if (result.violations.length === 0) out(chalk.green('  no violations'));
     for (const v of result.violations) out(`  ${chalk.red(v.kind)}: ${v.message}`);
     const expected = scenario.expect?.violations;

@@ -34,6 +34,7 @@ export function semanticsCommand(opts: SemanticsCliOptions, out: (line: string) 
   for (const row of ROWS) {
     const line = COLUMNS.map((col) => {
       const c = cells.find((x) => x.row === row.name && x.column === col.name) as Cell;
+      if (!c.applicable) return chalk.dim('n/a'.padEnd(20));
       const text = `${c.lost} / ${c.duplicated} / ${c.reordered}`.padEnd(20);
       return c.unexpected.length > 0 ? chalk.red(text) : c.lost + c.duplicated + c.reordered > 0 ? chalk.yellow(text) : chalk.green(text);
     });
@@ -59,6 +60,7 @@ function renderMarkdown(cells: readonly Cell[], seeds: number): string {
   const rows = ROWS.map((row) => {
     const values = COLUMNS.map((col) => {
       const c = cells.find((x) => x.row === row.name && x.column === col.name) as Cell;
+      if (!c.applicable) return 'n/a';
       const text = `${c.lost} / ${c.duplicated} / ${c.reordered}`;
       return c.unexpected.length > 0 ? `**${text}** ✗` : text;
     });
@@ -68,7 +70,7 @@ function renderMarkdown(cells: readonly Cell[], seeds: number): string {
   return [
     '# Delivery semantics, computed',
     '',
-    `\`kafkasim semantics --seeds ${seeds}\`: each cell runs ${seeds} seed${seeds === 1 ? '' : 's'} of one producer (500 msg/s, 5 requests in flight, request.timeout.ms 3000) on a 3-broker cluster, RF 3, unclean election off, and counts messages lost / duplicated / reordered in the committed log. Columns: no fault; the leader crashes at 4 s and restarts at 8 s; the leader is cut off from every other node (the producer too) from 4 s to 10 s; the leader pauses for 12 s (longer than broker.session.timeout.ms: a zombie). Consumer-side rows and columns come with consumer groups and transactions.`,
+    `\`kafkasim semantics --seeds ${seeds}\`: each cell runs ${seeds} seed${seeds === 1 ? '' : 's'} of one producer (500 msg/s, 5 requests in flight, request.timeout.ms 3000) on a 3-broker cluster, RF 3, unclean election off, and counts messages lost / duplicated / reordered in the committed log. Columns: no fault; the leader crashes at 4 s and restarts at 8 s; the leader is cut off from every other node (the producer too) from 4 s to 10 s; the leader pauses for 12 s (longer than broker.session.timeout.ms: a zombie); each member of a consumer group crashes in turn (at 9 s and 14 s) and restarts 2 s later. The consumer rows add a two-member group (max.poll.records 50, 1–3 ms per record) behind an idempotent producer and count what it processed: skipped records as lost, records processed again as duplicated. Transactions add their row with the transactions work.`,
     '',
     head,
     ...rows,
