@@ -39,8 +39,8 @@ export { type LatencyDist } from './network/latency.js';
 // Scenarios: load, validate, simulate.
 export { simulate, type SimulateOptions } from './scenarios/simulate.js';
 export { loadScenario, parseScenario, scenarioFromObject, ScenarioError, type ScenarioIssue } from './scenarios/loader.js';
-export { scenarioJsonSchema, CHECK_KINDS, EXPECTABLE_KINDS, type Scenario, type ScenarioInput, type ScenarioFault, type ScenarioTopic, type ProducerClient, type CheckKind } from './scenarios/schema.js';
-export { runScenario, type RunOptions as ScenarioRunOptions, type RunResult as ScenarioRunResult, type RunStats } from './scenarios/runner.js';
+export { scenarioJsonSchema, CHECK_KINDS, EXPECTABLE_KINDS, type Scenario, type ScenarioInput, type ScenarioFault, type ScenarioTopic, type ProducerClient, type ConsumerClient, type CheckKind } from './scenarios/schema.js';
+export { runScenario, type RunOptions as ScenarioRunOptions, type RunResult as ScenarioRunResult, type RunStats, type ConsumerStats } from './scenarios/runner.js';
 export { libraryEntries, type LibraryEntry } from './scenarios/library.js';
 export { explainViolation, formatTimeline, type TimelineLine } from './scenarios/explain.js';
 export { shrinkScenario, ddmin, ShrinkError, type ShrinkOptions, type ShrinkResult, type RawScenario } from './scenarios/shrink.js';
@@ -48,8 +48,22 @@ export { parseSeeds, shardSeeds, summarize as summarizeSweep, mergeSummaries, ty
 
 // Checkers.
 export { deliveryCheckers, lostWriteChecker, duplicateChecker, reorderChecker, divergenceChecker, splitBrainChecker, hwRegressionChecker } from './checkers/deliveryCheckers.js';
+export {
+  groupCheckers,
+  groupLag,
+  skippedChecker,
+  reprocessedChecker,
+  staleCommitChecker,
+  offsetRegressionChecker,
+  retentionLossChecker,
+  ownershipChecker,
+  inconsistentOffsetsChecker,
+  pollSkipChecker,
+  nonmonotonicPollChecker,
+  unseenChecker,
+} from './checkers/groupCheckers.js';
 export { OnlineSpecChecker, SPEC_KINDS, type SpecKind } from './checkers/onlineSpec.js';
 export { sendsOf, type SendRecord, type SendOutcome } from './checkers/sends.js';
-export type { ClusterFinalState, PartitionState, ReplicaLog, LoggedRecord, BatchSummary, SendValue, SendCompletion, MessageId } from './checkers/finalState.js';
+export type { ClusterFinalState, PartitionState, ReplicaLog, LoggedRecord, BatchSummary, SendValue, SendCompletion, MessageId, GroupFinalState, AppliedCommit, CommittedOffsetChange } from './checkers/finalState.js';
 export { MetricsRegistry, total as totalMetric, type MetricsSnapshot, type NodeMetrics } from './sim/metrics.js';
 export { JMX } from './nodes/jmx.js';
