@@ -384,6 +384,14 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
 
   private settle(pending: PendingRequest<M>, outcome: RpcResult<M>): void {
     if (pending.settled) return;
+    // An answer (or a noticed disconnect) at the very instant of the deadline loses, as it
+    // would to a timer set when the request was sent: that timer was scheduled first. The
+    // watchdog may have been armed for this deadline only later, so the order of events at
+    // that instant cannot decide it.
+    if (outcome !== TIMEOUT && this.scheduler.now >= pending.deadline) {
+      this.timeout(pending);
+      return;
+    }
     pending.settled = true;
     const conn = pending.conn;
     conn.pending.delete(pending.id);

@@ -3,6 +3,7 @@ import type { TraceRecord } from '../sim/trace.js';
 import { formatTime } from '../sim/time.js';
 import { compareNumbers } from '../sim/order.js';
 import type { MetadataRecord } from '../nodes/controller/metadataRecords.js';
+import { explainGroupViolation, groupFocusOf } from './explainGroup.js';
 
 /** One line of a narrated timeline. */
 export interface TimelineLine {
@@ -19,6 +20,8 @@ export interface TimelineLine {
  * truncations that cut the records away. It does not dump every event.
  */
 export function explainViolation(records: readonly TraceRecord[], violation: Violation): TimelineLine[] {
+  const group = groupFocusOf(violation);
+  if (group !== undefined) return explainGroupViolation(records, violation, group);
   const partition = typeof violation.details.partition === 'string' ? violation.details.partition : undefined;
   if (partition === undefined) return [{ at: violation.at ?? 0, text: `→ ${violation.kind}: ${violation.message}` }];
   const focus = focusOf(violation);

@@ -32,6 +32,26 @@ describe('kafkasim explain', () => {
     expect(text).toMatch(/appended (p1#\d+) at offset \d+[\s\S]*produce request to broker-\d timed out[\s\S]*appended \1 again, at offset \d+/);
   });
 
+  it('tells an at-most-once loss as a poll, a commit past it, and a crash before processing', () => {
+    const r = cli('explain', 'consumer-commit-before-crash');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => /^\s+t=/.test(l));
+    const text = lines.join('\n');
+    expect(text).toMatch(/(c1-\d) polled orders-\d (\d+)–\d+ \(generation 1\)[\s\S]*\1 crashed[\s\S]*committed g1's offset of orders-\d at \d+, from \1 in generation 1/);
+    expect(r.stdout).toMatch(/→ skipped: group g1 committed/);
+    expect(lines.length).toBeLessThan(20);
+  });
+
+  it("tells a stale commit as a paused member's, taken by an unfenced coordinator after a rebalance", () => {
+    const text = cli('explain', 'consumer-zombie-member-unfenced').stdout;
+    expect(text).toMatch(/(c1-\d) paused until[\s\S]*moved g1 to generation 2[\s\S]*took a commit of orders-\d up to \d+ from \1 in generation 1, though the group was in generation 2/);
+  });
+
+  it('tells a retention loss as segments deleted under a slow consumer, and its jump forward', () => {
+    const text = cli('explain', 'consumer-retention-loss').stdout;
+    expect(text).toMatch(/retention \(broker-\d first\) deleted orders-0 up to offset (\d+)[\s\S]*c1-1 moved its position in orders-0 from \d+ to \1: its position was out of range/);
+  });
+
   it('tells what a power loss took: each replica reopens a shorter log', () => {
     const text = cli('explain', 'power-loss-all').stdout;
     expect(text).toMatch(/broker-\d lost power \(its unflushed page cache is gone\) while leader of orders-0/);

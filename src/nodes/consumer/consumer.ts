@@ -733,7 +733,13 @@ export class Consumer implements Process<KafkaMessage> {
     const res = r.response;
     if (res.divergingEpoch !== undefined) {
       // KIP-320: the log was truncated under this consumer. With a reset policy Kafka seeks
-      // to where the logs agree (SubscriptionState.maybeCompleteValidation).
+      // to where the logs agree (SubscriptionState.maybeCompleteValidation); with
+      // auto.offset.reset=none it raises LogTruncationException and reads no further.
+      if (this.config['auto.offset.reset'] === 'none') {
+        this.positions.delete(name);
+        this.ctx.trace.emit('consumer.error', { member: this.name, partition: name, error: 'LogTruncationException' });
+        return;
+      }
       const to = Math.min(position.offset, Math.max(0, res.divergingEpoch.endOffset));
       this.durable.history.complete(this.invoke('seek', {}), 'ok', { from: position.offset, member: this.name, partition: name, reason: 'log-truncation', to });
       this.positions.set(name, { offset: to, epoch: res.divergingEpoch.epoch });

@@ -57,3 +57,18 @@ describe('Consumer API (the application calls it at given times)', () => {
     expect(() => groupRun([{ at: '1s', do: 'pause', member: 2 }])).toThrow(/member 2 does not exist/);
   });
 });
+
+describe('Consumer: log truncation (KIP-320)', () => {
+  it('with auto.offset.reset=none, a truncated log is reported (LogTruncationException) rather than read again', async () => {
+    const { loadScenario } = await import('../../../src/scenarios/loader.js');
+    const { runScenario } = await import('../../../src/scenarios/runner.js');
+    const lesson = loadScenario(new URL('../../../src/scenarios/library/consumer-unclean-election.yaml', import.meta.url).pathname);
+    const clients = lesson.clients.map((c) =>
+      c.type === 'consumer' ? { ...c, config: { ...c.config, 'auto.offset.reset': 'none' as const }, actions: [{ at: 8_000_000, do: 'seekToBeginning' as const }] } : c,
+    );
+    const r = runScenario({ ...lesson, clients }, { keepTrace: true });
+    const errors = (r.simulation.memory?.records ?? []).filter((x) => x.kind === 'consumer.error').map((x) => (x as { error: string }).error);
+    expect(errors).toContain('LogTruncationException');
+    expect(r.violations.map((v) => v.kind)).not.toContain('inconsistent-offsets');
+  });
+});
