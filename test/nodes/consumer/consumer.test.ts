@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { simulate } from '../../../src/scenarios/simulate.js';
 import type { Op } from '../../../src/sim/history.js';
+import { seconds } from '../../../src/sim/time.js';
+import { loadScenario } from '../../../src/scenarios/loader.js';
+import { runScenario } from '../../../src/scenarios/runner.js';
 
 /** A small group run whose application also calls the consumer API at given times. */
 function groupRun(actions: Record<string, unknown>[], extra: Record<string, unknown> = {}) {
@@ -59,12 +62,10 @@ describe('Consumer API (the application calls it at given times)', () => {
 });
 
 describe('Consumer: log truncation (KIP-320)', () => {
-  it('with auto.offset.reset=none, a truncated log is reported (LogTruncationException) rather than read again', async () => {
-    const { loadScenario } = await import('../../../src/scenarios/loader.js');
-    const { runScenario } = await import('../../../src/scenarios/runner.js');
+  it('with auto.offset.reset=none, a truncated log is reported (LogTruncationException) rather than read again', () => {
     const lesson = loadScenario(new URL('../../../src/scenarios/library/consumer-unclean-election.yaml', import.meta.url).pathname);
     const clients = lesson.clients.map((c) =>
-      c.type === 'consumer' ? { ...c, config: { ...c.config, 'auto.offset.reset': 'none' as const }, actions: [{ at: 8_000_000, do: 'seekToBeginning' as const }] } : c,
+      c.type === 'consumer' ? { ...c, config: { ...c.config, 'auto.offset.reset': 'none' as const }, actions: [{ at: seconds(8), do: 'seekToBeginning' as const }] } : c,
     );
     const r = runScenario({ ...lesson, clients }, { keepTrace: true });
     const errors = (r.simulation.memory?.records ?? []).filter((x) => x.kind === 'consumer.error').map((x) => (x as { error: string }).error);
