@@ -97,6 +97,8 @@ export interface ProduceRequest {
   readonly topic: string;
   readonly partition: number;
   readonly records: Buffer;
+  /** A transactional producer's transactional.id (KIP-890: the leader may verify the write with its coordinator). */
+  readonly transactionalId?: string;
 }
 
 export interface ProduceResponse {
@@ -118,6 +120,8 @@ export interface FetchRequest {
   readonly currentLeaderEpoch: number;
   /** A consumer's fetch.max.wait.ms: how long the leader may hold the fetch while nothing is readable. */
   readonly maxWaitMs?: number;
+  /** A consumer's isolation.level: read_committed reads only below the last stable offset. */
+  readonly isolationLevel?: 'read_uncommitted' | 'read_committed';
 }
 
 export interface FetchResponse {
@@ -128,6 +132,9 @@ export interface FetchResponse {
   readonly logStartOffset: number;
   readonly records: Buffer;
   readonly divergingEpoch?: { readonly epoch: number; readonly endOffset: number };
+  /** For read_committed: the last stable offset, and the aborted transactions in the range read. */
+  readonly lastStableOffset?: number;
+  readonly abortedTransactions?: readonly { readonly producerId: number; readonly firstOffset: number }[];
 }
 
 export interface InitProducerIdRequest {
@@ -136,11 +143,15 @@ export interface InitProducerIdRequest {
   /** KIP-360: an idempotent producer that knows its id and epoch asks for the epoch to be bumped. */
   readonly producerId?: number;
   readonly producerEpoch?: number;
+  /** A transactional producer's transactional.id: the request goes to its transaction coordinator. */
+  readonly transactionalId?: string;
+  readonly transactionTimeoutMs?: number;
 }
 
 export interface InitProducerIdResponse {
   readonly type: 'InitProducerIdResponse';
   readonly bytes: number;
+  readonly error?: string;
   readonly producerId: number;
   readonly producerEpoch: number;
 }
@@ -155,6 +166,7 @@ export interface ListOffsetsRequest {
   readonly partition: number;
   readonly timestamp: -1 | -2;
   readonly currentLeaderEpoch: number;
+  readonly isolationLevel?: 'read_uncommitted' | 'read_committed';
 }
 
 export interface ListOffsetsResponse {
@@ -168,7 +180,7 @@ export interface ListOffsetsResponse {
 export interface FindCoordinatorRequest {
   readonly type: 'FindCoordinator';
   readonly bytes: number;
-  readonly keyType: 'group';
+  readonly keyType: 'group' | 'transaction';
   readonly key: string;
 }
 
@@ -271,6 +283,8 @@ export interface OffsetFetchRequest {
   readonly type: 'OffsetFetch';
   readonly bytes: number;
   readonly groupId: string;
+  /** KIP-447: a read_committed consumer asks for stable offsets (UNSTABLE_OFFSET_COMMIT while a transaction has some pending). */
+  readonly requireStable?: boolean;
   readonly partitions: readonly { readonly topic: string; readonly partition: number }[];
 }
 
@@ -279,6 +293,77 @@ export interface OffsetFetchResponse {
   readonly bytes: number;
   readonly error?: string;
   readonly offsets: readonly PartitionOffset[];
+}
+
+// ------------------------------------------------------------------ transaction APIs (KIP-98, KIP-447, KIP-890)
+
+/** The producer's identity in a transaction request. */
+interface TxnProducerFields {
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+export interface AddPartitionsToTxnRequest extends TxnProducerFields {
+  readonly type: 'AddPartitionsToTxn';
+  readonly bytes: number;
+  /** "topic-partition" names. */
+  readonly partitions: readonly string[];
+  /** KIP-890: a partition leader asks only whether the partitions are in the ongoing transaction. */
+  readonly verifyOnly?: boolean;
+}
+
+export interface AddOffsetsToTxnRequest extends TxnProducerFields {
+  readonly type: 'AddOffsetsToTxn';
+  readonly bytes: number;
+  readonly groupId: string;
+}
+
+export interface EndTxnRequest extends TxnProducerFields {
+  readonly type: 'EndTxn';
+  readonly bytes: number;
+  readonly commit: boolean;
+}
+
+/** The answer to AddPartitionsToTxn, AddOffsetsToTxn and EndTxn. */
+export interface TxnResponse {
+  readonly type: 'TxnResponse';
+  readonly bytes: number;
+  readonly error?: string;
+}
+
+export interface WriteTxnMarkersRequest {
+  readonly type: 'WriteTxnMarkers';
+  readonly bytes: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+  readonly commit: boolean;
+  readonly partitions: readonly string[];
+}
+
+export interface WriteTxnMarkersResponse {
+  readonly type: 'WriteTxnMarkersResponse';
+  readonly bytes: number;
+  /** The partitions whose marker was not written, with why. */
+  readonly errors: readonly { readonly partition: string; readonly error: string }[];
+}
+
+export interface TxnOffsetCommitRequest extends TxnProducerFields {
+  readonly type: 'TxnOffsetCommit';
+  readonly bytes: number;
+  readonly groupId: string;
+  /** KIP-447: the consumer's group metadata, so a stale member's offsets are refused. */
+  readonly memberId: string;
+  readonly generationId: number;
+  readonly groupInstanceId?: string;
+  readonly offsets: readonly PartitionOffset[];
+}
+
+export interface TxnOffsetCommitResponse {
+  readonly type: 'TxnOffsetCommitResponse';
+  readonly bytes: number;
+  readonly error?: string;
 }
 
 export type KafkaMessage =
@@ -311,7 +396,15 @@ export type KafkaMessage =
   | OffsetCommitRequest
   | OffsetCommitResponse
   | OffsetFetchRequest
-  | OffsetFetchResponse;
+  | OffsetFetchResponse
+  | AddPartitionsToTxnRequest
+  | AddOffsetsToTxnRequest
+  | EndTxnRequest
+  | TxnResponse
+  | WriteTxnMarkersRequest
+  | WriteTxnMarkersResponse
+  | TxnOffsetCommitRequest
+  | TxnOffsetCommitResponse;
 
 type Body<T> = Omit<T, 'type' | 'bytes'>;
 

@@ -46,6 +46,12 @@ export class WireWriter {
     return this;
   }
 
+  /** Bytes as they are, with no length (an INT8 or a field already encoded). */
+  raw(b: Uint8Array): this {
+    this.parts.push(Buffer.from(b));
+    return this;
+  }
+
   /** BYTES: int32 length then the bytes. */
   bytes(b: Uint8Array): this {
     this.int32(b.length);
@@ -65,6 +71,13 @@ export class WireReader {
 
   private need(n: number): void {
     if (this.pos + n > this.buf.length) throw new WireFormatError(`record ends at byte ${this.buf.length}, needed ${n} more at ${this.pos}`);
+  }
+
+  int8(): number {
+    this.need(1);
+    const v = this.buf.readInt8(this.pos);
+    this.pos += 1;
+    return v;
   }
 
   int16(): number {

@@ -209,6 +209,12 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
           maxSessionTimeoutMs: cfg['group.max.session.timeout.ms'],
           fencing: cfg['sim.group.fencing'],
         },
+        transactions: {
+          partitions: cfg['transaction.state.log.num.partitions'],
+          maxTimeoutMs: cfg['transaction.max.timeout.ms'],
+          abortTimedOutIntervalMs: cfg['transaction.abort.timed.out.transaction.cleanup.interval.ms'],
+          verification: cfg['transaction.partition.verification.enable'],
+        },
       },
     };
     const host = new NodeHost<KafkaMessage, BrokerDurable>({

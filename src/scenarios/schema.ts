@@ -120,6 +120,14 @@ const brokerConfigSchema = z.strictObject({
    * member's commit lands: the bug generations exist to prevent.
    */
   'sim.group.fencing': z.boolean().default(true),
+  /** The transaction coordinator's internal topic and settings. */
+  'transaction.state.log.num.partitions': z.number().int().positive().max(1000).default(50),
+  'transaction.state.log.replication.factor': z.number().int().positive().default(3),
+  'transaction.state.log.min.isr': z.number().int().positive().default(2),
+  'transaction.max.timeout.ms': z.number().int().positive().default(900_000),
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': z.number().int().positive().default(10_000),
+  /** KIP-890 part 1: partition leaders verify transactional writes with the coordinator. */
+  'transaction.partition.verification.enable': z.boolean().default(true),
   /**
    * How a replica truncates when it becomes a follower. `leader-epoch` is Kafka since
    * KIP-101/KIP-279; `high-watermark` brings back the old rule, to reproduce its bugs.

@@ -8,10 +8,13 @@ import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 import { MetadataImage, type PartitionState } from '../controller/metadataImage.js';
 import { metadataResponse } from '../controller/controller.js';
-import { CONTROLLER_NODE, brokerNode, message, type FetchResponse, type KafkaMessage } from '../protocol.js';
+import { CONTROLLER_NODE, brokerNode, message, type FetchResponse, type KafkaMessage, type ProduceRequest, type WriteTxnMarkersRequest, type AddPartitionsToTxnRequest } from '../protocol.js';
 import { Partition, type PartitionConfig, type TruncationMode } from './partition.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../coordinator/groupCoordinator.js';
 import { OFFSETS_TOPIC } from '../coordinator/offsetsTopic.js';
+import { TransactionCoordinator } from '../coordinator/transactionCoordinator.js';
+import { TRANSACTION_STATE_TOPIC } from '../coordinator/transactionLog.js';
+import { encodeControlBatch, isTransactional, readBatchHeader } from '../../log/recordBatch.js';
 import { applyRetention } from '../../log/retention.js';
 import { cleanLog } from '../../log/cleaner.js';
 import { isCompacted } from '../../log/log.js';
@@ -40,6 +43,19 @@ export interface BrokerConfig {
   readonly offsetsCommitTimeoutMs: number;
   /** The group coordinator's settings (offsets.topic.num.partitions, group.*). */
   readonly group: GroupCoordinatorConfig;
+  /** The transaction coordinator's settings, and KIP-890's partition verification. */
+  readonly transactions: TransactionsConfig;
+}
+
+export interface TransactionsConfig {
+  /** transaction.state.log.num.partitions */
+  readonly partitions: number;
+  /** transaction.max.timeout.ms */
+  readonly maxTimeoutMs: number;
+  /** transaction.abort.timed.out.transaction.cleanup.interval.ms */
+  readonly abortTimedOutIntervalMs: number;
+  /** transaction.partition.verification.enable (KIP-890 part 1) */
+  readonly verification: boolean;
 }
 
 /** Kafka's defaults for the broker settings that tests and most scenarios leave alone. */
@@ -48,6 +64,7 @@ export const BROKER_DEFAULTS = {
   cleanerBackoffMs: 15_000,
   offsetsCommitTimeoutMs: 5_000,
   group: { offsetsPartitions: 50, initialRebalanceDelayMs: 3_000, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true },
+  transactions: { partitions: 50, maxTimeoutMs: 900_000, abortTimedOutIntervalMs: 10_000, verification: true },
 } as const satisfies Partial<BrokerConfig>;
 
 /** What survives a broker crash: its disk (the log dir) and its configuration. */
@@ -79,6 +96,7 @@ export class Broker implements Process<KafkaMessage> {
   private registered = false;
   private nextProducerId = 0;
   private readonly coordinator: GroupCoordinator;
+  private readonly txnCoordinator: TransactionCoordinator;
 
   constructor(
     private readonly ctx: NodeContext<KafkaMessage>,
@@ -86,6 +104,17 @@ export class Broker implements Process<KafkaMessage> {
   ) {
     this.logDir = LogDir.open(durable.disk, 'data', (topic) => this.config.logConfig(topic), () => this.nowMs()).dir;
     this.coordinator = new GroupCoordinator({ trace: ctx.trace, brokerId: durable.config.brokerId, append: (p, records, done) => this.appendInternal(OFFSETS_TOPIC, p, records, done) }, durable.config.group);
+    this.txnCoordinator = new TransactionCoordinator(
+      {
+        trace: ctx.trace,
+        brokerId: durable.config.brokerId,
+        append: (p, records, done) => this.appendInternal(TRANSACTION_STATE_TOPIC, p, records, done),
+        writeMarkers: (req, done) => this.sendMarkers(req, done),
+        nextProducerId: () => this.allocateProducerId(),
+        after: (delayMs, fn) => void this.ctx.after(ms(delayMs), fn),
+      },
+      { partitions: durable.config.transactions.partitions, maxTimeoutMs: durable.config.transactions.maxTimeoutMs, offsetsPartitions: durable.config.group.offsetsPartitions },
+    );
     durable.metrics?.gauge(JMX.underReplicatedPartitions, () => {
       let n = 0;
       for (const p of this.partitions.values()) if (p.role === 'leader' && p.isr.length < p.replicas.length) n++;
@@ -108,6 +137,7 @@ export class Broker implements Process<KafkaMessage> {
     this.ctx.after(ms(this.config.retentionCheckIntervalMs), () => this.retentionLoop());
     this.ctx.after(ms(this.config.cleanerBackoffMs), () => this.cleanerLoop());
     this.ctx.after(ms(GROUP_TICK_MS), () => this.groupLoop());
+    this.ctx.after(ms(this.config.transactions.abortTimedOutIntervalMs), () => this.txnTimeoutLoop());
   }
 
   // ------------------------------------------------------------------ controller
@@ -152,12 +182,16 @@ export class Broker implements Process<KafkaMessage> {
             // A new leadership reloads from the log, as Kafka's onElection does.
             this.coordinator.unload(p.partition);
             this.coordinator.load(p.partition, partition.log, this.nowMs());
+          } else if (p.topic === TRANSACTION_STATE_TOPIC) {
+            this.txnCoordinator.unload(p.partition);
+            this.txnCoordinator.load(p.partition, partition.log, p.leaderEpoch, this.nowMs());
           }
         } else partition.updateLeadership(info);
       } else if (partition.role !== 'follower' || partition.leaderEpoch !== p.leaderEpoch) {
         const leoBefore = partition.log.logEndOffset;
         partition.becomeFollower(info);
         if (p.topic === OFFSETS_TOPIC) this.coordinator.unload(p.partition);
+        if (p.topic === TRANSACTION_STATE_TOPIC) this.txnCoordinator.unload(p.partition);
         if (partition.log.logEndOffset < leoBefore) this.ctx.trace.emit('replica.truncate', { broker: this.id, partition: partition.name, to: partition.log.logEndOffset, reason: 'high-watermark' });
         this.ctx.trace.emit('replica.role', { broker: this.id, partition: partition.name, role: 'follower', leaderEpoch: p.leaderEpoch });
         if (p.leader >= 0) this.startFetcher(partition);
@@ -253,44 +287,9 @@ export class Broker implements Process<KafkaMessage> {
 
   onRequest(_from: string, req: KafkaMessage, reply: (r: KafkaMessage) => void): void {
     switch (req.type) {
-      case 'Produce': {
-        const partition = this.partitions.get(`${req.topic}-${req.partition}`);
-        if (partition === undefined) {
-          reply(message('ProduceResponse', { error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 }));
-          return;
-        }
-        const hwBefore = partition.highWatermark;
-        const result = partition.appendAsLeader(req.records, req.acks);
-        this.traceHw(partition, hwBefore);
-        if (!('error' in result)) {
-          this.wakeFetches(partition.name);
-          if (!result.duplicate) this.traceAppend(partition, result.baseOffset, result.lastOffset);
-        }
-        if ('error' in result) {
-          this.markFailedProduce(result.error);
-          reply(message('ProduceResponse', { error: result.error, baseOffset: -1 }));
-          return;
-        }
-        if (req.acks !== 'all') {
-          if (req.acks !== '0') reply(message('ProduceResponse', { baseOffset: result.baseOffset }));
-          return;
-        }
-        // A recognised duplicate is answered with its original offsets, but under acks=all
-        // only once those are committed too, as Kafka's DelayedProduce waits for them.
-        let settled = false;
-        const done = (error: string | undefined): void => {
-          if (settled) return;
-          settled = true;
-          reply(message('ProduceResponse', { error, baseOffset: error === undefined ? result.baseOffset : -1 }));
-        };
-        partition.awaitCommit(result.lastOffset, done);
-        // Kafka's DelayedProduce expires after the request's timeout.
-        this.ctx.after(ms(req.timeoutMs), () => {
-          partition.cancelDelayed(done);
-          done('REQUEST_TIMED_OUT');
-        });
+      case 'Produce':
+        this.handleProduce(req, reply);
         return;
-      }
       case 'Fetch': {
         if (req.replicaId < 0) {
           this.consumerFetch(req, reply);
@@ -329,14 +328,17 @@ export class Broker implements Process<KafkaMessage> {
         return;
       case 'ListOffsets': {
         const partition = this.partitions.get(`${req.topic}-${req.partition}`);
-        const r = partition === undefined ? { error: 'NOT_LEADER_OR_FOLLOWER' as const, leaderEpoch: -1 } : partition.listOffset(req.timestamp, req.currentLeaderEpoch);
+        const r = partition === undefined ? { error: 'NOT_LEADER_OR_FOLLOWER' as const, leaderEpoch: -1 } : partition.listOffset(req.timestamp, req.currentLeaderEpoch, req.isolationLevel);
         reply(message('ListOffsetsResponse', 'error' in r ? { error: r.error, offset: -1, leaderEpoch: r.leaderEpoch } : { offset: r.offset, leaderEpoch: r.leaderEpoch }));
         return;
       }
       case 'FindCoordinator': {
         // The coordinator is the leader of the group's partition of __consumer_offsets
         // (Kafka's KafkaApis.handleFindCoordinatorRequest, from this broker's metadata).
-        const p = this.image.partition(OFFSETS_TOPIC, this.coordinator.partitionFor(req.key));
+        const p =
+          req.keyType === 'transaction'
+            ? this.image.partition(TRANSACTION_STATE_TOPIC, this.txnCoordinator.partitionFor(req.key))
+            : this.image.partition(OFFSETS_TOPIC, this.coordinator.partitionFor(req.key));
         if (p === undefined || p.leader < 0) reply(message('FindCoordinatorResponse', { error: 'COORDINATOR_NOT_AVAILABLE', nodeId: -1 }));
         else reply(message('FindCoordinatorResponse', { nodeId: p.leader }));
         return;
@@ -347,20 +349,181 @@ export class Broker implements Process<KafkaMessage> {
       case 'LeaveGroup':
       case 'OffsetCommit':
       case 'OffsetFetch':
+      case 'TxnOffsetCommit':
         this.coordinator.handle(req, this.nowMs(), reply);
         return;
       case 'InitProducerId':
+        if (req.transactionalId !== undefined) {
+          this.txnCoordinator.handle(req, this.nowMs(), reply);
+          return;
+        }
         if (req.producerId !== undefined && req.producerId >= 0 && req.producerEpoch !== undefined) {
           // KIP-360: the same producer id in the next epoch, so its sequences start over at 0.
           reply(message('InitProducerIdResponse', { producerId: req.producerId, producerEpoch: req.producerEpoch + 1 }));
           return;
         }
         // Each broker hands out producer ids from its own range (Kafka gets blocks from the controller).
-        reply(message('InitProducerIdResponse', { producerId: this.id * 1_000_000 + this.ctx.incarnation * 10_000 + this.nextProducerId++, producerEpoch: 0 }));
+        reply(message('InitProducerIdResponse', { producerId: this.allocateProducerId(), producerEpoch: 0 }));
+        return;
+      case 'AddPartitionsToTxn':
+      case 'AddOffsetsToTxn':
+      case 'EndTxn':
+        this.txnCoordinator.handle(req, this.nowMs(), reply);
+        return;
+      case 'WriteTxnMarkers':
+        this.writeMarkers(req, reply);
         return;
       default:
         return;
     }
+  }
+
+  /**
+   * Produce (KafkaApis.handleProduceRequest). With transaction.partition.verification.enable
+   * (KIP-890), a transactional write that would start a transaction in this partition is first
+   * checked with the producer's transaction coordinator: a write the coordinator does not
+   * know to be in an ongoing transaction (a late retry of an aborted one) is refused.
+   */
+  private handleProduce(req: ProduceRequest, reply: (r: KafkaMessage) => void): void {
+    const partition = this.partitions.get(`${req.topic}-${req.partition}`);
+    if (partition !== undefined && partition.role === 'leader' && req.transactionalId !== undefined && this.config.transactions.verification && req.records.length > 0) {
+      const h = readBatchHeader(req.records, 0);
+      if (isTransactional(h) && partition.log.producers.entry(h.producerId)?.currentTxnFirstOffset === undefined) {
+        this.verifyTransaction(req.transactionalId, h.producerId, h.producerEpoch, partition.name, (error) => {
+          if (error !== undefined) reply(message('ProduceResponse', { error, baseOffset: -1 }));
+          else this.produce(req, reply);
+        });
+        return;
+      }
+    }
+    this.produce(req, reply);
+  }
+
+  private produce(req: ProduceRequest, reply: (r: KafkaMessage) => void): void {
+    const partition = this.partitions.get(`${req.topic}-${req.partition}`);
+    if (partition === undefined) {
+      reply(message('ProduceResponse', { error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 }));
+      return;
+    }
+    const hwBefore = partition.highWatermark;
+    const result = partition.appendAsLeader(req.records, req.acks);
+    this.traceHw(partition, hwBefore);
+    if (!('error' in result)) {
+      this.wakeFetches(partition.name);
+      if (!result.duplicate) this.traceAppend(partition, result.baseOffset, result.lastOffset);
+    }
+    if ('error' in result) {
+      this.markFailedProduce(result.error);
+      reply(message('ProduceResponse', { error: result.error, baseOffset: -1 }));
+      return;
+    }
+    if (req.acks !== 'all') {
+      if (req.acks !== '0') reply(message('ProduceResponse', { baseOffset: result.baseOffset }));
+      return;
+    }
+    // A recognised duplicate is answered with its original offsets, but under acks=all
+    // only once those are committed too, as Kafka's DelayedProduce waits for them.
+    let settled = false;
+    const done = (error: string | undefined): void => {
+      if (settled) return;
+      settled = true;
+      reply(message('ProduceResponse', { error, baseOffset: error === undefined ? result.baseOffset : -1 }));
+    };
+    partition.awaitCommit(result.lastOffset, done);
+    // Kafka's DelayedProduce expires after the request's timeout.
+    this.ctx.after(ms(req.timeoutMs), () => {
+      partition.cancelDelayed(done);
+      done('REQUEST_TIMED_OUT');
+    });
+  }
+
+  /** KIP-890: asks the transaction coordinator whether `partition` is in the producer's ongoing transaction. */
+  private verifyTransaction(transactionalId: string, producerId: number, producerEpoch: number, partition: string, done: (error: string | undefined) => void): void {
+    const req = message<AddPartitionsToTxnRequest>('AddPartitionsToTxn', { transactionalId, producerId, producerEpoch, partitions: [partition], verifyOnly: true });
+    const answer = (r: KafkaMessage): void => {
+      const error = r.type === 'TxnResponse' ? r.error : 'UNKNOWN_SERVER_ERROR';
+      done(error === undefined ? undefined : error === 'NOT_COORDINATOR' || error === 'COORDINATOR_NOT_AVAILABLE' ? 'NOT_ENOUGH_REPLICAS' : 'INVALID_TXN_STATE');
+    };
+    const coordinator = this.image.partition(TRANSACTION_STATE_TOPIC, this.txnCoordinator.partitionFor(transactionalId))?.leader ?? -1;
+    if (coordinator === this.id) {
+      this.txnCoordinator.handle(req, this.nowMs(), answer);
+      return;
+    }
+    if (coordinator < 0) {
+      done('NOT_ENOUGH_REPLICAS');
+      return;
+    }
+    this.ctx.request(brokerNode(coordinator), req, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => (r.ok ? answer(r.response) : done('NOT_ENOUGH_REPLICAS')));
+  }
+
+  /**
+   * The coordinator's markers, to each partition's leader (TransactionMarkerChannelManager):
+   * partitions this broker leads are written here, the others through WriteTxnMarkers.
+   */
+  private sendMarkers(req: Omit<WriteTxnMarkersRequest, 'type' | 'bytes'>, done: (failed: readonly string[]) => void): void {
+    const byLeader = new Map<number, string[]>();
+    const failed: string[] = [];
+    for (const name of req.partitions) {
+      const m = /^(.*)-(\d+)$/.exec(name);
+      const leader = m === null ? -1 : (this.image.partition(m[1], Number(m[2]))?.leader ?? -1);
+      if (leader < 0) failed.push(name);
+      else byLeader.set(leader, [...(byLeader.get(leader) ?? []), name]);
+    }
+    let waiting = byLeader.size;
+    if (waiting === 0) {
+      done(failed);
+      return;
+    }
+    const settle = (more: readonly string[]): void => {
+      failed.push(...more);
+      if (--waiting === 0) done(failed);
+    };
+    for (const [leader, partitions] of byLeader) {
+      const markers = message<WriteTxnMarkersRequest>('WriteTxnMarkers', { ...req, partitions });
+      if (leader === this.id) {
+        this.writeMarkers(markers, (r) => settle(r.type === 'WriteTxnMarkersResponse' ? r.errors.map((e) => e.partition) : partitions));
+        continue;
+      }
+      this.ctx.request(brokerNode(leader), markers, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => {
+        settle(r.ok && r.response.type === 'WriteTxnMarkersResponse' ? r.response.errors.map((e) => e.partition) : partitions);
+      });
+    }
+  }
+
+  /**
+   * WriteTxnMarkers (KafkaApis.handleWriteTxnMarkersRequest): a COMMIT or ABORT control batch
+   * in each partition this broker leads, under the producer's id and the coordinator's
+   * epoch, acks=all. A marker in `__consumer_offsets` also settles the transaction's offsets.
+   */
+  private writeMarkers(req: WriteTxnMarkersRequest, reply: (r: KafkaMessage) => void): void {
+    const errors: { partition: string; error: string }[] = [];
+    let waiting = req.partitions.length;
+    const settle = (partition: string, error: string | undefined): void => {
+      if (error !== undefined) errors.push({ partition, error });
+      if (--waiting === 0) reply(message('WriteTxnMarkersResponse', { errors }));
+    };
+    for (const name of req.partitions) {
+      const partition = this.partitions.get(name);
+      if (partition === undefined || partition.role !== 'leader') {
+        settle(name, 'NOT_LEADER_OR_FOLLOWER');
+        continue;
+      }
+      const marker = encodeControlBatch({ type: req.commit ? 'COMMIT' : 'ABORT', coordinatorEpoch: req.coordinatorEpoch }, { producerId: req.producerId, producerEpoch: req.producerEpoch, timestamp: this.nowMs() });
+      this.appendInternal(partition.topic, partition.partition, marker, (error) => {
+        if (error === undefined && partition.topic === OFFSETS_TOPIC) this.coordinator.onTxnMarker(partition.partition, req.producerId, req.commit);
+        settle(name, error);
+      });
+    }
+  }
+
+  /** Kafka's next producer id: each broker hands them out from its own range (Kafka gets blocks from the controller). */
+  private allocateProducerId(): number {
+    return this.id * 1_000_000 + this.ctx.incarnation * 10_000 + this.nextProducerId++;
+  }
+
+  private txnTimeoutLoop(): void {
+    this.txnCoordinator.tick(this.nowMs());
+    this.ctx.after(ms(this.config.transactions.abortTimedOutIntervalMs), () => this.txnTimeoutLoop());
   }
 
   /**
@@ -383,13 +546,14 @@ export class Broker implements Process<KafkaMessage> {
   private consumerFetch(req: Extract<KafkaMessage, { type: 'Fetch' }>, reply: (r: KafkaMessage) => void): void {
     const partition = this.partitions.get(`${req.topic}-${req.partition}`);
     const answer = (): boolean => {
-      const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : partition.fetchForConsumer(req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.config.replicaFetchMaxBytes);
+      const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : partition.fetchForConsumer(req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.config.replicaFetchMaxBytes, req.isolationLevel);
       if (r.error !== undefined) reply(message('FetchResponse', { error: r.error, highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
-      else reply(message('FetchResponse', { highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch }));
+      else reply(message('FetchResponse', { highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch, lastStableOffset: r.lastStableOffset, abortedTransactions: r.abortedTransactions }));
       return true;
     };
     const waitMs = req.maxWaitMs ?? 0;
-    if (partition !== undefined && partition.role === 'leader' && waitMs > 0 && req.fetchOffset >= partition.highWatermark && req.fetchOffset <= partition.log.logEndOffset) {
+    const readable = req.isolationLevel === 'read_committed' ? (partition?.log.lastStableOffset ?? 0) : (partition?.highWatermark ?? 0);
+    if (partition !== undefined && partition.role === 'leader' && waitMs > 0 && req.fetchOffset >= readable && req.fetchOffset <= partition.log.logEndOffset) {
       this.park(this.parkedConsumers, partition.name, answer, waitMs);
       return;
     }

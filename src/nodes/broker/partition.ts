@@ -54,6 +54,14 @@ export type FollowerFetchResult =
       readonly divergingEpoch?: { readonly epoch: number; readonly endOffset: number };
     };
 
+/** A consumer's fetch: a follower's answer, and for read_committed the last stable offset and the aborted transactions read. */
+export type ConsumerFetchResult =
+  | { readonly error: FetchError; readonly leaderEpoch: number }
+  | (Exclude<FollowerFetchResult, { error: FetchError }> & {
+      readonly lastStableOffset?: number;
+      readonly abortedTransactions?: readonly { readonly producerId: number; readonly firstOffset: number }[];
+    });
+
 export type ProduceError = 'NOT_LEADER_OR_FOLLOWER' | 'NOT_ENOUGH_REPLICAS' | 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' | 'CORRUPT_MESSAGE' | 'INVALID_RECORD' | 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH' | 'UNKNOWN_PRODUCER_ID' | 'DUPLICATE_SEQUENCE_NUMBER' | 'OFFSET_OUT_OF_RANGE';
 
 /** A produce waiting for acks=all: done once the high watermark passes `requiredOffset`. */
@@ -283,22 +291,29 @@ export class Partition {
    * and leaves the ISR alone. An offset between the high watermark and the log end is in
    * range and simply returns nothing yet.
    */
-  fetchForConsumer(fetchOffset: number, lastFetchedEpoch: number, currentLeaderEpoch: number, maxBytes: number): FollowerFetchResult {
+  fetchForConsumer(fetchOffset: number, lastFetchedEpoch: number, currentLeaderEpoch: number, maxBytes: number, isolation: 'read_uncommitted' | 'read_committed' = 'read_uncommitted'): ConsumerFetchResult {
     const refused = this.checkFetch(currentLeaderEpoch);
     if (refused !== undefined) return refused;
     const diverged = this.divergence(fetchOffset, lastFetchedEpoch);
     if (diverged !== undefined) return diverged;
     const hw = this.log.highWatermark;
     if (fetchOffset > this.log.logEndOffset || fetchOffset < this.log.logStartOffset) return { error: 'OFFSET_OUT_OF_RANGE', leaderEpoch: this.leaderEpoch };
-    const records = fetchOffset < hw ? this.log.read(fetchOffset, maxBytes, hw, true).records : Buffer.alloc(0);
-    return { records, highWatermark: hw, logStartOffset: this.log.logStartOffset };
+    // read_committed (KIP-98, FetchIsolation.TXN_COMMITTED): up to the last stable offset,
+    // with the aborted transactions of the range so the consumer can drop their records.
+    const lso = this.log.lastStableOffset;
+    const upTo = isolation === 'read_committed' ? lso : hw;
+    const records = fetchOffset < upTo ? this.log.read(fetchOffset, maxBytes, upTo, true).records : Buffer.alloc(0);
+    if (isolation === 'read_uncommitted') return { records, highWatermark: hw, logStartOffset: this.log.logStartOffset };
+    const aborted = records.length === 0 ? [] : this.log.abortedTransactions(fetchOffset, upTo).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
+    return { records, highWatermark: hw, logStartOffset: this.log.logStartOffset, lastStableOffset: lso, abortedTransactions: aborted };
   }
 
   /** ListOffsets (Kafka's Partition.fetchOffsetForTimestamp): the earliest offset, or the latest a consumer may read. */
-  listOffset(timestamp: -1 | -2, currentLeaderEpoch: number): { error: FetchError; leaderEpoch: number } | { offset: number; leaderEpoch: number } {
+  listOffset(timestamp: -1 | -2, currentLeaderEpoch: number, isolation: 'read_uncommitted' | 'read_committed' = 'read_uncommitted'): { error: FetchError; leaderEpoch: number } | { offset: number; leaderEpoch: number } {
     const refused = this.checkFetch(currentLeaderEpoch);
     if (refused !== undefined) return refused;
-    return { offset: timestamp === -2 ? this.log.logStartOffset : this.log.highWatermark, leaderEpoch: this.leaderEpoch };
+    const latest = isolation === 'read_committed' ? this.log.lastStableOffset : this.log.highWatermark;
+    return { offset: timestamp === -2 ? this.log.logStartOffset : latest, leaderEpoch: this.leaderEpoch };
   }
 
   /**

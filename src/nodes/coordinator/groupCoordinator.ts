@@ -1,5 +1,5 @@
 import type { Log } from '../../log/log.js';
-import { decodeRecords, encodeBatch, isControl, type RecordInput } from '../../log/recordBatch.js';
+import { decodeRecords, encodeBatch, isControl, isTransactional, parseControlRecord, type RecordInput } from '../../log/recordBatch.js';
 import { declareTraceKind, type Trace } from '../../sim/trace.js';
 import { compareStrings } from '../../sim/order.js';
 import { message, type KafkaMessage, type PartitionOffset } from '../protocol.js';
@@ -40,7 +40,7 @@ export interface GroupCoordinatorConfig extends GroupConfig {
   readonly fencing: boolean;
 }
 
-type GroupRequest = Extract<KafkaMessage, { type: 'JoinGroup' | 'SyncGroup' | 'Heartbeat' | 'LeaveGroup' | 'OffsetCommit' | 'OffsetFetch' }>;
+type GroupRequest = Extract<KafkaMessage, { type: 'JoinGroup' | 'SyncGroup' | 'Heartbeat' | 'LeaveGroup' | 'OffsetCommit' | 'OffsetFetch' | 'TxnOffsetCommit' }>;
 
 const EMPTY = new Uint8Array(0);
 
@@ -55,6 +55,11 @@ export class GroupCoordinator {
   private readonly groups = new Map<string, ConsumerGroup>();
   /** `__consumer_offsets` partitions this broker leads and has loaded. */
   private readonly owned = new Set<number>();
+  /**
+   * Offsets committed inside transactions that have not ended, by producer id then group
+   * (Kafka's pendingTransactionalOffsetCommits): applied by a COMMIT marker, dropped by ABORT.
+   */
+  private readonly pendingTxn = new Map<number, Map<string, Map<string, CommittedOffset>>>();
   /** Rebalances being written, by group and generation: who waits for the write. */
   private readonly storing = new Map<string, { done: boolean; waiters: ((error: string | undefined) => void)[] }>();
 
@@ -83,26 +88,40 @@ export class GroupCoordinator {
   load(partition: number, log: Log, nowMs: number): void {
     const offsets = new Map<string, Map<string, CommittedOffset>>();
     const metadata = new Map<string, GroupMetadataValue | null>();
+    // Transactional offset commits wait for their transaction's marker (KIP-98).
+    const pendingLoad = new Map<number, Map<string, Map<string, CommittedOffset>>>();
+    const applyTo = (target: Map<string, Map<string, CommittedOffset>>, group: string, name: string, value: CommittedOffset | null): void => {
+      let g = target.get(group);
+      if (g === undefined) target.set(group, (g = new Map()));
+      if (value === null) g.delete(name);
+      else g.set(name, value);
+    };
     log.forEachBatch(log.logStartOffset, log.logEndOffset, (bytes, pos, header) => {
-      if (isControl(header)) return;
+      if (isControl(header)) {
+        const marker = parseControlRecord(decodeRecords(bytes, pos, header)[0]);
+        const txn = pendingLoad.get(header.producerId);
+        pendingLoad.delete(header.producerId);
+        if (marker?.type === 'COMMIT' && txn !== undefined) for (const [group, list] of txn) for (const [name, v] of list) applyTo(offsets, group, name, v);
+        return;
+      }
+      let txn: Map<string, Map<string, CommittedOffset>> | undefined;
+      if (isTransactional(header)) {
+        txn = pendingLoad.get(header.producerId);
+        if (txn === undefined) pendingLoad.set(header.producerId, (txn = new Map()));
+      }
       for (const r of decodeRecords(bytes, pos, header)) {
         if (r.key === null) continue;
         try {
           const key = decodeKey(r.key);
           if (key.type === 'group') metadata.set(key.group, r.value === null ? null : decodeGroupMetadataValue(r.value));
-          else {
-            let group = offsets.get(key.group);
-            if (group === undefined) offsets.set(key.group, (group = new Map()));
-            const name = `${key.topic}-${key.partition}`;
-            if (r.value === null) group.delete(name);
-            else group.set(name, decodeOffsetCommitValue(r.value));
-          }
+          else applyTo(txn ?? offsets, key.group, `${key.topic}-${key.partition}`, r.value === null ? null : decodeOffsetCommitValue(r.value));
         } catch (err) {
           // Kafka skips records it cannot read (unknown versions) rather than failing the load.
           if (!(err instanceof OffsetsTopicFormatError)) throw err;
         }
       }
     });
+    for (const [producerId, txn] of pendingLoad) this.pendingTxn.set(producerId, txn);
     const names = new Set([...offsets.keys(), ...metadata.keys()]);
     for (const groupId of [...names].sort(compareStrings)) {
       if (this.partitionFor(groupId) !== partition) continue;
@@ -122,6 +141,7 @@ export class GroupCoordinator {
   /** No longer leader of the partition: its groups go (Kafka's onResignation / removeGroupsForPartition). */
   unload(partition: number): void {
     if (!this.owned.delete(partition)) return;
+    for (const txn of this.pendingTxn.values()) for (const group of [...txn.keys()]) if (this.partitionFor(group) === partition) txn.delete(group);
     for (const [groupId, group] of [...this.groups]) {
       if (this.partitionFor(groupId) !== partition) continue;
       group.unload();
@@ -188,8 +208,16 @@ export class GroupCoordinator {
       case 'OffsetCommit':
         this.commit(req, nowMs, reply);
         return;
+      case 'TxnOffsetCommit':
+        this.txnCommit(req, nowMs, reply);
+        return;
       case 'OffsetFetch': {
         const group = this.groupFor(req.groupId, false);
+        // KIP-447: a read_committed consumer waits while a transaction holds offsets of its partitions.
+        if (req.requireStable === true && req.partitions.some((tp) => this.hasPendingTxn(req.groupId, `${tp.topic}-${tp.partition}`))) {
+          reply(message('OffsetFetchResponse', { error: 'UNSTABLE_OFFSET_COMMIT', offsets: [] }));
+          return;
+        }
         const offsets: PartitionOffset[] = req.partitions.map((tp) => {
           const o = group?.fetchOffset(`${tp.topic}-${tp.partition}`);
           return { topic: tp.topic, partition: tp.partition, offset: o?.offset ?? -1, leaderEpoch: o?.leaderEpoch ?? -1 };
@@ -232,6 +260,61 @@ export class GroupCoordinator {
       }
       reply(message('OffsetCommitResponse', { error: this.groups.get(req.groupId) === group ? mapped : 'NOT_COORDINATOR' }));
     });
+  }
+
+  /**
+   * TxnOffsetCommit (KIP-98, KIP-447): offsets sent to the transaction, checked against the
+   * member's generation, written to `__consumer_offsets` as part of the producer's
+   * transaction, and held until its marker says commit or abort.
+   */
+  private txnCommit(req: Extract<GroupRequest, { type: 'TxnOffsetCommit' }>, nowMs: number, reply: (r: KafkaMessage) => void): void {
+    const group = this.groupFor(req.groupId, false);
+    if (group !== undefined && this.config.fencing && req.generationId >= 0) {
+      const error = group.checkCommit({ memberId: req.memberId, groupInstanceId: req.groupInstanceId, generationId: req.generationId }, nowMs);
+      if (error !== undefined && error !== 'REBALANCE_IN_PROGRESS') {
+        reply(message('TxnOffsetCommitResponse', { error }));
+        return;
+      }
+    }
+    const values = new Map<string, CommittedOffset>();
+    const records: RecordInput[] = [];
+    for (const o of req.offsets) {
+      const value: CommittedOffset = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: '', commitTimestamp: nowMs };
+      values.set(`${o.topic}-${o.partition}`, value);
+      records.push({ key: encodeKey({ type: 'offset', group: req.groupId, topic: o.topic, partition: o.partition }), value: encodeOffsetCommitValue(value), timestamp: nowMs });
+    }
+    const batch = encodeBatch(records, { producerId: req.producerId, producerEpoch: req.producerEpoch, isTransactional: true });
+    this.host.append(this.partitionFor(req.groupId), batch, (appendError) => {
+      if (appendError === undefined) {
+        let txn = this.pendingTxn.get(req.producerId);
+        if (txn === undefined) this.pendingTxn.set(req.producerId, (txn = new Map()));
+        const pending = txn.get(req.groupId) ?? new Map<string, CommittedOffset>();
+        for (const [name, v] of values) pending.set(name, v);
+        txn.set(req.groupId, pending);
+      }
+      const error = appendError === undefined ? undefined : appendError === 'INVALID_PRODUCER_EPOCH' || appendError === 'PRODUCER_FENCED' ? 'PRODUCER_FENCED' : coordinatorError(appendError);
+      reply(message('TxnOffsetCommitResponse', { error }));
+    });
+  }
+
+  /** A transaction marker landed in `__consumer_offsets-<partition>`: its offsets take effect, or are dropped. */
+  onTxnMarker(partition: number, producerId: number, commit: boolean): void {
+    const txn = this.pendingTxn.get(producerId);
+    if (txn === undefined) return;
+    for (const [groupId, offsets] of [...txn]) {
+      if (this.partitionFor(groupId) !== partition) continue;
+      txn.delete(groupId);
+      const group = this.groupFor(groupId, commit);
+      if (!commit || group === undefined) continue;
+      group.applyOffsets(offsets);
+      for (const [name, o] of offsets) this.host.trace.emit('group.offset', { broker: this.host.brokerId, group: groupId, partition: name, offset: o.offset, source: 'commit' });
+    }
+    if (txn.size === 0) this.pendingTxn.delete(producerId);
+  }
+
+  private hasPendingTxn(groupId: string, partition: string): boolean {
+    for (const txn of this.pendingTxn.values()) if (txn.get(groupId)?.has(partition) === true) return true;
+    return false;
   }
 
   /** Calls `done` once the group's rebalance of `generation` is written to `__consumer_offsets` (Kafka's storeGroup). */
@@ -326,6 +409,8 @@ function notCoordinator(req: GroupRequest): KafkaMessage {
       return message('OffsetCommitResponse', { error });
     case 'OffsetFetch':
       return message('OffsetFetchResponse', { error, offsets: [] });
+    case 'TxnOffsetCommit':
+      return message('TxnOffsetCommitResponse', { error });
   }
 }
 

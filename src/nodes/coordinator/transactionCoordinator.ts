@@ -1,0 +1,284 @@
+import type { Log } from '../../log/log.js';
+import { decodeRecords, encodeBatch, isControl } from '../../log/recordBatch.js';
+import { compareStrings } from '../../sim/order.js';
+import { declareTraceKind, type Trace } from '../../sim/trace.js';
+import { message, type KafkaMessage } from '../protocol.js';
+import { OFFSETS_TOPIC, partitionForGroup } from './offsetsTopic.js';
+import {
+  decodeTransactionKey,
+  decodeTransactionValue,
+  encodeTransactionKey,
+  encodeTransactionValue,
+  partitionForTransactionalId,
+  type TransactionLogValue,
+  type TransactionState,
+} from './transactionLog.js';
+
+/** What the transaction coordinator needs from the broker it lives on. */
+export interface TxnCoordinatorHost {
+  readonly trace: Trace;
+  readonly brokerId: number;
+  /** Appends to a `__transaction_state` partition this broker leads, acks=all; `done` once committed or failed. */
+  append(partition: number, records: Buffer, done: (error: string | undefined) => void): void;
+  /**
+   * Writes COMMIT or ABORT markers to `partitions` through their leaders (WriteTxnMarkers);
+   * `done` gets the partitions whose marker was not written.
+   */
+  writeMarkers(req: { producerId: number; producerEpoch: number; coordinatorEpoch: number; commit: boolean; partitions: readonly string[] }, done: (failed: readonly string[]) => void): void;
+  /** A fresh producer id (Kafka takes them from blocks the controller allocates). */
+  nextProducerId(): number;
+  /** Runs `fn` after `ms` of local time, unless the broker dies first. */
+  after(ms: number, fn: () => void): void;
+}
+
+export interface TxnCoordinatorConfig {
+  /** transaction.state.log.num.partitions */
+  readonly partitions: number;
+  /** transaction.max.timeout.ms: a producer asking for more gets INVALID_TRANSACTION_TIMEOUT. */
+  readonly maxTimeoutMs: number;
+  /** offsets.topic.num.partitions, to find a group's partition for AddOffsetsToTxn. */
+  readonly offsetsPartitions: number;
+}
+
+/** A transactional id's state on its coordinator (Kafka's TransactionMetadata). */
+interface TxnMeta {
+  readonly transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+  timeoutMs: number;
+  state: TransactionState;
+  partitions: string[];
+  startMs: number;
+  updateMs: number;
+  /** A transition written to the log and not yet taken (Kafka's pendingState). */
+  pending: TransactionState | undefined;
+}
+
+type TxnRequest = Extract<KafkaMessage, { type: 'InitProducerId' | 'AddPartitionsToTxn' | 'AddOffsetsToTxn' | 'EndTxn' }>;
+
+const MARKER_RETRY_MS = 100;
+
+/**
+ * The transaction coordinator of one broker (Kafka's TransactionCoordinator with its
+ * TransactionStateManager and TransactionMarkerChannelManager): it owns the transactional ids
+ * whose `__transaction_state` partition this broker leads. Every transition is written to
+ * that partition (acks=all) before it takes effect; a commit or abort is answered once
+ * PrepareCommit / PrepareAbort is written, then the markers go to every partition of the
+ * transaction, and CompleteCommit / CompleteAbort is written when all are in. A broker that
+ * becomes leader of the partition loads the ids and finishes what was prepared.
+ */
+export class TransactionCoordinator {
+  private readonly txns = new Map<string, TxnMeta>();
+  /** Loaded partitions, with the coordinator epoch (the partition's leader epoch) each was loaded in. */
+  private readonly owned = new Map<number, number>();
+
+  constructor(
+    private readonly host: TxnCoordinatorHost,
+    private readonly config: TxnCoordinatorConfig,
+  ) {}
+
+  partitionFor(transactionalId: string): number {
+    return partitionForTransactionalId(transactionalId, this.config.partitions);
+  }
+
+  private owns(transactionalId: string): boolean {
+    return this.owned.has(this.partitionFor(transactionalId));
+  }
+
+  // ------------------------------------------------------------------ loading
+
+  /** Became leader of `__transaction_state-<partition>` in `leaderEpoch`: replay it, then finish prepared transactions. */
+  load(partition: number, log: Log, leaderEpoch: number, nowMs: number): void {
+    const values = new Map<string, TransactionLogValue | null>();
+    log.forEachBatch(log.logStartOffset, log.logEndOffset, (bytes, pos, header) => {
+      if (isControl(header)) return;
+      for (const r of decodeRecords(bytes, pos, header)) {
+        if (r.key === null) continue;
+        const id = decodeTransactionKey(r.key);
+        values.set(id, r.value === null ? null : decodeTransactionValue(r.value));
+      }
+    });
+    this.owned.set(partition, leaderEpoch);
+    for (const [id, v] of [...values].sort((a, b) => compareStrings(a[0], b[0]))) {
+      if (v === null || this.partitionFor(id) !== partition) continue;
+      const meta: TxnMeta = { transactionalId: id, producerId: v.producerId, producerEpoch: v.producerEpoch, timeoutMs: v.transactionTimeoutMs, state: v.state, partitions: [...v.partitions], startMs: v.startTimestampMs, updateMs: v.lastUpdateTimestampMs, pending: undefined };
+      this.txns.set(id, meta);
+      this.traceState(meta);
+      // Prepared before the old coordinator went: the decision stands, the markers go again.
+      if (meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort') this.sendMarkers(meta, nowMs);
+    }
+  }
+
+  unload(partition: number): void {
+    if (!this.owned.delete(partition)) return;
+    for (const id of [...this.txns.keys()]) if (this.partitionFor(id) === partition) this.txns.delete(id);
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  handle(req: TxnRequest, nowMs: number, reply: (r: KafkaMessage) => void): void {
+    const transactionalId = req.transactionalId as string;
+    if (!this.owns(transactionalId)) {
+      reply(req.type === 'InitProducerId' ? message('InitProducerIdResponse', { error: 'NOT_COORDINATOR', producerId: -1, producerEpoch: -1 }) : message('TxnResponse', { error: 'NOT_COORDINATOR' }));
+      return;
+    }
+    switch (req.type) {
+      case 'InitProducerId':
+        return this.initProducerId(transactionalId, req.transactionTimeoutMs ?? 60_000, nowMs, reply);
+      case 'AddPartitionsToTxn':
+        return this.addPartitions(req, req.partitions, nowMs, reply);
+      case 'AddOffsetsToTxn':
+        return this.addPartitions(req, [`${OFFSETS_TOPIC}-${partitionForGroup(req.groupId, this.config.offsetsPartitions)}`], nowMs, reply);
+      case 'EndTxn':
+        return this.endTxn(req, nowMs, reply);
+    }
+  }
+
+  /**
+   * InitProducerId with a transactional.id (TransactionCoordinator.handleInitProducerId):
+   * the next epoch, which fences every older incarnation. A transaction the previous one
+   * left open is aborted first, under the new epoch; the caller is told to retry
+   * (CONCURRENT_TRANSACTIONS) until that is complete.
+   */
+  private initProducerId(transactionalId: string, timeoutMs: number, nowMs: number, reply: (r: KafkaMessage) => void): void {
+    const fail = (error: string): void => reply(message('InitProducerIdResponse', { error, producerId: -1, producerEpoch: -1 }));
+    if (timeoutMs > this.config.maxTimeoutMs) return fail('INVALID_TRANSACTION_TIMEOUT');
+    const meta = this.txns.get(transactionalId);
+    if (meta === undefined) {
+      const fresh: TxnMeta = { transactionalId, producerId: this.host.nextProducerId(), producerEpoch: -1, timeoutMs, state: 'Empty', partitions: [], startMs: -1, updateMs: nowMs, pending: undefined };
+      this.txns.set(transactionalId, fresh);
+      return this.transition(fresh, { state: 'Empty', producerEpoch: 0, partitions: [], timeoutMs }, nowMs, (error) => (error === undefined ? reply(message('InitProducerIdResponse', { producerId: fresh.producerId, producerEpoch: fresh.producerEpoch })) : fail(error)));
+    }
+    if (meta.pending !== undefined || meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort') return fail('CONCURRENT_TRANSACTIONS');
+    if (meta.state === 'Ongoing') {
+      this.abortAndFence(meta, nowMs, 'init');
+      return fail('CONCURRENT_TRANSACTIONS');
+    }
+    this.transition(meta, { state: 'Empty', producerEpoch: meta.producerEpoch + 1, partitions: [], timeoutMs }, nowMs, (error) => (error === undefined ? reply(message('InitProducerIdResponse', { producerId: meta.producerId, producerEpoch: meta.producerEpoch })) : fail(error)));
+  }
+
+  /** The producer id and epoch a request carries against the coordinator's (Kafka's PRODUCER_FENCED and friends). */
+  private check(meta: TxnMeta | undefined, req: { producerId: number; producerEpoch: number }): string | undefined {
+    if (meta === undefined || meta.producerId !== req.producerId) return 'INVALID_PRODUCER_ID_MAPPING';
+    if (req.producerEpoch < meta.producerEpoch) return 'PRODUCER_FENCED';
+    if (req.producerEpoch > meta.producerEpoch) return 'INVALID_PRODUCER_EPOCH';
+    return undefined;
+  }
+
+  /** AddPartitionsToTxn / AddOffsetsToTxn; with verifyOnly, KIP-890's question from a partition leader. */
+  private addPartitions(req: Extract<TxnRequest, { type: 'AddPartitionsToTxn' | 'AddOffsetsToTxn' }>, partitions: readonly string[], nowMs: number, reply: (r: KafkaMessage) => void): void {
+    const answer = (error?: string): void => reply(message('TxnResponse', { error }));
+    const meta = this.txns.get(req.transactionalId);
+    const bad = this.check(meta, req);
+    if (bad !== undefined || meta === undefined) return answer(bad);
+    if (req.type === 'AddPartitionsToTxn' && req.verifyOnly === true) {
+      const inTxn = meta.state === 'Ongoing' && partitions.every((p) => meta.partitions.includes(p));
+      return answer(inTxn ? undefined : 'INVALID_TXN_STATE');
+    }
+    if (meta.pending !== undefined || meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort') return answer('CONCURRENT_TRANSACTIONS');
+    const missing = partitions.filter((p) => !meta.partitions.includes(p));
+    if (meta.state === 'Ongoing' && missing.length === 0) return answer();
+    const startMs = meta.state === 'Ongoing' ? meta.startMs : nowMs;
+    const base = meta.state === 'Ongoing' ? meta.partitions : [];
+    this.transition(meta, { state: 'Ongoing', partitions: [...base, ...missing.filter((p) => !base.includes(p))], startMs }, nowMs, answer);
+  }
+
+  /**
+   * EndTxn (handleEndTransaction): PrepareCommit or PrepareAbort is written and answered;
+   * the markers follow. A retried EndTxn for a transaction already ending or ended the same
+   * way is answered in kind.
+   */
+  private endTxn(req: Extract<TxnRequest, { type: 'EndTxn' }>, nowMs: number, reply: (r: KafkaMessage) => void): void {
+    const answer = (error?: string): void => reply(message('TxnResponse', { error }));
+    const meta = this.txns.get(req.transactionalId);
+    const bad = this.check(meta, req);
+    if (bad !== undefined || meta === undefined) return answer(bad);
+    if (meta.pending !== undefined) return answer('CONCURRENT_TRANSACTIONS');
+    const prepare: TransactionState = req.commit ? 'PrepareCommit' : 'PrepareAbort';
+    const complete: TransactionState = req.commit ? 'CompleteCommit' : 'CompleteAbort';
+    if (meta.state === prepare) return answer('CONCURRENT_TRANSACTIONS');
+    if (meta.state === complete) return answer();
+    if (meta.state !== 'Ongoing') return answer('INVALID_TXN_STATE');
+    this.transition(meta, { state: prepare }, nowMs, (error) => {
+      answer(error);
+      if (error === undefined) this.sendMarkers(meta, nowMs);
+    });
+  }
+
+  /**
+   * Aborts an ongoing transaction under a bumped epoch, fencing the producer that opened it:
+   * for InitProducerId from a new incarnation, and for transaction.timeout.ms.
+   */
+  private abortAndFence(meta: TxnMeta, nowMs: number, why: 'init' | 'timeout'): void {
+    this.host.trace.emit('txn.abort', { broker: this.host.brokerId, transactionalId: meta.transactionalId, producerId: meta.producerId, fencedEpoch: meta.producerEpoch, reason: why });
+    this.transition(meta, { state: 'PrepareAbort', producerEpoch: meta.producerEpoch + 1 }, nowMs, (error) => {
+      if (error === undefined) this.sendMarkers(meta, nowMs);
+    });
+  }
+
+  /** Sends the markers of a prepared transaction until every partition has one, then completes it. */
+  private sendMarkers(meta: TxnMeta, nowMs: number, only?: readonly string[]): void {
+    const commit = meta.state === 'PrepareCommit';
+    const partitions = only ?? meta.partitions;
+    const coordinatorEpoch = this.owned.get(this.partitionFor(meta.transactionalId)) ?? -1;
+    const epoch = meta.producerEpoch;
+    if (partitions.length === 0) return this.complete(meta, commit, nowMs);
+    this.host.writeMarkers({ producerId: meta.producerId, producerEpoch: epoch, coordinatorEpoch, commit, partitions }, (failed) => {
+      if (this.txns.get(meta.transactionalId) !== meta || meta.state !== (commit ? 'PrepareCommit' : 'PrepareAbort') || meta.producerEpoch !== epoch) return;
+      if (failed.length === 0) return this.complete(meta, commit, nowMs);
+      // TransactionMarkerChannelManager retries a partition until its marker is in.
+      this.host.after(MARKER_RETRY_MS, () => {
+        if (this.txns.get(meta.transactionalId) === meta) this.sendMarkers(meta, nowMs + MARKER_RETRY_MS, failed);
+      });
+    });
+  }
+
+  private complete(meta: TxnMeta, commit: boolean, nowMs: number): void {
+    this.transition(meta, { state: commit ? 'CompleteCommit' : 'CompleteAbort', partitions: [] }, nowMs, (error) => {
+      // A failed write is tried again: the transaction must not stay prepared.
+      if (error !== undefined && this.txns.get(meta.transactionalId) === meta) this.host.after(MARKER_RETRY_MS, () => this.complete(meta, commit, nowMs + MARKER_RETRY_MS));
+    });
+  }
+
+  /**
+   * Writes the transition to `__transaction_state` and takes it once committed (Kafka's
+   * prepareTransitionTo / completeTransitionTo around appendTransactionToLog).
+   */
+  private transition(meta: TxnMeta, change: Partial<Pick<TxnMeta, 'state' | 'producerEpoch' | 'partitions' | 'timeoutMs' | 'startMs'>>, nowMs: number, done: (error: string | undefined) => void): void {
+    const next = { ...meta, ...change, updateMs: nowMs };
+    meta.pending = next.state;
+    const value: TransactionLogValue = { producerId: next.producerId, producerEpoch: next.producerEpoch, transactionTimeoutMs: next.timeoutMs, state: next.state, partitions: next.partitions, lastUpdateTimestampMs: nowMs, startTimestampMs: next.startMs };
+    const record = { key: encodeTransactionKey(meta.transactionalId), value: encodeTransactionValue(value), timestamp: nowMs };
+    this.host.append(this.partitionFor(meta.transactionalId), encodeBatch([record]), (error) => {
+      if (this.txns.get(meta.transactionalId) !== meta) return done('NOT_COORDINATOR');
+      meta.pending = undefined;
+      if (error !== undefined) return done(error === 'NOT_LEADER_OR_FOLLOWER' ? 'NOT_COORDINATOR' : 'COORDINATOR_NOT_AVAILABLE');
+      Object.assign(meta, change, { updateMs: nowMs });
+      this.traceState(meta);
+      done(undefined);
+    });
+  }
+
+  /** transaction.timeout.ms: ongoing transactions that ran too long are aborted, their producer fenced. */
+  tick(nowMs: number): void {
+    for (const meta of this.txns.values()) {
+      if (meta.state === 'Ongoing' && meta.pending === undefined && nowMs - meta.startMs > meta.timeoutMs) this.abortAndFence(meta, nowMs, 'timeout');
+    }
+  }
+
+  private traceState(meta: TxnMeta): void {
+    this.host.trace.emit('txn.state', { broker: this.host.brokerId, transactionalId: meta.transactionalId, producerId: meta.producerId, producerEpoch: meta.producerEpoch, state: meta.state, partitions: meta.partitions });
+  }
+}
+
+declare module '../../sim/trace.js' {
+  interface TraceRecordMap {
+    /** A transactional id's state as its coordinator took it (after writing it to __transaction_state). */
+    'txn.state': { readonly broker: number; readonly transactionalId: string; readonly producerId: number; readonly producerEpoch: number; readonly state: string; readonly partitions: readonly string[] };
+    /** The coordinator aborts an ongoing transaction and fences its producer. */
+    'txn.abort': { readonly broker: number; readonly transactionalId: string; readonly producerId: number; readonly fencedEpoch: number; readonly reason: string };
+  }
+}
+
+declareTraceKind('txn.state', ['broker', 'transactionalId', 'producerId', 'producerEpoch', 'state', 'partitions']);
+declareTraceKind('txn.abort', ['broker', 'transactionalId', 'producerId', 'fencedEpoch', 'reason']);
