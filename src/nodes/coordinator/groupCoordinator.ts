@@ -241,13 +241,7 @@ export class GroupCoordinator {
       reply(message('OffsetCommitResponse', { error }));
       return;
     }
-    const values = new Map<string, CommittedOffset>();
-    const records: RecordInput[] = [];
-    for (const o of req.offsets) {
-      const value: CommittedOffset = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: '', commitTimestamp: nowMs };
-      values.set(`${o.topic}-${o.partition}`, value);
-      records.push({ key: encodeKey({ type: 'offset', group: req.groupId, topic: o.topic, partition: o.partition }), value: encodeOffsetCommitValue(value), timestamp: nowMs });
-    }
+    const { values, records } = offsetRecords(req.groupId, req.offsets, nowMs);
     this.host.append(this.partitionFor(req.groupId), encodeBatch(records), (appendError) => {
       const mapped = appendError === undefined ? undefined : coordinatorError(appendError);
       if (mapped === undefined && this.groups.get(req.groupId) === group) {
@@ -276,13 +270,7 @@ export class GroupCoordinator {
         return;
       }
     }
-    const values = new Map<string, CommittedOffset>();
-    const records: RecordInput[] = [];
-    for (const o of req.offsets) {
-      const value: CommittedOffset = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: '', commitTimestamp: nowMs };
-      values.set(`${o.topic}-${o.partition}`, value);
-      records.push({ key: encodeKey({ type: 'offset', group: req.groupId, topic: o.topic, partition: o.partition }), value: encodeOffsetCommitValue(value), timestamp: nowMs });
-    }
+    const { values, records } = offsetRecords(req.groupId, req.offsets, nowMs);
     const batch = encodeBatch(records, { producerId: req.producerId, producerEpoch: req.producerEpoch, isTransactional: true });
     this.host.append(this.partitionFor(req.groupId), batch, (appendError) => {
       if (appendError === undefined) {
@@ -378,6 +366,18 @@ export class GroupCoordinator {
   committedOffsets(groupId: string): ReadonlyMap<string, CommittedOffset> | undefined {
     return this.groups.get(groupId)?.offsets;
   }
+}
+
+/** The offsets of a commit, by partition, and the `__consumer_offsets` records that hold them. */
+function offsetRecords(groupId: string, offsets: readonly PartitionOffset[], nowMs: number): { values: Map<string, CommittedOffset>; records: RecordInput[] } {
+  const values = new Map<string, CommittedOffset>();
+  const records: RecordInput[] = [];
+  for (const o of offsets) {
+    const value: CommittedOffset = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: '', commitTimestamp: nowMs };
+    values.set(`${o.topic}-${o.partition}`, value);
+    records.push({ key: encodeKey({ type: 'offset', group: groupId, topic: o.topic, partition: o.partition }), value: encodeOffsetCommitValue(value), timestamp: nowMs });
+  }
+  return { values, records };
 }
 
 /**
