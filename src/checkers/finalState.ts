@@ -13,6 +13,24 @@ export interface LoggedRecord {
   readonly id: MessageId | undefined;
   /** The leader epoch of the batch that holds it. */
   readonly epoch: number;
+  /**
+   * For transactions: a control marker, a record of an aborted transaction, or one of a
+   * transaction still open (past the last stable offset). None of these is committed data.
+   */
+  readonly txn?: 'control' | 'aborted' | 'open';
+}
+
+/** A transactional batch of a partition's log, with how its transaction ended. */
+export interface TxnBatch {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly control: boolean;
+  /** Of a transaction that was aborted, or (for data) is still open. */
+  readonly outcome: 'committed' | 'aborted' | 'open' | 'marker';
+  /** The batch's max timestamp, in the producer's milliseconds. */
+  readonly timestampMs: number;
 }
 
 /** One record batch as its header describes it: enough to tell two copies apart. */
@@ -45,6 +63,10 @@ export interface PartitionState {
   readonly committedBatches?: readonly BatchSummary[];
   /** The final leader's high watermark. */
   readonly highWatermark?: number;
+  /** The final leader's last stable offset (below it, every transaction has ended). */
+  readonly lastStableOffset?: number;
+  /** The final leader's transactional batches, in log order (only when the log has any). */
+  readonly txnBatches?: readonly TxnBatch[];
   readonly replicas: readonly ReplicaLog[];
 }
 
@@ -102,8 +124,22 @@ export interface CommittedOffsetChange {
   readonly source: 'commit' | 'load';
 }
 
+/** A processor's pipeline: the group that reads `from` and writes `to`. */
+export interface PipelineState {
+  readonly client: string;
+  readonly group: string;
+  readonly from: string;
+  readonly to: string;
+  readonly transactional: boolean;
+  /** transaction.timeout.ms */
+  readonly transactionTimeoutMs: number;
+}
+
 export interface ClusterFinalState {
   readonly partitions: readonly PartitionState[];
+  /** When the run ended, in milliseconds of simulated time. */
+  readonly endMs?: number;
+  readonly pipelines?: readonly PipelineState[];
   readonly groups?: readonly GroupFinalState[];
   readonly commits?: readonly AppliedCommit[];
   readonly offsetChanges?: readonly CommittedOffsetChange[];

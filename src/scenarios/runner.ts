@@ -12,7 +12,7 @@ import { generateNemesis } from '../network/nemesis.js';
 import { MemoryDisk } from '../log/memoryDisk.js';
 import { applyDiskFault } from '../log/diskFaults.js';
 import { DEFAULT_LOG_CONFIG, type Log, type LogConfig } from '../log/log.js';
-import { recordHeaderValues } from '../log/recordBatch.js';
+import { isControl, isTransactional, recordHeaderValues } from '../log/recordBatch.js';
 import { parseDuration } from '../sim/time.js';
 import { Controller, type ControllerDurable } from '../nodes/controller/controller.js';
 import { Broker, type BrokerDurable } from '../nodes/broker/broker.js';
@@ -21,15 +21,17 @@ import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../nodes/protoco
 import type { Partition } from '../nodes/broker/partition.js';
 import { deliveryCheckers } from '../checkers/deliveryCheckers.js';
 import { groupCheckers, groupLag } from '../checkers/groupCheckers.js';
-import type { AppliedCommit, BatchSummary, ClusterFinalState, CommittedOffsetChange, ExposedBatch, GroupFinalState, LoggedRecord, PartitionState, ReplicaLog } from '../checkers/finalState.js';
+import { txnCheckers } from '../checkers/txnCheckers.js';
+import type { AppliedCommit, BatchSummary, ClusterFinalState, CommittedOffsetChange, ExposedBatch, GroupFinalState, LoggedRecord, PartitionState, PipelineState, ReplicaLog, TxnBatch } from '../checkers/finalState.js';
 import { countSends, forgetSends } from '../checkers/sends.js';
 import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
 import { MetricsRegistry } from '../sim/metrics.js';
 import { MetricsRecorder, type MetricsReport } from './metricsRecorder.js';
 import { millis, type Time } from '../sim/time.js';
-import type { ConsumerClient, ProducerClient, Scenario, ScenarioFault } from './schema.js';
-import { Consumer, type ConsumerDurable } from '../nodes/consumer/consumer.js';
+import type { ConsumerClient, ProcessorClient, ProducerClient, Scenario, ScenarioFault } from './schema.js';
+import { Consumer, type ConsumerDurable, type ProcessorOutput } from '../nodes/consumer/consumer.js';
 import { OFFSETS_TOPIC, partitionForGroup } from '../nodes/coordinator/offsetsTopic.js';
+import { TRANSACTION_STATE_TOPIC } from '../nodes/coordinator/transactionLog.js';
 
 export interface RunOptions {
   readonly seed?: number;
@@ -127,11 +129,15 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   });
 
   const producers = scenario.clients.filter((c): c is ProducerClient => c.type === 'producer');
-  const consumers = scenario.clients.filter((c): c is ConsumerClient => c.type === 'consumer');
+  const processors = scenario.clients.filter((c): c is ProcessorClient => c.type === 'processor');
+  // A processor is a group member with an output: the same client, run by the same code.
+  const outputs = new Map(processors.map((p) => [p.id, processorOutput(p)]));
+  const consumers = [...scenario.clients.filter((c): c is ConsumerClient => c.type === 'consumer'), ...processors.map(processorAsConsumer)];
+  const transactional = processors.some((p) => p.processing.mode === 'transactional');
   const topicConfigs = new Map(scenario.topics.map((t) => [t.name, t]));
   const logConfig = (topic: string): LogConfig => {
-    if (topic === OFFSETS_TOPIC) {
-      // offsets.topic.segment.bytes (100 MiB) and a compacted topic, as Kafka creates it.
+    if (topic === OFFSETS_TOPIC || topic === TRANSACTION_STATE_TOPIC) {
+      // offsets.topic.segment.bytes and transaction.state.log.segment.bytes (100 MiB), compacted, as Kafka creates them.
       return { ...DEFAULT_LOG_CONFIG, segmentBytes: 104_857_600, cleanupPolicy: 'compact', flushMessages: cfg['flush.messages'], flushMs: cfg['flush.ms'] };
     }
     const t = topicConfigs.get(topic)?.config;
@@ -169,6 +175,17 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         ...(consumers.length === 0
           ? []
           : [{ name: OFFSETS_TOPIC, partitions: cfg['offsets.topic.num.partitions'], replicationFactor: cfg['offsets.topic.replication.factor'], config: { 'cleanup.policy': 'compact' } }]),
+        // __transaction_state likewise, compacted, with min.insync.replicas = transaction.state.log.min.isr.
+        ...(!transactional
+          ? []
+          : [
+              {
+                name: TRANSACTION_STATE_TOPIC,
+                partitions: cfg['transaction.state.log.num.partitions'],
+                replicationFactor: cfg['transaction.state.log.replication.factor'],
+                config: { 'cleanup.policy': 'compact', 'min.insync.replicas': Math.min(cfg['transaction.state.log.min.isr'], cfg['transaction.state.log.replication.factor']) },
+              },
+            ]),
       ],
     },
   };
@@ -242,6 +259,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         processing: c.processing,
         start: c.start,
         actions: c.actions,
+        output: outputs.get(c.id),
         history: sim.history,
       };
       net.addHost(new NodeHost<KafkaMessage, ConsumerDurable>({ id: memberNode(c.id, i), roles: ['client', 'consumer'], durable, factory: (ctx, d) => new Consumer(ctx, d) }));
@@ -381,7 +399,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
 
   const metricsReport = withClientRates(recorder.finish(sim.now), sim.now);
   const groups = groupsFinalState(scenario, consumers, brokerProcess, controller(), nodeStarts, (node) => net.host(node).state === 'up');
-  const state: ClusterFinalState = { ...finalState(scenario, brokerHosts, controller()), leaderClaims: [...claims.values()], exposed, groups, commits, offsetChanges };
+  const pipelines: PipelineState[] = processors.map((p) => ({ client: p.id, group: p.group, from: p.from, to: p.to, transactional: p.processing.mode === 'transactional', transactionTimeoutMs: p.config['transaction.timeout.ms'] }));
+  const state: ClusterFinalState = { ...finalState(scenario, brokerHosts, controller()), leaderClaims: [...claims.values()], exposed, groups, commits, offsetChanges, pipelines, endMs: Math.floor(sim.now / 1000) };
   const report = runCheckers(ALL_CHECKERS, sim.history.ops, state, options.checks ?? scenario.checks);
   const lag = groups.length === 0 ? undefined : groupLag(state);
   const violations = [...report.violations, ...(online?.violations ?? [])];
@@ -412,7 +431,36 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   };
 }
 
-const ALL_CHECKERS = [...deliveryCheckers, ...groupCheckers];
+const ALL_CHECKERS = [...deliveryCheckers, ...groupCheckers, ...txnCheckers];
+
+/**
+ * A processor's consumer side: it reads `from` in its group, one transaction's worth per poll,
+ * read_committed when transactional (an EOS application reads only committed input), and
+ * never auto-commits.
+ */
+function processorAsConsumer(p: ProcessorClient): ConsumerClient {
+  const { 'transaction.timeout.ms': _timeout, 'delivery.timeout.ms': _delivery, ...config } = p.config;
+  return {
+    id: p.id,
+    type: 'consumer',
+    group: p.group,
+    topics: [p.from],
+    instances: p.instances,
+    config: {
+      ...config,
+      'enable.auto.commit': false,
+      'max.poll.records': p.processing.transactionRecords,
+      'isolation.level': p.processing.mode === 'transactional' ? 'read_committed' : config['isolation.level'],
+    },
+    processing: { mode: 'commit-after-process', time: p.processing.time },
+    start: p.start,
+    actions: [],
+  };
+}
+
+function processorOutput(p: ProcessorClient): ProcessorOutput {
+  return { topic: p.to, mode: p.processing.mode, transactionTimeoutMs: p.config['transaction.timeout.ms'], deliveryTimeoutMs: p.config['delivery.timeout.ms'], valueBytes: p.processing.valueBytes };
+}
 
 /** Each consumer group's final committed offsets, from the broker that leads its `__consumer_offsets` partition. */
 function groupsFinalState(
@@ -482,11 +530,14 @@ function finalState(scenario: Scenario, brokers: readonly NodeHost<KafkaMessage,
       const leaderLog = held.find((h) => h.host.id === leaderId)?.partition.log;
       partitions.push({
         partition: name,
-        committed: leader === undefined ? [] : leader.records.filter((r) => r.offset < leader.highWatermark),
+        // Committed data, as read_committed sees it: below the high watermark, no markers, nothing aborted or still open.
+        committed: leader === undefined ? [] : leader.records.filter((r) => r.offset < leader.highWatermark && r.txn === undefined),
         committedBatches: leader === undefined ? [] : (leader.batches ?? []).filter((b) => b.baseOffset < leader.highWatermark),
         highWatermark: leader?.highWatermark,
         replicas,
         logStartOffset: leaderLog?.logStartOffset,
+        lastStableOffset: leaderLog?.lastStableOffset,
+        txnBatches: leaderLog === undefined ? undefined : txnBatchesOf(leaderLog),
       });
     }
   }
@@ -517,9 +568,41 @@ function recordsOf(partition: Partition): LoggedRecord[] {
   const log = partition.log;
   const out: LoggedRecord[] = [];
   const ids: { offset: number; value: string | undefined }[] = [];
+  const txns = txnOutcomes(log);
   log.forEachBatch(log.logStartOffset, log.logEndOffset, (records, pos, h) => {
     ids.length = 0;
-    for (const r of recordHeaderValues(records, pos, h, 'id', ids)) out.push({ offset: r.offset, id: r.value, epoch: h.partitionLeaderEpoch });
+    const txn = isControl(h) ? 'control' : isTransactional(h) ? txns.outcomeOf(h.producerId, h.baseOffset) : undefined;
+    for (const r of recordHeaderValues(records, pos, h, 'id', ids)) out.push(txn === undefined || txn === 'committed' ? { offset: r.offset, id: r.value, epoch: h.partitionLeaderEpoch } : { offset: r.offset, id: r.value, epoch: h.partitionLeaderEpoch, txn });
   });
   return out;
+}
+
+/**
+ * How each transactional batch of a log ended: aborted if the aborted-transaction index
+ * covers it, open if no marker has closed its transaction yet, else committed.
+ */
+function txnOutcomes(log: Log): { outcomeOf(producerId: number, offset: number): 'committed' | 'aborted' | 'open' } {
+  const aborted = log.abortedTransactions(log.logStartOffset, log.logEndOffset);
+  const open = new Map<number, number>();
+  for (const e of log.producers.allEntries()) if (e.currentTxnFirstOffset !== undefined) open.set(e.producerId, e.currentTxnFirstOffset);
+  return {
+    outcomeOf(producerId, offset) {
+      if (aborted.some((t) => t.producerId === producerId && offset >= t.firstOffset && offset <= t.lastOffset)) return 'aborted';
+      const since = open.get(producerId);
+      return since !== undefined && offset >= since ? 'open' : 'committed';
+    },
+  };
+}
+
+/** The transactional batches of a log, for the transaction checkers; undefined when it has none. */
+function txnBatchesOf(log: Log): TxnBatch[] | undefined {
+  const out: TxnBatch[] = [];
+  let txns: ReturnType<typeof txnOutcomes> | undefined;
+  log.forEachBatch(log.logStartOffset, log.logEndOffset, (_records, _pos, h) => {
+    if (!isTransactional(h)) return;
+    txns ??= txnOutcomes(log);
+    const control = isControl(h);
+    out.push({ baseOffset: h.baseOffset, lastOffset: h.baseOffset + h.lastOffsetDelta, producerId: h.producerId, producerEpoch: h.producerEpoch, control, outcome: control ? 'marker' : txns.outcomeOf(h.producerId, h.baseOffset), timestampMs: h.maxTimestamp });
+  });
+  return out.length === 0 ? undefined : out;
 }

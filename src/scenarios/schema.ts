@@ -225,7 +225,7 @@ const consumerConfigSchema = z.strictObject({
   'request.timeout.ms': z.number().int().positive().default(30_000),
   'retry.backoff.ms': z.number().int().nonnegative().default(100),
   'metadata.max.age.ms': z.number().int().positive().default(300_000),
-  'isolation.level': z.literal('read_uncommitted').default('read_uncommitted'),
+  'isolation.level': z.enum(['read_uncommitted', 'read_committed']).default('read_uncommitted'),
 });
 
 /** A processing time per record: "2ms", or a range "1ms..5ms" drawn uniformly. */
@@ -275,7 +275,36 @@ const consumerSchema = z.strictObject({
     .default([]),
 });
 
-const clientSchema = z.discriminatedUnion('type', [producerSchema, consumerSchema]);
+/**
+ * A consume-transform-produce processor: a consumer group reading `from`, each record
+ * turned into one record of `to` that carries the input's message id.
+ */
+const processorSchema = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'client ids use letters, digits, ".", "_" and "-"'),
+  type: z.literal('processor'),
+  from: z.string(),
+  to: z.string(),
+  group: z.string().regex(/^[A-Za-z0-9._-]+$/, 'group ids use letters, digits, ".", "_" and "-"'),
+  instances: z.number().int().min(1).max(1000).default(1),
+  config: consumerConfigSchema
+    .extend({
+      'transaction.timeout.ms': z.number().int().positive().default(60_000),
+      'delivery.timeout.ms': z.number().int().positive().default(120_000),
+    })
+    .prefault({}),
+  processing: z
+    .strictObject({
+      mode: z.enum(['transactional', 'commit-after-process']).default('transactional'),
+      time: processingTimeSchema.prefault('0ms'),
+      /** Input records per transaction (and per poll). */
+      transactionRecords: z.number().int().positive().default(100),
+      valueBytes: z.number().int().nonnegative().default(100),
+    })
+    .prefault({}),
+  start: durationSchema.prefault('0s'),
+});
+
+const clientSchema = z.discriminatedUnion('type', [producerSchema, consumerSchema, processorSchema]);
 
 // ------------------------------------------------------------------ faults
 
@@ -340,6 +369,11 @@ export const CHECK_KINDS = [
   'offset-regression',
   'retention-loss',
   'ownership',
+  // Transactions.
+  'aborted-read',
+  'zombie-write',
+  'exactly-once',
+  'hanging-txn',
   // Jepsen's names for consumer-side anomalies.
   'inconsistent-offsets',
   'poll-skip',
@@ -384,6 +418,19 @@ export const scenarioSchema = z
     s.clients.forEach((c, i) => {
       if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'id'], message: `client id ${c.id} is used twice` });
       ids.add(c.id);
+      if (c.type === 'processor') {
+        for (const [field, t] of [['from', c.from], ['to', c.to]] as const) {
+          if (!topics.has(t)) ctx.addIssue({ code: 'custom', path: ['clients', i, field], message: `topic ${t} is not defined under topics` });
+        }
+        if (c.from === c.to) ctx.addIssue({ code: 'custom', path: ['clients', i, 'to'], message: 'a processor writes to another topic than it reads' });
+        for (const [key, rf] of [['offsets.topic.replication.factor', s.cluster.config['offsets.topic.replication.factor']], ['transaction.state.log.replication.factor', s.cluster.config['transaction.state.log.replication.factor']]] as const) {
+          if (rf > s.cluster.brokers) ctx.addIssue({ code: 'custom', path: ['cluster', 'config', key], message: `${key} ${rf} is larger than the ${s.cluster.brokers} brokers` });
+        }
+        if (c.config['transaction.timeout.ms'] > s.cluster.config['transaction.max.timeout.ms']) {
+          ctx.addIssue({ code: 'custom', path: ['clients', i, 'config', 'transaction.timeout.ms'], message: `transaction.timeout.ms ${c.config['transaction.timeout.ms']} is above the brokers' transaction.max.timeout.ms: InitProducerId would fail with INVALID_TRANSACTION_TIMEOUT` });
+        }
+        return;
+      }
       if (c.type === 'consumer') {
         c.topics.forEach((t, j) => {
           if (!topics.has(t)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'topics', j], message: `topic ${t} is not defined under topics` });
@@ -430,6 +477,7 @@ export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ProducerClient = z.output<typeof producerSchema>;
 export type ConsumerClient = z.output<typeof consumerSchema>;
+export type ProcessorClient = z.output<typeof processorSchema>;
 export type ScenarioFault = z.output<typeof faultSchema>;
 export type ScenarioTopic = z.output<typeof topicSchema>;
 

@@ -3,7 +3,10 @@ import type { History, Op } from '../../sim/history.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import { micros, millis, type Duration } from '../../sim/time.js';
 import type { TimerHandle } from '../../sim/scheduler.js';
-import { checkBatch, isControl, recordHeaderValues } from '../../log/recordBatch.js';
+import { readFetched, type FetchedRecord } from './fetchedRecords.js';
+import { partitionForKey } from '../../log/partitioner.js';
+import type { RecordInput } from '../../log/recordBatch.js';
+import { TransactionalProducer, type TxnOutcome } from '../producer/transactionalProducer.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata, type PartitionOffset } from '../protocol.js';
 import { assign, type AssignorName, type MemberSubscription, type TopicPartitionRef } from './assignors.js';
 import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumerProtocol.js';
@@ -25,7 +28,7 @@ export interface ConsumerConfig {
   readonly 'request.timeout.ms': number;
   readonly 'retry.backoff.ms': number;
   readonly 'metadata.max.age.ms': number;
-  readonly 'isolation.level': 'read_uncommitted';
+  readonly 'isolation.level': 'read_uncommitted' | 'read_committed';
 }
 
 /** One call the application makes on its consumer at a given local time (microseconds since the run began). */
@@ -38,6 +41,19 @@ export interface ConsumerAction {
   readonly offset?: number;
   /** Which instance makes the call (from 1); default all. */
   readonly member?: number;
+}
+
+/**
+ * A processor's output: each input record becomes one record of `topic` carrying the input's
+ * message id. `transactional` produces and commits the input offsets in one transaction per
+ * poll (KIP-98, KIP-447); `commit-after-process` produces idempotently, then commits.
+ */
+export interface ProcessorOutput {
+  readonly topic: string;
+  readonly mode: 'transactional' | 'commit-after-process';
+  readonly transactionTimeoutMs: number;
+  readonly deliveryTimeoutMs: number;
+  readonly valueBytes: number;
 }
 
 /** When the application commits, relative to processing (the scenario's processing.mode). */
@@ -56,15 +72,12 @@ export interface ConsumerDurable {
   readonly start: number;
   /** Calls the application makes at given times: seek, pause, commitSync … */
   readonly actions?: readonly ConsumerAction[];
+  /** A processor (consume-transform-produce): where each processed record's output goes, and how. */
+  readonly output?: ProcessorOutput;
   readonly history: History;
 }
 
-/** A record the fetcher returned, waiting for poll(). */
-interface Fetched {
-  readonly offset: number;
-  readonly id: string | undefined;
-  readonly epoch: number;
-}
+type Fetched = FetchedRecord;
 
 /** Where the consumer reads a partition next, and the epoch of what it last consumed there (KIP-320). */
 interface Position {
@@ -74,6 +87,9 @@ interface Position {
 
 /** A retriable coordinator error: find the coordinator again. */
 const COORDINATOR_ERRORS = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'timeout', 'disconnected']);
+
+/** A processor's producer sends what has accumulated every linger.ms (Kafka's default is 5 ms). */
+const OUTPUT_LINGER_MS = 5;
 
 /** The poll(Duration) an application calls in its loop. */
 const POLL_TIMEOUT_MS = 100;
@@ -121,6 +137,8 @@ export class Consumer implements Process<KafkaMessage> {
   private readonly fetchesInFlight = new Set<string>();
   private readonly resolving = new Set<string>();
 
+  /** A processor's producer. */
+  private producer: TransactionalProducer | undefined;
   /** Partitions the application paused: assigned, but neither fetched nor returned by poll. */
   private readonly paused = new Set<string>();
 
@@ -152,7 +170,22 @@ export class Consumer implements Process<KafkaMessage> {
       this.lastPollAt = this.ctx.now();
       this.lastAutoCommitAt = this.ctx.now();
       this.refreshMetadata();
-      this.poll();
+      const output = this.durable.output;
+      if (output === undefined) return this.poll();
+      // A processor first gets its producer id: initTransactions fences an older incarnation
+      // of the same transactional.id before this one reads anything.
+      this.producer = new TransactionalProducer(
+        this.ctx,
+        { brokers: this.durable.brokers, leaderOf: (p) => this.metadata.get(p), refreshMetadata: () => this.refreshMetadata() },
+        {
+          transactionalId: output.mode === 'transactional' ? this.name : undefined,
+          transactionTimeoutMs: output.transactionTimeoutMs,
+          requestTimeoutMs: this.config['request.timeout.ms'],
+          retryBackoffMs: this.config['retry.backoff.ms'],
+          deliveryTimeoutMs: output.deliveryTimeoutMs,
+        },
+      );
+      this.producer.init(() => this.poll());
     });
     // The application's own calls, at the times the scenario gives (those still ahead).
     for (const action of this.durable.actions ?? []) {
@@ -242,7 +275,8 @@ export class Consumer implements Process<KafkaMessage> {
       this.pollLater();
       return;
     }
-    this.durable.history.complete(this.invoke('poll', {}), 'ok', { generation: this.generationId, member: this.name, records: records.map((r) => [r.partition, r.offset, r.id ?? null]) });
+    const isolation = this.config['isolation.level'] === 'read_committed' ? { isolation: 'read_committed' } : {};
+    this.durable.history.complete(this.invoke('poll', {}), 'ok', { generation: this.generationId, ...isolation, member: this.name, records: records.map((r) => [r.partition, r.offset, r.id ?? null]) });
     const generation = this.generationId;
     const processAll = (done: () => void): void => this.processRecords(records, generation, 0, done);
     this.busy = true;
@@ -250,6 +284,10 @@ export class Consumer implements Process<KafkaMessage> {
       this.busy = false;
       this.poll();
     };
+    if (this.durable.output !== undefined) {
+      this.transform(records, generation, finish);
+      return;
+    }
     switch (this.durable.processing.mode) {
       case 'commit-before-process':
         // At most once: the offsets are committed before the records are processed.
@@ -265,12 +303,124 @@ export class Consumer implements Process<KafkaMessage> {
     }
   }
 
+  /**
+   * A processor's batch: process each record, produce its output (one record carrying the
+   * input's message id), and either commit the input offsets in the same transaction
+   * (sendOffsetsToTransaction, commitTransaction) or, without transactions, commit them once
+   * the outputs are acknowledged.
+   */
+  private transform(records: readonly (Fetched & { partition: string })[], generation: number, finish: () => void): void {
+    const output = this.durable.output as ProcessorOutput;
+    const producer = this.producer as TransactionalProducer;
+    const transactional = output.mode === 'transactional';
+    if (transactional) producer.begin();
+    const txn = transactional ? this.invoke('txn', { generation, member: this.name, records: records.length }) : undefined;
+    // Outputs leave as they are made, a batch per partition every linger.ms (the producer's
+    // accumulator), so a crash mid-batch leaves some written: in a transaction that aborts,
+    // or, without one, to be written again when the batch is processed again.
+    const queued = new Map<string, RecordInput[]>();
+    let sending = 0;
+    let allSent = true;
+    let processed = false;
+    let lingering: TimerHandle | undefined;
+    const afterSends = (): void => {
+      if (!processed || sending > 0 || queued.size > 0) return;
+      if (!transactional) {
+        // At least once: offsets only after the outputs are in; a failure reprocesses.
+        if (allSent) this.commit(finish, true);
+        else this.rewind(finish);
+        return;
+      }
+      producer.sendOffsets(this.durable.group, this.currentOffsets(), { memberId: this.memberId, generationId: this.generationId, groupInstanceId: this.groupInstanceId }, () => this.coordinator, () =>
+        producer.commit((outcome) => this.afterTransaction(txn as Op, outcome, finish)),
+      );
+    };
+    const flush = (): void => {
+      lingering = undefined;
+      for (const [name, list] of queued) {
+        sending++;
+        producer.send(name, list, (ok) => {
+          allSent &&= ok;
+          sending--;
+          afterSends();
+        });
+      }
+      queued.clear();
+      afterSends();
+    };
+    const count = this.partitionCounts[output.topic] ?? 0;
+    this.processRecords(
+      records,
+      generation,
+      0,
+      () => {
+        processed = true;
+        if (lingering !== undefined) this.ctx.cancel(lingering);
+        flush();
+      },
+      (r) => {
+        const id = r.id ?? `${r.partition}@${r.offset}`;
+        const key = Buffer.from(id);
+        const name = `${output.topic}-${count > 0 ? partitionForKey(key, count) : 0}`;
+        const list = queued.get(name) ?? [];
+        list.push({ key, value: (this.outputValue ??= Buffer.alloc(output.valueBytes, 0x2a)), headers: [{ key: 'id', value: id }], timestamp: Math.floor(this.ctx.now() / 1000) });
+        queued.set(name, list);
+        lingering ??= this.ctx.after(millis(OUTPUT_LINGER_MS), flush);
+      },
+    );
+  }
+
+  private outputValue: Buffer | undefined;
+
+  /** The end of a processor's transaction: go on, start over from the committed offsets, or stop for good. */
+  private afterTransaction(txn: Op, outcome: TxnOutcome, finish: () => void): void {
+    const producer = this.producer as TransactionalProducer;
+    const value = { outcome, producerEpoch: producer.producerEpoch };
+    if (outcome === 'committed') {
+      this.durable.history.complete(txn, 'ok', value);
+      return finish();
+    }
+    this.durable.history.complete(txn, 'fail', value, outcome === 'fenced' ? (producer.fatal ?? 'PRODUCER_FENCED') : (producer.abortReason ?? 'aborted'));
+    if (outcome === 'fenced') {
+      // A fenced producer is fatal (ProducerFencedException): this instance stops.
+      this.fenced = true;
+      this.busy = false;
+      this.stopHeartbeats();
+      this.durable.history.complete(this.invoke('fenced', { member: this.name }), 'ok', { member: this.name });
+      return;
+    }
+    this.rewind(finish);
+  }
+
+  /** After an abort, read again from the committed offsets (as an EOS application must). */
+  private rewind(finish: () => void): void {
+    const assigned = [...this.assignment];
+    for (const tp of assigned) {
+      const name = `${tp.topic}-${tp.partition}`;
+      this.dropFetched(name);
+      this.positions.delete(name);
+    }
+    this.assignmentVersion++;
+    if (assigned.length > 0) this.fetchCommitted(assigned);
+    finish();
+  }
+
+  /** The positions of the assigned partitions, as offsets to commit. */
+  private currentOffsets(): PartitionOffset[] {
+    const offsets: PartitionOffset[] = [];
+    for (const tp of this.assignment) {
+      const p = this.positions.get(`${tp.topic}-${tp.partition}`);
+      if (p !== undefined) offsets.push({ topic: tp.topic, partition: tp.partition, offset: p.offset, leaderEpoch: p.epoch });
+    }
+    return offsets;
+  }
+
   private pollLater(): void {
     if (this.pollTimer !== undefined || this.fenced) return;
     this.pollTimer = this.ctx.after(millis(POLL_TIMEOUT_MS), () => this.poll());
   }
 
-  private processRecords(records: readonly (Fetched & { partition: string })[], generation: number, from: number, done: () => void): void {
+  private processRecords(records: readonly (Fetched & { partition: string })[], generation: number, from: number, done: () => void, onProcessed?: (r: Fetched & { partition: string }) => void): void {
     const [lo, hi] = this.durable.processing.time;
     for (let i = from; i < records.length; i++) {
       const r = records[i];
@@ -280,11 +430,13 @@ export class Consumer implements Process<KafkaMessage> {
       if (delay === 0) {
         // Processing that takes no simulated time finishes at once, without a timer per record.
         this.durable.history.complete(op, 'ok', value);
+        onProcessed?.(r);
         continue;
       }
       this.ctx.after(micros(delay), () => {
         this.durable.history.complete(op, 'ok', value);
-        this.processRecords(records, generation, i + 1, done);
+        onProcessed?.(r);
+        this.processRecords(records, generation, i + 1, done, onProcessed);
       });
       return;
     }
@@ -325,11 +477,7 @@ export class Consumer implements Process<KafkaMessage> {
    * or commitAsync of the current positions. `done(true)` when the coordinator took them.
    */
   private commit(done: (ok: boolean) => void, sync: boolean): void {
-    const offsets: PartitionOffset[] = [];
-    for (const tp of this.assignment) {
-      const p = this.positions.get(`${tp.topic}-${tp.partition}`);
-      if (p !== undefined) offsets.push({ topic: tp.topic, partition: tp.partition, offset: p.offset, leaderEpoch: p.epoch });
-    }
+    const offsets = this.currentOffsets();
     if (offsets.length === 0) {
       done(true);
       return;
@@ -619,7 +767,8 @@ export class Consumer implements Process<KafkaMessage> {
       this.ctx.after(millis(this.config['retry.backoff.ms']), retry);
       return;
     }
-    const req = message('OffsetFetch', { groupId: this.durable.group, partitions: partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition })) });
+    // KIP-447: read_committed asks for stable offsets, and waits out a transaction holding some.
+    const req = message('OffsetFetch', { groupId: this.durable.group, requireStable: this.config['isolation.level'] === 'read_committed', partitions: partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition })) });
     this.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       if (version !== this.assignmentVersion) return;
       if (!r.ok || r.response.type !== 'OffsetFetchResponse' || r.response.error !== undefined) {
@@ -660,7 +809,7 @@ export class Consumer implements Process<KafkaMessage> {
       this.ctx.after(millis(this.config['retry.backoff.ms']), retry);
       return;
     }
-    const req = message('ListOffsets', { topic: meta.topic, partition: meta.partition, timestamp: policy === 'earliest' ? -2 : -1, currentLeaderEpoch: meta.leaderEpoch });
+    const req = message('ListOffsets', { topic: meta.topic, partition: meta.partition, timestamp: policy === 'earliest' ? -2 : -1, currentLeaderEpoch: meta.leaderEpoch, isolationLevel: this.config['isolation.level'] });
     this.ctx.request(brokerNode(meta.leader), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       if (version !== this.assignmentVersion) return;
       if (!r.ok || r.response.type !== 'ListOffsetsResponse' || r.response.error !== undefined) {
@@ -705,6 +854,7 @@ export class Consumer implements Process<KafkaMessage> {
       lastFetchedEpoch: position.epoch,
       currentLeaderEpoch: meta.leaderEpoch,
       maxWaitMs: this.config['fetch.max.wait.ms'],
+      isolationLevel: this.config['isolation.level'],
     });
     const timeout = millis(this.config['request.timeout.ms'] + this.config['fetch.max.wait.ms']);
     this.ctx.request(brokerNode(meta.leader), req, { timeout }, (r) => {
@@ -746,18 +896,7 @@ export class Consumer implements Process<KafkaMessage> {
       this.sendFetches();
       return;
     }
-    const records: Fetched[] = [];
-    const buf = res.records;
-    let pos = 0;
-    while (pos < buf.length) {
-      const check = checkBatch(buf, pos, buf.length);
-      if (!check.ok) break;
-      const h = check.header;
-      if (!isControl(h)) {
-        for (const rec of recordHeaderValues(buf, pos, h, 'id')) if (rec.offset >= position.offset) records.push({ offset: rec.offset, id: rec.value, epoch: h.partitionLeaderEpoch });
-      }
-      pos += check.size;
-    }
+    const { records, nextOffset } = readFetched(res.records, position.offset, this.config['isolation.level'], res.abortedTransactions);
     if (records.length > 0) {
       this.buffered.set(name, records);
       this.ready.push(name);
@@ -767,7 +906,11 @@ export class Consumer implements Process<KafkaMessage> {
         this.pollTimer = undefined;
         this.poll();
       }
-    } else this.sendFetches();
+      return;
+    }
+    // Nothing for the application (markers, aborted transactions): the position moves past it.
+    if (nextOffset > position.offset) position.offset = nextOffset;
+    this.sendFetches();
   }
 
   // ------------------------------------------------------------------ metadata
@@ -780,13 +923,14 @@ export class Consumer implements Process<KafkaMessage> {
     if (this.metadataInFlight) return;
     this.metadataInFlight = true;
     const broker = this.ctx.rng.pick(this.durable.brokers);
-    this.ctx.request(brokerNode(broker), message('Metadata', { topics: this.durable.topics }), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
+    const topics = this.durable.output === undefined ? this.durable.topics : [...this.durable.topics, this.durable.output.topic];
+    this.ctx.request(brokerNode(broker), message('Metadata', { topics }), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       this.metadataInFlight = false;
       if (r.ok && r.response.type === 'MetadataResponse') {
         const next = new Map<string, PartitionMetadata>();
         const counts: Record<string, number> = {};
         for (const p of r.response.partitions) {
-          if (!this.durable.topics.includes(p.topic)) continue;
+          if (!topics.includes(p.topic)) continue;
           next.set(`${p.topic}-${p.partition}`, p);
           counts[p.topic] = Math.max(counts[p.topic] ?? 0, p.partition + 1);
         }

@@ -1,0 +1,180 @@
+import type { Checker, Violation } from '../sim/checker.js';
+import type { Op } from '../sim/history.js';
+import { time } from '../sim/time.js';
+import type { ClusterFinalState, MessageId, PartitionState, TxnBatch } from './finalState.js';
+import { summarize } from './summarize.js';
+
+/**
+ * Checkers of transactions and exactly-once (KIP-98, KIP-447, KIP-890): what read_committed
+ * readers saw, what fenced producers managed to commit, whether each processor's pipeline
+ * produced every input exactly once, and whether a transaction was left hanging. They read
+ * the final logs (transactional batches with how each transaction ended), the groups'
+ * committed offsets and the members' polls.
+ */
+
+function partitionsByName(state: ClusterFinalState): Map<string, PartitionState> {
+  return new Map(state.partitions.map((p) => [p.partition, p]));
+}
+
+function partitionsOf(state: ClusterFinalState, topic: string): PartitionState[] {
+  return state.partitions.filter((p) => p.partition.slice(0, p.partition.lastIndexOf('-')) === topic);
+}
+
+/** The transactional batch holding `offset`, by binary search over batches in log order. */
+function batchAt(batches: readonly TxnBatch[] | undefined, offset: number): TxnBatch | undefined {
+  if (batches === undefined) return undefined;
+  let lo = 0;
+  let hi = batches.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const b = batches[mid];
+    if (offset < b.baseOffset) hi = mid - 1;
+    else if (offset > b.lastOffset) lo = mid + 1;
+    else return b;
+  }
+  return undefined;
+}
+
+/**
+ * exactly-once: for each processor, every input record below the group's committed offset
+ * has its output exactly once in the committed (read_committed) output topic, and no input
+ * at or past the committed offset has one: outputs and offsets commit together or not at all.
+ */
+export const exactlyOnceChecker: Checker<ClusterFinalState> = {
+  kind: 'exactly-once',
+  check(history, state) {
+    const out: Violation[] = [];
+    for (const pipe of state.pipelines ?? []) {
+      const group = state.groups?.find((g) => g.group === pipe.group);
+      if (group === undefined) continue;
+      const outputs = new Map<MessageId, number>();
+      for (const p of partitionsOf(state, pipe.to)) for (const r of p.committed) if (r.id !== undefined) outputs.set(r.id, (outputs.get(r.id) ?? 0) + 1);
+      const firstRead = firstPolled(history, group.members);
+      const missing: string[] = [];
+      const duplicated: string[] = [];
+      const early: string[] = [];
+      for (const p of partitionsOf(state, pipe.from)) {
+        const committed = group.committed.get(p.partition) ?? -1;
+        const first = firstRead.get(p.partition);
+        if (first === undefined) continue;
+        for (const r of p.committed) {
+          if (r.id === undefined || r.offset < first) continue;
+          const n = outputs.get(r.id) ?? 0;
+          if (r.offset < committed) {
+            if (n === 0) missing.push(`${r.id}@${r.offset}`);
+            else if (n > 1) duplicated.push(`${r.id}×${n}`);
+          } else if (n > 0) early.push(`${r.id}@${r.offset}`);
+        }
+      }
+      if (missing.length + duplicated.length + early.length === 0) continue;
+      const parts = [
+        missing.length > 0 ? `${missing.length} input${missing.length === 1 ? ' has' : 's have'} no committed output (${summarize(missing, 3)})` : '',
+        duplicated.length > 0 ? `${duplicated.length} input${duplicated.length === 1 ? ' has' : 's have'} more than one (${summarize(duplicated, 3)})` : '',
+        early.length > 0 ? `${early.length} output${early.length === 1 ? ' is' : 's are'} committed for input${early.length === 1 ? '' : 's'} whose offset is not (${summarize(early, 3)})` : '',
+      ].filter((x) => x !== '');
+      out.push({
+        kind: 'exactly-once',
+        message: `processor ${pipe.client} (${pipe.from} → ${pipe.to}${pipe.transactional ? ', transactional' : ''}): ${parts.join('; ')}`,
+        details: { client: pipe.client, group: pipe.group, missing: missing.slice(0, 50), duplicated: duplicated.slice(0, 50), early: early.slice(0, 50), counts: { missing: missing.length, duplicated: duplicated.length, early: early.length } },
+      });
+    }
+    return out;
+  },
+};
+
+/** The lowest offset each partition was polled at by any of `members`. */
+function firstPolled(history: readonly Op[], members: readonly string[]): Map<string, number> {
+  const set = new Set(members);
+  const first = new Map<string, number>();
+  for (const op of history) {
+    if (op.f !== 'poll' || op.type !== 'ok' || !set.has(op.process)) continue;
+    for (const [partition, offset] of (op.value as { records: readonly [string, number, unknown][] }).records) {
+      const f = first.get(partition);
+      if (f === undefined || offset < f) first.set(partition, offset);
+    }
+  }
+  return first;
+}
+
+/** aborted-read: a read_committed consumer was handed a record of an aborted transaction, or of one never committed. */
+export const abortedReadChecker: Checker<ClusterFinalState> = {
+  kind: 'aborted-read',
+  check(history, state) {
+    const partitions = partitionsByName(state);
+    const seen = new Map<string, { at: number; items: string[] }>();
+    for (const op of history) {
+      if (op.f !== 'poll' || op.type !== 'ok') continue;
+      const v = op.value as { isolation?: string; records: readonly [string, number, string | null][] };
+      if (v.isolation !== 'read_committed') continue;
+      for (const [partition, offset, id] of v.records) {
+        const b = batchAt(partitions.get(partition)?.txnBatches, offset);
+        if (b === undefined || b.outcome === 'committed') continue;
+        const e = seen.get(`${op.process}\u0000${partition}`) ?? { at: op.time, items: [] };
+        e.items.push(`${id ?? '?'}@${offset} (${b.outcome})`);
+        seen.set(`${op.process}\u0000${partition}`, e);
+      }
+    }
+    return [...seen].map(([key, e]) => {
+      const [member, partition] = key.split('\u0000');
+      return {
+        kind: 'aborted-read',
+        message: `${member} (read_committed) read ${e.items.length} record${e.items.length === 1 ? '' : 's'} of ${partition} from transactions that did not commit (${summarize(e.items, 3)})`,
+        at: time(e.at),
+        details: { member, partition, records: e.items.slice(0, 50), count: e.items.length },
+      };
+    });
+  },
+};
+
+/**
+ * zombie-write: a committed record written under a producer epoch older than one the same
+ * producer id had already used in that partition: a fenced incarnation's write that landed.
+ */
+export const zombieWriteChecker: Checker<ClusterFinalState> = {
+  kind: 'zombie-write',
+  check(_history, state) {
+    const out: Violation[] = [];
+    for (const p of state.partitions) {
+      const newest = new Map<number, number>();
+      const zombies: string[] = [];
+      for (const b of p.txnBatches ?? []) {
+        const before = newest.get(b.producerId) ?? -1;
+        if (b.producerEpoch > before) newest.set(b.producerId, b.producerEpoch);
+        else if (!b.control && b.producerEpoch < before && b.outcome === 'committed') zombies.push(`producer ${b.producerId} epoch ${b.producerEpoch} at ${b.baseOffset}–${b.lastOffset} (after epoch ${before})`);
+      }
+      if (zombies.length > 0) {
+        out.push({ kind: 'zombie-write', message: `${p.partition} has committed writes of fenced producer epochs: ${summarize(zombies, 3)}`, details: { partition: p.partition, writes: zombies } });
+      }
+    }
+    return out;
+  },
+};
+
+/** How long past transaction.timeout.ms a transaction may stay open before it counts as hanging. */
+export const HANGING_GRACE_MS = 30_000;
+
+/**
+ * hanging-txn: a transaction still open at the end of the run, older than
+ * transaction.timeout.ms plus a grace period, holding the last stable offset back (its
+ * coordinator would have aborted it by then if it knew of it).
+ */
+export const hangingTxnChecker: Checker<ClusterFinalState> = {
+  kind: 'hanging-txn',
+  check(_history, state) {
+    const timeout = Math.max(60_000, ...(state.pipelines ?? []).map((p) => p.transactionTimeoutMs));
+    const out: Violation[] = [];
+    for (const p of state.partitions) {
+      if (state.endMs === undefined || p.lastStableOffset === undefined || p.highWatermark === undefined || p.lastStableOffset >= p.highWatermark) continue;
+      const stuck = (p.txnBatches ?? []).find((b) => b.outcome === 'open' && !b.control);
+      if (stuck === undefined || state.endMs - stuck.timestampMs <= timeout + HANGING_GRACE_MS) continue;
+      out.push({
+        kind: 'hanging-txn',
+        message: `${p.partition}: a transaction of producer ${stuck.producerId} (epoch ${stuck.producerEpoch}) has been open since offset ${stuck.baseOffset} for ${Math.round((state.endMs - stuck.timestampMs) / 1000)} s; the last stable offset is stuck at ${p.lastStableOffset} with the high watermark at ${p.highWatermark}`,
+        details: { partition: p.partition, producerId: stuck.producerId, producerEpoch: stuck.producerEpoch, firstOffset: stuck.baseOffset, lastStableOffset: p.lastStableOffset, highWatermark: p.highWatermark },
+      });
+    }
+    return out;
+  },
+};
+
+export const txnCheckers: readonly Checker<ClusterFinalState>[] = [abortedReadChecker, zombieWriteChecker, exactlyOnceChecker, hangingTxnChecker];

@@ -1,0 +1,391 @@
+import type { NodeContext } from '../../network/nodeHost.js';
+import { millis } from '../../sim/time.js';
+import { declareTraceKind } from '../../sim/trace.js';
+import { encodeBatch, type RecordInput } from '../../log/recordBatch.js';
+import { brokerNode, message, type KafkaMessage, type PartitionMetadata, type PartitionOffset } from '../protocol.js';
+
+/** How a transaction ended for the application. */
+export type TxnOutcome = 'committed' | 'aborted' | 'fenced';
+
+export interface TransactionalProducerConfig {
+  /** transactional.id; without one the producer is only idempotent and commit() just waits for the sends. */
+  readonly transactionalId: string | undefined;
+  readonly transactionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly retryBackoffMs: number;
+  /** delivery.timeout.ms: how long a batch is retried before the transaction must abort. */
+  readonly deliveryTimeoutMs: number;
+}
+
+/** What the producer asks of the client it lives in: brokers, leaders, and its member identity for KIP-447. */
+export interface TransactionalProducerHost {
+  readonly brokers: readonly number[];
+  leaderOf(partition: string): PartitionMetadata | undefined;
+  refreshMetadata(): void;
+}
+
+/** Fatal errors (Kafka's ProducerFencedException and friends): the producer can do nothing more. */
+const FATAL = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_PRODUCER_ID_MAPPING']);
+/** Errors that mean "find the coordinator again and retry". */
+const COORDINATOR = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS', 'timeout', 'disconnected']);
+/** Produce errors retried with the same sequence. */
+const RETRIABLE = new Set(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'FENCED_LEADER_EPOCH', 'timeout', 'disconnected']);
+
+/** TransactionManager's backoff for CONCURRENT_TRANSACTIONS (ADD_PARTITIONS_RETRY_BACKOFF_MS). */
+const CONCURRENT_RETRY_MS = 20;
+
+type State = 'uninitialized' | 'initializing' | 'ready' | 'in-transaction' | 'ending' | 'fatal';
+
+interface Lane {
+  readonly queue: { readonly records: readonly RecordInput[]; readonly done: (ok: boolean) => void }[];
+  busy: boolean;
+}
+
+/**
+ * The transactional side of a KafkaProducer (its TransactionManager), used by a processor:
+ * initTransactions (InitProducerId with the transactional.id, fencing older incarnations),
+ * beginTransaction, sends to partitions added with AddPartitionsToTxn, sendOffsetsToTransaction
+ * (AddOffsetsToTxn, then TxnOffsetCommit with the consumer's group metadata, KIP-447), and
+ * commit or abort with EndTxn. Errors follow Kafka's classes: fatal ones (fenced) stop it;
+ * abortable ones turn the commit into an abort; retriable ones are retried. After an abort
+ * it asks for the next epoch (as KIP-360 clients do after errors), which restarts sequences.
+ */
+export class TransactionalProducer {
+  state: State = 'uninitialized';
+  producerId = -1;
+  producerEpoch = -1;
+  private coordinator = -1;
+  private readonly sequences = new Map<string, number>();
+  /** Per partition: batches waiting to be sent, one at a time. */
+  private readonly lanes = new Map<string, Lane>();
+  private readonly added = new Set<string>();
+  /** Partitions waiting to be added to the transaction, with who waits; one AddPartitionsToTxn out at a time. */
+  private readonly addWaiters = new Map<string, ((error: string | undefined) => void)[]>();
+  private adding = false;
+  private inFlight = 0;
+  private whenIdle: (() => void)[] = [];
+  /** Why the open transaction can only abort. */
+  private abortable: string | undefined;
+  /** The fatal error that stopped the producer. */
+  fatal: string | undefined;
+  /** Why the last transaction aborted. */
+  abortReason: string | undefined;
+
+  constructor(
+    private readonly ctx: NodeContext<KafkaMessage>,
+    private readonly host: TransactionalProducerHost,
+    private readonly config: TransactionalProducerConfig,
+  ) {}
+
+  get transactional(): boolean {
+    return this.config.transactionalId !== undefined;
+  }
+
+  // ------------------------------------------------------------------ initTransactions
+
+  init(done: () => void): void {
+    if (this.state === 'fatal') return;
+    this.state = 'initializing';
+    const attempt = (): void => {
+      const transactionalId = this.config.transactionalId;
+      const to = transactionalId === undefined ? this.ctx.rng.pick(this.host.brokers) : this.coordinator;
+      if (to < 0) return this.findCoordinator(attempt);
+      const req = message('InitProducerId', transactionalId === undefined ? {} : { transactionalId, transactionTimeoutMs: this.config.transactionTimeoutMs });
+      this.ctx.request(brokerNode(to), req, { timeout: millis(this.config.requestTimeoutMs) }, (r) => {
+        const error = !r.ok ? r.error : r.response.type === 'InitProducerIdResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
+        if (error === undefined && r.ok && r.response.type === 'InitProducerIdResponse') {
+          this.producerId = r.response.producerId;
+          this.producerEpoch = r.response.producerEpoch;
+          this.sequences.clear();
+          this.state = 'ready';
+          this.ctx.trace.emit('txn.producer', { node: this.ctx.id, transactionalId: transactionalId ?? '', producerId: this.producerId, producerEpoch: this.producerEpoch });
+          done();
+          return;
+        }
+        if (error !== undefined && FATAL.has(error)) return this.fail(error);
+        if (error === 'NOT_COORDINATOR' || error === 'COORDINATOR_NOT_AVAILABLE' || error === 'timeout' || error === 'disconnected') this.coordinator = -1;
+        this.ctx.after(millis(this.config.retryBackoffMs), attempt);
+      });
+    };
+    attempt();
+  }
+
+  private findCoordinator(then: () => void): void {
+    const broker = this.ctx.rng.pick(this.host.brokers);
+    const req = message('FindCoordinator', { keyType: 'transaction', key: this.config.transactionalId as string });
+    this.ctx.request(brokerNode(broker), req, { timeout: millis(this.config.requestTimeoutMs) }, (r) => {
+      if (r.ok && r.response.type === 'FindCoordinatorResponse' && r.response.error === undefined) this.coordinator = r.response.nodeId;
+      this.ctx.after(millis(this.coordinator < 0 ? this.config.retryBackoffMs : 0), then);
+    });
+  }
+
+  private fail(error: string): void {
+    this.state = 'fatal';
+    this.fatal = error;
+    this.ctx.trace.emit('txn.fenced', { node: this.ctx.id, transactionalId: this.config.transactionalId ?? '', producerId: this.producerId, producerEpoch: this.producerEpoch, error });
+    this.settleIdle();
+  }
+
+  // ------------------------------------------------------------------ a transaction
+
+  begin(): void {
+    if (this.state !== 'ready') return;
+    this.state = 'in-transaction';
+    this.abortable = undefined;
+    this.added.clear();
+  }
+
+  /**
+   * Sends `records` to `partition` as one batch, acks=all (inside the transaction, once the
+   * partition has been added to it). `done(true)` once written.
+   */
+  send(partition: string, records: readonly RecordInput[], done: (ok: boolean) => void): void {
+    if (this.state === 'fatal' || records.length === 0) return done(this.state !== 'fatal');
+    this.inFlight++;
+    const lane = this.lanes.get(partition) ?? { queue: [], busy: false };
+    this.lanes.set(partition, lane);
+    lane.queue.push({
+      records,
+      done: (ok) => {
+        this.inFlight--;
+        done(ok);
+        this.settleIdle();
+      },
+    });
+    this.pump(partition, lane);
+  }
+
+  /**
+   * Each partition's batches go one at a time, in order, once the partition is in the
+   * transaction: their sequences then reach the broker in the order they were given (Kafka
+   * keeps order with up to five in flight; one is the simple way to the same guarantee).
+   */
+  private pump(partition: string, lane: Lane): void {
+    if (lane.busy || lane.queue.length === 0) return;
+    lane.busy = true;
+    const next = lane.queue.shift() as Lane['queue'][number];
+    const finish = (ok: boolean): void => {
+      lane.busy = false;
+      next.done(ok);
+      this.pump(partition, lane);
+    };
+    this.addToTransaction([partition], (error) => {
+      if (error !== undefined || this.state === 'fatal') {
+        this.markAbortable(error ?? 'fatal');
+        return finish(false);
+      }
+      const sequence = this.sequences.get(partition) ?? 0;
+      this.sequences.set(partition, sequence + next.records.length);
+      const batch = encodeBatch(next.records, { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: sequence, isTransactional: this.transactional });
+      this.produce(partition, batch, this.ctx.now(), finish);
+    });
+  }
+
+  private produce(partition: string, batch: Buffer, startedAt: number, finish: (ok: boolean) => void): void {
+    const m = /^(.*)-(\d+)$/.exec(partition) as RegExpExecArray;
+    const leader = this.host.leaderOf(partition)?.leader ?? -1;
+    const retry = (): void => {
+      if (this.ctx.now() - startedAt >= this.config.deliveryTimeoutMs * 1000) {
+        this.markAbortable('delivery.timeout.ms');
+        return finish(false);
+      }
+      this.host.refreshMetadata();
+      this.ctx.after(millis(this.config.retryBackoffMs), () => this.produce(partition, batch, startedAt, finish));
+    };
+    if (leader < 0) return retry();
+    const req = message('Produce', { acks: 'all', timeoutMs: this.config.requestTimeoutMs, topic: m[1], partition: Number(m[2]), records: batch, transactionalId: this.config.transactionalId });
+    this.ctx.request(brokerNode(leader), req, { timeout: millis(this.config.requestTimeoutMs) }, (r) => {
+      const error = !r.ok ? r.error : r.response.type === 'ProduceResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
+      if (error === undefined || error === 'DUPLICATE_SEQUENCE_NUMBER') return finish(true);
+      if (FATAL.has(error)) {
+        this.fail(error);
+        return finish(false);
+      }
+      if (RETRIABLE.has(error)) return retry();
+      // INVALID_TXN_STATE (KIP-890 refused the write), OUT_OF_ORDER_SEQUENCE_NUMBER …: abortable.
+      this.markAbortable(error);
+      finish(false);
+    });
+  }
+
+  /**
+   * AddPartitionsToTxn for partitions not in the transaction yet (a non-transactional
+   * producer has nothing to add). Partitions asked for while a request is out go together in
+   * the next one, as the TransactionManager collects newly used partitions.
+   */
+  private addToTransaction(partitions: readonly string[], done: (error: string | undefined) => void): void {
+    const missing = partitions.filter((p) => !this.added.has(p));
+    if (!this.transactional || missing.length === 0) return done(undefined);
+    let left = missing.length;
+    let failed: string | undefined;
+    for (const p of missing) {
+      const list = this.addWaiters.get(p) ?? [];
+      list.push((error) => {
+        failed ??= error;
+        if (--left === 0) done(failed);
+      });
+      this.addWaiters.set(p, list);
+    }
+    this.flushAdds();
+  }
+
+  private flushAdds(): void {
+    if (this.adding || this.addWaiters.size === 0) return;
+    this.adding = true;
+    const waiting = new Map(this.addWaiters);
+    this.addWaiters.clear();
+    const partitions = [...waiting.keys()];
+    this.coordinatorCall(() => message('AddPartitionsToTxn', { ...this.ids(), partitions }), (error) => {
+      this.adding = false;
+      if (error === undefined) for (const p of partitions) this.added.add(p);
+      for (const list of waiting.values()) for (const cb of list) cb(error);
+      this.flushAdds();
+    });
+  }
+
+  /**
+   * sendOffsetsToTransaction (KIP-447): the group's partition of `__consumer_offsets` joins
+   * the transaction, then the offsets go to the group coordinator with the member's
+   * generation, to be committed with the transaction.
+   */
+  sendOffsets(groupId: string, offsets: readonly PartitionOffset[], member: { memberId: string; generationId: number; groupInstanceId?: string }, groupCoordinator: () => number, done: (ok: boolean) => void): void {
+    if (!this.transactional || this.state !== 'in-transaction') return done(false);
+    this.inFlight++;
+    const finish = (ok: boolean): void => {
+      this.inFlight--;
+      done(ok);
+      this.settleIdle();
+    };
+    this.coordinatorCall(
+      () => message('AddOffsetsToTxn', { ...this.ids(), groupId }),
+      (error) => {
+        if (error !== undefined) {
+          this.markAbortable(error);
+          return finish(false);
+        }
+        const attempt = (): void => {
+          const to = groupCoordinator();
+          const req = message('TxnOffsetCommit', { ...this.ids(), groupId, memberId: member.memberId, generationId: member.generationId, groupInstanceId: member.groupInstanceId, offsets });
+          if (to < 0) return void this.ctx.after(millis(this.config.retryBackoffMs), attempt);
+          this.ctx.request(brokerNode(to), req, { timeout: millis(this.config.requestTimeoutMs) }, (r) => {
+            const e = !r.ok ? r.error : r.response.type === 'TxnOffsetCommitResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
+            if (e === undefined) return finish(true);
+            if (FATAL.has(e)) {
+              this.fail(e);
+              return finish(false);
+            }
+            if (COORDINATOR.has(e)) return void this.ctx.after(millis(this.config.retryBackoffMs), attempt);
+            // ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID: this member's offsets may not commit.
+            this.markAbortable(e);
+            finish(false);
+          });
+        };
+        attempt();
+      },
+    );
+  }
+
+  /** commitTransaction: once every send is in, EndTxn(commit); an abortable error makes it an abort. */
+  commit(done: (outcome: TxnOutcome) => void): void {
+    this.end(true, done);
+  }
+
+  abort(done: (outcome: TxnOutcome) => void): void {
+    this.end(false, done);
+  }
+
+  private end(commit: boolean, done: (outcome: TxnOutcome) => void): void {
+    this.onIdle(() => {
+      if (this.state === 'fatal') return done('fenced');
+      if (!this.transactional) {
+        this.state = 'ready';
+        return done(this.abortable === undefined && commit ? 'committed' : 'aborted');
+      }
+      const doCommit = commit && this.abortable === undefined;
+      this.abortReason = doCommit ? undefined : (this.abortable ?? 'abortTransaction');
+      this.state = 'ending';
+      // A transaction that never added a partition has nothing for the coordinator to end.
+      if (this.added.size === 0) {
+        this.state = 'ready';
+        return done(doCommit ? 'committed' : 'aborted');
+      }
+      this.coordinatorCall(
+        () => message('EndTxn', { ...this.ids(), commit: doCommit }),
+        (error) => {
+          if (this.state === 'fatal') return done('fenced');
+          if (error !== undefined && !doCommit) {
+            this.fail(error);
+            return done('fenced');
+          }
+          if (error !== undefined) {
+            // The commit cannot go through: abort instead.
+            this.abortable = error;
+            this.state = 'in-transaction';
+            return this.end(false, done);
+          }
+          if (doCommit) {
+            this.state = 'ready';
+            return done('committed');
+          }
+          // After an abort, the next epoch: sequences start over, and older requests are fenced.
+          this.init(() => done('aborted'));
+        },
+      );
+    });
+  }
+
+  /** A request to the transaction coordinator, retried on coordinator errors; fatal errors stop the producer. */
+  private coordinatorCall(build: () => KafkaMessage, done: (error: string | undefined) => void): void {
+    const attempt = (): void => {
+      if (this.state === 'fatal') return done(this.fatal);
+      if (this.coordinator < 0) return this.findCoordinator(attempt);
+      this.ctx.request(brokerNode(this.coordinator), build(), { timeout: millis(this.config.requestTimeoutMs) }, (r) => {
+        const error = !r.ok ? r.error : r.response.type === 'TxnResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
+        if (error === undefined) return done(undefined);
+        if (FATAL.has(error)) {
+          this.fail(error);
+          return done(error);
+        }
+        if (COORDINATOR.has(error)) {
+          if (error !== 'CONCURRENT_TRANSACTIONS') this.coordinator = -1;
+          // The previous transaction is still completing: Kafka retries these after 20 ms.
+          return void this.ctx.after(millis(error === 'CONCURRENT_TRANSACTIONS' ? CONCURRENT_RETRY_MS : this.config.retryBackoffMs), attempt);
+        }
+        done(error);
+      });
+    };
+    attempt();
+  }
+
+  private ids(): { transactionalId: string; producerId: number; producerEpoch: number } {
+    return { transactionalId: this.config.transactionalId as string, producerId: this.producerId, producerEpoch: this.producerEpoch };
+  }
+
+  private markAbortable(error: string): void {
+    this.abortable ??= error;
+  }
+
+  private onIdle(fn: () => void): void {
+    if (this.inFlight === 0) fn();
+    else this.whenIdle.push(fn);
+  }
+
+  private settleIdle(): void {
+    if (this.inFlight > 0 && this.state !== 'fatal') return;
+    const waiting = this.whenIdle;
+    this.whenIdle = [];
+    for (const fn of waiting) fn();
+  }
+}
+
+declare module '../../sim/trace.js' {
+  interface TraceRecordMap {
+    /** A producer got its id and epoch (InitProducerId): a transactional one fences older epochs. */
+    'txn.producer': { readonly node: string; readonly transactionalId: string; readonly producerId: number; readonly producerEpoch: number };
+    /** A producer was fenced (or failed fatally): it does nothing more. */
+    'txn.fenced': { readonly node: string; readonly transactionalId: string; readonly producerId: number; readonly producerEpoch: number; readonly error: string };
+  }
+}
+
+declareTraceKind('txn.producer', ['node', 'transactionalId', 'producerId', 'producerEpoch']);
+declareTraceKind('txn.fenced', ['node', 'transactionalId', 'producerId', 'producerEpoch', 'error']);
