@@ -31,7 +31,7 @@ import { millis, type Time } from '../sim/time.js';
 import type { ConsumerClient, ProcessorClient, ProducerClient, Scenario, ScenarioFault } from './schema.js';
 import { Consumer, type ConsumerDurable, type ProcessorOutput } from '../nodes/consumer/consumer.js';
 import { OFFSETS_TOPIC, partitionForGroup } from '../nodes/coordinator/offsetsTopic.js';
-import { TRANSACTION_STATE_TOPIC } from '../nodes/coordinator/transactionLog.js';
+import { TRANSACTION_STATE_TOPIC, partitionForTransactionalId } from '../nodes/coordinator/transactionLog.js';
 
 export interface RunOptions {
   readonly seed?: number;
@@ -341,8 +341,10 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         case 'member':
           return net.hasHost(memberNode(target.client, target.index)) ? [memberNode(target.client, target.index)] : [];
         case 'coordinator': {
-          if (target.of !== 'group') return [];
-          const p = image?.partition(OFFSETS_TOPIC, partitionForGroup(target.id, cfg['offsets.topic.num.partitions']));
+          const p =
+            target.of === 'group'
+              ? image?.partition(OFFSETS_TOPIC, partitionForGroup(target.id, cfg['offsets.topic.num.partitions']))
+              : image?.partition(TRANSACTION_STATE_TOPIC, partitionForTransactionalId(target.id, cfg['transaction.state.log.num.partitions']));
           return p === undefined || p.leader < 0 ? [] : [brokerNode(p.leader)];
         }
         case 'leader':

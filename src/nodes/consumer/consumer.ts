@@ -174,17 +174,7 @@ export class Consumer implements Process<KafkaMessage> {
       if (output === undefined) return this.poll();
       // A processor first gets its producer id: initTransactions fences an older incarnation
       // of the same transactional.id before this one reads anything.
-      this.producer = new TransactionalProducer(
-        this.ctx,
-        { brokers: this.durable.brokers, leaderOf: (p) => this.metadata.get(p), refreshMetadata: () => this.refreshMetadata() },
-        {
-          transactionalId: output.mode === 'transactional' ? this.name : undefined,
-          transactionTimeoutMs: output.transactionTimeoutMs,
-          requestTimeoutMs: this.config['request.timeout.ms'],
-          retryBackoffMs: this.config['retry.backoff.ms'],
-          deliveryTimeoutMs: output.deliveryTimeoutMs,
-        },
-      );
+      this.producer = this.newProducer();
       this.producer.init(() => this.poll());
     });
     // The application's own calls, at the times the scenario gives (those still ahead).
@@ -193,6 +183,22 @@ export class Consumer implements Process<KafkaMessage> {
       if (action.at < this.ctx.now()) continue;
       this.ctx.after(micros(action.at - this.ctx.now()), () => this.apply(action));
     }
+  }
+
+  /** A processor's producer: transactional (transactional.id = the member's name) or only idempotent. */
+  private newProducer(): TransactionalProducer {
+    const output = this.durable.output as ProcessorOutput;
+    return new TransactionalProducer(
+      this.ctx,
+      { brokers: this.durable.brokers, leaderOf: (p) => this.metadata.get(p), refreshMetadata: () => this.refreshMetadata() },
+      {
+        transactionalId: output.mode === 'transactional' ? this.name : undefined,
+        transactionTimeoutMs: output.transactionTimeoutMs,
+        requestTimeoutMs: this.config['request.timeout.ms'],
+        retryBackoffMs: this.config['retry.backoff.ms'],
+        deliveryTimeoutMs: output.deliveryTimeoutMs,
+      },
+    );
   }
 
   // ------------------------------------------------------------------ the consumer API
@@ -331,6 +337,14 @@ export class Consumer implements Process<KafkaMessage> {
         else this.rewind(finish);
         return;
       }
+      // A member that knows it has lost its group (its heartbeat was refused, or it left on
+      // max.poll.interval.ms) must not commit what it read under the old assignment: Kafka
+      // would take offsets with generation -1 unchecked, so an EOS application aborts here
+      // (Kafka Streams' TaskMigratedException).
+      if (this.generationId < 0 || this.joinState !== 'stable') {
+        producer.abort((outcome) => this.afterTransaction(txn as Op, outcome, finish));
+        return;
+      }
       producer.sendOffsets(this.durable.group, this.currentOffsets(), { memberId: this.memberId, generationId: this.generationId, groupInstanceId: this.groupInstanceId }, () => this.coordinator, () =>
         producer.commit((outcome) => this.afterTransaction(txn as Op, outcome, finish)),
       );
@@ -382,11 +396,14 @@ export class Consumer implements Process<KafkaMessage> {
     }
     this.durable.history.complete(txn, 'fail', value, outcome === 'fenced' ? (producer.fatal ?? 'PRODUCER_FENCED') : (producer.abortReason ?? 'aborted'));
     if (outcome === 'fenced') {
-      // A fenced producer is fatal (ProducerFencedException): this instance stops.
-      this.fenced = true;
-      this.busy = false;
-      this.stopHeartbeats();
+      // A fenced producer is fatal (ProducerFencedException). As Kafka Streams does (its
+      // TaskMigratedException), the application drops what it had, makes a new producer
+      // (initTransactions: the next epoch) and rejoins the group to be given work again.
       this.durable.history.complete(this.invoke('fenced', { member: this.name }), 'ok', { member: this.name });
+      this.setAssignment([], 'revoke');
+      this.rejoinNeeded = true;
+      this.producer = this.newProducer();
+      this.producer.init(finish);
       return;
     }
     this.rewind(finish);
@@ -653,6 +670,8 @@ export class Consumer implements Process<KafkaMessage> {
   }
 
   private sync(assignments: { memberId: string; assignment: Uint8Array }[] | undefined): void {
+    // The coordinator may have been lost (a heartbeat's answer) while the JoinGroup was out.
+    if (this.coordinator < 0) return this.joinFailed('COORDINATOR_NOT_AVAILABLE');
     const generation = this.generationId;
     const req = message('SyncGroup', { groupId: this.durable.group, memberId: this.memberId, groupInstanceId: this.groupInstanceId, generationId: generation, assignments });
     this.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(Math.max(this.config['request.timeout.ms'], this.config['max.poll.interval.ms'] + 5_000)) }, (r) => {

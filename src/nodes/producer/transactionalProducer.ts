@@ -169,6 +169,8 @@ export class TransactionalProducer {
       next.done(ok);
       this.pump(partition, lane);
     };
+    // A transaction that can only abort sends nothing more (RecordAccumulator.abortUndrainedBatches).
+    if (this.transactional && this.abortable !== undefined) return finish(false);
     this.addToTransaction([partition], (error) => {
       if (error !== undefined || this.state === 'fatal') {
         this.markAbortable(error ?? 'fatal');
