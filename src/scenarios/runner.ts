@@ -93,6 +93,8 @@ export interface RunResult {
   readonly simulation: Simulation;
   /** Every fault the run scheduled: the scenario's own, then the nemesis's, before target resolution. */
   readonly schedule: readonly TimedFault[];
+  /** What the checkers judged besides the history: the final logs, groups and commits. */
+  readonly state: ClusterFinalState;
 }
 
 function clientNode(id: string): string {
@@ -430,6 +432,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     },
     simulation: sim,
     schedule: timed,
+    state,
   };
 }
 
