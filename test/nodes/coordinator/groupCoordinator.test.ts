@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../../../src/nodes/coordinator/groupCoordinator.js';
 import { partitionForGroup } from '../../../src/nodes/coordinator/offsetsTopic.js';
-import { Log, DEFAULT_LOG_CONFIG } from '../../../src/log/log.js';
-import { MemoryDisk } from '../../../src/log/memoryDisk.js';
-import { MemorySink, Trace, type TraceRecord } from '../../../src/sim/trace.js';
+import { Trace, type TraceRecord } from '../../../src/sim/trace.js';
+import { coordinatorLog } from '../../helpers/coordinatorLog.js';
 import { time } from '../../../src/sim/time.js';
 import { message, type HeartbeatRequest, type KafkaMessage } from '../../../src/nodes/protocol.js';
 
@@ -16,31 +15,15 @@ const PARTITION = partitionForGroup(GROUP, CONFIG.offsetsPartitions);
  * and appends complete when the test says so (as the ISR catching up would), or fail.
  */
 function world(config: GroupCoordinatorConfig = CONFIG) {
-  const sink = new MemorySink();
-  const trace = new Trace(() => time(0), [sink]);
-  const { log } = Log.open(new MemoryDisk(), `__consumer_offsets-${PARTITION}`, DEFAULT_LOG_CONFIG);
-  const pending: ((error: string | undefined) => void)[] = [];
-  const coordinator = new GroupCoordinator(
-    {
-      trace,
-      brokerId: 1,
-      append: (_p, records, done) => {
-        log.appendAsLeader(records, 0);
-        pending.push(done);
-      },
-    },
-    config,
-  );
+  const { sink, trace, log, append, commitWrites } = coordinatorLog(`__consumer_offsets-${PARTITION}`);
+  const coordinator = new GroupCoordinator({ trace, brokerId: 1, append }, config);
   coordinator.load(PARTITION, log, 0);
   const ask = (req: KafkaMessage, now = 0): KafkaMessage[] => {
     const answers: KafkaMessage[] = [];
     handle(coordinator, req, now, (r) => answers.push(r));
     return answers;
   };
-  const completeWrites = (error?: string): void => {
-    for (const done of pending.splice(0)) done(error);
-  };
-  return { coordinator, log, ask, completeWrites, records: sink.records };
+  return { coordinator, log, ask, completeWrites: commitWrites, records: sink.records };
 }
 
 /** Hands any message to the coordinator, as the broker does with the group APIs. */

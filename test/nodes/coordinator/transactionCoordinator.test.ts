@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TransactionCoordinator } from '../../../src/nodes/coordinator/transactionCoordinator.js';
 import { partitionForTransactionalId } from '../../../src/nodes/coordinator/transactionLog.js';
-import { Log, DEFAULT_LOG_CONFIG } from '../../../src/log/log.js';
-import { MemoryDisk } from '../../../src/log/memoryDisk.js';
-import { MemorySink, Trace, type TraceRecord } from '../../../src/sim/trace.js';
+import { Trace, type TraceRecord } from '../../../src/sim/trace.js';
+import { coordinatorLog } from '../../helpers/coordinatorLog.js';
 import { time } from '../../../src/sim/time.js';
 import { message, type KafkaMessage } from '../../../src/nodes/protocol.js';
 
@@ -16,10 +15,7 @@ const PARTITION = partitionForTransactionalId(ID, CONFIG.partitions);
  * log whose writes commit when the test says; markers are recorded and answered when it says.
  */
 function world() {
-  const sink = new MemorySink();
-  const trace = new Trace(() => time(0), [sink]);
-  const { log } = Log.open(new MemoryDisk(), `__transaction_state-${PARTITION}`, DEFAULT_LOG_CONFIG);
-  const writes: ((e?: string) => void)[] = [];
+  const { sink, trace, log, append, commitWrites } = coordinatorLog(`__transaction_state-${PARTITION}`);
   const markers: { commit: boolean; partitions: readonly string[]; producerEpoch: number; done: (failed: readonly string[]) => void }[] = [];
   const timers: (() => void)[] = [];
   let pid = 100;
@@ -27,10 +23,7 @@ function world() {
     {
       trace,
       brokerId: 1,
-      append: (_p, records, done) => {
-        log.appendAsLeader(records, 0);
-        writes.push(done);
-      },
+      append,
       writeMarkers: (req, done) => markers.push({ ...req, done }),
       nextProducerId: () => pid++,
       after: (_ms, fn) => void timers.push(fn),
@@ -42,9 +35,6 @@ function world() {
     const out: KafkaMessage[] = [];
     coordinator.handle(req as Parameters<TransactionCoordinator['handle']>[0], now, (r) => out.push(r));
     return out;
-  };
-  const commitWrites = (): void => {
-    while (writes.length > 0) (writes.shift() as (e?: string) => void)();
   };
   const states = (): string[] => sink.records.filter((r): r is TraceRecord<'txn.state'> => r.kind === 'txn.state').map((r) => `${r.state}@${r.producerEpoch}`);
   return { coordinator, log, ask, commitWrites, markers, timers, states, records: sink.records };
