@@ -8,8 +8,9 @@ import { main as log } from './log.js';
 import { main as cluster } from './cluster.js';
 import { main as sweep } from './sweep.js';
 import { main as groups } from './groups.js';
+import { main as eos } from './eos.js';
 
-const benches: Record<string, (argv: readonly string[]) => void | Promise<void>> = { kernel, network, log, cluster, sweep, groups };
+const benches: Record<string, (argv: readonly string[]) => void | Promise<void>> = { kernel, network, log, cluster, sweep, groups, eos };
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name === undefined ? undefined : benches[name];

@@ -39,7 +39,7 @@ export { type LatencyDist } from './network/latency.js';
 // Scenarios: load, validate, simulate.
 export { simulate, type SimulateOptions } from './scenarios/simulate.js';
 export { loadScenario, parseScenario, scenarioFromObject, ScenarioError, type ScenarioIssue } from './scenarios/loader.js';
-export { scenarioJsonSchema, CHECK_KINDS, EXPECTABLE_KINDS, type Scenario, type ScenarioInput, type ScenarioFault, type ScenarioTopic, type ProducerClient, type ConsumerClient, type CheckKind } from './scenarios/schema.js';
+export { scenarioJsonSchema, CHECK_KINDS, EXPECTABLE_KINDS, type Scenario, type ScenarioInput, type ScenarioFault, type ScenarioTopic, type ProducerClient, type ConsumerClient, type ProcessorClient, type CheckKind } from './scenarios/schema.js';
 export { runScenario, type RunOptions as ScenarioRunOptions, type RunResult as ScenarioRunResult, type RunStats, type ConsumerStats } from './scenarios/runner.js';
 export { libraryEntries, type LibraryEntry } from './scenarios/library.js';
 export { explainViolation, formatTimeline, type TimelineLine } from './scenarios/explain.js';
@@ -62,8 +62,9 @@ export {
   nonmonotonicPollChecker,
   unseenChecker,
 } from './checkers/groupCheckers.js';
+export { txnCheckers, exactlyOnceChecker, abortedReadChecker, zombieWriteChecker, hangingTxnChecker } from './checkers/txnCheckers.js';
 export { OnlineSpecChecker, SPEC_KINDS, type SpecKind } from './checkers/onlineSpec.js';
 export { sendsOf, type SendRecord, type SendOutcome } from './checkers/sends.js';
-export type { ClusterFinalState, PartitionState, ReplicaLog, LoggedRecord, BatchSummary, SendValue, SendCompletion, MessageId, GroupFinalState, AppliedCommit, CommittedOffsetChange } from './checkers/finalState.js';
+export type { ClusterFinalState, PartitionState, ReplicaLog, LoggedRecord, BatchSummary, SendValue, SendCompletion, MessageId, GroupFinalState, AppliedCommit, CommittedOffsetChange, TxnBatch, PipelineState } from './checkers/finalState.js';
 export { MetricsRegistry, total as totalMetric, type MetricsSnapshot, type NodeMetrics } from './sim/metrics.js';
 export { JMX } from './nodes/jmx.js';

@@ -27,7 +27,7 @@ import { countSends, forgetSends } from '../checkers/sends.js';
 import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
 import { MetricsRegistry } from '../sim/metrics.js';
 import { MetricsRecorder, type MetricsReport } from './metricsRecorder.js';
-import { millis, type Time } from '../sim/time.js';
+import { millis, seconds, type Time } from '../sim/time.js';
 import type { ConsumerClient, ProcessorClient, ProducerClient, Scenario, ScenarioFault } from './schema.js';
 import { Consumer, type ConsumerDurable, type ProcessorOutput } from '../nodes/consumer/consumer.js';
 import { OFFSETS_TOPIC, partitionForGroup } from '../nodes/coordinator/offsetsTopic.js';
@@ -400,6 +400,13 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   net.heal();
   for (const h of net.allHosts()) if (h.state === 'down') h.restart();
   sim.run({ until: time(scenario.duration + scenario.drain) });
+  if (transactional) {
+    // Quiesce: the clients stop, and the coordinators finish the commits and aborts they have
+    // decided (their markers), so a transaction caught between PrepareCommit and its last
+    // marker is judged as what it is, committed.
+    for (const h of net.allHosts()) if (h.hasRole('client') && h.state === 'up') h.pause(QUIESCE);
+    sim.run({ until: time(scenario.duration + scenario.drain + QUIESCE) });
+  }
 
   const metricsReport = withClientRates(recorder.finish(sim.now), sim.now);
   const groups = groupsFinalState(scenario, consumers, brokerProcess, controller(), nodeStarts, (node) => net.host(node).state === 'up');
@@ -496,6 +503,9 @@ function groupsFinalState(
     return { group, members: g.members, partitions, committed: new Map([...(offsets ?? new Map())].map(([tp, o]) => [tp, o.offset])), alive };
   });
 }
+
+/** How long a run with transactions lets its coordinators finish after the drain, clients paused. */
+const QUIESCE = seconds(5);
 
 /** How often gauges are sampled for their peaks between faults. */
 const METRICS_SAMPLE_INTERVAL = millis(500);

@@ -8,7 +8,9 @@ import type { ProcessingMode } from '../nodes/consumer/consumer.js';
  * number of seeds, set against what the textbook says may happen. Producer rows count what
  * reached the committed log; consumer rows run an idempotent producer and a consumer group,
  * and count what the group processed: records skipped count as lost, records processed
- * again as duplicated. Transactions add their row with the transactions work.
+ * again as duplicated. The exactly-once row runs a transactional processor and counts, as
+ * read_committed sees its output, inputs without an output as lost and extra outputs as
+ * duplicated.
  */
 
 export type Effect = 'lost' | 'duplicated' | 'reordered';
@@ -19,6 +21,8 @@ export interface Row {
   readonly minInsyncReplicas: number;
   /** Consumer rows: a two-member group processing in this mode. */
   readonly consumer?: ProcessingMode;
+  /** The exactly-once row: a two-instance transactional processor instead of a plain group. */
+  readonly transactional?: boolean;
   /** What the textbook allows this configuration to do under faults. */
   readonly mayUnderFaults: readonly Effect[];
 }
@@ -40,6 +44,8 @@ export const ROWS: readonly Row[] = [
   { name: 'commit-before-process', producer: { acks: 'all', 'enable.idempotence': true }, minInsyncReplicas: 2, consumer: 'commit-before-process', mayUnderFaults: ['lost'] },
   { name: 'commit-after-process', producer: { acks: 'all', 'enable.idempotence': true }, minInsyncReplicas: 2, consumer: 'commit-after-process', mayUnderFaults: ['duplicated'] },
   { name: 'auto-commit', producer: { acks: 'all', 'enable.idempotence': true }, minInsyncReplicas: 2, consumer: 'auto-commit', mayUnderFaults: ['lost', 'duplicated'] },
+  // Consume-transform-produce in transactions, read as read_committed sees it.
+  { name: 'transactions (exactly-once)', producer: { acks: 'all', 'enable.idempotence': true }, minInsyncReplicas: 2, transactional: true, mayUnderFaults: [] },
 ];
 
 export const COLUMNS: readonly Column[] = [
@@ -99,8 +105,8 @@ export function cellScenario(row: Row, column: Column): Record<string, unknown> 
     name: `semantics: ${row.name} / ${column.name}`,
     duration: '20s',
     drain: '30s',
-    cluster: { brokers: 3, config: { 'min.insync.replicas': row.minInsyncReplicas, 'unclean.leader.election.enable': false, 'offsets.topic.num.partitions': 5 }, network: { latency: { dist: 'uniform', min: '1ms', max: '10ms' } } },
-    topics: [{ name: 'orders', partitions: 1, 'replication.factor': 3 }],
+    cluster: { brokers: 3, config: { 'min.insync.replicas': row.minInsyncReplicas, 'unclean.leader.election.enable': false, 'offsets.topic.num.partitions': 5, 'transaction.state.log.num.partitions': 5 }, network: { latency: { dist: 'uniform', min: '1ms', max: '10ms' } } },
+    topics: [{ name: 'orders', partitions: 1, 'replication.factor': 3 }, ...(row.transactional === true ? [{ name: 'receipts', partitions: 1, 'replication.factor': 3 }] : [])],
     clients: [
       {
         id: 'p1',
@@ -109,6 +115,20 @@ export function cellScenario(row: Row, column: Column): Record<string, unknown> 
         config: { ...row.producer, 'linger.ms': 5, 'request.timeout.ms': 3000, 'max.in.flight.requests.per.connection': 5 },
         workload: { rate: '500/s', keys: 20, valueBytes: 50, start: '1s', stop: '18s' },
       },
+      ...(row.transactional !== true
+        ? []
+        : [
+            {
+              id: 'c1',
+              type: 'processor',
+              from: 'orders',
+              to: 'receipts',
+              group: 'g1',
+              instances: 2,
+              config: { 'auto.offset.reset': 'earliest', 'session.timeout.ms': 6000, 'transaction.timeout.ms': 10000 },
+              processing: { mode: 'transactional', time: '1ms..3ms', transactionRecords: 50 },
+            },
+          ]),
       ...(row.consumer === undefined
         ? []
         : [
@@ -124,7 +144,7 @@ export function cellScenario(row: Row, column: Column): Record<string, unknown> 
           ]),
     ],
     faults: column.faults,
-    checks: ['lost-write', 'duplicate', 'reorder', ...(row.consumer === undefined ? [] : ['skipped', 'reprocessed'])],
+    checks: ['lost-write', 'duplicate', 'reorder', ...(row.consumer === undefined ? [] : ['skipped', 'reprocessed']), ...(row.transactional === true ? ['exactly-once'] : [])],
   };
 }
 
@@ -133,7 +153,7 @@ export function semanticsMatrix(seeds: number, onCell?: (cell: Cell) => void): C
   const cells: Cell[] = [];
   for (const row of ROWS) {
     for (const column of COLUMNS) {
-      const applicable = row.consumer !== undefined || column.consumersOnly !== true;
+      const applicable = row.consumer !== undefined || row.transactional === true || column.consumersOnly !== true;
       const scenario = scenarioFromObject(cellScenario(row, column), `semantics/${row.name}/${column.name}`);
       let lost = 0;
       let duplicated = 0;
@@ -146,6 +166,11 @@ export function semanticsMatrix(seeds: number, onCell?: (cell: Cell) => void): C
           else if (v.kind === 'duplicate') duplicated += (v.details.duplicates as unknown[]).length;
           else if (v.kind === 'reprocessed') duplicated += (v.details.records as unknown[]).length;
           else if (v.kind === 'reorder') reordered += Number(v.details.count);
+          else if (v.kind === 'exactly-once') {
+            const c = v.details.counts as { missing: number; duplicated: number; early: number };
+            lost += c.missing;
+            duplicated += c.duplicated + c.early;
+          }
         }
       }
       const allowed = column.faults.length === 0 ? [] : row.mayUnderFaults;

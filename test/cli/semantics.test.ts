@@ -11,12 +11,14 @@ describe('kafkasim semantics', () => {
     expect(r.code).toBe(0); // nothing the textbook rules out happened
     const m = JSON.parse(r.stdout) as { columns: string[]; rows: string[]; cells: { row: string; column: string; lost: number; duplicated: number; reordered: number; unexpected: string[] }[] };
     expect(m.columns).toEqual(['none', 'leader crash', 'leader isolated', 'zombie pause', 'consumer crash']);
-    expect(m.rows).toEqual(expect.arrayContaining(['commit-before-process', 'commit-after-process', 'auto-commit']));
+    expect(m.rows).toEqual(expect.arrayContaining(['commit-before-process', 'commit-after-process', 'auto-commit', 'transactions (exactly-once)']));
     expect(m.cells).toHaveLength(m.rows.length * m.columns.length);
     const cell = (row: string, column: string) => m.cells.find((c) => c.row === row && c.column === column);
     for (const row of m.rows) expect(cell(row, 'none')).toMatchObject({ lost: 0, duplicated: 0, reordered: 0 });
     for (const column of m.columns) expect(cell('idempotence (acks=all, min.insync.replicas=2)', column)).toMatchObject({ lost: 0, duplicated: 0, reordered: 0 });
     expect(cell('acks=0', 'leader crash')?.lost).toBeGreaterThan(0);
+    // Transactions: nothing lost or doubled, whatever the fault.
+    for (const column of m.columns) expect(cell('transactions (exactly-once)', column)).toMatchObject({ lost: 0, duplicated: 0, unexpected: [] });
     // The consumer side: a member crash makes commit-before-process skip and commit-after-process reprocess.
     expect(cell('commit-before-process', 'consumer crash')).toMatchObject({ duplicated: 0 });
     expect(cell('commit-before-process', 'consumer crash')?.lost).toBeGreaterThan(0);
