@@ -48,7 +48,14 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
       const group = state.groups?.find((g) => g.group === pipe.group);
       if (group === undefined) continue;
       const outputs = new Map<MessageId, number>();
-      for (const p of partitionsOf(state, pipe.to)) for (const r of p.committed) if (r.id !== undefined) outputs.set(r.id, (outputs.get(r.id) ?? 0) + 1);
+      const where = new Map<MessageId, string[]>();
+      for (const p of partitionsOf(state, pipe.to)) {
+        for (const r of p.committed) {
+          if (r.id === undefined) continue;
+          outputs.set(r.id, (outputs.get(r.id) ?? 0) + 1);
+          where.set(r.id, [...(where.get(r.id) ?? []), `${p.partition}@${r.offset}`]);
+        }
+      }
       const firstRead = firstPolled(history, group.members);
       const missing: string[] = [];
       const duplicated: string[] = [];
@@ -75,7 +82,17 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
       out.push({
         kind: 'exactly-once',
         message: `processor ${pipe.client} (${pipe.from} → ${pipe.to}${pipe.transactional ? ', transactional' : ''}): ${parts.join('; ')}`,
-        details: { client: pipe.client, group: pipe.group, missing: missing.slice(0, 50), duplicated: duplicated.slice(0, 50), early: early.slice(0, 50), counts: { missing: missing.length, duplicated: duplicated.length, early: early.length } },
+        details: {
+          client: pipe.client,
+          group: pipe.group,
+          transactional: pipe.transactional,
+          missing: missing.slice(0, 50),
+          duplicated: duplicated.slice(0, 50),
+          early: early.slice(0, 50),
+          counts: { missing: missing.length, duplicated: duplicated.length, early: early.length },
+          // Where the first doubled or early outputs sit in the output topic, for explain.
+          outputs: Object.fromEntries([...duplicated, ...early].slice(0, 5).map((x) => /^(.*?)(?:×\d+|@\d+)$/.exec(x)?.[1] ?? x).map((id) => [id, where.get(id) ?? []])),
+        },
       });
     }
     return out;

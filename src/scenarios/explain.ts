@@ -4,6 +4,7 @@ import { formatTime } from '../sim/time.js';
 import { compareNumbers } from '../sim/order.js';
 import type { MetadataRecord } from '../nodes/controller/metadataRecords.js';
 import { explainGroupViolation, groupFocusOf } from './explainGroup.js';
+import { explainExactlyOnce } from './explainTxn.js';
 
 /** One line of a narrated timeline. */
 export interface TimelineLine {
@@ -20,6 +21,10 @@ export interface TimelineLine {
  * truncations that cut the records away. It does not dump every event.
  */
 export function explainViolation(records: readonly TraceRecord[], violation: Violation): TimelineLine[] {
+  if (violation.kind === 'exactly-once') {
+    const story = explainExactlyOnce(records, violation);
+    if (story !== undefined) return story;
+  }
   const group = groupFocusOf(violation);
   if (group !== undefined) return explainGroupViolation(records, violation, group);
   const partition = typeof violation.details.partition === 'string' ? violation.details.partition : undefined;

@@ -52,6 +52,17 @@ describe('kafkasim explain', () => {
     expect(text).toMatch(/retention \(broker-\d first\) deleted orders-0 up to offset (\d+)[\s\S]*c1-1 moved its position in orders-0 from \d+ to \1: its position was out of range/);
   });
 
+  it("tells KIP-890's late write: timed-out produces, the abort marker, the delayed write landing after it, the next commit", () => {
+    const text = cli('explain', 'eos-kip890-off').stdout;
+    expect(text).toMatch(/(t1-1) processed (p1#\d+)[\s\S]*produce request to broker-\d timed out[\s\S]*wrote the ABORT marker of \1's transaction[\s\S]*aborted that transaction \(delivery\.timeout\.ms\)[\s\S]*appended an output of \2 to receipts-0 at offset \d+ — after the ABORT marker[\s\S]*wrote the COMMIT marker of \1's transaction \(epoch 1\)/);
+    expect(text).toMatch(/→ exactly-once: processor t1/);
+  });
+
+  it('tells an at-least-once duplicate: an output written, a crash before the offset commit, the batch processed again', () => {
+    const text = cli('explain', 'eos-processor-crash-no-txn').stdout;
+    expect(text).toMatch(/(t1-\d) processed (p1#\d+) and queued its output\n[\s\S]*appended an output of \2[\s\S]*\1 crashed with \2 processed and its offsets not committed[\s\S]*processed \2 and queued its output[\s\S]*appended an output of \2/);
+  });
+
   it('tells what a power loss took: each replica reopens a shorter log', () => {
     const text = cli('explain', 'power-loss-all').stdout;
     expect(text).toMatch(/broker-\d lost power \(its unflushed page cache is gone\) while leader of orders-0/);

@@ -509,8 +509,11 @@ export class Broker implements Process<KafkaMessage> {
         continue;
       }
       const marker = encodeControlBatch({ type: req.commit ? 'COMMIT' : 'ABORT', coordinatorEpoch: req.coordinatorEpoch }, { producerId: req.producerId, producerEpoch: req.producerEpoch, timestamp: this.nowMs() });
-      this.appendInternal(partition.topic, partition.partition, marker, (error) => {
-        if (error === undefined && partition.topic === OFFSETS_TOPIC) this.coordinator.onTxnMarker(partition.partition, req.producerId, req.commit);
+      this.appendInternal(partition.topic, partition.partition, marker, (error, offset) => {
+        if (error === undefined) {
+          this.ctx.trace.emit('txn.marker', { broker: this.id, partition: name, commit: req.commit, producerId: req.producerId, producerEpoch: req.producerEpoch, offset: offset ?? -1 });
+          if (partition.topic === OFFSETS_TOPIC) this.coordinator.onTxnMarker(partition.partition, req.producerId, req.commit);
+        }
         settle(name, error);
       });
     }
@@ -561,7 +564,7 @@ export class Broker implements Process<KafkaMessage> {
   }
 
   /** Appends to an internal topic this broker leads (the coordinator's writes), acks=all. */
-  private appendInternal(topic: string, p: number, records: Buffer, done: (error: string | undefined) => void): void {
+  private appendInternal(topic: string, p: number, records: Buffer, done: (error: string | undefined, offset?: number) => void): void {
     const partition = this.partitions.get(`${topic}-${p}`);
     if (partition === undefined) {
       done('NOT_LEADER_OR_FOLLOWER');
@@ -580,7 +583,7 @@ export class Broker implements Process<KafkaMessage> {
     const once = (error: string | undefined): void => {
       if (settled) return;
       settled = true;
-      done(error);
+      done(error, result.baseOffset);
     };
     partition.awaitCommit(result.lastOffset, once);
     this.ctx.after(ms(this.config.offsetsCommitTimeoutMs), () => {
@@ -722,6 +725,8 @@ const ms = millis;
 
 declare module '../../sim/trace.js' {
   interface TraceRecordMap {
+    /** A transaction marker, committed to a partition this broker leads. */
+    'txn.marker': { readonly broker: number; readonly partition: string; readonly commit: boolean; readonly producerId: number; readonly producerEpoch: number; readonly offset: number };
     /** Retention deleted a replica's oldest segments: its log now starts later. */
     'log.retention': { readonly broker: number; readonly partition: string; readonly from: number; readonly logStartOffset: number };
     'replica.role': { readonly broker: number; readonly partition: string; readonly role: 'leader' | 'follower'; readonly leaderEpoch: number };
@@ -739,6 +744,7 @@ declare module '../../sim/trace.js' {
 }
 
 declareTraceKind('log.retention', ['broker', 'partition', 'from', 'logStartOffset']);
+declareTraceKind('txn.marker', ['broker', 'partition', 'commit', 'producerId', 'producerEpoch', 'offset']);
 declareTraceKind('replica.role', ['broker', 'partition', 'role', 'leaderEpoch']);
 declareTraceKind('replica.truncate', ['broker', 'partition', 'to', 'reason']);
 declareTraceKind('replica.open', ['broker', 'partition', 'logEndOffset']);
