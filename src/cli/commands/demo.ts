@@ -38,7 +38,9 @@ export function demoCommand(opts: { seed?: string }, out: (line: string) => void
     [`kafkasim run ${PAIR[0]}`, 'the run, with Kafka\'s metrics around each fault'],
     [`kafkasim sweep ${PAIR[0]} --seeds 1..50`, 'how often it happens, over seeds'],
     [`kafkasim shrink ${PAIR[0]}`, 'the smallest scenario that still loses writes'],
-    ['kafkasim semantics', 'every producer configuration against every fault family'],
+    ['kafkasim semantics', 'every producer, consumer and transactional configuration against every fault family'],
+    ['kafkasim explain consumer-commit-before-crash', 'at-most-once: a commit before processing, a crash, records nobody processed'],
+    ['kafkasim explain eos-kip890-off', 'a late write from an aborted transaction, committed by the next one (KIP-890)'],
     ['kafkasim list', 'every lesson in the library'],
   ];
   const width = Math.max(...lines.map(([c]) => c.length));
