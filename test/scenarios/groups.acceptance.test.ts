@@ -134,3 +134,17 @@ describe('acceptance: what consumers see of broker-side loss', () => {
     expect(records(r).some((x) => x.kind === 'consumer.leave' && x.reason === 'consumer poll timeout has expired')).toBe(true);
   });
 });
+
+describe('acceptance: a commit-after-process group under a nemesis', () => {
+  const n = deep ? 200 : 5;
+  it(`never skips, takes a stale commit, moves an offset back or reads out of order (${n} seeds)`, { timeout: 1_800_000 }, () => {
+    const scenario = loadScenario(`${library}consumer-nemesis.yaml`);
+    const failures: string[] = [];
+    for (const seed of seeds(n)) {
+      const r = runScenario(scenario, { seed });
+      for (const v of r.violations) failures.push(`seed ${seed}: ${v.kind}: ${v.message}`);
+      expect(r.stats.consumers?.processed).toBeGreaterThan(0);
+    }
+    expect(failures).toEqual([]);
+  });
+});
