@@ -1,13 +1,15 @@
-import type { NodeContext, Process, RpcResult } from '../../network/nodeHost.js';
+import type { NodeContext, Process } from '../../network/nodeHost.js';
 import type { History, Op } from '../../sim/history.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import { micros, millis, type Duration } from '../../sim/time.js';
 import type { TimerHandle } from '../../sim/scheduler.js';
-import { readFetched, type FetchedRecord } from './fetchedRecords.js';
+import type { FetchedRecord } from './fetchedRecords.js';
+import { Fetcher } from './fetcher.js';
+import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
 import { partitionForKey } from '../../log/partitioner.js';
 import type { RecordInput } from '../../log/recordBatch.js';
 import { TransactionalProducer, type TxnOutcome } from '../producer/transactionalProducer.js';
-import { brokerNode, message, type KafkaMessage, type PartitionMetadata, type PartitionOffset } from '../protocol.js';
+import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
 import { assign, type AssignorName, type MemberSubscription, type TopicPartitionRef } from './assignors.js';
 import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumerProtocol.js';
 
@@ -79,15 +81,6 @@ export interface ConsumerDurable {
 
 type Fetched = FetchedRecord;
 
-/** Where the consumer reads a partition next, and the epoch of what it last consumed there (KIP-320). */
-interface Position {
-  offset: number;
-  epoch: number;
-}
-
-/** A retriable coordinator error: find the coordinator again. */
-const COORDINATOR_ERRORS = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'timeout', 'disconnected']);
-
 /** A processor's producer sends what has accumulated every linger.ms (Kafka's default is 5 ms). */
 const OUTPUT_LINGER_MS = 5;
 
@@ -97,10 +90,11 @@ const POLL_TIMEOUT_MS = 100;
 type JoinState = 'unjoined' | 'joining' | 'stable';
 
 /**
- * One member of a consumer group (Kafka's KafkaConsumer with its ConsumerCoordinator,
- * Fetcher and heartbeat thread), with the application loop around it: poll, process each
- * record for the scenario's processing time, and commit before or after processing, or let
- * auto-commit do it. Its fields are the client's state; nothing survives a crash, so a
+ * One member of a consumer group (Kafka's KafkaConsumer with its ConsumerCoordinator and
+ * heartbeat thread; positions and fetching are its Fetcher's, fetcher.ts), with the
+ * application loop around it: poll, process each record for the scenario's processing time,
+ * and commit before or after processing, or let auto-commit do it; or, for a processor,
+ * produce each record's output and commit in a transaction. Its fields are the client's state; nothing survives a crash, so a
  * restarted member rejoins and resumes from the group's committed offsets, as a real one does.
  *
  * History operations, per member (the process is `client-index`): `assign` and `revoke`
@@ -129,19 +123,11 @@ export class Consumer implements Process<KafkaMessage> {
   private assignmentVersion = 0;
   private fenced = false;
 
-  // The fetcher.
-  private readonly positions = new Map<string, Position>();
-  private readonly buffered = new Map<string, Fetched[]>();
-  /** Partitions with buffered records, in the order their fetches completed. */
-  private readonly ready: string[] = [];
-  private readonly fetchesInFlight = new Set<string>();
-  private readonly resolving = new Set<string>();
+  /** Positions, fetches and fetched records. */
+  private readonly fetcher: Fetcher;
 
   /** A processor's producer. */
   private producer: TransactionalProducer | undefined;
-  /** Partitions the application paused: assigned, but neither fetched nor returned by poll. */
-  private readonly paused = new Set<string>();
-
   // The application.
   private busy = false;
   private lastPollAt = 0;
@@ -153,6 +139,27 @@ export class Consumer implements Process<KafkaMessage> {
     private readonly durable: ConsumerDurable,
   ) {
     this.name = `${durable.clientId}-${durable.index}`;
+    this.fetcher = new Fetcher({
+      ctx,
+      config: durable.config,
+      group: durable.group,
+      member: this.name,
+      history: durable.history,
+      assignment: () => this.assignment,
+      assignmentVersion: () => this.assignmentVersion,
+      partition: (name) => this.metadata.get(name),
+      refreshMetadata: () => this.refreshMetadata(),
+      coordinator: () => this.coordinator,
+      findCoordinator: () => this.findCoordinator(),
+      coordinatorLost: () => this.coordinatorLost(),
+      recordsArrived: () => {
+        if (!this.busy && this.pollTimer !== undefined) {
+          this.ctx.cancel(this.pollTimer);
+          this.pollTimer = undefined;
+          this.poll();
+        }
+      },
+    });
   }
 
   private get config(): ConsumerConfig {
@@ -214,11 +221,11 @@ export class Consumer implements Process<KafkaMessage> {
         for (const p of named()) this.seekTo(p, action.do === 'seekToBeginning' ? 'earliest' : 'latest');
         return;
       case 'pause':
-        for (const p of named()) this.paused.add(p);
+        for (const p of named()) this.fetcher.pause(p);
         return;
       case 'resume':
-        for (const p of named()) this.paused.delete(p);
-        this.sendFetches();
+        for (const p of named()) this.fetcher.resume(p);
+        this.fetcher.sendFetches();
         return;
       case 'commitSync':
       case 'commitAsync':
@@ -229,31 +236,12 @@ export class Consumer implements Process<KafkaMessage> {
 
   /** KafkaConsumer.seek: the next poll of `partition` starts at `offset`. Only for an assigned partition, as in Kafka. */
   seek(partition: string, offset: number): void {
-    if (!this.isAssigned(partition)) return;
-    const from = this.positions.get(partition)?.offset ?? -1;
-    this.dropFetched(partition);
-    this.positions.set(partition, { offset, epoch: -1 });
-    this.resolving.delete(partition);
-    this.durable.history.complete(this.invoke('seek', {}), 'ok', { from, member: this.name, partition, reason: 'seek', to: offset });
-    this.sendFetches();
+    this.fetcher.seek(partition, offset);
   }
 
   /** KafkaConsumer.seekToBeginning / seekToEnd: the position resets by ListOffsets at the next fetch. */
   seekTo(partition: string, where: 'earliest' | 'latest'): void {
-    if (!this.isAssigned(partition)) return;
-    const from = this.positions.get(partition)?.offset ?? -1;
-    this.dropFetched(partition);
-    this.resetPosition(partition, from, where === 'earliest' ? 'seekToBeginning' : 'seekToEnd', where);
-  }
-
-  private isAssigned(partition: string): boolean {
-    return this.assignment.some((tp) => `${tp.topic}-${tp.partition}` === partition);
-  }
-
-  private dropFetched(partition: string): void {
-    this.buffered.delete(partition);
-    const i = this.ready.indexOf(partition);
-    if (i >= 0) this.ready.splice(i, 1);
+    this.fetcher.seekTo(partition, where);
   }
 
   // ------------------------------------------------------------------ the application loop
@@ -275,8 +263,8 @@ export class Consumer implements Process<KafkaMessage> {
       this.lastAutoCommitAt = this.ctx.now();
       this.commit(() => undefined, false);
     }
-    const records = this.take();
-    this.sendFetches();
+    const records = this.fetcher.take(this.config['max.poll.records']);
+    this.fetcher.sendFetches();
     if (records.length === 0) {
       this.pollLater();
       return;
@@ -345,7 +333,7 @@ export class Consumer implements Process<KafkaMessage> {
         producer.abort((outcome) => this.afterTransaction(txn as Op, outcome, finish));
         return;
       }
-      producer.sendOffsets(this.durable.group, this.currentOffsets(), { memberId: this.memberId, generationId: this.generationId, groupInstanceId: this.groupInstanceId }, () => this.coordinator, () =>
+      producer.sendOffsets(this.durable.group, this.fetcher.offsets(), { memberId: this.memberId, generationId: this.generationId, groupInstanceId: this.groupInstanceId }, () => this.coordinator, () =>
         producer.commit((outcome) => this.afterTransaction(txn as Op, outcome, finish)),
       );
     };
@@ -412,24 +400,10 @@ export class Consumer implements Process<KafkaMessage> {
   /** After an abort, read again from the committed offsets (as an EOS application must). */
   private rewind(finish: () => void): void {
     const assigned = [...this.assignment];
-    for (const tp of assigned) {
-      const name = `${tp.topic}-${tp.partition}`;
-      this.dropFetched(name);
-      this.positions.delete(name);
-    }
+    for (const tp of assigned) this.fetcher.forget(`${tp.topic}-${tp.partition}`);
     this.assignmentVersion++;
-    if (assigned.length > 0) this.fetchCommitted(assigned);
+    if (assigned.length > 0) this.fetcher.fetchCommitted(assigned);
     finish();
-  }
-
-  /** The positions of the assigned partitions, as offsets to commit. */
-  private currentOffsets(): PartitionOffset[] {
-    const offsets: PartitionOffset[] = [];
-    for (const tp of this.assignment) {
-      const p = this.positions.get(`${tp.topic}-${tp.partition}`);
-      if (p !== undefined) offsets.push({ topic: tp.topic, partition: tp.partition, offset: p.offset, leaderEpoch: p.epoch });
-    }
-    return offsets;
   }
 
   private pollLater(): void {
@@ -460,33 +434,6 @@ export class Consumer implements Process<KafkaMessage> {
     done();
   }
 
-  /** Up to max.poll.records from the fetched buffers, advancing the positions past them. */
-  private take(): (Fetched & { partition: string })[] {
-    const out: (Fetched & { partition: string })[] = [];
-    const max = this.config['max.poll.records'];
-    // Paused partitions keep what was fetched for them, and give none of it out.
-    const held = this.ready.filter((p) => this.paused.has(p));
-    if (held.length > 0) for (let i = this.ready.length - 1; i >= 0; i--) if (this.paused.has(this.ready[i])) this.ready.splice(i, 1);
-    while (out.length < max && this.ready.length > 0) {
-      const partition = this.ready[0];
-      const list = this.buffered.get(partition) ?? [];
-      const position = this.positions.get(partition);
-      while (out.length < max && list.length > 0) {
-        const r = list.shift() as Fetched;
-        if (position === undefined || r.offset < position.offset) continue;
-        out.push({ ...r, partition });
-        position.offset = r.offset + 1;
-        position.epoch = r.epoch;
-      }
-      if (list.length === 0) {
-        this.buffered.delete(partition);
-        this.ready.shift();
-      }
-    }
-    this.ready.push(...held);
-    return out;
-  }
-
   // ------------------------------------------------------------------ commits
 
   /**
@@ -494,7 +441,7 @@ export class Consumer implements Process<KafkaMessage> {
    * or commitAsync of the current positions. `done(true)` when the coordinator took them.
    */
   private commit(done: (ok: boolean) => void, sync: boolean): void {
-    const offsets = this.currentOffsets();
+    const offsets = this.fetcher.offsets();
     if (offsets.length === 0) {
       done(true);
       return;
@@ -700,12 +647,7 @@ export class Consumer implements Process<KafkaMessage> {
     const revoked = this.assignment.filter((tp) => !nextKeys.has(key(tp))).map(key);
     if (revoked.length > 0) {
       this.durable.history.complete(this.invoke('revoke', {}), 'ok', { generation: this.generationId, member: this.name, partitions: revoked });
-      for (const p of revoked) {
-        this.positions.delete(p);
-        this.buffered.delete(p);
-        this.resolving.delete(p);
-      }
-      for (let i = this.ready.length - 1; i >= 0; i--) if (!nextKeys.has(this.ready[i])) this.ready.splice(i, 1);
+      this.fetcher.revoke(revoked, nextKeys);
     }
     const oldKeys = new Set(this.assignment.map(key));
     const added = next.filter((tp) => !oldKeys.has(key(tp)));
@@ -713,7 +655,7 @@ export class Consumer implements Process<KafkaMessage> {
     this.assignmentVersion++;
     if (why === 'assign') {
       this.durable.history.complete(this.invoke('assign', {}), 'ok', { added: added.map(key), generation: this.generationId, member: this.name, partitions: next.map(key) });
-      if (added.length > 0) this.fetchCommitted(added);
+      if (added.length > 0) this.fetcher.fetchCommitted(added);
     }
   }
 
@@ -774,164 +716,6 @@ export class Consumer implements Process<KafkaMessage> {
 
   // ------------------------------------------------------------------ positions and fetching
 
-  /** OffsetFetch for newly assigned partitions; those with nothing committed reset by auto.offset.reset. */
-  private fetchCommitted(partitions: readonly TopicPartitionRef[]): void {
-    const version = this.assignmentVersion;
-    for (const tp of partitions) this.resolving.add(`${tp.topic}-${tp.partition}`);
-    const retry = (): void => {
-      if (version === this.assignmentVersion) this.fetchCommitted(partitions);
-    };
-    if (this.coordinator < 0) {
-      this.findCoordinator();
-      this.ctx.after(millis(this.config['retry.backoff.ms']), retry);
-      return;
-    }
-    // KIP-447: read_committed asks for stable offsets, and waits out a transaction holding some.
-    const req = message('OffsetFetch', { groupId: this.durable.group, requireStable: this.config['isolation.level'] === 'read_committed', partitions: partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition })) });
-    this.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
-      if (version !== this.assignmentVersion) return;
-      if (!r.ok || r.response.type !== 'OffsetFetchResponse' || r.response.error !== undefined) {
-        const error = !r.ok ? r.error : r.response.type === 'OffsetFetchResponse' ? (r.response.error ?? '') : '';
-        if (COORDINATOR_ERRORS.has(error)) this.coordinatorLost();
-        this.ctx.after(millis(this.config['retry.backoff.ms']), retry);
-        return;
-      }
-      for (const o of r.response.offsets) {
-        const name = `${o.topic}-${o.partition}`;
-        if (o.offset >= 0) {
-          this.positions.set(name, { offset: o.offset, epoch: o.leaderEpoch });
-          this.resolving.delete(name);
-        } else this.resetPosition(name, undefined, 'no-committed-offset');
-      }
-      this.sendFetches();
-    });
-  }
-
-  /**
-   * auto.offset.reset: ListOffsets for the earliest or latest offset. With `none` Kafka
-   * throws NoOffsetForPartitionException; the member then stops reading the partition.
-   */
-  private resetPosition(name: string, from: number | undefined, reason: string, policy: 'earliest' | 'latest' | 'none' = this.config['auto.offset.reset']): void {
-    this.resolving.add(name);
-    this.positions.delete(name);
-    if (policy === 'none') {
-      this.ctx.trace.emit('consumer.error', { member: this.name, partition: name, error: 'NoOffsetForPartitionException' });
-      return;
-    }
-    const meta = this.metadata.get(name);
-    const version = this.assignmentVersion;
-    const retry = (): void => {
-      if (version === this.assignmentVersion) this.resetPosition(name, from, reason, policy);
-    };
-    if (meta === undefined || meta.leader < 0) {
-      this.refreshMetadata();
-      this.ctx.after(millis(this.config['retry.backoff.ms']), retry);
-      return;
-    }
-    const req = message('ListOffsets', { topic: meta.topic, partition: meta.partition, timestamp: policy === 'earliest' ? -2 : -1, currentLeaderEpoch: meta.leaderEpoch, isolationLevel: this.config['isolation.level'] });
-    this.ctx.request(brokerNode(meta.leader), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
-      if (version !== this.assignmentVersion) return;
-      if (!r.ok || r.response.type !== 'ListOffsetsResponse' || r.response.error !== undefined) {
-        this.refreshMetadata();
-        this.ctx.after(millis(this.config['retry.backoff.ms']), retry);
-        return;
-      }
-      this.positions.set(name, { offset: r.response.offset, epoch: -1 });
-      this.resolving.delete(name);
-      if (from !== undefined) this.durable.history.complete(this.invoke('seek', {}), 'ok', { from, member: this.name, partition: name, reason, to: r.response.offset });
-      this.sendFetches();
-    });
-  }
-
-  /**
-   * Kafka's Fetcher: one fetch per assigned partition that has a position, nothing
-   * buffered and nothing in flight, sent to its leader; the leader holds it up to
-   * fetch.max.wait.ms while there is nothing to read.
-   */
-  private sendFetches(): void {
-    for (const tp of this.assignment) {
-      const name = `${tp.topic}-${tp.partition}`;
-      const position = this.positions.get(name);
-      if (position === undefined || this.fetchesInFlight.has(name) || this.buffered.has(name) || this.paused.has(name)) continue;
-      const meta = this.metadata.get(name);
-      if (meta === undefined || meta.leader < 0) {
-        this.refreshMetadata();
-        continue;
-      }
-      this.fetch(name, meta, position);
-    }
-  }
-
-  private fetch(name: string, meta: PartitionMetadata, position: Position): void {
-    this.fetchesInFlight.add(name);
-    const version = this.assignmentVersion;
-    const req = message('Fetch', {
-      replicaId: -1,
-      topic: meta.topic,
-      partition: meta.partition,
-      fetchOffset: position.offset,
-      lastFetchedEpoch: position.epoch,
-      currentLeaderEpoch: meta.leaderEpoch,
-      maxWaitMs: this.config['fetch.max.wait.ms'],
-      isolationLevel: this.config['isolation.level'],
-    });
-    const timeout = millis(this.config['request.timeout.ms'] + this.config['fetch.max.wait.ms']);
-    this.ctx.request(brokerNode(meta.leader), req, { timeout }, (r) => {
-      this.fetchesInFlight.delete(name);
-      const current = this.positions.get(name);
-      if (version !== this.assignmentVersion && current === undefined) return;
-      if (current === undefined || current.offset !== position.offset) {
-        this.sendFetches();
-        return;
-      }
-      this.onFetch(name, current, r);
-    });
-  }
-
-  private onFetch(name: string, position: Position, r: RpcResult<KafkaMessage>): void {
-    const error = !r.ok ? r.error : r.response.type === 'FetchResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
-    if (error !== undefined || !r.ok || r.response.type !== 'FetchResponse') {
-      if (error === 'OFFSET_OUT_OF_RANGE') {
-        this.resetPosition(name, position.offset, 'offset-out-of-range');
-        return;
-      }
-      this.refreshMetadata();
-      this.ctx.after(millis(this.config['retry.backoff.ms']), () => this.sendFetches());
-      return;
-    }
-    const res = r.response;
-    if (res.divergingEpoch !== undefined) {
-      // KIP-320: the log was truncated under this consumer. With a reset policy Kafka seeks
-      // to where the logs agree (SubscriptionState.maybeCompleteValidation); with
-      // auto.offset.reset=none it raises LogTruncationException and reads no further.
-      if (this.config['auto.offset.reset'] === 'none') {
-        this.positions.delete(name);
-        this.ctx.trace.emit('consumer.error', { member: this.name, partition: name, error: 'LogTruncationException' });
-        return;
-      }
-      const to = Math.min(position.offset, Math.max(0, res.divergingEpoch.endOffset));
-      this.durable.history.complete(this.invoke('seek', {}), 'ok', { from: position.offset, member: this.name, partition: name, reason: 'log-truncation', to });
-      this.positions.set(name, { offset: to, epoch: res.divergingEpoch.epoch });
-      this.sendFetches();
-      return;
-    }
-    const { records, nextOffset } = readFetched(res.records, position.offset, this.config['isolation.level'], res.abortedTransactions);
-    if (records.length > 0) {
-      this.buffered.set(name, records);
-      this.ready.push(name);
-      // An idle application loop wakes up for new records (poll returns as soon as it has some).
-      if (!this.busy && this.pollTimer !== undefined) {
-        this.ctx.cancel(this.pollTimer);
-        this.pollTimer = undefined;
-        this.poll();
-      }
-      return;
-    }
-    // Nothing for the application (markers, aborted transactions): the position moves past it.
-    if (nextOffset > position.offset) position.offset = nextOffset;
-    this.sendFetches();
-  }
-
   // ------------------------------------------------------------------ metadata
 
   private partitionCountsKnown(): boolean {
@@ -960,7 +744,7 @@ export class Consumer implements Process<KafkaMessage> {
       }
       const complete = this.partitionCountsKnown() && [...this.metadata.values()].every((p) => p.leader >= 0);
       if (!complete) this.ctx.after(millis(this.config['retry.backoff.ms']), () => this.refreshMetadata());
-      this.sendFetches();
+      this.fetcher.sendFetches();
     });
   }
 

@@ -1,0 +1,296 @@
+import type { NodeContext, RpcResult } from '../../network/nodeHost.js';
+import type { History } from '../../sim/history.js';
+import { millis } from '../../sim/time.js';
+import { brokerNode, message, type KafkaMessage, type PartitionMetadata, type PartitionOffset } from '../protocol.js';
+import type { TopicPartitionRef } from './assignors.js';
+import type { ConsumerConfig } from './consumer.js';
+import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
+import { readFetched, type FetchedRecord } from './fetchedRecords.js';
+
+/** Where the consumer reads a partition next, and the epoch of what it last consumed there (KIP-320). */
+interface Position {
+  offset: number;
+  epoch: number;
+}
+
+/** What the fetcher needs from the consumer it works for: its settings, its assignment, its group and metadata. */
+export interface FetcherHost {
+  readonly ctx: NodeContext<KafkaMessage>;
+  readonly config: ConsumerConfig;
+  readonly group: string;
+  /** The member's name in the history ("c1-2"). */
+  readonly member: string;
+  readonly history: History;
+  assignment(): readonly TopicPartitionRef[];
+  /** Bumped whenever the assignment changes: answers for an older one are dropped. */
+  assignmentVersion(): number;
+  partition(name: string): PartitionMetadata | undefined;
+  refreshMetadata(): void;
+  coordinator(): number;
+  findCoordinator(): void;
+  coordinatorLost(): void;
+  /** Records arrived for the application: an idle poll loop may return them now. */
+  recordsArrived(): void;
+}
+
+/**
+ * A consumer's fetcher and positions (Kafka's Fetcher with SubscriptionState): where each
+ * assigned partition is read next (from the group's committed offset, or auto.offset.reset
+ * through ListOffsets), one fetch per partition held at its leader, fetched records
+ * buffered until poll() takes them, pauses, seeks, and KIP-320 truncation detection.
+ */
+export class Fetcher {
+  private readonly positions = new Map<string, Position>();
+  private readonly buffered = new Map<string, FetchedRecord[]>();
+  /** Partitions with buffered records, in the order their fetches completed. */
+  private readonly ready: string[] = [];
+  private readonly fetchesInFlight = new Set<string>();
+  private readonly resolving = new Set<string>();
+  /** Partitions the application paused: assigned, but neither fetched nor returned by poll. */
+  private readonly paused = new Set<string>();
+
+  constructor(private readonly host: FetcherHost) {}
+
+  pause(partition: string): void {
+    this.paused.add(partition);
+  }
+
+  resume(partition: string): void {
+    this.paused.delete(partition);
+  }
+
+  /** Forgets revoked partitions, and buffered records of partitions outside `kept`. */
+  revoke(revoked: readonly string[], kept: ReadonlySet<string>): void {
+    for (const p of revoked) {
+      this.positions.delete(p);
+      this.buffered.delete(p);
+      this.resolving.delete(p);
+    }
+    for (let i = this.ready.length - 1; i >= 0; i--) if (!kept.has(this.ready[i])) this.ready.splice(i, 1);
+  }
+
+  /** Forgets where `partition` was: the next position comes from the committed offset. */
+  forget(partition: string): void {
+    this.drop(partition);
+    this.positions.delete(partition);
+  }
+
+  /** KafkaConsumer.seek: the next poll of `partition` starts at `offset`. Only for an assigned partition, as in Kafka. */
+  seek(partition: string, offset: number): void {
+    if (!this.isAssigned(partition)) return;
+    const from = this.positions.get(partition)?.offset ?? -1;
+    this.drop(partition);
+    this.positions.set(partition, { offset, epoch: -1 });
+    this.resolving.delete(partition);
+    this.host.history.complete(this.host.history.invoke(this.host.member, 'seek', {}), 'ok', { from, member: this.host.member, partition, reason: 'seek', to: offset });
+    this.sendFetches();
+  }
+
+  /** KafkaConsumer.seekToBeginning / seekToEnd: the position resets by ListOffsets at the next fetch. */
+  seekTo(partition: string, where: 'earliest' | 'latest'): void {
+    if (!this.isAssigned(partition)) return;
+    const from = this.positions.get(partition)?.offset ?? -1;
+    this.drop(partition);
+    this.resetPosition(partition, from, where === 'earliest' ? 'seekToBeginning' : 'seekToEnd', where);
+  }
+
+  isAssigned(partition: string): boolean {
+    return this.host.assignment().some((tp) => `${tp.topic}-${tp.partition}` === partition);
+  }
+
+  drop(partition: string): void {
+    this.buffered.delete(partition);
+    const i = this.ready.indexOf(partition);
+    if (i >= 0) this.ready.splice(i, 1);
+  }
+
+  /** Up to `max` records (max.poll.records) from the fetched buffers, advancing the positions past them. */
+  take(max: number): (FetchedRecord & { partition: string })[] {
+    const out: (FetchedRecord & { partition: string })[] = [];
+    // Paused partitions keep what was fetched for them, and give none of it out.
+    const held = this.ready.filter((p) => this.paused.has(p));
+    if (held.length > 0) for (let i = this.ready.length - 1; i >= 0; i--) if (this.paused.has(this.ready[i])) this.ready.splice(i, 1);
+    while (out.length < max && this.ready.length > 0) {
+      const partition = this.ready[0];
+      const list = this.buffered.get(partition) ?? [];
+      const position = this.positions.get(partition);
+      while (out.length < max && list.length > 0) {
+        const r = list.shift() as FetchedRecord;
+        if (position === undefined || r.offset < position.offset) continue;
+        out.push({ ...r, partition });
+        position.offset = r.offset + 1;
+        position.epoch = r.epoch;
+      }
+      if (list.length === 0) {
+        this.buffered.delete(partition);
+        this.ready.shift();
+      }
+    }
+    this.ready.push(...held);
+    return out;
+  }
+
+  /** OffsetFetch for newly assigned partitions; those with nothing committed reset by auto.offset.reset. */
+  fetchCommitted(partitions: readonly TopicPartitionRef[]): void {
+    const version = this.host.assignmentVersion();
+    for (const tp of partitions) this.resolving.add(`${tp.topic}-${tp.partition}`);
+    const retry = (): void => {
+      if (version === this.host.assignmentVersion()) this.fetchCommitted(partitions);
+    };
+    if (this.host.coordinator() < 0) {
+      this.host.findCoordinator();
+      this.host.ctx.after(millis(this.host.config['retry.backoff.ms']), retry);
+      return;
+    }
+    // KIP-447: read_committed asks for stable offsets, and waits out a transaction holding some.
+    const req = message('OffsetFetch', { groupId: this.host.group, requireStable: this.host.config['isolation.level'] === 'read_committed', partitions: partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition })) });
+    this.host.ctx.request(brokerNode(this.host.coordinator()), req, { timeout: millis(this.host.config['request.timeout.ms']) }, (r) => {
+      if (version !== this.host.assignmentVersion()) return;
+      if (!r.ok || r.response.type !== 'OffsetFetchResponse' || r.response.error !== undefined) {
+        const error = !r.ok ? r.error : r.response.type === 'OffsetFetchResponse' ? (r.response.error ?? '') : '';
+        if (COORDINATOR_ERRORS.has(error)) this.host.coordinatorLost();
+        this.host.ctx.after(millis(this.host.config['retry.backoff.ms']), retry);
+        return;
+      }
+      for (const o of r.response.offsets) {
+        const name = `${o.topic}-${o.partition}`;
+        if (o.offset >= 0) {
+          this.positions.set(name, { offset: o.offset, epoch: o.leaderEpoch });
+          this.resolving.delete(name);
+        } else this.resetPosition(name, undefined, 'no-committed-offset');
+      }
+      this.sendFetches();
+    });
+  }
+
+  /**
+   * auto.offset.reset: ListOffsets for the earliest or latest offset. With `none` Kafka
+   * throws NoOffsetForPartitionException; the member then stops reading the partition.
+   */
+  resetPosition(name: string, from: number | undefined, reason: string, policy: 'earliest' | 'latest' | 'none' = this.host.config['auto.offset.reset']): void {
+    this.resolving.add(name);
+    this.positions.delete(name);
+    if (policy === 'none') {
+      this.host.ctx.trace.emit('consumer.error', { member: this.host.member, partition: name, error: 'NoOffsetForPartitionException' });
+      return;
+    }
+    const meta = this.host.partition(name);
+    const version = this.host.assignmentVersion();
+    const retry = (): void => {
+      if (version === this.host.assignmentVersion()) this.resetPosition(name, from, reason, policy);
+    };
+    if (meta === undefined || meta.leader < 0) {
+      this.host.refreshMetadata();
+      this.host.ctx.after(millis(this.host.config['retry.backoff.ms']), retry);
+      return;
+    }
+    const req = message('ListOffsets', { topic: meta.topic, partition: meta.partition, timestamp: policy === 'earliest' ? -2 : -1, currentLeaderEpoch: meta.leaderEpoch, isolationLevel: this.host.config['isolation.level'] });
+    this.host.ctx.request(brokerNode(meta.leader), req, { timeout: millis(this.host.config['request.timeout.ms']) }, (r) => {
+      if (version !== this.host.assignmentVersion()) return;
+      if (!r.ok || r.response.type !== 'ListOffsetsResponse' || r.response.error !== undefined) {
+        this.host.refreshMetadata();
+        this.host.ctx.after(millis(this.host.config['retry.backoff.ms']), retry);
+        return;
+      }
+      this.positions.set(name, { offset: r.response.offset, epoch: -1 });
+      this.resolving.delete(name);
+      if (from !== undefined) this.host.history.complete(this.host.history.invoke(this.host.member, 'seek', {}), 'ok', { from, member: this.host.member, partition: name, reason, to: r.response.offset });
+      this.sendFetches();
+    });
+  }
+
+  /**
+   * Kafka's Fetcher: one fetch per assigned partition that has a position, nothing
+   * buffered and nothing in flight, sent to its leader; the leader holds it up to
+   * fetch.max.wait.ms while there is nothing to read.
+   */
+  sendFetches(): void {
+    for (const tp of this.host.assignment()) {
+      const name = `${tp.topic}-${tp.partition}`;
+      const position = this.positions.get(name);
+      if (position === undefined || this.fetchesInFlight.has(name) || this.buffered.has(name) || this.paused.has(name)) continue;
+      const meta = this.host.partition(name);
+      if (meta === undefined || meta.leader < 0) {
+        this.host.refreshMetadata();
+        continue;
+      }
+      this.fetch(name, meta, position);
+    }
+  }
+
+  private fetch(name: string, meta: PartitionMetadata, position: Position): void {
+    this.fetchesInFlight.add(name);
+    const version = this.host.assignmentVersion();
+    const req = message('Fetch', {
+      replicaId: -1,
+      topic: meta.topic,
+      partition: meta.partition,
+      fetchOffset: position.offset,
+      lastFetchedEpoch: position.epoch,
+      currentLeaderEpoch: meta.leaderEpoch,
+      maxWaitMs: this.host.config['fetch.max.wait.ms'],
+      isolationLevel: this.host.config['isolation.level'],
+    });
+    const timeout = millis(this.host.config['request.timeout.ms'] + this.host.config['fetch.max.wait.ms']);
+    this.host.ctx.request(brokerNode(meta.leader), req, { timeout }, (r) => {
+      this.fetchesInFlight.delete(name);
+      const current = this.positions.get(name);
+      if (version !== this.host.assignmentVersion() && current === undefined) return;
+      if (current === undefined || current.offset !== position.offset) {
+        this.sendFetches();
+        return;
+      }
+      this.onFetch(name, current, r);
+    });
+  }
+
+  private onFetch(name: string, position: Position, r: RpcResult<KafkaMessage>): void {
+    const error = !r.ok ? r.error : r.response.type === 'FetchResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
+    if (error !== undefined || !r.ok || r.response.type !== 'FetchResponse') {
+      if (error === 'OFFSET_OUT_OF_RANGE') {
+        this.resetPosition(name, position.offset, 'offset-out-of-range');
+        return;
+      }
+      this.host.refreshMetadata();
+      this.host.ctx.after(millis(this.host.config['retry.backoff.ms']), () => this.sendFetches());
+      return;
+    }
+    const res = r.response;
+    if (res.divergingEpoch !== undefined) {
+      // KIP-320: the log was truncated under this consumer. With a reset policy Kafka seeks
+      // to where the logs agree (SubscriptionState.maybeCompleteValidation); with
+      // auto.offset.reset=none it raises LogTruncationException and reads no further.
+      if (this.host.config['auto.offset.reset'] === 'none') {
+        this.positions.delete(name);
+        this.host.ctx.trace.emit('consumer.error', { member: this.host.member, partition: name, error: 'LogTruncationException' });
+        return;
+      }
+      const to = Math.min(position.offset, Math.max(0, res.divergingEpoch.endOffset));
+      this.host.history.complete(this.host.history.invoke(this.host.member, 'seek', {}), 'ok', { from: position.offset, member: this.host.member, partition: name, reason: 'log-truncation', to });
+      this.positions.set(name, { offset: to, epoch: res.divergingEpoch.epoch });
+      this.sendFetches();
+      return;
+    }
+    const { records, nextOffset } = readFetched(res.records, position.offset, this.host.config['isolation.level'], res.abortedTransactions);
+    if (records.length > 0) {
+      this.buffered.set(name, records);
+      this.ready.push(name);
+      // An idle application loop wakes up for new records (poll returns as soon as it has some).
+      this.host.recordsArrived();
+      return;
+    }
+    // Nothing for the application (markers, aborted transactions): the position moves past it.
+    if (nextOffset > position.offset) position.offset = nextOffset;
+    this.sendFetches();
+  }
+
+  /** The positions of the assigned partitions, as offsets to commit. */
+  offsets(): PartitionOffset[] {
+    const offsets: PartitionOffset[] = [];
+    for (const tp of this.host.assignment()) {
+      const p = this.positions.get(`${tp.topic}-${tp.partition}`);
+      if (p !== undefined) offsets.push({ topic: tp.topic, partition: tp.partition, offset: p.offset, leaderEpoch: p.epoch });
+    }
+    return offsets;
+  }
+}
