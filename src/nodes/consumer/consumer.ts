@@ -6,9 +6,7 @@ import type { TimerHandle } from '../../sim/scheduler.js';
 import type { FetchedRecord } from './fetchedRecords.js';
 import { Fetcher } from './fetcher.js';
 import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
-import { partitionForKey } from '../../log/partitioner.js';
-import type { RecordInput } from '../../log/recordBatch.js';
-import { TransactionalProducer, type TxnOutcome } from '../producer/transactionalProducer.js';
+import { ProcessorStage, type ProcessorHost } from './processorStage.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
 import { assign, type AssignorName, type MemberSubscription, type TopicPartitionRef } from './assignors.js';
 import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumerProtocol.js';
@@ -81,9 +79,6 @@ export interface ConsumerDurable {
 
 type Fetched = FetchedRecord;
 
-/** A processor's producer sends what has accumulated every linger.ms (Kafka's default is 5 ms). */
-const OUTPUT_LINGER_MS = 5;
-
 /** The poll(Duration) an application calls in its loop. */
 const POLL_TIMEOUT_MS = 100;
 
@@ -126,8 +121,8 @@ export class Consumer implements Process<KafkaMessage> {
   /** Positions, fetches and fetched records. */
   private readonly fetcher: Fetcher;
 
-  /** A processor's producer. */
-  private producer: TransactionalProducer | undefined;
+  /** A processor's consume-transform-produce stage. */
+  private stage: ProcessorStage | undefined;
   // The application.
   private busy = false;
   private lastPollAt = 0;
@@ -181,8 +176,8 @@ export class Consumer implements Process<KafkaMessage> {
       if (output === undefined) return this.poll();
       // A processor first gets its producer id: initTransactions fences an older incarnation
       // of the same transactional.id before this one reads anything.
-      this.producer = this.newProducer();
-      this.producer.init(() => this.poll());
+      this.stage = new ProcessorStage(this.processorHost(output));
+      this.stage.start(() => this.poll());
     });
     // The application's own calls, at the times the scenario gives (those still ahead).
     for (const action of this.durable.actions ?? []) {
@@ -190,22 +185,6 @@ export class Consumer implements Process<KafkaMessage> {
       if (action.at < this.ctx.now()) continue;
       this.ctx.after(micros(action.at - this.ctx.now()), () => this.apply(action));
     }
-  }
-
-  /** A processor's producer: transactional (transactional.id = the member's name) or only idempotent. */
-  private newProducer(): TransactionalProducer {
-    const output = this.durable.output as ProcessorOutput;
-    return new TransactionalProducer(
-      this.ctx,
-      { brokers: this.durable.brokers, leaderOf: (p) => this.metadata.get(p), refreshMetadata: () => this.refreshMetadata() },
-      {
-        transactionalId: output.mode === 'transactional' ? this.name : undefined,
-        transactionTimeoutMs: output.transactionTimeoutMs,
-        requestTimeoutMs: this.config['request.timeout.ms'],
-        retryBackoffMs: this.config['retry.backoff.ms'],
-        deliveryTimeoutMs: output.deliveryTimeoutMs,
-      },
-    );
   }
 
   // ------------------------------------------------------------------ the consumer API
@@ -278,8 +257,8 @@ export class Consumer implements Process<KafkaMessage> {
       this.busy = false;
       this.poll();
     };
-    if (this.durable.output !== undefined) {
-      this.transform(records, generation, finish);
+    if (this.stage !== undefined) {
+      this.stage.transform(records, generation, finish);
       return;
     }
     switch (this.durable.processing.mode) {
@@ -297,104 +276,30 @@ export class Consumer implements Process<KafkaMessage> {
     }
   }
 
-  /**
-   * A processor's batch: process each record, produce its output (one record carrying the
-   * input's message id), and either commit the input offsets in the same transaction
-   * (sendOffsetsToTransaction, commitTransaction) or, without transactions, commit them once
-   * the outputs are acknowledged.
-   */
-  private transform(records: readonly (Fetched & { partition: string })[], generation: number, finish: () => void): void {
-    const output = this.durable.output as ProcessorOutput;
-    const producer = this.producer as TransactionalProducer;
-    const transactional = output.mode === 'transactional';
-    if (transactional) producer.begin();
-    const txn = transactional ? this.invoke('txn', { generation, member: this.name, records: records.length }) : undefined;
-    // Outputs leave as they are made, a batch per partition every linger.ms (the producer's
-    // accumulator), so a crash mid-batch leaves some written: in a transaction that aborts,
-    // or, without one, to be written again when the batch is processed again.
-    const queued = new Map<string, RecordInput[]>();
-    let sending = 0;
-    let allSent = true;
-    let processed = false;
-    let lingering: TimerHandle | undefined;
-    const afterSends = (): void => {
-      if (!processed || sending > 0 || queued.size > 0) return;
-      if (!transactional) {
-        // At least once: offsets only after the outputs are in; a failure reprocesses.
-        if (allSent) this.commit(finish, true);
-        else this.rewind(finish);
-        return;
-      }
-      // A member that knows it has lost its group (its heartbeat was refused, or it left on
-      // max.poll.interval.ms) must not commit what it read under the old assignment: Kafka
-      // would take offsets with generation -1 unchecked, so an EOS application aborts here
-      // (Kafka Streams' TaskMigratedException).
-      if (this.generationId < 0 || this.joinState !== 'stable') {
-        producer.abort((outcome) => this.afterTransaction(txn as Op, outcome, finish));
-        return;
-      }
-      producer.sendOffsets(this.durable.group, this.fetcher.offsets(), { memberId: this.memberId, generationId: this.generationId, groupInstanceId: this.groupInstanceId }, () => this.coordinator, () =>
-        producer.commit((outcome) => this.afterTransaction(txn as Op, outcome, finish)),
-      );
-    };
-    const flush = (): void => {
-      lingering = undefined;
-      for (const [name, list] of queued) {
-        sending++;
-        producer.send(name, list, (ok) => {
-          allSent &&= ok;
-          sending--;
-          afterSends();
-        });
-      }
-      queued.clear();
-      afterSends();
-    };
-    const count = this.partitionCounts[output.topic] ?? 0;
-    this.processRecords(
-      records,
-      generation,
-      0,
-      () => {
-        processed = true;
-        if (lingering !== undefined) this.ctx.cancel(lingering);
-        flush();
+  /** What a processor stage may use of this member: its loop, its group, its metadata. */
+  private processorHost(output: ProcessorOutput): ProcessorHost {
+    return {
+      ctx: this.ctx,
+      output,
+      config: this.config,
+      group: this.durable.group,
+      member: this.name,
+      history: this.durable.history,
+      brokers: this.durable.brokers,
+      partitionCount: (topic) => this.partitionCounts[topic] ?? 0,
+      partition: (name) => this.metadata.get(name),
+      refreshMetadata: () => this.refreshMetadata(),
+      process: (records, generation, done, onProcessed) => this.processRecords(records, generation, 0, done, onProcessed),
+      commitOffsets: (done) => this.commit(done, true),
+      rewind: (done) => this.rewind(done),
+      offsets: () => this.fetcher.offsets(),
+      membership: () => ({ memberId: this.memberId, generationId: this.generationId, groupInstanceId: this.groupInstanceId, stable: this.generationId >= 0 && this.joinState === 'stable' }),
+      coordinator: () => this.coordinator,
+      fenced: () => {
+        this.setAssignment([], 'revoke');
+        this.rejoinNeeded = true;
       },
-      (r) => {
-        const id = r.id ?? `${r.partition}@${r.offset}`;
-        const key = Buffer.from(id);
-        const name = `${output.topic}-${count > 0 ? partitionForKey(key, count) : 0}`;
-        const list = queued.get(name) ?? [];
-        list.push({ key, value: (this.outputValue ??= Buffer.alloc(output.valueBytes, 0x2a)), headers: [{ key: 'id', value: id }], timestamp: Math.floor(this.ctx.now() / 1000) });
-        queued.set(name, list);
-        lingering ??= this.ctx.after(millis(OUTPUT_LINGER_MS), flush);
-      },
-    );
-  }
-
-  private outputValue: Buffer | undefined;
-
-  /** The end of a processor's transaction: go on, start over from the committed offsets, or stop for good. */
-  private afterTransaction(txn: Op, outcome: TxnOutcome, finish: () => void): void {
-    const producer = this.producer as TransactionalProducer;
-    const value = { outcome, producerEpoch: producer.producerEpoch };
-    if (outcome === 'committed') {
-      this.durable.history.complete(txn, 'ok', value);
-      return finish();
-    }
-    this.durable.history.complete(txn, 'fail', value, outcome === 'fenced' ? (producer.fatal ?? 'PRODUCER_FENCED') : (producer.abortReason ?? 'aborted'));
-    if (outcome === 'fenced') {
-      // A fenced producer is fatal (ProducerFencedException). As Kafka Streams does (its
-      // TaskMigratedException), the application drops what it had, makes a new producer
-      // (initTransactions: the next epoch) and rejoins the group to be given work again.
-      this.durable.history.complete(this.invoke('fenced', { member: this.name }), 'ok', { member: this.name });
-      this.setAssignment([], 'revoke');
-      this.rejoinNeeded = true;
-      this.producer = this.newProducer();
-      this.producer.init(finish);
-      return;
-    }
-    this.rewind(finish);
+    };
   }
 
   /** After an abort, read again from the committed offsets (as an EOS application must). */
