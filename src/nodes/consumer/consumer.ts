@@ -5,11 +5,11 @@ import { micros, millis, type Duration } from '../../sim/time.js';
 import type { TimerHandle } from '../../sim/scheduler.js';
 import type { FetchedRecord } from './fetchedRecords.js';
 import { Fetcher } from './fetcher.js';
+import { GroupMembership } from './groupMembership.js';
 import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
 import { ProcessorStage, type ProcessorHost } from './processorStage.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
-import { assign, type AssignorName, type MemberSubscription, type TopicPartitionRef } from './assignors.js';
-import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumerProtocol.js';
+import type { AssignorName } from './assignors.js';
 
 /** Consumer settings, by Kafka's names (ConsumerConfig), with its defaults chosen by the scenario schema. */
 export interface ConsumerConfig {
@@ -82,8 +82,6 @@ type Fetched = FetchedRecord;
 /** The poll(Duration) an application calls in its loop. */
 const POLL_TIMEOUT_MS = 100;
 
-type JoinState = 'unjoined' | 'joining' | 'stable';
-
 /**
  * One member of a consumer group (Kafka's KafkaConsumer with its ConsumerCoordinator and
  * heartbeat thread; positions and fetching are its Fetcher's, fetcher.ts), with the
@@ -104,19 +102,8 @@ export class Consumer implements Process<KafkaMessage> {
   private partitionCounts: Record<string, number> = {};
   private metadataInFlight = false;
 
-  // The group membership.
-  private coordinator = -1;
-  private findingCoordinator = false;
-  private memberId = '';
-  private generationId = -1;
-  private joinState: JoinState = 'unjoined';
-  private rejoinNeeded = true;
-  private protocol: string | undefined;
-  private assignment: TopicPartitionRef[] = [];
-  private heartbeatTimer: TimerHandle | undefined;
-  /** Bumped whenever the assignment changes, so answers for a superseded one are dropped. */
-  private assignmentVersion = 0;
-  private fenced = false;
+  /** This member's place in its group: coordinator, member id, generation, assignment. */
+  private readonly membership: GroupMembership;
 
   /** Positions, fetches and fetched records. */
   private readonly fetcher: Fetcher;
@@ -140,13 +127,13 @@ export class Consumer implements Process<KafkaMessage> {
       group: durable.group,
       member: this.name,
       history: durable.history,
-      assignment: () => this.assignment,
-      assignmentVersion: () => this.assignmentVersion,
+      assignment: () => this.membership.assignment,
+      assignmentVersion: () => this.membership.assignmentVersion,
       partition: (name) => this.metadata.get(name),
       refreshMetadata: () => this.refreshMetadata(),
-      coordinator: () => this.coordinator,
-      findCoordinator: () => this.findCoordinator(),
-      coordinatorLost: () => this.coordinatorLost(),
+      coordinator: () => this.membership.coordinator,
+      findCoordinator: () => this.membership.findCoordinator(),
+      coordinatorLost: () => this.membership.coordinatorLost(),
       recordsArrived: () => {
         if (!this.busy && this.pollTimer !== undefined) {
           this.ctx.cancel(this.pollTimer);
@@ -155,15 +142,27 @@ export class Consumer implements Process<KafkaMessage> {
         }
       },
     });
+    this.membership = new GroupMembership({
+      ctx,
+      config: durable.config,
+      group: durable.group,
+      topics: durable.topics,
+      clientId: durable.clientId,
+      index: durable.index,
+      member: this.name,
+      history: durable.history,
+      brokers: durable.brokers,
+      fetcher: this.fetcher,
+      partitionCounts: () => this.partitionCounts,
+      partitionCountsKnown: () => this.partitionCountsKnown(),
+      refreshMetadata: () => this.refreshMetadata(),
+      commitSync: (done) => this.commit(done, true),
+      lastPollAt: () => this.lastPollAt,
+    });
   }
 
   private get config(): ConsumerConfig {
     return this.durable.config;
-  }
-
-  private get groupInstanceId(): string | undefined {
-    const prefix = this.config['group.instance.id'];
-    return prefix === undefined ? undefined : `${prefix}-${this.durable.index}`;
   }
 
   onStart(): void {
@@ -190,7 +189,7 @@ export class Consumer implements Process<KafkaMessage> {
   // ------------------------------------------------------------------ the consumer API
 
   private apply(action: ConsumerAction): void {
-    const named = (): string[] => (action.partition === undefined ? this.assignment.map((tp) => `${tp.topic}-${tp.partition}`) : [action.partition]);
+    const named = (): string[] => (action.partition === undefined ? this.membership.assignment.map((tp) => `${tp.topic}-${tp.partition}`) : [action.partition]);
     switch (action.do) {
       case 'seek':
         for (const p of named()) this.seek(p, action.offset ?? 0);
@@ -230,11 +229,11 @@ export class Consumer implements Process<KafkaMessage> {
    * returned (the position, not what was processed), then hand out up to max.poll.records.
    */
   private poll(): void {
-    if (this.fenced || this.busy) return;
+    if (this.membership.fenced || this.busy) return;
     this.pollTimer = undefined;
     this.lastPollAt = this.ctx.now();
-    if (this.rejoinNeeded || this.joinState !== 'stable') {
-      this.ensureGroup();
+    if (this.membership.rejoinNeeded || this.membership.joinState !== 'stable') {
+      this.membership.ensureGroup();
       this.pollLater();
       return;
     }
@@ -249,8 +248,8 @@ export class Consumer implements Process<KafkaMessage> {
       return;
     }
     const isolation = this.config['isolation.level'] === 'read_committed' ? { isolation: 'read_committed' } : {};
-    this.durable.history.complete(this.invoke('poll', {}), 'ok', { generation: this.generationId, ...isolation, member: this.name, records: records.map((r) => [r.partition, r.offset, r.id ?? null]) });
-    const generation = this.generationId;
+    this.durable.history.complete(this.invoke('poll', {}), 'ok', { generation: this.membership.generationId, ...isolation, member: this.name, records: records.map((r) => [r.partition, r.offset, r.id ?? null]) });
+    const generation = this.membership.generationId;
     const processAll = (done: () => void): void => this.processRecords(records, generation, 0, done);
     this.busy = true;
     const finish = (): void => {
@@ -293,26 +292,26 @@ export class Consumer implements Process<KafkaMessage> {
       commitOffsets: (done) => this.commit(done, true),
       rewind: (done) => this.rewind(done),
       offsets: () => this.fetcher.offsets(),
-      membership: () => ({ memberId: this.memberId, generationId: this.generationId, groupInstanceId: this.groupInstanceId, stable: this.generationId >= 0 && this.joinState === 'stable' }),
-      coordinator: () => this.coordinator,
+      membership: () => ({ memberId: this.membership.memberId, generationId: this.membership.generationId, groupInstanceId: this.membership.groupInstanceId, stable: this.membership.generationId >= 0 && this.membership.joinState === 'stable' }),
+      coordinator: () => this.membership.coordinator,
       fenced: () => {
-        this.setAssignment([], 'revoke');
-        this.rejoinNeeded = true;
+        this.membership.setAssignment([], 'revoke');
+        this.membership.rejoinNeeded = true;
       },
     };
   }
 
   /** After an abort, read again from the committed offsets (as an EOS application must). */
   private rewind(finish: () => void): void {
-    const assigned = [...this.assignment];
+    const assigned = [...this.membership.assignment];
     for (const tp of assigned) this.fetcher.forget(`${tp.topic}-${tp.partition}`);
-    this.assignmentVersion++;
+    this.membership.assignmentVersion++;
     if (assigned.length > 0) this.fetcher.fetchCommitted(assigned);
     finish();
   }
 
   private pollLater(): void {
-    if (this.pollTimer !== undefined || this.fenced) return;
+    if (this.pollTimer !== undefined || this.membership.fenced) return;
     this.pollTimer = this.ctx.after(millis(POLL_TIMEOUT_MS), () => this.poll());
   }
 
@@ -351,9 +350,9 @@ export class Consumer implements Process<KafkaMessage> {
       done(true);
       return;
     }
-    const value = { generation: this.generationId, member: this.name, offsets: Object.fromEntries(offsets.map((o) => [`${o.topic}-${o.partition}`, o.offset])) };
+    const value = { generation: this.membership.generationId, member: this.name, offsets: Object.fromEntries(offsets.map((o) => [`${o.topic}-${o.partition}`, o.offset])) };
     const op = this.invoke('commit', value);
-    if (this.generationId < 0) {
+    if (this.membership.generationId < 0) {
       // Kafka's client does not even send it: a member that knows it is out of the group
       // fails the commit (ConsumerCoordinator.sendOffsetCommitRequest, CommitFailedException).
       this.durable.history.complete(op, 'fail', value, 'CommitFailedException');
@@ -362,8 +361,8 @@ export class Consumer implements Process<KafkaMessage> {
     }
     const deadline = this.ctx.now() + 60_000_000; // default.api.timeout.ms
     const attempt = (): void => {
-      if (this.coordinator < 0) {
-        this.findCoordinator();
+      if (this.membership.coordinator < 0) {
+        this.membership.findCoordinator();
         if (sync && this.ctx.now() < deadline) this.ctx.after(millis(this.config['retry.backoff.ms']), attempt);
         else {
           this.durable.history.complete(op, 'fail', value, 'COORDINATOR_NOT_AVAILABLE');
@@ -371,8 +370,8 @@ export class Consumer implements Process<KafkaMessage> {
         }
         return;
       }
-      const req = message('OffsetCommit', { groupId: this.durable.group, memberId: this.memberId, groupInstanceId: this.groupInstanceId, generationId: this.generationId, offsets });
-      this.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
+      const req = message('OffsetCommit', { groupId: this.durable.group, memberId: this.membership.memberId, groupInstanceId: this.membership.groupInstanceId, generationId: this.membership.generationId, offsets });
+      this.ctx.request(brokerNode(this.membership.coordinator), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
         const error = !r.ok ? r.error : r.response.type === 'OffsetCommitResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
         if (error === undefined) {
           this.durable.history.complete(op, 'ok', value);
@@ -380,7 +379,7 @@ export class Consumer implements Process<KafkaMessage> {
           return;
         }
         if (COORDINATOR_ERRORS.has(error)) {
-          this.coordinatorLost();
+          this.membership.coordinatorLost();
           if (sync && this.ctx.now() < deadline) {
             this.ctx.after(millis(this.config['retry.backoff.ms']), attempt);
             return;
@@ -388,238 +387,12 @@ export class Consumer implements Process<KafkaMessage> {
         }
         // A timed-out commit may still have been written.
         this.durable.history.complete(op, error === 'timeout' || error === 'disconnected' ? 'info' : 'fail', value, error);
-        this.onGroupError(error);
+        this.membership.onGroupError(error);
         done(false);
       });
     };
     attempt();
   }
-
-  // ------------------------------------------------------------------ the group
-
-  private findCoordinator(): void {
-    if (this.findingCoordinator) return;
-    this.findingCoordinator = true;
-    const broker = this.ctx.rng.pick(this.durable.brokers);
-    this.ctx.request(brokerNode(broker), message('FindCoordinator', { keyType: 'group', key: this.durable.group }), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
-      this.findingCoordinator = false;
-      if (r.ok && r.response.type === 'FindCoordinatorResponse' && r.response.error === undefined) this.coordinator = r.response.nodeId;
-    });
-  }
-
-  private coordinatorLost(): void {
-    this.coordinator = -1;
-  }
-
-  /**
-   * Errors that say this member is no longer what it thinks (Kafka's ConsumerCoordinator
-   * resets its generation on them): rejoin, with a new member id if the old one is gone.
-   */
-  private onGroupError(error: string): void {
-    switch (error) {
-      case 'UNKNOWN_MEMBER_ID':
-      case 'ILLEGAL_GENERATION':
-        this.memberId = error === 'UNKNOWN_MEMBER_ID' ? '' : this.memberId;
-        this.generationId = -1;
-        this.rejoinNeeded = true;
-        return;
-      case 'REBALANCE_IN_PROGRESS':
-        this.rejoinNeeded = true;
-        return;
-      case 'FENCED_INSTANCE_ID':
-        // Fatal in Kafka: another instance with this group.instance.id took over.
-        this.fenced = true;
-        this.durable.history.complete(this.invoke('fenced', { member: this.name }), 'ok', { member: this.name });
-        this.stopHeartbeats();
-        return;
-    }
-  }
-
-  /** Starts a rejoin if none is under way (ConsumerCoordinator.ensureActiveGroup). */
-  private ensureGroup(): void {
-    if (this.joinState === 'joining') return;
-    if (this.coordinator < 0) {
-      this.findCoordinator();
-      return;
-    }
-    if (this.partitionCountsKnown() === false) {
-      this.refreshMetadata();
-      return;
-    }
-    this.joinState = 'joining';
-    this.onJoinPrepare(() => this.join());
-  }
-
-  /**
-   * Before JoinGroup (ConsumerCoordinator.onJoinPrepare): with auto-commit, commit the
-   * positions synchronously; under the eager protocol revoke everything, under the
-   * cooperative one (KIP-429) nothing yet.
-   */
-  private onJoinPrepare(then: () => void): void {
-    const revokeAll = (): void => {
-      if (!this.cooperative || this.generationId < 0) this.setAssignment([], 'revoke');
-      then();
-    };
-    if (this.config['enable.auto.commit'] && this.generationId >= 0 && this.assignment.length > 0) this.commit(revokeAll, true);
-    else revokeAll();
-  }
-
-  private get cooperative(): boolean {
-    // Kafka's consumer rebalances cooperatively only if every configured assignor supports it.
-    return this.config['partition.assignment.strategy'].every((a) => a === 'cooperative-sticky');
-  }
-
-  private join(): void {
-    if (this.coordinator < 0) {
-      this.joinState = 'unjoined';
-      return;
-    }
-    const owned = this.assignment;
-    const metadata = encodeSubscription({ topics: this.durable.topics, ownedPartitions: owned, generationId: this.generationId });
-    const req = message('JoinGroup', {
-      groupId: this.durable.group,
-      memberId: this.memberId,
-      groupInstanceId: this.groupInstanceId,
-      clientId: this.durable.clientId,
-      protocolType: CONSUMER_PROTOCOL_TYPE,
-      protocols: this.config['partition.assignment.strategy'].map((name) => ({ name, metadata })),
-      sessionTimeoutMs: this.config['session.timeout.ms'],
-      rebalanceTimeoutMs: this.config['max.poll.interval.ms'],
-    });
-    // The JoinGroup waits at the coordinator for the whole rebalance (Kafka's join timeout).
-    const timeout = millis(Math.max(this.config['request.timeout.ms'], this.config['max.poll.interval.ms'] + 5_000));
-    this.ctx.request(brokerNode(this.coordinator), req, { timeout }, (r) => {
-      if (!r.ok || r.response.type !== 'JoinGroupResponse') return this.joinFailed(r.ok ? 'UNKNOWN_SERVER_ERROR' : r.error);
-      const res = r.response;
-      if (res.error === 'MEMBER_ID_REQUIRED') {
-        this.memberId = res.memberId;
-        return this.join();
-      }
-      if (res.error !== undefined) return this.joinFailed(res.error);
-      this.memberId = res.memberId;
-      this.generationId = res.generationId;
-      this.protocol = res.protocol;
-      const assignments = res.leaderId === res.memberId && res.members.length > 0 ? this.computeAssignment(res.protocol as AssignorName, res.members) : undefined;
-      this.sync(assignments);
-    });
-  }
-
-  private joinFailed(error: string): void {
-    this.joinState = 'unjoined';
-    if (COORDINATOR_ERRORS.has(error)) this.coordinatorLost();
-    this.onGroupError(error);
-    this.rejoinNeeded = true;
-  }
-
-  /** The group leader runs the assignor over every member's subscription (ConsumerCoordinator.onLeaderElected). */
-  private computeAssignment(protocol: AssignorName, members: readonly { memberId: string; groupInstanceId?: string; metadata: Uint8Array }[]): { memberId: string; assignment: Uint8Array }[] {
-    const subs: MemberSubscription[] = members.map((m) => {
-      const s = decodeSubscription(m.metadata);
-      return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, topics: s.topics, ownedPartitions: s.ownedPartitions, generation: s.generationId };
-    });
-    const result = assign(protocol, this.partitionCounts, subs);
-    return members.map((m) => ({ memberId: m.memberId, assignment: encodeAssignment(result[m.memberId] ?? []) }));
-  }
-
-  private sync(assignments: { memberId: string; assignment: Uint8Array }[] | undefined): void {
-    // The coordinator may have been lost (a heartbeat's answer) while the JoinGroup was out.
-    if (this.coordinator < 0) return this.joinFailed('COORDINATOR_NOT_AVAILABLE');
-    const generation = this.generationId;
-    const req = message('SyncGroup', { groupId: this.durable.group, memberId: this.memberId, groupInstanceId: this.groupInstanceId, generationId: generation, assignments });
-    this.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(Math.max(this.config['request.timeout.ms'], this.config['max.poll.interval.ms'] + 5_000)) }, (r) => {
-      if (!r.ok || r.response.type !== 'SyncGroupResponse') return this.joinFailed(r.ok ? 'UNKNOWN_SERVER_ERROR' : r.error);
-      if (r.response.error !== undefined) return this.joinFailed(r.response.error);
-      const assigned = decodeAssignment(r.response.assignment);
-      this.joinState = 'stable';
-      this.rejoinNeeded = false;
-      if (this.cooperative) {
-        // KIP-429: give up only what moved; if anything did, rejoin so its new owner gets it.
-        const revoked = this.assignment.filter((tp) => !assigned.some((k) => k.topic === tp.topic && k.partition === tp.partition));
-        if (revoked.length > 0) this.rejoinNeeded = true;
-      }
-      this.setAssignment(assigned, 'assign');
-      this.startHeartbeats();
-    });
-  }
-
-  /**
-   * Moves to a new assignment, recording what was revoked and what was assigned. Partitions
-   * kept (cooperative rebalancing) keep their positions and buffers.
-   */
-  private setAssignment(next: TopicPartitionRef[], why: 'assign' | 'revoke'): void {
-    const key = (tp: TopicPartitionRef): string => `${tp.topic}-${tp.partition}`;
-    const nextKeys = new Set(next.map(key));
-    const revoked = this.assignment.filter((tp) => !nextKeys.has(key(tp))).map(key);
-    if (revoked.length > 0) {
-      this.durable.history.complete(this.invoke('revoke', {}), 'ok', { generation: this.generationId, member: this.name, partitions: revoked });
-      this.fetcher.revoke(revoked, nextKeys);
-    }
-    const oldKeys = new Set(this.assignment.map(key));
-    const added = next.filter((tp) => !oldKeys.has(key(tp)));
-    this.assignment = next;
-    this.assignmentVersion++;
-    if (why === 'assign') {
-      this.durable.history.complete(this.invoke('assign', {}), 'ok', { added: added.map(key), generation: this.generationId, member: this.name, partitions: next.map(key) });
-      if (added.length > 0) this.fetcher.fetchCommitted(added);
-    }
-  }
-
-  // ------------------------------------------------------------------ heartbeats
-
-  private startHeartbeats(): void {
-    this.stopHeartbeats();
-    this.heartbeatTimer = this.ctx.after(millis(this.config['heartbeat.interval.ms']), () => this.heartbeat());
-  }
-
-  private stopHeartbeats(): void {
-    if (this.heartbeatTimer !== undefined) this.ctx.cancel(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
-  }
-
-  /**
-   * The heartbeat thread: a heartbeat every heartbeat.interval.ms while the member is in a
-   * stable group, and the max.poll.interval.ms check: an application that has not polled
-   * for that long leaves the group (AbstractCoordinator's HeartbeatThread).
-   */
-  private heartbeat(): void {
-    this.heartbeatTimer = undefined;
-    if (this.joinState !== 'stable' || this.fenced) return;
-    if (this.ctx.now() - this.lastPollAt > this.config['max.poll.interval.ms'] * 1000) {
-      this.leaveGroup('consumer poll timeout has expired');
-      return;
-    }
-    if (this.coordinator < 0) {
-      this.findCoordinator();
-      this.startHeartbeats();
-      return;
-    }
-    const generation = this.generationId;
-    const req = message('Heartbeat', { groupId: this.durable.group, memberId: this.memberId, groupInstanceId: this.groupInstanceId, generationId: generation });
-    this.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
-      const error = !r.ok ? r.error : r.response.type === 'HeartbeatResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
-      if (error !== undefined && generation === this.generationId) {
-        if (COORDINATOR_ERRORS.has(error)) this.coordinatorLost();
-        else this.onGroupError(error);
-      }
-    });
-    this.startHeartbeats();
-  }
-
-  /** LeaveGroup (maybeLeaveGroup): the member gives up its id; the next poll joins afresh. */
-  private leaveGroup(reason: string): void {
-    if (this.coordinator >= 0 && this.memberId !== '') {
-      const req = message('LeaveGroup', { groupId: this.durable.group, memberId: this.memberId, groupInstanceId: this.groupInstanceId });
-      this.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(this.config['request.timeout.ms']) }, () => undefined);
-    }
-    this.ctx.trace.emit('consumer.leave', { member: this.name, generation: this.generationId, reason });
-    // A static member keeps its id: only the session timeout removes it (KIP-345).
-    if (this.groupInstanceId === undefined) this.memberId = '';
-    this.generationId = -1;
-    this.joinState = 'unjoined';
-    this.rejoinNeeded = true;
-  }
-
-  // ------------------------------------------------------------------ positions and fetching
 
   // ------------------------------------------------------------------ metadata
 
@@ -654,7 +427,7 @@ export class Consumer implements Process<KafkaMessage> {
   }
 
   onDisconnect(peer: string): void {
-    if (peer === brokerNode(this.coordinator)) this.coordinatorLost();
+    if (peer === brokerNode(this.membership.coordinator)) this.membership.coordinatorLost();
     this.refreshMetadata();
   }
 
