@@ -1,7 +1,7 @@
 import type { Checker, Violation } from '../sim/checker.js';
-import type { Op } from '../sim/history.js';
+import type { History } from '../sim/history.js';
+import type { SendRef } from '../sim/sendLog.js';
 import type { BatchSummary, ClusterFinalState, LoggedRecord, MessageId, PartitionState } from './finalState.js';
-import { sendsOf } from './sends.js';
 import { summarize } from './summarize.js';
 
 /** Where each message id sits in a log: its first offset, and every offset of ids that repeat. */
@@ -34,16 +34,49 @@ function idIndex(records: readonly LoggedRecord[]): IdIndex {
 }
 
 /**
- * Where message `id`, acknowledged at `ackedOffset`, sits in the committed log: a direct
- * look at that offset first (almost always right), the id index only when it is not there.
+ * True when the committed log holds message `<process>#<seq>` at `offset`, where it was
+ * acknowledged: the direct look that almost always settles it, without building the id.
  */
-function committedOffsetOf(p: PartitionState, id: MessageId, ackedOffset: number | undefined): number | undefined {
+function isCommittedAt(p: PartitionState, process: string, seq: number, offset: number | undefined): boolean {
   const records = p.committed;
-  if (ackedOffset !== undefined && records.length > 0) {
-    const r = records[ackedOffset - records[0].offset];
-    if (r !== undefined && r.offset === ackedOffset && r.id === id) return ackedOffset;
+  if (offset === undefined || records.length === 0) return false;
+  const r = records[offset - records[0].offset];
+  return r !== undefined && r.offset === offset && r.id !== undefined && isMessageId(r.id, process, seq);
+}
+
+/** `id === process + '#' + seq`, compared in place. */
+function isMessageId(id: string, process: string, seq: number): boolean {
+  const n = process.length;
+  if (id.length <= n + 1 || id.charCodeAt(n) !== 35 /* # */ || !id.startsWith(process)) return false;
+  let value = 0;
+  for (let i = n + 1; i < id.length; i++) {
+    const d = id.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+    value = value * 10 + d;
   }
-  return idIndex(records).first.get(id);
+  return value === seq && (id.length === n + 2 || id.charCodeAt(n + 1) !== 48 /* no leading zero */);
+}
+
+/** Where message `id` sits in the committed log (its first offset), from the id index. */
+function committedOffsetOf(p: PartitionState, id: MessageId): number | undefined {
+  return idIndex(p.committed).first.get(id);
+}
+
+/**
+ * Visits each acknowledged send to a partition the final state knows, with the offset of
+ * its message in that partition's committed log (undefined when it is not there).
+ */
+function forEachAckedSend(history: History, partitions: ReadonlyMap<string, PartitionState>, visit: (ref: SendRef, partition: string, committedAt: number | undefined) => void): void {
+  const sends = history.sends;
+  for (let i = 0; i < sends.length; i++) {
+    const ref = i as SendRef;
+    const partition = sends.partition(ref);
+    if (!sends.isOk(ref) || partition === undefined) continue;
+    const p = partitions.get(partition);
+    if (p === undefined) continue;
+    const acked = sends.offset(ref);
+    visit(ref, partition, acked !== undefined && isCommittedAt(p, sends.process(ref), sends.seq(ref), acked) ? acked : committedOffsetOf(p, sends.id(ref)));
+  }
 }
 
 function partitionsByName(state: ClusterFinalState): Map<string, PartitionState> {
@@ -57,17 +90,12 @@ function partitionsByName(state: ClusterFinalState): Map<string, PartitionState>
  */
 export const lostWriteChecker: Checker<ClusterFinalState> = {
   kind: 'lost-write',
-  check(history: readonly Op[], state: ClusterFinalState): Violation[] {
-    const partitions = partitionsByName(state);
+  check(history: History, state: ClusterFinalState): Violation[] {
     const lost: { id: MessageId; partition: string; offset?: number; at: number }[] = [];
-    for (const send of sendsOf(history)) {
-      if (send.outcome !== 'ok' || send.partition === undefined) continue;
-      const p = partitions.get(send.partition);
-      if (p === undefined) continue;
-      if (committedOffsetOf(p, send.invoke.value.id, send.completion?.value.offset) === undefined) {
-        lost.push({ id: send.invoke.value.id, partition: send.partition, offset: send.completion?.value.offset, at: send.completion?.time ?? send.invoke.time });
-      }
-    }
+    const sends = history.sends;
+    forEachAckedSend(history, partitionsByName(state), (ref, partition, committedAt) => {
+      if (committedAt === undefined) lost.push({ id: sends.id(ref), partition, offset: sends.offset(ref), at: sends.completeTime(ref) ?? sends.invokeTime(ref) });
+    });
     return groupByPartition(lost).map(([partition, items]) => ({
       kind: 'lost-write',
       message: `${items.length} acknowledged message${items.length === 1 ? ' is' : 's are'} not in the committed log of ${partition} (${summarize(items.map((i) => i.id))})`,
@@ -80,7 +108,7 @@ export const lostWriteChecker: Checker<ClusterFinalState> = {
 /** duplicate: one message id at two or more offsets of a partition's committed log. */
 export const duplicateChecker: Checker<ClusterFinalState> = {
   kind: 'duplicate',
-  check(_history: readonly Op[], state: ClusterFinalState): Violation[] {
+  check(_history: History, state: ClusterFinalState): Violation[] {
     const out: Violation[] = [];
     for (const p of state.partitions) {
       const dups = [...idIndex(p.committed).repeated];
@@ -101,21 +129,17 @@ export const duplicateChecker: Checker<ClusterFinalState> = {
  */
 export const reorderChecker: Checker<ClusterFinalState> = {
   kind: 'reorder',
-  check(history: readonly Op[], state: ClusterFinalState): Violation[] {
-    const partitions = partitionsByName(state);
+  check(history: History, state: ClusterFinalState): Violation[] {
     // Per (producer, partition), acknowledged messages in sequence order with their offsets.
     const streams = new Map<string, { seq: number; id: MessageId; offset: number }[]>();
-    for (const send of sendsOf(history)) {
-      if (send.outcome !== 'ok' || send.partition === undefined) continue;
-      const p = partitions.get(send.partition);
-      if (p === undefined) continue;
-      const offset = committedOffsetOf(p, send.invoke.value.id, send.completion?.value.offset);
-      if (offset === undefined) continue;
-      const key = `${send.invoke.value.producer}\u0000${send.partition}`;
+    const sends = history.sends;
+    forEachAckedSend(history, partitionsByName(state), (ref, partition, offset) => {
+      if (offset === undefined) return;
+      const key = `${sends.process(ref)}\u0000${partition}`;
       let list = streams.get(key);
       if (list === undefined) streams.set(key, (list = []));
-      list.push({ seq: send.invoke.value.seq, id: send.invoke.value.id, offset });
-    }
+      list.push({ seq: sends.seq(ref), id: sends.id(ref), offset });
+    });
     const out: Violation[] = [];
     for (const [key, list] of streams) {
       const [producer, partition] = key.split('\u0000');
@@ -145,7 +169,7 @@ export const reorderChecker: Checker<ClusterFinalState> = {
  */
 export const divergenceChecker: Checker<ClusterFinalState> = {
   kind: 'divergence',
-  check(_history: readonly Op[], state: ClusterFinalState): Violation[] {
+  check(_history: History, state: ClusterFinalState): Violation[] {
     const out: Violation[] = [];
     for (const p of state.partitions) {
       for (let i = 0; i < p.replicas.length; i++) {
@@ -189,7 +213,7 @@ function sameBatchesBelow(a: readonly BatchSummary[], b: readonly BatchSummary[]
 /** split-brain: two brokers that both accepted writes as leader of one partition in one leader epoch. */
 export const splitBrainChecker: Checker<ClusterFinalState> = {
   kind: 'split-brain',
-  check(_history: readonly Op[], state: ClusterFinalState): Violation[] {
+  check(_history: History, state: ClusterFinalState): Violation[] {
     return (state.leaderClaims ?? [])
       .filter((c) => c.brokers.length > 1)
       .map((c) => ({
@@ -209,7 +233,7 @@ export const splitBrainChecker: Checker<ClusterFinalState> = {
  */
 export const hwRegressionChecker: Checker<ClusterFinalState> = {
   kind: 'hw-regression',
-  check(_history: readonly Op[], state: ClusterFinalState): Violation[] {
+  check(_history: History, state: ClusterFinalState): Violation[] {
     const out: Violation[] = [];
     for (const p of state.partitions) {
       const exposed = state.exposed?.get(p.partition) ?? [];

@@ -148,19 +148,4 @@ export interface ClusterFinalState {
   readonly exposed?: ReadonlyMap<string, readonly ExposedBatch[]>;
 }
 
-/** What a send's completion carries: where the message went, and for ok its offset (-1 under acks=0). */
-export interface SendCompletion {
-  readonly partition?: string;
-  readonly offset?: number;
-}
-
-/** The value of a send operation in the history. */
-export interface SendValue {
-  readonly id: MessageId;
-  readonly producer: string;
-  /** The producer's own sequence for this message, 0, 1, 2 … in send order. */
-  readonly seq: number;
-  /** Known once the send completed (ok), or when the producer chose it before sending. */
-  readonly partition?: string;
-  readonly offset?: number;
-}
+export type { SendCompletion, SendValue } from '../sim/history.js';

@@ -1,8 +1,8 @@
 import type { Checker, Violation } from '../sim/checker.js';
 import type { Op } from '../sim/history.js';
+import type { SendRef } from '../sim/sendLog.js';
 import { time, type Time } from '../sim/time.js';
 import type { ClusterFinalState, GroupFinalState, MessageId, PartitionState } from './finalState.js';
-import { sendsOf } from './sends.js';
 import { summarize } from './summarize.js';
 
 /**
@@ -116,7 +116,7 @@ export const skippedChecker: Checker<ClusterFinalState> = {
   kind: 'skipped',
   check(history, state) {
     const groups = state.groups ?? [];
-    const activity = activityOf(history, groups);
+    const activity = activityOf(history.others, groups);
     const partitions = partitionsByName(state);
     const out: Violation[] = [];
     for (const g of groups) {
@@ -144,7 +144,7 @@ export const reprocessedChecker: Checker<ClusterFinalState> = {
   kind: 'reprocessed',
   check(history, state) {
     const groups = state.groups ?? [];
-    const activity = activityOf(history, groups);
+    const activity = activityOf(history.others, groups);
     const out: Violation[] = [];
     for (const g of groups) {
       const a = activity.get(g.group) as GroupActivity;
@@ -237,7 +237,7 @@ export const offsetRegressionChecker: Checker<ClusterFinalState> = {
   kind: 'offset-regression',
   check(history, state) {
     const groups = state.groups ?? [];
-    const activity = activityOf(history, groups);
+    const activity = activityOf(history.others, groups);
     const past = new Map<string, { offset: number; at: number }[]>();
     const out: Violation[] = [];
     for (const c of state.offsetChanges ?? []) {
@@ -277,7 +277,7 @@ export const retentionLossChecker: Checker<ClusterFinalState> = {
   kind: 'retention-loss',
   check(history, state) {
     const groups = state.groups ?? [];
-    const activity = activityOf(history, groups);
+    const activity = activityOf(history.others, groups);
     const out: Violation[] = [];
     for (const g of groups) {
       const a = activity.get(g.group) as GroupActivity;
@@ -304,7 +304,7 @@ export const inconsistentOffsetsChecker: Checker<ClusterFinalState> = {
   check(history) {
     const seen = new Map<string, MessageId | null>();
     const clashes = new Map<string, Set<string>>();
-    for (const op of history) {
+    for (const op of history.others) {
       if (op.f !== 'poll' || op.type !== 'ok') continue;
       for (const [partition, offset, id] of (op.value as PollValue).records) {
         const key = `${partition}@${offset}`;
@@ -338,7 +338,7 @@ function pollOrder(kind: 'poll-skip' | 'nonmonotonic-poll'): Checker<ClusterFina
       const partitions = partitionsByName(state);
       const last = new Map<string, Map<string, number>>();
       const found = new Map<string, { at: Time; items: string[] }>();
-      for (const op of history) {
+      for (const op of history.others) {
         if (op.type !== 'ok') continue;
         if (op.f === 'assign' || op.f === 'revoke') last.delete(op.process);
         else if (op.f === 'seek') last.get(op.process)?.delete((op.value as SeekValue).partition);
@@ -397,20 +397,25 @@ export const unseenChecker: Checker<ClusterFinalState> = {
       }
     }
     const read = new Set<MessageId>();
-    for (const op of history) {
+    for (const op of history.others) {
       if (op.f !== 'poll' || op.type !== 'ok') continue;
       for (const [, , id] of (op.value as PollValue).records) if (id !== null) read.add(id);
     }
     const unseen = new Map<string, MessageId[]>();
-    for (const send of sendsOf(history)) {
-      if (send.outcome !== 'ok' || send.partition === undefined || !caughtUp.has(send.partition)) continue;
-      const id = send.invoke.value.id;
+    const sends = history.sends;
+    for (let i = 0; i < sends.length; i++) {
+      const ref = i as SendRef;
+      const partition = sends.partition(ref);
+      if (!sends.isOk(ref) || partition === undefined || !caughtUp.has(partition)) continue;
+      const id = sends.id(ref);
       if (read.has(id)) continue;
       // Below the log start, retention took it before anyone read it (retention-loss's case).
-      const start = partitions.get(send.partition)?.logStartOffset ?? 0;
-      const offset = send.completion?.value.offset ?? -1;
+      const start = partitions.get(partition)?.logStartOffset ?? 0;
+      const offset = sends.offset(ref) ?? -1;
       if (offset >= 0 && offset < start) continue;
-      unseen.set(send.partition, [...(unseen.get(send.partition) ?? []), id]);
+      const list = unseen.get(partition);
+      if (list === undefined) unseen.set(partition, [id]);
+      else list.push(id);
     }
     return [...unseen].map(([partition, ids]) => ({
       kind: 'unseen',

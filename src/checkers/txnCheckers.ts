@@ -56,7 +56,7 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
           where.set(r.id, [...(where.get(r.id) ?? []), `${p.partition}@${r.offset}`]);
         }
       }
-      const firstRead = firstPolled(history, group.members);
+      const firstRead = firstPolled(history.others, group.members);
       const missing: string[] = [];
       const duplicated: string[] = [];
       const early: string[] = [];
@@ -119,7 +119,7 @@ export const abortedReadChecker: Checker<ClusterFinalState> = {
   check(history, state) {
     const partitions = partitionsByName(state);
     const seen = new Map<string, { at: number; items: string[] }>();
-    for (const op of history) {
+    for (const op of history.others) {
       if (op.f !== 'poll' || op.type !== 'ok') continue;
       const v = op.value as { isolation?: string; records: readonly [string, number, string | null][] };
       if (v.isolation !== 'read_committed') continue;

@@ -23,7 +23,7 @@ import { deliveryCheckers } from '../checkers/deliveryCheckers.js';
 import { groupCheckers, groupLag } from '../checkers/groupCheckers.js';
 import { txnCheckers } from '../checkers/txnCheckers.js';
 import type { AppliedCommit, BatchSummary, ClusterFinalState, CommittedOffsetChange, ExposedBatch, GroupFinalState, LoggedRecord, PartitionState, PipelineState, ReplicaLog, TxnBatch } from '../checkers/finalState.js';
-import { countSends, forgetSends } from '../checkers/sends.js';
+import { countSends } from '../checkers/sends.js';
 import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
 import { MetricsRegistry } from '../sim/metrics.js';
 import { MetricsRecorder, type MetricsReport } from './metricsRecorder.js';
@@ -412,11 +412,10 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   const groups = groupsFinalState(scenario, consumers, brokerProcess, controller(), nodeStarts, (node) => net.host(node).state === 'up');
   const pipelines: PipelineState[] = processors.map((p) => ({ client: p.id, group: p.group, from: p.from, to: p.to, transactional: p.processing.mode === 'transactional', transactionTimeoutMs: p.config['transaction.timeout.ms'] }));
   const state: ClusterFinalState = { ...finalState(scenario, brokerHosts, controller()), leaderClaims: [...claims.values()], exposed, groups, commits, offsetChanges, pipelines, endMs: Math.floor(sim.now / 1000) };
-  const report = runCheckers(ALL_CHECKERS, sim.history.ops, state, options.checks ?? scenario.checks);
+  const report = runCheckers(ALL_CHECKERS, sim.history, state, options.checks ?? scenario.checks);
   const lag = groups.length === 0 ? undefined : groupLag(state);
   const violations = [...report.violations, ...(online?.violations ?? [])];
-  forgetSends(sim.history.ops);
-  const sends = countSends(sim.history.ops);
+  const sends = countSends(sim.history);
   // Spec kinds in `expect` are judged only when the online checks ran.
   const expected = online === undefined && Array.isArray(scenario.expect?.violations) ? scenario.expect.violations.filter((k) => !k.startsWith('spec:')) : scenario.expect?.violations;
   const kinds = new Set(violations.map((v) => v.kind));
@@ -435,7 +434,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       failed: sends.fail,
       indeterminate: sends.produced - sends.ok - sends.fail,
       metrics: metricsReport,
-      ...(lag === undefined ? {} : { lag, consumers: consumerStats(sim.history.ops) }),
+      ...(lag === undefined ? {} : { lag, consumers: consumerStats(sim.history.others) }),
     },
     simulation: sim,
     schedule: timed,

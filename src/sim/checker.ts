@@ -1,4 +1,4 @@
-import type { Op } from './history.js';
+import type { History } from './history.js';
 import type { Time } from './time.js';
 
 /** One broken invariant: which kind, in words, when, and the evidence. */
@@ -19,7 +19,7 @@ export interface Violation {
 export interface Checker<State> {
   /** The violation kind this checker reports, used to select checkers by name. */
   readonly kind: string;
-  check(history: readonly Op[], state: State): Violation[];
+  check(history: History, state: State): Violation[];
 }
 
 export interface CheckReport {
@@ -34,7 +34,7 @@ export interface CheckReport {
  */
 export function runCheckers<State>(
   checkers: readonly Checker<State>[],
-  history: readonly Op[],
+  history: History,
   state: State,
   only?: readonly string[],
 ): CheckReport {

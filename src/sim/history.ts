@@ -1,3 +1,4 @@
+import { SendLog, type SendOutcome, type SendRef } from './sendLog.js';
 import type { Time } from './time.js';
 import type { Trace } from './trace.js';
 
@@ -25,32 +26,86 @@ export interface Op<V = unknown> {
   readonly error?: string;
 }
 
+/** What a send's invocation says: the message id and, when already chosen, its partition. */
+export interface SendValue {
+  readonly id: string;
+  readonly producer: string;
+  /** The producer's own sequence for this message, 0, 1, 2 … in send order. */
+  readonly seq: number;
+  /** Known once the send completed (ok), or when the producer chose it before sending. */
+  readonly partition?: string;
+  readonly offset?: number;
+}
+
+/** What a send's completion says: the partition, and for ok the offset (-1 with acks=0). */
+export interface SendCompletion {
+  readonly partition?: string;
+  readonly offset?: number;
+}
+
 /**
  * The history of client operations, in the order they happened. Each line is mirrored into
  * the trace so that the fingerprint covers what clients saw, not only what nodes did.
+ *
+ * Sends, a million in a busy minute, are kept in columns ({@link SendLog}, `sends`); every
+ * other operation is an object (`others`). `ops` is the one history Jepsen would see, every
+ * line in order, sends included, built when asked for.
  */
 export class History {
   private readonly lines: Op[] = [];
+  readonly sends = new SendLog();
+  private next = 0;
+  private merged: { length: number; ops: readonly Op[] } | undefined;
 
   constructor(
     private readonly clock: () => Time,
     private readonly trace?: Trace,
   ) {}
 
+  /** Every operation, in history order (sends built from their columns, once per length). */
   get ops(): readonly Op[] {
+    if (this.merged?.length === this.next) return this.merged.ops;
+    const ops = this.merge();
+    this.merged = { length: this.next, ops };
+    return ops;
+  }
+
+  /** Every operation but sends, in history order: what consumer-side checkers read. */
+  get others(): readonly Op[] {
     return this.lines;
   }
 
+  /** How many lines the history has, sends included. */
+  get length(): number {
+    return this.next;
+  }
+
   invoke<V>(process: string, f: string, value: V): Op<V> {
-    return this.append({ index: this.lines.length, process, type: 'invoke', f, value, time: this.clock() });
+    if (f === 'send') throw new Error('sends are recorded with invokeSend');
+    return this.append({ index: this.next++, process, type: 'invoke', f, value, time: this.clock() });
   }
 
   /** Completes `invocation` as ok, fail or info. */
   complete<V>(invocation: Op, type: Exclude<OpType, 'invoke'>, value: V, error?: string): Op<V> {
     if (invocation.type !== 'invoke') throw new Error(`op ${invocation.index} is a completion, not an invocation`);
-    const base = { index: this.lines.length, process: invocation.process, type, f: invocation.f, value, time: this.clock(), invokeIndex: invocation.index };
+    const base = { index: this.next++, process: invocation.process, type, f: invocation.f, value, time: this.clock(), invokeIndex: invocation.index };
     // Without an error the line has no error key: one field less on every ok completion.
     return this.append(error === undefined ? base : { ...base, error });
+  }
+
+  /** The application called send() for message `<process>#<seq>`, to `partition` if already chosen. */
+  invokeSend(process: string, seq: number, partition?: string): SendRef {
+    const index = this.next++;
+    const ref = this.sends.invoke(process, seq, partition, index, this.clock());
+    this.trace?.emit('client.op', { process, type: 'invoke', f: 'send', index, value: sendValue(this.sends, ref), error: undefined });
+    return ref;
+  }
+
+  /** The send ended: ok with its offset, or fail or info with why. */
+  completeSend(ref: SendRef, type: Exclude<SendOutcome, 'pending'>, partition: string, offset?: number, error?: string): void {
+    const index = this.next++;
+    this.sends.complete(ref, type, partition, offset, error, index, this.clock());
+    this.trace?.emit('client.op', { process: this.sends.process(ref), type, f: 'send', index, value: completionValue(this.sends, ref), error });
   }
 
   private append<V>(op: Op<V>): Op<V> {
@@ -65,4 +120,37 @@ export class History {
     });
     return op;
   }
+
+  private merge(): Op[] {
+    const out = new Array<Op>(this.next);
+    for (const op of this.lines) out[op.index] = op;
+    const sends = this.sends;
+    for (let i = 0; i < sends.length; i++) {
+      const ref = i as SendRef;
+      const process = sends.process(ref);
+      const invokeIndex = sends.invokeIndex(ref);
+      out[invokeIndex] = { index: invokeIndex, process, type: 'invoke', f: 'send', value: sendValue(sends, ref), time: sends.invokeTime(ref) };
+      const at = sends.completeIndex(ref);
+      if (at === undefined) continue;
+      const error = sends.error(ref);
+      const base = { index: at, process, type: sends.outcome(ref) as OpType, f: 'send', value: completionValue(sends, ref), time: sends.completeTime(ref) as Time, invokeIndex };
+      out[at] = error === undefined ? base : { ...base, error };
+    }
+    return out;
+  }
+}
+
+/** A send's invocation value; keys in sorted order, as the trace hashes such objects unsorted. */
+function sendValue(sends: SendLog, ref: SendRef): SendValue {
+  const id = sends.id(ref);
+  const producer = sends.process(ref);
+  const seq = sends.seq(ref);
+  const partition = sends.invokePartition(ref);
+  return partition === undefined ? { id, producer, seq } : { id, partition, producer, seq };
+}
+
+function completionValue(sends: SendLog, ref: SendRef): SendCompletion {
+  const offset = sends.offset(ref);
+  const partition = sends.partition(ref);
+  return offset === undefined ? { partition } : { offset, partition };
 }

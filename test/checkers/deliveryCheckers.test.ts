@@ -4,7 +4,7 @@ import { History } from '../../src/sim/history.js';
 import { runCheckers } from '../../src/sim/checker.js';
 import type { Time } from '../../src/sim/time.js';
 import { deliveryCheckers, divergenceChecker, duplicateChecker, hwRegressionChecker, lostWriteChecker, reorderChecker, splitBrainChecker } from '../../src/checkers/deliveryCheckers.js';
-import type { ClusterFinalState, LoggedRecord, SendValue } from '../../src/checkers/finalState.js';
+import type { ClusterFinalState, LoggedRecord } from '../../src/checkers/finalState.js';
 
 type Outcome = 'ok' | 'fail' | 'info';
 
@@ -14,17 +14,19 @@ function run(outcomes: readonly Outcome[]) {
   const h = new History(() => now as Time);
   outcomes.forEach((outcome, seq) => {
     now += 10;
-    const value: SendValue = { id: `p1#${seq}`, producer: 'p1', seq, partition: 'orders-0' };
-    const inv = h.invoke('p1', 'send', value);
+    const ref = h.invokeSend('p1', seq, 'orders-0');
     now += 5;
-    h.complete(inv, outcome, { ...value, offset: outcome === 'ok' ? seq : undefined }, outcome === 'ok' ? undefined : 'REQUEST_TIMED_OUT');
+    h.completeSend(ref, outcome, 'orders-0', outcome === 'ok' ? seq : undefined, outcome === 'ok' ? undefined : 'REQUEST_TIMED_OUT');
   });
-  return h.ops;
+  return h;
 }
 
 function state(records: readonly LoggedRecord[], replicas?: ClusterFinalState['partitions'][number]['replicas']): ClusterFinalState {
   return { partitions: [{ partition: 'orders-0', committed: records, replicas: replicas ?? [] }] };
 }
+
+/** A history with no operations, for checkers that read only the final state. */
+const empty = new History(() => 0 as Time);
 
 const rec = (offset: number, seq: number, epoch = 1): LoggedRecord => ({ offset, id: `p1#${seq}`, epoch });
 
@@ -45,11 +47,11 @@ describe('lost-write', () => {
 
 describe('duplicate', () => {
   it('finds an id at two offsets', () => {
-    expect(duplicateChecker.check([], state([rec(0, 0), rec(1, 1), rec(2, 0)]))[0]).toMatchObject({
+    expect(duplicateChecker.check(empty, state([rec(0, 0), rec(1, 1), rec(2, 0)]))[0]).toMatchObject({
       kind: 'duplicate',
       details: { duplicates: [{ id: 'p1#0', offsets: [0, 2] }] },
     });
-    expect(duplicateChecker.check([], state([rec(0, 0), rec(1, 1)]))).toEqual([]);
+    expect(duplicateChecker.check(empty, state([rec(0, 0), rec(1, 1)]))).toEqual([]);
   });
 });
 
@@ -72,8 +74,8 @@ describe('divergence', () => {
     const leader = { broker: 'broker-1', highWatermark: 3, logEndOffset: 4, records: [rec(0, 0), rec(1, 1), rec(2, 2), rec(3, 3)] };
     const same = { broker: 'broker-2', highWatermark: 3, logEndOffset: 3, records: [rec(0, 0), rec(1, 1), rec(2, 2)] };
     const diverged = { broker: 'broker-3', highWatermark: 3, logEndOffset: 3, records: [rec(0, 0), rec(1, 9, 2), rec(2, 2)] };
-    expect(divergenceChecker.check([], state([], [leader, same]))).toEqual([]);
-    const v = divergenceChecker.check([], state([], [leader, same, diverged]));
+    expect(divergenceChecker.check(empty, state([], [leader, same]))).toEqual([]);
+    const v = divergenceChecker.check(empty, state([], [leader, same, diverged]));
     expect(v.map((x) => x.details)).toEqual([
       { partition: 'orders-0', brokers: ['broker-1', 'broker-3'], offset: 1 },
       { partition: 'orders-0', brokers: ['broker-2', 'broker-3'], offset: 1 },
@@ -84,9 +86,9 @@ describe('divergence', () => {
 describe('split-brain', () => {
   it('finds two brokers appending as leader in one epoch, and nothing for one broker per epoch', () => {
     const ok = { partitions: [], leaderClaims: [{ partition: 'orders-0', leaderEpoch: 1, brokers: [1] }, { partition: 'orders-0', leaderEpoch: 2, brokers: [2] }] };
-    expect(splitBrainChecker.check([], ok)).toEqual([]);
+    expect(splitBrainChecker.check(empty, ok)).toEqual([]);
     const bad = { partitions: [], leaderClaims: [{ partition: 'orders-0', leaderEpoch: 3, brokers: [1, 2], at: 5 }] };
-    expect(splitBrainChecker.check([], bad)).toEqual([
+    expect(splitBrainChecker.check(empty, bad)).toEqual([
       { kind: 'split-brain', message: 'brokers 1 and 2 both accepted writes as leader of orders-0 in leader epoch 3', at: 5, details: { partition: 'orders-0', leaderEpoch: 3, brokers: [1, 2] } },
     ]);
   });
@@ -101,14 +103,14 @@ describe('hw-regression', () => {
       partitions: [{ partition: 'orders-0', committed: [], committedBatches, highWatermark, replicas: [], logStartOffset }],
       exposed,
     });
-    expect(hwRegressionChecker.check([], partition([batch(0, 1), batch(2, 3), batch(4, 4)], 5))).toEqual([]);
+    expect(hwRegressionChecker.check(empty, partition([batch(0, 1), batch(2, 3), batch(4, 4)], 5))).toEqual([]);
     // The second batch was replaced by one of another epoch: 2 and 3 changed.
-    const replaced = hwRegressionChecker.check([], partition([batch(0, 1), batch(2, 3, 2, 99)], 4));
+    const replaced = hwRegressionChecker.check(empty, partition([batch(0, 1), batch(2, 3, 2, 99)], 4));
     expect(replaced.map((v) => [v.details, v.at])).toEqual([[{ partition: 'orders-0', offsets: [2, 3], count: 2 }, 12]]);
     // Truncated below what was exposed: the high watermark is back at 2.
-    expect(hwRegressionChecker.check([], partition([batch(0, 1)], 2)).map((v) => v.details.offsets)).toEqual([[2, 3]]);
+    expect(hwRegressionChecker.check(empty, partition([batch(0, 1)], 2)).map((v) => v.details.offsets)).toEqual([[2, 3]]);
     // Retention removed the first batch: not a regression.
-    expect(hwRegressionChecker.check([], partition([batch(2, 3)], 4, 2))).toEqual([]);
+    expect(hwRegressionChecker.check(empty, partition([batch(2, 3)], 4, 2))).toEqual([]);
   });
 });
 

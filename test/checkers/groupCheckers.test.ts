@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { runCheckers } from '../../src/sim/checker.js';
-import { History, type Op } from '../../src/sim/history.js';
+import { History } from '../../src/sim/history.js';
 import { time } from '../../src/sim/time.js';
 import { groupCheckers, groupLag } from '../../src/checkers/groupCheckers.js';
 import type { AppliedCommit, ClusterFinalState, CommittedOffsetChange } from '../../src/checkers/finalState.js';
@@ -25,12 +25,11 @@ interface Run {
 }
 
 /** Builds the history and final state a run like this leaves, with sends for every record. */
-function build(run: Run): { ops: readonly Op[]; state: ClusterFinalState } {
+function build(run: Run): { history: History; state: ClusterFinalState } {
   let now = 0;
   const h = new History(() => time(now++));
   for (let i = 0; i < run.n; i++) {
-    const send = h.invoke('p', 'send', { id: `p#${i}`, partition: P, producer: 'p', seq: i });
-    h.complete(send, 'ok', { offset: i, partition: P });
+    h.completeSend(h.invokeSend('p', i, P), 'ok', P, i);
   }
   h.complete(h.invoke('c1-1', 'assign', {}), 'ok', { added: [P], generation: 1, member: 'c1-1', partitions: [P] });
   run.steps.forEach((s, k) => {
@@ -52,12 +51,12 @@ function build(run: Run): { ops: readonly Op[]; state: ClusterFinalState } {
     commits: run.commits ?? [],
     offsetChanges: run.offsetChanges ?? [],
   };
-  return { ops: h.ops, state };
+  return { history: h, state };
 }
 
 const kindsOf = (run: Run): string[] => {
-  const { ops, state } = build(run);
-  return [...new Set(runCheckers(groupCheckers, ops, state).violations.map((v) => v.kind))].sort();
+  const { history, state } = build(run);
+  return [...new Set(runCheckers(groupCheckers, history, state).violations.map((v) => v.kind))].sort();
 };
 
 /** A clean run: n records polled in consecutive chunks, each processed once, all committed. */
@@ -136,10 +135,10 @@ describe('group checkers', () => {
 
   it('retention-loss: a member jumped forward past records the group never processed', () => {
     const run: Run = { n: 10, committed: 10, steps: [{ kind: 'poll', from: 0, to: 3 }, { kind: 'seek', from: 3, to: 7, reason: 'offset-out-of-range' }, { kind: 'poll', from: 7, to: 10 }] };
-    const { ops, state } = build(run);
+    const { history, state } = build(run);
     // Retention took offsets 0..6 from the final log.
     const trimmed: ClusterFinalState = { ...state, partitions: state.partitions.map((p) => ({ ...p, committed: p.committed.filter((r) => r.offset >= 7), logStartOffset: 7 })) };
-    const violations = runCheckers(groupCheckers, ops, trimmed).violations;
+    const violations = runCheckers(groupCheckers, history, trimmed).violations;
     expect(violations.map((v) => v.kind)).toEqual(['retention-loss']);
     expect(violations[0].details).toMatchObject({ from: 3, to: 7, lost: 4 });
   });
@@ -161,7 +160,7 @@ describe('group checkers: the end of the run', () => {
   it("records of a live member's last poll, unfinished when the run ended, are not skipped; a crashed member's are", () => {
     let now = 0;
     const h = new History(() => time(now++));
-    for (let i = 0; i < 3; i++) h.complete(h.invoke('p', 'send', { id: `p#${i}`, partition: P, producer: 'p', seq: i }), 'ok', { offset: i, partition: P });
+    for (let i = 0; i < 3; i++) h.completeSend(h.invokeSend('p', i, P), 'ok', P, i);
     h.complete(h.invoke('c1-1', 'assign', {}), 'ok', { added: [P], generation: 1, member: 'c1-1', partitions: [P] });
     h.complete(h.invoke('c1-1', 'poll', {}), 'ok', { generation: 1, member: 'c1-1', records: [0, 1, 2].map((o) => [P, o, `p#${o}`]) });
     const v = (o: number) => ({ generation: 1, id: `p#${o}`, member: 'c1-1', offset: o, partition: P });
@@ -173,7 +172,7 @@ describe('group checkers: the end of the run', () => {
       partitions: [{ partition: P, committed: records, highWatermark: 3, logStartOffset: 0, replicas: [] }],
       groups: [{ group: 'g1', members: ['c1-1'], partitions: [P], committed: new Map([[P, 3]]), alive }],
     });
-    const kinds = (s: ClusterFinalState) => runCheckers(groupCheckers, h.ops, s).violations.map((x) => x.kind);
+    const kinds = (s: ClusterFinalState) => runCheckers(groupCheckers, h, s).violations.map((x) => x.kind);
     expect(kinds(state(new Map([['c1-1', 0]])))).toEqual([]);
     // The member crashed (it is not alive), or restarted after it began the record: lost.
     expect(kinds(state(new Map()))).toEqual(['skipped']);

@@ -13,7 +13,7 @@ function partition(name: string, committed: LoggedRecord[], extra: Partial<Parti
 }
 
 /** A pipeline orders → receipts whose group polled orders-0 from 0 and committed up to `committedInput`. */
-function pipeline(outputs: string[], committedInput: number, inputs = ['a', 'b', 'c']): { ops: ReturnType<History['invoke']>[]; state: ClusterFinalState } {
+function pipeline(outputs: string[], committedInput: number, inputs = ['a', 'b', 'c']): { history: History; state: ClusterFinalState } {
   let now = 0;
   const h = new History(() => time(now++));
   h.complete(h.invoke('t1-1', 'poll', {}), 'ok', { generation: 1, member: 't1-1', records: inputs.map((id, i) => ['orders-0', i, id]) });
@@ -23,21 +23,21 @@ function pipeline(outputs: string[], committedInput: number, inputs = ['a', 'b',
     pipelines: [{ client: 't1', group: 'g1', from: 'orders', to: 'receipts', transactional: true, transactionTimeoutMs: 10_000 }],
     endMs: 100_000,
   };
-  return { ops: [...h.ops], state };
+  return { history: h, state };
 }
 
-const kinds = (ops: readonly unknown[], state: ClusterFinalState): string[] => runCheckers(txnCheckers, ops as never, state).violations.map((v) => v.kind);
+const kinds = (history: History, state: ClusterFinalState): string[] => runCheckers(txnCheckers, history, state).violations.map((v) => v.kind);
 
 describe('transaction checkers', () => {
   it('exactly-once: quiet when each committed input has one output, and none past the committed offset', () => {
-    const { ops, state } = pipeline(['a', 'b'], 2);
-    expect(kinds(ops, state)).toEqual([]);
+    const { history, state } = pipeline(['a', 'b'], 2);
+    expect(kinds(history, state)).toEqual([]);
   });
 
   it('exactly-once: a missing output, a doubled one, or one committed ahead of its offset', () => {
     for (const [outputs, committed] of [[['a'], 2], [['a', 'b', 'b'], 2], [['a', 'b', 'c'], 2]] as const) {
-      const { ops, state } = pipeline([...outputs], committed);
-      expect(kinds(ops, state)).toEqual(['exactly-once']);
+      const { history, state } = pipeline([...outputs], committed);
+      expect(kinds(history, state)).toEqual(['exactly-once']);
     }
   });
 
@@ -47,18 +47,18 @@ describe('transaction checkers', () => {
     const poll = (member: string, isolation: object) => h.complete(h.invoke(member, 'poll', {}), 'ok', { generation: 1, ...isolation, member, records: [['receipts-0', 1, 'x']] });
     poll('ru-1', {});
     const state: ClusterFinalState = { partitions: [partition('receipts-0', [rec(0, 'y')], { txnBatches: [batch(0, 0, 0, 'committed'), batch(1, 1, 0, 'aborted'), batch(2, 2, 0, 'marker', true)] })] };
-    expect(kinds(h.ops, state)).toEqual([]);
+    expect(kinds(h, state)).toEqual([]);
     poll('rc-1', { isolation: 'read_committed' });
-    expect(kinds(h.ops, state)).toEqual(['aborted-read']);
+    expect(kinds(h, state)).toEqual(['aborted-read']);
   });
 
   it('zombie-write: a committed batch of an older epoch after a newer one', () => {
     const clean: ClusterFinalState = { partitions: [partition('r-0', [], { txnBatches: [batch(0, 0, 0, 'committed'), batch(1, 1, 1, 'marker', true), batch(2, 2, 1, 'committed')] })] };
-    expect(kinds([], clean)).toEqual([]);
+    expect(kinds(new History(() => time(0)), clean)).toEqual([]);
     const aborted: ClusterFinalState = { partitions: [partition('r-0', [], { txnBatches: [batch(0, 0, 1, 'committed'), batch(1, 1, 0, 'aborted')] })] };
-    expect(kinds([], aborted)).toEqual([]);
+    expect(kinds(new History(() => time(0)), aborted)).toEqual([]);
     const zombie: ClusterFinalState = { partitions: [partition('r-0', [], { txnBatches: [batch(0, 0, 1, 'committed'), batch(1, 1, 0, 'committed')] })] };
-    expect(kinds([], zombie)).toEqual(['zombie-write']);
+    expect(kinds(new History(() => time(0)), zombie)).toEqual(['zombie-write']);
   });
 
   it('hanging-txn: an open transaction older than the timeout plus grace, with the LSO stuck', () => {
@@ -66,7 +66,7 @@ describe('transaction checkers', () => {
       endMs: 200_000,
       partitions: [partition('r-0', [rec(0, 'a')], { highWatermark: 5, lastStableOffset: 1, txnBatches: [batch(1, 1, 0, 'open', false, timestampMs)] })],
     });
-    expect(kinds([], stuck(190_000))).toEqual([]);
-    expect(kinds([], stuck(10_000))).toEqual(['hanging-txn']);
+    expect(kinds(new History(() => time(0)), stuck(190_000))).toEqual([]);
+    expect(kinds(new History(() => time(0)), stuck(10_000))).toEqual(['hanging-txn']);
   });
 });

@@ -1,5 +1,6 @@
 import type { NodeContext, Process, RpcResult } from '../../network/nodeHost.js';
-import type { History, Op } from '../../sim/history.js';
+import type { History } from '../../sim/history.js';
+import type { SendRef } from '../../sim/sendLog.js';
 import { micros, millis } from '../../sim/time.js';
 import { encodeBatch, type RecordInput } from '../../log/recordBatch.js';
 import { partitionForKey, StickyPartitioner, RoundRobinPartitioner } from '../../log/partitioner.js';
@@ -47,7 +48,8 @@ export interface ProducerDurable {
 }
 
 interface PendingSend {
-  readonly op: Op;
+  /** The send's row in the history. */
+  readonly ref: SendRef;
   readonly id: string;
   readonly seq: number;
   readonly record: RecordInput;
@@ -157,13 +159,10 @@ export class Producer implements Process<KafkaMessage> {
     const record: RecordInput = { key, value, headers: [{ key: 'id', value: id }], timestamp: Math.floor(this.ctx.now() / 1000) };
     if (partition === undefined) {
       // No metadata yet: Kafka's send() blocks (up to max.block.ms) until the topic is known.
-      const op = this.durable.history.invoke(this.durable.clientId, 'send', { id, producer: this.durable.clientId, seq });
-      this.blocked.push({ op, id, seq, record });
+      this.blocked.push({ ref: this.durable.history.invokeSend(this.durable.clientId, seq), id, seq, record });
       return;
     }
-    // Keys in sorted order: the trace hashes such objects without sorting them.
-    const op = this.durable.history.invoke(this.durable.clientId, 'send', { id, partition: this.partitionName(partition), producer: this.durable.clientId, seq });
-    this.append(partition, { op, id, seq, record });
+    this.append(partition, { ref: this.durable.history.invokeSend(this.durable.clientId, seq, this.partitionName(partition)), id, seq, record });
   }
 
   private keyBuffer(k: number): Buffer {
@@ -178,13 +177,9 @@ export class Producer implements Process<KafkaMessage> {
     for (const s of waiting) {
       const partition = this.choosePartition(s.record.key === null ? null : Buffer.from(s.record.key));
       if (partition === undefined) this.blocked.push(s);
-      else this.append(partition, { ...s, op: this.withPartition(s.op, partition) });
+      // The partition is known only now; the completion will carry it.
+      else this.append(partition, s);
     }
-  }
-
-  private withPartition(op: Op, partition: number): Op {
-    // The partition is known only now; the completion will carry it.
-    return { ...op, value: { ...(op.value as object), partition: `${this.durable.topic}-${partition}` } };
   }
 
   private choosePartition(key: Buffer | null): number | undefined {
@@ -291,7 +286,7 @@ export class Producer implements Process<KafkaMessage> {
     if (this.config.acks === '0') {
       // acks=0: the send is complete once it is on the wire; nothing will come back.
       this.ctx.send(brokerNode(leader), req);
-      for (const s of batch.sends) this.durable.history.complete(s.op, 'ok', { offset: -1, partition: this.partitionName(batch.partition) });
+      for (const s of batch.sends) this.durable.history.completeSend(s.ref, 'ok', this.partitionName(batch.partition), -1);
       return;
     }
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
@@ -313,7 +308,7 @@ export class Producer implements Process<KafkaMessage> {
         const last = batch.baseSequence + batch.sends.length - 1;
         if (last > (this.lastAckedSequence.get(batch.partition) ?? -1)) this.lastAckedSequence.set(batch.partition, last);
       }
-      batch.sends.forEach((s, i) => this.durable.history.complete(s.op, 'ok', { offset: base + i, partition }));
+      for (let i = 0; i < batch.sends.length; i++) this.durable.history.completeSend(batch.sends[i].ref, 'ok', partition, base + i);
       return;
     }
     const code = error ?? 'UNKNOWN_SERVER_ERROR';
@@ -343,7 +338,7 @@ export class Producer implements Process<KafkaMessage> {
     if (batch.uncertain && batch.sequenceEpoch === this.producerEpoch) this.unresolved.add(batch.partition);
     this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-error-total', batch.sends.length);
     const partition = this.partitionName(batch.partition);
-    for (const s of batch.sends) this.durable.history.complete(s.op, type, { partition }, code);
+    for (const s of batch.sends) this.durable.history.completeSend(s.ref, type, partition, undefined, code);
   }
 
   // ------------------------------------------------------------------ metadata
