@@ -130,26 +130,31 @@ export const duplicateChecker: Checker<ClusterFinalState> = {
 export const reorderChecker: Checker<ClusterFinalState> = {
   kind: 'reorder',
   check(history: History, state: ClusterFinalState): Violation[] {
-    // Per (producer, partition), acknowledged messages in sequence order with their offsets.
-    const streams = new Map<string, { seq: number; id: MessageId; offset: number }[]>();
+    // Per (producer, partition), in sequence order (the send log is: a producer's sends are
+    // invoked in the order of their sequence numbers), the message with the highest offset
+    // so far; one that lands below it is an inversion.
+    type Stream = { producer: string; partition: string; top: SendRef; topOffset: number; inversions: { earlier: MessageId; later: MessageId; offsets: [number, number] }[] };
+    const streams: Stream[] = [];
+    const byProducer = new Map<string, Map<string, Stream>>();
     const sends = history.sends;
     forEachAckedSend(history, partitionsByName(state), (ref, partition, offset) => {
       if (offset === undefined) return;
-      const key = `${sends.process(ref)}\u0000${partition}`;
-      let list = streams.get(key);
-      if (list === undefined) streams.set(key, (list = []));
-      list.push({ seq: sends.seq(ref), id: sends.id(ref), offset });
+      const producer = sends.process(ref);
+      let mine = byProducer.get(producer);
+      if (mine === undefined) byProducer.set(producer, (mine = new Map()));
+      const stream = mine.get(partition);
+      if (stream === undefined) {
+        const first = { producer, partition, top: ref, topOffset: offset, inversions: [] };
+        mine.set(partition, first);
+        streams.push(first);
+      } else if (offset < stream.topOffset) stream.inversions.push({ earlier: sends.id(stream.top), later: sends.id(ref), offsets: [stream.topOffset, offset] });
+      else {
+        stream.top = ref;
+        stream.topOffset = offset;
+      }
     });
     const out: Violation[] = [];
-    for (const [key, list] of streams) {
-      const [producer, partition] = key.split('\u0000');
-      list.sort((a, b) => a.seq - b.seq);
-      const inversions: { earlier: MessageId; later: MessageId; offsets: [number, number] }[] = [];
-      let maxSoFar = list[0];
-      for (const m of list.slice(1)) {
-        if (m.offset < maxSoFar.offset) inversions.push({ earlier: maxSoFar.id, later: m.id, offsets: [maxSoFar.offset, m.offset] });
-        else maxSoFar = m;
-      }
+    for (const { producer, partition, inversions } of streams) {
       if (inversions.length > 0) {
         out.push({
           kind: 'reorder',

@@ -19,11 +19,14 @@ const NONE = -1;
  * of ordinary operations (`History.ops`), built on demand.
  *
  * A send's message id is `<process>#<seq>`: the producer's client id and its own sequence
- * number, which is also what it writes in the record's `id` header.
+ * number, which is also what it writes in the record's `id` header. A process's sends are
+ * invoked in increasing sequence order, so its rows are in sequence order too.
  */
 export class SendLog {
   private readonly names: string[] = [];
   private readonly nameIndex = new Map<string, number>();
+  /** Each process's last sequence number, by its name's index. */
+  private readonly lastSeq: number[] = [];
   private size = 0;
   private capacity = 0;
   private processCol = new Int32Array(0);
@@ -47,9 +50,13 @@ export class SendLog {
 
   /** Records an invocation; `index` is its position in the whole history. */
   invoke(process: string, seq: number, partition: string | undefined, index: number, at: Time): SendRef {
+    const name = this.intern(process);
+    // Checkers rely on it: a process's sends are invoked in the order of their sequence numbers.
+    if (seq <= (this.lastSeq[name] ?? -1)) throw new Error(`send ${process}#${seq} invoked after ${process}#${this.lastSeq[name]}`);
+    this.lastSeq[name] = seq;
     if (this.size === this.capacity) this.grow();
     const i = this.size++;
-    this.processCol[i] = this.intern(process);
+    this.processCol[i] = name;
     this.seqCol[i] = seq;
     this.invokeIndexCol[i] = index;
     this.invokeTimeCol[i] = at;
