@@ -210,8 +210,8 @@ class Narrator {
       case 'replica.fetch.failed':
         if (r.partition === this.partition) this.say(r.at, `broker-${r.broker} stopped replicating ${this.partition}: ${r.reason}`);
         return;
-      case 'client.op':
-        this.onClientOp(r);
+      case 'client.send':
+        this.onSend(r);
         return;
       case 'node.crash':
       case 'node.pause':
@@ -229,13 +229,11 @@ class Narrator {
     }
   }
 
-  private onClientOp(r: TraceRecord<'client.op'>): void {
-    if (r.f !== 'send' || r.type !== 'ok') return;
-    const value = r.value as { offset?: number; partition?: string } | undefined;
-    if (value?.partition !== this.partition || value.offset === undefined || !this.focus.offsets.has(value.offset)) return;
+  private onSend(r: TraceRecord<'client.send'>): void {
+    if (r.type !== 'ok' || r.partition !== this.partition || r.offset === undefined || !this.focus.offsets.has(r.offset)) return;
     if (this.ackFirst === undefined) {
       this.ackFirst = { at: r.at };
-      this.say(r.at, `${r.process} was told its write at offset ${value.offset} succeeded (the first of the records in question to be acknowledged); the followers had ${this.holders() || 'nothing'}`);
+      this.say(r.at, `${r.process} was told its write at offset ${r.offset} succeeded (the first of the records in question to be acknowledged); the followers had ${this.holders() || 'nothing'}`);
     }
   }
 

@@ -1,6 +1,6 @@
 import { SendLog, type SendOutcome, type SendRef } from './sendLog.js';
 import type { Time } from './time.js';
-import type { Trace } from './trace.js';
+import { declareTraceKind, type Trace, type TraceRecordMap } from './trace.js';
 
 /**
  * Jepsen's operation types. `info` is the honest answer for a client that cannot know:
@@ -45,7 +45,8 @@ export interface SendCompletion {
 
 /**
  * The history of client operations, in the order they happened. Each line is mirrored into
- * the trace so that the fingerprint covers what clients saw, not only what nodes did.
+ * the trace (sends as `client.send`, flat, the others as `client.op`) so that the
+ * fingerprint covers what clients saw, not only what nodes did.
  *
  * Sends, a million in a busy minute, are kept in columns ({@link SendLog}, `sends`); every
  * other operation is an object (`others`). `ops` is the one history Jepsen would see, every
@@ -56,11 +57,14 @@ export class History {
   readonly sends = new SendLog();
   private next = 0;
   private merged: { length: number; ops: readonly Op[] } | undefined;
+  private readonly emitSend: ((fields: TraceRecordMap['client.send']) => void) | undefined;
 
   constructor(
     private readonly clock: () => Time,
     private readonly trace?: Trace,
-  ) {}
+  ) {
+    this.emitSend = trace?.emitter('client.send');
+  }
 
   /** Every operation, in history order (sends built from their columns, once per length). */
   get ops(): readonly Op[] {
@@ -97,7 +101,7 @@ export class History {
   invokeSend(process: string, seq: number, partition?: string): SendRef {
     const index = this.next++;
     const ref = this.sends.invoke(process, seq, partition, index, this.clock());
-    this.trace?.emit('client.op', { process, type: 'invoke', f: 'send', index, value: sendValue(this.sends, ref), error: undefined });
+    this.emitSend?.({ process, type: 'invoke', index, seq, partition, offset: undefined, error: undefined });
     return ref;
   }
 
@@ -105,7 +109,7 @@ export class History {
   completeSend(ref: SendRef, type: Exclude<SendOutcome, 'pending'>, partition: string, offset?: number, error?: string): void {
     const index = this.next++;
     this.sends.complete(ref, type, partition, offset, error, index, this.clock());
-    this.trace?.emit('client.op', { process: this.sends.process(ref), type, f: 'send', index, value: completionValue(this.sends, ref), error });
+    this.emitSend?.({ process: this.sends.process(ref), type, index, seq: this.sends.seq(ref), partition, offset, error });
   }
 
   private append<V>(op: Op<V>): Op<V> {
@@ -140,7 +144,9 @@ export class History {
   }
 }
 
-/** A send's invocation value; keys in sorted order, as the trace hashes such objects unsorted. */
+declareTraceKind('client.send', ['process', 'type', 'index', 'seq', 'partition', 'offset', 'error']);
+
+/** A send's invocation value, as `ops` presents it. */
 function sendValue(sends: SendLog, ref: SendRef): SendValue {
   const id = sends.id(ref);
   const producer = sends.process(ref);

@@ -11,7 +11,18 @@ import type { Time } from './time.js';
 export interface TraceRecordMap {
   /** Free text, for tests and the demo. */
   note: { readonly node?: string; readonly text: string };
-  /** A client operation, mirrored from the history (see history.ts). */
+  /** A send's invocation or completion, mirrored from the history's send columns (see history.ts). */
+  'client.send': {
+    readonly process: string;
+    readonly type: 'invoke' | 'ok' | 'fail' | 'info';
+    readonly index: number;
+    /** The message id is `<process>#<seq>`. */
+    readonly seq: number;
+    readonly partition: string | undefined;
+    readonly offset: number | undefined;
+    readonly error: string | undefined;
+  };
+  /** Any other client operation, mirrored from the history (see history.ts). */
   'client.op': {
     readonly process: string;
     readonly type: 'invoke' | 'ok' | 'fail' | 'info';

@@ -59,7 +59,7 @@ describe('History', () => {
         expect(history.length).toBe(expected.length);
         expect(history.others).toEqual(expected.filter((o) => o.f !== 'send'));
         // The trace mirrors every line, in history order.
-        expect(trace.records.map((r) => (r.kind === 'client.op' ? r.index : -1))).toEqual(expected.map((o) => o.index));
+        expect(trace.records.map((r) => (r.kind === 'client.op' || r.kind === 'client.send' ? r.index : -1))).toEqual(expected.map((o) => o.index));
         // Pairing and counting read the columns consistently with the objects.
         const pairs = sendsOf(history);
         expect(pairs.map((p) => p.invoke)).toEqual(expected.filter((o) => o.f === 'send' && o.type === 'invoke'));
