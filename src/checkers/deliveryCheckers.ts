@@ -2,64 +2,17 @@ import type { Checker, Violation } from '../sim/checker.js';
 import type { History } from '../sim/history.js';
 import type { SendRef } from '../sim/sendLog.js';
 import type { BatchSummary, ClusterFinalState, LoggedRecord, MessageId, PartitionState } from './finalState.js';
+import { LogIds } from './logIds.js';
 import { summarize } from './summarize.js';
 
-/** Where each message id sits in a log: its first offset, and every offset of ids that repeat. */
-interface IdIndex {
-  readonly first: Map<MessageId, number>;
-  readonly repeated: Map<MessageId, number[]>;
-}
+const idsMemo = new WeakMap<PartitionState, LogIds>();
 
-const idIndexMemo = new WeakMap<readonly LoggedRecord[], IdIndex>();
-
-/** The id index of `records`, computed once per log whichever checkers ask. */
-function idIndex(records: readonly LoggedRecord[]): IdIndex {
-  const known = idIndexMemo.get(records);
-  if (known !== undefined) return known;
-  const first = new Map<MessageId, number>();
-  const repeated = new Map<MessageId, number[]>();
-  for (const r of records) {
-    if (r.id === undefined) continue;
-    const at = first.get(r.id);
-    if (at === undefined) first.set(r.id, r.offset);
-    else {
-      const list = repeated.get(r.id);
-      if (list === undefined) repeated.set(r.id, [at, r.offset]);
-      else list.push(r.offset);
-    }
-  }
-  const index = { first, repeated };
-  idIndexMemo.set(records, index);
-  return index;
-}
-
-/**
- * True when the committed log holds message `<process>#<seq>` at `offset`, where it was
- * acknowledged: the direct look that almost always settles it, without building the id.
- */
-function isCommittedAt(p: PartitionState, process: string, seq: number, offset: number | undefined): boolean {
-  const records = p.committed;
-  if (offset === undefined || records.length === 0) return false;
-  const r = records[offset - records[0].offset];
-  return r !== undefined && r.offset === offset && r.id !== undefined && isMessageId(r.id, process, seq);
-}
-
-/** `id === process + '#' + seq`, compared in place. */
-function isMessageId(id: string, process: string, seq: number): boolean {
-  const n = process.length;
-  if (id.length <= n + 1 || id.charCodeAt(n) !== 35 /* # */ || !id.startsWith(process)) return false;
-  let value = 0;
-  for (let i = n + 1; i < id.length; i++) {
-    const d = id.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return false;
-    value = value * 10 + d;
-  }
-  return value === seq && (id.length === n + 2 || id.charCodeAt(n + 1) !== 48 /* no leading zero */);
-}
-
-/** Where message `id` sits in the committed log (its first offset), from the id index. */
-function committedOffsetOf(p: PartitionState, id: MessageId): number | undefined {
-  return idIndex(p.committed).first.get(id);
+/** The committed log of `p` in columns: as the runner read it, or built once from its records. */
+export function committedIds(p: PartitionState): LogIds {
+  if (p.committedIds !== undefined) return p.committedIds;
+  let ids = idsMemo.get(p);
+  if (ids === undefined) idsMemo.set(p, (ids = LogIds.fromRecords(p.committed)));
+  return ids;
 }
 
 /**
@@ -74,8 +27,10 @@ function forEachAckedSend(history: History, partitions: ReadonlyMap<string, Part
     if (!sends.isOk(ref) || partition === undefined) continue;
     const p = partitions.get(partition);
     if (p === undefined) continue;
+    const ids = committedIds(p);
     const acked = sends.offset(ref);
-    visit(ref, partition, acked !== undefined && isCommittedAt(p, sends.process(ref), sends.seq(ref), acked) ? acked : committedOffsetOf(p, sends.id(ref)));
+    // The acknowledged offset almost always holds it: a direct look, without building the id.
+    visit(ref, partition, acked !== undefined && ids.holds(acked, sends.process(ref), sends.seq(ref)) ? acked : ids.firstOffsetOf(sends.id(ref)));
   }
 }
 
@@ -111,7 +66,7 @@ export const duplicateChecker: Checker<ClusterFinalState> = {
   check(_history: History, state: ClusterFinalState): Violation[] {
     const out: Violation[] = [];
     for (const p of state.partitions) {
-      const dups = [...idIndex(p.committed).repeated];
+      const dups = committedIds(p).duplicates();
       if (dups.length === 0) continue;
       out.push({
         kind: 'duplicate',

@@ -4,6 +4,8 @@
  * see a broker.
  */
 
+import type { LogIds } from './logIds.js';
+
 /** A message id, "producer#sequence": the workload stamps one into every record it sends. */
 export type MessageId = string;
 
@@ -59,6 +61,8 @@ export interface PartitionState {
   readonly logStartOffset?: number;
   /** The committed log: the final leader's records below its high watermark. */
   readonly committed: readonly LoggedRecord[];
+  /** The same committed log in columns, when the runner read it so (else built from `committed`). */
+  readonly committedIds?: LogIds;
   /** The final leader's batches that start below its high watermark. */
   readonly committedBatches?: readonly BatchSummary[];
   /** The final leader's high watermark. */

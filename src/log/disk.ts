@@ -10,7 +10,12 @@ export interface Disk {
   mkdir(dir: string): void;
   exists(path: string): boolean;
   size(path: string): number;
-  /** Up to `length` bytes from `position`; shorter at the end of the file. */
+  /**
+   * Up to `length` bytes from `position`; shorter at the end of the file. Later writes,
+   * truncations and faults never change them: a reader may keep them (a fetch response on
+   * its way across the network). They may be shared with the page cache, so they must not
+   * be written to.
+   */
   read(path: string, position: number, length: number): Buffer;
   /**
    * Like read, but the bytes may be a view of the file that changes with it: for a reader

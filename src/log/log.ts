@@ -59,6 +59,9 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   deleteRetentionMs: 86_400_000,
 };
 
+/** How much forEachBatch reads at a time (at least one batch). */
+const FOR_EACH_READ_BYTES = 64 * 1024;
+
 /** A refused append or read, named by the Kafka error code a broker would return. */
 export class LogError extends Error {
   constructor(
@@ -472,7 +475,8 @@ export class Log {
   forEachBatch(from: number, to: number, visit: (bytes: Buffer, pos: number, header: BatchHeader) => void): void {
     let offset = Math.max(from, this.logStartOffset);
     while (offset < to && offset < this.logEndOffset) {
-      const { records } = this.read(offset, Number.MAX_SAFE_INTEGER, to);
+      // Modest reads: each is then most likely a view of one cached chunk, not a copy.
+      const { records } = this.read(offset, FOR_EACH_READ_BYTES, to);
       if (records.length === 0) return;
       for (let pos = 0; pos < records.length; ) {
         const h = readBatchHeader(records, pos);

@@ -32,6 +32,11 @@ export const DIRTY_EXPIRE_DEFAULT = 30_000_000 as Duration;
 /**
  * A file's bytes in 1 MiB chunks: appends never move what is already written, and a large
  * log costs no doubling copies or twice its size in slack.
+ *
+ * Bytes below `length` are never changed in place: an overwrite, a truncation or a bit flip
+ * first replaces the chunks it touches with copies (copy-on-write). So a view of written
+ * bytes is a snapshot, and a read can hand one out without copying, as Kafka's sendfile
+ * hands the page cache to the socket.
  */
 class ChunkedBytes {
   private chunks: Buffer[] = [];
@@ -45,6 +50,7 @@ class ChunkedBytes {
 
   write(position: number, data: Uint8Array): void {
     const end = position + data.length;
+    if (position < this.length) this.copyChunks(position, Math.min(end, this.length));
     this.reserve(end);
     const offset0 = position % CHUNK;
     if (offset0 + data.length <= CHUNK) {
@@ -112,15 +118,27 @@ class ChunkedBytes {
 
   truncate(size: number): void {
     if (size >= this.length) return;
-    // Zero the cut bytes so a later extension reads zeros, as a sparse file would.
     const keep = Math.ceil(size / CHUNK);
     this.chunks.length = keep;
-    if (keep > 0 && size % CHUNK !== 0) this.chunks[keep - 1].fill(0, size % CHUNK);
+    if (keep > 0 && size % CHUNK !== 0) {
+      // The cut bytes read as zeros after a later extension, as in a sparse file; the kept
+      // ones move to a fresh chunk, so views of the old one stay as they were.
+      const old = this.chunks[keep - 1];
+      const fresh = Buffer.alloc(old.length);
+      old.copy(fresh, 0, 0, size % CHUNK);
+      this.chunks[keep - 1] = fresh;
+    }
     this.length = size;
+  }
+
+  /** Replaces the chunks holding [from, to) with copies, before bytes there change. */
+  private copyChunks(from: number, to: number): void {
+    for (let k = Math.floor(from / CHUNK); k * CHUNK < to; k++) this.chunks[k] = Buffer.from(this.chunks[k]);
   }
 
   flipBit(bit: number): void {
     const byte = bit >> 3;
+    this.copyChunks(byte, byte + 1);
     this.chunks[Math.floor(byte / CHUNK)][byte % CHUNK] ^= 1 << (bit & 7);
   }
 }
@@ -240,8 +258,8 @@ export class MemoryDisk implements Disk {
   read(path: string, position: number, length: number): Buffer {
     const f = this.file(path);
     const end = Math.min(f.size, position + length);
-    // A copy: a reader (a fetch response crossing the network) must not see later writes.
-    return position >= end ? Buffer.alloc(0) : f.data.read(position, end);
+    // Written bytes never change in place (see ChunkedBytes), so a view is a snapshot.
+    return position >= end ? Buffer.alloc(0) : f.data.view(position, end);
   }
 
   peek(path: string, position: number, length: number): Buffer {

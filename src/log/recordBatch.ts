@@ -1,5 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { readInt64, writeInt64 } from './int64.js';
+import { readInt16, readInt32, readInt64, readUInt32, writeInt64 } from './int64.js';
 import { crc32c } from './crc32c.js';
 import { readVarint, varintSize, writeVarint } from './varint.js';
 
@@ -132,13 +132,12 @@ export interface DecodedRecord {
 
 /** The last offset of the batch at `pos`, from its first 27 bytes, without parsing the rest. */
 export function lastOffsetAt(buf: Uint8Array, pos: number): number {
-  const view = buf as Buffer;
-  return readInt64(view, pos + BASE_OFFSET) + view.readInt32BE(pos + LAST_OFFSET_DELTA);
+  return readInt64(buf, pos + BASE_OFFSET) + readInt32(buf, pos + LAST_OFFSET_DELTA);
 }
 
 /** The whole size of the batch at `pos` (its length field plus the 12 bytes before it). */
 export function batchSizeAt(buf: Uint8Array, pos: number): number {
-  return (buf as Buffer).readInt32BE(pos + LENGTH) + LOG_OVERHEAD;
+  return readInt32(buf, pos + LENGTH) + LOG_OVERHEAD;
 }
 
 /** How many leading bytes of a batch lastOffsetAt and batchSizeAt read. */
@@ -366,18 +365,18 @@ export function setLogAppendTime(batch: Buffer, pos: number, timestampMs: number
 export function readBatchHeader(buf: Buffer, pos: number): BatchHeader {
   return {
     baseOffset: readInt64(buf, pos + BASE_OFFSET),
-    batchLength: buf.readInt32BE(pos + LENGTH),
-    partitionLeaderEpoch: buf.readInt32BE(pos + LEADER_EPOCH),
+    batchLength: readInt32(buf, pos + LENGTH),
+    partitionLeaderEpoch: readInt32(buf, pos + LEADER_EPOCH),
     magic: buf.readInt8(pos + MAGIC),
-    crc: buf.readUInt32BE(pos + CRC),
-    attributes: buf.readInt16BE(pos + ATTRIBUTES),
-    lastOffsetDelta: buf.readInt32BE(pos + LAST_OFFSET_DELTA),
+    crc: readUInt32(buf, pos + CRC),
+    attributes: readInt16(buf, pos + ATTRIBUTES),
+    lastOffsetDelta: readInt32(buf, pos + LAST_OFFSET_DELTA),
     baseTimestamp: readInt64(buf, pos + BASE_TIMESTAMP),
     maxTimestamp: readInt64(buf, pos + MAX_TIMESTAMP),
     producerId: readInt64(buf, pos + PRODUCER_ID),
-    producerEpoch: buf.readInt16BE(pos + PRODUCER_EPOCH),
-    baseSequence: buf.readInt32BE(pos + BASE_SEQUENCE),
-    recordCount: buf.readInt32BE(pos + RECORD_COUNT),
+    producerEpoch: readInt16(buf, pos + PRODUCER_EPOCH),
+    baseSequence: readInt32(buf, pos + BASE_SEQUENCE),
+    recordCount: readInt32(buf, pos + RECORD_COUNT),
   };
 }
 
@@ -465,20 +464,33 @@ export function decodeRecords(buf: Buffer, pos: number, header: BatchHeader = re
 
 /**
  * Each record's offset and the UTF-8 value of its header `key` (undefined when it has none),
- * for the (already checked) batch at `pos`, without building the records: what a checker
- * needs to follow message ids through a log of millions of records.
+ * for the (already checked) batch at `pos`, without building the records.
  */
 export function recordHeaderValues(buf: Buffer, pos: number, header: BatchHeader, key: string, out: { offset: number; value: string | undefined }[] = []): { offset: number; value: string | undefined }[] {
+  forEachHeaderValue(buf, pos, header, Buffer.from(key), (offset, bytes, start, length) => {
+    out.push({ offset, value: length < 0 ? undefined : bytes.toString('utf8', start, start + length) });
+  });
+  return out;
+}
+
+/**
+ * Visits each record of the (already checked) batch at `pos` with its offset and where the
+ * value of its first header named `key` lies: `length` is -1 when it has none. Nothing is
+ * built or copied for an uncompressed batch: what a checker needs to follow message ids
+ * through a log of millions of records.
+ */
+export function forEachHeaderValue(buf: Buffer, pos: number, header: BatchHeader, key: Uint8Array, visit: (offset: number, bytes: Buffer, start: number, length: number) => void): void {
   if (compressionOf(header) !== Compression.None) {
+    const name = Buffer.from(key.buffer, key.byteOffset, key.length).toString('utf8');
     for (const r of decodeRecords(buf, pos, header)) {
-      const h = r.headers.find((x) => x.key === key);
-      out.push({ offset: r.offset, value: h?.value == null ? undefined : Buffer.from(h.value.buffer, h.value.byteOffset, h.value.length).toString('utf8') });
+      const h = r.headers.find((x) => x.key === name);
+      const value = h?.value == null ? undefined : Buffer.from(h.value.buffer, h.value.byteOffset, h.value.length);
+      visit(r.offset, value ?? buf, 0, value === undefined ? -1 : value.length);
     }
-    return out;
+    return;
   }
   const end = pos + sizeOf(header);
   const cursor = { pos: pos + BATCH_HEADER_SIZE };
-  const keyLength = Buffer.byteLength(key);
   for (let i = 0; i < header.recordCount; i++) {
     const length = readVarint(buf, cursor, end);
     const recordEnd = cursor.pos + length;
@@ -489,23 +501,29 @@ export function recordHeaderValues(buf: Buffer, pos: number, header: BatchHeader
     skipBytes(buf, cursor, recordEnd); // key
     skipBytes(buf, cursor, recordEnd); // value
     const headerCount = readVarint(buf, cursor, recordEnd);
-    let value: string | undefined;
+    let valueStart = 0;
+    let valueLength = -1;
     let matched = false;
     for (let h = 0; h < headerCount; h++) {
       const kLen = readVarint(buf, cursor, recordEnd);
       const kStart = cursor.pos;
       cursor.pos += Math.max(0, kLen);
       const vLen = readVarint(buf, cursor, recordEnd);
-      if (!matched && kLen === keyLength && buf.toString('utf8', kStart, kStart + kLen) === key) {
+      if (!matched && kLen === key.length && bytesEqual(buf, kStart, key)) {
         matched = true;
-        if (vLen >= 0) value = buf.toString('utf8', cursor.pos, cursor.pos + vLen);
+        valueStart = cursor.pos;
+        valueLength = vLen;
       }
       cursor.pos += Math.max(0, vLen);
     }
     if (cursor.pos !== recordEnd) throw new RecordFormatError(`record ${i} of batch ${header.baseOffset} has ${recordEnd - cursor.pos} stray bytes`);
-    out.push({ offset: header.baseOffset + offsetDelta, value });
+    visit(header.baseOffset + offsetDelta, buf, valueStart, valueLength);
   }
-  return out;
+}
+
+function bytesEqual(buf: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (buf[at + i] !== bytes[i]) return false;
+  return true;
 }
 
 function skipBytes(data: Buffer, cursor: { pos: number }, end: number): void {

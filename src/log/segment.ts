@@ -82,7 +82,7 @@ export class LogSegment {
     let p = position;
     let epoch = -1;
     while (p < this.bytes) {
-      const h = readBatchHeader(this.disk.read(this.logPath, p, 61), 0);
+      const h = readBatchHeader(this.disk.peek(this.logPath, p, 61), 0);
       epoch = h.partitionLeaderEpoch;
       p += sizeOf(h);
     }
@@ -167,7 +167,7 @@ export class LogSegment {
       if (taken + size > maxBytes && !(minOneBatch && taken === 0)) break;
       end += size;
       if (end >= this.bytes) break;
-      header = readBatchHeader(this.disk.read(this.logPath, end, 61), 0);
+      header = readBatchHeader(this.disk.peek(this.logPath, end, 61), 0);
     }
     if (end === start.position) return undefined;
     return { bytes: this.disk.read(this.logPath, start.position, end - start.position), firstBatchOffset: start.header.baseOffset };
@@ -249,7 +249,7 @@ export class LogSegment {
     this.txnIndex.load();
     this.next = nextOffset;
     this.maxTimestamp = this.timeIndex.lastTimestamp;
-    this.firstTimestamp = this.bytes === 0 ? undefined : readBatchHeader(this.disk.read(this.logPath, 0, 61), 0).maxTimestamp;
+    this.firstTimestamp = this.bytes === 0 ? undefined : readBatchHeader(this.disk.peek(this.logPath, 0, 61), 0).maxTimestamp;
     this.bytesSinceIndexEntry = this.bytes - this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER).position;
   }
 
@@ -260,7 +260,7 @@ export class LogSegment {
     let next = this.baseOffset;
     let max = this.timeIndex.lastTimestamp;
     while (p < this.bytes) {
-      const header = readBatchHeader(this.disk.read(this.logPath, p, 61), 0);
+      const header = readBatchHeader(this.disk.peek(this.logPath, p, 61), 0);
       next = lastOffsetOf(header) + 1;
       if (header.maxTimestamp > max) max = header.maxTimestamp;
       p += sizeOf(header);

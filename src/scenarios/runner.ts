@@ -11,22 +11,21 @@ import { BasicTargetResolver, type FaultTarget, type TargetResolver } from '../n
 import { generateNemesis } from '../network/nemesis.js';
 import { MemoryDisk } from '../log/memoryDisk.js';
 import { applyDiskFault } from '../log/diskFaults.js';
-import { DEFAULT_LOG_CONFIG, type Log, type LogConfig } from '../log/log.js';
-import { isControl, isTransactional, recordHeaderValues } from '../log/recordBatch.js';
+import { DEFAULT_LOG_CONFIG, type LogConfig } from '../log/log.js';
 import { parseDuration } from '../sim/time.js';
 import { Controller, type ControllerDurable } from '../nodes/controller/controller.js';
 import { Broker, type BrokerDurable } from '../nodes/broker/broker.js';
 import { Producer, type ProducerDurable } from '../nodes/producer/producer.js';
 import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../nodes/protocol.js';
-import type { Partition } from '../nodes/broker/partition.js';
 import { deliveryCheckers } from '../checkers/deliveryCheckers.js';
 import { groupCheckers, groupLag } from '../checkers/groupCheckers.js';
 import { txnCheckers } from '../checkers/txnCheckers.js';
-import type { AppliedCommit, BatchSummary, ClusterFinalState, CommittedOffsetChange, ExposedBatch, GroupFinalState, LoggedRecord, PartitionState, PipelineState, ReplicaLog, TxnBatch } from '../checkers/finalState.js';
+import type { AppliedCommit, ClusterFinalState, CommittedOffsetChange, ExposedBatch, GroupFinalState, PipelineState } from '../checkers/finalState.js';
 import { countSends } from '../checkers/sends.js';
 import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
 import { MetricsRegistry } from '../sim/metrics.js';
 import { MetricsRecorder, type MetricsReport } from './metricsRecorder.js';
+import { batchesOf, logSnapshot } from './logSnapshot.js';
 import { millis, seconds, type Time } from '../sim/time.js';
 import type { ConsumerClient, ProcessorClient, ProducerClient, Scenario, ScenarioFault } from './schema.js';
 import { Consumer, type ConsumerDurable, type ProcessorOutput } from '../nodes/consumer/consumer.js';
@@ -411,7 +410,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   const metricsReport = withClientRates(recorder.finish(sim.now), sim.now);
   const groups = groupsFinalState(scenario, consumers, brokerProcess, controller(), nodeStarts, (node) => net.host(node).state === 'up');
   const pipelines: PipelineState[] = processors.map((p) => ({ client: p.id, group: p.group, from: p.from, to: p.to, transactional: p.processing.mode === 'transactional', transactionTimeoutMs: p.config['transaction.timeout.ms'] }));
-  const state: ClusterFinalState = { ...finalState(scenario, brokerHosts, controller()), leaderClaims: [...claims.values()], exposed, groups, commits, offsetChanges, pipelines, endMs: Math.floor(sim.now / 1000) };
+  const state: ClusterFinalState = { ...logSnapshot(scenario, brokerHosts, controller()), leaderClaims: [...claims.values()], exposed, groups, commits, offsetChanges, pipelines, endMs: Math.floor(sim.now / 1000) };
   const report = runCheckers(ALL_CHECKERS, sim.history, state, options.checks ?? scenario.checks);
   const lag = groups.length === 0 ? undefined : groupLag(state);
   const violations = [...report.violations, ...(online?.violations ?? [])];
@@ -528,95 +527,3 @@ function withClientRates(report: MetricsReport, now: Time): MetricsReport {
   return { ...report, final };
 }
 
-/** Reads every replica's log, as the ghost observer may: the checkers' view after the drain. */
-function finalState(scenario: Scenario, brokers: readonly NodeHost<KafkaMessage, BrokerDurable>[], controller: Controller | undefined): ClusterFinalState {
-  const partitions: PartitionState[] = [];
-  for (const t of scenario.topics) {
-    for (let p = 0; p < t.partitions; p++) {
-      const name = `${t.name}-${p}`;
-      const held = brokers.flatMap((host) => {
-        const partition = (host.process as Broker | undefined)?.partitionNamed(name);
-        return partition === undefined ? [] : [{ host, partition }];
-      });
-      const replicas = held.map(({ host, partition }) => replicaLog(host.id, partition));
-      const leaderId = brokerNode(controller?.image.partition(t.name, p)?.leader ?? -1);
-      const leader = replicas.find((r) => r.broker === leaderId);
-      const leaderLog = held.find((h) => h.host.id === leaderId)?.partition.log;
-      partitions.push({
-        partition: name,
-        // Committed data, as read_committed sees it: below the high watermark, no markers, nothing aborted or still open.
-        committed: leader === undefined ? [] : leader.records.filter((r) => r.offset < leader.highWatermark && r.txn === undefined),
-        committedBatches: leader === undefined ? [] : (leader.batches ?? []).filter((b) => b.baseOffset < leader.highWatermark),
-        highWatermark: leader?.highWatermark,
-        replicas,
-        logStartOffset: leaderLog?.logStartOffset,
-        lastStableOffset: leaderLog?.lastStableOffset,
-        txnBatches: leaderLog === undefined ? undefined : txnBatchesOf(leaderLog),
-      });
-    }
-  }
-  return { partitions };
-}
-
-/** A replica's log for the checkers: batch headers now, records decoded only when asked for. */
-function replicaLog(broker: string, partition: Partition): ReplicaLog {
-  let records: LoggedRecord[] | undefined;
-  return {
-    broker,
-    highWatermark: partition.highWatermark,
-    logEndOffset: partition.log.logEndOffset,
-    batches: batchesOf(partition.log, partition.log.logStartOffset, partition.log.logEndOffset),
-    get records(): LoggedRecord[] {
-      return (records ??= recordsOf(partition));
-    },
-  };
-}
-
-function batchesOf(log: Log, from: number, to: number): BatchSummary[] {
-  const out: BatchSummary[] = [];
-  log.forEachBatch(from, to, (_records, _pos, h) => out.push({ baseOffset: h.baseOffset, lastOffset: h.baseOffset + h.lastOffsetDelta, epoch: h.partitionLeaderEpoch, crc: h.crc }));
-  return out;
-}
-
-function recordsOf(partition: Partition): LoggedRecord[] {
-  const log = partition.log;
-  const out: LoggedRecord[] = [];
-  const ids: { offset: number; value: string | undefined }[] = [];
-  const txns = txnOutcomes(log);
-  log.forEachBatch(log.logStartOffset, log.logEndOffset, (records, pos, h) => {
-    ids.length = 0;
-    const txn = isControl(h) ? 'control' : isTransactional(h) ? txns.outcomeOf(h.producerId, h.baseOffset) : undefined;
-    for (const r of recordHeaderValues(records, pos, h, 'id', ids)) out.push(txn === undefined || txn === 'committed' ? { offset: r.offset, id: r.value, epoch: h.partitionLeaderEpoch } : { offset: r.offset, id: r.value, epoch: h.partitionLeaderEpoch, txn });
-  });
-  return out;
-}
-
-/**
- * How each transactional batch of a log ended: aborted if the aborted-transaction index
- * covers it, open if no marker has closed its transaction yet, else committed.
- */
-function txnOutcomes(log: Log): { outcomeOf(producerId: number, offset: number): 'committed' | 'aborted' | 'open' } {
-  const aborted = log.abortedTransactions(log.logStartOffset, log.logEndOffset);
-  const open = new Map<number, number>();
-  for (const e of log.producers.allEntries()) if (e.currentTxnFirstOffset !== undefined) open.set(e.producerId, e.currentTxnFirstOffset);
-  return {
-    outcomeOf(producerId, offset) {
-      if (aborted.some((t) => t.producerId === producerId && offset >= t.firstOffset && offset <= t.lastOffset)) return 'aborted';
-      const since = open.get(producerId);
-      return since !== undefined && offset >= since ? 'open' : 'committed';
-    },
-  };
-}
-
-/** The transactional batches of a log, for the transaction checkers; undefined when it has none. */
-function txnBatchesOf(log: Log): TxnBatch[] | undefined {
-  const out: TxnBatch[] = [];
-  let txns: ReturnType<typeof txnOutcomes> | undefined;
-  log.forEachBatch(log.logStartOffset, log.logEndOffset, (_records, _pos, h) => {
-    if (!isTransactional(h)) return;
-    txns ??= txnOutcomes(log);
-    const control = isControl(h);
-    out.push({ baseOffset: h.baseOffset, lastOffset: h.baseOffset + h.lastOffsetDelta, producerId: h.producerId, producerEpoch: h.producerEpoch, control, outcome: control ? 'marker' : txns.outcomeOf(h.producerId, h.baseOffset), timestampMs: h.maxTimestamp });
-  });
-  return out.length === 0 ? undefined : out;
-}

@@ -1,3 +1,4 @@
+import { grown, Interner } from './columns.js';
 import type { Time } from './time.js';
 
 /** How a send ended, as the producer saw it; `pending` while it has not. */
@@ -23,8 +24,7 @@ const NONE = -1;
  * invoked in increasing sequence order, so its rows are in sequence order too.
  */
 export class SendLog {
-  private readonly names: string[] = [];
-  private readonly nameIndex = new Map<string, number>();
+  private readonly names = new Interner();
   /** Each process's last sequence number, by its name's index. */
   private readonly lastSeq: number[] = [];
   private size = 0;
@@ -50,7 +50,7 @@ export class SendLog {
 
   /** Records an invocation; `index` is its position in the whole history. */
   invoke(process: string, seq: number, partition: string | undefined, index: number, at: Time): SendRef {
-    const name = this.intern(process);
+    const name = this.names.intern(process);
     // Checkers rely on it: a process's sends are invoked in the order of their sequence numbers.
     if (seq <= (this.lastSeq[name] ?? -1)) throw new Error(`send ${process}#${seq} invoked after ${process}#${this.lastSeq[name]}`);
     this.lastSeq[name] = seq;
@@ -60,7 +60,7 @@ export class SendLog {
     this.seqCol[i] = seq;
     this.invokeIndexCol[i] = index;
     this.invokeTimeCol[i] = at;
-    this.invokePartitionCol[i] = partition === undefined ? NONE : this.intern(partition);
+    this.invokePartitionCol[i] = partition === undefined ? NONE : this.names.intern(partition);
     this.outcomeCol[i] = PENDING;
     this.completeIndexCol[i] = NONE;
     return i as SendRef;
@@ -72,13 +72,13 @@ export class SendLog {
     this.outcomeCol[ref] = OUTCOMES.indexOf(outcome);
     this.completeIndexCol[ref] = index;
     this.completeTimeCol[ref] = at;
-    this.completePartitionCol[ref] = partition === undefined ? NONE : this.intern(partition);
+    this.completePartitionCol[ref] = partition === undefined ? NONE : this.names.intern(partition);
     this.offsetCol[ref] = offset ?? Number.NaN;
-    this.errorCol[ref] = error === undefined ? NONE : this.intern(error);
+    this.errorCol[ref] = error === undefined ? NONE : this.names.intern(error);
   }
 
   process(ref: SendRef): string {
-    return this.names[this.processCol[ref]];
+    return this.names.name(this.processCol[ref]);
   }
 
   seq(ref: SendRef): number {
@@ -87,7 +87,7 @@ export class SendLog {
 
   /** The message id, `<process>#<seq>`. */
   id(ref: SendRef): string {
-    return `${this.names[this.processCol[ref]]}#${this.seqCol[ref]}`;
+    return `${this.names.name(this.processCol[ref])}#${this.seqCol[ref]}`;
   }
 
   outcome(ref: SendRef): SendOutcome {
@@ -101,13 +101,13 @@ export class SendLog {
   /** The partition, from the completion or else the invocation. */
   partition(ref: SendRef): string | undefined {
     const p = this.completeIndexCol[ref] === NONE || this.completePartitionCol[ref] === NONE ? this.invokePartitionCol[ref] : this.completePartitionCol[ref];
-    return p === NONE ? undefined : this.names[p];
+    return p === NONE ? undefined : this.names.name(p);
   }
 
   /** The partition the application's send() already knew, if any. */
   invokePartition(ref: SendRef): string | undefined {
     const p = this.invokePartitionCol[ref];
-    return p === NONE ? undefined : this.names[p];
+    return p === NONE ? undefined : this.names.name(p);
   }
 
   /** The offset an ok completion reported (-1 for acks=0), if any. */
@@ -119,7 +119,7 @@ export class SendLog {
 
   error(ref: SendRef): string | undefined {
     const e = this.completeIndexCol[ref] === NONE ? NONE : this.errorCol[ref];
-    return e === NONE ? undefined : this.names[e];
+    return e === NONE ? undefined : this.names.name(e);
   }
 
   invokeIndex(ref: SendRef): number {
@@ -145,34 +145,20 @@ export class SendLog {
     return this.capacity * 53;
   }
 
-  private intern(name: string): number {
-    let i = this.nameIndex.get(name);
-    if (i === undefined) {
-      i = this.names.length;
-      this.names.push(name);
-      this.nameIndex.set(name, i);
-    }
-    return i;
+  private grow(): void {
+    const n = Math.max(1024, this.capacity * 2);
+    this.processCol = grown(this.processCol, n);
+    this.seqCol = grown(this.seqCol, n);
+    this.invokeIndexCol = grown(this.invokeIndexCol, n);
+    this.invokeTimeCol = grown(this.invokeTimeCol, n);
+    this.invokePartitionCol = grown(this.invokePartitionCol, n);
+    this.outcomeCol = grown(this.outcomeCol, n);
+    this.completeIndexCol = grown(this.completeIndexCol, n);
+    this.completeTimeCol = grown(this.completeTimeCol, n);
+    this.completePartitionCol = grown(this.completePartitionCol, n);
+    this.offsetCol = grown(this.offsetCol, n);
+    this.errorCol = grown(this.errorCol, n);
+    this.capacity = n;
   }
 
-  private grow(): void {
-    const capacity = Math.max(1024, this.capacity * 2);
-    const widen = <T extends Int32Array | Float64Array | Uint8Array>(col: T, make: (n: number) => T): T => {
-      const next = make(capacity);
-      next.set(col);
-      return next;
-    };
-    this.processCol = widen(this.processCol, (n) => new Int32Array(n));
-    this.seqCol = widen(this.seqCol, (n) => new Float64Array(n));
-    this.invokeIndexCol = widen(this.invokeIndexCol, (n) => new Int32Array(n));
-    this.invokeTimeCol = widen(this.invokeTimeCol, (n) => new Float64Array(n));
-    this.invokePartitionCol = widen(this.invokePartitionCol, (n) => new Int32Array(n));
-    this.outcomeCol = widen(this.outcomeCol, (n) => new Uint8Array(n));
-    this.completeIndexCol = widen(this.completeIndexCol, (n) => new Int32Array(n));
-    this.completeTimeCol = widen(this.completeTimeCol, (n) => new Float64Array(n));
-    this.completePartitionCol = widen(this.completePartitionCol, (n) => new Int32Array(n));
-    this.offsetCol = widen(this.offsetCol, (n) => new Float64Array(n));
-    this.errorCol = widen(this.errorCol, (n) => new Int32Array(n));
-    this.capacity = capacity;
-  }
 }

@@ -5,6 +5,52 @@ import { Rng } from '../../src/sim/rng.js';
 import type { Time } from '../../src/sim/time.js';
 
 describe('MemoryDisk', () => {
+  it('keeps a read as it was through a truncation and re-append, an overwrite and a bit flip', () => {
+    const disk = new MemoryDisk();
+    disk.append('f', Buffer.from('0123456789'));
+    const read = disk.read('f', 0, 10);
+    disk.truncate('f', 5);
+    disk.append('f', Buffer.from('abcde'));
+    disk.write('f', 0, Buffer.from('AB'));
+    disk.flipBits('f', 1, [3 * 8]);
+    expect(read.toString()).toBe('0123456789');
+    expect(disk.readAll('f').toString()).toBe('AB224abcde'); // '3' with its lowest bit flipped is '2'
+  });
+
+  it('hands out reads that no later write, truncation or bit flip changes (reads share the cache, copy-on-write)', () => {
+    type Step = { kind: 'append'; n: number } | { kind: 'write'; at: number; n: number } | { kind: 'truncate'; at: number } | { kind: 'flip'; at: number } | { kind: 'read'; at: number; n: number };
+    // Mostly small files (within the first chunk), sometimes past a 1 MiB chunk boundary.
+    const length = fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 300_000 }));
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      fc.record({ kind: fc.constant('append' as const), n: length }),
+      fc.record({ kind: fc.constant('write' as const), at: fc.nat(), n: fc.integer({ min: 1, max: 5_000 }) }),
+      fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+      fc.record({ kind: fc.constant('flip' as const), at: fc.nat() }),
+      fc.record({ kind: fc.constant('read' as const), at: fc.nat(), n: length }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 25 }), (steps) => {
+        const disk = new MemoryDisk({ rng: Rng.fromSeed(1) });
+        disk.append('f', Buffer.alloc(1, 7));
+        const kept: { bytes: Buffer; copy: Buffer }[] = [];
+        let fill = 0;
+        for (const s of steps) {
+          const size = disk.size('f');
+          if (s.kind === 'append') disk.append('f', Buffer.alloc(s.n, ++fill));
+          else if (s.kind === 'write') disk.write('f', s.at % (size + 1), Buffer.alloc(s.n, ++fill));
+          else if (s.kind === 'truncate') disk.truncate('f', s.at % (size + 1));
+          else if (s.kind === 'flip' && size > 0) disk.flipBits('f', 1, [(s.at % size) * 8]);
+          else if (s.kind === 'read') {
+            const bytes = disk.read('f', s.at % (size + 1), s.n);
+            kept.push({ bytes, copy: Buffer.from(bytes) });
+          }
+        }
+        for (const k of kept) expect(k.bytes.equals(k.copy)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('keeps unsynced writes through a process crash and drops them on power loss', () => {
     const disk = new MemoryDisk();
     disk.append('f', Buffer.from('synced-'));

@@ -1,0 +1,122 @@
+import type { NodeHost } from '../network/nodeHost.js';
+import type { Log } from '../log/log.js';
+import { forEachHeaderValue, isControl, isTransactional } from '../log/recordBatch.js';
+import type { Controller } from '../nodes/controller/controller.js';
+import type { Broker, BrokerDurable } from '../nodes/broker/broker.js';
+import type { Partition } from '../nodes/broker/partition.js';
+import { brokerNode, type KafkaMessage } from '../nodes/protocol.js';
+import type { BatchSummary, ClusterFinalState, LoggedRecord, PartitionState, ReplicaLog, TxnBatch } from '../checkers/finalState.js';
+import { LogIds } from '../checkers/logIds.js';
+import type { Scenario } from './schema.js';
+
+/**
+ * Reads every replica's log, as the ghost observer may: the checkers' view after the drain.
+ * The final leader's log is decoded once, into columns (LogIds); its committed part is a
+ * selection of those, and records as objects are built only for a checker that reads them.
+ */
+export function logSnapshot(scenario: Scenario, brokers: readonly NodeHost<KafkaMessage, BrokerDurable>[], controller: Controller | undefined): Pick<ClusterFinalState, 'partitions'> {
+  const partitions: PartitionState[] = [];
+  // Each log is decoded at most once per snapshot, whichever view asks first.
+  const decoded = new Map<Log, LogIds>();
+  const logIdsOf = (log: Log): LogIds => {
+    let ids = decoded.get(log);
+    if (ids === undefined) decoded.set(log, (ids = decodeIds(log)));
+    return ids;
+  };
+  for (const t of scenario.topics) {
+    for (let p = 0; p < t.partitions; p++) {
+      const name = `${t.name}-${p}`;
+      const held = brokers.flatMap((host) => {
+        const partition = (host.process as Broker | undefined)?.partitionNamed(name);
+        return partition === undefined ? [] : [{ host, partition }];
+      });
+      const replicas = held.map(({ host, partition }) => replicaLog(host.id, partition, logIdsOf));
+      const leaderId = brokerNode(controller?.image.partition(t.name, p)?.leader ?? -1);
+      const leaderIndex = held.findIndex((h) => h.host.id === leaderId);
+      const leader = leaderIndex < 0 ? undefined : replicas[leaderIndex];
+      const leaderLog = leaderIndex < 0 ? undefined : held[leaderIndex].partition.log;
+      // Committed data, as read_committed sees it: below the high watermark, no markers, nothing aborted or still open.
+      const committedIds = leader === undefined || leaderLog === undefined ? new LogIds() : logIdsOf(leaderLog).select((offset, txn) => offset < leader.highWatermark && txn === undefined);
+      partitions.push({
+        partition: name,
+        get committed(): readonly LoggedRecord[] {
+          return committedIds.records;
+        },
+        committedIds,
+        committedBatches: leader === undefined ? [] : (leader.batches ?? []).filter((b) => b.baseOffset < leader.highWatermark),
+        highWatermark: leader?.highWatermark,
+        replicas,
+        logStartOffset: leaderLog?.logStartOffset,
+        lastStableOffset: leaderLog?.lastStableOffset,
+        txnBatches: leaderLog === undefined ? undefined : txnBatchesOf(leaderLog),
+      });
+    }
+  }
+  return { partitions };
+}
+
+/** A replica's log for the checkers: batch headers now, records decoded only when asked for. */
+function replicaLog(broker: string, partition: Partition, logIdsOf: (log: Log) => LogIds): ReplicaLog {
+  let records: readonly LoggedRecord[] | undefined;
+  return {
+    broker,
+    highWatermark: partition.highWatermark,
+    logEndOffset: partition.log.logEndOffset,
+    batches: batchesOf(partition.log, partition.log.logStartOffset, partition.log.logEndOffset),
+    get records(): readonly LoggedRecord[] {
+      return (records ??= logIdsOf(partition.log).records);
+    },
+  };
+}
+
+/** The headers of the batches of `log` that hold offsets in [from, to). */
+export function batchesOf(log: Log, from: number, to: number): BatchSummary[] {
+  const out: BatchSummary[] = [];
+  log.forEachBatch(from, to, (_records, _pos, h) => out.push({ baseOffset: h.baseOffset, lastOffset: h.baseOffset + h.lastOffsetDelta, epoch: h.partitionLeaderEpoch, crc: h.crc }));
+  return out;
+}
+
+const ID_HEADER = Buffer.from('id');
+
+/** Every record of `log` with its message id header, epoch and transaction status, in columns. */
+function decodeIds(log: Log): LogIds {
+  const ids = new LogIds();
+  const txns = txnOutcomes(log);
+  log.forEachBatch(log.logStartOffset, log.logEndOffset, (records, pos, h) => {
+    const outcome = isControl(h) ? 'control' : isTransactional(h) ? txns.outcomeOf(h.producerId, h.baseOffset) : undefined;
+    const txn = outcome === 'committed' ? undefined : outcome;
+    const epoch = h.partitionLeaderEpoch;
+    forEachHeaderValue(records, pos, h, ID_HEADER, (offset, bytes, start, length) => ids.addBytes(offset, epoch, txn, bytes, start, length));
+  });
+  return ids;
+}
+
+/**
+ * How each transactional batch of a log ended: aborted if the aborted-transaction index
+ * covers it, open if no marker has closed its transaction yet, else committed.
+ */
+function txnOutcomes(log: Log): { outcomeOf(producerId: number, offset: number): 'committed' | 'aborted' | 'open' } {
+  const aborted = log.abortedTransactions(log.logStartOffset, log.logEndOffset);
+  const open = new Map<number, number>();
+  for (const e of log.producers.allEntries()) if (e.currentTxnFirstOffset !== undefined) open.set(e.producerId, e.currentTxnFirstOffset);
+  return {
+    outcomeOf(producerId, offset) {
+      if (aborted.some((t) => t.producerId === producerId && offset >= t.firstOffset && offset <= t.lastOffset)) return 'aborted';
+      const since = open.get(producerId);
+      return since !== undefined && offset >= since ? 'open' : 'committed';
+    },
+  };
+}
+
+/** The transactional batches of a log, for the transaction checkers; undefined when it has none. */
+function txnBatchesOf(log: Log): TxnBatch[] | undefined {
+  const out: TxnBatch[] = [];
+  let txns: ReturnType<typeof txnOutcomes> | undefined;
+  log.forEachBatch(log.logStartOffset, log.logEndOffset, (_records, _pos, h) => {
+    if (!isTransactional(h)) return;
+    txns ??= txnOutcomes(log);
+    const control = isControl(h);
+    out.push({ baseOffset: h.baseOffset, lastOffset: h.baseOffset + h.lastOffsetDelta, producerId: h.producerId, producerEpoch: h.producerEpoch, control, outcome: control ? 'marker' : txns.outcomeOf(h.producerId, h.baseOffset), timestampMs: h.maxTimestamp });
+  });
+  return out.length === 0 ? undefined : out;
+}
