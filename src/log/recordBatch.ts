@@ -193,7 +193,7 @@ let slabUsed = 0;
  * batch costs more than encoding it. Every byte handed out is then written by the encoder,
  * so no stale bytes from the slab can leak into a batch.
  */
-function allocBatch(size: number): Buffer {
+export function allocBatch(size: number): Buffer {
   if (size > SLAB_BYTES / 4) return Buffer.allocUnsafeSlow(size);
   if (slabUsed + size > SLAB_BYTES) {
     slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
@@ -204,7 +204,7 @@ function allocBatch(size: number): Buffer {
   return out;
 }
 
-function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: number, headerKeys: (Uint8Array | undefined)[]): number {
+export function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: number, headerKeys: (Uint8Array | undefined)[]): number {
   const keyLen = r.key === null ? -1 : r.key.length;
   const valueLen = r.value === null ? -1 : r.value.length;
   let size = 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + varintSize(keyLen) + Math.max(0, keyLen) + varintSize(valueLen) + Math.max(0, valueLen);
@@ -240,42 +240,83 @@ function writeRecords(out: Buffer, pos: number, records: readonly RecordInput[],
   let headerIndex = 0;
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
-    pos = writeVarint(out, pos, sizes[i]);
-    out[pos++] = 0; // record attributes: unused
-    pos = writeVarint(out, pos, r.timestamp - baseTimestamp);
-    pos = writeVarint(out, pos, r.offsetDelta ?? i);
-    if (r.key === null) pos = writeVarint(out, pos, -1);
-    else {
-      pos = writeVarint(out, pos, r.key.length);
-      out.set(r.key, pos);
-      pos += r.key.length;
-    }
-    if (r.value === null) pos = writeVarint(out, pos, -1);
-    else {
-      pos = writeVarint(out, pos, r.value.length);
-      out.set(r.value, pos);
-      pos += r.value.length;
-    }
-    const headers = r.headers ?? [];
-    pos = writeVarint(out, pos, headers.length);
-    for (const h of headers) {
-      const k = headerKeys[headerIndex++] as Uint8Array;
-      pos = writeVarint(out, pos, k.length);
-      out.set(k, pos);
-      pos += k.length;
-      if (h.value === null) pos = writeVarint(out, pos, -1);
-      else if (typeof h.value === 'string') {
-        const length = Buffer.byteLength(h.value, 'utf8');
-        pos = writeVarint(out, pos, length);
-        pos += out.write(h.value, pos, length, 'utf8');
-      } else {
-        pos = writeVarint(out, pos, h.value.length);
-        out.set(h.value, pos);
-        pos += h.value.length;
-      }
+    pos = writeRecord(out, pos, r, sizes[i], r.timestamp - baseTimestamp, r.offsetDelta ?? i, headerKeys, headerIndex);
+    headerIndex += r.headers?.length ?? 0;
+  }
+  return pos;
+}
+
+/**
+ * Writes one record of `bodySize` bytes (see recordBodySize) at `pos`; its header keys are
+ * `headerKeys[headerIndex …]`, as recordBodySize encoded them. Returns the end.
+ */
+export function writeRecord(out: Buffer, pos: number, r: RecordInput, bodySize: number, timestampDelta: number, offsetDelta: number, headerKeys: readonly (Uint8Array | undefined)[], headerIndex: number): number {
+  pos = writeVarint(out, pos, bodySize);
+  out[pos++] = 0; // record attributes: unused
+  pos = writeVarint(out, pos, timestampDelta);
+  pos = writeVarint(out, pos, offsetDelta);
+  if (r.key === null) pos = writeVarint(out, pos, -1);
+  else {
+    pos = writeVarint(out, pos, r.key.length);
+    out.set(r.key, pos);
+    pos += r.key.length;
+  }
+  if (r.value === null) pos = writeVarint(out, pos, -1);
+  else {
+    pos = writeVarint(out, pos, r.value.length);
+    out.set(r.value, pos);
+    pos += r.value.length;
+  }
+  const headers = r.headers ?? [];
+  pos = writeVarint(out, pos, headers.length);
+  for (const h of headers) {
+    const k = headerKeys[headerIndex++] as Uint8Array;
+    pos = writeVarint(out, pos, k.length);
+    out.set(k, pos);
+    pos += k.length;
+    if (h.value === null) pos = writeVarint(out, pos, -1);
+    else if (typeof h.value === 'string') {
+      const length = Buffer.byteLength(h.value, 'utf8');
+      pos = writeVarint(out, pos, length);
+      pos += out.write(h.value, pos, length, 'utf8');
+    } else {
+      pos = writeVarint(out, pos, h.value.length);
+      out.set(h.value, pos);
+      pos += h.value.length;
     }
   }
   return pos;
+}
+
+/** What a batch header says of its records, besides the options it was encoded with. */
+export interface RecordsSummary {
+  readonly compression: Compression;
+  readonly baseTimestamp: number;
+  readonly maxTimestamp: number;
+  readonly recordCount: number;
+  readonly lastOffsetDelta: number;
+}
+
+/** Writes the 61-byte header of the batch in `out[0, end)`, whose records are written, and its CRC. */
+export function writeBatchHeader(out: Buffer, end: number, records: RecordsSummary, options: BatchOptions): void {
+  let attributes: number = records.compression;
+  if (options.timestampType === 'LogAppendTime') attributes |= TIMESTAMP_TYPE_MASK;
+  if (options.isTransactional) attributes |= TRANSACTIONAL_MASK;
+  if (options.isControl) attributes |= CONTROL_MASK;
+  if (options.deleteHorizonMs !== undefined) attributes |= DELETE_HORIZON_MASK;
+  writeInt64(out, BASE_OFFSET, options.baseOffset ?? 0);
+  out.writeInt32BE(end - LOG_OVERHEAD, LENGTH);
+  out.writeInt32BE(options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, LEADER_EPOCH);
+  out.writeInt8(MAGIC_V2, MAGIC);
+  out.writeInt16BE(attributes, ATTRIBUTES);
+  out.writeInt32BE(records.lastOffsetDelta, LAST_OFFSET_DELTA);
+  writeInt64(out, BASE_TIMESTAMP, records.baseTimestamp);
+  writeInt64(out, MAX_TIMESTAMP, records.maxTimestamp);
+  writeInt64(out, PRODUCER_ID, options.producerId ?? NO_PRODUCER_ID);
+  out.writeInt16BE(options.producerEpoch ?? NO_PRODUCER_EPOCH, PRODUCER_EPOCH);
+  out.writeInt32BE(options.baseSequence ?? NO_SEQUENCE, BASE_SEQUENCE);
+  out.writeInt32BE(records.recordCount, RECORD_COUNT);
+  out.writeUInt32BE(crc32c(out.subarray(ATTRIBUTES, end)), CRC);
 }
 
 /** Encodes `records` as one v2 batch. Offsets are relative: record i gets baseOffset + i. */
@@ -313,24 +354,7 @@ export function encodeBatch(records: readonly RecordInput[], options: BatchOptio
   } else {
     throw new RangeError(`compression ${Compression[compression]} is not supported; kafkasim writes none and gzip`);
   }
-  let attributes = compression;
-  if (options.timestampType === 'LogAppendTime') attributes |= TIMESTAMP_TYPE_MASK;
-  if (options.isTransactional) attributes |= TRANSACTIONAL_MASK;
-  if (options.isControl) attributes |= CONTROL_MASK;
-  if (options.deleteHorizonMs !== undefined) attributes |= DELETE_HORIZON_MASK;
-  writeInt64(out, BASE_OFFSET, options.baseOffset ?? 0);
-  out.writeInt32BE(end - LOG_OVERHEAD, LENGTH);
-  out.writeInt32BE(options.partitionLeaderEpoch ?? NO_PARTITION_LEADER_EPOCH, LEADER_EPOCH);
-  out.writeInt8(MAGIC_V2, MAGIC);
-  out.writeInt16BE(attributes, ATTRIBUTES);
-  out.writeInt32BE(options.lastOffsetDelta ?? records[records.length - 1].offsetDelta ?? records.length - 1, LAST_OFFSET_DELTA);
-  writeInt64(out, BASE_TIMESTAMP, baseTimestamp);
-  writeInt64(out, MAX_TIMESTAMP, maxTimestamp);
-  writeInt64(out, PRODUCER_ID, options.producerId ?? NO_PRODUCER_ID);
-  out.writeInt16BE(options.producerEpoch ?? NO_PRODUCER_EPOCH, PRODUCER_EPOCH);
-  out.writeInt32BE(options.baseSequence ?? NO_SEQUENCE, BASE_SEQUENCE);
-  out.writeInt32BE(records.length, RECORD_COUNT);
-  out.writeUInt32BE(crc32c(out.subarray(ATTRIBUTES, end)), CRC);
+  writeBatchHeader(out, end, { compression, baseTimestamp, maxTimestamp, recordCount: records.length, lastOffsetDelta: options.lastOffsetDelta ?? records[records.length - 1].offsetDelta ?? records.length - 1 }, options);
   return end === out.length ? out : out.subarray(0, end);
 }
 

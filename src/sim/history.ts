@@ -58,6 +58,8 @@ export class History {
   private next = 0;
   private merged: { length: number; ops: readonly Op[] } | undefined;
   private readonly emitSend: ((fields: TraceRecordMap['client.send']) => void) | undefined;
+  /** One record's fields, refilled for every send: the trace copies what it keeps. */
+  private readonly sendFields: { -readonly [K in keyof TraceRecordMap['client.send']]: TraceRecordMap['client.send'][K] } = { process: '', type: 'invoke', index: 0, seq: 0, partition: undefined, offset: undefined, error: undefined };
 
   constructor(
     private readonly clock: () => Time,
@@ -101,7 +103,7 @@ export class History {
   invokeSend(process: string, seq: number, partition?: string): SendRef {
     const index = this.next++;
     const ref = this.sends.invoke(process, seq, partition, index, this.clock());
-    this.emitSend?.({ process, type: 'invoke', index, seq, partition, offset: undefined, error: undefined });
+    this.mirrorSend(process, 'invoke', index, seq, partition, undefined, undefined);
     return ref;
   }
 
@@ -109,7 +111,20 @@ export class History {
   completeSend(ref: SendRef, type: Exclude<SendOutcome, 'pending'>, partition: string, offset?: number, error?: string): void {
     const index = this.next++;
     this.sends.complete(ref, type, partition, offset, error, index, this.clock());
-    this.emitSend?.({ process: this.sends.process(ref), type, index, seq: this.sends.seq(ref), partition, offset, error });
+    this.mirrorSend(this.sends.process(ref), type, index, this.sends.seq(ref), partition, offset, error);
+  }
+
+  private mirrorSend(process: string, type: OpType, index: number, seq: number, partition: string | undefined, offset: number | undefined, error: string | undefined): void {
+    if (this.emitSend === undefined) return;
+    const f = this.sendFields;
+    f.process = process;
+    f.type = type;
+    f.index = index;
+    f.seq = seq;
+    f.partition = partition;
+    f.offset = offset;
+    f.error = error;
+    this.emitSend(f);
   }
 
   private append<V>(op: Op<V>): Op<V> {

@@ -194,6 +194,7 @@ export class Trace {
     return (fields) => this.emitAs(state, fields);
   }
 
+  /** Never keeps `fields` itself (observers and sinks get copies), so callers may reuse it. */
   private emitAs(state: KindState, fields: object): void {
     const at = this.clock();
     const fp = this.fp;

@@ -2,7 +2,8 @@ import type { NodeContext, Process, RpcResult } from '../../network/nodeHost.js'
 import type { History } from '../../sim/history.js';
 import type { SendRef } from '../../sim/sendLog.js';
 import { micros, millis } from '../../sim/time.js';
-import { encodeBatch, type RecordInput } from '../../log/recordBatch.js';
+import { BATCH_HEADER_SIZE, type RecordInput } from '../../log/recordBatch.js';
+import { BatchBuilder, encodedSize, type ClosedBatch } from '../../log/batchBuilder.js';
 import { partitionForKey, StickyPartitioner, RoundRobinPartitioner } from '../../log/partitioner.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
@@ -47,18 +48,31 @@ export interface ProducerDurable {
   readonly metrics?: NodeMetrics;
 }
 
-interface PendingSend {
+/** A send that waits for metadata (Kafka's send() blocking in waitOnMetadata). */
+interface BlockedSend {
   /** The send's row in the history. */
   readonly ref: SendRef;
-  readonly id: string;
-  readonly seq: number;
   readonly record: RecordInput;
+}
+
+/** The producer's reusable record: appending encodes it at once, so one object serves every send. */
+interface ScratchRecord {
+  key: Buffer | null;
+  value: Buffer;
+  readonly headers: [{ readonly key: 'id'; value: string }];
+  timestamp: number;
 }
 
 interface ProducerBatch {
   readonly partition: number;
-  readonly sends: PendingSend[];
-  bytes: number;
+  /** Its sends' rows in the history, in record order. */
+  readonly refs: SendRef[];
+  /** Filling: records are encoded into the partition's scratch buffer as they come. */
+  builder: BatchBuilder | undefined;
+  /** Once it takes no more records: the encoded records, stamped with a header when sent. */
+  closed: ClosedBatch | undefined;
+  /** Its size as the accumulator reckons it, to hold it to batch.size (see append). */
+  estimatedBytes: number;
   createdMs: number;
   /** Local time it was started, for linger.ms. */
   createdAt: number;
@@ -103,7 +117,10 @@ export class Producer implements Process<KafkaMessage> {
   /** Keys and values are immutable once encoded, so the workload reuses them. */
   private readonly keyBuffers: Buffer[] = [];
   private readonly valueBuffers: Buffer[] = [];
-  private blocked: PendingSend[] = [];
+  private blocked: BlockedSend[] = [];
+  /** Per partition, the buffer its filling batch encodes records into (one batch fills at a time). */
+  private readonly scratchBuffers: Buffer[] = [];
+  private readonly scratch: ScratchRecord = { key: null, value: Buffer.alloc(0), headers: [{ key: 'id', value: '' }], timestamp: 0 };
   /** Batches of each partition waiting out their retry backoff. */
   private readonly retrying = new Map<number, number>();
   private readonly inFlight = new Map<number, number>();
@@ -152,17 +169,19 @@ export class Producer implements Process<KafkaMessage> {
   private send(): void {
     const w = this.durable.workload;
     const seq = this.durable.sequence.next++;
-    const id = `${this.durable.clientId}#${seq}`;
     const key = w.keys > 0 ? this.keyBuffer(this.ctx.rng.int(0, w.keys - 1)) : null;
-    const value = (this.valueBuffers[seq & 0xff] ??= Buffer.alloc(w.valueBytes, seq & 0xff));
+    const record = this.scratch;
+    record.key = key;
+    record.value = this.valueBuffers[seq & 0xff] ??= Buffer.alloc(w.valueBytes, seq & 0xff);
+    record.headers[0].value = `${this.durable.clientId}#${seq}`;
+    record.timestamp = Math.floor(this.ctx.now() / 1000);
     const partition = this.choosePartition(key);
-    const record: RecordInput = { key, value, headers: [{ key: 'id', value: id }], timestamp: Math.floor(this.ctx.now() / 1000) };
     if (partition === undefined) {
       // No metadata yet: Kafka's send() blocks (up to max.block.ms) until the topic is known.
-      this.blocked.push({ ref: this.durable.history.invokeSend(this.durable.clientId, seq), id, seq, record });
+      this.blocked.push({ ref: this.durable.history.invokeSend(this.durable.clientId, seq), record: { ...record, headers: [{ ...record.headers[0] }] } });
       return;
     }
-    this.append(partition, { ref: this.durable.history.invokeSend(this.durable.clientId, seq, this.partitionName(partition)), id, seq, record });
+    this.append(partition, this.durable.history.invokeSend(this.durable.clientId, seq, this.partitionName(partition)), record);
   }
 
   private keyBuffer(k: number): Buffer {
@@ -178,7 +197,7 @@ export class Producer implements Process<KafkaMessage> {
       const partition = this.choosePartition(s.record.key === null ? null : Buffer.from(s.record.key));
       if (partition === undefined) this.blocked.push(s);
       // The partition is known only now; the completion will carry it.
-      else this.append(partition, s);
+      else this.append(partition, s.ref, s.record);
     }
   }
 
@@ -198,26 +217,47 @@ export class Producer implements Process<KafkaMessage> {
    * leader away, requests in flight) builds full batches rather than many small ones.
    * linger.ms decides only when a batch may be sent.
    */
-  private append(partition: number, send: PendingSend): void {
+  private append(partition: number, ref: SendRef, record: RecordInput): void {
     const queue = (this.queues[partition] ??= []);
-    const size = (send.record.value?.length ?? 0) + (send.record.key?.length ?? 0) + 40;
+    // Like Kafka's MemoryRecordsBuilder.hasRoomFor, an estimate decides whether the batch has
+    // room: a record's key and value plus a fixed allowance for its framing.
+    const estimate = (record.value?.length ?? 0) + (record.key?.length ?? 0) + 40;
     let batch = queue.at(-1);
-    if (batch === undefined || batch.sealed || batch.bytes + size > this.config['batch.size']) {
-      batch = { partition, sends: [], bytes: 61, createdMs: this.nowMs(), createdAt: this.ctx.now(), baseSequence: undefined, sequenceEpoch: -1, attempts: 0, uncertain: false, sealed: false };
+    if (batch === undefined || batch.builder === undefined || batch.estimatedBytes + estimate > this.config['batch.size'] || !batch.builder.fits(record)) {
+      if (batch !== undefined && batch.builder !== undefined) this.close(batch);
+      batch = { partition, refs: [], builder: new BatchBuilder(this.scratchFor(partition, record)), closed: undefined, estimatedBytes: BATCH_HEADER_SIZE, createdMs: this.nowMs(), createdAt: this.ctx.now(), baseSequence: undefined, sequenceEpoch: -1, attempts: 0, uncertain: false, sealed: false };
       queue.push(batch);
       this.queued++;
       // KIP-480: the sticky partitioner moves on when a partition starts a new batch.
       if (this.config.partitioner !== 'round-robin') this.sticky.onNewBatch(this.durable.topic, partition, Math.max(1, this.partitions.length));
       if (this.config['linger.ms'] > 0) this.ctx.after(millis(this.config['linger.ms']), () => this.drain());
     }
-    batch.sends.push(send);
-    batch.bytes += size;
-    if (this.config['linger.ms'] === 0 || queue.length > 1 || batch.bytes >= this.config['batch.size']) this.drain();
+    (batch.builder as BatchBuilder).append(record);
+    batch.refs.push(ref);
+    batch.estimatedBytes += estimate;
+    if (this.config['linger.ms'] === 0 || queue.length > 1 || batch.estimatedBytes >= this.config['batch.size']) this.drain();
+  }
+
+  /** The partition's scratch buffer: batch.size, or larger for a record that needs more (Kafka gives it a batch of its own size). */
+  private scratchFor(partition: number, record: RecordInput): Buffer {
+    const needed = Math.max(this.config['batch.size'], BATCH_HEADER_SIZE + encodedSize(record, 0, 0));
+    const known = this.scratchBuffers[partition];
+    if (known !== undefined && known.length >= needed) return known;
+    return (this.scratchBuffers[partition] = Buffer.allocUnsafe(needed));
+  }
+
+  /** The batch takes no more records: its encoded records move out of the scratch buffer. */
+  private close(batch: ProducerBatch): ClosedBatch {
+    if (batch.closed === undefined) {
+      batch.closed = (batch.builder as BatchBuilder).close();
+      batch.builder = undefined;
+    }
+    return batch.closed;
   }
 
   /** Kafka's ready check: a batch may go once it is full, followed by another, retried, or has lingered. */
   private isReady(batch: ProducerBatch, queue: readonly ProducerBatch[]): boolean {
-    return batch.sealed || batch !== queue.at(-1) || batch.bytes >= this.config['batch.size'] || this.ctx.now() - batch.createdAt >= this.config['linger.ms'] * 1000;
+    return batch.sealed || batch !== queue.at(-1) || batch.estimatedBytes >= this.config['batch.size'] || this.ctx.now() - batch.createdAt >= this.config['linger.ms'] * 1000;
   }
 
   /**
@@ -276,17 +316,14 @@ export class Producer implements Process<KafkaMessage> {
       const next = this.nextSequence.get(batch.partition) ?? 0;
       batch.baseSequence = next;
       batch.sequenceEpoch = this.producerEpoch;
-      this.nextSequence.set(batch.partition, next + batch.sends.length);
+      this.nextSequence.set(batch.partition, next + batch.refs.length);
     }
-    const records = encodeBatch(
-      batch.sends.map((s) => s.record),
-      idempotent ? { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: batch.baseSequence } : {},
-    );
+    const records = this.close(batch).stamp(idempotent ? { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: batch.baseSequence } : {});
     const req = message('Produce', { acks: this.config.acks, timeoutMs: this.config['request.timeout.ms'], topic: this.durable.topic, partition: batch.partition, records });
     if (this.config.acks === '0') {
       // acks=0: the send is complete once it is on the wire; nothing will come back.
       this.ctx.send(brokerNode(leader), req);
-      for (const s of batch.sends) this.durable.history.completeSend(s.ref, 'ok', this.partitionName(batch.partition), -1);
+      for (const ref of batch.refs) this.durable.history.completeSend(ref, 'ok', this.partitionName(batch.partition), -1);
       return;
     }
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
@@ -305,10 +342,10 @@ export class Producer implements Process<KafkaMessage> {
       const partition = this.partitionName(batch.partition);
       this.outstanding.delete(batch);
       if (batch.baseSequence !== undefined && batch.sequenceEpoch === this.producerEpoch) {
-        const last = batch.baseSequence + batch.sends.length - 1;
+        const last = batch.baseSequence + batch.refs.length - 1;
         if (last > (this.lastAckedSequence.get(batch.partition) ?? -1)) this.lastAckedSequence.set(batch.partition, last);
       }
-      for (let i = 0; i < batch.sends.length; i++) this.durable.history.completeSend(batch.sends[i].ref, 'ok', partition, base + i);
+      for (let i = 0; i < batch.refs.length; i++) this.durable.history.completeSend(batch.refs[i], 'ok', partition, base + i);
       return;
     }
     const code = error ?? 'UNKNOWN_SERVER_ERROR';
@@ -322,7 +359,7 @@ export class Producer implements Process<KafkaMessage> {
     if (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && this.config['enable.idempotence'] && this.isNextSequence(batch)) this.unknownTo.add(batch.partition);
     const expired = this.nowMs() - batch.createdMs >= this.config['delivery.timeout.ms'];
     if (RETRIABLE.has(code) && batch.attempts <= this.config.retries && !expired) {
-      this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-retry-total', batch.sends.length);
+      this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-retry-total', batch.refs.length);
       this.refreshMetadata();
       this.retrying.set(batch.partition, (this.retrying.get(batch.partition) ?? 0) + 1);
       this.ctx.after(millis(this.config['retry.backoff.ms']), () => {
@@ -336,9 +373,9 @@ export class Producer implements Process<KafkaMessage> {
     this.outstanding.delete(batch);
     const type = batch.uncertain ? 'info' : 'fail';
     if (batch.uncertain && batch.sequenceEpoch === this.producerEpoch) this.unresolved.add(batch.partition);
-    this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-error-total', batch.sends.length);
+    this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-error-total', batch.refs.length);
     const partition = this.partitionName(batch.partition);
-    for (const s of batch.sends) this.durable.history.completeSend(s.ref, type, partition, undefined, code);
+    for (const ref of batch.refs) this.durable.history.completeSend(ref, type, partition, undefined, code);
   }
 
   // ------------------------------------------------------------------ metadata

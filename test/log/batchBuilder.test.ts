@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { BatchBuilder } from '../../src/log/batchBuilder.js';
+import { checkBatch, encodeBatch, readBatchHeader, type RecordInput } from '../../src/log/recordBatch.js';
+
+const bytes = fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b));
+const record: fc.Arbitrary<Omit<RecordInput, 'timestamp'>> = fc.record({
+  key: fc.option(bytes, { nil: null }),
+  value: fc.option(bytes, { nil: null }),
+  headers: fc.array(fc.record({ key: fc.string({ maxLength: 6 }), value: fc.oneof(fc.string({ maxLength: 12 }), bytes, fc.constant(null)) }), { maxLength: 3 }),
+});
+const options = fc.record({ producerId: fc.nat(1000), producerEpoch: fc.nat(10), baseSequence: fc.nat(1000) });
+
+describe('BatchBuilder', () => {
+  it('encodes records one at a time into the same bytes as encoding them together', () => {
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 30 }), fc.nat(1e6), fc.array(fc.nat(50), { minLength: 30, maxLength: 30 }), options, (rs, start, steps, opts) => {
+        // Non-decreasing timestamps, as one producer's clock gives them.
+        let t = start;
+        const records = rs.map((r, i) => ({ ...r, timestamp: (t += steps[i]) }));
+        const builder = new BatchBuilder(Buffer.alloc(64 * 1024));
+        for (const r of records) {
+          expect(builder.fits(r)).toBe(true);
+          builder.append(r);
+        }
+        const built = builder.close().stamp(opts);
+        expect(built.equals(encodeBatch(records, opts))).toBe(true);
+        expect(checkBatch(built, 0, built.length).ok).toBe(true);
+      }),
+    );
+  });
+
+  it('stamps in place once, and a retry under other producer state into a copy, leaving the first attempt as it was', () => {
+    const builder = new BatchBuilder(Buffer.alloc(1024));
+    builder.append({ key: null, value: Buffer.from('v'), headers: [{ key: 'id', value: 'p1#0' }], timestamp: 5 });
+    const closed = builder.close();
+    const first = closed.stamp({ producerId: 7, producerEpoch: 0, baseSequence: 0 });
+    const copy = Buffer.from(first);
+    expect(closed.stamp({ producerId: 7, producerEpoch: 0, baseSequence: 0 })).toBe(first);
+    const retry = closed.stamp({ producerId: 7, producerEpoch: 1, baseSequence: 0 });
+    expect(retry).not.toBe(first);
+    expect(first.equals(copy)).toBe(true);
+    expect(readBatchHeader(retry, 0).producerEpoch).toBe(1);
+    expect(checkBatch(retry, 0, retry.length).ok).toBe(true);
+  });
+
+  it('reuses its scratch buffer: a closed batch keeps its records when the next one fills the scratch', () => {
+    const scratch = Buffer.alloc(1024);
+    const a = new BatchBuilder(scratch);
+    a.append({ key: null, value: Buffer.from('first'), timestamp: 1 });
+    const closed = a.close();
+    const b = new BatchBuilder(scratch);
+    b.append({ key: null, value: Buffer.from('other'), timestamp: 2 });
+    expect(closed.stamp({}).equals(encodeBatch([{ key: null, value: Buffer.from('first'), timestamp: 1 }]))).toBe(true);
+    expect(b.fits({ key: null, value: Buffer.alloc(2000), timestamp: 3 })).toBe(false);
+  });
+});
