@@ -19,22 +19,23 @@ export class BatchBuilder {
   /** `scratch` is reused for the next batch once this one is closed. */
   constructor(private readonly scratch: Buffer) {}
 
-  /** True when `record` fits in the scratch buffer. Whether the batch should take it (batch.size) is the accumulator's call. */
-  fits(record: RecordInput): boolean {
-    return this.pos + encodedSize(record, this.count, this.count === 0 ? 0 : record.timestamp - this.baseTimestamp, this.headerKeys) <= this.scratch.length;
-  }
-
-  /** Encodes `record` as the next one (offset delta = its index); it must fit. */
-  append(record: RecordInput): void {
+  /**
+   * Encodes `record` as the next one (offset delta = its index) if it fits in the scratch
+   * buffer; false, with nothing written, if it does not. Whether the batch should take it
+   * at all (batch.size) is the accumulator's call.
+   */
+  tryAppend(record: RecordInput): boolean {
+    const timestampDelta = this.count === 0 ? 0 : record.timestamp - this.baseTimestamp;
+    this.headerKeys.length = 0;
+    const body = recordBodySize(record, this.count, timestampDelta, this.headerKeys);
+    if (this.pos + varintSize(body) + body > this.scratch.length) return false;
     if (this.count === 0) {
       this.baseTimestamp = record.timestamp;
       this.maxTimestamp = record.timestamp;
     } else if (record.timestamp > this.maxTimestamp) this.maxTimestamp = record.timestamp;
-    this.headerKeys.length = 0;
-    const body = recordBodySize(record, this.count, record.timestamp - this.baseTimestamp, this.headerKeys);
-    if (this.pos + varintSize(body) + body > this.scratch.length) throw new RangeError(`a record of ${body} bytes does not fit in the batch's ${this.scratch.length} bytes`);
-    this.pos = writeRecord(this.scratch, this.pos, record, body, record.timestamp - this.baseTimestamp, this.count, this.headerKeys, 0);
+    this.pos = writeRecord(this.scratch, this.pos, record, body, timestampDelta, this.count, this.headerKeys, 0);
     this.count++;
+    return true;
   }
 
   /** The finished records, in a buffer of their own; the scratch buffer is free again. */

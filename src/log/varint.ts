@@ -14,6 +14,11 @@ export function unzigzag(z: number): number {
 
 /** Bytes needed for the zig-zag varint of `n`. */
 export function varintSize(n: number): number {
+  if (n >= -0x40000000 && n < 0x40000000) {
+    // 32-bit arithmetic for the common case: lengths, deltas, counts.
+    const z = ((n << 1) ^ (n >> 31)) >>> 0;
+    return z < 0x80 ? 1 : z < 0x4000 ? 2 : z < 0x200000 ? 3 : z < 0x10000000 ? 4 : 5;
+  }
   let z = zigzag(n);
   let size = 1;
   while (z >= 0x80) {
@@ -25,6 +30,15 @@ export function varintSize(n: number): number {
 
 /** Writes the zig-zag varint of `n` at `pos`; returns the position after it. */
 export function writeVarint(buf: Uint8Array, pos: number, n: number): number {
+  if (n >= -0x40000000 && n < 0x40000000) {
+    let z = ((n << 1) ^ (n >> 31)) >>> 0;
+    while (z >= 0x80) {
+      buf[pos++] = (z & 0x7f) | 0x80;
+      z >>>= 7;
+    }
+    buf[pos++] = z;
+    return pos;
+  }
   let z = zigzag(n);
   while (z >= 0x80) {
     buf[pos++] = (z & 0x7f) | 0x80;

@@ -19,10 +19,7 @@ describe('BatchBuilder', () => {
         let t = start;
         const records = rs.map((r, i) => ({ ...r, timestamp: (t += steps[i]) }));
         const builder = new BatchBuilder(Buffer.alloc(64 * 1024));
-        for (const r of records) {
-          expect(builder.fits(r)).toBe(true);
-          builder.append(r);
-        }
+        for (const r of records) expect(builder.tryAppend(r)).toBe(true);
         const built = builder.close().stamp(opts);
         expect(built.equals(encodeBatch(records, opts))).toBe(true);
         expect(checkBatch(built, 0, built.length).ok).toBe(true);
@@ -32,7 +29,7 @@ describe('BatchBuilder', () => {
 
   it('stamps in place once, and a retry under other producer state into a copy, leaving the first attempt as it was', () => {
     const builder = new BatchBuilder(Buffer.alloc(1024));
-    builder.append({ key: null, value: Buffer.from('v'), headers: [{ key: 'id', value: 'p1#0' }], timestamp: 5 });
+    builder.tryAppend({ key: null, value: Buffer.from('v'), headers: [{ key: 'id', value: 'p1#0' }], timestamp: 5 });
     const closed = builder.close();
     const first = closed.stamp({ producerId: 7, producerEpoch: 0, baseSequence: 0 });
     const copy = Buffer.from(first);
@@ -47,11 +44,13 @@ describe('BatchBuilder', () => {
   it('reuses its scratch buffer: a closed batch keeps its records when the next one fills the scratch', () => {
     const scratch = Buffer.alloc(1024);
     const a = new BatchBuilder(scratch);
-    a.append({ key: null, value: Buffer.from('first'), timestamp: 1 });
+    a.tryAppend({ key: null, value: Buffer.from('first'), timestamp: 1 });
     const closed = a.close();
     const b = new BatchBuilder(scratch);
-    b.append({ key: null, value: Buffer.from('other'), timestamp: 2 });
+    b.tryAppend({ key: null, value: Buffer.from('other'), timestamp: 2 });
     expect(closed.stamp({}).equals(encodeBatch([{ key: null, value: Buffer.from('first'), timestamp: 1 }]))).toBe(true);
-    expect(b.fits({ key: null, value: Buffer.alloc(2000), timestamp: 3 })).toBe(false);
+    // A record that does not fit is refused, and the batch is as it was.
+    expect(b.tryAppend({ key: null, value: Buffer.alloc(2000), timestamp: 3 })).toBe(false);
+    expect(b.close().stamp({}).equals(encodeBatch([{ key: null, value: Buffer.from('other'), timestamp: 2 }]))).toBe(true);
   });
 });

@@ -4,8 +4,10 @@ import { VarintError, readVarint, varintSize, writeVarint } from '../../src/log/
 
 describe('varints', () => {
   it("round-trips any integer below 2^52 in magnitude (zig-zag doubles it) in exactly varintSize bytes", () => {
+    // Also the edges of the 32-bit fast path (|n| around 2^30) and of each varint length.
+    const edges = fc.constantFrom(-(2 ** 30) - 1, -(2 ** 30), 2 ** 30 - 1, 2 ** 30, -64, -65, 63, 64, 8191, 8192, -8193, 2 ** 31, -(2 ** 31) - 1);
     fc.assert(
-      fc.property(fc.oneof(fc.integer(), fc.integer({ min: -(2 ** 52 - 1), max: 2 ** 52 - 1 })), (n) => {
+      fc.property(fc.oneof(fc.integer(), fc.integer({ min: -(2 ** 52 - 1), max: 2 ** 52 - 1 }), edges), (n) => {
         const buf = new Uint8Array(16);
         const end = writeVarint(buf, 0, n);
         expect(end).toBe(varintSize(n));

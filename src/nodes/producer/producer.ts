@@ -222,17 +222,20 @@ export class Producer implements Process<KafkaMessage> {
     // Like Kafka's MemoryRecordsBuilder.hasRoomFor, an estimate decides whether the batch has
     // room: a record's key and value plus a fixed allowance for its framing.
     const estimate = (record.value?.length ?? 0) + (record.key?.length ?? 0) + 40;
-    let batch = queue.at(-1);
-    if (batch === undefined || batch.builder === undefined || batch.estimatedBytes + estimate > this.config['batch.size'] || !batch.builder.fits(record)) {
-      if (batch !== undefined && batch.builder !== undefined) this.close(batch);
+    const last = queue.at(-1);
+    let batch: ProducerBatch;
+    if (last !== undefined && last.builder !== undefined && last.estimatedBytes + estimate <= this.config['batch.size'] && last.builder.tryAppend(record)) batch = last;
+    else {
+      if (last !== undefined && last.builder !== undefined) this.close(last);
       batch = { partition, refs: [], builder: new BatchBuilder(this.scratchFor(partition, record)), closed: undefined, estimatedBytes: BATCH_HEADER_SIZE, createdMs: this.nowMs(), createdAt: this.ctx.now(), baseSequence: undefined, sequenceEpoch: -1, attempts: 0, uncertain: false, sealed: false };
       queue.push(batch);
       this.queued++;
       // KIP-480: the sticky partitioner moves on when a partition starts a new batch.
       if (this.config.partitioner !== 'round-robin') this.sticky.onNewBatch(this.durable.topic, partition, Math.max(1, this.partitions.length));
       if (this.config['linger.ms'] > 0) this.ctx.after(millis(this.config['linger.ms']), () => this.drain());
+      // A new batch takes its first record whatever its size: its scratch buffer is made to fit it.
+      if (!(batch.builder as BatchBuilder).tryAppend(record)) throw new Error(`a record of ${encodedSize(record, 0, 0)} bytes does not fit an empty batch`);
     }
-    (batch.builder as BatchBuilder).append(record);
     batch.refs.push(ref);
     batch.estimatedBytes += estimate;
     if (this.config['linger.ms'] === 0 || queue.length > 1 || batch.estimatedBytes >= this.config['batch.size']) this.drain();
