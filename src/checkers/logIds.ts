@@ -227,7 +227,7 @@ export class LogIds {
     // Workload sequences are dense (0, 1, 2 …): an array indexed by sequence. Ids written by
     // hand may not be: a map then, rather than an array as long as the largest number.
     const firsts = new Map<number, SeqTable>();
-    for (const [p, max] of top) firsts.set(p, max < 4 * this.size + 1024 ? new Float64Array(max + 1) : new Map());
+    for (const [p, max] of top) firsts.set(p, max < 4 * this.size + 1024 ? new Int32Array(max + 1) : new Map());
     for (let i = 0; i < this.size; i++) {
       const p = this.producers[i];
       if (p === NO_NAME) continue;
@@ -270,7 +270,7 @@ export class LogIds {
 }
 
 /** Positions + 1 by sequence number: dense or sparse. */
-type SeqTable = Float64Array | Map<number, number>;
+type SeqTable = Int32Array | Map<number, number>;
 
 function lookup(table: SeqTable, seq: number): number {
   return table instanceof Map ? (table.get(seq) ?? 0) : (table[seq] ?? 0);
