@@ -1,7 +1,7 @@
 import { joinPath, type Disk } from './disk.js';
 import { OffsetIndex, TimeIndex } from './offsetIndex.js';
 import { TransactionIndex } from './transactionIndex.js';
-import { BATCH_HEADER_SIZE, batchSizeAt, checkBatch, lastOffsetAt, lastOffsetOf, readBatchHeader, sizeOf, type BatchHeader } from './recordBatch.js';
+import { BATCH_HEADER_SIZE, BATCH_SPAN_BYTES, batchSizeAt, checkBatch, lastOffsetAt, lastOffsetOf, peekBaseOffset, readBatchHeader, sizeOf, type BatchHeader } from './recordBatch.js';
 
 /** How much of a segment positionOf reads at a time while scanning for an offset. */
 const SCAN_WINDOW_BYTES = 16 * 1024;
@@ -135,13 +135,13 @@ export class LogSegment {
    * LogSegment.translateOffset does. The scan reads the file a window at a time and looks
    * at each batch's first 27 bytes only.
    */
-  positionOf(offset: number): { position: number; header: BatchHeader } | undefined {
+  positionOf(offset: number): { position: number; baseOffset: number } | undefined {
     let { position } = this.offsetIndex.lookup(offset);
     while (position < this.bytes) {
       const window = this.disk.peek(this.logPath, position, Math.min(SCAN_WINDOW_BYTES, this.bytes - position));
       let p = 0;
       while (p + BATCH_HEADER_SIZE <= window.length) {
-        if (lastOffsetAt(window, p) >= offset) return { position: position + p, header: readBatchHeader(window, p) };
+        if (lastOffsetAt(window, p) >= offset) return { position: position + p, baseOffset: peekBaseOffset(window, p) };
         p += batchSizeAt(window, p);
       }
       // No whole header left in the file: the segment ends in a partial batch.
@@ -154,23 +154,23 @@ export class LogSegment {
   /**
    * Reads whole batches starting with the one holding `offset`, up to `maxBytes` (at least
    * one batch when `minOneBatch`), and stopping before any batch that reaches `maxOffset`.
+   * It looks at each batch's first bytes only (size and last offset).
    */
   read(offset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): SegmentRead | undefined {
     const start = this.positionOf(offset);
-    if (start === undefined || start.header.baseOffset >= maxOffset) return undefined;
+    if (start === undefined || start.baseOffset >= maxOffset) return undefined;
     let end = start.position;
-    let header = start.header;
     for (;;) {
-      const size = sizeOf(header);
+      const head = this.disk.peek(this.logPath, end, BATCH_SPAN_BYTES);
+      const size = batchSizeAt(head, 0);
       const taken = end - start.position;
-      if (lastOffsetOf(header) >= maxOffset) break;
+      if (lastOffsetAt(head, 0) >= maxOffset) break;
       if (taken + size > maxBytes && !(minOneBatch && taken === 0)) break;
       end += size;
       if (end >= this.bytes) break;
-      header = readBatchHeader(this.disk.peek(this.logPath, end, 61), 0);
     }
     if (end === start.position) return undefined;
-    return { bytes: this.disk.read(this.logPath, start.position, end - start.position), firstBatchOffset: start.header.baseOffset };
+    return { bytes: this.disk.read(this.logPath, start.position, end - start.position), firstBatchOffset: start.baseOffset };
   }
 
   /**
@@ -183,9 +183,9 @@ export class LogSegment {
     const removed = this.bytes - at.position;
     this.disk.truncate(this.logPath, at.position);
     this.bytes = at.position;
-    this.offsetIndex.truncateTo(at.header.baseOffset);
-    this.timeIndex.truncateTo(at.header.baseOffset);
-    this.txnIndex.truncateTo(at.header.baseOffset);
+    this.offsetIndex.truncateTo(at.baseOffset);
+    this.timeIndex.truncateTo(at.baseOffset);
+    this.txnIndex.truncateTo(at.baseOffset);
     this.rescanTail();
     return removed;
   }

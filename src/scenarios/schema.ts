@@ -181,6 +181,8 @@ const producerConfigSchema = z.strictObject({
   'delivery.timeout.ms': z.number().int().positive().default(120_000),
   'request.timeout.ms': z.number().int().positive().default(30_000),
   'retry.backoff.ms': z.number().int().nonnegative().default(100),
+  'reconnect.backoff.ms': z.number().int().nonnegative().default(50),
+  'reconnect.backoff.max.ms': z.number().int().nonnegative().default(1_000),
   'linger.ms': z.number().int().nonnegative().default(5),
   'batch.size': z.number().int().positive().default(16_384),
   'max.in.flight.requests.per.connection': z.number().int().positive().default(5),

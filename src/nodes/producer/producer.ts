@@ -7,6 +7,7 @@ import { BatchBuilder, encodedSize, type ClosedBatch } from '../../log/batchBuil
 import { partitionForKey, StickyPartitioner, RoundRobinPartitioner } from '../../log/partitioner.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
+import { ReconnectBackoff } from '../reconnectBackoff.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
 
 /** Producer settings, by Kafka's names. */
@@ -17,6 +18,8 @@ export interface ProducerConfig {
   readonly 'delivery.timeout.ms': number;
   readonly 'request.timeout.ms': number;
   readonly 'retry.backoff.ms': number;
+  readonly 'reconnect.backoff.ms': number;
+  readonly 'reconnect.backoff.max.ms': number;
   readonly 'linger.ms': number;
   readonly 'batch.size': number;
   readonly 'max.in.flight.requests.per.connection': number;
@@ -133,12 +136,16 @@ export class Producer implements Process<KafkaMessage> {
   private metadataInFlight = false;
   private readonly sticky: StickyPartitioner;
   private readonly roundRobin = new RoundRobinPartitioner();
+  private readonly reconnect: ReconnectBackoff;
+  /** Brokers whose backoff ends with a drain already scheduled. */
+  private readonly drainAfterBackoff = new Set<number>();
 
   constructor(
     private readonly ctx: NodeContext<KafkaMessage>,
     private readonly durable: ProducerDurable,
   ) {
     this.sticky = new StickyPartitioner(ctx.rng.fork('partitioner'));
+    this.reconnect = new ReconnectBackoff(ctx.rng.fork('reconnect'), durable.config['reconnect.backoff.ms'], durable.config['reconnect.backoff.max.ms']);
   }
 
   private get config(): ProducerConfig {
@@ -300,7 +307,9 @@ export class Producer implements Process<KafkaMessage> {
       while (queue.length > 0 && this.isReady(queue[0], queue)) {
         const leader = this.partitions[partition]?.leader ?? -1;
         if (leader < 0 || (idempotent && ((this.retrying.get(partition) ?? 0) > 0 || this.producerId < 0 || this.bumpingEpoch || this.unknownTo.has(partition)))) break;
-        if ((this.inFlight.get(leader) ?? 0) >= maxInFlight) break;
+        // Reconnecting: one request probes the connection (Kafka sends nothing before it is up).
+        const limit = this.reconnect.isReconnecting(brokerNode(leader)) ? 1 : maxInFlight;
+        if ((this.inFlight.get(leader) ?? 0) >= limit || this.inBackoff(leader)) break;
         const batch = queue.shift() as ProducerBatch;
         this.queued--;
         batch.sealed = true;
@@ -332,6 +341,7 @@ export class Producer implements Process<KafkaMessage> {
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
     this.ctx.request(brokerNode(leader), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       this.inFlight.set(leader, (this.inFlight.get(leader) ?? 1) - 1);
+      this.noteConnection(leader, r);
       this.onResponse(batch, r);
       this.drain();
       this.maybeBumpEpoch();
@@ -381,6 +391,37 @@ export class Producer implements Process<KafkaMessage> {
     for (const ref of batch.refs) this.durable.history.completeSend(ref, type, partition, undefined, code);
   }
 
+  /**
+   * The leader is in reconnect backoff (NetworkClient.ready is false): its batches wait in
+   * the accumulator, and a drain is due when the backoff ends.
+   */
+  private inBackoff(broker: number): boolean {
+    const now = this.ctx.now();
+    const until = this.reconnect.blackedOutUntil(brokerNode(broker), now);
+    if (until === undefined) return false;
+    if (!this.drainAfterBackoff.has(broker)) {
+      this.drainAfterBackoff.add(broker);
+      this.ctx.after(micros(until - now), () => {
+        this.drainAfterBackoff.delete(broker);
+        this.drain();
+      });
+    }
+    return true;
+  }
+
+  /** A broker for a request any broker can answer: one not in reconnect backoff, as Kafka's leastLoadedNode prefers. */
+  private pickBroker(): number {
+    const now = this.ctx.now();
+    const ready = this.durable.brokers.filter((b) => this.reconnect.blackedOutUntil(brokerNode(b), now) === undefined);
+    return this.ctx.rng.pick(ready.length > 0 ? ready : this.durable.brokers);
+  }
+
+  /** What an answer (or its absence) says of the connection to `broker`. */
+  private noteConnection(broker: number, r: RpcResult<KafkaMessage>): void {
+    if (r.ok) this.reconnect.onSuccess(brokerNode(broker));
+    else if (r.error === 'disconnected') this.reconnect.onFailure(brokerNode(broker), this.ctx.now());
+  }
+
   // ------------------------------------------------------------------ metadata
 
   /**
@@ -395,8 +436,9 @@ export class Producer implements Process<KafkaMessage> {
   private refreshMetadata(): void {
     if (this.metadataInFlight) return;
     this.metadataInFlight = true;
-    const broker = this.ctx.rng.pick(this.durable.brokers);
+    const broker = this.pickBroker();
     this.ctx.request(brokerNode(broker), message('Metadata', { topics: [this.durable.topic] }), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
+      this.noteConnection(broker, r);
       this.metadataInFlight = false;
       if (r.ok && r.response.type === 'MetadataResponse') {
         const parts = r.response.partitions.filter((p) => p.topic === this.durable.topic);
@@ -433,9 +475,10 @@ export class Producer implements Process<KafkaMessage> {
       if ((this.queues[p] ?? []).some((b) => b.uncertain && b.sequenceEpoch === this.producerEpoch)) return;
     }
     this.bumpingEpoch = true;
-    const broker = this.ctx.rng.pick(this.durable.brokers);
+    const broker = this.pickBroker();
     const req = message('InitProducerId', { producerId: this.producerId, producerEpoch: this.producerEpoch });
     this.ctx.request(brokerNode(broker), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
+      this.noteConnection(broker, r);
       if (r.ok && r.response.type === 'InitProducerIdResponse') {
         this.producerId = r.response.producerId;
         this.producerEpoch = r.response.producerEpoch;
@@ -468,8 +511,9 @@ export class Producer implements Process<KafkaMessage> {
   }
 
   private initProducerId(): void {
-    const broker = this.ctx.rng.pick(this.durable.brokers);
+    const broker = this.pickBroker();
     this.ctx.request(brokerNode(broker), message('InitProducerId', {}), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
+      this.noteConnection(broker, r);
       if (r.ok && r.response.type === 'InitProducerIdResponse') {
         this.producerId = r.response.producerId;
         this.producerEpoch = r.response.producerEpoch;

@@ -1,0 +1,55 @@
+import type { Rng } from '../sim/rng.js';
+
+/**
+ * Kafka's client-side reconnect backoff (ClusterConnectionStates with an ExponentialBackoff
+ * of base 2 and 20% jitter): after a connection to a node fails (refused, reset, or closed
+ * by the node's crash), the client does not try that node again for reconnect.backoff.ms,
+ * doubling with each further failure up to reconnect.backoff.max.ms; a node in backoff is
+ * not "ready" (NetworkClient.ready), so nothing is sent to it. A connection that works again
+ * resets the count. Without it a client hammers a dead leader until metadata moves on.
+ */
+export class ReconnectBackoff {
+  private readonly nodes = new Map<string, { failures: number; until: number }>();
+
+  constructor(
+    private readonly rng: Rng,
+    private readonly initialMs: number,
+    private readonly maxMs: number,
+  ) {}
+
+  /** A request to `node` failed for want of a connection, at `nowMicros`. */
+  onFailure(node: string, nowMicros: number): void {
+    const state = this.nodes.get(node) ?? { failures: 0, until: 0 };
+    state.failures++;
+    state.until = nowMicros + this.backoffMs(state.failures - 1) * 1000;
+    this.nodes.set(node, state);
+  }
+
+  /** `node` answered: its connection works. */
+  onSuccess(node: string): void {
+    this.nodes.delete(node);
+  }
+
+  /**
+   * True while the last connection to `node` failed and none has worked since: the client
+   * is reconnecting, and Kafka sends nothing on a connection before it is established.
+   */
+  isReconnecting(node: string): boolean {
+    return this.nodes.has(node);
+  }
+
+  /** Until when (local microseconds) nothing may be sent to `node`; undefined when it may be now. */
+  blackedOutUntil(node: string, nowMicros: number): number | undefined {
+    const state = this.nodes.get(node);
+    return state !== undefined && state.until > nowMicros ? state.until : undefined;
+  }
+
+  /** ExponentialBackoff.backoff(attempts): initial · 2^attempts (capped), times a jitter in [0.8, 1.2], at most the maximum. */
+  private backoffMs(attempts: number): number {
+    if (this.maxMs <= this.initialMs) return this.initialMs;
+    const expMax = Math.log(this.maxMs / this.initialMs) / Math.log(2);
+    const term = this.initialMs * 2 ** Math.min(attempts, expMax);
+    const jitter = this.rng.float(0.8, 1.2);
+    return Math.min(this.maxMs, Math.floor(term * jitter));
+  }
+}
