@@ -215,7 +215,7 @@ export class OnlineSpecChecker {
 
   /** Appends the batches of `chain.log` in [from, to) to the chain. */
   private readBatches(chain: ReplicaChain, from: number, to: number): void {
-    chain.log.forEachBatch(from, to, (_bytes, _pos, h) => chain.push(h.baseOffset + h.lastOffsetDelta, h.partitionLeaderEpoch, h.crc));
+    chain.log.forEachBatchSummary(from, to, (_base, lastOffset, epoch, crc) => chain.push(lastOffset, epoch, crc));
   }
 
   /** LogMatching for the chain's batches from index `from` on. */

@@ -2,7 +2,7 @@ import { floorIndex } from '../sim/order.js';
 import { joinPath, type Disk } from './disk.js';
 import { LeaderEpochCache } from './leaderEpochCache.js';
 import { ProducerStateManager, type AbortedTxn } from './producerState.js';
-import { checkBatch, decodeRecords, isControl, lastOffsetOf, parseControlRecord, readBatchHeader, setBaseOffset, setPartitionLeaderEpoch, sizeOf, type BatchHeader } from './recordBatch.js';
+import { batchSizeAt, checkBatch, crcAt, decodeRecords, isControl, lastOffsetAt, lastOffsetOf, leaderEpochAt, parseControlRecord, peekBaseOffset, readBatchHeader, setBaseOffset, setPartitionLeaderEpoch, sizeOf, type BatchHeader } from './recordBatch.js';
 import { LogSegment, segmentFileName } from './segment.js';
 
 /** baseOffset, batchLength and partitionLeaderEpoch: the header bytes a leader rewrites. */
@@ -483,6 +483,23 @@ export class Log {
         visit(records, pos, h);
         offset = h.baseOffset + h.lastOffsetDelta + 1;
         pos += sizeOf(h);
+      }
+    }
+  }
+
+  /**
+   * As forEachBatch, with only what tells copies of a batch apart (offsets, leader epoch,
+   * stored CRC), read straight from the bytes: for checkers that follow every batch.
+   */
+  forEachBatchSummary(from: number, to: number, visit: (baseOffset: number, lastOffset: number, epoch: number, crc: number) => void): void {
+    let offset = Math.max(from, this.logStartOffset);
+    while (offset < to && offset < this.logEndOffset) {
+      const { records } = this.read(offset, FOR_EACH_READ_BYTES, to);
+      if (records.length === 0) return;
+      for (let pos = 0; pos < records.length; pos += batchSizeAt(records, pos)) {
+        const last = lastOffsetAt(records, pos);
+        visit(peekBaseOffset(records, pos), last, leaderEpochAt(records, pos), crcAt(records, pos));
+        offset = last + 1;
       }
     }
   }

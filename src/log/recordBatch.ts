@@ -140,6 +140,16 @@ export function batchSizeAt(buf: Uint8Array, pos: number): number {
   return readInt32(buf, pos + LENGTH) + LOG_OVERHEAD;
 }
 
+/** The partition leader epoch of the batch at `pos`, without parsing the rest. */
+export function leaderEpochAt(buf: Uint8Array, pos: number): number {
+  return readInt32(buf, pos + LEADER_EPOCH);
+}
+
+/** The stored CRC of the batch at `pos`, without parsing (or checking) the rest. */
+export function crcAt(buf: Uint8Array, pos: number): number {
+  return readUInt32(buf, pos + CRC);
+}
+
 /** How many leading bytes of a batch lastOffsetAt and batchSizeAt read. */
 export const BATCH_SPAN_BYTES = LAST_OFFSET_DELTA + 4;
 

@@ -72,7 +72,7 @@ function replicaLog(broker: string, partition: Partition, logIdsOf: (log: Log) =
 /** The headers of the batches of `log` that hold offsets in [from, to). */
 export function batchesOf(log: Log, from: number, to: number): BatchSummary[] {
   const out: BatchSummary[] = [];
-  log.forEachBatch(from, to, (_records, _pos, h) => out.push({ baseOffset: h.baseOffset, lastOffset: h.baseOffset + h.lastOffsetDelta, epoch: h.partitionLeaderEpoch, crc: h.crc }));
+  log.forEachBatchSummary(from, to, (baseOffset, lastOffset, epoch, crc) => out.push({ baseOffset, lastOffset, epoch, crc }));
   return out;
 }
 

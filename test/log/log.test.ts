@@ -41,6 +41,23 @@ function filled(n: number, disk = new MemoryDisk()): Log {
 }
 
 describe('Log', () => {
+  it('summarises every batch (offsets, epoch, CRC) as its full header says, across segments and any range', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 60 }), fc.nat(), fc.nat(), (sizes, a, b) => {
+        const { log } = Log.open(new MemoryDisk(), 'p-0', { ...DEFAULT_LOG_CONFIG, segmentBytes: 4096 });
+        sizes.forEach((n, i) => log.appendAsLeader(encodeBatch(Array.from({ length: n }, (_, k) => ({ key: null, value: Buffer.alloc(30, k), timestamp: i }))), 1 + (i % 3)));
+        const from = a % (log.logEndOffset + 1);
+        const to = from + (b % (log.logEndOffset + 1));
+        const full: number[][] = [];
+        log.forEachBatch(from, to, (_bytes, _pos, h) => full.push([h.baseOffset, h.baseOffset + h.lastOffsetDelta, h.partitionLeaderEpoch, h.crc]));
+        const summaries: number[][] = [];
+        log.forEachBatchSummary(from, to, (...x) => summaries.push(x));
+        expect(summaries).toEqual(full);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('rolls segments by size and names files as Kafka does', () => {
     const disk = new MemoryDisk();
     const log = filled(100, disk);
