@@ -1,8 +1,7 @@
 /**
- * One sweep worker thread: it loads the scenario once, then runs each seed the main thread
+ * One sweep worker process: it loads the scenario once, then runs each seed the sweep
  * sends it with fingerprint-only tracing and answers with what the run found.
  */
-import { parentPort, workerData } from 'node:worker_threads';
 import { loadScenario } from '../scenarios/loader.js';
 import { runScenario } from '../scenarios/runner.js';
 import { compareStrings } from '../sim/order.js';
@@ -13,12 +12,13 @@ export interface SweepWorkerData {
   readonly onlineChecks: boolean;
 }
 
-const { path, onlineChecks } = workerData as SweepWorkerData;
+const { path, onlineChecks } = JSON.parse(process.argv[2] ?? '{}') as SweepWorkerData;
 const scenario = loadScenario(path);
-const port = parentPort;
-if (port === null) throw new Error('sweepWorker runs as a worker thread');
+const send = process.send?.bind(process);
+if (send === undefined) throw new Error('sweepWorker runs as a child process of a sweep');
 
-port.on('message', (seed: number) => {
+process.on('message', (message) => {
+  const seed = message as number;
   let result: SeedResult;
   try {
     const r = runScenario(scenario, { seed, onlineChecks });
@@ -28,5 +28,5 @@ port.on('message', (seed: number) => {
     // counted under its own kind, and the sweep goes on.
     result = { seed, kinds: [SIMULATOR_ERROR], fingerprint: '', expectMet: false, error: err instanceof Error ? err.message : String(err) };
   }
-  port.postMessage(result);
+  send(result);
 });
