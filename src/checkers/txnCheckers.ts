@@ -153,14 +153,15 @@ export const zombieWriteChecker: Checker<ClusterFinalState> = {
     const out: Violation[] = [];
     for (const p of state.partitions) {
       const newest = new Map<number, number>();
-      const zombies: string[] = [];
+      const zombies: { producerId: number; producerEpoch: number; baseOffset: number; lastOffset: number; after: number }[] = [];
       for (const b of p.txnBatches ?? []) {
         const before = newest.get(b.producerId) ?? -1;
         if (b.producerEpoch > before) newest.set(b.producerId, b.producerEpoch);
-        else if (!b.control && b.producerEpoch < before && b.outcome === 'committed') zombies.push(`producer ${b.producerId} epoch ${b.producerEpoch} at ${b.baseOffset}–${b.lastOffset} (after epoch ${before})`);
+        else if (!b.control && b.producerEpoch < before && b.outcome === 'committed') zombies.push({ producerId: b.producerId, producerEpoch: b.producerEpoch, baseOffset: b.baseOffset, lastOffset: b.lastOffset, after: before });
       }
       if (zombies.length > 0) {
-        out.push({ kind: 'zombie-write', message: `${p.partition} has committed writes of fenced producer epochs: ${summarize(zombies, 3)}`, details: { partition: p.partition, writes: zombies } });
+        const writes = zombies.map((z) => `producer ${z.producerId} epoch ${z.producerEpoch} at ${z.baseOffset}–${z.lastOffset} (after epoch ${z.after})`);
+        out.push({ kind: 'zombie-write', message: `${p.partition} has committed writes of fenced producer epochs: ${summarize(writes, 3)}`, details: { partition: p.partition, writes, batches: zombies } });
       }
     }
     return out;

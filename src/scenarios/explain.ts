@@ -5,6 +5,7 @@ import { compareNumbers } from '../sim/order.js';
 import type { MetadataRecord } from '../nodes/controller/metadataRecords.js';
 import { explainGroupViolation, groupFocusOf } from './explainGroup.js';
 import { explainExactlyOnce } from './explainTxn.js';
+import { explainTxnAnomaly } from './explainTxnAnomaly.js';
 
 /** One line of a narrated timeline. */
 export interface TimelineLine {
@@ -25,6 +26,8 @@ export function explainViolation(records: readonly TraceRecord[], violation: Vio
     const story = explainExactlyOnce(records, violation);
     if (story !== undefined) return story;
   }
+  const anomaly = explainTxnAnomaly(records, violation);
+  if (anomaly !== undefined) return anomaly;
   const group = groupFocusOf(violation);
   if (group !== undefined) return explainGroupViolation(records, violation, group);
   const partition = typeof violation.details.partition === 'string' ? violation.details.partition : undefined;
