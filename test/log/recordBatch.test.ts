@@ -22,7 +22,7 @@ import { kjsCompression, kjsDecodeBatch, kjsLong, kjsRecord, kjsRecordBatch } fr
 
 const bytes = fc.option(fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)), { nil: null });
 // Header values go in as bytes or as strings (written as UTF-8); they come out as bytes.
-const header = fc.record({ key: fc.string({ maxLength: 10 }), value: fc.oneof(bytes, fc.string({ maxLength: 20 })) });
+const header = fc.record({ key: fc.string({ maxLength: 10 }), value: fc.oneof(bytes, fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 40 })) });
 const recordArb = (baseTs: number): fc.Arbitrary<RecordInput> =>
   fc.record({ key: bytes, value: bytes, headers: fc.array(header, { maxLength: 3 }), timestamp: fc.integer({ min: baseTs, max: baseTs + 100_000 }) });
 const recordsArb = fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 }).chain((ts) => fc.array(recordArb(ts), { minLength: 1, maxLength: 20 }));
