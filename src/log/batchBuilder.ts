@@ -14,7 +14,6 @@ export class BatchBuilder {
   private count = 0;
   private baseTimestamp = 0;
   private maxTimestamp = 0;
-  private readonly headerKeys: (Uint8Array | undefined)[] = [];
 
   /** `scratch` is reused for the next batch once this one is closed. */
   constructor(private readonly scratch: Buffer) {}
@@ -26,14 +25,13 @@ export class BatchBuilder {
    */
   tryAppend(record: RecordInput): boolean {
     const timestampDelta = this.count === 0 ? 0 : record.timestamp - this.baseTimestamp;
-    this.headerKeys.length = 0;
-    const body = recordBodySize(record, this.count, timestampDelta, this.headerKeys);
+    const body = recordBodySize(record, this.count, timestampDelta);
     if (this.pos + varintSize(body) + body > this.scratch.length) return false;
     if (this.count === 0) {
       this.baseTimestamp = record.timestamp;
       this.maxTimestamp = record.timestamp;
     } else if (record.timestamp > this.maxTimestamp) this.maxTimestamp = record.timestamp;
-    this.pos = writeRecord(this.scratch, this.pos, record, body, timestampDelta, this.count, this.headerKeys, 0);
+    this.pos = writeRecord(this.scratch, this.pos, record, body, timestampDelta, this.count);
     this.count++;
     return true;
   }
@@ -48,9 +46,8 @@ export class BatchBuilder {
 }
 
 /** The bytes `record` takes in a batch as the record at `offsetDelta`, `timestampDelta` after the batch's base timestamp. */
-export function encodedSize(record: RecordInput, offsetDelta: number, timestampDelta: number, headerKeys: (Uint8Array | undefined)[] = []): number {
-  headerKeys.length = 0;
-  const body = recordBodySize(record, offsetDelta, timestampDelta, headerKeys);
+export function encodedSize(record: RecordInput, offsetDelta: number, timestampDelta: number): number {
+  const body = recordBodySize(record, offsetDelta, timestampDelta);
   return varintSize(body) + body;
 }
 

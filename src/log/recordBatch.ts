@@ -214,7 +214,7 @@ export function allocBatch(size: number): Buffer {
   return out;
 }
 
-export function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: number, headerKeys: (Uint8Array | undefined)[]): number {
+export function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: number): number {
   const keyLen = r.key === null ? -1 : r.key.length;
   const valueLen = r.value === null ? -1 : r.value.length;
   let size = 1 + varintSize(timestampDelta) + varintSize(offsetDelta) + varintSize(keyLen) + Math.max(0, keyLen) + varintSize(valueLen) + Math.max(0, valueLen);
@@ -222,7 +222,6 @@ export function recordBodySize(r: RecordInput, offsetDelta: number, timestampDel
   size += varintSize(headers.length);
   for (const h of headers) {
     const k = encodedHeaderKey(h.key);
-    headerKeys.push(k);
     const hv = headerValueLength(h.value);
     size += varintSize(k.length) + k.length + varintSize(hv) + Math.max(0, hv);
   }
@@ -273,21 +272,16 @@ function encodedHeaderKey(key: string): Uint8Array {
 }
 
 /** Writes the records section (uncompressed) into `out` at `pos`; returns the end. */
-function writeRecords(out: Buffer, pos: number, records: readonly RecordInput[], baseTimestamp: number, sizes: number[], headerKeys: (Uint8Array | undefined)[]): number {
-  let headerIndex = 0;
+function writeRecords(out: Buffer, pos: number, records: readonly RecordInput[], baseTimestamp: number, sizes: number[]): number {
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
-    pos = writeRecord(out, pos, r, sizes[i], r.timestamp - baseTimestamp, r.offsetDelta ?? i, headerKeys, headerIndex);
-    headerIndex += r.headers?.length ?? 0;
+    pos = writeRecord(out, pos, r, sizes[i], r.timestamp - baseTimestamp, r.offsetDelta ?? i);
   }
   return pos;
 }
 
-/**
- * Writes one record of `bodySize` bytes (see recordBodySize) at `pos`; its header keys are
- * `headerKeys[headerIndex …]`, as recordBodySize encoded them. Returns the end.
- */
-export function writeRecord(out: Buffer, pos: number, r: RecordInput, bodySize: number, timestampDelta: number, offsetDelta: number, headerKeys: readonly (Uint8Array | undefined)[], headerIndex: number): number {
+/** Writes one record of `bodySize` bytes (see recordBodySize) at `pos`. Returns the end. */
+export function writeRecord(out: Buffer, pos: number, r: RecordInput, bodySize: number, timestampDelta: number, offsetDelta: number): number {
   pos = writeVarint(out, pos, bodySize);
   out[pos++] = 0; // record attributes: unused
   pos = writeVarint(out, pos, timestampDelta);
@@ -299,7 +293,7 @@ export function writeRecord(out: Buffer, pos: number, r: RecordInput, bodySize: 
   const headers = r.headers ?? [];
   pos = writeVarint(out, pos, headers.length);
   for (const h of headers) {
-    const k = headerKeys[headerIndex++] as Uint8Array;
+    const k = encodedHeaderKey(h.key);
     pos = putBytes(out, writeVarint(out, pos, k.length), k);
     if (h.value === null) pos = writeVarint(out, pos, -1);
     else if (typeof h.value === 'string') {
@@ -353,10 +347,9 @@ export function encodeBatch(records: readonly RecordInput[], options: BatchOptio
   // KIP-534: a delete horizon takes baseTimestamp's place, and deltas are taken from it.
   if (options.deleteHorizonMs !== undefined) baseTimestamp = options.deleteHorizonMs;
   const sizes: number[] = new Array<number>(records.length);
-  const headerKeys: (Uint8Array | undefined)[] = [];
   let recordsSize = 0;
   for (let i = 0; i < records.length; i++) {
-    const body = recordBodySize(records[i], records[i].offsetDelta ?? i, records[i].timestamp - baseTimestamp, headerKeys);
+    const body = recordBodySize(records[i], records[i].offsetDelta ?? i, records[i].timestamp - baseTimestamp);
     sizes[i] = body;
     recordsSize += varintSize(body) + body;
   }
@@ -365,10 +358,10 @@ export function encodeBatch(records: readonly RecordInput[], options: BatchOptio
   let end: number;
   if (compression === Compression.None) {
     out = allocBatch(BATCH_HEADER_SIZE + recordsSize);
-    end = writeRecords(out, BATCH_HEADER_SIZE, records, baseTimestamp, sizes, headerKeys);
+    end = writeRecords(out, BATCH_HEADER_SIZE, records, baseTimestamp, sizes);
   } else if (compression === Compression.Gzip) {
     const plain = Buffer.allocUnsafe(recordsSize);
-    writeRecords(plain, 0, records, baseTimestamp, sizes, headerKeys);
+    writeRecords(plain, 0, records, baseTimestamp, sizes);
     const packed = gzipSync(plain);
     out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + packed.length);
     packed.copy(out, BATCH_HEADER_SIZE);
