@@ -10,6 +10,7 @@ export { Trace, MemorySink, type TraceKind, type TraceRecord, type TraceRecordMa
 export { JsonlFileSink, toJsonLine } from './sim/jsonlSink.js';
 export { Fingerprint, fingerprintOf } from './sim/fingerprint.js';
 export { History, type Op, type OpType } from './sim/history.js';
+export { SendLog, type SendRef } from './sim/sendLog.js';
 export { runCheckers, UnknownCheckError, type Checker, type CheckReport, type Violation } from './sim/checker.js';
 export { Simulation, type SimulationOptions, type TraceMode } from './sim/simulation.js';
 export * from './sim/time.js';
@@ -64,7 +65,8 @@ export {
 } from './checkers/groupCheckers.js';
 export { txnCheckers, exactlyOnceChecker, abortedReadChecker, zombieWriteChecker, hangingTxnChecker } from './checkers/txnCheckers.js';
 export { OnlineSpecChecker, SPEC_KINDS, type SpecKind } from './checkers/onlineSpec.js';
-export { sendsOf, type SendRecord, type SendOutcome } from './checkers/sends.js';
+export { sendsOf, countSends, type SendRecord, type SendOutcome } from './checkers/sends.js';
+export { LogIds } from './checkers/logIds.js';
 export type { ClusterFinalState, PartitionState, ReplicaLog, LoggedRecord, BatchSummary, SendValue, SendCompletion, MessageId, GroupFinalState, AppliedCommit, CommittedOffsetChange, TxnBatch, PipelineState } from './checkers/finalState.js';
 export { MetricsRegistry, total as totalMetric, type MetricsSnapshot, type NodeMetrics } from './sim/metrics.js';
 export { JMX } from './nodes/jmx.js';
