@@ -159,18 +159,28 @@ export class LogSegment {
   read(offset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): SegmentRead | undefined {
     const start = this.positionOf(offset);
     if (start === undefined || start.baseOffset >= maxOffset) return undefined;
-    let end = start.position;
-    for (;;) {
-      const head = this.disk.peek(this.logPath, end, BATCH_SPAN_BYTES);
-      const size = batchSizeAt(head, 0);
-      const taken = end - start.position;
-      if (lastOffsetAt(head, 0) >= maxOffset) break;
-      if (taken + size > maxBytes && !(minOneBatch && taken === 0)) break;
-      end += size;
-      if (end >= this.bytes) break;
-    }
+    const end = this.endOfRead(start.position, maxBytes, maxOffset, minOneBatch);
     if (end === start.position) return undefined;
     return { bytes: this.disk.read(this.logPath, start.position, end - start.position), firstBatchOffset: start.baseOffset };
+  }
+
+  /** Where a read from `from` stops: before the batch that would pass `maxBytes` or reach `maxOffset`, a window of the file at a time. */
+  private endOfRead(from: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): number {
+    let position = from;
+    while (position < this.bytes) {
+      const window = this.disk.peek(this.logPath, position, Math.min(SCAN_WINDOW_BYTES, this.bytes - position));
+      let p = 0;
+      while (p + BATCH_SPAN_BYTES <= window.length) {
+        const taken = position + p - from;
+        const size = batchSizeAt(window, p);
+        if (lastOffsetAt(window, p) >= maxOffset || (taken + size > maxBytes && !(minOneBatch && taken === 0))) return position + p;
+        p += size;
+      }
+      // No whole batch start left in the window: the next window starts there.
+      if (p === 0) return position;
+      position += p;
+    }
+    return Math.min(position, this.bytes);
   }
 
   /**
