@@ -62,7 +62,7 @@ interface BlockedSend {
 interface ScratchRecord {
   key: Buffer | null;
   value: Buffer;
-  readonly headers: [{ readonly key: 'id'; value: string }];
+  readonly headers: [{ readonly key: 'id'; value: Uint8Array }];
   timestamp: number;
 }
 
@@ -123,7 +123,12 @@ export class Producer implements Process<KafkaMessage> {
   private blocked: BlockedSend[] = [];
   /** Per partition, the buffer its filling batch encodes records into (one batch fills at a time). */
   private readonly scratchBuffers: Buffer[] = [];
-  private readonly scratch: ScratchRecord = { key: null, value: Buffer.alloc(0), headers: [{ key: 'id', value: '' }], timestamp: 0 };
+  private readonly scratch: ScratchRecord = { key: null, value: Buffer.alloc(0), headers: [{ key: 'id', value: Buffer.alloc(0) }], timestamp: 0 };
+  /** The id header's bytes, `<clientId>#` then the sequence's digits, rewritten for every send. */
+  private readonly idBytes: Buffer;
+  private readonly idPrefixLength: number;
+  /** Views of idBytes by length: the digits change, the views do not. */
+  private readonly idViews: Buffer[] = [];
   /** Batches of each partition waiting out their retry backoff. */
   private readonly retrying = new Map<number, number>();
   private readonly inFlight = new Map<number, number>();
@@ -145,6 +150,10 @@ export class Producer implements Process<KafkaMessage> {
     private readonly durable: ProducerDurable,
   ) {
     this.sticky = new StickyPartitioner(ctx.rng.fork('partitioner'));
+    const prefix = Buffer.from(`${durable.clientId}#`);
+    this.idPrefixLength = prefix.length;
+    this.idBytes = Buffer.alloc(prefix.length + 16);
+    prefix.copy(this.idBytes);
     this.reconnect = new ReconnectBackoff(ctx.rng.fork('reconnect'), durable.config['reconnect.backoff.ms'], durable.config['reconnect.backoff.max.ms']);
   }
 
@@ -180,15 +189,31 @@ export class Producer implements Process<KafkaMessage> {
     const record = this.scratch;
     record.key = key;
     record.value = this.valueBuffers[seq & 0xff] ??= Buffer.alloc(w.valueBytes, seq & 0xff);
-    record.headers[0].value = `${this.durable.clientId}#${seq}`;
+    record.headers[0].value = this.messageId(seq);
     record.timestamp = Math.floor(this.ctx.now() / 1000);
     const partition = this.choosePartition(key);
     if (partition === undefined) {
       // No metadata yet: Kafka's send() blocks (up to max.block.ms) until the topic is known.
-      this.blocked.push({ ref: this.durable.history.invokeSend(this.durable.clientId, seq), record: { ...record, headers: [{ ...record.headers[0] }] } });
+      this.blocked.push({ ref: this.durable.history.invokeSend(this.durable.clientId, seq), record: { ...record, headers: [{ key: 'id', value: Buffer.from(record.headers[0].value) }] } });
       return;
     }
     this.append(partition, this.durable.history.invokeSend(this.durable.clientId, seq, this.partitionName(partition)), record);
+  }
+
+  /**
+   * The bytes of message id `<clientId>#<seq>`, written in place: appending encodes them at
+   * once, so one buffer serves every send and no id string is built.
+   */
+  private messageId(seq: number): Buffer {
+    let digits = 1;
+    for (let n = seq; n >= 10; n = Math.floor(n / 10)) digits++;
+    const end = this.idPrefixLength + digits;
+    let n = seq;
+    for (let i = end - 1; i >= this.idPrefixLength; i--) {
+      this.idBytes[i] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    }
+    return (this.idViews[end] ??= this.idBytes.subarray(0, end));
   }
 
   private keyBuffer(k: number): Buffer {
