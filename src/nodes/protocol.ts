@@ -416,7 +416,11 @@ export function message<T extends KafkaMessage>(type: T['type'], body: Body<T>):
 }
 
 /** Node ids on the network: `controller-1`, `broker-3`. */
+const brokerNodes: string[] = [];
+
+/** The node id of broker `id`, "broker-<id>" (one string per broker, not one per call: request paths ask for it per batch). */
 export function brokerNode(id: number): string {
+  if (id >= 0 && id < 4096 && Number.isInteger(id)) return (brokerNodes[id] ??= `broker-${id}`);
   return `broker-${id}`;
 }
 
