@@ -416,6 +416,16 @@ export function message<T extends KafkaMessage>(type: T['type'], body: Body<T>):
 }
 
 /** Node ids on the network: `controller-1`, `broker-3`. */
+const partitionNames = new Map<string, string[]>();
+
+/** A partition's name, "<topic>-<partition>", one string per partition rather than one per request. */
+export function partitionName(topic: string, partition: number): string {
+  let names = partitionNames.get(topic);
+  if (names === undefined) partitionNames.set(topic, (names = []));
+  if (partition >= 0 && partition < 100_000 && Number.isInteger(partition)) return (names[partition] ??= `${topic}-${partition}`);
+  return `${topic}-${partition}`;
+}
+
 const brokerNodes: string[] = [];
 
 /** The node id of broker `id`, "broker-<id>" (one string per broker, not one per call: request paths ask for it per batch). */

@@ -8,7 +8,7 @@ import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 import { MetadataImage, type PartitionState } from '../controller/metadataImage.js';
 import { metadataResponse } from '../controller/controller.js';
-import { CONTROLLER_NODE, brokerNode, message, type FetchResponse, type KafkaMessage, type ProduceRequest, type WriteTxnMarkersRequest, type AddPartitionsToTxnRequest } from '../protocol.js';
+import { CONTROLLER_NODE, brokerNode, message, partitionName, type FetchResponse, type KafkaMessage, type ProduceRequest, type WriteTxnMarkersRequest, type AddPartitionsToTxnRequest } from '../protocol.js';
 import { Partition, type PartitionConfig, type TruncationMode } from './partition.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../coordinator/groupCoordinator.js';
 import { OFFSETS_TOPIC } from '../coordinator/offsetsTopic.js';
@@ -268,7 +268,7 @@ export class Broker implements Process<KafkaMessage> {
   /** acks=0 produces arrive as one-way messages: nothing is sent back, even on error. */
   onMessage(from: string, msg: KafkaMessage): void {
     if (msg.type !== 'Produce') return;
-    const partition = this.partitions.get(`${msg.topic}-${msg.partition}`);
+    const partition = this.partitions.get(partitionName(msg.topic, msg.partition));
     // With acks=0 there is no response to carry an error, so Kafka's KafkaApis closes the
     // connection instead: the producer notices and refreshes its metadata.
     if (partition === undefined) {
@@ -295,7 +295,7 @@ export class Broker implements Process<KafkaMessage> {
           this.consumerFetch(req, reply);
           return;
         }
-        const partition = this.partitions.get(`${req.topic}-${req.partition}`);
+        const partition = this.partitions.get(partitionName(req.topic, req.partition));
         if (partition === undefined) {
           reply(message('FetchResponse', { error: 'NOT_LEADER_OR_FOLLOWER', highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
           return;
@@ -327,7 +327,7 @@ export class Broker implements Process<KafkaMessage> {
         reply(metadataResponse(this.image, req.topics));
         return;
       case 'ListOffsets': {
-        const partition = this.partitions.get(`${req.topic}-${req.partition}`);
+        const partition = this.partitions.get(partitionName(req.topic, req.partition));
         const r = partition === undefined ? { error: 'NOT_LEADER_OR_FOLLOWER' as const, leaderEpoch: -1 } : partition.listOffset(req.timestamp, req.currentLeaderEpoch, req.isolationLevel);
         reply(message('ListOffsetsResponse', 'error' in r ? { error: r.error, offset: -1, leaderEpoch: r.leaderEpoch } : { offset: r.offset, leaderEpoch: r.leaderEpoch }));
         return;
@@ -385,7 +385,7 @@ export class Broker implements Process<KafkaMessage> {
    * know to be in an ongoing transaction (a late retry of an aborted one) is refused.
    */
   private handleProduce(req: ProduceRequest, reply: (r: KafkaMessage) => void): void {
-    const partition = this.partitions.get(`${req.topic}-${req.partition}`);
+    const partition = this.partitions.get(partitionName(req.topic, req.partition));
     if (partition !== undefined && partition.role === 'leader' && req.transactionalId !== undefined && this.config.transactions.verification && req.records.length > 0) {
       const h = readBatchHeader(req.records, 0);
       if (isTransactional(h) && partition.log.producers.entry(h.producerId)?.currentTxnFirstOffset === undefined) {
@@ -400,7 +400,7 @@ export class Broker implements Process<KafkaMessage> {
   }
 
   private produce(req: ProduceRequest, reply: (r: KafkaMessage) => void): void {
-    const partition = this.partitions.get(`${req.topic}-${req.partition}`);
+    const partition = this.partitions.get(partitionName(req.topic, req.partition));
     if (partition === undefined) {
       reply(message('ProduceResponse', { error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 }));
       return;
@@ -547,7 +547,7 @@ export class Broker implements Process<KafkaMessage> {
    * high watermark to move (Kafka's DelayedFetch, with fetch.min.bytes of 1).
    */
   private consumerFetch(req: Extract<KafkaMessage, { type: 'Fetch' }>, reply: (r: KafkaMessage) => void): void {
-    const partition = this.partitions.get(`${req.topic}-${req.partition}`);
+    const partition = this.partitions.get(partitionName(req.topic, req.partition));
     const answer = (): boolean => {
       const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : partition.fetchForConsumer(req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.config.replicaFetchMaxBytes, req.isolationLevel);
       if (r.error !== undefined) reply(message('FetchResponse', { error: r.error, highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
@@ -565,7 +565,7 @@ export class Broker implements Process<KafkaMessage> {
 
   /** Appends to an internal topic this broker leads (the coordinator's writes), acks=all. */
   private appendInternal(topic: string, p: number, records: Buffer, done: (error: string | undefined, offset?: number) => void): void {
-    const partition = this.partitions.get(`${topic}-${p}`);
+    const partition = this.partitions.get(partitionName(topic, p));
     if (partition === undefined) {
       done('NOT_LEADER_OR_FOLLOWER');
       return;

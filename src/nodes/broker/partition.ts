@@ -1,6 +1,7 @@
 import type { Log } from '../../log/log.js';
 import { LogError } from '../../log/log.js';
 import { UNDEFINED_EPOCH } from '../../log/leaderEpochCache.js';
+import { partitionName } from '../protocol.js';
 
 /** Replication settings of one partition, with Kafka's names. */
 export interface PartitionConfig {
@@ -94,11 +95,12 @@ export class Partition {
     readonly brokerId: number,
     readonly log: Log,
     readonly config: PartitionConfig,
-  ) {}
-
-  get name(): string {
-    return `${this.topic}-${this.partition}`;
+  ) {
+    this.name = partitionName(topic, partition);
   }
+
+  /** "orders-0". */
+  readonly name: string;
 
   get highWatermark(): number {
     return this.log.highWatermark;
