@@ -9,7 +9,7 @@ import type { Rng } from '../sim/rng.js';
  * resets the count. Without it a client hammers a dead leader until metadata moves on.
  */
 export class ReconnectBackoff {
-  private readonly nodes = new Map<string, { failures: number; until: number }>();
+  private readonly nodes = new Map<string, { failures: number; until: number; at: number }>();
 
   constructor(
     private readonly rng: Rng,
@@ -17,9 +17,15 @@ export class ReconnectBackoff {
     private readonly maxMs: number,
   ) {}
 
-  /** A request to `node` failed for want of a connection, at `nowMicros`. */
+  /**
+   * The connection to `node` failed or broke at `nowMicros` (Kafka's
+   * ClusterConnectionStates.disconnected). One failure seen twice at one instant (the broken
+   * connection, and each request that was on it) counts once.
+   */
   onFailure(node: string, nowMicros: number): void {
-    const state = this.nodes.get(node) ?? { failures: 0, until: 0 };
+    const state = this.nodes.get(node) ?? { failures: 0, until: 0, at: -1 };
+    if (state.at === nowMicros) return;
+    state.at = nowMicros;
     state.failures++;
     state.until = nowMicros + this.backoffMs(state.failures - 1) * 1000;
     this.nodes.set(node, state);

@@ -22,12 +22,23 @@ describe('ReconnectBackoff', () => {
           // Other nodes are unaffected, and the backoff is over at its end.
           expect(b.blackedOutUntil('broker-2', now)).toBeUndefined();
           expect(b.blackedOutUntil('broker-1', until)).toBeUndefined();
-          now = until;
+          // The next failure comes later (a failure seen twice at one instant counts once).
+          now = Math.max(until, now + 1);
         }
         b.onSuccess('broker-1');
         b.onFailure('broker-1', now);
         expect(((b.blackedOutUntil('broker-1', now) ?? now) - now) / 1000).toBeLessThanOrEqual(Math.max(initial, Math.min(Math.ceil(initial * 1.2), max)));
       }),
     );
+  });
+
+  it('counts a failure seen twice at one instant (the connection, then each request on it) once', () => {
+    const once = new ReconnectBackoff(Rng.fromSeed(3), 50, 1000);
+    const twice = new ReconnectBackoff(Rng.fromSeed(3), 50, 1000);
+    once.onFailure('broker-1', 1000);
+    twice.onFailure('broker-1', 1000);
+    twice.onFailure('broker-1', 1000);
+    expect(twice.blackedOutUntil('broker-1', 1000)).toBe(once.blackedOutUntil('broker-1', 1000));
+    expect(twice.isReconnecting('broker-1')).toBe(true);
   });
 });

@@ -434,11 +434,26 @@ export class Producer implements Process<KafkaMessage> {
     return true;
   }
 
-  /** A broker for a request any broker can answer: one not in reconnect backoff, as Kafka's leastLoadedNode prefers. */
-  private pickBroker(): number {
+  /**
+   * A broker for a request any broker can answer, among those not in reconnect backoff (as
+   * Kafka's leastLoadedNode picks); when every one is, none: the request waits for the
+   * first backoff to end (`until`, local microseconds).
+   */
+  private readyBroker(): { readonly broker: number } | { readonly until: number } {
     const now = this.ctx.now();
-    const ready = this.durable.brokers.filter((b) => this.reconnect.blackedOutUntil(brokerNode(b), now) === undefined);
-    return this.ctx.rng.pick(ready.length > 0 ? ready : this.durable.brokers);
+    const ready: number[] = [];
+    let until = Number.POSITIVE_INFINITY;
+    for (const b of this.durable.brokers) {
+      const end = this.reconnect.blackedOutUntil(brokerNode(b), now);
+      if (end === undefined) ready.push(b);
+      else until = Math.min(until, end);
+    }
+    return ready.length > 0 ? { broker: this.ctx.rng.pick(ready) } : { until };
+  }
+
+  /** Runs `retry` when the first broker comes out of its reconnect backoff. */
+  private afterBackoff(until: number, retry: () => void): void {
+    this.ctx.after(micros(Math.max(0, until - this.ctx.now())), retry);
   }
 
   /** What an answer (or its absence) says of the connection to `broker`. */
@@ -455,13 +470,24 @@ export class Producer implements Process<KafkaMessage> {
    * (DefaultMetadataUpdater.handleServerDisconnect).
    */
   onDisconnect(peer: string): void {
-    if (peer.startsWith('broker-')) this.refreshMetadata();
+    if (!peer.startsWith('broker-')) return;
+    // Any broken connection puts the broker in reconnect backoff, acks=0 sends included.
+    this.reconnect.onFailure(peer, this.ctx.now());
+    this.refreshMetadata();
   }
 
   private refreshMetadata(): void {
     if (this.metadataInFlight) return;
     this.metadataInFlight = true;
-    const broker = this.pickBroker();
+    const next = this.readyBroker();
+    if (!('broker' in next)) {
+      this.afterBackoff(next.until, () => {
+        this.metadataInFlight = false;
+        this.refreshMetadata();
+      });
+      return;
+    }
+    const broker = next.broker;
     this.ctx.request(brokerNode(broker), message('Metadata', { topics: [this.durable.topic] }), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       this.noteConnection(broker, r);
       this.metadataInFlight = false;
@@ -500,7 +526,15 @@ export class Producer implements Process<KafkaMessage> {
       if ((this.queues[p] ?? []).some((b) => b.uncertain && b.sequenceEpoch === this.producerEpoch)) return;
     }
     this.bumpingEpoch = true;
-    const broker = this.pickBroker();
+    const next = this.readyBroker();
+    if (!('broker' in next)) {
+      this.afterBackoff(next.until, () => {
+        this.bumpingEpoch = false;
+        this.maybeBumpEpoch();
+      });
+      return;
+    }
+    const broker = next.broker;
     const req = message('InitProducerId', { producerId: this.producerId, producerEpoch: this.producerEpoch });
     this.ctx.request(brokerNode(broker), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       this.noteConnection(broker, r);
@@ -536,7 +570,12 @@ export class Producer implements Process<KafkaMessage> {
   }
 
   private initProducerId(): void {
-    const broker = this.pickBroker();
+    const next = this.readyBroker();
+    if (!('broker' in next)) {
+      this.afterBackoff(next.until, () => this.initProducerId());
+      return;
+    }
+    const broker = next.broker;
     this.ctx.request(brokerNode(broker), message('InitProducerId', {}), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       this.noteConnection(broker, r);
       if (r.ok && r.response.type === 'InitProducerIdResponse') {
