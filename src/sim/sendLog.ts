@@ -140,11 +140,6 @@ export class SendLog {
     return this.completeIndexCol[ref] === NONE ? undefined : (this.completeTimeCol[ref] as Time);
   }
 
-  /** Bytes the columns hold (for reports on memory per message). */
-  get bytes(): number {
-    return this.capacity * 53;
-  }
-
   private grow(): void {
     const n = Math.max(1024, this.capacity * 2);
     this.processCol = grown(this.processCol, n);
