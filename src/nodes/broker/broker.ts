@@ -103,7 +103,7 @@ export class Broker implements Process<KafkaMessage> {
     private readonly durable: BrokerDurable,
   ) {
     this.logDir = LogDir.open(durable.disk, 'data', (topic) => this.config.logConfig(topic), () => this.nowMs()).dir;
-    this.coordinator = new GroupCoordinator({ trace: ctx.trace, brokerId: durable.config.brokerId, append: (p, records, done) => this.appendInternal(OFFSETS_TOPIC, p, records, done) }, durable.config.group);
+    this.coordinator = new GroupCoordinator({ trace: ctx.trace, brokerId: durable.config.brokerId, incarnation: ctx.incarnation, append: (p, records, done) => this.appendInternal(OFFSETS_TOPIC, p, records, done) }, durable.config.group);
     this.txnCoordinator = new TransactionCoordinator(
       {
         trace: ctx.trace,

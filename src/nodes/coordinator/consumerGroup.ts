@@ -112,6 +112,8 @@ export class ConsumerGroup {
   constructor(
     readonly groupId: string,
     private readonly config: GroupConfig = DEFAULT_GROUP_CONFIG,
+    /** Where new member ids come from: the coordinator's, unique across groups and restarts. */
+    private readonly idFor: (clientId: string) => string = (clientId) => `${clientId}-${groupId}-${++this.nextMemberSeq}`,
   ) {}
 
   get memberIds(): string[] {
@@ -130,8 +132,7 @@ export class ConsumerGroup {
   }
 
   private newMemberId(clientId: string): string {
-    // Kafka uses clientId + "-" + a random UUID; a counter keeps runs deterministic.
-    return `${clientId}-${this.groupId}-${++this.nextMemberSeq}`;
+    return this.idFor(clientId);
   }
 
   // ------------------------------------------------------------------ JoinGroup

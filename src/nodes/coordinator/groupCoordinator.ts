@@ -20,6 +20,8 @@ import {
 export interface CoordinatorHost {
   readonly trace: Trace;
   readonly brokerId: number;
+  /** The broker process's incarnation (restarts count up): member ids must not repeat across them. */
+  readonly incarnation?: number;
   /**
    * Appends records to a `__consumer_offsets` partition this broker leads, with acks=all,
    * and calls `done` once they are committed, or with the produce error that stopped them.
@@ -63,10 +65,22 @@ export class GroupCoordinator {
   /** Rebalances being written, by group and generation: who waits for the write. */
   private readonly storing = new Map<string, { done: boolean; waiters: ((error: string | undefined) => void)[] }>();
 
+  /** Member ids this coordinator has handed out, over every group it holds. */
+  private memberSeq = 0;
+
   constructor(
     private readonly host: CoordinatorHost,
     private readonly config: GroupCoordinatorConfig,
   ) {}
+
+  /**
+   * A new member id (KIP-394). Kafka's is the client id and a random UUID, unique for ever;
+   * here the coordinating broker, its incarnation and a counter make it unique as surely
+   * (and deterministically): a group that lost its state to a coordinator change or a
+   * restart must not hand a new member the id an old one still holds, or the old one, coming
+   * back, would be taken for the new one and handed its assignment.
+   */
+  private readonly newMemberId = (clientId: string): string => `${clientId}-${this.host.brokerId}.${this.host.incarnation ?? 0}.${++this.memberSeq}`;
 
   partitionFor(groupId: string): number {
     return partitionForGroup(groupId, this.config.offsetsPartitions);
@@ -125,7 +139,7 @@ export class GroupCoordinator {
     const names = new Set([...offsets.keys(), ...metadata.keys()]);
     for (const groupId of [...names].sort(compareStrings)) {
       if (this.partitionFor(groupId) !== partition) continue;
-      const group = new ConsumerGroup(groupId, this.config);
+      const group = new ConsumerGroup(groupId, this.config, this.newMemberId);
       const value = metadata.get(groupId);
       if (value !== undefined && value !== null) group.restore(value, nowMs);
       const committed = offsets.get(groupId) ?? new Map<string, CommittedOffset>();
@@ -233,7 +247,7 @@ export class GroupCoordinator {
    * `__consumer_offsets`, and only when that write is committed apply them and answer.
    */
   private commit(req: Extract<GroupRequest, { type: 'OffsetCommit' }>, nowMs: number, reply: (r: KafkaMessage) => void): void {
-    const group = this.groupFor(req.groupId, req.generationId < 0 || !this.config.fencing) ?? new ConsumerGroup(req.groupId, this.config);
+    const group = this.groupFor(req.groupId, req.generationId < 0 || !this.config.fencing) ?? new ConsumerGroup(req.groupId, this.config, this.newMemberId);
     const ref: MemberRef = { memberId: req.memberId, groupInstanceId: req.groupInstanceId, generationId: req.generationId };
     const stale = !group.isCurrent(req.memberId, req.groupInstanceId, req.generationId);
     const error = this.config.fencing ? this.observing(group, nowMs, () => group.checkCommit(ref, nowMs)) : group.state === 'Dead' ? 'COORDINATOR_NOT_AVAILABLE' : undefined;
@@ -337,7 +351,7 @@ export class GroupCoordinator {
   private groupFor(groupId: string, create: boolean): ConsumerGroup | undefined {
     let group = this.groups.get(groupId);
     if (group === undefined && create) {
-      group = new ConsumerGroup(groupId, this.config);
+      group = new ConsumerGroup(groupId, this.config, this.newMemberId);
       this.groups.set(groupId, group);
     }
     return group;

@@ -120,6 +120,27 @@ describe('GroupCoordinator', () => {
     expect(answers[0]).toMatchObject({ error: undefined });
   });
 
+  it('never hands out a member id twice: not after the group lost its state, not on another broker or incarnation (consumer-nemesis seed 179)', () => {
+    const ids = new Set<string>();
+    const idFrom = (c: GroupCoordinator): string => {
+      const answers: KafkaMessage[] = [];
+      handle(c, join(''), 0, (r) => answers.push(r));
+      return (answers[0] as { memberId: string }).memberId;
+    };
+    for (const [brokerId, incarnation] of [[1, 1], [1, 2], [2, 1]]) {
+      const { log, append, trace } = coordinatorLog(`__consumer_offsets-${PARTITION}`);
+      const c = new GroupCoordinator({ trace, brokerId, incarnation, append }, CONFIG);
+      // The group is created, unloaded (its state lost with no member ever joined), and created again.
+      for (let round = 0; round < 2; round++) {
+        c.load(PARTITION, log, 0);
+        ids.add(idFrom(c));
+        ids.add(idFrom(c));
+        c.unload(PARTITION);
+      }
+    }
+    expect(ids.size).toBe(12);
+  });
+
   it('unloading answers a held JoinGroup with NOT_COORDINATOR', () => {
     const w = world();
     const id = stableMember(w);
