@@ -1,4 +1,6 @@
+import type { Message, NodeContext } from '../network/nodeHost.js';
 import type { Rng } from '../sim/rng.js';
+import { micros } from '../sim/time.js';
 
 /**
  * Kafka's client-side reconnect backoff (ClusterConnectionStates with an ExponentialBackoff
@@ -15,7 +17,9 @@ export class ReconnectBackoff {
     private readonly rng: Rng,
     private readonly initialMs: number,
     private readonly maxMs: number,
-  ) {}
+  ) {
+    if (!(initialMs >= 0 && maxMs >= 0)) throw new RangeError(`reconnect backoff needs non-negative milliseconds, got ${initialMs} and ${maxMs}`);
+  }
 
   /**
    * The connection to `node` failed or broke at `nowMicros` (Kafka's
@@ -58,4 +62,33 @@ export class ReconnectBackoff {
     const jitter = this.rng.float(0.8, 1.2);
     return Math.min(this.maxMs, Math.floor(term * jitter));
   }
+}
+
+/** A node's context whose requests obey Kafka's reconnect backoff, and what it must be told. */
+export interface BackedOffContext<M extends Message> extends NodeContext<M> {
+  /** A connection broke (Process.onDisconnect): the peer's backoff starts. */
+  connectionLost(peer: string): void;
+}
+
+/**
+ * `ctx` with the reconnect backoff applied to every request, for clients whose requests go
+ * out from many places (a consumer's fetcher, group membership, commits, its transactional
+ * producer): a request to a node in backoff is held until the backoff ends, as Kafka's
+ * NetworkClient sends nothing to a node that is not ready.
+ */
+export function withReconnectBackoff<M extends Message>(ctx: NodeContext<M>, initialMs: number, maxMs: number): BackedOffContext<M> {
+  const backoff = new ReconnectBackoff(ctx.rng.fork('reconnect'), initialMs, maxMs);
+  const request: NodeContext<M>['request'] = (to, message, options, done) => {
+    const until = backoff.blackedOutUntil(to, ctx.now());
+    if (until !== undefined) {
+      ctx.after(micros(until - ctx.now()), () => request(to, message, options, done));
+      return;
+    }
+    ctx.request(to, message, options, (r) => {
+      if (r.ok) backoff.onSuccess(to);
+      else if (r.error === 'disconnected') backoff.onFailure(to, ctx.now());
+      done(r);
+    });
+  };
+  return { ...ctx, request, connectionLost: (peer) => backoff.onFailure(peer, ctx.now()) };
 }

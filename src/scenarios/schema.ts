@@ -226,6 +226,8 @@ const consumerConfigSchema = z.strictObject({
   'partition.assignment.strategy': z.union([assignorSchema.transform((a) => [a]), z.array(assignorSchema).min(1)]).default(['range', 'cooperative-sticky']),
   'request.timeout.ms': z.number().int().positive().default(30_000),
   'retry.backoff.ms': z.number().int().nonnegative().default(100),
+  'reconnect.backoff.ms': z.number().int().nonnegative().default(50),
+  'reconnect.backoff.max.ms': z.number().int().nonnegative().default(1_000),
   'metadata.max.age.ms': z.number().int().positive().default(300_000),
   'isolation.level': z.enum(['read_uncommitted', 'read_committed']).default('read_uncommitted'),
 });

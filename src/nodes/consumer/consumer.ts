@@ -8,6 +8,7 @@ import { Fetcher } from './fetcher.js';
 import { GroupMembership } from './groupMembership.js';
 import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
 import { ProcessorStage, type ProcessorHost } from './processorStage.js';
+import { withReconnectBackoff, type BackedOffContext } from '../reconnectBackoff.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
 import type { AssignorName } from './assignors.js';
 
@@ -27,6 +28,8 @@ export interface ConsumerConfig {
   readonly 'partition.assignment.strategy': readonly AssignorName[];
   readonly 'request.timeout.ms': number;
   readonly 'retry.backoff.ms': number;
+  readonly 'reconnect.backoff.ms': number;
+  readonly 'reconnect.backoff.max.ms': number;
   readonly 'metadata.max.age.ms': number;
   readonly 'isolation.level': 'read_uncommitted' | 'read_committed';
 }
@@ -116,13 +119,17 @@ export class Consumer implements Process<KafkaMessage> {
   private lastAutoCommitAt = 0;
   private pollTimer: TimerHandle | undefined;
 
+  /** The node's context, its requests under Kafka's reconnect backoff. */
+  private readonly ctx: BackedOffContext<KafkaMessage>;
+
   constructor(
-    private readonly ctx: NodeContext<KafkaMessage>,
+    ctx: NodeContext<KafkaMessage>,
     private readonly durable: ConsumerDurable,
   ) {
+    this.ctx = withReconnectBackoff(ctx, durable.config['reconnect.backoff.ms'], durable.config['reconnect.backoff.max.ms']);
     this.name = `${durable.clientId}-${durable.index}`;
     this.fetcher = new Fetcher({
-      ctx,
+      ctx: this.ctx,
       config: durable.config,
       group: durable.group,
       member: this.name,
@@ -143,7 +150,7 @@ export class Consumer implements Process<KafkaMessage> {
       },
     });
     this.membership = new GroupMembership({
-      ctx,
+      ctx: this.ctx,
       config: durable.config,
       group: durable.group,
       topics: durable.topics,
@@ -427,6 +434,7 @@ export class Consumer implements Process<KafkaMessage> {
   }
 
   onDisconnect(peer: string): void {
+    this.ctx.connectionLost(peer);
     if (peer === brokerNode(this.membership.coordinator)) this.membership.coordinatorLost();
     this.refreshMetadata();
   }

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from '../../src/scenarios/loader.js';
+import { runScenario } from '../../src/scenarios/runner.js';
+
+/** Connections that nodes whose id starts with `clientPrefix` saw refused in a run of `yaml`. */
+function refusedConnections(yaml: string, clientPrefix: string): number {
+  const r = runScenario(parseScenario(yaml), { keepTrace: true });
+  const records = r.simulation.memory?.records ?? [];
+  return records.filter((x) => x.kind === 'net.disconnect' && x.client.startsWith(clientPrefix) && x.reason === 'connection-refused').length;
+}
+
+/** A leader crashes and is fenced only after broker.session.timeout.ms (9 s): how often does the producer knock on its door meanwhile? */
+const producerRun = (reconnectBackoffMs: number): string => `
+name: reconnect
+duration: 15s
+drain: 2s
+cluster: { brokers: 3, config: { min.insync.replicas: 1 } }
+topics: [{ name: orders, partitions: 1, replication.factor: 3 }]
+clients:
+  - { id: p1, type: producer, topic: orders, config: { acks: "1", enable.idempotence: false, reconnect.backoff.ms: ${reconnectBackoffMs} }, workload: { rate: 500/s, keys: 10, stop: 14s } }
+faults:
+  - { at: 5s, action: crash, target: leader(orders-0) }
+`;
+
+/** The group's coordinator crashes and stays down 10 s: how often do the members knock on its door? */
+const consumerRun = (reconnectBackoffMs: number): string => `
+name: reconnect-consumer
+duration: 30s
+drain: 2s
+cluster: { brokers: 3, config: { min.insync.replicas: 2, offsets.topic.num.partitions: 10 } }
+topics: [{ name: orders, partitions: 3, replication.factor: 3 }]
+clients:
+  - { id: p1, type: producer, topic: orders, workload: { rate: 300/s, stop: 25s } }
+  - { id: c1, type: consumer, group: g1, topics: [orders], instances: 3, config: { auto.offset.reset: earliest, reconnect.backoff.ms: ${reconnectBackoffMs} }, processing: { mode: commit-after-process, time: 1ms } }
+faults:
+  - { at: 10s, action: crash, target: coordinator(g1) }
+  - { at: 20s, action: restart, target: all-brokers }
+`;
+
+describe('clients and a dead broker', () => {
+  it('the producer backs off reconnecting (reconnect.backoff.ms, doubling to reconnect.backoff.max.ms) instead of retrying it at once', () => {
+    const withBackoff = refusedConnections(producerRun(50), 'producer-p1');
+    const without = refusedConnections(producerRun(0), 'producer-p1');
+    // 9 s of exponential backoff from 50 ms, capped at 1 s: about fifteen attempts, one request each.
+    expect(withBackoff).toBeGreaterThan(3);
+    expect(withBackoff).toBeLessThan(20);
+    expect(without).toBeGreaterThan(10 * withBackoff);
+  });
+
+  it('consumers back off on every request path (fetches, the group protocol, commits)', () => {
+    const withBackoff = refusedConnections(consumerRun(50), 'consumer-c1');
+    const without = refusedConnections(consumerRun(0), 'consumer-c1');
+    expect(withBackoff).toBeGreaterThan(0);
+    expect(without).toBeGreaterThan(10 * withBackoff);
+  });
+});
