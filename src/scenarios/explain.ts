@@ -7,12 +7,9 @@ import { explainGroupViolation, groupFocusOf } from './explainGroup.js';
 import { explainExactlyOnce } from './explainTxn.js';
 import { explainTxnAnomaly } from './explainTxnAnomaly.js';
 
-/** One line of a narrated timeline. */
-export interface TimelineLine {
-  /** Simulated microseconds. */
-  readonly at: number;
-  readonly text: string;
-}
+import type { TimelineLine } from './timeline.js';
+
+export type { TimelineLine } from './timeline.js';
 
 /**
  * A violation's causal chain, in plain sentences: `kafkasim explain`. It reads the run's

@@ -1,7 +1,7 @@
 import type { Violation } from '../sim/checker.js';
 import type { TraceRecord } from '../sim/trace.js';
 import { formatTime } from '../sim/time.js';
-import type { TimelineLine } from './explain.js';
+import { timeline, type TimelineLine } from './timeline.js';
 
 /**
  * The causal chain of a consumer-group violation (skipped, reprocessed, stale-commit,
@@ -52,11 +52,7 @@ function range(a: number, b: number): string {
 }
 
 export function explainGroupViolation(records: readonly TraceRecord[], violation: Violation, focus: GroupFocus): TimelineLine[] {
-  const lines: TimelineLine[] = [];
-  const say = (at: number, text: string): void => {
-    const last = lines.at(-1);
-    if (last === undefined || last.at !== at || last.text !== text) lines.push({ at, text });
-  };
+  const { lines, say } = timeline();
   const { group, partition, lo, hi } = focus;
   const inFocus = (o: number): boolean => o >= lo && o <= hi;
   // Members of the group, as the trace reveals them (their history processes, "c1-2").

@@ -1,6 +1,6 @@
 import type { Violation } from '../sim/checker.js';
 import type { TraceRecord } from '../sim/trace.js';
-import type { TimelineLine } from './explain.js';
+import { timeline, type TimelineLine } from './timeline.js';
 
 /**
  * The causal chain of an exactly-once violation, for one input record: which processor
@@ -23,11 +23,7 @@ export function explainExactlyOnce(records: readonly TraceRecord[], violation: V
     set.add(Number(m[2]));
     focus.set(m[1], set);
   }
-  const lines: TimelineLine[] = [];
-  const say = (at: number, text: string): void => {
-    const last = lines.at(-1);
-    if (last === undefined || last.at !== at || last.text !== text) lines.push({ at, text });
-  };
+  const { lines, say } = timeline();
   /** Members that processed the record, with whether their transaction since is still open. */
   const handling = new Map<string, boolean>();
   /** Producer id of each processor member (its transactional.id is the member's name). */

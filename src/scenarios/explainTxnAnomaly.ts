@@ -1,6 +1,6 @@
 import type { Violation } from '../sim/checker.js';
 import type { TraceRecord } from '../sim/trace.js';
-import type { TimelineLine } from './explain.js';
+import { timeline, type TimelineLine } from './timeline.js';
 
 /** What a transaction anomaly is about: one partition, some offsets, and the producers whose writes they are. */
 interface AnomalyFocus {
@@ -50,11 +50,7 @@ export function explainTxnAnomaly(records: readonly TraceRecord[], violation: Vi
   if (focus === undefined) return undefined;
   const { partition } = focus;
   const inFocus = (from: number, to: number): boolean => focus.offsets.some(([a, b]) => from <= b && to >= a);
-  const lines: TimelineLine[] = [];
-  const say = (at: number, text: string): void => {
-    const last = lines.at(-1);
-    if (last === undefined || last.at !== at || last.text !== text) lines.push({ at, text });
-  };
+  const { lines, say } = timeline();
   /** Producer ids and the transactional ids and client nodes behind them. */
   const transactionalIdOf = new Map<number, string>();
   const nodesOf = new Map<string, string>();

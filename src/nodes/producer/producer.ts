@@ -451,9 +451,12 @@ export class Producer implements Process<KafkaMessage> {
     return ready.length > 0 ? { broker: this.ctx.rng.pick(ready) } : { until };
   }
 
-  /** Runs `retry` when the first broker comes out of its reconnect backoff. */
-  private afterBackoff(until: number, retry: () => void): void {
-    this.ctx.after(micros(Math.max(0, until - this.ctx.now())), retry);
+  /** A broker to ask (see readyBroker), or none, with `retry` arranged for when the first comes out of its backoff. */
+  private brokerOrRetry(retry: () => void): number | undefined {
+    const next = this.readyBroker();
+    if ('broker' in next) return next.broker;
+    this.ctx.after(micros(Math.max(0, next.until - this.ctx.now())), retry);
+    return undefined;
   }
 
   /** What an answer (or its absence) says of the connection to `broker`. */
@@ -479,15 +482,11 @@ export class Producer implements Process<KafkaMessage> {
   private refreshMetadata(): void {
     if (this.metadataInFlight) return;
     this.metadataInFlight = true;
-    const next = this.readyBroker();
-    if (!('broker' in next)) {
-      this.afterBackoff(next.until, () => {
-        this.metadataInFlight = false;
-        this.refreshMetadata();
-      });
-      return;
-    }
-    const broker = next.broker;
+    const broker = this.brokerOrRetry(() => {
+      this.metadataInFlight = false;
+      this.refreshMetadata();
+    });
+    if (broker === undefined) return;
     this.ctx.request(brokerNode(broker), message('Metadata', { topics: [this.durable.topic] }), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       this.noteConnection(broker, r);
       this.metadataInFlight = false;
@@ -526,15 +525,11 @@ export class Producer implements Process<KafkaMessage> {
       if ((this.queues[p] ?? []).some((b) => b.uncertain && b.sequenceEpoch === this.producerEpoch)) return;
     }
     this.bumpingEpoch = true;
-    const next = this.readyBroker();
-    if (!('broker' in next)) {
-      this.afterBackoff(next.until, () => {
-        this.bumpingEpoch = false;
-        this.maybeBumpEpoch();
-      });
-      return;
-    }
-    const broker = next.broker;
+    const broker = this.brokerOrRetry(() => {
+      this.bumpingEpoch = false;
+      this.maybeBumpEpoch();
+    });
+    if (broker === undefined) return;
     const req = message('InitProducerId', { producerId: this.producerId, producerEpoch: this.producerEpoch });
     this.ctx.request(brokerNode(broker), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       this.noteConnection(broker, r);
@@ -570,12 +565,8 @@ export class Producer implements Process<KafkaMessage> {
   }
 
   private initProducerId(): void {
-    const next = this.readyBroker();
-    if (!('broker' in next)) {
-      this.afterBackoff(next.until, () => this.initProducerId());
-      return;
-    }
-    const broker = next.broker;
+    const broker = this.brokerOrRetry(() => this.initProducerId());
+    if (broker === undefined) return;
     this.ctx.request(brokerNode(broker), message('InitProducerId', {}), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       this.noteConnection(broker, r);
       if (r.ok && r.response.type === 'InitProducerIdResponse') {
