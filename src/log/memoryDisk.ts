@@ -79,8 +79,9 @@ class ChunkedBytes {
     if (end <= CHUNK) {
       const first = this.chunks[0];
       if (first === undefined || first.length < end) {
-        const grown = Buffer.alloc(Math.min(CHUNK, Math.max(64, end, (first?.length ?? 0) * 2)));
-        if (first !== undefined) first.copy(grown);
+        // Unzeroed: nothing past `length` is read (no write starts past the end).
+        const grown = Buffer.allocUnsafeSlow(Math.min(CHUNK, Math.max(64, end, (first?.length ?? 0) * 4)));
+        if (first !== undefined) first.copy(grown, 0, 0, this.length);
         this.chunks[0] = grown;
       }
       return;
