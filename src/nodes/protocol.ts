@@ -1,3 +1,4 @@
+import type { RpcResult } from '../network/nodeHost.js';
 import type { MetadataRecord } from './controller/metadataRecords.js';
 
 /**
@@ -89,23 +90,50 @@ export interface MetadataResponse {
   readonly partitions: readonly PartitionMetadata[];
 }
 
+/** One partition's records in a Produce request. */
+export interface ProducePartitionData {
+  readonly partition: number;
+  readonly records: Buffer;
+}
+
+/**
+ * A Produce request carries a batch for each of several partitions the receiving broker
+ * leads: Kafka's Sender sends one request per broker with at most one batch per partition
+ * (RecordAccumulator.drain), and the broker answers once for all of them.
+ */
 export interface ProduceRequest {
   readonly type: 'Produce';
   readonly bytes: number;
   readonly acks: '0' | '1' | 'all';
   readonly timeoutMs: number;
   readonly topic: string;
-  readonly partition: number;
-  readonly records: Buffer;
+  readonly partitions: readonly ProducePartitionData[];
   /** A transactional producer's transactional.id (KIP-890: the leader may verify the write with its coordinator). */
   readonly transactionalId?: string;
+}
+
+/** One partition's outcome in a Produce response. */
+export interface ProducePartitionResponse {
+  readonly partition: number;
+  readonly error?: string;
+  readonly baseOffset: number;
 }
 
 export interface ProduceResponse {
   readonly type: 'ProduceResponse';
   readonly bytes: number;
-  readonly error?: string;
-  readonly baseOffset: number;
+  /** In the order of the request's partitions. */
+  readonly responses: readonly ProducePartitionResponse[];
+}
+
+const NO_ANSWER_FOR_PARTITION: ProducePartitionResponse = { partition: -1, error: 'UNKNOWN_SERVER_ERROR', baseOffset: -1 };
+
+/** What a Produce exchange says of one of its partitions: the base offset, or why not (a failed exchange fails every partition alike). */
+export function produceOutcome(r: RpcResult<KafkaMessage>, partition: number): { readonly error?: string; readonly baseOffset: number } {
+  if (!r.ok) return { error: r.error, baseOffset: -1 };
+  if (r.response.type !== 'ProduceResponse') return NO_ANSWER_FOR_PARTITION;
+  for (const p of r.response.responses) if (p.partition === partition) return p;
+  return NO_ANSWER_FOR_PARTITION;
 }
 
 export interface FetchRequest {
@@ -410,9 +438,22 @@ type Body<T> = Omit<T, 'type' | 'bytes'>;
 
 /** Builds a message with its size: the header estimate plus any records it carries. */
 export function message<T extends KafkaMessage>(type: T['type'], body: Body<T>): T {
+  return { type, bytes: HEADER_BYTES + payloadBytes(type, body), ...body } as T;
+}
+
+/** Bytes per partition in a multi-partition request or response: its index, error code, offsets and the like. */
+const PARTITION_BYTES = 16;
+
+/** The records a message carries, directly or in its partitions' data. */
+function payloadBytes(type: KafkaMessage['type'], body: object): number {
+  if (type === 'Produce') {
+    let n = 0;
+    for (const p of (body as Body<ProduceRequest>).partitions) n += PARTITION_BYTES + p.records.length;
+    return n;
+  }
+  if (type === 'ProduceResponse') return PARTITION_BYTES * (body as Body<ProduceResponse>).responses.length;
   const records = (body as { records?: unknown }).records;
-  const payload = Buffer.isBuffer(records) ? records.length : Array.isArray(records) ? records.length * 48 : 0;
-  return { type, bytes: HEADER_BYTES + payload, ...body } as T;
+  return Buffer.isBuffer(records) ? records.length : Array.isArray(records) ? records.length * 48 : 0;
 }
 
 /** Node ids on the network: `controller-1`, `broker-3`. */

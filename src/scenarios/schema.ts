@@ -186,6 +186,7 @@ const producerConfigSchema = z.strictObject({
   'linger.ms': z.number().int().nonnegative().default(5),
   'batch.size': z.number().int().positive().default(16_384),
   'max.in.flight.requests.per.connection': z.number().int().positive().default(5),
+  'max.request.size': z.number().int().positive().default(1_048_576),
   'metadata.max.age.ms': z.number().int().positive().default(300_000),
   partitioner: z.enum(['default', 'sticky', 'round-robin']).default('default'),
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { miniCluster } from '../helpers/miniCluster.js';
 import { encodeBatch } from '../../src/log/recordBatch.js';
 import { logValues } from '../helpers/logValues.js';
-import { message, brokerNode, type KafkaMessage } from '../../src/nodes/protocol.js';
+import { message, brokerNode, produceOutcome, type KafkaMessage, type ProduceRequest } from '../../src/nodes/protocol.js';
 import type { Duration, Time } from '../../src/sim/time.js';
 import type { RpcResult } from '../../src/network/nodeHost.js';
 
@@ -12,7 +12,7 @@ function produce(c: ReturnType<typeof miniCluster>, value: string, acks: '0' | '
   const p = c.controller().image.partition('orders', 0);
   if (p === undefined || p.leader < 0) return done({ ok: false, error: 'disconnected' });
   const records = encodeBatch([{ key: null, value: Buffer.from(value), timestamp: 0 }]);
-  c.client().request(brokerNode(p.leader), message('Produce', { acks, timeoutMs: 30_000, topic: 'orders', partition: 0, records }), { timeout: 30_000_000 as Duration }, done);
+  c.client().request(brokerNode(p.leader), message<ProduceRequest>('Produce', { acks, timeoutMs: 30_000, topic: 'orders', partitions: [{ partition: 0, records }] }), { timeout: 30_000_000 as Duration }, done);
 }
 
 function valuesOf(c: ReturnType<typeof miniCluster>, brokerId: number): string[] {
@@ -27,7 +27,7 @@ describe('a cluster on the simulated network', () => {
     expect(p?.leader).toBeGreaterThan(0);
     expect(p?.isr).toHaveLength(3);
     const acks: (string | undefined)[] = [];
-    for (let i = 0; i < 10; i++) c.sim.scheduler.at(s(10 + i * 0.1), () => produce(c, `m${i}`, 'all', (r) => acks.push(r.ok && r.response.type === 'ProduceResponse' ? (r.response.error ?? 'ok') : 'failed')));
+    for (let i = 0; i < 10; i++) c.sim.scheduler.at(s(10 + i * 0.1), () => produce(c, `m${i}`, 'all', (r) => acks.push(r.ok ? (produceOutcome(r, 0).error ?? 'ok') : 'failed')));
     c.sim.run({ until: s(15) });
     expect(acks).toEqual(Array(10).fill('ok'));
     for (const id of [1, 2, 3]) expect(valuesOf(c, id)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
@@ -39,7 +39,7 @@ describe('a cluster on the simulated network', () => {
     c.sim.run({ until: s(10) });
     const first = c.controller().image.partition('orders', 0)?.leader ?? -1;
     const acked: string[] = [];
-    for (let i = 0; i < 5; i++) c.sim.scheduler.at(s(10 + i * 0.1), () => produce(c, `m${i}`, 'all', (r) => r.ok && r.response.type === 'ProduceResponse' && r.response.error === undefined && acked.push(`m${i}`)));
+    for (let i = 0; i < 5; i++) c.sim.scheduler.at(s(10 + i * 0.1), () => produce(c, `m${i}`, 'all', (r) => r.ok && produceOutcome(r, 0).error === undefined && acked.push(`m${i}`)));
     c.sim.scheduler.at(s(12), () => c.net.host(brokerNode(first)).crash('process'));
     c.sim.run({ until: s(30) });
     const after = c.controller().image.partition('orders', 0);
@@ -66,7 +66,7 @@ describe('a cluster on the simulated network', () => {
       // acknowledges them alone, and then it crashes.
       const followers = (c.controller().image.partition('orders', 0)?.replicas ?? []).filter((r) => r !== leader);
       c.sim.scheduler.at(s(10.1), () => followers.forEach((f) => c.net.host(brokerNode(f)).pause(1_000_000 as Duration)));
-      for (let i = 0; i < 5; i++) c.sim.scheduler.at(s(10.2 + i * 0.001), () => produce(c, `m${i}`, acks, (r) => r.ok && r.response.type === 'ProduceResponse' && r.response.error === undefined && acked.push(`m${i}`)));
+      for (let i = 0; i < 5; i++) c.sim.scheduler.at(s(10.2 + i * 0.001), () => produce(c, `m${i}`, acks, (r) => r.ok && produceOutcome(r, 0).error === undefined && acked.push(`m${i}`)));
       c.sim.scheduler.at(s(10.21), () => c.net.host(brokerNode(leader)).crash('process'));
       c.sim.scheduler.at(s(25), () => c.net.host(brokerNode(leader)).restart());
       c.sim.run({ until: s(60) });

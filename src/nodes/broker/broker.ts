@@ -1,4 +1,5 @@
 import type { NodeContext, Process } from '../../network/nodeHost.js';
+import type { TimerHandle } from '../../sim/scheduler.js';
 import type { Disk } from '../../log/disk.js';
 import { LogDir } from '../../log/logDir.js';
 import { LogError, type LogConfig } from '../../log/log.js';
@@ -8,7 +9,7 @@ import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 import { MetadataImage, type PartitionState } from '../controller/metadataImage.js';
 import { metadataResponse } from '../controller/controller.js';
-import { CONTROLLER_NODE, brokerNode, message, partitionName, type FetchResponse, type KafkaMessage, type ProduceRequest, type WriteTxnMarkersRequest, type AddPartitionsToTxnRequest } from '../protocol.js';
+import { CONTROLLER_NODE, brokerNode, message, partitionName, type FetchResponse, type KafkaMessage, type ProduceRequest, type ProducePartitionData, type ProducePartitionResponse, type ProduceResponse, type WriteTxnMarkersRequest, type AddPartitionsToTxnRequest } from '../protocol.js';
 import { Partition, type PartitionConfig, type TruncationMode } from './partition.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../coordinator/groupCoordinator.js';
 import { OFFSETS_TOPIC } from '../coordinator/offsetsTopic.js';
@@ -265,24 +266,30 @@ export class Broker implements Process<KafkaMessage> {
 
   // ------------------------------------------------------------------ leader
 
-  /** acks=0 produces arrive as one-way messages: nothing is sent back, even on error. */
+  /**
+   * acks=0 produces arrive as one-way messages: nothing is sent back, even on error. With no
+   * response to carry an error, Kafka's KafkaApis closes the connection instead, once every
+   * partition of the request has been tried: the producer notices and refreshes its metadata.
+   */
   onMessage(from: string, msg: KafkaMessage): void {
     if (msg.type !== 'Produce') return;
-    const partition = this.partitions.get(partitionName(msg.topic, msg.partition));
-    // With acks=0 there is no response to carry an error, so Kafka's KafkaApis closes the
-    // connection instead: the producer notices and refreshes its metadata.
-    if (partition === undefined) {
-      this.ctx.closeConnection(from);
-      return;
+    let failed = false;
+    for (const data of msg.partitions) {
+      const partition = this.partitions.get(partitionName(msg.topic, data.partition));
+      if (partition === undefined) {
+        failed = true;
+        continue;
+      }
+      const result = partition.appendAsLeader(data.records, '0');
+      if ('error' in result) {
+        this.markFailedProduce(result.error);
+        failed = true;
+        continue;
+      }
+      this.wakeFetches(partition.name);
+      if (!result.duplicate) this.traceAppend(partition, result.baseOffset, result.lastOffset);
     }
-    const result = partition.appendAsLeader(msg.records, '0');
-    if ('error' in result) {
-      this.markFailedProduce(result.error);
-      this.ctx.closeConnection(from);
-      return;
-    }
-    this.wakeFetches(partition.name);
-    if (!result.duplicate) this.traceAppend(partition, result.baseOffset, result.lastOffset);
+    if (failed) this.ctx.closeConnection(from);
   }
 
   onRequest(_from: string, req: KafkaMessage, reply: (r: KafkaMessage) => void): void {
@@ -379,62 +386,93 @@ export class Broker implements Process<KafkaMessage> {
   }
 
   /**
-   * Produce (KafkaApis.handleProduceRequest). With transaction.partition.verification.enable
-   * (KIP-890), a transactional write that would start a transaction in this partition is first
-   * checked with the producer's transaction coordinator: a write the coordinator does not
-   * know to be in an ongoing transaction (a late retry of an aborted one) is refused.
+   * Produce (KafkaApis.handleProduceRequest and ReplicaManager.appendRecords): each
+   * partition's batch is appended, and the request is answered once for all of them. With
+   * acks=all the answer waits, as Kafka's DelayedProduce does, until every partition has
+   * committed its batch or the request's timeout passes. With
+   * transaction.partition.verification.enable (KIP-890), a transactional write that would
+   * start a transaction in a partition is first checked with the producer's transaction
+   * coordinator: a write the coordinator does not know to be in an ongoing transaction (a
+   * late retry of an aborted one) is refused.
    */
   private handleProduce(req: ProduceRequest, reply: (r: KafkaMessage) => void): void {
-    const partition = this.partitions.get(partitionName(req.topic, req.partition));
-    if (partition !== undefined && partition.role === 'leader' && req.transactionalId !== undefined && this.config.transactions.verification && req.records.length > 0) {
-      const h = readBatchHeader(req.records, 0);
-      if (isTransactional(h) && partition.log.producers.entry(h.producerId)?.currentTxnFirstOffset === undefined) {
-        this.verifyTransaction(req.transactionalId, h.producerId, h.producerEpoch, partition.name, (error) => {
-          if (error !== undefined) reply(message('ProduceResponse', { error, baseOffset: -1 }));
-          else this.produce(req, reply);
-        });
-        return;
+    const responses: ProducePartitionResponse[] = new Array<ProducePartitionResponse>(req.partitions.length);
+    let left = req.partitions.length;
+    /** acks=all waits still open, to give up on when the request times out. */
+    const waiting = new Map<Partition, (error: string | undefined) => void>();
+    let expiry: TimerHandle | undefined;
+    const answer = (i: number, r: ProducePartitionResponse): void => {
+      responses[i] = r;
+      if (--left > 0) return;
+      if (expiry !== undefined) this.ctx.cancel(expiry);
+      reply(message<ProduceResponse>('ProduceResponse', { responses }));
+    };
+    const wait = (partition: Partition, done: (error: string | undefined) => void): void => {
+      waiting.set(partition, done);
+      // Kafka's DelayedProduce expires after the request's timeout.
+      expiry ??= this.ctx.after(ms(req.timeoutMs), () => {
+        expiry = undefined;
+        for (const [p, d] of [...waiting]) {
+          p.cancelDelayed(d);
+          d('REQUEST_TIMED_OUT');
+        }
+      });
+    };
+    req.partitions.forEach((data, i) => {
+      const partition = this.partitions.get(partitionName(req.topic, data.partition));
+      const produce = (): void => this.produceTo(partition, data, req.acks, (r) => answer(i, r), wait, (p) => waiting.delete(p));
+      if (partition !== undefined && partition.role === 'leader' && req.transactionalId !== undefined && this.config.transactions.verification && data.records.length > 0) {
+        const h = readBatchHeader(data.records, 0);
+        if (isTransactional(h) && partition.log.producers.entry(h.producerId)?.currentTxnFirstOffset === undefined) {
+          this.verifyTransaction(req.transactionalId, h.producerId, h.producerEpoch, partition.name, (error) => {
+            if (error !== undefined) answer(i, { partition: data.partition, error, baseOffset: -1 });
+            else produce();
+          });
+          return;
+        }
       }
-    }
-    this.produce(req, reply);
+      produce();
+    });
   }
 
-  private produce(req: ProduceRequest, reply: (r: KafkaMessage) => void): void {
-    const partition = this.partitions.get(partitionName(req.topic, req.partition));
+  /** Appends one partition's batch of a Produce request; `done` gets its outcome, at once or (acks=all) once committed. */
+  private produceTo(
+    partition: Partition | undefined,
+    data: ProducePartitionData,
+    acks: ProduceRequest['acks'],
+    done: (r: ProducePartitionResponse) => void,
+    wait: (partition: Partition, done: (error: string | undefined) => void) => void,
+    settled: (partition: Partition) => void,
+  ): void {
     if (partition === undefined) {
-      reply(message('ProduceResponse', { error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 }));
+      done({ partition: data.partition, error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 });
       return;
     }
     const hwBefore = partition.highWatermark;
-    const result = partition.appendAsLeader(req.records, req.acks);
+    const result = partition.appendAsLeader(data.records, acks);
     this.traceHw(partition, hwBefore);
-    if (!('error' in result)) {
-      this.wakeFetches(partition.name);
-      if (!result.duplicate) this.traceAppend(partition, result.baseOffset, result.lastOffset);
-    }
     if ('error' in result) {
       this.markFailedProduce(result.error);
-      reply(message('ProduceResponse', { error: result.error, baseOffset: -1 }));
+      done({ partition: data.partition, error: result.error, baseOffset: -1 });
       return;
     }
-    if (req.acks !== 'all') {
-      if (req.acks !== '0') reply(message('ProduceResponse', { baseOffset: result.baseOffset }));
+    this.wakeFetches(partition.name);
+    if (!result.duplicate) this.traceAppend(partition, result.baseOffset, result.lastOffset);
+    if (acks !== 'all') {
+      done({ partition: data.partition, baseOffset: result.baseOffset });
       return;
     }
     // A recognised duplicate is answered with its original offsets, but under acks=all
     // only once those are committed too, as Kafka's DelayedProduce waits for them.
-    let settled = false;
-    const done = (error: string | undefined): void => {
-      if (settled) return;
-      settled = true;
-      reply(message('ProduceResponse', { error, baseOffset: error === undefined ? result.baseOffset : -1 }));
+    let answered = false;
+    const committed = (error: string | undefined): void => {
+      if (answered) return;
+      answered = true;
+      settled(partition);
+      done({ partition: data.partition, error, baseOffset: error === undefined ? result.baseOffset : -1 });
     };
-    partition.awaitCommit(result.lastOffset, done);
-    // Kafka's DelayedProduce expires after the request's timeout.
-    this.ctx.after(ms(req.timeoutMs), () => {
-      partition.cancelDelayed(done);
-      done('REQUEST_TIMED_OUT');
-    });
+    wait(partition, committed);
+    partition.awaitCommit(result.lastOffset, committed);
   }
 
   /** KIP-890: asks the transaction coordinator whether `partition` is in the producer's ongoing transaction. */

@@ -8,7 +8,7 @@ import { partitionForKey, StickyPartitioner, RoundRobinPartitioner } from '../..
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 import { ReconnectBackoff } from '../reconnectBackoff.js';
-import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
+import { brokerNode, message, produceOutcome, type KafkaMessage, type PartitionMetadata, type ProduceRequest } from '../protocol.js';
 
 /** Producer settings, by Kafka's names. */
 export interface ProducerConfig {
@@ -23,6 +23,7 @@ export interface ProducerConfig {
   readonly 'linger.ms': number;
   readonly 'batch.size': number;
   readonly 'max.in.flight.requests.per.connection': number;
+  readonly 'max.request.size': number;
   readonly 'metadata.max.age.ms': number;
   readonly partitioner: 'default' | 'sticky' | 'round-robin';
 }
@@ -315,68 +316,107 @@ export class Producer implements Process<KafkaMessage> {
   // ------------------------------------------------------------------ sender
 
   /**
-   * Sends what may go: the ready head batches of each partition's queue whose leader is
-   * known, within max.in.flight.requests.per.connection per broker; with idempotence,
-   * nothing of a partition while one of its batches waits out a retry backoff. Each drain
-   * starts one partition further on (Kafka's drainIndex), so none always goes last.
+   * Sends what may go, as Kafka's Sender does. A broker is ready when the head batch of some
+   * partition it leads is ready (full, followed by another, retried, or lingered) and it can
+   * take a request (within max.in.flight.requests.per.connection, not in reconnect backoff).
+   * Each round drains, for every ready broker, the head batch of each partition it leads,
+   * ready or not, up to max.request.size, into one Produce request
+   * (RecordAccumulator.ready, then drainBatchesForOneNode); rounds go on while anything is
+   * ready. With idempotence, nothing of a partition goes while one of its batches waits out
+   * a retry backoff. Each round starts one partition further on (Kafka's drainIndex), so
+   * none always goes last.
    */
   private drain(): void {
-    if (this.queued === 0) return;
-    const idempotent = this.config['enable.idempotence'];
-    const maxInFlight = this.config['max.in.flight.requests.per.connection'];
-    const n = this.queues.length;
-    for (let k = 0; k < n; k++) {
-      const partition = (this.drainIndex + k) % n;
-      const queue = this.queues[partition];
-      if (queue === undefined) continue;
-      while (queue.length > 0 && this.isReady(queue[0], queue)) {
-        const leader = this.partitions[partition]?.leader ?? -1;
-        if (leader < 0 || (idempotent && ((this.retrying.get(partition) ?? 0) > 0 || this.producerId < 0 || this.bumpingEpoch || this.unknownTo.has(partition)))) break;
-        // Reconnecting: one request probes the connection (Kafka sends nothing before it is up).
-        const limit = this.reconnect.isReconnecting(brokerNode(leader)) ? 1 : maxInFlight;
-        if ((this.inFlight.get(leader) ?? 0) >= limit || this.inBackoff(leader)) break;
-        const batch = queue.shift() as ProducerBatch;
-        this.queued--;
-        batch.sealed = true;
-        this.dispatch(batch, leader);
-      }
+    while (this.queued > 0) {
+      const requests = this.drainRound();
+      if (requests.size === 0) return;
+      for (const [leader, batches] of requests) this.dispatch(batches, leader);
     }
-    this.drainIndex = n === 0 ? 0 : (this.drainIndex + 1) % n;
   }
 
-  private dispatch(batch: ProducerBatch, leader: number): void {
-    batch.attempts++;
-    this.outstanding.add(batch);
-    const idempotent = this.config['enable.idempotence'];
-    if (idempotent && (batch.baseSequence === undefined || batch.sequenceEpoch !== this.producerEpoch)) {
-      // A first send, or a retry after an epoch bump (KIP-360): sequences of the new epoch start at 0.
-      const next = this.nextSequence.get(batch.partition) ?? 0;
-      batch.baseSequence = next;
-      batch.sequenceEpoch = this.producerEpoch;
-      this.nextSequence.set(batch.partition, next + batch.refs.length);
+  /** One round of drain: the batches each ready broker's next request takes, by broker, in the order first reached. */
+  private drainRound(): Map<number, ProducerBatch[]> {
+    const requests = new Map<number, ProducerBatch[]>();
+    const n = this.queues.length;
+    const ready = new Set<number>();
+    const unready = new Set<number>();
+    for (let partition = 0; partition < n; partition++) {
+      const queue = this.queues[partition];
+      const leader = this.drainableLeader(partition);
+      if (leader < 0 || ready.has(leader) || unready.has(leader) || !this.isReady((queue as ProducerBatch[])[0], queue as ProducerBatch[])) continue;
+      // Reconnecting: one request probes the connection (Kafka sends nothing before it is up).
+      const limit = this.reconnect.isReconnecting(brokerNode(leader)) ? 1 : this.config['max.in.flight.requests.per.connection'];
+      if ((this.inFlight.get(leader) ?? 0) >= limit || this.inBackoff(leader)) unready.add(leader);
+      else ready.add(leader);
     }
-    const records = this.close(batch).stamp(idempotent ? { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: batch.baseSequence } : {});
-    const req = message('Produce', { acks: this.config.acks, timeoutMs: this.config['request.timeout.ms'], topic: this.durable.topic, partition: batch.partition, records });
+    if (ready.size === 0) return requests;
+    const sizes = new Map<number, number>();
+    for (let k = 0; k < n; k++) {
+      const partition = (this.drainIndex + k) % n;
+      const leader = this.drainableLeader(partition);
+      if (!ready.has(leader)) continue;
+      const queue = this.queues[partition] as ProducerBatch[];
+      const batches = requests.get(leader) ?? [];
+      // A request takes batches up to max.request.size, and at least one.
+      const size = sizes.get(leader) ?? 0;
+      const batch = queue[0];
+      if (batches.length > 0 && size + batch.estimatedBytes > this.config['max.request.size']) continue;
+      queue.shift();
+      this.queued--;
+      batch.sealed = true;
+      batches.push(batch);
+      requests.set(leader, batches);
+      sizes.set(leader, size + batch.estimatedBytes);
+    }
+    this.drainIndex = (this.drainIndex + 1) % n;
+    return requests;
+  }
+
+  /** The leader the partition's head batch would go to, or -1 when it has none or may not send now. */
+  private drainableLeader(partition: number): number {
+    const queue = this.queues[partition];
+    if (queue === undefined || queue.length === 0) return -1;
+    if (this.config['enable.idempotence'] && ((this.retrying.get(partition) ?? 0) > 0 || this.producerId < 0 || this.bumpingEpoch || this.unknownTo.has(partition))) return -1;
+    return this.partitions[partition]?.leader ?? -1;
+  }
+
+  /** Sends `batches`, one per partition, to their leader in one Produce request. */
+  private dispatch(batches: readonly ProducerBatch[], leader: number): void {
+    const idempotent = this.config['enable.idempotence'];
+    const partitions = batches.map((batch) => {
+      batch.attempts++;
+      this.outstanding.add(batch);
+      if (idempotent && (batch.baseSequence === undefined || batch.sequenceEpoch !== this.producerEpoch)) {
+        // A first send, or a retry after an epoch bump (KIP-360): sequences of the new epoch start at 0.
+        const next = this.nextSequence.get(batch.partition) ?? 0;
+        batch.baseSequence = next;
+        batch.sequenceEpoch = this.producerEpoch;
+        this.nextSequence.set(batch.partition, next + batch.refs.length);
+      }
+      const records = this.close(batch).stamp(idempotent ? { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: batch.baseSequence } : {});
+      return { partition: batch.partition, records };
+    });
+    const req = message<ProduceRequest>('Produce', { acks: this.config.acks, timeoutMs: this.config['request.timeout.ms'], topic: this.durable.topic, partitions });
     if (this.config.acks === '0') {
       // acks=0: the send is complete once it is on the wire; nothing will come back.
       this.ctx.send(brokerNode(leader), req);
-      for (const ref of batch.refs) this.durable.history.completeSend(ref, 'ok', this.partitionName(batch.partition), -1);
+      for (const batch of batches) for (const ref of batch.refs) this.durable.history.completeSend(ref, 'ok', this.partitionName(batch.partition), -1);
       return;
     }
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
     this.ctx.request(brokerNode(leader), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       this.inFlight.set(leader, (this.inFlight.get(leader) ?? 1) - 1);
       this.noteConnection(leader, r);
-      this.onResponse(batch, r);
+      for (const batch of batches) this.onResponse(batch, produceOutcome(r, batch.partition));
       this.drain();
       this.maybeBumpEpoch();
     });
   }
 
-  private onResponse(batch: ProducerBatch, r: RpcResult<KafkaMessage>): void {
-    const error = !r.ok ? r.error : r.response.type === 'ProduceResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
-    if (error === undefined && r.ok && r.response.type === 'ProduceResponse') {
-      const base = r.response.baseOffset;
+  private onResponse(batch: ProducerBatch, outcome: { readonly error?: string; readonly baseOffset: number }): void {
+    const error = outcome.error;
+    if (error === undefined) {
+      const base = outcome.baseOffset;
       const partition = this.partitionName(batch.partition);
       this.outstanding.delete(batch);
       if (batch.baseSequence !== undefined && batch.sequenceEpoch === this.producerEpoch) {
@@ -386,7 +426,7 @@ export class Producer implements Process<KafkaMessage> {
       for (let i = 0; i < batch.refs.length; i++) this.durable.history.completeSend(batch.refs[i], 'ok', partition, base + i);
       return;
     }
-    const code = error ?? 'UNKNOWN_SERVER_ERROR';
+    const code = error;
     if (UNKNOWN_OUTCOME.has(code)) batch.uncertain = true;
     if (code === 'timeout') batch.mayStillArrive = true;
     if (code === 'UNKNOWN_PRODUCER_ID' && this.config['enable.idempotence']) this.unknownTo.add(batch.partition);

@@ -2,7 +2,7 @@ import type { NodeContext } from '../../network/nodeHost.js';
 import { millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import { encodeBatch, type RecordInput } from '../../log/recordBatch.js';
-import { brokerNode, message, type KafkaMessage, type PartitionMetadata, type PartitionOffset } from '../protocol.js';
+import { brokerNode, message, produceOutcome, type KafkaMessage, type PartitionMetadata, type PartitionOffset, type ProduceRequest } from '../protocol.js';
 
 /** How a transaction ended for the application. */
 export type TxnOutcome = 'committed' | 'aborted' | 'fenced';
@@ -195,9 +195,9 @@ export class TransactionalProducer {
       this.ctx.after(millis(this.config.retryBackoffMs), () => this.produce(partition, batch, startedAt, finish));
     };
     if (leader < 0) return retry();
-    const req = message('Produce', { acks: 'all', timeoutMs: this.config.requestTimeoutMs, topic: m[1], partition: Number(m[2]), records: batch, transactionalId: this.config.transactionalId });
+    const req = message<ProduceRequest>('Produce', { acks: 'all', timeoutMs: this.config.requestTimeoutMs, topic: m[1], partitions: [{ partition: Number(m[2]), records: batch }], transactionalId: this.config.transactionalId });
     this.ctx.request(brokerNode(leader), req, { timeout: millis(this.config.requestTimeoutMs) }, (r) => {
-      const error = !r.ok ? r.error : r.response.type === 'ProduceResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
+      const { error } = produceOutcome(r, Number(m[2]));
       if (error === undefined || error === 'DUPLICATE_SEQUENCE_NUMBER') return finish(true);
       if (FATAL.has(error)) {
         this.fail(error);
