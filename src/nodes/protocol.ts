@@ -136,25 +136,36 @@ export function produceOutcome(r: RpcResult<KafkaMessage>, partition: number): {
   return NO_ANSWER_FOR_PARTITION;
 }
 
-export interface FetchRequest {
-  readonly type: 'Fetch';
-  readonly bytes: number;
-  /** The fetching broker's id; -1 for a consumer. */
-  readonly replicaId: number;
+/** One partition of a Fetch request: where to read from, and the epochs to check (KIP-320). */
+export interface FetchPartition {
   readonly topic: string;
   readonly partition: number;
   readonly fetchOffset: number;
   readonly lastFetchedEpoch: number;
   readonly currentLeaderEpoch: number;
+}
+
+/**
+ * A Fetch request reads several partitions from their leader: a follower's replica fetcher
+ * asks for every partition it follows on that leader in one request (Kafka's
+ * AbstractFetcherThread), and the leader holds it until any of them has records.
+ */
+export interface FetchRequest {
+  readonly type: 'Fetch';
+  readonly bytes: number;
+  /** The fetching broker's id; -1 for a consumer. */
+  readonly replicaId: number;
+  readonly partitions: readonly FetchPartition[];
   /** A consumer's fetch.max.wait.ms: how long the leader may hold the fetch while nothing is readable. */
   readonly maxWaitMs?: number;
   /** A consumer's isolation.level: read_committed reads only below the last stable offset. */
   readonly isolationLevel?: 'read_uncommitted' | 'read_committed';
 }
 
-export interface FetchResponse {
-  readonly type: 'FetchResponse';
-  readonly bytes: number;
+/** One partition of a Fetch response. */
+export interface FetchPartitionResponse {
+  readonly topic: string;
+  readonly partition: number;
   readonly error?: string;
   readonly highWatermark: number;
   readonly logStartOffset: number;
@@ -163,6 +174,13 @@ export interface FetchResponse {
   /** For read_committed: the last stable offset, and the aborted transactions in the range read. */
   readonly lastStableOffset?: number;
   readonly abortedTransactions?: readonly { readonly producerId: number; readonly firstOffset: number }[];
+}
+
+export interface FetchResponse {
+  readonly type: 'FetchResponse';
+  readonly bytes: number;
+  /** In the order of the request's partitions. */
+  readonly responses: readonly FetchPartitionResponse[];
 }
 
 export interface InitProducerIdRequest {
@@ -452,6 +470,12 @@ function payloadBytes(type: KafkaMessage['type'], body: object): number {
     return n;
   }
   if (type === 'ProduceResponse') return PARTITION_BYTES * (body as Body<ProduceResponse>).responses.length;
+  if (type === 'Fetch') return PARTITION_BYTES * (body as Body<FetchRequest>).partitions.length;
+  if (type === 'FetchResponse') {
+    let n = 0;
+    for (const p of (body as Body<FetchResponse>).responses) n += PARTITION_BYTES + p.records.length;
+    return n;
+  }
   const records = (body as { records?: unknown }).records;
   return Buffer.isBuffer(records) ? records.length : Array.isArray(records) ? records.length * 48 : 0;
 }

@@ -3,14 +3,14 @@ import type { TimerHandle } from '../../sim/scheduler.js';
 import type { Disk } from '../../log/disk.js';
 import { LogDir } from '../../log/logDir.js';
 import { LogError, type LogConfig } from '../../log/log.js';
-import { millis } from '../../sim/time.js';
+import { micros, millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 import { MetadataImage, type PartitionState } from '../controller/metadataImage.js';
 import { metadataResponse } from '../controller/controller.js';
-import { CONTROLLER_NODE, brokerNode, message, partitionName, type FetchResponse, type KafkaMessage, type ProduceRequest, type ProducePartitionData, type ProducePartitionResponse, type ProduceResponse, type WriteTxnMarkersRequest, type AddPartitionsToTxnRequest } from '../protocol.js';
-import { Partition, type PartitionConfig, type TruncationMode } from './partition.js';
+import { CONTROLLER_NODE, brokerNode, message, partitionName, type FetchPartition, type FetchPartitionResponse, type FetchRequest, type FetchResponse, type KafkaMessage, type ProduceRequest, type ProducePartitionData, type ProducePartitionResponse, type ProduceResponse, type WriteTxnMarkersRequest, type AddPartitionsToTxnRequest } from '../protocol.js';
+import { Partition, type FollowerFetchResult, type PartitionConfig, type TruncationMode } from './partition.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../coordinator/groupCoordinator.js';
 import { OFFSETS_TOPIC } from '../coordinator/offsetsTopic.js';
 import { TransactionCoordinator } from '../coordinator/transactionCoordinator.js';
@@ -94,6 +94,8 @@ export class Broker implements Process<KafkaMessage> {
   private readonly partitions = new Map<string, Partition>();
   /** Partitions with a replica fetcher running, by name, with the leader epoch it fetches in. */
   private readonly fetching = new Map<string, number>();
+  /** Replica fetchers, by key (see startFetcher). */
+  private readonly fetchers = new Map<string, ReplicaFetcher>();
   private registered = false;
   private nextProducerId = 0;
   private readonly coordinator: GroupCoordinator;
@@ -223,45 +225,89 @@ export class Broker implements Process<KafkaMessage> {
 
   // ------------------------------------------------------------------ follower
 
-  /** Runs the replica fetcher for `partition` while this broker follows in this epoch. */
+  /**
+   * Adds `partition` to a replica fetcher for its leader, starting one if there is none.
+   * Kafka's ReplicaFetcherManager (num.replica.fetchers=1) runs one fetcher per source
+   * broker, for every partition this broker follows there. Here each partition gets a
+   * fetcher of its own for each leader epoch (see README, Fidelity): the simulated network
+   * drops what a partition cuts off instead of retransmitting it once healed, so a shared
+   * fetcher whose request was lost would hold every partition it serves until the request
+   * times out (30 s), long after a real TCP connection had recovered.
+   */
   private startFetcher(partition: Partition): void {
-    const epoch = partition.leaderEpoch;
-    this.fetching.set(partition.name, epoch);
-    const loop = (): void => {
-      if (partition.role !== 'follower' || partition.leaderEpoch !== epoch || partition.leader < 0 || this.fetching.get(partition.name) !== epoch) return;
-      const next = partition.nextFetch();
-      const req = message('Fetch', { replicaId: this.id, topic: partition.topic, partition: partition.partition, ...next });
-      this.ctx.request(brokerNode(partition.leader), req, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => {
-        if (partition.role !== 'follower' || partition.leaderEpoch !== epoch) return;
-        let progressed = false;
-        if (r.ok && r.response.type === 'FetchResponse' && r.response.error === undefined) {
-          const res: FetchResponse = r.response;
-          const leoBefore = partition.log.logEndOffset;
-          let applied: ReturnType<Partition['applyFetch']>;
-          try {
-            applied = partition.applyFetch({ records: res.records, highWatermark: res.highWatermark, logStartOffset: res.logStartOffset, divergingEpoch: res.divergingEpoch });
-          } catch (err) {
-            if (!(err instanceof LogError)) throw err;
-            // Kafka's fetcher marks the partition failed on an unexpected error and stops
-            // fetching it until its leadership changes (AbstractFetcherThread); the replica
-            // falls out of the ISR. Before KIP-101 this is how a follower that truncated to
-            // a high watermark inside the leader's batch ended up.
-            this.ctx.trace.emit('replica.fetch.failed', { broker: this.id, partition: partition.name, leaderEpoch: epoch, reason: err.message });
-            this.fetching.delete(partition.name);
-            return;
-          }
-          if (applied.truncatedTo !== undefined) this.ctx.trace.emit('replica.truncate', { broker: this.id, partition: partition.name, to: applied.truncatedTo, reason: 'diverging-epoch' });
-          if (applied.appended > 0) this.traceAppend(partition, leoBefore, partition.log.logEndOffset - 1);
-          progressed = applied.appended > 0 || applied.truncatedTo !== undefined;
-        }
-        // An answered fetch goes straight out again (the leader held it while it had
-        // nothing); a failed one backs off.
-        const failed = !r.ok || (r.response.type === 'FetchResponse' && r.response.error !== undefined);
-        if (progressed || !failed) loop();
-        else this.ctx.after(ms(this.config.replicaFetchWaitMaxMs), loop);
+    this.fetching.set(partition.name, partition.leaderEpoch);
+    const key = `${partition.name}@${partition.leaderEpoch}`;
+    let fetcher = this.fetchers.get(key);
+    if (fetcher === undefined) {
+      fetcher = { key, leader: partition.leader, partitions: new Map(), running: false };
+      this.fetchers.set(key, fetcher);
+    }
+    fetcher.partitions.set(partition.name, { partition, epoch: partition.leaderEpoch, delayedUntil: 0 });
+    if (!fetcher.running) {
+      fetcher.running = true;
+      this.runFetcher(fetcher);
+    }
+  }
+
+  /**
+   * One round of a replica fetcher (AbstractFetcherThread.doWork): a Fetch for each of its
+   * partitions still followed in the epoch it was added for and not backing off after an
+   * error; each answer is applied partition by partition. An answered fetch goes straight
+   * out again (the leader held it while it had nothing); a failed one backs off.
+   */
+  private runFetcher(fetcher: ReplicaFetcher): void {
+    const now = this.ctx.now();
+    const live: FetchedPartition[] = [];
+    let wakeAt = Number.POSITIVE_INFINITY;
+    for (const [name, e] of fetcher.partitions) {
+      const p = e.partition;
+      if (p.role !== 'follower' || p.leaderEpoch !== e.epoch || p.leader !== fetcher.leader || this.fetching.get(name) !== e.epoch) fetcher.partitions.delete(name);
+      else if (e.delayedUntil > now) wakeAt = Math.min(wakeAt, e.delayedUntil);
+      else live.push(e);
+    }
+    if (live.length === 0) {
+      if (fetcher.partitions.size === 0) {
+        fetcher.running = false;
+        this.fetchers.delete(fetcher.key);
+      } else this.ctx.after(micros(wakeAt - now), () => this.runFetcher(fetcher));
+      return;
+    }
+    const partitions = live.map((e) => ({ topic: e.partition.topic, partition: e.partition.partition, ...e.partition.nextFetch() }));
+    const req = message<FetchRequest>('Fetch', { replicaId: this.id, partitions });
+    this.ctx.request(brokerNode(fetcher.leader), req, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => {
+      // A failed request (a timeout, a lost connection) backs every partition off; an error
+      // backs off its partition only.
+      const backoffUntil = this.ctx.now() + this.config.replicaFetchWaitMaxMs * 1000;
+      const responses = r.ok && r.response.type === 'FetchResponse' ? r.response.responses : undefined;
+      live.forEach((e, i) => {
+        const partition = e.partition;
+        if (partition.role !== 'follower' || partition.leaderEpoch !== e.epoch) return;
+        const res = responses?.[i];
+        if (res === undefined || res.error !== undefined) e.delayedUntil = backoffUntil;
+        else this.applyFetched(partition, e.epoch, res);
       });
-    };
-    loop();
+      this.runFetcher(fetcher);
+    });
+  }
+
+  /** Appends (or truncates to) what the leader sent for one partition. */
+  private applyFetched(partition: Partition, epoch: number, res: FetchPartitionResponse): void {
+    const leoBefore = partition.log.logEndOffset;
+    let applied: ReturnType<Partition['applyFetch']>;
+    try {
+      applied = partition.applyFetch({ records: res.records, highWatermark: res.highWatermark, logStartOffset: res.logStartOffset, divergingEpoch: res.divergingEpoch });
+    } catch (err) {
+      if (!(err instanceof LogError)) throw err;
+      // Kafka's fetcher marks the partition failed on an unexpected error and stops
+      // fetching it until its leadership changes (AbstractFetcherThread); the replica
+      // falls out of the ISR. Before KIP-101 this is how a follower that truncated to
+      // a high watermark inside the leader's batch ended up.
+      this.ctx.trace.emit('replica.fetch.failed', { broker: this.id, partition: partition.name, leaderEpoch: epoch, reason: err.message });
+      this.fetching.delete(partition.name);
+      return;
+    }
+    if (applied.truncatedTo !== undefined) this.ctx.trace.emit('replica.truncate', { broker: this.id, partition: partition.name, to: applied.truncatedTo, reason: 'diverging-epoch' });
+    if (applied.appended > 0) this.traceAppend(partition, leoBefore, partition.log.logEndOffset - 1);
   }
 
   // ------------------------------------------------------------------ leader
@@ -297,39 +343,10 @@ export class Broker implements Process<KafkaMessage> {
       case 'Produce':
         this.handleProduce(req, reply);
         return;
-      case 'Fetch': {
-        if (req.replicaId < 0) {
-          this.consumerFetch(req, reply);
-          return;
-        }
-        const partition = this.partitions.get(partitionName(req.topic, req.partition));
-        if (partition === undefined) {
-          reply(message('FetchResponse', { error: 'NOT_LEADER_OR_FOLLOWER', highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
-          return;
-        }
-        const answer = (): boolean => {
-          const hwBefore = partition.highWatermark;
-          const r = partition.fetchForFollower(req.replicaId, req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.nowMs());
-          this.traceHw(partition, hwBefore);
-          this.proposeIsr(partition);
-          if (r.error !== undefined) reply(message('FetchResponse', { error: r.error, highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
-          else reply(message('FetchResponse', { highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch }));
-          return true;
-        };
-        // Kafka's DelayedFetch: a follower already at the log end waits at the leader until
-        // records arrive or replica.fetch.wait.max.ms passes, so replication is as quick as
-        // a round trip without the follower spinning.
-        if (partition.role === 'leader' && req.currentLeaderEpoch === partition.leaderEpoch && req.fetchOffset === partition.log.logEndOffset) {
-          const hwBefore = partition.highWatermark;
-          partition.fetchForFollower(req.replicaId, req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.nowMs());
-          this.traceHw(partition, hwBefore);
-          this.proposeIsr(partition);
-          this.park(this.parked, partition.name, answer, this.config.replicaFetchWaitMaxMs);
-          return;
-        }
-        answer();
+      case 'Fetch':
+        if (req.replicaId < 0) this.consumerFetch(req, reply);
+        else this.replicaFetch(req, reply);
         return;
-      }
       case 'Metadata':
         reply(metadataResponse(this.image, req.topics));
         return;
@@ -580,22 +597,76 @@ export class Broker implements Process<KafkaMessage> {
   }
 
   /**
-   * A consumer's fetch (KafkaApis.handleFetchRequest for a consumer): read below the high
-   * watermark; with nothing there yet, wait up to the request's fetch.max.wait.ms for the
-   * high watermark to move (Kafka's DelayedFetch, with fetch.min.bytes of 1).
+   * A follower's fetch (KafkaApis.handleFetchRequest from a replica): each partition's
+   * records from the follower's fetch offset, the high watermark, and the diverging epoch
+   * if its log went another way (KIP-320). The fetch offset also tells the leader how far
+   * the follower has come, which moves the high watermark and the ISR. Kafka's
+   * DelayedFetch: when every partition asked for is already at its log end, the leader holds
+   * the fetch until any of them has records or replica.fetch.wait.max.ms passes, so
+   * replication is as quick as a round trip without the follower spinning.
    */
-  private consumerFetch(req: Extract<KafkaMessage, { type: 'Fetch' }>, reply: (r: KafkaMessage) => void): void {
-    const partition = this.partitions.get(partitionName(req.topic, req.partition));
-    const answer = (): boolean => {
-      const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : partition.fetchForConsumer(req.fetchOffset, req.lastFetchedEpoch, req.currentLeaderEpoch, this.config.replicaFetchMaxBytes, req.isolationLevel);
-      if (r.error !== undefined) reply(message('FetchResponse', { error: r.error, highWatermark: -1, logStartOffset: -1, records: Buffer.alloc(0) }));
-      else reply(message('FetchResponse', { highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch, lastStableOffset: r.lastStableOffset, abortedTransactions: r.abortedTransactions }));
-      return true;
+  private replicaFetch(req: FetchRequest, reply: (r: KafkaMessage) => void): void {
+    const parts = req.partitions.map((fp) => ({ fp, partition: this.partitions.get(partitionName(fp.topic, fp.partition)) }));
+    const follow = (fp: FetchPartition, partition: Partition): FollowerFetchResult => {
+      const hwBefore = partition.highWatermark;
+      const r = partition.fetchForFollower(req.replicaId, fp.fetchOffset, fp.lastFetchedEpoch, fp.currentLeaderEpoch, this.nowMs());
+      this.traceHw(partition, hwBefore);
+      this.proposeIsr(partition);
+      return r;
+    };
+    const answer = (): void => {
+      const responses = parts.map(({ fp, partition }): FetchPartitionResponse => {
+        const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : follow(fp, partition);
+        if (r.error !== undefined) return fetchError(fp, r.error);
+        return { topic: fp.topic, partition: fp.partition, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch };
+      });
+      reply(message<FetchResponse>('FetchResponse', { responses }));
+    };
+    const caughtUp = parts.length > 0 && parts.every(({ fp, partition }) => partition !== undefined && partition.role === 'leader' && fp.currentLeaderEpoch === partition.leaderEpoch && fp.fetchOffset === partition.log.logEndOffset);
+    if (!caughtUp) {
+      answer();
+      return;
+    }
+    for (const { fp, partition } of parts) follow(fp, partition as Partition);
+    this.park(
+      this.parked,
+      parts.map(({ partition }) => (partition as Partition).name),
+      answer,
+      this.config.replicaFetchWaitMaxMs,
+    );
+  }
+
+  /**
+   * A consumer's fetch (KafkaApis.handleFetchRequest for a consumer): read below the high
+   * watermark; with nothing there yet in any partition asked for, wait up to the request's
+   * fetch.max.wait.ms for a high watermark to move (Kafka's DelayedFetch, with
+   * fetch.min.bytes of 1).
+   */
+  private consumerFetch(req: FetchRequest, reply: (r: KafkaMessage) => void): void {
+    const parts = req.partitions.map((fp) => ({ fp, partition: this.partitions.get(partitionName(fp.topic, fp.partition)) }));
+    const answer = (): void => {
+      const responses = parts.map(({ fp, partition }): FetchPartitionResponse => {
+        const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : partition.fetchForConsumer(fp.fetchOffset, fp.lastFetchedEpoch, fp.currentLeaderEpoch, this.config.replicaFetchMaxBytes, req.isolationLevel);
+        if (r.error !== undefined) return fetchError(fp, r.error);
+        return { topic: fp.topic, partition: fp.partition, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch, lastStableOffset: r.lastStableOffset, abortedTransactions: r.abortedTransactions };
+      });
+      reply(message<FetchResponse>('FetchResponse', { responses }));
     };
     const waitMs = req.maxWaitMs ?? 0;
-    const readable = req.isolationLevel === 'read_committed' ? (partition?.log.lastStableOffset ?? 0) : (partition?.highWatermark ?? 0);
-    if (partition !== undefined && partition.role === 'leader' && waitMs > 0 && req.fetchOffset >= readable && req.fetchOffset <= partition.log.logEndOffset) {
-      this.park(this.parkedConsumers, partition.name, answer, waitMs);
+    const nothingReadable =
+      parts.length > 0 &&
+      parts.every(({ fp, partition }) => {
+        if (partition === undefined || partition.role !== 'leader') return false;
+        const readable = req.isolationLevel === 'read_committed' ? partition.log.lastStableOffset : partition.highWatermark;
+        return fp.fetchOffset >= readable && fp.fetchOffset <= partition.log.logEndOffset;
+      });
+    if (waitMs > 0 && nothingReadable) {
+      this.park(
+        this.parkedConsumers,
+        parts.map(({ partition }) => (partition as Partition).name),
+        answer,
+        waitMs,
+      );
       return;
     }
     answer();
@@ -634,23 +705,32 @@ export class Broker implements Process<KafkaMessage> {
     this.ctx.trace.emit('replica.append', { broker: this.id, partition: partition.name, role: partition.role === 'leader' ? 'leader' : 'follower', leaderEpoch: partition.leaderEpoch, baseOffset, lastOffset });
   }
 
-  /** Parked follower fetches, by partition: each answers once, when woken or when it times out. */
-  private readonly parked = new Map<string, (() => boolean)[]>();
+  /** Parked follower fetches, by partition: each answers once, when one of its partitions has records or when it times out. */
+  private readonly parked = new Map<string, Set<() => void>>();
   /** Parked consumer fetches, by partition, woken when the high watermark moves. */
-  private readonly parkedConsumers = new Map<string, (() => boolean)[]>();
+  private readonly parkedConsumers = new Map<string, Set<() => void>>();
 
-  private park(parked: Map<string, (() => boolean)[]>, name: string, answer: () => boolean, waitMs: number): void {
-    let done = false;
-    const once = (): boolean => {
-      if (done) return false;
-      done = true;
-      return answer();
+  /** Holds a fetch of the partitions `names` until one of them is woken or `waitMs` passes; it answers once. */
+  private park(parked: Map<string, Set<() => void>>, names: readonly string[], answer: () => void, waitMs: number): void {
+    let expiry: TimerHandle | undefined;
+    let answered = false;
+    const once = (): void => {
+      // A timer that fired while this broker was paused runs when it resumes, even if the
+      // fetch was answered meanwhile: the flag, not the cancel, makes it answer once.
+      if (answered) return;
+      answered = true;
+      for (const name of names) parked.get(name)?.delete(once);
+      if (expiry !== undefined) this.ctx.cancel(expiry);
+      answer();
     };
-    const list = parked.get(name) ?? [];
-    list.push(once);
-    parked.set(name, list);
-    this.ctx.after(ms(waitMs), () => {
-      if (once()) parked.set(name, (parked.get(name) ?? []).filter((f) => f !== once));
+    for (const name of names) {
+      let waiting = parked.get(name);
+      if (waiting === undefined) parked.set(name, (waiting = new Set()));
+      waiting.add(once);
+    }
+    expiry = this.ctx.after(ms(waitMs), () => {
+      expiry = undefined;
+      once();
     });
   }
 
@@ -659,11 +739,10 @@ export class Broker implements Process<KafkaMessage> {
     this.wake(this.parked, name);
   }
 
-  private wake(parked: Map<string, (() => boolean)[]>, name: string): void {
-    const list = parked.get(name);
-    if (list === undefined || list.length === 0) return;
-    parked.set(name, []);
-    for (const answer of list) answer();
+  private wake(parked: Map<string, Set<() => void>>, name: string): void {
+    const waiting = parked.get(name);
+    if (waiting === undefined || waiting.size === 0) return;
+    for (const answer of [...waiting]) answer();
   }
 
   private isrLoop(): void {
@@ -760,6 +839,30 @@ export class Broker implements Process<KafkaMessage> {
 }
 
 const ms = millis;
+
+/** A partition in a replica fetcher, for the leader epoch it was added in. */
+interface FetchedPartition {
+  readonly partition: Partition;
+  readonly epoch: number;
+  /** After an error, local microseconds until which it is left out of fetches (Kafka's fetch backoff). */
+  delayedUntil: number;
+}
+
+/** A replica fetcher (Kafka's ReplicaFetcherThread): partitions this broker follows on one leader, fetched together. */
+interface ReplicaFetcher {
+  readonly key: string;
+  readonly leader: number;
+  readonly partitions: Map<string, FetchedPartition>;
+  /** A fetch or a backoff is under way: added partitions join the next fetch. */
+  running: boolean;
+}
+
+/** A partition's answer when it cannot be read. */
+function fetchError(fp: FetchPartition, error: string): FetchPartitionResponse {
+  return { topic: fp.topic, partition: fp.partition, error, highWatermark: -1, logStartOffset: -1, records: EMPTY_RECORDS };
+}
+
+const EMPTY_RECORDS = Buffer.alloc(0);
 
 declare module '../../sim/trace.js' {
   interface TraceRecordMap {

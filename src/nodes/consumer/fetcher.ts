@@ -1,7 +1,7 @@
 import type { NodeContext, RpcResult } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
 import { millis } from '../../sim/time.js';
-import { brokerNode, message, type KafkaMessage, type PartitionMetadata, type PartitionOffset } from '../protocol.js';
+import { brokerNode, message, type FetchRequest, type KafkaMessage, type PartitionMetadata, type PartitionOffset } from '../protocol.js';
 import type { TopicPartitionRef } from './assignors.js';
 import type { ConsumerConfig } from './consumer.js';
 import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
@@ -221,13 +221,9 @@ export class Fetcher {
   private fetch(name: string, meta: PartitionMetadata, position: Position): void {
     this.fetchesInFlight.add(name);
     const version = this.host.assignmentVersion();
-    const req = message('Fetch', {
+    const req = message<FetchRequest>('Fetch', {
       replicaId: -1,
-      topic: meta.topic,
-      partition: meta.partition,
-      fetchOffset: position.offset,
-      lastFetchedEpoch: position.epoch,
-      currentLeaderEpoch: meta.leaderEpoch,
+      partitions: [{ topic: meta.topic, partition: meta.partition, fetchOffset: position.offset, lastFetchedEpoch: position.epoch, currentLeaderEpoch: meta.leaderEpoch }],
       maxWaitMs: this.host.config['fetch.max.wait.ms'],
       isolationLevel: this.host.config['isolation.level'],
     });
@@ -245,8 +241,10 @@ export class Fetcher {
   }
 
   private onFetch(name: string, position: Position, r: RpcResult<KafkaMessage>): void {
-    const error = !r.ok ? r.error : r.response.type === 'FetchResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
-    if (error !== undefined || !r.ok || r.response.type !== 'FetchResponse') {
+    // One partition per request (see README, Fidelity): its answer is the first.
+    const res = r.ok && r.response.type === 'FetchResponse' ? r.response.responses[0] : undefined;
+    const error = !r.ok ? r.error : res === undefined ? 'UNKNOWN_SERVER_ERROR' : res.error;
+    if (error !== undefined || res === undefined) {
       if (error === 'OFFSET_OUT_OF_RANGE') {
         this.resetPosition(name, position.offset, 'offset-out-of-range');
         return;
@@ -255,7 +253,6 @@ export class Fetcher {
       this.host.ctx.after(millis(this.host.config['retry.backoff.ms']), () => this.sendFetches());
       return;
     }
-    const res = r.response;
     if (res.divergingEpoch !== undefined) {
       // KIP-320: the log was truncated under this consumer. With a reset policy Kafka seeks
       // to where the logs agree (SubscriptionState.maybeCompleteValidation); with

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { miniCluster } from '../../helpers/miniCluster.js';
+import { encodeBatch } from '../../../src/log/recordBatch.js';
+import { message, brokerNode, type FetchRequest, type KafkaMessage, type ProduceRequest } from '../../../src/nodes/protocol.js';
+import type { RpcResult } from '../../../src/network/nodeHost.js';
+import type { Duration, Time } from '../../../src/sim/time.js';
+
+const s = (n: number): Time => (n * 1_000_000) as Time;
+
+describe('Fetch requests carry several partitions', () => {
+  it('a fetch with nothing readable in any partition waits until one has records, then answers for all of them', () => {
+    const c = miniCluster({ brokers: 1, rf: 1, partitions: 3, minIsr: 1 });
+    c.sim.run({ until: s(5) });
+    const answers: { at: number; r: RpcResult<KafkaMessage> }[] = [];
+    const fetch = message<FetchRequest>('Fetch', {
+      replicaId: -1,
+      maxWaitMs: 5_000,
+      partitions: [0, 1].map((partition) => ({ topic: 'orders', partition, fetchOffset: 0, lastFetchedEpoch: -1, currentLeaderEpoch: -1 })),
+    });
+    const client = c.client();
+    c.sim.scheduler.at(s(5), () => client.request(brokerNode(1), fetch, { timeout: 30_000_000 as Duration }, (r) => answers.push({ at: c.sim.now, r })));
+    c.sim.run({ until: s(6) });
+    expect(answers).toEqual([]); // held: partitions 0 and 1 have nothing to read
+    const records = encodeBatch([{ key: null, value: Buffer.from('v'), timestamp: 0 }]);
+    c.sim.scheduler.at(s(6), () => client.request(brokerNode(1), message<ProduceRequest>('Produce', { acks: '1', timeoutMs: 30_000, topic: 'orders', partitions: [{ partition: 1, records }] }), { timeout: 30_000_000 as Duration }, () => {}));
+    c.sim.run({ until: s(7) });
+    expect(answers).toHaveLength(1);
+    const { at, r } = answers[0];
+    expect(at).toBeLessThan(s(6.1)); // woken by the write, not by fetch.max.wait.ms
+    if (!r.ok || r.response.type !== 'FetchResponse') throw new Error('expected a FetchResponse');
+    const [p0, p1] = r.response.responses;
+    expect([p0.partition, p1.partition]).toEqual([0, 1]);
+    expect(p0.records.length).toBe(0);
+    expect(p0.error).toBeUndefined();
+    expect(p1.records.length).toBe(records.length);
+    expect(p1.highWatermark).toBe(1);
+  });
+
+  it('a partition that cannot be read makes the fetch answer at once (a DelayedFetch does not hold an error)', () => {
+    const c = miniCluster({ brokers: 1, rf: 1, partitions: 2, minIsr: 1 });
+    c.sim.run({ until: s(5) });
+    const answers: RpcResult<KafkaMessage>[] = [];
+    const fetch = message<FetchRequest>('Fetch', { replicaId: -1, maxWaitMs: 5_000, partitions: [0, 9].map((partition) => ({ topic: 'orders', partition, fetchOffset: 0, lastFetchedEpoch: -1, currentLeaderEpoch: -1 })) });
+    c.sim.scheduler.at(s(5), () => c.client().request(brokerNode(1), fetch, { timeout: 30_000_000 as Duration }, (r) => answers.push(r)));
+    c.sim.run({ until: s(5.1) });
+    expect(answers).toHaveLength(1);
+    const r = answers[0];
+    if (!r.ok || r.response.type !== 'FetchResponse') throw new Error('expected a FetchResponse');
+    expect(r.response.responses.map((p) => p.error)).toEqual([undefined, 'NOT_LEADER_OR_FOLLOWER']);
+  });
+
+  it('a held fetch answers once, at fetch.max.wait.ms, when nothing arrives', () => {
+    const c = miniCluster({ brokers: 1, rf: 1, partitions: 2, minIsr: 1 });
+    c.sim.run({ until: s(5) });
+    const answered: number[] = [];
+    const fetch = message<FetchRequest>('Fetch', { replicaId: -1, maxWaitMs: 500, partitions: [0, 1].map((partition) => ({ topic: 'orders', partition, fetchOffset: 0, lastFetchedEpoch: -1, currentLeaderEpoch: -1 })) });
+    c.sim.scheduler.at(s(5), () => c.client().request(brokerNode(1), fetch, { timeout: 30_000_000 as Duration }, () => answered.push(c.sim.now)));
+    c.sim.run({ until: s(10) });
+    expect(answered).toHaveLength(1);
+    expect(answered[0]).toBeGreaterThanOrEqual(s(5.5));
+    expect(answered[0]).toBeLessThan(s(5.6));
+  });
+});
