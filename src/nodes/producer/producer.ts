@@ -329,32 +329,37 @@ export class Producer implements Process<KafkaMessage> {
   private drain(): void {
     while (this.queued > 0) {
       const requests = this.drainRound();
-      if (requests.size === 0) return;
+      if (requests === undefined) return;
       for (const [leader, batches] of requests) this.dispatch(batches, leader);
     }
   }
 
-  /** One round of drain: the batches each ready broker's next request takes, by broker, in the order first reached. */
-  private drainRound(): Map<number, ProducerBatch[]> {
-    const requests = new Map<number, ProducerBatch[]>();
+  /**
+   * One round of drain: the batches each ready broker's next request takes, by broker, in
+   * the order first reached; undefined when no broker is ready. It runs on every send while
+   * a backlog waits, so a round that finds nothing ready allocates nothing.
+   */
+  private drainRound(): Map<number, ProducerBatch[]> | undefined {
     const n = this.queues.length;
-    const ready = new Set<number>();
-    const unready = new Set<number>();
+    let ready: number[] | undefined;
+    let unready: number[] | undefined;
     for (let partition = 0; partition < n; partition++) {
-      const queue = this.queues[partition];
       const leader = this.drainableLeader(partition);
-      if (leader < 0 || ready.has(leader) || unready.has(leader) || !this.isReady((queue as ProducerBatch[])[0], queue as ProducerBatch[])) continue;
+      if (leader < 0 || ready?.includes(leader) === true || unready?.includes(leader) === true) continue;
+      const queue = this.queues[partition] as ProducerBatch[];
+      if (!this.isReady(queue[0], queue)) continue;
       // Reconnecting: one request probes the connection (Kafka sends nothing before it is up).
       const limit = this.reconnect.isReconnecting(brokerNode(leader)) ? 1 : this.config['max.in.flight.requests.per.connection'];
-      if ((this.inFlight.get(leader) ?? 0) >= limit || this.inBackoff(leader)) unready.add(leader);
-      else ready.add(leader);
+      if ((this.inFlight.get(leader) ?? 0) >= limit || this.inBackoff(leader)) (unready ??= []).push(leader);
+      else (ready ??= []).push(leader);
     }
-    if (ready.size === 0) return requests;
+    if (ready === undefined) return undefined;
+    const requests = new Map<number, ProducerBatch[]>();
     const sizes = new Map<number, number>();
     for (let k = 0; k < n; k++) {
       const partition = (this.drainIndex + k) % n;
       const leader = this.drainableLeader(partition);
-      if (!ready.has(leader)) continue;
+      if (leader < 0 || !ready.includes(leader)) continue;
       const queue = this.queues[partition] as ProducerBatch[];
       const batches = requests.get(leader) ?? [];
       // A request takes batches up to max.request.size, and at least one.
