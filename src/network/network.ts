@@ -45,12 +45,16 @@ export interface NetworkConfig {
    */
   readonly resetDetection?: Duration;
   /**
-   * How soon a peer notices a connection that went silent (partition, power loss). Real
-   * TCP takes minutes; Kafka clients notice through request timeouts first. Default:
-   * never, so pending requests end by their own timeouts.
+   * How soon a peer notices a connection that went silent because its peer lost power.
+   * Real TCP takes minutes; Kafka clients notice through request timeouts first. Default:
+   * never, so pending requests end by their own timeouts. (A network partition leaves
+   * stream connections open: what it cuts off is retransmitted once it heals.)
    */
   readonly silentDetection?: Duration;
-  /** Retransmission timeout for a lost packet on a stream link; doubles per repeated loss. Default 200ms (Linux's minimum RTO). */
+  /**
+   * Retransmission timeout for a lost packet on a stream link; doubles per repeated loss,
+   * up to 120 s (Linux's TCP_RTO_MAX). Default 200ms (Linux's minimum RTO).
+   */
   readonly retransmitTimeout?: Duration;
   /** Datagram mode only: probability that a message is delivered twice. */
   readonly duplicateRate?: number;
@@ -95,10 +99,24 @@ interface PendingRequest<M extends Message> {
   settled: boolean;
 }
 
+/** A message a network partition cut off on an open stream connection, until TCP retransmits it after the heal. */
+interface HeldMessage<M extends Message> {
+  /** Its place in its direction's send order. */
+  readonly seq: number;
+  readonly kind: Envelope;
+  readonly id: number;
+  readonly message: M;
+  /** When it was first lost: its retransmissions are timed from there. */
+  readonly lostAt: number;
+}
+
 /**
  * A TCP-like connection opened by `client` to `server`. Requests flow one way and responses
- * the other, each direction FIFO. Once broken it never delivers again; the next send opens
- * a new one, so nothing from an old connection arrives after a reconnect.
+ * the other, each direction FIFO. A network partition does not break it: what the cut
+ * drops is retransmitted, in order, at the first retransmission after the heal (as TCP
+ * keeps retransmitting for many minutes). Once broken (a crash, a close) it never delivers
+ * again; the next send opens a new one, so nothing from an old connection arrives after a
+ * reconnect.
  */
 interface Connection<M extends Message> {
   readonly id: number;
@@ -110,6 +128,17 @@ interface Connection<M extends Message> {
   /** Latest arrival scheduled in each direction, to keep each direction FIFO. */
   lastToServer: number;
   lastToClient: number;
+  /** Messages sent so far in each direction: each message's sequence number. */
+  sentToServer: number;
+  sentToClient: number;
+  /** Messages a partition cut off in each direction, in send order (see HeldMessage). */
+  heldToServer: HeldMessage<M>[];
+  heldToClient: HeldMessage<M>[];
+  /** The sequence number each direction hands over next; what arrives ahead of it waits in `early…`. */
+  deliveredToServer: number;
+  deliveredToClient: number;
+  earlyToServer: Map<number, HeldMessage<M>>;
+  earlyToClient: Map<number, HeldMessage<M>>;
   readonly pending: Map<number, PendingRequest<M>>;
   /**
    * Requests in deadline order (a client's requests on one connection share a timeout, so
@@ -143,6 +172,8 @@ const enum Envelope {
 
 const MAX_NODES = 1 << 15;
 const MAX_RETRANSMITS = 6;
+/** Linux's TCP_RTO_MAX: retransmissions back off no further than this. */
+const MAX_RTO = 120_000_000;
 
 /**
  * The simulated network and the hosts on it: links with latency, bandwidth and loss;
@@ -269,10 +300,14 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
 
   // ---------------------------------------------------------------- faults
 
-  /** Applies a named partition. Connections across a cut break at once, silently. */
+  /**
+   * Applies a named partition. Stream connections across a cut stay open and hold what
+   * it cuts off until it heals (see Connection); datagram ones break at once, silently.
+   */
   partition(name: string, spec: PartitionSpec): readonly Cut[] {
     const cuts = this.partitions.apply(name, cutsOf(spec, this.nodeIds()));
     this.trace.emit('net.partition', { name, spec: spec.kind, cuts: cuts.length });
+    if (this.mode === 'stream') return cuts;
     for (const conn of [...this.connections.values()]) {
       if (this.partitions.isBlocked(conn.client.host.id, conn.server.host.id) || this.partitions.isBlocked(conn.server.host.id, conn.client.host.id)) {
         this.breakConnection(conn, 'partition', this.silentDetection);
@@ -291,7 +326,51 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       healed.push(degradeName);
     }
     this.trace.emit('net.heal', { names: healed });
+    for (const conn of this.connections.values()) {
+      if (conn.heldToServer.length > 0 && !this.partitions.isBlocked(conn.client.host.id, conn.server.host.id)) this.retransmit(conn, true);
+      if (conn.heldToClient.length > 0 && !this.partitions.isBlocked(conn.server.host.id, conn.client.host.id)) this.retransmit(conn, false);
+    }
     return healed;
+  }
+
+  /**
+   * The cut in one direction of `conn` healed: its held messages go again, in order, at
+   * the first retransmission of the oldest after now (its RTO doubling from when it was
+   * first lost). Messages still in flight arrive behind them (see arrive).
+   */
+  private retransmit(conn: Connection<M>, toServer: boolean): void {
+    const held = toServer ? conn.heldToServer : conn.heldToClient;
+    if (toServer) conn.heldToServer = [];
+    else conn.heldToClient = [];
+    const link = toServer ? conn.toServer : conn.toClient;
+    const rng = link.rng ?? (link.rng = this.rng.fork(`link/${link.from}>${link.to}`));
+    const now = this.scheduler.now;
+    let rto = this.retransmitTimeout as number;
+    let at = held[0].lostAt + rto;
+    while (at < now) {
+      rto = Math.min(rto * 2, MAX_RTO);
+      at += rto;
+    }
+    for (const h of held) {
+      let arrive = at + link.sampleLatency(rng);
+      if (toServer) {
+        if (arrive < conn.lastToServer) arrive = conn.lastToServer;
+        conn.lastToServer = arrive;
+      } else {
+        if (arrive < conn.lastToClient) arrive = conn.lastToClient;
+        conn.lastToClient = arrive;
+      }
+      this.scheduler.at(arrive as Time, () => this.arrive(conn, toServer, h.kind, h.id, h.message, h.seq));
+    }
+  }
+
+  /** Keeps a message a cut dropped on an open stream connection, in send order, for retransmit. */
+  private hold(conn: Connection<M>, toServer: boolean, kind: Envelope, id: number, message: M, seq: number): void {
+    const held = toServer ? conn.heldToServer : conn.heldToClient;
+    const h: HeldMessage<M> = { seq, kind, id, message, lostAt: this.scheduler.now };
+    let i = held.length;
+    while (i > 0 && held[i - 1].seq > seq) i--;
+    held.splice(i, 0, h);
   }
 
   /** Degrades the directed links `links` under a name that heal() can lift. */
@@ -422,6 +501,14 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       open: true,
       lastToServer: 0,
       lastToClient: 0,
+      sentToServer: 0,
+      sentToClient: 0,
+      heldToServer: [],
+      heldToClient: [],
+      deliveredToServer: 0,
+      deliveredToClient: 0,
+      earlyToServer: new Map(),
+      earlyToClient: new Map(),
       pending: new Map(),
       timeouts: [],
       timeoutHead: 0,
@@ -486,7 +573,11 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       scratch.bytes = bytes;
       this.traceSend(scratch);
     }
-    if (this.partitions.isBlocked(from.id, to.id)) return this.drop(link, id, message, 'partition');
+    const seq = toServer ? conn.sentToServer++ : conn.sentToClient++;
+    if (this.partitions.isBlocked(from.id, to.id)) {
+      if (this.mode === 'stream') return this.hold(conn, toServer, kind, id, message, seq);
+      return this.drop(link, id, message, 'partition');
+    }
     if (to.state === 'down') {
       this.drop(link, id, message, 'node-down');
       // A dead process on a live machine refuses the connection at once; a dead machine is silent.
@@ -529,18 +620,50 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       if (loss > 0 && rng.chance(loss)) return this.drop(link, id, message, 'loss');
       if (this.duplicateRate > 0 && rng.chance(this.duplicateRate)) {
         const again = arrive + link.sampleLatency(rng);
-        this.scheduler.at(again as Time, () => this.arrive(conn, toServer, kind, id, message));
+        this.scheduler.at(again as Time, () => this.arrive(conn, toServer, kind, id, message, seq));
       }
     }
-    this.scheduler.at(arrive as Time, () => this.arrive(conn, toServer, kind, id, message));
+    this.scheduler.at(arrive as Time, () => this.arrive(conn, toServer, kind, id, message, seq));
   }
 
-  private arrive(conn: Connection<M>, toServer: boolean, kind: Envelope, id: number, message: M): void {
+  private arrive(conn: Connection<M>, toServer: boolean, kind: Envelope, id: number, message: M, seq: number): void {
     const from = toServer ? conn.client.host : conn.server.host;
     const to = toServer ? conn.server.host : conn.client.host;
     const link = toServer ? conn.toServer : conn.toClient;
     if (this.mode === 'stream' && !conn.open) return this.drop(link, id, message, 'connection-closed');
-    if (this.partitions.isBlocked(from.id, to.id)) return this.drop(link, id, message, 'partition');
+    if (this.partitions.isBlocked(from.id, to.id)) {
+      // Lost on its way: TCP sends it again once the cut heals.
+      if (this.mode === 'stream') return this.hold(conn, toServer, kind, id, message, seq);
+      return this.drop(link, id, message, 'partition');
+    }
+    if (this.mode === 'stream') {
+      // TCP hands data over in send order: after a heal, what was in flight can arrive before
+      // what is retransmitted, and waits for it in the receive buffer.
+      const expected = toServer ? conn.deliveredToServer : conn.deliveredToClient;
+      if (seq !== expected) {
+        (toServer ? conn.earlyToServer : conn.earlyToClient).set(seq, { seq, kind, id, message, lostAt: this.scheduler.now });
+        return;
+      }
+      this.deliver(conn, toServer, kind, id, message);
+      const early = toServer ? conn.earlyToServer : conn.earlyToClient;
+      for (let next = seq + 1; conn.open; next++) {
+        if (toServer) conn.deliveredToServer = next;
+        else conn.deliveredToClient = next;
+        const h = early.get(next);
+        if (h === undefined) break;
+        early.delete(next);
+        this.deliver(conn, toServer, h.kind, h.id, h.message);
+      }
+      return;
+    }
+    this.deliver(conn, toServer, kind, id, message);
+  }
+
+  /** Hands an arrived message to its receiver. */
+  private deliver(conn: Connection<M>, toServer: boolean, kind: Envelope, id: number, message: M): void {
+    const from = toServer ? conn.client.host : conn.server.host;
+    const to = toServer ? conn.server.host : conn.client.host;
+    const link = toServer ? conn.toServer : conn.toClient;
     const process = to.process;
     if (process === undefined) return this.drop(link, id, message, 'node-down');
     link.stats.delivered++;

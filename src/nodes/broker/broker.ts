@@ -94,8 +94,8 @@ export class Broker implements Process<KafkaMessage> {
   private readonly partitions = new Map<string, Partition>();
   /** Partitions with a replica fetcher running, by name, with the leader epoch it fetches in. */
   private readonly fetching = new Map<string, number>();
-  /** Replica fetchers, by key (see startFetcher). */
-  private readonly fetchers = new Map<string, ReplicaFetcher>();
+  /** Replica fetchers, by the broker they fetch from. */
+  private readonly fetchers = new Map<number, ReplicaFetcher>();
   private registered = false;
   private nextProducerId = 0;
   private readonly coordinator: GroupCoordinator;
@@ -226,21 +226,16 @@ export class Broker implements Process<KafkaMessage> {
   // ------------------------------------------------------------------ follower
 
   /**
-   * Adds `partition` to a replica fetcher for its leader, starting one if there is none.
-   * Kafka's ReplicaFetcherManager (num.replica.fetchers=1) runs one fetcher per source
-   * broker, for every partition this broker follows there. Here each partition gets a
-   * fetcher of its own for each leader epoch (see README, Fidelity): the simulated network
-   * drops what a partition cuts off instead of retransmitting it once healed, so a shared
-   * fetcher whose request was lost would hold every partition it serves until the request
-   * times out (30 s), long after a real TCP connection had recovered.
+   * Adds `partition` to the replica fetcher for its leader, starting one if there is none:
+   * as Kafka's ReplicaFetcherManager does (num.replica.fetchers=1), one fetcher per source
+   * broker fetches every partition this broker follows there, in one request at a time.
    */
   private startFetcher(partition: Partition): void {
     this.fetching.set(partition.name, partition.leaderEpoch);
-    const key = `${partition.name}@${partition.leaderEpoch}`;
-    let fetcher = this.fetchers.get(key);
+    let fetcher = this.fetchers.get(partition.leader);
     if (fetcher === undefined) {
-      fetcher = { key, leader: partition.leader, partitions: new Map(), running: false };
-      this.fetchers.set(key, fetcher);
+      fetcher = { leader: partition.leader, partitions: new Map(), running: false };
+      this.fetchers.set(partition.leader, fetcher);
     }
     fetcher.partitions.set(partition.name, { partition, epoch: partition.leaderEpoch, delayedUntil: 0 });
     if (!fetcher.running) {
@@ -268,7 +263,7 @@ export class Broker implements Process<KafkaMessage> {
     if (live.length === 0) {
       if (fetcher.partitions.size === 0) {
         fetcher.running = false;
-        this.fetchers.delete(fetcher.key);
+        this.fetchers.delete(fetcher.leader);
       } else this.ctx.after(micros(wakeAt - now), () => this.runFetcher(fetcher));
       return;
     }
@@ -326,14 +321,13 @@ export class Broker implements Process<KafkaMessage> {
         failed = true;
         continue;
       }
-      const result = partition.appendAsLeader(data.records, '0');
+      const result = partition.appendAsLeader(data.records, '0', this.traceAppendTo(partition));
       if ('error' in result) {
         this.markFailedProduce(result.error);
         failed = true;
         continue;
       }
       this.wakeFetches(partition.name);
-      if (!result.duplicate) this.traceAppend(partition, result.baseOffset, result.lastOffset);
     }
     if (failed) this.ctx.closeConnection(from);
   }
@@ -466,7 +460,7 @@ export class Broker implements Process<KafkaMessage> {
       return;
     }
     const hwBefore = partition.highWatermark;
-    const result = partition.appendAsLeader(data.records, acks);
+    const result = partition.appendAsLeader(data.records, acks, this.traceAppendTo(partition));
     this.traceHw(partition, hwBefore);
     if ('error' in result) {
       this.markFailedProduce(result.error);
@@ -474,7 +468,6 @@ export class Broker implements Process<KafkaMessage> {
       return;
     }
     this.wakeFetches(partition.name);
-    if (!result.duplicate) this.traceAppend(partition, result.baseOffset, result.lastOffset);
     if (acks !== 'all') {
       done({ partition: data.partition, baseOffset: result.baseOffset });
       return;
@@ -680,14 +673,13 @@ export class Broker implements Process<KafkaMessage> {
       return;
     }
     const hwBefore = partition.highWatermark;
-    const result = partition.appendAsLeader(records, 'all');
+    const result = partition.appendAsLeader(records, 'all', this.traceAppendTo(partition));
     this.traceHw(partition, hwBefore);
     if ('error' in result) {
       done(result.error);
       return;
     }
     this.wakeFetches(partition.name);
-    this.traceAppend(partition, result.baseOffset, result.lastOffset);
     let settled = false;
     const once = (error: string | undefined): void => {
       if (settled) return;
@@ -699,6 +691,11 @@ export class Broker implements Process<KafkaMessage> {
       partition.cancelDelayed(once);
       once('REQUEST_TIMED_OUT');
     });
+  }
+
+  /** Traces a leader's append as it happens (see Partition.appendAsLeader). */
+  private traceAppendTo(partition: Partition): (baseOffset: number, lastOffset: number) => void {
+    return (baseOffset, lastOffset) => this.traceAppend(partition, baseOffset, lastOffset);
   }
 
   private traceAppend(partition: Partition, baseOffset: number, lastOffset: number): void {
@@ -850,7 +847,6 @@ interface FetchedPartition {
 
 /** A replica fetcher (Kafka's ReplicaFetcherThread): partitions this broker follows on one leader, fetched together. */
 interface ReplicaFetcher {
-  readonly key: string;
   readonly leader: number;
   readonly partitions: Map<string, FetchedPartition>;
   /** A fetch or a backoff is under way: added partitions join the next fetch. */

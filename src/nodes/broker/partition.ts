@@ -191,13 +191,17 @@ export class Partition {
   /**
    * Appends a producer's records as leader. acks=all is refused up front when the ISR is
    * smaller than min.insync.replicas (NOT_ENOUGH_REPLICAS); the returned offset is what the
-   * high watermark must pass before acks=all completes.
+   * high watermark must pass before acks=all completes. `appended` hears of a new append
+   * before the high watermark moves: moving it completes waiting produces, whose callbacks
+   * may append again (a coordinator writing its next record), and whoever records appends
+   * must see them in log order.
    */
-  appendAsLeader(records: Buffer, acks: '0' | '1' | 'all'): { error: ProduceError } | { baseOffset: number; lastOffset: number; duplicate: boolean } {
+  appendAsLeader(records: Buffer, acks: '0' | '1' | 'all', appended?: (baseOffset: number, lastOffset: number) => void): { error: ProduceError } | { baseOffset: number; lastOffset: number; duplicate: boolean } {
     if (this.role !== 'leader') return { error: 'NOT_LEADER_OR_FOLLOWER' };
     if (acks === 'all' && this.isr.length < this.config.minInsyncReplicas) return { error: 'NOT_ENOUGH_REPLICAS' };
     try {
       const info = this.log.appendAsLeader(records, this.leaderEpoch);
+      if (!info.duplicate) appended?.(info.firstOffset, info.lastOffset);
       if (!info.duplicate) this.maybeAdvanceHighWatermark();
       return { baseOffset: info.firstOffset, lastOffset: info.lastOffset, duplicate: info.duplicate };
     } catch (err) {
@@ -339,9 +343,17 @@ export class Partition {
     return true;
   }
 
+  /**
+   * Completes the waiting produces the high watermark has passed. A completion may append
+   * and so come back here: the waiting list is taken first, so none completes twice, and
+   * those that start waiting meanwhile queue behind the ones still waiting.
+   */
   private completeDelayed(): void {
     if (this.delayed.length === 0) return;
-    this.delayed = this.delayed.filter((d) => !this.tryComplete(d));
+    const waiting = this.delayed;
+    this.delayed = [];
+    const still = waiting.filter((d) => !this.tryComplete(d));
+    this.delayed = this.delayed.length === 0 ? still : still.concat(this.delayed);
   }
 
   /**

@@ -41,6 +41,23 @@ function values(p: Partition): string[] {
 }
 
 describe('Partition: replication', () => {
+  it('tells of a leader append before the high watermark moves, so appends made by completed produces are told after it', () => {
+    const l = replica(1, { ...CONFIG, minInsyncReplicas: 1 });
+    l.becomeLeader(info(1, 1, [1]), 0); // alone in the ISR: every append commits at once
+    const told: string[] = [];
+    const tell = (base: number, last: number): void => {
+      told.push(`${base}-${last}`);
+    };
+    const first = l.appendAsLeader(batch('a'), '1', tell);
+    if ('error' in first) throw new Error(first.error);
+    // A waiting produce whose completion appends again, as a coordinator writes its next record.
+    const second = batch('b', 'c');
+    l.awaitCommit(first.lastOffset + 1, () => l.appendAsLeader(second, '1', tell));
+    l.appendAsLeader(batch('d'), '1', tell);
+    expect(told).toEqual(['0-0', '1-1', '2-3']);
+    expect(values(l)).toEqual(['a', 'd', 'b', 'c']);
+  });
+
   it('advances the high watermark to the lowest log end in the ISR, and completes acks=all then', () => {
     const [l, f2, f3] = epochOne();
     const r = l.appendAsLeader(batch('a', 'b'), 'all');
