@@ -352,16 +352,21 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       at += rto;
     }
     for (const h of held) {
-      let arrive = at + link.sampleLatency(rng);
-      if (toServer) {
-        if (arrive < conn.lastToServer) arrive = conn.lastToServer;
-        conn.lastToServer = arrive;
-      } else {
-        if (arrive < conn.lastToClient) arrive = conn.lastToClient;
-        conn.lastToClient = arrive;
-      }
+      const arrive = this.inOrder(conn, toServer, at + link.sampleLatency(rng));
       this.scheduler.at(arrive as Time, () => this.arrive(conn, toServer, h.kind, h.id, h.message, h.seq));
     }
+  }
+
+  /** An arrival no sooner than the last one scheduled in the same direction (FIFO), recorded as the last. */
+  private inOrder(conn: Connection<M>, toServer: boolean, arrive: number): number {
+    if (toServer) {
+      if (arrive < conn.lastToServer) arrive = conn.lastToServer;
+      conn.lastToServer = arrive;
+    } else {
+      if (arrive < conn.lastToClient) arrive = conn.lastToClient;
+      conn.lastToClient = arrive;
+    }
+    return arrive;
   }
 
   /** Keeps a message a cut dropped on an open stream connection, in send order, for retransmit. */
@@ -609,13 +614,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
         arrive += rto;
         rto *= 2;
       }
-      if (toServer) {
-        if (arrive < conn.lastToServer) arrive = conn.lastToServer;
-        conn.lastToServer = arrive;
-      } else {
-        if (arrive < conn.lastToClient) arrive = conn.lastToClient;
-        conn.lastToClient = arrive;
-      }
+      arrive = this.inOrder(conn, toServer, arrive);
     } else {
       if (loss > 0 && rng.chance(loss)) return this.drop(link, id, message, 'loss');
       if (this.duplicateRate > 0 && rng.chance(this.duplicateRate)) {
