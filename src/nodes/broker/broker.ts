@@ -315,6 +315,7 @@ export class Broker implements Process<KafkaMessage> {
   onMessage(from: string, msg: KafkaMessage): void {
     if (msg.type !== 'Produce') return;
     let failed = false;
+    const appended: Partition[] = [];
     for (const data of msg.partitions) {
       const partition = this.partitions.get(partitionName(msg.topic, data.partition));
       if (partition === undefined) {
@@ -327,8 +328,9 @@ export class Broker implements Process<KafkaMessage> {
         failed = true;
         continue;
       }
-      this.wakeFetches(partition.name);
+      appended.push(partition);
     }
+    for (const partition of appended) this.wakeFetches(partition.name);
     if (failed) this.ctx.closeConnection(from);
   }
 
@@ -429,9 +431,17 @@ export class Broker implements Process<KafkaMessage> {
         }
       });
     };
+    // Fetches held for these partitions are answered once every partition the request
+    // could append at once is appended (Kafka completes delayed fetches after the appends,
+    // ReplicaManager's action queue), so a follower fetching several of them gets them all.
+    let appendedNow: Partition[] | undefined = [];
+    const appended = (p: Partition): void => {
+      if (appendedNow === undefined) this.wakeFetches(p.name);
+      else appendedNow.push(p);
+    };
     req.partitions.forEach((data, i) => {
       const partition = this.partitions.get(partitionName(req.topic, data.partition));
-      const produce = (): void => this.produceTo(partition, data, req.acks, (r) => answer(i, r), wait, (p) => waiting.delete(p));
+      const produce = (): void => this.produceTo(partition, data, req.acks, (r) => answer(i, r), wait, (p) => waiting.delete(p), appended);
       if (partition !== undefined && partition.role === 'leader' && req.transactionalId !== undefined && this.config.transactions.verification && data.records.length > 0) {
         const h = readBatchHeader(data.records, 0);
         if (isTransactional(h) && partition.log.producers.entry(h.producerId)?.currentTxnFirstOffset === undefined) {
@@ -444,6 +454,9 @@ export class Broker implements Process<KafkaMessage> {
       }
       produce();
     });
+    const toWake = appendedNow;
+    appendedNow = undefined;
+    for (const p of toWake) this.wakeFetches(p.name);
   }
 
   /** Appends one partition's batch of a Produce request; `done` gets its outcome, at once or (acks=all) once committed. */
@@ -454,6 +467,7 @@ export class Broker implements Process<KafkaMessage> {
     done: (r: ProducePartitionResponse) => void,
     wait: (partition: Partition, done: (error: string | undefined) => void) => void,
     settled: (partition: Partition) => void,
+    appended: (partition: Partition) => void,
   ): void {
     if (partition === undefined) {
       done({ partition: data.partition, error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 });
@@ -467,7 +481,7 @@ export class Broker implements Process<KafkaMessage> {
       done({ partition: data.partition, error: result.error, baseOffset: -1 });
       return;
     }
-    this.wakeFetches(partition.name);
+    appended(partition);
     if (acks !== 'all') {
       done({ partition: data.partition, baseOffset: result.baseOffset });
       return;
