@@ -214,6 +214,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         replicaLagTimeMaxMs: cfg['replica.lag.time.max.ms'],
         replicaFetchWaitMaxMs: cfg['replica.fetch.wait.max.ms'],
         replicaFetchMaxBytes: cfg['replica.fetch.max.bytes'],
+        replicaFetchers: cfg['num.replica.fetchers'],
         minInsyncReplicas: cfg['min.insync.replicas'],
         truncation: cfg['sim.truncation'],
         logConfig,

@@ -100,6 +100,7 @@ const brokerConfigSchema = z.strictObject({
   'replica.lag.time.max.ms': z.number().int().positive().default(30_000),
   'replica.fetch.wait.max.ms': z.number().int().nonnegative().default(500),
   'replica.fetch.max.bytes': z.number().int().positive().default(1_048_576),
+  'num.replica.fetchers': z.number().int().positive().default(1),
   'broker.session.timeout.ms': z.number().int().positive().default(9_000),
   'broker.heartbeat.interval.ms': z.number().int().positive().default(2_000),
   'default.replication.factor': z.number().int().positive().default(1),

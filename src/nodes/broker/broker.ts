@@ -31,6 +31,8 @@ export interface BrokerConfig {
   /** replica.fetch.wait.max.ms: how long a follower waits before fetching again when nothing came. */
   readonly replicaFetchWaitMaxMs: number;
   readonly replicaFetchMaxBytes: number;
+  /** num.replica.fetchers: fetchers per source broker, each fetching its share of the partitions. */
+  readonly replicaFetchers: number;
   /** min.insync.replicas, the broker default. */
   readonly minInsyncReplicas: number;
   readonly truncation: TruncationMode;
@@ -61,6 +63,7 @@ export interface TransactionsConfig {
 
 /** Kafka's defaults for the broker settings that tests and most scenarios leave alone. */
 export const BROKER_DEFAULTS = {
+  replicaFetchers: 1,
   retentionCheckIntervalMs: 300_000,
   cleanerBackoffMs: 15_000,
   offsetsCommitTimeoutMs: 5_000,
@@ -94,7 +97,7 @@ export class Broker implements Process<KafkaMessage> {
   private readonly partitions = new Map<string, Partition>();
   /** Partitions with a replica fetcher running, by name, with the leader epoch it fetches in. */
   private readonly fetching = new Map<string, number>();
-  /** Replica fetchers, by the broker they fetch from. */
+  /** Replica fetchers, by source broker and fetcher id (see startFetcher). */
   private readonly fetchers = new Map<number, ReplicaFetcher>();
   private registered = false;
   private nextProducerId = 0;
@@ -226,16 +229,20 @@ export class Broker implements Process<KafkaMessage> {
   // ------------------------------------------------------------------ follower
 
   /**
-   * Adds `partition` to the replica fetcher for its leader, starting one if there is none:
-   * as Kafka's ReplicaFetcherManager does (num.replica.fetchers=1), one fetcher per source
-   * broker fetches every partition this broker follows there, in one request at a time.
+   * Adds `partition` to a replica fetcher for its leader, starting one if there is none. As
+   * Kafka's ReplicaFetcherManager does, each source broker gets num.replica.fetchers
+   * fetchers, a partition goes to the one its topic and number hash to
+   * (AbstractFetcherManager.getFetcherId), and each fetcher fetches all of its partitions
+   * there in one request at a time.
    */
   private startFetcher(partition: Partition): void {
     this.fetching.set(partition.name, partition.leaderEpoch);
-    let fetcher = this.fetchers.get(partition.leader);
+    const n = Math.max(1, this.config.replicaFetchers);
+    const key = partition.leader * n + fetcherIdOf(partition.topic, partition.partition, n);
+    let fetcher = this.fetchers.get(key);
     if (fetcher === undefined) {
-      fetcher = { leader: partition.leader, partitions: new Map(), running: false };
-      this.fetchers.set(partition.leader, fetcher);
+      fetcher = { key, leader: partition.leader, partitions: new Map(), running: false };
+      this.fetchers.set(key, fetcher);
     }
     fetcher.partitions.set(partition.name, { partition, epoch: partition.leaderEpoch, delayedUntil: 0 });
     if (!fetcher.running) {
@@ -263,7 +270,7 @@ export class Broker implements Process<KafkaMessage> {
     if (live.length === 0) {
       if (fetcher.partitions.size === 0) {
         fetcher.running = false;
-        this.fetchers.delete(fetcher.leader);
+        this.fetchers.delete(fetcher.key);
       } else this.ctx.after(micros(wakeAt - now), () => this.runFetcher(fetcher));
       return;
     }
@@ -861,10 +868,25 @@ interface FetchedPartition {
 
 /** A replica fetcher (Kafka's ReplicaFetcherThread): partitions this broker follows on one leader, fetched together. */
 interface ReplicaFetcher {
+  readonly key: number;
   readonly leader: number;
   readonly partitions: Map<string, FetchedPartition>;
   /** A fetch or a backoff is under way: added partitions join the next fetch. */
   running: boolean;
+}
+
+/** Java's String.hashCode, which Kafka's fetcher assignment uses. */
+function javaStringHash(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** The fetcher a partition goes to among `n` (AbstractFetcherManager.getFetcherId: abs(31 * topic.hashCode + partition) % n). */
+export function fetcherIdOf(topic: string, partition: number, n: number): number {
+  const h = (Math.imul(31, javaStringHash(topic)) + partition) | 0;
+  // Kafka's Utils.abs: Math.abs, with Integer.MIN_VALUE mapped to 0.
+  return (h === -0x80000000 ? 0 : Math.abs(h)) % n;
 }
 
 /** A partition's answer when it cannot be read. */

@@ -3,6 +3,9 @@ import { miniCluster } from '../../helpers/miniCluster.js';
 import { encodeBatch } from '../../../src/log/recordBatch.js';
 import { message, brokerNode, type FetchRequest, type KafkaMessage, type ProduceRequest } from '../../../src/nodes/protocol.js';
 import type { RpcResult } from '../../../src/network/nodeHost.js';
+import { fetcherIdOf } from '../../../src/nodes/broker/broker.js';
+import { parseScenario } from '../../../src/scenarios/loader.js';
+import { runScenario } from '../../../src/scenarios/runner.js';
 import type { Duration, Time } from '../../../src/sim/time.js';
 
 const s = (n: number): Time => (n * 1_000_000) as Time;
@@ -59,5 +62,36 @@ describe('Fetch requests carry several partitions', () => {
     expect(answered).toHaveLength(1);
     expect(answered[0]).toBeGreaterThanOrEqual(s(5.5));
     expect(answered[0]).toBeLessThan(s(5.6));
+  });
+
+  it('assigns partitions to fetchers as Kafka does: abs(31 * topic.hashCode() + partition) % num.replica.fetchers', () => {
+    // "hello".hashCode() is 99162322 in Java; 31 times it overflows an int.
+    expect([0, 1, 2, 3].map((p) => fetcherIdOf('hello', p, 4))).toEqual([2, 1, 0, 3]);
+    expect([0, 1, 2, 3, 4, 5].map((p) => fetcherIdOf('orders', p, 3))).toEqual([2, 1, 0, 2, 1, 0]);
+    expect(fetcherIdOf('orders', 5, 1)).toBe(0);
+  });
+
+  it('a follower fetches every partition it follows on a leader in one request, or splits them over num.replica.fetchers', () => {
+    const fetchSizes = (fetchers: number): Set<number> => {
+      const r = runScenario(
+        parseScenario(`
+name: fetchers
+duration: 10s
+drain: 1s
+cluster: { brokers: 3, config: { min.insync.replicas: 2, num.replica.fetchers: ${fetchers} } }
+topics: [{ name: orders, partitions: 6, replication.factor: 3 }]
+clients:
+  - { id: p1, type: producer, topic: orders, config: { acks: all }, workload: { rate: 500/s, start: 5s, stop: 9s } }
+`),
+        { keepTrace: true },
+      );
+      const records = r.simulation.memory?.records ?? [];
+      // A Fetch is 64 bytes of header and 16 a partition: its size says how many partitions it asks for.
+      return new Set(records.filter((x) => x.kind === 'net.send' && x.type === 'Fetch' && x.from.startsWith('broker-') && x.at > 6_000_000).map((x) => (x.kind === 'net.send' ? (x.bytes - 64) / 16 : 0)));
+    };
+    // Six partitions over three leaders: each follower follows two on each leader (p and p+3),
+    // which one fetcher asks for together and two fetchers (ids 1, 0, 1, 0, 1, 0) apart.
+    expect([...fetchSizes(1)]).toEqual([2]);
+    expect([...fetchSizes(2)]).toEqual([1]);
   });
 });
