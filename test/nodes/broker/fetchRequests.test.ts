@@ -64,6 +64,24 @@ describe('Fetch requests carry several partitions', () => {
     expect(answered[0]).toBeLessThan(s(5.6));
   });
 
+  it('a held fetch answers once even when its wait ran out while the broker was paused and records came before that', () => {
+    const c = miniCluster({ brokers: 1, rf: 1, partitions: 1, minIsr: 1 });
+    c.sim.run({ until: s(5) });
+    const answered: number[] = [];
+    const client = c.client();
+    const fetch = message<FetchRequest>('Fetch', { replicaId: -1, maxWaitMs: 500, partitions: [{ topic: 'orders', partition: 0, fetchOffset: 0, lastFetchedEpoch: -1, currentLeaderEpoch: -1 }] });
+    c.sim.scheduler.at(s(5), () => client.request(brokerNode(1), fetch, { timeout: 30_000_000 as Duration }, () => answered.push(c.sim.now)));
+    // Paused with the fetch held: a produce arrives and queues, then the fetch's wait runs out and
+    // queues behind it. On resume the produce's records answer the fetch, and then its expired
+    // wait comes up, already answered.
+    c.sim.scheduler.at(s(5.1), () => c.net.host('broker-1').pause(2_000_000 as Duration));
+    const records = encodeBatch([{ key: null, value: Buffer.from('v'), timestamp: 0 }]);
+    c.sim.scheduler.at(s(5.2), () => client.request(brokerNode(1), message<ProduceRequest>('Produce', { acks: '1', timeoutMs: 30_000, topic: 'orders', partitions: [{ partition: 0, records }] }), { timeout: 30_000_000 as Duration }, () => {}));
+    c.sim.run({ until: s(10) });
+    expect(answered).toHaveLength(1);
+    expect(answered[0]).toBeGreaterThan(s(7.1));
+  });
+
   it('assigns partitions to fetchers as Kafka does: abs(31 * topic.hashCode() + partition) % num.replica.fetchers', () => {
     // "hello".hashCode() is 99162322 in Java; 31 times it overflows an int.
     expect([0, 1, 2, 3].map((p) => fetcherIdOf('hello', p, 4))).toEqual([2, 1, 0, 3]);
