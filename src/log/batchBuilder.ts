@@ -1,12 +1,41 @@
-import { allocBatch, BATCH_HEADER_SIZE, Compression, recordBodySize, writeBatchHeader, writeRecord, type BatchOptions, type RecordInput } from './recordBatch.js';
+import { BATCH_HEADER_SIZE, Compression, recordBodySize, writeBatchHeader, writeRecord, type BatchOptions, type RecordInput } from './recordBatch.js';
 import { varintSize } from './varint.js';
+
+/** How much an arena takes from the allocator at a time. */
+const ARENA_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Where a producer's batches for one partition are built: consecutive slices of a larger
+ * buffer, so a batch is encoded in place and closing it copies nothing. One batch fills at a
+ * time; once it closes, the next starts right after it. A chunk lives as long as any batch
+ * built in it (in flight, or waiting for a retry).
+ */
+export class BatchArena {
+  private chunk: Buffer | undefined;
+  private used = 0;
+  private filling = false;
+
+  /** A builder with room for `capacity` bytes of batch, header included. */
+  builder(capacity: number): BatchBuilder {
+    if (this.filling) throw new Error('an arena fills one batch at a time: close the last one first');
+    if (this.chunk === undefined || this.chunk.length - this.used < capacity) {
+      this.chunk = Buffer.allocUnsafeSlow(Math.max(capacity, ARENA_CHUNK_BYTES));
+      this.used = 0;
+    }
+    const start = this.used;
+    this.filling = true;
+    return new BatchBuilder(this.chunk.subarray(start, start + capacity), (size) => {
+      this.used = start + ((size + 7) & ~7);
+      this.filling = false;
+    });
+  }
+}
 
 /**
  * A batch being filled, as Kafka's MemoryRecordsBuilder fills one inside the producer's
- * RecordAccumulator: each record is encoded the moment the application sends it, into a
- * scratch buffer, so nothing of it is kept as an object while it waits for linger.ms. When
- * the batch takes no more records, `close` moves the encoded records into a buffer of their
- * own; the header, which holds the producer id, epoch and sequence, is written at send time
+ * RecordAccumulator: each record is encoded the moment the application sends it, in place
+ * in its arena's slice, so nothing of it is kept as an object while it waits for linger.ms.
+ * The header, which holds the producer id, epoch and sequence, is written at send time
  * (ClosedBatch.stamp), when those are known. Uncompressed batches only.
  */
 export class BatchBuilder {
@@ -15,32 +44,35 @@ export class BatchBuilder {
   private baseTimestamp = 0;
   private maxTimestamp = 0;
 
-  /** `scratch` is reused for the next batch once this one is closed. */
-  constructor(private readonly scratch: Buffer) {}
+  /** Built from a {@link BatchArena}: `closed` hands the bytes used back to it. */
+  constructor(
+    private readonly region: Buffer,
+    private readonly closed: (size: number) => void,
+  ) {}
 
   /**
-   * Encodes `record` as the next one (offset delta = its index) if it fits in the scratch
-   * buffer; false, with nothing written, if it does not. Whether the batch should take it
-   * at all (batch.size) is the accumulator's call.
+   * Encodes `record` as the next one (offset delta = its index) if it fits in the builder's
+   * room; false, with nothing written, if it does not. Whether the batch should take it at
+   * all (batch.size) is the accumulator's call.
    */
   tryAppend(record: RecordInput): boolean {
     const timestampDelta = this.count === 0 ? 0 : record.timestamp - this.baseTimestamp;
     const body = recordBodySize(record, this.count, timestampDelta);
-    if (this.pos + varintSize(body) + body > this.scratch.length) return false;
+    if (this.pos + varintSize(body) + body > this.region.length) return false;
     if (this.count === 0) {
       this.baseTimestamp = record.timestamp;
       this.maxTimestamp = record.timestamp;
     } else if (record.timestamp > this.maxTimestamp) this.maxTimestamp = record.timestamp;
-    this.pos = writeRecord(this.scratch, this.pos, record, body, timestampDelta, this.count);
+    this.pos = writeRecord(this.region, this.pos, record, body, timestampDelta, this.count);
     this.count++;
     return true;
   }
 
-  /** The finished records, in a buffer of their own; the scratch buffer is free again. */
+  /** The finished records, where they were written; the arena moves on past them. */
   close(): ClosedBatch {
     if (this.count === 0) throw new RangeError('a record batch holds at least one record');
-    const bytes = allocBatch(this.pos);
-    this.scratch.copy(bytes, BATCH_HEADER_SIZE, BATCH_HEADER_SIZE, this.pos);
+    const bytes = this.region.subarray(0, this.pos);
+    this.closed(this.pos);
     return new ClosedBatch(bytes, this.count, this.baseTimestamp, this.maxTimestamp);
   }
 }

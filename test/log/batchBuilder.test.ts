@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BatchBuilder } from '../../src/log/batchBuilder.js';
+import { BatchArena } from '../../src/log/batchBuilder.js';
 import { checkBatch, encodeBatch, readBatchHeader, type RecordInput } from '../../src/log/recordBatch.js';
 
 const bytes = fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b));
@@ -18,7 +18,7 @@ describe('BatchBuilder', () => {
         // Non-decreasing timestamps, as one producer's clock gives them.
         let t = start;
         const records = rs.map((r, i) => ({ ...r, timestamp: (t += steps[i]) }));
-        const builder = new BatchBuilder(Buffer.alloc(64 * 1024));
+        const builder = new BatchArena().builder(64 * 1024);
         for (const r of records) expect(builder.tryAppend(r)).toBe(true);
         const built = builder.close().stamp(opts);
         expect(built.equals(encodeBatch(records, opts))).toBe(true);
@@ -28,7 +28,7 @@ describe('BatchBuilder', () => {
   });
 
   it('stamps in place once, and a retry under other producer state into a copy, leaving the first attempt as it was', () => {
-    const builder = new BatchBuilder(Buffer.alloc(1024));
+    const builder = new BatchArena().builder(1024);
     builder.tryAppend({ key: null, value: Buffer.from('v'), headers: [{ key: 'id', value: 'p1#0' }], timestamp: 5 });
     const closed = builder.close();
     const first = closed.stamp({ producerId: 7, producerEpoch: 0, baseSequence: 0 });
@@ -41,16 +41,26 @@ describe('BatchBuilder', () => {
     expect(checkBatch(retry, 0, retry.length).ok).toBe(true);
   });
 
-  it('reuses its scratch buffer: a closed batch keeps its records when the next one fills the scratch', () => {
-    const scratch = Buffer.alloc(1024);
-    const a = new BatchBuilder(scratch);
+  it('builds batches one after another in an arena: a closed batch keeps its records while the next fills, and only one fills at a time', () => {
+    const arena = new BatchArena();
+    const a = arena.builder(1024);
     a.tryAppend({ key: null, value: Buffer.from('first'), timestamp: 1 });
+    expect(() => arena.builder(1024)).toThrow(/one batch at a time/);
     const closed = a.close();
-    const b = new BatchBuilder(scratch);
+    const b = arena.builder(1024);
     b.tryAppend({ key: null, value: Buffer.from('other'), timestamp: 2 });
     expect(closed.stamp({}).equals(encodeBatch([{ key: null, value: Buffer.from('first'), timestamp: 1 }]))).toBe(true);
     // A record that does not fit is refused, and the batch is as it was.
     expect(b.tryAppend({ key: null, value: Buffer.alloc(2000), timestamp: 3 })).toBe(false);
-    expect(b.close().stamp({}).equals(encodeBatch([{ key: null, value: Buffer.from('other'), timestamp: 2 }]))).toBe(true);
+    const second = b.close();
+    expect(second.stamp({}).equals(encodeBatch([{ key: null, value: Buffer.from('other'), timestamp: 2 }]))).toBe(true);
+    // Stamping the second batch's header did not touch the first one's bytes.
+    expect(closed.stamp({}).equals(encodeBatch([{ key: null, value: Buffer.from('first'), timestamp: 1 }]))).toBe(true);
+    // Past the end of a chunk, a batch starts in a fresh one.
+    const big = arena.builder(300 * 1024);
+    big.tryAppend({ key: null, value: Buffer.alloc(200 * 1024, 7), timestamp: 4 });
+    const bigBatch = big.close().stamp({});
+    expect(checkBatch(bigBatch, 0, bigBatch.length).ok).toBe(true);
+    expect(closed.stamp({}).equals(encodeBatch([{ key: null, value: Buffer.from('first'), timestamp: 1 }]))).toBe(true);
   });
 });

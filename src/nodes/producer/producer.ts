@@ -3,7 +3,7 @@ import type { History } from '../../sim/history.js';
 import type { SendRef } from '../../sim/sendLog.js';
 import { micros, millis } from '../../sim/time.js';
 import { BATCH_HEADER_SIZE, type RecordInput } from '../../log/recordBatch.js';
-import { BatchBuilder, encodedSize, type ClosedBatch } from '../../log/batchBuilder.js';
+import { BatchArena, type BatchBuilder, encodedSize, type ClosedBatch } from '../../log/batchBuilder.js';
 import { partitionForKey, StickyPartitioner, RoundRobinPartitioner } from '../../log/partitioner.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
@@ -122,8 +122,8 @@ export class Producer implements Process<KafkaMessage> {
   private readonly keyBuffers: Buffer[] = [];
   private readonly valueBuffers: Buffer[] = [];
   private blocked: BlockedSend[] = [];
-  /** Per partition, the buffer its filling batch encodes records into (one batch fills at a time). */
-  private readonly scratchBuffers: Buffer[] = [];
+  /** Per partition, where its batches are built (one batch fills at a time). */
+  private readonly arenas: BatchArena[] = [];
   private readonly scratch: ScratchRecord = { key: null, value: Buffer.alloc(0), headers: [{ key: 'id', value: Buffer.alloc(0) }], timestamp: 0 };
   /** The id header's bytes, `<clientId>#` then the sequence's digits, rewritten for every send. */
   private readonly idBytes: Buffer;
@@ -260,7 +260,7 @@ export class Producer implements Process<KafkaMessage> {
     if (last !== undefined && last.builder !== undefined && last.estimatedBytes + estimate <= this.config['batch.size'] && last.builder.tryAppend(record)) batch = last;
     else {
       if (last !== undefined && last.builder !== undefined) this.close(last);
-      batch = { partition, refs: [], builder: new BatchBuilder(this.scratchFor(partition, record)), closed: undefined, estimatedBytes: BATCH_HEADER_SIZE, createdMs: this.nowMs(), createdAt: this.ctx.now(), baseSequence: undefined, sequenceEpoch: -1, attempts: 0, uncertain: false, sealed: false };
+      batch = { partition, refs: [], builder: this.builderFor(partition, record), closed: undefined, estimatedBytes: BATCH_HEADER_SIZE, createdMs: this.nowMs(), createdAt: this.ctx.now(), baseSequence: undefined, sequenceEpoch: -1, attempts: 0, uncertain: false, sealed: false };
       queue.push(batch);
       this.queued++;
       // KIP-480: the sticky partitioner moves on when a partition starts a new batch.
@@ -274,15 +274,13 @@ export class Producer implements Process<KafkaMessage> {
     if (this.config['linger.ms'] === 0 || queue.length > 1 || batch.estimatedBytes >= this.config['batch.size']) this.drain();
   }
 
-  /** The partition's scratch buffer: batch.size, or larger for a record that needs more (Kafka gives it a batch of its own size). */
-  private scratchFor(partition: number, record: RecordInput): Buffer {
-    const needed = Math.max(this.config['batch.size'], BATCH_HEADER_SIZE + encodedSize(record, 0, 0));
-    const known = this.scratchBuffers[partition];
-    if (known !== undefined && known.length >= needed) return known;
-    return (this.scratchBuffers[partition] = Buffer.allocUnsafe(needed));
+  /** A builder for the partition's next batch: room for batch.size, or more for a record that needs it (Kafka gives it a batch of its own size). */
+  private builderFor(partition: number, record: RecordInput): BatchBuilder {
+    const capacity = Math.max(this.config['batch.size'], BATCH_HEADER_SIZE + encodedSize(record, 0, 0));
+    return (this.arenas[partition] ??= new BatchArena()).builder(capacity);
   }
 
-  /** The batch takes no more records: its encoded records move out of the scratch buffer. */
+  /** The batch takes no more records. */
   private close(batch: ProducerBatch): ClosedBatch {
     if (batch.closed === undefined) {
       batch.closed = (batch.builder as BatchBuilder).close();
