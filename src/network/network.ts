@@ -273,13 +273,15 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   contextFor(host: NodeHost<M>, tag: number): NodeContext<M> {
     const scheduler = this.scheduler;
     const endpoint = this.endpoint(host.id);
+    /** Runs a timer's function on this incarnation of the host: one closure for all its timers. */
+    const onHost = (fn: () => void): void => host.dispatch(tag, fn);
     return {
       id: host.id,
       incarnation: host.incarnation,
       rng: this.rng.fork(`node/${host.id}/${host.incarnation}`),
       trace: this.trace,
       now: () => host.clock.read(scheduler.now),
-      after: (delay, fn) => scheduler.after(host.clock.realDelay(delay), () => host.dispatch(tag, fn), tag),
+      after: (delay, fn) => scheduler.afterWith(host.clock.realDelay(delay), onHost, fn, tag),
       cancel: (handle) => {
         scheduler.cancel(handle);
       },

@@ -59,7 +59,9 @@ export class Scheduler {
   private cancelledInHeap = 0;
 
   // Slot order: index = slot.
-  private slotFn: (EventFn | undefined)[];
+  private slotFn: (((arg: unknown) => void) | undefined)[];
+  /** The argument an event's function is called with (see atWith); undefined for most. */
+  private slotArg: unknown[];
   private slotSeq: Float64Array;
   private slotGeneration: Int32Array;
   private slotTag: Int32Array;
@@ -71,7 +73,8 @@ export class Scheduler {
     const capacity = Math.max(16, initialCapacity);
     this.heapTime = new Float64Array(capacity);
     this.heapSlot = new Int32Array(capacity);
-    this.slotFn = new Array<EventFn | undefined>(capacity).fill(undefined);
+    this.slotFn = new Array<((arg: unknown) => void) | undefined>(capacity).fill(undefined);
+    this.slotArg = new Array<unknown>(capacity).fill(undefined);
     this.slotSeq = new Float64Array(capacity);
     this.slotGeneration = new Int32Array(capacity);
     this.slotTag = new Int32Array(capacity);
@@ -104,12 +107,22 @@ export class Scheduler {
    * lets {@link cancelTagged} drop every event of one owner at once.
    */
   at(at: Time, fn: EventFn, tag: number = NO_TAG): TimerHandle {
+    return this.atWith(at, fn, undefined, tag);
+  }
+
+  /**
+   * As {@link at}, calling `fn(arg)`: a caller that schedules the same function for many
+   * events (a node's timers, each wrapped to run on that node) passes what differs as `arg`
+   * instead of allocating a closure per event.
+   */
+  atWith<A>(at: Time, fn: (arg: A) => void, arg: A, tag: number = NO_TAG): TimerHandle {
     if (!(at >= this.nowMicros)) {
       throw new RangeError(`cannot schedule at ${at}us: it is before now (${this.nowMicros}us) or not a number`);
     }
     const slot = this.freeCount > 0 ? this.freeSlots[--this.freeCount] : this.newSlot();
     const seq = this.nextSeq++;
-    this.slotFn[slot] = fn;
+    this.slotFn[slot] = fn as (arg: unknown) => void;
+    this.slotArg[slot] = arg;
     this.slotSeq[slot] = seq;
     this.slotTag[slot] = tag;
     if (this.size === this.heapTime.length) this.growHeap();
@@ -133,8 +146,13 @@ export class Scheduler {
 
   /** Schedules `fn` after `delay` from now. */
   after(delay: Duration, fn: EventFn, tag: number = NO_TAG): TimerHandle {
+    return this.afterWith(delay, fn, undefined, tag);
+  }
+
+  /** As {@link after}, calling `fn(arg)` (see atWith). */
+  afterWith<A>(delay: Duration, fn: (arg: A) => void, arg: A, tag: number = NO_TAG): TimerHandle {
     if (!(delay >= 0)) throw new RangeError(`delay must be a non-negative number of microseconds, got ${delay}`);
-    return this.at((this.nowMicros + delay) as Time, fn, tag);
+    return this.atWith((this.nowMicros + delay) as Time, fn, arg, tag);
   }
 
   /** Cancels a pending event. Returns false if it already fired or was cancelled. */
@@ -194,11 +212,12 @@ export class Scheduler {
   private fireTop(): void {
     const slot = this.heapSlot[0];
     this.nowMicros = this.heapTime[0];
-    const fn = this.slotFn[slot] as EventFn;
+    const fn = this.slotFn[slot] as (arg: unknown) => void;
+    const arg = this.slotArg[slot];
     this.popTop();
     this.releaseSlot(slot);
     this.fired++;
-    fn();
+    fn(arg);
   }
 
   private dropCancelledTop(): void {
@@ -306,6 +325,7 @@ export class Scheduler {
 
   private releaseSlot(slot: number): void {
     this.slotFn[slot] = undefined;
+    this.slotArg[slot] = undefined;
     this.slotGeneration[slot] = nextGeneration(this.slotGeneration[slot]);
     this.freeSlots[this.freeCount++] = slot;
   }
@@ -323,7 +343,10 @@ export class Scheduler {
     this.slotGeneration = grow(this.slotGeneration, new Int32Array(capacity));
     this.slotTag = grow(this.slotTag, new Int32Array(capacity));
     this.freeSlots = grow(this.freeSlots, new Int32Array(capacity));
-    for (let i = this.slotFn.length; i < capacity; i++) this.slotFn.push(undefined);
+    for (let i = this.slotFn.length; i < capacity; i++) {
+      this.slotFn.push(undefined);
+      this.slotArg.push(undefined);
+    }
   }
 }
 

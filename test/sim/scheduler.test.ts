@@ -98,11 +98,15 @@ describe('Scheduler', () => {
   it('matches a sorted reference model for flat programs with random cancellation', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ at: fc.integer({ min: 0, max: 100 }), cancel: fc.boolean() }), { maxLength: 200 }),
+        fc.array(fc.record({ at: fc.integer({ min: 0, max: 100 }), cancel: fc.boolean(), withArg: fc.boolean() }), { maxLength: 200 }),
         (events) => {
           const s = new Scheduler(16);
           const order: number[] = [];
-          const handles = events.map((e, i) => s.at(e.at as Time, () => order.push(i)));
+          const record = (i: number): void => {
+            order.push(i);
+          };
+          // atWith events (a function and its argument) order and cancel like plain ones.
+          const handles = events.map((e, i) => (e.withArg ? s.atWith(e.at as Time, record, i) : s.at(e.at as Time, () => record(i))));
           events.forEach((e, i) => {
             if (e.cancel) s.cancel(handles[i]);
           });

@@ -332,6 +332,10 @@ export class Producer implements Process<KafkaMessage> {
     }
   }
 
+  /** Scratch lists of one drain round: brokers that can take a request, and brokers that cannot. */
+  private readonly readyBrokers: number[] = [];
+  private readonly unreadyBrokers: number[] = [];
+
   /**
    * One round of drain: the batches each ready broker's next request takes, by broker, in
    * the order first reached; undefined when no broker is ready. It runs on every send while
@@ -339,19 +343,21 @@ export class Producer implements Process<KafkaMessage> {
    */
   private drainRound(): Map<number, ProducerBatch[]> | undefined {
     const n = this.queues.length;
-    let ready: number[] | undefined;
-    let unready: number[] | undefined;
+    const ready = this.readyBrokers;
+    const unready = this.unreadyBrokers;
+    ready.length = 0;
+    unready.length = 0;
     for (let partition = 0; partition < n; partition++) {
       const leader = this.drainableLeader(partition);
-      if (leader < 0 || ready?.includes(leader) === true || unready?.includes(leader) === true) continue;
+      if (leader < 0 || ready.includes(leader) || unready.includes(leader)) continue;
       const queue = this.queues[partition] as ProducerBatch[];
       if (!this.isReady(queue[0], queue)) continue;
       // Reconnecting: one request probes the connection (Kafka sends nothing before it is up).
       const limit = this.reconnect.isReconnecting(brokerNode(leader)) ? 1 : this.config['max.in.flight.requests.per.connection'];
-      if ((this.inFlight.get(leader) ?? 0) >= limit || this.inBackoff(leader)) (unready ??= []).push(leader);
-      else (ready ??= []).push(leader);
+      if ((this.inFlight.get(leader) ?? 0) >= limit || this.inBackoff(leader)) unready.push(leader);
+      else ready.push(leader);
     }
-    if (ready === undefined) return undefined;
+    if (ready.length === 0) return undefined;
     const requests = new Map<number, ProducerBatch[]>();
     const sizes = new Map<number, number>();
     for (let k = 0; k < n; k++) {
