@@ -12,7 +12,7 @@ import { metadataResponse } from '../controller/controller.js';
 import { CONTROLLER_NODE, brokerNode, message, partitionName, type FetchPartition, type FetchPartitionResponse, type FetchRequest, type FetchResponse, type KafkaMessage, type ProduceRequest, type ProducePartitionData, type ProducePartitionResponse, type ProduceResponse, type WriteTxnMarkersRequest, type AddPartitionsToTxnRequest } from '../protocol.js';
 import { Partition, type FollowerFetchResult, type PartitionConfig, type TruncationMode } from './partition.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../coordinator/groupCoordinator.js';
-import { OFFSETS_TOPIC } from '../coordinator/offsetsTopic.js';
+import { OFFSETS_TOPIC, javaStringHashCode, kafkaAbs } from '../coordinator/offsetsTopic.js';
 import { TransactionCoordinator } from '../coordinator/transactionCoordinator.js';
 import { TRANSACTION_STATE_TOPIC } from '../coordinator/transactionLog.js';
 import { encodeControlBatch, isTransactional, readBatchHeader } from '../../log/recordBatch.js';
@@ -875,18 +875,9 @@ interface ReplicaFetcher {
   running: boolean;
 }
 
-/** Java's String.hashCode, which Kafka's fetcher assignment uses. */
-function javaStringHash(s: string): number {
-  let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, 31) + s.charCodeAt(i)) | 0;
-  return h;
-}
-
-/** The fetcher a partition goes to among `n` (AbstractFetcherManager.getFetcherId: abs(31 * topic.hashCode + partition) % n). */
+/** The fetcher a partition goes to among `n` (AbstractFetcherManager.getFetcherId: Utils.abs(31 * topic.hashCode + partition) % n). */
 export function fetcherIdOf(topic: string, partition: number, n: number): number {
-  const h = (Math.imul(31, javaStringHash(topic)) + partition) | 0;
-  // Kafka's Utils.abs: Math.abs, with Integer.MIN_VALUE mapped to 0.
-  return (h === -0x80000000 ? 0 : Math.abs(h)) % n;
+  return kafkaAbs((Math.imul(31, javaStringHashCode(topic)) + partition) | 0) % n;
 }
 
 /** A partition's answer when it cannot be read. */
