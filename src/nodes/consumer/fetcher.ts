@@ -1,7 +1,7 @@
-import type { NodeContext, RpcResult } from '../../network/nodeHost.js';
+import type { NodeContext } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
-import { millis } from '../../sim/time.js';
-import { brokerNode, message, type FetchRequest, type KafkaMessage, type PartitionMetadata, type PartitionOffset } from '../protocol.js';
+import { micros, millis } from '../../sim/time.js';
+import { brokerNode, message, type FetchPartitionResponse, type FetchRequest, type KafkaMessage, type PartitionMetadata, type PartitionOffset } from '../protocol.js';
 import type { TopicPartitionRef } from './assignors.js';
 import type { ConsumerConfig } from './consumer.js';
 import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
@@ -36,7 +36,7 @@ export interface FetcherHost {
 /**
  * A consumer's fetcher and positions (Kafka's Fetcher with SubscriptionState): where each
  * assigned partition is read next (from the group's committed offset, or auto.offset.reset
- * through ListOffsets), one fetch per partition held at its leader, fetched records
+ * through ListOffsets), one fetch per broker held at the leader, fetched records
  * buffered until poll() takes them, pauses, seeks, and KIP-320 truncation detection.
  */
 export class Fetcher {
@@ -44,7 +44,15 @@ export class Fetcher {
   private readonly buffered = new Map<string, FetchedRecord[]>();
   /** Partitions with buffered records, in the order their fetches completed. */
   private readonly ready: string[] = [];
+  /** Partitions in a fetch on its way. */
   private readonly fetchesInFlight = new Set<string>();
+  /** Brokers with a fetch pending: Kafka sends a node no second fetch before the first is answered. */
+  private readonly brokersFetching = new Set<number>();
+  /** After an error, local microseconds until which a partition is not fetched (retry.backoff.ms). */
+  private readonly backoffUntil = new Map<string, number>();
+  private retryScheduled = false;
+  /** An answer is being handled: the fetches it makes go out together once it is done. */
+  private handlingFetch = false;
   private readonly resolving = new Set<string>();
   /** Partitions the application paused: assigned, but neither fetched nor returned by poll. */
   private readonly paused = new Set<string>();
@@ -200,57 +208,83 @@ export class Fetcher {
   }
 
   /**
-   * Kafka's Fetcher: one fetch per assigned partition that has a position, nothing
-   * buffered and nothing in flight, sent to its leader; the leader holds it up to
-   * fetch.max.wait.ms while there is nothing to read.
+   * Kafka's Fetcher (prepareFetchRequests): one fetch per broker, for every assigned
+   * partition it leads that has a position, nothing buffered, no fetch in flight and no
+   * backoff running, and none to a broker that still has a fetch pending. The leader holds
+   * it up to fetch.max.wait.ms while none of its partitions has anything to read.
    */
   sendFetches(): void {
+    if (this.handlingFetch) return; // the answer being handled sends once it is done
+    const now = this.host.ctx.now();
+    let retryAt = Number.POSITIVE_INFINITY;
+    const byLeader = new Map<number, { name: string; meta: PartitionMetadata; position: Position }[]>();
     for (const tp of this.host.assignment()) {
       const name = `${tp.topic}-${tp.partition}`;
       const position = this.positions.get(name);
       if (position === undefined || this.fetchesInFlight.has(name) || this.buffered.has(name) || this.paused.has(name)) continue;
+      const backoff = this.backoffUntil.get(name);
+      if (backoff !== undefined && backoff > now) {
+        retryAt = Math.min(retryAt, backoff);
+        continue;
+      }
       const meta = this.host.partition(name);
       if (meta === undefined || meta.leader < 0) {
         this.host.refreshMetadata();
         continue;
       }
-      this.fetch(name, meta, position);
+      if (this.brokersFetching.has(meta.leader)) continue;
+      const list = byLeader.get(meta.leader) ?? [];
+      list.push({ name, meta, position });
+      byLeader.set(meta.leader, list);
+    }
+    for (const [leader, parts] of byLeader) this.fetch(leader, parts);
+    if (retryAt !== Number.POSITIVE_INFINITY && !this.retryScheduled) {
+      this.retryScheduled = true;
+      this.host.ctx.after(micros(retryAt - now), () => {
+        this.retryScheduled = false;
+        this.sendFetches();
+      });
     }
   }
 
-  private fetch(name: string, meta: PartitionMetadata, position: Position): void {
-    this.fetchesInFlight.add(name);
+  private fetch(leader: number, parts: readonly { name: string; meta: PartitionMetadata; position: Position }[]): void {
+    this.brokersFetching.add(leader);
+    for (const p of parts) this.fetchesInFlight.add(p.name);
     const version = this.host.assignmentVersion();
     const req = message<FetchRequest>('Fetch', {
       replicaId: -1,
-      partitions: [{ topic: meta.topic, partition: meta.partition, fetchOffset: position.offset, lastFetchedEpoch: position.epoch, currentLeaderEpoch: meta.leaderEpoch }],
+      partitions: parts.map(({ meta, position }) => ({ topic: meta.topic, partition: meta.partition, fetchOffset: position.offset, lastFetchedEpoch: position.epoch, currentLeaderEpoch: meta.leaderEpoch })),
       maxWaitMs: this.host.config['fetch.max.wait.ms'],
       isolationLevel: this.host.config['isolation.level'],
     });
     const timeout = millis(this.host.config['request.timeout.ms'] + this.host.config['fetch.max.wait.ms']);
-    this.host.ctx.request(brokerNode(meta.leader), req, { timeout }, (r) => {
-      this.fetchesInFlight.delete(name);
-      const current = this.positions.get(name);
-      if (version !== this.host.assignmentVersion() && current === undefined) return;
-      if (current === undefined || current.offset !== position.offset) {
-        this.sendFetches();
-        return;
-      }
-      this.onFetch(name, current, r);
+    this.host.ctx.request(brokerNode(leader), req, { timeout }, (r) => {
+      this.brokersFetching.delete(leader);
+      const responses = r.ok && r.response.type === 'FetchResponse' ? r.response.responses : undefined;
+      this.handlingFetch = true;
+      parts.forEach(({ name, position }, i) => {
+        this.fetchesInFlight.delete(name);
+        const current = this.positions.get(name);
+        if (version !== this.host.assignmentVersion() && current === undefined) return;
+        // Moved meanwhile (a seek, a reset): the answer is for a position no longer wanted.
+        if (current === undefined || current.offset !== position.offset) return;
+        const res = responses?.[i];
+        this.onFetch(name, current, res, !r.ok ? r.error : (res?.error ?? (res === undefined ? 'UNKNOWN_SERVER_ERROR' : undefined)));
+      });
+      this.handlingFetch = false;
+      this.sendFetches();
     });
   }
 
-  private onFetch(name: string, position: Position, r: RpcResult<KafkaMessage>): void {
-    // One partition per request (see README, Fidelity): its answer is the first.
-    const res = r.ok && r.response.type === 'FetchResponse' ? r.response.responses[0] : undefined;
-    const error = !r.ok ? r.error : res === undefined ? 'UNKNOWN_SERVER_ERROR' : res.error;
+  /** One partition's answer: records for the application, a truncation to follow, or an error to back off from. */
+  private onFetch(name: string, position: Position, res: FetchPartitionResponse | undefined, error: string | undefined): void {
     if (error !== undefined || res === undefined) {
       if (error === 'OFFSET_OUT_OF_RANGE') {
         this.resetPosition(name, position.offset, 'offset-out-of-range');
         return;
       }
       this.host.refreshMetadata();
-      this.host.ctx.after(millis(this.host.config['retry.backoff.ms']), () => this.sendFetches());
+      this.backoffUntil.set(name, this.host.ctx.now() + this.host.config['retry.backoff.ms'] * 1000);
       return;
     }
     if (res.divergingEpoch !== undefined) {
@@ -265,7 +299,6 @@ export class Fetcher {
       const to = Math.min(position.offset, Math.max(0, res.divergingEpoch.endOffset));
       this.host.history.complete(this.host.history.invoke(this.host.member, 'seek', {}), 'ok', { from: position.offset, member: this.host.member, partition: name, reason: 'log-truncation', to });
       this.positions.set(name, { offset: to, epoch: res.divergingEpoch.epoch });
-      this.sendFetches();
       return;
     }
     const { records, nextOffset } = readFetched(res.records, position.offset, this.host.config['isolation.level'], res.abortedTransactions);
@@ -278,7 +311,6 @@ export class Fetcher {
     }
     // Nothing for the application (markers, aborted transactions): the position moves past it.
     if (nextOffset > position.offset) position.offset = nextOffset;
-    this.sendFetches();
   }
 
   /** The positions of the assigned partitions, as offsets to commit. */

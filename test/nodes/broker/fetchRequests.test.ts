@@ -112,4 +112,36 @@ clients:
     expect([...fetchSizes(1)]).toEqual([2]);
     expect([...fetchSizes(2)]).toEqual([1]);
   });
+
+  it('a consumer fetches every assigned partition a broker leads in one request, with one fetch per broker pending at a time', () => {
+    const r = runScenario(
+      parseScenario(`
+name: consumer-fetches
+duration: 12s
+drain: 2s
+cluster: { brokers: 3, config: { min.insync.replicas: 2, offsets.topic.num.partitions: 3 } }
+topics: [{ name: orders, partitions: 6, replication.factor: 3 }]
+clients:
+  - { id: p1, type: producer, topic: orders, workload: { rate: 300/s, start: 5s, stop: 11s } }
+  - { id: c1, type: consumer, group: g1, topics: [orders], instances: 1, config: { auto.offset.reset: earliest }, processing: { mode: commit-after-process } }
+`),
+      { keepTrace: true },
+    );
+    expect(r.violations).toEqual([]);
+    const records = r.simulation.memory?.records ?? [];
+    const sizes = new Set<number>();
+    const pending = new Map<string, number>();
+    for (const x of records) {
+      if (x.kind === 'net.send' && x.type === 'Fetch' && x.from.startsWith('consumer-')) {
+        sizes.add((x.bytes - 64) / 16);
+        expect(pending.get(x.to) ?? 0).toBe(0);
+        pending.set(x.to, 1);
+      }
+      if (x.kind === 'net.deliver' && x.type === 'FetchResponse' && x.to.startsWith('consumer-')) pending.set(x.from, 0);
+    }
+    // The lone member holds all six partitions, two on each leader: its fetches ask for both
+    // (or for one, while the other's records wait in its buffer for the application).
+    expect(sizes.has(2)).toBe(true);
+    expect(Math.max(...sizes)).toBe(2);
+  });
 });
