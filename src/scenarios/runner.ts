@@ -25,7 +25,7 @@ import { countSends } from '../checkers/sends.js';
 import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
 import { MetricsRegistry } from '../sim/metrics.js';
 import { MetricsRecorder, type MetricsReport } from './metricsRecorder.js';
-import { batchesOf, logSnapshot } from './logSnapshot.js';
+import { logSnapshot } from './logSnapshot.js';
 import { millis, seconds, type Time } from '../sim/time.js';
 import type { ConsumerClient, ProcessorClient, ProducerClient, Scenario, ScenarioFault } from './schema.js';
 import { Consumer, type ConsumerDurable, type ProcessorOutput } from '../nodes/consumer/consumer.js';
@@ -281,32 +281,43 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     net.addHost(new NodeHost<KafkaMessage, ProducerDurable>({ id: clientNode(c.id), roles: ['client'], durable, factory: (ctx, d) => new Producer(ctx, d) }));
   }
   const brokerProcess = (broker: number): Broker | undefined => brokerHosts[broker - 1]?.process as Broker | undefined;
-  // The ghost observer: who appends as leader, in which epoch.
-  const claims = new Map<string, { partition: string; leaderEpoch: number; brokers: number[]; at?: number }>();
+  // The ghost observer: who appends as leader, in which epoch. Keyed by partition, then
+  // epoch, with a list that keeps the order claims were first made in.
+  type Claim = { partition: string; leaderEpoch: number; brokers: number[]; at?: number };
+  const claims: Claim[] = [];
+  const claimsByPartition = new Map<string, Map<number, Claim>>();
   sim.trace.observe('replica.append', (r) => {
     if (r.role !== 'leader') return;
-    const key = `${r.partition}\u0000${r.leaderEpoch}`;
-    const claim = claims.get(key) ?? { partition: r.partition, leaderEpoch: r.leaderEpoch, brokers: [] };
+    let byEpoch = claimsByPartition.get(r.partition);
+    if (byEpoch === undefined) claimsByPartition.set(r.partition, (byEpoch = new Map()));
+    let claim = byEpoch.get(r.leaderEpoch);
+    if (claim === undefined) {
+      claim = { partition: r.partition, leaderEpoch: r.leaderEpoch, brokers: [] };
+      byEpoch.set(r.leaderEpoch, claim);
+      claims.push(claim);
+    }
     if (!claim.brokers.includes(r.broker)) {
       claim.brokers.push(r.broker);
       if (claim.brokers.length === 2) claim.at = r.at;
     }
-    claims.set(key, claim);
   });
   // ... and which batches each leader's high watermark exposes to consumers.
   const exposed = new Map<string, ExposedBatch[]>();
   const exposedUpTo = new Map<string, number>();
   sim.trace.observe('replica.hw', (r) => {
     const from = exposedUpTo.get(r.partition) ?? 0;
-    if (r.highWatermark <= from) return;
+    const hw = r.highWatermark;
+    if (hw <= from) return;
     const partition = brokerProcess(r.broker)?.partitionNamed(r.partition);
     if (partition === undefined) return;
     let list = exposed.get(r.partition);
     if (list === undefined) exposed.set(r.partition, (list = []));
-    for (const b of batchesOf(partition.log, from, r.highWatermark)) {
-      list.push({ ...b, exposedUpTo: Math.min(r.highWatermark, b.lastOffset + 1), at: r.at });
-    }
-    exposedUpTo.set(r.partition, r.highWatermark);
+    const into = list;
+    const at = r.at;
+    partition.log.forEachBatchSummary(from, hw, (baseOffset, lastOffset, epoch, crc) => {
+      into.push({ baseOffset, lastOffset, epoch, crc, exposedUpTo: Math.min(hw, lastOffset + 1), at });
+    });
+    exposedUpTo.set(r.partition, hw);
   });
   // ... when each node's current incarnation started ...
   const nodeStarts = new Map<string, number>();
@@ -411,7 +422,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   const metricsReport = withClientRates(recorder.finish(sim.now), sim.now);
   const groups = groupsFinalState(scenario, consumers, brokerProcess, controller(), nodeStarts, (node) => net.host(node).state === 'up');
   const pipelines: PipelineState[] = processors.map((p) => ({ client: p.id, group: p.group, from: p.from, to: p.to, transactional: p.processing.mode === 'transactional', transactionTimeoutMs: p.config['transaction.timeout.ms'] }));
-  const state: ClusterFinalState = { ...logSnapshot(scenario, brokerHosts, controller()), leaderClaims: [...claims.values()], exposed, groups, commits, offsetChanges, pipelines, endMs: Math.floor(sim.now / 1000) };
+  const state: ClusterFinalState = { ...logSnapshot(scenario, brokerHosts, controller()), leaderClaims: claims, exposed, groups, commits, offsetChanges, pipelines, endMs: Math.floor(sim.now / 1000) };
   const report = runCheckers(ALL_CHECKERS, sim.history, state, options.checks ?? scenario.checks);
   const lag = groups.length === 0 ? undefined : groupLag(state);
   const violations = [...report.violations, ...(online?.violations ?? [])];

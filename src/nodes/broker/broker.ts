@@ -274,7 +274,7 @@ export class Broker implements Process<KafkaMessage> {
       } else this.ctx.after(micros(wakeAt - now), () => this.runFetcher(fetcher));
       return;
     }
-    const partitions = live.map((e) => ({ topic: e.partition.topic, partition: e.partition.partition, ...e.partition.nextFetch() }));
+    const partitions = live.map((e) => e.partition.nextFetch());
     const req = message<FetchRequest>('Fetch', { replicaId: this.id, partitions });
     this.ctx.request(brokerNode(fetcher.leader), req, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => {
       // A failed request (a timeout, a lost connection) backs every partition off; an error
@@ -778,8 +778,9 @@ export class Broker implements Process<KafkaMessage> {
 
   /** Sends the ISR change a leader wants to the controller (AlterPartition), one at a time. */
   private proposeIsr(partition: Partition): void {
+    if (partition.pendingIsr !== undefined) return;
     const isr = partition.proposedIsr(this.nowMs());
-    if (isr === undefined || partition.pendingIsr !== undefined) return;
+    if (isr === undefined) return;
     partition.pendingIsr = isr;
     const req = message('AlterPartition', {
       brokerId: this.id,

@@ -1,7 +1,7 @@
 import type { Log } from '../../log/log.js';
 import { LogError } from '../../log/log.js';
 import { UNDEFINED_EPOCH } from '../../log/leaderEpochCache.js';
-import { partitionName } from '../protocol.js';
+import { partitionName, type FetchPartition } from '../protocol.js';
 
 /** Replication settings of one partition, with Kafka's names. */
 export interface PartitionConfig {
@@ -350,10 +350,17 @@ export class Partition {
    */
   private completeDelayed(): void {
     if (this.delayed.length === 0) return;
+    if (this.role === 'leader' && !this.anyDelayedReached()) return; // the common case: nothing to complete yet
     const waiting = this.delayed;
     this.delayed = [];
     const still = waiting.filter((d) => !this.tryComplete(d));
     this.delayed = this.delayed.length === 0 ? still : still.concat(this.delayed);
+  }
+
+  private anyDelayedReached(): boolean {
+    const hw = this.log.highWatermark;
+    for (let i = 0; i < this.delayed.length; i++) if (this.delayed[i].requiredOffset <= hw) return true;
+    return false;
   }
 
   /**
@@ -364,17 +371,32 @@ export class Partition {
    */
   proposedIsr(nowMs: number): readonly number[] | undefined {
     if (this.role !== 'leader') return undefined;
-    const epochStart = this.log.epochs.all().find((e) => e.epoch === this.leaderEpoch)?.startOffset ?? 0;
-    const wanted = this.replicas.filter((r) => {
-      if (r === this.brokerId) return true;
-      const f = this.followers.get(r);
-      if (f === undefined) return false;
-      if (this.isr.includes(r)) return nowMs - f.lastCaughtUpMs <= this.config.replicaLagTimeMaxMs;
-      return f.logEndOffset >= this.log.highWatermark && f.logEndOffset >= epochStart;
-    });
+    let epochStart = 0;
+    for (const e of this.log.epochs.all()) {
+      if (e.epoch !== this.leaderEpoch) continue;
+      epochStart = e.startOffset;
+      break;
+    }
+    // It runs on every follower fetch, and nearly always wants what it has: find that out
+    // before building a list.
     const current = this.pendingIsr ?? this.isr;
-    if (wanted.length === current.length && wanted.every((r) => current.includes(r))) return undefined;
-    return wanted;
+    let wanted = 0;
+    let same = true;
+    for (const r of this.replicas) {
+      if (!this.wantsInIsr(r, nowMs, epochStart)) continue;
+      wanted++;
+      if (!current.includes(r)) same = false;
+    }
+    if (same && wanted === current.length) return undefined;
+    return this.replicas.filter((r) => this.wantsInIsr(r, nowMs, epochStart));
+  }
+
+  private wantsInIsr(r: number, nowMs: number, epochStart: number): boolean {
+    if (r === this.brokerId) return true;
+    const f = this.followers.get(r);
+    if (f === undefined) return false;
+    if (this.isr.includes(r)) return nowMs - f.lastCaughtUpMs <= this.config.replicaLagTimeMaxMs;
+    return f.logEndOffset >= this.log.highWatermark && f.logEndOffset >= epochStart;
   }
 
   /** The follower's log end offset as the leader knows it (for tests and metrics). */
@@ -409,12 +431,12 @@ export class Partition {
   }
 
   /** What this follower asks its leader for next. */
-  nextFetch(): { fetchOffset: number; lastFetchedEpoch: number; currentLeaderEpoch: number } {
+  nextFetch(): FetchPartition {
     // Before KIP-320 a fetch carried no epoch of the follower's log to check against; with
     // KIP-101 alone the follower asked once, on becoming follower (OffsetsForLeaderEpoch).
     const asks = this.config.truncation === 'leader-epoch' || (this.config.truncation === 'leader-epoch-kip101' && !this.epochChecked);
     const lastFetchedEpoch = asks ? this.log.epochs.latestEpoch : UNDEFINED_EPOCH;
-    return { fetchOffset: this.log.logEndOffset, lastFetchedEpoch, currentLeaderEpoch: this.leaderEpoch };
+    return { topic: this.topic, partition: this.partition, fetchOffset: this.log.logEndOffset, lastFetchedEpoch, currentLeaderEpoch: this.leaderEpoch };
   }
 
   /**
