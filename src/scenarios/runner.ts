@@ -213,6 +213,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         heartbeatIntervalMs: cfg['broker.heartbeat.interval.ms'],
         replicaLagTimeMaxMs: cfg['replica.lag.time.max.ms'],
         replicaFetchWaitMaxMs: cfg['replica.fetch.wait.max.ms'],
+        replicaFetchBackoffMs: cfg['replica.fetch.backoff.ms'],
         replicaFetchMaxBytes: cfg['replica.fetch.max.bytes'],
         replicaFetchers: cfg['num.replica.fetchers'],
         minInsyncReplicas: cfg['min.insync.replicas'],

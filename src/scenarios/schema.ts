@@ -99,6 +99,7 @@ const brokerConfigSchema = z.strictObject({
   'unclean.leader.election.enable': z.boolean().default(false),
   'replica.lag.time.max.ms': z.number().int().positive().default(30_000),
   'replica.fetch.wait.max.ms': z.number().int().nonnegative().default(500),
+  'replica.fetch.backoff.ms': z.number().int().nonnegative().default(1_000),
   'replica.fetch.max.bytes': z.number().int().positive().default(1_048_576),
   'num.replica.fetchers': z.number().int().positive().default(1),
   'broker.session.timeout.ms': z.number().int().positive().default(9_000),

@@ -59,7 +59,7 @@ describe('kafkasim report', () => {
     expect(html).not.toMatch(/<(script|link|iframe)\b/i); // nothing to load, nothing to run
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//i);
     expect(html).toContain('lost-write');
-    expect(html).toContain('kafkasim run acks1-leader-failover --seed 1');
+    expect(html).toContain('kafkasim run acks1-leader-failover --seed 3');
     const page = await inspect(file);
     expect(page.errors).toEqual([]);
     expect(page.colours).toBeGreaterThan(20);

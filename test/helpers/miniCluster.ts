@@ -36,6 +36,7 @@ export function miniCluster(options: { seed?: number; brokers?: number; rf?: num
         heartbeatIntervalMs: 2_000,
         replicaLagTimeMaxMs: 30_000,
         replicaFetchWaitMaxMs: 500,
+        replicaFetchBackoffMs: 1_000,
         replicaFetchMaxBytes: 1 << 20,
         minInsyncReplicas: options.minIsr ?? 2,
         truncation: options.truncation ?? 'leader-epoch',

@@ -30,6 +30,12 @@ export interface BrokerConfig {
   readonly replicaLagTimeMaxMs: number;
   /** replica.fetch.wait.max.ms: how long a follower waits before fetching again when nothing came. */
   readonly replicaFetchWaitMaxMs: number;
+  /**
+   * replica.fetch.backoff.ms: how long a fetcher leaves a partition alone after its fetch
+   * failed, or after the whole request did (AbstractFetcherThread.handlePartitionsWithErrors
+   * and processFetchRequest both delay by it).
+   */
+  readonly replicaFetchBackoffMs: number;
   readonly replicaFetchMaxBytes: number;
   /** num.replica.fetchers: fetchers per source broker, each fetching its share of the partitions. */
   readonly replicaFetchers: number;
@@ -279,7 +285,7 @@ export class Broker implements Process<KafkaMessage> {
     this.ctx.request(brokerNode(fetcher.leader), req, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => {
       // A failed request (a timeout, a lost connection) backs every partition off; an error
       // backs off its partition only.
-      const backoffUntil = this.ctx.now() + this.config.replicaFetchWaitMaxMs * 1000;
+      const backoffUntil = this.ctx.now() + this.config.replicaFetchBackoffMs * 1000;
       const responses = r.ok && r.response.type === 'FetchResponse' ? r.response.responses : undefined;
       live.forEach((e, i) => {
         const partition = e.partition;

@@ -113,6 +113,45 @@ clients:
     expect([...fetchSizes(2)]).toEqual([1]);
   });
 
+  it('a follower whose fetch failed leaves the leader alone for replica.fetch.backoff.ms before fetching again', () => {
+    // The leader dies at 5 s; the controller fences it only after broker.session.timeout.ms
+    // (9 s), so until 14 s its followers keep fetching from it, and every fetch fails at once
+    // (the dead process refuses the connection).
+    const gaps = (backoffMs: number): number[] => {
+      const r = runScenario(
+        parseScenario(`
+name: fetch-backoff
+duration: 13s
+drain: 1s
+cluster: { brokers: 3, config: { replica.fetch.backoff.ms: ${backoffMs} } }
+topics: [{ name: orders, partitions: 1, replication.factor: 3 }]
+clients:
+  - { id: p1, type: producer, topic: orders, workload: { rate: 100/s, stop: 12s } }
+faults:
+  - { at: 5s, action: crash, target: leader(orders-0) }
+`),
+        { keepTrace: true },
+      );
+      const records = r.simulation.memory?.records ?? [];
+      const dead = records.find((x) => x.kind === 'node.crash')?.node;
+      const sends = records.flatMap((x) => (x.kind === 'net.send' && x.type === 'Fetch' && x.to === dead && x.at > 5_000_000 && x.at < 13_900_000 ? [{ from: x.from, at: x.at as number }] : []));
+      const out: number[] = [];
+      for (const follower of new Set(sends.map((x) => x.from))) {
+        const at = sends.filter((x) => x.from === follower).map((x) => x.at);
+        for (let i = 1; i < at.length; i++) out.push(Math.round((at[i] - at[i - 1]) / 1000));
+      }
+      return out;
+    };
+    for (const backoffMs of [1_000, 3_000]) {
+      const g = gaps(backoffMs);
+      expect(g.length).toBeGreaterThanOrEqual(2 * (Math.floor(8_000 / backoffMs) - 1)); // both followers, all along
+      for (const gap of g) {
+        expect(gap).toBeGreaterThanOrEqual(backoffMs);
+        expect(gap).toBeLessThan(backoffMs + 10); // the backoff, plus a refused connection's round trip
+      }
+    }
+  });
+
   it('a consumer fetches every assigned partition a broker leads in one request, with one fetch per broker pending at a time', () => {
     const r = runScenario(
       parseScenario(`
