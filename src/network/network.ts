@@ -125,6 +125,15 @@ interface Connection<M extends Message> {
   readonly toServer: Link;
   readonly toClient: Link;
   open: boolean;
+  /**
+   * The client closed it after a request timed out (Kafka's NetworkClient does): what it had
+   * sent still reaches the server, in order, as data queued before a FIN does; nothing comes
+   * back. A crash of either end ends that too.
+   */
+  closedByClient: boolean;
+  /** The incarnations of both ends when it opened: a half-closed connection dies with either. */
+  readonly clientTag: number;
+  readonly serverTag: number;
   /** Latest arrival scheduled in each direction, to keep each direction FIFO. */
   lastToServer: number;
   lastToClient: number;
@@ -295,7 +304,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     const detection = mode === 'process' ? this.resetDetection : this.silentDetection;
     for (const conn of [...this.connections.values()]) {
       if (conn.client.host === host || conn.server.host === host) {
-        this.breakConnection(conn, mode === 'process' ? 'peer-crashed' : 'peer-lost-power', detection);
+        if (conn.closedByClient) this.endHalfClosed(conn);
+        else this.breakConnection(conn, mode === 'process' ? 'peer-crashed' : 'peer-lost-power', detection);
       }
     }
   }
@@ -331,6 +341,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     for (const conn of this.connections.values()) {
       if (conn.heldToServer.length > 0 && !this.partitions.isBlocked(conn.client.host.id, conn.server.host.id)) this.retransmit(conn, true);
       if (conn.heldToClient.length > 0 && !this.partitions.isBlocked(conn.server.host.id, conn.client.host.id)) this.retransmit(conn, false);
+      // A half-closed connection with nothing left to send again is done with.
+      if (!conn.open && conn.heldToServer.length === 0) this.connections.delete(conn.id);
     }
     return healed;
   }
@@ -374,6 +386,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   /** Keeps a message a cut dropped on an open stream connection, in send order, for retransmit. */
   private hold(conn: Connection<M>, toServer: boolean, kind: Envelope, id: number, message: M, seq: number): void {
     const held = toServer ? conn.heldToServer : conn.heldToClient;
+    // A half-closed connection is listed again while it has something to send after the heal.
+    if (!conn.open && conn.closedByClient) this.connections.set(conn.id, conn);
     const h: HeldMessage<M> = { seq, kind, id, message, lostAt: this.scheduler.now };
     let i = held.length;
     while (i > 0 && held[i - 1].seq > seq) i--;
@@ -461,6 +475,10 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     pending.timer = undefined;
     this.trace.emit('rpc.timeout', { from: pending.client.id, to: pending.to, id: pending.id, type: pending.type });
     this.settle(pending, TIMEOUT);
+    // Kafka's clients close the connection to a node when a request to it times out, and
+    // every other request in flight on it fails with it (NetworkClient.handleTimedOutRequests
+    // and processTimeoutDisconnection).
+    if (this.mode === 'stream' && pending.client.closesConnectionOnRequestTimeout) this.breakConnection(pending.conn, 'request-timeout', ZERO_DELAY, true);
   }
 
   private sendOneWay(from: Endpoint<M>, tag: number, to: NodeId, message: M): void {
@@ -506,6 +524,9 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       toServer: this.linkBetween(client, server),
       toClient: this.linkBetween(server, client),
       open: true,
+      closedByClient: false,
+      clientTag: client.host.tag,
+      serverTag: server.host.tag,
       lastToServer: 0,
       lastToClient: 0,
       sentToServer: 0,
@@ -529,15 +550,27 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     return conn;
   }
 
-  private breakConnection(conn: Connection<M>, reason: string, detection: Duration | undefined): void {
+  /**
+   * Breaks `conn`: its client notices after `detection` (never, when undefined), and its
+   * requests in flight fail. When the client itself closes it after a timeout
+   * (`byClient`), they fail at once as timed out (their fate is as unknown as the one that
+   * timed out: Kafka reports them "disconnected due to timeout"), and what it had sent
+   * still reaches the server (see Connection.closedByClient).
+   */
+  private breakConnection(conn: Connection<M>, reason: string, detection: Duration | undefined, byClient = false): void {
     if (!conn.open) return;
     conn.open = false;
     conn.client.outgoing[conn.server.index] = undefined;
-    this.connections.delete(conn.id);
+    conn.closedByClient = byClient;
+    conn.heldToClient = [];
+    if (!byClient) conn.heldToServer = [];
+    // A half-closed connection stays listed while it has messages to send again after a heal.
+    if (conn.heldToServer.length === 0) this.connections.delete(conn.id);
     this.trace.emit('net.disconnect', { client: conn.client.host.id, server: conn.server.host.id, conn: conn.id, reason });
     if (this.mode === 'datagram' || detection === undefined) return;
+    const outcome = byClient ? TIMEOUT : DISCONNECTED;
     for (const pending of [...conn.pending.values()]) {
-      this.scheduler.after(detection, () => this.settle(pending, DISCONNECTED), pending.clientTag);
+      this.scheduler.after(detection, () => this.settle(pending, outcome), pending.clientTag);
     }
     // The client notices the broken connection (a reset, a refusal, an EOF) once it is
     // detected, as Kafka's NetworkClient does, and may react (a producer refreshes metadata).
@@ -552,6 +585,19 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       },
       clientTag,
     );
+  }
+
+  /** Whether `conn` still delivers in that direction: open, or half-closed toward a server that has not restarted since. */
+  private carries(conn: Connection<M>, toServer: boolean): boolean {
+    if (conn.open) return true;
+    return toServer && conn.closedByClient && conn.server.host.tag === conn.serverTag && conn.client.host.tag === conn.clientTag;
+  }
+
+  /** A crash ends a half-closed connection: nothing more of it arrives. */
+  private endHalfClosed(conn: Connection<M>): void {
+    conn.closedByClient = false;
+    conn.heldToServer = [];
+    this.connections.delete(conn.id);
   }
 
   /** `by` closes its connection with `peer` (Kafka's broker does after an error on an acks=0 produce). */
@@ -631,7 +677,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     const from = toServer ? conn.client.host : conn.server.host;
     const to = toServer ? conn.server.host : conn.client.host;
     const link = toServer ? conn.toServer : conn.toClient;
-    if (this.mode === 'stream' && !conn.open) return this.drop(link, id, message, 'connection-closed');
+    if (this.mode === 'stream' && !this.carries(conn, toServer)) return this.drop(link, id, message, 'connection-closed');
     if (this.partitions.isBlocked(from.id, to.id)) {
       // Lost on its way: TCP sends it again once the cut heals.
       if (this.mode === 'stream') return this.hold(conn, toServer, kind, id, message, seq);
@@ -647,7 +693,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       }
       this.deliver(conn, toServer, kind, id, message);
       const early = toServer ? conn.earlyToServer : conn.earlyToClient;
-      for (let next = seq + 1; conn.open; next++) {
+      for (let next = seq + 1; this.carries(conn, toServer); next++) {
         if (toServer) conn.deliveredToServer = next;
         else conn.deliveredToClient = next;
         const h = early.get(next);
@@ -773,6 +819,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
 
 const TIMEOUT = { ok: false, error: 'timeout' } as const;
 const DISCONNECTED = { ok: false, error: 'disconnected' } as const;
+const ZERO_DELAY = 0 as Duration;
 
 declare module '../sim/trace.js' {
   interface TraceRecordMap {

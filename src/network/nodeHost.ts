@@ -93,6 +93,14 @@ export interface NodeHostOptions<M extends Message, D> {
   /** Devices in the durable state that must hear about crashes. */
   readonly devices?: readonly CrashAware[];
   readonly clock?: LocalClock;
+  /**
+   * A Kafka client (one NetworkClient per producer or consumer) closes its connection to a
+   * node when a request to it times out, failing every other request in flight on it
+   * (NetworkClient.handleTimedOutRequests). Brokers and the controller do not: their many
+   * channels to one peer (replica fetchers, the controller channels) share one simulated
+   * connection here, so closing it would fail requests Kafka keeps on other sockets.
+   */
+  readonly closesConnectionOnRequestTimeout?: boolean;
 }
 
 /**
@@ -109,6 +117,8 @@ export class NodeHost<M extends Message = Message, D = unknown> {
   readonly roles: readonly string[];
   readonly durable: D;
   readonly clock: LocalClock;
+  /** See NodeHostOptions.closesConnectionOnRequestTimeout. */
+  readonly closesConnectionOnRequestTimeout: boolean;
   /** Builds an incarnation; D stays out of it so a NodeHost<M, D> is a NodeHost<M>. */
   private readonly build: (ctx: NodeContext<M>) => Process<M>;
   private readonly devices: readonly CrashAware[];
@@ -130,6 +140,7 @@ export class NodeHost<M extends Message = Message, D = unknown> {
     this.build = (ctx) => factory(ctx, durable);
     this.devices = options.devices ?? [];
     this.clock = options.clock ?? new LocalClock();
+    this.closesConnectionOnRequestTimeout = options.closesConnectionOnRequestTimeout ?? false;
   }
 
   /** Called once by the network when the host joins it. */

@@ -35,11 +35,14 @@ export function explainExactlyOnce(records: readonly TraceRecord[], violation: V
   const processedAt = new Map<string, number>();
   /** When each transactional id last entered PrepareCommit or PrepareAbort. */
   const prepared = new Map<string, number>();
+  /** When each member last began a transaction. */
+  const txnStarted = new Map<string, number>();
   const transactional = d.transactional === true;
 
   for (const r of records) {
     switch (r.kind) {
       case 'client.op': {
+        if (r.type === 'invoke' && r.f === 'txn') txnStarted.set(r.process, r.at);
         if (r.type === 'invoke') break;
         const v = r.value as Record<string, unknown> | undefined;
         if (v === undefined) break;
@@ -89,9 +92,13 @@ export function explainExactlyOnce(records: readonly TraceRecord[], violation: V
         const hits = [...offsets].filter((o) => o >= r.baseOffset && o <= r.lastOffset);
         if (hits.length === 0) break;
         landed.add(r.partition);
-        // An output that lands after an ABORT marker of a producer that handled the record
-        // came from a request older than the abort: nothing checked it (KIP-890).
-        const late = [...memberOf].find(([pid, member]) => handling.has(member) && lastMarker.get(`${r.partition}\u0000${pid}`)?.commit === false);
+        // An output that lands after an ABORT marker of a producer that handled the record,
+        // before that producer began another transaction, came from a request older than the
+        // abort: nothing checked it (KIP-890).
+        const late = [...memberOf].find(([pid, member]) => {
+          const marker = lastMarker.get(`${r.partition}\u0000${pid}`);
+          return handling.has(member) && marker?.commit === false && marker.at > (txnStarted.get(member) ?? -Infinity);
+        });
         say(
           r.at,
           `broker-${r.broker} appended an output of ${id} to ${r.partition} at offset ${hits.join(', ')}` +

@@ -265,7 +265,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         output: outputs.get(c.id),
         history: sim.history,
       };
-      net.addHost(new NodeHost<KafkaMessage, ConsumerDurable>({ id: memberNode(c.id, i), roles: ['client', 'consumer'], durable, factory: (ctx, d) => new Consumer(ctx, d) }));
+      net.addHost(new NodeHost<KafkaMessage, ConsumerDurable>({ id: memberNode(c.id, i), roles: ['client', 'consumer'], closesConnectionOnRequestTimeout: true, durable, factory: (ctx, d) => new Consumer(ctx, d) }));
     }
   }
   for (const c of producers) {
@@ -279,7 +279,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       sequence: { next: 0 },
       metrics: metrics.forNode(clientNode(c.id)),
     };
-    net.addHost(new NodeHost<KafkaMessage, ProducerDurable>({ id: clientNode(c.id), roles: ['client'], durable, factory: (ctx, d) => new Producer(ctx, d) }));
+    net.addHost(new NodeHost<KafkaMessage, ProducerDurable>({ id: clientNode(c.id), roles: ['client'], closesConnectionOnRequestTimeout: true, durable, factory: (ctx, d) => new Producer(ctx, d) }));
   }
   const brokerProcess = (broker: number): Broker | undefined => brokerHosts[broker - 1]?.process as Broker | undefined;
   // The ghost observer: who appends as leader, in which epoch. Keyed by partition, then

@@ -30,11 +30,18 @@ export class NetWorld {
     this.net = new Network<TestMessage>(this.sim.scheduler, this.sim.trace, this.sim.rng.fork('network'), config);
   }
 
-  add(id: NodeId, behaviour: (ctx: NodeContext<TestMessage>) => Process<TestMessage> = () => ({}), roles: string[] = [], clock?: LocalClock): WorldNode {
+  add(
+    id: NodeId,
+    behaviour: (ctx: NodeContext<TestMessage>) => Process<TestMessage> = () => ({}),
+    roles: string[] = [],
+    clock?: LocalClock,
+    options: { closesConnectionOnRequestTimeout?: boolean } = {},
+  ): WorldNode {
     const host = new NodeHost<TestMessage, { starts: number }>({
       id,
       roles,
       clock,
+      closesConnectionOnRequestTimeout: options.closesConnectionOnRequestTimeout,
       durable: { starts: 0 },
       factory: (ctx, durable) => {
         durable.starts++;
