@@ -49,11 +49,16 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
       if (group === undefined) continue;
       const outputs = new Map<MessageId, number>();
       const where = new Map<MessageId, string[]>();
+      /** The producer epoch each output was written under, by place: tells a late write from a redone one. */
+      const epochOf = new Map<string, number>();
       for (const p of partitionsOf(state, pipe.to)) {
         for (const r of p.committed) {
           if (r.id === undefined) continue;
           outputs.set(r.id, (outputs.get(r.id) ?? 0) + 1);
-          where.set(r.id, [...(where.get(r.id) ?? []), `${p.partition}@${r.offset}`]);
+          const place = `${p.partition}@${r.offset}`;
+          where.set(r.id, [...(where.get(r.id) ?? []), place]);
+          const batch = batchAt(p.txnBatches, r.offset);
+          if (batch !== undefined) epochOf.set(place, batch.producerEpoch);
         }
       }
       const firstRead = firstPolled(history.others, group.members);
@@ -79,6 +84,7 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
         duplicated.length > 0 ? `${duplicated.length} input${duplicated.length === 1 ? ' has' : 's have'} more than one (${summarize(duplicated, 3)})` : '',
         early.length > 0 ? `${early.length} output${early.length === 1 ? ' is' : 's are'} committed for input${early.length === 1 ? '' : 's'} whose offset is not (${summarize(early, 3)})` : '',
       ].filter((x) => x !== '');
+      const shown = [...duplicated, ...early].slice(0, 5).map((x) => /^(.*?)(?:×\d+|@\d+)$/.exec(x)?.[1] ?? x);
       out.push({
         kind: 'exactly-once',
         message: `processor ${pipe.client} (${pipe.from} → ${pipe.to}${pipe.transactional ? ', transactional' : ''}): ${parts.join('; ')}`,
@@ -90,8 +96,10 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
           duplicated: duplicated.slice(0, 50),
           early: early.slice(0, 50),
           counts: { missing: missing.length, duplicated: duplicated.length, early: early.length },
-          // Where the first doubled or early outputs sit in the output topic, for explain.
-          outputs: Object.fromEntries([...duplicated, ...early].slice(0, 5).map((x) => /^(.*?)(?:×\d+|@\d+)$/.exec(x)?.[1] ?? x).map((id) => [id, where.get(id) ?? []])),
+          // Where the first doubled or early outputs sit in the output topic, and under which
+          // producer epoch each was written, for explain.
+          outputs: Object.fromEntries(shown.map((id) => [id, where.get(id) ?? []])),
+          outputEpochs: Object.fromEntries(shown.flatMap((id) => where.get(id) ?? []).flatMap((place) => (epochOf.has(place) ? [[place, epochOf.get(place)]] : []))),
         },
       });
     }

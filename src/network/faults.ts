@@ -30,8 +30,10 @@ export type FaultAction =
       readonly name?: string;
       /** Degrade every link to and from this target… */
       readonly target?: string;
-      /** …or the links between these two, both directions. */
+      /** …or the links between these two, both directions… */
       readonly between?: readonly [string, string];
+      /** …or the links from one to the other only (a slow path one way, as asymmetric routes are). */
+      readonly oneWay?: { readonly from: string; readonly to: string };
       readonly latency?: LatencyDist;
       readonly loss?: number;
     }
@@ -201,6 +203,9 @@ export class FaultInjector<M extends Message = Message> {
       const left = this.resolve(fault.between[0]);
       const right = this.resolve(fault.between[1]);
       for (const a of left) for (const b of right) if (a !== b) links.push({ from: a, to: b }, { from: b, to: a });
+    } else if (fault.oneWay !== undefined) {
+      const to = this.resolve(fault.oneWay.to);
+      for (const a of this.resolve(fault.oneWay.from)) for (const b of to) if (a !== b) links.push({ from: a, to: b });
     }
     return links;
   }

@@ -376,6 +376,9 @@ export interface TxnResponse {
   readonly type: 'TxnResponse';
   readonly bytes: number;
   readonly error?: string;
+  /** KIP-890 part 2: an EndTxn answer carries the producer's next epoch. */
+  readonly producerId?: number;
+  readonly producerEpoch?: number;
 }
 
 export interface WriteTxnMarkersRequest {

@@ -12,6 +12,7 @@ import { timeline, type TimelineLine } from './timeline.js';
 export function explainExactlyOnce(records: readonly TraceRecord[], violation: Violation): TimelineLine[] | undefined {
   const d = violation.details;
   const outputs = (d.outputs ?? {}) as Record<string, string[]>;
+  const outputEpochs = (d.outputEpochs ?? {}) as Record<string, number>;
   const firstMissing = Array.isArray(d.missing) && typeof d.missing[0] === 'string' ? /^(.*)@\d+$/.exec(d.missing[0])?.[1] : undefined;
   const id = Object.keys(outputs)[0] ?? firstMissing;
   if (id === undefined) return undefined;
@@ -37,6 +38,8 @@ export function explainExactlyOnce(records: readonly TraceRecord[], violation: V
   const prepared = new Map<string, number>();
   /** When each member last began a transaction. */
   const txnStarted = new Map<string, number>();
+  /** Each member's producer epoch now. */
+  const epochOfMember = new Map<string, number>();
   const transactional = d.transactional === true;
 
   for (const r of records) {
@@ -68,6 +71,7 @@ export function explainExactlyOnce(records: readonly TraceRecord[], violation: V
       case 'txn.producer': {
         const member = r.node.replace(/^consumer-/, '');
         memberOf.set(r.producerId, member);
+        epochOfMember.set(member, r.producerEpoch);
         break;
       }
       case 'rpc.timeout': {
@@ -92,12 +96,15 @@ export function explainExactlyOnce(records: readonly TraceRecord[], violation: V
         const hits = [...offsets].filter((o) => o >= r.baseOffset && o <= r.lastOffset);
         if (hits.length === 0) break;
         landed.add(r.partition);
-        // An output that lands after an ABORT marker of a producer that handled the record,
-        // before that producer began another transaction, came from a request older than the
-        // abort: nothing checked it (KIP-890).
+        // An output that lands after an ABORT marker of a producer that handled the record came
+        // from a request older than the abort when it was written under an epoch the producer
+        // has left, or before the producer began another transaction: nothing checked it (KIP-890).
+        const written = hits.map((o) => outputEpochs[`${r.partition}@${o}`]).find((e) => e !== undefined);
         const late = [...memberOf].find(([pid, member]) => {
           const marker = lastMarker.get(`${r.partition}\u0000${pid}`);
-          return handling.has(member) && marker?.commit === false && marker.at > (txnStarted.get(member) ?? -Infinity);
+          if (!handling.has(member) || marker?.commit !== false) return false;
+          if (written !== undefined && written < (epochOfMember.get(member) ?? -1)) return true;
+          return marker.at > (txnStarted.get(member) ?? -Infinity);
         });
         say(
           r.at,

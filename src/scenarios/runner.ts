@@ -132,7 +132,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   const producers = scenario.clients.filter((c): c is ProducerClient => c.type === 'producer');
   const processors = scenario.clients.filter((c): c is ProcessorClient => c.type === 'processor');
   // A processor is a group member with an output: the same client, run by the same code.
-  const outputs = new Map(processors.map((p) => [p.id, processorOutput(p)]));
+  const outputs = new Map(processors.map((p) => [p.id, processorOutput(p, scenario.cluster.config['transaction.version'])]));
   const consumers = [...scenario.clients.filter((c): c is ConsumerClient => c.type === 'consumer'), ...processors.map(processorAsConsumer)];
   const transactional = processors.some((p) => p.processing.mode === 'transactional');
   const topicConfigs = new Map(scenario.topics.map((t) => [t.name, t]));
@@ -234,6 +234,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
           maxTimeoutMs: cfg['transaction.max.timeout.ms'],
           abortTimedOutIntervalMs: cfg['transaction.abort.timed.out.transaction.cleanup.interval.ms'],
           verification: cfg['transaction.partition.verification.enable'],
+          version: cfg['transaction.version'],
         },
       },
     };
@@ -481,8 +482,8 @@ function processorAsConsumer(p: ProcessorClient): ConsumerClient {
   };
 }
 
-function processorOutput(p: ProcessorClient): ProcessorOutput {
-  return { topic: p.to, mode: p.processing.mode, transactionTimeoutMs: p.config['transaction.timeout.ms'], deliveryTimeoutMs: p.config['delivery.timeout.ms'], valueBytes: p.processing.valueBytes };
+function processorOutput(p: ProcessorClient, transactionVersion: 1 | 2): ProcessorOutput {
+  return { topic: p.to, mode: p.processing.mode, transactionTimeoutMs: p.config['transaction.timeout.ms'], deliveryTimeoutMs: p.config['delivery.timeout.ms'], valueBytes: p.processing.valueBytes, transactionVersion };
 }
 
 /** Each consumer group's final committed offsets, from the broker that leads its `__consumer_offsets` partition. */

@@ -131,6 +131,12 @@ const brokerConfigSchema = z.strictObject({
   /** KIP-890 part 1: partition leaders verify transactional writes with the coordinator. */
   'transaction.partition.verification.enable': z.boolean().default(true),
   /**
+   * The cluster's finalized transaction.version feature (KIP-1022): 2 is KIP-890 part 2, where
+   * the coordinator bumps the producer epoch as it ends every transaction and hands the new
+   * one back in the EndTxn response; 1 keeps the epoch across transactions (Kafka 3.x).
+   */
+  'transaction.version': z.union([z.literal(1), z.literal(2)]).default(2),
+  /**
    * How a replica truncates when it becomes a follower. `leader-epoch` is Kafka since
    * KIP-101/KIP-279; `high-watermark` brings back the old rule, to reproduce its bugs.
    */
@@ -337,10 +343,11 @@ const faultSchema = z.discriminatedUnion('action', [
       name: z.string().optional(),
       target: targetSchema.optional(),
       between: z.tuple([targetSchema, targetSchema]).optional(),
+      oneWay: z.strictObject({ from: targetSchema, to: targetSchema }).optional(),
       latency: latencySchema.optional(),
       loss: z.number().min(0).max(1).optional(),
     })
-    .refine((f) => (f.target === undefined) !== (f.between === undefined), 'a degrade takes exactly one of target or between')
+    .refine((f) => [f.target, f.between, f.oneWay].filter((x) => x !== undefined).length === 1, 'a degrade takes exactly one of target, between or oneWay')
     .refine((f) => f.latency !== undefined || f.loss !== undefined, 'a degrade adds latency, loss or both'),
   z
     .strictObject({ at: durationSchema, action: z.literal('clock'), target: targetSchema, jump: z.string().regex(/^-?/).optional(), driftPpm: z.number().optional() })

@@ -117,6 +117,18 @@ describe('FaultInjector', () => {
     w.sim.run();
     expect(arrivals).toEqual([at(51), at(201)]);
   });
+
+  it('degrades one direction only with oneWay', () => {
+    const w = world();
+    const arrivals: string[] = [];
+    const a = w.add('a', () => ({ onMessage: () => arrivals.push(`a@${w.sim.now}`) }));
+    const b = w.add('b', () => ({ onMessage: () => arrivals.push(`b@${w.sim.now}`) }));
+    inject(w, [{ at: at(0), fault: { action: 'degrade', name: 'slow', oneWay: { from: 'a', to: 'b' }, latency: { dist: 'fixed', value: ms(40) } } }]);
+    w.sim.scheduler.at(at(10), () => a.ctx().send('b', msg('M')));
+    w.sim.scheduler.at(at(10), () => b.ctx().send('a', msg('M')));
+    w.sim.run();
+    expect(arrivals).toEqual([`a@${at(11)}`, `b@${at(51)}`]);
+  });
 });
 
 describe('Nemesis', () => {

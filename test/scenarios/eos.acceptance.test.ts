@@ -82,6 +82,13 @@ describe('acceptance: KIP-890 partition verification', () => {
   });
 });
 
+describe('acceptance: KAFKA-17754, a late EndTxn', () => {
+  it('with transaction.version=1 a delayed EndTxn commits the next transaction (the lesson and seed 13); with version 2, never', { timeout: 600_000 }, () => {
+    for (const seed of [11, 13]) expect(new Set(kinds(run('eos-late-endtxn', seed)))).toEqual(new Set(['exactly-once']));
+    for (const seed of [...seeds(4), 11, 13]) expect(kinds(run('eos-late-endtxn-tv2', seed))).toEqual([]);
+  });
+});
+
 describe('acceptance: transaction coordinator failover mid-commit', () => {
   it('the new coordinator finishes the prepared commit with every marker, and nothing is lost', () => {
     const r = run('eos-coordinator-failover', undefined, true);

@@ -57,6 +57,8 @@ export interface ProcessorOutput {
   readonly transactionTimeoutMs: number;
   readonly deliveryTimeoutMs: number;
   readonly valueBytes: number;
+  /** The cluster's transaction.version, which a client learns from ApiVersions. */
+  readonly transactionVersion: 1 | 2;
 }
 
 /** When the application commits, relative to processing (the scenario's processing.mode). */

@@ -72,6 +72,7 @@ export class ProcessorStage {
         requestTimeoutMs: config['request.timeout.ms'],
         retryBackoffMs: config['retry.backoff.ms'],
         deliveryTimeoutMs: output.deliveryTimeoutMs,
+        transactionVersion: output.transactionVersion,
       },
     );
   }

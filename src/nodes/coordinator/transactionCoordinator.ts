@@ -38,6 +38,8 @@ export interface TxnCoordinatorConfig {
   readonly maxTimeoutMs: number;
   /** offsets.topic.num.partitions, to find a group's partition for AddOffsetsToTxn. */
   readonly offsetsPartitions: number;
+  /** The finalized transaction.version: 2 bumps the epoch as every transaction ends (KIP-890 part 2). */
+  readonly version: 1 | 2;
 }
 
 /** A transactional id's state on its coordinator (Kafka's TransactionMetadata). */
@@ -52,6 +54,11 @@ interface TxnMeta {
   updateMs: number;
   /** A transition written to the log and not yet taken (Kafka's pendingState). */
   pending: TransactionState | undefined;
+  /**
+   * The epoch before the last EndTxn bumped it (transaction version 2), to recognise a retry
+   * of that EndTxn; -1 after any other change. Kafka keeps it in memory only.
+   */
+  lastProducerEpoch: number;
 }
 
 type TxnRequest = Extract<KafkaMessage, { type: 'InitProducerId' | 'AddPartitionsToTxn' | 'AddOffsetsToTxn' | 'EndTxn' }>;
@@ -101,7 +108,7 @@ export class TransactionCoordinator {
     this.owned.set(partition, leaderEpoch);
     for (const [id, v] of [...values].sort((a, b) => compareStrings(a[0], b[0]))) {
       if (v === null || this.partitionFor(id) !== partition) continue;
-      const meta: TxnMeta = { transactionalId: id, producerId: v.producerId, producerEpoch: v.producerEpoch, timeoutMs: v.transactionTimeoutMs, state: v.state, partitions: [...v.partitions], startMs: v.startTimestampMs, updateMs: v.lastUpdateTimestampMs, pending: undefined };
+      const meta: TxnMeta = { transactionalId: id, producerId: v.producerId, producerEpoch: v.producerEpoch, timeoutMs: v.transactionTimeoutMs, state: v.state, partitions: [...v.partitions], startMs: v.startTimestampMs, updateMs: v.lastUpdateTimestampMs, pending: undefined, lastProducerEpoch: -1 };
       this.txns.set(id, meta);
       this.traceState(meta);
       // Prepared before the old coordinator went: the decision stands, the markers go again.
@@ -145,7 +152,7 @@ export class TransactionCoordinator {
     if (timeoutMs > this.config.maxTimeoutMs) return fail('INVALID_TRANSACTION_TIMEOUT');
     const meta = this.txns.get(transactionalId);
     if (meta === undefined) {
-      const fresh: TxnMeta = { transactionalId, producerId: this.host.nextProducerId(), producerEpoch: -1, timeoutMs, state: 'Empty', partitions: [], startMs: -1, updateMs: nowMs, pending: undefined };
+      const fresh: TxnMeta = { transactionalId, producerId: this.host.nextProducerId(), producerEpoch: -1, timeoutMs, state: 'Empty', partitions: [], startMs: -1, updateMs: nowMs, pending: undefined, lastProducerEpoch: -1 };
       this.txns.set(transactionalId, fresh);
       return this.transition(fresh, { state: 'Empty', producerEpoch: 0, partitions: [], timeoutMs }, nowMs, (error) => (error === undefined ? reply(message('InitProducerIdResponse', { producerId: fresh.producerId, producerEpoch: fresh.producerEpoch })) : fail(error)));
     }
@@ -187,19 +194,29 @@ export class TransactionCoordinator {
    * EndTxn (handleEndTransaction): PrepareCommit or PrepareAbort is written and answered;
    * the markers follow. A retried EndTxn for a transaction already ending or ended the same
    * way is answered in kind.
+   *
+   * With transaction version 2 (KIP-890 part 2) the transition also bumps the producer
+   * epoch: the markers carry the new one, the answer hands it to the producer for its next
+   * transaction, and a late copy of this EndTxn can no longer end that next transaction, as
+   * under version 1 it does (KAFKA-17754): it is recognised by its old epoch, answered as a
+   * retry while this transaction is ending or ended, and fenced once another has begun.
    */
   private endTxn(req: Extract<TxnRequest, { type: 'EndTxn' }>, nowMs: number, reply: (r: KafkaMessage) => void): void {
-    const answer = (error?: string): void => reply(message('TxnResponse', { error }));
+    const answer = (error?: string): void => reply(message('TxnResponse', error === undefined && this.config.version >= 2 && meta !== undefined ? { producerId: meta.producerId, producerEpoch: meta.producerEpoch } : { error }));
     const meta = this.txns.get(req.transactionalId);
-    const bad = this.check(meta, req);
+    const retry = this.config.version >= 2 && meta !== undefined && meta.producerId === req.producerId && meta.lastProducerEpoch === req.producerEpoch && meta.producerEpoch === req.producerEpoch + 1;
+    const bad = retry ? undefined : this.check(meta, req);
     if (bad !== undefined || meta === undefined) return answer(bad);
     if (meta.pending !== undefined) return answer('CONCURRENT_TRANSACTIONS');
     const prepare: TransactionState = req.commit ? 'PrepareCommit' : 'PrepareAbort';
     const complete: TransactionState = req.commit ? 'CompleteCommit' : 'CompleteAbort';
     if (meta.state === prepare) return answer('CONCURRENT_TRANSACTIONS');
     if (meta.state === complete) return answer();
+    if (retry) return answer('PRODUCER_FENCED');
     if (meta.state !== 'Ongoing') return answer('INVALID_TXN_STATE');
-    this.transition(meta, { state: prepare }, nowMs, (error) => {
+    const bump = this.config.version >= 2;
+    this.transition(meta, bump ? { state: prepare, producerEpoch: meta.producerEpoch + 1 } : { state: prepare }, nowMs, (error) => {
+      if (error === undefined && bump) meta.lastProducerEpoch = req.producerEpoch;
       answer(error);
       if (error === undefined) this.sendMarkers(meta, nowMs);
     });
@@ -254,6 +271,7 @@ export class TransactionCoordinator {
       meta.pending = undefined;
       if (error !== undefined) return done(error === 'NOT_LEADER_OR_FOLLOWER' ? 'NOT_COORDINATOR' : 'COORDINATOR_NOT_AVAILABLE');
       Object.assign(meta, change, { updateMs: nowMs });
+      if (change.producerEpoch !== undefined) meta.lastProducerEpoch = -1;
       this.traceState(meta);
       done(undefined);
     });

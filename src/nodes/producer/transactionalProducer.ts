@@ -2,7 +2,7 @@ import type { NodeContext } from '../../network/nodeHost.js';
 import { millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import { encodeBatch, type RecordInput } from '../../log/recordBatch.js';
-import { brokerNode, message, produceOutcome, type KafkaMessage, type PartitionMetadata, type PartitionOffset, type ProduceRequest } from '../protocol.js';
+import { brokerNode, message, produceOutcome, type KafkaMessage, type PartitionMetadata, type PartitionOffset, type ProduceRequest, type TxnResponse } from '../protocol.js';
 
 /** How a transaction ended for the application. */
 export type TxnOutcome = 'committed' | 'aborted' | 'fenced';
@@ -15,6 +15,8 @@ export interface TransactionalProducerConfig {
   readonly retryBackoffMs: number;
   /** delivery.timeout.ms: how long a batch is retried before the transaction must abort. */
   readonly deliveryTimeoutMs: number;
+  /** The cluster's transaction.version: with 2, every EndTxn answer brings the next epoch (KIP-890 part 2). */
+  readonly transactionVersion: 1 | 2;
 }
 
 /** What the producer asks of the client it lives in: brokers, leaders, and its member identity for KIP-447. */
@@ -94,11 +96,8 @@ export class TransactionalProducer {
       this.ctx.request(brokerNode(to), req, { timeout: millis(this.config.requestTimeoutMs) }, (r) => {
         const error = !r.ok ? r.error : r.response.type === 'InitProducerIdResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
         if (error === undefined && r.ok && r.response.type === 'InitProducerIdResponse') {
-          this.producerId = r.response.producerId;
-          this.producerEpoch = r.response.producerEpoch;
-          this.sequences.clear();
+          this.takeEpoch(r.response.producerId, r.response.producerEpoch);
           this.state = 'ready';
-          this.ctx.trace.emit('txn.producer', { node: this.ctx.id, transactionalId: transactionalId ?? '', producerId: this.producerId, producerEpoch: this.producerEpoch });
           done();
           return;
         }
@@ -108,6 +107,14 @@ export class TransactionalProducer {
       });
     };
     attempt();
+  }
+
+  /** A new producer id and epoch: sequences start over, and requests of older epochs are fenced. */
+  private takeEpoch(producerId: number, producerEpoch: number): void {
+    this.producerId = producerId;
+    this.producerEpoch = producerEpoch;
+    this.sequences.clear();
+    this.ctx.trace.emit('txn.producer', { node: this.ctx.id, transactionalId: this.config.transactionalId ?? '', producerId, producerEpoch });
   }
 
   private findCoordinator(then: () => void): void {
@@ -313,7 +320,7 @@ export class TransactionalProducer {
       }
       this.coordinatorCall(
         () => message('EndTxn', { ...this.ids(), commit: doCommit }),
-        (error) => {
+        (error, response) => {
           if (this.state === 'fatal') return done('fenced');
           if (error !== undefined && !doCommit) {
             this.fail(error);
@@ -324,6 +331,12 @@ export class TransactionalProducer {
             this.abortable = error;
             this.state = 'in-transaction';
             return this.end(false, done);
+          }
+          // Transaction version 2: the coordinator bumped the epoch as it ended the transaction.
+          if (response?.producerEpoch !== undefined) {
+            this.takeEpoch(response.producerId ?? this.producerId, response.producerEpoch);
+            this.state = 'ready';
+            return done(doCommit ? 'committed' : 'aborted');
           }
           if (doCommit) {
             this.state = 'ready';
@@ -337,13 +350,13 @@ export class TransactionalProducer {
   }
 
   /** A request to the transaction coordinator, retried on coordinator errors; fatal errors stop the producer. */
-  private coordinatorCall(build: () => KafkaMessage, done: (error: string | undefined) => void): void {
+  private coordinatorCall(build: () => KafkaMessage, done: (error: string | undefined, response?: TxnResponse) => void): void {
     const attempt = (): void => {
       if (this.state === 'fatal') return done(this.fatal);
       if (this.coordinator < 0) return this.findCoordinator(attempt);
       this.ctx.request(brokerNode(this.coordinator), build(), { timeout: millis(this.config.requestTimeoutMs) }, (r) => {
         const error = !r.ok ? r.error : r.response.type === 'TxnResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
-        if (error === undefined) return done(undefined);
+        if (error === undefined) return done(undefined, r.ok && r.response.type === 'TxnResponse' ? r.response : undefined);
         if (FATAL.has(error)) {
           this.fail(error);
           return done(error);

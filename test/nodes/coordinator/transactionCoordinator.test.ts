@@ -6,7 +6,8 @@ import { coordinatorLog } from '../../helpers/coordinatorLog.js';
 import { time } from '../../../src/sim/time.js';
 import { message, type KafkaMessage } from '../../../src/nodes/protocol.js';
 
-const CONFIG = { partitions: 4, maxTimeoutMs: 900_000, offsetsPartitions: 4 };
+/** Transaction version 1 (Kafka 3.x) unless a test asks for 2. */
+const CONFIG = { partitions: 4, maxTimeoutMs: 900_000, offsetsPartitions: 4, version: 1 as 1 | 2 };
 const ID = 'tx-1';
 const PARTITION = partitionForTransactionalId(ID, CONFIG.partitions);
 
@@ -14,7 +15,7 @@ const PARTITION = partitionForTransactionalId(ID, CONFIG.partitions);
  * A transaction coordinator on a pretend broker: its `__transaction_state` partition is a real
  * log whose writes commit when the test says; markers are recorded and answered when it says.
  */
-function world() {
+function world(version: 1 | 2 = 1) {
   const { sink, trace, log, append, commitWrites } = coordinatorLog(`__transaction_state-${PARTITION}`);
   const markers: { commit: boolean; partitions: readonly string[]; producerEpoch: number; done: (failed: readonly string[]) => void }[] = [];
   const timers: (() => void)[] = [];
@@ -28,7 +29,7 @@ function world() {
       nextProducerId: () => pid++,
       after: (_ms, fn) => void timers.push(fn),
     },
-    CONFIG,
+    { ...CONFIG, version },
   );
   coordinator.load(PARTITION, log, 0, 0);
   const ask = (req: KafkaMessage, now = 0): KafkaMessage[] => {
@@ -75,6 +76,43 @@ describe('TransactionCoordinator', () => {
     // A retried EndTxn for the same outcome is answered; the opposite one is refused.
     expect(w.ask(end(0, true))).toMatchObject([{ error: undefined }]);
     expect(w.ask(end(0, false))).toMatchObject([{ error: 'INVALID_TXN_STATE' }]);
+  });
+
+  it('transaction version 2 (KIP-890 part 2): EndTxn bumps the epoch, a retry is answered, a late one cannot end the next transaction', () => {
+    const w = world(2);
+    initialized(w);
+    w.ask(add(0, ['orders-0']));
+    w.commitWrites();
+    const answered = w.ask(end(0, true));
+    w.commitWrites();
+    expect(answered).toMatchObject([{ type: 'TxnResponse', producerId: 100, producerEpoch: 1 }]);
+    expect(w.markers[0]).toMatchObject({ commit: true, producerEpoch: 1 });
+    expect(w.states()).toEqual(['Empty@0', 'Ongoing@0', 'PrepareCommit@1']);
+    expect(w.ask(end(0, true))).toMatchObject([{ error: 'CONCURRENT_TRANSACTIONS' }]); // still completing
+    w.markers[0].done([]);
+    w.commitWrites();
+    expect(w.ask(end(0, true))).toMatchObject([{ producerEpoch: 1 }]); // a retry of what is done
+    // The next transaction, under the new epoch; the old EndTxn arrives late and is fenced.
+    w.ask(add(1, ['orders-0']));
+    w.commitWrites();
+    expect(w.ask(end(0, true))).toMatchObject([{ error: 'PRODUCER_FENCED' }]);
+    expect(w.states().at(-1)).toBe('Ongoing@1');
+  });
+
+  it('transaction version 1: the same late EndTxn ends the next transaction (KAFKA-17754)', () => {
+    const w = world(1);
+    initialized(w);
+    w.ask(add(0, ['orders-0']));
+    w.commitWrites();
+    w.ask(end(0, true));
+    w.commitWrites();
+    w.markers[0].done([]);
+    w.commitWrites();
+    w.ask(add(0, ['orders-0']));
+    w.commitWrites();
+    w.ask(end(0, true)); // the late copy of the first commit
+    w.commitWrites();
+    expect(w.states().at(-1)).toBe('PrepareCommit@0');
   });
 
   it('retries the markers of partitions that failed until all are in', () => {
