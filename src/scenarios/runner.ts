@@ -164,6 +164,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     config: {
       brokerSessionTimeoutMs: cfg['broker.session.timeout.ms'],
       uncleanLeaderElection: cfg['unclean.leader.election.enable'],
+      minInsyncReplicas: cfg['min.insync.replicas'],
+      eligibleLeaderReplicas: cfg['eligible.leader.replicas.version'] === 1,
       topics: [
         ...scenario.topics.map((t) => ({
           name: t.name,
@@ -217,6 +219,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         replicaFetchMaxBytes: cfg['replica.fetch.max.bytes'],
         replicaFetchers: cfg['num.replica.fetchers'],
         minInsyncReplicas: cfg['min.insync.replicas'],
+        eligibleLeaderReplicas: cfg['eligible.leader.replicas.version'] === 1,
         truncation: cfg['sim.truncation'],
         logConfig,
         retentionCheckIntervalMs: cfg['log.retention.check.interval.ms'],

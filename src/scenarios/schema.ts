@@ -97,6 +97,13 @@ const networkSchema = z.strictObject({
 const brokerConfigSchema = z.strictObject({
   'min.insync.replicas': z.number().int().positive().default(1),
   'unclean.leader.election.enable': z.boolean().default(false),
+  /**
+   * The eligible.leader.replicas.version feature (KIP-966), off as in Kafka 4.0: with 1,
+   * replicas that leave an ISR below min.insync.replicas stay eligible to lead (the ELR), a
+   * broker back from a crash leaves every ELR, and the high watermark only moves while the
+   * ISR has min.insync.replicas members.
+   */
+  'eligible.leader.replicas.version': z.union([z.literal(0), z.literal(1)]).default(0),
   'replica.lag.time.max.ms': z.number().int().positive().default(30_000),
   'replica.fetch.wait.max.ms': z.number().int().nonnegative().default(500),
   'replica.fetch.backoff.ms': z.number().int().nonnegative().default(1_000),

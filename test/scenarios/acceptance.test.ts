@@ -75,6 +75,24 @@ describe('acceptance: durability without fsync', () => {
   });
 });
 
+describe('acceptance: KIP-966, the last replica standing', () => {
+  const run = (name: string) => runScenario(loadScenario(`${library}${name}.yaml`), { keepTrace: true });
+
+  it('without eligible leader replicas, a power loss of the last ISR member loses what two brokers had; with them, nothing', () => {
+    const before = run('last-replica-standing');
+    expect(before.violations.map((v) => v.kind)).toEqual(expect.arrayContaining(['lost-write', 'spec:LeaderCompleteness']));
+    const after = run('last-replica-standing-elr');
+    expect(after.violations).toEqual([]);
+    expect(after.stats.acked).toBe(after.stats.produced);
+    // The leader after the outage is the follower that left the ISR into the ELR, not the one that lost its log.
+    const records = after.simulation.memory?.records ?? [];
+    const opened = records.find((r) => r.kind === 'replica.open' && r.at > 25_000_000);
+    const elected = records.filter((r) => r.kind === 'replica.append' && r.role === 'leader' && r.at > 45_000_000).map((r) => (r.kind === 'replica.append' ? r.broker : -1));
+    expect(opened).toMatchObject({ broker: 2, logEndOffset: 0 });
+    expect(new Set(elected)).toEqual(new Set([1]));
+  });
+});
+
 describe('acceptance: ordering with requests in flight', () => {
   it('five requests in flight without idempotence reorder; with idempotence they do not', () => {
     const off = runScenario(loadScenario(`${library}inflight-reorder.yaml`));

@@ -41,6 +41,8 @@ export interface BrokerConfig {
   readonly replicaFetchers: number;
   /** min.insync.replicas, the broker default. */
   readonly minInsyncReplicas: number;
+  /** The eligible.leader.replicas.version feature is on (KIP-966). */
+  readonly eligibleLeaderReplicas?: boolean;
   readonly truncation: TruncationMode;
   /** The log settings of each topic. */
   readonly logConfig: (topic: string) => LogConfig;
@@ -225,6 +227,7 @@ export class Broker implements Process<KafkaMessage> {
         replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs,
         maxFetchBytes: this.config.replicaFetchMaxBytes,
         truncation: this.config.truncation,
+        holdHighWatermarkBelowMinIsr: this.config.eligibleLeaderReplicas === true,
       };
       partition = new Partition(p.topic, p.partition, this.id, log, config);
       this.partitions.set(name, partition);
@@ -633,7 +636,7 @@ export class Broker implements Process<KafkaMessage> {
       const hwBefore = partition.highWatermark;
       const r = partition.fetchForFollower(req.replicaId, fp.fetchOffset, fp.lastFetchedEpoch, fp.currentLeaderEpoch, this.nowMs());
       this.traceHw(partition, hwBefore);
-      this.proposeIsr(partition);
+      this.proposeIsr(partition, req.replicaId);
       return r;
     };
     const answer = (): void => {
@@ -780,6 +783,8 @@ export class Broker implements Process<KafkaMessage> {
   }
 
   private isrLoop(): void {
+    // Kafka's periodic check only shrinks (ReplicaManager.maybeShrinkIsr); a follower is let
+    // back in when one of its fetches shows it caught up (Partition.maybeExpandIsr).
     for (const p of this.partitions.values()) this.proposeIsr(p);
     this.ctx.after(ms(ISR_CHECK_INTERVAL_MS), () => this.isrLoop());
   }
@@ -793,9 +798,9 @@ export class Broker implements Process<KafkaMessage> {
   }
 
   /** Sends the ISR change a leader wants to the controller (AlterPartition), one at a time. */
-  private proposeIsr(partition: Partition): void {
+  private proposeIsr(partition: Partition, fetchedBy?: number): void {
     if (partition.pendingIsr !== undefined) return;
-    const isr = partition.proposedIsr(this.nowMs());
+    const isr = partition.proposedIsr(this.nowMs(), fetchedBy);
     if (isr === undefined) return;
     partition.pendingIsr = isr;
     const req = message('AlterPartition', {

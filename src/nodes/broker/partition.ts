@@ -18,6 +18,11 @@ export interface PartitionConfig {
    * ('leader-epoch-kip101'); or to its own high watermark as Kafka did before KIP-101.
    */
   readonly truncation: TruncationMode;
+  /**
+   * KIP-966: the high watermark only moves while the ISR has min.insync.replicas members,
+   * so the eligible leader replicas that left it below that still hold everything under it.
+   */
+  readonly holdHighWatermarkBelowMinIsr?: boolean;
 }
 
 export type TruncationMode = 'leader-epoch' | 'leader-epoch-kip101' | 'high-watermark';
@@ -328,6 +333,10 @@ export class Partition {
    */
   maybeAdvanceHighWatermark(): boolean {
     if (this.role !== 'leader') return false;
+    if (this.config.holdHighWatermarkBelowMinIsr === true && this.isr.length < this.config.minInsyncReplicas) {
+      this.completeDelayed();
+      return false;
+    }
     let min = this.log.logEndOffset;
     for (const r of this.maximalIsr) {
       if (r === this.brokerId) continue;
@@ -365,11 +374,11 @@ export class Partition {
 
   /**
    * The ISR this leader wants now: without followers that have not caught up within
-   * replica.lag.time.max.ms (ISR shrink), and with followers that have reached the high
-   * watermark in this leader's epoch (ISR expand). Undefined when it is the ISR it has or
-   * has already asked for.
+   * replica.lag.time.max.ms (ISR shrink), and with the follower `fetchedBy`, whose fetch this
+   * is, once it has reached the high watermark in this leader's epoch (ISR expand).
+   * Undefined when it is the ISR it has or has already asked for.
    */
-  proposedIsr(nowMs: number): readonly number[] | undefined {
+  proposedIsr(nowMs: number, fetchedBy?: number): readonly number[] | undefined {
     if (this.role !== 'leader') return undefined;
     let epochStart = 0;
     for (const e of this.log.epochs.all()) {
@@ -383,20 +392,27 @@ export class Partition {
     let wanted = 0;
     let same = true;
     for (const r of this.replicas) {
-      if (!this.wantsInIsr(r, nowMs, epochStart)) continue;
+      if (!this.wantsInIsr(r, nowMs, epochStart, fetchedBy)) continue;
       wanted++;
       if (!current.includes(r)) same = false;
     }
     if (same && wanted === current.length) return undefined;
-    return this.replicas.filter((r) => this.wantsInIsr(r, nowMs, epochStart));
+    return this.replicas.filter((r) => this.wantsInIsr(r, nowMs, epochStart, fetchedBy));
   }
 
-  private wantsInIsr(r: number, nowMs: number, epochStart: number): boolean {
+  /**
+   * Whether replica `r` belongs in the ISR now: the leader; a member that caught up within
+   * replica.lag.time.max.ms; or the follower whose fetch this is (`fetchedBy`), once it has
+   * reached the high watermark in this leader's epoch. Kafka looks at expansion only on a
+   * follower's fetch (Partition.maybeExpandIsr): a follower that stopped fetching cannot be
+   * let back in on what it had when it stopped.
+   */
+  private wantsInIsr(r: number, nowMs: number, epochStart: number, fetchedBy: number | undefined): boolean {
     if (r === this.brokerId) return true;
     const f = this.followers.get(r);
     if (f === undefined) return false;
     if (this.isr.includes(r)) return nowMs - f.lastCaughtUpMs <= this.config.replicaLagTimeMaxMs;
-    return f.logEndOffset >= this.log.highWatermark && f.logEndOffset >= epochStart;
+    return r === fetchedBy && f.logEndOffset >= this.log.highWatermark && f.logEndOffset >= epochStart;
   }
 
   /** The follower's log end offset as the leader knows it (for tests and metrics). */

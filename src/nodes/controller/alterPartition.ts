@@ -1,4 +1,5 @@
 import type { MetadataImage } from './metadataImage.js';
+import { elrAfter, type ElectionPolicy } from './election.js';
 import type { PartitionChangeRecord } from './metadataRecords.js';
 import type { AlterPartitionRequest as AlterPartitionMessage } from '../protocol.js';
 
@@ -19,7 +20,7 @@ export type AlterPartitionError =
  * leader epoch, with the current partition epoch, may change the ISR, and only to a set of
  * the partition's replicas that includes itself and holds no fenced broker (KIP-841).
  */
-export function alterPartition(image: MetadataImage, req: AlterPartitionRequest): { error: AlterPartitionError } | { change: PartitionChangeRecord } {
+export function alterPartition(image: MetadataImage, req: AlterPartitionRequest, policy?: ElectionPolicy): { error: AlterPartitionError } | { change: PartitionChangeRecord } {
   const p = image.partition(req.topic, req.partition);
   if (p === undefined) return { error: 'UNKNOWN_TOPIC_OR_PARTITION' };
   if (req.leaderEpoch < p.leaderEpoch) return { error: 'FENCED_LEADER_EPOCH' };
@@ -29,5 +30,8 @@ export function alterPartition(image: MetadataImage, req: AlterPartitionRequest)
     return { error: 'INVALID_REQUEST' };
   }
   if (req.newIsr.some((r) => !image.isActive(r))) return { error: 'INELIGIBLE_REPLICA' };
-  return { change: { type: 'PartitionChange', topic: req.topic, partition: req.partition, isr: [...req.newIsr] } };
+  // KIP-966: members that leave an ISR below min.insync.replicas become eligible leaders.
+  const elr = policy === undefined ? [] : elrAfter(p, req.newIsr, policy);
+  const elrChanged = elr.length !== (p.elr ?? []).length || elr.some((r) => !(p.elr ?? []).includes(r));
+  return { change: { type: 'PartitionChange', topic: req.topic, partition: req.partition, isr: [...req.newIsr], ...(elrChanged ? { elr } : {}) } };
 }

@@ -4,7 +4,7 @@ import type { Disk } from '../../log/disk.js';
 import { decodeRecords, encodeBatch, readBatchHeader, sizeOf } from '../../log/recordBatch.js';
 import { message, type KafkaMessage } from '../protocol.js';
 import { alterPartition } from './alterPartition.js';
-import { electIfOffline, placeReplicas, removeBroker, type ElectionPolicy } from './election.js';
+import { electIfOffline, excludeFromElr, placeReplicas, removeBroker, type ElectionPolicy } from './election.js';
 import { MetadataImage } from './metadataImage.js';
 import { NO_LEADER, type MetadataRecord, type PartitionChangeRecord } from './metadataRecords.js';
 import { millis } from '../../sim/time.js';
@@ -24,6 +24,10 @@ export interface ControllerConfig {
   readonly brokerSessionTimeoutMs: number;
   /** unclean.leader.election.enable, the cluster default; topics may override it. */
   readonly uncleanLeaderElection: boolean;
+  /** min.insync.replicas, the cluster default; topics may override it. For the ELR. */
+  readonly minInsyncReplicas?: number;
+  /** The eligible.leader.replicas.version feature is on (KIP-966). */
+  readonly eligibleLeaderReplicas?: boolean;
   /** Topics the controller creates once enough brokers have registered. */
   readonly topics: readonly TopicSpec[];
 }
@@ -85,6 +89,7 @@ export class Controller implements Process<KafkaMessage> {
           this.registeredAt.set(req.brokerId, this.image.offset);
           // A re-registered broker is a new process: it must catch up before leading again.
           this.fence(req.brokerId);
+          if (known !== undefined && this.config.eligibleLeaderReplicas === true) this.excludeUnclean(req.brokerId);
         }
         this.incarnations.set(req.brokerId, req.incarnation);
         this.lastHeartbeatMs.set(req.brokerId, this.nowMs());
@@ -107,7 +112,7 @@ export class Controller implements Process<KafkaMessage> {
         return;
       }
       case 'AlterPartition': {
-        const result = alterPartition(this.image, req);
+        const result = alterPartition(this.image, req, this.policy(req.topic));
         if ('error' in result) {
           reply(message('AlterPartitionResponse', { error: result.error }));
           return;
@@ -146,6 +151,16 @@ export class Controller implements Process<KafkaMessage> {
     this.commit(changes);
   }
 
+  /** Unclean exclusion (KIP-966): a broker back from a crash leaves every ELR. */
+  private excludeUnclean(brokerId: number): void {
+    const changes: MetadataRecord[] = [];
+    for (const p of this.image.partitions()) {
+      const change = excludeFromElr(p, brokerId);
+      if (change !== undefined) changes.push(change);
+    }
+    this.commit(changes);
+  }
+
   private electOffline(): void {
     const changes: MetadataRecord[] = [];
     for (const p of this.image.offlinePartitions()) {
@@ -164,8 +179,14 @@ export class Controller implements Process<KafkaMessage> {
   }
 
   private policy(topic: string): ElectionPolicy {
-    const override = this.image.topic(topic)?.config['unclean.leader.election.enable'];
-    return { unclean: typeof override === 'boolean' ? override : this.config.uncleanLeaderElection };
+    const config = this.image.topic(topic)?.config;
+    const unclean = config?.['unclean.leader.election.enable'];
+    const minIsr = config?.['min.insync.replicas'];
+    return {
+      unclean: typeof unclean === 'boolean' ? unclean : this.config.uncleanLeaderElection,
+      elr: this.config.eligibleLeaderReplicas === true,
+      minIsr: typeof minIsr === 'number' ? minIsr : (this.config.minInsyncReplicas ?? 1),
+    };
   }
 
   /** Appends records to the metadata log, fsyncs it, then applies them. */

@@ -10,54 +10,98 @@ import { NO_LEADER, type PartitionChangeRecord, type PartitionRecord } from './m
 export interface ElectionPolicy {
   /** unclean.leader.election.enable for the partition's topic. */
   readonly unclean: boolean;
+  /** Eligible leader replicas (KIP-966) are on: the eligible.leader.replicas.version feature. */
+  readonly elr: boolean;
+  /** min.insync.replicas for the partition's topic: below it, replicas leaving the ISR join the ELR. */
+  readonly minIsr: number;
 }
+
+type Election = { leader: number; unclean: boolean; fromElr: boolean };
 
 /**
  * The leader a partition should have now: its current leader if still active; else the
  * first active ISR member in replica order (Kafka prefers the replica list order, which
- * makes the preferred replica lead when it can); else, with unclean election enabled, the
- * first active replica outside the ISR; else none.
+ * makes the preferred replica lead when it can); else, with ELR, the first active eligible
+ * leader replica, which is as clean a choice (KIP-966); else, with unclean election
+ * enabled, the first active replica outside the ISR; else none.
  */
-export function electLeader(image: MetadataImage, p: PartitionState, policy: ElectionPolicy): { leader: number; unclean: boolean } {
-  if (p.leader !== NO_LEADER && image.isActive(p.leader) && p.isr.includes(p.leader)) return { leader: p.leader, unclean: false };
+export function electLeader(image: MetadataImage, p: PartitionState, policy: ElectionPolicy): Election {
+  if (p.leader !== NO_LEADER && image.isActive(p.leader) && p.isr.includes(p.leader)) return { leader: p.leader, unclean: false, fromElr: false };
   const clean = p.replicas.find((r) => p.isr.includes(r) && image.isActive(r));
-  if (clean !== undefined) return { leader: clean, unclean: false };
+  if (clean !== undefined) return { leader: clean, unclean: false, fromElr: false };
+  if (policy.elr) {
+    const eligible = p.replicas.find((r) => (p.elr ?? []).includes(r) && image.isActive(r));
+    if (eligible !== undefined) return { leader: eligible, unclean: false, fromElr: true };
+  }
   if (policy.unclean) {
     const any = p.replicas.find((r) => image.isActive(r));
-    if (any !== undefined) return { leader: any, unclean: true };
+    if (any !== undefined) return { leader: any, unclean: true, fromElr: false };
   }
-  return { leader: NO_LEADER, unclean: false };
+  return { leader: NO_LEADER, unclean: false, fromElr: false };
+}
+
+/**
+ * The ELR after the ISR becomes `isr` (KIP-966): while the ISR is below min.insync.replicas,
+ * members that leave it join the ELR; members that join the ISR leave the ELR; an ISR back
+ * at min.insync.replicas empties it.
+ */
+export function elrAfter(p: PartitionState, isr: readonly number[], policy: ElectionPolicy): readonly number[] {
+  if (!policy.elr || isr.length >= policy.minIsr) return [];
+  const leaving = p.isr.filter((r) => !isr.includes(r));
+  return [...(p.elr ?? []), ...leaving.filter((r) => !(p.elr ?? []).includes(r))].filter((r) => !isr.includes(r));
 }
 
 /**
  * The change that removes a fenced or dead broker from a partition (KRaft's handling of a
  * fenced broker): it leaves the ISR unless it is the last member (so the partition keeps a
  * record of who had everything), and if it led, a new leader is elected. After an unclean
- * election the ISR becomes just the new leader. Undefined when nothing changes.
+ * election the ISR becomes just the new leader. With ELR (KIP-966) even the last member
+ * leaves, into the ELR, which keeps that record instead; a leader elected from the ELR
+ * forms the ISR alone. Undefined when nothing changes.
  */
 export function removeBroker(image: MetadataImage, p: PartitionState, brokerId: number, policy: ElectionPolicy): PartitionChangeRecord | undefined {
   if (!p.replicas.includes(brokerId)) return undefined;
-  const isr = p.isr.length > 1 ? p.isr.filter((r) => r !== brokerId) : p.isr;
-  const shrunk: PartitionState = { ...p, isr };
-  const { leader, unclean } = electLeader(image, shrunk, policy);
-  const newIsr = unclean ? [leader] : isr;
-  if (leader === p.leader && sameMembers(newIsr, p.isr)) return undefined;
-  return {
-    type: 'PartitionChange',
-    topic: p.topic,
-    partition: p.partition,
-    ...(sameMembers(newIsr, p.isr) ? {} : { isr: newIsr }),
-    ...(leader === p.leader ? {} : { leader }),
-    ...(unclean ? { unclean: true } : {}),
-  };
+  const isr = policy.elr || p.isr.length > 1 ? p.isr.filter((r) => r !== brokerId) : p.isr;
+  const shrunk: PartitionState = { ...p, isr, elr: elrAfter(p, isr, policy) };
+  return changeTo(p, shrunk, electLeader(image, shrunk, policy));
 }
 
 /** The change that gives an offline partition a leader once a replica is back. */
 export function electIfOffline(image: MetadataImage, p: PartitionState, policy: ElectionPolicy): PartitionChangeRecord | undefined {
   if (p.leader !== NO_LEADER) return undefined;
-  const { leader, unclean } = electLeader(image, p, policy);
-  if (leader === NO_LEADER) return undefined;
-  return { type: 'PartitionChange', topic: p.topic, partition: p.partition, leader, ...(unclean ? { isr: [leader], unclean: true } : {}) };
+  const election = electLeader(image, p, policy);
+  if (election.leader === NO_LEADER) return undefined;
+  return changeTo(p, p, election);
+}
+
+/**
+ * Unclean exclusion (KIP-966): a broker that comes back from an unclean shutdown may have
+ * lost what it had (an unflushed page cache), so it leaves every ELR. kafkasim's brokers
+ * only ever crash, so every re-registration is one.
+ */
+export function excludeFromElr(p: PartitionState, brokerId: number): PartitionChangeRecord | undefined {
+  if (!(p.elr ?? []).includes(brokerId)) return undefined;
+  return { type: 'PartitionChange', topic: p.topic, partition: p.partition, elr: (p.elr ?? []).filter((r) => r !== brokerId) };
+}
+
+/** The record that takes partition `p` to `next` with the leader `election` chose. */
+function changeTo(p: PartitionState, next: PartitionState, election: Election): PartitionChangeRecord | undefined {
+  const { leader, unclean, fromElr } = election;
+  // A leader from outside the ISR forms it alone; an unclean one also ends the ELR.
+  const isr = unclean || fromElr ? [leader] : next.isr;
+  const elr = unclean ? [] : (next.elr ?? []).filter((r) => r !== leader);
+  const isrChanged = !sameMembers(isr, p.isr);
+  const elrChanged = !sameMembers(elr, p.elr ?? []);
+  if (leader === p.leader && !isrChanged && !elrChanged) return undefined;
+  return {
+    type: 'PartitionChange',
+    topic: p.topic,
+    partition: p.partition,
+    ...(isrChanged ? { isr } : {}),
+    ...(elrChanged ? { elr } : {}),
+    ...(leader === p.leader ? {} : { leader }),
+    ...(unclean ? { unclean: true } : {}),
+  };
 }
 
 function sameMembers(a: readonly number[], b: readonly number[]): boolean {

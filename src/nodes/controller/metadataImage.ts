@@ -86,6 +86,7 @@ export class MetadataImage {
     this.partitionMap.set(name, {
       ...p,
       isr: change.isr ?? p.isr,
+      elr: change.elr ?? p.elr,
       leader: change.leader ?? p.leader,
       leaderEpoch: leaderChanged ? p.leaderEpoch + 1 : p.leaderEpoch,
       partitionEpoch: p.partitionEpoch + 1,

@@ -44,6 +44,12 @@ export interface PartitionRecord {
   readonly leader: number;
   readonly leaderEpoch: number;
   readonly partitionEpoch: number;
+  /**
+   * Eligible leader replicas (KIP-966): replicas that left the ISR while it was below
+   * min.insync.replicas, so they hold everything below the high watermark and may lead
+   * when no ISR member can. Absent when empty, and always without ELR.
+   */
+  readonly elr?: readonly number[];
 }
 
 /**
@@ -56,6 +62,8 @@ export interface PartitionChangeRecord {
   readonly topic: string;
   readonly partition: number;
   readonly isr?: readonly number[];
+  /** The new eligible leader replicas (KIP-966). */
+  readonly elr?: readonly number[];
   readonly leader?: number;
   /** The election that chose `leader` was unclean: it came from outside the ISR. */
   readonly unclean?: boolean;

@@ -92,6 +92,22 @@ describe('Partition: replication', () => {
     expect(acked).toEqual(['NOT_ENOUGH_REPLICAS_AFTER_APPEND']);
   });
 
+  it('with ELR (KIP-966), holds the high watermark while the ISR is below min.insync.replicas', () => {
+    const elr = { ...CONFIG, holdHighWatermarkBelowMinIsr: true };
+    for (const [config, expected] of [[CONFIG, 2], [elr, 1]] as const) {
+      const [l, f2] = [replica(1, config), replica(2, config)];
+      l.becomeLeader(info(1, 1, [1, 2]), 0);
+      f2.becomeFollower(info(1, 1, [1, 2]));
+      l.appendAsLeader(batch('a'), '1');
+      fetchOnce(l, f2, 1);
+      fetchOnce(l, f2, 2);
+      expect(l.highWatermark).toBe(1);
+      l.updateLeadership(info(1, 1, [1], 1)); // the ISR shrinks below min.insync.replicas (2)
+      l.appendAsLeader(batch('b'), '1');
+      expect(l.highWatermark).toBe(expected);
+    }
+  });
+
   it('proposes to shrink the ISR after replica.lag.time.max.ms, and to expand it once caught up', () => {
     const [l, f2, f3] = epochOne();
     l.appendAsLeader(batch('a'), '1');
@@ -102,7 +118,8 @@ describe('Partition: replication', () => {
     l.updateLeadership(info(1, 1, [1, 2], 1));
     fetchOnce(l, f3, 11_000);
     fetchOnce(l, f3, 11_001);
-    expect(l.proposedIsr(11_002)).toEqual([1, 2, 3]);
+    expect(l.proposedIsr(11_002)).toBeUndefined(); // the periodic check only shrinks
+    expect(l.proposedIsr(11_002, 3)).toEqual([1, 2, 3]); // f3's own fetch lets it back in
   });
 
   it('counts a proposed ISR member for the high watermark while the change is in flight, and adopts the committed ISR from the response', () => {
@@ -119,7 +136,7 @@ describe('Partition: replication', () => {
     fetchOnce(l, f2, 2);
     fetchOnce(l, f3, 2);
     expect(l.highWatermark).toBe(1);
-    const proposed = l.proposedIsr(3);
+    const proposed = l.proposedIsr(3, 3);
     expect(proposed).toEqual([1, 2, 3]);
     l.pendingIsr = proposed;
     l.appendAsLeader(batch('b'), '1');

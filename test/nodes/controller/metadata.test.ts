@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MetadataImage } from '../../../src/nodes/controller/metadataImage.js';
+import { MetadataImage, type PartitionState } from '../../../src/nodes/controller/metadataImage.js';
 import { NO_LEADER, type MetadataRecord } from '../../../src/nodes/controller/metadataRecords.js';
-import { electIfOffline, placeReplicas, removeBroker } from '../../../src/nodes/controller/election.js';
+import { electIfOffline, excludeFromElr, placeReplicas, removeBroker, type ElectionPolicy } from '../../../src/nodes/controller/election.js';
 import { alterPartition } from '../../../src/nodes/controller/alterPartition.js';
 import { Rng } from '../../../src/sim/rng.js';
 
@@ -59,41 +59,90 @@ describe('elections', () => {
   /** Random fencing and unfencing of brokers, with the controller's reactions applied. */
   const scriptArb = fc.array(fc.record({ broker: fc.integer({ min: 1, max: 4 }), fence: fc.boolean() }), { maxLength: 30 });
 
+  /**
+   * Plays a script on a 4-broker cluster with a 4-partition topic (RF 3), applying the
+   * controller's reactions, and calls `check` on each partition after each step with its
+   * state before the step.
+   */
+  function play(script: readonly { broker: number; fence: boolean }[], policy: ElectionPolicy, check: (image: MetadataImage, p: PartitionState, old: PartitionState | undefined) => void): void {
+    const image = withTopic(cluster(4), 4, 3);
+    for (const step of script) {
+      const before = new Map(image.partitions().map((p) => [`${p.topic}-${p.partition}`, p]));
+      const records: MetadataRecord[] = [];
+      if (step.fence && image.isActive(step.broker)) {
+        image.apply({ type: 'FenceBroker', brokerId: step.broker });
+        for (const p of image.partitions()) {
+          const change = removeBroker(image, p, step.broker, policy);
+          if (change !== undefined) records.push(change);
+        }
+      } else if (!step.fence && !image.isActive(step.broker)) {
+        image.apply({ type: 'UnfenceBroker', brokerId: step.broker });
+        for (const p of image.partitions()) {
+          const change = electIfOffline(image, p, policy);
+          if (change !== undefined) records.push(change);
+        }
+      }
+      for (const r of records) image.apply(r);
+      for (const p of image.partitions()) check(image, p, before.get(`${p.topic}-${p.partition}`));
+    }
+  }
+
   it('keep a leader in the ISR, never elect outside it when unclean election is off, and keep the ISR non-empty', () => {
     fc.assert(
       fc.property(scriptArb, fc.boolean(), (script, unclean) => {
-        const image = withTopic(cluster(4), 4, 3);
-        for (const step of script) {
-          const before = new Map(image.partitions().map((p) => [`${p.topic}-${p.partition}`, p]));
-          const records: MetadataRecord[] = [];
-          if (step.fence && image.isActive(step.broker)) {
-            image.apply({ type: 'FenceBroker', brokerId: step.broker });
-            for (const p of image.partitions()) {
-              const change = removeBroker(image, p, step.broker, { unclean });
-              if (change !== undefined) records.push(change);
-            }
-          } else if (!step.fence && !image.isActive(step.broker)) {
-            image.apply({ type: 'UnfenceBroker', brokerId: step.broker });
-            for (const p of image.partitions()) {
-              const change = electIfOffline(image, p, { unclean });
-              if (change !== undefined) records.push(change);
-            }
+        play(script, { unclean, elr: false, minIsr: 2 }, (image, p, old) => {
+          expect(p.isr.length).toBeGreaterThan(0);
+          if (p.leader !== NO_LEADER) {
+            expect(image.isActive(p.leader)).toBe(true);
+            expect(p.isr).toContain(p.leader);
+            if (!unclean && old !== undefined && p.leader !== old.leader) expect(old.isr).toContain(p.leader);
           }
-          for (const r of records) image.apply(r);
-          for (const p of image.partitions()) {
-            const old = before.get(`${p.topic}-${p.partition}`);
-            expect(p.isr.length).toBeGreaterThan(0);
-            if (p.leader !== NO_LEADER) {
-              expect(image.isActive(p.leader)).toBe(true);
-              expect(p.isr).toContain(p.leader);
-              if (!unclean && old !== undefined && p.leader !== old.leader) expect(old.isr).toContain(p.leader);
-            }
-            if (old !== undefined) expect(p.leaderEpoch).toBe(old.leaderEpoch + (p.leader !== old.leader ? 1 : 0));
-          }
-        }
+          if (old !== undefined) expect(p.leaderEpoch).toBe(old.leaderEpoch + (p.leader !== old.leader ? 1 : 0));
+        });
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('with eligible leader replicas (KIP-966): members leaving an ISR below min.insync.replicas become eligible, and only ISR or ELR members are elected', () => {
+    fc.assert(
+      fc.property(scriptArb, (script) => {
+        const policy = { unclean: false, elr: true, minIsr: 2 };
+        play(script, policy, (image, p, old) => {
+          const elr = p.elr ?? [];
+          // Someone always holds everything below the high watermark: the ISR, or the ELR.
+          expect(p.isr.length + elr.length).toBeGreaterThan(0);
+          expect(elr.filter((r) => p.isr.includes(r))).toEqual([]);
+          if (p.isr.length >= policy.minIsr) expect(elr).toEqual([]);
+          if (p.leader !== NO_LEADER) {
+            expect(image.isActive(p.leader)).toBe(true);
+            expect(p.isr).toContain(p.leader);
+            if (old !== undefined && p.leader !== old.leader) expect([...old.isr, ...(old.elr ?? [])]).toContain(p.leader);
+          }
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('with ELR, an AlterPartition below min.insync.replicas makes the leaving member eligible, an ISR back at it empties the ELR, and a broker back from a crash leaves it', () => {
+    const policy = { unclean: false, elr: true, minIsr: 2 };
+    const image = withTopic(cluster(3), 1, 3);
+    const p = image.partition('orders', 0);
+    if (p === undefined) throw new Error('no partition');
+    const [l, a, b] = p.replicas;
+    const shrink = (newIsr: number[]) => {
+      const q = image.partition('orders', 0) as NonNullable<typeof p>;
+      const r = alterPartition(image, { brokerId: l, topic: 'orders', partition: 0, leaderEpoch: q.leaderEpoch, partitionEpoch: q.partitionEpoch, newIsr }, policy);
+      if ('error' in r) throw new Error(r.error);
+      image.apply(r.change);
+      return image.partition('orders', 0) as NonNullable<typeof p>;
+    };
+    expect(shrink([l, a]).elr ?? []).toEqual([]); // still at min.insync.replicas: nobody is eligible
+    expect(shrink([l]).elr).toEqual([a]);
+    const back = excludeFromElr(image.partition('orders', 0) as NonNullable<typeof p>, a);
+    expect(back).toMatchObject({ elr: [] });
+    expect(shrink([l, b]).elr).toEqual([]);
   });
 
   it('leaves a partition offline rather than elect outside the ISR, unless unclean election is on', () => {
@@ -105,7 +154,7 @@ describe('elections', () => {
       // The ISR shrinks to the leader alone, then the leader dies.
       image.apply({ type: 'PartitionChange', topic: 'orders', partition: 0, isr: [a] });
       image.apply({ type: 'FenceBroker', brokerId: a });
-      const change = removeBroker(image, image.partition('orders', 0) ?? p0, a, { unclean });
+      const change = removeBroker(image, image.partition('orders', 0) ?? p0, a, { unclean, elr: false, minIsr: 2 });
       if (change !== undefined) image.apply(change);
       const p = image.partition('orders', 0);
       if (unclean) {
@@ -117,7 +166,7 @@ describe('elections', () => {
         expect(p?.isr).toEqual([a]); // the last ISR member stays, to be the leader when it returns
         expect(image.offlinePartitions()).toHaveLength(1);
         image.apply({ type: 'UnfenceBroker', brokerId: a });
-        const back = electIfOffline(image, image.partition('orders', 0) ?? p0, { unclean });
+        const back = electIfOffline(image, image.partition('orders', 0) ?? p0, { unclean, elr: false, minIsr: 2 });
         expect(back).toMatchObject({ leader: a });
       }
     }
