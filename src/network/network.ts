@@ -122,6 +122,8 @@ interface Connection<M extends Message> {
   readonly id: number;
   readonly client: Endpoint<M>;
   readonly server: Endpoint<M>;
+  /** The client's channel it belongs to (RequestOptions.channel). */
+  readonly channel: number;
   readonly toServer: Link;
   readonly toClient: Link;
   open: boolean;
@@ -165,11 +167,16 @@ interface Connection<M extends Message> {
   watching: boolean;
 }
 
-/** The network's side of a host: its number, and its outgoing connections and links by peer number. */
+/**
+ * The network's side of a host: its number, its outgoing connections by peer number (on
+ * channel 0, and on each further channel), and its links by peer number.
+ */
 interface Endpoint<M extends Message> {
   readonly host: NodeHost<M>;
   readonly index: number;
   readonly outgoing: (Connection<M> | undefined)[];
+  /** Connections of channels 1, 2 …, each by peer number. */
+  readonly channels: (Connection<M> | undefined)[][];
   readonly links: (Link | undefined)[];
 }
 
@@ -241,6 +248,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       host,
       index: this.endpointList.length,
       outgoing: [],
+      channels: [],
       links: [],
     };
     this.endpoints.set(host.id, endpoint);
@@ -417,7 +425,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     done: (result: RpcResult<M>) => void,
   ): void {
     if (client.host.tag !== tag) return;
-    const conn = this.connection(client, this.endpoint(to));
+    const conn = this.connection(client, this.endpoint(to), options.channel);
     const delay = client.host.clock.realDelay(options.timeout);
     const pending: PendingRequest<M> = {
       id: this.nextRequestId++,
@@ -513,14 +521,22 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     pending.client.dispatchWith(pending.clientTag, pending.done, outcome);
   }
 
-  /** The open connection from client to server, opening a new one if there is none. */
-  private connection(client: Endpoint<M>, server: Endpoint<M>): Connection<M> {
-    const existing = client.outgoing[server.index];
+  /** A client's connections on one channel, by peer number. */
+  private slotsOf(client: Endpoint<M>, channel: number): (Connection<M> | undefined)[] {
+    if (channel === 0) return client.outgoing;
+    return (client.channels[channel - 1] ??= []);
+  }
+
+  /** The open connection from client to server on `channel`, opening a new one if there is none. */
+  private connection(client: Endpoint<M>, server: Endpoint<M>, channel = 0): Connection<M> {
+    const slots = this.slotsOf(client, channel);
+    const existing = slots[server.index];
     if (existing !== undefined) return existing;
     const conn: Connection<M> = {
       id: this.nextConnectionId++,
       client,
       server,
+      channel,
       toServer: this.linkBetween(client, server),
       toClient: this.linkBetween(server, client),
       open: true,
@@ -544,7 +560,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       watchdogAt: 0,
       watching: false,
     };
-    client.outgoing[server.index] = conn;
+    slots[server.index] = conn;
     this.connections.set(conn.id, conn);
     this.trace.emit('net.connect', { client: client.host.id, server: server.host.id, conn: conn.id });
     return conn;
@@ -560,7 +576,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   private breakConnection(conn: Connection<M>, reason: string, detection: Duration | undefined, byClient = false): void {
     if (!conn.open) return;
     conn.open = false;
-    conn.client.outgoing[conn.server.index] = undefined;
+    this.slotsOf(conn.client, conn.channel)[conn.server.index] = undefined;
     conn.closedByClient = byClient;
     conn.heldToClient = [];
     if (!byClient) conn.heldToServer = [];
@@ -581,7 +597,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       detection,
       () => {
         const process = client.process;
-        if (process?.onDisconnect !== undefined && client.tag === clientTag) client.dispatch(clientTag, () => process.onDisconnect?.(server));
+        if (process?.onDisconnect !== undefined && client.tag === clientTag) client.dispatch(clientTag, () => process.onDisconnect?.(server, conn.channel));
       },
       clientTag,
     );

@@ -22,6 +22,12 @@ export type RpcResult<R> = { readonly ok: true; readonly response: R } | { reado
 export interface RequestOptions {
   /** Local time to wait for the response before giving up with 'timeout'. */
   readonly timeout: Duration;
+  /**
+   * Which of the node's clients sends it (default 0). Each has its own connection to each
+   * peer, as each of a process's Kafka clients has its own NetworkClient and sockets: a
+   * consume-transform-produce application's consumer and producer, say.
+   */
+  readonly channel?: number;
 }
 
 /**
@@ -66,8 +72,8 @@ export interface Process<M extends Message = Message> {
   /** Handles a request; `reply` may be called now or later, at most once. */
   onRequest?(from: NodeId, request: M, reply: (response: M) => void): void;
   onMessage?(from: NodeId, message: M): void;
-  /** A connection this node opened to `peer` broke (reset, refused, closed by the peer). */
-  onDisconnect?(peer: NodeId): void;
+  /** A connection this node opened to `peer` on `channel` broke (reset, refused, closed by the peer, or by itself after a timeout). */
+  onDisconnect?(peer: NodeId, channel: number): void;
 }
 
 export type ProcessFactory<M extends Message, D> = (ctx: NodeContext<M>, durable: D) => Process<M>;

@@ -38,6 +38,8 @@ export function explainExactlyOnce(records: readonly TraceRecord[], violation: V
   const prepared = new Map<string, number>();
   /** When each member last began a transaction. */
   const txnStarted = new Map<string, number>();
+  /** EndTxn requests whose sender gave up on them (timed out), by request id: when. */
+  const timedOutEndTxn = new Map<number, number>();
   /** Each member's producer epoch now. */
   const epochOfMember = new Map<string, number>();
   const transactional = d.transactional === true;
@@ -77,6 +79,16 @@ export function explainExactlyOnce(records: readonly TraceRecord[], violation: V
       case 'rpc.timeout': {
         const member = r.from.replace(/^consumer-/, '');
         if (r.type === 'Produce' && handling.get(member) === true) say(r.at, `${member}'s produce request to ${r.to} timed out; the request itself may still be on its way`);
+        if (r.type === 'EndTxn') timedOutEndTxn.set(r.id, r.at);
+        break;
+      }
+      case 'net.deliver': {
+        // An EndTxn its sender gave up on, arriving while the record's transaction is open:
+        // under transaction version 1 it carries that transaction's epoch too (KAFKA-17754).
+        const since = r.type === 'EndTxn' ? timedOutEndTxn.get(r.id) : undefined;
+        const member = r.from.replace(/^consumer-/, '');
+        if (since === undefined || handling.get(member) !== true) break;
+        say(r.at, `an EndTxn ${member} sent earlier, which timed out at ${(since / 1e6).toFixed(3)}s, reaches the coordinator on ${r.to} only now, while another transaction is open: with transaction.version=1 both have the same producer epoch, and the coordinator takes it as the end of the open one (KAFKA-17754)`);
         break;
       }
       case 'txn.marker': {

@@ -65,6 +65,12 @@ describe('kafkasim explain', () => {
     expect(text).toMatch(/→ exactly-once: processor t1/);
   });
 
+  it("tells KAFKA-17754's late EndTxn: the timed-out EndTxn arriving during the next transaction, its early COMMIT, the abort and the redo", () => {
+    const text = cli('explain', 'eos-late-endtxn').stdout;
+    expect(text).toMatch(/(t1-1) processed (p1#\d+)[\s\S]*an EndTxn \1 sent earlier, which timed out at [\d.]+s, reaches the coordinator on broker-\d only now, while another transaction is open[\s\S]*wrote the COMMIT marker of \1's transaction \(epoch 0\)[\s\S]*\1 aborted that transaction[\s\S]*processed \2 and queued its output[\s\S]*wrote the COMMIT marker of \1's transaction \(epoch 1\)/);
+    expect(text).toMatch(/→ exactly-once: processor t1/);
+  });
+
   it('tells an at-least-once duplicate: an output written, a crash before the offset commit, the batch processed again', () => {
     const text = cli('explain', 'eos-processor-crash-no-txn').stdout;
     expect(text).toMatch(/(t1-\d) processed (p1#\d+) and queued its output\n[\s\S]*appended an output of \2[\s\S]*\1 crashed with \2 processed and its offsets not committed[\s\S]*processed \2 and queued its output[\s\S]*appended an output of \2/);

@@ -18,8 +18,8 @@ function world(closes: boolean, latencyMs = 2) {
   const client = w.add('client', () => ({ onDisconnect: (peer) => notices.push(peer) }), ['client'], undefined, { closesConnectionOnRequestTimeout: closes });
   w.sim.run({ maxEvents: 10 });
   const outcomes: { n: number; at: number; r: RpcResult<TestMessage> }[] = [];
-  const ask = (n: number, timeoutMs: number, answer: boolean, ctx: NodeContext<TestMessage> = client.ctx()): void =>
-    ctx.request('server', { ...msg('Ask', n), note: answer ? 'answer' : undefined }, { timeout: millis(timeoutMs) }, (r) => outcomes.push({ n, at: w.sim.now, r }));
+  const ask = (n: number, timeoutMs: number, answer: boolean, channel = 0, ctx: NodeContext<TestMessage> = client.ctx()): void =>
+    ctx.request('server', { ...msg('Ask', n), note: answer ? 'answer' : undefined }, { timeout: millis(timeoutMs), channel }, (r) => outcomes.push({ n, at: w.sim.now, r }));
   return { w, client, received, notices, outcomes, ask };
 }
 
@@ -76,6 +76,22 @@ describe("a Kafka client's request timeout closes its connection (NetworkClient.
     w.net.host('server').start();
     w.sim.run({ until: time(t0 + 500_000) });
     expect(received).toEqual([]);
+  });
+
+  it("closes only the timed-out request's channel: a process's other client keeps its connection (a processor's consumer and producer)", () => {
+    const { w, notices, outcomes, ask } = world(true);
+    const t0 = w.sim.now;
+    ask(1, 100, false, 1); // the producer's request, never answered
+    ask(2, 1_000, true, 0); // the consumer's, answered after 3 ms
+    ask(3, 1_000, false, 0); // the consumer's, still waiting when the producer's times out
+    w.sim.run({ until: time(t0 + 150_000) });
+    expect(outcomes.map((o) => [o.n, o.r.ok])).toEqual([
+      [2, true],
+      [1, false],
+    ]);
+    expect(notices).toEqual(['server']);
+    expect(new Set(w.records('net.connect').map((r) => r.conn)).size).toBe(2);
+    expect(w.records('net.disconnect')).toHaveLength(1);
   });
 
   it("a broker's timeout fails only that request: its other channels' requests on the shared connection go on", () => {

@@ -435,7 +435,9 @@ export class Consumer implements Process<KafkaMessage> {
     });
   }
 
-  onDisconnect(peer: string): void {
+  onDisconnect(peer: string, channel: number): void {
+    // Channel 1 is a processor's producer (TransactionalProducer): its sockets are not the consumer's.
+    if (channel !== 0) return;
     this.ctx.connectionLost(peer);
     if (peer === brokerNode(this.membership.coordinator)) this.membership.coordinatorLost();
     this.refreshMetadata();

@@ -1,4 +1,4 @@
-import type { NodeContext } from '../../network/nodeHost.js';
+import type { NodeContext, RequestOptions } from '../../network/nodeHost.js';
 import { millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import { encodeBatch, type RecordInput } from '../../log/recordBatch.js';
@@ -32,6 +32,9 @@ const FATAL = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTION
 const COORDINATOR = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS', 'timeout', 'disconnected']);
 /** Produce errors retried with the same sequence. */
 const RETRIABLE = new Set(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'FENCED_LEADER_EPOCH', 'timeout', 'disconnected']);
+
+/** The network channel of a processor's producer: its consumer uses channel 0. */
+const PRODUCER_CHANNEL = 1;
 
 /** TransactionManager's backoff for CONCURRENT_TRANSACTIONS (ADD_PARTITIONS_RETRY_BACKOFF_MS). */
 const CONCURRENT_RETRY_MS = 20;
@@ -79,6 +82,15 @@ export class TransactionalProducer {
     private readonly config: TransactionalProducerConfig,
   ) {}
 
+  /**
+   * Its requests go on a connection of their own (channel 1): in Kafka the application's
+   * KafkaProducer has its own NetworkClient beside its KafkaConsumer's, so a timeout that
+   * closes the producer's connection leaves the consumer's fetches alone.
+   */
+  private requestOptions(): RequestOptions {
+    return { timeout: millis(this.config.requestTimeoutMs), channel: PRODUCER_CHANNEL };
+  }
+
   get transactional(): boolean {
     return this.config.transactionalId !== undefined;
   }
@@ -93,7 +105,7 @@ export class TransactionalProducer {
       const to = transactionalId === undefined ? this.ctx.rng.pick(this.host.brokers) : this.coordinator;
       if (to < 0) return this.findCoordinator(attempt);
       const req = message('InitProducerId', transactionalId === undefined ? {} : { transactionalId, transactionTimeoutMs: this.config.transactionTimeoutMs });
-      this.ctx.request(brokerNode(to), req, { timeout: millis(this.config.requestTimeoutMs) }, (r) => {
+      this.ctx.request(brokerNode(to), req, this.requestOptions(), (r) => {
         const error = !r.ok ? r.error : r.response.type === 'InitProducerIdResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
         if (error === undefined && r.ok && r.response.type === 'InitProducerIdResponse') {
           this.takeEpoch(r.response.producerId, r.response.producerEpoch);
@@ -120,7 +132,7 @@ export class TransactionalProducer {
   private findCoordinator(then: () => void): void {
     const broker = this.ctx.rng.pick(this.host.brokers);
     const req = message('FindCoordinator', { keyType: 'transaction', key: this.config.transactionalId as string });
-    this.ctx.request(brokerNode(broker), req, { timeout: millis(this.config.requestTimeoutMs) }, (r) => {
+    this.ctx.request(brokerNode(broker), req, this.requestOptions(), (r) => {
       if (r.ok && r.response.type === 'FindCoordinatorResponse' && r.response.error === undefined) this.coordinator = r.response.nodeId;
       this.ctx.after(millis(this.coordinator < 0 ? this.config.retryBackoffMs : 0), then);
     });
@@ -203,7 +215,7 @@ export class TransactionalProducer {
     };
     if (leader < 0) return retry();
     const req = message<ProduceRequest>('Produce', { acks: 'all', timeoutMs: this.config.requestTimeoutMs, topic: m[1], partitions: [{ partition: Number(m[2]), records: batch }], transactionalId: this.config.transactionalId });
-    this.ctx.request(brokerNode(leader), req, { timeout: millis(this.config.requestTimeoutMs) }, (r) => {
+    this.ctx.request(brokerNode(leader), req, this.requestOptions(), (r) => {
       const { error } = produceOutcome(r, Number(m[2]));
       if (error === undefined || error === 'DUPLICATE_SEQUENCE_NUMBER') return finish(true);
       if (FATAL.has(error)) {
@@ -276,7 +288,7 @@ export class TransactionalProducer {
           const to = groupCoordinator();
           const req = message('TxnOffsetCommit', { ...this.ids(), groupId, memberId: member.memberId, generationId: member.generationId, groupInstanceId: member.groupInstanceId, offsets });
           if (to < 0) return void this.ctx.after(millis(this.config.retryBackoffMs), attempt);
-          this.ctx.request(brokerNode(to), req, { timeout: millis(this.config.requestTimeoutMs) }, (r) => {
+          this.ctx.request(brokerNode(to), req, this.requestOptions(), (r) => {
             const e = !r.ok ? r.error : r.response.type === 'TxnOffsetCommitResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
             if (e === undefined) return finish(true);
             if (FATAL.has(e)) {
@@ -354,7 +366,7 @@ export class TransactionalProducer {
     const attempt = (): void => {
       if (this.state === 'fatal') return done(this.fatal);
       if (this.coordinator < 0) return this.findCoordinator(attempt);
-      this.ctx.request(brokerNode(this.coordinator), build(), { timeout: millis(this.config.requestTimeoutMs) }, (r) => {
+      this.ctx.request(brokerNode(this.coordinator), build(), this.requestOptions(), (r) => {
         const error = !r.ok ? r.error : r.response.type === 'TxnResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
         if (error === undefined) return done(undefined, r.ok && r.response.type === 'TxnResponse' ? r.response : undefined);
         if (FATAL.has(error)) {
