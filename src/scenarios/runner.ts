@@ -244,6 +244,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     const host = new NodeHost<KafkaMessage, BrokerDurable>({
       id: brokerNode(id),
       roles: ['broker'],
+      closesConnectionOnRequestTimeout: true,
       durable,
       devices: [disk],
       clock: new LocalClock(clock?.skew === undefined ? undefined : parseDuration(clock.skew), clock?.driftPpm ?? 0),

@@ -160,7 +160,7 @@ export class Broker implements Process<KafkaMessage> {
 
   private register(): void {
     const req = message('BrokerRegistration', { brokerId: this.id, incarnation: this.ctx.incarnation, rack: this.config.rack });
-    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => {
+    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(REQUEST_TIMEOUT_MS), channel: Channel.Lifecycle }, (r) => {
       if (r.ok && r.response.type === 'BrokerRegistrationResponse' && r.response.error === undefined) {
         this.registered = true;
         this.heartbeat();
@@ -170,7 +170,7 @@ export class Broker implements Process<KafkaMessage> {
 
   private heartbeat(): void {
     const req = message('BrokerHeartbeat', { brokerId: this.id, incarnation: this.ctx.incarnation, metadataOffset: this.image.offset });
-    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(this.config.heartbeatIntervalMs * 2) }, (r) => {
+    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(this.config.heartbeatIntervalMs * 2), channel: Channel.Lifecycle }, (r) => {
       if (r.ok && r.response.type === 'BrokerHeartbeatResponse') {
         if (r.response.error !== undefined) {
           this.registered = false;
@@ -249,10 +249,11 @@ export class Broker implements Process<KafkaMessage> {
   private startFetcher(partition: Partition): void {
     this.fetching.set(partition.name, partition.leaderEpoch);
     const n = Math.max(1, this.config.replicaFetchers);
-    const key = partition.leader * n + fetcherIdOf(partition.topic, partition.partition, n);
+    const id = fetcherIdOf(partition.topic, partition.partition, n);
+    const key = partition.leader * n + id;
     let fetcher = this.fetchers.get(key);
     if (fetcher === undefined) {
-      fetcher = { key, leader: partition.leader, partitions: new Map(), running: false };
+      fetcher = { key, id, leader: partition.leader, partitions: new Map(), running: false };
       this.fetchers.set(key, fetcher);
     }
     fetcher.partitions.set(partition.name, { partition, epoch: partition.leaderEpoch, delayedUntil: 0 });
@@ -287,7 +288,7 @@ export class Broker implements Process<KafkaMessage> {
     }
     const partitions = live.map((e) => e.partition.nextFetch());
     const req = message<FetchRequest>('Fetch', { replicaId: this.id, partitions });
-    this.ctx.request(brokerNode(fetcher.leader), req, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => {
+    this.ctx.request(brokerNode(fetcher.leader), req, { timeout: ms(REQUEST_TIMEOUT_MS), channel: Channel.Fetchers + fetcher.id }, (r) => {
       // A failed request (a timeout, a lost connection) backs every partition off; an error
       // backs off its partition only.
       const backoffUntil = this.ctx.now() + this.config.replicaFetchBackoffMs * 1000;
@@ -533,7 +534,7 @@ export class Broker implements Process<KafkaMessage> {
       done('NOT_ENOUGH_REPLICAS');
       return;
     }
-    this.ctx.request(brokerNode(coordinator), req, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => (r.ok ? answer(r.response) : done('NOT_ENOUGH_REPLICAS')));
+    this.ctx.request(brokerNode(coordinator), req, { timeout: ms(REQUEST_TIMEOUT_MS), channel: Channel.Verification }, (r) => (r.ok ? answer(r.response) : done('NOT_ENOUGH_REPLICAS')));
   }
 
   /**
@@ -564,7 +565,7 @@ export class Broker implements Process<KafkaMessage> {
         this.writeMarkers(markers, (r) => settle(r.type === 'WriteTxnMarkersResponse' ? r.errors.map((e) => e.partition) : partitions));
         continue;
       }
-      this.ctx.request(brokerNode(leader), markers, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => {
+      this.ctx.request(brokerNode(leader), markers, { timeout: ms(REQUEST_TIMEOUT_MS), channel: Channel.TxnMarkers }, (r) => {
         settle(r.ok && r.response.type === 'WriteTxnMarkersResponse' ? r.response.errors.map((e) => e.partition) : partitions);
       });
     }
@@ -813,7 +814,7 @@ export class Broker implements Process<KafkaMessage> {
     });
     this.ctx.trace.emit('isr.propose', { broker: this.id, partition: partition.name, isr: [...isr] });
     const before = partition.isr.length;
-    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(REQUEST_TIMEOUT_MS) }, (r) => {
+    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(REQUEST_TIMEOUT_MS), channel: Channel.AlterPartition }, (r) => {
       // Failure lets the next check try again.
       if (!r.ok || r.response.type !== 'AlterPartitionResponse' || r.response.error !== undefined || r.response.isr === undefined) {
         if (partition.pendingIsr === isr) partition.pendingIsr = undefined;
@@ -891,10 +892,27 @@ interface FetchedPartition {
 /** A replica fetcher (Kafka's ReplicaFetcherThread): partitions this broker follows on one leader, fetched together. */
 interface ReplicaFetcher {
   readonly key: number;
+  /** Its number among the fetchers to its leader (AbstractFetcherManager.getFetcherId). */
+  readonly id: number;
   readonly leader: number;
   readonly partitions: Map<string, FetchedPartition>;
   /** A fetch or a backoff is under way: added partitions join the next fetch. */
   running: boolean;
+}
+
+/**
+ * The broker's clients, each with its own connections, as each has its own NetworkClient in
+ * Kafka: the lifecycle manager (registration, heartbeats), the AlterPartition manager, the
+ * transaction marker channel manager, the AddPartitionsToTxn manager (KIP-890 verification),
+ * and one replica fetcher thread per leader and fetcher id. A request that times out closes
+ * only its own client's connection.
+ */
+const enum Channel {
+  Lifecycle = 0,
+  AlterPartition = 1,
+  TxnMarkers = 2,
+  Verification = 3,
+  Fetchers = 4,
 }
 
 /** The fetcher a partition goes to among `n` (AbstractFetcherManager.getFetcherId: Utils.abs(31 * topic.hashCode + partition) % n). */
