@@ -41,6 +41,14 @@ const CONCURRENT_RETRY_MS = 20;
 
 type State = 'uninitialized' | 'initializing' | 'ready' | 'in-transaction' | 'ending' | 'fatal';
 
+/** A batch waiting in the outbox for its leader's next Produce request, and what to do with the answer. */
+interface OutboxEntry {
+  readonly topic: string;
+  readonly partition: number;
+  readonly batch: Buffer;
+  answer: (error: string | undefined) => void;
+}
+
 interface Lane {
   readonly queue: { readonly records: readonly RecordInput[]; readonly done: (ok: boolean) => void }[];
   busy: boolean;
@@ -68,6 +76,9 @@ export class TransactionalProducer {
   private readonly addWaiters = new Map<string, ((error: string | undefined) => void)[]>();
   private adding = false;
   private inFlight = 0;
+  /** Batches ready to send, by leader and topic (see sendOutbox); `outboxDue` when a send is scheduled. */
+  private readonly outbox = new Map<string, OutboxEntry[]>();
+  private outboxDue = false;
   private whenIdle: (() => void)[] = [];
   /** Why the open transaction can only abort. */
   private abortable: string | undefined;
@@ -205,6 +216,7 @@ export class TransactionalProducer {
   private produce(partition: string, batch: Buffer, startedAt: number, finish: (ok: boolean) => void): void {
     const m = /^(.*)-(\d+)$/.exec(partition) as RegExpExecArray;
     const leader = this.host.leaderOf(partition)?.leader ?? -1;
+    const send: OutboxEntry = { topic: m[1], partition: Number(m[2]), batch, answer: () => undefined };
     const retry = (): void => {
       if (this.ctx.now() - startedAt >= this.config.deliveryTimeoutMs * 1000) {
         this.markAbortable('delivery.timeout.ms');
@@ -214,9 +226,7 @@ export class TransactionalProducer {
       this.ctx.after(millis(this.config.retryBackoffMs), () => this.produce(partition, batch, startedAt, finish));
     };
     if (leader < 0) return retry();
-    const req = message<ProduceRequest>('Produce', { acks: 'all', timeoutMs: this.config.requestTimeoutMs, topic: m[1], partitions: [{ partition: Number(m[2]), records: batch }], transactionalId: this.config.transactionalId });
-    this.ctx.request(brokerNode(leader), req, this.requestOptions(), (r) => {
-      const { error } = produceOutcome(r, Number(m[2]));
+    send.answer = (error) => {
       if (error === undefined || error === 'DUPLICATE_SEQUENCE_NUMBER') return finish(true);
       if (FATAL.has(error)) {
         this.fail(error);
@@ -226,7 +236,39 @@ export class TransactionalProducer {
       // INVALID_TXN_STATE (KIP-890 refused the write), OUT_OF_ORDER_SEQUENCE_NUMBER …: abortable.
       this.markAbortable(error);
       finish(false);
-    });
+    };
+    const key = `${leader}\u0000${send.topic}`;
+    const list = this.outbox.get(key);
+    if (list === undefined) this.outbox.set(key, [send]);
+    else list.push(send);
+    if (!this.outboxDue) {
+      this.outboxDue = true;
+      this.ctx.after(millis(0), () => this.sendOutbox());
+    }
+  }
+
+  /**
+   * Sends what is ready, one Produce request per leader (and topic) with a batch of each of
+   * its partitions, as Kafka's Sender drains a ready node: the batches a processor hands over
+   * while it works through a poll go together.
+   */
+  private sendOutbox(): void {
+    this.outboxDue = false;
+    const ready = [...this.outbox];
+    this.outbox.clear();
+    for (const [key, entries] of ready) {
+      const leader = Number(key.slice(0, key.indexOf('\u0000')));
+      const req = message<ProduceRequest>('Produce', {
+        acks: 'all',
+        timeoutMs: this.config.requestTimeoutMs,
+        topic: entries[0].topic,
+        partitions: entries.map((e) => ({ partition: e.partition, records: e.batch })),
+        transactionalId: this.config.transactionalId,
+      });
+      this.ctx.request(brokerNode(leader), req, this.requestOptions(), (r) => {
+        for (const e of entries) e.answer(produceOutcome(r, e.partition).error);
+      });
+    }
   }
 
   /**

@@ -63,3 +63,32 @@ clients:
     }
   });
 });
+
+describe("a processor's producer sends the batches it has ready to one leader in one request", () => {
+  it('its transactional writes go fewer requests than batches when partitions share a leader, and exactly-once holds', () => {
+    const r = runScenario(
+      parseScenario(`
+name: txn-produce-requests
+duration: 12s
+drain: 5s
+cluster: { brokers: 3, config: { min.insync.replicas: 2, offsets.topic.num.partitions: 3, transaction.state.log.num.partitions: 3 } }
+topics:
+  - { name: orders, partitions: 6, replication.factor: 3 }
+  - { name: receipts, partitions: 6, replication.factor: 3 }
+clients:
+  - { id: p1, type: producer, topic: orders, workload: { rate: 300/s, start: 5s, stop: 10s } }
+  - { id: t1, type: processor, from: orders, to: receipts, group: g1, config: { auto.offset.reset: earliest }, processing: { mode: transactional, transactionRecords: 30 } }
+`),
+      { keepTrace: true },
+    );
+    expect(r.violations).toEqual([]);
+    const records = r.simulation.memory?.records ?? [];
+    const produces = records.filter((x) => x.kind === 'net.send' && x.type === 'Produce' && x.from === 'consumer-t1-1').length;
+    // Data batches the leaders of receipts appended (markers are appended too, and traced as such).
+    const appends = records.filter((x) => x.kind === 'replica.append' && x.role === 'leader' && x.partition.startsWith('receipts-')).length;
+    const markers = records.filter((x) => x.kind === 'txn.marker' && x.partition.startsWith('receipts-')).length;
+    expect(appends - markers).toBeGreaterThan(20);
+    // Six partitions on three leaders: two batches a request where both are ready together.
+    expect(produces).toBeLessThan(appends - markers);
+  });
+});
