@@ -202,8 +202,9 @@ export class TransactionCoordinator {
    * retry while this transaction is ending or ended, and fenced once another has begun.
    */
   private endTxn(req: Extract<TxnRequest, { type: 'EndTxn' }>, nowMs: number, reply: (r: KafkaMessage) => void): void {
-    const answer = (error?: string): void => reply(message('TxnResponse', error === undefined && this.config.version >= 2 && meta !== undefined ? { producerId: meta.producerId, producerEpoch: meta.producerEpoch } : { error }));
     const meta = this.txns.get(req.transactionalId);
+    // With transaction version 2 a successful answer carries the producer's (bumped) epoch.
+    const answer = (error?: string): void => reply(message('TxnResponse', error === undefined && this.config.version >= 2 && meta !== undefined ? { producerId: meta.producerId, producerEpoch: meta.producerEpoch } : { error }));
     const retry = this.config.version >= 2 && meta !== undefined && meta.producerId === req.producerId && meta.lastProducerEpoch === req.producerEpoch && meta.producerEpoch === req.producerEpoch + 1;
     const bad = retry ? undefined : this.check(meta, req);
     if (bad !== undefined || meta === undefined) return answer(bad);
