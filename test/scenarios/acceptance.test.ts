@@ -93,6 +93,29 @@ describe('acceptance: KIP-966, the last replica standing', () => {
   });
 });
 
+describe('eligible leader replicas across a controller restart', () => {
+  it('a controller restart takes no broker out of the ELR: only a broker coming back from a crash leaves it', () => {
+    const scenario = loadScenario(`${library}last-replica-standing-elr.yaml`);
+    const r = runScenario(
+      {
+        ...scenario,
+        duration: 30_000_000 as typeof scenario.duration,
+        // Broker 1 joins the ELR at about 23 s; then only the controller restarts.
+        faults: scenario.faults.filter((f) => f.at <= 20_000_000).concat([
+          { at: 24_000_000, action: 'crash', target: 'controller', mode: 'process' },
+          { at: 25_000_000, action: 'restart', target: 'controller' },
+        ] as typeof scenario.faults),
+      },
+      { keepTrace: true },
+    );
+    const changes = (r.simulation.memory?.records ?? []).flatMap((x) => (x.kind === 'metadata.record' && x.record === 'PartitionChange' ? [JSON.parse(x.detail) as Record<string, unknown>] : []));
+    expect(changes.find((c) => c.elr !== undefined)?.elr).toEqual([1]);
+    // No broker restarted, so no unclean exclusion (a change of the ELR alone) ever happens.
+    expect(changes.filter((c) => Object.keys(c).sort().join() === 'elr,partition,topic,type')).toEqual([]);
+    expect(r.violations).toEqual([]);
+  });
+});
+
 describe('acceptance: ordering with requests in flight', () => {
   it('five requests in flight without idempotence reorder; with idempotence they do not', () => {
     const off = runScenario(loadScenario(`${library}inflight-reorder.yaml`));

@@ -89,7 +89,9 @@ export class Controller implements Process<KafkaMessage> {
           this.registeredAt.set(req.brokerId, this.image.offset);
           // A re-registered broker is a new process: it must catch up before leading again.
           this.fence(req.brokerId);
-          if (known !== undefined && this.config.eligibleLeaderReplicas === true) this.excludeUnclean(req.brokerId);
+          // A new incarnation of a known broker came back from a crash (the incarnations the
+          // controller knows survive its own restarts: it replays their registrations).
+          if (known !== undefined && known.incarnation !== req.incarnation && this.config.eligibleLeaderReplicas === true) this.excludeUnclean(req.brokerId);
         }
         this.incarnations.set(req.brokerId, req.incarnation);
         this.lastHeartbeatMs.set(req.brokerId, this.nowMs());
