@@ -43,10 +43,11 @@ type State = 'uninitialized' | 'initializing' | 'ready' | 'in-transaction' | 'en
 
 /** A batch waiting in the outbox for its leader's next Produce request, and what to do with the answer. */
 interface OutboxEntry {
+  readonly leader: number;
   readonly topic: string;
   readonly partition: number;
   readonly batch: Buffer;
-  answer: (error: string | undefined) => void;
+  readonly answer: (error: string | undefined) => void;
 }
 
 interface Lane {
@@ -216,7 +217,6 @@ export class TransactionalProducer {
   private produce(partition: string, batch: Buffer, startedAt: number, finish: (ok: boolean) => void): void {
     const m = /^(.*)-(\d+)$/.exec(partition) as RegExpExecArray;
     const leader = this.host.leaderOf(partition)?.leader ?? -1;
-    const send: OutboxEntry = { topic: m[1], partition: Number(m[2]), batch, answer: () => undefined };
     const retry = (): void => {
       if (this.ctx.now() - startedAt >= this.config.deliveryTimeoutMs * 1000) {
         this.markAbortable('delivery.timeout.ms');
@@ -226,7 +226,7 @@ export class TransactionalProducer {
       this.ctx.after(millis(this.config.retryBackoffMs), () => this.produce(partition, batch, startedAt, finish));
     };
     if (leader < 0) return retry();
-    send.answer = (error) => {
+    const answer = (error: string | undefined): void => {
       if (error === undefined || error === 'DUPLICATE_SEQUENCE_NUMBER') return finish(true);
       if (FATAL.has(error)) {
         this.fail(error);
@@ -237,6 +237,7 @@ export class TransactionalProducer {
       this.markAbortable(error);
       finish(false);
     };
+    const send: OutboxEntry = { leader, topic: m[1], partition: Number(m[2]), batch, answer };
     const key = `${leader}\u0000${send.topic}`;
     const list = this.outbox.get(key);
     if (list === undefined) this.outbox.set(key, [send]);
@@ -256,8 +257,8 @@ export class TransactionalProducer {
     this.outboxDue = false;
     const ready = [...this.outbox];
     this.outbox.clear();
-    for (const [key, entries] of ready) {
-      const leader = Number(key.slice(0, key.indexOf('\u0000')));
+    for (const [, entries] of ready) {
+      const { leader } = entries[0];
       const req = message<ProduceRequest>('Produce', {
         acks: 'all',
         timeoutMs: this.config.requestTimeoutMs,
