@@ -41,15 +41,19 @@ function partitionsByName(state: ClusterFinalState): Map<string, PartitionState>
 /**
  * lost-write: a message the producer saw acknowledged (ok; for acks=0 the producer calls a
  * send ok once it is on the wire) that is absent from the committed log of its partition.
- * An indeterminate send (info) may be present or absent and is never a lost write.
+ * An indeterminate send (info) may be present or absent and is never a lost write, and
+ * neither is a message acknowledged below the log start offset: retention took it.
  */
 export const lostWriteChecker: Checker<ClusterFinalState> = {
   kind: 'lost-write',
   check(history: History, state: ClusterFinalState): Violation[] {
     const lost: { id: MessageId; partition: string; offset?: number; at: number }[] = [];
     const sends = history.sends;
-    forEachAckedSend(history, partitionsByName(state), (ref, partition, committedAt) => {
-      if (committedAt === undefined) lost.push({ id: sends.id(ref), partition, offset: sends.offset(ref), at: sends.completeTime(ref) ?? sends.invokeTime(ref) });
+    const byName = partitionsByName(state);
+    forEachAckedSend(history, byName, (ref, partition, committedAt) => {
+      const acked = sends.offset(ref);
+      const retained = acked === undefined || acked < 0 || acked >= (byName.get(partition)?.logStartOffset ?? 0);
+      if (committedAt === undefined && retained) lost.push({ id: sends.id(ref), partition, offset: sends.offset(ref), at: sends.completeTime(ref) ?? sends.invokeTime(ref) });
     });
     return groupByPartition(lost).map(([partition, items]) => ({
       kind: 'lost-write',
@@ -60,13 +64,54 @@ export const lostWriteChecker: Checker<ClusterFinalState> = {
   },
 };
 
-/** duplicate: one message id at two or more offsets of a partition's committed log. */
+/**
+ * Where consumers processed each message id, per partition: offsets as they read them, which
+ * may since have left the log (retention).
+ */
+function consumedOffsets(history: History): Map<string, Map<MessageId, number[]>> {
+  const out = new Map<string, Map<MessageId, number[]>>();
+  for (const op of history.others) {
+    if (op.f !== 'process' || op.type !== 'ok') continue;
+    const v = op.value as { readonly partition: string; readonly offset: number; readonly id: MessageId | null };
+    if (v.id === null) continue;
+    let ids = out.get(v.partition);
+    if (ids === undefined) out.set(v.partition, (ids = new Map()));
+    const offsets = ids.get(v.id);
+    if (offsets === undefined) ids.set(v.id, [v.offset]);
+    else if (!offsets.includes(v.offset)) offsets.push(v.offset);
+  }
+  return out;
+}
+
+/**
+ * duplicate: one message id at two or more offsets of a partition's log: in the committed
+ * log at the end, or as consumers read it. A copy retention has since deleted was still read
+ * twice (a retry the leader no longer recognised, before KIP-360).
+ */
 export const duplicateChecker: Checker<ClusterFinalState> = {
   kind: 'duplicate',
-  check(_history: History, state: ClusterFinalState): Violation[] {
+  check(history: History, state: ClusterFinalState): Violation[] {
     const out: Violation[] = [];
+    const consumed = consumedOffsets(history);
     for (const p of state.partitions) {
-      const dups = committedIds(p).duplicates();
+      const ids = committedIds(p);
+      let dups = ids.duplicates();
+      const read = consumed.get(p.partition);
+      if (read !== undefined) {
+        const merged = new Map(dups.map(([id, offsets]) => [id, new Set(offsets)]));
+        for (const [id, offsets] of read) {
+          const known = merged.get(id);
+          if (known !== undefined) {
+            for (const o of offsets) known.add(o);
+            continue;
+          }
+          const all = new Set(offsets);
+          const inLog = ids.firstOffsetOf(id);
+          if (inLog !== undefined) all.add(inLog);
+          if (all.size > 1) merged.set(id, all);
+        }
+        dups = [...merged].map(([id, all]) => [id, [...all].sort((x, y) => x - y)]);
+      }
       if (dups.length === 0) continue;
       out.push({
         kind: 'duplicate',

@@ -24,7 +24,7 @@ export interface LogConfig {
   readonly flushMs: number;
   /** cleanup.policy: delete (retention), compact (keep the latest record per key), or both. */
   readonly cleanupPolicy: 'delete' | 'compact' | 'compact,delete';
-  /** retention.ms: closed segments whose newest record is older are deleted. */
+  /** retention.ms: segments whose newest record is older are deleted (below the high watermark). */
   readonly retentionMs: number;
   /** retention.bytes: the oldest segments go while the log is larger; -1 for no limit. */
   readonly retentionBytes: number;
@@ -34,6 +34,14 @@ export interface LogConfig {
   readonly minCompactionLagMs: number;
   /** delete.retention.ms: how long a tombstone outlives the cleaning that first saw it. */
   readonly deleteRetentionMs: number;
+  /**
+   * Before KIP-360 (Kafka 2.4 and older), a producer's state left with the last of its
+   * batches: when the log start offset passed them, ProducerStateManager.truncateHead
+   * forgot the producer, so its next write met UNKNOWN_PRODUCER_ID and a retry of a batch
+   * already written was no longer recognised. Since KIP-360 (KAFKA-7190) the state stays
+   * until producer.id.expiration.ms.
+   */
+  readonly evictProducersBelowLogStart?: boolean;
 }
 
 export function isCompacted(config: LogConfig): boolean {
@@ -578,6 +586,7 @@ export class Log {
     if (this.hw < this.startOffset) this.hw = this.startOffset;
     if (this.recoveryPointOffset < this.startOffset) this.recoveryPointOffset = this.startOffset;
     this.epochs.truncateFromStart(this.startOffset);
+    if (this.config.evictProducersBelowLogStart === true) this.producers.truncateHead(this.startOffset);
     this.producers.deleteSnapshotsBefore(this.startOffset);
     this.firstDirty = Math.max(this.firstDirty, this.startOffset);
     return n;

@@ -83,6 +83,11 @@ export class ProducerStateManager {
     return this.entries.get(producerId);
   }
 
+  /** How many producers this partition knows. */
+  get size(): number {
+    return this.entries.size;
+  }
+
   allEntries(): readonly ProducerEntry[] {
     return [...this.entries.values()];
   }
@@ -181,6 +186,25 @@ export class ProducerStateManager {
       }
     }
     return removed;
+  }
+
+  /**
+   * The log start offset moved to `logStartOffset` (before KIP-360): each producer forgets
+   * its batches below it, and a producer left with none is forgotten, open transaction and
+   * all (Kafka 2.x ProducerStateManager.truncateHead and isProducerRetained).
+   */
+  truncateHead(logStartOffset: number): number {
+    let evicted = 0;
+    for (const [id, e] of [...this.entries]) {
+      e.batches = e.batches.filter((b) => b.lastOffset >= logStartOffset);
+      if (e.batches.length === 0) {
+        this.entries.delete(id);
+        evicted++;
+      }
+    }
+    this.unreplicated = this.unreplicated.filter((t) => t.lastOffset >= logStartOffset);
+    if (this.mapEndOffset < logStartOffset) this.mapEndOffset = logStartOffset;
+    return evicted;
   }
 
   reset(offset: number): void {

@@ -8,31 +8,39 @@ export interface RetentionResult {
 
 /**
  * Applies time and size retention (Kafka's deleteRetentionMsBreachedSegments and
- * deleteRetentionSizeBreachedSegments): whole closed segments go, oldest first, and only
- * segments wholly below the high watermark, so nothing a consumer has not been allowed to
- * read disappears. `nowMs` is the broker's local clock.
+ * deleteRetentionSizeBreachedSegments over UnifiedLog.deletableSegments): the oldest
+ * segments go, and only segments wholly below the high watermark, so nothing a consumer has
+ * not been allowed to read disappears. The active segment is no exception once all of it is
+ * below the high watermark and past retention: an idle partition's last records expire too.
+ * Kafka rolls a new, empty segment first when every segment goes (UnifiedLog.deleteSegments),
+ * so the log start offset lands on the log end offset. `nowMs` is the broker's local clock.
  */
 export function applyRetention(log: Log, nowMs: number): RetentionResult {
   const config = log.config;
   if (!isDeleting(config)) return { segmentsDeleted: 0, logStartOffset: log.logStartOffset };
   const segments = log.allSegments();
-  const closed = segments.slice(0, -1);
-  const deletable = (i: number): boolean => closed[i] !== undefined && closed[i].nextOffset <= log.highWatermark;
+  const last = segments.length - 1;
+  const deletable = (i: number): boolean => {
+    if (i > last || (i === last && segments[i].isEmpty)) return false;
+    const upperBound = i < last ? segments[i + 1].baseOffset : log.logEndOffset;
+    return upperBound <= log.highWatermark;
+  };
 
   let byTime = 0;
   if (config.retentionMs >= 0) {
-    while (deletable(byTime) && closed[byTime].largestTimestamp >= 0 && nowMs - closed[byTime].largestTimestamp > config.retentionMs) byTime++;
+    while (deletable(byTime) && segments[byTime].largestTimestamp >= 0 && nowMs - segments[byTime].largestTimestamp > config.retentionMs) byTime++;
   }
   let bySize = 0;
   if (config.retentionBytes >= 0) {
     let excess = log.size - config.retentionBytes;
-    while (deletable(bySize) && excess >= closed[bySize].size) {
-      excess -= closed[bySize].size;
+    while (deletable(bySize) && excess >= segments[bySize].size) {
+      excess -= segments[bySize].size;
       bySize++;
     }
   }
   const count = Math.max(byTime, bySize);
   if (count === 0) return { segmentsDeleted: 0, logStartOffset: log.logStartOffset };
+  if (count === segments.length) log.roll();
   const deleted = log.deleteOldestSegments(count);
   return { segmentsDeleted: deleted, reason: byTime >= bySize ? 'retention.ms' : 'retention.bytes', logStartOffset: log.logStartOffset };
 }

@@ -109,6 +109,8 @@ class Narrator {
   private ackFirst: { at: number } | undefined;
   private readonly pointsSaid = new Set<number>();
   private timeoutsSaid = 0;
+  /** The leader forgot producers when retention deleted their batches (before KIP-360). */
+  private producersForgotten = false;
 
   constructor(
     readonly partition: string,
@@ -167,7 +169,8 @@ class Narrator {
             this.pointsSaid.add(o);
             const again = this.pointsSaid.size > 1 && this.focus.ids.size === 1;
             const label = this.focus.labels.get(o) ?? 'a record in question';
-            this.say(r.at, `broker-${r.broker}, leader of ${this.partition} in epoch ${r.leaderEpoch}, appended ${label} ${again ? 'again, ' : ''}at offset ${o}${again ? ': the same message twice, the broker not recognising the retry (without idempotence nothing ties a retry to its first write)' : ''}`);
+            const why = this.producersForgotten ? 'it had forgotten the producer, so nothing tied the retry to its first write' : 'without idempotence nothing ties a retry to its first write';
+            this.say(r.at, `broker-${r.broker}, leader of ${this.partition} in epoch ${r.leaderEpoch}, appended ${label} ${again ? 'again, ' : ''}at offset ${o}${again ? `: the same message twice, the broker not recognising the retry (${why})` : ''}`);
             this.appendedSaid = true;
           }
           return;
@@ -188,6 +191,20 @@ class Narrator {
       case 'replica.hw':
         if (r.partition === this.partition && r.broker === this.leader) this.highWatermark = r.highWatermark;
         return;
+      case 'log.retention': {
+        if (r.partition !== this.partition || r.broker !== this.leader || !this.started) return;
+        const gone = [...this.focus.offsets].filter((o) => o >= r.from && o < r.logStartOffset).length;
+        const forgot = r.producersForgotten > 0 ? `; with their batches gone, it forgot ${r.producersForgotten} producer${r.producersForgotten === 1 ? '' : 's'} (before KIP-360 a producer's state went with its last batch)` : '';
+        if (r.producersForgotten > 0) this.producersForgotten = true;
+        this.say(r.at, `retention deleted ${this.partition} below offset ${r.logStartOffset} on broker-${r.broker}${gone > 0 ? `, ${gone} of the records in question with it` : ''}${forgot}`);
+        return;
+      }
+      case 'producer.epoch': {
+        const entry = r.partitions.find((p) => p.startsWith(`${this.partition}:`));
+        if (entry === undefined || !this.started) return;
+        this.say(r.at, `${r.node.replace(/^producer-/, '')} was told ${entry.slice(this.partition.length + 1)} by ${this.partition}'s leader, which no longer knows its sequences: it bumped its epoch to ${r.producerEpoch} (KIP-360) and sends its unacknowledged batches again from sequence 0`);
+        return;
+      }
       case 'replica.truncate': {
         if (r.partition !== this.partition) return;
         const before = this.leo.get(r.broker) ?? 0;
@@ -213,6 +230,9 @@ class Narrator {
       case 'client.send':
         this.onSend(r);
         return;
+      case 'client.op':
+        this.onConsumed(r);
+        return;
       case 'node.crash':
       case 'node.pause':
       case 'node.start':
@@ -227,6 +247,17 @@ class Narrator {
       default:
         return;
     }
+  }
+
+  /** A consumer processed one of the records in question: said once per offset. */
+  private readonly consumedSaid = new Set<number>();
+
+  private onConsumed(r: TraceRecord<'client.op'>): void {
+    if (r.f !== 'process' || r.type !== 'ok' || !this.focus.points) return;
+    const v = r.value as { readonly partition?: unknown; readonly offset?: unknown; readonly id?: unknown };
+    if (v.partition !== this.partition || typeof v.offset !== 'number' || !this.focus.offsets.has(v.offset) || this.consumedSaid.has(v.offset)) return;
+    this.consumedSaid.add(v.offset);
+    this.say(r.at, `consumer ${r.process} processed ${typeof v.id === 'string' ? v.id : 'a record in question'} at offset ${v.offset}${this.consumedSaid.size > 1 ? ' (again)' : ''}`);
   }
 
   private onSend(r: TraceRecord<'client.send'>): void {

@@ -151,6 +151,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       cleanupPolicy: t?.['cleanup.policy'] ?? 'delete',
       retentionMs: t?.['retention.ms'] ?? DEFAULT_LOG_CONFIG.retentionMs,
       retentionBytes: t?.['retention.bytes'] ?? -1,
+      evictProducersBelowLogStart: cfg['sim.producer.state.retention'] === 'log',
     };
   };
 
@@ -224,6 +225,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         logConfig,
         retentionCheckIntervalMs: cfg['log.retention.check.interval.ms'],
         cleanerBackoffMs: cfg['log.cleaner.backoff.ms'],
+        producerIdExpirationMs: cfg['producer.id.expiration.ms'],
+        producerIdExpirationCheckIntervalMs: cfg['producer.id.expiration.check.interval.ms'],
         offsetsCommitTimeoutMs: cfg['offsets.commit.timeout.ms'],
         group: {
           offsetsPartitions: cfg['offsets.topic.num.partitions'],

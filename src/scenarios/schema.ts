@@ -117,6 +117,15 @@ const brokerConfigSchema = z.strictObject({
   'log.segment.bytes': z.number().int().positive().default(1_073_741_824),
   'log.retention.check.interval.ms': z.number().int().positive().default(300_000),
   'log.cleaner.backoff.ms': z.number().int().positive().default(15_000),
+  'producer.id.expiration.ms': z.number().int().positive().default(86_400_000),
+  'producer.id.expiration.check.interval.ms': z.number().int().positive().default(600_000),
+  /**
+   * How long a partition keeps an idempotent producer's state. `expiration` is Kafka since
+   * KIP-360 (2.5): until producer.id.expiration.ms. `log` brings back the old rule: the state
+   * goes with the producer's last batch when retention deletes it, so a late retry of that
+   * batch is no longer recognised and is written again.
+   */
+  'sim.producer.state.retention': z.enum(['expiration', 'log']).default('expiration'),
   /** The group coordinator's internal topic and settings. */
   'offsets.topic.num.partitions': z.number().int().positive().max(1000).default(50),
   'offsets.topic.replication.factor': z.number().int().positive().default(3),
@@ -482,8 +491,13 @@ export const scenarioSchema = z
         ctx.addIssue({ code: 'custom', path: ['clients', i, 'config', 'max.in.flight.requests.per.connection'], message: 'enable.idempotence=true allows at most 5 in-flight requests per connection' });
       }
     });
+    const unknownTarget = targetChecker(s);
     s.faults.forEach((f, i) => {
       if (f.at > s.duration) ctx.addIssue({ code: 'custom', path: ['faults', i, 'at'], message: `fault at ${formatDuration(f.at)} is after the scenario's duration (${formatDuration(s.duration)})` });
+      for (const [path, text] of faultTargets(f)) {
+        const problem = unknownTarget(text);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['faults', i, ...path], message: problem });
+      }
     });
     if (s.expect !== undefined && s.expect.violations !== 'none') {
       s.expect.violations.forEach((v, i) => {
@@ -491,6 +505,61 @@ export const scenarioSchema = z
       });
     }
   });
+
+/** Every target a fault names, with its path inside the fault. */
+function faultTargets(f: z.output<typeof faultSchema>): [(string | number)[], string][] {
+  const out: [(string | number)[], string][] = [];
+  if ('target' in f && f.target !== undefined) out.push([['target'], f.target]);
+  if ('isolate' in f && f.isolate !== undefined) out.push([['isolate'], f.isolate]);
+  if ('groups' in f && f.groups !== undefined) f.groups.forEach((g, j) => g.forEach((t, k) => out.push([['groups', j, k], t])));
+  if ('between' in f && f.between !== undefined) f.between.forEach((t, j) => out.push([['between', j], t]));
+  if ('oneWay' in f && f.oneWay !== undefined) out.push([['oneWay', 'from'], f.oneWay.from], [['oneWay', 'to'], f.oneWay.to]);
+  return out;
+}
+
+/**
+ * What is wrong with a fault target that parses but names nothing in this scenario (a node,
+ * client, member or partition it does not have), or undefined: a typo must not quietly
+ * become a fault that cuts nothing.
+ */
+function targetChecker(s: { readonly cluster: { readonly brokers: number }; readonly topics: readonly z.output<typeof topicSchema>[]; readonly clients: readonly z.output<typeof clientSchema>[] }): (text: string) => string | undefined {
+  const nodes = new Set<string>(['controller']);
+  for (let b = 1; b <= s.cluster.brokers; b++) nodes.add(`broker-${b}`);
+  for (const c of s.clients) {
+    if (c.type === 'producer') nodes.add(`producer-${c.id}`);
+    else for (let n = 1; n <= c.instances; n++) nodes.add(`consumer-${c.id}-${n}`);
+  }
+  const partitions = new Map(s.topics.map((t) => [t.name, t.partitions]));
+  return (text) => {
+    let t: ReturnType<typeof parseTarget>;
+    try {
+      t = parseTarget(text);
+    } catch {
+      return undefined; // the target's own schema reports its syntax
+    }
+    switch (t.kind) {
+      case 'node':
+        return nodes.has(t.id) ? undefined : `${t.id} is not a node of this scenario (its nodes: ${[...nodes].join(', ')})`;
+      case 'leader':
+      case 'follower': {
+        const m = /^(.+)-(\d+)$/.exec(t.partition) as RegExpExecArray;
+        // Internal topics (__consumer_offsets, __transaction_state) exist without being listed.
+        if (m[1].startsWith('__')) return undefined;
+        const count = partitions.get(m[1]);
+        return count !== undefined && Number(m[2]) < count ? undefined : `${t.partition} is not a partition of the topics defined under topics`;
+      }
+      case 'client':
+        return s.clients.some((c) => c.id === t.id) ? undefined : `${t.id} is not a client of this scenario`;
+      case 'member': {
+        const c = s.clients.find((x) => x.id === t.client);
+        if (c === undefined || c.type === 'producer') return `${t.client} is not a consumer or processor of this scenario`;
+        return t.index >= 1 && t.index <= c.instances ? undefined : `member ${t.index} does not exist: ${c.id} runs ${c.instances} instance${c.instances === 1 ? '' : 's'}`;
+      }
+      default:
+        return undefined;
+    }
+  };
+}
 
 /** A scenario as written. */
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -43,6 +43,14 @@ describe('lost-write', () => {
       }),
     );
   });
+
+  it('does not count a message acknowledged below the log start offset: retention took it', () => {
+    const history = run(['ok', 'ok', 'ok', 'ok']);
+    const retained = (start: number): ClusterFinalState => ({ partitions: [{ partition: 'orders-0', committed: [rec(3, 3)], replicas: [], logStartOffset: start }] });
+    // Offsets 0-2 are gone: below a log start offset of 3 they are retention's, above it a loss.
+    expect(lostWriteChecker.check(history, retained(3))).toEqual([]);
+    expect(lostWriteChecker.check(history, retained(1))[0]?.details.ids).toEqual(['p1#1', 'p1#2']);
+  });
 });
 
 describe('duplicate', () => {
@@ -52,6 +60,28 @@ describe('duplicate', () => {
       details: { duplicates: [{ id: 'p1#0', offsets: [0, 2] }] },
     });
     expect(duplicateChecker.check(empty, state([rec(0, 0), rec(1, 1)]))).toEqual([]);
+  });
+
+  it('finds an id consumers read at two offsets, though retention has since deleted one copy', () => {
+    const h = new History(() => 0 as Time);
+    const processed = (id: string, offset: number): void => {
+      const value = { generation: 1, id, member: 'c1-1', offset, partition: 'orders-0' };
+      h.complete(h.invoke('c1-1', 'process', value), 'ok', value);
+    };
+    processed('p1#0', 0);
+    processed('p1#1', 1);
+    processed('p1#1', 1); // the same record processed twice is a reprocessing, not a duplicate
+    // The log now starts at 2: the first copy of p1#0 is gone, its second copy is at 2.
+    const final = state([rec(2, 0), rec(3, 2)]);
+    expect(duplicateChecker.check(h, final).map((v) => v.details.duplicates)).toEqual([[{ id: 'p1#0', offsets: [0, 2] }]]);
+    // Copies in the log and a read of a third offset are one duplicate with every offset.
+    processed('p1#2', 1);
+    expect(duplicateChecker.check(h, state([rec(2, 0), rec(3, 2), rec(4, 2)])).map((v) => v.details.duplicates)).toEqual([
+      [
+        { id: 'p1#2', offsets: [1, 3, 4] },
+        { id: 'p1#0', offsets: [0, 2] },
+      ],
+    ]);
   });
 });
 

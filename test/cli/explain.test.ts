@@ -34,6 +34,13 @@ describe('kafkasim explain', () => {
     expect(text).toMatch(/appended (p1#\d+) at offset \d+[\s\S]*produce request to broker-\d timed out[\s\S]*appended \1 again, at offset \d+/);
   });
 
+  it('tells a duplicate before KIP-360 as a retry the leader no longer recognised: retention took its first copy, and the producer with it', () => {
+    const text = cli('explain', 'unknown-producer-id').stdout;
+    expect(text).toMatch(
+      /appended (p1#\d+) at offset (\d+)[\s\S]*c1-1 processed \1 at offset \2[\s\S]*retention deleted orders-0 below offset \d+ on broker-\d, 1 of the records in question with it; with their batches gone, it forgot 1 producer[\s\S]*p1 was told UNKNOWN_PRODUCER_ID[\s\S]*appended \1 again, at offset (\d+): .*it had forgotten the producer[\s\S]*c1-1 processed \1 at offset \3 \(again\)/,
+    );
+  });
+
   it('tells an at-most-once loss as a poll, a commit past it, and a crash before processing', () => {
     const r = cli('explain', 'consumer-commit-before-crash');
     expect(r.code).toBe(0);

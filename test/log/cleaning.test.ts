@@ -154,8 +154,22 @@ describe('retention', () => {
     expect(log.logStartOffset).toBeLessThanOrEqual(50);
     log.updateHighWatermark(log.logEndOffset);
     applyRetention(log, 1_000_000);
-    expect(log.segmentCount).toBe(1); // the active segment always stays
+    expect(log.segmentCount).toBe(1); // a new, empty segment replaces them all
     expect(() => log.read(0, 100)).toThrow(/OFFSET_OUT_OF_RANGE/);
+  });
+
+  it('deletes an expired active segment once all of it is below the high watermark, rolling a new one first', () => {
+    const log = filled({ ...DELETE, segmentBytes: 1_000_000 }, 20); // one segment: the active one
+    log.updateHighWatermark(19);
+    expect(applyRetention(log, 1_000_000).segmentsDeleted).toBe(0); // offset 19 is not yet committed
+    log.updateHighWatermark(20);
+    expect(applyRetention(log, 1_000_000)).toMatchObject({ segmentsDeleted: 1, logStartOffset: 20 });
+    expect(log.segmentCount).toBe(1);
+    expect(log.allSegments()[0].baseOffset).toBe(20);
+    expect(log.logEndOffset).toBe(20);
+    // The empty active segment is never deleted, and the log goes on from its end.
+    expect(applyRetention(log, 2_000_000).segmentsDeleted).toBe(0);
+    expect(log.appendAsLeader(encodeBatch([{ key: null, value: Buffer.from('next'), timestamp: 1_999_999 }]), 1).firstOffset).toBe(20);
   });
 
   it('deletes the oldest segments while the log exceeds retention.bytes', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Log, DEFAULT_LOG_CONFIG, LogError, type LogConfig } from '../../src/log/log.js';
 import { MemoryDisk } from '../../src/log/memoryDisk.js';
+import { applyRetention } from '../../src/log/retention.js';
 import { encodeBatch, encodeControlBatch } from '../../src/log/recordBatch.js';
 
 const CONFIG: LogConfig = { ...DEFAULT_LOG_CONFIG, segmentBytes: 1_500, indexIntervalBytes: 200 };
@@ -25,6 +26,55 @@ function code(fn: () => unknown): string | undefined {
     return err instanceof LogError ? err.code : String(err);
   }
 }
+
+describe('producer state: retention (KIP-360)', () => {
+  const RETAINED: LogConfig = { ...CONFIG, retentionMs: 1_000, segmentBytes: 1_000_000 };
+
+  /** Producer 7 writes three batches, producer 8 one after them; then retention deletes the log. */
+  function retained(config: LogConfig): Log {
+    const { log } = Log.open(new MemoryDisk(), 't-0', config);
+    for (let s = 0; s < 3; s++) log.appendAsLeader(idem(7, 0, s), 1);
+    log.appendAsLeader(idem(8, 0, 0), 1);
+    log.updateHighWatermark(log.logEndOffset);
+    expect(applyRetention(log, 1_000_000).logStartOffset).toBe(4);
+    return log;
+  }
+
+  it('keeps a producer whose batches retention deleted: its late retry is still recognised', () => {
+    const log = retained(RETAINED);
+    expect(log.producers.size).toBe(2);
+    expect(log.appendAsLeader(idem(7, 0, 2), 1)).toMatchObject({ duplicate: true, firstOffset: 2 });
+    expect(log.appendAsLeader(idem(7, 0, 3), 1).firstOffset).toBe(4);
+  });
+
+  it('before KIP-360, forgets it with its last batch: the retry is UNKNOWN_PRODUCER_ID, and from sequence 0 it is written again', () => {
+    const log = retained({ ...RETAINED, evictProducersBelowLogStart: true });
+    expect(log.producers.size).toBe(0);
+    expect(code(() => log.appendAsLeader(idem(7, 0, 2), 1))).toBe('UNKNOWN_PRODUCER_ID');
+    expect(log.appendAsLeader(idem(7, 0, 0), 1)).toMatchObject({ firstOffset: 4 });
+  });
+
+  it('before KIP-360, keeps a producer that still has a batch at or above the log start offset', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 30 }), fc.nat(), (writers, cut) => {
+        const { log } = Log.open(new MemoryDisk(), 't-0', { ...CONFIG, segmentBytes: 300, retentionMs: -1, evictProducersBelowLogStart: true });
+        const seqs = new Map<number, number>();
+        const lastOffset = new Map<number, number>();
+        for (const pid of writers) {
+          const seq = seqs.get(pid) ?? 0;
+          lastOffset.set(pid, log.appendAsLeader(idem(pid, 0, seq), 1).firstOffset);
+          seqs.set(pid, seq + 1);
+        }
+        log.updateHighWatermark(log.logEndOffset);
+        const segments = log.allSegments().length;
+        log.deleteOldestSegments(cut % segments);
+        const start = log.logStartOffset;
+        const kept = [...lastOffset].filter(([, last]) => last >= start).map(([pid]) => pid);
+        expect(log.producers.allEntries().map((e) => e.producerId).sort()).toEqual(kept.sort());
+      }),
+    );
+  });
+});
 
 describe('producer state: idempotence', () => {
   it('answers a retried batch with its original offsets instead of appending it', () => {

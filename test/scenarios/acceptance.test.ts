@@ -116,6 +116,31 @@ describe('eligible leader replicas across a controller restart', () => {
   });
 });
 
+describe('acceptance: KIP-360, producer state and retention (reference B3)', () => {
+  const run = (name: string, seed?: number) => runScenario(loadScenario(`${library}${name}.yaml`), { seed, keepTrace: true });
+
+  it(`before KIP-360 a retry of a batch retention deleted is written again; since, it is recognised (${deep ? 10 : 2} seeds)`, { timeout: 600_000 }, () => {
+    for (const seed of seeds(deep ? 10 : 2)) {
+      const before = run('unknown-producer-id', seed);
+      expect(before.violations.map((v) => v.kind)).toEqual(['duplicate']);
+      // Every acknowledged send is accounted for: retention deleted the first copies, nothing was lost.
+      expect(before.stats.acked).toBe(before.stats.produced);
+      const records = before.simulation.memory?.records ?? [];
+      // The leader forgot p1 when retention emptied the log, and p1 learnt it from UNKNOWN_PRODUCER_ID.
+      expect(records.some((r) => r.kind === 'log.retention' && r.producersForgotten > 0)).toBe(true);
+      expect(records.some((r) => r.kind === 'producer.epoch' && r.partitions.includes('orders-0:UNKNOWN_PRODUCER_ID'))).toBe(true);
+
+      const after = run('unknown-producer-id-kip360', seed);
+      expect(after.violations).toEqual([]);
+      const afterRecords = after.simulation.memory?.records ?? [];
+      // Retention deleted the same records in both runs; only the producer state it took differs.
+      const firstRetention = (rs: typeof records) => rs.find((r) => r.kind === 'log.retention');
+      expect(firstRetention(afterRecords)).toMatchObject({ logStartOffset: (firstRetention(records) as { logStartOffset: number }).logStartOffset, producersForgotten: 0 });
+      expect(afterRecords.some((r) => r.kind === 'log.retention' && r.producersForgotten > 0)).toBe(false);
+    }
+  });
+});
+
 describe('acceptance: ordering with requests in flight', () => {
   it('five requests in flight without idempotence reorder; with idempotence they do not', () => {
     const off = runScenario(loadScenario(`${library}inflight-reorder.yaml`));

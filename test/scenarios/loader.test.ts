@@ -102,6 +102,27 @@ expect: { violations: [lost-writes] }
     expect(issues(`${minimal}faults: [{ at: 1s, action: partition, isolate: broker-1, groups: [[broker-1], [broker-2]] }]`).join()).toContain('exactly one');
   });
 
+  it('refuses fault targets that name nothing in the scenario, at their path', () => {
+    const faults = `
+faults:
+  - { at: 1s, action: crash, target: broker-4 }
+  - { at: 2s, action: partition, oneWay: { from: leader(orders-1), to: client-p1 } }
+  - { at: 3s, action: partition, groups: [[broker-1], [producer-p1, producer-p2]] }
+  - { at: 4s, action: pause, target: "member(p1, 1)", for: 1s }
+  - { at: 5s, action: degrade, between: [client(nope), leader(__consumer_offsets-7)], loss: 0.5 }
+`;
+    expect(issues(`${minimal}${faults}`)).toEqual([
+      '10: faults[0].target: broker-4 is not a node of this scenario (its nodes: controller, broker-1, broker-2, broker-3, producer-p1)',
+      '11: faults[1].oneWay.from: orders-1 is not a partition of the topics defined under topics',
+      '11: faults[1].oneWay.to: client-p1 is not a node of this scenario (its nodes: controller, broker-1, broker-2, broker-3, producer-p1)',
+      '12: faults[2].groups[1][1]: producer-p2 is not a node of this scenario (its nodes: controller, broker-1, broker-2, broker-3, producer-p1)',
+      '13: faults[3].target: p1 is not a consumer or processor of this scenario',
+      '14: faults[4].between[0]: nope is not a client of this scenario',
+    ]);
+    // Every target the library uses names something real.
+    expect(issues(`${minimal}faults: [{ at: 1s, action: crash, target: leader(orders-0) }, { at: 2s, action: partition, isolate: producer-p1 }]`)).toEqual([]);
+  });
+
   it('formats paths unambiguously', () => {
     fc.assert(
       fc.property(fc.array(fc.oneof(fc.nat(), fc.string()), { maxLength: 5 }), (path) => {

@@ -50,6 +50,10 @@ export interface BrokerConfig {
   readonly retentionCheckIntervalMs: number;
   /** log.cleaner.backoff.ms: how often the cleaner looks for logs to compact. */
   readonly cleanerBackoffMs: number;
+  /** producer.id.expiration.ms: a producer idle this long (by its batches' timestamps) is forgotten. */
+  readonly producerIdExpirationMs: number;
+  /** producer.id.expiration.check.interval.ms: how often idle producers are looked for. */
+  readonly producerIdExpirationCheckIntervalMs: number;
   /** offsets.commit.timeout.ms: how long a write to `__consumer_offsets` may wait for the ISR. */
   readonly offsetsCommitTimeoutMs: number;
   /** The group coordinator's settings (offsets.topic.num.partitions, group.*). */
@@ -76,6 +80,8 @@ export const BROKER_DEFAULTS = {
   replicaFetchers: 1,
   retentionCheckIntervalMs: 300_000,
   cleanerBackoffMs: 15_000,
+  producerIdExpirationMs: 86_400_000,
+  producerIdExpirationCheckIntervalMs: 600_000,
   offsetsCommitTimeoutMs: 5_000,
   group: { offsetsPartitions: 50, initialRebalanceDelayMs: 3_000, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true },
   transactions: { partitions: 50, maxTimeoutMs: 900_000, abortTimedOutIntervalMs: 10_000, verification: true, version: 2 as const },
@@ -152,6 +158,7 @@ export class Broker implements Process<KafkaMessage> {
     this.ctx.after(ms(ISR_CHECK_INTERVAL_MS), () => this.isrLoop());
     this.ctx.after(ms(this.config.retentionCheckIntervalMs), () => this.retentionLoop());
     this.ctx.after(ms(this.config.cleanerBackoffMs), () => this.cleanerLoop());
+    this.ctx.after(ms(this.config.producerIdExpirationCheckIntervalMs), () => this.producerExpirationLoop());
     this.ctx.after(ms(GROUP_TICK_MS), () => this.groupLoop());
     this.ctx.after(ms(this.config.transactions.abortTimedOutIntervalMs), () => this.txnTimeoutLoop());
   }
@@ -831,10 +838,23 @@ export class Broker implements Process<KafkaMessage> {
   private retentionLoop(): void {
     for (const partition of this.partitions.values()) {
       const before = partition.log.logStartOffset;
+      const known = partition.log.producers.size;
       const r = applyRetention(partition.log, this.nowMs());
-      if (r.segmentsDeleted > 0) this.ctx.trace.emit('log.retention', { broker: this.id, partition: partition.name, from: before, logStartOffset: r.logStartOffset });
+      if (r.segmentsDeleted > 0) {
+        const producersForgotten = known - partition.log.producers.size;
+        this.ctx.trace.emit('log.retention', { broker: this.id, partition: partition.name, from: before, logStartOffset: r.logStartOffset, producersForgotten });
+      }
     }
     this.ctx.after(ms(this.config.retentionCheckIntervalMs), () => this.retentionLoop());
+  }
+
+  /**
+   * Kafka's PeriodicProducerExpirationCheck (UnifiedLog.removeExpiredProducers): producers
+   * idle for producer.id.expiration.ms, without an open transaction, are forgotten.
+   */
+  private producerExpirationLoop(): void {
+    for (const partition of this.partitions.values()) partition.log.producers.removeExpired(this.nowMs(), this.config.producerIdExpirationMs);
+    this.ctx.after(ms(this.config.producerIdExpirationCheckIntervalMs), () => this.producerExpirationLoop());
   }
 
   /** Kafka's LogCleaner threads, one pass over the compacted logs every log.cleaner.backoff.ms. */
@@ -931,8 +951,11 @@ declare module '../../sim/trace.js' {
   interface TraceRecordMap {
     /** A transaction marker, committed to a partition this broker leads. */
     'txn.marker': { readonly broker: number; readonly partition: string; readonly commit: boolean; readonly producerId: number; readonly producerEpoch: number; readonly offset: number };
-    /** Retention deleted a replica's oldest segments: its log now starts later. */
-    'log.retention': { readonly broker: number; readonly partition: string; readonly from: number; readonly logStartOffset: number };
+    /**
+     * Retention deleted a replica's oldest segments: its log now starts later. Before
+     * KIP-360, producers whose batches all went were forgotten with them.
+     */
+    'log.retention': { readonly broker: number; readonly partition: string; readonly from: number; readonly logStartOffset: number; readonly producersForgotten: number };
     'replica.role': { readonly broker: number; readonly partition: string; readonly role: 'leader' | 'follower'; readonly leaderEpoch: number };
     'replica.truncate': { readonly broker: number; readonly partition: string; readonly to: number; readonly reason: string };
     /** A broker's incarnation opened its replica's log (after recovery from disk). */
@@ -947,7 +970,7 @@ declare module '../../sim/trace.js' {
   }
 }
 
-declareTraceKind('log.retention', ['broker', 'partition', 'from', 'logStartOffset']);
+declareTraceKind('log.retention', ['broker', 'partition', 'from', 'logStartOffset', 'producersForgotten']);
 declareTraceKind('txn.marker', ['broker', 'partition', 'commit', 'producerId', 'producerEpoch', 'offset']);
 declareTraceKind('replica.role', ['broker', 'partition', 'role', 'leaderEpoch']);
 declareTraceKind('replica.truncate', ['broker', 'partition', 'to', 'reason']);

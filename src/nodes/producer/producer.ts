@@ -1,5 +1,6 @@
 import type { NodeContext, Process, RpcResult } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
+import { declareTraceKind } from '../../sim/trace.js';
 import type { SendRef } from '../../sim/sendLog.js';
 import { micros, millis } from '../../sim/time.js';
 import { BATCH_HEADER_SIZE, type RecordInput } from '../../log/recordBatch.js';
@@ -438,12 +439,12 @@ export class Producer implements Process<KafkaMessage> {
     const code = error;
     if (UNKNOWN_OUTCOME.has(code)) batch.uncertain = true;
     if (code === 'timeout') batch.mayStillArrive = true;
-    if (code === 'UNKNOWN_PRODUCER_ID' && this.config['enable.idempotence']) this.unknownTo.add(batch.partition);
+    if (code === 'UNKNOWN_PRODUCER_ID' && this.config['enable.idempotence']) this.unknownTo.set(batch.partition, code);
     // KIP-360 (TransactionManager.canRetry): an idempotent producer told OUT_OF_ORDER_SEQUENCE_NUMBER
     // for the batch right after its last acknowledged one, with no earlier batch of unknown fate,
     // knows the broker lost sequences (an unclean election, a truncated log): it bumps its epoch
     // to start the partition's sequences over, rather than retrying into the gap forever.
-    if (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && this.config['enable.idempotence'] && this.isNextSequence(batch)) this.unknownTo.add(batch.partition);
+    if (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && this.config['enable.idempotence'] && this.isNextSequence(batch)) this.unknownTo.set(batch.partition, code);
     const expired = this.nowMs() - batch.createdMs >= this.config['delivery.timeout.ms'];
     if (RETRIABLE.has(code) && batch.attempts <= this.config.retries && !expired) {
       this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-retry-total', batch.refs.length);
@@ -552,8 +553,8 @@ export class Producer implements Process<KafkaMessage> {
 
   /** An epoch bump (KIP-360) is in flight: nothing is sent until it is done. */
   private bumpingEpoch = false;
-  /** Partitions whose leader answered UNKNOWN_PRODUCER_ID: they wait for the epoch bump. */
-  private readonly unknownTo = new Set<number>();
+  /** Partitions whose leader lost this producer's sequences, with the error that said so: they wait for the epoch bump. */
+  private readonly unknownTo = new Map<number, string>();
 
   /**
    * The broker no longer knows this producer (its state went with the log that held it:
@@ -585,6 +586,8 @@ export class Producer implements Process<KafkaMessage> {
       if (r.ok && r.response.type === 'InitProducerIdResponse') {
         this.producerId = r.response.producerId;
         this.producerEpoch = r.response.producerEpoch;
+        const partitions = [...this.unknownTo].map(([p, error]) => `${this.partitionName(p)}:${error}`);
+        this.ctx.trace.emit('producer.epoch', { node: this.ctx.id, producerId: this.producerId, producerEpoch: this.producerEpoch, partitions });
         this.nextSequence.clear();
         this.unknownTo.clear();
         this.unresolved.clear();
@@ -636,3 +639,15 @@ export class Producer implements Process<KafkaMessage> {
     return Math.floor(this.ctx.now() / 1000);
   }
 }
+
+declare module '../../sim/trace.js' {
+  interface TraceRecordMap {
+    /**
+     * An idempotent producer bumped its epoch (KIP-360) because these partitions (each
+     * "partition:error") no longer had its sequences; they start again at 0.
+     */
+    'producer.epoch': { readonly node: string; readonly producerId: number; readonly producerEpoch: number; readonly partitions: readonly string[] };
+  }
+}
+
+declareTraceKind('producer.epoch', ['node', 'producerId', 'producerEpoch', 'partitions']);
