@@ -117,6 +117,8 @@ export interface ProducePartitionResponse {
   readonly partition: number;
   readonly error?: string;
   readonly baseOffset: number;
+  /** The partition's log start offset (ProduceResponse v5+), given with a refusal: a client before KIP-360 reads it. */
+  readonly logStartOffset?: number;
 }
 
 export interface ProduceResponse {
@@ -129,7 +131,7 @@ export interface ProduceResponse {
 const NO_ANSWER_FOR_PARTITION: ProducePartitionResponse = { partition: -1, error: 'UNKNOWN_SERVER_ERROR', baseOffset: -1 };
 
 /** What a Produce exchange says of one of its partitions: the base offset, or why not (a failed exchange fails every partition alike). */
-export function produceOutcome(r: RpcResult<KafkaMessage>, partition: number): { readonly error?: string; readonly baseOffset: number } {
+export function produceOutcome(r: RpcResult<KafkaMessage>, partition: number): { readonly error?: string; readonly baseOffset: number; readonly logStartOffset?: number } {
   if (!r.ok) return { error: r.error, baseOffset: -1 };
   if (r.response.type !== 'ProduceResponse') return NO_ANSWER_FOR_PARTITION;
   for (const p of r.response.responses) if (p.partition === partition) return p;

@@ -199,6 +199,11 @@ class Narrator {
         this.say(r.at, `retention deleted ${this.partition} below offset ${r.logStartOffset} on broker-${r.broker}${gone > 0 ? `, ${gone} of the records in question with it` : ''}${forgot}`);
         return;
       }
+      case 'producer.sequence.reset': {
+        if (r.partition !== this.partition || !this.started) return;
+        this.say(r.at, `${r.node.replace(/^producer-/, '')} was told UNKNOWN_PRODUCER_ID by ${this.partition}'s leader; the log now starts at ${r.logStartOffset}, past the last offset it saw acknowledged (${r.lastAckedOffset}), so it took its state for lost to retention and restarted its sequence at 0 in epoch ${r.producerEpoch}, not asking whether an earlier attempt was written (a client before KIP-360)`);
+        return;
+      }
       case 'producer.epoch': {
         const entry = r.partitions.find((p) => p.startsWith(`${this.partition}:`));
         if (entry === undefined || !this.started) return;

@@ -213,6 +213,14 @@ const producerConfigSchema = z.strictObject({
   'max.request.size': z.number().int().positive().default(1_048_576),
   'metadata.max.age.ms': z.number().int().positive().default(300_000),
   partitioner: z.enum(['default', 'sticky', 'round-robin']).default('default'),
+  /**
+   * What an idempotent producer does when a partition no longer knows it
+   * (UNKNOWN_PRODUCER_ID): `bump-epoch`, since KIP-360, asks for its next epoch and starts
+   * every sequence over; `reset-sequence` is a Kafka 2.4 client's heuristic, which restarts
+   * the partition's sequence at 0 in the same epoch when the log now starts past its last
+   * acknowledged offset, and otherwise fails the batch and takes a new producer id.
+   */
+  'sim.unknown.producer.id': z.enum(['bump-epoch', 'reset-sequence']).default('bump-epoch'),
 });
 
 const workloadSchema = z.strictObject({

@@ -128,16 +128,42 @@ describe('acceptance: KIP-360, producer state and retention (reference B3)', () 
       const records = before.simulation.memory?.records ?? [];
       // The leader forgot p1 when retention emptied the log, and p1 learnt it from UNKNOWN_PRODUCER_ID.
       expect(records.some((r) => r.kind === 'log.retention' && r.producersForgotten > 0)).toBe(true);
-      expect(records.some((r) => r.kind === 'producer.epoch' && r.partitions.includes('orders-0:UNKNOWN_PRODUCER_ID'))).toBe(true);
+      // As a 2.4 client, p1 took the log starting past its last acknowledged offset for retention, and reset its sequence.
+      const reset = records.find((r) => r.kind === 'producer.sequence.reset');
+      expect(reset).toMatchObject({ partition: 'orders-0', producerEpoch: 0 });
+      expect(reset !== undefined && reset.kind === 'producer.sequence.reset' && reset.lastAckedOffset < reset.logStartOffset).toBe(true);
 
       const after = run('unknown-producer-id-kip360', seed);
       expect(after.violations).toEqual([]);
       const afterRecords = after.simulation.memory?.records ?? [];
       // Retention deleted the same records in both runs; only the producer state it took differs.
       const firstRetention = (rs: typeof records) => rs.find((r) => r.kind === 'log.retention');
+      // Today's p1 never needs to start over: the leader still knows it.
+      expect(afterRecords.some((r) => r.kind === 'producer.sequence.reset' || r.kind === 'producer.epoch')).toBe(false);
       expect(firstRetention(afterRecords)).toMatchObject({ logStartOffset: (firstRetention(records) as { logStartOffset: number }).logStartOffset, producersForgotten: 0 });
       expect(afterRecords.some((r) => r.kind === 'log.retention' && r.producersForgotten > 0)).toBe(false);
     }
+  });
+});
+
+describe('a producer before KIP-360 told UNKNOWN_PRODUCER_ID with its log still there', () => {
+  it('fails those batches and goes on under a new producer id, where a KIP-360 producer bumps its epoch and loses none', () => {
+    const scenario = loadScenario(`${library}power-loss-all.yaml`);
+    const withClient = (mode: 'bump-epoch' | 'reset-sequence') => runScenario({ ...scenario, clients: scenario.clients.map((c) => (c.type === 'producer' ? { ...c, config: { ...c.config, 'sim.unknown.producer.id': mode } } : c)) }, { keepTrace: true });
+    // The outage took the producer state with the page caches, but not the log start offset
+    // (0): the old heuristic does not apply, and the batches fail with UnknownProducerIdException.
+    const old = withClient('reset-sequence');
+    const records = old.simulation.memory?.records ?? [];
+    const failed = records.filter((r) => r.kind === 'client.send' && r.type !== 'ok' && r.type !== 'invoke');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(new Set(failed.map((r) => (r.kind === 'client.send' ? r.error : undefined)))).toEqual(new Set(['UNKNOWN_PRODUCER_ID']));
+    expect(records.some((r) => r.kind === 'producer.sequence.reset')).toBe(false);
+    // It took a new producer id and went on: later sends were acknowledged.
+    const lastFail = Math.max(...failed.map((r) => r.at));
+    expect(records.some((r) => r.kind === 'client.send' && r.type === 'ok' && r.at > lastFail)).toBe(true);
+    expect(old.stats.acked + old.stats.indeterminate + old.stats.failed).toBe(old.stats.produced);
+    const today = withClient('bump-epoch');
+    expect(today.stats.acked).toBe(today.stats.produced);
   });
 });
 

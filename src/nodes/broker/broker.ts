@@ -504,7 +504,7 @@ export class Broker implements Process<KafkaMessage> {
     this.traceHw(partition, hwBefore);
     if ('error' in result) {
       this.markFailedProduce(result.error);
-      done({ partition: data.partition, error: result.error, baseOffset: -1 });
+      done({ partition: data.partition, error: result.error, baseOffset: -1, logStartOffset: partition.log.logStartOffset });
       return;
     }
     appended(partition);

@@ -27,6 +27,11 @@ export interface ProducerConfig {
   readonly 'max.request.size': number;
   readonly 'metadata.max.age.ms': number;
   readonly partitioner: 'default' | 'sticky' | 'round-robin';
+  /**
+   * What an idempotent producer does with UNKNOWN_PRODUCER_ID: `bump-epoch` as since KIP-360,
+   * or `reset-sequence` as before it (Kafka 2.4 and older clients).
+   */
+  readonly 'sim.unknown.producer.id': 'bump-epoch' | 'reset-sequence';
 }
 
 export interface Workload {
@@ -83,8 +88,11 @@ interface ProducerBatch {
   createdAt: number;
   /** Set on first send; idempotent retries keep it, unless the epoch was bumped meanwhile. */
   baseSequence: number | undefined;
-  /** The producer epoch its sequence belongs to. */
+  /** The producer id and epoch its sequence belongs to. */
+  sequenceProducerId: number;
   sequenceEpoch: number;
+  /** Its sequence was started over at 0 in the same epoch (a client before KIP-360, TransactionManager.startSequencesAtBeginning). */
+  sequenceReset?: boolean;
   attempts: number;
   /** Some attempt ended without knowing whether it was written. */
   uncertain: boolean;
@@ -140,6 +148,8 @@ export class Producer implements Process<KafkaMessage> {
   private readonly unresolved = new Set<number>();
   /** The last sequence acknowledged per partition in the current epoch (Kafka's lastAckedSequence). */
   private readonly lastAckedSequence = new Map<number, number>();
+  /** The last offset acknowledged per partition (Kafka's lastAckedOffset), for UNKNOWN_PRODUCER_ID before KIP-360. */
+  private readonly lastAckedOffset = new Map<number, number>();
   private metadataInFlight = false;
   private readonly sticky: StickyPartitioner;
   private readonly roundRobin = new RoundRobinPartitioner();
@@ -261,7 +271,7 @@ export class Producer implements Process<KafkaMessage> {
     if (last !== undefined && last.builder !== undefined && last.estimatedBytes + estimate <= this.config['batch.size'] && last.builder.tryAppend(record)) batch = last;
     else {
       if (last !== undefined && last.builder !== undefined) this.close(last);
-      batch = { partition, refs: [], builder: this.builderFor(partition, record), closed: undefined, estimatedBytes: BATCH_HEADER_SIZE, createdMs: this.nowMs(), createdAt: this.ctx.now(), baseSequence: undefined, sequenceEpoch: -1, attempts: 0, uncertain: false, sealed: false };
+      batch = { partition, refs: [], builder: this.builderFor(partition, record), closed: undefined, estimatedBytes: BATCH_HEADER_SIZE, createdMs: this.nowMs(), createdAt: this.ctx.now(), baseSequence: undefined, sequenceProducerId: -1, sequenceEpoch: -1, attempts: 0, uncertain: false, sealed: false };
       queue.push(batch);
       this.queued++;
       // KIP-480: the sticky partitioner moves on when a partition starts a new batch.
@@ -396,10 +406,11 @@ export class Producer implements Process<KafkaMessage> {
     const partitions = batches.map((batch) => {
       batch.attempts++;
       this.outstanding.add(batch);
-      if (idempotent && (batch.baseSequence === undefined || batch.sequenceEpoch !== this.producerEpoch)) {
+      if (idempotent && (batch.baseSequence === undefined || batch.sequenceEpoch !== this.producerEpoch || batch.sequenceProducerId !== this.producerId)) {
         // A first send, or a retry after an epoch bump (KIP-360): sequences of the new epoch start at 0.
         const next = this.nextSequence.get(batch.partition) ?? 0;
         batch.baseSequence = next;
+        batch.sequenceProducerId = this.producerId;
         batch.sequenceEpoch = this.producerEpoch;
         this.nextSequence.set(batch.partition, next + batch.refs.length);
       }
@@ -423,7 +434,7 @@ export class Producer implements Process<KafkaMessage> {
     });
   }
 
-  private onResponse(batch: ProducerBatch, outcome: { readonly error?: string; readonly baseOffset: number }): void {
+  private onResponse(batch: ProducerBatch, outcome: { readonly error?: string; readonly baseOffset: number; readonly logStartOffset?: number }): void {
     const error = outcome.error;
     if (error === undefined) {
       const base = outcome.baseOffset;
@@ -433,37 +444,109 @@ export class Producer implements Process<KafkaMessage> {
         const last = batch.baseSequence + batch.refs.length - 1;
         if (last > (this.lastAckedSequence.get(batch.partition) ?? -1)) this.lastAckedSequence.set(batch.partition, last);
       }
+      const lastOffset = base + batch.refs.length - 1;
+      if (base >= 0 && lastOffset > (this.lastAckedOffset.get(batch.partition) ?? -1)) this.lastAckedOffset.set(batch.partition, lastOffset);
       for (let i = 0; i < batch.refs.length; i++) this.durable.history.completeSend(batch.refs[i], 'ok', partition, base + i);
       return;
     }
     const code = error;
     if (UNKNOWN_OUTCOME.has(code)) batch.uncertain = true;
     if (code === 'timeout') batch.mayStillArrive = true;
-    if (code === 'UNKNOWN_PRODUCER_ID' && this.config['enable.idempotence']) this.unknownTo.set(batch.partition, code);
-    // KIP-360 (TransactionManager.canRetry): an idempotent producer told OUT_OF_ORDER_SEQUENCE_NUMBER
-    // for the batch right after its last acknowledged one, with no earlier batch of unknown fate,
-    // knows the broker lost sequences (an unclean election, a truncated log): it bumps its epoch
-    // to start the partition's sequences over, rather than retrying into the gap forever.
-    if (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && this.config['enable.idempotence'] && this.isNextSequence(batch)) this.unknownTo.set(batch.partition, code);
+    const idempotent = this.config['enable.idempotence'];
+    let retriable = RETRIABLE.has(code);
+    if (idempotent && this.config['sim.unknown.producer.id'] === 'reset-sequence') retriable = this.retriableBeforeKip360(batch, code, outcome.logStartOffset ?? -1);
+    else {
+      if (code === 'UNKNOWN_PRODUCER_ID' && idempotent) this.unknownTo.set(batch.partition, code);
+      // KIP-360 (TransactionManager.canRetry): an idempotent producer told OUT_OF_ORDER_SEQUENCE_NUMBER
+      // for the batch right after its last acknowledged one, with no earlier batch of unknown fate,
+      // knows the broker lost sequences (an unclean election, a truncated log): it bumps its epoch
+      // to start the partition's sequences over, rather than retrying into the gap forever.
+      if (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && idempotent && this.isNextSequence(batch)) this.unknownTo.set(batch.partition, code);
+    }
     const expired = this.nowMs() - batch.createdMs >= this.config['delivery.timeout.ms'];
-    if (RETRIABLE.has(code) && batch.attempts <= this.config.retries && !expired) {
+    if (retriable && batch.attempts <= this.config.retries && !expired) {
       this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-retry-total', batch.refs.length);
       this.refreshMetadata();
       this.retrying.set(batch.partition, (this.retrying.get(batch.partition) ?? 0) + 1);
       this.ctx.after(millis(this.config['retry.backoff.ms']), () => {
         this.retrying.set(batch.partition, (this.retrying.get(batch.partition) ?? 1) - 1);
+        // Sender.completeBatch: a batch whose producer id was reset meanwhile is not sent again
+        // under another id ("the producer id changed"); it fails. Only a client before KIP-360 resets its id.
+        if (idempotent && batch.baseSequence !== undefined && batch.sequenceProducerId !== this.producerId && this.producerId >= 0) {
+          this.giveUp(batch, 'OUT_OF_ORDER_SEQUENCE_NUMBER');
+          return;
+        }
         this.reenqueue(batch);
         this.drain();
         this.maybeBumpEpoch();
       });
       return;
     }
+    this.giveUp(batch, code);
+  }
+
+  /** The batch fails for good: info if some attempt may have been written, fail if none was. */
+  private giveUp(batch: ProducerBatch, code: string): void {
     this.outstanding.delete(batch);
     const type = batch.uncertain ? 'info' : 'fail';
     if (batch.uncertain && batch.sequenceEpoch === this.producerEpoch) this.unresolved.add(batch.partition);
     this.durable.metrics?.add(JMX.producer(this.durable.clientId), 'record-error-total', batch.refs.length);
     const partition = this.partitionName(batch.partition);
     for (const ref of batch.refs) this.durable.history.completeSend(ref, type, partition, undefined, code);
+  }
+
+  /**
+   * Whether an idempotent producer from before KIP-360 (Kafka 2.x's TransactionManager
+   * .canRetry) retries a batch the broker refused with `code`. UNKNOWN_PRODUCER_ID is taken
+   * for retention having removed the producer's state when the log now starts past the last
+   * offset it saw acknowledged: it starts the partition's sequences over at 0, in the same
+   * epoch, and retries, never asking whether an earlier attempt of the batch was written (the
+   * flaw KIP-360 names first). Otherwise that error, and an OUT_OF_ORDER_SEQUENCE_NUMBER for
+   * the next sequence, fail the batch, and the producer takes a new producer id (Sender
+   * .failBatch and TransactionManager.resetProducerId).
+   */
+  private retriableBeforeKip360(batch: ProducerBatch, code: string, logStartOffset: number): boolean {
+    // A batch of a producer id since reset is not retried under another (TransactionManager.canRetry's hasProducerId).
+    if ((code === 'UNKNOWN_PRODUCER_ID' || code === 'OUT_OF_ORDER_SEQUENCE_NUMBER') && batch.sequenceProducerId !== this.producerId) return false;
+    if (code === 'UNKNOWN_PRODUCER_ID') {
+      if (logStartOffset < 0 || batch.sequenceReset === true) return true;
+      const lastAcked = this.lastAckedOffset.get(batch.partition) ?? -1;
+      if (lastAcked < logStartOffset) {
+        this.startSequencesAtBeginning(batch.partition);
+        this.ctx.trace.emit('producer.sequence.reset', { node: this.ctx.id, partition: this.partitionName(batch.partition), producerId: this.producerId, producerEpoch: this.producerEpoch, logStartOffset, lastAckedOffset: lastAcked });
+        return true;
+      }
+    } else if (code !== 'OUT_OF_ORDER_SEQUENCE_NUMBER' || batch.sequenceReset === true || !this.isNextSequence(batch)) {
+      return RETRIABLE.has(code);
+    }
+    this.resetProducerId();
+    return false;
+  }
+
+  /** TransactionManager.startSequencesAtBeginning: the partition's batches that have sequences get new ones from 0, in order. */
+  private startSequencesAtBeginning(partition: number): void {
+    const sequenced = [...this.outstanding].filter((b) => b.partition === partition && b.baseSequence !== undefined && b.sequenceProducerId === this.producerId && b.sequenceEpoch === this.producerEpoch);
+    sequenced.sort((a, b) => (a.baseSequence as number) - (b.baseSequence as number));
+    let next = 0;
+    for (const b of sequenced) {
+      b.baseSequence = next;
+      b.sequenceReset = true;
+      next += b.refs.length;
+    }
+    this.nextSequence.set(partition, next);
+    this.lastAckedSequence.delete(partition);
+  }
+
+  /** TransactionManager.resetProducerId: forget the id and every sequence, and ask for a new id. */
+  private resetProducerId(): void {
+    if (this.producerId < 0) return;
+    this.producerId = -1;
+    this.producerEpoch = -1;
+    this.nextSequence.clear();
+    this.lastAckedSequence.clear();
+    this.lastAckedOffset.clear();
+    this.unresolved.clear();
+    this.initProducerId();
   }
 
   /**
@@ -647,7 +730,14 @@ declare module '../../sim/trace.js' {
      * "partition:error") no longer had its sequences; they start again at 0.
      */
     'producer.epoch': { readonly node: string; readonly producerId: number; readonly producerEpoch: number; readonly partitions: readonly string[] };
+    /**
+     * An idempotent producer before KIP-360 took UNKNOWN_PRODUCER_ID, with the log starting
+     * past its last acknowledged offset, for state lost to retention: it restarted the
+     * partition's sequences at 0 in the same epoch.
+     */
+    'producer.sequence.reset': { readonly node: string; readonly partition: string; readonly producerId: number; readonly producerEpoch: number; readonly logStartOffset: number; readonly lastAckedOffset: number };
   }
 }
 
 declareTraceKind('producer.epoch', ['node', 'producerId', 'producerEpoch', 'partitions']);
+declareTraceKind('producer.sequence.reset', ['node', 'partition', 'producerId', 'producerEpoch', 'logStartOffset', 'lastAckedOffset']);
