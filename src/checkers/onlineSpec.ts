@@ -145,7 +145,11 @@ export class OnlineSpecChecker {
   private onTruncate(r: TraceRecord<'replica.truncate'>): void {
     const sync = this.sync(r.broker, r.partition, r.at);
     if (sync === undefined) return;
-    if (!sync.rebuilt) sync.chain.truncate(r.to);
+    const log = sync.chain.log;
+    // A follower behind its leader's log start emptied its log and starts at `to`: its
+    // chain starts over there, without the prefix it can no longer vouch for.
+    if (log.logStartOffset === r.to && log.logEndOffset === r.to && r.to > 0) this.chains.set(`${r.broker}\u0000${r.partition}`, new ReplicaChain(log, r.to));
+    else if (!sync.rebuilt) sync.chain.truncate(r.to);
     this.checkCommittedSurvives(r.partition, r.at, `broker ${r.broker} truncated to ${r.to} (${r.reason})`);
   }
 

@@ -559,6 +559,20 @@ export class Log {
     if (this.recoveryPointOffset > this.logEndOffset) this.recoveryPointOffset = this.logEndOffset;
   }
 
+  /**
+   * Moves the log start offset up to `offset`, never past the high watermark (Kafka's
+   * UnifiedLog.maybeIncrementLogStartOffset, as a follower does with the leader's log start
+   * offset from each fetch). Offsets below it can no longer be read; the segments wholly
+   * below it go at the next retention pass. Returns whether it moved.
+   */
+  maybeIncrementLogStartOffset(offset: number): boolean {
+    const to = Math.min(offset, this.hw);
+    if (to <= this.startOffset) return false;
+    this.startOffset = to;
+    this.afterLogStartMoved();
+    return true;
+  }
+
   /** Deletes every segment and restarts the log empty at `offset` (a follower too far behind). */
   truncateFullyAndStartAt(offset: number): void {
     for (const s of this.segments) s.delete();
@@ -584,12 +598,17 @@ export class Log {
     this.segments = this.segments.slice(n);
     this.startOffset = Math.max(this.startOffset, this.segments[0].baseOffset);
     if (this.hw < this.startOffset) this.hw = this.startOffset;
+    this.afterLogStartMoved();
+    return n;
+  }
+
+  /** What follows the log start offset up: the recovery point, epochs, producer snapshots (and before KIP-360, producers), the cleaner. */
+  private afterLogStartMoved(): void {
     if (this.recoveryPointOffset < this.startOffset) this.recoveryPointOffset = this.startOffset;
     this.epochs.truncateFromStart(this.startOffset);
     if (this.config.evictProducersBelowLogStart === true) this.producers.truncateHead(this.startOffset);
     this.producers.deleteSnapshotsBefore(this.startOffset);
     this.firstDirty = Math.max(this.firstDirty, this.startOffset);
-    return n;
   }
 
   /** Where the cleaner stopped last time: offsets below it are already compacted. */

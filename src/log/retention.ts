@@ -2,7 +2,7 @@ import { isDeleting, type Log } from './log.js';
 
 export interface RetentionResult {
   readonly segmentsDeleted: number;
-  readonly reason?: 'retention.ms' | 'retention.bytes';
+  readonly reason?: 'retention.ms' | 'retention.bytes' | 'log-start-offset';
   readonly logStartOffset: number;
 }
 
@@ -17,7 +17,7 @@ export interface RetentionResult {
  */
 export function applyRetention(log: Log, nowMs: number): RetentionResult {
   const config = log.config;
-  if (!isDeleting(config)) return { segmentsDeleted: 0, logStartOffset: log.logStartOffset };
+  const deleting = isDeleting(config);
   const segments = log.allSegments();
   const last = segments.length - 1;
   const deletable = (i: number): boolean => {
@@ -27,20 +27,25 @@ export function applyRetention(log: Log, nowMs: number): RetentionResult {
   };
 
   let byTime = 0;
-  if (config.retentionMs >= 0) {
+  if (deleting && config.retentionMs >= 0) {
     while (deletable(byTime) && segments[byTime].largestTimestamp >= 0 && nowMs - segments[byTime].largestTimestamp > config.retentionMs) byTime++;
   }
   let bySize = 0;
-  if (config.retentionBytes >= 0) {
+  if (deleting && config.retentionBytes >= 0) {
     let excess = log.size - config.retentionBytes;
     while (deletable(bySize) && excess >= segments[bySize].size) {
       excess -= segments[bySize].size;
       bySize++;
     }
   }
-  const count = Math.max(byTime, bySize);
+  // deleteLogStartOffsetBreachedSegments: segments wholly below a log start offset that
+  // moved on its own (a follower taking its leader's) go, compacted logs' too.
+  let byStart = 0;
+  while (byStart < last && segments[byStart + 1].baseOffset <= log.logStartOffset) byStart++;
+  const count = Math.max(byTime, bySize, byStart);
   if (count === 0) return { segmentsDeleted: 0, logStartOffset: log.logStartOffset };
   if (count === segments.length) log.roll();
   const deleted = log.deleteOldestSegments(count);
-  return { segmentsDeleted: deleted, reason: byTime >= bySize ? 'retention.ms' : 'retention.bytes', logStartOffset: log.logStartOffset };
+  const reason = byStart === count ? 'log-start-offset' : byTime >= bySize ? 'retention.ms' : 'retention.bytes';
+  return { segmentsDeleted: deleted, reason, logStartOffset: log.logStartOffset };
 }

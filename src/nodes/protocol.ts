@@ -215,6 +215,8 @@ export interface ListOffsetsRequest {
   readonly timestamp: -1 | -2;
   readonly currentLeaderEpoch: number;
   readonly isolationLevel?: 'read_uncommitted' | 'read_committed';
+  /** Set by a follower replica: the latest offset is then the log end offset. */
+  readonly replicaId?: number;
 }
 
 export interface ListOffsetsResponse {

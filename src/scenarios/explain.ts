@@ -216,7 +216,14 @@ class Narrator {
         this.leo.set(r.broker, r.to);
         const cut = [...this.focus.offsets].filter((o) => o >= r.to && o < before).length;
         if (cut === 0 && !this.started) return;
-        const why = r.reason === 'diverging-epoch' ? 'its leader said where their logs diverge (leader epochs, KIP-101/KIP-320)' : r.reason === 'high-watermark' ? 'it truncated to its own high watermark, as before KIP-101' : r.reason;
+        const why =
+          r.reason === 'diverging-epoch'
+            ? 'its leader said where their logs diverge (leader epochs, KIP-101/KIP-320)'
+            : r.reason === 'high-watermark'
+              ? 'it truncated to its own high watermark, as before KIP-101'
+              : r.reason === 'out-of-range'
+                ? "its fetch offset was outside the leader's log, so it asked the leader where its log ends and starts (AbstractFetcherThread.handleOutOfRangeError)"
+                : r.reason;
         this.say(r.at, `broker-${r.broker} truncated ${this.partition} from ${before} to offset ${r.to}: ${why}${cut > 0 ? `, dropping ${cut} of the records in question` : ''}`);
         return;
       }

@@ -172,6 +172,24 @@ describe('retention', () => {
     expect(log.appendAsLeader(encodeBatch([{ key: null, value: Buffer.from('next'), timestamp: 1_999_999 }]), 1).firstOffset).toBe(20);
   });
 
+  it("follows a log start offset moved from outside (a follower taking its leader's): reads below it fail, wholly passed segments go", () => {
+    for (const policy of ['delete', 'compact'] as const) {
+      const log = filled({ ...DELETE, retentionMs: -1, cleanupPolicy: policy }, 100);
+      const bases = log.allSegments().map((x) => x.baseOffset);
+      log.updateHighWatermark(40);
+      expect(log.maybeIncrementLogStartOffset(60)).toBe(true); // never past the high watermark
+      expect(log.logStartOffset).toBe(40);
+      expect(log.maybeIncrementLogStartOffset(30)).toBe(false); // never back
+      expect(() => log.read(39, 100)).toThrow(/OFFSET_OUT_OF_RANGE/);
+      expect(log.read(40, 100).records.length).toBeGreaterThan(0);
+      const r = applyRetention(log, 0);
+      expect(r.reason).toBe('log-start-offset');
+      // The segment holding offset 40 stays, with the log starting inside it.
+      expect(log.allSegments()[0].baseOffset).toBe(Math.max(...bases.filter((b) => b <= 40)));
+      expect(log.logStartOffset).toBe(40);
+    }
+  });
+
   it('deletes the oldest segments while the log exceeds retention.bytes', () => {
     const log = filled({ ...DELETE, retentionMs: -1, retentionBytes: 1_500 }, 100);
     log.updateHighWatermark(log.logEndOffset);

@@ -283,6 +283,7 @@ export class Broker implements Process<KafkaMessage> {
     for (const [name, e] of fetcher.partitions) {
       const p = e.partition;
       if (p.role !== 'follower' || p.leaderEpoch !== e.epoch || p.leader !== fetcher.leader || this.fetching.get(name) !== e.epoch) fetcher.partitions.delete(name);
+      else if (e.resolving === true) continue;
       else if (e.delayedUntil > now) wakeAt = Math.min(wakeAt, e.delayedUntil);
       else live.push(e);
     }
@@ -290,7 +291,9 @@ export class Broker implements Process<KafkaMessage> {
       if (fetcher.partitions.size === 0) {
         fetcher.running = false;
         this.fetchers.delete(fetcher.key);
-      } else this.ctx.after(micros(wakeAt - now), () => this.runFetcher(fetcher));
+      } else if (wakeAt < Number.POSITIVE_INFINITY) this.ctx.after(micros(wakeAt - now), () => this.runFetcher(fetcher));
+      // Only partitions resolving an out-of-range fetch: the last to finish starts it again.
+      else fetcher.running = false;
       return;
     }
     const partitions = live.map((e) => e.partition.nextFetch());
@@ -304,10 +307,55 @@ export class Broker implements Process<KafkaMessage> {
         const partition = e.partition;
         if (partition.role !== 'follower' || partition.leaderEpoch !== e.epoch) return;
         const res = responses?.[i];
-        if (res === undefined || res.error !== undefined) e.delayedUntil = backoffUntil;
+        if (res?.error === 'OFFSET_OUT_OF_RANGE') this.resolveOutOfRange(fetcher, e);
+        else if (res === undefined || res.error !== undefined) e.delayedUntil = backoffUntil;
         else this.applyFetched(partition, e.epoch, res);
       });
       this.runFetcher(fetcher);
+    });
+  }
+
+  /**
+   * The leader refused a fetch offset outside its log (AbstractFetcherThread
+   * .handleOutOfRangeError and fetchOffsetAndTruncate): ask the leader for its log end
+   * offset; a follower ahead of it (possible only after an unclean election) truncates to
+   * it, and one behind the leader's log start offset (retention went on while it was away)
+   * empties its log and starts again there. The partition sits out fetches meanwhile.
+   */
+  private resolveOutOfRange(fetcher: ReplicaFetcher, e: FetchedPartition): void {
+    const partition = e.partition;
+    e.resolving = true;
+    const resume = (backoff: boolean): void => {
+      e.resolving = false;
+      e.delayedUntil = backoff ? this.ctx.now() + this.config.replicaFetchBackoffMs * 1000 : 0;
+      if (!fetcher.running && this.fetchers.get(fetcher.key) === fetcher) {
+        fetcher.running = true;
+        this.runFetcher(fetcher);
+      }
+    };
+    const still = (): boolean => partition.role === 'follower' && partition.leaderEpoch === e.epoch;
+    const ask = (timestamp: -1 | -2, then: (offset: number) => void): void => {
+      const req = message('ListOffsets', { topic: partition.topic, partition: partition.partition, timestamp, currentLeaderEpoch: e.epoch, replicaId: this.id });
+      this.ctx.request(brokerNode(fetcher.leader), req, { timeout: ms(REQUEST_TIMEOUT_MS), channel: Channel.Fetchers + fetcher.id }, (r) => {
+        if (!still()) return resume(false);
+        if (!r.ok || r.response.type !== 'ListOffsetsResponse' || r.response.error !== undefined) return resume(true);
+        then(r.response.offset);
+      });
+    };
+    ask(-1, (leaderEnd) => {
+      const leo = partition.log.logEndOffset;
+      if (leaderEnd < leo) {
+        partition.log.truncateTo(leaderEnd);
+        this.ctx.trace.emit('replica.truncate', { broker: this.id, partition: partition.name, to: partition.log.logEndOffset, reason: 'out-of-range' });
+        return resume(false);
+      }
+      ask(-2, (leaderStart) => {
+        if (leaderStart > partition.log.logEndOffset) {
+          partition.log.truncateFullyAndStartAt(leaderStart);
+          this.ctx.trace.emit('replica.truncate', { broker: this.id, partition: partition.name, to: leaderStart, reason: 'out-of-range' });
+        }
+        resume(false);
+      });
     });
   }
 
@@ -374,7 +422,7 @@ export class Broker implements Process<KafkaMessage> {
         return;
       case 'ListOffsets': {
         const partition = this.partitions.get(partitionName(req.topic, req.partition));
-        const r = partition === undefined ? { error: 'NOT_LEADER_OR_FOLLOWER' as const, leaderEpoch: -1 } : partition.listOffset(req.timestamp, req.currentLeaderEpoch, req.isolationLevel);
+        const r = partition === undefined ? { error: 'NOT_LEADER_OR_FOLLOWER' as const, leaderEpoch: -1 } : partition.listOffset(req.timestamp, req.currentLeaderEpoch, req.replicaId !== undefined && req.replicaId >= 0 ? 'none' : req.isolationLevel);
         reply(message('ListOffsetsResponse', 'error' in r ? { error: r.error, offset: -1, leaderEpoch: r.leaderEpoch } : { offset: r.offset, leaderEpoch: r.leaderEpoch }));
         return;
       }
@@ -907,6 +955,8 @@ interface FetchedPartition {
   readonly epoch: number;
   /** After an error, local microseconds until which it is left out of fetches (Kafka's fetch backoff). */
   delayedUntil: number;
+  /** Its fetch offset was out of the leader's range: left out of fetches while ListOffsets finds where to go on. */
+  resolving?: boolean;
 }
 
 /** A replica fetcher (Kafka's ReplicaFetcherThread): partitions this broker follows on one leader, fetched together. */

@@ -319,11 +319,15 @@ export class Partition {
     return { records, highWatermark: hw, logStartOffset: this.log.logStartOffset, lastStableOffset: lso, abortedTransactions: aborted };
   }
 
-  /** ListOffsets (Kafka's Partition.fetchOffsetForTimestamp): the earliest offset, or the latest a consumer may read. */
-  listOffset(timestamp: -1 | -2, currentLeaderEpoch: number, isolation: 'read_uncommitted' | 'read_committed' = 'read_uncommitted'): { error: FetchError; leaderEpoch: number } | { offset: number; leaderEpoch: number } {
+  /**
+   * ListOffsets (Kafka's Partition.fetchOffsetForTimestamp): the earliest offset, or the
+   * latest a consumer may read; for a follower replica (`isolation` none) the latest is the
+   * log end offset.
+   */
+  listOffset(timestamp: -1 | -2, currentLeaderEpoch: number, isolation: 'read_uncommitted' | 'read_committed' | 'none' = 'read_uncommitted'): { error: FetchError; leaderEpoch: number } | { offset: number; leaderEpoch: number } {
     const refused = this.checkFetch(currentLeaderEpoch);
     if (refused !== undefined) return refused;
-    const latest = isolation === 'read_committed' ? this.log.lastStableOffset : this.log.highWatermark;
+    const latest = isolation === 'read_committed' ? this.log.lastStableOffset : isolation === 'none' ? this.log.logEndOffset : this.log.highWatermark;
     return { offset: timestamp === -2 ? this.log.logStartOffset : latest, leaderEpoch: this.leaderEpoch };
   }
 
@@ -468,6 +472,8 @@ export class Partition {
     let appended = 0;
     if (result.records.length > 0) appended = this.log.appendAsFollower(result.records).records;
     this.log.updateHighWatermark(Math.min(result.highWatermark, this.log.logEndOffset));
+    // ReplicaFetcherThread.processPartitionData: the follower's log starts where the leader's does.
+    if (result.logStartOffset >= 0) this.log.maybeIncrementLogStartOffset(result.logStartOffset);
     return { appended };
   }
 }

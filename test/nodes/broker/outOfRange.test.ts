@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from '../../../src/scenarios/loader.js';
+import { runScenario } from '../../../src/scenarios/runner.js';
+
+/**
+ * A follower away for longer than retention comes back below its leader's log start offset.
+ * Its fetch is out of range; as AbstractFetcherThread.handleOutOfRangeError does, it asks the
+ * leader where its log starts, empties its own log, starts again there, and catches up.
+ */
+const scenario = `
+name: follower-behind-log-start
+duration: 40s
+drain: 20s
+cluster: { brokers: 3, config: { min.insync.replicas: 1, log.retention.check.interval.ms: 1000 } }
+topics: [{ name: orders, partitions: 1, replication.factor: 3, config: { retention.ms: 5000, segment.bytes: 4096 } }]
+clients:
+  - { id: p1, type: producer, topic: orders, config: { acks: all }, workload: { rate: 100/s, stop: 35s } }
+faults:
+  - { at: 3s, action: crash, target: broker-3 }
+  - { at: 25s, action: restart, target: broker-3 }
+checks: [lost-write, duplicate, reorder, divergence]
+`;
+
+describe("a follower behind its leader's log start offset", () => {
+  it("truncates fully, starts at the leader's log start offset, catches up and rejoins the ISR", () => {
+    const r = runScenario(parseScenario(scenario, 'follower-behind-log-start.yaml'), { keepTrace: true });
+    expect(r.violations).toEqual([]);
+    const records = r.simulation.memory?.records ?? [];
+    const restartAt = 25_000_000;
+    const outOfRange = records.find((x) => x.kind === 'replica.truncate' && x.broker === 3 && x.reason === 'out-of-range');
+    expect(outOfRange).toBeDefined();
+    expect(outOfRange?.at).toBeGreaterThan(restartAt);
+    // It starts where the leader's log then started, past everything it had before the crash.
+    const before = records.filter((x) => x.kind === 'replica.append' && x.broker === 3 && x.at < restartAt).map((x) => (x.kind === 'replica.append' ? x.lastOffset + 1 : 0));
+    expect(outOfRange?.kind === 'replica.truncate' && outOfRange.to).toBeGreaterThan(Math.max(0, ...before));
+    // ... and it caught up: every replica ends where the leader does, and it is back in the ISR.
+    const replicas = r.state.partitions[0].replicas;
+    expect(new Set(replicas.map((x) => x.logEndOffset)).size).toBe(1);
+    const lastIsr = records.filter((x) => x.kind === 'metadata.record' && x.record === 'PartitionChange').map((x) => (x.kind === 'metadata.record' ? (JSON.parse(x.detail) as { isr?: number[] }).isr : undefined)).filter((isr) => isr !== undefined).at(-1);
+    expect(lastIsr).toContain(3);
+  });
+});
