@@ -51,8 +51,31 @@ export type FaultAction =
 export type FaultKind = FaultAction['action'];
 
 export interface TimedFault {
+  /** When it fires; with `when`, when it starts watching for its event. */
   readonly at: Time;
   readonly fault: FaultAction;
+  readonly when?: FaultTrigger;
+}
+
+/**
+ * A fault that waits for something to happen rather than for a time: it fires just after
+ * the first trace record of kind `event` (from `at` on) whose fields equal `where` (a field
+ * that is a list matches when it holds the value). "Crash the coordinator right after it
+ * writes PrepareCommit" then stays aimed whatever the run's timing.
+ */
+export interface FaultTrigger {
+  readonly event: string;
+  readonly where: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** Whether a trace record's fields satisfy a trigger's `where`. */
+export function matchesTrigger(record: Readonly<Record<string, unknown>>, where: FaultTrigger['where']): boolean {
+  for (const key in where) {
+    const value = record[key];
+    const wanted = where[key];
+    if (Array.isArray(value) ? !value.includes(wanted) : value !== wanted) return false;
+  }
+  return true;
 }
 
 /** Faults the network cannot carry out itself, supplied by the layers that own the thing. */
@@ -85,13 +108,32 @@ export class FaultInjector<M extends Message = Message> {
   schedule(faults: readonly TimedFault[]): void {
     faults.forEach((timed, i) => {
       const index = this.handles.length + i;
-      this.handles.push(this.scheduler.at(timed.at, () => this.apply(index, timed.fault)));
+      const when = timed.when;
+      this.handles.push(this.scheduler.at(timed.at, when === undefined ? () => this.apply(index, timed.fault) : () => this.arm(index, timed.fault, when)));
+    });
+  }
+
+  /** Triggered faults watching for their event, by index; gone once fired or cancelled. */
+  private readonly armed = new Set<number>();
+
+  /** From now on, the first record matching `when` fires the fault, right after the event that emitted it. */
+  private arm(index: number, fault: FaultAction, when: FaultTrigger): void {
+    this.armed.add(index);
+    this.trace.observe(when.event as never, (record: Readonly<Record<string, unknown>>) => {
+      if (!this.armed.has(index) || !matchesTrigger(record, when.where)) return;
+      this.armed.delete(index);
+      this.handles.push(
+        this.scheduler.after(0 as Duration, () => {
+          this.apply(index, fault);
+        }),
+      );
     });
   }
 
   /** Cancels every fault that has not fired yet (the drain phase of a run). */
   cancelPending(): number {
-    let n = 0;
+    let n = this.armed.size;
+    this.armed.clear();
     for (const h of this.handles) if (this.scheduler.cancel(h)) n++;
     return n;
   }

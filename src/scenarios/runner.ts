@@ -1,7 +1,8 @@
 import { Simulation } from '../sim/simulation.js';
 import type { Op } from '../sim/history.js';
 import { runCheckers, type Violation } from '../sim/checker.js';
-import type { TraceSink } from '../sim/trace.js';
+import { declaredTraceFields, declaredTraceKinds, type TraceSink } from '../sim/trace.js';
+import { ScenarioError } from './loader.js';
 import { time } from '../sim/time.js';
 import { Network } from '../network/network.js';
 import { NodeHost } from '../network/nodeHost.js';
@@ -107,8 +108,23 @@ function memberNode(id: string, index: number): string {
 
 /** Turns a scenario's fault into the network layer's action. */
 function toAction(f: ScenarioFault): FaultAction {
-  const { at: _at, ...rest } = f;
+  const { at: _at, when: _when, ...rest } = f;
   return rest as FaultAction;
+}
+
+/**
+ * A fault's trigger must name a kind of trace record the simulator emits, and fields that
+ * kind has: otherwise it would wait for ever, quietly.
+ */
+function checkTriggers(scenario: Scenario): void {
+  const issues: { path: string; message: string }[] = [];
+  scenario.faults.forEach((f, i) => {
+    if (f.when === undefined) return;
+    const fields = declaredTraceFields(f.when.event);
+    if (fields === undefined) issues.push({ path: `faults[${i}].when.event`, message: `no trace records of kind "${f.when.event}"; kinds: ${declaredTraceKinds().join(', ')}` });
+    else for (const key of Object.keys(f.when.where)) if (!fields.includes(key)) issues.push({ path: `faults[${i}].when.where.${key}`, message: `${f.when.event} records have no field "${key}"; fields: ${fields.join(', ')}` });
+  });
+  if (issues.length > 0) throw new ScenarioError(scenario.name, issues);
 }
 
 /**
@@ -390,7 +406,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     },
     beforeFault: () => recorder.beforeFault(sim.now),
   });
-  const timed: TimedFault[] = scenario.faults.map((f) => ({ at: time(f.at), fault: toAction(f) }));
+  checkTriggers(scenario);
+  const timed: TimedFault[] = scenario.faults.map((f) => ({ at: time(f.at), fault: toAction(f), ...(f.when === undefined ? {} : { when: f.when }) }));
   if (scenario.nemesis !== undefined) {
     const n = scenario.nemesis;
     const targets = [

@@ -345,13 +345,27 @@ const clientSchema = z.discriminatedUnion('type', [producerSchema, consumerSchem
 
 // ------------------------------------------------------------------ faults
 
+/**
+ * When a fault fires: at `at`, or, with `when`, at the first trace record of that kind from
+ * `at` on whose fields equal `where` (a list field matches when it holds the value).
+ */
+const faultTiming = {
+  at: durationSchema,
+  when: z
+    .strictObject({
+      event: z.string().regex(/^[a-z][a-z0-9.-]*$/, 'a trace record kind, such as txn.state or replica.truncate'),
+      where: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    })
+    .optional(),
+};
+
 const faultSchema = z.discriminatedUnion('action', [
-  z.strictObject({ at: durationSchema, action: z.literal('crash'), target: targetSchema, mode: z.enum(['process', 'power']).default('process') }),
-  z.strictObject({ at: durationSchema, action: z.literal('restart'), target: targetSchema }),
-  z.strictObject({ at: durationSchema, action: z.literal('pause'), target: targetSchema, for: durationSchema }),
+  z.strictObject({ ...faultTiming, action: z.literal('crash'), target: targetSchema, mode: z.enum(['process', 'power']).default('process') }),
+  z.strictObject({ ...faultTiming, action: z.literal('restart'), target: targetSchema }),
+  z.strictObject({ ...faultTiming, action: z.literal('pause'), target: targetSchema, for: durationSchema }),
   z
     .strictObject({
-      at: durationSchema,
+      ...faultTiming,
       action: z.literal('partition'),
       name: z.string().optional(),
       groups: z.array(z.array(targetSchema).min(1)).min(2).optional(),
@@ -359,10 +373,10 @@ const faultSchema = z.discriminatedUnion('action', [
       oneWay: z.strictObject({ from: targetSchema, to: targetSchema }).optional(),
     })
     .refine((f) => [f.groups, f.isolate, f.oneWay].filter((x) => x !== undefined).length === 1, 'a partition takes exactly one of groups, isolate or oneWay'),
-  z.strictObject({ at: durationSchema, action: z.literal('heal'), name: z.string().optional() }),
+  z.strictObject({ ...faultTiming, action: z.literal('heal'), name: z.string().optional() }),
   z
     .strictObject({
-      at: durationSchema,
+      ...faultTiming,
       action: z.literal('degrade'),
       name: z.string().optional(),
       target: targetSchema.optional(),
@@ -374,9 +388,9 @@ const faultSchema = z.discriminatedUnion('action', [
     .refine((f) => [f.target, f.between, f.oneWay].filter((x) => x !== undefined).length === 1, 'a degrade takes exactly one of target, between or oneWay')
     .refine((f) => f.latency !== undefined || f.loss !== undefined, 'a degrade adds latency, loss or both'),
   z
-    .strictObject({ at: durationSchema, action: z.literal('clock'), target: targetSchema, jump: z.string().regex(/^-?/).optional(), driftPpm: z.number().optional() })
+    .strictObject({ ...faultTiming, action: z.literal('clock'), target: targetSchema, jump: z.string().regex(/^-?/).optional(), driftPpm: z.number().optional() })
     .refine((f) => f.jump !== undefined || f.driftPpm !== undefined, 'a clock fault jumps the clock, changes its drift, or both'),
-  z.strictObject({ at: durationSchema, action: z.literal('disk'), target: targetSchema, fault: z.enum(['bitflip', 'truncate']), file: z.string().optional(), count: z.number().int().positive().optional() }),
+  z.strictObject({ ...faultTiming, action: z.literal('disk'), target: targetSchema, fault: z.enum(['bitflip', 'truncate']), file: z.string().optional(), count: z.number().int().positive().optional() }),
 ]);
 
 const nemesisSchema = z.strictObject({

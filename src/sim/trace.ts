@@ -83,6 +83,17 @@ export function declareTraceKind<K extends TraceKind>(
   declarations.set(kind, { hashed: [...fields].sort(compareStrings), derived });
 }
 
+/** The fields declared for records of `kind` (hashed and derived), or undefined for a kind nobody declared. */
+export function declaredTraceFields(kind: string): readonly string[] | undefined {
+  const d = declarations.get(kind);
+  return d === undefined ? undefined : [...d.hashed, ...d.derived];
+}
+
+/** Every declared kind of trace record, sorted. */
+export function declaredTraceKinds(): string[] {
+  return [...declarations.keys()].sort(compareStrings);
+}
+
 /**
  * What the trace knows of one kind: its field names, sorted, and how often it was emitted.
  * A record is encoded as its kind, its instant, then the value of each field in this order

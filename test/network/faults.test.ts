@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { NetWorld, msg } from '../helpers/netWorld.js';
-import { FaultInjector, type TimedFault } from '../../src/network/faults.js';
+import { FaultInjector, matchesTrigger, type TimedFault } from '../../src/network/faults.js';
 import { BasicTargetResolver, TargetSyntaxError, formatTarget, parseTarget, type FaultTarget, type TargetResolver } from '../../src/network/faultTarget.js';
 import { generateNemesis, type NemesisConfig } from '../../src/network/nemesis.js';
 import { Rng } from '../../src/sim/rng.js';
@@ -65,6 +65,39 @@ describe('FaultInjector', () => {
     expect(w.net.host('broker-3').clock.read(w.sim.now)).toBe(w.sim.now + ms(5_000));
     expect(injector.stats).toEqual({ fired: 4, skipped: 0 });
     expect(w.records('node.crash').map((r) => r.node)).toEqual(['broker-1']);
+  });
+
+  it('fires a triggered fault right after the first matching trace record from its time on, once', () => {
+    const w = world();
+    const injector = inject(w, [
+      { at: at(5), fault: { action: 'crash', target: 'broker-1' } },
+      { at: at(10), fault: { action: 'restart', target: 'broker-1' } },
+      { at: at(20), fault: { action: 'crash', target: 'broker-1' } },
+      // Armed at 8 ms: the crash at 5 ms is too early, the one at 20 ms fires it; it fires once.
+      { at: at(8), when: { event: 'node.crash', where: { node: 'broker-1' } }, fault: { action: 'crash', target: 'broker-2' } },
+      // Never matches: it stays armed until the run cancels it.
+      { at: at(0), when: { event: 'node.crash', where: { node: 'broker-9' } }, fault: { action: 'crash', target: 'broker-3' } },
+    ]);
+    w.sim.run({ until: at(30) });
+    const crashes = w.records('node.crash').map((r) => [r.node, r.at]);
+    expect(crashes).toEqual([
+      ['broker-1', at(5)],
+      ['broker-1', at(20)],
+      ['broker-2', at(20)],
+    ]);
+    expect(injector.stats).toEqual({ fired: 4, skipped: 0 });
+    expect(injector.cancelPending()).toBe(1);
+  });
+
+  it('matches a trigger field by field, a list field when it holds the value', () => {
+    const record = { state: 'PrepareCommit', transactionalId: 't1-1', partitions: ['receipts-0', 'receipts-1'], producerEpoch: 3 };
+    expect(matchesTrigger(record, {})).toBe(true);
+    expect(matchesTrigger(record, { state: 'PrepareCommit', producerEpoch: 3 })).toBe(true);
+    expect(matchesTrigger(record, { partitions: 'receipts-1' })).toBe(true);
+    expect(matchesTrigger(record, { partitions: 'receipts-2' })).toBe(false);
+    expect(matchesTrigger(record, { state: 'PrepareAbort' })).toBe(false);
+    expect(matchesTrigger(record, { producerEpoch: '3' })).toBe(false);
+    expect(matchesTrigger(record, { missing: true })).toBe(false);
   });
 
   it('records a fault whose target resolves to nothing, or which does not apply, as skipped', () => {

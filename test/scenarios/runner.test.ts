@@ -4,7 +4,7 @@ import { loadScenario, parseScenario } from '../../src/scenarios/loader.js';
 import { runScenario } from '../../src/scenarios/runner.js';
 import { sendsOf } from '../../src/checkers/sends.js';
 import { cli } from '../helpers/cli.js';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -109,6 +109,19 @@ describe('kafkasim run', () => {
     const r = cli('run', 'acks-all-leader-failover', '--checks', 'lost-writes');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown check lost-writes');
+  });
+
+  it('refuses a fault trigger on a kind of trace record that does not exist, or a field its records lack, and exits 2', () => {
+    const triggered = (when: string) => `${small}  - { at: 1s, when: ${when}, action: crash, target: broker-1 }\n`;
+    expect(() => runScenario(parseScenario(triggered('{ event: txn.prepare }')))).toThrow(/faults\[2\]\.when\.event: no trace records of kind "txn.prepare"; kinds: .*txn\.state/);
+    expect(() => runScenario(parseScenario(triggered('{ event: txn.state, where: { status: PrepareCommit } }')))).toThrow(/faults\[2\]\.when\.where\.status: txn.state records have no field "status"; fields: .*state/);
+    const dir = mkdtempSync(join(tmpdir(), 'kafkasim-trigger-'));
+    const path = join(dir, 'bad-trigger.yaml');
+    writeFileSync(path, triggered('{ event: nope }'));
+    const r = cli('run', path);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('faults[2].when.event');
+    expect(r.stderr).not.toContain('    at ');
   });
 
   it('exits 2 naming the bad field of a scenario', () => {
