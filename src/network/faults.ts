@@ -59,13 +59,15 @@ export interface TimedFault {
 
 /**
  * A fault that waits for something to happen rather than for a time: it fires just after
- * the first trace record of kind `event` (from `at` on) whose fields equal `where` (a field
- * that is a list matches when it holds the value). "Crash the coordinator right after it
+ * (or `delay` after) the first trace record of kind `event` (from `at` on) whose fields equal
+ * `where` (a field that is a list matches when it holds the value). "Crash the coordinator right after it
  * writes PrepareCommit" then stays aimed whatever the run's timing.
  */
 export interface FaultTrigger {
   readonly event: string;
   readonly where: Readonly<Record<string, string | number | boolean>>;
+  /** How long after the event it fires (0: right after it). */
+  readonly delay?: Duration;
 }
 
 /** Whether a trace record's fields satisfy a trigger's `where`. */
@@ -123,7 +125,7 @@ export class FaultInjector<M extends Message = Message> {
       if (!this.armed.has(index) || !matchesTrigger(record, when.where)) return;
       this.armed.delete(index);
       this.handles.push(
-        this.scheduler.after(0 as Duration, () => {
+        this.scheduler.after(when.delay ?? (0 as Duration), () => {
           this.apply(index, fault);
         }),
       );

@@ -634,8 +634,11 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     link.stats.bytesSent += bytes;
     if (this.trace.keepsRecords) this.traceSend({ from: from.id, to: to.id, conn: conn.id, type: message.type, id, bytes });
     else {
-      // Nothing keeps the record: reuse one object for the hash instead of allocating per message.
+      // Nothing keeps the record: reuse one object for the hash instead of allocating per
+      // message. It is whole all the same: an observer (a fault's trigger) may read any field.
       const scratch = this.sendScratch;
+      scratch.from = from.id;
+      scratch.to = to.id;
       scratch.conn = conn.id;
       scratch.type = message.type;
       scratch.id = id;
@@ -733,8 +736,12 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     link.stats.bytesDelivered += message.bytes;
     if (this.trace.keepsRecords) this.traceDeliver({ from: from.id, to: to.id, type: message.type, id });
     else {
-      this.deliverScratch.id = id;
-      this.traceDeliver(this.deliverScratch);
+      const scratch = this.deliverScratch;
+      scratch.from = from.id;
+      scratch.to = to.id;
+      scratch.type = message.type;
+      scratch.id = id;
+      this.traceDeliver(scratch);
     }
     switch (kind) {
       case Envelope.Request: {

@@ -40,7 +40,26 @@ export interface BrokerHeartbeatResponse {
   readonly bytes: number;
   readonly error?: 'STALE_BROKER_EPOCH' | 'BROKER_ID_NOT_REGISTERED';
   readonly fenced: boolean;
-  /** Metadata records from the broker's offset on. */
+}
+
+/**
+ * A broker's Fetch of the metadata log, `__cluster_metadata` (KRaft: the broker is an
+ * observer of the controller quorum, KafkaRaftClient). The controller answers at once
+ * when it has records from `fetchOffset` on, else holds the fetch until it appends some
+ * or `maxWaitMs` passes.
+ */
+export interface MetadataFetchRequest {
+  readonly type: 'MetadataFetch';
+  readonly bytes: number;
+  readonly brokerId: number;
+  readonly fetchOffset: number;
+  readonly maxWaitMs: number;
+}
+
+export interface MetadataFetchResponse {
+  readonly type: 'MetadataFetchResponse';
+  readonly bytes: number;
+  /** Metadata records from the fetch offset on. */
   readonly records: readonly MetadataRecord[];
 }
 
@@ -424,6 +443,8 @@ export type KafkaMessage =
   | BrokerRegistrationResponse
   | BrokerHeartbeatRequest
   | BrokerHeartbeatResponse
+  | MetadataFetchRequest
+  | MetadataFetchResponse
   | AlterPartitionRequest
   | AlterPartitionResponse
   | MetadataRequest

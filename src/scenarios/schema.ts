@@ -355,6 +355,8 @@ const faultTiming = {
     .strictObject({
       event: z.string().regex(/^[a-z][a-z0-9.-]*$/, 'a trace record kind, such as txn.state or replica.truncate'),
       where: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+      /** How long after the event the fault fires (default: right after it). */
+      delay: durationSchema.optional(),
     })
     .optional(),
 };

@@ -124,6 +124,15 @@ describe('kafkasim run', () => {
     expect(r.stderr).not.toContain('    at ');
   });
 
+  it('fires a triggered fault the same whether or not the trace keeps records (the fingerprint-only mode of sweeps)', () => {
+    const scenario = loadScenario(`${library}eos-late-endtxn.yaml`);
+    const kept = runScenario(scenario, { keepTrace: true });
+    const bare = runScenario(scenario);
+    expect(bare.fingerprint).toBe(kept.fingerprint);
+    const applied = (kept.simulation.memory?.records ?? []).filter((r) => r.kind === 'fault.apply');
+    expect(applied.map((r) => (r.kind === 'fault.apply' ? r.action : ''))).toEqual(['degrade', 'heal']);
+  });
+
   it('exits 2 naming the bad field of a scenario', () => {
     const r = cli('run', `${fileURLToPath(new URL('../fixtures/', import.meta.url))}bad-scenario.yaml`);
     expect(r.code).toBe(2);

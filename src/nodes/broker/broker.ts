@@ -96,6 +96,10 @@ export interface BrokerDurable {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
+/** KafkaRaftClient's fetch wait, and controller.quorum.request.timeout.ms and controller.quorum.retry.backoff.ms. */
+const METADATA_FETCH_WAIT_MS = 500;
+const METADATA_REQUEST_TIMEOUT_MS = 2_000;
+const METADATA_RETRY_BACKOFF_MS = 20;
 /** How often the group coordinator looks for expired sessions and rebalance deadlines. */
 const GROUP_TICK_MS = 100;
 const HW_CHECKPOINT_INTERVAL_MS = 5_000;
@@ -171,6 +175,7 @@ export class Broker implements Process<KafkaMessage> {
       if (r.ok && r.response.type === 'BrokerRegistrationResponse' && r.response.error === undefined) {
         this.registered = true;
         this.heartbeat();
+        this.fetchMetadata();
       } else this.ctx.after(ms(this.config.heartbeatIntervalMs), () => this.register());
     });
   }
@@ -184,10 +189,32 @@ export class Broker implements Process<KafkaMessage> {
           this.register();
           return;
         }
-        for (const record of r.response.records) this.image.apply(record);
-        if (r.response.records.length > 0) this.reconcile();
       }
       this.ctx.after(ms(this.config.heartbeatIntervalMs), () => this.heartbeat());
+    });
+  }
+
+  /** A metadata fetch is out (one at a time, as KafkaRaftClient has). */
+  private fetchingMetadata = false;
+
+  /**
+   * KRaft: the broker follows the metadata log as an observer of the controller quorum,
+   * fetching `__cluster_metadata` from where its image is (KafkaRaftClient, with its 500 ms
+   * fetch wait and 2 s request timeout); records are applied as they come, so a new leader
+   * learns of its election a round trip after the controller commits it. A failed fetch is
+   * retried after controller.quorum.retry.backoff.ms (20 ms).
+   */
+  private fetchMetadata(): void {
+    if (this.fetchingMetadata || !this.registered) return;
+    this.fetchingMetadata = true;
+    const req = message('MetadataFetch', { brokerId: this.id, fetchOffset: this.image.offset, maxWaitMs: METADATA_FETCH_WAIT_MS });
+    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(METADATA_REQUEST_TIMEOUT_MS), channel: Channel.Metadata }, (r) => {
+      this.fetchingMetadata = false;
+      if (r.ok && r.response.type === 'MetadataFetchResponse') {
+        for (const record of r.response.records) this.image.apply(record);
+        if (r.response.records.length > 0) this.reconcile();
+        this.fetchMetadata();
+      } else this.ctx.after(ms(METADATA_RETRY_BACKOFF_MS), () => this.fetchMetadata());
     });
   }
 
@@ -983,6 +1010,8 @@ const enum Channel {
   TxnMarkers = 2,
   Verification = 3,
   Fetchers = 4,
+  /** Above any fetcher's: the metadata log's own client (the broker's KafkaRaftClient). */
+  Metadata = 1_000,
 }
 
 /** The fetcher a partition goes to among `n` (AbstractFetcherManager.getFetcherId: Utils.abs(31 * topic.hashCode + partition) % n). */

@@ -1,4 +1,5 @@
 import type { NodeContext, Process } from '../../network/nodeHost.js';
+import type { TimerHandle } from '../../sim/scheduler.js';
 import { Log, DEFAULT_LOG_CONFIG } from '../../log/log.js';
 import type { Disk } from '../../log/disk.js';
 import { decodeRecords, encodeBatch, readBatchHeader, sizeOf } from '../../log/recordBatch.js';
@@ -41,6 +42,13 @@ export interface ControllerDurable {
 
 const TICK_MS = 100;
 
+/** A broker's metadata fetch held until there is something new to send it. */
+interface HeldFetch {
+  readonly fetchOffset: number;
+  readonly reply: (r: KafkaMessage) => void;
+  timer: TimerHandle | undefined;
+}
+
 /**
  * The controller, as KRaft's QuorumController runs it with a single voter: a state machine
  * whose state is the metadata image, changed only by records it first appends (and fsyncs)
@@ -59,6 +67,8 @@ export class Controller implements Process<KafkaMessage> {
   private readonly registeredAt = new Map<number, number>();
   /** Since when each partition has had no leader, for LeaderElectionRateAndTimeMs. */
   private readonly offlineSinceMs = new Map<string, number>();
+  /** Brokers' metadata fetches waiting for records, answered by the next commit. */
+  private readonly heldFetches = new Set<HeldFetch>();
 
   constructor(
     private readonly ctx: NodeContext<KafkaMessage>,
@@ -100,7 +110,7 @@ export class Controller implements Process<KafkaMessage> {
       }
       case 'BrokerHeartbeat': {
         if (this.incarnations.get(req.brokerId) !== req.incarnation) {
-          reply(message('BrokerHeartbeatResponse', { error: 'BROKER_ID_NOT_REGISTERED', fenced: true, records: [] }));
+          reply(message('BrokerHeartbeatResponse', { error: 'BROKER_ID_NOT_REGISTERED', fenced: true }));
           return;
         }
         this.lastHeartbeatMs.set(req.brokerId, this.nowMs());
@@ -110,7 +120,22 @@ export class Controller implements Process<KafkaMessage> {
           this.commit([{ type: 'UnfenceBroker', brokerId: req.brokerId }]);
           this.electOffline();
         }
-        reply(message('BrokerHeartbeatResponse', { fenced: this.image.broker(req.brokerId)?.fenced ?? true, records: this.records.slice(req.metadataOffset) }));
+        reply(message('BrokerHeartbeatResponse', { fenced: this.image.broker(req.brokerId)?.fenced ?? true }));
+        return;
+      }
+      case 'MetadataFetch': {
+        if (req.fetchOffset < this.records.length) {
+          reply(message('MetadataFetchResponse', { records: this.records.slice(req.fetchOffset) }));
+          return;
+        }
+        // Nothing new: held until the next commit or maxWaitMs (KafkaRaftClient's fetch purgatory).
+        const held: HeldFetch = { fetchOffset: req.fetchOffset, reply, timer: undefined };
+        held.timer = this.ctx.after(millis(req.maxWaitMs), () => {
+          // A pause can queue this past the commit that answered it.
+          if (!this.heldFetches.delete(held)) return;
+          reply(message('MetadataFetchResponse', { records: [] }));
+        });
+        this.heldFetches.add(held);
         return;
       }
       case 'AlterPartition': {
@@ -204,6 +229,12 @@ export class Controller implements Process<KafkaMessage> {
       this.records.push(r);
       this.ctx.trace.emit('metadata.record', { record: r.type, detail: JSON.stringify(r) });
     }
+    // The records are durable: the brokers' held fetches get them now.
+    for (const held of this.heldFetches) {
+      if (held.timer !== undefined) this.ctx.cancel(held.timer);
+      held.reply(message('MetadataFetchResponse', { records: this.records.slice(held.fetchOffset) }));
+    }
+    this.heldFetches.clear();
   }
 
   /**
