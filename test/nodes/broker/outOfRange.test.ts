@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseScenario } from '../../../src/scenarios/loader.js';
+import fc from 'fast-check';
+import { parseScenario, scenarioFromObject } from '../../../src/scenarios/loader.js';
 import { runScenario } from '../../../src/scenarios/runner.js';
+import { faultSchedule } from '../../../src/scenarios/arbitraries.js';
 
 /**
  * A follower away for longer than retention comes back below its leader's log start offset.
@@ -38,5 +40,33 @@ describe("a follower behind its leader's log start offset", () => {
     expect(new Set(replicas.map((x) => x.logEndOffset)).size).toBe(1);
     const lastIsr = records.filter((x) => x.kind === 'metadata.record' && x.record === 'PartitionChange').map((x) => (x.kind === 'metadata.record' ? (JSON.parse(x.detail) as { isr?: number[] }).isr : undefined)).filter((isr) => isr !== undefined).at(-1);
     expect(lastIsr).toContain(3);
+  });
+});
+
+describe('retention under faults', () => {
+  it('loses nothing it should keep, and every replica ends where its leader does (property)', () => {
+    const faults = faultSchedule({ brokers: 3, durationS: 14, maxFaults: 6, kinds: ['crash', 'restart', 'pause', 'isolate', 'heal'], partitions: ['orders-0', 'orders-1'] });
+    fc.assert(
+      fc.property(faults, fc.integer({ min: 1, max: 1_000_000 }), (schedule, seed) => {
+        const s = scenarioFromObject(
+          {
+            name: 'retention-under-faults',
+            duration: '15s',
+            drain: '25s',
+            cluster: { brokers: 3, config: { 'min.insync.replicas': 2, 'log.retention.check.interval.ms': 500 } },
+            topics: [{ name: 'orders', partitions: 2, 'replication.factor': 3, config: { 'retention.ms': 3000, 'segment.bytes': 2048 } }],
+            clients: [{ id: 'p1', type: 'producer', topic: 'orders', config: { acks: 'all' }, workload: { rate: '200/s', start: '1s', stop: '14s' } }],
+            // Process crashes only: a power loss of every replica can lose unflushed writes, by design.
+            faults: schedule.map((f) => (f.mode === 'power' ? { ...f, mode: 'process' } : f)),
+            checks: ['lost-write', 'duplicate', 'reorder', 'divergence'],
+          },
+          'retention-under-faults',
+        );
+        const r = runScenario(s, { seed });
+        expect(r.violations).toEqual([]);
+        for (const p of r.state.partitions) expect(new Set(p.replicas.map((x) => x.logEndOffset)).size).toBe(1);
+      }),
+      { numRuns: 12, seed: 7 },
+    );
   });
 });
