@@ -212,6 +212,7 @@ const producerConfigSchema = z.strictObject({
   'max.in.flight.requests.per.connection': z.number().int().positive().default(5),
   'max.request.size': z.number().int().positive().default(1_048_576),
   'metadata.max.age.ms': z.number().int().positive().default(300_000),
+  'max.block.ms': z.number().int().nonnegative().default(60_000),
   partitioner: z.enum(['default', 'sticky', 'round-robin']).default('default'),
   /**
    * What an idempotent producer does when a partition no longer knows it

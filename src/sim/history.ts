@@ -108,7 +108,7 @@ export class History {
   }
 
   /** The send ended: ok with its offset, or fail or info with why. */
-  completeSend(ref: SendRef, type: Exclude<SendOutcome, 'pending'>, partition: string, offset?: number, error?: string): void {
+  completeSend(ref: SendRef, type: Exclude<SendOutcome, 'pending'>, partition: string | undefined, offset?: number, error?: string): void {
     const index = this.next++;
     this.sends.complete(ref, type, partition, offset, error, index, this.clock());
     this.mirrorSend(this.sends.process(ref), type, index, this.sends.seq(ref), partition, offset, error);

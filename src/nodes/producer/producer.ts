@@ -32,6 +32,8 @@ export interface ProducerConfig {
    * or `reset-sequence` as before it (Kafka 2.4 and older clients).
    */
   readonly 'sim.unknown.producer.id': 'bump-epoch' | 'reset-sequence';
+  /** How long send() waits for the topic's metadata before it throws TimeoutException. */
+  readonly 'max.block.ms': number;
 }
 
 export interface Workload {
@@ -63,6 +65,8 @@ interface BlockedSend {
   /** The send's row in the history. */
   readonly ref: SendRef;
   readonly record: RecordInput;
+  /** Local microseconds at which send() gives up (max.block.ms). */
+  readonly deadline: number;
 }
 
 /** The producer's reusable record: appending encodes it at once, so one object serves every send. */
@@ -206,7 +210,12 @@ export class Producer implements Process<KafkaMessage> {
     const partition = this.choosePartition(key);
     if (partition === undefined) {
       // No metadata yet: Kafka's send() blocks (up to max.block.ms) until the topic is known.
-      this.blocked.push({ ref: this.durable.history.invokeSend(this.durable.clientId, seq), record: { ...record, headers: [{ key: 'id', value: Buffer.from(record.headers[0].value) }] } });
+      const deadline = this.ctx.now() + this.config['max.block.ms'] * 1000;
+      this.blocked.push({ ref: this.durable.history.invokeSend(this.durable.clientId, seq), record: { ...record, headers: [{ key: 'id', value: Buffer.from(record.headers[0].value) }] }, deadline });
+      if (!this.expiryScheduled) {
+        this.expiryScheduled = true;
+        this.ctx.after(micros(deadline - this.ctx.now()), () => this.expireBlocked());
+      }
       return;
     }
     this.append(partition, this.durable.history.invokeSend(this.durable.clientId, seq, this.partitionName(partition)), record);
@@ -230,6 +239,27 @@ export class Producer implements Process<KafkaMessage> {
 
   private keyBuffer(k: number): Buffer {
     return (this.keyBuffers[k] ??= Buffer.from(`k${k}`));
+  }
+
+  /**
+   * send() gave up waiting for the topic's metadata (KafkaProducer.waitOnMetadata): after
+   * max.block.ms it throws TimeoutException, and the record was never handed to the
+   * accumulator, so it is definitely not written.
+   */
+  private expiryScheduled = false;
+
+  private expireBlocked(): void {
+    this.expiryScheduled = false;
+    const now = this.ctx.now();
+    const expired = this.blocked.filter((s) => s.deadline <= now);
+    if (expired.length > 0) this.blocked = this.blocked.filter((s) => s.deadline > now);
+    for (const s of expired) this.durable.history.completeSend(s.ref, 'fail', undefined, undefined, 'TimeoutException');
+    // Deadlines come in send order: the first blocked send is the next to expire.
+    const next = this.blocked[0];
+    if (next !== undefined) {
+      this.expiryScheduled = true;
+      this.ctx.after(micros(next.deadline - now), () => this.expireBlocked());
+    }
   }
 
   /** Sends that waited for metadata go out once it arrives, or fail after max.block.ms. */
