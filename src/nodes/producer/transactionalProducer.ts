@@ -50,10 +50,22 @@ interface OutboxEntry {
   readonly answer: (error: string | undefined) => void;
 }
 
+/** One partition's batches: waiting to go, in flight (up to MAX_IN_FLIGHT_PER_PARTITION), backing off. */
 interface Lane {
   readonly queue: { readonly records: readonly RecordInput[]; readonly done: (ok: boolean) => void }[];
-  busy: boolean;
+  /** Batches sent (or being added to the transaction) and not yet answered for good. */
+  inFlight: number;
+  /** Batches waiting out retry.backoff.ms: nothing new goes until they are sent again. */
+  retrying: number;
+  /** Sequences of the batches not yet written, in order: the first is the one the broker expects next. */
+  readonly unacked: number[];
 }
+
+/**
+ * Batches in flight per partition: Kafka's idempotent and transactional producers keep up to
+ * five (max.in.flight.requests.per.connection, capped at 5 with idempotence), in order.
+ */
+const MAX_IN_FLIGHT_PER_PARTITION = 5;
 
 /**
  * The transactional side of a KafkaProducer (its TransactionManager), used by a processor:
@@ -70,15 +82,15 @@ export class TransactionalProducer {
   producerEpoch = -1;
   private coordinator = -1;
   private readonly sequences = new Map<string, number>();
-  /** Per partition: batches waiting to be sent, one at a time. */
+  /** Per partition: batches waiting to be sent, and those in flight. */
   private readonly lanes = new Map<string, Lane>();
   private readonly added = new Set<string>();
   /** Partitions waiting to be added to the transaction, with who waits; one AddPartitionsToTxn out at a time. */
   private readonly addWaiters = new Map<string, ((error: string | undefined) => void)[]>();
   private adding = false;
   private inFlight = 0;
-  /** Batches ready to send, by leader and topic (see sendOutbox); `outboxDue` when a send is scheduled. */
-  private readonly outbox = new Map<string, OutboxEntry[]>();
+  /** Batches ready to send, by leader and topic, as the requests they will go in (see sendOutbox); `outboxDue` when a send is scheduled. */
+  private readonly outbox = new Map<string, OutboxEntry[][]>();
   private outboxDue = false;
   private whenIdle: (() => void)[] = [];
   /** Why the open transaction can only abort. */
@@ -173,7 +185,7 @@ export class TransactionalProducer {
   send(partition: string, records: readonly RecordInput[], done: (ok: boolean) => void): void {
     if (this.state === 'fatal' || records.length === 0) return done(this.state !== 'fatal');
     this.inFlight++;
-    const lane = this.lanes.get(partition) ?? { queue: [], busy: false };
+    const lane = this.lanes.get(partition) ?? { queue: [], inFlight: 0, retrying: 0, unacked: [] };
     this.lanes.set(partition, lane);
     lane.queue.push({
       records,
@@ -187,16 +199,20 @@ export class TransactionalProducer {
   }
 
   /**
-   * Each partition's batches go one at a time, in order, once the partition is in the
-   * transaction: their sequences then reach the broker in the order they were given (Kafka
-   * keeps order with up to five in flight; one is the simple way to the same guarantee).
+   * Sends a partition's batches in order once the partition is in the transaction, up to
+   * five in flight (Kafka's idempotent producer), none while one of them waits to be retried
+   * (the accumulator holds a partition whose batch is being retried), so sequences reach the
+   * broker in the order they were given.
    */
   private pump(partition: string, lane: Lane): void {
-    if (lane.busy || lane.queue.length === 0) return;
-    lane.busy = true;
+    if (lane.inFlight >= MAX_IN_FLIGHT_PER_PARTITION || lane.retrying > 0 || lane.queue.length === 0) return;
+    lane.inFlight++;
     const next = lane.queue.shift() as Lane['queue'][number];
+    let sequence = -1;
     const finish = (ok: boolean): void => {
-      lane.busy = false;
+      lane.inFlight--;
+      const i = lane.unacked.indexOf(sequence);
+      if (i >= 0) lane.unacked.splice(i, 1);
       next.done(ok);
       this.pump(partition, lane);
     };
@@ -207,14 +223,16 @@ export class TransactionalProducer {
         this.markAbortable(error ?? 'fatal');
         return finish(false);
       }
-      const sequence = this.sequences.get(partition) ?? 0;
+      sequence = this.sequences.get(partition) ?? 0;
       this.sequences.set(partition, sequence + next.records.length);
+      lane.unacked.push(sequence);
       const batch = encodeBatch(next.records, { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: sequence, isTransactional: this.transactional });
-      this.produce(partition, batch, this.ctx.now(), finish);
+      this.produce(partition, lane, sequence, batch, this.ctx.now(), finish);
     });
+    this.pump(partition, lane);
   }
 
-  private produce(partition: string, batch: Buffer, startedAt: number, finish: (ok: boolean) => void): void {
+  private produce(partition: string, lane: Lane, sequence: number, batch: Buffer, startedAt: number, finish: (ok: boolean) => void): void {
     const m = /^(.*)-(\d+)$/.exec(partition) as RegExpExecArray;
     const leader = this.host.leaderOf(partition)?.leader ?? -1;
     const retry = (): void => {
@@ -223,7 +241,12 @@ export class TransactionalProducer {
         return finish(false);
       }
       this.host.refreshMetadata();
-      this.ctx.after(millis(this.config.retryBackoffMs), () => this.produce(partition, batch, startedAt, finish));
+      lane.retrying++;
+      this.ctx.after(millis(this.config.retryBackoffMs), () => {
+        lane.retrying--;
+        this.produce(partition, lane, sequence, batch, startedAt, finish);
+        this.pump(partition, lane);
+      });
     };
     if (leader < 0) return retry();
     const answer = (error: string | undefined): void => {
@@ -232,16 +255,21 @@ export class TransactionalProducer {
         this.fail(error);
         return finish(false);
       }
-      if (RETRIABLE.has(error)) return retry();
+      // A batch refused as out of order while an earlier one of the partition is still
+      // unwritten only went ahead of it (TransactionManager.canRetry): retry it behind it.
+      if (RETRIABLE.has(error) || (error === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && lane.unacked[0] !== sequence)) return retry();
       // INVALID_TXN_STATE (KIP-890 refused the write), OUT_OF_ORDER_SEQUENCE_NUMBER …: abortable.
       this.markAbortable(error);
       finish(false);
     };
     const send: OutboxEntry = { leader, topic: m[1], partition: Number(m[2]), batch, answer };
+    // One batch of a partition per request: a second goes in the next request, behind it.
     const key = `${leader}\u0000${send.topic}`;
-    const list = this.outbox.get(key);
-    if (list === undefined) this.outbox.set(key, [send]);
-    else list.push(send);
+    const requests = this.outbox.get(key);
+    const last = requests?.at(-1);
+    if (requests === undefined) this.outbox.set(key, [[send]]);
+    else if (last === undefined || last.some((e) => e.partition === send.partition)) requests.push([send]);
+    else last.push(send);
     if (!this.outboxDue) {
       this.outboxDue = true;
       this.ctx.after(millis(0), () => this.sendOutbox());
@@ -255,9 +283,9 @@ export class TransactionalProducer {
    */
   private sendOutbox(): void {
     this.outboxDue = false;
-    const ready = [...this.outbox];
+    const ready = [...this.outbox.values()].flat();
     this.outbox.clear();
-    for (const [, entries] of ready) {
+    for (const entries of ready) {
       const { leader } = entries[0];
       const req = message<ProduceRequest>('Produce', {
         acks: 'all',
