@@ -66,6 +66,8 @@ interface Lane {
  * five (max.in.flight.requests.per.connection, capped at 5 with idempotence), in order.
  */
 const MAX_IN_FLIGHT_PER_PARTITION = 5;
+/** max.in.flight.requests.per.connection: Produce requests unanswered per broker. */
+const MAX_IN_FLIGHT_REQUESTS = 5;
 
 /**
  * The transactional side of a KafkaProducer (its TransactionManager), used by a processor:
@@ -91,6 +93,8 @@ export class TransactionalProducer {
   private inFlight = 0;
   /** Batches ready to send, by leader and topic, as the requests they will go in (see sendOutbox); `outboxDue` when a send is scheduled. */
   private readonly outbox = new Map<string, OutboxEntry[][]>();
+  /** Produce requests unanswered, per broker. */
+  private readonly produceRequestsTo = new Map<number, number>();
   private outboxDue = false;
   private whenIdle: (() => void)[] = [];
   /** Why the open transaction can only abort. */
@@ -270,10 +274,7 @@ export class TransactionalProducer {
     if (requests === undefined) this.outbox.set(key, [[send]]);
     else if (last === undefined || last.some((e) => e.partition === send.partition)) requests.push([send]);
     else last.push(send);
-    if (!this.outboxDue) {
-      this.outboxDue = true;
-      this.ctx.after(millis(0), () => this.sendOutbox());
-    }
+    this.scheduleOutbox();
   }
 
   /**
@@ -283,21 +284,36 @@ export class TransactionalProducer {
    */
   private sendOutbox(): void {
     this.outboxDue = false;
-    const ready = [...this.outbox.values()].flat();
-    this.outbox.clear();
-    for (const entries of ready) {
-      const { leader } = entries[0];
-      const req = message<ProduceRequest>('Produce', {
-        acks: 'all',
-        timeoutMs: this.config.requestTimeoutMs,
-        topic: entries[0].topic,
-        partitions: entries.map((e) => ({ partition: e.partition, records: e.batch })),
-        transactionalId: this.config.transactionalId,
-      });
-      this.ctx.request(brokerNode(leader), req, this.requestOptions(), (r) => {
-        for (const e of entries) e.answer(produceOutcome(r, e.partition).error);
-      });
+    for (const [key, requests] of [...this.outbox]) {
+      // At most max.in.flight.requests.per.connection (5) Produce requests per broker: the
+      // rest wait, in order, for an answer (Kafka's NetworkClient.isReady / InFlightRequests).
+      while (requests.length > 0 && (this.produceRequestsTo.get(requests[0][0].leader) ?? 0) < MAX_IN_FLIGHT_REQUESTS) this.sendProduce(requests.shift() as OutboxEntry[]);
+      if (requests.length === 0) this.outbox.delete(key);
     }
+  }
+
+  private sendProduce(entries: readonly OutboxEntry[]): void {
+    const { leader } = entries[0];
+    const req = message<ProduceRequest>('Produce', {
+      acks: 'all',
+      timeoutMs: this.config.requestTimeoutMs,
+      topic: entries[0].topic,
+      partitions: entries.map((e) => ({ partition: e.partition, records: e.batch })),
+      transactionalId: this.config.transactionalId,
+    });
+    this.produceRequestsTo.set(leader, (this.produceRequestsTo.get(leader) ?? 0) + 1);
+    this.ctx.request(brokerNode(leader), req, this.requestOptions(), (r) => {
+      this.produceRequestsTo.set(leader, (this.produceRequestsTo.get(leader) ?? 1) - 1);
+      for (const e of entries) e.answer(produceOutcome(r, e.partition).error);
+      if (this.outbox.size > 0) this.scheduleOutbox();
+    });
+  }
+
+  /** Sends the outbox once the current event is done, so batches handed over together go together. */
+  private scheduleOutbox(): void {
+    if (this.outboxDue) return;
+    this.outboxDue = true;
+    this.ctx.after(millis(0), () => this.sendOutbox());
   }
 
   /**
