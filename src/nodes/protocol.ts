@@ -177,8 +177,10 @@ export interface FetchRequest {
   /** The fetching broker's id; -1 for a consumer. */
   readonly replicaId: number;
   readonly partitions: readonly FetchPartition[];
-  /** A consumer's fetch.max.wait.ms: how long the leader may hold the fetch while nothing is readable. */
+  /** A consumer's fetch.max.wait.ms: how long the leader may hold the fetch while it has too little to send. */
   readonly maxWaitMs?: number;
+  /** A consumer's fetch.min.bytes: the leader holds the fetch until it can send this much (default 1: anything). */
+  readonly minBytes?: number;
   /** A consumer's isolation.level: read_committed reads only below the last stable offset. */
   readonly isolationLevel?: 'read_uncommitted' | 'read_committed';
 }

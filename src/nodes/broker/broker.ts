@@ -754,9 +754,9 @@ export class Broker implements Process<KafkaMessage> {
 
   /**
    * A consumer's fetch (KafkaApis.handleFetchRequest for a consumer): read below the high
-   * watermark; with nothing there yet in any partition asked for, wait up to the request's
-   * fetch.max.wait.ms for a high watermark to move (Kafka's DelayedFetch, with
-   * fetch.min.bytes of 1).
+   * watermark; with less than fetch.min.bytes readable over the partitions asked for (by
+   * default, nothing at all), wait up to the request's fetch.max.wait.ms for high watermarks
+   * to move until there is (Kafka's DelayedFetch.tryComplete).
    */
   private consumerFetch(req: FetchRequest, reply: (r: KafkaMessage) => void): void {
     const parts = req.partitions.map((fp) => ({ fp, partition: this.partitions.get(partitionName(fp.topic, fp.partition)) }));
@@ -769,19 +769,32 @@ export class Broker implements Process<KafkaMessage> {
       reply(message<FetchResponse>('FetchResponse', { responses }));
     };
     const waitMs = req.maxWaitMs ?? 0;
-    const nothingReadable =
-      parts.length > 0 &&
-      parts.every(({ fp, partition }) => {
-        if (partition === undefined || partition.role !== 'leader') return false;
-        const readable = req.isolationLevel === 'read_committed' ? partition.log.lastStableOffset : partition.highWatermark;
-        return fp.fetchOffset >= readable && fp.fetchOffset <= partition.log.logEndOffset;
-      });
-    if (waitMs > 0 && nothingReadable) {
+    const minBytes = req.minBytes ?? 1;
+    // Anything that must be answered now (an error, a divergence) completes the fetch, as a
+    // partition's error completes Kafka's DelayedFetch.
+    const mustAnswer = (): boolean => parts.length === 0 || parts.some(({ fp, partition }) => partition === undefined || partition.role !== 'leader' || fp.fetchOffset > partition.log.logEndOffset);
+    const readableBytes = (): number => {
+      let bytes = 0;
+      for (const { fp, partition } of parts) {
+        const p = partition as Partition;
+        const readable = req.isolationLevel === 'read_committed' ? p.log.lastStableOffset : p.highWatermark;
+        if (fp.fetchOffset >= readable) continue;
+        if (minBytes <= 1) return 1;
+        const r = p.fetchForConsumer(fp.fetchOffset, fp.lastFetchedEpoch, fp.currentLeaderEpoch, minBytes, req.isolationLevel);
+        if (r.error !== undefined || r.divergingEpoch !== undefined) return Number.POSITIVE_INFINITY;
+        bytes += r.records.length;
+        if (bytes >= minBytes) return bytes;
+      }
+      return bytes;
+    };
+    if (waitMs > 0 && !mustAnswer() && readableBytes() < minBytes) {
       this.park(
         this.parkedConsumers,
         parts.map(({ partition }) => (partition as Partition).name),
         answer,
         waitMs,
+        // With the default of 1, any news for a partition answers the fetch.
+        minBytes <= 1 ? undefined : () => mustAnswer() || readableBytes() >= minBytes,
       );
       return;
     }
@@ -831,7 +844,7 @@ export class Broker implements Process<KafkaMessage> {
   private readonly parkedConsumers = new Map<string, Set<() => void>>();
 
   /** Holds a fetch of the partitions `names` until one of them is woken or `waitMs` passes; it answers once. */
-  private park(parked: Map<string, Set<() => void>>, names: readonly string[], answer: () => void, waitMs: number): void {
+  private park(parked: Map<string, Set<() => void>>, names: readonly string[], answer: () => void, waitMs: number, ready?: () => boolean): void {
     let expiry: TimerHandle | undefined;
     let answered = false;
     const once = (): void => {
@@ -839,14 +852,18 @@ export class Broker implements Process<KafkaMessage> {
       // fetch was answered meanwhile: the flag, not the cancel, makes it answer once.
       if (answered) return;
       answered = true;
-      for (const name of names) parked.get(name)?.delete(once);
+      for (const name of names) parked.get(name)?.delete(woken);
       if (expiry !== undefined) this.ctx.cancel(expiry);
       answer();
+    };
+    // Woken by a partition's news, it answers only once `ready` holds (fetch.min.bytes).
+    const woken = ready === undefined ? once : (): void => {
+      if (ready()) once();
     };
     for (const name of names) {
       let waiting = parked.get(name);
       if (waiting === undefined) parked.set(name, (waiting = new Set()));
-      waiting.add(once);
+      waiting.add(woken);
     }
     expiry = this.ctx.after(ms(waitMs), () => {
       expiry = undefined;

@@ -255,6 +255,7 @@ export class Fetcher {
       replicaId: -1,
       partitions: parts.map(({ meta, position }) => ({ topic: meta.topic, partition: meta.partition, fetchOffset: position.offset, lastFetchedEpoch: position.epoch, currentLeaderEpoch: meta.leaderEpoch })),
       maxWaitMs: this.host.config['fetch.max.wait.ms'],
+      minBytes: this.host.config['fetch.min.bytes'],
       isolationLevel: this.host.config['isolation.level'],
     });
     const timeout = millis(this.host.config['request.timeout.ms'] + this.host.config['fetch.max.wait.ms']);
