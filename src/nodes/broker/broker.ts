@@ -103,7 +103,6 @@ const METADATA_RETRY_BACKOFF_MS = 20;
 /** How often the group coordinator looks for expired sessions and rebalance deadlines. */
 const GROUP_TICK_MS = 100;
 const HW_CHECKPOINT_INTERVAL_MS = 5_000;
-const ISR_CHECK_INTERVAL_MS = 500;
 
 /**
  * A broker (Kafka's KafkaServer with its ReplicaManager): it registers with the controller
@@ -159,7 +158,7 @@ export class Broker implements Process<KafkaMessage> {
   onStart(): void {
     this.register();
     this.ctx.after(ms(HW_CHECKPOINT_INTERVAL_MS), () => this.checkpointLoop());
-    this.ctx.after(ms(ISR_CHECK_INTERVAL_MS), () => this.isrLoop());
+    this.ctx.after(ms(this.isrCheckIntervalMs), () => this.isrLoop());
     this.ctx.after(ms(this.config.retentionCheckIntervalMs), () => this.retentionLoop());
     this.ctx.after(ms(this.config.cleanerBackoffMs), () => this.cleanerLoop());
     this.ctx.after(ms(this.config.producerIdExpirationCheckIntervalMs), () => this.producerExpirationLoop());
@@ -882,11 +881,19 @@ export class Broker implements Process<KafkaMessage> {
     for (const answer of [...waiting]) answer();
   }
 
+  /**
+   * ReplicaManager's "isr-expiration" task runs every replica.lag.time.max.ms / 2: a follower
+   * that stopped is out of the ISR between 1 and 1.5 times replica.lag.time.max.ms later.
+   */
+  private get isrCheckIntervalMs(): number {
+    return Math.max(1, Math.floor(this.config.replicaLagTimeMaxMs / 2));
+  }
+
   private isrLoop(): void {
     // Kafka's periodic check only shrinks (ReplicaManager.maybeShrinkIsr); a follower is let
     // back in when one of its fetches shows it caught up (Partition.maybeExpandIsr).
     for (const p of this.partitions.values()) this.proposeIsr(p);
-    this.ctx.after(ms(ISR_CHECK_INTERVAL_MS), () => this.isrLoop());
+    this.ctx.after(ms(this.isrCheckIntervalMs), () => this.isrLoop());
   }
 
   /**

@@ -405,14 +405,16 @@ export class Partition {
   }
 
   /**
-   * Whether replica `r` belongs in the ISR now: the leader; a member that caught up within
-   * replica.lag.time.max.ms; or the follower whose fetch this is (`fetchedBy`), once it has
-   * reached the high watermark in this leader's epoch. Kafka looks at expansion only on a
-   * follower's fetch (Partition.maybeExpandIsr): a follower that stopped fetching cannot be
-   * let back in on what it had when it stopped.
+   * Whether replica `r` belongs in the ISR now. On a follower's fetch (`fetchedBy`), Kafka
+   * only expands (Partition.maybeExpandIsr): every member stays, and the fetching follower
+   * joins once it has reached the high watermark in this leader's epoch; a follower that
+   * stopped fetching cannot be let back in on what it had when it stopped. The periodic
+   * check (`fetchedBy` undefined) only shrinks (Partition.maybeShrinkIsr): members that have
+   * not caught up within replica.lag.time.max.ms leave.
    */
   private wantsInIsr(r: number, nowMs: number, epochStart: number, fetchedBy: number | undefined): boolean {
     if (r === this.brokerId) return true;
+    if (fetchedBy !== undefined && this.isr.includes(r)) return true;
     const f = this.followers.get(r);
     if (f === undefined) return false;
     if (this.isr.includes(r)) return nowMs - f.lastCaughtUpMs <= this.config.replicaLagTimeMaxMs;
