@@ -125,7 +125,8 @@ export interface CommittedOffsetChange {
   readonly group: string;
   readonly partition: string;
   readonly offset: number;
-  readonly source: 'commit' | 'load';
+  /** 'expire': the coordinator's cleanup deleted it (offsets.retention.minutes); the offset is the one that expired. */
+  readonly source: 'commit' | 'load' | 'expire';
 }
 
 /** A processor's pipeline: the group that reads `from` and writes `to`. */

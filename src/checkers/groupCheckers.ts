@@ -231,7 +231,8 @@ export const ownershipChecker: Checker<ClusterFinalState> = {
 /**
  * offset-regression: a group's committed offset for a partition, as coordinators held it,
  * moved backwards (a commit lower than the one before, or a coordinator loading less than
- * was committed), with no seek by a member in between.
+ * was committed), with no seek by a member in between. An offset that expired
+ * (offsets.retention.minutes) is deleted, not moved: the next commit starts afresh.
  */
 export const offsetRegressionChecker: Checker<ClusterFinalState> = {
   kind: 'offset-regression',
@@ -242,6 +243,11 @@ export const offsetRegressionChecker: Checker<ClusterFinalState> = {
     const out: Violation[] = [];
     for (const c of state.offsetChanges ?? []) {
       const key = `${c.group}\u0000${c.partition}`;
+      // An expired offset is gone, not moved: what the group commits next starts afresh.
+      if (c.source === 'expire') {
+        past.delete(key);
+        continue;
+      }
       let list = past.get(key);
       if (list === undefined) past.set(key, (list = []));
       const before = list.at(-1);

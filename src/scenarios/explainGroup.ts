@@ -155,6 +155,25 @@ export function explainGroupViolation(records: readonly TraceRecord[], violation
           committed = r.offset;
         }
         break;
+      case 'consumer.reset':
+        // The seek history op narrates resets from a known position; this one, a start with none.
+        if (r.partition === partition && r.reason === 'no-committed-offset' && r.offset > lo && members.has(r.member)) {
+          say(r.at, `${r.member} found no committed offset for ${partition}: auto.offset.reset=${r.policy} put its position at ${r.offset}${r.policy === 'latest' ? ', the log end, past every record not yet read' : ', the log start'}`);
+        }
+        break;
+      case 'group.expire': {
+        const i = r.group === group ? r.partitions.indexOf(partition) : -1;
+        if (i < 0) break;
+        const why: Record<string, string> = {
+          'expire-timestamp': r.rule === 'commit-timestamp' ? 'it was committed longer ago than offsets.retention.minutes, and before KIP-211 (Kafka 2.1) that was enough, even in a group still consuming' : 'the expire timestamp written with it passed',
+          empty: 'the group had been Empty for offsets.retention.minutes (KIP-211 counts from when it emptied)',
+          unsubscribed: 'no member subscribes to its topic any more, and it was committed longer ago than offsets.retention.minutes',
+          standalone: 'the group has no members to protect it (standalone commits), and it was committed longer ago than offsets.retention.minutes',
+        };
+        say(r.at, `broker-${r.broker}'s offset cleanup deleted ${group}'s committed offset of ${partition} (${r.offsets[i]}, committed at ${formatTime(r.committedAt[i] * 1000)}): ${why[r.basis[i]] ?? r.basis[i]}`);
+        committed = -1;
+        break;
+      }
       case 'consumer.leave':
         if (members.has(r.member)) say(r.at, `${r.member} left the group: ${r.reason}`);
         break;

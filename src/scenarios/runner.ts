@@ -244,12 +244,15 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         producerIdExpirationMs: cfg['producer.id.expiration.ms'],
         producerIdExpirationCheckIntervalMs: cfg['producer.id.expiration.check.interval.ms'],
         offsetsCommitTimeoutMs: cfg['offsets.commit.timeout.ms'],
+        offsetsRetentionCheckIntervalMs: cfg['offsets.retention.check.interval.ms'],
         group: {
           offsetsPartitions: cfg['offsets.topic.num.partitions'],
           initialRebalanceDelayMs: cfg['group.initial.rebalance.delay.ms'],
           minSessionTimeoutMs: cfg['group.min.session.timeout.ms'],
           maxSessionTimeoutMs: cfg['group.max.session.timeout.ms'],
           fencing: cfg['sim.group.fencing'],
+          offsetsRetentionMs: cfg['offsets.retention.minutes'] * 60_000,
+          offsetExpiration: cfg['sim.offsets.expiration'],
         },
         transactions: {
           partitions: cfg['transaction.state.log.num.partitions'],

@@ -138,6 +138,16 @@ const brokerConfigSchema = z.strictObject({
    * member's commit lands: the bug generations exist to prevent.
    */
   'sim.group.fencing': z.boolean().default(true),
+  /** How long committed offsets are kept (KIP-186's default, 7 days), and how often the coordinator looks for expired ones. */
+  'offsets.retention.minutes': z.number().int().positive().default(10_080),
+  'offsets.retention.check.interval.ms': z.number().int().positive().default(600_000),
+  /**
+   * When committed offsets expire. `kip-211` is Kafka since 2.1: an Empty group's, once it
+   * has been empty for the retention, and a live consumer group's only for topics it no
+   * longer subscribes to. `commit-timestamp` brings back the old rule: every offset the
+   * retention after its last commit, even in a group that is still consuming.
+   */
+  'sim.offsets.expiration': z.enum(['kip-211', 'commit-timestamp']).default('kip-211'),
   /** The transaction coordinator's internal topic and settings. */
   'transaction.state.log.num.partitions': z.number().int().positive().max(1000).default(50),
   'transaction.state.log.replication.factor': z.number().int().positive().default(3),

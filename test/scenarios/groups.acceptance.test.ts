@@ -118,6 +118,25 @@ describe('acceptance: retention', () => {
   });
 });
 
+describe('acceptance: committed offsets expire (offsets.retention.minutes, KIP-211)', () => {
+  it('before KIP-211 a live group loses the offsets of a quiet partition, and the next rebalance skips records', () => {
+    const r = run('consumer-offset-expiry', undefined, true);
+    expect(kinds(r)).toContain('skipped');
+    const expired = records(r).filter((x): x is TraceRecord<'group.expire'> => x.kind === 'group.expire');
+    // The group was consuming (Stable, not Empty) when its offsets went.
+    expect(expired.some((x) => x.group === 'g1' && x.state === 'Stable' && x.basis.includes('expire-timestamp'))).toBe(true);
+    const resets = records(r).filter((x): x is TraceRecord<'consumer.reset'> => x.kind === 'consumer.reset' && x.reason === 'no-committed-offset' && x.offset > 0);
+    expect(resets.length).toBeGreaterThan(0);
+  });
+
+  it('since KIP-211 the same run keeps the offsets of the topics the group subscribes to, and nothing is skipped', () => {
+    const r = run('consumer-offset-expiry-kip211', undefined, true);
+    expect(r.violations).toEqual([]);
+    expect(records(r).filter((x) => x.kind === 'group.expire')).toEqual([]);
+    expect(r.stats.consumers?.processed).toBe(r.stats.acked);
+  });
+});
+
 describe('acceptance: what consumers see of broker-side loss', () => {
   it('after an unclean election a consumer detects the truncation (KIP-320), seeks back, and reads offsets again with other messages', () => {
     const r = run('consumer-unclean-election');

@@ -56,6 +56,8 @@ export interface BrokerConfig {
   readonly producerIdExpirationCheckIntervalMs: number;
   /** offsets.commit.timeout.ms: how long a write to `__consumer_offsets` may wait for the ISR. */
   readonly offsetsCommitTimeoutMs: number;
+  /** offsets.retention.check.interval.ms: how often the group coordinator expires offsets. */
+  readonly offsetsRetentionCheckIntervalMs: number;
   /** The group coordinator's settings (offsets.topic.num.partitions, group.*). */
   readonly group: GroupCoordinatorConfig;
   /** The transaction coordinator's settings, and KIP-890's partition verification. */
@@ -83,7 +85,8 @@ export const BROKER_DEFAULTS = {
   producerIdExpirationMs: 86_400_000,
   producerIdExpirationCheckIntervalMs: 600_000,
   offsetsCommitTimeoutMs: 5_000,
-  group: { offsetsPartitions: 50, initialRebalanceDelayMs: 3_000, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true },
+  offsetsRetentionCheckIntervalMs: 600_000,
+  group: { offsetsPartitions: 50, initialRebalanceDelayMs: 3_000, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true, offsetsRetentionMs: 10_080 * 60_000, offsetExpiration: 'kip-211' },
   transactions: { partitions: 50, maxTimeoutMs: 900_000, abortTimedOutIntervalMs: 10_000, verification: true, version: 2 as const },
 } as const satisfies Partial<BrokerConfig>;
 
@@ -965,6 +968,13 @@ export class Broker implements Process<KafkaMessage> {
   private groupLoop(): void {
     this.coordinator.tick(this.nowMs());
     this.ctx.after(ms(GROUP_TICK_MS), () => this.groupLoop());
+    this.ctx.after(ms(this.config.offsetsRetentionCheckIntervalMs), () => this.offsetExpirationLoop());
+  }
+
+  /** GroupMetadataManager's delete-expired-group-metadata task, every offsets.retention.check.interval.ms. */
+  private offsetExpirationLoop(): void {
+    this.coordinator.cleanupGroupMetadata(this.nowMs());
+    this.ctx.after(ms(this.config.offsetsRetentionCheckIntervalMs), () => this.offsetExpirationLoop());
   }
 
   private checkpointLoop(): void {

@@ -453,8 +453,11 @@ declare module '../../sim/trace.js' {
     /** A member left its group on its own (max.poll.interval.ms passed without a poll). */
     'consumer.leave': { readonly member: string; readonly generation: number; readonly reason: string };
     'consumer.error': { readonly member: string; readonly partition: string; readonly error: string };
+    /** auto.offset.reset set a member's position: `reason` says why it had none (no committed offset, out of range, …). */
+    'consumer.reset': { readonly member: string; readonly partition: string; readonly reason: string; readonly policy: 'earliest' | 'latest'; readonly offset: number };
   }
 }
 
 declareTraceKind('consumer.leave', ['member', 'generation', 'reason']);
 declareTraceKind('consumer.error', ['member', 'partition', 'error']);
+declareTraceKind('consumer.reset', ['member', 'partition', 'reason', 'policy', 'offset']);

@@ -202,6 +202,7 @@ export class Fetcher {
       }
       this.positions.set(name, { offset: r.response.offset, epoch: -1 });
       this.resolving.delete(name);
+      this.host.ctx.trace.emit('consumer.reset', { member: this.host.member, partition: name, reason, policy, offset: r.response.offset });
       if (from !== undefined) this.host.history.complete(this.host.history.invoke(this.host.member, 'seek', {}), 'ok', { from, member: this.host.member, partition: name, reason, to: r.response.offset });
       this.sendFetches();
     });

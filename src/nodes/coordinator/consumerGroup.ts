@@ -1,4 +1,6 @@
 import { compareStrings } from '../../sim/order.js';
+import { WireFormatError } from '../wire.js';
+import { CONSUMER_PROTOCOL_TYPE, decodeSubscription } from '../consumer/consumerProtocol.js';
 import type { GroupMetadataValue } from './offsetsTopic.js';
 
 /**
@@ -68,6 +70,29 @@ export interface CommittedOffset {
   readonly leaderEpoch: number;
   readonly metadata: string;
   readonly commitTimestamp: number;
+  /**
+   * When the offset expires, for offsets written as brokers before Kafka 2.1 wrote them
+   * (OffsetCommitValue v1: commit time plus offsets.retention.minutes). Without one, the
+   * rules of KIP-211 decide (see expireOffsets).
+   */
+  readonly expireTimestamp?: number;
+}
+
+/** Why an offset expired, after GroupMetadata.removeExpiredOffsets's cases. */
+export type OffsetExpiryBasis =
+  /** Its own expire timestamp passed (an offset written the pre-2.1 way). */
+  | 'expire-timestamp'
+  /** The group has been Empty for the retention (KIP-211: counted from when it emptied). */
+  | 'empty'
+  /** A Stable consumer group's offset of a topic no member subscribes to, not committed for the retention. */
+  | 'unsubscribed'
+  /** A group with no protocol (a standalone consumer's commits), not committed for the retention. */
+  | 'standalone';
+
+export interface ExpiredOffset {
+  readonly partition: string;
+  readonly offset: CommittedOffset;
+  readonly basis: OffsetExpiryBasis;
 }
 
 export interface GroupConfig {
@@ -103,6 +128,13 @@ export class ConsumerGroup {
   private readonly pending = new Map<string, number>();
   private readonly staticMembers = new Map<string, string>();
   readonly offsets = new Map<string, CommittedOffset>();
+  /** When the group last changed state (GroupMetadata.currentStateTimestamp): KIP-211 counts an Empty group's retention from it. */
+  currentStateTimestamp: number | undefined;
+  /**
+   * The topics the members subscribe to, when the group knows them (a consumer group's
+   * subscriptions parsed at each new generation, GroupMetadata.computeSubscribedTopics).
+   */
+  subscribedTopics: ReadonlySet<string> | undefined;
   /** When the rebalance in progress must complete, whoever has rejoined. */
   private rebalanceDeadlineMs = 0;
   /** A new group waits group.initial.rebalance.delay.ms for more members before completing. */
@@ -245,7 +277,7 @@ export class ConsumerGroup {
     }
     if (this.state !== 'PreparingRebalance') {
       const wasEmpty = this.state === 'Empty';
-      this.state = 'PreparingRebalance';
+      this.transitionTo('PreparingRebalance', nowMs);
       this.rebalanceDeadlineMs = nowMs + Math.max(...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
       this.notBeforeMs = wasEmpty ? nowMs + this.config.initialRebalanceDelayMs : nowMs;
     }
@@ -262,14 +294,16 @@ export class ConsumerGroup {
     for (const m of all) if (m.awaitingJoin === undefined) this.removeMember(m);
     this.generationId++;
     if (this.members.size === 0) {
-      this.state = 'Empty';
       this.protocol = undefined;
       this.leaderId = undefined;
+      this.subscribedTopics = this.computeSubscribedTopics();
+      this.transitionTo('Empty', nowMs);
       return;
     }
     this.protocol = this.selectProtocol();
     if (this.leaderId === undefined || !this.members.has(this.leaderId)) this.leaderId = [...this.members.keys()][0];
-    this.state = 'CompletingRebalance';
+    this.subscribedTopics = this.computeSubscribedTopics();
+    this.transitionTo('CompletingRebalance', nowMs);
     for (const m of this.members.values()) {
       const respond = m.awaitingJoin;
       m.awaitingJoin = undefined;
@@ -325,7 +359,7 @@ export class ConsumerGroup {
         if (req.memberId === this.leaderId && req.assignments !== undefined) {
           // Members the leader left out get an empty assignment.
           for (const m of this.members.values()) m.assignment = req.assignments.get(m.memberId) ?? EMPTY;
-          this.state = 'Stable';
+          this.transitionTo('Stable', nowMs);
           for (const m of this.members.values()) {
             const answer = m.awaitingSync;
             m.awaitingSync = undefined;
@@ -381,6 +415,36 @@ export class ConsumerGroup {
     this.tryCompleteJoin(nowMs);
   }
 
+  /** Kafka's GroupMetadata.transitionTo: the new state, and when it began. */
+  private transitionTo(state: GroupState, nowMs: number): void {
+    this.state = state;
+    this.currentStateTimestamp = nowMs;
+  }
+
+  /**
+   * GroupMetadata.computeSubscribedTopics: a consumer group's topics are the union of its
+   * members' subscriptions for the chosen protocol; an empty consumer group has none; any
+   * other group, or a subscription that does not parse, leaves them unknown.
+   */
+  private computeSubscribedTopics(): ReadonlySet<string> | undefined {
+    if (this.protocolType !== CONSUMER_PROTOCOL_TYPE) return undefined;
+    if (this.members.size === 0) return new Set();
+    const protocol = this.protocol;
+    if (protocol === undefined) return undefined;
+    const topics = new Set<string>();
+    try {
+      for (const m of this.members.values()) {
+        const metadata = m.protocols.find((p) => p.name === protocol)?.metadata;
+        if (metadata === undefined) return undefined;
+        for (const t of decodeSubscription(metadata).topics) topics.add(t);
+      }
+    } catch (err) {
+      if (err instanceof WireFormatError || err instanceof RangeError) return undefined;
+      throw err;
+    }
+    return topics;
+  }
+
   private removeMember(m: Member): void {
     this.members.delete(m.memberId);
     if (m.groupInstanceId !== undefined && this.staticMembers.get(m.groupInstanceId) === m.memberId) this.staticMembers.delete(m.groupInstanceId);
@@ -389,10 +453,11 @@ export class ConsumerGroup {
 
   private afterMemberLeft(nowMs: number): void {
     if (this.members.size === 0 && this.state !== 'PreparingRebalance') {
-      this.state = 'Empty';
       this.generationId++;
       this.protocol = undefined;
       this.leaderId = undefined;
+      this.subscribedTopics = this.computeSubscribedTopics();
+      this.transitionTo('Empty', nowMs);
       return;
     }
     if (this.state === 'Stable' || this.state === 'CompletingRebalance') this.prepareRebalance(nowMs);
@@ -434,6 +499,56 @@ export class ConsumerGroup {
     for (const [tp, o] of offsets) this.offsets.set(tp, o);
   }
 
+  /**
+   * Removes and returns the offsets that have expired at `nowMs`, skipping partitions for
+   * which `pending` says a commit is being written. Two rule sets:
+   *
+   * - `kip-211` (Kafka 2.1 on; GroupMetadata.removeExpiredOffsets, now
+   *   ClassicGroup.offsetExpirationCondition with OffsetMetadataManager.cleanupExpiredOffsets):
+   *   an offset carrying its own expire timestamp expires by it; otherwise an Empty group's
+   *   offsets expire `retentionMs` after it became Empty, a Stable consumer group's only for
+   *   topics no member subscribes to (by commit time), a group with no protocol (standalone
+   *   commits) by commit time, and in any other case none.
+   * - `commit-timestamp` (before KIP-211): every offset expires by its expire timestamp
+   *   (commit time plus retention), whatever the group is doing, so a live group that has
+   *   not committed a partition for the retention loses its offset.
+   */
+  expireOffsets(nowMs: number, retentionMs: number, rule: 'kip-211' | 'commit-timestamp', pending: (partition: string) => boolean): ExpiredOffset[] {
+    const expired: ExpiredOffset[] = [];
+    const consider = (partition: string, o: CommittedOffset, due: boolean, basis: OffsetExpiryBasis): void => {
+      if (due && !pending(partition)) expired.push({ partition, offset: o, basis });
+    };
+    for (const [partition, o] of this.offsets) {
+      if (rule === 'commit-timestamp') {
+        // Kafka before 2.1: offset.expireTimestamp < now.
+        consider(partition, o, (o.expireTimestamp ?? o.commitTimestamp + retentionMs) < nowMs, 'expire-timestamp');
+        continue;
+      }
+      const byOwnTimestamp = o.expireTimestamp !== undefined;
+      if (this.protocolType !== undefined && this.state === 'Empty') {
+        const base = this.currentStateTimestamp ?? o.commitTimestamp;
+        consider(partition, o, byOwnTimestamp ? nowMs >= (o.expireTimestamp as number) : nowMs - base >= retentionMs, byOwnTimestamp ? 'expire-timestamp' : 'empty');
+      } else if (this.protocolType === CONSUMER_PROTOCOL_TYPE && this.subscribedTopics !== undefined && this.state === 'Stable') {
+        if (this.subscribedTopics.has(topicOf(partition))) continue;
+        consider(partition, o, byOwnTimestamp ? nowMs >= (o.expireTimestamp as number) : nowMs - o.commitTimestamp >= retentionMs, byOwnTimestamp ? 'expire-timestamp' : 'unsubscribed');
+      } else if (this.protocolType === undefined) {
+        consider(partition, o, byOwnTimestamp ? nowMs >= (o.expireTimestamp as number) : nowMs - o.commitTimestamp >= retentionMs, byOwnTimestamp ? 'expire-timestamp' : 'standalone');
+      }
+    }
+    for (const e of expired) this.offsets.delete(e.partition);
+    return expired;
+  }
+
+  /** An Empty group with no offsets left is over (GroupMetadataManager.cleanupGroupMetadata moves it to Dead). */
+  get isDisposable(): boolean {
+    return this.state === 'Empty' && this.offsets.size === 0;
+  }
+
+  /** Moves the group to Dead: its coordinator forgets it. */
+  markDead(): void {
+    this.state = 'Dead';
+  }
+
   // ------------------------------------------------------------------ persistence
 
   /** What `__consumer_offsets` keeps of the group (GroupMetadataManager.groupMetadataValue). */
@@ -443,7 +558,8 @@ export class ConsumerGroup {
       generation: this.generationId,
       protocol: this.protocol ?? null,
       leader: this.leaderId ?? null,
-      currentStateTimestamp: nowMs,
+      // GroupMetadataManager.groupMetadataValue writes currentStateTimestampOrDefault.
+      currentStateTimestamp: this.currentStateTimestamp ?? nowMs,
       members: [...this.members.values()].map((m) => ({
         memberId: m.memberId,
         groupInstanceId: m.groupInstanceId ?? null,
@@ -486,6 +602,9 @@ export class ConsumerGroup {
       if (seq > this.nextMemberSeq) this.nextMemberSeq = seq;
     }
     this.state = this.members.size === 0 ? 'Empty' : 'Stable';
+    // GroupMetadata.loadGroup: the state's timestamp as written, the topics from the subscriptions.
+    this.currentStateTimestamp = value.currentStateTimestamp;
+    this.subscribedTopics = this.computeSubscribedTopics();
   }
 
   /** The coordinator moved away: answer everyone waiting, and take no more requests. */
@@ -508,6 +627,11 @@ export class ConsumerGroup {
   fetchOffset(topicPartition: string): CommittedOffset | undefined {
     return this.offsets.get(topicPartition);
   }
+}
+
+/** The topic of a `<topic>-<partition>` name. */
+function topicOf(partition: string): string {
+  return partition.slice(0, partition.lastIndexOf('-'));
 }
 
 function sameProtocols(a: readonly Protocol[], b: readonly Protocol[]): boolean {

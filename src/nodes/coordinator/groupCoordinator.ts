@@ -40,6 +40,15 @@ export interface GroupCoordinatorConfig extends GroupConfig {
    * commits from anyone, so stale members' commits land (the bug generations prevent).
    */
   readonly fencing: boolean;
+  /** offsets.retention.minutes, in milliseconds: how long a committed offset outlives its group's use of it. */
+  readonly offsetsRetentionMs: number;
+  /**
+   * sim.offsets.expiration: `kip-211` expires offsets as Kafka does since 2.1 (an Empty
+   * group's once it has been empty for the retention; a live consumer group's only for
+   * topics it no longer subscribes to); `commit-timestamp` as before, each offset the
+   * retention after its last commit, even in a group that is still consuming.
+   */
+  readonly offsetExpiration: 'kip-211' | 'commit-timestamp';
 }
 
 type GroupRequest = Extract<KafkaMessage, { type: 'JoinGroup' | 'SyncGroup' | 'Heartbeat' | 'LeaveGroup' | 'OffsetCommit' | 'OffsetFetch' | 'TxnOffsetCommit' }>;
@@ -62,6 +71,8 @@ export class GroupCoordinator {
    * (Kafka's pendingTransactionalOffsetCommits): applied by a COMMIT marker, dropped by ABORT.
    */
   private readonly pendingTxn = new Map<number, Map<string, Map<string, CommittedOffset>>>();
+  /** Offset commits being written, by group and partition (Kafka's pendingOffsetCommits): such offsets do not expire meanwhile. */
+  private readonly writing = new Map<string, number>();
   /** Rebalances being written, by group and generation: who waits for the write. */
   private readonly storing = new Map<string, { done: boolean; waiters: ((error: string | undefined) => void)[] }>();
 
@@ -136,7 +147,8 @@ export class GroupCoordinator {
       }
     });
     for (const [producerId, txn] of pendingLoad) this.pendingTxn.set(producerId, txn);
-    const names = new Set([...offsets.keys(), ...metadata.keys()]);
+    // A group whose records are all tombstones (expired offsets, a Dead group) is gone.
+    const names = new Set([...[...offsets].filter(([, o]) => o.size > 0).map(([g]) => g), ...[...metadata].filter(([, v]) => v !== null).map(([g]) => g)]);
     for (const groupId of [...names].sort(compareStrings)) {
       if (this.partitionFor(groupId) !== partition) continue;
       const group = new ConsumerGroup(groupId, this.config, this.newMemberId);
@@ -255,8 +267,15 @@ export class GroupCoordinator {
       reply(message('OffsetCommitResponse', { error }));
       return;
     }
-    const { values, records } = offsetRecords(req.groupId, req.offsets, nowMs);
+    const { values, records } = offsetRecords(req.groupId, req.offsets, nowMs, this.expireTimestampFor(nowMs));
+    const keys = [...values.keys()].map((tp) => `${req.groupId}\u0000${tp}`);
+    for (const k of keys) this.writing.set(k, (this.writing.get(k) ?? 0) + 1);
     this.host.append(this.partitionFor(req.groupId), encodeBatch(records), (appendError) => {
+      for (const k of keys) {
+        const n = (this.writing.get(k) ?? 1) - 1;
+        if (n === 0) this.writing.delete(k);
+        else this.writing.set(k, n);
+      }
       const mapped = appendError === undefined ? undefined : coordinatorError(appendError);
       if (mapped === undefined && this.groups.get(req.groupId) === group) {
         group.applyOffsets(values);
@@ -284,7 +303,7 @@ export class GroupCoordinator {
         return;
       }
     }
-    const { values, records } = offsetRecords(req.groupId, req.offsets, nowMs);
+    const { values, records } = offsetRecords(req.groupId, req.offsets, nowMs, this.expireTimestampFor(nowMs));
     const batch = encodeBatch(records, { producerId: req.producerId, producerEpoch: req.producerEpoch, isTransactional: true });
     this.host.append(this.partitionFor(req.groupId), batch, (appendError) => {
       if (appendError === undefined) {
@@ -371,6 +390,49 @@ export class GroupCoordinator {
     return result;
   }
 
+  /** Brokers before 2.1 stamped every offset with its expiry (OffsetCommitValue v1); since KIP-211, none. */
+  private expireTimestampFor(nowMs: number): number | undefined {
+    return this.config.offsetExpiration === 'commit-timestamp' ? nowMs + this.config.offsetsRetentionMs : undefined;
+  }
+
+  /**
+   * Kafka's GroupMetadataManager.cleanupGroupMetadata, run every
+   * offsets.retention.check.interval.ms: each group drops its expired offsets (see
+   * ConsumerGroup.expireOffsets), writing a tombstone for each to `__consumer_offsets`, and
+   * an Empty group with no offsets left goes Dead: its metadata gets a tombstone too and
+   * the coordinator forgets it. Kafka writes these tombstones without waiting for the ISR
+   * (acks 0 from the coordinator's side), so nothing waits for them here either.
+   */
+  cleanupGroupMetadata(nowMs: number): void {
+    for (const groupId of [...this.groups.keys()].sort(compareStrings)) {
+      const group = this.groups.get(groupId) as ConsumerGroup;
+      const expired = group.expireOffsets(nowMs, this.config.offsetsRetentionMs, this.config.offsetExpiration, (tp) => this.writing.has(`${groupId}\u0000${tp}`) || this.hasPendingTxn(groupId, tp));
+      const dead = group.isDisposable;
+      if (expired.length === 0 && !dead) continue;
+      const tombstones: RecordInput[] = expired.map((e) => {
+        const dash = e.partition.lastIndexOf('-');
+        return { key: encodeKey({ type: 'offset', group: groupId, topic: e.partition.slice(0, dash), partition: Number(e.partition.slice(dash + 1)) }), value: null, timestamp: nowMs };
+      });
+      if (dead) {
+        tombstones.push({ key: encodeKey({ type: 'group', group: groupId }), value: null, timestamp: nowMs });
+        group.markDead();
+        this.groups.delete(groupId);
+      }
+      this.host.append(this.partitionFor(groupId), encodeBatch(tombstones), () => undefined);
+      for (const e of expired) this.host.trace.emit('group.offset', { broker: this.host.brokerId, group: groupId, partition: e.partition, offset: e.offset.offset, source: 'expire' });
+      this.host.trace.emit('group.expire', {
+        broker: this.host.brokerId,
+        group: groupId,
+        state: dead ? 'Dead' : group.state,
+        partitions: expired.map((e) => e.partition),
+        offsets: expired.map((e) => e.offset.offset),
+        committedAt: expired.map((e) => e.offset.commitTimestamp),
+        basis: expired.map((e) => e.basis),
+        rule: this.config.offsetExpiration,
+      });
+    }
+  }
+
   /** Session timeouts and rebalance deadlines (Kafka's heartbeat and join purgatories). */
   tick(nowMs: number): void {
     for (const group of this.groups.values()) this.observing(group, nowMs, () => group.tick(nowMs));
@@ -383,11 +445,12 @@ export class GroupCoordinator {
 }
 
 /** The offsets of a commit, by partition, and the `__consumer_offsets` records that hold them. */
-function offsetRecords(groupId: string, offsets: readonly PartitionOffset[], nowMs: number): { values: Map<string, CommittedOffset>; records: RecordInput[] } {
+function offsetRecords(groupId: string, offsets: readonly PartitionOffset[], nowMs: number, expireTimestamp: number | undefined): { values: Map<string, CommittedOffset>; records: RecordInput[] } {
   const values = new Map<string, CommittedOffset>();
   const records: RecordInput[] = [];
   for (const o of offsets) {
-    const value: CommittedOffset = { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: '', commitTimestamp: nowMs };
+    // An offset written in the v1 layout (pre-2.1) has no leader epoch: it reads back as -1.
+    const value: CommittedOffset = expireTimestamp === undefined ? { offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: '', commitTimestamp: nowMs } : { offset: o.offset, leaderEpoch: -1, metadata: '', commitTimestamp: nowMs, expireTimestamp };
     values.set(`${o.topic}-${o.partition}`, value);
     records.push({ key: encodeKey({ type: 'offset', group: groupId, topic: o.topic, partition: o.partition }), value: encodeOffsetCommitValue(value), timestamp: nowMs });
   }
@@ -435,7 +498,22 @@ declare module '../../sim/trace.js' {
     /** A coordinator applied a committed offset: `stale` when the member or generation would fail the checks. */
     'group.commit': { readonly broker: number; readonly group: string; readonly member: string; readonly generation: number; readonly currentGeneration: number; readonly stale: boolean; readonly partition: string; readonly offset: number };
     /** A group's committed offset for a partition, as its coordinator now holds it. */
-    'group.offset': { readonly broker: number; readonly group: string; readonly partition: string; readonly offset: number; readonly source: 'commit' | 'load' };
+    'group.offset': { readonly broker: number; readonly group: string; readonly partition: string; readonly offset: number; readonly source: 'commit' | 'load' | 'expire' };
+    /**
+     * A coordinator's offset cleanup expired offsets of a group (offsets.retention.minutes),
+     * each for its `basis`, and the group's state after it (Dead when it was Empty with
+     * nothing left).
+     */
+    'group.expire': {
+      readonly broker: number;
+      readonly group: string;
+      readonly state: string;
+      readonly partitions: readonly string[];
+      readonly offsets: readonly number[];
+      readonly committedAt: readonly number[];
+      readonly basis: readonly string[];
+      readonly rule: 'kip-211' | 'commit-timestamp';
+    };
     /** A broker became coordinator of the groups in a `__consumer_offsets` partition. */
     'group.load': { readonly broker: number; readonly partition: number; readonly groups: number };
   }
@@ -445,3 +523,4 @@ declareTraceKind('group.generation', ['broker', 'group', 'generation', 'state', 
 declareTraceKind('group.commit', ['broker', 'group', 'member', 'generation', 'currentGeneration', 'stale', 'partition', 'offset']);
 declareTraceKind('group.offset', ['broker', 'group', 'partition', 'offset', 'source']);
 declareTraceKind('group.load', ['broker', 'partition', 'groups']);
+declareTraceKind('group.expire', ['broker', 'group', 'state', 'partitions', 'offsets', 'committedAt', 'basis', 'rule']);

@@ -42,12 +42,17 @@ export interface GroupMetadataKey {
 
 export type OffsetsTopicKey = OffsetCommitKey | GroupMetadataKey;
 
-/** OffsetCommitValue version 3: no expire timestamp, a leader epoch (KIP-320). */
+/**
+ * OffsetCommitValue: version 3 (a leader epoch, KIP-320, and no expire timestamp), or
+ * version 1 when `expireTimestamp` is set, as brokers before Kafka 2.1 wrote every offset
+ * (KIP-211 dropped the per-offset expiry for v2 and later).
+ */
 export interface OffsetCommitValue {
   readonly offset: number;
   readonly leaderEpoch: number;
   readonly metadata: string;
   readonly commitTimestamp: number;
+  readonly expireTimestamp?: number;
 }
 
 export interface GroupMemberRecord {
@@ -83,6 +88,7 @@ export function encodeKey(key: OffsetsTopicKey): Buffer {
 }
 
 export function encodeOffsetCommitValue(v: OffsetCommitValue): Buffer {
+  if (v.expireTimestamp !== undefined) return new Writer().int16(1).int64(v.offset).string(v.metadata).int64(v.commitTimestamp).int64(v.expireTimestamp).done();
   return new Writer().int16(3).int64(v.offset).int32(v.leaderEpoch).string(v.metadata).int64(v.commitTimestamp).done();
 }
 
@@ -107,10 +113,11 @@ export function decodeOffsetCommitValue(buf: Buffer): OffsetCommitValue {
   const version = r.int16();
   if (version === 3) return { offset: r.int64(), leaderEpoch: r.int32(), metadata: r.string(), commitTimestamp: r.int64() };
   if (version === 0 || version === 1 || version === 2) {
-    // Older layouts: no leader epoch; v1 also stored an expire timestamp, which is ignored.
+    // Older layouts: no leader epoch; v1 also stores the offset's expire timestamp.
     const offset = r.int64();
     const metadata = r.string();
     const commitTimestamp = r.int64();
+    if (version === 1) return { offset, leaderEpoch: -1, metadata, commitTimestamp, expireTimestamp: r.int64() };
     return { offset, leaderEpoch: -1, metadata, commitTimestamp };
   }
   throw new WireFormatError(`unknown offset commit value version ${version}`);
