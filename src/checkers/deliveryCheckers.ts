@@ -42,7 +42,9 @@ function partitionsByName(state: ClusterFinalState): Map<string, PartitionState>
  * lost-write: a message the producer saw acknowledged (ok; for acks=0 the producer calls a
  * send ok once it is on the wire) that is absent from the committed log of its partition.
  * An indeterminate send (info) may be present or absent and is never a lost write, and
- * neither is a message acknowledged below the log start offset: retention took it.
+ * neither is a message acknowledged below the log start offset (retention took it) or at an
+ * offset a cleaner removed (compaction: a later record of its key superseded it, or it was
+ * a tombstone past its delete horizon).
  */
 export const lostWriteChecker: Checker<ClusterFinalState> = {
   kind: 'lost-write',
@@ -52,7 +54,8 @@ export const lostWriteChecker: Checker<ClusterFinalState> = {
     const byName = partitionsByName(state);
     forEachAckedSend(history, byName, (ref, partition, committedAt) => {
       const acked = sends.offset(ref);
-      const retained = acked === undefined || acked < 0 || acked >= (byName.get(partition)?.logStartOffset ?? 0);
+      const p = byName.get(partition);
+      const retained = acked === undefined || acked < 0 || (acked >= (p?.logStartOffset ?? 0) && p?.compactedAway?.has(acked) !== true);
       if (committedAt === undefined && retained) lost.push({ id: sends.id(ref), partition, offset: sends.offset(ref), at: sends.completeTime(ref) ?? sends.invokeTime(ref) });
     });
     return groupByPartition(lost).map(([partition, items]) => ({
@@ -187,7 +190,14 @@ export const divergenceChecker: Checker<ClusterFinalState> = {
           const aAt = new Map(a.records.filter((r) => r.offset < bound).map((r) => [r.offset, r]));
           const bAt = new Map(b.records.filter((r) => r.offset < bound).map((r) => [r.offset, r]));
           const offsets = [...new Set([...aAt.keys(), ...bAt.keys()])].sort((x, y) => x - y);
-          const at = offsets.find((o) => aAt.get(o)?.id !== bAt.get(o)?.id || aAt.get(o)?.epoch !== bAt.get(o)?.epoch);
+          // A record one replica's cleaner removed and the other's has not yet is compaction, not divergence.
+          const disagree = (o: number): boolean => {
+            const x = aAt.get(o);
+            const y = bAt.get(o);
+            if ((x === undefined || y === undefined) && p.compactedAway?.has(o) === true) return false;
+            return x?.id !== y?.id || x?.epoch !== y?.epoch;
+          };
+          const at = offsets.find(disagree);
           if (at === undefined) continue;
           const show = (r: LoggedRecord | undefined): string => (r === undefined ? 'nothing' : `${r.id ?? 'no id'} epoch ${r.epoch}`);
           out.push({

@@ -72,6 +72,23 @@ export interface PartitionState {
   /** The final leader's transactional batches, in log order (only when the log has any). */
   readonly txnBatches?: readonly TxnBatch[];
   readonly replicas: readonly ReplicaLog[];
+  /**
+   * Offsets some replica's cleaner removed (compaction: superseded records, aborted data,
+   * expired tombstones): absent from a log by design, not lost.
+   */
+  readonly compactedAway?: ReadonlySet<number>;
+  /**
+   * For a compacted topic: the table the committed log stands for, each key's latest record
+   * (a tombstone means the key is deleted).
+   */
+  readonly keyTable?: ReadonlyMap<string, KeyedRecord>;
+}
+
+/** A key's latest record in a compacted log. */
+export interface KeyedRecord {
+  readonly offset: number;
+  readonly id: MessageId | undefined;
+  readonly tombstone: boolean;
 }
 
 /** Who accepted writes as leader of a partition in one leader epoch, as the ghost observer saw it. */

@@ -2,7 +2,7 @@ import type { Checker, Violation } from '../sim/checker.js';
 import type { Op } from '../sim/history.js';
 import type { SendRef } from '../sim/sendLog.js';
 import { time, type Time } from '../sim/time.js';
-import type { ClusterFinalState, GroupFinalState, MessageId, PartitionState } from './finalState.js';
+import type { ClusterFinalState, GroupFinalState, KeyedRecord, MessageId, PartitionState } from './finalState.js';
 import { summarize } from './summarize.js';
 
 /**
@@ -27,9 +27,12 @@ interface PollValue {
 interface ProcessValue {
   readonly generation: number;
   readonly id: MessageId | null;
+  readonly key?: string | null;
   readonly member: string;
   readonly offset: number;
   readonly partition: string;
+  /** Set on a record with a null value. */
+  readonly tombstone?: true;
 }
 
 interface SeekValue {
@@ -415,10 +418,11 @@ export const unseenChecker: Checker<ClusterFinalState> = {
       if (!sends.isOk(ref) || partition === undefined || !caughtUp.has(partition)) continue;
       const id = sends.id(ref);
       if (read.has(id)) continue;
-      // Below the log start, retention took it before anyone read it (retention-loss's case).
-      const start = partitions.get(partition)?.logStartOffset ?? 0;
+      // Below the log start, retention took it before anyone read it (retention-loss's case);
+      // compaction may remove a record before anyone reads it, by design.
+      const p = partitions.get(partition);
       const offset = sends.offset(ref) ?? -1;
-      if (offset >= 0 && offset < start) continue;
+      if (offset >= 0 && (offset < (p?.logStartOffset ?? 0) || p?.compactedAway?.has(offset) === true)) continue;
       const list = unseen.get(partition);
       if (list === undefined) unseen.set(partition, [id]);
       else list.push(id);
@@ -428,6 +432,59 @@ export const unseenChecker: Checker<ClusterFinalState> = {
       message: `${ids.length} acknowledged message${ids.length === 1 ? ' was' : 's were'} never read from ${partition}, though consumers caught up with it (${summarize(ids)})`,
       details: { partition, ids },
     }));
+  },
+};
+
+/**
+ * tombstone-loss: a group that rebuilds a table from a compacted topic (each record sets
+ * its key; a tombstone deletes it) ends with keys the topic has deleted. The cleaner keeps a
+ * tombstone only delete.retention.ms after it first cleans it; a group that reads slower
+ * than that never sees the deletion, and the key lives on in its table (Kafka's docs: that
+ * setting bounds the time a consumer starting at offset 0 has to finish its scan). Judged
+ * for the partitions of compacted topics that the group read to their last record.
+ */
+export const tombstoneLossChecker: Checker<ClusterFinalState> = {
+  kind: 'tombstone-loss',
+  check(history, state) {
+    const groups = state.groups ?? [];
+    const tables = new Map(state.partitions.filter((p) => p.keyTable !== undefined).map((p) => [p.partition, p]));
+    if (groups.length === 0 || tables.size === 0) return [];
+    const groupOf = new Map<string, string>();
+    for (const g of groups) for (const m of g.members) groupOf.set(m, g.group);
+    // Each group's table of each compacted partition, applying records as they were processed.
+    const views = new Map<string, { keys: Map<string, { offset: number; id: MessageId | null }>; last: number }>();
+    for (const op of history.others) {
+      if (op.f !== 'process' || op.type !== 'ok') continue;
+      const v = op.value as ProcessValue;
+      const group = groupOf.get(op.process);
+      if (group === undefined || !tables.has(v.partition) || v.key === undefined || v.key === null) continue;
+      const name = `${group}\u0000${v.partition}`;
+      let view = views.get(name);
+      if (view === undefined) views.set(name, (view = { keys: new Map(), last: -1 }));
+      if (v.tombstone === true) view.keys.delete(v.key);
+      else view.keys.set(v.key, { offset: v.offset, id: v.id });
+      view.last = Math.max(view.last, v.offset);
+    }
+    const out: Violation[] = [];
+    for (const [name, view] of views) {
+      const [group, partition] = name.split('\u0000');
+      const p = tables.get(partition) as PartitionState;
+      const table = p.keyTable as ReadonlyMap<string, KeyedRecord>;
+      let lastOffset = -1;
+      for (const r of table.values()) lastOffset = Math.max(lastOffset, r.offset);
+      if (view.last < lastOffset) continue; // it never read to the end
+      const resurrected = [...view.keys].filter(([key]) => table.get(key) === undefined || (table.get(key) as KeyedRecord).tombstone).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      if (resurrected.length === 0) continue;
+      // A key with no record left at all lost its tombstone to the cleaner; one whose tombstone is still there, the group passed over.
+      const gone = resurrected.filter(([key]) => table.get(key) === undefined).length;
+      const cause = gone === resurrected.length ? 'the cleaner had removed their tombstones before the group read that far' : gone === 0 ? 'the group never applied their tombstones, which are still in the log' : `the cleaner had removed ${gone} of their tombstones before the group read that far, and the group never applied the rest`;
+      out.push({
+        kind: 'tombstone-loss',
+        message: `group ${group}'s table of ${partition} still holds ${resurrected.length} key${resurrected.length === 1 ? '' : 's'} the topic deleted (${summarize(resurrected.map(([key, r]) => `${key}=${r.id ?? '?'}@${r.offset}`))}): ${cause}`,
+        details: { group, partition, keys: resurrected.map(([key]) => key), offsets: resurrected.map(([, r]) => r.offset), ids: resurrected.map(([, r]) => r.id) },
+      });
+    }
+    return out;
   },
 };
 
@@ -442,6 +499,7 @@ export const groupCheckers: readonly Checker<ClusterFinalState>[] = [
   pollSkipChecker,
   nonmonotonicPollChecker,
   unseenChecker,
+  tombstoneLossChecker,
 ];
 
 /** Per partition, how far the group's committed offset is behind the high watermark at the end. */

@@ -18,6 +18,11 @@ import type { Log } from '../log/log.js';
  * Like the post-run checkers, this is a ghost: it reads the replicas' logs (which no node
  * may do) when the trace says a replica appended, truncated, changed role or moved its high
  * watermark. "Committed" is what a leader's high watermark has exposed, the largest so far.
+ *
+ * Compaction is outside the specifications: a cleaner rewrites a replica's batches on its own
+ * schedule, so replicas legitimately hold different batches over the same offsets. A
+ * partition is no longer judged once a cleaner has removed anything from one of its
+ * replicas (the post-run checkers still judge its records).
  */
 export const SPEC_KINDS = ['spec:LeaderCompleteness', 'spec:LogMatching', 'spec:NoCommittedRecordLostGlobally', 'spec:HighWatermarkMonotonic'] as const;
 export type SpecKind = (typeof SPEC_KINDS)[number];
@@ -116,6 +121,8 @@ export class OnlineSpecChecker {
   private readonly leaderHw = new Map<string, { epoch: number; hw: number }>();
   private readonly reported = new Map<string, Violation & { details: { count: number } }>();
   private readonly found: Violation[] = [];
+  /** Partitions a cleaner has compacted: the specifications no longer apply to them. */
+  private readonly compacted = new Set<string>();
 
   constructor(private readonly logs: ReplicaLogs) {}
 
@@ -125,6 +132,7 @@ export class OnlineSpecChecker {
     trace.observe('replica.truncate', (r) => this.onTruncate(r));
     trace.observe('replica.role', (r) => this.onRole(r));
     trace.observe('replica.hw', (r) => this.onHighWatermark(r));
+    trace.observe('log.clean', (r) => this.compacted.add(r.partition));
   }
 
   /** Violations so far, first occurrence per kind and partition (with a count of repeats). */
@@ -133,6 +141,7 @@ export class OnlineSpecChecker {
   }
 
   private onAppend(r: TraceRecord<'replica.append'>): void {
+    if (this.compacted.has(r.partition)) return;
     const sync = this.sync(r.broker, r.partition, r.at);
     if (sync === undefined || sync.rebuilt) return;
     const { chain } = sync;
@@ -143,6 +152,7 @@ export class OnlineSpecChecker {
   }
 
   private onTruncate(r: TraceRecord<'replica.truncate'>): void {
+    if (this.compacted.has(r.partition)) return;
     const sync = this.sync(r.broker, r.partition, r.at);
     if (sync === undefined) return;
     const log = sync.chain.log;
@@ -154,6 +164,7 @@ export class OnlineSpecChecker {
   }
 
   private onRole(r: TraceRecord<'replica.role'>): void {
+    if (this.compacted.has(r.partition)) return;
     const sync = this.sync(r.broker, r.partition, r.at);
     if (sync === undefined || r.role !== 'leader') return;
     const point = this.committed.get(r.partition);
@@ -169,6 +180,7 @@ export class OnlineSpecChecker {
   }
 
   private onHighWatermark(r: TraceRecord<'replica.hw'>): void {
+    if (this.compacted.has(r.partition)) return;
     const key = `${r.broker}\u0000${r.partition}`;
     const last = this.leaderHw.get(key);
     if (last !== undefined && last.epoch === r.leaderEpoch && r.highWatermark < last.hw) {

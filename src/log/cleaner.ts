@@ -20,6 +20,11 @@ export interface CleanResult {
   readonly dirtyRatio: number;
   readonly recordsRemoved: number;
   readonly tombstonesRemoved: number;
+  /** The offsets of the records removed, superseded, aborted or expired tombstones, in offset order. */
+  readonly removedOffsets: readonly number[];
+  /** Of those, the tombstones removed past their delete horizon, and their keys (UTF-8). */
+  readonly removedTombstones: readonly number[];
+  readonly removedTombstoneKeys: readonly string[];
   readonly firstDirtyOffset: number;
   readonly firstUncleanableOffset: number;
 }
@@ -65,6 +70,9 @@ export function cleanLog(log: Log, nowMs: number): CleanResult {
     dirtyRatio,
     recordsRemoved: 0,
     tombstonesRemoved: 0,
+    removedOffsets: [],
+    removedTombstones: [],
+    removedTombstoneKeys: [],
     firstDirtyOffset: log.firstDirtyOffset,
     firstUncleanableOffset,
   });
@@ -107,8 +115,9 @@ export function cleanLog(log: Log, nowMs: number): CleanResult {
   const isAborted = (h: BatchHeader): boolean =>
     isTransactional(h) && !isControl(h) && aborted.some((t) => t.producerId === h.producerId && h.baseOffset >= t.firstOffset && h.baseOffset <= t.lastOffset);
 
-  let recordsRemoved = 0;
-  let tombstonesRemoved = 0;
+  const removedOffsets: number[] = [];
+  const removedTombstones: number[] = [];
+  const removedTombstoneKeys: string[] = [];
   for (let i = 0; i <= lastCleanable; i++) {
     const kept: Buffer[] = [];
     let changed = false;
@@ -120,18 +129,23 @@ export function cleanLog(log: Log, nowMs: number): CleanResult {
       }
       const dropAll = isAborted(h);
       const horizonPassed = hasDeleteHorizon(h) && nowMs >= h.baseTimestamp;
-      const retained = b.records.filter((r) => {
+      const keep = (r: DecodedRecord): boolean => {
         if (dropAll) return false;
         if (r.key === null) return true;
         const newest = latest.get(r.key.toString('base64'));
         if (newest !== undefined && newest > r.offset) return false;
         if (r.value === null && horizonPassed) {
-          tombstonesRemoved++;
+          removedTombstones.push(r.offset);
+          removedTombstoneKeys.push(r.key.toString('utf8'));
           return false;
         }
         return true;
-      });
-      recordsRemoved += b.records.length - retained.length;
+      };
+      const retained: DecodedRecord[] = [];
+      for (const r of b.records) {
+        if (keep(r)) retained.push(r);
+        else removedOffsets.push(r.offset);
+      }
       const needsHorizon = !hasDeleteHorizon(h) && retained.some((r) => r.value === null);
       if (retained.length === b.records.length && !needsHorizon) {
         kept.push(reencode(b, b.records, h));
@@ -144,7 +158,7 @@ export function cleanLog(log: Log, nowMs: number): CleanResult {
     if (changed) log.replaceSegment(i, kept);
   }
   log.firstDirtyOffset = end;
-  return { cleaned: true, dirtyRatio, recordsRemoved, tombstonesRemoved, firstDirtyOffset: end, firstUncleanableOffset: uncleanable };
+  return { cleaned: true, dirtyRatio, recordsRemoved: removedOffsets.length, tombstonesRemoved: removedTombstones.length, removedOffsets, removedTombstones, removedTombstoneKeys, firstDirtyOffset: end, firstUncleanableOffset: uncleanable };
 }
 
 /** Re-encodes a batch with the records kept, keeping their offsets, the batch's last offset and its producer fields. */

@@ -2,7 +2,7 @@ import { floorIndex } from '../sim/order.js';
 import { joinPath, type Disk } from './disk.js';
 import { LeaderEpochCache } from './leaderEpochCache.js';
 import { ProducerStateManager, type AbortedTxn } from './producerState.js';
-import { batchSizeAt, checkBatch, crcAt, decodeRecords, isControl, lastOffsetAt, lastOffsetOf, leaderEpochAt, parseControlRecord, peekBaseOffset, readBatchHeader, setBaseOffset, setPartitionLeaderEpoch, sizeOf, type BatchHeader } from './recordBatch.js';
+import { batchSizeAt, checkBatch, crcAt, decodeRecords, isControl, lastOffsetAt, lastOffsetOf, leaderEpochAt, parseControlRecord, peekBaseOffset, readBatchHeader, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch, sizeOf, type BatchHeader } from './recordBatch.js';
 import { LogSegment, segmentFileName } from './segment.js';
 
 /** baseOffset, batchLength and partitionLeaderEpoch: the header bytes a leader rewrites. */
@@ -34,6 +34,8 @@ export interface LogConfig {
   readonly minCompactionLagMs: number;
   /** delete.retention.ms: how long a tombstone outlives the cleaning that first saw it. */
   readonly deleteRetentionMs: number;
+  /** message.timestamp.type: LogAppendTime has the leader stamp its own clock on each batch. Default CreateTime. */
+  readonly timestampType?: 'CreateTime' | 'LogAppendTime';
   /**
    * Before KIP-360 (Kafka 2.4 and older), a producer's state left with the last of its
    * batches: when the log start offset passed them, ProducerStateManager.truncateHead
@@ -332,7 +334,19 @@ export class Log {
    * offsets from the log end and stamps `leaderEpoch` into each batch.
    */
   appendAsLeader(records: Buffer, leaderEpoch: number): AppendInfo {
-    const headers = this.validate(records);
+    let headers = this.validate(records);
+    if (this.config.timestampType === 'LogAppendTime') {
+      // LogValidator (validateMessagesAndAssignOffsets): the leader's clock replaces the
+      // producer's timestamps, on a copy, since the producer's bytes are its own.
+      records = Buffer.from(records);
+      const now = this.nowMs();
+      let at = 0;
+      for (const h of headers) {
+        setLogAppendTime(records, at, now);
+        at += h.batchLength + 12;
+      }
+      headers = this.validate(records);
+    }
     // Idempotence (KIP-98): a retried batch is answered with its original offsets; a gap in
     // sequence numbers or an old epoch is refused.
     for (let i = 0; i < headers.length; i++) {

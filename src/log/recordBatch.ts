@@ -476,6 +476,8 @@ export function decodeRecords(buf: Buffer, pos: number, header: BatchHeader = re
   }
   // With a delete horizon (KIP-534) baseTimestamp holds it, and the deltas are relative to it.
   const baseTimestamp = header.baseTimestamp;
+  // LogAppendTime: every record reads the batch's max timestamp, the leader's clock (DefaultRecordBatch).
+  const logAppendTime = timestampTypeOf(header) === 'LogAppendTime' ? header.maxTimestamp : undefined;
   const cursor = { pos: start };
   const records: DecodedRecord[] = [];
   for (let i = 0; i < header.recordCount; i++) {
@@ -496,18 +498,32 @@ export function decodeRecords(buf: Buffer, pos: number, header: BatchHeader = re
       headers.push({ key: k.toString('utf8'), value: readBytes(data, cursor, recordEnd) });
     }
     if (cursor.pos !== recordEnd) throw new RecordFormatError(`record ${i} of batch ${header.baseOffset} has ${recordEnd - cursor.pos} stray bytes`);
-    records.push({ offset: header.baseOffset + offsetDelta, timestamp: baseTimestamp + timestampDelta, key, value, headers });
+    records.push({ offset: header.baseOffset + offsetDelta, timestamp: logAppendTime ?? baseTimestamp + timestampDelta, key, value, headers });
   }
   return records;
 }
 
+/** A record as {@link recordHeaderValues} reads it: its offset, one header's value, and its key; a null value makes it a tombstone. */
+export interface RecordHeaderValue {
+  readonly offset: number;
+  readonly value: string | undefined;
+  readonly key: string | null;
+  readonly tombstone: boolean;
+}
+
 /**
- * Each record's offset and the UTF-8 value of its header `key` (undefined when it has none),
- * for the (already checked) batch at `pos`, without building the records.
+ * Each record's offset, the UTF-8 value of its header `key` (undefined when it has none),
+ * its own key as UTF-8 and whether its value is null, for the (already checked) batch at
+ * `pos`, without building the records.
  */
-export function recordHeaderValues(buf: Buffer, pos: number, header: BatchHeader, key: string, out: { offset: number; value: string | undefined }[] = []): { offset: number; value: string | undefined }[] {
-  forEachHeaderValue(buf, pos, header, Buffer.from(key), (offset, bytes, start, length) => {
-    out.push({ offset, value: length < 0 ? undefined : bytes.toString('utf8', start, start + length) });
+export function recordHeaderValues(buf: Buffer, pos: number, header: BatchHeader, key: string, out: RecordHeaderValue[] = []): RecordHeaderValue[] {
+  forEachRecordFields(buf, pos, header, Buffer.from(key), (offset, bytes, start, length, keyBytes, keyStart, keyLength, valueLength) => {
+    out.push({
+      offset,
+      value: length < 0 ? undefined : bytes.toString('utf8', start, start + length),
+      key: keyLength < 0 ? null : keyBytes.toString('utf8', keyStart, keyStart + keyLength),
+      tombstone: valueLength < 0,
+    });
   });
   return out;
 }
@@ -519,12 +535,27 @@ export function recordHeaderValues(buf: Buffer, pos: number, header: BatchHeader
  * through a log of millions of records.
  */
 export function forEachHeaderValue(buf: Buffer, pos: number, header: BatchHeader, key: Uint8Array, visit: (offset: number, bytes: Buffer, start: number, length: number) => void): void {
+  forEachRecordFields(buf, pos, header, key, visit);
+}
+
+/**
+ * As {@link forEachHeaderValue}, also telling where each record's key lies (`keyLength` -1
+ * for a null key) and its value's length (-1 for a null value: a tombstone).
+ */
+function forEachRecordFields(
+  buf: Buffer,
+  pos: number,
+  header: BatchHeader,
+  key: Uint8Array,
+  visit: (offset: number, bytes: Buffer, start: number, length: number, keyBytes: Buffer, keyStart: number, keyLength: number, valueLength: number) => void,
+): void {
   if (compressionOf(header) !== Compression.None) {
     const name = Buffer.from(key.buffer, key.byteOffset, key.length).toString('utf8');
     for (const r of decodeRecords(buf, pos, header)) {
       const h = r.headers.find((x) => x.key === name);
       const value = h?.value == null ? undefined : Buffer.from(h.value.buffer, h.value.byteOffset, h.value.length);
-      visit(r.offset, value ?? buf, 0, value === undefined ? -1 : value.length);
+      const recordKey = r.key === null ? undefined : Buffer.from(r.key.buffer, r.key.byteOffset, r.key.length);
+      visit(r.offset, value ?? buf, 0, value === undefined ? -1 : value.length, recordKey ?? buf, 0, recordKey === undefined ? -1 : recordKey.length, r.value === null ? -1 : r.value.length);
     }
     return;
   }
@@ -537,11 +568,15 @@ export function forEachHeaderValue(buf: Buffer, pos: number, header: BatchHeader
     cursor.pos++; // attributes
     readVarint(buf, cursor, recordEnd); // timestamp delta
     const offsetDelta = readVarint(buf, cursor, recordEnd);
-    skipBytes(buf, cursor, recordEnd); // key
-    skipBytes(buf, cursor, recordEnd); // value
+    const keyLength = readVarint(buf, cursor, recordEnd);
+    const keyStart = cursor.pos;
+    if (keyLength > 0) cursor.pos += keyLength;
+    const valueLength = readVarint(buf, cursor, recordEnd);
+    if (valueLength > 0) cursor.pos += valueLength;
+    if (cursor.pos > recordEnd) throw new RecordFormatError(`a field of record ${i} of batch ${header.baseOffset} runs past its record`);
     const headerCount = readVarint(buf, cursor, recordEnd);
     let valueStart = 0;
-    let valueLength = -1;
+    let headerLength = -1;
     let matched = false;
     for (let h = 0; h < headerCount; h++) {
       const kLen = readVarint(buf, cursor, recordEnd);
@@ -551,24 +586,18 @@ export function forEachHeaderValue(buf: Buffer, pos: number, header: BatchHeader
       if (!matched && kLen === key.length && bytesEqual(buf, kStart, key)) {
         matched = true;
         valueStart = cursor.pos;
-        valueLength = vLen;
+        headerLength = vLen;
       }
       cursor.pos += Math.max(0, vLen);
     }
     if (cursor.pos !== recordEnd) throw new RecordFormatError(`record ${i} of batch ${header.baseOffset} has ${recordEnd - cursor.pos} stray bytes`);
-    visit(header.baseOffset + offsetDelta, buf, valueStart, valueLength);
+    visit(header.baseOffset + offsetDelta, buf, valueStart, headerLength, buf, keyStart, keyLength, valueLength);
   }
 }
 
 function bytesEqual(buf: Uint8Array, at: number, bytes: Uint8Array): boolean {
   for (let i = 0; i < bytes.length; i++) if (buf[at + i] !== bytes[i]) return false;
   return true;
-}
-
-function skipBytes(data: Buffer, cursor: { pos: number }, end: number): void {
-  const len = readVarint(data, cursor, end);
-  if (len > 0) cursor.pos += len;
-  if (cursor.pos > end) throw new RecordFormatError(`a field of ${len} bytes runs past its record`);
 }
 
 function readBytes(data: Buffer, cursor: { pos: number }, end: number): Buffer | null {

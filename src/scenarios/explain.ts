@@ -4,6 +4,7 @@ import { formatTime } from '../sim/time.js';
 import { compareNumbers } from '../sim/order.js';
 import type { MetadataRecord } from '../nodes/controller/metadataRecords.js';
 import { explainGroupViolation, groupFocusOf } from './explainGroup.js';
+import { explainTombstoneLoss } from './explainCompaction.js';
 import { explainExactlyOnce } from './explainTxn.js';
 import { explainTxnAnomaly } from './explainTxnAnomaly.js';
 
@@ -25,6 +26,8 @@ export function explainViolation(records: readonly TraceRecord[], violation: Vio
   }
   const anomaly = explainTxnAnomaly(records, violation);
   if (anomaly !== undefined) return anomaly;
+  const compaction = explainTombstoneLoss(records, violation);
+  if (compaction !== undefined) return compaction;
   const group = groupFocusOf(violation);
   if (group !== undefined) return explainGroupViolation(records, violation, group);
   const partition = typeof violation.details.partition === 'string' ? violation.details.partition : undefined;

@@ -1,11 +1,11 @@
 import type { NodeHost } from '../network/nodeHost.js';
 import type { Log } from '../log/log.js';
-import { forEachHeaderValue, isControl, isTransactional } from '../log/recordBatch.js';
+import { forEachHeaderValue, isControl, isTransactional, recordHeaderValues } from '../log/recordBatch.js';
 import type { Controller } from '../nodes/controller/controller.js';
 import type { Broker, BrokerDurable } from '../nodes/broker/broker.js';
 import type { Partition } from '../nodes/broker/partition.js';
 import { brokerNode, type KafkaMessage } from '../nodes/protocol.js';
-import type { BatchSummary, ClusterFinalState, LoggedRecord, PartitionState, ReplicaLog, TxnBatch } from '../checkers/finalState.js';
+import type { BatchSummary, ClusterFinalState, KeyedRecord, LoggedRecord, PartitionState, ReplicaLog, TxnBatch } from '../checkers/finalState.js';
 import { LogIds } from '../checkers/logIds.js';
 import type { Scenario } from './schema.js';
 
@@ -13,8 +13,14 @@ import type { Scenario } from './schema.js';
  * Reads every replica's log, as the ghost observer may: the checkers' view after the drain.
  * The final leader's log is decoded once, into columns (LogIds); its committed part is a
  * selection of those, and records as objects are built only for a checker that reads them.
+ * `compactedAway` names, per partition, the offsets cleaners removed during the run.
  */
-export function logSnapshot(scenario: Scenario, brokers: readonly NodeHost<KafkaMessage, BrokerDurable>[], controller: Controller | undefined): Pick<ClusterFinalState, 'partitions'> {
+export function logSnapshot(
+  scenario: Scenario,
+  brokers: readonly NodeHost<KafkaMessage, BrokerDurable>[],
+  controller: Controller | undefined,
+  compactedAway: ReadonlyMap<string, ReadonlySet<number>> = new Map(),
+): Pick<ClusterFinalState, 'partitions'> {
   const partitions: PartitionState[] = [];
   // Each log is decoded at most once per snapshot, whichever view asks first.
   const decoded = new Map<Log, LogIds>();
@@ -49,6 +55,8 @@ export function logSnapshot(scenario: Scenario, brokers: readonly NodeHost<Kafka
         logStartOffset: leaderLog?.logStartOffset,
         lastStableOffset: leaderLog?.lastStableOffset,
         txnBatches: leaderLog === undefined ? undefined : txnBatchesOf(leaderLog),
+        compactedAway: compactedAway.get(name),
+        keyTable: leaderLog === undefined || leader === undefined || (t.config?.['cleanup.policy'] ?? 'delete') === 'delete' ? undefined : keyTableOf(leaderLog, leader.highWatermark),
       });
     }
   }
@@ -67,6 +75,20 @@ function replicaLog(broker: string, partition: Partition, logIdsOf: (log: Log) =
       return (records ??= logIdsOf(partition.log).records);
     },
   };
+}
+
+/** Each key's latest committed record in a compacted log (below `highWatermark`, no markers). */
+function keyTableOf(log: Log, highWatermark: number): Map<string, KeyedRecord> {
+  const table = new Map<string, KeyedRecord>();
+  let txns: ReturnType<typeof txnOutcomes> | undefined;
+  log.forEachBatch(log.logStartOffset, highWatermark, (records, pos, h) => {
+    if (isControl(h)) return;
+    if (isTransactional(h) && (txns ??= txnOutcomes(log)).outcomeOf(h.producerId, h.baseOffset) !== 'committed') return;
+    for (const r of recordHeaderValues(records, pos, h, 'id')) {
+      if (r.key !== null && r.offset < highWatermark) table.set(r.key, { offset: r.offset, id: r.value, tombstone: r.tombstone });
+    }
+  });
+  return table;
 }
 
 /** The headers of the batches of `log` that hold offsets in [from, to). */

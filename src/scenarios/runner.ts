@@ -167,6 +167,10 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       cleanupPolicy: t?.['cleanup.policy'] ?? 'delete',
       retentionMs: t?.['retention.ms'] ?? DEFAULT_LOG_CONFIG.retentionMs,
       retentionBytes: t?.['retention.bytes'] ?? -1,
+      minCleanableDirtyRatio: t?.['min.cleanable.dirty.ratio'] ?? DEFAULT_LOG_CONFIG.minCleanableDirtyRatio,
+      minCompactionLagMs: t?.['min.compaction.lag.ms'] ?? DEFAULT_LOG_CONFIG.minCompactionLagMs,
+      deleteRetentionMs: t?.['delete.retention.ms'] ?? DEFAULT_LOG_CONFIG.deleteRetentionMs,
+      timestampType: t?.['message.timestamp.type'] ?? 'CreateTime',
       evictProducersBelowLogStart: cfg['sim.producer.state.retention'] === 'log',
     };
   };
@@ -301,7 +305,15 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       topic: c.topic,
       brokers: brokerIds,
       config: c.config,
-      workload: { rate: c.workload.rate, keys: c.workload.keys, valueBytes: c.workload.valueBytes, start: c.workload.start, stop: Math.min(c.workload.stop ?? scenario.duration, scenario.duration) },
+      workload: {
+        rate: c.workload.rate,
+        keys: c.workload.keys,
+        keyDistribution: c.workload.keyDistribution,
+        tombstones: c.workload.tombstones,
+        valueBytes: c.workload.valueBytes,
+        start: c.workload.start,
+        stop: Math.min(c.workload.stop ?? scenario.duration, scenario.duration),
+      },
       history: sim.history,
       sequence: { next: 0 },
       metrics: metrics.forNode(clientNode(c.id)),
@@ -355,6 +367,13 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   const offsetChanges: CommittedOffsetChange[] = [];
   sim.trace.observe('group.commit', (r) => commits.push({ at: r.at, broker: r.broker, group: r.group, member: r.member, generation: r.generation, currentGeneration: r.currentGeneration, stale: r.stale, partition: r.partition, offset: r.offset }));
   sim.trace.observe('group.offset', (r) => offsetChanges.push({ at: r.at, broker: r.broker, group: r.group, partition: r.partition, offset: r.offset, source: r.source }));
+  // ... and which records cleaners compacted away, by partition.
+  const compactedAway = new Map<string, Set<number>>();
+  sim.trace.observe('log.clean', (r) => {
+    let set = compactedAway.get(r.partition);
+    if (set === undefined) compactedAway.set(r.partition, (set = new Set()));
+    for (const o of r.removedOffsets) set.add(o);
+  });
   const online = options.onlineChecks === false ? undefined : new OnlineSpecChecker((broker, name) => brokerProcess(broker)?.partitionNamed(name)?.log);
   online?.attach(sim.trace);
   const recorder = new MetricsRecorder(metrics, (node) => net.host(node).state === 'up', sim.now);
@@ -451,7 +470,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   const metricsReport = withClientRates(recorder.finish(sim.now), sim.now);
   const groups = groupsFinalState(scenario, consumers, brokerProcess, controller(), nodeStarts, (node) => net.host(node).state === 'up');
   const pipelines: PipelineState[] = processors.map((p) => ({ client: p.id, group: p.group, from: p.from, to: p.to, transactional: p.processing.mode === 'transactional', transactionTimeoutMs: p.config['transaction.timeout.ms'] }));
-  const state: ClusterFinalState = { ...logSnapshot(scenario, brokerHosts, controller()), leaderClaims: claims, exposed, groups, commits, offsetChanges, pipelines, endMs: Math.floor(sim.now / 1000) };
+  const state: ClusterFinalState = { ...logSnapshot(scenario, brokerHosts, controller(), compactedAway), leaderClaims: claims, exposed, groups, commits, offsetChanges, pipelines, endMs: Math.floor(sim.now / 1000) };
   const report = runCheckers(ALL_CHECKERS, sim.history, state, options.checks ?? scenario.checks);
   const lag = groups.length === 0 ? undefined : groupLag(state);
   const violations = [...report.violations, ...(online?.violations ?? [])];

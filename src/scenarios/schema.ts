@@ -239,8 +239,12 @@ const workloadSchema = z.strictObject({
   keys: z.number().int().nonnegative().default(100),
   keyDistribution: z.enum(['uniform', 'zipf']).default('uniform'),
   valueBytes: z.number().int().nonnegative().default(100),
+  /** The share of sends that delete their key: a null value, a tombstone on a compacted topic. */
+  tombstones: z.number().min(0).max(1).default(0),
   start: durationSchema.prefault('0s'),
   stop: durationSchema.optional(),
+}).superRefine((w, ctx) => {
+  if (w.tombstones > 0 && w.keys === 0) ctx.addIssue({ code: 'custom', path: ['tombstones'], message: 'a tombstone deletes a key: tombstones need keys > 0' });
 });
 
 const producerSchema = z.strictObject({
@@ -434,6 +438,8 @@ export const CHECK_KINDS = [
   'offset-regression',
   'retention-loss',
   'ownership',
+  // Compacted topics.
+  'tombstone-loss',
   // Transactions.
   'aborted-read',
   'zombie-write',

@@ -90,6 +90,11 @@ describe('log compaction', () => {
     log.updateHighWatermark(log.logEndOffset);
     const second = cleanLog(log, 7_000);
     expect(second.tombstonesRemoved).toBe(1);
+    // What went, by offset, for the checkers: the tombstone (and its key) among the superseded records.
+    expect(second.removedTombstones).toEqual([40]);
+    expect(second.removedTombstoneKeys).toEqual(['k0']);
+    expect(second.removedOffsets).toContain(40);
+    expect(second.removedOffsets.length).toBe(second.recordsRemoved);
     expect(all(log).filter((r) => r.key === 'k0')).toEqual([]);
   });
 

@@ -78,14 +78,19 @@ describe('record batch v2', () => {
     );
   });
 
-  it('reads one header of every record as full decoding does, with and without gzip', () => {
+  it('reads one header, the key and the tombstone mark of every record as full decoding does, with and without gzip', () => {
     fc.assert(
       fc.property(recordsArb, fc.string({ maxLength: 10 }), fc.constantFrom(Compression.None, Compression.Gzip), fc.nat(1000), (records, key, compression, baseOffset) => {
         const buf = encodeBatch(records, { compression, baseOffset });
         const h = readBatchHeader(buf, 0);
         const expected = decodeRecords(buf, 0, h).map((r) => {
           const found = r.headers.find((x) => x.key === key);
-          return { offset: r.offset, value: found === undefined || found.value === null ? undefined : Buffer.from(found.value).toString('utf8') };
+          return {
+            offset: r.offset,
+            value: found === undefined || found.value === null ? undefined : Buffer.from(found.value).toString('utf8'),
+            key: r.key === null ? null : Buffer.from(r.key).toString('utf8'),
+            tombstone: r.value === null,
+          };
         });
         expect(recordHeaderValues(buf, 0, h, key)).toEqual(expected);
       }),

@@ -83,7 +83,7 @@ expect: { violations: [lost-writes] }
       '7: clients[0].topic: topic nope is not defined under topics',
       '7: clients[0].config.acks: enable.idempotence=true requires acks=all; set enable.idempotence: false to use acks 0 or 1',
       '9: faults[0].at: fault at 11s is after the scenario\'s duration (10s)',
-      '10: expect.violations[0]: unknown violation kind "lost-writes"; known: lost-write, duplicate, reorder, divergence, split-brain, hw-regression, skipped, reprocessed, stale-commit, offset-regression, retention-loss, ownership, aborted-read, zombie-write, exactly-once, hanging-txn, inconsistent-offsets, poll-skip, nonmonotonic-poll, unseen, spec:LeaderCompleteness, spec:LogMatching, spec:NoCommittedRecordLostGlobally, spec:HighWatermarkMonotonic',
+      '10: expect.violations[0]: unknown violation kind "lost-writes"; known: lost-write, duplicate, reorder, divergence, split-brain, hw-regression, skipped, reprocessed, stale-commit, offset-regression, retention-loss, ownership, tombstone-loss, aborted-read, zombie-write, exactly-once, hanging-txn, inconsistent-offsets, poll-skip, nonmonotonic-poll, unseen, spec:LeaderCompleteness, spec:LogMatching, spec:NoCommittedRecordLostGlobally, spec:HighWatermarkMonotonic',
     ]);
   });
 

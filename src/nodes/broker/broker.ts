@@ -961,7 +961,11 @@ export class Broker implements Process<KafkaMessage> {
 
   /** Kafka's LogCleaner threads, one pass over the compacted logs every log.cleaner.backoff.ms. */
   private cleanerLoop(): void {
-    for (const partition of this.partitions.values()) if (isCompacted(partition.log.config)) cleanLog(partition.log, this.nowMs());
+    for (const partition of this.partitions.values()) {
+      if (!isCompacted(partition.log.config)) continue;
+      const r = cleanLog(partition.log, this.nowMs());
+      if (r.recordsRemoved > 0) this.ctx.trace.emit('log.clean', { broker: this.id, partition: partition.name, removedOffsets: r.removedOffsets, removedTombstones: r.removedTombstones, removedTombstoneKeys: r.removedTombstoneKeys, firstDirtyOffset: r.firstDirtyOffset });
+    }
     this.ctx.after(ms(this.config.cleanerBackoffMs), () => this.cleanerLoop());
   }
 
@@ -1069,6 +1073,19 @@ declare module '../../sim/trace.js' {
      * KIP-360, producers whose batches all went were forgotten with them.
      */
     'log.retention': { readonly broker: number; readonly partition: string; readonly from: number; readonly logStartOffset: number; readonly producersForgotten: number };
+    /**
+     * A cleaner pass compacted a replica's log: the offsets of the records it removed
+     * (superseded by a later record of their key, aborted, or tombstones past their delete
+     * horizon), and which of them were tombstones.
+     */
+    'log.clean': {
+      readonly broker: number;
+      readonly partition: string;
+      readonly removedOffsets: readonly number[];
+      readonly removedTombstones: readonly number[];
+      readonly removedTombstoneKeys: readonly string[];
+      readonly firstDirtyOffset: number;
+    };
     'replica.role': { readonly broker: number; readonly partition: string; readonly role: 'leader' | 'follower'; readonly leaderEpoch: number };
     'replica.truncate': { readonly broker: number; readonly partition: string; readonly to: number; readonly reason: string };
     /** A broker's incarnation opened its replica's log (after recovery from disk). */
@@ -1084,6 +1101,7 @@ declare module '../../sim/trace.js' {
 }
 
 declareTraceKind('log.retention', ['broker', 'partition', 'from', 'logStartOffset', 'producersForgotten']);
+declareTraceKind('log.clean', ['broker', 'partition', 'removedOffsets', 'removedTombstones', 'removedTombstoneKeys', 'firstDirtyOffset']);
 declareTraceKind('txn.marker', ['broker', 'partition', 'commit', 'producerId', 'producerEpoch', 'offset']);
 declareTraceKind('replica.role', ['broker', 'partition', 'role', 'leaderEpoch']);
 declareTraceKind('replica.truncate', ['broker', 'partition', 'to', 'reason']);

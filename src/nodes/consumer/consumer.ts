@@ -328,7 +328,8 @@ export class Consumer implements Process<KafkaMessage> {
     const [lo, hi] = this.durable.processing.time;
     for (let i = from; i < records.length; i++) {
       const r = records[i];
-      const value = { generation, id: r.id ?? null, member: this.name, offset: r.offset, partition: r.partition };
+      // The key, and a tombstone's mark, let a checker rebuild the table a compacted topic stands for.
+      const value = { generation, id: r.id ?? null, key: r.key, member: this.name, offset: r.offset, partition: r.partition, ...(r.tombstone ? { tombstone: true } : {}) };
       const op = this.invoke('process', value);
       const delay = hi > lo ? this.ctx.rng.int(lo, hi) : lo;
       if (delay === 0) {

@@ -7,6 +7,10 @@ export interface FetchedRecord {
   readonly id: string | undefined;
   /** The leader epoch of its batch (the consumer's position remembers it, KIP-320). */
   readonly epoch: number;
+  /** Its key, as UTF-8. */
+  readonly key: string | null;
+  /** A null value: on a compacted topic, the key's deletion. */
+  readonly tombstone: boolean;
 }
 
 export interface ReadFetched {
@@ -45,7 +49,7 @@ export function readFetched(
     if (isControl(h)) {
       if (parseControlRecord(decodeRecords(buf, pos, h)[0])?.type === 'ABORT') aborting.delete(h.producerId);
     } else if (!(isolation === 'read_committed' && isTransactional(h) && aborting.has(h.producerId))) {
-      for (const r of recordHeaderValues(buf, pos, h, 'id')) if (r.offset >= fromOffset) records.push({ offset: r.offset, id: r.value, epoch: h.partitionLeaderEpoch });
+      for (const r of recordHeaderValues(buf, pos, h, 'id')) if (r.offset >= fromOffset) records.push({ offset: r.offset, id: r.value, epoch: h.partitionLeaderEpoch, key: r.key, tombstone: r.tombstone });
     }
     nextOffset = Math.max(nextOffset, last + 1);
     pos += check.size;

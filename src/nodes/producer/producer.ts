@@ -9,6 +9,7 @@ import { partitionForKey, StickyPartitioner, RoundRobinPartitioner } from '../..
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 import { ReconnectBackoff } from '../reconnectBackoff.js';
+import { ZipfSampler } from '../../sim/zipf.js';
 import { brokerNode, message, produceOutcome, type KafkaMessage, type PartitionMetadata, type ProduceRequest } from '../protocol.js';
 
 /** Producer settings, by Kafka's names. */
@@ -41,6 +42,10 @@ export interface Workload {
   readonly rate: number;
   /** Distinct keys; 0 sends keyless records. */
   readonly keys: number;
+  /** How keys are drawn: evenly, or by Zipf's law (exponent 1: key k0 hottest). Default uniform. */
+  readonly keyDistribution?: 'uniform' | 'zipf';
+  /** The share of sends that are tombstones (a null value: on a compacted topic, the key's deletion). Default 0. */
+  readonly tombstones?: number;
   readonly valueBytes: number;
   /** Local-clock instants, in microseconds since the run began. */
   readonly start: number;
@@ -72,7 +77,7 @@ interface BlockedSend {
 /** The producer's reusable record: appending encodes it at once, so one object serves every send. */
 interface ScratchRecord {
   key: Buffer | null;
-  value: Buffer;
+  value: Buffer | null;
   readonly headers: [{ readonly key: 'id'; value: Uint8Array }];
   timestamp: number;
 }
@@ -157,6 +162,7 @@ export class Producer implements Process<KafkaMessage> {
   private metadataInFlight = false;
   private readonly sticky: StickyPartitioner;
   private readonly roundRobin = new RoundRobinPartitioner();
+  private readonly zipf: ZipfSampler | undefined;
   private readonly reconnect: ReconnectBackoff;
   /** Brokers whose backoff ends with a drain already scheduled. */
   private readonly drainAfterBackoff = new Set<number>();
@@ -170,6 +176,7 @@ export class Producer implements Process<KafkaMessage> {
     this.idPrefixLength = prefix.length;
     this.idBytes = Buffer.alloc(prefix.length + 16);
     prefix.copy(this.idBytes);
+    this.zipf = durable.workload.keyDistribution === 'zipf' && durable.workload.keys > 0 ? new ZipfSampler(durable.workload.keys) : undefined;
     this.reconnect = new ReconnectBackoff(ctx.rng.fork('reconnect'), durable.config['reconnect.backoff.ms'], durable.config['reconnect.backoff.max.ms']);
   }
 
@@ -201,10 +208,11 @@ export class Producer implements Process<KafkaMessage> {
   private send(): void {
     const w = this.durable.workload;
     const seq = this.durable.sequence.next++;
-    const key = w.keys > 0 ? this.keyBuffer(this.ctx.rng.int(0, w.keys - 1)) : null;
+    const key = w.keys > 0 ? this.keyBuffer(this.zipf === undefined ? this.ctx.rng.int(0, w.keys - 1) : this.zipf.sample(this.ctx.rng)) : null;
+    const tombstone = key !== null && (w.tombstones ?? 0) > 0 && this.ctx.rng.chance(w.tombstones as number);
     const record = this.scratch;
     record.key = key;
-    record.value = this.valueBuffers[seq & 0xff] ??= Buffer.alloc(w.valueBytes, seq & 0xff);
+    record.value = tombstone ? null : (this.valueBuffers[seq & 0xff] ??= Buffer.alloc(w.valueBytes, seq & 0xff));
     record.headers[0].value = this.messageId(seq);
     record.timestamp = Math.floor(this.ctx.now() / 1000);
     const partition = this.choosePartition(key);
