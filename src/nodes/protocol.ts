@@ -164,6 +164,8 @@ export interface FetchPartition {
   readonly fetchOffset: number;
   readonly lastFetchedEpoch: number;
   readonly currentLeaderEpoch: number;
+  /** At most this many bytes of the partition, or its first batch if larger (a consumer's max.partition.fetch.bytes; followers use the leader's replica.fetch.max.bytes). */
+  readonly partitionMaxBytes?: number;
 }
 
 /**

@@ -200,7 +200,8 @@ const clusterSchema = z.strictObject({
 const topicSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'topic names use letters, digits, ".", "_" and "-"'),
   partitions: z.number().int().min(1).max(1000),
-  'replication.factor': z.number().int().min(1),
+  /** Default: the cluster's default.replication.factor, as Kafka creates a topic that names none. */
+  'replication.factor': z.number().int().min(1).optional(),
   config: topicConfigSchema.prefault({}),
 });
 
@@ -481,8 +482,10 @@ export const scenarioSchema = z
     s.topics.forEach((t, i) => {
       if (topics.has(t.name)) ctx.addIssue({ code: 'custom', path: ['topics', i, 'name'], message: `topic ${t.name} is defined twice` });
       topics.add(t.name);
-      if (t['replication.factor'] > s.cluster.brokers) {
-        ctx.addIssue({ code: 'custom', path: ['topics', i, 'replication.factor'], message: `replication.factor ${t['replication.factor']} is larger than the ${s.cluster.brokers} brokers` });
+      const rf = t['replication.factor'] ?? s.cluster.config['default.replication.factor'];
+      if (rf > s.cluster.brokers) {
+        const [path, what] = t['replication.factor'] === undefined ? [['cluster', 'config', 'default.replication.factor'], `default.replication.factor ${rf} (topic ${t.name} names none)`] : [['topics', i, 'replication.factor'], `replication.factor ${rf}`];
+        ctx.addIssue({ code: 'custom', path, message: `${what} is larger than the ${s.cluster.brokers} brokers` });
       }
     });
     const ids = new Set<string>();
@@ -545,7 +548,9 @@ export const scenarioSchema = z
         if (!EXPECTABLE_KINDS.includes(v)) ctx.addIssue({ code: 'custom', path: ['expect', 'violations', i], message: `unknown violation kind "${v}"; known: ${EXPECTABLE_KINDS.join(', ')}` });
       });
     }
-  });
+  })
+  // A topic that names no replication factor gets the cluster's default.replication.factor.
+  .transform((s) => ({ ...s, topics: s.topics.map((t) => ({ ...t, 'replication.factor': t['replication.factor'] ?? s.cluster.config['default.replication.factor'] })) }));
 
 /** Every target a fault names, with its path inside the fault. */
 function faultTargets(f: z.output<typeof faultSchema>): [(string | number)[], string][] {

@@ -133,6 +133,18 @@ faults:
     expect(formatPath(['clients', 0, 'config', 'linger.ms'])).toBe('clients[0].config["linger.ms"]');
   });
 
+  it('gives a topic that names no replication factor the cluster\'s default.replication.factor, and checks it', () => {
+    const base = (config: string) => `
+name: rf
+duration: 5s
+cluster: { brokers: 3, config: { ${config} } }
+topics: [{ name: a, partitions: 1 }, { name: b, partitions: 1, replication.factor: 1 }]
+`;
+    expect(parseScenario(base('default.replication.factor: 3')).topics.map((t) => t['replication.factor'])).toEqual([3, 1]);
+    expect(parseScenario(base('')).topics.map((t) => t['replication.factor'])).toEqual([1, 1]);
+    expect(issues(base('default.replication.factor: 4'))).toEqual(['4: cluster.config["default.replication.factor"]: default.replication.factor 4 (topic a names none) is larger than the 3 brokers']);
+  });
+
   it('publishes a JSON Schema for the format', () => {
     const schema = scenarioJsonSchema() as { type: string; properties: Record<string, unknown>; required: string[] };
     expect(schema.type).toBe('object');

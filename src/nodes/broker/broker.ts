@@ -764,7 +764,7 @@ export class Broker implements Process<KafkaMessage> {
     const parts = req.partitions.map((fp) => ({ fp, partition: this.partitions.get(partitionName(fp.topic, fp.partition)) }));
     const answer = (): void => {
       const responses = parts.map(({ fp, partition }): FetchPartitionResponse => {
-        const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : partition.fetchForConsumer(fp.fetchOffset, fp.lastFetchedEpoch, fp.currentLeaderEpoch, this.config.replicaFetchMaxBytes, req.isolationLevel);
+        const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : partition.fetchForConsumer(fp.fetchOffset, fp.lastFetchedEpoch, fp.currentLeaderEpoch, fp.partitionMaxBytes ?? this.config.replicaFetchMaxBytes, req.isolationLevel);
         if (r.error !== undefined) return fetchError(fp, r.error);
         return { topic: fp.topic, partition: fp.partition, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch, lastStableOffset: r.lastStableOffset, abortedTransactions: r.abortedTransactions };
       });

@@ -9,6 +9,7 @@ import { GroupMembership } from './groupMembership.js';
 import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
 import { ProcessorStage, type ProcessorHost } from './processorStage.js';
 import { withReconnectBackoff, type BackedOffContext } from '../reconnectBackoff.js';
+import { MetadataMaxAge } from '../metadataMaxAge.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
 import type { AssignorName } from './assignors.js';
 
@@ -110,6 +111,8 @@ export class Consumer implements Process<KafkaMessage> {
   /** This member's place in its group: coordinator, member id, generation, assignment. */
   private readonly membership: GroupMembership;
 
+  /** metadata.max.age.ms: refreshes metadata that has grown that old. */
+  private readonly metadataAge: MetadataMaxAge<KafkaMessage>;
   /** Positions, fetches and fetched records. */
   private readonly fetcher: Fetcher;
 
@@ -130,6 +133,7 @@ export class Consumer implements Process<KafkaMessage> {
   ) {
     this.ctx = withReconnectBackoff(ctx, durable.config['reconnect.backoff.ms'], durable.config['reconnect.backoff.max.ms']);
     this.name = `${durable.clientId}-${durable.index}`;
+    this.metadataAge = new MetadataMaxAge(this.ctx, durable.config['metadata.max.age.ms'], () => this.refreshMetadata());
     this.fetcher = new Fetcher({
       ctx: this.ctx,
       config: durable.config,
@@ -180,6 +184,7 @@ export class Consumer implements Process<KafkaMessage> {
       this.lastPollAt = this.ctx.now();
       this.lastAutoCommitAt = this.ctx.now();
       this.refreshMetadata();
+      this.metadataAge.start();
       const output = this.durable.output;
       if (output === undefined) return this.poll();
       // A processor first gets its producer id: initTransactions fences an older incarnation
@@ -428,6 +433,7 @@ export class Consumer implements Process<KafkaMessage> {
         if (next.size > 0) {
           this.metadata = next;
           this.partitionCounts = counts;
+          this.metadataAge.refreshed();
         }
       }
       const complete = this.partitionCountsKnown() && [...this.metadata.values()].every((p) => p.leader >= 0);

@@ -254,7 +254,14 @@ export class Fetcher {
     const version = this.host.assignmentVersion();
     const req = message<FetchRequest>('Fetch', {
       replicaId: -1,
-      partitions: parts.map(({ meta, position }) => ({ topic: meta.topic, partition: meta.partition, fetchOffset: position.offset, lastFetchedEpoch: position.epoch, currentLeaderEpoch: meta.leaderEpoch })),
+      partitions: parts.map(({ meta, position }) => ({
+        topic: meta.topic,
+        partition: meta.partition,
+        fetchOffset: position.offset,
+        lastFetchedEpoch: position.epoch,
+        currentLeaderEpoch: meta.leaderEpoch,
+        partitionMaxBytes: this.host.config['max.partition.fetch.bytes'],
+      })),
       maxWaitMs: this.host.config['fetch.max.wait.ms'],
       minBytes: this.host.config['fetch.min.bytes'],
       isolationLevel: this.host.config['isolation.level'],

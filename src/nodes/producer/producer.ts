@@ -9,6 +9,7 @@ import { partitionForKey, StickyPartitioner, RoundRobinPartitioner } from '../..
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 import { ReconnectBackoff } from '../reconnectBackoff.js';
+import { MetadataMaxAge } from '../metadataMaxAge.js';
 import { ZipfSampler } from '../../sim/zipf.js';
 import { brokerNode, message, produceOutcome, type KafkaMessage, type PartitionMetadata, type ProduceRequest } from '../protocol.js';
 
@@ -163,6 +164,7 @@ export class Producer implements Process<KafkaMessage> {
   private readonly sticky: StickyPartitioner;
   private readonly roundRobin = new RoundRobinPartitioner();
   private readonly zipf: ZipfSampler | undefined;
+  private readonly metadataAge: MetadataMaxAge<KafkaMessage>;
   private readonly reconnect: ReconnectBackoff;
   /** Brokers whose backoff ends with a drain already scheduled. */
   private readonly drainAfterBackoff = new Set<number>();
@@ -176,6 +178,7 @@ export class Producer implements Process<KafkaMessage> {
     this.idPrefixLength = prefix.length;
     this.idBytes = Buffer.alloc(prefix.length + 16);
     prefix.copy(this.idBytes);
+    this.metadataAge = new MetadataMaxAge(ctx, durable.config['metadata.max.age.ms'], () => this.refreshMetadata());
     this.zipf = durable.workload.keyDistribution === 'zipf' && durable.workload.keys > 0 ? new ZipfSampler(durable.workload.keys) : undefined;
     this.reconnect = new ReconnectBackoff(ctx.rng.fork('reconnect'), durable.config['reconnect.backoff.ms'], durable.config['reconnect.backoff.max.ms']);
   }
@@ -186,6 +189,7 @@ export class Producer implements Process<KafkaMessage> {
 
   onStart(): void {
     this.refreshMetadata();
+    this.metadataAge.start();
     if (this.config['enable.idempotence']) this.initProducerId();
     const { start } = this.durable.workload;
     const now = this.ctx.now();
@@ -664,6 +668,7 @@ export class Producer implements Process<KafkaMessage> {
       if (r.ok && r.response.type === 'MetadataResponse') {
         const parts = r.response.partitions.filter((p) => p.topic === this.durable.topic);
         if (parts.length > 0) this.partitions = [...parts].sort((a, b) => a.partition - b.partition);
+        this.metadataAge.refreshed();
         this.releaseBlocked();
       }
       const known = this.partitions.length > 0 && this.partitions.every((p) => p.leader >= 0);
