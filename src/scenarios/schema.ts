@@ -209,11 +209,13 @@ const topicSchema = z.strictObject({
 
 const acksSchema = z.union([z.enum(['0', '1', 'all', '-1']), z.literal(0), z.literal(1), z.literal(-1)]).transform((a) => (String(a) === '-1' ? 'all' : (String(a) as '0' | '1' | 'all')));
 
-const producerConfigSchema = z.strictObject({
+const producerConfigFields = z.strictObject({
   acks: acksSchema.prefault('all'),
-  'enable.idempotence': z.boolean().default(true),
+  /** Left unset, it is on unless acks or retries rule it out (see producerConfigSchema). */
+  'enable.idempotence': z.boolean().optional(),
   retries: z.number().int().nonnegative().default(2_147_483_647),
-  'delivery.timeout.ms': z.number().int().positive().default(120_000),
+  /** Left unset: 120 s, or linger.ms + request.timeout.ms if that is more. */
+  'delivery.timeout.ms': z.number().int().positive().optional(),
   'request.timeout.ms': z.number().int().positive().default(30_000),
   'retry.backoff.ms': z.number().int().nonnegative().default(100),
   'reconnect.backoff.ms': z.number().int().nonnegative().default(50),
@@ -234,6 +236,34 @@ const producerConfigSchema = z.strictObject({
    */
   'sim.unknown.producer.id': z.enum(['bump-epoch', 'reset-sequence']).default('bump-epoch'),
 });
+
+/**
+ * Producer settings as KafkaProducer resolves them (ProducerConfig.postProcessAndValidateIdempotenceConfigs
+ * and KafkaProducer.configureDeliveryTimeout): idempotence, on by default, is quietly turned
+ * off by acks other than all or by retries=0 when the application did not ask for it, and
+ * is a ConfigException with them when it did; an idempotent producer allows at most five
+ * requests in flight; a delivery.timeout.ms set below linger.ms + request.timeout.ms is a
+ * ConfigException, and left unset it grows to that sum.
+ */
+const producerConfigSchema = producerConfigFields
+  .superRefine((c, ctx) => {
+    const explicit = c['enable.idempotence'] === true;
+    if (explicit && c.acks !== 'all') ctx.addIssue({ code: 'custom', path: ['acks'], message: 'Must set acks to all in order to use the idempotent producer (enable.idempotence=true); set enable.idempotence: false, or leave it out, to use acks 0 or 1' });
+    if (explicit && c.retries === 0) ctx.addIssue({ code: 'custom', path: ['retries'], message: 'Must set retries to non-zero when using the idempotent producer (enable.idempotence=true)' });
+    if (idempotenceOf(c) && c['max.in.flight.requests.per.connection'] > 5) {
+      ctx.addIssue({ code: 'custom', path: ['max.in.flight.requests.per.connection'], message: 'To use the idempotent producer, max.in.flight.requests.per.connection must be set to at most 5 (set enable.idempotence: false to allow more)' });
+    }
+    const floor = c['linger.ms'] + c['request.timeout.ms'];
+    if (c['delivery.timeout.ms'] !== undefined && c['delivery.timeout.ms'] < floor) {
+      ctx.addIssue({ code: 'custom', path: ['delivery.timeout.ms'], message: `delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms (${floor})` });
+    }
+  })
+  .transform((c) => ({ ...c, 'enable.idempotence': idempotenceOf(c), 'delivery.timeout.ms': c['delivery.timeout.ms'] ?? Math.max(120_000, c['linger.ms'] + c['request.timeout.ms']) }));
+
+/** Whether a producer is idempotent: as set, or by default unless acks or retries rule it out. */
+function idempotenceOf(c: { readonly 'enable.idempotence'?: boolean; readonly acks: string; readonly retries: number }): boolean {
+  return c['enable.idempotence'] ?? (c.acks === 'all' && c.retries > 0);
+}
 
 const workloadSchema = z.strictObject({
   rate: rateSchema,
@@ -527,13 +557,6 @@ export const scenarioSchema = z
         return;
       }
       if (!topics.has(c.topic)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'topic'], message: `topic ${c.topic} is not defined under topics` });
-      if (c.config['enable.idempotence'] && c.config.acks !== 'all') {
-        // Kafka refuses this combination (ConfigException) rather than quietly weakening it.
-        ctx.addIssue({ code: 'custom', path: ['clients', i, 'config', 'acks'], message: 'enable.idempotence=true requires acks=all; set enable.idempotence: false to use acks 0 or 1' });
-      }
-      if (c.config['enable.idempotence'] && c.config['max.in.flight.requests.per.connection'] > 5) {
-        ctx.addIssue({ code: 'custom', path: ['clients', i, 'config', 'max.in.flight.requests.per.connection'], message: 'enable.idempotence=true allows at most 5 in-flight requests per connection' });
-      }
     });
     const unknownTarget = targetChecker(s);
     s.faults.forEach((f, i) => {

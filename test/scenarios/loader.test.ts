@@ -73,15 +73,16 @@ duration: 10s
 cluster: { brokers: 3 }
 topics: [{ name: orders, partitions: 1, replication.factor: 4 }]
 clients:
-  - { id: p1, type: producer, topic: nope, config: { acks: "1" }, workload: { rate: 10 } }
+  - { id: p1, type: producer, topic: nope, config: { acks: "1", enable.idempotence: true }, workload: { rate: 10 } }
 faults:
   - { at: 11s, action: heal }
 expect: { violations: [lost-writes] }
 `;
     expect(issues(bad)).toEqual([
+      // A client's own settings are checked as it is read, before the scenario's fields against each other.
+      '7: clients[0].config.acks: Must set acks to all in order to use the idempotent producer (enable.idempotence=true); set enable.idempotence: false, or leave it out, to use acks 0 or 1',
       '5: topics[0]["replication.factor"]: replication.factor 4 is larger than the 3 brokers',
       '7: clients[0].topic: topic nope is not defined under topics',
-      '7: clients[0].config.acks: enable.idempotence=true requires acks=all; set enable.idempotence: false to use acks 0 or 1',
       '9: faults[0].at: fault at 11s is after the scenario\'s duration (10s)',
       '10: expect.violations[0]: unknown violation kind "lost-writes"; known: lost-write, duplicate, reorder, divergence, split-brain, hw-regression, skipped, reprocessed, stale-commit, offset-regression, retention-loss, ownership, tombstone-loss, aborted-read, zombie-write, exactly-once, hanging-txn, inconsistent-offsets, poll-skip, nonmonotonic-poll, unseen, spec:LeaderCompleteness, spec:LogMatching, spec:NoCommittedRecordLostGlobally, spec:HighWatermarkMonotonic',
     ]);
@@ -131,6 +132,30 @@ faults:
       }),
     );
     expect(formatPath(['clients', 0, 'config', 'linger.ms'])).toBe('clients[0].config["linger.ms"]');
+  });
+
+  it('resolves idempotence as KafkaProducer does: off by default with acks 0/1 or retries=0, an error when asked for with them', () => {
+    const producer = (config: string) => `
+name: p
+duration: 5s
+cluster: { brokers: 1 }
+topics: [{ name: t, partitions: 1 }]
+clients: [{ id: p1, type: producer, topic: t, config: { ${config} }, workload: { rate: 10 } }]
+`;
+    const resolved = (config: string) => {
+      const c = parseScenario(producer(config)).clients[0];
+      return c.type === 'producer' ? [c.config['enable.idempotence'], c.config['delivery.timeout.ms']] : undefined;
+    };
+    expect(resolved('')).toEqual([true, 120_000]);
+    expect(resolved('acks: "1"')).toEqual([false, 120_000]);
+    expect(resolved('retries: 0')).toEqual([false, 120_000]);
+    expect(resolved('acks: "1", max.in.flight.requests.per.connection: 10')).toEqual([false, 120_000]);
+    // delivery.timeout.ms left out grows to linger.ms + request.timeout.ms.
+    expect(resolved('request.timeout.ms: 200000')).toEqual([true, 200_005]);
+    expect(issues(producer('acks: "0", enable.idempotence: true'))).toEqual([expect.stringMatching(/clients\[0\]\.config\.acks: Must set acks to all/)]);
+    expect(issues(producer('retries: 0, enable.idempotence: true'))).toEqual([expect.stringMatching(/clients\[0\]\.config\.retries: Must set retries to non-zero/)]);
+    expect(issues(producer('max.in.flight.requests.per.connection: 6'))).toEqual([expect.stringMatching(/max.in.flight.requests.per.connection"\]: To use the idempotent producer/)]);
+    expect(issues(producer('delivery.timeout.ms: 1000'))).toEqual([expect.stringMatching(/delivery.timeout.ms"\]: delivery.timeout.ms should be equal to or larger than linger.ms \+ request.timeout.ms \(30005\)/)]);
   });
 
   it('gives a topic that names no replication factor the cluster\'s default.replication.factor, and checks it', () => {
