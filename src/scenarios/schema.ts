@@ -522,6 +522,15 @@ export const scenarioSchema = z
     s.clients.forEach((c, i) => {
       if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'id'], message: `client id ${c.id} is used twice` });
       ids.add(c.id);
+      if (c.type !== 'producer') {
+        // Every group member: the consumer's own check (Heartbeat's constructor), and the coordinator's bounds.
+        if (c.config['heartbeat.interval.ms'] >= c.config['session.timeout.ms']) {
+          ctx.addIssue({ code: 'custom', path: ['clients', i, 'config', 'heartbeat.interval.ms'], message: `Heartbeat must be set lower than the session timeout: heartbeat.interval.ms ${c.config['heartbeat.interval.ms']} >= session.timeout.ms ${c.config['session.timeout.ms']}` });
+        }
+        if (c.config['session.timeout.ms'] < s.cluster.config['group.min.session.timeout.ms'] || c.config['session.timeout.ms'] > s.cluster.config['group.max.session.timeout.ms']) {
+          ctx.addIssue({ code: 'custom', path: ['clients', i, 'config', 'session.timeout.ms'], message: `session.timeout.ms ${c.config['session.timeout.ms']} is outside the brokers' group.min.session.timeout.ms..group.max.session.timeout.ms (${s.cluster.config['group.min.session.timeout.ms']}..${s.cluster.config['group.max.session.timeout.ms']}): the coordinator would refuse it with INVALID_SESSION_TIMEOUT` });
+        }
+      }
       if (c.type === 'processor') {
         for (const [field, t] of [['from', c.from], ['to', c.to]] as const) {
           if (!topics.has(t)) ctx.addIssue({ code: 'custom', path: ['clients', i, field], message: `topic ${t} is not defined under topics` });
@@ -550,9 +559,6 @@ export const scenarioSchema = z
         });
         if (s.cluster.config['offsets.topic.replication.factor'] > s.cluster.brokers) {
           ctx.addIssue({ code: 'custom', path: ['cluster', 'config', 'offsets.topic.replication.factor'], message: `offsets.topic.replication.factor ${s.cluster.config['offsets.topic.replication.factor']} is larger than the ${s.cluster.brokers} brokers, so __consumer_offsets cannot be created` });
-        }
-        if (c.config['session.timeout.ms'] < s.cluster.config['group.min.session.timeout.ms'] || c.config['session.timeout.ms'] > s.cluster.config['group.max.session.timeout.ms']) {
-          ctx.addIssue({ code: 'custom', path: ['clients', i, 'config', 'session.timeout.ms'], message: `session.timeout.ms ${c.config['session.timeout.ms']} is outside the brokers' group.min.session.timeout.ms..group.max.session.timeout.ms (${s.cluster.config['group.min.session.timeout.ms']}..${s.cluster.config['group.max.session.timeout.ms']}): the coordinator would refuse it with INVALID_SESSION_TIMEOUT` });
         }
         return;
       }

@@ -158,6 +158,23 @@ clients: [{ id: p1, type: producer, topic: t, config: { ${config} }, workload: {
     expect(issues(producer('delivery.timeout.ms: 1000'))).toEqual([expect.stringMatching(/delivery.timeout.ms"\]: delivery.timeout.ms should be equal to or larger than linger.ms \+ request.timeout.ms \(30005\)/)]);
   });
 
+  it('refuses a member whose heartbeat.interval.ms is not below its session.timeout.ms, processors included', () => {
+    const text = `
+name: hb
+duration: 5s
+cluster: { brokers: 1, config: { offsets.topic.replication.factor: 1, transaction.state.log.replication.factor: 1, transaction.state.log.min.isr: 1 } }
+topics: [{ name: a, partitions: 1 }, { name: b, partitions: 1 }]
+clients:
+  - { id: c1, type: consumer, group: g1, topics: [a], config: { session.timeout.ms: 6000, heartbeat.interval.ms: 6000 } }
+  - { id: x1, type: processor, from: a, to: b, group: g2, config: { session.timeout.ms: 1000 } }
+`;
+    expect(issues(text)).toEqual([
+      '7: clients[0].config["heartbeat.interval.ms"]: Heartbeat must be set lower than the session timeout: heartbeat.interval.ms 6000 >= session.timeout.ms 6000',
+      '8: clients[1].config["heartbeat.interval.ms"]: Heartbeat must be set lower than the session timeout: heartbeat.interval.ms 3000 >= session.timeout.ms 1000',
+      "8: clients[1].config[\"session.timeout.ms\"]: session.timeout.ms 1000 is outside the brokers' group.min.session.timeout.ms..group.max.session.timeout.ms (6000..1800000): the coordinator would refuse it with INVALID_SESSION_TIMEOUT",
+    ]);
+  });
+
   it('gives a topic that names no replication factor the cluster\'s default.replication.factor, and checks it', () => {
     const base = (config: string) => `
 name: rf
