@@ -114,6 +114,8 @@ class Narrator {
   private timeoutsSaid = 0;
   /** The leader forgot producers when retention deleted their batches (before KIP-360). */
   private producersForgotten = false;
+  /** A producer bumped its epoch and sent its batches again (KIP-360). */
+  private epochBumped = false;
 
   constructor(
     readonly partition: string,
@@ -172,7 +174,11 @@ class Narrator {
             this.pointsSaid.add(o);
             const again = this.pointsSaid.size > 1 && this.focus.ids.size === 1;
             const label = this.focus.labels.get(o) ?? 'a record in question';
-            const why = this.producersForgotten ? 'it had forgotten the producer, so nothing tied the retry to its first write' : 'without idempotence nothing ties a retry to its first write';
+            const why = this.producersForgotten
+              ? 'it had forgotten the producer, so nothing tied the retry to its first write'
+              : this.epochBumped
+                ? 'sent again in a new epoch from sequence 0, it is a new batch to the broker'
+                : 'without idempotence nothing ties a retry to its first write';
             this.say(r.at, `broker-${r.broker}, leader of ${this.partition} in epoch ${r.leaderEpoch}, appended ${label} ${again ? 'again, ' : ''}at offset ${o}${again ? `: the same message twice, the broker not recognising the retry (${why})` : ''}`);
             this.appendedSaid = true;
           }
@@ -210,7 +216,13 @@ class Narrator {
       case 'producer.epoch': {
         const entry = r.partitions.find((p) => p.startsWith(`${this.partition}:`));
         if (entry === undefined || !this.started) return;
-        this.say(r.at, `${r.node.replace(/^producer-/, '')} was told ${entry.slice(this.partition.length + 1)} by ${this.partition}'s leader, which no longer knows its sequences: it bumped its epoch to ${r.producerEpoch} (KIP-360) and sends its unacknowledged batches again from sequence 0`);
+        const code = entry.slice(this.partition.length + 1);
+        this.epochBumped = true;
+        const why =
+          code === 'OUT_OF_ORDER_SEQUENCE_NUMBER'
+            ? 'which did not recognise a batch it retried (a leader knows only the last five batches of each producer, and one restarted only those since its last producer-state snapshot, which keeps one)'
+            : 'which no longer knows its sequences';
+        this.say(r.at, `${r.node.replace(/^producer-/, '')} was told ${code} by ${this.partition}'s leader, ${why}: it bumped its epoch to ${r.producerEpoch} (KIP-360) and sends its unacknowledged batches again from sequence 0`);
         return;
       }
       case 'replica.truncate': {

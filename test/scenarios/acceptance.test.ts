@@ -146,6 +146,28 @@ describe('acceptance: KIP-360, producer state and retention (reference B3)', () 
   });
 });
 
+describe('idempotence across a crash of every replica (a gap Kafka still has)', () => {
+  const n = deep ? 24 : 8;
+  it(`five requests in flight: a retried batch older than the restored snapshot is written twice; one in flight: never (${n} seeds)`, { timeout: 600_000 }, () => {
+    let found = 0;
+    for (const seed of seeds(n)) {
+      const five = runScenario(loadScenario(`${library}idempotent-full-restart.yaml`), { seed, keepTrace: true });
+      const kinds = five.violations.map((v) => v.kind);
+      expect(kinds.filter((k) => k !== 'duplicate' && k !== 'reorder')).toEqual([]);
+      if (kinds.includes('duplicate')) {
+        found++;
+        // Through the door KIP-360 opened: OUT_OF_ORDER_SEQUENCE_NUMBER, then a new epoch.
+        const records = five.simulation.memory?.records ?? [];
+        expect(records.some((r) => r.kind === 'producer.epoch' && r.partitions.includes('orders-0:OUT_OF_ORDER_SEQUENCE_NUMBER'))).toBe(true);
+      }
+      const one = runScenario(loadScenario(`${library}idempotent-full-restart-inflight1.yaml`), { seed });
+      expect(one.violations).toEqual([]);
+      expect(one.stats.acked).toBe(one.stats.produced);
+    }
+    expect(found).toBeGreaterThan(0);
+  });
+});
+
 describe('a producer before KIP-360 told UNKNOWN_PRODUCER_ID with its log still there', () => {
   it('fails those batches and goes on under a new producer id, where a KIP-360 producer bumps its epoch and loses none', () => {
     const scenario = loadScenario(`${library}power-loss-all.yaml`);
