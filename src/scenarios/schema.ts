@@ -108,6 +108,11 @@ const brokerConfigSchema = z.strictObject({
   'replica.fetch.wait.max.ms': z.number().int().nonnegative().default(500),
   'replica.fetch.backoff.ms': z.number().int().nonnegative().default(1_000),
   'replica.fetch.max.bytes': z.number().int().positive().default(1_048_576),
+  /** A replica fetcher's request timeout; Kafka requires it to be at least replica.fetch.wait.max.ms. */
+  'replica.socket.timeout.ms': z.number().int().positive().default(30_000),
+  /** The broker's own request timeout: to the controller (AlterPartition, registration), and to coordinators and leaders (markers, KIP-890 verification). */
+  'request.timeout.ms': z.number().int().positive().default(30_000),
+  'replica.high.watermark.checkpoint.interval.ms': z.number().int().positive().default(5_000),
   'num.replica.fetchers': z.number().int().positive().default(1),
   'broker.session.timeout.ms': z.number().int().positive().default(9_000),
   'broker.heartbeat.interval.ms': z.number().int().positive().default(2_000),
@@ -508,6 +513,10 @@ export const scenarioSchema = z
     expect: z.strictObject({ violations: z.union([z.literal('none'), z.array(z.string()).min(1)]) }).optional(),
   })
   .superRefine((s, ctx) => {
+    // KafkaConfig.validateValues.
+    if (s.cluster.config['replica.socket.timeout.ms'] < s.cluster.config['replica.fetch.wait.max.ms']) {
+      ctx.addIssue({ code: 'custom', path: ['cluster', 'config', 'replica.socket.timeout.ms'], message: 'replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts' });
+    }
     const topics = new Set<string>();
     s.topics.forEach((t, i) => {
       if (topics.has(t.name)) ctx.addIssue({ code: 'custom', path: ['topics', i, 'name'], message: `topic ${t.name} is defined twice` });

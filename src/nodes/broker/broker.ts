@@ -37,6 +37,12 @@ export interface BrokerConfig {
    */
   readonly replicaFetchBackoffMs: number;
   readonly replicaFetchMaxBytes: number;
+  /** replica.socket.timeout.ms: how long a replica fetcher waits for the leader's answer (ReplicaFetcherBlockingSend). */
+  readonly replicaSocketTimeoutMs?: number;
+  /** request.timeout.ms (the broker's): how long its requests to the controller and to other brokers' coordinators and leaders may take. */
+  readonly requestTimeoutMs?: number;
+  /** replica.high.watermark.checkpoint.interval.ms: how often high watermarks are written to disk (and flush.ms checked). */
+  readonly highWatermarkCheckpointIntervalMs?: number;
   /** num.replica.fetchers: fetchers per source broker, each fetching its share of the partitions. */
   readonly replicaFetchers: number;
   /** min.insync.replicas, the broker default. */
@@ -98,6 +104,7 @@ export interface BrokerDurable {
   readonly metrics?: NodeMetrics;
 }
 
+/** Kafka's defaults of request.timeout.ms and replica.socket.timeout.ms. */
 const REQUEST_TIMEOUT_MS = 30_000;
 /** KafkaRaftClient's fetch wait, and controller.quorum.request.timeout.ms and controller.quorum.retry.backoff.ms. */
 const METADATA_FETCH_WAIT_MS = 500;
@@ -105,6 +112,7 @@ const METADATA_REQUEST_TIMEOUT_MS = 2_000;
 const METADATA_RETRY_BACKOFF_MS = 20;
 /** How often the group coordinator looks for expired sessions and rebalance deadlines. */
 const GROUP_TICK_MS = 100;
+/** replica.high.watermark.checkpoint.interval.ms, Kafka's default. */
 const HW_CHECKPOINT_INTERVAL_MS = 5_000;
 
 /**
@@ -160,7 +168,7 @@ export class Broker implements Process<KafkaMessage> {
 
   onStart(): void {
     this.register();
-    this.ctx.after(ms(HW_CHECKPOINT_INTERVAL_MS), () => this.checkpointLoop());
+    this.ctx.after(ms(this.config.highWatermarkCheckpointIntervalMs ?? HW_CHECKPOINT_INTERVAL_MS), () => this.checkpointLoop());
     this.ctx.after(ms(this.isrCheckIntervalMs), () => this.isrLoop());
     this.ctx.after(ms(this.config.retentionCheckIntervalMs), () => this.retentionLoop());
     this.ctx.after(ms(this.config.cleanerBackoffMs), () => this.cleanerLoop());
@@ -173,7 +181,7 @@ export class Broker implements Process<KafkaMessage> {
 
   private register(): void {
     const req = message('BrokerRegistration', { brokerId: this.id, incarnation: this.ctx.incarnation, rack: this.config.rack });
-    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(REQUEST_TIMEOUT_MS), channel: Channel.Lifecycle }, (r) => {
+    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(this.config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.Lifecycle }, (r) => {
       if (r.ok && r.response.type === 'BrokerRegistrationResponse' && r.response.error === undefined) {
         this.registered = true;
         this.heartbeat();
@@ -327,7 +335,7 @@ export class Broker implements Process<KafkaMessage> {
     }
     const partitions = live.map((e) => e.partition.nextFetch());
     const req = message<FetchRequest>('Fetch', { replicaId: this.id, partitions });
-    this.ctx.request(brokerNode(fetcher.leader), req, { timeout: ms(REQUEST_TIMEOUT_MS), channel: Channel.Fetchers + fetcher.id }, (r) => {
+    this.ctx.request(brokerNode(fetcher.leader), req, { timeout: ms(this.config.replicaSocketTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.Fetchers + fetcher.id }, (r) => {
       // A failed request (a timeout, a lost connection) backs every partition off; an error
       // backs off its partition only.
       const backoffUntil = this.ctx.now() + this.config.replicaFetchBackoffMs * 1000;
@@ -365,7 +373,7 @@ export class Broker implements Process<KafkaMessage> {
     const still = (): boolean => partition.role === 'follower' && partition.leaderEpoch === e.epoch;
     const ask = (timestamp: -1 | -2, then: (offset: number) => void): void => {
       const req = message('ListOffsets', { topic: partition.topic, partition: partition.partition, timestamp, currentLeaderEpoch: e.epoch, replicaId: this.id });
-      this.ctx.request(brokerNode(fetcher.leader), req, { timeout: ms(REQUEST_TIMEOUT_MS), channel: Channel.Fetchers + fetcher.id }, (r) => {
+      this.ctx.request(brokerNode(fetcher.leader), req, { timeout: ms(this.config.replicaSocketTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.Fetchers + fetcher.id }, (r) => {
         if (!still()) return resume(false);
         if (!r.ok || r.response.type !== 'ListOffsetsResponse' || r.response.error !== undefined) return resume(true);
         then(r.response.offset);
@@ -618,7 +626,7 @@ export class Broker implements Process<KafkaMessage> {
       done('NOT_ENOUGH_REPLICAS');
       return;
     }
-    this.ctx.request(brokerNode(coordinator), req, { timeout: ms(REQUEST_TIMEOUT_MS), channel: Channel.Verification }, (r) => (r.ok ? answer(r.response) : done('NOT_ENOUGH_REPLICAS')));
+    this.ctx.request(brokerNode(coordinator), req, { timeout: ms(this.config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.Verification }, (r) => (r.ok ? answer(r.response) : done('NOT_ENOUGH_REPLICAS')));
   }
 
   /**
@@ -649,7 +657,7 @@ export class Broker implements Process<KafkaMessage> {
         this.writeMarkers(markers, (r) => settle(r.type === 'WriteTxnMarkersResponse' ? r.errors.map((e) => e.partition) : partitions));
         continue;
       }
-      this.ctx.request(brokerNode(leader), markers, { timeout: ms(REQUEST_TIMEOUT_MS), channel: Channel.TxnMarkers }, (r) => {
+      this.ctx.request(brokerNode(leader), markers, { timeout: ms(this.config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.TxnMarkers }, (r) => {
         settle(r.ok && r.response.type === 'WriteTxnMarkersResponse' ? r.response.errors.map((e) => e.partition) : partitions);
       });
     }
@@ -923,7 +931,7 @@ export class Broker implements Process<KafkaMessage> {
     });
     this.ctx.trace.emit('isr.propose', { broker: this.id, partition: partition.name, isr: [...isr] });
     const before = partition.isr.length;
-    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(REQUEST_TIMEOUT_MS), channel: Channel.AlterPartition }, (r) => {
+    this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(this.config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.AlterPartition }, (r) => {
       // Failure lets the next check try again.
       if (!r.ok || r.response.type !== 'AlterPartitionResponse' || r.response.error !== undefined || r.response.isr === undefined) {
         if (partition.pendingIsr === isr) partition.pendingIsr = undefined;
@@ -982,10 +990,10 @@ export class Broker implements Process<KafkaMessage> {
   }
 
   private checkpointLoop(): void {
-    // replica.high.watermark.checkpoint.interval.ms (5 s), and flush.ms on the same tick.
+    // replica.high.watermark.checkpoint.interval.ms, and flush.ms on the same tick.
     for (const { log } of this.logDir.all()) log.flushIfDue();
     this.logDir.checkpoint();
-    this.ctx.after(ms(HW_CHECKPOINT_INTERVAL_MS), () => this.checkpointLoop());
+    this.ctx.after(ms(this.config.highWatermarkCheckpointIntervalMs ?? HW_CHECKPOINT_INTERVAL_MS), () => this.checkpointLoop());
   }
 
   private nowMs(): number {
