@@ -50,6 +50,9 @@ export function scenarioFromObject(value: unknown, source = 'scenario', locate?:
   const result = scenarioSchema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issueMessage(issue), ...locate?.(issue.path) }));
+  // In the file's order (the schema finds them field by field, then across fields); the sort is stable.
+  const at = (i: { line?: number; column?: number }): number => (i.line ?? Number.MAX_SAFE_INTEGER) * 10_000 + (i.column ?? 0);
+  issues.sort((x, y) => at(x) - at(y));
   throw new ScenarioError(source, issues);
 }
 
