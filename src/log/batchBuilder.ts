@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { BATCH_HEADER_SIZE, Compression, recordBodySize, writeBatchHeader, writeRecord, type BatchOptions, type RecordInput } from './recordBatch.js';
 import { varintSize } from './varint.js';
 
@@ -36,7 +37,8 @@ export class BatchArena {
  * RecordAccumulator: each record is encoded the moment the application sends it, in place
  * in its arena's slice, so nothing of it is kept as an object while it waits for linger.ms.
  * The header, which holds the producer id, epoch and sequence, is written at send time
- * (ClosedBatch.stamp), when those are known. Uncompressed batches only.
+ * (ClosedBatch.stamp), when those are known. A compressed batch (compression.type gzip) is
+ * compressed as it closes, as MemoryRecordsBuilder does when it closes its stream.
  */
 export class BatchBuilder {
   private pos = BATCH_HEADER_SIZE;
@@ -69,11 +71,17 @@ export class BatchBuilder {
   }
 
   /** The finished records, where they were written; the arena moves on past them. */
-  close(): ClosedBatch {
+  close(compression: Compression.None | Compression.Gzip = Compression.None): ClosedBatch {
     if (this.count === 0) throw new RangeError('a record batch holds at least one record');
-    const bytes = this.region.subarray(0, this.pos);
+    let bytes = this.region.subarray(0, this.pos);
+    if (compression === Compression.Gzip) {
+      // The records section, compressed, behind a header still to be written.
+      const packed = gzipSync(this.region.subarray(BATCH_HEADER_SIZE, this.pos));
+      bytes = Buffer.allocUnsafe(BATCH_HEADER_SIZE + packed.length);
+      packed.copy(bytes, BATCH_HEADER_SIZE);
+    }
     this.closed(this.pos);
-    return new ClosedBatch(bytes, this.count, this.baseTimestamp, this.maxTimestamp);
+    return new ClosedBatch(bytes, this.count, this.baseTimestamp, this.maxTimestamp, compression);
   }
 }
 
@@ -94,6 +102,7 @@ export class ClosedBatch {
     readonly recordCount: number,
     private readonly baseTimestamp: number,
     private readonly maxTimestamp: number,
+    private readonly compression: Compression = Compression.None,
   ) {}
 
   /**
@@ -105,7 +114,7 @@ export class ClosedBatch {
   stamp(options: BatchOptions): Buffer {
     if (this.stamped && sameOptions(this.lastOptions as BatchOptions, options)) return this.bytes;
     if (this.stamped) this.bytes = Buffer.from(this.bytes);
-    writeBatchHeader(this.bytes, this.bytes.length, { compression: Compression.None, baseTimestamp: this.baseTimestamp, maxTimestamp: this.maxTimestamp, recordCount: this.recordCount, lastOffsetDelta: this.recordCount - 1 }, options);
+    writeBatchHeader(this.bytes, this.bytes.length, { compression: this.compression, baseTimestamp: this.baseTimestamp, maxTimestamp: this.maxTimestamp, recordCount: this.recordCount, lastOffsetDelta: this.recordCount - 1 }, options);
     this.stamped = true;
     this.lastOptions = options;
     return this.bytes;

@@ -231,6 +231,7 @@ const producerConfigFields = z.strictObject({
   'max.request.size': z.number().int().positive().default(1_048_576),
   'metadata.max.age.ms': z.number().int().positive().default(300_000),
   'max.block.ms': z.number().int().nonnegative().default(60_000),
+  'compression.type': z.enum(['none', 'gzip'], { error: () => 'kafkasim compresses with none or gzip (snappy, lz4 and zstd are not implemented)' }).default('none'),
   partitioner: z.enum(['default', 'sticky', 'round-robin']).default('default'),
   /**
    * What an idempotent producer does when a partition no longer knows it

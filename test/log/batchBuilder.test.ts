@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { BatchArena } from '../../src/log/batchBuilder.js';
-import { checkBatch, encodeBatch, readBatchHeader, type RecordInput } from '../../src/log/recordBatch.js';
+import { checkBatch, Compression, compressionOf, decodeRecords, encodeBatch, readBatchHeader, type RecordInput } from '../../src/log/recordBatch.js';
 
 const bytes = fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b));
 const record: fc.Arbitrary<Omit<RecordInput, 'timestamp'>> = fc.record({
@@ -23,6 +23,28 @@ describe('BatchBuilder', () => {
         const built = builder.close().stamp(opts);
         expect(built.equals(encodeBatch(records, opts))).toBe(true);
         expect(checkBatch(built, 0, built.length).ok).toBe(true);
+      }),
+    );
+  });
+
+  it('with compression.type gzip, closes into a gzip batch that decodes to the same records as the plain one', () => {
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 30 }), fc.nat(1e6), options, (rs, start, opts) => {
+        const records = rs.map((r, i) => ({ ...r, timestamp: start + i }));
+        const build = (compression: Compression.None | Compression.Gzip): Buffer => {
+          const builder = new BatchArena().builder(64 * 1024);
+          for (const r of records) expect(builder.tryAppend(r)).toBe(true);
+          return builder.close(compression).stamp(opts);
+        };
+        const plain = build(Compression.None);
+        const packed = build(Compression.Gzip);
+        expect(checkBatch(packed, 0, packed.length).ok).toBe(true);
+        expect(compressionOf(readBatchHeader(packed, 0))).toBe(Compression.Gzip);
+        expect(decodeRecords(packed, 0)).toEqual(decodeRecords(plain, 0));
+        // The header agrees on everything but the attributes' codec, the length and the CRC.
+        const { attributes: _a, batchLength: _l, crc: _c, ...rest } = readBatchHeader(packed, 0);
+        const { attributes: _a2, batchLength: _l2, crc: _c2, ...restPlain } = readBatchHeader(plain, 0);
+        expect(rest).toEqual(restPlain);
       }),
     );
   });

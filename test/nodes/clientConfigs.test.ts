@@ -48,3 +48,22 @@ describe('max.partition.fetch.bytes', () => {
     expect(capped.length).toBeGreaterThan(100);
   });
 });
+
+describe('compression.type', () => {
+  it('gzip: the producer sends compressed batches (fewer bytes for these repetitive values), and everything is read back', () => {
+    const produceBytes = (r: ReturnType<typeof run>): number =>
+      (r.simulation.memory?.records ?? []).filter((x): x is TraceRecord<'net.send'> => x.kind === 'net.send' && x.type === 'Produce').reduce((n, x) => n + x.bytes, 0);
+    const plain = run('', '');
+    const gzip = run('compression.type: gzip', '');
+    for (const r of [plain, gzip]) {
+      expect(r.violations).toEqual([]);
+      expect(r.stats.consumers?.processed).toBe(r.stats.acked);
+    }
+    expect(gzip.stats.acked).toBe(plain.stats.acked);
+    expect(produceBytes(gzip)).toBeLessThan(produceBytes(plain) * 0.8);
+  });
+
+  it('refuses a codec kafkasim does not write, by name', () => {
+    expect(() => parseScenario(scenario('compression.type: zstd', ''))).toThrow(/compression.type"\]: kafkasim compresses with none or gzip/);
+  });
+});

@@ -3,7 +3,7 @@ import type { History } from '../../sim/history.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import type { SendRef } from '../../sim/sendLog.js';
 import { micros, millis } from '../../sim/time.js';
-import { BATCH_HEADER_SIZE, type RecordInput } from '../../log/recordBatch.js';
+import { BATCH_HEADER_SIZE, Compression, type RecordInput } from '../../log/recordBatch.js';
 import { BatchArena, type BatchBuilder, encodedSize, type ClosedBatch } from '../../log/batchBuilder.js';
 import { partitionForKey, StickyPartitioner, RoundRobinPartitioner } from '../../log/partitioner.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
@@ -36,6 +36,8 @@ export interface ProducerConfig {
   readonly 'sim.unknown.producer.id': 'bump-epoch' | 'reset-sequence';
   /** How long send() waits for the topic's metadata before it throws TimeoutException. */
   readonly 'max.block.ms': number;
+  /** none or gzip (snappy, lz4 and zstd are refused at load). Default none, as Kafka's. */
+  readonly 'compression.type'?: 'none' | 'gzip';
 }
 
 export interface Workload {
@@ -336,7 +338,7 @@ export class Producer implements Process<KafkaMessage> {
   /** The batch takes no more records. */
   private close(batch: ProducerBatch): ClosedBatch {
     if (batch.closed === undefined) {
-      batch.closed = (batch.builder as BatchBuilder).close();
+      batch.closed = (batch.builder as BatchBuilder).close(this.config['compression.type'] === 'gzip' ? Compression.Gzip : Compression.None);
       batch.builder = undefined;
     }
     return batch.closed;
