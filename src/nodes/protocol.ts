@@ -515,6 +515,12 @@ function payloadBytes(type: KafkaMessage['type'], body: object): number {
 /** Node ids on the network: `controller-1`, `broker-3`. */
 const partitionNames = new Map<string, string[]>();
 
+/** The topic and partition number of a "<topic>-<partition>" name (topics may hold dashes; the number follows the last). */
+export function splitPartitionName(name: string): [topic: string, partition: number] {
+  const i = name.lastIndexOf('-');
+  return [name.slice(0, i), Number(name.slice(i + 1))];
+}
+
 /** A partition's name, "<topic>-<partition>", one string per partition rather than one per request. */
 export function partitionName(topic: string, partition: number): string {
   let names = partitionNames.get(topic);

@@ -2,6 +2,7 @@ import { compareStrings } from '../../sim/order.js';
 import { WireFormatError } from '../wire.js';
 import { CONSUMER_PROTOCOL_TYPE, decodeSubscription } from '../consumer/consumerProtocol.js';
 import type { GroupMetadataValue } from './offsetsTopic.js';
+import { splitPartitionName } from '../protocol.js';
 
 /**
  * One consumer group on its coordinator, under the classic group protocol, as Kafka's
@@ -529,7 +530,7 @@ export class ConsumerGroup {
         const base = this.currentStateTimestamp ?? o.commitTimestamp;
         consider(partition, o, byOwnTimestamp ? nowMs >= (o.expireTimestamp as number) : nowMs - base >= retentionMs, byOwnTimestamp ? 'expire-timestamp' : 'empty');
       } else if (this.protocolType === CONSUMER_PROTOCOL_TYPE && this.subscribedTopics !== undefined && this.state === 'Stable') {
-        if (this.subscribedTopics.has(topicOf(partition))) continue;
+        if (this.subscribedTopics.has(splitPartitionName(partition)[0])) continue;
         consider(partition, o, byOwnTimestamp ? nowMs >= (o.expireTimestamp as number) : nowMs - o.commitTimestamp >= retentionMs, byOwnTimestamp ? 'expire-timestamp' : 'unsubscribed');
       } else if (this.protocolType === undefined) {
         consider(partition, o, byOwnTimestamp ? nowMs >= (o.expireTimestamp as number) : nowMs - o.commitTimestamp >= retentionMs, byOwnTimestamp ? 'expire-timestamp' : 'standalone');
@@ -627,11 +628,6 @@ export class ConsumerGroup {
   fetchOffset(topicPartition: string): CommittedOffset | undefined {
     return this.offsets.get(topicPartition);
   }
-}
-
-/** The topic of a `<topic>-<partition>` name. */
-function topicOf(partition: string): string {
-  return partition.slice(0, partition.lastIndexOf('-'));
 }
 
 function sameProtocols(a: readonly Protocol[], b: readonly Protocol[]): boolean {

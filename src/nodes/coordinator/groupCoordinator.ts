@@ -2,7 +2,7 @@ import type { Log } from '../../log/log.js';
 import { decodeRecords, encodeBatch, isControl, isTransactional, parseControlRecord, type RecordInput } from '../../log/recordBatch.js';
 import { declareTraceKind, type Trace } from '../../sim/trace.js';
 import { compareStrings } from '../../sim/order.js';
-import { message, type KafkaMessage, type PartitionOffset } from '../protocol.js';
+import { message, splitPartitionName, type KafkaMessage, type PartitionOffset } from '../protocol.js';
 import { ConsumerGroup, type CommittedOffset, type GroupConfig, type MemberRef } from './consumerGroup.js';
 import {
   decodeGroupMetadataValue,
@@ -410,8 +410,8 @@ export class GroupCoordinator {
       const dead = group.isDisposable;
       if (expired.length === 0 && !dead) continue;
       const tombstones: RecordInput[] = expired.map((e) => {
-        const dash = e.partition.lastIndexOf('-');
-        return { key: encodeKey({ type: 'offset', group: groupId, topic: e.partition.slice(0, dash), partition: Number(e.partition.slice(dash + 1)) }), value: null, timestamp: nowMs };
+        const [topic, partition] = splitPartitionName(e.partition);
+        return { key: encodeKey({ type: 'offset', group: groupId, topic, partition }), value: null, timestamp: nowMs };
       });
       if (dead) {
         tombstones.push({ key: encodeKey({ type: 'group', group: groupId }), value: null, timestamp: nowMs });

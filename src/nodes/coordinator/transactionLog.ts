@@ -1,5 +1,6 @@
 import { WireReader, WireWriter } from '../wire.js';
 import { partitionForGroup } from './offsetsTopic.js';
+import { splitPartitionName } from '../protocol.js';
 
 /**
  * The `__transaction_state` topic as Kafka writes it (TransactionLog and the generated
@@ -45,11 +46,6 @@ export function decodeTransactionKey(buf: Buffer): string {
   return r.string();
 }
 
-function splitPartition(name: string): [string, number] {
-  const i = name.lastIndexOf('-');
-  return [name.slice(0, i), Number(name.slice(i + 1))];
-}
-
 export function encodeTransactionValue(v: TransactionLogValue): Buffer {
   const w = new WireWriter().int16(0).int64(v.producerId).int16(v.producerEpoch).int32(v.transactionTimeoutMs);
   const status = Buffer.alloc(1);
@@ -57,7 +53,7 @@ export function encodeTransactionValue(v: TransactionLogValue): Buffer {
   w.raw(status);
   const topics = new Map<string, number[]>();
   for (const p of v.partitions) {
-    const [topic, partition] = splitPartition(p);
+    const [topic, partition] = splitPartitionName(p);
     topics.set(topic, [...(topics.get(topic) ?? []), partition]);
   }
   w.int32(topics.size);
