@@ -1,6 +1,6 @@
 import { compareStrings } from '../sim/order.js';
 import { parseOffset, readCheckpoint, writeCheckpoint } from './checkpointFile.js';
-import { joinPath, type Disk } from './disk.js';
+import { joinPath, writeFileAtomically, type Disk } from './disk.js';
 import { DEFAULT_LOG_CONFIG, Log, type LogConfig, type RecoveryReport } from './log.js';
 
 /** A topic partition, and its directory name as Kafka forms it: `orders-0`. */
@@ -21,6 +21,8 @@ export function parsePartitionDirName(name: string): TopicPartition | undefined 
 const RECOVERY_POINTS = 'recovery-point-offset-checkpoint';
 const LOG_START_OFFSETS = 'log-start-offset-checkpoint';
 const HIGH_WATERMARKS = 'replication-offset-checkpoint';
+/** Written by a clean shutdown, deleted on open (Kafka's CleanShutdownFileHandler). */
+const CLEAN_SHUTDOWN = '.kafka_cleanshutdown';
 
 /**
  * A broker's log directory (Kafka's LogManager, for one log.dirs entry): a directory per
@@ -37,9 +39,14 @@ export class LogDir {
   ) {}
 
   /** Opens every partition directory under `root`, with `configFor` its topic's log config. */
-  static open(disk: Disk, root: string, configFor: (topic: string) => LogConfig = () => DEFAULT_LOG_CONFIG, nowMs?: () => number): { dir: LogDir; recovery: Map<string, RecoveryReport> } {
+  static open(disk: Disk, root: string, configFor: (topic: string) => LogConfig = () => DEFAULT_LOG_CONFIG, nowMs?: () => number): { dir: LogDir; recovery: Map<string, RecoveryReport>; hadCleanShutdown: boolean } {
     const dir = new LogDir(disk, root);
     disk.mkdir(root);
+    // LogManager.loadLogs: the marker says the last shutdown flushed and closed every log;
+    // it is deleted at once, so a crash of this incarnation is not taken for a clean stop.
+    const marker = joinPath(root, CLEAN_SHUTDOWN);
+    const hadCleanShutdown = disk.exists(marker);
+    if (hadCleanShutdown) disk.delete(marker);
     const recoveryPoints = dir.readOffsets(RECOVERY_POINTS);
     const startOffsets = dir.readOffsets(LOG_START_OFFSETS);
     const highWatermarks = dir.readOffsets(HIGH_WATERMARKS);
@@ -56,7 +63,7 @@ export class LogDir {
       dir.logs.set(name, { tp, log: opened.log });
       recovery.set(name, opened.recovery);
     }
-    return { dir, recovery };
+    return { dir, recovery, hadCleanShutdown };
   }
 
   get(tp: TopicPartition): Log | undefined {
@@ -83,6 +90,16 @@ export class LogDir {
     writeCheckpoint(this.disk, joinPath(this.root, RECOVERY_POINTS), lines((l) => l.recoveryPoint));
     writeCheckpoint(this.disk, joinPath(this.root, LOG_START_OFFSETS), lines((l) => l.logStartOffset));
     writeCheckpoint(this.disk, joinPath(this.root, HIGH_WATERMARKS), lines((l) => l.highWatermark));
+  }
+
+  /**
+   * A clean shutdown (LogManager.shutdown): every log flushed and closed, the checkpoints
+   * written, and the clean-shutdown marker left with the broker epoch (KIP-966).
+   */
+  shutdown(brokerEpoch: number): void {
+    for (const { log } of this.all()) log.close();
+    this.checkpoint();
+    writeFileAtomically(this.disk, joinPath(this.root, CLEAN_SHUTDOWN), Buffer.from(JSON.stringify({ version: 0, brokerEpoch })));
   }
 
   private readOffsets(file: string): Map<string, number> {

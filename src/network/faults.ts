@@ -16,6 +16,8 @@ import type { Cut, PartitionSpec } from './partitions.js';
 export type FaultAction =
   | { readonly action: 'crash'; readonly target: string; readonly mode?: CrashMode }
   | { readonly action: 'restart'; readonly target: string }
+  /** A graceful stop (SIGTERM): a broker's controlled shutdown, then a clean exit. */
+  | { readonly action: 'shutdown'; readonly target: string }
   | { readonly action: 'pause'; readonly target: string; readonly for: Duration }
   | {
       readonly action: 'partition';
@@ -159,6 +161,7 @@ export class FaultInjector<M extends Message = Message> {
     switch (fault.action) {
       case 'crash':
       case 'restart':
+      case 'shutdown':
       case 'pause':
       case 'clock':
       case 'disk': {
@@ -195,6 +198,8 @@ export class FaultInjector<M extends Message = Message> {
         return host.crash(fault.mode ?? 'process');
       case 'restart':
         return host.restart();
+      case 'shutdown':
+        return host.shutdown();
       case 'pause':
         return host.pause(fault.for);
       case 'clock':

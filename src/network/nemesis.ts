@@ -4,7 +4,7 @@ import type { Duration, Time } from '../sim/time.js';
 import type { FaultAction, TimedFault } from './faults.js';
 import type { CrashMode, NodeId } from './nodeHost.js';
 
-export type NemesisKind = 'crash' | 'partition' | 'pause' | 'clock' | 'disk';
+export type NemesisKind = 'crash' | 'shutdown' | 'partition' | 'pause' | 'clock' | 'disk';
 
 export interface NemesisConfig {
   readonly kinds: readonly NemesisKind[];
@@ -65,6 +65,15 @@ export function generateNemesis(rng: Rng, config: NemesisConfig): TimedFault[] {
         if (budget < 1 || free.length === 0) break;
         const node = rng.pick(free);
         emit(t, { action: 'crash', target: node, mode: rng.pick(crashModes) });
+        emit(end, { action: 'restart', target: node });
+        ongoing.push({ end, nodes: [node] });
+        break;
+      }
+      case 'shutdown': {
+        // A rolling restart's step: a graceful stop, then a start.
+        if (budget < 1 || free.length === 0) break;
+        const node = rng.pick(free);
+        emit(t, { action: 'shutdown', target: node });
         emit(end, { action: 'restart', target: node });
         ongoing.push({ end, nodes: [node] });
         break;

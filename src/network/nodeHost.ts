@@ -74,6 +74,11 @@ export interface Process<M extends Message = Message> {
   onMessage?(from: NodeId, message: M): void;
   /** A connection this node opened to `peer` on `channel` broke (reset, refused, closed by the peer, or by itself after a timeout). */
   onDisconnect?(peer: NodeId, channel: number): void;
+  /**
+   * Asked to stop (SIGTERM): the process shuts down its own way and calls `exit` when it
+   * is done. Without this handler it exits at once.
+   */
+  onShutdown?(exit: () => void): void;
 }
 
 export type ProcessFactory<M extends Message, D> = (ctx: NodeContext<M>, durable: D) => Process<M>;
@@ -137,6 +142,10 @@ export class NodeHost<M extends Message = Message, D = unknown> {
   private backlog: (() => void)[] = [];
   private resumeHandle?: TimerHandle;
   private downMode: CrashMode = 'process';
+  /** The live incarnation was asked to shut down and has not exited yet. */
+  private stoppingNow = false;
+  /** A restart asked for while stopping: it starts again as soon as it exits. */
+  private restartOnExit = false;
 
   constructor(options: NodeHostOptions<M, D>) {
     this.id = options.id;
@@ -212,14 +221,8 @@ export class NodeHost<M extends Message = Message, D = unknown> {
     const env = this.requireEnv();
     if (this.liveProcess === undefined) return false;
     env.trace.emit('node.crash', { node: this.id, incarnation: this.incarnations, mode });
-    env.scheduler.cancelTagged(this.liveTag);
-    if (this.resumeHandle !== undefined) env.scheduler.cancel(this.resumeHandle);
-    this.resumeHandle = undefined;
-    this.liveProcess = undefined;
-    this.liveTag = 0;
-    this.pausedUntilMicros = -1;
-    this.backlog = [];
-    this.downMode = mode;
+    this.restartOnExit = false;
+    this.goDown(mode);
     for (const device of this.devices) {
       if (mode === 'power') device.onPowerLoss?.();
       else device.onProcessCrash?.();
@@ -228,9 +231,66 @@ export class NodeHost<M extends Message = Message, D = unknown> {
     return true;
   }
 
-  /** Starts the node again if it is down. Returns false if it was up. */
+  /** True between a shutdown request and the incarnation's exit. */
+  get stopping(): boolean {
+    return this.stoppingNow;
+  }
+
+  /**
+   * Asks the live incarnation to shut down (SIGTERM): it runs its shutdown sequence as its
+   * own work (a paused process hears the signal when it resumes) and exits when that is
+   * done, its sockets closed as a dead process's are. Returns false if it is down or
+   * already stopping.
+   */
+  shutdown(): boolean {
+    const env = this.requireEnv();
+    const process = this.liveProcess;
+    if (process === undefined || this.stoppingNow) return false;
+    this.stoppingNow = true;
+    const tag = this.liveTag;
+    env.trace.emit('node.shutdown', { node: this.id, incarnation: this.incarnations });
+    const exit = (): void => {
+      if (tag === this.liveTag) this.exit();
+    };
+    env.scheduler.after(0 as Duration, () => this.dispatch(tag, () => (process.onShutdown === undefined ? exit() : process.onShutdown(exit))), tag);
+    return true;
+  }
+
+  private exit(): void {
+    const env = this.requireEnv();
+    env.trace.emit('node.stop', { node: this.id, incarnation: this.incarnations });
+    this.goDown('process');
+    env.hostDown(this, 'process');
+    if (this.restartOnExit) {
+      this.restartOnExit = false;
+      this.start();
+    }
+  }
+
+  /** Discards the live incarnation: its timers, its pause and its queued work. */
+  private goDown(mode: CrashMode): void {
+    const env = this.requireEnv();
+    env.scheduler.cancelTagged(this.liveTag);
+    if (this.resumeHandle !== undefined) env.scheduler.cancel(this.resumeHandle);
+    this.resumeHandle = undefined;
+    this.liveProcess = undefined;
+    this.liveTag = 0;
+    this.pausedUntilMicros = -1;
+    this.backlog = [];
+    this.stoppingNow = false;
+    this.downMode = mode;
+  }
+
+  /**
+   * Starts the node again if it is down, or as soon as it exits if it is shutting down.
+   * Returns false if it was up.
+   */
   restart(): boolean {
-    if (this.liveProcess !== undefined) return false;
+    if (this.liveProcess !== undefined) {
+      if (!this.stoppingNow) return false;
+      this.restartOnExit = true;
+      return true;
+    }
     this.start();
     return true;
   }
@@ -302,6 +362,10 @@ declare module '../sim/trace.js' {
   interface TraceRecordMap {
     'node.start': { readonly node: NodeId; readonly incarnation: number };
     'node.crash': { readonly node: NodeId; readonly incarnation: number; readonly mode: CrashMode };
+    /** Asked to shut down (SIGTERM). */
+    'node.shutdown': { readonly node: NodeId; readonly incarnation: number };
+    /** Exited at the end of its shutdown. */
+    'node.stop': { readonly node: NodeId; readonly incarnation: number };
     'node.pause': { readonly node: NodeId; readonly until: number };
     'node.resume': { readonly node: NodeId; readonly queued: number };
   }
@@ -309,5 +373,7 @@ declare module '../sim/trace.js' {
 
 declareTraceKind('node.start', ['node', 'incarnation']);
 declareTraceKind('node.crash', ['node', 'incarnation', 'mode']);
+declareTraceKind('node.shutdown', ['node', 'incarnation']);
+declareTraceKind('node.stop', ['node', 'incarnation']);
 declareTraceKind('node.pause', ['node', 'until']);
 declareTraceKind('node.resume', ['node', 'queued']);

@@ -23,6 +23,8 @@ export interface BrokerRegistrationResponse {
   readonly type: 'BrokerRegistrationResponse';
   readonly bytes: number;
   readonly error?: 'DUPLICATE_BROKER_REGISTRATION';
+  /** The offset of the registration record in the metadata log: KRaft's broker epoch. */
+  readonly brokerEpoch?: number;
 }
 
 /** KRaft brokers heartbeat and fetch the metadata log; here the heartbeat carries both. */
@@ -33,6 +35,8 @@ export interface BrokerHeartbeatRequest {
   readonly incarnation: number;
   /** How many metadata records the broker has applied. */
   readonly metadataOffset: number;
+  /** The broker is in PENDING_CONTROLLED_SHUTDOWN (BrokerLifecycleManager): move my leaderships away. */
+  readonly wantShutDown?: boolean;
 }
 
 export interface BrokerHeartbeatResponse {
@@ -40,6 +44,8 @@ export interface BrokerHeartbeatResponse {
   readonly bytes: number;
   readonly error?: 'STALE_BROKER_EPOCH' | 'BROKER_ID_NOT_REGISTERED';
   readonly fenced: boolean;
+  /** The controller lets a broker in controlled shutdown stop: it leads nothing, and every active broker knows it. */
+  readonly shouldShutDown?: boolean;
 }
 
 /**

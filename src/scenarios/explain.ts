@@ -116,6 +116,10 @@ class Narrator {
   private producersForgotten = false;
   /** A producer bumped its epoch and sent its batches again (KIP-360). */
   private epochBumped = false;
+  /** Brokers in controlled shutdown, as the metadata log says. */
+  private readonly shuttingDown = new Set<number>();
+  /** A leader the controller replaced, until it learns so (it may write meanwhile). */
+  private deposed: number | undefined;
 
   constructor(
     readonly partition: string,
@@ -155,7 +159,9 @@ class Narrator {
   }
 
   private holders(): string {
-    const parts = this.replicas.filter((r) => r !== this.leader).map((r) => `broker-${r} up to ${this.leo.get(r) ?? 0}`);
+    // While a replaced leader still writes, the replicas that matter are the others, its successor among them.
+    const writer = this.deposed ?? this.leader;
+    const parts = this.replicas.filter((r) => r !== writer).map((r) => `broker-${r}${r === this.leader && writer !== this.leader ? ' (the new leader)' : ''} up to ${this.leo.get(r) ?? 0}`);
     return parts.length === 0 ? '' : parts.join(', ');
   }
 
@@ -187,7 +193,7 @@ class Narrator {
         if (!this.appendedSaid && r.lastOffset >= this.lo && r.baseOffset <= this.hi) {
           this.appendedSaid = true;
           const last = Math.min(this.hi, r.lastOffset);
-          this.say(r.at, `broker-${r.broker}, leader of ${this.partition} in epoch ${r.leaderEpoch}, appended offset${this.lo === last ? ` ${this.lo}` : `s ${Math.max(this.lo, r.baseOffset)}–${this.hi}`}${r.lastOffset < this.hi ? ' (and on, batch by batch)' : ''}; its high watermark was ${this.highWatermark}`);
+          this.say(r.at, `broker-${r.broker}, leader of ${this.partition} in epoch ${r.leaderEpoch}, appended offset${this.lo === last ? ` ${this.lo}` : `s ${Math.max(this.lo, r.baseOffset)}–${this.hi}`}${r.lastOffset < this.hi ? ' (and on, batch by batch)' : ''}${r.broker === this.leader ? `; its high watermark was ${this.highWatermark}` : `, not knowing yet that broker-${this.leader} has replaced it`}`);
         }
         return;
       }
@@ -263,7 +269,15 @@ class Narrator {
       case 'node.crash':
       case 'node.pause':
       case 'node.start':
+      case 'node.shutdown':
+      case 'node.stop':
         this.onNode(r);
+        return;
+      case 'replica.role':
+        if (r.partition === this.partition && r.role === 'follower' && r.broker === this.deposed) {
+          this.deposed = undefined;
+          if (this.started) this.say(r.at, `broker-${r.broker} learned from the metadata log that it no longer leads ${this.partition}, and stopped taking writes for it`);
+        }
         return;
       case 'net.partition':
         if (this.started) this.say(r.at, `a network partition (${r.name}) cut ${r.cuts} links`);
@@ -295,7 +309,7 @@ class Narrator {
     }
   }
 
-  private onNode(r: TraceRecord<'node.crash'> | TraceRecord<'node.pause'> | TraceRecord<'node.start'>): void {
+  private onNode(r: TraceRecord<'node.crash'> | TraceRecord<'node.pause'> | TraceRecord<'node.start'> | TraceRecord<'node.shutdown'> | TraceRecord<'node.stop'>): void {
     const m = /^broker-(\d+)$/.exec(r.node);
     const id = m === null ? undefined : Number(m[1]);
     const isReplica = id !== undefined && this.replicas.includes(id);
@@ -305,12 +319,16 @@ class Narrator {
     }
     if (!isReplica || (!this.started && id !== this.leader)) return;
     // Before the records in question, only the leader's latest fault (and what follows it) matters.
-    if (!this.started && r.kind !== 'node.start') this.prelude = [];
+    if (!this.started && r.kind !== 'node.start' && r.kind !== 'node.stop') this.prelude = [];
     const role = id === this.leader ? `while leader of ${this.partition} (epoch ${this.epoch})` : `as a follower of ${this.partition}`;
     if (r.kind === 'node.crash') {
       const has = this.leo.get(id) ?? 0;
       const what = r.mode === 'power' ? 'lost power (its unflushed page cache is gone)' : 'crashed (kill -9: its page cache survives)';
       this.say(r.at, `broker-${id} ${what} ${role}; its log ended at ${has}${id === this.leader ? `, the followers had ${this.holders() || 'nothing'}` : ''}`);
+    } else if (r.kind === 'node.shutdown') {
+      this.say(r.at, `broker-${id} was asked to shut down (SIGTERM) ${role}: in a controlled shutdown it first has the controller move its leaderships away, and keeps serving until it learns of them`);
+    } else if (r.kind === 'node.stop') {
+      this.say(r.at, `broker-${id} stopped cleanly: every log flushed and closed; its log of ${this.partition} ended at ${this.leo.get(id) ?? 0}`);
     } else if (r.kind === 'node.pause') {
       this.say(r.at, `broker-${id} paused ${role} until ${formatTime(r.until)} (a GC pause or SIGSTOP: it does nothing, but stays in the ISR until replica.lag.time.max.ms)`);
     } else if (this.started) {
@@ -326,16 +344,21 @@ class Narrator {
       this.replicas = record.replicas;
       return;
     }
+    if (record.type === 'BrokerRegistrationChange') this.shuttingDown.add(record.brokerId);
+    if (record.type === 'RegisterBroker') this.shuttingDown.delete(record.brokerId);
     if (record.type !== 'PartitionChange' || record.topic !== this.topic || record.partition !== this.number) return;
     const oldIsr = this.isr;
     if (record.isr !== undefined) this.isr = record.isr;
     if (record.leader !== undefined && record.leader !== this.leader) {
+      const old = this.leader;
+      this.deposed = old >= 0 ? old : undefined;
       this.leader = record.leader;
       this.epoch++;
       if (!this.started && this.prelude.length === 0) return;
+      const why = this.shuttingDown.has(old) ? ` (broker-${old} is in controlled shutdown; it leads until it learns of this)` : '';
       if (record.leader < 0) this.say(at, `${this.partition} has no leader: no in-sync replica is available (offline)`);
       else if (record.unclean === true) this.say(at, `the controller elected broker-${record.leader} leader of ${this.partition} (epoch ${this.epoch}) from outside the ISR ${fmt(oldIsr)}: an unclean election; its log ended at ${this.leo.get(record.leader) ?? 0}`);
-      else this.say(at, `the controller elected broker-${record.leader} leader of ${this.partition} (epoch ${this.epoch}) from the ISR ${fmt(this.isr)}; its log ended at ${this.leo.get(record.leader) ?? 0}`);
+      else this.say(at, `the controller elected broker-${record.leader} leader of ${this.partition} (epoch ${this.epoch}) from the ISR ${fmt(this.isr)}${why}; its log ended at ${this.leo.get(record.leader) ?? 0}`);
       this.highWatermark = 0;
       return;
     }

@@ -234,6 +234,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         brokerId: id,
         rack: scenario.cluster.racks?.[(id - 1) % scenario.cluster.racks.length],
         heartbeatIntervalMs: cfg['broker.heartbeat.interval.ms'],
+        controlledShutdownEnable: cfg['controlled.shutdown.enable'],
         replicaLagTimeMaxMs: cfg['replica.lag.time.max.ms'],
         replicaFetchWaitMaxMs: cfg['replica.fetch.wait.max.ms'],
         replicaSocketTimeoutMs: cfg['replica.socket.timeout.ms'],
@@ -460,7 +461,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   // Drain: no more faults, everything heals and comes back, and the cluster settles.
   injector.cancelPending();
   net.heal();
-  for (const h of net.allHosts()) if (h.state === 'down') h.restart();
+  // A node still shutting down starts again as soon as it has stopped.
+  for (const h of net.allHosts()) if (h.state === 'down' || h.stopping) h.restart();
   sim.run({ until: time(scenario.duration + scenario.drain) });
   if (transactional) {
     // Quiesce: the clients stop, and the coordinators finish the commits and aborts they have

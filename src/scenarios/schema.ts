@@ -116,6 +116,8 @@ const brokerConfigSchema = z.strictObject({
   'num.replica.fetchers': z.number().int().positive().default(1),
   'broker.session.timeout.ms': z.number().int().positive().default(9_000),
   'broker.heartbeat.interval.ms': z.number().int().positive().default(2_000),
+  /** A broker asked to shut down first has the controller move its leaderships away (KRaft's controlled shutdown). */
+  'controlled.shutdown.enable': z.boolean().default(true),
   'default.replication.factor': z.number().int().positive().default(1),
   'flush.messages': z.number().int().positive().default(Number.MAX_SAFE_INTEGER),
   'flush.ms': z.number().int().positive().default(Number.MAX_SAFE_INTEGER),
@@ -416,6 +418,7 @@ const faultTiming = {
 const faultSchema = z.discriminatedUnion('action', [
   z.strictObject({ ...faultTiming, action: z.literal('crash'), target: targetSchema, mode: z.enum(['process', 'power']).default('process') }),
   z.strictObject({ ...faultTiming, action: z.literal('restart'), target: targetSchema }),
+  z.strictObject({ ...faultTiming, action: z.literal('shutdown'), target: targetSchema }),
   z.strictObject({ ...faultTiming, action: z.literal('pause'), target: targetSchema, for: durationSchema }),
   z
     .strictObject({
@@ -448,7 +451,7 @@ const faultSchema = z.discriminatedUnion('action', [
 ]);
 
 const nemesisSchema = z.strictObject({
-  kinds: z.array(z.enum(['crash', 'partition', 'pause', 'clock', 'disk'])).min(1),
+  kinds: z.array(z.enum(['crash', 'shutdown', 'partition', 'pause', 'clock', 'disk'])).min(1),
   interval: durationRangeSchema,
   healAfter: durationRangeSchema.optional(),
   maxDown: z.number().int().nonnegative().default(1),

@@ -30,6 +30,24 @@ describe('LogDir', () => {
     expect(recovery.get('orders-0')?.segmentsRecovered).toBe(1);
   });
 
+  it('a clean shutdown flushes every log, snapshots producer state at its end and leaves a marker the next open consumes', () => {
+    const disk = new MemoryDisk();
+    const { dir, hadCleanShutdown: first } = LogDir.open(disk, 'data');
+    expect(first).toBe(false);
+    const log = dir.getOrCreate({ topic: 'orders', partition: 0 }, DEFAULT_LOG_CONFIG);
+    for (let i = 0; i < 4; i++) log.appendAsLeader(encodeBatch([{ key: null, value: Buffer.from(`v${i}`), timestamp: i }], { producerId: 7, producerEpoch: 0, baseSequence: i }), 1);
+    dir.shutdown(42);
+    expect(JSON.parse(disk.readAll('data/.kafka_cleanshutdown').toString())).toEqual({ version: 0, brokerEpoch: 42 });
+    expect(disk.list('data/orders-0')).toContain('00000000000000000004.snapshot');
+    // Flushed: a power loss now takes nothing.
+    disk.onPowerLoss();
+    const { dir: again, hadCleanShutdown } = LogDir.open(disk, 'data');
+    expect(hadCleanShutdown).toBe(true);
+    expect(again.get({ topic: 'orders', partition: 0 })?.logEndOffset).toBe(4);
+    expect(disk.exists('data/.kafka_cleanshutdown')).toBe(false);
+    expect(LogDir.open(disk, 'data').hadCleanShutdown).toBe(false);
+  });
+
   it('names the file and line of a malformed checkpoint', () => {
     const disk = new MemoryDisk();
     disk.append('data/recovery-point-offset-checkpoint', Buffer.from('0\n1\norders zero 5\n'));

@@ -187,15 +187,15 @@ describe('Nemesis', () => {
     fc.assert(
       fc.property(fc.integer(), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 3, max: 6 }), (seed, maxDown, brokers) => {
         const targets = Array.from({ length: brokers }, (_, i) => `broker-${i + 1}`);
-        const schedule = generateNemesis(Rng.fromSeed(seed), base({ maxDown, targets, kinds: ['crash', 'partition', 'pause'] }));
-        // Walk the schedule and count the targets it has out at each instant: crashed until
-        // restarted, paused for their pause, cut off (isolated, or the first, minority group)
+        const schedule = generateNemesis(Rng.fromSeed(seed), base({ maxDown, targets, kinds: ['crash', 'shutdown', 'partition', 'pause'] }));
+        // Walk the schedule and count the targets it has out at each instant: crashed or shut
+        // down until restarted, paused for their pause, cut off (isolated, or the first, minority group)
         // until their partition heals.
         const out = new Map<string, { until: number; by: string }>();
         let worst = 0;
         for (const { at: t, fault } of schedule) {
           for (const [id, o] of [...out]) if (o.until < t) out.delete(id);
-          if (fault.action === 'crash') out.set(fault.target, { until: Infinity, by: 'crash' });
+          if (fault.action === 'crash' || fault.action === 'shutdown') out.set(fault.target, { until: Infinity, by: fault.action });
           if (fault.action === 'restart') out.delete(fault.target);
           if (fault.action === 'pause') out.set(fault.target, { until: t + fault.for, by: 'pause' });
           if (fault.action === 'partition') for (const id of fault.isolate !== undefined ? [fault.isolate] : (fault.groups?.[0] ?? [])) out.set(id, { until: Infinity, by: fault.name ?? '' });

@@ -148,6 +148,92 @@ describe('NodeHost: pause', () => {
   });
 });
 
+describe('NodeHost: shutdown', () => {
+  /** A node whose shutdown takes `stopAfter` ms of its own work, counting timer ticks meanwhile. */
+  function stopper(w: NetWorld, stopAfter: number) {
+    const ticks: number[] = [];
+    const node = w.add('node', (ctx) => {
+      const tick = (): void => {
+        ticks.push(w.sim.now);
+        ctx.after(ms(10), tick);
+      };
+      return {
+        onStart: () => ctx.after(ms(10), tick),
+        onShutdown: (exit) => void ctx.after(ms(stopAfter), exit),
+      };
+    });
+    return { node, ticks };
+  }
+
+  it('runs the process\'s own shutdown and goes down only when it exits, cancelling its timers', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 300 }), (stopAfter, askAt) => {
+        const w = new NetWorld();
+        const { node, ticks } = stopper(w, stopAfter);
+        w.sim.scheduler.at(at(askAt), () => expect(node.host.shutdown()).toBe(true));
+        w.sim.run({ until: at(1_000) });
+        const stopped = w.records('node.stop');
+        expect(w.records('node.shutdown').map((r) => r.at)).toEqual([at(askAt)]);
+        expect(stopped.map((r) => r.at)).toEqual([at(askAt + stopAfter)]);
+        // It kept working until it exited, and not after.
+        expect(ticks.every((t) => t <= at(askAt + stopAfter))).toBe(true);
+        for (let t = Math.floor(askAt / 10) * 10 + 10; t < askAt + stopAfter; t += 10) expect(ticks).toContain(at(t));
+        expect(node.host.state).toBe('down');
+        expect(w.records('node.crash')).toEqual([]);
+        expect(w.sim.scheduler.pending).toBe(0);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('stops a process without a shutdown handler at once, and refuses a second request or one to a down node', () => {
+    const w = new NetWorld();
+    const node = w.add('node');
+    w.sim.run();
+    expect(node.host.shutdown()).toBe(true);
+    expect(node.host.shutdown()).toBe(false);
+    expect(node.host.stopping).toBe(true);
+    w.sim.run();
+    expect(node.host.state).toBe('down');
+    expect(node.host.stopping).toBe(false);
+    expect(node.host.shutdown()).toBe(false);
+  });
+
+  it('a restart asked for while stopping starts the node as soon as it exits', () => {
+    const w = new NetWorld();
+    const { node } = stopper(w, 50);
+    w.sim.scheduler.at(at(100), () => node.host.shutdown());
+    w.sim.scheduler.at(at(120), () => expect(node.host.restart()).toBe(true));
+    w.sim.run({ until: at(300) });
+    expect(w.records('node.stop').map((r) => r.at)).toEqual([at(150)]);
+    expect(w.records('node.start').map((r) => [r.at, r.incarnation])).toEqual([
+      [0, 1],
+      [at(150), 2],
+    ]);
+    expect(node.host.state).toBe('up');
+  });
+
+  it('a paused process hears the signal when it resumes; a crash while stopping ends it without a clean exit', () => {
+    const w = new NetWorld();
+    const { node } = stopper(w, 50);
+    w.sim.scheduler.at(at(100), () => node.host.pause(ms(200)));
+    w.sim.scheduler.at(at(150), () => node.host.shutdown());
+    w.sim.run({ until: at(1_000) });
+    expect(w.records('node.stop').map((r) => r.at)).toEqual([at(350)]);
+
+    const w2 = new NetWorld();
+    const two = stopper(w2, 50);
+    w2.sim.scheduler.at(at(100), () => two.node.host.shutdown());
+    w2.sim.scheduler.at(at(110), () => two.node.host.restart());
+    w2.sim.scheduler.at(at(120), () => two.node.host.crash('process'));
+    w2.sim.run({ until: at(1_000) });
+    expect(w2.records('node.stop')).toEqual([]);
+    // The crash also drops the restart that waited for the exit.
+    expect(two.node.host.state).toBe('down');
+    expect(two.node.host.incarnation).toBe(1);
+  });
+});
+
 describe('LocalClock', () => {
   it('applies skew, drift and jumps to the reading and drift to timers', () => {
     const w = new NetWorld();

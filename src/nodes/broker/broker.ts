@@ -26,6 +26,8 @@ export interface BrokerConfig {
   readonly rack: string | undefined;
   /** broker.heartbeat.interval.ms */
   readonly heartbeatIntervalMs: number;
+  /** controlled.shutdown.enable (default true): a shutdown first has the controller move this broker's leaderships away. */
+  readonly controlledShutdownEnable?: boolean;
   /** replica.lag.time.max.ms */
   readonly replicaLagTimeMaxMs: number;
   /** replica.fetch.wait.max.ms: how long a follower waits before fetching again when nothing came. */
@@ -114,6 +116,10 @@ const METADATA_RETRY_BACKOFF_MS = 20;
 const GROUP_TICK_MS = 100;
 /** replica.high.watermark.checkpoint.interval.ms, Kafka's default. */
 const HW_CHECKPOINT_INTERVAL_MS = 5_000;
+/** How long a broker waits for the controller to approve its controlled shutdown (KafkaBroker.shutdown's 5 minutes). */
+const CONTROLLED_SHUTDOWN_TIMEOUT_MS = 300_000;
+/** BrokerLifecycleManager asks again this soon after the controller's first "not yet". */
+const CONTROLLED_SHUTDOWN_RECHECK_MS = 50;
 
 /**
  * A broker (Kafka's KafkaServer with its ReplicaManager): it registers with the controller
@@ -130,6 +136,16 @@ export class Broker implements Process<KafkaMessage> {
   /** Replica fetchers, by source broker and fetcher id (see startFetcher). */
   private readonly fetchers = new Map<number, ReplicaFetcher>();
   private registered = false;
+  /** The controller's last heartbeat answer said unfenced (BrokerState RUNNING rather than RECOVERY). */
+  private running = false;
+  /** The broker epoch of this incarnation's registration, written to the clean-shutdown marker. */
+  private brokerEpoch = -1;
+  /** PENDING_CONTROLLED_SHUTDOWN: how to exit once the controller agrees, and whether it has answered once. */
+  private controlledShutdown: { readonly exit: () => void; answered: boolean } | undefined;
+  private heartbeatTimer: TimerHandle | undefined;
+  private heartbeatInFlight = false;
+  /** The next heartbeat goes out as soon as the one in flight is answered. */
+  private heartbeatSoon = false;
   private nextProducerId = 0;
   private readonly coordinator: GroupCoordinator;
   private readonly txnCoordinator: TransactionCoordinator;
@@ -184,24 +200,92 @@ export class Broker implements Process<KafkaMessage> {
     this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(this.config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.Lifecycle }, (r) => {
       if (r.ok && r.response.type === 'BrokerRegistrationResponse' && r.response.error === undefined) {
         this.registered = true;
+        this.brokerEpoch = r.response.brokerEpoch ?? -1;
         this.heartbeat();
         this.fetchMetadata();
       } else this.ctx.after(ms(this.config.heartbeatIntervalMs), () => this.register());
     });
   }
 
+  /** BrokerLifecycleManager's heartbeat loop; in controlled shutdown each one asks to stop. */
   private heartbeat(): void {
-    const req = message('BrokerHeartbeat', { brokerId: this.id, incarnation: this.ctx.incarnation, metadataOffset: this.image.offset });
+    this.heartbeatTimer = undefined;
+    this.heartbeatInFlight = true;
+    const wantShutDown = this.controlledShutdown !== undefined;
+    const req = message('BrokerHeartbeat', { brokerId: this.id, incarnation: this.ctx.incarnation, metadataOffset: this.image.offset, ...(wantShutDown ? { wantShutDown } : {}) });
     this.ctx.request(CONTROLLER_NODE, req, { timeout: ms(this.config.heartbeatIntervalMs * 2), channel: Channel.Lifecycle }, (r) => {
+      this.heartbeatInFlight = false;
+      let next = this.config.heartbeatIntervalMs;
       if (r.ok && r.response.type === 'BrokerHeartbeatResponse') {
         if (r.response.error !== undefined) {
           this.registered = false;
+          this.running = false;
           this.register();
           return;
         }
+        this.running = !r.response.fenced;
+        const shutdown = this.controlledShutdown;
+        if (shutdown !== undefined && wantShutDown) {
+          if (r.response.shouldShutDown === true) {
+            this.finishShutdown();
+            return;
+          }
+          if (!shutdown.answered) next = CONTROLLED_SHUTDOWN_RECHECK_MS;
+          shutdown.answered = true;
+        }
       }
-      this.ctx.after(ms(this.config.heartbeatIntervalMs), () => this.heartbeat());
+      if (this.heartbeatSoon) next = 0;
+      this.heartbeatSoon = false;
+      this.heartbeatTimer = this.ctx.after(ms(next), () => this.heartbeat());
     });
+  }
+
+  /** Sends the next heartbeat now, or right after the one in flight (scheduleNextCommunicationImmediately). */
+  private heartbeatNow(): void {
+    if (this.heartbeatInFlight) {
+      this.heartbeatSoon = true;
+      return;
+    }
+    if (this.heartbeatTimer !== undefined) this.ctx.cancel(this.heartbeatTimer);
+    this.heartbeat();
+  }
+
+  // ------------------------------------------------------------------ shutdown
+
+  /**
+   * SIGTERM (BrokerServer.shutdown). With controlled.shutdown.enable, a running broker
+   * first enters PENDING_CONTROLLED_SHUTDOWN: its heartbeats ask the controller to move its
+   * leaderships away and take it out of every ISR, and it keeps serving meanwhile; once the
+   * controller answers that it may stop (or after five minutes), it closes. A broker not
+   * yet running (fenced, or not registered) skips straight to closing, as Kafka's does.
+   */
+  onShutdown(exit: () => void): void {
+    if (this.config.controlledShutdownEnable === false || !this.registered || !this.running) {
+      this.close();
+      exit();
+      return;
+    }
+    this.controlledShutdown = { exit, answered: false };
+    this.ctx.trace.emit('broker.controlled-shutdown', { broker: this.id });
+    this.ctx.after(ms(CONTROLLED_SHUTDOWN_TIMEOUT_MS), () => this.finishShutdown());
+    this.heartbeatNow();
+  }
+
+  private finishShutdown(): void {
+    const shutdown = this.controlledShutdown;
+    if (shutdown === undefined) return;
+    this.controlledShutdown = undefined;
+    this.close();
+    shutdown.exit();
+  }
+
+  /**
+   * The rest of the shutdown: the request handlers, coordinators and fetchers stop with the
+   * process; what matters is LogManager.shutdown, which flushes and closes every log,
+   * writes the checkpoints and leaves the clean-shutdown marker.
+   */
+  private close(): void {
+    this.logDir.shutdown(this.brokerEpoch);
   }
 
   /** A metadata fetch is out (one at a time, as KafkaRaftClient has). */
@@ -254,9 +338,17 @@ export class Broker implements Process<KafkaMessage> {
         if (p.topic === TRANSACTION_STATE_TOPIC) this.txnCoordinator.unload(p.partition);
         if (partition.log.logEndOffset < leoBefore) this.ctx.trace.emit('replica.truncate', { broker: this.id, partition: partition.name, to: partition.log.logEndOffset, reason: 'high-watermark' });
         this.ctx.trace.emit('replica.role', { broker: this.id, partition: partition.name, role: 'follower', leaderEpoch: p.leaderEpoch });
-        if (p.leader >= 0) this.startFetcher(partition);
-      } else partition.updateLeadership(info);
+        if (p.leader >= 0 && !this.stopsFetching(p)) this.startFetcher(partition);
+      } else {
+        partition.updateLeadership(info);
+        if (partition.role === 'follower' && this.stopsFetching(p)) this.fetching.delete(partition.name);
+      }
     }
+  }
+
+  /** ReplicaManager in controlled shutdown stops fetching for replicas with no leader or out of the ISR. */
+  private stopsFetching(p: PartitionState): boolean {
+    return this.controlledShutdown !== undefined && (p.leader < 0 || !p.isr.includes(this.id));
   }
 
   private partitionFor(p: PartitionState): Partition {
@@ -1074,6 +1166,8 @@ const EMPTY_RECORDS = Buffer.alloc(0);
 
 declare module '../../sim/trace.js' {
   interface TraceRecordMap {
+    /** A broker asked to shut down entered PENDING_CONTROLLED_SHUTDOWN. */
+    'broker.controlled-shutdown': { readonly broker: number };
     /** A transaction marker, committed to a partition this broker leads. */
     'txn.marker': { readonly broker: number; readonly partition: string; readonly commit: boolean; readonly producerId: number; readonly producerEpoch: number; readonly offset: number };
     /**
@@ -1108,6 +1202,7 @@ declare module '../../sim/trace.js' {
   }
 }
 
+declareTraceKind('broker.controlled-shutdown', ['broker']);
 declareTraceKind('log.retention', ['broker', 'partition', 'from', 'logStartOffset', 'producersForgotten']);
 declareTraceKind('log.clean', ['broker', 'partition', 'removedOffsets', 'removedTombstones', 'removedTombstoneKeys', 'firstDirtyOffset']);
 declareTraceKind('txn.marker', ['broker', 'partition', 'commit', 'producerId', 'producerEpoch', 'offset']);

@@ -69,6 +69,14 @@ export class Controller implements Process<KafkaMessage> {
   private readonly offlineSinceMs = new Map<string, number>();
   /** Brokers' metadata fetches waiting for records, answered by the next commit. */
   private readonly heldFetches = new Set<HeldFetch>();
+  /** The metadata offset each broker reported in its last heartbeat. */
+  private readonly metadataOffsets = new Map<number, number>();
+  /**
+   * Brokers in controlled shutdown, with the metadata offset every active broker must reach
+   * before they may stop: soft state, as in BrokerHeartbeatManager (a new controller
+   * rebuilds it from the brokers' next heartbeats).
+   */
+  private readonly controlledShutdownOffsets = new Map<number, number>();
 
   constructor(
     private readonly ctx: NodeContext<KafkaMessage>,
@@ -97,6 +105,7 @@ export class Controller implements Process<KafkaMessage> {
         if (known === undefined || this.incarnations.get(req.brokerId) !== req.incarnation) {
           this.commit([{ type: 'RegisterBroker', brokerId: req.brokerId, incarnation: req.incarnation, rack: req.rack, fenced: true }]);
           this.registeredAt.set(req.brokerId, this.image.offset);
+          this.controlledShutdownOffsets.delete(req.brokerId);
           // A re-registered broker is a new process: it must catch up before leading again.
           this.fence(req.brokerId);
           // A new incarnation of a known broker came back from a crash (the incarnations the
@@ -105,7 +114,7 @@ export class Controller implements Process<KafkaMessage> {
         }
         this.incarnations.set(req.brokerId, req.incarnation);
         this.lastHeartbeatMs.set(req.brokerId, this.nowMs());
-        reply(message('BrokerRegistrationResponse', {}));
+        reply(message('BrokerRegistrationResponse', { brokerEpoch: (this.registeredAt.get(req.brokerId) ?? 1) - 1 }));
         return;
       }
       case 'BrokerHeartbeat': {
@@ -114,13 +123,9 @@ export class Controller implements Process<KafkaMessage> {
           return;
         }
         this.lastHeartbeatMs.set(req.brokerId, this.nowMs());
-        const broker = this.image.broker(req.brokerId);
-        // KRaft unfences a broker once it has caught up to its own registration.
-        if (broker?.fenced === true && req.metadataOffset >= (this.registeredAt.get(req.brokerId) ?? this.image.offset)) {
-          this.commit([{ type: 'UnfenceBroker', brokerId: req.brokerId }]);
-          this.electOffline();
-        }
-        reply(message('BrokerHeartbeatResponse', { fenced: this.image.broker(req.brokerId)?.fenced ?? true }));
+        this.metadataOffsets.set(req.brokerId, req.metadataOffset);
+        const shouldShutDown = this.nextBrokerState(req);
+        reply(message('BrokerHeartbeatResponse', { fenced: this.image.broker(req.brokerId)?.fenced ?? true, ...(shouldShutDown ? { shouldShutDown } : {}) }));
         return;
       }
       case 'MetadataFetch': {
@@ -170,12 +175,71 @@ export class Controller implements Process<KafkaMessage> {
 
   private fence(brokerId: number): void {
     if (this.image.broker(brokerId)?.fenced === false) this.commit([{ type: 'FenceBroker', brokerId }]);
+    this.controlledShutdownOffsets.delete(brokerId);
+    this.removeFromIsrs(brokerId);
+  }
+
+  /** Takes `brokerId` out of every ISR, electing new leaders where it led (generateLeaderAndIsrUpdates with brokerToRemove). */
+  private removeFromIsrs(brokerId: number): void {
     const changes: MetadataRecord[] = [];
     for (const p of this.image.partitions()) {
       const change = removeBroker(this.image, p, brokerId, this.policy(p.topic));
       if (change !== undefined) changes.push(change);
     }
     this.commit(changes);
+  }
+
+  /**
+   * A heartbeat's effect on its broker's state, as BrokerHeartbeatManager.calculateNextBrokerState
+   * and ReplicationControlManager.processBrokerHeartbeat decide it. Returns whether the broker
+   * may shut down now. A fenced broker is unfenced once it has caught up with its own
+   * registration; one that wants to shut down and leads nothing is fenced at once; one that
+   * leads enters controlled shutdown: it leaves every ISR and its partitions get new leaders,
+   * and it may stop once it leads nothing and every active broker has applied those changes.
+   */
+  private nextBrokerState(req: Extract<KafkaMessage, { type: 'BrokerHeartbeat' }>): boolean {
+    const id = req.brokerId;
+    const broker = this.image.broker(id);
+    if (broker === undefined) return false;
+    if (broker.fenced) {
+      if (req.wantShutDown === true) return true;
+      if (req.metadataOffset >= (this.registeredAt.get(id) ?? this.image.offset)) {
+        this.commit([{ type: 'UnfenceBroker', brokerId: id }]);
+        this.electOffline();
+      }
+      return false;
+    }
+    const shutdownOffset = this.controlledShutdownOffsets.get(id);
+    if (shutdownOffset === undefined) {
+      if (req.wantShutDown !== true) return false;
+      if (!this.hasLeaderships(id)) {
+        this.fence(id);
+        return true;
+      }
+      // handleBrokerInControlledShutdown: the registration change first, so that elections
+      // no longer count the broker as active.
+      if (!broker.inControlledShutdown) this.commit([{ type: 'BrokerRegistrationChange', brokerId: id, inControlledShutdown: true }]);
+      this.removeFromIsrs(id);
+      this.controlledShutdownOffsets.set(id, this.image.offset);
+      return false;
+    }
+    if (this.hasLeaderships(id) || shutdownOffset > this.lowestActiveOffset()) return false;
+    this.fence(id);
+    return true;
+  }
+
+  private hasLeaderships(brokerId: number): boolean {
+    return this.image.partitions().some((p) => p.leader === brokerId);
+  }
+
+  /** The lowest metadata offset reported by an active broker (unfenced, not shutting down) since this controller started. */
+  private lowestActiveOffset(): number {
+    let lowest = Number.MAX_SAFE_INTEGER;
+    for (const b of this.image.brokers()) {
+      const offset = this.metadataOffsets.get(b.brokerId);
+      if (offset !== undefined && this.image.isActive(b.brokerId)) lowest = Math.min(lowest, offset);
+    }
+    return lowest;
   }
 
   /** Unclean exclusion (KIP-966): a broker back from a crash leaves every ELR. */

@@ -6,6 +6,8 @@ export interface BrokerState {
   readonly incarnation: number;
   readonly rack: string | undefined;
   readonly fenced: boolean;
+  /** In controlled shutdown: it may neither lead nor join an ISR until it registers again. */
+  readonly inControlledShutdown: boolean;
 }
 
 /** A partition as the image holds it: its PartitionRecord with every change applied. */
@@ -50,13 +52,19 @@ export class MetadataImage {
     this.partitionList = undefined;
     switch (record.type) {
       case 'RegisterBroker':
-        this.brokerMap.set(record.brokerId, { brokerId: record.brokerId, incarnation: record.incarnation, rack: record.rack, fenced: true });
+        this.brokerMap.set(record.brokerId, { brokerId: record.brokerId, incarnation: record.incarnation, rack: record.rack, fenced: true, inControlledShutdown: false });
         break;
       case 'FenceBroker':
       case 'UnfenceBroker': {
         const b = this.brokerMap.get(record.brokerId);
         if (b === undefined) throw new MetadataError(`${record.type} for unregistered broker ${record.brokerId}`);
         this.brokerMap.set(record.brokerId, { ...b, fenced: record.type === 'FenceBroker' });
+        break;
+      }
+      case 'BrokerRegistrationChange': {
+        const b = this.brokerMap.get(record.brokerId);
+        if (b === undefined) throw new MetadataError(`${record.type} for unregistered broker ${record.brokerId}`);
+        this.brokerMap.set(record.brokerId, { ...b, inControlledShutdown: record.inControlledShutdown });
         break;
       }
       case 'Topic':
@@ -102,10 +110,10 @@ export class MetadataImage {
     return (this.brokerList ??= [...this.brokerMap.values()].sort((a, b) => compareNumbers(a.brokerId, b.brokerId)));
   }
 
-  /** Brokers that may lead and be in ISRs: registered and not fenced. */
+  /** Brokers that may lead and be in ISRs: registered, not fenced, not in controlled shutdown (ClusterControlManager.isActive). */
   isActive(id: number): boolean {
     const b = this.brokerMap.get(id);
-    return b !== undefined && !b.fenced;
+    return b !== undefined && !b.fenced && !b.inControlledShutdown;
   }
 
   topic(name: string): TopicState | undefined {

@@ -28,6 +28,17 @@ export interface UnfenceBrokerRecord {
   readonly brokerId: number;
 }
 
+/**
+ * A change to a broker's registration (BrokerRegistrationChangeRecord v1): here only its
+ * entry into controlled shutdown, which KRaft persists so that a new active controller
+ * keeps the broker out of elections and ISRs (KIP-841's isActive).
+ */
+export interface BrokerRegistrationChangeRecord {
+  readonly type: 'BrokerRegistrationChange';
+  readonly brokerId: number;
+  readonly inControlledShutdown: true;
+}
+
 export interface TopicRecord {
   readonly type: 'Topic';
   readonly name: string;
@@ -69,4 +80,4 @@ export interface PartitionChangeRecord {
   readonly unclean?: boolean;
 }
 
-export type MetadataRecord = RegisterBrokerRecord | FenceBrokerRecord | UnfenceBrokerRecord | TopicRecord | PartitionRecord | PartitionChangeRecord;
+export type MetadataRecord = RegisterBrokerRecord | FenceBrokerRecord | UnfenceBrokerRecord | BrokerRegistrationChangeRecord | TopicRecord | PartitionRecord | PartitionChangeRecord;

@@ -192,4 +192,20 @@ describe('AlterPartition', () => {
     image.apply({ type: 'PartitionChange', topic: 'orders', partition: 0, leader: f1 });
     expect(alterPartition(image, { ...req, partitionEpoch: 2 })).toEqual({ error: 'FENCED_LEADER_EPOCH' });
   });
+
+  it('refuses to add a broker in controlled shutdown to the ISR, and elects none (ClusterControlManager.isActive)', () => {
+    const image = withTopic(cluster(3), 1, 3);
+    const p = image.partition('orders', 0);
+    if (p === undefined) throw new Error('no partition');
+    const [leader, f1, f2] = p.replicas;
+    const shrink = alterPartition(image, { brokerId: leader, topic: 'orders', partition: 0, leaderEpoch: 0, partitionEpoch: 0, newIsr: [leader, f1] });
+    if ('change' in shrink) image.apply(shrink.change);
+    image.apply({ type: 'BrokerRegistrationChange', brokerId: f2, inControlledShutdown: true });
+    expect(image.isActive(f2)).toBe(false);
+    expect(alterPartition(image, { brokerId: leader, topic: 'orders', partition: 0, leaderEpoch: 0, partitionEpoch: 1, newIsr: [leader, f1, f2] })).toEqual({ error: 'INELIGIBLE_REPLICA' });
+    // A new registration (the broker restarted) ends it.
+    image.apply({ type: 'RegisterBroker', brokerId: f2, incarnation: 2, rack: undefined, fenced: true });
+    image.apply({ type: 'UnfenceBroker', brokerId: f2 });
+    expect(image.isActive(f2)).toBe(true);
+  });
 });
