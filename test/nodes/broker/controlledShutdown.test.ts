@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../../src/scenarios/loader.js';
 import { runScenario } from '../../../src/scenarios/runner.js';
-import type { TraceRecord } from '../../../src/sim/trace.js';
+import type { TraceRecord, TraceRecordMap } from '../../../src/sim/trace.js';
 import type { MetadataRecord } from '../../../src/nodes/controller/metadataRecords.js';
 
 /** Three brokers, one producer; `faults` and extra broker settings as given. */
@@ -22,7 +22,7 @@ ${options.faults}
 }
 
 type Run = ReturnType<typeof run>;
-const records = <K extends string>(r: Run, kind: K) => (r.simulation.memory?.records ?? []).filter((x) => x.kind === kind) as TraceRecord<K & keyof import('../../../src/sim/trace.js').TraceRecordMap>[];
+const records = <K extends keyof TraceRecordMap>(r: Run, kind: K) => (r.simulation.memory?.records ?? []).filter((x) => x.kind === kind) as TraceRecord<K>[];
 const metadata = (r: Run): { at: number; record: MetadataRecord }[] => records(r, 'metadata.record').map((x) => ({ at: x.at, record: JSON.parse(x.detail) as MetadataRecord }));
 
 describe('controlled shutdown (KRaft: BrokerLifecycleManager, BrokerHeartbeatManager, ReplicationControlManager)', () => {
