@@ -16,7 +16,7 @@ describe('Kafka durability, as properties', () => {
       minInsyncReplicas: [2],
       uncleanLeaderElection: [false],
       acks: ['all'],
-      faultKinds: ['crash', 'restart', 'pause', 'isolate', 'heal'],
+      faultKinds: ['crash', 'restart', 'shutdown', 'pause', 'isolate', 'heal'],
       durationS: 10,
     });
     fc.assert(

@@ -64,7 +64,7 @@ export function producer(topic: string, durationS: number, options: ProducerOpti
     }));
 }
 
-export type FaultKind = 'crash' | 'restart' | 'pause' | 'isolate' | 'heal';
+export type FaultKind = 'crash' | 'restart' | 'shutdown' | 'pause' | 'isolate' | 'heal';
 
 export interface FaultOptions {
   readonly brokers: number;
@@ -78,7 +78,8 @@ export interface FaultOptions {
 
 /**
  * A fault schedule: crashes (of a broker or of a partition's current leader, by process or
- * by power), restarts, pauses, isolations and heals, at millisecond instants, in time order.
+ * by power), restarts, pauses, isolations and heals, at millisecond instants, in time order;
+ * graceful shutdowns (SIGTERM: a broker's controlled shutdown) when `kinds` asks for them.
  */
 export function faultSchedule(options: FaultOptions): fc.Arbitrary<RawFault[]> {
   const kinds = options.kinds ?? ['crash', 'restart', 'pause', 'isolate', 'heal'];
@@ -92,6 +93,8 @@ export function faultSchedule(options: FaultOptions): fc.Arbitrary<RawFault[]> {
           return fc.record({ ms: at, fault: fc.record({ action: fc.constant('crash'), target, mode: fc.constantFrom('process', 'power') }) });
         case 'restart':
           return fc.record({ ms: at, fault: fc.record({ action: fc.constant('restart'), target: broker }) });
+        case 'shutdown':
+          return fc.record({ ms: at, fault: fc.record({ action: fc.constant('shutdown'), target }) });
         case 'pause':
           return fc.record({ ms: at, fault: fc.record({ action: fc.constant('pause'), target: broker, for: fc.integer({ min: 100, max: 10_000 }).map((n) => `${n}ms`) }) });
         case 'isolate':

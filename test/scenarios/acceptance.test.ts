@@ -210,3 +210,18 @@ describe('acceptance: unclean leader election', () => {
     expect(off.violations).toEqual([]);
   });
 });
+
+describe('acceptance: rolling restarts with controlled shutdown', () => {
+  it(`acks=1 loses writes in every seed; acks=all with idempotence, and the same nemesis of graceful restarts and crashes, none (${deep ? 50 : 3} seeds)`, { timeout: 1_200_000 }, () => {
+    const acks1 = loadScenario(`${library}rolling-restart-acks1.yaml`);
+    const acksAll = loadScenario(`${library}rolling-restart-acks-all.yaml`);
+    const nemesis = loadScenario(`${library}acks-all-nemesis.yaml`);
+    const rolling = { ...nemesis, nemesis: nemesis.nemesis === undefined ? undefined : { ...nemesis.nemesis, kinds: ['shutdown', 'crash', 'partition', 'pause'] as typeof nemesis.nemesis.kinds } };
+    const failures: string[] = [];
+    for (const seed of seeds(deep ? 50 : 3)) {
+      expect(runScenario(acks1, { seed }).violations.map((v) => v.kind)).toContain('lost-write');
+      for (const s of [acksAll, rolling]) for (const v of runScenario(s, { seed }).violations) failures.push(`${s.name} seed ${seed}: ${v.kind}: ${v.message}`);
+    }
+    expect(failures).toEqual([]);
+  });
+});

@@ -76,8 +76,9 @@ export function electIfOffline(image: MetadataImage, p: PartitionState, policy: 
 
 /**
  * Unclean exclusion (KIP-966): a broker that comes back from an unclean shutdown may have
- * lost what it had (an unflushed page cache), so it leaves every ELR. kafkasim's brokers
- * only ever crash, so every re-registration is one.
+ * lost what it had (an unflushed page cache), so it leaves every ELR. As Kafka's controller
+ * does (ClusterControlManager.registerBroker calls its unclean-shutdown handler for any new
+ * incarnation id), every re-registration counts as one, after a clean shutdown too.
  */
 export function excludeFromElr(p: PartitionState, brokerId: number): PartitionChangeRecord | undefined {
   if (!(p.elr ?? []).includes(brokerId)) return undefined;
