@@ -124,12 +124,14 @@ export function explainGroupViolation(records: readonly TraceRecord[], violation
         break;
       }
       case 'node.crash':
+      case 'node.stop':
       case 'node.pause':
       case 'node.start': {
         const m = /^consumer-(.+)$/.exec(r.node);
         if (m === null || !members.has(m[1])) break;
         flush(m[1]);
         if (r.kind === 'node.crash') say(r.at, `${m[1]} crashed: whatever it had polled and not finished is dropped`);
+        else if (r.kind === 'node.stop') say(r.at, `${m[1]} stopped on SIGTERM at once (no LeaveGroup): whatever it had polled and not finished is dropped`);
         else if (r.kind === 'node.pause') say(r.at, `${m[1]} paused until ${formatTime(r.until)} (a GC pause): no heartbeats, no polls, yet it still believes it owns its partitions`);
         else say(r.at, `${m[1]} restarted and rejoins the group`);
         break;

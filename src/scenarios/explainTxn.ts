@@ -129,10 +129,11 @@ export function explainExactlyOnce(records: readonly TraceRecord[], violation: V
         if (r.state === 'PrepareCommit' || r.state === 'PrepareAbort') prepared.set(r.transactionalId, r.at);
         break;
       case 'node.crash':
+      case 'node.stop':
       case 'node.pause': {
         const member = r.node.replace(/^consumer-/, '');
         if (handling.get(member) !== true) break;
-        say(r.at, r.kind === 'node.crash' ? `${member} crashed with ${id} processed and ${transactional ? 'its transaction open' : 'its offsets not committed'}` : `${member} paused (a GC pause) with ${id} processed and ${transactional ? 'its transaction open' : 'its offsets not committed'}`);
+        say(r.at, r.kind !== 'node.pause' ? `${member} ${r.kind === 'node.crash' ? 'crashed' : 'stopped on SIGTERM at once'} with ${id} processed and ${transactional ? 'its transaction open' : 'its offsets not committed'}` : `${member} paused (a GC pause) with ${id} processed and ${transactional ? 'its transaction open' : 'its offsets not committed'}`);
         handling.set(member, false);
         break;
       }

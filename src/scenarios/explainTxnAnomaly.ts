@@ -100,8 +100,9 @@ export function explainTxnAnomaly(records: readonly TraceRecord[], violation: Vi
         break;
       }
       case 'node.crash':
+      case 'node.stop':
       case 'node.pause':
-        if (nodesOf.has(r.node) || (focus.member !== undefined && r.node === `consumer-${focus.member}`)) say(r.at, `${r.node} ${r.kind === 'node.crash' ? 'crashed' : 'paused (a GC pause)'}`);
+        if (nodesOf.has(r.node) || (focus.member !== undefined && r.node === `consumer-${focus.member}`)) say(r.at, `${r.node} ${r.kind === 'node.crash' ? 'crashed' : r.kind === 'node.stop' ? 'shut down' : 'paused (a GC pause)'}`);
         break;
       default:
         break;

@@ -56,7 +56,7 @@ function bandsOf(records: readonly TraceRecord[], end: number): Band[] {
   // The network names a partition (net.partition), then the injector says whom it cut (fault.apply).
   let lastPartition: { name: string; at: number } | undefined;
   for (const r of records) {
-    if (r.kind === 'node.crash') downSince.set(r.node, r.at);
+    if (r.kind === 'node.crash' || r.kind === 'node.stop') downSince.set(r.node, r.at);
     else if (r.kind === 'node.start' && downSince.has(r.node)) {
       bands.push({ node: r.node, from: downSince.get(r.node) as number, to: r.at, kind: 'down' });
       downSince.delete(r.node);
