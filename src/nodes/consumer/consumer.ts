@@ -102,6 +102,9 @@ const POLL_TIMEOUT_MS = 100;
  * when the position jumps (auto.offset.reset after an out-of-range fetch, or a detected
  * truncation).
  */
+/** KafkaConsumer.close()'s default timeout. */
+const CLOSE_TIMEOUT_MS = 30_000;
+
 export class Consumer implements Process<KafkaMessage> {
   private readonly name: string;
   private metadata = new Map<string, PartitionMetadata>();
@@ -123,6 +126,10 @@ export class Consumer implements Process<KafkaMessage> {
   private lastPollAt = 0;
   private lastAutoCommitAt = 0;
   private pollTimer: TimerHandle | undefined;
+  /** SIGTERM came: how to exit once the poll loop has ended and close() is done. */
+  private closing: (() => void) | undefined;
+  /** close() has begun: the poll loop is over. */
+  private closed = false;
 
   /** The node's context, its requests under Kafka's reconnect backoff. */
   private readonly ctx: BackedOffContext<KafkaMessage>;
@@ -236,6 +243,36 @@ export class Consumer implements Process<KafkaMessage> {
     this.fetcher.seekTo(partition, where);
   }
 
+  // ------------------------------------------------------------------ shutdown
+
+  /**
+   * SIGTERM, as a Kafka application handles it: its shutdown hook calls wakeup(), so the
+   * poll loop ends at its next poll() (a batch being processed is finished first, and
+   * committed too if the application commits after processing), and then close().
+   */
+  onShutdown(exit: () => void): void {
+    this.closing = exit;
+    if (!this.busy) this.close();
+  }
+
+  /**
+   * KafkaConsumer.close(), within its 30 s: with enable.auto.commit the positions are
+   * committed synchronously (ConsumerCoordinator.maybeAutoCommitOffsetsSync), then a dynamic
+   * member leaves the group and waits for the answer (AbstractCoordinator.close).
+   */
+  private close(): void {
+    const exit = this.closing;
+    if (exit === undefined) return;
+    this.closing = undefined;
+    this.closed = true;
+    if (this.pollTimer !== undefined) this.ctx.cancel(this.pollTimer);
+    this.pollTimer = undefined;
+    this.ctx.after(millis(CLOSE_TIMEOUT_MS), exit);
+    const leave = (): void => this.membership.leaveGroup('the consumer is being closed', exit);
+    if (this.config['enable.auto.commit'] && this.stage === undefined && this.membership.generationId >= 0) this.commit(leave, true);
+    else leave();
+  }
+
   // ------------------------------------------------------------------ the application loop
 
   /**
@@ -243,7 +280,8 @@ export class Consumer implements Process<KafkaMessage> {
    * returned (the position, not what was processed), then hand out up to max.poll.records.
    */
   private poll(): void {
-    if (this.membership.fenced || this.busy) return;
+    if (this.closing !== undefined) return this.close();
+    if (this.closed || this.membership.fenced || this.busy) return;
     this.pollTimer = undefined;
     this.lastPollAt = this.ctx.now();
     if (this.membership.rejoinNeeded || this.membership.joinState !== 'stable') {

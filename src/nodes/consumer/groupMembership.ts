@@ -275,17 +275,24 @@ export class GroupMembership {
     this.startHeartbeats();
   }
 
-  /** LeaveGroup (maybeLeaveGroup): the member gives up its id; the next poll joins afresh. */
-  private leaveGroup(reason: string): void {
-    if (this.coordinator >= 0 && this.memberId !== '') {
+  /**
+   * LeaveGroup (AbstractCoordinator.maybeLeaveGroup): the member gives up its id; the next
+   * poll joins afresh. Only a dynamic member sends the request: since Kafka 2.3 a static
+   * member (group.instance.id, KIP-345) never does, and only its session timeout removes it.
+   * `done` runs once the request is answered (or failed), or at once if none was sent.
+   */
+  leaveGroup(reason: string, done: () => void = () => undefined): void {
+    const send = this.groupInstanceId === undefined && this.coordinator >= 0 && this.memberId !== '' && this.joinState !== 'unjoined';
+    if (send) {
       const req = message('LeaveGroup', { groupId: this.host.group, memberId: this.memberId, groupInstanceId: this.groupInstanceId });
-      this.host.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(this.host.config['request.timeout.ms']) }, () => undefined);
+      this.host.ctx.request(brokerNode(this.coordinator), req, { timeout: millis(this.host.config['request.timeout.ms']) }, () => done());
     }
     this.host.ctx.trace.emit('consumer.leave', { member: this.host.member, generation: this.generationId, reason });
-    // A static member keeps its id: only the session timeout removes it (KIP-345).
     if (this.groupInstanceId === undefined) this.memberId = '';
     this.generationId = -1;
     this.joinState = 'unjoined';
     this.rejoinNeeded = true;
+    if (!send) done();
   }
+
 }
