@@ -156,6 +156,8 @@ export class Producer implements Process<KafkaMessage> {
   private readonly inFlight = new Map<number, number>();
   /** Batches sent at least once and not yet done (in flight, backing off, or queued for a retry). */
   private readonly outstanding = new Set<ProducerBatch>();
+  /** close() was called: how to exit once every record sent has its outcome. */
+  private closing: (() => void) | undefined;
   /** Partitions where a batch was given up with its fate unknown, in the current epoch. */
   private readonly unresolved = new Set<number>();
   /** The last sequence acknowledged per partition in the current epoch (Kafka's lastAckedSequence). */
@@ -198,6 +200,26 @@ export class Producer implements Process<KafkaMessage> {
     this.ctx.after(micros(Math.max(0, start - now)), () => this.generate());
   }
 
+  // ------------------------------------------------------------------ shutdown
+
+  /**
+   * SIGTERM: the application stops sending and calls KafkaProducer.close(), which waits for
+   * every record already sent (Sender.initiateClose): the accumulator is closed, so batches
+   * go out without lingering, and retries and delivery.timeout.ms run their course.
+   */
+  onShutdown(exit: () => void): void {
+    this.closing = exit;
+    this.drain();
+    this.exitIfDone();
+  }
+
+  private exitIfDone(): void {
+    const exit = this.closing;
+    if (exit === undefined || this.queued > 0 || this.outstanding.size > 0 || this.blocked.length > 0) return;
+    this.closing = undefined;
+    exit();
+  }
+
   // ------------------------------------------------------------------ workload
 
   /** One closure for every tick of the workload, not one per message. */
@@ -205,7 +227,7 @@ export class Producer implements Process<KafkaMessage> {
 
   private generate(): void {
     const w = this.durable.workload;
-    if (this.ctx.now() >= w.stop) return;
+    if (this.ctx.now() >= w.stop || this.closing !== undefined) return;
     this.send();
     this.ctx.after(micros(Math.max(1, Math.round(1_000_000 / w.rate))), this.generateNext);
   }
@@ -268,6 +290,7 @@ export class Producer implements Process<KafkaMessage> {
     const expired = this.blocked.filter((s) => s.deadline <= now);
     if (expired.length > 0) this.blocked = this.blocked.filter((s) => s.deadline > now);
     for (const s of expired) this.durable.history.completeSend(s.ref, 'fail', undefined, undefined, 'TimeoutException');
+    this.exitIfDone();
     // Deadlines come in send order: the first blocked send is the next to expire.
     const next = this.blocked[0];
     if (next !== undefined) {
@@ -344,9 +367,9 @@ export class Producer implements Process<KafkaMessage> {
     return batch.closed;
   }
 
-  /** Kafka's ready check: a batch may go once it is full, followed by another, retried, or has lingered. */
+  /** Kafka's ready check: a batch may go once it is full, followed by another, retried, or has lingered, or the accumulator is closed. */
   private isReady(batch: ProducerBatch, queue: readonly ProducerBatch[]): boolean {
-    return batch.sealed || batch !== queue.at(-1) || batch.estimatedBytes >= this.config['batch.size'] || this.ctx.now() - batch.createdAt >= this.config['linger.ms'] * 1000;
+    return batch.sealed || this.closing !== undefined || batch !== queue.at(-1) || batch.estimatedBytes >= this.config['batch.size'] || this.ctx.now() - batch.createdAt >= this.config['linger.ms'] * 1000;
   }
 
   /**
@@ -475,6 +498,7 @@ export class Producer implements Process<KafkaMessage> {
       for (const batch of batches) this.onResponse(batch, produceOutcome(r, batch.partition));
       this.drain();
       this.maybeBumpEpoch();
+      this.exitIfDone();
     });
   }
 
@@ -518,6 +542,7 @@ export class Producer implements Process<KafkaMessage> {
         // under another id ("the producer id changed"); it fails. Only a client before KIP-360 resets its id.
         if (idempotent && batch.baseSequence !== undefined && batch.sequenceProducerId !== this.producerId && this.producerId >= 0) {
           this.giveUp(batch, 'OUT_OF_ORDER_SEQUENCE_NUMBER');
+          this.exitIfDone();
           return;
         }
         this.reenqueue(batch);
