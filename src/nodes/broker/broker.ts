@@ -320,8 +320,10 @@ export class Broker implements Process<KafkaMessage> {
       const info = { leader: p.leader, leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, replicas: p.replicas, isr: p.isr };
       if (p.leader === this.id) {
         if (partition.role !== 'leader' || partition.leaderEpoch !== p.leaderEpoch) {
+          const hwBefore = partition.highWatermark;
           partition.becomeLeader(info, this.nowMs());
           this.ctx.trace.emit('replica.role', { broker: this.id, partition: partition.name, role: 'leader', leaderEpoch: p.leaderEpoch });
+          this.traceHw(partition, hwBefore);
           if (p.topic === OFFSETS_TOPIC) {
             // A new leadership reloads from the log, as Kafka's onElection does.
             this.coordinator.unload(p.partition);

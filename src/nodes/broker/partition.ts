@@ -127,6 +127,9 @@ export class Partition {
     }
     // Record the new epoch in the cache from where this leader's appends will start.
     if (info.leaderEpoch > this.log.epochs.latestEpoch) this.log.epochs.assign(info.leaderEpoch, this.log.logEndOffset);
+    // Partition.makeLeader ends with maybeIncrementLeaderHW: "the ISR could be down to 1".
+    // A leader alone in its ISR would otherwise keep a stale high watermark until it appends.
+    this.maybeAdvanceHighWatermark();
   }
 
   /**

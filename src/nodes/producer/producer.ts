@@ -1,5 +1,6 @@
 import type { NodeContext, Process, RpcResult } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
+import type { TimerHandle } from '../../sim/scheduler.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import type { SendRef } from '../../sim/sendLog.js';
 import { micros, millis } from '../../sim/time.js';
@@ -156,6 +157,9 @@ export class Producer implements Process<KafkaMessage> {
   private readonly inFlight = new Map<number, number>();
   /** Batches sent at least once and not yet done (in flight, backing off, or queued for a retry). */
   private readonly outstanding = new Set<ProducerBatch>();
+  /** When the accumulator next looks for batches past delivery.timeout.ms (local micros), and its timer. */
+  private expiryAt = Number.POSITIVE_INFINITY;
+  private expiryTimer: TimerHandle | undefined;
   /** close() was called: how to exit once every record sent has its outcome. */
   private closing: (() => void) | undefined;
   /** Partitions where a batch was given up with its fate unknown, in the current epoch. */
@@ -341,6 +345,7 @@ export class Producer implements Process<KafkaMessage> {
       batch = { partition, refs: [], builder: this.builderFor(partition, record), closed: undefined, estimatedBytes: BATCH_HEADER_SIZE, createdMs: this.nowMs(), createdAt: this.ctx.now(), baseSequence: undefined, sequenceProducerId: -1, sequenceEpoch: -1, attempts: 0, uncertain: false, sealed: false };
       queue.push(batch);
       this.queued++;
+      this.expireAt(batch);
       // KIP-480: the sticky partitioner moves on when a partition starts a new batch.
       if (this.config.partitioner !== 'round-robin') this.sticky.onNewBatch(this.durable.topic, partition, Math.max(1, this.partitions.length));
       if (this.config['linger.ms'] > 0) this.ctx.after(millis(this.config['linger.ms']), () => this.drain());
@@ -380,6 +385,7 @@ export class Producer implements Process<KafkaMessage> {
   private reenqueue(batch: ProducerBatch): void {
     const queue = (this.queues[batch.partition] ??= []);
     this.queued++;
+    this.expireAt(batch);
     if (!this.config['enable.idempotence'] || batch.baseSequence === undefined) {
       queue.unshift(batch);
       return;
@@ -387,6 +393,39 @@ export class Producer implements Process<KafkaMessage> {
     let i = 0;
     while (i < queue.length && queue[i].baseSequence !== undefined && (queue[i].baseSequence as number) < batch.baseSequence) i++;
     queue.splice(i, 0, batch);
+  }
+
+  /** Makes sure the accumulator looks for expired batches by the time `batch` reaches delivery.timeout.ms. */
+  private expireAt(batch: ProducerBatch): void {
+    const at = batch.createdAt + this.config['delivery.timeout.ms'] * 1000;
+    if (at >= this.expiryAt) return;
+    if (this.expiryTimer !== undefined) this.ctx.cancel(this.expiryTimer);
+    this.expiryAt = at;
+    this.expiryTimer = this.ctx.after(micros(Math.max(0, at - this.ctx.now())), () => this.expireBatches());
+  }
+
+  /**
+   * RecordAccumulator.expiredBatches, which the Sender runs whenever the next batch reaches
+   * delivery.timeout.ms: batches still waiting in the accumulator that long (no leader to
+   * send to, a producer id not yet known, a retry with nowhere to go) fail with a
+   * TimeoutException, oldest first in each partition, the records in them known unwritten
+   * unless an earlier attempt's outcome was unknown. A batch waiting out retry.backoff.ms
+   * is outside the queue here (Kafka keeps it in the deque), so it expires as its backoff
+   * ends; batches in flight wait for their request's answer or timeout.
+   */
+  private expireBatches(): void {
+    this.expiryTimer = undefined;
+    this.expiryAt = Number.POSITIVE_INFINITY;
+    const deadline = this.ctx.now() - this.config['delivery.timeout.ms'] * 1000;
+    for (const queue of this.queues) {
+      while (queue !== undefined && queue.length > 0 && queue[0].createdAt <= deadline) {
+        const batch = queue.shift() as ProducerBatch;
+        this.queued--;
+        this.giveUp(batch, 'TimeoutException');
+      }
+      if (queue !== undefined && queue.length > 0) this.expireAt(queue[0]);
+    }
+    this.exitIfDone();
   }
 
   // ------------------------------------------------------------------ sender

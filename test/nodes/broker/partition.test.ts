@@ -40,6 +40,20 @@ function values(p: Partition): string[] {
   return logValues(p.log);
 }
 
+describe('Partition: becoming leader', () => {
+  it('a new leader alone in its ISR raises its high watermark to its log end at once; with followers it waits for their fetches (Partition.makeLeader)', () => {
+    for (const alone of [true, false]) {
+      const p = replica(1, { ...CONFIG, minInsyncReplicas: 1 });
+      p.becomeFollower(info(2, 1, alone ? [1] : [1, 2]));
+      p.log.appendAsFollower(encodeBatch([{ key: null, value: Buffer.from('a'), timestamp: 0 }], { baseOffset: 0, partitionLeaderEpoch: 1 }));
+      p.log.appendAsFollower(encodeBatch([{ key: null, value: Buffer.from('b'), timestamp: 0 }], { baseOffset: 1, partitionLeaderEpoch: 1 }));
+      expect(p.highWatermark).toBe(0);
+      p.becomeLeader(info(1, 2, alone ? [1] : [1, 2]), 0);
+      expect(p.highWatermark).toBe(alone ? 2 : 0);
+    }
+  });
+});
+
 describe('Partition: replication', () => {
   it('tells of a leader append before the high watermark moves, so appends made by completed produces are told after it', () => {
     const l = replica(1, { ...CONFIG, minInsyncReplicas: 1 });

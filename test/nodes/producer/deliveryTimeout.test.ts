@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from '../../../src/scenarios/loader.js';
+import { runScenario } from '../../../src/scenarios/runner.js';
+
+describe('delivery.timeout.ms in the accumulator (RecordAccumulator.expiredBatches)', () => {
+  it('fails the records that waited that long with no leader to go to, as TimeoutException, known unwritten', () => {
+    // The only replica of t-0 dies at 5 s and is back only when the drain starts, at 30 s.
+    const text = `
+name: delivery-timeout
+duration: 30s
+cluster: { brokers: 2 }
+topics: [{ name: t, partitions: 1, replication.factor: 1 }]
+clients:
+  - { id: p1, type: producer, topic: t, config: { acks: all, linger.ms: 5, request.timeout.ms: 3000, delivery.timeout.ms: 10000 }, workload: { rate: 100/s, start: 1s, stop: 25s } }
+faults:
+  - { at: 5s, action: crash, target: "leader(t-0)" }
+`;
+    const r = runScenario(parseScenario(text));
+    const ops = r.simulation.history.ops.filter((op) => op.f === 'send');
+    const invoked = new Map(ops.filter((op) => op.type === 'invoke').map((op) => [op.index, op.time]));
+    const expired = ops.filter((op) => op.type === 'fail' && op.error === 'TimeoutException');
+    // Sends made after the crash and at least 10 s before the restart expire 10 s after their
+    // batch began: its first record waited that long, the later ones less.
+    expect(expired.length).toBeGreaterThan(1_000);
+    const waited = expired.map((op) => op.time - (invoked.get(op.invokeIndex ?? -1) ?? 0));
+    expect(Math.max(...waited)).toBeGreaterThanOrEqual(9_990_000);
+    // A batch waiting out retry.backoff.ms (100 ms) at its deadline expires as the backoff ends.
+    expect(Math.max(...waited)).toBeLessThanOrEqual(10_100_000);
+    expect(Math.min(...waited)).toBeGreaterThan(0);
+    // None was acknowledged later, and nothing is lost or left unknown because of it.
+    expect(r.violations.filter((v) => v.kind === 'lost-write')).toEqual([]);
+  });
+});
