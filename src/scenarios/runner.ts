@@ -187,6 +187,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       uncleanLeaderElection: cfg['unclean.leader.election.enable'],
       minInsyncReplicas: cfg['min.insync.replicas'],
       eligibleLeaderReplicas: cfg['eligible.leader.replicas.version'] === 1,
+      autoLeaderRebalance: cfg['auto.leader.rebalance.enable'],
+      leaderImbalanceCheckIntervalMs: cfg['leader.imbalance.check.interval.seconds'] * 1000,
       topics: [
         ...scenario.topics.map((t) => ({
           name: t.name,

@@ -118,6 +118,9 @@ const brokerConfigSchema = z.strictObject({
   'broker.heartbeat.interval.ms': z.number().int().positive().default(2_000),
   /** A broker asked to shut down first has the controller move its leaderships away (KRaft's controlled shutdown). */
   'controlled.shutdown.enable': z.boolean().default(true),
+  /** The controller gives preferred replicas their leadership back every leader.imbalance.check.interval.seconds. */
+  'auto.leader.rebalance.enable': z.boolean().default(true),
+  'leader.imbalance.check.interval.seconds': z.number().int().positive().default(300),
   'default.replication.factor': z.number().int().positive().default(1),
   'flush.messages': z.number().int().positive().default(Number.MAX_SAFE_INTEGER),
   'flush.ms': z.number().int().positive().default(Number.MAX_SAFE_INTEGER),

@@ -5,7 +5,7 @@ import type { Disk } from '../../log/disk.js';
 import { decodeRecords, encodeBatch, readBatchHeader, sizeOf } from '../../log/recordBatch.js';
 import { message, type KafkaMessage } from '../protocol.js';
 import { alterPartition } from './alterPartition.js';
-import { electIfOffline, excludeFromElr, placeReplicas, removeBroker, type ElectionPolicy } from './election.js';
+import { electIfOffline, electPreferred, excludeFromElr, placeReplicas, removeBroker, type ElectionPolicy } from './election.js';
 import { MetadataImage } from './metadataImage.js';
 import { NO_LEADER, type MetadataRecord, type PartitionChangeRecord } from './metadataRecords.js';
 import { millis } from '../../sim/time.js';
@@ -29,6 +29,10 @@ export interface ControllerConfig {
   readonly minInsyncReplicas?: number;
   /** The eligible.leader.replicas.version feature is on (KIP-966). */
   readonly eligibleLeaderReplicas?: boolean;
+  /** auto.leader.rebalance.enable (default true): preferred replicas get their leadership back. */
+  readonly autoLeaderRebalance?: boolean;
+  /** leader.imbalance.check.interval.seconds, in ms (default 300 s). */
+  readonly leaderImbalanceCheckIntervalMs?: number;
   /** Topics the controller creates once enough brokers have registered. */
   readonly topics: readonly TopicSpec[];
 }
@@ -77,6 +81,8 @@ export class Controller implements Process<KafkaMessage> {
    * rebuilds it from the brokers' next heartbeats).
    */
   private readonly controlledShutdownOffsets = new Map<number, number>();
+  /** A preferred leader election is scheduled (QuorumController's imbalancedScheduled). */
+  private balanceScheduled = false;
 
   constructor(
     private readonly ctx: NodeContext<KafkaMessage>,
@@ -96,6 +102,7 @@ export class Controller implements Process<KafkaMessage> {
     // Brokers get a full session to heartbeat to a controller that just started.
     for (const b of this.image.brokers()) this.lastHeartbeatMs.set(b.brokerId, this.nowMs());
     this.tick();
+    this.maybeScheduleBalance();
   }
 
   onRequest(_from: string, req: KafkaMessage, reply: (r: KafkaMessage) => void): void {
@@ -261,6 +268,27 @@ export class Controller implements Process<KafkaMessage> {
     this.commit(changes);
   }
 
+  /**
+   * QuorumController.maybeScheduleNextBalancePartitionLeaders: after any write, while some
+   * partition is led by other than its preferred replica (the first in its assignment), a
+   * preferred leader election runs leader.imbalance.check.interval.seconds later.
+   */
+  private maybeScheduleBalance(): void {
+    if (this.balanceScheduled || this.config.autoLeaderRebalance === false) return;
+    if (this.image.partitions().every((p) => p.leader === p.replicas[0])) return;
+    this.balanceScheduled = true;
+    this.ctx.after(millis(this.config.leaderImbalanceCheckIntervalMs ?? 300_000), () => {
+      this.balanceScheduled = false;
+      const changes: MetadataRecord[] = [];
+      for (const p of this.image.partitions()) {
+        const change = electPreferred(this.image, p);
+        if (change !== undefined) changes.push(change);
+      }
+      this.commit(changes);
+      this.maybeScheduleBalance();
+    });
+  }
+
   private createTopics(): void {
     const active = this.image.brokers().filter((b) => !b.fenced).length;
     for (const t of this.config.topics) {
@@ -299,6 +327,7 @@ export class Controller implements Process<KafkaMessage> {
       held.reply(message('MetadataFetchResponse', { records: this.records.slice(held.fetchOffset) }));
     }
     this.heldFetches.clear();
+    this.maybeScheduleBalance();
   }
 
   /**

@@ -75,6 +75,17 @@ export function electIfOffline(image: MetadataImage, p: PartitionState, policy: 
 }
 
 /**
+ * A preferred leader election (PartitionChangeBuilder with Election.PREFERRED, as the
+ * controller's periodic maybeBalancePartitionLeaders runs it): the first replica in the
+ * assignment leads again once it is an active member of the ISR; otherwise nothing changes.
+ */
+export function electPreferred(image: MetadataImage, p: PartitionState): PartitionChangeRecord | undefined {
+  const preferred = p.replicas[0];
+  if (preferred === undefined || p.leader === preferred || !p.isr.includes(preferred) || !image.isActive(preferred)) return undefined;
+  return changeTo(p, p, { leader: preferred, unclean: false, fromElr: false });
+}
+
+/**
  * Unclean exclusion (KIP-966): a broker that comes back from an unclean shutdown may have
  * lost what it had (an unflushed page cache), so it leaves every ELR. As Kafka's controller
  * does (ClusterControlManager.registerBroker calls its unclean-shutdown handler for any new

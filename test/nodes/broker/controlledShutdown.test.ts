@@ -98,7 +98,7 @@ describe('controlled shutdown (KRaft: BrokerLifecycleManager, BrokerHeartbeatMan
 
   it('a broker that leads nothing is fenced and let go at its first request', () => {
     // All of t's partitions are led elsewhere once broker-1 has been shut down and restarted
-    // (it comes back as a follower); shutting it down again needs no leadership moved.
+    // (it comes back as a follower, and the preferred-leader check is 300 s away); shutting it down again needs no leadership moved.
     const faults = ['  - { at: 5s, action: shutdown, target: broker-1 }', '  - { at: 8s, action: restart, target: broker-1 }', '  - { at: 15s, action: shutdown, target: broker-1 }'].join('\n');
     const r = run({ faults });
     const second = metadata(r).filter((m) => m.at >= 15_000_000 && m.at < 16_000_000);
