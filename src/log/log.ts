@@ -114,6 +114,11 @@ export interface OpenOptions {
   readonly highWatermark?: number;
   /** The broker's local clock in milliseconds, for segment.ms and flush.ms. */
   readonly nowMs?: () => number;
+  /**
+   * The last shutdown was clean (the log dir's clean-shutdown marker): every segment and
+   * index was flushed and closed, so none is recovered (LogLoader skips recovery then).
+   */
+  readonly hadCleanShutdown?: boolean;
 }
 
 export interface RecoveryReport {
@@ -163,7 +168,7 @@ export class Log {
     const log = new Log(disk, dir, config, options);
     disk.mkdir(dir);
     log.epochs.load();
-    const recovery = log.loadSegments(options.recoveryPoint ?? 0);
+    const recovery = log.loadSegments(options.recoveryPoint ?? 0, options.hadCleanShutdown === true);
     if (log.segments.length === 0) log.segments.push(log.newSegment(options.logStartOffset ?? 0));
     log.startOffset = Math.max(options.logStartOffset ?? log.segments[0].baseOffset, log.segments[0].baseOffset);
     const leo = log.logEndOffset;
@@ -176,31 +181,48 @@ export class Log {
 
   /**
    * Rebuilds producer state from the newest snapshot at or below the log end, replaying
-   * the batches after it. ABORT markers at or beyond `reindexFrom` (in segments whose
-   * indexes recovery rebuilt) go back into their segment's transaction index.
+   * the batches after it (UnifiedLog.rebuildProducerState). ABORT markers at or beyond
+   * `reindexFrom` (in segments whose indexes recovery rebuilt) go back into their segment's
+   * transaction index. Recovered segments that lie before that snapshot (one taken at a
+   * clean shutdown, inside the active segment) get theirs from a producer state of their
+   * own, replayed from a snapshot no later than the first of them, as
+   * LogLoader.recoverSegment does; the log's own state still comes from the newest one.
    */
   private rebuildProducerState(reindexFrom: number): void {
     const leo = this.logEndOffset;
     const from = this.producers.loadSnapshot(leo) ?? this.startOffset;
     if (from === this.startOffset) this.producers.reset(this.startOffset);
+    if (reindexFrom < from) {
+      const scratch = new ProducerStateManager(this.disk, this.dir);
+      const start = scratch.restoreSnapshot(reindexFrom) ?? this.startOffset;
+      if (start === this.startOffset) scratch.reset(this.startOffset);
+      this.replay(scratch, start, from, reindexFrom);
+    }
+    this.replay(this.producers, from, leo, reindexFrom);
+    this.producers.mapEndOffset = leo;
+  }
+
+  /** Folds the batches holding offsets in [from, to) into `state`, indexing the ABORT markers at or past `reindexFrom`. */
+  private replay(state: ProducerStateManager, from: number, to: number, reindexFrom: number): void {
     for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
       const segment = this.segments[i];
+      if (segment.baseOffset >= to) return;
       if (segment.nextOffset <= from) continue;
       const data = this.disk.readAll(segment.logPath);
       let pos = 0;
       while (pos < segment.size) {
         const h = readBatchHeader(data, pos);
+        if (h.baseOffset >= to) return;
         if (lastOffsetOf(h) >= from) {
-          const aborted = this.producers.update(h, isControl(h) ? parseControlRecord(decodeRecords(data, pos, h)[0]) : undefined, this.hw);
+          const aborted = state.update(h, isControl(h) ? parseControlRecord(decodeRecords(data, pos, h)[0]) : undefined, this.hw);
           if (aborted !== undefined && h.baseOffset >= reindexFrom) segment.txnIndex.append(aborted);
         }
         pos += sizeOf(h);
       }
     }
-    this.producers.mapEndOffset = leo;
   }
 
-  private loadSegments(recoveryPoint: number): RecoveryReport {
+  private loadSegments(recoveryPoint: number, clean: boolean): RecoveryReport {
     // Finish or undo a cleaner's swap cut short: a .cleaned file was never swapped in; a
     // .swap file was, and replaces whatever is left of the segment it was made from.
     for (const name of this.disk.list(this.dir)) {
@@ -231,6 +253,11 @@ export class Log {
       const nextBase = bases[i + 1];
       if (nextBase !== undefined && nextBase <= recoveryPoint) {
         segment.loadTrusted(nextBase);
+        this.segments.push(segment);
+        continue;
+      }
+      if (nextBase === undefined && clean) {
+        segment.loadLast();
         this.segments.push(segment);
         continue;
       }

@@ -59,6 +59,7 @@ export class LogDir {
         logStartOffset: startOffsets.get(name),
         highWatermark: highWatermarks.get(name),
         nowMs,
+        hadCleanShutdown,
       });
       dir.logs.set(name, { tp, log: opened.log });
       recovery.set(name, opened.recovery);

@@ -255,14 +255,21 @@ export class ProducerStateManager {
    * fail their CRC. Returns the offset it reflects, or undefined when none is usable.
    */
   loadSnapshot(maxOffset: number): number | undefined {
-    const offsets = this.snapshotOffsets();
-    for (const o of offsets) if (o > maxOffset) this.disk.delete(joinPath(this.dir, segmentFileName(o, '.snapshot')));
-    const candidates = offsets.filter((o) => o <= maxOffset).reverse();
+    for (const o of this.snapshotOffsets()) if (o > maxOffset) this.disk.delete(joinPath(this.dir, segmentFileName(o, '.snapshot')));
+    return this.restoreSnapshot(maxOffset, true);
+  }
+
+  /**
+   * Takes the state of the newest valid snapshot at or below `maxOffset`, leaving newer
+   * ones in place (and, unless `dropCorrupt`, corrupt ones too). Returns its offset.
+   */
+  restoreSnapshot(maxOffset: number, dropCorrupt = false): number | undefined {
+    const candidates = this.snapshotOffsets().filter((o) => o <= maxOffset).reverse();
     for (const offset of candidates) {
       const path = joinPath(this.dir, segmentFileName(offset, '.snapshot'));
       const entries = parseSnapshot(this.disk.readAll(path));
       if (entries === undefined) {
-        this.disk.delete(path);
+        if (dropCorrupt) this.disk.delete(path);
         continue;
       }
       this.reset(offset);

@@ -263,6 +263,16 @@ export class LogSegment {
     this.bytesSinceIndexEntry = this.bytes - this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER).position;
   }
 
+  /**
+   * Opens the last segment after a clean shutdown without recovering it: its indexes are
+   * trusted, and its next offset is found by reading the batch headers after its last
+   * offset index entry (LogSegment.readNextOffset).
+   */
+  loadLast(): void {
+    this.loadTrusted(this.baseOffset);
+    this.rescanTail();
+  }
+
   /** Recomputes the next offset and largest timestamp after a truncation, from the last index entry on. */
   private rescanTail(): void {
     const start = this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER).position;

@@ -169,4 +169,26 @@ describe('producer state: transactions', () => {
     const { log: again } = Log.open(disk, 't-0', CONFIG);
     expect(again.abortedTransactions(0, 6).map((t) => [t.producerId, t.firstOffset, t.lastOffset])).toEqual([[9, 0, 3]]);
   });
+
+  it('keeps the index of a cleanly closed log, and rebuilds it on a later recovery though the snapshot at the log end lies past the marker', () => {
+    const disk = new MemoryDisk();
+    const { log } = Log.open(disk, 't-0', CONFIG);
+    log.appendAsLeader(idem(9, 0, 0, 2, true), 1); // 0-1
+    log.appendAsLeader(marker(9, 0, 'ABORT'), 1); // 2
+    log.appendAsLeader(idem(5, 0, 0), 1); // 3
+    log.close(); // a snapshot at 4, inside the active segment
+    expect(disk.list('t-0')).toContain('00000000000000000004.snapshot');
+    const reopened = (clean: boolean) => Log.open(disk, 't-0', CONFIG, { recoveryPoint: 4, hadCleanShutdown: clean });
+    // After a clean shutdown nothing is recovered: the index comes from its file.
+    const clean = reopened(true);
+    expect(clean.recovery.segmentsRecovered).toBe(0);
+    expect(clean.log.logEndOffset).toBe(4);
+    expect(clean.log.abortedTransactions(0, 4).map((t) => [t.producerId, t.firstOffset, t.lastOffset])).toEqual([[9, 0, 2]]);
+    // After a crash the active segment is recovered and its index rebuilt from the log.
+    const crashed = reopened(false);
+    expect(crashed.recovery.segmentsRecovered).toBe(1);
+    expect(crashed.log.abortedTransactions(0, 4).map((t) => [t.producerId, t.firstOffset, t.lastOffset])).toEqual([[9, 0, 2]]);
+    // The log's own producer state still starts from the newest snapshot.
+    expect(crashed.log.producers.entry(5)?.batches).toHaveLength(1);
+  });
 });
