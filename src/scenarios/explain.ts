@@ -120,6 +120,10 @@ class Narrator {
   private readonly shuttingDown = new Set<number>();
   /** A leader the controller replaced, until it learns so (it may write meanwhile). */
   private deposed: number | undefined;
+  /** The partition has had an unclean election. */
+  private uncleanElected = false;
+  /** Brokers that are down (crashed or stopped, not yet restarted). */
+  private readonly down = new Set<number>();
 
   constructor(
     readonly partition: string,
@@ -225,9 +229,11 @@ class Narrator {
         const code = entry.slice(this.partition.length + 1);
         this.epochBumped = true;
         const why =
-          code === 'OUT_OF_ORDER_SEQUENCE_NUMBER'
-            ? 'which did not recognise a batch it retried (a leader knows only the last five batches of each producer, and one restarted only those since its last producer-state snapshot, which keeps one)'
-            : 'which no longer knows its sequences';
+          code !== 'OUT_OF_ORDER_SEQUENCE_NUMBER'
+            ? 'which no longer knows its sequences'
+            : this.uncleanElected
+              ? 'whose log, and so its sequences, ends before what it had acknowledged (an unclean election)'
+              : 'which did not recognise a batch it retried (a leader knows only the last five batches of each producer, and one restarted only those since its last producer-state snapshot, which keeps one)';
         this.say(r.at, `${r.node.replace(/^producer-/, '')} was told ${code} by ${this.partition}'s leader, ${why}: it bumped its epoch to ${r.producerEpoch} (KIP-360) and sends its unacknowledged batches again from sequence 0`);
         return;
       }
@@ -317,6 +323,10 @@ class Narrator {
       if (r.kind === 'node.crash') this.say(r.at, `the controller crashed: no leader changes until it is back`);
       return;
     }
+    // A replaced leader that is down never acts on its old leadership again.
+    if (id !== undefined && (r.kind === 'node.crash' || r.kind === 'node.stop')) this.down.add(id);
+    if (id !== undefined && r.kind === 'node.start') this.down.delete(id);
+    if (id !== undefined && id === this.deposed && this.down.has(id)) this.deposed = undefined;
     if (!isReplica || (!this.started && id !== this.leader)) return;
     // Before the records in question, only the leader's latest fault (and what follows it) matters.
     if (!this.started && r.kind !== 'node.start' && r.kind !== 'node.stop') this.prelude = [];
@@ -351,9 +361,10 @@ class Narrator {
     if (record.isr !== undefined) this.isr = record.isr;
     if (record.leader !== undefined && record.leader !== this.leader) {
       const old = this.leader;
-      this.deposed = old >= 0 ? old : undefined;
+      this.deposed = old >= 0 && !this.down.has(old) ? old : undefined;
       this.leader = record.leader;
       this.epoch++;
+      if (record.unclean === true) this.uncleanElected = true;
       if (!this.started && this.prelude.length === 0) return;
       const why = this.shuttingDown.has(old) ? ` (broker-${old} is in controlled shutdown; it leads until it learns of this)` : '';
       if (record.leader < 0) this.say(at, `${this.partition} has no leader: no in-sync replica is available (offline)`);

@@ -36,6 +36,13 @@ describe('kafkasim explain', () => {
     );
   });
 
+  it('says why an unclean leader refused the producer\'s sequence, and tells nothing of a replaced leader that was already down', () => {
+    const text = cli('explain', 'unclean-election').stdout;
+    expect(text).toMatch(/told OUT_OF_ORDER_SEQUENCE_NUMBER by orders-0's leader, whose log, and so its sequences, ends before what it had acknowledged \(an unclean election\)/);
+    // broker-2 crashed while leading, before the election: once back it is a new process, not a leader learning of its successor.
+    expect(text).not.toMatch(/learned from the metadata log/);
+  });
+
   it('tells a duplicate as a timed-out produce retried into a second copy', () => {
     const text = cli('explain', 'retries-duplicate').stdout;
     expect(text).toMatch(/appended (p1#\d+) at offset \d+[\s\S]*produce request to broker-\d timed out[\s\S]*appended \1 again, at offset \d+/);
