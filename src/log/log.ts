@@ -528,10 +528,15 @@ export class Log {
       const { records } = this.read(offset, FOR_EACH_READ_BYTES, to);
       if (records.length === 0) return;
       for (let pos = 0; pos < records.length; ) {
-        const h = readBatchHeader(records, pos);
+        // A batch that fails its CRC (a bit flipped on disk) cannot be read, nor can anything
+        // after it be trusted: a reader stops there, as a consumer fails with
+        // CorruptRecordException (check.crcs) and a coordinator's load fails.
+        const check = checkBatch(records, pos, records.length);
+        if (!check.ok) return;
+        const h = check.header;
         visit(records, pos, h);
         offset = h.baseOffset + h.lastOffsetDelta + 1;
-        pos += sizeOf(h);
+        pos += check.size;
       }
     }
   }

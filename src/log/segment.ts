@@ -142,7 +142,10 @@ export class LogSegment {
       let p = 0;
       while (p + BATCH_HEADER_SIZE <= window.length) {
         if (lastOffsetAt(window, p) >= offset) return { position: position + p, baseOffset: peekBaseOffset(window, p) };
-        p += batchSizeAt(window, p);
+        const size = batchSizeAt(window, p);
+        // A length smaller than a header is rot on disk: nothing past it can be framed.
+        if (size < BATCH_HEADER_SIZE) return undefined;
+        p += size;
       }
       // No whole header left in the file: the segment ends in a partial batch.
       if (p === 0) return undefined;
@@ -173,7 +176,7 @@ export class LogSegment {
       while (p + BATCH_SPAN_BYTES <= window.length) {
         const taken = position + p - from;
         const size = batchSizeAt(window, p);
-        if (lastOffsetAt(window, p) >= maxOffset || (taken + size > maxBytes && !(minOneBatch && taken === 0))) return position + p;
+        if (size < BATCH_HEADER_SIZE || lastOffsetAt(window, p) >= maxOffset || (taken + size > maxBytes && !(minOneBatch && taken === 0))) return position + p;
         p += size;
       }
       // No whole batch start left in the window: the next window starts there.

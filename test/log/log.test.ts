@@ -191,6 +191,48 @@ describe('Log recovery under corruption', () => {
     );
   });
 
+  it('a reader of a live log whose bytes rotted on disk stops at the first batch that fails its CRC, and never throws', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1 << 30 }), fc.integer({ min: 2, max: 40 }), fc.integer({ min: 1, max: 4 }), (seed, n, bits) => {
+        const disk = new MemoryDisk({ rng: Rng.fromSeed(seed) });
+        const log = filled(n, disk);
+        // Rot in the records of the k-th batch (bytes its CRC covers), in whichever segment holds it.
+        const k = seed % n;
+        let offset = 0;
+        let damaged = false;
+        for (const name of disk.list('t-0').filter((f) => f.endsWith('.log'))) {
+          const data = disk.readAll(`t-0/${name}`);
+          for (let pos = 0; pos < data.length && !damaged; pos += sizeOf(readBatchHeader(data, pos)), offset += 2) {
+            if (offset / 2 !== k) continue;
+            const span = (sizeOf(readBatchHeader(data, pos)) - 61) * 8;
+            disk.flipBits(`t-0/${name}`, bits, Array.from({ length: bits }, (_, i) => (pos + 61) * 8 + ((seed + i * 97) % span)));
+            damaged = true;
+          }
+        }
+        const seen: number[] = [];
+        log.forEachBatch(0, log.logEndOffset, (_bytes, _pos, h) => {
+          for (let o = h.baseOffset; o <= h.baseOffset + h.lastOffsetDelta; o++) seen.push(o);
+        });
+        // Every offset before the damaged batch, in order, and nothing from it on.
+        expect(seen).toEqual(Array.from({ length: 2 * k }, (_, i) => i));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a scan of segment headers stops at a length no batch can have, and never throws', () => {
+    const disk = new MemoryDisk();
+    const log = filled(5, disk);
+    const data = disk.readAll('t-0/00000000000000000000.log');
+    const second = sizeOf(readBatchHeader(data, 0));
+    // The second batch's length field (bytes 8-11 of its header) says -2.
+    disk.write('t-0/00000000000000000000.log', second + 8, Buffer.from([0xff, 0xff, 0xff, 0xfe]));
+    const seen: number[] = [];
+    log.forEachBatch(0, log.logEndOffset, (_bytes, _pos, h) => seen.push(h.baseOffset));
+    expect(seen).toEqual([0]);
+    expect(log.read(2, 10_000).records.length).toBe(0);
+  });
+
   it('trusts segments below the recovery point and scans the rest', () => {
     const disk = new MemoryDisk();
     const log = filled(60, disk);
