@@ -33,6 +33,11 @@ export interface Disk {
   /** Atomically replaces `to` with `from`. */
   rename(from: string, to: string): void;
   delete(path: string): void;
+  /**
+   * False only when no byte can have changed on the medium since it was written (a
+   * simulated disk no media fault has touched): a reader may then skip checking CRCs.
+   */
+  readonly mayHaveRotted?: boolean;
 }
 
 export class DiskError extends Error {

@@ -23,6 +23,7 @@ export function applyDiskFault(disk: MemoryDisk, spec: DiskFaultSpec, rng: Rng):
   if (files.length === 0) return false;
   const file = rng.pick(files);
   const count = Math.max(1, spec.count ?? 1);
+  if (spec.fault === 'bitflip' || spec.fault === 'truncate') disk.noteMediaFault();
   switch (spec.fault) {
     case 'bitflip':
       disk.flipBits(file, count, Array.from({ length: count }, () => rng.int(0, disk.size(file) * 8 - 1)));

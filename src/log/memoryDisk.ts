@@ -334,10 +334,23 @@ export class MemoryDisk implements Disk {
     }
   }
 
+  /** Whether a media fault has changed any byte (see Disk.mayHaveRotted). */
+  get mayHaveRotted(): boolean {
+    return this.rotted;
+  }
+
+  private rotted = false;
+
+  /** Records that a media fault changed bytes behind the writer's back (a flip, a cut). */
+  noteMediaFault(): void {
+    this.rotted = true;
+  }
+
   /** Flips `count` random bits of a file, in the cache and on the platter alike (media corruption). */
   flipBits(path: string, count = 1, positions?: readonly number[]): number[] {
     const f = this.file(path);
     if (f.size === 0) return [];
+    this.rotted = true;
     const flipped: number[] = [];
     for (let i = 0; i < count; i++) {
       const bit = positions?.[i] ?? (this.rng ?? failNoRng()).int(0, f.size * 8 - 1);
