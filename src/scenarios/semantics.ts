@@ -70,6 +70,19 @@ export const COLUMNS: readonly Column[] = [
   // Longer than broker.session.timeout.ms: the controller elects another leader, and the
   // paused one wakes up believing it still leads (a zombie).
   { name: 'zombie pause', faults: [{ at: '4s', action: 'pause', target: 'leader(orders-0)', for: '12s' }] },
+  // A planned rolling restart: each broker shut down (SIGTERM: a controlled shutdown, its
+  // leaderships moved first) and started again in turn.
+  {
+    name: 'rolling restart',
+    faults: [
+      { at: '4s', action: 'shutdown', target: 'broker-1' },
+      { at: '6s', action: 'restart', target: 'broker-1' },
+      { at: '8s', action: 'shutdown', target: 'broker-2' },
+      { at: '10s', action: 'restart', target: 'broker-2' },
+      { at: '12s', action: 'shutdown', target: 'broker-3' },
+      { at: '14s', action: 'restart', target: 'broker-3' },
+    ],
+  },
   // Each member of the group crashes in turn, mid-batch, and comes back: whichever owns
   // the partition is hit.
   {

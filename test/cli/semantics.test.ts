@@ -10,13 +10,16 @@ describe('kafkasim semantics', () => {
     const r = cli('semantics', '--seeds', '1', '--json', '--out', out);
     expect(r.code).toBe(0); // nothing the textbook rules out happened
     const m = JSON.parse(r.stdout) as { columns: string[]; rows: string[]; cells: { row: string; column: string; lost: number; duplicated: number; reordered: number; unexpected: string[] }[] };
-    expect(m.columns).toEqual(['none', 'leader crash', 'leader isolated', 'zombie pause', 'consumer crash']);
+    expect(m.columns).toEqual(['none', 'leader crash', 'leader isolated', 'zombie pause', 'rolling restart', 'consumer crash']);
     expect(m.rows).toEqual(expect.arrayContaining(['commit-before-process', 'commit-after-process', 'auto-commit', 'transactions (exactly-once)']));
     expect(m.cells).toHaveLength(m.rows.length * m.columns.length);
     const cell = (row: string, column: string) => m.cells.find((c) => c.row === row && c.column === column);
     for (const row of m.rows) expect(cell(row, 'none')).toMatchObject({ lost: 0, duplicated: 0, reordered: 0 });
     for (const column of m.columns) expect(cell('idempotence (acks=all, min.insync.replicas=2)', column)).toMatchObject({ lost: 0, duplicated: 0, reordered: 0 });
     expect(cell('acks=0', 'leader crash')?.lost).toBeGreaterThan(0);
+    // A planned rolling restart still loses acks=1 writes; acks=all with min.insync.replicas=2 none.
+    expect(cell('acks=1', 'rolling restart')?.lost).toBeGreaterThan(0);
+    expect(cell('acks=all, min.insync.replicas=2', 'rolling restart')?.lost).toBe(0);
     // Transactions: nothing lost or doubled, whatever the fault.
     for (const column of m.columns) expect(cell('transactions (exactly-once)', column)).toMatchObject({ lost: 0, duplicated: 0, unexpected: [] });
     // The consumer side: a member crash makes commit-before-process skip and commit-after-process reprocess.
@@ -27,7 +30,7 @@ describe('kafkasim semantics', () => {
     expect(cell('acks=0', 'consumer crash')).toMatchObject({ applicable: false });
     for (const c of m.cells) expect(c.unexpected).toEqual([]);
     const md = readFileSync(out, 'utf8');
-    expect(md).toContain('| configuration | none | leader crash | leader isolated | zombie pause | consumer crash |');
+    expect(md).toContain('| configuration | none | leader crash | leader isolated | zombie pause | rolling restart | consumer crash |');
     expect(md).toContain('| commit-before-process |');
     expect(md).toContain('| acks=0 |');
   });
