@@ -451,6 +451,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         maxDown: n.maxDown,
         targets,
         crashModes: n.crashModes,
+        diskFaults: n.diskFaults,
+        maxClockJump: n.maxClockJump,
         start: time(n.start ?? 0),
         stop: time(n.stop ?? scenario.duration),
       }),

@@ -460,6 +460,10 @@ const nemesisSchema = z.strictObject({
   maxDown: z.number().int().nonnegative().default(1),
   targets: z.array(z.enum(['brokers', 'controller', 'clients'])).default(['brokers']),
   crashModes: z.array(z.enum(['process', 'power'])).default(['process']),
+  /** With the `disk` kind: which media faults to draw from. */
+  diskFaults: z.array(z.enum(['bitflip', 'truncate'])).default(['bitflip']),
+  /** With the `clock` kind: the largest jump, either way. */
+  maxClockJump: durationSchema.prefault('5s'),
   start: durationSchema.optional(),
   stop: durationSchema.optional(),
 });

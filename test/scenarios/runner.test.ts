@@ -68,6 +68,31 @@ describe('running scenarios', () => {
   });
 });
 
+describe('the nemesis as a scenario writes it', () => {
+  it('draws the disk faults and the clock jumps the scenario allows', () => {
+    const text = (extra: string) => `
+name: nemesis-options
+duration: 12s
+cluster: { brokers: 3 }
+topics: [{ name: orders, partitions: 1, replication.factor: 3 }]
+clients:
+  - { id: p1, type: producer, topic: orders, workload: { rate: 100/s, stop: 10s } }
+nemesis: { kinds: [disk, clock], interval: 1s..2s, targets: [brokers]${extra} }
+`;
+    const drawn = (extra: string) => runScenario(parseScenario(text(extra))).schedule.map((t) => t.fault);
+    const byDefault = drawn('');
+    expect(byDefault.filter((f) => f.action === 'disk').every((f) => f.action === 'disk' && f.fault === 'bitflip')).toBe(true);
+    expect(byDefault.filter((f) => f.action === 'clock').every((f) => f.action === 'clock' && Math.abs(f.jump ?? 0) <= 5_000_000)).toBe(true);
+    const chosen = drawn(', diskFaults: [truncate], maxClockJump: 50ms');
+    const disks = chosen.filter((f) => f.action === 'disk');
+    const clocks = chosen.filter((f) => f.action === 'clock');
+    expect(disks.length).toBeGreaterThan(0);
+    expect(clocks.length).toBeGreaterThan(0);
+    for (const f of disks) expect(f).toMatchObject({ fault: 'truncate' });
+    for (const f of clocks) expect(Math.abs(f.action === 'clock' ? (f.jump ?? 0) : 0)).toBeLessThanOrEqual(50_000);
+  });
+});
+
 describe('kafkasim run', () => {
   it('prints one JSON object with --json and exits 0 when the expectation is met', () => {
     const r = cli('run', `${library}acks-all-leader-failover.yaml`, '--json');
