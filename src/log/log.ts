@@ -256,8 +256,7 @@ export class Log {
         this.segments.push(segment);
         continue;
       }
-      if (nextBase === undefined && clean) {
-        segment.loadLast();
+      if (nextBase === undefined && clean && segment.loadLast()) {
         this.segments.push(segment);
         continue;
       }

@@ -262,18 +262,30 @@ export class LogSegment {
     this.txnIndex.load();
     this.next = nextOffset;
     this.maxTimestamp = this.timeIndex.lastTimestamp;
-    this.firstTimestamp = this.bytes === 0 ? undefined : readBatchHeader(this.disk.peek(this.logPath, 0, 61), 0).maxTimestamp;
+    // A trusted file cut below one header (a media fault while the log was closed) has no first timestamp.
+    this.firstTimestamp = this.bytes < BATCH_HEADER_SIZE ? undefined : readBatchHeader(this.disk.peek(this.logPath, 0, BATCH_HEADER_SIZE), 0).maxTimestamp;
     this.bytesSinceIndexEntry = this.bytes - this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER).position;
   }
 
   /**
    * Opens the last segment after a clean shutdown without recovering it: its indexes are
    * trusted, and its next offset is found by reading the batch headers after its last
-   * offset index entry (LogSegment.readNextOffset).
+   * offset index entry (LogSegment.readNextOffset). Returns false, for the caller to recover
+   * the segment instead, when that tail cannot be framed (the file was cut or damaged while
+   * the broker was down), as Kafka's loader recovers a segment that fails its sanity check.
    */
-  loadLast(): void {
+  loadLast(): boolean {
     this.loadTrusted(this.baseOffset);
+    let p = this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER).position;
+    while (p < this.bytes) {
+      if (this.bytes - p < BATCH_HEADER_SIZE) return false;
+      const size = batchSizeAt(this.disk.peek(this.logPath, p, BATCH_HEADER_SIZE), 0);
+      if (size < BATCH_HEADER_SIZE || p + size > this.bytes) return false;
+      p += size;
+    }
+    if (p !== this.bytes) return false;
     this.rescanTail();
+    return true;
   }
 
   /** Recomputes the next offset and largest timestamp after a truncation, from the last index entry on. */

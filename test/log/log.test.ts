@@ -233,6 +233,26 @@ describe('Log recovery under corruption', () => {
     expect(log.read(2, 10_000).records.length).toBe(0);
   });
 
+  it('after a clean shutdown trusts the last segment, unless the file was cut while the log was closed: then it recovers it', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 40 }), fc.nat(), fc.boolean(), (n, at, cut) => {
+        const disk = new MemoryDisk();
+        const log = filled(n, disk);
+        const before = values(log);
+        log.close();
+        const last = disk.list('t-0').filter((f) => f.endsWith('.log')).at(-1) as string;
+        const size = disk.size(`t-0/${last}`);
+        if (cut) disk.truncate(`t-0/${last}`, at % (size + 1));
+        const { log: reopened, recovery } = Log.open(disk, 't-0', CONFIG, { recoveryPoint: log.logEndOffset, hadCleanShutdown: true });
+        const after = values(reopened);
+        expect(after).toEqual(before.slice(0, after.length));
+        expect(reopened.logEndOffset).toBe(after.length);
+        if (!cut || at % (size + 1) === size) expect(recovery.segmentsRecovered).toBe(0);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('trusts segments below the recovery point and scans the rest', () => {
     const disk = new MemoryDisk();
     const log = filled(60, disk);
