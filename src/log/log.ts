@@ -522,6 +522,7 @@ export class Log {
    */
   forEachBatch(from: number, to: number, visit: (bytes: Buffer, pos: number, header: BatchHeader) => void): void {
     let offset = Math.max(from, this.logStartOffset);
+    const verify = this.disk.mayHaveRotted !== false;
     while (offset < to && offset < this.logEndOffset) {
       // Modest reads: each is then most likely a view of one cached chunk, not a copy.
       const { records } = this.read(offset, FOR_EACH_READ_BYTES, to);
@@ -531,14 +532,16 @@ export class Log {
         // after it be trusted: a reader stops there, as a consumer fails with
         // CorruptRecordException (check.crcs) and a coordinator's load fails.
         let h: BatchHeader;
-        if (this.disk.mayHaveRotted === false) h = readBatchHeader(records, pos);
+        if (!verify) h = readBatchHeader(records, pos);
         else {
           const check = checkBatch(records, pos, records.length);
           if (!check.ok) return;
           h = check.header;
         }
+        const last = h.baseOffset + h.lastOffsetDelta;
+        if (last < offset) return;
         visit(records, pos, h);
-        offset = h.baseOffset + h.lastOffsetDelta + 1;
+        offset = last + 1;
         pos += sizeOf(h);
       }
     }
@@ -550,11 +553,16 @@ export class Log {
    */
   forEachBatchSummary(from: number, to: number, visit: (baseOffset: number, lastOffset: number, epoch: number, crc: number) => void): void {
     let offset = Math.max(from, this.logStartOffset);
+    // On a disk a media fault touched, a damaged batch ends the read, as in forEachBatch.
+    const verify = this.disk.mayHaveRotted !== false;
     while (offset < to && offset < this.logEndOffset) {
       const { records } = this.read(offset, FOR_EACH_READ_BYTES, to);
       if (records.length === 0) return;
       for (let pos = 0; pos < records.length; pos += batchSizeAt(records, pos)) {
+        if (verify && !checkBatch(records, pos, records.length).ok) return;
         const last = lastOffsetAt(records, pos);
+        // Offsets that do not move on (a base offset rotted: the CRC does not cover it) end it too.
+        if (last < offset) return;
         visit(peekBaseOffset(records, pos), last, leaderEpochAt(records, pos), crcAt(records, pos));
         offset = last + 1;
       }
