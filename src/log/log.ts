@@ -538,7 +538,7 @@ export class Log {
           if (!check.ok) return;
           h = check.header;
         }
-        const last = h.baseOffset + h.lastOffsetDelta;
+        const last = lastOffsetOf(h);
         if (last < offset) return;
         visit(records, pos, h);
         offset = last + 1;
