@@ -266,6 +266,14 @@ class Narrator {
       case 'replica.fetch.failed':
         if (r.partition === this.partition) this.say(r.at, `broker-${r.broker} stopped replicating ${this.partition}: ${r.reason}`);
         return;
+      case 'replica.fetch.corrupt': {
+        // The follower retries every replica.fetch.backoff.ms; the first failure at an offset tells the story.
+        const key = `${r.broker}@${r.fetchOffset}`;
+        if (r.partition !== this.partition || this.corruptSaid.has(key)) return;
+        this.corruptSaid.add(key);
+        this.say(r.at, `broker-${r.broker} fetched records of ${this.partition} from offset ${r.fetchOffset} that fail their checksum (${r.reason}); it keeps fetching them again, and stays behind until the leader's copy changes`);
+        return;
+      }
       case 'client.send':
         this.onSend(r);
         return;
@@ -291,6 +299,15 @@ class Narrator {
       case 'net.heal':
         if (this.started && r.names.length > 0) this.say(r.at, `the network healed`);
         return;
+      case 'fault.apply':
+        if (r.action !== 'disk' || !this.started) return;
+        for (const target of r.targets) {
+          const m = /^broker-(\d+)$/.exec(target);
+          if (m === null || !this.replicas.includes(Number(m[1]))) continue;
+          const role = Number(m[1]) === this.leader ? `the leader of ${this.partition}` : `a replica of ${this.partition}`;
+          this.say(r.at, `a media fault damaged log bytes on ${target}'s disk (${role}): a batch it hit fails its checksum, and nothing reads past it (Kafka detects rot, but never repairs it)`);
+        }
+        return;
       default:
         return;
     }
@@ -298,6 +315,8 @@ class Narrator {
 
   /** A consumer processed one of the records in question: said once per offset. */
   private readonly consumedSaid = new Set<number>();
+  /** Corrupt fetches already told, by broker and fetch offset. */
+  private readonly corruptSaid = new Set<string>();
 
   private onConsumed(r: TraceRecord<'client.op'>): void {
     if (r.f !== 'process' || r.type !== 'ok' || !this.focus.points) return;

@@ -439,8 +439,7 @@ export class Broker implements Process<KafkaMessage> {
         if (partition.role !== 'follower' || partition.leaderEpoch !== e.epoch) return;
         const res = responses?.[i];
         if (res?.error === 'OFFSET_OUT_OF_RANGE') this.resolveOutOfRange(fetcher, e);
-        else if (res === undefined || res.error !== undefined) e.delayedUntil = backoffUntil;
-        else this.applyFetched(partition, e.epoch, res);
+        else if (res === undefined || res.error !== undefined || !this.applyFetched(partition, e.epoch, res)) e.delayedUntil = backoffUntil;
       });
       this.runFetcher(fetcher);
     });
@@ -490,24 +489,37 @@ export class Broker implements Process<KafkaMessage> {
     });
   }
 
-  /** Appends (or truncates to) what the leader sent for one partition. */
-  private applyFetched(partition: Partition, epoch: number, res: FetchPartitionResponse): void {
+  /**
+   * Appends (or truncates to) what the leader sent for one partition. False when the
+   * records failed their checksum: the partition backs off and fetches them again.
+   */
+  private applyFetched(partition: Partition, epoch: number, res: FetchPartitionResponse): boolean {
     const leoBefore = partition.log.logEndOffset;
+    const fetchOffset = leoBefore;
     let applied: ReturnType<Partition['applyFetch']>;
     try {
       applied = partition.applyFetch({ records: res.records, highWatermark: res.highWatermark, logStartOffset: res.logStartOffset, divergingEpoch: res.divergingEpoch });
     } catch (err) {
       if (!(err instanceof LogError)) throw err;
-      // Kafka's fetcher marks the partition failed on an unexpected error and stops
-      // fetching it until its leadership changes (AbstractFetcherThread); the replica
-      // falls out of the ISR. Before KIP-101 this is how a follower that truncated to
-      // a high watermark inside the leader's batch ended up.
+      if (err.code === 'CORRUPT_MESSAGE') {
+        // AbstractFetcherThread.processFetchRequest: a CorruptRecordException is logged and the
+        // partition retried after replica.fetch.backoff.ms, in case the damage was passing
+        // (a partial write, a truncation). A batch that rotted on the leader's disk fails
+        // every time: the follower stays where it is and drops out of the ISR.
+        this.ctx.trace.emit('replica.fetch.corrupt', { broker: this.id, partition: partition.name, fetchOffset, reason: err.message });
+        return false;
+      }
+      // Any other error marks the partition failed, and the fetcher stops fetching it until
+      // its leadership changes (markPartitionFailed); the replica falls out of the ISR.
+      // Before KIP-101 this is how a follower that truncated to a high watermark inside the
+      // leader's batch ended up.
       this.ctx.trace.emit('replica.fetch.failed', { broker: this.id, partition: partition.name, leaderEpoch: epoch, reason: err.message });
       this.fetching.delete(partition.name);
-      return;
+      return true;
     }
     if (applied.truncatedTo !== undefined) this.ctx.trace.emit('replica.truncate', { broker: this.id, partition: partition.name, to: applied.truncatedTo, reason: 'diverging-epoch' });
     if (applied.appended > 0) this.traceAppend(partition, leoBefore, partition.log.logEndOffset - 1);
+    return true;
   }
 
   // ------------------------------------------------------------------ leader
@@ -1196,6 +1208,8 @@ declare module '../../sim/trace.js' {
     'replica.open': { readonly broker: number; readonly partition: string; readonly logEndOffset: number };
     /** The replica fetcher gave up on a partition until its leadership changes. */
     'replica.fetch.failed': { readonly broker: number; readonly partition: string; readonly leaderEpoch: number; readonly reason: string };
+    /** A follower fetched records that failed their checksum; it fetches them again after replica.fetch.backoff.ms. */
+    'replica.fetch.corrupt': { readonly broker: number; readonly partition: string; readonly fetchOffset: number; readonly reason: string };
     'isr.propose': { readonly broker: number; readonly partition: string; readonly isr: readonly number[] };
     /** A leader's high watermark moved. */
     'replica.hw': { readonly broker: number; readonly partition: string; readonly leaderEpoch: number; readonly highWatermark: number };
@@ -1212,6 +1226,7 @@ declareTraceKind('replica.role', ['broker', 'partition', 'role', 'leaderEpoch'])
 declareTraceKind('replica.truncate', ['broker', 'partition', 'to', 'reason']);
 declareTraceKind('replica.open', ['broker', 'partition', 'logEndOffset']);
 declareTraceKind('replica.fetch.failed', ['broker', 'partition', 'leaderEpoch', 'reason']);
+declareTraceKind('replica.fetch.corrupt', ['broker', 'partition', 'fetchOffset', 'reason']);
 declareTraceKind('isr.propose', ['broker', 'partition', 'isr']);
 declareTraceKind('replica.append', ['broker', 'partition', 'role', 'leaderEpoch', 'baseOffset', 'lastOffset']);
 declareTraceKind('replica.hw', ['broker', 'partition', 'leaderEpoch', 'highWatermark']);
