@@ -5,6 +5,8 @@ import { BATCH_HEADER_SIZE, BATCH_SPAN_BYTES, batchSizeAt, checkBatch, lastOffse
 
 /** How much of a segment positionOf reads at a time while scanning for an offset. */
 const SCAN_WINDOW_BYTES = 16 * 1024;
+/** How many of the latest appended batches a segment remembers the position of. */
+const RECENT_BATCHES = 4;
 
 /** Kafka's file name for a segment: its base offset, zero-padded to 20 digits. */
 export function segmentFileName(baseOffset: number, suffix: '.log' | '.index' | '.timeindex' | '.snapshot' | '.txnindex'): string {
@@ -40,6 +42,16 @@ export class LogSegment {
   private maxTimestamp = -1;
   /** Timestamp of the first batch, which segment.ms counts from (Kafka's rollingBasedTimestamp). */
   private firstTimestamp: number | undefined;
+  /**
+   * Where the last few batches appended start: base offsets and positions, in a ring. Readers
+   * mostly want what was just appended (a follower's next fetch, the checkers following each
+   * append), so a lookup at or past one of these starts scanning there, not at the sparse
+   * index's entry up to index.interval.bytes before. Offsets only grow along the file, so
+   * the answer is the one the full scan gives.
+   */
+  private readonly recentBases = new Float64Array(RECENT_BATCHES).fill(-1);
+  private readonly recentPositions = new Float64Array(RECENT_BATCHES);
+  private recentNext = 0;
 
   constructor(
     private readonly disk: Disk,
@@ -127,6 +139,32 @@ export class LogSegment {
     if (header.maxTimestamp > this.maxTimestamp) this.maxTimestamp = header.maxTimestamp;
     if (this.firstTimestamp === undefined) this.firstTimestamp = header.maxTimestamp;
     this.next = last + 1;
+    this.recentBases[this.recentNext] = header.baseOffset;
+    this.recentPositions[this.recentNext] = position;
+    this.recentNext = (this.recentNext + 1) % RECENT_BATCHES;
+  }
+
+  /** Forgets the recent batches, when bytes they point at may have gone. */
+  private forgetRecent(): void {
+    this.recentBases.fill(-1);
+  }
+
+  /**
+   * The position of the latest recent batch starting at or below `offset`, or -1. Not on a
+   * disk a media fault touched: a scan from the index must then meet the damage first.
+   */
+  private recentPositionFor(offset: number): number {
+    if (this.disk.mayHaveRotted === true) return -1;
+    let best = -1;
+    let position = -1;
+    for (let i = 0; i < RECENT_BATCHES; i++) {
+      const base = this.recentBases[i];
+      if (base >= 0 && base <= offset && base > best) {
+        best = base;
+        position = this.recentPositions[i];
+      }
+    }
+    return position;
   }
 
   /**
@@ -137,6 +175,8 @@ export class LogSegment {
    */
   positionOf(offset: number): { position: number; baseOffset: number } | undefined {
     let { position } = this.offsetIndex.lookup(offset);
+    const recent = this.recentPositionFor(offset);
+    if (recent > position) position = recent;
     while (position < this.bytes) {
       const window = this.disk.peek(this.logPath, position, Math.min(SCAN_WINDOW_BYTES, this.bytes - position));
       let p = 0;
@@ -195,6 +235,7 @@ export class LogSegment {
     if (at === undefined) return 0;
     const removed = this.bytes - at.position;
     this.disk.truncate(this.logPath, at.position);
+    this.forgetRecent();
     this.bytes = at.position;
     this.offsetIndex.truncateTo(at.baseOffset);
     this.timeIndex.truncateTo(at.baseOffset);
@@ -213,6 +254,7 @@ export class LogSegment {
     this.timeIndex.reset();
     // Rebuilt by the log as it replays producer state over this segment.
     this.txnIndex.reset();
+    this.forgetRecent();
     this.bytes = 0;
     this.bytesSinceIndexEntry = 0;
     this.maxTimestamp = -1;
@@ -256,6 +298,7 @@ export class LogSegment {
    * them. `nextOffset` is the next segment's base offset (or the recovery point).
    */
   loadTrusted(nextOffset: number): void {
+    this.forgetRecent();
     this.bytes = this.disk.exists(this.logPath) ? this.disk.size(this.logPath) : 0;
     this.offsetIndex.load();
     this.timeIndex.load();
