@@ -21,6 +21,27 @@ describe('the library API', () => {
     );
   });
 
+  it('generates every fault kind on request, as scenarios the schema accepts and the simulator runs', () => {
+    const kinds = ['crash', 'restart', 'shutdown', 'pause', 'isolate', 'heal', 'oneWay', 'degrade', 'clock', 'disk'] as const;
+    const all = scenario({ durationS: 8, maxFaults: 8, faultKinds: kinds });
+    fc.assert(
+      fc.property(all, (s) => {
+        const parsed = scenarioFromObject(s);
+        for (const f of parsed.faults) expect(kinds.some((k) => k === f.action || (k === 'oneWay' && f.action === 'partition') || (k === 'isolate' && f.action === 'partition'))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+    // Every kind is drawn.
+    const actions = new Set(fc.sample(faultSchedule({ brokers: 3, durationS: 8, maxFaults: 8, kinds, partitions: ['orders-0'] }), { numRuns: 100, seed: 1 }).flat().map((f) => ('oneWay' in f ? 'oneWay' : 'isolate' in f ? 'isolate' : f.action)));
+    expect([...actions].sort()).toEqual([...kinds].sort());
+    // A few whole runs, each the same twice.
+    for (const s of fc.sample(all, { numRuns: 4, seed: 7 })) {
+      const a = simulate(s, { seed: 1 });
+      expect(simulate(s, { seed: 1 }).fingerprint).toBe(a.fingerprint);
+      expect(a.stats.produced).toBeGreaterThan(0);
+    }
+  });
+
   it('simulates a plain object or a loaded scenario, the same way for the same seed', () => {
     const text = `
 name: api

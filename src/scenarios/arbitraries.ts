@@ -64,7 +64,14 @@ export function producer(topic: string, durationS: number, options: ProducerOpti
     }));
 }
 
-export type FaultKind = 'crash' | 'restart' | 'shutdown' | 'pause' | 'isolate' | 'heal';
+/**
+ * The kinds a fault schedule draws from. The first five are the default; the others join
+ * when asked for: `shutdown` (SIGTERM), `oneWay` (a one-way network partition between two
+ * brokers), `degrade` (added latency and loss on a broker's links), `clock` (a broker's clock
+ * jumps or drifts) and `disk` (bits rot in, or a tail is cut from, one of a broker's log
+ * files). A `heal` ends partitions and degradations alike.
+ */
+export type FaultKind = 'crash' | 'restart' | 'shutdown' | 'pause' | 'isolate' | 'heal' | 'oneWay' | 'degrade' | 'clock' | 'disk';
 
 export interface FaultOptions {
   readonly brokers: number;
@@ -79,7 +86,7 @@ export interface FaultOptions {
 /**
  * A fault schedule: crashes (of a broker or of a partition's current leader, by process or
  * by power), restarts, pauses, isolations and heals, at millisecond instants, in time order;
- * graceful shutdowns (SIGTERM: a broker's controlled shutdown) when `kinds` asks for them.
+ * the other {@link FaultKind}s when `kinds` asks for them.
  */
 export function faultSchedule(options: FaultOptions): fc.Arbitrary<RawFault[]> {
   const kinds = options.kinds ?? ['crash', 'restart', 'pause', 'isolate', 'heal'];
@@ -101,12 +108,36 @@ export function faultSchedule(options: FaultOptions): fc.Arbitrary<RawFault[]> {
           return fc.record({ ms: at, fault: fc.record({ action: fc.constant('partition'), isolate: broker }) });
         case 'heal':
           return fc.record({ ms: at, fault: fc.record({ action: fc.constant('heal') }) });
+        case 'oneWay':
+          return fc.record({ ms: at, fault: brokerPair(options.brokers).map(([from, to]) => ({ action: 'partition', oneWay: { from, to } })) });
+        case 'degrade':
+          return fc.record({
+            ms: at,
+            fault: fc.record({ action: fc.constant('degrade'), target: broker, latency: fc.integer({ min: 10, max: 3_000 }).map((n) => ({ dist: 'fixed', value: `${n}ms` })), loss: fc.constantFrom(0, 0.1, 0.5) }),
+          });
+        case 'clock':
+          return fc.record({
+            ms: at,
+            fault: fc.oneof(
+              fc.record({ action: fc.constant('clock'), target: broker, jump: fc.integer({ min: -10_000, max: 10_000 }).map((n) => `${n}ms`) }),
+              fc.record({ action: fc.constant('clock'), target: broker, driftPpm: fc.integer({ min: -20_000, max: 20_000 }) }),
+            ),
+          });
+        case 'disk':
+          return fc.record({ ms: at, fault: fc.record({ action: fc.constant('disk'), target, fault: fc.constantFrom('bitflip', 'truncate'), count: fc.integer({ min: 1, max: 5 }) }) });
       }
     }),
   );
   return fc.array(fault, { maxLength: options.maxFaults ?? 6 }).map((list) =>
     [...list].sort((a, b) => a.ms - b.ms).map(({ ms, fault: f }) => ({ at: `${ms}ms`, ...f }) as RawFault),
   );
+}
+
+/** Two different brokers, in order. */
+function brokerPair(brokers: number): fc.Arbitrary<[string, string]> {
+  return fc
+    .tuple(fc.integer({ min: 1, max: brokers }), fc.integer({ min: 1, max: Math.max(1, brokers - 1) }))
+    .map(([a, d]) => [`broker-${a}`, `broker-${((a - 1 + d) % brokers) + 1}`]);
 }
 
 export interface ScenarioOptions extends ClusterOptions, ProducerOptions {
