@@ -155,6 +155,13 @@ export class Producer implements Process<KafkaMessage> {
   /** Batches of each partition waiting out their retry backoff. */
   private readonly retrying = new Map<number, number>();
   private readonly inFlight = new Map<number, number>();
+  /**
+   * With max.in.flight.requests.per.connection=1, partitions with a batch in flight: Kafka's
+   * Sender then guarantees order by muting each partition it drains until that batch is
+   * answered (guaranteeMessageOrder, RecordAccumulator.mutePartition), whichever broker it went
+   * to, so no newer batch of it reaches a new leader while an older one is held at the old.
+   */
+  private readonly muted = new Set<number>();
   /** Batches sent at least once and not yet done (in flight, backing off, or queued for a retry). */
   private readonly outstanding = new Set<ProducerBatch>();
   /** When the accumulator next looks for batches past delivery.timeout.ms (local micros), and its timer. */
@@ -410,8 +417,9 @@ export class Producer implements Process<KafkaMessage> {
    * send to, a producer id not yet known, a retry with nowhere to go) fail with a
    * TimeoutException, oldest first in each partition, the records in them known unwritten
    * unless an earlier attempt's outcome was unknown. A batch waiting out retry.backoff.ms
-   * is outside the queue here (Kafka keeps it in the deque), so it expires as its backoff
-   * ends; batches in flight wait for their request's answer or timeout.
+   * is outside the queue here (Kafka keeps it in the deque; it holds its partition back all
+   * the same), so it expires as its backoff ends; batches in flight wait for their request's
+   * answer or timeout.
    */
   private expireBatches(): void {
     this.expiryTimer = undefined;
@@ -437,8 +445,9 @@ export class Producer implements Process<KafkaMessage> {
    * Each round drains, for every ready broker, the head batch of each partition it leads,
    * ready or not, up to max.request.size, into one Produce request
    * (RecordAccumulator.ready, then drainBatchesForOneNode); rounds go on while anything is
-   * ready. With idempotence, nothing of a partition goes while one of its batches waits out
-   * a retry backoff. Each round starts one partition further on (Kafka's drainIndex), so
+   * ready. Nothing of a partition goes while one of its batches waits out a retry backoff
+   * (Kafka keeps it at the head of the deque), nor, with max.in.flight.requests.per.connection
+   * =1, while one is in flight (the partition is muted). Each round starts one partition further on (Kafka's drainIndex), so
    * none always goes last.
    */
   private drain(): void {
@@ -501,8 +510,11 @@ export class Producer implements Process<KafkaMessage> {
   /** The leader the partition's head batch would go to, or -1 when it has none or may not send now. */
   private drainableLeader(partition: number): number {
     const queue = this.queues[partition];
-    if (queue === undefined || queue.length === 0) return -1;
-    if (this.config['enable.idempotence'] && ((this.retrying.get(partition) ?? 0) > 0 || this.producerId < 0 || this.bumpingEpoch || this.unknownTo.has(partition))) return -1;
+    if (queue === undefined || queue.length === 0 || this.muted.has(partition)) return -1;
+    // A batch waiting out retry.backoff.ms holds its partition back: Kafka keeps it at the head
+    // of the partition's deque, and drain passes over a partition whose head is backing off.
+    if ((this.retrying.get(partition) ?? 0) > 0) return -1;
+    if (this.config['enable.idempotence'] && (this.producerId < 0 || this.bumpingEpoch || this.unknownTo.has(partition))) return -1;
     return this.partitions[partition]?.leader ?? -1;
   }
 
@@ -531,10 +543,15 @@ export class Producer implements Process<KafkaMessage> {
       return;
     }
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
+    const mutes = this.config['max.in.flight.requests.per.connection'] === 1;
+    if (mutes) for (const batch of batches) this.muted.add(batch.partition);
     this.ctx.request(brokerNode(leader), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       this.inFlight.set(leader, (this.inFlight.get(leader) ?? 1) - 1);
       this.noteConnection(leader, r);
-      for (const batch of batches) this.onResponse(batch, produceOutcome(r, batch.partition));
+      for (const batch of batches) {
+        this.onResponse(batch, produceOutcome(r, batch.partition));
+        if (mutes) this.muted.delete(batch.partition);
+      }
       this.drain();
       this.maybeBumpEpoch();
       this.exitIfDone();
