@@ -177,7 +177,7 @@ describe('idempotence across a crash of every replica (a gap Kafka still has)', 
   });
 });
 
-describe('idempotence across a leader change with requests held at the deposed leader (a gap Kafka still has, KAFKA-14034)', () => {
+describe('idempotence across a leader change with requests held at the deposed leader (a gap Kafka still has; compare KAFKA-14034)', () => {
   const n = deep ? 40 : 12;
   it(`five requests in flight: batches retried behind newer ones reach the new leader too late and are written twice; one in flight: never (${n} seeds)`, { timeout: 600_000 }, () => {
     idempotenceGap('idempotent-leader-change', 'idempotent-leader-change-inflight1', 'orders-1', n);
