@@ -233,7 +233,9 @@ class Narrator {
             ? 'which no longer knows its sequences'
             : this.uncleanElected
               ? 'whose log, and so its sequences, ends before what it had acknowledged (an unclean election)'
-              : 'which did not recognise a batch it retried (a leader knows only the last five batches of each producer, and one restarted only those since its last producer-state snapshot, which keeps one)';
+              : this.reopened.has(this.leader)
+                ? 'which did not recognise a batch it retried (a leader knows only the last five batches of each producer, and one restarted only those since its last producer-state snapshot, which keeps one)'
+                : 'which did not recognise a batch it retried: a leader knows only the last five batches of each producer, and newer ones had reached it first (the retried batch had waited at a deposed leader, or out a retry)';
         this.say(r.at, `${r.node.replace(/^producer-/, '')} was told ${code} by ${this.partition}'s leader, ${why}: it bumped its epoch to ${r.producerEpoch} (KIP-360) and sends its unacknowledged batches again from sequence 0`);
         return;
       }
@@ -256,6 +258,7 @@ class Narrator {
       }
       case 'replica.open': {
         if (r.partition !== this.partition) return;
+        if (this.started) this.reopened.add(r.broker);
         const before = this.leo.get(r.broker);
         this.leo.set(r.broker, r.logEndOffset);
         if (before === undefined || r.logEndOffset >= before) return;
@@ -315,6 +318,8 @@ class Narrator {
 
   /** A consumer processed one of the records in question: said once per offset. */
   private readonly consumedSaid = new Set<number>();
+  /** Brokers that reopened their log of the partition (a restart) after its records in question were first written. */
+  private readonly reopened = new Set<number>();
   /** Corrupt fetches already told, by broker and fetch offset. */
   private readonly corruptSaid = new Set<string>();
 
