@@ -103,6 +103,14 @@ describe('kafkasim explain', () => {
     expect(text).toMatch(/broker-\d reopened its log of orders-0: it ends at \d+, not \d+; the rest was never flushed to disk, \d+ of the records in question with it/);
   });
 
+  it("tells an idempotent duplicate after a leader change: the deposed leader's held requests, newer batches first at its successor, the epoch bump", () => {
+    const text = cli('explain', 'idempotent-leader-change').stdout;
+    expect(text).toMatch(
+      /broker-(\d) was asked to shut down \(SIGTERM\) while leader of (orders-\d)[\s\S]*the controller elected broker-(\d) leader of \2[\s\S]*p1 was told OUT_OF_ORDER_SEQUENCE_NUMBER by \2's leader, .*newer ones had reached it first[\s\S]*broker-\3, leader of \2 in epoch \d+, appended p1#\d+ again/,
+    );
+    expect(text).not.toMatch(/one restarted only those since its last producer-state snapshot/);
+  });
+
   it('has nothing to explain in a clean run, and exits 2 for a violation that does not exist', () => {
     const clean = cli('explain', 'acks-all-nemesis');
     expect(clean.code).toBe(0);
