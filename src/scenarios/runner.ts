@@ -109,7 +109,9 @@ function memberNode(id: string, index: number): string {
 /** Turns a scenario's fault into the network layer's action. */
 function toAction(f: ScenarioFault): FaultAction {
   const { at: _at, when: _when, ...rest } = f;
-  return rest as FaultAction;
+  // No cast: the parsed fault must already be what the injector takes, field by field (a clock
+  // jump once stayed a string here, and a scenario's `jump: 2s` turned a clock into NaN).
+  return rest;
 }
 
 /**

@@ -448,7 +448,7 @@ const faultSchema = z.discriminatedUnion('action', [
     .refine((f) => [f.target, f.between, f.oneWay].filter((x) => x !== undefined).length === 1, 'a degrade takes exactly one of target, between or oneWay')
     .refine((f) => f.latency !== undefined || f.loss !== undefined, 'a degrade adds latency, loss or both'),
   z
-    .strictObject({ ...faultTiming, action: z.literal('clock'), target: targetSchema, jump: z.string().regex(/^-?/).optional(), driftPpm: z.number().optional() })
+    .strictObject({ ...faultTiming, action: z.literal('clock'), target: targetSchema, jump: signedDurationSchema.optional(), driftPpm: z.number().optional() })
     .refine((f) => f.jump !== undefined || f.driftPpm !== undefined, 'a clock fault jumps the clock, changes its drift, or both'),
   z.strictObject({ ...faultTiming, action: z.literal('disk'), target: targetSchema, fault: z.enum(['bitflip', 'truncate']), file: z.string().optional(), count: z.number().int().positive().optional() }),
 ]);

@@ -68,6 +68,38 @@ describe('running scenarios', () => {
   });
 });
 
+describe('clock faults as a scenario writes them', () => {
+  it('jump the target clock by the signed duration given, and drift it, with coordinators writing sane timestamps', () => {
+    const r = runScenario(
+      parseScenario(`
+name: clocks
+duration: 12s
+drain: 5s
+cluster: { brokers: 3, config: { min.insync.replicas: 2 } }
+topics: [{ name: orders, partitions: 2, replication.factor: 3 }]
+clients:
+  - { id: p1, type: producer, topic: orders, config: { acks: all }, workload: { rate: 100/s, start: 1s, stop: 11s } }
+  - { id: c, type: consumer, group: g1, topics: [orders], instances: 2, config: { auto.offset.reset: earliest } }
+faults:
+  - { at: 4s, action: clock, target: broker-1, jump: -3s }
+  - { at: 5s, action: clock, target: broker-2, jump: 2500ms, driftPpm: 1000 }
+  - { at: 6s, action: clock, target: all-brokers, driftPpm: -2000 }
+`),
+      { keepTrace: true },
+    );
+    const changes = (r.simulation.memory?.records ?? []).filter((x) => x.kind === 'clock.change');
+    expect(changes.map((x) => (x.kind === 'clock.change' ? [x.node, x.jump, Math.round(x.driftPpm)] : []))).toEqual([
+      ['broker-1', -3_000_000, 0],
+      ['broker-2', 2_500_000, 1000],
+      ['broker-1', 0, -2000],
+      ['broker-2', 0, -2000],
+      ['broker-3', 0, -2000],
+    ]);
+    expect(r.stats.acked).toBe(r.stats.produced);
+    expect(r.violations).toEqual([]);
+  });
+});
+
 describe('the nemesis as a scenario writes it', () => {
   it('draws the disk faults and the clock jumps the scenario allows', () => {
     const text = (extra: string) => `
