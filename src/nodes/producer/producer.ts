@@ -446,9 +446,9 @@ export class Producer implements Process<KafkaMessage> {
    * ready or not, up to max.request.size, into one Produce request
    * (RecordAccumulator.ready, then drainBatchesForOneNode); rounds go on while anything is
    * ready. Nothing of a partition goes while one of its batches waits out a retry backoff
-   * (Kafka keeps it at the head of the deque), nor, with max.in.flight.requests.per.connection
-   * =1, while one is in flight (the partition is muted). Each round starts one partition further on (Kafka's drainIndex), so
-   * none always goes last.
+   * (Kafka keeps it at the head of the deque), nor, with
+   * max.in.flight.requests.per.connection=1, while one is in flight (the partition is muted).
+   * Each round starts one partition further on (Kafka's drainIndex), so none always goes last.
    */
   private drain(): void {
     while (this.queued > 0) {
