@@ -10,13 +10,13 @@ import { simulate } from 'kafkasim';
 import { scenario } from 'kafkasim/arbitraries';
 
 describe('Kafka durability, as properties', () => {
-  it('acks=all with min.insync.replicas=2, RF=3 and no unclean election never loses an acknowledged write', () => {
+  it('acks=all with min.insync.replicas=2, RF=3 and no unclean election never loses an acknowledged write, whatever the network and the clocks do', () => {
     const safe = scenario({
       brokers: { min: 3, max: 4 },
       minInsyncReplicas: [2],
       uncleanLeaderElection: [false],
       acks: ['all'],
-      faultKinds: ['crash', 'restart', 'shutdown', 'pause', 'isolate', 'heal'],
+      faultKinds: ['crash', 'restart', 'shutdown', 'pause', 'isolate', 'heal', 'oneWay', 'degrade', 'clock'],
       durationS: 10,
     });
     fc.assert(
