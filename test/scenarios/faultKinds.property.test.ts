@@ -18,7 +18,7 @@ const KINDS: readonly FaultKind[] = ['crash', 'restart', 'shutdown', 'pause', 'i
  * idempotent-full-restart lessons). `npm run test:deep` runs 200 schedules.
  */
 describe('acks=all, min.insync.replicas=2 and idempotence under generated faults of every kind', () => {
-  it(`loses and diverges nothing, and duplicates or reorders only after an epoch bump (property, ${deep ? 200 : 12} schedules)`, { timeout: 900_000 }, () => {
+  it(`loses and diverges nothing, and duplicates or reorders only after an epoch bump (property, ${deep ? 200 : 8} schedules)`, { timeout: 900_000 }, () => {
     const schedules = faultSchedule({ brokers: 3, durationS: 14, maxFaults: 10, kinds: KINDS, partitions: ['orders-0', 'orders-1'] });
     fc.assert(
       fc.property(schedules, fc.integer({ min: 1, max: 1_000_000 }), (faults, seed) => {
@@ -39,7 +39,7 @@ describe('acks=all, min.insync.replicas=2 and idempotence under generated faults
         expect(r.violations.filter((v) => !(bumped && (v.kind === 'duplicate' || v.kind === 'reorder')))).toEqual([]);
         expect(r.stats.acked + r.stats.failed + r.stats.indeterminate).toBe(r.stats.produced);
       }),
-      { numRuns: deep ? 200 : 12 },
+      { numRuns: deep ? 200 : 8 },
     );
   });
 });
