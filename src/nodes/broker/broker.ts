@@ -495,7 +495,6 @@ export class Broker implements Process<KafkaMessage> {
    */
   private applyFetched(partition: Partition, epoch: number, res: FetchPartitionResponse): boolean {
     const leoBefore = partition.log.logEndOffset;
-    const fetchOffset = leoBefore;
     let applied: ReturnType<Partition['applyFetch']>;
     try {
       applied = partition.applyFetch({ records: res.records, highWatermark: res.highWatermark, logStartOffset: res.logStartOffset, divergingEpoch: res.divergingEpoch });
@@ -506,7 +505,7 @@ export class Broker implements Process<KafkaMessage> {
         // partition retried after replica.fetch.backoff.ms, in case the damage was passing
         // (a partial write, a truncation). A batch that rotted on the leader's disk fails
         // every time: the follower stays where it is and drops out of the ISR.
-        this.ctx.trace.emit('replica.fetch.corrupt', { broker: this.id, partition: partition.name, fetchOffset, reason: err.message });
+        this.ctx.trace.emit('replica.fetch.corrupt', { broker: this.id, partition: partition.name, fetchOffset: leoBefore, reason: err.message });
         return false;
       }
       // Any other error marks the partition failed, and the fetcher stops fetching it until
