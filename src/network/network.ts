@@ -292,15 +292,23 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     const endpoint = this.endpoint(host.id);
     /** Runs a timer's function on this incarnation of the host: one closure for all its timers. */
     const onHost = (fn: () => void): void => host.dispatch(tag, fn);
+    const after = (delay: Duration, fn: () => void): TimerHandle => scheduler.afterWith(host.clock.realDelay(delay), onHost, fn, tag);
     return {
       id: host.id,
       incarnation: host.incarnation,
       rng: this.rng.fork(`node/${host.id}/${host.incarnation}`),
       trace: this.trace,
       now: () => host.clock.read(scheduler.now),
-      after: (delay, fn) => scheduler.afterWith(host.clock.realDelay(delay), onHost, fn, tag),
+      after,
       cancel: (handle) => {
         scheduler.cancel(handle);
+      },
+      every: (interval, task) => {
+        const tick = (): void => {
+          task();
+          after(interval, tick);
+        };
+        after(interval, tick);
       },
       request: (to, message, options, done) => this.request(endpoint, tag, to, message, options, done),
       send: (to, message) => this.sendOneWay(endpoint, tag, to, message),

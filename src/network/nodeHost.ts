@@ -58,6 +58,13 @@ export interface NodeContext<M extends Message = Message> {
   /** Runs `fn` after `delay` on the local clock, unless this incarnation dies first. */
   after(delay: Duration, fn: () => void): TimerHandle;
   cancel(handle: TimerHandle): void;
+  /**
+   * Runs `task` every `interval` on the local clock, the first time one interval from now,
+   * for as long as this incarnation lives: a periodic task, as Kafka's KafkaScheduler
+   * .schedule(name, task, delay, period) runs it. Each run schedules the next after `task`
+   * returns, so one task keeps exactly one timer pending.
+   */
+  every(interval: Duration, task: () => void): void;
   /** Sends a request; `done` runs exactly once, unless this incarnation dies first. */
   request(to: NodeId, message: M, options: RequestOptions, done: (result: RpcResult<M>) => void): void;
   /** Sends a one-way message. */

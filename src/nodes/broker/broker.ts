@@ -184,13 +184,17 @@ export class Broker implements Process<KafkaMessage> {
 
   onStart(): void {
     this.register();
-    this.ctx.after(ms(this.config.highWatermarkCheckpointIntervalMs ?? HW_CHECKPOINT_INTERVAL_MS), () => this.checkpointLoop());
-    this.ctx.after(ms(this.isrCheckIntervalMs), () => this.isrLoop());
-    this.ctx.after(ms(this.config.retentionCheckIntervalMs), () => this.retentionLoop());
-    this.ctx.after(ms(this.config.cleanerBackoffMs), () => this.cleanerLoop());
-    this.ctx.after(ms(this.config.producerIdExpirationCheckIntervalMs), () => this.producerExpirationLoop());
-    this.ctx.after(ms(GROUP_TICK_MS), () => this.groupLoop());
-    this.ctx.after(ms(this.config.transactions.abortTimedOutIntervalMs), () => this.txnTimeoutLoop());
+    // The periodic tasks, as KafkaScheduler runs them (ReplicaManager.startup, LogManager
+    // .startup, GroupCoordinator.startup, TransactionCoordinator.startup).
+    const every = (intervalMs: number, task: () => void): void => this.ctx.every(ms(intervalMs), task);
+    every(this.config.highWatermarkCheckpointIntervalMs ?? HW_CHECKPOINT_INTERVAL_MS, () => this.checkpoint());
+    every(this.isrCheckIntervalMs, () => this.maybeShrinkIsr());
+    every(this.config.retentionCheckIntervalMs, () => this.applyRetention());
+    every(this.config.cleanerBackoffMs, () => this.clean());
+    every(this.config.producerIdExpirationCheckIntervalMs, () => this.removeExpiredProducers());
+    every(GROUP_TICK_MS, () => this.coordinator.tick(this.nowMs()));
+    every(this.config.transactions.abortTimedOutIntervalMs, () => this.txnCoordinator.tick(this.nowMs()));
+    every(this.config.offsetsRetentionCheckIntervalMs, () => this.coordinator.cleanupGroupMetadata(this.nowMs()));
   }
 
   // ------------------------------------------------------------------ controller
@@ -802,11 +806,6 @@ export class Broker implements Process<KafkaMessage> {
     return this.id * 1_000_000 + this.ctx.incarnation * 10_000 + this.nextProducerId++;
   }
 
-  private txnTimeoutLoop(): void {
-    this.txnCoordinator.tick(this.nowMs());
-    this.ctx.after(ms(this.config.transactions.abortTimedOutIntervalMs), () => this.txnTimeoutLoop());
-  }
-
   /**
    * A leader's high watermark moved: records below it are now visible to consumers. A move
    * down is traced too, so the online checks can see it (it must never happen).
@@ -1005,11 +1004,10 @@ export class Broker implements Process<KafkaMessage> {
     return Math.max(1, Math.floor(this.config.replicaLagTimeMaxMs / 2));
   }
 
-  private isrLoop(): void {
+  private maybeShrinkIsr(): void {
     // Kafka's periodic check only shrinks (ReplicaManager.maybeShrinkIsr); a follower is let
     // back in when one of its fetches shows it caught up (Partition.maybeExpandIsr).
     for (const p of this.partitions.values()) this.proposeIsr(p);
-    this.ctx.after(ms(this.isrCheckIntervalMs), () => this.isrLoop());
   }
 
   /**
@@ -1050,7 +1048,7 @@ export class Broker implements Process<KafkaMessage> {
   }
 
   /** Kafka's log retention task: every log.retention.check.interval.ms, old segments go. */
-  private retentionLoop(): void {
+  private applyRetention(): void {
     for (const partition of this.partitions.values()) {
       const before = partition.log.logStartOffset;
       const known = partition.log.producers.size;
@@ -1060,45 +1058,29 @@ export class Broker implements Process<KafkaMessage> {
         this.ctx.trace.emit('log.retention', { broker: this.id, partition: partition.name, from: before, logStartOffset: r.logStartOffset, producersForgotten });
       }
     }
-    this.ctx.after(ms(this.config.retentionCheckIntervalMs), () => this.retentionLoop());
   }
 
   /**
    * Kafka's PeriodicProducerExpirationCheck (UnifiedLog.removeExpiredProducers): producers
    * idle for producer.id.expiration.ms, without an open transaction, are forgotten.
    */
-  private producerExpirationLoop(): void {
+  private removeExpiredProducers(): void {
     for (const partition of this.partitions.values()) partition.log.producers.removeExpired(this.nowMs(), this.config.producerIdExpirationMs);
-    this.ctx.after(ms(this.config.producerIdExpirationCheckIntervalMs), () => this.producerExpirationLoop());
   }
 
   /** Kafka's LogCleaner threads, one pass over the compacted logs every log.cleaner.backoff.ms. */
-  private cleanerLoop(): void {
+  private clean(): void {
     for (const partition of this.partitions.values()) {
       if (!isCompacted(partition.log.config)) continue;
       const r = cleanLog(partition.log, this.nowMs());
       if (r.recordsRemoved > 0) this.ctx.trace.emit('log.clean', { broker: this.id, partition: partition.name, removedOffsets: r.removedOffsets, removedTombstones: r.removedTombstones, removedTombstoneKeys: r.removedTombstoneKeys, firstDirtyOffset: r.firstDirtyOffset });
     }
-    this.ctx.after(ms(this.config.cleanerBackoffMs), () => this.cleanerLoop());
   }
 
-  private groupLoop(): void {
-    this.coordinator.tick(this.nowMs());
-    this.ctx.after(ms(GROUP_TICK_MS), () => this.groupLoop());
-    this.ctx.after(ms(this.config.offsetsRetentionCheckIntervalMs), () => this.offsetExpirationLoop());
-  }
-
-  /** GroupMetadataManager's delete-expired-group-metadata task, every offsets.retention.check.interval.ms. */
-  private offsetExpirationLoop(): void {
-    this.coordinator.cleanupGroupMetadata(this.nowMs());
-    this.ctx.after(ms(this.config.offsetsRetentionCheckIntervalMs), () => this.offsetExpirationLoop());
-  }
-
-  private checkpointLoop(): void {
+  private checkpoint(): void {
     // replica.high.watermark.checkpoint.interval.ms, and flush.ms on the same tick.
     for (const { log } of this.logDir.all()) log.flushIfDue();
     this.logDir.checkpoint();
-    this.ctx.after(ms(this.config.highWatermarkCheckpointIntervalMs ?? HW_CHECKPOINT_INTERVAL_MS), () => this.checkpointLoop());
   }
 
   private nowMs(): number {
