@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { SPEC_KINDS } from '../checkers/onlineSpec.js';
 import { DurationSyntaxError, formatDuration, micros, parseDuration, type Duration } from '../sim/time.js';
 import { TargetSyntaxError, parseTarget } from '../network/faultTarget.js';
+import { BROKER_SETTINGS } from '../nodes/config/brokerSettings.js';
+import { TOPIC_SETTINGS } from '../nodes/config/topicSettings.js';
+import { CONSUMER_SETTINGS, PROCESSOR_SETTINGS, PRODUCER_SETTINGS } from '../nodes/config/clientSettings.js';
+import { settingsShape } from './settingsSchema.js';
 
 /**
  * The scenario file: a cluster, its topics, its clients and their workloads, the faults
@@ -93,105 +97,10 @@ const networkSchema = z.strictObject({
 
 // ------------------------------------------------------------------ cluster
 
-/** Broker-level settings, with Kafka's names and defaults, and the simulator's own (sim.*). */
-const brokerConfigSchema = z.strictObject({
-  'min.insync.replicas': z.number().int().positive().default(1),
-  'unclean.leader.election.enable': z.boolean().default(false),
-  /**
-   * The eligible.leader.replicas.version feature (KIP-966), off as in Kafka 4.0: with 1,
-   * replicas that leave an ISR below min.insync.replicas stay eligible to lead (the ELR), a
-   * broker back from a crash leaves every ELR, and the high watermark only moves while the
-   * ISR has min.insync.replicas members.
-   */
-  'eligible.leader.replicas.version': z.union([z.literal(0), z.literal(1)]).default(0),
-  'replica.lag.time.max.ms': z.number().int().positive().default(30_000),
-  'replica.fetch.wait.max.ms': z.number().int().nonnegative().default(500),
-  'replica.fetch.backoff.ms': z.number().int().nonnegative().default(1_000),
-  'replica.fetch.max.bytes': z.number().int().positive().default(1_048_576),
-  /** A replica fetcher's request timeout; Kafka requires it to be at least replica.fetch.wait.max.ms. */
-  'replica.socket.timeout.ms': z.number().int().positive().default(30_000),
-  /** The broker's own request timeout: to the controller (AlterPartition, registration), and to coordinators and leaders (markers, KIP-890 verification). */
-  'request.timeout.ms': z.number().int().positive().default(30_000),
-  'replica.high.watermark.checkpoint.interval.ms': z.number().int().positive().default(5_000),
-  'num.replica.fetchers': z.number().int().positive().default(1),
-  'broker.session.timeout.ms': z.number().int().positive().default(9_000),
-  'broker.heartbeat.interval.ms': z.number().int().positive().default(2_000),
-  /** A broker asked to shut down first has the controller move its leaderships away (KRaft's controlled shutdown). */
-  'controlled.shutdown.enable': z.boolean().default(true),
-  /** The controller gives preferred replicas their leadership back every leader.imbalance.check.interval.seconds. */
-  'auto.leader.rebalance.enable': z.boolean().default(true),
-  'leader.imbalance.check.interval.seconds': z.number().int().positive().default(300),
-  'default.replication.factor': z.number().int().positive().default(1),
-  'flush.messages': z.number().int().positive().default(Number.MAX_SAFE_INTEGER),
-  'flush.ms': z.number().int().positive().default(Number.MAX_SAFE_INTEGER),
-  'log.segment.bytes': z.number().int().positive().default(1_073_741_824),
-  'log.retention.check.interval.ms': z.number().int().positive().default(300_000),
-  'log.cleaner.backoff.ms': z.number().int().positive().default(15_000),
-  'producer.id.expiration.ms': z.number().int().positive().default(86_400_000),
-  'producer.id.expiration.check.interval.ms': z.number().int().positive().default(600_000),
-  /**
-   * How long a partition keeps an idempotent producer's state. `expiration` is Kafka since
-   * KIP-360 (2.5): until producer.id.expiration.ms. `log` brings back the old rule: the state
-   * goes with the producer's last batch when retention deletes it, so a late retry of that
-   * batch is no longer recognised and is written again.
-   */
-  'sim.producer.state.retention': z.enum(['expiration', 'log']).default('expiration'),
-  /** The group coordinator's internal topic and settings. */
-  'offsets.topic.num.partitions': z.number().int().positive().max(1000).default(50),
-  'offsets.topic.replication.factor': z.number().int().positive().default(3),
-  'offsets.commit.timeout.ms': z.number().int().positive().default(5_000),
-  'group.initial.rebalance.delay.ms': z.number().int().nonnegative().default(3_000),
-  'group.min.session.timeout.ms': z.number().int().positive().default(6_000),
-  'group.max.session.timeout.ms': z.number().int().positive().default(1_800_000),
-  /**
-   * Whether the group coordinator checks a commit's member and generation. Off, a stale
-   * member's commit lands: the bug generations exist to prevent.
-   */
-  'sim.group.fencing': z.boolean().default(true),
-  /** How long committed offsets are kept (KIP-186's default, 7 days), and how often the coordinator looks for expired ones. */
-  'offsets.retention.minutes': z.number().int().positive().default(10_080),
-  'offsets.retention.check.interval.ms': z.number().int().positive().default(600_000),
-  /**
-   * When committed offsets expire. `kip-211` is Kafka since 2.1: an Empty group's, once it
-   * has been empty for the retention, and a live consumer group's only for topics it no
-   * longer subscribes to. `commit-timestamp` brings back the old rule: every offset the
-   * retention after its last commit, even in a group that is still consuming.
-   */
-  'sim.offsets.expiration': z.enum(['kip-211', 'commit-timestamp']).default('kip-211'),
-  /** The transaction coordinator's internal topic and settings. */
-  'transaction.state.log.num.partitions': z.number().int().positive().max(1000).default(50),
-  'transaction.state.log.replication.factor': z.number().int().positive().default(3),
-  'transaction.state.log.min.isr': z.number().int().positive().default(2),
-  'transaction.max.timeout.ms': z.number().int().positive().default(900_000),
-  'transaction.abort.timed.out.transaction.cleanup.interval.ms': z.number().int().positive().default(10_000),
-  /** KIP-890 part 1: partition leaders verify transactional writes with the coordinator. */
-  'transaction.partition.verification.enable': z.boolean().default(true),
-  /**
-   * The cluster's finalized transaction.version feature (KIP-1022): 2 is KIP-890 part 2, where
-   * the coordinator bumps the producer epoch as it ends every transaction and hands the new
-   * one back in the EndTxn response; 1 keeps the epoch across transactions (Kafka 3.x).
-   */
-  'transaction.version': z.union([z.literal(1), z.literal(2)]).default(2),
-  /**
-   * How a replica truncates when it becomes a follower. `leader-epoch` is Kafka since
-   * KIP-101/KIP-279; `high-watermark` brings back the old rule, to reproduce its bugs.
-   */
-  'sim.truncation': z.enum(['leader-epoch', 'leader-epoch-kip101', 'high-watermark']).default('leader-epoch'),
-});
+/** Broker-level settings, with Kafka's names and defaults, and the simulator's own (sim.*): declared in src/nodes/config. */
+const brokerConfigSchema = z.strictObject(settingsShape(BROKER_SETTINGS));
 
-const topicConfigSchema = z.strictObject({
-  'retention.ms': z.number().int().default(604_800_000),
-  'retention.bytes': z.number().int().default(-1),
-  'cleanup.policy': z.enum(['delete', 'compact', 'compact,delete']).default('delete'),
-  'segment.bytes': z.number().int().positive().optional(),
-  'segment.ms': z.number().int().positive().default(604_800_000),
-  'min.insync.replicas': z.number().int().positive().optional(),
-  'unclean.leader.election.enable': z.boolean().optional(),
-  'min.cleanable.dirty.ratio': z.number().min(0).max(1).default(0.5),
-  'min.compaction.lag.ms': z.number().int().nonnegative().default(0),
-  'delete.retention.ms': z.number().int().nonnegative().default(86_400_000),
-  'message.timestamp.type': z.enum(['CreateTime', 'LogAppendTime']).default('CreateTime'),
-});
+const topicConfigSchema = z.strictObject(settingsShape(TOPIC_SETTINGS));
 
 const clusterSchema = z.strictObject({
   brokers: z.number().int().min(1).max(100),
@@ -220,32 +129,9 @@ const topicSchema = z.strictObject({
 const acksSchema = z.union([z.enum(['0', '1', 'all', '-1']), z.literal(0), z.literal(1), z.literal(-1)]).transform((a) => (String(a) === '-1' ? 'all' : (String(a) as '0' | '1' | 'all')));
 
 const producerConfigFields = z.strictObject({
+  ...settingsShape(PRODUCER_SETTINGS),
   acks: acksSchema.prefault('all'),
-  /** Left unset, it is on unless acks or retries rule it out (see producerConfigSchema). */
-  'enable.idempotence': z.boolean().optional(),
-  retries: z.number().int().nonnegative().default(2_147_483_647),
-  /** Left unset: 120 s, or linger.ms + request.timeout.ms if that is more. */
-  'delivery.timeout.ms': z.number().int().positive().optional(),
-  'request.timeout.ms': z.number().int().positive().default(30_000),
-  'retry.backoff.ms': z.number().int().nonnegative().default(100),
-  'reconnect.backoff.ms': z.number().int().nonnegative().default(50),
-  'reconnect.backoff.max.ms': z.number().int().nonnegative().default(1_000),
-  'linger.ms': z.number().int().nonnegative().default(5),
-  'batch.size': z.number().int().positive().default(16_384),
-  'max.in.flight.requests.per.connection': z.number().int().positive().default(5),
-  'max.request.size': z.number().int().positive().default(1_048_576),
-  'metadata.max.age.ms': z.number().int().positive().default(300_000),
-  'max.block.ms': z.number().int().nonnegative().default(60_000),
-  'compression.type': z.enum(['none', 'gzip'], { error: () => 'kafkasim compresses with none or gzip (snappy, lz4 and zstd are not implemented)' }).default('none'),
-  partitioner: z.enum(['default', 'sticky', 'round-robin']).default('default'),
-  /**
-   * What an idempotent producer does when a partition no longer knows it
-   * (UNKNOWN_PRODUCER_ID): `bump-epoch`, since KIP-360, asks for its next epoch and starts
-   * every sequence over; `reset-sequence` is a Kafka 2.4 client's heuristic, which restarts
-   * the partition's sequence at 0 in the same epoch when the log now starts past its last
-   * acknowledged offset, and otherwise fails the batch and takes a new producer id.
-   */
-  'sim.unknown.producer.id': z.enum(['bump-epoch', 'reset-sequence']).default('bump-epoch'),
+  'compression.type': z.enum(['none', 'gzip'], { error: () => 'kafkasim compresses with none or gzip (snappy, lz4 and zstd are not implemented)' }).default(PRODUCER_SETTINGS['compression.type'].default),
 });
 
 /**
@@ -299,27 +185,12 @@ const producerSchema = z.strictObject({
 
 const assignorSchema = z.enum(['range', 'roundrobin', 'sticky', 'cooperative-sticky']);
 
-/** Consumer settings with Kafka's names and defaults (ConsumerConfig). */
+const assignorListSchema = z.array(assignorSchema).min(1);
+
+/** Consumer settings with Kafka's names and defaults (ConsumerConfig): declared in src/nodes/config. One assignor may be written without a list. */
 const consumerConfigSchema = z.strictObject({
-  'group.instance.id': z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
-  'auto.offset.reset': z.enum(['earliest', 'latest', 'none']).default('latest'),
-  /** Default: on for processing.mode auto-commit, off otherwise (Kafka's default is on). */
-  'enable.auto.commit': z.boolean().optional(),
-  'auto.commit.interval.ms': z.number().int().positive().default(5_000),
-  'fetch.min.bytes': z.number().int().positive().default(1),
-  'fetch.max.wait.ms': z.number().int().nonnegative().default(500),
-  'max.partition.fetch.bytes': z.number().int().positive().default(1_048_576),
-  'max.poll.records': z.number().int().positive().default(500),
-  'max.poll.interval.ms': z.number().int().positive().default(300_000),
-  'session.timeout.ms': z.number().int().positive().default(45_000),
-  'heartbeat.interval.ms': z.number().int().positive().default(3_000),
-  'partition.assignment.strategy': z.union([assignorSchema.transform((a) => [a]), z.array(assignorSchema).min(1)]).default(['range', 'cooperative-sticky']),
-  'request.timeout.ms': z.number().int().positive().default(30_000),
-  'retry.backoff.ms': z.number().int().nonnegative().default(100),
-  'reconnect.backoff.ms': z.number().int().nonnegative().default(50),
-  'reconnect.backoff.max.ms': z.number().int().nonnegative().default(1_000),
-  'metadata.max.age.ms': z.number().int().positive().default(300_000),
-  'isolation.level': z.enum(['read_uncommitted', 'read_committed']).default('read_uncommitted'),
+  ...settingsShape(CONSUMER_SETTINGS),
+  'partition.assignment.strategy': z.union([assignorSchema.transform((a) => [a]), assignorListSchema]).default([...CONSUMER_SETTINGS['partition.assignment.strategy'].default]),
 });
 
 /** A processing time per record: "2ms", or a range "1ms..5ms" drawn uniformly. */
@@ -381,10 +252,7 @@ const processorSchema = z.strictObject({
   group: z.string().regex(/^[A-Za-z0-9._-]+$/, 'group ids use letters, digits, ".", "_" and "-"'),
   instances: z.number().int().min(1).max(1000).default(1),
   config: consumerConfigSchema
-    .extend({
-      'transaction.timeout.ms': z.number().int().positive().default(60_000),
-      'delivery.timeout.ms': z.number().int().positive().default(120_000),
-    })
+    .extend(settingsShape(PROCESSOR_SETTINGS))
     .prefault({}),
   processing: z
     .strictObject({

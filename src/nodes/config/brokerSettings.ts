@@ -1,0 +1,59 @@
+import { bool, defaultsOf, int, oneOf, type SettingValues } from './setting.js';
+
+/**
+ * The broker and controller settings kafkasim models, by Kafka's names and with Kafka's
+ * defaults (KafkaConfig, ReplicationConfigs, ServerLogConfigs, GroupCoordinatorConfig,
+ * TransactionLogConfig, KRaftConfigs), and the simulator's own `sim.*` switches that bring
+ * back an older release's behaviour.
+ */
+export const BROKER_SETTINGS = {
+  'min.insync.replicas': int(1, 'The fewest in-sync replicas that must hold a write before an acks=all produce is acknowledged; fewer, and it fails with NOT_ENOUGH_REPLICAS.', { min: 1, unit: 'replicas' }),
+  'unclean.leader.election.enable': bool(false, 'Whether a replica outside the ISR may be elected leader when no ISR member is alive, at the cost of losing what only the ISR held.'),
+  'eligible.leader.replicas.version': oneOf([0, 1], 0, 'The eligible.leader.replicas.version feature (KIP-966), off as in Kafka 4.0: with 1, replicas that leave an ISR below min.insync.replicas stay eligible to lead (the ELR), a broker back from a crash leaves every ELR, and the high watermark only moves while the ISR has min.insync.replicas members.'),
+  'replica.lag.time.max.ms': int(30_000, 'A follower that has not caught up with the leader for this long is removed from the ISR.', { min: 1, unit: 'ms' }),
+  'replica.fetch.wait.max.ms': int(500, 'How long a leader holds a follower fetch that has nothing to read.', { min: 0, unit: 'ms' }),
+  'replica.fetch.backoff.ms': int(1_000, 'How long a replica fetcher leaves a partition alone after its fetch failed, or after the whole request did.', { min: 0, unit: 'ms' }),
+  'replica.fetch.max.bytes': int(1_048_576, 'The most bytes a fetch returns per partition.', { min: 1, unit: 'bytes' }),
+  'replica.socket.timeout.ms': int(30_000, "A replica fetcher's request timeout; Kafka requires it to be at least replica.fetch.wait.max.ms.", { min: 1, unit: 'ms' }),
+  'request.timeout.ms': int(30_000, "The broker's own request timeout: to the controller (AlterPartition, registration), and to coordinators and leaders (markers, KIP-890 verification).", { min: 1, unit: 'ms' }),
+  'replica.high.watermark.checkpoint.interval.ms': int(5_000, 'How often high watermarks are written to disk (and flush.ms checked).', { min: 1, unit: 'ms' }),
+  'num.replica.fetchers': int(1, 'Fetchers per source broker, each fetching its share of the partitions.', { min: 1, unit: 'fetchers' }),
+  'broker.session.timeout.ms': int(9_000, 'A broker whose heartbeats stop for this long is fenced by the controller.', { min: 1, unit: 'ms' }),
+  'broker.heartbeat.interval.ms': int(2_000, 'How often a broker heartbeats to the controller.', { min: 1, unit: 'ms' }),
+  'controlled.shutdown.enable': bool(true, "A broker asked to shut down first has the controller move its leaderships away (KRaft's controlled shutdown)."),
+  'auto.leader.rebalance.enable': bool(true, 'The controller gives preferred replicas their leadership back every leader.imbalance.check.interval.seconds.'),
+  'leader.imbalance.check.interval.seconds': int(300, 'How often the controller looks for partitions not led by their preferred replica.', { min: 1, unit: 's' }),
+  'default.replication.factor': int(1, 'The replication factor of a topic that names none.', { min: 1, unit: 'replicas' }),
+  'flush.messages': int(Number.MAX_SAFE_INTEGER, 'Messages appended before the log is fsynced; Kafka leaves flushing to the operating system by default.', { min: 1, unit: 'messages' }),
+  'flush.ms': int(Number.MAX_SAFE_INTEGER, 'How long a message may stay unflushed before the log is fsynced.', { min: 1, unit: 'ms' }),
+  'log.segment.bytes': int(1_073_741_824, "A log segment's size before a new one is rolled.", { min: 1, unit: 'bytes' }),
+  'log.retention.check.interval.ms': int(300_000, 'How often retention deletes old segments.', { min: 1, unit: 'ms' }),
+  'log.cleaner.backoff.ms': int(15_000, 'How often the cleaner looks for logs to compact.', { min: 1, unit: 'ms' }),
+  'producer.id.expiration.ms': int(86_400_000, 'A producer idle this long (by its batches\u2019 timestamps) is forgotten by the partition.', { min: 1, unit: 'ms' }),
+  'producer.id.expiration.check.interval.ms': int(600_000, 'How often idle producers are looked for.', { min: 1, unit: 'ms' }),
+  'sim.producer.state.retention': oneOf(['expiration', 'log'], 'expiration', "How long a partition keeps an idempotent producer's state. `expiration` is Kafka since KIP-360 (2.5): until producer.id.expiration.ms. `log` brings back the old rule: the state goes with the producer's last batch when retention deletes it, so a late retry of that batch is no longer recognised and is written again."),
+  'offsets.topic.num.partitions': int(50, 'Partitions of __consumer_offsets.', { min: 1, max: 1000, unit: 'partitions' }),
+  'offsets.topic.replication.factor': int(3, 'The replication factor of __consumer_offsets.', { min: 1, unit: 'replicas' }),
+  'offsets.commit.timeout.ms': int(5_000, 'How long a write to __consumer_offsets may wait for the ISR.', { min: 1, unit: 'ms' }),
+  'group.initial.rebalance.delay.ms': int(3_000, 'How long a new group waits for more members before its first rebalance.', { min: 0, unit: 'ms' }),
+  'group.min.session.timeout.ms': int(6_000, 'The shortest session.timeout.ms a member may ask for.', { min: 1, unit: 'ms' }),
+  'group.max.session.timeout.ms': int(1_800_000, 'The longest session.timeout.ms a member may ask for.', { min: 1, unit: 'ms' }),
+  'sim.group.fencing': bool(true, "Whether the group coordinator checks a commit's member and generation. Off, a stale member's commit lands: the bug generations exist to prevent."),
+  'offsets.retention.minutes': int(10_080, "How long committed offsets are kept (KIP-186's default, 7 days).", { min: 1, unit: 'minutes' }),
+  'offsets.retention.check.interval.ms': int(600_000, 'How often the group coordinator looks for expired offsets.', { min: 1, unit: 'ms' }),
+  'sim.offsets.expiration': oneOf(['kip-211', 'commit-timestamp'], 'kip-211', "When committed offsets expire. `kip-211` is Kafka since 2.1: an Empty group's, once it has been empty for the retention, and a live consumer group's only for topics it no longer subscribes to. `commit-timestamp` brings back the old rule: every offset the retention after its last commit, even in a group that is still consuming."),
+  'transaction.state.log.num.partitions': int(50, 'Partitions of __transaction_state.', { min: 1, max: 1000, unit: 'partitions' }),
+  'transaction.state.log.replication.factor': int(3, 'The replication factor of __transaction_state.', { min: 1, unit: 'replicas' }),
+  'transaction.state.log.min.isr': int(2, 'min.insync.replicas of __transaction_state.', { min: 1, unit: 'replicas' }),
+  'transaction.max.timeout.ms': int(900_000, 'The longest transaction.timeout.ms a producer may ask for.', { min: 1, unit: 'ms' }),
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': int(10_000, 'How often the transaction coordinator aborts transactions that outlived their timeout.', { min: 1, unit: 'ms' }),
+  'transaction.partition.verification.enable': bool(true, 'KIP-890 part 1: partition leaders verify transactional writes with the coordinator.'),
+  'transaction.version': oneOf([1, 2], 2, "The cluster's finalized transaction.version feature (KIP-1022): 2 is KIP-890 part 2, where the coordinator bumps the producer epoch as it ends every transaction and hands the new one back in the EndTxn response; 1 keeps the epoch across transactions (Kafka 3.x)."),
+  'sim.truncation': oneOf(['leader-epoch', 'leader-epoch-kip101', 'high-watermark'], 'leader-epoch', 'How a replica truncates when it becomes a follower. `leader-epoch` is Kafka since KIP-101/KIP-279; `high-watermark` brings back the old rule, to reproduce its bugs.'),
+} as const;
+
+/** The broker settings' values, by Kafka name. */
+export type BrokerSettings = SettingValues<typeof BROKER_SETTINGS>;
+
+/** Every broker setting at Kafka's default. */
+export const BROKER_SETTING_DEFAULTS: BrokerSettings = defaultsOf(BROKER_SETTINGS);

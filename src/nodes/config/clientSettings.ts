@@ -1,0 +1,55 @@
+import { bool, int, listOf, oneOf, str, type SettingValues } from './setting.js';
+
+/** Settings every Kafka client has (CommonClientConfigs), by Kafka's names and with Kafka's defaults. */
+export const COMMON_CLIENT_SETTINGS = {
+  'request.timeout.ms': int(30_000, 'How long the client waits for the answer to a request before it fails it (and closes the connection).', { min: 1, unit: 'ms' }),
+  'retry.backoff.ms': int(100, 'How long the client waits before retrying a failed request.', { min: 0, unit: 'ms' }),
+  'reconnect.backoff.ms': int(50, 'How long the client waits before reconnecting to a broker, at first.', { min: 0, unit: 'ms' }),
+  'reconnect.backoff.max.ms': int(1_000, 'The longest reconnect backoff, which doubles with each failed attempt.', { min: 0, unit: 'ms' }),
+  'metadata.max.age.ms': int(300_000, 'How often the client refreshes its metadata even when nothing failed.', { min: 1, unit: 'ms' }),
+} as const;
+
+/** Producer settings (ProducerConfig), by Kafka's names and with Kafka's defaults. */
+export const PRODUCER_SETTINGS = {
+  acks: oneOf(['0', '1', 'all'], 'all', 'How many replicas must have a write before it is acknowledged: none, the leader, or every in-sync replica (-1 is all).'),
+  'enable.idempotence': bool(undefined, 'Whether the producer writes each record once per partition, by producer id and sequence; unset, on unless acks or retries rule it out.'),
+  retries: int(2_147_483_647, 'How often a failed batch is retried before it fails.', { min: 0 }),
+  'delivery.timeout.ms': int(undefined, 'How long a record may take from send() to its outcome, retries included; unset, 120 s, or linger.ms + request.timeout.ms if that is more.', { min: 1, unit: 'ms' }),
+  ...COMMON_CLIENT_SETTINGS,
+  'linger.ms': int(5, 'How long a batch waits for more records before it is sent.', { min: 0, unit: 'ms' }),
+  'batch.size': int(16_384, "A batch's size in bytes before it is sent without waiting for linger.ms.", { min: 1, unit: 'bytes' }),
+  'max.in.flight.requests.per.connection': int(5, 'How many produce requests may wait for their answer on one connection.', { min: 1 }),
+  'max.request.size': int(1_048_576, "The largest produce request's size.", { min: 1, unit: 'bytes' }),
+  'max.block.ms': int(60_000, "How long send() waits for the topic's metadata before it throws TimeoutException.", { min: 0, unit: 'ms' }),
+  'compression.type': oneOf(['none', 'gzip'], 'none', 'How batches are compressed: none or gzip (snappy, lz4 and zstd are not implemented).'),
+  partitioner: oneOf(['default', 'sticky', 'round-robin'], 'default', "How keyless records are spread: Kafka's default (KIP-794's built-in sticky), the old sticky partitioner, or round-robin."),
+  'sim.unknown.producer.id': oneOf(['bump-epoch', 'reset-sequence'], 'bump-epoch', "What an idempotent producer does when a partition no longer knows it (UNKNOWN_PRODUCER_ID): `bump-epoch`, since KIP-360, asks for its next epoch and starts every sequence over; `reset-sequence` is a Kafka 2.4 client's heuristic, which restarts the partition's sequence at 0 in the same epoch when the log now starts past its last acknowledged offset, and otherwise fails the batch and takes a new producer id."),
+} as const;
+
+export type ProducerSettings = SettingValues<typeof PRODUCER_SETTINGS>;
+
+/** Consumer settings (ConsumerConfig), by Kafka's names and with Kafka's defaults. */
+export const CONSUMER_SETTINGS = {
+  'group.instance.id': str('A static member\u2019s id (KIP-345): a member that restarts with it keeps its assignment without a rebalance.', /^[A-Za-z0-9._-]+$/),
+  'auto.offset.reset': oneOf(['earliest', 'latest', 'none'], 'latest', 'Where a member starts in a partition with no committed offset, or one out of range: the log start, the log end, or an error.'),
+  'enable.auto.commit': bool(undefined, "Whether the consumer commits the previous poll's positions every auto.commit.interval.ms; unset, on for processing.mode auto-commit, off otherwise (Kafka's default is on)."),
+  'auto.commit.interval.ms': int(5_000, 'How often positions are committed with enable.auto.commit.', { min: 1, unit: 'ms' }),
+  'fetch.min.bytes': int(1, 'How many bytes a fetch waits for before the broker answers it.', { min: 1, unit: 'bytes' }),
+  'fetch.max.wait.ms': int(500, 'How long the broker holds a fetch that has less than fetch.min.bytes to return.', { min: 0, unit: 'ms' }),
+  'max.partition.fetch.bytes': int(1_048_576, 'The most bytes a fetch returns per partition.', { min: 1, unit: 'bytes' }),
+  'max.poll.records': int(500, 'The most records one poll returns.', { min: 1, unit: 'messages' }),
+  'max.poll.interval.ms': int(300_000, 'A member that does not poll again within this long leaves the group.', { min: 1, unit: 'ms' }),
+  'session.timeout.ms': int(45_000, 'A member whose heartbeats stop for this long is removed from the group.', { min: 1, unit: 'ms' }),
+  'heartbeat.interval.ms': int(3_000, 'How often a member heartbeats to its group coordinator.', { min: 1, unit: 'ms' }),
+  'partition.assignment.strategy': listOf(['range', 'roundrobin', 'sticky', 'cooperative-sticky'], ['range', 'cooperative-sticky'], 'The assignors the member supports, most preferred first.'),
+  ...COMMON_CLIENT_SETTINGS,
+  'isolation.level': oneOf(['read_uncommitted', 'read_committed'], 'read_uncommitted', 'Whether a fetch returns records of open and aborted transactions (read_uncommitted) or stops at the last stable offset and skips aborted ones (read_committed).'),
+} as const;
+
+export type ConsumerSettings = SettingValues<typeof CONSUMER_SETTINGS>;
+
+/** What a transactional processor adds to its consumer's settings. */
+export const PROCESSOR_SETTINGS = {
+  'transaction.timeout.ms': int(60_000, 'How long a transaction may stay open before the coordinator aborts it.', { min: 1, unit: 'ms' }),
+  'delivery.timeout.ms': int(120_000, "How long the processor's producer gives a record before it fails it.", { min: 1, unit: 'ms' }),
+} as const;
