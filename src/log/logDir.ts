@@ -2,21 +2,8 @@ import { compareStrings } from '../sim/order.js';
 import { parseOffset, readCheckpoint, writeCheckpoint } from './checkpointFile.js';
 import { joinPath, writeFileAtomically, type Disk } from './disk.js';
 import { DEFAULT_LOG_CONFIG, Log, type LogConfig, type RecoveryReport } from './log.js';
+import { nameOf, parsePartitionName, type TopicPartition } from './topicPartition.js';
 
-/** A topic partition, and its directory name as Kafka forms it: `orders-0`. */
-export interface TopicPartition {
-  readonly topic: string;
-  readonly partition: number;
-}
-
-export function partitionDirName(tp: TopicPartition): string {
-  return `${tp.topic}-${tp.partition}`;
-}
-
-export function parsePartitionDirName(name: string): TopicPartition | undefined {
-  const m = /^(.+)-(\d+)$/.exec(name);
-  return m === null ? undefined : { topic: m[1], partition: Number(m[2]) };
-}
 
 const RECOVERY_POINTS = 'recovery-point-offset-checkpoint';
 const LOG_START_OFFSETS = 'log-start-offset-checkpoint';
@@ -52,7 +39,7 @@ export class LogDir {
     const highWatermarks = dir.readOffsets(HIGH_WATERMARKS);
     const recovery = new Map<string, RecoveryReport>();
     for (const name of disk.listDirs(root)) {
-      const tp = parsePartitionDirName(name);
+      const tp = parsePartitionName(name);
       if (tp === undefined) continue;
       const opened = Log.open(disk, joinPath(root, name), configFor(tp.topic), {
         recoveryPoint: recoveryPoints.get(name),
@@ -68,12 +55,12 @@ export class LogDir {
   }
 
   get(tp: TopicPartition): Log | undefined {
-    return this.logs.get(partitionDirName(tp))?.log;
+    return this.logs.get(nameOf(tp))?.log;
   }
 
   /** The partition's log, created empty if it does not exist yet. */
   getOrCreate(tp: TopicPartition, config: LogConfig, nowMs?: () => number): Log {
-    const name = partitionDirName(tp);
+    const name = nameOf(tp);
     const existing = this.logs.get(name);
     if (existing !== undefined) return existing.log;
     const { log } = Log.open(this.disk, joinPath(this.root, name), config, { nowMs });

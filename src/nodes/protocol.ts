@@ -518,23 +518,9 @@ function payloadBytes(type: KafkaMessage['type'], body: object): number {
   return Buffer.isBuffer(records) ? records.length : Array.isArray(records) ? records.length * 48 : 0;
 }
 
+export { partitionName, splitPartitionName } from '../log/topicPartition.js';
+
 /** Node ids on the network: `controller-1`, `broker-3`. */
-const partitionNames = new Map<string, string[]>();
-
-/** The topic and partition number of a "<topic>-<partition>" name (topics may hold dashes; the number follows the last). */
-export function splitPartitionName(name: string): [topic: string, partition: number] {
-  const i = name.lastIndexOf('-');
-  return [name.slice(0, i), Number(name.slice(i + 1))];
-}
-
-/** A partition's name, "<topic>-<partition>", one string per partition rather than one per request. */
-export function partitionName(topic: string, partition: number): string {
-  let names = partitionNames.get(topic);
-  if (names === undefined) partitionNames.set(topic, (names = []));
-  if (partition >= 0 && partition < 100_000 && Number.isInteger(partition)) return (names[partition] ??= `${topic}-${partition}`);
-  return `${topic}-${partition}`;
-}
-
 const brokerNodes: string[] = [];
 
 /** The node id of broker `id`, "broker-<id>" (one string per broker, not one per call: request paths ask for it per batch). */

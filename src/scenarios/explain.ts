@@ -1,3 +1,4 @@
+import { parsePartitionName } from '../log/topicPartition.js';
 import type { Violation } from '../sim/checker.js';
 import type { TraceRecord } from '../sim/trace.js';
 import { formatTime } from '../sim/time.js';
@@ -129,9 +130,9 @@ class Narrator {
     readonly partition: string,
     readonly focus: Focus,
   ) {
-    const m = /^(.*)-(\d+)$/.exec(partition);
-    this.topic = m?.[1] ?? partition;
-    this.number = Number(m?.[2] ?? -1);
+    const tp = parsePartitionName(partition);
+    this.topic = tp?.topic ?? partition;
+    this.number = tp?.partition ?? -1;
     const sorted = [...focus.offsets].sort(compareNumbers);
     this.lo = sorted[0] ?? Number.POSITIVE_INFINITY;
     this.hi = sorted.at(-1) ?? Number.NEGATIVE_INFINITY;

@@ -6,6 +6,7 @@ import { BROKER_SETTINGS } from '../nodes/config/brokerSettings.js';
 import { TOPIC_SETTINGS } from '../nodes/config/topicSettings.js';
 import { CONSUMER_SETTINGS, PROCESSOR_SETTINGS, PRODUCER_SETTINGS } from '../nodes/config/clientSettings.js';
 import { settingsShape } from './settingsSchema.js';
+import { topicPartitionOf } from '../log/topicPartition.js';
 
 /**
  * The scenario file: a cluster, its topics, its clients and their workloads, the faults
@@ -439,9 +440,9 @@ export const scenarioSchema = z
         c.actions.forEach((a, j) => {
           if (a.member !== undefined && a.member > c.instances) ctx.addIssue({ code: 'custom', path: ['clients', i, 'actions', j, 'member'], message: `member ${a.member} does not exist: ${c.id} runs ${c.instances} instance${c.instances === 1 ? '' : 's'}` });
           if (a.partition === undefined) return;
-          const m = /^(.+)-(\d+)$/.exec(a.partition) as RegExpExecArray;
-          const topic = s.topics.find((t) => t.name === m[1]);
-          if (!c.topics.includes(m[1]) || topic === undefined || Number(m[2]) >= topic.partitions) {
+          const tp = topicPartitionOf(a.partition);
+          const topic = s.topics.find((t) => t.name === tp.topic);
+          if (!c.topics.includes(tp.topic) || topic === undefined || tp.partition >= topic.partitions) {
             ctx.addIssue({ code: 'custom', path: ['clients', i, 'actions', j, 'partition'], message: `${a.partition} is not a partition of the topics ${c.id} subscribes to` });
           }
         });
@@ -505,11 +506,11 @@ function targetChecker(s: { readonly cluster: { readonly brokers: number }; read
         return nodes.has(t.id) ? undefined : `${t.id} is not a node of this scenario (its nodes: ${[...nodes].join(', ')})`;
       case 'leader':
       case 'follower': {
-        const m = /^(.+)-(\d+)$/.exec(t.partition) as RegExpExecArray;
+        const tp = topicPartitionOf(t.partition);
         // Internal topics (__consumer_offsets, __transaction_state) exist without being listed.
-        if (m[1].startsWith('__')) return undefined;
-        const count = partitions.get(m[1]);
-        return count !== undefined && Number(m[2]) < count ? undefined : `${t.partition} is not a partition of the topics defined under topics`;
+        if (tp.topic.startsWith('__')) return undefined;
+        const count = partitions.get(tp.topic);
+        return count !== undefined && tp.partition < count ? undefined : `${t.partition} is not a partition of the topics defined under topics`;
       }
       case 'client':
         return s.clients.some((c) => c.id === t.id) ? undefined : `${t.id} is not a client of this scenario`;

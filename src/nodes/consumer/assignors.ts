@@ -8,10 +8,7 @@ import { compareNumbers, compareStrings } from '../../sim/order.js';
  * top of them.
  */
 
-export interface TopicPartitionRef {
-  readonly topic: string;
-  readonly partition: number;
-}
+import type { TopicPartition } from '../../log/topicPartition.js';
 
 export interface MemberSubscription {
   readonly memberId: string;
@@ -19,13 +16,13 @@ export interface MemberSubscription {
   readonly groupInstanceId?: string;
   readonly topics: readonly string[];
   /** For the sticky assignors: what the member owned after the previous rebalance. */
-  readonly ownedPartitions?: readonly TopicPartitionRef[];
+  readonly ownedPartitions?: readonly TopicPartition[];
   /** The generation in which it owned them (a member that missed a rebalance has an older one). */
   readonly generation?: number;
 }
 
 /** Member id -> its partitions, sorted by topic then partition. */
-export type Assignment = Record<string, TopicPartitionRef[]>;
+export type Assignment = Record<string, TopicPartition[]>;
 
 export type AssignorName = 'range' | 'roundrobin' | 'sticky' | 'cooperative-sticky';
 
@@ -49,7 +46,7 @@ export function memberOrder(a: MemberSubscription, b: MemberSubscription): numbe
   return compareStrings(a.memberId, b.memberId);
 }
 
-function comparePartitions(a: TopicPartitionRef, b: TopicPartitionRef): number {
+function comparePartitions(a: TopicPartition, b: TopicPartition): number {
   return compareStrings(a.topic, b.topic) || compareNumbers(a.partition, b.partition);
 }
 
@@ -65,7 +62,7 @@ function sortAll(assignment: Assignment): Assignment {
 }
 
 /** Every partition of the topics someone subscribes to that exists, sorted. */
-function subscribedPartitions(partitionsPerTopic: Readonly<Record<string, number>>, members: readonly MemberSubscription[]): TopicPartitionRef[] {
+function subscribedPartitions(partitionsPerTopic: Readonly<Record<string, number>>, members: readonly MemberSubscription[]): TopicPartition[] {
   const topics = [...new Set(members.flatMap((m) => m.topics))].filter((t) => partitionsPerTopic[t] !== undefined).sort(compareStrings);
   return topics.flatMap((topic) => Array.from({ length: partitionsPerTopic[topic] }, (_, partition) => ({ topic, partition })));
 }
@@ -128,7 +125,7 @@ export function stickyAssign(partitionsPerTopic: Readonly<Record<string, number>
   const ordered = [...members].sort(memberOrder);
   const all = subscribedPartitions(partitionsPerTopic, members);
   if (ordered.length === 0 || all.length === 0) return out;
-  const key = (tp: TopicPartitionRef): string => `${tp.topic}\u0000${tp.partition}`;
+  const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
   const exists = new Set(all.map(key));
   // Who owned each partition last, resolving double claims by generation.
   const owner = new Map<string, { member: MemberSubscription; generation: number }>();

@@ -1,5 +1,5 @@
 import { WireReader, WireWriter } from '../wire.js';
-import type { TopicPartitionRef } from './assignors.js';
+import type { TopicPartition } from '../../log/topicPartition.js';
 
 /**
  * The embedded consumer protocol (Kafka's ConsumerProtocol with its generated
@@ -13,12 +13,12 @@ export const CONSUMER_PROTOCOL_TYPE = 'consumer';
 
 export interface Subscription {
   readonly topics: readonly string[];
-  readonly ownedPartitions: readonly TopicPartitionRef[];
+  readonly ownedPartitions: readonly TopicPartition[];
   readonly generationId: number;
 }
 
 /** Partitions grouped by topic, in the order Kafka's TopicPartition lists are written. */
-function byTopic(partitions: readonly TopicPartitionRef[]): [string, number[]][] {
+function byTopic(partitions: readonly TopicPartition[]): [string, number[]][] {
   const topics = new Map<string, number[]>();
   for (const tp of partitions) {
     let list = topics.get(tp.topic);
@@ -28,7 +28,7 @@ function byTopic(partitions: readonly TopicPartitionRef[]): [string, number[]][]
   return [...topics];
 }
 
-function writePartitions(w: WireWriter, partitions: readonly TopicPartitionRef[]): void {
+function writePartitions(w: WireWriter, partitions: readonly TopicPartition[]): void {
   const groups = byTopic(partitions);
   w.int32(groups.length);
   for (const [topic, list] of groups) {
@@ -37,8 +37,8 @@ function writePartitions(w: WireWriter, partitions: readonly TopicPartitionRef[]
   }
 }
 
-function readPartitions(r: WireReader): TopicPartitionRef[] {
-  const out: TopicPartitionRef[] = [];
+function readPartitions(r: WireReader): TopicPartition[] {
+  const out: TopicPartition[] = [];
   const n = r.int32();
   for (let i = 0; i < n; i++) {
     const topic = r.string();
@@ -68,13 +68,13 @@ export function decodeSubscription(bytes: Uint8Array): Subscription {
   return { topics, ownedPartitions, generationId };
 }
 
-export function encodeAssignment(partitions: readonly TopicPartitionRef[]): Uint8Array {
+export function encodeAssignment(partitions: readonly TopicPartition[]): Uint8Array {
   const w = new WireWriter().int16(1);
   writePartitions(w, partitions);
   return w.int32(-1).done();
 }
 
-export function decodeAssignment(bytes: Uint8Array): TopicPartitionRef[] {
+export function decodeAssignment(bytes: Uint8Array): TopicPartition[] {
   if (bytes.length === 0) return [];
   const r = new WireReader(Buffer.from(bytes));
   r.int16();

@@ -2,7 +2,7 @@ import type { NodeContext } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
 import { micros, millis } from '../../sim/time.js';
 import { brokerNode, message, type FetchPartitionResponse, type FetchRequest, type KafkaMessage, type PartitionMetadata, type PartitionOffset } from '../protocol.js';
-import type { TopicPartitionRef } from './assignors.js';
+import type { TopicPartition } from '../../log/topicPartition.js';
 import type { ConsumerConfig } from './consumer.js';
 import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
 import { readFetched, type FetchedRecord } from './fetchedRecords.js';
@@ -21,7 +21,7 @@ export interface FetcherHost {
   /** The member's name in the history ("c1-2"). */
   readonly member: string;
   readonly history: History;
-  assignment(): readonly TopicPartitionRef[];
+  assignment(): readonly TopicPartition[];
   /** Bumped whenever the assignment changes: answers for an older one are dropped. */
   assignmentVersion(): number;
   partition(name: string): PartitionMetadata | undefined;
@@ -139,7 +139,7 @@ export class Fetcher {
   }
 
   /** OffsetFetch for newly assigned partitions; those with nothing committed reset by auto.offset.reset. */
-  fetchCommitted(partitions: readonly TopicPartitionRef[]): void {
+  fetchCommitted(partitions: readonly TopicPartition[]): void {
     const version = this.host.assignmentVersion();
     for (const tp of partitions) this.resolving.add(`${tp.topic}-${tp.partition}`);
     const retry = (): void => {

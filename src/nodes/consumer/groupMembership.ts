@@ -3,7 +3,8 @@ import type { History } from '../../sim/history.js';
 import { millis } from '../../sim/time.js';
 import type { TimerHandle } from '../../sim/scheduler.js';
 import { brokerNode, message, type KafkaMessage } from '../protocol.js';
-import { assign, type AssignorName, type MemberSubscription, type TopicPartitionRef } from './assignors.js';
+import { assign, type AssignorName, type MemberSubscription } from './assignors.js';
+import type { TopicPartition } from '../../log/topicPartition.js';
 import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumerProtocol.js';
 import type { ConsumerConfig } from './consumer.js';
 import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
@@ -51,7 +52,7 @@ export class GroupMembership {
   /** A rebalance is due: the next poll() rejoins. */
   rejoinNeeded = true;
   protocol: string | undefined;
-  assignment: TopicPartitionRef[] = [];
+  assignment: TopicPartition[] = [];
   private heartbeatTimer: TimerHandle | undefined;
   /** Bumped whenever the assignment changes, so answers for a superseded one are dropped. */
   assignmentVersion = 0;
@@ -216,8 +217,8 @@ export class GroupMembership {
    * Moves to a new assignment, recording what was revoked and what was assigned. Partitions
    * kept (cooperative rebalancing) keep their positions and buffers.
    */
-  setAssignment(next: TopicPartitionRef[], why: 'assign' | 'revoke'): void {
-    const key = (tp: TopicPartitionRef): string => `${tp.topic}-${tp.partition}`;
+  setAssignment(next: TopicPartition[], why: 'assign' | 'revoke'): void {
+    const key = (tp: TopicPartition): string => `${tp.topic}-${tp.partition}`;
     const nextKeys = new Set(next.map(key));
     const revoked = this.assignment.filter((tp) => !nextKeys.has(key(tp))).map(key);
     if (revoked.length > 0) {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, stickyAssign, type Assignment, type MemberSubscription, type TopicPartitionRef } from '../../../src/nodes/consumer/assignors.js';
+import { cooperativeStickyAssign, rangeAssign, roundRobinAssign, stickyAssign, type Assignment, type MemberSubscription } from '../../../src/nodes/consumer/assignors.js';
+import type { TopicPartition } from '../../../src/log/topicPartition.js';
 
-const tp = (topic: string, partition: number): TopicPartitionRef => ({ topic, partition });
+const tp = (topic: string, partition: number): TopicPartition => ({ topic, partition });
 const member = (memberId: string, topics: string[], groupInstanceId?: string): MemberSubscription => ({ memberId, topics, groupInstanceId });
 
 // Cases from Kafka's RangeAssignorTest and RoundRobinAssignorTest (clients module), written
@@ -78,7 +79,7 @@ describe('RoundRobinAssignor, as Kafka assigns', () => {
 
 // ------------------------------------------------------------------ sticky properties
 
-const key = (p: TopicPartitionRef) => `${p.topic}-${p.partition}`;
+const key = (p: TopicPartition) => `${p.topic}-${p.partition}`;
 const topicsArb = fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd'), fc.integer({ min: 0, max: 12 }), { minKeys: 1 });
 const memberIdsArb = fc.uniqueArray(fc.constantFrom(...Array.from({ length: 12 }, (_, i) => `m${i}`)), { minLength: 1, maxLength: 8 });
 
