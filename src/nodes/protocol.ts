@@ -520,18 +520,4 @@ function payloadBytes(type: KafkaMessage['type'], body: object): number {
 
 export { partitionName, splitPartitionName } from '../log/topicPartition.js';
 
-/** Node ids on the network: `controller-1`, `broker-3`. */
-const brokerNodes: string[] = [];
-
-/** The node id of broker `id`, "broker-<id>" (one string per broker, not one per call: request paths ask for it per batch). */
-export function brokerNode(id: number): string {
-  if (id >= 0 && id < 4096 && Number.isInteger(id)) return (brokerNodes[id] ??= `broker-${id}`);
-  return `broker-${id}`;
-}
-
-export const CONTROLLER_NODE = 'controller-1';
-
-export function brokerIdOf(node: string): number | undefined {
-  const m = /^broker-(\d+)$/.exec(node);
-  return m === null ? undefined : Number(m[1]);
-}
+export { CONTROLLER_NODE, brokerIdOf, brokerNode } from './nodeId.js';

@@ -1,4 +1,5 @@
 import { parsePartitionName } from '../log/topicPartition.js';
+import { brokerIdOf } from '../nodes/nodeId.js';
 import type { Violation } from '../sim/checker.js';
 import type { TraceRecord } from '../sim/trace.js';
 import { formatTime } from '../sim/time.js';
@@ -306,9 +307,9 @@ class Narrator {
       case 'fault.apply':
         if (r.action !== 'disk' || !this.started) return;
         for (const target of r.targets) {
-          const m = /^broker-(\d+)$/.exec(target);
-          if (m === null || !this.replicas.includes(Number(m[1]))) continue;
-          const role = Number(m[1]) === this.leader ? `the leader of ${this.partition}` : `a replica of ${this.partition}`;
+          const id = brokerIdOf(target);
+          if (id === undefined || !this.replicas.includes(id)) continue;
+          const role = id === this.leader ? `the leader of ${this.partition}` : `a replica of ${this.partition}`;
           this.say(r.at, `a media fault damaged log bytes on ${target}'s disk (${role}): a batch it hit fails its checksum, and nothing reads past it (Kafka detects rot, but never repairs it)`);
         }
         return;
@@ -341,8 +342,7 @@ class Narrator {
   }
 
   private onNode(r: TraceRecord<'node.crash'> | TraceRecord<'node.pause'> | TraceRecord<'node.start'> | TraceRecord<'node.shutdown'> | TraceRecord<'node.stop'>): void {
-    const m = /^broker-(\d+)$/.exec(r.node);
-    const id = m === null ? undefined : Number(m[1]);
+    const id = brokerIdOf(r.node);
     const isReplica = id !== undefined && this.replicas.includes(id);
     if (r.node.startsWith('controller') && this.started) {
       if (r.kind === 'node.crash') this.say(r.at, `the controller crashed: no leader changes until it is back`);
