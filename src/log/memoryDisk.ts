@@ -200,7 +200,7 @@ class MemoryFile {
  * oldest unsynced write. Optional background writeback makes old dirty data durable, and
  * bit flips can be injected. It is deterministic: randomness comes from the given stream.
  *
- * Simplification (see README, Fidelity): directory operations (create, rename, delete) are
+ * Simplification (see docs/fidelity.md): directory operations (create, rename, delete) are
  * durable at once, as on a journaling file system that has committed its journal.
  */
 export class MemoryDisk implements Disk {
