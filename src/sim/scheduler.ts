@@ -233,32 +233,7 @@ export class Scheduler {
   private popTop(): void {
     const last = --this.size;
     if (last === 0) return;
-    const heapTime = this.heapTime;
-    const heapSlot = this.heapSlot;
-    const slotSeq = this.slotSeq;
-    const t = heapTime[last];
-    const slot = heapSlot[last];
-    const s = slotSeq[slot];
-    let i = 0;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= last) break;
-      let ct = heapTime[child];
-      const right = child + 1;
-      if (right < last) {
-        const rt = heapTime[right];
-        if (rt < ct || (rt === ct && slotSeq[heapSlot[right]] < slotSeq[heapSlot[child]])) {
-          child = right;
-          ct = rt;
-        }
-      }
-      if (t < ct || (t === ct && s < slotSeq[heapSlot[child]])) break;
-      heapTime[i] = ct;
-      heapSlot[i] = heapSlot[child];
-      i = child;
-    }
-    heapTime[i] = t;
-    heapSlot[i] = slot;
+    this.siftDown(0, this.heapTime[last], this.heapSlot[last]);
   }
 
   /**
@@ -284,19 +259,18 @@ export class Scheduler {
     }
     this.size = kept;
     this.cancelledInHeap = 0;
-    for (let i = (kept >> 1) - 1; i >= 0; i--) this.siftDown(i);
+    for (let i = (kept >> 1) - 1; i >= 0; i--) this.siftDown(i, this.heapTime[i], this.heapSlot[i]);
     return cancelled;
   }
 
-  private siftDown(start: number): void {
+  /** Puts the entry (`t`, `slot`) at heap position `start` or below it, moving smaller children up. */
+  private siftDown(start: number, t: number, slot: number): void {
     const heapTime = this.heapTime;
     const heapSlot = this.heapSlot;
     const slotSeq = this.slotSeq;
     const size = this.size;
-    let i = start;
-    const t = heapTime[i];
-    const slot = heapSlot[i];
     const s = slotSeq[slot];
+    let i = start;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= size) break;
