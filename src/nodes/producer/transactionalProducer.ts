@@ -2,7 +2,8 @@ import type { NodeContext, RequestOptions } from '../../network/nodeHost.js';
 import { millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import { encodeBatch, type RecordInput } from '../../log/recordBatch.js';
-import { brokerNode, message, produceOutcome, type KafkaMessage, type PartitionMetadata, type PartitionOffset, type ProduceRequest, type TxnResponse } from '../protocol.js';
+import { brokerNode, message, type KafkaMessage, type PartitionMetadata, type PartitionOffset, type TxnResponse } from '../protocol.js';
+import { TransactionalSender } from './transactionalSender.js';
 
 /** How a transaction ended for the application. */
 export type TxnOutcome = 'committed' | 'aborted' | 'fenced';
@@ -30,9 +31,6 @@ export interface TransactionalProducerHost {
 const FATAL = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_PRODUCER_ID_MAPPING']);
 /** Errors that mean "find the coordinator again and retry". */
 const COORDINATOR = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS', 'timeout', 'disconnected']);
-/** Produce errors retried with the same sequence. */
-const RETRIABLE = new Set(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'FENCED_LEADER_EPOCH', 'timeout', 'disconnected']);
-
 /** The network channel of a processor's producer: its consumer uses channel 0. */
 const PRODUCER_CHANNEL = 1;
 
@@ -40,34 +38,6 @@ const PRODUCER_CHANNEL = 1;
 const CONCURRENT_RETRY_MS = 20;
 
 type State = 'uninitialized' | 'initializing' | 'ready' | 'in-transaction' | 'ending' | 'fatal';
-
-/** A batch waiting in the outbox for its leader's next Produce request, and what to do with the answer. */
-interface OutboxEntry {
-  readonly leader: number;
-  readonly topic: string;
-  readonly partition: number;
-  readonly batch: Buffer;
-  readonly answer: (error: string | undefined) => void;
-}
-
-/** One partition's batches: waiting to go, in flight (up to MAX_IN_FLIGHT_PER_PARTITION), backing off. */
-interface Lane {
-  readonly queue: { readonly records: readonly RecordInput[]; readonly done: (ok: boolean) => void }[];
-  /** Batches sent (or being added to the transaction) and not yet answered for good. */
-  inFlight: number;
-  /** Batches waiting out retry.backoff.ms: nothing new goes until they are sent again. */
-  retrying: number;
-  /** Sequences of the batches not yet written, in order: the first is the one the broker expects next. */
-  readonly unacked: number[];
-}
-
-/**
- * Batches in flight per partition: Kafka's idempotent and transactional producers keep up to
- * five (max.in.flight.requests.per.connection, capped at 5 with idempotence), in order.
- */
-const MAX_IN_FLIGHT_PER_PARTITION = 5;
-/** max.in.flight.requests.per.connection: Produce requests unanswered per broker. */
-const MAX_IN_FLIGHT_REQUESTS = 5;
 
 /**
  * The transactional side of a KafkaProducer (its TransactionManager), used by a processor:
@@ -77,38 +47,54 @@ const MAX_IN_FLIGHT_REQUESTS = 5;
  * commit or abort with EndTxn. Errors follow Kafka's classes: fatal ones (fenced) stop it;
  * abortable ones turn the commit into an abort; retriable ones are retried. After an abort
  * it asks for the next epoch (as KIP-360 clients do after errors), which restarts sequences.
+ * It gives each batch its sequence; the batches' way to the partition leaders is the
+ * TransactionalSender's (transactionalSender.ts).
  */
 export class TransactionalProducer {
   state: State = 'uninitialized';
   producerId = -1;
   producerEpoch = -1;
-  private coordinator = -1;
-  private readonly sequences = new Map<string, number>();
-  /** Per partition: batches waiting to be sent, and those in flight. */
-  private readonly lanes = new Map<string, Lane>();
-  private readonly added = new Set<string>();
-  /** Partitions waiting to be added to the transaction, with who waits; one AddPartitionsToTxn out at a time. */
-  private readonly addWaiters = new Map<string, ((error: string | undefined) => void)[]>();
-  private adding = false;
-  private inFlight = 0;
-  /** Batches ready to send, by leader and topic, as the requests they will go in (see sendOutbox); `outboxDue` when a send is scheduled. */
-  private readonly outbox = new Map<string, OutboxEntry[][]>();
-  /** Produce requests unanswered, per broker. */
-  private readonly produceRequestsTo = new Map<number, number>();
-  private outboxDue = false;
-  private whenIdle: (() => void)[] = [];
-  /** Why the open transaction can only abort. */
-  private abortable: string | undefined;
   /** The fatal error that stopped the producer. */
   fatal: string | undefined;
   /** Why the last transaction aborted. */
   abortReason: string | undefined;
+  private coordinator = -1;
+  private readonly sequences = new Map<string, number>();
+  private readonly added = new Set<string>();
+  /** Partitions waiting to be added to the transaction, with who waits; one AddPartitionsToTxn out at a time. */
+  private readonly addWaiters = new Map<string, ((error: string | undefined) => void)[]>();
+  private adding = false;
+  /** Sends and offset commits not yet answered; commit and abort wait for none. */
+  private inFlight = 0;
+  private whenIdle: (() => void)[] = [];
+  /** Why the open transaction can only abort. */
+  private abortable: string | undefined;
+  /** Its batches' way to the partition leaders (Kafka's Sender and RecordAccumulator). */
+  private readonly sender: TransactionalSender;
 
   constructor(
     private readonly ctx: NodeContext<KafkaMessage>,
     private readonly host: TransactionalProducerHost,
     private readonly config: TransactionalProducerConfig,
-  ) {}
+  ) {
+    const { transactionalId, requestTimeoutMs, retryBackoffMs, deliveryTimeoutMs } = config;
+    this.sender = new TransactionalSender({
+      ctx,
+      transactionalId,
+      requestTimeoutMs,
+      retryBackoffMs,
+      deliveryTimeoutMs,
+      requestOptions: () => this.requestOptions(),
+      leaderOf: (partition) => host.leaderOf(partition),
+      refreshMetadata: () => host.refreshMetadata(),
+      onlyAborts: () => this.transactional && this.abortable !== undefined,
+      addToTransaction: (partitions, done) => this.addToTransaction(partitions, done),
+      isFatal: () => this.state === 'fatal',
+      failIfFatal: (error) => this.failIfFatal(error),
+      markAbortable: (error) => this.markAbortable(error),
+      nextBatch: (partition, records) => this.nextBatch(partition, records),
+    });
+  }
 
   /**
    * Its requests go on a connection of their own (channel 1): in Kafka the application's
@@ -189,131 +175,26 @@ export class TransactionalProducer {
   send(partition: string, records: readonly RecordInput[], done: (ok: boolean) => void): void {
     if (this.state === 'fatal' || records.length === 0) return done(this.state !== 'fatal');
     this.inFlight++;
-    const lane = this.lanes.get(partition) ?? { queue: [], inFlight: 0, retrying: 0, unacked: [] };
-    this.lanes.set(partition, lane);
-    lane.queue.push({
-      records,
-      done: (ok) => {
-        this.inFlight--;
-        done(ok);
-        this.settleIdle();
-      },
-    });
-    this.pump(partition, lane);
-  }
-
-  /**
-   * Sends a partition's batches in order once the partition is in the transaction, up to
-   * five in flight (Kafka's idempotent producer), none while one of them waits to be retried
-   * (the accumulator holds a partition whose batch is being retried), so sequences reach the
-   * broker in the order they were given.
-   */
-  private pump(partition: string, lane: Lane): void {
-    if (lane.inFlight >= MAX_IN_FLIGHT_PER_PARTITION || lane.retrying > 0 || lane.queue.length === 0) return;
-    lane.inFlight++;
-    const next = lane.queue.shift() as Lane['queue'][number];
-    let sequence = -1;
-    const finish = (ok: boolean): void => {
-      lane.inFlight--;
-      const i = lane.unacked.indexOf(sequence);
-      if (i >= 0) lane.unacked.splice(i, 1);
-      next.done(ok);
-      this.pump(partition, lane);
-    };
-    // A transaction that can only abort sends nothing more (RecordAccumulator.abortUndrainedBatches).
-    if (this.transactional && this.abortable !== undefined) return finish(false);
-    this.addToTransaction([partition], (error) => {
-      if (error !== undefined || this.state === 'fatal') {
-        this.markAbortable(error ?? 'fatal');
-        return finish(false);
-      }
-      sequence = this.sequences.get(partition) ?? 0;
-      this.sequences.set(partition, sequence + next.records.length);
-      lane.unacked.push(sequence);
-      const batch = encodeBatch(next.records, { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: sequence, isTransactional: this.transactional });
-      this.produce(partition, lane, sequence, batch, this.ctx.now(), finish);
-    });
-    this.pump(partition, lane);
-  }
-
-  private produce(partition: string, lane: Lane, sequence: number, batch: Buffer, startedAt: number, finish: (ok: boolean) => void): void {
-    const m = /^(.*)-(\d+)$/.exec(partition) as RegExpExecArray;
-    const leader = this.host.leaderOf(partition)?.leader ?? -1;
-    const retry = (): void => {
-      if (this.ctx.now() - startedAt >= this.config.deliveryTimeoutMs * 1000) {
-        this.markAbortable('delivery.timeout.ms');
-        return finish(false);
-      }
-      this.host.refreshMetadata();
-      lane.retrying++;
-      this.ctx.after(millis(this.config.retryBackoffMs), () => {
-        lane.retrying--;
-        this.produce(partition, lane, sequence, batch, startedAt, finish);
-        this.pump(partition, lane);
-      });
-    };
-    if (leader < 0) return retry();
-    const answer = (error: string | undefined): void => {
-      if (error === undefined || error === 'DUPLICATE_SEQUENCE_NUMBER') return finish(true);
-      if (FATAL.has(error)) {
-        this.fail(error);
-        return finish(false);
-      }
-      // A batch refused as out of order while an earlier one of the partition is still
-      // unwritten only went ahead of it (TransactionManager.canRetry): retry it behind it.
-      if (RETRIABLE.has(error) || (error === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && lane.unacked[0] !== sequence)) return retry();
-      // INVALID_TXN_STATE (KIP-890 refused the write), OUT_OF_ORDER_SEQUENCE_NUMBER …: abortable.
-      this.markAbortable(error);
-      finish(false);
-    };
-    const send: OutboxEntry = { leader, topic: m[1], partition: Number(m[2]), batch, answer };
-    // One batch of a partition per request: a second goes in the next request, behind it.
-    const key = `${leader}\u0000${send.topic}`;
-    const requests = this.outbox.get(key);
-    const last = requests?.at(-1);
-    if (requests === undefined) this.outbox.set(key, [[send]]);
-    else if (last === undefined || last.some((e) => e.partition === send.partition)) requests.push([send]);
-    else last.push(send);
-    this.scheduleOutbox();
-  }
-
-  /**
-   * Sends what is ready, one Produce request per leader (and topic) with a batch of each of
-   * its partitions, as Kafka's Sender drains a ready node: the batches a processor hands over
-   * while it works through a poll go together.
-   */
-  private sendOutbox(): void {
-    this.outboxDue = false;
-    for (const [key, requests] of [...this.outbox]) {
-      // At most max.in.flight.requests.per.connection (5) Produce requests per broker: the
-      // rest wait, in order, for an answer (Kafka's NetworkClient.isReady / InFlightRequests).
-      while (requests.length > 0 && (this.produceRequestsTo.get(requests[0][0].leader) ?? 0) < MAX_IN_FLIGHT_REQUESTS) this.sendProduce(requests.shift() as OutboxEntry[]);
-      if (requests.length === 0) this.outbox.delete(key);
-    }
-  }
-
-  private sendProduce(entries: readonly OutboxEntry[]): void {
-    const { leader } = entries[0];
-    const req = message<ProduceRequest>('Produce', {
-      acks: 'all',
-      timeoutMs: this.config.requestTimeoutMs,
-      topic: entries[0].topic,
-      partitions: entries.map((e) => ({ partition: e.partition, records: e.batch })),
-      transactionalId: this.config.transactionalId,
-    });
-    this.produceRequestsTo.set(leader, (this.produceRequestsTo.get(leader) ?? 0) + 1);
-    this.ctx.request(brokerNode(leader), req, this.requestOptions(), (r) => {
-      this.produceRequestsTo.set(leader, (this.produceRequestsTo.get(leader) ?? 1) - 1);
-      for (const e of entries) e.answer(produceOutcome(r, e.partition).error);
-      if (this.outbox.size > 0) this.scheduleOutbox();
+    this.sender.send(partition, records, (ok) => {
+      this.inFlight--;
+      done(ok);
+      this.settleIdle();
     });
   }
 
-  /** Sends the outbox once the current event is done, so batches handed over together go together. */
-  private scheduleOutbox(): void {
-    if (this.outboxDue) return;
-    this.outboxDue = true;
-    this.ctx.after(millis(0), () => this.sendOutbox());
+  /** The partition's next sequence for `records`, and the batch encoded with it under the current producer id and epoch. */
+  private nextBatch(partition: string, records: readonly RecordInput[]): { readonly sequence: number; readonly batch: Buffer } {
+    const sequence = this.sequences.get(partition) ?? 0;
+    this.sequences.set(partition, sequence + records.length);
+    const batch = encodeBatch(records, { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: sequence, isTransactional: this.transactional });
+    return { sequence, batch };
+  }
+
+  /** A fatal error (fenced) stops the producer: true when `error` is one. */
+  private failIfFatal(error: string): boolean {
+    if (!FATAL.has(error)) return false;
+    this.fail(error);
+    return true;
   }
 
   /**

@@ -1,0 +1,40 @@
+import type { SendRef } from '../../sim/sendLog.js';
+import type { BatchBuilder, ClosedBatch } from '../../log/batchBuilder.js';
+
+/**
+ * Kafka's ProducerBatch: one partition's records on their way, from the accumulator that
+ * fills it, through the Sender's attempts, to its outcome; with the sequence the
+ * TransactionManager gave it.
+ */
+export interface ProducerBatch {
+  readonly partition: number;
+  /** Its sends' rows in the history, in record order. */
+  readonly refs: SendRef[];
+  /** Filling: records are encoded into the partition's scratch buffer as they come. */
+  builder: BatchBuilder | undefined;
+  /** Once it takes no more records: the encoded records, stamped with a header when sent. */
+  closed: ClosedBatch | undefined;
+  /** Its size as the accumulator reckons it, to hold it to batch.size (see append). */
+  estimatedBytes: number;
+  createdMs: number;
+  /** Local time it was started, for linger.ms. */
+  createdAt: number;
+  /** Set on first send; idempotent retries keep it, unless the epoch was bumped meanwhile. */
+  baseSequence: number | undefined;
+  /** The producer id and epoch its sequence belongs to. */
+  sequenceProducerId: number;
+  sequenceEpoch: number;
+  /** Its sequence was started over at 0 in the same epoch (a client before KIP-360, TransactionManager.startSequencesAtBeginning). */
+  sequenceReset?: boolean;
+  attempts: number;
+  /** Some attempt ended without knowing whether it was written. */
+  uncertain: boolean;
+  /** Drained once: it takes no more records (Kafka closes a batch when the sender drains it). */
+  sealed: boolean;
+  /** An attempt timed out, so a copy of it may still reach the broker later. */
+  mayStillArrive?: boolean;
+}
+
+/** Errors a Kafka producer retries (RetriableException), and those that leave the outcome unknown. */
+export const RETRIABLE = new Set(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'timeout', 'disconnected', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID']);
+export const UNKNOWN_OUTCOME = new Set(['REQUEST_TIMED_OUT', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'timeout', 'disconnected']);

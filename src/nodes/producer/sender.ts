@@ -1,0 +1,236 @@
+import type { NodeContext, RpcResult } from '../../network/nodeHost.js';
+import type { History } from '../../sim/history.js';
+import type { NodeMetrics } from '../../sim/metrics.js';
+import { micros, millis } from '../../sim/time.js';
+import { JMX } from '../jmx.js';
+import { ReconnectBackoff } from '../reconnectBackoff.js';
+import { brokerNode, message, produceOutcome, type KafkaMessage, type ProduceRequest } from '../protocol.js';
+import type { ProducerConfig } from './producer.js';
+import { RETRIABLE, UNKNOWN_OUTCOME, type ProducerBatch } from './producerBatch.js';
+import type { RecordAccumulator } from './recordAccumulator.js';
+import type { TransactionManager } from './transactionManager.js';
+
+/** What the Sender needs of the producer it serves. */
+export interface SenderDeps {
+  readonly ctx: Pick<NodeContext<KafkaMessage>, 'rng' | 'now' | 'after' | 'request' | 'send'>;
+  readonly config: ProducerConfig;
+  readonly clientId: string;
+  readonly topic: string;
+  readonly brokers: readonly number[];
+  readonly history: History;
+  readonly metrics: NodeMetrics | undefined;
+  readonly accumulator: RecordAccumulator;
+  readonly transactions: TransactionManager;
+  partitionName(partition: number): string;
+  /** An error asks for fresh metadata (Metadata.requestUpdate). */
+  requestMetadataUpdate(): void;
+  /** Records got their outcome: the producer may be done closing. */
+  afterCompletion(): void;
+}
+
+/**
+ * Kafka's Sender (with the connection bookkeeping of its NetworkClient): drains the
+ * accumulator into one Produce request per leader, keeps count of requests in flight per
+ * broker, completes, retries or fails each batch by its partition's answer, and keeps each
+ * broker's reconnect backoff.
+ */
+export class Sender {
+  /** Produce requests unanswered, per broker. */
+  private readonly inFlight = new Map<number, number>();
+  /** Batches sent at least once and not yet done (in flight, backing off, or queued for a retry). */
+  private readonly outstanding = new Set<ProducerBatch>();
+  private readonly reconnect: ReconnectBackoff;
+  /** Brokers whose backoff ends with a drain already scheduled. */
+  private readonly drainAfterBackoff = new Set<number>();
+
+  constructor(private readonly deps: SenderDeps) {
+    this.reconnect = new ReconnectBackoff(deps.ctx.rng.fork('reconnect'), deps.config['reconnect.backoff.ms'], deps.config['reconnect.backoff.max.ms']);
+  }
+
+  private get ctx(): SenderDeps['ctx'] {
+    return this.deps.ctx;
+  }
+
+  private get config(): ProducerConfig {
+    return this.deps.config;
+  }
+
+  /** Batches sent at least once and not yet done. */
+  get unfinished(): ReadonlySet<ProducerBatch> {
+    return this.outstanding;
+  }
+
+  /** Some Produce request is unanswered. */
+  hasInFlight(): boolean {
+    for (const n of this.inFlight.values()) if (n > 0) return true;
+    return false;
+  }
+
+  /**
+   * Sends what may go, as Kafka's Sender does. A broker is ready when the head batch of some
+   * partition it leads is ready (full, followed by another, retried, or lingered) and it can
+   * take a request (within max.in.flight.requests.per.connection, not in reconnect backoff).
+   * Each round drains, for every ready broker, the head batch of each partition it leads,
+   * ready or not, up to max.request.size, into one Produce request
+   * (RecordAccumulator.ready, then drainBatchesForOneNode); rounds go on while anything is
+   * ready. Nothing of a partition goes while one of its batches waits out a retry backoff
+   * (Kafka keeps it at the head of the deque), nor, with
+   * max.in.flight.requests.per.connection=1, while one is in flight (the partition is muted).
+   * Each round starts one partition further on (Kafka's drainIndex), so none always goes last.
+   */
+  drain(): void {
+    while (this.deps.accumulator.size > 0) {
+      const requests = this.deps.accumulator.drain(this.canTake);
+      if (requests === undefined) return;
+      for (const [leader, batches] of requests) this.dispatch(batches, leader);
+    }
+  }
+
+  /** Whether `leader` can take a request now (NetworkClient.isReady). */
+  private readonly canTake = (leader: number): boolean => {
+    // Reconnecting: one request probes the connection (Kafka sends nothing before it is up).
+    const limit = this.reconnect.isReconnecting(brokerNode(leader)) ? 1 : this.config['max.in.flight.requests.per.connection'];
+    return !((this.inFlight.get(leader) ?? 0) >= limit || this.inBackoff(leader));
+  };
+
+  /** Sends `batches`, one per partition, to their leader in one Produce request. */
+  private dispatch(batches: readonly ProducerBatch[], leader: number): void {
+    const partitions = batches.map((batch) => {
+      batch.attempts++;
+      this.outstanding.add(batch);
+      const options = this.deps.transactions.sequence(batch);
+      const records = this.deps.accumulator.closeBatch(batch).stamp(options);
+      return { partition: batch.partition, records };
+    });
+    const req = message<ProduceRequest>('Produce', { acks: this.config.acks, timeoutMs: this.config['request.timeout.ms'], topic: this.deps.topic, partitions });
+    if (this.config.acks === '0') {
+      // acks=0: the send is complete once it is on the wire; nothing will come back.
+      this.ctx.send(brokerNode(leader), req);
+      for (const batch of batches) for (const ref of batch.refs) this.deps.history.completeSend(ref, 'ok', this.deps.partitionName(batch.partition), -1);
+      return;
+    }
+    this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
+    const mutes = this.config['max.in.flight.requests.per.connection'] === 1;
+    if (mutes) for (const batch of batches) this.deps.accumulator.mutePartition(batch.partition);
+    this.ctx.request(brokerNode(leader), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => this.onProduceResponse(leader, batches, mutes, r));
+  }
+
+  private onProduceResponse(leader: number, batches: readonly ProducerBatch[], mutes: boolean, r: RpcResult<KafkaMessage>): void {
+    this.inFlight.set(leader, (this.inFlight.get(leader) ?? 1) - 1);
+    this.noteConnection(leader, r);
+    for (const batch of batches) {
+      this.completeBatch(batch, produceOutcome(r, batch.partition));
+      if (mutes) this.deps.accumulator.unmutePartition(batch.partition);
+    }
+    this.drain();
+    this.deps.transactions.maybeBumpEpoch();
+    this.deps.afterCompletion();
+  }
+
+  /** Sender.completeBatch: the partition's answer written, retried or failed. */
+  private completeBatch(batch: ProducerBatch, outcome: { readonly error?: string; readonly baseOffset: number; readonly logStartOffset?: number }): void {
+    const error = outcome.error;
+    if (error === undefined) {
+      const base = outcome.baseOffset;
+      const partition = this.deps.partitionName(batch.partition);
+      this.outstanding.delete(batch);
+      this.deps.transactions.onAcked(batch, base);
+      for (let i = 0; i < batch.refs.length; i++) this.deps.history.completeSend(batch.refs[i], 'ok', partition, base + i);
+      return;
+    }
+    const code = error;
+    if (UNKNOWN_OUTCOME.has(code)) batch.uncertain = true;
+    if (code === 'timeout') batch.mayStillArrive = true;
+    const retriable = this.config['enable.idempotence'] ? this.deps.transactions.canRetry(batch, code, outcome.logStartOffset ?? -1) : RETRIABLE.has(code);
+    const expired = Math.floor(this.ctx.now() / 1000) - batch.createdMs >= this.config['delivery.timeout.ms'];
+    if (retriable && batch.attempts <= this.config.retries && !expired) {
+      this.retryAfterBackoff(batch);
+      return;
+    }
+    this.failBatch(batch, code);
+  }
+
+  /** The batch goes back to the accumulator after retry.backoff.ms, with a metadata refresh asked for meanwhile. */
+  private retryAfterBackoff(batch: ProducerBatch): void {
+    this.deps.metrics?.add(JMX.producer(this.deps.clientId), 'record-retry-total', batch.refs.length);
+    this.deps.requestMetadataUpdate();
+    this.deps.accumulator.startBackoff(batch.partition);
+    this.ctx.after(millis(this.config['retry.backoff.ms']), () => {
+      this.deps.accumulator.endBackoff(batch.partition);
+      // Sender.completeBatch: a batch whose producer id was reset meanwhile is not sent again
+      // under another id ("the producer id changed"); it fails. Only a client before KIP-360 resets its id.
+      if (this.config['enable.idempotence'] && this.deps.transactions.producerIdChanged(batch)) {
+        this.failBatch(batch, 'OUT_OF_ORDER_SEQUENCE_NUMBER');
+        this.deps.afterCompletion();
+        return;
+      }
+      this.deps.accumulator.reenqueue(batch);
+      this.drain();
+      this.deps.transactions.maybeBumpEpoch();
+    });
+  }
+
+  /** Sender.failBatch: the batch fails for good: info if some attempt may have been written, fail if none was. */
+  failBatch(batch: ProducerBatch, code: string): void {
+    this.outstanding.delete(batch);
+    const type = batch.uncertain ? 'info' : 'fail';
+    this.deps.transactions.onGivenUp(batch);
+    this.deps.metrics?.add(JMX.producer(this.deps.clientId), 'record-error-total', batch.refs.length);
+    const partition = this.deps.partitionName(batch.partition);
+    for (const ref of batch.refs) this.deps.history.completeSend(ref, type, partition, undefined, code);
+  }
+
+  /**
+   * The leader is in reconnect backoff (NetworkClient.ready is false): its batches wait in
+   * the accumulator, and a drain is due when the backoff ends.
+   */
+  private inBackoff(broker: number): boolean {
+    const now = this.ctx.now();
+    const until = this.reconnect.blackedOutUntil(brokerNode(broker), now);
+    if (until === undefined) return false;
+    if (!this.drainAfterBackoff.has(broker)) {
+      this.drainAfterBackoff.add(broker);
+      this.ctx.after(micros(until - now), () => {
+        this.drainAfterBackoff.delete(broker);
+        this.drain();
+      });
+    }
+    return true;
+  }
+
+  /**
+   * A broker for a request any broker can answer, among those not in reconnect backoff (as
+   * Kafka's leastLoadedNode picks); when every one is, none: the request waits for the
+   * first backoff to end (`until`, local microseconds).
+   */
+  private readyBroker(): { readonly broker: number } | { readonly until: number } {
+    const now = this.ctx.now();
+    const ready: number[] = [];
+    let until = Number.POSITIVE_INFINITY;
+    for (const b of this.deps.brokers) {
+      const end = this.reconnect.blackedOutUntil(brokerNode(b), now);
+      if (end === undefined) ready.push(b);
+      else until = Math.min(until, end);
+    }
+    return ready.length > 0 ? { broker: this.ctx.rng.pick(ready) } : { until };
+  }
+
+  /** A broker to ask (see readyBroker), or none, with `retry` arranged for when the first comes out of its backoff. */
+  brokerOrRetry(retry: () => void): number | undefined {
+    const next = this.readyBroker();
+    if ('broker' in next) return next.broker;
+    this.ctx.after(micros(Math.max(0, next.until - this.ctx.now())), retry);
+    return undefined;
+  }
+
+  /** What an answer (or its absence) says of the connection to `broker`. */
+  noteConnection(broker: number, r: RpcResult<KafkaMessage>): void {
+    if (r.ok) this.reconnect.onSuccess(brokerNode(broker));
+    else if (r.error === 'disconnected') this.reconnect.onFailure(brokerNode(broker), this.ctx.now());
+  }
+
+  /** A broker connection broke: any broken connection puts the broker in reconnect backoff, acks=0 sends included. */
+  onDisconnect(peer: string): void {
+    this.reconnect.onFailure(peer, this.ctx.now());
+  }
+}
