@@ -76,6 +76,16 @@ export const durationRangeSchema = z
     }
   });
 
+/**
+ * Cross-field checks run only on fields that passed their own checks: a field that failed
+ * has been reported already, and its value (`brokers: 1e12`, say) may be anything. The
+ * issues cross-field checks raise are tagged, so that they do not hold each other back.
+ */
+const CROSS_FIELD = { crossField: true } as const;
+const FIELDS_VALID = {
+  when: (payload: z.core.ParsePayload): boolean => payload.issues.every((i) => i.code === 'custom' && i.params?.crossField === true),
+};
+
 // ------------------------------------------------------------------ network
 
 const latencySchema = z.discriminatedUnion('dist', [
@@ -146,16 +156,16 @@ const producerConfigFields = z.strictObject({
 const producerConfigSchema = producerConfigFields
   .superRefine((c, ctx) => {
     const explicit = c['enable.idempotence'] === true;
-    if (explicit && c.acks !== 'all') ctx.addIssue({ code: 'custom', path: ['acks'], message: 'Must set acks to all in order to use the idempotent producer (enable.idempotence=true); set enable.idempotence: false, or leave it out, to use acks 0 or 1' });
-    if (explicit && c.retries === 0) ctx.addIssue({ code: 'custom', path: ['retries'], message: 'Must set retries to non-zero when using the idempotent producer (enable.idempotence=true)' });
+    if (explicit && c.acks !== 'all') ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['acks'], message: 'Must set acks to all in order to use the idempotent producer (enable.idempotence=true); set enable.idempotence: false, or leave it out, to use acks 0 or 1' });
+    if (explicit && c.retries === 0) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['retries'], message: 'Must set retries to non-zero when using the idempotent producer (enable.idempotence=true)' });
     if (idempotenceOf(c) && c['max.in.flight.requests.per.connection'] > 5) {
-      ctx.addIssue({ code: 'custom', path: ['max.in.flight.requests.per.connection'], message: 'To use the idempotent producer, max.in.flight.requests.per.connection must be set to at most 5 (set enable.idempotence: false to allow more)' });
+      ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['max.in.flight.requests.per.connection'], message: 'To use the idempotent producer, max.in.flight.requests.per.connection must be set to at most 5 (set enable.idempotence: false to allow more)' });
     }
     const floor = c['linger.ms'] + c['request.timeout.ms'];
     if (c['delivery.timeout.ms'] !== undefined && c['delivery.timeout.ms'] < floor) {
-      ctx.addIssue({ code: 'custom', path: ['delivery.timeout.ms'], message: `delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms (${floor})` });
+      ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['delivery.timeout.ms'], message: `delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms (${floor})` });
     }
-  })
+  }, FIELDS_VALID)
   .transform((c) => ({ ...c, 'enable.idempotence': idempotenceOf(c), 'delivery.timeout.ms': c['delivery.timeout.ms'] ?? Math.max(120_000, c['linger.ms'] + c['request.timeout.ms']) }));
 
 /** Whether a producer is idempotent: as set, or by default unless acks or retries rule it out. */
@@ -173,8 +183,8 @@ const workloadSchema = z.strictObject({
   start: durationSchema.prefault('0s'),
   stop: durationSchema.optional(),
 }).superRefine((w, ctx) => {
-  if (w.tombstones > 0 && w.keys === 0) ctx.addIssue({ code: 'custom', path: ['tombstones'], message: 'a tombstone deletes a key: tombstones need keys > 0' });
-});
+  if (w.tombstones > 0 && w.keys === 0) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['tombstones'], message: 'a tombstone deletes a key: tombstones need keys > 0' });
+}, FIELDS_VALID);
 
 const producerSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'client ids use letters, digits, ".", "_" and "-"'),
@@ -395,78 +405,78 @@ export const scenarioSchema = z
   .superRefine((s, ctx) => {
     // KafkaConfig.validateValues.
     if (s.cluster.config['replica.socket.timeout.ms'] < s.cluster.config['replica.fetch.wait.max.ms']) {
-      ctx.addIssue({ code: 'custom', path: ['cluster', 'config', 'replica.socket.timeout.ms'], message: 'replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts' });
+      ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['cluster', 'config', 'replica.socket.timeout.ms'], message: 'replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts' });
     }
     const topics = new Set<string>();
     s.topics.forEach((t, i) => {
-      if (topics.has(t.name)) ctx.addIssue({ code: 'custom', path: ['topics', i, 'name'], message: `topic ${t.name} is defined twice` });
+      if (topics.has(t.name)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['topics', i, 'name'], message: `topic ${t.name} is defined twice` });
       topics.add(t.name);
       const rf = t['replication.factor'] ?? s.cluster.config['default.replication.factor'];
       if (rf > s.cluster.brokers) {
         const [path, what] = t['replication.factor'] === undefined ? [['cluster', 'config', 'default.replication.factor'], `default.replication.factor ${rf} (topic ${t.name} names none)`] : [['topics', i, 'replication.factor'], `replication.factor ${rf}`];
-        ctx.addIssue({ code: 'custom', path, message: `${what} is larger than the ${s.cluster.brokers} brokers` });
+        ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path, message: `${what} is larger than the ${s.cluster.brokers} brokers` });
       }
     });
     const ids = new Set<string>();
     s.clients.forEach((c, i) => {
-      if (ids.has(c.id)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'id'], message: `client id ${c.id} is used twice` });
+      if (ids.has(c.id)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'id'], message: `client id ${c.id} is used twice` });
       ids.add(c.id);
       if (c.type !== 'producer') {
         // Every group member: the consumer's own check (Heartbeat's constructor), and the coordinator's bounds.
         if (c.config['heartbeat.interval.ms'] >= c.config['session.timeout.ms']) {
-          ctx.addIssue({ code: 'custom', path: ['clients', i, 'config', 'heartbeat.interval.ms'], message: `Heartbeat must be set lower than the session timeout: heartbeat.interval.ms ${c.config['heartbeat.interval.ms']} >= session.timeout.ms ${c.config['session.timeout.ms']}` });
+          ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'config', 'heartbeat.interval.ms'], message: `Heartbeat must be set lower than the session timeout: heartbeat.interval.ms ${c.config['heartbeat.interval.ms']} >= session.timeout.ms ${c.config['session.timeout.ms']}` });
         }
         if (c.config['session.timeout.ms'] < s.cluster.config['group.min.session.timeout.ms'] || c.config['session.timeout.ms'] > s.cluster.config['group.max.session.timeout.ms']) {
-          ctx.addIssue({ code: 'custom', path: ['clients', i, 'config', 'session.timeout.ms'], message: `session.timeout.ms ${c.config['session.timeout.ms']} is outside the brokers' group.min.session.timeout.ms..group.max.session.timeout.ms (${s.cluster.config['group.min.session.timeout.ms']}..${s.cluster.config['group.max.session.timeout.ms']}): the coordinator would refuse it with INVALID_SESSION_TIMEOUT` });
+          ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'config', 'session.timeout.ms'], message: `session.timeout.ms ${c.config['session.timeout.ms']} is outside the brokers' group.min.session.timeout.ms..group.max.session.timeout.ms (${s.cluster.config['group.min.session.timeout.ms']}..${s.cluster.config['group.max.session.timeout.ms']}): the coordinator would refuse it with INVALID_SESSION_TIMEOUT` });
         }
       }
       if (c.type === 'processor') {
         for (const [field, t] of [['from', c.from], ['to', c.to]] as const) {
-          if (!topics.has(t)) ctx.addIssue({ code: 'custom', path: ['clients', i, field], message: `topic ${t} is not defined under topics` });
+          if (!topics.has(t)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, field], message: `topic ${t} is not defined under topics` });
         }
-        if (c.from === c.to) ctx.addIssue({ code: 'custom', path: ['clients', i, 'to'], message: 'a processor writes to another topic than it reads' });
+        if (c.from === c.to) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'to'], message: 'a processor writes to another topic than it reads' });
         for (const [key, rf] of [['offsets.topic.replication.factor', s.cluster.config['offsets.topic.replication.factor']], ['transaction.state.log.replication.factor', s.cluster.config['transaction.state.log.replication.factor']]] as const) {
-          if (rf > s.cluster.brokers) ctx.addIssue({ code: 'custom', path: ['cluster', 'config', key], message: `${key} ${rf} is larger than the ${s.cluster.brokers} brokers` });
+          if (rf > s.cluster.brokers) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['cluster', 'config', key], message: `${key} ${rf} is larger than the ${s.cluster.brokers} brokers` });
         }
         if (c.config['transaction.timeout.ms'] > s.cluster.config['transaction.max.timeout.ms']) {
-          ctx.addIssue({ code: 'custom', path: ['clients', i, 'config', 'transaction.timeout.ms'], message: `transaction.timeout.ms ${c.config['transaction.timeout.ms']} is above the brokers' transaction.max.timeout.ms: InitProducerId would fail with INVALID_TRANSACTION_TIMEOUT` });
+          ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'config', 'transaction.timeout.ms'], message: `transaction.timeout.ms ${c.config['transaction.timeout.ms']} is above the brokers' transaction.max.timeout.ms: InitProducerId would fail with INVALID_TRANSACTION_TIMEOUT` });
         }
         return;
       }
       if (c.type === 'consumer') {
         c.topics.forEach((t, j) => {
-          if (!topics.has(t)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'topics', j], message: `topic ${t} is not defined under topics` });
+          if (!topics.has(t)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'topics', j], message: `topic ${t} is not defined under topics` });
         });
         c.actions.forEach((a, j) => {
-          if (a.member !== undefined && a.member > c.instances) ctx.addIssue({ code: 'custom', path: ['clients', i, 'actions', j, 'member'], message: `member ${a.member} does not exist: ${c.id} runs ${c.instances} instance${c.instances === 1 ? '' : 's'}` });
+          if (a.member !== undefined && a.member > c.instances) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'actions', j, 'member'], message: `member ${a.member} does not exist: ${c.id} runs ${c.instances} instance${c.instances === 1 ? '' : 's'}` });
           if (a.partition === undefined) return;
           const tp = topicPartitionOf(a.partition);
           const topic = s.topics.find((t) => t.name === tp.topic);
           if (!c.topics.includes(tp.topic) || topic === undefined || tp.partition >= topic.partitions) {
-            ctx.addIssue({ code: 'custom', path: ['clients', i, 'actions', j, 'partition'], message: `${a.partition} is not a partition of the topics ${c.id} subscribes to` });
+            ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'actions', j, 'partition'], message: `${a.partition} is not a partition of the topics ${c.id} subscribes to` });
           }
         });
         if (s.cluster.config['offsets.topic.replication.factor'] > s.cluster.brokers) {
-          ctx.addIssue({ code: 'custom', path: ['cluster', 'config', 'offsets.topic.replication.factor'], message: `offsets.topic.replication.factor ${s.cluster.config['offsets.topic.replication.factor']} is larger than the ${s.cluster.brokers} brokers, so __consumer_offsets cannot be created` });
+          ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['cluster', 'config', 'offsets.topic.replication.factor'], message: `offsets.topic.replication.factor ${s.cluster.config['offsets.topic.replication.factor']} is larger than the ${s.cluster.brokers} brokers, so __consumer_offsets cannot be created` });
         }
         return;
       }
-      if (!topics.has(c.topic)) ctx.addIssue({ code: 'custom', path: ['clients', i, 'topic'], message: `topic ${c.topic} is not defined under topics` });
+      if (!topics.has(c.topic)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'topic'], message: `topic ${c.topic} is not defined under topics` });
     });
     const unknownTarget = targetChecker(s);
     s.faults.forEach((f, i) => {
-      if (f.at > s.duration) ctx.addIssue({ code: 'custom', path: ['faults', i, 'at'], message: `fault at ${formatDuration(f.at)} is after the scenario's duration (${formatDuration(s.duration)})` });
+      if (f.at > s.duration) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['faults', i, 'at'], message: `fault at ${formatDuration(f.at)} is after the scenario's duration (${formatDuration(s.duration)})` });
       for (const [path, text] of faultTargets(f)) {
         const problem = unknownTarget(text);
-        if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['faults', i, ...path], message: problem });
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['faults', i, ...path], message: problem });
       }
     });
     if (s.expect !== undefined && s.expect.violations !== 'none') {
       s.expect.violations.forEach((v, i) => {
-        if (!EXPECTABLE_KINDS.includes(v)) ctx.addIssue({ code: 'custom', path: ['expect', 'violations', i], message: `unknown violation kind "${v}"; known: ${EXPECTABLE_KINDS.join(', ')}` });
+        if (!EXPECTABLE_KINDS.includes(v)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['expect', 'violations', i], message: `unknown violation kind "${v}"; known: ${EXPECTABLE_KINDS.join(', ')}` });
       });
     }
-  })
+  }, FIELDS_VALID)
   // A topic that names no replication factor gets the cluster's default.replication.factor.
   .transform((s) => ({ ...s, topics: s.topics.map((t) => ({ ...t, 'replication.factor': t['replication.factor'] ?? s.cluster.config['default.replication.factor'] })) }));
 

@@ -47,6 +47,11 @@ describe('scenario files', () => {
     expect(s.seed).toBe(1);
   });
 
+  it('runs no cross-field check over a field that failed its own (a huge broker count once threw a RangeError from a Set)', () => {
+    expect(issues(minimal.replace('brokers: 3', 'brokers: 1e12'))).toEqual(['4: cluster.brokers: Too big: expected number to be <=100']);
+    expect(issues(minimal.replace('rate: 100/s', 'rate: 100/s, tombstones: 2, keys: 0'))).toEqual(['7: clients[0].workload.tombstones: Too big: expected number to be <=1']);
+  });
+
   it('names the field and the line of every problem', () => {
     const bad = `
 name: t
