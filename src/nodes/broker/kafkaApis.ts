@@ -1,7 +1,8 @@
 /**
  * Kafka's KafkaApis: the broker's request dispatch, one handler per request type. Produce
  * and Fetch go to the replica manager (held in the purgatory when they must wait), group
- * requests to the GroupCoordinator, transaction requests to the TransactionCoordinator.
+ * requests to the GroupCoordinator, transaction requests to the TransactionCoordinator. The
+ * dispatch is exhaustive: a request this broker does not serve gets INVALID_REQUEST at once.
  */
 import type { NodeContext } from '../../network/nodeHost.js';
 import { declareTraceKind } from '../../sim/trace.js';
@@ -58,7 +59,7 @@ export class KafkaApis {
     return this.deps.config.brokerId;
   }
 
-  /** KafkaApis.handle: one handler per request type. */
+  /** KafkaApis.handle: one handler per request type; what this broker does not serve is refused at once. */
   handle(req: KafkaMessage, reply: Reply): void {
     switch (req.type) {
       case 'Produce':
@@ -97,8 +98,37 @@ export class KafkaApis {
       case 'WriteTxnMarkers':
         this.handleWriteTxnMarkers(req, reply);
         return;
-      default:
+      // The controller's requests (its listener, not the broker's) and every response.
+      case 'BrokerRegistration':
+      case 'BrokerHeartbeat':
+      case 'MetadataFetch':
+      case 'AlterPartition':
+      case 'BrokerRegistrationResponse':
+      case 'BrokerHeartbeatResponse':
+      case 'MetadataFetchResponse':
+      case 'AlterPartitionResponse':
+      case 'MetadataResponse':
+      case 'ProduceResponse':
+      case 'FetchResponse':
+      case 'InitProducerIdResponse':
+      case 'ListOffsetsResponse':
+      case 'FindCoordinatorResponse':
+      case 'JoinGroupResponse':
+      case 'SyncGroupResponse':
+      case 'HeartbeatResponse':
+      case 'LeaveGroupResponse':
+      case 'OffsetCommitResponse':
+      case 'OffsetFetchResponse':
+      case 'TxnResponse':
+      case 'WriteTxnMarkersResponse':
+      case 'TxnOffsetCommitResponse':
+      case 'ErrorResponse':
+        reply(message('ErrorResponse', { requestType: req.type, error: 'INVALID_REQUEST' }));
         return;
+      default: {
+        const unhandled: never = req;
+        throw new Error(`unhandled request ${String(unhandled)}`);
+      }
     }
   }
 
