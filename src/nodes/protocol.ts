@@ -448,6 +448,19 @@ export interface TxnOffsetCommitResponse {
   readonly error?: string;
 }
 
+/**
+ * A broker's answer to a request it does not serve on its listener (a response, a
+ * controller-only request): Kafka's INVALID_REQUEST (error code 42), at once, rather than
+ * silence that leaves the client waiting for its timeout.
+ */
+export interface ErrorResponse {
+  readonly type: 'ErrorResponse';
+  readonly bytes: number;
+  /** The type of the request answered. */
+  readonly requestType: string;
+  readonly error: 'INVALID_REQUEST';
+}
+
 export type KafkaMessage =
   | BrokerRegistrationRequest
   | BrokerRegistrationResponse
@@ -488,7 +501,8 @@ export type KafkaMessage =
   | WriteTxnMarkersRequest
   | WriteTxnMarkersResponse
   | TxnOffsetCommitRequest
-  | TxnOffsetCommitResponse;
+  | TxnOffsetCommitResponse
+  | ErrorResponse;
 
 type Body<T> = Omit<T, 'type' | 'bytes'>;
 

@@ -3,7 +3,7 @@ import { miniCluster } from '../../helpers/miniCluster.js';
 import { encodeBatch } from '../../../src/log/recordBatch.js';
 import { message, brokerNode, type FetchRequest, type KafkaMessage, type ProduceRequest } from '../../../src/nodes/protocol.js';
 import type { RpcResult } from '../../../src/network/nodeHost.js';
-import { fetcherIdOf } from '../../../src/nodes/broker/broker.js';
+import { fetcherIdOf } from '../../../src/nodes/broker/replicaFetcherManager.js';
 import { parseScenario } from '../../../src/scenarios/loader.js';
 import { runScenario } from '../../../src/scenarios/runner.js';
 import type { Duration, Time } from '../../../src/sim/time.js';
