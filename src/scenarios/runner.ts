@@ -18,6 +18,7 @@ import { Controller, type ControllerDurable } from '../nodes/controller/controll
 import { Broker, type BrokerDurable } from '../nodes/broker/broker.js';
 import { Producer, type ProducerDurable } from '../nodes/producer/producer.js';
 import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../nodes/protocol.js';
+import { ClusterProbe } from '../nodes/clusterProbe.js';
 import { deliveryCheckers } from '../checkers/deliveryCheckers.js';
 import { groupCheckers, groupLag } from '../checkers/groupCheckers.js';
 import { txnCheckers } from '../checkers/txnCheckers.js';
@@ -217,7 +218,8 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       ],
     },
   };
-  net.addHost(new NodeHost<KafkaMessage, ControllerDurable>({ id: CONTROLLER_NODE, roles: ['controller'], durable: controllerDurable, devices: [controllerDisk], factory: (ctx, d) => new Controller(ctx, d) }));
+  const controllerHost = new NodeHost<KafkaMessage, ControllerDurable, Controller>({ id: CONTROLLER_NODE, roles: ['controller'], durable: controllerDurable, devices: [controllerDisk], factory: (ctx, d) => new Controller(ctx, d) });
+  net.addHost(controllerHost);
 
   // The brokers.
   const brokerIds = Array.from({ length: scenario.cluster.brokers }, (_, i) => i + 1);
@@ -275,7 +277,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
         },
       },
     };
-    const host = new NodeHost<KafkaMessage, BrokerDurable>({
+    const host = new NodeHost<KafkaMessage, BrokerDurable, Broker>({
       id: brokerNode(id),
       roles: ['broker'],
       closesConnectionOnRequestTimeout: true,
@@ -328,7 +330,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     };
     net.addHost(new NodeHost<KafkaMessage, ProducerDurable>({ id: clientNode(c.id), roles: ['client'], closesConnectionOnRequestTimeout: true, durable, factory: (ctx, d) => new Producer(ctx, d) }));
   }
-  const brokerProcess = (broker: number): Broker | undefined => brokerHosts[broker - 1]?.process as Broker | undefined;
+  const probe = new ClusterProbe((node) => net.host(node).state === 'up', controllerHost, brokerHosts);
   // The ghost observer: who appends as leader, in which epoch. Keyed by partition, then
   // epoch, with a list that keeps the order claims were first made in.
   type Claim = { partition: string; leaderEpoch: number; brokers: number[]; at?: number };
@@ -356,7 +358,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     const from = exposedUpTo.get(r.partition) ?? 0;
     const hw = r.highWatermark;
     if (hw <= from) return;
-    const partition = brokerProcess(r.broker)?.partitionNamed(r.partition);
+    const partition = probe.partition(r.broker, r.partition);
     if (partition === undefined) return;
     let list = exposed.get(r.partition);
     if (list === undefined) exposed.set(r.partition, (list = []));
@@ -382,9 +384,9 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     if (set === undefined) compactedAway.set(r.partition, (set = new Set()));
     for (const o of r.removedOffsets) set.add(o);
   });
-  const online = options.onlineChecks === false ? undefined : new OnlineSpecChecker((broker, name) => brokerProcess(broker)?.partitionNamed(name)?.log);
+  const online = options.onlineChecks === false ? undefined : new OnlineSpecChecker((broker, name) => probe.replicaLog(broker, name));
   online?.attach(sim.trace);
-  const recorder = new MetricsRecorder(metrics, (node) => net.host(node).state === 'up', sim.now);
+  const recorder = new MetricsRecorder(metrics, (node) => probe.isUp(node), sim.now);
   sim.trace.observe('fault.apply', (r) => recorder.onFault(r.at, `${r.action} ${r.targets.join(', ')}`.trim()));
   const sampleMetrics = (): void => {
     recorder.sample();
@@ -394,10 +396,9 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   for (const h of net.allHosts()) h.start();
 
   // Faults: the scenario's own, then the nemesis's, resolved against the live cluster.
-  const controller = (): Controller | undefined => net.host(CONTROLLER_NODE).process as Controller | undefined;
   const roles: TargetResolver = {
     resolve(target: FaultTarget) {
-      const image = controller()?.image;
+      const image = probe.metadataImage();
       switch (target.kind) {
         case 'controller':
           return [CONTROLLER_NODE];
@@ -479,9 +480,9 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   }
 
   const metricsReport = withClientRates(recorder.finish(sim.now), sim.now);
-  const groups = groupsFinalState(scenario, consumers, brokerProcess, controller(), nodeStarts, (node) => net.host(node).state === 'up');
+  const groups = groupsFinalState(scenario, consumers, probe, nodeStarts);
   const pipelines: PipelineState[] = processors.map((p) => ({ client: p.id, group: p.group, from: p.from, to: p.to, transactional: p.processing.mode === 'transactional', transactionTimeoutMs: p.config['transaction.timeout.ms'] }));
-  const state: ClusterFinalState = { ...logSnapshot(scenario, brokerHosts, controller(), compactedAway), leaderClaims: claims, exposed, groups, commits, offsetChanges, pipelines, endMs: Math.floor(sim.now / 1000) };
+  const state: ClusterFinalState = { ...logSnapshot(scenario, probe, compactedAway), leaderClaims: claims, exposed, groups, commits, offsetChanges, pipelines, endMs: Math.floor(sim.now / 1000) };
   const report = runCheckers(ALL_CHECKERS, sim.history, state, options.checks ?? scenario.checks);
   const lag = groups.length === 0 ? undefined : groupLag(state);
   const violations = [...report.violations, ...(online?.violations ?? [])];
@@ -547,10 +548,8 @@ function processorOutput(p: ProcessorClient, transactionVersion: 1 | 2): Process
 function groupsFinalState(
   scenario: Scenario,
   consumers: readonly ConsumerClient[],
-  broker: (id: number) => Broker | undefined,
-  controller: Controller | undefined,
+  probe: ClusterProbe,
   started: ReadonlyMap<string, number>,
-  up: (node: string) => boolean,
 ): GroupFinalState[] {
   const byGroup = new Map<string, { members: string[]; topics: Set<string> }>();
   for (const c of consumers) {
@@ -561,13 +560,13 @@ function groupsFinalState(
   }
   const n = scenario.cluster.config['offsets.topic.num.partitions'];
   return [...byGroup].map(([group, g]) => {
-    const leader = controller?.image.partition(OFFSETS_TOPIC, partitionForGroup(group, n))?.leader ?? -1;
-    const offsets = leader < 0 ? undefined : broker(leader)?.groupOffsets(group);
+    const leader = probe.metadataImage()?.partition(OFFSETS_TOPIC, partitionForGroup(group, n))?.leader ?? -1;
+    const offsets = leader < 0 ? undefined : probe.groupOffsets(leader, group);
     const partitions = scenario.topics.filter((t) => g.topics.has(t.name)).flatMap((t) => Array.from({ length: t.partitions }, (_, p) => `${t.name}-${p}`));
     const alive = new Map<string, number>();
     for (const m of g.members) {
       const since = started.get(`consumer-${m}`);
-      if (since !== undefined && up(`consumer-${m}`)) alive.set(m, since);
+      if (since !== undefined && probe.isUp(`consumer-${m}`)) alive.set(m, since);
     }
     return { group, members: g.members, partitions, committed: new Map([...(offsets ?? new Map())].map(([tp, o]) => [tp, o.offset])), alive };
   });
