@@ -27,8 +27,11 @@ import type { Log } from '../log/log.js';
 export const SPEC_KINDS = ['spec:LeaderCompleteness', 'spec:LogMatching', 'spec:NoCommittedRecordLostGlobally', 'spec:HighWatermarkMonotonic'] as const;
 export type SpecKind = (typeof SPEC_KINDS)[number];
 
+/** What the checker reads of a replica's log: its offsets and its batches' headers. */
+export type SpecLog = Pick<Log, 'logStartOffset' | 'logEndOffset' | 'forEachBatchSummary'>;
+
 /** How the checker finds a replica's log: the log object of `broker`'s current incarnation. */
-export type ReplicaLogs = (broker: number, partition: string) => Log | undefined;
+export type ReplicaLogs = (broker: number, partition: string) => SpecLog | undefined;
 
 /**
  * One replica's log as a chain of batches, each with a hash of the whole log up to its end.
@@ -43,7 +46,7 @@ class ReplicaChain {
   anchored: boolean;
 
   constructor(
-    readonly log: Log,
+    readonly log: SpecLog,
     startOffset: number,
   ) {
     this.anchored = startOffset === 0;

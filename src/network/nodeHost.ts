@@ -88,7 +88,7 @@ export interface Process<M extends Message = Message> {
   onShutdown?(exit: () => void): void;
 }
 
-export type ProcessFactory<M extends Message, D> = (ctx: NodeContext<M>, durable: D) => Process<M>;
+export type ProcessFactory<M extends Message, D, P extends Process<M> = Process<M>> = (ctx: NodeContext<M>, durable: D) => P;
 
 export type HostState = 'up' | 'down';
 
@@ -102,12 +102,12 @@ export interface HostEnvironment<M extends Message> {
   hostDown(host: NodeHost<M>, mode: CrashMode): void;
 }
 
-export interface NodeHostOptions<M extends Message, D> {
+export interface NodeHostOptions<M extends Message, D, P extends Process<M> = Process<M>> {
   readonly id: NodeId;
   /** Roles used by symbolic fault targets: "broker", "controller", "client" … */
   readonly roles?: readonly string[];
   readonly durable: D;
-  readonly factory: ProcessFactory<M, D>;
+  readonly factory: ProcessFactory<M, D, P>;
   /** Devices in the durable state that must hear about crashes. */
   readonly devices?: readonly CrashAware[];
   readonly clock?: LocalClock;
@@ -130,19 +130,19 @@ export interface NodeHostOptions<M extends Message, D> {
  * A pause (GC, SIGSTOP) keeps the incarnation but stops it: deliveries and timers queue in
  * order and run when it resumes, as though nothing happened. That is how zombies are made.
  */
-export class NodeHost<M extends Message = Message, D = unknown> {
+export class NodeHost<M extends Message = Message, D = unknown, P extends Process<M> = Process<M>> {
   readonly id: NodeId;
   readonly roles: readonly string[];
   readonly durable: D;
   readonly clock: LocalClock;
   /** See NodeHostOptions.closesConnectionOnRequestTimeout. */
   readonly closesConnectionOnRequestTimeout: boolean;
-  /** Builds an incarnation; D stays out of it so a NodeHost<M, D> is a NodeHost<M>. */
-  private readonly build: (ctx: NodeContext<M>) => Process<M>;
+  /** Builds an incarnation; D stays out of it so a NodeHost<M, D, P> is a NodeHost<M>. */
+  private readonly build: (ctx: NodeContext<M>) => P;
   private readonly devices: readonly CrashAware[];
   private env?: HostEnvironment<M>;
 
-  private liveProcess?: Process<M>;
+  private liveProcess?: P;
   private liveTag = 0;
   private incarnations = 0;
   private pausedUntilMicros = -1;
@@ -154,7 +154,7 @@ export class NodeHost<M extends Message = Message, D = unknown> {
   /** A restart asked for while stopping: it starts again as soon as it exits. */
   private restartOnExit = false;
 
-  constructor(options: NodeHostOptions<M, D>) {
+  constructor(options: NodeHostOptions<M, D, P>) {
     this.id = options.id;
     this.roles = options.roles ?? [];
     this.durable = options.durable;
@@ -199,7 +199,7 @@ export class NodeHost<M extends Message = Message, D = unknown> {
   }
 
   /** The live incarnation, for the runtime and for tests that inspect volatile state. */
-  get process(): Process<M> | undefined {
+  get process(): P | undefined {
     return this.liveProcess;
   }
 

@@ -1,10 +1,6 @@
-import type { NodeHost } from '../network/nodeHost.js';
-import type { Log } from '../log/log.js';
 import { forEachHeaderValue, isControl, isTransactional, recordHeaderValues } from '../log/recordBatch.js';
-import type { Controller } from '../nodes/controller/controller.js';
-import type { Broker, BrokerDurable } from '../nodes/broker/broker.js';
-import type { Partition } from '../nodes/broker/partition.js';
-import { brokerNode, type KafkaMessage } from '../nodes/protocol.js';
+import type { ClusterProbe, PartitionView, ReplicaLogView } from '../nodes/clusterProbe.js';
+import { brokerNode } from '../nodes/protocol.js';
 import type { BatchSummary, ClusterFinalState, KeyedRecord, LoggedRecord, PartitionState, ReplicaLog, TxnBatch } from '../checkers/finalState.js';
 import { LogIds } from '../checkers/logIds.js';
 import type { Scenario } from './schema.js';
@@ -17,28 +13,28 @@ import type { Scenario } from './schema.js';
  */
 export function logSnapshot(
   scenario: Scenario,
-  brokers: readonly NodeHost<KafkaMessage, BrokerDurable>[],
-  controller: Controller | undefined,
+  probe: ClusterProbe,
   compactedAway: ReadonlyMap<string, ReadonlySet<number>> = new Map(),
 ): Pick<ClusterFinalState, 'partitions'> {
   const partitions: PartitionState[] = [];
   // Each log is decoded at most once per snapshot, whichever view asks first.
-  const decoded = new Map<Log, LogIds>();
-  const logIdsOf = (log: Log): LogIds => {
+  const decoded = new Map<ReplicaLogView, LogIds>();
+  const logIdsOf = (log: ReplicaLogView): LogIds => {
     let ids = decoded.get(log);
     if (ids === undefined) decoded.set(log, (ids = decodeIds(log)));
     return ids;
   };
+  const image = probe.metadataImage();
   for (const t of scenario.topics) {
     for (let p = 0; p < t.partitions; p++) {
       const name = `${t.name}-${p}`;
-      const held = brokers.flatMap((host) => {
-        const partition = (host.process as Broker | undefined)?.partitionNamed(name);
-        return partition === undefined ? [] : [{ host, partition }];
+      const held = probe.brokerIds().flatMap((broker) => {
+        const partition = probe.partition(broker, name);
+        return partition === undefined ? [] : [{ node: brokerNode(broker), partition }];
       });
-      const replicas = held.map(({ host, partition }) => replicaLog(host.id, partition, logIdsOf));
-      const leaderId = brokerNode(controller?.image.partition(t.name, p)?.leader ?? -1);
-      const leaderIndex = held.findIndex((h) => h.host.id === leaderId);
+      const replicas = held.map(({ node, partition }) => replicaLog(node, partition, logIdsOf));
+      const leaderId = brokerNode(image?.partition(t.name, p)?.leader ?? -1);
+      const leaderIndex = held.findIndex((h) => h.node === leaderId);
       const leader = leaderIndex < 0 ? undefined : replicas[leaderIndex];
       const leaderLog = leaderIndex < 0 ? undefined : held[leaderIndex].partition.log;
       // Committed data, as read_committed sees it: below the high watermark, no markers, nothing aborted or still open.
@@ -64,7 +60,7 @@ export function logSnapshot(
 }
 
 /** A replica's log for the checkers: batch headers now, records decoded only when asked for. */
-function replicaLog(broker: string, partition: Partition, logIdsOf: (log: Log) => LogIds): ReplicaLog {
+function replicaLog(broker: string, partition: PartitionView, logIdsOf: (log: ReplicaLogView) => LogIds): ReplicaLog {
   let records: readonly LoggedRecord[] | undefined;
   return {
     broker,
@@ -78,7 +74,7 @@ function replicaLog(broker: string, partition: Partition, logIdsOf: (log: Log) =
 }
 
 /** Each key's latest committed record in a compacted log (below `highWatermark`, no markers). */
-function keyTableOf(log: Log, highWatermark: number): Map<string, KeyedRecord> {
+function keyTableOf(log: ReplicaLogView, highWatermark: number): Map<string, KeyedRecord> {
   const table = new Map<string, KeyedRecord>();
   let txns: ReturnType<typeof txnOutcomes> | undefined;
   log.forEachBatch(log.logStartOffset, highWatermark, (records, pos, h) => {
@@ -92,7 +88,7 @@ function keyTableOf(log: Log, highWatermark: number): Map<string, KeyedRecord> {
 }
 
 /** The headers of the batches of `log` that hold offsets in [from, to). */
-export function batchesOf(log: Log, from: number, to: number): BatchSummary[] {
+export function batchesOf(log: ReplicaLogView, from: number, to: number): BatchSummary[] {
   const out: BatchSummary[] = [];
   log.forEachBatchSummary(from, to, (baseOffset, lastOffset, epoch, crc) => out.push({ baseOffset, lastOffset, epoch, crc }));
   return out;
@@ -101,7 +97,7 @@ export function batchesOf(log: Log, from: number, to: number): BatchSummary[] {
 const ID_HEADER = Buffer.from('id');
 
 /** Every record of `log` with its message id header, epoch and transaction status, in columns. */
-function decodeIds(log: Log): LogIds {
+function decodeIds(log: ReplicaLogView): LogIds {
   const ids = new LogIds();
   const txns = txnOutcomes(log);
   log.forEachBatch(log.logStartOffset, log.logEndOffset, (records, pos, h) => {
@@ -117,7 +113,7 @@ function decodeIds(log: Log): LogIds {
  * How each transactional batch of a log ended: aborted if the aborted-transaction index
  * covers it, open if no marker has closed its transaction yet, else committed.
  */
-function txnOutcomes(log: Log): { outcomeOf(producerId: number, offset: number): 'committed' | 'aborted' | 'open' } {
+function txnOutcomes(log: ReplicaLogView): { outcomeOf(producerId: number, offset: number): 'committed' | 'aborted' | 'open' } {
   const aborted = log.abortedTransactions(log.logStartOffset, log.logEndOffset);
   const open = new Map<number, number>();
   for (const e of log.producers.allEntries()) if (e.currentTxnFirstOffset !== undefined) open.set(e.producerId, e.currentTxnFirstOffset);
@@ -131,7 +127,7 @@ function txnOutcomes(log: Log): { outcomeOf(producerId: number, offset: number):
 }
 
 /** The transactional batches of a log, for the transaction checkers; undefined when it has none. */
-function txnBatchesOf(log: Log): TxnBatch[] | undefined {
+function txnBatchesOf(log: ReplicaLogView): TxnBatch[] | undefined {
   const out: TxnBatch[] = [];
   let txns: ReturnType<typeof txnOutcomes> | undefined;
   log.forEachBatch(log.logStartOffset, log.logEndOffset, (_records, _pos, h) => {

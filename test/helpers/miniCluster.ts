@@ -24,8 +24,9 @@ export function miniCluster(options: { seed?: number; brokers?: number; rf?: num
       topics: [{ name: 'orders', partitions: options.partitions ?? 1, replicationFactor: options.rf ?? 3, config: {} }],
     },
   };
-  net.addHost(new NodeHost<KafkaMessage, ControllerDurable>({ id: CONTROLLER_NODE, roles: ['controller'], durable: controllerDurable, devices: [controllerDisk], factory: (ctx, d) => new Controller(ctx, d) }));
-  const brokers: NodeHost<KafkaMessage, BrokerDurable>[] = [];
+  const controllerHost = new NodeHost<KafkaMessage, ControllerDurable, Controller>({ id: CONTROLLER_NODE, roles: ['controller'], durable: controllerDurable, devices: [controllerDisk], factory: (ctx, d) => new Controller(ctx, d) });
+  net.addHost(controllerHost);
+  const brokers: NodeHost<KafkaMessage, BrokerDurable, Broker>[] = [];
   for (let id = 1; id <= n; id++) {
     const disk = new MemoryDisk();
     const durable: BrokerDurable = {
@@ -44,7 +45,7 @@ export function miniCluster(options: { seed?: number; brokers?: number; rf?: num
         ...BROKER_DEFAULTS,
       },
     };
-    const host = new NodeHost<KafkaMessage, BrokerDurable>({ id: brokerNode(id), roles: ['broker'], durable, devices: [disk], factory: (ctx, d) => new Broker(ctx, d) });
+    const host = new NodeHost<KafkaMessage, BrokerDurable, Broker>({ id: brokerNode(id), roles: ['broker'], durable, devices: [disk], factory: (ctx, d) => new Broker(ctx, d) });
     net.addHost(host);
     brokers.push(host);
   }
@@ -61,11 +62,18 @@ export function miniCluster(options: { seed?: number; brokers?: number; rf?: num
     }),
   );
   for (const h of net.allHosts()) h.start();
-  const broker = (id: number): Broker => brokers[id - 1].process as Broker;
-  const controller = (): Controller => net.host(CONTROLLER_NODE).process as Controller;
+  const broker = (id: number): Broker => live(brokers[id - 1]);
+  const controller = (): Controller => live(controllerHost);
   const client = (): NodeContext<KafkaMessage> => {
     if (clientCtx === undefined) throw new Error('client not started');
     return clientCtx;
   };
   return { sim, net, brokers, broker, controller, client };
+}
+
+/** The live incarnation of `host`; a test reads it only while the node is up. */
+function live<P extends Process<KafkaMessage>>(host: NodeHost<KafkaMessage, unknown, P>): P {
+  const process = host.process;
+  if (process === undefined) throw new Error(`${host.id} is down`);
+  return process;
 }

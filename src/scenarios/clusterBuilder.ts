@@ -1,0 +1,294 @@
+import type { Simulation } from '../sim/simulation.js';
+import { Network } from '../network/network.js';
+import { NodeHost } from '../network/nodeHost.js';
+import { LocalClock } from '../network/localClock.js';
+import { MemoryDisk } from '../log/memoryDisk.js';
+import { DEFAULT_LOG_CONFIG, type LogConfig } from '../log/log.js';
+import { parseDuration } from '../sim/time.js';
+import { MetricsRegistry } from '../sim/metrics.js';
+import { Controller, type ControllerConfig, type ControllerDurable } from '../nodes/controller/controller.js';
+import { Broker, type BrokerConfig, type BrokerDurable } from '../nodes/broker/broker.js';
+import { Producer, type ProducerDurable } from '../nodes/producer/producer.js';
+import { Consumer, type ConsumerDurable, type ProcessorOutput } from '../nodes/consumer/consumer.js';
+import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../nodes/protocol.js';
+import { ClusterProbe, type BrokerHost } from '../nodes/clusterProbe.js';
+import { OFFSETS_TOPIC } from '../nodes/coordinator/offsetsTopic.js';
+import { TRANSACTION_STATE_TOPIC } from '../nodes/coordinator/transactionLog.js';
+import type { ConsumerClient, ProcessorClient, ProducerClient, Scenario } from './schema.js';
+
+/**
+ * The cluster a scenario describes, built on a simulated network: the controller, the
+ * brokers and the clients, each a host with its durable state (disks, clock, config), as
+ * Kafka's KafkaClusterTestKit builds its nodes. Hosts are added in a fixed order
+ * (controller, brokers, consumer group members, producers), which the run's fingerprint
+ * depends on; none is started here.
+ */
+export interface Cluster {
+  readonly net: Network<KafkaMessage>;
+  readonly metrics: MetricsRegistry;
+  /** The harness's read-only view of the nodes. */
+  readonly probe: ClusterProbe;
+  readonly brokerIds: readonly number[];
+  /** Each broker's disk, by node id, for disk faults. */
+  readonly disks: ReadonlyMap<string, MemoryDisk>;
+  readonly producers: readonly ProducerClient[];
+  readonly processors: readonly ProcessorClient[];
+  /** The consumer clients, processors' consumer sides included. */
+  readonly consumers: readonly ConsumerClient[];
+  /** True when a processor runs transactions. */
+  readonly transactional: boolean;
+}
+
+/** The node of producer client `id`. */
+export function clientNode(id: string): string {
+  return `producer-${id}`;
+}
+
+/** The node of member `index` (from 1) of consumer client `id`. */
+export function memberNode(id: string, index: number): string {
+  return `consumer-${id}-${index}`;
+}
+
+/** Builds the cluster of `scenario` on `sim`: its network, then its hosts, in the order the fingerprint depends on. */
+export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
+  const latency = scenario.cluster.network.latency;
+  const net = new Network<KafkaMessage>(sim.scheduler, sim.trace, sim.rng.fork('network'), {
+    mode: scenario.cluster.network.mode,
+    defaultLink: { latency, bandwidth: scenario.cluster.network.bandwidth },
+    resetDetection: scenario.cluster.network.resetDetection,
+    silentDetection: scenario.cluster.network.silentDetection,
+    duplicateRate: scenario.cluster.network.duplicateRate,
+  });
+
+  const producers = scenario.clients.filter((c): c is ProducerClient => c.type === 'producer');
+  const processors = scenario.clients.filter((c): c is ProcessorClient => c.type === 'processor');
+  // A processor is a group member with an output: the same client, run by the same code.
+  const outputs = new Map(processors.map((p) => [p.id, processorOutput(p, scenario.cluster.config['transaction.version'])]));
+  const consumers = [...scenario.clients.filter((c): c is ConsumerClient => c.type === 'consumer'), ...processors.map(processorAsConsumer)];
+  const transactional = processors.some((p) => p.processing.mode === 'transactional');
+  const logConfig = topicLogConfigs(scenario);
+
+  const metrics = new MetricsRegistry();
+
+  // The controller.
+  const controllerDisk = new MemoryDisk();
+  const controllerDurable: ControllerDurable = {
+    disk: controllerDisk,
+    metrics: metrics.forNode(CONTROLLER_NODE),
+    config: controllerConfig(scenario, consumers.length > 0, transactional),
+  };
+  const controllerHost = new NodeHost<KafkaMessage, ControllerDurable, Controller>({ id: CONTROLLER_NODE, roles: ['controller'], durable: controllerDurable, devices: [controllerDisk], factory: (ctx, d) => new Controller(ctx, d) });
+  net.addHost(controllerHost);
+
+  // The brokers.
+  const brokerIds = Array.from({ length: scenario.cluster.brokers }, (_, i) => i + 1);
+  const disks = new Map<string, MemoryDisk>();
+  const brokerHosts = brokerIds.map((id): BrokerHost => {
+    const disk = new MemoryDisk({
+      clock: () => sim.now,
+      rng: sim.rng.fork(`disk/broker-${id}`),
+      writeback: scenario.cluster.disks.writeback,
+      tornWrites: scenario.cluster.disks.tornWrites,
+    });
+    disks.set(brokerNode(id), disk);
+    const clock = scenario.cluster.clocks.find((c) => c.broker === id);
+    const durable: BrokerDurable = {
+      disk,
+      metrics: metrics.forNode(brokerNode(id)),
+      config: brokerConfig(scenario, id, logConfig),
+    };
+    const host = new NodeHost<KafkaMessage, BrokerDurable, Broker>({
+      id: brokerNode(id),
+      roles: ['broker'],
+      closesConnectionOnRequestTimeout: true,
+      durable,
+      devices: [disk],
+      clock: new LocalClock(clock?.skew === undefined ? undefined : parseDuration(clock.skew), clock?.driftPpm ?? 0),
+      factory: (ctx, d) => new Broker(ctx, d),
+    });
+    net.addHost(host);
+    return host;
+  });
+
+  // The clients.
+  for (const c of consumers) {
+    for (let i = 1; i <= c.instances; i++) {
+      const durable: ConsumerDurable = {
+        clientId: c.id,
+        index: i,
+        group: c.group,
+        topics: c.topics,
+        brokers: brokerIds,
+        config: { ...c.config, 'enable.auto.commit': c.config['enable.auto.commit'] ?? c.processing.mode === 'auto-commit' },
+        processing: c.processing,
+        start: c.start,
+        actions: c.actions,
+        output: outputs.get(c.id),
+        history: sim.history,
+      };
+      net.addHost(new NodeHost<KafkaMessage, ConsumerDurable>({ id: memberNode(c.id, i), roles: ['client', 'consumer'], closesConnectionOnRequestTimeout: true, durable, factory: (ctx, d) => new Consumer(ctx, d) }));
+    }
+  }
+  for (const c of producers) {
+    const durable: ProducerDurable = {
+      clientId: c.id,
+      topic: c.topic,
+      brokers: brokerIds,
+      config: c.config,
+      workload: {
+        rate: c.workload.rate,
+        keys: c.workload.keys,
+        keyDistribution: c.workload.keyDistribution,
+        tombstones: c.workload.tombstones,
+        valueBytes: c.workload.valueBytes,
+        start: c.workload.start,
+        stop: Math.min(c.workload.stop ?? scenario.duration, scenario.duration),
+      },
+      history: sim.history,
+      sequence: { next: 0 },
+      metrics: metrics.forNode(clientNode(c.id)),
+    };
+    net.addHost(new NodeHost<KafkaMessage, ProducerDurable>({ id: clientNode(c.id), roles: ['client'], closesConnectionOnRequestTimeout: true, durable, factory: (ctx, d) => new Producer(ctx, d) }));
+  }
+  const probe = new ClusterProbe((node) => net.host(node).state === 'up', controllerHost, brokerHosts);
+  return { net, metrics, probe, brokerIds, disks, producers, processors, consumers, transactional };
+}
+
+/** Each topic's log configuration: the scenario's topic settings over the cluster's, as Kafka's LogConfig merges them. */
+function topicLogConfigs(scenario: Scenario): (topic: string) => LogConfig {
+  const cfg = scenario.cluster.config;
+  const topicConfigs = new Map(scenario.topics.map((t) => [t.name, t]));
+  return (topic: string): LogConfig => {
+    if (topic === OFFSETS_TOPIC || topic === TRANSACTION_STATE_TOPIC) {
+      // offsets.topic.segment.bytes and transaction.state.log.segment.bytes (100 MiB), compacted, as Kafka creates them.
+      return { ...DEFAULT_LOG_CONFIG, segmentBytes: 104_857_600, cleanupPolicy: 'compact', flushMessages: cfg['flush.messages'], flushMs: cfg['flush.ms'] };
+    }
+    const t = topicConfigs.get(topic)?.config;
+    return {
+      ...DEFAULT_LOG_CONFIG,
+      segmentBytes: t?.['segment.bytes'] ?? cfg['log.segment.bytes'],
+      segmentMs: t?.['segment.ms'] ?? DEFAULT_LOG_CONFIG.segmentMs,
+      flushMessages: cfg['flush.messages'],
+      flushMs: cfg['flush.ms'],
+      cleanupPolicy: t?.['cleanup.policy'] ?? 'delete',
+      retentionMs: t?.['retention.ms'] ?? DEFAULT_LOG_CONFIG.retentionMs,
+      retentionBytes: t?.['retention.bytes'] ?? -1,
+      minCleanableDirtyRatio: t?.['min.cleanable.dirty.ratio'] ?? DEFAULT_LOG_CONFIG.minCleanableDirtyRatio,
+      minCompactionLagMs: t?.['min.compaction.lag.ms'] ?? DEFAULT_LOG_CONFIG.minCompactionLagMs,
+      deleteRetentionMs: t?.['delete.retention.ms'] ?? DEFAULT_LOG_CONFIG.deleteRetentionMs,
+      timestampType: t?.['message.timestamp.type'] ?? 'CreateTime',
+      evictProducersBelowLogStart: cfg['sim.producer.state.retention'] === 'log',
+    };
+  };
+}
+
+/** The controller's settings and the topics it creates, from the scenario (`groups`: it has consumer groups). */
+function controllerConfig(scenario: Scenario, groups: boolean, transactional: boolean): ControllerConfig {
+  const cfg = scenario.cluster.config;
+  return {
+    brokerSessionTimeoutMs: cfg['broker.session.timeout.ms'],
+    uncleanLeaderElection: cfg['unclean.leader.election.enable'],
+    minInsyncReplicas: cfg['min.insync.replicas'],
+    eligibleLeaderReplicas: cfg['eligible.leader.replicas.version'] === 1,
+    autoLeaderRebalance: cfg['auto.leader.rebalance.enable'],
+    leaderImbalanceCheckIntervalMs: cfg['leader.imbalance.check.interval.seconds'] * 1000,
+    topics: [
+      ...scenario.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions,
+        replicationFactor: t['replication.factor'],
+        config: Object.fromEntries(Object.entries(t.config).filter(([, v]) => v !== undefined)) as Record<string, number | string | boolean>,
+      })),
+      // Kafka creates __consumer_offsets on the first FindCoordinator; here, up front when
+      // the scenario has consumer groups.
+      ...(!groups
+        ? []
+        : [{ name: OFFSETS_TOPIC, partitions: cfg['offsets.topic.num.partitions'], replicationFactor: cfg['offsets.topic.replication.factor'], config: { 'cleanup.policy': 'compact' } }]),
+      // __transaction_state likewise, compacted, with min.insync.replicas = transaction.state.log.min.isr.
+      ...(!transactional
+        ? []
+        : [
+            {
+              name: TRANSACTION_STATE_TOPIC,
+              partitions: cfg['transaction.state.log.num.partitions'],
+              replicationFactor: cfg['transaction.state.log.replication.factor'],
+              config: { 'cleanup.policy': 'compact', 'min.insync.replicas': Math.min(cfg['transaction.state.log.min.isr'], cfg['transaction.state.log.replication.factor']) },
+            },
+          ]),
+    ],
+  };
+}
+
+/** Broker `id`'s settings, from the scenario's dotted names. */
+function brokerConfig(scenario: Scenario, id: number, logConfig: (topic: string) => LogConfig): BrokerConfig {
+  const cfg = scenario.cluster.config;
+  return {
+    brokerId: id,
+    rack: scenario.cluster.racks?.[(id - 1) % scenario.cluster.racks.length],
+    heartbeatIntervalMs: cfg['broker.heartbeat.interval.ms'],
+    controlledShutdownEnable: cfg['controlled.shutdown.enable'],
+    replicaLagTimeMaxMs: cfg['replica.lag.time.max.ms'],
+    replicaFetchWaitMaxMs: cfg['replica.fetch.wait.max.ms'],
+    replicaSocketTimeoutMs: cfg['replica.socket.timeout.ms'],
+    requestTimeoutMs: cfg['request.timeout.ms'],
+    highWatermarkCheckpointIntervalMs: cfg['replica.high.watermark.checkpoint.interval.ms'],
+    replicaFetchBackoffMs: cfg['replica.fetch.backoff.ms'],
+    replicaFetchMaxBytes: cfg['replica.fetch.max.bytes'],
+    replicaFetchers: cfg['num.replica.fetchers'],
+    minInsyncReplicas: cfg['min.insync.replicas'],
+    eligibleLeaderReplicas: cfg['eligible.leader.replicas.version'] === 1,
+    truncation: cfg['sim.truncation'],
+    logConfig,
+    retentionCheckIntervalMs: cfg['log.retention.check.interval.ms'],
+    cleanerBackoffMs: cfg['log.cleaner.backoff.ms'],
+    producerIdExpirationMs: cfg['producer.id.expiration.ms'],
+    producerIdExpirationCheckIntervalMs: cfg['producer.id.expiration.check.interval.ms'],
+    offsetsCommitTimeoutMs: cfg['offsets.commit.timeout.ms'],
+    offsetsRetentionCheckIntervalMs: cfg['offsets.retention.check.interval.ms'],
+    group: {
+      offsetsPartitions: cfg['offsets.topic.num.partitions'],
+      initialRebalanceDelayMs: cfg['group.initial.rebalance.delay.ms'],
+      minSessionTimeoutMs: cfg['group.min.session.timeout.ms'],
+      maxSessionTimeoutMs: cfg['group.max.session.timeout.ms'],
+      fencing: cfg['sim.group.fencing'],
+      offsetsRetentionMs: cfg['offsets.retention.minutes'] * 60_000,
+      offsetExpiration: cfg['sim.offsets.expiration'],
+    },
+    transactions: {
+      partitions: cfg['transaction.state.log.num.partitions'],
+      maxTimeoutMs: cfg['transaction.max.timeout.ms'],
+      abortTimedOutIntervalMs: cfg['transaction.abort.timed.out.transaction.cleanup.interval.ms'],
+      verification: cfg['transaction.partition.verification.enable'],
+      version: cfg['transaction.version'],
+    },
+  };
+}
+
+/**
+ * A processor's consumer side: it reads `from` in its group, one transaction's worth per poll,
+ * read_committed when transactional (an EOS application reads only committed input), and
+ * never auto-commits.
+ */
+function processorAsConsumer(p: ProcessorClient): ConsumerClient {
+  const { 'transaction.timeout.ms': _timeout, 'delivery.timeout.ms': _delivery, ...config } = p.config;
+  return {
+    id: p.id,
+    type: 'consumer',
+    group: p.group,
+    topics: [p.from],
+    instances: p.instances,
+    config: {
+      ...config,
+      'enable.auto.commit': false,
+      'max.poll.records': p.processing.transactionRecords,
+      'isolation.level': p.processing.mode === 'transactional' ? 'read_committed' : config['isolation.level'],
+    },
+    processing: { mode: 'commit-after-process', time: p.processing.time },
+    start: p.start,
+    actions: [],
+  };
+}
+
+function processorOutput(p: ProcessorClient, transactionVersion: 1 | 2): ProcessorOutput {
+  return { topic: p.to, mode: p.processing.mode, transactionTimeoutMs: p.config['transaction.timeout.ms'], deliveryTimeoutMs: p.config['delivery.timeout.ms'], valueBytes: p.processing.valueBytes, transactionVersion };
+}
