@@ -173,7 +173,9 @@ export const reorderChecker: Checker<ClusterFinalState> = {
 
 /**
  * divergence: two replicas of a partition that disagree on a record below the lower of
- * their high watermarks (after the drain, the committed prefix every replica must share).
+ * their high watermarks (after the drain, the committed prefix every replica must share),
+ * from where both still hold records: a replica whose retention ran later starts later, and
+ * what it deleted is not a disagreement.
  */
 export const divergenceChecker: Checker<ClusterFinalState> = {
   kind: 'divergence',
@@ -184,11 +186,13 @@ export const divergenceChecker: Checker<ClusterFinalState> = {
         for (let j = i + 1; j < p.replicas.length; j++) {
           const a = p.replicas[i];
           const b = p.replicas[j];
+          const from = Math.max(a.logStartOffset, b.logStartOffset);
           const bound = Math.min(a.highWatermark, b.highWatermark);
-          // Identical batches below the bound mean identical records: skip decoding them.
-          if (a.batches !== undefined && b.batches !== undefined && sameBatchesBelow(a.batches, b.batches, bound)) continue;
-          const aAt = new Map(a.records.filter((r) => r.offset < bound).map((r) => [r.offset, r]));
-          const bAt = new Map(b.records.filter((r) => r.offset < bound).map((r) => [r.offset, r]));
+          // Identical batches in the range mean identical records: skip decoding them.
+          if (a.batches !== undefined && b.batches !== undefined && sameBatchesIn(a.batches, b.batches, from, bound)) continue;
+          const inRange = (r: LoggedRecord): boolean => r.offset >= from && r.offset < bound;
+          const aAt = new Map(a.records.filter(inRange).map((r) => [r.offset, r]));
+          const bAt = new Map(b.records.filter(inRange).map((r) => [r.offset, r]));
           const offsets = [...new Set([...aAt.keys(), ...bAt.keys()])].sort((x, y) => x - y);
           // A record one replica's cleaner removed and the other's has not yet is compaction, not divergence.
           const disagree = (o: number): boolean => {
@@ -212,17 +216,25 @@ export const divergenceChecker: Checker<ClusterFinalState> = {
   },
 };
 
-/** True when both lists hold the same batches wherever either has records below `bound`. */
-function sameBatchesBelow(a: readonly BatchSummary[], b: readonly BatchSummary[], bound: number): boolean {
-  let i = 0;
-  for (; i < a.length && i < b.length; i++) {
+/** True when both lists hold the same batches wherever either has records in [from, bound). */
+function sameBatchesIn(a: readonly BatchSummary[], b: readonly BatchSummary[], from: number, bound: number): boolean {
+  let i = firstEndingAtOrAfter(a, from);
+  let j = firstEndingAtOrAfter(b, from);
+  for (; i < a.length && j < b.length; i++, j++) {
     const x = a[i];
-    const y = b[i];
+    const y = b[j];
     if (x.baseOffset >= bound && y.baseOffset >= bound) return true;
     if (x.baseOffset !== y.baseOffset || x.lastOffset !== y.lastOffset || x.epoch !== y.epoch || x.crc !== y.crc) return false;
   }
-  const rest = i < a.length ? a[i] : i < b.length ? b[i] : undefined;
+  const rest = i < a.length ? a[i] : j < b.length ? b[j] : undefined;
   return rest === undefined || rest.baseOffset >= bound;
+}
+
+/** The index of the first batch with records at or after `offset`. */
+function firstEndingAtOrAfter(batches: readonly BatchSummary[], offset: number): number {
+  let i = 0;
+  while (i < batches.length && batches[i].lastOffset < offset) i++;
+  return i;
 }
 
 /** split-brain: two brokers that both accepted writes as leader of one partition in one leader epoch. */

@@ -48,6 +48,13 @@ export interface ReplicaLog {
   readonly broker: string;
   readonly highWatermark: number;
   readonly logEndOffset: number;
+  /**
+   * This replica's own log start offset. Each replica's retention deletes old segments on
+   * its own schedule (LogManager.cleanupLogs runs on every broker, followers too), and a
+   * follower's log start only ever moves up to its leader's, so replicas may start at
+   * different offsets: below a replica's log start it holds nothing to compare.
+   */
+  readonly logStartOffset: number;
   /** Every record; the runner decodes these only if a checker reads them. */
   readonly records: readonly LoggedRecord[];
   /** The batches, when known: replicas whose batches agree need no record comparison. */

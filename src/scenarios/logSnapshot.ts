@@ -66,6 +66,7 @@ function replicaLog(broker: string, partition: PartitionView, logIdsOf: (log: Re
     broker,
     highWatermark: partition.highWatermark,
     logEndOffset: partition.log.logEndOffset,
+    logStartOffset: partition.log.logStartOffset,
     batches: batchesOf(partition.log, partition.log.logStartOffset, partition.log.logEndOffset),
     get records(): readonly LoggedRecord[] {
       return (records ??= logIdsOf(partition.log).records);

@@ -101,15 +101,59 @@ describe('reorder', () => {
 
 describe('divergence', () => {
   it('finds replicas that disagree below both high watermarks, and ignores the tail above', () => {
-    const leader = { broker: 'broker-1', highWatermark: 3, logEndOffset: 4, records: [rec(0, 0), rec(1, 1), rec(2, 2), rec(3, 3)] };
-    const same = { broker: 'broker-2', highWatermark: 3, logEndOffset: 3, records: [rec(0, 0), rec(1, 1), rec(2, 2)] };
-    const diverged = { broker: 'broker-3', highWatermark: 3, logEndOffset: 3, records: [rec(0, 0), rec(1, 9, 2), rec(2, 2)] };
+    const leader = { broker: 'broker-1', highWatermark: 3, logEndOffset: 4, logStartOffset: 0, records: [rec(0, 0), rec(1, 1), rec(2, 2), rec(3, 3)] };
+    const same = { broker: 'broker-2', highWatermark: 3, logEndOffset: 3, logStartOffset: 0, records: [rec(0, 0), rec(1, 1), rec(2, 2)] };
+    const diverged = { broker: 'broker-3', highWatermark: 3, logEndOffset: 3, logStartOffset: 0, records: [rec(0, 0), rec(1, 9, 2), rec(2, 2)] };
     expect(divergenceChecker.check(empty, state([], [leader, same]))).toEqual([]);
     const v = divergenceChecker.check(empty, state([], [leader, same, diverged]));
     expect(v.map((x) => x.details)).toEqual([
       { partition: 'orders-0', brokers: ['broker-1', 'broker-3'], offset: 1 },
       { partition: 'orders-0', brokers: ['broker-2', 'broker-3'], offset: 1 },
     ]);
+  });
+});
+
+describe('divergence under retention', () => {
+  // Issue 21: each replica's retention deletes whole segments on its own schedule, so one
+  // replica may start later than another; what it deleted is not a disagreement.
+  /** A replica of `records` (offset i holds p1#i, in batches of `batchSize`) from `logStart` on. */
+  const replica = (broker: string, n: number, logStart: number, batchSize: number, changedAt?: number) => {
+    const records: LoggedRecord[] = [];
+    for (let o = logStart; o < n; o++) records.push(rec(o, o === changedAt ? 10_000 + o : o));
+    const batches = [];
+    for (let base = 0; base < n; base += batchSize) {
+      const last = Math.min(base + batchSize, n) - 1;
+      if (last < logStart) continue;
+      const changed = changedAt !== undefined && changedAt >= base && changedAt <= last;
+      batches.push({ baseOffset: base, lastOffset: last, epoch: 1, crc: changed ? base + 1_000_000 : base });
+    }
+    return { broker, highWatermark: n, logEndOffset: n, logStartOffset: logStart, records, batches };
+  };
+
+  it('compares only the offsets both replicas still hold (it reported the deleted ones as "nothing")', () => {
+    const a = replica('broker-1', 200, 100, 10);
+    const b = replica('broker-3', 200, 150, 10);
+    expect(divergenceChecker.check(empty, state([], [a, b]))).toEqual([]);
+    const { batches: _ignored, ...withoutBatches } = b;
+    expect(divergenceChecker.check(empty, state([], [a, withoutBatches]))).toEqual([]);
+  });
+
+  it('holds as a property: same records from different log starts agree, and a changed record both hold is found', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 20 }), fc.nat(), fc.nat(), fc.option(fc.nat()), fc.boolean(), (batchSize, batchCount, s1, s2, change, withBatches) => {
+        const n = batchSize * batchCount;
+        // Retention deletes whole segments, so a log starts at a batch boundary.
+        const start = (x: number): number => (x % batchCount) * batchSize;
+        const [startA, startB] = [start(s1), start(s2)];
+        const changedAt = change === null ? undefined : change % n;
+        const strip = <T extends { batches?: unknown }>(r: T): T => (withBatches ? r : { ...r, batches: undefined });
+        const a = strip(replica('broker-1', n, startA, batchSize));
+        const b = strip(replica('broker-2', n, startB, batchSize, changedAt));
+        const found = divergenceChecker.check(empty, state([], [a, b])).map((v) => v.details?.offset);
+        const bothHold = changedAt !== undefined && changedAt >= Math.max(startA, startB);
+        expect(found).toEqual(bothHold ? [changedAt] : []);
+      }),
+    );
   });
 });
 
@@ -148,7 +192,7 @@ describe('the delivery checkers together', () => {
   it('find nothing in a clean run', () => {
     const history = run(['ok', 'ok', 'info', 'fail', 'ok']);
     const log = [rec(0, 0), rec(1, 1), rec(2, 2), rec(3, 4)];
-    const replica = { broker: 'broker-1', highWatermark: 4, logEndOffset: 4, records: log };
+    const replica = { broker: 'broker-1', highWatermark: 4, logEndOffset: 4, logStartOffset: 0, records: log };
     expect(runCheckers(deliveryCheckers, history, state(log, [replica, { ...replica, broker: 'broker-2' }])).violations).toEqual([]);
   });
 });
