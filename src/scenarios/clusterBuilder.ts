@@ -15,6 +15,7 @@ import { ClusterProbe, type BrokerHost } from '../nodes/clusterProbe.js';
 import { OFFSETS_TOPIC } from '../nodes/coordinator/offsetsTopic.js';
 import { TRANSACTION_STATE_TOPIC } from '../nodes/coordinator/transactionLog.js';
 import type { ConsumerClient, ProcessorClient, ProducerClient, Scenario } from './schema.js';
+import { memberNode, producerNode } from '../nodes/nodeId.js';
 
 /**
  * The cluster a scenario describes, built on a simulated network: the controller, the
@@ -37,16 +38,6 @@ export interface Cluster {
   readonly consumers: readonly ConsumerClient[];
   /** True when a processor runs transactions. */
   readonly transactional: boolean;
-}
-
-/** The node of producer client `id`. */
-export function clientNode(id: string): string {
-  return `producer-${id}`;
-}
-
-/** The node of member `index` (from 1) of consumer client `id`. */
-export function memberNode(id: string, index: number): string {
-  return `consumer-${id}-${index}`;
 }
 
 /** Builds the cluster of `scenario` on `sim`: its network, then its hosts, in the order the fingerprint depends on. */
@@ -146,9 +137,9 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
       },
       history: sim.history,
       sequence: { next: 0 },
-      metrics: metrics.forNode(clientNode(c.id)),
+      metrics: metrics.forNode(producerNode(c.id)),
     };
-    net.addHost(new NodeHost<KafkaMessage, ProducerDurable>({ id: clientNode(c.id), roles: ['client'], closesConnectionOnRequestTimeout: true, durable, factory: (ctx, d) => new Producer(ctx, d) }));
+    net.addHost(new NodeHost<KafkaMessage, ProducerDurable>({ id: producerNode(c.id), roles: ['client'], closesConnectionOnRequestTimeout: true, durable, factory: (ctx, d) => new Producer(ctx, d) }));
   }
   const probe = new ClusterProbe((node) => net.host(node).state === 'up', controllerHost, brokerHosts);
   return { net, metrics, probe, brokerIds, disks, producers, processors, consumers, transactional };

@@ -10,7 +10,9 @@ import { OFFSETS_TOPIC, partitionForGroup } from '../nodes/coordinator/offsetsTo
 import { TRANSACTION_STATE_TOPIC, partitionForTransactionalId } from '../nodes/coordinator/transactionLog.js';
 import { ScenarioError } from './loader.js';
 import type { MetricsRecorder } from './metricsRecorder.js';
-import { clientNode, memberNode, type Cluster } from './clusterBuilder.js';
+import type { Cluster } from './clusterBuilder.js';
+import { memberNode, producerNode } from '../nodes/nodeId.js';
+import { parsePartitionName } from '../log/topicPartition.js';
 import type { Scenario, ScenarioFault } from './schema.js';
 
 /** The faults a run injects, scheduled, and the injector that applies them. */
@@ -47,7 +49,7 @@ function nemesisFaults(sim: Simulation, n: NonNullable<Scenario['nemesis']>, sce
   const targets = [
     ...(n.targets.includes('brokers') ? brokerIds.map(brokerNode) : []),
     ...(n.targets.includes('controller') ? [CONTROLLER_NODE] : []),
-    ...(n.targets.includes('clients') ? [...producers.map((c) => clientNode(c.id)), ...consumers.flatMap((c) => Array.from({ length: c.instances }, (_, i) => memberNode(c.id, i + 1)))] : []),
+    ...(n.targets.includes('clients') ? [...producers.map((c) => producerNode(c.id)), ...consumers.flatMap((c) => Array.from({ length: c.instances }, (_, i) => memberNode(c.id, i + 1)))] : []),
   ];
   return generateNemesis(sim.rng.fork('nemesis'), {
     kinds: n.kinds,
@@ -80,7 +82,7 @@ function roleResolver(scenario: Scenario, cluster: Cluster): TargetResolver {
         case 'client': {
           const consumer = consumers.find((c) => c.id === target.id);
           if (consumer !== undefined) return Array.from({ length: consumer.instances }, (_, i) => memberNode(consumer.id, i + 1));
-          return net.hasHost(clientNode(target.id)) ? [clientNode(target.id)] : [];
+          return net.hasHost(producerNode(target.id)) ? [producerNode(target.id)] : [];
         }
         case 'member':
           return net.hasHost(memberNode(target.client, target.index)) ? [memberNode(target.client, target.index)] : [];
@@ -93,8 +95,8 @@ function roleResolver(scenario: Scenario, cluster: Cluster): TargetResolver {
         }
         case 'leader':
         case 'follower': {
-          const m = /^(.+)-(\d+)$/.exec(target.partition);
-          const p = m === null ? undefined : image?.partition(m[1], Number(m[2]));
+          const tp = parsePartitionName(target.partition);
+          const p = tp === undefined ? undefined : image?.partition(tp.topic, tp.partition);
           if (p === undefined || p.leader < 0) return [];
           if (target.kind === 'leader') return [brokerNode(p.leader)];
           const follower = p.isr.find((r) => r !== p.leader) ?? p.replicas.find((r) => r !== p.leader);

@@ -7,6 +7,7 @@ import { TOPIC_SETTINGS } from '../nodes/config/topicSettings.js';
 import { CONSUMER_SETTINGS, PROCESSOR_SETTINGS, PRODUCER_SETTINGS } from '../nodes/config/clientSettings.js';
 import { settingsShape } from './settingsSchema.js';
 import { topicPartitionOf } from '../log/topicPartition.js';
+import { brokerNode, memberNode, producerNode } from '../nodes/nodeId.js';
 
 /**
  * The scenario file: a cluster, its topics, its clients and their workloads, the faults
@@ -498,10 +499,10 @@ function faultTargets(f: z.output<typeof faultSchema>): [(string | number)[], st
  */
 function targetChecker(s: { readonly cluster: { readonly brokers: number }; readonly topics: readonly z.output<typeof topicSchema>[]; readonly clients: readonly z.output<typeof clientSchema>[] }): (text: string) => string | undefined {
   const nodes = new Set<string>(['controller']);
-  for (let b = 1; b <= s.cluster.brokers; b++) nodes.add(`broker-${b}`);
+  for (let b = 1; b <= s.cluster.brokers; b++) nodes.add(brokerNode(b));
   for (const c of s.clients) {
-    if (c.type === 'producer') nodes.add(`producer-${c.id}`);
-    else for (let n = 1; n <= c.instances; n++) nodes.add(`consumer-${c.id}-${n}`);
+    if (c.type === 'producer') nodes.add(producerNode(c.id));
+    else for (let n = 1; n <= c.instances; n++) nodes.add(memberNode(c.id, n));
   }
   const partitions = new Map(s.topics.map((t) => [t.name, t.partitions]));
   return (text) => {

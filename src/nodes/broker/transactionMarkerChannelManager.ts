@@ -7,6 +7,7 @@ import { millis } from '../../sim/time.js';
 import type { MetadataImage } from '../controller/metadataImage.js';
 import { brokerNode, message, type KafkaMessage, type WriteTxnMarkersRequest } from '../protocol.js';
 import { Channel, REQUEST_TIMEOUT_MS } from './channels.js';
+import { parsePartitionName } from '../../log/topicPartition.js';
 
 /** What the marker channel needs from the broker. */
 export interface TransactionMarkerChannelDeps {
@@ -32,8 +33,8 @@ export class TransactionMarkerChannelManager {
     const byLeader = new Map<number, string[]>();
     const failed: string[] = [];
     for (const name of req.partitions) {
-      const m = /^(.*)-(\d+)$/.exec(name);
-      const leader = m === null ? -1 : (image.partition(m[1], Number(m[2]))?.leader ?? -1);
+      const tp = parsePartitionName(name);
+      const leader = tp === undefined ? -1 : (image.partition(tp.topic, tp.partition)?.leader ?? -1);
       if (leader < 0) failed.push(name);
       else byLeader.set(leader, [...(byLeader.get(leader) ?? []), name]);
     }

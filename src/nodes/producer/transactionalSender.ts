@@ -2,6 +2,7 @@ import type { NodeContext, RequestOptions } from '../../network/nodeHost.js';
 import { millis } from '../../sim/time.js';
 import type { RecordInput } from '../../log/recordBatch.js';
 import { brokerNode, message, produceOutcome, type KafkaMessage, type PartitionMetadata, type ProduceRequest } from '../protocol.js';
+import { topicPartitionOf } from '../../log/topicPartition.js';
 
 /** Produce errors retried with the same sequence. */
 const RETRIABLE = new Set(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'FENCED_LEADER_EPOCH', 'timeout', 'disconnected']);
@@ -122,7 +123,7 @@ export class TransactionalSender {
   }
 
   private produce(partition: string, lane: Lane, sequence: number, batch: Buffer, startedAt: number, finish: (ok: boolean) => void): void {
-    const m = /^(.*)-(\d+)$/.exec(partition) as RegExpExecArray;
+    const tp = topicPartitionOf(partition);
     const leader = this.deps.leaderOf(partition)?.leader ?? -1;
     const retry = (): void => {
       if (this.ctx.now() - startedAt >= this.deps.deliveryTimeoutMs * 1000) {
@@ -148,7 +149,7 @@ export class TransactionalSender {
       this.deps.markAbortable(error);
       finish(false);
     };
-    this.enqueue({ leader, topic: m[1], partition: Number(m[2]), batch, answer });
+    this.enqueue({ leader, topic: tp.topic, partition: tp.partition, batch, answer });
   }
 
   /** One batch of a partition per request: a second goes in the next request, behind it. */
