@@ -1,6 +1,6 @@
-import type { TimerHandle } from '../sim/scheduler.js';
+import { InFlightRequests } from './inFlightRequests.js';
 import type { Link } from './link.js';
-import type { Message, NodeHost, NodeId, RpcResult } from './nodeHost.js';
+import type { Message, NodeHost } from './nodeHost.js';
 
 export const enum Envelope {
   Request = 0,
@@ -19,21 +19,6 @@ export interface Endpoint<M extends Message> {
   /** Connections of channels 1, 2 …, each by peer number. */
   readonly channels: (Connection<M> | undefined)[][];
   readonly links: (Link | undefined)[];
-}
-
-export interface PendingRequest<M extends Message> {
-  readonly id: number;
-  readonly client: NodeHost<M>;
-  readonly clientTag: number;
-  readonly to: NodeId;
-  readonly type: string;
-  readonly conn: Connection<M>;
-  readonly done: (result: RpcResult<M>) => void;
-  /** Its own timeout timer, for a request whose deadline comes before its connection's earlier ones. */
-  timer: TimerHandle | undefined;
-  /** When it times out, in simulated microseconds. */
-  readonly deadline: number;
-  settled: boolean;
 }
 
 /** A message a network partition cut off on an open stream connection, until TCP retransmits it after the heal. */
@@ -152,21 +137,8 @@ export class Connection<M extends Message> {
   readonly toClient: Direction<M>;
   /** Both directions, client to server first. */
   readonly directions: readonly [Direction<M>, Direction<M>];
-  readonly pending = new Map<number, PendingRequest<M>>();
-  /**
-   * Requests in deadline order (a client's requests on one connection share a timeout, so
-   * this is send order), from `timeoutHead` on, watched by one timer at the first deadline.
-   * Kafka's NetworkClient likewise checks in-flight requests for expiry in one pass.
-   * Settled requests are skipped when the watchdog comes by: no timer per request to
-   * schedule and cancel.
-   */
-  readonly timeouts: PendingRequest<M>[] = [];
-  timeoutHead = 0;
-  watchdog: TimerHandle | undefined = undefined;
-  /** When the armed watchdog fires. */
-  watchdogAt = 0;
-  /** The watchdog is running: requests it causes leave the re-arming to it. */
-  watching = false;
+  /** Its requests awaiting a response, and their timeouts. */
+  readonly inFlight = new InFlightRequests<M>();
 
   constructor(
     readonly id: number,

@@ -4,7 +4,8 @@ import type { Duration, Time } from '../sim/time.js';
 import { declareTraceKind, type Trace } from '../sim/trace.js';
 import { DEFAULT_LATENCY, latencySampler, sampleLatency } from './latency.js';
 import { linkRng, newLink, type Degradation, type Link, type LinkConfig, type LinkStats } from './link.js';
-import { Connection, Envelope, type Direction, type Endpoint, type PendingRequest } from './connection.js';
+import { Connection, Envelope, type Direction, type Endpoint } from './connection.js';
+import type { PendingRequest } from './inFlightRequests.js';
 import type {
   NodeHost} from './nodeHost.js';
 import {
@@ -301,14 +302,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       settled: false,
       conn,
     };
-    conn.pending.set(pending.id, pending);
-    const queue = conn.timeouts;
-    const last = queue.length > conn.timeoutHead ? queue[queue.length - 1] : undefined;
-    // The queue takes it if its deadline comes no sooner than those queued and than the
-    // armed watchdog (an earlier watchdog just looks and waits again).
-    if ((last === undefined || pending.deadline >= last.deadline) && (conn.watchdog === undefined || pending.deadline >= conn.watchdogAt)) {
-      queue.push(pending);
-      if (conn.watchdog === undefined && !conn.watching) this.armWatchdog(conn, pending.deadline, tag);
+    if (conn.inFlight.add(pending)) {
+      if (conn.inFlight.needsWatchdog()) this.armWatchdog(conn, pending.deadline, tag);
     } else {
       // A shorter timeout than those before it: it gets a timer of its own.
       pending.timer = this.scheduler.after(delay, () => this.timeout(pending), tag);
@@ -318,27 +313,16 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
 
   /** The connection's watchdog: times out what is due, skips what settled, and waits for the next deadline. */
   private watch(conn: Connection<M>, tag: number): void {
-    conn.watchdog = undefined;
-    conn.watching = true;
-    const queue = conn.timeouts;
+    const inFlight = conn.inFlight;
+    inFlight.beginWatch();
     const now = this.scheduler.now;
-    while (conn.timeoutHead < queue.length) {
-      const head = queue[conn.timeoutHead];
-      if (!head.settled && head.deadline > now) break;
-      conn.timeoutHead++;
-      if (!head.settled) this.timeout(head);
-    }
-    conn.watching = false;
-    if (conn.timeoutHead > 1024 && conn.timeoutHead * 2 > queue.length) {
-      queue.splice(0, conn.timeoutHead);
-      conn.timeoutHead = 0;
-    }
-    if (conn.timeoutHead < queue.length && conn.watchdog === undefined) this.armWatchdog(conn, queue[conn.timeoutHead].deadline, tag);
+    for (let due = inFlight.nextExpired(now); due !== undefined; due = inFlight.nextExpired(now)) this.timeout(due);
+    const next = inFlight.endWatch();
+    if (next !== undefined) this.armWatchdog(conn, next, tag);
   }
 
   private armWatchdog(conn: Connection<M>, at: number, tag: number): void {
-    conn.watchdogAt = at;
-    conn.watchdog = this.scheduler.at(at as Time, () => this.watch(conn, tag), tag);
+    conn.inFlight.armed(at, this.scheduler.at(at as Time, () => this.watch(conn, tag), tag));
   }
 
   private timeout(pending: PendingRequest<M>): void {
@@ -368,19 +352,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       return;
     }
     pending.settled = true;
-    const conn = pending.conn;
-    conn.pending.delete(pending.id);
+    pending.conn.inFlight.remove(pending);
     if (pending.timer !== undefined) this.scheduler.cancel(pending.timer);
-    // Answers come mostly in order: let settled requests at the front go now, not at the next deadline.
-    const queue = conn.timeouts;
-    while (conn.timeoutHead < queue.length && queue[conn.timeoutHead].settled) conn.timeoutHead++;
-    if (conn.timeoutHead === queue.length) {
-      queue.length = 0;
-      conn.timeoutHead = 0;
-    } else if (conn.timeoutHead > 64 && conn.timeoutHead * 2 > queue.length) {
-      queue.splice(0, conn.timeoutHead);
-      conn.timeoutHead = 0;
-    }
     pending.client.dispatchWith(pending.clientTag, pending.done, outcome);
   }
 
@@ -421,7 +394,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     this.trace.emit('net.disconnect', { client: conn.client.host.id, server: conn.server.host.id, conn: conn.id, reason });
     if (this.mode === 'datagram' || detection === undefined) return;
     const outcome = byClient ? TIMEOUT : DISCONNECTED;
-    for (const pending of [...conn.pending.values()]) {
+    for (const pending of conn.inFlight.all()) {
       this.scheduler.after(detection, () => this.settle(pending, outcome), pending.clientTag);
     }
     // The client notices the broken connection (a reset, a refusal, an EOF) once it is
@@ -576,7 +549,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
         return;
       }
       case Envelope.Response: {
-        const pending = conn.pending.get(id);
+        const pending = conn.inFlight.get(id);
         if (pending !== undefined) this.settle(pending, { ok: true, response: message });
         return;
       }
