@@ -1,5 +1,5 @@
 import type { Rng } from '../sim/rng.js';
-import { latencySampler, type LatencyDist, type LatencySampler } from './latency.js';
+import { latencySampler, sampleLatency, type LatencyDist, type LatencySampler } from './latency.js';
 import type { NodeId } from './nodeHost.js';
 
 /**
@@ -59,4 +59,31 @@ export function newLink(from: NodeId, to: NodeId, config: LinkConfig): Link {
 /** The link's random stream, forked from the network's on first use. */
 export function linkRng(link: Link, network: Rng): Rng {
   return (link.rng ??= network.fork(`link/${link.from}>${link.to}`));
+}
+
+/** When a message of `bytes` sent at `now` has left the sender: at once, or after those before it when the link's bandwidth is limited. */
+export function transmitted(link: Link, now: number, bytes: number): number {
+  const bandwidth = link.config.bandwidth;
+  if (bandwidth === undefined) return now;
+  const start = Math.max(now, link.busyUntil);
+  link.busyUntil = start + Math.ceil((bytes * 1_000_000) / bandwidth);
+  return link.busyUntil;
+}
+
+/** How long a message takes on the link: its latency plus each degradation's extra latency, drawn from `rng` in that order. */
+export function flightTime(link: Link, rng: Rng): number {
+  let flight: number = link.sampleLatency(rng);
+  if (link.degradations.size > 0) {
+    for (const d of link.degradations.values()) if (d.extraLatency !== undefined) flight += sampleLatency(d.extraLatency, rng);
+  }
+  return flight;
+}
+
+/** The probability that a packet is lost on the link: what gets through every degradation's loss. */
+export function lossRate(link: Link): number {
+  let loss = 0;
+  if (link.degradations.size > 0) {
+    for (const d of link.degradations.values()) if (d.loss !== undefined) loss = 1 - (1 - loss) * (1 - d.loss);
+  }
+  return loss;
 }

@@ -2,8 +2,8 @@ import type { Rng } from '../sim/rng.js';
 import type { Scheduler, TimerHandle } from '../sim/scheduler.js';
 import type { Duration, Time } from '../sim/time.js';
 import { declareTraceKind, type Trace } from '../sim/trace.js';
-import { DEFAULT_LATENCY, latencySampler, sampleLatency } from './latency.js';
-import { linkRng, newLink, type Degradation, type Link, type LinkConfig, type LinkStats } from './link.js';
+import { DEFAULT_LATENCY, latencySampler } from './latency.js';
+import { flightTime, linkRng, lossRate, newLink, transmitted, type Degradation, type Link, type LinkConfig, type LinkStats } from './link.js';
 import { Connection, Envelope, type Direction, type Endpoint } from './connection.js';
 import type { PendingRequest } from './inFlightRequests.js';
 import type {
@@ -457,23 +457,9 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       if (this.mode === 'stream') this.breakConnection(conn, 'connection-refused', to.lastCrashMode === 'process' ? this.resetDetection : this.silentDetection);
       return;
     }
-    const now = this.scheduler.now;
-    let arrive: number = now;
-    const config = link.config;
-    if (config.bandwidth !== undefined) {
-      const start = Math.max(now, link.busyUntil);
-      link.busyUntil = start + Math.ceil((bytes * 1_000_000) / config.bandwidth);
-      arrive = link.busyUntil;
-    }
     const rng = linkRng(link, this.rng);
-    arrive += link.sampleLatency(rng);
-    let loss = 0;
-    if (link.degradations.size > 0) {
-      for (const d of link.degradations.values()) {
-        if (d.extraLatency !== undefined) arrive += sampleLatency(d.extraLatency, rng);
-        if (d.loss !== undefined) loss = 1 - (1 - loss) * (1 - d.loss);
-      }
-    }
+    let arrive = transmitted(link, this.scheduler.now, bytes) + flightTime(link, rng);
+    const loss = lossRate(link);
     if (this.mode === 'stream') {
       // A lost segment is retransmitted after the RTO, doubling each time; what follows it on
       // the connection waits behind it (head-of-line blocking), which the FIFO rule gives.
