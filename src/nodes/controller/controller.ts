@@ -2,6 +2,7 @@ import type { NodeContext, Process } from '../../network/nodeHost.js';
 import type { Disk } from '../../log/disk.js';
 import { message, type AlterPartitionRequest, type BrokerHeartbeatRequest, type BrokerRegistrationRequest, type KafkaMessage } from '../protocol.js';
 import { BrokerHeartbeatManager } from './brokerHeartbeatManager.js';
+import { ClusterControlManager } from './clusterControl.js';
 import { MetadataImage } from './metadataImage.js';
 import { MetadataLog } from './metadataLog.js';
 import type { MetadataRecord } from './metadataRecords.js';
@@ -49,19 +50,16 @@ const TICK_MS = 100;
  * to its metadata log. It registers and fences brokers on their heartbeats, creates
  * topics, elects leaders when brokers are fenced or return, and validates AlterPartition.
  * A crash loses nothing but time: on restart it replays its log, and until then no
- * leadership changes. The broker registrations are its own (ClusterControlManager's part);
- * heartbeats go to its BrokerHeartbeatManager, partition decisions to its
- * ReplicationControlManager, and records through its MetadataLog.
+ * leadership changes. It keeps the broker registrations in its ClusterControlManager, the
+ * heartbeats in its BrokerHeartbeatManager, asks its ReplicationControlManager for
+ * partition decisions, and writes records through its MetadataLog.
  */
 export class Controller implements Process<KafkaMessage> {
   readonly image = new MetadataImage();
   private readonly metadataLog: MetadataLog;
   private readonly heartbeats = new BrokerHeartbeatManager();
   private readonly replication: ReplicationControlManager;
-  /** The incarnation of each broker's latest registration (ClusterControlManager's brokerRegistrations). */
-  private readonly incarnations = new Map<number, number>();
-  /** The metadata offset just past each broker's latest registration. */
-  private readonly registeredAt = new Map<number, number>();
+  private readonly cluster = new ClusterControlManager();
   /** A preferred leader election is scheduled (QuorumController's imbalancedScheduled). */
   private balanceScheduled = false;
 
@@ -79,8 +77,8 @@ export class Controller implements Process<KafkaMessage> {
     this.metadataLog = new MetadataLog(durable.disk, ctx, this.image);
     this.metadataLog.replay((record) => {
       if (record.type !== 'RegisterBroker') return;
-      this.incarnations.set(record.brokerId, record.incarnation);
-      this.registeredAt.set(record.brokerId, this.image.offset);
+      this.cluster.setIncarnation(record.brokerId, record.incarnation);
+      this.cluster.setRegisteredAt(record.brokerId, this.image.offset);
     });
     durable.metrics?.gauge(JMX.activeControllerCount, () => 1);
     durable.metrics?.gauge(JMX.offlinePartitions, () => this.image.offlinePartitions().length);
@@ -118,9 +116,9 @@ export class Controller implements Process<KafkaMessage> {
   /** ClusterControlManager.registerBroker: a new incarnation registers fenced, and must catch up before it is unfenced. */
   private handleBrokerRegistration(req: BrokerRegistrationRequest, reply: (r: KafkaMessage) => void): void {
     const known = this.image.broker(req.brokerId);
-    if (known === undefined || this.incarnations.get(req.brokerId) !== req.incarnation) {
+    if (known === undefined || !this.cluster.isCurrent(req.brokerId, req.incarnation)) {
       this.commit([{ type: 'RegisterBroker', brokerId: req.brokerId, incarnation: req.incarnation, rack: req.rack, fenced: true }]);
-      this.registeredAt.set(req.brokerId, this.image.offset);
+      this.cluster.setRegisteredAt(req.brokerId, this.image.offset);
       this.heartbeats.leaveControlledShutdown(req.brokerId);
       // A re-registered broker is a new process: it must catch up before leading again.
       this.fence(req.brokerId);
@@ -128,13 +126,13 @@ export class Controller implements Process<KafkaMessage> {
       // controller knows survive its own restarts: it replays their registrations).
       if (known !== undefined && known.incarnation !== req.incarnation && this.config.eligibleLeaderReplicas === true) this.commit(this.replication.excludeUnclean(req.brokerId));
     }
-    this.incarnations.set(req.brokerId, req.incarnation);
+    this.cluster.setIncarnation(req.brokerId, req.incarnation);
     this.heartbeats.touch(req.brokerId, this.nowMs());
-    reply(message('BrokerRegistrationResponse', { brokerEpoch: (this.registeredAt.get(req.brokerId) ?? 1) - 1 }));
+    reply(message('BrokerRegistrationResponse', { brokerEpoch: (this.cluster.registrationOffset(req.brokerId) ?? 1) - 1 }));
   }
 
   private handleBrokerHeartbeat(req: BrokerHeartbeatRequest, reply: (r: KafkaMessage) => void): void {
-    if (this.incarnations.get(req.brokerId) !== req.incarnation) {
+    if (!this.cluster.isCurrent(req.brokerId, req.incarnation)) {
       reply(message('BrokerHeartbeatResponse', { error: 'BROKER_ID_NOT_REGISTERED', fenced: true }));
       return;
     }
@@ -185,7 +183,7 @@ export class Controller implements Process<KafkaMessage> {
     if (broker === undefined) return false;
     if (broker.fenced) {
       if (req.wantShutDown === true) return true;
-      if (req.metadataOffset >= (this.registeredAt.get(id) ?? this.image.offset)) {
+      if (req.metadataOffset >= (this.cluster.registrationOffset(id) ?? this.image.offset)) {
         this.commit([{ type: 'UnfenceBroker', brokerId: id }]);
         this.commit(this.replication.electOffline());
       }
