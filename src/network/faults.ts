@@ -97,6 +97,8 @@ export interface FaultHooks {
  */
 export class FaultInjector<M extends Message = Message> {
   private readonly handles: TimerHandle[] = [];
+  /** Triggered faults watching for their event, by index; gone once fired or cancelled. */
+  private readonly armed = new Set<number>();
   private fired = 0;
   private skipped = 0;
 
@@ -116,9 +118,6 @@ export class FaultInjector<M extends Message = Message> {
       this.handles.push(this.scheduler.at(timed.at, when === undefined ? () => this.apply(index, timed.fault) : () => this.arm(index, timed.fault, when)));
     });
   }
-
-  /** Triggered faults watching for their event, by index; gone once fired or cancelled. */
-  private readonly armed = new Set<number>();
 
   /** From now on, the first record matching `when` fires the fault, right after the event that emitted it. */
   private arm(index: number, fault: FaultAction, when: FaultTrigger): void {

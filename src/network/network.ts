@@ -2,7 +2,10 @@ import type { Rng } from '../sim/rng.js';
 import type { Scheduler, TimerHandle } from '../sim/scheduler.js';
 import type { Duration, Time } from '../sim/time.js';
 import { declareTraceKind, type Trace } from '../sim/trace.js';
-import { DEFAULT_LATENCY, latencySampler, sampleLatency, type LatencyDist, type LatencySampler } from './latency.js';
+import { DEFAULT_LATENCY, latencySampler } from './latency.js';
+import { flightTime, linkRng, lossRate, newLink, transmitted, type Degradation, type Link, type LinkConfig, type LinkStats } from './link.js';
+import { Connection, Envelope, type Direction, type Endpoint } from './connection.js';
+import type { PendingRequest } from './inFlightRequests.js';
 import type {
   NodeHost} from './nodeHost.js';
 import {
@@ -16,19 +19,6 @@ import {
 } from './nodeHost.js';
 import type { HostDirectory } from './faultTarget.js';
 import { PartitionTable, cutsOf, type Cut, type PartitionSpec } from './partitions.js';
-
-export interface LinkConfig {
-  readonly latency: LatencyDist;
-  /** Bytes per second; undefined for unlimited. Transmission time grows with message size. */
-  readonly bandwidth?: number;
-}
-
-/** A named degradation of some links: added latency, and packet loss. */
-export interface Degradation {
-  readonly extraLatency?: LatencyDist;
-  /** Probability that a packet is lost. On a stream link a loss costs a retransmission. */
-  readonly loss?: number;
-}
 
 export interface NetworkConfig {
   /**
@@ -60,131 +50,10 @@ export interface NetworkConfig {
   readonly duplicateRate?: number;
 }
 
-export interface LinkStats {
-  readonly from: NodeId;
-  readonly to: NodeId;
-  sent: number;
-  delivered: number;
-  dropped: number;
-  bytesSent: number;
-  bytesDelivered: number;
-  bytesDropped: number;
-}
+// The link types are part of the library's API (src/index.ts).
+export type { Degradation, LinkConfig, LinkStats } from './link.js';
 
 type DropReason = 'partition' | 'node-down' | 'connection-closed' | 'loss' | 'incarnation-gone';
-
-interface Link {
-  readonly from: NodeId;
-  readonly to: NodeId;
-  config: LinkConfig;
-  sampleLatency: LatencySampler;
-  readonly degradations: Map<string, Degradation>;
-  rng: Rng | undefined;
-  busyUntil: number;
-  readonly stats: LinkStats;
-}
-
-interface PendingRequest<M extends Message> {
-  readonly id: number;
-  readonly client: NodeHost<M>;
-  readonly clientTag: number;
-  readonly to: NodeId;
-  readonly type: string;
-  readonly conn: Connection<M>;
-  readonly done: (result: RpcResult<M>) => void;
-  /** Its own timeout timer, for a request whose deadline comes before its connection's earlier ones. */
-  timer: TimerHandle | undefined;
-  /** When it times out, in simulated microseconds. */
-  readonly deadline: number;
-  settled: boolean;
-}
-
-/** A message a network partition cut off on an open stream connection, until TCP retransmits it after the heal. */
-interface HeldMessage<M extends Message> {
-  /** Its place in its direction's send order. */
-  readonly seq: number;
-  readonly kind: Envelope;
-  readonly id: number;
-  readonly message: M;
-  /** When it was first lost: its retransmissions are timed from there. */
-  readonly lostAt: number;
-}
-
-/**
- * A TCP-like connection opened by `client` to `server`. Requests flow one way and responses
- * the other, each direction FIFO. A network partition does not break it: what the cut
- * drops is retransmitted, in order, at the first retransmission after the heal (as TCP
- * keeps retransmitting for many minutes). Once broken (a crash, a close) it never delivers
- * again; the next send opens a new one, so nothing from an old connection arrives after a
- * reconnect.
- */
-interface Connection<M extends Message> {
-  readonly id: number;
-  readonly client: Endpoint<M>;
-  readonly server: Endpoint<M>;
-  /** The client's channel it belongs to (RequestOptions.channel). */
-  readonly channel: number;
-  readonly toServer: Link;
-  readonly toClient: Link;
-  open: boolean;
-  /**
-   * The client closed it after a request timed out (Kafka's NetworkClient does): what it had
-   * sent still reaches the server, in order, as data queued before a FIN does; nothing comes
-   * back. A crash of either end ends that too.
-   */
-  closedByClient: boolean;
-  /** The incarnations of both ends when it opened: a half-closed connection dies with either. */
-  readonly clientTag: number;
-  readonly serverTag: number;
-  /** Latest arrival scheduled in each direction, to keep each direction FIFO. */
-  lastToServer: number;
-  lastToClient: number;
-  /** Messages sent so far in each direction: each message's sequence number. */
-  sentToServer: number;
-  sentToClient: number;
-  /** Messages a partition cut off in each direction, in send order (see HeldMessage). */
-  heldToServer: HeldMessage<M>[];
-  heldToClient: HeldMessage<M>[];
-  /** The sequence number each direction hands over next; what arrives ahead of it waits in `early…`. */
-  deliveredToServer: number;
-  deliveredToClient: number;
-  earlyToServer: Map<number, HeldMessage<M>>;
-  earlyToClient: Map<number, HeldMessage<M>>;
-  readonly pending: Map<number, PendingRequest<M>>;
-  /**
-   * Requests in deadline order (a client's requests on one connection share a timeout, so
-   * this is send order), from `timeoutHead` on, watched by one timer at the first deadline.
-   * Kafka's NetworkClient likewise checks in-flight requests for expiry in one pass.
-   * Settled requests are skipped when the watchdog comes by: no timer per request to
-   * schedule and cancel.
-   */
-  readonly timeouts: PendingRequest<M>[];
-  timeoutHead: number;
-  watchdog: TimerHandle | undefined;
-  /** When the armed watchdog fires. */
-  watchdogAt: number;
-  /** The watchdog is running: requests it causes leave the re-arming to it. */
-  watching: boolean;
-}
-
-/**
- * The network's side of a host: its number, its outgoing connections by peer number (on
- * channel 0, and on each further channel), and its links by peer number.
- */
-interface Endpoint<M extends Message> {
-  readonly host: NodeHost<M>;
-  readonly index: number;
-  readonly outgoing: (Connection<M> | undefined)[];
-  /** Connections of channels 1, 2 …, each by peer number. */
-  readonly channels: (Connection<M> | undefined)[][];
-  readonly links: (Link | undefined)[];
-}
-
-const enum Envelope {
-  Request = 0,
-  Response = 1,
-  OneWay = 2,
-}
 
 const MAX_NODES = 1 << 15;
 const MAX_RETRANSMITS = 6;
@@ -319,7 +188,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   hostDown(host: NodeHost<M>, mode: CrashMode): void {
     const detection = mode === 'process' ? this.resetDetection : this.silentDetection;
     for (const conn of [...this.connections.values()]) {
-      if (conn.client.host === host || conn.server.host === host) {
+      if (conn.joins(host)) {
         if (conn.closedByClient) this.endHalfClosed(conn);
         else this.breakConnection(conn, mode === 'process' ? 'peer-crashed' : 'peer-lost-power', detection);
       }
@@ -337,7 +206,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     this.trace.emit('net.partition', { name, spec: spec.kind, cuts: cuts.length });
     if (this.mode === 'stream') return cuts;
     for (const conn of [...this.connections.values()]) {
-      if (this.partitions.isBlocked(conn.client.host.id, conn.server.host.id) || this.partitions.isBlocked(conn.server.host.id, conn.client.host.id)) {
+      if (conn.directions.some((dir) => this.isCut(dir))) {
         this.breakConnection(conn, 'partition', this.silentDetection);
       }
     }
@@ -355,10 +224,9 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     }
     this.trace.emit('net.heal', { names: healed });
     for (const conn of this.connections.values()) {
-      if (conn.heldToServer.length > 0 && !this.partitions.isBlocked(conn.client.host.id, conn.server.host.id)) this.retransmit(conn, true);
-      if (conn.heldToClient.length > 0 && !this.partitions.isBlocked(conn.server.host.id, conn.client.host.id)) this.retransmit(conn, false);
+      for (const dir of conn.directions) if (dir.hasHeld() && !this.isCut(dir)) this.retransmit(conn, dir);
       // A half-closed connection with nothing left to send again is done with.
-      if (!conn.open && conn.heldToServer.length === 0) this.connections.delete(conn.id);
+      if (!conn.open && !conn.toServer.hasHeld()) this.connections.delete(conn.id);
     }
     return healed;
   }
@@ -368,12 +236,10 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
    * the first retransmission of the oldest after now (its RTO doubling from when it was
    * first lost). Messages still in flight arrive behind them (see arrive).
    */
-  private retransmit(conn: Connection<M>, toServer: boolean): void {
-    const held = toServer ? conn.heldToServer : conn.heldToClient;
-    if (toServer) conn.heldToServer = [];
-    else conn.heldToClient = [];
-    const link = toServer ? conn.toServer : conn.toClient;
-    const rng = link.rng ?? (link.rng = this.rng.fork(`link/${link.from}>${link.to}`));
+  private retransmit(conn: Connection<M>, dir: Direction<M>): void {
+    const held = dir.takeHeld();
+    const link = dir.link;
+    const rng = linkRng(link, this.rng);
     const now = this.scheduler.now;
     let rto = this.retransmitTimeout as number;
     let at = held[0].lostAt + rto;
@@ -382,32 +248,21 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       at += rto;
     }
     for (const h of held) {
-      const arrive = this.inOrder(conn, toServer, at + link.sampleLatency(rng));
-      this.scheduler.at(arrive as Time, () => this.arrive(conn, toServer, h.kind, h.id, h.message, h.seq));
+      const arrive = dir.inOrder(at + link.sampleLatency(rng));
+      this.scheduler.at(arrive as Time, () => this.arrive(conn, dir, h.kind, h.id, h.message, h.seq));
     }
-  }
-
-  /** An arrival no sooner than the last one scheduled in the same direction (FIFO), recorded as the last. */
-  private inOrder(conn: Connection<M>, toServer: boolean, arrive: number): number {
-    if (toServer) {
-      if (arrive < conn.lastToServer) arrive = conn.lastToServer;
-      conn.lastToServer = arrive;
-    } else {
-      if (arrive < conn.lastToClient) arrive = conn.lastToClient;
-      conn.lastToClient = arrive;
-    }
-    return arrive;
   }
 
   /** Keeps a message a cut dropped on an open stream connection, in send order, for retransmit. */
-  private hold(conn: Connection<M>, toServer: boolean, kind: Envelope, id: number, message: M, seq: number): void {
-    const held = toServer ? conn.heldToServer : conn.heldToClient;
+  private hold(conn: Connection<M>, dir: Direction<M>, kind: Envelope, id: number, message: M, seq: number): void {
     // A half-closed connection is listed again while it has something to send after the heal.
     if (!conn.open && conn.closedByClient) this.connections.set(conn.id, conn);
-    const h: HeldMessage<M> = { seq, kind, id, message, lostAt: this.scheduler.now };
-    let i = held.length;
-    while (i > 0 && held[i - 1].seq > seq) i--;
-    held.splice(i, 0, h);
+    dir.hold({ seq, kind, id, message, lostAt: this.scheduler.now });
+  }
+
+  /** Whether a partition cuts the link `dir` travels on. */
+  private isCut(dir: Direction<M>): boolean {
+    return this.partitions.isBlocked(dir.from.id, dir.to.id);
   }
 
   /** Degrades the directed links `links` under a name that heal() can lift. */
@@ -447,44 +302,27 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       settled: false,
       conn,
     };
-    conn.pending.set(pending.id, pending);
-    const queue = conn.timeouts;
-    const last = queue.length > conn.timeoutHead ? queue[queue.length - 1] : undefined;
-    // The queue takes it if its deadline comes no sooner than those queued and than the
-    // armed watchdog (an earlier watchdog just looks and waits again).
-    if ((last === undefined || pending.deadline >= last.deadline) && (conn.watchdog === undefined || pending.deadline >= conn.watchdogAt)) {
-      queue.push(pending);
-      if (conn.watchdog === undefined && !conn.watching) this.armWatchdog(conn, pending.deadline, tag);
+    if (conn.inFlight.add(pending)) {
+      if (conn.inFlight.needsWatchdog()) this.armWatchdog(conn, pending.deadline, tag);
     } else {
       // A shorter timeout than those before it: it gets a timer of its own.
       pending.timer = this.scheduler.after(delay, () => this.timeout(pending), tag);
     }
-    this.transmit(conn, true, Envelope.Request, pending.id, message);
+    this.transmit(conn, conn.toServer, Envelope.Request, pending.id, message);
   }
 
   /** The connection's watchdog: times out what is due, skips what settled, and waits for the next deadline. */
   private watch(conn: Connection<M>, tag: number): void {
-    conn.watchdog = undefined;
-    conn.watching = true;
-    const queue = conn.timeouts;
+    const inFlight = conn.inFlight;
+    inFlight.beginWatch();
     const now = this.scheduler.now;
-    while (conn.timeoutHead < queue.length) {
-      const head = queue[conn.timeoutHead];
-      if (!head.settled && head.deadline > now) break;
-      conn.timeoutHead++;
-      if (!head.settled) this.timeout(head);
-    }
-    conn.watching = false;
-    if (conn.timeoutHead > 1024 && conn.timeoutHead * 2 > queue.length) {
-      queue.splice(0, conn.timeoutHead);
-      conn.timeoutHead = 0;
-    }
-    if (conn.timeoutHead < queue.length && conn.watchdog === undefined) this.armWatchdog(conn, queue[conn.timeoutHead].deadline, tag);
+    for (let due = inFlight.nextExpired(now); due !== undefined; due = inFlight.nextExpired(now)) this.timeout(due);
+    const next = inFlight.endWatch();
+    if (next !== undefined) this.armWatchdog(conn, next, tag);
   }
 
   private armWatchdog(conn: Connection<M>, at: number, tag: number): void {
-    conn.watchdogAt = at;
-    conn.watchdog = this.scheduler.at(at as Time, () => this.watch(conn, tag), tag);
+    conn.inFlight.armed(at, this.scheduler.at(at as Time, () => this.watch(conn, tag), tag));
   }
 
   private timeout(pending: PendingRequest<M>): void {
@@ -499,7 +337,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
 
   private sendOneWay(from: Endpoint<M>, tag: number, to: NodeId, message: M): void {
     if (from.host.tag !== tag) return;
-    this.transmit(this.connection(from, this.endpoint(to)), true, Envelope.OneWay, this.nextRequestId++, message);
+    const conn = this.connection(from, this.endpoint(to));
+    this.transmit(conn, conn.toServer, Envelope.OneWay, this.nextRequestId++, message);
   }
 
   private settle(pending: PendingRequest<M>, outcome: RpcResult<M>): void {
@@ -513,19 +352,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       return;
     }
     pending.settled = true;
-    const conn = pending.conn;
-    conn.pending.delete(pending.id);
+    pending.conn.inFlight.remove(pending);
     if (pending.timer !== undefined) this.scheduler.cancel(pending.timer);
-    // Answers come mostly in order: let settled requests at the front go now, not at the next deadline.
-    const queue = conn.timeouts;
-    while (conn.timeoutHead < queue.length && queue[conn.timeoutHead].settled) conn.timeoutHead++;
-    if (conn.timeoutHead === queue.length) {
-      queue.length = 0;
-      conn.timeoutHead = 0;
-    } else if (conn.timeoutHead > 64 && conn.timeoutHead * 2 > queue.length) {
-      queue.splice(0, conn.timeoutHead);
-      conn.timeoutHead = 0;
-    }
     pending.client.dispatchWith(pending.clientTag, pending.done, outcome);
   }
 
@@ -540,34 +368,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     const slots = this.slotsOf(client, channel);
     const existing = slots[server.index];
     if (existing !== undefined) return existing;
-    const conn: Connection<M> = {
-      id: this.nextConnectionId++,
-      client,
-      server,
-      channel,
-      toServer: this.linkBetween(client, server),
-      toClient: this.linkBetween(server, client),
-      open: true,
-      closedByClient: false,
-      clientTag: client.host.tag,
-      serverTag: server.host.tag,
-      lastToServer: 0,
-      lastToClient: 0,
-      sentToServer: 0,
-      sentToClient: 0,
-      heldToServer: [],
-      heldToClient: [],
-      deliveredToServer: 0,
-      deliveredToClient: 0,
-      earlyToServer: new Map(),
-      earlyToClient: new Map(),
-      pending: new Map(),
-      timeouts: [],
-      timeoutHead: 0,
-      watchdog: undefined,
-      watchdogAt: 0,
-      watching: false,
-    };
+    const conn = new Connection(this.nextConnectionId++, client, server, channel, this.linkBetween(client, server), this.linkBetween(server, client));
     slots[server.index] = conn;
     this.connections.set(conn.id, conn);
     this.trace.emit('net.connect', { client: client.host.id, server: server.host.id, conn: conn.id });
@@ -586,14 +387,14 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     conn.open = false;
     this.slotsOf(conn.client, conn.channel)[conn.server.index] = undefined;
     conn.closedByClient = byClient;
-    conn.heldToClient = [];
-    if (!byClient) conn.heldToServer = [];
+    conn.toClient.dropHeld();
+    if (!byClient) conn.toServer.dropHeld();
     // A half-closed connection stays listed while it has messages to send again after a heal.
-    if (conn.heldToServer.length === 0) this.connections.delete(conn.id);
+    if (!conn.toServer.hasHeld()) this.connections.delete(conn.id);
     this.trace.emit('net.disconnect', { client: conn.client.host.id, server: conn.server.host.id, conn: conn.id, reason });
     if (this.mode === 'datagram' || detection === undefined) return;
     const outcome = byClient ? TIMEOUT : DISCONNECTED;
-    for (const pending of [...conn.pending.values()]) {
+    for (const pending of conn.inFlight.all()) {
       this.scheduler.after(detection, () => this.settle(pending, outcome), pending.clientTag);
     }
     // The client notices the broken connection (a reset, a refusal, an EOF) once it is
@@ -611,16 +412,10 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     );
   }
 
-  /** Whether `conn` still delivers in that direction: open, or half-closed toward a server that has not restarted since. */
-  private carries(conn: Connection<M>, toServer: boolean): boolean {
-    if (conn.open) return true;
-    return toServer && conn.closedByClient && conn.server.host.tag === conn.serverTag && conn.client.host.tag === conn.clientTag;
-  }
-
   /** A crash ends a half-closed connection: nothing more of it arrives. */
   private endHalfClosed(conn: Connection<M>): void {
     conn.closedByClient = false;
-    conn.heldToServer = [];
+    conn.toServer.dropHeld();
     this.connections.delete(conn.id);
   }
 
@@ -632,11 +427,9 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     if (conn !== undefined) this.breakConnection(conn, 'closed', this.resetDetection);
   }
 
-  /** Puts a message on the wire, in the client-to-server direction or back. */
-  private transmit(conn: Connection<M>, toServer: boolean, kind: Envelope, id: number, message: M): void {
-    const from = toServer ? conn.client.host : conn.server.host;
-    const to = toServer ? conn.server.host : conn.client.host;
-    const link = toServer ? conn.toServer : conn.toClient;
+  /** Puts a message on the wire, in direction `dir` of `conn`. */
+  private transmit(conn: Connection<M>, dir: Direction<M>, kind: Envelope, id: number, message: M): void {
+    const { from, to, link } = dir;
     const bytes = message.bytes;
     link.stats.sent++;
     link.stats.bytesSent += bytes;
@@ -653,9 +446,9 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       scratch.bytes = bytes;
       this.traceSend(scratch);
     }
-    const seq = toServer ? conn.sentToServer++ : conn.sentToClient++;
-    if (this.partitions.isBlocked(from.id, to.id)) {
-      if (this.mode === 'stream') return this.hold(conn, toServer, kind, id, message, seq);
+    const seq = dir.nextSeq();
+    if (this.isCut(dir)) {
+      if (this.mode === 'stream') return this.hold(conn, dir, kind, id, message, seq);
       return this.drop(link, id, message, 'partition');
     }
     if (to.state === 'down') {
@@ -664,23 +457,9 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       if (this.mode === 'stream') this.breakConnection(conn, 'connection-refused', to.lastCrashMode === 'process' ? this.resetDetection : this.silentDetection);
       return;
     }
-    const now = this.scheduler.now;
-    let arrive: number = now;
-    const config = link.config;
-    if (config.bandwidth !== undefined) {
-      const start = Math.max(now, link.busyUntil);
-      link.busyUntil = start + Math.ceil((bytes * 1_000_000) / config.bandwidth);
-      arrive = link.busyUntil;
-    }
-    const rng = link.rng ?? (link.rng = this.rng.fork(`link/${from.id}>${to.id}`));
-    arrive += link.sampleLatency(rng);
-    let loss = 0;
-    if (link.degradations.size > 0) {
-      for (const d of link.degradations.values()) {
-        if (d.extraLatency !== undefined) arrive += sampleLatency(d.extraLatency, rng);
-        if (d.loss !== undefined) loss = 1 - (1 - loss) * (1 - d.loss);
-      }
-    }
+    const rng = linkRng(link, this.rng);
+    let arrive = transmitted(link, this.scheduler.now, bytes) + flightTime(link, rng);
+    const loss = lossRate(link);
     if (this.mode === 'stream') {
       // A lost segment is retransmitted after the RTO, doubling each time; what follows it on
       // the connection waits behind it (head-of-line blocking), which the FIFO rule gives.
@@ -689,55 +468,42 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
         arrive += rto;
         rto *= 2;
       }
-      arrive = this.inOrder(conn, toServer, arrive);
+      arrive = dir.inOrder(arrive);
     } else {
       if (loss > 0 && rng.chance(loss)) return this.drop(link, id, message, 'loss');
       if (this.duplicateRate > 0 && rng.chance(this.duplicateRate)) {
         const again = arrive + link.sampleLatency(rng);
-        this.scheduler.at(again as Time, () => this.arrive(conn, toServer, kind, id, message, seq));
+        this.scheduler.at(again as Time, () => this.arrive(conn, dir, kind, id, message, seq));
       }
     }
-    this.scheduler.at(arrive as Time, () => this.arrive(conn, toServer, kind, id, message, seq));
+    this.scheduler.at(arrive as Time, () => this.arrive(conn, dir, kind, id, message, seq));
   }
 
-  private arrive(conn: Connection<M>, toServer: boolean, kind: Envelope, id: number, message: M, seq: number): void {
-    const from = toServer ? conn.client.host : conn.server.host;
-    const to = toServer ? conn.server.host : conn.client.host;
-    const link = toServer ? conn.toServer : conn.toClient;
-    if (this.mode === 'stream' && !this.carries(conn, toServer)) return this.drop(link, id, message, 'connection-closed');
-    if (this.partitions.isBlocked(from.id, to.id)) {
+  private arrive(conn: Connection<M>, dir: Direction<M>, kind: Envelope, id: number, message: M, seq: number): void {
+    if (this.mode === 'stream' && !conn.carries(dir)) return this.drop(dir.link, id, message, 'connection-closed');
+    if (this.isCut(dir)) {
       // Lost on its way: TCP sends it again once the cut heals.
-      if (this.mode === 'stream') return this.hold(conn, toServer, kind, id, message, seq);
-      return this.drop(link, id, message, 'partition');
+      if (this.mode === 'stream') return this.hold(conn, dir, kind, id, message, seq);
+      return this.drop(dir.link, id, message, 'partition');
     }
     if (this.mode === 'stream') {
-      // TCP hands data over in send order: after a heal, what was in flight can arrive before
-      // what is retransmitted, and waits for it in the receive buffer.
-      const expected = toServer ? conn.deliveredToServer : conn.deliveredToClient;
-      if (seq !== expected) {
-        (toServer ? conn.earlyToServer : conn.earlyToClient).set(seq, { seq, kind, id, message, lostAt: this.scheduler.now });
-        return;
-      }
-      this.deliver(conn, toServer, kind, id, message);
-      const early = toServer ? conn.earlyToServer : conn.earlyToClient;
-      for (let next = seq + 1; this.carries(conn, toServer); next++) {
-        if (toServer) conn.deliveredToServer = next;
-        else conn.deliveredToClient = next;
-        const h = early.get(next);
+      // TCP hands data over in send order: what arrives early waits in the receive buffer.
+      if (!dir.isNext(seq, kind, id, message, this.scheduler.now)) return;
+      this.deliver(conn, dir, kind, id, message);
+      for (let last = seq; conn.carries(dir); ) {
+        const h = dir.handedOver(last);
         if (h === undefined) break;
-        early.delete(next);
-        this.deliver(conn, toServer, h.kind, h.id, h.message);
+        this.deliver(conn, dir, h.kind, h.id, h.message);
+        last = h.seq;
       }
       return;
     }
-    this.deliver(conn, toServer, kind, id, message);
+    this.deliver(conn, dir, kind, id, message);
   }
 
   /** Hands an arrived message to its receiver. */
-  private deliver(conn: Connection<M>, toServer: boolean, kind: Envelope, id: number, message: M): void {
-    const from = toServer ? conn.client.host : conn.server.host;
-    const to = toServer ? conn.server.host : conn.client.host;
-    const link = toServer ? conn.toServer : conn.toClient;
+  private deliver(conn: Connection<M>, dir: Direction<M>, kind: Envelope, id: number, message: M): void {
+    const { from, to, link } = dir;
     const process = to.process;
     if (process === undefined) return this.drop(link, id, message, 'node-down');
     link.stats.delivered++;
@@ -759,7 +525,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
           if (replied) throw new Error(`${to.id} replied twice to request ${id} from ${from.id}`);
           replied = true;
           if (to.tag !== tag) return; // the replier died meanwhile
-          this.transmit(conn, false, Envelope.Response, id, response);
+          this.transmit(conn, conn.toClient, Envelope.Response, id, response);
         };
         const onRequest = process.onRequest;
         if (onRequest === undefined) return;
@@ -769,7 +535,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
         return;
       }
       case Envelope.Response: {
-        const pending = conn.pending.get(id);
+        const pending = conn.inFlight.get(id);
         if (pending !== undefined) this.settle(pending, { ok: true, response: message });
         return;
       }
@@ -804,17 +570,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     let link = from.links[to.index];
     if (link === undefined) {
       const override = this.linkOverrides.find((l) => l.from === from.host.id && l.to === to.host.id);
-      const config = override?.config ?? this.defaultLink;
-      link = {
-        from: from.host.id,
-        to: to.host.id,
-        config,
-        sampleLatency: latencySampler(config.latency),
-        degradations: new Map(),
-        rng: undefined,
-        busyUntil: 0,
-        stats: { from: from.host.id, to: to.host.id, sent: 0, delivered: 0, dropped: 0, bytesSent: 0, bytesDelivered: 0, bytesDropped: 0 },
-      };
+      link = newLink(from.host.id, to.host.id, override?.config ?? this.defaultLink);
       from.links[to.index] = link;
     }
     return link;
