@@ -30,7 +30,8 @@ export { cleanLog } from './log/cleaner.js';
 export { dumpLog, type DumpBatch, type DumpResult } from './log/dump.js';
 
 // The network and node runtime.
-export { Network, type NetworkConfig, type LinkConfig, type Degradation } from './network/network.js';
+export { Network, type NetworkConfig } from './network/network.js';
+export type { LinkConfig, Degradation } from './network/link.js';
 export { NodeHost, type Message, type NodeContext, type Process, type RpcResult, type CrashMode } from './network/nodeHost.js';
 export { LocalClock } from './network/localClock.js';
 export { FaultInjector, type FaultAction, type TimedFault } from './network/faults.js';

@@ -50,10 +50,7 @@ export interface NetworkConfig {
   readonly duplicateRate?: number;
 }
 
-// The link types are part of the library's API (src/index.ts).
-export type { Degradation, LinkConfig, LinkStats } from './link.js';
-
-type DropReason = 'partition' | 'node-down' | 'connection-closed' | 'loss' | 'incarnation-gone';
+type DropReason = 'partition' | 'node-down' | 'connection-closed' | 'loss';
 
 const MAX_NODES = 1 << 15;
 const MAX_RETRANSMITS = 6;

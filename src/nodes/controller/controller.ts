@@ -109,6 +109,9 @@ export class Controller implements Process<KafkaMessage> {
         reply(metadataResponse(this.image, req.topics));
         return;
       default:
+        // Anything else (a broker's or a coordinator's request, a response) is not served on the
+        // controller's listener: INVALID_REQUEST at once, never silence the client has to time out.
+        reply(message('ErrorResponse', { requestType: req.type, error: 'INVALID_REQUEST' }));
         return;
     }
   }
