@@ -93,6 +93,10 @@ export class Partition {
   pendingIsr: readonly number[] | undefined;
   private followers = new Map<number, FollowerState>();
   private delayed: DelayedProduce[] = [];
+  /** With 'leader-epoch-kip101': the one OffsetsForLeaderEpoch of this leadership has been answered. */
+  private epochChecked = false;
+  /** "orders-0". */
+  readonly name: string;
 
   constructor(
     readonly topic: string,
@@ -103,9 +107,6 @@ export class Partition {
   ) {
     this.name = partitionName(topic, partition);
   }
-
-  /** "orders-0". */
-  readonly name: string;
 
   get highWatermark(): number {
     return this.log.highWatermark;
@@ -146,9 +147,6 @@ export class Partition {
     this.epochChecked = false;
     if (this.config.truncation === 'high-watermark') this.log.truncateTo(this.log.highWatermark);
   }
-
-  /** With 'leader-epoch-kip101': the one OffsetsForLeaderEpoch of this leadership has been answered. */
-  private epochChecked = false;
 
   /**
    * Updates ISR and epochs from the metadata without a role change. Metadata older than
