@@ -12,6 +12,7 @@ import { withReconnectBackoff, type BackedOffContext } from '../reconnectBackoff
 import { MetadataMaxAge } from '../metadataMaxAge.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
 import type { AssignorName } from './assignors.js';
+import type { ClientException } from '../errors.js';
 
 /** Consumer settings, by Kafka's names (ConsumerConfig), with its defaults chosen by the scenario schema. */
 export interface ConsumerConfig {
@@ -497,7 +498,7 @@ declare module '../../sim/trace.js' {
   interface TraceRecordMap {
     /** A member left its group on its own (max.poll.interval.ms passed without a poll). */
     'consumer.leave': { readonly member: string; readonly generation: number; readonly reason: string };
-    'consumer.error': { readonly member: string; readonly partition: string; readonly error: string };
+    'consumer.error': { readonly member: string; readonly partition: string; readonly error: ClientException };
     /** auto.offset.reset set a member's position: `reason` says why it had none (no committed offset, out of range, …). */
     'consumer.reset': { readonly member: string; readonly partition: string; readonly reason: string; readonly policy: 'earliest' | 'latest'; readonly offset: number };
   }
