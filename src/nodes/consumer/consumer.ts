@@ -1,7 +1,7 @@
 import type { NodeContext, Process } from '../../network/nodeHost.js';
 import type { History, Op } from '../../sim/history.js';
 import { declareTraceKind } from '../../sim/trace.js';
-import { micros, millis, type Duration } from '../../sim/time.js';
+import { addDuration, micros, millis, type Duration } from '../../sim/time.js';
 import type { TimerHandle } from '../../sim/scheduler.js';
 import type { FetchedRecord } from './fetchedRecords.js';
 import { Fetcher } from './fetcher.js';
@@ -290,7 +290,7 @@ export class Consumer implements Process<KafkaMessage> {
       this.pollLater();
       return;
     }
-    if (this.config['enable.auto.commit'] && this.ctx.now() - this.lastAutoCommitAt >= this.config['auto.commit.interval.ms'] * 1000) {
+    if (this.config['enable.auto.commit'] && this.ctx.now() - this.lastAutoCommitAt >= millis(this.config['auto.commit.interval.ms'])) {
       this.lastAutoCommitAt = this.ctx.now();
       this.commit(() => undefined, false);
     }
@@ -413,7 +413,7 @@ export class Consumer implements Process<KafkaMessage> {
       done(false);
       return;
     }
-    const deadline = this.ctx.now() + 60_000_000; // default.api.timeout.ms
+    const deadline = addDuration(this.ctx.now(), millis(60_000)); // default.api.timeout.ms
     const attempt = (): void => {
       if (this.membership.coordinator < 0) {
         this.membership.findCoordinator();

@@ -1,6 +1,6 @@
 import type { NodeContext, RpcError } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
-import { micros, millis } from '../../sim/time.js';
+import { addDuration, micros, millis } from '../../sim/time.js';
 import { brokerNode, message, type FetchPartitionResponse, type FetchRequest, type KafkaMessage, type PartitionMetadata, type PartitionOffset } from '../protocol.js';
 import type { TopicPartition } from '../../log/topicPartition.js';
 import type { ConsumerConfig } from './consumer.js';
@@ -294,7 +294,7 @@ export class Fetcher {
         return;
       }
       this.host.refreshMetadata();
-      this.backoffUntil.set(name, this.host.ctx.now() + this.host.config['retry.backoff.ms'] * 1000);
+      this.backoffUntil.set(name, addDuration(this.host.ctx.now(), millis(this.host.config['retry.backoff.ms'])));
       return;
     }
     if (res.divergingEpoch !== undefined) {

@@ -256,7 +256,7 @@ export class GroupMembership {
   private heartbeat(): void {
     this.heartbeatTimer = undefined;
     if (this.joinState !== 'stable' || this.fenced) return;
-    if (this.host.ctx.now() - this.host.lastPollAt() > this.host.config['max.poll.interval.ms'] * 1000) {
+    if (this.host.ctx.now() - this.host.lastPollAt() > millis(this.host.config['max.poll.interval.ms'])) {
       this.leaveGroup('consumer poll timeout has expired');
       return;
     }

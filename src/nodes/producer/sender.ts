@@ -1,7 +1,7 @@
 import type { NodeContext, RpcError, RpcResult } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
-import { micros, millis } from '../../sim/time.js';
+import { micros, millis, toMillis } from '../../sim/time.js';
 import { JMX } from '../jmx.js';
 import { ReconnectBackoff } from '../reconnectBackoff.js';
 import { brokerNode, message, produceOutcome, type KafkaMessage, type ProduceOutcome, type ProduceRequest } from '../protocol.js';
@@ -143,7 +143,7 @@ export class Sender {
     if (UNKNOWN_OUTCOME.has(code)) batch.uncertain = true;
     if (code === 'timeout') batch.mayStillArrive = true;
     const retriable = this.config['enable.idempotence'] ? this.deps.transactions.canRetry(batch, code, outcome.logStartOffset ?? -1) : RETRIABLE.has(code);
-    const expired = Math.floor(this.ctx.now() / 1000) - batch.createdMs >= this.config['delivery.timeout.ms'];
+    const expired = toMillis(this.ctx.now()) - batch.createdMs >= this.config['delivery.timeout.ms'];
     if (retriable && batch.attempts <= this.config.retries && !expired) {
       this.retryAfterBackoff(batch);
       return;

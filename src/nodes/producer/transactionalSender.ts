@@ -134,7 +134,7 @@ export class TransactionalSender {
     const tp = topicPartitionOf(partition);
     const leader = this.deps.leaderOf(partition)?.leader ?? -1;
     const retry = (): void => {
-      if (this.ctx.now() - startedAt >= this.deps.deliveryTimeoutMs * 1000) {
+      if (this.ctx.now() - startedAt >= millis(this.deps.deliveryTimeoutMs)) {
         this.deps.markAbortable('delivery.timeout.ms');
         return finish(false);
       }
