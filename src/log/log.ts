@@ -72,19 +72,12 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
 /** How much forEachBatch reads at a time (at least one batch). */
 const FOR_EACH_READ_BYTES = 64 * 1024;
 
+/** The Kafka error codes (Errors.java) a log refuses an append or read with; the broker answers with them as they are. */
+export type LogErrorCode = 'CORRUPT_MESSAGE' | 'OFFSET_OUT_OF_RANGE' | 'INVALID_RECORD' | 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH' | 'UNKNOWN_PRODUCER_ID' | 'DUPLICATE_SEQUENCE_NUMBER';
+
 /** A refused append or read, named by the Kafka error code a broker would return. */
 export class LogError extends Error {
-  constructor(
-    readonly code:
-      | 'CORRUPT_MESSAGE'
-      | 'OFFSET_OUT_OF_RANGE'
-      | 'INVALID_RECORD'
-      | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
-      | 'INVALID_PRODUCER_EPOCH'
-      | 'UNKNOWN_PRODUCER_ID'
-      | 'DUPLICATE_SEQUENCE_NUMBER',
-    message: string,
-  ) {
+  constructor(readonly code: LogErrorCode, message: string) {
     super(`${code}: ${message}`);
     this.name = 'LogError';
   }

@@ -54,3 +54,13 @@ export type KafkaErrorCode = keyof typeof KAFKA_ERRORS;
 export function isKafkaErrorCode(name: string): name is KafkaErrorCode {
   return Object.hasOwn(KAFKA_ERRORS, name);
 }
+
+/**
+ * Exceptions Kafka's clients raise themselves, named by their Java class: no broker answers
+ * with them, so they are not Kafka error codes. A batch that outlived delivery.timeout.ms
+ * or max.block.ms (org.apache.kafka.common.errors.TimeoutException); a consumer with no
+ * committed offset and auto.offset.reset=none (NoOffsetForPartitionException); a consumer
+ * whose position is past a truncated log, with no reset policy (LogTruncationException); an
+ * offset commit refused because the member's generation moved on (CommitFailedException).
+ */
+export type ClientException = 'TimeoutException' | 'NoOffsetForPartitionException' | 'LogTruncationException' | 'CommitFailedException';

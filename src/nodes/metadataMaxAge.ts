@@ -1,5 +1,5 @@
 import type { Message, NodeContext } from '../network/nodeHost.js';
-import { micros } from '../sim/time.js';
+import { micros, millis } from '../sim/time.js';
 
 /**
  * A client's metadata.max.age.ms (Kafka's Metadata.timeToNextUpdate): metadata is refreshed
@@ -21,7 +21,7 @@ export class MetadataMaxAge<M extends Message> {
   /** Starts watching the metadata's age (from the client's start). */
   start(): void {
     this.refreshedAt = this.ctx.now();
-    this.ctx.after(micros(this.maxAgeMs * 1000), () => this.check());
+    this.ctx.after(millis(this.maxAgeMs), () => this.check());
   }
 
   /** Fresh metadata arrived. */
@@ -30,7 +30,7 @@ export class MetadataMaxAge<M extends Message> {
   }
 
   private check(): void {
-    const maxAge = this.maxAgeMs * 1000;
+    const maxAge = millis(this.maxAgeMs);
     const age = this.ctx.now() - this.refreshedAt;
     if (age >= maxAge) this.refresh();
     this.ctx.after(micros(age >= maxAge ? maxAge : maxAge - age), () => this.check());

@@ -1,5 +1,6 @@
-import type { RpcResult } from '../network/nodeHost.js';
+import type { RpcError, RpcResult } from '../network/nodeHost.js';
 import type { MetadataRecord } from './controller/metadataRecords.js';
+import type { KafkaErrorCode } from './errors.js';
 
 /**
  * The messages nodes exchange, named after Kafka's ApiKeys. Each carries its size on the
@@ -83,7 +84,7 @@ export interface AlterPartitionRequest {
 export interface AlterPartitionResponse {
   readonly type: 'AlterPartitionResponse';
   readonly bytes: number;
-  readonly error?: string;
+  readonly error?: KafkaErrorCode;
   /** On success, the partition as committed: the leader adopts it at once (Kafka's handleAlterPartitionUpdate). */
   readonly isr?: readonly number[];
   readonly leaderEpoch?: number;
@@ -140,7 +141,7 @@ export interface ProduceRequest {
 /** One partition's outcome in a Produce response. */
 export interface ProducePartitionResponse {
   readonly partition: number;
-  readonly error?: string;
+  readonly error?: KafkaErrorCode;
   readonly baseOffset: number;
   /** The partition's log start offset (ProduceResponse v5+), given with a refusal: a client before KIP-360 reads it. */
   readonly logStartOffset?: number;
@@ -155,8 +156,15 @@ export interface ProduceResponse {
 
 const NO_ANSWER_FOR_PARTITION: ProducePartitionResponse = { partition: -1, error: 'UNKNOWN_SERVER_ERROR', baseOffset: -1 };
 
+/** One partition's outcome as a producer sees it: a Kafka error from the leader, or a transport failure of the whole request. */
+export interface ProduceOutcome {
+  readonly error?: KafkaErrorCode | RpcError;
+  readonly baseOffset: number;
+  readonly logStartOffset?: number;
+}
+
 /** What a Produce exchange says of one of its partitions: the base offset, or why not (a failed exchange fails every partition alike). */
-export function produceOutcome(r: RpcResult<KafkaMessage>, partition: number): { readonly error?: string; readonly baseOffset: number; readonly logStartOffset?: number } {
+export function produceOutcome(r: RpcResult<KafkaMessage>, partition: number): ProduceOutcome {
   if (!r.ok) return { error: r.error, baseOffset: -1 };
   if (r.response.type !== 'ProduceResponse') return NO_ANSWER_FOR_PARTITION;
   for (const p of r.response.responses) if (p.partition === partition) return p;
@@ -197,7 +205,7 @@ export interface FetchRequest {
 export interface FetchPartitionResponse {
   readonly topic: string;
   readonly partition: number;
-  readonly error?: string;
+  readonly error?: KafkaErrorCode;
   readonly highWatermark: number;
   readonly logStartOffset: number;
   readonly records: Buffer;
@@ -228,7 +236,7 @@ export interface InitProducerIdRequest {
 export interface InitProducerIdResponse {
   readonly type: 'InitProducerIdResponse';
   readonly bytes: number;
-  readonly error?: string;
+  readonly error?: KafkaErrorCode;
   readonly producerId: number;
   readonly producerEpoch: number;
 }
@@ -251,7 +259,7 @@ export interface ListOffsetsRequest {
 export interface ListOffsetsResponse {
   readonly type: 'ListOffsetsResponse';
   readonly bytes: number;
-  readonly error?: string;
+  readonly error?: KafkaErrorCode;
   readonly offset: number;
   readonly leaderEpoch: number;
 }
@@ -290,7 +298,7 @@ export interface JoinGroupRequest extends GroupMemberFields {
 export interface JoinGroupResponse {
   readonly type: 'JoinGroupResponse';
   readonly bytes: number;
-  readonly error?: string;
+  readonly error?: KafkaErrorCode;
   readonly memberId: string;
   readonly generationId: number;
   readonly protocol?: string;
@@ -309,7 +317,7 @@ export interface SyncGroupRequest extends GroupMemberFields {
 export interface SyncGroupResponse {
   readonly type: 'SyncGroupResponse';
   readonly bytes: number;
-  readonly error?: string;
+  readonly error?: KafkaErrorCode;
   readonly assignment: Uint8Array;
 }
 
@@ -322,7 +330,7 @@ export interface HeartbeatRequest extends GroupMemberFields {
 export interface HeartbeatResponse {
   readonly type: 'HeartbeatResponse';
   readonly bytes: number;
-  readonly error?: string;
+  readonly error?: KafkaErrorCode;
 }
 
 export interface LeaveGroupRequest extends GroupMemberFields {
@@ -333,7 +341,7 @@ export interface LeaveGroupRequest extends GroupMemberFields {
 export interface LeaveGroupResponse {
   readonly type: 'LeaveGroupResponse';
   readonly bytes: number;
-  readonly error?: string;
+  readonly error?: KafkaErrorCode;
 }
 
 export interface PartitionOffset {
@@ -355,7 +363,7 @@ export interface OffsetCommitRequest extends GroupMemberFields {
 export interface OffsetCommitResponse {
   readonly type: 'OffsetCommitResponse';
   readonly bytes: number;
-  readonly error?: string;
+  readonly error?: KafkaErrorCode;
 }
 
 export interface OffsetFetchRequest {
@@ -370,7 +378,7 @@ export interface OffsetFetchRequest {
 export interface OffsetFetchResponse {
   readonly type: 'OffsetFetchResponse';
   readonly bytes: number;
-  readonly error?: string;
+  readonly error?: KafkaErrorCode;
   readonly offsets: readonly PartitionOffset[];
 }
 
@@ -408,7 +416,7 @@ export interface EndTxnRequest extends TxnProducerFields {
 export interface TxnResponse {
   readonly type: 'TxnResponse';
   readonly bytes: number;
-  readonly error?: string;
+  readonly error?: KafkaErrorCode;
   /** KIP-890 part 2: an EndTxn answer carries the producer's next epoch. */
   readonly producerId?: number;
   readonly producerEpoch?: number;
@@ -428,7 +436,7 @@ export interface WriteTxnMarkersResponse {
   readonly type: 'WriteTxnMarkersResponse';
   readonly bytes: number;
   /** The partitions whose marker was not written, with why. */
-  readonly errors: readonly { readonly partition: string; readonly error: string }[];
+  readonly errors: readonly { readonly partition: string; readonly error: KafkaErrorCode }[];
 }
 
 export interface TxnOffsetCommitRequest extends TxnProducerFields {
@@ -445,7 +453,7 @@ export interface TxnOffsetCommitRequest extends TxnProducerFields {
 export interface TxnOffsetCommitResponse {
   readonly type: 'TxnOffsetCommitResponse';
   readonly bytes: number;
-  readonly error?: string;
+  readonly error?: KafkaErrorCode;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Message, NodeContext } from '../network/nodeHost.js';
 import type { Rng } from '../sim/rng.js';
-import { micros } from '../sim/time.js';
+import { micros, millis } from '../sim/time.js';
 
 /**
  * Kafka's client-side reconnect backoff (ClusterConnectionStates with an ExponentialBackoff
@@ -31,7 +31,7 @@ export class ReconnectBackoff {
     if (state.at === nowMicros) return;
     state.at = nowMicros;
     state.failures++;
-    state.until = nowMicros + this.backoffMs(state.failures - 1) * 1000;
+    state.until = nowMicros + millis(this.backoffMs(state.failures - 1));
     this.nodes.set(node, state);
   }
 

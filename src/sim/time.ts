@@ -42,6 +42,14 @@ export function seconds(n: number): Duration {
   return Math.round(n * MICROS_PER_SECOND) as Duration;
 }
 
+/**
+ * An instant or span in whole milliseconds, rounded down: what Kafka's clocks, record
+ * timestamps and `*.ms` settings count in.
+ */
+export function toMillis(t: Time | Duration): number {
+  return Math.floor(t / MICROS_PER_MS);
+}
+
 export function addDuration(t: Time, d: Duration): Time {
   return (t + d) as Time;
 }

@@ -10,6 +10,7 @@ import { brokerNode, message, type AddPartitionsToTxnRequest, type KafkaMessage 
 import { TRANSACTION_STATE_TOPIC } from '../coordinator/transactionLog.js';
 import type { TransactionCoordinator } from '../coordinator/transactionCoordinator.js';
 import { Channel, REQUEST_TIMEOUT_MS } from './channels.js';
+import type { KafkaErrorCode } from '../errors.js';
 
 /** What the verification client needs from the broker. */
 export interface AddPartitionsToTxnDeps {
@@ -28,7 +29,7 @@ export class AddPartitionsToTxnManager {
   constructor(private readonly deps: AddPartitionsToTxnDeps) {}
 
   /** KIP-890: asks the transaction coordinator whether `partition` is in the producer's ongoing transaction. */
-  verifyTransaction(transactionalId: string, producerId: number, producerEpoch: number, partition: string, done: (error: string | undefined) => void): void {
+  verifyTransaction(transactionalId: string, producerId: number, producerEpoch: number, partition: string, done: (error: KafkaErrorCode | undefined) => void): void {
     const { ctx, image, txnCoordinator } = this.deps;
     const req = message<AddPartitionsToTxnRequest>('AddPartitionsToTxn', { transactionalId, producerId, producerEpoch, partitions: [partition], verifyOnly: true });
     const answer = (r: KafkaMessage): void => {

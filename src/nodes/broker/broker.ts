@@ -1,7 +1,7 @@
 import type { NodeContext, Process } from '../../network/nodeHost.js';
 import type { Disk } from '../../log/disk.js';
 import type { Log, LogConfig } from '../../log/log.js';
-import { millis } from '../../sim/time.js';
+import { millis, toMillis } from '../../sim/time.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 import { MetadataImage } from '../controller/metadataImage.js';
@@ -255,7 +255,7 @@ export class Broker implements Process<KafkaMessage> {
   }
 
   private nowMs(): number {
-    return Math.floor(this.ctx.now() / 1000);
+    return toMillis(this.ctx.now());
   }
 
   /** For the runner's ghost observers: one of this broker's partitions, by name ("orders-0"). */

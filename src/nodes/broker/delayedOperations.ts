@@ -7,6 +7,7 @@
 import type { TimerHandle } from '../../sim/scheduler.js';
 import { millis, type Duration } from '../../sim/time.js';
 import type { Partition } from './partition.js';
+import type { KafkaErrorCode } from '../errors.js';
 
 /** The timers a delayed operation needs: the node's own. */
 export interface Timers {
@@ -85,7 +86,7 @@ export class DelayedOperationPurgatory {
  */
 export class DelayedProduce {
   /** acks=all waits still open, to give up on when the request times out. */
-  private readonly waiting = new Map<Partition, (error: string | undefined) => void>();
+  private readonly waiting = new Map<Partition, (error: KafkaErrorCode | undefined) => void>();
   private expiry: TimerHandle | undefined;
 
   constructor(
@@ -94,7 +95,7 @@ export class DelayedProduce {
   ) {}
 
   /** `done` waits for `partition` to commit; the first wait starts the request's timeout. */
-  watch(partition: Partition, done: (error: string | undefined) => void): void {
+  watch(partition: Partition, done: (error: KafkaErrorCode | undefined) => void): void {
     this.waiting.set(partition, done);
     // Kafka's DelayedProduce expires after the request's timeout.
     this.expiry ??= this.timers.after(millis(this.timeoutMs), () => {
@@ -121,9 +122,9 @@ export class DelayedProduce {
  * An internal append (a coordinator's write) waiting for the ISR, acks=all: `done` gets
  * its outcome once `lastOffset` commits, or REQUEST_TIMED_OUT after `timeoutMs`.
  */
-export function awaitInternalCommit(timers: Timers, partition: Partition, lastOffset: number, timeoutMs: number, done: (error: string | undefined) => void): void {
+export function awaitInternalCommit(timers: Timers, partition: Partition, lastOffset: number, timeoutMs: number, done: (error: KafkaErrorCode | undefined) => void): void {
   let settled = false;
-  const once = (error: string | undefined): void => {
+  const once = (error: KafkaErrorCode | undefined): void => {
     if (settled) return;
     settled = true;
     done(error);

@@ -35,6 +35,7 @@ import type { ReplicaManager } from './replicaManager.js';
 import { DelayedProduce, type DelayedOperationPurgatory } from './delayedOperations.js';
 import type { AddPartitionsToTxnManager } from './addPartitionsToTxnManager.js';
 import type { ProducerIdManager } from './producerIdManager.js';
+import type { KafkaErrorCode } from '../errors.js';
 
 /** What the request handlers need from the broker. */
 export interface KafkaApisDeps {
@@ -236,7 +237,7 @@ export class KafkaApis {
     // A recognised duplicate is answered with its original offsets, but under acks=all
     // only once those are committed too, as Kafka's DelayedProduce waits for them.
     let answered = false;
-    const committed = (error: string | undefined): void => {
+    const committed = (error: KafkaErrorCode | undefined): void => {
       if (answered) return;
       answered = true;
       delayed.settled(partition);
@@ -380,9 +381,9 @@ export class KafkaApis {
    */
   handleWriteTxnMarkers(req: WriteTxnMarkersRequest, reply: Reply): void {
     const { replicaManager, ctx } = this.deps;
-    const errors: { partition: string; error: string }[] = [];
+    const errors: { partition: string; error: KafkaErrorCode }[] = [];
     let waiting = req.partitions.length;
-    const settle = (partition: string, error: string | undefined): void => {
+    const settle = (partition: string, error: KafkaErrorCode | undefined): void => {
       if (error !== undefined) errors.push({ partition, error });
       if (--waiting === 0) reply(message('WriteTxnMarkersResponse', { errors }));
     };
@@ -405,7 +406,7 @@ export class KafkaApis {
 }
 
 /** A partition's answer when it cannot be read. */
-function fetchError(fp: FetchPartition, error: string): FetchPartitionResponse {
+function fetchError(fp: FetchPartition, error: KafkaErrorCode): FetchPartitionResponse {
   return { topic: fp.topic, partition: fp.partition, error, highWatermark: -1, logStartOffset: -1, records: EMPTY_RECORDS };
 }
 

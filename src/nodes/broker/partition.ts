@@ -1,5 +1,5 @@
 import type { Log } from '../../log/log.js';
-import { LogError } from '../../log/log.js';
+import { LogError, type LogErrorCode } from '../../log/log.js';
 import { UNDEFINED_EPOCH } from '../../log/leaderEpochCache.js';
 import { partitionName, type FetchPartition } from '../protocol.js';
 
@@ -68,7 +68,8 @@ export type ConsumerFetchResult =
       readonly abortedTransactions?: readonly { readonly producerId: number; readonly firstOffset: number }[];
     });
 
-export type ProduceError = 'NOT_LEADER_OR_FOLLOWER' | 'NOT_ENOUGH_REPLICAS' | 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' | 'CORRUPT_MESSAGE' | 'INVALID_RECORD' | 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH' | 'UNKNOWN_PRODUCER_ID' | 'DUPLICATE_SEQUENCE_NUMBER' | 'OFFSET_OUT_OF_RANGE';
+/** Why a leader refuses a produce: its own checks, or the log's (a LogError's code, answered as it is). */
+export type ProduceError = 'NOT_LEADER_OR_FOLLOWER' | 'NOT_ENOUGH_REPLICAS' | 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' | LogErrorCode;
 
 /** A produce waiting for acks=all: done once the high watermark passes `requiredOffset`. */
 interface DelayedProduce {

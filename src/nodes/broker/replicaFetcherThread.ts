@@ -5,7 +5,7 @@
  */
 import type { NodeContext } from '../../network/nodeHost.js';
 import { LogError } from '../../log/log.js';
-import { micros, millis } from '../../sim/time.js';
+import { addDuration, micros, millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import { brokerNode, message, type FetchPartitionResponse, type FetchRequest, type KafkaMessage } from '../protocol.js';
 import type { Partition } from './partition.js';
@@ -97,7 +97,7 @@ export class ReplicaFetcherThread {
     ctx.request(brokerNode(this.leader), req, { timeout: millis(config.replicaSocketTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.Fetchers + this.id }, (r) => {
       // A failed request (a timeout, a lost connection) backs every partition off; an error
       // backs off its partition only.
-      const backoffUntil = ctx.now() + config.replicaFetchBackoffMs * 1000;
+      const backoffUntil = addDuration(ctx.now(), millis(config.replicaFetchBackoffMs));
       const responses = r.ok && r.response.type === 'FetchResponse' ? r.response.responses : undefined;
       live.forEach((e, i) => {
         const partition = e.partition;
@@ -123,7 +123,7 @@ export class ReplicaFetcherThread {
     e.resolving = true;
     const resume = (backoff: boolean): void => {
       e.resolving = false;
-      e.delayedUntil = backoff ? ctx.now() + config.replicaFetchBackoffMs * 1000 : 0;
+      e.delayedUntil = backoff ? addDuration(ctx.now(), millis(config.replicaFetchBackoffMs)) : 0;
       if (!this.running && this.deps.isCurrent(this)) {
         this.running = true;
         this.doWork();

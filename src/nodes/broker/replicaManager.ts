@@ -17,6 +17,7 @@ import { Partition, type FollowerFetchResult, type PartitionConfig } from './par
 import type { BrokerConfig } from './broker.js';
 import { Channel, REQUEST_TIMEOUT_MS } from './channels.js';
 import { awaitInternalCommit, type DelayedOperationPurgatory } from './delayedOperations.js';
+import type { KafkaErrorCode } from '../errors.js';
 
 /** What the replica manager needs from the broker around it. */
 export interface ReplicaManagerDeps {
@@ -147,7 +148,7 @@ export class ReplicaManager {
   }
 
   /** Appends to an internal topic this broker leads (the coordinator's writes), acks=all. */
-  appendInternal(topic: string, p: number, records: Buffer, done: (error: string | undefined, offset?: number) => void): void {
+  appendInternal(topic: string, p: number, records: Buffer, done: (error: KafkaErrorCode | undefined, offset?: number) => void): void {
     const partition = this.partitions.get(partitionName(topic, p));
     if (partition === undefined) {
       done('NOT_LEADER_OR_FOLLOWER');
@@ -168,7 +169,7 @@ export class ReplicaManager {
    * FailedProduceRequestsPerSec counts appends that failed on this leader; like Kafka's
    * ReplicaManager.appendToLocalLog, not those refused for leadership.
    */
-  private markFailedProduce(error: string): void {
+  private markFailedProduce(error: KafkaErrorCode): void {
     if (error !== 'NOT_LEADER_OR_FOLLOWER' && error !== 'UNKNOWN_TOPIC_OR_PARTITION') this.deps.metrics?.mark(JMX.failedProduceRequests);
   }
 

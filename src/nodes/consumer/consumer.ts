@@ -1,7 +1,7 @@
 import type { NodeContext, Process } from '../../network/nodeHost.js';
 import type { History, Op } from '../../sim/history.js';
 import { declareTraceKind } from '../../sim/trace.js';
-import { micros, millis, type Duration } from '../../sim/time.js';
+import { addDuration, micros, millis, type Duration } from '../../sim/time.js';
 import type { TimerHandle } from '../../sim/scheduler.js';
 import type { FetchedRecord } from './fetchedRecords.js';
 import { Fetcher } from './fetcher.js';
@@ -12,6 +12,7 @@ import { withReconnectBackoff, type BackedOffContext } from '../reconnectBackoff
 import { MetadataMaxAge } from '../metadataMaxAge.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
 import type { AssignorName } from './assignors.js';
+import type { ClientException } from '../errors.js';
 
 /** Consumer settings, by Kafka's names (ConsumerConfig), with its defaults chosen by the scenario schema. */
 export interface ConsumerConfig {
@@ -289,7 +290,7 @@ export class Consumer implements Process<KafkaMessage> {
       this.pollLater();
       return;
     }
-    if (this.config['enable.auto.commit'] && this.ctx.now() - this.lastAutoCommitAt >= this.config['auto.commit.interval.ms'] * 1000) {
+    if (this.config['enable.auto.commit'] && this.ctx.now() - this.lastAutoCommitAt >= millis(this.config['auto.commit.interval.ms'])) {
       this.lastAutoCommitAt = this.ctx.now();
       this.commit(() => undefined, false);
     }
@@ -412,7 +413,7 @@ export class Consumer implements Process<KafkaMessage> {
       done(false);
       return;
     }
-    const deadline = this.ctx.now() + 60_000_000; // default.api.timeout.ms
+    const deadline = addDuration(this.ctx.now(), millis(60_000)); // default.api.timeout.ms
     const attempt = (): void => {
       if (this.membership.coordinator < 0) {
         this.membership.findCoordinator();
@@ -497,7 +498,7 @@ declare module '../../sim/trace.js' {
   interface TraceRecordMap {
     /** A member left its group on its own (max.poll.interval.ms passed without a poll). */
     'consumer.leave': { readonly member: string; readonly generation: number; readonly reason: string };
-    'consumer.error': { readonly member: string; readonly partition: string; readonly error: string };
+    'consumer.error': { readonly member: string; readonly partition: string; readonly error: ClientException };
     /** auto.offset.reset set a member's position: `reason` says why it had none (no committed offset, out of range, …). */
     'consumer.reset': { readonly member: string; readonly partition: string; readonly reason: string; readonly policy: 'earliest' | 'latest'; readonly offset: number };
   }

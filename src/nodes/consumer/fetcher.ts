@@ -1,11 +1,12 @@
-import type { NodeContext } from '../../network/nodeHost.js';
+import type { NodeContext, RpcError } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
-import { micros, millis } from '../../sim/time.js';
+import { addDuration, micros, millis } from '../../sim/time.js';
 import { brokerNode, message, type FetchPartitionResponse, type FetchRequest, type KafkaMessage, type PartitionMetadata, type PartitionOffset } from '../protocol.js';
 import type { TopicPartition } from '../../log/topicPartition.js';
 import type { ConsumerConfig } from './consumer.js';
 import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
 import { readFetched, type FetchedRecord } from './fetchedRecords.js';
+import type { KafkaErrorCode } from '../errors.js';
 
 /** Where the consumer reads a partition next, and the epoch of what it last consumed there (KIP-320). */
 interface Position {
@@ -155,8 +156,8 @@ export class Fetcher {
     this.host.ctx.request(brokerNode(this.host.coordinator()), req, { timeout: millis(this.host.config['request.timeout.ms']) }, (r) => {
       if (version !== this.host.assignmentVersion()) return;
       if (!r.ok || r.response.type !== 'OffsetFetchResponse' || r.response.error !== undefined) {
-        const error = !r.ok ? r.error : r.response.type === 'OffsetFetchResponse' ? (r.response.error ?? '') : '';
-        if (COORDINATOR_ERRORS.has(error)) this.host.coordinatorLost();
+        const error = !r.ok ? r.error : r.response.type === 'OffsetFetchResponse' ? r.response.error : 'UNKNOWN_SERVER_ERROR';
+        if (error !== undefined && COORDINATOR_ERRORS.has(error)) this.host.coordinatorLost();
         this.host.ctx.after(millis(this.host.config['retry.backoff.ms']), retry);
         return;
       }
@@ -286,14 +287,14 @@ export class Fetcher {
   }
 
   /** One partition's answer: records for the application, a truncation to follow, or an error to back off from. */
-  private onFetch(name: string, position: Position, res: FetchPartitionResponse | undefined, error: string | undefined): void {
+  private onFetch(name: string, position: Position, res: FetchPartitionResponse | undefined, error: KafkaErrorCode | RpcError | undefined): void {
     if (error !== undefined || res === undefined) {
       if (error === 'OFFSET_OUT_OF_RANGE') {
         this.resetPosition(name, position.offset, 'offset-out-of-range');
         return;
       }
       this.host.refreshMetadata();
-      this.backoffUntil.set(name, this.host.ctx.now() + this.host.config['retry.backoff.ms'] * 1000);
+      this.backoffUntil.set(name, addDuration(this.host.ctx.now(), millis(this.host.config['retry.backoff.ms'])));
       return;
     }
     if (res.divergingEpoch !== undefined) {

@@ -1,4 +1,4 @@
-import type { NodeContext } from '../../network/nodeHost.js';
+import type { NodeContext, RpcError } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
 import { millis } from '../../sim/time.js';
 import type { TimerHandle } from '../../sim/scheduler.js';
@@ -9,6 +9,7 @@ import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription, encodeAss
 import type { ConsumerConfig } from './consumer.js';
 import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
 import type { Fetcher } from './fetcher.js';
+import type { KafkaErrorCode } from '../errors.js';
 
 type JoinState = 'unjoined' | 'joining' | 'stable';
 
@@ -86,7 +87,7 @@ export class GroupMembership {
    * Errors that say this member is no longer what it thinks (Kafka's ConsumerCoordinator
    * resets its generation on them): rejoin, with a new member id if the old one is gone.
    */
-  onGroupError(error: string): void {
+  onGroupError(error: KafkaErrorCode | RpcError): void {
     switch (error) {
       case 'UNKNOWN_MEMBER_ID':
       case 'ILLEGAL_GENERATION':
@@ -175,7 +176,7 @@ export class GroupMembership {
     });
   }
 
-  private joinFailed(error: string): void {
+  private joinFailed(error: KafkaErrorCode | RpcError): void {
     this.joinState = 'unjoined';
     if (COORDINATOR_ERRORS.has(error)) this.coordinatorLost();
     this.onGroupError(error);
@@ -255,7 +256,7 @@ export class GroupMembership {
   private heartbeat(): void {
     this.heartbeatTimer = undefined;
     if (this.joinState !== 'stable' || this.fenced) return;
-    if (this.host.ctx.now() - this.host.lastPollAt() > this.host.config['max.poll.interval.ms'] * 1000) {
+    if (this.host.ctx.now() - this.host.lastPollAt() > millis(this.host.config['max.poll.interval.ms'])) {
       this.leaveGroup('consumer poll timeout has expired');
       return;
     }

@@ -1,6 +1,6 @@
 import type { NodeContext } from '../../network/nodeHost.js';
 import type { History, Op } from '../../sim/history.js';
-import { millis } from '../../sim/time.js';
+import { millis, toMillis } from '../../sim/time.js';
 import type { TimerHandle } from '../../sim/scheduler.js';
 import { partitionForKey } from '../../log/partitioner.js';
 import type { RecordInput } from '../../log/recordBatch.js';
@@ -145,7 +145,7 @@ export class ProcessorStage {
         const key = Buffer.from(id);
         const name = `${output.topic}-${count > 0 ? partitionForKey(key, count) : 0}`;
         const list = queued.get(name) ?? [];
-        list.push({ key, value: (this.outputValue ??= Buffer.alloc(output.valueBytes, 0x2a)), headers: [{ key: 'id', value: id }], timestamp: Math.floor(ctx.now() / 1000) });
+        list.push({ key, value: (this.outputValue ??= Buffer.alloc(output.valueBytes, 0x2a)), headers: [{ key: 'id', value: id }], timestamp: toMillis(ctx.now()) });
         queued.set(name, list);
         lingering ??= ctx.after(millis(OUTPUT_LINGER_MS), flush);
       },

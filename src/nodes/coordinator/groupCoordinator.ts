@@ -15,6 +15,7 @@ import {
   partitionForGroup,
   type GroupMetadataValue,
 } from './offsetsTopic.js';
+import type { KafkaErrorCode } from '../errors.js';
 
 /** What the coordinator needs from the broker it lives on. */
 export interface CoordinatorHost {
@@ -26,7 +27,7 @@ export interface CoordinatorHost {
    * Appends records to a `__consumer_offsets` partition this broker leads, with acks=all,
    * and calls `done` once they are committed, or with the produce error that stopped them.
    */
-  append(partition: number, records: Buffer, done: (error: string | undefined) => void): void;
+  append(partition: number, records: Buffer, done: (error: KafkaErrorCode | undefined) => void): void;
 }
 
 export interface GroupCoordinatorConfig extends GroupConfig {
@@ -74,7 +75,7 @@ export class GroupCoordinator {
   /** Offset commits being written, by group and partition (Kafka's pendingOffsetCommits): such offsets do not expire meanwhile. */
   private readonly writing = new Map<string, number>();
   /** Rebalances being written, by group and generation: who waits for the write. */
-  private readonly storing = new Map<string, { done: boolean; waiters: ((error: string | undefined) => void)[] }>();
+  private readonly storing = new Map<string, { done: boolean; waiters: ((error: KafkaErrorCode | undefined) => void)[] }>();
 
   /** Member ids this coordinator has handed out, over every group it holds. */
   private memberSeq = 0;
@@ -339,7 +340,7 @@ export class GroupCoordinator {
   }
 
   /** Calls `done` once the group's rebalance of `generation` is written to `__consumer_offsets` (Kafka's storeGroup). */
-  private whenStored(group: ConsumerGroup, generation: number, nowMs: number, done: (error: string | undefined) => void): void {
+  private whenStored(group: ConsumerGroup, generation: number, nowMs: number, done: (error: KafkaErrorCode | undefined) => void): void {
     const key = `${group.groupId}@${generation}`;
     const entry = this.storing.get(key);
     if (entry?.done === true) {
@@ -362,7 +363,7 @@ export class GroupCoordinator {
     });
   }
 
-  private store(group: ConsumerGroup, nowMs: number, done: (error: string | undefined) => void): void {
+  private store(group: ConsumerGroup, nowMs: number, done: (error: KafkaErrorCode | undefined) => void): void {
     const record: RecordInput = { key: encodeKey({ type: 'group', group: group.groupId }), value: encodeGroupMetadataValue(group.snapshot(nowMs)), timestamp: nowMs };
     this.host.append(this.partitionFor(group.groupId), encodeBatch([record]), done);
   }
@@ -461,7 +462,7 @@ function offsetRecords(groupId: string, offsets: readonly PartitionOffset[], now
  * What a failed write to `__consumer_offsets` becomes for the client (Kafka's
  * GroupMetadataManager maps produce errors so that clients rediscover the coordinator).
  */
-function coordinatorError(produceError: string): string {
+function coordinatorError(produceError: KafkaErrorCode): 'NOT_COORDINATOR' | 'COORDINATOR_NOT_AVAILABLE' {
   switch (produceError) {
     case 'NOT_LEADER_OR_FOLLOWER':
     case 'KAFKA_STORAGE_ERROR':

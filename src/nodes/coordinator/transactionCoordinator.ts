@@ -13,13 +13,14 @@ import {
   type TransactionLogValue,
   type TransactionState,
 } from './transactionLog.js';
+import type { KafkaErrorCode } from '../errors.js';
 
 /** What the transaction coordinator needs from the broker it lives on. */
 export interface TxnCoordinatorHost {
   readonly trace: Trace;
   readonly brokerId: number;
   /** Appends to a `__transaction_state` partition this broker leads, acks=all; `done` once committed or failed. */
-  append(partition: number, records: Buffer, done: (error: string | undefined) => void): void;
+  append(partition: number, records: Buffer, done: (error: KafkaErrorCode | undefined) => void): void;
   /**
    * Writes COMMIT or ABORT markers to `partitions` through their leaders (WriteTxnMarkers);
    * `done` gets the partitions whose marker was not written.
@@ -148,7 +149,7 @@ export class TransactionCoordinator {
    * (CONCURRENT_TRANSACTIONS) until that is complete.
    */
   private initProducerId(transactionalId: string, timeoutMs: number, nowMs: number, reply: (r: KafkaMessage) => void): void {
-    const fail = (error: string): void => reply(message('InitProducerIdResponse', { error, producerId: -1, producerEpoch: -1 }));
+    const fail = (error: KafkaErrorCode): void => reply(message('InitProducerIdResponse', { error, producerId: -1, producerEpoch: -1 }));
     if (timeoutMs > this.config.maxTimeoutMs) return fail('INVALID_TRANSACTION_TIMEOUT');
     const meta = this.txns.get(transactionalId);
     if (meta === undefined) {
@@ -165,7 +166,7 @@ export class TransactionCoordinator {
   }
 
   /** The producer id and epoch a request carries against the coordinator's (Kafka's PRODUCER_FENCED and friends). */
-  private check(meta: TxnMeta | undefined, req: { producerId: number; producerEpoch: number }): string | undefined {
+  private check(meta: TxnMeta | undefined, req: { producerId: number; producerEpoch: number }): 'INVALID_PRODUCER_ID_MAPPING' | 'PRODUCER_FENCED' | 'INVALID_PRODUCER_EPOCH' | undefined {
     if (meta === undefined || meta.producerId !== req.producerId) return 'INVALID_PRODUCER_ID_MAPPING';
     if (req.producerEpoch < meta.producerEpoch) return 'PRODUCER_FENCED';
     if (req.producerEpoch > meta.producerEpoch) return 'INVALID_PRODUCER_EPOCH';
@@ -174,7 +175,7 @@ export class TransactionCoordinator {
 
   /** AddPartitionsToTxn / AddOffsetsToTxn; with verifyOnly, KIP-890's question from a partition leader. */
   private addPartitions(req: Extract<TxnRequest, { type: 'AddPartitionsToTxn' | 'AddOffsetsToTxn' }>, partitions: readonly string[], nowMs: number, reply: (r: KafkaMessage) => void): void {
-    const answer = (error?: string): void => reply(message('TxnResponse', { error }));
+    const answer = (error?: KafkaErrorCode): void => reply(message('TxnResponse', { error }));
     const meta = this.txns.get(req.transactionalId);
     const bad = this.check(meta, req);
     if (bad !== undefined || meta === undefined) return answer(bad);
@@ -204,7 +205,7 @@ export class TransactionCoordinator {
   private endTxn(req: Extract<TxnRequest, { type: 'EndTxn' }>, nowMs: number, reply: (r: KafkaMessage) => void): void {
     const meta = this.txns.get(req.transactionalId);
     // With transaction version 2 a successful answer carries the producer's (bumped) epoch.
-    const answer = (error?: string): void => reply(message('TxnResponse', error === undefined && this.config.version >= 2 && meta !== undefined ? { producerId: meta.producerId, producerEpoch: meta.producerEpoch } : { error }));
+    const answer = (error?: KafkaErrorCode): void => reply(message('TxnResponse', error === undefined && this.config.version >= 2 && meta !== undefined ? { producerId: meta.producerId, producerEpoch: meta.producerEpoch } : { error }));
     const retry = this.config.version >= 2 && meta !== undefined && meta.producerId === req.producerId && meta.lastProducerEpoch === req.producerEpoch && meta.producerEpoch === req.producerEpoch + 1;
     const bad = retry ? undefined : this.check(meta, req);
     if (bad !== undefined || meta === undefined) return answer(bad);
@@ -262,7 +263,7 @@ export class TransactionCoordinator {
    * Writes the transition to `__transaction_state` and takes it once committed (Kafka's
    * prepareTransitionTo / completeTransitionTo around appendTransactionToLog).
    */
-  private transition(meta: TxnMeta, change: Partial<Pick<TxnMeta, 'state' | 'producerEpoch' | 'partitions' | 'timeoutMs' | 'startMs'>>, nowMs: number, done: (error: string | undefined) => void): void {
+  private transition(meta: TxnMeta, change: Partial<Pick<TxnMeta, 'state' | 'producerEpoch' | 'partitions' | 'timeoutMs' | 'startMs'>>, nowMs: number, done: (error: KafkaErrorCode | undefined) => void): void {
     const next = { ...meta, ...change, updateMs: nowMs };
     meta.pending = next.state;
     const value: TransactionLogValue = { producerId: next.producerId, producerEpoch: next.producerEpoch, transactionTimeoutMs: next.timeoutMs, state: next.state, partitions: next.partitions, lastUpdateTimestampMs: nowMs, startTimestampMs: next.startMs };

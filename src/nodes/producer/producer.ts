@@ -1,7 +1,7 @@
 import type { NodeContext, Process, RpcResult } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
 import type { SendRef } from '../../sim/sendLog.js';
-import { micros, millis } from '../../sim/time.js';
+import { addDuration, micros, millis, toMillis, MICROS_PER_SECOND } from '../../sim/time.js';
 import type { RecordInput } from '../../log/recordBatch.js';
 import { partitionForKey, StickyPartitioner, RoundRobinPartitioner } from '../../log/partitioner.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
@@ -208,7 +208,7 @@ export class Producer implements Process<KafkaMessage> {
     const w = this.durable.workload;
     if (this.ctx.now() >= w.stop || this.closing !== undefined) return;
     this.send();
-    this.ctx.after(micros(Math.max(1, Math.round(1_000_000 / w.rate))), this.generateNext);
+    this.ctx.after(micros(Math.max(1, Math.round(MICROS_PER_SECOND / w.rate))), this.generateNext);
   }
 
   /** The application's send(): one record, with a unique message id in a header. */
@@ -221,11 +221,11 @@ export class Producer implements Process<KafkaMessage> {
     record.key = key;
     record.value = tombstone ? null : (this.valueBuffers[seq & 0xff] ??= Buffer.alloc(w.valueBytes, seq & 0xff));
     record.headers[0].value = this.messageId(seq);
-    record.timestamp = Math.floor(this.ctx.now() / 1000);
+    record.timestamp = toMillis(this.ctx.now());
     const partition = this.choosePartition(key);
     if (partition === undefined) {
       // No metadata yet: Kafka's send() blocks (up to max.block.ms) until the topic is known.
-      const deadline = this.ctx.now() + this.config['max.block.ms'] * 1000;
+      const deadline = addDuration(this.ctx.now(), millis(this.config['max.block.ms']));
       this.blocked.push({ ref: this.durable.history.invokeSend(this.durable.clientId, seq), record: { ...record, headers: [{ key: 'id', value: Buffer.from(record.headers[0].value) }] }, deadline });
       if (!this.expiryScheduled) {
         this.expiryScheduled = true;

@@ -1,5 +1,7 @@
 import type { SendRef } from '../../sim/sendLog.js';
 import type { BatchBuilder, ClosedBatch } from '../../log/batchBuilder.js';
+import type { RpcError } from '../../network/nodeHost.js';
+import type { KafkaErrorCode } from '../errors.js';
 
 /**
  * Kafka's ProducerBatch: one partition's records on their way, from the accumulator that
@@ -36,5 +38,5 @@ export interface ProducerBatch {
 }
 
 /** Errors a Kafka producer retries (RetriableException), and those that leave the outcome unknown. */
-export const RETRIABLE = new Set(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'timeout', 'disconnected', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID']);
-export const UNKNOWN_OUTCOME = new Set(['REQUEST_TIMED_OUT', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'timeout', 'disconnected']);
+export const RETRIABLE: ReadonlySet<KafkaErrorCode | RpcError> = new Set<KafkaErrorCode | RpcError>(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'timeout', 'disconnected', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID']);
+export const UNKNOWN_OUTCOME: ReadonlySet<KafkaErrorCode | RpcError> = new Set<KafkaErrorCode | RpcError>(['REQUEST_TIMED_OUT', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'timeout', 'disconnected']);

@@ -1,7 +1,7 @@
 import type { NodeContext } from '../../network/nodeHost.js';
 import type { TimerHandle } from '../../sim/scheduler.js';
 import type { SendRef } from '../../sim/sendLog.js';
-import { micros, millis } from '../../sim/time.js';
+import { micros, millis, toMillis } from '../../sim/time.js';
 import { BATCH_HEADER_SIZE, Compression, type RecordInput } from '../../log/recordBatch.js';
 import { BatchArena, type BatchBuilder, encodedSize, type ClosedBatch } from '../../log/batchBuilder.js';
 import type { KafkaMessage } from '../protocol.js';
@@ -103,7 +103,7 @@ export class RecordAccumulator {
     const last = queue.at(-1);
     if (last !== undefined && last.builder !== undefined) this.closeBatch(last);
     const now = this.ctx.now();
-    const batch: ProducerBatch = { partition, refs: [], builder: this.builderFor(partition, record), closed: undefined, estimatedBytes: BATCH_HEADER_SIZE, createdMs: Math.floor(now / 1000), createdAt: now, baseSequence: undefined, sequenceProducerId: -1, sequenceEpoch: -1, attempts: 0, uncertain: false, sealed: false };
+    const batch: ProducerBatch = { partition, refs: [], builder: this.builderFor(partition, record), closed: undefined, estimatedBytes: BATCH_HEADER_SIZE, createdMs: toMillis(now), createdAt: now, baseSequence: undefined, sequenceProducerId: -1, sequenceEpoch: -1, attempts: 0, uncertain: false, sealed: false };
     queue.push(batch);
     this.queued++;
     this.expireAt(batch);
@@ -131,7 +131,7 @@ export class RecordAccumulator {
 
   /** Kafka's ready check: a batch may go once it is full, followed by another, retried, or has lingered, or the accumulator is closed. */
   private isReady(batch: ProducerBatch, queue: readonly ProducerBatch[]): boolean {
-    return batch.sealed || this.closed || batch !== queue.at(-1) || batch.estimatedBytes >= this.config['batch.size'] || this.ctx.now() - batch.createdAt >= this.config['linger.ms'] * 1000;
+    return batch.sealed || this.closed || batch !== queue.at(-1) || batch.estimatedBytes >= this.config['batch.size'] || this.ctx.now() - batch.createdAt >= millis(this.config['linger.ms']);
   }
 
   /** A batch of the partition starts waiting out retry.backoff.ms: it holds its partition back. */
@@ -186,7 +186,7 @@ export class RecordAccumulator {
 
   /** Makes sure the accumulator looks for expired batches by the time `batch` reaches delivery.timeout.ms. */
   private expireAt(batch: ProducerBatch): void {
-    const at = batch.createdAt + this.config['delivery.timeout.ms'] * 1000;
+    const at = batch.createdAt + millis(this.config['delivery.timeout.ms']);
     if (at >= this.expiryAt) return;
     if (this.expiryTimer !== undefined) this.ctx.cancel(this.expiryTimer);
     this.expiryAt = at;
@@ -206,7 +206,7 @@ export class RecordAccumulator {
   private expiredBatches(): void {
     this.expiryTimer = undefined;
     this.expiryAt = Number.POSITIVE_INFINITY;
-    const deadline = this.ctx.now() - this.config['delivery.timeout.ms'] * 1000;
+    const deadline = this.ctx.now() - millis(this.config['delivery.timeout.ms']);
     for (const queue of this.queues) {
       while (queue !== undefined && queue.length > 0 && queue[0].createdAt <= deadline) {
         const batch = queue.shift() as ProducerBatch;

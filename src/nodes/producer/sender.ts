@@ -1,10 +1,11 @@
-import type { NodeContext, RpcResult } from '../../network/nodeHost.js';
+import type { NodeContext, RpcError, RpcResult } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
-import { micros, millis } from '../../sim/time.js';
+import { micros, millis, toMillis } from '../../sim/time.js';
 import { JMX } from '../jmx.js';
 import { ReconnectBackoff } from '../reconnectBackoff.js';
-import { brokerNode, message, produceOutcome, type KafkaMessage, type ProduceRequest } from '../protocol.js';
+import { brokerNode, message, produceOutcome, type KafkaMessage, type ProduceOutcome, type ProduceRequest } from '../protocol.js';
+import type { ClientException, KafkaErrorCode } from '../errors.js';
 import type { ProducerConfig } from './producer.js';
 import { RETRIABLE, UNKNOWN_OUTCOME, type ProducerBatch } from './producerBatch.js';
 import type { RecordAccumulator } from './recordAccumulator.js';
@@ -128,7 +129,7 @@ export class Sender {
   }
 
   /** Sender.completeBatch: the partition's answer written, retried or failed. */
-  private completeBatch(batch: ProducerBatch, outcome: { readonly error?: string; readonly baseOffset: number; readonly logStartOffset?: number }): void {
+  private completeBatch(batch: ProducerBatch, outcome: ProduceOutcome): void {
     const error = outcome.error;
     if (error === undefined) {
       const base = outcome.baseOffset;
@@ -142,7 +143,7 @@ export class Sender {
     if (UNKNOWN_OUTCOME.has(code)) batch.uncertain = true;
     if (code === 'timeout') batch.mayStillArrive = true;
     const retriable = this.config['enable.idempotence'] ? this.deps.transactions.canRetry(batch, code, outcome.logStartOffset ?? -1) : RETRIABLE.has(code);
-    const expired = Math.floor(this.ctx.now() / 1000) - batch.createdMs >= this.config['delivery.timeout.ms'];
+    const expired = toMillis(this.ctx.now()) - batch.createdMs >= this.config['delivery.timeout.ms'];
     if (retriable && batch.attempts <= this.config.retries && !expired) {
       this.retryAfterBackoff(batch);
       return;
@@ -171,7 +172,7 @@ export class Sender {
   }
 
   /** Sender.failBatch: the batch fails for good: info if some attempt may have been written, fail if none was. */
-  failBatch(batch: ProducerBatch, code: string): void {
+  failBatch(batch: ProducerBatch, code: KafkaErrorCode | RpcError | ClientException): void {
     this.outstanding.delete(batch);
     const type = batch.uncertain ? 'info' : 'fail';
     this.deps.transactions.onGivenUp(batch);

@@ -1,10 +1,11 @@
-import type { NodeContext, RpcResult } from '../../network/nodeHost.js';
+import type { NodeContext, RpcError, RpcResult } from '../../network/nodeHost.js';
 import { millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import type { BatchOptions } from '../../log/recordBatch.js';
 import { brokerNode, message, type KafkaMessage } from '../protocol.js';
 import type { ProducerConfig } from './producer.js';
 import { RETRIABLE, type ProducerBatch } from './producerBatch.js';
+import type { KafkaErrorCode } from '../errors.js';
 
 /** What the TransactionManager needs of the producer it serves. */
 export interface TransactionManagerDeps {
@@ -45,7 +46,7 @@ export class TransactionManager {
   /** An epoch bump (KIP-360) is in flight: nothing is sent until it is done. */
   private bumpingEpoch = false;
   /** Partitions whose leader lost this producer's sequences, with the error that said so: they wait for the epoch bump. */
-  private readonly unknownTo = new Map<number, string>();
+  private readonly unknownTo = new Map<number, 'UNKNOWN_PRODUCER_ID' | 'OUT_OF_ORDER_SEQUENCE_NUMBER'>();
 
   constructor(private readonly deps: TransactionManagerDeps) {}
 
@@ -110,7 +111,7 @@ export class TransactionManager {
   }
 
   /** TransactionManager.canRetry, for an idempotent producer whose batch the broker refused with `code`. */
-  canRetry(batch: ProducerBatch, code: string, logStartOffset: number): boolean {
+  canRetry(batch: ProducerBatch, code: KafkaErrorCode | RpcError, logStartOffset: number): boolean {
     if (this.config['sim.unknown.producer.id'] === 'reset-sequence') return this.retriableBeforeKip360(batch, code, logStartOffset);
     if (code === 'UNKNOWN_PRODUCER_ID') this.unknownTo.set(batch.partition, code);
     // KIP-360 (TransactionManager.canRetry): an idempotent producer told OUT_OF_ORDER_SEQUENCE_NUMBER
@@ -131,7 +132,7 @@ export class TransactionManager {
    * the next sequence, fail the batch, and the producer takes a new producer id (Sender
    * .failBatch and TransactionManager.resetProducerId).
    */
-  private retriableBeforeKip360(batch: ProducerBatch, code: string, logStartOffset: number): boolean {
+  private retriableBeforeKip360(batch: ProducerBatch, code: KafkaErrorCode | RpcError, logStartOffset: number): boolean {
     // A batch of a producer id since reset is not retried under another (TransactionManager.canRetry's hasProducerId).
     if ((code === 'UNKNOWN_PRODUCER_ID' || code === 'OUT_OF_ORDER_SEQUENCE_NUMBER') && batch.sequenceProducerId !== this.producerId) return false;
     if (code === 'UNKNOWN_PRODUCER_ID') {

@@ -1,9 +1,10 @@
-import type { NodeContext, RequestOptions } from '../../network/nodeHost.js';
+import type { NodeContext, RequestOptions, RpcError } from '../../network/nodeHost.js';
 import { millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import { encodeBatch, type RecordInput } from '../../log/recordBatch.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata, type PartitionOffset, type TxnResponse } from '../protocol.js';
-import { TransactionalSender } from './transactionalSender.js';
+import { TransactionalSender, type AbortCause } from './transactionalSender.js';
+import type { KafkaErrorCode } from '../errors.js';
 
 /** How a transaction ended for the application. */
 export type TxnOutcome = 'committed' | 'aborted' | 'fenced';
@@ -28,9 +29,9 @@ export interface TransactionalProducerHost {
 }
 
 /** Fatal errors (Kafka's ProducerFencedException and friends): the producer can do nothing more. */
-const FATAL = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_PRODUCER_ID_MAPPING']);
+const FATAL: ReadonlySet<KafkaErrorCode | RpcError> = new Set<KafkaErrorCode>(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_PRODUCER_ID_MAPPING']);
 /** Errors that mean "find the coordinator again and retry". */
-const COORDINATOR = new Set(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS', 'timeout', 'disconnected']);
+const COORDINATOR: ReadonlySet<KafkaErrorCode | RpcError> = new Set<KafkaErrorCode | RpcError>(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS', 'timeout', 'disconnected']);
 /** The network channel of a processor's producer: its consumer uses channel 0. */
 const PRODUCER_CHANNEL = 1;
 
@@ -55,20 +56,20 @@ export class TransactionalProducer {
   producerId = -1;
   producerEpoch = -1;
   /** The fatal error that stopped the producer. */
-  fatal: string | undefined;
-  /** Why the last transaction aborted. */
-  abortReason: string | undefined;
+  fatal: KafkaErrorCode | RpcError | undefined;
+  /** Why the last transaction aborted ('abortTransaction': the application asked for it). */
+  abortReason: AbortCause | 'abortTransaction' | undefined;
   private coordinator = -1;
   private readonly sequences = new Map<string, number>();
   private readonly added = new Set<string>();
   /** Partitions waiting to be added to the transaction, with who waits; one AddPartitionsToTxn out at a time. */
-  private readonly addWaiters = new Map<string, ((error: string | undefined) => void)[]>();
+  private readonly addWaiters = new Map<string, ((error: KafkaErrorCode | RpcError | undefined) => void)[]>();
   private adding = false;
   /** Sends and offset commits not yet answered; commit and abort wait for none. */
   private inFlight = 0;
   private whenIdle: (() => void)[] = [];
   /** Why the open transaction can only abort. */
-  private abortable: string | undefined;
+  private abortable: AbortCause | undefined;
   /** Its batches' way to the partition leaders (Kafka's Sender and RecordAccumulator). */
   private readonly sender: TransactionalSender;
 
@@ -152,7 +153,7 @@ export class TransactionalProducer {
     });
   }
 
-  private fail(error: string): void {
+  private fail(error: KafkaErrorCode | RpcError): void {
     this.state = 'fatal';
     this.fatal = error;
     this.ctx.trace.emit('txn.fenced', { node: this.ctx.id, transactionalId: this.config.transactionalId ?? '', producerId: this.producerId, producerEpoch: this.producerEpoch, error });
@@ -191,7 +192,7 @@ export class TransactionalProducer {
   }
 
   /** A fatal error (fenced) stops the producer: true when `error` is one. */
-  private failIfFatal(error: string): boolean {
+  private failIfFatal(error: KafkaErrorCode | RpcError): boolean {
     if (!FATAL.has(error)) return false;
     this.fail(error);
     return true;
@@ -202,11 +203,11 @@ export class TransactionalProducer {
    * producer has nothing to add). Partitions asked for while a request is out go together in
    * the next one, as the TransactionManager collects newly used partitions.
    */
-  private addToTransaction(partitions: readonly string[], done: (error: string | undefined) => void): void {
+  private addToTransaction(partitions: readonly string[], done: (error: KafkaErrorCode | RpcError | undefined) => void): void {
     const missing = partitions.filter((p) => !this.added.has(p));
     if (!this.transactional || missing.length === 0) return done(undefined);
     let left = missing.length;
-    let failed: string | undefined;
+    let failed: KafkaErrorCode | RpcError | undefined;
     for (const p of missing) {
       const list = this.addWaiters.get(p) ?? [];
       list.push((error) => {
@@ -330,7 +331,7 @@ export class TransactionalProducer {
   }
 
   /** A request to the transaction coordinator, retried on coordinator errors; fatal errors stop the producer. */
-  private coordinatorCall(build: () => KafkaMessage, done: (error: string | undefined, response?: TxnResponse) => void): void {
+  private coordinatorCall(build: () => KafkaMessage, done: (error: KafkaErrorCode | RpcError | undefined, response?: TxnResponse) => void): void {
     const attempt = (): void => {
       if (this.state === 'fatal') return done(this.fatal);
       if (this.coordinator < 0) return this.findCoordinator(attempt);
@@ -356,7 +357,7 @@ export class TransactionalProducer {
     return { transactionalId: this.config.transactionalId as string, producerId: this.producerId, producerEpoch: this.producerEpoch };
   }
 
-  private markAbortable(error: string): void {
+  private markAbortable(error: AbortCause): void {
     this.abortable ??= error;
   }
 
@@ -378,7 +379,7 @@ declare module '../../sim/trace.js' {
     /** A producer got its id and epoch (InitProducerId): a transactional one fences older epochs. */
     'txn.producer': { readonly node: string; readonly transactionalId: string; readonly producerId: number; readonly producerEpoch: number };
     /** A producer was fenced (or failed fatally): it does nothing more. */
-    'txn.fenced': { readonly node: string; readonly transactionalId: string; readonly producerId: number; readonly producerEpoch: number; readonly error: string };
+    'txn.fenced': { readonly node: string; readonly transactionalId: string; readonly producerId: number; readonly producerEpoch: number; readonly error: KafkaErrorCode | RpcError };
   }
 }
 

@@ -1,11 +1,19 @@
-import type { NodeContext, RequestOptions } from '../../network/nodeHost.js';
+import type { NodeContext, RequestOptions, RpcError } from '../../network/nodeHost.js';
 import { millis } from '../../sim/time.js';
 import type { RecordInput } from '../../log/recordBatch.js';
 import { brokerNode, message, produceOutcome, type KafkaMessage, type PartitionMetadata, type ProduceRequest } from '../protocol.js';
 import { topicPartitionOf } from '../../log/topicPartition.js';
+import type { KafkaErrorCode } from '../errors.js';
+
+/**
+ * Why the open transaction can only abort: the error of a request (from a broker or the
+ * network), or the producer's own reason: a batch retried past delivery.timeout.ms
+ * ('delivery.timeout.ms'), or a send that found the producer stopped ('fatal').
+ */
+export type AbortCause = KafkaErrorCode | RpcError | 'delivery.timeout.ms' | 'fatal';
 
 /** Produce errors retried with the same sequence. */
-const RETRIABLE = new Set(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'FENCED_LEADER_EPOCH', 'timeout', 'disconnected']);
+const RETRIABLE: ReadonlySet<KafkaErrorCode | RpcError> = new Set<KafkaErrorCode | RpcError>(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'FENCED_LEADER_EPOCH', 'timeout', 'disconnected']);
 
 /**
  * Batches in flight per partition: Kafka's idempotent and transactional producers keep up to
@@ -21,7 +29,7 @@ interface OutboxEntry {
   readonly topic: string;
   readonly partition: number;
   readonly batch: Buffer;
-  readonly answer: (error: string | undefined) => void;
+  readonly answer: (error: KafkaErrorCode | RpcError | undefined) => void;
 }
 
 /** One partition's batches: waiting to go, in flight (up to MAX_IN_FLIGHT_PER_PARTITION), backing off. */
@@ -50,12 +58,12 @@ export interface TransactionalSenderDeps {
   /** The open transaction can only abort: nothing more is sent. */
   onlyAborts(): boolean;
   /** AddPartitionsToTxn for partitions not in the transaction yet, then `done(error)`. */
-  addToTransaction(partitions: readonly string[], done: (error: string | undefined) => void): void;
+  addToTransaction(partitions: readonly string[], done: (error: KafkaErrorCode | RpcError | undefined) => void): void;
   /** The producer stopped on a fatal error. */
   isFatal(): boolean;
   /** A fatal error stops the producer: true when `error` is one. */
-  failIfFatal(error: string): boolean;
-  markAbortable(error: string): void;
+  failIfFatal(error: KafkaErrorCode | RpcError): boolean;
+  markAbortable(error: AbortCause): void;
   /** The partition's next sequence for `count` records, and the batch encoded with it under the current producer id and epoch. */
   nextBatch(partition: string, records: readonly RecordInput[]): { readonly sequence: number; readonly batch: Buffer };
 }
@@ -126,7 +134,7 @@ export class TransactionalSender {
     const tp = topicPartitionOf(partition);
     const leader = this.deps.leaderOf(partition)?.leader ?? -1;
     const retry = (): void => {
-      if (this.ctx.now() - startedAt >= this.deps.deliveryTimeoutMs * 1000) {
+      if (this.ctx.now() - startedAt >= millis(this.deps.deliveryTimeoutMs)) {
         this.deps.markAbortable('delivery.timeout.ms');
         return finish(false);
       }
@@ -139,7 +147,7 @@ export class TransactionalSender {
       });
     };
     if (leader < 0) return retry();
-    const answer = (error: string | undefined): void => {
+    const answer = (error: KafkaErrorCode | RpcError | undefined): void => {
       if (error === undefined || error === 'DUPLICATE_SEQUENCE_NUMBER') return finish(true);
       if (this.deps.failIfFatal(error)) return finish(false);
       // A batch refused as out of order while an earlier one of the partition is still
