@@ -8,7 +8,7 @@ import { UsageError } from './usageError.js';
 import { scenarioJsonSchema } from '../scenarios/schema.js';
 import { ScenarioError } from '../scenarios/loader.js';
 import { UnknownCheckError } from '../sim/checker.js';
-import { runCommand } from './commands/run.js';
+import { runCommand, type RunCliOptions } from './commands/run.js';
 import { listCommand } from './commands/list.js';
 import { demoCommand } from './commands/demo.js';
 import { reportCommand, type ReportCliOptions } from './commands/report.js';
@@ -64,7 +64,8 @@ function buildProgram(): Command {
     .option('--trace <file>', 'write every trace record to a JSONL file')
     .option('--checks <list>', 'comma-separated checks to run')
     .option('--no-online-checks', 'skip the TLA+ replication invariants checked at every replication event (faster)')
-    .action((scenario: string, opts: { seed?: string; json?: boolean; trace?: string; checks?: string }) => {
+    .option('--strict-faults', "exit 2 when a fault of the scenario's own did nothing (a restart of a running broker, a target that resolved to no node)")
+    .action((scenario: string, opts: RunCliOptions) => {
       process.exitCode = runCommand(scenario, opts, (line) => console.log(line));
     });
 

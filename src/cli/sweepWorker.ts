@@ -22,7 +22,8 @@ process.on('message', (message) => {
   let result: SeedResult;
   try {
     const r = runScenario(scenario, { seed, onlineChecks });
-    result = { seed, kinds: [...new Set(r.violations.map((v) => v.kind))].sort(compareStrings), fingerprint: r.fingerprint, expectMet: r.expectMet };
+    const skippedFaults = r.skippedFaults.length;
+    result = { seed, kinds: [...new Set(r.violations.map((v) => v.kind))].sort(compareStrings), fingerprint: r.fingerprint, expectMet: r.expectMet, ...(skippedFaults === 0 ? {} : { skippedFaults }) };
   } catch (err) {
     // A seed that crashes the simulator is a finding too (a bug in kafkasim): it is
     // counted under its own kind, and the sweep goes on.

@@ -101,6 +101,8 @@ export class FaultInjector<M extends Message = Message> {
   private readonly armed = new Set<number>();
   private fired = 0;
   private skipped = 0;
+  /** Faults scheduled so far: the next one's position in the schedule. */
+  private scheduled = 0;
 
   constructor(
     private readonly network: Network<M>,
@@ -112,22 +114,27 @@ export class FaultInjector<M extends Message = Message> {
   ) {}
 
   schedule(faults: readonly TimedFault[]): void {
+    const first = this.scheduled;
+    this.scheduled += faults.length;
     faults.forEach((timed, i) => {
+      // The traced index (and the default name `fault-<index>`) counts the handles pushed in
+      // this loop too, so it is twice the fault's position; the fingerprints are built on it.
       const index = this.handles.length + i;
+      const position = first + i;
       const when = timed.when;
-      this.handles.push(this.scheduler.at(timed.at, when === undefined ? () => this.apply(index, timed.fault) : () => this.arm(index, timed.fault, when)));
+      this.handles.push(this.scheduler.at(timed.at, when === undefined ? () => this.apply(index, timed.fault, position) : () => this.arm(index, timed.fault, when, position)));
     });
   }
 
   /** From now on, the first record matching `when` fires the fault, right after the event that emitted it. */
-  private arm(index: number, fault: FaultAction, when: FaultTrigger): void {
+  private arm(index: number, fault: FaultAction, when: FaultTrigger, position: number): void {
     this.armed.add(index);
     this.trace.observe(when.event as never, (record: Readonly<Record<string, unknown>>) => {
       if (!this.armed.has(index) || !matchesTrigger(record, when.where)) return;
       this.armed.delete(index);
       this.handles.push(
         this.scheduler.after(when.delay ?? (0 as Duration), () => {
-          this.apply(index, fault);
+          this.apply(index, fault, position);
         }),
       );
     });
@@ -145,12 +152,12 @@ export class FaultInjector<M extends Message = Message> {
     return { fired: this.fired, skipped: this.skipped };
   }
 
-  /** Applies one fault now. Exposed for tests and for the drain phase. */
-  apply(index: number, fault: FaultAction): void {
+  /** Applies one fault now, the `position`-th of the schedule. Exposed for tests and for the drain phase. */
+  apply(index: number, fault: FaultAction, position = index): void {
     this.hooks.beforeFault?.(index, fault);
-    const skip = (reason: string): void => {
+    const skip = (reason: string, nodes: readonly NodeId[] = []): void => {
       this.skipped++;
-      this.trace.emit('fault.skip', { index, action: fault.action, reason });
+      this.trace.emit('fault.skip', { index, action: fault.action, reason, position, nodes });
     };
     const done = (targets: readonly NodeId[]): void => {
       this.fired++;
@@ -167,7 +174,7 @@ export class FaultInjector<M extends Message = Message> {
         const targets = this.resolve(fault.target);
         if (targets.length === 0) return skip(`target ${fault.target} resolved to no node`);
         const applied = targets.filter((id) => this.applyToNode(id, fault));
-        return applied.length === 0 ? skip(`${fault.action} does not apply to ${targets.join(', ')} now`) : done(applied);
+        return applied.length === 0 ? skip(`${fault.action} does not apply to ${targets.join(', ')} now`, targets) : done(applied);
       }
       case 'partition': {
         const spec = this.partitionSpec(fault);
@@ -271,11 +278,13 @@ function uniqueNodes(cuts: readonly Cut[]): NodeId[] {
 declare module '../sim/trace.js' {
   interface TraceRecordMap {
     'fault.apply': { readonly index: number; readonly action: FaultKind; readonly targets: readonly string[] };
-    'fault.skip': { readonly index: number; readonly action: FaultKind; readonly reason: string };
+    /** `position`: the fault's place in the schedule; `nodes`: what its target resolved to, when an action did not apply to them. */
+    'fault.skip': { readonly index: number; readonly action: FaultKind; readonly reason: string; readonly position: number; readonly nodes: readonly NodeId[] };
     'clock.change': { readonly node: NodeId; readonly jump: number; readonly driftPpm: number };
   }
 }
 
 declareTraceKind('fault.apply', ['index', 'action', 'targets']);
-declareTraceKind('fault.skip', ['index', 'action', 'reason']);
+// position and nodes follow from the index and the records before: not hashed.
+declareTraceKind('fault.skip', ['index', 'action', 'reason'], ['position', 'nodes']);
 declareTraceKind('clock.change', ['node', 'jump', 'driftPpm']);

@@ -14,12 +14,15 @@ import type { Cluster } from './clusterBuilder.js';
 import { memberNode, producerNode } from '../nodes/nodeId.js';
 import { parsePartitionName } from '../log/topicPartition.js';
 import type { Scenario, ScenarioFault } from './schema.js';
+import { observeSkippedFaults, type SkippedFault } from './skippedFaults.js';
 
 /** The faults a run injects, scheduled, and the injector that applies them. */
 export interface FaultPlan {
   readonly injector: FaultInjector<KafkaMessage>;
   /** Every fault the run scheduled: the scenario's own, then the nemesis's, before target resolution. */
   readonly schedule: readonly TimedFault[];
+  /** The faults that fired but did nothing, so far (filled as the run goes). */
+  readonly skipped: readonly SkippedFault[];
 }
 
 /**
@@ -40,7 +43,8 @@ export function planFaults(sim: Simulation, scenario: Scenario, cluster: Cluster
   const timed: TimedFault[] = scenario.faults.map((f) => ({ at: time(f.at), fault: toAction(f), ...(f.when === undefined ? {} : { when: f.when }) }));
   if (scenario.nemesis !== undefined) timed.push(...nemesisFaults(sim, scenario.nemesis, scenario, cluster));
   injector.schedule(timed);
-  return { injector, schedule: timed };
+  const skipped = observeSkippedFaults(sim.trace, timed, scenario.faults.length, { knowsLeaders: () => cluster.probe.metadataImage() !== undefined, isUp: (node) => cluster.probe.isUp(node) });
+  return { injector, schedule: timed, skipped };
 }
 
 /** The nemesis's faults: random faults of its kinds on its targets, from its own random stream. */

@@ -3,6 +3,7 @@ import type { TraceRecord } from '../sim/trace.js';
 import { formatTime } from '../sim/time.js';
 import { compareStrings } from '../sim/order.js';
 import { explainViolation, type TimelineLine } from './explain.js';
+import { describeSkippedFault, withSkippedFaults, type SkippedFault } from './skippedFaults.js';
 
 /**
  * `kafkasim report`: one self-contained HTML page (no network loads, no scripts) that shows
@@ -20,6 +21,8 @@ export interface ReportInput {
   readonly violations: readonly Violation[];
   readonly records: readonly TraceRecord[];
   readonly simulatedMs: number;
+  /** The faults that fired but did nothing. */
+  readonly skippedFaults?: readonly SkippedFault[];
 }
 
 export function escapeHtml(text: string): string {
@@ -204,7 +207,7 @@ export function renderReport(input: ReportInput): string {
   const sections = input.violations.map((v, i) => {
     const lines = timelines[i];
     const partition = typeof v.details.partition === 'string' ? v.details.partition : undefined;
-    const items = lines
+    const items = withSkippedFaults(lines, input.skippedFaults ?? [])
       .filter((l) => !l.text.startsWith('→'))
       .map((l) => `<li id="v${i + 1}-${l.at}"><span class="t">t=${escapeHtml(formatTime(l.at))}</span>${escapeHtml(l.text)}</li>`);
     const lost = new Set([...focusOffsets(v)]);
@@ -214,6 +217,8 @@ ${partition === undefined ? '' : `<h3>${escapeHtml(partition)}: replicas at each
 </section>`;
   });
   const list = input.violations.length === 0 ? '<p>No violations.</p>' : `<ul>${input.violations.map((v, i) => `<li><a href="#v${i + 1}"><span class="violation">${escapeHtml(v.kind)}</span></a>: ${escapeHtml(v.message)}</li>`).join('')}</ul>`;
+  const skipped = input.skippedFaults ?? [];
+  const skippedList = skipped.length === 0 ? '' : `\n<h2>Faults that did nothing</h2>\n<ul class="skipped">${skipped.map((f) => `<li>${escapeHtml(describeSkippedFault(f))}</li>`).join('')}</ul>`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(`kafkasim report: ${input.scenario} (seed ${input.seed})`)}</title>
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
@@ -223,7 +228,7 @@ ${partition === undefined ? '' : `<h3>${escapeHtml(partition)}: replicas at each
 <p class="desc">${escapeHtml(input.description)}</p>
 <p>Replay: <code>${escapeHtml(`kafkasim run ${input.source} --seed ${input.seed}`)}</code> · explain: <code>${escapeHtml(`kafkasim explain ${input.source} --seed ${input.seed}`)}</code> · fingerprint <code>${escapeHtml(input.fingerprint)}</code></p>
 <h2>Violations</h2>
-${list}
+${list}${skippedList}
 <h2>Space-time diagram</h2>
 <p class="legend"><span style="background:#f6c4c5">down</span><span style="background:#fbe2b6">paused</span><span style="background:#dcd5f5">cut off by a partition</span><span style="color:#0a7">→ replication of the records in question</span><span style="color:#1f6feb">● a moment of the timeline (links below)</span></p>
 ${diagram(input, lanes, timelines)}

@@ -18,6 +18,7 @@ import { buildCluster, type Cluster } from './clusterBuilder.js';
 import { attachObservers, type Observers } from './observers.js';
 import { planFaults } from './faultPlan.js';
 import type { ConsumerClient, Scenario } from './schema.js';
+import type { SkippedFault } from './skippedFaults.js';
 
 export interface RunOptions {
   readonly seed?: number;
@@ -79,6 +80,8 @@ export interface RunResult {
   readonly simulation: Simulation;
   /** Every fault the run scheduled: the scenario's own, then the nemesis's, before target resolution. */
   readonly schedule: readonly TimedFault[];
+  /** The faults that fired but did nothing (a restart of a running broker, a target that resolved to no node), in the order they fired. */
+  readonly skippedFaults: readonly SkippedFault[];
   /** What the checkers judged besides the history: the final logs, groups and commits. */
   readonly state: ClusterFinalState;
 }
@@ -123,6 +126,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
     },
     simulation: sim,
     schedule: faults.schedule,
+    skippedFaults: faults.skipped,
     state,
   };
 }

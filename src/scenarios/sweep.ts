@@ -18,6 +18,8 @@ export interface SeedResult {
   readonly expectMet: boolean;
   /** When the simulator itself failed on this seed, why. */
   readonly error?: string;
+  /** How many of its faults (the scenario's and the nemesis's) fired but did nothing; absent for none. */
+  readonly skippedFaults?: number;
 }
 
 /** The kind under which a sweep counts seeds that crashed the simulator. */
@@ -39,6 +41,8 @@ export interface SweepSummary {
   readonly seedsPerSec: number;
   /** The seeds that ran, as ranges ("1..40,45"), so merged shards can be checked for overlap. */
   readonly ran: string;
+  /** Seed -> how many of its faults did nothing, for the seeds where some did ({} when none did). */
+  readonly skippedFaults: Readonly<Record<string, number>>;
 }
 
 export class SweepInputError extends Error {
@@ -118,6 +122,7 @@ export function summarize(scenario: string, results: readonly SeedResult[], work
     violations: kindSummaries(byKind),
     seedsPerSec,
     ran: formatSeeds(results.map((r) => r.seed)),
+    skippedFaults: skippedBySeed(results.map((r) => [r.seed, r.skippedFaults ?? 0])),
   };
 }
 
@@ -130,6 +135,7 @@ export function mergeSummaries(parts: readonly SweepSummary[]): SweepSummary {
   const scenario = parts[0].scenario;
   const seen = new Set<number>();
   const byKind = new Map<string, number[]>();
+  const skipped: [number, number][] = [];
   for (const p of parts) {
     if (p.scenario !== scenario) throw new SweepInputError(`merge: results of two scenarios (${scenario} and ${p.scenario}) cannot be merged`);
     for (const seed of p.ran === '' ? [] : parseSeeds(p.ran)) {
@@ -137,6 +143,7 @@ export function mergeSummaries(parts: readonly SweepSummary[]): SweepSummary {
       seen.add(seed);
     }
     for (const [kind, k] of Object.entries(p.violations)) byKind.set(kind, [...(byKind.get(kind) ?? []), ...k.seeds]);
+    for (const [seed, n] of Object.entries(p.skippedFaults)) skipped.push([Number(seed), n]);
   }
   return {
     scenario,
@@ -146,7 +153,15 @@ export function mergeSummaries(parts: readonly SweepSummary[]): SweepSummary {
     // Shards run side by side: their rates add up.
     seedsPerSec: parts.reduce((n, p) => n + p.seedsPerSec, 0),
     ran: formatSeeds([...seen]),
+    skippedFaults: skippedBySeed(skipped),
   };
+}
+
+/** Seed -> count, in seed order, only for counts above 0. */
+function skippedBySeed(counts: readonly (readonly [number, number])[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [seed, n] of [...counts].sort((a, b) => compareNumbers(a[0], b[0]))) if (n > 0) out[String(seed)] = n;
+  return out;
 }
 
 function kindSummaries(byKind: ReadonlyMap<string, number[]>): Record<string, KindSummary> {
@@ -170,5 +185,6 @@ export function parseSummary(text: string, source: string): SweepSummary {
   const v = value as Partial<SweepSummary>;
   const fields: (keyof SweepSummary)[] = ['scenario', 'seeds', 'workers', 'violations', 'seedsPerSec', 'ran'];
   for (const f of fields) if (v === null || typeof v !== 'object' || v[f] === undefined) throw new SweepInputError(`${source}: field "${f}" is missing; expected the output of kafkasim sweep --json`);
-  return v as SweepSummary;
+  // Summaries written before skipped faults were counted have none.
+  return { ...(v as SweepSummary), skippedFaults: v.skippedFaults ?? {} };
 }

@@ -120,6 +120,22 @@ describe('FaultInjector', () => {
     ]);
   });
 
+  it("tells a skipped fault's position in the schedule and the nodes it did not apply to", () => {
+    const w = world();
+    inject(w, [
+      { at: at(1), fault: { action: 'crash', target: 'broker-3' } },
+      { at: at(2), fault: { action: 'crash', target: 'leader(offline-0)' } },
+      { at: at(3), fault: { action: 'restart', target: 'broker-2' } }, // it is up
+      { at: at(4), fault: { action: 'crash', target: 'broker-3' } }, // already down
+    ]);
+    w.sim.run();
+    expect(w.records('fault.skip').map((r) => [r.position, r.action, r.nodes])).toEqual([
+      [1, 'crash', []],
+      [2, 'restart', ['broker-2']],
+      [3, 'crash', ['broker-3']],
+    ]);
+  });
+
   it('partitions by groups with symbolic members, and heals by name', () => {
     const w = world();
     w.add('listener');

@@ -197,3 +197,23 @@ describe('kafkasim run', () => {
     expect(r.stderr).not.toContain('    at '); // no stack trace
   });
 });
+
+describe('faults that did nothing', () => {
+  it('are carried by the result as they fired: the scenario\'s own, and the nemesis\'s marked as such', () => {
+    const scenario = loadScenario(`${library}acks1-leader-failover.yaml`);
+    const r = runScenario(scenario);
+    expect(r.skippedFaults.some((f) => f.nemesis)).toBe(true);
+    for (const f of r.skippedFaults) {
+      const scheduled = r.schedule[f.index];
+      expect(f.action).toBe(scheduled.fault.action);
+      expect(f.at * 1000).toBeGreaterThanOrEqual(scheduled.at);
+      expect(f.nemesis).toBe(f.index >= scenario.faults.length);
+      expect(f.reason).not.toBe('');
+    }
+  });
+
+  it('a restart of a running broker is reported with the broker named', () => {
+    const r = runScenario(parseScenario(small.replace('action: restart, target: leader(orders-1)', 'action: restart, target: broker-3').replace('target: leader(orders-0), mode: power', 'target: broker-2, mode: power'), 'small'));
+    expect(r.skippedFaults).toEqual([{ index: 1, at: 9000, action: 'restart', target: 'broker-3', reason: 'broker-3 was running', nemesis: false }]);
+  });
+});

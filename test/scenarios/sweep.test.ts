@@ -76,3 +76,25 @@ describe('sweep summaries', () => {
     expect(() => parseSummary('{"scenario":"s"}', 'b.json')).toThrow(/b.json: field "seeds" is missing/);
   });
 });
+
+describe('sweep summaries of faults that did nothing', () => {
+  const results: SeedResult[] = [
+    { seed: 3, kinds: [], fingerprint: 'c', expectMet: true, skippedFaults: 2 },
+    { seed: 1, kinds: [], fingerprint: 'a', expectMet: true },
+    { seed: 12, kinds: ['lost-write'], fingerprint: 'd', expectMet: false, skippedFaults: 1 },
+    { seed: 2, kinds: [], fingerprint: 'b', expectMet: true, skippedFaults: 0 },
+  ];
+
+  it('count them per seed, only for seeds with some, and merge shards into the whole', () => {
+    const whole = summarize('s', results, 1, 1);
+    expect(whole.skippedFaults).toEqual({ '3': 2, '12': 1 });
+    const merged = mergeSummaries([summarize('s', results.slice(0, 2), 1, 1), summarize('s', results.slice(2), 1, 1)]);
+    expect(merged.skippedFaults).toEqual(whole.skippedFaults);
+  });
+
+  it('read a summary written before they were counted as one with none', () => {
+    const { skippedFaults: _, ...old } = summarize('s', results.slice(1, 2), 1, 1);
+    expect(parseSummary(JSON.stringify(old), 'old.json').skippedFaults).toEqual({});
+    expect(mergeSummaries([parseSummary(JSON.stringify(old), 'old.json'), summarize('s', results.slice(0, 1), 1, 1)]).skippedFaults).toEqual({ '3': 2 });
+  });
+});

@@ -2,8 +2,9 @@ import chalk from 'chalk';
 import { loadScenario } from '../../scenarios/loader.js';
 import { runScenario } from '../../scenarios/runner.js';
 import { explainViolation, formatTimeline } from '../../scenarios/explain.js';
+import { withSkippedFaults } from '../../scenarios/skippedFaults.js';
 import { UsageError } from '../usageError.js';
-import { parseSeedOption, resolveScenario } from './run.js';
+import { parseSeedOption, resolveScenario, skippedFaultLines } from './run.js';
 
 export interface ExplainCliOptions {
   readonly seed?: string;
@@ -20,14 +21,16 @@ export function explainCommand(nameOrPath: string, opts: ExplainCliOptions, out:
     throw new UsageError(`--violation must be between 1 and ${r.violations.length}, got "${opts.violation}"`);
   }
   const violation = r.violations[index];
-  const timeline = violation === undefined ? [] : explainViolation(r.simulation.memory?.records ?? [], violation);
+  // The faults that did nothing are told at their instants: a story without them would be told as if they happened.
+  const timeline = violation === undefined ? [] : withSkippedFaults(explainViolation(r.simulation.memory?.records ?? [], violation), r.skippedFaults);
   if (opts.json) {
-    out(JSON.stringify({ scenario: r.scenario, seed: r.seed, violation: violation ?? null, timeline }));
+    out(JSON.stringify({ scenario: r.scenario, seed: r.seed, violation: violation ?? null, timeline, skippedFaults: r.skippedFaults }));
     return 0;
   }
   out(chalk.bold(`${r.scenario} (seed ${r.seed})`));
   if (violation === undefined) {
     out(chalk.green('  no violations: nothing to explain'));
+    for (const line of skippedFaultLines(r.skippedFaults)) out(line);
     return 0;
   }
   for (const line of formatTimeline(timeline)) out(line.startsWith('→') ? chalk.red(line) : `  ${line}`);

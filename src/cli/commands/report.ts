@@ -25,6 +25,7 @@ export function reportCommand(nameOrPath: string, opts: ReportCliOptions, out: (
     violations: r.violations,
     records: r.simulation.memory?.records ?? [],
     simulatedMs: r.stats.simulatedMs,
+    skippedFaults: r.skippedFaults,
   });
   const path = opts.out ?? `reports/${r.scenario}-seed${r.seed}.html`;
   try {
@@ -33,6 +34,7 @@ export function reportCommand(nameOrPath: string, opts: ReportCliOptions, out: (
   } catch (err) {
     throw new UsageError(`--out ${path}: ${(err as Error).message}`);
   }
-  out(`${chalk.bold(r.scenario)} (seed ${r.seed}): ${r.violations.length} violation${r.violations.length === 1 ? '' : 's'}; report written to ${path}`);
+  const skipped = r.skippedFaults.length === 0 ? '' : `, ${r.skippedFaults.length} fault${r.skippedFaults.length === 1 ? '' : 's'} that did nothing`;
+  out(`${chalk.bold(r.scenario)} (seed ${r.seed}): ${r.violations.length} violation${r.violations.length === 1 ? '' : 's'}${skipped}; report written to ${path}`);
   return 0;
 }

@@ -8,6 +8,7 @@ import { JsonlFileSink } from '../../sim/jsonlSink.js';
 import { CHECK_KINDS } from '../../scenarios/schema.js';
 import { UsageError } from '../usageError.js';
 import type { MetricsReport } from '../../scenarios/metricsRecorder.js';
+import { describeSkippedFault, type SkippedFault } from '../../scenarios/skippedFaults.js';
 
 /** A path, or the name of a library scenario. */
 export function resolveScenario(nameOrPath: string): string {
@@ -24,6 +25,8 @@ export interface RunCliOptions {
   readonly checks?: string;
   /** commander's negation of --no-online-checks: false turns the TLA+ invariants off. */
   readonly onlineChecks?: boolean;
+  /** A fault of the scenario's own that did nothing is a usage error. */
+  readonly strictFaults?: boolean;
 }
 
 /** The --seed option: an integer, or undefined for the scenario's own seed. */
@@ -34,7 +37,7 @@ export function parseSeedOption(text: string | undefined): number | undefined {
   return seed;
 }
 
-/** `kafkasim run <scenario>`: returns the exit code (0 expectation met, 1 not met). */
+/** `kafkasim run <scenario>`: returns the exit code (0 expectation met, 1 not met); with --strict-faults, a skipped fault of the scenario's own throws a UsageError. */
 export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: string) => void): number {
   const scenario = loadScenario(resolveScenario(nameOrPath));
   const seed = parseSeedOption(opts.seed);
@@ -47,8 +50,9 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
   sink?.close();
   const wallMs = Math.round(performance.now() - started);
   const stats = { ...result.stats, wallMs };
+  if (opts.strictFaults) rejectSkippedFaults(result.skippedFaults);
   if (opts.json) {
-    out(JSON.stringify({ scenario: result.scenario, seed: result.seed, fingerprint: result.fingerprint, violations: result.violations, expectMet: result.expectMet, stats }));
+    out(JSON.stringify({ scenario: result.scenario, seed: result.seed, fingerprint: result.fingerprint, violations: result.violations, expectMet: result.expectMet, skippedFaults: result.skippedFaults, stats }));
   } else {
     out(chalk.bold(`${result.scenario} (seed ${result.seed})`));
     if (scenario.description !== '') out(`  ${scenario.description}`);
@@ -58,6 +62,7 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
       const lag = Object.entries(result.stats.lag ?? {}).map(([p, n]) => `${p} ${n}`);
       out(`  consumers: ${c.processed} records processed, ${c.commits} commits (${c.failedCommits} failed), ${c.generations} generation${c.generations === 1 ? '' : 's'}; lag at the end: ${lag.join(', ')}`);
     }
+    for (const line of skippedFaultLines(result.skippedFaults)) out(line);
     if (result.violations.length === 0) out(chalk.green('  no violations'));
     for (const v of result.violations) out(`  ${chalk.red(v.kind)}: ${v.message}`);
     const expected = scenario.expect?.violations;
@@ -67,6 +72,21 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
     out(`  fingerprint ${result.fingerprint}`);
   }
   return result.expectMet ? 0 : 1;
+}
+
+/** --strict-faults: the scenario's own faults must all do something (the nemesis's draws may miss, by design). */
+function rejectSkippedFaults(skipped: readonly SkippedFault[]): void {
+  const own = skipped.filter((f) => !f.nemesis);
+  if (own.length === 0) return;
+  const what = own.length === 1 ? "one of the scenario's faults did nothing" : `${own.length} of the scenario's faults did nothing`;
+  throw new UsageError(`--strict-faults: ${what}: ${own.map(describeSkippedFault).join('; ')}`);
+}
+
+/** "2 faults did nothing:", then one line each. */
+export function skippedFaultLines(skipped: readonly SkippedFault[]): string[] {
+  if (skipped.length === 0) return [];
+  const head = chalk.yellow(`  ${skipped.length === 1 ? '1 fault' : `${skipped.length} faults`} did nothing:`);
+  return [head, ...skipped.map((f) => chalk.yellow(`    ${describeSkippedFault(f)}`))];
 }
 
 /** "kafka.server:type=ReplicaManager,name=IsrShrinksPerSec Count" -> "IsrShrinksPerSec". */

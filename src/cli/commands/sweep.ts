@@ -147,6 +147,8 @@ export function mergeCommand(files: readonly string[], opts: { json?: boolean },
 
 function printSummary(s: SweepSummary, out: (line: string) => void, replayTarget: string): void {
   out(chalk.bold(`${s.scenario}: ${s.seeds} seeds with ${s.workers} worker${s.workers === 1 ? '' : 's'}, ${s.seedsPerSec} seeds/s`));
+  const skipped = skippedFaultsLine(s.skippedFaults);
+  if (skipped !== undefined) out(chalk.yellow(skipped));
   const kinds = Object.entries(s.violations);
   if (kinds.length === 0) {
     out(chalk.green('  no violations'));
@@ -159,6 +161,15 @@ function printSummary(s: SweepSummary, out: (line: string) => void, replayTarget
     out(`  ${chalk.red(kind.padEnd(width))}  ${String(k.count).padStart(6)}  ${String(k.firstSeed).padStart(6)}  ${some}`);
   }
   out(chalk.dim(`  replay one: kafkasim run ${replayTarget} --seed ${kinds[0][1].firstSeed}`));
+}
+
+/** "  faults that did nothing: 5 in 3 seeds (seed 2: 1, seed 4: 3, seed 9: 1)", or nothing when every fault did something. */
+function skippedFaultsLine(bySeed: Readonly<Record<string, number>>): string | undefined {
+  const seeds = Object.entries(bySeed);
+  if (seeds.length === 0) return undefined;
+  const total = seeds.reduce((n, [, k]) => n + k, 0);
+  const some = seeds.slice(0, 8).map(([seed, k]) => `seed ${seed}: ${k}`).join(', ') + (seeds.length > 8 ? ', …' : '');
+  return `  faults that did nothing: ${total} in ${seeds.length} seed${seeds.length === 1 ? '' : 's'} (${some}); see them with kafkasim run --seed N`;
 }
 
 /** A one-line progress bar on stderr; only used when stderr is a terminal. */
