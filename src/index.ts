@@ -44,6 +44,7 @@ export { simulate, type SimulateOptions } from './scenarios/simulate.js';
 export { loadScenario, parseScenario, scenarioFromObject, ScenarioError, type ScenarioIssue } from './scenarios/loader.js';
 export { scenarioJsonSchema, CHECK_KINDS, EXPECTABLE_KINDS, type Scenario, type ScenarioInput, type ScenarioFault, type ScenarioTopic, type ProducerClient, type ConsumerClient, type ProcessorClient, type CheckKind } from './scenarios/schema.js';
 export { runScenario, type RunOptions as ScenarioRunOptions, type RunResult as ScenarioRunResult, type RunStats, type ConsumerStats } from './scenarios/runner.js';
+export type { SkippedFault } from './scenarios/skippedFaults.js';
 export { libraryEntries, type LibraryEntry } from './scenarios/library.js';
 export { explainViolation, formatTimeline, type TimelineLine } from './scenarios/explain.js';
 export { shrinkScenario, ddmin, ShrinkError, type ShrinkOptions, type ShrinkResult, type RawScenario } from './scenarios/shrink.js';

@@ -7,7 +7,7 @@ import { MetadataImage } from './metadataImage.js';
 import { MetadataLog } from './metadataLog.js';
 import type { MetadataRecord } from './metadataRecords.js';
 import { ReplicationControlManager } from './replicationControl.js';
-import { millis } from '../../sim/time.js';
+import { millis, toMillis } from '../../sim/time.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 
@@ -246,7 +246,7 @@ export class Controller implements Process<KafkaMessage> {
   }
 
   private nowMs(): number {
-    return Math.floor(this.ctx.now() / 1000);
+    return toMillis(this.ctx.now());
   }
 }
 
