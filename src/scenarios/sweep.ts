@@ -43,6 +43,10 @@ export interface SweepSummary {
   readonly ran: string;
   /** Seed -> how many of its faults did nothing, for the seeds where some did ({} when none did). */
   readonly skippedFaults: Readonly<Record<string, number>>;
+  /** The scenario's `expect`: no violation, or these kinds (absent in summaries of older versions). */
+  readonly expect?: 'none' | readonly string[];
+  /** The seeds whose run met `expect`, as ranges like `ran`, so that merged shards can be judged as the whole sweep. */
+  readonly expectMet?: string;
 }
 
 export class SweepInputError extends Error {
@@ -106,7 +110,7 @@ export function formatSeeds(seeds: readonly number[]): string {
 }
 
 /** The summary of a set of seed results, whatever order they came in. */
-export function summarize(scenario: string, results: readonly SeedResult[], workers: number, seedsPerSec: number): SweepSummary {
+export function summarize(scenario: string, results: readonly SeedResult[], workers: number, seedsPerSec: number, expect?: 'none' | readonly string[]): SweepSummary {
   const byKind = new Map<string, number[]>();
   for (const r of results) {
     for (const kind of r.kinds) {
@@ -123,7 +127,17 @@ export function summarize(scenario: string, results: readonly SeedResult[], work
     seedsPerSec,
     ran: formatSeeds(results.map((r) => r.seed)),
     skippedFaults: skippedBySeed(results.map((r) => [r.seed, r.skippedFaults ?? 0])),
+    ...(expect === undefined ? {} : { expect, expectMet: formatSeeds(results.filter((r) => r.expectMet).map((r) => r.seed)) }),
   };
+}
+
+/**
+ * Whether a sweep agrees with its scenario's `expect` (the sweep's and the merge's exit 0):
+ * with violations expected, some seed found all of them; otherwise no seed found any.
+ */
+export function agreesWithExpect(s: SweepSummary): boolean {
+  if (s.expect === undefined || s.expect === 'none') return Object.keys(s.violations).length === 0;
+  return s.expectMet !== undefined && s.expectMet !== '';
 }
 
 /**
@@ -136,8 +150,12 @@ export function mergeSummaries(parts: readonly SweepSummary[]): SweepSummary {
   const seen = new Set<number>();
   const byKind = new Map<string, number[]>();
   const skipped: [number, number][] = [];
+  const met: number[] = [];
+  const expect = parts[0].expect;
   for (const p of parts) {
     if (p.scenario !== scenario) throw new SweepInputError(`merge: results of two scenarios (${scenario} and ${p.scenario}) cannot be merged`);
+    if (JSON.stringify(p.expect) !== JSON.stringify(expect)) throw new SweepInputError(`merge: the results expect different things (${JSON.stringify(expect)} and ${JSON.stringify(p.expect)}); were they run from different versions of ${scenario}?`);
+    if (p.expectMet !== undefined && p.expectMet !== '') met.push(...parseSeeds(p.expectMet));
     for (const seed of p.ran === '' ? [] : parseSeeds(p.ran)) {
       if (seen.has(seed)) throw new SweepInputError(`merge: seed ${seed} appears in two results; shards must not overlap`);
       seen.add(seed);
@@ -154,6 +172,7 @@ export function mergeSummaries(parts: readonly SweepSummary[]): SweepSummary {
     seedsPerSec: parts.reduce((n, p) => n + p.seedsPerSec, 0),
     ran: formatSeeds([...seen]),
     skippedFaults: skippedBySeed(skipped),
+    ...(expect === undefined ? {} : { expect, expectMet: formatSeeds(met) }),
   };
 }
 

@@ -7,7 +7,7 @@ import { cli } from '../helpers/cli.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const lossy = `${fixtures}tiny-lossy.yaml`;
-const json = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop() as string) as { scenario: string; seeds: number; workers: number; violations: Record<string, { count: number; firstSeed: number; seeds: number[] }>; ran: string };
+const json = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop() as string) as { scenario: string; seeds: number; workers: number; violations: Record<string, { count: number; firstSeed: number; seeds: number[] }>; ran: string; expectMet?: string };
 
 describe('kafkasim sweep', () => {
   const one = cli('sweep', lossy, '--seeds', '1..12', '--workers', '1', '--json');
@@ -22,10 +22,10 @@ describe('kafkasim sweep', () => {
     expect([a.seeds, a.ran, a.workers, b.workers]).toEqual([12, '1..12', 1, 2]);
   });
 
-  it('splits into shards that merge back into the whole sweep, for 2 and 3 shards', () => {
+  it('splits into shards that merge back into the whole sweep, for 1, 2, 3 and 7 shards, with the sweep\'s exit code', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kafkasim-shards-'));
     const whole = json(two.stdout);
-    for (const n of [2, 3]) {
+    for (const n of [1, 2, 3, 7]) {
       const files = Array.from({ length: n }, (_, i) => {
         const r = cli('sweep', lossy, '--seeds', '1..12', '--shard', `${i + 1}/${n}`, '--workers', '1', '--json');
         const file = join(dir, `shard-${n}-${i + 1}.json`);
@@ -33,7 +33,9 @@ describe('kafkasim sweep', () => {
         return file;
       });
       const merged = cli('merge', ...files, '--json');
-      expect(json(merged.stdout)).toMatchObject({ scenario: 'tiny-lossy', seeds: 12, ran: '1..12', violations: whole.violations, workers: n });
+      expect(json(merged.stdout)).toMatchObject({ scenario: 'tiny-lossy', seeds: 12, ran: '1..12', violations: whole.violations, workers: n, expect: ['lost-write'], expectMet: whole.expectMet });
+      // The scenario expects lost-write and some seed found it: the merge agrees, as the sweep does (exit 0).
+      expect([merged.code, two.code]).toEqual([0, 0]);
     }
     const overlap = cli('merge', join(dir, 'shard-2-1.json'), join(dir, 'shard-2-1.json'));
     expect(overlap.code).toBe(2);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatSeeds, mergeSummaries, parseSeeds, parseShard, parseSummary, shardSeeds, summarize, SweepInputError, type SeedResult } from '../../src/scenarios/sweep.js';
+import { agreesWithExpect, formatSeeds, mergeSummaries, parseSeeds, parseShard, parseSummary, shardSeeds, summarize, SweepInputError, type SeedResult } from '../../src/scenarios/sweep.js';
 
 const resultArb = (seed: number): fc.Arbitrary<SeedResult> =>
   fc.record({
@@ -55,15 +55,16 @@ describe('sweep summaries', () => {
 
   it('merge the summaries of any sharding into the summary of the whole sweep', () => {
     fc.assert(
-      fc.property(resultsArb, fc.integer({ min: 1, max: 6 }), (results, n) => {
+      fc.property(resultsArb, fc.integer({ min: 1, max: 6 }), fc.constantFrom<'none' | readonly string[] | undefined>(undefined, 'none', ['lost-write']), (results, n, expected) => {
         const seeds = results.map((r) => r.seed);
         const parts = Array.from({ length: n }, (_, i) => {
           const mine = new Set(shardSeeds(seeds, { index: i + 1, count: n }));
-          return summarize('s', results.filter((r) => mine.has(r.seed)), 1, 10);
+          return summarize('s', results.filter((r) => mine.has(r.seed)), 1, 10, expected);
         });
         const merged = mergeSummaries(parts);
-        const whole = summarize('s', results, n, 10 * n);
+        const whole = summarize('s', results, n, 10 * n, expected);
         expect(merged).toEqual(whole);
+        expect(agreesWithExpect(merged)).toBe(agreesWithExpect(whole));
       }),
     );
   });

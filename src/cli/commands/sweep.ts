@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import chalk from 'chalk';
 import { loadScenario } from '../../scenarios/loader.js';
-import { mergeSummaries, parseSeeds, parseShard, parseSummary, shardSeeds, summarize, type SeedResult, type SweepSummary } from '../../scenarios/sweep.js';
+import { agreesWithExpect, mergeSummaries, parseSeeds, parseShard, parseSummary, shardSeeds, summarize, type SeedResult, type SweepSummary } from '../../scenarios/sweep.js';
 import type { Scenario } from '../../scenarios/schema.js';
 import { UsageError } from '../usageError.js';
 import { resolveScenario } from './run.js';
@@ -47,7 +47,7 @@ export function runSweep(
   let violating = 0;
   return new Promise((resolve, reject) => {
     if (seeds.length === 0) {
-      resolve({ summary: summarize(scenario.name, [], workers, 0), results: [] });
+      resolve({ summary: summarize(scenario.name, [], workers, 0, expectOf(scenario)), results: [] });
       return;
     }
     const pool: ChildProcess[] = [];
@@ -57,7 +57,7 @@ export function runSweep(
       for (const w of pool) w.kill();
       const kept = [...results.values()].filter((r) => (position.get(r.seed) ?? 0) <= cutAt).sort((a, b) => (position.get(a.seed) ?? 0) - (position.get(b.seed) ?? 0));
       const seconds = (performance.now() - started) / 1000;
-      resolve({ summary: summarize(scenario.name, kept, workers, Math.round((results.size / Math.max(seconds, 1e-9)) * 10) / 10), results: kept });
+      resolve({ summary: summarize(scenario.name, kept, workers, Math.round((results.size / Math.max(seconds, 1e-9)) * 10) / 10, expectOf(scenario)), results: kept });
     };
     const feed = (w: ChildProcess): void => {
       if (next < seeds.length && next <= cutAt) {
@@ -142,7 +142,12 @@ export function mergeCommand(files: readonly string[], opts: { json?: boolean },
   const merged = mergeSummaries(parts);
   if (opts.json) out(JSON.stringify(merged));
   else printSummary(merged, out, merged.scenario);
-  return Object.keys(merged.violations).length === 0 ? 0 : 1;
+  return agreesWithExpect(merged) ? 0 : 1;
+}
+
+/** The scenario's `expect`, as a sweep summary records it. */
+function expectOf(scenario: Scenario): 'none' | readonly string[] {
+  return scenario.expect?.violations ?? 'none';
 }
 
 function printSummary(s: SweepSummary, out: (line: string) => void, replayTarget: string): void {
