@@ -210,48 +210,13 @@ function controllerConfig(scenario: Scenario, groups: boolean, transactional: bo
   };
 }
 
-/** Broker `id`'s settings, from the scenario's dotted names. */
+/** Broker `id`'s configuration: the scenario's cluster settings, as parsed. */
 function brokerConfig(scenario: Scenario, id: number, logConfig: (topic: string) => LogConfig): BrokerConfig {
-  const cfg = scenario.cluster.config;
   return {
     brokerId: id,
     rack: scenario.cluster.racks?.[(id - 1) % scenario.cluster.racks.length],
-    heartbeatIntervalMs: cfg['broker.heartbeat.interval.ms'],
-    controlledShutdownEnable: cfg['controlled.shutdown.enable'],
-    replicaLagTimeMaxMs: cfg['replica.lag.time.max.ms'],
-    replicaFetchWaitMaxMs: cfg['replica.fetch.wait.max.ms'],
-    replicaSocketTimeoutMs: cfg['replica.socket.timeout.ms'],
-    requestTimeoutMs: cfg['request.timeout.ms'],
-    highWatermarkCheckpointIntervalMs: cfg['replica.high.watermark.checkpoint.interval.ms'],
-    replicaFetchBackoffMs: cfg['replica.fetch.backoff.ms'],
-    replicaFetchMaxBytes: cfg['replica.fetch.max.bytes'],
-    replicaFetchers: cfg['num.replica.fetchers'],
-    minInsyncReplicas: cfg['min.insync.replicas'],
-    eligibleLeaderReplicas: cfg['eligible.leader.replicas.version'] === 1,
-    truncation: cfg['sim.truncation'],
+    settings: scenario.cluster.config,
     logConfig,
-    retentionCheckIntervalMs: cfg['log.retention.check.interval.ms'],
-    cleanerBackoffMs: cfg['log.cleaner.backoff.ms'],
-    producerIdExpirationMs: cfg['producer.id.expiration.ms'],
-    producerIdExpirationCheckIntervalMs: cfg['producer.id.expiration.check.interval.ms'],
-    offsetsCommitTimeoutMs: cfg['offsets.commit.timeout.ms'],
-    offsetsRetentionCheckIntervalMs: cfg['offsets.retention.check.interval.ms'],
-    group: {
-      offsetsPartitions: cfg['offsets.topic.num.partitions'],
-      initialRebalanceDelayMs: cfg['group.initial.rebalance.delay.ms'],
-      minSessionTimeoutMs: cfg['group.min.session.timeout.ms'],
-      maxSessionTimeoutMs: cfg['group.max.session.timeout.ms'],
-      fencing: cfg['sim.group.fencing'],
-      offsetsRetentionMs: cfg['offsets.retention.minutes'] * 60_000,
-      offsetExpiration: cfg['sim.offsets.expiration'],
-    },
-    transactions: {
-      partitions: cfg['transaction.state.log.num.partitions'],
-      maxTimeoutMs: cfg['transaction.max.timeout.ms'],
-      abortTimedOutIntervalMs: cfg['transaction.abort.timed.out.transaction.cleanup.interval.ms'],
-      verification: cfg['transaction.partition.verification.enable'],
-      version: cfg['transaction.version'],
-    },
   };
 }
 
