@@ -16,6 +16,8 @@ import { OFFSETS_TOPIC } from '../nodes/coordinator/offsetsTopic.js';
 import { TRANSACTION_STATE_TOPIC } from '../nodes/coordinator/transactionLog.js';
 import type { ConsumerClient, ProcessorClient, ProducerClient, Scenario } from './schema.js';
 import { memberNode, producerNode } from '../nodes/nodeId.js';
+import { defaultsOf } from '../nodes/config/setting.js';
+import { TOPIC_SETTINGS } from '../nodes/config/topicSettings.js';
 
 /**
  * The cluster a scenario describes, built on a simulated network: the controller, the
@@ -145,6 +147,9 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
   return { net, metrics, probe, brokerIds, disks, producers, processors, consumers, transactional };
 }
 
+/** Every topic setting at Kafka's default. */
+const TOPIC_SETTING_DEFAULTS = defaultsOf(TOPIC_SETTINGS);
+
 /** Each topic's log configuration: the scenario's topic settings over the cluster's, as Kafka's LogConfig merges them. */
 function topicLogConfigs(scenario: Scenario): (topic: string) => LogConfig {
   const cfg = scenario.cluster.config;
@@ -154,20 +159,21 @@ function topicLogConfigs(scenario: Scenario): (topic: string) => LogConfig {
       // offsets.topic.segment.bytes and transaction.state.log.segment.bytes (100 MiB), compacted, as Kafka creates them.
       return { ...DEFAULT_LOG_CONFIG, segmentBytes: 104_857_600, cleanupPolicy: 'compact', flushMessages: cfg['flush.messages'], flushMs: cfg['flush.ms'] };
     }
-    const t = topicConfigs.get(topic)?.config;
+    // A topic the scenario does not declare gets Kafka's topic defaults.
+    const t = topicConfigs.get(topic)?.config ?? TOPIC_SETTING_DEFAULTS;
     return {
       ...DEFAULT_LOG_CONFIG,
-      segmentBytes: t?.['segment.bytes'] ?? cfg['log.segment.bytes'],
-      segmentMs: t?.['segment.ms'] ?? DEFAULT_LOG_CONFIG.segmentMs,
+      segmentBytes: t['segment.bytes'] ?? cfg['log.segment.bytes'],
+      segmentMs: t['segment.ms'],
       flushMessages: cfg['flush.messages'],
       flushMs: cfg['flush.ms'],
-      cleanupPolicy: t?.['cleanup.policy'] ?? 'delete',
-      retentionMs: t?.['retention.ms'] ?? DEFAULT_LOG_CONFIG.retentionMs,
-      retentionBytes: t?.['retention.bytes'] ?? -1,
-      minCleanableDirtyRatio: t?.['min.cleanable.dirty.ratio'] ?? DEFAULT_LOG_CONFIG.minCleanableDirtyRatio,
-      minCompactionLagMs: t?.['min.compaction.lag.ms'] ?? DEFAULT_LOG_CONFIG.minCompactionLagMs,
-      deleteRetentionMs: t?.['delete.retention.ms'] ?? DEFAULT_LOG_CONFIG.deleteRetentionMs,
-      timestampType: t?.['message.timestamp.type'] ?? 'CreateTime',
+      cleanupPolicy: t['cleanup.policy'],
+      retentionMs: t['retention.ms'],
+      retentionBytes: t['retention.bytes'],
+      minCleanableDirtyRatio: t['min.cleanable.dirty.ratio'],
+      minCompactionLagMs: t['min.compaction.lag.ms'],
+      deleteRetentionMs: t['delete.retention.ms'],
+      timestampType: t['message.timestamp.type'],
       evictProducersBelowLogStart: cfg['sim.producer.state.retention'] === 'log',
     };
   };
