@@ -252,5 +252,5 @@ function processorAsConsumer(p: ProcessorClient): ConsumerClient {
 }
 
 function processorOutput(p: ProcessorClient, transactionVersion: 1 | 2): ProcessorOutput {
-  return { topic: p.to, mode: p.processing.mode, transactionTimeoutMs: p.config['transaction.timeout.ms'], deliveryTimeoutMs: p.config['delivery.timeout.ms'], valueBytes: p.processing.valueBytes, transactionVersion };
+  return { topic: p.to, mode: p.processing.mode, settings: { 'transaction.timeout.ms': p.config['transaction.timeout.ms'], 'delivery.timeout.ms': p.config['delivery.timeout.ms'] }, valueBytes: p.processing.valueBytes, transactionVersion };
 }

@@ -11,7 +11,7 @@ import { ProcessorStage, type ProcessorHost } from './processorStage.js';
 import { withReconnectBackoff, type BackedOffContext } from '../reconnectBackoff.js';
 import { MetadataMaxAge } from '../metadataMaxAge.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
-import type { ConsumerSettings } from '../config/clientSettings.js';
+import type { ConsumerSettings, ProcessorSettings } from '../config/clientSettings.js';
 
 /**
  * Consumer settings, by Kafka's names (ConsumerConfig, declared in
@@ -44,8 +44,8 @@ export interface ConsumerAction {
 export interface ProcessorOutput {
   readonly topic: string;
   readonly mode: 'transactional' | 'commit-after-process';
-  readonly transactionTimeoutMs: number;
-  readonly deliveryTimeoutMs: number;
+  /** What the processor's producer adds to its consumer's settings, by Kafka name. */
+  readonly settings: ProcessorSettings;
   readonly valueBytes: number;
   /** The cluster's transaction.version, which a client learns from ApiVersions. */
   readonly transactionVersion: 1 | 2;
