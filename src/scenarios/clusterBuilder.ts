@@ -16,6 +16,8 @@ import { OFFSETS_TOPIC } from '../nodes/coordinator/offsetsTopic.js';
 import { TRANSACTION_STATE_TOPIC } from '../nodes/coordinator/transactionLog.js';
 import type { ConsumerClient, ProcessorClient, ProducerClient, Scenario } from './schema.js';
 import { memberNode, producerNode } from '../nodes/nodeId.js';
+import { defaultsOf } from '../nodes/config/setting.js';
+import { TOPIC_SETTINGS } from '../nodes/config/topicSettings.js';
 
 /**
  * The cluster a scenario describes, built on a simulated network: the controller, the
@@ -145,6 +147,9 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
   return { net, metrics, probe, brokerIds, disks, producers, processors, consumers, transactional };
 }
 
+/** Every topic setting at Kafka's default. */
+const TOPIC_SETTING_DEFAULTS = defaultsOf(TOPIC_SETTINGS);
+
 /** Each topic's log configuration: the scenario's topic settings over the cluster's, as Kafka's LogConfig merges them. */
 function topicLogConfigs(scenario: Scenario): (topic: string) => LogConfig {
   const cfg = scenario.cluster.config;
@@ -154,20 +159,21 @@ function topicLogConfigs(scenario: Scenario): (topic: string) => LogConfig {
       // offsets.topic.segment.bytes and transaction.state.log.segment.bytes (100 MiB), compacted, as Kafka creates them.
       return { ...DEFAULT_LOG_CONFIG, segmentBytes: 104_857_600, cleanupPolicy: 'compact', flushMessages: cfg['flush.messages'], flushMs: cfg['flush.ms'] };
     }
-    const t = topicConfigs.get(topic)?.config;
+    // A topic the scenario does not declare gets Kafka's topic defaults.
+    const t = topicConfigs.get(topic)?.config ?? TOPIC_SETTING_DEFAULTS;
     return {
       ...DEFAULT_LOG_CONFIG,
-      segmentBytes: t?.['segment.bytes'] ?? cfg['log.segment.bytes'],
-      segmentMs: t?.['segment.ms'] ?? DEFAULT_LOG_CONFIG.segmentMs,
+      segmentBytes: t['segment.bytes'] ?? cfg['log.segment.bytes'],
+      segmentMs: t['segment.ms'],
       flushMessages: cfg['flush.messages'],
       flushMs: cfg['flush.ms'],
-      cleanupPolicy: t?.['cleanup.policy'] ?? 'delete',
-      retentionMs: t?.['retention.ms'] ?? DEFAULT_LOG_CONFIG.retentionMs,
-      retentionBytes: t?.['retention.bytes'] ?? -1,
-      minCleanableDirtyRatio: t?.['min.cleanable.dirty.ratio'] ?? DEFAULT_LOG_CONFIG.minCleanableDirtyRatio,
-      minCompactionLagMs: t?.['min.compaction.lag.ms'] ?? DEFAULT_LOG_CONFIG.minCompactionLagMs,
-      deleteRetentionMs: t?.['delete.retention.ms'] ?? DEFAULT_LOG_CONFIG.deleteRetentionMs,
-      timestampType: t?.['message.timestamp.type'] ?? 'CreateTime',
+      cleanupPolicy: t['cleanup.policy'],
+      retentionMs: t['retention.ms'],
+      retentionBytes: t['retention.bytes'],
+      minCleanableDirtyRatio: t['min.cleanable.dirty.ratio'],
+      minCompactionLagMs: t['min.compaction.lag.ms'],
+      deleteRetentionMs: t['delete.retention.ms'],
+      timestampType: t['message.timestamp.type'],
       evictProducersBelowLogStart: cfg['sim.producer.state.retention'] === 'log',
     };
   };
@@ -210,48 +216,13 @@ function controllerConfig(scenario: Scenario, groups: boolean, transactional: bo
   };
 }
 
-/** Broker `id`'s settings, from the scenario's dotted names. */
+/** Broker `id`'s configuration: the scenario's cluster settings, as parsed. */
 function brokerConfig(scenario: Scenario, id: number, logConfig: (topic: string) => LogConfig): BrokerConfig {
-  const cfg = scenario.cluster.config;
   return {
     brokerId: id,
     rack: scenario.cluster.racks?.[(id - 1) % scenario.cluster.racks.length],
-    heartbeatIntervalMs: cfg['broker.heartbeat.interval.ms'],
-    controlledShutdownEnable: cfg['controlled.shutdown.enable'],
-    replicaLagTimeMaxMs: cfg['replica.lag.time.max.ms'],
-    replicaFetchWaitMaxMs: cfg['replica.fetch.wait.max.ms'],
-    replicaSocketTimeoutMs: cfg['replica.socket.timeout.ms'],
-    requestTimeoutMs: cfg['request.timeout.ms'],
-    highWatermarkCheckpointIntervalMs: cfg['replica.high.watermark.checkpoint.interval.ms'],
-    replicaFetchBackoffMs: cfg['replica.fetch.backoff.ms'],
-    replicaFetchMaxBytes: cfg['replica.fetch.max.bytes'],
-    replicaFetchers: cfg['num.replica.fetchers'],
-    minInsyncReplicas: cfg['min.insync.replicas'],
-    eligibleLeaderReplicas: cfg['eligible.leader.replicas.version'] === 1,
-    truncation: cfg['sim.truncation'],
+    settings: scenario.cluster.config,
     logConfig,
-    retentionCheckIntervalMs: cfg['log.retention.check.interval.ms'],
-    cleanerBackoffMs: cfg['log.cleaner.backoff.ms'],
-    producerIdExpirationMs: cfg['producer.id.expiration.ms'],
-    producerIdExpirationCheckIntervalMs: cfg['producer.id.expiration.check.interval.ms'],
-    offsetsCommitTimeoutMs: cfg['offsets.commit.timeout.ms'],
-    offsetsRetentionCheckIntervalMs: cfg['offsets.retention.check.interval.ms'],
-    group: {
-      offsetsPartitions: cfg['offsets.topic.num.partitions'],
-      initialRebalanceDelayMs: cfg['group.initial.rebalance.delay.ms'],
-      minSessionTimeoutMs: cfg['group.min.session.timeout.ms'],
-      maxSessionTimeoutMs: cfg['group.max.session.timeout.ms'],
-      fencing: cfg['sim.group.fencing'],
-      offsetsRetentionMs: cfg['offsets.retention.minutes'] * 60_000,
-      offsetExpiration: cfg['sim.offsets.expiration'],
-    },
-    transactions: {
-      partitions: cfg['transaction.state.log.num.partitions'],
-      maxTimeoutMs: cfg['transaction.max.timeout.ms'],
-      abortTimedOutIntervalMs: cfg['transaction.abort.timed.out.transaction.cleanup.interval.ms'],
-      verification: cfg['transaction.partition.verification.enable'],
-      version: cfg['transaction.version'],
-    },
   };
 }
 
@@ -281,5 +252,5 @@ function processorAsConsumer(p: ProcessorClient): ConsumerClient {
 }
 
 function processorOutput(p: ProcessorClient, transactionVersion: 1 | 2): ProcessorOutput {
-  return { topic: p.to, mode: p.processing.mode, transactionTimeoutMs: p.config['transaction.timeout.ms'], deliveryTimeoutMs: p.config['delivery.timeout.ms'], valueBytes: p.processing.valueBytes, transactionVersion };
+  return { topic: p.to, mode: p.processing.mode, settings: { 'transaction.timeout.ms': p.config['transaction.timeout.ms'], 'delivery.timeout.ms': p.config['delivery.timeout.ms'] }, valueBytes: p.processing.valueBytes, transactionVersion };
 }

@@ -4,12 +4,13 @@ import { NodeHost, type NodeContext, type Process } from '../../src/network/node
 import { MemoryDisk } from '../../src/log/memoryDisk.js';
 import { DEFAULT_LOG_CONFIG } from '../../src/log/log.js';
 import { Controller, type ControllerDurable } from '../../src/nodes/controller/controller.js';
-import { BROKER_DEFAULTS, Broker, type BrokerConfig, type BrokerDurable } from '../../src/nodes/broker/broker.js';
+import { Broker, type BrokerDurable } from '../../src/nodes/broker/broker.js';
+import { BROKER_SETTING_DEFAULTS, type BrokerSettings } from '../../src/nodes/config/brokerSettings.js';
 import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../../src/nodes/protocol.js';
 import type { Duration } from '../../src/sim/time.js';
 
 /** A controller, n brokers and a client node on one simulated network. */
-export function miniCluster(options: { seed?: number; brokers?: number; rf?: number; partitions?: number; minIsr?: number; unclean?: boolean; truncation?: BrokerConfig['truncation'] } = {}) {
+export function miniCluster(options: { seed?: number; brokers?: number; rf?: number; partitions?: number; minIsr?: number; unclean?: boolean; truncation?: BrokerSettings['sim.truncation'] } = {}) {
   const sim = new Simulation({ seed: options.seed ?? 1, trace: 'memory' });
   const net = new Network<KafkaMessage>(sim.scheduler, sim.trace, sim.rng.fork('network'), {
     defaultLink: { latency: { dist: 'uniform', min: 1_000 as Duration, max: 3_000 as Duration } },
@@ -34,15 +35,8 @@ export function miniCluster(options: { seed?: number; brokers?: number; rf?: num
       config: {
         brokerId: id,
         rack: undefined,
-        heartbeatIntervalMs: 2_000,
-        replicaLagTimeMaxMs: 30_000,
-        replicaFetchWaitMaxMs: 500,
-        replicaFetchBackoffMs: 1_000,
-        replicaFetchMaxBytes: 1 << 20,
-        minInsyncReplicas: options.minIsr ?? 2,
-        truncation: options.truncation ?? 'leader-epoch',
+        settings: { ...BROKER_SETTING_DEFAULTS, 'min.insync.replicas': options.minIsr ?? 2, 'sim.truncation': options.truncation ?? 'leader-epoch' },
         logConfig: () => DEFAULT_LOG_CONFIG,
-        ...BROKER_DEFAULTS,
       },
     };
     const host = new NodeHost<KafkaMessage, BrokerDurable, Broker>({ id: brokerNode(id), roles: ['broker'], durable, devices: [disk], factory: (ctx, d) => new Broker(ctx, d) });

@@ -9,7 +9,7 @@ import type { MetadataImage } from '../controller/metadataImage.js';
 import { brokerNode, message, type AddPartitionsToTxnRequest, type KafkaMessage } from '../protocol.js';
 import { TRANSACTION_STATE_TOPIC } from '../coordinator/transactionLog.js';
 import type { TransactionCoordinator } from '../coordinator/transactionCoordinator.js';
-import { Channel, REQUEST_TIMEOUT_MS } from './channels.js';
+import { Channel } from './channels.js';
 import type { KafkaErrorCode } from '../errors.js';
 
 /** What the verification client needs from the broker. */
@@ -17,7 +17,7 @@ export interface AddPartitionsToTxnDeps {
   readonly ctx: NodeContext<KafkaMessage>;
   readonly brokerId: number;
   /** request.timeout.ms (the broker's). */
-  readonly requestTimeoutMs: number | undefined;
+  readonly requestTimeoutMs: number;
   /** Where each transaction coordinator is. */
   readonly image: MetadataImage;
   /** This broker's own coordinator, asked directly when it coordinates the transaction. */
@@ -45,6 +45,6 @@ export class AddPartitionsToTxnManager {
       done('NOT_ENOUGH_REPLICAS');
       return;
     }
-    ctx.request(brokerNode(coordinator), req, { timeout: millis(this.deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.Verification }, (r) => (r.ok ? answer(r.response) : done('NOT_ENOUGH_REPLICAS')));
+    ctx.request(brokerNode(coordinator), req, { timeout: millis(this.deps.requestTimeoutMs), channel: Channel.Verification }, (r) => (r.ok ? answer(r.response) : done('NOT_ENOUGH_REPLICAS')));
   }
 }

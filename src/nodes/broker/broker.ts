@@ -6,10 +6,11 @@ import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 import { MetadataImage } from '../controller/metadataImage.js';
 import type { KafkaMessage } from '../protocol.js';
-import type { Partition, TruncationMode } from './partition.js';
+import type { Partition } from './partition.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../coordinator/groupCoordinator.js';
+import type { BrokerSettings } from '../config/brokerSettings.js';
 import { OFFSETS_TOPIC } from '../coordinator/offsetsTopic.js';
-import { TransactionCoordinator } from '../coordinator/transactionCoordinator.js';
+import { TransactionCoordinator, type TxnCoordinatorConfig } from '../coordinator/transactionCoordinator.js';
 import { TRANSACTION_STATE_TOPIC } from '../coordinator/transactionLog.js';
 import { LogManager } from './logManager.js';
 import { DelayedOperationPurgatory } from './delayedOperations.js';
@@ -21,90 +22,18 @@ import { TransactionMarkerChannelManager } from './transactionMarkerChannelManag
 import { AddPartitionsToTxnManager } from './addPartitionsToTxnManager.js';
 import { ProducerIdManager } from './producerIdManager.js';
 
+/**
+ * A broker's configuration: its id and rack, its settings by their Kafka names
+ * (src/nodes/config/brokerSettings.ts), and each topic's log settings.
+ */
 export interface BrokerConfig {
   readonly brokerId: number;
   /** broker.rack */
   readonly rack: string | undefined;
-  /** broker.heartbeat.interval.ms */
-  readonly heartbeatIntervalMs: number;
-  /** controlled.shutdown.enable (default true): a shutdown first has the controller move this broker's leaderships away. */
-  readonly controlledShutdownEnable?: boolean;
-  /** replica.lag.time.max.ms */
-  readonly replicaLagTimeMaxMs: number;
-  /** replica.fetch.wait.max.ms: how long a follower waits before fetching again when nothing came. */
-  readonly replicaFetchWaitMaxMs: number;
-  /**
-   * replica.fetch.backoff.ms: how long a fetcher leaves a partition alone after its fetch
-   * failed, or after the whole request did (AbstractFetcherThread.handlePartitionsWithErrors
-   * and processFetchRequest both delay by it).
-   */
-  readonly replicaFetchBackoffMs: number;
-  readonly replicaFetchMaxBytes: number;
-  /** replica.socket.timeout.ms: how long a replica fetcher waits for the leader's answer (ReplicaFetcherBlockingSend). */
-  readonly replicaSocketTimeoutMs?: number;
-  /** request.timeout.ms (the broker's): how long its requests to the controller and to other brokers' coordinators and leaders may take. */
-  readonly requestTimeoutMs?: number;
-  /** replica.high.watermark.checkpoint.interval.ms: how often high watermarks are written to disk (and flush.ms checked). */
-  readonly highWatermarkCheckpointIntervalMs?: number;
-  /** num.replica.fetchers: fetchers per source broker, each fetching its share of the partitions. */
-  readonly replicaFetchers: number;
-  /** min.insync.replicas, the broker default. */
-  readonly minInsyncReplicas: number;
-  /** The eligible.leader.replicas.version feature is on (KIP-966). */
-  readonly eligibleLeaderReplicas?: boolean;
-  readonly truncation: TruncationMode;
+  /** The broker settings, by Kafka name, as KafkaConfig holds them. */
+  readonly settings: BrokerSettings;
   /** The log settings of each topic. */
   readonly logConfig: (topic: string) => LogConfig;
-  /** log.retention.check.interval.ms: how often retention deletes old segments. */
-  readonly retentionCheckIntervalMs: number;
-  /** log.cleaner.backoff.ms: how often the cleaner looks for logs to compact. */
-  readonly cleanerBackoffMs: number;
-  /** producer.id.expiration.ms: a producer idle this long (by its batches' timestamps) is forgotten. */
-  readonly producerIdExpirationMs: number;
-  /** producer.id.expiration.check.interval.ms: how often idle producers are looked for. */
-  readonly producerIdExpirationCheckIntervalMs: number;
-  /** offsets.commit.timeout.ms: how long a write to `__consumer_offsets` may wait for the ISR. */
-  readonly offsetsCommitTimeoutMs: number;
-  /** offsets.retention.check.interval.ms: how often the group coordinator expires offsets. */
-  readonly offsetsRetentionCheckIntervalMs: number;
-  /** The group coordinator's settings (offsets.topic.num.partitions, group.*). */
-  readonly group: GroupCoordinatorConfig;
-  /** The transaction coordinator's settings, and KIP-890's partition verification. */
-  readonly transactions: TransactionsConfig;
-}
-
-export interface TransactionsConfig {
-  /** transaction.state.log.num.partitions */
-  readonly partitions: number;
-  /** transaction.max.timeout.ms */
-  readonly maxTimeoutMs: number;
-  /** transaction.abort.timed.out.transaction.cleanup.interval.ms */
-  readonly abortTimedOutIntervalMs: number;
-  /** transaction.partition.verification.enable (KIP-890 part 1) */
-  readonly verification: boolean;
-  /** The finalized transaction.version feature: 2 bumps the epoch with every transaction (KIP-890 part 2). */
-  readonly version: 1 | 2;
-}
-
-/** Kafka's defaults for the broker settings that tests and most scenarios leave alone. */
-export const BROKER_DEFAULTS = {
-  replicaFetchers: 1,
-  retentionCheckIntervalMs: 300_000,
-  cleanerBackoffMs: 15_000,
-  producerIdExpirationMs: 86_400_000,
-  producerIdExpirationCheckIntervalMs: 600_000,
-  offsetsCommitTimeoutMs: 5_000,
-  offsetsRetentionCheckIntervalMs: 600_000,
-  group: { offsetsPartitions: 50, initialRebalanceDelayMs: 3_000, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true, offsetsRetentionMs: 10_080 * 60_000, offsetExpiration: 'kip-211' },
-  transactions: { partitions: 50, maxTimeoutMs: 900_000, abortTimedOutIntervalMs: 10_000, verification: true, version: 2 as const },
-} as const satisfies Partial<BrokerConfig>;
-
-/** What survives a broker crash: its disk (the log dir) and its configuration. */
-export interface BrokerDurable {
-  readonly disk: Disk;
-  readonly config: BrokerConfig;
-  /** Where this broker publishes its JMX metrics (outside the process, as an exporter is). */
-  readonly metrics?: NodeMetrics;
 }
 
 /** What survives a broker crash: its disk (the log dir) and its configuration. */
@@ -115,10 +44,11 @@ export interface BrokerDurable {
   readonly metrics?: NodeMetrics;
 }
 
-/** How often the group coordinator looks for expired sessions and rebalance deadlines. */
+/**
+ * How often the group coordinator looks for expired sessions and rebalance deadlines: not a
+ * Kafka setting (Kafka's coordinator runtime uses timers), the simulator's own tick.
+ */
 const GROUP_TICK_MS = 100;
-/** replica.high.watermark.checkpoint.interval.ms, Kafka's default. */
-const HW_CHECKPOINT_INTERVAL_MS = 5_000;
 
 /**
  * A broker (Kafka's KafkaServer/BrokerServer): it wires together the roles Kafka's broker
@@ -153,7 +83,7 @@ export class Broker implements Process<KafkaMessage> {
       brokerId: config.brokerId,
       disk: durable.disk,
       logConfig: (topic) => config.logConfig(topic),
-      producerIdExpirationMs: config.producerIdExpirationMs,
+      producerIdExpirationMs: config.settings['producer.id.expiration.ms'],
       partitions: () => this.replicaManager.all(),
       nowMs,
     });
@@ -174,7 +104,7 @@ export class Broker implements Process<KafkaMessage> {
       onBecomeFollower: (topic, p) => this.onBecomeFollower(topic, p),
     });
     this.producerIds = new ProducerIdManager(config.brokerId, ctx.incarnation);
-    this.coordinator = new GroupCoordinator({ trace: ctx.trace, brokerId: config.brokerId, incarnation: ctx.incarnation, append: (p, records, done) => this.replicaManager.appendInternal(OFFSETS_TOPIC, p, records, done) }, config.group);
+    this.coordinator = new GroupCoordinator({ trace: ctx.trace, brokerId: config.brokerId, incarnation: ctx.incarnation, append: (p, records, done) => this.replicaManager.appendInternal(OFFSETS_TOPIC, p, records, done) }, groupCoordinatorConfig(config.settings));
     this.txnCoordinator = new TransactionCoordinator(
       {
         trace: ctx.trace,
@@ -184,9 +114,9 @@ export class Broker implements Process<KafkaMessage> {
         nextProducerId: () => this.producerIds.generateProducerId(),
         after: (delayMs, fn) => void this.ctx.after(ms(delayMs), fn),
       },
-      { partitions: config.transactions.partitions, maxTimeoutMs: config.transactions.maxTimeoutMs, offsetsPartitions: config.group.offsetsPartitions, version: config.transactions.version },
+      txnCoordinatorConfig(config.settings),
     );
-    this.markerChannel = new TransactionMarkerChannelManager({ ctx, brokerId: config.brokerId, requestTimeoutMs: config.requestTimeoutMs, image: this.image, writeLocally: (req, reply) => this.apis.handleWriteTxnMarkers(req, reply) });
+    this.markerChannel = new TransactionMarkerChannelManager({ ctx, brokerId: config.brokerId, requestTimeoutMs: config.settings['request.timeout.ms'], image: this.image, writeLocally: (req, reply) => this.apis.handleWriteTxnMarkers(req, reply) });
     this.apis = new KafkaApis({
       ctx,
       config,
@@ -195,7 +125,7 @@ export class Broker implements Process<KafkaMessage> {
       purgatory: this.purgatory,
       groupCoordinator: this.coordinator,
       txnCoordinator: this.txnCoordinator,
-      addPartitionsToTxn: new AddPartitionsToTxnManager({ ctx, brokerId: config.brokerId, requestTimeoutMs: config.requestTimeoutMs, image: this.image, txnCoordinator: this.txnCoordinator, nowMs }),
+      addPartitionsToTxn: new AddPartitionsToTxnManager({ ctx, brokerId: config.brokerId, requestTimeoutMs: config.settings['request.timeout.ms'], image: this.image, txnCoordinator: this.txnCoordinator, nowMs }),
       producerIds: this.producerIds,
       nowMs,
     });
@@ -215,14 +145,15 @@ export class Broker implements Process<KafkaMessage> {
     // The periodic tasks, as KafkaScheduler runs them (ReplicaManager.startup, LogManager
     // .startup, GroupCoordinator.startup, TransactionCoordinator.startup).
     const every = (intervalMs: number, task: () => void): void => this.ctx.every(ms(intervalMs), task);
-    every(this.config.highWatermarkCheckpointIntervalMs ?? HW_CHECKPOINT_INTERVAL_MS, () => this.logManager.checkpoint());
+    const settings = this.config.settings;
+    every(settings['replica.high.watermark.checkpoint.interval.ms'], () => this.logManager.checkpoint());
     every(this.replicaManager.isrCheckIntervalMs, () => this.replicaManager.maybeShrinkIsr());
-    every(this.config.retentionCheckIntervalMs, () => this.logManager.applyRetention());
-    every(this.config.cleanerBackoffMs, () => this.logManager.clean());
-    every(this.config.producerIdExpirationCheckIntervalMs, () => this.logManager.removeExpiredProducers());
+    every(settings['log.retention.check.interval.ms'], () => this.logManager.applyRetention());
+    every(settings['log.cleaner.backoff.ms'], () => this.logManager.clean());
+    every(settings['producer.id.expiration.check.interval.ms'], () => this.logManager.removeExpiredProducers());
     every(GROUP_TICK_MS, () => this.coordinator.tick(this.nowMs()));
-    every(this.config.transactions.abortTimedOutIntervalMs, () => this.txnCoordinator.tick(this.nowMs()));
-    every(this.config.offsetsRetentionCheckIntervalMs, () => this.coordinator.cleanupGroupMetadata(this.nowMs()));
+    every(settings['transaction.abort.timed.out.transaction.cleanup.interval.ms'], () => this.txnCoordinator.tick(this.nowMs()));
+    every(settings['offsets.retention.check.interval.ms'], () => this.coordinator.cleanupGroupMetadata(this.nowMs()));
   }
 
   onRequest(_from: string, req: KafkaMessage, reply: (r: KafkaMessage) => void): void {
@@ -276,6 +207,29 @@ export class Broker implements Process<KafkaMessage> {
   get isRegistered(): boolean {
     return this.lifecycle.isRegistered;
   }
+}
+
+/** The group coordinator's settings (offsets.topic.num.partitions, group.*, offsets.retention.minutes in ms), from the broker's. */
+function groupCoordinatorConfig(settings: BrokerSettings): GroupCoordinatorConfig {
+  return {
+    offsetsPartitions: settings['offsets.topic.num.partitions'],
+    initialRebalanceDelayMs: settings['group.initial.rebalance.delay.ms'],
+    minSessionTimeoutMs: settings['group.min.session.timeout.ms'],
+    maxSessionTimeoutMs: settings['group.max.session.timeout.ms'],
+    fencing: settings['sim.group.fencing'],
+    offsetsRetentionMs: settings['offsets.retention.minutes'] * 60_000,
+    offsetExpiration: settings['sim.offsets.expiration'],
+  };
+}
+
+/** The transaction coordinator's settings, from the broker's. */
+function txnCoordinatorConfig(settings: BrokerSettings): TxnCoordinatorConfig {
+  return {
+    partitions: settings['transaction.state.log.num.partitions'],
+    maxTimeoutMs: settings['transaction.max.timeout.ms'],
+    offsetsPartitions: settings['offsets.topic.num.partitions'],
+    version: settings['transaction.version'],
+  };
 }
 
 const ms = millis;

@@ -10,9 +10,12 @@ import { declareTraceKind } from '../../sim/trace.js';
 import type { MetadataImage } from '../controller/metadataImage.js';
 import { CONTROLLER_NODE, message, type KafkaMessage } from '../protocol.js';
 import type { BrokerConfig } from './broker.js';
-import { Channel, REQUEST_TIMEOUT_MS } from './channels.js';
+import { Channel } from './channels.js';
 
-/** KafkaRaftClient's fetch wait, and controller.quorum.request.timeout.ms and controller.quorum.retry.backoff.ms. */
+/**
+ * KafkaRaftClient's fetch wait, and controller.quorum.request.timeout.ms and
+ * controller.quorum.retry.backoff.ms: fixed here, not among the declared broker settings.
+ */
 const METADATA_FETCH_WAIT_MS = 500;
 const METADATA_REQUEST_TIMEOUT_MS = 2_000;
 const METADATA_RETRY_BACKOFF_MS = 20;
@@ -68,13 +71,13 @@ export class BrokerLifecycleManager {
   register(): void {
     const { ctx, config } = this.deps;
     const req = message('BrokerRegistration', { brokerId: this.id, incarnation: ctx.incarnation, rack: config.rack });
-    ctx.request(CONTROLLER_NODE, req, { timeout: millis(config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.Lifecycle }, (r) => {
+    ctx.request(CONTROLLER_NODE, req, { timeout: millis(config.settings['request.timeout.ms']), channel: Channel.Lifecycle }, (r) => {
       if (r.ok && r.response.type === 'BrokerRegistrationResponse' && r.response.error === undefined) {
         this.registered = true;
         this.brokerEpoch = r.response.brokerEpoch ?? -1;
         this.heartbeat();
         this.fetchMetadata();
-      } else ctx.after(millis(config.heartbeatIntervalMs), () => this.register());
+      } else ctx.after(millis(config.settings['broker.heartbeat.interval.ms']), () => this.register());
     });
   }
 
@@ -85,9 +88,9 @@ export class BrokerLifecycleManager {
     this.heartbeatInFlight = true;
     const wantShutDown = this.controlledShutdown !== undefined;
     const req = message('BrokerHeartbeat', { brokerId: this.id, incarnation: ctx.incarnation, metadataOffset: this.deps.image.offset, ...(wantShutDown ? { wantShutDown } : {}) });
-    ctx.request(CONTROLLER_NODE, req, { timeout: millis(config.heartbeatIntervalMs * 2), channel: Channel.Lifecycle }, (r) => {
+    ctx.request(CONTROLLER_NODE, req, { timeout: millis(config.settings['broker.heartbeat.interval.ms'] * 2), channel: Channel.Lifecycle }, (r) => {
       this.heartbeatInFlight = false;
-      let next = config.heartbeatIntervalMs;
+      let next = config.settings['broker.heartbeat.interval.ms'];
       if (r.ok && r.response.type === 'BrokerHeartbeatResponse') {
         if (r.response.error !== undefined) {
           this.registered = false;
@@ -133,7 +136,7 @@ export class BrokerLifecycleManager {
    */
   shutdown(exit: () => void): void {
     const { ctx, config } = this.deps;
-    if (config.controlledShutdownEnable === false || !this.registered || !this.running) {
+    if (!config.settings['controlled.shutdown.enable'] || !this.registered || !this.running) {
       this.deps.close(this.brokerEpoch);
       exit();
       return;

@@ -14,6 +14,3 @@ export const enum Channel {
   /** Above any fetcher's: the metadata log's own client (the broker's KafkaRaftClient). */
   Metadata = 1_000,
 }
-
-/** Kafka's defaults of request.timeout.ms and replica.socket.timeout.ms. */
-export const REQUEST_TIMEOUT_MS = 30_000;

@@ -194,7 +194,7 @@ export class KafkaApis {
     req.partitions.forEach((data, i) => {
       const partition = replicaManager.partition(req.topic, data.partition);
       const produce = (): void => this.produceTo(partition, data, req.acks, (r) => answer(i, r), delayed, appended);
-      if (partition !== undefined && partition.role === 'leader' && req.transactionalId !== undefined && this.deps.config.transactions.verification && data.records.length > 0) {
+      if (partition !== undefined && partition.role === 'leader' && req.transactionalId !== undefined && this.deps.config.settings['transaction.partition.verification.enable'] && data.records.length > 0) {
         const h = readBatchHeader(data.records, 0);
         if (isTransactional(h) && partition.log.producers.entry(h.producerId)?.currentTxnFirstOffset === undefined) {
           this.deps.addPartitionsToTxn.verifyTransaction(req.transactionalId, h.producerId, h.producerEpoch, partition.name, (error) => {
@@ -287,7 +287,7 @@ export class KafkaApis {
     this.deps.purgatory.parkFollowerFetch(
       parts.map(({ partition }) => (partition as Partition).name),
       answer,
-      this.deps.config.replicaFetchWaitMaxMs,
+      this.deps.config.settings['replica.fetch.wait.max.ms'],
     );
   }
 
@@ -302,7 +302,7 @@ export class KafkaApis {
     const parts = req.partitions.map((fp) => ({ fp, partition: replicaManager.partition(fp.topic, fp.partition) }));
     const answer = (): void => {
       const responses = parts.map(({ fp, partition }): FetchPartitionResponse => {
-        const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : partition.fetchForConsumer(fp.fetchOffset, fp.lastFetchedEpoch, fp.currentLeaderEpoch, fp.partitionMaxBytes ?? config.replicaFetchMaxBytes, req.isolationLevel);
+        const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : partition.fetchForConsumer(fp.fetchOffset, fp.lastFetchedEpoch, fp.currentLeaderEpoch, fp.partitionMaxBytes ?? config.settings['replica.fetch.max.bytes'], req.isolationLevel);
         if (r.error !== undefined) return fetchError(fp, r.error);
         return { topic: fp.topic, partition: fp.partition, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch, lastStableOffset: r.lastStableOffset, abortedTransactions: r.abortedTransactions };
       });

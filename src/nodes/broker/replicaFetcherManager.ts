@@ -35,7 +35,7 @@ export class ReplicaFetcherManager {
    */
   startFetcher(partition: Partition): void {
     this.fetching.set(partition.name, partition.leaderEpoch);
-    const n = Math.max(1, this.deps.config.replicaFetchers);
+    const n = Math.max(1, this.deps.config.settings['num.replica.fetchers']);
     const id = fetcherIdOf(partition.topic, partition.partition, n);
     const key = partition.leader * n + id;
     let fetcher = this.fetchers.get(key);

@@ -10,7 +10,7 @@ import { declareTraceKind } from '../../sim/trace.js';
 import { brokerNode, message, type FetchPartitionResponse, type FetchRequest, type KafkaMessage } from '../protocol.js';
 import type { Partition } from './partition.js';
 import type { BrokerConfig } from './broker.js';
-import { Channel, REQUEST_TIMEOUT_MS } from './channels.js';
+import { Channel } from './channels.js';
 
 /** A partition in a replica fetcher, for the leader epoch it was added in. */
 interface FetchedPartition {
@@ -94,10 +94,13 @@ export class ReplicaFetcherThread {
     }
     const partitions = live.map((e) => e.partition.nextFetch());
     const req = message<FetchRequest>('Fetch', { replicaId: this.brokerId, partitions });
-    ctx.request(brokerNode(this.leader), req, { timeout: millis(config.replicaSocketTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.Fetchers + this.id }, (r) => {
+    // replica.socket.timeout.ms: how long a replica fetcher waits for the leader's answer (ReplicaFetcherBlockingSend).
+    ctx.request(brokerNode(this.leader), req, { timeout: millis(config.settings['replica.socket.timeout.ms']), channel: Channel.Fetchers + this.id }, (r) => {
       // A failed request (a timeout, a lost connection) backs every partition off; an error
-      // backs off its partition only.
-      const backoffUntil = addDuration(ctx.now(), millis(config.replicaFetchBackoffMs));
+      // backs off its partition only. replica.fetch.backoff.ms: how long a fetcher leaves a
+      // partition alone after its fetch failed, or after the whole request did
+      // (AbstractFetcherThread.handlePartitionsWithErrors and processFetchRequest both delay by it).
+      const backoffUntil = addDuration(ctx.now(), millis(config.settings['replica.fetch.backoff.ms']));
       const responses = r.ok && r.response.type === 'FetchResponse' ? r.response.responses : undefined;
       live.forEach((e, i) => {
         const partition = e.partition;
@@ -123,7 +126,7 @@ export class ReplicaFetcherThread {
     e.resolving = true;
     const resume = (backoff: boolean): void => {
       e.resolving = false;
-      e.delayedUntil = backoff ? addDuration(ctx.now(), millis(config.replicaFetchBackoffMs)) : 0;
+      e.delayedUntil = backoff ? addDuration(ctx.now(), millis(config.settings['replica.fetch.backoff.ms'])) : 0;
       if (!this.running && this.deps.isCurrent(this)) {
         this.running = true;
         this.doWork();
@@ -132,7 +135,7 @@ export class ReplicaFetcherThread {
     const still = (): boolean => partition.role === 'follower' && partition.leaderEpoch === e.epoch;
     const ask = (timestamp: -1 | -2, then: (offset: number) => void): void => {
       const req = message('ListOffsets', { topic: partition.topic, partition: partition.partition, timestamp, currentLeaderEpoch: e.epoch, replicaId: this.brokerId });
-      ctx.request(brokerNode(this.leader), req, { timeout: millis(config.replicaSocketTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.Fetchers + this.id }, (r) => {
+      ctx.request(brokerNode(this.leader), req, { timeout: millis(config.settings['replica.socket.timeout.ms']), channel: Channel.Fetchers + this.id }, (r) => {
         if (!still()) return resume(false);
         if (!r.ok || r.response.type !== 'ListOffsetsResponse' || r.response.error !== undefined) return resume(true);
         then(r.response.offset);

@@ -15,7 +15,7 @@ import type { MetadataImage, PartitionState } from '../controller/metadataImage.
 import { CONTROLLER_NODE, message, partitionName, type FetchPartition, type KafkaMessage, type ProduceRequest } from '../protocol.js';
 import { Partition, type FollowerFetchResult, type PartitionConfig } from './partition.js';
 import type { BrokerConfig } from './broker.js';
-import { Channel, REQUEST_TIMEOUT_MS } from './channels.js';
+import { Channel } from './channels.js';
 import { awaitInternalCommit, type DelayedOperationPurgatory } from './delayedOperations.js';
 import type { KafkaErrorCode } from '../errors.js';
 
@@ -115,11 +115,11 @@ export class ReplicaManager {
       const log = this.deps.logs.getOrCreate({ topic: p.topic, partition: p.partition }, logConfig);
       const topicMinIsr = this.deps.image.topic(p.topic)?.config['min.insync.replicas'];
       const partitionConfig: PartitionConfig = {
-        minInsyncReplicas: typeof topicMinIsr === 'number' ? topicMinIsr : config.minInsyncReplicas,
-        replicaLagTimeMaxMs: config.replicaLagTimeMaxMs,
-        maxFetchBytes: config.replicaFetchMaxBytes,
-        truncation: config.truncation,
-        holdHighWatermarkBelowMinIsr: config.eligibleLeaderReplicas === true,
+        minInsyncReplicas: typeof topicMinIsr === 'number' ? topicMinIsr : config.settings['min.insync.replicas'],
+        replicaLagTimeMaxMs: config.settings['replica.lag.time.max.ms'],
+        maxFetchBytes: config.settings['replica.fetch.max.bytes'],
+        truncation: config.settings['sim.truncation'],
+        holdHighWatermarkBelowMinIsr: config.settings['eligible.leader.replicas.version'] === 1,
       };
       partition = new Partition(p.topic, p.partition, this.id, log, partitionConfig);
       this.partitions.set(name, partition);
@@ -162,7 +162,7 @@ export class ReplicaManager {
       return;
     }
     this.deps.purgatory.wakeFetches(partition.name);
-    awaitInternalCommit(this.deps.ctx, partition, result.lastOffset, this.deps.config.offsetsCommitTimeoutMs, (error) => done(error, result.baseOffset));
+    awaitInternalCommit(this.deps.ctx, partition, result.lastOffset, this.deps.config.settings['offsets.commit.timeout.ms'], (error) => done(error, result.baseOffset));
   }
 
   /**
@@ -210,7 +210,7 @@ export class ReplicaManager {
    * that stopped is out of the ISR between 1 and 1.5 times replica.lag.time.max.ms later.
    */
   get isrCheckIntervalMs(): number {
-    return Math.max(1, Math.floor(this.deps.config.replicaLagTimeMaxMs / 2));
+    return Math.max(1, Math.floor(this.deps.config.settings['replica.lag.time.max.ms'] / 2));
   }
 
   maybeShrinkIsr(): void {
@@ -235,7 +235,7 @@ export class ReplicaManager {
     });
     this.deps.ctx.trace.emit('isr.propose', { broker: this.id, partition: partition.name, isr: [...isr] });
     const before = partition.isr.length;
-    this.deps.ctx.request(CONTROLLER_NODE, req, { timeout: millis(this.deps.config.requestTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.AlterPartition }, (r) => {
+    this.deps.ctx.request(CONTROLLER_NODE, req, { timeout: millis(this.deps.config.settings['request.timeout.ms']), channel: Channel.AlterPartition }, (r) => {
       // Failure lets the next check try again.
       if (!r.ok || r.response.type !== 'AlterPartitionResponse' || r.response.error !== undefined || r.response.isr === undefined) {
         if (partition.pendingIsr === isr) partition.pendingIsr = undefined;

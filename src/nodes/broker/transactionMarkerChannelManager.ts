@@ -6,7 +6,7 @@ import type { NodeContext } from '../../network/nodeHost.js';
 import { millis } from '../../sim/time.js';
 import type { MetadataImage } from '../controller/metadataImage.js';
 import { brokerNode, message, type KafkaMessage, type WriteTxnMarkersRequest } from '../protocol.js';
-import { Channel, REQUEST_TIMEOUT_MS } from './channels.js';
+import { Channel } from './channels.js';
 import { parsePartitionName } from '../../log/topicPartition.js';
 
 /** What the marker channel needs from the broker. */
@@ -14,7 +14,7 @@ export interface TransactionMarkerChannelDeps {
   readonly ctx: NodeContext<KafkaMessage>;
   readonly brokerId: number;
   /** request.timeout.ms (the broker's). */
-  readonly requestTimeoutMs: number | undefined;
+  readonly requestTimeoutMs: number;
   /** Where each partition's leader is. */
   readonly image: MetadataImage;
   /** Writes markers to partitions this broker leads (KafkaApis' WriteTxnMarkers handler). */
@@ -53,7 +53,7 @@ export class TransactionMarkerChannelManager {
         this.deps.writeLocally(markers, (r) => settle(r.type === 'WriteTxnMarkersResponse' ? r.errors.map((e) => e.partition) : partitions));
         continue;
       }
-      ctx.request(brokerNode(leader), markers, { timeout: millis(this.deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS), channel: Channel.TxnMarkers }, (r) => {
+      ctx.request(brokerNode(leader), markers, { timeout: millis(this.deps.requestTimeoutMs), channel: Channel.TxnMarkers }, (r) => {
         settle(r.ok && r.response.type === 'WriteTxnMarkersResponse' ? r.response.errors.map((e) => e.partition) : partitions);
       });
     }

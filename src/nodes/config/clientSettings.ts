@@ -53,3 +53,5 @@ export const PROCESSOR_SETTINGS = {
   'transaction.timeout.ms': int(60_000, 'How long a transaction may stay open before the coordinator aborts it.', { min: 1, unit: 'ms' }),
   'delivery.timeout.ms': int(120_000, "How long the processor's producer gives a record before it fails it.", { min: 1, unit: 'ms' }),
 } as const;
+
+export type ProcessorSettings = SettingValues<typeof PROCESSOR_SETTINGS>;

@@ -11,30 +11,19 @@ import { ProcessorStage, type ProcessorHost } from './processorStage.js';
 import { withReconnectBackoff, type BackedOffContext } from '../reconnectBackoff.js';
 import { MetadataMaxAge } from '../metadataMaxAge.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
-import type { AssignorName } from './assignors.js';
 import type { ClientException } from '../errors.js';
+import type { ConsumerSettings, ProcessorSettings } from '../config/clientSettings.js';
 
-/** Consumer settings, by Kafka's names (ConsumerConfig), with its defaults chosen by the scenario schema. */
-export interface ConsumerConfig {
+/**
+ * Consumer settings, by Kafka's names (ConsumerConfig, declared in
+ * src/nodes/config/clientSettings.ts), as the scenario schema parses them: group.instance.id
+ * left out when unset, and enable.auto.commit resolved by the cluster builder from the
+ * processing mode.
+ */
+export type ConsumerConfig = Omit<ConsumerSettings, 'group.instance.id' | 'enable.auto.commit'> & {
   readonly 'group.instance.id'?: string;
-  readonly 'auto.offset.reset': 'earliest' | 'latest' | 'none';
   readonly 'enable.auto.commit': boolean;
-  readonly 'auto.commit.interval.ms': number;
-  readonly 'fetch.min.bytes': number;
-  readonly 'fetch.max.wait.ms': number;
-  readonly 'max.partition.fetch.bytes': number;
-  readonly 'max.poll.records': number;
-  readonly 'max.poll.interval.ms': number;
-  readonly 'session.timeout.ms': number;
-  readonly 'heartbeat.interval.ms': number;
-  readonly 'partition.assignment.strategy': readonly AssignorName[];
-  readonly 'request.timeout.ms': number;
-  readonly 'retry.backoff.ms': number;
-  readonly 'reconnect.backoff.ms': number;
-  readonly 'reconnect.backoff.max.ms': number;
-  readonly 'metadata.max.age.ms': number;
-  readonly 'isolation.level': 'read_uncommitted' | 'read_committed';
-}
+};
 
 /** One call the application makes on its consumer at a given local time (microseconds since the run began). */
 export interface ConsumerAction {
@@ -56,8 +45,8 @@ export interface ConsumerAction {
 export interface ProcessorOutput {
   readonly topic: string;
   readonly mode: 'transactional' | 'commit-after-process';
-  readonly transactionTimeoutMs: number;
-  readonly deliveryTimeoutMs: number;
+  /** What the processor's producer adds to its consumer's settings, by Kafka name. */
+  readonly settings: ProcessorSettings;
   readonly valueBytes: number;
   /** The cluster's transaction.version, which a client learns from ApiVersions. */
   readonly transactionVersion: 1 | 2;

@@ -68,10 +68,10 @@ export class ProcessorStage {
       { brokers: this.host.brokers, leaderOf: (p) => this.host.partition(p), refreshMetadata: () => this.host.refreshMetadata() },
       {
         transactionalId: output.mode === 'transactional' ? this.host.member : undefined,
-        transactionTimeoutMs: output.transactionTimeoutMs,
+        transactionTimeoutMs: output.settings['transaction.timeout.ms'],
         requestTimeoutMs: config['request.timeout.ms'],
         retryBackoffMs: config['retry.backoff.ms'],
-        deliveryTimeoutMs: output.deliveryTimeoutMs,
+        deliveryTimeoutMs: output.settings['delivery.timeout.ms'],
         transactionVersion: output.transactionVersion,
       },
     );

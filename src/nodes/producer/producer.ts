@@ -11,33 +11,17 @@ import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '
 import { RecordAccumulator } from './recordAccumulator.js';
 import { Sender } from './sender.js';
 import { TransactionManager } from './transactionManager.js';
+import type { ProducerSettings } from '../config/clientSettings.js';
 
-/** Producer settings, by Kafka's names. */
-export interface ProducerConfig {
-  readonly acks: '0' | '1' | 'all';
+/**
+ * Producer settings, by Kafka's names (src/nodes/config/clientSettings.ts), resolved as
+ * KafkaProducer resolves them at construction: enable.idempotence on or off, and
+ * delivery.timeout.ms set (the scenario schema's transform does both).
+ */
+export type ProducerConfig = Omit<ProducerSettings, 'enable.idempotence' | 'delivery.timeout.ms'> & {
   readonly 'enable.idempotence': boolean;
-  readonly retries: number;
   readonly 'delivery.timeout.ms': number;
-  readonly 'request.timeout.ms': number;
-  readonly 'retry.backoff.ms': number;
-  readonly 'reconnect.backoff.ms': number;
-  readonly 'reconnect.backoff.max.ms': number;
-  readonly 'linger.ms': number;
-  readonly 'batch.size': number;
-  readonly 'max.in.flight.requests.per.connection': number;
-  readonly 'max.request.size': number;
-  readonly 'metadata.max.age.ms': number;
-  readonly partitioner: 'default' | 'sticky' | 'round-robin';
-  /**
-   * What an idempotent producer does with UNKNOWN_PRODUCER_ID: `bump-epoch` as since KIP-360,
-   * or `reset-sequence` as before it (Kafka 2.4 and older clients).
-   */
-  readonly 'sim.unknown.producer.id': 'bump-epoch' | 'reset-sequence';
-  /** How long send() waits for the topic's metadata before it throws TimeoutException. */
-  readonly 'max.block.ms': number;
-  /** none or gzip (snappy, lz4 and zstd are refused at load). Default none, as Kafka's. */
-  readonly 'compression.type'?: 'none' | 'gzip';
-}
+};
 
 export interface Workload {
   /** Messages per second. */
