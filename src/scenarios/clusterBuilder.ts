@@ -183,12 +183,7 @@ function topicLogConfigs(scenario: Scenario): (topic: string) => LogConfig {
 function controllerConfig(scenario: Scenario, groups: boolean, transactional: boolean): ControllerConfig {
   const cfg = scenario.cluster.config;
   return {
-    brokerSessionTimeoutMs: cfg['broker.session.timeout.ms'],
-    uncleanLeaderElection: cfg['unclean.leader.election.enable'],
-    minInsyncReplicas: cfg['min.insync.replicas'],
-    eligibleLeaderReplicas: cfg['eligible.leader.replicas.version'] === 1,
-    autoLeaderRebalance: cfg['auto.leader.rebalance.enable'],
-    leaderImbalanceCheckIntervalMs: cfg['leader.imbalance.check.interval.seconds'] * 1000,
+    settings: cfg,
     topics: [
       ...scenario.topics.map((t) => ({
         name: t.name,

@@ -20,8 +20,7 @@ export function miniCluster(options: { seed?: number; brokers?: number; rf?: num
   const controllerDurable: ControllerDurable = {
     disk: controllerDisk,
     config: {
-      brokerSessionTimeoutMs: 9_000,
-      uncleanLeaderElection: options.unclean ?? false,
+      settings: { ...BROKER_SETTING_DEFAULTS, 'unclean.leader.election.enable': options.unclean ?? false },
       topics: [{ name: 'orders', partitions: options.partitions ?? 1, replicationFactor: options.rf ?? 3, config: {} }],
     },
   };

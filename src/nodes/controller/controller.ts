@@ -7,7 +7,8 @@ import { MetadataImage } from './metadataImage.js';
 import { MetadataLog } from './metadataLog.js';
 import type { MetadataRecord } from './metadataRecords.js';
 import { ReplicationControlManager } from './replicationControl.js';
-import { millis, toMillis } from '../../sim/time.js';
+import { millis, seconds, toMillis } from '../../sim/time.js';
+import type { BrokerSettings } from '../config/brokerSettings.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 
@@ -18,19 +19,18 @@ export interface TopicSpec {
   readonly config: Readonly<Record<string, number | string | boolean>>;
 }
 
+/**
+ * The settings the controller reads, by their Kafka names (declared in
+ * src/nodes/config/brokerSettings.ts): unclean.leader.election.enable and min.insync.replicas
+ * are the cluster defaults topics may override.
+ */
+export type ControllerSettings = Pick<
+  BrokerSettings,
+  'broker.session.timeout.ms' | 'unclean.leader.election.enable' | 'min.insync.replicas' | 'eligible.leader.replicas.version' | 'auto.leader.rebalance.enable' | 'leader.imbalance.check.interval.seconds'
+>;
+
 export interface ControllerConfig {
-  /** broker.session.timeout.ms */
-  readonly brokerSessionTimeoutMs: number;
-  /** unclean.leader.election.enable, the cluster default; topics may override it. */
-  readonly uncleanLeaderElection: boolean;
-  /** min.insync.replicas, the cluster default; topics may override it. For the ELR. */
-  readonly minInsyncReplicas?: number;
-  /** The eligible.leader.replicas.version feature is on (KIP-966). */
-  readonly eligibleLeaderReplicas?: boolean;
-  /** auto.leader.rebalance.enable (default true): preferred replicas get their leadership back. */
-  readonly autoLeaderRebalance?: boolean;
-  /** leader.imbalance.check.interval.seconds, in ms (default 300 s). */
-  readonly leaderImbalanceCheckIntervalMs?: number;
+  readonly settings: ControllerSettings;
   /** Topics the controller creates once enough brokers have registered. */
   readonly topics: readonly TopicSpec[];
 }
@@ -69,7 +69,7 @@ export class Controller implements Process<KafkaMessage> {
   ) {
     this.replication = new ReplicationControlManager({
       image: this.image,
-      defaults: () => this.config,
+      defaults: () => this.config.settings,
       rng: ctx.rng,
       metrics: durable.metrics,
       lastContactMs: (brokerId) => this.heartbeats.lastContactMs(brokerId),
@@ -127,7 +127,7 @@ export class Controller implements Process<KafkaMessage> {
       this.fence(req.brokerId);
       // A new incarnation of a known broker came back from a crash (the incarnations the
       // controller knows survive its own restarts: it replays their registrations).
-      if (known !== undefined && known.incarnation !== req.incarnation && this.config.eligibleLeaderReplicas === true) this.commit(this.replication.excludeUnclean(req.brokerId));
+      if (known !== undefined && known.incarnation !== req.incarnation && this.config.settings['eligible.leader.replicas.version'] === 1) this.commit(this.replication.excludeUnclean(req.brokerId));
     }
     this.cluster.setIncarnation(req.brokerId, req.incarnation);
     this.heartbeats.touch(req.brokerId, this.nowMs());
@@ -160,7 +160,7 @@ export class Controller implements Process<KafkaMessage> {
     const now = this.nowMs();
     for (const b of this.image.brokers()) {
       if (b.fenced) continue;
-      if (this.heartbeats.sessionExpired(b.brokerId, now, this.config.brokerSessionTimeoutMs)) this.fence(b.brokerId);
+      if (this.heartbeats.sessionExpired(b.brokerId, now, this.config.settings['broker.session.timeout.ms'])) this.fence(b.brokerId);
     }
     this.createTopics();
     this.ctx.after(millis(TICK_MS), () => this.tick());
@@ -217,10 +217,10 @@ export class Controller implements Process<KafkaMessage> {
    * preferred leader election runs leader.imbalance.check.interval.seconds later.
    */
   private maybeScheduleBalance(): void {
-    if (this.balanceScheduled || this.config.autoLeaderRebalance === false) return;
+    if (this.balanceScheduled || !this.config.settings['auto.leader.rebalance.enable']) return;
     if (this.replication.isBalanced()) return;
     this.balanceScheduled = true;
-    this.ctx.after(millis(this.config.leaderImbalanceCheckIntervalMs ?? 300_000), () => {
+    this.ctx.after(seconds(this.config.settings['leader.imbalance.check.interval.seconds']), () => {
       this.balanceScheduled = false;
       this.commit(this.replication.balanceLeaders());
       this.maybeScheduleBalance();

@@ -4,12 +4,12 @@ import { JMX } from '../jmx.js';
 import type { AlterPartitionRequest } from '../protocol.js';
 import { alterPartition, type AlterPartitionError } from './alterPartition.js';
 import { electIfOffline, electPreferred, excludeFromElr, placeReplicas, removeBroker, type ElectionPolicy } from './election.js';
-import type { ControllerConfig, TopicSpec } from './controller.js';
+import type { ControllerSettings, TopicSpec } from './controller.js';
 import type { MetadataImage, PartitionState } from './metadataImage.js';
 import { NO_LEADER, type MetadataRecord, type PartitionChangeRecord } from './metadataRecords.js';
 
 /** The cluster defaults a topic's election policy falls back on. */
-export type ReplicationDefaults = Pick<ControllerConfig, 'uncleanLeaderElection' | 'minInsyncReplicas' | 'eligibleLeaderReplicas'>;
+export type ReplicationDefaults = Pick<ControllerSettings, 'unclean.leader.election.enable' | 'min.insync.replicas' | 'eligible.leader.replicas.version'>;
 
 /** What replication control needs of the controller: the image, the defaults, randomness, metrics, and when brokers were last heard from. */
 export interface ReplicationControlDeps {
@@ -114,9 +114,9 @@ export class ReplicationControlManager {
     const unclean = config?.['unclean.leader.election.enable'];
     const minIsr = config?.['min.insync.replicas'];
     return {
-      unclean: typeof unclean === 'boolean' ? unclean : defaults.uncleanLeaderElection,
-      elr: defaults.eligibleLeaderReplicas === true,
-      minIsr: typeof minIsr === 'number' ? minIsr : (defaults.minInsyncReplicas ?? 1),
+      unclean: typeof unclean === 'boolean' ? unclean : defaults['unclean.leader.election.enable'],
+      elr: defaults['eligible.leader.replicas.version'] === 1,
+      minIsr: typeof minIsr === 'number' ? minIsr : defaults['min.insync.replicas'],
     };
   }
 }
