@@ -133,7 +133,7 @@ export class Producer implements Process<KafkaMessage> {
       ctx,
       config: durable.config,
       leaderOf: (partition) => this.partitions[partition]?.leader ?? -1,
-      holdsBack: (partition) => this.transactions.holdsBack(partition),
+      holdsBack: (head) => this.transactions.holdsBack(head),
       onNewBatch: (partition) => this.onNewBatch(partition),
       wakeup: this.wakeup,
       expire: (batch) => this.sender.failBatch(batch, 'TimeoutException'),

@@ -14,8 +14,8 @@ export interface RecordAccumulatorDeps {
   readonly config: ProducerConfig;
   /** The partition's leader from the metadata, or -1 when it has none. */
   leaderOf(partition: number): number;
-  /** The TransactionManager holds the partition's batches back (no producer id yet, an epoch bump). */
-  holdsBack(partition: number): boolean;
+  /** The TransactionManager holds the partition's head batch back (no producer id yet, an epoch bump, a retry that would overtake an earlier batch). */
+  holdsBack(head: ProducerBatch): boolean;
   /** The partition started a new batch (the sticky partitioner moves on, KIP-480). */
   onNewBatch(partition: number): void;
   /** Batches may be ready: the Sender drains. */
@@ -277,7 +277,7 @@ export class RecordAccumulator {
     // A batch waiting out retry.backoff.ms holds its partition back: Kafka keeps it at the head
     // of the partition's deque, and drain passes over a partition whose head is backing off.
     if ((this.retrying.get(partition) ?? 0) > 0) return -1;
-    if (this.deps.holdsBack(partition)) return -1;
+    if (this.deps.holdsBack(queue[0])) return -1;
     return this.deps.leaderOf(partition);
   }
 }

@@ -71,9 +71,35 @@ export class TransactionManager {
     });
   }
 
-  /** With idempotence, nothing of the partition goes before the producer id is known, during an epoch bump, or while the partition waits for one. */
-  holdsBack(partition: number): boolean {
-    return this.config['enable.idempotence'] && (this.producerId < 0 || this.bumpingEpoch || this.unknownTo.has(partition));
+  /**
+   * With idempotence, nothing of the partition goes before the producer id is known, during
+   * an epoch bump, or while the partition waits for one. And a retried batch (one that has a
+   * sequence already) goes only when it is the first sequence in flight of its partition, as
+   * RecordAccumulator.shouldStopDrainBatchesForPartition has it: "we wait until the next
+   * immediate batch is ready and drain that ... This effectively reduces our in flight request
+   * count to 1". Without it, a retry of a later batch overtakes an earlier one still on its
+   * way, and the leader refuses it as out of sequence.
+   */
+  holdsBack(head: ProducerBatch): boolean {
+    if (!this.config['enable.idempotence']) return false;
+    if (this.producerId < 0 || this.bumpingEpoch || this.unknownTo.has(head.partition)) return true;
+    return this.hasCurrentSequence(head) && head.baseSequence !== this.firstInFlightSequence(head.partition);
+  }
+
+  /** The batch's sequence is of the current producer id and epoch. */
+  private hasCurrentSequence(batch: ProducerBatch): boolean {
+    return batch.baseSequence !== undefined && batch.sequenceProducerId === this.producerId && batch.sequenceEpoch === this.producerEpoch;
+  }
+
+  /** The lowest sequence of the partition's batches sent and not yet done, in the current epoch (TransactionManager.firstInFlightSequence). */
+  private firstInFlightSequence(partition: number): number | undefined {
+    let first: number | undefined;
+    for (const b of this.deps.outstanding()) {
+      if (b.partition !== partition || !this.hasCurrentSequence(b)) continue;
+      const sequence = b.baseSequence as number;
+      if (first === undefined || sequence < first) first = sequence;
+    }
+    return first;
   }
 
   /** The batch's producer id, epoch and sequence for its next attempt (none without idempotence). */
