@@ -106,7 +106,7 @@ describe('kafkasim explain', () => {
   it("tells an idempotent duplicate after a leader change: the deposed leader's held requests, newer batches first at its successor, the epoch bump", () => {
     const text = cli('explain', 'idempotent-leader-change').stdout;
     expect(text).toMatch(
-      /broker-(\d) was asked to shut down \(SIGTERM\) while leader of (orders-\d)[\s\S]*the controller elected broker-(\d) leader of \2[\s\S]*p1 was told OUT_OF_ORDER_SEQUENCE_NUMBER by \2's leader, .*newer ones had reached it first[\s\S]*broker-\3, leader of \2 in epoch \d+, appended p1#\d+ again/,
+      /broker-(\d), leader of (orders-\d) in epoch 0, appended p1#\d+[\s\S]*the controller elected broker-(\d) leader of \2[\s\S]*broker-\1 learned from the metadata log that it no longer leads \2[\s\S]*p1 was told OUT_OF_ORDER_SEQUENCE_NUMBER by \2's leader, .*newer ones had reached it first[\s\S]*broker-\3, leader of \2 in epoch \d+, appended p1#\d+ again/,
     );
     expect(text).not.toMatch(/one restarted only those since its last producer-state snapshot/);
   });
