@@ -109,65 +109,64 @@ function partitionsByName(state: ClusterFinalState): Map<string, PartitionState>
 }
 
 /**
+ * A checker that judges each consumer group by what its members did: `check` gets the group's
+ * final state and activity and returns its violations.
+ */
+function perGroupChecker(kind: string, check: (g: GroupFinalState, a: GroupActivity, state: ClusterFinalState) => Violation[]): Checker<ClusterFinalState> {
+  return {
+    kind,
+    check(history, state) {
+      const groups = state.groups ?? [];
+      const activity = activityOf(history.others, groups);
+      return groups.flatMap((g) => check(g, activity.get(g.group) as GroupActivity, state));
+    },
+  };
+}
+
+/**
  * skipped (at most once): the group's final committed offset of a partition is past a
  * committed record that no member of the group processed to the end. Only records from
  * where the group first read the partition count; records retention deleted are
  * retention-loss's; a record a live member was still processing when the run ended is
  * unfinished, not lost.
  */
-export const skippedChecker: Checker<ClusterFinalState> = {
-  kind: 'skipped',
-  check(history, state) {
-    const groups = state.groups ?? [];
-    const activity = activityOf(history.others, groups);
-    const partitions = partitionsByName(state);
-    const out: Violation[] = [];
-    for (const g of groups) {
-      const a = activity.get(g.group) as GroupActivity;
-      for (const name of g.partitions) {
-        const committed = g.committed.get(name);
-        const first = a.firstPolled.get(name);
-        const p = partitions.get(name);
-        if (committed === undefined || first === undefined || p === undefined) continue;
-        const skipped = p.committed.filter((r) => r.offset >= first && r.offset < committed && !a.processed.has(`${name}@${r.offset}`) && !a.inProgress.has(`${name}@${r.offset}`) && (r.id === undefined || !a.processedIds.has(r.id)));
-        if (skipped.length === 0) continue;
-        out.push({
-          kind: 'skipped',
-          message: `group ${g.group} committed ${name} up to offset ${committed}, past ${skipped.length} record${skipped.length === 1 ? '' : 's'} no member processed (${summarize(skipped.map((r) => `${r.id ?? '?'}@${r.offset}`))})`,
-          details: { group: g.group, partition: name, committedOffset: committed, offsets: skipped.map((r) => r.offset), ids: skipped.map((r) => r.id ?? null) },
-        });
-      }
-    }
-    return out;
-  },
-};
+export const skippedChecker = perGroupChecker('skipped', (g, a, state) => {
+  const partitions = partitionsByName(state);
+  const out: Violation[] = [];
+  for (const name of g.partitions) {
+    const committed = g.committed.get(name);
+    const first = a.firstPolled.get(name);
+    const p = partitions.get(name);
+    if (committed === undefined || first === undefined || p === undefined) continue;
+    const skipped = p.committed.filter((r) => r.offset >= first && r.offset < committed && !a.processed.has(`${name}@${r.offset}`) && !a.inProgress.has(`${name}@${r.offset}`) && (r.id === undefined || !a.processedIds.has(r.id)));
+    if (skipped.length === 0) continue;
+    out.push({
+      kind: 'skipped',
+      message: `group ${g.group} committed ${name} up to offset ${committed}, past ${skipped.length} record${skipped.length === 1 ? '' : 's'} no member processed (${summarize(skipped.map((r) => `${r.id ?? '?'}@${r.offset}`))})`,
+      details: { group: g.group, partition: name, committedOffset: committed, offsets: skipped.map((r) => r.offset), ids: skipped.map((r) => r.id ?? null) },
+    });
+  }
+  return out;
+});
 
 /** reprocessed (at least once): a record the group's members processed to the end more than once. */
-export const reprocessedChecker: Checker<ClusterFinalState> = {
-  kind: 'reprocessed',
-  check(history, state) {
-    const groups = state.groups ?? [];
-    const activity = activityOf(history.others, groups);
-    const out: Violation[] = [];
-    for (const g of groups) {
-      const a = activity.get(g.group) as GroupActivity;
-      const byPartition = new Map<string, string[]>();
-      for (const [key, n] of a.processed) {
-        if (n < 2) continue;
-        const partition = key.slice(0, key.lastIndexOf('@'));
-        byPartition.set(partition, [...(byPartition.get(partition) ?? []), `${key}×${n}`]);
-      }
-      for (const [partition, items] of byPartition) {
-        out.push({
-          kind: 'reprocessed',
-          message: `group ${g.group} processed ${items.length} record${items.length === 1 ? '' : 's'} of ${partition} more than once (${summarize(items)})`,
-          details: { group: g.group, partition, records: items },
-        });
-      }
-    }
-    return out;
-  },
-};
+export const reprocessedChecker = perGroupChecker('reprocessed', (g, a) => {
+  const out: Violation[] = [];
+  const byPartition = new Map<string, string[]>();
+  for (const [key, n] of a.processed) {
+    if (n < 2) continue;
+    const partition = key.slice(0, key.lastIndexOf('@'));
+    byPartition.set(partition, [...(byPartition.get(partition) ?? []), `${key}×${n}`]);
+  }
+  for (const [partition, items] of byPartition) {
+    out.push({
+      kind: 'reprocessed',
+      message: `group ${g.group} processed ${items.length} record${items.length === 1 ? '' : 's'} of ${partition} more than once (${summarize(items)})`,
+      details: { group: g.group, partition, records: items },
+    });
+  }
+  return out;
+});
 
 /** stale-commit: a coordinator applied a commit from a member that was not in the group's current generation. */
 export const staleCommitChecker: Checker<ClusterFinalState> = {
@@ -282,30 +281,22 @@ export const offsetRegressionChecker: Checker<ClusterFinalState> = {
  * retention-loss: a member's position fell out of range because retention deleted the
  * records under it, and it jumped forward past records the group never processed.
  */
-export const retentionLossChecker: Checker<ClusterFinalState> = {
-  kind: 'retention-loss',
-  check(history, state) {
-    const groups = state.groups ?? [];
-    const activity = activityOf(history.others, groups);
-    const out: Violation[] = [];
-    for (const g of groups) {
-      const a = activity.get(g.group) as GroupActivity;
-      for (const s of a.seeks) {
-        if (s.value.reason !== 'offset-out-of-range' || s.value.to <= s.value.from) continue;
-        let lost = 0;
-        for (let o = s.value.from; o < s.value.to; o++) if (!a.processed.has(`${s.value.partition}@${o}`)) lost++;
-        if (lost === 0) continue;
-        out.push({
-          kind: 'retention-loss',
-          message: `${s.value.member} of ${g.group} found ${s.value.partition} deleted up to offset ${s.value.to} when it was at ${s.value.from}: ${lost} record${lost === 1 ? '' : 's'} went by retention before the group processed them`,
-          at: s.at,
-          details: { group: g.group, member: s.value.member, partition: s.value.partition, from: s.value.from, to: s.value.to, lost },
-        });
-      }
-    }
-    return out;
-  },
-};
+export const retentionLossChecker = perGroupChecker('retention-loss', (g, a) => {
+  const out: Violation[] = [];
+  for (const s of a.seeks) {
+    if (s.value.reason !== 'offset-out-of-range' || s.value.to <= s.value.from) continue;
+    let lost = 0;
+    for (let o = s.value.from; o < s.value.to; o++) if (!a.processed.has(`${s.value.partition}@${o}`)) lost++;
+    if (lost === 0) continue;
+    out.push({
+      kind: 'retention-loss',
+      message: `${s.value.member} of ${g.group} found ${s.value.partition} deleted up to offset ${s.value.to} when it was at ${s.value.from}: ${lost} record${lost === 1 ? '' : 's'} went by retention before the group processed them`,
+      at: s.at,
+      details: { group: g.group, member: s.value.member, partition: s.value.partition, from: s.value.from, to: s.value.to, lost },
+    });
+  }
+  return out;
+});
 
 /** inconsistent-offsets (Jepsen): one offset of a partition read with two different messages. */
 export const inconsistentOffsetsChecker: Checker<ClusterFinalState> = {
