@@ -101,7 +101,7 @@ export class FaultInjector<M extends Message = Message> {
   private readonly armed = new Set<number>();
   private fired = 0;
   private skipped = 0;
-  /** Faults scheduled so far: the next one's position in the schedule. */
+  /** Faults scheduled so far: the next one's index in the schedule. */
   private scheduled = 0;
 
   constructor(
@@ -117,24 +117,23 @@ export class FaultInjector<M extends Message = Message> {
     const first = this.scheduled;
     this.scheduled += faults.length;
     faults.forEach((timed, i) => {
-      // The traced index (and the default name `fault-<index>`) counts the handles pushed in
-      // this loop too, so it is twice the fault's position; the fingerprints are built on it.
-      const index = this.handles.length + i;
-      const position = first + i;
+      // A fault's index is its place in the schedule (the scenario's faults first, then the
+      // nemesis's): `faults[2]` is traced as index 2, and an unnamed partition is `fault-2`.
+      const index = first + i;
       const when = timed.when;
-      this.handles.push(this.scheduler.at(timed.at, when === undefined ? () => this.apply(index, timed.fault, position) : () => this.arm(index, timed.fault, when, position)));
+      this.handles.push(this.scheduler.at(timed.at, when === undefined ? () => this.apply(index, timed.fault) : () => this.arm(index, timed.fault, when)));
     });
   }
 
   /** From now on, the first record matching `when` fires the fault, right after the event that emitted it. */
-  private arm(index: number, fault: FaultAction, when: FaultTrigger, position: number): void {
+  private arm(index: number, fault: FaultAction, when: FaultTrigger): void {
     this.armed.add(index);
     this.trace.observe(when.event as never, (record: Readonly<Record<string, unknown>>) => {
       if (!this.armed.has(index) || !matchesTrigger(record, when.where)) return;
       this.armed.delete(index);
       this.handles.push(
         this.scheduler.after(when.delay ?? (0 as Duration), () => {
-          this.apply(index, fault, position);
+          this.apply(index, fault);
         }),
       );
     });
@@ -152,12 +151,12 @@ export class FaultInjector<M extends Message = Message> {
     return { fired: this.fired, skipped: this.skipped };
   }
 
-  /** Applies one fault now, the `position`-th of the schedule. Exposed for tests and for the drain phase. */
-  apply(index: number, fault: FaultAction, position = index): void {
+  /** Applies one fault now, the `index`-th of the schedule. Exposed for tests and for the drain phase. */
+  apply(index: number, fault: FaultAction): void {
     this.hooks.beforeFault?.(index, fault);
     const skip = (reason: string, nodes: readonly NodeId[] = []): void => {
       this.skipped++;
-      this.trace.emit('fault.skip', { index, action: fault.action, reason, position, nodes });
+      this.trace.emit('fault.skip', { index, action: fault.action, reason, nodes });
     };
     const done = (targets: readonly NodeId[]): void => {
       this.fired++;
@@ -278,13 +277,13 @@ function uniqueNodes(cuts: readonly Cut[]): NodeId[] {
 declare module '../sim/trace.js' {
   interface TraceRecordMap {
     'fault.apply': { readonly index: number; readonly action: FaultKind; readonly targets: readonly string[] };
-    /** `position`: the fault's place in the schedule; `nodes`: what its target resolved to, when an action did not apply to them. */
-    'fault.skip': { readonly index: number; readonly action: FaultKind; readonly reason: string; readonly position: number; readonly nodes: readonly NodeId[] };
+    /** `index`: the fault's place in the schedule; `nodes`: what its target resolved to, when an action did not apply to them. */
+    'fault.skip': { readonly index: number; readonly action: FaultKind; readonly reason: string; readonly nodes: readonly NodeId[] };
     'clock.change': { readonly node: NodeId; readonly jump: number; readonly driftPpm: number };
   }
 }
 
 declareTraceKind('fault.apply', ['index', 'action', 'targets']);
-// position and nodes follow from the index and the records before: not hashed.
-declareTraceKind('fault.skip', ['index', 'action', 'reason'], ['position', 'nodes']);
+// nodes follow from the index and the records before: not hashed.
+declareTraceKind('fault.skip', ['index', 'action', 'reason'], ['nodes']);
 declareTraceKind('clock.change', ['node', 'jump', 'driftPpm']);

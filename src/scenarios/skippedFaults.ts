@@ -39,9 +39,9 @@ export interface SkipWitness {
 export function observeSkippedFaults(trace: Trace, schedule: readonly TimedFault[], ownFaults: number, witness: SkipWitness): readonly SkippedFault[] {
   const skipped: SkippedFault[] = [];
   trace.observe('fault.skip', (r) => {
-    const fault = schedule[r.position]?.fault;
+    const fault = schedule[r.index]?.fault;
     const target = fault === undefined ? '' : faultTargetText(fault);
-    skipped.push({ index: r.position, at: r.at / 1000, action: r.action, target, reason: skipReason(r, target, witness), nemesis: r.position >= ownFaults });
+    skipped.push({ index: r.index, at: r.at / 1000, action: r.action, target, reason: skipReason(r, target, witness), nemesis: r.index >= ownFaults });
   });
   return skipped;
 }

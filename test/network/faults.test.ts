@@ -129,7 +129,7 @@ describe('FaultInjector', () => {
       { at: at(4), fault: { action: 'crash', target: 'broker-3' } }, // already down
     ]);
     w.sim.run();
-    expect(w.records('fault.skip').map((r) => [r.position, r.action, r.nodes])).toEqual([
+    expect(w.records('fault.skip').map((r) => [r.index, r.action, r.nodes])).toEqual([
       [1, 'crash', []],
       [2, 'restart', ['broker-2']],
       [3, 'crash', ['broker-3']],
