@@ -21,11 +21,13 @@ describe('lesson fingerprints', () => {
     expect(libraryEntries().filter((e) => slice.includes(e.name)).map((e) => e.name).sort()).toEqual([...slice].sort());
   });
   for (const entry of entries) {
-    it(`${entry.name} keeps its fingerprint and violation kinds`, () => {
+    it(`${entry.name} keeps its fingerprint and violation kinds, and its own faults all take effect`, () => {
       const seed = entry.scenario.seed;
       const r = runScenario(entry.scenario, { seed });
       const kinds = [...new Set(r.violations.map((v) => v.kind))].sort();
       expect({ fingerprint: r.fingerprint, kinds }).toEqual(record[`${entry.name}#${seed}`]);
+      // Every fault a lesson writes takes effect (kafkasim run --strict-faults passes).
+      expect(r.skippedFaults.filter((f) => !f.nemesis)).toEqual([]);
     });
   }
 });
