@@ -281,5 +281,5 @@ describe('scenario-file fuzzing (issue 21)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, deep ? 600_000 : 60_000);
 });
