@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
+import { isAlias, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { scenarioSchema, type Scenario } from './schema.js';
 
@@ -45,10 +45,21 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
+/** The scenarios scenarioFromObject returned: simulate() runs these without validating again. */
+const validatedScenarios = new WeakSet<object>();
+
+/** Whether `value` is a scenario this module validated (not a copy, not a written one). */
+export function isValidatedScenario(value: unknown): value is Scenario {
+  return typeof value === 'object' && value !== null && validatedScenarios.has(value);
+}
+
 /** Validates a parsed scenario object, filling in defaults. */
 export function scenarioFromObject(value: unknown, source = 'scenario', locate?: (path: readonly PropertyKey[]) => { line: number; column: number } | undefined): Scenario {
   const result = scenarioSchema.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) {
+    validatedScenarios.add(result.data);
+    return result.data;
+  }
   const issues = result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issueMessage(issue), ...locate?.(issue.path) }));
   // In the file's order (the schema finds them field by field, then across fields); the sort is stable.
   const at = (i: { line?: number; column?: number }): number => (i.line ?? Number.MAX_SAFE_INTEGER) * 10_000 + (i.column ?? 0);
@@ -64,13 +75,16 @@ export function parseScenario(text: string, source = 'scenario'): Scenario {
 /** The scenario, and the plain object it was read from (for tools that rewrite scenario files). */
 export function parseScenarioDocument(text: string, source = 'scenario'): { raw: unknown; scenario: Scenario } {
   const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines });
+  // Warnings (such as a map used as a key) stay in doc.warnings instead of printing to stderr.
+  const doc = parseDocument(text, { lineCounter: lines, logLevel: 'error' });
   if (doc.errors.length > 0) {
     throw new ScenarioError(
       source,
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return { path: '', message: e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''), line: pos?.line, column: pos?.col };
+        const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+        // The yaml parser recurses per level of nesting, and reports running out of stack as an error.
+        return { path: '', message: /maximum call stack/i.test(message) ? 'nested too deeply' : message, line: pos?.line, column: pos?.col };
       }),
     );
   }
@@ -85,8 +99,30 @@ export function parseScenarioDocument(text: string, source = 'scenario'): { raw:
     }
     return undefined;
   };
-  const raw: unknown = doc.toJS();
+  const raw = toPlain(doc, source, lines);
   return { raw, scenario: scenarioFromObject(raw, source, locate) };
+}
+
+/**
+ * The document as plain values. The yaml package refuses an alias whose anchor is missing,
+ * and aliases that expand too far (an "alias bomb"), with a ReferenceError: bad input,
+ * reported at the unresolved alias, or else at the first one.
+ */
+function toPlain(doc: Document, source: string, lines: LineCounter): unknown {
+  try {
+    return doc.toJS();
+  } catch (err) {
+    if (!(err instanceof ReferenceError)) throw err;
+    const excessive = /excessive alias count/i.test(err.message);
+    let at: { line: number; col: number } | undefined;
+    visit(doc, (_key, node) => {
+      if (!isAlias(node) || node.range === undefined || node.range === null) return undefined;
+      if (at === undefined || node.resolve(doc) === undefined) at = lines.linePos(node.range[0]);
+      return excessive || node.resolve(doc) === undefined ? visit.BREAK : undefined;
+    });
+    const message = excessive ? 'aliases expand too far (the yaml package stops at 100 aliased nodes)' : err.message.replace(/^Unresolved alias/, 'unresolved alias');
+    throw new ScenarioError(source, [{ path: '', message, line: at?.line, column: at?.col }]);
+  }
 }
 
 /** Reads a scenario file. Bad input throws ScenarioError naming the file, the field and the line. */

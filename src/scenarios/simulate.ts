@@ -1,4 +1,4 @@
-import { scenarioFromObject } from './loader.js';
+import { isValidatedScenario, scenarioFromObject } from './loader.js';
 import { runScenario, type RunResult } from './runner.js';
 import type { Scenario, ScenarioInput } from './schema.js';
 
@@ -20,7 +20,9 @@ export interface SimulateOptions {
  * ScenarioError that names the field.
  */
 export function simulate(scenario: Scenario | ScenarioInput | Record<string, unknown>, options: SimulateOptions = {}): RunResult {
-  // A validated scenario holds its duration as microseconds; a written one as text.
-  const validated = typeof (scenario as { duration?: unknown }).duration === 'number' ? (scenario as Scenario) : scenarioFromObject(scenario, 'scenario');
+  // What loadScenario/parseScenario returned runs as it is; anything else is validated first, so
+  // that a bad object (one with a number for its duration, or no object at all) throws a
+  // ScenarioError naming the field instead of failing inside the run.
+  const validated = isValidatedScenario(scenario) ? scenario : scenarioFromObject(scenario, 'scenario');
   return runScenario(validated, { seed: options.seed, keepTrace: options.trace === 'memory', onlineChecks: options.onlineChecks, checks: options.checks });
 }
