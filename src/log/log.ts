@@ -202,9 +202,16 @@ export class Log {
       if (segment.baseOffset >= to) return;
       if (segment.nextOffset <= from) continue;
       const data = this.disk.readAll(segment.logPath);
+      const end = Math.min(segment.size, data.length);
+      const verify = this.disk.mayHaveRotted !== false;
       let pos = 0;
-      while (pos < segment.size) {
-        const h = readBatchHeader(data, pos);
+      while (pos < end) {
+        // A segment below the recovery point is trusted, not scanned, at open: when its bytes
+        // rotted while the broker was down, the replay stops at the first batch that cannot
+        // be read, as a reader does (Kafka's batch iterator throws CorruptRecordException).
+        const check = verify ? checkBatch(data, pos, end) : undefined;
+        if (check !== undefined && !check.ok) return;
+        const h = check?.header ?? readBatchHeader(data, pos);
         if (h.baseOffset >= to) return;
         if (lastOffsetOf(h) >= from) {
           const aborted = state.update(h, isControl(h) ? parseControlRecord(decodeRecords(data, pos, h)[0]) : undefined, this.hw);

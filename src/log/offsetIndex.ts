@@ -56,6 +56,22 @@ export class OffsetIndex {
     this.rewrite();
   }
 
+  /**
+   * Keeps the entries before the first one `valid` rejects, and cuts the file to them: an
+   * index damaged while the broker was down (a flipped relative offset or position) would
+   * otherwise send lookups into the middle of a batch or past the batches they should find.
+   * Kafka's OffsetIndex.sanityCheck checks only the file's length and last offset, and its
+   * loader rebuilds an index that fails it; this checks each entry against the log instead.
+   */
+  keepWhile(valid: (offset: number, position: number) => boolean): void {
+    let n = 0;
+    while (n < this.relOffsets.length && valid(this.baseOffset + this.relOffsets[n], this.positions[n])) n++;
+    if (n === this.relOffsets.length && (!this.disk.exists(this.path) || this.disk.size(this.path) === n * 8)) return;
+    this.relOffsets.length = n;
+    this.positions.length = n;
+    this.rewrite();
+  }
+
   reset(): void {
     this.relOffsets = [];
     this.positions = [];

@@ -88,17 +88,39 @@ export class LogSegment {
     if (nextOffset > this.next) this.next = nextOffset;
   }
 
-  /** The leader epoch of the last batch, read from the file. */
+  /**
+   * The leader epoch of the last batch, read from the file: the batch headers are walked
+   * from the last offset index entry. The segment may be a trusted one whose index was
+   * damaged while the broker was down (its entries are not checked against the log, as
+   * Kafka's OffsetIndex.sanityCheck does not check positions either); when the walk from
+   * the entry does not frame the file to its end, it is walked again from the start, and
+   * it stops at the first bytes that cannot be a batch, never reading past the file.
+   */
   lastEpoch(): number {
-    const { position } = this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER);
-    let p = position;
+    const fromIndex = this.walkHeaders(this.offsetIndex.lookup(Number.MAX_SAFE_INTEGER).position);
+    return fromIndex.end === this.bytes ? fromIndex.epoch : this.walkHeaders(0).epoch;
+  }
+
+  /** The base offset of the batch at `position` when one is framed there, within the file. */
+  private baseOffsetAt(position: number): number | undefined {
+    if (position < 0 || this.bytes - position < BATCH_HEADER_SIZE) return undefined;
+    const header = this.disk.peek(this.logPath, position, BATCH_HEADER_SIZE);
+    const size = batchSizeAt(header, 0);
+    return size < BATCH_HEADER_SIZE || position + size > this.bytes ? undefined : peekBaseOffset(header, 0);
+  }
+
+  /** Walks batch headers from `start` while they frame; where it stopped, and the last epoch seen. */
+  private walkHeaders(start: number): { end: number; epoch: number } {
+    let p = start;
     let epoch = -1;
-    while (p < this.bytes) {
-      const h = readBatchHeader(this.disk.peek(this.logPath, p, 61), 0);
-      epoch = h.partitionLeaderEpoch;
-      p += sizeOf(h);
+    while (p < this.bytes && this.bytes - p >= BATCH_HEADER_SIZE) {
+      const header = this.disk.peek(this.logPath, p, BATCH_HEADER_SIZE);
+      const size = batchSizeAt(header, 0);
+      if (size < BATCH_HEADER_SIZE || p + size > this.bytes) break;
+      epoch = readBatchHeader(header, 0).partitionLeaderEpoch;
+      p += size;
     }
-    return epoch;
+    return { end: p, epoch };
   }
 
   get largestTimestamp(): number {
@@ -301,6 +323,7 @@ export class LogSegment {
     this.forgetRecent();
     this.bytes = this.disk.exists(this.logPath) ? this.disk.size(this.logPath) : 0;
     this.offsetIndex.load();
+    this.offsetIndex.keepWhile((offset, position) => this.baseOffsetAt(position) === offset);
     this.timeIndex.load();
     this.txnIndex.load();
     this.next = nextOffset;
