@@ -7,7 +7,7 @@ import type { Disk } from '../../log/disk.js';
 import { LogDir } from '../../log/logDir.js';
 import { isCompacted, type Log, type LogConfig } from '../../log/log.js';
 import { applyRetention } from '../../log/retention.js';
-import { cleanLog } from '../../log/cleaner.js';
+import { cleanLog, type CleanResult } from '../../log/cleaner.js';
 import { declareTraceKind, type Trace } from '../../sim/trace.js';
 import type { Partition } from './partition.js';
 
@@ -95,14 +95,7 @@ declare module '../../sim/trace.js' {
      * (superseded by a later record of their key, aborted, or tombstones past their delete
      * horizon), and which of them were tombstones.
      */
-    'log.clean': {
-      readonly broker: number;
-      readonly partition: string;
-      readonly removedOffsets: readonly number[];
-      readonly removedTombstones: readonly number[];
-      readonly removedTombstoneKeys: readonly string[];
-      readonly firstDirtyOffset: number;
-    };
+    'log.clean': { readonly broker: number; readonly partition: string } & Pick<CleanResult, 'removedOffsets' | 'removedTombstones' | 'removedTombstoneKeys' | 'firstDirtyOffset'>;
   }
 }
 
