@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAlias, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { z } from 'zod';
+import { withReleaseDefaults } from './releaseDefaults.js';
 import { scenarioSchema, type Scenario } from './schema.js';
 
 /** One problem in a scenario file: where, and what. */
@@ -55,7 +56,7 @@ export function isValidatedScenario(value: unknown): value is Scenario {
 
 /** Validates a parsed scenario object, filling in defaults. */
 export function scenarioFromObject(value: unknown, source = 'scenario', locate?: (path: readonly PropertyKey[]) => { line: number; column: number } | undefined): Scenario {
-  const result = scenarioSchema.safeParse(value);
+  const result = scenarioSchema.safeParse(withReleaseDefaults(value));
   if (result.success) {
     validatedScenarios.add(result.data);
     return result.data;

@@ -5,6 +5,7 @@ import { TargetSyntaxError, parseTarget } from '../network/faultTarget.js';
 import { BROKER_SETTINGS } from '../nodes/config/brokerSettings.js';
 import { TOPIC_SETTINGS } from '../nodes/config/topicSettings.js';
 import { CONSUMER_SETTINGS, PROCESSOR_SETTINGS, PRODUCER_SETTINGS } from '../nodes/config/clientSettings.js';
+import { KAFKA_RELEASES, NEWEST_RELEASE } from '../nodes/config/releases.js';
 import { settingsShape } from './settingsSchema.js';
 import { topicPartitionOf } from '../log/topicPartition.js';
 import { brokerNode, memberNode, producerNode } from '../nodes/nodeId.js';
@@ -114,8 +115,20 @@ const brokerConfigSchema = z.strictObject(settingsShape(BROKER_SETTINGS));
 
 const topicConfigSchema = z.strictObject(settingsShape(TOPIC_SETTINGS));
 
+/**
+ * The Kafka release the scenario simulates, as a release line: every default and behaviour
+ * that changed between releases follows it (src/nodes/config/releases.ts).
+ */
+const releaseSchema = z.enum(KAFKA_RELEASES, {
+  error: (issue) =>
+    typeof issue.input === 'number'
+      ? `${String(issue.input)} is a number: write the release in quotes, as "2.0" (YAML reads 2.0 as 2 and 0.10 as 0.1); known releases: ${KAFKA_RELEASES.join(', ')}`
+      : `unknown Kafka release ${JSON.stringify(issue.input)}; known releases: ${KAFKA_RELEASES.join(', ')}`,
+});
+
 const clusterSchema = z.strictObject({
   brokers: z.number().int().min(1).max(100),
+  version: releaseSchema.default(NEWEST_RELEASE),
   /** broker.rack per broker, in broker order; racks repeat when the list is shorter. */
   racks: z.array(z.string().min(1)).optional(),
   config: brokerConfigSchema.prefault({}),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Setting, Settings } from '../nodes/config/setting.js';
+import { historyDoc, type Setting, type Settings } from '../nodes/config/setting.js';
 
 /**
  * The scenario schema's fields for a set of declared settings (src/nodes/config): each key
@@ -51,5 +51,6 @@ function literals(values: readonly (string | number)[]): z.ZodType {
 /** The description the JSON Schema shows: the doc, the unit and the default. */
 function describe(setting: Setting<unknown>): string {
   const unit = 'unit' in setting && setting.unit !== undefined ? ` Unit: ${setting.unit}.` : '';
-  return `${setting.doc}${unit}`;
+  const history = historyDoc(setting);
+  return `${setting.doc}${unit}${history === '' ? '' : ` ${history}`}`;
 }

@@ -1,4 +1,4 @@
-import { bool, defaultsOf, int, oneOf, type SettingValues } from './setting.js';
+import { bool, changed, defaultsOf, int, oneOf, type SettingValues } from './setting.js';
 
 /**
  * The broker and controller settings kafkasim models, by Kafka's names and with Kafka's
@@ -8,9 +8,9 @@ import { bool, defaultsOf, int, oneOf, type SettingValues } from './setting.js';
  */
 export const BROKER_SETTINGS = {
   'min.insync.replicas': int(1, 'The fewest in-sync replicas that must hold a write before an acks=all produce is acknowledged; fewer, and it fails with NOT_ENOUGH_REPLICAS.', { min: 1, unit: 'replicas' }),
-  'unclean.leader.election.enable': bool(false, 'Whether a replica outside the ISR may be elected leader when no ISR member is alive, at the cost of losing what only the ISR held.'),
+  'unclean.leader.election.enable': changed(bool(false, 'Whether a replica outside the ISR may be elected leader when no ISR member is alive, at the cost of losing what only the ISR held.'), [['0.10', true], ['0.11', false]], 'KIP-106'),
   'eligible.leader.replicas.version': oneOf([0, 1], 0, 'The eligible.leader.replicas.version feature (KIP-966), off as in Kafka 4.0: with 1, replicas that leave an ISR below min.insync.replicas stay eligible to lead (the ELR), a broker back from a crash leaves every ELR, and the high watermark only moves while the ISR has min.insync.replicas members.'),
-  'replica.lag.time.max.ms': int(30_000, 'A follower that has not caught up with the leader for this long is removed from the ISR.', { min: 1, unit: 'ms' }),
+  'replica.lag.time.max.ms': changed(int(30_000, 'A follower that has not caught up with the leader for this long is removed from the ISR.', { min: 1, unit: 'ms' }), [['0.10', 10_000], ['2.5', 30_000]], 'KIP-537'),
   'replica.fetch.wait.max.ms': int(500, 'How long a leader holds a follower fetch that has nothing to read.', { min: 0, unit: 'ms' }),
   'replica.fetch.backoff.ms': int(1_000, 'How long a replica fetcher leaves a partition alone after its fetch failed, or after the whole request did.', { min: 0, unit: 'ms' }),
   'replica.fetch.max.bytes': int(1_048_576, 'The most bytes a fetch returns per partition.', { min: 1, unit: 'bytes' }),
@@ -31,25 +31,25 @@ export const BROKER_SETTINGS = {
   'log.cleaner.backoff.ms': int(15_000, 'How often the cleaner looks for logs to compact.', { min: 1, unit: 'ms' }),
   'producer.id.expiration.ms': int(86_400_000, 'A producer idle this long (by its batches\u2019 timestamps) is forgotten by the partition.', { min: 1, unit: 'ms' }),
   'producer.id.expiration.check.interval.ms': int(600_000, 'How often idle producers are looked for.', { min: 1, unit: 'ms' }),
-  'sim.producer.state.retention': oneOf(['expiration', 'log'], 'expiration', "How long a partition keeps an idempotent producer's state. `expiration` is Kafka since KIP-360 (2.5): until producer.id.expiration.ms. `log` brings back the old rule: the state goes with the producer's last batch when retention deletes it, so a late retry of that batch is no longer recognised and is written again."),
+  'sim.producer.state.retention': changed(oneOf(['expiration', 'log'], 'expiration', "How long a partition keeps an idempotent producer's state. `expiration` is Kafka since KIP-360 (2.5): until producer.id.expiration.ms. `log` brings back the old rule: the state goes with the producer's last batch when retention deletes it, so a late retry of that batch is no longer recognised and is written again."), [['0.10', 'log'], ['2.5', 'expiration']], 'KIP-360 (KAFKA-8710)'),
   'offsets.topic.num.partitions': int(50, 'Partitions of __consumer_offsets.', { min: 1, max: 1000, unit: 'partitions' }),
   'offsets.topic.replication.factor': int(3, 'The replication factor of __consumer_offsets.', { min: 1, unit: 'replicas' }),
   'offsets.commit.timeout.ms': int(5_000, 'How long a write to __consumer_offsets may wait for the ISR.', { min: 1, unit: 'ms' }),
-  'group.initial.rebalance.delay.ms': int(3_000, 'How long a new group waits for more members before its first rebalance.', { min: 0, unit: 'ms' }),
+  'group.initial.rebalance.delay.ms': changed(int(3_000, 'How long a new group waits for more members before its first rebalance.', { min: 0, unit: 'ms' }), [['0.10', 0], ['0.11', 3_000]], 'KIP-134'),
   'group.min.session.timeout.ms': int(6_000, 'The shortest session.timeout.ms a member may ask for.', { min: 1, unit: 'ms' }),
   'group.max.session.timeout.ms': int(1_800_000, 'The longest session.timeout.ms a member may ask for.', { min: 1, unit: 'ms' }),
   'sim.group.fencing': bool(true, "Whether the group coordinator checks a commit's member and generation. Off, a stale member's commit lands: the bug generations exist to prevent."),
-  'offsets.retention.minutes': int(10_080, "How long committed offsets are kept (KIP-186's default, 7 days).", { min: 1, unit: 'minutes' }),
+  'offsets.retention.minutes': changed(int(10_080, "How long committed offsets are kept (KIP-186's default, 7 days).", { min: 1, unit: 'minutes' }), [['0.10', 1_440], ['2.0', 10_080]], 'KIP-186'),
   'offsets.retention.check.interval.ms': int(600_000, 'How often the group coordinator looks for expired offsets.', { min: 1, unit: 'ms' }),
-  'sim.offsets.expiration': oneOf(['kip-211', 'commit-timestamp'], 'kip-211', "When committed offsets expire. `kip-211` is Kafka since 2.1: an Empty group's, once it has been empty for the retention, and a live consumer group's only for topics it no longer subscribes to. `commit-timestamp` brings back the old rule: every offset the retention after its last commit, even in a group that is still consuming."),
+  'sim.offsets.expiration': changed(oneOf(['kip-211', 'commit-timestamp'], 'kip-211', "When committed offsets expire. `kip-211` is Kafka since 2.1: an Empty group's, once it has been empty for the retention, and a live consumer group's only for topics it no longer subscribes to. `commit-timestamp` brings back the old rule: every offset the retention after its last commit, even in a group that is still consuming."), [['0.10', 'commit-timestamp'], ['2.1', 'kip-211']], 'KIP-211'),
   'transaction.state.log.num.partitions': int(50, 'Partitions of __transaction_state.', { min: 1, max: 1000, unit: 'partitions' }),
   'transaction.state.log.replication.factor': int(3, 'The replication factor of __transaction_state.', { min: 1, unit: 'replicas' }),
   'transaction.state.log.min.isr': int(2, 'min.insync.replicas of __transaction_state.', { min: 1, unit: 'replicas' }),
   'transaction.max.timeout.ms': int(900_000, 'The longest transaction.timeout.ms a producer may ask for.', { min: 1, unit: 'ms' }),
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': int(10_000, 'How often the transaction coordinator aborts transactions that outlived their timeout.', { min: 1, unit: 'ms' }),
-  'transaction.partition.verification.enable': bool(true, 'KIP-890 part 1: partition leaders verify transactional writes with the coordinator.'),
+  'transaction.partition.verification.enable': changed(bool(true, 'KIP-890 part 1: partition leaders verify transactional writes with the coordinator.'), [['0.10', false], ['3.6', true]], 'KIP-890 part 1'),
   'transaction.version': oneOf([1, 2], 2, "The cluster's finalized transaction.version feature (KIP-1022): 2 is KIP-890 part 2, where the coordinator bumps the producer epoch as it ends every transaction and hands the new one back in the EndTxn response; 1 keeps the epoch across transactions (Kafka 3.x)."),
-  'sim.truncation': oneOf(['leader-epoch', 'leader-epoch-kip101', 'high-watermark'], 'leader-epoch', 'How a replica truncates when it becomes a follower. `leader-epoch` is Kafka since KIP-101/KIP-279; `high-watermark` brings back the old rule, to reproduce its bugs.'),
+  'sim.truncation': changed(oneOf(['leader-epoch', 'leader-epoch-kip101', 'high-watermark'], 'leader-epoch', 'How a replica truncates when it becomes a follower. `leader-epoch` is Kafka since KIP-101/KIP-279; `high-watermark` brings back the old rule, to reproduce its bugs.'), [['0.10', 'high-watermark'], ['0.11', 'leader-epoch-kip101'], ['2.0', 'leader-epoch']], 'KIP-101, KIP-279'),
 } as const;
 
 /** The broker settings' values, by Kafka name. */

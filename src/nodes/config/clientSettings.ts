@@ -1,4 +1,4 @@
-import { bool, int, listOf, oneOf, str, type SettingValues } from './setting.js';
+import { bool, changed, int, listOf, oneOf, str, type SettingValues } from './setting.js';
 
 /** Settings every Kafka client has (CommonClientConfigs), by Kafka's names and with Kafka's defaults. */
 export const COMMON_CLIENT_SETTINGS = {
@@ -11,19 +11,19 @@ export const COMMON_CLIENT_SETTINGS = {
 
 /** Producer settings (ProducerConfig), by Kafka's names and with Kafka's defaults. */
 export const PRODUCER_SETTINGS = {
-  acks: oneOf(['0', '1', 'all'], 'all', 'How many replicas must have a write before it is acknowledged: none, the leader, or every in-sync replica (-1 is all).'),
-  'enable.idempotence': bool(undefined, 'Whether the producer writes each record once per partition, by producer id and sequence; unset, on unless acks or retries rule it out.'),
-  retries: int(2_147_483_647, 'How often a failed batch is retried before it fails.', { min: 0 }),
+  acks: changed(oneOf(['0', '1', 'all'], 'all', 'How many replicas must have a write before it is acknowledged: none, the leader, or every in-sync replica (-1 is all).'), [['0.10', '1'], ['3.0', 'all']], 'KIP-679'),
+  'enable.idempotence': changed(bool(undefined, 'Whether the producer writes each record once per partition, by producer id and sequence; unset, on unless acks or retries rule it out.'), [['0.10', false], ['3.0', undefined]], 'KIP-679'),
+  retries: changed(int(2_147_483_647, 'How often a failed batch is retried before it fails.', { min: 0 }), [['0.10', 0], ['2.1', 2_147_483_647]], 'KIP-91'),
   'delivery.timeout.ms': int(undefined, 'How long a record may take from send() to its outcome, retries included; unset, 120 s, or linger.ms + request.timeout.ms if that is more.', { min: 1, unit: 'ms' }),
   ...COMMON_CLIENT_SETTINGS,
-  'linger.ms': int(5, 'How long a batch waits for more records before it is sent.', { min: 0, unit: 'ms' }),
+  'linger.ms': changed(int(5, 'How long a batch waits for more records before it is sent.', { min: 0, unit: 'ms' }), [['0.10', 0], ['4.0', 5]], 'KIP-1030'),
   'batch.size': int(16_384, "A batch's size in bytes before it is sent without waiting for linger.ms.", { min: 1, unit: 'bytes' }),
   'max.in.flight.requests.per.connection': int(5, 'How many produce requests may wait for their answer on one connection.', { min: 1 }),
   'max.request.size': int(1_048_576, "The largest produce request's size.", { min: 1, unit: 'bytes' }),
   'max.block.ms': int(60_000, "How long send() waits for the topic's metadata before it throws TimeoutException.", { min: 0, unit: 'ms' }),
   'compression.type': oneOf(['none', 'gzip'], 'none', 'How batches are compressed: none or gzip (snappy, lz4 and zstd are not implemented).'),
-  partitioner: oneOf(['default', 'sticky', 'round-robin'], 'default', "How keyless records are spread: Kafka's default (KIP-794's built-in sticky), the old sticky partitioner, or round-robin."),
-  'sim.unknown.producer.id': oneOf(['bump-epoch', 'reset-sequence'], 'bump-epoch', "What an idempotent producer does when a partition no longer knows it (UNKNOWN_PRODUCER_ID): `bump-epoch`, since KIP-360, asks for its next epoch and starts every sequence over; `reset-sequence` is a Kafka 2.4 client's heuristic, which restarts the partition's sequence at 0 in the same epoch when the log now starts past its last acknowledged offset, and otherwise fails the batch and takes a new producer id."),
+  partitioner: changed(oneOf(['default', 'sticky', 'round-robin'], 'default', "How keyless records are spread: Kafka's default (KIP-794's built-in sticky), the old sticky partitioner, or round-robin."), [['0.10', 'round-robin'], ['2.4', 'sticky'], ['3.3', 'default']], 'KIP-480, KIP-794'),
+  'sim.unknown.producer.id': changed(oneOf(['bump-epoch', 'reset-sequence'], 'bump-epoch', "What an idempotent producer does when a partition no longer knows it (UNKNOWN_PRODUCER_ID): `bump-epoch`, since KIP-360, asks for its next epoch and starts every sequence over; `reset-sequence` is a Kafka 2.4 client's heuristic, which restarts the partition's sequence at 0 in the same epoch when the log now starts past its last acknowledged offset, and otherwise fails the batch and takes a new producer id."), [['0.10', 'reset-sequence'], ['2.5', 'bump-epoch']], 'KIP-360'),
 } as const;
 
 export type ProducerSettings = SettingValues<typeof PRODUCER_SETTINGS>;
@@ -39,9 +39,9 @@ export const CONSUMER_SETTINGS = {
   'max.partition.fetch.bytes': int(1_048_576, 'The most bytes a fetch returns per partition.', { min: 1, unit: 'bytes' }),
   'max.poll.records': int(500, 'The most records one poll returns.', { min: 1, unit: 'messages' }),
   'max.poll.interval.ms': int(300_000, 'A member that does not poll again within this long leaves the group.', { min: 1, unit: 'ms' }),
-  'session.timeout.ms': int(45_000, 'A member whose heartbeats stop for this long is removed from the group.', { min: 1, unit: 'ms' }),
+  'session.timeout.ms': changed(int(45_000, 'A member whose heartbeats stop for this long is removed from the group.', { min: 1, unit: 'ms' }), [['0.10', 10_000], ['3.0', 45_000]], 'KIP-735'),
   'heartbeat.interval.ms': int(3_000, 'How often a member heartbeats to its group coordinator.', { min: 1, unit: 'ms' }),
-  'partition.assignment.strategy': listOf(['range', 'roundrobin', 'sticky', 'cooperative-sticky'], ['range', 'cooperative-sticky'], 'The assignors the member supports, most preferred first.'),
+  'partition.assignment.strategy': changed(listOf(['range', 'roundrobin', 'sticky', 'cooperative-sticky'], ['range', 'cooperative-sticky'], 'The assignors the member supports, most preferred first.'), [['0.10', ['range']], ['3.0', ['range', 'cooperative-sticky']]], 'KIP-726'),
   ...COMMON_CLIENT_SETTINGS,
   'isolation.level': oneOf(['read_uncommitted', 'read_committed'], 'read_uncommitted', 'Whether a fetch returns records of open and aborted transactions (read_uncommitted) or stops at the last stable offset and skips aborted ones (read_committed).'),
 } as const;

@@ -1,3 +1,5 @@
+import { KAFKA_RELEASES, valueAt, type KafkaRelease, type ReleaseHistory } from './releases.js';
+
 /**
  * One Kafka setting, declared once: its Kafka name (the key it is declared under), its
  * default, its unit and allowed values, and what it means. The nodes read settings by these
@@ -17,6 +19,15 @@ interface SettingBase<T> {
   readonly default: T;
   /** What it does, in a sentence or two. */
   readonly doc: string;
+  /**
+   * For a setting whose default changed between Kafka releases (or a `sim.*` behaviour that
+   * did): the value each release line had, oldest first, each citing where it changed in the
+   * setting's doc. The last entry is `default`, the newest release's. A scenario that does not
+   * set the setting gets the value of the release it names (`cluster.version`).
+   */
+  readonly history?: ReleaseHistory<T>;
+  /** Where the change is recorded: the KIP, JIRA or Kafka source file. */
+  readonly changedBy?: string;
 }
 
 export type Unit = 'ms' | 's' | 'minutes' | 'bytes' | 'messages' | 'partitions' | 'replicas' | 'brokers' | 'fetchers';
@@ -85,6 +96,19 @@ export function oneOf<const V extends string | number, D extends V | undefined =
   return { type: 'enum', values: values as readonly Valued<V, D>[], default: defaultValue as Valued<V, D>, doc };
 }
 
+/**
+ * The same setting, with the values older releases had: `history` oldest first, ending at the
+ * setting's default (a test checks that it does).
+ */
+export function changed<S extends Setting<unknown>>(setting: S, history: ReleaseHistory<S['default']>, changedBy: string): S {
+  return { ...setting, history, changedBy };
+}
+
+/** The value of a declared setting at a release: its history's, or its default. */
+export function defaultAt<T>(setting: Setting<T>, release: KafkaRelease): T {
+  return setting.history === undefined ? setting.default : valueAt(setting.history, release);
+}
+
 /** A set of declarations, by Kafka name. */
 export type Settings = Readonly<Record<string, Setting<unknown>>>;
 
@@ -96,4 +120,19 @@ export function defaultsOf<S extends Settings>(settings: S): SettingValues<S> {
   const values: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(settings)) values[name] = s.default;
   return values as SettingValues<S>;
+}
+
+/**
+ * A setting's history as a sentence: `0.10: true; 0.11 and later: false (KIP-106)`,
+ * or '' for a setting whose default never changed.
+ */
+export function historyDoc(setting: Setting<unknown>): string {
+  if (setting.history === undefined) return '';
+  const parts = setting.history.map(([since, value], i) => {
+    const next = setting.history?.[i + 1]?.[0];
+    const until = next === undefined ? undefined : KAFKA_RELEASES[KAFKA_RELEASES.indexOf(next) - 1];
+    const range = until === undefined ? `${since} and later` : until === since ? since : `${since}-${until}`;
+    return `${range}: ${value === undefined ? 'unset' : JSON.stringify(value)}`;
+  });
+  return `Default by Kafka release (cluster.version): ${parts.join('; ')} (${setting.changedBy ?? ''}).`;
 }
