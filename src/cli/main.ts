@@ -18,6 +18,7 @@ import { ShrinkError } from '../scenarios/shrink.js';
 import { explainCommand, type ExplainCliOptions } from './commands/explain.js';
 import { mergeCommand, sweepCommand, type SweepCliOptions } from './commands/sweep.js';
 import { SweepInputError } from '../scenarios/sweep.js';
+import { versionsCommand, type VersionsCliOptions } from './commands/versions.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -124,6 +125,19 @@ function buildProgram(): Command {
     .option('--no-online-checks', 'skip the online TLA+ invariants (faster)')
     .action(async (scenario: string, opts: SweepCliOptions) => {
       process.exitCode = await sweepCommand(scenario, opts, (line) => console.log(line));
+    });
+
+  program
+    .command('versions')
+    .description('run a scenario under every modelled Kafka release: which releases show which violations')
+    .argument('<scenario>', 'a scenario file or a library name')
+    .option('--seeds <range>', 'seeds to run on each release, such as 1..10', '1..3')
+    .option('--releases <list>', 'release lines to run, such as 2.4,2.5 (default: every modelled one)')
+    .option('--json', 'print one JSON object')
+    .action((scenario: string, opts: VersionsCliOptions) => {
+      const progress = process.stderr.isTTY ? (line: string): void => void process.stderr.write(`\r${line.padEnd(40)}`) : undefined;
+      process.exitCode = versionsCommand(scenario, opts, (line) => console.log(line), progress);
+      if (progress !== undefined) process.stderr.write(`\r${''.padEnd(40)}\r`);
     });
 
   program

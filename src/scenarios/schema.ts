@@ -6,6 +6,7 @@ import { BROKER_SETTINGS } from '../nodes/config/brokerSettings.js';
 import { TOPIC_SETTINGS } from '../nodes/config/topicSettings.js';
 import { CONSUMER_SETTINGS, PROCESSOR_SETTINGS, PRODUCER_SETTINGS } from '../nodes/config/clientSettings.js';
 import { KAFKA_RELEASES, NEWEST_RELEASE } from '../nodes/config/releases.js';
+import { releaseProblems } from './releaseChecks.js';
 import { settingsShape } from './settingsSchema.js';
 import { topicPartitionOf } from '../log/topicPartition.js';
 import { brokerNode, memberNode, producerNode } from '../nodes/nodeId.js';
@@ -421,6 +422,7 @@ export const scenarioSchema = z
     if (s.cluster.config['replica.socket.timeout.ms'] < s.cluster.config['replica.fetch.wait.max.ms']) {
       ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['cluster', 'config', 'replica.socket.timeout.ms'], message: 'replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts' });
     }
+    for (const p of releaseProblems(s.cluster.version, s.cluster.config, s.clients)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: [...p.path], message: p.message });
     const topics = new Set<string>();
     s.topics.forEach((t, i) => {
       if (topics.has(t.name)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['topics', i, 'name'], message: `topic ${t.name} is defined twice` });

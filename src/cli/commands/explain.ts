@@ -24,10 +24,10 @@ export function explainCommand(nameOrPath: string, opts: ExplainCliOptions, out:
   // The faults that did nothing are told at their instants: a story without them would be told as if they happened.
   const timeline = violation === undefined ? [] : withSkippedFaults(explainViolation(r.simulation.memory?.records ?? [], violation), r.skippedFaults);
   if (opts.json) {
-    out(JSON.stringify({ scenario: r.scenario, seed: r.seed, violation: violation ?? null, timeline, skippedFaults: r.skippedFaults }));
+    out(JSON.stringify({ scenario: r.scenario, seed: r.seed, release: scenario.cluster.version, violation: violation ?? null, timeline, skippedFaults: r.skippedFaults }));
     return 0;
   }
-  out(chalk.bold(`${r.scenario} (seed ${r.seed})`));
+  out(chalk.bold(`${r.scenario} (seed ${r.seed}, Kafka ${scenario.cluster.version})`));
   if (violation === undefined) {
     out(chalk.green('  no violations: nothing to explain'));
     for (const line of skippedFaultLines(r.skippedFaults)) out(line);

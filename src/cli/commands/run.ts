@@ -52,9 +52,9 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
   const stats = { ...result.stats, wallMs };
   if (opts.strictFaults) rejectSkippedFaults(result.skippedFaults);
   if (opts.json) {
-    out(JSON.stringify({ scenario: result.scenario, seed: result.seed, fingerprint: result.fingerprint, violations: result.violations, expectMet: result.expectMet, skippedFaults: result.skippedFaults, stats }));
+    out(JSON.stringify({ scenario: result.scenario, seed: result.seed, release: scenario.cluster.version, fingerprint: result.fingerprint, violations: result.violations, expectMet: result.expectMet, skippedFaults: result.skippedFaults, stats }));
   } else {
-    out(chalk.bold(`${result.scenario} (seed ${result.seed})`));
+    out(chalk.bold(`${result.scenario} (seed ${result.seed}, Kafka ${scenario.cluster.version})`));
     if (scenario.description !== '') out(`  ${scenario.description}`);
     out(`  ${stats.produced} sends: ${stats.acked} acknowledged, ${stats.failed} failed, ${stats.indeterminate} indeterminate; ${stats.events} events over ${(stats.simulatedMs / 1000).toFixed(1)} simulated s in ${wallMs} ms`);
     const c = result.stats.consumers;

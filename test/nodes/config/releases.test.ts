@@ -67,9 +67,9 @@ describe('cluster.version', () => {
         if (producer.type !== 'producer' || consumer.type !== 'consumer') throw new Error('client order');
         // A history value of undefined is worked out from other settings (enable.idempotence since 3.0).
         const known = (setting: Settings[string]): boolean => setting.history !== undefined && defaultAt(setting, release) !== undefined;
-        for (const [name, setting] of Object.entries(BROKER_SETTINGS)) if (known(setting)) expect(s.cluster.config[name as keyof typeof BROKER_SETTINGS], name).toEqual(defaultAt(setting, release));
-        for (const [name, setting] of Object.entries(PRODUCER_SETTINGS)) if (known(setting)) expect(producer.config[name as keyof typeof PRODUCER_SETTINGS], name).toEqual(defaultAt(setting, release));
-        for (const [name, setting] of Object.entries(CONSUMER_SETTINGS)) if (known(setting)) expect(consumer.config[name as keyof typeof CONSUMER_SETTINGS], name).toEqual(defaultAt(setting, release));
+        for (const [name, setting] of Object.entries(BROKER_SETTINGS)) if (known(setting)) expect(s.cluster.config[name as keyof typeof BROKER_SETTINGS], name).toEqual(defaultAt<unknown>(setting, release));
+        for (const [name, setting] of Object.entries(PRODUCER_SETTINGS)) if (known(setting)) expect(producer.config[name as keyof typeof PRODUCER_SETTINGS], name).toEqual(defaultAt<unknown>(setting, release));
+        for (const [name, setting] of Object.entries(CONSUMER_SETTINGS)) if (known(setting)) expect(consumer.config[name as keyof typeof CONSUMER_SETTINGS], name).toEqual(defaultAt<unknown>(setting, release));
       }),
       { numRuns: 40 },
     );
@@ -98,5 +98,18 @@ describe('cluster.version', () => {
 
   it('asks for quotes when YAML read the release as a number', () => {
     expect(() => parseScenario(scenarioAt(2.0))).toThrow(/cluster\.version: 2 is a number: write the release in quotes, as "2\.0"/);
+  });
+
+  it.each([
+    ['0.10', '{ enable.idempotence: true }', /clients\[0\]\.config\["enable\.idempotence"\]: the idempotent producer \(KIP-98\) arrived in Kafka 0\.11; cluster\.version is 0\.10/],
+    ['0.11', '{ enable.idempotence: true, acks: all }', /max\.in\.flight\.requests\.per\.connection"\]: an idempotent producer with more than one request in flight \(KAFKA-5494\) arrived in Kafka 1\.0/],
+  ])('refuses a feature its release lacks (%s, %s)', (release, config, message) => {
+    expect(() => parseScenario(scenarioAt(release, config))).toThrow(message);
+  });
+
+  it('refuses a broker feature its release lacks, and takes it on the release that has it', () => {
+    const text = (v: string): string => scenarioAt(v).replace('cluster: { brokers: 3', 'cluster: { brokers: 3, config: { eligible.leader.replicas.version: 1 }');
+    expect(() => parseScenario(text('3.9'))).toThrow(/cluster\.config\["eligible\.leader\.replicas\.version"\]: eligible leader replicas \(KIP-966\) arrived in Kafka 4\.0; cluster\.version is 3\.9/);
+    expect(parseScenario(text('4.0')).cluster.config['eligible.leader.replicas.version']).toBe(1);
   });
 });
