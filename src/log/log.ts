@@ -1,7 +1,7 @@
 import { floorIndex } from '../sim/order.js';
 import { joinPath, type Disk } from './disk.js';
 import { LeaderEpochCache } from './leaderEpochCache.js';
-import { ProducerStateManager, type AbortedTxn } from './producerState.js';
+import { ProducerStateManager, type AbortedTxn, type UnknownProducerRule } from './producerState.js';
 import { batchSizeAt, checkBatch, crcAt, decodeRecords, isControl, lastOffsetAt, lastOffsetOf, leaderEpochAt, parseControlRecord, peekBaseOffset, readBatchHeader, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch, sizeOf, type BatchHeader } from './recordBatch.js';
 import { LogSegment, segmentFileName } from './segment.js';
 
@@ -37,13 +37,15 @@ export interface LogConfig {
   /** message.timestamp.type: LogAppendTime has the leader stamp its own clock on each batch. Default CreateTime. */
   readonly timestampType?: 'CreateTime' | 'LogAppendTime';
   /**
-   * Before KIP-360 (Kafka 2.4 and older), a producer's state left with the last of its
+   * Before KAFKA-7190 (Kafka 2.3 and older), a producer's state left with the last of its
    * batches: when the log start offset passed them, ProducerStateManager.truncateHead
    * forgot the producer, so its next write met UNKNOWN_PRODUCER_ID and a retry of a batch
-   * already written was no longer recognised. Since KIP-360 (KAFKA-7190) the state stays
-   * until producer.id.expiration.ms.
+   * already written was no longer recognised. Since 2.4 (KAFKA-7190, part of KIP-360) the
+   * state stays until producer.id.expiration.ms.
    */
   readonly evictProducersBelowLogStart?: boolean;
+  /** How the leader answers a producer it has no state for whose batch does not start at sequence 0 (sim.unknown.producer.sequence). Default: accept, as Kafka since 2.5. */
+  readonly unknownProducerSequence?: UnknownProducerRule;
 }
 
 export function isCompacted(config: LogConfig): boolean {
@@ -376,7 +378,7 @@ export class Log {
     // Idempotence (KIP-98): a retried batch is answered with its original offsets; a gap in
     // sequence numbers or an old epoch is refused.
     for (let i = 0; i < headers.length; i++) {
-      const verdict = this.producers.verify(headers[i]);
+      const verdict = this.producers.verify(headers[i], this.config.unknownProducerSequence ?? 'accept');
       if (verdict.kind === 'error') throw new LogError(verdict.code, verdict.message);
       if (verdict.kind === 'duplicate') {
         if (headers.length > 1) throw new LogError('DUPLICATE_SEQUENCE_NUMBER', `batch ${i} of a multi-batch append is a duplicate`);

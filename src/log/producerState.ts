@@ -56,6 +56,32 @@ function nextSequence(seq: number): number {
 }
 
 /**
+ * How a leader answers a batch from a producer it has no state for (it expired, or left with
+ * the log) whose first sequence is not 0 (ProducerAppendInfo.checkSequence):
+ * - `out-of-order`, Kafka 0.11: OUT_OF_ORDER_SEQUENCE_NUMBER (the empty entry's epoch is -1, so
+ *   any other epoch with a sequence past 0 is out of order).
+ * - `unknown-producer-id`, Kafka 1.0 to 2.4 (KAFKA-5793): UNKNOWN_PRODUCER_ID, which the client
+ *   handles by resetting its sequence or its producer id.
+ * - `accept`, Kafka since 2.5 (KAFKA-8710, KIP-360): "If there is no current producer epoch
+ *   (possibly because all producer records have been deleted due to retention or the
+ *   DeleteRecords API) accept writes with any sequence number". A later release accepts only
+ *   sequence 0 on a partition that never held a record (KAFKA-15591); no modelled release has it.
+ */
+export type UnknownProducerRule = 'out-of-order' | 'unknown-producer-id' | 'accept';
+
+function unknownProducer(h: BatchHeader, rule: UnknownProducerRule): SequenceVerdict {
+  const message = `producer ${h.producerId} is unknown here and its first batch has sequence ${h.baseSequence}, not 0`;
+  switch (rule) {
+    case 'accept':
+      return { kind: 'append' };
+    case 'unknown-producer-id':
+      return { kind: 'error', code: 'UNKNOWN_PRODUCER_ID', message };
+    case 'out-of-order':
+      return { kind: 'error', code: 'OUT_OF_ORDER_SEQUENCE_NUMBER', message };
+  }
+}
+
+/**
  * The producer state of one partition (Kafka's ProducerStateManager, KIP-98): for each
  * producer id, its epoch and last five batches, which let a leader recognise a retried
  * batch (answering with its original offsets) and refuse a gap in sequence numbers; and
@@ -96,19 +122,11 @@ export class ProducerStateManager {
    * Checks a batch a producer sent to the leader (ProducerAppendInfo.checkSequence and
    * checkProducerEpoch). Batches without a producer id or sequence are not checked.
    */
-  verify(h: BatchHeader): SequenceVerdict {
+  verify(h: BatchHeader, unknown: UnknownProducerRule = 'accept'): SequenceVerdict {
     if (h.producerId < 0 || h.baseSequence === NO_SEQUENCE || isControl(h)) return { kind: 'append' };
     const entry = this.entries.get(h.producerId);
     const lastSeq = lastSequenceOf(h);
-    if (entry === undefined) {
-      // ProducerAppendInfo.checkSequence: no state for this producer (it expired, or the
-      // log that held it is gone) and a sequence that does not start at 0. Since KIP-360 the
-      // producer answers UNKNOWN_PRODUCER_ID by bumping its epoch and starting over at 0.
-      if (h.baseSequence !== 0) {
-        return { kind: 'error', code: 'UNKNOWN_PRODUCER_ID', message: `producer ${h.producerId} is unknown here and its first batch has sequence ${h.baseSequence}, not 0` };
-      }
-      return { kind: 'append' };
-    }
+    if (entry === undefined) return h.baseSequence === 0 ? { kind: 'append' } : unknownProducer(h, unknown);
     if (h.producerEpoch < entry.producerEpoch) {
       return { kind: 'error', code: 'INVALID_PRODUCER_EPOCH', message: `producer ${h.producerId} epoch ${h.producerEpoch} is older than the current ${entry.producerEpoch}` };
     }

@@ -175,6 +175,7 @@ function topicLogConfigs(scenario: Scenario): (topic: string) => LogConfig {
       deleteRetentionMs: t['delete.retention.ms'],
       timestampType: t['message.timestamp.type'],
       evictProducersBelowLogStart: cfg['sim.producer.state.retention'] === 'log',
+      unknownProducerSequence: cfg['sim.unknown.producer.sequence'],
     };
   };
 }

@@ -47,8 +47,8 @@ describe('producer state: retention (KIP-360)', () => {
     expect(log.appendAsLeader(idem(7, 0, 3), 1).firstOffset).toBe(4);
   });
 
-  it('before KIP-360, forgets it with its last batch: the retry is UNKNOWN_PRODUCER_ID, and from sequence 0 it is written again', () => {
-    const log = retained({ ...RETAINED, evictProducersBelowLogStart: true });
+  it('before KIP-360 (1.0-2.3), forgets it with its last batch: the retry is UNKNOWN_PRODUCER_ID, and from sequence 0 it is written again', () => {
+    const log = retained({ ...RETAINED, evictProducersBelowLogStart: true, unknownProducerSequence: 'unknown-producer-id' });
     expect(log.producers.size).toBe(0);
     expect(code(() => log.appendAsLeader(idem(7, 0, 2), 1))).toBe('UNKNOWN_PRODUCER_ID');
     expect(log.appendAsLeader(idem(7, 0, 0), 1)).toMatchObject({ firstOffset: 4 });
@@ -86,6 +86,26 @@ describe('producer state: idempotence', () => {
     expect(log.logEndOffset).toBe(4);
   });
 
+  // ProducerAppendInfo.checkSequence, by release: a producer the partition has no state for,
+  // whose first batch does not start at sequence 0.
+  it.each([
+    ['out-of-order', 'OUT_OF_ORDER_SEQUENCE_NUMBER'], // 0.11
+    ['unknown-producer-id', 'UNKNOWN_PRODUCER_ID'], // 1.0-2.4, KAFKA-5793
+  ] as const)('an unknown producer not at sequence 0, rule %s: %s, and nothing written', (rule, error) => {
+    const { log } = Log.open(new MemoryDisk(), 't-0', { ...CONFIG, unknownProducerSequence: rule });
+    expect(code(() => log.appendAsLeader(idem(1, 0, 5), 1))).toBe(error);
+    expect(log.logEndOffset).toBe(0);
+    expect(log.appendAsLeader(idem(1, 0, 0), 1).firstOffset).toBe(0);
+  });
+
+  it('since 2.5 (KAFKA-8710) accepts an unknown producer at any sequence, and then holds it to the next', () => {
+    const { log } = Log.open(new MemoryDisk(), 't-0', CONFIG);
+    expect(log.appendAsLeader(idem(1, 0, 5), 1).firstOffset).toBe(0);
+    expect(log.appendAsLeader(idem(1, 0, 5), 1)).toMatchObject({ duplicate: true, firstOffset: 0 });
+    expect(code(() => log.appendAsLeader(idem(1, 0, 7), 1))).toBe('OUT_OF_ORDER_SEQUENCE_NUMBER');
+    expect(log.appendAsLeader(idem(1, 0, 6), 1).firstOffset).toBe(1);
+  });
+
   it('remembers the last five batches, and no more', () => {
     const { log } = Log.open(new MemoryDisk(), 't-0', CONFIG);
     for (let s = 0; s < 7; s++) log.appendAsLeader(idem(1, 0, s), 1);
@@ -95,7 +115,6 @@ describe('producer state: idempotence', () => {
 
   it('refuses gaps and old epochs, and restarts sequences at a new epoch', () => {
     const { log } = Log.open(new MemoryDisk(), 't-0', CONFIG);
-    expect(code(() => log.appendAsLeader(idem(1, 0, 5), 1))).toBe('UNKNOWN_PRODUCER_ID'); // unknown producer, not at 0 (KIP-360)
     log.appendAsLeader(idem(1, 0, 0, 2), 1);
     expect(code(() => log.appendAsLeader(idem(1, 0, 3), 1))).toBe('OUT_OF_ORDER_SEQUENCE_NUMBER');
     log.appendAsLeader(idem(1, 0, 2), 1);

@@ -187,7 +187,16 @@ describe('idempotence across a leader change with requests held at the deposed l
 describe('a producer before KIP-360 told UNKNOWN_PRODUCER_ID with its log still there', () => {
   it('fails those batches and goes on under a new producer id, where a KIP-360 producer bumps its epoch and loses none', () => {
     const scenario = loadScenario(`${library}power-loss-all.yaml`);
-    const withClient = (mode: 'bump-epoch' | 'reset-sequence') => runScenario({ ...scenario, clients: scenario.clients.map((c) => (c.type === 'producer' ? { ...c, config: { ...c.config, 'sim.unknown.producer.id': mode } } : c)) }, { keepTrace: true });
+    // A 1.0-2.4 broker answers UNKNOWN_PRODUCER_ID to a producer it has no state for; since 2.5 it accepts the batch.
+    const withClient = (mode: 'bump-epoch' | 'reset-sequence') =>
+      runScenario(
+        {
+          ...scenario,
+          cluster: { ...scenario.cluster, config: { ...scenario.cluster.config, 'sim.unknown.producer.sequence': mode === 'bump-epoch' ? 'accept' : 'unknown-producer-id' } },
+          clients: scenario.clients.map((c) => (c.type === 'producer' ? { ...c, config: { ...c.config, 'sim.unknown.producer.id': mode } } : c)),
+        },
+        { keepTrace: true },
+      );
     // The outage took the producer state with the page caches, but not the log start offset
     // (0): the old heuristic does not apply, and the batches fail with UnknownProducerIdException.
     const old = withClient('reset-sequence');
