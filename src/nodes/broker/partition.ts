@@ -19,13 +19,35 @@ export interface PartitionConfig {
    */
   readonly truncation: TruncationMode;
   /**
-   * KIP-966: the high watermark only moves while the ISR has min.insync.replicas members,
-   * so the eligible leader replicas that left it below that still hold everything under it.
+   * The high watermark only moves while the ISR has min(min.insync.replicas, replication
+   * factor) members, and acks=all counts against that capped minimum (Partition
+   * .maybeIncrementLeaderHW's isUnderMinIsr and effectiveMinIsr: KAFKA-15583, Kafka 3.7;
+   * KIP-966's eligible leader replicas rely on it). Before 3.7 the high watermark moved with
+   * whatever ISR there was, and min.insync.replicas above the replication factor refused
+   * every acks=all write.
    */
   readonly holdHighWatermarkBelowMinIsr?: boolean;
+  /**
+   * Replica.isCaughtUp since KAFKA-7152 (Kafka 2.1): a follower whose log end offset equals
+   * the leader's is caught up however long ago it fetched, so an idle partition does not
+   * shrink its ISR. Before, only the time since it last caught up counted.
+   */
+  readonly caughtUpAtLogEnd?: boolean;
 }
 
 export type TruncationMode = 'leader-epoch' | 'leader-epoch-kip101' | 'high-watermark';
+
+/** What a partition reads of its broker: the clock and the metadata cache. */
+export interface PartitionContext {
+  /** The broker's clock, in ms (Partition.maybeIncrementLeaderHW reads time.milliseconds). */
+  nowMs(): number;
+  /**
+   * Partition.isReplicaIsrEligible (KIP-841, KIP-903): a replica may join the ISR, or hold the
+   * high watermark as one about to join it, only while its broker is registered, unfenced and
+   * not in controlled shutdown in this broker's metadata.
+   */
+  isReplicaIsrEligible(replicaId: number): boolean;
+}
 
 /** A replica as the leader tracks it (Kafka's Replica / ReplicaState). */
 interface FollowerState {
@@ -105,6 +127,7 @@ export class Partition {
     readonly brokerId: number,
     readonly log: Log,
     readonly config: PartitionConfig,
+    private readonly context: PartitionContext,
   ) {
     this.name = partitionName(topic, partition);
   }
@@ -205,7 +228,7 @@ export class Partition {
    */
   appendAsLeader(records: Buffer, acks: '0' | '1' | 'all', appended?: (baseOffset: number, lastOffset: number) => void): { error: ProduceError } | { baseOffset: number; lastOffset: number; duplicate: boolean } {
     if (this.role !== 'leader') return { error: 'NOT_LEADER_OR_FOLLOWER' };
-    if (acks === 'all' && this.isr.length < this.config.minInsyncReplicas) return { error: 'NOT_ENOUGH_REPLICAS' };
+    if (acks === 'all' && this.isr.length < this.effectiveMinIsr()) return { error: 'NOT_ENOUGH_REPLICAS' };
     try {
       const info = this.log.appendAsLeader(records, this.leaderEpoch);
       if (!info.duplicate) appended?.(info.firstOffset, info.lastOffset);
@@ -238,7 +261,7 @@ export class Partition {
       return true;
     }
     if (this.log.highWatermark < d.requiredOffset) return false;
-    d.done(this.isr.length < this.config.minInsyncReplicas ? 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' : undefined);
+    d.done(this.isr.length < this.effectiveMinIsr() ? 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' : undefined);
     return true;
   }
 
@@ -339,15 +362,19 @@ export class Partition {
    */
   maybeAdvanceHighWatermark(): boolean {
     if (this.role !== 'leader') return false;
-    if (this.config.holdHighWatermarkBelowMinIsr === true && this.isr.length < this.config.minInsyncReplicas) {
+    if (this.config.holdHighWatermarkBelowMinIsr === true && this.isr.length < this.effectiveMinIsr()) {
       this.completeDelayed();
       return false;
     }
-    let min = this.log.logEndOffset;
-    for (const r of this.maximalIsr) {
+    const leo = this.log.logEndOffset;
+    let min = leo;
+    const maximal = this.maximalIsr;
+    for (const r of this.replicas) {
       if (r === this.brokerId) continue;
       const f = this.followers.get(r);
-      min = Math.min(min, f === undefined ? -1 : f.logEndOffset);
+      if (maximal.includes(r)) min = Math.min(min, f === undefined ? -1 : f.logEndOffset);
+      // shouldWaitForReplicaToJoinIsr (KAFKA-4485): a caught-up follower about to join the ISR holds the high watermark too.
+      else if (f !== undefined && f.logEndOffset >= 0 && f.logEndOffset < min && this.isCaughtUp(f, leo, this.context.nowMs()) && this.context.isReplicaIsrEligible(r)) min = f.logEndOffset;
     }
     if (min <= this.log.highWatermark) {
       this.completeDelayed();
@@ -356,6 +383,17 @@ export class Partition {
     this.log.updateHighWatermark(min);
     this.completeDelayed();
     return true;
+  }
+
+  /** min.insync.replicas, capped at the replication factor when the high watermark is held below it (Partition.effectiveMinIsr). */
+  private effectiveMinIsr(): number {
+    const min = this.config.minInsyncReplicas;
+    return this.config.holdHighWatermarkBelowMinIsr === true ? Math.min(min, this.replicas.length) : min;
+  }
+
+  /** Replica.isCaughtUp: at the leader's log end (since KAFKA-7152), or caught up within replica.lag.time.max.ms. */
+  private isCaughtUp(f: FollowerState, leaderLeo: number, nowMs: number): boolean {
+    return (this.config.caughtUpAtLogEnd === true && f.logEndOffset === leaderLeo) || nowMs - f.lastCaughtUpMs <= this.config.replicaLagTimeMaxMs;
   }
 
   /**
@@ -419,8 +457,8 @@ export class Partition {
     if (fetchedBy !== undefined && this.isr.includes(r)) return true;
     const f = this.followers.get(r);
     if (f === undefined) return false;
-    if (this.isr.includes(r)) return nowMs - f.lastCaughtUpMs <= this.config.replicaLagTimeMaxMs;
-    return r === fetchedBy && f.logEndOffset >= this.log.highWatermark && f.logEndOffset >= epochStart;
+    if (this.isr.includes(r)) return this.isCaughtUp(f, this.log.logEndOffset, nowMs);
+    return r === fetchedBy && f.logEndOffset >= this.log.highWatermark && f.logEndOffset >= epochStart && this.context.isReplicaIsrEligible(r);
   }
 
   /** The follower's log end offset as the leader knows it (for tests and metrics). */

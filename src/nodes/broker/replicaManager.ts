@@ -13,7 +13,7 @@ import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 import type { MetadataImage, PartitionState } from '../controller/metadataImage.js';
 import { CONTROLLER_NODE, message, partitionName, type FetchPartition, type KafkaMessage, type ProduceRequest } from '../protocol.js';
-import { Partition, type FollowerFetchResult, type PartitionConfig } from './partition.js';
+import { Partition, type FollowerFetchResult, type PartitionConfig, type PartitionContext } from './partition.js';
 import type { BrokerConfig } from './broker.js';
 import { Channel } from './channels.js';
 import { awaitInternalCommit, type DelayedOperationPurgatory } from './delayedOperations.js';
@@ -106,6 +106,15 @@ export class ReplicaManager {
     return this.deps.inControlledShutdown() && (p.leader < 0 || !p.isr.includes(this.id));
   }
 
+  /** What every partition reads of this broker: its clock and its metadata. */
+  private readonly partitionContext: PartitionContext = {
+    nowMs: () => this.deps.nowMs(),
+    isReplicaIsrEligible: (id) => {
+      const b = this.deps.image.broker(id);
+      return b !== undefined && !b.fenced && !b.inControlledShutdown;
+    },
+  };
+
   private partitionFor(p: PartitionState): Partition {
     const { config } = this.deps;
     const name = `${p.topic}-${p.partition}`;
@@ -119,9 +128,10 @@ export class ReplicaManager {
         replicaLagTimeMaxMs: config.settings['replica.lag.time.max.ms'],
         maxFetchBytes: config.settings['replica.fetch.max.bytes'],
         truncation: config.settings['sim.truncation'],
-        holdHighWatermarkBelowMinIsr: config.settings['eligible.leader.replicas.version'] === 1,
+        holdHighWatermarkBelowMinIsr: config.settings['sim.high.watermark.below.min.isr'] === 'hold' || config.settings['eligible.leader.replicas.version'] === 1,
+        caughtUpAtLogEnd: config.settings['sim.isr.caught.up'] === 'log-end-or-lag-time',
       };
-      partition = new Partition(p.topic, p.partition, this.id, log, partitionConfig);
+      partition = new Partition(p.topic, p.partition, this.id, log, partitionConfig, this.partitionContext);
       this.partitions.set(name, partition);
       // What this incarnation found on disk: after a power loss, less than it had written.
       this.deps.ctx.trace.emit('replica.open', { broker: this.id, partition: name, logEndOffset: log.logEndOffset });

@@ -32,12 +32,26 @@ export function electLeader(image: MetadataImage, p: PartitionState, policy: Ele
   if (policy.elr) {
     const eligible = p.replicas.find((r) => (p.elr ?? []).includes(r) && image.isActive(r));
     if (eligible !== undefined) return { leader: eligible, unclean: false, fromElr: true };
+    const last = lastKnownLeader(image, p);
+    if (last !== undefined) return { leader: last, unclean: true, fromElr: false };
   }
   if (policy.unclean) {
     const any = p.replicas.find((r) => image.isActive(r));
     if (any !== undefined) return { leader: any, unclean: true, fromElr: false };
   }
   return { leader: NO_LEADER, unclean: false, fromElr: false };
+}
+
+/**
+ * PartitionChangeBuilder.canElectLastKnownLeader (KIP-966, "select the last known leader if
+ * it is unfenced"): with no ISR and no ELR member left, the leader the partition had when
+ * its ISR became empty leads again, as before ELR the last ISR member would have. Kafka
+ * counts it an unclean election (the ISR restarts with it alone).
+ */
+function lastKnownLeader(image: MetadataImage, p: PartitionState): number | undefined {
+  if (p.isr.length > 0 || (p.elr ?? []).length > 0 || p.lastKnownElr?.length !== 1) return undefined;
+  const last = p.lastKnownElr[0];
+  return image.isActive(last) ? last : undefined;
 }
 
 /**
@@ -63,7 +77,7 @@ export function removeBroker(image: MetadataImage, p: PartitionState, brokerId: 
   if (!p.replicas.includes(brokerId)) return undefined;
   const isr = policy.elr || p.isr.length > 1 ? p.isr.filter((r) => r !== brokerId) : p.isr;
   const shrunk: PartitionState = { ...p, isr, elr: elrAfter(p, isr, policy) };
-  return changeTo(p, shrunk, electLeader(image, shrunk, policy));
+  return changeTo(p, shrunk, electLeader(image, shrunk, policy), policy);
 }
 
 /** The change that gives an offline partition a leader once a replica is back. */
@@ -71,7 +85,7 @@ export function electIfOffline(image: MetadataImage, p: PartitionState, policy: 
   if (p.leader !== NO_LEADER) return undefined;
   const election = electLeader(image, p, policy);
   if (election.leader === NO_LEADER) return undefined;
-  return changeTo(p, p, election);
+  return changeTo(p, p, election, policy);
 }
 
 /**
@@ -82,38 +96,55 @@ export function electIfOffline(image: MetadataImage, p: PartitionState, policy: 
 export function electPreferred(image: MetadataImage, p: PartitionState): PartitionChangeRecord | undefined {
   const preferred = p.replicas[0];
   if (preferred === undefined || p.leader === preferred || !p.isr.includes(preferred) || !image.isActive(preferred)) return undefined;
-  return changeTo(p, p, { leader: preferred, unclean: false, fromElr: false });
+  return changeTo(p, p, { leader: preferred, unclean: false, fromElr: false }, undefined);
 }
 
 /**
- * Unclean exclusion (KIP-966): a broker that comes back from an unclean shutdown may have
- * lost what it had (an unflushed page cache), so it leaves every ELR. As Kafka's controller
- * does (ClusterControlManager.registerBroker calls its unclean-shutdown handler for any new
- * incarnation id), every re-registration counts as one, after a clean shutdown too.
+ * Unclean exclusion (KIP-966, ReplicationControlManager.handleBrokerUncleanShutdown): a broker
+ * that comes back from an unclean shutdown may have lost what it had (an unflushed page
+ * cache), so it leaves every ISR, even as its last member, and every ELR. As Kafka's
+ * controller does (ClusterControlManager.registerBroker calls its unclean-shutdown handler
+ * for any new incarnation id), every re-registration counts as one, after a clean shutdown
+ * too. Without ELR nothing changes here: the fenced broker already left what it could.
  */
-export function excludeFromElr(p: PartitionState, brokerId: number): PartitionChangeRecord | undefined {
-  if (!(p.elr ?? []).includes(brokerId)) return undefined;
-  return { type: 'PartitionChange', topic: p.topic, partition: p.partition, elr: (p.elr ?? []).filter((r) => r !== brokerId) };
+export function excludeUnclean(image: MetadataImage, p: PartitionState, brokerId: number, policy: ElectionPolicy): PartitionChangeRecord | undefined {
+  if (!policy.elr || (!p.isr.includes(brokerId) && !(p.elr ?? []).includes(brokerId))) return undefined;
+  const next: PartitionState = { ...p, isr: p.isr.filter((r) => r !== brokerId), elr: (p.elr ?? []).filter((r) => r !== brokerId) };
+  return changeTo(p, next, electLeader(image, next, policy), policy);
 }
 
 /** The record that takes partition `p` to `next` with the leader `election` chose. */
-function changeTo(p: PartitionState, next: PartitionState, election: Election): PartitionChangeRecord | undefined {
+function changeTo(p: PartitionState, next: PartitionState, election: Election, policy: ElectionPolicy | undefined): PartitionChangeRecord | undefined {
   const { leader, unclean, fromElr } = election;
   // A leader from outside the ISR forms it alone; an unclean one also ends the ELR.
   const isr = unclean || fromElr ? [leader] : next.isr;
   const elr = unclean ? [] : (next.elr ?? []).filter((r) => r !== leader);
   const isrChanged = !sameMembers(isr, p.isr);
   const elrChanged = !sameMembers(elr, p.elr ?? []);
-  if (leader === p.leader && !isrChanged && !elrChanged) return undefined;
+  const lastKnownElr = policy?.elr === true ? lastKnownAfter(p, isrChanged ? isr : undefined, leader) : undefined;
+  if (leader === p.leader && !isrChanged && !elrChanged && lastKnownElr === undefined) return undefined;
   return {
     type: 'PartitionChange',
     topic: p.topic,
     partition: p.partition,
     ...(isrChanged ? { isr } : {}),
     ...(elrChanged ? { elr } : {}),
+    ...(lastKnownElr === undefined ? {} : { lastKnownElr }),
     ...(leader === p.leader ? {} : { leader }),
     ...(unclean ? { unclean: true } : {}),
   };
+}
+
+/**
+ * PartitionChangeBuilder.maybeUpdateLastKnownLeader: the first time the ISR becomes empty,
+ * remember the leader it had; once the partition has a leader again, forget it. Undefined
+ * when unchanged.
+ */
+function lastKnownAfter(p: PartitionState, newIsr: readonly number[] | undefined, leader: number): readonly number[] | undefined {
+  const known = p.lastKnownElr ?? [];
+  if (newIsr !== undefined && newIsr.length === 0) return p.leader === NO_LEADER || (known.length === 1 && known[0] === p.leader) ? undefined : [p.leader];
+  if (leader !== NO_LEADER && known.length > 0) return [];
+  return undefined;
 }
 
 function sameMembers(a: readonly number[], b: readonly number[]): boolean {

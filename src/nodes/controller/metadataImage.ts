@@ -95,6 +95,7 @@ export class MetadataImage {
       ...p,
       isr: change.isr ?? p.isr,
       elr: change.elr ?? p.elr,
+      lastKnownElr: change.lastKnownElr ?? p.lastKnownElr,
       leader: change.leader ?? p.leader,
       leaderEpoch: leaderChanged ? p.leaderEpoch + 1 : p.leaderEpoch,
       partitionEpoch: p.partitionEpoch + 1,

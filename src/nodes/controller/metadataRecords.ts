@@ -61,6 +61,12 @@ export interface PartitionRecord {
    * when no ISR member can. Absent when empty, and always without ELR.
    */
   readonly elr?: readonly number[];
+  /**
+   * With ELR: the leader the partition had when its ISR became empty (Kafka's
+   * lastKnownElr with useLastKnownLeaderInBalancedRecovery), elected again when no ISR or
+   * ELR member is left. Absent when empty.
+   */
+  readonly lastKnownElr?: readonly number[];
 }
 
 /**
@@ -75,6 +81,8 @@ export interface PartitionChangeRecord {
   readonly isr?: readonly number[];
   /** The new eligible leader replicas (KIP-966). */
   readonly elr?: readonly number[];
+  /** The new last known leader (PartitionChangeBuilder.maybeUpdateLastKnownLeader). */
+  readonly lastKnownElr?: readonly number[];
   readonly leader?: number;
   /** The election that chose `leader` was unclean: it came from outside the ISR. */
   readonly unclean?: boolean;

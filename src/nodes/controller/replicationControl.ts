@@ -3,7 +3,7 @@ import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 import type { AlterPartitionRequest } from '../protocol.js';
 import { alterPartition, type AlterPartitionError } from './alterPartition.js';
-import { electIfOffline, electPreferred, excludeFromElr, placeReplicas, removeBroker, type ElectionPolicy } from './election.js';
+import { electIfOffline, electPreferred, excludeUnclean, placeReplicas, removeBroker, type ElectionPolicy } from './election.js';
 import type { ControllerSettings, TopicSpec } from './controller.js';
 import type { MetadataImage, PartitionState } from './metadataImage.js';
 import { NO_LEADER, type MetadataRecord, type PartitionChangeRecord } from './metadataRecords.js';
@@ -44,9 +44,9 @@ export class ReplicationControlManager {
     return this.changes((p) => removeBroker(this.deps.image, p, brokerId, this.policy(p.topic)));
   }
 
-  /** Unclean exclusion (KIP-966): a broker back from a crash leaves every ELR. */
+  /** Unclean exclusion (KIP-966): a broker back from a crash leaves every ISR and ELR. */
   excludeUnclean(brokerId: number): MetadataRecord[] {
-    return this.changes((p) => excludeFromElr(p, brokerId));
+    return this.changes((p) => excludeUnclean(this.deps.image, p, brokerId, this.policy(p.topic)));
   }
 
   /** Leaders for offline partitions, once a replica is back. */

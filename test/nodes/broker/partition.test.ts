@@ -8,9 +8,12 @@ import { logValues } from '../../helpers/logValues.js';
 
 const CONFIG: PartitionConfig = { minInsyncReplicas: 2, replicaLagTimeMaxMs: 10_000, maxFetchBytes: 1 << 20, truncation: 'leader-epoch' };
 
+/** The partitions' clock; tests that pass times to fetches move it where they need the leader to read it. */
+let clock = 0;
+
 function replica(id: number, config = CONFIG): Partition {
   const { log } = Log.open(new MemoryDisk(), 'orders-0', DEFAULT_LOG_CONFIG);
-  return new Partition('orders', 0, id, log, config);
+  return new Partition('orders', 0, id, log, config, { nowMs: () => clock, isReplicaIsrEligible: () => true });
 }
 
 function info(leader: number, leaderEpoch: number, isr = [1, 2, 3], partitionEpoch = 0): LeadershipInfo {
@@ -106,7 +109,7 @@ describe('Partition: replication', () => {
     expect(acked).toEqual(['NOT_ENOUGH_REPLICAS_AFTER_APPEND']);
   });
 
-  it('with ELR (KIP-966), holds the high watermark while the ISR is below min.insync.replicas', () => {
+  it('since 3.7 (KAFKA-15583; KIP-966 relies on it), holds the high watermark while the ISR is below min.insync.replicas', () => {
     const elr = { ...CONFIG, holdHighWatermarkBelowMinIsr: true };
     for (const [config, expected] of [[CONFIG, 2], [elr, 1]] as const) {
       const [l, f2] = [replica(1, config), replica(2, config)];
@@ -117,9 +120,65 @@ describe('Partition: replication', () => {
       fetchOnce(l, f2, 2);
       expect(l.highWatermark).toBe(1);
       l.updateLeadership(info(1, 1, [1], 1)); // the ISR shrinks below min.insync.replicas (2)
+      clock = 20_000; // f2 last caught up at 2 ms: past replica.lag.time.max.ms, it is not about to rejoin
       l.appendAsLeader(batch('b'), '1');
       expect(l.highWatermark).toBe(expected);
+      clock = 0;
     }
+  });
+
+  // Kafka: Replica.isCaughtUp (KAFKA-7152, 2.1): a follower at the leader's log end stays in the ISR however long ago it fetched.
+  it.each([
+    [true, undefined],
+    [false, [1, 2]],
+  ] as const)('an idle partition (caughtUpAtLogEnd %s): a follower at the log end that stopped fetching is kept, or shrunk away', (atLogEnd, proposed) => {
+    const config = { ...CONFIG, caughtUpAtLogEnd: atLogEnd };
+    const [l, f2, f3] = [replica(1, config), replica(2, config), replica(3, config)];
+    l.becomeLeader(info(1, 1), 0);
+    f2.becomeFollower(info(1, 1));
+    f3.becomeFollower(info(1, 1));
+    l.appendAsLeader(batch('a'), '1');
+    for (const t of [1, 2]) {
+      fetchOnce(l, f2, t);
+      fetchOnce(l, f3, t);
+    }
+    fetchOnce(l, f2, 50_000); // f2 keeps fetching; f3 stopped at the log end 48 s ago
+    expect(l.proposedIsr(50_000)).toEqual(proposed);
+  });
+
+  // Kafka: Partition.maybeIncrementLeaderHW's shouldWaitForReplicaToJoinIsr (KAFKA-4485) and isReplicaIsrEligible (KIP-841, KIP-903).
+  it.each([
+    [true, 1],
+    [false, 2],
+  ] as const)('the high watermark waits for a caught-up follower about to rejoin the ISR, if its broker is eligible (%s)', (eligible, hw) => {
+    const { log } = Log.open(new MemoryDisk(), 'orders-0', DEFAULT_LOG_CONFIG);
+    const l = new Partition('orders', 0, 1, log, CONFIG, { nowMs: () => clock, isReplicaIsrEligible: (id) => id !== 3 || eligible });
+    const [f2, f3] = [replica(2), replica(3)];
+    l.becomeLeader(info(1, 1), 0);
+    f2.becomeFollower(info(1, 1));
+    f3.becomeFollower(info(1, 1));
+    l.appendAsLeader(batch('a'), '1');
+    for (const t of [1, 2]) {
+      fetchOnce(l, f2, t);
+      fetchOnce(l, f3, t);
+    }
+    expect(l.highWatermark).toBe(1);
+    l.updateLeadership(info(1, 1, [1, 2], 1)); // f3 left the ISR but caught up 2 ms ago
+    l.appendAsLeader(batch('b'), '1');
+    fetchOnce(l, f2, 3);
+    fetchOnce(l, f2, 4);
+    expect(l.highWatermark).toBe(hw);
+  });
+
+  // Kafka: Partition.effectiveMinIsr (KAFKA-15583, 3.7): min.insync.replicas above the replication factor counts as the replication factor.
+  it.each([
+    [true, undefined],
+    [false, 'NOT_ENOUGH_REPLICAS'],
+  ] as const)('min.insync.replicas 5 on three replicas (hold %s): acks=all with the whole ISR is %s', (hold, error) => {
+    const l = replica(1, { ...CONFIG, minInsyncReplicas: 5, holdHighWatermarkBelowMinIsr: hold });
+    l.becomeLeader(info(1, 1), 0);
+    const r = l.appendAsLeader(batch('a'), 'all');
+    expect('error' in r ? r.error : undefined).toBe(error);
   });
 
   it('proposes to shrink the ISR after replica.lag.time.max.ms, and to expand it once caught up', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MetadataImage, type PartitionState } from '../../../src/nodes/controller/metadataImage.js';
 import { NO_LEADER, type MetadataRecord } from '../../../src/nodes/controller/metadataRecords.js';
-import { electIfOffline, excludeFromElr, placeReplicas, removeBroker, type ElectionPolicy } from '../../../src/nodes/controller/election.js';
+import { electIfOffline, excludeUnclean, placeReplicas, removeBroker, type ElectionPolicy } from '../../../src/nodes/controller/election.js';
 import { alterPartition } from '../../../src/nodes/controller/alterPartition.js';
 import { Rng } from '../../../src/sim/rng.js';
 
@@ -140,9 +140,38 @@ describe('elections', () => {
     };
     expect(shrink([l, a]).elr ?? []).toEqual([]); // still at min.insync.replicas: nobody is eligible
     expect(shrink([l]).elr).toEqual([a]);
-    const back = excludeFromElr(image.partition('orders', 0) as NonNullable<typeof p>, a);
+    const back = excludeUnclean(image, image.partition('orders', 0) as NonNullable<typeof p>, a, policy);
     expect(back).toMatchObject({ elr: [] });
+    expect(back?.isr).toBeUndefined(); // a was not in the ISR
     expect(shrink([l, b]).elr).toEqual([]);
+  });
+
+  // Kafka: PartitionChangeBuilderTest (testEligibleLeaderReplicas_..., last known leader) and KIP-966's election order:
+  // ISR, then an unfenced ELR member, then the last known leader if it is unfenced.
+  it('with ELR, the last ISR member fenced empties the ISR and is remembered; back from a crash it leaves the ELR, and leads again as the last known leader', () => {
+    const policy = { unclean: false, elr: true, minIsr: 1 };
+    const image = withTopic(cluster(2), 1, 2);
+    const p0 = image.partition('orders', 0);
+    if (p0 === undefined) throw new Error('no partition');
+    const [l, f] = p0.replicas;
+    const apply = (change: MetadataRecord | undefined) => {
+      if (change !== undefined) image.apply(change);
+      return image.partition('orders', 0) as NonNullable<typeof p0>;
+    };
+    apply(removeBroker(image, p0, f, policy)); // the follower is fenced: ISR [l]
+    image.apply({ type: 'FenceBroker', brokerId: f });
+    image.apply({ type: 'FenceBroker', brokerId: l });
+    const offline = apply(removeBroker(image, image.partition('orders', 0) as NonNullable<typeof p0>, l, policy));
+    expect(offline).toMatchObject({ leader: NO_LEADER, isr: [], elr: [l], lastKnownElr: [l] });
+    // It re-registers (a new incarnation counts as an unclean shutdown): out of the ELR, still remembered.
+    const back = apply(excludeUnclean(image, offline, l, policy));
+    expect(back).toMatchObject({ leader: NO_LEADER, isr: [], elr: [], lastKnownElr: [l] });
+    expect(electIfOffline(image, back, policy)).toBeUndefined(); // still fenced
+    image.apply({ type: 'UnfenceBroker', brokerId: l });
+    const led = apply(electIfOffline(image, back, policy));
+    expect(led).toMatchObject({ leader: l, isr: [l], lastKnownElr: [] });
+    // The follower, never the last known leader, could not have led it.
+    expect(led.leader).not.toBe(f);
   });
 
   it('leaves a partition offline rather than elect outside the ISR, unless unclean election is on', () => {
