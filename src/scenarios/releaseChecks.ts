@@ -12,7 +12,7 @@ export interface ReleaseProblem {
   readonly message: string;
 }
 
-interface Requirement<C> {
+export interface Requirement<C> {
   /** Whether the settings use the feature. */
   readonly uses: (config: C) => boolean;
   /** The field to name. */
@@ -22,21 +22,21 @@ interface Requirement<C> {
 }
 
 /** Broker features by the release that brought them. */
-const BROKER_REQUIREMENTS: readonly Requirement<BrokerView>[] = [
+export const BROKER_REQUIREMENTS: readonly Requirement<BrokerView>[] = [
   { uses: (c) => c['eligible.leader.replicas.version'] === 1, field: 'eligible.leader.replicas.version', since: '4.0', what: 'eligible leader replicas (KIP-966)' },
   { uses: (c) => c['transaction.version'] === 2, field: 'transaction.version', since: '4.0', what: 'transaction.version 2 (KIP-890 part 2, KIP-1022)' },
   { uses: (c) => c['transaction.partition.verification.enable'], field: 'transaction.partition.verification.enable', since: '3.6', what: 'transaction verification (KIP-890 part 1)' },
 ];
 
 /** Producer features by the release that brought them. */
-const PRODUCER_REQUIREMENTS: readonly Requirement<ProducerView>[] = [
+export const PRODUCER_REQUIREMENTS: readonly Requirement<ProducerView>[] = [
   { uses: (c) => c['enable.idempotence'] === true, field: 'enable.idempotence', since: '0.11', what: 'the idempotent producer (KIP-98)' },
   // KAFKA-5494: before 1.0 an idempotent producer needed max.in.flight.requests.per.connection=1.
   { uses: (c) => c['enable.idempotence'] === true && c['max.in.flight.requests.per.connection'] > 1, field: 'max.in.flight.requests.per.connection', since: '1.0', what: 'an idempotent producer with more than one request in flight (KAFKA-5494)' },
 ];
 
 /** Consumer features by the release that brought them. */
-const CONSUMER_REQUIREMENTS: readonly Requirement<ConsumerView>[] = [
+export const CONSUMER_REQUIREMENTS: readonly Requirement<ConsumerView>[] = [
   { uses: (c) => c['group.instance.id'] !== undefined, field: 'group.instance.id', since: '2.3', what: 'static membership (KIP-345)' },
   { uses: (c) => c['partition.assignment.strategy'].includes('cooperative-sticky'), field: 'partition.assignment.strategy', since: '2.4', what: 'the cooperative-sticky assignor (KIP-429)' },
   { uses: (c) => c['isolation.level'] === 'read_committed', field: 'isolation.level', since: '0.11', what: 'read_committed consumers (KIP-98)' },
