@@ -60,7 +60,8 @@ describe('kafkasim explain', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n').filter((l) => /^\s+t=/.test(l));
     const text = lines.join('\n');
-    expect(text).toMatch(/(c1-\d) polled orders-\d (\d+)(–\d+)? \(generation 1\)[\s\S]*\1 crashed[\s\S]*committed g1's offset of orders-\d at \d+, from \1 in generation 1/);
+    // The lesson's seed: the commit of the polled batch lands before the crash, and its records are never processed.
+    expect(text).toMatch(/(c1-\d) polled orders-\d (\d+)(–\d+)? \(generation 1\)[\s\S]*committed g1's offset of orders-\d at \d+, from \1 in generation 1[\s\S]*\1 crashed/);
     expect(r.stdout).toMatch(/→ skipped: group g1 committed/);
     expect(lines.length).toBeLessThan(20);
   });

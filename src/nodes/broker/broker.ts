@@ -214,6 +214,7 @@ function groupCoordinatorConfig(settings: BrokerSettings): GroupCoordinatorConfi
   return {
     offsetsPartitions: settings['offsets.topic.num.partitions'],
     initialRebalanceDelayMs: settings['group.initial.rebalance.delay.ms'],
+    expirePendingSync: settings['sim.group.pending.sync.expiry'],
     minSessionTimeoutMs: settings['group.min.session.timeout.ms'],
     maxSessionTimeoutMs: settings['group.max.session.timeout.ms'],
     fencing: settings['sim.group.fencing'],

@@ -41,6 +41,7 @@ export const BROKER_SETTINGS = {
   'group.initial.rebalance.delay.ms': changed(int(3_000, 'How long a new group waits for more members before its first rebalance.', { min: 0, unit: 'ms' }), [['0.10', 0], ['0.11', 3_000]], 'KIP-134'),
   'group.min.session.timeout.ms': int(6_000, 'The shortest session.timeout.ms a member may ask for.', { min: 1, unit: 'ms' }),
   'group.max.session.timeout.ms': changed(int(1_800_000, 'The longest session.timeout.ms a member may ask for.', { min: 1, unit: 'ms' }), [['0.10', 300_000], ['2.3', 1_800_000]], 'KAFKA-8225 (KIP-345)'),
+  'sim.group.pending.sync.expiry': changed(bool(true, 'Whether members that joined a generation but sent no SyncGroup within the rebalance timeout are removed and the group rebalances (GroupCoordinator.onExpirePendingSync, KAFKA-12890, Kafka 2.8.1 and 3.0), or hold it in CompletingRebalance until their sessions expire (before).'), [['0.10', false], ['2.8', true]], 'KAFKA-12890'),
   'sim.group.fencing': bool(true, "Whether the group coordinator checks a commit's member and generation. Off, a stale member's commit lands: the bug generations exist to prevent."),
   'offsets.retention.minutes': changed(int(10_080, "How long committed offsets are kept (KIP-186's default, 7 days).", { min: 1, unit: 'minutes' }), [['0.10', 1_440], ['2.0', 10_080]], 'KIP-186'),
   'offsets.retention.check.interval.ms': int(600_000, 'How often the group coordinator looks for expired offsets.', { min: 1, unit: 'ms' }),

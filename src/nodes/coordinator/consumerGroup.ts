@@ -99,9 +99,15 @@ export interface ExpiredOffset {
 export interface GroupConfig {
   /** group.initial.rebalance.delay.ms: how long a new group waits for more members. */
   readonly initialRebalanceDelayMs: number;
+  /**
+   * KAFKA-12890 (Kafka 2.8.1, 3.0): members that joined a generation but sent no SyncGroup
+   * within the rebalance timeout are removed and the group rebalances (DelayedSync), instead
+   * of holding it in CompletingRebalance until their sessions expire.
+   */
+  readonly expirePendingSync: boolean;
 }
 
-export const DEFAULT_GROUP_CONFIG: GroupConfig = { initialRebalanceDelayMs: 3_000 };
+export const DEFAULT_GROUP_CONFIG: GroupConfig = { initialRebalanceDelayMs: 3_000, expirePendingSync: true };
 
 interface Member {
   readonly memberId: string;
@@ -140,6 +146,15 @@ export class ConsumerGroup {
   private rebalanceDeadlineMs = 0;
   /** A new group waits group.initial.rebalance.delay.ms for more members before completing. */
   private notBeforeMs = 0;
+  /**
+   * InitialDelayedJoin (KIP-134): while a new group's delay runs, how much of the rebalance
+   * timeout is left to extend it by, and whether a member joined during the current stretch.
+   * Undefined outside an initial delay.
+   */
+  private initialDelay: { remainingMs: number; newMemberAdded: boolean } | undefined;
+  /** Members of this generation that have not sent SyncGroup yet (allPendingSyncMembers), and when they expire (DelayedSync). */
+  private pendingSync = new Set<string>();
+  private pendingSyncDeadlineMs = Number.POSITIVE_INFINITY;
   private nextMemberSeq = 0;
 
   constructor(
@@ -229,6 +244,7 @@ export class ConsumerGroup {
       awaitingJoin: respond,
     };
     this.members.set(memberId, member);
+    if (this.initialDelay !== undefined && this.state === 'PreparingRebalance') this.initialDelay.newMemberAdded = true;
     if (req.groupInstanceId !== undefined) this.staticMembers.set(req.groupInstanceId, memberId);
     this.protocolType ??= req.protocolType;
     if (this.leaderId === undefined) this.leaderId = memberId;
@@ -279,18 +295,44 @@ export class ConsumerGroup {
     if (this.state !== 'PreparingRebalance') {
       const wasEmpty = this.state === 'Empty';
       this.transitionTo('PreparingRebalance', nowMs);
-      this.rebalanceDeadlineMs = nowMs + Math.max(...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
+      const rebalanceTimeoutMs = this.rebalanceTimeoutMs();
+      this.rebalanceDeadlineMs = nowMs + rebalanceTimeoutMs;
       this.notBeforeMs = wasEmpty ? nowMs + this.config.initialRebalanceDelayMs : nowMs;
+      // GroupCoordinator.prepareRebalance: an Empty group waits in an InitialDelayedJoin.
+      this.initialDelay = wasEmpty ? { remainingMs: Math.max(rebalanceTimeoutMs - this.config.initialRebalanceDelayMs, 0), newMemberAdded: false } : undefined;
     }
     this.tryCompleteJoin(nowMs);
+  }
+
+  /** GroupMetadata.rebalanceTimeoutMs: the longest of its members'. */
+  private rebalanceTimeoutMs(): number {
+    return Math.max(0, ...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
+  }
+
+  /**
+   * InitialDelayedJoin.onComplete: when a stretch of the initial delay ends and members joined
+   * during it, wait another min(group.initial.rebalance.delay.ms, what is left of the
+   * rebalance timeout). Whether the delay is still running.
+   */
+  private extendInitialDelay(nowMs: number): boolean {
+    const delay = this.initialDelay;
+    if (delay === undefined) return false;
+    if (nowMs < this.notBeforeMs) return true;
+    if (!delay.newMemberAdded || delay.remainingMs === 0) return false;
+    const stretch = Math.min(this.config.initialRebalanceDelayMs, delay.remainingMs);
+    this.notBeforeMs = nowMs + stretch;
+    this.initialDelay = { remainingMs: Math.max(delay.remainingMs - stretch, 0), newMemberAdded: false };
+    return true;
   }
 
   /** Completes the join phase once every member has rejoined (and a new group's delay is over), or at the deadline. */
   private tryCompleteJoin(nowMs: number): void {
     if (this.state !== 'PreparingRebalance') return;
     const all = [...this.members.values()];
-    const everyone = all.every((m) => m.awaitingJoin !== undefined);
-    if (nowMs < this.rebalanceDeadlineMs && (!everyone || nowMs < this.notBeforeMs)) return;
+    if (this.initialDelay !== undefined) {
+      if (this.extendInitialDelay(nowMs)) return;
+    } else if (nowMs < this.rebalanceDeadlineMs && !all.every((m) => m.awaitingJoin !== undefined)) return;
+    this.initialDelay = undefined;
     // Members that did not rejoin in time are out.
     for (const m of all) if (m.awaitingJoin === undefined) this.removeMember(m);
     this.generationId++;
@@ -305,6 +347,9 @@ export class ConsumerGroup {
     if (this.leaderId === undefined || !this.members.has(this.leaderId)) this.leaderId = [...this.members.keys()][0];
     this.subscribedTopics = this.computeSubscribedTopics();
     this.transitionTo('CompletingRebalance', nowMs);
+    // GroupCoordinator.schedulePendingSync (KAFKA-12890).
+    this.pendingSync = new Set(this.members.keys());
+    this.pendingSyncDeadlineMs = this.config.expirePendingSync ? nowMs + this.rebalanceTimeoutMs() : Number.POSITIVE_INFINITY;
     for (const m of this.members.values()) {
       const respond = m.awaitingJoin;
       m.awaitingJoin = undefined;
@@ -348,6 +393,7 @@ export class ConsumerGroup {
     if (member === undefined) return error('UNKNOWN_MEMBER_ID');
     if (req.generationId !== this.generationId) return error('ILLEGAL_GENERATION');
     member.lastHeartbeatMs = nowMs;
+    if (this.state === 'CompletingRebalance' || this.state === 'Stable') this.pendingSync.delete(req.memberId);
     switch (this.state) {
       case 'Empty':
         return error('UNKNOWN_MEMBER_ID');
@@ -405,15 +451,30 @@ export class ConsumerGroup {
     for (const [id, expiry] of [...this.pending]) if (nowMs >= expiry) this.pending.delete(id);
     let removed = false;
     for (const m of [...this.members.values()]) {
-      // A member waiting in a JoinGroup is covered by the rebalance deadline instead.
-      if (m.awaitingJoin === undefined && nowMs - m.lastHeartbeatMs > m.sessionTimeoutMs) {
-        m.awaitingSync?.({ error: 'UNKNOWN_MEMBER_ID', assignment: EMPTY });
+      // MemberMetadata.shouldKeepAlive: a member waiting in a JoinGroup is covered by the
+      // rebalance deadline instead, and one waiting in a SyncGroup is kept while it waits.
+      if (m.awaitingJoin === undefined && m.awaitingSync === undefined && nowMs - m.lastHeartbeatMs > m.sessionTimeoutMs) {
         this.removeMember(m);
         removed = true;
       }
     }
+    if (this.expirePendingSync(nowMs)) removed = true;
     if (removed) this.afterMemberLeft(nowMs);
     this.tryCompleteJoin(nowMs);
+  }
+
+  /**
+   * GroupCoordinator.onExpirePendingSync (KAFKA-12890): the rebalance timeout after the join
+   * completed, members that still sent no SyncGroup are removed. Whether any was.
+   */
+  private expirePendingSync(nowMs: number): boolean {
+    if (nowMs < this.pendingSyncDeadlineMs) return false;
+    this.pendingSyncDeadlineMs = Number.POSITIVE_INFINITY;
+    if (this.state !== 'CompletingRebalance' && this.state !== 'Stable') return false;
+    const late = [...this.pendingSync].map((id) => this.members.get(id)).filter((m) => m !== undefined);
+    this.pendingSync.clear();
+    for (const m of late) this.removeMember(m);
+    return late.length > 0;
   }
 
   /** Kafka's GroupMetadata.transitionTo: the new state, and when it began. */

@@ -6,7 +6,7 @@ import { coordinatorLog } from '../../helpers/coordinatorLog.js';
 import { time } from '../../../src/sim/time.js';
 import { message, type HeartbeatRequest, type KafkaMessage } from '../../../src/nodes/protocol.js';
 
-const CONFIG: GroupCoordinatorConfig = { offsetsPartitions: 4, initialRebalanceDelayMs: 0, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true, offsetsRetentionMs: 10_080 * 60_000, offsetExpiration: 'kip-211' };
+const CONFIG: GroupCoordinatorConfig = { offsetsPartitions: 4, initialRebalanceDelayMs: 0, expirePendingSync: true, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true, offsetsRetentionMs: 10_080 * 60_000, offsetExpiration: 'kip-211' };
 const GROUP = 'g1';
 const PARTITION = partitionForGroup(GROUP, CONFIG.offsetsPartitions);
 

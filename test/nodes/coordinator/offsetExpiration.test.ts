@@ -28,7 +28,7 @@ function joinRequest(memberId: string, topics: readonly string[]): JoinRequest {
 
 /** A Stable group of one member subscribed to `topics`, formed at time 0. */
 function stableGroup(topics: readonly string[]): { g: ConsumerGroup; id: string } {
-  const g = new ConsumerGroup('g', { initialRebalanceDelayMs: 0 });
+  const g = new ConsumerGroup('g', { initialRebalanceDelayMs: 0, expirePendingSync: true });
   let id = '';
   g.join(joinRequest('', topics), 0, (r) => (id = r.memberId));
   g.join(joinRequest(id, topics), 0, () => undefined);
@@ -109,7 +109,7 @@ describe('offset expiration in one group', () => {
 });
 
 describe('offset expiration on the coordinator', () => {
-  const CONFIG: GroupCoordinatorConfig = { offsetsPartitions: 4, initialRebalanceDelayMs: 0, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true, offsetsRetentionMs: RETENTION, offsetExpiration: 'kip-211' };
+  const CONFIG: GroupCoordinatorConfig = { offsetsPartitions: 4, initialRebalanceDelayMs: 0, expirePendingSync: true, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true, offsetsRetentionMs: RETENTION, offsetExpiration: 'kip-211' };
   const GROUP = 'g1';
   const PARTITION = partitionForGroup(GROUP, CONFIG.offsetsPartitions);
 
