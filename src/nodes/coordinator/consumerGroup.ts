@@ -209,9 +209,14 @@ export class ConsumerGroup {
     }
   }
 
+  /**
+   * GroupMetadata.supportsProtocols: an empty group takes any member that names a protocol
+   * type and at least one protocol; a non-empty one only its own protocol type, and a
+   * protocol every member supports.
+   */
   private supports(req: JoinRequest): boolean {
     if (req.protocols.length === 0) return false;
-    if (this.members.size === 0) return true;
+    if (this.members.size === 0) return req.protocolType !== '';
     if (this.protocolType !== undefined && req.protocolType !== this.protocolType) return false;
     return this.candidateProtocols([...this.members.values()].map((m) => m.protocols).concat([req.protocols])).length > 0;
   }
