@@ -493,10 +493,13 @@ export class ConsumerGroup {
     if (this.state === 'Dead') return 'COORDINATOR_NOT_AVAILABLE';
     if (this.isFenced(req.memberId, req.groupInstanceId)) return 'FENCED_INSTANCE_ID';
     if (req.generationId < 0 && this.state === 'Empty') return undefined;
-    if (this.state === 'CompletingRebalance') return 'REBALANCE_IN_PROGRESS';
+    // GroupCoordinator.validateOffsetCommit checks the member and its generation first;
+    // only a current member in the current generation hears REBALANCE_IN_PROGRESS while the
+    // group waits for its assignment (doCommitOffsets, CompletingRebalance).
     const member = this.members.get(req.memberId);
     if (member === undefined) return 'UNKNOWN_MEMBER_ID';
     if (req.generationId !== this.generationId) return 'ILLEGAL_GENERATION';
+    if (this.state === 'CompletingRebalance') return 'REBALANCE_IN_PROGRESS';
     member.lastHeartbeatMs = nowMs;
     return undefined;
   }

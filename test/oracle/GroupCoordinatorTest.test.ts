@@ -1,0 +1,431 @@
+// Kafka's own tests as the oracle (issue 22): cases of
+// core/src/test/scala/unit/kafka/coordinator/group/GroupCoordinatorTest.scala (the classic
+// group protocol's coordinator) ported to kafkasim's ConsumerGroup
+// (src/nodes/coordinator/consumerGroup.ts), the group's state machine without a network.
+//
+// Kafka's harness, adapted: its MockTimer is a clock passed to each call, with `tick` for
+// timer.advanceClock; futures are callbacks that record their answer. dynamicJoinGroup
+// requires a known member id (KIP-394), as Kafka's helper does: a first JoinGroup gets
+// MEMBER_ID_REQUIRED and the member joins again with the id. kafkasim always requires it, so
+// Kafka's sendJoinGroup with UNKNOWN_MEMBER_ID (and requireKnownMemberId = false) is the same
+// two JoinGroups here. Groups are created by the first join, as the coordinator does.
+import { describe, expect, it } from 'vitest';
+import { ConsumerGroup, type GroupError, type JoinResult, type SyncResult } from '../../src/nodes/coordinator/consumerGroup.js';
+
+const PROTOCOL_TYPE = 'consumer';
+const METADATA = new Uint8Array(0);
+const PROTOCOLS = [{ name: 'range', metadata: METADATA }];
+const PROTOCOL_SUPERSET = [
+  { name: 'range', metadata: METADATA },
+  { name: 'roundrobin', metadata: METADATA },
+];
+const DEFAULT_SESSION_TIMEOUT = 500;
+const DEFAULT_REBALANCE_TIMEOUT = 500;
+const GROUP_INITIAL_REBALANCE_DELAY = 50;
+const UNKNOWN_MEMBER_ID = '';
+
+class Future<T> {
+  value: T | undefined;
+  readonly complete = (v: T): void => {
+    this.value = v;
+  };
+  get isCompleted(): boolean {
+    return this.value !== undefined;
+  }
+  get(): T {
+    if (this.value === undefined) throw new Error('not completed');
+    return this.value;
+  }
+}
+
+/** One group and Kafka's MockTimer. */
+class Harness {
+  now = 0;
+  readonly group = new ConsumerGroup('groupId', { initialRebalanceDelayMs: GROUP_INITIAL_REBALANCE_DELAY });
+
+  advanceClock(ms: number): void {
+    this.now += ms;
+    this.group.tick(this.now);
+  }
+
+  /** A JoinGroup as sent (Kafka's sendJoinGroup); a new dynamic member first gets its member id. */
+  sendJoinGroup(memberId: string, opts: { protocolType?: string; protocols?: typeof PROTOCOLS; sessionTimeoutMs?: number; rebalanceTimeoutMs?: number; groupInstanceId?: string } = {}): Future<JoinResult> {
+    const req = {
+      clientId: 'clientId',
+      protocolType: opts.protocolType ?? PROTOCOL_TYPE,
+      protocols: opts.protocols ?? PROTOCOLS,
+      sessionTimeoutMs: opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT,
+      rebalanceTimeoutMs: opts.rebalanceTimeoutMs ?? DEFAULT_REBALANCE_TIMEOUT,
+      ...(opts.groupInstanceId === undefined ? {} : { groupInstanceId: opts.groupInstanceId }),
+    };
+    const first = new Future<JoinResult>();
+    this.group.join({ ...req, memberId }, this.now, first.complete);
+    if (first.value?.error !== 'MEMBER_ID_REQUIRED') return first;
+    const second = new Future<JoinResult>();
+    this.group.join({ ...req, memberId: first.value.memberId }, this.now, second.complete);
+    return second;
+  }
+
+  /** Kafka's dynamicJoinGroup / staticJoinGroup: join, then let the initial rebalance delay pass. */
+  joinGroup(memberId: string, opts: Parameters<Harness['sendJoinGroup']>[1] = {}): JoinResult {
+    const f = this.sendJoinGroup(memberId, opts);
+    if (f.isCompleted) return f.get();
+    this.advanceClock(GROUP_INITIAL_REBALANCE_DELAY + 1);
+    return f.get();
+  }
+
+  sendSyncGroup(memberId: string, generationId: number, assignments?: Map<string, Uint8Array>): Future<SyncResult> {
+    const f = new Future<SyncResult>();
+    this.group.sync({ memberId, generationId, ...(assignments === undefined ? {} : { assignments }) }, this.now, f.complete);
+    return f;
+  }
+
+  syncGroupLeader(memberId: string, generationId: number, assignments: Map<string, Uint8Array>): SyncResult {
+    return this.sendSyncGroup(memberId, generationId, assignments).get();
+  }
+
+  heartbeat(memberId: string, generationId: number): GroupError | undefined {
+    return this.group.heartbeat({ memberId, generationId }, this.now);
+  }
+
+  commitOffsets(memberId: string, generationId: number): GroupError | undefined {
+    const offsets = new Map([['topic-0', { offset: 0, leaderEpoch: -1, metadata: '', commitTimestamp: this.now }]]);
+    return this.group.commit({ memberId, generationId }, offsets, this.now);
+  }
+
+  /** A one-member group, joined and synced (the start of many of Kafka's cases). */
+  stableGroupOfOne(opts: Parameters<Harness['sendJoinGroup']>[1] = {}): JoinResult {
+    const join = this.joinGroup(UNKNOWN_MEMBER_ID, opts);
+    expect(join.error).toBeUndefined();
+    expect(join.leaderId).toBe(join.memberId);
+    expect(this.syncGroupLeader(join.memberId, join.generationId, new Map([[join.memberId, METADATA]])).error).toBeUndefined();
+    return join;
+  }
+
+  /** Kafka's two-member setup: a stable member, a new member joins, the first rejoins. */
+  groupOfTwo(): { first: JoinResult; leader: JoinResult; follower: JoinResult } {
+    const first = this.stableGroupOfOne();
+    const otherJoin = this.sendJoinGroup(UNKNOWN_MEMBER_ID);
+    const join = this.sendJoinGroup(first.memberId);
+    const leader = join.get();
+    const follower = otherJoin.get();
+    expect(leader.error).toBeUndefined();
+    expect(follower.error).toBeUndefined();
+    expect(leader.generationId).toBe(follower.generationId);
+    expect(leader.leaderId).toBe(first.memberId);
+    expect(follower.leaderId).toBe(first.memberId);
+    return { first, leader, follower };
+  }
+}
+
+describe('GroupCoordinatorTest: JoinGroup', () => {
+  // Kafka: GroupCoordinatorTest.testJoinGroupUnknownConsumerNewGroup
+  it('testJoinGroupUnknownConsumerNewGroup', () => {
+    const h = new Harness();
+    expect(h.joinGroup('memberId').error).toBe('UNKNOWN_MEMBER_ID');
+    expect(h.joinGroup('memberId', { groupInstanceId: 'groupInstanceId' }).error).toBe('UNKNOWN_MEMBER_ID');
+  });
+
+  // Kafka: GroupCoordinatorTest.testValidJoinGroup
+  it('testValidJoinGroup', () => {
+    expect(new Harness().joinGroup(UNKNOWN_MEMBER_ID).error).toBeUndefined();
+  });
+
+  // Kafka: GroupCoordinatorTest.testJoinGroupInconsistentProtocolType
+  it('testJoinGroupInconsistentProtocolType', () => {
+    const h = new Harness();
+    expect(h.joinGroup(UNKNOWN_MEMBER_ID).error).toBeUndefined();
+    expect(h.sendJoinGroup(UNKNOWN_MEMBER_ID, { protocolType: 'connect' }).get().error).toBe('INCONSISTENT_GROUP_PROTOCOL');
+  });
+
+  // Kafka: GroupCoordinatorTest.testJoinGroupWithEmptyProtocolType
+  it('testJoinGroupWithEmptyProtocolType', () => {
+    const h = new Harness();
+    expect(h.joinGroup(UNKNOWN_MEMBER_ID, { protocolType: '' }).error).toBe('INCONSISTENT_GROUP_PROTOCOL');
+    expect(h.joinGroup(UNKNOWN_MEMBER_ID, { protocolType: '', groupInstanceId: 'groupInstanceId' }).error).toBe('INCONSISTENT_GROUP_PROTOCOL');
+  });
+
+  // Kafka: GroupCoordinatorTest.testJoinGroupWithEmptyGroupProtocol
+  it('testJoinGroupWithEmptyGroupProtocol', () => {
+    expect(new Harness().joinGroup(UNKNOWN_MEMBER_ID, { protocols: [] }).error).toBe('INCONSISTENT_GROUP_PROTOCOL');
+  });
+
+  // Kafka: GroupCoordinatorTest.testJoinGroupInconsistentGroupProtocol
+  it('testJoinGroupInconsistentGroupProtocol', () => {
+    const h = new Harness();
+    const joinFuture = h.sendJoinGroup(UNKNOWN_MEMBER_ID, { protocols: [{ name: 'range', metadata: METADATA }] });
+    const other = h.joinGroup(UNKNOWN_MEMBER_ID, { protocols: [{ name: 'roundrobin', metadata: METADATA }] });
+    h.advanceClock(GROUP_INITIAL_REBALANCE_DELAY + 1);
+    expect(joinFuture.get().error).toBeUndefined();
+    expect(other.error).toBe('INCONSISTENT_GROUP_PROTOCOL');
+  });
+
+  // Kafka: GroupCoordinatorTest.testJoinGroupUnknownConsumerExistingGroup
+  it('testJoinGroupUnknownConsumerExistingGroup', () => {
+    const h = new Harness();
+    expect(h.joinGroup(UNKNOWN_MEMBER_ID).error).toBeUndefined();
+    expect(h.sendJoinGroup('memberId').get().error).toBe('UNKNOWN_MEMBER_ID');
+  });
+
+  // Kafka: GroupCoordinatorTest.testJoinGroupUnknownConsumerNewDeadGroup and testSyncDeadGroup
+  it('testJoinGroupUnknownConsumerNewDeadGroup, testSyncDeadGroup', () => {
+    const h = new Harness();
+    h.group.markDead();
+    expect(h.joinGroup(UNKNOWN_MEMBER_ID).error).toBe('COORDINATOR_NOT_AVAILABLE');
+    expect(h.sendSyncGroup('memberId', 1).get().error).toBe('COORDINATOR_NOT_AVAILABLE');
+  });
+
+  // Kafka: GroupCoordinatorTest.testGenerationIdIncrementsOnRebalance
+  it('testGenerationIdIncrementsOnRebalance', () => {
+    const h = new Harness();
+    const join = h.joinGroup(UNKNOWN_MEMBER_ID);
+    expect(join.generationId).toBe(1);
+    expect(join.error).toBeUndefined();
+    expect(h.syncGroupLeader(join.memberId, 1, new Map([[join.memberId, METADATA]])).error).toBeUndefined();
+    const again = h.sendJoinGroup(join.memberId).get();
+    expect(again.generationId).toBe(2);
+    expect(again.error).toBeUndefined();
+  });
+
+  // Kafka: GroupCoordinatorTest.testJoinGroupFromUnchangedFollowerDoesNotRebalance
+  it('testJoinGroupFromUnchangedFollowerDoesNotRebalance', () => {
+    const h = new Harness();
+    const { leader, follower } = h.groupOfTwo();
+    const next = leader.generationId;
+    // This shouldn't cause a rebalance since protocol information hasn't changed.
+    const followerJoin = h.sendJoinGroup(follower.memberId).get();
+    expect(followerJoin.error).toBeUndefined();
+    expect(followerJoin.generationId).toBe(next);
+  });
+
+  // Kafka: GroupCoordinatorTest.testJoinGroupFromUnchangedLeaderShouldRebalance
+  it('testJoinGroupFromUnchangedLeaderShouldRebalance', () => {
+    const h = new Harness();
+    const first = h.stableGroupOfOne();
+    const second = h.sendJoinGroup(first.memberId).get();
+    expect(second.error).toBeUndefined();
+    expect(second.generationId).not.toBe(first.generationId);
+  });
+});
+
+describe('GroupCoordinatorTest: Heartbeat and sessions', () => {
+  // Kafka: GroupCoordinatorTest.testHeartbeatUnknownConsumerExistingGroup
+  it('testHeartbeatUnknownConsumerExistingGroup', () => {
+    const h = new Harness();
+    h.stableGroupOfOne();
+    expect(h.heartbeat('memberId', 1)).toBe('UNKNOWN_MEMBER_ID');
+  });
+
+  // Kafka: GroupCoordinatorTest.testHeartbeatRebalanceInProgress
+  it('testHeartbeatRebalanceInProgress', () => {
+    // Between JoinGroup and SyncGroup (CompletingRebalance) a heartbeat is fine.
+    const h = new Harness();
+    const join = h.joinGroup(UNKNOWN_MEMBER_ID);
+    expect(join.error).toBeUndefined();
+    expect(h.heartbeat(join.memberId, 1)).toBeUndefined();
+  });
+
+  // Kafka: GroupCoordinatorTest.testHeartbeatIllegalGeneration
+  it('testHeartbeatIllegalGeneration', () => {
+    const h = new Harness();
+    const join = h.stableGroupOfOne();
+    expect(h.heartbeat(join.memberId, 2)).toBe('ILLEGAL_GENERATION');
+  });
+
+  // Kafka: GroupCoordinatorTest.testValidHeartbeat
+  it('testValidHeartbeat', () => {
+    const h = new Harness();
+    const join = h.stableGroupOfOne();
+    expect(h.heartbeat(join.memberId, 1)).toBeUndefined();
+  });
+
+  // Kafka: GroupCoordinatorTest.testSessionTimeout
+  it('testSessionTimeout', () => {
+    const h = new Harness();
+    const join = h.stableGroupOfOne();
+    h.advanceClock(DEFAULT_SESSION_TIMEOUT + 100);
+    expect(h.heartbeat(join.memberId, 1)).toBe('UNKNOWN_MEMBER_ID');
+  });
+
+  // Kafka: GroupCoordinatorTest.testHeartbeatMaintainsSession
+  it('testHeartbeatMaintainsSession', () => {
+    const h = new Harness();
+    const sessionTimeout = 1_000;
+    const join = h.stableGroupOfOne({ sessionTimeoutMs: sessionTimeout, rebalanceTimeoutMs: sessionTimeout });
+    h.advanceClock(sessionTimeout / 2);
+    expect(h.heartbeat(join.memberId, 1)).toBeUndefined();
+    h.advanceClock(sessionTimeout / 2 + 100);
+    expect(h.heartbeat(join.memberId, 1)).toBeUndefined();
+  });
+
+  // Kafka: GroupCoordinatorTest.testCommitMaintainsSession
+  it('testCommitMaintainsSession', () => {
+    const h = new Harness();
+    const sessionTimeout = 1_000;
+    const join = h.stableGroupOfOne({ sessionTimeoutMs: sessionTimeout, rebalanceTimeoutMs: sessionTimeout });
+    h.advanceClock(sessionTimeout / 2);
+    expect(h.commitOffsets(join.memberId, join.generationId)).toBeUndefined();
+    h.advanceClock(sessionTimeout / 2 + 100);
+    expect(h.heartbeat(join.memberId, 1)).toBeUndefined();
+  });
+
+  // Kafka: GroupCoordinatorTest.testSessionTimeoutDuringRebalance
+  it('testSessionTimeoutDuringRebalance', () => {
+    const h = new Harness();
+    const first = h.stableGroupOfOne({ rebalanceTimeoutMs: 2_000, sessionTimeoutMs: 1_000 });
+    // A new member joins: a rebalance.
+    const otherJoin = h.sendJoinGroup(UNKNOWN_MEMBER_ID);
+    h.advanceClock(500);
+    expect(h.heartbeat(first.memberId, first.generationId)).toBe('REBALANCE_IN_PROGRESS');
+    // Its session expires: it falls out, and the rebalance completes with the new member alone.
+    h.advanceClock(1_100);
+    expect(h.heartbeat(first.memberId, first.generationId)).toBe('UNKNOWN_MEMBER_ID');
+    expect(otherJoin.get().error).toBeUndefined();
+  });
+
+  // Kafka: GroupCoordinatorTest.testHeartbeatDuringRebalanceCausesRebalanceInProgress
+  it('testHeartbeatDuringRebalanceCausesRebalanceInProgress', () => {
+    const h = new Harness();
+    const join = h.joinGroup(UNKNOWN_MEMBER_ID);
+    expect(join.error).toBeUndefined();
+    h.sendJoinGroup(UNKNOWN_MEMBER_ID);
+    expect(h.heartbeat(join.memberId, join.generationId)).toBe('REBALANCE_IN_PROGRESS');
+  });
+});
+
+describe('GroupCoordinatorTest: SyncGroup', () => {
+  // Kafka: GroupCoordinatorTest.testSyncGroupEmptyAssignment
+  it('testSyncGroupEmptyAssignment', () => {
+    const h = new Harness();
+    const join = h.joinGroup(UNKNOWN_MEMBER_ID);
+    const sync = h.syncGroupLeader(join.memberId, join.generationId, new Map());
+    expect(sync.error).toBeUndefined();
+    expect(sync.assignment.length).toBe(0);
+    expect(h.heartbeat(join.memberId, 1)).toBeUndefined();
+  });
+
+  // Kafka: GroupCoordinatorTest.testSyncGroupFromUnknownGroup
+  it('testSyncGroupFromUnknownGroup', () => {
+    expect(new Harness().sendSyncGroup('memberId', 1).get().error).toBe('UNKNOWN_MEMBER_ID');
+  });
+
+  // Kafka: GroupCoordinatorTest.testSyncGroupFromUnknownMember
+  it('testSyncGroupFromUnknownMember', () => {
+    const h = new Harness();
+    const join = h.stableGroupOfOne();
+    expect(h.sendSyncGroup('blah', join.generationId).get().error).toBe('UNKNOWN_MEMBER_ID');
+  });
+
+  // Kafka: GroupCoordinatorTest.testSyncGroupFromIllegalGeneration
+  it('testSyncGroupFromIllegalGeneration', () => {
+    const h = new Harness();
+    const join = h.joinGroup(UNKNOWN_MEMBER_ID);
+    expect(h.syncGroupLeader(join.memberId, join.generationId + 1, new Map([[join.memberId, METADATA]])).error).toBe('ILLEGAL_GENERATION');
+  });
+
+  // Kafka: GroupCoordinatorTest.testSyncGroupFollowerAfterLeader
+  it('testSyncGroupFollowerAfterLeader', () => {
+    const h = new Harness();
+    const { leader, follower } = h.groupOfTwo();
+    const leaderAssignment = Uint8Array.of(0);
+    const followerAssignment = Uint8Array.of(1);
+    const leaderSync = h.syncGroupLeader(leader.memberId, leader.generationId, new Map([[leader.memberId, leaderAssignment], [follower.memberId, followerAssignment]]));
+    expect(leaderSync.error).toBeUndefined();
+    expect(leaderSync.assignment).toEqual(leaderAssignment);
+    const followerSync = h.sendSyncGroup(follower.memberId, follower.generationId).get();
+    expect(followerSync.error).toBeUndefined();
+    expect(followerSync.assignment).toEqual(followerAssignment);
+  });
+
+  // Kafka: GroupCoordinatorTest.testSyncGroupLeaderAfterFollower
+  it('testSyncGroupLeaderAfterFollower', () => {
+    const h = new Harness();
+    const { leader, follower } = h.groupOfTwo();
+    const leaderAssignment = Uint8Array.of(0);
+    const followerAssignment = Uint8Array.of(1);
+    const followerSync = h.sendSyncGroup(follower.memberId, follower.generationId);
+    expect(followerSync.isCompleted).toBe(false);
+    const leaderSync = h.syncGroupLeader(leader.memberId, leader.generationId, new Map([[leader.memberId, leaderAssignment], [follower.memberId, followerAssignment]]));
+    expect(leaderSync.error).toBeUndefined();
+    expect(leaderSync.assignment).toEqual(leaderAssignment);
+    expect(followerSync.get().error).toBeUndefined();
+    expect(followerSync.get().assignment).toEqual(followerAssignment);
+  });
+
+  // Kafka: GroupCoordinatorTest.testLeaderFailureInSyncGroup
+  // DIVERGENCE (known, issue 22): Kafka exempts a member waiting in SyncGroup from session
+  // expiry (MemberMetadata.hasSatisfiedHeartbeat: isAwaitingSync), so when the leader's session
+  // expires the follower's SyncGroup is answered REBALANCE_IN_PROGRESS; kafkasim expires the
+  // waiting follower too and answers UNKNOWN_MEMBER_ID.
+  it.fails('testLeaderFailureInSyncGroup', () => {
+    const h = new Harness();
+    const { follower } = h.groupOfTwo();
+    const followerSync = h.sendSyncGroup(follower.memberId, follower.generationId);
+    h.advanceClock(DEFAULT_SESSION_TIMEOUT + 100);
+    expect(followerSync.get().error).toBe('REBALANCE_IN_PROGRESS');
+  });
+});
+
+describe('GroupCoordinatorTest: OffsetCommit and LeaveGroup', () => {
+  // Kafka: GroupCoordinatorTest.testCommitOffsetWithDefaultGeneration
+  it('testCommitOffsetWithDefaultGeneration', () => {
+    expect(new Harness().commitOffsets(UNKNOWN_MEMBER_ID, -1)).toBeUndefined();
+  });
+
+  // Kafka: GroupCoordinatorTest.testCommitOffsetInCompletingRebalance
+  it('testCommitOffsetInCompletingRebalance', () => {
+    const h = new Harness();
+    const join = h.joinGroup(UNKNOWN_MEMBER_ID);
+    expect(h.commitOffsets(join.memberId, join.generationId)).toBe('REBALANCE_IN_PROGRESS');
+  });
+
+  // Kafka: GroupCoordinatorTest.testCommitOffsetInCompletingRebalanceFromUnknownMemberId
+  it('testCommitOffsetInCompletingRebalanceFromUnknownMemberId', () => {
+    const h = new Harness();
+    const join = h.joinGroup(UNKNOWN_MEMBER_ID);
+    expect(h.commitOffsets(UNKNOWN_MEMBER_ID, join.generationId)).toBe('UNKNOWN_MEMBER_ID');
+  });
+
+  // Kafka: GroupCoordinatorTest.testCommitOffsetInCompletingRebalanceFromIllegalGeneration
+  it('testCommitOffsetInCompletingRebalanceFromIllegalGeneration', () => {
+    const h = new Harness();
+    const join = h.joinGroup(UNKNOWN_MEMBER_ID);
+    expect(h.commitOffsets(join.memberId, join.generationId + 1)).toBe('ILLEGAL_GENERATION');
+  });
+
+  // Kafka: GroupCoordinatorTest.testLeaveGroupUnknownConsumerExistingGroup
+  it('testLeaveGroupUnknownConsumerExistingGroup', () => {
+    const h = new Harness();
+    expect(h.joinGroup(UNKNOWN_MEMBER_ID).error).toBeUndefined();
+    expect(h.group.leave('consumerId', undefined, h.now)).toBe('UNKNOWN_MEMBER_ID');
+  });
+
+  // Kafka: GroupCoordinatorTest.testSingleLeaveDeadGroup
+  it('testSingleLeaveDeadGroup', () => {
+    const h = new Harness();
+    h.group.markDead();
+    expect(h.group.leave('memberId', undefined, h.now)).toBe('COORDINATOR_NOT_AVAILABLE');
+  });
+
+  // Kafka: GroupCoordinatorTest.testValidLeaveGroup
+  it('testValidLeaveGroup', () => {
+    const h = new Harness();
+    const join = h.joinGroup(UNKNOWN_MEMBER_ID);
+    expect(h.group.leave(join.memberId, undefined, h.now)).toBeUndefined();
+    expect(h.group.has(join.memberId)).toBe(false);
+  });
+
+  // Kafka: GroupCoordinatorTest.testLeaveGroupWithFencedInstanceId
+  it('testLeaveGroupWithFencedInstanceId', () => {
+    const h = new Harness();
+    expect(h.joinGroup(UNKNOWN_MEMBER_ID, { groupInstanceId: 'leader', protocols: PROTOCOL_SUPERSET }).error).toBeUndefined();
+    expect(h.group.leave('some_member', 'leader', h.now)).toBe('FENCED_INSTANCE_ID');
+  });
+
+  // Kafka: GroupCoordinatorTest.testLeaveGroupStaticMemberWithUnknownMemberId
+  it('testLeaveGroupStaticMemberWithUnknownMemberId', () => {
+    const h = new Harness();
+    expect(h.joinGroup(UNKNOWN_MEMBER_ID, { groupInstanceId: 'leader', protocols: PROTOCOL_SUPERSET }).error).toBeUndefined();
+    expect(h.group.leave(UNKNOWN_MEMBER_ID, 'leader', h.now)).toBeUndefined();
+  });
+});
