@@ -3,120 +3,14 @@
 // group protocol's coordinator) ported to kafkasim's ConsumerGroup
 // (src/nodes/coordinator/consumerGroup.ts), the group's state machine without a network.
 //
-// Kafka's harness, adapted: its MockTimer is a clock passed to each call, with `tick` for
-// timer.advanceClock; futures are callbacks that record their answer. dynamicJoinGroup
+// Kafka's harness, adapted (test/oracle/classicGroupHarness.ts): its MockTimer is a clock passed to each call;
+// futures are callbacks that record their answer. dynamicJoinGroup
 // requires a known member id (KIP-394), as Kafka's helper does: a first JoinGroup gets
 // MEMBER_ID_REQUIRED and the member joins again with the id. kafkasim always requires it, so
 // Kafka's sendJoinGroup with UNKNOWN_MEMBER_ID (and requireKnownMemberId = false) is the same
 // two JoinGroups here. Groups are created by the first join, as the coordinator does.
 import { describe, expect, it } from 'vitest';
-import { ConsumerGroup, type GroupError, type JoinResult, type SyncResult } from '../../src/nodes/coordinator/consumerGroup.js';
-
-const PROTOCOL_TYPE = 'consumer';
-const METADATA = new Uint8Array(0);
-const PROTOCOLS = [{ name: 'range', metadata: METADATA }];
-const PROTOCOL_SUPERSET = [
-  { name: 'range', metadata: METADATA },
-  { name: 'roundrobin', metadata: METADATA },
-];
-const DEFAULT_SESSION_TIMEOUT = 500;
-const DEFAULT_REBALANCE_TIMEOUT = 500;
-const GROUP_INITIAL_REBALANCE_DELAY = 50;
-const UNKNOWN_MEMBER_ID = '';
-
-class Future<T> {
-  value: T | undefined;
-  readonly complete = (v: T): void => {
-    this.value = v;
-  };
-  get isCompleted(): boolean {
-    return this.value !== undefined;
-  }
-  get(): T {
-    if (this.value === undefined) throw new Error('not completed');
-    return this.value;
-  }
-}
-
-/** One group and Kafka's MockTimer. */
-class Harness {
-  now = 0;
-  readonly group = new ConsumerGroup('groupId', { initialRebalanceDelayMs: GROUP_INITIAL_REBALANCE_DELAY });
-
-  advanceClock(ms: number): void {
-    this.now += ms;
-    this.group.tick(this.now);
-  }
-
-  /** A JoinGroup as sent (Kafka's sendJoinGroup); a new dynamic member first gets its member id. */
-  sendJoinGroup(memberId: string, opts: { protocolType?: string; protocols?: typeof PROTOCOLS; sessionTimeoutMs?: number; rebalanceTimeoutMs?: number; groupInstanceId?: string } = {}): Future<JoinResult> {
-    const req = {
-      clientId: 'clientId',
-      protocolType: opts.protocolType ?? PROTOCOL_TYPE,
-      protocols: opts.protocols ?? PROTOCOLS,
-      sessionTimeoutMs: opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT,
-      rebalanceTimeoutMs: opts.rebalanceTimeoutMs ?? DEFAULT_REBALANCE_TIMEOUT,
-      ...(opts.groupInstanceId === undefined ? {} : { groupInstanceId: opts.groupInstanceId }),
-    };
-    const first = new Future<JoinResult>();
-    this.group.join({ ...req, memberId }, this.now, first.complete);
-    if (first.value?.error !== 'MEMBER_ID_REQUIRED') return first;
-    const second = new Future<JoinResult>();
-    this.group.join({ ...req, memberId: first.value.memberId }, this.now, second.complete);
-    return second;
-  }
-
-  /** Kafka's dynamicJoinGroup / staticJoinGroup: join, then let the initial rebalance delay pass. */
-  joinGroup(memberId: string, opts: Parameters<Harness['sendJoinGroup']>[1] = {}): JoinResult {
-    const f = this.sendJoinGroup(memberId, opts);
-    if (f.isCompleted) return f.get();
-    this.advanceClock(GROUP_INITIAL_REBALANCE_DELAY + 1);
-    return f.get();
-  }
-
-  sendSyncGroup(memberId: string, generationId: number, assignments?: Map<string, Uint8Array>): Future<SyncResult> {
-    const f = new Future<SyncResult>();
-    this.group.sync({ memberId, generationId, ...(assignments === undefined ? {} : { assignments }) }, this.now, f.complete);
-    return f;
-  }
-
-  syncGroupLeader(memberId: string, generationId: number, assignments: Map<string, Uint8Array>): SyncResult {
-    return this.sendSyncGroup(memberId, generationId, assignments).get();
-  }
-
-  heartbeat(memberId: string, generationId: number): GroupError | undefined {
-    return this.group.heartbeat({ memberId, generationId }, this.now);
-  }
-
-  commitOffsets(memberId: string, generationId: number): GroupError | undefined {
-    const offsets = new Map([['topic-0', { offset: 0, leaderEpoch: -1, metadata: '', commitTimestamp: this.now }]]);
-    return this.group.commit({ memberId, generationId }, offsets, this.now);
-  }
-
-  /** A one-member group, joined and synced (the start of many of Kafka's cases). */
-  stableGroupOfOne(opts: Parameters<Harness['sendJoinGroup']>[1] = {}): JoinResult {
-    const join = this.joinGroup(UNKNOWN_MEMBER_ID, opts);
-    expect(join.error).toBeUndefined();
-    expect(join.leaderId).toBe(join.memberId);
-    expect(this.syncGroupLeader(join.memberId, join.generationId, new Map([[join.memberId, METADATA]])).error).toBeUndefined();
-    return join;
-  }
-
-  /** Kafka's two-member setup: a stable member, a new member joins, the first rejoins. */
-  groupOfTwo(): { first: JoinResult; leader: JoinResult; follower: JoinResult } {
-    const first = this.stableGroupOfOne();
-    const otherJoin = this.sendJoinGroup(UNKNOWN_MEMBER_ID);
-    const join = this.sendJoinGroup(first.memberId);
-    const leader = join.get();
-    const follower = otherJoin.get();
-    expect(leader.error).toBeUndefined();
-    expect(follower.error).toBeUndefined();
-    expect(leader.generationId).toBe(follower.generationId);
-    expect(leader.leaderId).toBe(first.memberId);
-    expect(follower.leaderId).toBe(first.memberId);
-    return { first, leader, follower };
-  }
-}
+import { DEFAULT_SESSION_TIMEOUT, GROUP_INITIAL_REBALANCE_DELAY, Harness, METADATA, PROTOCOL_SUPERSET, UNKNOWN_MEMBER_ID } from './classicGroupHarness.js';
 
 describe('GroupCoordinatorTest: JoinGroup', () => {
   // Kafka: GroupCoordinatorTest.testJoinGroupUnknownConsumerNewGroup

@@ -359,41 +359,35 @@ describe('ProducerStateManagerTest: transactions and the first unstable offset',
 });
 
 describe('ProducerStateManagerTest: snapshots', () => {
-  // Kafka: ProducerStateManagerTest.testRecoverFromSnapshotUnfinishedTransaction
-  it('testRecoverFromSnapshotUnfinishedTransaction', () => {
+  /**
+   * Kafka's setup of the two recovery cases: a transaction of two batches (ended by an ABORT
+   * marker if `finished`), a snapshot, and a new manager reloading it. The snapshot keeps only
+   * the last batch.
+   */
+  function recoverTransaction(finished: boolean): ProducerStateManager {
     const disk = new MemoryDisk();
     const m = manager(disk);
     appendClientEntry(m, PRODUCER_ID, EPOCH, 0, 0, true);
     appendClientEntry(m, PRODUCER_ID, EPOCH, 1, 1, true);
+    if (finished) appendEndTxnMarker(m, PRODUCER_ID, EPOCH, 'ABORT', 2);
     m.takeSnapshot();
     const recovered = manager(disk);
     recovered.loadSnapshot(3);
-    // The snapshot only keeps the last batch.
     const e = lastEntry(recovered);
-    expect(firstDataOffset(e)).toBe(1);
-    expect(firstSeq(e)).toBe(1);
-    expect(lastDataOffset(e)).toBe(1);
-    expect(lastSeq(e)).toBe(1);
-    expect(e.currentTxnFirstOffset).toBe(0);
+    expect([firstDataOffset(e), firstSeq(e), lastDataOffset(e), lastSeq(e)]).toEqual([1, 1, 1, 1]);
+    return recovered;
+  }
+
+  // Kafka: ProducerStateManagerTest.testRecoverFromSnapshotUnfinishedTransaction
+  it('testRecoverFromSnapshotUnfinishedTransaction', () => {
+    const recovered = recoverTransaction(false);
+    expect(lastEntry(recovered).currentTxnFirstOffset).toBe(0);
     expect(refusal(() => appendClientEntry(recovered, PRODUCER_ID, EPOCH, 2, 2, true))).toBeUndefined();
   });
 
   // Kafka: ProducerStateManagerTest.testRecoverFromSnapshotFinishedTransaction
   it('testRecoverFromSnapshotFinishedTransaction', () => {
-    const disk = new MemoryDisk();
-    const m = manager(disk);
-    appendClientEntry(m, PRODUCER_ID, EPOCH, 0, 0, true);
-    appendClientEntry(m, PRODUCER_ID, EPOCH, 1, 1, true);
-    appendEndTxnMarker(m, PRODUCER_ID, EPOCH, 'ABORT', 2);
-    m.takeSnapshot();
-    const recovered = manager(disk);
-    recovered.loadSnapshot(3);
-    const e = lastEntry(recovered);
-    expect(firstDataOffset(e)).toBe(1);
-    expect(firstSeq(e)).toBe(1);
-    expect(lastDataOffset(e)).toBe(1);
-    expect(lastSeq(e)).toBe(1);
-    expect(e.currentTxnFirstOffset).toBeUndefined();
+    expect(lastEntry(recoverTransaction(true)).currentTxnFirstOffset).toBeUndefined();
   });
 
   // Kafka: ProducerStateManagerTest.testAcceptAppendWithoutProducerStateOnReplica
