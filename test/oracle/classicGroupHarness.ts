@@ -61,6 +61,13 @@ export class Harness {
     return second;
   }
 
+  /** Kafka's joinGroupPartial: only the first JoinGroup of a new member, which hands it a member id (MEMBER_ID_REQUIRED) and makes it pending. */
+  joinGroupPartial(opts: { sessionTimeoutMs?: number } = {}): JoinResult {
+    const f = new Future<JoinResult>();
+    this.group.join({ memberId: UNKNOWN_MEMBER_ID, clientId: 'clientId', protocolType: PROTOCOL_TYPE, protocols: PROTOCOLS, sessionTimeoutMs: opts.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT, rebalanceTimeoutMs: DEFAULT_REBALANCE_TIMEOUT }, this.now, f.complete);
+    return f.get();
+  }
+
   /** Kafka's dynamicJoinGroup / staticJoinGroup: join, then let the initial rebalance delay pass. */
   joinGroup(memberId: string, opts: Parameters<Harness['sendJoinGroup']>[1] = {}): JoinResult {
     const f = this.sendJoinGroup(memberId, opts);

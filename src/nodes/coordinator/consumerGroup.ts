@@ -290,11 +290,15 @@ export class ConsumerGroup {
     this.tryCompleteJoin(nowMs);
   }
 
-  /** Completes the join phase once every member has rejoined (and a new group's delay is over), or at the deadline. */
+  /**
+   * Completes the join phase once every member has rejoined and no member id handed out by
+   * MEMBER_ID_REQUIRED is still waiting to join with it (GroupMetadata.hasAllMembersJoined:
+   * `pendingMembers.isEmpty`), and a new group's delay is over; or at the deadline.
+   */
   private tryCompleteJoin(nowMs: number): void {
     if (this.state !== 'PreparingRebalance') return;
     const all = [...this.members.values()];
-    const everyone = all.every((m) => m.awaitingJoin !== undefined);
+    const everyone = all.every((m) => m.awaitingJoin !== undefined) && this.pending.size === 0;
     if (nowMs < this.rebalanceDeadlineMs && (!everyone || nowMs < this.notBeforeMs)) return;
     // Members that did not rejoin in time are out.
     for (const m of all) if (m.awaitingJoin === undefined) this.removeMember(m);
@@ -392,7 +396,11 @@ export class ConsumerGroup {
   leave(memberId: string, groupInstanceId: string | undefined, nowMs: number): GroupError | undefined {
     if (this.state === 'Dead') return 'COORDINATOR_NOT_AVAILABLE';
     if (memberId !== '' && this.isFenced(memberId, groupInstanceId)) return 'FENCED_INSTANCE_ID';
-    if (this.pending.delete(memberId)) return undefined;
+    if (this.pending.delete(memberId)) {
+      // GroupCoordinator.removePendingMemberAndUpdateGroup: the join may now complete.
+      this.tryCompleteJoin(nowMs);
+      return undefined;
+    }
     const id = groupInstanceId !== undefined ? (this.staticMembers.get(groupInstanceId) ?? memberId) : memberId;
     const member = this.members.get(id);
     if (member === undefined) return 'UNKNOWN_MEMBER_ID';
