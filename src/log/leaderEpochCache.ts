@@ -68,8 +68,13 @@ export class LeaderEpochCache {
     return { epoch: this.entries[i].epoch, endOffset: next === undefined ? logEndOffset : next.startOffset };
   }
 
-  /** Drops entries starting at or after `offset` (the log was truncated to it). */
+  /**
+   * Drops entries starting at or after `offset` (the log was truncated to it). An undefined
+   * offset (-1) leaves the cache alone, as LeaderEpochFileCache.truncateFromEnd's
+   * `endOffset >= 0` guard does.
+   */
   truncateFromEnd(offset: number): void {
+    if (offset < 0) return;
     const kept = this.entries.filter((e) => e.startOffset < offset);
     if (kept.length !== this.entries.length) {
       this.entries = kept;

@@ -604,7 +604,8 @@ export class Log {
     if (offset >= this.logEndOffset) {
       // No records to remove, but an epoch begun at the log end and never written to (a
       // leader that took no writes) goes: a follower must not claim it in its next fetch.
-      this.epochs.truncateFromEnd(offset);
+      // Kafka truncates the epochs at the log end, whatever the target (UnifiedLog.truncateTo).
+      this.epochs.truncateFromEnd(this.logEndOffset);
       return;
     }
     if (offset < this.startOffset) throw new LogError('OFFSET_OUT_OF_RANGE', `cannot truncate to ${offset}, below the log start ${this.startOffset}`);

@@ -466,6 +466,11 @@ export class Partition {
     return this.followers.get(replicaId)?.logEndOffset;
   }
 
+  /** When the follower was last caught up, as the leader knows it (Kafka's ReplicaState.lastCaughtUpTimeMs; for tests). */
+  followerLastCaughtUpMs(replicaId: number): number | undefined {
+    return this.followers.get(replicaId)?.lastCaughtUpMs;
+  }
+
   // ------------------------------------------------------------------ follower
 
   /**

@@ -224,9 +224,14 @@ export class ConsumerGroup {
     }
   }
 
+  /**
+   * GroupMetadata.supportsProtocols: an empty group takes any member that names a protocol
+   * type and at least one protocol; a non-empty one only its own protocol type, and a
+   * protocol every member supports.
+   */
   private supports(req: JoinRequest): boolean {
     if (req.protocols.length === 0) return false;
-    if (this.members.size === 0) return true;
+    if (this.members.size === 0) return req.protocolType !== '';
     if (this.protocolType !== undefined && req.protocolType !== this.protocolType) return false;
     return this.candidateProtocols([...this.members.values()].map((m) => m.protocols).concat([req.protocols])).length > 0;
   }
@@ -325,13 +330,17 @@ export class ConsumerGroup {
     return true;
   }
 
-  /** Completes the join phase once every member has rejoined (and a new group's delay is over), or at the deadline. */
+  /**
+   * Completes the join phase once every member has rejoined and no member id handed out by
+   * MEMBER_ID_REQUIRED is still waiting to join with it (GroupMetadata.hasAllMembersJoined:
+   * `pendingMembers.isEmpty`), or at the deadline; a new group's, when its initial delay ends.
+   */
   private tryCompleteJoin(nowMs: number): void {
     if (this.state !== 'PreparingRebalance') return;
     const all = [...this.members.values()];
     if (this.initialDelay !== undefined) {
       if (this.extendInitialDelay(nowMs)) return;
-    } else if (nowMs < this.rebalanceDeadlineMs && !all.every((m) => m.awaitingJoin !== undefined)) return;
+    } else if (nowMs < this.rebalanceDeadlineMs && !(all.every((m) => m.awaitingJoin !== undefined) && this.pending.size === 0)) return;
     this.initialDelay = undefined;
     // Members that did not rejoin in time are out.
     for (const m of all) if (m.awaitingJoin === undefined) this.removeMember(m);
@@ -433,7 +442,11 @@ export class ConsumerGroup {
   leave(memberId: string, groupInstanceId: string | undefined, nowMs: number): GroupError | undefined {
     if (this.state === 'Dead') return 'COORDINATOR_NOT_AVAILABLE';
     if (memberId !== '' && this.isFenced(memberId, groupInstanceId)) return 'FENCED_INSTANCE_ID';
-    if (this.pending.delete(memberId)) return undefined;
+    if (this.pending.delete(memberId)) {
+      // GroupCoordinator.removePendingMemberAndUpdateGroup: the join may now complete.
+      this.tryCompleteJoin(nowMs);
+      return undefined;
+    }
     const id = groupInstanceId !== undefined ? (this.staticMembers.get(groupInstanceId) ?? memberId) : memberId;
     const member = this.members.get(id);
     if (member === undefined) return 'UNKNOWN_MEMBER_ID';
@@ -549,10 +562,13 @@ export class ConsumerGroup {
     if (this.state === 'Dead') return 'COORDINATOR_NOT_AVAILABLE';
     if (this.isFenced(req.memberId, req.groupInstanceId)) return 'FENCED_INSTANCE_ID';
     if (req.generationId < 0 && this.state === 'Empty') return undefined;
-    if (this.state === 'CompletingRebalance') return 'REBALANCE_IN_PROGRESS';
+    // GroupCoordinator.validateOffsetCommit checks the member and its generation first;
+    // only a current member in the current generation hears REBALANCE_IN_PROGRESS while the
+    // group waits for its assignment (doCommitOffsets, CompletingRebalance).
     const member = this.members.get(req.memberId);
     if (member === undefined) return 'UNKNOWN_MEMBER_ID';
     if (req.generationId !== this.generationId) return 'ILLEGAL_GENERATION';
+    if (this.state === 'CompletingRebalance') return 'REBALANCE_IN_PROGRESS';
     member.lastHeartbeatMs = nowMs;
     return undefined;
   }

@@ -165,11 +165,15 @@ export class TransactionCoordinator {
     this.transition(meta, { state: 'Empty', producerEpoch: meta.producerEpoch + 1, partitions: [], timeoutMs }, nowMs, (error) => (error === undefined ? reply(message('InitProducerIdResponse', { producerId: meta.producerId, producerEpoch: meta.producerEpoch })) : fail(error)));
   }
 
-  /** The producer id and epoch a request carries against the coordinator's (Kafka's PRODUCER_FENCED and friends). */
-  private check(meta: TxnMeta | undefined, req: { producerId: number; producerEpoch: number }): 'INVALID_PRODUCER_ID_MAPPING' | 'PRODUCER_FENCED' | 'INVALID_PRODUCER_EPOCH' | undefined {
+  /**
+   * The producer id and epoch a request carries against the coordinator's: any other epoch,
+   * older or newer, is PRODUCER_FENCED (TransactionCoordinator.handleAddPartitionsToTransaction
+   * and endTransaction's isValidEpoch, which a client's request passes only with the
+   * coordinator's own epoch).
+   */
+  private check(meta: TxnMeta | undefined, req: { producerId: number; producerEpoch: number }): 'INVALID_PRODUCER_ID_MAPPING' | 'PRODUCER_FENCED' | undefined {
     if (meta === undefined || meta.producerId !== req.producerId) return 'INVALID_PRODUCER_ID_MAPPING';
-    if (req.producerEpoch < meta.producerEpoch) return 'PRODUCER_FENCED';
-    if (req.producerEpoch > meta.producerEpoch) return 'INVALID_PRODUCER_EPOCH';
+    if (req.producerEpoch !== meta.producerEpoch) return 'PRODUCER_FENCED';
     return undefined;
   }
 
