@@ -325,11 +325,25 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   private timeout(pending: PendingRequest<M>): void {
     pending.timer = undefined;
     this.trace.emit('rpc.timeout', { from: pending.client.id, to: pending.to, id: pending.id, type: pending.type });
-    this.settle(pending, TIMEOUT);
-    // Kafka's clients close the connection to a node when a request to it times out, and
-    // every other request in flight on it fails with it (NetworkClient.handleTimedOutRequests
-    // and processTimeoutDisconnection).
-    if (this.mode === 'stream' && pending.client.closesConnectionOnRequestTimeout) this.breakConnection(pending.conn, 'request-timeout', ZERO_DELAY, true);
+    if (this.mode === 'stream' && pending.client.closesConnectionOnRequestTimeout && pending.conn.open) this.closeOnTimeout(pending.conn);
+    else this.settle(pending, TIMEOUT);
+  }
+
+  /**
+   * Kafka's clients close the connection to a node when a request to it times out
+   * (NetworkClient.handleTimedOutRequests): the connection is closed and the node marked
+   * disconnected (processTimeoutDisconnection: connectionStates.disconnected, then
+   * metadataUpdater.handleServerDisconnect) before any callback runs, and every request in
+   * flight on it, the one that timed out among them, fails as timed out
+   * (cancelInFlightRequests: their fate is as unknown as that of the one that timed out, "disconnected
+   * due to timeout"). What the client had sent still reaches the server (see
+   * Connection.closedByClient). So a request a callback sends goes on a new connection, once
+   * the client's reconnect backoff allows, never on the dying one.
+   */
+  private closeOnTimeout(conn: Connection<M>): void {
+    this.close(conn, 'request-timeout', true);
+    this.notifyDisconnect(conn);
+    for (const pending of conn.inFlight.all()) this.settle(pending, TIMEOUT);
   }
 
   private sendOneWay(from: Endpoint<M>, tag: number, to: NodeId, message: M): void {
@@ -374,13 +388,24 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
 
   /**
    * Breaks `conn`: its client notices after `detection` (never, when undefined), and its
-   * requests in flight fail. When the client itself closes it after a timeout
-   * (`byClient`), they fail at once as timed out (their fate is as unknown as the one that
-   * timed out: Kafka reports them "disconnected due to timeout"), and what it had sent
-   * still reaches the server (see Connection.closedByClient).
+   * requests in flight fail then as disconnected. (A client that closes a connection after a
+   * request timeout does it in closeOnTimeout.)
    */
-  private breakConnection(conn: Connection<M>, reason: string, detection: Duration | undefined, byClient = false): void {
+  private breakConnection(conn: Connection<M>, reason: string, detection: Duration | undefined): void {
     if (!conn.open) return;
+    this.close(conn, reason, false);
+    if (this.mode === 'datagram' || detection === undefined) return;
+    for (const pending of conn.inFlight.all()) {
+      this.scheduler.after(detection, () => this.settle(pending, DISCONNECTED), pending.clientTag);
+    }
+    // The client notices the broken connection (a reset, a refusal, an EOF) once it is
+    // detected, as Kafka's NetworkClient does, and may react (a producer refreshes metadata).
+    const clientTag = conn.client.host.tag;
+    this.scheduler.after(detection, () => this.notifyDisconnect(conn, clientTag), clientTag);
+  }
+
+  /** Marks `conn` closed; `byClient`: the client closed it after a timeout, and what it had sent still goes (see Connection.closedByClient). */
+  private close(conn: Connection<M>, reason: string, byClient: boolean): void {
     conn.open = false;
     this.slotsOf(conn.client, conn.channel)[conn.server.index] = undefined;
     conn.closedByClient = byClient;
@@ -389,24 +414,13 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     // A half-closed connection stays listed while it has messages to send again after a heal.
     if (!conn.toServer.hasHeld()) this.connections.delete(conn.id);
     this.trace.emit('net.disconnect', { client: conn.client.host.id, server: conn.server.host.id, conn: conn.id, reason });
-    if (this.mode === 'datagram' || detection === undefined) return;
-    const outcome = byClient ? TIMEOUT : DISCONNECTED;
-    for (const pending of conn.inFlight.all()) {
-      this.scheduler.after(detection, () => this.settle(pending, outcome), pending.clientTag);
-    }
-    // The client notices the broken connection (a reset, a refusal, an EOF) once it is
-    // detected, as Kafka's NetworkClient does, and may react (a producer refreshes metadata).
+  }
+
+  /** The client of `conn` learns that it broke (if still incarnation `clientTag`), and may react (a producer refreshes metadata). */
+  private notifyDisconnect(conn: Connection<M>, clientTag = conn.client.host.tag): void {
     const client = conn.client.host;
-    const clientTag = client.tag;
-    const server = conn.server.host.id;
-    this.scheduler.after(
-      detection,
-      () => {
-        const process = client.process;
-        if (process?.onDisconnect !== undefined && client.tag === clientTag) client.dispatch(clientTag, () => process.onDisconnect?.(server, conn.channel));
-      },
-      clientTag,
-    );
+    const process = client.process;
+    if (process?.onDisconnect !== undefined && client.tag === clientTag) client.dispatch(clientTag, () => process.onDisconnect?.(conn.server.host.id, conn.channel));
   }
 
   /** A crash ends a half-closed connection: nothing more of it arrives. */
@@ -603,7 +617,6 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
 
 const TIMEOUT = { ok: false, error: 'timeout' } as const;
 const DISCONNECTED = { ok: false, error: 'disconnected' } as const;
-const ZERO_DELAY = 0 as Duration;
 
 declare module '../sim/trace.js' {
   interface TraceRecordMap {

@@ -238,7 +238,11 @@ class Narrator {
               : this.reopened.has(this.leader)
                 ? 'which did not recognise a batch it retried (a leader knows only the last five batches of each producer, and one restarted only those since its last producer-state snapshot, which keeps one)'
                 : 'which did not recognise a batch it retried: a leader knows only the last five batches of each producer, and newer ones had reached it first (the retried batch had waited at a deposed leader, or out a retry)';
-        this.say(r.at, `${r.node.replace(/^producer-/, '')} was told ${code} by ${this.partition}'s leader, ${why}: it bumped its epoch to ${r.producerEpoch} (KIP-360) and sends its unacknowledged batches again from sequence 0`);
+        const cause =
+          code === 'UNKNOWN_PRODUCER_ID' || code === 'OUT_OF_ORDER_SEQUENCE_NUMBER'
+            ? `was told ${code} by ${this.partition}'s leader, ${why}`
+            : `gave up a batch of ${this.partition} with its fate unknown (${code === 'unresolved' ? 'it expired after an attempt' : code})`;
+        this.say(r.at, `${r.node.replace(/^producer-/, '')} ${cause}: it bumped its epoch to ${r.producerEpoch} (KIP-360, locally) and sends the partition's unacknowledged batches again from sequence 0`);
         return;
       }
       case 'replica.truncate': {

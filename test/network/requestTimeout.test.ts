@@ -42,6 +42,29 @@ describe("a Kafka client's request timeout closes its connection (NetworkClient.
     expect(new Set(w.records('net.connect').map((r) => r.conn)).size).toBe(2);
   });
 
+  it('closes the connection and tells the client before the callback runs: a request the callback sends goes on a new connection', () => {
+    // NetworkClient.handleTimedOutRequests: selector.close, then processTimeoutDisconnection
+    // (connectionStates.disconnected, cancelInFlightRequests, handleServerDisconnect); the
+    // callbacks run only after, in completeResponses.
+    const { w, client, notices, outcomes, ask } = world(true);
+    const t0 = w.sim.now;
+    const seenAtCallback: number[] = [];
+    client.ctx().request('server', msg('Ask', 1), { timeout: millis(100) }, (r) => {
+      outcomes.push({ n: 1, at: w.sim.now, r });
+      seenAtCallback.push(notices.length);
+      ask(2, 1_000, true);
+    });
+    w.sim.run({ until: time(t0 + 300_000) });
+    expect(seenAtCallback).toEqual([1]);
+    expect(outcomes.map((o) => [o.n, o.r.ok])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    const connects = w.records('net.connect').map((r) => r.conn);
+    expect(new Set(connects).size).toBe(2);
+    expect(w.records('net.disconnect').map((r) => r.reason)).toEqual(['request-timeout']);
+  });
+
   it('what it had sent still reaches the server; the answer does not come back', () => {
     // 50 ms each way, a 20 ms timeout: the request is still on the wire when the client gives up.
     const { w, received, outcomes, ask } = world(true, 50);

@@ -126,8 +126,6 @@ export class Producer implements Process<KafkaMessage> {
       brokerOrRetry: (retry) => this.sender.brokerOrRetry(retry),
       noteConnection: (broker, r) => this.sender.noteConnection(broker, r),
       wakeup: this.wakeup,
-      outstanding: () => this.sender.unfinished,
-      unsettled: (skip, epoch) => this.sender.hasInFlight() || this.accumulator.holdsUnsettled(skip, epoch),
     });
     this.accumulator = new RecordAccumulator({
       ctx,
@@ -136,8 +134,12 @@ export class Producer implements Process<KafkaMessage> {
       holdsBack: (head) => this.transactions.holdsBack(head),
       onNewBatch: (partition) => this.onNewBatch(partition),
       wakeup: this.wakeup,
-      expire: (batch) => this.sender.failBatch(batch, 'TimeoutException'),
-      afterExpiry: this.afterCompletion,
+      expire: (batch) => this.sender.expireBatch(batch),
+      // The Sender loops on after failing expired batches (an unresolved sequence may now resolve).
+      afterExpiry: () => {
+        this.sender.drain();
+        this.exitIfDone();
+      },
     });
     const { clientId, topic, brokers, history, metrics } = durable;
     const wiring = { accumulator: this.accumulator, transactions: this.transactions, partitionName: this.partitionNameOf, afterCompletion: this.afterCompletion };

@@ -14,15 +14,15 @@ export interface RecordAccumulatorDeps {
   readonly config: ProducerConfig;
   /** The partition's leader from the metadata, or -1 when it has none. */
   leaderOf(partition: number): number;
-  /** The TransactionManager holds the partition's head batch back (no producer id yet, an epoch bump, a retry that would overtake an earlier batch). */
+  /** The TransactionManager holds the partition's head batch back (no producer id yet, batches in flight of a stale epoch, an unresolved sequence, a retry that would overtake an earlier batch). */
   holdsBack(head: ProducerBatch): boolean;
   /** The partition started a new batch (the sticky partitioner moves on, KIP-480). */
   onNewBatch(partition: number): void;
   /** Batches may be ready: the Sender drains. */
   wakeup(): void;
-  /** A queued batch reached delivery.timeout.ms: it fails (Sender.failBatch). */
+  /** A queued batch reached delivery.timeout.ms: it fails (Sender.sendProducerData's expiredBatches). */
   expire(batch: ProducerBatch): void;
-  /** Expired batches were failed: the producer may be done closing. */
+  /** Expired batches were failed: the Sender loops on, and the producer may be done closing. */
   afterExpiry(): void;
 }
 
@@ -151,19 +151,6 @@ export class RecordAccumulator {
 
   unmutePartition(partition: number): void {
     this.muted.delete(partition);
-  }
-
-  /**
-   * A batch of a partition not in `skip` waits out its backoff, or waits queued with its fate
-   * unsure in `epoch` (an epoch bump waits for them to be resolved under the old epoch).
-   */
-  holdsUnsettled(skip: ReadonlyMap<number, string>, epoch: number): boolean {
-    for (const [partition, n] of this.retrying) if (n > 0 && !skip.has(partition)) return true;
-    for (let p = 0; p < this.queues.length; p++) {
-      if (skip.has(p)) continue;
-      if ((this.queues[p] ?? []).some((b) => b.uncertain && b.sequenceEpoch === epoch)) return true;
-    }
-    return false;
   }
 
   /**

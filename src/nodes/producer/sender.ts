@@ -61,12 +61,6 @@ export class Sender {
     return this.outstanding;
   }
 
-  /** Some Produce request is unanswered. */
-  hasInFlight(): boolean {
-    for (const n of this.inFlight.values()) if (n > 0) return true;
-    return false;
-  }
-
   /**
    * Sends what may go, as Kafka's Sender does. A broker is ready when the head batch of some
    * partition it leads is ready (full, followed by another, retried, or lingered) and it can
@@ -80,6 +74,8 @@ export class Sender {
    * Each round starts one partition further on (Kafka's drainIndex), so none always goes last.
    */
   drain(): void {
+    // Sender.runOnce: an epoch bump that a partition asked for happens before anything more is drained.
+    this.deps.transactions.beforeDrain();
     while (this.deps.accumulator.size > 0) {
       const requests = this.deps.accumulator.drain(this.canTake);
       if (requests === undefined) return;
@@ -124,7 +120,6 @@ export class Sender {
       if (mutes) this.deps.accumulator.unmutePartition(batch.partition);
     }
     this.drain();
-    this.deps.transactions.maybeBumpEpoch();
     this.deps.afterCompletion();
   }
 
@@ -142,13 +137,17 @@ export class Sender {
     const code = error;
     if (UNKNOWN_OUTCOME.has(code)) batch.uncertain = true;
     if (code === 'timeout') batch.mayStillArrive = true;
-    const retriable = this.config['enable.idempotence'] ? this.deps.transactions.canRetry(batch, code, outcome.logStartOffset ?? -1) : RETRIABLE.has(code);
+    // Sender.canRetry: the delivery timeout and the retries are checked before the
+    // TransactionManager is asked, which may then ask for an epoch bump.
     const expired = toMillis(this.ctx.now()) - batch.createdMs >= this.config['delivery.timeout.ms'];
-    if (retriable && batch.attempts <= this.config.retries && !expired) {
+    const retriesLeft = batch.attempts <= this.config.retries;
+    if (!expired && retriesLeft && (this.config['enable.idempotence'] ? this.deps.transactions.canRetry(batch, code, outcome.logStartOffset ?? -1) : RETRIABLE.has(code))) {
       this.retryAfterBackoff(batch);
       return;
     }
-    this.failBatch(batch, code);
+    // Sequences are adjusted (since KIP-360: the epoch bumped) only for a batch that did not
+    // run out of retries: for one that did, Kafka cannot know whether its sequence was taken.
+    this.failBatch(batch, code, retriesLeft);
   }
 
   /** The batch goes back to the accumulator after retry.backoff.ms, with a metadata refresh asked for meanwhile. */
@@ -161,21 +160,30 @@ export class Sender {
       // Sender.completeBatch: a batch whose producer id was reset meanwhile is not sent again
       // under another id ("the producer id changed"); it fails. Only a client before KIP-360 resets its id.
       if (this.config['enable.idempotence'] && this.deps.transactions.producerIdChanged(batch)) {
-        this.failBatch(batch, 'OUT_OF_ORDER_SEQUENCE_NUMBER');
+        this.failBatch(batch, 'OUT_OF_ORDER_SEQUENCE_NUMBER', false);
         this.deps.afterCompletion();
         return;
       }
       this.deps.accumulator.reenqueue(batch);
       this.drain();
-      this.deps.transactions.maybeBumpEpoch();
     });
   }
 
+  /**
+   * Sender.sendProducerData: a batch that waited in the accumulator for delivery.timeout.ms
+   * fails with a TimeoutException; one sent before leaves its partition's sequence unresolved
+   * (TransactionManager.markSequenceUnresolved).
+   */
+  expireBatch(batch: ProducerBatch): void {
+    this.failBatch(batch, 'TimeoutException', false);
+    if (this.config['enable.idempotence']) this.deps.transactions.markSequenceUnresolved(batch);
+  }
+
   /** Sender.failBatch: the batch fails for good: info if some attempt may have been written, fail if none was. */
-  failBatch(batch: ProducerBatch, code: KafkaErrorCode | RpcError | ClientException): void {
+  failBatch(batch: ProducerBatch, code: KafkaErrorCode | RpcError | ClientException, adjustSequenceNumbers: boolean): void {
     this.outstanding.delete(batch);
     const type = batch.uncertain ? 'info' : 'fail';
-    this.deps.transactions.onGivenUp(batch);
+    if (this.config['enable.idempotence']) this.deps.transactions.handleFailedBatch(batch, code, adjustSequenceNumbers);
     this.deps.metrics?.add(JMX.producer(this.deps.clientId), 'record-error-total', batch.refs.length);
     const partition = this.deps.partitionName(batch.partition);
     for (const ref of batch.refs) this.deps.history.completeSend(ref, type, partition, undefined, code);

@@ -5,7 +5,8 @@ import type { BatchOptions } from '../../log/recordBatch.js';
 import { brokerNode, message, type KafkaMessage } from '../protocol.js';
 import type { ProducerConfig } from './producer.js';
 import { RETRIABLE, type ProducerBatch } from './producerBatch.js';
-import type { KafkaErrorCode } from '../errors.js';
+import type { ClientException, KafkaErrorCode } from '../errors.js';
+import { NO_LAST_ACKED, TxnPartitionEntry } from './txnPartitionEntry.js';
 
 /** What the TransactionManager needs of the producer it serves. */
 export interface TransactionManagerDeps {
@@ -18,35 +19,37 @@ export interface TransactionManagerDeps {
   noteConnection(broker: number, r: RpcResult<KafkaMessage>): void;
   /** Batches may go now: the Sender drains. */
   wakeup(): void;
-  /** Batches sent at least once and not yet done (the Sender's). */
-  outstanding(): Iterable<ProducerBatch>;
-  /**
-   * A request is in flight, or a batch of a partition not in `skip` waits out a retry backoff
-   * or waits in the accumulator with its fate unsure in `epoch`: an epoch bump waits for them.
-   */
-  unsettled(skip: ReadonlyMap<number, string>, epoch: number): boolean;
 }
+
+/** Why a partition asked for an epoch bump: the broker's error, or a sequence left unresolved by an expired batch. */
+type BumpReason = KafkaErrorCode | RpcError | ClientException | 'unresolved';
+
+/** The largest epoch (Short.MAX_VALUE): past it, an idempotent producer takes a new producer id. */
+const MAX_EPOCH = 32767;
 
 /**
  * The idempotence part of Kafka's TransactionManager: the producer id and epoch
- * (InitProducerId), the next sequence of each partition, what the brokers acknowledged, the
- * epoch bump of KIP-360 when a broker lost this producer's sequences, and, for a client
- * before KIP-360, starting a partition's sequences over or taking a new producer id.
+ * (InitProducerId), a TxnPartitionEntry per partition (its own id and epoch, next sequence,
+ * what the brokers acknowledged, its batches in flight), the local epoch bump of KIP-360
+ * when a broker lost this producer's sequences, and, for a client before KIP-360, starting a
+ * partition's sequences over or taking a new producer id.
  */
 export class TransactionManager {
   private producerId = -1;
   private producerEpoch = -1;
-  private readonly nextSequence = new Map<number, number>();
-  /** Partitions where a batch was given up with its fate unknown, in the current epoch. */
-  private readonly unresolved = new Set<number>();
-  /** The last sequence acknowledged per partition in the current epoch (Kafka's lastAckedSequence). */
-  private readonly lastAckedSequence = new Map<number, number>();
-  /** The last offset acknowledged per partition (Kafka's lastAckedOffset), for UNKNOWN_PRODUCER_ID before KIP-360. */
-  private readonly lastAckedOffset = new Map<number, number>();
-  /** An epoch bump (KIP-360) is in flight: nothing is sent until it is done. */
-  private bumpingEpoch = false;
-  /** Partitions whose leader lost this producer's sequences, with the error that said so: they wait for the epoch bump. */
-  private readonly unknownTo = new Map<number, 'UNKNOWN_PRODUCER_ID' | 'OUT_OF_ORDER_SEQUENCE_NUMBER'>();
+  /** An InitProducerId request is on its way (State.INITIALIZING). */
+  private initializing = false;
+  /** Kafka's TxnPartitionMap. */
+  private readonly partitions = new Map<number, TxnPartitionEntry>();
+  /**
+   * Partitions where a batch was given up with its fate unknown (partitionsWithUnresolvedSequences),
+   * with the sequence after it; before KIP-360, any batch given up uncertain in the current epoch.
+   */
+  private readonly unresolved = new Map<number, number>();
+  /** KIP-360: the next Sender loop bumps the epoch (epochBumpRequired) ... */
+  private epochBumpRequired = false;
+  /** ... and starts these partitions' sequences over in it, each with why it asked (partitionsToRewriteSequences). */
+  private readonly partitionsToRewriteSequences = new Map<number, BumpReason>();
 
   constructor(private readonly deps: TransactionManagerDeps) {}
 
@@ -58,12 +61,40 @@ export class TransactionManager {
     return this.deps.config;
   }
 
+  /** A client since KIP-360 (Kafka 2.5): it bumps its epoch itself when a broker lost its sequences. */
+  private get bumpsEpoch(): boolean {
+    return this.config['sim.unknown.producer.id'] !== 'reset-sequence';
+  }
+
+  private entry(partition: number): TxnPartitionEntry {
+    let entry = this.partitions.get(partition);
+    if (entry === undefined) {
+      entry = new TxnPartitionEntry();
+      this.partitions.set(partition, entry);
+    }
+    return entry;
+  }
+
+  /** The producer id and epoch (TransactionManager.producerIdAndEpoch). */
+  producerIdAndEpoch(): { readonly producerId: number; readonly epoch: number } {
+    return { producerId: this.producerId, epoch: this.producerEpoch };
+  }
+
+  /** The partition's state (TxnPartitionMap.getOrCreate), for reading. */
+  partitionState(partition: number): Readonly<Pick<TxnPartitionEntry, 'producerId' | 'producerEpoch' | 'nextSequence' | 'lastAckedSequence' | 'lastAckedOffset'>> & { readonly firstInFlightSequence: number | undefined; readonly unresolved: boolean } {
+    const entry = this.entry(partition);
+    const { producerId, producerEpoch, nextSequence, lastAckedSequence, lastAckedOffset } = entry;
+    return { producerId, producerEpoch, nextSequence, lastAckedSequence, lastAckedOffset, firstInFlightSequence: entry.nextBatchBySequence()?.baseSequence, unresolved: this.unresolved.has(partition) };
+  }
+
   initProducerId(): void {
+    this.initializing = true;
     const broker = this.deps.brokerOrRetry(() => this.initProducerId());
     if (broker === undefined) return;
     this.ctx.request(brokerNode(broker), message('InitProducerId', {}), { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
       this.deps.noteConnection(broker, r);
       if (r.ok && r.response.type === 'InitProducerIdResponse') {
+        this.initializing = false;
         this.producerId = r.response.producerId;
         this.producerEpoch = r.response.producerEpoch;
         this.deps.wakeup();
@@ -72,18 +103,25 @@ export class TransactionManager {
   }
 
   /**
-   * With idempotence, nothing of the partition goes before the producer id is known, during
-   * an epoch bump, or while the partition waits for one. And a retried batch (one that has a
-   * sequence already) goes only when it is the first sequence in flight of its partition, as
-   * RecordAccumulator.shouldStopDrainBatchesForPartition has it: "we wait until the next
-   * immediate batch is ready and drain that ... This effectively reduces our in flight request
-   * count to 1". Without it, a retry of a later batch overtakes an earlier one still on its
-   * way, and the leader refuses it as out of sequence.
+   * RecordAccumulator.shouldStopDrainBatchesForPartition: with idempotence, nothing of the
+   * partition goes before the producer id is known. A new batch (no sequence yet) waits while
+   * the partition has batches in flight of a stale producer id or epoch (an epoch bump came
+   * while they were out: "a batch with a new epoch and sequence number 0 could be written
+   * before earlier batches complete"), or while a sequence is unresolved. And a retried batch
+   * (one that has a sequence already) goes only when it is the first sequence in flight of its
+   * partition: "we wait until the next immediate batch is ready and drain that ... This
+   * effectively reduces our in flight request count to 1". Without it, a retry of a later
+   * batch overtakes an earlier one still on its way, and the leader refuses it as out of sequence.
    */
   holdsBack(head: ProducerBatch): boolean {
     if (!this.config['enable.idempotence']) return false;
-    if (this.producerId < 0 || this.bumpingEpoch || this.unknownTo.has(head.partition)) return true;
-    return this.hasCurrentSequence(head) && head.baseSequence !== this.firstInFlightSequence(head.partition);
+    if (this.producerId < 0) return true;
+    const entry = this.entry(head.partition);
+    if (head.baseSequence === undefined) return this.bumpsEpoch && ((entry.hasInflightBatches() && this.hasStaleProducerIdAndEpoch(entry)) || this.unresolved.has(head.partition));
+    // Before KIP-360, a batch of a producer id since reset takes a new sequence when it goes.
+    if (!this.bumpsEpoch && !this.hasCurrentSequence(head)) return false;
+    const first = entry.nextBatchBySequence();
+    return first !== undefined && head.baseSequence !== first.baseSequence;
   }
 
   /** The batch's sequence is of the current producer id and epoch. */
@@ -91,61 +129,174 @@ export class TransactionManager {
     return batch.baseSequence !== undefined && batch.sequenceProducerId === this.producerId && batch.sequenceEpoch === this.producerEpoch;
   }
 
-  /** The lowest sequence of the partition's batches sent and not yet done, in the current epoch (TransactionManager.firstInFlightSequence). */
-  private firstInFlightSequence(partition: number): number | undefined {
-    let first: number | undefined;
-    for (const b of this.deps.outstanding()) {
-      if (b.partition !== partition || !this.hasCurrentSequence(b)) continue;
-      const sequence = b.baseSequence as number;
-      if (first === undefined || sequence < first) first = sequence;
-    }
-    return first;
+  /** TransactionManager.hasStaleProducerIdAndEpoch: the partition still uses an earlier producer id or epoch. */
+  private hasStaleProducerIdAndEpoch(entry: TxnPartitionEntry): boolean {
+    return entry.producerId !== this.producerId || entry.producerEpoch !== this.producerEpoch;
   }
 
-  /** The batch's producer id, epoch and sequence for its next attempt (none without idempotence). */
+  /**
+   * The batch's producer id, epoch and sequence for its next attempt (none without
+   * idempotence). As RecordAccumulator.drainBatchesForOneNode: a batch without a sequence
+   * takes the producer's id and epoch and the partition's next sequence, once the partition
+   * has caught up with the producer's epoch (maybeUpdateProducerIdAndEpoch), and is in flight
+   * from then on; a batch with one keeps it ("the previous attempt may actually have been
+   * accepted, and if we change the producer id and sequence here, this attempt will also be
+   * accepted, causing a duplicate"), unless an epoch bump rewrote it. Before KIP-360, a batch of
+   * a producer id since reset takes a new sequence.
+   */
   sequence(batch: ProducerBatch): BatchOptions {
     if (!this.config['enable.idempotence']) return {};
-    if (batch.baseSequence === undefined || batch.sequenceEpoch !== this.producerEpoch || batch.sequenceProducerId !== this.producerId) {
-      // A first send, or a retry after an epoch bump (KIP-360): sequences of the new epoch start at 0.
-      const next = this.nextSequence.get(batch.partition) ?? 0;
-      batch.baseSequence = next;
+    if (batch.baseSequence === undefined || (!this.bumpsEpoch && !this.hasCurrentSequence(batch))) {
+      const entry = this.entry(batch.partition);
+      this.maybeUpdateProducerIdAndEpoch(entry);
+      batch.baseSequence = entry.nextSequence;
       batch.sequenceProducerId = this.producerId;
       batch.sequenceEpoch = this.producerEpoch;
-      this.nextSequence.set(batch.partition, next + batch.refs.length);
+      entry.nextSequence += batch.refs.length;
+      entry.addInflightBatch(batch);
     }
-    return { producerId: this.producerId, producerEpoch: this.producerEpoch, baseSequence: batch.baseSequence };
+    return { producerId: batch.sequenceProducerId, producerEpoch: batch.sequenceEpoch, baseSequence: batch.baseSequence };
   }
 
-  /** The batch was written at `baseOffset`. */
+  /**
+   * TransactionManager.maybeUpdateProducerIdAndEpoch: a partition of a stale id or epoch whose
+   * batches in flight have all completed starts its sequences at 0 in the producer's current epoch.
+   */
+  private maybeUpdateProducerIdAndEpoch(entry: TxnPartitionEntry): void {
+    if (this.hasStaleProducerIdAndEpoch(entry) && !entry.hasInflightBatches()) entry.startSequencesAtBeginning(this.producerId, this.producerEpoch);
+  }
+
+  /** TransactionManager.handleCompletedBatch: the batch was written at `baseOffset`. */
   onAcked(batch: ProducerBatch, baseOffset: number): void {
-    if (batch.baseSequence !== undefined && batch.sequenceEpoch === this.producerEpoch) {
-      const last = batch.baseSequence + batch.refs.length - 1;
-      if (last > (this.lastAckedSequence.get(batch.partition) ?? -1)) this.lastAckedSequence.set(batch.partition, last);
-    }
+    const known = this.partitions.get(batch.partition);
+    if (batch.baseSequence !== undefined) known?.maybeUpdateLastAckedSequence(batch.baseSequence + batch.refs.length - 1);
+    // TxnPartitionMap.updateLastAckedOffset makes the entry if the partition's was reset meanwhile.
+    const entry = this.entry(batch.partition);
     const lastOffset = baseOffset + batch.refs.length - 1;
-    if (baseOffset >= 0 && lastOffset > (this.lastAckedOffset.get(batch.partition) ?? -1)) this.lastAckedOffset.set(batch.partition, lastOffset);
+    if (baseOffset >= 0 && lastOffset > entry.lastAckedOffset) entry.lastAckedOffset = lastOffset;
+    entry.removeInFlightBatch(batch);
   }
 
-  /** The batch was given up: with its fate unknown in the current epoch, its partition's sequence is unresolved. */
-  onGivenUp(batch: ProducerBatch): void {
-    if (batch.uncertain && batch.sequenceEpoch === this.producerEpoch) this.unresolved.add(batch.partition);
+  /**
+   * TransactionManager.handleFailedBatch: the batch was given up with `code`. Since KIP-360 an
+   * idempotent producer bumps its epoch for the partition after OUT_OF_ORDER_SEQUENCE_NUMBER
+   * ("we have a gap in the log"), or after any other failure while retries remained
+   * (`adjustSequenceNumbers`, Sender.failBatch: the delivery timeout); after
+   * UNKNOWN_PRODUCER_ID it forgets the partition's sequences (resetSequenceForPartition).
+   * Before KIP-360, a batch given up with its fate unknown in the current epoch leaves its
+   * partition's sequence unresolved.
+   */
+  handleFailedBatch(batch: ProducerBatch, code: KafkaErrorCode | RpcError | ClientException, adjustSequenceNumbers: boolean): void {
+    this.partitions.get(batch.partition)?.removeInFlightBatch(batch);
+    if (!this.bumpsEpoch) {
+      if (batch.uncertain && batch.sequenceEpoch === this.producerEpoch) this.unresolved.set(batch.partition, 0);
+      return;
+    }
+    if (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER') this.requestEpochBumpForPartition(batch.partition, code);
+    else if (code === 'UNKNOWN_PRODUCER_ID') {
+      this.partitions.delete(batch.partition);
+      this.unresolved.delete(batch.partition);
+    } else if (adjustSequenceNumbers) this.requestEpochBumpForPartition(batch.partition, code);
+  }
+
+  /**
+   * TransactionManager.markSequenceUnresolved: a batch sent before expired in the accumulator
+   * (Sender.sendProducerData, expiredBatch.inRetry()): until the partition's batches in flight
+   * are resolved, nothing new of it goes.
+   */
+  markSequenceUnresolved(batch: ProducerBatch): void {
+    if (!this.bumpsEpoch || batch.baseSequence === undefined) return;
+    const next = batch.baseSequence + batch.refs.length;
+    this.unresolved.set(batch.partition, Math.max(this.unresolved.get(batch.partition) ?? 0, next));
   }
 
   /** The batch has a sequence of a producer id since reset (only a client before KIP-360 resets its id). */
   producerIdChanged(batch: ProducerBatch): boolean {
-    return batch.baseSequence !== undefined && batch.sequenceProducerId !== this.producerId && this.producerId >= 0;
+    return !this.bumpsEpoch && batch.baseSequence !== undefined && batch.sequenceProducerId !== this.producerId && this.producerId >= 0;
   }
 
-  /** TransactionManager.canRetry, for an idempotent producer whose batch the broker refused with `code`. */
+  /**
+   * TransactionManager.canRetry, for an idempotent producer whose batch the broker refused with
+   * `code`. Since KIP-360: UNKNOWN_PRODUCER_ID is retried, and unless the answer lacks the log
+   * start offset or the batch's sequence was already started over, the partition asks for an
+   * epoch bump; OUT_OF_ORDER_SEQUENCE_NUMBER is retried, and for the partition's next sequence
+   * (no batch before it unresolved, or the one right after an unresolved one) the broker lost
+   * sequences (an unclean election, a truncated log): the partition asks for an epoch bump to
+   * start its sequences over, rather than retrying into the gap for ever.
+   */
   canRetry(batch: ProducerBatch, code: KafkaErrorCode | RpcError, logStartOffset: number): boolean {
-    if (this.config['sim.unknown.producer.id'] === 'reset-sequence') return this.retriableBeforeKip360(batch, code, logStartOffset);
-    if (code === 'UNKNOWN_PRODUCER_ID') this.unknownTo.set(batch.partition, code);
-    // KIP-360 (TransactionManager.canRetry): an idempotent producer told OUT_OF_ORDER_SEQUENCE_NUMBER
-    // for the batch right after its last acknowledged one, with no earlier batch of unknown fate,
-    // knows the broker lost sequences (an unclean election, a truncated log): it bumps its epoch
-    // to start the partition's sequences over, rather than retrying into the gap forever.
-    if (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && this.isNextSequence(batch)) this.unknownTo.set(batch.partition, code);
+    if (!this.bumpsEpoch) return this.retriableBeforeKip360(batch, code, logStartOffset);
+    const partition = batch.partition;
+    if (code === 'UNKNOWN_PRODUCER_ID') {
+      if (logStartOffset >= 0 && batch.sequenceReset !== true) this.requestEpochBumpForPartition(partition, code);
+      return true;
+    }
+    if (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER') {
+      const unresolvedNext = this.unresolved.get(partition);
+      if (unresolvedNext === undefined && (batch.sequenceReset === true || !this.isNextSequence(partition, batch.baseSequence ?? -1))) return true;
+      if (unresolvedNext === undefined || batch.baseSequence === unresolvedNext) this.requestEpochBumpForPartition(partition, code);
+      return true;
+    }
     return RETRIABLE.has(code);
+  }
+
+  /** TransactionManager.isNextSequence: `sequence` follows the partition's last acknowledged one. */
+  private isNextSequence(partition: number, sequence: number): boolean {
+    return sequence - (this.partitions.get(partition)?.lastAckedSequence ?? NO_LAST_ACKED) === 1;
+  }
+
+  /** TransactionManager.requestEpochBumpForPartition. */
+  private requestEpochBumpForPartition(partition: number, reason: BumpReason): void {
+    this.epochBumpRequired = true;
+    if (!this.partitionsToRewriteSequences.has(partition)) this.partitionsToRewriteSequences.set(partition, reason);
+  }
+
+  /**
+   * What Kafka's Sender.runOnce does before it drains, for an idempotent producer since
+   * KIP-360: maybeResolveSequences, then bumpIdempotentEpochAndResetIdIfNeeded.
+   */
+  beforeDrain(): void {
+    if (!this.config['enable.idempotence'] || !this.bumpsEpoch) return;
+    this.maybeResolveSequences();
+    if (this.epochBumpRequired) this.bumpIdempotentProducerEpoch();
+    if (this.producerId < 0 && !this.initializing) this.initProducerId();
+  }
+
+  /**
+   * TransactionManager.maybeResolveSequences: a partition with an unresolved sequence and
+   * nothing in flight any more is resolved if what was acknowledged reaches its next sequence
+   * (an expired batch's successors were written), and otherwise asks for an epoch bump.
+   */
+  private maybeResolveSequences(): void {
+    for (const partition of [...this.unresolved.keys()]) {
+      const entry = this.entry(partition);
+      if (entry.hasInflightBatches()) continue;
+      if (!this.isNextSequence(partition, entry.nextSequence)) this.requestEpochBumpForPartition(partition, 'unresolved');
+      this.unresolved.delete(partition);
+    }
+  }
+
+  /**
+   * TransactionManager.bumpIdempotentProducerEpoch (KIP-360, KAFKA-8710): the epoch goes up by
+   * one locally, with no request (at Short.MAX_VALUE the producer takes a new id with
+   * InitProducerId instead: resetIdempotentProducerId), and the partitions that asked start
+   * the sequences of their batches in flight at 0 in it (TxnPartitionMap
+   * .startSequencesAtBeginning); their unresolved sequences are forgotten. Other partitions
+   * keep the old epoch until their batches in flight complete.
+   */
+  private bumpIdempotentProducerEpoch(): void {
+    if (this.producerEpoch >= MAX_EPOCH) {
+      this.producerId = -1;
+      this.producerEpoch = -1;
+    } else this.producerEpoch++;
+    const partitions = [...this.partitionsToRewriteSequences].map(([p, reason]) => `${this.deps.partitionName(p)}:${reason}`);
+    this.ctx.trace.emit('producer.epoch', { node: this.ctx.id, producerId: this.producerId, producerEpoch: this.producerEpoch, partitions });
+    for (const partition of this.partitionsToRewriteSequences.keys()) {
+      this.entry(partition).startSequencesAtBeginning(this.producerId, this.producerEpoch);
+      this.unresolved.delete(partition);
+    }
+    this.partitionsToRewriteSequences.clear();
+    this.epochBumpRequired = false;
   }
 
   /**
@@ -163,110 +314,48 @@ export class TransactionManager {
     if ((code === 'UNKNOWN_PRODUCER_ID' || code === 'OUT_OF_ORDER_SEQUENCE_NUMBER') && batch.sequenceProducerId !== this.producerId) return false;
     if (code === 'UNKNOWN_PRODUCER_ID') {
       if (logStartOffset < 0 || batch.sequenceReset === true) return true;
-      const lastAcked = this.lastAckedOffset.get(batch.partition) ?? -1;
+      const entry = this.entry(batch.partition);
+      const lastAcked = entry.lastAckedOffset;
       if (lastAcked < logStartOffset) {
-        this.startSequencesAtBeginning(batch.partition);
+        entry.startSequencesAtBeginning(this.producerId, this.producerEpoch);
         this.ctx.trace.emit('producer.sequence.reset', { node: this.ctx.id, partition: this.deps.partitionName(batch.partition), producerId: this.producerId, producerEpoch: this.producerEpoch, logStartOffset, lastAckedOffset: lastAcked });
         return true;
       }
-    } else if (code !== 'OUT_OF_ORDER_SEQUENCE_NUMBER' || batch.sequenceReset === true || !this.isNextSequence(batch)) {
+    } else if (code !== 'OUT_OF_ORDER_SEQUENCE_NUMBER' || batch.sequenceReset === true || !this.isNextSequenceBeforeKip360(batch)) {
       return RETRIABLE.has(code);
     }
     this.resetProducerId();
     return false;
   }
 
-  /** TransactionManager.startSequencesAtBeginning: the partition's batches that have sequences get new ones from 0, in order. */
-  private startSequencesAtBeginning(partition: number): void {
-    const sequenced = [...this.deps.outstanding()].filter((b) => b.partition === partition && b.baseSequence !== undefined && b.sequenceProducerId === this.producerId && b.sequenceEpoch === this.producerEpoch);
-    sequenced.sort((a, b) => (a.baseSequence as number) - (b.baseSequence as number));
-    let next = 0;
-    for (const b of sequenced) {
-      b.baseSequence = next;
-      b.sequenceReset = true;
-      next += b.refs.length;
-    }
-    this.nextSequence.set(partition, next);
-    this.lastAckedSequence.delete(partition);
-  }
-
-  /** TransactionManager.resetProducerId: forget the id and every sequence, and ask for a new id. */
+  /** TransactionManager.resetProducerId (before KIP-360): forget the id and every sequence, and ask for a new id. */
   private resetProducerId(): void {
     if (this.producerId < 0) return;
     this.producerId = -1;
     this.producerEpoch = -1;
-    this.nextSequence.clear();
-    this.lastAckedSequence.clear();
-    this.lastAckedOffset.clear();
+    this.partitions.clear();
     this.unresolved.clear();
     this.initProducerId();
   }
 
   /**
-   * The broker no longer knows this producer (its state went with the log that held it:
-   * retention, or a power loss before anything was flushed). As KIP-360's clients do, ask
-   * for the next epoch of the same producer id; every partition's sequence starts again at
-   * 0, and batches not yet written are re-sequenced when they are sent again. Like Kafka's
-   * TransactionManager, it bumps only once no request is in flight and no batch of whose
-   * fate it is unsure waits elsewhere: those are resolved under the old epoch first (the
-   * broker recognises a retried batch it has), else a retry under the new epoch could write
-   * them twice.
+   * Before KIP-360: the batch is the partition's next sequence, no batch of the partition was
+   * given up with its fate unknown in this epoch, and no attempt of one that timed out may
+   * still be on its way to the broker (a broken connection took its requests with it).
    */
-  maybeBumpEpoch(): void {
-    if (this.unknownTo.size === 0 || this.bumpingEpoch || this.producerId < 0) return;
-    if (this.deps.unsettled(this.unknownTo, this.producerEpoch)) return;
-    this.bumpingEpoch = true;
-    const broker = this.deps.brokerOrRetry(() => {
-      this.bumpingEpoch = false;
-      this.maybeBumpEpoch();
-    });
-    if (broker === undefined) return;
-    const req = message('InitProducerId', { producerId: this.producerId, producerEpoch: this.producerEpoch });
-    this.ctx.request(brokerNode(broker), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => {
-      this.deps.noteConnection(broker, r);
-      if (r.ok && r.response.type === 'InitProducerIdResponse') {
-        this.onEpochBumped(r.response.producerId, r.response.producerEpoch);
-        return;
-      }
-      this.bumpingEpoch = false;
-      this.ctx.after(millis(this.config['retry.backoff.ms']), () => this.maybeBumpEpoch());
-    });
-  }
-
-  private onEpochBumped(producerId: number, producerEpoch: number): void {
-    this.producerId = producerId;
-    this.producerEpoch = producerEpoch;
-    const partitions = [...this.unknownTo].map(([p, error]) => `${this.deps.partitionName(p)}:${error}`);
-    this.ctx.trace.emit('producer.epoch', { node: this.ctx.id, producerId: this.producerId, producerEpoch: this.producerEpoch, partitions });
-    this.nextSequence.clear();
-    this.unknownTo.clear();
-    this.unresolved.clear();
-    this.lastAckedSequence.clear();
-    this.bumpingEpoch = false;
-    this.deps.wakeup();
-  }
-
-  /**
-   * The batch is the partition's next sequence: no outstanding batch of the same epoch has a
-   * lower one, and no batch of the partition was given up with its fate unknown in this epoch
-   * (Kafka's hasUnresolvedSequence). Later batches still being retried cannot be in the log
-   * without this one, so a gap here is real.
-   */
-  private isNextSequence(batch: ProducerBatch): boolean {
+  private isNextSequenceBeforeKip360(batch: ProducerBatch): boolean {
     if (this.unresolved.has(batch.partition) || batch.sequenceEpoch !== this.producerEpoch) return false;
-    if (batch.baseSequence !== (this.lastAckedSequence.get(batch.partition) ?? -1) + 1) return false;
-    // An attempt that timed out may still be on its way to the broker and land after the
-    // bump, out of order; a broken connection took its requests with it.
-    for (const other of this.deps.outstanding()) if (other.partition === batch.partition && other.mayStillArrive) return false;
-    return true;
+    if (!this.isNextSequence(batch.partition, batch.baseSequence ?? -1)) return false;
+    return !this.entry(batch.partition).inflightBatches().some((other) => other.mayStillArrive === true);
   }
 }
 
 declare module '../../sim/trace.js' {
   interface TraceRecordMap {
     /**
-     * An idempotent producer bumped its epoch (KIP-360) because these partitions (each
-     * "partition:error") no longer had its sequences; they start again at 0.
+     * An idempotent producer bumped its epoch (KIP-360), locally, because these partitions
+     * (each "partition:reason", the broker's error or `unresolved`) no longer had its
+     * sequences; their batches in flight start again at 0 in the new epoch.
      */
     'producer.epoch': { readonly node: string; readonly producerId: number; readonly producerEpoch: number; readonly partitions: readonly string[] };
     /**
