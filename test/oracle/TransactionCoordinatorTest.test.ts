@@ -10,7 +10,8 @@
 // EndTxn), TV_2 is version 2; requestEpoch(TV_2) is the epoch before the EndTxn's bump.
 import { describe, expect, it } from 'vitest';
 import { TransactionCoordinator } from '../../src/nodes/coordinator/transactionCoordinator.js';
-import { partitionForTransactionalId } from '../../src/nodes/coordinator/transactionLog.js';
+import { encodeTransactionKey, encodeTransactionValue, partitionForTransactionalId } from '../../src/nodes/coordinator/transactionLog.js';
+import { encodeBatch } from '../../src/log/recordBatch.js';
 import { message, type KafkaMessage } from '../../src/nodes/protocol.js';
 import { coordinatorLog } from '../helpers/coordinatorLog.js';
 
@@ -69,7 +70,7 @@ function world(version: 1 | 2) {
     const [r] = answers;
     return 'error' in r ? r.error : undefined;
   };
-  return { coordinator, send, sendHeld, init, add, end, endTxn, errorOf, commitWrites };
+  return { coordinator, send, sendHeld, init, add, end, endTxn, errorOf, commitWrites, log };
 }
 
 /**
@@ -241,10 +242,9 @@ describe('TransactionCoordinatorTest: EndTxn', () => {
 
   // Kafka: TransactionCoordinatorTest.shouldReturnInvalidTxnRequestOnEndTxnRequestWhenStatusIsCompleteAbortAndResultIsNotAbort
   // and ...WhenStatusIsCompleteCommitAndResultIsNotCommit (TV_2)
-  // DIVERGENCE: with transactions v2 Kafka takes an EndTxn at the epoch before the bump as a
-  // valid retry (endTxnEpochBumped) and answers the opposite outcome INVALID_TXN_STATE;
-  // kafkasim answers PRODUCER_FENCED.
-  it.fails.each([true, false])('shouldReturnInvalidTxnRequestOnEndTxnRequestWhenStatusIsComplete..AndResultIsNot (transaction.version 2, committed %s)', (commit) => {
+  // With transactions v2 an EndTxn at the epoch before the bump is a valid retry
+  // (isValidEpoch's retryOnEpochBump), and the opposite outcome is INVALID_TXN_STATE.
+  it.each([true, false])('shouldReturnInvalidTxnRequestOnEndTxnRequestWhenStatusIsComplete..AndResultIsNot (transaction.version 2, committed %s)', (commit) => {
     const w = world(2);
     const epoch = w.init();
     w.send(w.add(epoch));
@@ -302,5 +302,86 @@ describe('TransactionCoordinatorTest: EndTxn', () => {
     w.commitWrites();
     expect(held).toHaveLength(1);
     expect(w.errorOf(held)).toBeUndefined();
+  });
+});
+
+describe('TransactionCoordinator: EndTxn with transaction version 2 (Kafka 4.x)', () => {
+  // Kafka: TransactionCoordinator.scala's table for Empty, CompleteAbort and CompleteCommit under
+  // transaction version 2 (PF = PRODUCER_FENCED, ITS = INVALID_TXN_STATE, NONE = no error and no
+  // bump, EB = no error and an epoch bump; Retry = the stored epoch minus one, Current = it).
+  type Expect = 'PF' | 'ITS' | 'NONE' | 'EB';
+  const TABLE: readonly [string, boolean, 'retry' | 'current', Expect][] = [
+    ['Empty', false, 'retry', 'PF'],
+    ['Empty', false, 'current', 'EB'],
+    ['Empty', true, 'retry', 'PF'],
+    ['Empty', true, 'current', 'ITS'],
+    ['CompleteAbort', false, 'retry', 'NONE'],
+    ['CompleteAbort', false, 'current', 'EB'],
+    ['CompleteAbort', true, 'retry', 'ITS'],
+    ['CompleteAbort', true, 'current', 'ITS'],
+    ['CompleteCommit', false, 'retry', 'ITS'],
+    ['CompleteCommit', false, 'current', 'EB'],
+    ['CompleteCommit', true, 'retry', 'NONE'],
+    ['CompleteCommit', true, 'current', 'ITS'],
+  ];
+  it.each(TABLE)('%s, commit %s, %s epoch: %s', (state, commit, which, expected) => {
+    const w = world(2);
+    // Empty at a stored epoch of 1 (two InitProducerIds); or a transaction ended, which bumped it.
+    let stored = w.init(2);
+    if (state !== 'Empty') {
+      w.send(w.add(stored));
+      w.endTxn(stored, state === 'CompleteCommit', true);
+      stored += 1;
+    }
+    const [r] = w.send(w.end(which === 'retry' ? stored - 1 : stored, commit));
+    if (r.type !== 'TxnResponse') throw new Error(JSON.stringify(r));
+    const error = 'error' in r ? r.error : undefined;
+    if (expected === 'PF') expect(error).toBe('PRODUCER_FENCED');
+    else if (expected === 'ITS') expect(error).toBe('INVALID_TXN_STATE');
+    else {
+      expect(error).toBeUndefined();
+      expect('producerEpoch' in r ? r.producerEpoch : undefined).toBe(expected === 'EB' ? stored + 1 : stored);
+    }
+  });
+
+  // KIP-890 part 2: the retry is recognised by the epochs written to __transaction_state, so a
+  // coordinator that took over from the log recognises it too (kafkasim kept the previous epoch
+  // in memory and answered PRODUCER_FENCED after a failover).
+  it('recognises a retried EndTxn after a coordinator failover', () => {
+    const w = world(2);
+    const epoch = w.init();
+    w.send(w.add(epoch));
+    w.endTxn(epoch, true, true);
+    const { trace, append, commitWrites } = coordinatorLog(`__transaction_state-${PARTITION}`);
+    const successor = new TransactionCoordinator({ trace, brokerId: 2, append, writeMarkers: () => undefined, nextProducerId: () => 99, after: () => undefined }, { ...CONFIG, version: 2 });
+    successor.load(PARTITION, w.log, 0, 1);
+    const out: KafkaMessage[] = [];
+    successor.handle(w.end(epoch, true) as Request, 0, (r) => out.push(r));
+    commitWrites();
+    expect(out).toMatchObject([{ type: 'TxnResponse', producerId: PRODUCER_ID, producerEpoch: epoch + 1 }]);
+  });
+
+  // Kafka: TransactionCoordinatorTest.shouldReturnOkOnEndTxnV2IfEndTxnV2RetryEpochOverflow and
+  // TransactionMetadata.isProducerEpochExhausted: at epoch Short.MaxValue - 1 an EndTxn rotates
+  // the producer id (epoch 0), and a retry under the old id is still answered.
+  it('rotates the producer id at an exhausted epoch, and answers a retry under the old id', () => {
+    const { trace, log, append, commitWrites } = coordinatorLog(`__transaction_state-${PARTITION}`);
+    const value = { producerId: PRODUCER_ID, producerEpoch: 32_766, transactionTimeoutMs: 60_000, state: 'Ongoing' as const, partitions: PARTITIONS, lastUpdateTimestampMs: 0, startTimestampMs: 0 };
+    log.appendAsLeader(encodeBatch([{ key: encodeTransactionKey(ID), value: encodeTransactionValue(value), timestamp: 0 }]), 0);
+    const markers: ((failed: readonly string[]) => void)[] = [];
+    const c = new TransactionCoordinator({ trace, brokerId: 1, append, writeMarkers: (_req, done) => void markers.push(done), nextProducerId: () => 77, after: () => undefined }, { ...CONFIG, version: 2 });
+    c.load(PARTITION, log, 0, 0);
+    const send = (req: KafkaMessage): KafkaMessage[] => {
+      const out: KafkaMessage[] = [];
+      c.handle(req as Request, 0, (r) => out.push(r));
+      commitWrites();
+      return out;
+    };
+    const end = message('EndTxn', { transactionalId: ID, producerId: PRODUCER_ID, producerEpoch: 32_766, commit: true });
+    expect(send(end)).toMatchObject([{ type: 'TxnResponse', producerId: 77, producerEpoch: 0 }]);
+    expect(send(end)).toMatchObject([{ type: 'TxnResponse', error: 'CONCURRENT_TRANSACTIONS' }]); // still completing
+    for (const done of markers.splice(0)) done([]);
+    commitWrites();
+    expect(send(end)).toMatchObject([{ type: 'TxnResponse', producerId: 77, producerEpoch: 0 }]);
   });
 });

@@ -56,11 +56,15 @@ interface TxnMeta {
   /** A transition written to the log and not yet taken (Kafka's pendingState). */
   pending: TransactionState | undefined;
   /**
-   * The epoch before the last EndTxn bumped it (transaction version 2), to recognise a retry
-   * of that EndTxn; -1 after any other change. Kafka keeps it in memory only.
+   * The producer id before the last rotation at an exhausted epoch (transaction version 2),
+   * to recognise a retry of the EndTxn that rotated it; -1 if none. Kafka persists it as a
+   * tagged field of the transaction log value; kafkasim keeps it in memory.
    */
-  lastProducerEpoch: number;
+  previousProducerId: number;
 }
+
+/** Short.MaxValue: a producer epoch's largest value. */
+const MAX_PRODUCER_EPOCH = 32_767;
 
 type TxnRequest = Extract<KafkaMessage, { type: 'InitProducerId' | 'AddPartitionsToTxn' | 'AddOffsetsToTxn' | 'EndTxn' }>;
 
@@ -109,7 +113,7 @@ export class TransactionCoordinator {
     this.owned.set(partition, leaderEpoch);
     for (const [id, v] of [...values].sort((a, b) => compareStrings(a[0], b[0]))) {
       if (v === null || this.partitionFor(id) !== partition) continue;
-      const meta: TxnMeta = { transactionalId: id, producerId: v.producerId, producerEpoch: v.producerEpoch, timeoutMs: v.transactionTimeoutMs, state: v.state, partitions: [...v.partitions], startMs: v.startTimestampMs, updateMs: v.lastUpdateTimestampMs, pending: undefined, lastProducerEpoch: -1 };
+      const meta: TxnMeta = { transactionalId: id, producerId: v.producerId, producerEpoch: v.producerEpoch, timeoutMs: v.transactionTimeoutMs, state: v.state, partitions: [...v.partitions], startMs: v.startTimestampMs, updateMs: v.lastUpdateTimestampMs, pending: undefined, previousProducerId: -1 };
       this.txns.set(id, meta);
       this.traceState(meta);
       // Prepared before the old coordinator went: the decision stands, the markers go again.
@@ -153,7 +157,7 @@ export class TransactionCoordinator {
     if (timeoutMs > this.config.maxTimeoutMs) return fail('INVALID_TRANSACTION_TIMEOUT');
     const meta = this.txns.get(transactionalId);
     if (meta === undefined) {
-      const fresh: TxnMeta = { transactionalId, producerId: this.host.nextProducerId(), producerEpoch: -1, timeoutMs, state: 'Empty', partitions: [], startMs: -1, updateMs: nowMs, pending: undefined, lastProducerEpoch: -1 };
+      const fresh: TxnMeta = { transactionalId, producerId: this.host.nextProducerId(), producerEpoch: -1, timeoutMs, state: 'Empty', partitions: [], startMs: -1, updateMs: nowMs, pending: undefined, previousProducerId: -1 };
       this.txns.set(transactionalId, fresh);
       return this.transition(fresh, { state: 'Empty', producerEpoch: 0, partitions: [], timeoutMs }, nowMs, (error) => (error === undefined ? reply(message('InitProducerIdResponse', { producerId: fresh.producerId, producerEpoch: fresh.producerEpoch })) : fail(error)));
     }
@@ -196,45 +200,102 @@ export class TransactionCoordinator {
   }
 
   /**
-   * EndTxn (handleEndTransaction): PrepareCommit or PrepareAbort is written and answered;
-   * the markers follow. A retried EndTxn for a transaction already ending or ended the same
-   * way is answered in kind.
+   * EndTxn (TransactionCoordinator.endTransaction): PrepareCommit or PrepareAbort is written
+   * and answered; the markers follow. A retried EndTxn for a transaction already ending or
+   * ended the same way is answered in kind.
    *
-   * With transaction version 2 (KIP-890 part 2) the transition also bumps the producer
-   * epoch: the markers carry the new one, the answer hands it to the producer for its next
-   * transaction, and a late copy of this EndTxn can no longer end that next transaction, as
-   * under version 1 it does (KAFKA-17754): it is recognised by its old epoch, answered as a
-   * retry while this transaction is ending or ended, and fenced once another has begun.
+   * With transaction version 2 (KIP-890 part 2, Kafka 4.0) the transition also bumps the
+   * producer epoch: the markers carry the new one, the answer hands it to the producer for its
+   * next transaction, and a late copy of this EndTxn can no longer end that next transaction,
+   * as under version 1 it does (KAFKA-17754). A retry is recognised by the epoch stored in
+   * `__transaction_state` being the request's plus one (isValidEpoch's retryOnEpochBump), so
+   * the recognition survives a coordinator failover; an EndTxn(ABORT) with no transaction open
+   * (Empty, CompleteCommit, CompleteAbort at the current epoch) aborts an empty one, bumping
+   * the epoch too; and at an exhausted epoch the producer gets a new producer id instead.
    */
   private endTxn(req: Extract<TxnRequest, { type: 'EndTxn' }>, nowMs: number, reply: (r: KafkaMessage) => void): void {
     const meta = this.txns.get(req.transactionalId);
+    const tv2 = this.config.version >= 2;
     // With transaction version 2 a successful answer carries the producer's (bumped) epoch.
-    const answer = (error?: KafkaErrorCode): void => reply(message('TxnResponse', error === undefined && this.config.version >= 2 && meta !== undefined ? { producerId: meta.producerId, producerEpoch: meta.producerEpoch } : { error }));
-    const retry = this.config.version >= 2 && meta !== undefined && meta.producerId === req.producerId && meta.lastProducerEpoch === req.producerEpoch && meta.producerEpoch === req.producerEpoch + 1;
-    const bad = retry ? undefined : this.check(meta, req);
-    if (bad !== undefined || meta === undefined) return answer(bad);
+    const answer = (error?: KafkaErrorCode): void => reply(message('TxnResponse', error === undefined && tv2 && meta !== undefined ? { producerId: meta.producerId, producerEpoch: meta.producerEpoch } : { error }));
+    if (meta === undefined) return answer('INVALID_PRODUCER_ID_MAPPING');
+    const epoch = tv2 ? this.endTxnEpochV2(meta, req) : { error: this.check(meta, req), retry: false };
+    if (epoch.error !== undefined) return answer(epoch.error);
+    const retry = epoch.retry;
     if (meta.pending !== undefined) return answer('CONCURRENT_TRANSACTIONS');
+    const outcome = this.endTxnOutcome(meta.state, req.commit, retry, tv2);
+    if (outcome !== 'prepare') return answer(outcome === 'done' ? undefined : outcome);
     const prepare: TransactionState = req.commit ? 'PrepareCommit' : 'PrepareAbort';
-    const complete: TransactionState = req.commit ? 'CompleteCommit' : 'CompleteAbort';
-    if (meta.state === prepare) return answer('CONCURRENT_TRANSACTIONS');
-    if (meta.state === complete) return answer();
-    if (retry) return answer('PRODUCER_FENCED');
-    if (meta.state !== 'Ongoing') return answer('INVALID_TXN_STATE');
-    const bump = this.config.version >= 2;
-    this.transition(meta, bump ? { state: prepare, producerEpoch: meta.producerEpoch + 1 } : { state: prepare }, nowMs, (error) => {
-      if (error === undefined && bump) meta.lastProducerEpoch = req.producerEpoch;
+    const partitions = meta.state === 'Ongoing' ? meta.partitions : [];
+    this.transition(meta, tv2 ? { state: prepare, partitions, ...this.nextProducerIdAndEpoch(meta) } : { state: prepare }, nowMs, (error) => {
       answer(error);
       if (error === undefined) this.sendMarkers(meta, nowMs);
     });
   }
 
   /**
+   * endTransaction's producer id and isValidEpoch checks with transaction version 2. A retry
+   * is an EndTxn whose epoch is one below the stored one (retryOnEpochBump: the stored epoch
+   * was bumped by the EndTxn being retried), or the old id's last epoch after the id was
+   * rotated at an exhausted epoch (retryOnOverflow). An open or Empty transaction needs the
+   * stored epoch; a prepared one only takes a retry (the same epoch would be the next EndTxn);
+   * a completed one takes either.
+   */
+  private endTxnEpochV2(meta: TxnMeta, req: { producerId: number; producerEpoch: number }): { error?: KafkaErrorCode; retry: boolean } {
+    const overflow = meta.previousProducerId === req.producerId && req.producerEpoch === MAX_PRODUCER_EPOCH - 1 && meta.producerEpoch === 0;
+    if (meta.producerId !== req.producerId && !overflow) return { error: 'INVALID_PRODUCER_ID_MAPPING', retry: false };
+    const bumped = meta.producerId === req.producerId && meta.producerEpoch === req.producerEpoch + 1;
+    const current = meta.producerId === req.producerId && meta.producerEpoch === req.producerEpoch;
+    const retry = bumped || overflow;
+    // Kafka rotates the id as the transaction completes (prepareComplete); kafkasim as it is
+    // prepared, so a retry under the old id is recognised in the Prepare states too.
+    const valid = meta.state === 'PrepareCommit' || meta.state === 'PrepareAbort' ? retry : meta.state === 'CompleteCommit' || meta.state === 'CompleteAbort' ? retry || current : current;
+    return valid ? { retry } : { error: 'PRODUCER_FENCED', retry };
+  }
+
+  /** What endTransaction does in `state`: prepare the transition, answer success ('done'), or refuse. */
+  private endTxnOutcome(state: TransactionState, commit: boolean, retry: boolean, tv2: boolean): 'prepare' | 'done' | KafkaErrorCode {
+    switch (state) {
+      case 'Ongoing':
+        return 'prepare';
+      case 'PrepareCommit':
+        return commit ? 'CONCURRENT_TRANSACTIONS' : 'INVALID_TXN_STATE';
+      case 'PrepareAbort':
+        return commit ? 'INVALID_TXN_STATE' : 'CONCURRENT_TRANSACTIONS';
+      case 'CompleteCommit':
+        if (commit) return !tv2 || retry ? 'done' : 'INVALID_TXN_STATE';
+        return tv2 && !retry ? 'prepare' : 'INVALID_TXN_STATE';
+      case 'CompleteAbort':
+        if (commit) return 'INVALID_TXN_STATE';
+        return tv2 && !retry ? 'prepare' : 'done';
+      case 'Empty':
+        return tv2 && !commit ? 'prepare' : 'INVALID_TXN_STATE';
+      default:
+        return 'INVALID_TXN_STATE';
+    }
+  }
+
+  /**
+   * The producer id and epoch a version 2 EndTxn moves to: the next epoch, or, once the epoch
+   * is exhausted (TransactionMetadata.isProducerEpochExhausted: Short.MaxValue - 1), a new
+   * producer id at epoch 0, remembering the old one for a retry.
+   */
+  private nextProducerIdAndEpoch(meta: TxnMeta): Pick<TxnMeta, 'producerId' | 'producerEpoch' | 'previousProducerId'> {
+    if (meta.producerEpoch < MAX_PRODUCER_EPOCH - 1) return { producerId: meta.producerId, producerEpoch: meta.producerEpoch + 1, previousProducerId: meta.previousProducerId };
+    return { producerId: this.host.nextProducerId(), producerEpoch: 0, previousProducerId: meta.producerId };
+  }
+
+  /**
    * Aborts an ongoing transaction under a bumped epoch, fencing the producer that opened it:
-   * for InitProducerId from a new incarnation, and for transaction.timeout.ms.
+   * for InitProducerId from a new incarnation, and for transaction.timeout.ms. A timed-out
+   * transaction under transaction version 2 is bumped twice, as Kafka's abortTimedOutTransactions
+   * does (prepareFenceProducerEpoch, then the bump every version 2 EndTxn makes), so that
+   * the fenced producer's own EndTxn is neither current nor a retry.
    */
   private abortAndFence(meta: TxnMeta, nowMs: number, why: 'init' | 'timeout'): void {
     this.host.trace.emit('txn.abort', { broker: this.host.brokerId, transactionalId: meta.transactionalId, producerId: meta.producerId, fencedEpoch: meta.producerEpoch, reason: why });
-    this.transition(meta, { state: 'PrepareAbort', producerEpoch: meta.producerEpoch + 1 }, nowMs, (error) => {
+    const bumps = why === 'timeout' && this.config.version >= 2 ? 2 : 1;
+    this.transition(meta, { state: 'PrepareAbort', producerEpoch: meta.producerEpoch + bumps }, nowMs, (error) => {
       if (error === undefined) this.sendMarkers(meta, nowMs);
     });
   }
@@ -267,7 +328,7 @@ export class TransactionCoordinator {
    * Writes the transition to `__transaction_state` and takes it once committed (Kafka's
    * prepareTransitionTo / completeTransitionTo around appendTransactionToLog).
    */
-  private transition(meta: TxnMeta, change: Partial<Pick<TxnMeta, 'state' | 'producerEpoch' | 'partitions' | 'timeoutMs' | 'startMs'>>, nowMs: number, done: (error: KafkaErrorCode | undefined) => void): void {
+  private transition(meta: TxnMeta, change: Partial<Pick<TxnMeta, 'state' | 'producerId' | 'producerEpoch' | 'previousProducerId' | 'partitions' | 'timeoutMs' | 'startMs'>>, nowMs: number, done: (error: KafkaErrorCode | undefined) => void): void {
     const next = { ...meta, ...change, updateMs: nowMs };
     meta.pending = next.state;
     const value: TransactionLogValue = { producerId: next.producerId, producerEpoch: next.producerEpoch, transactionTimeoutMs: next.timeoutMs, state: next.state, partitions: next.partitions, lastUpdateTimestampMs: nowMs, startTimestampMs: next.startMs };
@@ -277,7 +338,6 @@ export class TransactionCoordinator {
       meta.pending = undefined;
       if (error !== undefined) return done(error === 'NOT_LEADER_OR_FOLLOWER' ? 'NOT_COORDINATOR' : 'COORDINATOR_NOT_AVAILABLE');
       Object.assign(meta, change, { updateMs: nowMs });
-      if (change.producerEpoch !== undefined) meta.lastProducerEpoch = -1;
       this.traceState(meta);
       done(undefined);
     });
