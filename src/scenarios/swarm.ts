@@ -258,7 +258,11 @@ function kindAllowance(profile: LessonProfile, kind: string, run: RunOutcome): s
   const reason = profile.allowedUnderFaults.get(kind);
   if (reason !== undefined) return reason;
   if ((kind === 'duplicate' || kind === 'reorder') && run.epochBumped === true) {
-    return 'after a producer epoch bump (KIP-360), batches sent again from sequence 0 can land twice (docs/fidelity.md, producer)';
+    // A successor keeps only each producer's last five batches (ProducerStateEntry), a restarted
+    // leader's snapshot only the last one: after an OUT_OF_ORDER_SEQUENCE_NUMBER the producer
+    // bumps its epoch and sends again what may have landed (KAFKA-14034; the
+    // idempotent-leader-change and idempotent-full-restart lessons).
+    return 'after a producer epoch bump (KIP-360), batches sent again from sequence 0 can land twice (KAFKA-14034)';
   }
   return undefined;
 }
