@@ -55,6 +55,8 @@ let cases = 0;
 let withinDesign = 0;
 let totalFaults = 0;
 let totalSkipped = 0;
+/** How often each kind was found and allowed, and why: what the swarm let pass. */
+const allowedTally = new Map();
 for (const entry of entries) {
   const lesson = { name: entry.name, raw: parseScenarioDocument(readFileSync(entry.path, 'utf8'), entry.path).raw, scenario: entry.scenario };
   const t0 = Date.now();
@@ -69,6 +71,7 @@ for (const entry of entries) {
     generated += c.faults.length;
     skipped += outcome.skippedFaults;
     if (outcome.withinDesign) within++;
+    for (const a of outcome.allowed) allowedTally.set(a, (allowedTally.get(a) ?? 0) + 1);
     for (const f of outcome.findings) {
       found++;
       findings.push({ lesson: entry.name, seed: k, ...f, faults: c.faults, kinds: outcome.kinds, withinDesign: outcome.withinDesign, replay: `npm run test:swarm -- --lessons ${entry.name} --case ${k}` });
@@ -84,8 +87,10 @@ for (const entry of entries) {
 const wallMs = Date.now() - started;
 
 if (json) {
-  console.log(JSON.stringify({ lessons: entries.length, seeds, cases, withinDesign, faults: totalFaults, skippedFaults: totalSkipped, wallMs, findings, perLesson }, null, 1));
+  console.log(JSON.stringify({ lessons: entries.length, seeds, cases, withinDesign, faults: totalFaults, skippedFaults: totalSkipped, wallMs, allowed: Object.fromEntries(allowedTally), findings, perLesson }, null, 1));
 } else {
+  if (allowedTally.size > 0) console.log('\nfound and allowed (runs):');
+  for (const [a, n] of [...allowedTally].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))) console.log(`  ${String(n).padStart(5)}  ${a}`);
   for (const [i, f] of findings.entries()) {
     console.log(`\nfinding ${i + 1}: ${f.lesson}, seed ${f.seed}: ${f.kind} ${f.what}`);
     console.log(`  ${f.message.split('\n').slice(0, f.kind === 'simulator-error' ? 8 : 1).join('\n  ')}`);

@@ -9,10 +9,11 @@
  *
  * What is a finding:
  * - a simulator error (anything the run throws) always;
- * - an online-spec violation (the TLA+ invariants of checkers/onlineSpec.ts) unless the
- *   lesson's configuration allows it (it expects one, enables unclean election, or brings
- *   back a pre-KIP-279 truncation rule) or the faults go beyond the design (media faults, or
- *   power losses beyond {@link powerLossWithinDesign});
+ * - an online-spec violation (the TLA+ invariants of checkers/onlineSpec.ts), or a
+ *   replication one (`divergence`, `split-brain`, `hw-regression`), unless the lesson's
+ *   configuration allows it (it expects one, enables unclean election, or brings back a
+ *   pre-KIP-279 truncation rule) or the faults go beyond the design (media faults, or power
+ *   losses beyond {@link powerLossWithinDesign});
  * - any other violation of a lesson that expects none, under faults within its design, unless
  *   its configuration allows that kind under faults ({@link allowedUnderFaults}).
  *
@@ -61,7 +62,16 @@ export interface SwarmCase {
   readonly faults: readonly RawFault[];
 }
 
-export type FindingKind = 'simulator-error' | 'spec-violation' | 'unexpected-violation';
+export type FindingKind = 'simulator-error' | 'spec-violation' | 'replication-violation' | 'unexpected-violation';
+
+/**
+ * The checkers' forms of the replication invariants: replicas that disagree below their high
+ * watermarks, two leaders in one epoch, records exposed below a high watermark that later
+ * vanish. They hold whatever the producers' acks and the consumers do (a clean election picks
+ * a replica that holds everything below the high watermark; leader epochs truncate what
+ * diverged), so, like the online-spec invariants, they are judged on every lesson.
+ */
+const REPLICATION_KINDS: ReadonlySet<string> = new Set(['divergence', 'split-brain', 'hw-regression']);
 
 export interface SwarmFinding {
   readonly kind: FindingKind;
@@ -93,6 +103,8 @@ export interface SwarmOutcome {
 export interface LessonProfile {
   /** The lesson expects no violation: it must stay clean under faults within its design. */
   readonly expectsNone: boolean;
+  /** The kinds the lesson expects. */
+  readonly expected: readonly string[];
   /** Online-spec violations are part of this configuration's behaviour (and are not findings). */
   readonly specAllowedBecause?: string;
   /** The configuration gives committed records up when replicas fail (unclean election, a pre-KIP-101 truncation rule): no broker fault is within its design. */
@@ -125,6 +137,7 @@ export function lessonProfile(s: Scenario): LessonProfile {
   const fsyncsEveryAppend = cfg['flush.messages'] === 1;
   return {
     expectsNone: expect === 'none',
+    expected: expect === 'none' ? [] : expect,
     ...(specAllowedBecause === undefined ? {} : { specAllowedBecause }),
     ...(losesCommittedBecause === undefined ? {} : { losesCommittedBecause }),
     survivesOnePowerLoss: fsyncsEveryAppend || (minIsr >= 2 && producersAll),
@@ -238,15 +251,17 @@ export function judge(profile: LessonProfile, c: SwarmCase, run: RunOutcome): Sw
   const allowed = new Set<string>();
   for (const v of violations) {
     const spec = v.kind.startsWith('spec:');
-    const why = spec ? specAllowance(profile, run.beyondDesign) : kindAllowance(profile, v.kind, run);
+    const replication = REPLICATION_KINDS.has(v.kind);
+    const why = spec || replication ? invariantAllowance(profile, v.kind, run.beyondDesign) : kindAllowance(profile, v.kind, run);
     if (why !== undefined) allowed.add(`${v.kind}: ${why}`);
-    else findings.push({ kind: spec ? 'spec-violation' : 'unexpected-violation', what: v.kind, message: v.message });
+    else findings.push({ kind: spec ? 'spec-violation' : replication ? 'replication-violation' : 'unexpected-violation', what: v.kind, message: v.message });
   }
   return { ...base, kinds: [...new Set(violations.map((v) => v.kind))].sort(compareStrings), allowed: [...allowed].sort(compareStrings), findings };
 }
 
-/** Why an online-spec violation is no finding, or undefined when it is one. */
-function specAllowance(profile: LessonProfile, beyondDesign: readonly string[]): string | undefined {
+/** Why a violation of a replication invariant (online-spec or replication kind) is no finding, or undefined when it is one. */
+function invariantAllowance(profile: LessonProfile, kind: string, beyondDesign: readonly string[]): string | undefined {
+  if (profile.expected.includes(kind)) return 'the lesson expects it';
   if (profile.specAllowedBecause !== undefined) return profile.specAllowedBecause;
   return beyondDesign.length > 0 ? `beyond the design: ${beyondDesign.join('; ')}` : undefined;
 }

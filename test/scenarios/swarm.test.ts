@@ -107,7 +107,8 @@ describe('the swarm (scripts/swarm.mjs; npm run test:swarm)', () => {
     expect(verdict('consumer-zombie-member', crash, ['skipped']).findings.map((f) => f.what)).toEqual(['skipped']);
     expect(verdict('retries-idempotent', crash, ['duplicate']).findings.map((f) => f.what)).toEqual(['duplicate']);
     expect(verdict('retries-idempotent', crash, ['duplicate'], { epochBumped: true }).findings).toEqual([]);
-    // A lesson that expects violations is judged on simulator errors and spec violations only.
-    expect(verdict('retries-duplicate', crash, ['lost-write', 'divergence']).findings).toEqual([]);
+    // A lesson that expects violations is judged on simulator errors and the replication invariants only.
+    expect(verdict('retries-duplicate', crash, ['lost-write', 'duplicate']).findings).toEqual([]);
+    expect(verdict('retries-duplicate', crash, ['divergence', 'hw-regression']).findings.map((f) => `${f.kind} ${f.what}`)).toEqual(['replication-violation divergence', 'replication-violation hw-regression']);
   });
 });
