@@ -71,7 +71,7 @@ for (const entry of entries) {
     generated += c.faults.length;
     skipped += outcome.skippedFaults;
     if (outcome.withinDesign) within++;
-    for (const a of outcome.allowed) allowedTally.set(a, (allowedTally.get(a) ?? 0) + 1);
+    for (const a of new Set(outcome.allowed.map((x) => x.replace(/faults? \d+/g, 'a fault')))) allowedTally.set(a, (allowedTally.get(a) ?? 0) + 1);
     for (const f of outcome.findings) {
       found++;
       findings.push({ lesson: entry.name, seed: k, ...f, faults: c.faults, kinds: outcome.kinds, withinDesign: outcome.withinDesign, replay: `npm run test:swarm -- --lessons ${entry.name} --case ${k}` });
@@ -96,7 +96,7 @@ if (json) {
     console.log(`  ${f.message.split('\n').slice(0, f.kind === 'simulator-error' ? 8 : 1).join('\n  ')}`);
     console.log(`  the run found: ${f.kinds.join(', ') || 'nothing (it threw)'}; faults ${f.withinDesign ? 'within' : 'beyond'} the lesson's design`);
     console.log(`  faults (add under the lesson's faults: and run it with --seed ${f.seed}):`);
-    for (const fault of f.faults) console.log(`    - ${stringify(fault, { collectionStyle: 'flow' }).trim()}`);
+    for (const fault of f.faults) console.log(`    - ${stringify(fault, { collectionStyle: 'flow', lineWidth: 0 }).trim()}`);
     console.log(`  replay: ${f.replay}`);
   }
   console.log(`\n${entries.length} lessons x ${seeds.length} cases = ${cases} runs (${withinDesign} within design; ${totalFaults} faults added, ${totalSkipped} did nothing) in ${(wallMs / 1000).toFixed(1)} s: ${findings.length === 0 ? 'no findings' : `${findings.length} findings`}`);
