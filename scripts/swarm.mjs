@@ -3,7 +3,7 @@
 // what its configuration is designed to survive (src/scenarios/swarm.ts; docs/sweeps.md,
 // "The swarm"). `npm run test:swarm` builds first, then runs this.
 //
-//   npm run test:swarm                                  2 cases per lesson (a few minutes)
+//   npm run test:swarm                                  2 cases per lesson (about a minute)
 //   npm run test:swarm -- --seeds 20                    cases 1..20 of every lesson (the full swarm)
 //   npm run test:swarm -- --lessons a,b --seeds 5       only these lessons
 //   npm run test:swarm -- --lessons a --case 7          replay one case

@@ -268,7 +268,7 @@ function invariantAllowance(profile: LessonProfile, kind: string, beyondDesign: 
 
 /** Why a checker's violation is no finding, or undefined when it is one. */
 function kindAllowance(profile: LessonProfile, kind: string, run: RunOutcome): string | undefined {
-  if (!profile.expectsNone) return 'the lesson expects violations; only simulator errors and online-spec violations are judged';
+  if (!profile.expectsNone) return 'the lesson expects violations; only simulator errors and broken replication invariants are judged';
   if (run.beyondDesign.length > 0) return `beyond the design: ${run.beyondDesign.join('; ')}`;
   const reason = profile.allowedUnderFaults.get(kind);
   if (reason !== undefined) return reason;
