@@ -62,20 +62,35 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
         }
       }
       const firstRead = firstPolled(history.others, group.members);
+      const inputs = inputRecords(state, pipe.from, group.committed, firstRead);
+      // How many copies of each input message lie below the committed offset: a message its
+      // producer wrote twice (an idempotent producer's epoch bump, KIP-360, sends again what
+      // may have landed; `duplicate` judges that on the input topic) is two input records, and
+      // exactly-once owes each its own output (the offsets the group commits are per record).
+      const copies = new Map<MessageId, number>();
+      const below = new Map<MessageId, number>();
+      for (const r of inputs) {
+        copies.set(r.id, (copies.get(r.id) ?? 0) + 1);
+        if (r.below) below.set(r.id, (below.get(r.id) ?? 0) + 1);
+      }
+      const seen = new Map<MessageId, number>();
+      const reported = new Set<MessageId>();
       const missing: string[] = [];
       const duplicated: string[] = [];
       const early: string[] = [];
-      for (const p of partitionsOf(state, pipe.from)) {
-        const committed = group.committed.get(p.partition) ?? -1;
-        const first = firstRead.get(p.partition);
-        if (first === undefined) continue;
-        for (const r of p.committed) {
-          if (r.id === undefined || r.offset < first) continue;
-          const n = outputs.get(r.id) ?? 0;
-          if (r.offset < committed) {
-            if (n === 0) missing.push(`${r.id}@${r.offset}`);
-            else if (n > 1) duplicated.push(`${r.id}×${n}`);
-          } else if (n > 0) early.push(`${r.id}@${r.offset}`);
+      for (const r of inputs) {
+        const n = outputs.get(r.id) ?? 0;
+        if (r.below) {
+          const copy = seen.get(r.id) ?? 0;
+          seen.set(r.id, copy + 1);
+          if (copy >= n) missing.push(`${r.id}@${r.offset}`);
+          else if (n > (copies.get(r.id) ?? 0) && !reported.has(r.id)) {
+            reported.add(r.id);
+            duplicated.push(`${r.id}×${n}`);
+          }
+        } else if (n > (below.get(r.id) ?? 0) && !reported.has(r.id)) {
+          reported.add(r.id);
+          early.push(`${r.id}@${r.offset}`);
         }
       }
       if (missing.length + duplicated.length + early.length === 0) continue;
@@ -106,6 +121,18 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
     return out;
   },
 };
+
+/** The input records a pipeline's group has read from (from its first poll on), each with whether it lies below the group's committed offset. */
+function inputRecords(state: ClusterFinalState, topic: string, committed: ReadonlyMap<string, number>, firstRead: ReadonlyMap<string, number>): { id: MessageId; offset: number; below: boolean }[] {
+  const out: { id: MessageId; offset: number; below: boolean }[] = [];
+  for (const p of partitionsOf(state, topic)) {
+    const first = firstRead.get(p.partition);
+    if (first === undefined) continue;
+    const upTo = committed.get(p.partition) ?? -1;
+    for (const r of p.committed) if (r.id !== undefined && r.offset >= first) out.push({ id: r.id, offset: r.offset, below: r.offset < upTo });
+  }
+  return out;
+}
 
 /** The lowest offset each partition was polled at by any of `members`. */
 function firstPolled(history: readonly Op[], members: readonly string[]): Map<string, number> {

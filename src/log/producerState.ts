@@ -51,6 +51,11 @@ export type SequenceVerdict =
   | { readonly kind: 'duplicate'; readonly original: BatchMetadata }
   | { readonly kind: 'error'; readonly code: 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH' | 'UNKNOWN_PRODUCER_ID'; readonly message: string };
 
+/** ProducerAppendInfo.checkProducerEpoch: a batch of an epoch older than the producer's. */
+function staleEpoch(h: BatchHeader, entry: ProducerEntry): SequenceVerdict {
+  return { kind: 'error', code: 'INVALID_PRODUCER_EPOCH', message: `producer ${h.producerId} epoch ${h.producerEpoch} is older than the current ${entry.producerEpoch}` };
+}
+
 function nextSequence(seq: number): number {
   return seq === 0x7fffffff ? 0 : seq + 1;
 }
@@ -120,16 +125,21 @@ export class ProducerStateManager {
 
   /**
    * Checks a batch a producer sent to the leader (ProducerAppendInfo.checkSequence and
-   * checkProducerEpoch). Batches without a producer id or sequence are not checked.
+   * checkProducerEpoch). Batches without a producer id are not checked. A batch without
+   * sequences (a coordinator's: the group coordinator writes a TxnOffsetCommit under the
+   * producer's id and epoch) has its epoch checked only, as Kafka checks the epoch of every
+   * batch that does not come by replication and the sequence only of a client's
+   * (ProducerAppendInfo.maybeValidateDataBatch).
    */
   verify(h: BatchHeader, unknown: UnknownProducerRule = 'accept'): SequenceVerdict {
-    if (h.producerId < 0 || h.baseSequence === NO_SEQUENCE || isControl(h)) return { kind: 'append' };
+    if (h.producerId < 0 || isControl(h)) return { kind: 'append' };
     const entry = this.entries.get(h.producerId);
+    if (h.baseSequence === NO_SEQUENCE) {
+      return entry !== undefined && h.producerEpoch < entry.producerEpoch ? staleEpoch(h, entry) : { kind: 'append' };
+    }
     const lastSeq = lastSequenceOf(h);
     if (entry === undefined) return h.baseSequence === 0 ? { kind: 'append' } : unknownProducer(h, unknown);
-    if (h.producerEpoch < entry.producerEpoch) {
-      return { kind: 'error', code: 'INVALID_PRODUCER_EPOCH', message: `producer ${h.producerId} epoch ${h.producerEpoch} is older than the current ${entry.producerEpoch}` };
-    }
+    if (h.producerEpoch < entry.producerEpoch) return staleEpoch(h, entry);
     if (h.producerEpoch > entry.producerEpoch) {
       if (h.baseSequence !== 0) {
         return { kind: 'error', code: 'OUT_OF_ORDER_SEQUENCE_NUMBER', message: `producer ${h.producerId} has a new epoch ${h.producerEpoch} but sequence ${h.baseSequence}, not 0` };

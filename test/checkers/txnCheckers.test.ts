@@ -41,6 +41,19 @@ describe('transaction checkers', () => {
     }
   });
 
+  it('exactly-once: an input message its producer wrote twice is two input records, each owed its own output', () => {
+    // An idempotent producer's epoch bump (KIP-360) wrote b twice into orders-0: two outputs are exactly once.
+    expect(kinds(pipeline(['a', 'b', 'b'], 3, ['a', 'b', 'b']).history, pipeline(['a', 'b', 'b'], 3, ['a', 'b', 'b']).state)).toEqual([]);
+    // One output for the two copies misses one; three double one.
+    for (const outputs of [['a', 'b'], ['a', 'b', 'b', 'b']]) {
+      const { history, state } = pipeline(outputs, 3, ['a', 'b', 'b']);
+      expect(kinds(history, state)).toEqual(['exactly-once']);
+    }
+    // The second copy past the committed offset owes nothing yet: a second output is early.
+    const ahead = pipeline(['a', 'b', 'b'], 2, ['a', 'b', 'b']);
+    expect(runCheckers(txnCheckers, ahead.history, ahead.state).violations.map((v) => v.message)).toEqual([expect.stringContaining('1 output is committed for input whose offset is not (b@2)')]);
+  });
+
   it('aborted-read: a read_committed poll of a record whose transaction aborted (and only read_committed ones count)', () => {
     let now = 0;
     const h = new History(() => time(now++));

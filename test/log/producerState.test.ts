@@ -123,6 +123,25 @@ describe('producer state: idempotence', () => {
     expect(code(() => log.appendAsLeader(idem(1, 0, 3), 1))).toBe('INVALID_PRODUCER_EPOCH');
   });
 
+  it("refuses a coordinator's batch of an older epoch though it carries no sequence (a late TxnOffsetCommit after its transaction's ABORT)", () => {
+    // The group coordinator writes a TxnOffsetCommit into __consumer_offsets under the
+    // producer's id and epoch, without sequences. Kafka checks the epoch of every batch that
+    // does not come by replication (ProducerAppendInfo.maybeValidateDataBatch: checkProducerEpoch
+    // always, checkSequence only for AppendOrigin.CLIENT). Found by the swarm: eos-zombie-processor
+    // case 37, where a TxnOffsetCommit of an aborted transaction landed after the ABORT marker, stayed
+    // pending, and the producer's next COMMIT applied it.
+    const offsets = (epoch: number): Buffer => encodeBatch([{ key: null, value: Buffer.from(`offsets@${epoch}`), timestamp: 1_000 }], { producerId: 4, producerEpoch: epoch, isTransactional: true });
+    const { log } = Log.open(new MemoryDisk(), '__consumer_offsets-2', CONFIG);
+    log.appendAsLeader(offsets(2), 1);
+    log.appendAsLeader(marker(4, 3, 'ABORT'), 1); // the coordinator aborted on timeout and bumped the epoch
+    expect(code(() => log.appendAsLeader(offsets(2), 1))).toBe('INVALID_PRODUCER_EPOCH');
+    // The current epoch, and a later one, still go in; so do batches of producers the log does not know.
+    expect(log.appendAsLeader(offsets(3), 1).firstOffset).toBe(2);
+    expect(log.appendAsLeader(offsets(4), 1).firstOffset).toBe(3);
+    expect(code(() => log.appendAsLeader(offsets(3), 1))).toBe('INVALID_PRODUCER_EPOCH');
+    expect(log.appendAsLeader(encodeBatch([{ key: null, value: Buffer.from('x'), timestamp: 1_000 }], { producerId: 5, producerEpoch: 0, isTransactional: true }), 1).firstOffset).toBe(4);
+  });
+
   it('keeps producer state across a power loss and restart, through its snapshots', () => {
     fc.assert(
       fc.property(fc.integer({ min: 5, max: 60 }), (batches) => {
