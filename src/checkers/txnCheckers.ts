@@ -61,7 +61,7 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
           if (batch !== undefined) epochOf.set(place, batch.producerEpoch);
         }
       }
-      const firstRead = firstPolled(history.others, group.members);
+      const firstRead = firstPolled(history.otherOps, group.members);
       const missing: string[] = [];
       const duplicated: string[] = [];
       const early: string[] = [];
@@ -108,7 +108,7 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
 };
 
 /** The lowest offset each partition was polled at by any of `members`. */
-function firstPolled(history: readonly Op[], members: readonly string[]): Map<string, number> {
+function firstPolled(history: Iterable<Op>, members: readonly string[]): Map<string, number> {
   const set = new Set(members);
   const first = new Map<string, number>();
   for (const op of history) {
@@ -127,7 +127,7 @@ export const abortedReadChecker: Checker<ClusterFinalState> = {
   check(history, state) {
     const partitions = partitionsByName(state);
     const seen = new Map<string, { at: number; items: string[] }>();
-    for (const op of history.others) {
+    for (const op of history.otherOps) {
       if (op.f !== 'poll' || op.type !== 'ok') continue;
       const v = op.value as { isolation?: string; records: readonly [string, number, string | null][] };
       if (v.isolation !== 'read_committed') continue;

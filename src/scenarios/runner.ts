@@ -62,7 +62,7 @@ export interface ConsumerStats {
   readonly generations: number;
 }
 
-function consumerStats(history: readonly Op[]): ConsumerStats {
+function consumerStats(history: Iterable<Op>): ConsumerStats {
   let processed = 0;
   let commits = 0;
   let failedCommits = 0;
@@ -129,7 +129,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       failed: sends.fail,
       indeterminate: sends.produced - sends.ok - sends.fail,
       metrics: metricsReport,
-      ...(lag === undefined ? {} : { lag, consumers: consumerStats(sim.history.others) }),
+      ...(lag === undefined ? {} : { lag, consumers: consumerStats(sim.history.otherOps) }),
     },
     simulation: sim,
     schedule: faults.schedule,

@@ -38,3 +38,114 @@ export class Interner {
     return this.names[i];
   }
 }
+
+const CHUNK_BITS = 14;
+const CHUNK = 1 << CHUNK_BITS;
+const MASK = CHUNK - 1;
+
+/**
+ * A column grown in fixed chunks of 16,384 elements: growth copies nothing and leaves at
+ * most one partly filled chunk (a doubling array leaves up to half its room unused).
+ */
+abstract class ChunkedColumn<C extends Column> {
+  protected readonly chunks: C[] = [];
+
+  protected abstract make(): C;
+
+  protected chunkFor(i: number): C {
+    const c = i >>> CHUNK_BITS;
+    while (this.chunks.length <= c) this.chunks.push(this.make());
+    return this.chunks[c];
+  }
+
+  get(i: number): number {
+    return this.chunks[i >>> CHUNK_BITS][i & MASK];
+  }
+
+  set(i: number, value: number): void {
+    this.chunkFor(i)[i & MASK] = value;
+  }
+}
+
+/** 32-bit signed integers (interned names, history positions, -1 for none). */
+export class Int32Column extends ChunkedColumn<Int32Array> {
+  protected make(): Int32Array {
+    return new Int32Array(CHUNK);
+  }
+}
+
+/** Small unsigned integers (0..255): outcomes, flags. */
+export class Uint8Column extends ChunkedColumn<Uint8Array> {
+  protected make(): Uint8Array {
+    return new Uint8Array(CHUNK);
+  }
+}
+
+/**
+ * Any numbers, exactly: each chunk holds 32-bit integers (4 bytes each) until a value that is
+ * not one (a fraction, NaN, or beyond ±2^31) arrives, and then 64-bit floats. Offsets and
+ * sequence numbers of a run, and most time differences, stay integers.
+ */
+export class NumberColumn extends ChunkedColumn<Int32Array | Float64Array> {
+  protected make(): Int32Array {
+    return new Int32Array(CHUNK);
+  }
+
+  override set(i: number, value: number): void {
+    let chunk = this.chunkFor(i);
+    if (chunk instanceof Int32Array && (value | 0) !== value) {
+      chunk = Float64Array.from(chunk);
+      this.chunks[i >>> CHUNK_BITS] = chunk;
+    }
+    chunk[i & MASK] = value;
+  }
+}
+
+/** How a {@link RowLog} turns its rows into numbers and strings and back. */
+export interface RowCodec<T> {
+  readonly numbers: number;
+  readonly strings: number;
+  /** Writes `row`'s fields into `numbers` and `strings`. */
+  write(row: T, numbers: number[], strings: string[]): void;
+  /** The row whose fields `write` wrote. */
+  read(numbers: readonly number[], strings: readonly string[]): T;
+}
+
+/**
+ * Rows of one shape kept in columns (numbers in {@link NumberColumn}s, strings interned),
+ * read back as objects one at a time: for what a run records per event all run long.
+ */
+export class RowLog<T> implements Iterable<T> {
+  private size = 0;
+  private readonly names = new Interner();
+  private readonly numberCols: NumberColumn[];
+  private readonly stringCols: Int32Column[];
+  private readonly numbers: number[] = [];
+  private readonly strings: string[] = [];
+
+  constructor(private readonly codec: RowCodec<T>) {
+    this.numberCols = Array.from({ length: codec.numbers }, () => new NumberColumn());
+    this.stringCols = Array.from({ length: codec.strings }, () => new Int32Column());
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  push(row: T): void {
+    const i = this.size++;
+    this.codec.write(row, this.numbers, this.strings);
+    this.numberCols.forEach((c, k) => c.set(i, this.numbers[k]));
+    this.stringCols.forEach((c, k) => c.set(i, this.names.intern(this.strings[k])));
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    const numbers: number[] = [];
+    const strings: string[] = [];
+    for (let i = 0; i < this.size; i++) {
+      this.numberCols.forEach((c, k) => (numbers[k] = c.get(i)));
+      this.stringCols.forEach((c, k) => (strings[k] = this.names.name(c.get(i))));
+      yield this.codec.read(numbers, strings);
+    }
+  }
+}
