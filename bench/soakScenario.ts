@@ -9,8 +9,9 @@
  *   every few seconds and retention deletes them all through the run, on each replica on its
  *   own schedule (log.retention.check.interval.ms 10 s).
  * - An idempotent acks=all producer (p1); a transactional consume-transform-produce processor
- *   (t1, two instances, orders → receipts, as in the eos lessons); a read_committed consumer
- *   group (c1, two instances) reading receipts, committing after it processes.
+ *   (t1, three instances, 500 records a transaction, orders → receipts, as in the eos lessons); a read_committed consumer
+ *   group (c1, two instances) reading receipts with auto-commit (each poll's records are processed
+ *   before the next poll commits their positions: at least once).
  * - The nemesis: process and power crashes, graceful shutdowns, partitions, pauses and clock
  *   jumps, on brokers, the controller and the clients, one target down at a time. Left out:
  *   media faults (disk bit flips, truncations), and anything that takes out a majority at
@@ -76,16 +77,16 @@ clients:
     from: orders
     to: receipts
     group: g1
-    instances: 2
+    instances: 3
     config: { auto.offset.reset: earliest, isolation.level: read_committed, session.timeout.ms: 10000, transaction.timeout.ms: 10000 }
-    processing: { mode: transactional, transactionRecords: 100 }
+    processing: { mode: transactional, transactionRecords: 500 }
   - id: c1
     type: consumer
     group: readers
     topics: [receipts]
     instances: 2
     config: { auto.offset.reset: earliest, isolation.level: read_committed, session.timeout.ms: 10000, max.poll.records: 500 }
-    processing: { mode: commit-after-process }
+    processing: { mode: auto-commit }
 nemesis: { kinds: [crash, shutdown, partition, pause, clock], interval: 10s..30s, healAfter: 2s..10s, maxDown: 1, targets: [brokers, controller, clients], crashModes: [process, power] }
 checks: [${SOAK_CHECKS.join(', ')}]
 expect: { violations: none }

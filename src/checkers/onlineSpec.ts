@@ -2,7 +2,7 @@ import type { Violation } from '../sim/checker.js';
 import type { Trace, TraceRecord } from '../sim/trace.js';
 import type { Time } from '../sim/time.js';
 import type { Log } from '../log/log.js';
-import { Int32Column, NumberColumn } from '../sim/columns.js';
+import { NumberColumn } from '../sim/columns.js';
 
 /**
  * The replication invariants of the TLA+ specifications of Kafka's protocol (Jack
@@ -116,14 +116,16 @@ class ReplicaChain {
 /**
  * One partition's batch ends that anchored replicas have held: for each last offset, the
  * (epoch, chain hash) pairs seen. Leaders append in offset order, so the first pair of each
- * last offset is a row of columns searched by bisection (16 bytes a batch); a last offset
+ * last offset is a row of columns searched by bisection (12 bytes a batch); a last offset
  * first seen below a larger one, and any further pair, go to a map.
  */
 class SeenBatches {
   private size = 0;
   private readonly lastOffsets = new NumberColumn();
-  private readonly epochs = new Int32Column();
   private readonly hashes = new NumberColumn();
+  /** The rows whose epoch differs from the row before (a leader's batches share one), and those epochs: a row's epoch is that of the last change at or before it. */
+  private readonly changeRows: number[] = [];
+  private readonly changeEpochs: number[] = [];
   private readonly more = new Map<number, number[]>();
 
   /** Records (epoch, hash) as held at `lastOffset`; false if a pair of the same epoch there has another hash. */
@@ -133,11 +135,14 @@ class SeenBatches {
       if (this.size === 0 || lastOffset > this.lastOffsets.get(this.size - 1)) {
         const i = this.size++;
         this.lastOffsets.set(i, lastOffset);
-        this.epochs.set(i, epoch);
+        if (i === 0 || this.epochOf(i - 1) !== epoch) {
+          this.changeRows.push(i);
+          this.changeEpochs.push(epoch);
+        }
         this.hashes.set(i, hash);
         return true;
       }
-    } else if (this.epochs.get(row) === epoch) return this.hashes.get(row) === hash;
+    } else if (this.epochOf(row) === epoch) return this.hashes.get(row) === hash;
     const pairs = this.more.get(lastOffset);
     if (pairs === undefined) {
       this.more.set(lastOffset, [epoch, hash]);
@@ -150,6 +155,17 @@ class SeenBatches {
       return true;
     }
     return pairs[j + 1] === hash;
+  }
+
+  private epochOf(row: number): number {
+    let lo = 0;
+    let hi = this.changeRows.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.changeRows[mid] <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.changeEpochs[lo];
   }
 
   private rowOf(lastOffset: number): number {

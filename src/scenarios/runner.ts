@@ -34,7 +34,7 @@ export interface RunOptions {
 
 export interface RunProgress {
   readonly everyMs: number;
-  readonly report: (simulation: Simulation) => void;
+  readonly report: (simulation: Simulation, cluster: Cluster) => void;
 }
 
 export interface RunStats {
@@ -144,7 +144,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
  */
 function runAndDrain(sim: Simulation, scenario: Scenario, cluster: Cluster, injector: FaultInjector<KafkaMessage>, progress: RunProgress | undefined): void {
   const { net } = cluster;
-  runReporting(sim, time(scenario.duration), progress);
+  runReporting(sim, cluster, time(scenario.duration), progress);
 
   // Drain: no more faults, everything heals and comes back, and the cluster settles.
   injector.cancelPending();
@@ -166,7 +166,7 @@ function runAndDrain(sim: Simulation, scenario: Scenario, cluster: Cluster, inje
  * in steps is the same run: the scheduler fires the same events in the same order and only
  * stops between them.
  */
-function runReporting(sim: Simulation, end: Time, progress: RunProgress | undefined): void {
+function runReporting(sim: Simulation, cluster: Cluster, end: Time, progress: RunProgress | undefined): void {
   if (progress === undefined) {
     sim.run({ until: end });
     return;
@@ -174,7 +174,7 @@ function runReporting(sim: Simulation, end: Time, progress: RunProgress | undefi
   const step = Math.max(1, progress.everyMs * 1000);
   for (let t = sim.now + step; ; t += step) {
     sim.run({ until: time(Math.min(t, end)) });
-    progress.report(sim);
+    progress.report(sim, cluster);
     if (t >= end) return;
   }
 }

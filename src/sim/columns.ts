@@ -4,7 +4,7 @@
  * the simulation.
  */
 
-export type Column = Int32Array | Float64Array | Uint8Array;
+export type Column = Int32Array | Float64Array | Uint8Array | Uint16Array;
 
 /** `column` copied into a new one of `capacity` elements (which must be at least its length). */
 export function grown<T extends Column>(column: T, capacity: number): T {
@@ -82,20 +82,68 @@ export class Uint8Column extends ChunkedColumn<Uint8Array> {
 }
 
 /**
- * Any numbers, exactly: each chunk holds 32-bit integers (4 bytes each) until a value that is
- * not one (a fraction, NaN, or beyond ±2^31) arrives, and then 64-bit floats. Offsets and
- * sequence numbers of a run, and most time differences, stay integers.
+ * Any numbers, exactly: each chunk holds 32-bit differences from its first value (4 bytes
+ * each) until a value that is not such a difference (a fraction, NaN, -0, or more than 2^31
+ * away) arrives, and then 64-bit floats. Offsets, sequence numbers and instants (microseconds
+ * that pass 2^31 after 36 minutes, but not within one chunk) of a run stay 4 bytes. A cell
+ * never set reads as any number.
  */
 export class NumberColumn extends ChunkedColumn<Int32Array | Float64Array> {
+  /** Per chunk of differences: the value they are from. */
+  private readonly bases: number[] = [];
+
   protected make(): Int32Array {
     return new Int32Array(CHUNK);
   }
 
+  override get(i: number): number {
+    const c = i >>> CHUNK_BITS;
+    const chunk = this.chunks[c];
+    return chunk instanceof Int32Array ? this.bases[c] + chunk[i & MASK] : chunk[i & MASK];
+  }
+
+  override set(i: number, value: number): void {
+    const c = i >>> CHUNK_BITS;
+    let chunk = this.chunkFor(i);
+    if (chunk instanceof Int32Array) {
+      const base = (this.bases[c] ??= Number.isSafeInteger(value) ? value : 0);
+      const diff = value - base;
+      if ((diff | 0) === diff && base + diff === value && !Object.is(value, -0)) {
+        chunk[i & MASK] = diff;
+        return;
+      }
+      const wide = new Float64Array(CHUNK);
+      for (let k = 0; k < CHUNK; k++) wide[k] = base + chunk[k];
+      this.chunks[c] = chunk = wide;
+    }
+    chunk[i & MASK] = value;
+  }
+}
+
+/**
+ * Interned numbers (-1 for none): 2 bytes each while a chunk's are below 65,535 (most runs
+ * name fewer partitions, processes and keys), else 4.
+ */
+export class NameColumn extends ChunkedColumn<Uint16Array | Int32Array> {
+  protected make(): Uint16Array {
+    return new Uint16Array(CHUNK);
+  }
+
+  override get(i: number): number {
+    const chunk = this.chunks[i >>> CHUNK_BITS];
+    return chunk instanceof Uint16Array ? chunk[i & MASK] - 1 : chunk[i & MASK];
+  }
+
   override set(i: number, value: number): void {
     let chunk = this.chunkFor(i);
-    if (chunk instanceof Int32Array && (value | 0) !== value) {
-      chunk = Float64Array.from(chunk);
-      this.chunks[i >>> CHUNK_BITS] = chunk;
+    if (chunk instanceof Uint16Array) {
+      if (value >= -1 && value < 0xffff) {
+        chunk[i & MASK] = value + 1;
+        return;
+      }
+      const wide = new Int32Array(CHUNK);
+      for (let k = 0; k < CHUNK; k++) wide[k] = chunk[k] - 1;
+      this.chunks[i >>> CHUNK_BITS] = chunk = wide;
     }
     chunk[i & MASK] = value;
   }
@@ -119,13 +167,13 @@ export class RowLog<T> implements Iterable<T> {
   private size = 0;
   private readonly names = new Interner();
   private readonly numberCols: NumberColumn[];
-  private readonly stringCols: Int32Column[];
+  private readonly stringCols: NameColumn[];
   private readonly numbers: number[] = [];
   private readonly strings: string[] = [];
 
   constructor(private readonly codec: RowCodec<T>) {
     this.numberCols = Array.from({ length: codec.numbers }, () => new NumberColumn());
-    this.stringCols = Array.from({ length: codec.strings }, () => new Int32Column());
+    this.stringCols = Array.from({ length: codec.strings }, () => new NameColumn());
   }
 
   get length(): number {

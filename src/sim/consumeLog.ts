@@ -1,4 +1,4 @@
-import { Int32Column, Interner, NumberColumn, Uint8Column } from './columns.js';
+import { Int32Column, Interner, NameColumn, NumberColumn, Uint8Column } from './columns.js';
 import type { Op } from './history.js';
 import { time, type Time } from './time.js';
 
@@ -39,7 +39,7 @@ const KEY_IS_ID = 4;
  * operations. Each record a consumer reads makes three lines of history (its place in a
  * poll's value, and a process invocation and completion), most of a long run's memory as
  * objects. Here a poll is one row, each record it returned one row, and each record
- * processed one more: about 30 bytes a record, nothing for the collector to trace.
+ * processed one more: about 25 bytes a record, nothing for the collector to trace.
  *
  * Only the common shapes are kept so: a poll completed at once (the line after its
  * invocation, at the same instant, `ok`, value exactly {@link PollValue}), and a record
@@ -52,23 +52,23 @@ export class ConsumeLog {
   private polls = 0;
   private readonly pollIndex = new Int32Column();
   private readonly pollTime = new NumberColumn();
-  private readonly pollProcess = new Int32Column();
+  private readonly pollProcess = new NameColumn();
   private readonly pollGeneration = new Int32Column();
-  private readonly pollMember = new Int32Column();
-  private readonly pollIsolation = new Int32Column();
+  private readonly pollMember = new NameColumn();
+  private readonly pollIsolation = new NameColumn();
   /** The poll's first record's row; its last is the next poll's first, less one. */
   private readonly pollFirst = new Int32Column();
   // Polled records.
   private records = 0;
-  private readonly recordPartition = new Int32Column();
+  private readonly recordPartition = new NameColumn();
   private readonly recordOffset = new NumberColumn();
-  private readonly recordIdName = new Int32Column();
+  private readonly recordIdName = new NameColumn();
   private readonly recordIdSeq = new NumberColumn();
   // Processed records: the polled record's row, the invocation's index (its completion is the next line), key and flags.
   private processes = 0;
   private readonly processRecord = new Int32Column();
   private readonly processIndex = new Int32Column();
-  private readonly processKey = new Int32Column();
+  private readonly processKey = new NameColumn();
   private readonly processFlags = new Uint8Column();
   private readonly processTimes = new Map<number, number>();
   /** Per process name: its last poll and the next of that poll's records it may process. */

@@ -1,4 +1,4 @@
-import { Int32Column, Interner, NumberColumn, Uint8Column } from './columns.js';
+import { Int32Column, Interner, NameColumn, NumberColumn, Uint8Column } from './columns.js';
 import { time, type Time } from './time.js';
 
 /** How a send ended, as the producer saw it; `pending` while it has not. */
@@ -15,7 +15,7 @@ const NONE = -1;
  * The history's send operations, in columns. A producer's send is the one operation a run
  * makes per message (a million in a minute of a busy cluster); as objects (the invocation,
  * its completion and both values) they were most of what a run kept alive, and most of the
- * garbage collector's work. Here each send is one row of typed arrays: about 35 bytes and
+ * garbage collector's work. Here each send is one row of typed arrays: about 30 bytes and
  * nothing for the collector to trace. Rare fields (an error, a completion naming another
  * partition than its invocation) sit in maps beside the columns. {@link History} still presents every send as a pair
  * of ordinary operations (`History.ops`), built on demand.
@@ -29,12 +29,12 @@ export class SendLog {
   /** Each process's last sequence number, by its name's index. */
   private readonly lastSeq: number[] = [];
   private size = 0;
-  private readonly processCol = new Int32Column();
+  private readonly processCol = new NameColumn();
   private readonly seqCol = new NumberColumn();
   private readonly invokeIndexCol = new Int32Column();
   private readonly invokeTimeCol = new NumberColumn();
   /** The partition known when the application called send(), or NONE. */
-  private readonly invokePartitionCol = new Int32Column();
+  private readonly invokePartitionCol = new NameColumn();
   private readonly outcomeCol = new Uint8Column();
   private readonly completeIndexCol = new Int32Column();
   /** The completion's time less the invocation's. */
