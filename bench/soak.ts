@@ -115,7 +115,11 @@ function soakOne(rate: number, minutes: number, seed: number): SoakResult {
           const g = performance.now();
           const mark = { ...retainedNow(gc, cluster), acked: countSends(sim.history).ok };
           if (isFirst) firstMark = mark;
-          if (isEnd) endMark = mark;
+          if (isEnd) {
+            endMark = mark;
+            // Before the drain and the checkers, which may take long (or fail) on a long run.
+            console.error(`  rate ${rate}: at the end of the faulted run, ${mark.acked} acknowledged; retained for the checkers ${Math.round((mark.bytes - baselineBytes) / 2 ** 20)} MB = ${round((mark.bytes - baselineBytes) / Math.max(1, mark.acked), 1)} bytes per message (growth after the first window ${round((mark.bytes - (firstMark?.bytes ?? mark.bytes)) / Math.max(1, mark.acked - (firstMark?.acked ?? 0)), 1)}); disks ${Math.round(mark.disk / 2 ** 20)} MB; peak RSS so far ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
+          }
           gcWall += performance.now() - g;
         }
         lastWall = performance.now();

@@ -302,14 +302,18 @@ export const retentionLossChecker = perGroupChecker('retention-loss', (g, a) => 
 export const inconsistentOffsetsChecker: Checker<ClusterFinalState> = {
   kind: 'inconsistent-offsets',
   check(history) {
-    const seen = new Map<string, MessageId | null>();
+    // By partition, then offset: one map of every offset read in a long run passes the
+    // 2^24 entries a Map can hold.
+    const seen = new Map<string, Map<number, MessageId | null>>();
     const clashes = new Map<string, Set<string>>();
     for (const op of history.otherOps) {
       if (op.f !== 'poll' || op.type !== 'ok') continue;
       for (const [partition, offset, id] of (op.value as PollValue).records) {
+        let read = seen.get(partition);
+        if (read === undefined) seen.set(partition, (read = new Map()));
+        const before = read.get(offset);
         const key = `${partition}@${offset}`;
-        const before = seen.get(key);
-        if (before === undefined) seen.set(key, id);
+        if (before === undefined) read.set(offset, id);
         else if (before !== id) clashes.set(key, new Set([...(clashes.get(key) ?? [String(before)]), String(id)]));
       }
     }
