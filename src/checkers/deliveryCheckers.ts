@@ -73,7 +73,7 @@ export const lostWriteChecker: Checker<ClusterFinalState> = {
  */
 function consumedOffsets(history: History): Map<string, Map<MessageId, number[]>> {
   const out = new Map<string, Map<MessageId, number[]>>();
-  for (const op of history.others) {
+  for (const op of history.otherOps) {
     if (op.f !== 'process' || op.type !== 'ok') continue;
     const v = op.value as { readonly partition: string; readonly offset: number; readonly id: MessageId | null };
     if (v.id === null) continue;
@@ -263,8 +263,8 @@ export const hwRegressionChecker: Checker<ClusterFinalState> = {
   check(_history: History, state: ClusterFinalState): Violation[] {
     const out: Violation[] = [];
     for (const p of state.partitions) {
-      const exposed = state.exposed?.get(p.partition) ?? [];
-      if (exposed.length === 0) continue;
+      const exposed = state.exposed?.get(p.partition);
+      if (exposed === undefined) continue;
       const start = p.logStartOffset ?? 0;
       const hw = p.highWatermark ?? 0;
       const committed = new Map((p.committedBatches ?? []).map((b) => [b.baseOffset, b]));

@@ -170,11 +170,11 @@ export interface ClusterFinalState {
   readonly endMs?: number;
   readonly pipelines?: readonly PipelineState[];
   readonly groups?: readonly GroupFinalState[];
-  readonly commits?: readonly AppliedCommit[];
-  readonly offsetChanges?: readonly CommittedOffsetChange[];
+  readonly commits?: Iterable<AppliedCommit>;
+  readonly offsetChanges?: Iterable<CommittedOffsetChange>;
   readonly leaderClaims?: readonly LeaderClaim[];
   /** By partition: every batch that was ever (partly) below a leader's high watermark. */
-  readonly exposed?: ReadonlyMap<string, readonly ExposedBatch[]>;
+  readonly exposed?: ReadonlyMap<string, Iterable<ExposedBatch>>;
 }
 
 export type { SendCompletion, SendValue } from '../sim/history.js';

@@ -57,10 +57,10 @@ interface GroupActivity {
 
 const CONSUMER_OPS = new Set(['poll', 'process', 'seek', 'assign', 'revoke']);
 
-const activityMemo = new WeakMap<readonly Op[], { groups: readonly GroupFinalState[]; activity: Map<string, GroupActivity> }>();
+const activityMemo = new WeakMap<Iterable<Op>, { groups: readonly GroupFinalState[]; activity: Map<string, GroupActivity> }>();
 
 /** Each group's activity, from the ok operations of its members (computed once per history and final state). */
-function activityOf(history: readonly Op[], groups: readonly GroupFinalState[]): Map<string, GroupActivity> {
+function activityOf(history: Iterable<Op>, groups: readonly GroupFinalState[]): Map<string, GroupActivity> {
   const known = activityMemo.get(history);
   if (known !== undefined && known.groups === groups) return known.activity;
   const groupOf = new Map<string, string>();
@@ -117,7 +117,7 @@ function perGroupChecker(kind: string, check: (g: GroupFinalState, a: GroupActiv
     kind,
     check(history, state) {
       const groups = state.groups ?? [];
-      const activity = activityOf(history.others, groups);
+      const activity = activityOf(history.otherOps, groups);
       return groups.flatMap((g) => check(g, activity.get(g.group) as GroupActivity, state));
     },
   };
@@ -240,7 +240,7 @@ export const offsetRegressionChecker: Checker<ClusterFinalState> = {
   kind: 'offset-regression',
   check(history, state) {
     const groups = state.groups ?? [];
-    const activity = activityOf(history.others, groups);
+    const activity = activityOf(history.otherOps, groups);
     const past = new Map<string, { offset: number; at: number }[]>();
     const out: Violation[] = [];
     for (const c of state.offsetChanges ?? []) {
@@ -302,14 +302,18 @@ export const retentionLossChecker = perGroupChecker('retention-loss', (g, a) => 
 export const inconsistentOffsetsChecker: Checker<ClusterFinalState> = {
   kind: 'inconsistent-offsets',
   check(history) {
-    const seen = new Map<string, MessageId | null>();
+    // By partition, then offset: one map of every offset read in a long run passes the
+    // 2^24 entries a Map can hold.
+    const seen = new Map<string, Map<number, MessageId | null>>();
     const clashes = new Map<string, Set<string>>();
-    for (const op of history.others) {
+    for (const op of history.otherOps) {
       if (op.f !== 'poll' || op.type !== 'ok') continue;
       for (const [partition, offset, id] of (op.value as PollValue).records) {
+        let read = seen.get(partition);
+        if (read === undefined) seen.set(partition, (read = new Map()));
+        const before = read.get(offset);
         const key = `${partition}@${offset}`;
-        const before = seen.get(key);
-        if (before === undefined) seen.set(key, id);
+        if (before === undefined) read.set(offset, id);
         else if (before !== id) clashes.set(key, new Set([...(clashes.get(key) ?? [String(before)]), String(id)]));
       }
     }
@@ -338,7 +342,7 @@ function pollOrder(kind: 'poll-skip' | 'nonmonotonic-poll'): Checker<ClusterFina
       const partitions = partitionsByName(state);
       const last = new Map<string, Map<string, number>>();
       const found = new Map<string, { at: Time; items: string[] }>();
-      for (const op of history.others) {
+      for (const op of history.otherOps) {
         if (op.type !== 'ok') continue;
         if (op.f === 'assign' || op.f === 'revoke') last.delete(op.process);
         else if (op.f === 'seek') last.get(op.process)?.delete((op.value as SeekValue).partition);
@@ -397,7 +401,7 @@ export const unseenChecker: Checker<ClusterFinalState> = {
       }
     }
     const read = new Set<MessageId>();
-    for (const op of history.others) {
+    for (const op of history.otherOps) {
       if (op.f !== 'poll' || op.type !== 'ok') continue;
       for (const [, , id] of (op.value as PollValue).records) if (id !== null) read.add(id);
     }
@@ -444,7 +448,7 @@ export const tombstoneLossChecker: Checker<ClusterFinalState> = {
     for (const g of groups) for (const m of g.members) groupOf.set(m, g.group);
     // Each group's table of each compacted partition, applying records as they were processed.
     const views = new Map<string, { keys: Map<string, { offset: number; id: MessageId | null }>; last: number }>();
-    for (const op of history.others) {
+    for (const op of history.otherOps) {
       if (op.f !== 'process' || op.type !== 'ok') continue;
       const v = op.value as ProcessValue;
       const group = groupOf.get(op.process);

@@ -2,6 +2,7 @@ import type { Violation } from '../sim/checker.js';
 import type { Trace, TraceRecord } from '../sim/trace.js';
 import type { Time } from '../sim/time.js';
 import type { Log } from '../log/log.js';
+import { NumberColumn } from '../sim/columns.js';
 
 /**
  * The replication invariants of the TLA+ specifications of Kafka's protocol (Jack
@@ -65,6 +66,22 @@ class ReplicaChain {
     this.hashes.length = n;
   }
 
+  /**
+   * Forgets batches no question will reach again, so a chain stays as long as its log's
+   * retained and uncommitted part rather than everything it ever held. Below `committedLast`
+   * (the committed point's last offset, which only moves up) no lookup goes; below the log's
+   * start no truncation goes (it empties the log and starts a new chain instead). The last
+   * batch below both stays: the next push chains from its hash. Done in steps of 256.
+   */
+  forgetBelow(committedLast: number): void {
+    const bound = Math.min(committedLast, this.log.logStartOffset);
+    const k = this.lastAtOrBelow(bound - 1);
+    if (k < FORGET_STEP) return;
+    this.lastOffsets.splice(0, k);
+    this.epochs.splice(0, k);
+    this.hashes.splice(0, k);
+  }
+
   push(lastOffset: number, epoch: number, crc: number): void {
     const prev = this.hashes.length === 0 ? 0 : this.hashes[this.hashes.length - 1];
     this.lastOffsets.push(lastOffset);
@@ -96,6 +113,78 @@ class ReplicaChain {
   }
 }
 
+/**
+ * One partition's batch ends that anchored replicas have held: for each last offset, the
+ * (epoch, chain hash) pairs seen. Leaders append in offset order, so the first pair of each
+ * last offset is a row of columns searched by bisection (12 bytes a batch); a last offset
+ * first seen below a larger one, and any further pair, go to a map.
+ */
+class SeenBatches {
+  private size = 0;
+  private readonly lastOffsets = new NumberColumn();
+  private readonly hashes = new NumberColumn();
+  /** The rows whose epoch differs from the row before (a leader's batches share one), and those epochs: a row's epoch is that of the last change at or before it. */
+  private readonly changeRows: number[] = [];
+  private readonly changeEpochs: number[] = [];
+  private readonly more = new Map<number, number[]>();
+
+  /** Records (epoch, hash) as held at `lastOffset`; false if a pair of the same epoch there has another hash. */
+  agrees(lastOffset: number, epoch: number, hash: number): boolean {
+    const row = this.rowOf(lastOffset);
+    if (row < 0) {
+      if (this.size === 0 || lastOffset > this.lastOffsets.get(this.size - 1)) {
+        const i = this.size++;
+        this.lastOffsets.set(i, lastOffset);
+        if (i === 0 || this.epochOf(i - 1) !== epoch) {
+          this.changeRows.push(i);
+          this.changeEpochs.push(epoch);
+        }
+        this.hashes.set(i, hash);
+        return true;
+      }
+    } else if (this.epochOf(row) === epoch) return this.hashes.get(row) === hash;
+    const pairs = this.more.get(lastOffset);
+    if (pairs === undefined) {
+      this.more.set(lastOffset, [epoch, hash]);
+      return true;
+    }
+    let j = 0;
+    while (j < pairs.length && pairs[j] !== epoch) j += 2;
+    if (j === pairs.length) {
+      pairs.push(epoch, hash);
+      return true;
+    }
+    return pairs[j + 1] === hash;
+  }
+
+  private epochOf(row: number): number {
+    let lo = 0;
+    let hi = this.changeRows.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.changeRows[mid] <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.changeEpochs[lo];
+  }
+
+  private rowOf(lastOffset: number): number {
+    let lo = 0;
+    let hi = this.size - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = this.lastOffsets.get(mid);
+      if (at === lastOffset) return mid;
+      if (at < lastOffset) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+}
+
+/** How many batches a chain lets go of at once ({@link ReplicaChain.forgetBelow}). */
+const FORGET_STEP = 256;
+
 /** A committed prefix: the log up to and including the batch ending at `lastOffset`. */
 interface CommitPoint {
   readonly highWatermark: number;
@@ -118,8 +207,8 @@ export class OnlineSpecChecker {
   private readonly chains = new Map<string, ReplicaChain>();
   /** Per partition: which replicas have a chain (every broker that ever held the partition). */
   private readonly holders = new Map<string, string[]>();
-  /** Per partition, the batches replicas have held: last offset -> (epoch, hash) pairs. */
-  private readonly batches = new Map<string, Map<number, number[]>>();
+  /** Per partition, the batches anchored replicas have held. */
+  private readonly batches = new Map<string, SeenBatches>();
   private readonly committed = new Map<string, CommitPoint>();
   private readonly leaderHw = new Map<string, { epoch: number; hw: number }>();
   private readonly reported = new Map<string, Violation & { details: { count: number } }>();
@@ -206,7 +295,9 @@ export class OnlineSpecChecker {
     if (point !== undefined && !chain.holds(point)) return;
     const i = chain.lastAtOrBelow(r.highWatermark - 1);
     if (i < 0) return;
-    this.committed.set(r.partition, { highWatermark: r.highWatermark, lastOffset: chain.lastOffsets[i], hash: chain.hashes[i] });
+    const lastOffset = chain.lastOffsets[i];
+    this.committed.set(r.partition, { highWatermark: r.highWatermark, lastOffset, hash: chain.hashes[i] });
+    for (const key of this.holders.get(r.partition) ?? []) this.chains.get(key)?.forgetBelow(lastOffset);
   }
 
   /**
@@ -241,20 +332,11 @@ export class OnlineSpecChecker {
   private matchFrom(chain: ReplicaChain, from: number, broker: number, partition: string, at: Time): void {
     if (!chain.anchored) return;
     let seen = this.batches.get(partition);
-    if (seen === undefined) this.batches.set(partition, (seen = new Map()));
+    if (seen === undefined) this.batches.set(partition, (seen = new SeenBatches()));
     for (let i = from; i < chain.length; i++) {
       const last = chain.lastOffsets[i];
       const epoch = chain.epochs[i];
-      const hash = chain.hashes[i];
-      const pairs = seen.get(last);
-      if (pairs === undefined) {
-        seen.set(last, [epoch, hash]);
-        continue;
-      }
-      let j = 0;
-      while (j < pairs.length && pairs[j] !== epoch) j += 2;
-      if (j === pairs.length) pairs.push(epoch, hash);
-      else if (pairs[j + 1] !== hash) {
+      if (!seen.agrees(last, epoch, chain.hashes[i])) {
         this.report('spec:LogMatching', partition, at, `broker ${broker}'s log of ${partition} has a batch of epoch ${epoch} ending at offset ${last} whose log up to there differs from another replica's batch with the same epoch and offset`, {
           broker,
           leaderEpoch: epoch,

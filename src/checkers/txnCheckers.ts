@@ -3,6 +3,7 @@ import type { Op } from '../sim/history.js';
 import { time } from '../sim/time.js';
 import type { ClusterFinalState, MessageId, PartitionState, TxnBatch } from './finalState.js';
 import { summarize } from './summarize.js';
+import { partitionForKey } from '../log/partitioner.js';
 
 /**
  * Checkers of transactions and exactly-once (KIP-98, KIP-447, KIP-890): what read_committed
@@ -39,6 +40,13 @@ function batchAt(batches: readonly TxnBatch[] | undefined, offset: number): TxnB
  * exactly-once: for each processor, every input record below the group's committed offset
  * has its output exactly once in the committed (read_committed) output topic, and no input
  * at or past the committed offset has one: outputs and offsets commit together or not at all.
+ *
+ * Retention deletes the output topic's old segments on its own schedule, so an input may
+ * outlive its output. The processor writes an input's output to the partition its id hashes
+ * to (processorStage), and the outputs of one input partition reach one output partition in
+ * input order (each transaction starts from the offsets the one before committed). So an
+ * input below the lowest input whose output is still there, in an output partition whose
+ * log no longer starts at 0, may have had its output deleted: it is not counted missing.
  */
 export const exactlyOnceChecker: Checker<ClusterFinalState> = {
   kind: 'exactly-once',
@@ -61,7 +69,8 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
           if (batch !== undefined) epochOf.set(place, batch.producerEpoch);
         }
       }
-      const firstRead = firstPolled(history.others, group.members);
+      const firstRead = firstPolled(history.otherOps, group.members);
+      const mayBeDeleted = retainedOutputs(partitionsOf(state, pipe.from), pipe.to, partitionsOf(state, pipe.to));
       const inputs = inputRecords(state, pipe.from, group.committed, firstRead);
       // How many copies of each input message lie below the committed offset: a message its
       // producer wrote twice (an idempotent producer's epoch bump, KIP-360, sends again what
@@ -83,7 +92,9 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
         if (r.below) {
           const copy = seen.get(r.id) ?? 0;
           seen.set(r.id, copy + 1);
-          if (copy >= n) missing.push(`${r.id}@${r.offset}`);
+          if (copy >= n) {
+            if (!mayBeDeleted(r.partition, r.offset, r.id)) missing.push(`${r.id}@${r.offset}`);
+          }
           else if (n > (copies.get(r.id) ?? 0) && !reported.has(r.id)) {
             reported.add(r.id);
             duplicated.push(`${r.id}×${n}`);
@@ -123,19 +134,45 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
 };
 
 /** The input records a pipeline's group has read from (from its first poll on), each with whether it lies below the group's committed offset. */
-function inputRecords(state: ClusterFinalState, topic: string, committed: ReadonlyMap<string, number>, firstRead: ReadonlyMap<string, number>): { id: MessageId; offset: number; below: boolean }[] {
-  const out: { id: MessageId; offset: number; below: boolean }[] = [];
+function inputRecords(state: ClusterFinalState, topic: string, committed: ReadonlyMap<string, number>, firstRead: ReadonlyMap<string, number>): { id: MessageId; partition: string; offset: number; below: boolean }[] {
+  const out: { id: MessageId; partition: string; offset: number; below: boolean }[] = [];
   for (const p of partitionsOf(state, topic)) {
     const first = firstRead.get(p.partition);
     if (first === undefined) continue;
     const upTo = committed.get(p.partition) ?? -1;
-    for (const r of p.committed) if (r.id !== undefined && r.offset >= first) out.push({ id: r.id, offset: r.offset, below: r.offset < upTo });
+    for (const r of p.committed) if (r.id !== undefined && r.offset >= first) out.push({ id: r.id, partition: p.partition, offset: r.offset, below: r.offset < upTo });
   }
   return out;
 }
 
+/**
+ * Whether retention may have deleted the output of input `id` at `offset` of `partition`:
+ * its output partition's log starts above 0 and still holds no output of an input of
+ * `partition` at or below `offset`.
+ */
+function retainedOutputs(inputs: readonly PartitionState[], topic: string, outputs: readonly PartitionState[]): (partition: string, offset: number, id: MessageId) => boolean {
+  const inputAt = new Map<MessageId, { partition: string; offset: number }>();
+  for (const p of inputs) for (const r of p.committed) if (r.id !== undefined) inputAt.set(r.id, { partition: p.partition, offset: r.offset });
+  /** By input partition and output partition: the lowest input offset whose output is still in the log. */
+  const lowestKept = new Map<string, number>();
+  for (const p of outputs) {
+    for (const r of p.committed) {
+      const input = r.id === undefined ? undefined : inputAt.get(r.id);
+      if (input === undefined) continue;
+      const key = `${input.partition}\u0000${p.partition}`;
+      lowestKept.set(key, Math.min(lowestKept.get(key) ?? Number.POSITIVE_INFINITY, input.offset));
+    }
+  }
+  const byName = new Map(outputs.map((p) => [p.partition, p]));
+  return (partition, offset, id) => {
+    const out = `${topic}-${partitionForKey(Buffer.from(id), outputs.length)}`;
+    if ((byName.get(out)?.logStartOffset ?? 0) === 0) return false;
+    return offset < (lowestKept.get(`${partition}\u0000${out}`) ?? Number.POSITIVE_INFINITY);
+  };
+}
+
 /** The lowest offset each partition was polled at by any of `members`. */
-function firstPolled(history: readonly Op[], members: readonly string[]): Map<string, number> {
+function firstPolled(history: Iterable<Op>, members: readonly string[]): Map<string, number> {
   const set = new Set(members);
   const first = new Map<string, number>();
   for (const op of history) {
@@ -154,7 +191,7 @@ export const abortedReadChecker: Checker<ClusterFinalState> = {
   check(history, state) {
     const partitions = partitionsByName(state);
     const seen = new Map<string, { at: number; items: string[] }>();
-    for (const op of history.others) {
+    for (const op of history.otherOps) {
       if (op.f !== 'poll' || op.type !== 'ok') continue;
       const v = op.value as { isolation?: string; records: readonly [string, number, string | null][] };
       if (v.isolation !== 'read_committed') continue;

@@ -1,9 +1,11 @@
 import type { Simulation } from '../sim/simulation.js';
 import type { Trace } from '../sim/trace.js';
 import { millis } from '../sim/time.js';
+import { RowLog, type RowCodec } from '../sim/columns.js';
 import type { ClusterProbe } from '../nodes/clusterProbe.js';
 import type { AppliedCommit, CommittedOffsetChange, ExposedBatch, LeaderClaim } from '../checkers/finalState.js';
 import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
+import { ExposedBatches } from '../checkers/exposedBatches.js';
 import { MetricsRecorder } from './metricsRecorder.js';
 import type { Cluster } from './clusterBuilder.js';
 
@@ -17,18 +19,42 @@ export interface Observers {
   /** Who appended as leader, in which epoch, in the order claims were first made. */
   readonly leaderClaims: readonly LeaderClaim[];
   /** By partition: every batch a leader's high watermark exposed to consumers. */
-  readonly exposed: ReadonlyMap<string, readonly ExposedBatch[]>;
+  readonly exposed: ReadonlyMap<string, Iterable<ExposedBatch>>;
   /** When each node's current incarnation started. */
   readonly nodeStarts: ReadonlyMap<string, number>;
   /** What the group coordinators did with commits. */
-  readonly commits: readonly AppliedCommit[];
-  readonly offsetChanges: readonly CommittedOffsetChange[];
+  readonly commits: Iterable<AppliedCommit>;
+  readonly offsetChanges: Iterable<CommittedOffsetChange>;
   /** By partition: the offsets cleaners compacted away. */
   readonly compactedAway: ReadonlyMap<string, ReadonlySet<number>>;
   /** The online spec checks, unless turned off. */
   readonly online: OnlineSpecChecker | undefined;
   readonly recorder: MetricsRecorder;
 }
+
+/** Applied commits in columns: one row per partition of every commit, all run long. */
+const APPLIED_COMMIT: RowCodec<AppliedCommit> = {
+  numbers: 6,
+  strings: 3,
+  write(c, n, s) {
+    [n[0], n[1], n[2], n[3], n[4], n[5]] = [c.at, c.broker, c.generation, c.currentGeneration, c.stale ? 1 : 0, c.offset];
+    [s[0], s[1], s[2]] = [c.group, c.member, c.partition];
+  },
+  read: (n, s) => ({ at: n[0], broker: n[1], group: s[0], member: s[1], generation: n[2], currentGeneration: n[3], stale: n[4] === 1, partition: s[2], offset: n[5] }),
+};
+
+const SOURCES: readonly CommittedOffsetChange['source'][] = ['commit', 'load', 'expire'];
+
+/** Committed offset changes in columns: one row per partition of every commit and load. */
+const OFFSET_CHANGE: RowCodec<CommittedOffsetChange> = {
+  numbers: 4,
+  strings: 2,
+  write(c, n, s) {
+    [n[0], n[1], n[2], n[3]] = [c.at, c.broker, c.offset, SOURCES.indexOf(c.source)];
+    [s[0], s[1]] = [c.group, c.partition];
+  },
+  read: (n, s) => ({ at: n[0], broker: n[1], group: s[0], partition: s[1], offset: n[2], source: SOURCES[n[3]] }),
+};
 
 /** How often gauges are sampled for their peaks between faults. */
 const METRICS_SAMPLE_INTERVAL = millis(500);
@@ -45,8 +71,8 @@ export function attachObservers(sim: Simulation, cluster: Cluster, onlineChecks:
   const nodeStarts = new Map<string, number>();
   sim.trace.observe('node.start', (r) => nodeStarts.set(r.node, r.at));
   // ... what the group coordinators did with commits ...
-  const commits: AppliedCommit[] = [];
-  const offsetChanges: CommittedOffsetChange[] = [];
+  const commits = new RowLog(APPLIED_COMMIT);
+  const offsetChanges = new RowLog(OFFSET_CHANGE);
   sim.trace.observe('group.commit', (r) => commits.push({ at: r.at, broker: r.broker, group: r.group, member: r.member, generation: r.generation, currentGeneration: r.currentGeneration, stale: r.stale, partition: r.partition, offset: r.offset }));
   sim.trace.observe('group.offset', (r) => offsetChanges.push({ at: r.at, broker: r.broker, group: r.group, partition: r.partition, offset: r.offset, source: r.source }));
   // ... and which records cleaners compacted away, by partition.
@@ -95,8 +121,8 @@ function observeLeaderClaims(trace: Trace): readonly LeaderClaim[] {
 }
 
 /** The ghost observer, continued: which batches each leader's high watermark exposes to consumers. */
-function observeExposedBatches(trace: Trace, probe: ClusterProbe): ReadonlyMap<string, readonly ExposedBatch[]> {
-  const exposed = new Map<string, ExposedBatch[]>();
+function observeExposedBatches(trace: Trace, probe: ClusterProbe): ReadonlyMap<string, Iterable<ExposedBatch>> {
+  const exposed = new Map<string, ExposedBatches>();
   const exposedUpTo = new Map<string, number>();
   trace.observe('replica.hw', (r) => {
     const from = exposedUpTo.get(r.partition) ?? 0;
@@ -105,7 +131,7 @@ function observeExposedBatches(trace: Trace, probe: ClusterProbe): ReadonlyMap<s
     const partition = probe.partition(r.broker, r.partition);
     if (partition === undefined) return;
     let list = exposed.get(r.partition);
-    if (list === undefined) exposed.set(r.partition, (list = []));
+    if (list === undefined) exposed.set(r.partition, (list = new ExposedBatches()));
     const into = list;
     const at = r.at;
     partition.log.forEachBatchSummary(from, hw, (baseOffset, lastOffset, epoch, crc) => {

@@ -28,6 +28,13 @@ export interface RunOptions {
   readonly sinks?: readonly TraceSink[];
   /** Check the replication invariants of the TLA+ specs after every replication event (default on). */
   readonly onlineChecks?: boolean;
+  /** Called every `everyMs` of simulated time during the run (not the drain), and at its end: for long runs' progress (the soak benchmark). It must not touch the simulation. */
+  readonly progress?: RunProgress;
+}
+
+export interface RunProgress {
+  readonly everyMs: number;
+  readonly report: (simulation: Simulation, cluster: Cluster) => void;
 }
 
 export interface RunStats {
@@ -55,7 +62,7 @@ export interface ConsumerStats {
   readonly generations: number;
 }
 
-function consumerStats(history: readonly Op[]): ConsumerStats {
+function consumerStats(history: Iterable<Op>): ConsumerStats {
   let processed = 0;
   let commits = 0;
   let failedCommits = 0;
@@ -100,7 +107,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   for (const h of cluster.net.allHosts()) h.start();
   const faults = planFaults(sim, scenario, cluster, observers.recorder);
 
-  runAndDrain(sim, scenario, cluster, faults.injector);
+  runAndDrain(sim, scenario, cluster, faults.injector, options.progress);
 
   const metricsReport = withClientRates(observers.recorder.finish(sim.now), sim.now);
   const state = finalSnapshot(sim, scenario, cluster, observers);
@@ -122,7 +129,7 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
       failed: sends.fail,
       indeterminate: sends.produced - sends.ok - sends.fail,
       metrics: metricsReport,
-      ...(lag === undefined ? {} : { lag, consumers: consumerStats(sim.history.others) }),
+      ...(lag === undefined ? {} : { lag, consumers: consumerStats(sim.history.otherOps) }),
     },
     simulation: sim,
     schedule: faults.schedule,
@@ -135,9 +142,9 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
  * Runs for the scenario's duration, then drains: no more faults, everything heals and comes
  * back, and the cluster settles; with transactions, then quiesces.
  */
-function runAndDrain(sim: Simulation, scenario: Scenario, cluster: Cluster, injector: FaultInjector<KafkaMessage>): void {
+function runAndDrain(sim: Simulation, scenario: Scenario, cluster: Cluster, injector: FaultInjector<KafkaMessage>, progress: RunProgress | undefined): void {
   const { net } = cluster;
-  sim.run({ until: time(scenario.duration) });
+  runReporting(sim, cluster, time(scenario.duration), progress);
 
   // Drain: no more faults, everything heals and comes back, and the cluster settles.
   injector.cancelPending();
@@ -151,6 +158,24 @@ function runAndDrain(sim: Simulation, scenario: Scenario, cluster: Cluster, inje
     // marker is judged as what it is, committed.
     for (const h of net.allHosts()) if (h.hasRole('client') && h.state === 'up') h.pause(QUIESCE);
     sim.run({ until: time(scenario.duration + scenario.drain + QUIESCE) });
+  }
+}
+
+/**
+ * Runs until `end`, in steps of `progress.everyMs` when given, reporting after each. A run
+ * in steps is the same run: the scheduler fires the same events in the same order and only
+ * stops between them.
+ */
+function runReporting(sim: Simulation, cluster: Cluster, end: Time, progress: RunProgress | undefined): void {
+  if (progress === undefined) {
+    sim.run({ until: end });
+    return;
+  }
+  const step = Math.max(1, progress.everyMs * 1000);
+  for (let t = sim.now + step; ; t += step) {
+    sim.run({ until: time(Math.min(t, end)) });
+    progress.report(sim, cluster);
+    if (t >= end) return;
   }
 }
 

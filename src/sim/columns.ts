@@ -4,7 +4,7 @@
  * the simulation.
  */
 
-export type Column = Int32Array | Float64Array | Uint8Array;
+export type Column = Int32Array | Float64Array | Uint8Array | Uint16Array;
 
 /** `column` copied into a new one of `capacity` elements (which must be at least its length). */
 export function grown<T extends Column>(column: T, capacity: number): T {
@@ -36,5 +36,164 @@ export class Interner {
 
   name(i: number): string {
     return this.names[i];
+  }
+}
+
+const CHUNK_BITS = 14;
+const CHUNK = 1 << CHUNK_BITS;
+const MASK = CHUNK - 1;
+
+/**
+ * A column grown in fixed chunks of 16,384 elements: growth copies nothing and leaves at
+ * most one partly filled chunk (a doubling array leaves up to half its room unused).
+ */
+abstract class ChunkedColumn<C extends Column> {
+  protected readonly chunks: C[] = [];
+
+  protected abstract make(): C;
+
+  protected chunkFor(i: number): C {
+    const c = i >>> CHUNK_BITS;
+    while (this.chunks.length <= c) this.chunks.push(this.make());
+    return this.chunks[c];
+  }
+
+  get(i: number): number {
+    return this.chunks[i >>> CHUNK_BITS][i & MASK];
+  }
+
+  set(i: number, value: number): void {
+    this.chunkFor(i)[i & MASK] = value;
+  }
+}
+
+/** 32-bit signed integers (interned names, history positions, -1 for none). */
+export class Int32Column extends ChunkedColumn<Int32Array> {
+  protected make(): Int32Array {
+    return new Int32Array(CHUNK);
+  }
+}
+
+/** Small unsigned integers (0..255): outcomes, flags. */
+export class Uint8Column extends ChunkedColumn<Uint8Array> {
+  protected make(): Uint8Array {
+    return new Uint8Array(CHUNK);
+  }
+}
+
+/**
+ * Any numbers, exactly: each chunk holds 32-bit differences from its first value (4 bytes
+ * each) until a value that is not such a difference (a fraction, NaN, -0, or more than 2^31
+ * away) arrives, and then 64-bit floats. Offsets, sequence numbers and instants (microseconds
+ * that pass 2^31 after 36 minutes, but not within one chunk) of a run stay 4 bytes. A cell
+ * never set reads as any number.
+ */
+export class NumberColumn extends ChunkedColumn<Int32Array | Float64Array> {
+  /** Per chunk of differences: the value they are from. */
+  private readonly bases: number[] = [];
+
+  protected make(): Int32Array {
+    return new Int32Array(CHUNK);
+  }
+
+  override get(i: number): number {
+    const c = i >>> CHUNK_BITS;
+    const chunk = this.chunks[c];
+    return chunk instanceof Int32Array ? this.bases[c] + chunk[i & MASK] : chunk[i & MASK];
+  }
+
+  override set(i: number, value: number): void {
+    const c = i >>> CHUNK_BITS;
+    let chunk = this.chunkFor(i);
+    if (chunk instanceof Int32Array) {
+      const base = (this.bases[c] ??= Number.isSafeInteger(value) ? value : 0);
+      const diff = value - base;
+      if ((diff | 0) === diff && base + diff === value && !Object.is(value, -0)) {
+        chunk[i & MASK] = diff;
+        return;
+      }
+      const wide = new Float64Array(CHUNK);
+      for (let k = 0; k < CHUNK; k++) wide[k] = base + chunk[k];
+      this.chunks[c] = chunk = wide;
+    }
+    chunk[i & MASK] = value;
+  }
+}
+
+/**
+ * Interned numbers (-1 for none): 2 bytes each while a chunk's are below 65,535 (most runs
+ * name fewer partitions, processes and keys), else 4.
+ */
+export class NameColumn extends ChunkedColumn<Uint16Array | Int32Array> {
+  protected make(): Uint16Array {
+    return new Uint16Array(CHUNK);
+  }
+
+  override get(i: number): number {
+    const chunk = this.chunks[i >>> CHUNK_BITS];
+    return chunk instanceof Uint16Array ? chunk[i & MASK] - 1 : chunk[i & MASK];
+  }
+
+  override set(i: number, value: number): void {
+    let chunk = this.chunkFor(i);
+    if (chunk instanceof Uint16Array) {
+      if (value >= -1 && value < 0xffff) {
+        chunk[i & MASK] = value + 1;
+        return;
+      }
+      const wide = new Int32Array(CHUNK);
+      for (let k = 0; k < CHUNK; k++) wide[k] = chunk[k] - 1;
+      this.chunks[i >>> CHUNK_BITS] = chunk = wide;
+    }
+    chunk[i & MASK] = value;
+  }
+}
+
+/** How a {@link RowLog} turns its rows into numbers and strings and back. */
+export interface RowCodec<T> {
+  readonly numbers: number;
+  readonly strings: number;
+  /** Writes `row`'s fields into `numbers` and `strings`. */
+  write(row: T, numbers: number[], strings: string[]): void;
+  /** The row whose fields `write` wrote. */
+  read(numbers: readonly number[], strings: readonly string[]): T;
+}
+
+/**
+ * Rows of one shape kept in columns (numbers in {@link NumberColumn}s, strings interned),
+ * read back as objects one at a time: for what a run records per event all run long.
+ */
+export class RowLog<T> implements Iterable<T> {
+  private size = 0;
+  private readonly names = new Interner();
+  private readonly numberCols: NumberColumn[];
+  private readonly stringCols: NameColumn[];
+  private readonly numbers: number[] = [];
+  private readonly strings: string[] = [];
+
+  constructor(private readonly codec: RowCodec<T>) {
+    this.numberCols = Array.from({ length: codec.numbers }, () => new NumberColumn());
+    this.stringCols = Array.from({ length: codec.strings }, () => new NameColumn());
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  push(row: T): void {
+    const i = this.size++;
+    this.codec.write(row, this.numbers, this.strings);
+    this.numberCols.forEach((c, k) => c.set(i, this.numbers[k]));
+    this.stringCols.forEach((c, k) => c.set(i, this.names.intern(this.strings[k])));
+  }
+
+  *[Symbol.iterator](): Iterator<T> {
+    const numbers: number[] = [];
+    const strings: string[] = [];
+    for (let i = 0; i < this.size; i++) {
+      this.numberCols.forEach((c, k) => (numbers[k] = c.get(i)));
+      this.stringCols.forEach((c, k) => (strings[k] = this.names.name(c.get(i))));
+      yield this.codec.read(numbers, strings);
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { ConsumeLog } from './consumeLog.js';
 import { SendLog, type SendOutcome, type SendRef } from './sendLog.js';
 import type { Time } from './time.js';
 import { declareTraceKind, type Trace, type TraceRecordMap } from './trace.js';
@@ -48,15 +49,26 @@ export interface SendCompletion {
  * the trace (sends as `client.send`, flat, the others as `client.op`) so that the
  * fingerprint covers what clients saw, not only what nodes did.
  *
- * Sends, a million in a busy minute, are kept in columns ({@link SendLog}, `sends`); every
- * other operation is an object (`others`). `ops` is the one history Jepsen would see, every
- * line in order, sends included, built when asked for.
+ * Sends, a million in a busy minute, are kept in columns ({@link SendLog}, `sends`), and so
+ * are consumers' polls and processed records when they complete at once ({@link ConsumeLog},
+ * `consumed`); every other operation is an object. `ops` is the one history Jepsen would see,
+ * every line in order, sends included, built when asked for; `otherOps` every line but sends,
+ * built one at a time as it is iterated.
  */
 export class History {
   private readonly lines: Op[] = [];
   readonly sends = new SendLog();
+  readonly consumed = new ConsumeLog();
   private next = 0;
   private merged: { length: number; ops: readonly Op[] } | undefined;
+  private mergedOthers: { length: number; ops: readonly Op[] } | undefined;
+  /**
+   * A poll or process invocation not yet kept anywhere: if its completion is the very next
+   * line, the pair goes to `consumed`; if anything else comes first, it joins `lines`.
+   */
+  private pending: Op | undefined;
+  /** Every line but sends, in order, built as it is iterated (one object alive at a time). */
+  readonly otherOps: Iterable<Op> = { [Symbol.iterator]: () => this.iterateOthers() };
   private readonly emitSend: ((fields: TraceRecordMap['client.send']) => void) | undefined;
   /** One record's fields, refilled for every send: the trace copies what it keeps. */
   private readonly sendFields: { -readonly [K in keyof TraceRecordMap['client.send']]: TraceRecordMap['client.send'][K] } = { process: '', type: 'invoke', index: 0, seq: 0, partition: undefined, offset: undefined, error: undefined };
@@ -76,9 +88,12 @@ export class History {
     return ops;
   }
 
-  /** Every operation but sends, in history order: what consumer-side checkers read. */
+  /** Every operation but sends, in history order, as an array built once per length (`otherOps` builds none). */
   get others(): readonly Op[] {
-    return this.lines;
+    if (this.mergedOthers?.length === this.next) return this.mergedOthers.ops;
+    const ops = [...this.otherOps];
+    this.mergedOthers = { length: this.next, ops };
+    return ops;
   }
 
   /** How many lines the history has, sends included. */
@@ -88,19 +103,47 @@ export class History {
 
   invoke<V>(process: string, f: string, value: V): Op<V> {
     if (f === 'send') throw new Error('sends are recorded with invokeSend');
-    return this.append({ index: this.next++, process, type: 'invoke', f, value, time: this.clock() });
+    const op: Op<V> = { index: this.next++, process, type: 'invoke', f, value, time: this.clock() };
+    if (f !== 'poll' && f !== 'process') return this.append(op);
+    this.keepPending();
+    this.pending = op;
+    this.mirror(op);
+    return op;
   }
 
   /** Completes `invocation` as ok, fail or info. */
   complete<V>(invocation: Op, type: Exclude<OpType, 'invoke'>, value: V, error?: string): Op<V> {
     if (invocation.type !== 'invoke') throw new Error(`op ${invocation.index} is a completion, not an invocation`);
-    const base = { index: this.next++, process: invocation.process, type, f: invocation.f, value, time: this.clock(), invokeIndex: invocation.index };
+    const base = { index: this.next, process: invocation.process, type, f: invocation.f, value, time: this.clock(), invokeIndex: invocation.index };
     // Without an error the line has no error key: one field less on every ok completion.
-    return this.append(error === undefined ? base : { ...base, error });
+    const op = error === undefined ? base : { ...base, error };
+    if (invocation === this.pending && this.keptAsConsumed(invocation, op)) {
+      this.pending = undefined;
+      this.next++;
+      this.mirror(op);
+      return op;
+    }
+    this.next++;
+    return this.append(op);
+  }
+
+  /** Whether the pending `invocation` and its completion `op` went to `consumed`: an ok completion on the next line, at the same instant, of a shape it keeps. */
+  private keptAsConsumed(invocation: Op, op: Op): boolean {
+    if (op.index !== invocation.index + 1 || op.type !== 'ok' || op.error !== undefined || op.time !== invocation.time) return false;
+    if (op.f === 'poll') return this.consumed.poll(op.process, invocation.value, op.value, invocation.index, op.time);
+    return op.value === invocation.value && this.consumed.process(op.process, op.value, invocation.index, op.time);
+  }
+
+  /** The pending invocation, if any, joins `lines`: something else happened before its completion. */
+  private keepPending(): void {
+    if (this.pending === undefined) return;
+    this.lines.push(this.pending);
+    this.pending = undefined;
   }
 
   /** The application called send() for message `<process>#<seq>`, to `partition` if already chosen. */
   invokeSend(process: string, seq: number, partition?: string): SendRef {
+    this.keepPending();
     const index = this.next++;
     const ref = this.sends.invoke(process, seq, partition, index, this.clock());
     this.mirrorSend(process, 'invoke', index, seq, partition, undefined, undefined);
@@ -109,6 +152,7 @@ export class History {
 
   /** The send ended: ok with its offset, or fail or info with why. */
   completeSend(ref: SendRef, type: Exclude<SendOutcome, 'pending'>, partition: string | undefined, offset?: number, error?: string): void {
+    this.keepPending();
     const index = this.next++;
     this.sends.complete(ref, type, partition, offset, error, index, this.clock());
     this.mirrorSend(this.sends.process(ref), type, index, this.sends.seq(ref), partition, offset, error);
@@ -128,7 +172,13 @@ export class History {
   }
 
   private append<V>(op: Op<V>): Op<V> {
+    this.keepPending();
     this.lines.push(op);
+    this.mirror(op);
+    return op;
+  }
+
+  private mirror(op: Op): void {
     this.trace?.emit('client.op', {
       process: op.process,
       type: op.type,
@@ -137,12 +187,28 @@ export class History {
       value: op.value,
       error: op.error,
     });
-    return op;
+  }
+
+  /** `lines`, the pending invocation and `consumed`, merged in history order. */
+  private *iterateOthers(): Generator<Op> {
+    const lines = this.pending === undefined ? this.lines : [...this.lines, this.pending];
+    const consumed = this.consumed;
+    let l = 0;
+    let p = 0;
+    let n = 0;
+    for (;;) {
+      const atLine = l < lines.length ? lines[l].index : Number.POSITIVE_INFINITY;
+      const atPoll = p < consumed.pollCount ? consumed.pollAt(p) : Number.POSITIVE_INFINITY;
+      const atProcess = n < consumed.processCount ? consumed.processAt(n) : Number.POSITIVE_INFINITY;
+      if (atLine === Number.POSITIVE_INFINITY && atPoll === Number.POSITIVE_INFINITY && atProcess === Number.POSITIVE_INFINITY) return;
+      if (atLine < atPoll && atLine < atProcess) yield lines[l++];
+      else yield* atPoll < atProcess ? consumed.pollOps(p++) : consumed.processOps(n++);
+    }
   }
 
   private merge(): Op[] {
     const out = new Array<Op>(this.next);
-    for (const op of this.lines) out[op.index] = op;
+    for (const op of this.otherOps) out[op.index] = op;
     const sends = this.sends;
     for (let i = 0; i < sends.length; i++) {
       const ref = i as SendRef;

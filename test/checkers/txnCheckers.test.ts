@@ -54,6 +54,22 @@ describe('transaction checkers', () => {
     expect(runCheckers(txnCheckers, ahead.history, ahead.state).violations.map((v) => v.message)).toEqual([expect.stringContaining('1 output is committed for input whose offset is not (b@2)')]);
   });
 
+  it('exactly-once: an input whose output retention deleted is not missing; one after a kept output still is (issue 21 soak)', () => {
+    // Inputs a..d at orders-0 offsets 0..3, all committed; receipts-0 (the only output
+    // partition, so every output goes there) holds outputs from offset 2 on.
+    const deleted = pipeline(['c', 'd'], 4, ['a', 'b', 'c', 'd']);
+    const receipts = (committed: LoggedRecord[], logStartOffset: number) => partition('receipts-0', committed, { logStartOffset });
+    // Retention took receipts-0's first two records: the outputs of a and b.
+    deleted.state = { ...deleted.state, partitions: [deleted.state.partitions[0], receipts([rec(2, 'c'), rec(3, 'd')], 2)] };
+    expect(kinds(deleted.history, deleted.state)).toEqual([]);
+    // Nothing deleted (the log starts at 0): a and b are missing.
+    deleted.state = { ...deleted.state, partitions: [deleted.state.partitions[0], receipts([rec(0, 'c'), rec(1, 'd')], 0)] };
+    expect(runCheckers(txnCheckers, deleted.history, deleted.state).violations.map((v) => v.details?.counts)).toEqual([{ missing: 2, duplicated: 0, early: 0 }]);
+    // Deleted below, but b's output would sit after a's, which is kept: b is missing.
+    deleted.state = { ...deleted.state, partitions: [deleted.state.partitions[0], receipts([rec(2, 'a'), rec(3, 'c'), rec(4, 'd')], 2)] };
+    expect(runCheckers(txnCheckers, deleted.history, deleted.state).violations.map((v) => v.details?.missing)).toEqual([['b@1']]);
+  });
+
   it('aborted-read: a read_committed poll of a record whose transaction aborted (and only read_committed ones count)', () => {
     let now = 0;
     const h = new History(() => time(now++));
