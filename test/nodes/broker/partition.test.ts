@@ -39,6 +39,20 @@ function epochOne(): [Partition, Partition, Partition] {
   return [l, f2, f3];
 }
 
+/** Leader `l` (broker 1) appends one record and both followers fetch it at 1 and 2 ms: returns the leader and its followers. */
+function bothFollowersCaughtUp(l: Partition, config = CONFIG): [Partition, Partition, Partition] {
+  const [f2, f3] = [replica(2, config), replica(3, config)];
+  l.becomeLeader(info(1, 1), 0);
+  f2.becomeFollower(info(1, 1));
+  f3.becomeFollower(info(1, 1));
+  l.appendAsLeader(batch('a'), '1');
+  for (const t of [1, 2]) {
+    fetchOnce(l, f2, t);
+    fetchOnce(l, f3, t);
+  }
+  return [l, f2, f3];
+}
+
 function values(p: Partition): string[] {
   return logValues(p.log);
 }
@@ -133,15 +147,7 @@ describe('Partition: replication', () => {
     [false, [1, 2]],
   ] as const)('an idle partition (caughtUpAtLogEnd %s): a follower at the log end that stopped fetching is kept, or shrunk away', (atLogEnd, proposed) => {
     const config = { ...CONFIG, caughtUpAtLogEnd: atLogEnd };
-    const [l, f2, f3] = [replica(1, config), replica(2, config), replica(3, config)];
-    l.becomeLeader(info(1, 1), 0);
-    f2.becomeFollower(info(1, 1));
-    f3.becomeFollower(info(1, 1));
-    l.appendAsLeader(batch('a'), '1');
-    for (const t of [1, 2]) {
-      fetchOnce(l, f2, t);
-      fetchOnce(l, f3, t);
-    }
+    const [l, f2] = bothFollowersCaughtUp(replica(1, config), config);
     fetchOnce(l, f2, 50_000); // f2 keeps fetching; f3 stopped at the log end 48 s ago
     expect(l.proposedIsr(50_000)).toEqual(proposed);
   });
@@ -152,16 +158,7 @@ describe('Partition: replication', () => {
     [false, 2],
   ] as const)('the high watermark waits for a caught-up follower about to rejoin the ISR, if its broker is eligible (%s)', (eligible, hw) => {
     const { log } = Log.open(new MemoryDisk(), 'orders-0', DEFAULT_LOG_CONFIG);
-    const l = new Partition('orders', 0, 1, log, CONFIG, { nowMs: () => clock, isReplicaIsrEligible: (id) => id !== 3 || eligible });
-    const [f2, f3] = [replica(2), replica(3)];
-    l.becomeLeader(info(1, 1), 0);
-    f2.becomeFollower(info(1, 1));
-    f3.becomeFollower(info(1, 1));
-    l.appendAsLeader(batch('a'), '1');
-    for (const t of [1, 2]) {
-      fetchOnce(l, f2, t);
-      fetchOnce(l, f3, t);
-    }
+    const [l, f2] = bothFollowersCaughtUp(new Partition('orders', 0, 1, log, CONFIG, { nowMs: () => clock, isReplicaIsrEligible: (id) => id !== 3 || eligible }));
     expect(l.highWatermark).toBe(1);
     l.updateLeadership(info(1, 1, [1, 2], 1)); // f3 left the ISR but caught up 2 ms ago
     l.appendAsLeader(batch('b'), '1');
