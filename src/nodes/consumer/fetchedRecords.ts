@@ -17,6 +17,8 @@ export interface ReadFetched {
   readonly records: FetchedRecord[];
   /** Where the next fetch starts: past every batch read, kept or skipped. */
   readonly nextOffset: number;
+  /** The leader epoch of the last batch read, records or not (-1 for none): CompletedFetch's lastEpoch. */
+  readonly lastEpoch: number;
 }
 
 /**
@@ -37,6 +39,7 @@ export function readFetched(
   const pending = [...abortedTransactions].sort((a, b) => a.firstOffset - b.firstOffset);
   const aborting = new Set<number>();
   let nextOffset = fromOffset;
+  let lastEpoch = -1;
   let pos = 0;
   while (pos < buf.length) {
     const check = checkBatch(buf, pos, buf.length);
@@ -52,7 +55,8 @@ export function readFetched(
       for (const r of recordHeaderValues(buf, pos, h, 'id')) if (r.offset >= fromOffset) records.push({ offset: r.offset, id: r.value, epoch: h.partitionLeaderEpoch, key: r.key, tombstone: r.tombstone });
     }
     nextOffset = Math.max(nextOffset, last + 1);
+    lastEpoch = h.partitionLeaderEpoch;
     pos += check.size;
   }
-  return { records, nextOffset };
+  return { records, nextOffset, lastEpoch };
 }

@@ -306,12 +306,19 @@ export class Fetcher {
         this.host.ctx.trace.emit('consumer.error', { member: this.host.member, partition: name, error: 'LogTruncationException' });
         return;
       }
-      const to = Math.min(position.offset, Math.max(0, res.divergingEpoch.endOffset));
+      // SubscriptionState.maybeCompleteValidation: an undefined end offset (the leader has no
+      // epoch that old) cannot say where the logs agree, so the position is reset by
+      // auto.offset.reset instead.
+      if (res.divergingEpoch.endOffset < 0 || res.divergingEpoch.epoch < 0) {
+        this.resetPosition(name, position.offset, 'log-truncation-undefined-epoch');
+        return;
+      }
+      const to = Math.min(position.offset, res.divergingEpoch.endOffset);
       this.host.history.complete(this.host.history.invoke(this.host.member, 'seek', {}), 'ok', { from: position.offset, member: this.host.member, partition: name, reason: 'log-truncation', to });
       this.positions.set(name, { offset: to, epoch: res.divergingEpoch.epoch });
       return;
     }
-    const { records, nextOffset } = readFetched(res.records, position.offset, this.host.config['isolation.level'], res.abortedTransactions);
+    const { records, nextOffset, lastEpoch } = readFetched(res.records, position.offset, this.host.config['isolation.level'], res.abortedTransactions);
     if (records.length > 0) {
       this.buffered.set(name, records);
       this.ready.push(name);
@@ -319,8 +326,13 @@ export class Fetcher {
       this.host.recordsArrived();
       return;
     }
-    // Nothing for the application (markers, aborted transactions): the position moves past it.
-    if (nextOffset > position.offset) position.offset = nextOffset;
+    // Nothing for the application (markers, aborted transactions): the position moves past it,
+    // with the epoch of the last batch read, skipped ones included (CompletedFetch's lastEpoch),
+    // so the next fetch's last fetched epoch does not point back before them.
+    if (nextOffset > position.offset) {
+      position.offset = nextOffset;
+      if (lastEpoch >= 0) position.epoch = lastEpoch;
+    }
   }
 
   /** The positions of the assigned partitions, as offsets to commit. */

@@ -71,4 +71,20 @@ describe('readFetched (what a consumer hands its application)', () => {
     expect(r.records.map((x) => x.offset)).toEqual([1]);
     expect(r.nextOffset).toBe(3);
   });
+
+  // Kafka: CompletedFetch's lastEpoch follows every batch read, control batches included, so a
+  // position moved past markers alone carries their epoch (found by the soak: with the data
+  // batch's epoch the next fetch's last fetched epoch pointed back, and the consumer seeked to
+  // and fro for ever).
+  it('reports the leader epoch of the last batch read, a marker included', () => {
+    const { log } = Log.open(new MemoryDisk(), 't-0', DEFAULT_LOG_CONFIG);
+    log.appendAsLeader(encodeBatch([{ key: null, value: Buffer.from('x'), timestamp: 0 }], { producerId: 1, producerEpoch: 0, baseSequence: 0, isTransactional: true }), 3);
+    log.appendAsLeader(encodeControlBatch({ type: 'COMMIT', coordinatorEpoch: 0 }, { producerId: 1, producerEpoch: 0, timestamp: 0 }), 5);
+    log.updateHighWatermark(log.logEndOffset);
+    const r = readFetched(log.read(0, 1 << 24, log.highWatermark, true).records, 1, 'read_committed', []);
+    expect(r.records).toEqual([]);
+    expect(r.nextOffset).toBe(2);
+    expect(r.lastEpoch).toBe(5);
+    expect(readFetched(Buffer.alloc(0), 0, 'read_committed').lastEpoch).toBe(-1);
+  });
 });
