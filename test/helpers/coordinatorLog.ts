@@ -7,7 +7,8 @@ import type { KafkaErrorCode } from '../../src/nodes/errors.js';
 /**
  * A coordinator's internal partition for unit tests: a real log, a trace kept in memory, and
  * an `append` whose writes commit only when the test calls `commitWrites` (as the ISR
- * catching up would), or fail with the error it passes.
+ * catching up would: the high watermark moves to the log end), or fail with the error it
+ * passes; `awaitHighWatermark` waits are completed by `commitWrites` too.
  */
 export function coordinatorLog(name: string) {
   const sink = new MemorySink();
@@ -18,8 +19,16 @@ export function coordinatorLog(name: string) {
     log.appendAsLeader(records, 0);
     pending.push(done);
   };
+  const hwWaits: { offset: number; done: (reached: boolean) => void }[] = [];
+  const awaitHighWatermark = (_partition: number, offset: number, done: (reached: boolean) => void): void => {
+    if (log.highWatermark >= offset) done(true);
+    else hwWaits.push({ offset, done });
+  };
   const commitWrites = (error?: KafkaErrorCode): void => {
+    if (error === undefined) log.updateHighWatermark(log.logEndOffset);
+    for (const w of hwWaits.splice(0)) if (log.highWatermark >= w.offset) w.done(true);
+    else hwWaits.push(w);
     for (const done of pending.splice(0)) done(error);
   };
-  return { sink, trace, log, append, commitWrites };
+  return { sink, trace, log, append, awaitHighWatermark, commitWrites };
 }

@@ -104,7 +104,7 @@ export class Broker implements Process<KafkaMessage> {
       onBecomeFollower: (topic, p) => this.onBecomeFollower(topic, p),
     });
     this.producerIds = new ProducerIdManager(config.brokerId, ctx.incarnation);
-    this.coordinator = new GroupCoordinator({ trace: ctx.trace, brokerId: config.brokerId, incarnation: ctx.incarnation, append: (p, records, done) => this.replicaManager.appendInternal(OFFSETS_TOPIC, p, records, done) }, groupCoordinatorConfig(config.settings));
+    this.coordinator = new GroupCoordinator({ trace: ctx.trace, brokerId: config.brokerId, incarnation: ctx.incarnation, append: (p, records, done) => this.replicaManager.appendInternal(OFFSETS_TOPIC, p, records, done), awaitHighWatermark: (p, offset, done) => this.replicaManager.awaitHighWatermark(OFFSETS_TOPIC, p, offset, done) }, groupCoordinatorConfig(config.settings));
     this.txnCoordinator = new TransactionCoordinator(
       {
         trace: ctx.trace,
@@ -218,6 +218,7 @@ function groupCoordinatorConfig(settings: BrokerSettings): GroupCoordinatorConfi
     minSessionTimeoutMs: settings['group.min.session.timeout.ms'],
     maxSessionTimeoutMs: settings['group.max.session.timeout.ms'],
     fencing: settings['sim.group.fencing'],
+    runtime: settings['sim.group.coordinator'] === 'runtime',
     offsetsRetentionMs: settings['offsets.retention.minutes'] * 60_000,
     offsetExpiration: settings['sim.offsets.expiration'],
   };

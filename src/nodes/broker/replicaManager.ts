@@ -176,6 +176,17 @@ export class ReplicaManager {
   }
 
   /**
+   * Calls `done(true)` once the high watermark of an internal partition this broker leads
+   * reaches `offset`, or `done(false)` if it stops leading first (CoordinatorRuntime's
+   * deferred events, completed by its high watermark listener or failed on resignation).
+   */
+  awaitHighWatermark(topic: string, p: number, offset: number, done: (reached: boolean) => void): void {
+    const partition = this.partitions.get(partitionName(topic, p));
+    if (partition === undefined) done(false);
+    else partition.awaitCommit(offset - 1, (error) => done(error !== 'NOT_LEADER_OR_FOLLOWER'));
+  }
+
+  /**
    * FailedProduceRequestsPerSec counts appends that failed on this leader; like Kafka's
    * ReplicaManager.appendToLocalLog, not those refused for leadership.
    */

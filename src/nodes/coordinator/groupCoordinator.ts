@@ -28,6 +28,11 @@ export interface CoordinatorHost {
    * and calls `done` once they are committed, or with the produce error that stopped them.
    */
   append(partition: number, records: Buffer, done: (error: KafkaErrorCode | undefined) => void): void;
+  /**
+   * Calls `done(true)` once the high watermark of a `__consumer_offsets` partition this
+   * broker leads reaches `offset`, or `done(false)` if the broker stops leading it first.
+   */
+  awaitHighWatermark(partition: number, offset: number, done: (reached: boolean) => void): void;
 }
 
 export interface GroupCoordinatorConfig extends GroupConfig {
@@ -50,6 +55,20 @@ export interface GroupCoordinatorConfig extends GroupConfig {
    * retention after its last commit, even in a group that is still consuming.
    */
   readonly offsetExpiration: 'kip-211' | 'commit-timestamp';
+  /**
+   * sim.group.coordinator is `runtime` (Kafka 4.0's CoordinatorRuntime): answers wait until
+   * the high watermark reaches what a load read. Otherwise GroupMetadataManager's rule:
+   * what was loaded, committed or not, is served at once.
+   */
+  readonly runtime: boolean;
+}
+
+/** A partition loaded past its high watermark: what waits for the high watermark to reach the end of the load. */
+interface UncommittedLoad {
+  /** Answers held meanwhile, and how each fails if the coordinator resigns first. */
+  readonly held: { readonly send: () => void; readonly fail: () => void }[];
+  /** The loaded offsets, traced once they are committed (exposed to readers). */
+  readonly offsets: readonly { readonly group: string; readonly partition: string; readonly offset: number }[];
 }
 
 type GroupRequest = Extract<KafkaMessage, { type: 'JoinGroup' | 'SyncGroup' | 'Heartbeat' | 'LeaveGroup' | 'OffsetCommit' | 'OffsetFetch' | 'TxnOffsetCommit' }>;
@@ -76,6 +95,12 @@ export class GroupCoordinator {
   private readonly writing = new Map<string, number>();
   /** Rebalances being written, by group and generation: who waits for the write. */
   private readonly storing = new Map<string, { done: boolean; waiters: ((error: KafkaErrorCode | undefined) => void)[] }>();
+
+  /**
+   * Partitions loaded past their high watermark, under the runtime coordinator (Kafka's
+   * CoordinatorRuntime: lastWrittenOffset above lastCommittedOffset after the load).
+   */
+  private readonly uncommittedLoads = new Map<number, UncommittedLoad>();
 
   /** Member ids this coordinator has handed out, over every group it holds. */
   private memberSeq = 0;
@@ -107,9 +132,11 @@ export class GroupCoordinator {
 
   /**
    * Became leader of `__consumer_offsets-<partition>`: replay it (Kafka's
-   * GroupMetadataManager.doLoadGroupsAndOffsets reads up to the log end), last record per key
-   * winning and tombstones deleting. Loading here is instant; Kafka answers
-   * COORDINATOR_LOAD_IN_PROGRESS while it reads.
+   * GroupMetadataManager.doLoadGroupsAndOffsets reads up to the log end, and so does
+   * CoordinatorLoaderImpl), last record per key winning and tombstones deleting. Loading
+   * here is instant; Kafka answers COORDINATOR_LOAD_IN_PROGRESS while it reads. The runtime
+   * coordinator then holds its answers until the high watermark reaches the log end it
+   * loaded (see `hold`); the classic one serves what it loaded at once.
    */
   load(partition: number, log: Log, nowMs: number): void {
     const offsets = new Map<string, Map<string, CommittedOffset>>();
@@ -150,6 +177,7 @@ export class GroupCoordinator {
     for (const [producerId, txn] of pendingLoad) this.pendingTxn.set(producerId, txn);
     // A group whose records are all tombstones (expired offsets, a Dead group) is gone.
     const names = new Set([...[...offsets].filter(([, o]) => o.size > 0).map(([g]) => g), ...[...metadata].filter(([, v]) => v !== null).map(([g]) => g)]);
+    const loaded: { group: string; partition: string; offset: number }[] = [];
     for (const groupId of [...names].sort(compareStrings)) {
       if (this.partitionFor(groupId) !== partition) continue;
       const group = new ConsumerGroup(groupId, this.config, this.newMemberId);
@@ -158,16 +186,55 @@ export class GroupCoordinator {
       const committed = offsets.get(groupId) ?? new Map<string, CommittedOffset>();
       group.applyOffsets(committed);
       this.groups.set(groupId, group);
-      for (const [tp, o] of committed) this.host.trace.emit('group.offset', { broker: this.host.brokerId, group: groupId, partition: tp, offset: o.offset, source: 'load' });
+      for (const [tp, o] of committed) loaded.push({ group: groupId, partition: tp, offset: o.offset });
       this.host.trace.emit('group.generation', { broker: this.host.brokerId, group: groupId, generation: group.generationId, state: group.state, members: group.memberIds });
     }
     this.owned.add(partition);
     this.host.trace.emit('group.load', { broker: this.host.brokerId, partition, groups: [...names].filter((g) => this.partitionFor(g) === partition).length });
+    if (this.config.runtime && log.highWatermark < log.logEndOffset) this.awaitLoadCommitted(partition, log.logEndOffset, loaded);
+    else this.traceLoaded(loaded);
+  }
+
+  /**
+   * CoordinatorRuntime after a load that read past the high watermark: every answer waits
+   * until the high watermark reaches the loaded end (CoordinatorRuntime.appendRecords puts
+   * even a write with no records behind lastWrittenOffset, KAFKA-16973), and they all fail
+   * with NOT_COORDINATOR if the broker resigns first (deferredEventQueue.failAll), so no
+   * client reads an offset the partition may still lose.
+   */
+  private awaitLoadCommitted(partition: number, end: number, offsets: UncommittedLoad['offsets']): void {
+    const load: UncommittedLoad = { held: [], offsets };
+    this.uncommittedLoads.set(partition, load);
+    this.host.awaitHighWatermark(partition, end, (reached) => {
+      if (this.uncommittedLoads.get(partition) !== load) return;
+      this.uncommittedLoads.delete(partition);
+      if (!reached) return;
+      this.traceLoaded(offsets);
+      for (const h of load.held) h.send();
+    });
+  }
+
+  /** The offsets a load made readable, traced: what the group's committed offsets now are. */
+  private traceLoaded(offsets: UncommittedLoad['offsets']): void {
+    for (const o of offsets) this.host.trace.emit('group.offset', { broker: this.host.brokerId, group: o.group, partition: o.partition, offset: o.offset, source: 'load' });
+  }
+
+  /** `reply`, held while the group's partition waits for its load to be committed. */
+  private hold(req: GroupRequest, reply: (r: KafkaMessage) => void): (r: KafkaMessage) => void {
+    const partition = this.partitionFor(req.groupId);
+    return (r) => {
+      const load = this.uncommittedLoads.get(partition);
+      if (load === undefined) reply(r);
+      else load.held.push({ send: () => reply(r), fail: () => reply(notCoordinator(req)) });
+    };
   }
 
   /** No longer leader of the partition: its groups go (Kafka's onResignation / removeGroupsForPartition). */
   unload(partition: number): void {
     if (!this.owned.delete(partition)) return;
+    const load = this.uncommittedLoads.get(partition);
+    this.uncommittedLoads.delete(partition);
+    for (const h of load?.held ?? []) h.fail();
     for (const txn of this.pendingTxn.values()) for (const group of [...txn.keys()]) if (this.partitionFor(group) === partition) txn.delete(group);
     for (const [groupId, group] of [...this.groups]) {
       if (this.partitionFor(groupId) !== partition) continue;
@@ -183,11 +250,12 @@ export class GroupCoordinator {
 
   // ------------------------------------------------------------------ requests
 
-  handle(req: GroupRequest, nowMs: number, reply: (r: KafkaMessage) => void): void {
+  handle(req: GroupRequest, nowMs: number, answer: (r: KafkaMessage) => void): void {
     if (!this.coordinates(req.groupId)) {
-      reply(notCoordinator(req));
+      answer(notCoordinator(req));
       return;
     }
+    const reply = this.hold(req, answer);
     switch (req.type) {
       case 'JoinGroup': {
         if (req.sessionTimeoutMs < this.config.minSessionTimeoutMs || req.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {

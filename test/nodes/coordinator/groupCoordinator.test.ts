@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../../../src/nodes/coordinator/groupCoordinator.js';
 import { partitionForGroup } from '../../../src/nodes/coordinator/offsetsTopic.js';
-import { Trace, type TraceRecord } from '../../../src/sim/trace.js';
+import { MemorySink, Trace, type TraceRecord } from '../../../src/sim/trace.js';
 import { coordinatorLog } from '../../helpers/coordinatorLog.js';
 import { time } from '../../../src/sim/time.js';
 import { message, type HeartbeatRequest, type KafkaMessage } from '../../../src/nodes/protocol.js';
 
-const CONFIG: GroupCoordinatorConfig = { offsetsPartitions: 4, initialRebalanceDelayMs: 0, expirePendingSync: true, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true, offsetsRetentionMs: 10_080 * 60_000, offsetExpiration: 'kip-211' };
+const CONFIG: GroupCoordinatorConfig = { offsetsPartitions: 4, initialRebalanceDelayMs: 0, expirePendingSync: true, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true, offsetsRetentionMs: 10_080 * 60_000, offsetExpiration: 'kip-211', runtime: true };
 const GROUP = 'g1';
 const PARTITION = partitionForGroup(GROUP, CONFIG.offsetsPartitions);
 
@@ -15,8 +15,8 @@ const PARTITION = partitionForGroup(GROUP, CONFIG.offsetsPartitions);
  * and appends complete when the test says so (as the ISR catching up would), or fail.
  */
 function world(config: GroupCoordinatorConfig = CONFIG) {
-  const { sink, trace, log, append, commitWrites } = coordinatorLog(`__consumer_offsets-${PARTITION}`);
-  const coordinator = new GroupCoordinator({ trace, brokerId: 1, append }, config);
+  const { sink, trace, log, append, awaitHighWatermark, commitWrites } = coordinatorLog(`__consumer_offsets-${PARTITION}`);
+  const coordinator = new GroupCoordinator({ trace, brokerId: 1, append, awaitHighWatermark }, config);
   coordinator.load(PARTITION, log, 0);
   const ask = (req: KafkaMessage, now = 0): KafkaMessage[] => {
     const answers: KafkaMessage[] = [];
@@ -106,7 +106,7 @@ describe('GroupCoordinator', () => {
     w.ask(commit(id, 1, 43));
     w.completeWrites();
     // Another broker takes over the partition: the same log, a fresh coordinator.
-    const next = new GroupCoordinator({ trace: new Trace(() => time(0)), brokerId: 2, append: () => undefined }, CONFIG);
+    const next = new GroupCoordinator({ trace: new Trace(() => time(0)), brokerId: 2, append: () => undefined, awaitHighWatermark: (_p: number, _o: number, done: (reached: boolean) => void) => done(true) }, CONFIG);
     next.load(PARTITION, w.log, 50_000);
     const answers: KafkaMessage[] = [];
     handle(next, fetchOffsets, 50_000, (r) => answers.push(r));
@@ -120,6 +120,51 @@ describe('GroupCoordinator', () => {
     expect(answers[0]).toMatchObject({ error: undefined });
   });
 
+  describe('a load that reads past the high watermark (consumer-coordinator-failover, swarm case 7)', () => {
+    /** A log holding a committed 42 and an uncommitted 43, and a new coordinator that loads it. */
+    function takeOver(config: GroupCoordinatorConfig) {
+      const w = world();
+      const id = stableMember(w);
+      w.ask(commit(id, 1, 42));
+      w.completeWrites();
+      w.ask(commit(id, 1, 43));
+      // 43 is in the log, above the high watermark: the ISR never acknowledged it.
+      const waits: { offset: number; done: (reached: boolean) => void }[] = [];
+      const sink = new MemorySink();
+      const next = new GroupCoordinator({ trace: new Trace(() => time(0), [sink]), brokerId: 2, append: () => undefined, awaitHighWatermark: (_p, offset, done) => waits.push({ offset, done }) }, config);
+      next.load(PARTITION, w.log, 50_000);
+      const answers: KafkaMessage[] = [];
+      handle(next, fetchOffsets, 50_000, (r) => answers.push(r));
+      const loaded = () => sink.records.filter((r): r is TraceRecord<'group.offset'> => r.kind === 'group.offset').map((r) => r.offset);
+      return { next, answers, waits, loaded, log: w.log };
+    }
+
+    it('the runtime coordinator (4.0+) answers only once the high watermark reaches the loaded end (CoordinatorRuntime, KAFKA-16973)', () => {
+      const t = takeOver(CONFIG);
+      expect(t.answers).toEqual([]);
+      expect(t.loaded()).toEqual([]);
+      expect(t.waits.map((x) => x.offset)).toEqual([t.log.logEndOffset]);
+      t.waits[0].done(true);
+      expect(t.answers).toMatchObject([{ offsets: [{ offset: 43 }] }]);
+      expect(t.loaded()).toEqual([43]);
+    });
+
+    it('the runtime coordinator fails what it held with NOT_COORDINATOR when it resigns first, and never exposes the uncommitted offset', () => {
+      const t = takeOver(CONFIG);
+      t.next.unload(PARTITION);
+      t.waits[0].done(false);
+      expect(t.answers).toMatchObject([{ type: 'OffsetFetchResponse', error: 'NOT_COORDINATOR' }]);
+      expect(t.loaded()).toEqual([]);
+    });
+
+    it('the classic coordinator (before 4.0) serves the uncommitted offset at once (GroupMetadataManager reads with FetchIsolation.LOG_END)', () => {
+      const t = takeOver({ ...CONFIG, runtime: false });
+      expect(t.answers).toMatchObject([{ offsets: [{ offset: 43 }] }]);
+      expect(t.loaded()).toEqual([43]);
+      expect(t.waits).toEqual([]);
+    });
+  });
+
   it('never hands out a member id twice: not after the group lost its state, not on another broker or incarnation (consumer-nemesis seed 179)', () => {
     const ids = new Set<string>();
     const idFrom = (c: GroupCoordinator): string => {
@@ -128,8 +173,8 @@ describe('GroupCoordinator', () => {
       return (answers[0] as { memberId: string }).memberId;
     };
     for (const [brokerId, incarnation] of [[1, 1], [1, 2], [2, 1]]) {
-      const { log, append, trace } = coordinatorLog(`__consumer_offsets-${PARTITION}`);
-      const c = new GroupCoordinator({ trace, brokerId, incarnation, append }, CONFIG);
+      const { log, append, awaitHighWatermark, trace } = coordinatorLog(`__consumer_offsets-${PARTITION}`);
+      const c = new GroupCoordinator({ trace, brokerId, incarnation, append, awaitHighWatermark }, CONFIG);
       // The group is created, unloaded (its state lost with no member ever joined), and created again.
       for (let round = 0; round < 2; round++) {
         c.load(PARTITION, log, 0);

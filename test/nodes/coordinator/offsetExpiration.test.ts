@@ -109,13 +109,13 @@ describe('offset expiration in one group', () => {
 });
 
 describe('offset expiration on the coordinator', () => {
-  const CONFIG: GroupCoordinatorConfig = { offsetsPartitions: 4, initialRebalanceDelayMs: 0, expirePendingSync: true, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true, offsetsRetentionMs: RETENTION, offsetExpiration: 'kip-211' };
+  const CONFIG: GroupCoordinatorConfig = { offsetsPartitions: 4, initialRebalanceDelayMs: 0, expirePendingSync: true, minSessionTimeoutMs: 6_000, maxSessionTimeoutMs: 1_800_000, fencing: true, offsetsRetentionMs: RETENTION, offsetExpiration: 'kip-211', runtime: true };
   const GROUP = 'g1';
   const PARTITION = partitionForGroup(GROUP, CONFIG.offsetsPartitions);
 
   function world(config: GroupCoordinatorConfig) {
-    const { sink, trace, log, append, commitWrites } = coordinatorLog(`__consumer_offsets-${PARTITION}`);
-    const coordinator = new GroupCoordinator({ trace, brokerId: 1, append }, config);
+    const { sink, trace, log, append, awaitHighWatermark, commitWrites } = coordinatorLog(`__consumer_offsets-${PARTITION}`);
+    const coordinator = new GroupCoordinator({ trace, brokerId: 1, append, awaitHighWatermark }, config);
     coordinator.load(PARTITION, log, 0);
     const ask = (req: KafkaMessage, now: number): KafkaMessage[] => {
       const answers: KafkaMessage[] = [];
@@ -140,7 +140,7 @@ describe('offset expiration on the coordinator', () => {
     expect(expired).toHaveLength(1);
     expect(expired[0]).toMatchObject({ group: GROUP, partitions: ['orders-0'], offsets: [42], basis: ['standalone'], rule: 'kip-211' });
     // A coordinator that takes the partition over replays the tombstones.
-    const next = new GroupCoordinator({ trace: w.trace, brokerId: 2, append: () => undefined }, CONFIG);
+    const next = new GroupCoordinator({ trace: w.trace, brokerId: 2, append: () => undefined, awaitHighWatermark: (_p: number, _o: number, done: (reached: boolean) => void) => done(true) }, CONFIG);
     next.load(PARTITION, w.log, 0);
     expect(next.committedOffsets(GROUP)).toBeUndefined();
   });
@@ -150,7 +150,7 @@ describe('offset expiration on the coordinator', () => {
     w.ask(commitStandalone(7), 5_000);
     // v1 has no leader epoch.
     expect(w.ask(fetch, 5_000)[0]).toMatchObject({ offsets: [{ offset: 7, leaderEpoch: -1 }] });
-    const next = new GroupCoordinator({ trace: w.trace, brokerId: 2, append: () => undefined }, CONFIG);
+    const next = new GroupCoordinator({ trace: w.trace, brokerId: 2, append: () => undefined, awaitHighWatermark: (_p: number, _o: number, done: (reached: boolean) => void) => done(true) }, CONFIG);
     next.load(PARTITION, w.log, 0);
     expect(next.committedOffsets(GROUP)?.get('orders-0')).toMatchObject({ offset: 7, commitTimestamp: 5_000, expireTimestamp: 5_000 + RETENTION });
     // Even under KIP-211's rules an offset that carries its own expire timestamp goes by it.
