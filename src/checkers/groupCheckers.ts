@@ -1,3 +1,4 @@
+import { MessageIdSet } from './messageIds.js';
 import type { Checker, Violation } from '../sim/checker.js';
 import type { Op } from '../sim/history.js';
 import type { SendRef } from '../sim/sendLog.js';
@@ -79,25 +80,6 @@ class ProcessedRecords {
 
 /** Packs a count beside the order of first processing (ProcessedRecords). */
 const COUNT_SPAN = 1 << 20;
-
-/** A set of message ids in shards, for the same reason (2^24 entries per Set). */
-class MessageIdSet {
-  private readonly shards: Set<MessageId>[] = Array.from({ length: 64 }, () => new Set<MessageId>());
-
-  add(id: MessageId): void {
-    this.shardOf(id).add(id);
-  }
-
-  has(id: MessageId): boolean {
-    return this.shardOf(id).has(id);
-  }
-
-  private shardOf(id: MessageId): Set<MessageId> {
-    let h = 0;
-    for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) | 0;
-    return this.shards[h & 63];
-  }
-}
 
 /** What one group's members did, gathered once per history. */
 interface GroupActivity {
@@ -450,7 +432,7 @@ export const unseenChecker: Checker<ClusterFinalState> = {
         if (hw !== undefined && offset >= hw) caughtUp.add(name);
       }
     }
-    const read = new Set<MessageId>();
+    const read = new MessageIdSet();
     for (const op of history.otherOps) {
       if (op.f !== 'poll' || op.type !== 'ok') continue;
       for (const [, , id] of (op.value as PollValue).records) if (id !== null) read.add(id);

@@ -1,3 +1,4 @@
+import { MessageIdCounts, MessageIdMap, MessageIdSet } from './messageIds.js';
 import type { Checker, Violation } from '../sim/checker.js';
 import type { Op } from '../sim/history.js';
 import { time } from '../sim/time.js';
@@ -55,20 +56,8 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
     for (const pipe of state.pipelines ?? []) {
       const group = state.groups?.find((g) => g.group === pipe.group);
       if (group === undefined) continue;
-      const outputs = new Map<MessageId, number>();
-      const where = new Map<MessageId, string[]>();
-      /** The producer epoch each output was written under, by place: tells a late write from a redone one. */
-      const epochOf = new Map<string, number>();
-      for (const p of partitionsOf(state, pipe.to)) {
-        for (const r of p.committed) {
-          if (r.id === undefined) continue;
-          outputs.set(r.id, (outputs.get(r.id) ?? 0) + 1);
-          const place = `${p.partition}@${r.offset}`;
-          where.set(r.id, [...(where.get(r.id) ?? []), place]);
-          const batch = batchAt(p.txnBatches, r.offset);
-          if (batch !== undefined) epochOf.set(place, batch.producerEpoch);
-        }
-      }
+      const outputs = new MessageIdCounts();
+      for (const p of partitionsOf(state, pipe.to)) for (const r of p.committed) if (r.id !== undefined) outputs.increment(r.id);
       const firstRead = firstPolled(history.otherOps, group.members);
       const mayBeDeleted = retainedOutputs(partitionsOf(state, pipe.from), pipe.to, partitionsOf(state, pipe.to));
       const inputs = inputRecords(state, pipe.from, group.committed, firstRead);
@@ -76,30 +65,29 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
       // producer wrote twice (an idempotent producer's epoch bump, KIP-360, sends again what
       // may have landed; `duplicate` judges that on the input topic) is two input records, and
       // exactly-once owes each its own output (the offsets the group commits are per record).
-      const copies = new Map<MessageId, number>();
-      const below = new Map<MessageId, number>();
+      const copies = new MessageIdCounts();
+      const below = new MessageIdCounts();
       for (const r of inputs) {
-        copies.set(r.id, (copies.get(r.id) ?? 0) + 1);
-        if (r.below) below.set(r.id, (below.get(r.id) ?? 0) + 1);
+        copies.increment(r.id);
+        if (r.below) below.increment(r.id);
       }
-      const seen = new Map<MessageId, number>();
-      const reported = new Set<MessageId>();
+      const seen = new MessageIdCounts();
+      const reported = new MessageIdSet();
       const missing: string[] = [];
       const duplicated: string[] = [];
       const early: string[] = [];
       for (const r of inputs) {
-        const n = outputs.get(r.id) ?? 0;
+        const n = outputs.count(r.id);
         if (r.below) {
-          const copy = seen.get(r.id) ?? 0;
-          seen.set(r.id, copy + 1);
+          const copy = seen.increment(r.id);
           if (copy >= n) {
             if (!mayBeDeleted(r.partition, r.offset, r.id)) missing.push(`${r.id}@${r.offset}`);
           }
-          else if (n > (copies.get(r.id) ?? 0) && !reported.has(r.id)) {
+          else if (n > copies.count(r.id) && !reported.has(r.id)) {
             reported.add(r.id);
             duplicated.push(`${r.id}×${n}`);
           }
-        } else if (n > (below.get(r.id) ?? 0) && !reported.has(r.id)) {
+        } else if (n > below.count(r.id) && !reported.has(r.id)) {
           reported.add(r.id);
           early.push(`${r.id}@${r.offset}`);
         }
@@ -111,6 +99,7 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
         early.length > 0 ? `${early.length} output${early.length === 1 ? ' is' : 's are'} committed for input${early.length === 1 ? '' : 's'} whose offset is not (${summarize(early, 3)})` : '',
       ].filter((x) => x !== '');
       const shown = [...duplicated, ...early].slice(0, 5).map((x) => /^(.*?)(?:×\d+|@\d+)$/.exec(x)?.[1] ?? x);
+      const { where, epochOf } = placesOf(partitionsOf(state, pipe.to), new Set(shown));
       out.push({
         kind: 'exactly-once',
         message: `processor ${pipe.client} (${pipe.from} → ${pipe.to}${pipe.transactional ? ', transactional' : ''}): ${parts.join('; ')}`,
@@ -133,6 +122,26 @@ export const exactlyOnceChecker: Checker<ClusterFinalState> = {
   },
 };
 
+/**
+ * Where each of `ids` sits in the output partitions ("orders-out-1@17"), and the producer
+ * epoch each place was written under: tells a late write from a redone one, for explain.
+ */
+function placesOf(outputs: readonly PartitionState[], ids: ReadonlySet<MessageId>): { where: Map<MessageId, string[]>; epochOf: Map<string, number> } {
+  const where = new Map<MessageId, string[]>();
+  const epochOf = new Map<string, number>();
+  if (ids.size === 0) return { where, epochOf };
+  for (const p of outputs) {
+    for (const r of p.committed) {
+      if (r.id === undefined || !ids.has(r.id)) continue;
+      const place = `${p.partition}@${r.offset}`;
+      where.set(r.id, [...(where.get(r.id) ?? []), place]);
+      const batch = batchAt(p.txnBatches, r.offset);
+      if (batch !== undefined) epochOf.set(place, batch.producerEpoch);
+    }
+  }
+  return { where, epochOf };
+}
+
 /** The input records a pipeline's group has read from (from its first poll on), each with whether it lies below the group's committed offset. */
 function inputRecords(state: ClusterFinalState, topic: string, committed: ReadonlyMap<string, number>, firstRead: ReadonlyMap<string, number>): { id: MessageId; partition: string; offset: number; below: boolean }[] {
   const out: { id: MessageId; partition: string; offset: number; below: boolean }[] = [];
@@ -151,7 +160,7 @@ function inputRecords(state: ClusterFinalState, topic: string, committed: Readon
  * `partition` at or below `offset`.
  */
 function retainedOutputs(inputs: readonly PartitionState[], topic: string, outputs: readonly PartitionState[]): (partition: string, offset: number, id: MessageId) => boolean {
-  const inputAt = new Map<MessageId, { partition: string; offset: number }>();
+  const inputAt = new MessageIdMap<{ partition: string; offset: number }>();
   for (const p of inputs) for (const r of p.committed) if (r.id !== undefined) inputAt.set(r.id, { partition: p.partition, offset: r.offset });
   /** By input partition and output partition: the lowest input offset whose output is still in the log. */
   const lowestKept = new Map<string, number>();
