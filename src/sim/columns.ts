@@ -81,42 +81,66 @@ export class Uint8Column extends ChunkedColumn<Uint8Array> {
   }
 }
 
+const SMALL_BITS = 10;
+const SMALL = 1 << SMALL_BITS;
+const SMALL_MASK = SMALL - 1;
+/** How -1 ("none", the columns' usual sentinel) is written in a chunk of differences. */
+const NONE16 = -0x8000;
+const NONE32 = -0x80000000;
+
 /**
- * Any numbers, exactly: each chunk holds 32-bit differences from its first value (4 bytes
- * each) until a value that is not such a difference (a fraction, NaN, -0, or more than 2^31
- * away) arrives, and then 64-bit floats. Offsets, sequence numbers and instants (microseconds
- * that pass 2^31 after 36 minutes, but not within one chunk) of a run stay 4 bytes. A cell
- * never set reads as any number.
+ * Any numbers, exactly, in chunks of 1,024: each chunk holds differences from its first
+ * value, in 16 bits while they fit (2 bytes a cell), then 32 bits, and 64-bit floats once a
+ * value is not such a difference (a fraction, NaN, -0, or more than 2^31 away). -1, the
+ * columns' "none", is always exact. History positions, sequence numbers, offsets and
+ * message ids of a run stay 2 bytes (1,024 rows span few of them); instants, 4 (a second of
+ * microseconds passes 16 bits). A cell never set reads as any number.
  */
-export class NumberColumn extends ChunkedColumn<Int32Array | Float64Array> {
-  /** Per chunk of differences: the value they are from. */
+export class NumberColumn {
+  private readonly chunks: (Int16Array | Int32Array | Float64Array)[] = [];
+  /** Per chunk of differences: the value they are from (the first other than -1). */
   private readonly bases: number[] = [];
 
-  protected make(): Int32Array {
-    return new Int32Array(CHUNK);
-  }
-
-  override get(i: number): number {
-    const c = i >>> CHUNK_BITS;
+  get(i: number): number {
+    const c = i >>> SMALL_BITS;
     const chunk = this.chunks[c];
-    return chunk instanceof Int32Array ? this.bases[c] + chunk[i & MASK] : chunk[i & MASK];
+    const x = chunk[i & SMALL_MASK];
+    if (chunk instanceof Float64Array) return x;
+    if (x === (chunk instanceof Int16Array ? NONE16 : NONE32)) return -1;
+    return (this.bases[c] ?? 0) + x;
   }
 
-  override set(i: number, value: number): void {
-    const c = i >>> CHUNK_BITS;
-    let chunk = this.chunkFor(i);
-    if (chunk instanceof Int32Array) {
-      const base = (this.bases[c] ??= Number.isSafeInteger(value) ? value : 0);
-      const diff = value - base;
-      if ((diff | 0) === diff && base + diff === value && !Object.is(value, -0)) {
-        chunk[i & MASK] = diff;
-        return;
-      }
-      const wide = new Float64Array(CHUNK);
-      for (let k = 0; k < CHUNK; k++) wide[k] = base + chunk[k];
-      this.chunks[c] = chunk = wide;
+  set(i: number, value: number): void {
+    const c = i >>> SMALL_BITS;
+    while (this.chunks.length <= c) this.chunks.push(new Int16Array(SMALL));
+    const chunk = this.chunks[c];
+    const j = i & SMALL_MASK;
+    if (chunk instanceof Float64Array) {
+      chunk[j] = value;
+      return;
     }
-    chunk[i & MASK] = value;
+    if (value === -1) {
+      chunk[j] = chunk instanceof Int16Array ? NONE16 : NONE32;
+      return;
+    }
+    if (!Number.isSafeInteger(value) || Object.is(value, -0)) {
+      this.widen(c, new Float64Array(SMALL))[j] = value;
+      return;
+    }
+    const diff = value - (this.bases[c] ??= value);
+    if (chunk instanceof Int16Array && diff > NONE16 && diff < -NONE16) chunk[j] = diff;
+    else if (diff > NONE32 && diff <= 0x7fffffff) (chunk instanceof Int32Array ? chunk : this.widen(c, new Int32Array(SMALL)))[j] = diff;
+    else this.widen(c, new Float64Array(SMALL))[j] = value;
+  }
+
+  /** Chunk `c` copied into `wide`, which takes its place. */
+  private widen<W extends Int32Array | Float64Array>(c: number, wide: W): W {
+    for (let k = 0; k < SMALL; k++) {
+      const v = this.get((c << SMALL_BITS) + k);
+      wide[k] = wide instanceof Int32Array ? (v === -1 ? NONE32 : v - (this.bases[c] ?? 0)) : v;
+    }
+    this.chunks[c] = wide;
+    return wide;
   }
 }
 

@@ -1,4 +1,4 @@
-import { Int32Column, Interner, NameColumn, NumberColumn, Uint8Column } from './columns.js';
+import { Interner, NameColumn, NumberColumn, Uint8Column } from './columns.js';
 import type { Op } from './history.js';
 import { time, type Time } from './time.js';
 
@@ -50,14 +50,14 @@ export class ConsumeLog {
   private readonly names = new Interner();
   // Polls: the invocation's index (its completion is the next line) and instant, the process, and the value.
   private polls = 0;
-  private readonly pollIndex = new Int32Column();
+  private readonly pollIndex = new NumberColumn();
   private readonly pollTime = new NumberColumn();
   private readonly pollProcess = new NameColumn();
-  private readonly pollGeneration = new Int32Column();
+  private readonly pollGeneration = new NumberColumn();
   private readonly pollMember = new NameColumn();
   private readonly pollIsolation = new NameColumn();
   /** The poll's first record's row; its last is the next poll's first, less one. */
-  private readonly pollFirst = new Int32Column();
+  private readonly pollFirst = new NumberColumn();
   // Polled records.
   private records = 0;
   private readonly recordPartition = new NameColumn();
@@ -66,8 +66,8 @@ export class ConsumeLog {
   private readonly recordIdSeq = new NumberColumn();
   // Processed records: the polled record's row, the invocation's index (its completion is the next line), key and flags.
   private processes = 0;
-  private readonly processRecord = new Int32Column();
-  private readonly processIndex = new Int32Column();
+  private readonly processRecord = new NumberColumn();
+  private readonly processIndex = new NumberColumn();
   private readonly processKey = new NameColumn();
   private readonly processFlags = new Uint8Column();
   private readonly processTimes = new Map<number, number>();

@@ -1,4 +1,4 @@
-import { Int32Column, Interner, NameColumn, NumberColumn, Uint8Column } from './columns.js';
+import { Interner, NameColumn, NumberColumn, Uint8Column } from './columns.js';
 import { time, type Time } from './time.js';
 
 /** How a send ended, as the producer saw it; `pending` while it has not. */
@@ -31,12 +31,12 @@ export class SendLog {
   private size = 0;
   private readonly processCol = new NameColumn();
   private readonly seqCol = new NumberColumn();
-  private readonly invokeIndexCol = new Int32Column();
+  private readonly invokeIndexCol = new NumberColumn();
   private readonly invokeTimeCol = new NumberColumn();
   /** The partition known when the application called send(), or NONE. */
   private readonly invokePartitionCol = new NameColumn();
   private readonly outcomeCol = new Uint8Column();
-  private readonly completeIndexCol = new Int32Column();
+  private readonly completeIndexCol = new NumberColumn();
   /** The completion's time less the invocation's. */
   private readonly completeDelayCol = new NumberColumn();
   /** Completion times the delay would not give back exactly (none while times are whole microseconds). */
