@@ -103,6 +103,9 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     this.quorum = new QuorumState(config.nodeId, config.voters, new QuorumStateStore(durable.disk), timeouts, ctx.rng.fork('raft/election'));
     this.backoffRng = ctx.rng.fork('raft/backoff');
     this.majority = Math.floor(config.voters.length / 2) + 1;
+    // KafkaRaftClient.initialize: the state comes back from the quorum-state file and the log before anything runs.
+    this.quorum.initialize(this.log.endOffsetAndEpoch(), this.nowMs());
+    this.traceState();
   }
 
   get id(): number {
@@ -118,8 +121,6 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   }
 
   onStart(): void {
-    this.quorum.initialize(this.log.endOffsetAndEpoch(), this.nowMs());
-    this.traceState();
     this.poll();
   }
 
