@@ -200,12 +200,15 @@ export class RaftCluster {
       },
     });
     if (!met) throw new Error(`seed ${this.sim.seed}: ${what} did not hold within ${limitMs} ms (t=${this.sim.now / 1000} ms)`);
+    // EventScheduler.runUntil runs the validations (ConsistentCommittedData) as each run ends.
+    this.invariants.validate(this.views(), this.sim.now);
   }
 
   /** Runs for `ms` of simulated time, checking the invariants after every event. */
   runFor(ms: number): void {
     const until = addDuration(this.sim.now, millis(ms));
     this.sim.run({ until, stopWhen: () => (this.invariants.verify(this.views(), this.sim.now), false) });
+    this.invariants.validate(this.views(), this.sim.now);
   }
 
   /** ConsistentCommittedData, then every violation seen. */
