@@ -88,8 +88,9 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   private heldFetches: HeldFetch[] = [];
   private pollTimer: TimerHandle | undefined;
   private pollAt = Number.POSITIVE_INFINITY;
-  /** Set while a graceful shutdown waits for EndQuorumEpoch acknowledgements. */
-  private exitOnResigned: (() => void) | undefined;
+  /** Set during a graceful shutdown: how to exit once another leader is known (KafkaRaftClient.GracefulShutdown). */
+  private shutdownExit: (() => void) | undefined;
+  private exited = false;
   private readonly backoffRng: Rng;
   private readonly majority: number;
 
@@ -124,17 +125,31 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     this.poll();
   }
 
-  /** A graceful shutdown: a leader resigns and tells the voters first (KafkaRaftClient.shutdown, pollResigned). */
+  /**
+   * A graceful shutdown (KafkaRaftClient.shutdown): a leader resigns and tells the voters; a
+   * voter stays in the quorum, starting no election, until another leader is known or the
+   * shutdown times out (maybeCompleteShutdown); an observer or a lone voter exits at once.
+   */
   onShutdown(exit: () => void): void {
+    this.shutdownExit = exit;
     const s = this.quorum.state;
-    if (s.kind !== 'leader') {
-      exit();
-      return;
-    }
-    this.resign(s.leader.nonLeaderVotersByDescendingFetchOffset());
-    this.exitOnResigned = exit;
-    this.ctx.after(micros(this.config.settings['controller.quorum.request.timeout.ms'] * MICROS_PER_MS), exit);
+    if (s.kind === 'leader' && this.config.voters.length > 1) this.resign(s.leader.nonLeaderVotersByDescendingFetchOffset());
+    this.ctx.after(micros(this.config.settings['controller.quorum.request.timeout.ms'] * MICROS_PER_MS), () => this.exit());
     this.poll();
+  }
+
+  /** KafkaRaftClient.maybeCompleteShutdown: an observer, a lone voter, or one that knows another leader may go. */
+  private maybeCompleteShutdown(): boolean {
+    if (this.shutdownExit === undefined) return false;
+    if (this.quorum.isVoter && this.config.voters.length > 1 && this.quorum.state.kind !== 'follower') return false;
+    this.exit();
+    return true;
+  }
+
+  private exit(): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.shutdownExit?.();
   }
 
   /**
@@ -143,7 +158,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
    */
   append(values: readonly string[]): number | undefined {
     const s = this.quorum.state;
-    if (s.kind !== 'leader' || this.exitOnResigned !== undefined || values.length === 0) return undefined;
+    if (s.kind !== 'leader' || this.shutdownExit !== undefined || values.length === 0) return undefined;
     const records = this.log.appendAsLeader(s.epoch, 'data', values);
     this.flushLeaderLog();
     this.poll();
@@ -177,7 +192,8 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     const invalidEpochs = req.preVote ? req.lastEpoch > req.candidateEpoch : req.lastEpoch >= req.candidateEpoch;
     if (req.lastEpochEndOffset < 0 || req.lastEpoch < 0 || invalidEpochs) return this.voteAnswer('INVALID_REQUEST', false, req.preVote);
     if (req.candidateEpoch < this.quorum.epoch) return this.voteAnswer('FENCED_LEADER_EPOCH', false, req.preVote);
-    if (!req.preVote && req.candidateEpoch > this.quorum.epoch) this.transitionToUnattached(req.candidateEpoch);
+    // A pre-vote's epoch is one its sender already has, so a voter behind it moves up to it too (KIP-996).
+    if (req.candidateEpoch > this.quorum.epoch) this.transitionToUnattached(req.candidateEpoch);
     const local = this.log.endOffsetAndEpoch();
     const upToDate = req.lastEpoch > local.epoch || (req.lastEpoch === local.epoch && req.lastEpochEndOffset >= local.offset);
     const granted = this.quorum.canGrantVote(req.candidateId, upToDate, req.preVote);
@@ -195,9 +211,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
 
   /** KafkaRaftClient.handleVoteResponse, with KIP-996's pre-vote answers to a prospective. */
   private handleVoteResponse(from: number, resp: VoteResponse): void {
-    // A pre-vote answered by a voter still in an older epoch counts: it changes no epoch.
-    const olderPreVote = resp.preVote && this.quorum.state.kind === 'prospective' && resp.error === undefined && resp.leaderEpoch < this.quorum.epoch;
-    if (!olderPreVote && (this.maybeHandleCommonResponse(resp.error, resp.leaderId, resp.leaderEpoch) || resp.error !== undefined)) return;
+    if (this.maybeHandleCommonResponse(resp.error, resp.leaderId, resp.leaderEpoch) || resp.error !== undefined) return;
     const s = this.quorum.state;
     if (s.kind === 'prospective' && resp.preVote) {
       recordVote(s.election, from, resp.voteGranted);
@@ -205,7 +219,8 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     } else if (s.kind === 'candidate' && !resp.preVote) {
       recordVote(s.election, from, resp.voteGranted);
       if (s.election.granted.size >= this.majority) this.becomeLeader();
-      else if (this.isVoteRejected(s.election) && s.backoffUntil === undefined) s.backoffUntil = this.nowMs() + this.electionBackoffMs(s.retries);
+      // Without pre-vote a rejected candidate backs off at once; with it, it waits out its election timeout and asks for pre-votes again (KIP-996).
+      else if (this.isVoteRejected(s.election) && s.backoffUntil === undefined && !this.config.features.preVote) s.backoffUntil = this.nowMs() + this.electionBackoffMs(s.retries);
     }
   }
 
@@ -261,7 +276,6 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     const s = this.quorum.state;
     if (s.kind !== 'resigned') return;
     s.unackedVoters.delete(from);
-    if (s.unackedVoters.size === 0) this.exitOnResigned?.();
   }
 
   private epochAnswer(type: QuorumEpochResponse['type'], error: RaftErrorCode | undefined): QuorumEpochResponse {
@@ -321,7 +335,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   private validateLeaderOnlyRequest(epoch: number): RaftErrorCode | undefined {
     if (epoch < this.quorum.epoch) return 'FENCED_LEADER_EPOCH';
     if (epoch > this.quorum.epoch) return 'UNKNOWN_LEADER_EPOCH';
-    if (this.quorum.state.kind !== 'leader' || this.exitOnResigned !== undefined) return 'NOT_LEADER_OR_FOLLOWER';
+    if (this.quorum.state.kind !== 'leader' || this.shutdownExit !== undefined) return 'NOT_LEADER_OR_FOLLOWER';
     return undefined;
   }
 
@@ -491,6 +505,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
 
   /** KafkaRaftClient.poll: act on what is due in the current state, then sleep until the next deadline. */
   private poll(): void {
+    if (this.exited || this.maybeCompleteShutdown()) return;
     for (let i = 0; i < 8; i++) {
       const before = this.quorum.state;
       const next = this.pollCurrentState(this.nowMs());
@@ -517,7 +532,9 @@ export class KafkaRaftClient implements Process<RaftMessage> {
         return this.quorum.isVoter ? this.pollFollowerAsVoter(s, now) : this.pollFollowerAsObserver(s, now);
       case 'unattached':
         if (!this.quorum.isVoter) return this.maybeSendAnyVoterFetch(now);
-        if (now >= s.electionDeadline && this.exitOnResigned === undefined) {
+        // Shutting down, it waits for a leader and starts no election (pollUnattachedAsVoter).
+        if (this.shutdownExit !== undefined) return Number.POSITIVE_INFINITY;
+        if (now >= s.electionDeadline) {
           this.startElection();
           return now;
         }
@@ -544,7 +561,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   /** KafkaRaftClient.pollResigned: EndQuorumEpoch to the voters, then an election once the timeout passes. */
   private pollResigned(s: ResignedState, now: number): number {
     for (const voter of s.unackedVoters) this.maybeSend(voter, now, endQuorumEpoch({ leaderId: this.id, leaderEpoch: s.epoch, preferredSuccessors: s.preferredSuccessors }));
-    if (this.exitOnResigned !== undefined) return this.nextRetry(now);
+    if (this.shutdownExit !== undefined) return this.nextRetry(now);
     if (now >= s.electionDeadline) {
       this.startElection();
       return now;
@@ -555,6 +572,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   /** KafkaRaftClient.pollCandidate: votes until won, lost or timed out, then a random backoff and another election. */
   private pollCandidate(s: CandidateState, now: number): number {
     if (s.backoffUntil !== undefined) {
+      if (this.shutdownExit !== undefined) return Number.POSITIVE_INFINITY;
       if (now >= s.backoffUntil) {
         this.startElection();
         return now;
@@ -562,7 +580,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
       return s.backoffUntil;
     }
     if (now >= s.electionDeadline) {
-      s.backoffUntil = now + this.electionBackoffMs(s.retries);
+      s.backoffUntil = this.config.features.preVote ? now : now + this.electionBackoffMs(s.retries);
       return s.backoffUntil;
     }
     if (!this.isVoteRejected(s.election)) this.sendVotes(s.election, s.epoch, false, now);
@@ -590,7 +608,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
 
   /** KafkaRaftClient.pollFollowerAsVoter: fetch from the leader; an election when it has been silent for the fetch timeout. */
   private pollFollowerAsVoter(s: FollowerState, now: number): number {
-    if (now >= s.fetchDeadline && this.exitOnResigned === undefined) {
+    if (now >= s.fetchDeadline) {
       this.startElection();
       return now;
     }

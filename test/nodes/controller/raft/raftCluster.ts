@@ -39,6 +39,8 @@ export class RaftCluster {
   private readonly disks = new Map<number, MemoryDisk>();
   private nextValue = 1;
   private appending = false;
+  private stillAt = -1;
+  private stillFor = 0;
 
   constructor(options: RaftClusterOptions) {
     this.sim = new Simulation({ seed: options.seed, trace: options.trace ?? 'none' });
@@ -120,13 +122,15 @@ export class RaftCluster {
     return this.ids.map((id) => this.client(id)).filter((c) => c !== undefined);
   }
 
-  /** Appends the next sequence number at the leader every `intervalMs`, from now on (SequentialAppendAction). */
+  /**
+   * Appends the next sequence number every `intervalMs`, from now on, at every member that
+   * believes it leads: a stale leader too (SequentialAppendAction, Cluster.withCurrentLeader).
+   */
   appendEvery(intervalMs: number): void {
     if (this.appending) return;
     this.appending = true;
     const tick = (): void => {
-      const leader = this.running().find((c) => c.quorum.state.kind === 'leader');
-      if (leader?.append([String(this.nextValue)]) !== undefined) this.nextValue++;
+      for (const c of this.running()) if (c.quorum.state.kind === 'leader' && c.append([String(this.nextValue)]) !== undefined) this.nextValue++;
       this.sim.scheduler.after(millis(intervalMs), tick);
     };
     this.sim.scheduler.after(millis(intervalMs), tick);
@@ -194,7 +198,7 @@ export class RaftCluster {
     this.sim.run({
       until,
       stopWhen: () => {
-        this.invariants.verify(this.views(), this.sim.now);
+        this.afterEvent();
         met = condition();
         return met;
       },
@@ -207,8 +211,19 @@ export class RaftCluster {
   /** Runs for `ms` of simulated time, checking the invariants after every event. */
   runFor(ms: number): void {
     const until = addDuration(this.sim.now, millis(ms));
-    this.sim.run({ until, stopWhen: () => (this.invariants.verify(this.views(), this.sim.now), false) });
+    this.sim.run({ until, stopWhen: () => (this.afterEvent(), false) });
     this.invariants.validate(this.views(), this.sim.now);
+  }
+
+  /** The invariants after every event; and a run whose clock stands still for 100,000 events is a livelock. */
+  private afterEvent(): void {
+    this.invariants.verify(this.views(), this.sim.now);
+    if (this.sim.now !== this.stillAt) {
+      this.stillAt = this.sim.now;
+      this.stillFor = 0;
+    } else if (++this.stillFor > 100_000) {
+      throw new Error(`seed ${this.sim.seed}: 100,000 events at t=${this.sim.now / 1000} ms without the clock moving`);
+    }
   }
 
   /** ConsistentCommittedData, then every violation seen. */

@@ -10,10 +10,14 @@ import { RaftCluster, type RaftClusterOptions } from './raftCluster.js';
 const DEEP = process.env.KAFKASIM_DEEP !== undefined;
 const SEEDS = Array.from({ length: DEEP ? 50 : 3 }, (_, i) => i + 1);
 
-/** A cluster for `seed`, its size drawn from the seed within the ranges the Kafka test gives. */
+/**
+ * A cluster for `seed`, its size drawn from the seed within the ranges the Kafka test gives,
+ * and the release switches too: pre-vote on even seeds, check-quorum off on every third.
+ */
 function cluster(seed: number, voters: { min: number; max: number }, observers: number, extra: Partial<RaftClusterOptions> = {}): RaftCluster {
   const span = voters.max - voters.min + 1;
-  const c = new RaftCluster({ seed, voters: voters.min + ((seed * 7) % span), observers: seed % (observers + 1), ...extra });
+  const features = { preVote: seed % 2 === 0, checkQuorum: seed % 3 !== 0 };
+  const c = new RaftCluster({ seed, voters: voters.min + ((seed * 7) % span), observers: seed % (observers + 1), features, ...extra });
   c.startAll();
   c.appendEvery(5);
   return c;
