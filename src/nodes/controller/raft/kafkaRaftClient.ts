@@ -244,10 +244,9 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     return this.epochAnswer('BeginQuorumEpochResponse', undefined);
   }
 
-  private handleBeginQuorumEpochResponse(from: number, resp: QuorumEpochResponse): void {
-    if (this.maybeHandleCommonResponse(resp.error, resp.leaderId, resp.leaderEpoch) || resp.error !== undefined) return;
-    const s = this.quorum.state;
-    if (s.kind === 'leader') s.leader.addAcknowledgementFrom(from);
+  private handleBeginQuorumEpochResponse(resp: QuorumEpochResponse): void {
+    // An acknowledgement needs nothing more: the leader announces its epoch to every voter on a timer.
+    this.maybeHandleCommonResponse(resp.error, resp.leaderId, resp.leaderEpoch);
   }
 
   /**
@@ -542,7 +541,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     }
   }
 
-  /** KafkaRaftClient.pollLeader: check-quorum, and BeginQuorumEpoch to voters that have not acknowledged. */
+  /** KafkaRaftClient.pollLeader: check-quorum, and BeginQuorumEpoch to every other voter each half fetch timeout (maybeSendBeginQuorumEpochRequests). */
   private pollLeader(now: number): number {
     const s = this.quorum.state;
     if (s.kind !== 'leader') return now;
@@ -552,7 +551,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
       return now;
     }
     if (now >= s.leader.beginQuorumEpochDue) {
-      for (const voter of s.leader.nonAcknowledgingVoters()) this.maybeSend(voter, now, beginQuorumEpoch({ leaderId: this.id, leaderEpoch: s.epoch }));
+      for (const voter of this.config.voters) this.maybeSend(voter, now, beginQuorumEpoch({ leaderId: this.id, leaderEpoch: s.epoch }));
       s.leader.beginQuorumEpochDue = now + this.config.settings['controller.quorum.fetch.timeout.ms'] / 2;
     }
     return Math.min(now + untilCheckQuorum, s.leader.beginQuorumEpochDue);
@@ -670,7 +669,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
         this.handleVoteResponse(from, response);
         break;
       case 'BeginQuorumEpochResponse':
-        this.handleBeginQuorumEpochResponse(from, response);
+        this.handleBeginQuorumEpochResponse(response);
         break;
       case 'EndQuorumEpochResponse':
         this.handleEndQuorumEpochResponse(from, response);

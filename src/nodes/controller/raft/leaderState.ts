@@ -1,8 +1,8 @@
 /**
  * The leader's view of its epoch, after Kafka's org.apache.kafka.raft.LeaderState: how far
  * each voter and observer has fetched, the high watermark (the largest offset a majority of
- * voters holds, once an entry of this epoch is among it: maybeUpdateHighWatermark), which
- * voters have not acknowledged the epoch yet (BeginQuorumEpoch), and check-quorum
+ * voters holds, once an entry of this epoch is among it: maybeUpdateHighWatermark), when
+ * to announce the epoch to the voters again (BeginQuorumEpoch), and check-quorum
  * (KAFKA-15489, Kafka 3.7): a leader that has not heard Fetch from a majority of voters
  * within 1.5 × controller.quorum.fetch.timeout.ms resigns (timeUntilCheckQuorumExpires).
  * Times are local milliseconds.
@@ -16,8 +16,6 @@ export const CHECK_QUORUM_TIMEOUT_FACTOR = 1.5;
 interface ReplicaState {
   /** Its log end: its last fetch offset, or for the leader its flushed log end. */
   endOffset: number | undefined;
-  /** It fetched in this epoch or answered BeginQuorumEpoch: no need to tell it again. */
-  hasAcknowledgedLeader: boolean;
 }
 
 export class LeaderState {
@@ -28,7 +26,7 @@ export class LeaderState {
   private readonly fetchedVoters = new Set<number>();
   private checkQuorumDeadline: number;
   private readonly checkQuorumTimeoutMs: number;
-  /** When BeginQuorumEpoch goes again to the voters that have not acknowledged (LeaderState.beginQuorumEpochTimer). */
+  /** When BeginQuorumEpoch goes to every other voter again, every half fetch timeout (LeaderState.beginQuorumEpochTimer). */
   beginQuorumEpochDue: number;
 
   constructor(
@@ -40,7 +38,7 @@ export class LeaderState {
     fetchTimeoutMs: number,
     nowMs: number,
   ) {
-    for (const v of voters) this.voterStates.set(v, { endOffset: undefined, hasAcknowledgedLeader: v === localId });
+    for (const v of voters) this.voterStates.set(v, { endOffset: undefined });
     this.checkQuorumTimeoutMs = Math.floor(fetchTimeoutMs * CHECK_QUORUM_TIMEOUT_FACTOR);
     this.checkQuorumDeadline = nowMs + this.checkQuorumTimeoutMs;
     this.beginQuorumEpochDue = nowMs;
@@ -48,17 +46,6 @@ export class LeaderState {
 
   get highWatermark(): number | undefined {
     return this.hw;
-  }
-
-  /** Voters that have not acknowledged this epoch, in id order (LeaderState.nonAcknowledgingVoters). */
-  nonAcknowledgingVoters(): number[] {
-    return [...this.voterStates].filter(([id, s]) => id !== this.localId && !s.hasAcknowledgedLeader).map(([id]) => id);
-  }
-
-  /** A voter answered BeginQuorumEpoch (LeaderState.addAcknowledgementFrom). */
-  addAcknowledgementFrom(id: number): void {
-    const s = this.voterStates.get(id);
-    if (s !== undefined) s.hasAcknowledgedLeader = true;
   }
 
   /** The leader flushed its log up to `endOffset` (LeaderState.updateLocalState). True when the high watermark moved. */
@@ -77,11 +64,10 @@ export class LeaderState {
   updateReplicaState(replicaId: number, fetchOffset: number, nowMs: number): boolean {
     const voter = this.voterStates.get(replicaId);
     if (voter === undefined) {
-      this.observerStates.set(replicaId, { endOffset: fetchOffset, hasAcknowledgedLeader: true });
+      this.observerStates.set(replicaId, { endOffset: fetchOffset });
       return false;
     }
     voter.endOffset = fetchOffset;
-    voter.hasAcknowledgedLeader = true;
     this.updateCheckQuorumForFollowingVoter(replicaId, nowMs);
     return this.maybeUpdateHighWatermark();
   }

@@ -33,6 +33,17 @@ export class RaftLog {
 
   /** Opens the log on `disk`, reading back every whole record and cutting off a torn last line. */
   static open(disk: Disk): RaftLog {
+    const log = RaftLog.read(disk);
+    if (disk.exists(LOG_PATH) && log.fileSize < disk.size(LOG_PATH)) disk.truncate(LOG_PATH, log.fileSize);
+    return log;
+  }
+
+  /** The log end on `disk`, read without changing it: for checks that look at a member that is down. */
+  static peekEndOffset(disk: Disk): number {
+    return RaftLog.read(disk).endOffset;
+  }
+
+  private static read(disk: Disk): RaftLog {
     const log = new RaftLog(disk);
     if (!disk.exists(LOG_PATH)) return log;
     const text = disk.readAll(LOG_PATH).toString('utf8');
@@ -44,7 +55,6 @@ export class RaftLog {
       pos = nl + 1;
     }
     log.fileSize = Buffer.byteLength(text.slice(0, pos), 'utf8');
-    if (log.fileSize < disk.size(LOG_PATH)) disk.truncate(LOG_PATH, log.fileSize);
     return log;
   }
 

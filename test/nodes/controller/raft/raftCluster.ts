@@ -13,6 +13,7 @@ import { addDuration, millis } from '../../../../src/sim/time.js';
 import { QUORUM_SETTING_DEFAULTS, type QuorumSettings } from '../../../../src/nodes/config/quorumSettings.js';
 import { KafkaRaftClient, LATEST_RAFT_FEATURES, type RaftDurable, type RaftFeatures } from '../../../../src/nodes/controller/raft/kafkaRaftClient.js';
 import { QuorumStateStore } from '../../../../src/nodes/controller/raft/quorumStateStore.js';
+import { RaftLog } from '../../../../src/nodes/controller/raft/raftLog.js';
 import type { RaftMessage } from '../../../../src/nodes/controller/raft/raftMessages.js';
 import { RaftInvariants, type RaftInvariantKind, type RaftMemberView } from '../../../../src/nodes/controller/raft/raftInvariants.js';
 
@@ -40,6 +41,7 @@ export class RaftCluster {
   private nextValue = 1;
   private appending = false;
   private stillAt = -1;
+  private readonly downLogEnds = new Map<number, number>();
   private stillFor = 0;
 
   constructor(options: RaftClusterOptions) {
@@ -75,6 +77,7 @@ export class RaftCluster {
     for (const id of this.ids) this.start(id);
   }
 
+  /** Starts a member that is down, or one that is shutting down as soon as it exits; a running one is left alone. */
   start(id: number): void {
     this.host(id).restart();
   }
@@ -171,6 +174,17 @@ export class RaftCluster {
     return Math.max(0, ...this.running().map((c) => c.log.endOffset));
   }
 
+  /** A down member's log end, read from its disk once per stay down (nothing writes to it meanwhile). */
+  private diskLogEnd(id: number): number {
+    let end = this.downLogEnds.get(id);
+    if (end === undefined) {
+      const disk = this.disks.get(id);
+      end = disk === undefined ? 0 : RaftLog.peekEndOffset(disk);
+      this.downLogEnds.set(id, end);
+    }
+    return end;
+  }
+
   storedElection(id: number): ReturnType<QuorumStateStore['read']> {
     const disk = this.disks.get(id);
     return disk === undefined ? undefined : new QuorumStateStore(disk).read();
@@ -184,7 +198,9 @@ export class RaftCluster {
         c === undefined
           ? undefined
           : { epoch: c.quorum.epoch, isLeader: c.quorum.state.kind === 'leader', highWatermark: c.highWatermark, logEndOffset: c.log.endOffset, recordsTo: (end: number) => c.log.readTo(end) };
-      return { id, node: this.nodeOf(id), voter: this.voterIds.includes(id), storedElection: this.storedElection(id), live };
+      if (c !== undefined) this.downLogEnds.delete(id);
+      const logEndOffset = c?.log.endOffset ?? this.diskLogEnd(id);
+      return { id, node: this.nodeOf(id), voter: this.voterIds.includes(id), storedElection: this.storedElection(id), logEndOffset, live };
     });
   }
 

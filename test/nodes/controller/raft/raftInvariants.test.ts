@@ -20,6 +20,7 @@ function view(m: Member): RaftMemberView {
     node: `controller-${m.id}`,
     voter: true,
     storedElection: { epoch: m.epoch, leaderId: m.leaderId, votedId: undefined },
+    logEndOffset: m.end ?? records.length,
     live: { epoch: m.epoch, isLeader: m.isLeader ?? false, highWatermark: m.hw, logEndOffset: m.end ?? records.length, recordsTo: (end) => records.slice(0, end) },
   };
 }
@@ -48,6 +49,16 @@ describe('RaftInvariants', () => {
     inv.verify([leader(4, 5), view({ id: 2, epoch: 1, leaderId: 1, end: 5 }), view({ id: 3, epoch: 1, leaderId: 1, end: 0 })], 2);
     inv.verify([leader(5, 5), view({ id: 2, epoch: 1, leaderId: 1, end: 3 }), view({ id: 3, epoch: 1, leaderId: 1, end: 0 })], 3);
     expect(inv.violations.map((v) => v.kind)).toEqual(['spec:MonotonicHighWatermark', 'spec:MajorityReachedHighWatermark']);
+  });
+
+  it('MonotonicHighWatermark holds a newer leader to its predecessor, but not a stale leader of an older epoch', () => {
+    const inv = new RaftInvariants();
+    const leaderIn = (epoch: number, hw: number): RaftMemberView => view({ id: epoch, epoch, leaderId: epoch, isLeader: true, hw, end: 10 });
+    inv.verify([leaderIn(3, 5), view({ id: 9, epoch: 3, end: 10 })], 1);
+    inv.verify([leaderIn(1, 2), view({ id: 9, epoch: 3, end: 10 })], 2);
+    expect(inv.violations).toEqual([]);
+    inv.verify([leaderIn(4, 4), view({ id: 9, epoch: 4, end: 10 })], 3);
+    expect(inv.violations.map((v) => v.kind)).toEqual(['spec:MonotonicHighWatermark']);
   });
 
   it('ConsistentCommittedData: a committed offset that holds another record on another member, or later', () => {
