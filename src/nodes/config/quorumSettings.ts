@@ -1,0 +1,20 @@
+import { defaultsOf, int, type SettingValues } from './setting.js';
+
+/**
+ * The KRaft quorum's settings, by Kafka's names and with Kafka's defaults
+ * (org.apache.kafka.raft.QuorumConfig). The Raft module (src/nodes/controller/raft) reads
+ * them; they are not yet part of the scenario schema, since no scenario runs a quorum yet
+ * (issue 23: the controller is wired onto the quorum next).
+ */
+export const QUORUM_SETTINGS = {
+  'controller.quorum.election.timeout.ms': int(1_000, 'How long a voter waits without a leader before it starts an election; each wait is drawn between this and twice this (QuorumState.randomElectionTimeoutMs).', { min: 0, unit: 'ms' }),
+  'controller.quorum.fetch.timeout.ms': int(2_000, 'A follower that has not fetched from the leader for this long starts an election; a leader that has not heard Fetch from a majority of voters for this long resigns (check-quorum, KAFKA-15489).', { min: 1, unit: 'ms' }),
+  'controller.quorum.election.backoff.max.ms': int(1_000, 'The longest a candidate backs off after a lost election before it tries again (binary exponential backoff from controller.quorum.retry.backoff.ms).', { min: 0, unit: 'ms' }),
+  'controller.quorum.request.timeout.ms': int(2_000, 'How long a quorum member waits for the answer to a Vote, BeginQuorumEpoch, EndQuorumEpoch or Fetch request.', { min: 1, unit: 'ms' }),
+  'controller.quorum.retry.backoff.ms': int(20, 'How long a quorum member waits before it sends a request again after a failed one, and the base of the election backoff.', { min: 0, unit: 'ms' }),
+};
+
+export type QuorumSettings = SettingValues<typeof QUORUM_SETTINGS>;
+
+/** Every quorum setting at Kafka's default. */
+export const QUORUM_SETTING_DEFAULTS: QuorumSettings = defaultsOf(QUORUM_SETTINGS);

@@ -1,0 +1,135 @@
+/**
+ * The safety properties of the quorum, checked online after every event as Kafka's
+ * RaftEventSimulationTest checks them (its Invariant and Validation classes):
+ * SingleLeader (at most one leader per epoch, from the quorum-state files), MonotonicEpoch
+ * (no member's stored epoch goes back), MonotonicHighWatermark (the newest leader's high
+ * watermark never goes back), MajorityReachedHighWatermark (a majority of voters' logs
+ * reach it), and, at the end or whenever asked, ConsistentCommittedData (an offset below a
+ * member's high watermark holds the same record on every member, for the whole run).
+ */
+import type { NodeId } from '../../../network/nodeHost.js';
+import type { ElectionState } from './quorumStateStore.js';
+import type { RaftRecord } from './raftMessages.js';
+
+/** What the checks read of one quorum member. */
+export interface RaftMemberView {
+  readonly id: number;
+  readonly node: NodeId;
+  readonly voter: boolean;
+  /** The quorum-state file, read from its disk whether the member runs or not. */
+  readonly storedElection: ElectionState | undefined;
+  /** Its log end: the live log's, or for a member that is down, what its disk holds. */
+  readonly logEndOffset: number;
+  /** The live state, undefined while the member is down. */
+  readonly live:
+    | {
+        readonly epoch: number;
+        readonly isLeader: boolean;
+        readonly highWatermark: number | undefined;
+        readonly logEndOffset: number;
+        /** Its records below `end`. */
+        readonly recordsTo: (end: number) => readonly RaftRecord[];
+      }
+    | undefined;
+}
+
+export type RaftInvariantKind = 'spec:SingleLeader' | 'spec:MonotonicEpoch' | 'spec:MonotonicHighWatermark' | 'spec:MajorityReachedHighWatermark' | 'spec:ConsistentCommittedData';
+
+export interface RaftViolation {
+  readonly kind: RaftInvariantKind;
+  /** Simulated microseconds. */
+  readonly at: number;
+  readonly node: NodeId;
+  readonly message: string;
+}
+
+export class RaftInvariants {
+  private readonly storedEpochs = new Map<number, number>();
+  private singleLeader: { epoch: number; leaderId: number | undefined } = { epoch: 0, leaderId: undefined };
+  private highWatermark = 0;
+  /** The epoch of the leader that reported `highWatermark`. */
+  private highWatermarkEpoch = 0;
+  private readonly committed = new Map<number, string>();
+  readonly violations: RaftViolation[] = [];
+  /** Kinds left out, as RaftEventSimulationTest leaves some out when a member loses its disk. */
+  private readonly skipped: ReadonlySet<RaftInvariantKind>;
+
+  constructor(skip: readonly RaftInvariantKind[] = []) {
+    this.skipped = new Set(skip);
+  }
+
+  /** The checks to run after every event. */
+  verify(members: readonly RaftMemberView[], at: number): void {
+    this.checkMonotonicEpoch(members, at);
+    this.checkSingleLeader(members, at);
+    this.checkHighWatermark(members, at);
+  }
+
+  /** RaftEventSimulationTest.MonotonicEpoch: a stored epoch never decreases, and a running member's live epoch is the stored one. */
+  private checkMonotonicEpoch(members: readonly RaftMemberView[], at: number): void {
+    for (const m of members) {
+      const stored = m.storedElection;
+      if (stored === undefined) continue;
+      const old = this.storedEpochs.get(m.id) ?? 0;
+      if (stored.epoch < old) this.report('spec:MonotonicEpoch', at, m.node, `the stored epoch of ${m.node} went from ${old} to ${stored.epoch}`);
+      if (m.live !== undefined && m.live.epoch !== stored.epoch) this.report('spec:MonotonicEpoch', at, m.node, `${m.node} runs in epoch ${m.live.epoch} but stored epoch ${stored.epoch}`);
+      this.storedEpochs.set(m.id, stored.epoch);
+    }
+  }
+
+  /** RaftEventSimulationTest.SingleLeader: no two members' quorum-state files name different leaders for one epoch. */
+  private checkSingleLeader(members: readonly RaftMemberView[], at: number): void {
+    for (const m of members) {
+      const e = m.storedElection;
+      if (e === undefined || e.leaderId === undefined || e.epoch < this.singleLeader.epoch) continue;
+      if (e.epoch === this.singleLeader.epoch && this.singleLeader.leaderId !== undefined) {
+        if (e.leaderId !== this.singleLeader.leaderId) this.report('spec:SingleLeader', at, m.node, `${m.node} has leader ${e.leaderId} in epoch ${e.epoch}, where leader ${this.singleLeader.leaderId} was elected`);
+      } else {
+        this.singleLeader = { epoch: e.epoch, leaderId: e.leaderId };
+      }
+    }
+  }
+
+  /**
+   * MonotonicHighWatermark and MajorityReachedHighWatermark, on the running leader of the
+   * highest epoch. Unlike Kafka's test, a leader of an older epoch than the one that last
+   * moved the high watermark is not held to it: without check-quorum a leader cut off from
+   * the quorum still runs, with the high watermark it had, after its successor stopped.
+   */
+  private checkHighWatermark(members: readonly RaftMemberView[], at: number): void {
+    let leader: RaftMemberView | undefined;
+    for (const m of members) if (m.live?.isLeader === true && (leader?.live === undefined || m.live.epoch > leader.live.epoch)) leader = m;
+    const hw = leader?.live?.highWatermark;
+    const epoch = leader?.live?.epoch ?? 0;
+    if (leader === undefined || hw === undefined || epoch < this.highWatermarkEpoch) return;
+    if (hw < this.highWatermark) this.report('spec:MonotonicHighWatermark', at, leader.node, `the high watermark went from ${this.highWatermark} to ${hw} (leader ${leader.node})`);
+    this.highWatermark = hw;
+    this.highWatermarkEpoch = epoch;
+    const voters = members.filter((m) => m.voter);
+    // Down voters count by what their disks hold, as Kafka's test reads each node's persistent log.
+    const reached = voters.filter((m) => m.logEndOffset >= hw).length;
+    const majority = Math.floor(voters.length / 2) + 1;
+    if (reached < majority) this.report('spec:MajorityReachedHighWatermark', at, leader.node, `only ${reached} of ${voters.length} voters' logs reach the high watermark ${hw} (leader ${leader.node})`);
+  }
+
+  /**
+   * RaftEventSimulationTest.ConsistentCommittedData: every running member's records below
+   * its high watermark agree with what any member ever had committed at those offsets.
+   */
+  validate(members: readonly RaftMemberView[], at: number): void {
+    for (const m of members) {
+      const live = m.live;
+      if (live?.highWatermark === undefined) continue;
+      for (const r of live.recordsTo(live.highWatermark)) {
+        const value = `${r.epoch}:${r.kind}:${r.data}`;
+        const seen = this.committed.get(r.offset);
+        if (seen === undefined) this.committed.set(r.offset, value);
+        else if (seen !== value) this.report('spec:ConsistentCommittedData', at, m.node, `the committed record at offset ${r.offset} is ${value} on ${m.node}, but was ${seen}`);
+      }
+    }
+  }
+
+  private report(kind: RaftInvariantKind, at: number, node: NodeId, message: string): void {
+    if (!this.skipped.has(kind)) this.violations.push({ kind, at, node, message });
+  }
+}

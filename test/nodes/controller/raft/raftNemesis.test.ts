@@ -1,0 +1,78 @@
+/**
+ * A property over random fault schedules, in the spirit of RaftEventSimulationTest: kills,
+ * power losses, graceful shutdowns, restarts and isolations of random members strike a
+ * quorum under a steady stream of appends, with either release's switches. No invariant may
+ * break at any event, and once every member is back and every partition healed, the quorum
+ * elects a leader and commits new records everywhere.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { RaftCluster } from './raftCluster.js';
+
+const DEEP = process.env.KAFKASIM_DEEP !== undefined;
+
+type Fault = { readonly action: 'kill' | 'power' | 'shutdown' | 'restart' | 'isolate' | 'heal'; readonly member: number; readonly afterMs: number };
+
+const faultArb: fc.Arbitrary<Fault> = fc.record({
+  action: fc.constantFrom('kill', 'power', 'shutdown', 'restart', 'isolate', 'heal'),
+  member: fc.integer({ min: 0, max: 6 }),
+  afterMs: fc.integer({ min: 50, max: 3_000 }),
+});
+
+function apply(c: RaftCluster, f: Fault, cuts: Set<string>): void {
+  const id = c.ids[f.member % c.ids.length];
+  switch (f.action) {
+    case 'kill':
+      c.kill(id);
+      break;
+    case 'power':
+      c.kill(id, 'power');
+      break;
+    case 'shutdown':
+      c.shutdown(id);
+      break;
+    case 'restart':
+      c.start(id);
+      break;
+    case 'isolate':
+      if (!cuts.has(`isolate-${id}`)) cuts.add(c.isolate(id));
+      break;
+    case 'heal':
+      for (const cut of cuts) c.heal(cut);
+      cuts.clear();
+      break;
+  }
+}
+
+describe('a quorum under random faults', () => {
+  it('keeps every invariant, and makes progress once the faults end', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: 3, max: 5 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.array(faultArb, { minLength: 1, maxLength: 12 }),
+        (seed, voters, observers, preVote, checkQuorum, faults) => {
+          const c = new RaftCluster({ seed, voters, observers, features: { preVote, checkQuorum } });
+          c.startAll();
+          c.appendEvery(10);
+          const cuts = new Set<string>();
+          for (const f of faults) {
+            c.runFor(f.afterMs);
+            apply(c, f, cuts);
+          }
+          for (const cut of cuts) c.heal(cut);
+          c.runFor(100);
+          // A member still shutting down starts again as soon as it exits.
+          for (const id of c.ids) c.start(id);
+          const hw = c.maxHighWatermarkReached();
+          c.runUntil(() => c.allReachedHighWatermark(hw + 10), 60_000, 'progress everywhere after the faults');
+          expect(c.finish()).toEqual([]);
+        },
+      ),
+      { numRuns: DEEP ? 100 : 4 },
+    );
+  });
+});
