@@ -18,7 +18,7 @@ import {
   type RpcResult,
 } from './nodeHost.js';
 import type { HostDirectory } from './faultTarget.js';
-import { PartitionTable, cutsOf, type Cut, type PartitionSpec } from './partitions.js';
+import { PartitionTable, cutOffSide, cutsOf, type Cut, type PartitionSpec } from './partitions.js';
 
 export interface NetworkConfig {
   /**
@@ -200,7 +200,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
    */
   partition(name: string, spec: PartitionSpec): readonly Cut[] {
     const cuts = this.partitions.apply(name, cutsOf(spec, this.nodeIds()));
-    this.trace.emit('net.partition', { name, spec: spec.kind, cuts: cuts.length });
+    this.trace.emit('net.partition', { name, spec: spec.kind, cuts: cuts.length, cutOff: cutOffSide(spec, this.nodeIds()) });
     if (this.mode === 'stream') return cuts;
     for (const conn of [...this.connections.values()]) {
       if (conn.directions.some((dir) => this.isCut(dir))) {
@@ -625,7 +625,8 @@ declare module '../sim/trace.js' {
     'net.drop': { readonly from: NodeId; readonly to: NodeId; readonly type: string; readonly id: number; readonly reason: string };
     'net.connect': { readonly client: NodeId; readonly server: NodeId; readonly conn: number };
     'net.disconnect': { readonly client: NodeId; readonly server: NodeId; readonly conn: number; readonly reason: string };
-    'net.partition': { readonly name: string; readonly spec: PartitionSpec['kind']; readonly cuts: number };
+    /** `cutOff`: the side a partition cuts off (see cutOffSide), for drawings that shade who is isolated. */
+    'net.partition': { readonly name: string; readonly spec: PartitionSpec['kind']; readonly cuts: number; readonly cutOff: readonly NodeId[] };
     'net.heal': { readonly names: readonly string[] };
     'net.degrade': { readonly name: string; readonly links: number; readonly loss: number };
     'rpc.timeout': { readonly from: NodeId; readonly to: NodeId; readonly id: number; readonly type: string };
@@ -640,7 +641,8 @@ declareTraceKind('net.deliver', ['id'], ['from', 'to', 'type']);
 declareTraceKind('net.drop', ['id', 'to', 'reason'], ['from', 'type']);
 declareTraceKind('net.connect', ['client', 'server', 'conn']);
 declareTraceKind('net.disconnect', ['client', 'server', 'conn', 'reason']);
-declareTraceKind('net.partition', ['name', 'spec', 'cuts']);
+// cutOff follows from the fault that made the partition, which the records before resolved: not hashed.
+declareTraceKind('net.partition', ['name', 'spec', 'cuts'], ['cutOff']);
 declareTraceKind('net.heal', ['names']);
 declareTraceKind('net.degrade', ['name', 'links', 'loss']);
 declareTraceKind('rpc.timeout', ['from', 'to', 'id', 'type']);

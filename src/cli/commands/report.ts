@@ -25,6 +25,7 @@ export function reportCommand(nameOrPath: string, opts: ReportCliOptions, out: (
     violations: r.violations,
     records: r.simulation.memory?.records ?? [],
     simulatedMs: r.stats.simulatedMs,
+    drainStartMs: scenario.duration / 1000,
     skippedFaults: r.skippedFaults,
   });
   const path = opts.out ?? `reports/${r.scenario}-seed${r.seed}.html`;
