@@ -104,7 +104,7 @@ function partitionCells(p: PartitionAtMoment): string[] {
 }
 
 function replicaText(r: ReplicaAtMoment): string {
-  if (r.logEnd === undefined) return `broker-${r.broker} ${r.state}`;
+  if (r.logEnd === undefined) return `broker-${r.broker} ${r.state === 'down' ? chalk.red('down') : `${r.state}, replica not open yet`}`;
   const role = r.role === 'leader' ? 'leader' : r.role === 'follower' ? 'follower' : 'no role';
   return `broker-${r.broker} ${role}${r.state === 'up' ? '' : ` (${r.state})`} ${r.logStart}/${r.highWatermark}/${r.logEnd}`;
 }
