@@ -4,6 +4,8 @@ import { formatTime } from '../sim/time.js';
 import { compareStrings } from '../sim/order.js';
 import { NO_LEADER, type MetadataRecord } from '../nodes/controller/metadataRecords.js';
 import { explainViolation, type TimelineLine } from './explain.js';
+import type { RunResult } from './runner.js';
+import type { Scenario } from './schema.js';
 import { describeSkippedFault, withSkippedFaults, type SkippedFault } from './skippedFaults.js';
 
 /**
@@ -26,6 +28,22 @@ export interface ReportInput {
   readonly drainStartMs?: number;
   /** The faults that fired but did nothing. */
   readonly skippedFaults?: readonly SkippedFault[];
+}
+
+/** What a report of run `r` of `scenario` (named `source` on the command line) shows; the run must have kept its trace. */
+export function reportInput(scenario: Scenario, r: RunResult, source: string): ReportInput {
+  return {
+    scenario: r.scenario,
+    description: scenario.description,
+    seed: r.seed,
+    source,
+    fingerprint: r.fingerprint,
+    violations: r.violations,
+    records: r.simulation.memory?.records ?? [],
+    simulatedMs: r.stats.simulatedMs,
+    drainStartMs: scenario.duration / 1000,
+    skippedFaults: r.skippedFaults,
+  };
 }
 
 export function escapeHtml(text: string): string {

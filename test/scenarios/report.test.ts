@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadScenario } from '../../src/scenarios/loader.js';
 import { libraryPath } from '../../src/scenarios/library.js';
 import { runScenario } from '../../src/scenarios/runner.js';
-import { renderReport } from '../../src/scenarios/report.js';
+import { renderReport, reportInput } from '../../src/scenarios/report.js';
 
 const reports = new Map<string, string>();
 
@@ -15,19 +15,7 @@ function report(name: string): string {
 
 function render(name: string): string {
   const scenario = loadScenario(libraryPath(name) as string);
-  const r = runScenario(scenario, { keepTrace: true });
-  return renderReport({
-    scenario: r.scenario,
-    description: scenario.description,
-    seed: r.seed,
-    source: name,
-    fingerprint: r.fingerprint,
-    violations: r.violations,
-    records: r.simulation.memory?.records ?? [],
-    simulatedMs: r.stats.simulatedMs,
-    drainStartMs: scenario.duration / 1000,
-    skippedFaults: r.skippedFaults,
-  });
+  return renderReport(reportInput(scenario, runScenario(scenario, { keepTrace: true }), name));
 }
 
 const text = (cell: string): string => cell.replace(/<[^>]+>/g, '').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
