@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli.js';
+import { stateCommand, type StateCliOptions } from '../../src/cli/commands/state.js';
+
+/** The command run in this process (no process to start), its output without colour. */
+function state(opts: StateCliOptions, scenario = 'acks1-leader-failover'): string {
+  const lines: string[] = [];
+  stateCommand(scenario, opts, (line) => lines.push(line.replace(/\u001b\[[0-9;]*m/g, '')));
+  return lines.join('\n');
+}
 
 describe('kafkasim state', () => {
   it('prints the cluster at a moment after the leader crash: the new leader, its epoch, the shrunken ISR and each replica', () => {
@@ -14,9 +22,7 @@ describe('kafkasim state', () => {
   });
 
   it('--json parses and holds the key fields', () => {
-    const r = cli('state', 'acks1-leader-failover', '--at', '14.05s', '--json');
-    expect(r.code).toBe(0);
-    const s = JSON.parse(r.stdout) as Record<string, unknown>;
+    const s = JSON.parse(state({ at: '14.05s', json: true })) as Record<string, unknown>;
     expect(s).toMatchObject({
       scenario: 'acks1-leader-failover',
       seed: 3,
@@ -42,35 +48,39 @@ describe('kafkasim state', () => {
   });
 
   it('gives the same JSON for the same seed, and another for another seed', () => {
-    const a = cli('state', 'acks1-leader-failover', '--at', '6s', '--json').stdout;
-    expect(cli('state', 'acks1-leader-failover', '--at', '6s', '--json').stdout).toBe(a);
-    expect(cli('state', 'acks1-leader-failover', '--at', '6s', '--json', '--seed', '4').stdout).not.toBe(a);
+    const a = state({ at: '6s', json: true });
+    expect(state({ at: '6s', json: true })).toBe(a);
+    expect(state({ at: '6s', json: true, seed: '4' })).not.toBe(a);
   });
 
   it('--every prints one row per step, from one step in to --to', () => {
-    const r = cli('state', 'acks1-leader-failover', '--every', '2s', '--to', '20s');
-    expect(r.code).toBe(0);
-    const rows = r.stdout.split('\n').filter((l) => /^\d+\.\d{3}s /.test(l));
+    const rows = state({ every: '2s', to: '20s' }).split('\n').filter((l) => /^\d+\.\d{3}s /.test(l));
     expect(rows.map((l) => l.split(' ')[0])).toEqual(['2.000s', '4.000s', '6.000s', '8.000s', '10.000s', '12.000s', '14.000s', '16.000s', '18.000s', '20.000s']);
     // The partition of 16 s to 20 s cuts broker-2 off from the other brokers.
     expect(rows[7]).toMatch(/broker-2 cut off/);
-    const json = JSON.parse(cli('state', 'acks1-leader-failover', '--every', '5s', '--from', '10s', '--to', '20s', '--json').stdout) as { atMs: number }[];
+    const json = JSON.parse(state({ every: '5s', from: '10s', to: '20s', json: true })) as { atMs: number }[];
     expect(json.map((s) => s.atMs)).toEqual([10_000, 15_000, 20_000]);
   });
 
   it.each([
-    [['--at', '12'], /--at invalid duration "12": expected a number and a unit/],
-    [['--at=-2s'], /--at must not be negative, got "-2s"/],
-    [['--at', '61s'], /--at 61s is after the run's end at 60\.000s \(duration 30s \+ drain 30s\)/],
-    [[], /state needs one of --at <time> .* or --every <step>/],
-    [['--at', '1s', '--every', '1s'], /state needs one of/],
-    [['--at', '1s', '--to', '2s'], /--from and --to go with --every/],
-    [['--every', '0s'], /--every must be longer than 0/],
-    [['--every', '1s', '--from', '5s', '--to', '2s'], /--to \(2\.000s\) is before --from \(5\.000s\)/],
-  ])('refuses %j with exit 2 and a clear message, no stack trace', (args, message) => {
-    const r = cli('state', 'acks1-leader-failover', ...(args as string[]));
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    [{ at: '12' }, /--at invalid duration "12": expected a number and a unit/],
+    [{ at: '-2s' }, /--at must not be negative, got "-2s"/],
+    [{ at: '61s' }, /--at 61s is after the run's end at 60\.000s \(duration 30s \+ drain 30s\)/],
+    [{}, /state needs one of --at <time> .* or --every <step>/],
+    [{ at: '1s', every: '1s' }, /state needs one of/],
+    [{ at: '1s', to: '2s' }, /--from and --to go with --every/],
+    [{ every: '0s' }, /--every must be longer than 0/],
+    [{ every: '1s', from: '5s', to: '2s' }, /--to \(2\.000s\) is before --from \(5\.000s\)/],
+  ])('refuses %j with a message that says why', (opts, message) => {
+    expect(() => state(opts as StateCliOptions)).toThrow(message);
+  });
+
+  it('exits 2 on a bad moment, with the message and no stack trace', () => {
+    for (const args of [['--at', '-2s'], ['--every', '1s', '--to', '90s']]) {
+      const r = cli('state', 'acks1-leader-failover', ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error: --(at must not be negative|to 90s is after the run's end)/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
   });
 });

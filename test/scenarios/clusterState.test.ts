@@ -69,6 +69,15 @@ describe('clusterState', () => {
     expect(a.run.sim.fingerprint).toBe(runScenario(failover).fingerprint);
   });
 
+  it.runIf(DEEP)('stopping in the run, the drain and the quiesce of a run with transactions does not change it either', () => {
+    const scenario = lesson('eos-kip890-on');
+    const w = watchRun(scenario);
+    const phases = [seconds(5), scenario.duration, scenario.duration + seconds(1), scenario.duration + scenario.drain, scenario.duration + scenario.drain + seconds(1)].map((t) => w.stateAt(time(t)).phase);
+    expect(phases).toEqual(['run', 'run', 'drain', 'drain', 'quiesce']);
+    w.run.runTo(w.run.end);
+    expect(w.run.sim.fingerprint).toBe(runScenario(scenario).fingerprint);
+  });
+
   it('refuses a moment before the present or after the end', () => {
     const w = watchRun(lesson('unclean-election'));
     w.stateAt(time(seconds(2)));
