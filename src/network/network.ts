@@ -70,6 +70,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   private readonly connections = new Map<number, Connection<M>>();
   private readonly degradations = new Map<string, readonly Cut[]>();
   readonly partitions = new PartitionTable();
+  /** The side each partition in force cuts off (cutOffSide), by name: read by the harness, never by the nodes. */
+  private readonly cutOffSides = new Map<string, readonly NodeId[]>();
   private readonly mode: 'stream' | 'datagram';
   private readonly defaultLink: LinkConfig;
   private readonly resetDetection: Duration;
@@ -200,7 +202,9 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
    */
   partition(name: string, spec: PartitionSpec): readonly Cut[] {
     const cuts = this.partitions.apply(name, cutsOf(spec, this.nodeIds()));
-    this.trace.emit('net.partition', { name, spec: spec.kind, cuts: cuts.length, cutOff: cutOffSide(spec, this.nodeIds()) });
+    const cutOff = cutOffSide(spec, this.nodeIds());
+    this.cutOffSides.set(name, cutOff);
+    this.trace.emit('net.partition', { name, spec: spec.kind, cuts: cuts.length, cutOff });
     if (this.mode === 'stream') return cuts;
     for (const conn of [...this.connections.values()]) {
       if (conn.directions.some((dir) => this.isCut(dir))) {
@@ -210,9 +214,16 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     return cuts;
   }
 
+  /** True when `node` is on the side a partition in force cuts off (an isolated node, the smaller side of a split). */
+  isCutOff(node: NodeId): boolean {
+    for (const side of this.cutOffSides.values()) if (side.includes(node)) return true;
+    return false;
+  }
+
   /** Heals one named partition or degradation, or every one. Returns the names healed. */
   heal(name?: string): string[] {
     const healed = this.partitions.heal(name);
+    for (const n of healed) this.cutOffSides.delete(n);
     for (const [degradeName, cuts] of [...this.degradations]) {
       if (name !== undefined && degradeName !== name) continue;
       for (const cut of cuts) this.link(cut.from, cut.to).degradations.delete(degradeName);

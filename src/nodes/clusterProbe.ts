@@ -1,4 +1,6 @@
 import type { NodeHost, NodeId } from '../network/nodeHost.js';
+import type { Network } from '../network/network.js';
+import type { PartitionTable } from '../network/partitions.js';
 import type { Log } from '../log/log.js';
 import type { ProducerStateManager } from '../log/producerState.js';
 import type { Broker, BrokerDurable } from './broker/broker.js';
@@ -22,11 +24,8 @@ export type ConsumerHost = NodeHost<KafkaMessage, ConsumerDurable, Consumer>;
 /** Any host, as the probe reads its liveness. */
 export type HostView = Readonly<Pick<NodeHost<KafkaMessage>, 'id' | 'roles' | 'state' | 'paused' | 'pausedUntil' | 'incarnation'>>;
 
-/** The network as the probe reads it: its hosts, and whether a partition blocks a directed pair. */
-export interface NetworkView {
-  allHosts(): readonly HostView[];
-  isBlocked(from: NodeId, to: NodeId): boolean;
-}
+/** The network as the probe reads it: its hosts, whether a partition blocks a directed pair, and who a partition cuts off. */
+export type NetworkView = { allHosts(): readonly HostView[] } & Pick<Network<KafkaMessage>, 'isCutOff'> & Pick<PartitionTable, 'isBlocked'>;
 
 /** A producer's unfinished batches, read only. */
 export type ProducerView = Pick<Producer, 'pendingBatches'>;
@@ -45,6 +44,8 @@ export interface NodeStatus {
   /** When paused: the instant (simulated microseconds) the pause ends. */
   readonly pausedUntil?: number;
   readonly incarnation: number;
+  /** On the side a network partition in force cuts off (see cutOffSide). */
+  readonly cutOff: boolean;
 }
 
 /** The clients' hosts and the network, which the probe reads besides the controller and the brokers. */
@@ -117,6 +118,7 @@ export class ClusterProbe {
       state: h.state === 'down' ? 'down' : h.paused ? 'paused' : 'up',
       ...(h.pausedUntil === undefined ? {} : { pausedUntil: h.pausedUntil }),
       incarnation: h.incarnation,
+      cutOff: this.clients.network.isCutOff(h.id),
     }));
   }
 

@@ -149,7 +149,7 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
     net.addHost(host);
     producerHosts.push(host);
   }
-  const network = { allHosts: () => net.allHosts(), isBlocked: (from: string, to: string) => net.partitions.isBlocked(from, to) };
+  const network = { allHosts: () => net.allHosts(), isBlocked: (from: string, to: string) => net.partitions.isBlocked(from, to), isCutOff: (node: string) => net.isCutOff(node) };
   const probe = new ClusterProbe((node) => net.host(node).state === 'up', controllerHost, brokerHosts, { producers: producerHosts, consumers: consumerHosts, network });
   return { net, metrics, probe, brokerIds, disks, producers, processors, consumers, transactional };
 }

@@ -45,6 +45,8 @@ export interface NodeAtMoment {
   readonly state: 'up' | 'down' | 'paused';
   /** When paused: when the pause ends, in simulated milliseconds. */
   readonly pausedUntilMs?: number;
+  /** On the side a network partition in force cuts off: an isolated node, or one on the smaller side of a split. */
+  readonly cutOff: boolean;
   /** The nodes it can neither reach nor hear from, or only one of the two, because of a partition in force. */
   readonly cutOffFrom: readonly string[];
 }
@@ -90,6 +92,8 @@ export interface PartitionAtMoment {
 export interface ProducerAtMoment {
   readonly node: string;
   readonly state: 'up' | 'down' | 'paused';
+  /** On the side a network partition in force cuts off. */
+  readonly cutOff: boolean;
   /** Per partition with unfinished batches: in flight (sent, not answered) and waiting (in the accumulator). */
   readonly partitions: readonly { readonly partition: string; readonly inFlight: number; readonly waiting: number }[];
   readonly blockedOnMetadata: number;
@@ -98,6 +102,8 @@ export interface ProducerAtMoment {
 export interface ConsumerAtMoment {
   readonly node: string;
   readonly state: 'up' | 'down' | 'paused';
+  /** On the side a network partition in force cuts off. */
+  readonly cutOff: boolean;
   readonly group: string;
   readonly joinState?: 'unjoined' | 'joining' | 'stable';
   readonly memberId?: string;
@@ -278,6 +284,7 @@ function nodeAtMoment(probe: ClusterProbe, status: NodeStatus | undefined, node:
     node,
     state: stateOf(status),
     ...(status?.pausedUntil === undefined ? {} : { pausedUntilMs: Math.floor(status.pausedUntil / 1000) }),
+    cutOff: status?.cutOff ?? false,
     cutOffFrom: probe.cutOffFrom(node),
   };
 }
@@ -324,12 +331,12 @@ function replicaAtMoment(broker: number, state: 'up' | 'down' | 'paused', view: 
 
 function producerAtMoment(probe: ClusterProbe, statuses: ReadonlyMap<string, NodeStatus>, node: string): ProducerAtMoment {
   const pending = probe.producer(node)?.pendingBatches();
-  return { node, state: stateOf(statuses.get(node)), partitions: pending?.partitions ?? [], blockedOnMetadata: pending?.blockedOnMetadata ?? 0 };
+  return { node, state: stateOf(statuses.get(node)), cutOff: statuses.get(node)?.cutOff ?? false, partitions: pending?.partitions ?? [], blockedOnMetadata: pending?.blockedOnMetadata ?? 0 };
 }
 
 function consumerAtMoment(probe: ClusterProbe, statuses: ReadonlyMap<string, NodeStatus>, node: string, group: string): ConsumerAtMoment {
   const d = probe.consumer(node)?.describe();
-  const base = { node, state: stateOf(statuses.get(node)), group };
+  const base = { node, state: stateOf(statuses.get(node)), cutOff: statuses.get(node)?.cutOff ?? false, group };
   return d === undefined ? base : { ...base, joinState: d.joinState, memberId: d.memberId, generation: d.generation, assignment: d.assignment, positions: d.positions };
 }
 

@@ -78,6 +78,16 @@ describe('clusterState', () => {
     expect(w.run.sim.fingerprint).toBe(runScenario(scenario).fingerprint);
   });
 
+  it('marks as cut off only the node a partition isolates, and says whom each node cannot reach', () => {
+    // unclean-election isolates follower(orders-0), broker-3, from 8 s to 14 s.
+    const s = watchRun(lesson('unclean-election')).stateAt(time(seconds(10)));
+    const nodes = [...s.controllers, ...s.brokers, ...s.producers];
+    expect(nodes.filter((n) => n.cutOff).map((n) => n.node)).toEqual(['broker-3']);
+    expect(s.brokers.find((b) => b.id === 3)?.cutOffFrom).toEqual(['controller-1', 'broker-1', 'broker-2', 'producer-p1']);
+    expect(s.brokers.find((b) => b.id === 1)?.cutOffFrom).toEqual(['broker-3']);
+    expect(s.recent.at(-1)?.text).toMatch(/ISR of orders-0 now \[2\]|network partition cut-follower cut 8 links/);
+  });
+
   it('refuses a moment before the present or after the end', () => {
     const w = watchRun(lesson('unclean-election'));
     w.stateAt(time(seconds(2)));

@@ -119,7 +119,7 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
 
 // ------------------------------------------------------------------ over time
 
-/** One row per moment: each partition's leader, epoch, ISR and leader's high watermark; who is down, paused or cut off; the producers' batches. */
+/** One row per moment: each partition's leader, epoch, ISR and leader's high watermark; who is down, paused or on the side a partition cuts off; the producers' batches. */
 export function renderRows(states: readonly ClusterState[]): string[] {
   const first = states[0];
   if (first === undefined) return [];
@@ -135,16 +135,9 @@ function rowCell(p: PartitionAtMoment): string {
 }
 
 function troubles(s: ClusterState): string {
-  const nodes = [...s.controllers, ...s.brokers, ...s.producers.map((p) => ({ node: p.node, state: p.state, cutOffFrom: [] as readonly string[] })), ...s.consumers.map((c) => ({ node: c.node, state: c.state, cutOffFrom: [] as readonly string[] }))];
-  const out = nodes.flatMap((n) => (n.state !== 'up' ? [`${n.node} ${n.state}`] : isolated(n, s) ? [`${n.node} cut off`] : []));
+  const nodes = [...s.controllers, ...s.brokers, ...s.producers, ...s.consumers];
+  const out = nodes.flatMap((n) => (n.state !== 'up' ? [`${n.node} ${n.state}`] : n.cutOff ? [`${n.node} cut off`] : []));
   return out.length === 0 ? '-' : out.join(', ');
-}
-
-/** Cut off from at least half the other controllers and brokers: isolated, rather than one of the many a partition touches. */
-function isolated(n: { readonly node: string; readonly cutOffFrom: readonly string[] }, s: ClusterState): boolean {
-  const servers = [...s.controllers, ...s.brokers].map((x) => x.node).filter((x) => x !== n.node);
-  const cut = n.cutOffFrom.filter((x) => servers.includes(x)).length;
-  return cut > 0 && cut * 2 >= servers.length;
 }
 
 function producerTotals(s: ClusterState): string {
