@@ -19,6 +19,7 @@ import { explainCommand, type ExplainCliOptions } from './commands/explain.js';
 import { mergeCommand, sweepCommand, type SweepCliOptions } from './commands/sweep.js';
 import { SweepInputError } from '../scenarios/sweep.js';
 import { versionsCommand, type VersionsCliOptions } from './commands/versions.js';
+import { stateCommand, type StateCliOptions } from './commands/state.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -79,6 +80,20 @@ function buildProgram(): Command {
     .option('--json', 'print one JSON object')
     .action((scenario: string, opts: ExplainCliOptions) => {
       process.exitCode = explainCommand(scenario, opts, (line) => console.log(line));
+    });
+
+  program
+    .command('state')
+    .description('the cluster at a moment of a run: leaders, ISRs, offsets, nodes, clients, groups, transactions; or a row per step')
+    .argument('<scenario>', 'a scenario file or a library name')
+    .option('--seed <n>', "override the scenario's seed")
+    .option('--at <time>', 'the moment, such as 12s or 12500ms')
+    .option('--every <step>', 'a row every step, such as 1s')
+    .option('--from <time>', 'with --every: the first row (default: one step in)')
+    .option('--to <time>', "with --every: the last row (default: the run's end)")
+    .option('--json', 'print JSON: one object, or with --every an array')
+    .action((scenario: string, opts: StateCliOptions) => {
+      process.exitCode = stateCommand(scenario, opts, (line) => console.log(line));
     });
 
   program

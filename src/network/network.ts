@@ -18,7 +18,7 @@ import {
   type RpcResult,
 } from './nodeHost.js';
 import type { HostDirectory } from './faultTarget.js';
-import { PartitionTable, cutsOf, type Cut, type PartitionSpec } from './partitions.js';
+import { PartitionTable, cutOffSide, cutsOf, type Cut, type PartitionSpec } from './partitions.js';
 
 export interface NetworkConfig {
   /**
@@ -70,6 +70,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   private readonly connections = new Map<number, Connection<M>>();
   private readonly degradations = new Map<string, readonly Cut[]>();
   readonly partitions = new PartitionTable();
+  /** The side each partition in force cuts off (cutOffSide), by name: read by the harness, never by the nodes. */
+  private readonly cutOffSides = new Map<string, readonly NodeId[]>();
   private readonly mode: 'stream' | 'datagram';
   private readonly defaultLink: LinkConfig;
   private readonly resetDetection: Duration;
@@ -200,7 +202,9 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
    */
   partition(name: string, spec: PartitionSpec): readonly Cut[] {
     const cuts = this.partitions.apply(name, cutsOf(spec, this.nodeIds()));
-    this.trace.emit('net.partition', { name, spec: spec.kind, cuts: cuts.length });
+    const cutOff = cutOffSide(spec, this.nodeIds());
+    this.cutOffSides.set(name, cutOff);
+    this.trace.emit('net.partition', { name, spec: spec.kind, cuts: cuts.length, cutOff });
     if (this.mode === 'stream') return cuts;
     for (const conn of [...this.connections.values()]) {
       if (conn.directions.some((dir) => this.isCut(dir))) {
@@ -210,9 +214,16 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     return cuts;
   }
 
+  /** True when `node` is on the side a partition in force cuts off (an isolated node, the smaller side of a split). */
+  isCutOff(node: NodeId): boolean {
+    for (const side of this.cutOffSides.values()) if (side.includes(node)) return true;
+    return false;
+  }
+
   /** Heals one named partition or degradation, or every one. Returns the names healed. */
   heal(name?: string): string[] {
     const healed = this.partitions.heal(name);
+    for (const n of healed) this.cutOffSides.delete(n);
     for (const [degradeName, cuts] of [...this.degradations]) {
       if (name !== undefined && degradeName !== name) continue;
       for (const cut of cuts) this.link(cut.from, cut.to).degradations.delete(degradeName);
@@ -625,7 +636,8 @@ declare module '../sim/trace.js' {
     'net.drop': { readonly from: NodeId; readonly to: NodeId; readonly type: string; readonly id: number; readonly reason: string };
     'net.connect': { readonly client: NodeId; readonly server: NodeId; readonly conn: number };
     'net.disconnect': { readonly client: NodeId; readonly server: NodeId; readonly conn: number; readonly reason: string };
-    'net.partition': { readonly name: string; readonly spec: PartitionSpec['kind']; readonly cuts: number };
+    /** `cutOff`: the side a partition cuts off (see cutOffSide), for drawings that shade who is isolated. */
+    'net.partition': { readonly name: string; readonly spec: PartitionSpec['kind']; readonly cuts: number; readonly cutOff: readonly NodeId[] };
     'net.heal': { readonly names: readonly string[] };
     'net.degrade': { readonly name: string; readonly links: number; readonly loss: number };
     'rpc.timeout': { readonly from: NodeId; readonly to: NodeId; readonly id: number; readonly type: string };
@@ -640,7 +652,8 @@ declareTraceKind('net.deliver', ['id'], ['from', 'to', 'type']);
 declareTraceKind('net.drop', ['id', 'to', 'reason'], ['from', 'type']);
 declareTraceKind('net.connect', ['client', 'server', 'conn']);
 declareTraceKind('net.disconnect', ['client', 'server', 'conn', 'reason']);
-declareTraceKind('net.partition', ['name', 'spec', 'cuts']);
+// cutOff follows from the fault that made the partition, which the records before resolved: not hashed.
+declareTraceKind('net.partition', ['name', 'spec', 'cuts'], ['cutOff']);
 declareTraceKind('net.heal', ['names']);
 declareTraceKind('net.degrade', ['name', 'links', 'loss']);
 declareTraceKind('rpc.timeout', ['from', 'to', 'id', 'type']);

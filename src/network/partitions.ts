@@ -47,6 +47,22 @@ export function cutsOf(spec: PartitionSpec, allNodes: readonly NodeId[]): Cut[] 
 }
 
 /**
+ * The nodes a partition cuts off, for a drawing to shade: the named nodes of an isolation;
+ * otherwise every side but the largest (each side when all are the same size), so that one
+ * broker split from the rest is the one shaded, not everyone it can no longer reach. A node
+ * in two groups (a bridge) is cut off from neither.
+ */
+export function cutOffSide(spec: PartitionSpec, allNodes: readonly NodeId[]): NodeId[] {
+  if (spec.kind === 'isolate') return [...spec.nodes];
+  const sides = spec.kind === 'groups' ? spec.groups : [spec.from, spec.to.filter((n) => !spec.from.includes(n))];
+  const largest = Math.max(...sides.map((g) => g.length));
+  const smaller = sides.filter((g) => g.length < largest);
+  const shaded = new Set((smaller.length === 0 ? sides : smaller).flat());
+  const bridges = new Set(allNodes.filter((n) => sides.filter((g) => g.includes(n)).length > 1));
+  return allNodes.filter((n) => shaded.has(n) && !bridges.has(n));
+}
+
+/**
  * The partitions in force. Each is a named fault holding its cuts; a directed pair is
  * blocked while any active fault cuts it, so healing one fault never heals another's cuts.
  * Lookups are one read of a count matrix indexed by node number, since every send asks.

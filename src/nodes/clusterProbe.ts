@@ -1,4 +1,6 @@
 import type { NodeHost, NodeId } from '../network/nodeHost.js';
+import type { Network } from '../network/network.js';
+import type { PartitionTable } from '../network/partitions.js';
 import type { Log } from '../log/log.js';
 import type { ProducerStateManager } from '../log/producerState.js';
 import type { Broker, BrokerDurable } from './broker/broker.js';
@@ -6,11 +8,52 @@ import type { Partition } from './broker/partition.js';
 import type { Controller, ControllerDurable } from './controller/controller.js';
 import type { MetadataImage } from './controller/metadataImage.js';
 import type { KafkaMessage } from './protocol.js';
+import type { Producer, ProducerDurable } from './producer/producer.js';
+import type { Consumer, ConsumerDurable } from './consumer/consumer.js';
 
 /** A broker's host, typed with the process it runs. */
 export type BrokerHost = NodeHost<KafkaMessage, BrokerDurable, Broker>;
 /** The controller's host, typed with the process it runs. */
 export type ControllerHost = NodeHost<KafkaMessage, ControllerDurable, Controller>;
+
+/** A producer's host, typed with the process it runs. */
+export type ProducerHost = NodeHost<KafkaMessage, ProducerDurable, Producer>;
+/** A consumer group member's host, typed with the process it runs. */
+export type ConsumerHost = NodeHost<KafkaMessage, ConsumerDurable, Consumer>;
+
+/** Any host, as the probe reads its liveness. */
+export type HostView = Readonly<Pick<NodeHost<KafkaMessage>, 'id' | 'roles' | 'state' | 'paused' | 'pausedUntil' | 'incarnation'>>;
+
+/** The network as the probe reads it: its hosts, whether a partition blocks a directed pair, and who a partition cuts off. */
+export type NetworkView = { allHosts(): readonly HostView[] } & Pick<Network<KafkaMessage>, 'isCutOff'> & Pick<PartitionTable, 'isBlocked'>;
+
+/** A producer's unfinished batches, read only. */
+export type ProducerView = Pick<Producer, 'pendingBatches'>;
+/** A group member's side of its group and its positions, read only. */
+export type ConsumerView = Pick<Consumer, 'describe'>;
+/** A broker's coordinators, as DescribeGroups and DescribeTransactions show them. */
+export type CoordinatorView = Pick<Broker, 'describeGroup' | 'describeTransactions'>;
+/** A controller, as the probe reads it: its image and since when partitions have had no leader. */
+export type ControllerView = { readonly image: MetadataView } & Pick<Controller, 'offlineSince'>;
+
+/** A node's liveness at a moment: down (crashed or stopped), paused (a GC pause, SIGSTOP) or up. */
+export interface NodeStatus {
+  readonly node: NodeId;
+  readonly roles: readonly string[];
+  readonly state: 'up' | 'down' | 'paused';
+  /** When paused: the instant (simulated microseconds) the pause ends. */
+  readonly pausedUntil?: number;
+  readonly incarnation: number;
+  /** On the side a network partition in force cuts off (see cutOffSide). */
+  readonly cutOff: boolean;
+}
+
+/** The clients' hosts and the network, which the probe reads besides the controller and the brokers. */
+export interface ProbeClients {
+  readonly producers: readonly ProducerHost[];
+  readonly consumers: readonly ConsumerHost[];
+  readonly network: NetworkView;
+}
 
 /** A replica's log as the harness reads it: offsets, batches and transactions, no writes. */
 export type ReplicaLogView = Readonly<Pick<Log, 'logStartOffset' | 'logEndOffset' | 'lastStableOffset' | 'abortedTransactions' | 'forEachBatch' | 'forEachBatchSummary'>> & {
@@ -34,6 +77,7 @@ export class ClusterProbe {
     private readonly isHostUp: (node: NodeId) => boolean,
     private readonly controllerHost: ControllerHost,
     private readonly brokerHosts: readonly BrokerHost[],
+    private readonly clients: ProbeClients,
   ) {}
 
   /** The brokers' ids, in the order they were built (1, 2, …). */
@@ -64,6 +108,52 @@ export class ClusterProbe {
   /** The offsets group `groupId` has committed, if `broker` is up and coordinates it. */
   groupOffsets(broker: number, groupId: string): ReadonlyMap<string, { readonly offset: number }> | undefined {
     return this.broker(broker)?.groupOffsets(groupId);
+  }
+
+  /** Every node's liveness, in the order the hosts were built (controllers, brokers, clients). */
+  nodes(): NodeStatus[] {
+    return this.clients.network.allHosts().map((h) => ({
+      node: h.id,
+      roles: h.roles,
+      state: h.state === 'down' ? 'down' : h.paused ? 'paused' : 'up',
+      ...(h.pausedUntil === undefined ? {} : { pausedUntil: h.pausedUntil }),
+      incarnation: h.incarnation,
+      cutOff: this.clients.network.isCutOff(h.id),
+    }));
+  }
+
+  /** The nodes a network partition in force keeps `node` from reaching or hearing from, in build order. */
+  cutOffFrom(node: NodeId): NodeId[] {
+    const net = this.clients.network;
+    return net.allHosts().map((h) => h.id).filter((peer) => peer !== node && (net.isBlocked(node, peer) || net.isBlocked(peer, node)));
+  }
+
+  /**
+   * The controllers, each with whether it is the active one. Today one controller runs, and
+   * it is active while up; the list leaves room for a quorum.
+   */
+  controllers(): { readonly node: NodeId; readonly active: boolean }[] {
+    return [{ node: this.controllerHost.id, active: this.controllerHost.process !== undefined }];
+  }
+
+  /** The active controller, when there is one. */
+  activeController(): ControllerView | undefined {
+    return this.controllerHost.process;
+  }
+
+  /** Producer `node`'s unfinished batches, when it is up. */
+  producer(node: NodeId): ProducerView | undefined {
+    return this.clients.producers.find((h) => h.id === node)?.process;
+  }
+
+  /** Group member `node`'s view of its group and positions, when it is up. */
+  consumer(node: NodeId): ConsumerView | undefined {
+    return this.clients.consumers.find((h) => h.id === node)?.process;
+  }
+
+  /** Broker `id`'s group and transaction coordinators, when it is up. */
+  coordinators(id: number): CoordinatorView | undefined {
+    return this.broker(id);
   }
 
   private broker(id: number): Broker | undefined {

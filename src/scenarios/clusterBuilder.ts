@@ -11,7 +11,7 @@ import { Broker, type BrokerConfig, type BrokerDurable } from '../nodes/broker/b
 import { Producer, type ProducerDurable } from '../nodes/producer/producer.js';
 import { Consumer, type ConsumerDurable, type ProcessorOutput } from '../nodes/consumer/consumer.js';
 import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../nodes/protocol.js';
-import { ClusterProbe, type BrokerHost } from '../nodes/clusterProbe.js';
+import { ClusterProbe, type BrokerHost, type ConsumerHost, type ProducerHost } from '../nodes/clusterProbe.js';
 import { OFFSETS_TOPIC } from '../nodes/coordinator/offsetsTopic.js';
 import { TRANSACTION_STATE_TOPIC } from '../nodes/coordinator/transactionLog.js';
 import type { ConsumerClient, ProcessorClient, ProducerClient, Scenario } from './schema.js';
@@ -104,6 +104,8 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
   });
 
   // The clients.
+  const consumerHosts: ConsumerHost[] = [];
+  const producerHosts: ProducerHost[] = [];
   for (const c of consumers) {
     for (let i = 1; i <= c.instances; i++) {
       const durable: ConsumerDurable = {
@@ -119,7 +121,9 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
         output: outputs.get(c.id),
         history: sim.history,
       };
-      net.addHost(new NodeHost<KafkaMessage, ConsumerDurable>({ id: memberNode(c.id, i), roles: ['client', 'consumer'], closesConnectionOnRequestTimeout: true, durable, factory: (ctx, d) => new Consumer(ctx, d) }));
+      const host = new NodeHost<KafkaMessage, ConsumerDurable, Consumer>({ id: memberNode(c.id, i), roles: ['client', 'consumer'], closesConnectionOnRequestTimeout: true, durable, factory: (ctx, d) => new Consumer(ctx, d) });
+      net.addHost(host);
+      consumerHosts.push(host);
     }
   }
   for (const c of producers) {
@@ -141,9 +145,12 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
       sequence: { next: 0 },
       metrics: metrics.forNode(producerNode(c.id)),
     };
-    net.addHost(new NodeHost<KafkaMessage, ProducerDurable>({ id: producerNode(c.id), roles: ['client'], closesConnectionOnRequestTimeout: true, durable, factory: (ctx, d) => new Producer(ctx, d) }));
+    const host = new NodeHost<KafkaMessage, ProducerDurable, Producer>({ id: producerNode(c.id), roles: ['client'], closesConnectionOnRequestTimeout: true, durable, factory: (ctx, d) => new Producer(ctx, d) });
+    net.addHost(host);
+    producerHosts.push(host);
   }
-  const probe = new ClusterProbe((node) => net.host(node).state === 'up', controllerHost, brokerHosts);
+  const network = { allHosts: () => net.allHosts(), isBlocked: (from: string, to: string) => net.partitions.isBlocked(from, to), isCutOff: (node: string) => net.isCutOff(node) };
+  const probe = new ClusterProbe((node) => net.host(node).state === 'up', controllerHost, brokerHosts, { producers: producerHosts, consumers: consumerHosts, network });
   return { net, metrics, probe, brokerIds, disks, producers, processors, consumers, transactional };
 }
 

@@ -99,6 +99,41 @@ export interface RunResult {
  * and restarts, clients finish) and judges the final logs and the history with the checkers.
  */
 export function runScenario(scenario: Scenario, options: RunOptions = {}): RunResult {
+  const run = startRun(scenario, options);
+  run.runTo(run.end, options.progress);
+  return finishRun(run, options);
+}
+
+/**
+ * A run under way: built, its observers and faults in place, its hosts started, advanced
+ * as far as asked. Stopping it between two events and reading the cluster (through the
+ * probe) changes nothing: `runTo(a)` then `runTo(b)` fires the same events in the same order
+ * as `runTo(b)`, and a run taken to its end is the run `runScenario` makes.
+ */
+export interface RunInProgress {
+  readonly scenario: Scenario;
+  readonly seed: number;
+  readonly sim: Simulation;
+  readonly cluster: Cluster;
+  /** When the scenario's own time ends and the drain begins. */
+  readonly drainStart: Time;
+  /** When the run ends: after the drain, and with transactions the quiesce. */
+  readonly end: Time;
+  /** Runs every event up to `until` (clamped to the end), passing into the drain and the quiesce when their time comes. */
+  runTo(until: Time, progress?: RunProgress): void;
+}
+
+interface StartedRun extends RunInProgress {
+  readonly observers: Observers;
+  readonly faults: ReturnType<typeof planFaults>;
+}
+
+/** Builds the run and starts its hosts; nothing has fired yet. */
+export function startRun(scenario: Scenario, options: Omit<RunOptions, 'progress' | 'checks'> = {}): RunInProgress {
+  return startRunInternal(scenario, options);
+}
+
+function startRunInternal(scenario: Scenario, options: Omit<RunOptions, 'progress' | 'checks'>): StartedRun {
   const seed = options.seed ?? scenario.seed;
   const sim = new Simulation({ seed, trace: options.keepTrace ? 'memory' : 'none', sinks: options.sinks });
   // The order of these steps is the fingerprint's: hosts, then observers, then starts, then faults.
@@ -106,9 +141,36 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   const observers = attachObservers(sim, cluster, options.onlineChecks !== false);
   for (const h of cluster.net.allHosts()) h.start();
   const faults = planFaults(sim, scenario, cluster, observers.recorder);
+  const drainStart = time(scenario.duration);
+  const drainEnd = time(scenario.duration + scenario.drain);
+  const end = cluster.transactional ? time(scenario.duration + scenario.drain + QUIESCE) : drainEnd;
+  // 0: the scenario's own time; 1: the drain; 2: the quiesce (with transactions); 3: done.
+  let phase = 0;
+  const runTo = (until: Time, progress?: RunProgress): void => {
+    const limit = Math.min(until, end);
+    // A phase ends, and the next begins, once the run goes past its last instant, or runs to the end
+    // (a drain of 0 s still heals and restarts): a pause at a phase's last instant sees it unchanged.
+    const passes = (phaseEnd: Time): boolean => limit > phaseEnd || limit === end;
+    if (phase === 0) {
+      runReporting(sim, cluster, time(Math.min(limit, drainStart)), progress);
+      if (!passes(drainStart)) return;
+      beginDrain(cluster, faults.injector);
+      phase = 1;
+    }
+    if (phase === 1) {
+      sim.run({ until: time(Math.min(limit, drainEnd)) });
+      if (!cluster.transactional || !passes(drainEnd)) return;
+      beginQuiesce(cluster);
+      phase = 2;
+    }
+    if (phase === 2) sim.run({ until: time(limit) });
+  };
+  return { scenario, seed, sim, cluster, drainStart, end, runTo, observers, faults };
+}
 
-  runAndDrain(sim, scenario, cluster, faults.injector, options.progress);
-
+/** Judges a run taken to its end: the final snapshot, the checkers, the result. */
+function finishRun(run: RunInProgress, options: RunOptions): RunResult {
+  const { scenario, seed, sim, cluster, observers, faults } = run as StartedRun;
   const metricsReport = withClientRates(observers.recorder.finish(sim.now), sim.now);
   const state = finalSnapshot(sim, scenario, cluster, observers);
   const report = runCheckers(ALL_CHECKERS, sim.history, state, options.checks ?? scenario.checks);
@@ -138,27 +200,22 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): RunRe
   };
 }
 
-/**
- * Runs for the scenario's duration, then drains: no more faults, everything heals and comes
- * back, and the cluster settles; with transactions, then quiesces.
- */
-function runAndDrain(sim: Simulation, scenario: Scenario, cluster: Cluster, injector: FaultInjector<KafkaMessage>, progress: RunProgress | undefined): void {
+/** The drain begins: no more faults, everything heals and comes back, and the cluster settles. */
+function beginDrain(cluster: Cluster, injector: FaultInjector<KafkaMessage>): void {
   const { net } = cluster;
-  runReporting(sim, cluster, time(scenario.duration), progress);
-
-  // Drain: no more faults, everything heals and comes back, and the cluster settles.
   injector.cancelPending();
   net.heal();
   // A node still shutting down starts again as soon as it has stopped.
   for (const h of net.allHosts()) if (h.state === 'down' || h.stopping) h.restart();
-  sim.run({ until: time(scenario.duration + scenario.drain) });
-  if (cluster.transactional) {
-    // Quiesce: the clients stop, and the coordinators finish the commits and aborts they have
-    // decided (their markers), so a transaction caught between PrepareCommit and its last
-    // marker is judged as what it is, committed.
-    for (const h of net.allHosts()) if (h.hasRole('client') && h.state === 'up') h.pause(QUIESCE);
-    sim.run({ until: time(scenario.duration + scenario.drain + QUIESCE) });
-  }
+}
+
+/**
+ * With transactions, after the drain, quiesce: the clients stop, and the coordinators finish
+ * the commits and aborts they have decided (their markers), so a transaction caught between
+ * PrepareCommit and its last marker is judged as what it is, committed.
+ */
+function beginQuiesce(cluster: Cluster): void {
+  for (const h of cluster.net.allHosts()) if (h.hasRole('client') && h.state === 'up') h.pause(QUIESCE);
 }
 
 /**

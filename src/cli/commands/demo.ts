@@ -35,6 +35,7 @@ export function demoCommand(opts: { seed?: string }, out: (line: string) => void
   const lines: [string, string][] = [
     [`kafkasim explain ${PAIR[0]}`, 'the lost writes\' causal chain, in plain sentences'],
     [`kafkasim report ${PAIR[0]}`, 'an HTML page: space-time diagram, timeline, replicas'],
+    [`kafkasim state ${PAIR[0]} --at 14.05s`, 'the cluster just after the new leader took over: leaders, epochs, ISRs, offsets, who is down'],
     [`kafkasim run ${PAIR[0]}`, 'the run, with Kafka\'s metrics around each fault'],
     [`kafkasim sweep ${PAIR[0]} --seeds 1..50`, 'how often it happens, over seeds'],
     [`kafkasim shrink ${PAIR[0]}`, 'the smallest scenario that still loses writes'],

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import chalk from 'chalk';
 import { loadScenario } from '../../scenarios/loader.js';
 import { runScenario } from '../../scenarios/runner.js';
-import { renderReport } from '../../scenarios/report.js';
+import { renderReport, reportInput } from '../../scenarios/report.js';
 import { UsageError } from '../usageError.js';
 import { parseSeedOption, resolveScenario } from './run.js';
 
@@ -16,17 +16,7 @@ export interface ReportCliOptions {
 export function reportCommand(nameOrPath: string, opts: ReportCliOptions, out: (line: string) => void): number {
   const scenario = loadScenario(resolveScenario(nameOrPath));
   const r = runScenario(scenario, { seed: parseSeedOption(opts.seed), keepTrace: true });
-  const html = renderReport({
-    scenario: r.scenario,
-    description: scenario.description,
-    seed: r.seed,
-    source: nameOrPath,
-    fingerprint: r.fingerprint,
-    violations: r.violations,
-    records: r.simulation.memory?.records ?? [],
-    simulatedMs: r.stats.simulatedMs,
-    skippedFaults: r.skippedFaults,
-  });
+  const html = renderReport(reportInput(scenario, r, nameOrPath));
   const path = opts.out ?? `reports/${r.scenario}-seed${r.seed}.html`;
   try {
     mkdirSync(dirname(path), { recursive: true });

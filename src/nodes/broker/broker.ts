@@ -8,9 +8,10 @@ import { MetadataImage } from '../controller/metadataImage.js';
 import type { KafkaMessage } from '../protocol.js';
 import type { Partition } from './partition.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../coordinator/groupCoordinator.js';
+import type { GroupSummary } from '../coordinator/consumerGroup.js';
 import type { BrokerSettings } from '../config/brokerSettings.js';
 import { OFFSETS_TOPIC } from '../coordinator/offsetsTopic.js';
-import { TransactionCoordinator, type TxnCoordinatorConfig } from '../coordinator/transactionCoordinator.js';
+import { TransactionCoordinator, type TransactionDescription, type TxnCoordinatorConfig } from '../coordinator/transactionCoordinator.js';
 import { TRANSACTION_STATE_TOPIC } from '../coordinator/transactionLog.js';
 import { LogManager } from './logManager.js';
 import { DelayedOperationPurgatory } from './delayedOperations.js';
@@ -197,6 +198,16 @@ export class Broker implements Process<KafkaMessage> {
   /** For the runner's final state: the offsets a group has committed, if this broker coordinates it. */
   groupOffsets(groupId: string): ReadonlyMap<string, { readonly offset: number }> | undefined {
     return this.coordinator.committedOffsets(groupId);
+  }
+
+  /** For the probe: group `groupId` as DescribeGroups shows it, if this broker coordinates it. */
+  describeGroup(groupId: string): GroupSummary | undefined {
+    return this.coordinator.describeGroup(groupId);
+  }
+
+  /** For the probe: the transactions this broker's transaction coordinator holds (DescribeTransactions). */
+  describeTransactions(): TransactionDescription[] {
+    return this.txnCoordinator.describeTransactions();
   }
 
   /** For the runner and tests: this broker's partitions. */

@@ -481,6 +481,34 @@ export class Consumer implements Process<KafkaMessage> {
   private invoke(f: string, value: object): Op {
     return this.durable.history.invoke(this.name, f, value);
   }
+
+  /**
+   * For the harness's probe, read only: the member's side of its group (AbstractCoordinator's
+   * state, generation and member id, ConsumerCoordinator's assignment) and its fetch positions
+   * (SubscriptionState), as KafkaConsumer's groupMetadata(), assignment() and position() show them.
+   */
+  describe(): ConsumerDescription {
+    const m = this.membership;
+    return {
+      joinState: m.joinState,
+      memberId: m.memberId,
+      generation: m.generationId,
+      coordinator: m.coordinator,
+      assignment: m.assignment.map((tp) => `${tp.topic}-${tp.partition}`),
+      positions: this.fetcher.offsets().map((o) => ({ partition: `${o.topic}-${o.partition}`, offset: o.offset })),
+    };
+  }
+}
+
+/** A group member as its probe view reads it. */
+export interface ConsumerDescription {
+  readonly joinState: 'unjoined' | 'joining' | 'stable';
+  readonly memberId: string;
+  readonly generation: number;
+  /** The coordinator's broker id; -1 while unknown. */
+  readonly coordinator: number;
+  readonly assignment: readonly string[];
+  readonly positions: readonly { readonly partition: string; readonly offset: number }[];
 }
 
 declare module '../../sim/trace.js' {

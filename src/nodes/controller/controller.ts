@@ -248,6 +248,11 @@ export class Controller implements Process<KafkaMessage> {
   private nowMs(): number {
     return toMillis(this.ctx.now());
   }
+
+  /** For the probe: since when partition `name` has had no leader, in ms, as this incarnation saw it go offline. */
+  offlineSince(name: string): number | undefined {
+    return this.replication.offlineSince(name);
+  }
 }
 
 /** The Metadata response for `topics` (all when empty), from an image. */

@@ -32,6 +32,11 @@ export class ReplicationControlManager {
 
   constructor(private readonly deps: ReplicationControlDeps) {}
 
+  /** Since when partition `name` has had no leader (controller milliseconds), if it has none; read only, for the probe. */
+  offlineSince(name: string): number | undefined {
+    return this.offlineSinceMs.get(name);
+  }
+
   /** The records that create topic `t` (its replicas placed), or none while it exists or fewer than its replication factor of brokers are active. */
   createTopic(t: TopicSpec, activeBrokers: number): MetadataRecord[] {
     const image = this.deps.image;

@@ -107,6 +107,15 @@ export interface GroupConfig {
   readonly expirePendingSync: boolean;
 }
 
+/** A group as DescribeGroups shows it (Kafka's GroupSummary and MemberSummary). */
+export interface GroupSummary {
+  readonly state: GroupState;
+  readonly generation: number;
+  readonly protocol: string | undefined;
+  readonly leader: string | undefined;
+  readonly members: readonly { readonly memberId: string; readonly clientId: string; readonly assignment: Uint8Array }[];
+}
+
 export const DEFAULT_GROUP_CONFIG: GroupConfig = { initialRebalanceDelayMs: 3_000, expirePendingSync: true };
 
 interface Member {
@@ -163,6 +172,15 @@ export class ConsumerGroup {
     /** Where new member ids come from: the coordinator's, unique across groups and restarts. */
     private readonly idFor: (clientId: string) => string = (clientId) => `${clientId}-${groupId}-${++this.nextMemberSeq}`,
   ) {}
+
+  /**
+   * What DescribeGroups answers (GroupMetadata.summary): the state, the protocol and each
+   * member with its client id and assignment bytes. Read only, for the harness's probe.
+   */
+  summary(): GroupSummary {
+    const members = [...this.members.values()].map((m) => ({ memberId: m.memberId, clientId: m.clientId, assignment: m.assignment }));
+    return { state: this.state, generation: this.generationId, protocol: this.protocol, leader: this.leaderId, members };
+  }
 
   get memberIds(): string[] {
     return [...this.members.keys()];

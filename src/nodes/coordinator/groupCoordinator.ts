@@ -3,7 +3,7 @@ import { decodeRecords, encodeBatch, isControl, isTransactional, parseControlRec
 import { declareTraceKind, type Trace } from '../../sim/trace.js';
 import { compareStrings } from '../../sim/order.js';
 import { message, splitPartitionName, type KafkaMessage, type PartitionOffset } from '../protocol.js';
-import { ConsumerGroup, type CommittedOffset, type GroupConfig, type MemberRef } from './consumerGroup.js';
+import { ConsumerGroup, type CommittedOffset, type GroupConfig, type GroupSummary, type MemberRef } from './consumerGroup.js';
 import {
   decodeGroupMetadataValue,
   decodeKey,
@@ -505,6 +505,11 @@ export class GroupCoordinator {
   /** Session timeouts and rebalance deadlines (Kafka's heartbeat and join purgatories). */
   tick(nowMs: number): void {
     for (const group of this.groups.values()) this.observing(group, nowMs, () => group.tick(nowMs));
+  }
+
+  /** GroupCoordinator.handleDescribeGroup: the group's summary, if this broker coordinates it (read only, for the probe). */
+  describeGroup(groupId: string): GroupSummary | undefined {
+    return this.coordinates(groupId) ? this.groups.get(groupId)?.summary() : undefined;
   }
 
   /** For tests and the runner's final state: the offsets a group has committed here. */

@@ -63,6 +63,17 @@ interface TxnMeta {
   previousProducerId: number;
 }
 
+/** A transaction as DescribeTransactions shows it (DescribeTransactionsResponseData.TransactionState). */
+export interface TransactionDescription {
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly state: TransactionState;
+  readonly partitions: readonly string[];
+  readonly startMs: number;
+  readonly timeoutMs: number;
+}
+
 /** Short.MaxValue: a producer epoch's largest value. */
 const MAX_PRODUCER_EPOCH = 32_767;
 
@@ -91,6 +102,18 @@ export class TransactionCoordinator {
 
   partitionFor(transactionalId: string): number {
     return partitionForTransactionalId(transactionalId, this.config.partitions);
+  }
+
+  /**
+   * The transactions this coordinator holds, as DescribeTransactions (KIP-664,
+   * TransactionCoordinator.handleDescribeTransactions) shows them, by transactional id. Read
+   * only, for the probe.
+   */
+  describeTransactions(): TransactionDescription[] {
+    return [...this.txns.values()]
+      .filter((m) => this.owns(m.transactionalId))
+      .sort((a, b) => compareStrings(a.transactionalId, b.transactionalId))
+      .map((m) => ({ transactionalId: m.transactionalId, producerId: m.producerId, producerEpoch: m.producerEpoch, state: m.state, partitions: [...m.partitions], startMs: m.startMs, timeoutMs: m.timeoutMs }));
   }
 
   private owns(transactionalId: string): boolean {

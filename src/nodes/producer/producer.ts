@@ -10,6 +10,7 @@ import { ZipfSampler } from '../../sim/zipf.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
 import { RecordAccumulator } from './recordAccumulator.js';
 import { Sender } from './sender.js';
+import type { ProducerBatch } from './producerBatch.js';
 import { TransactionManager } from './transactionManager.js';
 import type { ProducerSettings } from '../config/clientSettings.js';
 
@@ -329,4 +330,33 @@ export class Producer implements Process<KafkaMessage> {
   private partitionName(partition: number): string {
     return (this.partitionNames[partition] ??= `${this.durable.topic}-${partition}`);
   }
+
+  /**
+   * For the harness's probe, read only: per partition, the batches in flight (sent and not
+   * answered: Kafka's Sender inFlightBatches) and those waiting in the accumulator (new, or
+   * back for a retry), and the sends blocked waiting for metadata (KafkaProducer.waitOnMetadata).
+   */
+  pendingBatches(): ProducerPending {
+    const waiting = new Map<number, number>();
+    const queued = new Set<ProducerBatch>();
+    this.accumulator.queuedBatches().forEach((queue, partition) => {
+      if (queue === undefined || queue.length === 0) return;
+      waiting.set(partition, queue.length);
+      for (const b of queue) queued.add(b);
+    });
+    const inFlight = new Map<number, number>();
+    for (const b of this.sender.unfinished) if (!queued.has(b)) inFlight.set(b.partition, (inFlight.get(b.partition) ?? 0) + 1);
+    const partitions = [...new Set([...waiting.keys(), ...inFlight.keys()])].sort((a, b) => a - b);
+    return {
+      partitions: partitions.map((p) => ({ partition: this.partitionName(p), inFlight: inFlight.get(p) ?? 0, waiting: waiting.get(p) ?? 0 })),
+      blockedOnMetadata: this.blocked.length,
+    };
+  }
+}
+
+/** A producer's unfinished work, as its probe view reads it. */
+export interface ProducerPending {
+  readonly partitions: readonly { readonly partition: string; readonly inFlight: number; readonly waiting: number }[];
+  /** Sends waiting for the partition's metadata before they reach the accumulator. */
+  readonly blockedOnMetadata: number;
 }

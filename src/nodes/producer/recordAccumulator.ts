@@ -73,6 +73,11 @@ export class RecordAccumulator {
     return this.queued;
   }
 
+  /** For the harness's probe: each partition's queued batches (its deque), by partition number. */
+  queuedBatches(): readonly (readonly ProducerBatch[] | undefined)[] {
+    return this.queues;
+  }
+
   /** KafkaProducer.close: the accumulator takes no time to linger any more. */
   close(): void {
     this.closed = true;
