@@ -7,7 +7,7 @@ import { TOPIC_SETTINGS } from '../nodes/config/topicSettings.js';
 import { CONSUMER_SETTINGS, PROCESSOR_SETTINGS, PRODUCER_SETTINGS } from '../nodes/config/clientSettings.js';
 import { KAFKA_RELEASES, NEWEST_RELEASE } from '../nodes/config/releases.js';
 import { releaseProblems } from './releaseChecks.js';
-import { settingsShape } from './settingsSchema.js';
+import { describeSetting, settingsShape } from './settingsSchema.js';
 import { topicPartitionOf } from '../log/topicPartition.js';
 import { brokerNode, memberNode, producerNode } from '../nodes/nodeId.js';
 
@@ -20,8 +20,19 @@ import { brokerNode, memberNode, producerNode } from '../nodes/nodeId.js';
 
 // ------------------------------------------------------------------ primitives
 
+/** What a duration looks like, for editors (parseDuration is the judge). */
+const DURATION_PATTERN = '^\\s*(\\d+(\\.\\d+)?|\\.\\d+)\\s*(us|µs|ms|s|m|h)\\s*$';
+const DURATION_TEXT = '(\\d+(\\.\\d+)?|\\.\\d+)\\s*(us|µs|ms|s|m|h)';
+const DURATION_HELP = 'A duration with its unit: 250us, 5ms, 1.5s, 2m, 1h.';
+
+/** The message for a value that is not a string where a duration is: a bare number gets a unit suggested. */
+function durationTypeError(issue: { readonly input?: unknown }): string {
+  if (typeof issue.input === 'number') return `${issue.input} has no unit: a duration is written with one, such as "${issue.input}s" or "${issue.input}ms"`;
+  return `expected a duration with its unit, such as "30s" or "250ms", not ${issue.input === undefined ? 'nothing' : JSON.stringify(issue.input)}`;
+}
+
 /** A simulated duration: "250us", "5ms", "1.5s", "2m". */
-export const durationSchema = z.string().transform((text, ctx): Duration => {
+export const durationSchema = z.string({ error: durationTypeError }).transform((text, ctx): Duration => {
   try {
     return parseDuration(text);
   } catch (err) {
@@ -30,17 +41,25 @@ export const durationSchema = z.string().transform((text, ctx): Duration => {
   }
 });
 
+/** A duration field, described: the JSON Schema gets its meaning and the pattern durations follow. */
+function duration(description: string): typeof durationSchema {
+  return durationSchema.meta({ description: `${description} ${DURATION_HELP}`, pattern: DURATION_PATTERN });
+}
+
 /** A duration that may be negative, for clock jumps: "-5s". */
-export const signedDurationSchema = z.string().transform((text, ctx): Duration => {
-  const negative = text.trim().startsWith('-');
-  try {
-    const d = parseDuration(negative ? text.trim().slice(1) : text);
-    return micros(negative ? -d : d);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof DurationSyntaxError ? err.message : String(err) });
-    return z.NEVER;
-  }
-});
+export const signedDurationSchema = z
+  .string({ error: durationTypeError })
+  .transform((text, ctx): Duration => {
+    const negative = text.trim().startsWith('-');
+    try {
+      const d = parseDuration(negative ? text.trim().slice(1) : text);
+      return micros(negative ? -d : d);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof DurationSyntaxError ? err.message : String(err) });
+      return z.NEVER;
+    }
+  })
+  .meta({ description: `How far the clock jumps, forwards or (with a minus sign) backwards. ${DURATION_HELP}`, pattern: `^\\s*-?${DURATION_TEXT}\\s*$` });
 
 /** A fault target: "broker-2", "leader(orders-0)", "controller" … checked when the file loads. */
 export const targetSchema = z.string().superRefine((text, ctx) => {
@@ -51,21 +70,41 @@ export const targetSchema = z.string().superRefine((text, ctx) => {
   }
 });
 
+const TARGET_HELP =
+  'A node (broker-2, controller, producer-p1, consumer-billing-2) or what resolves to nodes when the fault fires: leader(orders-0), follower(orders-0), controller, coordinator(GROUP), coordinator(transaction ID), client(ID), "member(ID, N)" (quoted: YAML reads the comma in a flow list as a separator), random-broker, all-brokers.';
+
+/** What a target looks like, for editors (parseTarget is the judge). */
+const TARGET_PATTERN =
+  '^\\s*(controller|random-broker|all-brokers|(leader|follower)\\(\\s*\\S+-\\d+\\s*\\)|coordinator\\(\\s*((group|transaction)\\s+)?\\S+\\s*\\)|client\\(\\s*[A-Za-z0-9][A-Za-z0-9._-]*\\s*\\)|member\\(\\s*[A-Za-z0-9._-]+\\s*,\\s*\\d+\\s*\\)|[A-Za-z0-9][A-Za-z0-9._-]*)\\s*$';
+
+/** A target field, described. */
+function target(description: string): typeof targetSchema {
+  return targetSchema.meta({ description: `${description} ${TARGET_HELP}`, pattern: TARGET_PATTERN });
+}
+
+/** A field naming a topic of the scenario's. */
+function topicRef(description: string): z.ZodString {
+  return z.string().meta({ description, pattern: '^[A-Za-z0-9._-]+$' });
+}
+
 /** Messages per second: 1000, or "1000/s". */
-export const rateSchema = z.union(
-  [
-    z.number().positive(),
-    z
-      .string()
-      .regex(/^\d+(\.\d+)?\/s$/)
-      .transform((s) => Number(s.slice(0, -2))),
-  ],
-  { error: 'expected a rate in messages per second, such as 1000 or "1000/s"' },
-);
+export const rateSchema = z
+  .union(
+    [
+      z.number().positive(),
+      z
+        .string()
+        .regex(/^\d+(\.\d+)?\/s$/)
+        .transform((s) => Number(s.slice(0, -2)))
+        .meta({ pattern: '^\\d+(\\.\\d+)?/s$' }),
+    ],
+    { error: 'expected a rate in messages per second, such as 1000 or "1000/s"' },
+  )
+  .describe('Messages per second, over all partitions: a number such as 500, or "500/s".');
 
 /** A range of durations: "3s..8s". */
 export const durationRangeSchema = z
-  .string()
+  .string({ error: (issue) => (typeof issue.input === 'number' ? `${issue.input} is not a range: write one with units, such as "3s..8s"` : undefined) })
   .regex(/^\s*\S+\s*\.\.\s*\S+\s*$/, 'expected a range such as "3s..8s"')
   .transform((text, ctx): [Duration, Duration] => {
     const [lo, hi] = text.split('..').map((p) => p.trim());
@@ -79,6 +118,11 @@ export const durationRangeSchema = z
     }
   });
 
+/** A described range field. */
+function durationRange(description: string): typeof durationRangeSchema {
+  return durationRangeSchema.meta({ description: `${description} Two durations with units, "LOW..HIGH", such as "3s..8s".`, pattern: `^\\s*${DURATION_TEXT}\\s*\\.\\.\\s*${DURATION_TEXT}\\s*$` });
+}
+
 /**
  * Cross-field checks run only on fields that passed their own checks: a field that failed
  * has been reported already, and its value (`brokers: 1e12`, say) may be anything. The
@@ -91,30 +135,34 @@ const FIELDS_VALID = {
 
 // ------------------------------------------------------------------ network
 
-const latencySchema = z.discriminatedUnion('dist', [
-  z.strictObject({ dist: z.literal('fixed'), value: durationSchema }),
-  z.strictObject({ dist: z.literal('uniform'), min: durationSchema, max: durationSchema }),
-  z.strictObject({ dist: z.literal('normal'), mean: durationSchema, stddev: durationSchema, floor: durationSchema.optional() }),
-  z.strictObject({ dist: z.literal('lognormal'), median: durationSchema, sigma: z.number().nonnegative(), floor: durationSchema.optional() }),
-  z.strictObject({ dist: z.literal('exponential'), mean: durationSchema, floor: durationSchema.optional() }),
-]);
+const floor = duration('The least latency a draw may give (draws below it are raised to it).').optional();
+
+const latencySchema = z
+  .discriminatedUnion('dist', [
+    z.strictObject({ dist: z.literal('fixed').describe('Every message takes the same time.'), value: duration('The latency of every message.') }),
+    z.strictObject({ dist: z.literal('uniform').describe('Latencies drawn uniformly between min and max.'), min: duration('The shortest latency.'), max: duration('The longest latency.') }),
+    z.strictObject({ dist: z.literal('normal').describe('Latencies drawn from a normal distribution.'), mean: duration('The mean latency.'), stddev: duration('The standard deviation.'), floor }),
+    z.strictObject({ dist: z.literal('lognormal').describe('Latencies drawn from a lognormal distribution: a long tail.'), median: duration('The median latency.'), sigma: z.number().nonnegative().describe('The standard deviation of the latency\'s logarithm: 0 is fixed, 1 a long tail. A number, at least 0.'), floor }),
+    z.strictObject({ dist: z.literal('exponential').describe('Latencies drawn from an exponential distribution.'), mean: duration('The mean latency.'), floor }),
+  ])
+  .describe('One-way latency of every link, per message: { dist: fixed | uniform | normal | lognormal | exponential, … }.');
 
 const networkSchema = z.strictObject({
-  mode: z.enum(['stream', 'datagram']).default('stream'),
+  mode: z.enum(['stream', 'datagram']).default('stream').describe("stream models Kafka's TCP connections (FIFO per connection, no duplicates, loss turned into retransmission delay); datagram is a harsher network: no ordering, loss drops, duplicates. Default: stream."),
   latency: latencySchema.prefault({ dist: 'uniform', min: '1ms', max: '5ms' }),
   /** Bytes per second per link. */
-  bandwidth: z.number().positive().optional(),
-  resetDetection: durationSchema.prefault('1ms'),
-  silentDetection: durationSchema.optional(),
-  duplicateRate: z.number().min(0).max(1).default(0),
-});
+  bandwidth: z.number().positive().optional().describe('Bytes per second per link; unset, unlimited. Unit: bytes/s.'),
+  resetDetection: duration('How soon a peer notices that a crashed process reset its connection (the RST of its operating system). Default: 1ms.').prefault('1ms'),
+  silentDetection: duration("How soon a peer notices a connection gone silent because its peer lost power; unset, never: requests end by their own timeouts, as Kafka's clients' do.").optional(),
+  duplicateRate: z.number().min(0).max(1).default(0).describe('datagram mode only: the probability that a message is delivered twice. A number from 0 to 1. Default: 0.'),
+}).describe('The simulated network between every pair of nodes.');
 
 // ------------------------------------------------------------------ cluster
 
 /** Broker-level settings, with Kafka's names and defaults, and the simulator's own (sim.*): declared in src/nodes/config. */
-const brokerConfigSchema = z.strictObject(settingsShape(BROKER_SETTINGS));
+const brokerConfigSchema = z.strictObject(settingsShape(BROKER_SETTINGS)).describe("Broker and controller settings, by Kafka's names (server.properties), and kafkasim's own sim.* switches; every broker gets them. Topic-level overrides go under a topic's config.");
 
-const topicConfigSchema = z.strictObject(settingsShape(TOPIC_SETTINGS));
+const topicConfigSchema = z.strictObject(settingsShape(TOPIC_SETTINGS)).describe("This topic's settings, by Kafka's names (TopicConfig): overrides of the brokers' defaults.");
 
 /**
  * The Kafka release the scenario simulates, as a release line: every default and behaviour
@@ -128,37 +176,56 @@ const releaseSchema = z.enum(KAFKA_RELEASES, {
 });
 
 const clusterSchema = z.strictObject({
-  brokers: z.number().int().min(1).max(100),
-  version: releaseSchema.default(NEWEST_RELEASE),
+  brokers: z.number().int().min(1).max(100).describe('How many brokers: broker-1 … broker-N, beside one KRaft controller (controller). An integer from 1 to 100.'),
+  version: releaseSchema.default(NEWEST_RELEASE).describe(`The Kafka release simulated, as a release line in quotes ("3.6"): defaults and behaviours that changed between releases follow it. One of: ${KAFKA_RELEASES.join(', ')}. Default: "${NEWEST_RELEASE}".`),
   /** broker.rack per broker, in broker order; racks repeat when the list is shorter. */
-  racks: z.array(z.string().min(1)).optional(),
+  racks: z.array(z.string().min(1)).optional().describe("Each broker's broker.rack, in broker order; the list repeats when it is shorter than the brokers. Replicas are spread across racks as Kafka's rack-aware assignment does."),
   config: brokerConfigSchema.prefault({}),
   network: networkSchema.prefault({}),
   /** Per-broker clock skew and drift. */
   clocks: z
-    .array(z.strictObject({ broker: z.number().int().positive(), skew: z.string().optional(), driftPpm: z.number().default(0) }))
-    .default([]),
+    .array(
+      z.strictObject({
+        broker: z.number().int().positive().describe('Which broker (1 is broker-1).'),
+        skew: z.string().optional().meta({ description: `How far this broker's clock is off, either way ("-2s"). ${DURATION_HELP}`, pattern: `^\\s*-?${DURATION_TEXT}\\s*$` }),
+        driftPpm: z.number().default(0).describe('How fast its clock runs, in parts per million (100 gains 0.1 ms a second). Default: 0.'),
+      }),
+    )
+    .default([])
+    .describe("Per-broker clock skew and drift: what a broker's wall clock reads (timestamps, LogAppendTime, retention)."),
   /** Background writeback of dirty pages (Linux's 30 s expiry), and torn writes on power loss. */
-  disks: z.strictObject({ writeback: z.boolean().default(false), tornWrites: z.boolean().default(false) }).prefault({}),
-});
+  disks: z
+    .strictObject({
+      writeback: z.boolean().default(false).describe("Whether the page cache writes dirty pages back in the background (Linux's 30 s expiry), so power loss loses less. Default: false."),
+      tornWrites: z.boolean().default(false).describe('Whether power loss may tear the last write of a file (a partial page). Default: false.'),
+    })
+    .prefault({})
+    .describe('How the disks behave under power loss.'),
+}).describe('The brokers and controller, their settings, the network and the disks.');
 
 const topicSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'topic names use letters, digits, ".", "_" and "-"'),
-  partitions: z.number().int().min(1).max(1000),
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'topic names use letters, digits, ".", "_" and "-"').describe('The topic\'s name: letters, digits, ".", "_" and "-". Its partitions are NAME-0 … NAME-(N-1).'),
+  partitions: z.number().int().min(1).max(1000).describe('How many partitions. An integer from 1 to 1000.'),
   /** Default: the cluster's default.replication.factor, as Kafka creates a topic that names none. */
-  'replication.factor': z.number().int().min(1).optional(),
+  'replication.factor': z.number().int().min(1).optional().describe("How many replicas each partition has, at most the brokers. Unit: replicas. Default: the cluster's default.replication.factor (1), as Kafka creates a topic that names none."),
   config: topicConfigSchema.prefault({}),
-});
+}).describe('A topic, created before the run starts.');
 
 // ------------------------------------------------------------------ clients
 
-const acksSchema = z.union([z.enum(['0', '1', 'all', '-1']), z.literal(0), z.literal(1), z.literal(-1)]).transform((a) => (String(a) === '-1' ? 'all' : (String(a) as '0' | '1' | 'all')));
+const acksSchema = z
+  .union([z.enum(['0', '1', 'all', '-1']), z.literal(0), z.literal(1), z.literal(-1)])
+  .transform((a) => (String(a) === '-1' ? 'all' : (String(a) as '0' | '1' | 'all')))
+  .describe(describeSetting('acks', PRODUCER_SETTINGS.acks));
 
 const producerConfigFields = z.strictObject({
   ...settingsShape(PRODUCER_SETTINGS),
   acks: acksSchema.prefault('all'),
-  'compression.type': z.enum(['none', 'gzip'], { error: () => 'kafkasim compresses with none or gzip (snappy, lz4 and zstd are not implemented)' }).default(PRODUCER_SETTINGS['compression.type'].default),
-});
+  'compression.type': z
+    .enum(['none', 'gzip'], { error: () => 'kafkasim compresses with none or gzip (snappy, lz4 and zstd are not implemented)' })
+    .default(PRODUCER_SETTINGS['compression.type'].default)
+    .describe(describeSetting('compression.type', PRODUCER_SETTINGS['compression.type'])),
+}).describe("The producer's settings, by Kafka's names (ProducerConfig).");
 
 /**
  * Producer settings as KafkaProducer resolves them (ProducerConfig.postProcessAndValidateIdempotenceConfigs
@@ -190,24 +257,27 @@ function idempotenceOf(c: { readonly 'enable.idempotence'?: boolean; readonly ac
 
 const workloadSchema = z.strictObject({
   rate: rateSchema,
-  keys: z.number().int().nonnegative().default(100),
-  keyDistribution: z.enum(['uniform', 'zipf']).default('uniform'),
-  valueBytes: z.number().int().nonnegative().default(100),
+  keys: z.number().int().nonnegative().default(100).describe("How many distinct keys the records use; 0 sends keyless records, spread by the producer's partitioner. An integer, at least 0. Default: 100."),
+  keyDistribution: z.enum(['uniform', 'zipf']).default('uniform').describe('How keys are drawn: uniform, or zipf (a few hot keys). Default: uniform.'),
+  valueBytes: z.number().int().nonnegative().default(100).describe("Each record's value size. Unit: bytes. Default: 100."),
   /** The share of sends that delete their key: a null value, a tombstone on a compacted topic. */
-  tombstones: z.number().min(0).max(1).default(0),
-  start: durationSchema.prefault('0s'),
-  stop: durationSchema.optional(),
-}).superRefine((w, ctx) => {
+  tombstones: z.number().min(0).max(1).default(0).describe('The share of sends that delete their key: a null value, a tombstone on a compacted topic. A number from 0 to 1. Default: 0.'),
+  start: duration('When the producer starts sending. Default: 0s.').prefault('0s'),
+  stop: duration("When it stops sending; unset, at the scenario's duration.").optional(),
+}).describe('What the producer sends: how fast, which keys, how large, from when to when.').superRefine((w, ctx) => {
   if (w.tombstones > 0 && w.keys === 0) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['tombstones'], message: 'a tombstone deletes a key: tombstones need keys > 0' });
 }, FIELDS_VALID);
 
+const CLIENT_ID = z.string().regex(/^[A-Za-z0-9._-]+$/, 'client ids use letters, digits, ".", "_" and "-"');
+const GROUP_ID = z.string().regex(/^[A-Za-z0-9._-]+$/, 'group ids use letters, digits, ".", "_" and "-"');
+
 const producerSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'client ids use letters, digits, ".", "_" and "-"'),
-  type: z.literal('producer'),
-  topic: z.string(),
+  id: CLIENT_ID.describe("The producer's client id: letters, digits, \".\", \"_\" and \"-\". Its node is producer-ID, its messages ID#1, ID#2 …"),
+  type: z.literal('producer').describe('A KafkaProducer sending a workload to one topic.'),
+  topic: topicRef('The topic it writes to, one of those under topics.'),
   config: producerConfigSchema.prefault({}),
   workload: workloadSchema,
-});
+}).describe('A producer.');
 
 const assignorSchema = z.enum(['range', 'roundrobin', 'sticky', 'cooperative-sticky']);
 
@@ -216,11 +286,16 @@ const assignorListSchema = z.array(assignorSchema).min(1);
 /** Consumer settings with Kafka's names and defaults (ConsumerConfig): declared in src/nodes/config. One assignor may be written without a list. */
 const consumerConfigSchema = z.strictObject({
   ...settingsShape(CONSUMER_SETTINGS),
-  'partition.assignment.strategy': z.union([assignorSchema.transform((a) => [a]), assignorListSchema]).default([...CONSUMER_SETTINGS['partition.assignment.strategy'].default]),
-});
+  'partition.assignment.strategy': z
+    .union([assignorSchema.transform((a) => [a]), assignorListSchema])
+    .default([...CONSUMER_SETTINGS['partition.assignment.strategy'].default])
+    .describe(`${describeSetting('partition.assignment.strategy', CONSUMER_SETTINGS['partition.assignment.strategy'])} One assignor may be written without a list.`),
+}).describe("The consumer's settings, by Kafka's names (ConsumerConfig).");
+
+const PROCESSING_TIME_HELP = 'How long the application takes per record: a duration ("2ms"), or a range "1ms..5ms" drawn uniformly per record. Default: 0ms.';
 
 /** A processing time per record: "2ms", or a range "1ms..5ms" drawn uniformly. */
-const processingTimeSchema = z.string().transform((text, ctx): [Duration, Duration] => {
+const processingTimeSchema = z.string({ error: durationTypeError }).transform((text, ctx): [Duration, Duration] => {
   try {
     if (!text.includes('..')) {
       const d = parseDuration(text);
@@ -233,66 +308,76 @@ const processingTimeSchema = z.string().transform((text, ctx): [Duration, Durati
     ctx.addIssue({ code: 'custom', message: err instanceof DurationSyntaxError ? err.message : String(err) });
     return z.NEVER;
   }
-});
+}).meta({ description: PROCESSING_TIME_HELP, pattern: `^\\s*${DURATION_TEXT}\\s*(\\.\\.\\s*${DURATION_TEXT}\\s*)?$` });
+
+const INSTANCES = z.number().int().min(1).max(1000).default(1).describe('How many members of the group this client runs: ID-1 … ID-N, each its own node (consumer-ID-N). An integer from 1 to 1000. Default: 1.');
 
 const consumerSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'client ids use letters, digits, ".", "_" and "-"'),
-  type: z.literal('consumer'),
-  group: z.string().regex(/^[A-Za-z0-9._-]+$/, 'group ids use letters, digits, ".", "_" and "-"'),
-  topics: z.array(z.string()).min(1),
+  id: CLIENT_ID.describe('The client\'s id: letters, digits, ".", "_" and "-". Its members are "member(ID, 1)" … "member(ID, N)".'),
+  type: z.literal('consumer').describe('A KafkaConsumer group: instances members subscribed to topics, polling and processing.'),
+  group: GROUP_ID.describe("The group.id the members join: letters, digits, \".\", \"_\" and \"-\"."),
+  topics: z.array(topicRef('A topic under topics.')).min(1).describe('The topics the members subscribe to, each one of those under topics.'),
   /** How many members of the group this client runs. */
-  instances: z.number().int().min(1).max(1000).default(1),
+  instances: INSTANCES,
   config: consumerConfigSchema.prefault({}),
   processing: z
     .strictObject({
-      mode: z.enum(['commit-before-process', 'commit-after-process', 'auto-commit']).default('auto-commit'),
+      mode: z
+        .enum(['commit-before-process', 'commit-after-process', 'auto-commit'])
+        .default('auto-commit')
+        .describe('When the application commits: auto-commit (enable.auto.commit every auto.commit.interval.ms, the positions of the previous poll), commit-after-process (commitSync after each batch is processed: at least once), commit-before-process (commitSync before processing: at most once). Default: auto-commit.'),
       time: processingTimeSchema.prefault('0ms'),
     })
-    .prefault({}),
-  start: durationSchema.prefault('0s'),
+    .prefault({})
+    .describe('What the application does with each poll.'),
+  start: duration('When the members start (and join the group). Default: 0s.').prefault('0s'),
   /** Calls the application makes on its consumer (KafkaConsumer's seek, pause, commitSync …). */
   actions: z
     .array(
       z
         .strictObject({
-          at: durationSchema,
-          do: z.enum(['seek', 'seekToBeginning', 'seekToEnd', 'pause', 'resume', 'commitSync', 'commitAsync']),
-          partition: z.string().regex(/^.+-\d+$/, 'a partition such as orders-0').optional(),
-          offset: z.number().int().nonnegative().optional(),
-          member: z.number().int().positive().optional(),
+          at: duration('When the call is made.'),
+          do: z.enum(['seek', 'seekToBeginning', 'seekToEnd', 'pause', 'resume', 'commitSync', 'commitAsync']).describe("The KafkaConsumer method called: seek, seekToBeginning, seekToEnd, pause, resume, commitSync or commitAsync."),
+          partition: z.string().regex(/^.+-\d+$/, 'a partition such as orders-0').optional().describe('The partition it is called for (orders-0); unset, every partition the member owns.'),
+          offset: z.number().int().nonnegative().optional().describe('seek only: the offset to seek to. An integer, at least 0.'),
+          member: z.number().int().positive().optional().describe('Which member makes the call (1 … instances); unset, every member.'),
         })
-        .refine((a) => (a.do === 'seek') === (a.offset !== undefined), 'seek takes an offset, and only seek does'),
+        .refine((a) => (a.do === 'seek') === (a.offset !== undefined), 'seek takes an offset, and only seek does')
+        .describe('One call the application makes on its consumer.'),
     )
-    .default([]),
-});
+    .default([])
+    .describe("Calls the application makes on its consumer at given times (KafkaConsumer's seek, pause, commitSync …). Default: none."),
+}).describe('A consumer group.');
 
 /**
  * A consume-transform-produce processor: a consumer group reading `from`, each record
  * turned into one record of `to` that carries the input's message id.
  */
 const processorSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'client ids use letters, digits, ".", "_" and "-"'),
-  type: z.literal('processor'),
-  from: z.string(),
-  to: z.string(),
-  group: z.string().regex(/^[A-Za-z0-9._-]+$/, 'group ids use letters, digits, ".", "_" and "-"'),
-  instances: z.number().int().min(1).max(1000).default(1),
+  id: CLIENT_ID.describe('The client\'s id: letters, digits, ".", "_" and "-". Its members are "member(ID, 1)" … "member(ID, N)".'),
+  type: z.literal('processor').describe('A consume-transform-produce group: reads from, writes one record to `to` per input record.'),
+  from: topicRef('The topic it reads, one of those under topics.'),
+  to: topicRef('The topic it writes, another of those under topics.'),
+  group: GROUP_ID.describe("The group.id its consumers join: letters, digits, \".\", \"_\" and \"-\"."),
+  instances: INSTANCES,
   config: consumerConfigSchema
     .extend(settingsShape(PROCESSOR_SETTINGS))
-    .prefault({}),
+    .prefault({})
+    .describe("Its consumer's settings (ConsumerConfig), and its producer's transaction.timeout.ms and delivery.timeout.ms."),
   processing: z
     .strictObject({
-      mode: z.enum(['transactional', 'commit-after-process']).default('transactional'),
+      mode: z.enum(['transactional', 'commit-after-process']).default('transactional').describe('transactional: each batch of input is processed in one transaction with its offsets (sendOffsetsToTransaction: exactly once); commit-after-process: writes, then commits the input offsets (at least once). Default: transactional.'),
       time: processingTimeSchema.prefault('0ms'),
       /** Input records per transaction (and per poll). */
-      transactionRecords: z.number().int().positive().default(100),
-      valueBytes: z.number().int().nonnegative().default(100),
+      transactionRecords: z.number().int().positive().default(100).describe('Input records per transaction (and per poll). An integer, at least 1. Default: 100.'),
+      valueBytes: z.number().int().nonnegative().default(100).describe("Each output record's value size. Unit: bytes. Default: 100."),
     })
-    .prefault({}),
-  start: durationSchema.prefault('0s'),
-});
+    .prefault({})
+    .describe('How the processor handles each poll.'),
+  start: duration('When the members start. Default: 0s.').prefault('0s'),
+}).describe('A transactional processor.');
 
-const clientSchema = z.discriminatedUnion('type', [producerSchema, consumerSchema, processorSchema]);
+const clientSchema = z.discriminatedUnion('type', [producerSchema, consumerSchema, processorSchema]).describe('A client: type producer, consumer or processor.');
 
 // ------------------------------------------------------------------ faults
 
@@ -301,66 +386,80 @@ const clientSchema = z.discriminatedUnion('type', [producerSchema, consumerSchem
  * `at` on whose fields equal `where` (a list field matches when it holds the value).
  */
 const faultTiming = {
-  at: durationSchema,
+  at: duration('When the fault strikes, from the start of the run (with `when`: from when on the event is awaited).'),
   when: z
     .strictObject({
-      event: z.string().regex(/^[a-z][a-z0-9.-]*$/, 'a trace record kind, such as txn.state or replica.truncate'),
-      where: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+      event: z.string().regex(/^[a-z][a-z0-9.-]*$/, 'a trace record kind, such as txn.state or replica.truncate').describe('A trace record kind, such as txn.state or replica.truncate (kafkasim run --trace lists them).'),
+      where: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}).describe("Fields the record must have, by value (a list field matches when it holds the value). Default: any record of the kind."),
       /** How long after the event the fault fires (default: right after it). */
-      delay: durationSchema.optional(),
+      delay: duration('How long after the event the fault fires; unset, right after it.').optional(),
     })
-    .optional(),
+    .optional()
+    .describe('Strike at the first trace record of this kind, from `at` on, instead of at `at`.'),
 };
 
-const faultSchema = z.discriminatedUnion('action', [
-  z.strictObject({ ...faultTiming, action: z.literal('crash'), target: targetSchema, mode: z.enum(['process', 'power']).default('process') }),
-  z.strictObject({ ...faultTiming, action: z.literal('restart'), target: targetSchema }),
-  z.strictObject({ ...faultTiming, action: z.literal('shutdown'), target: targetSchema }),
-  z.strictObject({ ...faultTiming, action: z.literal('pause'), target: targetSchema, for: durationSchema }),
-  z
-    .strictObject({
+const FAULT_NAME = z.string().optional().describe('A name for the fault, so that a heal can end it alone. Default: fault-N.');
+
+const oneWaySchema = (what: string) => z.strictObject({ from: target('The sending side.'), to: target('The receiving side.') }).optional().describe(what);
+
+const faultSchema = z
+  .discriminatedUnion('action', [
+    z.strictObject({ ...faultTiming, action: z.literal('crash').describe('Kill the target (kill -9, or a power loss with mode: power).'), target: target('What to crash.'), mode: z.enum(['process', 'power']).default('process').describe('process: kill -9, the page cache survives; power: unflushed writes are lost too. Default: process.') }),
+    z.strictObject({ ...faultTiming, action: z.literal('restart').describe('Start a crashed or shut-down target again, from what its disk holds.'), target: target('What to restart.') }),
+    z.strictObject({ ...faultTiming, action: z.literal('shutdown').describe("Stop the target cleanly (SIGTERM): a broker's controlled shutdown, a consumer's LeaveGroup."), target: target('What to shut down.') }),
+    z.strictObject({ ...faultTiming, action: z.literal('pause').describe('Freeze the target (a long GC pause, SIGSTOP): work queues up and resumes after.'), target: target('What to pause.'), for: duration('How long the pause lasts.') }),
+    z
+      .strictObject({
+        ...faultTiming,
+        action: z.literal('partition').describe('Cut network links until a heal: groups, isolate or oneWay.'),
+        name: FAULT_NAME,
+        groups: z.array(z.array(target('A member of this side.')).min(1)).min(2).optional().describe('Sides that cannot reach each other: [[broker-1], [broker-2, broker-3]]; nodes named on no side stay connected to all.'),
+        isolate: target('Cut this target off from every other node.').optional(),
+        oneWay: oneWaySchema('Cut messages from one side to the other only.'),
+      })
+      .refine((f) => [f.groups, f.isolate, f.oneWay].filter((x) => x !== undefined).length === 1, 'a partition takes exactly one of groups, isolate or oneWay'),
+    z.strictObject({ ...faultTiming, action: z.literal('heal').describe('End network partitions and degradations: the one named, or all.'), name: z.string().optional().describe('The partition or degrade to end; unset, every active one.') }),
+    z
+      .strictObject({
+        ...faultTiming,
+        action: z.literal('degrade').describe('Make links slower or lossy until a heal.'),
+        name: FAULT_NAME,
+        target: target("Every link to and from this target.").optional(),
+        between: z.tuple([target('One end.'), target('The other end.')]).optional().describe('The links between two targets, both ways.'),
+        oneWay: oneWaySchema('The links from one target to another.'),
+        latency: latencySchema.optional(),
+        loss: z.number().min(0).max(1).optional().describe('The share of messages lost (on stream links, retransmitted after a timeout). A number from 0 to 1.'),
+      })
+      .refine((f) => [f.target, f.between, f.oneWay].filter((x) => x !== undefined).length === 1, 'a degrade takes exactly one of target, between or oneWay')
+      .refine((f) => f.latency !== undefined || f.loss !== undefined, 'a degrade adds latency, loss or both'),
+    z
+      .strictObject({ ...faultTiming, action: z.literal('clock').describe("Change a node's wall clock: a jump, a drift, or both."), target: target('Whose clock.'), jump: signedDurationSchema.optional(), driftPpm: z.number().optional().describe('The new drift, in parts per million.') })
+      .refine((f) => f.jump !== undefined || f.driftPpm !== undefined, 'a clock fault jumps the clock, changes its drift, or both'),
+    z.strictObject({
       ...faultTiming,
-      action: z.literal('partition'),
-      name: z.string().optional(),
-      groups: z.array(z.array(targetSchema).min(1)).min(2).optional(),
-      isolate: targetSchema.optional(),
-      oneWay: z.strictObject({ from: targetSchema, to: targetSchema }).optional(),
-    })
-    .refine((f) => [f.groups, f.isolate, f.oneWay].filter((x) => x !== undefined).length === 1, 'a partition takes exactly one of groups, isolate or oneWay'),
-  z.strictObject({ ...faultTiming, action: z.literal('heal'), name: z.string().optional() }),
-  z
-    .strictObject({
-      ...faultTiming,
-      action: z.literal('degrade'),
-      name: z.string().optional(),
-      target: targetSchema.optional(),
-      between: z.tuple([targetSchema, targetSchema]).optional(),
-      oneWay: z.strictObject({ from: targetSchema, to: targetSchema }).optional(),
-      latency: latencySchema.optional(),
-      loss: z.number().min(0).max(1).optional(),
-    })
-    .refine((f) => [f.target, f.between, f.oneWay].filter((x) => x !== undefined).length === 1, 'a degrade takes exactly one of target, between or oneWay')
-    .refine((f) => f.latency !== undefined || f.loss !== undefined, 'a degrade adds latency, loss or both'),
-  z
-    .strictObject({ ...faultTiming, action: z.literal('clock'), target: targetSchema, jump: signedDurationSchema.optional(), driftPpm: z.number().optional() })
-    .refine((f) => f.jump !== undefined || f.driftPpm !== undefined, 'a clock fault jumps the clock, changes its drift, or both'),
-  z.strictObject({ ...faultTiming, action: z.literal('disk'), target: targetSchema, fault: z.enum(['bitflip', 'truncate']), file: z.string().optional(), count: z.number().int().positive().optional() }),
-]);
+      action: z.literal('disk').describe("Corrupt a file on the target's disk (media faults that CRCs and recovery must catch)."),
+      target: target('Whose disk.'),
+      fault: z.enum(['bitflip', 'truncate']).describe('bitflip: flip count random bits; truncate: cut up to count × 64 bytes off the end.'),
+      file: z.string().optional().describe('A path on the disk; unset, a random segment (.log) file.'),
+      count: z.number().int().positive().optional().describe('How many bits, or 64-byte blocks. An integer, at least 1. Default: 1.'),
+    }),
+  ])
+  .describe('A fault: what happens (action), when (at), and to what (target).');
 
 const nemesisSchema = z.strictObject({
-  kinds: z.array(z.enum(['crash', 'shutdown', 'partition', 'pause', 'clock', 'disk'])).min(1),
-  interval: durationRangeSchema,
-  healAfter: durationRangeSchema.optional(),
-  maxDown: z.number().int().nonnegative().default(1),
-  targets: z.array(z.enum(['brokers', 'controller', 'clients'])).default(['brokers']),
-  crashModes: z.array(z.enum(['process', 'power'])).default(['process']),
+  kinds: z.array(z.enum(['crash', 'shutdown', 'partition', 'pause', 'clock', 'disk'])).min(1).describe('The kinds of fault it draws from: crash, shutdown, partition, pause, clock, disk.'),
+  interval: durationRange('The time between two faults, drawn from this range.'),
+  healAfter: durationRange('How long each fault lasts before its restart or heal; unset, until the next fault.').optional(),
+  maxDown: z.number().int().nonnegative().default(1).describe('The most nodes down or cut off at once. An integer, at least 0. Default: 1.'),
+  targets: z.array(z.enum(['brokers', 'controller', 'clients'])).default(['brokers']).describe('What it may strike: brokers, controller, clients. Default: [brokers].'),
+  crashModes: z.array(z.enum(['process', 'power'])).default(['process']).describe('How crashes kill: process (kill -9), power (unflushed writes lost). Default: [process].'),
   /** With the `disk` kind: which media faults to draw from. */
-  diskFaults: z.array(z.enum(['bitflip', 'truncate'])).default(['bitflip']),
+  diskFaults: z.array(z.enum(['bitflip', 'truncate'])).default(['bitflip']).describe('With the disk kind: which media faults to draw from. Default: [bitflip].'),
   /** With the `clock` kind: the largest jump, either way. */
-  maxClockJump: durationSchema.prefault('5s'),
-  start: durationSchema.optional(),
-  stop: durationSchema.optional(),
-});
+  maxClockJump: duration('With the clock kind: the largest jump, either way. Default: 5s.').prefault('5s'),
+  start: duration('When it starts; unset, at once.').optional(),
+  stop: duration("When it stops; unset, at the scenario's duration.").optional(),
+}).describe('Random faults drawn from the seed, besides the faults written out.');
 
 // ------------------------------------------------------------------ checks
 
@@ -394,7 +493,7 @@ export const CHECK_KINDS = [
 ] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
-const checkSchema = z.enum(CHECK_KINDS);
+const checkSchema = z.enum(CHECK_KINDS).describe(`A checker: ${CHECK_KINDS.join(', ')}.`);
 
 /** Everything `expect` may name: the checkers' kinds and the online spec invariants. */
 export const EXPECTABLE_KINDS: readonly string[] = [...CHECK_KINDS, ...SPEC_KINDS];
@@ -403,20 +502,28 @@ export const EXPECTABLE_KINDS: readonly string[] = [...CHECK_KINDS, ...SPEC_KIND
 
 export const scenarioSchema = z
   .strictObject({
-    name: z.string().min(1),
-    description: z.string().default(''),
-    seed: z.number().int().default(1),
-    duration: durationSchema,
+    name: z.string().min(1).describe("The scenario's name, printed with its results."),
+    description: z.string().default('').describe('What the scenario shows, in a sentence or two. Default: empty.'),
+    seed: z.number().int().default(1).describe('The seed of every random draw: the same file and seed give the same run. An integer. Default: 1.'),
+    duration: duration('How long the workload runs and faults may strike.'),
     /** After the duration: how long faults are healed and clients finish before checking. */
-    drain: durationSchema.prefault('30s'),
+    drain: duration('After the duration: how long faults are healed and clients finish before the checkers judge. Default: 30s.').prefault('30s'),
     cluster: clusterSchema,
-    topics: z.array(topicSchema).default([]),
-    clients: z.array(clientSchema).default([]),
-    faults: z.array(faultSchema).default([]),
+    topics: z.array(topicSchema).default([]).describe('The topics, created before the run.'),
+    clients: z.array(clientSchema).default([]).describe('Producers, consumer groups and processors.'),
+    faults: z.array(faultSchema).default([]).describe('The faults, each at its time.'),
     nemesis: nemesisSchema.optional(),
-    checks: z.array(checkSchema).optional(),
-    expect: z.strictObject({ violations: z.union([z.literal('none'), z.array(z.string()).min(1)]) }).optional(),
+    checks: z.array(checkSchema).optional().describe(`The checkers to run; unset, all of them. Each one of: ${CHECK_KINDS.join(', ')}.`),
+    expect: z
+      .strictObject({
+        violations: z
+          .union([z.literal('none'), z.array(z.string().meta({ description: 'A violation kind.', enum: [...EXPECTABLE_KINDS] })).min(1)])
+          .describe(`none, or the violation kinds the run must find (checkers' kinds and the online invariants: ${EXPECTABLE_KINDS.join(', ')}).`),
+      })
+      .optional()
+      .describe('What the run should find; `run` exits 1 when it does not. Unset: no violations. Written { violations: none } or { violations: [lost-write] }.'),
   })
+  .describe('A kafkasim scenario: a cluster, its topics, clients and faults, and what the checkers should find (docs/scenarios.md).')
   .superRefine((s, ctx) => {
     // KafkaConfig.validateValues.
     if (s.cluster.config['replica.socket.timeout.ms'] < s.cluster.config['replica.fetch.wait.max.ms']) {
