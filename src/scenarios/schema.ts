@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { SPEC_KINDS } from '../checkers/onlineSpec.js';
 import { DurationSyntaxError, formatDuration, micros, parseDuration, type Duration } from '../sim/time.js';
 import { TargetSyntaxError, parseTarget } from '../network/faultTarget.js';
+import { didYouMean } from './issueHints.js';
 import { BROKER_SETTINGS } from '../nodes/config/brokerSettings.js';
 import { TOPIC_SETTINGS } from '../nodes/config/topicSettings.js';
 import { CONSUMER_SETTINGS, PROCESSOR_SETTINGS, PRODUCER_SETTINGS } from '../nodes/config/clientSettings.js';
@@ -66,7 +67,9 @@ export const targetSchema = z.string().superRefine((text, ctx) => {
   try {
     parseTarget(text);
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof TargetSyntaxError ? err.message : String(err) });
+    // YAML ends an unquoted scalar at a comma inside { … } or [ … ]: member(billing, 2) arrives as "member(billing".
+    const cut = /^\s*[a-z-]+\([^)]*$/.test(text) ? `invalid target "${text}": it looks cut at a comma, as YAML cuts an unquoted member(ID, N) inside { … } or [ … ]; write the target in quotes, as "member(ID, N)"` : undefined;
+    ctx.addIssue({ code: 'custom', message: cut ?? (err instanceof TargetSyntaxError ? err.message : String(err)) });
   }
 });
 
@@ -500,7 +503,7 @@ export const EXPECTABLE_KINDS: readonly string[] = [...CHECK_KINDS, ...SPEC_KIND
 
 // ------------------------------------------------------------------ scenario
 
-export const scenarioSchema = z
+const scenarioFields = z
   .strictObject({
     name: z.string().min(1).describe("The scenario's name, printed with its results."),
     description: z.string().default('').describe('What the scenario shows, in a sentence or two. Default: empty.'),
@@ -515,102 +518,202 @@ export const scenarioSchema = z
     nemesis: nemesisSchema.optional(),
     checks: z.array(checkSchema).optional().describe(`The checkers to run; unset, all of them. Each one of: ${CHECK_KINDS.join(', ')}.`),
     expect: z
-      .strictObject({
+      .strictObject(
+        {
         violations: z
           .union([z.literal('none'), z.array(z.string().meta({ description: 'A violation kind.', enum: [...EXPECTABLE_KINDS] })).min(1)])
           .describe(`none, or the violation kinds the run must find (checkers' kinds and the online invariants: ${EXPECTABLE_KINDS.join(', ')}).`),
-      })
+        },
+        { error: (issue) => (issue.code === 'invalid_type' && (typeof issue.input === 'string' || Array.isArray(issue.input)) ? `expect takes an object: write expect: { violations: ${Array.isArray(issue.input) ? `[${issue.input.map(String).join(', ')}]` : String(issue.input)} }` : undefined) },
+      )
       .optional()
       .describe('What the run should find; `run` exits 1 when it does not. Unset: no violations. Written { violations: none } or { violations: [lost-write] }.'),
   })
-  .describe('A kafkasim scenario: a cluster, its topics, clients and faults, and what the checkers should find (docs/scenarios.md).')
-  .superRefine((s, ctx) => {
-    // KafkaConfig.validateValues.
-    if (s.cluster.config['replica.socket.timeout.ms'] < s.cluster.config['replica.fetch.wait.max.ms']) {
-      ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['cluster', 'config', 'replica.socket.timeout.ms'], message: 'replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts' });
-    }
-    for (const p of releaseProblems(s.cluster.version, s.cluster.config, s.clients)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: [...p.path], message: p.message });
-    const topics = new Set<string>();
-    s.topics.forEach((t, i) => {
-      if (topics.has(t.name)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['topics', i, 'name'], message: `topic ${t.name} is defined twice` });
-      topics.add(t.name);
-      const rf = t['replication.factor'] ?? s.cluster.config['default.replication.factor'];
-      if (rf > s.cluster.brokers) {
-        const [path, what] = t['replication.factor'] === undefined ? [['cluster', 'config', 'default.replication.factor'], `default.replication.factor ${rf} (topic ${t.name} names none)`] : [['topics', i, 'replication.factor'], `replication.factor ${rf}`];
-        ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path, message: `${what} is larger than the ${s.cluster.brokers} brokers` });
-      }
-    });
-    const ids = new Set<string>();
-    s.clients.forEach((c, i) => {
-      if (ids.has(c.id)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'id'], message: `client id ${c.id} is used twice` });
-      ids.add(c.id);
-      if (c.type !== 'producer') {
-        // Every group member: the consumer's own check (Heartbeat's constructor), and the coordinator's bounds.
-        if (c.config['heartbeat.interval.ms'] >= c.config['session.timeout.ms']) {
-          ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'config', 'heartbeat.interval.ms'], message: `Heartbeat must be set lower than the session timeout: heartbeat.interval.ms ${c.config['heartbeat.interval.ms']} >= session.timeout.ms ${c.config['session.timeout.ms']}` });
-        }
-        if (c.config['session.timeout.ms'] < s.cluster.config['group.min.session.timeout.ms'] || c.config['session.timeout.ms'] > s.cluster.config['group.max.session.timeout.ms']) {
-          ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'config', 'session.timeout.ms'], message: `session.timeout.ms ${c.config['session.timeout.ms']} is outside the brokers' group.min.session.timeout.ms..group.max.session.timeout.ms (${s.cluster.config['group.min.session.timeout.ms']}..${s.cluster.config['group.max.session.timeout.ms']}): the coordinator would refuse it with INVALID_SESSION_TIMEOUT` });
-        }
-      }
-      if (c.type === 'processor') {
-        for (const [field, t] of [['from', c.from], ['to', c.to]] as const) {
-          if (!topics.has(t)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, field], message: `topic ${t} is not defined under topics` });
-        }
-        if (c.from === c.to) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'to'], message: 'a processor writes to another topic than it reads' });
-        for (const [key, rf] of [['offsets.topic.replication.factor', s.cluster.config['offsets.topic.replication.factor']], ['transaction.state.log.replication.factor', s.cluster.config['transaction.state.log.replication.factor']]] as const) {
-          if (rf > s.cluster.brokers) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['cluster', 'config', key], message: `${key} ${rf} is larger than the ${s.cluster.brokers} brokers` });
-        }
-        if (c.config['transaction.timeout.ms'] > s.cluster.config['transaction.max.timeout.ms']) {
-          ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'config', 'transaction.timeout.ms'], message: `transaction.timeout.ms ${c.config['transaction.timeout.ms']} is above the brokers' transaction.max.timeout.ms: InitProducerId would fail with INVALID_TRANSACTION_TIMEOUT` });
-        }
-        return;
-      }
-      if (c.type === 'consumer') {
-        c.topics.forEach((t, j) => {
-          if (!topics.has(t)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'topics', j], message: `topic ${t} is not defined under topics` });
-        });
-        c.actions.forEach((a, j) => {
-          if (a.member !== undefined && a.member > c.instances) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'actions', j, 'member'], message: `member ${a.member} does not exist: ${c.id} runs ${c.instances} instance${c.instances === 1 ? '' : 's'}` });
-          if (a.partition === undefined) return;
-          const tp = topicPartitionOf(a.partition);
-          const topic = s.topics.find((t) => t.name === tp.topic);
-          if (!c.topics.includes(tp.topic) || topic === undefined || tp.partition >= topic.partitions) {
-            ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'actions', j, 'partition'], message: `${a.partition} is not a partition of the topics ${c.id} subscribes to` });
-          }
-        });
-        if (s.cluster.config['offsets.topic.replication.factor'] > s.cluster.brokers) {
-          ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['cluster', 'config', 'offsets.topic.replication.factor'], message: `offsets.topic.replication.factor ${s.cluster.config['offsets.topic.replication.factor']} is larger than the ${s.cluster.brokers} brokers, so __consumer_offsets cannot be created` });
-        }
-        return;
-      }
-      if (!topics.has(c.topic)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['clients', i, 'topic'], message: `topic ${c.topic} is not defined under topics` });
-    });
-    const unknownTarget = targetChecker(s);
-    s.faults.forEach((f, i) => {
-      if (f.at > s.duration) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['faults', i, 'at'], message: `fault at ${formatDuration(f.at)} is after the scenario's duration (${formatDuration(s.duration)})` });
-      for (const [path, text] of faultTargets(f)) {
-        const problem = unknownTarget(text);
-        if (problem !== undefined) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['faults', i, ...path], message: problem });
-      }
-    });
-    if (s.expect !== undefined && s.expect.violations !== 'none') {
-      s.expect.violations.forEach((v, i) => {
-        if (!EXPECTABLE_KINDS.includes(v)) ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path: ['expect', 'violations', i], message: `unknown violation kind "${v}"; known: ${EXPECTABLE_KINDS.join(', ')}` });
-      });
-    }
-  }, FIELDS_VALID)
+  .describe('A kafkasim scenario: a cluster, its topics, clients and faults, and what the checkers should find (docs/scenarios.md).');
+
+/** A scenario's fields, each checked on its own. */
+type ScenarioFields = z.output<typeof scenarioFields>;
+
+export const scenarioSchema = scenarioFields
+  // Every pass: each check runs when the fields it reads are valid, however many others failed.
+  .superRefine((s, ctx) => checkAcrossFields(s, ctx), { when: () => true })
   // A topic that names no replication factor gets the cluster's default.replication.factor.
   .transform((s) => ({ ...s, topics: s.topics.map((t) => ({ ...t, 'replication.factor': t['replication.factor'] ?? s.cluster.config['default.replication.factor'] })) }));
 
-/** Every target a fault names, with its path inside the fault. */
-function faultTargets(f: z.output<typeof faultSchema>): [(string | number)[], string][] {
+// ------------------------------------------------------------------ checks across fields
+
+type IssuePath = readonly PropertyKey[];
+
+function isPrefix(prefix: IssuePath, path: IssuePath): boolean {
+  return prefix.length <= path.length && prefix.every((p, i) => p === path[i]);
+}
+
+function isCrossField(issue: z.core.$ZodRawIssue): boolean {
+  return issue.code === 'custom' && issue.params?.crossField === true;
+}
+
+/**
+ * Which fields passed their own checks. A cross-field check reads only fields that did, so
+ * that it runs however many other fields failed (a file's problems are reported in one pass)
+ * and never over a value that failed (`brokers: 1e12`, say, may be anything). A field is
+ * valid when no check failed at it, inside it, or at what holds it; an unknown key fails only
+ * itself.
+ */
+class FieldValidity {
+  constructor(private readonly issues: readonly z.core.$ZodRawIssue[]) {}
+
+  /** Every field at these paths, and all inside them, passed. */
+  ok(...paths: readonly IssuePath[]): boolean {
+    return paths.every((path) => this.issues.every((i) => isCrossField(i) || !this.touches(i, path)));
+  }
+
+  /** What holds the field at `path` (a list, an object of its kind) passed, whatever the fields inside it. */
+  holds(path: IssuePath): boolean {
+    return this.issues.every((i) => isCrossField(i) || i.code === 'unrecognized_keys' || !isPrefix(i.path ?? [], path));
+  }
+
+  private touches(issue: z.core.$ZodRawIssue, path: IssuePath): boolean {
+    const at = issue.path ?? [];
+    if (issue.code === 'unrecognized_keys') return issue.keys.some((k) => isPrefix([...at, k], path) || isPrefix(path, [...at, k]));
+    return isPrefix(at, path) || isPrefix(path, at);
+  }
+}
+
+type AddIssue = (path: PropertyKey[], message: string) => void;
+
+function checkAcrossFields(s: ScenarioFields, ctx: z.core.$RefinementCtx<ScenarioFields>): void {
+  const v = new FieldValidity(ctx.issues);
+  const add: AddIssue = (path, message) => ctx.addIssue({ code: 'custom', params: CROSS_FIELD, path, message });
+  checkCluster(s, v, add);
+  const topics = checkTopics(s, v, add);
+  checkClients(s, v, add, topics);
+  checkFaults(s, v, add, topics);
+  if (v.holds(['expect', 'violations']) && s.expect !== undefined && s.expect.violations !== 'none') {
+    s.expect.violations.forEach((kind, i) => {
+      if (!v.ok(['expect', 'violations', i]) || EXPECTABLE_KINDS.includes(kind)) return;
+      const hint = didYouMean(kind, EXPECTABLE_KINDS);
+      add(['expect', 'violations', i], `unknown violation kind "${kind}"${hint === '' ? '; known' : `${hint} Known`}: ${EXPECTABLE_KINDS.join(', ')}`);
+    });
+  }
+}
+
+const brokerSetting = (key: string): IssuePath => ['cluster', 'config', key];
+
+function checkCluster(s: ScenarioFields, v: FieldValidity, add: AddIssue): void {
+  // KafkaConfig.validateValues.
+  if (v.ok(brokerSetting('replica.socket.timeout.ms'), brokerSetting('replica.fetch.wait.max.ms')) && s.cluster.config['replica.socket.timeout.ms'] < s.cluster.config['replica.fetch.wait.max.ms']) {
+    add(['cluster', 'config', 'replica.socket.timeout.ms'], 'replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts');
+  }
+  if (v.ok(['cluster', 'version'], ['cluster', 'config'], ['clients'])) for (const p of releaseProblems(s.cluster.version, s.cluster.config, s.clients)) add([...p.path], p.message);
+}
+
+/** The topics' names when every topic's name and partitions passed (else undefined: whether a name is defined cannot be told). */
+function checkTopics(s: ScenarioFields, v: FieldValidity, add: AddIssue): Set<string> | undefined {
+  if (!v.holds(['topics'])) return undefined;
+  const names = new Set<string>();
+  s.topics.forEach((t, i) => {
+    if (v.ok(['topics', i, 'name'])) {
+      if (names.has(t.name)) add(['topics', i, 'name'], `topic ${t.name} is defined twice`);
+      names.add(t.name);
+    }
+    if (!v.ok(['topics', i, 'replication.factor'], ['cluster', 'brokers'], brokerSetting('default.replication.factor'))) return;
+    const rf = t['replication.factor'] ?? s.cluster.config['default.replication.factor'];
+    if (rf > s.cluster.brokers) {
+      const [path, what] = t['replication.factor'] === undefined ? [['cluster', 'config', 'default.replication.factor'], `default.replication.factor ${rf} (topic ${t.name} names none)`] : [['topics', i, 'replication.factor'], `replication.factor ${rf}`];
+      add(path, `${what} is larger than the ${s.cluster.brokers} brokers`);
+    }
+  });
+  return s.topics.every((_, i) => v.ok(['topics', i, 'name'], ['topics', i, 'partitions'])) ? names : undefined;
+}
+
+function checkClients(s: ScenarioFields, v: FieldValidity, add: AddIssue, topics: Set<string> | undefined): void {
+  if (!v.holds(['clients'])) return;
+  const ids = new Set<string>();
+  const topicDefined = (path: PropertyKey[], name: string): void => {
+    if (topics !== undefined && v.ok(path) && !topics.has(name)) add(path, `topic ${name} is not defined under topics${didYouMean(name, [...topics])}`);
+  };
+  s.clients.forEach((c, i) => {
+    // A client whose type failed was not parsed further: none of its fields can be read.
+    if (!v.ok(['clients', i, 'type'])) return;
+    if (v.ok(['clients', i, 'id'])) {
+      if (ids.has(c.id)) add(['clients', i, 'id'], `client id ${c.id} is used twice`);
+      ids.add(c.id);
+    }
+    if (c.type !== 'producer') checkGroupMember(s, v, add, i, c);
+    if (c.type === 'processor') {
+      topicDefined(['clients', i, 'from'], c.from);
+      topicDefined(['clients', i, 'to'], c.to);
+      if (v.ok(['clients', i, 'from'], ['clients', i, 'to']) && c.from === c.to) add(['clients', i, 'to'], 'a processor writes to another topic than it reads');
+      for (const key of ['offsets.topic.replication.factor', 'transaction.state.log.replication.factor'] as const) {
+        if (v.ok(brokerSetting(key), ['cluster', 'brokers']) && s.cluster.config[key] > s.cluster.brokers) add(['cluster', 'config', key], `${key} ${s.cluster.config[key]} is larger than the ${s.cluster.brokers} brokers`);
+      }
+      if (v.ok(['clients', i, 'config', 'transaction.timeout.ms'], brokerSetting('transaction.max.timeout.ms')) && c.config['transaction.timeout.ms'] > s.cluster.config['transaction.max.timeout.ms']) {
+        add(['clients', i, 'config', 'transaction.timeout.ms'], `transaction.timeout.ms ${c.config['transaction.timeout.ms']} is above the brokers' transaction.max.timeout.ms: InitProducerId would fail with INVALID_TRANSACTION_TIMEOUT`);
+      }
+      return;
+    }
+    if (c.type === 'consumer') {
+      if (v.holds(['clients', i, 'topics'])) c.topics.forEach((t, j) => topicDefined(['clients', i, 'topics', j], t));
+      checkActions(s, v, add, i, c, topics);
+      if (v.ok(brokerSetting('offsets.topic.replication.factor'), ['cluster', 'brokers']) && s.cluster.config['offsets.topic.replication.factor'] > s.cluster.brokers) {
+        add(['cluster', 'config', 'offsets.topic.replication.factor'], `offsets.topic.replication.factor ${s.cluster.config['offsets.topic.replication.factor']} is larger than the ${s.cluster.brokers} brokers, so __consumer_offsets cannot be created`);
+      }
+      return;
+    }
+    topicDefined(['clients', i, 'topic'], c.topic);
+  });
+}
+
+/** Every group member: the consumer's own check (Heartbeat's constructor), and the coordinator's bounds. */
+function checkGroupMember(s: ScenarioFields, v: FieldValidity, add: AddIssue, i: number, c: ConsumerClient | ProcessorClient): void {
+  const own = (key: string): IssuePath => ['clients', i, 'config', key];
+  if (v.ok(own('heartbeat.interval.ms'), own('session.timeout.ms')) && c.config['heartbeat.interval.ms'] >= c.config['session.timeout.ms']) {
+    add(['clients', i, 'config', 'heartbeat.interval.ms'], `Heartbeat must be set lower than the session timeout: heartbeat.interval.ms ${c.config['heartbeat.interval.ms']} >= session.timeout.ms ${c.config['session.timeout.ms']}`);
+  }
+  if (!v.ok(own('session.timeout.ms'), brokerSetting('group.min.session.timeout.ms'), brokerSetting('group.max.session.timeout.ms'))) return;
+  const [min, max] = [s.cluster.config['group.min.session.timeout.ms'], s.cluster.config['group.max.session.timeout.ms']];
+  if (c.config['session.timeout.ms'] < min || c.config['session.timeout.ms'] > max) {
+    add(['clients', i, 'config', 'session.timeout.ms'], `session.timeout.ms ${c.config['session.timeout.ms']} is outside the brokers' group.min.session.timeout.ms..group.max.session.timeout.ms (${min}..${max}): the coordinator would refuse it with INVALID_SESSION_TIMEOUT`);
+  }
+}
+
+function checkActions(s: ScenarioFields, v: FieldValidity, add: AddIssue, i: number, c: ConsumerClient, topics: Set<string> | undefined): void {
+  if (!v.holds(['clients', i, 'actions'])) return;
+  c.actions.forEach((a, j) => {
+    const at = (key: string): PropertyKey[] => ['clients', i, 'actions', j, key];
+    if (v.ok(at('member'), ['clients', i, 'instances']) && a.member !== undefined && a.member > c.instances) add(at('member'), `member ${a.member} does not exist: ${c.id} runs ${c.instances} instance${c.instances === 1 ? '' : 's'}`);
+    if (topics === undefined || !v.ok(at('partition'), ['clients', i, 'topics']) || a.partition === undefined) return;
+    const tp = topicPartitionOf(a.partition);
+    const topic = s.topics.find((t) => t.name === tp.topic);
+    if (!c.topics.includes(tp.topic) || topic === undefined || tp.partition >= topic.partitions) add(at('partition'), `${a.partition} is not a partition of the topics ${c.id} subscribes to`);
+  });
+}
+
+function checkFaults(s: ScenarioFields, v: FieldValidity, add: AddIssue, topics: Set<string> | undefined): void {
+  if (!v.holds(['faults'])) return;
+  // The nodes, clients and partitions targets may name, when what defines them passed.
+  const clientsKnown = v.holds(['clients']) && s.clients.every((_, i) => v.ok(['clients', i, 'type'], ['clients', i, 'id'], ['clients', i, 'instances']));
+  const unknownTarget = topics !== undefined && clientsKnown && v.ok(['cluster', 'brokers']) ? targetChecker(s) : undefined;
+  s.faults.forEach((f, i) => {
+    // A fault whose action failed was not parsed further.
+    if (!v.ok(['faults', i, 'action'])) return;
+    if (v.ok(['faults', i, 'at'], ['duration']) && f.at > s.duration) add(['faults', i, 'at'], `fault at ${formatDuration(f.at)} is after the scenario's duration (${formatDuration(s.duration)})`);
+    if (unknownTarget === undefined) return;
+    for (const [path, text] of faultTargets(f, (path) => v.ok(['faults', i, ...path]))) {
+      const problem = unknownTarget(text);
+      if (problem !== undefined) add(['faults', i, ...path], problem);
+    }
+  });
+}
+
+/** Every target a fault names, with its path inside the fault, of the fields `ok` says passed their own checks. */
+function faultTargets(f: z.output<typeof faultSchema>, ok: (path: PropertyKey[]) => boolean): [(string | number)[], string][] {
   const out: [(string | number)[], string][] = [];
-  if ('target' in f && f.target !== undefined) out.push([['target'], f.target]);
-  if ('isolate' in f && f.isolate !== undefined) out.push([['isolate'], f.isolate]);
-  if ('groups' in f && f.groups !== undefined) f.groups.forEach((g, j) => g.forEach((t, k) => out.push([['groups', j, k], t])));
-  if ('between' in f && f.between !== undefined) f.between.forEach((t, j) => out.push([['between', j], t]));
-  if ('oneWay' in f && f.oneWay !== undefined) out.push([['oneWay', 'from'], f.oneWay.from], [['oneWay', 'to'], f.oneWay.to]);
+  if ('target' in f && f.target !== undefined && ok(['target'])) out.push([['target'], f.target]);
+  if ('isolate' in f && f.isolate !== undefined && ok(['isolate'])) out.push([['isolate'], f.isolate]);
+  if ('groups' in f && f.groups !== undefined && ok(['groups'])) f.groups.forEach((g, j) => g.forEach((t, k) => out.push([['groups', j, k], t])));
+  if ('between' in f && f.between !== undefined && ok(['between'])) f.between.forEach((t, j) => out.push([['between', j], t]));
+  if ('oneWay' in f && f.oneWay !== undefined && ok(['oneWay'])) out.push([['oneWay', 'from'], f.oneWay.from], [['oneWay', 'to'], f.oneWay.to]);
   return out;
 }
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import chalk from 'chalk';
 import { performance } from 'node:perf_hooks';
 import { loadScenario } from '../../scenarios/loader.js';
@@ -7,6 +7,7 @@ import { LIBRARY_DIR } from '../../scenarios/library.js';
 import { JsonlFileSink } from '../../sim/jsonlSink.js';
 import { CHECK_KINDS } from '../../scenarios/schema.js';
 import { UsageError } from '../usageError.js';
+import { didYouMean } from '../../scenarios/issueHints.js';
 import type { MetricsReport } from '../../scenarios/metricsRecorder.js';
 import { describeSkippedFault, type SkippedFault } from '../../scenarios/skippedFaults.js';
 
@@ -15,7 +16,9 @@ export function resolveScenario(nameOrPath: string): string {
   if (existsSync(nameOrPath)) return nameOrPath;
   const lib = `${LIBRARY_DIR}${nameOrPath}.yaml`;
   if (/^[\w.-]+$/.test(nameOrPath) && existsSync(lib)) return lib;
-  throw new UsageError(`${nameOrPath}: no such scenario file, and no library scenario by that name`);
+  const names = readdirSync(LIBRARY_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length));
+  const hint = didYouMean(nameOrPath.replace(/\.ya?ml$/, ''), names);
+  throw new UsageError(`${nameOrPath}: no such scenario file, and no library scenario by that name${hint === '' ? ' (kafkasim list names them)' : hint}`);
 }
 
 export interface RunCliOptions {
@@ -43,7 +46,7 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
   const seed = parseSeedOption(opts.seed);
   const checks = opts.checks?.split(',').map((c) => c.trim());
   const unknown = checks?.filter((c) => !(CHECK_KINDS as readonly string[]).includes(c)) ?? [];
-  if (unknown.length > 0) throw new UsageError(`--checks: unknown check ${unknown.join(', ')}; known: ${CHECK_KINDS.join(', ')}`);
+  if (unknown.length > 0) throw new UsageError(`--checks: unknown check ${unknown.join(', ')}${didYouMean(unknown[0], CHECK_KINDS)}; known: ${CHECK_KINDS.join(', ')}`);
   const sink = opts.trace === undefined ? undefined : new JsonlFileSink(opts.trace);
   const started = performance.now();
   const result = runScenario(scenario, { seed, checks, onlineChecks: opts.onlineChecks !== false, sinks: sink === undefined ? [] : [sink] });
