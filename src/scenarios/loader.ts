@@ -3,6 +3,7 @@ import { isAlias, LineCounter, parseDocument, visit, type Document, type YAMLErr
 import { withReleaseDefaults } from './releaseDefaults.js';
 import { scenarioJsonSchema, scenarioSchema, type Scenario } from './schema.js';
 import { hintedMessages, type SchemaNode } from './issueHints.js';
+import { scenarioWarnings } from './warnings.js';
 
 /** One problem in a scenario file: where, and what. */
 export interface ScenarioIssue {
@@ -54,6 +55,17 @@ function schemaMap(): SchemaNode {
 /** The scenarios scenarioFromObject returned: simulate() runs these without validating again. */
 const validatedScenarios = new WeakSet<object>();
 
+/** The traps each validated scenario falls into (src/scenarios/warnings.ts), located in its file. */
+const warningsByScenario = new WeakMap<object, readonly ScenarioIssue[]>();
+
+/** The warnings of a scenario this module validated: legal settings that make the run answer another question than the one asked. */
+export function warningsOf(scenario: Scenario): readonly ScenarioIssue[] {
+  return warningsByScenario.get(scenario) ?? [];
+}
+
+/** `line 12: clients[1].config["auto.offset.reset"]: …`: an issue or a warning in one line (and its excerpt). */
+export { formatIssue };
+
 /** Whether `value` is a scenario this module validated (not a copy, not a written one). */
 export function isValidatedScenario(value: unknown): value is Scenario {
   return typeof value === 'object' && value !== null && validatedScenarios.has(value);
@@ -64,6 +76,7 @@ export function scenarioFromObject(value: unknown, source = 'scenario', locate?:
   const result = scenarioSchema.safeParse(withReleaseDefaults(value));
   if (result.success) {
     validatedScenarios.add(result.data);
+    warningsByScenario.set(result.data, scenarioWarnings(result.data).map((w) => ({ path: formatPath(w.path), message: w.message, ...locate?.(w.path) })));
     return result.data;
   }
   const issues = result.error.issues.flatMap((issue) => hintedMessages(issue, value, schemaMap()).map((h) => ({ path: formatPath(h.path), message: h.message, ...locate?.(h.path) })));
