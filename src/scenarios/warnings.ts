@@ -97,10 +97,10 @@ function sessionsOutlastingRun(s: Scenario): ScenarioWarning[] {
   return out;
 }
 
-/** When a partition started at `at` heals: the first heal after it of its name, or of every partition; else never. */
+/** When a partition started at `at` heals: at the first heal after it of its name, or of every partition; else when the drain begins (runner.ts runAndDrain heals the network). */
 function healAt(s: Scenario, at: Duration, name: string | undefined): number {
   const heal = s.faults.find((h) => h.action === 'heal' && h.at >= at && (h.name === undefined || h.name === name));
-  return heal === undefined ? Number.POSITIVE_INFINITY : heal.at;
+  return heal === undefined ? s.duration : heal.at;
 }
 
 /** The consumer groups whose members a fault's target (or isolate) names, as written (a leader or a broker hits no member). */

@@ -10,7 +10,7 @@ describe('kafkasim init', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kafkasim-init-'));
   const file = join(dir, 'my.yaml');
 
-  it('writes the starter scenario, which runs clean: exit 0, no violations, nothing unseen', () => {
+  it('writes the starter scenario of issue 25: 3 brokers, orders 12 x 3, an idempotent producer, a group of 4, a rolling restart and a partition', () => {
     const w = cli('init', '--out', file);
     expect(w.code).toBe(0);
     expect(w.stdout).toContain(`kafkasim run ${file}`);
@@ -21,13 +21,7 @@ describe('kafkasim init', () => {
     expect(p).toMatchObject({ type: 'producer', config: { acks: 'all', 'enable.idempotence': true, 'linger.ms': 20 } });
     expect(c).toMatchObject({ type: 'consumer', instances: 4, config: { 'enable.auto.commit': true, 'auto.offset.reset': 'earliest' } });
     expect(s.faults.map((f) => f.action)).toEqual(['shutdown', 'restart', 'shutdown', 'restart', 'shutdown', 'restart', 'partition', 'heal']);
-    const r = cli('run', file, '--json');
-    expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { violations: unknown[]; expectMet: boolean; stats: { acked: number; consumers: { processed: number } } };
-    expect(out.violations).toEqual([]);
-    expect(out.expectMet).toBe(true);
-    // Every acknowledged record was processed by the group: nothing a false alarm could hide.
-    expect(out.stats.consumers.processed).toBeGreaterThanOrEqual(out.stats.acked);
+    // That it runs clean (exit 0, no violation, no warning, every record read) is the end of test/cli/newUser.test.ts.
   });
 
   it("points editors at the package's schema file, which is what kafkasim schema prints", () => {
