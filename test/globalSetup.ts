@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -12,4 +13,6 @@ export default function setup(): void {
     cwd: root,
     stdio: 'inherit',
   });
+  // The schema file `kafkasim init` points editors at, as package.json's build writes it.
+  writeFileSync(`${root}dist/scenario.schema.json`, execFileSync(process.execPath, [`${root}dist/cli/main.js`, 'schema'], { cwd: root }));
 }

@@ -20,6 +20,7 @@ import { mergeCommand, sweepCommand, type SweepCliOptions } from './commands/swe
 import { SweepInputError } from '../scenarios/sweep.js';
 import { versionsCommand, type VersionsCliOptions } from './commands/versions.js';
 import { stateCommand, type StateCliOptions } from './commands/state.js';
+import { initCommand, type InitCliOptions } from './commands/init.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -169,6 +170,14 @@ function buildProgram(): Command {
     .description("list the library's scenarios, one lesson each")
     .option('--json', 'one JSON object per scenario')
     .action((opts: { json?: boolean }) => listCommand(opts, (line) => console.log(line)));
+
+  program
+    .command('init')
+    .description('write a commented starter scenario (3 brokers, a producer, a consumer group, a rolling restart, a partition); never overwrites')
+    .option('--out <file>', 'where to write it (default: scenario.yaml)')
+    .action((opts: InitCliOptions) => {
+      process.exitCode = initCommand(opts, (line) => console.log(line));
+    });
 
   program
     .command('schema')

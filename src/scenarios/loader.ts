@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { isAlias, LineCounter, parseDocument, visit, type Document } from 'yaml';
-import type { z } from 'zod';
+import { isAlias, LineCounter, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { withReleaseDefaults } from './releaseDefaults.js';
-import { scenarioSchema, type Scenario } from './schema.js';
+import { scenarioJsonSchema, scenarioSchema, type Scenario } from './schema.js';
+import { hintedMessages, type SchemaNode } from './issueHints.js';
+import { scenarioWarnings } from './warnings.js';
 
 /** One problem in a scenario file: where, and what. */
 export interface ScenarioIssue {
@@ -12,6 +13,8 @@ export interface ScenarioIssue {
   /** 1-based line and column, when the problem is a syntax error or the field can be located. */
   readonly line?: number;
   readonly column?: number;
+  /** For a YAML syntax error: the offending line of the file, with a caret under the column. */
+  readonly excerpt?: string;
 }
 
 /** A scenario that cannot be run, with every problem found, each naming its field. */
@@ -27,7 +30,8 @@ export class ScenarioError extends Error {
 
 function formatIssue(i: ScenarioIssue): string {
   const where = i.line !== undefined ? `line ${i.line}${i.column !== undefined ? `:${i.column}` : ''}: ` : '';
-  return `${where}${i.path === '' ? '' : `${i.path}: `}${i.message}`;
+  const excerpt = i.excerpt === undefined ? '' : `\n${i.excerpt.replace(/^/gm, '    ')}`;
+  return `${where}${i.path === '' ? '' : `${i.path}: `}${i.message}${excerpt}`;
 }
 
 /** `clients[0].config["linger.ms"]`: brackets for indexes and for keys that are not plain names. */
@@ -41,13 +45,26 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-  return issue.message;
+/** The scenario format as JSON Schema: the map of which keys go where, for the hints. Built once. */
+let jsonSchema: SchemaNode | undefined;
+function schemaMap(): SchemaNode {
+  jsonSchema ??= scenarioJsonSchema() as SchemaNode;
+  return jsonSchema;
 }
 
 /** The scenarios scenarioFromObject returned: simulate() runs these without validating again. */
 const validatedScenarios = new WeakSet<object>();
+
+/** The traps each validated scenario falls into (src/scenarios/warnings.ts), located in its file. */
+const warningsByScenario = new WeakMap<object, readonly ScenarioIssue[]>();
+
+/** The warnings of a scenario this module validated: legal settings that make the run answer another question than the one asked. */
+export function warningsOf(scenario: Scenario): readonly ScenarioIssue[] {
+  return warningsByScenario.get(scenario) ?? [];
+}
+
+/** `line 12: clients[1].config["auto.offset.reset"]: …`: an issue or a warning in one line (and its excerpt). */
+export { formatIssue };
 
 /** Whether `value` is a scenario this module validated (not a copy, not a written one). */
 export function isValidatedScenario(value: unknown): value is Scenario {
@@ -59,9 +76,10 @@ export function scenarioFromObject(value: unknown, source = 'scenario', locate?:
   const result = scenarioSchema.safeParse(withReleaseDefaults(value));
   if (result.success) {
     validatedScenarios.add(result.data);
+    warningsByScenario.set(result.data, scenarioWarnings(result.data).map((w) => ({ path: formatPath(w.path), message: w.message, ...locate?.(w.path) })));
     return result.data;
   }
-  const issues = result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issueMessage(issue), ...locate?.(issue.path) }));
+  const issues = result.error.issues.flatMap((issue) => hintedMessages(issue, value, schemaMap()).map((h) => ({ path: formatPath(h.path), message: h.message, ...locate?.(h.path) })));
   // In the file's order (the schema finds them field by field, then across fields); the sort is stable.
   const at = (i: { line?: number; column?: number }): number => (i.line ?? Number.MAX_SAFE_INTEGER) * 10_000 + (i.column ?? 0);
   issues.sort((x, y) => at(x) - at(y));
@@ -78,17 +96,7 @@ export function parseScenarioDocument(text: string, source = 'scenario'): { raw:
   const lines = new LineCounter();
   // Warnings (such as a map used as a key) stay in doc.warnings instead of printing to stderr.
   const doc = parseDocument(text, { lineCounter: lines, logLevel: 'error' });
-  if (doc.errors.length > 0) {
-    throw new ScenarioError(
-      source,
-      doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-        // The yaml parser recurses per level of nesting, and reports running out of stack as an error.
-        return { path: '', message: /maximum call stack/i.test(message) ? 'nested too deeply' : message, line: pos?.line, column: pos?.col };
-      }),
-    );
-  }
+  if (doc.errors.length > 0) throw new ScenarioError(source, yamlIssues(doc.errors, text));
   const locate = (path: readonly PropertyKey[]): { line: number; column: number } | undefined => {
     // The deepest node of the path that exists in the document.
     for (let n = path.length; n >= 0; n--) {
@@ -102,6 +110,59 @@ export function parseScenarioDocument(text: string, source = 'scenario'): { raw:
   };
   const raw = toPlain(doc, source, lines);
   return { raw, scenario: scenarioFromObject(raw, source, locate) };
+}
+
+/**
+ * The YAML parser's errors in plain words, each with its line shown: one per line (the parser
+ * often reports one mistake twice), first at each line.
+ */
+function yamlIssues(errors: readonly YAMLError[], text: string): ScenarioIssue[] {
+  const lines = text.split(/\r?\n/);
+  const seen = new Set<number | undefined>();
+  const issues: ScenarioIssue[] = [];
+  for (const e of errors) {
+    const pos = e.linePos?.[0];
+    if (seen.has(pos?.line)) continue;
+    seen.add(pos?.line);
+    const excerpt = pos === undefined || lines[pos.line - 1] === undefined ? undefined : excerptOf(lines, pos.line, pos.col, IMPLICIT_KEY_ERRORS.has(e.code));
+    issues.push({ path: '', message: yamlMessage(e), line: pos?.line, column: pos?.col, ...(excerpt === undefined ? {} : { excerpt }) });
+  }
+  return issues;
+}
+
+/** Errors the yaml package reports at the line before the one that is off. */
+const IMPLICIT_KEY_ERRORS = new Set(['BLOCK_AS_IMPLICIT_KEY', 'MULTILINE_IMPLICIT_KEY']);
+
+/** `  4 |   brokers: 3` and a caret under the column, then the next line when the mistake may be there. */
+function excerptOf(lines: readonly string[], line: number, column: number, withNext: boolean): string {
+  const width = String(line + 1).length;
+  const numbered = (n: number): string => `${String(n).padStart(width)} | ${lines[n - 1]}`;
+  const caret = `${' '.repeat(width)} | ${' '.repeat(Math.max(0, column - 1))}^`;
+  return [numbered(line), caret, ...(withNext && lines[line] !== undefined ? [numbered(line + 1)] : [])].join('\n');
+}
+
+/** What a YAML syntax error means for someone writing a scenario (the yaml package's codes, YAMLError.code). */
+function yamlMessage(e: YAMLError): string {
+  const original = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  // The yaml parser recurses per level of nesting, and reports running out of stack as an error.
+  if (/maximum call stack/i.test(original)) return 'nested too deeply';
+  switch (e.code) {
+    case 'TAB_AS_INDENT':
+      return 'YAML syntax: a tab indents this line; YAML indents with spaces only';
+    case 'BLOCK_AS_IMPLICIT_KEY':
+    case 'MULTILINE_IMPLICIT_KEY':
+      return 'YAML syntax: this line or the next is indented differently from the keys above it (the keys of one section start in the same column)';
+    case 'BAD_INDENT':
+      if (/^Flow map/.test(original)) return 'YAML syntax: a { opened above is not closed with } (or the line after it is not indented under its key)';
+      if (/^Flow sequence/.test(original)) return 'YAML syntax: a [ opened above is not closed with ] (or the line after it is not indented under its key)';
+      return 'YAML syntax: this line is indented differently from the keys above it (the keys of one section start in the same column)';
+    case 'DUPLICATE_KEY':
+      return 'YAML syntax: this key is written twice in the same section; keep one';
+    case 'MISSING_CHAR':
+      return /quote/.test(original) ? 'YAML syntax: a quote opened above is not closed' : `YAML syntax: ${original}`;
+    default:
+      return `YAML syntax: ${original}`;
+  }
 }
 
 /**

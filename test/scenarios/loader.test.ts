@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { fileURLToPath } from 'node:url';
-import { ScenarioError, formatPath, loadScenario, parseScenario } from '../../src/scenarios/loader.js';
+import { formatPath, loadScenario, parseScenario } from '../../src/scenarios/loader.js';
 import { scenarioJsonSchema } from '../../src/scenarios/schema.js';
+import { scenarioIssues } from '../helpers/scenarioIssues.js';
 
 const library = fileURLToPath(new URL('../../src/scenarios/library/', import.meta.url));
 
@@ -15,15 +16,7 @@ clients:
   - { id: p1, type: producer, topic: orders, workload: { rate: 100/s } }
 `;
 
-function issues(text: string): string[] {
-  try {
-    parseScenario(text, 'bad.yaml');
-  } catch (err) {
-    if (err instanceof ScenarioError) return err.issues.map((i) => `${i.line ?? '?'}: ${i.path}: ${i.message}`);
-    throw err;
-  }
-  return [];
-}
+const issues = scenarioIssues;
 
 describe('scenario files', () => {
   it('loads the example from the issue, with durations in microseconds and defaults filled', () => {
@@ -65,7 +58,7 @@ faults:
 `;
     expect(issues(bad)).toEqual([
       '3: duration: invalid duration "10 seconds": expected a number and a unit (us, ms, s, m, h), e.g. "250us", "5ms", "1.5s", "2m"',
-      '4: cluster.config: unknown key "min.insync.replica"',
+      '4: cluster.config["min.insync.replica"]: unknown key "min.insync.replica": did you mean "min.insync.replicas"?',
       '7: clients[0].workload.rate: expected a rate in messages per second, such as 1000 or "1000/s"',
       expect.stringMatching(/^9: faults\[0\]\.target: invalid target "leader\(orders\)"/),
     ]);
@@ -88,7 +81,7 @@ expect: { violations: [lost-writes] }
       '7: clients[0].topic: topic nope is not defined under topics',
       '7: clients[0].config.acks: Must set acks to all in order to use the idempotent producer (enable.idempotence=true); set enable.idempotence: false, or leave it out, to use acks 0 or 1',
       '9: faults[0].at: fault at 11s is after the scenario\'s duration (10s)',
-      '10: expect.violations[0]: unknown violation kind "lost-writes"; known: lost-write, duplicate, reorder, divergence, split-brain, hw-regression, skipped, reprocessed, stale-commit, offset-regression, retention-loss, ownership, tombstone-loss, aborted-read, zombie-write, exactly-once, hanging-txn, inconsistent-offsets, poll-skip, nonmonotonic-poll, unseen, spec:LeaderCompleteness, spec:LogMatching, spec:NoCommittedRecordLostGlobally, spec:HighWatermarkMonotonic',
+      '10: expect.violations[0]: unknown violation kind "lost-writes": did you mean "lost-write"? Known: lost-write, duplicate, reorder, divergence, split-brain, hw-regression, skipped, reprocessed, stale-commit, offset-regression, retention-loss, ownership, tombstone-loss, aborted-read, zombie-write, exactly-once, hanging-txn, inconsistent-offsets, poll-skip, nonmonotonic-poll, unseen, spec:LeaderCompleteness, spec:LogMatching, spec:NoCommittedRecordLostGlobally, spec:HighWatermarkMonotonic',
     ]);
   });
 

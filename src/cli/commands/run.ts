@@ -1,12 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import chalk from 'chalk';
 import { performance } from 'node:perf_hooks';
-import { loadScenario } from '../../scenarios/loader.js';
+import { formatIssue, loadScenario, warningsOf } from '../../scenarios/loader.js';
 import { runScenario } from '../../scenarios/runner.js';
 import { LIBRARY_DIR } from '../../scenarios/library.js';
 import { JsonlFileSink } from '../../sim/jsonlSink.js';
 import { CHECK_KINDS } from '../../scenarios/schema.js';
 import { UsageError } from '../usageError.js';
+import { didYouMean } from '../../scenarios/issueHints.js';
 import type { MetricsReport } from '../../scenarios/metricsRecorder.js';
 import { describeSkippedFault, type SkippedFault } from '../../scenarios/skippedFaults.js';
 
@@ -15,7 +16,9 @@ export function resolveScenario(nameOrPath: string): string {
   if (existsSync(nameOrPath)) return nameOrPath;
   const lib = `${LIBRARY_DIR}${nameOrPath}.yaml`;
   if (/^[\w.-]+$/.test(nameOrPath) && existsSync(lib)) return lib;
-  throw new UsageError(`${nameOrPath}: no such scenario file, and no library scenario by that name`);
+  const names = readdirSync(LIBRARY_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length));
+  const hint = didYouMean(nameOrPath.replace(/\.ya?ml$/, ''), names);
+  throw new UsageError(`${nameOrPath}: no such scenario file, and no library scenario by that name${hint === '' ? ' (kafkasim list names them)' : hint}`);
 }
 
 export interface RunCliOptions {
@@ -43,7 +46,10 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
   const seed = parseSeedOption(opts.seed);
   const checks = opts.checks?.split(',').map((c) => c.trim());
   const unknown = checks?.filter((c) => !(CHECK_KINDS as readonly string[]).includes(c)) ?? [];
-  if (unknown.length > 0) throw new UsageError(`--checks: unknown check ${unknown.join(', ')}; known: ${CHECK_KINDS.join(', ')}`);
+  if (unknown.length > 0) throw new UsageError(`--checks: unknown check ${unknown.join(', ')}${didYouMean(unknown[0], CHECK_KINDS)}; known: ${CHECK_KINDS.join(', ')}`);
+  // Warnings come before the run (a long run's user sees them at once) and again in the summary.
+  const warnings = warningsOf(scenario);
+  if (!opts.json) for (const w of warnings) out(chalk.yellow(`warning: ${formatIssue(w)}`));
   const sink = opts.trace === undefined ? undefined : new JsonlFileSink(opts.trace);
   const started = performance.now();
   const result = runScenario(scenario, { seed, checks, onlineChecks: opts.onlineChecks !== false, sinks: sink === undefined ? [] : [sink] });
@@ -52,7 +58,7 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
   const stats = { ...result.stats, wallMs };
   if (opts.strictFaults) rejectSkippedFaults(result.skippedFaults);
   if (opts.json) {
-    out(JSON.stringify({ scenario: result.scenario, seed: result.seed, release: scenario.cluster.version, fingerprint: result.fingerprint, violations: result.violations, expectMet: result.expectMet, skippedFaults: result.skippedFaults, stats }));
+    out(JSON.stringify({ scenario: result.scenario, seed: result.seed, release: scenario.cluster.version, fingerprint: result.fingerprint, violations: result.violations, expectMet: result.expectMet, skippedFaults: result.skippedFaults, warnings, stats }));
   } else {
     out(chalk.bold(`${result.scenario} (seed ${result.seed}, Kafka ${scenario.cluster.version})`));
     if (scenario.description !== '') out(`  ${scenario.description}`);
@@ -68,6 +74,7 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
     const expected = scenario.expect?.violations;
     const expectation = expected === undefined ? 'no violations' : expected === 'none' ? 'none' : expected.join(', ');
     out(result.expectMet ? chalk.green(`  expectation met (${expectation})`) : chalk.red(`  expectation NOT met (expected ${expectation})`));
+    for (const w of warnings) out(chalk.yellow(`  warning: ${formatIssue(w)}`));
     for (const line of metricsLines(result.stats.metrics)) out(line);
     out(`  fingerprint ${result.fingerprint}`);
   }
