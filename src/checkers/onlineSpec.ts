@@ -43,29 +43,14 @@ class ReplicaChain {
   readonly lastOffsets: number[] = [];
   readonly epochs: number[] = [];
   readonly hashes: number[] = [];
-  /**
-   * False when the log began above offset 0 (retention) with nothing known of its prefix:
-   * its hashes cover an unknown prefix.
-   */
-  readonly anchored: boolean;
+  /** False when the log began above offset 0 (retention): its hashes cover an unknown prefix. */
+  anchored: boolean;
 
-  /**
-   * `seed` is the hash of the prefix below `startOffset` when another chain vouches for it
-   * (see OnlineSpecChecker.seedFor); without one, a log that starts above 0 is unanchored.
-   */
   constructor(
     readonly log: SpecLog,
     startOffset: number,
-    private readonly seed?: number,
   ) {
-    this.anchored = startOffset === 0 || seed !== undefined;
-  }
-
-  /** The hash of the log up to the batch ending exactly at `lastOffset`, if the chain holds that batch and is anchored. */
-  hashEndingAt(lastOffset: number): number | undefined {
-    if (!this.anchored) return undefined;
-    const i = this.lastAtOrBelow(lastOffset);
-    return i >= 0 && this.lastOffsets[i] === lastOffset ? this.hashes[i] : undefined;
+    this.anchored = startOffset === 0;
   }
 
   get length(): number {
@@ -98,7 +83,7 @@ class ReplicaChain {
   }
 
   push(lastOffset: number, epoch: number, crc: number): void {
-    const prev = this.hashes.length === 0 ? (this.seed ?? 0) : this.hashes[this.hashes.length - 1];
+    const prev = this.hashes.length === 0 ? 0 : this.hashes[this.hashes.length - 1];
     this.lastOffsets.push(lastOffset);
     this.epochs.push(epoch);
     this.hashes.push(chainHash(prev, lastOffset, epoch, crc));
@@ -265,7 +250,7 @@ export class OnlineSpecChecker {
     const log = sync.chain.log;
     // A follower behind its leader's log start emptied its log and starts at `to`: its
     // chain starts over there, without the prefix it can no longer vouch for.
-    if (log.logStartOffset === r.to && log.logEndOffset === r.to && r.to > 0) this.chains.set(`${r.broker}\u0000${r.partition}`, new ReplicaChain(log, r.to, this.seedFor(r.partition, r.to)));
+    if (log.logStartOffset === r.to && log.logEndOffset === r.to && r.to > 0) this.chains.set(`${r.broker}\u0000${r.partition}`, new ReplicaChain(log, r.to));
     else if (!sync.rebuilt) sync.chain.truncate(r.to);
     this.checkCommittedSurvives(r.partition, r.at, `broker ${r.broker} truncated to ${r.to} (${r.reason})`);
   }
@@ -325,7 +310,7 @@ export class OnlineSpecChecker {
     const key = `${broker}\u0000${partition}`;
     const known = this.chains.get(key);
     if (known !== undefined && known.log === log) return { chain: known, rebuilt: false };
-    const chain = new ReplicaChain(log, log.logStartOffset, log.logStartOffset === 0 ? undefined : (known?.hashEndingAt(log.logStartOffset - 1) ?? this.seedFor(partition, log.logStartOffset)));
+    const chain = new ReplicaChain(log, log.logStartOffset);
     this.readBatches(chain, log.logStartOffset, log.logEndOffset);
     this.chains.set(key, chain);
     if (known === undefined) {
@@ -336,26 +321,6 @@ export class OnlineSpecChecker {
     this.matchFrom(chain, 0, broker, partition, at);
     this.checkCommittedSurvives(partition, at, `broker ${broker} restarted with its log ending at ${log.logEndOffset}`);
     return { chain, rebuilt: true };
-  }
-
-  /**
-   * The hash of `partition`'s log below `startOffset`, for a replica whose log now starts
-   * there (retention deleted the rest, or it took its leader's log start): the hash of the
-   * anchored replicas' batch ending at `startOffset - 1`, when those that hold one agree on
-   * it (when they disagree, histories diverged below and the prefix is truly unknown).
-   * Without it the replica's chain would be unanchored, and while an unanchored replica
-   * leads, the committed point cannot move and the other chains cannot forget (a soak's
-   * chains grew with the whole run: reports/bench.md).
-   */
-  private seedFor(partition: string, startOffset: number): number | undefined {
-    let seed: number | undefined;
-    for (const key of this.holders.get(partition) ?? []) {
-      const hash = this.chains.get(key)?.hashEndingAt(startOffset - 1);
-      if (hash === undefined) continue;
-      if (seed !== undefined && seed !== hash) return undefined;
-      seed = hash;
-    }
-    return seed;
   }
 
   /** Appends the batches of `chain.log` in [from, to) to the chain. */
