@@ -68,18 +68,23 @@ class ReplicaChain {
 
   /**
    * Forgets batches no question will reach again, so a chain stays as long as its log's
-   * retained and uncommitted part rather than everything it ever held. Below `committedLast`
-   * (the committed point's last offset, which only moves up) no lookup goes; below the log's
-   * start no truncation goes (it empties the log and starts a new chain instead). The last
-   * batch below both stays: the next push chains from its hash. Done in steps of 256.
+   * retained part rather than everything it ever held. Below the log's start no truncation
+   * goes (it empties the log and starts a new chain instead), and the only lookup that goes
+   * below it is the committed point's (`committedLast`, the last offset of its batch): that
+   * batch stays, and so does the last batch below the log start (the next push chains from
+   * the chain's last hash, and a truncation to the log start leaves that one last). Done in
+   * steps of 256. The committed point can stand still while an unanchored replica leads, so
+   * this is asked on every high watermark move, not only when the point moves.
    */
   forgetBelow(committedLast: number): void {
-    const bound = Math.min(committedLast, this.log.logStartOffset);
-    const k = this.lastAtOrBelow(bound - 1);
-    if (k < FORGET_STEP) return;
-    this.lastOffsets.splice(0, k);
-    this.epochs.splice(0, k);
-    this.hashes.splice(0, k);
+    const lastBelowStart = this.lastAtOrBelow(this.log.logStartOffset - 1);
+    const keep = committedLast < this.log.logStartOffset ? this.lastAtOrBelow(committedLast) : -1;
+    const from = keep + 1;
+    const count = lastBelowStart - from;
+    if (count < FORGET_STEP) return;
+    this.lastOffsets.splice(from, count);
+    this.epochs.splice(from, count);
+    this.hashes.splice(from, count);
   }
 
   push(lastOffset: number, epoch: number, crc: number): void {
@@ -284,6 +289,7 @@ export class OnlineSpecChecker {
       });
     }
     this.leaderHw.set(key, { epoch: r.leaderEpoch, hw: r.highWatermark });
+    this.forget(r.partition);
     const point = this.committed.get(r.partition);
     if (point !== undefined && r.highWatermark <= point.highWatermark) return;
     const sync = this.sync(r.broker, r.partition, r.at);
@@ -297,7 +303,12 @@ export class OnlineSpecChecker {
     if (i < 0) return;
     const lastOffset = chain.lastOffsets[i];
     this.committed.set(r.partition, { highWatermark: r.highWatermark, lastOffset, hash: chain.hashes[i] });
-    for (const key of this.holders.get(r.partition) ?? []) this.chains.get(key)?.forgetBelow(lastOffset);
+  }
+
+  /** Lets every chain of `partition` forget what retention took from its log (ReplicaChain.forgetBelow). */
+  private forget(partition: string): void {
+    const committedLast = this.committed.get(partition)?.lastOffset ?? -1;
+    for (const key of this.holders.get(partition) ?? []) this.chains.get(key)?.forgetBelow(committedLast);
   }
 
   /**
