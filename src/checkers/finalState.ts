@@ -142,6 +142,16 @@ export interface AppliedCommit {
   readonly offset: number;
 }
 
+/** A consumer that had no committed offset for a partition took its position by `auto.offset.reset` (Kafka's SubscriptionState.resetInitializingPositions). */
+export interface ConsumerReset {
+  readonly at: number;
+  /** The member's history process ("c1-1"). */
+  readonly member: string;
+  readonly partition: string;
+  readonly policy: 'earliest' | 'latest';
+  readonly offset: number;
+}
+
 /** A group's committed offset for a partition as a coordinator came to hold it, by a commit or a load. */
 export interface CommittedOffsetChange {
   readonly at: number;
@@ -172,6 +182,8 @@ export interface ClusterFinalState {
   readonly groups?: readonly GroupFinalState[];
   readonly commits?: Iterable<AppliedCommit>;
   readonly offsetChanges?: Iterable<CommittedOffsetChange>;
+  /** Where consumers took a position by `auto.offset.reset` because their group had no committed offset, in the order they did. */
+  readonly resets?: readonly ConsumerReset[];
   readonly leaderClaims?: readonly LeaderClaim[];
   /** By partition: every batch that was ever (partly) below a leader's high watermark. */
   readonly exposed?: ReadonlyMap<string, Iterable<ExposedBatch>>;

@@ -416,8 +416,40 @@ export const pollSkipChecker = pollOrder('poll-skip');
 export const nonmonotonicPollChecker = pollOrder('nonmonotonic-poll');
 
 /**
+ * Where each group began reading each partition it never had a committed offset for, when
+ * `auto.offset.reset=latest` put it at the log end: by group, then partition, the highest
+ * such position taken before the group's first commit for it. Records below it were written
+ * before the group was there to read them, and `latest` skips them by design (ConsumerConfig's
+ * auto.offset.reset: "automatically reset the offset to the latest offset"). Once the group
+ * has committed, a reset to latest (after its offsets expired, say) skips records it owed.
+ */
+function latestStarts(groups: readonly GroupFinalState[], state: ClusterFinalState): Map<string, Map<string, number>> {
+  const groupOf = new Map<string, string>();
+  for (const g of groups) for (const m of g.members) groupOf.set(m, g.group);
+  const firstCommit = new Map<string, number>();
+  for (const c of state.commits ?? []) {
+    const key = `${c.group}\u0000${c.partition}`;
+    const at = firstCommit.get(key);
+    if (at === undefined || c.at < at) firstCommit.set(key, c.at);
+  }
+  const out = new Map<string, Map<string, number>>();
+  for (const r of state.resets ?? []) {
+    const group = groupOf.get(r.member);
+    if (r.policy !== 'latest' || group === undefined) continue;
+    const committedAt = firstCommit.get(`${group}\u0000${r.partition}`);
+    if (committedAt !== undefined && committedAt <= r.at) continue;
+    const starts = out.get(group) ?? new Map<string, number>();
+    starts.set(r.partition, Math.max(starts.get(r.partition) ?? 0, r.offset));
+    out.set(group, starts);
+  }
+  return out;
+}
+
+/**
  * unseen (Jepsen): an acknowledged write that no consumer ever read, in a partition that the
- * consumers caught up with at the end (some group committed up to its high watermark).
+ * consumers caught up with at the end (some group committed up to its high watermark), at an
+ * offset some caught-up group was there to read: not below where `auto.offset.reset=latest`
+ * started every such group ({@link latestStarts}).
  */
 export const unseenChecker: Checker<ClusterFinalState> = {
   kind: 'unseen',
@@ -425,11 +457,15 @@ export const unseenChecker: Checker<ClusterFinalState> = {
     const groups = state.groups ?? [];
     if (groups.length === 0) return [];
     const partitions = partitionsByName(state);
-    const caughtUp = new Set<string>();
+    const starts = latestStarts(groups, state);
+    /** By caught-up partition: the lowest offset a caught-up group was there to read from. */
+    const caughtUp = new Map<string, number>();
     for (const g of groups) {
       for (const [name, offset] of g.committed) {
         const hw = partitions.get(name)?.highWatermark;
-        if (hw !== undefined && offset >= hw) caughtUp.add(name);
+        if (hw === undefined || offset < hw) continue;
+        const from = starts.get(g.group)?.get(name) ?? 0;
+        caughtUp.set(name, Math.min(caughtUp.get(name) ?? from, from));
       }
     }
     const read = new MessageIdSet();
@@ -450,6 +486,8 @@ export const unseenChecker: Checker<ClusterFinalState> = {
       const p = partitions.get(partition);
       const offset = sends.offset(ref) ?? -1;
       if (offset >= 0 && (offset < (p?.logStartOffset ?? 0) || p?.compactedAway?.has(offset) === true)) continue;
+      // Written before every caught-up group started reading at the log end (auto.offset.reset=latest).
+      if (offset >= 0 && offset < (caughtUp.get(partition) ?? 0)) continue;
       const list = unseen.get(partition);
       if (list === undefined) unseen.set(partition, [id]);
       else list.push(id);

@@ -407,16 +407,24 @@ export class Log {
 
   /**
    * Appends batches fetched from the leader, keeping the leader's offsets and epochs. They
-   * must continue the log exactly: a follower truncates before it appends anything else.
+   * must continue the log: a follower truncates before it appends anything else. In a
+   * compacted log the leader's cleaner may have removed whole batches, so the batches only
+   * have to move forward from the log end (UnifiedLog.append with validateAndAssignOffsets
+   * off refuses a first offset below the log end, UnexpectedAppendOffsetException, and
+   * analyzeAndValidateRecords offsets that do not increase, OffsetsOutOfOrderException); a log
+   * that is not compacted has no gaps, and here they must follow on exactly, as its recovery
+   * requires.
    */
   appendAsFollower(records: Buffer): AppendInfo {
     const headers = this.validate(records);
-    if (headers.length > 0 && headers[0].baseOffset !== this.logEndOffset) {
+    const gaps = isCompacted(this.config);
+    if (headers.length > 0 && (gaps ? headers[0].baseOffset < this.logEndOffset : headers[0].baseOffset !== this.logEndOffset)) {
       throw new LogError('OFFSET_OUT_OF_RANGE', `follower append at ${headers[0].baseOffset}, but the log ends at ${this.logEndOffset}`);
     }
     for (let i = 1; i < headers.length; i++) {
-      if (headers[i].baseOffset !== lastOffsetOf(headers[i - 1]) + 1) {
-        throw new LogError('INVALID_RECORD', `batch at ${headers[i].baseOffset} does not follow ${lastOffsetOf(headers[i - 1])}`);
+      const after = lastOffsetOf(headers[i - 1]);
+      if (gaps ? headers[i].baseOffset <= after : headers[i].baseOffset !== after + 1) {
+        throw new LogError('INVALID_RECORD', `batch at ${headers[i].baseOffset} does not follow ${after}`);
       }
     }
     for (const h of headers) if (h.partitionLeaderEpoch !== this.epochs.latestEpoch) this.epochs.assign(h.partitionLeaderEpoch, h.baseOffset);

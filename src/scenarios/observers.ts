@@ -3,7 +3,7 @@ import type { Trace } from '../sim/trace.js';
 import { millis } from '../sim/time.js';
 import { RowLog, type RowCodec } from '../sim/columns.js';
 import type { ClusterProbe } from '../nodes/clusterProbe.js';
-import type { AppliedCommit, CommittedOffsetChange, ExposedBatch, LeaderClaim } from '../checkers/finalState.js';
+import type { AppliedCommit, CommittedOffsetChange, ConsumerReset, ExposedBatch, LeaderClaim } from '../checkers/finalState.js';
 import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
 import { ExposedBatches } from '../checkers/exposedBatches.js';
 import { MetricsRecorder } from './metricsRecorder.js';
@@ -25,6 +25,8 @@ export interface Observers {
   /** What the group coordinators did with commits. */
   readonly commits: Iterable<AppliedCommit>;
   readonly offsetChanges: Iterable<CommittedOffsetChange>;
+  /** Positions consumers took by auto.offset.reset for want of a committed offset. */
+  readonly resets: readonly ConsumerReset[];
   /** By partition: the offsets cleaners compacted away. */
   readonly compactedAway: ReadonlyMap<string, ReadonlySet<number>>;
   /** The online spec checks, unless turned off. */
@@ -56,6 +58,9 @@ const OFFSET_CHANGE: RowCodec<CommittedOffsetChange> = {
   read: (n, s) => ({ at: n[0], broker: n[1], group: s[0], partition: s[1], offset: n[2], source: SOURCES[n[3]] }),
 };
 
+/** The fetcher's reason for a reset when its group had committed nothing (consumer/fetcher.ts). */
+const NO_COMMITTED_OFFSET = 'no-committed-offset';
+
 /** How often gauges are sampled for their peaks between faults. */
 const METRICS_SAMPLE_INTERVAL = millis(500);
 
@@ -75,6 +80,11 @@ export function attachObservers(sim: Simulation, cluster: Cluster, onlineChecks:
   const offsetChanges = new RowLog(OFFSET_CHANGE);
   sim.trace.observe('group.commit', (r) => commits.push({ at: r.at, broker: r.broker, group: r.group, member: r.member, generation: r.generation, currentGeneration: r.currentGeneration, stale: r.stale, partition: r.partition, offset: r.offset }));
   sim.trace.observe('group.offset', (r) => offsetChanges.push({ at: r.at, broker: r.broker, group: r.group, partition: r.partition, offset: r.offset, source: r.source }));
+  // ... where consumers with no committed offset started reading ...
+  const resets: ConsumerReset[] = [];
+  sim.trace.observe('consumer.reset', (r) => {
+    if (r.reason === NO_COMMITTED_OFFSET) resets.push({ at: r.at, member: r.member, partition: r.partition, policy: r.policy, offset: r.offset });
+  });
   // ... and which records cleaners compacted away, by partition.
   const compactedAway = new Map<string, Set<number>>();
   sim.trace.observe('log.clean', (r) => {
@@ -91,7 +101,7 @@ export function attachObservers(sim: Simulation, cluster: Cluster, onlineChecks:
     sim.scheduler.after(METRICS_SAMPLE_INTERVAL, sampleMetrics);
   };
   sim.scheduler.after(METRICS_SAMPLE_INTERVAL, sampleMetrics);
-  return { leaderClaims, exposed, nodeStarts, commits, offsetChanges, compactedAway, online, recorder };
+  return { leaderClaims, exposed, nodeStarts, commits, offsetChanges, resets, compactedAway, online, recorder };
 }
 
 /**

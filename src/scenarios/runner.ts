@@ -248,6 +248,7 @@ function finalSnapshot(sim: Simulation, scenario: Scenario, cluster: Cluster, ob
     groups,
     commits: observers.commits,
     offsetChanges: observers.offsetChanges,
+    resets: observers.resets,
     pipelines,
     endMs: Math.floor(sim.now / 1000),
   };

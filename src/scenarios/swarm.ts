@@ -156,10 +156,20 @@ export function lessonProfile(s: Scenario): LessonProfile {
  * - `reprocessed` from a consumer group that commits outside a transaction: a commit that
  *   fails or a rebalance caught between processing and committing hands records to the next
  *   owner again: Kafka's at-least-once delivery (the consumer's "Offsets and Consumer
- *   Position" javadoc).
+ *   Position" javadoc);
+ * - `lost-write` from a producer with acks=1 or acks=0, which a lesson pinning a release
+ *   before 3.0 gets by default (KIP-679): the leader answers once its own log has the write
+ *   (acks=1) or nobody answers at all (acks=0), so a leader that is cut off or stopped before
+ *   its followers fetched it loses the write when a new leader takes over and it truncates
+ *   (ProducerConfig's `acks` doc: "should the leader fail immediately after acknowledging the
+ *   record but before the followers have replicated it then the record will be lost"; the
+ *   acks1-leader-failover lesson).
  */
 export function allowedUnderFaults(s: Scenario): ReadonlyMap<string, string> {
   const allowed = new Map<string, string>();
+  if (s.clients.some((c) => c.type === 'producer' && c.config.acks !== 'all')) {
+    allowed.set('lost-write', 'a producer with acks=1 or acks=0 is answered before the followers have its write; a leader change truncates it (ProducerConfig acks)');
+  }
   if (s.clients.some((c) => c.type === 'producer' && !c.config['enable.idempotence'])) {
     const why = 'a producer without idempotence retries batches that may have landed (ProducerConfig retries)';
     allowed.set('duplicate', why);
@@ -249,14 +259,38 @@ export function judge(profile: LessonProfile, c: SwarmCase, run: RunOutcome): Sw
   const violations = run.violations ?? [];
   const findings: SwarmFinding[] = [];
   const allowed = new Set<string>();
+  const lost = kindAllowance(profile, 'lost-write', run) === undefined ? new Map<string, Set<string>>() : lostIds(violations);
   for (const v of violations) {
     const spec = v.kind.startsWith('spec:');
     const replication = REPLICATION_KINDS.has(v.kind);
-    const why = spec || replication ? invariantAllowance(profile, v.kind, run.beyondDesign) : kindAllowance(profile, v.kind, run);
+    const why = spec || replication ? invariantAllowance(profile, v.kind, run.beyondDesign) : v.kind === 'unseen' && echoesLostWrites(v, lost) ? UNSEEN_LOST : kindAllowance(profile, v.kind, run);
     if (why !== undefined) allowed.add(`${v.kind}: ${why}`);
     else findings.push({ kind: spec ? 'spec-violation' : replication ? 'replication-violation' : 'unexpected-violation', what: v.kind, message: v.message });
   }
   return { ...base, kinds: [...new Set(violations.map((v) => v.kind))].sort(compareStrings), allowed: [...allowed].sort(compareStrings), findings };
+}
+
+/** Why an `unseen` that names only messages an allowed `lost-write` found lost is no finding. */
+const UNSEEN_LOST = 'the messages are those lost-write found lost (allowed): a message gone from the log cannot be read';
+
+/** The message ids of the run's lost-write violations, by partition (their details). */
+function lostIds(violations: readonly Violation[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const v of violations) {
+    const { partition, ids } = v.details;
+    if (v.kind !== 'lost-write' || typeof partition !== 'string' || !Array.isArray(ids)) continue;
+    const set = out.get(partition) ?? new Set<string>();
+    for (const id of ids) if (typeof id === 'string') set.add(id);
+    out.set(partition, set);
+  }
+  return out;
+}
+
+/** Whether an `unseen` violation names only messages of `lost` (the same partition's lost writes). */
+function echoesLostWrites(v: Violation, lost: ReadonlyMap<string, ReadonlySet<string>>): boolean {
+  const { partition, ids } = v.details;
+  const set = typeof partition === 'string' ? lost.get(partition) : undefined;
+  return set !== undefined && Array.isArray(ids) && ids.length > 0 && ids.every((id) => typeof id === 'string' && set.has(id));
 }
 
 /** Why a violation of a replication invariant (online-spec or replication kind) is no finding, or undefined when it is one. */

@@ -150,6 +150,23 @@ describe('group checkers', () => {
     expect(kinds).toContain('skipped');
   });
 
+  // ConsumerConfig auto.offset.reset=latest: a group with no committed offset starts at the log
+  // end (swarm finding consumer-offset-expiry-kip211 case 20: the group formed after the
+  // producer's first 146 records per partition, and unseen called them lost).
+  it('unseen: records written before a group with no committed offset started at the log end (latest) are not owed; after a commit they are', () => {
+    const { history, state } = build({ n: 10, committed: 10, steps: [{ kind: 'poll', from: 4, to: 10 }] });
+    const unseenIds = (s: ClusterFinalState): unknown => runCheckers(groupCheckers, history, s).violations.find((v) => v.kind === 'unseen')?.details.ids;
+    const reset = { at: 50, member: 'c1-1', partition: P, policy: 'latest', offset: 4 } as const;
+    expect(unseenIds(state)).toEqual(['p#0', 'p#1', 'p#2', 'p#3']);
+    expect(unseenIds({ ...state, resets: [reset] })).toBeUndefined();
+    // A reset to latest after the group had committed (its offsets expired) skips records it owed.
+    expect(unseenIds({ ...state, resets: [reset], commits: [commit('c1-1', 1, 2, 40)] })).toEqual(['p#0', 'p#1', 'p#2', 'p#3']);
+    // earliest never skips; nor does a member of another group excuse this one.
+    expect(unseenIds({ ...state, resets: [{ ...reset, policy: 'earliest' }] })).toEqual(['p#0', 'p#1', 'p#2', 'p#3']);
+    expect(unseenIds({ ...state, resets: [{ ...reset, member: 'other-1' }] })).toEqual(['p#0', 'p#1', 'p#2', 'p#3']);
+    expect(unseenIds({ ...state, resets: [{ ...reset, offset: 2 }] })).toEqual(['p#2', 'p#3']);
+  });
+
   it('reports the lag per partition', () => {
     const { state } = build({ n: 10, committed: 7, steps: [] });
     expect(groupLag(state)).toEqual({ [P]: 3 });

@@ -100,13 +100,24 @@ describe('the swarm (scripts/swarm.mjs; npm run test:swarm)', () => {
     expect(unclean.findings).toEqual([]);
   });
 
-  it('allows what the configuration allows under faults: retries without idempotence, at-least-once consumers, duplicates after an epoch bump', () => {
+  it('allows what the configuration allows under faults: retries without idempotence, at-least-once consumers, duplicates after an epoch bump, writes lost with acks=1', () => {
     const crash: RawFault[] = [{ at: '5s', action: 'crash', target: 'broker-1' }];
     expect(verdict('kip101-leader-epoch', crash, ['duplicate']).findings).toEqual([]);
     expect(verdict('consumer-zombie-member', crash, ['reprocessed']).findings).toEqual([]);
     expect(verdict('consumer-zombie-member', crash, ['skipped']).findings.map((f) => f.what)).toEqual(['skipped']);
     expect(verdict('retries-idempotent', crash, ['duplicate']).findings.map((f) => f.what)).toEqual(['duplicate']);
     expect(verdict('retries-idempotent', crash, ['duplicate'], { epochBumped: true }).findings).toEqual([]);
+    // acks=1, the default of a release before 3.0 (KIP-679): a leader change loses what only the leader had.
+    expect(verdict('consumer-offset-expiry-kip211', crash, ['lost-write']).findings).toEqual([]);
+    expect(verdict('retries-idempotent', crash, ['lost-write']).findings.map((f) => f.what)).toEqual(['lost-write']);
+    // A message lost-write found lost (and allowed) is never read either; other unread messages are still found.
+    const l = lesson('consumer-offset-expiry-kip211');
+    const lost = (ids: string[]): Violation => ({ kind: 'lost-write', message: 'made up', details: { partition: 'orders-0', ids } });
+    const unseen = (ids: string[]): Violation => ({ kind: 'unseen', message: 'made up', details: { partition: 'orders-0', ids } });
+    const judged = (vs: Violation[]) => judge(lessonProfile(l.scenario), { lesson: l.name, seed: 1, faults: crash }, { violations: vs, beyondDesign: [] }).findings.map((f) => f.what);
+    expect(judged([lost(['p2#1810']), unseen(['p2#1810'])])).toEqual([]);
+    expect(judged([lost(['p2#1810']), unseen(['p2#1810', 'p1#0'])])).toEqual(['unseen']);
+    expect(judged([unseen(['p2#1810'])])).toEqual(['unseen']);
     // A lesson that expects violations is judged on simulator errors and the replication invariants only.
     expect(verdict('retries-duplicate', crash, ['lost-write', 'duplicate']).findings).toEqual([]);
     expect(verdict('retries-duplicate', crash, ['divergence', 'hw-regression']).findings.map((f) => `${f.kind} ${f.what}`)).toEqual(['replication-violation divergence', 'replication-violation hw-regression']);

@@ -140,15 +140,22 @@ export class Partition {
 
   /**
    * Becomes leader at `info.leaderEpoch` (Kafka's makeLeader): followers start with unknown
-   * progress but count as caught up now, so none is dropped from the ISR before it has had
-   * replica.lag.time.max.ms to fetch.
+   * progress. Those in the ISR count as caught up now, so none is dropped from the ISR before
+   * it has had replica.lag.time.max.ms to fetch; those outside it count as never caught up
+   * (Replica.resetReplicaState: "set to the current time if the follower is in the ISR, else
+   * to 0 ... to ensure that the high watermark is not hold back unnecessarily for a follower
+   * which is not in the ISR anymore", KAFKA-4485). Otherwise a follower left out of the ISR
+   * that fetches once from far behind would hold the high watermark for
+   * replica.lag.time.max.ms as one about to rejoin it (see maybeAdvanceHighWatermark).
    */
   becomeLeader(info: LeadershipInfo, nowMs: number): void {
     this.applyLeadership(info);
     this.role = 'leader';
     this.followers = new Map();
     for (const r of info.replicas) {
-      if (r !== this.brokerId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpMs: nowMs, lastFetchLeaderLeo: -1, lastFetchMs: nowMs });
+      // Kafka's 0 is the epoch's start, long before any clock reading; here clocks start near 0, hence "never".
+      const lastCaughtUpMs = info.isr.includes(r) ? nowMs : Number.NEGATIVE_INFINITY;
+      if (r !== this.brokerId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpMs, lastFetchLeaderLeo: -1, lastFetchMs: nowMs });
     }
     // Record the new epoch in the cache from where this leader's appends will start.
     if (info.leaderEpoch > this.log.epochs.latestEpoch) this.log.epochs.assign(info.leaderEpoch, this.log.logEndOffset);

@@ -167,6 +167,27 @@ describe('Partition: replication', () => {
     expect(l.highWatermark).toBe(hw);
   });
 
+  // Kafka: Replica.resetReplicaState via Partition.makeLeader: a follower outside the ISR at the
+  // election gets lastCaughtUpTimeMs 0, so it cannot hold the new leader's high watermark as one
+  // about to rejoin (swarm finding compaction-tombstone-kept case 20: a follower far behind, out
+  // of the ISR, held it for replica.lag.time.max.ms and acknowledged writes stayed uncommitted).
+  it('a follower outside the ISR when the leader is elected does not hold its high watermark', () => {
+    clock = 5_000;
+    const [l, f2, f3] = [replica(1), replica(2), replica(3)];
+    for (const p of [l, f2]) {
+      p.becomeFollower(info(3, 1, [1, 2]));
+      p.log.appendAsFollower(encodeBatch([{ key: null, value: Buffer.from('a'), timestamp: 0 }], { baseOffset: 0, partitionLeaderEpoch: 1 }));
+      p.log.appendAsFollower(encodeBatch([{ key: null, value: Buffer.from('b'), timestamp: 0 }], { baseOffset: 1, partitionLeaderEpoch: 1 }));
+    }
+    l.becomeLeader(info(1, 2, [1, 2]), clock);
+    f2.becomeFollower(info(1, 2, [1, 2]));
+    f3.becomeFollower(info(1, 2, [1, 2])); // out of the ISR, with an empty log
+    fetchOnce(l, f3, clock); // it fetches from offset 0, far behind
+    fetchOnce(l, f2, clock); // the ISR's only follower is at the log end
+    expect(l.highWatermark).toBe(2);
+    clock = 0;
+  });
+
   // Kafka: Partition.effectiveMinIsr (KAFKA-15583, 3.7): min.insync.replicas above the replication factor counts as the replication factor.
   it.each([
     [true, undefined],
