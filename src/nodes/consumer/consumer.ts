@@ -346,9 +346,8 @@ export class Consumer implements Process<KafkaMessage> {
   /** After an abort, read again from the committed offsets (as an EOS application must). */
   private rewind(finish: () => void): void {
     const assigned = [...this.membership.assignment];
-    for (const tp of assigned) this.fetcher.forget(`${tp.topic}-${tp.partition}`);
     this.membership.assignmentVersion++;
-    if (assigned.length > 0) this.fetcher.fetchCommitted(assigned);
+    this.fetcher.rewindToCommitted(assigned);
     finish();
   }
 

@@ -78,6 +78,23 @@ export class Fetcher {
     for (let i = this.ready.length - 1; i >= 0; i--) if (!kept.has(this.ready[i])) this.ready.splice(i, 1);
   }
 
+  /**
+   * After an aborted transaction, every assigned partition goes back to its committed
+   * offset, as an EOS application seeks there (Kafka's ExactlyOnceMessageProcessor,
+   * resetToLastCommittedPositions: committed() then seek()); each move is a seek in the
+   * history, so a read that goes back is explained.
+   */
+  rewindToCommitted(partitions: readonly TopicPartition[]): void {
+    const from = new Map<string, number>();
+    for (const tp of partitions) {
+      const name = `${tp.topic}-${tp.partition}`;
+      const position = this.positions.get(name);
+      if (position !== undefined) from.set(name, position.offset);
+      this.forget(name);
+    }
+    if (partitions.length > 0) this.fetchCommitted(partitions, from);
+  }
+
   /** Forgets where `partition` was: the next position comes from the committed offset. */
   forget(partition: string): void {
     this.drop(partition);
@@ -140,11 +157,11 @@ export class Fetcher {
   }
 
   /** OffsetFetch for newly assigned partitions; those with nothing committed reset by auto.offset.reset. */
-  fetchCommitted(partitions: readonly TopicPartition[]): void {
+  fetchCommitted(partitions: readonly TopicPartition[], rewoundFrom?: ReadonlyMap<string, number>): void {
     const version = this.host.assignmentVersion();
     for (const tp of partitions) this.resolving.add(`${tp.topic}-${tp.partition}`);
     const retry = (): void => {
-      if (version === this.host.assignmentVersion()) this.fetchCommitted(partitions);
+      if (version === this.host.assignmentVersion()) this.fetchCommitted(partitions, rewoundFrom);
     };
     if (this.host.coordinator() < 0) {
       this.host.findCoordinator();
@@ -163,10 +180,12 @@ export class Fetcher {
       }
       for (const o of r.response.offsets) {
         const name = `${o.topic}-${o.partition}`;
+        const from = rewoundFrom?.get(name);
         if (o.offset >= 0) {
           this.positions.set(name, { offset: o.offset, epoch: o.leaderEpoch });
           this.resolving.delete(name);
-        } else this.resetPosition(name, undefined, 'no-committed-offset');
+          if (from !== undefined) this.host.history.complete(this.host.history.invoke(this.host.member, 'seek', {}), 'ok', { from, member: this.host.member, partition: name, reason: 'abort', to: o.offset });
+        } else this.resetPosition(name, from, 'no-committed-offset');
       }
       this.sendFetches();
     });
