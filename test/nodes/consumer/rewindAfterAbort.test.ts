@@ -10,7 +10,7 @@ describe('a processor rewinds to its committed offsets after an aborted transact
   // ExactlyOnceMessageProcessor.resetToLastCommittedPositions), and so is it recorded now.
   it('records each move back as a seek (reason abort), so nonmonotonic-poll stays quiet (eos-kip890-on, seed 3)', () => {
     const scenario = loadScenario(libraryPath('eos-kip890-on') as string);
-    const result = runScenario({ ...scenario, checks: [...scenario.checks, 'nonmonotonic-poll'] }, { seed: 3 });
+    const result = runScenario({ ...scenario, checks: [...(scenario.checks ?? []), 'nonmonotonic-poll'] }, { seed: 3 });
     const rewinds = [...result.simulation.history.otherOps].filter((o) => o.f === 'seek' && (o.value as { reason?: string }).reason === 'abort');
     expect(rewinds.length).toBeGreaterThan(0);
     for (const o of rewinds) {
