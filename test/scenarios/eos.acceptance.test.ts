@@ -3,20 +3,20 @@ import { fileURLToPath } from 'node:url';
 import { loadScenario } from '../../src/scenarios/loader.js';
 import { runScenario, type RunResult } from '../../src/scenarios/runner.js';
 import type { TraceRecord } from '../../src/sim/trace.js';
+import { DEEP as deep } from '../helpers/deep.js';
 
 /**
  * Transactions and exactly-once (KIP-98, KIP-447, KIP-890): that consume-transform-produce
  * is exactly once under faults, what breaks it, and that the checkers see it. The default
- * suite runs 20 nemesis seeds; `npm run test:deep` runs 200.
+ * suite runs 8 nemesis seeds; `npm run test:deep` runs 200.
  */
-const deep = process.env.KAFKASIM_DEEP !== undefined && process.env.KAFKASIM_DEEP !== '0';
 const library = fileURLToPath(new URL('../../src/scenarios/library/', import.meta.url));
 const seeds = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 const run = (name: string, seed?: number, keepTrace = false): RunResult => runScenario(loadScenario(`${library}${name}.yaml`), { seed, keepTrace });
 const kinds = (r: RunResult): string[] => r.violations.map((v) => v.kind);
 
 describe('acceptance: a transactional processor under a nemesis', () => {
-  const n = deep ? 200 : 20;
+  const n = deep ? 200 : 8;
   it(`has no exactly-once, aborted-read or zombie-write violation in ${n} seeds`, { timeout: 1_800_000 }, () => {
     const scenario = loadScenario(`${library}eos-nemesis.yaml`);
     const failures: string[] = [];
