@@ -5,9 +5,14 @@
  * - 3 brokers, RF 3, min.insync.replicas 2, unclean election off: an acknowledged write is on
  *   two replicas, and only an in-sync one may lead (KIP-966's premise; Kafka's docs,
  *   "Replicated Logs: Quorums, In-Sync Replicas, and State").
- * - `orders` and `receipts` keep a minute of records in 256 KB segments, so segments roll
- *   every few seconds and retention deletes them all through the run, on each replica on its
- *   own schedule (log.retention.check.interval.ms 10 s).
+ * - `orders` and `receipts` keep a minute of records per 1,000 msg/s (at least a minute) in
+ *   256 KB segments, so segments roll every few seconds and retention deletes them all through
+ *   the run, on each replica on its own schedule (log.retention.check.interval.ms 10 s). The
+ *   retention grows with the rate because the transactional processor's catch-up after a fault
+ *   takes longer the closer the rate is to its throughput: at 5,000 msg/s it fell more than a
+ *   minute behind, and retention deleted what it had not read, as Kafka would
+ *   (reports/bench.md, "Soak after the memory work"). A configuration that must lose nothing
+ *   keeps records longer than its consumers can lag.
  * - An idempotent acks=all producer (p1); a transactional consume-transform-produce processor
  *   (t1, three instances, 500 records a transaction, orders → receipts, as in the eos lessons); a read_committed consumer
  *   group (c1, two instances) reading receipts with auto-commit (each poll's records are processed
@@ -35,10 +40,15 @@ export interface SoakParameters {
  */
 export const SOAK_CHECKS: readonly CheckKind[] = CHECK_KINDS.filter((k) => k !== 'reprocessed' && k !== 'tombstone-loss');
 
+/** A minute of records per 1,000 msg/s, and never less than a minute. */
+export function retentionMs(rate: number): number {
+  return 60_000 * Math.max(1, Math.ceil(rate / 1_000));
+}
+
 /** The scenario file's text, for parseScenario. Durations are written in seconds so fractional minutes work. */
 export function soakScenario({ minutes, rate, seed = 1 }: SoakParameters): string {
   const seconds = Math.round(minutes * 60);
-  const retained = '{ retention.ms: 60000, segment.bytes: 262144 }';
+  const retained = `{ retention.ms: ${retentionMs(rate)}, segment.bytes: 262144 }`;
   return `
 name: soak
 description: Issue 21's soak. A configuration that must lose nothing (acks=all, idempotence, RF 3, min.insync.replicas 2, no unclean election, read_committed) with retention and segment rolls active, under a nemesis of every non-media fault kind.

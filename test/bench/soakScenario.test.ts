@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../src/scenarios/loader.js';
 import { runScenario } from '../../src/scenarios/runner.js';
-import { SOAK_CHECKS, soakScenario } from '../../bench/soakScenario.js';
+import { SOAK_CHECKS, retentionMs, soakScenario } from '../../bench/soakScenario.js';
 
 describe('the soak benchmark scenario (npm run soak)', () => {
   it('is valid, draws every fault kind but media faults, and runs a few simulated seconds with no violation', () => {
@@ -26,5 +26,11 @@ describe('the soak benchmark scenario (npm run soak)', () => {
     const stepped = runScenario(scenario, { progress: { everyMs: 1_000, report: () => undefined } });
     expect(stepped.fingerprint).toBe(whole.fingerprint);
     expect(stepped.stats).toEqual(whole.stats);
+  });
+
+  it('keeps records longer the faster it produces: a minute per 1,000 msg/s, at least a minute', () => {
+    expect([300, 1_000, 2_500, 5_000].map(retentionMs)).toEqual([60_000, 60_000, 180_000, 300_000]);
+    const topics = parseScenario(soakScenario({ minutes: 1, rate: 5_000 })).topics;
+    expect(topics.map((t) => t.config['retention.ms'])).toEqual([300_000, 300_000]);
   });
 });
