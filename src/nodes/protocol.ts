@@ -79,6 +79,17 @@ export interface AlterPartitionRequest {
   readonly leaderEpoch: number;
   readonly partitionEpoch: number;
   readonly newIsr: readonly number[];
+  /**
+   * AlterPartition v3's newIsrWithEpochs (KIP-903): each member with the broker epoch the
+   * leader last saw in its fetches (-1: not known, not checked). Absent before 3.5.
+   */
+  readonly newIsrWithEpochs?: readonly IsrMember[];
+}
+
+/** AlterPartitionRequest's BrokerState: an ISR member named by its broker epoch. */
+export interface IsrMember {
+  readonly brokerId: number;
+  readonly brokerEpoch: number;
 }
 
 export interface AlterPartitionResponse {
@@ -192,6 +203,8 @@ export interface FetchRequest {
   readonly bytes: number;
   /** The fetching broker's id; -1 for a consumer. */
   readonly replicaId: number;
+  /** Fetch v15's ReplicaState.ReplicaEpoch: the fetching broker's epoch (KIP-903); -1 or absent: not checked. */
+  readonly replicaEpoch?: number;
   readonly partitions: readonly FetchPartition[];
   /** A consumer's fetch.max.wait.ms: how long the leader may hold the fetch while it has too little to send. */
   readonly maxWaitMs?: number;

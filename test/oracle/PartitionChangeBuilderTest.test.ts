@@ -22,7 +22,7 @@ const TOPIC = 'foo';
 function image(acceptable: (r: number) => boolean, partition?: Omit<PartitionState, 'topic' | 'partition'>): MetadataImage {
   const img = new MetadataImage();
   for (let id = 1; id <= 4; id++) {
-    img.apply({ type: 'RegisterBroker', brokerId: id, incarnation: 1, rack: undefined, fenced: true });
+    img.apply({ type: 'RegisterBroker', brokerId: id, incarnation: 1, brokerEpoch: img.offset, rack: undefined, fenced: true });
     if (acceptable(id)) img.apply({ type: 'UnfenceBroker', brokerId: id });
   }
   if (partition !== undefined) {

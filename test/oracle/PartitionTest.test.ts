@@ -40,8 +40,8 @@ function seedLogData(p: Partition, n: number, leaderEpoch: number): void {
 }
 
 /** Kafka's fetchFollower: no last fetched epoch, no current leader epoch unless given. */
-function fetchFollower(p: Partition, replicaId: number, fetchOffset: number, nowMs: number, opts: { lastFetchedEpoch?: number; leaderEpoch?: number } = {}) {
-  return p.fetchForFollower(replicaId, fetchOffset, opts.lastFetchedEpoch ?? UNDEFINED_EPOCH, opts.leaderEpoch ?? -1, nowMs);
+function fetchFollower(p: Partition, replicaId: number, fetchOffset: number, nowMs: number, opts: { lastFetchedEpoch?: number; leaderEpoch?: number; brokerEpoch?: number } = {}) {
+  return p.fetchForFollower(replicaId, fetchOffset, opts.lastFetchedEpoch ?? UNDEFINED_EPOCH, opts.leaderEpoch ?? -1, nowMs, opts.brokerEpoch);
 }
 
 /** The leader asks for the ISR it wants (Partition.maybeShrinkIsr / maybeExpandIsr), as ReplicaManager.proposeIsr does. */
@@ -418,3 +418,63 @@ describe('PartitionTest: leadership changes', () => {
     expect(p.isr).toEqual([BROKER, REMOTE1]);
   });
 });
+
+// KIP-903 (Kafka 3.5): broker epochs in fetches and in AlterPartition. Kafka's tests mock a
+// KRaftMetadataCache; here the context answers from a map of alive broker epochs.
+describe('PartitionTest: broker epochs (KIP-903)', () => {
+  const DEFAULT_EPOCH = (id: number): number => 1_000 + id;
+  function leaderWithEpochs(alive: Map<number, number>): Partition {
+    const { log } = Log.open(new MemoryDisk(), 'test-topic-0', DEFAULT_LOG_CONFIG);
+    const context = { nowMs: () => 0, isReplicaIsrEligible: () => true, aliveBrokerEpoch: (id: number) => alive.get(id) };
+    const p = new Partition('test-topic', 0, BROKER, log, { ...CONFIG, checkBrokerEpochs: true }, context);
+    seedLogData(p, 10, 4);
+    return p;
+  }
+
+  it('testIsrCanExpandedIfBrokerEpochsMatchWithKraftMetadataCache', () => {
+    const alive = new Map([BROKER, REMOTE1, REMOTE2].map((id) => [id, DEFAULT_EPOCH(id)]));
+    const p = leaderWithEpochs(alive);
+    p.becomeLeader(state(BROKER, 5, [BROKER, REMOTE1, REMOTE2], [BROKER, REMOTE2]), 0);
+    const leo = p.log.logEndOffset;
+    // A race: the follower fetched with an epoch the metadata no longer has. No expansion.
+    alive.set(REMOTE1, DEFAULT_EPOCH(REMOTE1) - 1);
+    fetchFollower(p, REMOTE1, leo, 0, { brokerEpoch: DEFAULT_EPOCH(REMOTE1) - 1 });
+    alive.set(REMOTE1, DEFAULT_EPOCH(REMOTE1));
+    expect(p.followerLogEndOffset(REMOTE1)).toBe(leo);
+    expect(p.followerBrokerEpoch(REMOTE1)).toBe(DEFAULT_EPOCH(REMOTE1) - 1);
+    expect(propose(p, 0, REMOTE1)).toBeUndefined();
+    // Fetching again with the right epoch: the expansion is proposed.
+    fetchFollower(p, REMOTE1, leo, 0, { brokerEpoch: DEFAULT_EPOCH(REMOTE1) });
+    const isr = propose(p, 0, REMOTE1);
+    expect(isr).toEqual([BROKER, REMOTE1, REMOTE2]);
+    // remoteBrokerId2 has not fetched yet: its epoch is -1; the leader's own is its own.
+    expect(p.isrWithBrokerEpochs(isr ?? [], DEFAULT_EPOCH(BROKER))).toEqual([
+      { brokerId: BROKER, brokerEpoch: DEFAULT_EPOCH(BROKER) },
+      { brokerId: REMOTE1, brokerEpoch: DEFAULT_EPOCH(REMOTE1) },
+      { brokerId: REMOTE2, brokerEpoch: -1 },
+    ]);
+  });
+
+  it('testFenceFollowerFetchWithStaleBrokerEpoch', () => {
+    const alive = new Map([BROKER, REMOTE1].map((id) => [id, DEFAULT_EPOCH(id)]));
+    const p = leaderWithEpochs(alive);
+    p.becomeLeader(state(BROKER, 5, [BROKER, REMOTE1], [BROKER, REMOTE1]), 0);
+    const leo = p.log.logEndOffset;
+    expect(fetchFollower(p, REMOTE1, leo, 0, { brokerEpoch: DEFAULT_EPOCH(REMOTE1) })).not.toHaveProperty('error');
+    // A fetch by a stale epoch cannot update the fetch state: NotLeaderOrFollowerException.
+    expect(fetchFollower(p, REMOTE1, 0, 0, { brokerEpoch: DEFAULT_EPOCH(REMOTE1) - 1 })).toMatchObject({ error: 'NOT_LEADER_OR_FOLLOWER' });
+    expect(p.followerLogEndOffset(REMOTE1)).toBe(leo);
+    expect(p.followerBrokerEpoch(REMOTE1)).toBe(DEFAULT_EPOCH(REMOTE1));
+  });
+
+  it('before KIP-903 (3.4 and older) a stale fetch still updates the follower and lets it in', () => {
+    const alive = new Map([BROKER, REMOTE1, REMOTE2].map((id) => [id, DEFAULT_EPOCH(id)]));
+    const { log } = Log.open(new MemoryDisk(), 'test-topic-0', DEFAULT_LOG_CONFIG);
+    const p = new Partition('test-topic', 0, BROKER, log, { ...CONFIG, checkBrokerEpochs: false }, { nowMs: () => 0, isReplicaIsrEligible: () => true, aliveBrokerEpoch: (id: number) => alive.get(id) });
+    seedLogData(p, 10, 4);
+    p.becomeLeader(state(BROKER, 5, [BROKER, REMOTE1, REMOTE2], [BROKER, REMOTE2]), 0);
+    expect(fetchFollower(p, REMOTE1, p.log.logEndOffset, 0, { brokerEpoch: DEFAULT_EPOCH(REMOTE1) - 1 })).not.toHaveProperty('error');
+    expect(propose(p, 0, REMOTE1)).toEqual([BROKER, REMOTE1, REMOTE2]);
+  });
+});
+

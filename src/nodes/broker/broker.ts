@@ -89,7 +89,7 @@ export class Broker implements Process<KafkaMessage> {
       nowMs,
     });
     this.purgatory = new DelayedOperationPurgatory(ctx);
-    this.fetcherManager = new ReplicaFetcherManager({ ctx, config, traceAppend: (p, base, last) => this.replicaManager.traceAppend(p, base, last) });
+    this.fetcherManager = new ReplicaFetcherManager({ ctx, config, traceAppend: (p, base, last) => this.replicaManager.traceAppend(p, base, last), brokerEpoch: () => this.lifecycle.epoch });
     this.lifecycle = new BrokerLifecycleManager({ ctx, config, image: this.image, onMetadata: () => this.replicaManager.applyDelta(), close: (brokerEpoch) => this.logManager.shutdown(brokerEpoch) });
     this.replicaManager = new ReplicaManager({
       ctx,
@@ -101,6 +101,7 @@ export class Broker implements Process<KafkaMessage> {
       nowMs,
       fetchers: this.fetcherManager,
       inControlledShutdown: () => this.lifecycle.inControlledShutdown,
+      brokerEpoch: () => this.lifecycle.epoch,
       onBecomeLeader: (topic, p, log, leaderEpoch) => this.onBecomeLeader(topic, p, log, leaderEpoch),
       onBecomeFollower: (topic, p) => this.onBecomeFollower(topic, p),
     });

@@ -61,6 +61,11 @@ export class BrokerLifecycleManager {
     return this.registered;
   }
 
+  /** This incarnation's broker epoch (BrokerLifecycleManager.brokerEpoch); -1 until it registered. */
+  get epoch(): number {
+    return this.brokerEpoch;
+  }
+
   /** In PENDING_CONTROLLED_SHUTDOWN. */
   get inControlledShutdown(): boolean {
     return this.controlledShutdown !== undefined;

@@ -261,7 +261,7 @@ export class KafkaApis {
   private handleReplicaFetch(req: FetchRequest, reply: Reply): void {
     const { replicaManager } = this.deps;
     const parts = req.partitions.map((fp) => ({ fp, partition: replicaManager.partition(fp.topic, fp.partition) }));
-    const follow = (fp: FetchPartition, partition: Partition) => replicaManager.fetchForFollower(partition, req.replicaId, fp);
+    const follow = (fp: FetchPartition, partition: Partition) => replicaManager.fetchForFollower(partition, req.replicaId, fp, req.replicaEpoch);
     const answer = (): void => {
       const responses = parts.map(({ fp, partition }): FetchPartitionResponse => {
         const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : follow(fp, partition);

@@ -1,7 +1,7 @@
 import type { Log } from '../../log/log.js';
 import { LogError, type LogErrorCode } from '../../log/log.js';
 import { UNDEFINED_EPOCH } from '../../log/leaderEpochCache.js';
-import { partitionName, type FetchPartition } from '../protocol.js';
+import { partitionName, type FetchPartition, type IsrMember } from '../protocol.js';
 
 /** Replication settings of one partition, with Kafka's names. */
 export interface PartitionConfig {
@@ -33,6 +33,13 @@ export interface PartitionConfig {
    * shrink its ISR. Before, only the time since it last caught up counted.
    */
   readonly caughtUpAtLogEnd?: boolean;
+  /**
+   * KIP-903 (Kafka 3.5, KAFKA-14139): a follower's fetches carry its broker epoch, and the
+   * leader lets it into the ISR only by the epoch in its metadata (isBrokerEpochIsrEligible)
+   * and refuses fetches from an earlier incarnation (Replica.updateFetchStateOrThrow). Before,
+   * a fetch sent before a broker's crash could bring it back into the ISR after its restart.
+   */
+  readonly checkBrokerEpochs?: boolean;
 }
 
 export type TruncationMode = 'leader-epoch' | 'leader-epoch-kip101' | 'high-watermark';
@@ -42,11 +49,13 @@ export interface PartitionContext {
   /** The broker's clock, in ms (Partition.maybeIncrementLeaderHW reads time.milliseconds). */
   nowMs(): number;
   /**
-   * Partition.isReplicaIsrEligible (KIP-841, KIP-903): a replica may join the ISR, or hold the
-   * high watermark as one about to join it, only while its broker is registered, unfenced and
-   * not in controlled shutdown in this broker's metadata.
+   * Partition.isReplicaIsrEligible (KIP-841): a replica may join the ISR, or hold the high
+   * watermark as one about to join it, only while its broker is registered, unfenced and not
+   * in controlled shutdown in this broker's metadata.
    */
   isReplicaIsrEligible(replicaId: number): boolean;
+  /** KRaftMetadataCache.getAliveBrokerEpoch: the broker epoch of an unfenced broker's registration; undefined if fenced or unknown. */
+  aliveBrokerEpoch?(replicaId: number): number | undefined;
 }
 
 /** A replica as the leader tracks it (Kafka's Replica / ReplicaState). */
@@ -58,6 +67,8 @@ interface FollowerState {
   /** The leader's log end offset at the follower's previous fetch, Kafka's lastFetchLeaderLogEndOffset. */
   lastFetchLeaderLeo: number;
   lastFetchMs: number;
+  /** ReplicaState.brokerEpoch: the broker epoch of the follower's last fetch (-1: it sent none); undefined before its first fetch to this leader. */
+  brokerEpoch: number | undefined;
 }
 
 /** The leadership a replica learned from the metadata. */
@@ -155,7 +166,7 @@ export class Partition {
     for (const r of info.replicas) {
       // Kafka's 0 is the epoch's start, long before any clock reading; here clocks start near 0, hence "never".
       const lastCaughtUpMs = info.isr.includes(r) ? nowMs : Number.NEGATIVE_INFINITY;
-      if (r !== this.brokerId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpMs, lastFetchLeaderLeo: -1, lastFetchMs: nowMs });
+      if (r !== this.brokerId) this.followers.set(r, { logEndOffset: -1, lastCaughtUpMs, lastFetchLeaderLeo: -1, lastFetchMs: nowMs, brokerEpoch: undefined });
     }
     // Record the new epoch in the cache from where this leader's appends will start.
     if (info.leaderEpoch > this.log.epochs.latestEpoch) this.log.epochs.assign(info.leaderEpoch, this.log.logEndOffset);
@@ -283,13 +294,14 @@ export class Partition {
   /**
    * Serves a follower's fetch (Kafka's Partition.fetchRecords for a follower): checks the
    * epoch it believes in, detects a diverging log from its last fetched epoch (KIP-320),
-   * notes its progress, reads from its fetch offset, and moves the high watermark.
+   * notes its progress, reads from its fetch offset, and moves the high watermark. A fetch
+   * from an earlier incarnation of the follower's broker is refused (KIP-903).
    */
-  fetchForFollower(replicaId: number, fetchOffset: number, lastFetchedEpoch: number, currentLeaderEpoch: number, nowMs: number): FollowerFetchResult {
+  fetchForFollower(replicaId: number, fetchOffset: number, lastFetchedEpoch: number, currentLeaderEpoch: number, nowMs: number, brokerEpoch = -1): FollowerFetchResult {
     const refused = this.checkFetch(currentLeaderEpoch);
     if (refused !== undefined) return refused;
     const follower = this.followers.get(replicaId);
-    if (follower === undefined) return { error: 'NOT_LEADER_OR_FOLLOWER', leaderEpoch: this.leaderEpoch };
+    if (follower === undefined || this.isStaleFetch(replicaId, brokerEpoch)) return { error: 'NOT_LEADER_OR_FOLLOWER', leaderEpoch: this.leaderEpoch };
     const leo = this.log.logEndOffset;
     const diverged = this.divergence(fetchOffset, lastFetchedEpoch);
     if (diverged !== undefined) return diverged;
@@ -301,6 +313,7 @@ export class Partition {
     follower.logEndOffset = fetchOffset;
     follower.lastFetchLeaderLeo = leo;
     follower.lastFetchMs = nowMs;
+    follower.brokerEpoch = brokerEpoch;
     this.maybeAdvanceHighWatermark();
     const { records } = this.log.read(fetchOffset, this.config.maxFetchBytes, leo, true);
     return { records, highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset };
@@ -381,7 +394,7 @@ export class Partition {
       const f = this.followers.get(r);
       if (maximal.includes(r)) min = Math.min(min, f === undefined ? -1 : f.logEndOffset);
       // shouldWaitForReplicaToJoinIsr (KAFKA-4485): a caught-up follower about to join the ISR holds the high watermark too.
-      else if (f !== undefined && f.logEndOffset >= 0 && f.logEndOffset < min && this.isCaughtUp(f, leo, this.context.nowMs()) && this.context.isReplicaIsrEligible(r)) min = f.logEndOffset;
+      else if (f !== undefined && f.logEndOffset >= 0 && f.logEndOffset < min && this.isCaughtUp(f, leo, this.context.nowMs()) && this.isIsrEligible(r, f)) min = f.logEndOffset;
     }
     if (min <= this.log.highWatermark) {
       this.completeDelayed();
@@ -465,7 +478,40 @@ export class Partition {
     const f = this.followers.get(r);
     if (f === undefined) return false;
     if (this.isr.includes(r)) return this.isCaughtUp(f, this.log.logEndOffset, nowMs);
-    return r === fetchedBy && f.logEndOffset >= this.log.highWatermark && f.logEndOffset >= epochStart && this.context.isReplicaIsrEligible(r);
+    return r === fetchedBy && f.logEndOffset >= this.log.highWatermark && f.logEndOffset >= epochStart && this.isIsrEligible(r, f);
+  }
+
+  /**
+   * Partition.isReplicaIsrEligible: registered, unfenced, not shutting down and, with KIP-903,
+   * fetching by the broker epoch in the metadata, or by -1, which skips the check
+   * (isBrokerEpochIsrEligible). A follower that has not fetched from this leader has no epoch.
+   */
+  private isIsrEligible(r: number, f: FollowerState): boolean {
+    if (!this.context.isReplicaIsrEligible(r)) return false;
+    if (this.config.checkBrokerEpochs !== true) return true;
+    const cached = this.context.aliveBrokerEpoch?.(r);
+    return f.brokerEpoch !== undefined && cached !== undefined && (f.brokerEpoch === -1 || f.brokerEpoch === cached);
+  }
+
+  /** Replica.updateFetchStateOrThrow (KIP-903): a fetch by an epoch older than the broker's alive epoch comes from an earlier incarnation. */
+  private isStaleFetch(r: number, brokerEpoch: number): boolean {
+    if (this.config.checkBrokerEpochs !== true || brokerEpoch === -1) return false;
+    const cached = this.context.aliveBrokerEpoch?.(r);
+    return cached !== undefined && cached > brokerEpoch;
+  }
+
+  /**
+   * The ISR with each member's broker epoch, for AlterPartition (Partition.addBrokerEpochToIsr):
+   * this broker's own, and each follower's from its last fetch, or -1 (not checked) for one
+   * that has not fetched from this leader yet.
+   */
+  isrWithBrokerEpochs(isr: readonly number[], ownEpoch: number): IsrMember[] {
+    return isr.map((brokerId) => ({ brokerId, brokerEpoch: brokerId === this.brokerId ? ownEpoch : (this.followers.get(brokerId)?.brokerEpoch ?? -1) }));
+  }
+
+  /** The follower's broker epoch from its last fetch, as the leader keeps it (for tests). */
+  followerBrokerEpoch(replicaId: number): number | undefined {
+    return this.followers.get(replicaId)?.brokerEpoch;
   }
 
   /** The follower's log end offset as the leader knows it (for tests and metrics). */

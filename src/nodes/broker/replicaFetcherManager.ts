@@ -16,6 +16,8 @@ export interface ReplicaFetcherManagerDeps {
   readonly config: BrokerConfig;
   /** Traces a follower's append (ReplicaManager's replica.append). */
   readonly traceAppend: (partition: Partition, baseOffset: number, lastOffset: number) => void;
+  /** This incarnation's broker epoch, from its registration. */
+  readonly brokerEpoch: () => number;
 }
 
 export class ReplicaFetcherManager {
@@ -48,6 +50,7 @@ export class ReplicaFetcherManager {
         isCurrent: (f) => this.fetchers.get(f.key) === f,
         removed: (f) => this.fetchers.delete(f.key),
         traceAppend: this.deps.traceAppend,
+        brokerEpoch: this.deps.brokerEpoch,
       });
       this.fetchers.set(key, fetcher);
     }

@@ -36,6 +36,8 @@ export interface ReplicaFetcherDeps {
   readonly removed: (fetcher: ReplicaFetcherThread) => void;
   /** Traces a follower's append (ReplicaManager's replica.append). */
   readonly traceAppend: (partition: Partition, baseOffset: number, lastOffset: number) => void;
+  /** This incarnation's broker epoch (ReplicaFetcherThread's brokerEpochSupplier); -1 before it registered. */
+  readonly brokerEpoch: () => number;
 }
 
 /** A replica fetcher (Kafka's ReplicaFetcherThread): partitions this broker follows on one leader, fetched together. */
@@ -93,7 +95,9 @@ export class ReplicaFetcherThread {
       return;
     }
     const partitions = live.map((e) => e.partition.nextFetch());
-    const req = message<FetchRequest>('Fetch', { replicaId: this.brokerId, partitions });
+    // Fetch v15 (KIP-903, 3.5+) carries the broker epoch in its ReplicaState.
+    const replicaEpoch = config.settings['sim.isr.broker.epoch'] === 'checked' ? { replicaEpoch: this.deps.brokerEpoch() } : {};
+    const req = message<FetchRequest>('Fetch', { replicaId: this.brokerId, ...replicaEpoch, partitions });
     // replica.socket.timeout.ms: how long a replica fetcher waits for the leader's answer (ReplicaFetcherBlockingSend).
     ctx.request(brokerNode(this.leader), req, { timeout: millis(config.settings['replica.socket.timeout.ms']), channel: Channel.Fetchers + this.id }, (r) => {
       // A failed request (a timeout, a lost connection) backs every partition off; an error

@@ -33,6 +33,8 @@ export interface ReplicaManagerDeps {
   readonly fetchers: { startFetcher(partition: Partition): void; stopFetching(name: string): void };
   /** In controlled shutdown (BrokerLifecycleManager's PENDING_CONTROLLED_SHUTDOWN). */
   readonly inControlledShutdown: () => boolean;
+  /** This incarnation's broker epoch, from its registration (ReplicaManager.brokerEpochSupplier); -1 before it registered. */
+  readonly brokerEpoch: () => number;
   /** This broker became the leader of a partition: a coordinator's partition reloads. */
   readonly onBecomeLeader: (topic: string, partition: number, log: Log, leaderEpoch: number) => void;
   /** This broker became a follower of a partition: a coordinator's partition unloads. */
@@ -113,7 +115,16 @@ export class ReplicaManager {
       const b = this.deps.image.broker(id);
       return b !== undefined && !b.fenced && !b.inControlledShutdown;
     },
+    aliveBrokerEpoch: (id) => {
+      const b = this.deps.image.broker(id);
+      return b === undefined || b.fenced ? undefined : b.epoch;
+    },
   };
+
+  /** sim.isr.broker.epoch: KIP-903's broker epochs decide ISR membership (3.5+). */
+  private get checksBrokerEpochs(): boolean {
+    return this.deps.config.settings['sim.isr.broker.epoch'] === 'checked';
+  }
 
   private partitionFor(p: PartitionState): Partition {
     const { config } = this.deps;
@@ -130,6 +141,7 @@ export class ReplicaManager {
         truncation: config.settings['sim.truncation'],
         holdHighWatermarkBelowMinIsr: config.settings['sim.high.watermark.below.min.isr'] === 'hold' || config.settings['eligible.leader.replicas.version'] === 1,
         caughtUpAtLogEnd: config.settings['sim.isr.caught.up'] === 'log-end-or-lag-time',
+        checkBrokerEpochs: this.checksBrokerEpochs,
       };
       partition = new Partition(p.topic, p.partition, this.id, log, partitionConfig, this.partitionContext);
       this.partitions.set(name, partition);
@@ -218,9 +230,9 @@ export class ReplicaManager {
   // ------------------------------------------------------------------ followers and the ISR
 
   /** A follower's fetch of one partition this broker leads: where the follower is moves the high watermark and the ISR. */
-  fetchForFollower(partition: Partition, replicaId: number, fp: FetchPartition): FollowerFetchResult {
+  fetchForFollower(partition: Partition, replicaId: number, fp: FetchPartition, replicaEpoch = -1): FollowerFetchResult {
     const hwBefore = partition.highWatermark;
-    const r = partition.fetchForFollower(replicaId, fp.fetchOffset, fp.lastFetchedEpoch, fp.currentLeaderEpoch, this.deps.nowMs());
+    const r = partition.fetchForFollower(replicaId, fp.fetchOffset, fp.lastFetchedEpoch, fp.currentLeaderEpoch, this.deps.nowMs(), replicaEpoch);
     this.traceHw(partition, hwBefore);
     this.proposeIsr(partition, replicaId);
     return r;
@@ -253,6 +265,7 @@ export class ReplicaManager {
       leaderEpoch: partition.leaderEpoch,
       partitionEpoch: partition.partitionEpoch,
       newIsr: isr,
+      ...(this.checksBrokerEpochs ? { newIsrWithEpochs: partition.isrWithBrokerEpochs(isr, this.deps.brokerEpoch()) } : {}),
     });
     this.deps.ctx.trace.emit('isr.propose', { broker: this.id, partition: partition.name, isr: [...isr] });
     const before = partition.isr.length;

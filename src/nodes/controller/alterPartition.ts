@@ -18,7 +18,8 @@ export type AlterPartitionError =
  * Validates an AlterPartition request against the image, as the controller does
  * (ReplicationControlManager.alterPartition): only the current leader, in the current
  * leader epoch, with the current partition epoch, may change the ISR, and only to a set of
- * the partition's replicas that includes itself and holds no fenced broker (KIP-841).
+ * the partition's replicas that includes itself and holds no fenced broker (KIP-841), nor a
+ * broker named by an epoch it no longer has (KIP-903).
  */
 export function alterPartition(image: MetadataImage, req: AlterPartitionRequest, policy?: ElectionPolicy): { error: AlterPartitionError } | { change: PartitionChangeRecord } {
   const p = image.partition(req.topic, req.partition);
@@ -29,9 +30,18 @@ export function alterPartition(image: MetadataImage, req: AlterPartitionRequest,
   if (!req.newIsr.includes(req.brokerId) || req.newIsr.some((r) => !p.replicas.includes(r)) || new Set(req.newIsr).size !== req.newIsr.length) {
     return { error: 'INVALID_REQUEST' };
   }
-  if (req.newIsr.some((r) => !image.isActive(r))) return { error: 'INELIGIBLE_REPLICA' };
+  if (req.newIsr.some((r) => !image.isActive(r)) || hasStaleBrokerEpoch(image, req)) return { error: 'INELIGIBLE_REPLICA' };
   // KIP-966: members that leave an ISR below min.insync.replicas become eligible leaders.
   const elr = policy === undefined ? [] : elrAfter(p, req.newIsr, policy);
   const elrChanged = elr.length !== (p.elr ?? []).length || elr.some((r) => !(p.elr ?? []).includes(r));
   return { change: { type: 'PartitionChange', topic: req.topic, partition: req.partition, isr: [...req.newIsr], ...(elrChanged ? { elr } : {}) } };
+}
+
+/**
+ * ReplicationControlManager.ineligibleReplicasForIsr (KIP-903): a member named with a broker
+ * epoch other than -1 must be named by its current registration's epoch, or the ISR would
+ * take in a broker that restarted (and may have lost its log) on a fetch of its earlier life.
+ */
+function hasStaleBrokerEpoch(image: MetadataImage, req: AlterPartitionRequest): boolean {
+  return (req.newIsrWithEpochs ?? []).some((m) => m.brokerEpoch !== -1 && image.broker(m.brokerId)?.epoch !== m.brokerEpoch);
 }

@@ -120,7 +120,7 @@ export class Controller implements Process<KafkaMessage> {
   private handleBrokerRegistration(req: BrokerRegistrationRequest, reply: (r: KafkaMessage) => void): void {
     const known = this.image.broker(req.brokerId);
     if (known === undefined || !this.cluster.isCurrent(req.brokerId, req.incarnation)) {
-      this.commit([{ type: 'RegisterBroker', brokerId: req.brokerId, incarnation: req.incarnation, rack: req.rack, fenced: true }]);
+      this.commit([{ type: 'RegisterBroker', brokerId: req.brokerId, incarnation: req.incarnation, brokerEpoch: this.image.offset, rack: req.rack, fenced: true }]);
       this.cluster.setRegisteredAt(req.brokerId, this.image.offset);
       this.heartbeats.leaveControlledShutdown(req.brokerId);
       // A re-registered broker is a new process: it must catch up before leading again.
@@ -131,7 +131,7 @@ export class Controller implements Process<KafkaMessage> {
     }
     this.cluster.setIncarnation(req.brokerId, req.incarnation);
     this.heartbeats.touch(req.brokerId, this.nowMs());
-    reply(message('BrokerRegistrationResponse', { brokerEpoch: (this.cluster.registrationOffset(req.brokerId) ?? 1) - 1 }));
+    reply(message('BrokerRegistrationResponse', { brokerEpoch: this.image.broker(req.brokerId)?.epoch ?? -1 }));
   }
 
   private handleBrokerHeartbeat(req: BrokerHeartbeatRequest, reply: (r: KafkaMessage) => void): void {

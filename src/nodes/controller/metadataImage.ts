@@ -4,6 +4,8 @@ import { NO_LEADER, type MetadataRecord, type PartitionChangeRecord, type Partit
 export interface BrokerState {
   readonly brokerId: number;
   readonly incarnation: number;
+  /** The offset of its latest registration record (KIP-903's broker epoch). */
+  readonly epoch: number;
   readonly rack: string | undefined;
   readonly fenced: boolean;
   /** In controlled shutdown: it may neither lead nor join an ISR until it registers again. */
@@ -52,7 +54,7 @@ export class MetadataImage {
     this.partitionList = undefined;
     switch (record.type) {
       case 'RegisterBroker':
-        this.brokerMap.set(record.brokerId, { brokerId: record.brokerId, incarnation: record.incarnation, rack: record.rack, fenced: true, inControlledShutdown: false });
+        this.brokerMap.set(record.brokerId, { brokerId: record.brokerId, incarnation: record.incarnation, epoch: record.brokerEpoch, rack: record.rack, fenced: true, inControlledShutdown: false });
         break;
       case 'FenceBroker':
       case 'UnfenceBroker': {

@@ -14,6 +14,12 @@ export interface RegisterBrokerRecord {
   /** Changes on every registration (KIP-631's incarnation id), so a restart is told apart. */
   readonly incarnation: number;
   readonly rack: string | undefined;
+  /**
+   * The broker epoch: the offset of this record in the metadata log, which the controller
+   * passes as the next write offset (ClusterControlManager.registerBroker, newBrokerEpoch).
+   * Fetches and AlterPartition name replicas by it (KIP-903).
+   */
+  readonly brokerEpoch: number;
   /** Brokers register fenced and are unfenced once they have caught up with the metadata. */
   readonly fenced: true;
 }

@@ -9,7 +9,7 @@ import { Rng } from '../../../src/sim/rng.js';
 function cluster(brokers: number, racks?: string[]): MetadataImage {
   const image = new MetadataImage();
   for (let id = 1; id <= brokers; id++) {
-    image.apply({ type: 'RegisterBroker', brokerId: id, incarnation: 1, rack: racks?.[(id - 1) % racks.length], fenced: true });
+    image.apply({ type: 'RegisterBroker', brokerId: id, incarnation: 1, brokerEpoch: image.offset, rack: racks?.[(id - 1) % racks.length], fenced: true });
     image.apply({ type: 'UnfenceBroker', brokerId: id });
   }
   return image;
@@ -233,7 +233,7 @@ describe('AlterPartition', () => {
     expect(image.isActive(f2)).toBe(false);
     expect(alterPartition(image, { brokerId: leader, topic: 'orders', partition: 0, leaderEpoch: 0, partitionEpoch: 1, newIsr: [leader, f1, f2] })).toEqual({ error: 'INELIGIBLE_REPLICA' });
     // A new registration (the broker restarted) ends it.
-    image.apply({ type: 'RegisterBroker', brokerId: f2, incarnation: 2, rack: undefined, fenced: true });
+    image.apply({ type: 'RegisterBroker', brokerId: f2, incarnation: 2, brokerEpoch: image.offset, rack: undefined, fenced: true });
     image.apply({ type: 'UnfenceBroker', brokerId: f2 });
     expect(image.isActive(f2)).toBe(true);
   });
