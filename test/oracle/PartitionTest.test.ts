@@ -426,7 +426,7 @@ describe('PartitionTest: broker epochs (KIP-903)', () => {
   function leaderWithEpochs(alive: Map<number, number>): Partition {
     const { log } = Log.open(new MemoryDisk(), 'test-topic-0', DEFAULT_LOG_CONFIG);
     const context = { nowMs: () => 0, isReplicaIsrEligible: () => true, aliveBrokerEpoch: (id: number) => alive.get(id) };
-    const p = new Partition('test-topic', 0, BROKER, log, { ...CONFIG, checkBrokerEpochs: true }, context);
+    const p = new Partition('test-topic', 0, BROKER, log, { ...CONFIG, isrEligibility: 'broker-epoch' }, context);
     seedLogData(p, 10, 4);
     return p;
   }
@@ -467,10 +467,10 @@ describe('PartitionTest: broker epochs (KIP-903)', () => {
     expect(p.followerBrokerEpoch(REMOTE1)).toBe(DEFAULT_EPOCH(REMOTE1));
   });
 
-  it('before KIP-903 (3.4 and older) a stale fetch still updates the follower and lets it in', () => {
+  it('before KIP-903 (3.3 and 3.4) a stale fetch still updates the follower and lets it in', () => {
     const alive = new Map([BROKER, REMOTE1, REMOTE2].map((id) => [id, DEFAULT_EPOCH(id)]));
     const { log } = Log.open(new MemoryDisk(), 'test-topic-0', DEFAULT_LOG_CONFIG);
-    const p = new Partition('test-topic', 0, BROKER, log, { ...CONFIG, checkBrokerEpochs: false }, { nowMs: () => 0, isReplicaIsrEligible: () => true, aliveBrokerEpoch: (id: number) => alive.get(id) });
+    const p = new Partition('test-topic', 0, BROKER, log, { ...CONFIG, isrEligibility: 'unfenced' }, { nowMs: () => 0, isReplicaIsrEligible: () => true, aliveBrokerEpoch: (id: number) => alive.get(id) });
     seedLogData(p, 10, 4);
     p.becomeLeader(state(BROKER, 5, [BROKER, REMOTE1, REMOTE2], [BROKER, REMOTE2]), 0);
     expect(fetchFollower(p, REMOTE1, p.log.logEndOffset, 0, { brokerEpoch: DEFAULT_EPOCH(REMOTE1) - 1 })).not.toHaveProperty('error');

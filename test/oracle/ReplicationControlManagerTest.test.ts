@@ -43,4 +43,14 @@ describe('ReplicationControlManagerTest', () => {
     const unchecked = { ...request, newIsrWithEpochs: isrWithEpochs.map((m) => (m.brokerId === 4 ? { ...m, brokerEpoch: -1 } : m)) };
     expect(alterPartition(image, unchecked)).toMatchObject({ change: { isr: [1, 2, 3, 4] } });
   });
+
+  // Before KIP-841 (3.3) the controller took any ISR of the partition's replicas, fenced or not.
+  it('accepts a fenced broker into the ISR only before KIP-841 (sim.isr.eligibility any)', () => {
+    const image = cluster([0, 1, 2, 3, 4]);
+    image.apply({ type: 'FenceBroker', brokerId: 4 });
+    const request = { brokerId: 1, topic: 'foo', partition: 0, leaderEpoch: 0, partitionEpoch: 1, newIsr: [1, 2, 3, 4] };
+    expect(alterPartition(image, request, undefined, 'unfenced')).toEqual({ error: 'INELIGIBLE_REPLICA' });
+    expect(alterPartition(image, request, undefined, 'broker-epoch')).toEqual({ error: 'INELIGIBLE_REPLICA' });
+    expect(alterPartition(image, request, undefined, 'any')).toMatchObject({ change: { isr: [1, 2, 3, 4] } });
+  });
 });

@@ -1,6 +1,7 @@
 import type { Log } from '../../log/log.js';
 import { LogError, type LogErrorCode } from '../../log/log.js';
 import { UNDEFINED_EPOCH } from '../../log/leaderEpochCache.js';
+import type { BrokerSettings } from '../config/brokerSettings.js';
 import { partitionName, type FetchPartition, type IsrMember } from '../protocol.js';
 
 /** Replication settings of one partition, with Kafka's names. */
@@ -34,13 +35,17 @@ export interface PartitionConfig {
    */
   readonly caughtUpAtLogEnd?: boolean;
   /**
-   * KIP-903 (Kafka 3.5, KAFKA-14139): a follower's fetches carry its broker epoch, and the
-   * leader lets it into the ISR only by the epoch in its metadata (isBrokerEpochIsrEligible)
-   * and refuses fetches from an earlier incarnation (Replica.updateFetchStateOrThrow). Before,
-   * a fetch sent before a broker's crash could bring it back into the ISR after its restart.
+   * sim.isr.eligibility: which followers may join the ISR. `unfenced` (the default here; KIP-841,
+   * Kafka 3.3): those the metadata shows registered, unfenced and not shutting down.
+   * `broker-epoch` (KIP-903, 3.5, KAFKA-14139): also fetching by the broker epoch in the
+   * metadata (isBrokerEpochIsrEligible), and fetches from an earlier incarnation are refused
+   * (Replica.updateFetchStateOrThrow). `any` (before 3.3): whoever caught up.
    */
-  readonly checkBrokerEpochs?: boolean;
+  readonly isrEligibility?: IsrEligibility;
 }
+
+/** sim.isr.eligibility (src/nodes/config/brokerSettings.ts). */
+export type IsrEligibility = BrokerSettings['sim.isr.eligibility'];
 
 export type TruncationMode = 'leader-epoch' | 'leader-epoch-kip101' | 'high-watermark';
 
@@ -482,20 +487,23 @@ export class Partition {
   }
 
   /**
-   * Partition.isReplicaIsrEligible: registered, unfenced, not shutting down and, with KIP-903,
-   * fetching by the broker epoch in the metadata, or by -1, which skips the check
-   * (isBrokerEpochIsrEligible). A follower that has not fetched from this leader has no epoch.
+   * Partition.isReplicaIsrEligible: since KIP-841 registered, unfenced, not shutting down and,
+   * since KIP-903, fetching by the broker epoch in the metadata, or by -1, which skips the
+   * check (isBrokerEpochIsrEligible). A follower that has not fetched from this leader has no
+   * epoch. Before 3.3, any follower.
    */
   private isIsrEligible(r: number, f: FollowerState): boolean {
+    const eligibility = this.config.isrEligibility ?? 'unfenced';
+    if (eligibility === 'any') return true;
     if (!this.context.isReplicaIsrEligible(r)) return false;
-    if (this.config.checkBrokerEpochs !== true) return true;
+    if (eligibility !== 'broker-epoch') return true;
     const cached = this.context.aliveBrokerEpoch?.(r);
     return f.brokerEpoch !== undefined && cached !== undefined && (f.brokerEpoch === -1 || f.brokerEpoch === cached);
   }
 
   /** Replica.updateFetchStateOrThrow (KIP-903): a fetch by an epoch older than the broker's alive epoch comes from an earlier incarnation. */
   private isStaleFetch(r: number, brokerEpoch: number): boolean {
-    if (this.config.checkBrokerEpochs !== true || brokerEpoch === -1) return false;
+    if (this.config.isrEligibility !== 'broker-epoch' || brokerEpoch === -1) return false;
     const cached = this.context.aliveBrokerEpoch?.(r);
     return cached !== undefined && cached > brokerEpoch;
   }

@@ -96,7 +96,7 @@ export class ReplicaFetcherThread {
     }
     const partitions = live.map((e) => e.partition.nextFetch());
     // Fetch v15 (KIP-903, 3.5+) carries the broker epoch in its ReplicaState.
-    const replicaEpoch = config.settings['sim.isr.broker.epoch'] === 'checked' ? { replicaEpoch: this.deps.brokerEpoch() } : {};
+    const replicaEpoch = config.settings['sim.isr.eligibility'] === 'broker-epoch' ? { replicaEpoch: this.deps.brokerEpoch() } : {};
     const req = message<FetchRequest>('Fetch', { replicaId: this.brokerId, ...replicaEpoch, partitions });
     // replica.socket.timeout.ms: how long a replica fetcher waits for the leader's answer (ReplicaFetcherBlockingSend).
     ctx.request(brokerNode(this.leader), req, { timeout: millis(config.settings['replica.socket.timeout.ms']), channel: Channel.Fetchers + this.id }, (r) => {

@@ -121,9 +121,9 @@ export class ReplicaManager {
     },
   };
 
-  /** sim.isr.broker.epoch: KIP-903's broker epochs decide ISR membership (3.5+). */
+  /** sim.isr.eligibility: KIP-903's broker epochs decide ISR membership (3.5+). */
   private get checksBrokerEpochs(): boolean {
-    return this.deps.config.settings['sim.isr.broker.epoch'] === 'checked';
+    return this.deps.config.settings['sim.isr.eligibility'] === 'broker-epoch';
   }
 
   private partitionFor(p: PartitionState): Partition {
@@ -141,7 +141,7 @@ export class ReplicaManager {
         truncation: config.settings['sim.truncation'],
         holdHighWatermarkBelowMinIsr: config.settings['sim.high.watermark.below.min.isr'] === 'hold' || config.settings['eligible.leader.replicas.version'] === 1,
         caughtUpAtLogEnd: config.settings['sim.isr.caught.up'] === 'log-end-or-lag-time',
-        checkBrokerEpochs: this.checksBrokerEpochs,
+        isrEligibility: config.settings['sim.isr.eligibility'],
       };
       partition = new Partition(p.topic, p.partition, this.id, log, partitionConfig, this.partitionContext);
       this.partitions.set(name, partition);

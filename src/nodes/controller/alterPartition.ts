@@ -2,6 +2,7 @@ import type { MetadataImage } from './metadataImage.js';
 import { elrAfter, type ElectionPolicy } from './election.js';
 import type { PartitionChangeRecord } from './metadataRecords.js';
 import type { AlterPartitionRequest as AlterPartitionMessage } from '../protocol.js';
+import type { ControllerSettings } from './controller.js';
 
 /** An ISR change a partition leader asks the controller for (AlterPartition, KIP-497): the request's fields. */
 export type AlterPartitionRequest = Omit<AlterPartitionMessage, 'type' | 'bytes'>;
@@ -18,10 +19,10 @@ export type AlterPartitionError =
  * Validates an AlterPartition request against the image, as the controller does
  * (ReplicationControlManager.alterPartition): only the current leader, in the current
  * leader epoch, with the current partition epoch, may change the ISR, and only to a set of
- * the partition's replicas that includes itself and holds no fenced broker (KIP-841), nor a
- * broker named by an epoch it no longer has (KIP-903).
+ * the partition's replicas that includes itself and, since 3.3, holds no fenced or shutting-down
+ * broker (KIP-841), and since 3.5 no broker named by an epoch it no longer has (KIP-903).
  */
-export function alterPartition(image: MetadataImage, req: AlterPartitionRequest, policy?: ElectionPolicy): { error: AlterPartitionError } | { change: PartitionChangeRecord } {
+export function alterPartition(image: MetadataImage, req: AlterPartitionRequest, policy?: ElectionPolicy, eligibility: ControllerSettings['sim.isr.eligibility'] = 'broker-epoch'): { error: AlterPartitionError } | { change: PartitionChangeRecord } {
   const p = image.partition(req.topic, req.partition);
   if (p === undefined) return { error: 'UNKNOWN_TOPIC_OR_PARTITION' };
   if (req.leaderEpoch < p.leaderEpoch) return { error: 'FENCED_LEADER_EPOCH' };
@@ -30,7 +31,7 @@ export function alterPartition(image: MetadataImage, req: AlterPartitionRequest,
   if (!req.newIsr.includes(req.brokerId) || req.newIsr.some((r) => !p.replicas.includes(r)) || new Set(req.newIsr).size !== req.newIsr.length) {
     return { error: 'INVALID_REQUEST' };
   }
-  if (req.newIsr.some((r) => !image.isActive(r)) || hasStaleBrokerEpoch(image, req)) return { error: 'INELIGIBLE_REPLICA' };
+  if (eligibility !== 'any' && (req.newIsr.some((r) => !image.isActive(r)) || hasStaleBrokerEpoch(image, req))) return { error: 'INELIGIBLE_REPLICA' };
   // KIP-966: members that leave an ISR below min.insync.replicas become eligible leaders.
   const elr = policy === undefined ? [] : elrAfter(p, req.newIsr, policy);
   const elrChanged = elr.length !== (p.elr ?? []).length || elr.some((r) => !(p.elr ?? []).includes(r));

@@ -26,7 +26,7 @@ export interface TopicSpec {
  */
 export type ControllerSettings = Pick<
   BrokerSettings,
-  'broker.session.timeout.ms' | 'unclean.leader.election.enable' | 'min.insync.replicas' | 'eligible.leader.replicas.version' | 'auto.leader.rebalance.enable' | 'leader.imbalance.check.interval.seconds'
+  'broker.session.timeout.ms' | 'unclean.leader.election.enable' | 'min.insync.replicas' | 'eligible.leader.replicas.version' | 'auto.leader.rebalance.enable' | 'leader.imbalance.check.interval.seconds' | 'sim.isr.eligibility'
 >;
 
 export interface ControllerConfig {

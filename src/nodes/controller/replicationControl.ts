@@ -9,7 +9,7 @@ import type { MetadataImage, PartitionState } from './metadataImage.js';
 import { NO_LEADER, type MetadataRecord, type PartitionChangeRecord } from './metadataRecords.js';
 
 /** The cluster defaults a topic's election policy falls back on. */
-export type ReplicationDefaults = Pick<ControllerSettings, 'unclean.leader.election.enable' | 'min.insync.replicas' | 'eligible.leader.replicas.version'>;
+export type ReplicationDefaults = Pick<ControllerSettings, 'unclean.leader.election.enable' | 'min.insync.replicas' | 'eligible.leader.replicas.version' | 'sim.isr.eligibility'>;
 
 /** What replication control needs of the controller: the image, the defaults, randomness, metrics, and when brokers were last heard from. */
 export interface ReplicationControlDeps {
@@ -80,7 +80,7 @@ export class ReplicationControlManager {
 
   /** An AlterPartition request, validated against the image (see alterPartition). */
   alterPartition(req: AlterPartitionRequest): { error: AlterPartitionError } | { change: PartitionChangeRecord } {
-    return alterPartition(this.deps.image, req, this.policy(req.topic));
+    return alterPartition(this.deps.image, req, this.policy(req.topic), this.deps.defaults()['sim.isr.eligibility']);
   }
 
   /**

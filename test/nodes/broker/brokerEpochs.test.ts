@@ -6,7 +6,7 @@ import type { TraceRecord } from '../../../src/sim/trace.js';
 /**
  * KIP-903 end to end: a follower that crashed and registered again (a new broker epoch)
  * fetches by its new epoch, which is the one in every broker's metadata, so the leader lets it
- * back into the ISR. On 3.4 (no broker epochs) it comes back too. The unit cases are ports of
+ * back into the ISR. On 3.4 (no broker epochs) 3.2 (no eligibility check) and 2.8 it comes back too. The unit cases are ports of
  * Kafka's PartitionTest and ReplicationControlManagerTest in test/oracle.
  */
 const scenario = (version: string): string => `
@@ -27,7 +27,7 @@ const metadata = (records: readonly TraceRecord[]): Metadata[] => records.filter
 const detail = (m: Metadata): { brokerId?: number; brokerEpoch?: number; isr?: number[] } => JSON.parse(m.detail) as { brokerId?: number; brokerEpoch?: number; isr?: number[] };
 
 describe('broker epochs (KIP-903)', () => {
-  it.each(['4.1', '3.4'])('on %s, a restarted follower registers with a new epoch and rejoins the ISR', (version) => {
+  it.each(['4.1', '3.4', '3.2', '2.8'])('on %s, a restarted follower registers with a new epoch and rejoins the ISR', (version) => {
     const r = runScenario(parseScenario(scenario(version)), { keepTrace: true });
     const records = metadata(r.simulation.memory?.records ?? []);
     const registrations = records.filter((m) => m.record === 'RegisterBroker' && detail(m).brokerId === 2).map((m) => detail(m).brokerEpoch);

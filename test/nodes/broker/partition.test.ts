@@ -167,6 +167,29 @@ describe('Partition: replication', () => {
     expect(l.highWatermark).toBe(hw);
   });
 
+  // Kafka: Partition.isReplicaIsrEligible came with KIP-841 (3.3, KAFKA-13916); before, any
+  // follower that caught up joined, even one the controller had fenced.
+  it.each([
+    ['any', [1, 2, 3]],
+    ['unfenced', undefined],
+    ['broker-epoch', undefined],
+  ] as const)('a fenced follower that catches up joins the ISR only before KIP-841 (sim.isr.eligibility %s)', (isrEligibility, proposed) => {
+    const { log } = Log.open(new MemoryDisk(), 'orders-0', DEFAULT_LOG_CONFIG);
+    const config = { ...CONFIG, isrEligibility };
+    const l = new Partition('orders', 0, 1, log, config, { nowMs: () => clock, isReplicaIsrEligible: (id) => id !== 3, aliveBrokerEpoch: (id) => (id === 3 ? undefined : id) });
+    const [, f2, f3] = [l, replica(2, config), replica(3, config)];
+    l.becomeLeader(info(1, 1, [1, 2]), 0);
+    f2.becomeFollower(info(1, 1, [1, 2]));
+    f3.becomeFollower(info(1, 1, [1, 2]));
+    l.appendAsLeader(batch('a'), '1');
+    for (const t of [1, 2]) {
+      fetchOnce(l, f2, t);
+      fetchOnce(l, f3, t);
+    }
+    expect(l.followerLogEndOffset(3)).toBe(1);
+    expect(l.proposedIsr(3, 3)).toEqual(proposed);
+  });
+
   // Kafka: Replica.resetReplicaState via Partition.makeLeader: a follower outside the ISR at the
   // election gets lastCaughtUpTimeMs 0, so it cannot hold the new leader's high watermark as one
   // about to rejoin (swarm finding compaction-tombstone-kept case 20: a follower far behind, out
