@@ -220,6 +220,27 @@ describe('PartitionTest: high watermark and ISR', () => {
     expect(sorted(p.maximalIsr)).toEqual([BROKER, REMOTE1, REMOTE2]);
   });
 
+  // Before KAFKA-7128 (2.1 and 2.0.1) the same follower joins at the high watermark, below this
+  // epoch's start: sim.isr.join high-watermark.
+  it('before KAFKA-7128, a follower joins the ISR at the high watermark, below the epoch start', () => {
+    const p = partition({ ...CONFIG, joinIsrPastEpochStart: false });
+    const replicas = [BROKER, REMOTE1, REMOTE2];
+    const isr = [BROKER, REMOTE2];
+    p.becomeLeader(state(BROKER, 8, replicas, isr), 0);
+    const first = p.appendAsLeader(records(2), '0');
+    if ('error' in first) throw new Error(first.error);
+    p.appendAsLeader(records(3), '0');
+    fetchFollower(p, REMOTE2, 0, 0);
+    fetchFollower(p, REMOTE2, first.lastOffset, 0);
+    p.becomeFollower(state(REMOTE2, 9, replicas, isr));
+    p.becomeLeader(state(BROKER, 10, replicas, isr), 0);
+    const epochStart = p.log.logEndOffset;
+    p.appendAsLeader(records(2), '0');
+    fetchFollower(p, REMOTE1, first.lastOffset, 0);
+    expect(first.lastOffset).toBeLessThan(epochStart);
+    expect(sorted(propose(p, 0, REMOTE1) ?? [])).toEqual([BROKER, REMOTE1, REMOTE2]);
+  });
+
   // Kafka: PartitionTest.testUpdateFollowerFetchState
   it('testUpdateFollowerFetchState', () => {
     const p = partition();

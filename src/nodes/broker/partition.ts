@@ -42,6 +42,12 @@ export interface PartitionConfig {
    * (Replica.updateFetchStateOrThrow). `any` (before 3.3): whoever caught up.
    */
   readonly isrEligibility?: IsrEligibility;
+  /**
+   * KAFKA-7128 (Kafka 2.1 and 2.0.1): a follower joins the ISR only once it has fetched past
+   * the start of the leader's current epoch as well as the high watermark (default); before,
+   * the high watermark alone, which a new leader's may lag.
+   */
+  readonly joinIsrPastEpochStart?: boolean;
 }
 
 /** sim.isr.eligibility (src/nodes/config/brokerSettings.ts). */
@@ -450,7 +456,7 @@ export class Partition {
   proposedIsr(nowMs: number, fetchedBy?: number): readonly number[] | undefined {
     if (this.role !== 'leader') return undefined;
     let epochStart = 0;
-    for (const e of this.log.epochs.all()) {
+    for (const e of this.config.joinIsrPastEpochStart === false ? [] : this.log.epochs.all()) {
       if (e.epoch !== this.leaderEpoch) continue;
       epochStart = e.startOffset;
       break;

@@ -142,6 +142,7 @@ export class ReplicaManager {
         holdHighWatermarkBelowMinIsr: config.settings['sim.high.watermark.below.min.isr'] === 'hold' || config.settings['eligible.leader.replicas.version'] === 1,
         caughtUpAtLogEnd: config.settings['sim.isr.caught.up'] === 'log-end-or-lag-time',
         isrEligibility: config.settings['sim.isr.eligibility'],
+        joinIsrPastEpochStart: config.settings['sim.isr.join'] === 'epoch-start',
       };
       partition = new Partition(p.topic, p.partition, this.id, log, partitionConfig, this.partitionContext);
       this.partitions.set(name, partition);
