@@ -1,5 +1,6 @@
 import { floorIndex } from '../sim/order.js';
 import { joinPath, type Disk } from './disk.js';
+import { BatchIndex } from './batchIndex.js';
 import { LeaderEpochCache } from './leaderEpochCache.js';
 import { ProducerStateManager, type AbortedTxn, type UnknownProducerRule } from './producerState.js';
 import { batchSizeAt, checkBatch, crcAt, decodeRecords, isControl, lastOffsetAt, lastOffsetOf, leaderEpochAt, parseControlRecord, peekBaseOffset, readBatchHeader, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch, sizeOf, type BatchHeader } from './recordBatch.js';
@@ -141,6 +142,8 @@ export class Log {
   readonly epochs: LeaderEpochCache;
   readonly producers: ProducerStateManager;
   private readonly nowMs: () => number;
+  /** The batches appended since the log was opened, for checkers that follow each append (forEachAppendedBatch). */
+  private appended = new BatchIndex(Number.MAX_SAFE_INTEGER);
 
   private constructor(
     readonly disk: Disk,
@@ -171,6 +174,7 @@ export class Log {
     log.hw = Math.min(Math.max(options.highWatermark ?? 0, log.startOffset), leo);
     log.epochs.truncateFromEnd(leo);
     log.rebuildProducerState(recovery.firstRecoveredOffset);
+    log.appended = new BatchIndex(leo);
     return { log, recovery };
   }
 
@@ -454,6 +458,7 @@ export class Log {
       this.maybeRoll(size, h);
       const batch = records.subarray(pos, pos + size);
       this.active.append(batch, h, fronts?.[i]);
+      this.appended.push(h.baseOffset, lastOffsetOf(h), h.partitionLeaderEpoch, h.crc);
       const marker = isControl(h) ? parseControlRecord(decodeRecords(batch, 0, readBatchHeader(batch, 0))[0]) : undefined;
       const aborted = this.producers.update(h, marker, this.hw);
       if (aborted !== undefined) this.active.txnIndex.append(aborted);
@@ -579,6 +584,17 @@ export class Log {
     }
   }
 
+  /**
+   * As forEachBatchSummary, answered from the batches this log appended (BatchIndex) when it
+   * holds them all and no media fault touched the disk, else read from the bytes. For the
+   * checkers that follow every append; the final snapshot reads the bytes.
+   */
+  forEachAppendedBatch(from: number, to: number, visit: (baseOffset: number, lastOffset: number, epoch: number, crc: number) => void): void {
+    const offset = Math.max(from, this.logStartOffset);
+    if (this.disk.mayHaveRotted !== false || offset < this.appended.coveredFrom) this.forEachBatchSummary(from, to, visit);
+    else this.appended.forEach(offset, Math.min(to, this.logEndOffset), visit);
+  }
+
   /** Index of the segment whose range holds `offset` (the last with baseOffset <= offset). */
   private segmentIndexFor(offset: number): number {
     return Math.max(0, floorIndex(this.segments, offset, (s) => s.baseOffset));
@@ -621,6 +637,7 @@ export class Log {
       (this.segments.pop() as LogSegment).delete();
     }
     this.active.truncateTo(offset);
+    this.appended.truncateTo(this.logEndOffset);
     this.epochs.truncateFromEnd(this.logEndOffset);
     this.rebuildProducerState(Number.MAX_SAFE_INTEGER);
     if (this.hw > this.logEndOffset) this.hw = this.logEndOffset;
@@ -645,6 +662,7 @@ export class Log {
   truncateFullyAndStartAt(offset: number): void {
     for (const s of this.segments) s.delete();
     this.segments = [this.newSegment(offset)];
+    this.appended.reset(offset);
     this.startOffset = offset;
     this.hw = offset;
     this.recoveryPointOffset = offset;
@@ -711,6 +729,7 @@ export class Log {
     fresh.extendTo(old.nextOffset);
     for (const t of old.txnIndex.all()) fresh.txnIndex.append(t);
     this.segments[index] = fresh;
+    this.appended.forgetBelow(old.nextOffset);
   }
 
   // ------------------------------------------------------------------ flush
