@@ -3,11 +3,13 @@ import { joinPath, type Disk } from './disk.js';
 import { BatchIndex } from './batchIndex.js';
 import { LeaderEpochCache } from './leaderEpochCache.js';
 import { ProducerStateManager, type AbortedTxn, type UnknownProducerRule } from './producerState.js';
-import { batchSizeAt, checkBatch, crcAt, decodeRecords, isControl, lastOffsetAt, lastOffsetOf, leaderEpochAt, parseControlRecord, peekBaseOffset, readBatchHeader, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch, sizeOf, type BatchHeader } from './recordBatch.js';
+import { batchProblem, batchSizeAt, checkBatch, checkBatchInto, crcAt, decodeRecords, isControl, lastOffsetAt, lastOffsetOf, leaderEpochAt, newBatchHeader, parseControlRecord, peekBaseOffset, readBatchHeader, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch, sizeOf, type BatchHeader, type ReadBatchHeader } from './recordBatch.js';
 import { LogSegment, segmentFileName } from './segment.js';
 
 /** baseOffset, batchLength and partitionLeaderEpoch: the header bytes a leader rewrites. */
 const STAMP_BYTES = 16;
+/** Where a leader's append stamps a batch's first bytes: the disks copy what they append, so one buffer serves every append. */
+const STAMP = Buffer.alloc(STAMP_BYTES);
 
 /** Topic-level log settings, with Kafka's names in comments and Kafka's defaults. */
 export interface LogConfig {
@@ -144,6 +146,9 @@ export class Log {
   private readonly nowMs: () => number;
   /** The batches appended since the log was opened, for checkers that follow each append (forEachAppendedBatch). */
   private appended = new BatchIndex(Number.MAX_SAFE_INTEGER);
+  /** The headers of the append under way (validate), and the header objects they are read into, kept from one append to the next. */
+  private readonly validated: ReadBatchHeader[] = [];
+  private readonly headerPool: ReadBatchHeader[] = [];
 
   private constructor(
     readonly disk: Disk,
@@ -390,23 +395,15 @@ export class Log {
         return { duplicate: true, firstOffset: o.firstOffset, lastOffset: o.lastOffset, maxTimestamp: o.timestamp, batches: 1, records: o.lastOffset - o.firstOffset + 1, bytes: 0 };
       }
     }
+    // The headers were read for this append alone: the leader's offsets and epoch go into them.
     let next = this.logEndOffset;
-    const stamped: BatchHeader[] = [];
-    const fronts: Buffer[] = [];
-    let pos = 0;
     for (const h of headers) {
-      // The producer's bytes are its own: the new base offset and epoch go into a copy of
-      // the batch's first 16 bytes (outside the CRC), written in front of the rest.
-      const front = Buffer.from(records.subarray(pos, pos + STAMP_BYTES));
-      setBaseOffset(front, 0, next);
-      setPartitionLeaderEpoch(front, 0, leaderEpoch);
-      fronts.push(front);
-      stamped.push({ ...h, baseOffset: next, partitionLeaderEpoch: leaderEpoch });
+      h.baseOffset = next;
+      h.partitionLeaderEpoch = leaderEpoch;
       next += h.lastOffsetDelta + 1;
-      pos += h.batchLength + 12;
     }
-    if (stamped.length > 0 && leaderEpoch > this.epochs.latestEpoch) this.epochs.assign(leaderEpoch, stamped[0].baseOffset);
-    return this.appendBatches(records, stamped, fronts);
+    if (headers.length > 0 && leaderEpoch > this.epochs.latestEpoch) this.epochs.assign(leaderEpoch, headers[0].baseOffset);
+    return this.appendBatches(records, headers, true);
   }
 
   /**
@@ -435,19 +432,32 @@ export class Log {
     return this.appendBatches(records, headers);
   }
 
-  private validate(records: Buffer): BatchHeader[] {
-    const headers: BatchHeader[] = [];
+  /**
+   * Checks every batch of an append (size, magic, CRC) and reads their headers, into the
+   * log's own reused headers: valid until the next append, which is all an append needs.
+   */
+  private validate(records: Buffer): ReadBatchHeader[] {
+    const headers = this.validated;
+    let n = 0;
     let pos = 0;
     while (pos < records.length) {
-      const check = checkBatch(records, pos, records.length);
-      if (!check.ok) throw new LogError('CORRUPT_MESSAGE', `batch ${headers.length} at byte ${pos}: ${check.reason}`);
-      headers.push(check.header);
-      pos += check.size;
+      const header = (this.headerPool[n] ??= newBatchHeader());
+      const size = checkBatchInto(records, pos, records.length, header);
+      if (size < 0) throw new LogError('CORRUPT_MESSAGE', `batch ${n} at byte ${pos}: ${batchProblem(records, pos, records.length, size).reason}`);
+      headers[n++] = header;
+      pos += size;
     }
+    // Shortened only when this append has fewer batches than the last: the array keeps its room.
+    if (headers.length !== n) headers.length = n;
     return headers;
   }
 
-  private appendBatches(records: Buffer, headers: readonly BatchHeader[], fronts?: readonly Buffer[]): AppendInfo {
+  /**
+   * Appends checked batches. `stamp` (a leader's append): the producer's bytes are its own,
+   * so each batch's new base offset and epoch (from its header) go into a copy of its first
+   * 16 bytes (outside the CRC), written in front of the rest.
+   */
+  private appendBatches(records: Buffer, headers: readonly BatchHeader[], stamp = false): AppendInfo {
     if (headers.length === 0) throw new LogError('INVALID_RECORD', 'an append holds at least one batch');
     let pos = 0;
     let count = 0;
@@ -457,7 +467,12 @@ export class Log {
       const size = h.batchLength + 12;
       this.maybeRoll(size, h);
       const batch = records.subarray(pos, pos + size);
-      this.active.append(batch, h, fronts?.[i]);
+      if (stamp) {
+        records.copy(STAMP, 0, pos, pos + STAMP_BYTES);
+        setBaseOffset(STAMP, 0, h.baseOffset);
+        setPartitionLeaderEpoch(STAMP, 0, h.partitionLeaderEpoch);
+      }
+      this.active.append(batch, h, stamp ? STAMP : undefined);
       this.appended.push(h.baseOffset, lastOffsetOf(h), h.partitionLeaderEpoch, h.crc);
       const marker = isControl(h) ? parseControlRecord(decodeRecords(batch, 0, readBatchHeader(batch, 0))[0]) : undefined;
       const aborted = this.producers.update(h, marker, this.hw);
