@@ -13,7 +13,7 @@ import { runScenario, type RunResult } from '../src/scenarios/runner.js';
 import { Log, DEFAULT_LOG_CONFIG } from '../src/log/log.js';
 import { MemoryDisk } from '../src/log/memoryDisk.js';
 import { encodeBatch } from '../src/log/recordBatch.js';
-import { bestOf, fmtRate, parseBenchArgs, printTable, round, timeIt } from './harness.js';
+import { bestOf, countAllocations, fmtRate, parseBenchArgs, printTable, round, timeIt } from './harness.js';
 
 function scenario(rate: number, seconds: number): string {
   return `
@@ -37,15 +37,23 @@ function ceiling(records: number, perBatch: number): number {
   return records / seconds;
 }
 
-/** The teaching-size run: the acks=1 lesson (3 brokers, faults, nemesis, online checks) at 1,000 msg/s. */
-function teaching(): { compression: number; simulatedS: number; wallS: number } {
+/**
+ * The teaching-size run: the acks=1 lesson (3 brokers, faults, nemesis, online checks) at
+ * 1,000 msg/s, fastest of `repeats`; then one more run under the allocation sampler for the
+ * objects allocated per message sent.
+ */
+function teaching(repeats = 3): { compression: number; simulatedS: number; wallS: number; objectsPerMsg: number; bytesPerMsg: number } {
   const lesson = loadScenario(fileURLToPath(new URL('../../src/scenarios/library/acks1-leader-failover.yaml', import.meta.url)));
   const scenario = { ...lesson, clients: lesson.clients.map((c) => (c.type === 'producer' ? { ...c, workload: { ...c.workload, rate: 1_000 } } : c)) };
   let simulatedS = 0;
-  const wallS = bestOf(3, () => {
+  const wallS = bestOf(repeats, () => {
     simulatedS = runScenario(scenario).stats.simulatedMs / 1000;
   });
-  return { compression: simulatedS / wallS, simulatedS, wallS };
+  let sent = 1;
+  const { objects, bytes } = countAllocations(() => {
+    sent = Math.max(1, runScenario(scenario).stats.produced);
+  });
+  return { compression: simulatedS / wallS, simulatedS, wallS, objectsPerMsg: objects / sent, bytesPerMsg: bytes / sent };
 }
 
 export function main(argv: readonly string[]): void {
@@ -53,6 +61,12 @@ export function main(argv: readonly string[]): void {
   const seconds = Number(args.options.get('seconds') ?? 60);
   const rate = Number(args.options.get('rate') ?? 20_000);
   runScenario(parseScenario(scenario(2_000, 5))); // warm-up
+  if (args.flags.has('teaching')) {
+    // Only the teaching run, many times: quick before/after comparisons while iterating.
+    const t = teaching(Number(args.options.get('repeats') ?? 10));
+    console.log(`teaching run: ${round(t.compression, 0)}x (${t.simulatedS} s in ${round(t.wallS, 3)} s), ${round(t.objectsPerMsg, 1)} objects/msg, ${Math.round(t.bytesPerMsg)} bytes/msg`);
+    return;
+  }
   // Batches of ~5 ms of one partition's traffic: rate / 6 partitions / 200 per second.
   const perBatch = Math.max(1, Math.round(rate / 6 / 200));
   const ceilingPerSec = ceiling(Math.min(rate * seconds, 500_000), perBatch);
@@ -76,7 +90,7 @@ export function main(argv: readonly string[]): void {
   const onlineChecksCost = wall / offWall;
   console.log(`cluster: 3 brokers, RF=3, 6 partitions, acks=all, ${rate} msg/s for ${seconds} simulated s, online checks on (violations: ${violations})`);
   printTable([
-    ['acked', 'msg/s (wall)', 'time compression', 'events/s', 'ceiling msg/s', 'ratio', 'RSS bytes/msg', 'online checks cost', 'teaching run'],
+    ['acked', 'msg/s (wall)', 'time compression', 'events/s', 'ceiling msg/s', 'ratio', 'RSS bytes/msg', 'online checks cost', 'teaching run', 'objects/msg'],
     [
       acked,
       fmtRate(msgPerSec),
@@ -87,6 +101,7 @@ export function main(argv: readonly string[]): void {
       Math.round(rssBytesPerMsg),
       `${round(onlineChecksCost, 2)}x time`,
       `${round(lesson.compression, 0)}x (${lesson.simulatedS} s in ${round(lesson.wallS, 2)} s)`,
+      round(lesson.objectsPerMsg, 1),
     ],
   ]);
   if (args.json) {
@@ -100,6 +115,8 @@ export function main(argv: readonly string[]): void {
         rssBytesPerMsg: Math.round(rssBytesPerMsg),
         onlineChecksCost: round(onlineChecksCost, 3),
         teachingTimeCompression: round(lesson.compression, 1),
+        objectsPerMsg: round(lesson.objectsPerMsg, 1),
+        bytesPerMsg: Math.round(lesson.bytesPerMsg),
       }),
     );
   }

@@ -2,6 +2,7 @@
  * Shared plumbing for benchmarks: wall-clock timing (allowed here, never in src/),
  * argument flags and the one-JSON-object-last-line convention that reports/bench.md quotes.
  */
+import inspector from 'node:inspector';
 import { performance } from 'node:perf_hooks';
 
 export interface BenchArgs {
@@ -61,4 +62,35 @@ export function xorshift(seed: number): () => number {
 export function printTable(rows: readonly (readonly (string | number)[])[]): void {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
   for (const row of rows) console.log(row.map((cell, c) => String(cell).padEnd(widths[c])).join('  '));
+}
+
+/**
+ * Objects allocated while `fn` runs, estimated with V8's sampling heap profiler (every object,
+ * including those a scavenge or a mark-compact already freed). An object of `size` bytes is
+ * sampled with probability 1 - e^(-size/interval), so each sample stands for the inverse of
+ * that many objects. Slow (a small interval), so run it once, apart from the timed runs.
+ */
+export function countAllocations(fn: () => void, interval = 64): { objects: number; bytes: number } {
+  const session = new inspector.Session();
+  session.connect();
+  let profile: { samples: { size: number }[] } | undefined;
+  const post = (method: string, params?: object): void => {
+    session.post(method, params, (err: Error | null, result?: { profile?: { samples: { size: number }[] } }) => {
+      if (err !== null) throw err;
+      if (result?.profile !== undefined) profile = result.profile;
+    });
+  };
+  post('HeapProfiler.enable');
+  post('HeapProfiler.startSampling', { samplingInterval: interval, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  fn();
+  post('HeapProfiler.stopSampling');
+  session.disconnect();
+  let objects = 0;
+  let bytes = 0;
+  for (const { size } of profile?.samples ?? []) {
+    const p = 1 - Math.exp(-size / interval);
+    objects += 1 / p;
+    bytes += size / p;
+  }
+  return { objects, bytes };
 }

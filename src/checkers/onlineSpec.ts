@@ -1,5 +1,5 @@
 import type { Violation } from '../sim/checker.js';
-import type { Trace, TraceRecord } from '../sim/trace.js';
+import type { Trace, TraceRecordMap } from '../sim/trace.js';
 import type { Time } from '../sim/time.js';
 import type { Log } from '../log/log.js';
 import { NumberColumn } from '../sim/columns.js';
@@ -29,7 +29,7 @@ export const SPEC_KINDS = ['spec:LeaderCompleteness', 'spec:LogMatching', 'spec:
 export type SpecKind = (typeof SPEC_KINDS)[number];
 
 /** What the checker reads of a replica's log: its offsets and its batches' headers. */
-export type SpecLog = Pick<Log, 'logStartOffset' | 'logEndOffset' | 'forEachBatchSummary'>;
+export type SpecLog = Pick<Log, 'logStartOffset' | 'logEndOffset' | 'forEachAppendedBatch'>;
 
 /** How the checker finds a replica's log: the log object of `broker`'s current incarnation. */
 export type ReplicaLogs = (broker: number, partition: string) => SpecLog | undefined;
@@ -86,6 +86,9 @@ class ReplicaChain {
     this.epochs.splice(from, count);
     this.hashes.splice(from, count);
   }
+
+  /** push, in the shape of a batch summary visitor: one function per chain, not one per read. */
+  readonly pushSummary = (_baseOffset: number, lastOffset: number, epoch: number, crc: number): void => this.push(lastOffset, epoch, crc);
 
   push(lastOffset: number, epoch: number, crc: number): void {
     const prev = this.hashes.length === 0 ? 0 : this.hashes[this.hashes.length - 1];
@@ -221,14 +224,27 @@ export class OnlineSpecChecker {
   /** Partitions a cleaner has compacted: the specifications no longer apply to them. */
   private readonly compacted = new Set<string>();
 
+  /** Whether the last sync rebuilt the chain it returned from the log. */
+  private rebuilt = false;
+  /** Per partition, by broker: the key of the replica in the maps above, built once. */
+  private readonly keys = new Map<string, string[]>();
+
   constructor(private readonly logs: ReplicaLogs) {}
+
+  /** The key of `broker`'s replica of `partition`: the same string every time, so lookups need not build and hash a new one. */
+  private keyOf(broker: number, partition: string): string {
+    let byBroker = this.keys.get(partition);
+    if (byBroker === undefined) this.keys.set(partition, (byBroker = []));
+    return (byBroker[broker] ??= `${broker}\u0000${partition}`);
+  }
 
   /** Subscribes to the replication events of `trace`. */
   attach(trace: Trace): void {
-    trace.observe('replica.append', (r) => this.onAppend(r));
-    trace.observe('replica.truncate', (r) => this.onTruncate(r));
-    trace.observe('replica.role', (r) => this.onRole(r));
-    trace.observe('replica.hw', (r) => this.onHighWatermark(r));
+    // Handed the fields, with no record built: these are emitted on every append.
+    trace.observeFields('replica.append', (r, at) => this.onAppend(r, at));
+    trace.observeFields('replica.truncate', (r, at) => this.onTruncate(r, at));
+    trace.observeFields('replica.role', (r, at) => this.onRole(r, at));
+    trace.observeFields('replica.hw', (r, at) => this.onHighWatermark(r, at));
     trace.observe('log.clean', (r) => this.compacted.add(r.partition));
   }
 
@@ -237,37 +253,36 @@ export class OnlineSpecChecker {
     return this.found;
   }
 
-  private onAppend(r: TraceRecord<'replica.append'>): void {
+  private onAppend(r: TraceRecordMap['replica.append'], at: Time): void {
     if (this.compacted.has(r.partition)) return;
-    const sync = this.sync(r.broker, r.partition, r.at);
-    if (sync === undefined || sync.rebuilt) return;
-    const { chain } = sync;
+    const chain = this.sync(r.broker, r.partition, at);
+    if (chain === undefined || this.rebuilt) return;
     chain.truncate(r.baseOffset);
     const from = chain.length;
     this.readBatches(chain, r.baseOffset, r.lastOffset + 1);
-    this.matchFrom(chain, from, r.broker, r.partition, r.at);
+    this.matchFrom(chain, from, r.broker, r.partition, at);
   }
 
-  private onTruncate(r: TraceRecord<'replica.truncate'>): void {
+  private onTruncate(r: TraceRecordMap['replica.truncate'], at: Time): void {
     if (this.compacted.has(r.partition)) return;
-    const sync = this.sync(r.broker, r.partition, r.at);
-    if (sync === undefined) return;
-    const log = sync.chain.log;
+    const chain = this.sync(r.broker, r.partition, at);
+    if (chain === undefined) return;
+    const log = chain.log;
     // A follower behind its leader's log start emptied its log and starts at `to`: its
     // chain starts over there, without the prefix it can no longer vouch for.
-    if (log.logStartOffset === r.to && log.logEndOffset === r.to && r.to > 0) this.chains.set(`${r.broker}\u0000${r.partition}`, new ReplicaChain(log, r.to));
-    else if (!sync.rebuilt) sync.chain.truncate(r.to);
-    this.checkCommittedSurvives(r.partition, r.at, `broker ${r.broker} truncated to ${r.to} (${r.reason})`);
+    if (log.logStartOffset === r.to && log.logEndOffset === r.to && r.to > 0) this.chains.set(this.keyOf(r.broker, r.partition), new ReplicaChain(log, r.to));
+    else if (!this.rebuilt) chain.truncate(r.to);
+    this.checkCommittedSurvives(r.partition, at, `broker ${r.broker} truncated to ${r.to} (${r.reason})`);
   }
 
-  private onRole(r: TraceRecord<'replica.role'>): void {
+  private onRole(r: TraceRecordMap['replica.role'], at: Time): void {
     if (this.compacted.has(r.partition)) return;
-    const sync = this.sync(r.broker, r.partition, r.at);
-    if (sync === undefined || r.role !== 'leader') return;
+    const chain = this.sync(r.broker, r.partition, at);
+    if (chain === undefined || r.role !== 'leader') return;
     const point = this.committed.get(r.partition);
-    if (point !== undefined && !sync.chain.holds(point)) {
-      const end = sync.chain.log.logEndOffset;
-      this.report('spec:LeaderCompleteness', r.partition, r.at, `broker ${r.broker} became leader of ${r.partition} in epoch ${r.leaderEpoch} without every committed record (committed up to offset ${point.highWatermark}; its log ends at ${end})`, {
+    if (point !== undefined && !chain.holds(point)) {
+      const end = chain.log.logEndOffset;
+      this.report('spec:LeaderCompleteness', r.partition, at, `broker ${r.broker} became leader of ${r.partition} in epoch ${r.leaderEpoch} without every committed record (committed up to offset ${point.highWatermark}; its log ends at ${end})`, {
         broker: r.broker,
         leaderEpoch: r.leaderEpoch,
         committedHighWatermark: point.highWatermark,
@@ -276,12 +291,12 @@ export class OnlineSpecChecker {
     }
   }
 
-  private onHighWatermark(r: TraceRecord<'replica.hw'>): void {
+  private onHighWatermark(r: TraceRecordMap['replica.hw'], at: Time): void {
     if (this.compacted.has(r.partition)) return;
-    const key = `${r.broker}\u0000${r.partition}`;
+    const key = this.keyOf(r.broker, r.partition);
     const last = this.leaderHw.get(key);
     if (last !== undefined && last.epoch === r.leaderEpoch && r.highWatermark < last.hw) {
-      this.report('spec:HighWatermarkMonotonic', r.partition, r.at, `broker ${r.broker}'s high watermark of ${r.partition} moved down from ${last.hw} to ${r.highWatermark} in leader epoch ${r.leaderEpoch}`, {
+      this.report('spec:HighWatermarkMonotonic', r.partition, at, `broker ${r.broker}'s high watermark of ${r.partition} moved down from ${last.hw} to ${r.highWatermark} in leader epoch ${r.leaderEpoch}`, {
         broker: r.broker,
         leaderEpoch: r.leaderEpoch,
         from: last.hw,
@@ -292,9 +307,8 @@ export class OnlineSpecChecker {
     this.forget(r.partition);
     const point = this.committed.get(r.partition);
     if (point !== undefined && r.highWatermark <= point.highWatermark) return;
-    const sync = this.sync(r.broker, r.partition, r.at);
-    if (sync === undefined || !sync.chain.anchored) return;
-    const { chain } = sync;
+    const chain = this.sync(r.broker, r.partition, at);
+    if (chain === undefined || !chain.anchored) return;
     // Committed records stay committed: a leader whose log lost them (an unclean election)
     // does not make its own history the committed one by moving past it. The old prefix
     // stays the reference, so losing its last copy is still seen.
@@ -315,12 +329,13 @@ export class OnlineSpecChecker {
    * The chain of `broker`'s replica of `partition`, rebuilt from the log when the replica's
    * log is a new object (a restart: recovery may have cut the tail) or was never seen.
    */
-  private sync(broker: number, partition: string, at: Time): { chain: ReplicaChain; rebuilt: boolean } | undefined {
+  private sync(broker: number, partition: string, at: Time): ReplicaChain | undefined {
     const log = this.logs(broker, partition);
+    this.rebuilt = false;
     if (log === undefined) return undefined;
-    const key = `${broker}\u0000${partition}`;
+    const key = this.keyOf(broker, partition);
     const known = this.chains.get(key);
-    if (known !== undefined && known.log === log) return { chain: known, rebuilt: false };
+    if (known !== undefined && known.log === log) return known;
     const chain = new ReplicaChain(log, log.logStartOffset);
     this.readBatches(chain, log.logStartOffset, log.logEndOffset);
     this.chains.set(key, chain);
@@ -331,12 +346,13 @@ export class OnlineSpecChecker {
     }
     this.matchFrom(chain, 0, broker, partition, at);
     this.checkCommittedSurvives(partition, at, `broker ${broker} restarted with its log ending at ${log.logEndOffset}`);
-    return { chain, rebuilt: true };
+    this.rebuilt = true;
+    return chain;
   }
 
   /** Appends the batches of `chain.log` in [from, to) to the chain. */
   private readBatches(chain: ReplicaChain, from: number, to: number): void {
-    chain.log.forEachBatchSummary(from, to, (_base, lastOffset, epoch, crc) => chain.push(lastOffset, epoch, crc));
+    chain.log.forEachAppendedBatch(from, to, chain.pushSummary);
   }
 
   /** LogMatching for the chain's batches from index `from` on. */

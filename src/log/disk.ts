@@ -23,7 +23,7 @@ export interface Disk {
    */
   peek(path: string, position: number, length: number): Buffer;
   readAll(path: string): Buffer;
-  /** Appends, creating the file if needed. Not durable until {@link fsync}. */
+  /** Appends, creating the file if needed. Not durable until {@link fsync}. The bytes are copied: the caller may reuse `data`. */
   append(path: string, data: Uint8Array): void;
   /** Writes at `position`, extending the file if needed. */
   write(path: string, position: number, data: Uint8Array): void;

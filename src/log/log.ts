@@ -1,12 +1,15 @@
 import { floorIndex } from '../sim/order.js';
 import { joinPath, type Disk } from './disk.js';
+import { BatchIndex } from './batchIndex.js';
 import { LeaderEpochCache } from './leaderEpochCache.js';
 import { ProducerStateManager, type AbortedTxn, type UnknownProducerRule } from './producerState.js';
-import { batchSizeAt, checkBatch, crcAt, decodeRecords, isControl, lastOffsetAt, lastOffsetOf, leaderEpochAt, parseControlRecord, peekBaseOffset, readBatchHeader, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch, sizeOf, type BatchHeader } from './recordBatch.js';
+import { batchProblem, batchSizeAt, checkBatch, checkBatchInto, crcAt, decodeRecords, isControl, lastOffsetAt, lastOffsetOf, leaderEpochAt, newBatchHeader, parseControlRecord, peekBaseOffset, readBatchHeader, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch, sizeOf, type BatchHeader, type ReadBatchHeader } from './recordBatch.js';
 import { LogSegment, segmentFileName } from './segment.js';
 
 /** baseOffset, batchLength and partitionLeaderEpoch: the header bytes a leader rewrites. */
 const STAMP_BYTES = 16;
+/** Where a leader's append stamps a batch's first bytes: the disks copy what they append, so one buffer serves every append. */
+const STAMP = Buffer.alloc(STAMP_BYTES);
 
 /** Topic-level log settings, with Kafka's names in comments and Kafka's defaults. */
 export interface LogConfig {
@@ -141,6 +144,11 @@ export class Log {
   readonly epochs: LeaderEpochCache;
   readonly producers: ProducerStateManager;
   private readonly nowMs: () => number;
+  /** The batches appended since the log was opened, for checkers that follow each append (forEachAppendedBatch). */
+  private appended = new BatchIndex(Number.MAX_SAFE_INTEGER);
+  /** The headers of the append under way (validate), and the header objects they are read into, kept from one append to the next. */
+  private readonly validated: ReadBatchHeader[] = [];
+  private readonly headerPool: ReadBatchHeader[] = [];
 
   private constructor(
     readonly disk: Disk,
@@ -171,6 +179,7 @@ export class Log {
     log.hw = Math.min(Math.max(options.highWatermark ?? 0, log.startOffset), leo);
     log.epochs.truncateFromEnd(leo);
     log.rebuildProducerState(recovery.firstRecoveredOffset);
+    log.appended = new BatchIndex(leo);
     return { log, recovery };
   }
 
@@ -386,23 +395,15 @@ export class Log {
         return { duplicate: true, firstOffset: o.firstOffset, lastOffset: o.lastOffset, maxTimestamp: o.timestamp, batches: 1, records: o.lastOffset - o.firstOffset + 1, bytes: 0 };
       }
     }
+    // The headers were read for this append alone: the leader's offsets and epoch go into them.
     let next = this.logEndOffset;
-    const stamped: BatchHeader[] = [];
-    const fronts: Buffer[] = [];
-    let pos = 0;
     for (const h of headers) {
-      // The producer's bytes are its own: the new base offset and epoch go into a copy of
-      // the batch's first 16 bytes (outside the CRC), written in front of the rest.
-      const front = Buffer.from(records.subarray(pos, pos + STAMP_BYTES));
-      setBaseOffset(front, 0, next);
-      setPartitionLeaderEpoch(front, 0, leaderEpoch);
-      fronts.push(front);
-      stamped.push({ ...h, baseOffset: next, partitionLeaderEpoch: leaderEpoch });
+      h.baseOffset = next;
+      h.partitionLeaderEpoch = leaderEpoch;
       next += h.lastOffsetDelta + 1;
-      pos += h.batchLength + 12;
     }
-    if (stamped.length > 0 && leaderEpoch > this.epochs.latestEpoch) this.epochs.assign(leaderEpoch, stamped[0].baseOffset);
-    return this.appendBatches(records, stamped, fronts);
+    if (headers.length > 0 && leaderEpoch > this.epochs.latestEpoch) this.epochs.assign(leaderEpoch, headers[0].baseOffset);
+    return this.appendBatches(records, headers, true);
   }
 
   /**
@@ -431,19 +432,32 @@ export class Log {
     return this.appendBatches(records, headers);
   }
 
-  private validate(records: Buffer): BatchHeader[] {
-    const headers: BatchHeader[] = [];
+  /**
+   * Checks every batch of an append (size, magic, CRC) and reads their headers, into the
+   * log's own reused headers: valid until the next append, which is all an append needs.
+   */
+  private validate(records: Buffer): ReadBatchHeader[] {
+    const headers = this.validated;
+    let n = 0;
     let pos = 0;
     while (pos < records.length) {
-      const check = checkBatch(records, pos, records.length);
-      if (!check.ok) throw new LogError('CORRUPT_MESSAGE', `batch ${headers.length} at byte ${pos}: ${check.reason}`);
-      headers.push(check.header);
-      pos += check.size;
+      const header = (this.headerPool[n] ??= newBatchHeader());
+      const size = checkBatchInto(records, pos, records.length, header);
+      if (size < 0) throw new LogError('CORRUPT_MESSAGE', `batch ${n} at byte ${pos}: ${batchProblem(records, pos, records.length, size).reason}`);
+      headers[n++] = header;
+      pos += size;
     }
+    // Shortened only when this append has fewer batches than the last: the array keeps its room.
+    if (headers.length !== n) headers.length = n;
     return headers;
   }
 
-  private appendBatches(records: Buffer, headers: readonly BatchHeader[], fronts?: readonly Buffer[]): AppendInfo {
+  /**
+   * Appends checked batches. `stamp` (a leader's append): the producer's bytes are its own,
+   * so each batch's new base offset and epoch (from its header) go into a copy of its first
+   * 16 bytes (outside the CRC), written in front of the rest.
+   */
+  private appendBatches(records: Buffer, headers: readonly BatchHeader[], stamp = false): AppendInfo {
     if (headers.length === 0) throw new LogError('INVALID_RECORD', 'an append holds at least one batch');
     let pos = 0;
     let count = 0;
@@ -453,7 +467,13 @@ export class Log {
       const size = h.batchLength + 12;
       this.maybeRoll(size, h);
       const batch = records.subarray(pos, pos + size);
-      this.active.append(batch, h, fronts?.[i]);
+      if (stamp) {
+        records.copy(STAMP, 0, pos, pos + STAMP_BYTES);
+        setBaseOffset(STAMP, 0, h.baseOffset);
+        setPartitionLeaderEpoch(STAMP, 0, h.partitionLeaderEpoch);
+      }
+      this.active.append(batch, h, stamp ? STAMP : undefined);
+      this.appended.push(h.baseOffset, lastOffsetOf(h), h.partitionLeaderEpoch, h.crc);
       const marker = isControl(h) ? parseControlRecord(decodeRecords(batch, 0, readBatchHeader(batch, 0))[0]) : undefined;
       const aborted = this.producers.update(h, marker, this.hw);
       if (aborted !== undefined) this.active.txnIndex.append(aborted);
@@ -579,6 +599,17 @@ export class Log {
     }
   }
 
+  /**
+   * As forEachBatchSummary, answered from the batches this log appended (BatchIndex) when it
+   * holds them all and no media fault touched the disk, else read from the bytes. For the
+   * checkers that follow every append; the final snapshot reads the bytes.
+   */
+  forEachAppendedBatch(from: number, to: number, visit: (baseOffset: number, lastOffset: number, epoch: number, crc: number) => void): void {
+    const offset = Math.max(from, this.logStartOffset);
+    if (this.disk.mayHaveRotted !== false || offset < this.appended.coveredFrom) this.forEachBatchSummary(from, to, visit);
+    else this.appended.forEach(offset, Math.min(to, this.logEndOffset), visit);
+  }
+
   /** Index of the segment whose range holds `offset` (the last with baseOffset <= offset). */
   private segmentIndexFor(offset: number): number {
     return Math.max(0, floorIndex(this.segments, offset, (s) => s.baseOffset));
@@ -621,6 +652,7 @@ export class Log {
       (this.segments.pop() as LogSegment).delete();
     }
     this.active.truncateTo(offset);
+    this.appended.truncateTo(this.logEndOffset);
     this.epochs.truncateFromEnd(this.logEndOffset);
     this.rebuildProducerState(Number.MAX_SAFE_INTEGER);
     if (this.hw > this.logEndOffset) this.hw = this.logEndOffset;
@@ -645,6 +677,7 @@ export class Log {
   truncateFullyAndStartAt(offset: number): void {
     for (const s of this.segments) s.delete();
     this.segments = [this.newSegment(offset)];
+    this.appended.reset(offset);
     this.startOffset = offset;
     this.hw = offset;
     this.recoveryPointOffset = offset;
@@ -711,6 +744,7 @@ export class Log {
     fresh.extendTo(old.nextOffset);
     for (const t of old.txnIndex.all()) fresh.txnIndex.append(t);
     this.segments[index] = fresh;
+    this.appended.forgetBelow(old.nextOffset);
   }
 
   // ------------------------------------------------------------------ flush

@@ -51,6 +51,9 @@ export type SequenceVerdict =
   | { readonly kind: 'duplicate'; readonly original: BatchMetadata }
   | { readonly kind: 'error'; readonly code: 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH' | 'UNKNOWN_PRODUCER_ID'; readonly message: string };
 
+/** The verdict of every acceptable batch: one object, shared. */
+const APPEND: SequenceVerdict = { kind: 'append' };
+
 /** ProducerAppendInfo.checkProducerEpoch: a batch of an epoch older than the producer's. */
 function staleEpoch(h: BatchHeader, entry: ProducerEntry): SequenceVerdict {
   return { kind: 'error', code: 'INVALID_PRODUCER_EPOCH', message: `producer ${h.producerId} epoch ${h.producerEpoch} is older than the current ${entry.producerEpoch}` };
@@ -78,7 +81,7 @@ function unknownProducer(h: BatchHeader, rule: UnknownProducerRule): SequenceVer
   const message = `producer ${h.producerId} is unknown here and its first batch has sequence ${h.baseSequence}, not 0`;
   switch (rule) {
     case 'accept':
-      return { kind: 'append' };
+      return APPEND;
     case 'unknown-producer-id':
       return { kind: 'error', code: 'UNKNOWN_PRODUCER_ID', message };
     case 'out-of-order':
@@ -132,19 +135,19 @@ export class ProducerStateManager {
    * (ProducerAppendInfo.maybeValidateDataBatch).
    */
   verify(h: BatchHeader, unknown: UnknownProducerRule = 'accept'): SequenceVerdict {
-    if (h.producerId < 0 || isControl(h)) return { kind: 'append' };
+    if (h.producerId < 0 || isControl(h)) return APPEND;
     const entry = this.entries.get(h.producerId);
     if (h.baseSequence === NO_SEQUENCE) {
-      return entry !== undefined && h.producerEpoch < entry.producerEpoch ? staleEpoch(h, entry) : { kind: 'append' };
+      return entry !== undefined && h.producerEpoch < entry.producerEpoch ? staleEpoch(h, entry) : APPEND;
     }
     const lastSeq = lastSequenceOf(h);
-    if (entry === undefined) return h.baseSequence === 0 ? { kind: 'append' } : unknownProducer(h, unknown);
+    if (entry === undefined) return h.baseSequence === 0 ? APPEND : unknownProducer(h, unknown);
     if (h.producerEpoch < entry.producerEpoch) return staleEpoch(h, entry);
     if (h.producerEpoch > entry.producerEpoch) {
       if (h.baseSequence !== 0) {
         return { kind: 'error', code: 'OUT_OF_ORDER_SEQUENCE_NUMBER', message: `producer ${h.producerId} has a new epoch ${h.producerEpoch} but sequence ${h.baseSequence}, not 0` };
       }
-      return { kind: 'append' };
+      return APPEND;
     }
     const duplicate = entry.batches.find((b) => b.firstSeq === h.baseSequence && b.lastSeq === lastSeq);
     if (duplicate !== undefined) return { kind: 'duplicate', original: duplicate };
@@ -153,7 +156,7 @@ export class ProducerStateManager {
     if (h.baseSequence !== expected) {
       return { kind: 'error', code: 'OUT_OF_ORDER_SEQUENCE_NUMBER', message: `producer ${h.producerId} sent sequence ${h.baseSequence}, expected ${expected}` };
     }
-    return { kind: 'append' };
+    return APPEND;
   }
 
   /**

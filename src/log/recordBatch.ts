@@ -119,6 +119,9 @@ export interface BatchHeader {
   readonly recordCount: number;
 }
 
+/** A header just read, which its reader owns: a leader stamps its offsets and epoch into it in place. */
+export type ReadBatchHeader = { -readonly [K in keyof BatchHeader]: BatchHeader[K] };
+
 /** A decoded record, with its absolute offset and timestamp. Key and value are views into the batch. */
 export interface DecodedRecord {
   readonly offset: number;
@@ -401,22 +404,31 @@ export function setLogAppendTime(batch: Buffer, pos: number, timestampMs: number
 // ------------------------------------------------------------------ decoding
 
 /** Reads the header at `pos`. The caller must know 61 bytes are there; see {@link checkBatch}. */
-export function readBatchHeader(buf: Buffer, pos: number): BatchHeader {
-  return {
-    baseOffset: readInt64(buf, pos + BASE_OFFSET),
-    batchLength: readInt32(buf, pos + LENGTH),
-    partitionLeaderEpoch: readInt32(buf, pos + LEADER_EPOCH),
-    magic: buf.readInt8(pos + MAGIC),
-    crc: readUInt32(buf, pos + CRC),
-    attributes: readInt16(buf, pos + ATTRIBUTES),
-    lastOffsetDelta: readInt32(buf, pos + LAST_OFFSET_DELTA),
-    baseTimestamp: readInt64(buf, pos + BASE_TIMESTAMP),
-    maxTimestamp: readInt64(buf, pos + MAX_TIMESTAMP),
-    producerId: readInt64(buf, pos + PRODUCER_ID),
-    producerEpoch: readInt16(buf, pos + PRODUCER_EPOCH),
-    baseSequence: readInt32(buf, pos + BASE_SEQUENCE),
-    recordCount: readInt32(buf, pos + RECORD_COUNT),
-  };
+export function readBatchHeader(buf: Buffer, pos: number): ReadBatchHeader {
+  return readBatchHeaderInto(buf, pos, newBatchHeader());
+}
+
+/** A header to read into (readBatchHeaderInto, checkBatchInto), for a reader that reuses its headers. */
+export function newBatchHeader(): ReadBatchHeader {
+  return { baseOffset: 0, batchLength: 0, partitionLeaderEpoch: 0, magic: 0, crc: 0, attributes: 0, lastOffsetDelta: 0, baseTimestamp: 0, maxTimestamp: 0, producerId: 0, producerEpoch: 0, baseSequence: 0, recordCount: 0 };
+}
+
+/** As readBatchHeader, into a header the caller owns; returns it. */
+export function readBatchHeaderInto(buf: Buffer, pos: number, into: ReadBatchHeader): ReadBatchHeader {
+  into.baseOffset = readInt64(buf, pos + BASE_OFFSET);
+  into.batchLength = readInt32(buf, pos + LENGTH);
+  into.partitionLeaderEpoch = readInt32(buf, pos + LEADER_EPOCH);
+  into.magic = buf.readInt8(pos + MAGIC);
+  into.crc = readUInt32(buf, pos + CRC);
+  into.attributes = readInt16(buf, pos + ATTRIBUTES);
+  into.lastOffsetDelta = readInt32(buf, pos + LAST_OFFSET_DELTA);
+  into.baseTimestamp = readInt64(buf, pos + BASE_TIMESTAMP);
+  into.maxTimestamp = readInt64(buf, pos + MAX_TIMESTAMP);
+  into.producerId = readInt64(buf, pos + PRODUCER_ID);
+  into.producerEpoch = readInt16(buf, pos + PRODUCER_EPOCH);
+  into.baseSequence = readInt32(buf, pos + BASE_SEQUENCE);
+  into.recordCount = readInt32(buf, pos + RECORD_COUNT);
+  return into;
 }
 
 /** The base offset alone, without decoding the rest of the header. */
@@ -425,7 +437,7 @@ export function peekBaseOffset(buf: Buffer, pos: number): number {
 }
 
 export type BatchCheck =
-  | { readonly ok: true; readonly header: BatchHeader; readonly size: number }
+  | { readonly ok: true; readonly header: ReadBatchHeader; readonly size: number }
   | { readonly ok: false; readonly reason: string; readonly truncated: boolean };
 
 /**
@@ -434,18 +446,54 @@ export type BatchCheck =
  * `truncated` says whether the only problem is that the batch runs past `end`.
  */
 export function checkBatch(buf: Buffer, pos: number, end: number): BatchCheck {
-  if (end - pos < BATCH_HEADER_SIZE) return { ok: false, reason: `only ${end - pos} bytes left, a batch header takes ${BATCH_HEADER_SIZE}`, truncated: true };
+  const header = newBatchHeader();
+  const size = checkBatchInto(buf, pos, end, header);
+  return size > 0 ? { ok: true, header, size } : batchProblem(buf, pos, end, size);
+}
+
+/** The checks of checkBatch, failing with a negative code: too short for a header, length, magic, too short for the batch, counts, CRC. */
+const enum Problem {
+  NoHeader = -1,
+  Length = -2,
+  Magic = -3,
+  NoBatch = -4,
+  Counts = -5,
+  Crc = -6,
+}
+
+/**
+ * As checkBatch, without building anything: reads the header into `into` (a header its
+ * caller reuses) and returns the batch's size, or a negative Problem when it is invalid (then
+ * `into` may hold part of a header).
+ */
+export function checkBatchInto(buf: Buffer, pos: number, end: number, into: ReadBatchHeader): number {
+  if (end - pos < BATCH_HEADER_SIZE) return Problem.NoHeader;
   const batchLength = buf.readInt32BE(pos + LENGTH);
-  if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD) return { ok: false, reason: `batch length ${batchLength} is smaller than a header`, truncated: false };
+  if (batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD) return Problem.Length;
   const size = batchLength + LOG_OVERHEAD;
-  const magic = buf.readInt8(pos + MAGIC);
-  if (magic !== MAGIC_V2) return { ok: false, reason: `magic ${magic}, expected ${MAGIC_V2}`, truncated: false };
-  if (end - pos < size) return { ok: false, reason: `batch of ${size} bytes runs past the end (${end - pos} left)`, truncated: true };
-  const header = readBatchHeader(buf, pos);
-  if (header.lastOffsetDelta < 0 || header.recordCount < 0) return { ok: false, reason: 'negative record count or offset delta', truncated: false };
-  const crc = crc32c(buf.subarray(pos + ATTRIBUTES, pos + size));
-  if (crc !== header.crc) return { ok: false, reason: `CRC mismatch: stored ${hex(header.crc)}, computed ${hex(crc)}`, truncated: false };
-  return { ok: true, header, size };
+  if (buf.readInt8(pos + MAGIC) !== MAGIC_V2) return Problem.Magic;
+  if (end - pos < size) return Problem.NoBatch;
+  readBatchHeaderInto(buf, pos, into);
+  if (into.lastOffsetDelta < 0 || into.recordCount < 0) return Problem.Counts;
+  return crc32c(buf.subarray(pos + ATTRIBUTES, pos + size)) === into.crc ? size : Problem.Crc;
+}
+
+/** What checkBatchInto's `problem` with the batch at `pos` is, in words. */
+export function batchProblem(buf: Buffer, pos: number, end: number, problem: number): { readonly ok: false; readonly reason: string; readonly truncated: boolean } {
+  if (problem === Problem.NoHeader) return { ok: false, reason: `only ${end - pos} bytes left, a batch header takes ${BATCH_HEADER_SIZE}`, truncated: true };
+  const size = buf.readInt32BE(pos + LENGTH) + LOG_OVERHEAD;
+  switch (problem) {
+    case Problem.Length:
+      return { ok: false, reason: `batch length ${size - LOG_OVERHEAD} is smaller than a header`, truncated: false };
+    case Problem.Magic:
+      return { ok: false, reason: `magic ${buf.readInt8(pos + MAGIC)}, expected ${MAGIC_V2}`, truncated: false };
+    case Problem.NoBatch:
+      return { ok: false, reason: `batch of ${size} bytes runs past the end (${end - pos} left)`, truncated: true };
+    case Problem.Counts:
+      return { ok: false, reason: 'negative record count or offset delta', truncated: false };
+    default:
+      return { ok: false, reason: `CRC mismatch: stored ${hex(readUInt32(buf, pos + CRC))}, computed ${hex(crc32c(buf.subarray(pos + ATTRIBUTES, pos + size)))}`, truncated: false };
+  }
 }
 
 function hex(n: number): string {

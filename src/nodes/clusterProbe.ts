@@ -56,7 +56,7 @@ export interface ProbeClients {
 }
 
 /** A replica's log as the harness reads it: offsets, batches and transactions, no writes. */
-export type ReplicaLogView = Readonly<Pick<Log, 'logStartOffset' | 'logEndOffset' | 'lastStableOffset' | 'abortedTransactions' | 'forEachBatch' | 'forEachBatchSummary'>> & {
+export type ReplicaLogView = Readonly<Pick<Log, 'logStartOffset' | 'logEndOffset' | 'lastStableOffset' | 'abortedTransactions' | 'forEachBatch' | 'forEachBatchSummary' | 'forEachAppendedBatch'>> & {
   readonly producers: Pick<ProducerStateManager, 'allEntries'>;
 };
 

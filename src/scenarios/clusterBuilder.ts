@@ -88,7 +88,7 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
     const durable: BrokerDurable = {
       disk,
       metrics: metrics.forNode(brokerNode(id)),
-      config: brokerConfig(scenario, id, logConfig),
+      config: brokerConfig(scenario, id, logConfig, consumers.length > 0),
     };
     const host = new NodeHost<KafkaMessage, BrokerDurable, Broker>({
       id: brokerNode(id),
@@ -219,13 +219,14 @@ function controllerConfig(scenario: Scenario, groups: boolean, transactional: bo
   };
 }
 
-/** Broker `id`'s configuration: the scenario's cluster settings, as parsed. */
-function brokerConfig(scenario: Scenario, id: number, logConfig: (topic: string) => LogConfig): BrokerConfig {
+/** Broker `id`'s configuration: the scenario's cluster settings, as parsed (`groups`: it has consumer groups). */
+function brokerConfig(scenario: Scenario, id: number, logConfig: (topic: string) => LogConfig, groups: boolean): BrokerConfig {
   return {
     brokerId: id,
     rack: scenario.cluster.racks?.[(id - 1) % scenario.cluster.racks.length],
     settings: scenario.cluster.config,
     logConfig,
+    groups,
   };
 }
 

@@ -59,11 +59,12 @@ export class MetricsRecorder {
     this.open = { at: start, fault: 'start', start: now, peaks: new Map(now) };
   }
 
-  /** A periodic sample: gauges' peaks within the open window. */
+  /**
+   * A periodic sample: gauges' peaks within the open window. Only the levels are read (the
+   * peaks of a timer's Mean and Max are never reported, see close), not a whole snapshot.
+   */
   sample(): void {
-    for (const [key, v] of flatten(this.registry.snapshot(this.isUp))) {
-      if (!isCounting(key.slice(key.lastIndexOf(' ') + 1))) this.open.peaks.set(key, Math.max(this.open.peaks.get(key) ?? v, v));
-    }
+    for (const [key, v] of this.registry.levelSums(this.isUp, isCounting)) this.open.peaks.set(key, Math.max(this.open.peaks.get(key) ?? v, v));
   }
 
   /** A fault is about to be applied: remembers the world as it was. */

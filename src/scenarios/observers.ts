@@ -112,7 +112,7 @@ function observeLeaderClaims(trace: Trace): readonly LeaderClaim[] {
   type Claim = { partition: string; leaderEpoch: number; brokers: number[]; at?: number };
   const claims: Claim[] = [];
   const claimsByPartition = new Map<string, Map<number, Claim>>();
-  trace.observe('replica.append', (r) => {
+  trace.observeFields('replica.append', (r, at) => {
     if (r.role !== 'leader') return;
     let byEpoch = claimsByPartition.get(r.partition);
     if (byEpoch === undefined) claimsByPartition.set(r.partition, (byEpoch = new Map()));
@@ -124,7 +124,7 @@ function observeLeaderClaims(trace: Trace): readonly LeaderClaim[] {
     }
     if (!claim.brokers.includes(r.broker)) {
       claim.brokers.push(r.broker);
-      if (claim.brokers.length === 2) claim.at = r.at;
+      if (claim.brokers.length === 2) claim.at = at;
     }
   });
   return claims;
@@ -134,7 +134,7 @@ function observeLeaderClaims(trace: Trace): readonly LeaderClaim[] {
 function observeExposedBatches(trace: Trace, probe: ClusterProbe): ReadonlyMap<string, Iterable<ExposedBatch>> {
   const exposed = new Map<string, ExposedBatches>();
   const exposedUpTo = new Map<string, number>();
-  trace.observe('replica.hw', (r) => {
+  trace.observeFields('replica.hw', (r, at) => {
     const from = exposedUpTo.get(r.partition) ?? 0;
     const hw = r.highWatermark;
     if (hw <= from) return;
@@ -143,8 +143,7 @@ function observeExposedBatches(trace: Trace, probe: ClusterProbe): ReadonlyMap<s
     let list = exposed.get(r.partition);
     if (list === undefined) exposed.set(r.partition, (list = new ExposedBatches()));
     const into = list;
-    const at = r.at;
-    partition.log.forEachBatchSummary(from, hw, (baseOffset, lastOffset, epoch, crc) => {
+    partition.log.forEachAppendedBatch(from, hw, (baseOffset, lastOffset, epoch, crc) => {
       into.push({ baseOffset, lastOffset, epoch, crc, exposedUpTo: Math.min(hw, lastOffset + 1), at });
     });
     exposedUpTo.set(r.partition, hw);

@@ -91,6 +91,24 @@ export class MetricsRegistry {
     }
     return sorted(out);
   }
+
+  /**
+   * The levels only, summed over nodes by "mbean attribute": every gauge's Value (of the nodes
+   * `isUp` says are running) and the client attributes `isCounting` does not claim. What a
+   * periodic sample looks at, without building and sorting a whole snapshot.
+   */
+  levelSums(isUp: (node: string) => boolean, isCounting: (attribute: string) => boolean): Map<string, number> {
+    const out = new Map<string, number>();
+    const add = (key: string, v: number): void => {
+      out.set(key, (out.get(key) ?? 0) + v);
+    };
+    for (const m of this.attributes.values()) for (const [mbean, attrs] of m) for (const [attribute, v] of attrs) if (!isCounting(attribute)) add(`${mbean} ${attribute}`, v);
+    for (const [node, m] of this.gauges) {
+      if (!isUp(node)) continue;
+      for (const [mbean, read] of m) add(`${mbean} Value`, read());
+    }
+    return out;
+  }
 }
 
 function sorted(out: Map<MBeanName, Map<string, Record<string, number>>>): MetricsSnapshot {

@@ -107,8 +107,8 @@ class KindState {
   readonly kindWord: number;
   /** Mixes this kind's hashed fields, in order; compiled so each field is a monomorphic load. */
   hashFields: FieldHasher;
-  /** Callbacks that see every record of this kind, as it is emitted. */
-  observers: ((record: TraceRecord) => void)[] | undefined;
+  /** Callbacks that see every record of this kind, as it is emitted, in the order they subscribed. */
+  observers: Observer[] | undefined;
 
   constructor(
     readonly kind: string,
@@ -142,6 +142,9 @@ class KindState {
 }
 
 type FieldHasher = (fp: Fingerprint, values: Readonly<Record<string, unknown>>) => void;
+
+/** A subscriber: handed a record (built once per event for all of them), or the emitted fields and the instant, with no record built. */
+type Observer = { readonly fields: false; readonly fn: (record: TraceRecord) => void } | { readonly fields: true; readonly fn: (fields: object, at: Time) => void };
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
@@ -231,8 +234,11 @@ export class Trace {
     fp.number(at);
     state.hashFields(fp, values);
     if (state.observers !== undefined) {
-      const record = { kind: state.kind, at, ...fields } as unknown as TraceRecord;
-      for (const observe of state.observers) observe(record);
+      let record: TraceRecord | undefined;
+      for (const o of state.observers) {
+        if (o.fields) o.fn(fields, at);
+        else o.fn((record ??= { kind: state.kind, at, ...fields } as unknown as TraceRecord));
+      }
     }
     state.count++;
     this.total++;
@@ -249,7 +255,17 @@ export class Trace {
    */
   observe<K extends TraceKind>(kind: K, observe: (record: TraceRecord<K>) => void): void {
     const state = this.kinds.get(kind) ?? this.learnKind(kind);
-    (state.observers ??= []).push(observe as (record: TraceRecord) => void);
+    (state.observers ??= []).push({ fields: false, fn: observe as (record: TraceRecord) => void });
+  }
+
+  /**
+   * As observe, but `observe` is handed the emitted fields and the instant, and no record is
+   * built for it: for observers of the records emitted on every append. It must not keep
+   * `fields`, which the emitter may reuse.
+   */
+  observeFields<K extends TraceKind>(kind: K, observe: (fields: TraceRecordMap[K], at: Time) => void): void {
+    const state = this.kinds.get(kind) ?? this.learnKind(kind);
+    (state.observers ??= []).push({ fields: true, fn: observe as (fields: object, at: Time) => void });
   }
 
   private learnKind(kind: string): KindState {

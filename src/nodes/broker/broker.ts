@@ -35,6 +35,13 @@ export interface BrokerConfig {
   readonly settings: BrokerSettings;
   /** The log settings of each topic. */
   readonly logConfig: (topic: string) => LogConfig;
+  /**
+   * False when the scenario has no consumer groups: `__consumer_offsets` is never created, so
+   * the group coordinator owns nothing and its periodic tasks (the session tick, the offsets
+   * expiry) are not scheduled. They would find no group to look at; skipping them only saves
+   * the simulator's events. Default true.
+   */
+  readonly groups?: boolean;
 }
 
 /** What survives a broker crash: its disk (the log dir) and its configuration. */
@@ -153,9 +160,10 @@ export class Broker implements Process<KafkaMessage> {
     every(settings['log.retention.check.interval.ms'], () => this.logManager.applyRetention());
     every(settings['log.cleaner.backoff.ms'], () => this.logManager.clean());
     every(settings['producer.id.expiration.check.interval.ms'], () => this.logManager.removeExpiredProducers());
-    every(GROUP_TICK_MS, () => this.coordinator.tick(this.nowMs()));
+    const groups = this.config.groups ?? true;
+    if (groups) every(GROUP_TICK_MS, () => this.coordinator.tick(this.nowMs()));
     every(settings['transaction.abort.timed.out.transaction.cleanup.interval.ms'], () => this.txnCoordinator.tick(this.nowMs()));
-    every(settings['offsets.retention.check.interval.ms'], () => this.coordinator.cleanupGroupMetadata(this.nowMs()));
+    if (groups) every(settings['offsets.retention.check.interval.ms'], () => this.coordinator.cleanupGroupMetadata(this.nowMs()));
   }
 
   onRequest(_from: string, req: KafkaMessage, reply: (r: KafkaMessage) => void): void {

@@ -43,6 +43,8 @@ export interface ReplicaManagerDeps {
 
 export class ReplicaManager {
   private readonly partitions = new Map<string, Partition>();
+  /** Each partition's leader-append tracer, made once rather than on every append. */
+  private readonly appendTracers = new WeakMap<Partition, (baseOffset: number, lastOffset: number) => void>();
 
   constructor(private readonly deps: ReplicaManagerDeps) {}
 
@@ -209,7 +211,12 @@ export class ReplicaManager {
 
   /** Traces a leader's append as it happens (see Partition.appendAsLeader). */
   private traceAppendTo(partition: Partition): (baseOffset: number, lastOffset: number) => void {
-    return (baseOffset, lastOffset) => this.traceAppend(partition, baseOffset, lastOffset);
+    let tracer = this.appendTracers.get(partition);
+    if (tracer === undefined) {
+      tracer = (baseOffset, lastOffset) => this.traceAppend(partition, baseOffset, lastOffset);
+      this.appendTracers.set(partition, tracer);
+    }
+    return tracer;
   }
 
   traceAppend(partition: Partition, baseOffset: number, lastOffset: number): void {
