@@ -78,6 +78,7 @@ function buildProgram(): Command {
     .argument('<scenario>', 'a scenario file or a library name')
     .option('--seed <n>', "override the scenario's seed")
     .option('--violation <n>', 'which violation of the run to explain (1 = the first)')
+    .option('--message <id>', 'instead, the life of one message, such as p1#3585: sent, appended, replicated, acknowledged, truncated, read, committed')
     .option('--json', 'print one JSON object')
     .action((scenario: string, opts: ExplainCliOptions) => {
       process.exitCode = explainCommand(scenario, opts, (line) => console.log(line));

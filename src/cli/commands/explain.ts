@@ -2,6 +2,9 @@ import chalk from 'chalk';
 import { loadScenario } from '../../scenarios/loader.js';
 import { runScenario } from '../../scenarios/runner.js';
 import { explainViolation, formatTimeline } from '../../scenarios/explain.js';
+import { explainMessage, messageWasSent, parseMessageId } from '../../scenarios/explainMessage.js';
+import type { RunResult } from '../../scenarios/runner.js';
+import type { Scenario } from '../../scenarios/schema.js';
 import { withSkippedFaults } from '../../scenarios/skippedFaults.js';
 import { UsageError } from '../usageError.js';
 import { parseSeedOption, resolveScenario, skippedFaultLines } from './run.js';
@@ -9,13 +12,17 @@ import { parseSeedOption, resolveScenario, skippedFaultLines } from './run.js';
 export interface ExplainCliOptions {
   readonly seed?: string;
   readonly violation?: string;
+  /** A message id (p1#3585): its life instead of a violation's chain. */
+  readonly message?: string;
   readonly json?: boolean;
 }
 
 /** `kafkasim explain <scenario> --seed N`: a violation's causal chain, narrated. */
 export function explainCommand(nameOrPath: string, opts: ExplainCliOptions, out: (line: string) => void): number {
   const scenario = loadScenario(resolveScenario(nameOrPath));
+  if (opts.message !== undefined && parseMessageId(opts.message) === undefined) throw new UsageError(`--message: "${opts.message}" is not a message id (a producer and its send's number, such as p1#3585)`);
   const r = runScenario(scenario, { seed: parseSeedOption(opts.seed), keepTrace: true });
+  if (opts.message !== undefined) return explainOneMessage(scenario, r, opts.message, opts.json === true, out);
   const index = opts.violation === undefined ? 0 : Number(opts.violation) - 1;
   if (r.violations.length > 0 && (!Number.isInteger(index) || index < 0 || index >= r.violations.length)) {
     throw new UsageError(`--violation must be between 1 and ${r.violations.length}, got "${opts.violation}"`);
@@ -38,5 +45,22 @@ export function explainCommand(nameOrPath: string, opts: ExplainCliOptions, out:
     out(chalk.dim(`\n${r.violations.length} violations in this run; explain another with --violation N:`));
     r.violations.forEach((v, i) => out(chalk.dim(`  ${i + 1}. ${v.kind}: ${v.message.length > 100 ? `${v.message.slice(0, 100)}…` : v.message}`)));
   }
+  return 0;
+}
+
+/** `explain --message p1#3585`: one message's life, from its send to where it ended. */
+function explainOneMessage(scenario: Scenario, r: RunResult, id: string, json: boolean, out: (line: string) => void): number {
+  const records = r.simulation.memory?.records ?? [];
+  if (!messageWasSent(records, id)) {
+    const producers = scenario.clients.filter((c) => c.type === 'producer').map((c) => c.id);
+    throw new UsageError(`--message: the run sent no message ${id} (its producers: ${producers.join(', ') || 'none'}; ids are <producer>#<n>, from #0)`);
+  }
+  const timeline = explainMessage(records, id, r.state);
+  if (json) {
+    out(JSON.stringify({ scenario: r.scenario, seed: r.seed, release: scenario.cluster.version, message: id, timeline }));
+    return 0;
+  }
+  out(chalk.bold(`${r.scenario} (seed ${r.seed}, Kafka ${scenario.cluster.version}): the life of ${id}`));
+  for (const line of formatTimeline(timeline)) out(line.startsWith('→') ? chalk.bold(line) : `  ${line}`);
   return 0;
 }
