@@ -9,6 +9,7 @@ import { CHECK_KINDS } from '../../scenarios/schema.js';
 import { UsageError } from '../usageError.js';
 import { didYouMean } from '../../scenarios/issueHints.js';
 import type { MetricsReport } from '../../scenarios/metricsRecorder.js';
+import type { FaultAvailability } from '../../scenarios/availability.js';
 import { describeSkippedFault, type SkippedFault } from '../../scenarios/skippedFaults.js';
 
 /** A path, or the name of a library scenario. */
@@ -58,7 +59,7 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
   const stats = { ...result.stats, wallMs };
   if (opts.strictFaults) rejectSkippedFaults(result.skippedFaults);
   if (opts.json) {
-    out(JSON.stringify({ scenario: result.scenario, seed: result.seed, release: scenario.cluster.version, fingerprint: result.fingerprint, violations: result.violations, expectMet: result.expectMet, skippedFaults: result.skippedFaults, warnings, stats }));
+    out(JSON.stringify({ scenario: result.scenario, seed: result.seed, release: scenario.cluster.version, fingerprint: result.fingerprint, violations: result.violations, expectMet: result.expectMet, skippedFaults: result.skippedFaults, warnings, availability: result.stats.availability, stats }));
   } else {
     out(chalk.bold(`${result.scenario} (seed ${result.seed}, Kafka ${scenario.cluster.version})`));
     if (scenario.description !== '') out(`  ${scenario.description}`);
@@ -75,6 +76,7 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
     const expectation = expected === undefined ? 'no violations' : expected === 'none' ? 'none' : expected.join(', ');
     out(result.expectMet ? chalk.green(`  expectation met (${expectation})`) : chalk.red(`  expectation NOT met (expected ${expectation})`));
     for (const w of warnings) out(chalk.yellow(`  warning: ${formatIssue(w)}`));
+    for (const line of availabilityLines(result.stats.availability)) out(line);
     for (const line of metricsLines(result.stats.metrics)) out(line);
     out(`  fingerprint ${result.fingerprint}`);
   }
@@ -114,7 +116,31 @@ function metricsLines(report: MetricsReport): string[] {
       ...Object.entries(w.gauges).map(([k, g]) => `${shortName(k)} ${g.before}→${g.peak === g.before || g.peak === g.after ? '' : `${g.peak}→`}${g.after}`),
     ];
     if (parts.length === 0) continue;
-    lines.push(`  ${chalk.dim(`t=${(w.at / 1000).toFixed(3)}s`)} ${w.fault}: ${parts.join(', ')}`);
+    lines.push(`  ${chalk.dim(`t=${(w.at / 1000).toFixed(3)}s`)} ${w.label}: ${parts.join(', ')}`);
   }
   return lines.length === 0 ? [] : [chalk.bold('  metrics after each fault (until the next):'), ...lines];
+}
+
+/** Seconds, short: "7.1s", "0.35s". */
+function seconds(ms: number): string {
+  return `${ms >= 1000 ? (ms / 1000).toFixed(1) : (ms / 1000).toFixed(2)}s`;
+}
+
+/**
+ * The human summary's availability: per fault, the partitions it left unable to take writes
+ * and for how long (longest first, a few named), and the sends that failed or ended unknown.
+ */
+export function availabilityLines(report: readonly FaultAvailability[]): string[] {
+  const lines: string[] = [];
+  for (const w of report) {
+    const parts: string[] = [];
+    if (w.partitions.length > 0) {
+      const longest = [...w.partitions].sort((a, b) => b.ms - a.ms);
+      const named = longest.slice(0, 4).map((p) => `${p.partition} ${seconds(p.ms)}${p.open ? ' (still at the end)' : ''} (${p.why})`);
+      parts.push(`${w.partitions.length} partition${w.partitions.length === 1 ? '' : 's'} unable to take writes: ${named.join(', ')}${longest.length > 4 ? ` and ${longest.length - 4} more` : ''}`);
+    }
+    if (w.failedSends > 0 || w.indeterminateSends > 0) parts.push(`${w.failedSends} sends failed, ${w.indeterminateSends} indeterminate`);
+    lines.push(`  ${chalk.dim(`t=${(w.at / 1000).toFixed(3)}s`)} ${w.fault}: ${parts.join('; ')}`);
+  }
+  return lines.length === 0 ? [chalk.green('  availability: every partition could take writes throughout')] : [chalk.bold('  availability: what each fault left unable to take writes, for how long in all'), ...lines];
 }
