@@ -68,6 +68,7 @@ function buildProgram(): Command {
     .option('--checks <list>', 'comma-separated checks to run')
     .option('--no-online-checks', 'skip the TLA+ replication invariants checked at every replication event (faster)')
     .option('--strict-faults', "exit 2 when a fault of the scenario's own did nothing (a restart of a running broker, a target that resolved to no node)")
+    .option('--keep-logs <dir>', "write every broker's log files (segments, indexes, checkpoints) as the run left them under <dir>/<broker>/, for kafkasim log dump")
     .action((scenario: string, opts: RunCliOptions) => {
       process.exitCode = runCommand(scenario, opts, (line) => console.log(line));
     });

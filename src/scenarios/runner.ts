@@ -15,6 +15,7 @@ import { countSends } from '../checkers/sends.js';
 import type { MetricsReport } from './metricsRecorder.js';
 import { logSnapshot } from './logSnapshot.js';
 import { buildCluster, type Cluster } from './clusterBuilder.js';
+import type { MemoryDisk } from '../log/memoryDisk.js';
 import { attachObservers, type Observers } from './observers.js';
 import { planFaults } from './faultPlan.js';
 import type { ConsumerClient, Scenario } from './schema.js';
@@ -94,6 +95,8 @@ export interface RunResult {
   readonly skippedFaults: readonly SkippedFault[];
   /** What the checkers judged besides the history: the final logs, groups and commits. */
   readonly state: ClusterFinalState;
+  /** Each broker's disk as the run left it, by node (`run --keep-logs` writes them out). */
+  readonly disks: ReadonlyMap<string, MemoryDisk>;
 }
 
 /**
@@ -202,6 +205,7 @@ function finishRun(run: RunInProgress, options: RunOptions): RunResult {
     schedule: faults.schedule,
     skippedFaults: faults.skipped,
     state,
+    disks: cluster.disks,
   };
 }
 
