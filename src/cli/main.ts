@@ -141,6 +141,7 @@ function buildProgram(): Command {
     .option('--json', 'print one JSON object')
     .option('--stop-on-first', 'start no seed after the first that finds a violation')
     .option('--no-online-checks', 'skip the online TLA+ invariants (faster)')
+    .option('--quiet', 'no progress on stderr (shown otherwise, as a bar on a terminal, else a line at each tenth of the seeds)')
     .action(async (scenario: string, opts: SweepCliOptions) => {
       process.exitCode = await sweepCommand(scenario, opts, (line) => console.log(line));
     });
