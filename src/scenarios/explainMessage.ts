@@ -84,6 +84,8 @@ class MessageTeller {
   private readonly groupsPast = new Set<string>();
   private replicas: readonly number[] = [];
   private lastAt = 0;
+  /** The nodes the latest network partition cut off. */
+  private cutOff: readonly string[] = [];
   /** Faults after the send, told if they came before the message's last event. */
   private readonly faults: TimelineLine[] = [];
 
@@ -141,9 +143,16 @@ class MessageTeller {
       case 'group.commit':
         this.onGroupCommit(r);
         return;
-      case 'fault.apply':
-        if (this.sentAt !== undefined) this.faults.push({ at: r.at, text: `a fault struck: ${r.action} ${r.targets.map((t) => this.withCopy(t)).join(', ')}`.trim() });
+      case 'net.partition':
+        this.cutOff = r.cutOff;
         return;
+      case 'fault.apply': {
+        if (this.sentAt === undefined) return;
+        // A partition's targets are every node on either side: it is told by the side it cut off.
+        const text = r.action === 'partition' ? `a network partition cut off ${this.cutOff.map((t) => this.withCopy(t)).join(', ')}` : `a fault struck: ${r.action} ${r.targets.map((t) => this.withCopy(t)).join(', ')}`.trim();
+        this.faults.push({ at: r.at, text });
+        return;
+      }
       default:
         return;
     }

@@ -132,10 +132,13 @@ describe('kafkasim explain', () => {
     expect(bad.stderr).toMatch(/--message: "p1-1398" is not a message id/);
   });
 
-  it('has nothing to explain in a clean run, and exits 2 for a violation that does not exist', () => {
+  it('says in a clean run which faults struck and why nothing was lost, and exits 2 for a violation that does not exist', () => {
     const clean = cli('explain', 'acks-all-nemesis');
     expect(clean.code).toBe(0);
-    expect(clean.stdout).toContain('no violations: nothing to explain');
+    expect(clean.stdout).toContain('no violations; why nothing went wrong:');
+    // The nemesis's faults that struck, and why acks=all, min.insync.replicas=2 and idempotence kept every write once.
+    expect(clean.stdout).toMatch(/\d+ faults struck: nemesis fault #\d+ \w+ [^;]+ at [\d.]+s;/);
+    expect(clean.stdout).toMatch(/p1 \(acks=all, min\.insync\.replicas=2 for orders, unclean\.leader\.election\.enable=false\): a write was acknowledged only once 2 in-sync replicas held it/);
     const bad = cli('explain', 'acks1-leader-failover', '--violation', '9');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--violation must be between 1 and [2-8], got "9"/);

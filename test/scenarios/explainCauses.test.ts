@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { explainViolation } from '../../src/scenarios/explain.js';
 import { explainMessage } from '../../src/scenarios/explainMessage.js';
+import { explainCleanRun } from '../../src/scenarios/explainClean.js';
+import { parseScenario } from '../../src/scenarios/loader.js';
 import type { ClusterFinalState } from '../../src/checkers/finalState.js';
 import type { Violation } from '../../src/sim/checker.js';
 import type { TraceRecord } from '../../src/sim/trace.js';
@@ -123,5 +125,33 @@ describe('explain: unseen', () => {
       'why: c1-1 found no committed offset (the committed offset had expired: offsets.retention.minutes) and auto.offset.reset=latest put it at the log end, 2, past the records in question; with auto.offset.reset=earliest (or a committed offset kept) it would have read them',
     );
     expect(lines.at(-1)).toBe('→ unseen: 2 acknowledged messages were never read from orders-0');
+  });
+});
+
+describe('explain on a clean run', () => {
+  const scenario = (producer: string) =>
+    parseScenario(`
+name: clean
+duration: 10s
+cluster: { brokers: 3, config: { min.insync.replicas: 2 } }
+topics: [{ name: orders, partitions: 1, replication.factor: 3 }]
+clients:
+  - { id: p1, type: producer, topic: orders, config: ${producer}, workload: { rate: 10/s } }
+  - { id: c1, type: consumer, group: g1, topics: [orders], processing: { mode: commit-after-process } }
+`);
+
+  it('says which faults struck, and why acks=all with min.insync.replicas=2 and idempotence kept every write once', () => {
+    const lines = explainCleanRun(scenario('{ acks: all, enable.idempotence: true }'), [{ at: 4000, label: 'faults[0] crash broker-2 (leader(orders-0))' }]);
+    expect(lines[0]).toBe('1 fault struck: faults[0] crash broker-2 (leader(orders-0)) at 4.000s');
+    expect(lines[1]).toMatch(/^p1 \(acks=all, min\.insync\.replicas=2 for orders, unclean\.leader\.election\.enable=false\): a write was acknowledged only once 2 in-sync replicas held it/);
+    expect(lines[2]).toMatch(/^p1 has enable\.idempotence=true: a retry carries its producer id and sequence/);
+    expect(lines[3]).toMatch(/^c1 \(group g1\) processes with commit-after-process: .*never skipped/);
+  });
+
+  it('says that a configuration which does not promise durability was only lucky on this seed', () => {
+    const lines = explainCleanRun(scenario('{ acks: "1", enable.idempotence: false }'), []);
+    expect(lines[0]).toBe('no fault struck this run');
+    expect(lines[1]).toMatch(/^p1 \(acks=1, .*\) does not promise to keep every acknowledged write: this seed's faults did not strike at the wrong moment/);
+    expect(lines[2]).toMatch(/^p1 has enable\.idempotence=false/);
   });
 });

@@ -7,7 +7,8 @@ import type { RunResult } from '../../scenarios/runner.js';
 import type { Scenario } from '../../scenarios/schema.js';
 import { withSkippedFaults } from '../../scenarios/skippedFaults.js';
 import { UsageError } from '../usageError.js';
-import { parseSeedOption, resolveScenario, skippedFaultLines } from './run.js';
+import { availabilityLines, parseSeedOption, resolveScenario, skippedFaultLines } from './run.js';
+import { explainCleanRun, type AppliedFault } from '../../scenarios/explainClean.js';
 
 export interface ExplainCliOptions {
   readonly seed?: string;
@@ -31,12 +32,15 @@ export function explainCommand(nameOrPath: string, opts: ExplainCliOptions, out:
   // The faults that did nothing are told at their instants: a story without them would be told as if they happened.
   const timeline = violation === undefined ? [] : withSkippedFaults(explainViolation(r.simulation.memory?.records ?? [], violation), r.skippedFaults);
   if (opts.json) {
-    out(JSON.stringify({ scenario: r.scenario, seed: r.seed, release: scenario.cluster.version, violation: violation ?? null, timeline, skippedFaults: r.skippedFaults }));
+    const clean = violation === undefined ? { why: explainCleanRun(scenario, faultsOf(r)), availability: r.stats.availability } : {};
+    out(JSON.stringify({ scenario: r.scenario, seed: r.seed, release: scenario.cluster.version, violation: violation ?? null, timeline, skippedFaults: r.skippedFaults, ...clean }));
     return 0;
   }
   out(chalk.bold(`${r.scenario} (seed ${r.seed}, Kafka ${scenario.cluster.version})`));
   if (violation === undefined) {
-    out(chalk.green('  no violations: nothing to explain'));
+    out(chalk.green('  no violations; why nothing went wrong:'));
+    for (const line of explainCleanRun(scenario, faultsOf(r))) out(`  ${line}`);
+    for (const line of availabilityLines(r.stats.availability)) out(line);
     for (const line of skippedFaultLines(r.skippedFaults)) out(line);
     return 0;
   }
@@ -63,4 +67,9 @@ function explainOneMessage(scenario: Scenario, r: RunResult, id: string, json: b
   out(chalk.bold(`${r.scenario} (seed ${r.seed}, Kafka ${scenario.cluster.version}): the life of ${id}`));
   for (const line of formatTimeline(timeline)) out(line.startsWith('→') ? chalk.bold(line) : `  ${line}`);
   return 0;
+}
+
+/** The faults the run applied, as the summary labels them (the metrics windows after the first). */
+function faultsOf(r: RunResult): AppliedFault[] {
+  return r.stats.metrics.aroundFaults.slice(1).map((w) => ({ at: w.at, label: w.label }));
 }
