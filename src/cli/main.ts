@@ -68,6 +68,7 @@ function buildProgram(): Command {
     .option('--checks <list>', 'comma-separated checks to run')
     .option('--no-online-checks', 'skip the TLA+ replication invariants checked at every replication event (faster)')
     .option('--strict-faults', "exit 2 when a fault of the scenario's own did nothing (a restart of a running broker, a target that resolved to no node)")
+    .option('--keep-logs <dir>', "write every broker's log files (segments, indexes, checkpoints) as the run left them under <dir>/<broker>/, for kafkasim log dump")
     .action((scenario: string, opts: RunCliOptions) => {
       process.exitCode = runCommand(scenario, opts, (line) => console.log(line));
     });
@@ -78,6 +79,7 @@ function buildProgram(): Command {
     .argument('<scenario>', 'a scenario file or a library name')
     .option('--seed <n>', "override the scenario's seed")
     .option('--violation <n>', 'which violation of the run to explain (1 = the first)')
+    .option('--message <id>', 'instead, the life of one message, such as p1#3585: sent, appended, replicated, acknowledged, truncated, read, committed')
     .option('--json', 'print one JSON object')
     .action((scenario: string, opts: ExplainCliOptions) => {
       process.exitCode = explainCommand(scenario, opts, (line) => console.log(line));
@@ -139,6 +141,7 @@ function buildProgram(): Command {
     .option('--json', 'print one JSON object')
     .option('--stop-on-first', 'start no seed after the first that finds a violation')
     .option('--no-online-checks', 'skip the online TLA+ invariants (faster)')
+    .option('--quiet', 'no progress on stderr (shown otherwise, as a bar on a terminal, else a line at each tenth of the seeds)')
     .action(async (scenario: string, opts: SweepCliOptions) => {
       process.exitCode = await sweepCommand(scenario, opts, (line) => console.log(line));
     });

@@ -9,6 +9,7 @@ import { explainGroupViolation, groupFocusOf } from './explainGroup.js';
 import { explainTombstoneLoss } from './explainCompaction.js';
 import { explainExactlyOnce } from './explainTxn.js';
 import { explainTxnAnomaly } from './explainTxnAnomaly.js';
+import { explainUnseen } from './explainUnseen.js';
 
 import type { TimelineLine } from './timeline.js';
 
@@ -30,6 +31,8 @@ export function explainViolation(records: readonly TraceRecord[], violation: Vio
   if (anomaly !== undefined) return anomaly;
   const compaction = explainTombstoneLoss(records, violation);
   if (compaction !== undefined) return compaction;
+  const unseen = explainUnseen(records, violation, narratePartition);
+  if (unseen !== undefined) return unseen;
   const group = groupFocusOf(violation);
   if (group !== undefined) return explainGroupViolation(records, violation, group);
   const partition = typeof violation.details.partition === 'string' ? violation.details.partition : undefined;
@@ -46,6 +49,13 @@ export function explainViolation(records: readonly TraceRecord[], violation: Vio
   const lines = narrator.lines;
   lines.push({ at: lines.at(-1)?.at ?? 0, text: `→ ${violation.kind}: ${violation.message}` });
   return lines;
+}
+
+/** The replicas' side of some offsets of a partition: appends, faults, elections, truncations (for `unseen`). */
+function narratePartition(records: readonly TraceRecord[], partition: string, offsets: readonly number[]): TimelineLine[] {
+  const narrator = new Narrator(partition, { offsets: new Set(offsets), ids: new Set(), labels: new Map(), points: false });
+  for (const r of records) narrator.see(r);
+  return narrator.lines;
 }
 
 /** The offsets and message ids a violation is about. */
@@ -124,6 +134,10 @@ class Narrator {
   private deposed: number | undefined;
   /** The partition has had an unclean election. */
   private uncleanElected = false;
+  /** When each broker that is down went down, and how. */
+  private readonly downSince = new Map<number, { readonly at: number; readonly what: string }>();
+  /** Brokers whose going down the story told (in the lines, or a prelude that may be told). */
+  private readonly downSaid = new Set<number>();
   /** Brokers that are down (crashed or stopped, not yet restarted). */
   private readonly down = new Set<number>();
 
@@ -356,6 +370,8 @@ class Narrator {
     if (id !== undefined && (r.kind === 'node.crash' || r.kind === 'node.stop')) this.down.add(id);
     if (id !== undefined && r.kind === 'node.start') this.down.delete(id);
     if (id !== undefined && id === this.deposed && this.down.has(id)) this.deposed = undefined;
+    if (id !== undefined && r.kind === 'node.crash') this.downSince.set(id, { at: r.at, what: r.mode === 'power' ? 'lost power' : 'crashed' });
+    if (id !== undefined && r.kind === 'node.stop' && !this.downSince.has(id)) this.downSince.set(id, { at: r.at, what: 'stopped' });
     if (!isReplica || (!this.started && id !== this.leader)) return;
     // Before the records in question, only the leader's latest fault (and what follows it) matters.
     if (!this.started && r.kind !== 'node.start' && r.kind !== 'node.stop') this.prelude = [];
@@ -371,8 +387,15 @@ class Narrator {
     } else if (r.kind === 'node.pause') {
       this.say(r.at, `broker-${id} paused ${role} until ${formatTime(r.until)} (a GC pause or SIGSTOP: it does nothing, but stays in the ISR until replica.lag.time.max.ms)`);
     } else if (this.started) {
-      this.say(r.at, `broker-${id} restarted`);
+      // A restart is told with the fault it ends, even when that came before the records in question.
+      const since = this.downSince.get(id);
+      const unsaid = since !== undefined && !this.downSaid.has(id) ? ` (it had ${since.what} at ${formatTime(since.at)}, before the records in question)` : '';
+      this.say(r.at, `broker-${id} restarted${unsaid}`);
     }
+    if (r.kind === 'node.start') {
+      this.downSince.delete(id);
+      this.downSaid.delete(id);
+    } else if (r.kind === 'node.crash' || r.kind === 'node.stop') this.downSaid.add(id);
   }
 
   private onMetadata(at: number, record: MetadataRecord): void {
@@ -382,6 +405,12 @@ class Narrator {
       this.isr = record.isr;
       this.replicas = record.replicas;
       return;
+    }
+    // Why an election waited after a leader went silent: the controller acts only once the
+    // broker's session has expired (broker.session.timeout.ms since its last heartbeat;
+    // BrokerHeartbeatManager.findOneStaleBroker, then ReplicationControlManager.fenceStaleBroker).
+    if (record.type === 'FenceBroker' && record.brokerId === this.leader && (this.started || this.prelude.length > 0) && this.down.has(record.brokerId)) {
+      this.say(at, `the controller fenced broker-${record.brokerId}: it had heard no heartbeat from it for broker.session.timeout.ms, and only now moves its leaderships`);
     }
     if (record.type === 'BrokerRegistrationChange') this.shuttingDown.add(record.brokerId);
     if (record.type === 'RegisterBroker') this.shuttingDown.delete(record.brokerId);

@@ -9,6 +9,8 @@ export interface FaultWindow {
   readonly until: number;
   /** "crash broker-1"; "start" for the window before the first fault. */
   readonly fault: string;
+  /** The fault as the summary names it, by its place in the file: "faults[2] crash broker-2 (leader(orders-0))". */
+  readonly label: string;
   /** Counting attributes (a meter's or timer's Count, a client's *-total) that grew: "mbean attribute" -> growth, summed over nodes. */
   readonly deltas: Readonly<Record<string, number>>;
   /** Gauges (summed over nodes) that moved within the window: value at its start, highest sample, value at its end. */
@@ -48,7 +50,7 @@ function flatten(snapshot: MetricsSnapshot): Map<string, number> {
 export class MetricsRecorder {
   private readonly windows: FaultWindow[] = [];
   private pending?: { at: Time; values: Map<string, number> };
-  private open: { at: Time; fault: string; start: Map<string, number>; peaks: Map<string, number> };
+  private open: { at: Time; fault: string; label: string; start: Map<string, number>; peaks: Map<string, number> };
 
   constructor(
     private readonly registry: MetricsRegistry,
@@ -56,7 +58,7 @@ export class MetricsRecorder {
     start: Time,
   ) {
     const now = flatten(registry.snapshot(isUp));
-    this.open = { at: start, fault: 'start', start: now, peaks: new Map(now) };
+    this.open = { at: start, fault: 'start', label: 'start', start: now, peaks: new Map(now) };
   }
 
   /**
@@ -74,11 +76,11 @@ export class MetricsRecorder {
   }
 
   /** A fault was applied at `at`: closes the open window and opens the fault's, both at the values from just before it. */
-  onFault(at: Time, fault: string): void {
+  onFault(at: Time, fault: string, label = fault): void {
     const before = this.pending?.at === at ? this.pending.values : undefined;
     this.pending = undefined;
     const now = this.close(at, before);
-    this.open = { at, fault, start: now, peaks: new Map(now) };
+    this.open = { at, fault, label, start: now, peaks: new Map(now) };
   }
 
   finish(at: Time): MetricsReport {
@@ -102,7 +104,7 @@ export class MetricsRecorder {
         if (peak !== before || after !== before) gauges[key] = { before, peak, after };
       }
     }
-    this.windows.push({ at: this.open.at / 1000, until: at / 1000, fault: this.open.fault, deltas, gauges });
+    this.windows.push({ at: this.open.at / 1000, until: at / 1000, fault: this.open.fault, label: this.open.label, deltas, gauges });
     return now;
   }
 }

@@ -7,6 +7,7 @@ import type { AppliedCommit, CommittedOffsetChange, ConsumerReset, ExposedBatch,
 import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
 import { ExposedBatches } from '../checkers/exposedBatches.js';
 import { MetricsRecorder } from './metricsRecorder.js';
+import { AvailabilityRecorder } from './availability.js';
 import type { Cluster } from './clusterBuilder.js';
 
 /**
@@ -32,6 +33,8 @@ export interface Observers {
   /** The online spec checks, unless turned off. */
   readonly online: OnlineSpecChecker | undefined;
   readonly recorder: MetricsRecorder;
+  /** Which partitions each fault left unable to take writes, and for how long. */
+  readonly availability: AvailabilityRecorder;
 }
 
 /** Applied commits in columns: one row per partition of every commit, all run long. */
@@ -95,13 +98,16 @@ export function attachObservers(sim: Simulation, cluster: Cluster, onlineChecks:
   const online = onlineChecks ? new OnlineSpecChecker((broker, name) => probe.replicaLog(broker, name)) : undefined;
   online?.attach(sim.trace);
   const recorder = new MetricsRecorder(cluster.metrics, (node) => probe.isUp(node), sim.now);
-  sim.trace.observe('fault.apply', (r) => recorder.onFault(r.at, `${r.action} ${r.targets.join(', ')}`.trim()));
+  const availability = new AvailabilityRecorder(sim.now);
+  // Before the recorder's: the recorder takes the fault's label from the availability recorder's newest window.
+  availability.attach(sim.trace);
+  sim.trace.observe('fault.apply', (r) => recorder.onFault(r.at, `${r.action} ${r.targets.join(', ')}`.trim(), availability.currentFault));
   const sampleMetrics = (): void => {
     recorder.sample();
     sim.scheduler.after(METRICS_SAMPLE_INTERVAL, sampleMetrics);
   };
   sim.scheduler.after(METRICS_SAMPLE_INTERVAL, sampleMetrics);
-  return { leaderClaims, exposed, nodeStarts, commits, offsetChanges, resets, compactedAway, online, recorder };
+  return { leaderClaims, exposed, nodeStarts, commits, offsetChanges, resets, compactedAway, online, recorder, availability };
 }
 
 /**

@@ -15,10 +15,12 @@ import { countSends } from '../checkers/sends.js';
 import type { MetricsReport } from './metricsRecorder.js';
 import { logSnapshot } from './logSnapshot.js';
 import { buildCluster, type Cluster } from './clusterBuilder.js';
+import type { MemoryDisk } from '../log/memoryDisk.js';
 import { attachObservers, type Observers } from './observers.js';
 import { planFaults } from './faultPlan.js';
 import type { ConsumerClient, Scenario } from './schema.js';
-import type { SkippedFault } from './skippedFaults.js';
+import { appliedFaultLabel, type SkippedFault } from './skippedFaults.js';
+import type { FaultAvailability } from './availability.js';
 
 export interface RunOptions {
   readonly seed?: number;
@@ -50,6 +52,8 @@ export interface RunStats {
   readonly lag?: Readonly<Record<string, number>>;
   /** With consumer groups: what their members did. */
   readonly consumers?: ConsumerStats;
+  /** Per fault: the partitions it left unable to take writes and for how long, and the sends that failed. */
+  readonly availability: readonly FaultAvailability[];
 }
 
 export interface ConsumerStats {
@@ -91,6 +95,8 @@ export interface RunResult {
   readonly skippedFaults: readonly SkippedFault[];
   /** What the checkers judged besides the history: the final logs, groups and commits. */
   readonly state: ClusterFinalState;
+  /** Each broker's disk as the run left it, by node (`run --keep-logs` writes them out). */
+  readonly disks: ReadonlyMap<string, MemoryDisk>;
 }
 
 /**
@@ -141,6 +147,7 @@ function startRunInternal(scenario: Scenario, options: Omit<RunOptions, 'progres
   const observers = attachObservers(sim, cluster, options.onlineChecks !== false);
   for (const h of cluster.net.allHosts()) h.start();
   const faults = planFaults(sim, scenario, cluster, observers.recorder);
+  observers.availability.labelFaults((index, nodes) => appliedFaultLabel(index, faults.schedule[index]?.fault, index >= scenario.faults.length, nodes));
   const drainStart = time(scenario.duration);
   const drainEnd = time(scenario.duration + scenario.drain);
   const end = cluster.transactional ? time(scenario.duration + scenario.drain + QUIESCE) : drainEnd;
@@ -191,12 +198,14 @@ function finishRun(run: RunInProgress, options: RunOptions): RunResult {
       failed: sends.fail,
       indeterminate: sends.produced - sends.ok - sends.fail,
       metrics: metricsReport,
+      availability: observers.availability.finish(sim.now, sim.history.sends),
       ...(lag === undefined ? {} : { lag, consumers: consumerStats(sim.history.otherOps) }),
     },
     simulation: sim,
     schedule: faults.schedule,
     skippedFaults: faults.skipped,
     state,
+    disks: cluster.disks,
   };
 }
 

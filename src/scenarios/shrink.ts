@@ -55,6 +55,20 @@ interface Fault {
  * partitions and the brokers are cut down while the violation stays. Each step keeps a
  * candidate only if a run of it still shows the kind, so the result replays.
  */
+/** How many seeds after the one asked for are tried, to point to those that show the kind. */
+const SEEDS_TRIED = 10;
+
+/** Where to look instead: the first few of the next seeds that show `kind`, or how to find some. */
+function seedsThatShow(raw: RawScenario, source: string, seed: number, kind: string): string {
+  const scenario = scenarioFromObject(raw, source);
+  const found: number[] = [];
+  for (let s = seed + 1; s <= seed + SEEDS_TRIED && found.length < 3; s++) {
+    if (runScenario(scenario, { seed: s }).violations.some((v) => v.kind === kind)) found.push(s);
+  }
+  if (found.length === 0) return `nor does any of seeds ${seed + 1}..${seed + SEEDS_TRIED}: kafkasim sweep ${source} --seeds 1..200 counts the seeds that find each kind`;
+  return `seed${found.length === 1 ? '' : 's'} ${found.join(', ')} ${found.length === 1 ? 'does' : 'do'}: kafkasim shrink ${source} --seed ${found[0]} --kind ${kind}`;
+}
+
 export function shrinkScenario(original: RawScenario, source: string, options: ShrinkOptions): ShrinkResult {
   const maxRuns = options.maxRuns ?? 300;
   let runs = 0;
@@ -65,7 +79,7 @@ export function shrinkScenario(original: RawScenario, source: string, options: S
   const first = run(original);
   const kind = options.kind ?? first.violations[0]?.kind;
   if (kind === undefined) throw new ShrinkError(`seed ${options.seed} finds no violation in ${source}: nothing to shrink`);
-  if (!first.violations.some((v) => v.kind === kind)) throw new ShrinkError(`seed ${options.seed} does not find ${kind} in ${source}`);
+  if (!first.violations.some((v) => v.kind === kind)) throw new ShrinkError(`seed ${options.seed} does not find ${kind} in ${source}; ${seedsThatShow(original, source, options.seed, kind)}`);
   const fails = (raw: RawScenario): boolean => {
     if (runs >= maxRuns) return false;
     try {

@@ -112,7 +112,29 @@ export function skippedFaultMoments(skipped: readonly SkippedFault[]): TimelineL
 }
 
 function faultLabel(f: SkippedFault): string {
-  return f.nemesis ? `nemesis fault #${f.index}` : `faults[${f.index}]`;
+  return scheduleLabel(f.index, f.nemesis);
+}
+
+/** A fault by its place: `faults[2]` of the file, or the nemesis's `#7` of the schedule. */
+function scheduleLabel(index: number, nemesis: boolean): string {
+  return nemesis ? `nemesis fault #${index}` : `faults[${index}]`;
+}
+
+/**
+ * A fault that was applied, as the summary names it: its place in the file, its action, the
+ * nodes it hit, and the target as written when that differs ("faults[2] crash broker-2
+ * (leader(orders-0))"). A partition that isolates names only the nodes it cut off
+ * ("faults[0] isolate broker-3 (follower(orders-0))"), not every node on the other side.
+ */
+export function appliedFaultLabel(index: number, fault: FaultAction | undefined, nemesis: boolean, nodes: readonly string[]): string {
+  const head = scheduleLabel(index, nemesis);
+  if (fault === undefined) return `${head} ${nodes.join(', ')}`;
+  const hit = nodes.join(', ');
+  const written = faultTargetText(fault);
+  if (fault.action === 'partition' && fault.isolate !== undefined) return `${head} isolate ${hit}${fault.isolate === hit ? '' : ` (${fault.isolate})`}${fault.name === undefined ? '' : ` "${fault.name}"`}`;
+  if (fault.action === 'partition') return `${head} partition ${written}${fault.name === undefined ? '' : ` "${fault.name}"`}`;
+  if (fault.action === 'heal' || fault.action === 'degrade') return `${head} ${fault.action} ${written}`.trim();
+  return `${head} ${fault.action} ${hit}${written === hit || written === '' ? '' : ` (${written})`}`;
 }
 
 function faultText(f: SkippedFault): string {

@@ -112,10 +112,33 @@ describe('kafkasim explain', () => {
     expect(text).not.toMatch(/one restarted only those since its last producer-state snapshot/);
   });
 
-  it('has nothing to explain in a clean run, and exits 2 for a violation that does not exist', () => {
+  it('tells an unseen violation from its cause: the expired offset, and auto.offset.reset=latest past the records', () => {
+    const r = cli('explain', 'consumer-offset-expiry', '--violation', '2');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/p2 began to be told its writes to orders-0 succeeded: the records in question, offsets \d+–\d+/);
+    expect(r.stdout).toMatch(/offset cleanup deleted g1's committed offset of orders-0[\s\S]*why: c1-\d found no committed offset \(the committed offset had expired: offsets\.retention\.minutes\) and auto\.offset\.reset=latest put it at the log end/);
+    expect(r.stdout).toMatch(/→ unseen: \d+ acknowledged messages were never read from orders-0/);
+  });
+
+  it('follows one message with --message: its append, acknowledgement, the crash of the only replica holding it, the unclean election, its loss', () => {
+    const r = cli('explain', 'unclean-election', '--message', 'p1#1398');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /p1 sent p1#1398 to orders-0[\s\S]*broker-2, leader of orders-0 in epoch 0, appended p1#1398 at offset 1398[\s\S]*p1 was told p1#1398 was written at offset 1398 of orders-0: acknowledged[\s\S]*a fault struck: crash broker-2 \(holding it\)[\s\S]*made broker-3 leader of orders-0 from outside the ISR \(an unclean election\); it holds no copy of p1#1398[\s\S]*broker-2 truncated orders-0 to offset \d+ \(diverging-epoch\), dropping its copy of p1#1398/,
+    );
+    expect(r.stdout).toContain('→ p1#1398 ended not in the committed log of orders-0; no consumer read it');
+    const bad = cli('explain', 'unclean-election', '--message', 'p1-1398');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--message: "p1-1398" is not a message id/);
+  });
+
+  it('says in a clean run which faults struck and why nothing was lost, and exits 2 for a violation that does not exist', () => {
     const clean = cli('explain', 'acks-all-nemesis');
     expect(clean.code).toBe(0);
-    expect(clean.stdout).toContain('no violations: nothing to explain');
+    expect(clean.stdout).toContain('no violations; why nothing went wrong:');
+    // The nemesis's faults that struck, and why acks=all, min.insync.replicas=2 and idempotence kept every write once.
+    expect(clean.stdout).toMatch(/\d+ faults struck: nemesis fault #\d+ \w+ [^;]+ at [\d.]+s;/);
+    expect(clean.stdout).toMatch(/p1 \(acks=all, min\.insync\.replicas=2 for orders, unclean\.leader\.election\.enable=false\): a write was acknowledged only once 2 in-sync replicas held it/);
     const bad = cli('explain', 'acks1-leader-failover', '--violation', '9');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--violation must be between 1 and [2-8], got "9"/);

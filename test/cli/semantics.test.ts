@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from '../helpers/cli.js';
+import { matrixLines } from '../../src/cli/commands/semantics.js';
+import { COLUMNS, ROWS, type Cell } from '../../src/scenarios/semantics.js';
 
 describe('kafkasim semantics', () => {
   it('computes the delivery matrix: nothing without faults, nothing with idempotence, acks=0 losing writes to a crashed leader', () => {
@@ -37,5 +39,20 @@ describe('kafkasim semantics', () => {
 
   it('exits 2 on a bad seed count', () => {
     expect(cli('semantics', '--seeds', '0').code).toBe(2);
+  });
+});
+
+describe('kafkasim semantics in the terminal', () => {
+  it("names each kind of row's counts above it (the consumer rows count records skipped and processed again) and lists each row's settings", () => {
+    const cells: Cell[] = ROWS.flatMap((row) => COLUMNS.map((col) => ({ row: row.name, column: col.name, seeds: 1, lost: 0, duplicated: 0, reordered: 0, applicable: true, unexpected: [], notSeen: [] })));
+    const lines = matrixLines(cells, 1).map((l) => l.replace(/\u001b\[[0-9;]*m/g, ''));
+    const producerHead = lines.indexOf('producer rows: messages lost / duplicated / reordered in the committed log:');
+    const consumerHead = lines.indexOf('consumer rows: records skipped / processed again / read out of order, by the group:');
+    expect(producerHead).toBe(1);
+    expect(consumerHead).toBeGreaterThan(producerHead);
+    expect(lines[consumerHead + 2]).toMatch(/^commit-before-process\s/);
+    expect(lines).toContain('  acks=all, min.insync.replicas=2: acks=all, enable.idempotence=false, min.insync.replicas=2');
+    expect(lines).toContain('  idempotence (acks=all, min.insync.replicas=2): acks=all, enable.idempotence=true, min.insync.replicas=2');
+    expect(lines).toContain('  commit-after-process: acks=all, enable.idempotence=true, min.insync.replicas=2, consumer processing commit-after-process');
   });
 });

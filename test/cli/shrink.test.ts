@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { cli } from '../helpers/cli.js';
+import { cli, repoRoot } from '../helpers/cli.js';
 
 describe('kafkasim shrink', () => {
   it('shrinks a known failing seed (KIP-101, 24 faults) to at most 3 faults, and the result replays to the same violation', () => {
@@ -21,6 +21,14 @@ describe('kafkasim shrink', () => {
     const replay = cli('run', out, '--json');
     expect(replay.code).toBe(0); // its expect is the violation kind
     expect((JSON.parse(replay.stdout) as { violations: { kind: string }[] }).violations.map((v) => v.kind)).toContain('lost-write');
+  });
+
+  it('points to the seeds that do show a kind when --kind names one the seed does not', () => {
+    const lossy = join(repoRoot, 'test/fixtures/tiny-lossy.yaml');
+    const r = cli('shrink', lossy, '--seed', '1', '--kind', 'lost-write');
+    expect(r.code).toBe(2);
+    // Seeds 1, 2 of tiny-lossy lose nothing; seed 3 loses acknowledged writes.
+    expect(r.stderr).toContain(`seed 1 does not find lost-write in ${lossy}; seed 3 does: kafkasim shrink ${lossy} --seed 3 --kind lost-write`);
   });
 
   it('exits 2 when the seed finds nothing to shrink', () => {

@@ -51,11 +51,18 @@ describe('kafkasim sweep', () => {
     }
   });
 
-  it('prints a table of kinds, first seeds and a replay command, and no progress bar when not on a terminal', () => {
+  it('prints a table of kinds, first seeds and a replay command, and progress lines on stderr when it is not a terminal, none with --quiet', () => {
     const r = cli('sweep', lossy, '--seeds', '1..6', '--workers', '2');
     expect(r.stdout).toMatch(/tiny-lossy: 6 seeds with 2 workers/);
-    expect(r.stderr).toBe('');
+    // No bar drawn with carriage returns: one line at each tenth of the seeds, the last at 6/6.
+    expect(r.stderr).not.toContain('\r');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.every((l) => /^sweep: \d\/6 seeds, \d violating, [\d.]+ seeds\/s, ETA \d+s$/.test(l))).toBe(true);
+    expect(lines.at(-1)).toMatch(/^sweep: 6\/6 seeds/);
     if (r.stdout.includes('lost-write')) expect(r.stdout).toContain(`replay one: kafkasim run ${lossy} --seed`);
+    const quiet = cli('sweep', lossy, '--seeds', '1..2', '--workers', '1', '--quiet');
+    expect(quiet.stderr).toBe('');
+    expect(quiet.stdout).toMatch(/tiny-lossy: 2 seeds with 1 worker/);
   });
 
   it('exits 1 when a scenario that expects no violation finds one, and 2 on bad input', () => {

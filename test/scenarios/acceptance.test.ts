@@ -239,7 +239,9 @@ describe('acceptance: unclean leader election', () => {
 describe('acceptance: rolling restarts with controlled shutdown', () => {
   it(`acks=1 loses writes in nearly every seed; acks=all with idempotence, and the same nemesis of graceful restarts and crashes, none (${deep ? 50 : 3} seeds)`, { timeout: 1_200_000 }, () => {
     const acks1 = loadScenario(`${library}rolling-restart-acks1.yaml`);
-    const acksAll = loadScenario(`${library}rolling-restart-acks-all.yaml`);
+    const twin = loadScenario(`${library}rolling-restart-acks-all.yaml`);
+    // The twin runs its lesson's checks (twins.test.ts); reorder is judged here too.
+    const acksAll = { ...twin, checks: twin.checks === undefined ? undefined : [...twin.checks, 'reorder' as const] };
     const nemesis = loadScenario(`${library}acks-all-nemesis.yaml`);
     const rolling = { ...nemesis, nemesis: nemesis.nemesis === undefined ? undefined : { ...nemesis.nemesis, kinds: ['shutdown', 'crash', 'partition', 'pause'] as typeof nemesis.nemesis.kinds } };
     const failures: string[] = [];

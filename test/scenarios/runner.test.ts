@@ -41,7 +41,9 @@ describe('running scenarios', () => {
   });
 
   it('finds none in the acks=all twin', () => {
-    const r = runScenario(loadScenario(`${library}acks-all-leader-failover.yaml`));
+    // The twin runs its lesson's checks (twins.test.ts); split-brain and hw-regression are judged here too.
+    const twin = loadScenario(`${library}acks-all-leader-failover.yaml`);
+    const r = runScenario(twin, { checks: twin.checks === undefined ? undefined : [...twin.checks, 'split-brain', 'hw-regression'] });
     expect(r.violations).toEqual([]);
     // A partition stalls for 20 s (a paused follower stays in the ISR until
     // replica.lag.time.max.ms); its backlog must go out in full batches, as Kafka's
@@ -130,7 +132,7 @@ describe('kafkasim run', () => {
     const r = cli('run', `${library}acks-all-leader-failover.yaml`, '--json');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop() as string);
-    expect(out).toMatchObject({ scenario: 'acks-all-leader-failover', seed: 1, violations: [], expectMet: true });
+    expect(out).toMatchObject({ scenario: 'acks-all-leader-failover', seed: 3, violations: [], expectMet: true });
     expect(out.fingerprint).toMatch(/^[0-9a-f]{16}$/);
     expect(Object.keys(out.stats)).toEqual(expect.arrayContaining(['simulatedMs', 'wallMs', 'events', 'produced', 'acked', 'failed', 'indeterminate']));
   });

@@ -1,4 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Disk } from '../../log/disk.js';
 import chalk from 'chalk';
 import { performance } from 'node:perf_hooks';
 import { formatIssue, loadScenario, warningsOf } from '../../scenarios/loader.js';
@@ -9,6 +11,7 @@ import { CHECK_KINDS } from '../../scenarios/schema.js';
 import { UsageError } from '../usageError.js';
 import { didYouMean } from '../../scenarios/issueHints.js';
 import type { MetricsReport } from '../../scenarios/metricsRecorder.js';
+import type { FaultAvailability } from '../../scenarios/availability.js';
 import { describeSkippedFault, type SkippedFault } from '../../scenarios/skippedFaults.js';
 
 /** A path, or the name of a library scenario. */
@@ -30,6 +33,8 @@ export interface RunCliOptions {
   readonly onlineChecks?: boolean;
   /** A fault of the scenario's own that did nothing is a usage error. */
   readonly strictFaults?: boolean;
+  /** Write every broker's log directory, as the run left it, under this directory. */
+  readonly keepLogs?: string;
 }
 
 /** The --seed option: an integer, or undefined for the scenario's own seed. */
@@ -57,8 +62,9 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
   const wallMs = Math.round(performance.now() - started);
   const stats = { ...result.stats, wallMs };
   if (opts.strictFaults) rejectSkippedFaults(result.skippedFaults);
+  const kept = opts.keepLogs === undefined ? undefined : keepLogs(result.disks, opts.keepLogs);
   if (opts.json) {
-    out(JSON.stringify({ scenario: result.scenario, seed: result.seed, release: scenario.cluster.version, fingerprint: result.fingerprint, violations: result.violations, expectMet: result.expectMet, skippedFaults: result.skippedFaults, warnings, stats }));
+    out(JSON.stringify({ scenario: result.scenario, seed: result.seed, release: scenario.cluster.version, fingerprint: result.fingerprint, violations: result.violations, expectMet: result.expectMet, skippedFaults: result.skippedFaults, warnings, availability: result.stats.availability, stats }));
   } else {
     out(chalk.bold(`${result.scenario} (seed ${result.seed}, Kafka ${scenario.cluster.version})`));
     if (scenario.description !== '') out(`  ${scenario.description}`);
@@ -75,6 +81,8 @@ export function runCommand(nameOrPath: string, opts: RunCliOptions, out: (line: 
     const expectation = expected === undefined ? 'no violations' : expected === 'none' ? 'none' : expected.join(', ');
     out(result.expectMet ? chalk.green(`  expectation met (${expectation})`) : chalk.red(`  expectation NOT met (expected ${expectation})`));
     for (const w of warnings) out(chalk.yellow(`  warning: ${formatIssue(w)}`));
+    if (kept !== undefined) out(`  logs kept: ${kept.files} files of ${kept.brokers} brokers under ${opts.keepLogs} (kafkasim log dump ${join(opts.keepLogs ?? '', 'broker-1', 'data', '<topic-partition>')})`);
+    for (const line of availabilityLines(result.stats.availability)) out(line);
     for (const line of metricsLines(result.stats.metrics)) out(line);
     out(`  fingerprint ${result.fingerprint}`);
   }
@@ -114,7 +122,53 @@ function metricsLines(report: MetricsReport): string[] {
       ...Object.entries(w.gauges).map(([k, g]) => `${shortName(k)} ${g.before}→${g.peak === g.before || g.peak === g.after ? '' : `${g.peak}→`}${g.after}`),
     ];
     if (parts.length === 0) continue;
-    lines.push(`  ${chalk.dim(`t=${(w.at / 1000).toFixed(3)}s`)} ${w.fault}: ${parts.join(', ')}`);
+    lines.push(`  ${chalk.dim(`t=${(w.at / 1000).toFixed(3)}s`)} ${w.label}: ${parts.join(', ')}`);
   }
   return lines.length === 0 ? [] : [chalk.bold('  metrics after each fault (until the next):'), ...lines];
+}
+
+/** Seconds, short: "7.1s", "0.35s". */
+function seconds(ms: number): string {
+  return `${ms >= 1000 ? (ms / 1000).toFixed(1) : (ms / 1000).toFixed(2)}s`;
+}
+
+/**
+ * The human summary's availability: per fault, the partitions it left unable to take writes
+ * and for how long (longest first, a few named), and the sends that failed or ended unknown.
+ */
+export function availabilityLines(report: readonly FaultAvailability[]): string[] {
+  const lines: string[] = [];
+  for (const w of report) {
+    const parts: string[] = [];
+    if (w.partitions.length > 0) {
+      const longest = [...w.partitions].sort((a, b) => b.ms - a.ms);
+      const named = longest.slice(0, 4).map((p) => `${p.partition} ${seconds(p.ms)}${p.open ? ' (still at the end)' : ''} (${p.why})`);
+      parts.push(`${w.partitions.length} partition${w.partitions.length === 1 ? '' : 's'} unable to take writes: ${named.join(', ')}${longest.length > 4 ? ` and ${longest.length - 4} more` : ''}`);
+    }
+    if (w.failedSends > 0 || w.indeterminateSends > 0) parts.push(`${w.failedSends} sends failed, ${w.indeterminateSends} indeterminate`);
+    lines.push(`  ${chalk.dim(`t=${(w.at / 1000).toFixed(3)}s`)} ${w.fault}: ${parts.join('; ')}`);
+  }
+  return lines.length === 0 ? [chalk.green('  availability: every partition could take writes throughout')] : [chalk.bold('  availability: what each fault left unable to take writes, for how long in all'), ...lines];
+}
+
+/**
+ * `run --keep-logs DIR`: every broker's disk as the run left it (what its page cache holds:
+ * the files a process reading them would see), under DIR/<broker>/; its log directory, data/,
+ * holds the partitions' segments (.log, .index, .timeindex, .txnindex, .snapshot,
+ * leader-epoch-checkpoint) and the log directory's checkpoints, in Kafka's own formats, so
+ * `kafkasim log dump` (or Kafka's kafka-dump-log.sh) reads them.
+ */
+function keepLogs(disks: ReadonlyMap<string, Disk>, dir: string): { brokers: number; files: number } {
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new UsageError(`--keep-logs: ${dir} is not empty; name a new or empty directory`);
+  let files = 0;
+  const copy = (disk: Disk, from: string, to: string): void => {
+    mkdirSync(to, { recursive: true });
+    for (const name of disk.list(from)) {
+      writeFileSync(join(to, name), disk.readAll(from === '' ? name : `${from}/${name}`));
+      files++;
+    }
+    for (const sub of disk.listDirs(from)) copy(disk, from === '' ? sub : `${from}/${sub}`, join(to, sub));
+  };
+  for (const [node, disk] of disks) copy(disk, '', join(dir, node));
+  return { brokers: disks.size, files };
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import chalk from 'chalk';
-import { COLUMNS, ROWS, WHY, semanticsMatrix, type Cell } from '../../scenarios/semantics.js';
+import { COLUMNS, ROWS, WHY, semanticsMatrix, type Cell, type Row } from '../../scenarios/semantics.js';
 import { UsageError } from '../usageError.js';
 
 export interface SemanticsCliOptions {
@@ -28,22 +28,33 @@ export function semanticsCommand(opts: SemanticsCliOptions, out: (line: string) 
     out(JSON.stringify({ seeds, rows: ROWS.map((r) => r.name), columns: COLUMNS.map((c) => c.name), cells }));
     return bad.length === 0 ? 0 : 1;
   }
-  out(chalk.bold(`Delivery semantics over ${seeds} seed${seeds === 1 ? '' : 's'} per cell: messages lost / duplicated / reordered`));
+  for (const line of matrixLines(cells, seeds)) out(line);
+  for (const line of explanations(cells)) out(line);
+  out(chalk.dim(`written to ${path}`));
+  return bad.length === 0 ? 0 : 1;
+}
+
+/** The matrix as the terminal shows it: a header wherever rows count other things, and each row's settings. */
+export function matrixLines(cells: readonly Cell[], seeds: number): string[] {
+  const lines = [chalk.bold(`Delivery semantics over ${seeds} seed${seeds === 1 ? '' : 's'} per cell`)];
   const width = Math.max(...ROWS.map((r) => r.name.length));
-  out(`${''.padEnd(width)}  ${COLUMNS.map((c) => c.name.padEnd(20)).join('')}`);
+  let counted = '';
   for (const row of ROWS) {
+    if (countsOf(row) !== counted) {
+      counted = countsOf(row);
+      lines.push(chalk.dim(`${counted}:`), `${''.padEnd(width)}  ${COLUMNS.map((c) => c.name.padEnd(20)).join('')}`);
+    }
     const line = COLUMNS.map((col) => {
       const c = cells.find((x) => x.row === row.name && x.column === col.name) as Cell;
       if (!c.applicable) return chalk.dim('n/a'.padEnd(20));
       const text = `${c.lost} / ${c.duplicated} / ${c.reordered}`.padEnd(20);
       return c.unexpected.length > 0 ? chalk.red(text) : c.lost + c.duplicated + c.reordered > 0 ? chalk.yellow(text) : chalk.green(text);
     });
-    out(`${row.name.padEnd(width)}  ${line.join('')}`);
+    lines.push(`${row.name.padEnd(width)}  ${line.join('')}`);
   }
-  out(chalk.dim('green: nothing happened; yellow: what the textbook says may happen, happened; red: something the textbook rules out'));
-  for (const line of explanations(cells)) out(line);
-  out(chalk.dim(`written to ${path}`));
-  return bad.length === 0 ? 0 : 1;
+  lines.push(chalk.dim('green: nothing happened; yellow: what the textbook says may happen, happened; red: something the textbook rules out'), chalk.dim('settings of each row:'));
+  for (const row of ROWS) lines.push(chalk.dim(`  ${row.name}: ${settingsOf(row)}`));
+  return lines;
 }
 
 function explanations(cells: readonly Cell[]): string[] {
@@ -78,4 +89,19 @@ function renderMarkdown(cells: readonly Cell[], seeds: number): string {
     ...notes,
     '',
   ].join('\n');
+}
+
+/** What a row's three numbers count: a producer's messages, a group's records, a processor's inputs and outputs. */
+function countsOf(row: Row): string {
+  if (row.transactional === true) return 'exactly-once row: inputs with no committed output / extra outputs / reordered, as read_committed sees the output';
+  if (row.consumer !== undefined) return 'consumer rows: records skipped / processed again / read out of order, by the group';
+  return 'producer rows: messages lost / duplicated / reordered in the committed log';
+}
+
+/** The row's settings in Kafka's names: "acks=all, enable.idempotence=true, min.insync.replicas=2". */
+function settingsOf(row: Row): string {
+  const parts = [`acks=${String(row.producer.acks)}`, `enable.idempotence=${String(row.producer['enable.idempotence'])}`, `min.insync.replicas=${row.minInsyncReplicas}`];
+  if (row.consumer !== undefined) parts.push(`consumer processing ${row.consumer}`);
+  if (row.transactional === true) parts.push('a transactional consume-transform-produce processor, read_committed');
+  return parts.join(', ');
 }

@@ -18,6 +18,8 @@ export interface SweepCliOptions {
   readonly json?: boolean;
   readonly stopOnFirst?: boolean;
   readonly onlineChecks?: boolean;
+  /** No progress on stderr. */
+  readonly quiet?: boolean;
 }
 
 export interface SweepOutcome {
@@ -110,7 +112,8 @@ export async function sweepCommand(nameOrPath: string, opts: SweepCliOptions, ou
   if (opts.shard !== undefined) seeds = shardSeeds(seeds, parseShard(opts.shard));
   const workers = opts.workers === undefined ? availableParallelism() : Number(opts.workers);
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a whole number of at least 1, got "${opts.workers}"`);
-  const progress = process.stderr.isTTY ? progressBar(seeds.length) : undefined;
+  // Progress goes to stderr whether or not it is a terminal (a CI log shows a long sweep moving), unless --quiet.
+  const progress = opts.quiet === true ? undefined : process.stderr.isTTY ? progressBar(seeds.length) : progressLines(seeds.length);
   const { summary, results } = await runSweep(path, scenario, seeds, { workers, stopOnFirst: opts.stopOnFirst, onlineChecks: opts.onlineChecks !== false, onProgress: progress?.update });
   progress?.done();
   if (opts.json) out(JSON.stringify(summary));
@@ -177,8 +180,35 @@ function skippedFaultsLine(bySeed: Readonly<Record<string, number>>): string | u
   return `  faults that did nothing: ${total} in ${seeds.length} seed${seeds.length === 1 ? '' : 's'} (${some}); see them with kafkasim run --seed N`;
 }
 
-/** A one-line progress bar on stderr; only used when stderr is a terminal. */
-function progressBar(total: number): { update: (done: number, violating: number) => void; done: () => void } {
+interface Progress {
+  readonly update: (done: number, violating: number) => void;
+  readonly done: () => void;
+}
+
+/** "12/100 seeds, 1 violating, 3.1 seeds/s, ETA 28s". */
+function progressText(started: number, now: number, done: number, total: number, violating: number): string {
+  const rate = done / Math.max((now - started) / 1000, 1e-9);
+  const eta = rate > 0 ? Math.round((total - done) / rate) : 0;
+  return `${done}/${total} seeds, ${violating} violating, ${rate.toFixed(1)} seeds/s, ETA ${eta}s`;
+}
+
+/** Progress as plain lines on stderr when it is not a terminal (a file, a CI log): at each tenth of the seeds, and at the end. */
+function progressLines(total: number): Progress {
+  const started = performance.now();
+  let tenth = 0;
+  return {
+    update(done, violating) {
+      const reached = Math.floor((done * 10) / total);
+      if (reached <= tenth && done < total) return;
+      tenth = reached;
+      process.stderr.write(`sweep: ${progressText(started, performance.now(), done, total, violating)}\n`);
+    },
+    done() {},
+  };
+}
+
+/** A one-line progress bar on stderr, when it is a terminal. */
+function progressBar(total: number): Progress {
   const started = performance.now();
   let last = 0;
   return {
@@ -186,11 +216,9 @@ function progressBar(total: number): { update: (done: number, violating: number)
       const now = performance.now();
       if (done < total && now - last < 100) return;
       last = now;
-      const rate = done / Math.max((now - started) / 1000, 1e-9);
-      const eta = rate > 0 ? Math.round((total - done) / rate) : 0;
       const width = 30;
       const filled = Math.round((done / total) * width);
-      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} seeds, ${violating} violating, ${rate.toFixed(1)} seeds/s, ETA ${eta}s  `);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${progressText(started, now, done, total, violating)}  `);
     },
     done() {
       process.stderr.write('\n');
