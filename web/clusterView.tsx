@@ -1,6 +1,6 @@
 /** The cluster at the moment shown: nodes with their state and the faults a click adds; each partition's leader, epoch, ISR and its replicas as log strips. */
 import type { ClusterState, NodeAtMoment, PartitionAtMoment, ReplicaAtMoment } from '../src/scenarios/clusterState.js';
-import type { PlayedRun } from '../src/web/playedRun.js';
+import type { PlayedRun, RecordsInQuestion } from '../src/web/playedRun.js';
 import type { HandFault } from '../src/web/scenarioEdit.js';
 import { seconds } from './timeline.js';
 
@@ -8,6 +8,8 @@ interface Props {
   readonly run: PlayedRun;
   readonly atMs: number;
   readonly addFault: (f: HandFault) => void;
+  /** The chosen violation's records, marked on the replicas that hold them. */
+  readonly question?: RecordsInQuestion;
 }
 
 /** The frame at or before `ms`: the grid's moment the page shows. */
@@ -15,7 +17,7 @@ export function frameAt(run: PlayedRun, ms: number): ClusterState {
   return run.frames[Math.max(0, Math.min(run.frames.length - 1, Math.floor(ms / run.frameEveryMs)))];
 }
 
-export function ClusterView({ run, atMs, addFault }: Props) {
+export function ClusterView({ run, atMs, addFault, question }: Props) {
   const s = frameAt(run, atMs);
   const at = s.atMs;
   const scale = Math.max(1, ...run.frames.flatMap((f) => f.partitions.flatMap((p) => p.replicas.map((r) => r.logEnd ?? 0))));
@@ -53,7 +55,7 @@ export function ClusterView({ run, atMs, addFault }: Props) {
           </tr>
         </thead>
         <tbody>
-          {s.partitions.map((p) => <PartitionRow key={p.name} p={p} scale={scale} />)}
+          {s.partitions.map((p) => <PartitionRow key={p.name} p={p} scale={scale} at={at} question={question?.partition === p.name ? question : undefined} />)}
         </tbody>
       </table>
       {s.groups.map((g) => (
@@ -101,7 +103,7 @@ function NodeCard({ n, target = n.node, extra, at, canFault, addFault }: { n: No
   );
 }
 
-function PartitionRow({ p, scale }: { p: PartitionAtMoment; scale: number }) {
+function PartitionRow({ p, scale, at, question }: { p: PartitionAtMoment; scale: number; at: number; question?: RecordsInQuestion }) {
   const leaderHw = p.replicas.find((r) => r.broker === p.leader)?.highWatermark;
   return (
     <tr data-partition={p.name} data-leader={p.leader ?? 'none'} data-epoch={p.leaderEpoch} data-isr={p.isr.join(',')} data-hw={leaderHw ?? ''}>
@@ -110,19 +112,26 @@ function PartitionRow({ p, scale }: { p: PartitionAtMoment; scale: number }) {
       <td>{p.leaderEpoch}</td>
       <td>[{p.isr.join(',')}]</td>
       <td>
-        {p.replicas.map((r) => <Strip key={r.broker} r={r} leader={p.leader === r.broker} inIsr={p.isr.includes(r.broker)} scale={scale} />)}
+        {p.replicas.map((r) => <Strip key={r.broker} r={r} leader={p.leader === r.broker} inIsr={p.isr.includes(r.broker)} scale={scale} held={question !== undefined && holds(r, question, at) ? question : undefined} />)}
       </td>
     </tr>
   );
 }
 
-function Strip({ r, leader, inIsr, scale }: { r: ReplicaAtMoment; leader: boolean; inIsr: boolean; scale: number }) {
+/** Whether replica `r` holds the records in question at `at`: its log reaches them and it has not truncated below them yet. */
+function holds(r: ReplicaAtMoment, q: RecordsInQuestion, at: number): boolean {
+  const dropped = q.droppedAtMs[r.broker];
+  return r.logEnd !== undefined && r.logEnd > q.from && (dropped === undefined || at < dropped);
+}
+
+function Strip({ r, leader, inIsr, scale, held }: { r: ReplicaAtMoment; leader: boolean; inIsr: boolean; scale: number; held?: RecordsInQuestion }) {
   const w = (n: number): string => `${((n / scale) * 100).toFixed(2)}%`;
   const label = r.logEnd === undefined ? `broker-${r.broker} ${r.state}` : `broker-${r.broker}${leader ? ' leader' : ''}${inIsr ? ' in ISR' : ''}: log start ${r.logStart}, HW ${r.highWatermark}, log end ${r.logEnd}${r.state === 'up' ? '' : ` (${r.state})`}`;
   return (
     <div class={`strip ${r.state}${leader ? ' leader' : ''}${inIsr ? ' isr' : ''}`} data-broker={r.broker} data-log-end={r.logEnd ?? ''} data-hw={r.highWatermark ?? ''} title={label}>
       <span class="who">{leader ? '★' : inIsr ? '●' : '○'} {r.broker}</span>
       <span class="bar">
+        {held !== undefined && <span class="question" data-question={`${held.from}-${held.to}`} style={{ left: w(held.from), width: `max(3px, ${w(Math.min(held.to, r.logEnd ?? held.to) - held.from)})` }} title={`holds the records in question (offsets ${held.from} to ${held.to - 1})`} />}
         {r.logEnd !== undefined && (
           <>
             <span class="gone" style={{ width: w(r.logStart ?? 0) }} />

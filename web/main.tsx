@@ -51,6 +51,7 @@ function App() {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState('');
   const [notice, setNotice] = useState('');
+  const [chosen, setChosen] = useState(0);
   const startAt = useRef<number | undefined>(undefined);
 
   useEffect(() => {
@@ -75,6 +76,7 @@ function App() {
       setBusy(false);
       if (reply.kind === 'played') {
         setRun(reply.run);
+        setChosen(0);
         setProblem(undefined);
         hooks.lastRunWallMs = reply.wallMs;
         const at = startAt.current ?? 0;
@@ -187,8 +189,8 @@ function App() {
         <>
           <Timeline run={run} atMs={atMs} setAtMs={setAtMs} playing={playing} setPlaying={setPlaying} speed={speed} setSpeed={setSpeed} />
           <main>
-            <ClusterView run={run} atMs={atMs} addFault={(f) => void addFault(f)} />
-            <Narration run={run} atMs={atMs} setAtMs={setAtMs} glossary={glossary} />
+            <ClusterView run={run} atMs={atMs} addFault={(f) => void addFault(f)} question={run.violations[chosen]?.records} />
+            <Narration run={run} atMs={atMs} setAtMs={setAtMs} glossary={glossary} chosen={chosen} setChosen={setChosen} />
           </main>
         </>
       )}

@@ -1,5 +1,5 @@
 /** The story `kafkasim explain` tells of the chosen violation, in step with the timeline, with the glossary's words defined where they first appear; the violations; the glossary. */
-import { useMemo, useState } from 'preact/hooks';
+import { useMemo } from 'preact/hooks';
 import { defineOnFirstUse, type GlossaryTerm, type TextPiece } from '../src/web/glossary.js';
 import type { PlayedRun } from '../src/web/playedRun.js';
 import { seconds } from './timeline.js';
@@ -9,10 +9,11 @@ interface Props {
   readonly atMs: number;
   readonly setAtMs: (ms: number) => void;
   readonly glossary: readonly GlossaryTerm[];
+  readonly chosen: number;
+  readonly setChosen: (i: number) => void;
 }
 
-export function Narration({ run, atMs, setAtMs, glossary }: Props) {
-  const [chosen, setChosen] = useState(0);
+export function Narration({ run, atMs, setAtMs, glossary, chosen, setChosen }: Props) {
   const violation = run.violations[Math.min(chosen, run.violations.length - 1)];
   const story = violation?.story ?? [];
   const pieces = useMemo(() => defineOnFirstUse(story.map((l) => l.text), glossary), [story, glossary]);

@@ -4,6 +4,7 @@ import { explainViolation } from '../scenarios/explain.js';
 import { finishRun, startRun } from '../scenarios/runner.js';
 import { withSkippedFaults } from '../scenarios/skippedFaults.js';
 import type { Scenario } from '../scenarios/schema.js';
+import type { TraceRecord } from '../sim/trace.js';
 
 /**
  * A run as the playground shows it: the cluster at every moment of a grid (what `kafkasim
@@ -38,11 +39,28 @@ export interface PlayedViolation {
   readonly atMs: number;
   /** `kafkasim explain --violation N`'s lines. */
   readonly story: readonly { readonly atMs: number; readonly text: string }[];
+  /** The records in question, when the violation names a partition and their offsets (lost-write's acknowledged offsets). */
+  readonly records?: RecordsInQuestion;
+}
+
+/**
+ * Where a violation's records sat: their partition and offsets, and when each replica that
+ * had them dropped them (the first truncation below them after the story begins), so a
+ * replica is drawn as holding them only until then, not after a truncation refilled the
+ * same offsets with other records.
+ */
+export interface RecordsInQuestion {
+  readonly partition: string;
+  readonly from: number;
+  /** One past the last offset. */
+  readonly to: number;
+  /** Per broker, when it truncated below `from`, in simulated milliseconds. */
+  readonly droppedAtMs: Readonly<Record<number, number>>;
 }
 
 export interface PlayOptions {
   readonly seed?: number;
-  /** The grid's step in simulated milliseconds; default 100. */
+  /** The grid's step in simulated milliseconds; default 25. */
   readonly frameEveryMs?: number;
 }
 
@@ -52,7 +70,7 @@ export interface PlayOptions {
  * fingerprint is the one `kafkasim run` prints.
  */
 export function playScenario(scenario: Scenario, options: PlayOptions = {}): PlayedRun {
-  const step = Math.max(1, Math.floor(options.frameEveryMs ?? 100));
+  const step = Math.max(1, Math.floor(options.frameEveryMs ?? 25));
   const run = startRun(scenario, { seed: options.seed, keepTrace: true });
   const recent = new RecentEvents(run.sim.trace, new Set(scenario.topics.map((t) => t.name)), Number.POSITIVE_INFINITY);
   const frames: ClusterState[] = [];
@@ -64,11 +82,12 @@ export function playScenario(scenario: Scenario, options: PlayOptions = {}): Pla
     if (ms >= endMs) break;
   }
   const result = finishRun(run);
-  const records = result.simulation.memory?.records ?? [];
+  const trace = result.simulation.memory?.records ?? [];
   const violations = result.violations.map((v): PlayedViolation => {
-    const story = withSkippedFaults(explainViolation(records, v), result.skippedFaults).map((l) => ({ atMs: l.at / 1000, text: l.text }));
+    const story = withSkippedFaults(explainViolation(trace, v), result.skippedFaults).map((l) => ({ atMs: l.at / 1000, text: l.text }));
     const last = story.at(-1)?.atMs ?? endMs;
-    return { kind: v.kind, message: v.message, atMs: v.at === undefined ? last : toMillis(v.at), story };
+    const records = recordsInQuestion(v.details, trace, story[0]?.atMs ?? 0);
+    return { kind: v.kind, message: v.message, atMs: v.at === undefined ? last : toMillis(v.at), story, ...(records === undefined ? {} : { records }) };
   });
   return {
     scenario: scenario.name,
@@ -85,4 +104,18 @@ export function playScenario(scenario: Scenario, options: PlayOptions = {}): Pla
     stats: { produced: result.stats.produced, acked: result.stats.acked, failed: result.stats.failed, indeterminate: result.stats.indeterminate, events: result.stats.events },
     skippedFaults: result.skippedFaults.map((f) => ({ atMs: f.at, action: f.action, target: f.target, reason: f.reason })),
   };
+}
+
+/** The records a violation names by partition and offsets (`details.partition` with `ackedOffsets` or `offsets`), and when each replica truncated below them. */
+function recordsInQuestion(details: Readonly<Record<string, unknown>>, trace: readonly TraceRecord[], storyStartMs: number): RecordsInQuestion | undefined {
+  const partition = details.partition;
+  const offsets = [details.ackedOffsets, details.offsets].find((o): o is number[] => Array.isArray(o) && o.length > 0 && o.every((x) => typeof x === 'number'));
+  if (typeof partition !== 'string' || offsets === undefined) return undefined;
+  const from = Math.min(...offsets);
+  const droppedAtMs: Record<number, number> = {};
+  for (const r of trace) {
+    if (r.kind !== 'replica.truncate' || r.partition !== partition || r.to > from || r.at / 1000 < storyStartMs) continue;
+    if (droppedAtMs[r.broker] === undefined) droppedAtMs[r.broker] = r.at / 1000;
+  }
+  return { partition, from, to: Math.max(...offsets) + 1, droppedAtMs };
 }

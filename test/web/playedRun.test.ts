@@ -12,7 +12,8 @@ import { defineOnFirstUse, glossaryTerms } from '../../src/web/glossary.js';
 import { twinsOf } from '../../src/web/lessons.js';
 import { withFault, type HandFault } from '../../src/web/scenarioEdit.js';
 import { docsText } from '../../src/web/docsText.js';
-import { cli } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { cli, repoRoot } from '../helpers/cli.js';
 
 const lesson = (name: string) => {
   const e = libraryEntries().find((x) => x.name === name);
@@ -45,6 +46,19 @@ describe('playScenario (what the playground shows of a run)', () => {
       expect(v.atMs).toBeGreaterThanOrEqual(0);
       expect(v.atMs).toBeLessThanOrEqual(played.endMs);
     }
+  });
+});
+
+describe('the records in question', () => {
+  it("are lost-write's acknowledged offsets, dropped by each replica at its truncation below them", () => {
+    const unclean = lesson('unclean-election');
+    const r = runScenario(unclean.scenario, { keepTrace: true });
+    const played = playScenario(unclean.scenario, { frameEveryMs: 1000 });
+    const lost = played.violations.find((v) => v.kind === 'lost-write');
+    const offsets = (r.violations.find((v) => v.kind === 'lost-write')?.details.ackedOffsets ?? []) as number[];
+    expect(lost?.records).toEqual({ partition: 'orders-0', from: Math.min(...offsets), to: Math.max(...offsets) + 1, droppedAtMs: { 2: expect.any(Number) } });
+    const truncation = (r.simulation.memory?.records ?? []).find((x) => x.kind === 'replica.truncate' && x.broker === 2 && x.partition === 'orders-0');
+    expect(lost?.records?.droppedAtMs[2]).toBe((truncation?.at ?? 0) / 1000);
   });
 });
 
@@ -114,6 +128,27 @@ describe('the glossary and the twins', () => {
     const names = new Set(libraryEntries().map((e) => e.name));
     expect(twins.size).toBeGreaterThan(20);
     for (const [a, b] of twins) expect([a, b].every((n) => names.has(n))).toBe(true);
+  });
+
+  it('kafkasim play serves the built site on localhost, and nothing outside it', async () => {
+    const child = spawn(process.execPath, [`${repoRoot}dist/cli/main.js`, 'play', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => {
+          const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(String(d));
+          if (m !== null) resolve(m[0]);
+        });
+        child.on('exit', (code) => reject(new Error(`play exited with ${code}`)));
+      });
+      const index = await fetch(url);
+      expect(index.status).toBe(200);
+      expect(index.headers.get('content-type')).toContain('text/html');
+      expect(await index.text()).toContain('<script type="module" src="app.js">');
+      expect((await fetch(`${url}worker.js`)).headers.get('content-type')).toContain('javascript');
+      expect((await fetch(`${url}..%2F..%2Fpackage.json`)).status).toBe(404);
+    } finally {
+      child.kill();
+    }
   });
 
   it('kafkasim play refuses a bad port with exit 2 and no stack', () => {
