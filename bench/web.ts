@@ -20,7 +20,7 @@ const LESSON = 'acks1-leader-failover';
 export async function main(argv: readonly string[]): Promise<void> {
   const args = parseBenchArgs(argv);
   const root = fileURLToPath(new URL('../../', import.meta.url));
-  const site = `${root}dist/web`;
+  const site = `${root}dist/playground`;
   execFileSync(process.execPath, [`${root}scripts/buildWeb.mjs`, '--quiet', '--out', site], { stdio: 'inherit' });
   const gzipped = (JSON.parse(readFileSync(`${site}/sizes.json`, 'utf8')) as { gzipped: number }).gzipped;
 

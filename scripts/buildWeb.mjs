@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the playground (web/) into a static site: dist/web/{index.html, app.js, worker.js, app.css}.
+// Builds the playground (web/) into a static site: dist/playground/{index.html, app.js, worker.js, app.css}.
 // The engine is bundled as it is, with its few Node seams swapped for browser twins:
 //  - a module X.ts beside which X.browser.ts exists is replaced by the twin (src/log/gzip, src/log/crc32cNative);
 //  - src/scenarios/libraryFiles.ts and src/web/docsText.ts become data generated here (the library's
@@ -17,7 +17,7 @@ import { gzipSync } from 'node:zlib';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outIndex = process.argv.indexOf('--out');
-const out = outIndex < 0 ? join(root, 'dist/web') : process.argv[outIndex + 1];
+const out = outIndex < 0 ? join(root, 'dist/playground') : process.argv[outIndex + 1];
 const quiet = process.argv.includes('--quiet');
 
 const library = join(root, 'src/scenarios/library');

@@ -11,7 +11,7 @@ import { serveSite } from '../dist/cli/commands/play.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const i = process.argv.indexOf('--out');
 const out = i < 0 ? `${root}docs/playground.png` : process.argv[i + 1];
-const { server, url } = await serveSite(`${root}dist/web`, 0);
+const { server, url } = await serveSite(`${root}dist/playground`, 0);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });

@@ -14,6 +14,7 @@ import { readHash, writeHash } from './share.js';
 import { ClusterView } from './clusterView.js';
 import { Narration } from './narration.js';
 import { Timeline } from './timeline.js';
+import { Diagram } from './diagram.js';
 
 const engine = new Engine(new URL('./worker.js', import.meta.url).href);
 
@@ -43,7 +44,8 @@ function App() {
   const [glossary, setGlossary] = useState<readonly GlossaryTerm[]>([]);
   const [current, setCurrent] = useState<Current | undefined>(undefined);
   const [run, setRun] = useState<PlayedRun | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
+  // The scenario the last reply answered: until it is the current one, a run is under way (so the page never shows an old run as the new one's).
+  const [answered, setAnswered] = useState<Current | undefined>(undefined);
   const [problem, setProblem] = useState<string | undefined>(undefined);
   const [atMs, setAtMs] = useState(0);
   const [playing, setPlaying] = useState(false);
@@ -53,6 +55,7 @@ function App() {
   const [notice, setNotice] = useState('');
   const [chosen, setChosen] = useState(0);
   const startAt = useRef<number | undefined>(undefined);
+  const latest = useRef<Current | undefined>(undefined);
 
   useEffect(() => {
     void engine.request({ kind: 'library' }).then((reply) => {
@@ -70,10 +73,12 @@ function App() {
   // Each new scenario or seed is simulated from the start.
   useEffect(() => {
     if (current === undefined) return;
-    setBusy(true);
     setPlaying(false);
+    latest.current = current;
     void engine.request({ kind: 'play', yaml: current.yaml, source: current.lesson === undefined ? 'scenario.yaml' : `${current.lesson}.yaml`, seed: current.seed }).then((reply) => {
-      setBusy(false);
+      // A reply for a scenario changed since is dropped: the newer one's is on its way.
+      if (latest.current !== current) return;
+      setAnswered(current);
       if (reply.kind === 'played') {
         setRun(reply.run);
         setChosen(0);
@@ -126,6 +131,7 @@ function App() {
     } else if (reply.kind === 'invalid' || reply.kind === 'error') setProblem(reply.message);
   }, [current]);
 
+  const busy = current !== undefined && answered !== current;
   const lesson = lessons.find((l) => l.name === current?.lesson);
   const cliCommand = current === undefined ? '' : current.lesson !== undefined ? `npx kafkasim run ${current.lesson} --seed ${current.seed}` : `npx kafkasim run ${fileName(run)} --seed ${current.seed}`;
 
@@ -192,6 +198,12 @@ function App() {
             <ClusterView run={run} atMs={atMs} addFault={(f) => void addFault(f)} question={run.violations[chosen]?.records} />
             <Narration run={run} atMs={atMs} setAtMs={setAtMs} glossary={glossary} chosen={chosen} setChosen={setChosen} />
           </main>
+          <Diagram run={run} atMs={atMs} jump={(i, k) => {
+            const moment = run.violations[i]?.story.filter((l) => !l.text.startsWith('→'))[k];
+            if (moment === undefined) return;
+            setChosen(i);
+            setAtMs(Math.min(run.endMs, Math.ceil(moment.atMs / run.frameEveryMs) * run.frameEveryMs));
+          }} />
         </>
       )}
     </div>

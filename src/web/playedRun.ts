@@ -2,6 +2,7 @@ import { time, toMillis } from '../sim/time.js';
 import { clusterState, RecentEvents, RECENT_EVENTS, type ClusterState, type RecentEvent } from '../scenarios/clusterState.js';
 import { explainViolation } from '../scenarios/explain.js';
 import { finishRun, startRun } from '../scenarios/runner.js';
+import { reportInput, spaceTimeDiagram } from '../scenarios/report.js';
 import { withSkippedFaults } from '../scenarios/skippedFaults.js';
 import type { Scenario } from '../scenarios/schema.js';
 import type { TraceRecord } from '../sim/trace.js';
@@ -28,6 +29,8 @@ export interface PlayedRun {
   readonly events: readonly RecentEvent[];
   readonly violations: readonly PlayedViolation[];
   readonly stats: { readonly produced: number; readonly acked: number; readonly failed: number; readonly indeterminate: number; readonly events: number };
+  /** The report's space-time diagram of the run (report.ts, spaceTimeDiagram): one renderer for both. */
+  readonly diagram: string;
   /** The faults that fired and did nothing, as `kafkasim run` lists them. */
   readonly skippedFaults: readonly { readonly atMs: number; readonly action: string; readonly target: string; readonly reason: string }[];
 }
@@ -102,6 +105,7 @@ export function playScenario(scenario: Scenario, options: PlayOptions = {}): Pla
     events: recent.list,
     violations,
     stats: { produced: result.stats.produced, acked: result.stats.acked, failed: result.stats.failed, indeterminate: result.stats.indeterminate, events: result.stats.events },
+    diagram: spaceTimeDiagram(reportInput(scenario, result, scenario.name)),
     skippedFaults: result.skippedFaults.map((f) => ({ atMs: f.at, action: f.action, target: f.target, reason: f.reason })),
   };
 }

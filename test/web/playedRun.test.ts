@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { libraryEntries } from '../../src/scenarios/library.js';
 import { parseScenario } from '../../src/scenarios/loader.js';
 import { runScenario } from '../../src/scenarios/runner.js';
+import { renderReport, reportInput } from '../../src/scenarios/report.js';
 import { watchRun } from '../../src/scenarios/clusterState.js';
 import { time } from '../../src/sim/time.js';
 import { playScenario } from '../../src/web/playedRun.js';
@@ -37,6 +38,12 @@ describe('playScenario (what the playground shows of a run)', () => {
     expect(played.frames.at(-1)?.atMs).toBe(played.endMs);
     const watched = watchRun(entry.scenario);
     for (const ms of [0, 2500, 7000, 12250, played.endMs]) expect(played.frames[Math.ceil(ms / 250)]).toEqual(watched.stateAt(time(ms * 1000)));
+  });
+
+  it("draws the report's space-time diagram: the very SVG kafkasim report puts in its page", () => {
+    const r = runScenario(entry.scenario, { keepTrace: true });
+    expect(played.diagram).toMatch(/^<svg [^>]*id="diagram"/);
+    expect(renderReport(reportInput(entry.scenario, r, entry.name))).toContain(played.diagram);
   });
 
   it("tells each violation's story as explain does, ending with the violation", () => {

@@ -12,7 +12,7 @@ import { cli, repoRoot } from '../helpers/cli.js';
 import { ensureChromium } from '../helpers/browser.js';
 
 /**
- * The playground in headless chromium, served as `kafkasim play` serves it (dist/web, built
+ * The playground in headless chromium, served as `kafkasim play` serves it (dist/playground, built
  * by test/globalSetup.ts). One browser for the whole file; the engine runs in the page's
  * Web Worker, so every run here is the browser's.
  */
@@ -24,7 +24,7 @@ let server: Server;
 let url: string;
 
 beforeAll(async () => {
-  ({ server, url } = await serveSite(join(repoRoot, 'dist/web'), 0));
+  ({ server, url } = await serveSite(join(repoRoot, 'dist/playground'), 0));
   browser = await chromium.launch({ executablePath: ensureChromium(), args: ['--no-sandbox'] });
 }, 300_000);
 
@@ -85,6 +85,15 @@ describe('the playground', () => {
     await page.locator('#scrub').fill(String(await page.locator('#scrub').getAttribute('max')));
     expect(await page.locator('#narration li.future').count()).toBe(0);
     expect(await page.locator('#narration dfn.term').count()).toBeGreaterThan(2);
+    // The report's space-time diagram, drawn by the same code; a click on one of its moments jumps there.
+    expect(await page.locator('section.diagram svg#diagram').count()).toBe(1);
+    const dot = page.locator('section.diagram a[href="#v1-m3"] circle');
+    const title = (await dot.locator('title').textContent()) ?? '';
+    await dot.dispatchEvent('click');
+    const seconds = Number(/^t=(\d+\.\d+)s/.exec(title)?.[1]);
+    const step = Number(await page.locator('#scrub').getAttribute('step'));
+    expect(await shownMs(page)).toBe(Math.ceil((seconds * 1000) / step) * step);
+    expect(new URL(page.url()).hash).toContain('lesson=acks1-leader-failover');
     // A screenshot of the cluster is not blank.
     const png = await page.locator('section.cluster').screenshot();
     expect(png.length).toBeGreaterThan(10_000);

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { UsageError } from '../usageError.js';
 
-/** Where `npm run build:web` (and `npm ci`'s prepare) writes the playground: dist/web. */
-export const PLAYGROUND_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
+/** Where `npm run build:web` (and `npm ci`'s prepare) writes the playground: dist/playground. */
+export const PLAYGROUND_DIR = fileURLToPath(new URL('../../playground/', import.meta.url));
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
