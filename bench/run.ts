@@ -9,8 +9,9 @@ import { main as cluster } from './cluster.js';
 import { main as sweep } from './sweep.js';
 import { main as groups } from './groups.js';
 import { main as eos } from './eos.js';
+import { main as web } from './web.js';
 
-const benches: Record<string, (argv: readonly string[]) => void | Promise<void>> = { kernel, network, log, cluster, sweep, groups, eos };
+const benches: Record<string, (argv: readonly string[]) => void | Promise<void>> = { kernel, network, log, cluster, sweep, groups, eos, web };
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name === undefined ? undefined : benches[name];

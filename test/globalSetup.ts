@@ -15,4 +15,6 @@ export default function setup(): void {
   });
   // The schema file `kafkasim init` points editors at, as package.json's build writes it.
   writeFileSync(`${root}dist/scenario.schema.json`, execFileSync(process.execPath, [`${root}dist/cli/main.js`, 'schema'], { cwd: root }));
+  // The playground's static site (dist/playground), which the browser tests serve.
+  execFileSync(process.execPath, [`${root}scripts/buildWeb.mjs`, '--quiet'], { cwd: root, stdio: 'inherit' });
 }

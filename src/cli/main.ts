@@ -21,6 +21,7 @@ import { SweepInputError } from '../scenarios/sweep.js';
 import { versionsCommand, type VersionsCliOptions } from './commands/versions.js';
 import { stateCommand, type StateCliOptions } from './commands/state.js';
 import { initCommand, type InitCliOptions } from './commands/init.js';
+import { playCommand, type PlayCliOptions } from './commands/play.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -97,6 +98,15 @@ function buildProgram(): Command {
     .option('--json', 'print JSON: one object, or with --every an array')
     .action((scenario: string, opts: StateCliOptions) => {
       process.exitCode = stateCommand(scenario, opts, (line) => console.log(line));
+    });
+
+  program
+    .command('play')
+    .description('serve the playground (the engine in your browser: lessons, time, faults by hand) on localhost')
+    .option('--port <n>', 'the port (default 8080; 0 picks a free one)')
+    .option('--open', 'open it in the default browser')
+    .action(async (opts: PlayCliOptions) => {
+      process.exitCode = await playCommand(opts, (line) => console.log(line));
     });
 
   program

@@ -1,4 +1,4 @@
-import { gzipSync } from 'node:zlib';
+import { gzip } from './gzip.js';
 import { BATCH_HEADER_SIZE, Compression, recordBodySize, writeBatchHeader, writeRecord, type BatchOptions, type RecordInput } from './recordBatch.js';
 import { varintSize } from './varint.js';
 
@@ -76,7 +76,7 @@ export class BatchBuilder {
     let bytes = this.region.subarray(0, this.pos);
     if (compression === Compression.Gzip) {
       // The records section, compressed, behind a header still to be written.
-      const packed = gzipSync(this.region.subarray(BATCH_HEADER_SIZE, this.pos));
+      const packed = gzip(this.region.subarray(BATCH_HEADER_SIZE, this.pos));
       bytes = Buffer.allocUnsafe(BATCH_HEADER_SIZE + packed.length);
       packed.copy(bytes, BATCH_HEADER_SIZE);
     }

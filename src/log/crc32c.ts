@@ -1,25 +1,14 @@
-import { createRequire } from 'node:module';
+import { loadNativeCrc32c } from './crc32cNative.js';
 
 /**
  * CRC32C (Castagnoli), the checksum of Kafka's v2 record batches (KIP-98; Kafka's
  * `Crc32C`). The native SIMD implementation from @node-rs/crc32 runs at several GB/s and
  * bounds how fast the log engine can be; where its prebuilt binary cannot load, a sliced
- * table in JavaScript gives the same answers, tested against the same vectors.
+ * table in JavaScript gives the same answers, tested against the same vectors. Loading the
+ * binary is the seam crc32cNative.ts; the browser build has only the tables.
  */
 
-type NativeCrc = (input: Uint8Array, initial?: number) => number;
-
-function loadNative(): NativeCrc | undefined {
-  try {
-    const require = createRequire(import.meta.url);
-    const mod = require('@node-rs/crc32') as { crc32c?: NativeCrc };
-    return typeof mod.crc32c === 'function' ? mod.crc32c : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-const native = loadNative();
+const native = loadNativeCrc32c();
 
 /** Slicing-by-8 tables for the reflected Castagnoli polynomial 0x82f63b78. */
 const TABLES: Uint32Array[] = (() => {

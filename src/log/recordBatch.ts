@@ -1,4 +1,4 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzip, gzip } from './gzip.js';
 import { readInt16, readInt32, readInt64, readUInt32, writeInt64 } from './int64.js';
 import { crc32c } from './crc32c.js';
 import { readVarint, varintSize, writeVarint } from './varint.js';
@@ -365,7 +365,7 @@ export function encodeBatch(records: readonly RecordInput[], options: BatchOptio
   } else if (compression === Compression.Gzip) {
     const plain = Buffer.allocUnsafe(recordsSize);
     writeRecords(plain, 0, records, baseTimestamp, sizes);
-    const packed = gzipSync(plain);
+    const packed = gzip(plain);
     out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + packed.length);
     packed.copy(out, BATCH_HEADER_SIZE);
     end = out.length;
@@ -516,7 +516,7 @@ export function decodeRecords(buf: Buffer, pos: number, header: BatchHeader = re
   let end = batchEnd;
   const compression = compressionOf(header);
   if (compression === Compression.Gzip) {
-    data = gunzipSync(buf.subarray(start, end));
+    data = gunzip(buf.subarray(start, end));
     start = 0;
     end = data.length;
   } else if (compression !== Compression.None) {

@@ -1,11 +1,8 @@
-import { readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { compareStrings } from '../sim/order.js';
-import { loadScenario } from './loader.js';
+import { parseScenario } from './loader.js';
+import { libraryFiles } from './libraryFiles.js';
 import type { Scenario } from './schema.js';
 
-/** The built-in scenarios ship as source files beside the compiled package. */
-export const LIBRARY_DIR = fileURLToPath(new URL('../../src/scenarios/library/', import.meta.url));
+export { LIBRARY_DIR } from './libraryFiles.js';
 
 export interface LibraryEntry {
   /** The name `kafkasim run <name>` takes: the file name without `.yaml`. */
@@ -20,14 +17,10 @@ export interface LibraryEntry {
 
 /** Every library scenario, by name. */
 export function libraryEntries(): LibraryEntry[] {
-  return readdirSync(LIBRARY_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort(compareStrings)
-    .map((file) => {
-      const path = `${LIBRARY_DIR}${file}`;
-      const scenario = loadScenario(path);
-      return { name: file.slice(0, -'.yaml'.length), path, scenario, lesson: lessonOf(scenario.description), expects: scenario.expect?.violations ?? 'none' };
-    });
+  return libraryFiles().map(({ name, path, text }) => {
+    const scenario = parseScenario(text, path);
+    return { name, path, scenario, lesson: lessonOf(scenario.description), expects: scenario.expect?.violations ?? 'none' };
+  });
 }
 
 /** The path of library scenario `name`, or undefined. */

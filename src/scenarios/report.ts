@@ -6,6 +6,7 @@ import { NO_LEADER, type MetadataRecord } from '../nodes/controller/metadataReco
 import { explainViolation, type TimelineLine } from './explain.js';
 import type { RunResult } from './runner.js';
 import type { Scenario } from './schema.js';
+import { DIAGRAM_LEFT as LEFT, DIAGRAM_STYLE, DIAGRAM_WIDTH as WIDTH, diagramX } from './spaceTimeGeometry.js';
 import { describeSkippedFault, withSkippedFaults, type SkippedFault } from './skippedFaults.js';
 
 /**
@@ -254,13 +255,11 @@ function focusOffsets(v: Violation): Set<number> {
   return out;
 }
 
-const WIDTH = 1100;
 const LANE = 34;
-const LEFT = 110;
 
 function diagram(input: ReportInput, lanes: readonly string[], timelines: readonly TimelineLine[][]): string {
   const end = Math.max(1, input.simulatedMs * 1000);
-  const x = (t: number): number => LEFT + ((WIDTH - LEFT - 20) * t) / end;
+  const x = (t: number): number => diagramX(t, end);
   const y = (node: string): number => 30 + lanes.indexOf(node) * LANE + LANE / 2;
   const height = 40 + lanes.length * LANE + 20;
   const parts: string[] = [];
@@ -325,14 +324,7 @@ const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 24px; color: #1d1d1f; background: #fff; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; }
 .desc { color: #444; max-width: 70em; } code { background: #f2f2f4; padding: 1px 4px; border-radius: 3px; }
-.violation { color: #b3261e; font-weight: 600; }
-svg .bg { fill: #fbfbfd; } svg .tick { stroke: #e4e4ea; } svg .axis { font-size: 10px; fill: #888; text-anchor: middle; }
-svg .lane { font-size: 12px; fill: #333; } svg .lane-line { stroke: #c9c9d2; stroke-width: 1.5; }
-svg .band.down { fill: #e5484d; opacity: .35; } svg .band.paused { fill: #f5a524; opacity: .35; } svg .band.cut { fill: #6e56cf; opacity: .22; }
-svg .arrow { stroke: #0a7; stroke-width: 1.2; opacity: .8; } svg .arrowhead { fill: #0a7; }
-svg .event { fill: #1f6feb; stroke: #fff; stroke-width: 1.5; }
-svg .drain { fill: #8a8a99; opacity: .08; } svg .drain-start { stroke: #8a8a99; stroke-dasharray: 4 3; } svg .drain-label { font-size: 10px; fill: #666; }
-.legend span { display: inline-block; padding: 1px 8px; margin-right: 8px; border-radius: 3px; font-size: 12px; }
+.violation { color: #b3261e; font-weight: 600; }${DIAGRAM_STYLE}.legend span { display: inline-block; padding: 1px 8px; margin-right: 8px; border-radius: 3px; font-size: 12px; }
 ol.timeline li { margin: 3px 0; } ol.timeline .t { font-variant-numeric: tabular-nums; color: #666; margin-right: 8px; }
 table.replicas { border-collapse: collapse; margin-top: 8px; font-size: 13px; }
 table.replicas td, table.replicas th { border: 1px solid #ddd; padding: 3px 8px; text-align: right; vertical-align: top; }
@@ -345,12 +337,26 @@ function momentId(i: number, k: number): string {
   return `v${i + 1}-m${k + 1}`;
 }
 
+/** The moments told of each violation, faults that did nothing included, as the report's lists and the diagram's dots show them. */
+function timelinesOf(input: ReportInput, stories: readonly TimelineLine[][]): TimelineLine[][] {
+  return stories.map((lines) => withSkippedFaults(lines, input.skippedFaults ?? []).filter((l) => !l.text.startsWith('→')));
+}
+
+/**
+ * The space-time diagram alone (an SVG element, every scenario string escaped): the one
+ * renderer of the report's page and of the playground. Its dots link to `#v<i>-m<k>`, moment
+ * k of violation i's timeline (1-based), and its time axis is `diagramX` (spaceTimeGeometry.ts).
+ */
+export function spaceTimeDiagram(input: ReportInput): string {
+  const stories = input.violations.map((v) => explainViolation(input.records, v));
+  return diagram(input, lanesOf(input.records), timelinesOf(input, stories));
+}
+
 /** The report page. */
 export function renderReport(input: ReportInput): string {
   const lanes = lanesOf(input.records);
   const stories = input.violations.map((v) => explainViolation(input.records, v));
-  // The moments told, faults that did nothing included, as the list and the diagram's dots show them.
-  const timelines = stories.map((lines) => withSkippedFaults(lines, input.skippedFaults ?? []).filter((l) => !l.text.startsWith('→')));
+  const timelines = timelinesOf(input, stories);
   const sections = input.violations.map((v, i) => {
     const lines = stories[i];
     const partition = typeof v.details.partition === 'string' ? v.details.partition : undefined;

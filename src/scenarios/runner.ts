@@ -175,8 +175,8 @@ function startRunInternal(scenario: Scenario, options: Omit<RunOptions, 'progres
   return { scenario, seed, sim, cluster, drainStart, end, runTo, observers, faults };
 }
 
-/** Judges a run taken to its end: the final snapshot, the checkers, the result. */
-function finishRun(run: RunInProgress, options: RunOptions): RunResult {
+/** Judges a run taken to its end (by `runTo(run.end)`): the final snapshot, the checkers, the result. */
+export function finishRun(run: RunInProgress, options: Pick<RunOptions, 'checks'> = {}): RunResult {
   const { scenario, seed, sim, cluster, observers, faults } = run as StartedRun;
   const metricsReport = withClientRates(observers.recorder.finish(sim.now), sim.now);
   const state = finalSnapshot(sim, scenario, cluster, observers);
