@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { DEEP } from '../helpers/deep.js';
 import { cli } from '../helpers/cli.js';
 
+// Six of the stories run only under KAFKASIM_DEEP (each spawns the CLI on a lesson); the
+// default suite keeps one of each kind of story.
 describe('kafkasim explain', () => {
   it("narrates a lost write's causal chain: the append, the leader's crash, the election, the truncation", () => {
     const r = cli('explain', 'acks1-leader-failover');
@@ -66,17 +69,17 @@ describe('kafkasim explain', () => {
     expect(lines.length).toBeLessThan(20);
   });
 
-  it("tells a stale commit as a paused member's, taken by an unfenced coordinator after a rebalance", () => {
+  it.runIf(DEEP)("tells a stale commit as a paused member's, taken by an unfenced coordinator after a rebalance", () => {
     const text = cli('explain', 'consumer-zombie-member-unfenced').stdout;
     expect(text).toMatch(/(c1-\d) paused until[\s\S]*moved g1 to generation 2[\s\S]*took a commit of orders-\d up to \d+ from \1 in generation 1, though the group was in generation 2/);
   });
 
-  it('tells a retention loss as segments deleted under a slow consumer, and its jump forward', () => {
+  it.runIf(DEEP)('tells a retention loss as segments deleted under a slow consumer, and its jump forward', () => {
     const text = cli('explain', 'consumer-retention-loss').stdout;
     expect(text).toMatch(/retention \(broker-\d first\) deleted orders-0 up to offset (\d+)[\s\S]*c1-1 moved its position in orders-0 from \d+ to \1: its position was out of range/);
   });
 
-  it("tells KIP-890's late write: timed-out produces, the abort marker, the delayed write landing after it, the next commit", () => {
+  it.runIf(DEEP)("tells KIP-890's late write: timed-out produces, the abort marker, the delayed write landing after it, the next commit", () => {
     const text = cli('explain', 'eos-kip890-off').stdout;
     // The delayed write lands after the abort marker and is committed by the next transaction;
     // whether before or after the client has given up on the old one depends on the delay.
@@ -87,13 +90,13 @@ describe('kafkasim explain', () => {
     expect(text).toMatch(/→ exactly-once: processor t1/);
   });
 
-  it("tells KAFKA-17754's late EndTxn: the timed-out EndTxn arriving during the next transaction, its early COMMIT, the abort and the redo", () => {
+  it.runIf(DEEP)("tells KAFKA-17754's late EndTxn: the timed-out EndTxn arriving during the next transaction, its early COMMIT, the abort and the redo", () => {
     const text = cli('explain', 'eos-late-endtxn').stdout;
     expect(text).toMatch(/(t1-1) processed (p1#\d+)[\s\S]*an EndTxn \1 sent earlier, which timed out at [\d.]+s, reaches the coordinator on broker-\d only now, while another transaction is open[\s\S]*wrote the COMMIT marker of \1's transaction \(epoch 0\)[\s\S]*\1 aborted that transaction[\s\S]*processed \2 and queued its output[\s\S]*wrote the COMMIT marker of \1's transaction \(epoch 1\)/);
     expect(text).toMatch(/→ exactly-once: processor t1/);
   });
 
-  it('tells an at-least-once duplicate: an output written, a crash before the offset commit, the batch processed again', () => {
+  it.runIf(DEEP)('tells an at-least-once duplicate: an output written, a crash before the offset commit, the batch processed again', () => {
     const text = cli('explain', 'eos-processor-crash-no-txn').stdout;
     expect(text).toMatch(/(t1-\d) processed (p1#\d+) and queued its output\n[\s\S]*appended an output of \2[\s\S]*\1 crashed with \2 processed and its offsets not committed[\s\S]*processed \2 and queued its output[\s\S]*appended an output of \2/);
   });
