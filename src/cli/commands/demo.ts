@@ -43,6 +43,7 @@ export function demoCommand(opts: { seed?: string }, out: (line: string) => void
     ['kafkasim explain consumer-commit-before-crash', 'at-most-once: a commit before processing, a crash, records nobody processed'],
     ['kafkasim explain eos-kip890-off', 'a late write from an aborted transaction, committed by the next one (KIP-890)'],
     ['kafkasim versions kip101-hw-truncation', 'the same scenario on every Kafka release: 0.10 loses writes, 0.11 does not'],
+    ['kafkasim play --open', 'the playground in your browser: play a lesson, scrub, crash a broker yourself'],
     ['kafkasim list', 'every lesson in the library'],
   ];
   const width = Math.max(...lines.map(([c]) => c.length));
