@@ -152,6 +152,12 @@ export const RECENT_EVENTS = 10;
  */
 export class RecentEvents {
   private readonly events: RecentEvent[] = [];
+  /**
+   * Since when each leaderless partition has had no leader (ms), from the metadata records
+   * the run wrote: unlike the active controller's own record, it survives the controller's
+   * restart or failover.
+   */
+  private readonly leaderless = new Map<string, number>();
 
   constructor(
     trace: Trace,
@@ -166,11 +172,24 @@ export class RecentEvents {
     return [...this.events];
   }
 
+  /** Since when partition `name` has had no leader (ms), if it has none. */
+  noLeaderSince(name: string): number | undefined {
+    return this.leaderless.get(name);
+  }
+
   private see(r: TraceRecord): void {
+    if (r.kind === 'metadata.record') this.trackLeader(toMillis(r.at), JSON.parse(r.detail) as MetadataRecord);
     const text = describeEvent(r, this.topics);
     if (text === undefined) return;
     this.events.push({ atMs: toMillis(r.at), text });
     if (this.events.length > this.keep) this.events.shift();
+  }
+
+  private trackLeader(atMs: number, record: MetadataRecord): void {
+    if (record.type !== 'Partition' && (record.type !== 'PartitionChange' || record.leader === undefined)) return;
+    const name = `${record.topic}-${record.partition}`;
+    if (record.leader !== NO_LEADER) this.leaderless.delete(name);
+    else if (!this.leaderless.has(name)) this.leaderless.set(name, atMs);
   }
 }
 
@@ -266,7 +285,7 @@ export function clusterState(run: RunInProgress, recent: RecentEvents | undefine
     phase: now <= run.drainStart ? 'run' : now <= scenario.duration + scenario.drain ? 'drain' : 'quiesce',
     controllers: probe.controllers().map((c) => ({ ...nodeAtMoment(probe, statuses.get(c.node), c.node), active: c.active })),
     brokers: probe.brokerIds().map((id) => brokerAtMoment(probe, image, statuses.get(brokerNode(id)), id)),
-    partitions: scenario.topics.flatMap((t) => Array.from({ length: t.partitions }, (_, p) => partitionAtMoment(probe, image, statuses, `${t.name}-${p}`, scenario.cluster.config['eligible.leader.replicas.version'] === 1))),
+    partitions: scenario.topics.flatMap((t) => Array.from({ length: t.partitions }, (_, p) => partitionAtMoment(probe, image, statuses, `${t.name}-${p}`, scenario.cluster.config['eligible.leader.replicas.version'] === 1, recent))),
     producers: cluster.producers.map((c) => producerAtMoment(probe, statuses, `producer-${c.id}`)),
     consumers: cluster.consumers.flatMap((c) => Array.from({ length: c.instances }, (_, i) => consumerAtMoment(probe, statuses, `consumer-${c.id}-${i + 1}`, c.group))),
     groups: groupsAtMoment(run, image),
@@ -298,7 +317,7 @@ function brokerAtMoment(probe: ClusterProbe, image: MetadataView | undefined, st
   };
 }
 
-function partitionAtMoment(probe: ClusterProbe, image: MetadataView | undefined, statuses: ReadonlyMap<string, NodeStatus>, name: string, elr: boolean): PartitionAtMoment {
+function partitionAtMoment(probe: ClusterProbe, image: MetadataView | undefined, statuses: ReadonlyMap<string, NodeStatus>, name: string, elr: boolean, recent: RecentEvents | undefined): PartitionAtMoment {
   const topic = topicOf(name);
   const number = Number(name.slice(topic.length + 1));
   const meta = image?.partition(topic, number);
@@ -306,7 +325,7 @@ function partitionAtMoment(probe: ClusterProbe, image: MetadataView | undefined,
   const replicaIds = meta?.replicas ?? views.filter((v) => v.view !== undefined).map((v) => v.broker);
   const replicas = replicaIds.map((b) => replicaAtMoment(b, stateOf(statuses.get(brokerNode(b))), views.find((v) => v.broker === b)?.view));
   if (meta !== undefined) {
-    const since = meta.leader === NO_LEADER ? probe.activeController()?.offlineSince(name) : undefined;
+    const since = meta.leader === NO_LEADER ? (recent?.noLeaderSince(name) ?? probe.activeController()?.offlineSince(name)) : undefined;
     return {
       name,
       leader: meta.leader === NO_LEADER ? null : meta.leader,

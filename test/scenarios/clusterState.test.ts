@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { loadScenario } from '../../src/scenarios/loader.js';
+import { loadScenario, parseScenario } from '../../src/scenarios/loader.js';
 import { libraryPath } from '../../src/scenarios/library.js';
 import { runScenario } from '../../src/scenarios/runner.js';
 import { explainViolation } from '../../src/scenarios/explain.js';
@@ -115,5 +115,34 @@ describe('clusterState', () => {
       }),
       { numRuns: DEEP ? 60 : 4 },
     );
+  });
+});
+
+describe('clusterState: a partition with no leader', () => {
+  // The time comes from the metadata records the run wrote, not from the active controller's
+  // memory, so it survives the controller's restart.
+  const scenario = parseScenario(`
+name: leaderless-since
+duration: 30s
+drain: 1s
+cluster: { brokers: 2, config: { unclean.leader.election.enable: false } }
+topics: [{ name: orders, partitions: 1, replication.factor: 1 }]
+clients:
+  - { id: p1, type: producer, topic: orders, workload: { rate: 10/s, stop: 25s } }
+faults:
+  - { at: 5s, action: crash, target: leader(orders-0) }
+  - { at: 20s, action: crash, target: controller }
+  - { at: 21s, action: restart, target: controller }
+`);
+
+  it('says since when, before and after a controller restart', () => {
+    const watched = watchRun(scenario);
+    const before = watched.stateAt(time(seconds(19))).partitions[0];
+    expect(before.leader).toBeNull();
+    expect(before.noLeaderSinceMs).toBeGreaterThan(5_000);
+    expect(before.noLeaderSinceMs).toBeLessThan(19_000);
+    const after = watched.stateAt(time(seconds(25))).partitions[0];
+    expect(after.leader).toBeNull();
+    expect(after.noLeaderSinceMs).toBe(before.noLeaderSinceMs);
   });
 });
