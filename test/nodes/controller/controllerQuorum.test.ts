@@ -1,0 +1,94 @@
+/**
+ * The controller on the KRaft quorum (issue 23): with three controllers the Raft leader is
+ * the active controller, a new one takes over when it dies, brokers follow it as observers
+ * of the quorum, and `active-controller` names it when a fault fires.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from '../../../src/scenarios/loader.js';
+import { runScenario } from '../../../src/scenarios/runner.js';
+
+const quorum = (faults: string, controllers = 3, sessionMs = 9_000): string => `
+name: controller-quorum
+duration: 28s
+drain: 10s
+cluster: { brokers: 3, controllers: ${controllers}, config: { min.insync.replicas: 2, broker.session.timeout.ms: ${sessionMs} } }
+topics: [{ name: orders, partitions: 2, replication.factor: 3 }]
+clients:
+  - { id: p1, type: producer, topic: orders, config: { acks: all }, workload: { rate: 100/s, keys: 10, start: 1s, stop: 26s } }
+faults:
+${faults}
+checks: [lost-write, duplicate, divergence]
+`;
+
+interface Active {
+  readonly at: number;
+  readonly node: string;
+  readonly active: boolean;
+}
+
+function activations(records: readonly { readonly kind: string }[]): Active[] {
+  const out: Active[] = [];
+  for (const r of records) if (r.kind === 'controller.active' && 'node' in r && 'active' in r && 'at' in r) out.push({ at: Number(r.at), node: String(r.node), active: r.active === true });
+  return out;
+}
+
+describe('the controller on the KRaft quorum', () => {
+  it('elects another active controller when the active one crashes, which then moves a crashed broker’s leaderships', () => {
+    const r = runScenario(
+      parseScenario(
+        quorum(`  - { at: 5s, action: crash, target: active-controller }
+  - { at: 12s, action: crash, target: leader(orders-0) }
+  - { at: 18s, action: restart, target: all-brokers }`),
+      ),
+      { keepTrace: true },
+    );
+    const records = r.simulation.memory?.records ?? [];
+    const claims = activations(records).filter((a) => a.active);
+    expect(claims.length).toBeGreaterThanOrEqual(2);
+    const first = claims[0];
+    const crash = records.find((t) => t.kind === 'node.crash' && t.at === 5_000_000);
+    // active-controller resolved, when the fault fired, to the controller active then.
+    expect(crash !== undefined && 'node' in crash ? crash.node : undefined).toBe(first.node);
+    const successor = claims.find((a) => a.at > 5_000_000);
+    expect(successor).toBeDefined();
+    expect(successor?.node).not.toBe(first.node);
+    // KIP-595: the successor is elected within a few election timeouts (1 s to 2 s each).
+    expect((successor?.at ?? Infinity) - 5_000_000).toBeLessThan(6_000_000);
+    // The crashed broker's partition got a new leader from the new controller.
+    const crashedBroker = records.find((t) => t.kind === 'node.crash' && t.at === 12_000_000);
+    const newLeader = records.find((t) => t.kind === 'replica.role' && 'role' in t && t.role === 'leader' && t.at > 12_000_000 && 'partition' in t && t.partition === 'orders-0');
+    expect(crashedBroker).toBeDefined();
+    expect(newLeader).toBeDefined();
+    expect(r.violations).toEqual([]);
+    expect(r.stats.acked).toBeGreaterThan(1_500);
+  });
+
+  it('without a majority of controllers, no leadership changes until one returns', () => {
+    const r = runScenario(
+      parseScenario(
+        quorum(`  - { at: 5s, action: crash, target: controller-1 }
+  - { at: 5s, action: crash, target: controller-2 }
+  - { at: 8s, action: crash, target: leader(orders-0) }
+  - { at: 16s, action: restart, target: controller-1 }`,
+          3,
+          3_000,
+        ),
+      ),
+      { keepTrace: true },
+    );
+    const records = r.simulation.memory?.records ?? [];
+    const leaderships = records.filter((t) => t.kind === 'replica.role' && 'role' in t && t.role === 'leader' && 'partition' in t && t.partition === 'orders-0');
+    // With a healthy quorum the broker's session would expire about 3 s after its crash; here
+    // no controller can act until a majority is back, so no leader until then, and one after.
+    expect(leaderships.some((t) => t.at > 8_000_000 && t.at < 16_000_000)).toBe(false);
+    expect(leaderships.some((t) => t.at > 16_000_000)).toBe(true);
+  });
+
+  it('refuses a quorum of any size but 1, 3 or 5, naming the key', () => {
+    expect(() => parseScenario(quorum('  - { at: 5s, action: crash, target: controller-1 }', 2))).toThrow(/cluster\.controllers/);
+  });
+
+  it('refuses a controller the scenario does not have', () => {
+    expect(() => parseScenario(quorum('  - { at: 5s, action: crash, target: controller-4 }'))).toThrow(/controller-4 is not a node/);
+  });
+});
