@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from '../../../src/scenarios/loader.js';
 import { runScenario } from '../../../src/scenarios/runner.js';
+import { watchRun } from '../../../src/scenarios/clusterState.js';
+import { time } from '../../../src/sim/time.js';
 
 const quorum = (faults: string, controllers = 3, sessionMs = 9_000): string => `
 name: controller-quorum
@@ -82,6 +84,21 @@ describe('the controller on the KRaft quorum', () => {
     // no controller can act until a majority is back, so no leader until then, and one after.
     expect(leaderships.some((t) => t.at > 8_000_000 && t.at < 16_000_000)).toBe(false);
     expect(leaderships.some((t) => t.at > 16_000_000)).toBe(true);
+  });
+
+  it('shows in the cluster state which controller is active, and the hand-over among its recent events', () => {
+    const watched = watchRun(parseScenario(quorum('  - { at: 5s, action: crash, target: active-controller }')), { recentEvents: 40 });
+    const before = watched.stateAt(time(4_000_000));
+    const first = before.controllers.filter((c) => c.active).map((c) => c.node);
+    expect(first).toHaveLength(1);
+    const after = watched.stateAt(time(12_000_000));
+    const second = after.controllers.filter((c) => c.active).map((c) => c.node);
+    expect(second).toHaveLength(1);
+    expect(second[0]).not.toBe(first[0]);
+    const texts = after.recent.map((e) => e.text);
+    expect(texts).toContain(`${first[0]} crashed (kill -9)`);
+    // Its epoch is 2 or more: an election may take more than one round.
+    expect(texts.some((t) => new RegExp(`^${second[0]} became the active controller \\(epoch [2-9]\\d*\\)$`).test(t))).toBe(true);
   });
 
   it('refuses a quorum of any size but 1, 3 or 5, naming the key', () => {
