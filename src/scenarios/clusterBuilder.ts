@@ -16,7 +16,7 @@ import { OFFSETS_TOPIC } from '../nodes/coordinator/offsetsTopic.js';
 import { TRANSACTION_STATE_TOPIC } from '../nodes/coordinator/transactionLog.js';
 import type { ConsumerClient, ProcessorClient, ProducerClient, Scenario } from './schema.js';
 import { controllerId, controllerNode, memberNode, producerNode } from '../nodes/nodeId.js';
-import { QUORUM_SETTING_DEFAULTS } from '../nodes/config/quorumSettings.js';
+import type { QuorumSettings } from '../nodes/config/quorumSettings.js';
 import { atLeast } from '../nodes/config/releases.js';
 import type { QuorumConfig } from '../nodes/controller/raft/kafkaNetworkChannel.js';
 import { defaultsOf } from '../nodes/config/setting.js';
@@ -205,8 +205,19 @@ function quorumConfig(scenario: Scenario): QuorumConfig {
   const version = scenario.cluster.version;
   return {
     voters: Array.from({ length: scenario.cluster.controllers }, (_, i) => controllerId(i + 1)),
-    settings: QUORUM_SETTING_DEFAULTS,
+    settings: quorumSettingsOf(scenario.cluster.config),
     features: { preVote: atLeast(version, '4.0'), checkQuorum: atLeast(version, '3.7') },
+  };
+}
+
+/** The controller.quorum.* settings among the cluster's. */
+function quorumSettingsOf(cfg: Scenario['cluster']['config']): QuorumSettings {
+  return {
+    'controller.quorum.election.timeout.ms': cfg['controller.quorum.election.timeout.ms'],
+    'controller.quorum.fetch.timeout.ms': cfg['controller.quorum.fetch.timeout.ms'],
+    'controller.quorum.election.backoff.max.ms': cfg['controller.quorum.election.backoff.max.ms'],
+    'controller.quorum.request.timeout.ms': cfg['controller.quorum.request.timeout.ms'],
+    'controller.quorum.retry.backoff.ms': cfg['controller.quorum.retry.backoff.ms'],
   };
 }
 

@@ -101,6 +101,19 @@ describe('the controller on the KRaft quorum', () => {
     expect(texts.some((t) => new RegExp(`^${second[0]} became the active controller \\(epoch [2-9]\\d*\\)$`).test(t))).toBe(true);
   });
 
+  it('takes the controller.quorum.* settings from the scenario: a longer election timeout delays the first active controller', () => {
+    const firstClaim = (electionMs: number): number => {
+      const scenario = parseScenario(quorum('  - { at: 20s, action: crash, target: controller-1 }').replace('broker.session.timeout.ms: 9000', `broker.session.timeout.ms: 9000, controller.quorum.election.timeout.ms: ${electionMs}`));
+      const r = runScenario(scenario, { keepTrace: true });
+      return activations(r.simulation.memory?.records ?? []).find((a) => a.active)?.at ?? Infinity;
+    };
+    // An election starts after a timeout drawn between the setting and twice it (QuorumState.randomElectionTimeoutMs).
+    expect(firstClaim(1_000)).toBeLessThan(2_500_000);
+    const late = firstClaim(5_000);
+    expect(late).toBeGreaterThanOrEqual(5_000_000);
+    expect(late).toBeLessThan(10_500_000);
+  });
+
   it('refuses a quorum of any size but 1, 3 or 5, naming the key', () => {
     expect(() => parseScenario(quorum('  - { at: 5s, action: crash, target: controller-1 }', 2))).toThrow(/cluster\.controllers/);
   });
