@@ -5,7 +5,7 @@
 // lessons moved and why in its commit message.
 //
 //   node scripts/lessonFingerprints.mjs                 compare every lesson (exit 1 on a difference)
-//   node scripts/lessonFingerprints.mjs --update        write the record anew
+//   node scripts/lessonFingerprints.mjs --update        write the record anew (with --only: replace those lessons' runs)
 //   node scripts/lessonFingerprints.mjs --only a,b      only these lessons
 //   node scripts/lessonFingerprints.mjs --seeds 1,2     these seeds (default: the lesson's own, and 2 more)
 //
@@ -57,8 +57,18 @@ for (const entry of entries) {
   }
 }
 if (update) {
-  writeFileSync(RECORD, `${JSON.stringify(now, null, 1)}\n`);
-  console.log(`wrote ${Object.keys(now).length} runs to ${RECORD}`);
+  // With --only or --seeds, the other lessons' runs stay as recorded, and the chosen
+  // lessons' runs are replaced; without them, the record is written anew.
+  const partial = only !== undefined || seedList !== undefined;
+  const old = partial ? Object.entries(JSON.parse(readFileSync(RECORD, 'utf8'))) : [];
+  // In library order, as a whole --update writes it.
+  const record = {};
+  for (const { name } of libraryEntries()) {
+    const chosen = entries.some((e) => e.name === name);
+    for (const [key, value] of chosen ? Object.entries(now) : old) if (key.startsWith(`${name}#`)) record[key] = value;
+  }
+  writeFileSync(RECORD, `${JSON.stringify(record, null, 1)}\n`);
+  console.log(`wrote ${Object.keys(now).length} runs to ${RECORD}${partial ? ` (${Object.keys(record).length} in all)` : ''}`);
 } else {
   console.log(`${Object.keys(now).length} runs compared: ${differences === 0 ? 'all the same' : `${differences} differ`}`);
   process.exit(differences === 0 ? 0 : 1);

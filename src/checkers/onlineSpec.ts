@@ -15,6 +15,10 @@ import { NumberColumn } from '../sim/columns.js';
  * - `spec:NoCommittedRecordLostGlobally`: some replica still holds every committed record.
  * - `spec:HighWatermarkMonotonic`: a leader's high watermark never moves down within its
  *   leadership.
+ * - The controller quorum's, as its members see them break (RaftEventSimulationTest's
+ *   invariants; KafkaRaftClient throws where they do): `spec:SingleLeader` (a member is told
+ *   of two leaders in one epoch) and `spec:ConsistentCommittedData` (a member is asked to
+ *   truncate below its high watermark), on the partition `__cluster_metadata-0`.
  *
  * Like the post-run checkers, this is a ghost: it reads the replicas' logs (which no node
  * may do) when the trace says a replica appended, truncated, changed role or moved its high
@@ -25,8 +29,11 @@ import { NumberColumn } from '../sim/columns.js';
  * partition is no longer judged once a cleaner has removed anything from one of its
  * replicas (the post-run checkers still judge its records).
  */
-export const SPEC_KINDS = ['spec:LeaderCompleteness', 'spec:LogMatching', 'spec:NoCommittedRecordLostGlobally', 'spec:HighWatermarkMonotonic'] as const;
+export const SPEC_KINDS = ['spec:LeaderCompleteness', 'spec:LogMatching', 'spec:NoCommittedRecordLostGlobally', 'spec:HighWatermarkMonotonic', 'spec:SingleLeader', 'spec:ConsistentCommittedData'] as const;
 export type SpecKind = (typeof SPEC_KINDS)[number];
+
+/** The controller quorum's log, as its violations name it. */
+const METADATA_PARTITION = '__cluster_metadata-0';
 
 /** What the checker reads of a replica's log: its offsets and its batches' headers. */
 export type SpecLog = Pick<Log, 'logStartOffset' | 'logEndOffset' | 'forEachAppendedBatch'>;
@@ -246,6 +253,9 @@ export class OnlineSpecChecker {
     trace.observeFields('replica.role', (r, at) => this.onRole(r, at));
     trace.observeFields('replica.hw', (r, at) => this.onHighWatermark(r, at));
     trace.observe('log.clean', (r) => this.compacted.add(r.partition));
+    trace.observe('raft.violation', (r) => {
+      if (r.invariant === 'spec:SingleLeader' || r.invariant === 'spec:ConsistentCommittedData') this.report(r.invariant, METADATA_PARTITION, r.at, r.message, { node: r.node });
+    });
   }
 
   /** Violations so far, first occurrence per kind and partition (with a count of repeats). */

@@ -18,6 +18,11 @@ export interface Endpoint<M extends Message> {
   readonly outgoing: (Connection<M> | undefined)[];
   /** Connections of channels 1, 2 …, each by peer number. */
   readonly channels: (Connection<M> | undefined)[][];
+  /**
+   * Its connections that broke silently (the peer lost power) with requests still in flight:
+   * a Kafka client, which has one connection per node, still takes them for its open one.
+   */
+  readonly silentlyBroken: Set<Connection<M>>;
   readonly links: (Link | undefined)[];
 }
 

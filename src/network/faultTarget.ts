@@ -10,6 +10,7 @@ export type FaultTarget =
   | { readonly kind: 'leader'; readonly partition: string }
   | { readonly kind: 'follower'; readonly partition: string }
   | { readonly kind: 'controller' }
+  | { readonly kind: 'active-controller' }
   | { readonly kind: 'coordinator'; readonly of: 'group' | 'transaction'; readonly id: string }
   | { readonly kind: 'client'; readonly id: string }
   | { readonly kind: 'member'; readonly client: string; readonly index: number }
@@ -19,7 +20,7 @@ export type FaultTarget =
 export class TargetSyntaxError extends Error {
   constructor(readonly text: string) {
     super(
-      `invalid target "${text}": expected a node id (broker-2), leader(topic-N), follower(topic-N), controller, ` +
+      `invalid target "${text}": expected a node id (broker-2, controller-1), leader(topic-N), follower(topic-N), controller, active-controller, ` +
         'coordinator(G), coordinator(group G) or coordinator(transaction T), client(ID), member(ID, N), random-broker or all-brokers',
     );
     this.name = 'TargetSyntaxError';
@@ -31,6 +32,7 @@ const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export function parseTarget(text: string): FaultTarget {
   const t = text.trim();
   if (t === 'controller') return { kind: 'controller' };
+  if (t === 'active-controller') return { kind: 'active-controller' };
   if (t === 'random-broker') return { kind: 'random-broker' };
   if (t === 'all-brokers') return { kind: 'all-brokers' };
   const call = /^([a-z-]+)\(\s*(.*?)\s*\)$/.exec(t);
@@ -71,6 +73,7 @@ export function formatTarget(target: FaultTarget): string {
     case 'follower':
       return `${target.kind}(${target.partition})`;
     case 'controller':
+    case 'active-controller':
     case 'random-broker':
     case 'all-brokers':
       return target.kind;

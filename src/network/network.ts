@@ -118,6 +118,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       outgoing: [],
       channels: [],
       links: [],
+      silentlyBroken: new Set(),
     };
     this.endpoints.set(host.id, endpoint);
     this.endpointList.push(endpoint);
@@ -337,6 +338,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     pending.timer = undefined;
     this.trace.emit('rpc.timeout', { from: pending.client.id, to: pending.to, id: pending.id, type: pending.type });
     if (this.mode === 'stream' && pending.client.closesConnectionOnRequestTimeout && pending.conn.open) this.closeOnTimeout(pending.conn);
+    else if (this.mode === 'stream' && pending.client.closesConnectionOnRequestTimeout && this.endpoint(pending.client.id).silentlyBroken.has(pending.conn)) this.timeoutSilentlyBroken(pending.conn);
     else this.settle(pending, TIMEOUT);
   }
 
@@ -355,6 +357,34 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     this.close(conn, 'request-timeout', true);
     this.notifyDisconnect(conn);
     for (const pending of conn.inFlight.all()) this.settle(pending, TIMEOUT);
+  }
+
+  /**
+   * A request timed out on a connection that broke silently (its peer lost power) and that
+   * the client never noticed. Kafka's NetworkClient has one connection per node, and what
+   * it sent after the break went on that same dead socket; the sim opened a connection per
+   * attempt instead. So, as NetworkClient.handleTimedOutRequests does for the node's one
+   * connection: the client's open connection to that peer on that channel is closed, the
+   * client is told once (connectionStates.disconnected: its reconnect backoff starts), and
+   * every request it has in flight to the peer on that channel, on the open connection or
+   * on any silently broken one, fails as timed out, oldest first
+   * (InFlightRequests.clearAll, processTimeoutDisconnection).
+   */
+  private timeoutSilentlyBroken(conn: Connection<M>): void {
+    const client = conn.client;
+    const open = this.slotsOf(client, conn.channel)[conn.server.index];
+    const dead: Connection<M>[] = [];
+    for (const c of client.silentlyBroken) {
+      const same = c.server === conn.server && c.channel === conn.channel && c.clientTag === conn.clientTag;
+      // Those of an earlier incarnation of the client are forgotten with it.
+      if (same || c.clientTag !== client.host.tag) client.silentlyBroken.delete(c);
+      if (same) dead.push(c);
+    }
+    if (open !== undefined) this.close(open, 'request-timeout', true);
+    this.notifyDisconnect(conn);
+    const pending = [...dead, ...(open === undefined ? [] : [open])].flatMap((c) => c.inFlight.all());
+    pending.sort((a, b) => a.id - b.id);
+    for (const p of pending) this.settle(p, TIMEOUT);
   }
 
   private sendOneWay(from: Endpoint<M>, tag: number, to: NodeId, message: M): void {
@@ -405,7 +435,11 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   private breakConnection(conn: Connection<M>, reason: string, detection: Duration | undefined): void {
     if (!conn.open) return;
     this.close(conn, reason, false);
-    if (this.mode === 'datagram' || detection === undefined) return;
+    if (this.mode === 'datagram') return;
+    if (detection === undefined) {
+      if (conn.client.host.closesConnectionOnRequestTimeout && conn.inFlight.all().length > 0) conn.client.silentlyBroken.add(conn);
+      return;
+    }
     for (const pending of conn.inFlight.all()) {
       this.scheduler.after(detection, () => this.settle(pending, DISCONNECTED), pending.clientTag);
     }

@@ -75,7 +75,7 @@ export type MetadataView = Pick<MetadataImage, 'broker' | 'brokers' | 'topic' | 
 export class ClusterProbe {
   constructor(
     private readonly isHostUp: (node: NodeId) => boolean,
-    private readonly controllerHost: ControllerHost,
+    private readonly controllerHosts: readonly ControllerHost[],
     private readonly brokerHosts: readonly BrokerHost[],
     private readonly clients: ProbeClients,
   ) {}
@@ -90,9 +90,19 @@ export class ClusterProbe {
     return this.isHostUp(node);
   }
 
-  /** The controller's metadata image, when it is up. */
+  /**
+   * The metadata image of the active controller; between two, the image of the running
+   * controller furthest along the log; undefined when every controller is down.
+   */
   metadataImage(): MetadataView | undefined {
-    return this.controllerHost.process?.image;
+    const active = this.activeController();
+    if (active !== undefined) return active.image;
+    let best: Controller | undefined;
+    for (const h of this.controllerHosts) {
+      const c = h.process;
+      if (c !== undefined && (best === undefined || c.image.offset > best.image.offset)) best = c;
+    }
+    return best?.image;
   }
 
   /** Partition `name` ("orders-0") on `broker`, when it is up and hosts it. */
@@ -128,17 +138,31 @@ export class ClusterProbe {
     return net.allHosts().map((h) => h.id).filter((peer) => peer !== node && (net.isBlocked(node, peer) || net.isBlocked(peer, node)));
   }
 
-  /**
-   * The controllers, each with whether it is the active one. Today one controller runs, and
-   * it is active while up; the list leaves room for a quorum.
-   */
+  /** The controllers, each with whether it is the active one (the quorum's leader, caught up with its epoch). */
   controllers(): { readonly node: NodeId; readonly active: boolean }[] {
-    return [{ node: this.controllerHost.id, active: this.controllerHost.process !== undefined }];
+    return this.controllerHosts.map((h) => ({ node: h.id, active: h.process?.isActive === true }));
   }
 
-  /** The active controller, when there is one. */
+  /** The active controller's node name, when there is one. */
+  activeControllerNode(): NodeId | undefined {
+    return this.activeHost()?.id;
+  }
+
+  /**
+   * The active controller, when there is one. Should two believe they are (an old leader cut
+   * off from the quorum, without check-quorum), the one of the newest epoch.
+   */
   activeController(): ControllerView | undefined {
-    return this.controllerHost.process;
+    return this.activeHost()?.process;
+  }
+
+  private activeHost(): ControllerHost | undefined {
+    let best: ControllerHost | undefined;
+    for (const h of this.controllerHosts) {
+      const epoch = h.process?.activeEpoch;
+      if (epoch !== undefined && (best === undefined || epoch > (best.process?.activeEpoch ?? -1))) best = h;
+    }
+    return best;
   }
 
   /** Producer `node`'s unfinished batches, when it is up. */

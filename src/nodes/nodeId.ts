@@ -7,6 +7,28 @@ import type { NodeId } from '../network/nodeHost.js';
  */
 export const CONTROLLER_NODE: NodeId = 'controller-1';
 
+/**
+ * Controllers' node.id values start here, as KafkaClusterTestKit numbers them
+ * (TestKitNodes.CONTROLLER_ID_OFFSET): controller-1 is 3000, controller-2 3001, so a
+ * controller's id in the quorum never equals a broker's (brokers are observers of it).
+ */
+export const CONTROLLER_ID_OFFSET = 3000;
+
+/** The node name of controller `index` (1-based): "controller-<index>". */
+export function controllerNode(index: number): NodeId {
+  return `controller-${index}`;
+}
+
+/** The quorum node.id of controller `index` (1-based). */
+export function controllerId(index: number): number {
+  return CONTROLLER_ID_OFFSET + index - 1;
+}
+
+/** The node name of quorum member `id`: a controller (3000 and up) or a broker observing the quorum. */
+export function quorumNodeOf(id: number): NodeId {
+  return id >= CONTROLLER_ID_OFFSET ? controllerNode(id - CONTROLLER_ID_OFFSET + 1) : brokerNode(id);
+}
+
 const brokerNodes: string[] = [];
 
 /** The node id of broker `id`, "broker-<id>" (one string per broker, not one per call: request paths ask for it per batch). */

@@ -1,5 +1,5 @@
 import type { RpcError, RpcResult } from '../network/nodeHost.js';
-import type { MetadataRecord } from './controller/metadataRecords.js';
+import type { RaftMessage } from './controller/raft/raftMessages.js';
 import type { KafkaErrorCode } from './errors.js';
 
 /**
@@ -23,7 +23,8 @@ export interface BrokerRegistrationRequest {
 export interface BrokerRegistrationResponse {
   readonly type: 'BrokerRegistrationResponse';
   readonly bytes: number;
-  readonly error?: 'DUPLICATE_BROKER_REGISTRATION';
+  /** NOT_CONTROLLER from a controller that is not the active one (QuorumController's NotControllerException). */
+  readonly error?: 'DUPLICATE_BROKER_REGISTRATION' | 'NOT_CONTROLLER';
   /** The offset of the registration record in the metadata log: KRaft's broker epoch. */
   readonly brokerEpoch?: number;
 }
@@ -43,31 +44,27 @@ export interface BrokerHeartbeatRequest {
 export interface BrokerHeartbeatResponse {
   readonly type: 'BrokerHeartbeatResponse';
   readonly bytes: number;
-  readonly error?: 'STALE_BROKER_EPOCH' | 'BROKER_ID_NOT_REGISTERED';
+  readonly error?: 'STALE_BROKER_EPOCH' | 'BROKER_ID_NOT_REGISTERED' | 'NOT_CONTROLLER';
   readonly fenced: boolean;
   /** The controller lets a broker in controlled shutdown stop: it leads nothing, and every active broker knows it. */
   readonly shouldShutDown?: boolean;
 }
 
 /**
- * A broker's Fetch of the metadata log, `__cluster_metadata` (KRaft: the broker is an
- * observer of the controller quorum, KafkaRaftClient). The controller answers at once
- * when it has records from `fetchOffset` on, else holds the fetch until it appends some
- * or `maxWaitMs` passes.
+ * A KRaft quorum RPC or its answer (Vote, BeginQuorumEpoch, EndQuorumEpoch, and the Fetch of
+ * `__cluster_metadata` that voters and observing brokers send the quorum's leader): Kafka's
+ * KafkaNetworkChannel sends them as ordinary requests on the controller listener. They
+ * travel wrapped here, since the quorum's Fetch is not the brokers' Fetch of a partition.
  */
-export interface MetadataFetchRequest {
-  readonly type: 'MetadataFetch';
+export interface RaftEnvelope {
+  readonly type: 'Raft';
   readonly bytes: number;
-  readonly brokerId: number;
-  readonly fetchOffset: number;
-  readonly maxWaitMs: number;
+  readonly body: RaftMessage;
 }
 
-export interface MetadataFetchResponse {
-  readonly type: 'MetadataFetchResponse';
-  readonly bytes: number;
-  /** Metadata records from the fetch offset on. */
-  readonly records: readonly MetadataRecord[];
+/** A quorum message, wrapped: its size is the quorum message's. */
+export function raftEnvelope(body: RaftMessage): RaftEnvelope {
+  return { type: 'Raft', bytes: body.bytes, body };
 }
 
 export interface AlterPartitionRequest {
@@ -487,8 +484,7 @@ export type KafkaMessage =
   | BrokerRegistrationResponse
   | BrokerHeartbeatRequest
   | BrokerHeartbeatResponse
-  | MetadataFetchRequest
-  | MetadataFetchResponse
+  | RaftEnvelope
   | AlterPartitionRequest
   | AlterPartitionResponse
   | MetadataRequest

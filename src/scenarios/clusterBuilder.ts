@@ -10,12 +10,15 @@ import { Controller, type ControllerConfig, type ControllerDurable } from '../no
 import { Broker, type BrokerConfig, type BrokerDurable } from '../nodes/broker/broker.js';
 import { Producer, type ProducerDurable } from '../nodes/producer/producer.js';
 import { Consumer, type ConsumerDurable, type ProcessorOutput } from '../nodes/consumer/consumer.js';
-import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../nodes/protocol.js';
-import { ClusterProbe, type BrokerHost, type ConsumerHost, type ProducerHost } from '../nodes/clusterProbe.js';
+import { brokerNode, type KafkaMessage } from '../nodes/protocol.js';
+import { ClusterProbe, type BrokerHost, type ConsumerHost, type ControllerHost, type ProducerHost } from '../nodes/clusterProbe.js';
 import { OFFSETS_TOPIC } from '../nodes/coordinator/offsetsTopic.js';
 import { TRANSACTION_STATE_TOPIC } from '../nodes/coordinator/transactionLog.js';
 import type { ConsumerClient, ProcessorClient, ProducerClient, Scenario } from './schema.js';
-import { memberNode, producerNode } from '../nodes/nodeId.js';
+import { controllerId, controllerNode, memberNode, producerNode } from '../nodes/nodeId.js';
+import type { QuorumSettings } from '../nodes/config/quorumSettings.js';
+import { atLeast } from '../nodes/config/releases.js';
+import type { QuorumConfig } from '../nodes/controller/raft/kafkaNetworkChannel.js';
 import { defaultsOf } from '../nodes/config/setting.js';
 import { TOPIC_SETTINGS } from '../nodes/config/topicSettings.js';
 
@@ -32,6 +35,8 @@ export interface Cluster {
   /** The harness's read-only view of the nodes. */
   readonly probe: ClusterProbe;
   readonly brokerIds: readonly number[];
+  /** The controllers' node names, controller-1 … controller-N. */
+  readonly controllers: readonly string[];
   /** Each broker's disk, by node id, for disk faults. */
   readonly disks: ReadonlyMap<string, MemoryDisk>;
   readonly producers: readonly ProducerClient[];
@@ -63,15 +68,19 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
 
   const metrics = new MetricsRegistry();
 
-  // The controller.
-  const controllerDisk = new MemoryDisk();
-  const controllerDurable: ControllerDurable = {
-    disk: controllerDisk,
-    metrics: metrics.forNode(CONTROLLER_NODE),
-    config: controllerConfig(scenario, consumers.length > 0, transactional),
-  };
-  const controllerHost = new NodeHost<KafkaMessage, ControllerDurable, Controller>({ id: CONTROLLER_NODE, roles: ['controller'], durable: controllerDurable, devices: [controllerDisk], factory: (ctx, d) => new Controller(ctx, d) });
-  net.addHost(controllerHost);
+  // The controllers: the voters of the metadata quorum.
+  const quorum = quorumConfig(scenario);
+  const controllerHosts = Array.from({ length: scenario.cluster.controllers }, (_, i): ControllerHost => {
+    const disk = new MemoryDisk();
+    const durable: ControllerDurable = {
+      disk,
+      metrics: metrics.forNode(controllerNode(i + 1)),
+      config: controllerConfig(scenario, consumers.length > 0, transactional, controllerId(i + 1), quorum),
+    };
+    const host = new NodeHost<KafkaMessage, ControllerDurable, Controller>({ id: controllerNode(i + 1), roles: ['controller'], durable, devices: [disk], factory: (ctx, d) => new Controller(ctx, d) });
+    net.addHost(host);
+    return host;
+  });
 
   // The brokers.
   const brokerIds = Array.from({ length: scenario.cluster.brokers }, (_, i) => i + 1);
@@ -88,7 +97,7 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
     const durable: BrokerDurable = {
       disk,
       metrics: metrics.forNode(brokerNode(id)),
-      config: brokerConfig(scenario, id, logConfig, consumers.length > 0),
+      config: brokerConfig(scenario, id, logConfig, consumers.length > 0, quorum),
     };
     const host = new NodeHost<KafkaMessage, BrokerDurable, Broker>({
       id: brokerNode(id),
@@ -150,8 +159,8 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
     producerHosts.push(host);
   }
   const network = { allHosts: () => net.allHosts(), isBlocked: (from: string, to: string) => net.partitions.isBlocked(from, to), isCutOff: (node: string) => net.isCutOff(node) };
-  const probe = new ClusterProbe((node) => net.host(node).state === 'up', controllerHost, brokerHosts, { producers: producerHosts, consumers: consumerHosts, network });
-  return { net, metrics, probe, brokerIds, disks, producers, processors, consumers, transactional };
+  const probe = new ClusterProbe((node) => net.host(node).state === 'up', controllerHosts, brokerHosts, { producers: producerHosts, consumers: consumerHosts, network });
+  return { net, metrics, probe, brokerIds, controllers: controllerHosts.map((h) => h.id), disks, producers, processors, consumers, transactional };
 }
 
 /** Every topic setting at Kafka's default. */
@@ -187,10 +196,37 @@ function topicLogConfigs(scenario: Scenario): (topic: string) => LogConfig {
   };
 }
 
-/** The controller's settings and the topics it creates, from the scenario (`groups`: it has consumer groups). */
-function controllerConfig(scenario: Scenario, groups: boolean, transactional: boolean): ControllerConfig {
+/**
+ * The quorum every controller and broker is configured with: the controllers as voters,
+ * Kafka's controller.quorum.* defaults, and the Raft features of the simulated release:
+ * check-quorum from 3.7 (KAFKA-15489), pre-vote from 4.0 (KIP-996, KAFKA-16164).
+ */
+function quorumConfig(scenario: Scenario): QuorumConfig {
+  const version = scenario.cluster.version;
+  return {
+    voters: Array.from({ length: scenario.cluster.controllers }, (_, i) => controllerId(i + 1)),
+    settings: quorumSettingsOf(scenario.cluster.config),
+    features: { preVote: atLeast(version, '4.0'), checkQuorum: atLeast(version, '3.7') },
+  };
+}
+
+/** The controller.quorum.* settings among the cluster's. */
+function quorumSettingsOf(cfg: Scenario['cluster']['config']): QuorumSettings {
+  return {
+    'controller.quorum.election.timeout.ms': cfg['controller.quorum.election.timeout.ms'],
+    'controller.quorum.fetch.timeout.ms': cfg['controller.quorum.fetch.timeout.ms'],
+    'controller.quorum.election.backoff.max.ms': cfg['controller.quorum.election.backoff.max.ms'],
+    'controller.quorum.request.timeout.ms': cfg['controller.quorum.request.timeout.ms'],
+    'controller.quorum.retry.backoff.ms': cfg['controller.quorum.retry.backoff.ms'],
+  };
+}
+
+/** A controller's settings and the topics it creates, from the scenario (`groups`: it has consumer groups). */
+function controllerConfig(scenario: Scenario, groups: boolean, transactional: boolean, nodeId: number, quorum: QuorumConfig): ControllerConfig {
   const cfg = scenario.cluster.config;
   return {
+    nodeId,
+    quorum,
     settings: cfg,
     topics: [
       ...scenario.topics.map((t) => ({
@@ -219,9 +255,10 @@ function controllerConfig(scenario: Scenario, groups: boolean, transactional: bo
   };
 }
 
-/** Broker `id`'s configuration: the scenario's cluster settings, as parsed (`groups`: it has consumer groups). */
-function brokerConfig(scenario: Scenario, id: number, logConfig: (topic: string) => LogConfig, groups: boolean): BrokerConfig {
+/** Broker `id`'s configuration: the scenario's cluster settings, as parsed (`groups`: it has consumer groups; `quorum`: the controllers it observes). */
+function brokerConfig(scenario: Scenario, id: number, logConfig: (topic: string) => LogConfig, groups: boolean, quorum: QuorumConfig): BrokerConfig {
   return {
+    quorum,
     brokerId: id,
     rack: scenario.cluster.racks?.[(id - 1) % scenario.cluster.racks.length],
     settings: scenario.cluster.config,

@@ -193,7 +193,7 @@ export class RecentEvents {
   }
 }
 
-const WATCHED: readonly TraceKind[] = ['node.crash', 'node.stop', 'node.start', 'node.pause', 'net.partition', 'net.heal', 'metadata.record', 'replica.truncate', 'group.generation', 'txn.state', 'consumer.leave', 'log.retention'];
+const WATCHED: readonly TraceKind[] = ['node.crash', 'node.stop', 'node.start', 'node.pause', 'net.partition', 'net.heal', 'controller.active', 'metadata.record', 'replica.truncate', 'group.generation', 'txn.state', 'consumer.leave', 'log.retention'];
 
 /** One event of interest as a sentence, or undefined for a record that is not one. */
 function describeEvent(r: TraceRecord, topics: ReadonlySet<string>): string | undefined {
@@ -210,6 +210,9 @@ function describeEvent(r: TraceRecord, topics: ReadonlySet<string>): string | un
       return `network partition ${r.name} cut ${r.cuts} links`;
     case 'net.heal':
       return r.names.length === 0 ? undefined : `network partition${r.names.length === 1 ? '' : 's'} ${r.names.join(', ')} healed`;
+    case 'controller.active':
+      // The quorum's leader claims once it has the committed metadata (QuorumController.claim), and renounces when it loses the lead.
+      return r.active ? `${r.node} became the active controller (epoch ${r.epoch})` : `${r.node} is no longer the active controller (epoch ${r.epoch})`;
     case 'metadata.record':
       return describeMetadata(JSON.parse(r.detail) as MetadataRecord, topics);
     case 'replica.truncate':

@@ -5,7 +5,7 @@ import { FaultInjector, type FaultAction, type TimedFault } from '../network/fau
 import { BasicTargetResolver, type FaultTarget, type TargetResolver } from '../network/faultTarget.js';
 import { generateNemesis } from '../network/nemesis.js';
 import { applyDiskFault } from '../log/diskFaults.js';
-import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../nodes/protocol.js';
+import { brokerNode, type KafkaMessage } from '../nodes/protocol.js';
 import { OFFSETS_TOPIC, partitionForGroup } from '../nodes/coordinator/offsetsTopic.js';
 import { TRANSACTION_STATE_TOPIC, partitionForTransactionalId } from '../nodes/coordinator/transactionLog.js';
 import { ScenarioError } from './loader.js';
@@ -49,10 +49,10 @@ export function planFaults(sim: Simulation, scenario: Scenario, cluster: Cluster
 
 /** The nemesis's faults: random faults of its kinds on its targets, from its own random stream. */
 function nemesisFaults(sim: Simulation, n: NonNullable<Scenario['nemesis']>, scenario: Scenario, cluster: Cluster): TimedFault[] {
-  const { brokerIds, producers, consumers } = cluster;
+  const { brokerIds, controllers, producers, consumers } = cluster;
   const targets = [
     ...(n.targets.includes('brokers') ? brokerIds.map(brokerNode) : []),
-    ...(n.targets.includes('controller') ? [CONTROLLER_NODE] : []),
+    ...(n.targets.includes('controller') ? controllers : []),
     ...(n.targets.includes('clients') ? [...producers.map((c) => producerNode(c.id)), ...consumers.flatMap((c) => Array.from({ length: c.instances }, (_, i) => memberNode(c.id, i + 1)))] : []),
   ];
   return generateNemesis(sim.rng.fork('nemesis'), {
@@ -70,7 +70,7 @@ function nemesisFaults(sim: Simulation, n: NonNullable<Scenario['nemesis']>, sce
 }
 
 /**
- * Resolves the symbolic targets that need the cluster's roles: the controller, a client's
+ * Resolves the symbolic targets that need the cluster's roles: every controller, the active one, a client's
  * nodes, a group's or transactional id's coordinator, a partition's leader or a follower
  * (from the controller's metadata image, when the fault fires).
  */
@@ -82,7 +82,11 @@ function roleResolver(scenario: Scenario, cluster: Cluster): TargetResolver {
       const image = probe.metadataImage();
       switch (target.kind) {
         case 'controller':
-          return [CONTROLLER_NODE];
+          return cluster.controllers;
+        case 'active-controller': {
+          const active = probe.activeControllerNode();
+          return active === undefined ? [] : [active];
+        }
         case 'client': {
           const consumer = consumers.find((c) => c.id === target.id);
           if (consumer !== undefined) return Array.from({ length: consumer.instances }, (_, i) => memberNode(consumer.id, i + 1));

@@ -10,7 +10,7 @@ import { KAFKA_RELEASES, NEWEST_RELEASE } from '../nodes/config/releases.js';
 import { releaseProblems } from './releaseChecks.js';
 import { describeSetting, settingsShape } from './settingsSchema.js';
 import { topicPartitionOf } from '../log/topicPartition.js';
-import { brokerNode, memberNode, producerNode } from '../nodes/nodeId.js';
+import { brokerNode, controllerNode, memberNode, producerNode } from '../nodes/nodeId.js';
 
 /**
  * The scenario file: a cluster, its topics, its clients and their workloads, the faults
@@ -74,11 +74,11 @@ export const targetSchema = z.string().superRefine((text, ctx) => {
 });
 
 const TARGET_HELP =
-  'A node (broker-2, controller, producer-p1, consumer-billing-2) or what resolves to nodes when the fault fires: leader(orders-0), follower(orders-0), controller, coordinator(GROUP), coordinator(transaction ID), client(ID), "member(ID, N)" (quoted: YAML reads the comma in a flow list as a separator), random-broker, all-brokers.';
+  'A node (broker-2, controller-1, producer-p1, consumer-billing-2) or what resolves to nodes when the fault fires: leader(orders-0), follower(orders-0), controller (every controller), active-controller (the quorum\'s leader when the fault fires), coordinator(GROUP), coordinator(transaction ID), client(ID), "member(ID, N)" (quoted: YAML reads the comma in a flow list as a separator), random-broker, all-brokers.';
 
 /** What a target looks like, for editors (parseTarget is the judge). */
 const TARGET_PATTERN =
-  '^\\s*(controller|random-broker|all-brokers|(leader|follower)\\(\\s*\\S+-\\d+\\s*\\)|coordinator\\(\\s*((group|transaction)\\s+)?\\S+\\s*\\)|client\\(\\s*[A-Za-z0-9][A-Za-z0-9._-]*\\s*\\)|member\\(\\s*[A-Za-z0-9._-]+\\s*,\\s*\\d+\\s*\\)|[A-Za-z0-9][A-Za-z0-9._-]*)\\s*$';
+  '^\\s*(controller|active-controller|random-broker|all-brokers|(leader|follower)\\(\\s*\\S+-\\d+\\s*\\)|coordinator\\(\\s*((group|transaction)\\s+)?\\S+\\s*\\)|client\\(\\s*[A-Za-z0-9][A-Za-z0-9._-]*\\s*\\)|member\\(\\s*[A-Za-z0-9._-]+\\s*,\\s*\\d+\\s*\\)|[A-Za-z0-9][A-Za-z0-9._-]*)\\s*$';
 
 /** A target field, described. */
 function target(description: string): typeof targetSchema {
@@ -179,7 +179,11 @@ const releaseSchema = z.enum(KAFKA_RELEASES, {
 });
 
 const clusterSchema = z.strictObject({
-  brokers: z.number().int().min(1).max(100).describe('How many brokers: broker-1 … broker-N, beside one KRaft controller (controller). An integer from 1 to 100.'),
+  brokers: z.number().int().min(1).max(100).describe('How many brokers: broker-1 … broker-N, beside the KRaft controllers. An integer from 1 to 100.'),
+  controllers: z
+    .union([z.literal(1), z.literal(3), z.literal(5)])
+    .default(1)
+    .describe('How many KRaft controllers: controller-1 … controller-N, the voters of the metadata quorum (controller.quorum.voters, node ids 3000 and up); the Raft leader is the active controller. 1, 3 or 5. Default: 1.'),
   version: releaseSchema.default(NEWEST_RELEASE).describe(`The Kafka release simulated, as a release line in quotes ("3.6"): defaults and behaviours that changed between releases follow it. One of: ${KAFKA_RELEASES.join(', ')}. Default: "${NEWEST_RELEASE}".`),
   /** broker.rack per broker, in broker order; racks repeat when the list is shorter. */
   racks: z.array(z.string().min(1)).optional().describe("Each broker's broker.rack, in broker order; the list repeats when it is shorter than the brokers. Replicas are spread across racks as Kafka's rack-aware assignment does."),
@@ -454,7 +458,7 @@ const nemesisSchema = z.strictObject({
   interval: durationRange('The time between two faults, drawn from this range.'),
   healAfter: durationRange('How long each fault lasts before its restart or heal; unset, until the next fault.').optional(),
   maxDown: z.number().int().nonnegative().default(1).describe('The most nodes down or cut off at once. An integer, at least 0. Default: 1.'),
-  targets: z.array(z.enum(['brokers', 'controller', 'clients'])).default(['brokers']).describe('What it may strike: brokers, controller, clients. Default: [brokers].'),
+  targets: z.array(z.enum(['brokers', 'controller', 'clients'])).default(['brokers']).describe('What it may strike: brokers, controller (every controller of the quorum), clients. Default: [brokers].'),
   crashModes: z.array(z.enum(['process', 'power'])).default(['process']).describe('How crashes kill: process (kill -9), power (unflushed writes lost). Default: [process].'),
   /** With the `disk` kind: which media faults to draw from. */
   diskFaults: z.array(z.enum(['bitflip', 'truncate'])).default(['bitflip']).describe('With the disk kind: which media faults to draw from. Default: [bitflip].'),
@@ -693,7 +697,7 @@ function checkFaults(s: ScenarioFields, v: FieldValidity, add: AddIssue, topics:
   if (!v.holds(['faults'])) return;
   // The nodes, clients and partitions targets may name, when what defines them passed.
   const clientsKnown = v.holds(['clients']) && s.clients.every((_, i) => v.ok(['clients', i, 'type'], ['clients', i, 'id'], ['clients', i, 'instances']));
-  const unknownTarget = topics !== undefined && clientsKnown && v.ok(['cluster', 'brokers']) ? targetChecker(s) : undefined;
+  const unknownTarget = topics !== undefined && clientsKnown && v.ok(['cluster', 'brokers'], ['cluster', 'controllers']) ? targetChecker(s) : undefined;
   s.faults.forEach((f, i) => {
     // A fault whose action failed was not parsed further.
     if (!v.ok(['faults', i, 'action'])) return;
@@ -722,8 +726,9 @@ function faultTargets(f: z.output<typeof faultSchema>, ok: (path: PropertyKey[])
  * client, member or partition it does not have), or undefined: a typo must not quietly
  * become a fault that cuts nothing.
  */
-function targetChecker(s: { readonly cluster: { readonly brokers: number }; readonly topics: readonly z.output<typeof topicSchema>[]; readonly clients: readonly z.output<typeof clientSchema>[] }): (text: string) => string | undefined {
+function targetChecker(s: { readonly cluster: { readonly brokers: number; readonly controllers: number }; readonly topics: readonly z.output<typeof topicSchema>[]; readonly clients: readonly z.output<typeof clientSchema>[] }): (text: string) => string | undefined {
   const nodes = new Set<string>(['controller']);
+  for (let c = 1; c <= s.cluster.controllers; c++) nodes.add(controllerNode(c));
   for (let b = 1; b <= s.cluster.brokers; b++) nodes.add(brokerNode(b));
   for (const c of s.clients) {
     if (c.type === 'producer') nodes.add(producerNode(c.id));

@@ -27,8 +27,8 @@ describe('kafkasim shrink', () => {
     const lossy = join(repoRoot, 'test/fixtures/tiny-lossy.yaml');
     const r = cli('shrink', lossy, '--seed', '1', '--kind', 'lost-write');
     expect(r.code).toBe(2);
-    // Seeds 1, 2 of tiny-lossy lose nothing; seed 3 loses acknowledged writes.
-    expect(r.stderr).toContain(`seed 1 does not find lost-write in ${lossy}; seed 3 does: kafkasim shrink ${lossy} --seed 3 --kind lost-write`);
+    // Seeds 1, 2 of tiny-lossy lose nothing; seeds 3 and 11 lose acknowledged writes.
+    expect(r.stderr).toContain(`seed 1 does not find lost-write in ${lossy}; seeds 3, 11 do: kafkasim shrink ${lossy} --seed 3 --kind lost-write`);
   });
 
   it('exits 2 when the seed finds nothing to shrink', () => {

@@ -8,6 +8,9 @@ import { Broker, type BrokerDurable } from '../../src/nodes/broker/broker.js';
 import { BROKER_SETTING_DEFAULTS, type BrokerSettings } from '../../src/nodes/config/brokerSettings.js';
 import { CONTROLLER_NODE, brokerNode, type KafkaMessage } from '../../src/nodes/protocol.js';
 import type { Duration } from '../../src/sim/time.js';
+import { controllerId } from '../../src/nodes/nodeId.js';
+import { QUORUM_SETTING_DEFAULTS } from '../../src/nodes/config/quorumSettings.js';
+import { LATEST_RAFT_FEATURES } from '../../src/nodes/controller/raft/kafkaRaftClient.js';
 
 /** A controller, n brokers and a client node on one simulated network. */
 export function miniCluster(options: { seed?: number; brokers?: number; rf?: number; partitions?: number; minIsr?: number; unclean?: boolean; truncation?: BrokerSettings['sim.truncation'] } = {}) {
@@ -17,11 +20,14 @@ export function miniCluster(options: { seed?: number; brokers?: number; rf?: num
   });
   const n = options.brokers ?? 3;
   const controllerDisk = new MemoryDisk();
+  const quorum = { voters: [controllerId(1)], settings: QUORUM_SETTING_DEFAULTS, features: LATEST_RAFT_FEATURES };
   const controllerDurable: ControllerDurable = {
     disk: controllerDisk,
     config: {
       settings: { ...BROKER_SETTING_DEFAULTS, 'unclean.leader.election.enable': options.unclean ?? false },
       topics: [{ name: 'orders', partitions: options.partitions ?? 1, replicationFactor: options.rf ?? 3, config: {} }],
+      nodeId: controllerId(1),
+      quorum,
     },
   };
   const controllerHost = new NodeHost<KafkaMessage, ControllerDurable, Controller>({ id: CONTROLLER_NODE, roles: ['controller'], durable: controllerDurable, devices: [controllerDisk], factory: (ctx, d) => new Controller(ctx, d) });
@@ -36,6 +42,7 @@ export function miniCluster(options: { seed?: number; brokers?: number; rf?: num
         rack: undefined,
         settings: { ...BROKER_SETTING_DEFAULTS, 'min.insync.replicas': options.minIsr ?? 2, 'sim.truncation': options.truncation ?? 'leader-epoch' },
         logConfig: () => DEFAULT_LOG_CONFIG,
+        quorum,
       },
     };
     const host = new NodeHost<KafkaMessage, BrokerDurable, Broker>({ id: brokerNode(id), roles: ['broker'], durable, devices: [disk], factory: (ctx, d) => new Broker(ctx, d) });

@@ -131,6 +131,27 @@ describe("a Kafka client's request timeout closes its connection (NetworkClient.
     expect(notices).toEqual([]);
   });
 
+  it('after its peer lost power, what it sent since fails with the first timeout: one connection per node, as Kafka has', () => {
+    // The sim opens a connection per attempt after a silent break (the peer lost power); Kafka's
+    // NetworkClient sent them all on its one dead socket to the node, and the first timeout
+    // (handleTimedOutRequests) fails every request in flight to it, oldest first, and marks the
+    // node disconnected. Requests timing out one by one let a producer's newer batch reach a new
+    // leader before older ones of the same partition were retried (power-loss-all, seed 1).
+    const { w, notices, outcomes, ask } = world(true);
+    const t0 = w.sim.now;
+    ask(1, 100, false);
+    w.net.host('server').crash('power');
+    w.sim.scheduler.at(time(t0 + 10_000), () => ask(2, 100, false));
+    w.sim.scheduler.at(time(t0 + 20_000), () => ask(3, 100, false));
+    w.sim.run({ until: time(t0 + 300_000) });
+    expect(outcomes.map((o) => [o.n, o.at - t0, o.r])).toEqual([
+      [1, 100_000, { ok: false, error: 'timeout' }],
+      [2, 100_000, { ok: false, error: 'timeout' }],
+      [3, 100_000, { ok: false, error: 'timeout' }],
+    ]);
+    expect(notices).toEqual(['server']);
+  });
+
   it('each request ends exactly once, whatever mix of timeouts, answers and gaps', () => {
     fc.assert(
       fc.property(fc.array(fc.record({ timeoutMs: fc.integer({ min: 1, max: 40 }), answered: fc.boolean(), gapMs: fc.integer({ min: 0, max: 20 }) }), { minLength: 1, maxLength: 20 }), (requests) => {

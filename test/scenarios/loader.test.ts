@@ -81,7 +81,7 @@ expect: { violations: [lost-writes] }
       '7: clients[0].topic: topic nope is not defined under topics',
       '7: clients[0].config.acks: Must set acks to all in order to use the idempotent producer (enable.idempotence=true); set enable.idempotence: false, or leave it out, to use acks 0 or 1',
       '9: faults[0].at: fault at 11s is after the scenario\'s duration (10s)',
-      '10: expect.violations[0]: unknown violation kind "lost-writes": did you mean "lost-write"? Known: lost-write, duplicate, reorder, divergence, split-brain, hw-regression, skipped, reprocessed, stale-commit, offset-regression, retention-loss, ownership, tombstone-loss, aborted-read, zombie-write, exactly-once, hanging-txn, inconsistent-offsets, poll-skip, nonmonotonic-poll, unseen, spec:LeaderCompleteness, spec:LogMatching, spec:NoCommittedRecordLostGlobally, spec:HighWatermarkMonotonic',
+      '10: expect.violations[0]: unknown violation kind "lost-writes": did you mean "lost-write"? Known: lost-write, duplicate, reorder, divergence, split-brain, hw-regression, skipped, reprocessed, stale-commit, offset-regression, retention-loss, ownership, tombstone-loss, aborted-read, zombie-write, exactly-once, hanging-txn, inconsistent-offsets, poll-skip, nonmonotonic-poll, unseen, spec:LeaderCompleteness, spec:LogMatching, spec:NoCommittedRecordLostGlobally, spec:HighWatermarkMonotonic, spec:SingleLeader, spec:ConsistentCommittedData',
     ]);
   });
 
@@ -110,10 +110,10 @@ faults:
   - { at: 5s, action: degrade, between: [client(nope), leader(__consumer_offsets-7)], loss: 0.5 }
 `;
     expect(issues(`${minimal}${faults}`)).toEqual([
-      '10: faults[0].target: broker-4 is not a node of this scenario (its nodes: controller, broker-1, broker-2, broker-3, producer-p1)',
+      '10: faults[0].target: broker-4 is not a node of this scenario (its nodes: controller, controller-1, broker-1, broker-2, broker-3, producer-p1)',
       '11: faults[1].oneWay.from: orders-1 is not a partition of the topics defined under topics',
-      '11: faults[1].oneWay.to: client-p1 is not a node of this scenario (its nodes: controller, broker-1, broker-2, broker-3, producer-p1)',
-      '12: faults[2].groups[1][1]: producer-p2 is not a node of this scenario (its nodes: controller, broker-1, broker-2, broker-3, producer-p1)',
+      '11: faults[1].oneWay.to: client-p1 is not a node of this scenario (its nodes: controller, controller-1, broker-1, broker-2, broker-3, producer-p1)',
+      '12: faults[2].groups[1][1]: producer-p2 is not a node of this scenario (its nodes: controller, controller-1, broker-1, broker-2, broker-3, producer-p1)',
       '13: faults[3].target: p1 is not a consumer or processor of this scenario',
       '14: faults[4].between[0]: nope is not a client of this scenario',
     ]);

@@ -18,6 +18,7 @@ import { DelayedOperationPurgatory } from './delayedOperations.js';
 import { ReplicaManager } from './replicaManager.js';
 import { ReplicaFetcherManager } from './replicaFetcherManager.js';
 import { BrokerLifecycleManager } from './brokerLifecycle.js';
+import type { QuorumConfig } from '../controller/raft/kafkaNetworkChannel.js';
 import { KafkaApis } from './kafkaApis.js';
 import { TransactionMarkerChannelManager } from './transactionMarkerChannelManager.js';
 import { AddPartitionsToTxnManager } from './addPartitionsToTxnManager.js';
@@ -42,6 +43,8 @@ export interface BrokerConfig {
    * the simulator's events. Default true.
    */
   readonly groups?: boolean;
+  /** The controller quorum the broker observes (controller.quorum.voters, controller.quorum.*). */
+  readonly quorum: QuorumConfig;
 }
 
 /** What survives a broker crash: its disk (the log dir) and its configuration. */
@@ -111,6 +114,7 @@ export class Broker implements Process<KafkaMessage> {
       brokerEpoch: () => this.lifecycle.epoch,
       onBecomeLeader: (topic, p, log, leaderEpoch) => this.onBecomeLeader(topic, p, log, leaderEpoch),
       onBecomeFollower: (topic, p) => this.onBecomeFollower(topic, p),
+      controllerNode: () => this.lifecycle.controllerNode,
     });
     this.producerIds = new ProducerIdManager(config.brokerId, ctx.incarnation);
     this.coordinator = new GroupCoordinator({ trace: ctx.trace, brokerId: config.brokerId, incarnation: ctx.incarnation, append: (p, records, done) => this.replicaManager.appendInternal(OFFSETS_TOPIC, p, records, done), awaitHighWatermark: (p, offset, done) => this.replicaManager.awaitHighWatermark(OFFSETS_TOPIC, p, offset, done) }, groupCoordinatorConfig(config.settings));
@@ -150,7 +154,7 @@ export class Broker implements Process<KafkaMessage> {
   }
 
   onStart(): void {
-    this.lifecycle.register();
+    this.lifecycle.start();
     // The periodic tasks, as KafkaScheduler runs them (ReplicaManager.startup, LogManager
     // .startup, GroupCoordinator.startup, TransactionCoordinator.startup).
     const every = (intervalMs: number, task: () => void): void => this.ctx.every(ms(intervalMs), task);

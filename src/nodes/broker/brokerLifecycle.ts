@@ -1,24 +1,24 @@
 /**
- * Kafka's BrokerLifecycleManager, with the broker's metadata log follower: it registers
- * with the controller and heartbeats, asks for a controlled shutdown, and follows
- * `__cluster_metadata` into the broker's metadata image.
+ * Kafka's BrokerLifecycleManager, with the broker's KafkaRaftClient as an observer of the
+ * controller quorum: the observer follows `__cluster_metadata` from the quorum's leader into
+ * the broker's metadata image, and names the active controller, to which the manager
+ * registers and heartbeats (NodeToControllerChannelManager with RaftControllerNodeProvider)
+ * and asks for a controlled shutdown.
  */
-import type { NodeContext } from '../../network/nodeHost.js';
+import type { NodeContext, NodeId } from '../../network/nodeHost.js';
+import { MemoryDisk } from '../../log/memoryDisk.js';
 import type { TimerHandle } from '../../sim/scheduler.js';
 import { millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import type { MetadataImage } from '../controller/metadataImage.js';
-import { CONTROLLER_NODE, message, type KafkaMessage } from '../protocol.js';
+import type { MetadataRecord } from '../controller/metadataRecords.js';
+import { KafkaRaftClient } from '../controller/raft/kafkaRaftClient.js';
+import { raftContext } from '../controller/raft/kafkaNetworkChannel.js';
+import type { RaftRecord } from '../controller/raft/raftMessages.js';
+import { quorumNodeOf } from '../nodeId.js';
+import { message, type KafkaMessage } from '../protocol.js';
 import type { BrokerConfig } from './broker.js';
 import { Channel } from './channels.js';
-
-/**
- * KafkaRaftClient's fetch wait, and controller.quorum.request.timeout.ms and
- * controller.quorum.retry.backoff.ms: fixed here, not among the declared broker settings.
- */
-const METADATA_FETCH_WAIT_MS = 500;
-const METADATA_REQUEST_TIMEOUT_MS = 2_000;
-const METADATA_RETRY_BACKOFF_MS = 20;
 /** How long a broker waits for the controller to approve its controlled shutdown (KafkaBroker.shutdown's 5 minutes). */
 const CONTROLLED_SHUTDOWN_TIMEOUT_MS = 300_000;
 /** BrokerLifecycleManager asks again this soon after the controller's first "not yet". */
@@ -48,10 +48,40 @@ export class BrokerLifecycleManager {
   private heartbeatInFlight = false;
   /** The next heartbeat goes out as soon as the one in flight is answered. */
   private heartbeatSoon = false;
-  /** A metadata fetch is out (one at a time, as KafkaRaftClient has). */
-  private fetchingMetadata = false;
+  /** The broker's member of the quorum: an observer, fetching the metadata log from the leader (KafkaRaftClient's observer path). */
+  private readonly raft: KafkaRaftClient;
+  /** The quorum's leader as the observer last heard: the active controller (RaftControllerNodeProvider). */
+  private controllerId: number | undefined;
+  /** The replicas follow the image: it has reached this incarnation's registration (BrokerLifecycleManager.initialCatchUpFuture). */
+  private caughtUp = false;
+  /** The registration waits for the observer to learn who the controller is. */
+  private registrationWaiting = false;
 
-  constructor(private readonly deps: BrokerLifecycleDeps) {}
+  constructor(private readonly deps: BrokerLifecycleDeps) {
+    const { ctx, config } = deps;
+    // The observer's copy of the log is kept in memory: a restarted broker fetches it again from the start.
+    this.raft = new KafkaRaftClient(raftContext(ctx, Channel.Metadata), { disk: new MemoryDisk() }, {
+      nodeId: this.id,
+      ...config.quorum,
+      hostOf: quorumNodeOf,
+      listener: { handleCommit: (records) => this.handleCommit(records), handleLeaderChange: (leaderId) => this.handleLeaderChange(leaderId) },
+    });
+  }
+
+  /** The active controller's node, when the observer knows the quorum's leader. */
+  get controllerNode(): NodeId | undefined {
+    return this.controllerId === undefined ? undefined : quorumNodeOf(this.controllerId);
+  }
+
+  private get retryBackoffMs(): number {
+    return this.deps.config.quorum.settings['controller.quorum.retry.backoff.ms'];
+  }
+
+  /** BrokerServer.startup: the quorum observer first, then the registration. */
+  start(): void {
+    this.raft.onStart();
+    this.register();
+  }
 
   private get id(): number {
     return this.deps.config.brokerId;
@@ -73,16 +103,30 @@ export class BrokerLifecycleManager {
 
   // ------------------------------------------------------------------ controller
 
-  register(): void {
+  /**
+   * BrokerLifecycleManager's registration, sent to the active controller once the observer
+   * knows it; NOT_CONTROLLER, or no controller known yet, is tried again after
+   * controller.quorum.retry.backoff.ms (NodeToControllerChannelManager queues it until the
+   * controller is known); another failure after broker.heartbeat.interval.ms.
+   */
+  private register(): void {
     const { ctx, config } = this.deps;
+    const controller = this.controllerNode;
+    if (controller === undefined) {
+      this.registrationWaiting = true;
+      return;
+    }
     const req = message('BrokerRegistration', { brokerId: this.id, incarnation: ctx.incarnation, rack: config.rack });
-    ctx.request(CONTROLLER_NODE, req, { timeout: millis(config.settings['request.timeout.ms']), channel: Channel.Lifecycle }, (r) => {
+    ctx.request(controller, req, { timeout: millis(config.settings['request.timeout.ms']), channel: Channel.Lifecycle }, (r) => {
       if (r.ok && r.response.type === 'BrokerRegistrationResponse' && r.response.error === undefined) {
         this.registered = true;
         this.brokerEpoch = r.response.brokerEpoch ?? -1;
         this.heartbeat();
-        this.fetchMetadata();
-      } else ctx.after(millis(config.settings['broker.heartbeat.interval.ms']), () => this.register());
+        this.maybeCatchUp();
+      } else {
+        const notController = r.ok && r.response.type === 'BrokerRegistrationResponse' && r.response.error === 'NOT_CONTROLLER';
+        ctx.after(millis(notController ? this.retryBackoffMs : config.settings['broker.heartbeat.interval.ms']), () => this.register());
+      }
     });
   }
 
@@ -93,13 +137,23 @@ export class BrokerLifecycleManager {
     this.heartbeatInFlight = true;
     const wantShutDown = this.controlledShutdown !== undefined;
     const req = message('BrokerHeartbeat', { brokerId: this.id, incarnation: ctx.incarnation, metadataOffset: this.deps.image.offset, ...(wantShutDown ? { wantShutDown } : {}) });
-    ctx.request(CONTROLLER_NODE, req, { timeout: millis(config.settings['broker.heartbeat.interval.ms'] * 2), channel: Channel.Lifecycle }, (r) => {
+    const controller = this.controllerNode;
+    if (controller === undefined) {
+      this.heartbeatInFlight = false;
+      this.heartbeatTimer = ctx.after(millis(this.retryBackoffMs), () => this.heartbeat());
+      return;
+    }
+    ctx.request(controller, req, { timeout: millis(config.settings['broker.heartbeat.interval.ms'] * 2), channel: Channel.Lifecycle }, (r) => {
       this.heartbeatInFlight = false;
       let next = config.settings['broker.heartbeat.interval.ms'];
-      if (r.ok && r.response.type === 'BrokerHeartbeatResponse') {
+      if (r.ok && r.response.type === 'BrokerHeartbeatResponse' && r.response.error === 'NOT_CONTROLLER') {
+        // NodeToControllerChannelManager sends it again once it knows the new controller.
+        next = this.retryBackoffMs;
+      } else if (r.ok && r.response.type === 'BrokerHeartbeatResponse') {
         if (r.response.error !== undefined) {
           this.registered = false;
           this.running = false;
+          this.caughtUp = false;
           this.register();
           return;
         }
@@ -162,26 +216,40 @@ export class BrokerLifecycleManager {
 
   // ------------------------------------------------------------------ metadata log
 
+  /** The observer heard of a new quorum leader: the active controller from now on; a waiting registration goes to it. */
+  private handleLeaderChange(leaderId: number | undefined): void {
+    this.controllerId = leaderId;
+    if (leaderId === undefined || !this.registrationWaiting) return;
+    this.registrationWaiting = false;
+    this.register();
+  }
+
   /**
-   * KRaft: the broker follows the metadata log as an observer of the controller quorum,
-   * fetching `__cluster_metadata` from where its image is (KafkaRaftClient, with its 500 ms
-   * fetch wait and 2 s request timeout); records are applied as they come, so a new leader
-   * learns of its election a round trip after the controller commits it. A failed fetch is
-   * retried after controller.quorum.retry.backoff.ms (20 ms).
+   * The observer's committed records (RaftClient.Listener.handleCommit, as the broker's
+   * MetadataLoader hears them): applied to the image in log order; a LeaderChange control
+   * record is not metadata.
    */
-  private fetchMetadata(): void {
-    if (this.fetchingMetadata || !this.registered) return;
-    const { ctx, image } = this.deps;
-    this.fetchingMetadata = true;
-    const req = message('MetadataFetch', { brokerId: this.id, fetchOffset: image.offset, maxWaitMs: METADATA_FETCH_WAIT_MS });
-    ctx.request(CONTROLLER_NODE, req, { timeout: millis(METADATA_REQUEST_TIMEOUT_MS), channel: Channel.Metadata }, (r) => {
-      this.fetchingMetadata = false;
-      if (r.ok && r.response.type === 'MetadataFetchResponse') {
-        for (const record of r.response.records) image.apply(record);
-        if (r.response.records.length > 0) this.deps.onMetadata();
-        this.fetchMetadata();
-      } else ctx.after(millis(METADATA_RETRY_BACKOFF_MS), () => this.fetchMetadata());
-    });
+  private handleCommit(records: readonly RaftRecord[]): void {
+    let applied = false;
+    for (const r of records) {
+      if (r.kind !== 'data') continue;
+      this.deps.image.apply(JSON.parse(r.data) as MetadataRecord);
+      applied = true;
+    }
+    if (!applied) return;
+    if (this.caughtUp) this.deps.onMetadata();
+    else this.maybeCatchUp();
+  }
+
+  /**
+   * The replicas start following the image once it holds this incarnation's registration
+   * (BrokerLifecycleManager's initial catch-up, which BrokerServer waits for before the
+   * metadata publishers run): before that, the image is a dead incarnation's view.
+   */
+  private maybeCatchUp(): void {
+    if (this.caughtUp || !this.registered || this.deps.image.offset <= this.brokerEpoch) return;
+    this.caughtUp = true;
+    this.deps.onMetadata();
   }
 }
 

@@ -102,11 +102,10 @@ export class KafkaApis {
       // The controller's requests (its listener, not the broker's) and every response.
       case 'BrokerRegistration':
       case 'BrokerHeartbeat':
-      case 'MetadataFetch':
+      case 'Raft':
       case 'AlterPartition':
       case 'BrokerRegistrationResponse':
       case 'BrokerHeartbeatResponse':
-      case 'MetadataFetchResponse':
       case 'AlterPartitionResponse':
       case 'MetadataResponse':
       case 'ProduceResponse':

@@ -5,14 +5,14 @@
  * the partition, and proposes ISR changes to the controller (AlterPartitionManager,
  * maybeShrinkIsr).
  */
-import type { NodeContext } from '../../network/nodeHost.js';
+import type { NodeContext, NodeId } from '../../network/nodeHost.js';
 import type { Log } from '../../log/log.js';
 import { millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { JMX } from '../jmx.js';
 import type { MetadataImage, PartitionState } from '../controller/metadataImage.js';
-import { CONTROLLER_NODE, message, partitionName, type FetchPartition, type KafkaMessage, type ProduceRequest } from '../protocol.js';
+import { message, partitionName, type FetchPartition, type KafkaMessage, type ProduceRequest } from '../protocol.js';
 import { Partition, type FollowerFetchResult, type PartitionConfig, type PartitionContext } from './partition.js';
 import type { BrokerConfig } from './broker.js';
 import { Channel } from './channels.js';
@@ -39,6 +39,8 @@ export interface ReplicaManagerDeps {
   readonly onBecomeLeader: (topic: string, partition: number, log: Log, leaderEpoch: number) => void;
   /** This broker became a follower of a partition: a coordinator's partition unloads. */
   readonly onBecomeFollower: (topic: string, partition: number) => void;
+  /** The active controller, when the broker knows it (the quorum's leader, as its observer heard). */
+  readonly controllerNode: () => NodeId | undefined;
 }
 
 export class ReplicaManager {
@@ -275,9 +277,15 @@ export class ReplicaManager {
       newIsr: isr,
       ...(this.checksBrokerEpochs ? { newIsrWithEpochs: partition.isrWithBrokerEpochs(isr, this.deps.brokerEpoch()) } : {}),
     });
+    const controller = this.deps.controllerNode();
+    if (controller === undefined) {
+      // No controller known yet: the next check tries again (AlterPartitionManager waits for one).
+      partition.pendingIsr = undefined;
+      return;
+    }
     this.deps.ctx.trace.emit('isr.propose', { broker: this.id, partition: partition.name, isr: [...isr] });
     const before = partition.isr.length;
-    this.deps.ctx.request(CONTROLLER_NODE, req, { timeout: millis(this.deps.config.settings['request.timeout.ms']), channel: Channel.AlterPartition }, (r) => {
+    this.deps.ctx.request(controller, req, { timeout: millis(this.deps.config.settings['request.timeout.ms']), channel: Channel.AlterPartition }, (r) => {
       // Failure lets the next check try again.
       if (!r.ok || r.response.type !== 'AlterPartitionResponse' || r.response.error !== undefined || r.response.isr === undefined) {
         if (partition.pendingIsr === isr) partition.pendingIsr = undefined;

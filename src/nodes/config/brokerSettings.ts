@@ -1,4 +1,5 @@
 import { bool, changed, defaultsOf, int, oneOf, type SettingValues } from './setting.js';
+import { QUORUM_SETTINGS } from './quorumSettings.js';
 
 /**
  * The broker and controller settings kafkasim models, by Kafka's names and with Kafka's
@@ -57,6 +58,8 @@ export const BROKER_SETTINGS = {
   'transaction.partition.verification.enable': changed(bool(true, 'KIP-890 part 1: partition leaders verify transactional writes with the coordinator.'), [['0.10', false], ['3.6', true]], 'KIP-890 part 1'),
   'transaction.version': changed(oneOf([1, 2], 2, "The cluster's finalized transaction.version feature (KIP-1022): 2 is KIP-890 part 2, where the coordinator bumps the producer epoch as it ends every transaction and hands the new one back in the EndTxn response; 1 keeps the epoch across transactions (Kafka 3.x)."), [['0.10', 1], ['4.0', 2]], 'KIP-890 part 2, KIP-1022'),
   'sim.truncation': changed(oneOf(['leader-epoch', 'leader-epoch-kip101', 'high-watermark'], 'leader-epoch', 'How a replica truncates when it becomes a follower. `leader-epoch` is Kafka since KIP-101/KIP-279; `high-watermark` brings back the old rule, to reproduce its bugs.'), [['0.10', 'high-watermark'], ['0.11', 'leader-epoch-kip101'], ['2.0', 'leader-epoch']], 'KIP-101, KIP-279'),
+  // The controller quorum's settings, which controllers and brokers alike read (QuorumConfig).
+  ...QUORUM_SETTINGS,
 } as const;
 
 /** The broker settings' values, by Kafka name. */

@@ -3,8 +3,8 @@ import { defaultsOf, int, type SettingValues } from './setting.js';
 /**
  * The KRaft quorum's settings, by Kafka's names and with Kafka's defaults
  * (org.apache.kafka.raft.QuorumConfig). The Raft module (src/nodes/controller/raft) reads
- * them; they are not yet part of the scenario schema, since no scenario runs a quorum yet
- * (issue 23: the controller is wired onto the quorum next).
+ * them, on the controllers and on the brokers that observe the quorum; a scenario sets them
+ * under cluster.config, among the broker settings (brokerSettings.ts spreads them in).
  */
 export const QUORUM_SETTINGS = {
   'controller.quorum.election.timeout.ms': int(1_000, 'How long a voter waits without a leader before it starts an election; each wait is drawn between this and twice this (QuorumState.randomElectionTimeoutMs).', { min: 0, unit: 'ms' }),

@@ -9,6 +9,12 @@ export class ClusterControlManager {
   /** The metadata offset just past each broker's latest registration. */
   private readonly registeredAt = new Map<number, number>();
 
+  /** Forgets every registration, for a replay from the start of the log. */
+  reset(): void {
+    this.incarnations.clear();
+    this.registeredAt.clear();
+  }
+
   /** Whether `incarnation` is the one `brokerId` registered last. */
   isCurrent(brokerId: number, incarnation: number): boolean {
     return this.incarnations.get(brokerId) === incarnation;

@@ -1,11 +1,15 @@
-import type { NodeContext, Process } from '../../network/nodeHost.js';
+import type { NodeContext, NodeId, Process } from '../../network/nodeHost.js';
 import type { Disk } from '../../log/disk.js';
-import { message, type AlterPartitionRequest, type BrokerHeartbeatRequest, type BrokerRegistrationRequest, type KafkaMessage } from '../protocol.js';
+import { declareTraceKind } from '../../sim/trace.js';
+import { message, raftEnvelope, type AlterPartitionRequest, type BrokerHeartbeatRequest, type BrokerRegistrationRequest, type KafkaMessage } from '../protocol.js';
+import { quorumNodeOf } from '../nodeId.js';
 import { BrokerHeartbeatManager } from './brokerHeartbeatManager.js';
 import { ClusterControlManager } from './clusterControl.js';
 import { MetadataImage } from './metadataImage.js';
-import { MetadataLog } from './metadataLog.js';
 import type { MetadataRecord } from './metadataRecords.js';
+import { KafkaRaftClient } from './raft/kafkaRaftClient.js';
+import { raftContext, type QuorumConfig } from './raft/kafkaNetworkChannel.js';
+import type { RaftRecord } from './raft/raftMessages.js';
 import { ReplicationControlManager } from './replicationControl.js';
 import { millis, seconds, toMillis } from '../../sim/time.js';
 import type { BrokerSettings } from '../config/brokerSettings.js';
@@ -33,9 +37,12 @@ export interface ControllerConfig {
   readonly settings: ControllerSettings;
   /** Topics the controller creates once enough brokers have registered. */
   readonly topics: readonly TopicSpec[];
+  /** This controller's node.id in the quorum (3000 and up, see nodeId.ts). */
+  readonly nodeId: number;
+  readonly quorum: QuorumConfig;
 }
 
-/** What survives a controller crash: its disk, holding the metadata log. */
+/** What survives a controller crash: its disk, holding the metadata log and the quorum-state file. */
 export interface ControllerDurable {
   readonly disk: Disk;
   readonly config: ControllerConfig;
@@ -43,23 +50,44 @@ export interface ControllerDurable {
 }
 
 const TICK_MS = 100;
+/** The controller's own client for quorum requests (it has no other). */
+const RAFT_CHANNEL = 0;
+
+/** An answer waiting for the records before it to commit (QuorumController's DeferredEventQueue). */
+interface DeferredReply {
+  readonly offset: number;
+  readonly complete: () => void;
+  readonly fail: () => void;
+}
 
 /**
- * The controller, as KRaft's QuorumController runs it with a single voter: a state machine
- * whose state is the metadata image, changed only by records it first appends (and fsyncs)
- * to its metadata log. It registers and fences brokers on their heartbeats, creates
- * topics, elects leaders when brokers are fenced or return, and validates AlterPartition.
- * A crash loses nothing but time: on restart it replays its log, and until then no
- * leadership changes. It keeps the broker registrations in its ClusterControlManager, the
- * heartbeats in its BrokerHeartbeatManager, asks its ReplicationControlManager for
- * partition decisions, and writes records through its MetadataLog.
+ * A KRaft controller, as Kafka's QuorumController runs on top of its KafkaRaftClient
+ * (RaftClient.Listener): a state machine whose state is the metadata image. The quorum's
+ * leader is the active controller: it writes records through the Raft client, applies them
+ * to its image as it writes them, and answers a request once its records are committed;
+ * it registers and fences brokers on their heartbeats, creates topics, elects leaders and
+ * validates AlterPartition. Every other controller answers brokers NOT_CONTROLLER and
+ * applies records only as they commit (handleCommit), so it is ready to lead: a new leader
+ * acts only once it has applied every record before its epoch (claim). A controller that
+ * loses the lead goes back to the committed state (renounce). It keeps the broker
+ * registrations in its ClusterControlManager, the heartbeats in its BrokerHeartbeatManager,
+ * and asks its ReplicationControlManager for partition decisions.
  */
 export class Controller implements Process<KafkaMessage> {
   readonly image = new MetadataImage();
-  private readonly metadataLog: MetadataLog;
-  private readonly heartbeats = new BrokerHeartbeatManager();
+  private readonly raft: KafkaRaftClient;
+  private heartbeats = new BrokerHeartbeatManager();
   private readonly replication: ReplicationControlManager;
   private readonly cluster = new ClusterControlManager();
+  /** The epoch this controller is active in (QuorumController.curClaimEpoch); undefined when it is not active. */
+  private claimEpoch: number | undefined;
+  /** The offset below which the quorum has committed the log, as this controller heard (OffsetControlManager.lastCommittedOffset + 1). */
+  private committedOffset = 0;
+  /** The offset past the last record this controller wrote as the active one. */
+  private writtenOffset = 0;
+  private deferred: DeferredReply[] = [];
+  /** Records the current event generated, applied to the image, not yet appended. */
+  private pending: MetadataRecord[] = [];
   /** A preferred leader election is scheduled (QuorumController's imbalancedScheduled). */
   private balanceScheduled = false;
 
@@ -74,14 +102,25 @@ export class Controller implements Process<KafkaMessage> {
       metrics: durable.metrics,
       lastContactMs: (brokerId) => this.heartbeats.lastContactMs(brokerId),
     });
-    this.metadataLog = new MetadataLog(durable.disk, ctx, this.image);
-    this.metadataLog.replay((record) => {
-      if (record.type !== 'RegisterBroker') return;
-      this.cluster.setIncarnation(record.brokerId, record.incarnation);
-      this.cluster.setRegisteredAt(record.brokerId, this.image.offset);
+    const { nodeId, quorum } = durable.config;
+    this.raft = new KafkaRaftClient(raftContext(ctx, RAFT_CHANNEL), { disk: durable.disk }, {
+      nodeId,
+      ...quorum,
+      hostOf: quorumNodeOf,
+      listener: { handleCommit: (records) => this.handleCommit(records), handleLeaderChange: (leaderId, epoch) => this.handleLeaderChange(leaderId, epoch) },
     });
-    durable.metrics?.gauge(JMX.activeControllerCount, () => 1);
-    durable.metrics?.gauge(JMX.offlinePartitions, () => this.image.offlinePartitions().length);
+    durable.metrics?.gauge(JMX.activeControllerCount, () => (this.claimEpoch === undefined ? 0 : 1));
+    durable.metrics?.gauge(JMX.offlinePartitions, () => (this.claimEpoch === undefined ? 0 : this.image.offlinePartitions().length));
+  }
+
+  /** This controller is the active one (the quorum's leader, caught up with its epoch's start). */
+  get isActive(): boolean {
+    return this.claimEpoch !== undefined;
+  }
+
+  /** The epoch this controller is active in, for the probe. */
+  get activeEpoch(): number | undefined {
+    return this.claimEpoch;
   }
 
   private get config(): ControllerConfig {
@@ -89,21 +128,27 @@ export class Controller implements Process<KafkaMessage> {
   }
 
   onStart(): void {
-    // Brokers get a full session to heartbeat to a controller that just started.
-    for (const b of this.image.brokers()) this.heartbeats.touch(b.brokerId, this.nowMs());
+    this.raft.onStart();
     this.tick();
-    this.maybeScheduleBalance();
   }
 
-  onRequest(_from: string, req: KafkaMessage, reply: (r: KafkaMessage) => void): void {
+  /** SIGTERM: the quorum member resigns if it leads and exits once another leader is known (KafkaRaftClient.shutdown). */
+  onShutdown(exit: () => void): void {
+    this.raft.onShutdown(exit);
+  }
+
+  onRequest(from: NodeId, req: KafkaMessage, reply: (r: KafkaMessage) => void): void {
     switch (req.type) {
+      case 'Raft':
+        return this.raft.onRequest(from, req.body, (r) => reply(raftEnvelope(r)));
       case 'BrokerRegistration':
+        if (!this.isActive) return reply(message('BrokerRegistrationResponse', { error: 'NOT_CONTROLLER' }));
         return this.handleBrokerRegistration(req, reply);
       case 'BrokerHeartbeat':
+        if (!this.isActive) return reply(message('BrokerHeartbeatResponse', { error: 'NOT_CONTROLLER', fenced: true }));
         return this.handleBrokerHeartbeat(req, reply);
-      case 'MetadataFetch':
-        return this.metadataLog.fetch(req, reply);
       case 'AlterPartition':
+        if (!this.isActive) return reply(message('AlterPartitionResponse', { error: 'NOT_CONTROLLER' }));
         return this.handleAlterPartition(req, reply);
       case 'Metadata':
         reply(metadataResponse(this.image, req.topics));
@@ -131,7 +176,8 @@ export class Controller implements Process<KafkaMessage> {
     }
     this.cluster.setIncarnation(req.brokerId, req.incarnation);
     this.heartbeats.touch(req.brokerId, this.nowMs());
-    reply(message('BrokerRegistrationResponse', { brokerEpoch: this.image.broker(req.brokerId)?.epoch ?? -1 }));
+    const brokerEpoch = this.image.broker(req.brokerId)?.epoch ?? -1;
+    this.replyWhenCommitted(reply, () => message('BrokerRegistrationResponse', { brokerEpoch }), () => message('BrokerRegistrationResponse', { error: 'NOT_CONTROLLER' }));
   }
 
   private handleBrokerHeartbeat(req: BrokerHeartbeatRequest, reply: (r: KafkaMessage) => void): void {
@@ -141,7 +187,12 @@ export class Controller implements Process<KafkaMessage> {
     }
     this.heartbeats.heartbeat(req.brokerId, this.nowMs(), req.metadataOffset);
     const shouldShutDown = this.nextBrokerState(req);
-    reply(message('BrokerHeartbeatResponse', { fenced: this.image.broker(req.brokerId)?.fenced ?? true, ...(shouldShutDown ? { shouldShutDown } : {}) }));
+    const fenced = this.image.broker(req.brokerId)?.fenced ?? true;
+    this.replyWhenCommitted(
+      reply,
+      () => message('BrokerHeartbeatResponse', { fenced, ...(shouldShutDown ? { shouldShutDown } : {}) }),
+      () => message('BrokerHeartbeatResponse', { error: 'NOT_CONTROLLER', fenced: true }),
+    );
   }
 
   private handleAlterPartition(req: AlterPartitionRequest, reply: (r: KafkaMessage) => void): void {
@@ -152,18 +203,21 @@ export class Controller implements Process<KafkaMessage> {
     }
     this.commit([result.change]);
     const p = this.image.partition(req.topic, req.partition);
-    reply(message('AlterPartitionResponse', { isr: p?.isr, leaderEpoch: p?.leaderEpoch, partitionEpoch: p?.partitionEpoch }));
+    const answer = { isr: p?.isr, leaderEpoch: p?.leaderEpoch, partitionEpoch: p?.partitionEpoch };
+    this.replyWhenCommitted(reply, () => message('AlterPartitionResponse', answer), () => message('AlterPartitionResponse', { error: 'NOT_CONTROLLER' }));
   }
 
-  /** Fences brokers whose session expired, creates pending topics, and elects leaders. */
+  /** The active controller fences brokers whose session expired, creates pending topics, and elects leaders. */
   private tick(): void {
+    this.ctx.after(millis(TICK_MS), () => this.tick());
+    if (!this.isActive) return;
     const now = this.nowMs();
     for (const b of this.image.brokers()) {
       if (b.fenced) continue;
       if (this.heartbeats.sessionExpired(b.brokerId, now, this.config.settings['broker.session.timeout.ms'])) this.fence(b.brokerId);
     }
     this.createTopics();
-    this.ctx.after(millis(TICK_MS), () => this.tick());
+    this.flushWrites();
   }
 
   private fence(brokerId: number): void {
@@ -222,7 +276,9 @@ export class Controller implements Process<KafkaMessage> {
     this.balanceScheduled = true;
     this.ctx.after(seconds(this.config.settings['leader.imbalance.check.interval.seconds']), () => {
       this.balanceScheduled = false;
+      if (!this.isActive) return;
       this.commit(this.replication.balanceLeaders());
+      this.flushWrites();
       this.maybeScheduleBalance();
     });
   }
@@ -232,17 +288,117 @@ export class Controller implements Process<KafkaMessage> {
     for (const t of this.config.topics) this.commit(this.replication.createTopic(t, active));
   }
 
-  /** Appends records to the metadata log, fsyncs it, then applies them. */
+  /**
+   * Applies records to the image at once (QuorumController's replay of what it generates)
+   * and queues them for the log: everything one event generates goes to the Raft client as
+   * one append when the event ends (ControllerWriteEvent, prepareAppend).
+   */
   private commit(records: readonly MetadataRecord[]): void {
-    if (records.length === 0) return;
-    this.metadataLog.append(
-      records,
-      () => this.nowMs(),
-      (r) => {
-        if (r.type === 'PartitionChange') this.replication.measureElection(r, this.nowMs());
-      },
-    );
+    if (records.length === 0 || !this.isActive) return;
+    for (const r of records) {
+      if (r.type === 'PartitionChange') this.replication.measureElection(r, this.nowMs());
+      this.image.apply(r);
+      this.pending.push(r);
+      this.ctx.trace.emit('metadata.record', { record: r.type, detail: JSON.stringify(r) });
+    }
     this.maybeScheduleBalance();
+  }
+
+  /** Appends the event's records through the Raft client; a controller no longer leading renounces instead (NotLeaderException). */
+  private flushWrites(): void {
+    if (this.pending.length === 0) return;
+    const records = this.pending;
+    this.pending = [];
+    const last = this.isActive ? this.raft.append(records.map((r) => JSON.stringify(r))) : undefined;
+    if (last === undefined) {
+      this.renounce();
+      return;
+    }
+    this.writtenOffset = last + 1;
+  }
+
+  /**
+   * Answers once everything this controller has written is committed, or NOT_CONTROLLER if it
+   * loses the lead first (ControllerWriteEvent.complete, DeferredEventQueue.failAll).
+   */
+  private replyWhenCommitted(reply: (r: KafkaMessage) => void, answer: () => KafkaMessage, notController: () => KafkaMessage): void {
+    this.flushWrites();
+    if (!this.isActive) {
+      reply(notController());
+      return;
+    }
+    if (this.writtenOffset <= this.committedOffset) {
+      reply(answer());
+      return;
+    }
+    this.deferred.push({ offset: this.writtenOffset, complete: () => reply(answer()), fail: () => reply(notController()) });
+  }
+
+  /**
+   * RaftClient.Listener.handleCommit (QuorumMetaLogListener): the active controller applied
+   * its own records as it wrote them and now answers the requests that waited for them;
+   * any other applies each record (replay), as it will need them to lead.
+   */
+  private handleCommit(records: readonly RaftRecord[]): void {
+    for (const r of records) {
+      this.committedOffset = r.offset + 1;
+      if (r.kind !== 'data' || (this.claimEpoch !== undefined && r.epoch === this.claimEpoch)) continue;
+      this.replay(JSON.parse(r.data) as MetadataRecord);
+    }
+    const done = this.deferred.filter((d) => d.offset <= this.committedOffset);
+    if (done.length === 0) return;
+    this.deferred = this.deferred.filter((d) => d.offset > this.committedOffset);
+    for (const d of done) d.complete();
+  }
+
+  /** A committed record applied to the image, with the registration bookkeeping it carries (ClusterControlManager.replay). */
+  private replay(record: MetadataRecord): void {
+    this.image.apply(record);
+    if (record.type !== 'RegisterBroker') return;
+    this.cluster.setIncarnation(record.brokerId, record.incarnation);
+    this.cluster.setRegisteredAt(record.brokerId, this.image.offset);
+  }
+
+  /** RaftClient.Listener.handleLeaderChange (QuorumMetaLogListener): claim the lead, or renounce it. */
+  private handleLeaderChange(leaderId: number | undefined, epoch: number): void {
+    if (this.claimEpoch !== undefined && (leaderId !== this.config.nodeId || epoch !== this.claimEpoch)) this.renounce();
+    if (leaderId === this.config.nodeId) this.claim(epoch);
+  }
+
+  /**
+   * QuorumController.claim: the image holds every committed record, so this controller acts
+   * from now on. ClusterControlManager.activate starts the heartbeat manager afresh: every
+   * registered broker gets a full session to reach the new controller.
+   */
+  private claim(epoch: number): void {
+    this.claimEpoch = epoch;
+    this.writtenOffset = this.committedOffset;
+    this.heartbeats = new BrokerHeartbeatManager();
+    const now = this.nowMs();
+    for (const b of this.image.brokers()) this.heartbeats.touch(b.brokerId, now);
+    this.ctx.trace.emit('controller.active', { node: this.ctx.id, epoch, active: true });
+    this.maybeScheduleBalance();
+  }
+
+  /**
+   * QuorumController.renounce: the requests waiting for commits fail with NOT_CONTROLLER, and
+   * the image goes back to the committed state (OffsetControlManager.deactivate reverts to
+   * the last committed snapshot), replayed here from the log.
+   */
+  private renounce(): void {
+    const epoch = this.claimEpoch ?? -1;
+    this.claimEpoch = undefined;
+    const failed = this.deferred;
+    this.deferred = [];
+    for (const d of failed) d.fail();
+    if (this.writtenOffset > this.committedOffset || this.pending.length > 0) {
+      this.pending = [];
+      this.image.reset();
+      this.cluster.reset();
+      for (const r of this.raft.log.readTo(this.committedOffset)) if (r.kind === 'data') this.replay(JSON.parse(r.data) as MetadataRecord);
+    }
+    this.writtenOffset = this.committedOffset;
+    this.ctx.trace.emit('controller.active', { node: this.ctx.id, epoch, active: false });
   }
 
   private nowMs(): number {
@@ -263,3 +419,15 @@ export function metadataResponse(image: MetadataImage, topics: readonly string[]
     .map((p) => ({ topic: p.topic, partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.isr }));
   return message('MetadataResponse', { brokers: image.brokers().filter((b) => !b.fenced).map((b) => b.brokerId), partitions });
 }
+
+declare module '../../sim/trace.js' {
+  interface TraceRecordMap {
+    /** The active controller wrote a metadata record (and applied it to its image). */
+    'metadata.record': { readonly record: MetadataRecord['type']; readonly detail: string };
+    /** A controller became the active one in `epoch` (claim), or stopped being it (renounce). */
+    'controller.active': { readonly node: NodeId; readonly epoch: number; readonly active: boolean };
+  }
+}
+
+declareTraceKind('metadata.record', ['record', 'detail']);
+declareTraceKind('controller.active', ['node', 'epoch', 'active']);

@@ -49,6 +49,16 @@ export class MetadataImage {
   /** How many records have been applied: the metadata offset this image reflects. */
   offset = 0;
 
+  /** Empties the image, for a replay from the start of the log (a controller going back to its committed state). */
+  reset(): void {
+    this.brokerMap.clear();
+    this.topicMap.clear();
+    this.partitionMap.clear();
+    this.brokerList = undefined;
+    this.partitionList = undefined;
+    this.offset = 0;
+  }
+
   apply(record: MetadataRecord): void {
     this.brokerList = undefined;
     this.partitionList = undefined;

@@ -18,6 +18,7 @@ import type { QuorumSettings } from '../../config/quorumSettings.js';
 import { QuorumState, type CandidateState, type EpochElection, type FollowerState, type ProspectiveState, type ResignedState } from './quorumState.js';
 import { QuorumStateStore } from './quorumStateStore.js';
 import { RaftLog } from './raftLog.js';
+import type { RaftInvariantKind } from './raftInvariants.js';
 import {
   beginQuorumEpoch,
   endQuorumEpoch,
@@ -33,6 +34,7 @@ import {
   type RaftFetchRequest,
   type RaftFetchResponse,
   type RaftMessage,
+  type RaftRecord,
   type VoteRequest,
   type VoteResponse,
 } from './raftMessages.js';
@@ -54,6 +56,17 @@ export const FETCH_MAX_WAIT_MS = 500;
 /** The most records one Fetch response carries (a stand-in for the 8 MiB fetch size). */
 const MAX_FETCH_RECORDS = 1_000;
 
+/**
+ * The state machine on top of the client (RaftClient.Listener): it hears committed records
+ * in log order (handleCommit) and leadership changes (handleLeaderChange). A member that
+ * became leader hears of it only once every record before its epoch's start has reached
+ * it, so it acts on the whole committed state (ListenerContext.maybeFireLeaderChange).
+ */
+export interface RaftListener {
+  handleCommit(records: readonly RaftRecord[]): void;
+  handleLeaderChange(leaderId: number | undefined, epoch: number): void;
+}
+
 export interface RaftClientConfig {
   readonly nodeId: number;
   /** The voters' ids (controller.quorum.voters); a member not among them is an observer. */
@@ -62,6 +75,7 @@ export interface RaftClientConfig {
   readonly features: RaftFeatures;
   /** The network name of quorum member `id`. */
   readonly hostOf: (id: number) => NodeId;
+  readonly listener?: RaftListener;
 }
 
 /** What a quorum member keeps across crashes: its disk (the log and the quorum-state file). */
@@ -93,6 +107,10 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   private exited = false;
   private readonly backoffRng: Rng;
   private readonly majority: number;
+  /** The listener's progress (KafkaRaftClient.ListenerContext): the next offset it hears, the last leadership it heard. */
+  private listenerNextOffset = 0;
+  private lastFiredLeader: { readonly leaderId: number | undefined; readonly epoch: number } | undefined;
+  private notifying = false;
 
   constructor(
     private readonly ctx: NodeContext<RaftMessage>,
@@ -122,6 +140,9 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   }
 
   onStart(): void {
+    // KafkaRaftClient.initialize: a lone voter becomes candidate at once, and so leader.
+    const kind = this.quorum.state.kind;
+    if (this.quorum.isVoter && this.config.voters.length === 1 && kind !== 'candidate' && kind !== 'leader') this.becomeCandidate();
     this.poll();
   }
 
@@ -209,9 +230,10 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     return voteResponse({ error, leaderId: this.quorum.leaderId, leaderEpoch: this.quorum.epoch, voteGranted, preVote });
   }
 
-  /** KafkaRaftClient.handleVoteResponse, with KIP-996's pre-vote answers to a prospective. */
-  private handleVoteResponse(from: number, resp: VoteResponse): void {
-    if (this.maybeHandleCommonResponse(resp.error, resp.leaderId, resp.leaderEpoch) || resp.error !== undefined) return;
+  /** KafkaRaftClient.handleVoteResponse, with KIP-996's pre-vote answers to a prospective; false for an error it could not handle. */
+  private handleVoteResponse(from: number, resp: VoteResponse): boolean {
+    if (this.maybeHandleCommonResponse(resp.error, resp.leaderId, resp.leaderEpoch)) return true;
+    if (resp.error !== undefined) return false;
     const s = this.quorum.state;
     if (s.kind === 'prospective' && resp.preVote) {
       recordVote(s.election, from, resp.voteGranted);
@@ -222,6 +244,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
       // Without pre-vote a rejected candidate backs off at once; with it, it waits out its election timeout and asks for pre-votes again (KIP-996).
       else if (this.isVoteRejected(s.election) && s.backoffUntil === undefined && !this.config.features.preVote) s.backoffUntil = this.nowMs() + this.electionBackoffMs(s.retries);
     }
+    return true;
   }
 
   private isVoteRejected(election: EpochElection): boolean {
@@ -244,9 +267,9 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     return this.epochAnswer('BeginQuorumEpochResponse', undefined);
   }
 
-  private handleBeginQuorumEpochResponse(resp: QuorumEpochResponse): void {
+  private handleBeginQuorumEpochResponse(resp: QuorumEpochResponse): boolean {
     // An acknowledgement needs nothing more: the leader announces its epoch to every voter on a timer.
-    this.maybeHandleCommonResponse(resp.error, resp.leaderId, resp.leaderEpoch);
+    return this.maybeHandleCommonResponse(resp.error, resp.leaderId, resp.leaderEpoch) || resp.error === undefined;
   }
 
   /**
@@ -270,11 +293,12 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     return Math.min(max, (max >> (successors.length - 1)) << (position - 1));
   }
 
-  private handleEndQuorumEpochResponse(from: number, resp: QuorumEpochResponse): void {
-    if (this.maybeHandleCommonResponse(resp.error, resp.leaderId, resp.leaderEpoch) || resp.error !== undefined) return;
+  private handleEndQuorumEpochResponse(from: number, resp: QuorumEpochResponse): boolean {
+    if (this.maybeHandleCommonResponse(resp.error, resp.leaderId, resp.leaderEpoch)) return true;
+    if (resp.error !== undefined) return false;
     const s = this.quorum.state;
-    if (s.kind !== 'resigned') return;
-    s.unackedVoters.delete(from);
+    if (s.kind === 'resigned') s.unackedVoters.delete(from);
+    return true;
   }
 
   private epochAnswer(type: QuorumEpochResponse['type'], error: RaftErrorCode | undefined): QuorumEpochResponse {
@@ -347,13 +371,16 @@ export class KafkaRaftClient implements Process<RaftMessage> {
    * (never below the high watermark), or append and flush what came and take the leader's
    * high watermark (KafkaRaftClient.appendAsFollower, updateFollowerHighWatermark).
    */
-  private handleFetchResponse(resp: RaftFetchResponse): void {
-    if (this.maybeHandleCommonResponse(resp.error, resp.leaderId, resp.leaderEpoch) || resp.error !== undefined) return;
+  private handleFetchResponse(resp: RaftFetchResponse): boolean {
+    if (this.maybeHandleCommonResponse(resp.error, resp.leaderId, resp.leaderEpoch)) return true;
+    if (resp.error !== undefined) return false;
     const s = this.quorum.state;
-    if (s.kind !== 'follower') return;
+    if (s.kind !== 'follower') return true;
     if (resp.divergingEpoch !== undefined) {
+      // Kafka fails the Raft client here (an IllegalStateException in handleFetchResponse);
+      // the simulator records it and truncates, so the run shows what a lost commit does.
       if (s.highWatermark !== undefined && resp.divergingEpoch.offset < s.highWatermark) {
-        throw new Error(`${this.ctx.id}: the leader asked for truncation to ${resp.divergingEpoch.offset}, below the high watermark ${s.highWatermark}`);
+        this.reportViolation('spec:ConsistentCommittedData', `the leader asked ${this.ctx.id} to truncate to ${resp.divergingEpoch.offset}, below its high watermark ${s.highWatermark}`);
       }
       const from = this.log.endOffset;
       const to = this.log.truncateToEndOffset(resp.divergingEpoch);
@@ -364,6 +391,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     }
     s.hasFetchedFromLeader = true;
     s.fetchDeadline = this.nowMs() + this.config.settings['controller.quorum.fetch.timeout.ms'];
+    return true;
   }
 
   private appendAsFollower(resp: RaftFetchResponse): void {
@@ -404,11 +432,14 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   /** KafkaRaftClient.maybeTransition: to a newer epoch, or to the leader of this one once known. */
   private maybeTransition(leaderId: number | undefined, epoch: number): void {
     const known = this.quorum.leaderId;
+    // Kafka's maybeTransition throws IllegalStateException on both: two leaders in one epoch.
     if (epoch === this.quorum.epoch && leaderId !== undefined && known !== undefined && leaderId !== known) {
-      throw new Error(`${this.ctx.id}: leader ${leaderId} in epoch ${epoch} is inconsistent with leader ${known} known for it`);
+      this.reportViolation('spec:SingleLeader', `${this.ctx.id} was told leader ${leaderId} in epoch ${epoch}, where it knows leader ${known}`);
+      return;
     }
     if (leaderId === this.id && epoch === this.quorum.epoch && this.quorum.state.kind !== 'leader' && this.quorum.state.kind !== 'resigned') {
-      throw new Error(`${this.ctx.id}: told it leads epoch ${epoch}, which it does not`);
+      this.reportViolation('spec:SingleLeader', `${this.ctx.id} was told it leads epoch ${epoch}, which it does not`);
+      return;
     }
     if (epoch > this.quorum.epoch) {
       if (leaderId !== undefined && leaderId !== this.id) this.transitionToFollower(epoch, leaderId);
@@ -495,6 +526,11 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     if (wasLeader) this.completeHeldFetches('NOT_LEADER_OR_FOLLOWER');
   }
 
+  /** A broken protocol invariant, recorded at the event that broke it (where Kafka's client would throw and stop). */
+  private reportViolation(kind: RaftInvariantKind, message: string): void {
+    this.ctx.trace.emit('raft.violation', { node: this.ctx.id, invariant: kind, message });
+  }
+
   private traceState(): void {
     const s = this.quorum.state;
     this.ctx.trace.emit('raft.state', { node: this.ctx.id, state: s.kind, epoch: s.epoch, leader: this.quorum.leaderId ?? -1 });
@@ -505,6 +541,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   /** KafkaRaftClient.poll: act on what is due in the current state, then sleep until the next deadline. */
   private poll(): void {
     if (this.exited || this.maybeCompleteShutdown()) return;
+    this.pollListeners();
     for (let i = 0; i < 8; i++) {
       const before = this.quorum.state;
       const next = this.pollCurrentState(this.nowMs());
@@ -514,6 +551,35 @@ export class KafkaRaftClient implements Process<RaftMessage> {
       }
     }
     this.schedulePoll(this.nowMs());
+  }
+
+  /**
+   * KafkaRaftClient.pollListeners: committed records the listener has not had yet, then a
+   * leadership it has not heard of. Re-entered from the listener (an append), it does nothing.
+   */
+  private pollListeners(): void {
+    const listener = this.config.listener;
+    if (listener === undefined || this.notifying) return;
+    this.notifying = true;
+    for (let hw = this.highWatermark ?? 0; hw > this.listenerNextOffset; hw = this.highWatermark ?? 0) {
+      const records = this.log.read(this.listenerNextOffset, hw - this.listenerNextOffset);
+      this.listenerNextOffset = hw;
+      listener.handleCommit(records);
+    }
+    this.maybeFireLeaderChange(listener);
+    this.notifying = false;
+  }
+
+  /** ListenerContext.maybeFireLeaderChange: a new leader fires once the listener is past its epoch's start. */
+  private maybeFireLeaderChange(listener: RaftListener): void {
+    const leaderId = this.quorum.leaderId;
+    const epoch = this.quorum.epoch;
+    const last = this.lastFiredLeader;
+    if (last !== undefined && last.leaderId === leaderId && last.epoch === epoch) return;
+    const s = this.quorum.state;
+    if (s.kind === 'leader' && this.listenerNextOffset <= s.leader.epochStartOffset) return;
+    this.lastFiredLeader = { leaderId, epoch };
+    listener.handleLeaderChange(leaderId, epoch);
   }
 
   private pollCurrentState(now: number): number {
@@ -653,30 +719,29 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     this.ctx.request(this.config.hostOf(to), message, { timeout }, (result) => this.onResult(to, generation, result));
   }
 
+  /**
+   * A request's end (RequestManager.onResponseResult): a transport failure, or an error
+   * response the handler could not act on, backs the destination off
+   * controller.quorum.retry.backoff.ms; an answer handled clears the way at once.
+   */
   private onResult(from: number, generation: number, result: RpcResult<RaftMessage>): void {
     if (generation === this.connectionGeneration) this.inflight.delete(from);
-    if (!result.ok) {
-      if (generation === this.connectionGeneration) this.backoffUntil.set(from, this.nowMs() + this.config.settings['controller.quorum.retry.backoff.ms']);
-    } else {
-      this.handleResponse(from, result.response);
-    }
+    const handled = result.ok && this.handleResponse(from, result.response);
+    if (!handled && generation === this.connectionGeneration) this.backoffUntil.set(from, this.nowMs() + this.config.settings['controller.quorum.retry.backoff.ms']);
     this.poll();
   }
 
-  private handleResponse(from: number, response: RaftMessage): void {
+  /** KafkaRaftClient.handleResponse: whether the response was handled successfully. */
+  private handleResponse(from: number, response: RaftMessage): boolean {
     switch (response.type) {
       case 'VoteResponse':
-        this.handleVoteResponse(from, response);
-        break;
+        return this.handleVoteResponse(from, response);
       case 'BeginQuorumEpochResponse':
-        this.handleBeginQuorumEpochResponse(response);
-        break;
+        return this.handleBeginQuorumEpochResponse(response);
       case 'EndQuorumEpochResponse':
-        this.handleEndQuorumEpochResponse(from, response);
-        break;
+        return this.handleEndQuorumEpochResponse(from, response);
       case 'FetchResponse':
-        this.handleFetchResponse(response);
-        break;
+        return this.handleFetchResponse(response);
       default:
         throw new Error(`${this.ctx.id}: ${response.type} from ${from} is a request, not a response`);
     }
@@ -719,6 +784,8 @@ declare module '../../../sim/trace.js' {
     'raft.append': { readonly node: NodeId; readonly epoch: number; readonly from: number; readonly to: number };
     /** A follower truncated its log from `from` to `to` on a diverging epoch. */
     'raft.truncate': { readonly node: NodeId; readonly from: number; readonly to: number };
+    /** A member saw a protocol invariant broken (two leaders in an epoch, a truncation below the high watermark). */
+    'raft.violation': { readonly node: NodeId; readonly invariant: RaftInvariantKind; readonly message: string };
   }
 }
 
@@ -726,3 +793,4 @@ declareTraceKind('raft.state', ['node', 'state', 'epoch', 'leader']);
 declareTraceKind('raft.hw', ['node', 'epoch', 'hw']);
 declareTraceKind('raft.append', ['node', 'epoch', 'from', 'to']);
 declareTraceKind('raft.truncate', ['node', 'from', 'to']);
+declareTraceKind('raft.violation', ['node', 'invariant', 'message']);
