@@ -21,6 +21,7 @@
  * beside it: what each further message costs.
  */
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseScenario } from '../src/scenarios/loader.js';
@@ -38,6 +39,8 @@ const DEFAULT_RATES = [1_000, 5_000];
 interface Window {
   readonly simulatedS: number;
   readonly wallS: number;
+  /** Process CPU seconds (user + system, every thread) in the window: less sensitive than wall time to other load on a shared machine. */
+  readonly cpuS: number;
   readonly events: number;
 }
 
@@ -52,6 +55,8 @@ export interface SoakResult {
   readonly firstEventsPerSec: number;
   readonly lastEventsPerSec: number;
   readonly ratio: number;
+  /** The same ratio with events per CPU second (see Window.cpuS). */
+  readonly cpuRatio: number;
   readonly peakRssBytes: number;
   readonly baselineBytes: number;
   readonly retainedBytes: number;
@@ -85,6 +90,11 @@ function positive(value: string | undefined, name: string, fallback: number): nu
   return n;
 }
 
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 /** One rate, in this process (the child). */
 function soakOne(rate: number, minutes: number, seed: number): SoakResult {
   const gc = globalThis.gc;
@@ -95,6 +105,7 @@ function soakOne(rate: number, minutes: number, seed: number): SoakResult {
   const windows: Window[] = [];
   let gcWall = 0;
   let lastWall = performance.now();
+  let lastCpu = cpuSeconds();
   let lastEvents = 0;
   let lastSimMs = 0;
   let firstMark: { bytes: number; disk: number; acked: number } | undefined;
@@ -105,9 +116,10 @@ function soakOne(rate: number, minutes: number, seed: number): SoakResult {
       everyMs: windowMs,
       report: (sim: Simulation, cluster: Cluster) => {
         const now = performance.now();
+        const cpu = cpuSeconds();
         const simMs = sim.now / 1000;
         const events = sim.scheduler.eventsFired;
-        windows.push({ simulatedS: (simMs - lastSimMs) / 1000, wallS: (now - lastWall) / 1000, events: events - lastEvents });
+        windows.push({ simulatedS: (simMs - lastSimMs) / 1000, wallS: (now - lastWall) / 1000, cpuS: cpu - lastCpu, events: events - lastEvents });
         console.error(`  rate ${rate}: ${round(simMs / 60_000, 1)} simulated min, window ${round((now - lastWall) / 1000, 1)} s wall, ${fmtRate((events - lastEvents) / ((now - lastWall) / 1000))} events`);
         const isFirst = windows.length === 1;
         const isEnd = simMs >= minutes * 60_000;
@@ -123,6 +135,7 @@ function soakOne(rate: number, minutes: number, seed: number): SoakResult {
           gcWall += performance.now() - g;
         }
         lastWall = performance.now();
+        lastCpu = cpuSeconds();
         lastEvents = events;
         lastSimMs = simMs;
       },
@@ -146,6 +159,7 @@ function soakOne(rate: number, minutes: number, seed: number): SoakResult {
     firstEventsPerSec,
     lastEventsPerSec,
     ratio: lastEventsPerSec / firstEventsPerSec,
+    cpuRatio: last.events / last.cpuS / (first.events / first.cpuS),
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     baselineBytes,
     retainedBytes,
@@ -184,8 +198,8 @@ function print(results: readonly SoakResult[]): void {
   for (const r of results) {
     console.log(`soak at ${r.rate} msg/s for ${r.minutes} simulated min (seed ${r.seed}): ${r.acked} of ${r.produced} sends acknowledged, fingerprint ${r.fingerprint}`);
     let simS = 0;
-    printTable([['simulated window (s)', 'wall s', 'events', 'events/s'], ...r.windows.map((w) => [`${round(simS, 0)}..${round((simS += w.simulatedS), 0)}`, round(w.wallS, 1), w.events, fmtRate(w.events / w.wallS)])]);
-    console.log(`  wall ${round(r.wallS, 1)} s (GCs for the memory figures excluded); events/s first window ${fmtRate(r.firstEventsPerSec)}, last ${fmtRate(r.lastEventsPerSec)}, ratio ${round(r.ratio, 3)} (target >= ${TARGET_RATIO})`);
+    printTable([['simulated window (s)', 'wall s', 'cpu s', 'events', 'events/s', 'events/cpu s'], ...r.windows.map((w) => [`${round(simS, 0)}..${round((simS += w.simulatedS), 0)}`, round(w.wallS, 1), round(w.cpuS, 1), w.events, fmtRate(w.events / w.wallS), fmtRate(w.events / w.cpuS)])]);
+    console.log(`  wall ${round(r.wallS, 1)} s (GCs for the memory figures excluded); events/s first window ${fmtRate(r.firstEventsPerSec)}, last ${fmtRate(r.lastEventsPerSec)}, ratio ${round(r.ratio, 3)} (target >= ${TARGET_RATIO}); per CPU second ratio ${round(r.cpuRatio, 3)} (load ${os.loadavg().map((l) => round(l, 1)).join(' ')})`);
     console.log(`  peak RSS ${Math.round(r.peakRssBytes / 2 ** 20)} MB; retained for the checkers ${Math.round(r.retainedBytes / 2 ** 20)} MB = ${round(r.bytesPerAckedMsg, 1)} bytes per acknowledged message (target < ${TARGET_BYTES_PER_MSG}); growth after the first window ${round(r.growthBytesPerAckedMsg, 1)} bytes per message; the brokers' disks held ${Math.round(r.diskBytes / 2 ** 20)} MB more`);
     console.log(`  (retained: heapUsed + arrayBuffers after forced full GCs at the end of the faulted run, less what the brokers' simulated disks hold, minus the same before the run, over the messages acknowledged by then)`);
     console.log(`  violations: ${r.violations.length === 0 ? 'none' : ''}`);
