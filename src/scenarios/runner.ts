@@ -3,6 +3,7 @@ import type { Op } from '../sim/history.js';
 import { runCheckers, type Violation } from '../sim/checker.js';
 import type { TraceSink } from '../sim/trace.js';
 import { seconds, time, type Time } from '../sim/time.js';
+import { memberNode } from '../nodes/nodeId.js';
 import type { FaultInjector, TimedFault } from '../network/faults.js';
 import type { ClusterProbe } from '../nodes/clusterProbe.js';
 import type { KafkaMessage } from '../nodes/protocol.js';
@@ -145,6 +146,10 @@ function startRunInternal(scenario: Scenario, options: Omit<RunOptions, 'progres
   // The order of these steps is the fingerprint's: hosts, then observers, then starts, then faults.
   const cluster = buildCluster(sim, scenario);
   const observers = attachObservers(sim, cluster, options.onlineChecks !== false);
+  observers.availability.watchGroups(sim.trace, {
+    members: cluster.consumers.flatMap((c) => Array.from({ length: c.instances }, (_, i) => ({ process: `${c.id}-${i + 1}`, node: memberNode(c.id, i + 1), group: c.group }))),
+    offsetsPartitions: scenario.cluster.config['offsets.topic.num.partitions'],
+  });
   for (const h of cluster.net.allHosts()) h.start();
   const faults = planFaults(sim, scenario, cluster, observers.recorder);
   observers.availability.labelFaults((index, nodes) => appliedFaultLabel(index, faults.schedule[index]?.fault, index >= scenario.faults.length, nodes));
@@ -198,7 +203,7 @@ export function finishRun(run: RunInProgress, options: Pick<RunOptions, 'checks'
       failed: sends.fail,
       indeterminate: sends.produced - sends.ok - sends.fail,
       metrics: metricsReport,
-      availability: observers.availability.finish(sim.now, sim.history.sends),
+      availability: observers.availability.finish(sim.now, sim.history.sends, time(scenario.duration + scenario.drain)),
       ...(lag === undefined ? {} : { lag, consumers: consumerStats(sim.history.otherOps) }),
     },
     simulation: sim,
