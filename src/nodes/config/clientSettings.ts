@@ -43,6 +43,7 @@ export const CONSUMER_SETTINGS = {
   'heartbeat.interval.ms': int(3_000, 'How often a member heartbeats to its group coordinator.', { min: 1, unit: 'ms' }),
   'partition.assignment.strategy': changed(listOf(['range', 'roundrobin', 'sticky', 'cooperative-sticky'], ['range', 'cooperative-sticky'], 'The assignors the member supports, most preferred first.'), [['0.10', ['range']], ['3.0', ['range', 'cooperative-sticky']]], 'KIP-726'),
   ...COMMON_CLIENT_SETTINGS,
+  'sim.consumer.truncation.detection': changed(bool(true, "Whether the consumer's fetches and ListOffsets name the leader epoch it knows and the epoch of what it last consumed (KIP-320, Kafka since 2.3: KAFKA-7440, KAFKA-7747), so a leader change that truncated the log under its position is detected and the position moved back to where the logs agree. Off (before 2.3) nothing is checked: a position past the new log end is reset by auto.offset.reset, and one inside it silently reads the records that replaced the ones it had."), [['0.10', false], ['2.3', true]], 'KIP-320 (KAFKA-7440, KAFKA-7747)'),
   'isolation.level': oneOf(['read_uncommitted', 'read_committed'], 'read_uncommitted', 'Whether a fetch returns records of open and aborted transactions (read_uncommitted) or stops at the last stable offset and skips aborted ones (read_committed).'),
 } as const;
 
