@@ -99,7 +99,7 @@ export class Broker implements Process<KafkaMessage> {
       nowMs,
     });
     this.purgatory = new DelayedOperationPurgatory(ctx);
-    this.fetcherManager = new ReplicaFetcherManager({ ctx, config, traceAppend: (p, base, last) => this.replicaManager.traceAppend(p, base, last), brokerEpoch: () => this.lifecycle.epoch });
+    this.fetcherManager = new ReplicaFetcherManager({ ctx, config, traceAppend: (p, base, last) => this.replicaManager.traceAppend(p, base, last), brokerEpoch: () => this.lifecycle.epoch, uncleanLeaderElection: (topic) => this.uncleanLeaderElection(topic) });
     this.lifecycle = new BrokerLifecycleManager({ ctx, config, image: this.image, onMetadata: () => this.replicaManager.applyDelta(), close: (brokerEpoch) => this.logManager.shutdown(brokerEpoch) });
     this.replicaManager = new ReplicaManager({
       ctx,
@@ -180,6 +180,12 @@ export class Broker implements Process<KafkaMessage> {
 
   onShutdown(exit: () => void): void {
     this.lifecycle.shutdown(exit);
+  }
+
+  /** unclean.leader.election.enable for `topic`: its own config in the metadata, else the broker's (LogConfig.fromProps). */
+  private uncleanLeaderElection(topic: string): boolean {
+    const own = this.image.topic(topic)?.config['unclean.leader.election.enable'];
+    return typeof own === 'boolean' ? own : this.config.settings['unclean.leader.election.enable'];
   }
 
   /** A new leadership of a coordinator's partition reloads it from the log, as Kafka's onElection does. */

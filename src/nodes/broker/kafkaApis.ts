@@ -269,7 +269,7 @@ export class KafkaApis {
       });
       reply(message<FetchResponse>('FetchResponse', { responses }));
     };
-    const caughtUp = (): boolean => parts.length > 0 && parts.every(({ fp, partition }) => partition !== undefined && partition.role === 'leader' && fp.currentLeaderEpoch === partition.leaderEpoch && fp.fetchOffset === partition.log.logEndOffset);
+    const caughtUp = (): boolean => parts.length > 0 && parts.every(({ fp, partition }) => partition !== undefined && partition.role === 'leader' && (fp.currentLeaderEpoch === partition.leaderEpoch || fp.currentLeaderEpoch < 0) && fp.fetchOffset === partition.log.logEndOffset);
     if (!caughtUp()) {
       answer();
       return;

@@ -48,6 +48,12 @@ export interface PartitionConfig {
    * the high watermark alone, which a new leader's may lag.
    */
   readonly joinIsrPastEpochStart?: boolean;
+  /**
+   * sim.fetch.epoch.fencing: a follower's fetch names the leader epoch it follows (KIP-320,
+   * Kafka 2.1: KAFKA-7395), so the leader fences one that missed an epoch change (default);
+   * false, as before 2.1, it names none (-1) and the leader serves it.
+   */
+  readonly fetchEpochFencing?: boolean;
 }
 
 /** sim.isr.eligibility (src/nodes/config/brokerSettings.ts). */
@@ -570,7 +576,8 @@ export class Partition {
     // KIP-101 alone the follower asked once, on becoming follower (OffsetsForLeaderEpoch).
     const asks = this.config.truncation === 'leader-epoch' || (this.config.truncation === 'leader-epoch-kip101' && !this.epochChecked);
     const lastFetchedEpoch = asks ? this.log.epochs.latestEpoch : UNDEFINED_EPOCH;
-    return { topic: this.topic, partition: this.partition, fetchOffset: this.log.logEndOffset, lastFetchedEpoch, currentLeaderEpoch: this.leaderEpoch };
+    const currentLeaderEpoch = this.config.fetchEpochFencing === false ? -1 : this.leaderEpoch;
+    return { topic: this.topic, partition: this.partition, fetchOffset: this.log.logEndOffset, lastFetchedEpoch, currentLeaderEpoch };
   }
 
   /**

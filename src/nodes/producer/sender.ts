@@ -139,7 +139,8 @@ export class Sender {
     if (code === 'timeout') batch.mayStillArrive = true;
     // Sender.canRetry: the delivery timeout and the retries are checked before the
     // TransactionManager is asked, which may then ask for an epoch bump.
-    const expired = toMillis(this.ctx.now()) - batch.createdMs >= this.config['delivery.timeout.ms'];
+    // Before KIP-91 (sim.batch.expiry request-timeout) only retries bound a failing batch.
+    const expired = this.config['sim.batch.expiry'] === 'delivery-timeout' && toMillis(this.ctx.now()) - batch.createdMs >= this.config['delivery.timeout.ms'];
     const retriesLeft = batch.attempts <= this.config.retries;
     if (!expired && retriesLeft && (this.config['enable.idempotence'] ? this.deps.transactions.canRetry(batch, code, outcome.logStartOffset ?? -1) : RETRIABLE.has(code))) {
       this.retryAfterBackoff(batch);

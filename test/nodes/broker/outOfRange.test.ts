@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseScenario, scenarioFromObject } from '../../../src/scenarios/loader.js';
+import { fileURLToPath } from 'node:url';
+import { loadScenario, parseScenario, scenarioFromObject } from '../../../src/scenarios/loader.js';
 import { runScenario } from '../../../src/scenarios/runner.js';
 import { faultSchedule } from '../../../src/scenarios/arbitraries.js';
 
@@ -40,6 +41,35 @@ describe("a follower behind its leader's log start offset", () => {
     expect(new Set(replicas.map((x) => x.logEndOffset)).size).toBe(1);
     const lastIsr = records.filter((x) => x.kind === 'metadata.record' && x.record === 'PartitionChange').map((x) => (x.kind === 'metadata.record' ? (JSON.parse(x.detail) as { isr?: number[] }).isr : undefined)).filter((isr) => isr !== undefined).at(-1);
     expect(lastIsr).toContain(3);
+  });
+});
+
+// Kafka: AbstractFetcherThreadTest.testFollowerFetchOutOfRangeHighUncleanLeaderElectionDisallowed
+// (before KAFKA-7414, 2.0.1 and 2.1: the fetcher throws FatalExitError) and
+// testFollowerFetchOutOfRangeHigh (since: it truncates to the leader's log end offset).
+describe('a follower ahead of its leader, unclean election off (KAFKA-7414)', () => {
+  const lesson = loadScenario(fileURLToPath(new URL('../../../src/scenarios/library/kip101-hw-truncation.yaml', import.meta.url)));
+  const outcome = (mode: 'exit' | 'truncate') => {
+    const r = runScenario({ ...lesson, cluster: { ...lesson.cluster, config: { ...lesson.cluster.config, 'sim.follower.ahead.of.leader': mode } } }, { keepTrace: true });
+    const records = r.simulation.memory?.records ?? [];
+    const fatal = records.filter((x) => x.kind === 'broker.fatal');
+    const truncated = records.filter((x) => x.kind === 'replica.truncate' && x.reason === 'out-of-range');
+    const stopped = records.filter((x) => x.kind === 'node.stop').map((x) => (x.kind === 'node.stop' ? x.node : ''));
+    return { fatal, truncated, stopped };
+  };
+
+  it('before the fix the broker exits rather than truncate; since, it truncates to the leader and stays up', () => {
+    const before = outcome('exit');
+    expect(before.fatal.length).toBe(1);
+    const f = before.fatal[0];
+    if (f.kind !== 'broker.fatal') throw new Error(f.kind);
+    expect(f.leaderEndOffset).toBeLessThan(f.logEndOffset);
+    expect(before.stopped).toContain(`broker-${f.broker}`);
+    expect(before.truncated).toEqual([]);
+    const after = outcome('truncate');
+    expect(after.fatal).toEqual([]);
+    expect(after.truncated.length).toBeGreaterThan(0);
+    expect(after.stopped).toEqual([]);
   });
 });
 

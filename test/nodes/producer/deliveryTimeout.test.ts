@@ -30,4 +30,31 @@ faults:
     // None was acknowledged later, and nothing is lost or left unknown because of it.
     expect(r.violations.filter((v) => v.kind === 'lost-write')).toEqual([]);
   });
+  // Kafka 2.0: RecordAccumulatorTest.testExpiredBatches (a batch expires request.timeout.ms
+  // after it lingered, ProducerBatch.maybeExpire); KIP-91 (2.1) replaced that with delivery.timeout.ms.
+  it('before KIP-91 (sim.batch.expiry request-timeout) the same batches expire request.timeout.ms after they lingered', () => {
+    const text = `
+name: request-timeout-expiry
+duration: 30s
+cluster: { brokers: 2 }
+topics: [{ name: t, partitions: 1, replication.factor: 1 }]
+clients:
+  - { id: p1, type: producer, topic: t, config: { acks: all, linger.ms: 5, request.timeout.ms: 3000, delivery.timeout.ms: 10000, retries: 0, sim.batch.expiry: request-timeout }, workload: { rate: 100/s, start: 1s, stop: 25s } }
+faults:
+  - { at: 5s, action: crash, target: "leader(t-0)" }
+`;
+    const r = runScenario(parseScenario(text));
+    const ops = r.simulation.history.ops.filter((op) => op.f === 'send');
+    const invoked = new Map(ops.filter((op) => op.type === 'invoke').map((op) => [op.index, op.time]));
+    const expired = ops.filter((op) => op.type === 'fail' && op.error === 'TimeoutException');
+    expect(expired.length).toBeGreaterThan(1_000);
+    // With Kafka 2.0's retries (0) a failed attempt fails its batch at once; the batches that
+    // wait for a leader expire 3 s plus linger.ms after they began, never 10 s.
+    const waited = expired.map((op) => op.time - (invoked.get(op.invokeIndex ?? -1) ?? 0));
+    expect(waited.length).toBeGreaterThan(1_000);
+    expect(Math.max(...waited)).toBeGreaterThanOrEqual(3_000_000);
+    expect(Math.max(...waited)).toBeLessThanOrEqual(3_010_000);
+    expect(Math.min(...waited)).toBeGreaterThan(0);
+    expect(r.violations.filter((v) => v.kind === 'lost-write')).toEqual([]);
+  });
 });
