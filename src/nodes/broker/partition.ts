@@ -121,10 +121,14 @@ export type ConsumerFetchResult =
 /** Why a leader refuses a produce: its own checks, or the log's (a LogError's code, answered as it is). */
 export type ProduceError = 'NOT_LEADER_OR_FOLLOWER' | 'NOT_ENOUGH_REPLICAS' | 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' | LogErrorCode;
 
-/** A produce waiting for acks=all: done once the high watermark passes `requiredOffset`. */
-interface DelayedProduce {
+/**
+ * A produce waiting for acks=all: done once the high watermark passes `requiredOffset`. A
+ * produce request's own state object (Kafka's ProducePartitionStatus) is one, so waiting
+ * needs no closure per partition.
+ */
+export interface CommitWaiter {
   readonly requiredOffset: number;
-  readonly done: (error: ProduceError | undefined) => void;
+  done(error: ProduceError | undefined): void;
 }
 
 /**
@@ -143,7 +147,7 @@ export class Partition {
   /** An ISR change sent to the controller and not yet answered. */
   pendingIsr: readonly number[] | undefined;
   private followers = new Map<number, FollowerState>();
-  private delayed: DelayedProduce[] = [];
+  private delayed: CommitWaiter[] = [];
   /** With 'leader-epoch-kip101': the one OffsetsForLeaderEpoch of this leadership has been answered. */
   private epochChecked = false;
   /** "orders-0". */
@@ -281,8 +285,12 @@ export class Partition {
    * below min.insync.replicas.
    */
   awaitCommit(lastOffset: number, done: (error: ProduceError | undefined) => void): void {
-    const entry = { requiredOffset: lastOffset + 1, done };
-    if (!this.tryComplete(entry)) this.delayed.push(entry);
+    this.watchCommit({ requiredOffset: lastOffset + 1, done });
+  }
+
+  /** As awaitCommit, for a waiter that is its own state object. */
+  watchCommit(waiter: CommitWaiter): void {
+    if (!this.tryComplete(waiter)) this.delayed.push(waiter);
   }
 
   /** Gives up on a waiting produce (its request timed out). */
@@ -290,7 +298,12 @@ export class Partition {
     this.delayed = this.delayed.filter((d) => d.done !== done);
   }
 
-  private tryComplete(d: DelayedProduce): boolean {
+  /** As cancelDelayed, for a waiter given to watchCommit. */
+  cancelWatch(waiter: CommitWaiter): void {
+    this.delayed = this.delayed.filter((d) => d !== waiter);
+  }
+
+  private tryComplete(d: CommitWaiter): boolean {
     if (this.role !== 'leader') {
       d.done('NOT_LEADER_OR_FOLLOWER');
       return true;

@@ -253,23 +253,20 @@ export class RecordAccumulator {
   private drainReady(ready: readonly number[]): Map<number, ProducerBatch[]> {
     const n = this.queues.length;
     const requests = new Map<number, ProducerBatch[]>();
-    const sizes = new Map<number, number>();
     for (let k = 0; k < n; k++) {
       const partition = (this.drainIndex + k) % n;
       const leader = this.drainableLeader(partition);
       if (leader < 0 || !ready.includes(leader)) continue;
       const queue = this.queues[partition] as ProducerBatch[];
-      const batches = requests.get(leader) ?? [];
-      // A request takes batches up to max.request.size, and at least one.
-      const size = sizes.get(leader) ?? 0;
       const batch = queue[0];
-      if (batches.length > 0 && size + batch.estimatedBytes > this.config['max.request.size']) continue;
+      let batches = requests.get(leader);
+      // A request takes batches up to max.request.size, and at least one.
+      if (batches !== undefined && estimatedBytes(batches) + batch.estimatedBytes > this.config['max.request.size']) continue;
+      if (batches === undefined) requests.set(leader, (batches = []));
       queue.shift();
       this.queued--;
       batch.sealed = true;
       batches.push(batch);
-      requests.set(leader, batches);
-      sizes.set(leader, size + batch.estimatedBytes);
     }
     this.drainIndex = (this.drainIndex + 1) % n;
     return requests;
@@ -285,4 +282,11 @@ export class RecordAccumulator {
     if (this.deps.holdsBack(queue[0])) return -1;
     return this.deps.leaderOf(partition);
   }
+}
+
+/** The bytes a drained request's batches take (each batch's estimate). */
+function estimatedBytes(batches: readonly ProducerBatch[]): number {
+  let bytes = 0;
+  for (let i = 0; i < batches.length; i++) bytes += batches[i].estimatedBytes;
+  return bytes;
 }

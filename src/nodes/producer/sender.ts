@@ -1,10 +1,10 @@
-import type { NodeContext, RpcError, RpcResult } from '../../network/nodeHost.js';
+import type { NodeContext, RequestOptions, RpcError, RpcResult } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
 import { micros, millis, toMillis } from '../../sim/time.js';
 import { JMX } from '../jmx.js';
 import { ReconnectBackoff } from '../reconnectBackoff.js';
-import { brokerNode, message, produceOutcome, type KafkaMessage, type ProduceOutcome, type ProduceRequest } from '../protocol.js';
+import { brokerNode, message, produceOutcome, type KafkaMessage, type ProduceOutcome, type ProducePartitionData, type ProduceRequest } from '../protocol.js';
 import type { ClientException, KafkaErrorCode } from '../errors.js';
 import type { ProducerConfig } from './producer.js';
 import { RETRIABLE, UNKNOWN_OUTCOME, type ProducerBatch } from './producerBatch.js';
@@ -43,8 +43,11 @@ export class Sender {
   private readonly reconnect: ReconnectBackoff;
   /** Brokers whose backoff ends with a drain already scheduled. */
   private readonly drainAfterBackoff = new Set<number>();
+  /** Every Produce request's options (request.timeout.ms), one object the network only reads. */
+  private readonly requestOptions: RequestOptions;
 
   constructor(private readonly deps: SenderDeps) {
+    this.requestOptions = { timeout: millis(deps.config['request.timeout.ms']) };
     this.reconnect = new ReconnectBackoff(deps.ctx.rng.fork('reconnect'), deps.config['reconnect.backoff.ms'], deps.config['reconnect.backoff.max.ms']);
   }
 
@@ -79,7 +82,7 @@ export class Sender {
     while (this.deps.accumulator.size > 0) {
       const requests = this.deps.accumulator.drain(this.canTake);
       if (requests === undefined) return;
-      for (const [leader, batches] of requests) this.dispatch(batches, leader);
+      requests.forEach(this.dispatchTo);
     }
   }
 
@@ -90,15 +93,19 @@ export class Sender {
     return !((this.inFlight.get(leader) ?? 0) >= limit || this.inBackoff(leader));
   };
 
+  /** dispatch, in the argument order of Map.forEach over a drain's requests. */
+  private readonly dispatchTo = (batches: readonly ProducerBatch[], leader: number): void => this.dispatch(batches, leader);
+
   /** Sends `batches`, one per partition, to their leader in one Produce request. */
   private dispatch(batches: readonly ProducerBatch[], leader: number): void {
-    const partitions = batches.map((batch) => {
+    const partitions = new Array<ProducePartitionData>(batches.length);
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i];
       batch.attempts++;
       this.outstanding.add(batch);
       const options = this.deps.transactions.sequence(batch);
-      const records = this.deps.accumulator.closeBatch(batch).stamp(options);
-      return { partition: batch.partition, records };
-    });
+      partitions[i] = { partition: batch.partition, records: this.deps.accumulator.closeBatch(batch).stamp(options) };
+    }
     const req = message<ProduceRequest>('Produce', { acks: this.config.acks, timeoutMs: this.config['request.timeout.ms'], topic: this.deps.topic, partitions });
     if (this.config.acks === '0') {
       // acks=0: the send is complete once it is on the wire; nothing will come back.
@@ -109,7 +116,7 @@ export class Sender {
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
     const mutes = this.config['max.in.flight.requests.per.connection'] === 1;
     if (mutes) for (const batch of batches) this.deps.accumulator.mutePartition(batch.partition);
-    this.ctx.request(brokerNode(leader), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => this.onProduceResponse(leader, batches, mutes, r));
+    this.ctx.request(brokerNode(leader), req, this.requestOptions, (r) => this.onProduceResponse(leader, batches, mutes, r));
   }
 
   private onProduceResponse(leader: number, batches: readonly ProducerBatch[], mutes: boolean, r: RpcResult<KafkaMessage>): void {
