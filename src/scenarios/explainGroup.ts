@@ -2,6 +2,7 @@ import type { Violation } from '../sim/checker.js';
 import type { TraceRecord } from '../sim/trace.js';
 import { formatTime } from '../sim/time.js';
 import { timeline, type TimelineLine } from './timeline.js';
+import { rebalanceWaits } from './explainRebalance.js';
 
 /**
  * The causal chain of a consumer-group violation (skipped, reprocessed, stale-commit,
@@ -72,6 +73,7 @@ export function explainGroupViolation(records: readonly TraceRecord[], violation
   const { lines, say } = timeline();
   const { group, partition, lo, hi } = focus;
   const inGroup = memberOfGroup(records, group);
+  const waits = rebalanceWaits(records, group, inGroup);
   const inFocus = (o: number): boolean => o >= lo && o <= hi;
   // Members of the group, as the trace reveals them (their history processes, "c1-2").
   const members = new Set<string>();
@@ -155,7 +157,11 @@ export function explainGroupViolation(records: readonly TraceRecord[], violation
         break;
       }
       case 'group.generation':
-        if (r.group === group && members.size > 0) say(r.at, `the coordinator (broker-${r.broker}) moved ${group} to generation ${r.generation} (${r.state}, ${r.members.length} member${r.members.length === 1 ? '' : 's'})`);
+        if (r.group !== group || members.size === 0) break;
+        say(r.at, `the coordinator (broker-${r.broker}) moved ${group} to generation ${r.generation} (${r.state}, ${r.members.length} member${r.members.length === 1 ? '' : 's'})`);
+        // Said once, with the generation it led to (a coordinator's load repeats the generation).
+        if (waits.has(r.generation)) say(r.at, waits.get(r.generation) ?? '');
+        waits.delete(r.generation);
         break;
       case 'group.commit': {
         if (r.group !== group || r.partition !== partition) break;
