@@ -179,7 +179,7 @@ function topicLogConfigs(scenario: Scenario): (topic: string) => LogConfig {
     const t = topicConfigs.get(topic)?.config ?? TOPIC_SETTING_DEFAULTS;
     return {
       ...DEFAULT_LOG_CONFIG,
-      segmentBytes: t['segment.bytes'] ?? cfg['log.segment.bytes'],
+      segmentBytes: t['internal.segment.bytes'] ?? t['segment.bytes'] ?? cfg['log.segment.bytes'],
       segmentMs: t['segment.ms'],
       flushMessages: cfg['flush.messages'],
       flushMs: cfg['flush.ms'],

@@ -15,7 +15,7 @@ name: follower-behind-log-start
 duration: 40s
 drain: 20s
 cluster: { brokers: 3, config: { min.insync.replicas: 1, log.retention.check.interval.ms: 1000 } }
-topics: [{ name: orders, partitions: 1, replication.factor: 3, config: { retention.ms: 5000, segment.bytes: 4096 } }]
+topics: [{ name: orders, partitions: 1, replication.factor: 3, config: { retention.ms: 5000, internal.segment.bytes: 4096 } }]
 clients:
   - { id: p1, type: producer, topic: orders, config: { acks: all }, workload: { rate: 100/s, stop: 35s } }
 faults:
@@ -84,7 +84,7 @@ describe('retention under faults', () => {
             duration: '15s',
             drain: '25s',
             cluster: { brokers: 3, config: { 'min.insync.replicas': 2, 'log.retention.check.interval.ms': 500 } },
-            topics: [{ name: 'orders', partitions: 2, 'replication.factor': 3, config: { 'retention.ms': 3000, 'segment.bytes': 2048 } }],
+            topics: [{ name: 'orders', partitions: 2, 'replication.factor': 3, config: { 'retention.ms': 3000, 'internal.segment.bytes': 2048 } }],
             clients: [{ id: 'p1', type: 'producer', topic: 'orders', config: { acks: 'all' }, workload: { rate: '200/s', start: '1s', stop: '14s' } }],
             // Process crashes only: a power loss of every replica can lose unflushed writes, by design.
             faults: schedule.map((f) => (f.mode === 'power' ? { ...f, mode: 'process' } : f)),
