@@ -95,7 +95,7 @@ export function attachObservers(sim: Simulation, cluster: Cluster, onlineChecks:
     if (set === undefined) compactedAway.set(r.partition, (set = new Set()));
     for (const o of r.removedOffsets) set.add(o);
   });
-  const online = onlineChecks ? new OnlineSpecChecker((broker, name) => probe.replicaLog(broker, name)) : undefined;
+  const online = onlineChecks ? new OnlineSpecChecker((broker, name) => probe.replicaLog(broker, name), () => probe.quorumMembers()) : undefined;
   online?.attach(sim.trace);
   const recorder = new MetricsRecorder(cluster.metrics, (node) => probe.isUp(node), sim.now);
   const availability = new AvailabilityRecorder(sim.now);

@@ -178,6 +178,7 @@ function startRunInternal(scenario: Scenario, options: Omit<RunOptions, 'progres
 /** Judges a run taken to its end (by `runTo(run.end)`): the final snapshot, the checkers, the result. */
 export function finishRun(run: RunInProgress, options: Pick<RunOptions, 'checks'> = {}): RunResult {
   const { scenario, seed, sim, cluster, observers, faults } = run as StartedRun;
+  observers.online?.finish(sim.now);
   const metricsReport = withClientRates(observers.recorder.finish(sim.now), sim.now);
   const state = finalSnapshot(sim, scenario, cluster, observers);
   const report = runCheckers(ALL_CHECKERS, sim.history, state, options.checks ?? scenario.checks);
