@@ -12,6 +12,7 @@ import type { KafkaRaftClient } from './controller/raft/kafkaRaftClient.js';
 import { RaftLog } from './controller/raft/raftLog.js';
 import { QuorumStateStore } from './controller/raft/quorumStateStore.js';
 import type { RaftMemberView } from './controller/raft/raftInvariants.js';
+import { brokerIdOf } from './nodeId.js';
 import type { Producer, ProducerDurable } from './producer/producer.js';
 import type { Consumer, ConsumerDurable } from './consumer/consumer.js';
 
@@ -148,6 +149,26 @@ export class ClusterProbe {
   /** The controllers, each with whether it is the active one (the quorum's leader, caught up with its epoch). */
   controllers(): { readonly node: NodeId; readonly active: boolean }[] {
     return this.controllerHosts.map((h) => ({ node: h.id, active: h.process?.isActive === true }));
+  }
+
+  /** True when `node` is up and paused (a GC pause, SIGSTOP). */
+  isPaused(node: NodeId): boolean {
+    return this.clients.network.allHosts().find((h) => h.id === node)?.paused === true;
+  }
+
+  /** The controllers that believe they are active, each with its epoch and whether its image has a broker fenced. */
+  activeControllers(): { readonly node: NodeId; readonly epoch: number; readonly fenced: (brokerId: number) => boolean }[] {
+    const out: { node: NodeId; epoch: number; fenced: (brokerId: number) => boolean }[] = [];
+    for (const h of this.controllerHosts) {
+      const c = h.process;
+      if (c?.activeEpoch !== undefined) out.push({ node: h.id, epoch: c.activeEpoch, fenced: (id) => c.image.broker(id)?.fenced === true });
+    }
+    return out;
+  }
+
+  /** The broker id of node `node`, when it is a broker. */
+  brokerIdOf(node: NodeId): number | undefined {
+    return brokerIdOf(node);
   }
 
   /** The active controller's node name, when there is one. */

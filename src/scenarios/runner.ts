@@ -10,6 +10,7 @@ import { OFFSETS_TOPIC, partitionForGroup } from '../nodes/coordinator/offsetsTo
 import { deliveryCheckers } from '../checkers/deliveryCheckers.js';
 import { groupCheckers, groupLag } from '../checkers/groupCheckers.js';
 import { txnCheckers } from '../checkers/txnCheckers.js';
+import { quorumCheckers } from '../checkers/quorumCheckers.js';
 import type { ClusterFinalState, GroupFinalState, PipelineState } from '../checkers/finalState.js';
 import { countSends } from '../checkers/sends.js';
 import type { MetricsReport } from './metricsRecorder.js';
@@ -254,6 +255,7 @@ function finalSnapshot(sim: Simulation, scenario: Scenario, cluster: Cluster, ob
   return {
     ...logSnapshot(scenario, probe, observers.compactedAway),
     leaderClaims: observers.leaderClaims,
+    quorum: observers.quorum,
     exposed: observers.exposed,
     groups,
     commits: observers.commits,
@@ -271,7 +273,7 @@ function expectMet(scenario: Scenario, violations: readonly Violation[], onlineC
   return expected === undefined || expected === 'none' ? violations.length === 0 : expected.every((k) => kinds.has(k));
 }
 
-const ALL_CHECKERS = [...deliveryCheckers, ...groupCheckers, ...txnCheckers];
+const ALL_CHECKERS = [...deliveryCheckers, ...groupCheckers, ...txnCheckers, ...quorumCheckers];
 
 /** Each consumer group's final committed offsets, from the broker that leads its `__consumer_offsets` partition. */
 function groupsFinalState(
