@@ -1,6 +1,7 @@
 import { BROKER_SETTINGS } from '../nodes/config/brokerSettings.js';
 import { CONSUMER_SETTINGS, PRODUCER_SETTINGS } from '../nodes/config/clientSettings.js';
 import { KAFKA_RELEASES, type ReleaseHistory } from '../nodes/config/releases.js';
+import { RAFT_FEATURE_RELEASES } from '../nodes/controller/raft/kafkaRaftClient.js';
 import type { Setting, Settings } from '../nodes/config/setting.js';
 import { BROKER_REQUIREMENTS, CONSUMER_REQUIREMENTS, PRODUCER_REQUIREMENTS, RELEASE_LIMITS } from './releaseChecks.js';
 
@@ -24,6 +25,7 @@ export function releaseTableMarkdown(): string {
   for (const [where, list] of [['broker', BROKER_REQUIREMENTS], ['producer', PRODUCER_REQUIREMENTS], ['consumer', CONSUMER_REQUIREMENTS]] as const) {
     for (const r of list) rows.push(`| ${where} | ${r.what} (\`${r.field}\`) | ${r.since} |`);
   }
+  for (const f of Object.values(RAFT_FEATURE_RELEASES)) rows.push(`| controller | ${f.what} (by \`cluster.version\`) | ${f.since} |`);
   return rows.join('\n');
 }
 

@@ -497,6 +497,9 @@ export const CHECK_KINDS = [
   'poll-skip',
   'nonmonotonic-poll',
   'unseen',
+  // The controller quorum (checkers/quorumCheckers.ts).
+  'disruptive-election',
+  'stale-controller',
 ] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 

@@ -1,3 +1,4 @@
+import type { KafkaRaftClient } from '../controller/raft/kafkaRaftClient.js';
 import type { NodeContext, Process } from '../../network/nodeHost.js';
 import type { Disk } from '../../log/disk.js';
 import type { Log, LogConfig } from '../../log/log.js';
@@ -236,6 +237,11 @@ export class Broker implements Process<KafkaMessage> {
 
   get isRegistered(): boolean {
     return this.lifecycle.isRegistered;
+  }
+
+  /** Its observer of the metadata quorum, for the probe's online Raft checks (read only). */
+  get metadataQuorumMember(): KafkaRaftClient {
+    return this.lifecycle.metadataQuorumMember;
   }
 }
 
