@@ -40,6 +40,10 @@ export class Sender {
   private readonly inFlight = new Map<number, number>();
   /** Batches sent at least once and not yet done (in flight, backing off, or queued for a retry). */
   private readonly outstanding = new Set<ProducerBatch>();
+  /** Batches in a Produce request not yet answered (Sender.inFlightBatches). */
+  private readonly inFlightBatches = new Set<ProducerBatch>();
+  /** When the next in-flight batch reaches delivery.timeout.ms (local µs), if a check is armed. */
+  private inFlightExpiryAt = Number.POSITIVE_INFINITY;
   private readonly reconnect: ReconnectBackoff;
   /** Brokers whose backoff ends with a drain already scheduled. */
   private readonly drainAfterBackoff = new Set<number>();
@@ -114,6 +118,10 @@ export class Sender {
       return;
     }
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
+    for (const batch of batches) {
+      this.inFlightBatches.add(batch);
+      this.armInFlightExpiry(this.deadlineOf(batch));
+    }
     const mutes = this.config['max.in.flight.requests.per.connection'] === 1;
     if (mutes) for (const batch of batches) this.deps.accumulator.mutePartition(batch.partition);
     this.ctx.request(brokerNode(leader), req, this.requestOptions, (r) => this.onProduceResponse(leader, batches, mutes, r));
@@ -123,6 +131,7 @@ export class Sender {
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 1) - 1);
     this.noteConnection(leader, r);
     for (const batch of batches) {
+      this.inFlightBatches.delete(batch);
       this.completeBatch(batch, produceOutcome(r, batch.partition));
       if (mutes) this.deps.accumulator.unmutePartition(batch.partition);
     }
@@ -133,6 +142,13 @@ export class Sender {
   /** Sender.completeBatch: the partition's answer written, retried or failed. */
   private completeBatch(batch: ProducerBatch, outcome: ProduceOutcome): void {
     const error = outcome.error;
+    // Failed already, at its delivery timeout while in flight: the answer changes nothing but
+    // what an idempotent producer knows was acknowledged (completeBatch calls
+    // TransactionManager.handleCompletedBatch before batch.complete, which then returns false).
+    if (!this.outstanding.has(batch)) {
+      if (error === undefined && this.config['enable.idempotence']) this.deps.transactions.onAcked(batch, outcome.baseOffset);
+      return;
+    }
     if (error === undefined) {
       const base = outcome.baseOffset;
       const partition = this.deps.partitionName(batch.partition);
@@ -165,6 +181,14 @@ export class Sender {
     this.deps.accumulator.startBackoff(batch.partition);
     this.ctx.after(millis(this.config['retry.backoff.ms']), () => {
       this.deps.accumulator.endBackoff(batch.partition);
+      // Kafka keeps a retried batch in its deque, where RecordAccumulator.expiredBatches fails
+      // it at its deadline; here it expires as its backoff ends, before it could go again.
+      if (this.ctx.now() >= this.deadlineOf(batch)) {
+        this.expireBatch(batch);
+        this.drain();
+        this.deps.afterCompletion();
+        return;
+      }
       // Sender.completeBatch: a batch whose producer id was reset meanwhile is not sent again
       // under another id ("the producer id changed"); it fails. Only a client before KIP-360 resets its id.
       if (this.config['enable.idempotence'] && this.deps.transactions.producerIdChanged(batch)) {
@@ -185,6 +209,51 @@ export class Sender {
   expireBatch(batch: ProducerBatch): void {
     this.failBatch(batch, 'TimeoutException', false);
     if (this.config['enable.idempotence']) this.deps.transactions.markSequenceUnresolved(batch);
+  }
+
+  /** When `batch` reaches delivery.timeout.ms, local µs. */
+  private deadlineOf(batch: ProducerBatch): number {
+    return batch.createdAt + millis(this.config['delivery.timeout.ms']);
+  }
+
+  /** Makes sure the in-flight batches are looked at by `at`, local µs (the Sender's poll timeout is at most nextExpiryTimeMs). */
+  private armInFlightExpiry(at: number): void {
+    if (at >= this.inFlightExpiryAt) return;
+    this.inFlightExpiryAt = at;
+    this.ctx.after(micros(Math.max(0, at - this.ctx.now())), () => {
+      if (this.inFlightExpiryAt === at) this.expireInFlight();
+    });
+  }
+
+  /**
+   * Sender.getExpiredInflightBatches (KIP-91): a batch still in flight at delivery.timeout.ms
+   * fails then with a TimeoutException, its fate unknown, without waiting for the answer or
+   * the request's timeout; one sent before leaves its partition's sequence unresolved
+   * (sendProducerData: markSequenceUnresolved if expiredBatch.inRetry()). Its sequences are
+   * not adjusted: a late OUT_OF_ORDER_SEQUENCE_NUMBER for it no longer bumps the epoch and
+   * rewrites the batches after it, which may already be written (soak finding, issue 21).
+   */
+  private expireInFlight(): void {
+    this.inFlightExpiryAt = Number.POSITIVE_INFINITY;
+    const now = this.ctx.now();
+    let next = Number.POSITIVE_INFINITY;
+    let expired = false;
+    for (const batch of [...this.inFlightBatches]) {
+      const deadline = this.deadlineOf(batch);
+      if (deadline > now) {
+        next = Math.min(next, deadline);
+        continue;
+      }
+      expired = true;
+      this.inFlightBatches.delete(batch);
+      batch.uncertain = true;
+      this.failBatch(batch, 'TimeoutException', false);
+      if (this.config['enable.idempotence'] && batch.attempts > 1) this.deps.transactions.markSequenceUnresolved(batch);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.armInFlightExpiry(next);
+    if (!expired) return;
+    this.drain();
+    this.deps.afterCompletion();
   }
 
   /** Sender.failBatch: the batch fails for good: info if some attempt may have been written, fail if none was. */
