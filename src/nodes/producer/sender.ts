@@ -211,8 +211,13 @@ export class Sender {
     if (this.config['enable.idempotence']) this.deps.transactions.markSequenceUnresolved(batch);
   }
 
-  /** When `batch` reaches delivery.timeout.ms, local µs. */
+  /**
+   * When `batch` reaches delivery.timeout.ms, local µs. Before KIP-91 (sim.batch.expiry
+   * request-timeout) there is no such deadline for a batch in flight or backing off: only the
+   * accumulator expires queued batches, and only retries bound a failing one.
+   */
   private deadlineOf(batch: ProducerBatch): number {
+    if (this.config['sim.batch.expiry'] !== 'delivery-timeout') return Number.POSITIVE_INFINITY;
     return batch.createdAt + millis(this.config['delivery.timeout.ms']);
   }
 

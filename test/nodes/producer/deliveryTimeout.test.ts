@@ -86,4 +86,25 @@ faults:
     expect(expired.length).toBeGreaterThanOrEqual(90);
     expect(r.violations.filter((v) => v.kind === 'lost-write' || v.kind === 'duplicate')).toEqual([]);
   });
+  it('before KIP-91 (sim.batch.expiry request-timeout) a batch in flight has no delivery deadline: it waits for its answer', () => {
+    // The same frozen broker: with no delivery.timeout.ms (Kafka 2.0) the batches in flight are
+    // retried after each request.timeout.ms and answered once the broker resumes at 22 s.
+    const text = `
+name: request-timeout-in-flight
+duration: 40s
+cluster: { brokers: 1 }
+topics: [{ name: t, partitions: 1, replication.factor: 1 }]
+clients:
+  - { id: p1, type: producer, topic: t, config: { acks: all, enable.idempotence: true, linger.ms: 5, request.timeout.ms: 8000, delivery.timeout.ms: 10000, retries: 5, sim.batch.expiry: request-timeout }, workload: { rate: 100/s, start: 1s, stop: 3s } }
+faults:
+  - { at: 2s, action: pause, target: broker-1, for: 20s }
+`;
+    const r = runScenario(parseScenario(text));
+    const ops = r.simulation.history.ops.filter((op) => op.f === 'send');
+    const invoked = new Map(ops.filter((op) => op.type === 'invoke').map((op) => [op.index, op.time]));
+    const acked = ops.filter((op) => op.type === 'ok');
+    const waited = acked.map((op) => op.time - (invoked.get(op.invokeIndex ?? -1) ?? 0));
+    expect(Math.max(...waited)).toBeGreaterThan(10_000_000);
+    expect(r.violations.filter((v) => v.kind === 'lost-write' || v.kind === 'duplicate')).toEqual([]);
+  });
 });
