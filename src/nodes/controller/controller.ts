@@ -315,13 +315,14 @@ export class Controller implements Process<KafkaMessage> {
   /** Appends the event's records through the Raft client; a controller no longer leading renounces instead (NotLeaderException). */
   private flushWrites(): void {
     if (this.pending.length === 0) return;
-    const records = this.pending;
-    this.pending = [];
-    const last = this.isActive ? this.raft.append(records.map((r) => JSON.stringify(r))) : undefined;
+    const last = this.isActive ? this.raft.append(this.pending.map((r) => JSON.stringify(r))) : undefined;
     if (last === undefined) {
+      // The records stay pending until renounce has seen them: they are in the image but
+      // will never be in the log, so the image must go back to the committed state.
       this.renounce();
       return;
     }
+    this.pending = [];
     this.writtenOffset = last + 1;
   }
 
