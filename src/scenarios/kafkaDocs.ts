@@ -16,6 +16,7 @@ export interface KafkaDoc {
 export const NOT_KAFKA_CONFIGS: Readonly<Record<string, string>> = {
   'eligible.leader.replicas.version': 'a feature version (KIP-966), set with kafka-features, not a config',
   'transaction.version': 'a feature version (KIP-1022), set with kafka-features, not a config',
+  'internal.segment.bytes': 'an internal topic config (LogConfig, defineInternal): Kafka documents none',
   partitioner: "kafkasim's shorthand for Kafka's partitioner.class and partitioner.ignore.keys (KIP-794)",
 };
 

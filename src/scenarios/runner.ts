@@ -11,6 +11,7 @@ import { OFFSETS_TOPIC, partitionForGroup } from '../nodes/coordinator/offsetsTo
 import { deliveryCheckers } from '../checkers/deliveryCheckers.js';
 import { groupCheckers, groupLag } from '../checkers/groupCheckers.js';
 import { txnCheckers } from '../checkers/txnCheckers.js';
+import { quorumCheckers } from '../checkers/quorumCheckers.js';
 import type { ClusterFinalState, GroupFinalState, PartitionState, PipelineState } from '../checkers/finalState.js';
 import { countSends } from '../checkers/sends.js';
 import type { MetricsReport } from './metricsRecorder.js';
@@ -184,6 +185,7 @@ function startRunInternal(scenario: Scenario, options: Omit<RunOptions, 'progres
 /** Judges a run taken to its end (by `runTo(run.end)`): the final snapshot, the checkers, the result. */
 export function finishRun(run: RunInProgress, options: Pick<RunOptions, 'checks'> = {}): RunResult {
   const { scenario, seed, sim, cluster, observers, faults } = run as StartedRun;
+  observers.online?.finish(sim.now);
   const metricsReport = withClientRates(observers.recorder.finish(sim.now), sim.now);
   const state = finalSnapshot(sim, scenario, cluster, observers);
   const report = runCheckers(ALL_CHECKERS, sim.history, state, options.checks ?? scenario.checks);
@@ -281,6 +283,7 @@ function finalSnapshot(sim: Simulation, scenario: Scenario, cluster: Cluster, ob
   return {
     ...logSnapshot(scenario, probe, observers.compactedAway),
     leaderClaims: observers.leaderClaims,
+    quorum: observers.quorum,
     exposed: observers.exposed,
     groups,
     commits: observers.commits,
@@ -298,7 +301,7 @@ function expectMet(scenario: Scenario, violations: readonly Violation[], onlineC
   return expected === undefined || expected === 'none' ? violations.length === 0 : expected.every((k) => kinds.has(k));
 }
 
-const ALL_CHECKERS = [...deliveryCheckers, ...groupCheckers, ...txnCheckers];
+const ALL_CHECKERS = [...deliveryCheckers, ...groupCheckers, ...txnCheckers, ...quorumCheckers];
 
 /** Each consumer group's final committed offsets, from the broker that leads its `__consumer_offsets` partition. */
 function groupsFinalState(

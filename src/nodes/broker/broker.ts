@@ -1,3 +1,4 @@
+import type { KafkaRaftClient } from '../controller/raft/kafkaRaftClient.js';
 import type { NodeContext, Process } from '../../network/nodeHost.js';
 import type { Disk } from '../../log/disk.js';
 import type { Log, LogConfig } from '../../log/log.js';
@@ -99,7 +100,7 @@ export class Broker implements Process<KafkaMessage> {
       nowMs,
     });
     this.purgatory = new DelayedOperationPurgatory(ctx);
-    this.fetcherManager = new ReplicaFetcherManager({ ctx, config, traceAppend: (p, base, last) => this.replicaManager.traceAppend(p, base, last), brokerEpoch: () => this.lifecycle.epoch });
+    this.fetcherManager = new ReplicaFetcherManager({ ctx, config, traceAppend: (p, base, last) => this.replicaManager.traceAppend(p, base, last), brokerEpoch: () => this.lifecycle.epoch, uncleanLeaderElection: (topic) => this.uncleanLeaderElection(topic) });
     this.lifecycle = new BrokerLifecycleManager({ ctx, config, image: this.image, onMetadata: () => this.replicaManager.applyDelta(), close: (brokerEpoch) => this.logManager.shutdown(brokerEpoch) });
     this.replicaManager = new ReplicaManager({
       ctx,
@@ -182,6 +183,12 @@ export class Broker implements Process<KafkaMessage> {
     this.lifecycle.shutdown(exit);
   }
 
+  /** unclean.leader.election.enable for `topic`: its own config in the metadata, else the broker's (LogConfig.fromProps). */
+  private uncleanLeaderElection(topic: string): boolean {
+    const own = this.image.topic(topic)?.config['unclean.leader.election.enable'];
+    return typeof own === 'boolean' ? own : this.config.settings['unclean.leader.election.enable'];
+  }
+
   /** A new leadership of a coordinator's partition reloads it from the log, as Kafka's onElection does. */
   private onBecomeLeader(topic: string, partition: number, log: Log, leaderEpoch: number): void {
     if (topic === OFFSETS_TOPIC) {
@@ -230,6 +237,11 @@ export class Broker implements Process<KafkaMessage> {
 
   get isRegistered(): boolean {
     return this.lifecycle.isRegistered;
+  }
+
+  /** Its observer of the metadata quorum, for the probe's online Raft checks (read only). */
+  get metadataQuorumMember(): KafkaRaftClient {
+    return this.lifecycle.metadataQuorumMember;
   }
 }
 

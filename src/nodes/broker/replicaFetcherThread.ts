@@ -38,6 +38,8 @@ export interface ReplicaFetcherDeps {
   readonly traceAppend: (partition: Partition, baseOffset: number, lastOffset: number) => void;
   /** This incarnation's broker epoch (ReplicaFetcherThread's brokerEpochSupplier); -1 before it registered. */
   readonly brokerEpoch: () => number;
+  /** unclean.leader.election.enable for the topic, as the metadata has it. */
+  readonly uncleanLeaderElection: (topic: string) => boolean;
 }
 
 /** A replica fetcher (Kafka's ReplicaFetcherThread): partitions this broker follows on one leader, fetched together. */
@@ -148,6 +150,10 @@ export class ReplicaFetcherThread {
     ask(-1, (leaderEnd) => {
       const leo = partition.log.logEndOffset;
       if (leaderEnd < leo) {
+        if (this.exitsRatherThanTruncate(partition.topic)) {
+          ctx.trace.emit('broker.fatal', { broker: this.brokerId, partition: partition.name, reason: 'log truncation is not allowed', leaderEndOffset: leaderEnd, logEndOffset: leo });
+          return ctx.exit();
+        }
         partition.log.truncateTo(leaderEnd);
         ctx.trace.emit('replica.truncate', { broker: this.brokerId, partition: partition.name, to: partition.log.logEndOffset, reason: 'out-of-range' });
         return resume(false);
@@ -160,6 +166,15 @@ export class ReplicaFetcherThread {
         resume(false);
       });
     });
+  }
+
+  /**
+   * Before KAFKA-7414 (Kafka 2.0.1, 2.1: sim.follower.ahead.of.leader `exit`) a follower ahead
+   * of its leader with unclean election off did not truncate: ReplicaFetcherThread
+   * .handleOffsetOutOfRange threw FatalExitError and the broker exited.
+   */
+  private exitsRatherThanTruncate(topic: string): boolean {
+    return this.deps.config.settings['sim.follower.ahead.of.leader'] === 'exit' && !this.deps.uncleanLeaderElection(topic);
   }
 
   /**
@@ -202,8 +217,11 @@ declare module '../../sim/trace.js' {
     'replica.fetch.failed': { readonly broker: number; readonly partition: string; readonly leaderEpoch: number; readonly reason: string };
     /** A follower fetched records that failed their checksum; it fetches them again after replica.fetch.backoff.ms. */
     'replica.fetch.corrupt': { readonly broker: number; readonly partition: string; readonly fetchOffset: number; readonly reason: string };
+    /** A follower's fetcher brought its broker down (before KAFKA-7414: ahead of its leader, unclean election off). */
+    'broker.fatal': { readonly broker: number; readonly partition: string; readonly reason: string; readonly leaderEndOffset: number; readonly logEndOffset: number };
   }
 }
 
 declareTraceKind('replica.fetch.failed', ['broker', 'partition', 'leaderEpoch', 'reason']);
 declareTraceKind('replica.fetch.corrupt', ['broker', 'partition', 'fetchOffset', 'reason']);
+declareTraceKind('broker.fatal', ['broker', 'partition', 'reason', 'leaderEndOffset', 'logEndOffset']);
