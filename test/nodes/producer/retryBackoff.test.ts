@@ -8,7 +8,7 @@ import { Rng } from '../../../src/sim/rng.js';
 describe('ExponentialBackoff (KIP-580)', () => {
   // Kafka: ExponentialBackoffTest.testExponentialBackoff
   it('testExponentialBackoff', () => {
-    const rng = new Rng('exponential-backoff');
+    const rng = Rng.fromSeed('exponential-backoff');
     for (let i = 0; i <= 100; i++) {
       for (let attempts = 0; attempts <= 10; attempts++) {
         const backoff = exponentialBackoffMs(rng, 100, 2000, attempts);
@@ -21,7 +21,7 @@ describe('ExponentialBackoff (KIP-580)', () => {
   // Kafka: ExponentialBackoffTest.testExponentialBackoffWithoutJitter does without jitter; a
   // maximum at or below the initial interval is a constant backoff (CommonClientConfigs.RETRY_BACKOFF_MAX_MS_DOC).
   it('is constant when the maximum is not above the initial interval', () => {
-    const rng = new Rng('constant-backoff');
+    const rng = Rng.fromSeed('constant-backoff');
     for (let attempts = 0; attempts <= 5; attempts++) expect(exponentialBackoffMs(rng, 100, 100, attempts)).toBe(100);
   });
 });
