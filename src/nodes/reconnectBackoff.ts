@@ -54,14 +54,23 @@ export class ReconnectBackoff {
     return state !== undefined && state.until > nowMicros ? state.until : undefined;
   }
 
-  /** ExponentialBackoff.backoff(attempts): initial · 2^attempts (capped), times a jitter in [0.8, 1.2], at most the maximum. */
   private backoffMs(attempts: number): number {
-    if (this.maxMs <= this.initialMs) return this.initialMs;
-    const expMax = Math.log(this.maxMs / this.initialMs) / Math.log(2);
-    const term = this.initialMs * 2 ** Math.min(attempts, expMax);
-    const jitter = this.rng.float(0.8, 1.2);
-    return Math.min(this.maxMs, Math.floor(term * jitter));
+    return exponentialBackoffMs(this.rng, this.initialMs, this.maxMs, attempts);
   }
+}
+
+/**
+ * Kafka's ExponentialBackoff.backoff(attempts) with base 2 and 20% jitter (the clients'
+ * reconnect backoff, and since KIP-580 their retry backoff): initial · 2^attempts (capped),
+ * times a jitter in [0.8, 1.2], at most the maximum; a maximum at or below the initial
+ * interval is a constant backoff without jitter.
+ */
+export function exponentialBackoffMs(rng: Rng, initialMs: number, maxMs: number, attempts: number): number {
+  if (maxMs <= initialMs) return initialMs;
+  const expMax = Math.log(maxMs / Math.max(initialMs, 1)) / Math.log(2);
+  const term = initialMs * 2 ** Math.min(attempts, expMax);
+  const jitter = rng.float(0.8, 1.2);
+  return Math.min(maxMs, Math.floor(term * jitter));
 }
 
 /** A node's context whose requests obey Kafka's reconnect backoff, and what it must be told. */
