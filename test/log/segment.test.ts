@@ -26,6 +26,13 @@ function batchStarts(log: Log): number[] {
   return out;
 }
 
+function apply(log: Log, s: Step): void {
+  if (s.kind === 'append') {
+    const records = Array.from({ length: s.records }, (_, i) => ({ key: null, value: Buffer.from(`v${log.logEndOffset + i}`), timestamp: 0 }));
+    log.appendAsLeader(encodeBatch(records), 0);
+  } else log.truncateTo(Math.max(0, log.logEndOffset - s.back));
+}
+
 /** The offset after the last batch of `records` (where a follower fetches next), or `fallback` when there is none. */
 function endOf(records: Buffer, fallback: number): number {
   let end = fallback;
@@ -40,10 +47,7 @@ describe('a segment remembering its latest batches', () => {
         const disk = new MemoryDisk();
         const { log } = Log.open(disk, 'p-0', CONFIG);
         for (const s of steps) {
-          if (s.kind === 'append') {
-            const records = Array.from({ length: s.records }, (_, i) => ({ key: null, value: Buffer.from(`v${log.logEndOffset + i}`), timestamp: 0 }));
-            log.appendAsLeader(encodeBatch(records), 0);
-          } else log.truncateTo(Math.max(0, log.logEndOffset - s.back));
+          apply(log, s);
           // Interleaved with the steps: lookups right after appends are the ones the recent batches answer.
           const starts = batchStarts(log);
           log.flush();
@@ -63,10 +67,7 @@ describe('a segment remembering its latest batches', () => {
         const disk = new MemoryDisk();
         const { log } = Log.open(disk, 'p-0', CONFIG);
         for (const s of steps) {
-          if (s.kind === 'append') {
-            const records = Array.from({ length: s.records }, (_, i) => ({ key: null, value: Buffer.from(`v${log.logEndOffset + i}`), timestamp: 0 }));
-            log.appendAsLeader(encodeBatch(records), 0);
-          } else log.truncateTo(Math.max(0, log.logEndOffset - s.back));
+          apply(log, s);
           let next = log.logStartOffset;
           for (const r of reads) {
             // A follower's next fetch starts where its last one ended; `back` moves it anywhere before.
