@@ -84,20 +84,42 @@ export interface BackedOffContext<M extends Message> extends NodeContext<M> {
  * out from many places (a consumer's fetcher, group membership, commits, its transactional
  * producer): a request to a node in backoff is held until the backoff ends, as Kafka's
  * NetworkClient sends nothing to a node that is not ready.
+ *
+ * While the client is reconnecting to a node, one request at a time goes out as the
+ * connection attempt; the others wait for its outcome. Kafka's NetworkClient.initiateConnect
+ * opens one connection per node (ClusterConnectionStates: CONNECTING), and every other request
+ * waits until that node is ready: a refused attempt fails them together, and the node's next
+ * backoff holds them again. Without this, the requests held by one backoff each opened a
+ * connection of their own at its end, and each refusal counted against the node.
  */
 export function withReconnectBackoff<M extends Message>(ctx: NodeContext<M>, initialMs: number, maxMs: number): BackedOffContext<M> {
   const backoff = new ReconnectBackoff(ctx.rng.fork('reconnect'), initialMs, maxMs);
+  /** Nodes with a connection attempt out, and the requests waiting for its outcome. */
+  const connecting = new Map<string, (() => void)[]>();
   const request: NodeContext<M>['request'] = (to, message, options, done) => {
     const until = backoff.blackedOutUntil(to, ctx.now());
     if (until !== undefined) {
       ctx.after(micros(until - ctx.now()), () => request(to, message, options, done));
       return;
     }
+    const waiting = connecting.get(to);
+    if (waiting !== undefined) {
+      waiting.push(() => request(to, message, options, done));
+      return;
+    }
+    const attempt = backoff.isReconnecting(to);
+    if (attempt) connecting.set(to, []);
     ctx.request(to, message, options, (r) => {
       if (r.ok) backoff.onSuccess(to);
       else if (r.error === 'disconnected') backoff.onFailure(to, ctx.now());
+      if (attempt) release(to);
       done(r);
     });
+  };
+  const release = (to: string): void => {
+    const waiting = connecting.get(to) ?? [];
+    connecting.delete(to);
+    for (const resend of waiting) resend();
   };
   return { ...ctx, request, connectionLost: (peer) => backoff.onFailure(peer, ctx.now()) };
 }
