@@ -18,10 +18,12 @@
  * remains is what the run keeps for its checkers (the history, the observers' records) and
  * the nodes' own state. Divided by the messages acknowledged by then. The growth from the
  * first window's end to the run's end over the messages acknowledged between is printed
- * beside it: what each further message costs.
+ * beside it: what each further message costs. With KAFKASIM_SOAK_HEAPSNAPSHOT=FILE, a heap
+ * snapshot of that moment is written to FILE, to see what holds it.
  */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
+import v8 from 'node:v8';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseScenario } from '../src/scenarios/loader.js';
@@ -129,6 +131,9 @@ function soakOne(rate: number, minutes: number, seed: number): SoakResult {
           if (isFirst) firstMark = mark;
           if (isEnd) {
             endMark = mark;
+            // What holds the retained memory: a heap snapshot (Chrome DevTools' Memory tab) at this point.
+            const snapshot = process.env.KAFKASIM_SOAK_HEAPSNAPSHOT;
+            if (snapshot !== undefined && snapshot !== '') console.error(`  rate ${rate}: heap snapshot written to ${v8.writeHeapSnapshot(snapshot)}`);
             // Before the drain and the checkers, which may take long (or fail) on a long run.
             console.error(`  rate ${rate}: at the end of the faulted run, ${mark.acked} acknowledged; retained for the checkers ${Math.round((mark.bytes - baselineBytes) / 2 ** 20)} MB = ${round((mark.bytes - baselineBytes) / Math.max(1, mark.acked), 1)} bytes per message (growth after the first window ${round((mark.bytes - (firstMark?.bytes ?? mark.bytes)) / Math.max(1, mark.acked - (firstMark?.acked ?? 0)), 1)}); disks ${Math.round(mark.disk / 2 ** 20)} MB; peak RSS so far ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
           }

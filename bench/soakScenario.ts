@@ -48,7 +48,7 @@ export function retentionMs(rate: number): number {
 /** The scenario file's text, for parseScenario. Durations are written in seconds so fractional minutes work. */
 export function soakScenario({ minutes, rate, seed = 1 }: SoakParameters): string {
   const seconds = Math.round(minutes * 60);
-  const retained = `{ retention.ms: ${retentionMs(rate)}, segment.bytes: 262144 }`;
+  const retained = `{ retention.ms: ${retentionMs(rate)}, internal.segment.bytes: 262144 }`;
   return `
 name: soak
 description: Issue 21's soak. A configuration that must lose nothing (acks=all, idempotence, RF 3, min.insync.replicas 2, no unclean election, read_committed) with retention and segment rolls active, under a nemesis of every non-media fault kind.

@@ -185,8 +185,11 @@ export interface ClusterFinalState {
   /** Where consumers took a position by `auto.offset.reset` because their group had no committed offset, in the order they did. */
   readonly resets?: readonly ConsumerReset[];
   readonly leaderClaims?: readonly LeaderClaim[];
+  /** What the controller quorum's ghost saw: disruptive elections, stale controllers' answers. */
+  readonly quorum?: QuorumAnomalies;
   /** By partition: every batch that was ever (partly) below a leader's high watermark. */
   readonly exposed?: ReadonlyMap<string, Iterable<ExposedBatch>>;
 }
 
+import type { QuorumAnomalies } from './quorumCheckers.js';
 export type { SendCompletion, SendValue } from '../sim/history.js';

@@ -1,8 +1,10 @@
 import type { Violation } from '../sim/checker.js';
 import type { Trace, TraceRecordMap } from '../sim/trace.js';
-import type { Time } from '../sim/time.js';
+import { time, type Time } from '../sim/time.js';
 import type { Log } from '../log/log.js';
 import { NumberColumn } from '../sim/columns.js';
+import { RAFT_INVARIANT_KINDS, type RaftMemberView } from '../nodes/controller/raft/raftInvariants.js';
+import { OnlineRaftChecks } from './onlineRaft.js';
 
 /**
  * The replication invariants of the TLA+ specifications of Kafka's protocol (Jack
@@ -15,10 +17,13 @@ import { NumberColumn } from '../sim/columns.js';
  * - `spec:NoCommittedRecordLostGlobally`: some replica still holds every committed record.
  * - `spec:HighWatermarkMonotonic`: a leader's high watermark never moves down within its
  *   leadership.
- * - The controller quorum's, as its members see them break (RaftEventSimulationTest's
- *   invariants; KafkaRaftClient throws where they do): `spec:SingleLeader` (a member is told
- *   of two leaders in one epoch) and `spec:ConsistentCommittedData` (a member is asked to
- *   truncate below its high watermark), on the partition `__cluster_metadata-0`.
+ * - The controller quorum's, on the partition `__cluster_metadata-0`: RaftEventSimulationTest's
+ *   invariants (`spec:SingleLeader`, `spec:MonotonicEpoch`, `spec:MonotonicHighWatermark`,
+ *   `spec:MajorityReachedHighWatermark`, `spec:ConsistentCommittedData`) and the brokers'
+ *   `spec:MetadataLogMatchingProperty`, checked by {@link OnlineRaftChecks} after every Raft
+ *   event when the checker is given the quorum; and, either way, SingleLeader and
+ *   ConsistentCommittedData as a member sees them break (KafkaRaftClient throws where they
+ *   do: it is told of two leaders in one epoch, or asked to truncate below its high watermark).
  *
  * Like the post-run checkers, this is a ghost: it reads the replicas' logs (which no node
  * may do) when the trace says a replica appended, truncated, changed role or moved its high
@@ -29,7 +34,7 @@ import { NumberColumn } from '../sim/columns.js';
  * partition is no longer judged once a cleaner has removed anything from one of its
  * replicas (the post-run checkers still judge its records).
  */
-export const SPEC_KINDS = ['spec:LeaderCompleteness', 'spec:LogMatching', 'spec:NoCommittedRecordLostGlobally', 'spec:HighWatermarkMonotonic', 'spec:SingleLeader', 'spec:ConsistentCommittedData'] as const;
+export const SPEC_KINDS = ['spec:LeaderCompleteness', 'spec:LogMatching', 'spec:NoCommittedRecordLostGlobally', 'spec:HighWatermarkMonotonic', ...RAFT_INVARIANT_KINDS] as const;
 export type SpecKind = (typeof SPEC_KINDS)[number];
 
 /** The controller quorum's log, as its violations name it. */
@@ -231,12 +236,19 @@ export class OnlineSpecChecker {
   /** Partitions a cleaner has compacted: the specifications no longer apply to them. */
   private readonly compacted = new Set<string>();
 
+  /** The quorum's invariants, when the checker was given the quorum. */
+  private raft: OnlineRaftChecks | undefined;
+
   /** Whether the last sync rebuilt the chain it returned from the log. */
   private rebuilt = false;
   /** Per partition, by broker: the key of the replica in the maps above, built once. */
   private readonly keys = new Map<string, string[]>();
 
-  constructor(private readonly logs: ReplicaLogs) {}
+  /** @param quorum the controller quorum's members, for the Raft invariants; without it only what members see break themselves is reported. */
+  constructor(
+    private readonly logs: ReplicaLogs,
+    private readonly quorum?: () => readonly RaftMemberView[],
+  ) {}
 
   /** The key of `broker`'s replica of `partition`: the same string every time, so lookups need not build and hash a new one. */
   private keyOf(broker: number, partition: string): string {
@@ -253,9 +265,15 @@ export class OnlineSpecChecker {
     trace.observeFields('replica.role', (r, at) => this.onRole(r, at));
     trace.observeFields('replica.hw', (r, at) => this.onHighWatermark(r, at));
     trace.observe('log.clean', (r) => this.compacted.add(r.partition));
-    trace.observe('raft.violation', (r) => {
-      if (r.invariant === 'spec:SingleLeader' || r.invariant === 'spec:ConsistentCommittedData') this.report(r.invariant, METADATA_PARTITION, r.at, r.message, { node: r.node });
-    });
+    trace.observe('raft.violation', (r) => this.report(r.invariant, METADATA_PARTITION, r.at, r.message, { node: r.node }));
+    if (this.quorum === undefined) return;
+    this.raft = new OnlineRaftChecks(this.quorum, (v) => this.report(v.kind, METADATA_PARTITION, time(v.at), v.message, { node: v.node }));
+    this.raft.attach(trace);
+  }
+
+  /** As the run ends: the quorum's invariants once more (RaftEventSimulationTest validates as each run ends). */
+  finish(at: Time): void {
+    this.raft?.check(at);
   }
 
   /** Violations so far, first occurrence per kind and partition (with a count of repeats). */

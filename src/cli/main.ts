@@ -22,6 +22,7 @@ import { versionsCommand, type VersionsCliOptions } from './commands/versions.js
 import { stateCommand, type StateCliOptions } from './commands/state.js';
 import { initCommand, type InitCliOptions } from './commands/init.js';
 import { playCommand, type PlayCliOptions } from './commands/play.js';
+import { glossaryLines } from './commands/glossary.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -190,6 +191,14 @@ function buildProgram(): Command {
     .option('--out <file>', 'where to write it (default: scenario.yaml)')
     .action((opts: InitCliOptions) => {
       process.exitCode = initCommand(opts, (line) => console.log(line));
+    });
+
+  program
+    .command('glossary [term]')
+    .description('the words the output uses (ISR, ELR, high watermark, log end, leader epoch, committed, acknowledged, indeterminate, p1#N@O, "up to N"), as docs/glossary.md defines them')
+    .addHelpText('after', () => `\n${glossaryLines().join('\n')}`)
+    .action((term: string | undefined) => {
+      for (const line of glossaryLines(term)) console.log(line);
     });
 
   program

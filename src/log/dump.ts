@@ -13,7 +13,7 @@ import {
   timestampTypeOf,
   type DecodedRecord,
 } from './recordBatch.js';
-import { crc32c } from './crc32c.js';
+import { crc32cRange } from './crc32c.js';
 
 /** Bytes shown as text when they are valid UTF-8, as base64 otherwise. */
 export interface DumpBytes {
@@ -88,7 +88,7 @@ export function dumpLog(data: Buffer): DumpResult {
     if (h.batchLength < BATCH_HEADER_SIZE - LOG_OVERHEAD || size > left) {
       return { batches, corruptTail: { position: pos, bytes: left, reason: `batch length ${h.batchLength} does not fit the ${left} bytes left` } };
     }
-    const crcValid = crc32c(data.subarray(pos + 21, pos + size)) === h.crc;
+    const crcValid = crc32cRange(data, pos + 21, pos + size) === h.crc;
     let records: DecodedRecord[] = [];
     let recordError: string | undefined;
     if (crcValid) {

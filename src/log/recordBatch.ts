@@ -1,6 +1,6 @@
 import { gunzip, gzip } from './gzip.js';
 import { readInt16, readInt32, readInt64, readUInt32, writeInt64 } from './int64.js';
-import { crc32c } from './crc32c.js';
+import { crc32cRange } from './crc32c.js';
 import { readVarint, varintSize, writeVarint } from './varint.js';
 
 /**
@@ -335,7 +335,7 @@ export function writeBatchHeader(out: Buffer, end: number, records: RecordsSumma
   out.writeInt16BE(options.producerEpoch ?? NO_PRODUCER_EPOCH, PRODUCER_EPOCH);
   out.writeInt32BE(options.baseSequence ?? NO_SEQUENCE, BASE_SEQUENCE);
   out.writeInt32BE(records.recordCount, RECORD_COUNT);
-  out.writeUInt32BE(crc32c(out.subarray(ATTRIBUTES, end)), CRC);
+  out.writeUInt32BE(crc32cRange(out, ATTRIBUTES, end), CRC);
 }
 
 /** Encodes `records` as one v2 batch. Offsets are relative: record i gets baseOffset + i. */
@@ -398,7 +398,7 @@ export function setLogAppendTime(batch: Buffer, pos: number, timestampMs: number
   batch.writeInt16BE(attributes, pos + ATTRIBUTES);
   writeInt64(batch, pos + MAX_TIMESTAMP, timestampMs);
   const end = pos + LOG_OVERHEAD + batch.readInt32BE(pos + LENGTH);
-  batch.writeUInt32BE(crc32c(batch.subarray(pos + ATTRIBUTES, end)), pos + CRC);
+  batch.writeUInt32BE(crc32cRange(batch, pos + ATTRIBUTES, end), pos + CRC);
 }
 
 // ------------------------------------------------------------------ decoding
@@ -475,7 +475,7 @@ export function checkBatchInto(buf: Buffer, pos: number, end: number, into: Read
   if (end - pos < size) return Problem.NoBatch;
   readBatchHeaderInto(buf, pos, into);
   if (into.lastOffsetDelta < 0 || into.recordCount < 0) return Problem.Counts;
-  return crc32c(buf.subarray(pos + ATTRIBUTES, pos + size)) === into.crc ? size : Problem.Crc;
+  return crc32cRange(buf, pos + ATTRIBUTES, pos + size) === into.crc ? size : Problem.Crc;
 }
 
 /** What checkBatchInto's `problem` with the batch at `pos` is, in words. */
@@ -492,7 +492,7 @@ export function batchProblem(buf: Buffer, pos: number, end: number, problem: num
     case Problem.Counts:
       return { ok: false, reason: 'negative record count or offset delta', truncated: false };
     default:
-      return { ok: false, reason: `CRC mismatch: stored ${hex(readUInt32(buf, pos + CRC))}, computed ${hex(crc32c(buf.subarray(pos + ATTRIBUTES, pos + size)))}`, truncated: false };
+      return { ok: false, reason: `CRC mismatch: stored ${hex(readUInt32(buf, pos + CRC))}, computed ${hex(crc32cRange(buf, pos + ATTRIBUTES, pos + size))}`, truncated: false };
   }
 }
 

@@ -182,6 +182,9 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       request: (to, message, options, done) => this.request(endpoint, tag, to, message, options, done),
       send: (to, message) => this.sendOneWay(endpoint, tag, to, message),
       closeConnection: (peer) => this.closeConnection(endpoint, tag, peer),
+      exit: () => {
+        if (host.runsNow(tag)) host.shutdown();
+      },
     };
   }
 

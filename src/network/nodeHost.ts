@@ -71,6 +71,11 @@ export interface NodeContext<M extends Message = Message> {
   send(to: NodeId, message: M): void;
   /** Closes this node's connection with `peer`; the peer notices it (onDisconnect). */
   closeConnection(peer: NodeId): void;
+  /**
+   * The process exits on its own (Kafka's Exit.exit on a FatalExitError): its shutdown
+   * sequence runs as for SIGTERM (onShutdown) and it stays down until a fault restarts it.
+   */
+  exit(): void;
 }
 
 /** One incarnation of a node: its fields are the node's volatile state. */

@@ -8,6 +8,11 @@ import type { Partition } from './broker/partition.js';
 import type { Controller, ControllerDurable } from './controller/controller.js';
 import type { MetadataImage } from './controller/metadataImage.js';
 import type { KafkaMessage } from './protocol.js';
+import type { KafkaRaftClient } from './controller/raft/kafkaRaftClient.js';
+import { RaftLog } from './controller/raft/raftLog.js';
+import { QuorumStateStore } from './controller/raft/quorumStateStore.js';
+import type { RaftMemberView } from './controller/raft/raftInvariants.js';
+import { brokerIdOf } from './nodeId.js';
 import type { Producer, ProducerDurable } from './producer/producer.js';
 import type { Consumer, ConsumerDurable } from './consumer/consumer.js';
 
@@ -73,6 +78,9 @@ export type MetadataView = Pick<MetadataImage, 'broker' | 'brokers' | 'topic' | 
  * node, which no node may do: nodes still never touch each other's memory.
  */
 export class ClusterProbe {
+  /** A down controller's log end, read from its disk once per stay down (nothing writes to it meanwhile), by node. */
+  private readonly downLogEnds = new Map<NodeId, { readonly incarnation: number; readonly end: number }>();
+
   constructor(
     private readonly isHostUp: (node: NodeId) => boolean,
     private readonly controllerHosts: readonly ControllerHost[],
@@ -143,6 +151,26 @@ export class ClusterProbe {
     return this.controllerHosts.map((h) => ({ node: h.id, active: h.process?.isActive === true }));
   }
 
+  /** True when `node` is up and paused (a GC pause, SIGSTOP). */
+  isPaused(node: NodeId): boolean {
+    return this.clients.network.allHosts().find((h) => h.id === node)?.paused === true;
+  }
+
+  /** The controllers that believe they are active, each with its epoch and whether its image has a broker fenced. */
+  activeControllers(): { readonly node: NodeId; readonly epoch: number; readonly fenced: (brokerId: number) => boolean }[] {
+    const out: { node: NodeId; epoch: number; fenced: (brokerId: number) => boolean }[] = [];
+    for (const h of this.controllerHosts) {
+      const c = h.process;
+      if (c?.activeEpoch !== undefined) out.push({ node: h.id, epoch: c.activeEpoch, fenced: (id) => c.image.broker(id)?.fenced === true });
+    }
+    return out;
+  }
+
+  /** The broker id of node `node`, when it is a broker. */
+  brokerIdOf(node: NodeId): number | undefined {
+    return brokerIdOf(node);
+  }
+
   /** The active controller's node name, when there is one. */
   activeControllerNode(): NodeId | undefined {
     return this.activeHost()?.id;
@@ -165,6 +193,34 @@ export class ClusterProbe {
     return best;
   }
 
+  /**
+   * The quorum as RaftEventSimulationTest's invariants read it: each controller (a voter) by
+   * its quorum-state file and log, live or from its disk when down, and each running broker
+   * (an observer) by its live metadata log.
+   */
+  quorumMembers(): RaftMemberView[] {
+    const members = this.controllerHosts.map((h) => {
+      const c = h.process?.quorumMember;
+      const disk = h.durable.disk;
+      if (c !== undefined) this.downLogEnds.delete(h.id);
+      const logEndOffset = c?.log.endOffset ?? this.downLogEnd(h);
+      return { id: c?.id ?? h.durable.config.nodeId, node: h.id, voter: true, storedElection: new QuorumStateStore(disk).read(), logEndOffset, live: liveView(c, h.incarnation) };
+    });
+    for (const h of this.brokerHosts) {
+      const c = h.process?.metadataQuorumMember;
+      if (c !== undefined) members.push({ id: c.id, node: h.id, voter: false, storedElection: undefined, logEndOffset: c.log.endOffset, live: liveView(c, h.incarnation) });
+    }
+    return members;
+  }
+
+  private downLogEnd(h: ControllerHost): number {
+    const known = this.downLogEnds.get(h.id);
+    if (known !== undefined && known.incarnation === h.incarnation) return known.end;
+    const end = RaftLog.peekEndOffset(h.durable.disk);
+    this.downLogEnds.set(h.id, { incarnation: h.incarnation, end });
+    return end;
+  }
+
   /** Producer `node`'s unfinished batches, when it is up. */
   producer(node: NodeId): ProducerView | undefined {
     return this.clients.producers.find((h) => h.id === node)?.process;
@@ -183,4 +239,17 @@ export class ClusterProbe {
   private broker(id: number): Broker | undefined {
     return this.brokerHosts[id - 1]?.process;
   }
+}
+
+/** A running quorum member's live state, as the Raft invariants read it. */
+function liveView(c: KafkaRaftClient | undefined, incarnation: number): RaftMemberView['live'] {
+  if (c === undefined) return undefined;
+  return {
+    epoch: c.quorum.epoch,
+    isLeader: c.quorum.state.kind === 'leader',
+    highWatermark: c.highWatermark,
+    logEndOffset: c.log.endOffset,
+    incarnation,
+    records: (from, end) => c.log.read(from, end - from),
+  };
 }

@@ -4,6 +4,7 @@ import { compareStrings } from '../sim/order.js';
 import { time, type Time } from '../sim/time.js';
 import type { Trace } from '../sim/trace.js';
 import type { SendLog, SendRef } from '../sim/sendLog.js';
+import { GroupStallRecorder, reportStalls, type ChargedStalls, type GroupMembers, type GroupStall } from './groupStalls.js';
 
 /**
  * Availability, not only safety: for each fault, the partitions it left unable to take
@@ -36,6 +37,8 @@ export interface FaultAvailability {
   /** Sends that failed, and that ended unknown (timed out or given up after an attempt), after it and before the next fault. */
   readonly failedSends: number;
   readonly indeterminateSends: number;
+  /** The consumer groups it left without progress on some partition (groupStalls.ts). */
+  readonly groups: readonly GroupStall[];
 }
 
 interface Window {
@@ -44,6 +47,7 @@ interface Window {
   readonly outages: Map<string, { ms: number; why: string; open: boolean }>;
   failed: number;
   indeterminate: number;
+  readonly groups: Map<string, ChargedStalls>;
 }
 
 /** Names a fault from its place in the schedule and the nodes it hit. */
@@ -61,9 +65,11 @@ export class AvailabilityRecorder {
   private lastCutOff: readonly string[] = [];
   /** Paused brokers, and when their pause ends. */
   private readonly pausedUntil = new Map<number, Time>();
+  /** The consumer groups' stalls, once told which groups there are. */
+  private groupStalls: GroupStallRecorder | undefined;
 
   constructor(start: Time) {
-    this.windows.push({ fault: 'start', at: start / 1000, outages: new Map(), failed: 0, indeterminate: 0 });
+    this.windows.push({ fault: 'start', at: start / 1000, outages: new Map(), failed: 0, indeterminate: 0, groups: new Map() });
   }
 
   /** The latest fault's label ("start" before the first). */
@@ -76,10 +82,18 @@ export class AvailabilityRecorder {
     this.label = labeler;
   }
 
+  /** Watches the consumer groups too: call after `attach`, so a leader's change is known before the groups hear of it. */
+  watchGroups(trace: Trace, groups: GroupMembers): void {
+    if (groups.members.length === 0) return;
+    this.groupStalls = new GroupStallRecorder({ whyUnavailable: (p) => this.whyUnavailable(p), leaderOf: (p) => this.leaders.get(p) }, groups, (ms) => this.windowAt(ms).groups);
+    this.groupStalls.attach(trace);
+  }
+
   attach(trace: Trace): void {
     trace.observe('metadata.record', (r) => {
       this.expirePauses(r.at);
       this.onMetadata(r.at, JSON.parse(r.detail) as MetadataRecord);
+      this.groupStalls?.recheck(r.at);
     });
     trace.observe('node.crash', (r) => this.onDown(r.at, r.node, r.mode === 'power' ? 'lost power' : 'crashed'));
     trace.observe('node.stop', (r) => this.onDown(r.at, r.node, 'stopped'));
@@ -94,7 +108,7 @@ export class AvailabilityRecorder {
     });
     trace.observe('fault.apply', (r) => {
       this.expirePauses(r.at);
-      const w: Window = { fault: this.label(r.index, r.action === 'partition' ? this.lastCutOff : r.targets), at: r.at / 1000, outages: new Map(), failed: 0, indeterminate: 0 };
+      const w: Window = { fault: this.label(r.index, r.action === 'partition' ? this.lastCutOff : r.targets), at: r.at / 1000, outages: new Map(), failed: 0, indeterminate: 0, groups: new Map() };
       this.windows.push(w);
       // A fault's own records (a crash's node.crash) come before its fault.apply: what began at this instant is its doing.
       for (const u of this.unavailable.values()) if (u.since === r.at) u.window = w;
@@ -133,7 +147,7 @@ export class AvailabilityRecorder {
     for (const [name, leader] of this.leaders) if (leader === id) this.update(at, name);
   }
 
-  /** Why the partition cannot take writes now, or undefined when it can. */
+  /** Why the partition cannot take writes (nor be read) now, or undefined when it can. */
   private whyUnavailable(name: string): string | undefined {
     const leader = this.leaders.get(name) ?? -1;
     if (leader < 0) return 'no leader';
@@ -187,9 +201,14 @@ export class AvailabilityRecorder {
     return this.windows[lo];
   }
 
-  /** The report at the end of the run: every window with an outage or a failed send, internal topics left out. */
-  finish(end: Time, sends: SendLog): FaultAvailability[] {
+  /**
+   * The report at the end of the run: every window with an outage, a failed send or a
+   * stalled group, internal topics left out. Groups' stalls end at `clientsStop` (the
+   * quiesce pauses every client) or the end; none is open for a group `caughtUp` with the partition.
+   */
+  finish(end: Time, sends: SendLog, clientsStop: Time = end, caughtUp: (group: string, partition: string) => boolean = () => false): FaultAvailability[] {
     this.expirePauses(end);
+    this.groupStalls?.finish(clientsStop < end ? clientsStop : end, caughtUp);
     for (const [name, u] of this.unavailable) this.charge(u.window, name, (end - u.since) / 1000, u.why, true);
     this.unavailable.clear();
     this.countSends(sends);
@@ -203,7 +222,8 @@ export class AvailabilityRecorder {
           .map(([partition, o]) => ({ partition, ms: Math.round(o.ms), why: o.why, open: o.open })),
         failedSends: w.failed,
         indeterminateSends: w.indeterminate,
+        groups: reportStalls(w.groups, (g) => this.groupStalls?.partitionsOf(g) ?? 0),
       }))
-      .filter((w) => w.partitions.length > 0 || w.failedSends > 0 || w.indeterminateSends > 0);
+      .filter((w) => w.partitions.length > 0 || w.failedSends > 0 || w.indeterminateSends > 0 || w.groups.length > 0);
   }
 }

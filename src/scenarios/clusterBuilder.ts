@@ -18,7 +18,7 @@ import { TRANSACTION_STATE_TOPIC } from '../nodes/coordinator/transactionLog.js'
 import type { ConsumerClient, ProcessorClient, ProducerClient, Scenario } from './schema.js';
 import { controllerId, controllerNode, memberNode, producerNode } from '../nodes/nodeId.js';
 import type { QuorumSettings } from '../nodes/config/quorumSettings.js';
-import { atLeast } from '../nodes/config/releases.js';
+import { raftFeaturesAt } from '../nodes/controller/raft/kafkaRaftClient.js';
 import type { QuorumConfig } from '../nodes/controller/raft/kafkaNetworkChannel.js';
 import { defaultsOf } from '../nodes/config/setting.js';
 import { TOPIC_SETTINGS } from '../nodes/config/topicSettings.js';
@@ -182,7 +182,7 @@ function topicLogConfigs(scenario: Scenario): (topic: string) => LogConfig {
     const t = topicConfigs.get(topic)?.config ?? TOPIC_SETTING_DEFAULTS;
     return {
       ...DEFAULT_LOG_CONFIG,
-      segmentBytes: t['segment.bytes'] ?? cfg['log.segment.bytes'],
+      segmentBytes: t['internal.segment.bytes'] ?? t['segment.bytes'] ?? cfg['log.segment.bytes'],
       segmentMs: t['segment.ms'],
       flushMessages: cfg['flush.messages'],
       flushMs: cfg['flush.ms'],
@@ -205,11 +205,10 @@ function topicLogConfigs(scenario: Scenario): (topic: string) => LogConfig {
  * check-quorum from 3.7 (KAFKA-15489), pre-vote from 4.0 (KIP-996, KAFKA-16164).
  */
 function quorumConfig(scenario: Scenario): QuorumConfig {
-  const version = scenario.cluster.version;
   return {
     voters: Array.from({ length: scenario.cluster.controllers }, (_, i) => controllerId(i + 1)),
     settings: quorumSettingsOf(scenario.cluster.config),
-    features: { preVote: atLeast(version, '4.0'), checkQuorum: atLeast(version, '3.7') },
+    features: raftFeaturesAt(scenario.cluster.version),
   };
 }
 

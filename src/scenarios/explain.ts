@@ -10,6 +10,7 @@ import { explainTombstoneLoss } from './explainCompaction.js';
 import { explainExactlyOnce } from './explainTxn.js';
 import { explainTxnAnomaly } from './explainTxnAnomaly.js';
 import { explainUnseen } from './explainUnseen.js';
+import { QuorumNarrator, explainQuorumViolation } from './explainQuorum.js';
 
 import type { TimelineLine } from './timeline.js';
 
@@ -33,6 +34,8 @@ export function explainViolation(records: readonly TraceRecord[], violation: Vio
   if (compaction !== undefined) return compaction;
   const unseen = explainUnseen(records, violation, narratePartition);
   if (unseen !== undefined) return unseen;
+  const quorum = explainQuorumViolation(records, violation);
+  if (quorum !== undefined) return quorum;
   const group = groupFocusOf(violation);
   if (group !== undefined) return explainGroupViolation(records, violation, group);
   const partition = typeof violation.details.partition === 'string' ? violation.details.partition : undefined;
@@ -140,6 +143,10 @@ class Narrator {
   private readonly downSaid = new Set<number>();
   /** Brokers that are down (crashed or stopped, not yet restarted). */
   private readonly down = new Set<number>();
+  /** Which controller is active, and the gaps with none, once the story has started. */
+  private readonly quorum = new QuorumNarrator((at, text) => {
+    if (this.started) this.say(at, text);
+  }, 'active');
 
   constructor(
     readonly partition: string,
@@ -186,6 +193,7 @@ class Narrator {
   }
 
   see(r: TraceRecord): void {
+    this.quorum.see(r);
     switch (r.kind) {
       case 'metadata.record':
         this.onMetadata(r.at, JSON.parse(r.detail) as MetadataRecord);
@@ -362,10 +370,8 @@ class Narrator {
   private onNode(r: TraceRecord<'node.crash'> | TraceRecord<'node.pause'> | TraceRecord<'node.start'> | TraceRecord<'node.shutdown'> | TraceRecord<'node.stop'>): void {
     const id = brokerIdOf(r.node);
     const isReplica = id !== undefined && this.replicas.includes(id);
-    if (r.node.startsWith('controller') && this.started) {
-      if (r.kind === 'node.crash') this.say(r.at, `the controller crashed: no leader changes until it is back`);
-      return;
-    }
+    // The quorum narrator tells of controllers.
+    if (r.node.startsWith('controller')) return;
     // A replaced leader that is down never acts on its old leadership again.
     if (id !== undefined && (r.kind === 'node.crash' || r.kind === 'node.stop')) this.down.add(id);
     if (id !== undefined && r.kind === 'node.start') this.down.delete(id);

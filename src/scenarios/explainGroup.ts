@@ -2,6 +2,7 @@ import type { Violation } from '../sim/checker.js';
 import type { TraceRecord } from '../sim/trace.js';
 import { formatTime } from '../sim/time.js';
 import { timeline, type TimelineLine } from './timeline.js';
+import { rebalanceWaits } from './explainRebalance.js';
 
 /**
  * The causal chain of a consumer-group violation (skipped, reprocessed, stale-commit,
@@ -51,9 +52,28 @@ function range(a: number, b: number): string {
   return a === b ? String(a) : `${a}–${b}`;
 }
 
+/**
+ * Whether a member (its history name, "c1-2") belongs to `group`, as the coordinators' member
+ * ids show: each is the client id, a dash and what makes it unique (KIP-394;
+ * GroupCoordinator's newMemberId), and a member's history name is its client id and its
+ * instance number. When the trace shows no such id, every member counts.
+ */
+export function memberOfGroup(records: readonly TraceRecord[], group: string): (member: string) => boolean {
+  const clients = new Set<string>();
+  const clientOf = (memberId: string): string | undefined => /^(.+)-\d+\.\d+\.\d+$/.exec(memberId)?.[1];
+  for (const r of records) {
+    if (r.kind === 'group.generation' && r.group === group) for (const m of r.members) clients.add(clientOf(m) ?? '');
+    if (r.kind === 'group.commit' && r.group === group) clients.add(clientOf(r.member) ?? '');
+  }
+  clients.delete('');
+  return (member) => clients.size === 0 || clients.has(member.replace(/-\d+$/, ''));
+}
+
 export function explainGroupViolation(records: readonly TraceRecord[], violation: Violation, focus: GroupFocus): TimelineLine[] {
   const { lines, say } = timeline();
   const { group, partition, lo, hi } = focus;
+  const inGroup = memberOfGroup(records, group);
+  const waits = rebalanceWaits(records, group, inGroup);
   const inFocus = (o: number): boolean => o >= lo && o <= hi;
   // Members of the group, as the trace reveals them (their history processes, "c1-2").
   const members = new Set<string>();
@@ -73,7 +93,7 @@ export function explainGroupViolation(records: readonly TraceRecord[], violation
   for (const r of records) {
     switch (r.kind) {
       case 'client.op': {
-        if (r.type === 'invoke' && r.f !== 'commit') break;
+        if ((r.type === 'invoke' && r.f !== 'commit') || !inGroup(r.process)) break;
         const v = r.value as Record<string, unknown> | undefined;
         if (v === undefined) break;
         if (r.f === 'assign' || r.f === 'revoke') {
@@ -137,7 +157,11 @@ export function explainGroupViolation(records: readonly TraceRecord[], violation
         break;
       }
       case 'group.generation':
-        if (r.group === group && members.size > 0) say(r.at, `the coordinator (broker-${r.broker}) moved ${group} to generation ${r.generation} (${r.state}, ${r.members.length} member${r.members.length === 1 ? '' : 's'})`);
+        if (r.group !== group || members.size === 0) break;
+        say(r.at, `the coordinator (broker-${r.broker}) moved ${group} to generation ${r.generation} (${r.state}, ${r.members.length} member${r.members.length === 1 ? '' : 's'})`);
+        // Said once, with the generation it led to (a coordinator's load repeats the generation).
+        if (waits.has(r.generation)) say(r.at, waits.get(r.generation) ?? '');
+        waits.delete(r.generation);
         break;
       case 'group.commit': {
         if (r.group !== group || r.partition !== partition) break;

@@ -1,7 +1,7 @@
 import type { Violation } from '../sim/checker.js';
 import type { TraceRecord } from '../sim/trace.js';
 import { formatTime } from '../sim/time.js';
-import { explainGroupViolation } from './explainGroup.js';
+import { explainGroupViolation, memberOfGroup } from './explainGroup.js';
 import type { TimelineLine } from './timeline.js';
 
 /**
@@ -41,10 +41,11 @@ function ackedOf(records: readonly TraceRecord[], partition: string, ids: Readon
   return offsets.length === 0 ? undefined : { offsets, first, last, producers };
 }
 
-/** The group that committed offsets of the partition first (the checker judges groups that caught up with it). */
-function groupOf(records: readonly TraceRecord[], partition: string): string | undefined {
-  for (const r of records) if (r.kind === 'group.commit' && r.partition === partition) return r.group;
-  return undefined;
+/** The groups that committed offsets of the partition, in the order they first did (the checker judges groups that caught up with it). */
+function groupsOf(records: readonly TraceRecord[], partition: string): string[] {
+  const groups: string[] = [];
+  for (const r of records) if (r.kind === 'group.commit' && r.partition === partition && !groups.includes(r.group)) groups.push(r.group);
+  return groups;
 }
 
 /** Undefined when the violation is not an `unseen` one with records the trace acknowledged. */
@@ -56,14 +57,18 @@ export function explainUnseen(records: readonly TraceRecord[], violation: Violat
   if (acked === undefined) return undefined;
   const lo = Math.min(...acked.offsets);
   const hi = Math.max(...acked.offsets);
-  const group = groupOf(records, partition);
+  const groups = groupsOf(records, partition);
   const who = [...acked.producers].join(', ');
   const own: TimelineLine[] = [{ at: acked.first, text: `${who} began to be told its writes to ${partition} succeeded: the records in question, offsets ${lo}–${hi} (${acked.offsets.length} of them), acknowledged until ${formatTime(acked.last)}` }];
-  const groupSide = group === undefined ? [] : explainGroupViolation(records, violation, { group, partition, lo, hi }).slice(0, -1);
+  // No consumer of any group read them: each group's side, and its own cause, is told; with several, each line names its group.
+  const named = (group: string, text: string): string => (groups.length > 1 ? `[${group}] ${text}` : text);
+  const groupSides = groups.flatMap((group) => explainGroupViolation(records, violation, { group, partition, lo, hi }).slice(0, -1).map((l) => ({ at: l.at, text: named(group, l.text) })));
   const replicaSide = narrate(records, partition, acked.offsets).filter((l) => !l.text.startsWith('→') && !/was told its write at offset/.test(l.text));
-  const lines = [...own, ...groupSide, ...replicaSide].sort((a, b) => a.at - b.at);
-  const cause = causeOf(records, partition, lo, hi, acked.first, group);
-  if (cause !== undefined) lines.push({ at: lines.at(-1)?.at ?? 0, text: cause });
+  const lines = [...own, ...groupSides, ...replicaSide].sort((a, b) => a.at - b.at);
+  const causes = (groups.length === 0 ? [undefined] : groups).map((group) => causeOf(records, partition, lo, hi, acked.first, group));
+  causes.forEach((cause, i) => {
+    if (cause !== undefined) lines.push({ at: lines.at(-1)?.at ?? 0, text: groups.length > 1 ? cause.replace(/^why: /, `why, for ${groups[i]}: `) : cause });
+  });
   lines.push({ at: lines.at(-1)?.at ?? 0, text: `→ ${violation.kind}: ${violation.message}` });
   return lines;
 }
@@ -71,11 +76,12 @@ export function explainUnseen(records: readonly TraceRecord[], violation: Violat
 /** Why nobody read them, when the trace shows a reason: said in one sentence. */
 function causeOf(records: readonly TraceRecord[], partition: string, lo: number, hi: number, after: number, group: string | undefined): string | undefined {
   let expired = false;
+  const inGroup = group === undefined ? () => true : memberOfGroup(records, group);
   for (const r of records) {
     if (r.kind === 'group.expire' && r.group === group && r.partitions.includes(partition)) expired = true;
-    if (r.kind === 'consumer.reset' && r.partition === partition && r.offset > lo) {
+    if (r.kind === 'consumer.reset' && r.partition === partition && r.offset > lo && inGroup(r.member)) {
       const lost = expired ? ' (the committed offset had expired: offsets.retention.minutes)' : '';
-      if (r.policy === 'latest') return `why: ${r.member} found no committed offset${lost} and auto.offset.reset=latest put it at the log end, ${r.offset}, past the records in question; with auto.offset.reset=earliest (or a committed offset kept) it would have read them`;
+      if (r.reason === 'no-committed-offset' && r.policy === 'latest') return `why: ${r.member} found no committed offset${lost} and auto.offset.reset=latest put it at the log end, ${r.offset}, past the records in question; with auto.offset.reset=earliest (or a committed offset kept) it would have read them`;
       return `why: ${r.member}'s position of ${partition} was reset to ${r.offset} (${r.reason}, auto.offset.reset=${r.policy}), past the records in question`;
     }
     if (r.kind === 'replica.truncate' && r.partition === partition && r.at >= after && r.to <= hi) {

@@ -16,6 +16,7 @@ export interface KafkaDoc {
 export const NOT_KAFKA_CONFIGS: Readonly<Record<string, string>> = {
   'eligible.leader.replicas.version': 'a feature version (KIP-966), set with kafka-features, not a config',
   'transaction.version': 'a feature version (KIP-1022), set with kafka-features, not a config',
+  'internal.segment.bytes': 'an internal topic config (LogConfig, defineInternal): Kafka documents none',
   partitioner: "kafkasim's shorthand for Kafka's partitioner.class and partitioner.ignore.keys (KIP-794)",
 };
 
@@ -89,6 +90,7 @@ export const KAFKA_DOCS: Readonly<Record<string, KafkaDoc>> = {
   'retention.ms': { source: 'TopicConfig.RETENTION_MS_DOC', doc: "This configuration controls the maximum time we will retain a log before we will discard old log segments to free up space if we are using the \"delete\" retention policy." },
   'retries': { source: 'ProducerConfig.RETRIES_DOC', doc: "Setting a value greater than zero will cause the client to resend any record whose send fails with a potentially transient error. Note that this retry is no different than if the client resent the record upon receiving the error." },
   'retry.backoff.ms': { source: 'CommonClientConfigs.RETRY_BACKOFF_MS_DOC', doc: "The amount of time to wait before attempting to retry a failed request to a given topic partition." },
+  'retry.backoff.max.ms': { source: 'CommonClientConfigs.RETRY_BACKOFF_MAX_MS_DOC', doc: "The maximum amount of time in milliseconds to wait when retrying a request to the broker that has repeatedly failed. If provided, the backoff per client will increase exponentially for each failed request, up to this maximum." },
   'segment.bytes': { source: 'TopicConfig.SEGMENT_BYTES_DOC', doc: "This configuration controls the segment file size for the log." },
   'segment.ms': { source: 'TopicConfig.SEGMENT_MS_DOC', doc: "This configuration controls the period of time after which Kafka will force the log to roll even if the segment file isn't full to ensure that retention can delete or compact old data." },
   'session.timeout.ms': { source: 'CommonClientConfigs.SESSION_TIMEOUT_MS_DOC', doc: "The timeout used to detect client failures when using Kafka's group management facility. The client sends periodic heartbeats to indicate its liveness to the broker." },

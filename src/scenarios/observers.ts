@@ -6,6 +6,7 @@ import type { ClusterProbe } from '../nodes/clusterProbe.js';
 import type { AppliedCommit, CommittedOffsetChange, ConsumerReset, ExposedBatch, LeaderClaim } from '../checkers/finalState.js';
 import { OnlineSpecChecker } from '../checkers/onlineSpec.js';
 import { ExposedBatches } from '../checkers/exposedBatches.js';
+import { observeQuorumAnomalies, type QuorumAnomalies } from '../checkers/quorumCheckers.js';
 import { MetricsRecorder } from './metricsRecorder.js';
 import { AvailabilityRecorder } from './availability.js';
 import type { Cluster } from './clusterBuilder.js';
@@ -30,6 +31,8 @@ export interface Observers {
   readonly resets: readonly ConsumerReset[];
   /** By partition: the offsets cleaners compacted away. */
   readonly compactedAway: ReadonlyMap<string, ReadonlySet<number>>;
+  /** Disruptive elections and stale controllers' answers in the controller quorum. */
+  readonly quorum: QuorumAnomalies;
   /** The online spec checks, unless turned off. */
   readonly online: OnlineSpecChecker | undefined;
   readonly recorder: MetricsRecorder;
@@ -95,7 +98,8 @@ export function attachObservers(sim: Simulation, cluster: Cluster, onlineChecks:
     if (set === undefined) compactedAway.set(r.partition, (set = new Set()));
     for (const o of r.removedOffsets) set.add(o);
   });
-  const online = onlineChecks ? new OnlineSpecChecker((broker, name) => probe.replicaLog(broker, name)) : undefined;
+  const quorum = observeQuorumAnomalies(sim.trace, probe);
+  const online = onlineChecks ? new OnlineSpecChecker((broker, name) => probe.replicaLog(broker, name), () => probe.quorumMembers()) : undefined;
   online?.attach(sim.trace);
   const recorder = new MetricsRecorder(cluster.metrics, (node) => probe.isUp(node), sim.now);
   const availability = new AvailabilityRecorder(sim.now);
@@ -107,7 +111,7 @@ export function attachObservers(sim: Simulation, cluster: Cluster, onlineChecks:
     sim.scheduler.after(METRICS_SAMPLE_INTERVAL, sampleMetrics);
   };
   sim.scheduler.after(METRICS_SAMPLE_INTERVAL, sampleMetrics);
-  return { leaderClaims, exposed, nodeStarts, commits, offsetChanges, resets, compactedAway, online, recorder, availability };
+  return { leaderClaims, exposed, nodeStarts, commits, offsetChanges, resets, compactedAway, quorum, online, recorder, availability };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { atLeast, type KafkaRelease } from '../nodes/config/releases.js';
+import { atLeast, valueAt, type KafkaRelease, type ReleaseHistory } from '../nodes/config/releases.js';
 import type { BrokerSettings } from '../nodes/config/brokerSettings.js';
 import type { ConsumerSettings, ProducerSettings } from '../nodes/config/clientSettings.js';
 
@@ -50,6 +50,37 @@ function check<C>(requirements: readonly Requirement<C>[], config: C, release: K
 
 /** The clients of a scenario, as far as the checks read them. */
 type Client = { readonly type: 'producer'; readonly config: ProducerView } | { readonly type: 'consumer' | 'processor'; readonly config: ConsumerView };
+
+/** A limit on a setting's values that changed between releases. */
+export interface ReleaseLimit {
+  readonly where: 'broker' | 'topic';
+  readonly what: string;
+  readonly history: ReleaseHistory<number>;
+  readonly changedBy: string;
+}
+
+/**
+ * The smallest segment.bytes and log.segment.bytes a release accepts: 14 bytes
+ * (LegacyRecord.RECORD_OVERHEAD_V0) until 1 MiB in Kafka 4.0 (KIP-1030). kafkasim's own
+ * minimum (1) stands for the old one.
+ */
+export const SEGMENT_BYTES_MIN: ReleaseLimit = { where: 'broker', what: 'minimum of `segment.bytes` and `log.segment.bytes`', history: [['0.10', 14], ['4.0', 1_048_576]], changedBy: 'KIP-1030' };
+
+/** Limits by release, for docs/fidelity.md's table. */
+export const RELEASE_LIMITS: readonly ReleaseLimit[] = [SEGMENT_BYTES_MIN];
+
+/** segment.bytes or log.segment.bytes below the release's minimum (KIP-1030, Kafka 4.0). */
+export function segmentBytesProblems(release: KafkaRelease, brokerSegmentBytes: number, topics: readonly { readonly config: { readonly 'segment.bytes'?: number } }[]): ReleaseProblem[] {
+  const min = valueAt(SEGMENT_BYTES_MIN.history, release);
+  const problem = (name: string, value: number): string => `${name} ${value} is below Kafka ${release}'s minimum of ${min} (1 MiB, KIP-1030 in 4.0); set internal.segment.bytes on the topic for smaller segments, or name cluster.version 3.9 or older`;
+  const problems: ReleaseProblem[] = [];
+  if (brokerSegmentBytes < min) problems.push({ path: ['cluster', 'config', 'log.segment.bytes'], message: problem('log.segment.bytes', brokerSegmentBytes) });
+  topics.forEach((t, i) => {
+    const bytes = t.config['segment.bytes'];
+    if (bytes !== undefined && bytes < min) problems.push({ path: ['topics', i, 'config', 'segment.bytes'], message: problem('segment.bytes', bytes) });
+  });
+  return problems;
+}
 
 /** Every feature the scenario uses that the release it names does not have. */
 export function releaseProblems(release: KafkaRelease, broker: BrokerView, clients: readonly Client[]): ReleaseProblem[] {

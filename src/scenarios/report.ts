@@ -55,7 +55,8 @@ interface Band {
   readonly node: string;
   readonly from: number;
   readonly to: number;
-  readonly kind: 'down' | 'paused' | 'cut';
+  /** `active`: the controller is the active one (the quorum's leader, caught up): the active controller over time. */
+  readonly kind: 'down' | 'paused' | 'cut' | 'active';
 }
 
 interface Arrow {
@@ -109,7 +110,18 @@ function bandsOf(records: readonly TraceRecord[], end: number): Band[] {
   const bands: Band[] = [];
   const downSince = new Map<string, number>();
   const cuts = new Map<string, { from: number; nodes: readonly string[] }>();
+  const activeSince = new Map<string, number>();
+  const endActive = (node: string, at: number): void => {
+    const from = activeSince.get(node);
+    if (from !== undefined) bands.push({ node, from, to: at, kind: 'active' });
+    activeSince.delete(node);
+  };
   for (const r of records) {
+    if (r.kind === 'controller.active') {
+      if (r.active && !activeSince.has(r.node)) activeSince.set(r.node, r.at);
+      else if (!r.active) endActive(r.node, r.at);
+    }
+    if (r.kind === 'node.crash' || r.kind === 'node.stop') endActive(r.node, r.at);
     if (r.kind === 'node.crash' || r.kind === 'node.stop') downSince.set(r.node, r.at);
     else if (r.kind === 'node.start' && downSince.has(r.node)) {
       bands.push({ node: r.node, from: downSince.get(r.node) as number, to: r.at, kind: 'down' });
@@ -126,6 +138,7 @@ function bandsOf(records: readonly TraceRecord[], end: number): Band[] {
       }
     }
   }
+  for (const node of [...activeSince.keys()]) endActive(node, end);
   for (const [node, from] of downSince) bands.push({ node, from, to: end, kind: 'down' });
   for (const c of cuts.values()) for (const node of c.nodes) bands.push({ node, from: c.from, to: end, kind: 'cut' });
   return bands;
@@ -278,7 +291,8 @@ function diagram(input: ReportInput, lanes: readonly string[], timelines: readon
   }
   for (const b of bandsOf(input.records, end)) {
     if (!lanes.includes(b.node)) continue;
-    parts.push(`<rect x="${x(b.from)}" y="${y(b.node) - LANE / 2 + 3}" width="${Math.max(2, x(b.to) - x(b.from))}" height="${LANE - 6}" class="band ${b.kind}"><title>${escapeHtml(`${b.node} ${b.kind} ${formatTime(b.from)}–${formatTime(b.to)}`)}</title></rect>`);
+    const what = b.kind === 'active' ? 'the active controller' : b.kind;
+    parts.push(`<rect x="${x(b.from)}" y="${y(b.node) - LANE / 2 + 3}" width="${Math.max(2, x(b.to) - x(b.from))}" height="${LANE - 6}" class="band ${b.kind}"><title>${escapeHtml(`${b.node} ${what} ${formatTime(b.from)}–${formatTime(b.to)}`)}</title></rect>`);
   }
   input.violations.forEach((v, i) => {
     const p = typeof v.details.partition === 'string' ? v.details.partition : undefined;
@@ -381,7 +395,7 @@ ${partition === undefined ? '' : `<h3>${escapeHtml(partition)}: replicas at each
 <h2>Violations</h2>
 ${list}${skippedList}
 <h2>Space-time diagram</h2>
-<p class="legend"><span style="background:#f6c4c5">down</span><span style="background:#fbe2b6">paused</span><span style="background:#dcd5f5">cut off by a partition</span><span style="color:#0a7">→ replication of the records in question</span><span style="color:#1f6feb">● a moment of the timeline (links below)</span><span style="background:#ececef">drain: faults stopped, all healed</span></p>
+<p class="legend"><span style="background:#f6c4c5">down</span><span style="background:#fbe2b6">paused</span><span style="background:#dcd5f5">cut off by a partition</span><span style="background:#c9e9d6">the active controller</span><span style="color:#0a7">→ replication of the records in question</span><span style="color:#1f6feb">● a moment of the timeline (links below)</span><span style="background:#ececef">drain: faults stopped, all healed</span></p>
 ${diagram(input, lanes, timelines)}
 ${sections.join('\n')}
 </body></html>

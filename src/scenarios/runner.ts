@@ -3,6 +3,7 @@ import type { Op } from '../sim/history.js';
 import { runCheckers, type Violation } from '../sim/checker.js';
 import type { TraceSink } from '../sim/trace.js';
 import { seconds, time, type Time } from '../sim/time.js';
+import { memberNode } from '../nodes/nodeId.js';
 import type { FaultInjector, TimedFault } from '../network/faults.js';
 import type { ClusterProbe } from '../nodes/clusterProbe.js';
 import type { KafkaMessage } from '../nodes/protocol.js';
@@ -10,7 +11,8 @@ import { OFFSETS_TOPIC, partitionForGroup } from '../nodes/coordinator/offsetsTo
 import { deliveryCheckers } from '../checkers/deliveryCheckers.js';
 import { groupCheckers, groupLag } from '../checkers/groupCheckers.js';
 import { txnCheckers } from '../checkers/txnCheckers.js';
-import type { ClusterFinalState, GroupFinalState, PipelineState } from '../checkers/finalState.js';
+import { quorumCheckers } from '../checkers/quorumCheckers.js';
+import type { ClusterFinalState, GroupFinalState, PartitionState, PipelineState } from '../checkers/finalState.js';
 import { countSends } from '../checkers/sends.js';
 import type { MetricsReport } from './metricsRecorder.js';
 import { logSnapshot } from './logSnapshot.js';
@@ -145,6 +147,11 @@ function startRunInternal(scenario: Scenario, options: Omit<RunOptions, 'progres
   // The order of these steps is the fingerprint's: hosts, then observers, then starts, then faults.
   const cluster = buildCluster(sim, scenario);
   const observers = attachObservers(sim, cluster, options.onlineChecks !== false);
+  observers.availability.watchGroups(sim.trace, {
+    members: cluster.consumers.flatMap((c) => Array.from({ length: c.instances }, (_, i) => ({ process: `${c.id}-${i + 1}`, node: memberNode(c.id, i + 1), group: c.group }))),
+    offsetsPartitions: scenario.cluster.config['offsets.topic.num.partitions'],
+    readCommitted: cluster.consumers.filter((c) => c.config['isolation.level'] === 'read_committed').map((c) => c.group),
+  });
   for (const h of cluster.net.allHosts()) h.start();
   const faults = planFaults(sim, scenario, cluster, observers.recorder);
   observers.availability.labelFaults((index, nodes) => appliedFaultLabel(index, faults.schedule[index]?.fault, index >= scenario.faults.length, nodes));
@@ -178,6 +185,7 @@ function startRunInternal(scenario: Scenario, options: Omit<RunOptions, 'progres
 /** Judges a run taken to its end (by `runTo(run.end)`): the final snapshot, the checkers, the result. */
 export function finishRun(run: RunInProgress, options: Pick<RunOptions, 'checks'> = {}): RunResult {
   const { scenario, seed, sim, cluster, observers, faults } = run as StartedRun;
+  observers.online?.finish(sim.now);
   const metricsReport = withClientRates(observers.recorder.finish(sim.now), sim.now);
   const state = finalSnapshot(sim, scenario, cluster, observers);
   const report = runCheckers(ALL_CHECKERS, sim.history, state, options.checks ?? scenario.checks);
@@ -198,7 +206,7 @@ export function finishRun(run: RunInProgress, options: Pick<RunOptions, 'checks'
       failed: sends.fail,
       indeterminate: sends.produced - sends.ok - sends.fail,
       metrics: metricsReport,
-      availability: observers.availability.finish(sim.now, sim.history.sends),
+      availability: observers.availability.finish(sim.now, sim.history.sends, time(scenario.duration + scenario.drain), caughtUpWith(state)),
       ...(lag === undefined ? {} : { lag, consumers: consumerStats(sim.history.otherOps) }),
     },
     simulation: sim,
@@ -207,6 +215,28 @@ export function finishRun(run: RunInProgress, options: Pick<RunOptions, 'checks'
     state,
     disks: cluster.disks,
   };
+}
+
+/**
+ * Whether a group's final committed offset of a partition reached the end of what it had to
+ * read: the final high watermark, less a tail of transaction markers and of aborted or open
+ * transactions' batches, which a consumer's position passes or never reaches.
+ */
+function caughtUpWith(state: ClusterFinalState): (group: string, partition: string) => boolean {
+  const ends = new Map(state.partitions.map((p) => [p.partition, readableEnd(p)]));
+  return (group, partition) => (state.groups?.find((g) => g.group === group)?.committed.get(partition) ?? -1) >= (ends.get(partition) ?? 0);
+}
+
+function readableEnd(p: PartitionState): number {
+  let end = p.highWatermark ?? 0;
+  const batches = p.txnBatches ?? [];
+  for (let i = batches.length - 1; i >= 0; i--) {
+    const b = batches[i];
+    if (b.lastOffset + 1 < end) break;
+    if (b.lastOffset + 1 === end && (b.control || b.outcome === 'aborted' || b.outcome === 'open')) end = b.baseOffset;
+    else if (b.lastOffset + 1 === end) break;
+  }
+  return end;
 }
 
 /** The drain begins: no more faults, everything heals and comes back, and the cluster settles. */
@@ -253,6 +283,7 @@ function finalSnapshot(sim: Simulation, scenario: Scenario, cluster: Cluster, ob
   return {
     ...logSnapshot(scenario, probe, observers.compactedAway),
     leaderClaims: observers.leaderClaims,
+    quorum: observers.quorum,
     exposed: observers.exposed,
     groups,
     commits: observers.commits,
@@ -270,7 +301,7 @@ function expectMet(scenario: Scenario, violations: readonly Violation[], onlineC
   return expected === undefined || expected === 'none' ? violations.length === 0 : expected.every((k) => kinds.has(k));
 }
 
-const ALL_CHECKERS = [...deliveryCheckers, ...groupCheckers, ...txnCheckers];
+const ALL_CHECKERS = [...deliveryCheckers, ...groupCheckers, ...txnCheckers, ...quorumCheckers];
 
 /** Each consumer group's final committed offsets, from the broker that leads its `__consumer_offsets` partition. */
 function groupsFinalState(

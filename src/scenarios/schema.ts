@@ -7,7 +7,7 @@ import { BROKER_SETTINGS } from '../nodes/config/brokerSettings.js';
 import { TOPIC_SETTINGS } from '../nodes/config/topicSettings.js';
 import { CONSUMER_SETTINGS, PROCESSOR_SETTINGS, PRODUCER_SETTINGS } from '../nodes/config/clientSettings.js';
 import { KAFKA_RELEASES, NEWEST_RELEASE } from '../nodes/config/releases.js';
-import { releaseProblems } from './releaseChecks.js';
+import { releaseProblems, segmentBytesProblems } from './releaseChecks.js';
 import { describeSetting, settingsShape } from './settingsSchema.js';
 import { topicPartitionOf } from '../log/topicPartition.js';
 import { brokerNode, controllerNode, memberNode, producerNode } from '../nodes/nodeId.js';
@@ -497,6 +497,9 @@ export const CHECK_KINDS = [
   'poll-skip',
   'nonmonotonic-poll',
   'unseen',
+  // The controller quorum (checkers/quorumCheckers.ts).
+  'disruptive-election',
+  'stale-controller',
 ] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 
@@ -609,6 +612,7 @@ function checkCluster(s: ScenarioFields, v: FieldValidity, add: AddIssue): void 
     add(['cluster', 'config', 'replica.socket.timeout.ms'], 'replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts');
   }
   if (v.ok(['cluster', 'version'], ['cluster', 'config'], ['clients'])) for (const p of releaseProblems(s.cluster.version, s.cluster.config, s.clients)) add([...p.path], p.message);
+  if (v.ok(['cluster', 'version'], brokerSetting('log.segment.bytes'), ['topics'])) for (const p of segmentBytesProblems(s.cluster.version, s.cluster.config['log.segment.bytes'], s.topics)) add([...p.path], p.message);
 }
 
 /** The topics' names when every topic's name and partitions passed (else undefined: whether a name is defined cannot be told). */

@@ -29,6 +29,7 @@ import type { Violation } from '../sim/checker.js';
 import type { TraceRecord, TraceSink } from '../sim/trace.js';
 import { MICROS_PER_MS } from '../sim/time.js';
 import { compareStrings } from '../sim/order.js';
+import { raftFeaturesAt } from '../nodes/controller/raft/kafkaRaftClient.js';
 
 /** Every kind a generated schedule draws from. */
 export const SWARM_FAULT_KINDS: readonly FaultKind[] = ['crash', 'restart', 'shutdown', 'pause', 'isolate', 'heal', 'oneWay', 'degrade', 'clock', 'disk'];
@@ -178,6 +179,9 @@ export function allowedUnderFaults(s: Scenario): ReadonlyMap<string, string> {
   if (s.clients.some((c) => c.type === 'consumer' || (c.type === 'processor' && c.processing.mode !== 'transactional'))) {
     allowed.set('reprocessed', 'a consumer group that commits outside a transaction delivers at least once');
   }
+  const raft = raftFeaturesAt(s.cluster.version);
+  if (!raft.preVote) allowed.set('disruptive-election', `Kafka ${s.cluster.version} has no pre-vote (KIP-996): a controller cut off or paused past the fetch timeout stands in a newer epoch`);
+  if (!raft.checkQuorum) allowed.set('stale-controller', `Kafka ${s.cluster.version} has no check-quorum (KAFKA-15489): a leader cut off from the majority believes it still leads`);
   return allowed;
 }
 

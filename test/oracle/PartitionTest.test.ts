@@ -148,6 +148,22 @@ describe('PartitionTest: fetch validation', () => {
     expect(send(6).error).toBe('UNKNOWN_LEADER_EPOCH');
   });
 
+  // KIP-320 (KAFKA-7395, 2.1): the follower's fetch names the epoch it follows, so a leader
+  // fences one that missed an epoch change. Before 2.1 (sim.fetch.epoch.fencing false) the
+  // fetch names none and the same leader serves it.
+  it('before KIP-320 (2.1) a follower that missed an epoch change names no epoch and is served; since, it is fenced', () => {
+    for (const fencing of [true, false]) {
+      const follower = partition({ ...CONFIG, fetchEpochFencing: fencing });
+      follower.becomeFollower(state(BROKER + 10, 5, [BROKER, REMOTE1], [BROKER, REMOTE1]));
+      const ask = follower.nextFetch();
+      expect(ask.currentLeaderEpoch).toBe(fencing ? 5 : -1);
+      const leader = partition();
+      leader.becomeLeader(state(BROKER, 6, [BROKER, REMOTE1], [BROKER, REMOTE1]), 0);
+      const r = leader.fetchForFollower(REMOTE1, ask.fetchOffset, ask.lastFetchedEpoch, ask.currentLeaderEpoch, 0);
+      expect(r.error).toBe(fencing ? 'FENCED_LEADER_EPOCH' : undefined);
+    }
+  });
+
   // Kafka: PartitionTest.testFetchOffsetForTimestampEpochValidationForLeader
   it('testFetchOffsetForTimestampEpochValidationForLeader', () => {
     const p = partition();

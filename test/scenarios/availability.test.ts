@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AvailabilityRecorder } from '../../src/scenarios/availability.js';
+import { AvailabilityRecorder, type FaultAvailability } from '../../src/scenarios/availability.js';
+import { availabilityLines } from '../../src/cli/commands/run.js';
 import { SendLog } from '../../src/sim/sendLog.js';
 import { Trace } from '../../src/sim/trace.js';
 import { time, type Time } from '../../src/sim/time.js';
@@ -43,7 +44,7 @@ describe('availability per fault', () => {
     sends.complete(failed, 'fail', 'orders-0', undefined, 'NOT_LEADER_OR_FOLLOWER', 1, time(16_000_000));
     const report = h.recorder.finish(h.end(), sends);
     expect(report).toEqual([
-      { fault: 'faults[2] broker-2', at: 14_000, partitions: [{ partition: 'orders-0', ms: 18_000, why: 'leader broker-2 crashed, then no leader', open: false }], failedSends: 1, indeterminateSends: 0 },
+      { fault: 'faults[2] broker-2', at: 14_000, partitions: [{ partition: 'orders-0', ms: 18_000, why: 'leader broker-2 crashed, then no leader', open: false }], failedSends: 1, indeterminateSends: 0, groups: [] },
     ]);
   });
 
@@ -74,5 +75,120 @@ describe('availability per fault', () => {
     expect(crash?.partitions).toEqual([{ partition: 'orders-0', ms: expect.any(Number), why: expect.stringMatching(/^leader broker-\d crashed, then no leader$/), open: false }]);
     expect(crash?.partitions[0].ms).toBeGreaterThan(16_000);
     expect(crash?.partitions[0].ms).toBeLessThan(20_000);
+  });
+});
+
+describe('consumer groups stalled per fault', () => {
+  /** The harness with one group g1 of two members reading orders-0 and orders-1, its coordinator on __consumer_offsets-0. */
+  function groupHarness() {
+    const h = harness();
+    h.recorder.watchGroups(h.trace, { members: [{ process: 'c1-1', node: 'consumer-c1-1', group: 'g1' }, { process: 'c1-2', node: 'consumer-c1-2', group: 'g1' }], offsetsPartitions: 1 });
+    h.trace.emit('metadata.record', { record: 'Partition', detail: JSON.stringify({ type: 'Partition', topic: '__consumer_offsets', partition: 0, replicas: [1, 2, 3], isr: [1, 2, 3], leader: 3, leaderEpoch: 0, partitionEpoch: 0 }) });
+    h.partition(0, 1);
+    h.partition(1, 2);
+    const op = (process: string, f: string, value: object) => h.trace.emit('client.op', { process, type: 'ok', f, index: 0, value });
+    const acked = (partition: string, offset: number) => {
+      h.trace.emit('client.send', { process: 'p1', type: 'ok', index: 0, seq: offset, partition, offset, error: undefined });
+      h.trace.emit('replica.hw', { broker: 1, partition, leaderEpoch: 0, highWatermark: offset + 1 });
+    };
+    const processed = (process: string, partition: string, offset: number) => op(process, 'process', { partition, offset, member: process });
+    h.trace.emit('group.generation', { broker: 3, group: 'g1', generation: 1, state: 'CompletingRebalance', members: ['a', 'b'] });
+    op('c1-1', 'assign', { generation: 1, partitions: ['orders-0'], added: ['orders-0'] });
+    op('c1-2', 'assign', { generation: 1, partitions: ['orders-1'], added: ['orders-1'] });
+    h.trace.emit('consumer.reset', { member: 'c1-1', partition: 'orders-0', reason: 'no-committed-offset', policy: 'earliest', offset: 0 });
+    h.trace.emit('consumer.reset', { member: 'c1-2', partition: 'orders-1', reason: 'no-committed-offset', policy: 'earliest', offset: 0 });
+    return { ...h, op, acked, processed };
+  }
+
+  it("charges a crashed member's partition to the crash, until another member processes it after the rebalance", () => {
+    const h = groupHarness();
+    for (let i = 0; i < 5; i++) {
+      h.at(1 + i * 0.1);
+      h.acked('orders-0', i);
+      h.acked('orders-1', i);
+      h.processed('c1-1', 'orders-0', i);
+      h.processed('c1-2', 'orders-1', i);
+    }
+    h.at(2);
+    h.acked('orders-0', 5);
+    h.trace.emit('node.crash', { node: 'consumer-c1-1', incarnation: 1, mode: 'process' });
+    h.trace.emit('fault.apply', { index: 0, action: 'crash', targets: ['consumer-c1-1'] });
+    h.at(12);
+    // session.timeout.ms later the coordinator rebalances; c1-2 takes orders-0 over.
+    h.op('c1-2', 'revoke', { generation: 1, partitions: ['orders-1'] });
+    h.trace.emit('group.generation', { broker: 3, group: 'g1', generation: 2, state: 'CompletingRebalance', members: ['b'] });
+    h.op('c1-2', 'assign', { generation: 2, partitions: ['orders-0', 'orders-1'], added: ['orders-0', 'orders-1'] });
+    h.at(12.5);
+    h.processed('c1-2', 'orders-0', 5);
+    h.at(20);
+    const [w] = h.recorder.finish(h.end(), new SendLog());
+    expect(w.fault).toBe('faults[0] consumer-c1-1');
+    expect(w.groups).toEqual([
+      {
+        group: 'g1',
+        ms: 10_500,
+        partitions: ['orders-0'],
+        of: 2,
+        why: 'c1-1, owning orders-0, crashed',
+        open: false,
+        state: 't=12.500s group g1: coordinator broker-3, Stable, generation 2, 1 member; 2 of 2 partitions owned; lag 0',
+      },
+    ]);
+  });
+
+  it('says a group had no coordinator, and that a stall lasted to the end; a group kept up with is not stalled', () => {
+    const h = groupHarness();
+    h.at(1);
+    h.acked('orders-1', 0);
+    h.processed('c1-2', 'orders-1', 0);
+    h.trace.emit('node.crash', { node: 'broker-3', incarnation: 1, mode: 'process' });
+    h.trace.emit('fault.apply', { index: 0, action: 'crash', targets: ['broker-3'] });
+    h.at(1.5);
+    h.acked('orders-0', 0);
+    h.at(1.6);
+    h.acked('orders-1', 1);
+    h.at(2.4);
+    // Within STALL_MS of the records waiting: not a stall.
+    h.processed('c1-2', 'orders-1', 1);
+    h.at(9);
+    const [w] = h.recorder.finish(h.end(), new SendLog());
+    expect(w.groups).toEqual([expect.objectContaining({ group: 'g1', ms: 7_500, partitions: ['orders-0'], open: true, why: 'no coordinator (__consumer_offsets-0: leader broker-3 crashed)' })]);
+    expect(w.groups[0].state).toMatch(/^t=9\.000s group g1: coordinator none, Stable, generation 1, 2 members; 2 of 2 partitions owned; lag 1$/);
+  });
+
+  it("tells a read_committed group held at an open transaction's last stable offset, and no open stall for a group that read all it could", () => {
+    const h = harness();
+    h.recorder.watchGroups(h.trace, { members: [{ process: 'rc-1', node: 'consumer-rc-1', group: 'readers' }], offsetsPartitions: 1, readCommitted: ['readers'] });
+    h.trace.emit('metadata.record', { record: 'Partition', detail: JSON.stringify({ type: 'Partition', topic: '__consumer_offsets', partition: 0, replicas: [1, 2, 3], isr: [1, 2, 3], leader: 2, leaderEpoch: 0, partitionEpoch: 0 }) });
+    h.partition(0, 1);
+    h.trace.emit('client.op', { process: 'rc-1', type: 'ok', f: 'assign', index: 0, value: { generation: 1, partitions: ['orders-0'] } });
+    h.trace.emit('consumer.reset', { member: 'rc-1', partition: 'orders-0', reason: 'no-committed-offset', policy: 'earliest', offset: 0 });
+    h.at(1);
+    h.trace.emit('txn.state', { broker: 2, transactionalId: 't1-1', producerId: 7, producerEpoch: 0, state: 'Ongoing', partitions: ['orders-0'] });
+    h.trace.emit('client.send', { process: 't1-1', type: 'ok', index: 0, seq: 0, partition: 'orders-0', offset: 0, error: undefined });
+    h.trace.emit('replica.hw', { broker: 1, partition: 'orders-0', leaderEpoch: 0, highWatermark: 1 });
+    h.at(6);
+    h.trace.emit('txn.state', { broker: 2, transactionalId: 't1-1', producerId: 7, producerEpoch: 0, state: 'CompleteCommit', partitions: [] });
+    h.trace.emit('client.op', { process: 'rc-1', type: 'ok', f: 'process', index: 0, value: { partition: 'orders-0', offset: 0 } });
+    h.at(7);
+    // An aborted record the group can never read: open at the end, unless the group caught up.
+    h.trace.emit('client.send', { process: 't1-1', type: 'ok', index: 0, seq: 1, partition: 'orders-0', offset: 1, error: undefined });
+    h.trace.emit('replica.hw', { broker: 1, partition: 'orders-0', leaderEpoch: 0, highWatermark: 3 });
+    h.at(20);
+    const [w] = h.recorder.finish(h.end(), new SendLog(), h.end(), () => true);
+    expect(w.groups).toEqual([
+      expect.objectContaining({ ms: 5_000, open: false, why: "an open transaction of t1-1 held orders-0's last stable offset (read_committed reads only below it; it ends by commit, abort or transaction.timeout.ms)" }),
+    ]);
+  });
+
+  it('shows in run --json the group a crashed member stalled, and why, and the summary says it', () => {
+    const r = cli('run', 'consumer-auto-commit-crash', '--json');
+    const out = JSON.parse(r.stdout) as { availability: FaultAvailability[] };
+    const crash = out.availability.find((w) => w.fault.startsWith('faults[0] crash consumer-c1-1'));
+    // c1-1 crashes at 12 s; the coordinator notices after session.timeout.ms and hands its partition on.
+    expect(crash?.groups).toEqual([expect.objectContaining({ group: 'g1', partitions: ['orders-0'], why: 'c1-1, owning orders-0, crashed' })]);
+    expect(crash?.groups[0].ms).toBeGreaterThan(5_000);
+    const human = availabilityLines(out.availability).join('\n');
+    expect(human).toMatch(/group g1 stalled on 1 of 3 partitions \(orders-0\), up to \d+\.\ds: c1-1, owning orders-0, crashed\n\s+when it resumed: t=\S+ group g1: coordinator broker-\d, Stable/);
   });
 });

@@ -26,7 +26,7 @@ function compactedScenario(faults: readonly Record<string, unknown>[], seed: num
     duration: '16s',
     drain: '60s',
     cluster: { brokers: 3, config: { 'min.insync.replicas': 2, 'unclean.leader.election.enable': false, 'offsets.topic.num.partitions': 5, 'log.cleaner.backoff.ms': 500 } },
-    topics: [{ name: 'users', partitions: 2, 'replication.factor': 3, config: { 'cleanup.policy': 'compact', 'segment.bytes': 4096, 'min.cleanable.dirty.ratio': 0.2 } }],
+    topics: [{ name: 'users', partitions: 2, 'replication.factor': 3, config: { 'cleanup.policy': 'compact', 'internal.segment.bytes': 4096, 'min.cleanable.dirty.ratio': 0.2 } }],
     clients: [
       { id: 'p1', type: 'producer', topic: 'users', config: { acks: 'all' }, workload: { rate: '150/s', keys: 30, keyDistribution: 'zipf', tombstones: 0.15, start: '1s', stop: '14s' } },
       { id: 'c1', type: 'consumer', group: 'g1', topics: ['users'], instances: 2, config: { 'auto.offset.reset': 'earliest', 'session.timeout.ms': 10_000, 'max.poll.interval.ms': 15_000 }, processing: { mode: 'commit-after-process', time: '1ms' } },

@@ -126,6 +126,34 @@ describe('explain: unseen', () => {
     );
     expect(lines.at(-1)).toBe('→ unseen: 2 acknowledged messages were never read from orders-0');
   });
+
+  it("tells each group's own cause, group by group, not the first group's for all", () => {
+    const assign = (ms: number, process: string): TraceRecord => ({ kind: 'client.op', at: at(ms), process, type: 'ok', f: 'assign', index: 1, value: { added: [P], generation: 1, member: process, partitions: [P] } });
+    const commit = (ms: number, group: string, member: string): TraceRecord => ({ kind: 'group.commit', at: at(ms), broker: 2, group, member, generation: 1, currentGeneration: 1, stale: false, partition: P, offset: 5 });
+    const records: TraceRecord[] = [
+      partition(1, [1, 2, 3]),
+      send(1, 0, 'invoke'),
+      append(2, 1, 'leader', 0, 0, 1),
+      send(3, 0, 'ok', 0),
+      send(3, 1, 'ok', 1),
+      assign(4, 'c1-1'),
+      assign(4, 'c2-1'),
+      // g1 starts with nothing committed and auto.offset.reset=latest; g2's position went out of range and reset to latest.
+      { kind: 'consumer.reset', at: at(5), member: 'c1-1', partition: P, reason: 'no-committed-offset', policy: 'latest', offset: 2 },
+      { kind: 'consumer.reset', at: at(6), member: 'c2-1', partition: P, reason: 'offset-out-of-range', policy: 'latest', offset: 3 },
+      commit(7, 'g1', 'c1-2.1.1'),
+      commit(8, 'g2', 'c2-2.1.2'),
+    ];
+    const v: Violation = { kind: 'unseen', message: '2 acknowledged messages were never read from orders-0', details: { partition: P, ids: ['p1#0', 'p1#1'] } };
+    const lines = explainViolation(records, v).map((l) => l.text);
+    expect(lines.filter((l) => l.startsWith('why'))).toEqual([
+      'why, for g1: c1-1 found no committed offset and auto.offset.reset=latest put it at the log end, 2, past the records in question; with auto.offset.reset=earliest (or a committed offset kept) it would have read them',
+      "why, for g2: c2-1's position of orders-0 was reset to 3 (offset-out-of-range, auto.offset.reset=latest), past the records in question",
+    ]);
+    expect(lines).toContain('[g2] the coordinator (broker-2) committed g2\'s offset of orders-0 at 5, from c2-2.1.2 in generation 1');
+    expect(lines).toContain('[g1] c1-1 was assigned orders-0 in generation 1');
+    expect(lines).not.toContain('[g1] c2-1 was assigned orders-0 in generation 1');
+  });
 });
 
 describe('explain on a clean run', () => {

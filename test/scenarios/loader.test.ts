@@ -81,7 +81,7 @@ expect: { violations: [lost-writes] }
       '7: clients[0].topic: topic nope is not defined under topics',
       '7: clients[0].config.acks: Must set acks to all in order to use the idempotent producer (enable.idempotence=true); set enable.idempotence: false, or leave it out, to use acks 0 or 1',
       '9: faults[0].at: fault at 11s is after the scenario\'s duration (10s)',
-      '10: expect.violations[0]: unknown violation kind "lost-writes": did you mean "lost-write"? Known: lost-write, duplicate, reorder, divergence, split-brain, hw-regression, skipped, reprocessed, stale-commit, offset-regression, retention-loss, ownership, tombstone-loss, aborted-read, zombie-write, exactly-once, hanging-txn, inconsistent-offsets, poll-skip, nonmonotonic-poll, unseen, spec:LeaderCompleteness, spec:LogMatching, spec:NoCommittedRecordLostGlobally, spec:HighWatermarkMonotonic, spec:SingleLeader, spec:ConsistentCommittedData',
+      '10: expect.violations[0]: unknown violation kind "lost-writes": did you mean "lost-write"? Known: lost-write, duplicate, reorder, divergence, split-brain, hw-regression, skipped, reprocessed, stale-commit, offset-regression, retention-loss, ownership, tombstone-loss, aborted-read, zombie-write, exactly-once, hanging-txn, inconsistent-offsets, poll-skip, nonmonotonic-poll, unseen, disruptive-election, stale-controller, spec:LeaderCompleteness, spec:LogMatching, spec:NoCommittedRecordLostGlobally, spec:HighWatermarkMonotonic, spec:SingleLeader, spec:MonotonicEpoch, spec:MonotonicHighWatermark, spec:MajorityReachedHighWatermark, spec:ConsistentCommittedData, spec:MetadataLogMatchingProperty',
     ]);
   });
 

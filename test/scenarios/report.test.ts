@@ -122,4 +122,14 @@ describe('report', () => {
     expect(start).toBeCloseTo(110 + (1100 - 110 - 20) / 2, 0);
     expect(acks1).toMatch(/class="drain-label">drain<\/text>/);
   });
+
+  it('shows the active controller over time on the controller lanes, with the gap when there was none', () => {
+    const active = diagram(report('controller-rejoin-no-prevote')).bands.filter((b) => b.kind === 'active');
+    // controller-3 from its first election until the rejoining voter's epoch unseats it (17.7 s); controller-1 from 19.0 s to the end.
+    expect(active.map((b) => b.lane)).toEqual(['controller-3', 'controller-1']);
+    const [first, second] = active;
+    expect(second.x).toBeGreaterThan(first.x + first.width);
+    const html = report('controller-rejoin-no-prevote');
+    expect(html).toMatch(/<title>controller-3 the active controller 1\.144s–17\.741s<\/title>/);
+  });
 });

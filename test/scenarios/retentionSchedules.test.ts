@@ -17,7 +17,7 @@ cluster:
   brokers: 3
   config: { min.insync.replicas: 2, log.retention.check.interval.ms: 10000 }
 topics:
-  - { name: orders, partitions: 1, replication.factor: 3, config: { retention.ms: 5000, segment.bytes: 16384 } }
+  - { name: orders, partitions: 1, replication.factor: 3, config: { retention.ms: 5000, internal.segment.bytes: 16384 } }
 clients:
   - id: p1
     type: producer

@@ -12,6 +12,7 @@ import { UsageError } from '../usageError.js';
 import { didYouMean } from '../../scenarios/issueHints.js';
 import type { MetricsReport } from '../../scenarios/metricsRecorder.js';
 import type { FaultAvailability } from '../../scenarios/availability.js';
+import type { GroupStall } from '../../scenarios/groupStalls.js';
 import { describeSkippedFault, type SkippedFault } from '../../scenarios/skippedFaults.js';
 
 /** A path, or the name of a library scenario. */
@@ -146,9 +147,21 @@ export function availabilityLines(report: readonly FaultAvailability[]): string[
       parts.push(`${w.partitions.length} partition${w.partitions.length === 1 ? '' : 's'} unable to take writes: ${named.join(', ')}${longest.length > 4 ? ` and ${longest.length - 4} more` : ''}`);
     }
     if (w.failedSends > 0 || w.indeterminateSends > 0) parts.push(`${w.failedSends} sends failed, ${w.indeterminateSends} indeterminate`);
-    lines.push(`  ${chalk.dim(`t=${(w.at / 1000).toFixed(3)}s`)} ${w.fault}: ${parts.join('; ')}`);
+    lines.push(`  ${chalk.dim(`t=${(w.at / 1000).toFixed(3)}s`)} ${w.fault}${parts.length === 0 ? '' : `: ${parts.join('; ')}`}`);
+    for (const g of w.groups) lines.push(...groupStallLines(g));
   }
-  return lines.length === 0 ? [chalk.green('  availability: every partition could take writes throughout')] : [chalk.bold('  availability: what each fault left unable to take writes, for how long in all'), ...lines];
+  return lines.length === 0
+    ? [chalk.green('  availability: every partition could take writes, and every consumer group made progress, throughout')]
+    : [chalk.bold('  availability: what each fault left unable to take writes, and which consumer groups it stalled, for how long in all'), ...lines];
+}
+
+/** A stalled group: how many partitions, how long, why; then the group as `kafkasim state` shows it when it resumed. */
+function groupStallLines(g: GroupStall): string[] {
+  const which = g.partitions.length <= 4 ? g.partitions.join(', ') : `${g.partitions.slice(0, 4).join(', ')} and ${g.partitions.length - 4} more`;
+  return [
+    `    group ${g.group} stalled on ${g.partitions.length} of ${g.of} partitions (${which}), up to ${seconds(g.ms)}${g.open ? ' (still at the end)' : ''}: ${g.why}`,
+    chalk.dim(`      ${g.open ? 'at the end' : 'when it resumed'}: ${g.state}`),
+  ];
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { KafkaRaftClient } from '../controller/raft/kafkaRaftClient.js';
 import type { NodeContext, Process } from '../../network/nodeHost.js';
 import type { Disk } from '../../log/disk.js';
 import type { Log, LogConfig } from '../../log/log.js';
@@ -8,7 +9,7 @@ import { MetadataImage } from '../controller/metadataImage.js';
 import type { KafkaMessage } from '../protocol.js';
 import type { Partition } from './partition.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../coordinator/groupCoordinator.js';
-import type { GroupSummary } from '../coordinator/consumerGroup.js';
+import { NEW_MEMBER_JOIN_TIMEOUT_MS, type GroupSummary } from '../coordinator/consumerGroup.js';
 import type { BrokerSettings } from '../config/brokerSettings.js';
 import { OFFSETS_TOPIC } from '../coordinator/offsetsTopic.js';
 import { TransactionCoordinator, type TransactionDescription, type TxnCoordinatorConfig } from '../coordinator/transactionCoordinator.js';
@@ -99,7 +100,7 @@ export class Broker implements Process<KafkaMessage> {
       nowMs,
     });
     this.purgatory = new DelayedOperationPurgatory(ctx);
-    this.fetcherManager = new ReplicaFetcherManager({ ctx, config, traceAppend: (p, base, last) => this.replicaManager.traceAppend(p, base, last), brokerEpoch: () => this.lifecycle.epoch });
+    this.fetcherManager = new ReplicaFetcherManager({ ctx, config, traceAppend: (p, base, last) => this.replicaManager.traceAppend(p, base, last), brokerEpoch: () => this.lifecycle.epoch, uncleanLeaderElection: (topic) => this.uncleanLeaderElection(topic) });
     this.lifecycle = new BrokerLifecycleManager({ ctx, config, image: this.image, onMetadata: () => this.replicaManager.applyDelta(), close: (brokerEpoch) => this.logManager.shutdown(brokerEpoch) });
     this.replicaManager = new ReplicaManager({
       ctx,
@@ -182,6 +183,12 @@ export class Broker implements Process<KafkaMessage> {
     this.lifecycle.shutdown(exit);
   }
 
+  /** unclean.leader.election.enable for `topic`: its own config in the metadata, else the broker's (LogConfig.fromProps). */
+  private uncleanLeaderElection(topic: string): boolean {
+    const own = this.image.topic(topic)?.config['unclean.leader.election.enable'];
+    return typeof own === 'boolean' ? own : this.config.settings['unclean.leader.election.enable'];
+  }
+
   /** A new leadership of a coordinator's partition reloads it from the log, as Kafka's onElection does. */
   private onBecomeLeader(topic: string, partition: number, log: Log, leaderEpoch: number): void {
     if (topic === OFFSETS_TOPIC) {
@@ -231,6 +238,11 @@ export class Broker implements Process<KafkaMessage> {
   get isRegistered(): boolean {
     return this.lifecycle.isRegistered;
   }
+
+  /** Its observer of the metadata quorum, for the probe's online Raft checks (read only). */
+  get metadataQuorumMember(): KafkaRaftClient {
+    return this.lifecycle.metadataQuorumMember;
+  }
 }
 
 /** The group coordinator's settings (offsets.topic.num.partitions, group.*, offsets.retention.minutes in ms), from the broker's. */
@@ -239,6 +251,7 @@ function groupCoordinatorConfig(settings: BrokerSettings): GroupCoordinatorConfi
     offsetsPartitions: settings['offsets.topic.num.partitions'],
     initialRebalanceDelayMs: settings['group.initial.rebalance.delay.ms'],
     expirePendingSync: settings['sim.group.pending.sync.expiry'],
+    newMemberJoinTimeoutMs: settings['sim.group.new.member.join.timeout'] ? NEW_MEMBER_JOIN_TIMEOUT_MS : undefined,
     minSessionTimeoutMs: settings['group.min.session.timeout.ms'],
     maxSessionTimeoutMs: settings['group.max.session.timeout.ms'],
     fencing: settings['sim.group.fencing'],

@@ -75,6 +75,11 @@ export class BrokerLifecycleManager {
     });
   }
 
+  /** The broker's observer of the quorum, for the probe's online Raft checks (read only). */
+  get metadataQuorumMember(): KafkaRaftClient {
+    return this.raft;
+  }
+
   /** The active controller's node, when the observer knows the quorum's leader. */
   get controllerNode(): NodeId | undefined {
     return this.controllerId === undefined ? undefined : quorumNodeOf(this.controllerId);

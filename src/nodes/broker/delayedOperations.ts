@@ -6,7 +6,8 @@
  */
 import type { TimerHandle } from '../../sim/scheduler.js';
 import { millis, type Duration } from '../../sim/time.js';
-import type { Partition } from './partition.js';
+import type { CommitWaiter, Partition } from './partition.js';
+import { message, type KafkaMessage, type ProducePartitionResponse, type ProduceResponse } from '../protocol.js';
 import type { KafkaErrorCode } from '../errors.js';
 
 /** The timers a delayed operation needs: the node's own. */
@@ -80,41 +81,103 @@ export class DelayedOperationPurgatory {
 }
 
 /**
- * Kafka's DelayedProduce: the acks=all partitions of one Produce request still waiting for
- * their batches to commit. It expires after the request's timeout, answering those still
- * open with REQUEST_TIMED_OUT.
+ * Kafka's DelayedProduce: one Produce request's state, the only object its handling keeps
+ * (KafkaApis.handleProduceRequest's callback and DelayedProduce's produceMetadata in one).
+ * It gathers each partition's response and answers once all are in; its acks=all
+ * partitions still waiting for their batches to commit expire after the request's timeout,
+ * answered with REQUEST_TIMED_OUT. Partitions that appended while the request is handled
+ * are remembered, so held fetches are woken once every partition is appended.
  */
 export class DelayedProduce {
+  private readonly responses: ProducePartitionResponse[];
+  private left: number;
   /** acks=all waits still open, to give up on when the request times out. */
-  private readonly waiting = new Map<Partition, (error: KafkaErrorCode | undefined) => void>();
+  private waiting: ProducePartitionStatus[] | undefined;
   private expiry: TimerHandle | undefined;
+  /** While the request's partitions are appended: appends wait in `appendedNow` to wake held fetches. */
+  private handling = false;
+  private appendedNow: Partition[] | undefined;
 
   constructor(
     private readonly timers: Timers,
     private readonly timeoutMs: number,
+    partitions: number,
+    private readonly reply: (response: KafkaMessage) => void,
+  ) {
+    this.responses = new Array<ProducePartitionResponse>(partitions);
+    this.left = partitions;
+  }
+
+  /** The `i`th partition's response; the last one in answers the request and cancels its timeout. */
+  answer(i: number, r: ProducePartitionResponse): void {
+    this.responses[i] = r;
+    if (--this.left > 0) return;
+    if (this.expiry !== undefined) this.timers.cancel(this.expiry);
+    this.reply(message<ProduceResponse>('ProduceResponse', { responses: this.responses }));
+  }
+
+  /** `partition` appended: fetches held for it are woken now, or once the request is handled. */
+  appended(partition: Partition, purgatory: DelayedOperationPurgatory): void {
+    if (this.handling) (this.appendedNow ??= []).push(partition);
+    else purgatory.wakeFetches(partition.name);
+  }
+
+  /** Starts remembering appends (before the request's partitions are appended). */
+  startHandling(): void {
+    this.handling = true;
+  }
+
+  /** Every partition the request could append at once is appended: wake their held fetches. */
+  endHandling(purgatory: DelayedOperationPurgatory): void {
+    const toWake = this.appendedNow;
+    this.handling = false;
+    this.appendedNow = undefined;
+    if (toWake !== undefined) for (const p of toWake) purgatory.wakeFetches(p.name);
+  }
+
+  /** The `i`th partition (`partitionId`) appended at `baseOffset`..`lastOffset` and waits for acks=all; the first wait starts the request's timeout. */
+  watch(i: number, partition: Partition, partitionId: number, baseOffset: number, lastOffset: number): void {
+    const status = new ProducePartitionStatus(this, i, partition, partitionId, baseOffset, lastOffset + 1);
+    (this.waiting ??= []).push(status);
+    // Kafka's DelayedProduce expires after the request's timeout.
+    this.expiry ??= this.timers.after(millis(this.timeoutMs), () => this.expire());
+    partition.watchCommit(status);
+  }
+
+  /** `status` was answered: nothing left to expire for it. */
+  settled(status: ProducePartitionStatus): void {
+    const waiting = this.waiting as ProducePartitionStatus[];
+    waiting.splice(waiting.indexOf(status), 1);
+  }
+
+  private expire(): void {
+    this.expiry = undefined;
+    for (const status of [...(this.waiting ?? [])]) {
+      status.partition.cancelWatch(status);
+      status.done('REQUEST_TIMED_OUT');
+    }
+  }
+}
+
+/** Kafka's ProducePartitionStatus: one acks=all partition of a DelayedProduce, waiting for its batch to commit. */
+class ProducePartitionStatus implements CommitWaiter {
+  private answered = false;
+
+  constructor(
+    private readonly request: DelayedProduce,
+    private readonly index: number,
+    readonly partition: Partition,
+    private readonly partitionId: number,
+    private readonly baseOffset: number,
+    readonly requiredOffset: number,
   ) {}
 
-  /** `done` waits for `partition` to commit; the first wait starts the request's timeout. */
-  watch(partition: Partition, done: (error: KafkaErrorCode | undefined) => void): void {
-    this.waiting.set(partition, done);
-    // Kafka's DelayedProduce expires after the request's timeout.
-    this.expiry ??= this.timers.after(millis(this.timeoutMs), () => {
-      this.expiry = undefined;
-      for (const [p, d] of [...this.waiting]) {
-        p.cancelDelayed(d);
-        d('REQUEST_TIMED_OUT');
-      }
-    });
-  }
-
-  /** `partition` was answered: nothing left to expire for it. */
-  settled(partition: Partition): void {
-    this.waiting.delete(partition);
-  }
-
-  /** Every partition is answered: the timeout is cancelled. */
-  complete(): void {
-    if (this.expiry !== undefined) this.timers.cancel(this.expiry);
+  /** Committed (error undefined), refused, or timed out: answered once. */
+  done(error: KafkaErrorCode | undefined): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.request.settled(this);
+    this.request.answer(this.index, { partition: this.partitionId, error, baseOffset: error === undefined ? this.baseOffset : -1 });
   }
 }
 

@@ -19,9 +19,7 @@ import {
   type KafkaMessage,
   type ListOffsetsRequest,
   type ProducePartitionData,
-  type ProducePartitionResponse,
   type ProduceRequest,
-  type ProduceResponse,
   type WriteTxnMarkersRequest,
 } from '../protocol.js';
 import type { GroupCoordinator } from '../coordinator/groupCoordinator.js';
@@ -173,77 +171,48 @@ export class KafkaApis {
    */
   private handleProduce(req: ProduceRequest, reply: Reply): void {
     const { replicaManager, purgatory } = this.deps;
-    const responses: ProducePartitionResponse[] = new Array<ProducePartitionResponse>(req.partitions.length);
-    let left = req.partitions.length;
-    const delayed = new DelayedProduce(this.deps.ctx, req.timeoutMs);
-    const answer = (i: number, r: ProducePartitionResponse): void => {
-      responses[i] = r;
-      if (--left > 0) return;
-      delayed.complete();
-      reply(message<ProduceResponse>('ProduceResponse', { responses }));
-    };
+    const request = new DelayedProduce(this.deps.ctx, req.timeoutMs, req.partitions.length, reply);
     // Fetches held for these partitions are answered once every partition the request
     // could append at once is appended (Kafka completes delayed fetches after the appends,
     // ReplicaManager's action queue), so a follower fetching several of them gets them all.
-    let appendedNow: Partition[] | undefined = [];
-    const appended = (p: Partition): void => {
-      if (appendedNow === undefined) purgatory.wakeFetches(p.name);
-      else appendedNow.push(p);
-    };
-    req.partitions.forEach((data, i) => {
+    request.startHandling();
+    for (let i = 0; i < req.partitions.length; i++) {
+      const data = req.partitions[i];
       const partition = replicaManager.partition(req.topic, data.partition);
-      const produce = (): void => this.produceTo(partition, data, req.acks, (r) => answer(i, r), delayed, appended);
       if (partition !== undefined && partition.role === 'leader' && req.transactionalId !== undefined && this.deps.config.settings['transaction.partition.verification.enable'] && data.records.length > 0) {
         const h = readBatchHeader(data.records, 0);
         if (isTransactional(h) && partition.log.producers.entry(h.producerId)?.currentTxnFirstOffset === undefined) {
           this.deps.addPartitionsToTxn.verifyTransaction(req.transactionalId, h.producerId, h.producerEpoch, partition.name, (error) => {
-            if (error !== undefined) answer(i, { partition: data.partition, error, baseOffset: -1 });
-            else produce();
+            if (error !== undefined) request.answer(i, { partition: data.partition, error, baseOffset: -1 });
+            else this.produceTo(partition, data, req.acks, request, i);
           });
-          return;
+          continue;
         }
       }
-      produce();
-    });
-    const toWake = appendedNow;
-    appendedNow = undefined;
-    for (const p of toWake) purgatory.wakeFetches(p.name);
+      this.produceTo(partition, data, req.acks, request, i);
+    }
+    request.endHandling(purgatory);
   }
 
-  /** Appends one partition's batch of a Produce request; `done` gets its outcome, at once or (acks=all) once committed. */
-  private produceTo(
-    partition: Partition | undefined,
-    data: ProducePartitionData,
-    acks: ProduceRequest['acks'],
-    done: (r: ProducePartitionResponse) => void,
-    delayed: DelayedProduce,
-    appended: (partition: Partition) => void,
-  ): void {
+  /** Appends the `i`th partition's batch of a Produce request; `request` gets its outcome, at once or (acks=all) once committed. */
+  private produceTo(partition: Partition | undefined, data: ProducePartitionData, acks: ProduceRequest['acks'], request: DelayedProduce, i: number): void {
     if (partition === undefined) {
-      done({ partition: data.partition, error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 });
+      request.answer(i, { partition: data.partition, error: 'NOT_LEADER_OR_FOLLOWER', baseOffset: -1 });
       return;
     }
     const result = this.deps.replicaManager.appendToLocalLog(partition, data.records, acks);
     if ('error' in result) {
-      done({ partition: data.partition, error: result.error, baseOffset: -1, logStartOffset: partition.log.logStartOffset });
+      request.answer(i, { partition: data.partition, error: result.error, baseOffset: -1, logStartOffset: partition.log.logStartOffset });
       return;
     }
-    appended(partition);
+    request.appended(partition, this.deps.purgatory);
     if (acks !== 'all') {
-      done({ partition: data.partition, baseOffset: result.baseOffset });
+      request.answer(i, { partition: data.partition, baseOffset: result.baseOffset });
       return;
     }
     // A recognised duplicate is answered with its original offsets, but under acks=all
     // only once those are committed too, as Kafka's DelayedProduce waits for them.
-    let answered = false;
-    const committed = (error: KafkaErrorCode | undefined): void => {
-      if (answered) return;
-      answered = true;
-      delayed.settled(partition);
-      done({ partition: data.partition, error, baseOffset: error === undefined ? result.baseOffset : -1 });
-    };
-    delayed.watch(partition, committed);
-    partition.awaitCommit(result.lastOffset, committed);
+    request.watch(i, partition, data.partition, result.baseOffset, result.lastOffset);
   }
 
   // ------------------------------------------------------------------ fetch
@@ -269,7 +238,7 @@ export class KafkaApis {
       });
       reply(message<FetchResponse>('FetchResponse', { responses }));
     };
-    const caughtUp = (): boolean => parts.length > 0 && parts.every(({ fp, partition }) => partition !== undefined && partition.role === 'leader' && fp.currentLeaderEpoch === partition.leaderEpoch && fp.fetchOffset === partition.log.logEndOffset);
+    const caughtUp = (): boolean => parts.length > 0 && parts.every(({ fp, partition }) => partition !== undefined && partition.role === 'leader' && (fp.currentLeaderEpoch === partition.leaderEpoch || fp.currentLeaderEpoch < 0) && fp.fetchOffset === partition.log.logEndOffset);
     if (!caughtUp()) {
       answer();
       return;

@@ -48,6 +48,12 @@ export interface PartitionConfig {
    * the high watermark alone, which a new leader's may lag.
    */
   readonly joinIsrPastEpochStart?: boolean;
+  /**
+   * sim.fetch.epoch.fencing: a follower's fetch names the leader epoch it follows (KIP-320,
+   * Kafka 2.1: KAFKA-7395), so the leader fences one that missed an epoch change (default);
+   * false, as before 2.1, it names none (-1) and the leader serves it.
+   */
+  readonly fetchEpochFencing?: boolean;
 }
 
 /** sim.isr.eligibility (src/nodes/config/brokerSettings.ts). */
@@ -115,10 +121,14 @@ export type ConsumerFetchResult =
 /** Why a leader refuses a produce: its own checks, or the log's (a LogError's code, answered as it is). */
 export type ProduceError = 'NOT_LEADER_OR_FOLLOWER' | 'NOT_ENOUGH_REPLICAS' | 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' | LogErrorCode;
 
-/** A produce waiting for acks=all: done once the high watermark passes `requiredOffset`. */
-interface DelayedProduce {
+/**
+ * A produce waiting for acks=all: done once the high watermark passes `requiredOffset`. A
+ * produce request's own state object (Kafka's ProducePartitionStatus) is one, so waiting
+ * needs no closure per partition.
+ */
+export interface CommitWaiter {
   readonly requiredOffset: number;
-  readonly done: (error: ProduceError | undefined) => void;
+  done(error: ProduceError | undefined): void;
 }
 
 /**
@@ -137,7 +147,7 @@ export class Partition {
   /** An ISR change sent to the controller and not yet answered. */
   pendingIsr: readonly number[] | undefined;
   private followers = new Map<number, FollowerState>();
-  private delayed: DelayedProduce[] = [];
+  private delayed: CommitWaiter[] = [];
   /** With 'leader-epoch-kip101': the one OffsetsForLeaderEpoch of this leadership has been answered. */
   private epochChecked = false;
   /** "orders-0". */
@@ -275,8 +285,12 @@ export class Partition {
    * below min.insync.replicas.
    */
   awaitCommit(lastOffset: number, done: (error: ProduceError | undefined) => void): void {
-    const entry = { requiredOffset: lastOffset + 1, done };
-    if (!this.tryComplete(entry)) this.delayed.push(entry);
+    this.watchCommit({ requiredOffset: lastOffset + 1, done });
+  }
+
+  /** As awaitCommit, for a waiter that is its own state object. */
+  watchCommit(waiter: CommitWaiter): void {
+    if (!this.tryComplete(waiter)) this.delayed.push(waiter);
   }
 
   /** Gives up on a waiting produce (its request timed out). */
@@ -284,7 +298,12 @@ export class Partition {
     this.delayed = this.delayed.filter((d) => d.done !== done);
   }
 
-  private tryComplete(d: DelayedProduce): boolean {
+  /** As cancelDelayed, for a waiter given to watchCommit. */
+  cancelWatch(waiter: CommitWaiter): void {
+    this.delayed = this.delayed.filter((d) => d !== waiter);
+  }
+
+  private tryComplete(d: CommitWaiter): boolean {
     if (this.role !== 'leader') {
       d.done('NOT_LEADER_OR_FOLLOWER');
       return true;
@@ -570,7 +589,8 @@ export class Partition {
     // KIP-101 alone the follower asked once, on becoming follower (OffsetsForLeaderEpoch).
     const asks = this.config.truncation === 'leader-epoch' || (this.config.truncation === 'leader-epoch-kip101' && !this.epochChecked);
     const lastFetchedEpoch = asks ? this.log.epochs.latestEpoch : UNDEFINED_EPOCH;
-    return { topic: this.topic, partition: this.partition, fetchOffset: this.log.logEndOffset, lastFetchedEpoch, currentLeaderEpoch: this.leaderEpoch };
+    const currentLeaderEpoch = this.config.fetchEpochFencing === false ? -1 : this.leaderEpoch;
+    return { topic: this.topic, partition: this.partition, fetchOffset: this.log.logEndOffset, lastFetchedEpoch, currentLeaderEpoch };
   }
 
   /**

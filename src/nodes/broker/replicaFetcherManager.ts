@@ -18,6 +18,8 @@ export interface ReplicaFetcherManagerDeps {
   readonly traceAppend: (partition: Partition, baseOffset: number, lastOffset: number) => void;
   /** This incarnation's broker epoch, from its registration. */
   readonly brokerEpoch: () => number;
+  /** unclean.leader.election.enable for the topic, as the metadata has it. */
+  readonly uncleanLeaderElection: (topic: string) => boolean;
 }
 
 export class ReplicaFetcherManager {
@@ -51,6 +53,7 @@ export class ReplicaFetcherManager {
         removed: (f) => this.fetchers.delete(f.key),
         traceAppend: this.deps.traceAppend,
         brokerEpoch: this.deps.brokerEpoch,
+        uncleanLeaderElection: this.deps.uncleanLeaderElection,
       });
       this.fetchers.set(key, fetcher);
     }

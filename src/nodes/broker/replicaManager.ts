@@ -147,6 +147,7 @@ export class ReplicaManager {
         caughtUpAtLogEnd: config.settings['sim.isr.caught.up'] === 'log-end-or-lag-time',
         isrEligibility: config.settings['sim.isr.eligibility'],
         joinIsrPastEpochStart: config.settings['sim.isr.join'] === 'epoch-start',
+        fetchEpochFencing: config.settings['sim.fetch.epoch.fencing'],
       };
       partition = new Partition(p.topic, p.partition, this.id, log, partitionConfig, this.partitionContext);
       this.partitions.set(name, partition);

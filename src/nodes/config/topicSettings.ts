@@ -6,6 +6,7 @@ export const TOPIC_SETTINGS = {
   'retention.bytes': int(-1, 'How large a partition may grow before its oldest segments are deleted; -1 for no limit.', { min: -1, unit: 'bytes' }),
   'cleanup.policy': oneOf(['delete', 'compact', 'compact,delete'], 'delete', 'Whether old segments are deleted by retention, compacted to the last record of each key, or both.'),
   'segment.bytes': int(undefined, "A segment's size before a new one is rolled; unset, the broker's log.segment.bytes.", { min: 1, unit: 'bytes' }),
+  'internal.segment.bytes': int(undefined, "Kafka 4.x's internal topic config (LogConfig, defineInternal), which its own tests use for segments below segment.bytes' 1 MiB minimum (KIP-1030); set, it overrides segment.bytes. kafkasim's lessons use it to roll small segments fast on any release.", { min: 1, unit: 'bytes' }),
   'segment.ms': int(604_800_000, 'How long a segment stays active before a new one is rolled.', { min: 1, unit: 'ms' }),
   'min.insync.replicas': int(undefined, "This topic's min.insync.replicas; unset, the broker's.", { min: 1, unit: 'replicas' }),
   'unclean.leader.election.enable': bool(undefined, "This topic's unclean.leader.election.enable; unset, the broker's."),

@@ -212,7 +212,7 @@ export class Fetcher {
       this.host.ctx.after(millis(this.host.config['retry.backoff.ms']), retry);
       return;
     }
-    const req = message('ListOffsets', { topic: meta.topic, partition: meta.partition, timestamp: policy === 'earliest' ? -2 : -1, currentLeaderEpoch: meta.leaderEpoch, isolationLevel: this.host.config['isolation.level'] });
+    const req = message('ListOffsets', { topic: meta.topic, partition: meta.partition, timestamp: policy === 'earliest' ? -2 : -1, currentLeaderEpoch: this.knownLeaderEpoch(meta), isolationLevel: this.host.config['isolation.level'] });
     this.host.ctx.request(brokerNode(meta.leader), req, { timeout: millis(this.host.config['request.timeout.ms']) }, (r) => {
       if (version !== this.host.assignmentVersion()) return;
       if (!r.ok || r.response.type !== 'ListOffsetsResponse' || r.response.error !== undefined) {
@@ -268,6 +268,16 @@ export class Fetcher {
     }
   }
 
+  /** KIP-320 on the consumer (Kafka 2.3, sim.consumer.truncation.detection): requests carry the epochs to check. */
+  private detectsTruncation(): boolean {
+    return this.host.config['sim.consumer.truncation.detection'];
+  }
+
+  /** The leader epoch a request names: the one the metadata shows, or none (-1) before KIP-320's consumer side. */
+  private knownLeaderEpoch(meta: PartitionMetadata): number {
+    return this.detectsTruncation() ? meta.leaderEpoch : -1;
+  }
+
   private fetch(leader: number, parts: readonly { name: string; meta: PartitionMetadata; position: Position }[]): void {
     this.brokersFetching.add(leader);
     for (const p of parts) this.fetchesInFlight.add(p.name);
@@ -278,8 +288,8 @@ export class Fetcher {
         topic: meta.topic,
         partition: meta.partition,
         fetchOffset: position.offset,
-        lastFetchedEpoch: position.epoch,
-        currentLeaderEpoch: meta.leaderEpoch,
+        lastFetchedEpoch: this.detectsTruncation() ? position.epoch : -1,
+        currentLeaderEpoch: this.knownLeaderEpoch(meta),
         partitionMaxBytes: this.host.config['max.partition.fetch.bytes'],
       })),
       maxWaitMs: this.host.config['fetch.max.wait.ms'],

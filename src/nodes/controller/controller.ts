@@ -126,6 +126,11 @@ export class Controller implements Process<KafkaMessage> {
     return this.claimEpoch !== undefined;
   }
 
+  /** Its member of the quorum, for the probe's online Raft checks (read only). */
+  get quorumMember(): KafkaRaftClient {
+    return this.raft;
+  }
+
   /** The epoch this controller is active in, for the probe. */
   get activeEpoch(): number | undefined {
     return this.claimEpoch;

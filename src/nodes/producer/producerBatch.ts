@@ -21,6 +21,8 @@ export interface ProducerBatch {
   createdMs: number;
   /** Local time it was started, for linger.ms. */
   createdAt: number;
+  /** Local time it came back to the accumulator for a retry (before KIP-91 its expiry counts from there). */
+  requeuedAt?: number;
   /** Set on first send; idempotent retries keep it, unless the epoch was bumped meanwhile. */
   baseSequence: number | undefined;
   /** The producer id and epoch its sequence belongs to. */

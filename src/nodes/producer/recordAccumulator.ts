@@ -166,6 +166,7 @@ export class RecordAccumulator {
   reenqueue(batch: ProducerBatch): void {
     const queue = (this.queues[batch.partition] ??= []);
     this.queued++;
+    batch.requeuedAt = this.ctx.now();
     this.expireAt(batch);
     if (!this.config['enable.idempotence'] || batch.baseSequence === undefined) {
       queue.unshift(batch);
@@ -178,11 +179,23 @@ export class RecordAccumulator {
 
   /** Makes sure the accumulator looks for expired batches by the time `batch` reaches delivery.timeout.ms. */
   private expireAt(batch: ProducerBatch): void {
-    const at = batch.createdAt + millis(this.config['delivery.timeout.ms']);
+    const at = this.deadlineOf(batch);
     if (at >= this.expiryAt) return;
     if (this.expiryTimer !== undefined) this.ctx.cancel(this.expiryTimer);
     this.expiryAt = at;
     this.expiryTimer = this.ctx.after(micros(Math.max(0, at - this.ctx.now())), () => this.expiredBatches());
+  }
+
+  /**
+   * When a queued batch expires: delivery.timeout.ms after it began (KIP-91, Kafka 2.1); before
+   * (sim.batch.expiry request-timeout, ProducerBatch.maybeExpire), request.timeout.ms after it
+   * lingered, or after it came back for a retry (Kafka's lastAttemptMs plus retry.backoff.ms:
+   * kafkasim requeues it as its backoff ends). Kafka 2.0 also expired a full batch
+   * request.timeout.ms after its last append, earlier than that; kafkasim does not.
+   */
+  private deadlineOf(batch: ProducerBatch): number {
+    if (this.config['sim.batch.expiry'] === 'delivery-timeout') return batch.createdAt + millis(this.config['delivery.timeout.ms']);
+    return (batch.requeuedAt ?? batch.createdAt + millis(this.config['linger.ms'])) + millis(this.config['request.timeout.ms']);
   }
 
   /**
@@ -198,9 +211,9 @@ export class RecordAccumulator {
   private expiredBatches(): void {
     this.expiryTimer = undefined;
     this.expiryAt = Number.POSITIVE_INFINITY;
-    const deadline = this.ctx.now() - millis(this.config['delivery.timeout.ms']);
+    const now = this.ctx.now();
     for (const queue of this.queues) {
-      while (queue !== undefined && queue.length > 0 && queue[0].createdAt <= deadline) {
+      while (queue !== undefined && queue.length > 0 && this.deadlineOf(queue[0]) <= now) {
         const batch = queue.shift() as ProducerBatch;
         this.queued--;
         this.deps.expire(batch);
@@ -240,23 +253,20 @@ export class RecordAccumulator {
   private drainReady(ready: readonly number[]): Map<number, ProducerBatch[]> {
     const n = this.queues.length;
     const requests = new Map<number, ProducerBatch[]>();
-    const sizes = new Map<number, number>();
     for (let k = 0; k < n; k++) {
       const partition = (this.drainIndex + k) % n;
       const leader = this.drainableLeader(partition);
       if (leader < 0 || !ready.includes(leader)) continue;
       const queue = this.queues[partition] as ProducerBatch[];
-      const batches = requests.get(leader) ?? [];
-      // A request takes batches up to max.request.size, and at least one.
-      const size = sizes.get(leader) ?? 0;
       const batch = queue[0];
-      if (batches.length > 0 && size + batch.estimatedBytes > this.config['max.request.size']) continue;
+      let batches = requests.get(leader);
+      // A request takes batches up to max.request.size, and at least one.
+      if (batches !== undefined && estimatedBytes(batches) + batch.estimatedBytes > this.config['max.request.size']) continue;
+      if (batches === undefined) requests.set(leader, (batches = []));
       queue.shift();
       this.queued--;
       batch.sealed = true;
       batches.push(batch);
-      requests.set(leader, batches);
-      sizes.set(leader, size + batch.estimatedBytes);
     }
     this.drainIndex = (this.drainIndex + 1) % n;
     return requests;
@@ -272,4 +282,11 @@ export class RecordAccumulator {
     if (this.deps.holdsBack(queue[0])) return -1;
     return this.deps.leaderOf(partition);
   }
+}
+
+/** The bytes a drained request's batches take (each batch's estimate). */
+function estimatedBytes(batches: readonly ProducerBatch[]): number {
+  let bytes = 0;
+  for (let i = 0; i < batches.length; i++) bytes += batches[i].estimatedBytes;
+  return bytes;
 }

@@ -1,10 +1,11 @@
-import type { NodeContext, RpcError, RpcResult } from '../../network/nodeHost.js';
+import type { NodeContext, RequestOptions, RpcError, RpcResult } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
+import type { Rng } from '../../sim/rng.js';
 import { micros, millis, toMillis } from '../../sim/time.js';
 import { JMX } from '../jmx.js';
-import { ReconnectBackoff } from '../reconnectBackoff.js';
-import { brokerNode, message, produceOutcome, type KafkaMessage, type ProduceOutcome, type ProduceRequest } from '../protocol.js';
+import { exponentialBackoffMs, ReconnectBackoff } from '../reconnectBackoff.js';
+import { brokerNode, message, produceOutcome, type KafkaMessage, type ProduceOutcome, type ProducePartitionData, type ProduceRequest } from '../protocol.js';
 import type { ClientException, KafkaErrorCode } from '../errors.js';
 import type { ProducerConfig } from './producer.js';
 import { RETRIABLE, UNKNOWN_OUTCOME, type ProducerBatch } from './producerBatch.js';
@@ -40,12 +41,22 @@ export class Sender {
   private readonly inFlight = new Map<number, number>();
   /** Batches sent at least once and not yet done (in flight, backing off, or queued for a retry). */
   private readonly outstanding = new Set<ProducerBatch>();
+  /** Batches in a Produce request not yet answered (Sender.inFlightBatches). */
+  private readonly inFlightBatches = new Set<ProducerBatch>();
+  /** When the next in-flight batch reaches delivery.timeout.ms (local µs), if a check is armed. */
+  private inFlightExpiryAt = Number.POSITIVE_INFINITY;
   private readonly reconnect: ReconnectBackoff;
+  /** The retry backoff's jitter (KIP-580), a stream of its own so other draws stay where they were. */
+  private readonly retryJitter: Rng;
   /** Brokers whose backoff ends with a drain already scheduled. */
   private readonly drainAfterBackoff = new Set<number>();
+  /** Every Produce request's options (request.timeout.ms), one object the network only reads. */
+  private readonly requestOptions: RequestOptions;
 
   constructor(private readonly deps: SenderDeps) {
+    this.requestOptions = { timeout: millis(deps.config['request.timeout.ms']) };
     this.reconnect = new ReconnectBackoff(deps.ctx.rng.fork('reconnect'), deps.config['reconnect.backoff.ms'], deps.config['reconnect.backoff.max.ms']);
+    this.retryJitter = deps.ctx.rng.fork('retry-backoff');
   }
 
   private get ctx(): SenderDeps['ctx'] {
@@ -79,7 +90,7 @@ export class Sender {
     while (this.deps.accumulator.size > 0) {
       const requests = this.deps.accumulator.drain(this.canTake);
       if (requests === undefined) return;
-      for (const [leader, batches] of requests) this.dispatch(batches, leader);
+      requests.forEach(this.dispatchTo);
     }
   }
 
@@ -90,15 +101,19 @@ export class Sender {
     return !((this.inFlight.get(leader) ?? 0) >= limit || this.inBackoff(leader));
   };
 
+  /** dispatch, in the argument order of Map.forEach over a drain's requests. */
+  private readonly dispatchTo = (batches: readonly ProducerBatch[], leader: number): void => this.dispatch(batches, leader);
+
   /** Sends `batches`, one per partition, to their leader in one Produce request. */
   private dispatch(batches: readonly ProducerBatch[], leader: number): void {
-    const partitions = batches.map((batch) => {
+    const partitions = new Array<ProducePartitionData>(batches.length);
+    for (let i = 0; i < batches.length; i++) {
+      const batch = batches[i];
       batch.attempts++;
       this.outstanding.add(batch);
       const options = this.deps.transactions.sequence(batch);
-      const records = this.deps.accumulator.closeBatch(batch).stamp(options);
-      return { partition: batch.partition, records };
-    });
+      partitions[i] = { partition: batch.partition, records: this.deps.accumulator.closeBatch(batch).stamp(options) };
+    }
     const req = message<ProduceRequest>('Produce', { acks: this.config.acks, timeoutMs: this.config['request.timeout.ms'], topic: this.deps.topic, partitions });
     if (this.config.acks === '0') {
       // acks=0: the send is complete once it is on the wire; nothing will come back.
@@ -107,15 +122,20 @@ export class Sender {
       return;
     }
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
+    for (const batch of batches) {
+      this.inFlightBatches.add(batch);
+      this.armInFlightExpiry(this.deadlineOf(batch));
+    }
     const mutes = this.config['max.in.flight.requests.per.connection'] === 1;
     if (mutes) for (const batch of batches) this.deps.accumulator.mutePartition(batch.partition);
-    this.ctx.request(brokerNode(leader), req, { timeout: millis(this.config['request.timeout.ms']) }, (r) => this.onProduceResponse(leader, batches, mutes, r));
+    this.ctx.request(brokerNode(leader), req, this.requestOptions, (r) => this.onProduceResponse(leader, batches, mutes, r));
   }
 
   private onProduceResponse(leader: number, batches: readonly ProducerBatch[], mutes: boolean, r: RpcResult<KafkaMessage>): void {
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 1) - 1);
     this.noteConnection(leader, r);
     for (const batch of batches) {
+      this.inFlightBatches.delete(batch);
       this.completeBatch(batch, produceOutcome(r, batch.partition));
       if (mutes) this.deps.accumulator.unmutePartition(batch.partition);
     }
@@ -126,6 +146,13 @@ export class Sender {
   /** Sender.completeBatch: the partition's answer written, retried or failed. */
   private completeBatch(batch: ProducerBatch, outcome: ProduceOutcome): void {
     const error = outcome.error;
+    // Failed already, at its delivery timeout while in flight: the answer changes nothing but
+    // what an idempotent producer knows was acknowledged (completeBatch calls
+    // TransactionManager.handleCompletedBatch before batch.complete, which then returns false).
+    if (!this.outstanding.has(batch)) {
+      if (error === undefined && this.config['enable.idempotence']) this.deps.transactions.onAcked(batch, outcome.baseOffset);
+      return;
+    }
     if (error === undefined) {
       const base = outcome.baseOffset;
       const partition = this.deps.partitionName(batch.partition);
@@ -139,7 +166,8 @@ export class Sender {
     if (code === 'timeout') batch.mayStillArrive = true;
     // Sender.canRetry: the delivery timeout and the retries are checked before the
     // TransactionManager is asked, which may then ask for an epoch bump.
-    const expired = toMillis(this.ctx.now()) - batch.createdMs >= this.config['delivery.timeout.ms'];
+    // Before KIP-91 (sim.batch.expiry request-timeout) only retries bound a failing batch.
+    const expired = this.config['sim.batch.expiry'] === 'delivery-timeout' && toMillis(this.ctx.now()) - batch.createdMs >= this.config['delivery.timeout.ms'];
     const retriesLeft = batch.attempts <= this.config.retries;
     if (!expired && retriesLeft && (this.config['enable.idempotence'] ? this.deps.transactions.canRetry(batch, code, outcome.logStartOffset ?? -1) : RETRIABLE.has(code))) {
       this.retryAfterBackoff(batch);
@@ -150,13 +178,31 @@ export class Sender {
     this.failBatch(batch, code, retriesLeft);
   }
 
-  /** The batch goes back to the accumulator after retry.backoff.ms, with a metadata refresh asked for meanwhile. */
+  /**
+   * How long a batch waits before its next attempt: retry.backoff.ms, or since KIP-580 (3.7)
+   * ExponentialBackoff.backoff(attempts - 1) up to retry.backoff.max.ms
+   * (RecordAccumulator.shouldBackoff), jittered from its own stream.
+   */
+  private retryBackoffMs(batch: ProducerBatch): number {
+    if (this.config['sim.retry.backoff'] === 'constant') return this.config['retry.backoff.ms'];
+    return exponentialBackoffMs(this.retryJitter, this.config['retry.backoff.ms'], this.config['retry.backoff.max.ms'], Math.max(0, batch.attempts - 1));
+  }
+
+  /** The batch goes back to the accumulator after its retry backoff, with a metadata refresh asked for meanwhile. */
   private retryAfterBackoff(batch: ProducerBatch): void {
     this.deps.metrics?.add(JMX.producer(this.deps.clientId), 'record-retry-total', batch.refs.length);
     this.deps.requestMetadataUpdate();
     this.deps.accumulator.startBackoff(batch.partition);
-    this.ctx.after(millis(this.config['retry.backoff.ms']), () => {
+    this.ctx.after(millis(this.retryBackoffMs(batch)), () => {
       this.deps.accumulator.endBackoff(batch.partition);
+      // Kafka keeps a retried batch in its deque, where RecordAccumulator.expiredBatches fails
+      // it at its deadline; here it expires as its backoff ends, before it could go again.
+      if (this.ctx.now() >= this.deadlineOf(batch)) {
+        this.expireBatch(batch);
+        this.drain();
+        this.deps.afterCompletion();
+        return;
+      }
       // Sender.completeBatch: a batch whose producer id was reset meanwhile is not sent again
       // under another id ("the producer id changed"); it fails. Only a client before KIP-360 resets its id.
       if (this.config['enable.idempotence'] && this.deps.transactions.producerIdChanged(batch)) {
@@ -177,6 +223,56 @@ export class Sender {
   expireBatch(batch: ProducerBatch): void {
     this.failBatch(batch, 'TimeoutException', false);
     if (this.config['enable.idempotence']) this.deps.transactions.markSequenceUnresolved(batch);
+  }
+
+  /**
+   * When `batch` reaches delivery.timeout.ms, local µs. Before KIP-91 (sim.batch.expiry
+   * request-timeout) there is no such deadline for a batch in flight or backing off: only the
+   * accumulator expires queued batches, and only retries bound a failing one.
+   */
+  private deadlineOf(batch: ProducerBatch): number {
+    if (this.config['sim.batch.expiry'] !== 'delivery-timeout') return Number.POSITIVE_INFINITY;
+    return batch.createdAt + millis(this.config['delivery.timeout.ms']);
+  }
+
+  /** Makes sure the in-flight batches are looked at by `at`, local µs (the Sender's poll timeout is at most nextExpiryTimeMs). */
+  private armInFlightExpiry(at: number): void {
+    if (at >= this.inFlightExpiryAt) return;
+    this.inFlightExpiryAt = at;
+    this.ctx.after(micros(Math.max(0, at - this.ctx.now())), () => {
+      if (this.inFlightExpiryAt === at) this.expireInFlight();
+    });
+  }
+
+  /**
+   * Sender.getExpiredInflightBatches (KIP-91): a batch still in flight at delivery.timeout.ms
+   * fails then with a TimeoutException, its fate unknown, without waiting for the answer or
+   * the request's timeout; one sent before leaves its partition's sequence unresolved
+   * (sendProducerData: markSequenceUnresolved if expiredBatch.inRetry()). Its sequences are
+   * not adjusted: a late OUT_OF_ORDER_SEQUENCE_NUMBER for it no longer bumps the epoch and
+   * rewrites the batches after it, which may already be written (soak finding, issue 21).
+   */
+  private expireInFlight(): void {
+    this.inFlightExpiryAt = Number.POSITIVE_INFINITY;
+    const now = this.ctx.now();
+    let next = Number.POSITIVE_INFINITY;
+    let expired = false;
+    for (const batch of [...this.inFlightBatches]) {
+      const deadline = this.deadlineOf(batch);
+      if (deadline > now) {
+        next = Math.min(next, deadline);
+        continue;
+      }
+      expired = true;
+      this.inFlightBatches.delete(batch);
+      batch.uncertain = true;
+      this.failBatch(batch, 'TimeoutException', false);
+      if (this.config['enable.idempotence'] && batch.attempts > 1) this.deps.transactions.markSequenceUnresolved(batch);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.armInFlightExpiry(next);
+    if (!expired) return;
+    this.drain();
+    this.deps.afterCompletion();
   }
 
   /** Sender.failBatch: the batch fails for good: info if some attempt may have been written, fail if none was. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseScenario, scenarioFromObject } from '../../../src/scenarios/loader.js';
+import { fileURLToPath } from 'node:url';
+import { loadScenario, parseScenario, scenarioFromObject } from '../../../src/scenarios/loader.js';
 import { runScenario } from '../../../src/scenarios/runner.js';
 import { faultSchedule } from '../../../src/scenarios/arbitraries.js';
 
@@ -14,7 +15,7 @@ name: follower-behind-log-start
 duration: 40s
 drain: 20s
 cluster: { brokers: 3, config: { min.insync.replicas: 1, log.retention.check.interval.ms: 1000 } }
-topics: [{ name: orders, partitions: 1, replication.factor: 3, config: { retention.ms: 5000, segment.bytes: 4096 } }]
+topics: [{ name: orders, partitions: 1, replication.factor: 3, config: { retention.ms: 5000, internal.segment.bytes: 4096 } }]
 clients:
   - { id: p1, type: producer, topic: orders, config: { acks: all }, workload: { rate: 100/s, stop: 35s } }
 faults:
@@ -43,6 +44,35 @@ describe("a follower behind its leader's log start offset", () => {
   });
 });
 
+// Kafka: AbstractFetcherThreadTest.testFollowerFetchOutOfRangeHighUncleanLeaderElectionDisallowed
+// (before KAFKA-7414, 2.0.1 and 2.1: the fetcher throws FatalExitError) and
+// testFollowerFetchOutOfRangeHigh (since: it truncates to the leader's log end offset).
+describe('a follower ahead of its leader, unclean election off (KAFKA-7414)', () => {
+  const lesson = loadScenario(fileURLToPath(new URL('../../../src/scenarios/library/kip101-hw-truncation.yaml', import.meta.url)));
+  const outcome = (mode: 'exit' | 'truncate') => {
+    const r = runScenario({ ...lesson, cluster: { ...lesson.cluster, config: { ...lesson.cluster.config, 'sim.follower.ahead.of.leader': mode } } }, { keepTrace: true });
+    const records = r.simulation.memory?.records ?? [];
+    const fatal = records.filter((x) => x.kind === 'broker.fatal');
+    const truncated = records.filter((x) => x.kind === 'replica.truncate' && x.reason === 'out-of-range');
+    const stopped = records.filter((x) => x.kind === 'node.stop').map((x) => (x.kind === 'node.stop' ? x.node : ''));
+    return { fatal, truncated, stopped };
+  };
+
+  it('before the fix the broker exits rather than truncate; since, it truncates to the leader and stays up', () => {
+    const before = outcome('exit');
+    expect(before.fatal.length).toBe(1);
+    const f = before.fatal[0];
+    if (f.kind !== 'broker.fatal') throw new Error(f.kind);
+    expect(f.leaderEndOffset).toBeLessThan(f.logEndOffset);
+    expect(before.stopped).toContain(`broker-${f.broker}`);
+    expect(before.truncated).toEqual([]);
+    const after = outcome('truncate');
+    expect(after.fatal).toEqual([]);
+    expect(after.truncated.length).toBeGreaterThan(0);
+    expect(after.stopped).toEqual([]);
+  });
+});
+
 describe('retention under faults', () => {
   it('loses nothing it should keep, and every replica ends where its leader does (property)', () => {
     const faults = faultSchedule({ brokers: 3, durationS: 14, maxFaults: 6, kinds: ['crash', 'restart', 'pause', 'isolate', 'heal'], partitions: ['orders-0', 'orders-1'] });
@@ -54,7 +84,7 @@ describe('retention under faults', () => {
             duration: '15s',
             drain: '25s',
             cluster: { brokers: 3, config: { 'min.insync.replicas': 2, 'log.retention.check.interval.ms': 500 } },
-            topics: [{ name: 'orders', partitions: 2, 'replication.factor': 3, config: { 'retention.ms': 3000, 'segment.bytes': 2048 } }],
+            topics: [{ name: 'orders', partitions: 2, 'replication.factor': 3, config: { 'retention.ms': 3000, 'internal.segment.bytes': 2048 } }],
             clients: [{ id: 'p1', type: 'producer', topic: 'orders', config: { acks: 'all' }, workload: { rate: '200/s', start: '1s', stop: '14s' } }],
             // Process crashes only: a power loss of every replica can lose unflushed writes, by design.
             faults: schedule.map((f) => (f.mode === 'power' ? { ...f, mode: 'process' } : f)),

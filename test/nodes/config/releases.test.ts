@@ -107,6 +107,19 @@ describe('cluster.version', () => {
     expect(() => parseScenario(scenarioAt(release, config))).toThrow(message);
   });
 
+  // KIP-1030 (Kafka 4.0): segment.bytes and log.segment.bytes at least 1 MiB (LogConfig's atLeast(1024 * 1024)).
+  it('refuses segment.bytes below 1 MiB from 4.0, takes it before, and takes internal.segment.bytes on every release', () => {
+    const topic = (v: string | undefined, config: string): string => scenarioAt(v).replace('replication.factor: 3 }', `replication.factor: 3, config: ${config} }`);
+    for (const v of [undefined, '4.0', '4.1']) {
+      expect(() => parseScenario(topic(v, '{ segment.bytes: 4096 }'))).toThrow(/topics\[0\]\.config\["segment\.bytes"\]: segment\.bytes 4096 is below Kafka 4\.\d's minimum of 1048576 \(1 MiB, KIP-1030 in 4\.0\); set internal\.segment\.bytes/);
+      expect(parseScenario(topic(v, '{ internal.segment.bytes: 4096 }')).topics[0].config['internal.segment.bytes']).toBe(4096);
+      expect(parseScenario(topic(v, '{ segment.bytes: 1048576 }')).topics[0].config['segment.bytes']).toBe(1_048_576);
+    }
+    expect(() => parseScenario(scenarioAt('4.0').replace('cluster: { brokers: 3', 'cluster: { brokers: 3, config: { log.segment.bytes: 65536 }'))).toThrow(/cluster\.config\["log\.segment\.bytes"\]: log\.segment\.bytes 65536 is below/);
+    expect(parseScenario(topic('3.9', '{ segment.bytes: 4096 }')).topics[0].config['segment.bytes']).toBe(4096);
+    expect(parseScenario(scenarioAt('3.9').replace('cluster: { brokers: 3', 'cluster: { brokers: 3, config: { log.segment.bytes: 65536 }')).cluster.config['log.segment.bytes']).toBe(65_536);
+  });
+
   it('refuses a broker feature its release lacks, and takes it on the release that has it', () => {
     const text = (v: string): string => scenarioAt(v).replace('cluster: { brokers: 3', 'cluster: { brokers: 3, config: { eligible.leader.replicas.version: 1 }');
     expect(() => parseScenario(text('3.9'))).toThrow(/cluster\.config\["eligible\.leader\.replicas\.version"\]: eligible leader replicas \(KIP-966\) arrived in Kafka 4\.0; cluster\.version is 3\.9/);

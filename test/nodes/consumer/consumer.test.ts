@@ -72,4 +72,17 @@ describe('Consumer: log truncation (KIP-320)', () => {
     expect(errors).toContain('LogTruncationException');
     expect(r.violations.map((v) => v.kind)).not.toContain('inconsistent-offsets');
   });
+
+  // Before KIP-320's consumer side (KAFKA-7440, KAFKA-7747: Kafka 2.3) the consumer's fetch
+  // named no epochs: the lesson's truncation goes unseen and nothing seeks back.
+  it('before 2.3 (sim.consumer.truncation.detection false) the consumer does not detect the truncation; since, it seeks back', () => {
+    const lesson = loadScenario(new URL('../../../src/scenarios/library/consumer-unclean-election.yaml', import.meta.url).pathname);
+    const seeks = (detect: boolean) => {
+      const clients = lesson.clients.map((c) => (c.type === 'consumer' ? { ...c, config: { ...c.config, 'sim.consumer.truncation.detection': detect } } : c));
+      const r = runScenario({ ...lesson, clients });
+      return r.simulation.history.ops.filter((o) => o.f === 'seek' && o.type === 'ok' && (o.value as { reason: string }).reason === 'log-truncation').length;
+    };
+    expect(seeks(true)).toBeGreaterThan(0);
+    expect(seeks(false)).toBe(0);
+  });
 });

@@ -30,4 +30,81 @@ faults:
     // None was acknowledged later, and nothing is lost or left unknown because of it.
     expect(r.violations.filter((v) => v.kind === 'lost-write')).toEqual([]);
   });
+  // Kafka 2.0: RecordAccumulatorTest.testExpiredBatches (a batch expires request.timeout.ms
+  // after it lingered, ProducerBatch.maybeExpire); KIP-91 (2.1) replaced that with delivery.timeout.ms.
+  it('before KIP-91 (sim.batch.expiry request-timeout) the same batches expire request.timeout.ms after they lingered', () => {
+    const text = `
+name: request-timeout-expiry
+duration: 30s
+cluster: { brokers: 2 }
+topics: [{ name: t, partitions: 1, replication.factor: 1 }]
+clients:
+  - { id: p1, type: producer, topic: t, config: { acks: all, linger.ms: 5, request.timeout.ms: 3000, delivery.timeout.ms: 10000, retries: 0, sim.batch.expiry: request-timeout }, workload: { rate: 100/s, start: 1s, stop: 25s } }
+faults:
+  - { at: 5s, action: crash, target: "leader(t-0)" }
+`;
+    const r = runScenario(parseScenario(text));
+    const ops = r.simulation.history.ops.filter((op) => op.f === 'send');
+    const invoked = new Map(ops.filter((op) => op.type === 'invoke').map((op) => [op.index, op.time]));
+    const expired = ops.filter((op) => op.type === 'fail' && op.error === 'TimeoutException');
+    expect(expired.length).toBeGreaterThan(1_000);
+    // With Kafka 2.0's retries (0) a failed attempt fails its batch at once; the batches that
+    // wait for a leader expire 3 s plus linger.ms after they began, never 10 s.
+    const waited = expired.map((op) => op.time - (invoked.get(op.invokeIndex ?? -1) ?? 0));
+    expect(waited.length).toBeGreaterThan(1_000);
+    expect(Math.max(...waited)).toBeGreaterThanOrEqual(3_000_000);
+    expect(Math.max(...waited)).toBeLessThanOrEqual(3_010_000);
+    expect(Math.min(...waited)).toBeGreaterThan(0);
+    expect(r.violations.filter((v) => v.kind === 'lost-write')).toEqual([]);
+  });
+
+  it('fails a batch still in flight at its deadline then, its fate unknown, without waiting for the answer (Sender.getExpiredInflightBatches, KIP-91)', () => {
+    // The only broker freezes from 2 s to 22 s with requests in flight; they time out after
+    // 8 s, are sent again into the frozen broker and are still in flight 10 s after their batch began.
+    const text = `
+name: delivery-timeout-in-flight
+duration: 40s
+cluster: { brokers: 1 }
+topics: [{ name: t, partitions: 1, replication.factor: 1 }]
+clients:
+  - { id: p1, type: producer, topic: t, config: { acks: all, enable.idempotence: true, linger.ms: 5, request.timeout.ms: 8000, delivery.timeout.ms: 10000 }, workload: { rate: 100/s, start: 1s, stop: 3s } }
+faults:
+  - { at: 2s, action: pause, target: broker-1, for: 20s }
+`;
+    const r = runScenario(parseScenario(text));
+    const ops = r.simulation.history.ops.filter((op) => op.f === 'send');
+    const invoked = new Map(ops.filter((op) => op.type === 'invoke').map((op) => [op.index, op.time]));
+    const completed = ops.filter((op) => op.type !== 'invoke');
+    const waited = completed.map((op) => op.time - (invoked.get(op.invokeIndex ?? -1) ?? 0));
+    // delivery.timeout.ms bounds the time to report success or failure after send() returns:
+    // no answer after the broker resumes at 22 s counts for a record invoked before 12 s.
+    expect(Math.max(...waited)).toBeLessThanOrEqual(10_000_000);
+    const expired = completed.filter((op) => op.error === 'TimeoutException');
+    // Those in flight at their deadline (max.in.flight.requests.per.connection of them) may be
+    // in the frozen broker's log: their outcome is unknown. The rest waited in the accumulator.
+    expect(expired.filter((op) => op.type === 'info').length).toBeGreaterThanOrEqual(5);
+    expect(expired.length).toBeGreaterThanOrEqual(90);
+    expect(r.violations.filter((v) => v.kind === 'lost-write' || v.kind === 'duplicate')).toEqual([]);
+  });
+  it('before KIP-91 (sim.batch.expiry request-timeout) a batch in flight has no delivery deadline: it waits for its answer', () => {
+    // The same frozen broker: with no delivery.timeout.ms (Kafka 2.0) the batches in flight are
+    // retried after each request.timeout.ms and answered once the broker resumes at 22 s.
+    const text = `
+name: request-timeout-in-flight
+duration: 40s
+cluster: { brokers: 1 }
+topics: [{ name: t, partitions: 1, replication.factor: 1 }]
+clients:
+  - { id: p1, type: producer, topic: t, config: { acks: all, enable.idempotence: true, linger.ms: 5, request.timeout.ms: 8000, delivery.timeout.ms: 10000, retries: 5, sim.batch.expiry: request-timeout }, workload: { rate: 100/s, start: 1s, stop: 3s } }
+faults:
+  - { at: 2s, action: pause, target: broker-1, for: 20s }
+`;
+    const r = runScenario(parseScenario(text));
+    const ops = r.simulation.history.ops.filter((op) => op.f === 'send');
+    const invoked = new Map(ops.filter((op) => op.type === 'invoke').map((op) => [op.index, op.time]));
+    const acked = ops.filter((op) => op.type === 'ok');
+    const waited = acked.map((op) => op.time - (invoked.get(op.invokeIndex ?? -1) ?? 0));
+    expect(Math.max(...waited)).toBeGreaterThan(10_000_000);
+    expect(r.violations.filter((v) => v.kind === 'lost-write' || v.kind === 'duplicate')).toEqual([]);
+  });
 });

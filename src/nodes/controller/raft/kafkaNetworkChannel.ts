@@ -33,6 +33,7 @@ export function raftContext(ctx: NodeContext<KafkaMessage>, channel: number): No
     request: (to, message, options, done) => ctx.request(to, raftEnvelope(message), { ...options, channel }, (result) => done(unwrap(result))),
     send: (to, message) => ctx.send(to, raftEnvelope(message)),
     closeConnection: (peer) => ctx.closeConnection(peer),
+    exit: () => ctx.exit(),
   };
 }
 

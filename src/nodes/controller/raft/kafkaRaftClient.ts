@@ -14,6 +14,7 @@ import type { Rng } from '../../../sim/rng.js';
 import type { TimerHandle } from '../../../sim/scheduler.js';
 import { MICROS_PER_MS, micros } from '../../../sim/time.js';
 import { declareTraceKind } from '../../../sim/trace.js';
+import { atLeast, type KafkaRelease } from '../../config/releases.js';
 import type { QuorumSettings } from '../../config/quorumSettings.js';
 import { QuorumState, type CandidateState, type EpochElection, type FollowerState, type ProspectiveState, type ResignedState } from './quorumState.js';
 import { QuorumStateStore } from './quorumStateStore.js';
@@ -50,6 +51,22 @@ export interface RaftFeatures {
 
 /** The newest release's features. */
 export const LATEST_RAFT_FEATURES: RaftFeatures = { preVote: true, checkQuorum: true };
+
+/**
+ * The release each feature came with, as the release table shows it. Check-quorum:
+ * KAFKA-15489 (commit 37416e1, first tagged 3.7.0, not on the 3.6 branch). Pre-vote: KIP-996
+ * in two parts, KAFKA-17641 (the Vote RPC's PreVote field, apache/kafka#17807) and
+ * KAFKA-17642 (ProspectiveState, #18240), both merged for 4.0 under KAFKA-16164.
+ */
+export const RAFT_FEATURE_RELEASES: Readonly<Record<keyof RaftFeatures, { readonly since: KafkaRelease; readonly what: string }>> = {
+  preVote: { since: '4.0', what: 'pre-vote (KIP-996, KAFKA-16164)' },
+  checkQuorum: { since: '3.7', what: 'check-quorum: a leader without a majority of fetches resigns (KAFKA-15489)' },
+};
+
+/** The features of `release`. */
+export function raftFeaturesAt(release: KafkaRelease): RaftFeatures {
+  return { preVote: atLeast(release, RAFT_FEATURE_RELEASES.preVote.since), checkQuorum: atLeast(release, RAFT_FEATURE_RELEASES.checkQuorum.since) };
+}
 
 /** How long the leader holds a Fetch with nothing new (KafkaRaftManager passes 500 ms as fetchMaxWaitMs). */
 export const FETCH_MAX_WAIT_MS = 500;

@@ -5,7 +5,12 @@
  * (no member's stored epoch goes back), MonotonicHighWatermark (the newest leader's high
  * watermark never goes back), MajorityReachedHighWatermark (a majority of voters' logs
  * reach it), and, at the end or whenever asked, ConsistentCommittedData (an offset below a
- * member's high watermark holds the same record on every member, for the whole run).
+ * member's high watermark holds the same record on every member, for the whole run). For
+ * an observer (a broker) the same comparison is the MetadataLogMatchingProperty of Jack
+ * Vanlightly's kafka-tlaplus specification: a broker's metadata log agrees with the
+ * controller's at every offset it holds. A Raft observer may hold records past the high
+ * watermark that the next leader truncates, so the comparison stops at the observer's high
+ * watermark, the part of the log it applies to its metadata image.
  */
 import type { NodeId } from '../../../network/nodeHost.js';
 import type { ElectionState } from './quorumStateStore.js';
@@ -27,13 +32,26 @@ export interface RaftMemberView {
         readonly isLeader: boolean;
         readonly highWatermark: number | undefined;
         readonly logEndOffset: number;
-        /** Its records below `end`. */
-        readonly recordsTo: (end: number) => readonly RaftRecord[];
+        /**
+         * Which life of the member this is: given, {@link RaftInvariants.validate} reads only
+         * what it has not compared yet of this life's log; absent, the whole log every time.
+         */
+        readonly incarnation?: number;
+        /** Its records in [from, end). */
+        readonly records: (from: number, end: number) => readonly RaftRecord[];
       }
     | undefined;
 }
 
-export type RaftInvariantKind = 'spec:SingleLeader' | 'spec:MonotonicEpoch' | 'spec:MonotonicHighWatermark' | 'spec:MajorityReachedHighWatermark' | 'spec:ConsistentCommittedData';
+export const RAFT_INVARIANT_KINDS = [
+  'spec:SingleLeader',
+  'spec:MonotonicEpoch',
+  'spec:MonotonicHighWatermark',
+  'spec:MajorityReachedHighWatermark',
+  'spec:ConsistentCommittedData',
+  'spec:MetadataLogMatchingProperty',
+] as const;
+export type RaftInvariantKind = (typeof RAFT_INVARIANT_KINDS)[number];
 
 export interface RaftViolation {
   readonly kind: RaftInvariantKind;
@@ -50,6 +68,8 @@ export class RaftInvariants {
   /** The epoch of the leader that reported `highWatermark`. */
   private highWatermarkEpoch = 0;
   private readonly committed = new Map<number, string>();
+  /** By member id: the life of the member whose log was compared, and up to where. */
+  private readonly comparedTo = new Map<number, { incarnation: number; end: number }>();
   readonly violations: RaftViolation[] = [];
   /** Kinds left out, as RaftEventSimulationTest leaves some out when a member loses its disk. */
   private readonly skipped: ReadonlySet<RaftInvariantKind>;
@@ -114,19 +134,34 @@ export class RaftInvariants {
 
   /**
    * RaftEventSimulationTest.ConsistentCommittedData: every running member's records below
-   * its high watermark agree with what any member ever had committed at those offsets.
+   * its high watermark agree with what any member ever had committed at those offsets (for
+   * an observer, MetadataLogMatchingProperty).
    */
   validate(members: readonly RaftMemberView[], at: number): void {
     for (const m of members) {
       const live = m.live;
       if (live?.highWatermark === undefined) continue;
-      for (const r of live.recordsTo(live.highWatermark)) {
-        const value = `${r.epoch}:${r.kind}:${r.data}`;
-        const seen = this.committed.get(r.offset);
-        if (seen === undefined) this.committed.set(r.offset, value);
-        else if (seen !== value) this.report('spec:ConsistentCommittedData', at, m.node, `the committed record at offset ${r.offset} is ${value} on ${m.node}, but was ${seen}`);
-      }
+      const from = this.comparedFrom(m.id, live.incarnation, live.logEndOffset);
+      if (live.highWatermark <= from) continue;
+      for (const r of live.records(from, live.highWatermark)) this.compare(m, r, at);
+      if (live.incarnation !== undefined) this.comparedTo.set(m.id, { incarnation: live.incarnation, end: live.highWatermark });
     }
+  }
+
+  /** Where to start comparing a member's log: past what this life of it was compared up to, unless its log got shorter. */
+  private comparedFrom(id: number, incarnation: number | undefined, logEnd: number): number {
+    const last = this.comparedTo.get(id);
+    if (incarnation === undefined || last === undefined || last.incarnation !== incarnation) return 0;
+    return Math.min(last.end, logEnd);
+  }
+
+  private compare(m: RaftMemberView, r: RaftRecord, at: number): void {
+    const value = `${r.epoch}:${r.kind}:${r.data}`;
+    const seen = this.committed.get(r.offset);
+    if (seen === undefined) this.committed.set(r.offset, value);
+    else if (seen === value) return;
+    else if (m.voter) this.report('spec:ConsistentCommittedData', at, m.node, `the committed record at offset ${r.offset} is ${value} on ${m.node}, but was ${seen}`);
+    else this.report('spec:MetadataLogMatchingProperty', at, m.node, `${m.node}'s metadata log holds ${value} at offset ${r.offset}, below its high watermark, where the quorum committed ${seen}`);
   }
 
   private report(kind: RaftInvariantKind, at: number, node: NodeId, message: string): void {

@@ -197,7 +197,7 @@ export class RaftCluster {
       const live =
         c === undefined
           ? undefined
-          : { epoch: c.quorum.epoch, isLeader: c.quorum.state.kind === 'leader', highWatermark: c.highWatermark, logEndOffset: c.log.endOffset, recordsTo: (end: number) => c.log.readTo(end) };
+          : { epoch: c.quorum.epoch, isLeader: c.quorum.state.kind === 'leader', highWatermark: c.highWatermark, logEndOffset: c.log.endOffset, incarnation: this.host(id).incarnation, records: (from: number, end: number) => c.log.read(from, end - from) };
       if (c !== undefined) this.downLogEnds.delete(id);
       const logEndOffset = c?.log.endOffset ?? this.diskLogEnd(id);
       return { id, node: this.nodeOf(id), voter: this.voterIds.includes(id), storedElection: this.storedElection(id), logEndOffset, live };

@@ -21,7 +21,7 @@ function view(m: Member): RaftMemberView {
     voter: true,
     storedElection: { epoch: m.epoch, leaderId: m.leaderId, votedId: undefined },
     logEndOffset: m.end ?? records.length,
-    live: { epoch: m.epoch, isLeader: m.isLeader ?? false, highWatermark: m.hw, logEndOffset: m.end ?? records.length, recordsTo: (end) => records.slice(0, end) },
+    live: { epoch: m.epoch, isLeader: m.isLeader ?? false, highWatermark: m.hw, logEndOffset: m.end ?? records.length, records: (from, end) => records.slice(from, end) },
   };
 }
 
