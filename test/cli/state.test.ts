@@ -20,7 +20,7 @@ describe('kafkasim state', () => {
     expect(r.stdout).toContain('acks1-leader-failover (seed 3, Kafka 4.1) at t=14.600s');
     expect(r.stdout).toMatch(/controllers: controller-1 up · controller-2 up, active · controller-3 up/);
     expect(r.stdout).toMatch(/brokers: broker-1 up, fenced · broker-2 up · broker-3 up/);
-    expect(r.stdout).toMatch(/^ {2}orders-0 +broker-2 +1 +\[2\] +\[\] +.*broker-2 leader 0\/13359\/13359/m);
+    expect(r.stdout).toMatch(/^ {2}orders-0 +broker-2 +1 +\[2\] +\[\] +.*broker-2 leader 0\/13415\/13415/m);
     expect(r.stdout).toMatch(/producer-p1 up: orders-0 \d+\/\d+/);
     expect(r.stdout).toMatch(/just before:\n(.*\n)*.*t= 14\.034s {2}broker-2 elected leader of orders-0; ISR of orders-0 now \[2\]/);
   });
@@ -52,7 +52,7 @@ describe('kafkasim state', () => {
       transactions: [],
     });
     const orders0 = (s.partitions as { replicas: unknown[] }[])[0].replicas;
-    expect(orders0).toContainEqual({ broker: 2, state: 'up', role: 'leader', logStart: 0, logEnd: 13359, highWatermark: 13359, leaderEpoch: 1 });
+    expect(orders0).toContainEqual({ broker: 2, state: 'up', role: 'leader', logStart: 0, logEnd: 13415, highWatermark: 13415, leaderEpoch: 1 });
   });
 
   it('gives the same JSON for the same seed, and another for another seed', () => {
