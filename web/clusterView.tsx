@@ -118,10 +118,10 @@ function PartitionRow({ p, scale, at, question }: { p: PartitionAtMoment; scale:
   );
 }
 
-/** Whether replica `r` holds the records in question at `at`: its log reaches them and it has not truncated below them yet. */
+/** Whether replica `r` holds the records in question at `at`: its log reaches them and it holds their originals then (not other records a later leader wrote at those offsets). */
 function holds(r: ReplicaAtMoment, q: RecordsInQuestion, at: number): boolean {
-  const dropped = q.droppedAtMs[r.broker];
-  return r.logEnd !== undefined && r.logEnd > q.from && (dropped === undefined || at < dropped);
+  const spans = q.heldMs[r.broker] ?? [];
+  return r.logEnd !== undefined && r.logEnd > q.from && spans.some((s) => at >= s.fromMs && (s.toMs === undefined || at < s.toMs));
 }
 
 function Strip({ r, leader, inIsr, scale, held }: { r: ReplicaAtMoment; leader: boolean; inIsr: boolean; scale: number; held?: RecordsInQuestion }) {

@@ -76,6 +76,13 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
 
 /** How much forEachBatch reads at a time (at least one batch). */
 const FOR_EACH_READ_BYTES = 64 * 1024;
+/**
+ * Header objects a log keeps between appends (validate): a leader's append holds a batch or
+ * a few, a follower's the batches of a whole fetch, thousands after a restart. Kept for
+ * every append, the largest ever held every log's most for the rest of the run (about 20
+ * bytes per message of the soak, issue 21).
+ */
+const HEADER_POOL_KEPT = 64;
 
 /** The Kafka error codes (Errors.java) a log refuses an append or read with; the broker answers with them as they are. */
 export type LogErrorCode = 'CORRUPT_MESSAGE' | 'OFFSET_OUT_OF_RANGE' | 'INVALID_RECORD' | 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'INVALID_PRODUCER_EPOCH' | 'UNKNOWN_PRODUCER_ID' | 'DUPLICATE_SEQUENCE_NUMBER';
@@ -357,6 +364,7 @@ export class Log {
   /** Sets the high watermark, clamped to [logStartOffset, logEndOffset]. Returns the value set. */
   updateHighWatermark(offset: number): number {
     this.hw = Math.min(Math.max(offset, this.startOffset), this.logEndOffset);
+    this.producers.onHighWatermarkUpdated(this.hw);
     return this.hw;
   }
 
@@ -449,6 +457,7 @@ export class Log {
     }
     // Shortened only when this append has fewer batches than the last: the array keeps its room.
     if (headers.length !== n) headers.length = n;
+    if (this.headerPool.length > Math.max(n, HEADER_POOL_KEPT)) this.headerPool.length = Math.max(n, HEADER_POOL_KEPT);
     return headers;
   }
 

@@ -195,6 +195,22 @@ export class ProducerStateManager {
     return undefined;
   }
 
+  /** How many ended transactions wait for their marker to fall below the high watermark (Kafka's unreplicatedTxns). */
+  get unreplicatedTransactions(): number {
+    return this.unreplicated.length;
+  }
+
+  /**
+   * The high watermark moved (ProducerStateManager.onHighWatermarkUpdated): ended
+   * transactions whose marker is now below it are forgotten, on a follower too, whose
+   * last stable offset nobody asks (otherwise its list grows all run long: the compacted
+   * __consumer_offsets keeps its log start at 0). They end in log order, so a look at the
+   * oldest says whether any goes.
+   */
+  onHighWatermarkUpdated(highWatermark: number): void {
+    if (this.unreplicated.length > 0 && this.unreplicated[0].lastOffset < highWatermark) this.unreplicated = this.unreplicated.filter((t) => t.lastOffset >= highWatermark);
+  }
+
   /**
    * The last stable offset: the first offset of the earliest transaction that is open, or
    * that ended with a marker not yet below the high watermark; else the high watermark.

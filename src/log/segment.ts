@@ -7,6 +7,8 @@ import { BATCH_HEADER_SIZE, BATCH_SPAN_BYTES, batchSizeAt, checkBatch, lastOffse
 const SCAN_WINDOW_BYTES = 16 * 1024;
 /** How many of the latest appended batches a segment remembers the position of. */
 const RECENT_BATCHES = 4;
+/** How many read ends (fetch cursors) a segment remembers: one per follower and consumer reading it, about. */
+const READ_CURSORS = 4;
 
 /** Kafka's file name for a segment: its base offset, zero-padded to 20 digits. */
 export function segmentFileName(baseOffset: number, suffix: '.log' | '.index' | '.timeindex' | '.snapshot' | '.txnindex'): string {
@@ -52,6 +54,20 @@ export class LogSegment {
   private readonly recentBases = new Float64Array(RECENT_BATCHES).fill(-1);
   private readonly recentPositions = new Float64Array(RECENT_BATCHES);
   private recentNext = 0;
+  /**
+   * Fetch cursors: where the latest reads ended, keyed by the offset after the last batch
+   * they took. Every batch before such a position ends below its key, so a read at or past
+   * the key (a follower's or a consumer's next fetch) starts there, not at the sparse
+   * index's entry. Forgotten with the recent batches.
+   */
+  private readonly cursorOffsets = new Float64Array(READ_CURSORS).fill(-1);
+  private readonly cursorPositions = new Float64Array(READ_CURSORS);
+  private cursorNext = 0;
+  /** What seek found: the position and base offset of the batch holding the offset sought. */
+  private soughtPosition = 0;
+  private soughtBase = 0;
+  /** The offset after the last batch endOfRead took. */
+  private readEndOffset = -1;
 
   constructor(
     private readonly disk: Disk,
@@ -169,6 +185,7 @@ export class LogSegment {
   /** Forgets the recent batches, when bytes they point at may have gone. */
   private forgetRecent(): void {
     this.recentBases.fill(-1);
+    this.cursorOffsets.fill(-1);
   }
 
   /**
@@ -177,16 +194,7 @@ export class LogSegment {
    */
   private recentPositionFor(offset: number): number {
     if (this.disk.mayHaveRotted === true) return -1;
-    let best = -1;
-    let position = -1;
-    for (let i = 0; i < RECENT_BATCHES; i++) {
-      const base = this.recentBases[i];
-      if (base >= 0 && base <= offset && base > best) {
-        best = base;
-        position = this.recentPositions[i];
-      }
-    }
-    return position;
+    return Math.max(latestAtOrBelow(this.recentBases, this.recentPositions, offset), latestAtOrBelow(this.cursorOffsets, this.cursorPositions, offset));
   }
 
   /**
@@ -196,6 +204,11 @@ export class LogSegment {
    * at each batch's first 27 bytes only.
    */
   positionOf(offset: number): { position: number; baseOffset: number } | undefined {
+    return this.seek(offset) ? { position: this.soughtPosition, baseOffset: this.soughtBase } : undefined;
+  }
+
+  /** positionOf without an answer object: true when found, with soughtPosition and soughtBase set. */
+  private seek(offset: number): boolean {
     let { position } = this.offsetIndex.lookup(offset);
     const recent = this.recentPositionFor(offset);
     if (recent > position) position = recent;
@@ -203,17 +216,21 @@ export class LogSegment {
       const window = this.disk.peek(this.logPath, position, Math.min(SCAN_WINDOW_BYTES, this.bytes - position));
       let p = 0;
       while (p + BATCH_HEADER_SIZE <= window.length) {
-        if (lastOffsetAt(window, p) >= offset) return { position: position + p, baseOffset: peekBaseOffset(window, p) };
+        if (lastOffsetAt(window, p) >= offset) {
+          this.soughtPosition = position + p;
+          this.soughtBase = peekBaseOffset(window, p);
+          return true;
+        }
         const size = batchSizeAt(window, p);
         // A length smaller than a header is rot on disk: nothing past it can be framed.
-        if (size < BATCH_HEADER_SIZE) return undefined;
+        if (size < BATCH_HEADER_SIZE) return false;
         p += size;
       }
       // No whole header left in the file: the segment ends in a partial batch.
-      if (p === 0) return undefined;
+      if (p === 0) return false;
       position += p;
     }
-    return undefined;
+    return false;
   }
 
   /**
@@ -222,11 +239,21 @@ export class LogSegment {
    * It looks at each batch's first bytes only (size and last offset).
    */
   read(offset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean): SegmentRead | undefined {
-    const start = this.positionOf(offset);
-    if (start === undefined || start.baseOffset >= maxOffset) return undefined;
-    const end = this.endOfRead(start.position, maxBytes, maxOffset, minOneBatch);
-    if (end === start.position) return undefined;
-    return { bytes: this.disk.read(this.logPath, start.position, end - start.position), firstBatchOffset: start.baseOffset };
+    if (!this.seek(offset) || this.soughtBase >= maxOffset) return undefined;
+    const start = this.soughtPosition;
+    const firstBatchOffset = this.soughtBase;
+    const end = this.endOfRead(start, maxBytes, maxOffset, minOneBatch);
+    if (end === start) return undefined;
+    this.noteReadEnd(this.readEndOffset, end);
+    return { bytes: this.disk.read(this.logPath, start, end - start), firstBatchOffset };
+  }
+
+  /** A read ended at `position`, every batch before it ending below `offset`: the next fetch from there starts at it. */
+  private noteReadEnd(offset: number, position: number): void {
+    for (let i = 0; i < READ_CURSORS; i++) if (this.cursorOffsets[i] === offset) return;
+    this.cursorOffsets[this.cursorNext] = offset;
+    this.cursorPositions[this.cursorNext] = position;
+    this.cursorNext = (this.cursorNext + 1) % READ_CURSORS;
   }
 
   /** Where a read from `from` stops: before the batch that would pass `maxBytes` or reach `maxOffset`, a window of the file at a time. */
@@ -238,7 +265,9 @@ export class LogSegment {
       while (p + BATCH_SPAN_BYTES <= window.length) {
         const taken = position + p - from;
         const size = batchSizeAt(window, p);
-        if (size < BATCH_HEADER_SIZE || lastOffsetAt(window, p) >= maxOffset || (taken + size > maxBytes && !(minOneBatch && taken === 0))) return position + p;
+        const last = lastOffsetAt(window, p);
+        if (size < BATCH_HEADER_SIZE || last >= maxOffset || (taken + size > maxBytes && !(minOneBatch && taken === 0))) return position + p;
+        this.readEndOffset = last + 1;
         p += size;
       }
       // No whole batch start left in the window: the next window starts there.
@@ -382,4 +411,18 @@ export class LogSegment {
   delete(): void {
     for (const path of [this.logPath, this.offsetIndex.path, this.timeIndex.path, this.txnIndex.path]) if (this.disk.exists(path)) this.disk.delete(path);
   }
+}
+
+/** The position under the greatest key at or below `offset` in a ring of (key, position), or -1. */
+function latestAtOrBelow(keys: Float64Array, positions: Float64Array, offset: number): number {
+  let best = -1;
+  let position = -1;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    if (key >= 0 && key <= offset && key > best) {
+      best = key;
+      position = positions[i];
+    }
+  }
+  return position;
 }

@@ -54,14 +54,23 @@ export class ReconnectBackoff {
     return state !== undefined && state.until > nowMicros ? state.until : undefined;
   }
 
-  /** ExponentialBackoff.backoff(attempts): initial · 2^attempts (capped), times a jitter in [0.8, 1.2], at most the maximum. */
   private backoffMs(attempts: number): number {
-    if (this.maxMs <= this.initialMs) return this.initialMs;
-    const expMax = Math.log(this.maxMs / this.initialMs) / Math.log(2);
-    const term = this.initialMs * 2 ** Math.min(attempts, expMax);
-    const jitter = this.rng.float(0.8, 1.2);
-    return Math.min(this.maxMs, Math.floor(term * jitter));
+    return exponentialBackoffMs(this.rng, this.initialMs, this.maxMs, attempts);
   }
+}
+
+/**
+ * Kafka's ExponentialBackoff.backoff(attempts) with base 2 and 20% jitter (the clients'
+ * reconnect backoff, and since KIP-580 their retry backoff): initial · 2^attempts (capped),
+ * times a jitter in [0.8, 1.2], at most the maximum; a maximum at or below the initial
+ * interval is a constant backoff without jitter.
+ */
+export function exponentialBackoffMs(rng: Rng, initialMs: number, maxMs: number, attempts: number): number {
+  if (maxMs <= initialMs) return initialMs;
+  const expMax = Math.log(maxMs / Math.max(initialMs, 1)) / Math.log(2);
+  const term = initialMs * 2 ** Math.min(attempts, expMax);
+  const jitter = rng.float(0.8, 1.2);
+  return Math.min(maxMs, Math.floor(term * jitter));
 }
 
 /** A node's context whose requests obey Kafka's reconnect backoff, and what it must be told. */
@@ -75,20 +84,42 @@ export interface BackedOffContext<M extends Message> extends NodeContext<M> {
  * out from many places (a consumer's fetcher, group membership, commits, its transactional
  * producer): a request to a node in backoff is held until the backoff ends, as Kafka's
  * NetworkClient sends nothing to a node that is not ready.
+ *
+ * While the client is reconnecting to a node, one request at a time goes out as the
+ * connection attempt; the others wait for its outcome. Kafka's NetworkClient.initiateConnect
+ * opens one connection per node (ClusterConnectionStates: CONNECTING), and every other request
+ * waits until that node is ready: a refused attempt fails them together, and the node's next
+ * backoff holds them again. Without this, the requests held by one backoff each opened a
+ * connection of their own at its end, and each refusal counted against the node.
  */
 export function withReconnectBackoff<M extends Message>(ctx: NodeContext<M>, initialMs: number, maxMs: number): BackedOffContext<M> {
   const backoff = new ReconnectBackoff(ctx.rng.fork('reconnect'), initialMs, maxMs);
+  /** Nodes with a connection attempt out, and the requests waiting for its outcome. */
+  const connecting = new Map<string, (() => void)[]>();
   const request: NodeContext<M>['request'] = (to, message, options, done) => {
     const until = backoff.blackedOutUntil(to, ctx.now());
     if (until !== undefined) {
       ctx.after(micros(until - ctx.now()), () => request(to, message, options, done));
       return;
     }
+    const waiting = connecting.get(to);
+    if (waiting !== undefined) {
+      waiting.push(() => request(to, message, options, done));
+      return;
+    }
+    const attempt = backoff.isReconnecting(to);
+    if (attempt) connecting.set(to, []);
     ctx.request(to, message, options, (r) => {
       if (r.ok) backoff.onSuccess(to);
       else if (r.error === 'disconnected') backoff.onFailure(to, ctx.now());
+      if (attempt) release(to);
       done(r);
     });
+  };
+  const release = (to: string): void => {
+    const waiting = connecting.get(to) ?? [];
+    connecting.delete(to);
+    for (const resend of waiting) resend();
   };
   return { ...ctx, request, connectionLost: (peer) => backoff.onFailure(peer, ctx.now()) };
 }

@@ -204,11 +204,11 @@ export class AvailabilityRecorder {
   /**
    * The report at the end of the run: every window with an outage, a failed send or a
    * stalled group, internal topics left out. Groups' stalls end at `clientsStop` (the
-   * quiesce pauses every client) or the end.
+   * quiesce pauses every client) or the end; none is open for a group `caughtUp` with the partition.
    */
-  finish(end: Time, sends: SendLog, clientsStop: Time = end): FaultAvailability[] {
+  finish(end: Time, sends: SendLog, clientsStop: Time = end, caughtUp: (group: string, partition: string) => boolean = () => false): FaultAvailability[] {
     this.expirePauses(end);
-    this.groupStalls?.finish(clientsStop < end ? clientsStop : end);
+    this.groupStalls?.finish(clientsStop < end ? clientsStop : end, caughtUp);
     for (const [name, u] of this.unavailable) this.charge(u.window, name, (end - u.since) / 1000, u.why, true);
     this.unavailable.clear();
     this.countSends(sends);

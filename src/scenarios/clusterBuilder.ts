@@ -1,4 +1,5 @@
 import type { Simulation } from '../sim/simulation.js';
+import type { Rng } from '../sim/rng.js';
 import { Network } from '../network/network.js';
 import { NodeHost } from '../network/nodeHost.js';
 import { LocalClock } from '../network/localClock.js';
@@ -70,12 +71,14 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
 
   // The controllers: the voters of the metadata quorum.
   const quorum = quorumConfig(scenario);
+  // One placement stream for the whole cluster: whichever controller is active places a topic's replicas the same way.
+  const placement = sim.rng.fork('placement');
   const controllerHosts = Array.from({ length: scenario.cluster.controllers }, (_, i): ControllerHost => {
     const disk = new MemoryDisk();
     const durable: ControllerDurable = {
       disk,
       metrics: metrics.forNode(controllerNode(i + 1)),
-      config: controllerConfig(scenario, consumers.length > 0, transactional, controllerId(i + 1), quorum),
+      config: controllerConfig(scenario, consumers.length > 0, transactional, controllerId(i + 1), quorum, placement),
     };
     const host = new NodeHost<KafkaMessage, ControllerDurable, Controller>({ id: controllerNode(i + 1), roles: ['controller'], durable, devices: [disk], factory: (ctx, d) => new Controller(ctx, d) });
     net.addHost(host);
@@ -221,11 +224,12 @@ function quorumSettingsOf(cfg: Scenario['cluster']['config']): QuorumSettings {
 }
 
 /** A controller's settings and the topics it creates, from the scenario (`groups`: it has consumer groups). */
-function controllerConfig(scenario: Scenario, groups: boolean, transactional: boolean, nodeId: number, quorum: QuorumConfig): ControllerConfig {
+function controllerConfig(scenario: Scenario, groups: boolean, transactional: boolean, nodeId: number, quorum: QuorumConfig, placement: Rng): ControllerConfig {
   const cfg = scenario.cluster.config;
   return {
     nodeId,
     quorum,
+    placement,
     settings: cfg,
     topics: [
       ...scenario.topics.map((t) => ({

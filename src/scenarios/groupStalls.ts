@@ -12,8 +12,8 @@ import type { Trace } from '../sim/trace.js';
  * (its leader down, or none elected), nobody owned it (a rebalance: JoinGroup/SyncGroup,
  * AbstractCoordinator), the member owning it was down or paused, the group had no
  * coordinator (its __consumer_offsets partition had no leader: FindCoordinator answers
- * COORDINATOR_NOT_AVAILABLE, GroupCoordinator), or a network partition cut a member or a
- * leader off. Each stall is charged to the latest fault applied before it had lasted
+ * COORDINATOR_NOT_AVAILABLE, GroupCoordinator), an open transaction held a read_committed
+ * group at the last stable offset, or a network partition cut a member or a leader off. Each stall is charged to the latest fault applied before it had lasted
  * STALL_MS. A ghost observer: it reads the trace only.
  */
 
@@ -48,6 +48,8 @@ export interface GroupMembers {
   readonly members: readonly { readonly process: string; readonly node: string; readonly group: string }[];
   /** offsets.topic.num.partitions: where each group's coordinator lives. */
   readonly offsetsPartitions: number;
+  /** The groups whose members read with isolation.level=read_committed. */
+  readonly readCommitted?: readonly string[];
 }
 
 /** One partition of one group. */
@@ -86,6 +88,8 @@ export class GroupStallRecorder {
   /** The latest generation each group's coordinator reported. */
   private readonly generation = new Map<string, { state: string; readonly generation: number; readonly members: number }>();
   private now: Time = time(0);
+  /** Transactions not yet ended (their markers not written), by transactional id: the partitions whose last stable offset they hold. */
+  private readonly openTxns = new Map<string, readonly string[]>();
 
   constructor(
     private readonly view: PartitionView,
@@ -127,6 +131,11 @@ export class GroupStallRecorder {
     trace.observe('net.partition', (r) => {
       this.cutOff.set(r.name, r.cutOff);
       this.recheck(r.at);
+    });
+    // TransactionMetadata's states: until the markers are written (CompleteCommit/CompleteAbort) the LSO stays below the transaction's first batch.
+    trace.observe('txn.state', (r) => {
+      if (r.state === 'Ongoing' || r.state === 'PrepareCommit' || r.state === 'PrepareAbort') this.openTxns.set(r.transactionalId, r.partitions);
+      else this.openTxns.delete(r.transactionalId);
     });
     trace.observe('net.heal', (r) => {
       for (const name of r.names) this.cutOff.delete(name);
@@ -231,6 +240,9 @@ export class GroupStallRecorder {
     if (coordinator !== undefined) out.push(`no coordinator (${offsets}: ${coordinator})`);
     const leaderNode = `broker-${this.view.leaderOf(t.partition) ?? -1}`;
     const ownerNode = t.owner === undefined ? undefined : this.nodeOf.get(t.owner);
+    if (this.groups.readCommitted?.includes(t.group) === true) {
+      for (const [id, partitions] of this.openTxns) if (partitions.includes(t.partition)) out.push(`an open transaction of ${id} held ${t.partition}'s last stable offset (read_committed reads only below it; it ends by commit, abort or transaction.timeout.ms)`);
+    }
     for (const nodes of this.cutOff.values()) {
       const hit = [ownerNode, leaderNode].filter((n): n is string => n !== undefined && nodes.includes(n));
       if (hit.length > 0) out.push(`a network partition cut off ${hit.join(' and ')}`);
@@ -263,10 +275,14 @@ export class GroupStallRecorder {
     return `t=${formatTime(at)} group ${group}: coordinator ${coordinator}${gen}; ${owned} of ${mine.length} partitions owned; lag ${lag}`;
   }
 
-  /** Ends the stalls still on at `end` (open) and reports each window's groups. */
-  finish(end: Time): void {
+  /**
+   * Ends the stalls still on at `end` (open). A group whose final committed offset reached
+   * the partition's final high watermark read all it could (what it waited for was never
+   * readable: aborted or lost records) and was not stalled at the end.
+   */
+  finish(end: Time, caughtUp: (group: string, partition: string) => boolean): void {
     this.now = end;
-    for (const t of this.tracks.values()) if (t.waitingSince !== undefined && this.readable(t.partition) > t.position) this.charge(t, end, true);
+    for (const t of this.tracks.values()) if (t.waitingSince !== undefined && this.readable(t.partition) > t.position && !caughtUp(t.group, t.partition)) this.charge(t, end, true);
   }
 
   /** How many partitions the group was reading. */

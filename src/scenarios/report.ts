@@ -152,7 +152,7 @@ function bandsOf(records: readonly TraceRecord[], end: number): Band[] {
  * appended by a leader: a truncation (KIP-101/KIP-279) drops it, and what a later leader
  * writes at the same offset is another record.
  */
-class PartitionFollower {
+export class PartitionFollower {
   readonly leo = new Map<number, number>();
   readonly brokers = new Set<number>();
   leader: number | undefined;

@@ -12,7 +12,7 @@ import { deliveryCheckers } from '../checkers/deliveryCheckers.js';
 import { groupCheckers, groupLag } from '../checkers/groupCheckers.js';
 import { txnCheckers } from '../checkers/txnCheckers.js';
 import { quorumCheckers } from '../checkers/quorumCheckers.js';
-import type { ClusterFinalState, GroupFinalState, PipelineState } from '../checkers/finalState.js';
+import type { ClusterFinalState, GroupFinalState, PartitionState, PipelineState } from '../checkers/finalState.js';
 import { countSends } from '../checkers/sends.js';
 import type { MetricsReport } from './metricsRecorder.js';
 import { logSnapshot } from './logSnapshot.js';
@@ -150,6 +150,7 @@ function startRunInternal(scenario: Scenario, options: Omit<RunOptions, 'progres
   observers.availability.watchGroups(sim.trace, {
     members: cluster.consumers.flatMap((c) => Array.from({ length: c.instances }, (_, i) => ({ process: `${c.id}-${i + 1}`, node: memberNode(c.id, i + 1), group: c.group }))),
     offsetsPartitions: scenario.cluster.config['offsets.topic.num.partitions'],
+    readCommitted: cluster.consumers.filter((c) => c.config['isolation.level'] === 'read_committed').map((c) => c.group),
   });
   for (const h of cluster.net.allHosts()) h.start();
   const faults = planFaults(sim, scenario, cluster, observers.recorder);
@@ -205,7 +206,7 @@ export function finishRun(run: RunInProgress, options: Pick<RunOptions, 'checks'
       failed: sends.fail,
       indeterminate: sends.produced - sends.ok - sends.fail,
       metrics: metricsReport,
-      availability: observers.availability.finish(sim.now, sim.history.sends, time(scenario.duration + scenario.drain)),
+      availability: observers.availability.finish(sim.now, sim.history.sends, time(scenario.duration + scenario.drain), caughtUpWith(state)),
       ...(lag === undefined ? {} : { lag, consumers: consumerStats(sim.history.otherOps) }),
     },
     simulation: sim,
@@ -214,6 +215,28 @@ export function finishRun(run: RunInProgress, options: Pick<RunOptions, 'checks'
     state,
     disks: cluster.disks,
   };
+}
+
+/**
+ * Whether a group's final committed offset of a partition reached the end of what it had to
+ * read: the final high watermark, less a tail of transaction markers and of aborted or open
+ * transactions' batches, which a consumer's position passes or never reaches.
+ */
+function caughtUpWith(state: ClusterFinalState): (group: string, partition: string) => boolean {
+  const ends = new Map(state.partitions.map((p) => [p.partition, readableEnd(p)]));
+  return (group, partition) => (state.groups?.find((g) => g.group === group)?.committed.get(partition) ?? -1) >= (ends.get(partition) ?? 0);
+}
+
+function readableEnd(p: PartitionState): number {
+  let end = p.highWatermark ?? 0;
+  const batches = p.txnBatches ?? [];
+  for (let i = batches.length - 1; i >= 0; i--) {
+    const b = batches[i];
+    if (b.lastOffset + 1 < end) break;
+    if (b.lastOffset + 1 === end && (b.control || b.outcome === 'aborted' || b.outcome === 'open')) end = b.baseOffset;
+    else if (b.lastOffset + 1 === end) break;
+  }
+  return end;
 }
 
 /** The drain begins: no more faults, everything heals and comes back, and the cluster settles. */

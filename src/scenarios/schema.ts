@@ -182,8 +182,8 @@ const clusterSchema = z.strictObject({
   brokers: z.number().int().min(1).max(100).describe('How many brokers: broker-1 … broker-N, beside the KRaft controllers. An integer from 1 to 100.'),
   controllers: z
     .union([z.literal(1), z.literal(3), z.literal(5)])
-    .default(1)
-    .describe('How many KRaft controllers: controller-1 … controller-N, the voters of the metadata quorum (controller.quorum.voters, node ids 3000 and up); the Raft leader is the active controller. 1, 3 or 5. Default: 1.'),
+    .default(3)
+    .describe('How many KRaft controllers: controller-1 … controller-N, the voters of the metadata quorum (controller.quorum.voters, node ids 3000 and up); the Raft leader is the active controller. 1, 3 or 5. Default: 3, as Kafka recommends for production (a quorum that survives one controller).'),
   version: releaseSchema.default(NEWEST_RELEASE).describe(`The Kafka release simulated, as a release line in quotes ("3.6"): defaults and behaviours that changed between releases follow it. One of: ${KAFKA_RELEASES.join(', ')}. Default: "${NEWEST_RELEASE}".`),
   /** broker.rack per broker, in broker order; racks repeat when the list is shorter. */
   racks: z.array(z.string().min(1)).optional().describe("Each broker's broker.rack, in broker order; the list repeats when it is shorter than the brokers. Replicas are spread across racks as Kafka's rack-aware assignment does."),

@@ -16,23 +16,19 @@ export interface ScenarioWarning {
 
 /**
  * How long a new group takes, beyond group.initial.rebalance.delay.ms, before its members
- * have their partitions. Groups of two and of four starting at 0 s (consumer-offset-expiry,
- * the starter scenario) are assigned at 8.4 s; the trace of a group of four on three brokers
- * says why:
- * - 0 to 2.0 s: the brokers register at once but are unfenced only at their second
- *   heartbeat, one broker.heartbeat.interval.ms (2 s) later, so topics (and
- *   __consumer_offsets) get leaders at 2.1 s. Kafka's BrokerLifecycleManager heartbeats every
- *   10 ms while STARTING and at once when ready to unfence, so a real cluster is up sooner:
- *   a simplification of src/nodes/broker/brokerLifecycle.ts, not changed here because
- *   every lesson's timing rests on it (with the 10 ms heartbeat the lessons
- *   kip101-hw-truncation, idempotent-leader-change and others no longer show their kinds).
- * - 2.3 s: FindCoordinator, retried every retry.backoff.ms until the coordinator's partition
- *   has a leader, then JoinGroup (MEMBER_ID_REQUIRED, KIP-394, and the join again).
- * - 2.3 to 8.4 s: the initial delay, twice: Kafka's InitialDelayedJoin extends the delay by
+ * have their partitions. Groups of four starting at 0 s (the starter scenario) are assigned
+ * at 6.3 s; the trace says why:
+ * - 0 to 0.02 s: the brokers register and are unfenced, heartbeating every 10 ms while
+ *   STARTING and at once when caught up (BrokerLifecycleManager), so topics (and
+ *   __consumer_offsets) have leaders almost at once.
+ * - about 0.3 s: FindCoordinator, retried every retry.backoff.ms until the coordinator's
+ *   partition has a leader, then JoinGroup (MEMBER_ID_REQUIRED, KIP-394, and the join again).
+ * - 0.3 to 6.3 s: the initial delay, twice: Kafka's InitialDelayedJoin extends the delay by
  *   group.initial.rebalance.delay.ms once more when members joined during it
  *   (GroupMetadataManager.tryCompleteInitialRebalanceElseSchedule, newMemberAdded), which
  *   the group's other members do, all starting together. So 3 s of this allowance is Kafka's
- *   own behaviour, and the rest is start-up (2.3 s) and SyncGroup, ListOffsets, the first fetch.
+ *   own behaviour; the rest is start-up, SyncGroup, ListOffsets and the first fetch, with
+ *   room for a slower start (an election of the controller quorum, a lossy network).
  */
 const FIRST_ASSIGNMENT_ALLOWANCE = millis(6_000);
 

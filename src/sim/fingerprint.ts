@@ -23,6 +23,7 @@ const enum Tag {
   BigInt = 10,
   HashedString = 11,
   SmallInt = 12,
+  InternedString = 13,
 }
 
 const SMALL_INT_LIMIT = 1 << 27;
@@ -71,10 +72,22 @@ function contentHash(s: string): number {
   return (fmix(a) >>> 0) + (fmix(b) & 0xfffff) * 0x100000000;
 }
 
+/** Strings up to this long are interned by a fingerprint: names, ids, types, reasons. */
+const MAX_INTERNED_STRING = MAX_CACHED_STRING;
+/** A fingerprint interns at most this many strings (a run's unique message ids would fill it). */
+const MAX_INTERNED_STRINGS = 1 << 16;
+
 export class Fingerprint {
   private h1 = 0x9747b28c;
   private h2 = 0x2f1b3c4d;
   private words = 0;
+  /**
+   * The strings this stream has mixed, by the order it first saw them. A string seen before
+   * is mixed as its id, one word; the first time, as its content. The ids are the stream's
+   * own (not process-wide), so the encoding stays a function of the values alone: a
+   * decoder could rebuild the table as it reads.
+   */
+  private interned: Map<string, number> | undefined;
 
   /**
    * Mixes one 32-bit word: lane 1 is MurmurHash3's body step; lane 2 a cheaper
@@ -109,6 +122,21 @@ export class Fingerprint {
    * words for them instead of every character.
    */
   string(s: string): void {
+    const len = s.length;
+    if (len <= MAX_INTERNED_STRING) {
+      const interned = (this.interned ??= new Map());
+      const id = interned.get(s);
+      if (id !== undefined) {
+        this.word((id << 4) | Tag.InternedString);
+        return;
+      }
+      if (interned.size < MAX_INTERNED_STRINGS) interned.set(s, interned.size);
+    }
+    this.content(s);
+  }
+
+  /** Mixes a string's content (its first sight, or a string too long to intern). */
+  private content(s: string): void {
     const len = s.length;
     if (len > MAX_INLINE_STRING && len <= MAX_CACHED_STRING) {
       // Longer recurring strings: mix their cached 52-bit content hash instead of every character.

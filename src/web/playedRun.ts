@@ -2,7 +2,7 @@ import { time, toMillis } from '../sim/time.js';
 import { clusterState, RecentEvents, RECENT_EVENTS, type ClusterState, type RecentEvent } from '../scenarios/clusterState.js';
 import { explainViolation } from '../scenarios/explain.js';
 import { finishRun, startRun } from '../scenarios/runner.js';
-import { reportInput, spaceTimeDiagram } from '../scenarios/report.js';
+import { PartitionFollower, reportInput, spaceTimeDiagram } from '../scenarios/report.js';
 import { withSkippedFaults } from '../scenarios/skippedFaults.js';
 import type { Scenario } from '../scenarios/schema.js';
 import type { TraceRecord } from '../sim/trace.js';
@@ -59,6 +59,17 @@ export interface RecordsInQuestion {
   readonly to: number;
   /** Per broker, when it truncated below `from`, in simulated milliseconds. */
   readonly droppedAtMs: Readonly<Record<number, number>>;
+  /**
+   * Per broker, the spans in which it held the original of at least one of them (the report's
+   * PartitionFollower): a later leader writing other records at those offsets does not hold them.
+   */
+  readonly heldMs: Readonly<Record<number, readonly HeldSpan[]>>;
+}
+
+/** From `fromMs` until `toMs` (absent: to the end of the run), in simulated milliseconds. */
+export interface HeldSpan {
+  readonly fromMs: number;
+  readonly toMs?: number;
 }
 
 export interface PlayOptions {
@@ -121,5 +132,25 @@ function recordsInQuestion(details: Readonly<Record<string, unknown>>, trace: re
     if (r.kind !== 'replica.truncate' || r.partition !== partition || r.to > from || r.at / 1000 < storyStartMs) continue;
     if (droppedAtMs[r.broker] === undefined) droppedAtMs[r.broker] = r.at / 1000;
   }
-  return { partition, from, to: Math.max(...offsets) + 1, droppedAtMs };
+  return { partition, from, to: Math.max(...offsets) + 1, droppedAtMs, heldMs: heldSpans(partition, new Set(offsets), trace) };
+}
+
+/** When each replica held the original of any record in question, following the partition record by record. */
+function heldSpans(partition: string, offsets: ReadonlySet<number>, trace: readonly TraceRecord[]): Record<number, HeldSpan[]> {
+  const follower = new PartitionFollower(partition, offsets);
+  const spans: Record<number, HeldSpan[]> = {};
+  const open = new Map<number, number>();
+  for (const r of trace) {
+    follower.see(r);
+    for (const broker of follower.brokers) {
+      const holds = follower.holds(broker) > 0;
+      const since = open.get(broker);
+      if (holds && since === undefined) open.set(broker, r.at / 1000);
+      if (holds || since === undefined) continue;
+      (spans[broker] ??= []).push({ fromMs: since, toMs: r.at / 1000 });
+      open.delete(broker);
+    }
+  }
+  for (const [broker, since] of open) (spans[broker] ??= []).push({ fromMs: since });
+  return spans;
 }

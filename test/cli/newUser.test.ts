@@ -69,7 +69,7 @@ const MISTAKES: { readonly what: string; readonly from: string | RegExp; readonl
     what: 'a broker the cluster does not have',
     from: /broker-1 \}/g,
     to: 'broker-4 }',
-    says: 'faults[0].target: broker-4 is not a node of this scenario (its nodes: controller, controller-1, broker-1, broker-2, broker-3, producer-p1, consumer-billing-1, consumer-billing-2, consumer-billing-3, consumer-billing-4)',
+    says: 'faults[0].target: broker-4 is not a node of this scenario (its nodes: controller, controller-1, controller-2, controller-3, broker-1, broker-2, broker-3, producer-p1, consumer-billing-1, consumer-billing-2, consumer-billing-3, consumer-billing-4)',
   },
 ];
 

@@ -11,25 +11,33 @@ function state(opts: StateCliOptions, scenario = 'acks1-leader-failover'): strin
 
 describe('kafkasim state', () => {
   it('prints the cluster at a moment after the leader crash: the new leader, its epoch, the shrunken ISR and each replica', () => {
-    const r = cli('state', 'acks1-leader-failover', '--at', '14.1s');
+    // Re-pinned for the 3-controller default: the election (14.034 s) is committed by a quorum,
+    // and broker-2 learns it with the metadata log's next high watermark, up to the KRaft fetch
+    // wait (500 ms) later (KafkaRaftClient completes a waiting fetch only when the log end
+    // grows), so it leads orders-0 at 14.6 s, not yet at 14.1 s. controller-2 won the vote.
+    const r = cli('state', 'acks1-leader-failover', '--at', '14.6s');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('acks1-leader-failover (seed 3, Kafka 4.1) at t=14.100s');
-    expect(r.stdout).toMatch(/controllers: controller-1 up, active/);
+    expect(r.stdout).toContain('acks1-leader-failover (seed 3, Kafka 4.1) at t=14.600s');
+    expect(r.stdout).toMatch(/controllers: controller-1 up · controller-2 up, active · controller-3 up/);
     expect(r.stdout).toMatch(/brokers: broker-1 up, fenced · broker-2 up · broker-3 up/);
-    expect(r.stdout).toMatch(/^ {2}orders-0 +broker-2 +1 +\[2\] +\[\] +.*broker-2 leader 0\/13377\/13377/m);
+    expect(r.stdout).toMatch(/^ {2}orders-0 +broker-2 +1 +\[2\] +\[\] +.*broker-2 leader 0\/13415\/13415/m);
     expect(r.stdout).toMatch(/producer-p1 up: orders-0 \d+\/\d+/);
-    expect(r.stdout).toMatch(/just before:\n(.*\n)*.*t= 14\.048s {2}broker-2 elected leader of orders-0; ISR of orders-0 now \[2\]/);
+    expect(r.stdout).toMatch(/just before:\n(.*\n)*.*t= 14\.034s {2}broker-2 elected leader of orders-0; ISR of orders-0 now \[2\]/);
   });
 
   it('--json parses and holds the key fields', () => {
-    const s = JSON.parse(state({ at: '14.1s', json: true })) as Record<string, unknown>;
+    const s = JSON.parse(state({ at: '14.6s', json: true })) as Record<string, unknown>;
     expect(s).toMatchObject({
       scenario: 'acks1-leader-failover',
       seed: 3,
       release: '4.1',
-      atMs: 14100,
+      atMs: 14600,
       phase: 'run',
-      controllers: [{ node: 'controller-1', state: 'up', active: true, cutOffFrom: [] }],
+      controllers: [
+        { node: 'controller-1', state: 'up', active: false, cutOffFrom: [] },
+        { node: 'controller-2', state: 'up', active: true, cutOffFrom: [] },
+        { node: 'controller-3', state: 'up', active: false, cutOffFrom: [] },
+      ],
       brokers: [
         { id: 1, state: 'up', fenced: true },
         { id: 2, state: 'up', fenced: false },
@@ -44,7 +52,7 @@ describe('kafkasim state', () => {
       transactions: [],
     });
     const orders0 = (s.partitions as { replicas: unknown[] }[])[0].replicas;
-    expect(orders0).toContainEqual({ broker: 2, state: 'up', role: 'leader', logStart: 0, logEnd: 13377, highWatermark: 13377, leaderEpoch: 1 });
+    expect(orders0).toContainEqual({ broker: 2, state: 'up', role: 'leader', logStart: 0, logEnd: 13415, highWatermark: 13415, leaderEpoch: 1 });
   });
 
   it('gives the same JSON for the same seed, and another for another seed', () => {

@@ -28,6 +28,7 @@ export function miniCluster(options: { seed?: number; brokers?: number; rf?: num
       topics: [{ name: 'orders', partitions: options.partitions ?? 1, replicationFactor: options.rf ?? 3, config: {} }],
       nodeId: controllerId(1),
       quorum,
+      placement: sim.rng.fork('placement'),
     },
   };
   const controllerHost = new NodeHost<KafkaMessage, ControllerDurable, Controller>({ id: CONTROLLER_NODE, roles: ['controller'], durable: controllerDurable, devices: [controllerDisk], factory: (ctx, d) => new Controller(ctx, d) });

@@ -190,6 +190,24 @@ describe('producer state: transactions', () => {
     expect(log.lastStableOffset).toBe(5);
   });
 
+  it("forgets an ended transaction once the high watermark passes its marker, on a follower too, whose last stable offset nobody asks (ProducerStateManager.onHighWatermarkUpdated)", () => {
+    const { log: leader } = Log.open(new MemoryDisk(), 't-0', CONFIG);
+    const { log: follower } = Log.open(new MemoryDisk(), 't-0', CONFIG);
+    for (let txn = 0; txn < 20; txn++) {
+      for (const records of [idem(2, 0, txn, 1, true), marker(2, 0, 'COMMIT')]) {
+        const before = leader.logEndOffset;
+        leader.appendAsLeader(records, 1);
+        follower.appendAsFollower(leader.read(before, 1_000_000, leader.logEndOffset, true).records);
+      }
+      follower.updateHighWatermark(follower.logEndOffset);
+    }
+    expect(follower.producers.unreplicatedTransactions).toBe(0);
+    // The leader's, unreplicated, are all still there until its high watermark moves.
+    expect(leader.producers.unreplicatedTransactions).toBe(20);
+    leader.updateHighWatermark(leader.logEndOffset - 1); // the last marker is not below it yet
+    expect(leader.producers.unreplicatedTransactions).toBe(1);
+  });
+
   it('indexes aborted transactions for read_committed, and rebuilds the index on recovery', () => {
     const disk = new MemoryDisk();
     const { log } = Log.open(disk, 't-0', CONFIG);

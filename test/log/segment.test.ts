@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Log, DEFAULT_LOG_CONFIG } from '../../src/log/log.js';
 import { MemoryDisk } from '../../src/log/memoryDisk.js';
-import { encodeBatch } from '../../src/log/recordBatch.js';
+import { BATCH_HEADER_SIZE, batchSizeAt, encodeBatch, lastOffsetAt } from '../../src/log/recordBatch.js';
 
 /**
  * A segment starts a lookup at one of the batches it last appended when that is nearer than
@@ -26,6 +26,20 @@ function batchStarts(log: Log): number[] {
   return out;
 }
 
+function apply(log: Log, s: Step): void {
+  if (s.kind === 'append') {
+    const records = Array.from({ length: s.records }, (_, i) => ({ key: null, value: Buffer.from(`v${log.logEndOffset + i}`), timestamp: 0 }));
+    log.appendAsLeader(encodeBatch(records), 0);
+  } else log.truncateTo(Math.max(0, log.logEndOffset - s.back));
+}
+
+/** The offset after the last batch of `records` (where a follower fetches next), or `fallback` when there is none. */
+function endOf(records: Buffer, fallback: number): number {
+  let end = fallback;
+  for (let pos = 0; pos + BATCH_HEADER_SIZE <= records.length; pos += batchSizeAt(records, pos)) end = lastOffsetAt(records, pos) + 1;
+  return end;
+}
+
 describe('a segment remembering its latest batches', () => {
   it('finds the batch of every offset as its index alone does, across appends and truncations (property)', () => {
     fc.assert(
@@ -33,10 +47,7 @@ describe('a segment remembering its latest batches', () => {
         const disk = new MemoryDisk();
         const { log } = Log.open(disk, 'p-0', CONFIG);
         for (const s of steps) {
-          if (s.kind === 'append') {
-            const records = Array.from({ length: s.records }, (_, i) => ({ key: null, value: Buffer.from(`v${log.logEndOffset + i}`), timestamp: 0 }));
-            log.appendAsLeader(encodeBatch(records), 0);
-          } else log.truncateTo(Math.max(0, log.logEndOffset - s.back));
+          apply(log, s);
           // Interleaved with the steps: lookups right after appends are the ones the recent batches answer.
           const starts = batchStarts(log);
           log.flush();
@@ -46,6 +57,31 @@ describe('a segment remembering its latest batches', () => {
         }
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('reads from where its latest reads ended (fetch cursors) exactly what a log without them reads (property)', () => {
+    const read = fc.record({ back: fc.integer({ min: 0, max: 40 }), maxBytes: fc.integer({ min: 1, max: 900 }) });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), fc.array(read, { minLength: 1, maxLength: 12 }), (steps, reads) => {
+        const disk = new MemoryDisk();
+        const { log } = Log.open(disk, 'p-0', CONFIG);
+        for (const s of steps) {
+          apply(log, s);
+          let next = log.logStartOffset;
+          for (const r of reads) {
+            // A follower's next fetch starts where its last one ended; `back` moves it anywhere before.
+            const offset = Math.max(log.logStartOffset, next - r.back);
+            const got = log.read(offset, r.maxBytes);
+            log.flush();
+            const fresh = Log.open(disk, 'p-0', CONFIG, { recoveryPoint: log.logEndOffset }).log.read(offset, r.maxBytes);
+            expect(got.firstBatchOffset).toBe(fresh.firstBatchOffset);
+            expect(Buffer.compare(got.records, fresh.records)).toBe(0);
+            next = endOf(got.records, offset);
+          }
+        }
+      }),
+      { numRuns: 40 },
     );
   });
 });

@@ -9,7 +9,17 @@ function refusedConnections(yaml: string, clientPrefix: string): number {
   return records.filter((x) => x.kind === 'net.disconnect' && x.client.startsWith(clientPrefix) && x.reason === 'connection-refused').length;
 }
 
-/** A leader crashes and is fenced only after broker.session.timeout.ms (9 s): how often does the producer knock on its door meanwhile? */
+/**
+ * A leader crashes and is fenced only after broker.session.timeout.ms (9 s): how often does the
+ * producer knock on its door meanwhile? The controller counts the 9 s from the broker's last
+ * heartbeat (broker.heartbeat.interval.ms, 2 s, apart; BrokerHeartbeatManager), so the crash
+ * comes at 5.2 s, just after broker-1's heartbeat at 5.18 s, and the fence at 14.2 s. (Re-pinned
+ * for the fast start-up: at 5 s the last heartbeat was 3.18 s old and the door stayed open only
+ * 7.2 s, too short for the ratio below, which was calibrated to the 9 s.)
+ * retry.backoff.max.ms equal to retry.backoff.ms keeps the
+ * batch retries at a constant 100 ms (as before KIP-580, 3.7), so the count shows the reconnect
+ * backoff alone: since 3.7 the retry backoff's own doubling also spaces the attempts out.
+ */
 const producerRun = (reconnectBackoffMs: number): string => `
 name: reconnect
 duration: 15s
@@ -17,9 +27,9 @@ drain: 2s
 cluster: { brokers: 3, config: { min.insync.replicas: 1 } }
 topics: [{ name: orders, partitions: 1, replication.factor: 3 }]
 clients:
-  - { id: p1, type: producer, topic: orders, config: { acks: "1", enable.idempotence: false, reconnect.backoff.ms: ${reconnectBackoffMs} }, workload: { rate: 500/s, keys: 10, stop: 14s } }
+  - { id: p1, type: producer, topic: orders, config: { acks: "1", enable.idempotence: false, retry.backoff.max.ms: 100, reconnect.backoff.ms: ${reconnectBackoffMs} }, workload: { rate: 500/s, keys: 10, stop: 14s } }
 faults:
-  - { at: 5s, action: crash, target: leader(orders-0) }
+  - { at: 5200ms, action: crash, target: leader(orders-0) }
 `;
 
 /** The group's coordinator crashes and stays down 10 s: how often do the members knock on its door? */
@@ -57,5 +67,13 @@ describe('clients and a dead broker', () => {
     // Without it, each path tries again as soon as its last attempt failed (a fetch per broker
     // and the group protocol's retries: several times the backed-off count).
     expect(without).toBeGreaterThan(4 * withBackoff);
+  });
+  it('a member opens one connection at a time to a dead broker; its other requests wait for that attempt (NetworkClient.initiateConnect)', () => {
+    const r = runScenario(parseScenario(consumerRun(50)), { keepTrace: true });
+    const attempts = (r.simulation.memory?.records ?? []).flatMap((x) => (x.kind === 'net.disconnect' && x.client.startsWith('consumer-c1') && x.reason === 'connection-refused' ? [`${x.client} ${x.server} ${x.at}`] : []));
+    expect(attempts.length).toBeGreaterThan(3);
+    // Several requests held by one backoff used to open a connection each at its end: two or
+    // three refusals of one member to one broker at one instant.
+    expect(new Set(attempts).size).toBe(attempts.length);
   });
 });

@@ -10,7 +10,7 @@
 // Kafka's sendJoinGroup with UNKNOWN_MEMBER_ID (and requireKnownMemberId = false) is the same
 // two JoinGroups here. Groups are created by the first join, as the coordinator does.
 import { describe, expect, it } from 'vitest';
-import type { JoinResult } from '../../src/nodes/coordinator/consumerGroup.js';
+import { NEW_MEMBER_JOIN_TIMEOUT_MS, type JoinResult } from '../../src/nodes/coordinator/consumerGroup.js';
 import { DEFAULT_REBALANCE_TIMEOUT, DEFAULT_SESSION_TIMEOUT, GROUP_INITIAL_REBALANCE_DELAY, Harness, METADATA, PROTOCOL_SUPERSET, UNKNOWN_MEMBER_ID } from './classicGroupHarness.js';
 
 describe('GroupCoordinatorTest: JoinGroup', () => {
@@ -406,3 +406,56 @@ describe('GroupCoordinatorTest: OffsetCommit and LeaveGroup', () => {
     expect(h.group.leave(UNKNOWN_MEMBER_ID, 'leader', h.now)).toBeUndefined();
   });
 });
+
+describe('GroupCoordinatorTest: new members awaiting JoinGroup (KAFKA-7610)', () => {
+  /** The first member, stable with large timeouts; a second starts joining and the rebalance hangs on the first. */
+  function protractedRebalance(h: Harness) {
+    const sessionTimeoutMs = NEW_MEMBER_JOIN_TIMEOUT_MS + 5_000;
+    const rebalanceTimeoutMs = NEW_MEMBER_JOIN_TIMEOUT_MS * 2;
+    const first = h.joinGroup(UNKNOWN_MEMBER_ID, { sessionTimeoutMs, rebalanceTimeoutMs });
+    expect(first.error).toBeUndefined();
+    expect(first.memberId).toBe(first.leaderId);
+    const response = h.sendJoinGroup(UNKNOWN_MEMBER_ID, { sessionTimeoutMs, rebalanceTimeoutMs });
+    expect(response.isCompleted).toBe(false);
+    expect(h.group.memberIds.length).toBe(2);
+    return { first, response };
+  }
+
+  // Kafka: GroupCoordinatorTest.testNewMemberJoinExpiration
+  it('testNewMemberJoinExpiration', () => {
+    const h = new Harness();
+    const { first, response } = protractedRebalance(h);
+    h.advanceClock(NEW_MEMBER_JOIN_TIMEOUT_MS + 1);
+    expect(response.isCompleted).toBe(true);
+    expect(response.get().error).toBe('UNKNOWN_MEMBER_ID');
+    expect(h.group.memberIds).toEqual([first.memberId]);
+  });
+
+  // Before KAFKA-7610 (Kafka 2.2; sim.group.new.member.join.timeout false) the new member waits
+  // as long as the rebalance does, and is in the next generation when it completes.
+  it('before KAFKA-7610 a new member waits the whole rebalance', () => {
+    const h = new Harness({ newMemberJoinTimeoutMs: undefined });
+    const { response } = protractedRebalance(h);
+    h.advanceClock(NEW_MEMBER_JOIN_TIMEOUT_MS + 1);
+    expect(response.isCompleted).toBe(false);
+    expect(h.group.memberIds.length).toBe(2);
+    h.advanceClock(NEW_MEMBER_JOIN_TIMEOUT_MS);
+    expect(response.get().error).toBeUndefined();
+  });
+
+  // Kafka: GroupCoordinatorTest.testNewMemberTimeoutCompletion
+  it('testNewMemberTimeoutCompletion', () => {
+    const h = new Harness();
+    const sessionTimeoutMs = NEW_MEMBER_JOIN_TIMEOUT_MS + 5_000;
+    const join = h.joinGroup(UNKNOWN_MEMBER_ID, { sessionTimeoutMs });
+    expect(join.error).toBeUndefined();
+    expect(h.syncGroupLeader(join.memberId, join.generationId, new Map([[join.memberId, METADATA]])).error).toBeUndefined();
+    expect(h.group.memberIds.length).toBe(1);
+    h.advanceClock(NEW_MEMBER_JOIN_TIMEOUT_MS + 100);
+    // The new-member timeout no longer applies once its join completed.
+    expect(h.group.memberIds.length).toBe(1);
+    h.advanceClock(sessionTimeoutMs + 100);
+    expect(h.group.memberIds.length).toBe(0);
+  });
+});
+

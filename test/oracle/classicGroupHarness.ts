@@ -5,7 +5,7 @@
 // their answer. A first JoinGroup of a dynamic member gets MEMBER_ID_REQUIRED (KIP-394) and
 // the member joins again with its id, as Kafka's dynamicJoinGroup does.
 import { expect } from 'vitest';
-import { ConsumerGroup, type GroupError, type JoinResult, type SyncResult } from '../../src/nodes/coordinator/consumerGroup.js';
+import { ConsumerGroup, NEW_MEMBER_JOIN_TIMEOUT_MS, type GroupConfig, type GroupError, type JoinResult, type SyncResult } from '../../src/nodes/coordinator/consumerGroup.js';
 
 export const PROTOCOL_TYPE = 'consumer';
 export const METADATA = new Uint8Array(0);
@@ -36,7 +36,12 @@ export class Future<T> {
 /** One group and Kafka's MockTimer. */
 export class Harness {
   now = 0;
-  readonly group = new ConsumerGroup('groupId', { initialRebalanceDelayMs: GROUP_INITIAL_REBALANCE_DELAY, expirePendingSync: true });
+  readonly group: ConsumerGroup;
+
+  /** Kafka's coordinator settings, or an older release's (`config`). */
+  constructor(config: Partial<GroupConfig> = {}) {
+    this.group = new ConsumerGroup('groupId', { initialRebalanceDelayMs: GROUP_INITIAL_REBALANCE_DELAY, expirePendingSync: true, newMemberJoinTimeoutMs: NEW_MEMBER_JOIN_TIMEOUT_MS, ...config });
+  }
 
   advanceClock(ms: number): void {
     this.now += ms;

@@ -156,14 +156,39 @@ describe('consumer groups stalled per fault', () => {
     expect(w.groups[0].state).toMatch(/^t=9\.000s group g1: coordinator none, Stable, generation 1, 2 members; 2 of 2 partitions owned; lag 1$/);
   });
 
+  it("tells a read_committed group held at an open transaction's last stable offset, and no open stall for a group that read all it could", () => {
+    const h = harness();
+    h.recorder.watchGroups(h.trace, { members: [{ process: 'rc-1', node: 'consumer-rc-1', group: 'readers' }], offsetsPartitions: 1, readCommitted: ['readers'] });
+    h.trace.emit('metadata.record', { record: 'Partition', detail: JSON.stringify({ type: 'Partition', topic: '__consumer_offsets', partition: 0, replicas: [1, 2, 3], isr: [1, 2, 3], leader: 2, leaderEpoch: 0, partitionEpoch: 0 }) });
+    h.partition(0, 1);
+    h.trace.emit('client.op', { process: 'rc-1', type: 'ok', f: 'assign', index: 0, value: { generation: 1, partitions: ['orders-0'] } });
+    h.trace.emit('consumer.reset', { member: 'rc-1', partition: 'orders-0', reason: 'no-committed-offset', policy: 'earliest', offset: 0 });
+    h.at(1);
+    h.trace.emit('txn.state', { broker: 2, transactionalId: 't1-1', producerId: 7, producerEpoch: 0, state: 'Ongoing', partitions: ['orders-0'] });
+    h.trace.emit('client.send', { process: 't1-1', type: 'ok', index: 0, seq: 0, partition: 'orders-0', offset: 0, error: undefined });
+    h.trace.emit('replica.hw', { broker: 1, partition: 'orders-0', leaderEpoch: 0, highWatermark: 1 });
+    h.at(6);
+    h.trace.emit('txn.state', { broker: 2, transactionalId: 't1-1', producerId: 7, producerEpoch: 0, state: 'CompleteCommit', partitions: [] });
+    h.trace.emit('client.op', { process: 'rc-1', type: 'ok', f: 'process', index: 0, value: { partition: 'orders-0', offset: 0 } });
+    h.at(7);
+    // An aborted record the group can never read: open at the end, unless the group caught up.
+    h.trace.emit('client.send', { process: 't1-1', type: 'ok', index: 0, seq: 1, partition: 'orders-0', offset: 1, error: undefined });
+    h.trace.emit('replica.hw', { broker: 1, partition: 'orders-0', leaderEpoch: 0, highWatermark: 3 });
+    h.at(20);
+    const [w] = h.recorder.finish(h.end(), new SendLog(), h.end(), () => true);
+    expect(w.groups).toEqual([
+      expect.objectContaining({ ms: 5_000, open: false, why: "an open transaction of t1-1 held orders-0's last stable offset (read_committed reads only below it; it ends by commit, abort or transaction.timeout.ms)" }),
+    ]);
+  });
+
   it('shows in run --json the group a crashed member stalled, and why, and the summary says it', () => {
     const r = cli('run', 'consumer-auto-commit-crash', '--json');
     const out = JSON.parse(r.stdout) as { availability: FaultAvailability[] };
     const crash = out.availability.find((w) => w.fault.startsWith('faults[0] crash consumer-c1-1'));
     // c1-1 crashes at 12 s; the coordinator notices after session.timeout.ms and hands its partition on.
-    expect(crash?.groups).toEqual([expect.objectContaining({ group: 'g1', partitions: ['orders-0'], why: 'c1-1, owning orders-0, crashed' })]);
+    expect(crash?.groups).toEqual([expect.objectContaining({ group: 'g1', partitions: ['orders-2'], why: 'c1-1, owning orders-2, crashed' })]);
     expect(crash?.groups[0].ms).toBeGreaterThan(5_000);
     const human = availabilityLines(out.availability).join('\n');
-    expect(human).toMatch(/group g1 stalled on 1 of 3 partitions \(orders-0\), up to \d+\.\ds: c1-1, owning orders-0, crashed\n\s+when it resumed: t=\S+ group g1: coordinator broker-\d, Stable/);
+    expect(human).toMatch(/group g1 stalled on 1 of 3 partitions \(orders-2\), up to \d+\.\ds: c1-1, owning orders-2, crashed\n\s+when it resumed: t=\S+ group g1: coordinator broker-\d, Stable/);
   });
 });

@@ -102,9 +102,11 @@ describe('acceptance: KIP-890 partition verification', () => {
 });
 
 describe('acceptance: KAFKA-17754, a late EndTxn', () => {
-  it('with transaction.version=1 a delayed EndTxn commits the next transaction (the lesson and seed 7); with version 2, never', { timeout: 600_000 }, () => {
-    for (const seed of [3, 7]) expect(new Set(kinds(run('eos-late-endtxn', seed)))).toEqual(new Set(['exactly-once']));
-    for (const seed of [...seeds(4), 7, 11]) expect(kinds(run('eos-late-endtxn-tv2', seed))).toEqual([]);
+  // The second seed was 7 before the lesson was retimed for the 3-controller default (slow path
+  // armed from 11.5 s); of seeds 1-50 only 3 and 18 now catch the EndTxn in flight.
+  it('with transaction.version=1 a delayed EndTxn commits the next transaction (the lesson and seed 18); with version 2, never', { timeout: 600_000 }, () => {
+    for (const seed of [3, 18]) expect(new Set(kinds(run('eos-late-endtxn', seed)))).toEqual(new Set(['exactly-once']));
+    for (const seed of [...seeds(4), 7, 11, 18]) expect(kinds(run('eos-late-endtxn-tv2', seed))).toEqual([]);
   });
 });
 

@@ -54,7 +54,7 @@ describe('explain narrates the controller quorum', () => {
     const lines = story(lesson('controller-stale-no-check-quorum'), 'stale-controller');
     const order = [
       /network partition minority: controller-3, broker-1 cut off from the rest/,
-      /controller-1 is the active controller \(epoch 2\); controller-3 still believes it is active in an older epoch/,
+      /controller-2 is the active controller \(epoch 2\); controller-3 still believes it is active in an older epoch/,
       /an active controller fenced broker-1/,
       /✗ stale-controller here/,
       /network partition minority healed/,

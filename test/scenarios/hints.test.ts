@@ -75,7 +75,7 @@ describe('errors that say how to fix them', () => {
       '3: duration: 10 has no unit: a duration is written with one, such as "10s" or "10ms"',
       '5: topics[0]["min.insync.replicas"]: "min.insync.replicas" is a setting: it belongs under topics[0].config, as config: { min.insync.replicas: … }',
       '7: clients[0].topic: topic order is not defined under topics: did you mean "orders"?',
-      '10: faults[0].target: broker-4 is not a node of this scenario (its nodes: controller, controller-1, broker-1, broker-2, broker-3, producer-p1, consumer-billing-1, consumer-billing-2)',
+      '10: faults[0].target: broker-4 is not a node of this scenario (its nodes: controller, controller-1, controller-2, controller-3, broker-1, broker-2, broker-3, producer-p1, consumer-billing-1, consumer-billing-2)',
     ]);
   });
 

@@ -110,10 +110,10 @@ faults:
   - { at: 5s, action: degrade, between: [client(nope), leader(__consumer_offsets-7)], loss: 0.5 }
 `;
     expect(issues(`${minimal}${faults}`)).toEqual([
-      '10: faults[0].target: broker-4 is not a node of this scenario (its nodes: controller, controller-1, broker-1, broker-2, broker-3, producer-p1)',
+      '10: faults[0].target: broker-4 is not a node of this scenario (its nodes: controller, controller-1, controller-2, controller-3, broker-1, broker-2, broker-3, producer-p1)',
       '11: faults[1].oneWay.from: orders-1 is not a partition of the topics defined under topics',
-      '11: faults[1].oneWay.to: client-p1 is not a node of this scenario (its nodes: controller, controller-1, broker-1, broker-2, broker-3, producer-p1)',
-      '12: faults[2].groups[1][1]: producer-p2 is not a node of this scenario (its nodes: controller, controller-1, broker-1, broker-2, broker-3, producer-p1)',
+      '11: faults[1].oneWay.to: client-p1 is not a node of this scenario (its nodes: controller, controller-1, controller-2, controller-3, broker-1, broker-2, broker-3, producer-p1)',
+      '12: faults[2].groups[1][1]: producer-p2 is not a node of this scenario (its nodes: controller, controller-1, controller-2, controller-3, broker-1, broker-2, broker-3, producer-p1)',
       '13: faults[3].target: p1 is not a consumer or processor of this scenario',
       '14: faults[4].between[0]: nope is not a client of this scenario',
     ]);

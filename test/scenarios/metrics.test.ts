@@ -9,7 +9,7 @@ const scenario = `
 name: metrics
 duration: 30s
 drain: 20s
-cluster: { brokers: 3, config: { min.insync.replicas: 2, unclean.leader.election.enable: true, replica.lag.time.max.ms: 3000 } }
+cluster: { brokers: 3, controllers: 1, config: { min.insync.replicas: 2, unclean.leader.election.enable: true, replica.lag.time.max.ms: 3000 } }
 topics: [{ name: orders, partitions: 3, replication.factor: 3 }]
 clients:
   - { id: p1, type: producer, topic: orders, config: { acks: all, retries: 1, retry.backoff.ms: 50 }, workload: { rate: 300/s, keys: 30, start: 1s, stop: 28s } }

@@ -9,7 +9,7 @@ import { MetadataImage } from '../controller/metadataImage.js';
 import type { KafkaMessage } from '../protocol.js';
 import type { Partition } from './partition.js';
 import { GroupCoordinator, type GroupCoordinatorConfig } from '../coordinator/groupCoordinator.js';
-import type { GroupSummary } from '../coordinator/consumerGroup.js';
+import { NEW_MEMBER_JOIN_TIMEOUT_MS, type GroupSummary } from '../coordinator/consumerGroup.js';
 import type { BrokerSettings } from '../config/brokerSettings.js';
 import { OFFSETS_TOPIC } from '../coordinator/offsetsTopic.js';
 import { TransactionCoordinator, type TransactionDescription, type TxnCoordinatorConfig } from '../coordinator/transactionCoordinator.js';
@@ -251,6 +251,7 @@ function groupCoordinatorConfig(settings: BrokerSettings): GroupCoordinatorConfi
     offsetsPartitions: settings['offsets.topic.num.partitions'],
     initialRebalanceDelayMs: settings['group.initial.rebalance.delay.ms'],
     expirePendingSync: settings['sim.group.pending.sync.expiry'],
+    newMemberJoinTimeoutMs: settings['sim.group.new.member.join.timeout'] ? NEW_MEMBER_JOIN_TIMEOUT_MS : undefined,
     minSessionTimeoutMs: settings['group.min.session.timeout.ms'],
     maxSessionTimeoutMs: settings['group.max.session.timeout.ms'],
     fencing: settings['sim.group.fencing'],

@@ -3,11 +3,11 @@
  * follows on one leader, fetched together in one request at a time; out-of-range fetch
  * offsets are resolved with the leader's ListOffsets, and what comes back is appended.
  */
-import type { NodeContext } from '../../network/nodeHost.js';
+import type { NodeContext, RequestOptions } from '../../network/nodeHost.js';
 import { LogError } from '../../log/log.js';
 import { addDuration, micros, millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
-import { brokerNode, message, type FetchPartitionResponse, type FetchRequest, type KafkaMessage } from '../protocol.js';
+import { brokerNode, message, type FetchPartition, type FetchPartitionResponse, type FetchRequest, type KafkaMessage } from '../protocol.js';
 import type { Partition } from './partition.js';
 import type { BrokerConfig } from './broker.js';
 import { Channel } from './channels.js';
@@ -47,6 +47,7 @@ export class ReplicaFetcherThread {
   readonly partitions = new Map<string, FetchedPartition>();
   /** A fetch or a backoff is under way: added partitions join the next fetch. */
   private running = false;
+  private options: RequestOptions | undefined;
 
   constructor(
     readonly key: number,
@@ -55,6 +56,15 @@ export class ReplicaFetcherThread {
     readonly leader: number,
     private readonly deps: ReplicaFetcherDeps,
   ) {}
+
+  /**
+   * Every request's options, one object the network only reads: replica.socket.timeout.ms,
+   * how long a replica fetcher waits for the leader's answer (ReplicaFetcherBlockingSend),
+   * on this fetcher's own channel.
+   */
+  private get requestOptions(): RequestOptions {
+    return (this.options ??= { timeout: millis(this.deps.config.settings['replica.socket.timeout.ms']), channel: Channel.Fetchers + this.id });
+  }
 
   private get brokerId(): number {
     return this.deps.config.brokerId;
@@ -96,25 +106,28 @@ export class ReplicaFetcherThread {
       else this.running = false;
       return;
     }
-    const partitions = live.map((e) => e.partition.nextFetch());
+    const partitions = new Array<FetchPartition>(live.length);
+    for (let i = 0; i < live.length; i++) partitions[i] = live[i].partition.nextFetch();
     // Fetch v15 (KIP-903, 3.5+) carries the broker epoch in its ReplicaState.
-    const replicaEpoch = config.settings['sim.isr.eligibility'] === 'broker-epoch' ? { replicaEpoch: this.deps.brokerEpoch() } : {};
-    const req = message<FetchRequest>('Fetch', { replicaId: this.brokerId, ...replicaEpoch, partitions });
-    // replica.socket.timeout.ms: how long a replica fetcher waits for the leader's answer (ReplicaFetcherBlockingSend).
-    ctx.request(brokerNode(this.leader), req, { timeout: millis(config.settings['replica.socket.timeout.ms']), channel: Channel.Fetchers + this.id }, (r) => {
+    const req =
+      config.settings['sim.isr.eligibility'] === 'broker-epoch'
+        ? message<FetchRequest>('Fetch', { replicaId: this.brokerId, replicaEpoch: this.deps.brokerEpoch(), partitions })
+        : message<FetchRequest>('Fetch', { replicaId: this.brokerId, partitions });
+    ctx.request(brokerNode(this.leader), req, this.requestOptions, (r) => {
       // A failed request (a timeout, a lost connection) backs every partition off; an error
       // backs off its partition only. replica.fetch.backoff.ms: how long a fetcher leaves a
       // partition alone after its fetch failed, or after the whole request did
       // (AbstractFetcherThread.handlePartitionsWithErrors and processFetchRequest both delay by it).
       const backoffUntil = addDuration(ctx.now(), millis(config.settings['replica.fetch.backoff.ms']));
       const responses = r.ok && r.response.type === 'FetchResponse' ? r.response.responses : undefined;
-      live.forEach((e, i) => {
+      for (let i = 0; i < live.length; i++) {
+        const e = live[i];
         const partition = e.partition;
-        if (partition.role !== 'follower' || partition.leaderEpoch !== e.epoch) return;
+        if (partition.role !== 'follower' || partition.leaderEpoch !== e.epoch) continue;
         const res = responses?.[i];
         if (res?.error === 'OFFSET_OUT_OF_RANGE') this.resolveOutOfRange(e);
         else if (res === undefined || res.error !== undefined || !this.processPartitionData(partition, e.epoch, res)) e.delayedUntil = backoffUntil;
-      });
+      }
       this.doWork();
     });
   }
@@ -141,7 +154,7 @@ export class ReplicaFetcherThread {
     const still = (): boolean => partition.role === 'follower' && partition.leaderEpoch === e.epoch;
     const ask = (timestamp: -1 | -2, then: (offset: number) => void): void => {
       const req = message('ListOffsets', { topic: partition.topic, partition: partition.partition, timestamp, currentLeaderEpoch: e.epoch, replicaId: this.brokerId });
-      ctx.request(brokerNode(this.leader), req, { timeout: millis(config.settings['replica.socket.timeout.ms']), channel: Channel.Fetchers + this.id }, (r) => {
+      ctx.request(brokerNode(this.leader), req, this.requestOptions, (r) => {
         if (!still()) return resume(false);
         if (!r.ok || r.response.type !== 'ListOffsetsResponse' || r.response.error !== undefined) return resume(true);
         then(r.response.offset);

@@ -1,6 +1,7 @@
 import type { NodeContext, NodeId, Process } from '../../network/nodeHost.js';
 import type { Disk } from '../../log/disk.js';
 import { declareTraceKind } from '../../sim/trace.js';
+import type { Rng } from '../../sim/rng.js';
 import { message, raftEnvelope, type AlterPartitionRequest, type BrokerHeartbeatRequest, type BrokerRegistrationRequest, type KafkaMessage } from '../protocol.js';
 import { quorumNodeOf } from '../nodeId.js';
 import { BrokerHeartbeatManager } from './brokerHeartbeatManager.js';
@@ -40,6 +41,13 @@ export interface ControllerConfig {
   /** This controller's node.id in the quorum (3000 and up, see nodeId.ts). */
   readonly nodeId: number;
   readonly quorum: QuorumConfig;
+  /**
+   * The cluster's replica-placement stream, the same for every controller, so which one
+   * is active does not change where replicas go (a simplification: Kafka's
+   * StripedReplicaPlacer draws from the active controller's own Random; see
+   * docs/fidelity.md).
+   */
+  readonly placement: Rng;
 }
 
 /** What survives a controller crash: its disk, holding the metadata log and the quorum-state file. */
@@ -98,7 +106,7 @@ export class Controller implements Process<KafkaMessage> {
     this.replication = new ReplicationControlManager({
       image: this.image,
       defaults: () => this.config.settings,
-      rng: ctx.rng,
+      placement: durable.config.placement,
       metrics: durable.metrics,
       lastContactMs: (brokerId) => this.heartbeats.lastContactMs(brokerId),
     });
@@ -312,13 +320,14 @@ export class Controller implements Process<KafkaMessage> {
   /** Appends the event's records through the Raft client; a controller no longer leading renounces instead (NotLeaderException). */
   private flushWrites(): void {
     if (this.pending.length === 0) return;
-    const records = this.pending;
-    this.pending = [];
-    const last = this.isActive ? this.raft.append(records.map((r) => JSON.stringify(r))) : undefined;
+    const last = this.isActive ? this.raft.append(this.pending.map((r) => JSON.stringify(r))) : undefined;
     if (last === undefined) {
+      // The records stay pending until renounce has seen them: they are in the image but
+      // will never be in the log, so the image must go back to the committed state.
       this.renounce();
       return;
     }
+    this.pending = [];
     this.writtenOffset = last + 1;
   }
 

@@ -11,11 +11,12 @@ import { NO_LEADER, type MetadataRecord, type PartitionChangeRecord } from './me
 /** The cluster defaults a topic's election policy falls back on. */
 export type ReplicationDefaults = Pick<ControllerSettings, 'unclean.leader.election.enable' | 'min.insync.replicas' | 'eligible.leader.replicas.version' | 'sim.isr.eligibility'>;
 
-/** What replication control needs of the controller: the image, the defaults, randomness, metrics, and when brokers were last heard from. */
+/** What replication control needs of the controller: the image, the defaults, the placement stream, metrics, and when brokers were last heard from. */
 export interface ReplicationControlDeps {
   readonly image: MetadataImage;
   readonly defaults: () => ReplicationDefaults;
-  readonly rng: Rng;
+  /** The cluster's placement stream; each topic draws from its own fork, named by the topic. */
+  readonly placement: Rng;
   readonly metrics: NodeMetrics | undefined;
   readonly lastContactMs: (brokerId: number) => number | undefined;
 }
@@ -41,7 +42,7 @@ export class ReplicationControlManager {
   createTopic(t: TopicSpec, activeBrokers: number): MetadataRecord[] {
     const image = this.deps.image;
     if (image.topic(t.name) !== undefined || activeBrokers < t.replicationFactor) return [];
-    return [{ type: 'Topic', name: t.name, config: t.config }, ...placeReplicas(image, t.name, t.partitions, t.replicationFactor, this.deps.rng)];
+    return [{ type: 'Topic', name: t.name, config: t.config }, ...placeReplicas(image, t.name, t.partitions, t.replicationFactor, this.deps.placement.fork(`topic/${t.name}`))];
   }
 
   /** Takes `brokerId` out of every ISR, electing new leaders where it led (generateLeaderAndIsrUpdates with brokerToRemove). */

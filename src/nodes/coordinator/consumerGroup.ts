@@ -105,7 +105,17 @@ export interface GroupConfig {
    * of holding it in CompletingRebalance until their sessions expire.
    */
   readonly expirePendingSync: boolean;
+  /**
+   * KAFKA-7610 (Kafka 2.2): a member that joined the group and still waits for its first
+   * JoinGroup answer after this long is removed and answered UNKNOWN_MEMBER_ID
+   * (GroupCoordinator.NewMemberJoinTimeoutMs, 5 minutes; MemberMetadata.isNew). Undefined,
+   * as before 2.2, a new member waits as long as the rebalance does.
+   */
+  readonly newMemberJoinTimeoutMs?: number;
 }
+
+/** GroupCoordinator.NewMemberJoinTimeoutMs (KAFKA-7610). */
+export const NEW_MEMBER_JOIN_TIMEOUT_MS = 300_000;
 
 /** A group as DescribeGroups shows it (Kafka's GroupSummary and MemberSummary). */
 export interface GroupSummary {
@@ -116,7 +126,7 @@ export interface GroupSummary {
   readonly members: readonly { readonly memberId: string; readonly clientId: string; readonly assignment: Uint8Array }[];
 }
 
-export const DEFAULT_GROUP_CONFIG: GroupConfig = { initialRebalanceDelayMs: 3_000, expirePendingSync: true };
+export const DEFAULT_GROUP_CONFIG: GroupConfig = { initialRebalanceDelayMs: 3_000, expirePendingSync: true, newMemberJoinTimeoutMs: NEW_MEMBER_JOIN_TIMEOUT_MS };
 
 interface Member {
   readonly memberId: string;
@@ -129,6 +139,8 @@ interface Member {
   lastHeartbeatMs: number;
   awaitingJoin?: (r: JoinResult) => void;
   awaitingSync?: (r: SyncResult) => void;
+  /** MemberMetadata.isNew: when it joined, until its first JoinGroup is answered (KAFKA-7610). */
+  newSinceMs?: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -265,6 +277,7 @@ export class ConsumerGroup {
       assignment: EMPTY,
       lastHeartbeatMs: nowMs,
       awaitingJoin: respond,
+      newSinceMs: nowMs,
     };
     this.members.set(memberId, member);
     if (this.initialDelay !== undefined && this.state === 'PreparingRebalance') this.initialDelay.newMemberAdded = true;
@@ -380,6 +393,7 @@ export class ConsumerGroup {
     for (const m of this.members.values()) {
       const respond = m.awaitingJoin;
       m.awaitingJoin = undefined;
+      m.newSinceMs = undefined;
       m.lastHeartbeatMs = nowMs;
       respond?.(this.joinResult(m.memberId));
     }
@@ -487,11 +501,23 @@ export class ConsumerGroup {
       if (m.awaitingJoin === undefined && m.awaitingSync === undefined && nowMs - m.lastHeartbeatMs > m.sessionTimeoutMs) {
         this.removeMember(m);
         removed = true;
+      } else if (this.newMemberJoinExpired(m, nowMs)) {
+        // GroupCoordinator.removeMemberAndUpdateGroup: its JoinGroup is answered UNKNOWN_MEMBER_ID; if it is still there it joins again.
+        const respond = m.awaitingJoin;
+        this.removeMember(m);
+        respond?.({ error: 'UNKNOWN_MEMBER_ID', memberId: m.memberId, generationId: -1, members: [] });
+        removed = true;
       }
     }
     if (this.expirePendingSync(nowMs)) removed = true;
     if (removed) this.afterMemberLeft(nowMs);
     this.tryCompleteJoin(nowMs);
+  }
+
+  /** MemberMetadata.hasSatisfiedHeartbeat for a new member (KAFKA-7610): its first JoinGroup waited NewMemberJoinTimeoutMs. */
+  private newMemberJoinExpired(m: Member, nowMs: number): boolean {
+    const limit = this.config.newMemberJoinTimeoutMs;
+    return limit !== undefined && m.awaitingJoin !== undefined && m.newSinceMs !== undefined && nowMs - m.newSinceMs > limit;
   }
 
   /**

@@ -1,9 +1,10 @@
 import type { NodeContext, RequestOptions, RpcError, RpcResult } from '../../network/nodeHost.js';
 import type { History } from '../../sim/history.js';
 import type { NodeMetrics } from '../../sim/metrics.js';
+import type { Rng } from '../../sim/rng.js';
 import { micros, millis, toMillis } from '../../sim/time.js';
 import { JMX } from '../jmx.js';
-import { ReconnectBackoff } from '../reconnectBackoff.js';
+import { exponentialBackoffMs, ReconnectBackoff } from '../reconnectBackoff.js';
 import { brokerNode, message, produceOutcome, type KafkaMessage, type ProduceOutcome, type ProducePartitionData, type ProduceRequest } from '../protocol.js';
 import type { ClientException, KafkaErrorCode } from '../errors.js';
 import type { ProducerConfig } from './producer.js';
@@ -45,6 +46,8 @@ export class Sender {
   /** When the next in-flight batch reaches delivery.timeout.ms (local µs), if a check is armed. */
   private inFlightExpiryAt = Number.POSITIVE_INFINITY;
   private readonly reconnect: ReconnectBackoff;
+  /** The retry backoff's jitter (KIP-580), a stream of its own so other draws stay where they were. */
+  private readonly retryJitter: Rng;
   /** Brokers whose backoff ends with a drain already scheduled. */
   private readonly drainAfterBackoff = new Set<number>();
   /** Every Produce request's options (request.timeout.ms), one object the network only reads. */
@@ -53,6 +56,7 @@ export class Sender {
   constructor(private readonly deps: SenderDeps) {
     this.requestOptions = { timeout: millis(deps.config['request.timeout.ms']) };
     this.reconnect = new ReconnectBackoff(deps.ctx.rng.fork('reconnect'), deps.config['reconnect.backoff.ms'], deps.config['reconnect.backoff.max.ms']);
+    this.retryJitter = deps.ctx.rng.fork('retry-backoff');
   }
 
   private get ctx(): SenderDeps['ctx'] {
@@ -174,12 +178,22 @@ export class Sender {
     this.failBatch(batch, code, retriesLeft);
   }
 
-  /** The batch goes back to the accumulator after retry.backoff.ms, with a metadata refresh asked for meanwhile. */
+  /**
+   * How long a batch waits before its next attempt: retry.backoff.ms, or since KIP-580 (3.7)
+   * ExponentialBackoff.backoff(attempts - 1) up to retry.backoff.max.ms
+   * (RecordAccumulator.shouldBackoff), jittered from its own stream.
+   */
+  private retryBackoffMs(batch: ProducerBatch): number {
+    if (this.config['sim.retry.backoff'] === 'constant') return this.config['retry.backoff.ms'];
+    return exponentialBackoffMs(this.retryJitter, this.config['retry.backoff.ms'], this.config['retry.backoff.max.ms'], Math.max(0, batch.attempts - 1));
+  }
+
+  /** The batch goes back to the accumulator after its retry backoff, with a metadata refresh asked for meanwhile. */
   private retryAfterBackoff(batch: ProducerBatch): void {
     this.deps.metrics?.add(JMX.producer(this.deps.clientId), 'record-retry-total', batch.refs.length);
     this.deps.requestMetadataUpdate();
     this.deps.accumulator.startBackoff(batch.partition);
-    this.ctx.after(millis(this.config['retry.backoff.ms']), () => {
+    this.ctx.after(millis(this.retryBackoffMs(batch)), () => {
       this.deps.accumulator.endBackoff(batch.partition);
       // Kafka keeps a retried batch in its deque, where RecordAccumulator.expiredBatches fails
       // it at its deadline; here it expires as its backoff ends, before it could go again.

@@ -163,7 +163,19 @@ export class TransactionManager {
    * batches in flight have all completed starts its sequences at 0 in the producer's current epoch.
    */
   private maybeUpdateProducerIdAndEpoch(entry: TxnPartitionEntry): void {
-    if (this.hasStaleProducerIdAndEpoch(entry) && !entry.hasInflightBatches()) entry.startSequencesAtBeginning(this.producerId, this.producerEpoch);
+    if (!this.hasStaleProducerIdAndEpoch(entry) || entry.hasInflightBatches()) return;
+    if (this.keepsIdleSequences && this.bumpsEpoch && entry.producerId === this.producerId) {
+      // Before KAFKA-12152 the partition had no epoch of its own: after an epoch bump it takes the producer's and keeps its sequence.
+      entry.producerId = this.producerId;
+      entry.producerEpoch = this.producerEpoch;
+      return;
+    }
+    entry.startSequencesAtBeginning(this.producerId, this.producerEpoch);
+  }
+
+  /** A client before KAFKA-12152 (2.5 to 2.7.0): see sim.idle.partition.sequences. */
+  private get keepsIdleSequences(): boolean {
+    return this.config['sim.idle.partition.sequences'] === 'kept';
   }
 
   /** TransactionManager.handleCompletedBatch: the batch was written at `baseOffset`. */
@@ -175,6 +187,9 @@ export class TransactionManager {
     const lastOffset = baseOffset + batch.refs.length - 1;
     if (baseOffset >= 0 && lastOffset > entry.lastAckedOffset) entry.lastAckedOffset = lastOffset;
     entry.removeInFlightBatch(batch);
+    // Before KAFKA-12152, handleCompletedBatch: the last batch in flight of an earlier epoch, acknowledged, starts the partition over.
+    const earlier = batch.sequenceProducerId !== this.producerId || batch.sequenceEpoch !== this.producerEpoch;
+    if (this.keepsIdleSequences && this.bumpsEpoch && earlier && !entry.hasInflightBatches()) entry.startSequencesAtBeginning(this.producerId, this.producerEpoch);
   }
 
   /**

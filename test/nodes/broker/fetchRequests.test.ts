@@ -114,10 +114,14 @@ clients:
   });
 
   it('a follower whose fetch failed leaves the leader alone for replica.fetch.backoff.ms before fetching again', () => {
-    // The leader dies at 5 s; the controller fences it only after broker.session.timeout.ms
-    // (9 s), so until 14 s its followers keep fetching from it, and every fetch fails at once
-    // (the dead process refuses the connection).
-    const gaps = (backoffMs: number): number[] => {
+    // The leader dies at 5 s; the controller fences it only broker.session.timeout.ms (9 s)
+    // after its last heartbeat (BrokerHeartbeatManager's lastContactNs), which came up to
+    // broker.heartbeat.interval.ms (2 s) before the crash: so until the FenceBroker record,
+    // 12.2 s here, its followers keep fetching from it, and every fetch fails at once (the dead
+    // process refuses the connection). (Re-pinned for the 3-controller default: the old run's
+    // last heartbeat fell just before the crash and the fence near 14 s; the window is now
+    // read from the run, not assumed.)
+    const gaps = (backoffMs: number): { fencedAt: number; gaps: number[] } => {
       const r = runScenario(
         parseScenario(`
 name: fetch-backoff
@@ -134,17 +138,22 @@ faults:
       );
       const records = r.simulation.memory?.records ?? [];
       const dead = records.find((x) => x.kind === 'node.crash')?.node;
-      const sends = records.flatMap((x) => (x.kind === 'net.send' && x.type === 'Fetch' && x.to === dead && x.at > 5_000_000 && x.at < 13_900_000 ? [{ from: x.from, at: x.at as number }] : []));
+      const fencedAt = records.find((x) => x.kind === 'metadata.record' && x.record === 'FenceBroker')?.at ?? 0;
+      const sends = records.flatMap((x) => (x.kind === 'net.send' && x.type === 'Fetch' && x.to === dead && x.at > 5_000_000 && x.at < fencedAt ? [{ from: x.from, at: x.at as number }] : []));
       const out: number[] = [];
       for (const follower of new Set(sends.map((x) => x.from))) {
         const at = sends.filter((x) => x.from === follower).map((x) => x.at);
         for (let i = 1; i < at.length; i++) out.push(Math.round((at[i] - at[i - 1]) / 1000));
       }
-      return out;
+      return { fencedAt, gaps: out };
     };
     for (const backoffMs of [1_000, 3_000]) {
-      const g = gaps(backoffMs);
-      expect(g.length).toBeGreaterThanOrEqual(2 * (Math.floor(8_000 / backoffMs) - 1)); // both followers, all along
+      const { fencedAt, gaps: g } = gaps(backoffMs);
+      // Fenced 9 s after a heartbeat in the 2 s before the crash.
+      expect(fencedAt).toBeGreaterThan(12_000_000);
+      expect(fencedAt).toBeLessThanOrEqual(14_100_000);
+      const downMs = Math.floor((fencedAt - 5_000_000) / 1000);
+      expect(g.length).toBeGreaterThanOrEqual(2 * (Math.floor(downMs / backoffMs) - 1)); // both followers, all along
       for (const gap of g) {
         expect(gap).toBeGreaterThanOrEqual(backoffMs);
         expect(gap).toBeLessThan(backoffMs + 10); // the backoff, plus a refused connection's round trip

@@ -59,17 +59,20 @@ faults:
   });
 
   it('fails a batch still in flight at its deadline then, its fate unknown, without waiting for the answer (Sender.getExpiredInflightBatches, KIP-91)', () => {
-    // The only broker freezes from 2 s to 22 s with requests in flight; they time out after
-    // 8 s, are sent again into the frozen broker and are still in flight 10 s after their batch began.
+    // The only broker freezes from 4 s to 24 s with requests in flight; they time out after
+    // 8 s, are sent again into the frozen broker and are still in flight 10 s after their batch
+    // began. (The workload starts at 3 s: with 3 controllers the topic's metadata reaches the
+    // producer only after about 2.2 s, and a send waiting for a topic's metadata blocks in
+    // KafkaProducer.waitOnMetadata, up to max.block.ms, before its delivery timeout starts.)
     const text = `
 name: delivery-timeout-in-flight
 duration: 40s
 cluster: { brokers: 1 }
 topics: [{ name: t, partitions: 1, replication.factor: 1 }]
 clients:
-  - { id: p1, type: producer, topic: t, config: { acks: all, enable.idempotence: true, linger.ms: 5, request.timeout.ms: 8000, delivery.timeout.ms: 10000 }, workload: { rate: 100/s, start: 1s, stop: 3s } }
+  - { id: p1, type: producer, topic: t, config: { acks: all, enable.idempotence: true, linger.ms: 5, request.timeout.ms: 8000, delivery.timeout.ms: 10000 }, workload: { rate: 100/s, start: 3s, stop: 5s } }
 faults:
-  - { at: 2s, action: pause, target: broker-1, for: 20s }
+  - { at: 4s, action: pause, target: broker-1, for: 20s }
 `;
     const r = runScenario(parseScenario(text));
     const ops = r.simulation.history.ops.filter((op) => op.f === 'send');
@@ -77,7 +80,7 @@ faults:
     const completed = ops.filter((op) => op.type !== 'invoke');
     const waited = completed.map((op) => op.time - (invoked.get(op.invokeIndex ?? -1) ?? 0));
     // delivery.timeout.ms bounds the time to report success or failure after send() returns:
-    // no answer after the broker resumes at 22 s counts for a record invoked before 12 s.
+    // no answer after the broker resumes at 24 s counts for a record invoked before 14 s.
     expect(Math.max(...waited)).toBeLessThanOrEqual(10_000_000);
     const expired = completed.filter((op) => op.error === 'TimeoutException');
     // Those in flight at their deadline (max.in.flight.requests.per.connection of them) may be
@@ -88,16 +91,16 @@ faults:
   });
   it('before KIP-91 (sim.batch.expiry request-timeout) a batch in flight has no delivery deadline: it waits for its answer', () => {
     // The same frozen broker: with no delivery.timeout.ms (Kafka 2.0) the batches in flight are
-    // retried after each request.timeout.ms and answered once the broker resumes at 22 s.
+    // retried after each request.timeout.ms and answered once the broker resumes at 24 s.
     const text = `
 name: request-timeout-in-flight
 duration: 40s
 cluster: { brokers: 1 }
 topics: [{ name: t, partitions: 1, replication.factor: 1 }]
 clients:
-  - { id: p1, type: producer, topic: t, config: { acks: all, enable.idempotence: true, linger.ms: 5, request.timeout.ms: 8000, delivery.timeout.ms: 10000, retries: 5, sim.batch.expiry: request-timeout }, workload: { rate: 100/s, start: 1s, stop: 3s } }
+  - { id: p1, type: producer, topic: t, config: { acks: all, enable.idempotence: true, linger.ms: 5, request.timeout.ms: 8000, delivery.timeout.ms: 10000, retries: 5, sim.batch.expiry: request-timeout }, workload: { rate: 100/s, start: 3s, stop: 5s } }
 faults:
-  - { at: 2s, action: pause, target: broker-1, for: 20s }
+  - { at: 4s, action: pause, target: broker-1, for: 20s }
 `;
     const r = runScenario(parseScenario(text));
     const ops = r.simulation.history.ops.filter((op) => op.f === 'send');

@@ -158,6 +158,25 @@ describe('the idempotent producer bumps its epoch locally (KIP-360, TransactionM
     expect(tm.partitionState(1)).toMatchObject({ producerEpoch: EPOCH + 1, nextSequence: 1, lastAckedSequence: -1 });
   });
 
+  // The same case before KAFKA-12152 (Kafka 2.5 to 2.7.0, sim.idle.partition.sequences kept):
+  // the idle partition takes the new epoch with its old sequence; the broker refuses it as out
+  // of order (a new epoch must start at 0), the producer bumps again, and it goes at 0.
+  it('before KAFKA-12152 a partition with nothing in flight keeps its sequence in the new epoch, and is refused into a second bump', () => {
+    const { tm, write, bumps } = manager({ 'sim.idle.partition.sequences': 'kept' });
+    tm.onAcked(write(0), 0);
+    tm.onAcked(write(1), 0);
+    const tp0b2 = write(0);
+    expect(tm.canRetry(tp0b2, 'OUT_OF_ORDER_SEQUENCE_NUMBER', -1)).toBe(true);
+    tm.beforeDrain();
+    tm.onAcked(tp0b2, 1);
+    const tp1b2 = write(1);
+    expect([tp1b2.sequenceEpoch, tp1b2.baseSequence]).toEqual([EPOCH + 1, 1]);
+    expect(tm.canRetry(tp1b2, 'OUT_OF_ORDER_SEQUENCE_NUMBER', -1)).toBe(true);
+    tm.beforeDrain();
+    expect(bumps().map((b) => b.producerEpoch)).toEqual([EPOCH + 1, EPOCH + 2]);
+    expect([tp1b2.sequenceEpoch, tp1b2.baseSequence]).toEqual([EPOCH + 2, 0]);
+  });
+
   it('SenderTest.testExpiryOfFirstBatchShouldNotCauseUnresolvedSequencesIfFutureBatchesSucceed: an expired batch whose successor was written resolves without a bump', () => {
     const { tm, batch, write, bumps } = manager();
     const b1 = write(0);
