@@ -18,7 +18,7 @@ import type { MetadataRecord } from '../nodes/controller/metadataRecords.js';
 const METADATA_PARTITION = '__cluster_metadata-0';
 
 /** The violations that are the quorum's own. */
-const QUORUM_KINDS: ReadonlySet<string> = new Set(['disruptive-election', 'stale-controller']);
+const QUORUM_KINDS: ReadonlySet<string> = new Set(['disruptive-election', 'stale-controller', 'frozen-leadership']);
 
 /**
  * How much a story tells of the quorum: `full`, every election, resignation and step-down

@@ -74,7 +74,7 @@ const METRICS_SAMPLE_INTERVAL = millis(500);
  * Subscribes the observers to `sim`'s trace and schedules the metrics sampling, in the order
  * the run's fingerprint depends on. Call before any host starts.
  */
-export function attachObservers(sim: Simulation, cluster: Cluster, onlineChecks: boolean): Observers {
+export function attachObservers(sim: Simulation, cluster: Cluster, onlineChecks: boolean, brokerSessionTimeoutMs: number): Observers {
   const { probe } = cluster;
   const leaderClaims = observeLeaderClaims(sim.trace);
   const exposed = observeExposedBatches(sim.trace, probe);
@@ -98,7 +98,7 @@ export function attachObservers(sim: Simulation, cluster: Cluster, onlineChecks:
     if (set === undefined) compactedAway.set(r.partition, (set = new Set()));
     for (const o of r.removedOffsets) set.add(o);
   });
-  const quorum = observeQuorumAnomalies(sim.trace, probe);
+  const quorum = observeQuorumAnomalies(sim.trace, probe, brokerSessionTimeoutMs);
   const online = onlineChecks ? new OnlineSpecChecker((broker, name) => probe.replicaLog(broker, name), () => probe.quorumMembers()) : undefined;
   online?.attach(sim.trace);
   const recorder = new MetricsRecorder(cluster.metrics, (node) => probe.isUp(node), sim.now);

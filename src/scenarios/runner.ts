@@ -146,7 +146,7 @@ function startRunInternal(scenario: Scenario, options: Omit<RunOptions, 'progres
   const sim = new Simulation({ seed, trace: options.keepTrace ? 'memory' : 'none', sinks: options.sinks });
   // The order of these steps is the fingerprint's: hosts, then observers, then starts, then faults.
   const cluster = buildCluster(sim, scenario);
-  const observers = attachObservers(sim, cluster, options.onlineChecks !== false);
+  const observers = attachObservers(sim, cluster, options.onlineChecks !== false, scenario.cluster.config['broker.session.timeout.ms']);
   observers.availability.watchGroups(sim.trace, {
     members: cluster.consumers.flatMap((c) => Array.from({ length: c.instances }, (_, i) => ({ process: `${c.id}-${i + 1}`, node: memberNode(c.id, i + 1), group: c.group }))),
     offsetsPartitions: scenario.cluster.config['offsets.topic.num.partitions'],

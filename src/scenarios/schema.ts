@@ -500,6 +500,7 @@ export const CHECK_KINDS = [
   // The controller quorum (checkers/quorumCheckers.ts).
   'disruptive-election',
   'stale-controller',
+  'frozen-leadership',
 ] as const;
 export type CheckKind = (typeof CHECK_KINDS)[number];
 

@@ -2,15 +2,19 @@
  * The controller lessons of KIP-996 and KAFKA-15489: on a release without the feature the
  * quorum's failure is reported, naming who did what; on the twin's release it is not.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { libraryEntries } from '../../src/scenarios/library.js';
+import { parseScenario } from '../../src/scenarios/loader.js';
 import { runScenario } from '../../src/scenarios/runner.js';
+import type { FrozenLeadership } from '../../src/checkers/quorumCheckers.js';
 
-const lesson = (name: string) => {
+const entry = (name: string) => {
   const e = libraryEntries().find((x) => x.name === name);
   if (e === undefined) throw new Error(`no lesson ${name}`);
-  return runScenario(e.scenario, { seed: e.scenario.seed });
+  return e;
 };
+const lesson = (name: string) => runScenario(entry(name).scenario, { seed: entry(name).scenario.seed });
 
 describe('the controller quorum checkers on their lessons', () => {
   it('disruptive-election: on 3.9 the cut-off controller stands in newer epochs while the leader is healthy; on 4.0 it asks for pre-votes', () => {
@@ -32,4 +36,44 @@ describe('the controller quorum checkers on their lessons', () => {
     expect(r.violations[0].at).toBeLessThan(25_000_000);
     expect(lesson('controller-stale-check-quorum').violations).toEqual([]);
   });
+
+  it('frozen-leadership: a quorum of one whose controller is down leaves a dead leader in place until it returns; three controllers elect a new active one and move it', () => {
+    const r = lesson('controller-failover-single');
+    expect(r.violations.map((v) => v.kind)).toEqual(['frozen-leadership']);
+    const d = r.violations[0].details as unknown as FrozenLeadership;
+    expect(d).toMatchObject({ partition: 'orders-0', broker: 'broker-1', why: 'no active controller: controller-1 down', open: false });
+    // From broker-1's crash at 10 s to the controller's return at 30 s.
+    expect(d.from).toBe(10_000_000);
+    expect(d.to).toBeGreaterThanOrEqual(30_000_000);
+    expect(d.to).toBeLessThan(31_000_000);
+    expect(lesson('controller-failover').violations).toEqual([]);
+  });
+
+  it('frozen-leadership: two of three controllers down freeze it until the majority returns; two of five do not', () => {
+    const r = lesson('controller-no-majority');
+    expect(r.violations.map((v) => v.kind)).toEqual(['frozen-leadership']);
+    const d = r.violations[0].details as unknown as FrozenLeadership;
+    // controller-3 is still active when broker-1 dies (it resigned at 8.3 s, its epoch unchanged), but reaches no majority.
+    expect(d).toMatchObject({ partition: 'orders-0', broker: 'broker-1', why: 'controller-3, active, reaches 1 of 3 voters', open: false, from: 10_000_000 });
+    expect(d.to).toBeGreaterThanOrEqual(25_000_000);
+    expect(d.to).toBeLessThan(26_000_000);
+    // The acks=all sends waited and none was lost.
+    expect(r.stats.failed + r.stats.indeterminate).toBe(0);
+    expect(r.stats.acked).toBe(r.stats.produced);
+    expect(lesson('controller-majority-of-five').violations).toEqual([]);
+  });
+
+  it('frozen-leadership: a freeze shorter than broker.session.timeout.ms is not one (a healthy controller waits that long anyway)', () => {
+    const e = entry('controller-failover-single');
+    const text = readFileSync(e.path, 'utf8');
+    // The controller back 5 s after broker-1 died: frozen 5 s, under the 9 s session timeout.
+    const quick = text.replace('{ at: 30s, action: restart, target: controller }', '{ at: 15s, action: restart, target: controller }');
+    expect(quick).not.toBe(text);
+    expect(runScenario(parseScenario(quick, e.path)).violations).toEqual([]);
+    // The same 5 s with a 4 s session timeout is one.
+    const shorterSession = quick.replace('min.insync.replicas: 2 }', 'min.insync.replicas: 2, broker.session.timeout.ms: 4000 }');
+    expect(shorterSession).not.toBe(quick);
+    expect(runScenario(parseScenario(shorterSession, e.path)).violations.map((v) => v.kind)).toEqual(['frozen-leadership']);
+  });
 });
+

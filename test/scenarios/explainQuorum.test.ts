@@ -63,6 +63,23 @@ describe('explain narrates the controller quorum', () => {
     expect(order).toEqual([...order].sort((a, b) => a - b));
   });
 
+  it('controller-no-majority: two controllers crash, the survivor resigns, the broker dies with nobody to fence it until the majority is back', () => {
+    const lines = story(lesson('controller-no-majority'), 'frozen-leadership');
+    const order = [
+      /controller-3 is the active controller \(epoch 1\)/,
+      /fault: crash controller-1/,
+      /fault: crash controller-2/,
+      /controller-3 resigned in epoch 1: .*check-quorum/,
+      /fault: crash broker-1/,
+      /✗ frozen-leadership here: orders-0 kept its dead leader broker-1 for 15\.0 s/,
+      /fault: restart controller-1, controller-2/,
+      /controller-3 is the active controller \(epoch 2\), after .* with none since/,
+      /an active controller fenced broker-1/,
+    ].map((re) => lineOf(lines, re));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(lines.at(-1)).toMatch(/^→ frozen-leadership: /);
+  });
+
   it('controller-stale-check-quorum: the cut-off leader resigns (check-quorum) and stops acting long before a broker could be fenced', () => {
     const r = runScenario(lesson('controller-stale-check-quorum'), { keepTrace: true });
     expect(r.violations).toEqual([]);

@@ -33,6 +33,8 @@ const DECLARED: Readonly<Record<string, { readonly paths: RegExp; readonly why: 
   'consumer-auto-commit-crash/consumer-auto-commit-shutdown': { paths: /^faults\.\d+\.(action|mode)$/, why: 'the lesson is a crash against a clean shutdown of the same members at the same instants' },
   'consumer-commit-before-crash/consumer-commit-after-crash': { paths: /^faults\.\d+\.when$/, why: "each crash is aimed at the gap its mode leaves (after processing, before the commit); the other's at the same instant is timed" },
   'consumer-commit-after-crash/consumer-commit-before-crash': { paths: /^faults\.\d+\.when$/, why: 'as its mirror' },
+  'controller-failover-single/controller-failover': { paths: /^cluster\.controllers$/, why: 'the lesson is the quorum of one: the same faults on three controllers leave a majority' },
+  'controller-no-majority/controller-majority-of-five': { paths: /^cluster\.controllers$/, why: 'the lesson is the majority: the same two controllers down leave three of five' },
 };
 
 /** A setting the lesson may be about: anything under a `config`, a processing mode, the release. */
