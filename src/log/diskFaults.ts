@@ -3,14 +3,14 @@ import type { MemoryDisk } from './memoryDisk.js';
 
 /** A disk fault as a fault schedule names it (see network/faults.ts, action 'disk'). */
 export interface DiskFaultSpec {
-  /** bitflip: flip `count` random bits; truncate: cut up to `count` bytes off the end. */
+  /** bitflip: flip `count` random bits; truncate: cut up to `count` × 64 bytes off the end; wipe: every file gone. */
   readonly fault: string;
   /** A path on the disk; default: a random segment (.log) file. */
   readonly file?: string;
   readonly count?: number;
 }
 
-export const DISK_FAULTS = ['bitflip', 'truncate'] as const;
+export const DISK_FAULTS = ['bitflip', 'truncate', 'wipe'] as const;
 
 /**
  * Applies a disk fault to a node's MemoryDisk: media corruption that the log's CRCs and
@@ -18,6 +18,7 @@ export const DISK_FAULTS = ['bitflip', 'truncate'] as const;
  * file, nothing to corrupt), so the injector can record the fault as skipped.
  */
 export function applyDiskFault(disk: MemoryDisk, spec: DiskFaultSpec, rng: Rng): boolean {
+  if (spec.fault === 'wipe') return wipe(disk);
   const candidates = spec.file !== undefined ? [spec.file] : disk.allFiles().filter((f) => f.endsWith('.log'));
   const files = candidates.filter((f) => disk.exists(f) && disk.size(f) > 0);
   if (files.length === 0) return false;
@@ -37,3 +38,16 @@ export function applyDiskFault(disk: MemoryDisk, spec: DiskFaultSpec, rng: Rng):
       return false;
   }
 }
+
+/**
+ * A failed disk replaced by an empty one (or a volume lost and formatted again): every file
+ * is gone, the logs and the quorum-state file with them. The node must be down; it restarts
+ * from nothing (KAFKA-14077: a KRaft voter back with a clean slate).
+ */
+function wipe(disk: MemoryDisk): boolean {
+  const files = disk.allFiles();
+  if (files.length === 0) return false;
+  for (const f of files) disk.delete(f);
+  return true;
+}
+

@@ -40,6 +40,8 @@ export interface Cluster {
   readonly controllers: readonly string[];
   /** Each broker's disk, by node id, for disk faults. */
   readonly disks: ReadonlyMap<string, MemoryDisk>;
+  /** Each controller's disk, by node id, for disk faults (kept apart: `--keep-logs` writes the brokers' disks). */
+  readonly controllerDisks: ReadonlyMap<string, MemoryDisk>;
   readonly producers: readonly ProducerClient[];
   readonly processors: readonly ProcessorClient[];
   /** The consumer clients, processors' consumer sides included. */
@@ -73,8 +75,10 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
   const quorum = quorumConfig(scenario);
   // One placement stream for the whole cluster: whichever controller is active places a topic's replicas the same way.
   const placement = sim.rng.fork('placement');
+  const controllerDisks = new Map<string, MemoryDisk>();
   const controllerHosts = Array.from({ length: scenario.cluster.controllers }, (_, i): ControllerHost => {
     const disk = new MemoryDisk();
+    controllerDisks.set(controllerNode(i + 1), disk);
     const durable: ControllerDurable = {
       disk,
       metrics: metrics.forNode(controllerNode(i + 1)),
@@ -163,7 +167,7 @@ export function buildCluster(sim: Simulation, scenario: Scenario): Cluster {
   }
   const network = { allHosts: () => net.allHosts(), isBlocked: (from: string, to: string) => net.partitions.isBlocked(from, to), isCutOff: (node: string) => net.isCutOff(node) };
   const probe = new ClusterProbe((node) => net.host(node).state === 'up', controllerHosts, brokerHosts, { producers: producerHosts, consumers: consumerHosts, network });
-  return { net, metrics, probe, brokerIds, controllers: controllerHosts.map((h) => h.id), disks, producers, processors, consumers, transactional };
+  return { net, metrics, probe, brokerIds, controllers: controllerHosts.map((h) => h.id), disks, controllerDisks, producers, processors, consumers, transactional };
 }
 
 /** Every topic setting at Kafka's default. */

@@ -31,10 +31,12 @@ export interface FaultPlan {
  * could never fire.
  */
 export function planFaults(sim: Simulation, scenario: Scenario, cluster: Cluster, recorder: MetricsRecorder): FaultPlan {
-  const { net, disks } = cluster;
+  const { net, disks, controllerDisks } = cluster;
   const injector = new FaultInjector(net, sim.scheduler, sim.trace, sim.rng.fork('faults'), new BasicTargetResolver(net, roleResolver(scenario, cluster)), {
     disk: (node, fault) => {
-      const disk = disks.get(node);
+      const disk = disks.get(node) ?? controllerDisks.get(node);
+      // A disk is replaced while its node is down; a running node's wipe does not apply.
+      if (fault.fault === 'wipe' && cluster.probe.isUp(node)) return false;
       return disk !== undefined && applyDiskFault(disk, fault, sim.rng.fork(`disk-fault/${node}`));
     },
     beforeFault: () => recorder.beforeFault(sim.now),

@@ -446,7 +446,7 @@ const faultSchema = z
       ...faultTiming,
       action: z.literal('disk').describe("Corrupt a file on the target's disk (media faults that CRCs and recovery must catch)."),
       target: target('Whose disk.'),
-      fault: z.enum(['bitflip', 'truncate']).describe('bitflip: flip count random bits; truncate: cut up to count × 64 bytes off the end.'),
+      fault: z.enum(['bitflip', 'truncate', 'wipe']).describe('bitflip: flip count random bits; truncate: cut up to count × 64 bytes off the end; wipe: every file gone, as a failed disk replaced by an empty one (the target must be down: it restarts from nothing).'),
       file: z.string().optional().describe('A path on the disk; unset, a random segment (.log) file.'),
       count: z.number().int().positive().optional().describe('How many bits, or 64-byte blocks. An integer, at least 1. Default: 1.'),
     }),

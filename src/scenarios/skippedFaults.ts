@@ -79,7 +79,7 @@ function skipReason(r: TraceRecord<'fault.skip'>, target: string, witness: SkipW
       case 'shutdown':
         return nodes.map((n) => `${n} was ${witness.isUp(n) ? 'already shutting down' : 'down'}`).join(', ');
       case 'disk':
-        return `the disk fault does not apply to ${nodes.join(', ')} (no such disk, or a fault it does not support)`;
+        return `the disk fault does not apply to ${nodes.join(', ')} (no such disk, a fault it does not support, or a wipe of a node still running)`;
       default:
         return r.reason;
     }
