@@ -132,8 +132,8 @@ interface LeaderRecord {
  * Watches for partitions whose leader is down while no controller can act. Each partition's
  * leader comes from the metadata records the active controller writes; brokers go down on
  * node.crash and node.stop and come back on node.start; whether a controller can act changes
- * with raft.state and controller.active, a controller's crash or start, and the network's partitions and heals,
- * so the watch looks again at each of those.
+ * with raft.state and controller.active, a controller's crash or start, and the network's
+ * partitions and heals, so the watch looks again at each of those.
  */
 class FrozenLeadershipWatch {
   /** Each partition's leader (a broker id; -1 for none), as the metadata log says. */
@@ -168,10 +168,10 @@ class FrozenLeadershipWatch {
     for (const kind of ['raft.state', 'controller.active', 'net.partition', 'net.heal'] as const) trace.observe(kind, (r) => this.recheck(r.at));
   }
 
-  /** Every freeze long enough to report, those still on ended at the last event seen. */
+  /** Every freeze long enough to report, those still on ended at the last event seen; internal topics' partitions left out, as the availability report leaves them. */
   freezes(): FrozenLeadership[] {
     const open = [...this.current].map(([partition, f]) => this.freeze(partition, f, this.lastAt, true));
-    return [...this.done, ...open].filter((f) => f.to - f.from >= this.minimum).sort((a, b) => a.from - b.from || compareStrings(a.partition, b.partition));
+    return [...this.done, ...open].filter((f) => f.to - f.from >= this.minimum && !f.partition.startsWith('__')).sort((a, b) => a.from - b.from || compareStrings(a.partition, b.partition));
   }
 
   private recheck(at: number): void {

@@ -75,5 +75,15 @@ describe('the controller quorum checkers on their lessons', () => {
     expect(shorterSession).not.toBe(quick);
     expect(runScenario(parseScenario(shorterSession, e.path)).violations.map((v) => v.kind)).toEqual(['frozen-leadership']);
   });
+
+  it("frozen-leadership: an internal topic's partitions are left out, as the availability report leaves them", () => {
+    const e = entry('controller-failover-single');
+    const text = readFileSync(e.path, 'utf8');
+    // A consumer group brings __consumer_offsets, some of whose partitions broker-1 leads.
+    const withGroup = text.replace('    workload: { rate: 200/s, keys: 50, start: 1s, stop: 38s }\n', '    workload: { rate: 200/s, keys: 50, start: 1s, stop: 38s }\n  - { id: c1, type: consumer, group: g1, topics: [orders] }\n');
+    expect(withGroup).not.toBe(text);
+    const r = runScenario(parseScenario(withGroup, e.path));
+    expect(r.violations.filter((v) => v.kind === 'frozen-leadership').map((v) => (v.details as unknown as FrozenLeadership).partition)).toEqual(['orders-0']);
+  });
 });
 
