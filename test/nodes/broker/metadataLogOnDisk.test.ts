@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { quorumScenario } from '../../helpers/quorumScenario.js';
 import { finishRun, startRun, type RunInProgress } from '../../../src/scenarios/runner.js';
-import { time } from '../../../src/sim/time.js';
+import { time, type Time } from '../../../src/sim/time.js';
 import type { Broker } from '../../../src/nodes/broker/broker.js';
 import type { Disk } from '../../../src/log/disk.js';
 import { KafkaRaftClient } from '../../../src/nodes/controller/raft/kafkaRaftClient.js';
@@ -53,6 +53,21 @@ function raftViolations(run: RunInProgress): string[] {
     .map((v) => v.kind);
 }
 
+/**
+ * The broker is down with `onDisk` records of the metadata log on its disk; restarted, its
+ * first Fetch starts there, by `caughtUpBy` its log is back past `endBefore` (its end before
+ * it went down), and the run breaks no Raft invariant.
+ */
+function expectRestartFrom(run: RunInProgress, expected: { readonly onDisk: number; readonly endBefore: number; readonly caughtUpBy: Time }): void {
+  expect(RaftLog.peekEndOffset(brokerHost(run).durable.disk)).toBe(expected.onDisk);
+  const fetches = recordBrokerFetches();
+  run.runTo(expected.caughtUpBy);
+  expect(fetches[0]).toBe(expected.onDisk);
+  expect(liveLogEnd(run)).toBeGreaterThanOrEqual(expected.endBefore);
+  run.runTo(run.end);
+  expect(raftViolations(run)).toEqual([]);
+}
+
 describe("a broker's metadata log on its disk", () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -63,13 +78,7 @@ describe("a broker's metadata log on its disk", () => {
     expect(endBeforeCrash).toBeGreaterThan(0);
     run.runTo(time(9_000_000));
     // kill -9 keeps the page cache: the disk holds the whole log.
-    expect(RaftLog.peekEndOffset(brokerHost(run).durable.disk)).toBe(endBeforeCrash);
-    const fetches = recordBrokerFetches();
-    run.runTo(time(12_000_000));
-    expect(fetches[0]).toBe(endBeforeCrash);
-    expect(liveLogEnd(run)).toBeGreaterThanOrEqual(endBeforeCrash);
-    run.runTo(run.end);
-    expect(raftViolations(run)).toEqual([]);
+    expectRestartFrom(run, { onDisk: endBeforeCrash, endBefore: endBeforeCrash, caughtUpBy: time(12_000_000) });
   });
 
   it('a broker restarted after a power loss fetches from what it had flushed, its clean shutdown', () => {
@@ -85,12 +94,6 @@ describe("a broker's metadata log on its disk", () => {
     const endBeforeLoss = liveLogEnd(run);
     expect(endBeforeLoss).toBeGreaterThan(flushedEnd);
     run.runTo(time(13_000_000));
-    expect(RaftLog.peekEndOffset(brokerHost(run).durable.disk)).toBe(flushedEnd);
-    const fetches = recordBrokerFetches();
-    run.runTo(time(16_000_000));
-    expect(fetches[0]).toBe(flushedEnd);
-    expect(liveLogEnd(run)).toBeGreaterThanOrEqual(endBeforeLoss);
-    run.runTo(run.end);
-    expect(raftViolations(run)).toEqual([]);
+    expectRestartFrom(run, { onDisk: flushedEnd, endBefore: endBeforeLoss, caughtUpBy: time(16_000_000) });
   });
 });
