@@ -164,6 +164,11 @@ class MemoryFile {
   /** Unsynced writes, oldest first, from `pendingHead` on. */
   pending: PendingWrite[] = [];
   pendingHead = 0;
+  /**
+   * The shortest size a truncation cut this file to, below what was durable, since the
+   * file system's journal last committed: the cut is durable once it commits.
+   */
+  uncommittedCut: number | undefined;
 
   get size(): number {
     return this.data.length;
@@ -187,10 +192,28 @@ class MemoryFile {
     this.durableLength = this.size;
     this.pending = [];
     this.pendingHead = 0;
+    this.uncommittedCut = undefined;
   }
 
-  /** Makes the written range durable, as the kernel's writeback would. */
+  /** A truncation to `size`: the durable bytes beyond it go when the journal commits. */
+  cut(size: number): void {
+    if (size < (this.durableCopy?.length ?? this.durableLength)) this.uncommittedCut = Math.min(this.uncommittedCut ?? size, size);
+    this.protectDurable(size);
+    this.data.truncate(size);
+  }
+
+  /** The journal committed: a truncation since the last commit is durable now. */
+  commitCut(): void {
+    const cut = this.uncommittedCut;
+    if (cut === undefined) return;
+    this.uncommittedCut = undefined;
+    if (this.durableCopy === null) this.durableLength = Math.min(this.durableLength, cut);
+    else if (cut < this.durableCopy.length) this.durableCopy = Buffer.from(this.durableCopy.subarray(0, cut));
+  }
+
+  /** Makes the written range durable, as the kernel's writeback would (with the journal commit that data waits for, in ordered mode). */
   writeBack(w: PendingWrite): void {
+    this.commitCut();
     const end = Math.min(w.position + w.length, this.size);
     if (this.durableCopy === null && w.position === this.durableLength) {
       this.durableLength = Math.max(this.durableLength, end);
@@ -213,9 +236,19 @@ class MemoryFile {
  *
  * Simplification (see docs/fidelity.md): directory operations (create, rename, delete) are
  * durable at once, as on a journaling file system that has committed its journal.
+ *
+ * A truncation changes a file's size, which is metadata: it is durable once the journal
+ * commits. The journal is the file system's, not the file's, and every fsync forces it to
+ * commit (ext4's jbd2 commits its running transaction as a whole), as does every directory
+ * operation here. So a truncation followed by an fsync of any file survives a power loss,
+ * as Kafka relies on: it truncates a follower's log without fsync
+ * (LogSegment.truncateTo, FileRecords.truncateTo), then fsyncs the leader epoch checkpoint
+ * that no longer names the cut records (LeaderEpochFileCache.assign, writeToFile).
  */
 export class MemoryDisk implements Disk {
   private readonly files = new Map<string, MemoryFile>();
+  /** Files truncated below their durable content since the journal last committed. */
+  private readonly uncommittedCuts = new Set<MemoryFile>();
   private readonly dirs = new Set<string>(['']);
   private readonly clock?: () => Time;
   private readonly rng?: Rng;
@@ -256,6 +289,7 @@ export class MemoryDisk implements Disk {
     while (d !== '' && !this.dirs.has(d)) {
       this.dirs.add(d);
       d = dirOf(d);
+      this.commitJournal();
     }
   }
 
@@ -299,12 +333,13 @@ export class MemoryDisk implements Disk {
   truncate(path: string, size: number): void {
     const f = this.file(path);
     if (size >= f.size) return;
-    f.protectDurable(size);
-    f.data.truncate(size);
+    f.cut(size);
+    if (f.uncommittedCut !== undefined) this.uncommittedCuts.add(f);
   }
 
   fsync(path: string): void {
     this.file(path).sync();
+    this.commitJournal();
   }
 
   rename(from: string, to: string): void {
@@ -312,10 +347,21 @@ export class MemoryDisk implements Disk {
     this.mkdir(dirOf(to));
     this.files.delete(from);
     this.files.set(to, f);
+    this.commitJournal();
   }
 
   delete(path: string): void {
-    if (!this.files.delete(path)) throw new DiskError('no such file', path);
+    const f = this.file(path);
+    this.files.delete(path);
+    this.uncommittedCuts.delete(f);
+    this.commitJournal();
+  }
+
+  /** The file system's journal commits (an fsync forces it; directory operations here are durable at once): every truncation so far is durable. */
+  private commitJournal(): void {
+    if (this.uncommittedCuts.size === 0) return;
+    for (const f of this.uncommittedCuts) f.commitCut();
+    this.uncommittedCuts.clear();
   }
 
   // ------------------------------------------------------------------ faults
@@ -343,6 +389,7 @@ export class MemoryDisk implements Disk {
       f.data = ChunkedBytes.from(content);
       f.sync();
     }
+    this.uncommittedCuts.clear();
   }
 
   /** Whether a media fault has changed any byte (see Disk.mayHaveRotted). */
@@ -404,6 +451,7 @@ export class MemoryDisk implements Disk {
     const f = new MemoryFile();
     this.mkdir(dirOf(path));
     this.files.set(path, f);
+    this.commitJournal();
     return f;
   }
 

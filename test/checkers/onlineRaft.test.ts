@@ -4,7 +4,7 @@
  * caught at the event that broke it, and a healthy run with controller faults is not.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseScenario } from '../../src/scenarios/loader.js';
+import { quorumScenario } from '../helpers/quorumScenario.js';
 import { finishRun, startRun, type RunInProgress } from '../../src/scenarios/runner.js';
 import { runScenario } from '../../src/scenarios/runner.js';
 import { time } from '../../src/sim/time.js';
@@ -19,17 +19,7 @@ import { RAFT_INVARIANT_KINDS } from '../../src/nodes/controller/raft/raftInvari
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const scenario = (faults = '[]') =>
-  parseScenario(`
-name: quorum-online
-duration: 20s
-drain: 5s
-cluster: { brokers: 3, controllers: 3 }
-topics: [{ name: orders, partitions: 2, replication.factor: 3 }]
-clients:
-  - { id: p1, type: producer, topic: orders, config: { acks: all }, workload: { rate: 50/s, keys: 10, start: 1s, stop: 18s } }
-faults: ${faults}
-`);
+const scenario = (faults = '[]') => quorumScenario('quorum-online', faults);
 
 function controllerMember(run: RunInProgress, node: string): { raft: KafkaRaftClient; disk: MemoryDisk } {
   const host = run.cluster.net.host(node) as unknown as { process: Controller | undefined; durable: { disk: MemoryDisk } };

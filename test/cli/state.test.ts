@@ -11,27 +11,28 @@ function state(opts: StateCliOptions, scenario = 'acks1-leader-failover'): strin
 
 describe('kafkasim state', () => {
   it('prints the cluster at a moment after the leader crash: the new leader, its epoch, the shrunken ISR and each replica', () => {
-    // Re-pinned for the 3-controller default: the election (14.034 s) is committed by a quorum,
-    // and broker-2 learns it with the metadata log's next high watermark, up to the KRaft fetch
-    // wait (500 ms) later (KafkaRaftClient completes a waiting fetch only when the log end
-    // grows), so it leads orders-0 at 14.6 s, not yet at 14.1 s. controller-2 won the vote.
-    const r = cli('state', 'acks1-leader-failover', '--at', '14.6s');
+    // Re-pinned for the 3-controller default and the broker's metadata log on disk: broker-1,
+    // restarted at 14 s, replays its own metadata log and is unfenced at 14.07 s; the election
+    // (14.014 s) is committed by a quorum and reaches broker-2 with the metadata log's next high
+    // watermark, so at 14.1 s it leads orders-0 with the ISR still [2] (it grows at 14.147 s).
+    // controller-2 won the vote.
+    const r = cli('state', 'acks1-leader-failover', '--at', '14.1s');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('acks1-leader-failover (seed 3, Kafka 4.1) at t=14.600s');
+    expect(r.stdout).toContain('acks1-leader-failover (seed 3, Kafka 4.1) at t=14.100s');
     expect(r.stdout).toMatch(/controllers: controller-1 up · controller-2 up, active · controller-3 up/);
-    expect(r.stdout).toMatch(/brokers: broker-1 up, fenced · broker-2 up · broker-3 up/);
+    expect(r.stdout).toMatch(/brokers: broker-1 up · broker-2 up · broker-3 up/);
     expect(r.stdout).toMatch(/^ {2}orders-0 +broker-2 +1 +\[2\] +\[\] +.*broker-2 leader 0\/13415\/13415/m);
     expect(r.stdout).toMatch(/producer-p1 up: orders-0 \d+\/\d+/);
-    expect(r.stdout).toMatch(/just before:\n(.*\n)*.*t= 14\.034s {2}broker-2 elected leader of orders-0; ISR of orders-0 now \[2\]/);
+    expect(r.stdout).toMatch(/just before:\n(.*\n)*.*t= 14\.014s {2}broker-2 elected leader of orders-0; ISR of orders-0 now \[2\]/);
   });
 
   it('--json parses and holds the key fields', () => {
-    const s = JSON.parse(state({ at: '14.6s', json: true })) as Record<string, unknown>;
+    const s = JSON.parse(state({ at: '14.1s', json: true })) as Record<string, unknown>;
     expect(s).toMatchObject({
       scenario: 'acks1-leader-failover',
       seed: 3,
       release: '4.1',
-      atMs: 14600,
+      atMs: 14100,
       phase: 'run',
       controllers: [
         { node: 'controller-1', state: 'up', active: false, cutOffFrom: [] },
@@ -39,7 +40,7 @@ describe('kafkasim state', () => {
         { node: 'controller-3', state: 'up', active: false, cutOffFrom: [] },
       ],
       brokers: [
-        { id: 1, state: 'up', fenced: true },
+        { id: 1, state: 'up', fenced: false },
         { id: 2, state: 'up', fenced: false },
         { id: 3, state: 'up', fenced: false },
       ],

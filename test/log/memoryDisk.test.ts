@@ -75,6 +75,46 @@ describe('MemoryDisk', () => {
     expect(disk.readAll('f').toString()).toBe('0123456789');
   });
 
+  it('makes a truncation durable when the journal commits: an fsync of any file, or a directory operation', () => {
+    const commits: readonly [string, (disk: MemoryDisk) => void][] = [
+      ['an fsync of another file', (disk) => disk.fsync('checkpoint')],
+      ['an fsync of the file itself', (disk) => disk.fsync('f')],
+      ['a rename', (disk) => disk.rename('checkpoint', 'checkpoint.moved')],
+      ['a new file', (disk) => disk.append('new', Buffer.from('n'))],
+      ['a deletion', (disk) => disk.delete('checkpoint')],
+    ];
+    for (const [what, commit] of commits) {
+      const disk = new MemoryDisk();
+      disk.append('checkpoint', Buffer.from('c'));
+      disk.append('f', Buffer.from('0123456789'));
+      disk.fsync('f');
+      disk.truncate('f', 4);
+      disk.append('f', Buffer.from('xy'));
+      commit(disk);
+      disk.onPowerLoss();
+      // The cut is durable; what was appended after it is durable only if the file itself was fsynced.
+      expect(disk.readAll('f').toString(), what).toBe(what === 'an fsync of the file itself' ? '0123xy' : '0123');
+    }
+  });
+
+  it('keeps the shortest of several truncations once the journal commits, and forgets them all on a power loss before it', () => {
+    const disk = new MemoryDisk();
+    disk.append('f', Buffer.from('0123456789'));
+    disk.fsync('f');
+    disk.truncate('f', 6);
+    disk.truncate('f', 3);
+    disk.append('f', Buffer.from('abcdefgh'));
+    disk.truncate('f', 8);
+    disk.append('g', Buffer.from('g'));
+    disk.onPowerLoss();
+    expect(disk.readAll('f').toString()).toBe('012');
+    disk.append('f', Buffer.from('345'));
+    disk.fsync('f');
+    disk.truncate('f', 1);
+    disk.onPowerLoss();
+    expect(disk.readAll('f').toString()).toBe('012345');
+  });
+
   it('writes back dirty data older than the expiry (30 s by default)', () => {
     let now = 0;
     const disk = new MemoryDisk({ clock: () => now as Time, writeback: true });

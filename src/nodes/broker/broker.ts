@@ -101,7 +101,7 @@ export class Broker implements Process<KafkaMessage> {
     });
     this.purgatory = new DelayedOperationPurgatory(ctx);
     this.fetcherManager = new ReplicaFetcherManager({ ctx, config, traceAppend: (p, base, last) => this.replicaManager.traceAppend(p, base, last), brokerEpoch: () => this.lifecycle.epoch, uncleanLeaderElection: (topic) => this.uncleanLeaderElection(topic) });
-    this.lifecycle = new BrokerLifecycleManager({ ctx, config, image: this.image, onMetadata: () => this.replicaManager.applyDelta(), close: (brokerEpoch) => this.logManager.shutdown(brokerEpoch) });
+    this.lifecycle = new BrokerLifecycleManager({ ctx, config, disk: durable.disk, image: this.image, onMetadata: () => this.replicaManager.applyDelta(), close: (brokerEpoch) => this.logManager.shutdown(brokerEpoch) });
     this.replicaManager = new ReplicaManager({
       ctx,
       config,

@@ -6,7 +6,7 @@
  * and asks for a controlled shutdown.
  */
 import type { NodeContext, NodeId } from '../../network/nodeHost.js';
-import { MemoryDisk } from '../../log/memoryDisk.js';
+import type { Disk } from '../../log/disk.js';
 import type { TimerHandle } from '../../sim/scheduler.js';
 import { millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
@@ -35,6 +35,11 @@ const STARTING_HEARTBEAT_MS = 10;
 export interface BrokerLifecycleDeps {
   readonly ctx: NodeContext<KafkaMessage>;
   readonly config: BrokerConfig;
+  /**
+   * The broker's log dir, where its observer keeps __cluster_metadata-0 and its quorum-state
+   * file (KafkaRaftManager puts the metadata log in metadata.log.dir, by default the first log dir).
+   */
+  readonly disk: Disk;
   /** The image the metadata log is applied to. */
   readonly image: MetadataImage;
   /** New metadata records were applied: the replicas follow them (ReplicaManager.applyDelta). */
@@ -66,8 +71,12 @@ export class BrokerLifecycleManager {
 
   constructor(private readonly deps: BrokerLifecycleDeps) {
     const { ctx, config } = deps;
-    // The observer's copy of the log is kept in memory: a restarted broker fetches it again from the start.
-    this.raft = new KafkaRaftClient(raftContext(ctx, Channel.Metadata), { disk: new MemoryDisk() }, {
+    // The observer keeps the metadata log it fetches on the broker's disk (KafkaRaftManager's
+    // KafkaMetadataLog), so a restarted broker loads it and fetches from its end
+    // (KafkaRaftClient.buildFetchRequest's fetchOffset is log.endOffset()). As an observer it
+    // does not flush what it appends (KafkaRaftClient.appendAsFollower flushes only on a voter):
+    // a power loss takes back what the page cache held.
+    this.raft = new KafkaRaftClient(raftContext(ctx, Channel.Metadata), { disk: deps.disk }, {
       nodeId: this.id,
       ...config.quorum,
       hostOf: quorumNodeOf,
@@ -212,8 +221,7 @@ export class BrokerLifecycleManager {
   shutdown(exit: () => void): void {
     const { ctx, config } = this.deps;
     if (!config.settings['controlled.shutdown.enable'] || !this.registered || !this.running) {
-      this.deps.close(this.brokerEpoch);
-      exit();
+      this.close(exit);
       return;
     }
     this.controlledShutdown = { exit, answered: false };
@@ -226,8 +234,17 @@ export class BrokerLifecycleManager {
     const shutdown = this.controlledShutdown;
     if (shutdown === undefined) return;
     this.controlledShutdown = undefined;
+    this.close(shutdown.exit);
+  }
+
+  /**
+   * The broker closes: the metadata log is flushed as its segments close (KafkaMetadataLog.close,
+   * FileRecords.close), then the data logs (LogManager.shutdown).
+   */
+  private close(exit: () => void): void {
+    this.raft.log.flush();
     this.deps.close(this.brokerEpoch);
-    shutdown.exit();
+    exit();
   }
 
   // ------------------------------------------------------------------ metadata log
