@@ -271,6 +271,60 @@ export class NameColumn extends ChunkedColumn<Uint16Array | Int32Array> {
   }
 }
 
+/**
+ * A column of numbers kept as the rows where the value changes, written in row order: leader
+ * epochs (a leader's batches share one), where thousands of rows hold a few numbers. Rows
+ * can be dropped from the end or from the middle (a chain forgetting what retention took).
+ */
+export class ChangeColumn {
+  private readonly rows: number[] = [];
+  private readonly values: number[] = [];
+
+  /** Row `row`, after every row so far, holds `value`. */
+  push(row: number, value: number): void {
+    if (this.values.length > 0 && this.values[this.values.length - 1] === value) return;
+    this.rows.push(row);
+    this.values.push(value);
+  }
+
+  /** The value of row `row`: that of the last change at or before it. */
+  at(row: number): number {
+    let lo = 0;
+    let hi = this.rows.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.rows[mid] <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.values[lo];
+  }
+
+  /** Rows at or past `n` are gone. */
+  truncate(n: number): void {
+    let k = this.rows.length;
+    while (k > 0 && this.rows[k - 1] >= n) k--;
+    this.rows.length = k;
+    this.values.length = k;
+  }
+
+  /** Rows [from, from + count) of `size` are gone, and those after move down by `count`. */
+  remove(from: number, count: number, size: number): void {
+    const end = from + count;
+    const next = end < size ? this.at(end) : undefined;
+    let k = 0;
+    while (k < this.rows.length && this.rows[k] < from) k++;
+    let m = k;
+    while (m < this.rows.length && this.rows[m] <= end) m++;
+    const tailRows = this.rows.slice(m).map((r) => r - count);
+    const tailValues = this.values.slice(m);
+    this.rows.length = k;
+    this.values.length = k;
+    if (next !== undefined) this.push(from, next);
+    this.rows.push(...tailRows);
+    this.values.push(...tailValues);
+  }
+}
+
 /** How a {@link RowLog} turns its rows into numbers and strings and back. */
 export interface RowCodec<T> {
   readonly numbers: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Int32Column, NameColumn, NumberColumn, Uint8Column } from '../../src/sim/columns.js';
+import { ChangeColumn, Int32Column, NameColumn, NumberColumn, Uint8Column } from '../../src/sim/columns.js';
 
 describe('columns', () => {
   // Values of every width a column meets: small steps, -1 (none), 32-bit jumps, 52-bit hashes, fractions, -0, NaN.
@@ -119,5 +119,35 @@ describe('columns without cells', () => {
     col.set(40_000, 4);
     expect(col.cellBytes).toBe(2 * 16_384);
     expect(col.get(39_999)).toBe(3);
+  });
+});
+
+describe('ChangeColumn', () => {
+  const op = fc.oneof(
+    fc.record({ push: fc.integer({ min: 0, max: 3 }), times: fc.integer({ min: 1, max: 40 }) }),
+    fc.record({ truncateBack: fc.nat(30) }),
+    fc.record({ removeAt: fc.nat(), count: fc.nat(30) }),
+  );
+
+  it('reads every row as an array of the same pushes, truncations and removals from the middle does', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const col = new ChangeColumn();
+        let ref: number[] = [];
+        for (const o of ops) {
+          if ('push' in o) for (let k = 0; k < o.times; k++) col.push(ref.push(o.push) - 1, o.push);
+          else if ('truncateBack' in o) {
+            ref = ref.slice(0, Math.max(0, ref.length - o.truncateBack));
+            col.truncate(ref.length);
+          } else {
+            const from = o.removeAt % (ref.length + 1);
+            const count = Math.min(o.count, ref.length - from);
+            col.remove(from, count, ref.length);
+            ref.splice(from, count);
+          }
+          ref.forEach((v, row) => expect(col.at(row)).toBe(v));
+        }
+      }),
+    );
   });
 });
