@@ -2,7 +2,7 @@ import type { Violation } from '../sim/checker.js';
 import type { Trace, TraceRecordMap } from '../sim/trace.js';
 import { time, type Time } from '../sim/time.js';
 import type { Log } from '../log/log.js';
-import { NumberColumn } from '../sim/columns.js';
+import { ChangeColumn, grown, NumberColumn } from '../sim/columns.js';
 import { RAFT_INVARIANT_KINDS, type RaftMemberView } from '../nodes/controller/raft/raftInvariants.js';
 import { OnlineRaftChecks } from './onlineRaft.js';
 
@@ -46,15 +46,23 @@ export type SpecLog = Pick<Log, 'logStartOffset' | 'logEndOffset' | 'forEachAppe
 /** How the checker finds a replica's log: the log object of `broker`'s current incarnation. */
 export type ReplicaLogs = (broker: number, partition: string) => SpecLog | undefined;
 
+/** How much a chain's columns grow when full: by a quarter, so little room stands empty. */
+function roomFor(size: number): number {
+  return Math.max(16, Math.ceil(size * 1.25));
+}
+
 /**
  * One replica's log as a chain of batches, each with a hash of the whole log up to its end.
  * Two replicas hold the same prefix up to a batch exactly when the batch's (last offset,
  * hash) agree, so LogMatching and "holds the committed prefix" are lookups, not log scans.
+ * In columns (16 bytes a batch, epochs by change): the chains of a compacted internal
+ * topic, whose log start stays 0, hold every batch of the run.
  */
 class ReplicaChain {
-  readonly lastOffsets: number[] = [];
-  readonly epochs: number[] = [];
-  readonly hashes: number[] = [];
+  private size = 0;
+  private lastOffsetCol = new Float64Array(16);
+  private hashCol = new Float64Array(16);
+  private readonly epochCol = new ChangeColumn();
   /** False when the log began above offset 0 (retention): its hashes cover an unknown prefix. */
   anchored: boolean;
 
@@ -66,16 +74,27 @@ class ReplicaChain {
   }
 
   get length(): number {
-    return this.lastOffsets.length;
+    return this.size;
+  }
+
+  lastOffset(i: number): number {
+    return this.lastOffsetCol[i];
+  }
+
+  epoch(i: number): number {
+    return this.epochCol.at(i);
+  }
+
+  hash(i: number): number {
+    return this.hashCol[i];
   }
 
   /** Drops the batches at or above `offset`. */
   truncate(offset: number): void {
-    let n = this.lastOffsets.length;
-    while (n > 0 && this.lastOffsets[n - 1] >= offset) n--;
-    this.lastOffsets.length = n;
-    this.epochs.length = n;
-    this.hashes.length = n;
+    let n = this.size;
+    while (n > 0 && this.lastOffsetCol[n - 1] >= offset) n--;
+    this.size = n;
+    this.epochCol.truncate(n);
   }
 
   /**
@@ -94,29 +113,35 @@ class ReplicaChain {
     const from = keep + 1;
     const count = lastBelowStart - from;
     if (count < FORGET_STEP) return;
-    this.lastOffsets.splice(from, count);
-    this.epochs.splice(from, count);
-    this.hashes.splice(from, count);
+    this.epochCol.remove(from, count, this.size);
+    this.lastOffsetCol.copyWithin(from, from + count, this.size);
+    this.hashCol.copyWithin(from, from + count, this.size);
+    this.size -= count;
   }
 
   /** push, in the shape of a batch summary visitor: one function per chain, not one per read. */
   readonly pushSummary = (_baseOffset: number, lastOffset: number, epoch: number, crc: number): void => this.push(lastOffset, epoch, crc);
 
   push(lastOffset: number, epoch: number, crc: number): void {
-    const prev = this.hashes.length === 0 ? 0 : this.hashes[this.hashes.length - 1];
-    this.lastOffsets.push(lastOffset);
-    this.epochs.push(epoch);
-    this.hashes.push(chainHash(prev, lastOffset, epoch, crc));
+    const prev = this.size === 0 ? 0 : this.hashCol[this.size - 1];
+    if (this.size === this.hashCol.length) {
+      this.lastOffsetCol = grown(this.lastOffsetCol, roomFor(this.size));
+      this.hashCol = grown(this.hashCol, roomFor(this.size));
+    }
+    const i = this.size++;
+    this.lastOffsetCol[i] = lastOffset;
+    this.hashCol[i] = chainHash(prev, lastOffset, epoch, crc);
+    this.epochCol.push(i, epoch);
   }
 
   /** Index of the last batch ending at or below `offset`, or -1. */
   lastAtOrBelow(offset: number): number {
     let lo = 0;
-    let hi = this.lastOffsets.length - 1;
+    let hi = this.size - 1;
     let found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.lastOffsets[mid] <= offset) {
+      if (this.lastOffsetCol[mid] <= offset) {
         found = mid;
         lo = mid + 1;
       } else hi = mid - 1;
@@ -129,7 +154,7 @@ class ReplicaChain {
     // reports a loss that did not happen.
     if (!this.anchored) return this.log.logEndOffset > point.lastOffset;
     const i = this.lastAtOrBelow(point.lastOffset);
-    return i >= 0 && this.lastOffsets[i] === point.lastOffset && this.hashes[i] === point.hash;
+    return i >= 0 && this.lastOffsetCol[i] === point.lastOffset && this.hashCol[i] === point.hash;
   }
 }
 
@@ -143,9 +168,7 @@ class SeenBatches {
   private size = 0;
   private readonly lastOffsets = new NumberColumn();
   private readonly hashes = new NumberColumn();
-  /** The rows whose epoch differs from the row before (a leader's batches share one), and those epochs: a row's epoch is that of the last change at or before it. */
-  private readonly changeRows: number[] = [];
-  private readonly changeEpochs: number[] = [];
+  private readonly epochs = new ChangeColumn();
   private readonly more = new Map<number, number[]>();
 
   /** Records (epoch, hash) as held at `lastOffset`; false if a pair of the same epoch there has another hash. */
@@ -155,14 +178,11 @@ class SeenBatches {
       if (this.size === 0 || lastOffset > this.lastOffsets.get(this.size - 1)) {
         const i = this.size++;
         this.lastOffsets.set(i, lastOffset);
-        if (i === 0 || this.epochOf(i - 1) !== epoch) {
-          this.changeRows.push(i);
-          this.changeEpochs.push(epoch);
-        }
+        this.epochs.push(i, epoch);
         this.hashes.set(i, hash);
         return true;
       }
-    } else if (this.epochOf(row) === epoch) return this.hashes.get(row) === hash;
+    } else if (this.epochs.at(row) === epoch) return this.hashes.get(row) === hash;
     const pairs = this.more.get(lastOffset);
     if (pairs === undefined) {
       this.more.set(lastOffset, [epoch, hash]);
@@ -175,17 +195,6 @@ class SeenBatches {
       return true;
     }
     return pairs[j + 1] === hash;
-  }
-
-  private epochOf(row: number): number {
-    let lo = 0;
-    let hi = this.changeRows.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.changeRows[mid] <= row) lo = mid;
-      else hi = mid - 1;
-    }
-    return this.changeEpochs[lo];
   }
 
   private rowOf(lastOffset: number): number {
@@ -343,8 +352,7 @@ export class OnlineSpecChecker {
     if (point !== undefined && !chain.holds(point)) return;
     const i = chain.lastAtOrBelow(r.highWatermark - 1);
     if (i < 0) return;
-    const lastOffset = chain.lastOffsets[i];
-    this.committed.set(r.partition, { highWatermark: r.highWatermark, lastOffset, hash: chain.hashes[i] });
+    this.committed.set(r.partition, { highWatermark: r.highWatermark, lastOffset: chain.lastOffset(i), hash: chain.hash(i) });
   }
 
   /** Lets every chain of `partition` forget what retention took from its log (ReplicaChain.forgetBelow). */
@@ -389,9 +397,9 @@ export class OnlineSpecChecker {
     let seen = this.batches.get(partition);
     if (seen === undefined) this.batches.set(partition, (seen = new SeenBatches()));
     for (let i = from; i < chain.length; i++) {
-      const last = chain.lastOffsets[i];
-      const epoch = chain.epochs[i];
-      if (!seen.agrees(last, epoch, chain.hashes[i])) {
+      const last = chain.lastOffset(i);
+      const epoch = chain.epoch(i);
+      if (!seen.agrees(last, epoch, chain.hash(i))) {
         this.report('spec:LogMatching', partition, at, `broker ${broker}'s log of ${partition} has a batch of epoch ${epoch} ending at offset ${last} whose log up to there differs from another replica's batch with the same epoch and offset`, {
           broker,
           leaderEpoch: epoch,

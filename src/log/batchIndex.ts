@@ -11,15 +11,18 @@
  * touched, go to the bytes (Log.forEachAppendedBatch). The final snapshot always reads the
  * bytes, so a log whose bytes differ from what it appended is still caught after the run.
  */
+import { grown } from '../sim/columns.js';
 
 /** Rows kept: enough for every batch a checker follows between two appends, several times over. */
 const CAPACITY = 4096;
+/** Rows a new index has room for; it doubles up to CAPACITY as it fills (a log that holds few batches, or is soon dropped, keeps 24 bytes a row for few rows). */
+const INITIAL_ROOM = 64;
 
 export class BatchIndex {
-  private readonly baseOffsets = new Float64Array(CAPACITY);
-  private readonly lastOffsets = new Float64Array(CAPACITY);
-  private readonly epochs = new Int32Array(CAPACITY);
-  private readonly crcs = new Uint32Array(CAPACITY);
+  private baseOffsets = new Float64Array(INITIAL_ROOM);
+  private lastOffsets = new Float64Array(INITIAL_ROOM);
+  private epochs = new Int32Array(INITIAL_ROOM);
+  private crcs = new Uint32Array(INITIAL_ROOM);
   private length = 0;
   /** Every batch holding an offset at or past this one is in the index. */
   private from: number;
@@ -36,6 +39,7 @@ export class BatchIndex {
   /** Records a batch just appended (after every earlier one). */
   push(baseOffset: number, lastOffset: number, epoch: number, crc: number): void {
     if (this.length === CAPACITY) this.dropOldest(CAPACITY >> 1);
+    else if (this.length === this.baseOffsets.length) this.grow(Math.min(CAPACITY, this.length * 2));
     const i = this.length++;
     this.baseOffsets[i] = baseOffset;
     this.lastOffsets[i] = lastOffset;
@@ -73,6 +77,13 @@ export class BatchIndex {
       else hi = mid;
     }
     for (let i = lo; i < this.length && this.lastOffsets[i] < to; i++) visit(this.baseOffsets[i], this.lastOffsets[i], this.epochs[i], this.crcs[i]);
+  }
+
+  private grow(room: number): void {
+    this.baseOffsets = grown(this.baseOffsets, room);
+    this.lastOffsets = grown(this.lastOffsets, room);
+    this.epochs = grown(this.epochs, room);
+    this.crcs = grown(this.crcs, room);
   }
 
   private dropOldest(n: number): void {

@@ -4,7 +4,7 @@
  * the simulation.
  */
 
-export type Column = Int32Array | Float64Array | Uint8Array | Uint16Array;
+export type Column = Int32Array | Uint32Array | Float64Array | Uint8Array | Uint16Array;
 
 /** `column` copied into a new one of `capacity` elements (which must be at least its length). */
 export function grown<T extends Column>(column: T, capacity: number): T {
@@ -45,26 +45,67 @@ const MASK = CHUNK - 1;
 
 /**
  * A column grown in fixed chunks of 16,384 elements: growth copies nothing and leaves at
- * most one partly filled chunk (a doubling array leaves up to half its room unused).
+ * most one partly filled chunk (a doubling array leaves up to half its room unused). A chunk
+ * whose cells all hold one value (a run's only producer's name, a flag that never changes)
+ * keeps that value alone until another is written: no cells at all. A cell never set reads
+ * as any number.
  */
 abstract class ChunkedColumn<C extends Column> {
-  protected readonly chunks: C[] = [];
+  /** A chunk's cells, or undefined while every cell written in it holds `same[c]`. */
+  protected readonly chunks: (C | undefined)[] = [];
+  /** Per chunk without cells: the one value written in it, if any yet. */
+  private readonly same: (number | undefined)[] = [];
 
   protected abstract make(): C;
 
-  protected chunkFor(i: number): C {
-    const c = i >>> CHUNK_BITS;
-    while (this.chunks.length <= c) this.chunks.push(this.make());
-    return this.chunks[c];
+  /** Whether `value` reads back exactly (Object.is) from a chunk's cells. */
+  protected abstract fits(value: number): boolean;
+
+  /** Cell `j` of `chunk`, as the column's number. */
+  protected read(chunk: C, j: number): number {
+    return chunk[j];
+  }
+
+  /** Writes `value` into cell `j` of chunk `c`, which has cells. */
+  protected write(c: number, j: number, value: number): void {
+    (this.chunks[c] as C)[j] = value;
+  }
+
+  /** Bytes the column's cells take (chunks of one value take none). */
+  get cellBytes(): number {
+    return this.chunks.reduce((sum, chunk) => sum + (chunk?.byteLength ?? 0), 0);
   }
 
   get(i: number): number {
-    return this.chunks[i >>> CHUNK_BITS][i & MASK];
+    const c = i >>> CHUNK_BITS;
+    const chunk = this.chunks[c];
+    return chunk === undefined ? (this.same[c] ?? 0) : this.read(chunk, i & MASK);
   }
 
   set(i: number, value: number): void {
-    this.chunkFor(i)[i & MASK] = value;
+    const c = i >>> CHUNK_BITS;
+    while (this.chunks.length <= c) {
+      this.chunks.push(undefined);
+      this.same.push(undefined);
+    }
+    if (this.chunks[c] === undefined) {
+      const same = this.same[c];
+      if (same === undefined ? this.fits(value) : Object.is(same, value)) {
+        this.same[c] = value;
+        return;
+      }
+      // Another value: the chunk takes cells, each holding the one value so far.
+      this.chunks[c] = this.make();
+      this.same[c] = undefined;
+      if (same !== undefined) for (let j = 0; j < CHUNK; j++) this.write(c, j, same);
+    }
+    this.write(c, i & MASK, value);
   }
+}
+
+/** Whether `value` is a 32-bit signed integer (and not -0, which an integer array reads as 0). */
+function isInt32(value: number): boolean {
+  return (value | 0) === value && !Object.is(value, -0);
 }
 
 /** 32-bit signed integers (interned names, history positions, -1 for none). */
@@ -72,12 +113,20 @@ export class Int32Column extends ChunkedColumn<Int32Array> {
   protected make(): Int32Array {
     return new Int32Array(CHUNK);
   }
+
+  protected fits(value: number): boolean {
+    return isInt32(value);
+  }
 }
 
 /** Small unsigned integers (0..255): outcomes, flags. */
 export class Uint8Column extends ChunkedColumn<Uint8Array> {
   protected make(): Uint8Array {
     return new Uint8Array(CHUNK);
+  }
+
+  protected fits(value: number): boolean {
+    return isInt32(value) && value >= 0 && value <= 0xff;
   }
 }
 
@@ -94,16 +143,29 @@ const NONE32 = -0x80000000;
  * value is not such a difference (a fraction, NaN, -0, or more than 2^31 away). -1, the
  * columns' "none", is always exact. History positions, sequence numbers, offsets and
  * message ids of a run stay 2 bytes (1,024 rows span few of them); instants, 4 (a second of
- * microseconds passes 16 bits). A cell never set reads as any number.
+ * microseconds passes 16 bits). A chunk written in row order with a constant step (one
+ * producer's sequence numbers, a steady workload's send instants, one value throughout)
+ * keeps its first value and the step alone until a row breaks the pattern: no cells at all.
+ * A cell never set reads as any number.
  */
 export class NumberColumn {
-  private readonly chunks: (Int16Array | Int32Array | Float64Array)[] = [];
-  /** Per chunk of differences: the value they are from (the first other than -1). */
-  private readonly bases: number[] = [];
+  /** A chunk's cells, or undefined while it is a run: row k of the chunk holds `bases[c] + k * steps[c]`. */
+  private readonly chunks: (Int16Array | Int32Array | Float64Array | undefined)[] = [];
+  /** Per chunk of differences: the value they are from (the first other than -1); per run, its first value. */
+  private readonly bases: (number | undefined)[] = [];
+  /** Per run: the step between rows (once two are written), and how many of its first rows are written. */
+  private readonly steps: (number | undefined)[] = [];
+  private readonly runLengths: number[] = [];
+
+  /** Bytes the column's cells take (runs take none). */
+  get cellBytes(): number {
+    return this.chunks.reduce((sum, chunk) => sum + (chunk?.byteLength ?? 0), 0);
+  }
 
   get(i: number): number {
     const c = i >>> SMALL_BITS;
     const chunk = this.chunks[c];
+    if (chunk === undefined) return this.inRun(c, i & SMALL_MASK);
     const x = chunk[i & SMALL_MASK];
     if (chunk instanceof Float64Array) return x;
     if (x === (chunk instanceof Int16Array ? NONE16 : NONE32)) return -1;
@@ -112,9 +174,13 @@ export class NumberColumn {
 
   set(i: number, value: number): void {
     const c = i >>> SMALL_BITS;
-    while (this.chunks.length <= c) this.chunks.push(new Int16Array(SMALL));
-    const chunk = this.chunks[c];
+    while (this.chunks.length <= c) {
+      this.chunks.push(undefined);
+      this.runLengths.push(0);
+    }
     const j = i & SMALL_MASK;
+    const chunk = this.chunks[c] ?? (this.extendsRun(c, j, value) ? undefined : this.endRun(c));
+    if (chunk === undefined) return;
     if (chunk instanceof Float64Array) {
       chunk[j] = value;
       return;
@@ -133,6 +199,35 @@ export class NumberColumn {
     else this.widen(c, new Float64Array(SMALL))[j] = value;
   }
 
+  /** Row `j` of run `c`: computed the same way every time, so it gives back exactly what `extendsRun` compared. */
+  private inRun(c: number, j: number): number {
+    return (this.bases[c] ?? 0) + j * (this.steps[c] ?? 0);
+  }
+
+  /** Whether run `c` takes `value` at row `j` (the next row, or a written one rewritten with its value), recording it if so. */
+  private extendsRun(c: number, j: number, value: number): boolean {
+    const n = this.runLengths[c];
+    if (!Number.isSafeInteger(value) || Object.is(value, -0) || j > n) return false;
+    if (j < n) return value === this.inRun(c, j);
+    if (n === 0) this.bases[c] = value;
+    else if (n === 1) {
+      const step = value - (this.bases[c] ?? 0);
+      if (!Number.isSafeInteger(step)) return false;
+      this.steps[c] = step;
+    } else if (value !== this.inRun(c, j)) return false;
+    this.runLengths[c] = n + 1;
+    return true;
+  }
+
+  /** Run `c` becomes a chunk of cells holding the rows written so far. */
+  private endRun(c: number): Int16Array | Int32Array | Float64Array {
+    const rows = Array.from({ length: this.runLengths[c] }, (_, k) => this.inRun(c, k));
+    this.chunks[c] = new Int16Array(SMALL);
+    this.bases[c] = undefined;
+    rows.forEach((v, k) => this.set((c << SMALL_BITS) + k, v));
+    return this.chunks[c];
+  }
+
   /** Chunk `c` copied into `wide`, which takes its place. */
   private widen<W extends Int32Array | Float64Array>(c: number, wide: W): W {
     for (let k = 0; k < SMALL; k++) {
@@ -146,30 +241,87 @@ export class NumberColumn {
 
 /**
  * Interned numbers (-1 for none): 2 bytes each while a chunk's are below 65,535 (most runs
- * name fewer partitions, processes and keys), else 4.
+ * name fewer partitions, processes and keys), else 4; none for a chunk of one name.
  */
 export class NameColumn extends ChunkedColumn<Uint16Array | Int32Array> {
   protected make(): Uint16Array {
     return new Uint16Array(CHUNK);
   }
 
-  override get(i: number): number {
-    const chunk = this.chunks[i >>> CHUNK_BITS];
-    return chunk instanceof Uint16Array ? chunk[i & MASK] - 1 : chunk[i & MASK];
+  protected fits(value: number): boolean {
+    return isInt32(value);
   }
 
-  override set(i: number, value: number): void {
-    let chunk = this.chunkFor(i);
+  protected override read(chunk: Uint16Array | Int32Array, j: number): number {
+    return chunk instanceof Uint16Array ? chunk[j] - 1 : chunk[j];
+  }
+
+  protected override write(c: number, j: number, value: number): void {
+    let chunk = this.chunks[c] as Uint16Array | Int32Array;
     if (chunk instanceof Uint16Array) {
       if (value >= -1 && value < 0xffff) {
-        chunk[i & MASK] = value + 1;
+        chunk[j] = value + 1;
         return;
       }
       const wide = new Int32Array(CHUNK);
       for (let k = 0; k < CHUNK; k++) wide[k] = chunk[k] - 1;
-      this.chunks[i >>> CHUNK_BITS] = chunk = wide;
+      this.chunks[c] = chunk = wide;
     }
-    chunk[i & MASK] = value;
+    chunk[j] = value;
+  }
+}
+
+/**
+ * A column of numbers kept as the rows where the value changes, written in row order: leader
+ * epochs (a leader's batches share one), where thousands of rows hold a few numbers. Rows
+ * can be dropped from the end or from the middle (a chain forgetting what retention took).
+ */
+export class ChangeColumn {
+  private readonly rows: number[] = [];
+  private readonly values: number[] = [];
+
+  /** Row `row`, after every row so far, holds `value`. */
+  push(row: number, value: number): void {
+    if (this.values.length > 0 && this.values[this.values.length - 1] === value) return;
+    this.rows.push(row);
+    this.values.push(value);
+  }
+
+  /** The value of row `row`: that of the last change at or before it. */
+  at(row: number): number {
+    let lo = 0;
+    let hi = this.rows.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.rows[mid] <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.values[lo];
+  }
+
+  /** Rows at or past `n` are gone. */
+  truncate(n: number): void {
+    let k = this.rows.length;
+    while (k > 0 && this.rows[k - 1] >= n) k--;
+    this.rows.length = k;
+    this.values.length = k;
+  }
+
+  /** Rows [from, from + count) of `size` are gone, and those after move down by `count`. */
+  remove(from: number, count: number, size: number): void {
+    const end = from + count;
+    const next = end < size ? this.at(end) : undefined;
+    let k = 0;
+    while (k < this.rows.length && this.rows[k] < from) k++;
+    let m = k;
+    while (m < this.rows.length && this.rows[m] <= end) m++;
+    const tailRows = this.rows.slice(m).map((r) => r - count);
+    const tailValues = this.values.slice(m);
+    this.rows.length = k;
+    this.values.length = k;
+    if (next !== undefined) this.push(from, next);
+    this.rows.push(...tailRows);
+    this.values.push(...tailValues);
   }
 }
 
