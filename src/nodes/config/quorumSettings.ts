@@ -12,6 +12,11 @@ export const QUORUM_SETTINGS = {
   'controller.quorum.election.backoff.max.ms': int(1_000, 'The longest a candidate backs off after a lost election before it tries again (binary exponential backoff from controller.quorum.retry.backoff.ms).', { min: 0, unit: 'ms' }),
   'controller.quorum.request.timeout.ms': int(2_000, 'How long a quorum member waits for the answer to a Vote, BeginQuorumEpoch, EndQuorumEpoch or Fetch request.', { min: 1, unit: 'ms' }),
   'controller.quorum.retry.backoff.ms': int(20, 'How long a quorum member waits before it sends a request again after a failed one, and the base of the election backoff.', { min: 0, unit: 'ms' }),
+  // KIP-630's snapshots (KRaftConfigs; SnapshotGenerator and KafkaMetadataLog read them), on controllers and brokers alike.
+  'metadata.log.max.record.bytes.between.snapshots': int(20 * 1024 * 1024, 'A quorum member writes a snapshot of its committed state once this many bytes of records have committed since its last one (SnapshotGenerator).', { min: 1, unit: 'bytes' }),
+  'metadata.log.max.snapshot.interval.ms': int(3_600_000, 'A quorum member writes a snapshot once this long has passed since its last one and records have committed since; 0 turns the time-based snapshot off (SnapshotGenerator).', { min: 0, unit: 'ms' }),
+  'metadata.max.retention.bytes': int(100 * 1024 * 1024, 'Once the metadata log and its snapshots are larger than this, the oldest snapshots are deleted and the log start offset moves up to the next one, deleting the log before it; at least one snapshot stays; -1: no size limit (KafkaMetadataLog.maybeClean).', { min: -1, unit: 'bytes' }),
+  'metadata.max.retention.ms': int(604_800_000, 'A snapshot older than this (by the time of the last record it contains) is deleted, and the log before the next one with it, keeping at least one snapshot; -1: no time limit (KafkaMetadataLog.maybeClean).', { min: -1, unit: 'ms' }),
 };
 
 export type QuorumSettings = SettingValues<typeof QUORUM_SETTINGS>;
