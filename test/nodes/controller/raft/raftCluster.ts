@@ -44,6 +44,8 @@ export interface RaftClusterOptions {
 export class ReplicatedCounter implements RaftListener {
   count = 0;
   last = 0;
+  /** The offset its state stands at: past the last record applied, or the end of the snapshot loaded. */
+  offset = 0;
   loads = 0;
   /** The epoch this member leads in, as its listener heard (claimedEpoch). */
   claimedEpoch: number | undefined;
@@ -56,12 +58,14 @@ export class ReplicatedCounter implements RaftListener {
       this.count++;
       this.last = Number(r.data);
     }
+    if (records.length > 0) this.offset = records[records.length - 1].offset + 1;
   }
 
   handleLoadSnapshot(snapshot: RaftSnapshot): void {
     const [count, last] = snapshot.data;
     this.count = Number(count);
     this.last = Number(last);
+    this.offset = snapshot.id.offset;
     this.loads++;
   }
 
@@ -190,10 +194,16 @@ export class RaftCluster {
     if (this.appending) return;
     this.appending = true;
     const tick = (): void => {
+      if (!this.appending) return;
       for (const c of this.running()) if (c.quorum.state.kind === 'leader' && c.append([String(this.nextValue)]) !== undefined) this.nextValue++;
       this.sim.scheduler.after(millis(intervalMs), tick);
     };
     this.sim.scheduler.after(millis(intervalMs), tick);
+  }
+
+  /** Stops the appends appendEvery started. */
+  stopAppending(): void {
+    this.appending = false;
   }
 
   /** The leader of the highest epoch among running members (Cluster.latestLeader). */
