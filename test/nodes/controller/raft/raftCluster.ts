@@ -46,7 +46,9 @@ export class ReplicatedCounter implements RaftListener {
   last = 0;
   /** The offset its state stands at: past the last record applied, or the end of the snapshot loaded. */
   offset = 0;
+  /** Snapshots loaded since the last leader change (handleLoadSnapshotCalls), and in this life. */
   loads = 0;
+  totalLoads = 0;
   /** The epoch this member leads in, as its listener heard (claimedEpoch). */
   claimedEpoch: number | undefined;
 
@@ -67,6 +69,7 @@ export class ReplicatedCounter implements RaftListener {
     this.last = Number(last);
     this.offset = snapshot.id.offset;
     this.loads++;
+    this.totalLoads++;
   }
 
   handleLeaderChange(leaderId: number | undefined, epoch: number): void {

@@ -326,7 +326,7 @@ describe('RaftEventSimulationTest with snapshots', () => {
     c.start(observer);
     converge(c, 'the observer caught up');
     expect(c.client(observer)?.log.startOffset).toBeGreaterThan(0);
-    expect(c.counter(observer)?.loads).toBeGreaterThan(0);
+    expect(c.counter(observer)?.totalLoads).toBeGreaterThan(0);
     expectSameState(c);
     expect(c.finish()).toEqual([]);
   });
@@ -341,7 +341,7 @@ describe('RaftEventSimulationTest with snapshots', () => {
     c.runFor(2_000);
     c.start(victim);
     converge(c, 'the restarted voter caught up');
-    expect(c.counter(victim)?.loads).toBeGreaterThan(0);
+    expect(c.counter(victim)?.totalLoads).toBeGreaterThan(0);
     c.killAll();
     c.runFor(1_000);
     c.startAll();
