@@ -13,7 +13,7 @@ import type { Trace } from '../sim/trace.js';
 import { RaftInvariants, type RaftMemberView, type RaftViolation } from '../nodes/controller/raft/raftInvariants.js';
 
 /** The trace kinds a quorum member emits when its state, log or high watermark changes (kafkaRaftClient.ts). */
-const RAFT_EVENTS = ['raft.state', 'raft.hw', 'raft.append', 'raft.truncate'] as const;
+const RAFT_EVENTS = ['raft.state', 'raft.hw', 'raft.append', 'raft.truncate', 'raft.snapshot', 'raft.log-start'] as const;
 
 export class OnlineRaftChecks {
   private readonly invariants = new RaftInvariants();

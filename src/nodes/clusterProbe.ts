@@ -11,7 +11,7 @@ import type { KafkaMessage } from './protocol.js';
 import type { KafkaRaftClient } from './controller/raft/kafkaRaftClient.js';
 import { RaftLog } from './controller/raft/raftLog.js';
 import { QuorumStateStore } from './controller/raft/quorumStateStore.js';
-import type { RaftMemberView } from './controller/raft/raftInvariants.js';
+import { snapshotView, type RaftMemberView } from './controller/raft/raftInvariants.js';
 import { brokerIdOf } from './nodeId.js';
 import type { Producer, ProducerDurable } from './producer/producer.js';
 import type { Consumer, ConsumerDurable } from './consumer/consumer.js';
@@ -251,5 +251,6 @@ function liveView(c: KafkaRaftClient | undefined, incarnation: number): RaftMemb
     logEndOffset: c.log.endOffset,
     incarnation,
     records: (from, end) => c.log.read(from, end - from),
+    ...snapshotView(c),
   };
 }

@@ -216,7 +216,7 @@ function quorumConfig(scenario: Scenario): QuorumConfig {
   };
 }
 
-/** The controller.quorum.* settings among the cluster's. */
+/** The controller.quorum.* and metadata log (snapshot, retention) settings among the cluster's. */
 function quorumSettingsOf(cfg: Scenario['cluster']['config']): QuorumSettings {
   return {
     'controller.quorum.election.timeout.ms': cfg['controller.quorum.election.timeout.ms'],
@@ -224,6 +224,10 @@ function quorumSettingsOf(cfg: Scenario['cluster']['config']): QuorumSettings {
     'controller.quorum.election.backoff.max.ms': cfg['controller.quorum.election.backoff.max.ms'],
     'controller.quorum.request.timeout.ms': cfg['controller.quorum.request.timeout.ms'],
     'controller.quorum.retry.backoff.ms': cfg['controller.quorum.retry.backoff.ms'],
+    'metadata.log.max.record.bytes.between.snapshots': cfg['metadata.log.max.record.bytes.between.snapshots'],
+    'metadata.log.max.snapshot.interval.ms': cfg['metadata.log.max.snapshot.interval.ms'],
+    'metadata.max.retention.bytes': cfg['metadata.max.retention.bytes'],
+    'metadata.max.retention.ms': cfg['metadata.max.retention.ms'],
   };
 }
 

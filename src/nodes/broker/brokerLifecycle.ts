@@ -11,10 +11,12 @@ import type { TimerHandle } from '../../sim/scheduler.js';
 import { millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import type { MetadataImage } from '../controller/metadataImage.js';
+import { imageSnapshotData, loadImageSnapshot } from '../controller/imageSnapshot.js';
 import type { MetadataRecord } from '../controller/metadataRecords.js';
 import { KafkaRaftClient } from '../controller/raft/kafkaRaftClient.js';
 import { raftContext } from '../controller/raft/kafkaNetworkChannel.js';
 import type { RaftRecord } from '../controller/raft/raftMessages.js';
+import type { RaftSnapshot } from '../controller/raft/raftSnapshots.js';
 import { quorumNodeOf } from '../nodeId.js';
 import { message, type KafkaMessage } from '../protocol.js';
 import type { BrokerConfig } from './broker.js';
@@ -80,7 +82,13 @@ export class BrokerLifecycleManager {
       nodeId: this.id,
       ...config.quorum,
       hostOf: quorumNodeOf,
-      listener: { handleCommit: (records) => this.handleCommit(records), handleLeaderChange: (leaderId) => this.handleLeaderChange(leaderId) },
+      listener: {
+        handleCommit: (records) => this.handleCommit(records),
+        handleLoadSnapshot: (snapshot) => this.handleLoadSnapshot(snapshot),
+        handleLeaderChange: (leaderId) => this.handleLeaderChange(leaderId),
+        // A broker writes snapshots of its image too (SharedServer's SnapshotGenerator runs on every KRaft node).
+        snapshotData: () => imageSnapshotData(this.deps.image),
+      },
     });
   }
 
@@ -269,9 +277,19 @@ export class BrokerLifecycleManager {
       this.deps.image.apply(JSON.parse(r.data) as MetadataRecord);
       applied = true;
     }
-    if (!applied) return;
+    if (applied) this.publish();
+  }
+
+  /** The image changed: the replicas follow it once caught up. */
+  private publish(): void {
     if (this.caughtUp) this.deps.onMetadata();
     else this.maybeCatchUp();
+  }
+
+  /** KIP-630: the observer loaded a snapshot (MetadataLoader's snapshot path): the image is the snapshot's, and the replicas follow it as they follow records. */
+  private handleLoadSnapshot(snapshot: RaftSnapshot): void {
+    loadImageSnapshot(this.deps.image, snapshot.data);
+    this.publish();
   }
 
   /**

@@ -7,10 +7,12 @@ import { quorumNodeOf } from '../nodeId.js';
 import { BrokerHeartbeatManager } from './brokerHeartbeatManager.js';
 import { ClusterControlManager } from './clusterControl.js';
 import { MetadataImage } from './metadataImage.js';
+import { imageSnapshotData, loadImageSnapshot } from './imageSnapshot.js';
 import type { MetadataRecord } from './metadataRecords.js';
 import { KafkaRaftClient } from './raft/kafkaRaftClient.js';
 import { raftContext, type QuorumConfig } from './raft/kafkaNetworkChannel.js';
 import type { RaftRecord } from './raft/raftMessages.js';
+import type { RaftSnapshot } from './raft/raftSnapshots.js';
 import { ReplicationControlManager } from './replicationControl.js';
 import { millis, seconds, toMillis } from '../../sim/time.js';
 import type { BrokerSettings } from '../config/brokerSettings.js';
@@ -115,7 +117,12 @@ export class Controller implements Process<KafkaMessage> {
       nodeId,
       ...quorum,
       hostOf: quorumNodeOf,
-      listener: { handleCommit: (records) => this.handleCommit(records), handleLeaderChange: (leaderId, epoch) => this.handleLeaderChange(leaderId, epoch) },
+      listener: {
+        handleCommit: (records) => this.handleCommit(records),
+        handleLoadSnapshot: (snapshot) => this.handleLoadSnapshot(snapshot),
+        handleLeaderChange: (leaderId, epoch) => this.handleLeaderChange(leaderId, epoch),
+        snapshotData: () => this.snapshotData(),
+      },
     });
     durable.metrics?.gauge(JMX.activeControllerCount, () => (this.claimEpoch === undefined ? 0 : 1));
     durable.metrics?.gauge(JMX.offlinePartitions, () => (this.claimEpoch === undefined ? 0 : this.image.offlinePartitions().length));
@@ -365,6 +372,39 @@ export class Controller implements Process<KafkaMessage> {
     for (const d of done) d.complete();
   }
 
+  /**
+   * RaftClient.Listener.handleLoadSnapshot (QuorumController's snapshot load): the image and
+   * the registrations become the snapshot's, committed up to its end offset. The active
+   * controller never loads one (RaftEventSimulationTest's LeaderNeverLoadSnapshot); one that
+   * did would first go back to being inactive.
+   */
+  private handleLoadSnapshot(snapshot: RaftSnapshot): void {
+    if (this.claimEpoch !== undefined) this.renounce();
+    this.loadSnapshot(snapshot);
+    this.committedOffset = snapshot.id.offset;
+    this.writtenOffset = this.committedOffset;
+  }
+
+  /** The image and the registrations from a snapshot: each broker's latest registration ends just past its broker epoch. */
+  private loadSnapshot(snapshot: RaftSnapshot): void {
+    this.cluster.reset();
+    loadImageSnapshot(this.image, snapshot.data);
+    for (const b of this.image.brokers()) {
+      this.cluster.setIncarnation(b.brokerId, b.incarnation);
+      this.cluster.setRegisteredAt(b.brokerId, b.epoch + 1);
+    }
+  }
+
+  /**
+   * The committed image as a snapshot's records (the SnapshotGenerator's emitter); undefined
+   * while this controller's image holds records not yet committed (Kafka snapshots the
+   * loader's image, which only committed records reach).
+   */
+  private snapshotData(): readonly string[] | undefined {
+    if (this.pending.length > 0 || this.writtenOffset > this.committedOffset) return undefined;
+    return imageSnapshotData(this.image);
+  }
+
   /** A committed record applied to the image, with the registration bookkeeping it carries (ClusterControlManager.replay). */
   private replay(record: MetadataRecord): void {
     this.image.apply(record);
@@ -407,12 +447,20 @@ export class Controller implements Process<KafkaMessage> {
     for (const d of failed) d.fail();
     if (this.writtenOffset > this.committedOffset || this.pending.length > 0) {
       this.pending = [];
-      this.image.reset();
-      this.cluster.reset();
-      for (const r of this.raft.log.readTo(this.committedOffset)) if (r.kind === 'data') this.replay(JSON.parse(r.data) as MetadataRecord);
+      this.replayCommitted();
     }
     this.writtenOffset = this.committedOffset;
     this.ctx.trace.emit('controller.active', { node: this.ctx.id, epoch, active: false });
+  }
+
+  /** The committed state again: the latest snapshot at or below the commit, then the committed records after it. */
+  private replayCommitted(): void {
+    this.image.reset();
+    this.cluster.reset();
+    const snapshot = this.raft.log.snapshots.latestAtOrBelow(this.committedOffset);
+    if (snapshot !== undefined) this.loadSnapshot(snapshot);
+    const from = snapshot?.id.offset ?? 0;
+    for (const r of this.raft.log.read(from, this.committedOffset - from)) if (r.kind === 'data') this.replay(JSON.parse(r.data) as MetadataRecord);
   }
 
   private nowMs(): number {

@@ -3,7 +3,12 @@
  * .KafkaRaftClient (KIP-595): it elects a leader with Vote (and KIP-996 pre-votes when the
  * release has them), announces it with BeginQuorumEpoch, hands over with EndQuorumEpoch,
  * and replicates the log by followers' Fetch, the leader answering with records, a
- * diverging epoch to truncate to, and its high watermark. Kafka's client is a poll loop; here
+ * diverging epoch to truncate to, and its high watermark. KIP-630: every member writes
+ * snapshots of its state machine's committed state (SnapshotGenerator), the log start offset
+ * moves up past the oldest ones (maybeClean, every 60 s), and a follower or observer whose
+ * fetch offset is below the leader's log start is sent a snapshot id, downloads it with
+ * FetchSnapshot, starts its log at it (truncateToLatestSnapshot) and its listener loads it
+ * (handleLoadSnapshot). Kafka's client is a poll loop; here
  * every handler and timer ends with {@link KafkaRaftClient.poll}, which acts on expired
  * timeouts, sends what is due, and sets one timer for the next deadline, as the loop's
  * poll timeout does.
@@ -19,17 +24,25 @@ import type { QuorumSettings } from '../../config/quorumSettings.js';
 import { QuorumState, type CandidateState, type EpochElection, type FollowerState, type ProspectiveState, type ResignedState } from './quorumState.js';
 import { QuorumStateStore } from './quorumStateStore.js';
 import { RaftLog } from './raftLog.js';
+import { sameSnapshotId, type RaftSnapshot } from './raftSnapshots.js';
+import { SnapshotGenerator } from './snapshotGenerator.js';
 import type { RaftInvariantKind } from './raftInvariants.js';
 import {
   beginQuorumEpoch,
   endQuorumEpoch,
   fetchRequest,
   fetchResponse,
+  fetchSnapshotRequest,
+  fetchSnapshotResponse,
+  recordBytes,
   quorumEpochResponse,
   voteRequest,
   voteResponse,
   type BeginQuorumEpochRequest,
   type EndQuorumEpochRequest,
+  type FetchSnapshotRequest,
+  type FetchSnapshotResponse,
+  type OffsetAndEpoch,
   type QuorumEpochResponse,
   type RaftErrorCode,
   type RaftFetchRequest,
@@ -72,6 +85,10 @@ export function raftFeaturesAt(release: KafkaRelease): RaftFeatures {
 export const FETCH_MAX_WAIT_MS = 500;
 /** The most records one Fetch response carries (a stand-in for the 8 MiB fetch size). */
 const MAX_FETCH_RECORDS = 1_000;
+/** The most snapshot bytes one FetchSnapshot asks for (KafkaRaftClient.MAX_FETCH_SIZE_BYTES, 8 MiB). */
+export const MAX_FETCH_SNAPSHOT_BYTES = 8 * 1024 * 1024;
+/** How often the log's old snapshots and prefix are cleaned (KafkaRaftClient's RaftMetadataLogCleanerManager, 60 s). */
+export const SNAPSHOT_CLEAN_INTERVAL_MS = 60_000;
 
 /**
  * The state machine on top of the client (RaftClient.Listener): it hears committed records
@@ -81,7 +98,18 @@ const MAX_FETCH_RECORDS = 1_000;
  */
 export interface RaftListener {
   handleCommit(records: readonly RaftRecord[]): void;
+  /**
+   * RaftClient.Listener.handleLoadSnapshot: the state machine's state is replaced by the
+   * snapshot's, as of `snapshot.id.offset`; committed records from there follow.
+   */
+  handleLoadSnapshot(snapshot: RaftSnapshot): void;
   handleLeaderChange(leaderId: number | undefined, epoch: number): void;
+  /**
+   * The state machine's state after the last committed record it heard, as the records of a
+   * snapshot (the SnapshotGenerator's emitter writing the image); undefined when it cannot
+   * give that state now (an active controller whose state runs ahead of the commit).
+   */
+  snapshotData?(): readonly string[] | undefined;
 }
 
 export interface RaftClientConfig {
@@ -93,6 +121,8 @@ export interface RaftClientConfig {
   /** The network name of quorum member `id`. */
   readonly hostOf: (id: number) => NodeId;
   readonly listener?: RaftListener;
+  /** The most snapshot bytes one FetchSnapshot asks for; {@link MAX_FETCH_SNAPSHOT_BYTES} unless a test sets it smaller. */
+  readonly snapshotChunkBytes?: number;
 }
 
 /** What a quorum member keeps across crashes: its disk (the log and the quorum-state file). */
@@ -128,6 +158,13 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   private listenerNextOffset = 0;
   private lastFiredLeader: { readonly leaderId: number | undefined; readonly epoch: number } | undefined;
   private notifying = false;
+  /** The listener has heard nothing yet: the latest snapshot comes first (ListenerContext.STARTING_NEXT_OFFSET). */
+  private listenerStarting = true;
+  private readonly snapshotGenerator: SnapshotGenerator;
+  /** The snapshot a follower is downloading with FetchSnapshot (FollowerState.fetchingSnapshot). */
+  private fetchingSnapshot: OffsetAndEpoch | undefined;
+  /** When the log's snapshots and prefix are next cleaned (RaftMetadataLogCleanerManager). */
+  private cleanAt: number;
 
   constructor(
     private readonly ctx: NodeContext<RaftMessage>,
@@ -141,6 +178,8 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     this.majority = Math.floor(config.voters.length / 2) + 1;
     // KafkaRaftClient.initialize: the state comes back from the quorum-state file and the log before anything runs.
     this.quorum.initialize(this.log.endOffsetAndEpoch(), this.nowMs());
+    this.snapshotGenerator = new SnapshotGenerator(config.settings['metadata.log.max.record.bytes.between.snapshots'], config.settings['metadata.log.max.snapshot.interval.ms'], this.nowMs());
+    this.cleanAt = this.nowMs() + SNAPSHOT_CLEAN_INTERVAL_MS;
     this.traceState();
   }
 
@@ -216,6 +255,9 @@ export class KafkaRaftClient implements Process<RaftMessage> {
         break;
       case 'Fetch':
         this.handleFetchRequest(request, reply);
+        break;
+      case 'FetchSnapshot':
+        reply(this.handleFetchSnapshotRequest(request));
         break;
       default:
         throw new Error(`${this.ctx.id}: ${request.type} from ${from} is a response, not a request`);
@@ -331,7 +373,7 @@ export class KafkaRaftClient implements Process<RaftMessage> {
       return;
     }
     const resp = this.tryCompleteFetchRequest(req);
-    if (resp.error !== undefined || resp.records.length > 0 || req.maxWaitMs === 0 || resp.divergingEpoch !== undefined) {
+    if (resp.error !== undefined || resp.records.length > 0 || req.maxWaitMs === 0 || resp.divergingEpoch !== undefined || resp.snapshotId !== undefined) {
       reply(resp);
       return;
     }
@@ -357,14 +399,21 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     }
   }
 
-  /** KafkaRaftClient.tryCompleteFetchRequest: records from the fetch offset, or where the logs diverge. */
+  /**
+   * KafkaRaftClient.tryCompleteFetchRequest: records from the fetch offset, where the logs
+   * diverge, or (KIP-630) the snapshot to fetch: always for an empty log when there is a
+   * snapshot, and for a fetch offset below the log start.
+   */
   private tryCompleteFetchRequest(req: RaftFetchRequest): RaftFetchResponse {
     const error = this.validateLeaderOnlyRequest(req.currentLeaderEpoch);
     const s = this.quorum.state;
     if (error !== undefined || s.kind !== 'leader') return this.emptyFetchResponse(error ?? 'NOT_LEADER_OR_FOLLOWER');
-    const valid = this.log.validateOffsetAndEpoch(req.fetchOffset, req.lastFetchedEpoch);
-    if (valid.kind === 'diverging') {
-      return fetchResponse({ error: undefined, leaderId: this.id, leaderEpoch: s.epoch, highWatermark: s.leader.highWatermark ?? -1, records: [], divergingEpoch: valid.at });
+    const latest = this.log.snapshots.latestId();
+    const valid = req.fetchOffset === 0 && latest !== undefined ? { kind: 'snapshot' as const, at: latest } : this.log.validateOffsetAndEpoch(req.fetchOffset, req.lastFetchedEpoch);
+    if (valid.kind !== 'valid') {
+      const diverging = valid.kind === 'diverging' ? valid.at : undefined;
+      const snapshotId = valid.kind === 'snapshot' ? valid.at : undefined;
+      return fetchResponse({ error: undefined, leaderId: this.id, leaderEpoch: s.epoch, highWatermark: s.leader.highWatermark ?? -1, records: [], divergingEpoch: diverging, ...(snapshotId === undefined ? {} : { snapshotId }) });
     }
     if (s.leader.updateReplicaState(req.replicaId, req.fetchOffset, this.nowMs())) this.onUpdateLeaderHighWatermark();
     const records = this.log.read(req.fetchOffset, MAX_FETCH_RECORDS);
@@ -393,7 +442,9 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     if (resp.error !== undefined) return false;
     const s = this.quorum.state;
     if (s.kind !== 'follower') return true;
-    if (resp.divergingEpoch !== undefined) {
+    if (resp.snapshotId !== undefined) {
+      this.startFetchingSnapshot(s, resp.snapshotId);
+    } else if (resp.divergingEpoch !== undefined) {
       // Kafka fails the Raft client here (an IllegalStateException in handleFetchResponse);
       // the simulator records it and truncates, so the run shows what a lost commit does.
       if (s.highWatermark !== undefined && resp.divergingEpoch.offset < s.highWatermark) {
@@ -409,6 +460,82 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     s.hasFetchedFromLeader = true;
     s.fetchDeadline = this.nowMs() + this.config.settings['controller.quorum.fetch.timeout.ms'];
     return true;
+  }
+
+  /**
+   * The leader asked for a snapshot to be fetched (handleFetchResponse's SnapshotId): the
+   * download starts at position 0 (createNewSnapshotUnchecked); a snapshot already here is
+   * installed at once.
+   */
+  private startFetchingSnapshot(s: FollowerState, id: OffsetAndEpoch): void {
+    if (this.log.snapshots.has(id)) {
+      this.installFetchedSnapshot(s, id);
+      return;
+    }
+    this.abortFetchingSnapshot();
+    this.fetchingSnapshot = id;
+    this.log.snapshots.beginPartial(id);
+  }
+
+  private abortFetchingSnapshot(): void {
+    if (this.fetchingSnapshot !== undefined) this.log.snapshots.abortPartial(this.fetchingSnapshot);
+    this.fetchingSnapshot = undefined;
+  }
+
+  /**
+   * KafkaRaftClient.handleFetchSnapshotRequest: a chunk of the snapshot from the requested
+   * position, or SNAPSHOT_NOT_FOUND (cleaned meanwhile) or POSITION_OUT_OF_RANGE. A voter
+   * fetching a snapshot counts for check-quorum.
+   */
+  private handleFetchSnapshotRequest(req: FetchSnapshotRequest): FetchSnapshotResponse {
+    if (req.position < 0 || req.maxBytes <= 0 || req.snapshotId.offset < 0 || req.snapshotId.epoch < 0) return this.fetchSnapshotAnswer('INVALID_REQUEST');
+    const error = this.validateLeaderOnlyRequest(req.currentLeaderEpoch);
+    const s = this.quorum.state;
+    if (error !== undefined || s.kind !== 'leader') return this.fetchSnapshotAnswer(error ?? 'NOT_LEADER_OR_FOLLOWER');
+    const snapshot = this.log.snapshots.read(req.snapshotId);
+    if (snapshot === undefined) return this.fetchSnapshotAnswer('SNAPSHOT_NOT_FOUND');
+    if (req.position >= snapshot.sizeInBytes) return this.fetchSnapshotAnswer('POSITION_OUT_OF_RANGE');
+    const chunk = this.log.snapshots.slice(req.snapshotId, req.position, Math.min(req.maxBytes, snapshot.sizeInBytes));
+    s.leader.updateCheckQuorumForFollowingVoter(req.replicaId, this.nowMs());
+    return fetchSnapshotResponse({ error: undefined, leaderId: this.id, leaderEpoch: s.epoch, snapshotId: req.snapshotId, size: snapshot.sizeInBytes, position: req.position, chunk });
+  }
+
+  private fetchSnapshotAnswer(error: RaftErrorCode): FetchSnapshotResponse {
+    return fetchSnapshotResponse({ error, leaderId: this.quorum.leaderId, leaderEpoch: this.quorum.epoch, snapshotId: undefined, size: -1, position: -1, chunk: new Uint8Array(0) });
+  }
+
+  /**
+   * KafkaRaftClient.handleFetchSnapshotResponse: the chunk goes to the partial snapshot; the
+   * last one freezes it, the log starts afresh at it (truncateToLatestSnapshot) and the
+   * listener loads it. SNAPSHOT_NOT_FOUND (the leader cleaned it) starts over with a Fetch.
+   * A chunk for another snapshot or position than the one being fetched, where Kafka throws,
+   * is dropped.
+   */
+  private handleFetchSnapshotResponse(resp: FetchSnapshotResponse): boolean {
+    if (this.maybeHandleCommonResponse(resp.error, resp.leaderId, resp.leaderEpoch)) return true;
+    const s = this.quorum.state;
+    if (resp.error === 'SNAPSHOT_NOT_FOUND' || (resp.error === undefined && resp.snapshotId === undefined)) {
+      this.abortFetchingSnapshot();
+      if (s.kind === 'follower') s.fetchDeadline = this.nowMs() + this.config.settings['controller.quorum.fetch.timeout.ms'];
+      return true;
+    }
+    if (resp.error !== undefined) return false;
+    const id = this.fetchingSnapshot;
+    if (s.kind !== 'follower' || id === undefined || !sameSnapshotId(id, resp.snapshotId) || this.log.snapshots.partialSize(id) !== resp.position) return true;
+    this.log.snapshots.appendPartial(id, resp.chunk);
+    if (this.log.snapshots.partialSize(id) >= resp.size) {
+      this.fetchingSnapshot = undefined;
+      if (this.log.snapshots.freezePartial(id) !== undefined) this.installFetchedSnapshot(s, id);
+    }
+    s.fetchDeadline = this.nowMs() + this.config.settings['controller.quorum.fetch.timeout.ms'];
+    return true;
+  }
+
+  /** The downloaded snapshot replaces the log (truncateToLatestSnapshot); its end offset is committed, so the high watermark is at least there. */
+  private installFetchedSnapshot(s: FollowerState, id: OffsetAndEpoch): void {
+    if (!this.log.truncateToLatestSnapshot()) return;
+    this.ctx.trace.emit('raft.snapshot', { node: this.ctx.id, offset: id.offset, epoch: id.epoch, how: 'fetched' });
+    if (s.highWatermark === undefined || s.highWatermark < id.offset) s.highWatermark = id.offset;
   }
 
   private appendAsFollower(resp: RaftFetchResponse): void {
@@ -540,6 +667,8 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     this.inflight.clear();
     this.backoffUntil.clear();
     this.connectionGeneration++;
+    // FollowerState.close: a snapshot half downloaded is dropped with the state that fetched it.
+    this.abortFetchingSnapshot();
     if (wasLeader) this.completeHeldFetches('NOT_LEADER_OR_FOLLOWER');
   }
 
@@ -559,15 +688,32 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   private poll(): void {
     if (this.exited || this.maybeCompleteShutdown()) return;
     this.pollListeners();
+    const cleanAt = this.maybeClean(this.nowMs());
     for (let i = 0; i < 8; i++) {
       const before = this.quorum.state;
       const next = this.pollCurrentState(this.nowMs());
       if (this.quorum.state === before) {
-        this.schedulePoll(next);
+        this.schedulePoll(Math.min(next, cleanAt));
         return;
       }
     }
     this.schedulePoll(this.nowMs());
+  }
+
+  /**
+   * RaftMetadataLogCleanerManager.maybeClean: every 60 s the log cleans old snapshots and the
+   * log before them (KafkaMetadataLog.maybeClean). Returns when next to wake for it: never
+   * while the log has fewer than two snapshots, when cleaning could do nothing.
+   */
+  private maybeClean(now: number): number {
+    if (this.log.snapshots.allIds().length < 2) return Number.POSITIVE_INFINITY;
+    if (now >= this.cleanAt) {
+      this.cleanAt = now + SNAPSHOT_CLEAN_INTERVAL_MS;
+      const from = this.log.startOffset;
+      const retention = { bytes: this.config.settings['metadata.max.retention.bytes'], ms: this.config.settings['metadata.max.retention.ms'] };
+      if (this.log.maybeClean(retention, now)) this.ctx.trace.emit('raft.log-start', { node: this.ctx.id, from, to: this.log.startOffset });
+    }
+    return this.cleanAt;
   }
 
   /**
@@ -578,13 +724,53 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     const listener = this.config.listener;
     if (listener === undefined || this.notifying) return;
     this.notifying = true;
+    const known = this.highWatermark;
+    if (known !== undefined) this.maybeLoadSnapshot(listener, known);
     for (let hw = this.highWatermark ?? 0; hw > this.listenerNextOffset; hw = this.highWatermark ?? 0) {
       const records = this.log.read(this.listenerNextOffset, hw - this.listenerNextOffset);
       this.listenerNextOffset = hw;
       listener.handleCommit(records);
+      this.maybeCreateSnapshot(listener, records);
     }
     this.maybeFireLeaderChange(listener);
     this.notifying = false;
+  }
+
+  /**
+   * KafkaRaftClient.updateListenersProgress: a listener that has heard nothing yet, or is
+   * behind the log start, first loads the latest snapshot (fireHandleSnapshot), when there
+   * are committed records past it to hear.
+   */
+  private maybeLoadSnapshot(listener: RaftListener, hw: number): void {
+    const starting = this.listenerStarting;
+    this.listenerStarting = false;
+    const latest = this.log.snapshots.latestId();
+    if (latest === undefined || this.listenerNextOffset >= hw || (!starting && this.listenerNextOffset >= this.log.startOffset)) return;
+    const snapshot = this.log.snapshots.read(latest);
+    if (snapshot === undefined) return;
+    this.listenerNextOffset = latest.offset;
+    listener.handleLoadSnapshot(snapshot);
+    this.snapshotGenerator.reset(this.nowMs());
+    this.ctx.trace.emit('raft.snapshot', { node: this.ctx.id, offset: latest.offset, epoch: latest.epoch, how: 'loaded' });
+  }
+
+  /**
+   * SnapshotGenerator.publishLogDelta and the emitter: once enough committed bytes (or
+   * time) have gone by, the listener's state after `records` is written as a snapshot
+   * (KafkaRaftClient.createSnapshot at the next offset and the last record's epoch).
+   */
+  private maybeCreateSnapshot(listener: RaftListener, records: readonly RaftRecord[]): void {
+    let bytes = 0;
+    for (const r of records) bytes += recordBytes(r);
+    const now = this.nowMs();
+    if (records.length === 0 || listener.snapshotData === undefined || !this.snapshotGenerator.publishLogDelta(bytes, now)) return;
+    const data = listener.snapshotData();
+    if (data === undefined) return;
+    const last = records[records.length - 1];
+    const id = { offset: last.offset + 1, epoch: last.epoch };
+    const hw = this.highWatermark ?? 0;
+    if (this.log.createNewSnapshot(id, hw, now, data) !== undefined) this.ctx.trace.emit('raft.snapshot', { node: this.ctx.id, offset: id.offset, epoch: id.epoch, how: 'created' });
+    this.snapshotGenerator.reset(now);
   }
 
   /** ListenerContext.maybeFireLeaderChange: a new leader fires once the listener is past its epoch's start. */
@@ -694,14 +880,25 @@ export class KafkaRaftClient implements Process<RaftMessage> {
       this.startElection();
       return now;
     }
-    this.maybeSend(s.leaderId, now, this.buildFetchRequest());
+    this.maybeSendFetchOrFetchSnapshot(s.leaderId, now);
     return Math.min(s.fetchDeadline, this.nextRetry(now));
+  }
+
+  /** KafkaRaftClient.maybeSendFetchOrFetchSnapshot: the next chunk of the snapshot being downloaded, else a Fetch. */
+  private maybeSendFetchOrFetchSnapshot(leaderId: number, now: number): void {
+    const id = this.fetchingSnapshot;
+    if (id === undefined) {
+      this.maybeSend(leaderId, now, this.buildFetchRequest());
+      return;
+    }
+    const maxBytes = this.config.snapshotChunkBytes ?? MAX_FETCH_SNAPSHOT_BYTES;
+    this.maybeSend(leaderId, now, fetchSnapshotRequest({ replicaId: this.id, currentLeaderEpoch: this.quorum.epoch, snapshotId: id, position: this.log.snapshots.partialSize(id), maxBytes }));
   }
 
   /** KafkaRaftClient.pollFollowerAsObserver: fetch from the leader, or from any voter when it is silent or failing. */
   private pollFollowerAsObserver(s: FollowerState, now: number): number {
     if (now >= s.fetchDeadline || (this.backoffUntil.get(s.leaderId) ?? 0) > now) return Math.min(this.maybeSendAnyVoterFetch(now), Math.max(s.fetchDeadline, now + 1));
-    this.maybeSend(s.leaderId, now, this.buildFetchRequest());
+    this.maybeSendFetchOrFetchSnapshot(s.leaderId, now);
     return Math.min(s.fetchDeadline, this.nextRetry(now));
   }
 
@@ -759,6 +956,8 @@ export class KafkaRaftClient implements Process<RaftMessage> {
         return this.handleEndQuorumEpochResponse(from, response);
       case 'FetchResponse':
         return this.handleFetchResponse(response);
+      case 'FetchSnapshotResponse':
+        return this.handleFetchSnapshotResponse(response);
       default:
         throw new Error(`${this.ctx.id}: ${response.type} from ${from} is a request, not a response`);
     }
@@ -801,6 +1000,10 @@ declare module '../../../sim/trace.js' {
     'raft.append': { readonly node: NodeId; readonly epoch: number; readonly from: number; readonly to: number };
     /** A follower truncated its log from `from` to `to` on a diverging epoch. */
     'raft.truncate': { readonly node: NodeId; readonly from: number; readonly to: number };
+    /** KIP-630: a member wrote a snapshot of its state machine, installed one fetched from the leader, or its listener loaded one. */
+    'raft.snapshot': { readonly node: NodeId; readonly offset: number; readonly epoch: number; readonly how: 'created' | 'fetched' | 'loaded' };
+    /** Cleaning moved a member's log start offset from `from` to `to`, deleting the records and snapshots before it. */
+    'raft.log-start': { readonly node: NodeId; readonly from: number; readonly to: number };
     /** A member saw a protocol invariant broken (two leaders in an epoch, a truncation below the high watermark). */
     'raft.violation': { readonly node: NodeId; readonly invariant: RaftInvariantKind; readonly message: string };
   }
@@ -810,4 +1013,6 @@ declareTraceKind('raft.state', ['node', 'state', 'epoch', 'leader']);
 declareTraceKind('raft.hw', ['node', 'epoch', 'hw']);
 declareTraceKind('raft.append', ['node', 'epoch', 'from', 'to']);
 declareTraceKind('raft.truncate', ['node', 'from', 'to']);
+declareTraceKind('raft.snapshot', ['node', 'offset', 'epoch', 'how']);
+declareTraceKind('raft.log-start', ['node', 'from', 'to']);
 declareTraceKind('raft.violation', ['node', 'invariant', 'message']);

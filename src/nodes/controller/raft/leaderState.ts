@@ -86,7 +86,9 @@ export class LeaderState {
       .map(([id]) => id);
   }
 
-  private updateCheckQuorumForFollowingVoter(id: number, nowMs: number): void {
+  /** A voter fetched (Fetch or FetchSnapshot): it counts for check-quorum; an observer does not. */
+  updateCheckQuorumForFollowingVoter(id: number, nowMs: number): void {
+    if (!this.voterStates.has(id)) return;
     this.fetchedVoters.add(id);
     // The leader counts itself: a majority of 3 needs one fetching voter.
     const majority = Math.floor(this.voterStates.size / 2) + 1 - 1;

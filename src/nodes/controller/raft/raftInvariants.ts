@@ -11,10 +11,18 @@
  * controller's at every offset it holds. A Raft observer may hold records past the high
  * watermark that the next leader truncates, so the comparison stops at the observer's high
  * watermark, the part of the log it applies to its metadata image.
+ *
+ * With KIP-630's snapshots, ConsistentCommittedData compares records where a member still
+ * has them (from its log start) and reads a snapshot's id as committed: the record before its
+ * end offset is of its epoch on every member, and every member's snapshot at that id holds the
+ * same state. As RaftEventSimulationTest's SnapshotAtLogStart, a member whose log start is past
+ * 0 has its oldest snapshot there (reported as ConsistentCommittedData: the records below the
+ * log start are committed only in that snapshot).
  */
 import type { NodeId } from '../../../network/nodeHost.js';
 import type { ElectionState } from './quorumStateStore.js';
-import type { RaftRecord } from './raftMessages.js';
+import type { OffsetAndEpoch, RaftRecord } from './raftMessages.js';
+import type { RaftLog } from './raftLog.js';
 
 /** What the checks read of one quorum member. */
 export interface RaftMemberView {
@@ -37,10 +45,20 @@ export interface RaftMemberView {
          * what it has not compared yet of this life's log; absent, the whole log every time.
          */
         readonly incarnation?: number;
-        /** Its records in [from, end). */
+        /** Its records in [from, end) (those it still has: from its log start). */
         readonly records: (from: number, end: number) => readonly RaftRecord[];
+        /** KIP-630: its log start offset (absent: 0). */
+        readonly logStartOffset?: number;
+        /** KIP-630: its snapshots' ids, oldest first, and each one's records (absent: none). */
+        readonly snapshots?: () => readonly OffsetAndEpoch[];
+        readonly snapshotData?: (id: OffsetAndEpoch) => readonly string[] | undefined;
       }
     | undefined;
+}
+
+/** What the checks read of a running member's KIP-630 state: its log start and its snapshots. */
+export function snapshotView(c: { readonly log: RaftLog }): Pick<NonNullable<RaftMemberView['live']>, 'logStartOffset' | 'snapshots' | 'snapshotData'> {
+  return { logStartOffset: c.log.startOffset, snapshots: () => c.log.snapshots.allIds(), snapshotData: (id) => c.log.snapshots.read(id)?.data };
 }
 
 export const RAFT_INVARIANT_KINDS = [
@@ -68,6 +86,11 @@ export class RaftInvariants {
   /** The epoch of the leader that reported `highWatermark`. */
   private highWatermarkEpoch = 0;
   private readonly committed = new Map<number, string>();
+  /** KIP-630: by end offset, the epoch of each snapshot seen, and by id, its records as the first member showed them. */
+  private readonly snapshotEpochs = new Map<number, number>();
+  private readonly snapshotStates = new Map<string, { readonly node: NodeId; readonly data: string }>();
+  /** Snapshots already compared, by member, life and id. */
+  private readonly comparedSnapshots = new Set<string>();
   /** By member id: the life of the member whose log was compared, and up to where. */
   private readonly comparedTo = new Map<number, { incarnation: number; end: number }>();
   readonly violations: RaftViolation[] = [];
@@ -142,6 +165,7 @@ export class RaftInvariants {
       const live = m.live;
       if (live?.highWatermark === undefined) continue;
       const from = this.comparedFrom(m.id, live.incarnation, live.logEndOffset);
+      this.checkSnapshots(m, live.highWatermark, at);
       if (live.highWatermark <= from) continue;
       for (const r of live.records(from, live.highWatermark)) this.compare(m, r, at);
       if (live.incarnation !== undefined) this.comparedTo.set(m.id, { incarnation: live.incarnation, end: live.highWatermark });
@@ -155,8 +179,59 @@ export class RaftInvariants {
     return Math.min(last.end, logEnd);
   }
 
+  /**
+   * KIP-630 in ConsistentCommittedData (RaftEventSimulationTest.assertCommittedData): a
+   * snapshot ends at or below the high watermark; the record before its end offset is of its
+   * epoch; the same snapshot id holds the same state on every member; and (SnapshotAtLogStart)
+   * a log that starts past 0 starts at its oldest snapshot.
+   */
+  private checkSnapshots(m: RaftMemberView, hw: number, at: number): void {
+    const live = m.live;
+    const ids = live?.snapshots?.() ?? [];
+    if (live === undefined || ids.length === 0) return;
+    const start = live.logStartOffset ?? 0;
+    if (start > 0 && ids[0].offset !== start) this.report('spec:ConsistentCommittedData', at, m.node, `${m.node}'s log starts at ${start}, but its oldest snapshot ends at ${ids[0].offset}: nothing holds the committed records below its log start`);
+    for (const id of ids) {
+      const key = `${m.id}:${live.incarnation ?? -1}:${id.offset}:${id.epoch}`;
+      if (this.comparedSnapshots.has(key)) continue;
+      if (id.offset > hw) {
+        this.report('spec:ConsistentCommittedData', at, m.node, `${m.node} has a snapshot ending at ${id.offset}, past its high watermark ${hw}`);
+        continue;
+      }
+      if (live.incarnation !== undefined) this.comparedSnapshots.add(key);
+      this.compareSnapshotEpoch(m, id, at);
+      this.compareSnapshotState(m, id, live.snapshotData?.(id), at);
+    }
+  }
+
+  /** The record before a snapshot's end offset is of the snapshot's epoch. */
+  private compareSnapshotEpoch(m: RaftMemberView, id: OffsetAndEpoch, at: number): void {
+    const known = this.snapshotEpochs.get(id.offset);
+    const record = this.committed.get(id.offset - 1);
+    const recordEpoch = record === undefined ? undefined : Number(record.slice(0, record.indexOf(':')));
+    if (known === undefined) this.snapshotEpochs.set(id.offset, id.epoch);
+    const expected = known ?? recordEpoch;
+    if (expected !== undefined && expected !== id.epoch) this.mismatch(m, at, `${m.node}'s snapshot ending at ${id.offset} is of epoch ${id.epoch}, but the committed record before it is of epoch ${expected}`);
+  }
+
+  private compareSnapshotState(m: RaftMemberView, id: OffsetAndEpoch, data: readonly string[] | undefined, at: number): void {
+    if (data === undefined) return;
+    const key = `${id.offset}:${id.epoch}`;
+    const state = data.join('\n');
+    const seen = this.snapshotStates.get(key);
+    if (seen === undefined) this.snapshotStates.set(key, { node: m.node, data: state });
+    else if (seen.data !== state) this.mismatch(m, at, `${m.node}'s snapshot (${id.offset}, ${id.epoch}) holds another state than ${seen.node}'s`);
+  }
+
+  /** A committed record or snapshot that differs: ConsistentCommittedData on a voter, MetadataLogMatchingProperty on an observer. */
+  private mismatch(m: RaftMemberView, at: number, message: string): void {
+    this.report(m.voter ? 'spec:ConsistentCommittedData' : 'spec:MetadataLogMatchingProperty', at, m.node, message);
+  }
+
   private compare(m: RaftMemberView, r: RaftRecord, at: number): void {
     const value = `${r.epoch}:${r.kind}:${r.data}`;
+    const snapshotEpoch = this.snapshotEpochs.get(r.offset + 1);
+    if (snapshotEpoch !== undefined && snapshotEpoch !== r.epoch) this.mismatch(m, at, `${m.node} committed a record of epoch ${r.epoch} at offset ${r.offset}, where a snapshot ending at ${r.offset + 1} is of epoch ${snapshotEpoch}`);
     const seen = this.committed.get(r.offset);
     if (seen === undefined) this.committed.set(r.offset, value);
     else if (seen === value) return;

@@ -7,8 +7,12 @@
  */
 import type { KafkaErrorCode } from '../../errors.js';
 
-/** The errors KafkaRaftClient answers quorum requests with (validateVoterOnlyRequest, validateLeaderOnlyRequest). */
-export type RaftErrorCode = Extract<KafkaErrorCode, 'FENCED_LEADER_EPOCH' | 'NOT_LEADER_OR_FOLLOWER' | 'UNKNOWN_LEADER_EPOCH' | 'INVALID_REQUEST'>;
+/**
+ * The errors KafkaRaftClient answers quorum requests with (validateVoterOnlyRequest,
+ * validateLeaderOnlyRequest; handleFetchSnapshotRequest's SNAPSHOT_NOT_FOUND and
+ * POSITION_OUT_OF_RANGE).
+ */
+export type RaftErrorCode = Extract<KafkaErrorCode, 'FENCED_LEADER_EPOCH' | 'NOT_LEADER_OR_FOLLOWER' | 'UNKNOWN_LEADER_EPOCH' | 'INVALID_REQUEST' | 'SNAPSHOT_NOT_FOUND' | 'POSITION_OUT_OF_RANGE'>;
 
 /** One entry of the replicated log: a data record, or the LeaderChange control record a new leader writes first (KafkaRaftClient.onBecomeLeader). */
 export interface RaftRecord {
@@ -94,14 +98,55 @@ export interface RaftFetchResponse {
   readonly records: readonly RaftRecord[];
   /** Set when the fetch offset and last fetched epoch do not match the leader's log: truncate to it and fetch again. */
   readonly divergingEpoch: OffsetAndEpoch | undefined;
+  /** KIP-630: set when the fetch offset is below the leader's log start: fetch this snapshot (FetchResponse's SnapshotId). */
+  readonly snapshotId?: OffsetAndEpoch;
 }
 
-export type RaftMessage = VoteRequest | VoteResponse | BeginQuorumEpochRequest | EndQuorumEpochRequest | QuorumEpochResponse | RaftFetchRequest | RaftFetchResponse;
+/** KIP-630's FetchSnapshot: `maxBytes` of snapshot `snapshotId`'s file from `position`. */
+export interface FetchSnapshotRequest {
+  readonly type: 'FetchSnapshot';
+  readonly bytes: number;
+  readonly replicaId: number;
+  readonly currentLeaderEpoch: number;
+  readonly snapshotId: OffsetAndEpoch;
+  readonly position: number;
+  readonly maxBytes: number;
+}
+
+export interface FetchSnapshotResponse {
+  readonly type: 'FetchSnapshotResponse';
+  readonly bytes: number;
+  readonly error: RaftErrorCode | undefined;
+  readonly leaderId: number | undefined;
+  readonly leaderEpoch: number;
+  readonly snapshotId: OffsetAndEpoch | undefined;
+  /** The whole snapshot's size. */
+  readonly size: number;
+  readonly position: number;
+  /** The file's bytes from `position` (UnalignedRecords: not cut at record boundaries). */
+  readonly chunk: Uint8Array;
+}
+
+export type RaftMessage =
+  | VoteRequest
+  | VoteResponse
+  | BeginQuorumEpochRequest
+  | EndQuorumEpochRequest
+  | QuorumEpochResponse
+  | RaftFetchRequest
+  | RaftFetchResponse
+  | FetchSnapshotRequest
+  | FetchSnapshotResponse;
 
 /** Header bytes of every quorum message (an estimate, as in nodes/protocol.ts). */
 const HEADER_BYTES = 64;
 /** Per record: offset, epoch, lengths, CRC. */
 const RECORD_OVERHEAD = 24;
+
+/** A record's size in a batch, as fetches and the snapshot generator count it. */
+export function recordBytes(r: RaftRecord): number {
+  return RECORD_OVERHEAD + r.data.length;
+}
 
 type Body<T> = Omit<T, 'type' | 'bytes'>;
 
@@ -131,6 +176,14 @@ export function fetchRequest(body: Body<RaftFetchRequest>): RaftFetchRequest {
 
 export function fetchResponse(body: Body<RaftFetchResponse>): RaftFetchResponse {
   let bytes = HEADER_BYTES;
-  for (const r of body.records) bytes += RECORD_OVERHEAD + r.data.length;
+  for (const r of body.records) bytes += recordBytes(r);
   return { type: 'FetchResponse', bytes, ...body };
+}
+
+export function fetchSnapshotRequest(body: Body<FetchSnapshotRequest>): FetchSnapshotRequest {
+  return { type: 'FetchSnapshot', bytes: HEADER_BYTES, ...body };
+}
+
+export function fetchSnapshotResponse(body: Body<FetchSnapshotResponse>): FetchSnapshotResponse {
+  return { type: 'FetchSnapshotResponse', bytes: HEADER_BYTES + body.chunk.length, ...body };
 }

@@ -3,7 +3,9 @@
  * EventScheduler of Kafka's RaftEventSimulationTest: N voters and M observers, each a
  * KafkaRaftClient on its own host with its own disk; crash, restart, shut down, wipe and
  * partition them; append at the leader on a schedule (SequentialAppendAction); and run
- * until a condition holds, checking the invariants after every event.
+ * until a condition holds, checking the invariants after every event. With `counter`, each
+ * member runs RaftEventSimulationTest's state machine (ReplicatedCounter), which writes
+ * KIP-630 snapshots and loads them; LeaderNeverLoadSnapshot is checked after every event.
  */
 import { Simulation } from '../../../../src/sim/simulation.js';
 import { Network } from '../../../../src/network/network.js';
@@ -11,11 +13,12 @@ import { NodeHost, type CrashMode, type NodeId } from '../../../../src/network/n
 import { MemoryDisk } from '../../../../src/log/memoryDisk.js';
 import { addDuration, millis } from '../../../../src/sim/time.js';
 import { QUORUM_SETTING_DEFAULTS, type QuorumSettings } from '../../../../src/nodes/config/quorumSettings.js';
-import { KafkaRaftClient, LATEST_RAFT_FEATURES, type RaftDurable, type RaftFeatures } from '../../../../src/nodes/controller/raft/kafkaRaftClient.js';
+import { KafkaRaftClient, LATEST_RAFT_FEATURES, type RaftDurable, type RaftFeatures, type RaftListener } from '../../../../src/nodes/controller/raft/kafkaRaftClient.js';
 import { QuorumStateStore } from '../../../../src/nodes/controller/raft/quorumStateStore.js';
 import { RaftLog } from '../../../../src/nodes/controller/raft/raftLog.js';
-import type { RaftMessage } from '../../../../src/nodes/controller/raft/raftMessages.js';
-import { RaftInvariants, type RaftInvariantKind, type RaftMemberView } from '../../../../src/nodes/controller/raft/raftInvariants.js';
+import type { RaftMessage, RaftRecord } from '../../../../src/nodes/controller/raft/raftMessages.js';
+import type { RaftSnapshot } from '../../../../src/nodes/controller/raft/raftSnapshots.js';
+import { RaftInvariants, snapshotView, type RaftInvariantKind, type RaftMemberView } from '../../../../src/nodes/controller/raft/raftInvariants.js';
 
 export interface RaftClusterOptions {
   readonly seed: number;
@@ -26,6 +29,57 @@ export interface RaftClusterOptions {
   /** Invariants left out (RaftEventSimulationTest leaves some out when a member loses its disk). */
   readonly skip?: readonly RaftInvariantKind[];
   readonly trace?: 'memory' | 'none';
+  /** Each member runs a {@link ReplicatedCounter}, which snapshots and loads snapshots. */
+  readonly counter?: boolean;
+  /** The most bytes one FetchSnapshot asks for. */
+  readonly snapshotChunkBytes?: number;
+}
+
+/**
+ * RaftEventSimulationTest's state machine (ReplicatedCounter), for a log whose values are
+ * not consecutive (a stale leader's appends are truncated): how many data records it has
+ * applied, and the last value. A snapshot holds both; loading one counts (handleLoadSnapshotCalls,
+ * reset by every leader change).
+ */
+export class ReplicatedCounter implements RaftListener {
+  count = 0;
+  last = 0;
+  /** The offset its state stands at: past the last record applied, or the end of the snapshot loaded. */
+  offset = 0;
+  /** Snapshots loaded since the last leader change (handleLoadSnapshotCalls), and in this life. */
+  loads = 0;
+  totalLoads = 0;
+  /** The epoch this member leads in, as its listener heard (claimedEpoch). */
+  claimedEpoch: number | undefined;
+
+  constructor(private readonly id: number) {}
+
+  handleCommit(records: readonly RaftRecord[]): void {
+    for (const r of records) {
+      if (r.kind !== 'data') continue;
+      this.count++;
+      this.last = Number(r.data);
+    }
+    if (records.length > 0) this.offset = records[records.length - 1].offset + 1;
+  }
+
+  handleLoadSnapshot(snapshot: RaftSnapshot): void {
+    const [count, last] = snapshot.data;
+    this.count = Number(count);
+    this.last = Number(last);
+    this.offset = snapshot.id.offset;
+    this.loads++;
+    this.totalLoads++;
+  }
+
+  handleLeaderChange(leaderId: number | undefined, epoch: number): void {
+    this.claimedEpoch = leaderId === this.id ? epoch : undefined;
+    this.loads = 0;
+  }
+
+  snapshotData(): readonly string[] {
+    return [String(this.count), String(this.last)];
+  }
 }
 
 type RaftHost = NodeHost<RaftMessage, RaftDurable, KafkaRaftClient>;
@@ -43,6 +97,10 @@ export class RaftCluster {
   private stillAt = -1;
   private readonly downLogEnds = new Map<number, number>();
   private stillFor = 0;
+  /** Each member's state machine, its latest life's. */
+  private readonly counters = new Map<number, ReplicatedCounter>();
+  /** Breaches of LeaderNeverLoadSnapshot. */
+  private readonly leaderLoads: string[] = [];
 
   constructor(options: RaftClusterOptions) {
     this.sim = new Simulation({ seed: options.seed, trace: options.trace ?? 'none' });
@@ -58,8 +116,14 @@ export class RaftCluster {
     for (const id of this.ids) {
       const disk = new MemoryDisk();
       this.disks.set(id, disk);
-      const config = { nodeId: id, voters: this.voterIds, settings, features, hostOf: (n: number) => this.nodeOf(n) };
-      const host: RaftHost = new NodeHost({ id: this.nodeOf(id), roles: ['controller'], durable: { disk }, devices: [disk], factory: (ctx, durable) => new KafkaRaftClient(ctx, durable, config) });
+      const config = { nodeId: id, voters: this.voterIds, settings, features, hostOf: (n: number) => this.nodeOf(n), snapshotChunkBytes: options.snapshotChunkBytes };
+      const factory = (ctx: ConstructorParameters<typeof KafkaRaftClient>[0], durable: RaftDurable): KafkaRaftClient => {
+        if (options.counter !== true) return new KafkaRaftClient(ctx, durable, config);
+        const counter = new ReplicatedCounter(id);
+        this.counters.set(id, counter);
+        return new KafkaRaftClient(ctx, durable, { ...config, listener: counter });
+      };
+      const host: RaftHost = new NodeHost({ id: this.nodeOf(id), roles: ['controller'], durable: { disk }, devices: [disk], factory });
       this.net.addHost(host);
       this.hosts.set(id, host);
     }
@@ -133,10 +197,16 @@ export class RaftCluster {
     if (this.appending) return;
     this.appending = true;
     const tick = (): void => {
+      if (!this.appending) return;
       for (const c of this.running()) if (c.quorum.state.kind === 'leader' && c.append([String(this.nextValue)]) !== undefined) this.nextValue++;
       this.sim.scheduler.after(millis(intervalMs), tick);
     };
     this.sim.scheduler.after(millis(intervalMs), tick);
+  }
+
+  /** Stops the appends appendEvery started. */
+  stopAppending(): void {
+    this.appending = false;
   }
 
   /** The leader of the highest epoch among running members (Cluster.latestLeader). */
@@ -152,6 +222,11 @@ export class RaftCluster {
     const first = elections[0];
     if (first?.leaderId === undefined) return false;
     return elections.every((e) => e?.epoch === first.epoch && e.leaderId === first.leaderId);
+  }
+
+  /** Member `id`'s state machine, while it runs. */
+  counter(id: number): ReplicatedCounter | undefined {
+    return this.client(id) === undefined ? undefined : this.counters.get(id);
   }
 
   highWatermarkOf(id: number): number {
@@ -197,7 +272,15 @@ export class RaftCluster {
       const live =
         c === undefined
           ? undefined
-          : { epoch: c.quorum.epoch, isLeader: c.quorum.state.kind === 'leader', highWatermark: c.highWatermark, logEndOffset: c.log.endOffset, incarnation: this.host(id).incarnation, records: (from: number, end: number) => c.log.read(from, end - from) };
+          : {
+              epoch: c.quorum.epoch,
+              isLeader: c.quorum.state.kind === 'leader',
+              highWatermark: c.highWatermark,
+              logEndOffset: c.log.endOffset,
+              incarnation: this.host(id).incarnation,
+              records: (from: number, end: number) => c.log.read(from, end - from),
+              ...snapshotView(c),
+            };
       if (c !== undefined) this.downLogEnds.delete(id);
       const logEndOffset = c?.log.endOffset ?? this.diskLogEnd(id);
       return { id, node: this.nodeOf(id), voter: this.voterIds.includes(id), storedElection: this.storedElection(id), logEndOffset, live };
@@ -234,6 +317,7 @@ export class RaftCluster {
   /** The invariants after every event; and a run whose clock stands still for 100,000 events is a livelock. */
   private afterEvent(): void {
     this.invariants.verify(this.views(), this.sim.now);
+    this.checkLeaderNeverLoadSnapshot();
     if (this.sim.now !== this.stillAt) {
       this.stillAt = this.sim.now;
       this.stillFor = 0;
@@ -242,10 +326,19 @@ export class RaftCluster {
     }
   }
 
+  /** RaftEventSimulationTest.LeaderNeverLoadSnapshot: a member that claimed the lead has loaded no snapshot since. */
+  private checkLeaderNeverLoadSnapshot(): void {
+    for (const [id, counter] of this.counters) {
+      if (counter.claimedEpoch === undefined || counter.loads === 0 || this.client(id) === undefined) continue;
+      this.leaderLoads.push(`LeaderNeverLoadSnapshot at ${this.sim.now / 1000} ms on ${this.nodeOf(id)}: it leads epoch ${counter.claimedEpoch} and loaded ${counter.loads} snapshot(s)`);
+      counter.loads = 0;
+    }
+  }
+
   /** ConsistentCommittedData, then every violation seen. */
   finish(): readonly string[] {
     this.invariants.validate(this.views(), this.sim.now);
-    return this.invariants.violations.map((v) => `${v.kind} at ${v.at / 1000} ms on ${v.node}: ${v.message}`);
+    return [...this.invariants.violations.map((v) => `${v.kind} at ${v.at / 1000} ms on ${v.node}: ${v.message}`), ...this.leaderLoads];
   }
 
   private host(id: number): RaftHost {

@@ -2,7 +2,10 @@
  * The scenarios of Kafka's raft/src/test/java/org/apache/kafka/raft/RaftEventSimulationTest
  * .java, each over a few seeds (50 with KAFKASIM_DEEP), with its invariants checked after
  * every event: SingleLeader, MonotonicEpoch, MonotonicHighWatermark,
- * MajorityReachedHighWatermark, and ConsistentCommittedData at the end.
+ * MajorityReachedHighWatermark, and ConsistentCommittedData at the end. As Kafka's test runs
+ * every scenario with its ReplicatedCounter snapshotting every 10 records, odd seeds run a
+ * counter state machine that writes a KIP-630 snapshot about every 10 records (and checks
+ * LeaderNeverLoadSnapshot), so a member that restarts or lost its disk may catch up from one.
  */
 import { describe, expect, it } from 'vitest';
 import { RaftCluster, type RaftClusterOptions } from './raftCluster.js';
@@ -10,14 +13,19 @@ import { RaftCluster, type RaftClusterOptions } from './raftCluster.js';
 const DEEP = process.env.KAFKASIM_DEEP !== undefined;
 const SEEDS = Array.from({ length: DEEP ? 50 : 3 }, (_, i) => i + 1);
 
+/** A counter state machine on every member, snapshotting about every 10 records (ReplicatedCounter's SNAPSHOT_DELAY_IN_RECORDS). */
+const SNAPSHOTS: Partial<RaftClusterOptions> = { counter: true, snapshotChunkBytes: 64, settings: { 'metadata.log.max.record.bytes.between.snapshots': 300, 'metadata.max.retention.bytes': 1 } };
+
 /**
  * A cluster for `seed`, its size drawn from the seed within the ranges the Kafka test gives,
- * and the release switches too: pre-vote on even seeds, check-quorum off on every third.
+ * and the release switches too: pre-vote on even seeds, check-quorum off on every third;
+ * snapshots on odd seeds.
  */
 function cluster(seed: number, voters: { min: number; max: number }, observers: number, extra: Partial<RaftClusterOptions> = {}): RaftCluster {
   const span = voters.max - voters.min + 1;
   const features = { preVote: seed % 2 === 0, checkQuorum: seed % 3 !== 0 };
-  const c = new RaftCluster({ seed, voters: voters.min + ((seed * 7) % span), observers: seed % (observers + 1), features, ...extra });
+  const snapshots = seed % 2 === 1 ? SNAPSHOTS : {};
+  const c = new RaftCluster({ seed, voters: voters.min + ((seed * 7) % span), observers: seed % (observers + 1), features, ...snapshots, ...extra });
   c.startAll();
   c.appendEvery(5);
   return c;

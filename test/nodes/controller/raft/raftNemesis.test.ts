@@ -44,35 +44,45 @@ function apply(c: RaftCluster, f: Fault, cuts: Set<string>): void {
   }
 }
 
+/** One fault schedule: no invariant breaks, and the quorum makes progress once it ends. */
+function runSchedule(c: RaftCluster, faults: readonly Fault[]): void {
+  c.startAll();
+  c.appendEvery(10);
+  const cuts = new Set<string>();
+  for (const f of faults) {
+    c.runFor(f.afterMs);
+    apply(c, f, cuts);
+  }
+  for (const cut of cuts) c.heal(cut);
+  c.runFor(100);
+  // A member still shutting down starts again as soon as it exits.
+  for (const id of c.ids) c.start(id);
+  const hw = c.maxHighWatermarkReached();
+  c.runUntil(() => c.allReachedHighWatermark(hw + 10), 60_000, 'progress everywhere after the faults');
+  expect(c.finish()).toEqual([]);
+}
+
+const schedule = fc.array(faultArb, { minLength: 1, maxLength: 12 });
+
 describe('a quorum under random faults', () => {
   it('keeps every invariant, and makes progress once the faults end', () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 1_000_000 }),
-        fc.integer({ min: 3, max: 5 }),
-        fc.integer({ min: 0, max: 2 }),
-        fc.boolean(),
-        fc.boolean(),
-        fc.array(faultArb, { minLength: 1, maxLength: 12 }),
-        (seed, voters, observers, preVote, checkQuorum, faults) => {
-          const c = new RaftCluster({ seed, voters, observers, features: { preVote, checkQuorum } });
-          c.startAll();
-          c.appendEvery(10);
-          const cuts = new Set<string>();
-          for (const f of faults) {
-            c.runFor(f.afterMs);
-            apply(c, f, cuts);
-          }
-          for (const cut of cuts) c.heal(cut);
-          c.runFor(100);
-          // A member still shutting down starts again as soon as it exits.
-          for (const id of c.ids) c.start(id);
-          const hw = c.maxHighWatermarkReached();
-          c.runUntil(() => c.allReachedHighWatermark(hw + 10), 60_000, 'progress everywhere after the faults');
-          expect(c.finish()).toEqual([]);
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 3, max: 5 }), fc.integer({ min: 0, max: 2 }), fc.boolean(), fc.boolean(), schedule, (seed, voters, observers, preVote, checkQuorum, faults) => {
+        runSchedule(new RaftCluster({ seed, voters, observers, features: { preVote, checkQuorum } }), faults);
+      }),
       { numRuns: DEEP ? 100 : 4 },
     );
   });
+
+  it('with KIP-630 snapshots every few records and cleaning (a counter state machine, LeaderNeverLoadSnapshot), keeps every invariant too', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 3, max: 5 }), fc.integer({ min: 0, max: 2 }), fc.boolean(), schedule, (seed, voters, observers, preVote, faults) => {
+        const settings = { 'metadata.log.max.record.bytes.between.snapshots': 300, 'metadata.log.max.snapshot.interval.ms': 500, 'metadata.max.retention.bytes': 1 };
+        const c = new RaftCluster({ seed, voters, observers, features: { preVote, checkQuorum: true }, counter: true, snapshotChunkBytes: 64, settings });
+        // Past the first cleaning, so members behind the log start fetch snapshots.
+        runSchedule(c, [{ action: 'heal', member: 0, afterMs: 61_000 }, ...faults]);
+      }),
+      { numRuns: DEEP ? 100 : 4 },
+    );
+  }, DEEP ? 1_800_000 : 60_000);
 });
