@@ -72,6 +72,11 @@ export class FsDisk implements Disk {
     appendFileSync(this.abs(path), data);
   }
 
+  appendWithFront(path: string, front: Uint8Array, data: Uint8Array): void {
+    this.append(path, front);
+    this.append(path, data.subarray(front.length));
+  }
+
   write(path: string, position: number, data: Uint8Array): void {
     this.guard(path, () => {
       const fd = openSync(this.abs(path), 'r+');

@@ -475,9 +475,11 @@ export class Log {
       const h = headers[i];
       const size = h.batchLength + 12;
       this.maybeRoll(size, h);
-      const batch = records.subarray(pos, pos + size);
+      // A single-batch append (a leader's usual one) is its own batch: no view.
+      const batch = pos === 0 && size === records.length ? records : records.subarray(pos, pos + size);
       if (stamp) {
-        records.copy(STAMP, 0, pos, pos + STAMP_BYTES);
+        // Byte by byte: Buffer.copy of a range makes a view of it.
+        for (let b = 0; b < STAMP_BYTES; b++) STAMP[b] = records[pos + b];
         setBaseOffset(STAMP, 0, h.baseOffset);
         setPartitionLeaderEpoch(STAMP, 0, h.partitionLeaderEpoch);
       }

@@ -158,10 +158,7 @@ export class LogSegment {
   append(batch: Uint8Array, header: BatchHeader, front?: Uint8Array): void {
     const position = this.bytes;
     if (front === undefined) this.disk.append(this.logPath, batch);
-    else {
-      this.disk.append(this.logPath, front);
-      this.disk.append(this.logPath, batch.subarray(front.length));
-    }
+    else this.disk.appendWithFront(this.logPath, front, batch);
     this.bytes += batch.length;
     this.noteBatch(header, position, batch.length);
   }
