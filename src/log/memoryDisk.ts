@@ -94,6 +94,16 @@ class ChunkedBytes {
   }
 
   /**
+   * `data` at the end, as writes of its pieces (ending at `ends[i]`) one after the other
+   * would leave it: the first chunk grows by the same steps, then the bytes go in at once.
+   */
+  writeInPieces(position: number, data: Uint8Array, ends: ArrayLike<number>, pieces: number): void {
+    if (position !== this.length) throw new Error(`pieces are appended at the end (${this.length}), not at ${position}`);
+    for (let i = 0; i < pieces; i++) this.reserve(position + ends[i]);
+    this.write(position, data);
+  }
+
+  /**
    * Makes room for `end` bytes. The first chunk starts small and doubles up to a full
    * chunk, so the many small files (indexes, checkpoints) stay small.
    */
@@ -315,7 +325,8 @@ export class MemoryDisk implements Disk {
   appendWithFront(path: string, front: Uint8Array, data: Uint8Array): void {
     const f = this.files.get(path) ?? this.create(path);
     const position = f.size;
-    if (front.length === 0 || data.length <= front.length) {
+    // Writeback after each write reads the file's size: it must see the front alone first.
+    if (front.length === 0 || data.length <= front.length || this.writebackExpiry !== undefined) {
       this.writeAt(f, position, front);
       this.writeAt(f, f.size, data.subarray(front.length));
       return;
@@ -325,6 +336,21 @@ export class MemoryDisk implements Disk {
     // The unsynced writes, one by one, as two appends record them.
     this.noteWrite(f, position, front.length);
     this.noteWrite(f, position + front.length, data.length - front.length);
+  }
+
+  appendInPieces(path: string, data: Uint8Array, ends: ArrayLike<number>, pieces: number): void {
+    if (pieces <= 0 || ends[pieces - 1] !== data.length) throw new DiskError(`pieces must end at the data's end (${data.length})`, path);
+    const f = this.files.get(path) ?? this.create(path);
+    const position = f.size;
+    if (this.writebackExpiry !== undefined) {
+      // Writeback after each write reads the file's size: piece by piece, as separate appends.
+      for (let i = 0, from = 0; i < pieces; from = ends[i++]) this.writeAt(f, f.size, data.subarray(from, ends[i]));
+      return;
+    }
+    f.protectDurable(position);
+    f.data.writeInPieces(position, data, ends, pieces);
+    // The unsynced writes, piece by piece, as separate appends record them.
+    for (let i = 0, from = 0; i < pieces; from = ends[i++]) if (ends[i] > from) this.noteWrite(f, position + from, ends[i] - from);
   }
 
   write(path: string, position: number, data: Uint8Array): void {

@@ -104,12 +104,13 @@ describe('MemoryDisk', () => {
     );
   });
 
-  it('appendWithFront leaves what two appends leave: the bytes, the unsynced writes a power loss tears, the chunks', () => {
-    type Step = { kind: 'front'; n: number; front: number } | { kind: 'append'; n: number } | { kind: 'fsync' } | { kind: 'truncate'; at: number } | { kind: 'tick' };
+  it('appendWithFront and appendInPieces leave what separate appends leave: the bytes, the unsynced writes a power loss tears, the chunks', () => {
+    type Step = { kind: 'front'; n: number; front: number } | { kind: 'pieces'; sizes: number[] } | { kind: 'append'; n: number } | { kind: 'fsync' } | { kind: 'truncate'; at: number } | { kind: 'tick' };
     // Sizes around the 1 MiB chunk boundary too, so the split path is taken.
     const size = fc.oneof(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 200_000, max: 600_000 }));
     const step: fc.Arbitrary<Step> = fc.oneof(
       fc.record({ kind: fc.constant('front' as const), n: size, front: fc.integer({ min: 0, max: 20 }) }),
+      fc.record({ kind: fc.constant('pieces' as const), sizes: fc.array(size.map((n) => n + 1), { minLength: 1, maxLength: 6 }) }),
       fc.record({ kind: fc.constant('append' as const), n: size }),
       fc.record({ kind: fc.constant('fsync' as const) }),
       fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
@@ -130,6 +131,11 @@ describe('MemoryDisk', () => {
             one.appendWithFront('f', front, data);
             two.append('f', front);
             two.append('f', data.subarray(front.length));
+          } else if (s.kind === 'pieces') {
+            const ends = s.sizes.map((_, i) => s.sizes.slice(0, i + 1).reduce((a, b) => a + b, 0));
+            const data = Buffer.alloc(ends[ends.length - 1], ++fill);
+            one.appendInPieces('f', data, ends, ends.length);
+            ends.forEach((end, i) => two.append('f', data.subarray(i === 0 ? 0 : ends[i - 1], end)));
           } else if (s.kind === 'append') {
             one.append('f', Buffer.alloc(s.n, ++fill));
             two.append('f', Buffer.alloc(s.n, fill));

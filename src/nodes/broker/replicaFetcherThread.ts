@@ -214,7 +214,8 @@ export class ReplicaFetcherThread {
     const leoBefore = partition.log.logEndOffset;
     let applied: ReturnType<Partition['applyFetch']>;
     try {
-      applied = partition.applyFetch({ records: res.records, highWatermark: res.highWatermark, logStartOffset: res.logStartOffset, divergingEpoch: res.divergingEpoch });
+      // The answer itself, not a copy of its fields: an error was handled before (applyAnswer).
+      applied = partition.applyFetch(res);
     } catch (err) {
       if (!(err instanceof LogError)) throw err;
       if (err.code === 'CORRUPT_MESSAGE') {
