@@ -35,10 +35,14 @@ type Op =
   | { readonly k: 'leader'; readonly log: number; readonly bytes: Buffer; readonly epoch: number; readonly threw: boolean }
   | { readonly k: 'follower'; readonly log: number; readonly bytes: Buffer; readonly threw: boolean }
   | { readonly k: 'read'; readonly log: number; readonly start: number; readonly max: number; readonly bound: number; readonly minOne: boolean; readonly threw: boolean }
-  | { readonly k: 'hw'; readonly log: number; readonly offset: number }
-  | { readonly k: 'start'; readonly log: number; readonly offset: number }
-  | { readonly k: 'truncate'; readonly log: number; readonly offset: number }
-  | { readonly k: 'startAt'; readonly log: number; readonly offset: number };
+  | OffsetOp;
+
+/** A call that takes one offset: a high watermark, a log start, a truncation, a fresh start. */
+interface OffsetOp {
+  readonly k: 'hw' | 'start' | 'truncate' | 'startAt';
+  readonly log: number;
+  readonly offset: number;
+}
 
 /** What a replay needs of a log: the broker's calls on it, results as plain numbers and bytes. */
 interface CoreLog {
@@ -327,22 +331,16 @@ function record(scenario: Parameters<typeof runScenario>[0]): Recording {
     if (out === undefined) return saved.read.call(this, start, max, bound, minOne);
     return out;
   };
-  proto.updateHighWatermark = function (this: Log, offset: number) {
-    ops.push({ k: 'hw', log: idOf(this), offset });
-    return saved.hw.call(this, offset);
-  };
-  proto.maybeIncrementLogStartOffset = function (this: Log, offset: number) {
-    ops.push({ k: 'start', log: idOf(this), offset });
-    return saved.start.call(this, offset);
-  };
-  proto.truncateTo = function (this: Log, offset: number) {
-    ops.push({ k: 'truncate', log: idOf(this), offset });
-    return saved.truncate.call(this, offset);
-  };
-  proto.truncateFullyAndStartAt = function (this: Log, offset: number) {
-    ops.push({ k: 'startAt', log: idOf(this), offset });
-    return saved.startAt.call(this, offset);
-  };
+  // The calls that take one offset: recorded, then made.
+  const offsetCall = <R>(k: OffsetOp['k'], original: (this: Log, offset: number) => R) =>
+    function (this: Log, offset: number): R {
+      ops.push({ k, log: idOf(this), offset });
+      return original.call(this, offset);
+    };
+  proto.updateHighWatermark = offsetCall('hw', saved.hw);
+  proto.maybeIncrementLogStartOffset = offsetCall('start', saved.start);
+  proto.truncateTo = offsetCall('truncate', saved.truncate);
+  proto.truncateFullyAndStartAt = offsetCall('startAt', saved.startAt);
   try {
     const { produced, simulatedMs } = runScenario(scenario).stats;
     // Calls on logs opened before the recording (none in a fresh run) cannot be replayed.
@@ -427,6 +425,14 @@ function recordInChild(): Recording {
   }
 }
 
+/** How a replay makes each call that takes one offset. */
+const OFFSET_CALLS: Record<OffsetOp['k'], (log: CoreLog, offset: number) => void> = {
+  hw: (log, o) => log.updateHighWatermark(o),
+  start: (log, o) => log.maybeIncrementLogStartOffset(o),
+  truncate: (log, o) => log.truncateTo(o),
+  startAt: (log, o) => log.truncateFullyAndStartAt(o),
+};
+
 /** One op on `log`; its result as a number (last offset, read length) or -1 for a refusal. */
 function apply(log: CoreLog, op: Op): number | Buffer {
   try {
@@ -441,17 +447,8 @@ function apply(log: CoreLog, op: Op): number | Buffer {
         return log.appendAsFollower(op.bytes);
       case 'read':
         return log.read(op.start, op.max, op.bound, op.minOne);
-      case 'hw':
-        log.updateHighWatermark(op.offset);
-        return 0;
-      case 'start':
-        log.maybeIncrementLogStartOffset(op.offset);
-        return 0;
-      case 'truncate':
-        log.truncateTo(op.offset);
-        return 0;
-      case 'startAt':
-        log.truncateFullyAndStartAt(op.offset);
+      default:
+        OFFSET_CALLS[op.k](log, op.offset);
         return 0;
     }
   } catch {
