@@ -10,8 +10,9 @@ import { main as sweep } from './sweep.js';
 import { main as groups } from './groups.js';
 import { main as eos } from './eos.js';
 import { main as web } from './web.js';
+import { main as core } from './typedCore.js';
 
-const benches: Record<string, (argv: readonly string[]) => void | Promise<void>> = { kernel, network, log, cluster, sweep, groups, eos, web };
+const benches: Record<string, (argv: readonly string[]) => void | Promise<void>> = { kernel, network, log, cluster, sweep, groups, eos, web, core };
 
 const [name, ...rest] = process.argv.slice(2);
 const bench = name === undefined ? undefined : benches[name];

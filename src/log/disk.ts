@@ -25,6 +25,18 @@ export interface Disk {
   readAll(path: string): Buffer;
   /** Appends, creating the file if needed. Not durable until {@link fsync}. The bytes are copied: the caller may reuse `data`. */
   append(path: string, data: Uint8Array): void;
+  /**
+   * Appends `data` with its first `front.length` bytes replaced by `front` (a leader's
+   * offsets and epoch stamped on a producer's batch), as two writes, front then the rest,
+   * exactly as two {@link append} calls would make them, but without a view of the rest.
+   */
+  appendWithFront(path: string, front: Uint8Array, data: Uint8Array): void;
+  /**
+   * Appends `data` as `pieces` appends of `data[ends[i - 1], ends[i])` (from 0; the last end
+   * is `data.length`) would, write by write (a follower's batches, each its own write as
+   * Kafka's log appends them), without a view of each piece.
+   */
+  appendInPieces(path: string, data: Uint8Array, ends: ArrayLike<number>, pieces: number): void;
   /** Writes at `position`, extending the file if needed. */
   write(path: string, position: number, data: Uint8Array): void;
   truncate(path: string, size: number): void;

@@ -72,6 +72,15 @@ export class FsDisk implements Disk {
     appendFileSync(this.abs(path), data);
   }
 
+  appendWithFront(path: string, front: Uint8Array, data: Uint8Array): void {
+    this.append(path, front);
+    this.append(path, data.subarray(front.length));
+  }
+
+  appendInPieces(path: string, data: Uint8Array, ends: ArrayLike<number>, pieces: number): void {
+    for (let i = 0, from = 0; i < pieces; from = ends[i++]) this.append(path, data.subarray(from, ends[i]));
+  }
+
   write(path: string, position: number, data: Uint8Array): void {
     this.guard(path, () => {
       const fd = openSync(this.abs(path), 'r+');

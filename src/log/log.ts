@@ -468,22 +468,18 @@ export class Log {
    */
   private appendBatches(records: Buffer, headers: readonly BatchHeader[], stamp = false): AppendInfo {
     if (headers.length === 0) throw new LogError('INVALID_RECORD', 'an append holds at least one batch');
+    // A follower's fetch, several batches, none of which rolls the segment: one pass.
+    const run = !stamp && headers.length > 1 && this.fitsActiveSegment(records.length, headers);
+    if (run) this.active.appendRun(records, headers);
     let pos = 0;
     let count = 0;
     let maxTimestamp = -1;
     for (let i = 0; i < headers.length; i++) {
       const h = headers[i];
       const size = h.batchLength + 12;
-      this.maybeRoll(size, h);
-      const batch = records.subarray(pos, pos + size);
-      if (stamp) {
-        records.copy(STAMP, 0, pos, pos + STAMP_BYTES);
-        setBaseOffset(STAMP, 0, h.baseOffset);
-        setPartitionLeaderEpoch(STAMP, 0, h.partitionLeaderEpoch);
-      }
-      this.active.append(batch, h, stamp ? STAMP : undefined);
+      if (!run) this.appendOne(records, pos, size, h, stamp);
       this.appended.push(h.baseOffset, lastOffsetOf(h), h.partitionLeaderEpoch, h.crc);
-      const marker = isControl(h) ? parseControlRecord(decodeRecords(batch, 0, readBatchHeader(batch, 0))[0]) : undefined;
+      const marker = isControl(h) ? parseControlRecord(decodeRecords(records, pos, readBatchHeader(records, pos))[0]) : undefined;
       const aborted = this.producers.update(h, marker, this.hw);
       if (aborted !== undefined) this.active.txnIndex.append(aborted);
       pos += size;
@@ -501,6 +497,38 @@ export class Log {
       records: count,
       bytes: records.length,
     };
+  }
+
+  /** One batch of an append, at `pos` in `records`: the segment rolled first if it must be, the leader's offsets stamped. */
+  private appendOne(records: Buffer, pos: number, size: number, h: BatchHeader, stamp: boolean): void {
+    this.maybeRoll(size, h);
+    // A single-batch append (a leader's usual one) is its own batch: no view.
+    const batch = pos === 0 && size === records.length ? records : records.subarray(pos, pos + size);
+    if (stamp) {
+      // Byte by byte: Buffer.copy of a range makes a view of it.
+      for (let b = 0; b < STAMP_BYTES; b++) STAMP[b] = records[pos + b];
+      setBaseOffset(STAMP, 0, h.baseOffset);
+      setPartitionLeaderEpoch(STAMP, 0, h.partitionLeaderEpoch);
+    }
+    this.active.append(batch, h, stamp ? STAMP : undefined);
+  }
+
+  /**
+   * No batch of `headers` (`bytes` in all) would roll the active segment: maybeRoll's tests
+   * for the last of them, against the segment as it would be by then. An empty segment
+   * takes the batch-by-batch path (its roll time starts with the first batch).
+   */
+  private fitsActiveSegment(bytes: number, headers: readonly BatchHeader[]): boolean {
+    const s = this.active;
+    if (s.isEmpty || s.size + bytes > this.config.segmentBytes) return false;
+    if (s.offsetIndex.entries + headers.length >= Math.floor(this.config.segmentIndexBytes / 8)) return false;
+    const rolling = s.rollingTimestamp;
+    const now = this.nowMs();
+    for (const h of headers) {
+      if (rolling !== undefined && Math.max(now, h.maxTimestamp) - rolling > this.config.segmentMs) return false;
+      if (lastOffsetOf(h) - s.baseOffset > 0x7fffffff) return false;
+    }
+    return true;
   }
 
   /** Kafka's LogSegment.shouldRoll: size, age, a full index, or relative offsets overflowing. */

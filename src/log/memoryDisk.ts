@@ -72,6 +72,38 @@ class ChunkedBytes {
   }
 
   /**
+   * `data` at the end with its first bytes replaced by `front`, as `write(front)` and then
+   * `write(rest)` would leave them, but with no view of the rest when it fits in one chunk:
+   * `data` whole, then `front` over its head. Nothing can read those head bytes in between,
+   * so bytes below `length` still never change once a write returns.
+   */
+  writeWithFront(position: number, front: Uint8Array, data: Uint8Array): void {
+    const offset0 = position % CHUNK;
+    if (position !== this.length || offset0 + data.length > CHUNK) {
+      this.write(position, front);
+      this.write(position + front.length, data.subarray(front.length));
+      return;
+    }
+    // The same growth steps as the two writes, so the chunks come out the same size.
+    this.reserve(position + front.length);
+    this.reserve(position + data.length);
+    const chunk = this.chunks[(position - offset0) / CHUNK];
+    chunk.set(data, offset0);
+    chunk.set(front, offset0);
+    this.length = position + data.length;
+  }
+
+  /**
+   * `data` at the end, as writes of its pieces (ending at `ends[i]`) one after the other
+   * would leave it: the first chunk grows by the same steps, then the bytes go in at once.
+   */
+  writeInPieces(position: number, data: Uint8Array, ends: ArrayLike<number>, pieces: number): void {
+    if (position !== this.length) throw new Error(`pieces are appended at the end (${this.length}), not at ${position}`);
+    for (let i = 0; i < pieces; i++) this.reserve(position + ends[i]);
+    this.write(position, data);
+  }
+
+  /**
    * Makes room for `end` bytes. The first chunk starts small and doubles up to a full
    * chunk, so the many small files (indexes, checkpoints) stay small.
    */
@@ -324,6 +356,37 @@ export class MemoryDisk implements Disk {
     this.writeAt(f, f.size, data);
   }
 
+  appendWithFront(path: string, front: Uint8Array, data: Uint8Array): void {
+    const f = this.files.get(path) ?? this.create(path);
+    const position = f.size;
+    // Writeback after each write reads the file's size: it must see the front alone first.
+    if (front.length === 0 || data.length <= front.length || this.writebackExpiry !== undefined) {
+      this.writeAt(f, position, front);
+      this.writeAt(f, f.size, data.subarray(front.length));
+      return;
+    }
+    f.protectDurable(position);
+    f.data.writeWithFront(position, front, data);
+    // The unsynced writes, one by one, as two appends record them.
+    this.noteWrite(f, position, front.length);
+    this.noteWrite(f, position + front.length, data.length - front.length);
+  }
+
+  appendInPieces(path: string, data: Uint8Array, ends: ArrayLike<number>, pieces: number): void {
+    if (pieces <= 0 || ends[pieces - 1] !== data.length) throw new DiskError(`pieces must end at the data's end (${data.length})`, path);
+    const f = this.files.get(path) ?? this.create(path);
+    const position = f.size;
+    if (this.writebackExpiry !== undefined) {
+      // Writeback after each write reads the file's size: piece by piece, as separate appends.
+      for (let i = 0, from = 0; i < pieces; from = ends[i++]) this.writeAt(f, f.size, data.subarray(from, ends[i]));
+      return;
+    }
+    f.protectDurable(position);
+    f.data.writeInPieces(position, data, ends, pieces);
+    // The unsynced writes, piece by piece, as separate appends record them.
+    for (let i = 0, from = 0; i < pieces; from = ends[i++]) if (ends[i] > from) this.noteWrite(f, position + from, ends[i] - from);
+  }
+
   write(path: string, position: number, data: Uint8Array): void {
     const f = this.file(path);
     if (position > f.size) throw new DiskError(`write at ${position} beyond the end (${f.size})`, path);
@@ -459,13 +522,18 @@ export class MemoryDisk implements Disk {
     if (data.length === 0) return;
     f.protectDurable(position);
     f.data.write(position, data);
+    this.noteWrite(f, position, data.length);
+  }
+
+  /** Records an unsynced write of `length` bytes at `position` (and writes back what has expired). */
+  private noteWrite(f: MemoryFile, position: number, length: number): void {
     const at = this.clock?.() ?? 0;
     const last = f.pending.length > f.pendingHead ? f.pending[f.pending.length - 1] : undefined;
     // When neither writeback nor torn writes look at unsynced writes one by one, a write
     // that carries on where the last one ended joins it (a log that is never fsynced
     // would otherwise keep one entry per append).
-    if (last !== undefined && last.position + last.length === position && this.writebackExpiry === undefined && !this.tornWrites) last.length += data.length;
-    else f.pending.push({ at, position, length: data.length });
+    if (last !== undefined && last.position + last.length === position && this.writebackExpiry === undefined && !this.tornWrites) last.length += length;
+    else f.pending.push({ at, position, length });
     if (this.writebackExpiry !== undefined) this.writeBackExpired(f);
   }
 

@@ -4,6 +4,10 @@ import { readInt64, writeInt64 } from './int64.js';
 
 const identity = (n: number): number => n;
 
+/** Where an index entry is put together before it is appended: disks copy what they append (Disk.append), so one buffer serves every entry. */
+const OFFSET_ENTRY = Buffer.alloc(8);
+const TIME_ENTRY = Buffer.alloc(12);
+
 /**
  * A segment's sparse indexes, laid out as Kafka lays them out (OffsetIndex, TimeIndex):
  * - `.index`: 8-byte entries, relative offset (int32, offset − segment base) and file
@@ -33,10 +37,9 @@ export class OffsetIndex {
   }
 
   append(offset: number, position: number): void {
-    const entry = Buffer.allocUnsafe(8);
-    entry.writeInt32BE(offset - this.baseOffset, 0);
-    entry.writeInt32BE(position, 4);
-    this.disk.append(this.path, entry);
+    OFFSET_ENTRY.writeInt32BE(offset - this.baseOffset, 0);
+    OFFSET_ENTRY.writeInt32BE(position, 4);
+    this.disk.append(this.path, OFFSET_ENTRY);
     this.relOffsets.push(offset - this.baseOffset);
     this.positions.push(position);
   }
@@ -124,10 +127,9 @@ export class TimeIndex {
 
   append(timestamp: number, offset: number): void {
     if (timestamp <= this.lastTimestamp) return;
-    const entry = Buffer.allocUnsafe(12);
-    writeInt64(entry, 0, timestamp);
-    entry.writeInt32BE(offset - this.baseOffset, 8);
-    this.disk.append(this.path, entry);
+    writeInt64(TIME_ENTRY, 0, timestamp);
+    TIME_ENTRY.writeInt32BE(offset - this.baseOffset, 8);
+    this.disk.append(this.path, TIME_ENTRY);
     this.timestamps.push(timestamp);
     this.relOffsets.push(offset - this.baseOffset);
   }

@@ -227,36 +227,21 @@ export class KafkaApis {
    * replication is as quick as a round trip without the follower spinning.
    */
   private handleReplicaFetch(req: FetchRequest, reply: Reply): void {
-    const { replicaManager } = this.deps;
-    const parts = req.partitions.map((fp) => ({ fp, partition: replicaManager.partition(fp.topic, fp.partition) }));
-    const follow = (fp: FetchPartition, partition: Partition) => replicaManager.fetchForFollower(partition, req.replicaId, fp, req.replicaEpoch);
-    const answer = (): void => {
-      const responses = parts.map(({ fp, partition }): FetchPartitionResponse => {
-        const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : follow(fp, partition);
-        if (r.error !== undefined) return fetchError(fp, r.error);
-        return { topic: fp.topic, partition: fp.partition, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch };
-      });
-      reply(message<FetchResponse>('FetchResponse', { responses }));
-    };
-    const caughtUp = (): boolean => parts.length > 0 && parts.every(({ fp, partition }) => partition !== undefined && partition.role === 'leader' && (fp.currentLeaderEpoch === partition.leaderEpoch || fp.currentLeaderEpoch < 0) && fp.fetchOffset === partition.log.logEndOffset);
-    if (!caughtUp()) {
-      answer();
+    const fetch = new FollowerFetch(req, reply, this.deps.replicaManager);
+    if (!fetch.caughtUp()) {
+      fetch.answer();
       return;
     }
-    for (const { fp, partition } of parts) follow(fp, partition as Partition);
+    fetch.followAll();
     // Moving the high watermark can append at once (a waiting internal write completes and
     // the coordinator writes its next record): look again before waiting, as Kafka's
     // DelayedOperationPurgatory.tryCompleteElseWatch does, or that append's wake-up is lost
     // and the follower waits out replica.fetch.wait.max.ms.
-    if (!caughtUp()) {
-      answer();
+    if (!fetch.caughtUp()) {
+      fetch.answer();
       return;
     }
-    this.deps.purgatory.parkFollowerFetch(
-      parts.map(({ partition }) => (partition as Partition).name),
-      answer,
-      this.deps.config.settings['replica.fetch.wait.max.ms'],
-    );
+    this.deps.purgatory.parkFollowerFetch(fetch.names(), fetch.answer, this.deps.config.settings['replica.fetch.wait.max.ms']);
   }
 
   /**
@@ -374,6 +359,66 @@ export class KafkaApis {
 }
 
 /** A partition's answer when it cannot be read. */
+/**
+ * One follower's Fetch while the leader serves or holds it (Kafka's DelayedFetch for a
+ * replica): the partitions asked for and the answer, one object for the request instead of
+ * a closure for each step.
+ */
+class FollowerFetch {
+  /** The leader's partition for each one asked for, in the request's order (undefined: not here). */
+  private readonly partitions: (Partition | undefined)[];
+  /** Answers with what the partitions have now; what the purgatory calls when it wakes or expires the fetch. */
+  readonly answer = (): void => this.respond();
+
+  constructor(
+    private readonly req: FetchRequest,
+    private readonly reply: Reply,
+    private readonly replicaManager: ReplicaManager,
+  ) {
+    const asked = req.partitions;
+    this.partitions = new Array<Partition | undefined>(asked.length);
+    for (let i = 0; i < asked.length; i++) this.partitions[i] = replicaManager.partition(asked[i].topic, asked[i].partition);
+  }
+
+  /** Every partition is led here, in the epoch the follower knows, and the follower is at its log end: nothing to send yet. */
+  caughtUp(): boolean {
+    const asked = this.req.partitions;
+    if (asked.length === 0) return false;
+    for (let i = 0; i < asked.length; i++) {
+      const fp = asked[i];
+      const partition = this.partitions[i];
+      if (partition === undefined || partition.role !== 'leader' || (fp.currentLeaderEpoch !== partition.leaderEpoch && fp.currentLeaderEpoch >= 0) || fp.fetchOffset !== partition.log.logEndOffset) return false;
+    }
+    return true;
+  }
+
+  /** Records the follower's fetch state on each partition (all led here: after caughtUp). */
+  followAll(): void {
+    for (let i = 0; i < this.partitions.length; i++) this.follow(i, this.partitions[i] as Partition);
+  }
+
+  /** The partitions' names, for the purgatory (all led here: after caughtUp). */
+  names(): string[] {
+    return this.partitions.map((p) => (p as Partition).name);
+  }
+
+  private follow(i: number, partition: Partition): ReturnType<ReplicaManager['fetchForFollower']> {
+    return this.replicaManager.fetchForFollower(partition, this.req.replicaId, this.req.partitions[i], this.req.replicaEpoch);
+  }
+
+  private respond(): void {
+    const asked = this.req.partitions;
+    const responses = new Array<FetchPartitionResponse>(asked.length);
+    for (let i = 0; i < asked.length; i++) {
+      const fp = asked[i];
+      const partition = this.partitions[i];
+      const r = partition === undefined ? ({ error: 'NOT_LEADER_OR_FOLLOWER' } as const) : this.follow(i, partition);
+      responses[i] = r.error !== undefined ? fetchError(fp, r.error) : { topic: fp.topic, partition: fp.partition, highWatermark: r.highWatermark, logStartOffset: r.logStartOffset, records: r.records, divergingEpoch: r.divergingEpoch };
+    }
+    this.reply(message<FetchResponse>('FetchResponse', { responses }));
+  }
+}
+
 function fetchError(fp: FetchPartition, error: KafkaErrorCode): FetchPartitionResponse {
   return { topic: fp.topic, partition: fp.partition, error, highWatermark: -1, logStartOffset: -1, records: EMPTY_RECORDS };
 }

@@ -597,7 +597,7 @@ export class Partition {
    * Applies the leader's answer: truncates to the diverging epoch's end (KIP-320), or
    * appends the records and takes the leader's high watermark, capped at its own end.
    */
-  applyFetch(result: Exclude<FollowerFetchResult, { error: FetchError }>): { truncatedTo?: number; appended: number } {
+  applyFetch(result: Pick<Exclude<FollowerFetchResult, { error: FetchError }>, 'records' | 'highWatermark' | 'logStartOffset' | 'divergingEpoch'>): { truncatedTo?: number; appended: number } {
     this.epochChecked = true;
     if (result.divergingEpoch !== undefined) {
       this.log.truncateTo(this.truncationOffset(result.divergingEpoch));

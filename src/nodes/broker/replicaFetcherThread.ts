@@ -3,7 +3,7 @@
  * follows on one leader, fetched together in one request at a time; out-of-range fetch
  * offsets are resolved with the leader's ListOffsets, and what comes back is appended.
  */
-import type { NodeContext, RequestOptions } from '../../network/nodeHost.js';
+import type { NodeContext, RequestOptions, RpcResult } from '../../network/nodeHost.js';
 import { LogError } from '../../log/log.js';
 import { addDuration, micros, millis } from '../../sim/time.js';
 import { declareTraceKind } from '../../sim/trace.js';
@@ -48,6 +48,13 @@ export class ReplicaFetcherThread {
   /** A fetch or a backoff is under way: added partitions join the next fetch. */
   private running = false;
   private options: RequestOptions | undefined;
+  /**
+   * The partitions of the fetch in flight, in its request's order: one list, refilled by
+   * each round, since a fetcher has one fetch out at a time (`running`), answered once.
+   */
+  private readonly live: FetchedPartition[] = [];
+  /** The one answer handler of every fetch this fetcher sends. */
+  private readonly onFetchAnswer = (r: RpcResult<KafkaMessage>): void => this.applyAnswer(r);
 
   constructor(
     readonly key: number,
@@ -88,7 +95,8 @@ export class ReplicaFetcherThread {
   private doWork(): void {
     const { ctx, config } = this.deps;
     const now = ctx.now();
-    const live: FetchedPartition[] = [];
+    const live = this.live;
+    live.length = 0;
     let wakeAt = Number.POSITIVE_INFINITY;
     for (const [name, e] of this.partitions) {
       const p = e.partition;
@@ -113,23 +121,30 @@ export class ReplicaFetcherThread {
       config.settings['sim.isr.eligibility'] === 'broker-epoch'
         ? message<FetchRequest>('Fetch', { replicaId: this.brokerId, replicaEpoch: this.deps.brokerEpoch(), partitions })
         : message<FetchRequest>('Fetch', { replicaId: this.brokerId, partitions });
-    ctx.request(brokerNode(this.leader), req, this.requestOptions, (r) => {
-      // A failed request (a timeout, a lost connection) backs every partition off; an error
-      // backs off its partition only. replica.fetch.backoff.ms: how long a fetcher leaves a
-      // partition alone after its fetch failed, or after the whole request did
-      // (AbstractFetcherThread.handlePartitionsWithErrors and processFetchRequest both delay by it).
-      const backoffUntil = addDuration(ctx.now(), millis(config.settings['replica.fetch.backoff.ms']));
-      const responses = r.ok && r.response.type === 'FetchResponse' ? r.response.responses : undefined;
-      for (let i = 0; i < live.length; i++) {
-        const e = live[i];
-        const partition = e.partition;
-        if (partition.role !== 'follower' || partition.leaderEpoch !== e.epoch) continue;
-        const res = responses?.[i];
-        if (res?.error === 'OFFSET_OUT_OF_RANGE') this.resolveOutOfRange(e);
-        else if (res === undefined || res.error !== undefined || !this.processPartitionData(partition, e.epoch, res)) e.delayedUntil = backoffUntil;
-      }
-      this.doWork();
-    });
+    ctx.request(brokerNode(this.leader), req, this.requestOptions, this.onFetchAnswer);
+  }
+
+  /**
+   * The answer to the fetch in flight, partition by partition. A failed request (a timeout,
+   * a lost connection) backs every partition off; an error backs off its partition only.
+   * replica.fetch.backoff.ms: how long a fetcher leaves a partition alone after its fetch
+   * failed, or after the whole request did (AbstractFetcherThread.handlePartitionsWithErrors
+   * and processFetchRequest both delay by it).
+   */
+  private applyAnswer(r: RpcResult<KafkaMessage>): void {
+    const { ctx, config } = this.deps;
+    const live = this.live;
+    const backoffUntil = addDuration(ctx.now(), millis(config.settings['replica.fetch.backoff.ms']));
+    const responses = r.ok && r.response.type === 'FetchResponse' ? r.response.responses : undefined;
+    for (let i = 0; i < live.length; i++) {
+      const e = live[i];
+      const partition = e.partition;
+      if (partition.role !== 'follower' || partition.leaderEpoch !== e.epoch) continue;
+      const res = responses?.[i];
+      if (res?.error === 'OFFSET_OUT_OF_RANGE') this.resolveOutOfRange(e);
+      else if (res === undefined || res.error !== undefined || !this.processPartitionData(partition, e.epoch, res)) e.delayedUntil = backoffUntil;
+    }
+    this.doWork();
   }
 
   /**
@@ -199,7 +214,8 @@ export class ReplicaFetcherThread {
     const leoBefore = partition.log.logEndOffset;
     let applied: ReturnType<Partition['applyFetch']>;
     try {
-      applied = partition.applyFetch({ records: res.records, highWatermark: res.highWatermark, logStartOffset: res.logStartOffset, divergingEpoch: res.divergingEpoch });
+      // The answer itself, not a copy of its fields: an error was handled before (applyAnswer).
+      applied = partition.applyFetch(res);
     } catch (err) {
       if (!(err instanceof LogError)) throw err;
       if (err.code === 'CORRUPT_MESSAGE') {
