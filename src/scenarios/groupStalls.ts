@@ -13,7 +13,9 @@ import type { Trace } from '../sim/trace.js';
  * AbstractCoordinator), the member owning it was down or paused, the group had no
  * coordinator (its __consumer_offsets partition had no leader: FindCoordinator answers
  * COORDINATOR_NOT_AVAILABLE, GroupCoordinator), an open transaction held a read_committed
- * group at the last stable offset, or a network partition cut a member or a leader off. Each stall is charged to the latest fault applied before it had lasted
+ * group at the last stable offset, a network partition cut a member or a leader off, or the
+ * member owning it sat in a commitSync that took the stall (its poll loop fetches nothing
+ * meanwhile). Each stall is charged to the latest fault applied before it had lasted
  * STALL_MS. A ghost observer: it reads the trace only.
  */
 
@@ -88,6 +90,8 @@ export class GroupStallRecorder {
   /** The latest generation each group's coordinator reported. */
   private readonly generation = new Map<string, { state: string; readonly generation: number; readonly members: number }>();
   private now: Time = time(0);
+  /** Each member's latest offset commit: when it was called, and when it returned (undefined while it has not). */
+  private readonly commits = new Map<string, { readonly invoked: number; returned: number | undefined }>();
   /** Transactions not yet ended (their markers not written), by transactional id: the partitions whose last stable offset they hold. */
   private readonly openTxns = new Map<string, readonly string[]>();
 
@@ -156,6 +160,7 @@ export class GroupStallRecorder {
   }
 
   private onOp(at: Time, r: { process: string; type: string; f: string; value?: unknown }): void {
+    if (r.f === 'commit') this.onCommit(at, r.process, r.type);
     if (r.type !== 'ok') return;
     const group = this.groupOf.get(r.process);
     if (group === undefined) return;
@@ -174,6 +179,32 @@ export class GroupStallRecorder {
       else if (t.owner === r.process) t.owner = undefined;
     }
     this.recheck(at);
+  }
+
+  /** A member called commitSync (or its commit returned, whichever way). */
+  private onCommit(at: Time, process: string, type: string): void {
+    if (type === 'invoke') this.commits.set(process, { invoked: at, returned: undefined });
+    else {
+      const c = this.commits.get(process);
+      if (c !== undefined) c.returned = at;
+    }
+  }
+
+  /**
+   * Why the owner of `t` may have processed nothing until `end`: it called commitSync before
+   * the stall began and the call took a stall's length or more. The application thread waits
+   * in commitSync (ConsumerCoordinator.commitOffsetsSync retries until it succeeds or
+   * default.api.timeout.ms), so it polls, and fetches, nothing meanwhile: a commit waits for
+   * the group's __consumer_offsets partition to replicate it, which an ISR member that cannot
+   * fetch holds up for as long as it stays in the ISR.
+   */
+  private blockedInCommit(t: Track, since: Time, end: Time): string | undefined {
+    const c = t.owner === undefined ? undefined : this.commits.get(t.owner);
+    if (c === undefined || c.invoked > since) return undefined;
+    const took = (c.returned ?? end) - c.invoked;
+    if (took < millis(STALL_MS)) return undefined;
+    const offsets = `${OFFSETS_TOPIC}-${partitionForGroup(t.group, this.groups.offsetsPartitions)}`;
+    return `${t.owner}, owning ${t.partition}, waited ${formatTime(took)} in commitSync, polling nothing (commitSync blocks the poll loop until the coordinator answers, once ${offsets} has replicated the commit)`;
   }
 
   private track(group: string, partition: string): Track {
@@ -257,7 +288,9 @@ export class GroupStallRecorder {
     let c = groups.get(t.group);
     if (c === undefined) groups.set(t.group, (c = { ms: new Map(), reasons: [], open: false, state: '' }));
     c.ms.set(t.partition, (c.ms.get(t.partition) ?? 0) + (end - since) / 1000);
-    const reasons = t.reasons.length > 0 ? t.reasons : ['its members fetched nothing (no fetch progress)'];
+    const commit = this.blockedInCommit(t, since, end);
+    const seen = commit === undefined ? t.reasons : [...t.reasons, commit];
+    const reasons = seen.length > 0 ? seen : ['its members fetched nothing (no fetch progress)'];
     for (const why of reasons) if (!c.reasons.includes(why)) c.reasons.push(why);
     c.open ||= open;
     c.state = this.stateLine(t.group, end);

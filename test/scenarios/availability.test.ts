@@ -136,6 +136,37 @@ describe('consumer groups stalled per fault', () => {
     ]);
   });
 
+  it('says a member waited in commitSync, polling nothing, when its commit took the stall (consumer-nemesis at seed 1: broker-3 cut off, in the ISR of __consumer_offsets)', () => {
+    const h = groupHarness();
+    const commit = (type: string) => h.trace.emit('client.op', { process: 'c1-1', type, f: 'commit', index: 0, value: { generation: 1, member: 'c1-1', offsets: { 'orders-0': 1 } } });
+    h.at(1);
+    h.acked('orders-0', 0);
+    h.processed('c1-1', 'orders-0', 0);
+    // A quick commit before: no reason of its own.
+    commit('invoke');
+    h.at(1.01);
+    commit('ok');
+    h.acked('orders-0', 1);
+    h.processed('c1-1', 'orders-0', 1);
+    commit('invoke');
+    h.at(1.2);
+    h.acked('orders-0', 2);
+    h.trace.emit('fault.apply', { index: 0, action: 'partition', targets: ['broker-3'] });
+    h.at(7.4);
+    commit('ok');
+    h.processed('c1-1', 'orders-0', 2);
+    h.at(9);
+    const [w] = h.recorder.finish(h.end(), new SendLog());
+    expect(w.groups).toEqual([
+      expect.objectContaining({
+        group: 'g1',
+        partitions: ['orders-0'],
+        open: false,
+        why: 'c1-1, owning orders-0, waited 6.390s in commitSync, polling nothing (commitSync blocks the poll loop until the coordinator answers, once __consumer_offsets-0 has replicated the commit)',
+      }),
+    ]);
+  });
+
   it('says a group had no coordinator, and that a stall lasted to the end; a group kept up with is not stalled', () => {
     const h = groupHarness();
     h.at(1);
