@@ -54,6 +54,13 @@ export interface GroupMembers {
   readonly readCommitted?: readonly string[];
 }
 
+/** A member's call that blocks its poll loop: commitSync, or a processor's transaction. */
+interface BlockingCall {
+  readonly f: 'commit' | 'txn';
+  readonly invoked: number;
+  returned: number | undefined;
+}
+
 /** One partition of one group. */
 interface Track {
   readonly group: string;
@@ -90,8 +97,14 @@ export class GroupStallRecorder {
   /** The latest generation each group's coordinator reported. */
   private readonly generation = new Map<string, { state: string; readonly generation: number; readonly members: number }>();
   private now: Time = time(0);
-  /** Each member's latest offset commit: when it was called, and when it returned (undefined while it has not). */
-  private readonly commits = new Map<string, { readonly invoked: number; returned: number | undefined }>();
+  /**
+   * Each member's latest blocking call: an offset commit (commitSync), or a processor's
+   * transaction (its records processed, then sendOffsetsToTransaction and commitTransaction);
+   * when it was called, and when it returned (undefined while it has not).
+   */
+  private readonly commits = new Map<string, BlockingCall>();
+  /** The call before it, each member's (a stall may end just after a new one began). */
+  private readonly previousCommits = new Map<string, BlockingCall>();
   /** Transactions not yet ended (their markers not written), by transactional id: the partitions whose last stable offset they hold. */
   private readonly openTxns = new Map<string, readonly string[]>();
 
@@ -160,7 +173,7 @@ export class GroupStallRecorder {
   }
 
   private onOp(at: Time, r: { process: string; type: string; f: string; value?: unknown }): void {
-    if (r.f === 'commit') this.onCommit(at, r.process, r.type);
+    if (r.f === 'commit' || r.f === 'txn') this.onCommit(at, r.process, r.f, r.type);
     if (r.type !== 'ok') return;
     const group = this.groupOf.get(r.process);
     if (group === undefined) return;
@@ -181,9 +194,13 @@ export class GroupStallRecorder {
     this.recheck(at);
   }
 
-  /** A member called commitSync (or its commit returned, whichever way). */
-  private onCommit(at: Time, process: string, type: string): void {
-    if (type === 'invoke') this.commits.set(process, { invoked: at, returned: undefined });
+  /** A member called commitSync or began a transaction (or that returned, whichever way). */
+  private onCommit(at: Time, process: string, f: 'commit' | 'txn', type: string): void {
+    if (type === 'invoke') {
+      const last = this.commits.get(process);
+      if (last !== undefined) this.previousCommits.set(process, last);
+      this.commits.set(process, { f, invoked: at, returned: undefined });
+    }
     else {
       const c = this.commits.get(process);
       if (c !== undefined) c.returned = at;
@@ -191,18 +208,23 @@ export class GroupStallRecorder {
   }
 
   /**
-   * Why the owner of `t` may have processed nothing until `end`: it called commitSync before
-   * the stall began and the call took a stall's length or more. The application thread waits
-   * in commitSync (ConsumerCoordinator.commitOffsetsSync retries until it succeeds or
-   * default.api.timeout.ms), so it polls, and fetches, nothing meanwhile: a commit waits for
-   * the group's __consumer_offsets partition to replicate it, which an ISR member that cannot
-   * fetch holds up for as long as it stays in the ISR.
+   * Why the owner of `t` may have processed nothing from `since` to `end`: it sat in
+   * commitSync (or in a transaction) for a stall's length or more of that time.
+   * The application thread waits in commitSync (ConsumerCoordinator.commitOffsetsSync retries
+   * until it succeeds or default.api.timeout.ms) or in commitTransaction, so it polls, and
+   * fetches, nothing meanwhile: a commit waits for the group's __consumer_offsets partition to
+   * replicate it (a transaction's end, for __transaction_state), which an ISR member that
+   * cannot fetch holds up for as long as it stays in the ISR.
    */
   private blockedInCommit(t: Track, since: Time, end: Time): string | undefined {
-    const c = t.owner === undefined ? undefined : this.commits.get(t.owner);
-    if (c === undefined || c.invoked > since) return undefined;
+    if (t.owner === undefined) return undefined;
+    const during = (c: BlockingCall | undefined): boolean => c !== undefined && Math.min(c.returned ?? end, end) - Math.max(c.invoked, since) >= millis(STALL_MS);
+    const current = this.commits.get(t.owner);
+    const previous = this.previousCommits.get(t.owner);
+    const c = during(current) ? current : during(previous) ? previous : undefined;
+    if (c === undefined) return undefined;
     const took = (c.returned ?? end) - c.invoked;
-    if (took < millis(STALL_MS)) return undefined;
+    if (c.f === 'txn') return `${t.owner}, owning ${t.partition}, spent ${formatTime(took)} in one transaction, polling nothing (its records, sendOffsetsToTransaction and commitTransaction block the poll loop; the commit ends once __transaction_state has replicated it)`;
     const offsets = `${OFFSETS_TOPIC}-${partitionForGroup(t.group, this.groups.offsetsPartitions)}`;
     return `${t.owner}, owning ${t.partition}, waited ${formatTime(took)} in commitSync, polling nothing (commitSync blocks the poll loop until the coordinator answers, once ${offsets} has replicated the commit)`;
   }

@@ -138,7 +138,7 @@ describe('consumer groups stalled per fault', () => {
 
   it('says a member waited in commitSync, polling nothing, when its commit took the stall (consumer-nemesis at seed 1: broker-3 cut off, in the ISR of __consumer_offsets)', () => {
     const h = groupHarness();
-    const commit = (type: string) => h.trace.emit('client.op', { process: 'c1-1', type, f: 'commit', index: 0, value: { generation: 1, member: 'c1-1', offsets: { 'orders-0': 1 } } });
+    const commit = (type: 'invoke' | 'ok') => h.trace.emit('client.op', { process: 'c1-1', type, f: 'commit', index: 0, value: { generation: 1, member: 'c1-1', offsets: { 'orders-0': 1 } } });
     h.at(1);
     h.acked('orders-0', 0);
     h.processed('c1-1', 'orders-0', 0);
@@ -163,6 +163,30 @@ describe('consumer groups stalled per fault', () => {
         partitions: ['orders-0'],
         open: false,
         why: 'c1-1, owning orders-0, waited 6.390s in commitSync, polling nothing (commitSync blocks the poll loop until the coordinator answers, once __consumer_offsets-0 has replicated the commit)',
+      }),
+    ]);
+  });
+
+  it("says a processor sat in one transaction for the stall, though records waited from before it began (eos-nemesis at seed 1)", () => {
+    const h = groupHarness();
+    const txn = (type: 'invoke' | 'ok') => h.trace.emit('client.op', { process: 'c1-1', type, f: 'txn', index: 0, value: { generation: 1, member: 'c1-1', records: 50 } });
+    h.at(1);
+    h.acked('orders-0', 0);
+    h.at(1.1);
+    txn('invoke');
+    h.trace.emit('fault.apply', { index: 0, action: 'partition', targets: ['broker-3'] });
+    h.at(7.5);
+    txn('ok');
+    // The next transaction begins before the first record is counted processed.
+    txn('invoke');
+    h.processed('c1-1', 'orders-0', 0);
+    h.at(9);
+    const [w] = h.recorder.finish(h.end(), new SendLog());
+    expect(w.groups).toEqual([
+      expect.objectContaining({
+        group: 'g1',
+        partitions: ['orders-0'],
+        why: 'c1-1, owning orders-0, spent 6.400s in one transaction, polling nothing (its records, sendOffsetsToTransaction and commitTransaction block the poll loop; the commit ends once __transaction_state has replicated it)',
       }),
     ]);
   });
