@@ -136,6 +136,13 @@ describe('consumer groups stalled per fault', () => {
     ]);
   });
 
+  /** At 9 s: the run's first fault stalled g1 on orders-0 alone, closed, for `why`. */
+  function expectOneStallOfOrders0(h: ReturnType<typeof groupHarness>, why: string): void {
+    h.at(9);
+    const [w] = h.recorder.finish(h.end(), new SendLog());
+    expect(w.groups).toEqual([expect.objectContaining({ group: 'g1', partitions: ['orders-0'], open: false, why })]);
+  }
+
   it('says a member waited in commitSync, polling nothing, when its commit took the stall (consumer-nemesis at seed 1: broker-3 cut off, in the ISR of __consumer_offsets)', () => {
     const h = groupHarness();
     const commit = (type: 'invoke' | 'ok') => h.trace.emit('client.op', { process: 'c1-1', type, f: 'commit', index: 0, value: { generation: 1, member: 'c1-1', offsets: { 'orders-0': 1 } } });
@@ -155,16 +162,7 @@ describe('consumer groups stalled per fault', () => {
     h.at(7.4);
     commit('ok');
     h.processed('c1-1', 'orders-0', 2);
-    h.at(9);
-    const [w] = h.recorder.finish(h.end(), new SendLog());
-    expect(w.groups).toEqual([
-      expect.objectContaining({
-        group: 'g1',
-        partitions: ['orders-0'],
-        open: false,
-        why: 'c1-1, owning orders-0, waited 6.390s in commitSync, polling nothing (commitSync blocks the poll loop until the coordinator answers, once __consumer_offsets-0 has replicated the commit)',
-      }),
-    ]);
+    expectOneStallOfOrders0(h, 'c1-1, owning orders-0, waited 6.390s in commitSync, polling nothing (commitSync blocks the poll loop until the coordinator answers, once __consumer_offsets-0 has replicated the commit)');
   });
 
   it("says a processor sat in one transaction for the stall, though records waited from before it began (eos-nemesis at seed 1)", () => {
@@ -180,15 +178,7 @@ describe('consumer groups stalled per fault', () => {
     // The next transaction begins before the first record is counted processed.
     txn('invoke');
     h.processed('c1-1', 'orders-0', 0);
-    h.at(9);
-    const [w] = h.recorder.finish(h.end(), new SendLog());
-    expect(w.groups).toEqual([
-      expect.objectContaining({
-        group: 'g1',
-        partitions: ['orders-0'],
-        why: 'c1-1, owning orders-0, spent 6.400s in one transaction, polling nothing (its records, sendOffsetsToTransaction and commitTransaction block the poll loop; the commit ends once __transaction_state has replicated it)',
-      }),
-    ]);
+    expectOneStallOfOrders0(h, 'c1-1, owning orders-0, spent 6.400s in one transaction, polling nothing (its records, sendOffsetsToTransaction and commitTransaction block the poll loop; the commit ends once __transaction_state has replicated it)');
   });
 
   it('says a group had no coordinator, and that a stall lasted to the end; a group kept up with is not stalled', () => {
