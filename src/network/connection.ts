@@ -130,6 +130,16 @@ export class Direction<M extends Message> {
 export class Connection<M extends Message> {
   open = true;
   /**
+   * Its handshake completed. A connection a client opens with connect() to a peer it cannot
+   * reach starts CONNECTING (see startSetup in the network); every other one is taken as
+   * established at once (the handshake's round trip is not modelled, docs/fidelity.md).
+   */
+  established = true;
+  /** While CONNECTING: what was sent on it, to go out in order once it is established. */
+  unsent: { readonly kind: Envelope; readonly id: number; readonly message: M }[] = [];
+  /** While CONNECTING: the clients' callbacks waiting for it to be established. */
+  onEstablished: (() => void)[] = [];
+  /**
    * The client closed it after a request timed out (Kafka's NetworkClient does): what it had
    * sent still reaches the server, in order, as data queued before a FIN does; nothing comes
    * back. A crash of either end ends that too.

@@ -72,6 +72,11 @@ export class InFlightRequests<M extends Message> {
     return this.pending.get(id);
   }
 
+  /** How many are unsettled. */
+  get size(): number {
+    return this.pending.size;
+  }
+
   /** The unsettled requests, in the order they were sent. */
   all(): PendingRequest<M>[] {
     return [...this.pending.values()];

@@ -12,7 +12,7 @@ import {
   type CrashMode,
   type HostEnvironment,
   type Message,
-  type NodeContext,
+  type HostContext,
   type NodeId,
   type RequestOptions,
   type RpcResult,
@@ -54,6 +54,10 @@ type DropReason = 'partition' | 'node-down' | 'connection-closed' | 'loss';
 
 const MAX_NODES = 1 << 15;
 const MAX_RETRANSMITS = 6;
+/** Linux's initial RTO for a SYN (TCP_TIMEOUT_INIT, RFC 6298): an unanswered SYN goes again after 1 s, then 2 s, 4 s … */
+const SYN_RTO = 1_000_000;
+/** Linux's tcp_syn_retries (6): a connect gives up 127 s after its first SYN (1+2+…+64 s). */
+const SYN_GIVE_UP = 127_000_000;
 /** Linux's TCP_RTO_MAX: retransmissions back off no further than this. */
 const MAX_RTO = 120_000_000;
 
@@ -156,7 +160,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     return this.nextTag++;
   }
 
-  contextFor(host: NodeHost<M>, tag: number): NodeContext<M> {
+  contextFor(host: NodeHost<M>, tag: number): HostContext<M> {
     const scheduler = this.scheduler;
     const endpoint = this.endpoint(host.id);
     /** Runs a timer's function on this incarnation of the host: one closure for all its timers. */
@@ -182,6 +186,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       request: (to, message, options, done) => this.request(endpoint, tag, to, message, options, done),
       send: (to, message) => this.sendOneWay(endpoint, tag, to, message),
       closeConnection: (peer) => this.closeConnection(endpoint, tag, peer),
+      connect: (peer, channel, established) => this.connect(endpoint, tag, peer, channel, established),
+      disconnect: (peer, channel) => this.disconnect(endpoint, tag, peer, channel),
       exit: () => {
         if (host.runsNow(tag)) host.shutdown();
       },
@@ -191,6 +197,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   hostDown(host: NodeHost<M>, mode: CrashMode): void {
     const detection = mode === 'process' ? this.resetDetection : this.silentDetection;
     for (const conn of [...this.connections.values()]) {
+      // A handshake to it that has not completed goes on: its next SYN finds the host down.
+      if (!conn.established && conn.server.host === host) continue;
       if (conn.joins(host)) {
         if (conn.closedByClient) this.endHalfClosed(conn);
         else this.breakConnection(conn, mode === 'process' ? 'peer-crashed' : 'peer-lost-power', detection);
@@ -412,6 +420,90 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     pending.client.dispatchWith(pending.clientTag, pending.done, outcome);
   }
 
+  /** ClientConnections.connect for incarnation `tag` of `client`. */
+  private connect(client: Endpoint<M>, tag: number, peer: NodeId, channel: number, established: () => void): boolean {
+    if (client.host.tag !== tag) return false;
+    const server = this.endpoint(peer);
+    let conn = this.slotsOf(client, channel)[server.index];
+    if (conn === undefined) {
+      conn = this.connection(client, server, channel);
+      if (this.mode === 'stream' && this.handshake(conn) !== 'established' && !this.believedOpen(client, server, channel)) this.startSetup(conn);
+    }
+    if (conn.established) return true;
+    conn.onEstablished.push(established);
+    return false;
+  }
+
+  /**
+   * Whether `client` still takes a connection to `server` on `channel` for open: one broke
+   * silently (its peer lost power) and it has not noticed. Kafka's NetworkClient would send
+   * on that socket (READY), and its requests wait out request.timeout.ms.
+   */
+  private believedOpen(client: Endpoint<M>, server: Endpoint<M>, channel: number): boolean {
+    for (const c of client.silentlyBroken) if (c.server === server && c.channel === channel && c.clientTag === client.host.tag) return true;
+    return false;
+  }
+
+  /**
+   * What a SYN on `conn` gets now: a SYN-ACK from a live host (a paused process's kernel
+   * still accepts), an RST from a live machine whose process is down, and nothing from a
+   * machine without power or across a partition.
+   */
+  private handshake(conn: Connection<M>): 'established' | 'refused' | 'silent' {
+    if (this.isCut(conn.toServer) || this.isCut(conn.toClient)) return 'silent';
+    const server = conn.server.host;
+    if (server.state === 'up') return 'established';
+    return server.lastCrashMode === 'process' ? 'refused' : 'silent';
+  }
+
+  /**
+   * `conn` is CONNECTING: a refusal comes back after resetDetection; an unanswered SYN is
+   * sent again after SYN_RTO, doubling, and the handshake completes at the first that gets
+   * through (after a heal, or once the peer is back), or gives up after SYN_GIVE_UP.
+   */
+  private startSetup(conn: Connection<M>): void {
+    conn.established = false;
+    if (this.handshake(conn) === 'refused') this.scheduler.after(this.resetDetection, () => this.retrySyn(conn, SYN_RTO, 0), conn.clientTag);
+    else this.scheduler.after(SYN_RTO as Duration, () => this.retrySyn(conn, SYN_RTO * 2, SYN_RTO), conn.clientTag);
+  }
+
+  /** A SYN of `conn` goes (again), `elapsed` µs after the first; `rto` until the next. */
+  private retrySyn(conn: Connection<M>, rto: number, elapsed: number): void {
+    if (!conn.open || conn.established) return;
+    const answer = this.handshake(conn);
+    if (answer === 'established') return this.establish(conn);
+    if (answer === 'refused') return this.breakConnection(conn, 'connection-refused', 0 as Duration);
+    if (elapsed + rto > SYN_GIVE_UP) {
+      this.scheduler.after((SYN_GIVE_UP - elapsed) as Duration, () => {
+        if (conn.open && !conn.established) this.breakConnection(conn, 'connect-timeout', 0 as Duration);
+      }, conn.clientTag);
+      return;
+    }
+    this.scheduler.after(rto as Duration, () => this.retrySyn(conn, rto * 2, elapsed + rto), conn.clientTag);
+  }
+
+  /** The handshake of `conn` completed: what waited goes out, in order, and the waiting callbacks run. */
+  private establish(conn: Connection<M>): void {
+    conn.established = true;
+    this.trace.emit('net.established', { client: conn.client.host.id, server: conn.server.host.id, conn: conn.id });
+    const unsent = conn.unsent;
+    conn.unsent = [];
+    for (const u of unsent) this.transmit(conn, conn.toServer, u.kind, u.id, u.message);
+    const waiting = conn.onEstablished;
+    conn.onEstablished = [];
+    for (const fn of waiting) conn.client.host.dispatch(conn.clientTag, fn);
+  }
+
+  /** ClientConnections.disconnect: the client closes its connection now, and hears of it before its requests fail. */
+  private disconnect(client: Endpoint<M>, tag: number, peer: NodeId, channel: number): void {
+    if (client.host.tag !== tag || !this.hasHost(peer)) return;
+    const conn = this.slotsOf(client, channel)[this.endpoint(peer).index];
+    if (conn === undefined) return;
+    this.close(conn, conn.established ? 'client-close' : 'setup-timeout', false);
+    this.notifyDisconnect(conn);
+    for (const pending of conn.inFlight.all()) this.settle(pending, DISCONNECTED);
+  }
+
   /** A client's connections on one channel, by peer number. */
   private slotsOf(client: Endpoint<M>, channel: number): (Connection<M> | undefined)[] {
     if (channel === 0) return client.outgoing;
@@ -425,9 +517,18 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     if (existing !== undefined) return existing;
     const conn = new Connection(this.nextConnectionId++, client, server, channel, this.linkBetween(client, server), this.linkBetween(server, client));
     slots[server.index] = conn;
+    if (client.silentlyBroken.size > 0 && server.host.state === 'up') this.forgetIdleBroken(client, server, channel);
     this.connections.set(conn.id, conn);
     this.trace.emit('net.connect', { client: client.host.id, server: server.host.id, conn: conn.id });
     return conn;
+  }
+
+  /**
+   * A new connection to `server`, which is up: the client is past the silently broken ones it
+   * had on `channel` with nothing in flight (those with requests wait for their timeouts).
+   */
+  private forgetIdleBroken(client: Endpoint<M>, server: Endpoint<M>, channel: number): void {
+    for (const c of client.silentlyBroken) if (c.server === server && c.channel === channel && c.inFlight.size === 0) client.silentlyBroken.delete(c);
   }
 
   /**
@@ -440,7 +541,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     this.close(conn, reason, false);
     if (this.mode === 'datagram') return;
     if (detection === undefined) {
-      if (conn.client.host.closesConnectionOnRequestTimeout && conn.inFlight.all().length > 0) conn.client.silentlyBroken.add(conn);
+      // Kept even with nothing in flight: the client takes it for open (see believedOpen).
+      if (conn.client.host.closesConnectionOnRequestTimeout) conn.client.silentlyBroken.add(conn);
       return;
     }
     for (const pending of conn.inFlight.all()) {
@@ -457,6 +559,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     conn.open = false;
     this.slotsOf(conn.client, conn.channel)[conn.server.index] = undefined;
     conn.closedByClient = byClient;
+    conn.unsent = [];
+    conn.onEstablished = [];
     conn.toClient.dropHeld();
     if (!byClient) conn.toServer.dropHeld();
     // A half-closed connection stays listed while it has messages to send again after a heal.
@@ -488,6 +592,11 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
 
   /** Puts a message on the wire, in direction `dir` of `conn`. */
   private transmit(conn: Connection<M>, dir: Direction<M>, kind: Envelope, id: number, message: M): void {
+    if (!conn.established) {
+      // CONNECTING: it waits, unsent, for the handshake.
+      conn.unsent.push({ kind, id, message });
+      return;
+    }
     const { from, to, link } = dir;
     const bytes = message.bytes;
     link.stats.sent++;
@@ -673,6 +782,8 @@ declare module '../sim/trace.js' {
     'net.drop': { readonly from: NodeId; readonly to: NodeId; readonly type: string; readonly id: number; readonly reason: string };
     'net.connect': { readonly client: NodeId; readonly server: NodeId; readonly conn: number };
     'net.disconnect': { readonly client: NodeId; readonly server: NodeId; readonly conn: number; readonly reason: string };
+    /** A client's connection that was CONNECTING completed its handshake (see ClientConnections.connect). */
+    'net.established': { readonly client: NodeId; readonly server: NodeId; readonly conn: number };
     /** `cutOff`: the side a partition cuts off (see cutOffSide), for drawings that shade who is isolated. */
     'net.partition': { readonly name: string; readonly spec: PartitionSpec['kind']; readonly cuts: number; readonly cutOff: readonly NodeId[] };
     'net.heal': { readonly names: readonly string[] };
@@ -689,6 +800,8 @@ declareTraceKind('net.deliver', ['id'], ['from', 'to', 'type']);
 declareTraceKind('net.drop', ['id', 'to', 'reason'], ['from', 'type']);
 declareTraceKind('net.connect', ['client', 'server', 'conn']);
 declareTraceKind('net.disconnect', ['client', 'server', 'conn', 'reason']);
+// Its endpoints follow from its connection (hashed in net.connect).
+declareTraceKind('net.established', ['conn'], ['client', 'server']);
 // cutOff follows from the fault that made the partition, which the records before resolved: not hashed.
 declareTraceKind('net.partition', ['name', 'spec', 'cuts'], ['cutOff']);
 declareTraceKind('net.heal', ['names']);

@@ -78,6 +78,32 @@ export interface NodeContext<M extends Message = Message> {
   exit(): void;
 }
 
+/**
+ * What a Kafka client's NetworkClient does with its connections besides sending on them
+ * (Selector.connect and close, behind NetworkClient.ready and disconnect). The network
+ * models the TCP handshake; the client keeps ClusterConnectionStates and times the setup out.
+ */
+export interface ClientConnections {
+  /**
+   * Opens a connection to `peer` on `channel` unless one is open (NetworkClient
+   * .initiateConnect). Returns whether it is established. If not, the handshake is under way
+   * (CONNECTING: the peer's machine is off or a partition cuts it off, so its SYNs go
+   * unanswered, or its process is down and the refusal is on its way): `established` runs
+   * once it completes; a refusal ends it as a broken connection does (onDisconnect).
+   * Requests sent on it meanwhile wait, unsent, for the handshake.
+   */
+  connect(peer: NodeId, channel: number, established: () => void): boolean;
+  /**
+   * Closes this client's connection to `peer` on `channel` now (NetworkClient.disconnect,
+   * Selector.close), established or not: its requests fail as disconnected, and onDisconnect
+   * runs before this returns.
+   */
+  disconnect(peer: NodeId, channel: number): void;
+}
+
+/** The context a host gives its incarnation: a client's connection control besides the rest. */
+export type HostContext<M extends Message = Message> = NodeContext<M> & ClientConnections;
+
 /** One incarnation of a node: its fields are the node's volatile state. */
 export interface Process<M extends Message = Message> {
   onStart?(): void;
@@ -93,7 +119,7 @@ export interface Process<M extends Message = Message> {
   onShutdown?(exit: () => void): void;
 }
 
-export type ProcessFactory<M extends Message, D, P extends Process<M> = Process<M>> = (ctx: NodeContext<M>, durable: D) => P;
+export type ProcessFactory<M extends Message, D, P extends Process<M> = Process<M>> = (ctx: HostContext<M>, durable: D) => P;
 
 export type HostState = 'up' | 'down';
 
@@ -102,7 +128,7 @@ export interface HostEnvironment<M extends Message> {
   readonly scheduler: Scheduler;
   readonly trace: Trace;
   newTag(): number;
-  contextFor(host: NodeHost<M>, tag: number): NodeContext<M>;
+  contextFor(host: NodeHost<M>, tag: number): HostContext<M>;
   /** Called as the host goes down, to break its connections. */
   hostDown(host: NodeHost<M>, mode: CrashMode): void;
 }
@@ -143,7 +169,7 @@ export class NodeHost<M extends Message = Message, D = unknown, P extends Proces
   /** See NodeHostOptions.closesConnectionOnRequestTimeout. */
   readonly closesConnectionOnRequestTimeout: boolean;
   /** Builds an incarnation; D stays out of it so a NodeHost<M, D, P> is a NodeHost<M>. */
-  private readonly build: (ctx: NodeContext<M>) => P;
+  private readonly build: (ctx: HostContext<M>) => P;
   private readonly devices: readonly CrashAware[];
   private env?: HostEnvironment<M>;
 

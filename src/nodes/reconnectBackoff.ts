@@ -1,6 +1,5 @@
-import type { Message, NodeContext } from '../network/nodeHost.js';
 import type { Rng } from '../sim/rng.js';
-import { micros, millis } from '../sim/time.js';
+import { millis } from '../sim/time.js';
 
 /**
  * Kafka's client-side reconnect backoff (ClusterConnectionStates with an ExponentialBackoff
@@ -33,6 +32,11 @@ export class ReconnectBackoff {
     state.failures++;
     state.until = nowMicros + millis(this.backoffMs(state.failures - 1));
     this.nodes.set(node, state);
+  }
+
+  /** Whether a failure of `node` was already counted at `nowMicros` (the same one, seen again). */
+  failedAt(node: string, nowMicros: number): boolean {
+    return this.nodes.get(node)?.at === nowMicros;
   }
 
   /** `node` answered: its connection works. */
@@ -71,55 +75,4 @@ export function exponentialBackoffMs(rng: Rng, initialMs: number, maxMs: number,
   const term = initialMs * 2 ** Math.min(attempts, expMax);
   const jitter = rng.float(0.8, 1.2);
   return Math.min(maxMs, Math.floor(term * jitter));
-}
-
-/** A node's context whose requests obey Kafka's reconnect backoff, and what it must be told. */
-export interface BackedOffContext<M extends Message> extends NodeContext<M> {
-  /** A connection broke (Process.onDisconnect): the peer's backoff starts. */
-  connectionLost(peer: string): void;
-}
-
-/**
- * `ctx` with the reconnect backoff applied to every request, for clients whose requests go
- * out from many places (a consumer's fetcher, group membership, commits, its transactional
- * producer): a request to a node in backoff is held until the backoff ends, as Kafka's
- * NetworkClient sends nothing to a node that is not ready.
- *
- * While the client is reconnecting to a node, one request at a time goes out as the
- * connection attempt; the others wait for its outcome. Kafka's NetworkClient.initiateConnect
- * opens one connection per node (ClusterConnectionStates: CONNECTING), and every other request
- * waits until that node is ready: a refused attempt fails them together, and the node's next
- * backoff holds them again. Without this, the requests held by one backoff each opened a
- * connection of their own at its end, and each refusal counted against the node.
- */
-export function withReconnectBackoff<M extends Message>(ctx: NodeContext<M>, initialMs: number, maxMs: number): BackedOffContext<M> {
-  const backoff = new ReconnectBackoff(ctx.rng.fork('reconnect'), initialMs, maxMs);
-  /** Nodes with a connection attempt out, and the requests waiting for its outcome. */
-  const connecting = new Map<string, (() => void)[]>();
-  const request: NodeContext<M>['request'] = (to, message, options, done) => {
-    const until = backoff.blackedOutUntil(to, ctx.now());
-    if (until !== undefined) {
-      ctx.after(micros(until - ctx.now()), () => request(to, message, options, done));
-      return;
-    }
-    const waiting = connecting.get(to);
-    if (waiting !== undefined) {
-      waiting.push(() => request(to, message, options, done));
-      return;
-    }
-    const attempt = backoff.isReconnecting(to);
-    if (attempt) connecting.set(to, []);
-    ctx.request(to, message, options, (r) => {
-      if (r.ok) backoff.onSuccess(to);
-      else if (r.error === 'disconnected') backoff.onFailure(to, ctx.now());
-      if (attempt) release(to);
-      done(r);
-    });
-  };
-  const release = (to: string): void => {
-    const waiting = connecting.get(to) ?? [];
-    connecting.delete(to);
-    for (const resend of waiting) resend();
-  };
-  return { ...ctx, request, connectionLost: (peer) => backoff.onFailure(peer, ctx.now()) };
 }

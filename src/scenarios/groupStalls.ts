@@ -13,7 +13,9 @@ import type { Trace } from '../sim/trace.js';
  * AbstractCoordinator), the member owning it was down or paused, the group had no
  * coordinator (its __consumer_offsets partition had no leader: FindCoordinator answers
  * COORDINATOR_NOT_AVAILABLE, GroupCoordinator), an open transaction held a read_committed
- * group at the last stable offset, or a network partition cut a member or a leader off. Each stall is charged to the latest fault applied before it had lasted
+ * group at the last stable offset, a network partition cut a member or a leader off, or the
+ * member owning it sat in a commitSync that took the stall (its poll loop fetches nothing
+ * meanwhile). Each stall is charged to the latest fault applied before it had lasted
  * STALL_MS. A ghost observer: it reads the trace only.
  */
 
@@ -52,6 +54,13 @@ export interface GroupMembers {
   readonly readCommitted?: readonly string[];
 }
 
+/** A member's call that blocks its poll loop: commitSync, or a processor's transaction. */
+interface BlockingCall {
+  readonly f: 'commit' | 'txn';
+  readonly invoked: number;
+  returned: number | undefined;
+}
+
 /** One partition of one group. */
 interface Track {
   readonly group: string;
@@ -88,6 +97,14 @@ export class GroupStallRecorder {
   /** The latest generation each group's coordinator reported. */
   private readonly generation = new Map<string, { state: string; readonly generation: number; readonly members: number }>();
   private now: Time = time(0);
+  /**
+   * Each member's latest blocking call: an offset commit (commitSync), or a processor's
+   * transaction (its records processed, then sendOffsetsToTransaction and commitTransaction);
+   * when it was called, and when it returned (undefined while it has not).
+   */
+  private readonly commits = new Map<string, BlockingCall>();
+  /** The call before it, each member's (a stall may end just after a new one began). */
+  private readonly previousCommits = new Map<string, BlockingCall>();
   /** Transactions not yet ended (their markers not written), by transactional id: the partitions whose last stable offset they hold. */
   private readonly openTxns = new Map<string, readonly string[]>();
 
@@ -156,6 +173,7 @@ export class GroupStallRecorder {
   }
 
   private onOp(at: Time, r: { process: string; type: string; f: string; value?: unknown }): void {
+    if (r.f === 'commit' || r.f === 'txn') this.onCommit(at, r.process, r.f, r.type);
     if (r.type !== 'ok') return;
     const group = this.groupOf.get(r.process);
     if (group === undefined) return;
@@ -174,6 +192,41 @@ export class GroupStallRecorder {
       else if (t.owner === r.process) t.owner = undefined;
     }
     this.recheck(at);
+  }
+
+  /** A member called commitSync or began a transaction (or that returned, whichever way). */
+  private onCommit(at: Time, process: string, f: 'commit' | 'txn', type: string): void {
+    if (type === 'invoke') {
+      const last = this.commits.get(process);
+      if (last !== undefined) this.previousCommits.set(process, last);
+      this.commits.set(process, { f, invoked: at, returned: undefined });
+    }
+    else {
+      const c = this.commits.get(process);
+      if (c !== undefined) c.returned = at;
+    }
+  }
+
+  /**
+   * Why the owner of `t` may have processed nothing from `since` to `end`: it sat in
+   * commitSync (or in a transaction) for a stall's length or more of that time.
+   * The application thread waits in commitSync (ConsumerCoordinator.commitOffsetsSync retries
+   * until it succeeds or default.api.timeout.ms) or in commitTransaction, so it polls, and
+   * fetches, nothing meanwhile: a commit waits for the group's __consumer_offsets partition to
+   * replicate it (a transaction's end, for __transaction_state), which an ISR member that
+   * cannot fetch holds up for as long as it stays in the ISR.
+   */
+  private blockedInCommit(t: Track, since: Time, end: Time): string | undefined {
+    if (t.owner === undefined) return undefined;
+    const during = (c: BlockingCall | undefined): boolean => c !== undefined && Math.min(c.returned ?? end, end) - Math.max(c.invoked, since) >= millis(STALL_MS);
+    const current = this.commits.get(t.owner);
+    const previous = this.previousCommits.get(t.owner);
+    const c = during(current) ? current : during(previous) ? previous : undefined;
+    if (c === undefined) return undefined;
+    const took = (c.returned ?? end) - c.invoked;
+    if (c.f === 'txn') return `${t.owner}, owning ${t.partition}, spent ${formatTime(took)} in one transaction, polling nothing (its records, sendOffsetsToTransaction and commitTransaction block the poll loop; the commit ends once __transaction_state has replicated it)`;
+    const offsets = `${OFFSETS_TOPIC}-${partitionForGroup(t.group, this.groups.offsetsPartitions)}`;
+    return `${t.owner}, owning ${t.partition}, waited ${formatTime(took)} in commitSync, polling nothing (commitSync blocks the poll loop until the coordinator answers, once ${offsets} has replicated the commit)`;
   }
 
   private track(group: string, partition: string): Track {
@@ -257,7 +310,9 @@ export class GroupStallRecorder {
     let c = groups.get(t.group);
     if (c === undefined) groups.set(t.group, (c = { ms: new Map(), reasons: [], open: false, state: '' }));
     c.ms.set(t.partition, (c.ms.get(t.partition) ?? 0) + (end - since) / 1000);
-    const reasons = t.reasons.length > 0 ? t.reasons : ['its members fetched nothing (no fetch progress)'];
+    const commit = this.blockedInCommit(t, since, end);
+    const seen = commit === undefined ? t.reasons : [...t.reasons, commit];
+    const reasons = seen.length > 0 ? seen : ['its members fetched nothing (no fetch progress)'];
     for (const why of reasons) if (!c.reasons.includes(why)) c.reasons.push(why);
     c.open ||= open;
     c.state = this.stateLine(t.group, end);

@@ -136,6 +136,51 @@ describe('consumer groups stalled per fault', () => {
     ]);
   });
 
+  /** At 9 s: the run's first fault stalled g1 on orders-0 alone, closed, for `why`. */
+  function expectOneStallOfOrders0(h: ReturnType<typeof groupHarness>, why: string): void {
+    h.at(9);
+    const [w] = h.recorder.finish(h.end(), new SendLog());
+    expect(w.groups).toEqual([expect.objectContaining({ group: 'g1', partitions: ['orders-0'], open: false, why })]);
+  }
+
+  it('says a member waited in commitSync, polling nothing, when its commit took the stall (consumer-nemesis at seed 1: broker-3 cut off, in the ISR of __consumer_offsets)', () => {
+    const h = groupHarness();
+    const commit = (type: 'invoke' | 'ok') => h.trace.emit('client.op', { process: 'c1-1', type, f: 'commit', index: 0, value: { generation: 1, member: 'c1-1', offsets: { 'orders-0': 1 } } });
+    h.at(1);
+    h.acked('orders-0', 0);
+    h.processed('c1-1', 'orders-0', 0);
+    // A quick commit before: no reason of its own.
+    commit('invoke');
+    h.at(1.01);
+    commit('ok');
+    h.acked('orders-0', 1);
+    h.processed('c1-1', 'orders-0', 1);
+    commit('invoke');
+    h.at(1.2);
+    h.acked('orders-0', 2);
+    h.trace.emit('fault.apply', { index: 0, action: 'partition', targets: ['broker-3'] });
+    h.at(7.4);
+    commit('ok');
+    h.processed('c1-1', 'orders-0', 2);
+    expectOneStallOfOrders0(h, 'c1-1, owning orders-0, waited 6.390s in commitSync, polling nothing (commitSync blocks the poll loop until the coordinator answers, once __consumer_offsets-0 has replicated the commit)');
+  });
+
+  it("says a processor sat in one transaction for the stall, though records waited from before it began (eos-nemesis at seed 1)", () => {
+    const h = groupHarness();
+    const txn = (type: 'invoke' | 'ok') => h.trace.emit('client.op', { process: 'c1-1', type, f: 'txn', index: 0, value: { generation: 1, member: 'c1-1', records: 50 } });
+    h.at(1);
+    h.acked('orders-0', 0);
+    h.at(1.1);
+    txn('invoke');
+    h.trace.emit('fault.apply', { index: 0, action: 'partition', targets: ['broker-3'] });
+    h.at(7.5);
+    txn('ok');
+    // The next transaction begins before the first record is counted processed.
+    txn('invoke');
+    h.processed('c1-1', 'orders-0', 0);
+    expectOneStallOfOrders0(h, 'c1-1, owning orders-0, spent 6.400s in one transaction, polling nothing (its records, sendOffsetsToTransaction and commitTransaction block the poll loop; the commit ends once __transaction_state has replicated it)');
+  });
+
   it('says a group had no coordinator, and that a stall lasted to the end; a group kept up with is not stalled', () => {
     const h = groupHarness();
     h.at(1);

@@ -12,7 +12,7 @@ drain: 20s
 cluster: { brokers: 3, controllers: 1, config: { min.insync.replicas: 2, unclean.leader.election.enable: true, replica.lag.time.max.ms: 3000 } }
 topics: [{ name: orders, partitions: 3, replication.factor: 3 }]
 clients:
-  - { id: p1, type: producer, topic: orders, config: { acks: all, retries: 1, retry.backoff.ms: 50 }, workload: { rate: 300/s, keys: 30, start: 1s, stop: 28s } }
+  - { id: p1, type: producer, topic: orders, config: { acks: all, retries: 1, retry.backoff.ms: 50, request.timeout.ms: 3000, delivery.timeout.ms: 4000 }, workload: { rate: 300/s, keys: 30, start: 1s, stop: 28s } }
 faults:
   - { at: 5s, action: crash, target: broker-1 }
   - { at: 20s, action: crash, target: controller }
@@ -49,8 +49,11 @@ describe('Kafka metrics in a run', () => {
     expect(crash?.gauges[`${JMX.underReplicatedPartitions} Value`]?.peak).toBeGreaterThan(0);
     // Clean elections only: broker-1's partitions had an in-sync replica left.
     expect(total(r.stats.metrics.final, JMX.uncleanLeaderElections, 'Count')).toBe(0);
-    // The producer retried records while the leader was gone, and with retries=1 some failed for good.
+    // The producer retried records while the leader was gone, and some failed for good: those
+    // that waited for the dead leader (it sends nothing to a broker it cannot connect to)
+    // longer than delivery.timeout.ms.
     expect(crash?.deltas[`${JMX.producer('p1')} record-retry-total`]).toBeGreaterThan(0);
+    expect(r.stats.failed + r.stats.indeterminate).toBeGreaterThan(0);
     expect(r.stats.metrics.final[JMX.producer('p1')]['producer-p1']['record-error-total']).toBe(r.stats.failed + r.stats.indeterminate);
   });
 

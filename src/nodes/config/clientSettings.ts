@@ -6,6 +6,8 @@ export const COMMON_CLIENT_SETTINGS = {
   'retry.backoff.ms': int(100, 'How long the client waits before retrying a failed request.', { min: 0, unit: 'ms' }),
   'reconnect.backoff.ms': int(50, 'How long the client waits before reconnecting to a broker, at first.', { min: 0, unit: 'ms' }),
   'reconnect.backoff.max.ms': int(1_000, 'The longest reconnect backoff, which doubles with each failed attempt.', { min: 0, unit: 'ms' }),
+  'socket.connection.setup.timeout.ms': changed(int(10_000, 'How long the client waits for a connection to a broker to be established before it closes it and backs off (KIP-601, Kafka 2.7); it doubles with each consecutive failed connect, with 20% jitter. Before 2.7 there was none: an attempt lasted until the operating system gave up (127 s on Linux), the value for those releases.', { min: 1, unit: 'ms' }), [['0.10', 127_000], ['2.7', 10_000]], 'KIP-601'),
+  'socket.connection.setup.timeout.max.ms': changed(int(30_000, 'The longest connection setup timeout, which socket.connection.setup.timeout.ms doubles to (KIP-601, Kafka 2.7).', { min: 1, unit: 'ms' }), [['0.10', 127_000], ['2.7', 30_000]], 'KIP-601'),
   'metadata.max.age.ms': int(300_000, 'How often the client refreshes its metadata even when nothing failed.', { min: 1, unit: 'ms' }),
 } as const;
 

@@ -1,4 +1,4 @@
-import type { NodeContext, Process } from '../../network/nodeHost.js';
+import type { HostContext, Process } from '../../network/nodeHost.js';
 import type { History, Op } from '../../sim/history.js';
 import { declareTraceKind } from '../../sim/trace.js';
 import { addDuration, micros, millis, type Duration } from '../../sim/time.js';
@@ -8,7 +8,8 @@ import { Fetcher } from './fetcher.js';
 import { GroupMembership } from './groupMembership.js';
 import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
 import { ProcessorStage, type ProcessorHost } from './processorStage.js';
-import { withReconnectBackoff, type BackedOffContext } from '../reconnectBackoff.js';
+import { withConnectionStates, type BackedOffContext } from '../networkClient.js';
+import { ClusterConnectionStates } from '../clusterConnectionStates.js';
 import { MetadataMaxAge } from '../metadataMaxAge.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
 import type { ClientException } from '../errors.js';
@@ -125,10 +126,10 @@ export class Consumer implements Process<KafkaMessage> {
   private readonly ctx: BackedOffContext<KafkaMessage>;
 
   constructor(
-    ctx: NodeContext<KafkaMessage>,
+    ctx: HostContext<KafkaMessage>,
     private readonly durable: ConsumerDurable,
   ) {
-    this.ctx = withReconnectBackoff(ctx, durable.config['reconnect.backoff.ms'], durable.config['reconnect.backoff.max.ms']);
+    this.ctx = withConnectionStates(ctx, new ClusterConnectionStates(ctx, durable.config));
     this.name = `${durable.clientId}-${durable.index}`;
     this.metadataAge = new MetadataMaxAge(this.ctx, durable.config['metadata.max.age.ms'], () => this.refreshMetadata());
     this.fetcher = new Fetcher({

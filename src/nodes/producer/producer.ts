@@ -1,4 +1,6 @@
-import type { NodeContext, Process, RpcResult } from '../../network/nodeHost.js';
+import type { HostContext, Process, RpcResult } from '../../network/nodeHost.js';
+import { ClusterConnectionStates } from '../clusterConnectionStates.js';
+import { withConnectionStates, type BackedOffContext } from '../networkClient.js';
 import type { History } from '../../sim/history.js';
 import type { SendRef } from '../../sim/sendLog.js';
 import { addDuration, micros, millis, toMillis, MICROS_PER_SECOND } from '../../sim/time.js';
@@ -108,9 +110,12 @@ export class Producer implements Process<KafkaMessage> {
   private readonly transactions: TransactionManager;
   private readonly accumulator: RecordAccumulator;
   private readonly sender: Sender;
+  /** Its NetworkClient's connection states, and its requests other than Produce under them. */
+  private readonly connections: ClusterConnectionStates<KafkaMessage>;
+  private readonly net: BackedOffContext<KafkaMessage>;
 
   constructor(
-    private readonly ctx: NodeContext<KafkaMessage>,
+    private readonly ctx: HostContext<KafkaMessage>,
     private readonly durable: ProducerDurable,
   ) {
     this.sticky = new StickyPartitioner(ctx.rng.fork('partitioner'));
@@ -120,8 +125,10 @@ export class Producer implements Process<KafkaMessage> {
     prefix.copy(this.idBytes);
     this.metadataAge = new MetadataMaxAge(ctx, durable.config['metadata.max.age.ms'], () => this.refreshMetadata());
     this.zipf = durable.workload.keyDistribution === 'zipf' && durable.workload.keys > 0 ? new ZipfSampler(durable.workload.keys) : undefined;
+    this.connections = new ClusterConnectionStates(ctx, durable.config);
+    this.net = withConnectionStates(ctx, this.connections);
     this.transactions = new TransactionManager({
-      ctx,
+      ctx: this.net,
       config: durable.config,
       partitionName: this.partitionNameOf,
       brokerOrRetry: (retry) => this.sender.brokerOrRetry(retry),
@@ -144,7 +151,7 @@ export class Producer implements Process<KafkaMessage> {
     });
     const { clientId, topic, brokers, history, metrics } = durable;
     const wiring = { accumulator: this.accumulator, transactions: this.transactions, partitionName: this.partitionNameOf, afterCompletion: this.afterCompletion };
-    this.sender = new Sender({ ctx, config: durable.config, clientId, topic, brokers, history, metrics, ...wiring, requestMetadataUpdate: () => this.refreshMetadata() });
+    this.sender = new Sender({ ctx, connections: this.connections, config: durable.config, clientId, topic, brokers, history, metrics, ...wiring, requestMetadataUpdate: () => this.refreshMetadata() });
   }
 
   private get config(): ProducerConfig {
@@ -298,7 +305,7 @@ export class Producer implements Process<KafkaMessage> {
    */
   onDisconnect(peer: string): void {
     if (!peer.startsWith('broker-')) return;
-    this.sender.onDisconnect(peer);
+    this.net.connectionLost(peer);
     this.refreshMetadata();
   }
 
@@ -310,7 +317,7 @@ export class Producer implements Process<KafkaMessage> {
       this.refreshMetadata();
     });
     if (broker === undefined) return;
-    this.ctx.request(brokerNode(broker), message('Metadata', { topics: [this.durable.topic] }), { timeout: millis(this.config['request.timeout.ms']) }, (r) => this.onMetadataResponse(broker, r));
+    this.net.request(brokerNode(broker), message('Metadata', { topics: [this.durable.topic] }), { timeout: millis(this.config['request.timeout.ms']) }, (r) => this.onMetadataResponse(broker, r));
   }
 
   private onMetadataResponse(broker: number, r: RpcResult<KafkaMessage>): void {

@@ -39,6 +39,20 @@ export interface ProducerBatch {
   mayStillArrive?: boolean;
 }
 
-/** Errors a Kafka producer retries (RetriableException), and those that leave the outcome unknown. */
+/** Errors a Kafka producer retries (RetriableException). */
 export const RETRIABLE: ReadonlySet<KafkaErrorCode | RpcError> = new Set<KafkaErrorCode | RpcError>(['NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT', 'UNKNOWN_TOPIC_OR_PARTITION', 'timeout', 'disconnected', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID']);
-export const UNKNOWN_OUTCOME: ReadonlySet<KafkaErrorCode | RpcError> = new Set<KafkaErrorCode | RpcError>(['REQUEST_TIMED_OUT', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'timeout', 'disconnected']);
+
+/**
+ * Answers that leave the producer not knowing whether the attempt was written: no answer
+ * (the request timed out or its connection broke), or an error an acks=all leader gives
+ * after it appended, while the batch waited to be replicated. Kafka's DelayedProduce
+ * .tryComplete completes a waiting partition with REQUEST_TIMED_OUT on expiry, with
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below min.insync.replicas
+ * (Partition.checkEnoughReplicasReachOffset), with NOT_LEADER_OR_FOLLOWER when the broker
+ * stopped leading it (case B: leaderLogIfLocal is None; the records may survive on the new
+ * leader), and with whatever ReplicaManager.getPartitionOrError says once the replica is
+ * gone (case A: NOT_LEADER_OR_FOLLOWER, UNKNOWN_TOPIC_OR_PARTITION, KAFKA_STORAGE_ERROR).
+ * The client cannot tell these from the same codes given before an append, so after any
+ * of them the send is indeterminate.
+ */
+export const UNKNOWN_OUTCOME: ReadonlySet<KafkaErrorCode | RpcError> = new Set<KafkaErrorCode | RpcError>(['REQUEST_TIMED_OUT', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'NOT_LEADER_OR_FOLLOWER', 'UNKNOWN_TOPIC_OR_PARTITION', 'KAFKA_STORAGE_ERROR', 'timeout', 'disconnected']);

@@ -4,7 +4,8 @@ import type { NodeMetrics } from '../../sim/metrics.js';
 import type { Rng } from '../../sim/rng.js';
 import { micros, millis, toMillis } from '../../sim/time.js';
 import { JMX } from '../jmx.js';
-import { exponentialBackoffMs, ReconnectBackoff } from '../reconnectBackoff.js';
+import { exponentialBackoffMs } from '../reconnectBackoff.js';
+import type { ClusterConnectionStates } from '../clusterConnectionStates.js';
 import { brokerNode, message, produceOutcome, type KafkaMessage, type ProduceOutcome, type ProducePartitionData, type ProduceRequest } from '../protocol.js';
 import type { ClientException, KafkaErrorCode } from '../errors.js';
 import type { ProducerConfig } from './producer.js';
@@ -15,6 +16,8 @@ import type { TransactionManager } from './transactionManager.js';
 /** What the Sender needs of the producer it serves. */
 export interface SenderDeps {
   readonly ctx: Pick<NodeContext<KafkaMessage>, 'rng' | 'now' | 'after' | 'request' | 'send'>;
+  /** The producer's connection states (its NetworkClient's), shared with its other requests. */
+  readonly connections: ClusterConnectionStates<KafkaMessage>;
   readonly config: ProducerConfig;
   readonly clientId: string;
   readonly topic: string;
@@ -34,7 +37,7 @@ export interface SenderDeps {
  * Kafka's Sender (with the connection bookkeeping of its NetworkClient): drains the
  * accumulator into one Produce request per leader, keeps count of requests in flight per
  * broker, completes, retries or fails each batch by its partition's answer, and keeps each
- * broker's reconnect backoff.
+ * broker's connection state (ClusterConnectionStates: reconnect backoff, connection setup).
  */
 export class Sender {
   /** Produce requests unanswered, per broker. */
@@ -45,7 +48,6 @@ export class Sender {
   private readonly inFlightBatches = new Set<ProducerBatch>();
   /** When the next in-flight batch reaches delivery.timeout.ms (local µs), if a check is armed. */
   private inFlightExpiryAt = Number.POSITIVE_INFINITY;
-  private readonly reconnect: ReconnectBackoff;
   /** The retry backoff's jitter (KIP-580), a stream of its own so other draws stay where they were. */
   private readonly retryJitter: Rng;
   /** Brokers whose backoff ends with a drain already scheduled. */
@@ -55,7 +57,6 @@ export class Sender {
 
   constructor(private readonly deps: SenderDeps) {
     this.requestOptions = { timeout: millis(deps.config['request.timeout.ms']) };
-    this.reconnect = new ReconnectBackoff(deps.ctx.rng.fork('reconnect'), deps.config['reconnect.backoff.ms'], deps.config['reconnect.backoff.max.ms']);
     this.retryJitter = deps.ctx.rng.fork('retry-backoff');
   }
 
@@ -75,7 +76,9 @@ export class Sender {
   /**
    * Sends what may go, as Kafka's Sender does. A broker is ready when the head batch of some
    * partition it leads is ready (full, followed by another, retried, or lingered) and it can
-   * take a request (within max.in.flight.requests.per.connection, not in reconnect backoff).
+   * take a request (within max.in.flight.requests.per.connection, not in reconnect backoff,
+   * its connection established: NetworkClient.ready starts connecting to a node that has none,
+   * and the node's batches wait in the accumulator until it is ready).
    * Each round drains, for every ready broker, the head batch of each partition it leads,
    * ready or not, up to max.request.size, into one Produce request
    * (RecordAccumulator.ready, then drainBatchesForOneNode); rounds go on while anything is
@@ -94,12 +97,18 @@ export class Sender {
     }
   }
 
-  /** Whether `leader` can take a request now (NetworkClient.isReady). */
+  /**
+   * Whether `leader` can take a request now (Sender.sendProducerData's client.ready: within
+   * the in-flight limit, not in reconnect backoff, and connected; a node it is still
+   * connecting to is drained once the connection is made).
+   */
   private readonly canTake = (leader: number): boolean => {
-    // Reconnecting: one request probes the connection (Kafka sends nothing before it is up).
-    const limit = this.reconnect.isReconnecting(brokerNode(leader)) ? 1 : this.config['max.in.flight.requests.per.connection'];
-    return !((this.inFlight.get(leader) ?? 0) >= limit || this.inBackoff(leader));
+    if ((this.inFlight.get(leader) ?? 0) >= this.config['max.in.flight.requests.per.connection'] || this.inBackoff(leader)) return false;
+    return this.deps.connections.ready(brokerNode(leader), this.drainWhenConnected);
   };
+
+  /** drain, once a connection is made. */
+  private readonly drainWhenConnected = (): void => this.drain();
 
   /** dispatch, in the argument order of Map.forEach over a drain's requests. */
   private readonly dispatchTo = (batches: readonly ProducerBatch[], leader: number): void => this.dispatch(batches, leader);
@@ -291,7 +300,7 @@ export class Sender {
    */
   private inBackoff(broker: number): boolean {
     const now = this.ctx.now();
-    const until = this.reconnect.blackedOutUntil(brokerNode(broker), now);
+    const until = this.deps.connections.blackedOutUntil(brokerNode(broker), now);
     if (until === undefined) return false;
     if (!this.drainAfterBackoff.has(broker)) {
       this.drainAfterBackoff.add(broker);
@@ -313,7 +322,7 @@ export class Sender {
     const ready: number[] = [];
     let until = Number.POSITIVE_INFINITY;
     for (const b of this.deps.brokers) {
-      const end = this.reconnect.blackedOutUntil(brokerNode(b), now);
+      const end = this.deps.connections.blackedOutUntil(brokerNode(b), now);
       if (end === undefined) ready.push(b);
       else until = Math.min(until, end);
     }
@@ -328,14 +337,8 @@ export class Sender {
     return undefined;
   }
 
-  /** What an answer (or its absence) says of the connection to `broker`. */
+  /** What an answer (or its absence) says of the connection to `broker`: a broken one puts it in reconnect backoff. */
   noteConnection(broker: number, r: RpcResult<KafkaMessage>): void {
-    if (r.ok) this.reconnect.onSuccess(brokerNode(broker));
-    else if (r.error === 'disconnected') this.reconnect.onFailure(brokerNode(broker), this.ctx.now());
-  }
-
-  /** A broker connection broke: any broken connection puts the broker in reconnect backoff, acks=0 sends included. */
-  onDisconnect(peer: string): void {
-    this.reconnect.onFailure(peer, this.ctx.now());
+    if (!r.ok && r.error === 'disconnected') this.deps.connections.onFailure(brokerNode(broker));
   }
 }
