@@ -16,7 +16,7 @@ const SEEDS = Array.from({ length: DEEP ? 50 : 3 }, (_, i) => i + 1);
  */
 function cluster(seed: number, voters: { min: number; max: number }, observers: number, extra: Partial<RaftClusterOptions> = {}): RaftCluster {
   const span = voters.max - voters.min + 1;
-  const features = { preVote: seed % 2 === 0, checkQuorum: seed % 3 !== 0 };
+  const features = { preVote: seed % 2 === 0, checkQuorum: seed % 3 !== 0, quietResigned: true };
   const c = new RaftCluster({ seed, voters: voters.min + ((seed * 7) % span), observers: seed % (observers + 1), features, ...extra });
   c.startAll();
   c.appendEvery(5);

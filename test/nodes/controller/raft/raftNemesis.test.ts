@@ -55,7 +55,7 @@ describe('a quorum under random faults', () => {
         fc.boolean(),
         fc.array(faultArb, { minLength: 1, maxLength: 12 }),
         (seed, voters, observers, preVote, checkQuorum, faults) => {
-          const c = new RaftCluster({ seed, voters, observers, features: { preVote, checkQuorum } });
+          const c = new RaftCluster({ seed, voters, observers, features: { preVote, checkQuorum, quietResigned: true } });
           c.startAll();
           c.appendEvery(10);
           const cuts = new Set<string>();
