@@ -57,11 +57,18 @@ export class QuorumNarrator {
 
   private onActive(at: number, node: string, epoch: number, active: boolean): void {
     if (active) {
+      const others = [...this.active].filter(([n]) => n !== node);
       this.active.set(node, epoch);
       const gap = this.noneSince;
       this.noneSince = undefined;
-      const others = [...this.active.keys()].filter((n) => n !== node);
-      const stale = others.length === 0 ? '' : `; ${others.join(', ')} still believe${others.length === 1 ? 's' : ''} ${others.length === 1 ? 'it is' : 'they are'} active in an older epoch`;
+      const newer = others.filter(([, e]) => e > epoch);
+      if (newer.length > 0) {
+        // A claim in an epoch the quorum has left: before KAFKA-17333 (Kafka 3.9) a former
+        // leader restarting resigned in its old epoch told QuorumController it led it.
+        this.say(at, `${node} believes it is the active controller in epoch ${epoch}, an older epoch than ${newer.map(([n, e]) => `${n}'s ${e}`).join(' and ')}: ${newer.map(([n]) => n).join(' and ')} is the active one`);
+        return;
+      }
+      const stale = others.map(([n, e]) => (e < epoch ? `; ${n} still believes it is active in an older epoch, ${e}` : `; ${n} also believes it is active in epoch ${e}, the same one`)).join('');
       if (gap === undefined) this.say(at, `${node} is the active controller (epoch ${epoch})${stale}`);
       else this.say(at, `${node} is the active controller (epoch ${epoch}), after ${formatDuration(Math.round((at - gap.at) / MICROS_PER_MS) * MICROS_PER_MS)} with none since ${gap.why} at ${formatTime(gap.at)}: meanwhile no partition leader or ISR could change${stale}`);
       return;

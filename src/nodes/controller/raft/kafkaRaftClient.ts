@@ -55,30 +55,41 @@ import {
 
 /**
  * Protocol features that came with later Kafka releases, switched per simulated release:
- * pre-vote (KIP-996; Kafka 4.0, KAFKA-16164) and check-quorum (KAFKA-15489; Kafka 3.7).
+ * pre-vote (KIP-996; Kafka 4.0, KAFKA-16164), check-quorum (KAFKA-15489; Kafka 3.7) and a
+ * resigned replica that keeps its leadership to itself (KAFKA-17333; Kafka 3.9).
  */
 export interface RaftFeatures {
   readonly preVote: boolean;
   readonly checkQuorum: boolean;
+  /**
+   * KafkaRaftClient.pollListeners fires no leader change in ResignedState (KAFKA-17333,
+   * apache/kafka#16900, on the 3.9 branch): before it, a former leader that restarts resigned
+   * in its old epoch (QuorumState.initialize) told its listener it led that epoch, and
+   * QuorumController.QuorumMetaLogListener.handleLeaderChange claimed.
+   */
+  readonly quietResigned: boolean;
 }
 
 /** The newest release's features. */
-export const LATEST_RAFT_FEATURES: RaftFeatures = { preVote: true, checkQuorum: true };
+export const LATEST_RAFT_FEATURES: RaftFeatures = { preVote: true, checkQuorum: true, quietResigned: true };
 
 /**
  * The release each feature came with, as the release table shows it. Check-quorum:
  * KAFKA-15489 (commit 37416e1, first tagged 3.7.0, not on the 3.6 branch). Pre-vote: KIP-996
  * in two parts, KAFKA-17641 (the Vote RPC's PreVote field, apache/kafka#17807) and
- * KAFKA-17642 (ProspectiveState, #18240), both merged for 4.0 under KAFKA-16164.
+ * KAFKA-17642 (ProspectiveState, #18240), both merged for 4.0 under KAFKA-16164. The quiet
+ * resigned state: KAFKA-17333 (commit 283b82d on the 3.9 branch).
  */
 export const RAFT_FEATURE_RELEASES: Readonly<Record<keyof RaftFeatures, { readonly since: KafkaRelease; readonly what: string }>> = {
   preVote: { since: '4.0', what: 'pre-vote (KIP-996, KAFKA-16164)' },
   checkQuorum: { since: '3.7', what: 'check-quorum: a leader without a majority of fetches resigns (KAFKA-15489)' },
+  quietResigned: { since: '3.9', what: 'a former leader restarting resigned does not claim to be the active controller (KAFKA-17333)' },
 };
 
 /** The features of `release`. */
 export function raftFeaturesAt(release: KafkaRelease): RaftFeatures {
-  return { preVote: atLeast(release, RAFT_FEATURE_RELEASES.preVote.since), checkQuorum: atLeast(release, RAFT_FEATURE_RELEASES.checkQuorum.since) };
+  const at = (f: keyof RaftFeatures): boolean => atLeast(release, RAFT_FEATURE_RELEASES[f].since);
+  return { preVote: at('preVote'), checkQuorum: at('checkQuorum'), quietResigned: at('quietResigned') };
 }
 
 /** How long the leader holds a Fetch with nothing new (KafkaRaftManager passes 500 ms as fetchMaxWaitMs). */
@@ -165,6 +176,8 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   private fetchingSnapshot: OffsetAndEpoch | undefined;
   /** When the log's snapshots and prefix are next cleaned (RaftMetadataLogCleanerManager). */
   private cleanAt: number;
+  /** The violations reported so far, each once: a broken invariant is reported where it broke, not at every answer after. */
+  private readonly reportedViolations = new Set<string>();
 
   constructor(
     private readonly ctx: NodeContext<RaftMessage>,
@@ -672,8 +685,16 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     if (wasLeader) this.completeHeldFetches('NOT_LEADER_OR_FOLLOWER');
   }
 
-  /** A broken protocol invariant, recorded at the event that broke it (where Kafka's client would throw and stop). */
+  /**
+   * A broken protocol invariant, recorded at the event that broke it (where Kafka's client
+   * would throw and stop: KafkaRaftClientDriver.doWork hands the exception to the fatal fault
+   * handler, which halts the process). kafkasim's member goes on, so the same answer comes
+   * back at every retry; it is reported the first time only.
+   */
   private reportViolation(kind: RaftInvariantKind, message: string): void {
+    const key = `${kind}\u0000${message}`;
+    if (this.reportedViolations.has(key)) return;
+    this.reportedViolations.add(key);
     this.ctx.trace.emit('raft.violation', { node: this.ctx.id, invariant: kind, message });
   }
 
@@ -773,13 +794,18 @@ export class KafkaRaftClient implements Process<RaftMessage> {
     this.snapshotGenerator.reset(now);
   }
 
-  /** ListenerContext.maybeFireLeaderChange: a new leader fires once the listener is past its epoch's start. */
+  /**
+   * ListenerContext.maybeFireLeaderChange: a new leader fires once the listener is past its
+   * epoch's start. Since KAFKA-17333 a resigned replica fires nothing (pollListeners: it does
+   * not track its epoch's start, and every append would fail NotLeaderException).
+   */
   private maybeFireLeaderChange(listener: RaftListener): void {
     const leaderId = this.quorum.leaderId;
     const epoch = this.quorum.epoch;
     const last = this.lastFiredLeader;
     if (last !== undefined && last.leaderId === leaderId && last.epoch === epoch) return;
     const s = this.quorum.state;
+    if (s.kind === 'resigned' && this.config.features.quietResigned) return;
     if (s.kind === 'leader' && this.listenerNextOffset <= s.leader.epochStartOffset) return;
     this.lastFiredLeader = { leaderId, epoch };
     listener.handleLeaderChange(leaderId, epoch);

@@ -23,7 +23,7 @@ const SNAPSHOTS: Partial<RaftClusterOptions> = { counter: true, snapshotChunkByt
  */
 function cluster(seed: number, voters: { min: number; max: number }, observers: number, extra: Partial<RaftClusterOptions> = {}): RaftCluster {
   const span = voters.max - voters.min + 1;
-  const features = { preVote: seed % 2 === 0, checkQuorum: seed % 3 !== 0 };
+  const features = { preVote: seed % 2 === 0, checkQuorum: seed % 3 !== 0, quietResigned: true };
   const snapshots = seed % 2 === 1 ? SNAPSHOTS : {};
   const c = new RaftCluster({ seed, voters: voters.min + ((seed * 7) % span), observers: seed % (observers + 1), features, ...snapshots, ...extra });
   c.startAll();

@@ -11,7 +11,7 @@ const DEEP = process.env.KAFKASIM_DEEP !== undefined;
 const SEEDS = Array.from({ length: DEEP ? 20 : 2 }, (_, i) => i + 1);
 
 function settled(seed: number, preVote: boolean, checkQuorum: boolean): RaftCluster {
-  const c = new RaftCluster({ seed, voters: 3, features: { preVote, checkQuorum } });
+  const c = new RaftCluster({ seed, voters: 3, features: { preVote, checkQuorum, quietResigned: true } });
   c.startAll();
   c.appendEvery(10);
   c.runUntil(() => c.hasConsistentLeader() && c.allReachedHighWatermark(10), 30_000, 'a settled quorum');

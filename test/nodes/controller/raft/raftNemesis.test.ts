@@ -68,7 +68,7 @@ describe('a quorum under random faults', () => {
   it('keeps every invariant, and makes progress once the faults end', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 3, max: 5 }), fc.integer({ min: 0, max: 2 }), fc.boolean(), fc.boolean(), schedule, (seed, voters, observers, preVote, checkQuorum, faults) => {
-        runSchedule(new RaftCluster({ seed, voters, observers, features: { preVote, checkQuorum } }), faults);
+        runSchedule(new RaftCluster({ seed, voters, observers, features: { preVote, checkQuorum, quietResigned: true } }), faults);
       }),
       { numRuns: DEEP ? 100 : 4 },
     );
@@ -78,7 +78,7 @@ describe('a quorum under random faults', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 3, max: 5 }), fc.integer({ min: 0, max: 2 }), fc.boolean(), schedule, (seed, voters, observers, preVote, faults) => {
         const settings = { 'metadata.log.max.record.bytes.between.snapshots': 300, 'metadata.log.max.snapshot.interval.ms': 500, 'metadata.max.retention.bytes': 1 };
-        const c = new RaftCluster({ seed, voters, observers, features: { preVote, checkQuorum: true }, counter: true, snapshotChunkBytes: 64, settings });
+        const c = new RaftCluster({ seed, voters, observers, features: { preVote, checkQuorum: true, quietResigned: true }, counter: true, snapshotChunkBytes: 64, settings });
         // Past the first cleaning, so members behind the log start fetch snapshots.
         runSchedule(c, [{ action: 'heal', member: 0, afterMs: 61_000 }, ...faults]);
       }),
