@@ -65,11 +65,18 @@ function corruptNextAppend(raft: KafkaRaftClient): void {
 describe('the quorum invariants online in a scenario run', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('no library lesson breaks one, at any recorded seed (the record scripts/lessonFingerprints.mjs checks runs against)', () => {
+  it('no library lesson breaks one, at any recorded seed (the record scripts/lessonFingerprints.mjs checks runs against), but the one that replaces a disk', () => {
     const record = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/lesson-fingerprints.json', import.meta.url)), 'utf8')) as Record<string, { kinds: string[] }>;
-    const broken = Object.entries(record).filter(([, r]) => r.kinds.some((k) => (RAFT_INVARIANT_KINDS as readonly string[]).includes(k)));
+    const breaks = (r: { kinds: string[] }): boolean => r.kinds.some((k) => (RAFT_INVARIANT_KINDS as readonly string[]).includes(k));
+    // A wiped disk is outside Raft's fault model: RaftEventSimulationTest's
+    // canRecoverFromSingleNodeCommittedDataLoss turns these invariants off for it (KAFKA-14077).
+    const outsideModel = (run: string): boolean => run.startsWith('controller-disk-loss#');
+    const broken = Object.entries(record).filter(([run, r]) => !outsideModel(run) && breaks(r));
     expect(Object.keys(record).length).toBeGreaterThan(170);
     expect(broken).toEqual([]);
+    const exempt = Object.entries(record).filter(([run]) => outsideModel(run));
+    expect(exempt.length).toBe(3);
+    expect(exempt.every(([, r]) => breaks(r))).toBe(true);
   });
 
   it('a healthy three-controller run with its active controller crashed and restarted finds none', () => {
