@@ -9,7 +9,10 @@
  * to the same partial file. The file holds a header line (Kafka's SnapshotHeaderRecord, with
  * the append time of the last record covered), the state machine's records, one JSON string a
  * line, and a footer line (SnapshotFooterRecord): a file without its footer is not a snapshot.
+ * The footer carries the CRC32C of the lines before it, as Kafka's snapshot batches carry
+ * theirs: a file whose bytes rotted is not a snapshot either.
  */
+import { crc32c } from '../../../log/crc32c.js';
 import type { Disk } from '../../../log/disk.js';
 import { compareNumbers } from '../../../sim/order.js';
 import type { OffsetAndEpoch } from './raftMessages.js';
@@ -58,8 +61,12 @@ export function sameSnapshotId(a: OffsetAndEpoch | undefined, b: OffsetAndEpoch 
 export function encodeSnapshot(lastContainedLogTimestamp: number, data: readonly string[]): Buffer {
   let text = `${JSON.stringify({ header: { lastContainedLogTimestamp } })}\n`;
   for (const d of data) text += `${JSON.stringify(d)}\n`;
-  text += `${JSON.stringify({ footer: { records: data.length } })}\n`;
+  text += `${JSON.stringify({ footer: { records: data.length, crc: crcOfText(text) } })}\n`;
   return Buffer.from(text, 'utf8');
+}
+
+function crcOfText(text: string): number {
+  return crc32c(Buffer.from(text, 'utf8'));
 }
 
 /** A snapshot file's header, records and footer; undefined when it is not a whole snapshot. */
@@ -68,7 +75,8 @@ function decodeSnapshot(id: OffsetAndEpoch, bytes: Buffer): RaftSnapshot | undef
   if (lines.length < 3 || lines[lines.length - 1] !== '') return undefined;
   try {
     const header = JSON.parse(lines[0]) as { header?: { lastContainedLogTimestamp?: unknown } };
-    const footer = JSON.parse(lines[lines.length - 2]) as { footer?: { records?: unknown } };
+    const footer = JSON.parse(lines[lines.length - 2]) as { footer?: { records?: unknown; crc?: unknown } };
+    if (footer.footer?.crc !== crcOfText(lines.slice(0, -2).map((l) => `${l}\n`).join(''))) return undefined;
     const data = lines.slice(1, -2).map((l) => JSON.parse(l) as unknown);
     const ts = header.header?.lastContainedLogTimestamp;
     if (typeof ts !== 'number' || footer.footer?.records !== data.length || !data.every((d) => typeof d === 'string')) return undefined;
