@@ -1,14 +1,23 @@
 /**
- * `npm run soak -- [--minutes N] [--rate R] [--seed S] [--json]`: issue 21's soak. The soak
+ * `npm run soak -- [--minutes N] [--rate R] [--seed S] [--repeats K] [--json]`: issue 21's soak. The soak
  * scenario (bench/soakScenario.ts) runs for N simulated minutes (default 60) at R messages a
  * second (default: 1,000, then 5,000), each rate in its own Node process started with
  * --expose-gc, so that its peak RSS is its own and retained memory can be measured after a
  * full collection.
  *
  * Printed per rate: wall time per simulated window (10 minutes, or half the run if shorter),
- * events per wall second in the first and the last window and their ratio (target >= 0.9:
- * no slowdown as the run ages), peak RSS, retained memory per acknowledged message (target
- * < 100 bytes) and the violations (target: none). Exit 1 if a target is missed.
+ * events per wall second in the first and the last window and their ratio, the same ratio
+ * with events per CPU second (target >= 0.9: no slowdown as the run ages), peak RSS, retained
+ * memory per acknowledged message (target < 100 bytes) and the violations (target: none).
+ * Exit 1 if a target is missed.
+ *
+ * The slowdown target is judged on the per-CPU ratio, the median over K runs of each rate
+ * (`--repeats`, default 1; every run is the same simulation, the same events window for
+ * window). On this shared machine wall time moves by ±30% with other processes' load, and
+ * one run's 10-minute windows by up to 23% with no trend (reports/bench.md, "Soak ratio,
+ * session 17": the same seed gave 0.815, 0.886 and 1.026); CPU seconds do not count the time
+ * other processes hold the cores, and the median of several runs does not take one slow
+ * window for a trend. The wall ratio is printed beside it.
  *
  * Retained memory per acknowledged message: heapUsed + arrayBuffers (typed-array columns
  * live outside the V8 heap) after a forced full GC, less the bytes the brokers' simulated
@@ -35,6 +44,8 @@ import { fmtRate, parseBenchArgs, printTable, round } from './harness.js';
 import { soakScenario } from './soakScenario.js';
 
 const TARGET_RATIO = 0.9;
+/** A run's slowdown measure: events per CPU second in the last window over the first. */
+const slowdownOf = (r: SoakResult): number => r.cpuRatio;
 const TARGET_BYTES_PER_MSG = 100;
 const DEFAULT_RATES = [1_000, 5_000];
 
@@ -81,7 +92,7 @@ function retainedNow(gc: () => void, cluster?: Cluster): { bytes: number; disk: 
 }
 
 function usage(message: string): never {
-  console.error(`soak: ${message}\nusage: npm run soak -- [--minutes N] [--rate R] [--seed S] [--json]`);
+  console.error(`soak: ${message}\nusage: npm run soak -- [--minutes N] [--rate R] [--seed S] [--repeats K] [--json]`);
   process.exit(2);
 }
 
@@ -191,26 +202,45 @@ function inChild(rate: number, minutes: number, seed: number): Promise<SoakResul
   });
 }
 
-function missed(r: SoakResult): string[] {
+/** The median of `xs` (the mean of the middle two for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * What a rate's runs miss: the median per-CPU ratio below the target, any run's retained
+ * memory at or above its target, any run's violations.
+ */
+export function missed(runs: readonly SoakResult[]): string[] {
   const out: string[] = [];
-  if (r.ratio < TARGET_RATIO) out.push(`events/s ratio ${round(r.ratio, 3)} < ${TARGET_RATIO}`);
-  if (r.bytesPerAckedMsg >= TARGET_BYTES_PER_MSG) out.push(`${Math.round(r.bytesPerAckedMsg)} bytes per acknowledged message >= ${TARGET_BYTES_PER_MSG}`);
-  if (r.violations.length > 0) out.push(`${r.violations.length} violations`);
+  const ratio = median(runs.map(slowdownOf));
+  if (ratio < TARGET_RATIO) out.push(`${runs.length > 1 ? `median of ${runs.length} runs' ` : ''}events per CPU second ratio ${round(ratio, 3)} < ${TARGET_RATIO}`);
+  const bytes = Math.max(...runs.map((r) => r.bytesPerAckedMsg));
+  if (bytes >= TARGET_BYTES_PER_MSG) out.push(`${Math.round(bytes)} bytes per acknowledged message >= ${TARGET_BYTES_PER_MSG}`);
+  const violations = runs.reduce((n, r) => n + r.violations.length, 0);
+  if (violations > 0) out.push(`${violations} violations`);
   return out;
 }
 
-function print(results: readonly SoakResult[]): void {
-  for (const r of results) {
-    console.log(`soak at ${r.rate} msg/s for ${r.minutes} simulated min (seed ${r.seed}): ${r.acked} of ${r.produced} sends acknowledged, fingerprint ${r.fingerprint}`);
-    let simS = 0;
-    printTable([['simulated window (s)', 'wall s', 'cpu s', 'events', 'events/s', 'events/cpu s'], ...r.windows.map((w) => [`${round(simS, 0)}..${round((simS += w.simulatedS), 0)}`, round(w.wallS, 1), round(w.cpuS, 1), w.events, fmtRate(w.events / w.wallS), fmtRate(w.events / w.cpuS)])]);
-    console.log(`  wall ${round(r.wallS, 1)} s (GCs for the memory figures excluded); events/s first window ${fmtRate(r.firstEventsPerSec)}, last ${fmtRate(r.lastEventsPerSec)}, ratio ${round(r.ratio, 3)} (target >= ${TARGET_RATIO}); per CPU second ratio ${round(r.cpuRatio, 3)} (load ${os.loadavg().map((l) => round(l, 1)).join(' ')})`);
-    console.log(`  peak RSS ${Math.round(r.peakRssBytes / 2 ** 20)} MB; retained for the checkers ${Math.round(r.retainedBytes / 2 ** 20)} MB = ${round(r.bytesPerAckedMsg, 1)} bytes per acknowledged message (target < ${TARGET_BYTES_PER_MSG}); growth after the first window ${round(r.growthBytesPerAckedMsg, 1)} bytes per message; the brokers' disks held ${Math.round(r.diskBytes / 2 ** 20)} MB more`);
-    console.log(`  (retained: heapUsed + arrayBuffers after forced full GCs at the end of the faulted run, less what the brokers' simulated disks hold, minus the same before the run, over the messages acknowledged by then)`);
-    console.log(`  violations: ${r.violations.length === 0 ? 'none' : ''}`);
-    for (const v of r.violations.slice(0, 20)) console.log(`    ${v}`);
-    const m = missed(r);
-    console.log(m.length === 0 ? '  targets met' : `  targets missed: ${m.join('; ')}`);
+function printRun(r: SoakResult): void {
+  console.log(`soak at ${r.rate} msg/s for ${r.minutes} simulated min (seed ${r.seed}): ${r.acked} of ${r.produced} sends acknowledged, fingerprint ${r.fingerprint}`);
+  let simS = 0;
+  printTable([['simulated window (s)', 'wall s', 'cpu s', 'events', 'events/s', 'events/cpu s'], ...r.windows.map((w) => [`${round(simS, 0)}..${round((simS += w.simulatedS), 0)}`, round(w.wallS, 1), round(w.cpuS, 1), w.events, fmtRate(w.events / w.wallS), fmtRate(w.events / w.cpuS)])]);
+  console.log(`  wall ${round(r.wallS, 1)} s (GCs for the memory figures excluded); events/s first window ${fmtRate(r.firstEventsPerSec)}, last ${fmtRate(r.lastEventsPerSec)}, wall ratio ${round(r.ratio, 3)}; per CPU second ratio ${round(r.cpuRatio, 3)} (target >= ${TARGET_RATIO}; load ${os.loadavg().map((l) => round(l, 1)).join(' ')})`);
+  console.log(`  peak RSS ${Math.round(r.peakRssBytes / 2 ** 20)} MB; retained for the checkers ${Math.round(r.retainedBytes / 2 ** 20)} MB = ${round(r.bytesPerAckedMsg, 1)} bytes per acknowledged message (target < ${TARGET_BYTES_PER_MSG}); growth after the first window ${round(r.growthBytesPerAckedMsg, 1)} bytes per message; the brokers' disks held ${Math.round(r.diskBytes / 2 ** 20)} MB more`);
+  console.log(`  (retained: heapUsed + arrayBuffers after forced full GCs at the end of the faulted run, less what the brokers' simulated disks hold, minus the same before the run, over the messages acknowledged by then)`);
+  console.log(`  violations: ${r.violations.length === 0 ? 'none' : ''}`);
+  for (const v of r.violations.slice(0, 20)) console.log(`    ${v}`);
+}
+
+function print(byRate: ReadonlyMap<number, readonly SoakResult[]>): void {
+  for (const [rate, runs] of byRate) {
+    for (const r of runs) printRun(r);
+    if (runs.length > 1) console.log(`soak at ${rate} msg/s, ${runs.length} runs: per CPU second ratios ${runs.map((r) => round(r.cpuRatio, 3)).join(', ')} (median ${round(median(runs.map(slowdownOf)), 3)}); wall ratios ${runs.map((r) => round(r.ratio, 3)).join(', ')}`);
+    const m = missed(runs);
+    console.log(m.length === 0 ? `  targets met at ${rate} msg/s` : `  targets missed at ${rate} msg/s: ${m.join('; ')}`);
   }
 }
 
@@ -218,6 +248,8 @@ export async function main(argv: readonly string[]): Promise<void> {
   const args = parseBenchArgs(argv);
   const minutes = positive(args.options.get('minutes'), 'minutes', 60);
   const seed = positive(args.options.get('seed'), 'seed', 1);
+  const repeats = positive(args.options.get('repeats'), 'repeats', 1);
+  if (!Number.isInteger(repeats)) usage(`--repeats must be a whole number, not ${repeats}`);
   const rateOption = args.options.get('rate');
   if (args.flags.has('child')) {
     const r = soakOne(positive(rateOption, 'rate', 1_000), minutes, seed);
@@ -225,15 +257,23 @@ export async function main(argv: readonly string[]): Promise<void> {
     return;
   }
   const rates = rateOption === undefined ? DEFAULT_RATES : [positive(rateOption, 'rate', 1_000)];
-  const results: SoakResult[] = [];
-  for (const rate of rates) results.push(await inChild(rate, minutes, seed));
-  print(results);
-  if (args.json) console.log(JSON.stringify({ bench: 'soak', results: results.map(({ windows: _w, ...rest }) => rest) }));
-  if (results.some((r) => missed(r).length > 0)) process.exitCode = 1;
+  const byRate = new Map<number, SoakResult[]>();
+  for (const rate of rates) {
+    const runs: SoakResult[] = [];
+    for (let i = 0; i < repeats; i++) runs.push(await inChild(rate, minutes, seed));
+    byRate.set(rate, runs);
+  }
+  print(byRate);
+  if (args.json) {
+    const results = [...byRate.values()].flat().map(({ windows: _w, ...rest }) => rest);
+    const verdicts = [...byRate].map(([rate, runs]) => ({ rate, runs: runs.length, medianCpuRatio: median(runs.map(slowdownOf)), missed: missed(runs) }));
+    console.log(JSON.stringify({ bench: 'soak', results, verdicts }));
+  }
+  if ([...byRate.values()].some((runs) => missed(runs).length > 0)) process.exitCode = 1;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // parseBenchArgs reads --name=value; accept "--name value" too.
-  const argv = process.argv.slice(2).flatMap((a, i, all) => (/^--(minutes|rate|seed)$/.test(a) && all[i + 1] !== undefined ? [`${a}=${all[i + 1]}`] : /^--(minutes|rate|seed)$/.test(all[i - 1] ?? '') ? [] : [a]));
+  const argv = process.argv.slice(2).flatMap((a, i, all) => (/^--(minutes|rate|seed|repeats)$/.test(a) && all[i + 1] !== undefined ? [`${a}=${all[i + 1]}`] : /^--(minutes|rate|seed|repeats)$/.test(all[i - 1] ?? '') ? [] : [a]));
   await main(argv);
 }
