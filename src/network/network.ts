@@ -52,6 +52,16 @@ export interface NetworkConfig {
 
 type DropReason = 'partition' | 'node-down' | 'connection-closed' | 'loss';
 
+/**
+ * Why a connection ended, as the trace's `net.disconnect` names it: the peer's process died
+ * (its kernel resets the connection) or its machine lost power (silence); a SYN refused by a
+ * live machine whose process is down, or unanswered until the connect gave up; a partition
+ * (datagram mode); a request timeout, the client's own close, an unfinished setup at
+ * socket.connection.setup.timeout.ms, or the server's close (KIP-601; the broker closes after
+ * an error on an acks=0 produce).
+ */
+export type DisconnectReason = 'peer-crashed' | 'peer-lost-power' | 'connection-refused' | 'connect-timeout' | 'partition' | 'request-timeout' | 'client-close' | 'setup-timeout' | 'closed';
+
 const MAX_NODES = 1 << 15;
 const MAX_RETRANSMITS = 6;
 /** Linux's initial RTO for a SYN (TCP_TIMEOUT_INIT, RFC 6298): an unanswered SYN goes again after 1 s, then 2 s, 4 s … */
@@ -536,7 +546,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
    * requests in flight fail then as disconnected. (A client that closes a connection after a
    * request timeout does it in closeOnTimeout.)
    */
-  private breakConnection(conn: Connection<M>, reason: string, detection: Duration | undefined): void {
+  private breakConnection(conn: Connection<M>, reason: DisconnectReason, detection: Duration | undefined): void {
     if (!conn.open) return;
     this.close(conn, reason, false);
     if (this.mode === 'datagram') return;
@@ -555,7 +565,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   }
 
   /** Marks `conn` closed; `byClient`: the client closed it after a timeout, and what it had sent still goes (see Connection.closedByClient). */
-  private close(conn: Connection<M>, reason: string, byClient: boolean): void {
+  private close(conn: Connection<M>, reason: DisconnectReason, byClient: boolean): void {
     conn.open = false;
     this.slotsOf(conn.client, conn.channel)[conn.server.index] = undefined;
     conn.closedByClient = byClient;
@@ -621,8 +631,11 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     }
     if (to.state === 'down') {
       this.drop(link, id, message, 'node-down');
-      // A dead process on a live machine refuses the connection at once; a dead machine is silent.
-      if (this.mode === 'stream') this.breakConnection(conn, 'connection-refused', to.lastCrashMode === 'process' ? this.resetDetection : this.silentDetection);
+      // An open connection to a dead process on a live machine is reset at once; to a dead machine it goes silent.
+      if (this.mode === 'stream') {
+        const crashed = to.lastCrashMode === 'process';
+        this.breakConnection(conn, crashed ? 'peer-crashed' : 'peer-lost-power', crashed ? this.resetDetection : this.silentDetection);
+      }
       return;
     }
     const rng = linkRng(link, this.rng);
@@ -779,9 +792,9 @@ declare module '../sim/trace.js' {
   interface TraceRecordMap {
     'net.send': { readonly from: NodeId; readonly to: NodeId; readonly conn: number; readonly type: string; readonly id: number; readonly bytes: number };
     'net.deliver': { readonly from: NodeId; readonly to: NodeId; readonly type: string; readonly id: number };
-    'net.drop': { readonly from: NodeId; readonly to: NodeId; readonly type: string; readonly id: number; readonly reason: string };
+    'net.drop': { readonly from: NodeId; readonly to: NodeId; readonly type: string; readonly id: number; readonly reason: DropReason };
     'net.connect': { readonly client: NodeId; readonly server: NodeId; readonly conn: number };
-    'net.disconnect': { readonly client: NodeId; readonly server: NodeId; readonly conn: number; readonly reason: string };
+    'net.disconnect': { readonly client: NodeId; readonly server: NodeId; readonly conn: number; readonly reason: DisconnectReason };
     /** A client's connection that was CONNECTING completed its handshake (see ClientConnections.connect). */
     'net.established': { readonly client: NodeId; readonly server: NodeId; readonly conn: number };
     /** `cutOff`: the side a partition cuts off (see cutOffSide), for drawings that shade who is isolated. */
