@@ -39,7 +39,7 @@ export class ClusterConnectionStates<M extends Message> {
   constructor(
     private readonly ctx: Pick<HostContext<M>, 'rng' | 'now' | 'after' | 'cancel' | 'connect' | 'disconnect'>,
     private readonly settings: ConnectionSettings,
-    private readonly channel = 0,
+    readonly channel = 0,
   ) {
     this.backoff = new ReconnectBackoff(ctx.rng.fork('reconnect'), settings['reconnect.backoff.ms'], settings['reconnect.backoff.max.ms']);
     this.setupJitter = ctx.rng.fork('connection-setup');

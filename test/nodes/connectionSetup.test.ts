@@ -90,4 +90,32 @@ faults:
     // After the heal it fetches from the leader again.
     expect(recs.some((x) => x.kind === 'net.send' && x.from === 'consumer-c1-1' && x.to === leader && x.type === 'Fetch' && x.at >= 75_000_000)).toBe(true);
   });
+
+  it("a processor's producer sets up its own connections: nothing goes to its cut-off output leader while it connects (its KafkaProducer has a NetworkClient of its own)", () => {
+    const r = runScenario(
+      parseScenario(`
+name: connection-setup-processor
+duration: 80s
+cluster: { brokers: 3, config: { min.insync.replicas: 2, offsets.topic.num.partitions: 1, transaction.state.log.num.partitions: 1 } }
+topics: [{ name: in, partitions: 1, replication.factor: 3 }, { name: out, partitions: 1, replication.factor: 3 }]
+clients:
+  - { id: p1, type: producer, topic: in, workload: { rate: 100/s, start: 3s, stop: 70s } }
+  - { id: t1, type: processor, from: in, to: out, group: g1, config: { auto.offset.reset: earliest }, processing: { mode: transactional, transactionRecords: 50 } }
+faults:
+  - { at: 10s, action: partition, name: cut, groups: [[consumer-t1-1], ["leader(out-0)"]] }
+  - { at: 75s, action: heal, name: cut }
+`),
+      { seed: 1, keepTrace: true },
+    );
+    const recs = (r.simulation.memory?.records ?? []) as readonly Rec[];
+    const cut = recs.find((x) => x.kind === 'net.partition');
+    const leader = cut?.kind === 'net.partition' ? (cut.cutOff.find((n) => n.startsWith('broker-')) ?? '') : '';
+    expect(leader).toMatch(/^broker-/);
+    const produces = recs.filter((x) => x.kind === 'net.send' && x.type === 'Produce' && x.from === 'consumer-t1-1' && x.to === leader);
+    expect(produces.some((x) => x.at < 10_000_000)).toBe(true);
+    // Before, its requests on channel 1 opened a connection at once and sent Produce into the cut (at 40 s and 70 s here).
+    expect(produces.filter((x) => x.at > 10_000_000 && x.at < 75_000_000)).toEqual([]);
+    expect(recs.filter((x) => x.kind === 'net.disconnect' && x.client === 'consumer-t1-1' && x.server === leader && x.reason === 'setup-timeout').length).toBeGreaterThanOrEqual(2);
+    expect(produces.some((x) => x.at >= 75_000_000)).toBe(true);
+  });
 });

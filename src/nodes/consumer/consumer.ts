@@ -9,6 +9,7 @@ import { GroupMembership } from './groupMembership.js';
 import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
 import { ProcessorStage, type ProcessorHost } from './processorStage.js';
 import { withConnectionStates, type BackedOffContext } from '../networkClient.js';
+import { PRODUCER_CHANNEL } from '../producer/transactionalProducer.js';
 import { ClusterConnectionStates } from '../clusterConnectionStates.js';
 import { MetadataMaxAge } from '../metadataMaxAge.js';
 import { brokerNode, message, type KafkaMessage, type PartitionMetadata } from '../protocol.js';
@@ -129,7 +130,10 @@ export class Consumer implements Process<KafkaMessage> {
     ctx: HostContext<KafkaMessage>,
     private readonly durable: ConsumerDurable,
   ) {
-    this.ctx = withConnectionStates(ctx, new ClusterConnectionStates(ctx, durable.config));
+    // A processor's producer has sockets of its own (channel 1), set up and backed off apart
+    // from the consumer's, as a Streams thread's KafkaProducer has its own NetworkClient.
+    const producerStates = new ClusterConnectionStates<KafkaMessage>({ ...ctx, rng: ctx.rng.fork('producer') }, durable.config, PRODUCER_CHANNEL);
+    this.ctx = withConnectionStates(ctx, new ClusterConnectionStates(ctx, durable.config), producerStates);
     this.name = `${durable.clientId}-${durable.index}`;
     this.metadataAge = new MetadataMaxAge(this.ctx, durable.config['metadata.max.age.ms'], () => this.refreshMetadata());
     this.fetcher = new Fetcher({
@@ -472,8 +476,8 @@ export class Consumer implements Process<KafkaMessage> {
 
   onDisconnect(peer: string, channel: number): void {
     // Channel 1 is a processor's producer (TransactionalProducer): its sockets are not the consumer's.
+    this.ctx.connectionLost(peer, channel);
     if (channel !== 0) return;
-    this.ctx.connectionLost(peer);
     if (peer === brokerNode(this.membership.coordinator)) this.membership.coordinatorLost();
     this.refreshMetadata();
   }

@@ -33,7 +33,7 @@ const FATAL: ReadonlySet<KafkaErrorCode | RpcError> = new Set<KafkaErrorCode>(['
 /** Errors that mean "find the coordinator again and retry". */
 const COORDINATOR: ReadonlySet<KafkaErrorCode | RpcError> = new Set<KafkaErrorCode | RpcError>(['NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'CONCURRENT_TRANSACTIONS', 'timeout', 'disconnected']);
 /** The network channel of a processor's producer: its consumer uses channel 0. */
-const PRODUCER_CHANNEL = 1;
+export const PRODUCER_CHANNEL = 1;
 
 /** TransactionManager's backoff for CONCURRENT_TRANSACTIONS (ADD_PARTITIONS_RETRY_BACKOFF_MS). */
 const CONCURRENT_RETRY_MS = 20;
