@@ -6,7 +6,7 @@ import { brokerNode, message, type KafkaMessage } from '../protocol.js';
 import type { ProducerConfig } from './producer.js';
 import { RETRIABLE, type ProducerBatch } from './producerBatch.js';
 import type { ClientException, KafkaErrorCode } from '../errors.js';
-import { NO_LAST_ACKED, TxnPartitionEntry } from './txnPartitionEntry.js';
+import { adjustSequencesDueToFailedBatch, NO_LAST_ACKED, TxnPartitionEntry } from './txnPartitionEntry.js';
 
 /** What the TransactionManager needs of the producer it serves. */
 export interface TransactionManagerDeps {
@@ -117,7 +117,7 @@ export class TransactionManager {
     if (!this.config['enable.idempotence']) return false;
     if (this.producerId < 0) return true;
     const entry = this.entry(head.partition);
-    if (head.baseSequence === undefined) return this.bumpsEpoch && ((entry.hasInflightBatches() && this.hasStaleProducerIdAndEpoch(entry)) || this.unresolved.has(head.partition));
+    if (head.baseSequence === undefined) return this.unresolved.has(head.partition) || (this.bumpsEpoch && entry.hasInflightBatches() && this.hasStaleProducerIdAndEpoch(entry));
     // Before KIP-360, a batch of a producer id since reset takes a new sequence when it goes.
     if (!this.bumpsEpoch && !this.hasCurrentSequence(head)) return false;
     const first = entry.nextBatchBySequence();
@@ -198,15 +198,11 @@ export class TransactionManager {
    * ("we have a gap in the log"), or after any other failure while retries remained
    * (`adjustSequenceNumbers`, Sender.failBatch: the delivery timeout); after
    * UNKNOWN_PRODUCER_ID it forgets the partition's sequences (resetSequenceForPartition).
-   * Before KIP-360, a batch given up with its fate unknown in the current epoch leaves its
-   * partition's sequence unresolved.
+   * Before KIP-360, see handleFailedBatchBeforeKip360.
    */
   handleFailedBatch(batch: ProducerBatch, code: KafkaErrorCode | RpcError | ClientException, adjustSequenceNumbers: boolean): void {
+    if (!this.bumpsEpoch) return this.handleFailedBatchBeforeKip360(batch, adjustSequenceNumbers);
     this.partitions.get(batch.partition)?.removeInFlightBatch(batch);
-    if (!this.bumpsEpoch) {
-      if (batch.uncertain && batch.sequenceEpoch === this.producerEpoch) this.unresolved.set(batch.partition, 0);
-      return;
-    }
     if (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER') this.requestEpochBumpForPartition(batch.partition, code);
     else if (code === 'UNKNOWN_PRODUCER_ID') {
       this.partitions.delete(batch.partition);
@@ -215,12 +211,28 @@ export class TransactionManager {
   }
 
   /**
+   * Kafka 2.4's TransactionManager.handleFailedBatch: a batch of a producer id since reset (an
+   * OUT_OF_ORDER_SEQUENCE_NUMBER reset it: retriableBeforeKip360) is ignored; otherwise it
+   * leaves the partition's batches in flight, and if it failed with retries left its
+   * sequences are closed up (adjustSequencesDueToFailedBatch). A batch whose fate is unknown
+   * marks nothing here: only an expired batch that was retried does (markSequenceUnresolved).
+   */
+  private handleFailedBatchBeforeKip360(batch: ProducerBatch, adjustSequenceNumbers: boolean): void {
+    if (batch.sequenceProducerId !== this.producerId || batch.sequenceEpoch !== this.producerEpoch) return;
+    const entry = this.partitions.get(batch.partition);
+    if (entry === undefined) return;
+    entry.removeInFlightBatch(batch);
+    if (adjustSequenceNumbers) adjustSequencesDueToFailedBatch(entry, batch);
+  }
+
+  /**
    * TransactionManager.markSequenceUnresolved: a batch sent before expired in the accumulator
-   * (Sender.sendProducerData, expiredBatch.inRetry()): until the partition's batches in flight
-   * are resolved, nothing new of it goes.
+   * or in flight (Sender.sendProducerData, expiredBatch.inRetry()): until the partition's
+   * batches in flight are resolved, nothing new of it goes. Kafka 2.4 did the same, with a set
+   * of partitions (the next sequence kept here is read only since KIP-360).
    */
   markSequenceUnresolved(batch: ProducerBatch): void {
-    if (!this.bumpsEpoch || batch.baseSequence === undefined) return;
+    if (batch.baseSequence === undefined) return;
     const next = batch.baseSequence + batch.refs.length;
     this.unresolved.set(batch.partition, Math.max(this.unresolved.get(batch.partition) ?? 0, next));
   }
@@ -271,7 +283,8 @@ export class TransactionManager {
    * KIP-360: maybeResolveSequences, then bumpIdempotentEpochAndResetIdIfNeeded.
    */
   beforeDrain(): void {
-    if (!this.config['enable.idempotence'] || !this.bumpsEpoch) return;
+    if (!this.config['enable.idempotence']) return;
+    if (!this.bumpsEpoch) return this.resetProducerIdIfNeeded();
     this.maybeResolveSequences();
     if (this.epochBumpRequired) this.bumpIdempotentProducerEpoch();
     if (this.producerId < 0 && !this.initializing) this.initProducerId();
@@ -287,6 +300,22 @@ export class TransactionManager {
       const entry = this.entry(partition);
       if (entry.hasInflightBatches()) continue;
       if (!this.isNextSequence(partition, entry.nextSequence)) this.requestEpochBumpForPartition(partition, 'unresolved');
+      this.unresolved.delete(partition);
+    }
+  }
+
+  /**
+   * Kafka 2.4's Sender.runOnce -> TransactionManager.resetProducerIdIfNeeded
+   * (shouldResetProducerStateAfterResolvingSequences): an unresolved partition with nothing in
+   * flight any more is resolved if what was acknowledged reaches its next sequence, and
+   * otherwise the idempotent producer takes a new producer id. (A transactional one never
+   * resets; a processor's is a TransactionalProducer, which does not come here.)
+   */
+  private resetProducerIdIfNeeded(): void {
+    for (const partition of [...this.unresolved.keys()]) {
+      const entry = this.entry(partition);
+      if (entry.hasInflightBatches()) continue;
+      if (!this.isNextSequence(partition, entry.nextSequence)) return this.resetProducerId();
       this.unresolved.delete(partition);
     }
   }

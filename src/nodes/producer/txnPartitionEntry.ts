@@ -76,6 +76,24 @@ export class TxnPartitionEntry {
   }
 }
 
+/**
+ * Before KIP-360, TransactionManager.adjustSequencesDueToFailedBatch (Kafka 2.4): a batch failed
+ * for good while it had retries left, so its sequences were never written; the partition's
+ * next sequence, and every batch in flight from its sequence on, move down by its record
+ * count (ProducerBatch.resetProducerState, sequenceHasBeenReset), closing the gap.
+ */
+export function adjustSequencesDueToFailedBatch(entry: TxnPartitionEntry, failed: ProducerBatch): void {
+  const base = failed.baseSequence;
+  if (base === undefined) return;
+  const count = failed.refs.length;
+  entry.nextSequence = Math.max(0, entry.nextSequence - count);
+  for (const batch of entry.inflightBatches()) {
+    if (batch.baseSequence === undefined || batch.baseSequence < base) continue;
+    batch.baseSequence -= count;
+    batch.sequenceReset = true;
+  }
+}
+
 function bySequence(a: ProducerBatch, b: ProducerBatch): number {
   return a.sequenceProducerId - b.sequenceProducerId || a.sequenceEpoch - b.sequenceEpoch || (a.baseSequence ?? 0) - (b.baseSequence ?? 0);
 }

@@ -321,3 +321,73 @@ describe('the idempotent producer bumps its epoch locally (KIP-360, TransactionM
     expect(bumps()).toEqual([]);
   });
 });
+
+/**
+ * A Kafka 2.4 client's handling of sequences (before KIP-360), ported from 2.4.1's SenderTest
+ * (clients/src/test/java/org/apache/kafka/clients/producer/internals/SenderTest.java): a batch
+ * that fails for good closes up the sequences after it, and an expired batch that was retried
+ * leaves its partition unresolved until what is in flight settles, then resets the producer
+ * id unless its successors were written (TransactionManager.resetProducerIdIfNeeded).
+ */
+describe('before KIP-360 (a 2.4 client): adjusted and unresolved sequences', () => {
+  const before360 = { 'sim.unknown.producer.id': 'reset-sequence' } as const;
+
+  it('testIdempotenceWithMultipleInflightsWhereFirstFailsFatallyAndSequenceOfFutureBatchesIsAdjusted', () => {
+    const { tm, write } = manager(before360);
+    const [b1, b2] = [write(0), write(0)];
+    expect(tm.partitionState(0).nextSequence).toBe(2);
+    // Kafka's test answers MESSAGE_TOO_LARGE; kafkasim's brokers never do: INVALID_RECORD is as fatal.
+    expect(tm.canRetry(b1, 'INVALID_RECORD', -1)).toBe(false);
+    tm.handleFailedBatch(b1, 'INVALID_RECORD', true);
+    expect(tm.partitionState(0).nextSequence).toBe(1);
+    expect([b2.baseSequence, b2.sequenceReset]).toEqual([0, true]);
+    // Its first attempt, sent as sequence 1, is refused out of order; the retry, as 0, is written.
+    expect(tm.canRetry(b2, 'OUT_OF_ORDER_SEQUENCE_NUMBER', -1)).toBe(true);
+    tm.onAcked(b2, 0);
+    expect(tm.partitionState(0).lastAckedSequence).toBe(0);
+    expect(tm.producerIdAndEpoch()).toEqual({ producerId: PRODUCER_ID, epoch: EPOCH });
+  });
+
+  it('testExpiryOfAllSentBatchesShouldCauseUnresolvedSequences: new batches wait, then the producer takes a new id', () => {
+    const { tm, batch, write, initRequests } = manager(before360);
+    const b1 = write(0);
+    expect(tm.canRetry(b1, 'NOT_LEADER_OR_FOLLOWER', -1)).toBe(true);
+    b1.attempts++;
+    // Expired after its retry (Sender.sendProducerData: expiredBatch.inRetry()).
+    b1.uncertain = true;
+    tm.handleFailedBatch(b1, 'TimeoutException', false);
+    tm.markSequenceUnresolved(b1);
+    expect(tm.partitionState(0).unresolved).toBe(true);
+    expect(tm.holdsBack(batch(0))).toBe(true);
+    tm.beforeDrain();
+    expect(initRequests()).toBe(2);
+    expect(tm.producerIdAndEpoch()).toEqual({ producerId: PRODUCER_ID + 1, epoch: EPOCH });
+    expect(tm.partitionState(0).unresolved).toBe(false);
+    expect(tm.holdsBack(batch(0))).toBe(false);
+  });
+
+  it('testExpiryOfFirstBatchShouldNotCauseUnresolvedSequencesIfFutureBatchesSucceed', () => {
+    const { tm, write, initRequests } = manager(before360);
+    const [b1, b2] = [write(0), write(0)];
+    b1.attempts++;
+    tm.handleFailedBatch(b1, 'TimeoutException', false);
+    tm.markSequenceUnresolved(b1);
+    // Still in flight: nothing is resolved yet.
+    tm.beforeDrain();
+    expect(tm.partitionState(0).unresolved).toBe(true);
+    tm.onAcked(b2, 1);
+    tm.beforeDrain();
+    expect(tm.partitionState(0).unresolved).toBe(false);
+    expect(initRequests()).toBe(1);
+    expect(tm.producerIdAndEpoch()).toEqual({ producerId: PRODUCER_ID, epoch: EPOCH });
+  });
+
+  it('a batch given up with its fate unknown but never retried marks nothing (2.4 marks only expired batches in retry)', () => {
+    const { tm, batch, write } = manager(before360);
+    const b1 = write(0);
+    b1.uncertain = true;
+    tm.handleFailedBatch(b1, 'TimeoutException', false);
+    expect(tm.partitionState(0).unresolved).toBe(false);
+    expect(tm.holdsBack(batch(0))).toBe(false);
+  });
+});
