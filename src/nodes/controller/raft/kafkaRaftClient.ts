@@ -167,7 +167,8 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   private readonly majority: number;
   /** The listener's progress (KafkaRaftClient.ListenerContext): the next offset it hears, the last leadership it heard. */
   private listenerNextOffset = 0;
-  private lastFiredLeader: { readonly leaderId: number | undefined; readonly epoch: number } | undefined;
+  /** ListenerContext.lastFiredLeaderChange: before any, no leader in epoch 0. */
+  private lastFiredLeader: { readonly leaderId: number | undefined; readonly epoch: number } = { leaderId: undefined, epoch: 0 };
   private notifying = false;
   /** The listener has heard nothing yet: the latest snapshot comes first (ListenerContext.STARTING_NEXT_OFFSET). */
   private listenerStarting = true;
@@ -802,13 +803,24 @@ export class KafkaRaftClient implements Process<RaftMessage> {
   private maybeFireLeaderChange(listener: RaftListener): void {
     const leaderId = this.quorum.leaderId;
     const epoch = this.quorum.epoch;
-    const last = this.lastFiredLeader;
-    if (last !== undefined && last.leaderId === leaderId && last.epoch === epoch) return;
+    if (!this.shouldFireLeaderChange(leaderId, epoch)) return;
     const s = this.quorum.state;
     if (s.kind === 'resigned' && this.config.features.quietResigned) return;
     if (s.kind === 'leader' && this.listenerNextOffset <= s.leader.epochStartOffset) return;
     this.lastFiredLeader = { leaderId, epoch };
     listener.handleLeaderChange(leaderId, epoch);
+  }
+
+  /**
+   * ListenerContext.shouldFireLeaderChange: a newer epoch, or a leader where the last one
+   * fired had none in the same epoch. Not a leader lost within an epoch: the listener keeps
+   * the last leader it heard of.
+   */
+  private shouldFireLeaderChange(leaderId: number | undefined, epoch: number): boolean {
+    const last = this.lastFiredLeader;
+    if (last.leaderId === leaderId && last.epoch === epoch) return false;
+    if (epoch > last.epoch) return true;
+    return leaderId !== undefined && last.leaderId === undefined;
   }
 
   private pollCurrentState(now: number): number {

@@ -51,6 +51,8 @@ export class ReplicatedCounter implements RaftListener {
   totalLoads = 0;
   /** The epoch this member leads in, as its listener heard (claimedEpoch). */
   claimedEpoch: number | undefined;
+  /** Every leader change the listener heard in this life, in order. */
+  readonly leaderChanges: { readonly leaderId: number | undefined; readonly epoch: number }[] = [];
 
   constructor(private readonly id: number) {}
 
@@ -73,6 +75,7 @@ export class ReplicatedCounter implements RaftListener {
   }
 
   handleLeaderChange(leaderId: number | undefined, epoch: number): void {
+    this.leaderChanges.push({ leaderId, epoch });
     this.claimedEpoch = leaderId === this.id ? epoch : undefined;
     this.loads = 0;
   }

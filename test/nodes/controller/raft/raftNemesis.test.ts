@@ -64,6 +64,20 @@ function runSchedule(c: RaftCluster, faults: readonly Fault[]): void {
 
 const schedule = fc.array(faultArb, { minLength: 1, maxLength: 12 });
 
+/**
+ * The leader changes a listener heard that ListenerContext.shouldFireLeaderChange would not
+ * fire: each must be of a newer epoch, or a leader in the same epoch where the last had none.
+ */
+function outOfOrderLeaderChanges(changes: readonly { readonly leaderId: number | undefined; readonly epoch: number }[]): string[] {
+  const out: string[] = [];
+  let last: { readonly leaderId: number | undefined; readonly epoch: number } = { leaderId: undefined, epoch: 0 };
+  for (const c of changes) {
+    if (!(c.epoch > last.epoch || (c.epoch === last.epoch && c.leaderId !== undefined && last.leaderId === undefined))) out.push(`${String(last.leaderId)}@${last.epoch} -> ${String(c.leaderId)}@${c.epoch}`);
+    last = c;
+  }
+  return out;
+}
+
 describe('a quorum under random faults', () => {
   it('keeps every invariant, and makes progress once the faults end', () => {
     fc.assert(
@@ -81,6 +95,7 @@ describe('a quorum under random faults', () => {
         const c = new RaftCluster({ seed, voters, observers, features: { preVote, checkQuorum: true, quietResigned: true }, counter: true, snapshotChunkBytes: 64, settings });
         // Past the first cleaning, so members behind the log start fetch snapshots.
         runSchedule(c, [{ action: 'heal', member: 0, afterMs: 61_000 }, ...faults]);
+        for (let id = 1; id <= voters + observers; id++) expect(outOfOrderLeaderChanges(c.counter(id)?.leaderChanges ?? [])).toEqual([]);
       }),
       { numRuns: DEEP ? 100 : 4 },
     );
