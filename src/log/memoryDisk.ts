@@ -1,7 +1,7 @@
 import type { Rng } from '../sim/rng.js';
 import { compareStrings } from '../sim/order.js';
 import type { Duration, Time } from '../sim/time.js';
-import { DiskError, dirOf, type Disk } from './disk.js';
+import { baseName, DiskError, dirOf, type Disk } from './disk.js';
 
 export interface MemoryDiskOptions {
   /** For background writeback and torn writes; both need a clock and randomness. */
@@ -279,6 +279,8 @@ class MemoryFile {
  */
 export class MemoryDisk implements Disk {
   private readonly files = new Map<string, MemoryFile>();
+  /** The names of the files in each directory, so that listing one reads that directory alone, not every file of the disk. */
+  private readonly names = new Map<string, Set<string>>();
   /** Files truncated below their durable content since the journal last committed. */
   private readonly uncommittedCuts = new Set<MemoryFile>();
   private readonly dirs = new Set<string>(['']);
@@ -299,12 +301,8 @@ export class MemoryDisk implements Disk {
   // ------------------------------------------------------------------ Disk
 
   list(dir: string): string[] {
-    const prefix = dir === '' ? '' : `${dir}/`;
-    const out: string[] = [];
-    for (const path of this.files.keys()) {
-      if (path.startsWith(prefix) && !path.slice(prefix.length).includes('/')) out.push(path.slice(prefix.length));
-    }
-    return out.sort(compareStrings);
+    const names = this.names.get(dir);
+    return names === undefined ? [] : [...names].sort(compareStrings);
   }
 
   listDirs(dir: string): string[] {
@@ -409,13 +407,16 @@ export class MemoryDisk implements Disk {
     const f = this.file(from);
     this.mkdir(dirOf(to));
     this.files.delete(from);
+    this.unlisted(from);
     this.files.set(to, f);
+    this.listed(to);
     this.commitJournal();
   }
 
   delete(path: string): void {
     const f = this.file(path);
     this.files.delete(path);
+    this.unlisted(path);
     this.uncommittedCuts.delete(f);
     this.commitJournal();
   }
@@ -514,8 +515,22 @@ export class MemoryDisk implements Disk {
     const f = new MemoryFile();
     this.mkdir(dirOf(path));
     this.files.set(path, f);
+    this.listed(path);
     this.commitJournal();
     return f;
+  }
+
+  /** `path` is a file now: its directory lists it. */
+  private listed(path: string): void {
+    const dir = dirOf(path);
+    let names = this.names.get(dir);
+    if (names === undefined) this.names.set(dir, (names = new Set()));
+    names.add(baseName(path));
+  }
+
+  /** `path` is a file no more. */
+  private unlisted(path: string): void {
+    this.names.get(dirOf(path))?.delete(baseName(path));
   }
 
   private writeAt(f: MemoryFile, position: number, data: Uint8Array): void {

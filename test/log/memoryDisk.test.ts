@@ -214,3 +214,32 @@ describe('MemoryDisk', () => {
     expect(Array.from(disk.read('f', (1 << 20) + 3, 5))).toEqual([1, 2]);
   });
 });
+
+describe('MemoryDisk.list', () => {
+  it('lists the files of one directory, sorted, as files come and go (a property against a scan of every file)', () => {
+    const dirs = ['', 'a', 'a/b', 'c'];
+    const name = fc.constantFrom('x', 'y', '00000000000000000001.snapshot', '00000000000000000002.log');
+    const path = fc.tuple(fc.constantFrom(...dirs), name).map(([d, n]) => (d === '' ? n : `${d}/${n}`));
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('append' as const), path }),
+      fc.record({ kind: fc.constant('delete' as const), path }),
+      fc.record({ kind: fc.constant('rename' as const), path, to: path }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const disk = new MemoryDisk();
+        for (const o of ops) {
+          if (o.kind === 'append') disk.append(o.path, new Uint8Array([1]));
+          else if (!disk.exists(o.path)) continue;
+          else if (o.kind === 'delete') disk.delete(o.path);
+          else disk.rename(o.path, o.to);
+        }
+        for (const d of dirs) {
+          const prefix = d === '' ? '' : `${d}/`;
+          const scanned = disk.allFiles().filter((f) => f.startsWith(prefix) && !f.slice(prefix.length).includes('/')).map((f) => f.slice(prefix.length));
+          expect(disk.list(d)).toEqual(scanned);
+        }
+      }),
+    );
+  });
+});
