@@ -60,6 +60,9 @@ export class RecordAccumulator {
 
   constructor(private readonly deps: RecordAccumulatorDeps) {}
 
+  /** A batch's linger.ms is up: one function for every batch's timer. */
+  private readonly wakeup = (): void => this.deps.wakeup();
+
   private get ctx(): RecordAccumulatorDeps['ctx'] {
     return this.deps.ctx;
   }
@@ -113,7 +116,7 @@ export class RecordAccumulator {
     this.queued++;
     this.expireAt(batch);
     this.deps.onNewBatch(partition);
-    if (this.config['linger.ms'] > 0) this.ctx.after(millis(this.config['linger.ms']), () => this.deps.wakeup());
+    if (this.config['linger.ms'] > 0) this.ctx.after(millis(this.config['linger.ms']), this.wakeup);
     // A new batch takes its first record whatever its size: its scratch buffer is made to fit it.
     if (!(batch.builder as BatchBuilder).tryAppend(record)) throw new Error(`a record of ${encodedSize(record, 0, 0)} bytes does not fit an empty batch`);
     return batch;
