@@ -94,6 +94,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   private nextRequestId = 1;
   /** Flights that landed, for the next messages sent (see scheduleArrival). */
   private readonly freeFlights: Flight<M>[] = [];
+  /** Replies answered while their request was being delivered, for the next requests (see deliver). */
+  private readonly freeReplies: Reply<M>[] = [];
 
   constructor(
     readonly scheduler: Scheduler,
@@ -665,6 +667,23 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     this.scheduler.atWith(at as Time, land, flight);
   }
 
+  /** A server's answer to request `reply.id`: it goes back on the request's connection, unless the server died meanwhile. */
+  replyWith(reply: Reply<M>, response: M): void {
+    const to = reply.to as NodeHost<M>;
+    if (reply.replied) throw new Error(`${to.id} replied twice to request ${reply.id} from ${(reply.from as NodeHost<M>).id}`);
+    reply.replied = true;
+    if (to.tag !== reply.tag) return; // the replier died meanwhile
+    const conn = reply.conn as Connection<M>;
+    this.transmit(conn, conn.toClient, Envelope.Response, reply.id, response);
+  }
+
+  private freeReply(reply: Reply<M>): void {
+    reply.conn = undefined;
+    reply.to = undefined;
+    reply.from = undefined;
+    this.freeReplies.push(reply);
+  }
+
   /** A flight landed: its fields are read, it goes back to the free list, then the message arrives. */
   landed(flight: Flight<M>): void {
     const { conn, dir, kind, id, message, seq } = flight;
@@ -715,19 +734,23 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     }
     switch (kind) {
       case Envelope.Request: {
-        const tag = to.tag;
-        let replied = false;
-        const reply = (response: M): void => {
-          if (replied) throw new Error(`${to.id} replied twice to request ${id} from ${from.id}`);
-          replied = true;
-          if (to.tag !== tag) return; // the replier died meanwhile
-          this.transmit(conn, conn.toClient, Envelope.Response, id, response);
-        };
         const onRequest = process.onRequest;
         if (onRequest === undefined) return;
+        const tag = to.tag;
+        const reply = this.freeReplies.pop() ?? new Reply<M>(this);
+        reply.conn = conn;
+        reply.to = to;
+        reply.from = from;
+        reply.id = id;
+        reply.tag = tag;
+        reply.replied = false;
         // The common case, a live and running server, needs no queued closure.
-        if (to.runsNow(tag)) onRequest.call(process, from.id, message, reply);
-        else to.dispatch(tag, () => onRequest.call(process, from.id, message, reply));
+        if (to.runsNow(tag)) {
+          onRequest.call(process, from.id, message, reply.send);
+          // Answered before the handler returned: nothing else was given the reply, so it is
+          // free for the next request. One kept for later (a parked request) is never reused.
+          if (reply.replied) this.freeReply(reply);
+        } else to.dispatch(tag, () => onRequest.call(process, from.id, message, reply.send));
         return;
       }
       case Envelope.Response: {
@@ -814,6 +837,27 @@ export class Flight<M extends Message> {
   seq = 0;
 
   constructor(readonly network: Network<M>) {}
+}
+
+/**
+ * How a server answers one request: `send` is the reply function its handler gets. A reply
+ * the handler used before returning is reused for a later request (the handler got nothing
+ * else that could outlive the call); one it kept is not, so it still refuses a second answer.
+ */
+export class Reply<M extends Message> {
+  conn: Connection<M> | undefined = undefined;
+  /** The server (which answers) and the client (which asked). */
+  to: NodeHost<M> | undefined = undefined;
+  from: NodeHost<M> | undefined = undefined;
+  id = 0;
+  /** The server's incarnation when the request arrived. */
+  tag = 0;
+  replied = false;
+  readonly send: (response: M) => void;
+
+  constructor(network: Network<M>) {
+    this.send = (response: M): void => network.replyWith(this, response);
+  }
 }
 
 /** The arrival event of every message: one function for all, the flight as its argument. */

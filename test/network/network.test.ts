@@ -381,3 +381,57 @@ describe('Network: reused flights', () => {
     );
   });
 });
+
+describe('Network: reused replies', () => {
+  // A reply the server's handler used before returning is reused for a later request; one it
+  // kept (a parked request) is not. A reused reply that kept anything of its last request
+  // would answer the wrong client or request, or refuse an answer as a second one.
+  it('answers each request once, on its own connection, whether the server answers at once or later', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 0, max: 10 }), (seed, maxLatencyMs) => {
+        const w = new NetWorld(seed, { defaultLink: { latency: { dist: 'uniform', min: 0 as Duration, max: ms(maxLatencyMs) } } });
+        const parked: { reply: (r: TestMessage) => void; n: number; from: string }[] = [];
+        const secondAnswers: string[] = [];
+        w.add('server', (ctx) => ({
+          onRequest(from: string, m: TestMessage, reply: (r: TestMessage) => void) {
+            const n = m.n ?? 0;
+            if (n % 3 !== 0) {
+              reply(msg(`Now-${from}`, n));
+              return;
+            }
+            // Every third request waits, and is answered later, newest first.
+            parked.push({ reply, n, from });
+            if (parked.length === 1) {
+              ctx.after(ms(3), () => {
+                for (const p of parked.splice(0).reverse()) {
+                  p.reply(msg(`Later-${p.from}`, p.n));
+                  try {
+                    p.reply(msg('Again', p.n));
+                  } catch (e) {
+                    secondAnswers.push((e as Error).message);
+                  }
+                }
+              });
+            }
+          },
+        }));
+        const clients = ['a', 'b'].map((id) => ({ id, node: w.add(id), got: new Map<number, RpcResult<TestMessage>>() }));
+        for (let i = 0; i < 45; i++) {
+          for (const c of clients) {
+            w.sim.scheduler.at(at(i), () => c.node.ctx().request('server', msg('Ask', i), { timeout: ms(10_000) }, (r) => c.got.set(i, r)));
+          }
+        }
+        w.sim.run();
+        for (const c of clients) {
+          expect(c.got.size).toBe(45);
+          for (const [i, r] of c.got) expect(r).toEqual({ ok: true, response: msg(`${i % 3 === 0 ? 'Later' : 'Now'}-${c.id}`, i) });
+        }
+        // A kept reply still refuses a second answer.
+        expect(secondAnswers.length).toBe(30);
+        expect(secondAnswers.every((e) => /replied twice/.test(e))).toBe(true);
+        expect(w.net.totals().sent).toBe(180);
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
