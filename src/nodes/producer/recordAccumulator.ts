@@ -236,30 +236,32 @@ export class RecordAccumulator {
    */
   drain(canTake: (broker: number) => boolean): Map<number, ProducerBatch[]> | undefined {
     const n = this.queues.length;
+    // The scratch lists are filled from the start and read up to a count, never emptied:
+    // setting an array's length to 0 gives up its backing store, and the next push makes a new one.
     const ready = this.readyBrokers;
     const unready = this.unreadyBrokers;
-    ready.length = 0;
-    unready.length = 0;
+    let readyCount = 0;
+    let unreadyCount = 0;
     for (let partition = 0; partition < n; partition++) {
       const leader = this.drainableLeader(partition);
-      if (leader < 0 || ready.includes(leader) || unready.includes(leader)) continue;
+      if (leader < 0 || holds(ready, readyCount, leader) || holds(unready, unreadyCount, leader)) continue;
       const queue = this.queues[partition] as ProducerBatch[];
       if (!this.isReady(queue[0], queue)) continue;
-      if (canTake(leader)) ready.push(leader);
-      else unready.push(leader);
+      if (canTake(leader)) ready[readyCount++] = leader;
+      else unready[unreadyCount++] = leader;
     }
-    if (ready.length === 0) return undefined;
-    return this.drainReady(ready);
+    if (readyCount === 0) return undefined;
+    return this.drainReady(ready, readyCount);
   }
 
-  /** Takes the head batch of each partition a ready broker leads, up to max.request.size per request, starting at drainIndex. */
-  private drainReady(ready: readonly number[]): Map<number, ProducerBatch[]> {
+  /** Takes the head batch of each partition a ready broker (the first `readyCount` of `ready`) leads, up to max.request.size per request, starting at drainIndex. */
+  private drainReady(ready: readonly number[], readyCount: number): Map<number, ProducerBatch[]> {
     const n = this.queues.length;
     const requests = new Map<number, ProducerBatch[]>();
     for (let k = 0; k < n; k++) {
       const partition = (this.drainIndex + k) % n;
       const leader = this.drainableLeader(partition);
-      if (leader < 0 || !ready.includes(leader)) continue;
+      if (leader < 0 || !holds(ready, readyCount, leader)) continue;
       const queue = this.queues[partition] as ProducerBatch[];
       const batch = queue[0];
       let batches = requests.get(leader);
@@ -285,6 +287,12 @@ export class RecordAccumulator {
     if (this.deps.holdsBack(queue[0])) return -1;
     return this.deps.leaderOf(partition);
   }
+}
+
+/** Whether `broker` is among the first `count` entries of `list`. */
+function holds(list: readonly number[], count: number, broker: number): boolean {
+  for (let i = 0; i < count; i++) if (list[i] === broker) return true;
+  return false;
 }
 
 /** The bytes a drained request's batches take (each batch's estimate). */

@@ -6,7 +6,7 @@ import { micros, millis, toMillis } from '../../sim/time.js';
 import { JMX } from '../jmx.js';
 import { exponentialBackoffMs } from '../reconnectBackoff.js';
 import type { ClusterConnectionStates } from '../clusterConnectionStates.js';
-import { brokerNode, message, produceOutcome, type KafkaMessage, type ProduceOutcome, type ProducePartitionData, type ProduceRequest } from '../protocol.js';
+import { brokerNode, produceOutcome, produceRequest, type KafkaMessage, type ProduceOutcome, type ProducePartitionData } from '../protocol.js';
 import type { ClientException, KafkaErrorCode } from '../errors.js';
 import type { ProducerConfig } from './producer.js';
 import { RETRIABLE, UNKNOWN_OUTCOME, type ProducerBatch } from './producerBatch.js';
@@ -123,7 +123,7 @@ export class Sender {
       const options = this.deps.transactions.sequence(batch);
       partitions[i] = { partition: batch.partition, records: this.deps.accumulator.closeBatch(batch).stamp(options) };
     }
-    const req = message<ProduceRequest>('Produce', { acks: this.config.acks, timeoutMs: this.config['request.timeout.ms'], topic: this.deps.topic, partitions });
+    const req = produceRequest(this.config.acks, this.config['request.timeout.ms'], this.deps.topic, partitions);
     if (this.config.acks === '0') {
       // acks=0: the send is complete once it is on the wire; nothing will come back.
       this.ctx.send(brokerNode(leader), req);
