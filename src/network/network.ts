@@ -187,7 +187,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
         };
         after(interval, tick);
       },
-      request: (to, message, options, done) => this.request(endpoint, tag, to, message, options, done),
+      request: (to, message, options, done) => this.request(endpoint, tag, to, message, options, callDone, done),
+      requestWith: (to, message, options, done, arg) => this.request(endpoint, tag, to, message, options, done, arg),
       send: (to, message) => this.sendOneWay(endpoint, tag, to, message),
       closeConnection: (peer) => this.closeConnection(endpoint, tag, peer),
       connect: (peer, channel, established) => this.connect(endpoint, tag, peer, channel, established),
@@ -309,7 +310,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     to: NodeId,
     message: M,
     options: RequestOptions,
-    done: (result: RpcResult<M>) => void,
+    done: (arg: never, result: RpcResult<M>) => void,
+    doneArg: unknown,
   ): void {
     if (client.host.tag !== tag) return;
     const conn = this.connection(client, this.endpoint(to), options.channel);
@@ -321,6 +323,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       to,
       type: message.type,
       done,
+      doneArg,
       timer: undefined,
       deadline: this.scheduler.now + delay,
       settled: false,
@@ -421,7 +424,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     pending.settled = true;
     pending.conn.inFlight.remove(pending);
     if (pending.timer !== undefined) this.scheduler.cancel(pending.timer);
-    pending.client.dispatchWith(pending.clientTag, pending.done, outcome);
+    pending.client.dispatchWith2(pending.clientTag, pending.done as (arg: unknown, result: RpcResult<M>) => void, pending.doneArg, outcome);
   }
 
   /** ClientConnections.connect for incarnation `tag` of `client`. */
@@ -821,6 +824,11 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     }
     return t;
   }
+}
+
+/** How a plain request's outcome reaches its callback (see PendingRequest.done). */
+function callDone<M extends Message>(done: (result: RpcResult<M>) => void, result: RpcResult<M>): void {
+  done(result);
 }
 
 /**

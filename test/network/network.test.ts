@@ -435,3 +435,36 @@ describe('Network: reused replies', () => {
     );
   });
 });
+
+describe('Network: requestWith', () => {
+  // One shared callback for many requests: each outcome must come with its own request's
+  // argument, answered, timed out, or held while the client was paused.
+  it('calls the shared callback with each request its own argument and outcome', () => {
+    const w = new NetWorld(4, { defaultLink: { latency: { dist: 'fixed', value: ms(1) } } });
+    w.add('server', () => ({
+      onRequest(_from: string, m: TestMessage, reply: (r: TestMessage) => void) {
+        if ((m.n ?? 0) % 2 === 0) reply(msg('Ok', m.n));
+      },
+    }));
+    const c = w.add('c');
+    const got: { arg: { n: number }; r: RpcResult<TestMessage>; at: number }[] = [];
+    const shared = (arg: { n: number }, r: RpcResult<TestMessage>): void => {
+      got.push({ arg, r, at: w.sim.now });
+    };
+    const args = [0, 1, 2, 3].map((n) => ({ n }));
+    w.sim.scheduler.at(at(0), () => {
+      for (const a of args) c.ctx().requestWith('server', msg('Ask', a.n), { timeout: ms(50) }, shared, a);
+    });
+    // Paused while the answers arrive: they wait, and come with their arguments at the resume.
+    w.sim.scheduler.at(at(1), () => c.host.pause(ms(10)));
+    w.sim.run();
+    expect(got.map((g) => g.arg)).toEqual([args[0], args[2], args[1], args[3]]);
+    expect(got[0].arg).toBe(args[0]);
+    expect(got[0].r).toEqual({ ok: true, response: msg('Ok', 0) });
+    expect(got[1].r).toEqual({ ok: true, response: msg('Ok', 2) });
+    expect(got[0].at).toBe(at(11));
+    expect(got[2].r).toEqual({ ok: false, error: 'timeout' });
+    expect(got[3].r).toEqual({ ok: false, error: 'timeout' });
+    expect(got[2].at).toBe(at(50));
+  });
+});

@@ -111,7 +111,7 @@ export class RecordAccumulator {
     const last = queue.at(-1);
     if (last !== undefined && last.builder !== undefined) this.closeBatch(last);
     const now = this.ctx.now();
-    const batch: ProducerBatch = { partition, refs: [], builder: this.builderFor(partition, record), closed: undefined, estimatedBytes: BATCH_HEADER_SIZE, createdMs: toMillis(now), createdAt: now, baseSequence: undefined, sequenceProducerId: -1, sequenceEpoch: -1, attempts: 0, uncertain: false, sealed: false };
+    const batch: ProducerBatch = { partition, refs: [], builder: this.builderFor(partition, record), closed: undefined, estimatedBytes: BATCH_HEADER_SIZE, createdMs: toMillis(now), createdAt: now, baseSequence: undefined, sequenceProducerId: -1, sequenceEpoch: -1, attempts: 0, sentTo: -1, uncertain: false, sealed: false };
     queue.push(batch);
     this.queued++;
     this.expireAt(batch);
