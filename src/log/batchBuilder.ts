@@ -15,20 +15,32 @@ export class BatchArena {
   private chunk: Buffer | undefined;
   private used = 0;
   private filling = false;
+  /**
+   * The arena's one builder, reset for each batch: one batch fills at a time, and the
+   * accumulator lets go of a batch's builder as it closes it (ProducerBatch.builder).
+   */
+  private readonly reusable = new BatchBuilder(this);
 
-  /** A builder with room for `capacity` bytes of batch, header included. */
+  /**
+   * The builder, reset to fill a batch with room for `capacity` bytes, header included. It
+   * is the same object for every batch of this arena: once closed, the last batch's builder
+   * is this one, filling the next.
+   */
   builder(capacity: number): BatchBuilder {
     if (this.filling) throw new Error('an arena fills one batch at a time: close the last one first');
     if (this.chunk === undefined || this.chunk.length - this.used < capacity) {
       this.chunk = Buffer.allocUnsafeSlow(Math.max(capacity, ARENA_CHUNK_BYTES));
       this.used = 0;
     }
-    const start = this.used;
     this.filling = true;
-    return new BatchBuilder(this.chunk.subarray(start, start + capacity), (size) => {
-      this.used = start + ((size + 7) & ~7);
-      this.filling = false;
-    });
+    this.reusable.reset(this.chunk, this.used, this.used + capacity);
+    return this.reusable;
+  }
+
+  /** The batch that started at `start` closed at `end`: the next starts after it, 8-byte aligned. */
+  closed(start: number, end: number): void {
+    this.used = start + ((end - start + 7) & ~7);
+    this.filling = false;
   }
 }
 
@@ -41,16 +53,28 @@ export class BatchArena {
  * compressed as it closes, as MemoryRecordsBuilder does when it closes its stream.
  */
 export class BatchBuilder {
-  private pos = BATCH_HEADER_SIZE;
+  /** Its arena's chunk, and the batch's room in it: [start, end). */
+  private chunk: Buffer = EMPTY;
+  private start = 0;
+  private end = 0;
+  private pos = 0;
   private count = 0;
   private baseTimestamp = 0;
   private maxTimestamp = 0;
 
-  /** Built from a {@link BatchArena}: `closed` hands the bytes used back to it. */
-  constructor(
-    private readonly region: Buffer,
-    private readonly closed: (size: number) => void,
-  ) {}
+  /** Made by a {@link BatchArena}, which hands it out for each batch in turn (see reset). */
+  constructor(private readonly arena: BatchArena) {}
+
+  /** Starts a new batch in `chunk` at `start`, with room up to `end`; nothing of the last batch is kept. */
+  reset(chunk: Buffer, start: number, end: number): void {
+    this.chunk = chunk;
+    this.start = start;
+    this.end = end;
+    this.pos = start + BATCH_HEADER_SIZE;
+    this.count = 0;
+    this.baseTimestamp = 0;
+    this.maxTimestamp = 0;
+  }
 
   /**
    * Encodes `record` as the next one (offset delta = its index) if it fits in the builder's
@@ -60,30 +84,37 @@ export class BatchBuilder {
   tryAppend(record: RecordInput): boolean {
     const timestampDelta = this.count === 0 ? 0 : record.timestamp - this.baseTimestamp;
     const body = recordBodySize(record, this.count, timestampDelta);
-    if (this.pos + varintSize(body) + body > this.region.length) return false;
+    if (this.pos + varintSize(body) + body > this.end) return false;
     if (this.count === 0) {
       this.baseTimestamp = record.timestamp;
       this.maxTimestamp = record.timestamp;
     } else if (record.timestamp > this.maxTimestamp) this.maxTimestamp = record.timestamp;
-    this.pos = writeRecord(this.region, this.pos, record, body, timestampDelta, this.count);
+    this.pos = writeRecord(this.chunk, this.pos, record, body, timestampDelta, this.count);
     this.count++;
     return true;
   }
 
-  /** The finished records, where they were written; the arena moves on past them. */
+  /** The finished records, where they were written; the arena moves on past them, and the builder is free for its next batch. */
   close(compression: Compression.None | Compression.Gzip = Compression.None): ClosedBatch {
     if (this.count === 0) throw new RangeError('a record batch holds at least one record');
-    let bytes = this.region.subarray(0, this.pos);
+    let bytes = this.chunk.subarray(this.start, this.pos);
     if (compression === Compression.Gzip) {
       // The records section, compressed, behind a header still to be written.
-      const packed = gzip(this.region.subarray(BATCH_HEADER_SIZE, this.pos));
+      const packed = gzip(this.chunk.subarray(this.start + BATCH_HEADER_SIZE, this.pos));
       bytes = Buffer.allocUnsafe(BATCH_HEADER_SIZE + packed.length);
       packed.copy(bytes, BATCH_HEADER_SIZE);
     }
-    this.closed(this.pos);
-    return new ClosedBatch(bytes, this.count, this.baseTimestamp, this.maxTimestamp, compression);
+    const closed = new ClosedBatch(bytes, this.count, this.baseTimestamp, this.maxTimestamp, compression);
+    this.arena.closed(this.start, this.pos);
+    // Closed: it refuses records (no room) until the arena resets it for the next batch.
+    this.chunk = EMPTY;
+    this.end = 0;
+    this.count = 0;
+    return closed;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** The bytes `record` takes in a batch as the record at `offsetDelta`, `timestampDelta` after the batch's base timestamp. */
 export function encodedSize(record: RecordInput, offsetDelta: number, timestampDelta: number): number {
@@ -100,10 +131,15 @@ export class ClosedBatch {
   constructor(
     private bytes: Buffer,
     readonly recordCount: number,
-    private readonly baseTimestamp: number,
-    private readonly maxTimestamp: number,
-    private readonly compression: Compression = Compression.None,
+    readonly baseTimestamp: number,
+    readonly maxTimestamp: number,
+    readonly compression: Compression = Compression.None,
   ) {}
+
+  /** Its header's last offset delta: with the fields above, the batch is its own RecordsSummary for writeBatchHeader. */
+  get lastOffsetDelta(): number {
+    return this.recordCount - 1;
+  }
 
   /**
    * The batch with its header for `options` (producer id, epoch, base sequence …). The first
@@ -114,7 +150,7 @@ export class ClosedBatch {
   stamp(options: BatchOptions): Buffer {
     if (this.stamped && sameOptions(this.lastOptions as BatchOptions, options)) return this.bytes;
     if (this.stamped) this.bytes = Buffer.from(this.bytes);
-    writeBatchHeader(this.bytes, this.bytes.length, { compression: this.compression, baseTimestamp: this.baseTimestamp, maxTimestamp: this.maxTimestamp, recordCount: this.recordCount, lastOffsetDelta: this.recordCount - 1 }, options);
+    writeBatchHeader(this.bytes, this.bytes.length, this, options);
     this.stamped = true;
     this.lastOptions = options;
     return this.bytes;

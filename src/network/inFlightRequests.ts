@@ -9,7 +9,9 @@ export interface PendingRequest<M extends Message> {
   readonly to: NodeId;
   readonly type: string;
   readonly conn: Connection<M>;
-  readonly done: (result: RpcResult<M>) => void;
+  /** Called with `doneArg` and the outcome (a plain request's is callDone, with its callback as `doneArg`). */
+  readonly done: (arg: never, result: RpcResult<M>) => void;
+  readonly doneArg: unknown;
   /** Its own timeout timer, for a request whose deadline comes before its connection's earlier ones. */
   timer: TimerHandle | undefined;
   /** When it times out, in simulated microseconds. */
@@ -32,8 +34,14 @@ export class InFlightRequests<M extends Message> {
    * Settled requests are skipped when the watchdog comes by: no timer per request to
    * schedule and cancel.
    */
-  private readonly queue: PendingRequest<M>[] = [];
+  private readonly queue: (PendingRequest<M> | undefined)[] = [];
   private head = 0;
+  /**
+   * Where the queue ends: entries from `tail` on are empty. Emptying the queue moves `head`
+   * and `tail` back to 0 and keeps its backing store (setting an array's length to 0 gives it
+   * up, and the next request would make a new one).
+   */
+  private tail = 0;
   private watchdog: TimerHandle | undefined = undefined;
   /** When the armed watchdog fires. */
   private watchdogAt = 0;
@@ -49,9 +57,9 @@ export class InFlightRequests<M extends Message> {
   add(request: PendingRequest<M>): boolean {
     this.pending.set(request.id, request);
     const queue = this.queue;
-    const last = queue.length > this.head ? queue[queue.length - 1] : undefined;
+    const last = this.tail > this.head ? queue[this.tail - 1] : undefined;
     if ((last === undefined || request.deadline >= last.deadline) && (this.watchdog === undefined || request.deadline >= this.watchdogAt)) {
-      queue.push(request);
+      queue[this.tail++] = request;
       return true;
     }
     return false;
@@ -91,8 +99,8 @@ export class InFlightRequests<M extends Message> {
   /** The next request due by `now`, taken off the queue; settled ones are skipped. */
   nextExpired(now: number): PendingRequest<M> | undefined {
     const queue = this.queue;
-    while (this.head < queue.length) {
-      const head = queue[this.head];
+    while (this.head < this.tail) {
+      const head = queue[this.head] as PendingRequest<M>;
       if (!head.settled && head.deadline > now) return undefined;
       this.head++;
       if (!head.settled) return head;
@@ -104,11 +112,8 @@ export class InFlightRequests<M extends Message> {
   endWatch(): number | undefined {
     this.watching = false;
     const queue = this.queue;
-    if (this.head > 1024 && this.head * 2 > queue.length) {
-      queue.splice(0, this.head);
-      this.head = 0;
-    }
-    return this.head < queue.length && this.watchdog === undefined ? queue[this.head].deadline : undefined;
+    if (this.head > 1024 && this.head * 2 > this.tail) this.compact();
+    return this.head < this.tail && this.watchdog === undefined ? (queue[this.head] as PendingRequest<M>).deadline : undefined;
   }
 
   /**
@@ -118,13 +123,19 @@ export class InFlightRequests<M extends Message> {
   remove(request: PendingRequest<M>): void {
     this.pending.delete(request.id);
     const queue = this.queue;
-    while (this.head < queue.length && queue[this.head].settled) this.head++;
-    if (this.head === queue.length) {
-      queue.length = 0;
+    while (this.head < this.tail && (queue[this.head] as PendingRequest<M>).settled) this.head++;
+    if (this.head === this.tail) {
+      // Empty: its entries are let go, its backing store kept.
+      for (let i = 0; i < this.tail; i++) queue[i] = undefined;
       this.head = 0;
-    } else if (this.head > 64 && this.head * 2 > queue.length) {
-      queue.splice(0, this.head);
-      this.head = 0;
-    }
+      this.tail = 0;
+    } else if (this.head > 64 && this.head * 2 > this.tail) this.compact();
+  }
+
+  /** Drops the entries before `head`, moving the rest to the front. */
+  private compact(): void {
+    this.queue.splice(0, this.head);
+    this.tail -= this.head;
+    this.head = 0;
   }
 }

@@ -102,6 +102,10 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
   private nextTag = 1;
   private nextConnectionId = 1;
   private nextRequestId = 1;
+  /** Flights that landed, for the next messages sent (see scheduleArrival). */
+  private readonly freeFlights: Flight<M>[] = [];
+  /** Replies answered while their request was being delivered, for the next requests (see deliver). */
+  private readonly freeReplies: Reply<M>[] = [];
 
   constructor(
     readonly scheduler: Scheduler,
@@ -193,7 +197,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
         };
         after(interval, tick);
       },
-      request: (to, message, options, done) => this.request(endpoint, tag, to, message, options, done),
+      request: (to, message, options, done) => this.request(endpoint, tag, to, message, options, callDone, done),
+      requestWith: (to, message, options, done, arg) => this.request(endpoint, tag, to, message, options, done, arg),
       send: (to, message) => this.sendOneWay(endpoint, tag, to, message),
       closeConnection: (peer) => this.closeConnection(endpoint, tag, peer),
       connect: (peer, channel, established) => this.connect(endpoint, tag, peer, channel, established),
@@ -279,7 +284,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     }
     for (const h of held) {
       const arrive = dir.inOrder(at + link.sampleLatency(rng));
-      this.scheduler.at(arrive as Time, () => this.arrive(conn, dir, h.kind, h.id, h.message, h.seq));
+      this.scheduleArrival(arrive, conn, dir, h.kind, h.id, h.message, h.seq);
     }
   }
 
@@ -315,7 +320,8 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     to: NodeId,
     message: M,
     options: RequestOptions,
-    done: (result: RpcResult<M>) => void,
+    done: (arg: never, result: RpcResult<M>) => void,
+    doneArg: unknown,
   ): void {
     if (client.host.tag !== tag) return;
     const conn = this.connection(client, this.endpoint(to), options.channel);
@@ -327,6 +333,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       to,
       type: message.type,
       done,
+      doneArg,
       timer: undefined,
       deadline: this.scheduler.now + delay,
       settled: false,
@@ -427,7 +434,7 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     pending.settled = true;
     pending.conn.inFlight.remove(pending);
     if (pending.timer !== undefined) this.scheduler.cancel(pending.timer);
-    pending.client.dispatchWith(pending.clientTag, pending.done, outcome);
+    pending.client.dispatchWith2(pending.clientTag, pending.done as (arg: unknown, result: RpcResult<M>) => void, pending.doneArg, outcome);
   }
 
   /** ClientConnections.connect for incarnation `tag` of `client`. */
@@ -654,10 +661,53 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
       if (loss > 0 && rng.chance(loss)) return this.drop(link, id, message, 'loss');
       if (this.duplicateRate > 0 && rng.chance(this.duplicateRate)) {
         const again = arrive + link.sampleLatency(rng);
-        this.scheduler.at(again as Time, () => this.arrive(conn, dir, kind, id, message, seq));
+        this.scheduleArrival(again, conn, dir, kind, id, message, seq);
       }
     }
-    this.scheduler.at(arrive as Time, () => this.arrive(conn, dir, kind, id, message, seq));
+    this.scheduleArrival(arrive, conn, dir, kind, id, message, seq);
+  }
+
+  /**
+   * Schedules a message's arrival at `at`: one {@link Flight} per message on the wire,
+   * taken from a free list and given back as it lands, instead of a closure per message.
+   * (scheduler.atWith takes the same place in the event order as scheduler.at.)
+   */
+  private scheduleArrival(at: number, conn: Connection<M>, dir: Direction<M>, kind: Envelope, id: number, message: M, seq: number): void {
+    const flight = this.freeFlights.pop() ?? new Flight<M>(this);
+    flight.conn = conn;
+    flight.dir = dir;
+    flight.kind = kind;
+    flight.id = id;
+    flight.message = message;
+    flight.seq = seq;
+    this.scheduler.atWith(at as Time, land, flight);
+  }
+
+  /** A server's answer to request `reply.id`: it goes back on the request's connection, unless the server died meanwhile. */
+  replyWith(reply: Reply<M>, response: M): void {
+    const to = reply.to as NodeHost<M>;
+    if (reply.replied) throw new Error(`${to.id} replied twice to request ${reply.id} from ${(reply.from as NodeHost<M>).id}`);
+    reply.replied = true;
+    if (to.tag !== reply.tag) return; // the replier died meanwhile
+    const conn = reply.conn as Connection<M>;
+    this.transmit(conn, conn.toClient, Envelope.Response, reply.id, response);
+  }
+
+  private freeReply(reply: Reply<M>): void {
+    reply.conn = undefined;
+    reply.to = undefined;
+    reply.from = undefined;
+    this.freeReplies.push(reply);
+  }
+
+  /** A flight landed: its fields are read, it goes back to the free list, then the message arrives. */
+  landed(flight: Flight<M>): void {
+    const { conn, dir, kind, id, message, seq } = flight;
+    flight.conn = undefined;
+    flight.dir = undefined;
+    flight.message = undefined;
+    this.freeFlights.push(flight);
+    this.arrive(conn as Connection<M>, dir as Direction<M>, kind, id, message as M, seq);
   }
 
   private arrive(conn: Connection<M>, dir: Direction<M>, kind: Envelope, id: number, message: M, seq: number): void {
@@ -700,19 +750,23 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     }
     switch (kind) {
       case Envelope.Request: {
-        const tag = to.tag;
-        let replied = false;
-        const reply = (response: M): void => {
-          if (replied) throw new Error(`${to.id} replied twice to request ${id} from ${from.id}`);
-          replied = true;
-          if (to.tag !== tag) return; // the replier died meanwhile
-          this.transmit(conn, conn.toClient, Envelope.Response, id, response);
-        };
         const onRequest = process.onRequest;
         if (onRequest === undefined) return;
+        const tag = to.tag;
+        const reply = this.freeReplies.pop() ?? new Reply<M>(this);
+        reply.conn = conn;
+        reply.to = to;
+        reply.from = from;
+        reply.id = id;
+        reply.tag = tag;
+        reply.replied = false;
         // The common case, a live and running server, needs no queued closure.
-        if (to.runsNow(tag)) onRequest.call(process, from.id, message, reply);
-        else to.dispatch(tag, () => onRequest.call(process, from.id, message, reply));
+        if (to.runsNow(tag)) {
+          onRequest.call(process, from.id, message, reply.send);
+          // Answered before the handler returned: nothing else was given the reply, so it is
+          // free for the next request. One kept for later (a parked request) is never reused.
+          if (reply.replied) this.freeReply(reply);
+        } else to.dispatch(tag, () => onRequest.call(process, from.id, message, reply.send));
         return;
       }
       case Envelope.Response: {
@@ -783,6 +837,53 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
     }
     return t;
   }
+}
+
+/** How a plain request's outcome reaches its callback (see PendingRequest.done). */
+function callDone<M extends Message>(done: (result: RpcResult<M>) => void, result: RpcResult<M>): void {
+  done(result);
+}
+
+/**
+ * A message on the wire: what its arrival event needs, in one reusable object (the
+ * scheduler calls {@link land} with it). Emptied and freed as it lands, before the message is
+ * handed on, so a message sent during the delivery may take it at once.
+ */
+export class Flight<M extends Message> {
+  conn: Connection<M> | undefined = undefined;
+  dir: Direction<M> | undefined = undefined;
+  kind: Envelope = Envelope.Request;
+  id = 0;
+  message: M | undefined = undefined;
+  seq = 0;
+
+  constructor(readonly network: Network<M>) {}
+}
+
+/**
+ * How a server answers one request: `send` is the reply function its handler gets. A reply
+ * the handler used before returning is reused for a later request (the handler got nothing
+ * else that could outlive the call); one it kept is not, so it still refuses a second answer.
+ */
+export class Reply<M extends Message> {
+  conn: Connection<M> | undefined = undefined;
+  /** The server (which answers) and the client (which asked). */
+  to: NodeHost<M> | undefined = undefined;
+  from: NodeHost<M> | undefined = undefined;
+  id = 0;
+  /** The server's incarnation when the request arrived. */
+  tag = 0;
+  replied = false;
+  readonly send: (response: M) => void;
+
+  constructor(network: Network<M>) {
+    this.send = (response: M): void => network.replyWith(this, response);
+  }
+}
+
+/** The arrival event of every message: one function for all, the flight as its argument. */
+function land<M extends Message>(flight: Flight<M>): void {
+  flight.network.landed(flight);
 }
 
 const TIMEOUT = { ok: false, error: 'timeout' } as const;

@@ -67,6 +67,12 @@ export interface NodeContext<M extends Message = Message> {
   every(interval: Duration, task: () => void): void;
   /** Sends a request; `done` runs exactly once, unless this incarnation dies first. */
   request(to: NodeId, message: M, options: RequestOptions, done: (result: RpcResult<M>) => void): void;
+  /**
+   * As {@link request}, calling `done(arg, result)`: a caller with state per request (a
+   * producer's batches) passes it as `arg` to one shared function instead of making a
+   * closure per request.
+   */
+  requestWith<A>(to: NodeId, message: M, options: RequestOptions, done: (arg: A, result: RpcResult<M>) => void, arg: A): void;
   /** Sends a one-way message. */
   send(to: NodeId, message: M): void;
   /** Closes this node's connection with `peer`; the peer notices it (onDisconnect). */
@@ -376,6 +382,16 @@ export class NodeHost<M extends Message = Message, D = unknown, P extends Proces
       return;
     }
     fn(arg);
+  }
+
+  /** As {@link dispatchWith}, passing two arguments. */
+  dispatchWith2<A, B>(tag: number, fn: (a: A, b: B) => void, a: A, b: B): void {
+    if (tag !== this.liveTag || tag === 0) return;
+    if (this.pausedUntilMicros >= 0) {
+      this.backlog.push(() => fn(a, b));
+      return;
+    }
+    fn(a, b);
   }
 
   private resume(): void {

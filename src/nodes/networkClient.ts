@@ -91,7 +91,9 @@ export function withConnectionStates<M extends Message>(ctx: HostContext<M>, ...
     channel.states.onFailure(peer);
     settle(channel, peer, 'fail');
   };
-  return { ...ctx, request, connectionLost };
+  // requestWith goes the same way as request (the connection states apply to both).
+  const requestWith: NodeContext<M>['requestWith'] = (to, message, options, done, arg) => request(to, message, options, (r) => done(arg, r));
+  return { ...ctx, request, requestWith, connectionLost };
 }
 
 const DISCONNECTED = { ok: false, error: 'disconnected' } as const;

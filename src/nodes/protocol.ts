@@ -528,6 +528,16 @@ export function message<T extends KafkaMessage>(type: T['type'], body: Body<T>):
   return { type, bytes: HEADER_BYTES + payloadBytes(type, body), ...body } as T;
 }
 
+/**
+ * A Produce request, as message('Produce', body) builds it (the same fields in the same
+ * order) without the body object it copies: the producer's Sender sends one per drain.
+ */
+export function produceRequest(acks: ProduceRequest['acks'], timeoutMs: number, topic: string, partitions: readonly ProducePartitionData[]): ProduceRequest {
+  let bytes = HEADER_BYTES;
+  for (let i = 0; i < partitions.length; i++) bytes += PARTITION_BYTES + partitions[i].records.length;
+  return { type: 'Produce', bytes, acks, timeoutMs, topic, partitions };
+}
+
 /** Bytes per partition in a multi-partition request or response: its index, error code, offsets and the like. */
 const PARTITION_BYTES = 16;
 

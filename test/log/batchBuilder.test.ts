@@ -85,4 +85,28 @@ describe('BatchBuilder', () => {
     expect(checkBatch(bigBatch, 0, bigBatch.length).ok).toBe(true);
     expect(closed.stamp({}).equals(encodeBatch([{ key: null, value: Buffer.from('first'), timestamp: 1 }]))).toBe(true);
   });
+
+  it('reuses one builder per arena, which keeps nothing of the last batch: each batch encodes only its own records', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(record, { minLength: 1, maxLength: 8 }), { minLength: 2, maxLength: 8 }), fc.array(fc.nat(1e6), { minLength: 8, maxLength: 8 }), options, (batches, starts, opts) => {
+        const arena = new BatchArena();
+        const first = arena.builder(4096);
+        const closed = batches.map((rs, b) => {
+          // Each batch's timestamps start anywhere, earlier or later than the last batch's.
+          const records = rs.map((r, i) => ({ ...r, timestamp: starts[b] + i }));
+          const builder = b === 0 ? first : arena.builder(4096);
+          expect(builder).toBe(first);
+          for (const r of records) expect(builder.tryAppend(r)).toBe(true);
+          return { records, closed: builder.close() };
+        });
+        // A closed builder takes nothing until the arena hands it out again.
+        expect(first.tryAppend({ key: null, value: Buffer.from('late'), timestamp: 0 })).toBe(false);
+        for (const { records, closed: c } of closed) {
+          const built = c.stamp(opts);
+          expect(built.equals(encodeBatch(records, opts))).toBe(true);
+          expect(c.recordCount).toBe(records.length);
+        }
+      }),
+    );
+  });
 });

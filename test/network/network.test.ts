@@ -332,3 +332,139 @@ describe('Network: stats and determinism', () => {
     );
   });
 });
+
+describe('Network: reused flights', () => {
+  // Each message on the wire is one Flight object, freed as it lands and taken again by the
+  // next message sent (often by the reply sent during that very delivery). A flight that kept
+  // anything of its last message (its connection, direction, kind, id, message or sequence
+  // number) would deliver a reply to the wrong client, as a request, or out of order.
+  it('delivers every message and reply to the right place while flights are reused', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 0, max: 20 }), (seed, maxLatencyMs) => {
+        const w = new NetWorld(seed, { defaultLink: { latency: { dist: 'uniform', min: 0 as Duration, max: ms(maxLatencyMs) } } });
+        const seen: { from: string; n: number | undefined }[] = [];
+        w.add('server', (ctx) => ({
+          onRequest(from: string, m: TestMessage, reply: (r: TestMessage) => void) {
+            // A one-way message and a reply, both sent while the request's flight is being landed.
+            ctx.send('watcher', msg('Saw', m.n, 50));
+            reply(msg(`Echo-${from}`, (m.n ?? 0) * 2, 10 + (m.n ?? 0)));
+          },
+        }));
+        w.add('watcher', () => ({ onMessage: (from: string, m: TestMessage) => seen.push({ from, n: m.n }) }));
+        const clients = ['a', 'b', 'c'].map((id) => ({ id, node: w.add(id), got: [] as { sent: number; r: RpcResult<TestMessage> }[] }));
+        for (let i = 0; i < 60; i++) {
+          for (const c of clients) {
+            w.sim.scheduler.at(at(i), () => c.node.ctx().request('server', msg('Ask', i), { timeout: ms(10_000) }, (r) => c.got.push({ sent: i, r })));
+          }
+        }
+        // A cut and its heal: held messages go again through the same flights.
+        w.sim.scheduler.at(at(20), () => w.net.partition('p', { kind: 'isolate', nodes: ['b'] }));
+        w.sim.scheduler.at(at(35), () => w.net.heal());
+        w.sim.run();
+        for (const c of clients) {
+          // FIFO per connection: the replies in request order, each the answer to its own request.
+          expect(c.got.map((g) => g.sent)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+          for (const g of c.got) expect(g.r).toEqual({ ok: true, response: { type: `Echo-${c.id}`, n: g.sent * 2, bytes: 10 + g.sent } });
+        }
+        expect(seen.length).toBe(180);
+        expect(seen.every((s) => s.from === 'server')).toBe(true);
+        expect(seen.map((s) => s.n).sort((x, y) => (x as number) - (y as number))).toEqual(Array.from({ length: 180 }, (_, k) => Math.floor(k / 3)));
+        const totals = w.net.totals();
+        expect(totals.sent).toBe(540);
+        expect(totals.delivered).toBe(540);
+        // Flights were reused: far fewer were ever made than messages were sent.
+        const made = (w.net as unknown as { freeFlights: unknown[] }).freeFlights.length;
+        expect(made).toBeGreaterThan(0);
+        expect(made).toBeLessThan(540);
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe('Network: reused replies', () => {
+  // A reply the server's handler used before returning is reused for a later request; one it
+  // kept (a parked request) is not. A reused reply that kept anything of its last request
+  // would answer the wrong client or request, or refuse an answer as a second one.
+  it('answers each request once, on its own connection, whether the server answers at once or later', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 0, max: 10 }), (seed, maxLatencyMs) => {
+        const w = new NetWorld(seed, { defaultLink: { latency: { dist: 'uniform', min: 0 as Duration, max: ms(maxLatencyMs) } } });
+        const parked: { reply: (r: TestMessage) => void; n: number; from: string }[] = [];
+        const secondAnswers: string[] = [];
+        w.add('server', (ctx) => ({
+          onRequest(from: string, m: TestMessage, reply: (r: TestMessage) => void) {
+            const n = m.n ?? 0;
+            if (n % 3 !== 0) {
+              reply(msg(`Now-${from}`, n));
+              return;
+            }
+            // Every third request waits, and is answered later, newest first.
+            parked.push({ reply, n, from });
+            if (parked.length === 1) {
+              ctx.after(ms(3), () => {
+                for (const p of parked.splice(0).reverse()) {
+                  p.reply(msg(`Later-${p.from}`, p.n));
+                  try {
+                    p.reply(msg('Again', p.n));
+                  } catch (e) {
+                    secondAnswers.push((e as Error).message);
+                  }
+                }
+              });
+            }
+          },
+        }));
+        const clients = ['a', 'b'].map((id) => ({ id, node: w.add(id), got: new Map<number, RpcResult<TestMessage>>() }));
+        for (let i = 0; i < 45; i++) {
+          for (const c of clients) {
+            w.sim.scheduler.at(at(i), () => c.node.ctx().request('server', msg('Ask', i), { timeout: ms(10_000) }, (r) => c.got.set(i, r)));
+          }
+        }
+        w.sim.run();
+        for (const c of clients) {
+          expect(c.got.size).toBe(45);
+          for (const [i, r] of c.got) expect(r).toEqual({ ok: true, response: msg(`${i % 3 === 0 ? 'Later' : 'Now'}-${c.id}`, i) });
+        }
+        // A kept reply still refuses a second answer.
+        expect(secondAnswers.length).toBe(30);
+        expect(secondAnswers.every((e) => /replied twice/.test(e))).toBe(true);
+        expect(w.net.totals().sent).toBe(180);
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe('Network: requestWith', () => {
+  // One shared callback for many requests: each outcome must come with its own request's
+  // argument, answered, timed out, or held while the client was paused.
+  it('calls the shared callback with each request its own argument and outcome', () => {
+    const w = new NetWorld(4, { defaultLink: { latency: { dist: 'fixed', value: ms(1) } } });
+    w.add('server', () => ({
+      onRequest(_from: string, m: TestMessage, reply: (r: TestMessage) => void) {
+        if ((m.n ?? 0) % 2 === 0) reply(msg('Ok', m.n));
+      },
+    }));
+    const c = w.add('c');
+    const got: { arg: { n: number }; r: RpcResult<TestMessage>; at: number }[] = [];
+    const shared = (arg: { n: number }, r: RpcResult<TestMessage>): void => {
+      got.push({ arg, r, at: w.sim.now });
+    };
+    const args = [0, 1, 2, 3].map((n) => ({ n }));
+    w.sim.scheduler.at(at(0), () => {
+      for (const a of args) c.ctx().requestWith('server', msg('Ask', a.n), { timeout: ms(50) }, shared, a);
+    });
+    // Paused while the answers arrive: they wait, and come with their arguments at the resume.
+    w.sim.scheduler.at(at(1), () => c.host.pause(ms(10)));
+    w.sim.run();
+    expect(got.map((g) => g.arg)).toEqual([args[0], args[2], args[1], args[3]]);
+    expect(got[0].arg).toBe(args[0]);
+    expect(got[0].r).toEqual({ ok: true, response: msg('Ok', 0) });
+    expect(got[1].r).toEqual({ ok: true, response: msg('Ok', 2) });
+    expect(got[0].at).toBe(at(11));
+    expect(got[2].r).toEqual({ ok: false, error: 'timeout' });
+    expect(got[3].r).toEqual({ ok: false, error: 'timeout' });
+    expect(got[2].at).toBe(at(50));
+  });
+});

@@ -31,6 +31,8 @@ export interface ProducerBatch {
   /** Its sequence was started over at 0 in the same epoch (a client before KIP-360, TransactionManager.startSequencesAtBeginning). */
   sequenceReset?: boolean;
   attempts: number;
+  /** The broker its last attempt went to: the answer to that Produce request is handled for it (Sender.onProduceAnswer). */
+  sentTo?: number;
   /** Some attempt ended without knowing whether it was written. */
   uncertain: boolean;
   /** Drained once: it takes no more records (Kafka closes a batch when the sender drains it). */

@@ -60,6 +60,9 @@ export class RecordAccumulator {
 
   constructor(private readonly deps: RecordAccumulatorDeps) {}
 
+  /** A batch's linger.ms is up: one function for every batch's timer. */
+  private readonly wakeup = (): void => this.deps.wakeup();
+
   private get ctx(): RecordAccumulatorDeps['ctx'] {
     return this.deps.ctx;
   }
@@ -108,12 +111,12 @@ export class RecordAccumulator {
     const last = queue.at(-1);
     if (last !== undefined && last.builder !== undefined) this.closeBatch(last);
     const now = this.ctx.now();
-    const batch: ProducerBatch = { partition, refs: [], builder: this.builderFor(partition, record), closed: undefined, estimatedBytes: BATCH_HEADER_SIZE, createdMs: toMillis(now), createdAt: now, baseSequence: undefined, sequenceProducerId: -1, sequenceEpoch: -1, attempts: 0, uncertain: false, sealed: false };
+    const batch: ProducerBatch = { partition, refs: [], builder: this.builderFor(partition, record), closed: undefined, estimatedBytes: BATCH_HEADER_SIZE, createdMs: toMillis(now), createdAt: now, baseSequence: undefined, sequenceProducerId: -1, sequenceEpoch: -1, attempts: 0, sentTo: -1, uncertain: false, sealed: false };
     queue.push(batch);
     this.queued++;
     this.expireAt(batch);
     this.deps.onNewBatch(partition);
-    if (this.config['linger.ms'] > 0) this.ctx.after(millis(this.config['linger.ms']), () => this.deps.wakeup());
+    if (this.config['linger.ms'] > 0) this.ctx.after(millis(this.config['linger.ms']), this.wakeup);
     // A new batch takes its first record whatever its size: its scratch buffer is made to fit it.
     if (!(batch.builder as BatchBuilder).tryAppend(record)) throw new Error(`a record of ${encodedSize(record, 0, 0)} bytes does not fit an empty batch`);
     return batch;
@@ -233,30 +236,32 @@ export class RecordAccumulator {
    */
   drain(canTake: (broker: number) => boolean): Map<number, ProducerBatch[]> | undefined {
     const n = this.queues.length;
+    // The scratch lists are filled from the start and read up to a count, never emptied:
+    // setting an array's length to 0 gives up its backing store, and the next push makes a new one.
     const ready = this.readyBrokers;
     const unready = this.unreadyBrokers;
-    ready.length = 0;
-    unready.length = 0;
+    let readyCount = 0;
+    let unreadyCount = 0;
     for (let partition = 0; partition < n; partition++) {
       const leader = this.drainableLeader(partition);
-      if (leader < 0 || ready.includes(leader) || unready.includes(leader)) continue;
+      if (leader < 0 || holds(ready, readyCount, leader) || holds(unready, unreadyCount, leader)) continue;
       const queue = this.queues[partition] as ProducerBatch[];
       if (!this.isReady(queue[0], queue)) continue;
-      if (canTake(leader)) ready.push(leader);
-      else unready.push(leader);
+      if (canTake(leader)) ready[readyCount++] = leader;
+      else unready[unreadyCount++] = leader;
     }
-    if (ready.length === 0) return undefined;
-    return this.drainReady(ready);
+    if (readyCount === 0) return undefined;
+    return this.drainReady(ready, readyCount);
   }
 
-  /** Takes the head batch of each partition a ready broker leads, up to max.request.size per request, starting at drainIndex. */
-  private drainReady(ready: readonly number[]): Map<number, ProducerBatch[]> {
+  /** Takes the head batch of each partition a ready broker (the first `readyCount` of `ready`) leads, up to max.request.size per request, starting at drainIndex. */
+  private drainReady(ready: readonly number[], readyCount: number): Map<number, ProducerBatch[]> {
     const n = this.queues.length;
     const requests = new Map<number, ProducerBatch[]>();
     for (let k = 0; k < n; k++) {
       const partition = (this.drainIndex + k) % n;
       const leader = this.drainableLeader(partition);
-      if (leader < 0 || !ready.includes(leader)) continue;
+      if (leader < 0 || !holds(ready, readyCount, leader)) continue;
       const queue = this.queues[partition] as ProducerBatch[];
       const batch = queue[0];
       let batches = requests.get(leader);
@@ -282,6 +287,12 @@ export class RecordAccumulator {
     if (this.deps.holdsBack(queue[0])) return -1;
     return this.deps.leaderOf(partition);
   }
+}
+
+/** Whether `broker` is among the first `count` entries of `list`. */
+function holds(list: readonly number[], count: number, broker: number): boolean {
+  for (let i = 0; i < count; i++) if (list[i] === broker) return true;
+  return false;
 }
 
 /** The bytes a drained request's batches take (each batch's estimate). */

@@ -6,7 +6,7 @@ import { micros, millis, toMillis } from '../../sim/time.js';
 import { JMX } from '../jmx.js';
 import { exponentialBackoffMs } from '../reconnectBackoff.js';
 import type { ClusterConnectionStates } from '../clusterConnectionStates.js';
-import { brokerNode, message, produceOutcome, type KafkaMessage, type ProduceOutcome, type ProducePartitionData, type ProduceRequest } from '../protocol.js';
+import { brokerNode, produceOutcome, produceRequest, type KafkaMessage, type ProduceOutcome, type ProducePartitionData } from '../protocol.js';
 import type { ClientException, KafkaErrorCode } from '../errors.js';
 import type { ProducerConfig } from './producer.js';
 import { RETRIABLE, UNKNOWN_OUTCOME, type ProducerBatch } from './producerBatch.js';
@@ -15,7 +15,7 @@ import type { TransactionManager } from './transactionManager.js';
 
 /** What the Sender needs of the producer it serves. */
 export interface SenderDeps {
-  readonly ctx: Pick<NodeContext<KafkaMessage>, 'rng' | 'now' | 'after' | 'request' | 'send'>;
+  readonly ctx: Pick<NodeContext<KafkaMessage>, 'rng' | 'now' | 'after' | 'request' | 'requestWith' | 'send'>;
   /** The producer's connection states (its NetworkClient's), shared with its other requests. */
   readonly connections: ClusterConnectionStates<KafkaMessage>;
   readonly config: ProducerConfig;
@@ -123,7 +123,7 @@ export class Sender {
       const options = this.deps.transactions.sequence(batch);
       partitions[i] = { partition: batch.partition, records: this.deps.accumulator.closeBatch(batch).stamp(options) };
     }
-    const req = message<ProduceRequest>('Produce', { acks: this.config.acks, timeoutMs: this.config['request.timeout.ms'], topic: this.deps.topic, partitions });
+    const req = produceRequest(this.config.acks, this.config['request.timeout.ms'], this.deps.topic, partitions);
     if (this.config.acks === '0') {
       // acks=0: the send is complete once it is on the wire; nothing will come back.
       this.ctx.send(brokerNode(leader), req);
@@ -132,13 +132,22 @@ export class Sender {
     }
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1);
     for (const batch of batches) {
+      batch.sentTo = leader;
       this.inFlightBatches.add(batch);
       this.armInFlightExpiry(this.deadlineOf(batch));
     }
     const mutes = this.config['max.in.flight.requests.per.connection'] === 1;
     if (mutes) for (const batch of batches) this.deps.accumulator.mutePartition(batch.partition);
-    this.ctx.request(brokerNode(leader), req, this.requestOptions, (r) => this.onProduceResponse(leader, batches, mutes, r));
+    this.ctx.requestWith(brokerNode(leader), req, this.requestOptions, this.onProduceAnswer, batches);
   }
+
+  /**
+   * The answer to a Produce request, for its batches (one function for every request; the
+   * batches are its argument). They all went to one leader, which each notes (sentTo), and
+   * max.in.flight.requests.per.connection, which says whether they muted their partitions, is fixed.
+   */
+  private readonly onProduceAnswer = (batches: readonly ProducerBatch[], r: RpcResult<KafkaMessage>): void =>
+    this.onProduceResponse(batches[0].sentTo as number, batches, this.config['max.in.flight.requests.per.connection'] === 1, r);
 
   private onProduceResponse(leader: number, batches: readonly ProducerBatch[], mutes: boolean, r: RpcResult<KafkaMessage>): void {
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 1) - 1);

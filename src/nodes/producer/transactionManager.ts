@@ -26,6 +26,8 @@ type BumpReason = KafkaErrorCode | RpcError | ClientException | 'unresolved';
 
 /** The largest epoch (Short.MAX_VALUE): past it, an idempotent producer takes a new producer id. */
 const MAX_EPOCH = 32767;
+/** A batch's header options without idempotence: no producer id, epoch or sequence. One object for every batch; nothing writes to it. */
+const NO_SEQUENCE: BatchOptions = Object.freeze({});
 
 /**
  * The idempotence part of Kafka's TransactionManager: the producer id and epoch
@@ -145,7 +147,7 @@ export class TransactionManager {
    * a producer id since reset takes a new sequence.
    */
   sequence(batch: ProducerBatch): BatchOptions {
-    if (!this.config['enable.idempotence']) return {};
+    if (!this.config['enable.idempotence']) return NO_SEQUENCE;
     if (batch.baseSequence === undefined || (!this.bumpsEpoch && !this.hasCurrentSequence(batch))) {
       const entry = this.entry(batch.partition);
       this.maybeUpdateProducerIdAndEpoch(entry);

@@ -31,6 +31,7 @@ export function raftContext(ctx: NodeContext<KafkaMessage>, channel: number): No
     cancel: (handle) => ctx.cancel(handle),
     every: (interval, task) => ctx.every(interval, task),
     request: (to, message, options, done) => ctx.request(to, raftEnvelope(message), { ...options, channel }, (result) => done(unwrap(result))),
+    requestWith: (to, message, options, done, arg) => ctx.request(to, raftEnvelope(message), { ...options, channel }, (result) => done(arg, unwrap(result))),
     send: (to, message) => ctx.send(to, raftEnvelope(message)),
     closeConnection: (peer) => ctx.closeConnection(peer),
     exit: () => ctx.exit(),
