@@ -166,46 +166,51 @@ export function semanticsMatrix(seeds: number, onCell?: (cell: Cell) => void): C
   const cells: Cell[] = [];
   for (const row of ROWS) {
     for (const column of COLUMNS) {
-      const applicable = row.consumer !== undefined || row.transactional === true || column.consumersOnly !== true;
-      // A cell that does not apply is not run, nor built: its faults name members it has not.
-      const scenario = applicable ? scenarioFromObject(cellScenario(row, column), `semantics/${row.name}/${column.name}`) : undefined;
-      let lost = 0;
-      let duplicated = 0;
-      let reordered = 0;
-      for (let seed = 1; scenario !== undefined && seed <= seeds; seed++) {
-        const r = runScenario(scenario, { seed, onlineChecks: false });
-        for (const v of r.violations) {
-          if (v.kind === 'lost-write') lost += (v.details.ids as unknown[]).length;
-          else if (v.kind === 'skipped') lost += (v.details.offsets as unknown[]).length;
-          else if (v.kind === 'duplicate') duplicated += (v.details.duplicates as unknown[]).length;
-          else if (v.kind === 'reprocessed') duplicated += (v.details.records as unknown[]).length;
-          else if (v.kind === 'reorder') reordered += Number(v.details.count);
-          else if (v.kind === 'exactly-once') {
-            const c = v.details.counts as { missing: number; duplicated: number; early: number };
-            lost += c.missing;
-            duplicated += c.duplicated + c.early;
-          }
-        }
-      }
-      const allowed = column.faults.length === 0 ? [] : row.mayUnderFaults;
-      const seen: Record<Effect, number> = { lost, duplicated, reordered };
-      const effects: Effect[] = ['lost', 'duplicated', 'reordered'];
-      const cell: Cell = {
-        row: row.name,
-        column: column.name,
-        seeds,
-        lost,
-        duplicated,
-        reordered,
-        applicable,
-        unexpected: effects.filter((e) => seen[e] > 0 && !allowed.includes(e)),
-        notSeen: applicable ? effects.filter((e) => seen[e] === 0 && allowed.includes(e)) : [],
-      };
+      const cell = semanticsCell(row, column, seeds);
       cells.push(cell);
       onCell?.(cell);
     }
   }
   return cells;
+}
+
+/** One cell of the matrix, run for seeds 1..seeds. */
+export function semanticsCell(row: Row, column: Column, seeds: number): Cell {
+  const applicable = row.consumer !== undefined || row.transactional === true || column.consumersOnly !== true;
+  // A cell that does not apply is not run, nor built: its faults name members it has not.
+  const scenario = applicable ? scenarioFromObject(cellScenario(row, column), `semantics/${row.name}/${column.name}`) : undefined;
+  let lost = 0;
+  let duplicated = 0;
+  let reordered = 0;
+  for (let seed = 1; scenario !== undefined && seed <= seeds; seed++) {
+    const r = runScenario(scenario, { seed, onlineChecks: false });
+    for (const v of r.violations) {
+      if (v.kind === 'lost-write') lost += (v.details.ids as unknown[]).length;
+      else if (v.kind === 'skipped') lost += (v.details.offsets as unknown[]).length;
+      else if (v.kind === 'duplicate') duplicated += (v.details.duplicates as unknown[]).length;
+      else if (v.kind === 'reprocessed') duplicated += (v.details.records as unknown[]).length;
+      else if (v.kind === 'reorder') reordered += Number(v.details.count);
+      else if (v.kind === 'exactly-once') {
+        const c = v.details.counts as { missing: number; duplicated: number; early: number };
+        lost += c.missing;
+        duplicated += c.duplicated + c.early;
+      }
+    }
+  }
+  const allowed = column.faults.length === 0 ? [] : row.mayUnderFaults;
+  const seen: Record<Effect, number> = { lost, duplicated, reordered };
+  const effects: Effect[] = ['lost', 'duplicated', 'reordered'];
+  return {
+    row: row.name,
+    column: column.name,
+    seeds,
+    lost,
+    duplicated,
+    reordered,
+    applicable,
+    unexpected: effects.filter((e) => seen[e] > 0 && !allowed.includes(e)),
+    notSeen: applicable ? effects.filter((e) => seen[e] === 0 && allowed.includes(e)) : [],
+  };
 }
 
 /** Why a configuration may lose, duplicate or reorder: the textbook line for each effect. */

@@ -1,12 +1,40 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEEP } from '../helpers/deep.js';
 import { cli } from '../helpers/cli.js';
+import { explainCommand, type ExplainCliOptions } from '../../src/cli/commands/explain.js';
+import { UsageError } from '../../src/cli/usageError.js';
+import type * as runner from '../../src/scenarios/runner.js';
+import type { RunResult } from '../../src/scenarios/runner.js';
 
-// Six of the stories run only under KAFKASIM_DEEP (each spawns the CLI on a lesson); the
-// default suite keeps one of each kind of story.
+// The stories are told in-process (explainCommand, what `kafkasim explain` calls) and a run is
+// made once per scenario and seed in this file: unclean-election's three stories share one.
+// The real CLI is spawned for one story (power-loss-all: exit 0, stdout) and one usage error
+// (exit 2, stderr); the other usage error is thrown in-process as the UsageError the CLI exits 2 on.
+vi.mock('../../src/scenarios/runner.js', async (importOriginal) => {
+  const actual = await importOriginal<typeof runner>();
+  const runs = new Map<string, RunResult>();
+  return {
+    ...actual,
+    runScenario: (...args: Parameters<typeof actual.runScenario>): RunResult => {
+      const key = JSON.stringify(args);
+      const r = runs.get(key) ?? actual.runScenario(...args);
+      runs.set(key, r);
+      return r;
+    },
+  };
+});
+
+/** `kafkasim explain name ...opts` in-process: its exit code and stdout, without colour. */
+function explain(name: string, opts: ExplainCliOptions = {}): { code: number; stdout: string } {
+  const lines: string[] = [];
+  const code = explainCommand(name, opts, (line) => lines.push(line));
+  return { code, stdout: lines.map((l) => `${l.replace(/\u001b\[[0-9;]*m/g, '')}\n`).join('') };
+}
+
+// Six of the stories run only under KAFKASIM_DEEP; the default suite keeps one of each kind of story.
 describe('kafkasim explain', () => {
   it("narrates a lost write's causal chain: the append, the leader's crash, the election, the truncation", () => {
-    const r = cli('explain', 'acks1-leader-failover');
+    const r = explain('acks1-leader-failover');
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n').filter((l) => /^\s+t=/.test(l));
     const text = lines.join('\n');
@@ -25,7 +53,7 @@ describe('kafkasim explain', () => {
   });
 
   it('says when an election was unclean, and prints JSON with --json', () => {
-    const r = cli('explain', 'unclean-election', '--json');
+    const r = explain('unclean-election', { json: true });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { violation: { kind: string }; timeline: { at: number; text: string }[] };
     expect(out.violation.kind).toBe('lost-write');
@@ -35,33 +63,33 @@ describe('kafkasim explain', () => {
   it('tells a controlled shutdown\'s loss as a leader replaced while it still took acks=1 writes, then truncated when it returned', () => {
     // Seed 11: since the controller runs on the KRaft quorum, the lesson's own seed loses writes
     // acknowledged just before the election rather than after it.
-    const text = cli('explain', 'rolling-restart-acks1', '--seed', '11').stdout;
+    const text = explain('rolling-restart-acks1', { seed: '11' }).stdout;
     expect(text).toMatch(
       /broker-(\d) was asked to shut down \(SIGTERM\) while leader of (orders-\d)[\s\S]*the controller elected broker-(\d) leader of \2 \(epoch \d+\) from the ISR \[[\d,]+\] \(broker-\1 is in controlled shutdown[\s\S]*broker-\1, leader of \2 in epoch \d+, appended offsets? [\d–]+.*not knowing yet that broker-\3 has replaced it[\s\S]*p1 was told its write at offset \d+ succeeded[\s\S]*broker-\1 learned from the metadata log that it no longer leads \2[\s\S]*broker-\1 stopped cleanly[\s\S]*broker-\1 restarted[\s\S]*broker-\1 truncated \2 from \d+ to offset \d+/,
     );
   });
 
   it('says why an unclean leader refused the producer\'s sequence, and tells nothing of a replaced leader that was already down', () => {
-    const text = cli('explain', 'unclean-election').stdout;
+    const text = explain('unclean-election').stdout;
     expect(text).toMatch(/told OUT_OF_ORDER_SEQUENCE_NUMBER by orders-0's leader, whose log, and so its sequences, ends before what it had acknowledged \(an unclean election\)/);
     // broker-2 crashed while leading, before the election: once back it is a new process, not a leader learning of its successor.
     expect(text).not.toMatch(/learned from the metadata log/);
   });
 
   it('tells a duplicate as a timed-out produce retried into a second copy', () => {
-    const text = cli('explain', 'retries-duplicate').stdout;
+    const text = explain('retries-duplicate').stdout;
     expect(text).toMatch(/appended (p1#\d+) at offset \d+[\s\S]*produce request to broker-\d timed out[\s\S]*appended \1 again, at offset \d+/);
   });
 
   it('tells a duplicate before KIP-360 as a retry the leader no longer recognised: retention took its first copy, and the producer with it', () => {
-    const text = cli('explain', 'unknown-producer-id').stdout;
+    const text = explain('unknown-producer-id').stdout;
     expect(text).toMatch(
       /appended (p1#\d+) at offset (\d+)[\s\S]*c1-1 processed \1 at offset \2[\s\S]*retention deleted orders-0 below offset \d+ on broker-\d, 1 of the records in question with it; with their batches gone, it forgot 1 producer[\s\S]*p1 was told UNKNOWN_PRODUCER_ID[\s\S]*appended \1 again, at offset (\d+): .*it had forgotten the producer[\s\S]*c1-1 processed \1 at offset \3 \(again\)/,
     );
   });
 
   it('tells an at-most-once loss as a poll, a commit past it, and a crash before processing', () => {
-    const r = cli('explain', 'consumer-commit-before-crash');
+    const r = explain('consumer-commit-before-crash');
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n').filter((l) => /^\s+t=/.test(l));
     const text = lines.join('\n');
@@ -72,17 +100,17 @@ describe('kafkasim explain', () => {
   });
 
   it.runIf(DEEP)("tells a stale commit as a paused member's, taken by an unfenced coordinator after a rebalance", () => {
-    const text = cli('explain', 'consumer-zombie-member-unfenced').stdout;
+    const text = explain('consumer-zombie-member-unfenced').stdout;
     expect(text).toMatch(/(c1-\d) paused until[\s\S]*moved g1 to generation 2[\s\S]*took a commit of orders-\d up to \d+ from \1 in generation 1, though the group was in generation 2/);
   });
 
   it.runIf(DEEP)('tells a retention loss as segments deleted under a slow consumer, and its jump forward', () => {
-    const text = cli('explain', 'consumer-retention-loss').stdout;
+    const text = explain('consumer-retention-loss').stdout;
     expect(text).toMatch(/retention \(broker-\d first\) deleted orders-0 up to offset (\d+)[\s\S]*c1-1 moved its position in orders-0 from \d+ to \1: its position was out of range/);
   });
 
   it.runIf(DEEP)("tells KIP-890's late write: timed-out produces, the abort marker, the delayed write landing after it, the next commit", () => {
-    const text = cli('explain', 'eos-kip890-off').stdout;
+    const text = explain('eos-kip890-off').stdout;
     // The delayed write lands after the abort marker and is committed by the next transaction;
     // whether before or after the client has given up on the old one depends on the delay.
     expect(text).toMatch(/(t1-1) processed (p1#\d+)[\s\S]*produce request to broker-\d timed out[\s\S]*wrote the ABORT marker of \1's transaction[\s\S]*appended an output of \2 to receipts-0 at offset \d+ — after the ABORT marker[\s\S]*wrote the COMMIT marker of \1's transaction \(epoch 1\)/);
@@ -93,24 +121,26 @@ describe('kafkasim explain', () => {
   });
 
   it.runIf(DEEP)("tells KAFKA-17754's late EndTxn: the timed-out EndTxn arriving during the next transaction, its early COMMIT, the abort and the redo", () => {
-    const text = cli('explain', 'eos-late-endtxn').stdout;
+    const text = explain('eos-late-endtxn').stdout;
     expect(text).toMatch(/(t1-1) processed (p1#\d+)[\s\S]*an EndTxn \1 sent earlier, which timed out at [\d.]+s, reaches the coordinator on broker-\d only now, while another transaction is open[\s\S]*wrote the COMMIT marker of \1's transaction \(epoch 0\)[\s\S]*\1 aborted that transaction[\s\S]*processed \2 and queued its output[\s\S]*wrote the COMMIT marker of \1's transaction \(epoch 1\)/);
     expect(text).toMatch(/→ exactly-once: processor t1/);
   });
 
   it.runIf(DEEP)('tells an at-least-once duplicate: an output written, a crash before the offset commit, the batch processed again', () => {
-    const text = cli('explain', 'eos-processor-crash-no-txn').stdout;
+    const text = explain('eos-processor-crash-no-txn').stdout;
     expect(text).toMatch(/(t1-\d) processed (p1#\d+) and queued its output\n[\s\S]*appended an output of \2[\s\S]*\1 crashed with \2 processed and its offsets not committed[\s\S]*processed \2 and queued its output[\s\S]*appended an output of \2/);
   });
 
   it('tells what a power loss took: each replica reopens a shorter log', () => {
-    const text = cli('explain', 'power-loss-all').stdout;
+    const r = cli('explain', 'power-loss-all');
+    expect(r.code).toBe(0);
+    const text = r.stdout;
     expect(text).toMatch(/broker-\d lost power \(its unflushed page cache is gone\) while leader of orders-0/);
     expect(text).toMatch(/broker-\d reopened its log of orders-0: it ends at \d+, not \d+; the rest was never flushed to disk, \d+ of the records in question with it/);
   });
 
   it("tells an idempotent duplicate after a leader change: the deposed leader's held requests, newer batches first at its successor, the epoch bump", () => {
-    const text = cli('explain', 'idempotent-leader-change').stdout;
+    const text = explain('idempotent-leader-change').stdout;
     expect(text).toMatch(
       /broker-(\d), leader of (orders-\d) in epoch 0, appended p1#\d+[\s\S]*the controller elected broker-(\d) leader of \2[\s\S]*broker-\1 learned from the metadata log that it no longer leads \2[\s\S]*p1 was told OUT_OF_ORDER_SEQUENCE_NUMBER by \2's leader, .*newer ones had reached it first[\s\S]*broker-\3, leader of \2 in epoch \d+, appended p1#\d+ again/,
     );
@@ -118,7 +148,7 @@ describe('kafkasim explain', () => {
   });
 
   it('tells an unseen violation from its cause: the expired offset, and auto.offset.reset=latest past the records', () => {
-    const r = cli('explain', 'consumer-offset-expiry', '--violation', '2');
+    const r = explain('consumer-offset-expiry', { violation: '2' });
     // The partition is orders-1 since replica placement stopped following the active controller
     // (re-pinned from orders-0; same story).
     expect(r.code).toBe(0);
@@ -128,7 +158,7 @@ describe('kafkasim explain', () => {
   });
 
   it('follows one message with --message: its append, acknowledgement, the crash of the only replica holding it, the unclean election, its loss', () => {
-    const r = cli('explain', 'unclean-election', '--message', 'p1#1398');
+    const r = explain('unclean-election', { message: 'p1#1398' });
     // Re-pinned for the new replica placement (one stream forked by topic): orders-0's first
     // leader is broker-1 and the cut-off follower broker-2, so broker-1 crashes holding it,
     // broker-2 is elected uncleanly and broker-1 truncates (was broker-2 / broker-3 / broker-2).
@@ -143,14 +173,14 @@ describe('kafkasim explain', () => {
   });
 
   it('says in a clean run which faults struck and why nothing was lost, and exits 2 for a violation that does not exist', () => {
-    const clean = cli('explain', 'acks-all-nemesis');
+    const clean = explain('acks-all-nemesis');
     expect(clean.code).toBe(0);
     expect(clean.stdout).toContain('no violations; why nothing went wrong:');
     // The nemesis's faults that struck, and why acks=all, min.insync.replicas=2 and idempotence kept every write once.
     expect(clean.stdout).toMatch(/\d+ faults struck: nemesis fault #\d+ \w+ [^;]+ at [\d.]+s;/);
     expect(clean.stdout).toMatch(/p1 \(acks=all, min\.insync\.replicas=2 for orders, unclean\.leader\.election\.enable=false\): a write was acknowledged only once 2 in-sync replicas held it/);
-    const bad = cli('explain', 'acks1-leader-failover', '--violation', '9');
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--violation must be between 1 and [2-8], got "9"/);
+    // The same run as the first story's: the check of --violation comes after it.
+    expect(() => explain('acks1-leader-failover', { violation: '9' })).toThrow(UsageError);
+    expect(() => explain('acks1-leader-failover', { violation: '9' })).toThrow(/--violation must be between 1 and [2-8], got "9"/);
   });
 });

@@ -8,7 +8,8 @@ import { DEEP as deep } from '../helpers/deep.js';
 /**
  * Transactions and exactly-once (KIP-98, KIP-447, KIP-890): that consume-transform-produce
  * is exactly once under faults, what breaks it, and that the checkers see it. The default
- * suite runs 8 nemesis seeds; `npm run test:deep` runs 200.
+ * suite runs a slice of each test's seeds (3 nemesis seeds); `npm run test:deep` runs them all
+ * (200 nemesis seeds).
  */
 const library = fileURLToPath(new URL('../../src/scenarios/library/', import.meta.url));
 const seeds = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
@@ -16,7 +17,8 @@ const run = (name: string, seed?: number, keepTrace = false): RunResult => runSc
 const kinds = (r: RunResult): string[] => r.violations.map((v) => v.kind);
 
 describe('acceptance: a transactional processor under a nemesis', () => {
-  const n = deep ? 200 : 8;
+  // The deep run adds seeds 4-200.
+  const n = deep ? 200 : 3;
   it(`has no exactly-once, aborted-read or zombie-write violation in ${n} seeds`, { timeout: 1_800_000 }, () => {
     const scenario = loadScenario(`${library}eos-nemesis.yaml`);
     const failures: string[] = [];
@@ -37,7 +39,8 @@ describe('acceptance: the pipeline under rolling restarts', () => {
   // a producer-state snapshot past the ABORT marker and rebuilt the active segment's
   // transaction index from that snapshot on, so read_committed saw the aborted outputs.
   const regressions = [14];
-  const n = deep ? 60 : 4;
+  // The deep run adds seeds 3-60; the default keeps two and the regression seed.
+  const n = deep ? 60 : 2;
   it(`graceful shutdowns among the faults, preferred leader elections every 3 s: no violation in ${n} seeds (and the regression seeds)`, { timeout: 1_800_000 }, () => {
     const base = loadScenario(`${library}eos-nemesis.yaml`);
     const scenario = {
@@ -52,11 +55,13 @@ describe('acceptance: the pipeline under rolling restarts', () => {
 });
 
 describe('acceptance: the same pipeline without transactions', () => {
-  it('commit-after-process writes some outputs twice when processors crash', () => {
-    const runs = seeds(3).map((seed) => run('eos-processor-crash-no-txn', seed));
+  // Each of seeds 1-3 shows the duplicate; the default runs seed 1 of each pipeline, the deep run 1-3.
+  const n = deep ? 3 : 1;
+  it('commit-after-process writes some outputs twice when processors crash', { timeout: 600_000 }, () => {
+    const runs = seeds(n).map((seed) => run('eos-processor-crash-no-txn', seed));
     expect(runs.some((r) => kinds(r).includes('exactly-once'))).toBe(true);
     // … while the transactional pipeline, under the same faults, does not.
-    for (const seed of seeds(3)) expect(kinds(run('eos-processor-crash', seed))).toEqual([]);
+    for (const seed of seeds(n)) expect(kinds(run('eos-processor-crash', seed))).toEqual([]);
   });
 });
 
@@ -93,7 +98,9 @@ describe('acceptance: read_committed and read_uncommitted on the same run', () =
 });
 
 describe('acceptance: KIP-890 partition verification', () => {
-  const n = 5;
+  // Of seeds 1-5, 2 and 5 show the late write with verification off: the default runs seeds 1-2
+  // of each setting, the deep run 1-5.
+  const n = deep ? 5 : 2;
   it(`with transaction.partition.verification.enable=false a late write from an aborted transaction gets committed (in ${n} seeds); with it on, never`, { timeout: 600_000 }, () => {
     const off = seeds(n).map((seed) => run('eos-kip890-off', seed));
     expect(off.filter((r) => kinds(r).some((k) => k === 'exactly-once' || k === 'hanging-txn')).length).toBeGreaterThan(0);
@@ -106,7 +113,8 @@ describe('acceptance: KAFKA-17754, a late EndTxn', () => {
   // armed from 11.5 s); of seeds 1-50 only 3 and 18 now catch the EndTxn in flight.
   it('with transaction.version=1 a delayed EndTxn commits the next transaction (the lesson and seed 18); with version 2, never', { timeout: 600_000 }, () => {
     for (const seed of [3, 18]) expect(new Set(kinds(run('eos-late-endtxn', seed)))).toEqual(new Set(['exactly-once']));
-    for (const seed of [...seeds(4), 7, 11, 18]) expect(kinds(run('eos-late-endtxn-tv2', seed))).toEqual([]);
+    // Version 2 on the two seeds that catch the EndTxn in flight; the deep run adds seeds 1, 2, 4, 7 and 11.
+    for (const seed of deep ? [...seeds(4), 7, 11, 18] : [3, 18]) expect(kinds(run('eos-late-endtxn-tv2', seed))).toEqual([]);
   });
 });
 

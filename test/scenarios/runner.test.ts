@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { loadScenario, parseScenario } from '../../src/scenarios/loader.js';
-import { runScenario } from '../../src/scenarios/runner.js';
+import { runScenario, type RunResult } from '../../src/scenarios/runner.js';
 import { sendsOf } from '../../src/checkers/sends.js';
 import { cli } from '../helpers/cli.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,16 +23,25 @@ faults:
   - { at: 9s, action: restart, target: leader(orders-1) }
 `;
 
+/** A run made once for the file, on first use: the lesson's seed and options. */
+function once(make: () => RunResult): () => RunResult {
+  let r: RunResult | undefined;
+  return () => (r ??= make());
+}
+// Two tests read each: the lesson as `kafkasim run` runs it, and unclean-election with its trace kept (the trace changes nothing else).
+const acks1 = once(() => runScenario(loadScenario(`${library}acks1-leader-failover.yaml`)));
+const unclean = once(() => runScenario(loadScenario(`${library}unclean-election.yaml`), { keepTrace: true }));
+
 describe('running scenarios', () => {
   it('finds lost writes with acks=1 and a leader crash (the library lesson)', () => {
-    const r = runScenario(loadScenario(`${library}acks1-leader-failover.yaml`));
+    const r = acks1();
     expect(r.violations.map((v) => v.kind)).toContain('lost-write');
     expect(r.expectMet).toBe(true);
     expect(r.stats.acked).toBeGreaterThan(0);
   });
 
   it('reports a spec invariant at the replication event that broke it', () => {
-    const r = runScenario(loadScenario(`${library}unclean-election.yaml`), { keepTrace: true });
+    const r = unclean();
     const v = r.violations.find((x) => x.kind === 'spec:LeaderCompleteness');
     expect(v).toBeDefined();
     const records = r.simulation.memory?.records ?? [];
@@ -151,13 +160,14 @@ describe('kafkasim run', () => {
   });
 
   it('checks the TLA+ invariants online unless --no-online-checks, which leaves the run itself unchanged', () => {
-    const on = JSON.parse(cli('run', 'unclean-election', '--json').stdout.trim().split('\n').pop() as string);
+    // With the online checks: the run in-process (the checks are on by default); without: the CLI.
+    const on = unclean();
     const off = cli('run', 'unclean-election', '--json', '--no-online-checks');
     // The scenario expects a lost write and spec:LeaderCompleteness; with the online checks
     // off, the spec kinds cannot be judged and only the lost write is.
     expect(off.code).toBe(0);
     const offOut = JSON.parse(off.stdout.trim().split('\n').pop() as string);
-    const kinds = (o: { violations: { kind: string }[] }) => o.violations.map((v) => v.kind);
+    const kinds = (o: { violations: readonly { kind: string }[] }) => o.violations.map((v) => v.kind);
     expect(kinds(on)).toContain('spec:LeaderCompleteness');
     expect(kinds(offOut)).toContain('lost-write');
     expect(kinds(offOut).filter((k) => k.startsWith('spec:'))).toEqual([]);
@@ -203,7 +213,7 @@ describe('kafkasim run', () => {
 describe('faults that did nothing', () => {
   it('are carried by the result as they fired: the scenario\'s own, and the nemesis\'s marked as such', () => {
     const scenario = loadScenario(`${library}acks1-leader-failover.yaml`);
-    const r = runScenario(scenario);
+    const r = acks1();
     expect(r.skippedFaults.some((f) => f.nemesis)).toBe(true);
     for (const f of r.skippedFaults) {
       const scheduled = r.schedule[f.index];
