@@ -23,8 +23,9 @@ faults:
 
 type Rec = TraceRecord & { readonly at: number };
 
-function records(seed: number): { recs: readonly Rec[]; leader: string } {
-  const r = runScenario(parseScenario(cutFromLeader), { seed, keepTrace: true });
+/** The trace of `yaml` run at `seed`, and the broker its partition cut off. */
+function records(seed: number, yaml = cutFromLeader): { recs: readonly Rec[]; leader: string } {
+  const r = runScenario(parseScenario(yaml), { seed, keepTrace: true });
   const recs = (r.simulation.memory?.records ?? []) as readonly Rec[];
   const cut = recs.find((x) => x.kind === 'net.partition');
   const leader = cut?.kind === 'net.partition' ? (cut.cutOff.find((n) => n.startsWith('broker-')) ?? '') : '';
@@ -63,8 +64,7 @@ describe('a client sends nothing on a connection still being set up (NetworkClie
   });
 
   it('a consumer cut off from its partition leader (also its coordinator) sends it nothing while it connects; what waited fails at the setup timeout or goes once connected', () => {
-    const r = runScenario(
-      parseScenario(`
+    const { recs, leader } = records(1, `
 name: connection-setup-consumer
 duration: 80s
 cluster: { brokers: 3, config: { min.insync.replicas: 2, offsets.topic.num.partitions: 1 } }
@@ -75,12 +75,7 @@ clients:
 faults:
   - { at: 10s, action: partition, name: cut, groups: [[consumer-c1-1], ["leader(t-0)"]] }
   - { at: 75s, action: heal, name: cut }
-`),
-      { seed: 1, keepTrace: true },
-    );
-    const recs = (r.simulation.memory?.records ?? []) as readonly Rec[];
-    const cut = recs.find((x) => x.kind === 'net.partition');
-    const leader = cut?.kind === 'net.partition' ? (cut.cutOff.find((n) => n.startsWith('broker-')) ?? '') : '';
+`);
     const closed = recs.find((x) => x.kind === 'net.disconnect' && x.client === 'consumer-c1-1' && x.server === leader && x.reason === 'request-timeout');
     expect(closed).toBeDefined();
     const after = (closed as Rec).at;
@@ -92,8 +87,7 @@ faults:
   });
 
   it("a processor's producer sets up its own connections: nothing goes to its cut-off output leader while it connects (its KafkaProducer has a NetworkClient of its own)", () => {
-    const r = runScenario(
-      parseScenario(`
+    const { recs, leader } = records(1, `
 name: connection-setup-processor
 duration: 80s
 cluster: { brokers: 3, config: { min.insync.replicas: 2, offsets.topic.num.partitions: 1, transaction.state.log.num.partitions: 1 } }
@@ -104,12 +98,7 @@ clients:
 faults:
   - { at: 10s, action: partition, name: cut, groups: [[consumer-t1-1], ["leader(out-0)"]] }
   - { at: 75s, action: heal, name: cut }
-`),
-      { seed: 1, keepTrace: true },
-    );
-    const recs = (r.simulation.memory?.records ?? []) as readonly Rec[];
-    const cut = recs.find((x) => x.kind === 'net.partition');
-    const leader = cut?.kind === 'net.partition' ? (cut.cutOff.find((n) => n.startsWith('broker-')) ?? '') : '';
+`);
     expect(leader).toMatch(/^broker-/);
     const produces = recs.filter((x) => x.kind === 'net.send' && x.type === 'Produce' && x.from === 'consumer-t1-1' && x.to === leader);
     expect(produces.some((x) => x.at < 10_000_000)).toBe(true);
