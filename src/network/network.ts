@@ -219,6 +219,10 @@ export class Network<M extends Message = Message> implements HostEnvironment<M>,
         else this.breakConnection(conn, mode === 'process' ? 'peer-crashed' : 'peer-lost-power', detection);
       }
     }
+    // The connections this incarnation took for open die with it (believedOpen and
+    // timeoutSilentlyBroken only ever count those of the client's current incarnation), and
+    // with them the callbacks of its requests, which hold its state.
+    this.endpoint(host.id).silentlyBroken.clear();
   }
 
   // ---------------------------------------------------------------- faults

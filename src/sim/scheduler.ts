@@ -163,8 +163,11 @@ export class Scheduler {
       return false;
     }
     // Empty the slot and move its generation on, so this handle is stale from now; the slot
-    // itself is freed when its heap entry is dropped.
+    // itself is freed when its heap entry is dropped. Its argument goes now too: an entry can
+    // wait long in the heap (a timer an hour out), and its argument may hold a crashed node's
+    // whole state.
     this.slotFn[slot] = undefined;
+    this.slotArg[slot] = undefined;
     this.slotGeneration[slot] = nextGeneration(generation);
     this.cancelledInHeap++;
     if (this.cancelledInHeap >= COMPACT_MIN && this.cancelledInHeap * 2 >= this.size) this.compact(NO_TAG);

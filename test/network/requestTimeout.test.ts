@@ -171,3 +171,21 @@ describe("a Kafka client's request timeout closes its connection (NetworkClient.
     );
   });
 });
+
+describe('what a crashed client lets go of', () => {
+  it("its requests on connections it took for open (their peer lost power) go with it: their callbacks held the crashed broker's state", async () => {
+    const { w, client } = world(true);
+    const t0 = w.sim.now;
+    w.net.host('server').crash('power');
+    const ref = ((): WeakRef<object> => {
+      const state = { logs: new Array<number>(1000).fill(7) };
+      client.ctx().request('server', msg('Ask', 1), { timeout: millis(100) }, (r) => void state.logs.push(r.ok ? 1 : 0));
+      return new WeakRef(state);
+    })();
+    w.sim.run({ until: time(t0 + 10_000) });
+    w.net.host('client').crash('process');
+    w.sim.run({ until: time(t0 + 300_000) });
+    const { isCollected } = await import('../helpers/collectable.js');
+    expect(await isCollected(ref)).toBe(true);
+  });
+});

@@ -212,3 +212,20 @@ describe('Scheduler', () => {
     expect(s.cancel(second)).toBe(false);
   });
 });
+
+describe('what a cancelled event lets go of', () => {
+  it("a cancelled event's argument is not held until its time comes (a crashed node's timers an hour out held its whole state)", async () => {
+    const s = new Scheduler(16);
+    const later = (): void => undefined;
+    s.afterWith(1 as Duration, later, undefined); // keeps the heap's top live, so the cancelled entry stays in the heap
+    const ref = ((): WeakRef<object> => {
+      const state = { logs: new Array<number>(1000).fill(7) };
+      const handle = s.afterWith(3_600_000_000 as Duration, (st: { logs: number[] }) => void st.logs.push(1), state);
+      expect(s.cancel(handle)).toBe(true);
+      return new WeakRef(state);
+    })();
+    expect(s.pending).toBe(1);
+    const { isCollected } = await import('../helpers/collectable.js');
+    expect(await isCollected(ref)).toBe(true);
+  });
+});
