@@ -361,7 +361,7 @@ export class Consumer implements Process<KafkaMessage> {
     this.pollTimer = this.ctx.after(millis(POLL_TIMEOUT_MS), () => this.poll());
   }
 
-  private processRecords(records: readonly (Fetched & { partition: string })[], generation: number, from: number, done: () => void, onProcessed?: (r: Fetched & { partition: string }) => void): void {
+  private processRecords(records: readonly Fetched[], generation: number, from: number, done: () => void, onProcessed?: (r: Fetched) => void): void {
     const [lo, hi] = this.durable.processing.time;
     for (let i = from; i < records.length; i++) {
       const r = records[i];

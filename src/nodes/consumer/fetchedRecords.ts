@@ -2,6 +2,8 @@ import { checkBatch, decodeRecords, isControl, isTransactional, lastOffsetOf, pa
 
 /** A record a fetch returned, as the consumer keeps it until poll() hands it out. */
 export interface FetchedRecord {
+  /** Its topic-partition, as `topic-n`. */
+  readonly partition: string;
   readonly offset: number;
   /** The message id in its `id` header. */
   readonly id: string | undefined;
@@ -27,13 +29,14 @@ export interface ReadFetched {
  * transaction the broker listed as aborted. As Kafka does it, an aborted transaction counts
  * from its first offset, and its producer's batches are skipped until that producer's ABORT
  * marker. Records before `fromOffset` (the start of a batch the position is inside) are
- * dropped too.
+ * dropped too. Each record names `partition`, so poll() hands out these very objects.
  */
 export function readFetched(
   buf: Buffer,
   fromOffset: number,
   isolation: 'read_uncommitted' | 'read_committed',
   abortedTransactions: readonly { readonly producerId: number; readonly firstOffset: number }[] = [],
+  partition = '',
 ): ReadFetched {
   const records: FetchedRecord[] = [];
   const pending = [...abortedTransactions].sort((a, b) => a.firstOffset - b.firstOffset);
@@ -52,7 +55,7 @@ export function readFetched(
     if (isControl(h)) {
       if (parseControlRecord(decodeRecords(buf, pos, h)[0])?.type === 'ABORT') aborting.delete(h.producerId);
     } else if (!(isolation === 'read_committed' && isTransactional(h) && aborting.has(h.producerId))) {
-      for (const r of recordHeaderValues(buf, pos, h, 'id')) if (r.offset >= fromOffset) records.push({ offset: r.offset, id: r.value, epoch: h.partitionLeaderEpoch, key: r.key, tombstone: r.tombstone });
+      for (const r of recordHeaderValues(buf, pos, h, 'id')) if (r.offset >= fromOffset) records.push({ partition, offset: r.offset, id: r.value, epoch: h.partitionLeaderEpoch, key: r.key, tombstone: r.tombstone });
     }
     nextOffset = Math.max(nextOffset, last + 1);
     lastEpoch = h.partitionLeaderEpoch;

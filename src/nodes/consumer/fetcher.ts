@@ -42,7 +42,8 @@ export interface FetcherHost {
  */
 export class Fetcher {
   private readonly positions = new Map<string, Position>();
-  private readonly buffered = new Map<string, FetchedRecord[]>();
+  /** Per partition, the records of its last fetch and how many of them poll() has taken. */
+  private readonly buffered = new Map<string, { readonly records: readonly FetchedRecord[]; next: number }>();
   /** Partitions with buffered records, in the order their fetches completed. */
   private readonly ready: string[] = [];
   /** Partitions in a fetch on its way. */
@@ -131,23 +132,26 @@ export class Fetcher {
   }
 
   /** Up to `max` records (max.poll.records) from the fetched buffers, advancing the positions past them. */
-  take(max: number): (FetchedRecord & { partition: string })[] {
-    const out: (FetchedRecord & { partition: string })[] = [];
+  take(max: number): FetchedRecord[] {
+    const out: FetchedRecord[] = [];
     // Paused partitions keep what was fetched for them, and give none of it out.
     const held = this.ready.filter((p) => this.paused.has(p));
     if (held.length > 0) for (let i = this.ready.length - 1; i >= 0; i--) if (this.paused.has(this.ready[i])) this.ready.splice(i, 1);
     while (out.length < max && this.ready.length > 0) {
       const partition = this.ready[0];
-      const list = this.buffered.get(partition) ?? [];
+      const buffer = this.buffered.get(partition);
+      const records = buffer?.records ?? [];
+      let next = buffer?.next ?? 0;
       const position = this.positions.get(partition);
-      while (out.length < max && list.length > 0) {
-        const r = list.shift() as FetchedRecord;
+      while (out.length < max && next < records.length) {
+        const r = records[next++];
         if (position === undefined || r.offset < position.offset) continue;
-        out.push({ ...r, partition });
+        out.push(r);
         position.offset = r.offset + 1;
         position.epoch = r.epoch;
       }
-      if (list.length === 0) {
+      if (buffer !== undefined) buffer.next = next;
+      if (next === records.length) {
         this.buffered.delete(partition);
         this.ready.shift();
       }
@@ -347,9 +351,9 @@ export class Fetcher {
       this.positions.set(name, { offset: to, epoch: res.divergingEpoch.epoch });
       return;
     }
-    const { records, nextOffset, lastEpoch } = readFetched(res.records, position.offset, this.host.config['isolation.level'], res.abortedTransactions);
+    const { records, nextOffset, lastEpoch } = readFetched(res.records, position.offset, this.host.config['isolation.level'], res.abortedTransactions, name);
     if (records.length > 0) {
-      this.buffered.set(name, records);
+      this.buffered.set(name, { records, next: 0 });
       this.ready.push(name);
       // An idle application loop wakes up for new records (poll returns as soon as it has some).
       this.host.recordsArrived();

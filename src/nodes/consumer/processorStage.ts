@@ -12,7 +12,7 @@ import type { FetchedRecord } from './fetchedRecords.js';
 /** A processor's producer sends what has accumulated every linger.ms (Kafka's default is 5 ms). */
 const OUTPUT_LINGER_MS = 5;
 
-type Polled = FetchedRecord & { partition: string };
+type Polled = FetchedRecord;
 
 /** What the stage needs from the group member it runs in. */
 export interface ProcessorHost {
