@@ -118,6 +118,15 @@ export class Consumer implements Process<KafkaMessage> {
   private lastPollAt = 0;
   private lastAutoCommitAt = 0;
   private pollTimer: TimerHandle | undefined;
+  /**
+   * The end of a poll's processing: the next poll. One function, not a closure per poll: a closure
+   * would share poll()'s scope, and so keep the polled records alive until a processor's
+   * transaction ends.
+   */
+  private readonly pollDone = (): void => {
+    this.busy = false;
+    this.poll();
+  };
   /** SIGTERM came: how to exit once the poll loop has ended and close() is done. */
   private closing: (() => void) | undefined;
   /** close() has begun: the poll loop is over. */
@@ -299,10 +308,7 @@ export class Consumer implements Process<KafkaMessage> {
     const generation = this.membership.generationId;
     const processAll = (done: () => void): void => this.processRecords(records, generation, 0, done);
     this.busy = true;
-    const finish = (): void => {
-      this.busy = false;
-      this.poll();
-    };
+    const finish = this.pollDone;
     if (this.stage !== undefined) {
       this.stage.transform(records, generation, finish);
       return;

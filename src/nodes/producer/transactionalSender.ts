@@ -107,12 +107,15 @@ export class TransactionalSender {
     if (lane.inFlight >= MAX_IN_FLIGHT_PER_PARTITION || lane.retrying > 0 || lane.queue.length === 0) return;
     lane.inFlight++;
     const next = lane.queue.shift() as Lane['queue'][number];
+    const done = next.done;
+    // The records are let go once encoded: the batch is what waits for the answer and is retried.
+    let records: readonly RecordInput[] | undefined = next.records;
     let sequence = -1;
     const finish = (ok: boolean): void => {
       lane.inFlight--;
       const i = lane.unacked.indexOf(sequence);
       if (i >= 0) lane.unacked.splice(i, 1);
-      next.done(ok);
+      done(ok);
       this.pump(partition, lane);
     };
     // A transaction that can only abort sends nothing more (RecordAccumulator.abortUndrainedBatches).
@@ -122,7 +125,8 @@ export class TransactionalSender {
         this.deps.markAbortable(error ?? 'fatal');
         return finish(false);
       }
-      const stamped = this.deps.nextBatch(partition, next.records);
+      const stamped = this.deps.nextBatch(partition, records as readonly RecordInput[]);
+      records = undefined;
       sequence = stamped.sequence;
       lane.unacked.push(sequence);
       this.produce(partition, lane, sequence, stamped.batch, this.ctx.now(), finish);
