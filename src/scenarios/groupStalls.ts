@@ -65,6 +65,8 @@ interface BlockingCall {
 interface Track {
   readonly group: string;
   readonly partition: string;
+  /** The __consumer_offsets partition of the group's coordinator. */
+  readonly offsetsPartition: string;
   /** The next offset the group has to process: past the last processed, committed or reset to. */
   position: number;
   /** Since when records have waited with nothing processed; undefined while nothing waits. */
@@ -233,7 +235,7 @@ export class GroupStallRecorder {
     const key = `${group}\u0000${partition}`;
     let t = this.tracks.get(key);
     if (t === undefined) {
-      t = { group, partition, position: -1, waitingSince: undefined, reasons: [], owner: undefined };
+      t = { group, partition, offsetsPartition: `${OFFSETS_TOPIC}-${partitionForGroup(group, this.groups.offsetsPartitions)}`, position: -1, waitingSince: undefined, reasons: [], owner: undefined };
       this.tracks.set(key, t);
       const list = this.byPartition.get(partition) ?? [];
       list.push(t);
@@ -272,7 +274,7 @@ export class GroupStallRecorder {
     if (t.waitingSince !== undefined || t.position < 0 || this.readable(t.partition) <= t.position) return;
     this.now = at;
     t.waitingSince = at;
-    t.reasons = [];
+    t.reasons.length = 0;
     this.note(t);
   }
 
@@ -288,14 +290,14 @@ export class GroupStallRecorder {
     if (t.owner === undefined) out.push(`nobody owned ${t.partition} (a rebalance)`);
     const down = t.owner === undefined ? undefined : this.memberDown.get(t.owner);
     if (t.owner !== undefined && down !== undefined && down.until > this.now) out.push(`${t.owner}, owning ${t.partition}, ${down.what}`);
-    const offsets = `${OFFSETS_TOPIC}-${partitionForGroup(t.group, this.groups.offsetsPartitions)}`;
-    const coordinator = this.view.whyUnavailable(offsets);
-    if (coordinator !== undefined) out.push(`no coordinator (${offsets}: ${coordinator})`);
-    const leaderNode = `broker-${this.view.leaderOf(t.partition) ?? -1}`;
-    const ownerNode = t.owner === undefined ? undefined : this.nodeOf.get(t.owner);
+    const coordinator = this.view.whyUnavailable(t.offsetsPartition);
+    if (coordinator !== undefined) out.push(`no coordinator (${t.offsetsPartition}: ${coordinator})`);
     if (this.groups.readCommitted?.includes(t.group) === true) {
       for (const [id, partitions] of this.openTxns) if (partitions.includes(t.partition)) out.push(`an open transaction of ${id} held ${t.partition}'s last stable offset (read_committed reads only below it; it ends by commit, abort or transaction.timeout.ms)`);
     }
+    if (this.cutOff.size === 0) return out;
+    const leaderNode = `broker-${this.view.leaderOf(t.partition) ?? -1}`;
+    const ownerNode = t.owner === undefined ? undefined : this.nodeOf.get(t.owner);
     for (const nodes of this.cutOff.values()) {
       const hit = [ownerNode, leaderNode].filter((n): n is string => n !== undefined && nodes.includes(n));
       if (hit.length > 0) out.push(`a network partition cut off ${hit.join(' and ')}`);
