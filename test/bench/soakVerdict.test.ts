@@ -15,6 +15,7 @@ function run(cpuRatio: number, over: Partial<SoakResult> = {}): SoakResult {
     lastEventsPerSec: 1,
     ratio: 2,
     cpuRatio,
+    cpuPerWindowRatio: 2,
     peakRssBytes: 0,
     baselineBytes: 0,
     retainedBytes: 0,
@@ -34,8 +35,8 @@ describe("the soak's verdict (npm run soak)", () => {
     expect(median([0.7])).toBe(0.7);
   });
 
-  it('judges the slowdown on the median per-CPU ratio of the runs, not the wall ratio', () => {
-    expect(missed([run(0.95, { ratio: 0.5 })])).toEqual([]);
+  it('judges the slowdown on the median per-CPU ratio of the runs, not the wall ratio nor CPU per window', () => {
+    expect(missed([run(0.95, { ratio: 0.5, cpuPerWindowRatio: 0.5 })])).toEqual([]);
     expect(missed([run(0.8, { ratio: 1.5 })])).toEqual(['events per CPU second ratio 0.8 < 0.9']);
     // One slow run among three does not decide it; two do.
     expect(missed([run(0.8), run(0.95), run(0.92)])).toEqual([]);
