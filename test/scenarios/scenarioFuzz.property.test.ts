@@ -258,14 +258,16 @@ describe('scenario-file fuzzing (issue 21)', () => {
 
   it('the CLI answers mutant files with exit 0, 1 or 2 and never a stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kafkasim-fuzz-'));
+    // Each run samples new mutants, as fc.assert does; a failure names the seed that replays them.
+    const seed = (Date.now() ^ process.pid) >>> 0;
     try {
       const samples = [
         ...regressions.map((r) => r.text),
         complexKey,
         // Each mutant that does not load is a spawn of the CLI: the default suite samples 4 object and
         // 3 text mutants besides the regressions; the deep run samples 150 and 100.
-        ...fc.sample(objectMutant.map((r) => (r === undefined ? '' : stringify(r))), { numRuns: deep ? 150 : 4 }),
-        ...fc.sample(textMutant, { numRuns: deep ? 100 : 3 }),
+        ...fc.sample(objectMutant.map((r) => (r === undefined ? '' : stringify(r))), { numRuns: deep ? 150 : 4, seed }),
+        ...fc.sample(textMutant, { numRuns: deep ? 100 : 3, seed }),
       ];
       samples.forEach((text, i) => {
         const file = join(dir, `mutant-${i}.yaml`);
@@ -273,12 +275,13 @@ describe('scenario-file fuzzing (issue 21)', () => {
         // A mutant that still loads would run its whole duration: only bad ones are run here.
         if (checkLoad(text) === 'ok') return;
         const r = cli('run', file);
-        expect([0, 1, 2], `${file}: ${r.stderr}`).toContain(r.code);
-        expect(r.stderr).not.toMatch(/^\s+at /m);
-        expect(r.stderr).not.toMatch(/^\w*Error: /m);
-        expect(r.stderr).not.toMatch(/Warning:/);
-        expect(r.code).toBe(2);
-        expect(r.stderr).toContain(file);
+        const where = `${file} (fc.sample seed ${seed}): ${r.stderr}`;
+        expect([0, 1, 2], where).toContain(r.code);
+        expect(r.stderr, where).not.toMatch(/^\s+at /m);
+        expect(r.stderr, where).not.toMatch(/^\w*Error: /m);
+        expect(r.stderr, where).not.toMatch(/Warning:/);
+        expect(r.code, where).toBe(2);
+        expect(r.stderr, where).toContain(file);
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });

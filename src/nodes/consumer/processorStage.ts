@@ -12,8 +12,6 @@ import type { FetchedRecord } from './fetchedRecords.js';
 /** A processor's producer sends what has accumulated every linger.ms (Kafka's default is 5 ms). */
 const OUTPUT_LINGER_MS = 5;
 
-type Polled = FetchedRecord;
-
 /** What the stage needs from the group member it runs in. */
 export interface ProcessorHost {
   readonly ctx: NodeContext<KafkaMessage>;
@@ -28,7 +26,7 @@ export interface ProcessorHost {
   partition(name: string): PartitionMetadata | undefined;
   refreshMetadata(): void;
   /** The member's processing of each record, for the scenario's processing time. */
-  process(records: readonly Polled[], generation: number, done: () => void, onProcessed: (r: Polled) => void): void;
+  process(records: readonly FetchedRecord[], generation: number, done: () => void, onProcessed: (r: FetchedRecord) => void): void;
   /** commitSync of the positions. */
   commitOffsets(done: () => void): void;
   /** Back to the committed offsets, to read the batch again. */
@@ -83,7 +81,7 @@ export class ProcessorStage {
    * (sendOffsetsToTransaction, commitTransaction) or, without transactions, commit them once
    * the outputs are acknowledged.
    */
-  transform(records: readonly Polled[], generation: number, finish: () => void): void {
+  transform(records: readonly FetchedRecord[], generation: number, finish: () => void): void {
     const { output, ctx } = this.host;
     const producer = this.producer;
     const transactional = output.mode === 'transactional';
