@@ -5,7 +5,7 @@ import { brokerNode, message, type FetchPartitionResponse, type FetchRequest, ty
 import type { TopicPartition } from '../../log/topicPartition.js';
 import type { ConsumerConfig } from './consumer.js';
 import { COORDINATOR_ERRORS } from './coordinatorErrors.js';
-import { CompletedFetch, type FetchedRecord } from './fetchedRecords.js';
+import { readFetched, type FetchedRecord } from './fetchedRecords.js';
 import type { KafkaErrorCode } from '../errors.js';
 
 /** Where the consumer reads a partition next, and the epoch of what it last consumed there (KIP-320). */
@@ -43,7 +43,7 @@ export interface FetcherHost {
 export class Fetcher {
   private readonly positions = new Map<string, Position>();
   /** Per partition, the records of its last fetch and how many of them poll() has taken. */
-  private readonly buffered = new Map<string, CompletedFetch>();
+  private readonly buffered = new Map<string, { readonly records: readonly FetchedRecord[]; next: number }>();
   /** Partitions with buffered records, in the order their fetches completed. */
   private readonly ready: string[] = [];
   /** Partitions in a fetch on its way. */
@@ -139,17 +139,19 @@ export class Fetcher {
     if (held.length > 0) for (let i = this.ready.length - 1; i >= 0; i--) if (this.paused.has(this.ready[i])) this.ready.splice(i, 1);
     while (out.length < max && this.ready.length > 0) {
       const partition = this.ready[0];
-      const fetched = this.buffered.get(partition);
+      const buffer = this.buffered.get(partition);
+      const records = buffer?.records ?? [];
+      let next = buffer?.next ?? 0;
       const position = this.positions.get(partition);
-      while (out.length < max) {
-        const r = fetched?.nextRecord();
-        if (r === undefined) break;
+      while (out.length < max && next < records.length) {
+        const r = records[next++];
         if (position === undefined || r.offset < position.offset) continue;
         out.push(r);
         position.offset = r.offset + 1;
         position.epoch = r.epoch;
       }
-      if (fetched === undefined || fetched.drained) {
+      if (buffer !== undefined) buffer.next = next;
+      if (next === records.length) {
         this.buffered.delete(partition);
         this.ready.shift();
       }
@@ -349,9 +351,9 @@ export class Fetcher {
       this.positions.set(name, { offset: to, epoch: res.divergingEpoch.epoch });
       return;
     }
-    const fetched = new CompletedFetch(res.records, position.offset, this.host.config['isolation.level'], res.abortedTransactions, name);
-    if (!fetched.drained) {
-      this.buffered.set(name, fetched);
+    const { records, nextOffset, lastEpoch } = readFetched(res.records, position.offset, this.host.config['isolation.level'], res.abortedTransactions, name);
+    if (records.length > 0) {
+      this.buffered.set(name, { records, next: 0 });
       this.ready.push(name);
       // An idle application loop wakes up for new records (poll returns as soon as it has some).
       this.host.recordsArrived();
@@ -360,9 +362,9 @@ export class Fetcher {
     // Nothing for the application (markers, aborted transactions): the position moves past it,
     // with the epoch of the last batch read, skipped ones included (CompletedFetch's lastEpoch),
     // so the next fetch's last fetched epoch does not point back before them.
-    if (fetched.nextOffset > position.offset) {
-      position.offset = fetched.nextOffset;
-      if (fetched.lastEpoch >= 0) position.epoch = fetched.lastEpoch;
+    if (nextOffset > position.offset) {
+      position.offset = nextOffset;
+      if (lastEpoch >= 0) position.epoch = lastEpoch;
     }
   }
 
