@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from '../helpers/cli.js';
+import { runCommand } from '../../src/cli/commands/run.js';
+import { ScenarioError } from '../../src/scenarios/loader.js';
 import { parseScenario, warningsOf } from '../../src/scenarios/loader.js';
 
 /**
@@ -79,16 +81,29 @@ describe('a new user, from kafkasim init to a trusted answer', () => {
   const written = cli('init', '--out', file);
   const starter = readFileSync(file, 'utf8');
 
-  it.each(MISTAKES)('is told how to fix $what', ({ from, to, says }) => {
+  // The first mistake is run by the CLI (exit 2, the message on stderr, no stack trace); the
+  // others by the function it calls, whose ScenarioError is what the CLI prints after "error: ".
+  it.each(MISTAKES.map((m, i) => ({ ...m, spawned: i === 0 })))('is told how to fix $what', ({ from, to, says, spawned }) => {
     expect(written.code).toBe(0);
     const wrong = starter.replace(from, to);
     expect(wrong).not.toBe(starter);
     const mistake = join(dir, 'mistake.yaml');
     writeFileSync(mistake, wrong);
-    const r = cli('run', mistake);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain(says);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    if (spawned) {
+      const r = cli('run', mistake);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(says);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      return;
+    }
+    let thrown: unknown;
+    try {
+      runCommand(mistake, {}, () => undefined);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ScenarioError);
+    expect((thrown as ScenarioError).message).toContain(says);
   });
 
   it("is warned before the run about Kafka's default auto.offset.reset, the false alarm of issue 25", () => {

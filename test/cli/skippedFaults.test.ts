@@ -4,12 +4,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cli } from '../helpers/cli.js';
+import { runCommand, type RunCliOptions } from '../../src/cli/commands/run.js';
+import { explainCommand, type ExplainCliOptions } from '../../src/cli/commands/explain.js';
+import { UsageError } from '../../src/cli/usageError.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 // A restart of broker-2 while it runs, and a crash of leader(orders-0) while the controller is down.
 const skipping = `${fixtures}skipped-faults.yaml`;
 const clean = `${fixtures}tiny-scenario.yaml`;
 const last = (stdout: string): Record<string, unknown> => JSON.parse(stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
+
+// `kafkasim run` and `explain` are spawned once each (the JSON lists; the usage error); the
+// other cases call the functions the CLI calls, in this process: their exit code and stdout.
+function inProcess(command: (out: (line: string) => void) => number): { code: number; stdout: string } {
+  const lines: string[] = [];
+  const code = command((line) => lines.push(line));
+  return { code, stdout: lines.map((l) => `${l.replace(/\u001b\[[0-9;]*m/g, '')}\n`).join('') };
+}
+const run = (file: string, opts: RunCliOptions = {}): { code: number; stdout: string } => inProcess((out) => runCommand(file, opts, out));
+const explain = (file: string, opts: ExplainCliOptions = {}): { code: number; stdout: string } => inProcess((out) => explainCommand(file, opts, out));
 
 const EXPECTED = [
   { index: 1, at: 3000, action: 'crash', target: 'leader(orders-0)', reason: 'resolved to no node: the controller was down, so no leader was known', nemesis: false },
@@ -24,7 +37,7 @@ describe('faults that did nothing', () => {
   });
 
   it("run's summary says which faults did nothing, next to its verdict", () => {
-    const r = cli('run', skipping);
+    const r = run(skipping);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('2 faults did nothing:');
     expect(r.stdout).toContain('faults[1] at 3.000s crash leader(orders-0): resolved to no node: the controller was down, so no leader was known');
@@ -37,15 +50,16 @@ describe('faults that did nothing', () => {
     expect(r.stderr).toMatch(/--strict-faults: 2 of the scenario's faults did nothing/);
     expect(r.stderr).toContain('faults[1] at 3.000s crash leader(orders-0): resolved to no node: the controller was down');
     expect(r.stderr).toContain('faults[3] at 5.000s restart broker-2: broker-2 was running');
+    expect(() => run(skipping, { strictFaults: true })).toThrow(UsageError);
   });
 
   it('a scenario whose faults all fire lists none, and --strict-faults changes nothing', () => {
-    const plain = cli('run', clean, '--json');
-    const strict = cli('run', clean, '--json', '--strict-faults');
+    const plain = run(clean, { json: true });
+    const strict = run(clean, { json: true, strictFaults: true });
     expect(last(plain.stdout).skippedFaults).toEqual([]);
     expect(strict.code).toBe(plain.code);
     expect(last(strict.stdout).fingerprint).toBe(last(plain.stdout).fingerprint);
-    expect(cli('run', clean).stdout).not.toContain('did nothing');
+    expect(run(clean).stdout).not.toContain('did nothing');
   });
 
   it('sweep counts them per seed, in its JSON and its summary', () => {
@@ -58,9 +72,10 @@ describe('faults that did nothing', () => {
   });
 
   it('explain and report tell them', () => {
-    const explain = cli('explain', skipping);
-    expect(explain.stdout).toContain('faults[3] at 5.000s restart broker-2: broker-2 was running');
-    expect(last(cli('explain', skipping, '--json').stdout).skippedFaults).toEqual(EXPECTED);
+    const told = cli('explain', skipping);
+    expect(told.code).toBe(0);
+    expect(told.stdout).toContain('faults[3] at 5.000s restart broker-2: broker-2 was running');
+    expect(last(explain(skipping, { json: true }).stdout).skippedFaults).toEqual(EXPECTED);
     const out = join(mkdtempSync(join(tmpdir(), 'kafkasim-skipped-')), 'r.html');
     const report = cli('report', skipping, '--out', out);
     expect(report.stdout).toContain('2 faults that did nothing');
