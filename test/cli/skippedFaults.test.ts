@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli } from '../helpers/cli.js';
+import { cli, sweepInProcess } from '../helpers/cli.js';
 import { runCommand, type RunCliOptions } from '../../src/cli/commands/run.js';
 import { explainCommand, type ExplainCliOptions } from '../../src/cli/commands/explain.js';
 import { UsageError } from '../../src/cli/usageError.js';
@@ -62,13 +62,13 @@ describe('faults that did nothing', () => {
     expect(run(clean).stdout).not.toContain('did nothing');
   });
 
-  it('sweep counts them per seed, in its JSON and its summary', () => {
+  it('sweep counts them per seed, in its JSON and its summary', async () => {
     const json = cli('sweep', skipping, '--seeds', '1..3', '--workers', '1', '--json');
     expect(json.code).toBe(0);
     expect(last(json.stdout).skippedFaults).toEqual({ '1': 2, '2': 2, '3': 2 });
-    const human = cli('sweep', skipping, '--seeds', '1..2', '--workers', '1');
+    const human = await sweepInProcess(skipping, { seeds: '1..2', workers: '1' });
     expect(human.stdout).toContain('faults that did nothing: 4 in 2 seeds (seed 1: 2, seed 2: 2)');
-    expect(last(cli('sweep', clean, '--seeds', '1..2', '--workers', '1', '--json').stdout).skippedFaults).toEqual({});
+    expect(last((await sweepInProcess(clean, { seeds: '1..2', workers: '1', json: true })).stdout).skippedFaults).toEqual({});
   });
 
   it('explain and report tell them', () => {

@@ -4,22 +4,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, repoRoot } from '../helpers/cli.js';
-import { mergeCommand, type SweepCliOptions } from '../../src/cli/commands/sweep.js';
-import type * as SweepCommands from '../../src/cli/commands/sweep.js';
+import { cli, sweepInProcess } from '../helpers/cli.js';
+import { mergeCommand, sweepCommand } from '../../src/cli/commands/sweep.js';
+import { SweepInputError } from '../../src/scenarios/sweep.js';
+import { UsageError } from '../../src/cli/usageError.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const lossy = `${fixtures}tiny-lossy.yaml`;
-// The compiled sweep command (dist/, built by test/globalSetup.ts), called in this process: its
-// seeds still run in forked sweep workers (dist/cli/sweepWorker.js), which the module from src/
-// cannot fork under Vitest. It saves a CLI process start (~0.5 s) per call.
-type SweepModule = typeof SweepCommands;
-const compiled = (): Promise<SweepModule> => import(`${repoRoot}dist/cli/commands/sweep.js`) as Promise<SweepModule>;
-async function sweepInProcess(file: string, opts: SweepCliOptions): Promise<{ code: number; stdout: string }> {
-  const lines: string[] = [];
-  const code = await (await compiled()).sweepCommand(file, { ...opts, quiet: true }, (line) => lines.push(line));
-  return { code, stdout: lines.map((l) => `${l}\n`).join('') };
-}
 function mergeInProcess(files: readonly string[]): { code: number; stdout: string } {
   const lines: string[] = [];
   const code = mergeCommand(files, { json: true }, (line) => lines.push(line));
@@ -88,16 +79,17 @@ describe('kafkasim sweep', () => {
     expect(quiet.stdout).toMatch(/tiny-lossy: 2 seeds with 1 worker/);
   });
 
-  it('exits 1 when a scenario that expects no violation finds one, and 2 on bad input', () => {
+  it('exits 1 when a scenario that expects no violation finds one, and 2 on bad input', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kafkasim-sweep-'));
     const strict = join(dir, 'strict.yaml');
     writeFileSync(strict, readFileSync(lossy, 'utf8').replace('expect: { violations: [lost-write] }', 'expect: { violations: none }'));
     // Seeds 1 and 4 lose writes (tiny-lossy's first violating seeds), so four seeds are enough to find one.
-    expect(cli('sweep', strict, '--seeds', '1..4', '--json').code).toBe(1);
+    expect(cli('sweep', strict, '--seeds', '1..4', '--workers', '1', '--json').code).toBe(1);
     const bad = cli('sweep', lossy, '--seeds', '9..1');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--seeds: range 9..1 runs backwards');
-    expect(cli('sweep', lossy, '--shard', '3/2').code).toBe(2);
-    expect(cli('sweep', lossy, '--workers', '0').code).toBe(2);
+    // The other bad inputs are refused before any worker starts, with the errors the CLI turns into exit 2 (as above).
+    await expect(sweepCommand(lossy, { shard: '3/2' }, () => undefined)).rejects.toThrow(SweepInputError);
+    await expect(sweepCommand(lossy, { workers: '0' }, () => undefined)).rejects.toThrow(UsageError);
   });
 });

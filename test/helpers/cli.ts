@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type * as SweepCommands from '../../src/cli/commands/sweep.js';
+import type { SweepCliOptions } from '../../src/cli/commands/sweep.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -16,4 +18,18 @@ export function cli(...args: string[]): CliResult {
     env: { ...process.env, FORCE_COLOR: '0' },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * `kafkasim sweep` without the CLI's process: the compiled sweepCommand (dist/, built by
+ * test/globalSetup.ts) called in this process, its seeds still run in forked sweep workers
+ * (dist/cli/sweepWorker.js, which the module from src/ cannot fork under Vitest). It saves a
+ * process start (~0.5 s) a sweep. No progress lines (quiet); stdout as the CLI would print it,
+ * without colour.
+ */
+export async function sweepInProcess(file: string, opts: SweepCliOptions): Promise<{ code: number; stdout: string }> {
+  const compiled = (await import(`${repoRoot}dist/cli/commands/sweep.js`)) as typeof SweepCommands;
+  const lines: string[] = [];
+  const code = await compiled.sweepCommand(file, { ...opts, quiet: true }, (line) => lines.push(line));
+  return { code, stdout: lines.map((l) => `${l.replace(/\u001b\[[0-9;]*m/g, '')}\n`).join('') };
 }
