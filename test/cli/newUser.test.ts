@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from '../helpers/cli.js';
 import { runCommand } from '../../src/cli/commands/run.js';
-import { ScenarioError } from '../../src/scenarios/loader.js';
-import { parseScenario, warningsOf } from '../../src/scenarios/loader.js';
+import { ScenarioError, parseScenario, warningsOf } from '../../src/scenarios/loader.js';
 
 /**
  * The new user of issue 25: someone who runs Kafka at work starts from `kafkasim init`,

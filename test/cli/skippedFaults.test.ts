@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, sweepInProcess } from '../helpers/cli.js';
+import { cli, inProcess, sweepInProcess } from '../helpers/cli.js';
 import { runCommand, type RunCliOptions } from '../../src/cli/commands/run.js';
 import { explainCommand, type ExplainCliOptions } from '../../src/cli/commands/explain.js';
 import { UsageError } from '../../src/cli/usageError.js';
@@ -16,11 +16,6 @@ const last = (stdout: string): Record<string, unknown> => JSON.parse(stdout.trim
 
 // `kafkasim run` and `explain` are spawned once each (the JSON lists; the usage error); the
 // other cases call the functions the CLI calls, in this process: their exit code and stdout.
-function inProcess(command: (out: (line: string) => void) => number): { code: number; stdout: string } {
-  const lines: string[] = [];
-  const code = command((line) => lines.push(line));
-  return { code, stdout: lines.map((l) => `${l.replace(/\u001b\[[0-9;]*m/g, '')}\n`).join('') };
-}
 const run = (file: string, opts: RunCliOptions = {}): { code: number; stdout: string } => inProcess((out) => runCommand(file, opts, out));
 const explain = (file: string, opts: ExplainCliOptions = {}): { code: number; stdout: string } => inProcess((out) => explainCommand(file, opts, out));
 

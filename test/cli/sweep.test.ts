@@ -4,18 +4,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cli, sweepInProcess } from '../helpers/cli.js';
+import { cli, inProcess, sweepInProcess } from '../helpers/cli.js';
 import { mergeCommand, sweepCommand } from '../../src/cli/commands/sweep.js';
 import { SweepInputError } from '../../src/scenarios/sweep.js';
 import { UsageError } from '../../src/cli/usageError.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 const lossy = `${fixtures}tiny-lossy.yaml`;
-function mergeInProcess(files: readonly string[]): { code: number; stdout: string } {
-  const lines: string[] = [];
-  const code = mergeCommand(files, { json: true }, (line) => lines.push(line));
-  return { code, stdout: lines.map((l) => `${l}\n`).join('') };
-}
+const mergeInProcess = (files: readonly string[]): { code: number; stdout: string } => inProcess((out) => mergeCommand(files, { json: true }, out));
 const json = (stdout: string) => JSON.parse(stdout.trim().split('\n').pop() as string) as { scenario: string; seeds: number; workers: number; violations: Record<string, { count: number; firstSeed: number; seeds: number[] }>; ran: string; expectMet?: string };
 
 describe('kafkasim sweep', () => {
